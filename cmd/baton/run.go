@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/auth"
+	"github.com/batonhq/baton/internal/chatwoot"
+	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/filestore"
+	"github.com/batonhq/baton/internal/server"
+	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/store/postgres"
+	"github.com/batonhq/baton/internal/store/sqlite"
+)
+
+const usage = `Baton: a customer-conversation server where bots and people share conversations.
+
+Usage:
+  baton serve     the HTTP server in one process
+  baton migrate   apply database migrations and exit
+  baton demo      serve with a seeded demo account; print URLs and credentials
+  baton admin platform-app create --name NAME [--json]
+  baton admin account create --name NAME [--json]
+  baton admin user create --account ID --name N --email E --password P [--role administrator|agent] [--json]
+
+Configuration (flags win over the environment):
+  --addr        BATON_ADDR        listen address (127.0.0.1:3000)
+  --database    DATABASE_URL      postgres://… or sqlite:PATH (sqlite:<data-dir>/baton.db)
+  --data-dir    BATON_DATA_DIR    data directory (./baton-data)
+  --public-url  BATON_PUBLIC_URL  how clients reach this server (http://<addr>)
+  --log-level   BATON_LOG_LEVEL   debug, info, warn or error (info)
+  --log-format  BATON_LOG_FORMAT  text or json (text)
+  --max-body    BATON_MAX_BODY_BYTES       largest JSON body (1048576)
+  --max-upload  BATON_MAX_UPLOAD_BYTES     largest multipart body (104857600)
+  --messages-per-minute BATON_MESSAGES_PER_MINUTE  per conversation (200)
+  --rate-limit  BATON_RATE_LIMIT  requests a minute from one address, 0 for none (3000)
+                BATON_SECRET_KEY  seals tokens at rest (generated into the data dir)
+`
+
+// env is what a command runs with: the process's streams and environment.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// run runs one command line. It is main without the process: tests call it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return e.serve(ctx, args[1:], nil)
+	case "migrate":
+		return e.migrate(ctx, args[1:])
+	case "demo":
+		return e.demo(ctx, args[1:])
+	case "admin":
+		return e.admin(ctx, args[1:])
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// system is the context of work the command line does: as Baton itself.
+func system(ctx context.Context) context.Context {
+	return baton.NewContextWithActor(ctx, baton.SystemActor)
+}
+
+func (e *env) logger(cfg *config.Config) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(e.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, opts))
+}
+
+// openStore opens the configured database and applies pending migrations.
+func openStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
+	kind, target := cfg.Database()
+	if kind == config.Postgres {
+		return postgres.Open(ctx, target)
+	}
+	if err := os.MkdirAll(filepath.Dir(target), 0o750); err != nil {
+		return nil, fmt.Errorf("create database directory: %w", err)
+	}
+	return sqlite.Open(ctx, target)
+}
+
+// open reads the configuration and opens everything a command needs.
+func (e *env) open(ctx context.Context, name string, args []string) (*config.Config, *store.Store, *app.App, []string, error) {
+	cfg, rest, err := config.Parse(name, args, e.getenv)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	key, err := auth.LoadOrCreateKey(cfg.SecretKey, cfg.DataDir)
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, nil, err
+	}
+	files, err := filestore.NewDisk(filepath.Join(cfg.DataDir, "attachments"))
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, nil, err
+	}
+	a := app.New(app.Config{Store: st, Key: key, Files: files, Logger: e.logger(cfg),
+		Limits: app.Limits{MessagesPerMinute: cfg.MessagesPerMinute}})
+	return cfg, st, a, rest, nil
+}
+
+func (e *env) migrate(ctx context.Context, args []string) error {
+	cfg, st, _, _, err := e.open(ctx, "migrate", args)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	kind, _ := cfg.Database()
+	fmt.Fprintf(e.stdout, "migrations applied (%s)\n", kind)
+	return nil
+}
+
+// serve runs the server until ctx ends. ready, when set, is called with the
+// base URL and the app once the server listens (the demo seeds through it).
+func (e *env) serve(ctx context.Context, args []string, ready func(base string, a *app.App) error) error {
+	cfg, st, a, _, err := e.open(ctx, "serve", args)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	log := e.logger(cfg)
+	base := cfg.PublicURL
+	api := chatwoot.New(chatwoot.Config{App: a, Logger: log, PublicURL: func() string { return base },
+		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes})
+	srv := server.New(server.Config{Handler: api, Logger: log, Health: st.Ping, RateLimit: cfg.RateLimit})
+	if err := srv.Start(cfg.Addr); err != nil {
+		return err
+	}
+	listen := "http://" + srv.Addr().String()
+	if base == "" {
+		base = listen
+	}
+	kind, _ := cfg.Database()
+	log.Info("baton is serving", "addr", srv.Addr().String(), "public_url", base, "database", kind)
+	fmt.Fprintf(e.stdout, "Baton is listening on %s\n", listen)
+	if ready != nil {
+		if err := ready(base, a); err != nil {
+			_ = srv.Stop(context.Background())
+			return err
+		}
+	}
+	<-ctx.Done()
+	log.Info("shutting down: finishing requests in flight")
+	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return srv.Stop(stopCtx)
+}
+
+// parseFlags takes the named flags (--name value, --name=value, or bare
+// --json and --reset) out of args and returns the rest, which are the
+// configuration flags, for config.Parse.
+func parseFlags(args []string, names ...string) (map[string]string, []string, error) {
+	f := map[string]string{}
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		if !strings.HasPrefix(a, "--") || !slices.Contains(names, name) {
+			rest = append(rest, a)
+			continue
+		}
+		if name == "json" || name == "reset" {
+			f[name] = "true"
+			continue
+		}
+		if !hasValue {
+			if i+1 >= len(args) {
+				return nil, nil, fmt.Errorf("--%s needs a value", name)
+			}
+			i++
+			value = args[i]
+		}
+		f[name] = value
+	}
+	return f, rest, nil
+}

@@ -1,0 +1,71 @@
+package baton
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Each maps to one HTTP status in the HTTP layer's table.
+const (
+	EBADREQUEST   = "bad_request"  // the request could not be read: malformed JSON, wrong types
+	ECONFLICT     = "conflict"     // the action conflicts with existing state, such as a taken e-mail
+	EINTERNAL     = "internal"     // a failure that is ours, not the caller's
+	EINVALID      = "invalid"      // the request was read but a value is not acceptable
+	ENOTFOUND     = "not_found"    // no such thing, or it belongs to somebody else
+	EUNAUTHORIZED = "unauthorized" // no identity, or the identity may not do this
+	ETOOLARGE     = "too_large"    // a body, file or field is over its limit
+	ERATELIMIT    = "rate_limited" // too many requests or messages in a window
+	ESUSPENDED    = "suspended"    // the account is suspended
+)
+
+// Error is the error type of the domain. Code is one of the E* constants;
+// Message is safe to show to the caller. Attributes names the fields a
+// validation error is about, as Chatwoot's {"message","attributes"} body does.
+type Error struct {
+	Code       string
+	Message    string
+	Attributes []string
+}
+
+// Error returns the message with its code, for logs.
+func (e *Error) Error() string {
+	return fmt.Sprintf("baton error: code=%s message=%s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns an EINVALID error about the named attributes.
+func Invalid(message string, attributes ...string) *Error {
+	return &Error{Code: EINVALID, Message: message, Attributes: attributes}
+}
+
+// ErrNotFound is the error for a resource that does not exist or is not the
+// caller's. Both cases answer the same, so that ids of other accounts leak nothing.
+var ErrNotFound = &Error{Code: ENOTFOUND, Message: "Resource could not be found"}
+
+// ErrorCode returns the code of err when it is or wraps an *Error, and
+// EINTERNAL for any other non-nil error.
+func ErrorCode(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the caller-safe message of err; errors that are not
+// *Error are internal and get a generic message.
+func ErrorMessage(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal error"
+}

@@ -1,0 +1,90 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/auth"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// FileStore keeps attachment bytes. The disk store under the data dir is
+// the default; an S3-compatible store can take its place.
+type FileStore interface {
+	Put(ctx context.Context, key string, r io.Reader) (int64, error)
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	Delete(ctx context.Context, key string) error
+}
+
+// Limits bound what one request may make.
+type Limits struct {
+	MessagesPerMinute     int   // per conversation, all senders (Chatwoot's flood guard)
+	AttachmentMaxBytes    int64 // per file
+	AttachmentsPerMessage int
+}
+
+// DefaultLimits are Chatwoot's: 200 messages a minute in a conversation,
+// 15 attachments a message, 40 MB a file.
+var DefaultLimits = Limits{MessagesPerMinute: 200, AttachmentMaxBytes: 40 << 20, AttachmentsPerMessage: 15}
+
+// Config is what New needs.
+type Config struct {
+	Store  *store.Store
+	Key    *auth.Key
+	Files  FileStore
+	Logger *slog.Logger
+	Now    func() time.Time // defaults to time.Now
+	Limits Limits           // zero fields take DefaultLimits
+}
+
+// App is the set of use cases over one store.
+type App struct {
+	store  *store.Store
+	key    *auth.Key
+	files  FileStore
+	log    *slog.Logger
+	now    func() time.Time
+	limits Limits
+}
+
+// New returns an App.
+func New(c Config) *App {
+	a := &App{store: c.Store, key: c.Key, files: c.Files, log: c.Logger, now: c.Now, limits: c.Limits}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if a.limits.MessagesPerMinute == 0 {
+		a.limits.MessagesPerMinute = DefaultLimits.MessagesPerMinute
+	}
+	if a.limits.AttachmentMaxBytes == 0 {
+		a.limits.AttachmentMaxBytes = DefaultLimits.AttachmentMaxBytes
+	}
+	if a.limits.AttachmentsPerMessage == 0 {
+		a.limits.AttachmentsPerMessage = DefaultLimits.AttachmentsPerMessage
+	}
+	return a
+}
+
+// Now returns the app's current time, truncated to microseconds: the
+// precision times are stored with.
+func (a *App) Now() time.Time { return a.now().UTC().Truncate(time.Microsecond) }
+
+// Errors with Chatwoot's messages for the cases its clients tell apart.
+var (
+	errNotAuthorized   = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "You are not authorized to do this action"}
+	errInvalidToken    = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Invalid Access Token"}
+	errNotMember       = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "You are not authorized to access this account"}
+	errSuspended       = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Account is suspended"}
+	errPlatformOnly    = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Invalid access_token"}
+	errNonPermissible  = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Non permissible resource"}
+	errBotNotPermitted = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Access to this endpoint is not authorized for bots"}
+)
+
+func itoa(i int64) string { return strconv.FormatInt(i, 10) }

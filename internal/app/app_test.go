@@ -1,0 +1,173 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/auth"
+	"github.com/batonhq/baton/internal/filestore"
+	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/store/storetest"
+)
+
+// world is a test's account with an administrator, an agent and two inboxes.
+type world struct {
+	app     *app.App
+	account *baton.Account
+	admin   context.Context // acting as the administrator
+	agent   context.Context // acting as an agent who is a member of no inbox
+	api     *baton.Inbox
+	widget  *baton.Inbox
+	agentID int64
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func setup(t *testing.T, s *store.Store) *world {
+	t.Helper()
+	key, err := auth.NewKey("0123456789abcdef0123456789abcdef")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filestore.NewDisk(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := app.New(app.Config{Store: s, Key: key, Files: files})
+	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
+	w := &world{app: a}
+	if w.account, err = a.CreateAccount(sys, app.AccountInput{Name: ptr("Acme")}); err != nil {
+		t.Fatal(err)
+	}
+	w.admin = actAs(t, a, w.account.ID, fmt.Sprintf("admin%d@acme.test", w.account.ID), "administrator")
+	w.agent = actAs(t, a, w.account.ID, fmt.Sprintf("agent%d@acme.test", w.account.ID), "agent")
+	w.agentID = baton.ActorFromContext(w.agent).User.ID
+	if w.api, err = a.CreateInbox(w.admin, w.account.ID, app.InboxInput{Name: ptr("API"), ChannelType: baton.ChannelAPI}); err != nil {
+		t.Fatal(err)
+	}
+	if w.widget, err = a.CreateInbox(w.admin, w.account.ID, app.InboxInput{Name: ptr("Web"), ChannelType: baton.ChannelWebWidget}); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// actAs makes a user in the account and returns a context acting as them,
+// authenticated through their token as a request would be.
+func actAs(t *testing.T, a *app.App, accountID int64, email, role string) context.Context {
+	t.Helper()
+	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
+	_, token, err := a.CreateUserInAccount(sys, accountID, app.UserInput{Name: ptr(email), Email: ptr(email), Password: ptr("password123")}, role)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor, err := a.Authenticate(context.Background(), token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return baton.NewContextWithActor(context.Background(), actor)
+}
+
+// customer makes a contact in the API inbox and a conversation for them.
+func (w *world) customer(t *testing.T, sourceID string) *baton.Conversation {
+	t.Helper()
+	ctx := context.Background()
+	if _, _, err := w.app.PublicCreateContact(ctx, w.api.Identifier, app.PublicContactInput{SourceID: sourceID}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := w.app.PublicCreateConversation(ctx, w.api.Identifier, sourceID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestDisplayIDsCountPerAccount(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w1, w2 := setup(t, s), setup(t, s)
+		for i, want := range []int64{1, 2, 3} {
+			if c := w1.customer(t, "a"+string(rune('0'+i))); c.DisplayID != want {
+				t.Fatalf("account 1 conversation %d: display id %d, want %d", i, c.DisplayID, want)
+			}
+		}
+		if c := w2.customer(t, "b"); c.DisplayID != 1 {
+			t.Fatalf("second account starts at %d, want 1", c.DisplayID)
+		}
+	})
+}
+
+func TestIncomingReopensResolved(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s)
+		c := w.customer(t, "cust")
+		if c.Status != baton.StatusOpen {
+			t.Fatalf("new conversation is %s, want open", c.Status)
+		}
+		if _, err := w.app.ToggleStatus(w.admin, w.account.ID, c.DisplayID, app.StatusChange{Status: ptr("resolved")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.app.PublicCreateMessage(context.Background(), w.api.Identifier, "cust", c.DisplayID,
+			app.PublicMessageInput{Content: ptr("hello again")}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := w.app.Conversation(w.admin, w.account.ID, c.DisplayID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != baton.StatusOpen {
+			t.Fatalf("after an incoming message the conversation is %s, want open", got.Status)
+		}
+		page, err := w.app.Messages(w.admin, w.account.ID, c.DisplayID, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var activities []string
+		for _, m := range page.Messages {
+			if m.MessageType == baton.MessageActivity {
+				activities = append(activities, *m.Content)
+			}
+		}
+		want := []string{fmt.Sprintf("Conversation was marked resolved by admin%d@acme.test", w.account.ID), "System reopened the conversation due to a new incoming message."}
+		if len(activities) != 2 || activities[0] != want[0] || activities[1] != want[1] {
+			t.Fatalf("activities %q, want %q", activities, want)
+		}
+	})
+}
+
+func TestAgentSeesOnlyTheirInboxes(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s)
+		c := w.customer(t, "cust")
+		if _, err := w.app.Conversation(w.agent, w.account.ID, c.DisplayID); baton.ErrorCode(err) != baton.ENOTFOUND {
+			t.Fatalf("agent outside the inbox: err %v, want not found", err)
+		}
+		if _, err := w.app.ChangeInboxMembers(w.admin, w.account.ID, w.api.ID, app.MembersAdd, []int64{w.agentID}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.app.Conversation(w.agent, w.account.ID, c.DisplayID); err != nil {
+			t.Fatalf("agent in the inbox: %v", err)
+		}
+		if _, err := w.app.CreateInbox(w.agent, w.account.ID, app.InboxInput{Name: ptr("x"), ChannelType: baton.ChannelAPI}); baton.ErrorCode(err) != baton.EUNAUTHORIZED {
+			t.Fatalf("agent creating an inbox: err %v, want unauthorized", err)
+		}
+	})
+}
+
+func TestAnotherAccountIsNotVisible(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w1, w2 := setup(t, s), setup(t, s)
+		w1.customer(t, "cust")
+		if _, err := w2.app.Conversation(w2.admin, w1.account.ID, 1); baton.ErrorCode(err) != baton.EUNAUTHORIZED {
+			t.Fatalf("admin of another account: err %v, want unauthorized", err)
+		}
+		if _, err := w2.app.Inbox(w2.admin, w2.account.ID, w1.api.ID); baton.ErrorCode(err) != baton.ENOTFOUND {
+			t.Fatalf("another account's inbox through one's own account: err %v, want not found", err)
+		}
+	})
+}

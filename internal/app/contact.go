@@ -1,0 +1,208 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/auth"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// ContactInput holds the fields of a contact create or update; nil fields
+// are left as they are.
+type ContactInput struct {
+	Name                 *string
+	Email                *string
+	PhoneNumber          *string
+	Identifier           *string
+	Blocked              *bool
+	AdditionalAttributes map[string]any
+	CustomAttributes     map[string]any
+}
+
+var phonePattern = regexp.MustCompile(`^\+[1-9]\d{1,14}$`)
+
+func (in ContactInput) apply(c *baton.Contact) error {
+	if in.Name != nil {
+		c.Name = strings.TrimSpace(*in.Name)
+	}
+	if len(c.Name) > 255 {
+		return baton.Invalid("Name is too long (maximum is 255 characters)", "name")
+	}
+	if in.Email != nil {
+		c.Email = baton.NormalizeEmail(*in.Email)
+		if c.Email != "" && !baton.ValidEmail(c.Email) {
+			return baton.Invalid("Email Invalid email", "email")
+		}
+	}
+	if in.PhoneNumber != nil {
+		c.PhoneNumber = strings.TrimSpace(*in.PhoneNumber)
+		if c.PhoneNumber != "" && !phonePattern.MatchString(c.PhoneNumber) {
+			return baton.Invalid("Phone number should be in e164 format", "phone_number")
+		}
+	}
+	if in.Identifier != nil {
+		c.Identifier = strings.TrimSpace(*in.Identifier)
+	}
+	if in.Blocked != nil {
+		c.Blocked = *in.Blocked
+	}
+	if in.AdditionalAttributes != nil {
+		c.AdditionalAttributes = in.AdditionalAttributes
+	}
+	if in.CustomAttributes != nil {
+		c.CustomAttributes = in.CustomAttributes
+	}
+	return nil
+}
+
+// CreateContact makes a contact and, with inboxID set, its contact inbox
+// there (with sourceID, or a new UUID).
+func (a *App) CreateContact(ctx context.Context, accountID int64, in ContactInput, inboxID int64, sourceID string) (*baton.Contact, *baton.ContactInbox, error) {
+	now := a.Now()
+	c := &baton.Contact{AccountID: accountID, CreatedAt: now, UpdatedAt: now}
+	if err := in.apply(c); err != nil {
+		return nil, nil, err
+	}
+	if c.Name == "" {
+		c.Name = defaultContactName(c)
+	}
+	var ci *baton.ContactInbox
+	err := a.store.Write(ctx, func(q *store.Queries) error {
+		s, err := a.accountScope(ctx, q, accountID)
+		if err != nil {
+			return err
+		}
+		var inbox *baton.Inbox
+		if inboxID != 0 {
+			if inbox, err = q.FindInbox(ctx, accountID, inboxID); err != nil {
+				return err
+			}
+			if !s.seesInbox(inboxID) {
+				return baton.ErrNotFound
+			}
+		}
+		if err := q.CreateContact(ctx, c); err != nil {
+			return err
+		}
+		if inbox != nil {
+			ci, err = a.createContactInbox(ctx, q, c, inbox, sourceID, false)
+		}
+		return err
+	})
+	return c, ci, err
+}
+
+// createContactInbox gives the contact an identity in the inbox.
+func (a *App) createContactInbox(ctx context.Context, q *store.Queries, c *baton.Contact, inbox *baton.Inbox, sourceID string, verified bool) (*baton.ContactInbox, error) {
+	sourceID = strings.TrimSpace(sourceID)
+	if sourceID == "" {
+		sourceID = newUUID()
+	} else if len(sourceID) > 255 {
+		return nil, baton.Invalid("Source is too long (maximum is 255 characters)", "source_id")
+	}
+	now := a.Now()
+	ci := &baton.ContactInbox{ContactID: c.ID, InboxID: inbox.ID, SourceID: sourceID, HMACVerified: verified,
+		PubsubToken: auth.RandomString(24), CreatedAt: now, UpdatedAt: now}
+	if err := q.CreateContactInbox(ctx, ci); baton.ErrorCode(err) == baton.ECONFLICT {
+		return nil, &baton.Error{Code: baton.EINVALID, Message: "source_id should be unique", Attributes: []string{"source_id"}}
+	} else if err != nil {
+		return nil, err
+	}
+	return ci, nil
+}
+
+// defaultContactName names an anonymous contact after what is known of them,
+// or with a friendly random name as Chatwoot's widget does.
+func defaultContactName(c *baton.Contact) string {
+	switch {
+	case c.Email != "":
+		return strings.SplitN(c.Email, "@", 2)[0]
+	case c.PhoneNumber != "":
+		return c.PhoneNumber
+	case c.Identifier != "":
+		return c.Identifier
+	}
+	adjectives := []string{"quiet", "bright", "calm", "swift", "gentle", "bold", "merry", "lucky"}
+	nouns := []string{"sun", "river", "forest", "meadow", "harbor", "breeze", "comet", "maple"}
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%s-%d", adjectives[int(b[0])%len(adjectives)], nouns[int(b[1])%len(nouns)], 100+int(b[2])%900)
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// ContactPageSize is how many contacts one page of the list holds, as Chatwoot's.
+const ContactPageSize = 15
+
+// Contacts lists a page (from 1) of the account's contacts, matching query
+// when it is not empty, with the count of all matches.
+func (a *App) Contacts(ctx context.Context, accountID int64, query string, page int) ([]*baton.Contact, int, error) {
+	q := a.store.Read()
+	if _, err := a.accountScope(ctx, q, accountID); err != nil {
+		return nil, 0, err
+	}
+	if page < 1 {
+		page = 1
+	}
+	return q.ListContacts(ctx, store.ContactFilter{AccountID: accountID, Query: strings.TrimSpace(query),
+		Offset: (page - 1) * ContactPageSize, Limit: ContactPageSize})
+}
+
+// Contact returns a contact of the account with its contact inboxes.
+func (a *App) Contact(ctx context.Context, accountID, id int64) (*baton.Contact, []*baton.ContactInbox, error) {
+	q := a.store.Read()
+	if _, err := a.accountScope(ctx, q, accountID); err != nil {
+		return nil, nil, err
+	}
+	c, err := q.FindContact(ctx, accountID, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	cis, err := q.ListContactInboxes(ctx, id)
+	return c, cis, err
+}
+
+// UpdateContact changes a contact of the account.
+func (a *App) UpdateContact(ctx context.Context, accountID, id int64, in ContactInput) (*baton.Contact, error) {
+	var c *baton.Contact
+	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+		if _, err = a.accountScope(ctx, q, accountID); err != nil {
+			return err
+		}
+		if c, err = q.FindContact(ctx, accountID, id); err != nil {
+			return err
+		}
+		if err = in.apply(c); err != nil {
+			return err
+		}
+		c.UpdatedAt = a.Now()
+		return q.UpdateContact(ctx, c)
+	})
+	return c, err
+}
+
+// DeleteContact deletes a contact with their conversations. Administrators only.
+func (a *App) DeleteContact(ctx context.Context, accountID, id int64) error {
+	return a.store.Write(ctx, func(q *store.Queries) error {
+		s, err := a.accountScope(ctx, q, accountID)
+		if err != nil {
+			return err
+		}
+		if err := s.admin(); err != nil {
+			return err
+		}
+		return q.DeleteContact(ctx, accountID, id)
+	})
+}

@@ -1,0 +1,536 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// ConversationInput holds the fields of a conversation create.
+type ConversationInput struct {
+	InboxID              int64
+	ContactID            int64
+	SourceID             string
+	Status               string
+	SnoozedUntil         *time.Time
+	AssigneeID           int64
+	AdditionalAttributes map[string]any
+	CustomAttributes     map[string]any
+	Message              *MessageInput // a first message, made in the same transaction
+}
+
+// CreateConversation opens a conversation with a contact in an inbox: the
+// contact's identity there is found by source id, or made for contact id.
+func (a *App) CreateConversation(ctx context.Context, accountID int64, in ConversationInput) (*baton.Conversation, error) {
+	var requested *baton.Status
+	if in.Status != "" {
+		st, ok := baton.ParseStatus(in.Status)
+		if !ok {
+			return nil, baton.Invalid("Status is not included in the list", "status")
+		}
+		requested = &st
+	}
+	var files []stored
+	if in.Message != nil {
+		var err error
+		if files, err = a.storeFiles(ctx, accountID, in.Message.Files); err != nil {
+			return nil, err
+		}
+	}
+	var c *baton.Conversation
+	err := a.store.Write(ctx, func(q *store.Queries) error {
+		s, err := a.accountScope(ctx, q, accountID)
+		if err != nil {
+			return err
+		}
+		ci, contact, inbox, err := a.conversationParty(ctx, q, s, in)
+		if err != nil {
+			return err
+		}
+		if inbox.LockToSingleConversation {
+			if last, err := q.LastConversationOf(ctx, ci.ID); err == nil {
+				c = last
+				return nil
+			} else if baton.ErrorCode(err) != baton.ENOTFOUND {
+				return err
+			}
+		}
+		if in.AssigneeID != 0 {
+			if _, err := q.FindAccountUser(ctx, accountID, in.AssigneeID); baton.ErrorCode(err) == baton.ENOTFOUND {
+				return baton.Invalid("Assignee must be a member of the account", "assignee_id")
+			} else if err != nil {
+				return err
+			}
+		}
+		c, err = a.newConversation(ctx, q, inbox, contact, ci, requested)
+		if err != nil {
+			return err
+		}
+		c.AssigneeID = in.AssigneeID
+		c.AdditionalAttributes, c.CustomAttributes = orEmpty(in.AdditionalAttributes), orEmpty(in.CustomAttributes)
+		if c.Status == baton.StatusSnoozed {
+			c.SnoozedUntil = in.SnoozedUntil
+		}
+		if err := q.CreateConversation(ctx, c); err != nil {
+			return err
+		}
+		if in.Message != nil {
+			m, err := a.messageFrom(s.actor, c, inbox, *in.Message)
+			if err != nil {
+				return err
+			}
+			return a.addMessage(ctx, q, s.actor, c, m, files)
+		}
+		return nil
+	})
+	if err != nil {
+		a.deleteFiles(files)
+		return nil, err
+	}
+	return a.loadConversation(ctx, c)
+}
+
+// conversationParty finds who a new conversation is with: by source id
+// alone, Chatwoot's legacy form, or by contact and inbox.
+func (a *App) conversationParty(ctx context.Context, q *store.Queries, s *scope, in ConversationInput) (*baton.ContactInbox, *baton.Contact, *baton.Inbox, error) {
+	if in.InboxID == 0 {
+		return nil, nil, nil, baton.Invalid("inbox_id is required", "inbox_id")
+	}
+	inbox, err := q.FindInbox(ctx, s.account.ID, in.InboxID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !s.seesInbox(inbox.ID) {
+		return nil, nil, nil, baton.ErrNotFound
+	}
+	var ci *baton.ContactInbox
+	if in.SourceID != "" {
+		ci, err = q.FindContactInboxBySource(ctx, inbox.ID, in.SourceID)
+		if err != nil && baton.ErrorCode(err) != baton.ENOTFOUND {
+			return nil, nil, nil, err
+		}
+	}
+	if ci == nil && in.ContactID == 0 {
+		return nil, nil, nil, baton.Invalid("contact_id or an existing source_id is required", "contact_id")
+	}
+	if ci != nil {
+		if in.ContactID != 0 && in.ContactID != ci.ContactID {
+			return nil, nil, nil, baton.Invalid("source_id should be unique", "source_id")
+		}
+		contact, err := q.FindContact(ctx, s.account.ID, ci.ContactID)
+		return ci, contact, inbox, err
+	}
+	contact, err := q.FindContact(ctx, s.account.ID, in.ContactID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if in.SourceID == "" {
+		if ci, err = q.FindContactInboxOf(ctx, contact.ID, inbox.ID); err == nil {
+			return ci, contact, inbox, nil
+		} else if baton.ErrorCode(err) != baton.ENOTFOUND {
+			return nil, nil, nil, err
+		}
+	}
+	ci, err = a.createContactInbox(ctx, q, contact, inbox, in.SourceID, false)
+	return ci, contact, inbox, err
+}
+
+// newConversation builds a conversation with its display id and starting
+// status; the caller inserts it.
+func (a *App) newConversation(ctx context.Context, q *store.Queries, inbox *baton.Inbox, contact *baton.Contact, ci *baton.ContactInbox, requested *baton.Status) (*baton.Conversation, error) {
+	displayID, err := q.NextDisplayID(ctx, inbox.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	now := a.Now()
+	return &baton.Conversation{AccountID: inbox.AccountID, InboxID: inbox.ID, DisplayID: displayID,
+		ContactID: contact.ID, ContactInboxID: ci.ID, UUID: newUUID(), Priority: baton.PriorityNone,
+		Status: baton.StatusAtCreation(requested, contact.Blocked, false), Labels: []string{},
+		AdditionalAttributes: map[string]any{}, CustomAttributes: map[string]any{},
+		LastActivityAt: now, CreatedAt: now, UpdatedAt: now,
+		Inbox: inbox, Contact: contact, ContactInbox: ci}, nil
+}
+
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+// loadConversation reads back a conversation with what its views show.
+func (a *App) loadConversation(ctx context.Context, c *baton.Conversation) (*baton.Conversation, error) {
+	q := a.store.Read()
+	fresh, err := q.FindConversationByID(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	return fresh, newLoader(q).conversation(ctx, fresh)
+}
+
+// ConversationPageSize is how many conversations one page of the list holds.
+const ConversationPageSize = 25
+
+// ConversationQuery selects conversations for the list.
+type ConversationQuery struct {
+	Status       string // open (default), resolved, pending, snoozed or all
+	AssigneeType string // me, unassigned, assigned or all (default)
+	InboxID      int64
+	Labels       []string
+	Query        string
+	Page         int
+}
+
+// ConversationList is one page of conversations with Chatwoot's counts.
+type ConversationList struct {
+	Conversations []*baton.Conversation
+	Counts        store.ConversationCounts
+}
+
+// Conversations lists the conversations the caller may see.
+func (a *App) Conversations(ctx context.Context, accountID int64, cq ConversationQuery) (*ConversationList, error) {
+	q := a.store.Read()
+	s, err := a.accountScope(ctx, q, accountID)
+	if err != nil {
+		return nil, err
+	}
+	f := store.ConversationFilter{AccountID: accountID, AssigneeType: cq.AssigneeType, UserID: s.userID(),
+		InboxID: cq.InboxID, InboxIDs: s.inboxIDs, Labels: cq.Labels, Query: cq.Query}
+	switch cq.Status {
+	case "", "open":
+		st := baton.StatusOpen
+		f.Status = &st
+	case "all":
+	default:
+		st, ok := baton.ParseStatus(cq.Status)
+		if !ok {
+			return nil, baton.Invalid("Status is not included in the list", "status")
+		}
+		f.Status = &st
+	}
+	switch cq.AssigneeType {
+	case "", store.AssigneeAll, store.AssigneeMe, store.AssigneeUnassigned, store.AssigneeAssigned:
+	default:
+		return nil, baton.Invalid("Assignee type is not included in the list", "assignee_type")
+	}
+	counts, err := q.CountConversations(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if cq.Page < 1 {
+		cq.Page = 1
+	}
+	f.Offset, f.Limit = (cq.Page-1)*ConversationPageSize, ConversationPageSize
+	cs, err := q.ListConversations(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	l := newLoader(q)
+	for _, c := range cs {
+		if err := l.conversation(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	return &ConversationList{Conversations: cs, Counts: counts}, nil
+}
+
+// ContactConversations lists the conversations of a contact the caller may see.
+func (a *App) ContactConversations(ctx context.Context, accountID, contactID int64) ([]*baton.Conversation, error) {
+	q := a.store.Read()
+	s, err := a.accountScope(ctx, q, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := q.FindContact(ctx, accountID, contactID); err != nil {
+		return nil, err
+	}
+	cs, err := q.ListConversations(ctx, store.ConversationFilter{AccountID: accountID, ContactID: contactID,
+		InboxIDs: s.inboxIDs, Limit: 100})
+	if err != nil {
+		return nil, err
+	}
+	l := newLoader(q)
+	for _, c := range cs {
+		if err := l.conversation(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	return cs, nil
+}
+
+// Conversation returns a conversation the caller may see, by display id.
+func (a *App) Conversation(ctx context.Context, accountID, displayID int64) (*baton.Conversation, error) {
+	q := a.store.Read()
+	s, err := a.accountScope(ctx, q, accountID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := findVisible(ctx, q, s, displayID)
+	if err != nil {
+		return nil, err
+	}
+	return c, newLoader(q).conversation(ctx, c)
+}
+
+func findVisible(ctx context.Context, q *store.Queries, s *scope, displayID int64) (*baton.Conversation, error) {
+	c, err := q.FindConversation(ctx, s.account.ID, displayID)
+	if err != nil {
+		return nil, err
+	}
+	if !s.seesConversation(c) {
+		return nil, baton.ErrNotFound
+	}
+	return c, nil
+}
+
+// changeConversation runs fn on a conversation the caller may see, in one
+// transaction, saves it, and reads it back for the view.
+func (a *App) changeConversation(ctx context.Context, accountID, displayID int64, fn func(q *store.Queries, s *scope, c *baton.Conversation) error) (*baton.Conversation, error) {
+	var c *baton.Conversation
+	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+		s, err := a.accountScope(ctx, q, accountID)
+		if err != nil {
+			return err
+		}
+		if c, err = findVisible(ctx, q, s, displayID); err != nil {
+			return err
+		}
+		if err := fn(q, s, c); err != nil {
+			return err
+		}
+		c.UpdatedAt = a.Now()
+		return q.UpdateConversation(ctx, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a.loadConversation(ctx, c)
+}
+
+// StatusChange is a requested toggle_status: a status, or nil to toggle.
+type StatusChange struct {
+	Status       *string
+	SnoozedUntil *time.Time
+}
+
+// ToggleStatus sets a conversation's status, or toggles it between open and
+// resolved when no status is given (anything not open opens).
+func (a *App) ToggleStatus(ctx context.Context, accountID, displayID int64, ch StatusChange) (*baton.Conversation, error) {
+	return a.changeConversation(ctx, accountID, displayID, func(q *store.Queries, s *scope, c *baton.Conversation) error {
+		next := baton.StatusOpen
+		if ch.Status != nil {
+			st, ok := baton.ParseStatus(*ch.Status)
+			if !ok {
+				return baton.Invalid("Status is not included in the list", "status")
+			}
+			next = st
+		} else if c.Status == baton.StatusOpen {
+			next = baton.StatusResolved
+		}
+		if err := a.setStatus(ctx, q, c, next, ch.SnoozedUntil, s.actor); err != nil {
+			return err
+		}
+		// An agent (not an administrator) who opens a conversation takes it.
+		if next == baton.StatusOpen && s.actor.User != nil && s.role == baton.RoleAgent && c.AssigneeID == 0 {
+			return a.assign(ctx, q, c, s.actor.User, s.actor)
+		}
+		return nil
+	})
+}
+
+// setStatus moves a conversation to a status and leaves the activity message
+// that says who did it. It does not save the conversation.
+func (a *App) setStatus(ctx context.Context, q *store.Queries, c *baton.Conversation, next baton.Status, snoozedUntil *time.Time, actor *baton.Actor) error {
+	if next == baton.StatusSnoozed {
+		if snoozedUntil != nil && !snoozedUntil.After(a.Now()) {
+			return baton.Invalid("Snoozed until must be in the future", "snoozed_until")
+		}
+		c.SnoozedUntil = snoozedUntil
+	} else {
+		c.SnoozedUntil = nil
+	}
+	if c.Status == next {
+		return nil
+	}
+	c.Status = next
+	if next == baton.StatusOpen && c.WaitingSince == nil {
+		now := a.Now()
+		c.WaitingSince = &now
+	}
+	return a.activity(ctx, q, c, statusActivity(next, actor))
+}
+
+func statusActivity(s baton.Status, actor *baton.Actor) string {
+	switch {
+	case actor.Kind == baton.ActorContact && s == baton.StatusResolved:
+		return "Conversation was resolved by " + actor.Name
+	case actor.Kind == baton.ActorContact && s == baton.StatusOpen:
+		return "System reopened the conversation due to a new incoming message."
+	}
+	switch s {
+	case baton.StatusResolved:
+		return "Conversation was marked resolved by " + actor.Name
+	case baton.StatusPending:
+		return "Conversation was marked as pending by " + actor.Name
+	case baton.StatusSnoozed:
+		return "Conversation was snoozed by " + actor.Name
+	}
+	return "Conversation was reopened by " + actor.Name
+}
+
+// activity leaves an activity message in the conversation.
+func (a *App) activity(ctx context.Context, q *store.Queries, c *baton.Conversation, text string) error {
+	now := a.Now()
+	m := &baton.Message{AccountID: c.AccountID, InboxID: c.InboxID, ConversationID: c.ID,
+		MessageType: baton.MessageActivity, Content: &text, CreatedAt: now, UpdatedAt: now}
+	return q.CreateMessage(ctx, m)
+}
+
+// TogglePriority sets or clears (with "") a conversation's priority.
+func (a *App) TogglePriority(ctx context.Context, accountID, displayID int64, priority string) (*baton.Conversation, error) {
+	p, ok := baton.ParsePriority(priority)
+	if !ok {
+		return nil, baton.Invalid("Priority is not included in the list", "priority")
+	}
+	return a.changeConversation(ctx, accountID, displayID, func(q *store.Queries, s *scope, c *baton.Conversation) error {
+		if c.Priority == p {
+			return nil
+		}
+		var text string
+		switch {
+		case p == baton.PriorityNone:
+			text = s.actor.Name + " removed the priority"
+		case c.Priority == baton.PriorityNone:
+			text = s.actor.Name + " set the priority to " + p.String()
+		default:
+			text = fmt.Sprintf("%s changed the priority from %s to %s", s.actor.Name, c.Priority, p)
+		}
+		c.Priority = p
+		return a.activity(ctx, q, c, text)
+	})
+}
+
+// SetCustomAttributes replaces a conversation's custom attributes.
+func (a *App) SetCustomAttributes(ctx context.Context, accountID, displayID int64, attrs map[string]any) (*baton.Conversation, error) {
+	return a.changeConversation(ctx, accountID, displayID, func(q *store.Queries, s *scope, c *baton.Conversation) error {
+		c.CustomAttributes = orEmpty(attrs)
+		return nil
+	})
+}
+
+// UpdateConversationInput holds what a conversation update may change.
+type UpdateConversationInput struct {
+	Priority             *string
+	AdditionalAttributes map[string]any
+}
+
+// UpdateConversation changes a conversation's priority and additional attributes.
+func (a *App) UpdateConversation(ctx context.Context, accountID, displayID int64, in UpdateConversationInput) (*baton.Conversation, error) {
+	if in.Priority != nil {
+		if _, ok := baton.ParsePriority(*in.Priority); !ok {
+			return nil, baton.Invalid("Priority is not included in the list", "priority")
+		}
+	}
+	return a.changeConversation(ctx, accountID, displayID, func(q *store.Queries, s *scope, c *baton.Conversation) error {
+		if in.Priority != nil {
+			c.Priority, _ = baton.ParsePriority(*in.Priority)
+		}
+		if in.AdditionalAttributes != nil {
+			for k, v := range in.AdditionalAttributes {
+				c.AdditionalAttributes[k] = v
+			}
+		}
+		return nil
+	})
+}
+
+// SetLabels replaces a conversation's labels and leaves activity messages
+// for what was added and removed.
+func (a *App) SetLabels(ctx context.Context, accountID, displayID int64, labels []string) (*baton.Conversation, error) {
+	clean := make([]string, 0, len(labels))
+	for _, l := range labels {
+		l = strings.ToLower(strings.TrimSpace(l))
+		if l == "" || len(l) > 255 || strings.ContainsAny(l, " ,\"") {
+			return nil, baton.Invalid(fmt.Sprintf("Label %q is not valid: letters, digits, - and _ only", l), "labels")
+		}
+		if !slices.Contains(clean, l) {
+			clean = append(clean, l)
+		}
+	}
+	return a.changeConversation(ctx, accountID, displayID, func(q *store.Queries, s *scope, c *baton.Conversation) error {
+		var added, removed []string
+		for _, l := range clean {
+			if !slices.Contains(c.Labels, l) {
+				added = append(added, l)
+			}
+		}
+		for _, l := range c.Labels {
+			if !slices.Contains(clean, l) {
+				removed = append(removed, l)
+			}
+		}
+		c.Labels = clean
+		if len(added) > 0 {
+			if err := a.activity(ctx, q, c, s.actor.Name+" added "+strings.Join(added, ", ")); err != nil {
+				return err
+			}
+		}
+		if len(removed) > 0 {
+			return a.activity(ctx, q, c, s.actor.Name+" removed "+strings.Join(removed, ", "))
+		}
+		return nil
+	})
+}
+
+// Assign sets a conversation's assignee; userID 0 unassigns. The assignee
+// must be a member of the account.
+func (a *App) Assign(ctx context.Context, accountID, displayID, userID int64) (*baton.Conversation, error) {
+	return a.changeConversation(ctx, accountID, displayID, func(q *store.Queries, s *scope, c *baton.Conversation) error {
+		if userID == 0 {
+			return a.assign(ctx, q, c, nil, s.actor)
+		}
+		au, err := q.FindAccountUser(ctx, accountID, userID)
+		if baton.ErrorCode(err) == baton.ENOTFOUND {
+			return baton.Invalid("Assignee must be a member of the account", "assignee_id")
+		} else if err != nil {
+			return err
+		}
+		return a.assign(ctx, q, c, au.User, s.actor)
+	})
+}
+
+// assign sets the assignee with its activity message. It does not save.
+func (a *App) assign(ctx context.Context, q *store.Queries, c *baton.Conversation, u *baton.User, actor *baton.Actor) error {
+	var id int64
+	if u != nil {
+		id = u.ID
+	}
+	if c.AssigneeID == id {
+		return nil
+	}
+	c.AssigneeID, c.AssigneeAgentBotID = id, 0
+	switch {
+	case u == nil:
+		return a.activity(ctx, q, c, "Conversation unassigned by "+actor.Name)
+	case actor.User != nil && actor.User.ID == u.ID:
+		return a.activity(ctx, q, c, u.AvailableName()+" self-assigned this conversation")
+	}
+	return a.activity(ctx, q, c, "Assigned to "+u.AvailableName()+" by "+actor.Name)
+}
+
+// MarkSeen records that the agent side read a conversation.
+func (a *App) MarkSeen(ctx context.Context, accountID, displayID int64) (*baton.Conversation, error) {
+	return a.changeConversation(ctx, accountID, displayID, func(q *store.Queries, s *scope, c *baton.Conversation) error {
+		now := a.Now()
+		c.AgentLastSeenAt = &now
+		if s.actor.User != nil && c.AssigneeID == s.actor.User.ID {
+			c.AssigneeLastSeenAt = &now
+		}
+		return nil
+	})
+}

@@ -1,0 +1,375 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"mime"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// MessageInput holds a message to create.
+type MessageInput struct {
+	Content           *string
+	MessageType       string // outgoing (default) or incoming (API inboxes only)
+	Private           bool
+	ContentType       string
+	ContentAttributes map[string]any
+	EchoID            string
+	SourceID          string
+	Files             []FileInput
+}
+
+// FileInput is an uploaded file.
+type FileInput struct {
+	Name        string
+	ContentType string
+	Body        io.Reader
+}
+
+// stored is a file written to the file store for a message being made.
+type stored struct {
+	key  string
+	in   FileInput
+	size int64
+}
+
+// CreateMessage adds a message to a conversation the caller may see.
+func (a *App) CreateMessage(ctx context.Context, accountID, displayID int64, in MessageInput) (*baton.Message, error) {
+	files, err := a.storeFiles(ctx, accountID, in.Files)
+	if err != nil {
+		return nil, err
+	}
+	var m *baton.Message
+	var c *baton.Conversation
+	err = a.store.Write(ctx, func(q *store.Queries) (err error) {
+		s, err := a.accountScope(ctx, q, accountID)
+		if err != nil {
+			return err
+		}
+		if c, err = findVisible(ctx, q, s, displayID); err != nil {
+			return err
+		}
+		inbox, err := q.FindInbox(ctx, accountID, c.InboxID)
+		if err != nil {
+			return err
+		}
+		if m, err = a.messageFrom(s.actor, c, inbox, in); err != nil {
+			return err
+		}
+		return a.addMessage(ctx, q, s.actor, c, m, files)
+	})
+	if err != nil {
+		a.deleteFiles(files)
+		return nil, err
+	}
+	return m, a.loadMessage(ctx, c, m)
+}
+
+// messageFrom builds the message a user or bot asked for.
+func (a *App) messageFrom(actor *baton.Actor, c *baton.Conversation, inbox *baton.Inbox, in MessageInput) (*baton.Message, error) {
+	m := &baton.Message{AccountID: c.AccountID, InboxID: c.InboxID, ConversationID: c.ID,
+		MessageType: baton.MessageOutgoing, Content: in.Content, Private: in.Private, EchoID: in.EchoID,
+		SourceID: in.SourceID}
+	switch in.MessageType {
+	case "", "outgoing":
+	case "incoming":
+		if !inbox.IsAPI() {
+			return nil, baton.Invalid("Incoming messages are only allowed in Api inboxes", "message_type")
+		}
+		m.MessageType = baton.MessageIncoming
+	default:
+		return nil, baton.Invalid(fmt.Sprintf("'%s' is not a valid message_type", in.MessageType), "message_type")
+	}
+	switch {
+	case m.MessageType == baton.MessageIncoming:
+		m.SenderType, m.SenderID = baton.SenderContact, c.ContactID
+	case actor.User != nil:
+		m.SenderType, m.SenderID = baton.SenderUser, actor.User.ID
+	case actor.Bot != nil:
+		m.SenderType, m.SenderID = baton.SenderAgentBot, actor.Bot.ID
+	}
+	if in.ContentType != "" {
+		ct, ok := baton.ParseContentType(in.ContentType)
+		if !ok {
+			return nil, baton.Invalid(fmt.Sprintf("'%s' is not a valid content_type", in.ContentType), "content_type")
+		}
+		m.ContentType = ct
+	}
+	// Like Chatwoot, only items and in_reply_to are taken from the caller;
+	// the rest of content_attributes is the server's to fill.
+	m.ContentAttributes = map[string]any{}
+	for _, k := range []string{"items", "in_reply_to"} {
+		if v, ok := in.ContentAttributes[k]; ok {
+			m.ContentAttributes[k] = v
+		}
+	}
+	return m, nil
+}
+
+// addMessage validates and inserts a message with its attachments, and
+// updates the conversation as the message implies: a customer writing
+// reopens a snoozed or resolved conversation and starts the wait for a
+// reply; a person's public reply ends it.
+func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Actor, c *baton.Conversation, m *baton.Message, files []stored) error {
+	if m.Content != nil && strings.TrimSpace(*m.Content) == "" && m.ContentType == baton.ContentText {
+		m.Content = nil
+	}
+	if m.Content == nil && len(files) == 0 && m.ContentType == baton.ContentText {
+		return baton.Invalid("Content can't be blank", "content")
+	}
+	if err := baton.ValidateContent(m.Content, m.ContentType, m.ContentAttributes); err != nil {
+		return err
+	}
+	if err := a.replyTarget(ctx, q, c, m); err != nil {
+		return err
+	}
+	now := a.Now()
+	n, err := q.CountMessagesSince(ctx, c.ID, now.Add(-time.Minute).UnixMicro(), a.limits.MessagesPerMinute)
+	if err != nil {
+		return err
+	} else if n >= a.limits.MessagesPerMinute {
+		return &baton.Error{Code: baton.ERATELIMIT, Message: "Too many messages"}
+	}
+	m.CreatedAt, m.UpdatedAt = now, now
+	if err := q.CreateMessage(ctx, m); err != nil {
+		return err
+	}
+	for _, f := range files {
+		att := &baton.Attachment{MessageID: m.ID, AccountID: m.AccountID, FileType: baton.FileTypeOf(f.in.ContentType),
+			FileName: f.in.Name, ContentType: f.in.ContentType, ByteSize: f.size, StorageKey: f.key, CreatedAt: now}
+		if err := q.CreateAttachment(ctx, att); err != nil {
+			return err
+		}
+		m.Attachments = append(m.Attachments, att)
+	}
+
+	dirty := false
+	switch {
+	case m.MessageType == baton.MessageIncoming:
+		if next := baton.StatusOnIncoming(c.Status, false); next != c.Status {
+			contact := &baton.Actor{Kind: baton.ActorContact, Name: "Contact"}
+			if err := a.setStatus(ctx, q, c, next, nil, contact); err != nil {
+				return err
+			}
+			dirty = true
+		}
+		if c.WaitingSince == nil {
+			c.WaitingSince, dirty = &now, true
+		}
+		if err := q.TouchContact(ctx, c.ContactID, now.UnixMicro()); err != nil {
+			return err
+		}
+	case m.MessageType == baton.MessageOutgoing && !m.Private && m.SenderType == baton.SenderUser:
+		if c.FirstReplyCreatedAt == nil {
+			c.FirstReplyCreatedAt, dirty = &now, true
+		}
+		if c.WaitingSince != nil {
+			c.WaitingSince, dirty = nil, true
+		}
+	}
+	c.LastActivityAt, c.UpdatedAt = now, now
+	if dirty {
+		return q.UpdateConversation(ctx, c)
+	}
+	return q.TouchConversation(ctx, c.ID, now.UnixMicro())
+}
+
+// replyTarget checks in_reply_to and records the target's external id, as
+// Chatwoot does, so channels can thread the reply.
+func (a *App) replyTarget(ctx context.Context, q *store.Queries, c *baton.Conversation, m *baton.Message) error {
+	raw, ok := m.ContentAttributes["in_reply_to"]
+	if !ok || raw == nil {
+		delete(m.ContentAttributes, "in_reply_to")
+		return nil
+	}
+	id, ok := raw.(float64)
+	if !ok || id != float64(int64(id)) {
+		return baton.Invalid("Content attributes in_reply_to must be a message id", "content_attributes")
+	}
+	target, err := q.FindMessage(ctx, c.ID, int64(id))
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return baton.Invalid("Content attributes in_reply_to is not a message of this conversation", "content_attributes")
+	} else if err != nil {
+		return err
+	}
+	m.ContentAttributes["in_reply_to"] = target.ID
+	if target.SourceID != "" {
+		m.ContentAttributes["in_reply_to_external_id"] = target.SourceID
+	}
+	return nil
+}
+
+// allowedFileTypes are the MIME types attachments may have: media, text
+// and office documents. Anything else (executables, HTML) is refused.
+var allowedFileTypes = []string{"image/", "audio/", "video/", "text/plain", "text/csv", "application/pdf",
+	"application/json", "application/zip", "application/msword", "application/vnd.ms-excel",
+	"application/vnd.ms-powerpoint", "application/vnd.openxmlformats-officedocument.",
+	"application/vnd.oasis.opendocument."}
+
+// storeFiles checks and writes uploaded files before the transaction that
+// records them; on any failure what was written is removed again.
+func (a *App) storeFiles(ctx context.Context, accountID int64, files []FileInput) ([]stored, error) {
+	if len(files) > a.limits.AttachmentsPerMessage {
+		return nil, baton.Invalid(fmt.Sprintf("Too many attachments (maximum is %d)", a.limits.AttachmentsPerMessage), "attachments")
+	}
+	if len(files) > 0 && a.files == nil {
+		return nil, baton.Invalid("Attachments are not enabled", "attachments")
+	}
+	var out []stored
+	for _, f := range files {
+		f.Name = path.Base(strings.ReplaceAll(f.Name, `\`, "/"))
+		if f.Name == "." || f.Name == "/" || f.Name == "" {
+			f.Name = "file"
+		}
+		if len(f.Name) > 255 {
+			f.Name = f.Name[len(f.Name)-255:]
+		}
+		ct, _, _ := mime.ParseMediaType(f.ContentType)
+		if ct == "" || ct == "application/octet-stream" {
+			ct, _, _ = mime.ParseMediaType(mime.TypeByExtension(path.Ext(f.Name)))
+		}
+		f.ContentType = ct
+		if !allowedFileType(ct) {
+			a.deleteFiles(out)
+			return nil, baton.Invalid(fmt.Sprintf("Attachment %s has a file type that is not allowed (%s)", f.Name, orUnknown(ct)), "attachments")
+		}
+		var rnd [16]byte
+		_, _ = rand.Read(rnd[:])
+		key := fmt.Sprintf("%d/%s%s", accountID, hex.EncodeToString(rnd[:]), strings.ToLower(path.Ext(f.Name)))
+		n, err := a.files.Put(ctx, key, io.LimitReader(f.Body, a.limits.AttachmentMaxBytes+1))
+		out = append(out, stored{key: key, in: f, size: n})
+		if err != nil {
+			a.deleteFiles(out)
+			return nil, fmt.Errorf("store attachment: %w", err)
+		}
+		if n > a.limits.AttachmentMaxBytes {
+			a.deleteFiles(out)
+			return nil, &baton.Error{Code: baton.ETOOLARGE, Message: fmt.Sprintf("Attachment %s is too large (maximum is %d MB)", f.Name, a.limits.AttachmentMaxBytes>>20)}
+		}
+	}
+	return out, nil
+}
+
+func allowedFileType(ct string) bool {
+	for _, p := range allowedFileTypes {
+		if ct == p || (strings.HasSuffix(p, "/") || strings.HasSuffix(p, ".")) && strings.HasPrefix(ct, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// deleteFiles removes files whose message was not made.
+func (a *App) deleteFiles(files []stored) {
+	for _, f := range files {
+		if err := a.files.Delete(context.Background(), f.key); err != nil {
+			a.log.Warn("could not remove attachment of a failed message", "key", f.key, "err", err)
+		}
+	}
+}
+
+// OpenAttachment returns an attachment and its bytes. Attachments are
+// reached by unguessable URL, as Chatwoot's are: the id alone opens nothing.
+func (a *App) OpenAttachment(ctx context.Context, id int64, storageKey string) (*baton.Attachment, io.ReadCloser, error) {
+	att, err := a.store.Read().FindAttachment(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if att.StorageKey != storageKey || a.files == nil {
+		return nil, nil, baton.ErrNotFound
+	}
+	r, err := a.files.Open(ctx, att.StorageKey)
+	return att, r, err
+}
+
+// loadMessage fills in a message's sender and attachments for its view.
+func (a *App) loadMessage(ctx context.Context, c *baton.Conversation, m *baton.Message) error {
+	return newLoader(a.store.Read()).messages(ctx, c, []*baton.Message{m})
+}
+
+// MessagePage is a page of a conversation's messages with the conversation.
+type MessagePage struct {
+	Conversation *baton.Conversation
+	Messages     []*baton.Message
+}
+
+// Messages lists a conversation's messages, 20 at a time: the newest
+// before the id Before, or the oldest after the id After.
+func (a *App) Messages(ctx context.Context, accountID, displayID, before, after int64) (*MessagePage, error) {
+	q := a.store.Read()
+	s, err := a.accountScope(ctx, q, accountID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := findVisible(ctx, q, s, displayID)
+	if err != nil {
+		return nil, err
+	}
+	l := newLoader(q)
+	if err := l.conversation(ctx, c); err != nil {
+		return nil, err
+	}
+	ms, err := q.ListMessages(ctx, store.MessageFilter{ConversationID: c.ID, Before: before, After: after})
+	if err != nil {
+		return nil, err
+	}
+	return &MessagePage{Conversation: c, Messages: ms}, l.messages(ctx, c, ms)
+}
+
+// DeleteMessage deletes a message the way Chatwoot does: the row stays,
+// marked deleted, its content replaced and its attachments removed.
+func (a *App) DeleteMessage(ctx context.Context, accountID, displayID, id int64) (*baton.Message, error) {
+	var m *baton.Message
+	var c *baton.Conversation
+	var keys []string
+	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+		s, err := a.accountScope(ctx, q, accountID)
+		if err != nil {
+			return err
+		}
+		if c, err = findVisible(ctx, q, s, displayID); err != nil {
+			return err
+		}
+		if m, err = q.FindMessage(ctx, c.ID, id); err != nil {
+			return err
+		}
+		if m.MessageType == baton.MessageActivity {
+			return baton.Invalid("Activity messages cannot be deleted", "id")
+		}
+		if keys, err = q.StorageKeysOfMessage(ctx, m.ID); err != nil {
+			return err
+		}
+		if err := q.DeleteAttachments(ctx, m.ID); err != nil {
+			return err
+		}
+		deleted := "This message was deleted"
+		m.Content, m.ContentType = &deleted, baton.ContentText
+		m.ContentAttributes = map[string]any{"deleted": true}
+		m.UpdatedAt = a.Now()
+		return q.UpdateMessage(ctx, m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if err := a.files.Delete(ctx, k); err != nil {
+			a.log.Warn("could not remove attachment of a deleted message", "key", k, "err", err)
+		}
+	}
+	return m, a.loadMessage(ctx, c, m)
+}

@@ -1,0 +1,146 @@
+package app
+
+import (
+	"context"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// loader fills in what views show beside a conversation or message,
+// remembering what it already read so lists do not read a thing twice.
+type loader struct {
+	q        *store.Queries
+	inboxes  map[int64]*baton.Inbox
+	users    map[int64]*baton.User
+	contacts map[int64]*baton.Contact
+	bots     map[int64]*baton.AgentBot
+}
+
+func newLoader(q *store.Queries) *loader {
+	return &loader{q: q, inboxes: map[int64]*baton.Inbox{}, users: map[int64]*baton.User{},
+		contacts: map[int64]*baton.Contact{}, bots: map[int64]*baton.AgentBot{}}
+}
+
+func (l *loader) inbox(ctx context.Context, accountID, id int64) (*baton.Inbox, error) {
+	if i, ok := l.inboxes[id]; ok {
+		return i, nil
+	}
+	i, err := l.q.FindInbox(ctx, accountID, id)
+	l.inboxes[id] = i
+	return i, err
+}
+
+func (l *loader) user(ctx context.Context, id int64) (*baton.User, error) {
+	if u, ok := l.users[id]; ok {
+		return u, nil
+	}
+	u, err := l.q.FindUser(ctx, id)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		err = nil // a deleted user is shown as no one
+	}
+	l.users[id] = u
+	return u, err
+}
+
+func (l *loader) contact(ctx context.Context, accountID, id int64) (*baton.Contact, error) {
+	if c, ok := l.contacts[id]; ok {
+		return c, nil
+	}
+	c, err := l.q.FindContact(ctx, accountID, id)
+	l.contacts[id] = c
+	return c, err
+}
+
+func (l *loader) bot(ctx context.Context, id int64) (*baton.AgentBot, error) {
+	if b, ok := l.bots[id]; ok {
+		return b, nil
+	}
+	b, err := l.q.FindAgentBot(ctx, id)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		err = nil
+	}
+	l.bots[id] = b
+	return b, err
+}
+
+// conversation loads the conversation's inbox, contact, contact inbox,
+// assignee, last message and unread count.
+func (l *loader) conversation(ctx context.Context, c *baton.Conversation) error {
+	var err error
+	if c.Inbox, err = l.inbox(ctx, c.AccountID, c.InboxID); err != nil {
+		return err
+	}
+	if c.Contact, err = l.contact(ctx, c.AccountID, c.ContactID); err != nil {
+		return err
+	}
+	if c.ContactInbox == nil || c.ContactInbox.ID != c.ContactInboxID {
+		if c.ContactInbox, err = l.q.FindContactInbox(ctx, c.ContactInboxID); err != nil {
+			return err
+		}
+	}
+	c.Assignee = nil
+	if c.AssigneeID != 0 {
+		if c.Assignee, err = l.user(ctx, c.AssigneeID); err != nil {
+			return err
+		}
+	}
+	if c.LastMessage, err = l.q.LastMessage(ctx, c.ID); err != nil {
+		return err
+	}
+	if c.LastMessage != nil {
+		if err := l.messages(ctx, c, []*baton.Message{c.LastMessage}); err != nil {
+			return err
+		}
+	}
+	var since int64
+	if c.AgentLastSeenAt != nil {
+		since = c.AgentLastSeenAt.UnixMicro()
+	}
+	c.UnreadCount, err = l.q.CountIncomingSince(ctx, c.ID, since, 10)
+	return err
+}
+
+// messages loads the senders and attachments of messages of one conversation.
+func (l *loader) messages(ctx context.Context, c *baton.Conversation, ms []*baton.Message) error {
+	ids := make([]int64, 0, len(ms))
+	for _, m := range ms {
+		m.ConversationDisplayID = c.DisplayID
+		ids = append(ids, m.ID)
+		if err := l.sender(ctx, m); err != nil {
+			return err
+		}
+	}
+	atts, err := l.q.ListAttachments(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		m.Attachments = atts[m.ID]
+	}
+	return nil
+}
+
+func (l *loader) sender(ctx context.Context, m *baton.Message) error {
+	var err error
+	s := &baton.Sender{Type: m.SenderType}
+	switch m.SenderType {
+	case baton.SenderContact:
+		s.Contact, err = l.contact(ctx, m.AccountID, m.SenderID)
+		if baton.ErrorCode(err) == baton.ENOTFOUND {
+			s, err = nil, nil
+		}
+	case baton.SenderUser:
+		if s.User, err = l.user(ctx, m.SenderID); s.User == nil {
+			s = nil
+		}
+	case baton.SenderAgentBot:
+		if s.Bot, err = l.bot(ctx, m.SenderID); s.Bot == nil {
+			s = nil
+		}
+	default:
+		s = nil
+	}
+	m.Sender = s
+	return err
+}

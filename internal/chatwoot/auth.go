@@ -1,0 +1,51 @@
+package chatwoot
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/batonhq/baton"
+)
+
+// accessToken returns the token of a request: the api_access_token header in
+// either spelling (Go keeps api_access_token as Api_access_token), or a
+// bearer token. Tokens are never read from the query string.
+func accessToken(r *http.Request) string {
+	if t := r.Header.Get("api_access_token"); t != "" {
+		return t
+	}
+	if t := r.Header.Get("Api-Access-Token"); t != "" {
+		return t
+	}
+	if v := r.Header.Get("Authorization"); len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
+		return strings.TrimSpace(v[7:])
+	}
+	return ""
+}
+
+// token authenticates the request's access token and puts its owner in the
+// context.
+func (h *Handler) token(next handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		actor, err := h.app.Authenticate(r.Context(), accessToken(r))
+		if err != nil {
+			return err
+		}
+		return next(w, r.WithContext(baton.NewContextWithActor(r.Context(), actor)))
+	}
+}
+
+// platform requires a platform app's token.
+func (h *Handler) platform(next handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		actor, err := h.app.Authenticate(r.Context(), accessToken(r))
+		if err != nil || actor.Kind != baton.ActorPlatformApp {
+			return &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Invalid access_token"}
+		}
+		return next(w, r.WithContext(baton.NewContextWithActor(r.Context(), actor)))
+	}
+}
+
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) error {
+	return baton.ErrNotFound
+}

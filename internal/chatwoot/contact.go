@@ -1,0 +1,191 @@
+package chatwoot
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
+)
+
+// contactRequest is the body of a contact create or update.
+type contactRequest struct {
+	Name                 *string    `json:"name"`
+	Email                *string    `json:"email"`
+	PhoneNumber          *string    `json:"phone_number"`
+	Identifier           *string    `json:"identifier"`
+	Blocked              *flexBool  `json:"blocked"`
+	AdditionalAttributes flexObject `json:"additional_attributes"`
+	CustomAttributes     flexObject `json:"custom_attributes"`
+	InboxID              flexInt    `json:"inbox_id"`
+	SourceID             string     `json:"source_id"`
+}
+
+func (b contactRequest) input() app.ContactInput {
+	return app.ContactInput{Name: b.Name, Email: b.Email, PhoneNumber: b.PhoneNumber, Identifier: b.Identifier,
+		Blocked: boolPtr(b.Blocked), AdditionalAttributes: b.AdditionalAttributes, CustomAttributes: b.CustomAttributes}
+}
+
+// contactJSON is a contact as the Application API shows it.
+type contactJSON struct {
+	AdditionalAttributes map[string]any      `json:"additional_attributes"`
+	AvailabilityStatus   string              `json:"availability_status"`
+	Email                any                 `json:"email"`
+	ID                   int64               `json:"id"`
+	Name                 string              `json:"name"`
+	PhoneNumber          any                 `json:"phone_number"`
+	Blocked              bool                `json:"blocked"`
+	Identifier           any                 `json:"identifier"`
+	Thumbnail            string              `json:"thumbnail"`
+	CustomAttributes     map[string]any      `json:"custom_attributes"`
+	LastActivityAt       any                 `json:"last_activity_at"`
+	CreatedAt            int64               `json:"created_at"`
+	ContactInboxes       []contactInboxBrief `json:"contact_inboxes,omitempty"`
+}
+
+// contactInboxBrief is a contact's identity in one inbox, in contact views.
+type contactInboxBrief struct {
+	SourceID string         `json:"source_id"`
+	Inbox    map[string]any `json:"inbox"`
+}
+
+func contactView(c *baton.Contact) contactJSON {
+	return contactJSON{AdditionalAttributes: objectOrEmpty(c.AdditionalAttributes), AvailabilityStatus: "offline",
+		Email: nilIfEmpty(c.Email), ID: c.ID, Name: c.Name, PhoneNumber: nilIfEmpty(c.PhoneNumber), Blocked: c.Blocked,
+		Identifier: nilIfEmpty(c.Identifier), Thumbnail: "", CustomAttributes: objectOrEmpty(c.CustomAttributes),
+		LastActivityAt: unixOrNil(c.LastActivityAt), CreatedAt: unix(c.CreatedAt)}
+}
+
+func contactInboxBriefs(cis []*baton.ContactInbox) []contactInboxBrief {
+	out := make([]contactInboxBrief, 0, len(cis))
+	for _, ci := range cis {
+		out = append(out, contactInboxBrief{SourceID: ci.SourceID, Inbox: map[string]any{"id": ci.InboxID}})
+	}
+	return out
+}
+
+func (h *Handler) listContacts(w http.ResponseWriter, r *http.Request) error {
+	return h.contactPage(w, r, "")
+}
+
+func (h *Handler) searchContacts(w http.ResponseWriter, r *http.Request) error {
+	return h.contactPage(w, r, r.URL.Query().Get("q"))
+}
+
+func (h *Handler) contactPage(w http.ResponseWriter, r *http.Request, query string) error {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		return err
+	}
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	if page < 1 {
+		page = 1
+	}
+	cs, total, err := h.app.Contacts(r.Context(), accountID, query, page)
+	if err != nil {
+		return err
+	}
+	out := make([]contactJSON, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, contactView(c))
+	}
+	return ok(w, map[string]any{"meta": map[string]any{"count": total, "current_page": page}, "payload": out})
+}
+
+func (h *Handler) createContact(w http.ResponseWriter, r *http.Request) error {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		return err
+	}
+	var body contactRequest
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	c, ci, err := h.app.CreateContact(r.Context(), accountID, body.input(), int64(body.InboxID), body.SourceID)
+	if err != nil {
+		return err
+	}
+	payload := map[string]any{"contact": contactView(c), "contact_inbox": nil}
+	if ci != nil {
+		payload["contact_inbox"] = map[string]any{"inbox": map[string]any{"id": ci.InboxID}, "source_id": ci.SourceID}
+	}
+	return ok(w, map[string]any{"payload": payload})
+}
+
+func (h *Handler) showContact(w http.ResponseWriter, r *http.Request) error {
+	accountID, id, err := accountAndID(r)
+	if err != nil {
+		return err
+	}
+	c, cis, err := h.app.Contact(r.Context(), accountID, id)
+	if err != nil {
+		return err
+	}
+	v := contactView(c)
+	v.ContactInboxes = contactInboxBriefs(cis)
+	return ok(w, map[string]any{"payload": v})
+}
+
+func (h *Handler) updateContact(w http.ResponseWriter, r *http.Request) error {
+	accountID, id, err := accountAndID(r)
+	if err != nil {
+		return err
+	}
+	var body contactRequest
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	c, err := h.app.UpdateContact(r.Context(), accountID, id, body.input())
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"payload": contactView(c)})
+}
+
+func (h *Handler) deleteContact(w http.ResponseWriter, r *http.Request) error {
+	accountID, id, err := accountAndID(r)
+	if err != nil {
+		return err
+	}
+	if err := h.app.DeleteContact(r.Context(), accountID, id); err != nil {
+		return err
+	}
+	return empty(w)
+}
+
+func (h *Handler) listContactConversations(w http.ResponseWriter, r *http.Request) error {
+	accountID, id, err := accountAndID(r)
+	if err != nil {
+		return err
+	}
+	cs, err := h.app.ContactConversations(r.Context(), accountID, id)
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"payload": h.conversationViews(cs)})
+}
+
+// contactPush is a contact's push_event_data: how a contact appears as a
+// sender in messages and conversation meta.
+type contactPush struct {
+	AdditionalAttributes map[string]any `json:"additional_attributes"`
+	CustomAttributes     map[string]any `json:"custom_attributes"`
+	Email                any            `json:"email"`
+	ID                   int64          `json:"id"`
+	Identifier           any            `json:"identifier"`
+	Name                 string         `json:"name"`
+	PhoneNumber          any            `json:"phone_number"`
+	Thumbnail            string         `json:"thumbnail"`
+	Blocked              bool           `json:"blocked"`
+	Type                 string         `json:"type"`
+}
+
+func contactPushView(c *baton.Contact) *contactPush {
+	if c == nil {
+		return nil
+	}
+	return &contactPush{AdditionalAttributes: objectOrEmpty(c.AdditionalAttributes),
+		CustomAttributes: objectOrEmpty(c.CustomAttributes), Email: nilIfEmpty(c.Email), ID: c.ID,
+		Identifier: nilIfEmpty(c.Identifier), Name: c.Name, PhoneNumber: nilIfEmpty(c.PhoneNumber), Thumbnail: "",
+		Blocked: c.Blocked, Type: "contact"}
+}

@@ -1,0 +1,245 @@
+package chatwoot
+
+import (
+	"net/http"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
+)
+
+// channelRequest is the channel part of an inbox create or update.
+type channelRequest struct {
+	Type           string    `json:"type"`
+	WebhookURL     *string   `json:"webhook_url"`
+	HMACMandatory  *flexBool `json:"hmac_mandatory"`
+	WebsiteURL     *string   `json:"website_url"`
+	WidgetColor    *string   `json:"widget_color"`
+	WelcomeTitle   *string   `json:"welcome_title"`
+	WelcomeTagline *string   `json:"welcome_tagline"`
+}
+
+// inboxRequest is the body of an inbox create or update.
+type inboxRequest struct {
+	Name                       *string        `json:"name"`
+	Channel                    channelRequest `json:"channel"`
+	GreetingEnabled            *flexBool      `json:"greeting_enabled"`
+	GreetingMessage            *string        `json:"greeting_message"`
+	EnableEmailCollect         *flexBool      `json:"enable_email_collect"`
+	CSATSurveyEnabled          *flexBool      `json:"csat_survey_enabled"`
+	AllowMessagesAfterResolved *flexBool      `json:"allow_messages_after_resolved"`
+	LockToSingleConversation   *flexBool      `json:"lock_to_single_conversation"`
+	EnableAutoAssignment       *flexBool      `json:"enable_auto_assignment"`
+	WorkingHoursEnabled        *flexBool      `json:"working_hours_enabled"`
+	OutOfOfficeMessage         *string        `json:"out_of_office_message"`
+	Timezone                   *string        `json:"timezone"`
+}
+
+func boolPtr(b *flexBool) *bool {
+	if b == nil {
+		return nil
+	}
+	v := bool(*b)
+	return &v
+}
+
+func (b inboxRequest) input() app.InboxInput {
+	in := app.InboxInput{Name: b.Name, WebhookURL: b.Channel.WebhookURL, HMACMandatory: boolPtr(b.Channel.HMACMandatory),
+		WebsiteURL: b.Channel.WebsiteURL, WidgetColor: b.Channel.WidgetColor, WelcomeTitle: b.Channel.WelcomeTitle,
+		WelcomeTagline: b.Channel.WelcomeTagline, GreetingEnabled: boolPtr(b.GreetingEnabled),
+		GreetingMessage: b.GreetingMessage, EnableEmailCollect: boolPtr(b.EnableEmailCollect),
+		CSATSurveyEnabled: boolPtr(b.CSATSurveyEnabled), AllowMessagesAfterResolved: boolPtr(b.AllowMessagesAfterResolved),
+		LockToSingleConversation: boolPtr(b.LockToSingleConversation), EnableAutoAssignment: boolPtr(b.EnableAutoAssignment),
+		WorkingHoursEnabled: boolPtr(b.WorkingHoursEnabled), OutOfOfficeMessage: b.OutOfOfficeMessage, Timezone: b.Timezone}
+	switch b.Channel.Type {
+	case "api":
+		in.ChannelType = baton.ChannelAPI
+	case "web_widget":
+		in.ChannelType = baton.ChannelWebWidget
+	}
+	return in
+}
+
+// inboxJSON is an inbox as the Application API shows it.
+type inboxJSON struct {
+	ID                         int64    `json:"id"`
+	AvatarURL                  string   `json:"avatar_url"`
+	ChannelID                  int64    `json:"channel_id"`
+	Name                       string   `json:"name"`
+	ChannelType                string   `json:"channel_type"`
+	GreetingEnabled            bool     `json:"greeting_enabled"`
+	GreetingMessage            string   `json:"greeting_message"`
+	WorkingHoursEnabled        bool     `json:"working_hours_enabled"`
+	EnableEmailCollect         bool     `json:"enable_email_collect"`
+	CSATSurveyEnabled          bool     `json:"csat_survey_enabled"`
+	EnableAutoAssignment       bool     `json:"enable_auto_assignment"`
+	OutOfOfficeMessage         string   `json:"out_of_office_message"`
+	WorkingHours               []any    `json:"working_hours"`
+	Timezone                   string   `json:"timezone"`
+	AllowMessagesAfterResolved bool     `json:"allow_messages_after_resolved"`
+	LockToSingleConversation   bool     `json:"lock_to_single_conversation"`
+	WidgetColor                string   `json:"widget_color,omitempty"`
+	WebsiteURL                 string   `json:"website_url,omitempty"`
+	WelcomeTitle               string   `json:"welcome_title,omitempty"`
+	WelcomeTagline             string   `json:"welcome_tagline,omitempty"`
+	WebWidgetScript            string   `json:"web_widget_script,omitempty"`
+	WebsiteToken               string   `json:"website_token,omitempty"`
+	HMACMandatory              bool     `json:"hmac_mandatory"`
+	HMACToken                  string   `json:"hmac_token,omitempty"`
+	WebhookURL                 *string  `json:"webhook_url,omitempty"`
+	InboxIdentifier            string   `json:"inbox_identifier,omitempty"`
+	SelectedFeatureFlags       []string `json:"selected_feature_flags,omitempty"`
+}
+
+// inboxView shows an inbox; the HMAC token only to administrators.
+func inboxView(i *baton.Inbox, admin bool) inboxJSON {
+	v := inboxJSON{ID: i.ID, ChannelID: i.ID, Name: i.Name, ChannelType: i.ChannelType,
+		GreetingEnabled: i.GreetingEnabled, GreetingMessage: i.GreetingMessage, WorkingHoursEnabled: i.WorkingHoursEnabled,
+		EnableEmailCollect: i.EnableEmailCollect, CSATSurveyEnabled: i.CSATSurveyEnabled,
+		EnableAutoAssignment: i.EnableAutoAssignment, OutOfOfficeMessage: i.OutOfOfficeMessage, WorkingHours: []any{},
+		Timezone: i.Timezone, AllowMessagesAfterResolved: i.AllowMessagesAfterResolved,
+		LockToSingleConversation: i.LockToSingleConversation, HMACMandatory: i.HMACMandatory}
+	if admin {
+		v.HMACToken = i.HMACToken
+	}
+	switch {
+	case i.IsAPI():
+		url := i.WebhookURL
+		v.WebhookURL, v.InboxIdentifier = &url, i.Identifier
+	case i.IsWebWidget():
+		v.WidgetColor, v.WebsiteURL, v.WebsiteToken = i.WidgetColor, i.WebsiteURL, i.WebsiteToken
+		v.WelcomeTitle, v.WelcomeTagline = i.WelcomeTitle, i.WelcomeTagline
+		v.SelectedFeatureFlags = []string{}
+	}
+	return v
+}
+
+func (h *Handler) listInboxes(w http.ResponseWriter, r *http.Request) error {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		return err
+	}
+	inboxes, err := h.app.Inboxes(r.Context(), accountID)
+	if err != nil {
+		return err
+	}
+	admin := h.app.IsAdmin(r.Context(), accountID)
+	out := make([]inboxJSON, 0, len(inboxes))
+	for _, i := range inboxes {
+		out = append(out, inboxView(i, admin))
+	}
+	return ok(w, map[string]any{"payload": out})
+}
+
+func (h *Handler) createInbox(w http.ResponseWriter, r *http.Request) error {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		return err
+	}
+	var body inboxRequest
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	i, err := h.app.CreateInbox(r.Context(), accountID, body.input())
+	if err != nil {
+		return err
+	}
+	return ok(w, inboxView(i, true))
+}
+
+func (h *Handler) showInbox(w http.ResponseWriter, r *http.Request) error {
+	accountID, id, err := accountAndID(r)
+	if err != nil {
+		return err
+	}
+	i, err := h.app.Inbox(r.Context(), accountID, id)
+	if err != nil {
+		return err
+	}
+	return ok(w, inboxView(i, h.app.IsAdmin(r.Context(), accountID)))
+}
+
+func (h *Handler) updateInbox(w http.ResponseWriter, r *http.Request) error {
+	accountID, id, err := accountAndID(r)
+	if err != nil {
+		return err
+	}
+	var body inboxRequest
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	i, err := h.app.UpdateInbox(r.Context(), accountID, id, body.input())
+	if err != nil {
+		return err
+	}
+	return ok(w, inboxView(i, true))
+}
+
+func (h *Handler) deleteInbox(w http.ResponseWriter, r *http.Request) error {
+	accountID, id, err := accountAndID(r)
+	if err != nil {
+		return err
+	}
+	if err := h.app.DeleteInbox(r.Context(), accountID, id); err != nil {
+		return err
+	}
+	return empty(w)
+}
+
+func accountAndID(r *http.Request) (int64, int64, error) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		return 0, 0, err
+	}
+	id, err := pathID(r, "id")
+	return accountID, id, err
+}
+
+func (h *Handler) listInboxMembers(w http.ResponseWriter, r *http.Request) error {
+	accountID, id, err := accountAndID(r)
+	if err != nil {
+		return err
+	}
+	aus, err := h.app.InboxMembers(r.Context(), accountID, id)
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"payload": agentViews(aus)})
+}
+
+func agentViews(aus []*baton.AccountUser) []agentJSON {
+	out := make([]agentJSON, 0, len(aus))
+	for _, au := range aus {
+		out = append(out, agentView(au))
+	}
+	return out
+}
+
+type inboxMembersRequest struct {
+	InboxID flexInt   `json:"inbox_id"`
+	UserIDs []flexInt `json:"user_ids"`
+}
+
+func (h *Handler) changeInboxMembers(how string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		accountID, err := pathID(r, "account_id")
+		if err != nil {
+			return err
+		}
+		var body inboxMembersRequest
+		if err := h.decode(w, r, &body); err != nil {
+			return err
+		}
+		if body.InboxID == 0 {
+			return baton.Invalid("inbox_id is required", "inbox_id")
+		}
+		ids := make([]int64, 0, len(body.UserIDs))
+		for _, id := range body.UserIDs {
+			ids = append(ids, int64(id))
+		}
+		aus, err := h.app.ChangeInboxMembers(r.Context(), accountID, int64(body.InboxID), how, ids)
+		if err != nil {
+			return err
+		}
+		return ok(w, map[string]any{"payload": agentViews(aus)})
+	}
+}

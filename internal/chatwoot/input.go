@@ -1,0 +1,166 @@
+package chatwoot
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
+)
+
+// Chatwoot's clients send ids as numbers or as numeric strings, booleans as
+// booleans or strings (forms), and content_attributes as an object or a JSON
+// string. These types take each form and refuse anything else.
+
+// flexInt is an integer sent as a number or a numeric string; null or ""
+// is zero.
+type flexInt int64
+
+func (f *flexInt) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if s == "null" || s == "" {
+		*f = 0
+		return nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return baton.Errorf(baton.EBADREQUEST, "%s is not a whole number", string(b))
+	}
+	*f = flexInt(n)
+	return nil
+}
+
+// flexBool is a boolean sent as true/false or as a string of it.
+type flexBool bool
+
+func (f *flexBool) UnmarshalJSON(b []byte) error {
+	switch strings.Trim(string(b), `"`) {
+	case "true", "1":
+		*f = true
+	case "false", "0", "null", "":
+		*f = false
+	default:
+		return baton.Errorf(baton.EBADREQUEST, "%s is not true or false", string(b))
+	}
+	return nil
+}
+
+// flexObject is a JSON object, or a string holding one.
+type flexObject map[string]any
+
+func (f *flexObject) UnmarshalJSON(b []byte) error {
+	if bytes.HasPrefix(b, []byte(`"`)) {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		if strings.TrimSpace(s) == "" {
+			*f = nil
+			return nil
+		}
+		b = []byte(s)
+	}
+	if string(b) == "null" {
+		*f = nil
+		return nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return baton.Errorf(baton.EBADREQUEST, "expected a JSON object")
+	}
+	*f = m
+	return nil
+}
+
+// flexTime is a unix time in seconds sent as a number or a string.
+type flexTime struct{ t *time.Time }
+
+func (f *flexTime) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if s == "null" || s == "" {
+		f.t = nil
+		return nil
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t, perr := time.Parse(time.RFC3339, s)
+		if perr != nil {
+			return baton.Errorf(baton.EBADREQUEST, "%s is not a unix time or an RFC 3339 time", string(b))
+		}
+		f.t = &t
+		return nil
+	}
+	t := time.Unix(int64(n), 0).UTC()
+	f.t = &t
+	return nil
+}
+
+// decodeForm reads a multipart or URL-encoded form into v by way of JSON,
+// so that one input type serves both. Fields whose value looks like a JSON
+// object or array are taken as such (content_attributes, submitted_values).
+func (h *Handler) decodeForm(w http.ResponseWriter, r *http.Request, v any) error {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var err error
+	if mt == "multipart/form-data" {
+		err = r.ParseMultipartForm(8 << 20)
+	} else {
+		err = r.ParseForm()
+	}
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return baton.Errorf(baton.ETOOLARGE, "Body is too large (maximum is %d bytes)", maxErr.Limit)
+	} else if err != nil {
+		return baton.Errorf(baton.EBADREQUEST, "Malformed form: %s", err.Error())
+	}
+	fields := map[string]any{}
+	for k, vs := range r.PostForm {
+		if len(vs) == 0 {
+			continue
+		}
+		key := strings.TrimSuffix(k, "[]")
+		val := vs[len(vs)-1]
+		trimmed := strings.TrimSpace(val)
+		if (strings.HasPrefix(trimmed, "{") || strings.HasPrefix(trimmed, "[")) && json.Valid([]byte(trimmed)) {
+			fields[key] = json.RawMessage(trimmed)
+		} else if strings.HasSuffix(k, "[]") {
+			fields[key] = vs
+		} else {
+			fields[key] = val
+		}
+	}
+	b, _ := json.Marshal(fields)
+	return jsonError(json.Unmarshal(b, v), h.maxBodyBytes)
+}
+
+// uploadedFiles returns the files of a multipart request under
+// attachments[] (or attachments), ready for the app.
+func uploadedFiles(r *http.Request) ([]app.FileInput, func(), error) {
+	if r.MultipartForm == nil {
+		return nil, func() {}, nil
+	}
+	headers := append(r.MultipartForm.File["attachments[]"], r.MultipartForm.File["attachments"]...)
+	var files []app.FileInput
+	var opened []multipart.File
+	closeAll := func() {
+		for _, f := range opened {
+			f.Close()
+		}
+	}
+	for _, fh := range headers {
+		f, err := fh.Open()
+		if err != nil {
+			closeAll()
+			return nil, func() {}, baton.Errorf(baton.EBADREQUEST, "Attachment %s could not be read", fh.Filename)
+		}
+		opened = append(opened, f)
+		files = append(files, app.FileInput{Name: fh.Filename, ContentType: fh.Header.Get("Content-Type"), Body: f})
+	}
+	return files, closeAll, nil
+}

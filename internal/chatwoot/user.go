@@ -1,0 +1,119 @@
+package chatwoot
+
+import (
+	"net/http"
+
+	"github.com/batonhq/baton"
+)
+
+// profileAccountJSON is one of the accounts in a profile.
+type profileAccountJSON struct {
+	ID                 int64  `json:"id"`
+	Name               string `json:"name"`
+	Status             string `json:"status"`
+	Role               string `json:"role"`
+	Availability       string `json:"availability"`
+	AvailabilityStatus string `json:"availability_status"`
+	AutoOffline        bool   `json:"auto_offline"`
+}
+
+// profileJSON is the calling user, as /api/v1/profile shows them.
+type profileJSON struct {
+	AccessToken        string               `json:"access_token"`
+	AccountID          int64                `json:"account_id"`
+	Accounts           []profileAccountJSON `json:"accounts"`
+	AvailableName      string               `json:"available_name"`
+	AvatarURL          string               `json:"avatar_url"`
+	Confirmed          bool                 `json:"confirmed"`
+	DisplayName        any                  `json:"display_name"`
+	Email              string               `json:"email"`
+	ID                 int64                `json:"id"`
+	Name               string               `json:"name"`
+	Provider           string               `json:"provider"`
+	PubsubToken        any                  `json:"pubsub_token"`
+	Role               string               `json:"role"`
+	UID                string               `json:"uid"`
+	Type               string               `json:"type"`
+	AvailabilityStatus string               `json:"availability_status"`
+	CustomAttributes   map[string]any       `json:"custom_attributes"`
+	UISettings         map[string]any       `json:"ui_settings"`
+}
+
+func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) error {
+	u, token, aus, err := h.app.Profile(r.Context())
+	if err != nil {
+		return err
+	}
+	p := profileJSON{AccessToken: token, Accounts: []profileAccountJSON{}, AvailableName: u.AvailableName(),
+		Confirmed: true, DisplayName: nilIfEmpty(u.DisplayName), Email: u.Email, ID: u.ID, Name: u.Name,
+		Provider: "email", UID: u.Email, Type: "user", AvailabilityStatus: u.Availability.String(),
+		CustomAttributes: objectOrEmpty(u.CustomAttributes), UISettings: map[string]any{}}
+	for i, au := range aus {
+		if i == 0 {
+			p.AccountID, p.Role = au.AccountID, au.Role.String()
+		}
+		name, _ := h.app.AccountName(r.Context(), au.AccountID)
+		p.Accounts = append(p.Accounts, profileAccountJSON{ID: au.AccountID, Name: name,
+			Status: "active", Role: au.Role.String(), Availability: u.Availability.String(),
+			AvailabilityStatus: u.Availability.String()})
+	}
+	return ok(w, p)
+}
+
+// agentJSON is an account member, as the agents list shows them.
+type agentJSON struct {
+	ID                 int64          `json:"id"`
+	AccountID          int64          `json:"account_id"`
+	AvailabilityStatus string         `json:"availability_status"`
+	AutoOffline        bool           `json:"auto_offline"`
+	Confirmed          bool           `json:"confirmed"`
+	Email              string         `json:"email"`
+	AvailableName      string         `json:"available_name"`
+	Name               string         `json:"name"`
+	Role               string         `json:"role"`
+	Thumbnail          string         `json:"thumbnail"`
+	CustomAttributes   map[string]any `json:"custom_attributes"`
+}
+
+func agentView(au *baton.AccountUser) agentJSON {
+	u := au.User
+	return agentJSON{ID: u.ID, AccountID: au.AccountID, AvailabilityStatus: u.Availability.String(),
+		AutoOffline: true, Confirmed: true, Email: u.Email, AvailableName: u.AvailableName(), Name: u.Name,
+		Role: au.Role.String(), Thumbnail: "", CustomAttributes: objectOrEmpty(u.CustomAttributes)}
+}
+
+func (h *Handler) listAgents(w http.ResponseWriter, r *http.Request) error {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		return err
+	}
+	aus, err := h.app.Agents(r.Context(), accountID)
+	if err != nil {
+		return err
+	}
+	out := make([]agentJSON, 0, len(aus))
+	for _, au := range aus {
+		out = append(out, agentView(au))
+	}
+	return ok(w, out)
+}
+
+// userPush is a user's push_event_data: how a user appears as a sender or
+// an assignee.
+type userPush struct {
+	ID                 int64  `json:"id"`
+	Name               string `json:"name"`
+	AvailableName      string `json:"available_name"`
+	AvatarURL          string `json:"avatar_url"`
+	Type               string `json:"type"`
+	AvailabilityStatus string `json:"availability_status"`
+	Thumbnail          string `json:"thumbnail"`
+}
+
+func userPushView(u *baton.User) *userPush {
+	if u == nil {
+		return nil
+	}
+	return &userPush{ID: u.ID, Name: u.Name, AvailableName: u.AvailableName(), AvatarURL: "", Type: "user",
+		AvailabilityStatus: u.Availability.String(), Thumbnail: ""}
+}

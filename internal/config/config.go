@@ -1,0 +1,141 @@
+// Package config reads Baton's configuration from flags and the environment
+// into one value, validated once. Flags win over the environment; no other
+// package reads the environment.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Config is the configuration of a Baton process.
+type Config struct {
+	Addr        string // where the HTTP server listens
+	DatabaseURL string // postgres://… or sqlite:PATH or a bare path
+	DataDir     string // the SQLite file, attachments and the generated key live here
+	PublicURL   string // how clients reach this server, for links; empty: http://<the bound address>
+	SecretKey   string // seals tokens at rest; generated into DataDir when empty
+	LogLevel    string
+	LogFormat   string // text or json
+
+	MaxBodyBytes      int64 // largest JSON body
+	MaxUploadBytes    int64 // largest multipart body
+	MessagesPerMinute int   // per conversation
+	RateLimit         int   // requests a minute from one client address; 0 is no limit
+}
+
+// Database kinds.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Database returns the kind of database and what to open: a file path for
+// SQLite, the URL for PostgreSQL.
+func (c *Config) Database() (kind, target string) {
+	u := c.DatabaseURL
+	switch {
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		return Postgres, u
+	case strings.HasPrefix(u, "sqlite:"):
+		return SQLite, strings.TrimPrefix(strings.TrimPrefix(u, "sqlite:"), "//")
+	}
+	return SQLite, u
+}
+
+// Parse reads flags from args (after the command name) and variables through
+// getenv. Unknown flags and bad values are errors.
+func Parse(name string, args []string, getenv func(string) string) (*Config, []string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c := &Config{}
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&c.Addr, "addr", env("BATON_ADDR", "127.0.0.1:3000"), "listen address")
+	fs.StringVar(&c.DatabaseURL, "database", getenv("DATABASE_URL"), "database URL")
+	fs.StringVar(&c.DataDir, "data-dir", env("BATON_DATA_DIR", "./baton-data"), "data directory")
+	fs.StringVar(&c.PublicURL, "public-url", getenv("BATON_PUBLIC_URL"), "public URL")
+	fs.StringVar(&c.LogLevel, "log-level", env("BATON_LOG_LEVEL", "info"), "log level")
+	fs.StringVar(&c.LogFormat, "log-format", env("BATON_LOG_FORMAT", "text"), "log format")
+	maxBody := fs.String("max-body", env("BATON_MAX_BODY_BYTES", "1048576"), "largest JSON body in bytes")
+	maxUpload := fs.String("max-upload", env("BATON_MAX_UPLOAD_BYTES", "104857600"), "largest multipart body in bytes")
+	perMinute := fs.String("messages-per-minute", env("BATON_MESSAGES_PER_MINUTE", "200"), "messages a minute in one conversation")
+	rateLimit := fs.String("rate-limit", env("BATON_RATE_LIMIT", "3000"), "requests a minute from one address, 0 for none")
+	c.SecretKey = getenv("BATON_SECRET_KEY")
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	var err error
+	if c.MaxBodyBytes, err = positive("max-body", *maxBody); err != nil {
+		return nil, nil, err
+	}
+	if c.MaxUploadBytes, err = positive("max-upload", *maxUpload); err != nil {
+		return nil, nil, err
+	}
+	n, err := positive("messages-per-minute", *perMinute)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.MessagesPerMinute = int(n)
+	rl, err := strconv.Atoi(*rateLimit)
+	if err != nil || rl < 0 {
+		return nil, nil, fmt.Errorf("rate-limit: %q is not a whole number of requests", *rateLimit)
+	}
+	c.RateLimit = rl
+	if err := c.validate(); err != nil {
+		return nil, nil, err
+	}
+	return c, fs.Args(), nil
+}
+
+func positive(name, s string) (int64, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s: %q is not a positive whole number", name, s)
+	}
+	return n, nil
+}
+
+func (c *Config) validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("addr: %q is not host:port", c.Addr)
+	}
+	if c.DataDir == "" {
+		return errors.New("data-dir: must not be empty")
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "baton.db")
+	}
+	if kind, target := c.Database(); kind == SQLite && target == "" {
+		return errors.New("database: sqlite needs a path")
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("public-url: %q is not an http(s) URL", c.PublicURL)
+		}
+		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log-level: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("log-format: %q is not text or json", c.LogFormat)
+	}
+	return nil
+}

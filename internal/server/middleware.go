@@ -1,0 +1,174 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+)
+
+// requestID gives every request an id, kept from X-Request-Id when the
+// client sent a sane one, and returns it in the response.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 || strings.ContainsAny(id, " \t\r\n") {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverPanics turns a panic into a logged 500, so one bad request never
+// takes the server down.
+func recoverPanics(next http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.Error("panic serving request", "request_id", w.Header().Get("X-Request-Id"),
+					"method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				w.Header().Set("Content-Type", "application/json; charset=utf-8")
+				w.WriteHeader(http.StatusInternalServerError)
+				_, _ = w.Write([]byte(`{"error":"Internal error"}` + "\n"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cleanPath collapses repeated slashes and drops a trailing slash before
+// routing. Chatwoot's clients send //api/v1/… (the Dialogflow demo bot does),
+// and answering with a redirect would turn their POSTs into GETs.
+func cleanPath(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if strings.Contains(p, "//") || (len(p) > 1 && strings.HasSuffix(p, "/")) || strings.Contains(p, "/.") {
+			clean := "/" + strings.Trim(p, "/")
+			for strings.Contains(clean, "//") {
+				clean = strings.ReplaceAll(clean, "//", "/")
+			}
+			segs := strings.Split(clean, "/")
+			out := segs[:0]
+			for _, s := range segs {
+				switch s {
+				case ".":
+				case "..":
+					if len(out) > 1 {
+						out = out[:len(out)-1]
+					}
+				default:
+					out = append(out, s)
+				}
+			}
+			clean = strings.Join(out, "/")
+			if clean == "" {
+				clean = "/"
+			}
+			r2 := r.Clone(r.Context())
+			r2.URL.Path, r2.URL.RawPath = clean, ""
+			r = r2
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// accessLog logs each request at debug level, and failures at info or
+// warn. Query strings are not logged: they may carry tokens of clients that
+// misplace them.
+func accessLog(next http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		level := slog.LevelDebug
+		switch {
+		case sw.status >= 500:
+			level = slog.LevelWarn
+		case sw.status >= 400:
+			level = slog.LevelInfo
+		}
+		log.Log(r.Context(), level, "request", "request_id", w.Header().Get("X-Request-Id"), "method", r.Method,
+			"path", r.URL.Path, "status", sw.status, "bytes", sw.bytes, "duration", time.Since(start))
+	})
+}
+
+// limiter counts requests per client address in fixed windows.
+type limiter struct {
+	mu     sync.Mutex
+	limit  int
+	window time.Duration
+	now    func() time.Time
+	start  time.Time
+	counts map[string]int
+}
+
+func newLimiter(limit int, window time.Duration, now func() time.Time) *limiter {
+	return &limiter{limit: limit, window: window, now: now, start: now(), counts: map[string]int{}}
+}
+
+// allow counts a request from key and reports whether it is within the limit.
+func (l *limiter) allow(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now := l.now(); now.Sub(l.start) >= l.window {
+		l.start, l.counts = now, map[string]int{}
+	}
+	l.counts[key]++
+	return l.counts[key] <= l.limit
+}
+
+// rateLimit refuses a client address's requests past the limit with 429, as
+// Chatwoot's rack-attack does. Like rack-attack there, loopback is exempt:
+// a bot or proxy on the same machine is the operator's own.
+func rateLimit(next http.Handler, l *limiter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		if ip := net.ParseIP(host); (ip == nil || !ip.IsLoopback()) && !l.allow(host) {
+			w.Header().Set("Retry-After", "60")
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = w.Write([]byte(`{"error":"Too many requests"}` + "\n"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

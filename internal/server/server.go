@@ -1,0 +1,91 @@
+// Package server runs Baton's HTTP server: its lifecycle, the middleware
+// every request passes (request id, recovery, path cleaning, rate limits,
+// access log), and the mounting of the surfaces beside /healthz.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Config is what a Server needs.
+type Config struct {
+	Handler   http.Handler // the API surfaces
+	Logger    *slog.Logger
+	Health    func(ctx context.Context) error // nil is always healthy
+	RateLimit int                             // requests a minute from one address; 0 is none
+	Now       func() time.Time
+}
+
+// Server is Baton's HTTP server.
+type Server struct {
+	http *http.Server
+	ln   net.Listener
+	log  *slog.Logger
+}
+
+// New returns a server for the configuration; Start listens.
+func New(c Config) *Server {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if c.Health != nil {
+			if err := c.Health(r.Context()); err != nil {
+				c.Logger.Error("health check failed", "err", err)
+				http.Error(w, `{"status":"unavailable"}`, http.StatusServiceUnavailable)
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	mux.Handle("/", c.Handler)
+	var h http.Handler = mux
+	if c.RateLimit > 0 {
+		h = rateLimit(h, newLimiter(c.RateLimit, time.Minute, c.Now))
+	}
+	h = cleanPath(h)
+	h = accessLog(h, c.Logger)
+	h = recoverPanics(h, c.Logger)
+	h = requestID(h)
+	return &Server{log: c.Logger, http: &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // uploads of large attachments on slow links
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(c.Logger.Handler(), slog.LevelWarn),
+	}}
+}
+
+// Start listens on addr and serves in the background.
+func (s *Server) Start(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("http server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Stop stops accepting connections and waits, until ctx ends, for requests
+// in flight to finish.
+func (s *Server) Stop(ctx context.Context) error { return s.http.Shutdown(ctx) }

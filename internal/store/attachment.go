@@ -1,0 +1,84 @@
+package store
+
+import (
+	"context"
+
+	"github.com/batonhq/baton"
+)
+
+const attachmentColumns = `id, message_id, account_id, file_type, file_name, content_type, byte_size, storage_key, created_at`
+
+func scanAttachment(row interface{ Scan(...any) error }) (*baton.Attachment, error) {
+	var a baton.Attachment
+	var created int64
+	if err := row.Scan(&a.ID, &a.MessageID, &a.AccountID, &a.FileType, &a.FileName, &a.ContentType, &a.ByteSize,
+		&a.StorageKey, &created); err != nil {
+		return nil, err
+	}
+	a.CreatedAt = fromMicros(created)
+	return &a, nil
+}
+
+// CreateAttachment inserts a and sets its id.
+func (q *Queries) CreateAttachment(ctx context.Context, a *baton.Attachment) error {
+	err := q.db.QueryRowContext(ctx, `INSERT INTO attachments (message_id, account_id, file_type, file_name,
+		content_type, byte_size, storage_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		a.MessageID, a.AccountID, a.FileType, a.FileName, a.ContentType, a.ByteSize, a.StorageKey,
+		toMicros(a.CreatedAt)).Scan(&a.ID)
+	return q.formatError(err, "attachment")
+}
+
+// FindAttachment returns the attachment with the id.
+func (q *Queries) FindAttachment(ctx context.Context, id int64) (*baton.Attachment, error) {
+	a, err := scanAttachment(q.db.QueryRowContext(ctx, `SELECT `+attachmentColumns+` FROM attachments WHERE id = $1`, id))
+	return a, q.formatError(err, "attachment")
+}
+
+// ListAttachments returns the attachments of the messages, keyed by message id.
+func (q *Queries) ListAttachments(ctx context.Context, messageIDs []int64) (map[int64][]*baton.Attachment, error) {
+	out := map[int64][]*baton.Attachment{}
+	if len(messageIDs) == 0 {
+		return out, nil
+	}
+	query := `SELECT ` + attachmentColumns + ` FROM attachments WHERE message_id IN (`
+	args := make([]any, len(messageIDs))
+	for i, id := range messageIDs {
+		if i > 0 {
+			query += ", "
+		}
+		query += "$" + itoa(i+1)
+		args[i] = id
+	}
+	rows, err := q.db.QueryContext(ctx, query+`) ORDER BY id`, args...)
+	if err != nil {
+		return nil, q.formatError(err, "attachment")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		a, err := scanAttachment(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[a.MessageID] = append(out[a.MessageID], a)
+	}
+	return out, rows.Err()
+}
+
+// StorageKeysOfMessage returns the storage keys of a message's attachments.
+func (q *Queries) StorageKeysOfMessage(ctx context.Context, messageID int64) ([]string, error) {
+	m, err := q.ListAttachments(ctx, []int64{messageID})
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, a := range m[messageID] {
+		keys = append(keys, a.StorageKey)
+	}
+	return keys, nil
+}
+
+// DeleteAttachments removes the rows of a message's attachments.
+func (q *Queries) DeleteAttachments(ctx context.Context, messageID int64) error {
+	_, err := q.db.ExecContext(ctx, `DELETE FROM attachments WHERE message_id = $1`, messageID)
+	return q.formatError(err, "attachment")
+}

@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/batonhq/baton"
+)
+
+const contactColumns = `c.id, c.account_id, c.name, c.email, c.phone_number, c.identifier, c.additional_attributes,
+	c.custom_attributes, c.blocked, c.last_activity_at, c.created_at, c.updated_at`
+
+func scanContact(row interface{ Scan(...any) error }, extra ...any) (*baton.Contact, error) {
+	var c baton.Contact
+	var email, phone, identifier sql.NullString
+	var additional, custom string
+	var lastActivity sql.NullInt64
+	var created, updated int64
+	dest := append([]any{&c.ID, &c.AccountID, &c.Name, &email, &phone, &identifier, &additional, &custom,
+		&c.Blocked, &lastActivity, &created, &updated}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	c.Email, c.PhoneNumber, c.Identifier = email.String, phone.String, identifier.String
+	c.AdditionalAttributes, c.CustomAttributes = parseObject(additional), parseObject(custom)
+	c.LastActivityAt = fromNullMicros(lastActivity)
+	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &c, nil
+}
+
+// CreateContact inserts c and sets its id. A taken e-mail or identifier in
+// the account is a conflict.
+func (q *Queries) CreateContact(ctx context.Context, c *baton.Contact) error {
+	err := q.db.QueryRowContext(ctx, `INSERT INTO contacts (account_id, name, email, phone_number, identifier,
+		additional_attributes, custom_attributes, blocked, last_activity_at, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		c.AccountID, c.Name, nullString(c.Email), nullString(c.PhoneNumber), nullString(c.Identifier),
+		jsonObject(c.AdditionalAttributes), jsonObject(c.CustomAttributes), c.Blocked,
+		toNullMicros(c.LastActivityAt), toMicros(c.CreatedAt), toMicros(c.UpdatedAt)).Scan(&c.ID)
+	return q.formatError(err, "Email or identifier")
+}
+
+// UpdateContact writes every column of c.
+func (q *Queries) UpdateContact(ctx context.Context, c *baton.Contact) error {
+	res, err := q.db.ExecContext(ctx, `UPDATE contacts SET name = $1, email = $2, phone_number = $3,
+		identifier = $4, additional_attributes = $5, custom_attributes = $6, blocked = $7, last_activity_at = $8,
+		updated_at = $9 WHERE id = $10 AND account_id = $11`,
+		c.Name, nullString(c.Email), nullString(c.PhoneNumber), nullString(c.Identifier),
+		jsonObject(c.AdditionalAttributes), jsonObject(c.CustomAttributes), c.Blocked,
+		toNullMicros(c.LastActivityAt), toMicros(c.UpdatedAt), c.ID, c.AccountID)
+	return q.mustAffect(res, err, "Email or identifier")
+}
+
+// TouchContact records the contact's latest activity.
+func (q *Queries) TouchContact(ctx context.Context, id, at int64) error {
+	_, err := q.db.ExecContext(ctx, `UPDATE contacts SET last_activity_at = $1 WHERE id = $2`, at, id)
+	return q.formatError(err, "contact")
+}
+
+// DeleteContact deletes a contact of the account with its conversations.
+func (q *Queries) DeleteContact(ctx context.Context, accountID, id int64) error {
+	res, err := q.db.ExecContext(ctx, `DELETE FROM contacts WHERE id = $1 AND account_id = $2`, id, accountID)
+	return q.mustAffect(res, err, "contact")
+}
+
+// FindContact returns the contact with the id in the account.
+func (q *Queries) FindContact(ctx context.Context, accountID, id int64) (*baton.Contact, error) {
+	c, err := scanContact(q.db.QueryRowContext(ctx, `SELECT `+contactColumns+` FROM contacts c
+		WHERE c.id = $1 AND c.account_id = $2`, id, accountID))
+	return c, q.formatError(err, "contact")
+}
+
+// FindContactByEmail returns the account's contact with the e-mail.
+func (q *Queries) FindContactByEmail(ctx context.Context, accountID int64, email string) (*baton.Contact, error) {
+	c, err := scanContact(q.db.QueryRowContext(ctx, `SELECT `+contactColumns+` FROM contacts c
+		WHERE c.account_id = $1 AND c.email = $2`, accountID, email))
+	return c, q.formatError(err, "contact")
+}
+
+// FindContactByIdentifier returns the account's contact with the identifier.
+func (q *Queries) FindContactByIdentifier(ctx context.Context, accountID int64, identifier string) (*baton.Contact, error) {
+	c, err := scanContact(q.db.QueryRowContext(ctx, `SELECT `+contactColumns+` FROM contacts c
+		WHERE c.account_id = $1 AND c.identifier = $2`, accountID, identifier))
+	return c, q.formatError(err, "contact")
+}
+
+// ContactFilter selects contacts of an account. Query matches name, e-mail,
+// phone number or identifier, case-insensitively.
+type ContactFilter struct {
+	AccountID int64
+	Query     string
+	Offset    int
+	Limit     int
+}
+
+// ListContacts returns one page of the matching contacts, newest first, and
+// how many match in all.
+func (q *Queries) ListContacts(ctx context.Context, f ContactFilter) ([]*baton.Contact, int, error) {
+	where, args := `WHERE c.account_id = $1`, []any{f.AccountID}
+	if f.Query != "" {
+		where += ` AND (LOWER(c.name) LIKE $2 ESCAPE '\' OR LOWER(c.email) LIKE $2 ESCAPE '\'
+			OR c.phone_number LIKE $2 ESCAPE '\' OR LOWER(c.identifier) LIKE $2 ESCAPE '\')`
+		args = append(args, "%"+escapeLike(strings.ToLower(f.Query))+"%")
+	}
+	var total int
+	if err := q.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts c `+where, args...).Scan(&total); err != nil {
+		return nil, 0, q.formatError(err, "contact")
+	}
+	rows, err := q.db.QueryContext(ctx, `SELECT `+contactColumns+` FROM contacts c `+where+
+		` ORDER BY c.id DESC LIMIT `+itoa(f.Limit)+` OFFSET `+itoa(f.Offset), args...)
+	if err != nil {
+		return nil, 0, q.formatError(err, "contact")
+	}
+	defer rows.Close()
+	var out []*baton.Contact
+	for rows.Next() {
+		c, err := scanContact(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, c)
+	}
+	return out, total, rows.Err()
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+const contactInboxColumns = `ci.id, ci.contact_id, ci.inbox_id, ci.source_id, ci.hmac_verified, ci.pubsub_token, ci.created_at, ci.updated_at`
+
+func scanContactInbox(row interface{ Scan(...any) error }) (*baton.ContactInbox, error) {
+	var ci baton.ContactInbox
+	var created, updated int64
+	if err := row.Scan(&ci.ID, &ci.ContactID, &ci.InboxID, &ci.SourceID, &ci.HMACVerified, &ci.PubsubToken,
+		&created, &updated); err != nil {
+		return nil, err
+	}
+	ci.CreatedAt, ci.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &ci, nil
+}
+
+// CreateContactInbox inserts ci and sets its id. A source id taken in the
+// inbox is a conflict.
+func (q *Queries) CreateContactInbox(ctx context.Context, ci *baton.ContactInbox) error {
+	err := q.db.QueryRowContext(ctx, `INSERT INTO contact_inboxes (contact_id, inbox_id, source_id,
+		hmac_verified, pubsub_token, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		ci.ContactID, ci.InboxID, ci.SourceID, ci.HMACVerified, ci.PubsubToken, toMicros(ci.CreatedAt),
+		toMicros(ci.UpdatedAt)).Scan(&ci.ID)
+	return q.formatError(err, "source_id")
+}
+
+// SetContactInboxVerified records whether the contact's identity was
+// verified with the inbox's HMAC.
+func (q *Queries) SetContactInboxVerified(ctx context.Context, id int64, verified bool, now int64) error {
+	_, err := q.db.ExecContext(ctx, `UPDATE contact_inboxes SET hmac_verified = $1, updated_at = $2 WHERE id = $3`, verified, now, id)
+	return q.formatError(err, "contact inbox")
+}
+
+// FindContactInbox returns the contact inbox with the id.
+func (q *Queries) FindContactInbox(ctx context.Context, id int64) (*baton.ContactInbox, error) {
+	ci, err := scanContactInbox(q.db.QueryRowContext(ctx, `SELECT `+contactInboxColumns+` FROM contact_inboxes ci WHERE ci.id = $1`, id))
+	return ci, q.formatError(err, "contact inbox")
+}
+
+// FindContactInboxBySource returns the contact inbox with the source id in the inbox.
+func (q *Queries) FindContactInboxBySource(ctx context.Context, inboxID int64, sourceID string) (*baton.ContactInbox, error) {
+	ci, err := scanContactInbox(q.db.QueryRowContext(ctx, `SELECT `+contactInboxColumns+` FROM contact_inboxes ci
+		WHERE ci.inbox_id = $1 AND ci.source_id = $2`, inboxID, sourceID))
+	return ci, q.formatError(err, "contact inbox")
+}
+
+// FindContactInboxOf returns the contact's first contact inbox in the inbox.
+func (q *Queries) FindContactInboxOf(ctx context.Context, contactID, inboxID int64) (*baton.ContactInbox, error) {
+	ci, err := scanContactInbox(q.db.QueryRowContext(ctx, `SELECT `+contactInboxColumns+` FROM contact_inboxes ci
+		WHERE ci.contact_id = $1 AND ci.inbox_id = $2 ORDER BY ci.id LIMIT 1`, contactID, inboxID))
+	return ci, q.formatError(err, "contact inbox")
+}
+
+// ListContactInboxes returns the contact's contact inboxes.
+func (q *Queries) ListContactInboxes(ctx context.Context, contactID int64) ([]*baton.ContactInbox, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT `+contactInboxColumns+` FROM contact_inboxes ci WHERE ci.contact_id = $1 ORDER BY ci.id`, contactID)
+	if err != nil {
+		return nil, q.formatError(err, "contact inbox")
+	}
+	defer rows.Close()
+	var out []*baton.ContactInbox
+	for rows.Next() {
+		ci, err := scanContactInbox(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ci)
+	}
+	return out, rows.Err()
+}

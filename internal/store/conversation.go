@@ -1,0 +1,222 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/batonhq/baton"
+)
+
+const conversationColumns = `v.id, v.account_id, v.inbox_id, v.display_id, v.contact_id, v.contact_inbox_id, v.uuid,
+	v.status, v.priority, v.assignee_id, v.assignee_agent_bot_id, v.team_id, v.snoozed_until, v.additional_attributes,
+	v.custom_attributes, v.labels, v.muted, v.agent_last_seen_at, v.assignee_last_seen_at, v.contact_last_seen_at,
+	v.first_reply_created_at, v.waiting_since, v.last_activity_at, v.created_at, v.updated_at`
+
+func scanConversation(row interface{ Scan(...any) error }) (*baton.Conversation, error) {
+	var c baton.Conversation
+	var priority, assignee, bot, team sql.NullInt64
+	var snoozed, agentSeen, assigneeSeen, contactSeen, firstReply, waiting sql.NullInt64
+	var additional, custom, labels string
+	var lastActivity, created, updated int64
+	if err := row.Scan(&c.ID, &c.AccountID, &c.InboxID, &c.DisplayID, &c.ContactID, &c.ContactInboxID, &c.UUID,
+		&c.Status, &priority, &assignee, &bot, &team, &snoozed, &additional, &custom, &labels, &c.Muted,
+		&agentSeen, &assigneeSeen, &contactSeen, &firstReply, &waiting, &lastActivity, &created, &updated); err != nil {
+		return nil, err
+	}
+	c.Priority = baton.PriorityNone
+	if priority.Valid {
+		c.Priority = baton.Priority(priority.Int64)
+	}
+	c.AssigneeID, c.AssigneeAgentBotID, c.TeamID = assignee.Int64, bot.Int64, team.Int64
+	c.SnoozedUntil = fromNullMicros(snoozed)
+	c.AdditionalAttributes, c.CustomAttributes, c.Labels = parseObject(additional), parseObject(custom), parseStrings(labels)
+	c.AgentLastSeenAt, c.AssigneeLastSeenAt = fromNullMicros(agentSeen), fromNullMicros(assigneeSeen)
+	c.ContactLastSeenAt, c.FirstReplyCreatedAt = fromNullMicros(contactSeen), fromNullMicros(firstReply)
+	c.WaitingSince = fromNullMicros(waiting)
+	c.LastActivityAt, c.CreatedAt, c.UpdatedAt = fromMicros(lastActivity), fromMicros(created), fromMicros(updated)
+	return &c, nil
+}
+
+func nullPriority(p baton.Priority) sql.NullInt64 {
+	if p < 0 {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: int64(p), Valid: true}
+}
+
+// conversationArgs are the mutable columns, in the order of UpdateConversation.
+func conversationArgs(c *baton.Conversation) []any {
+	return []any{c.Status, nullPriority(c.Priority), nullInt(c.AssigneeID), nullInt(c.AssigneeAgentBotID),
+		nullInt(c.TeamID), toNullMicros(c.SnoozedUntil), jsonObject(c.AdditionalAttributes),
+		jsonObject(c.CustomAttributes), jsonStrings(c.Labels), c.Muted, toNullMicros(c.AgentLastSeenAt),
+		toNullMicros(c.AssigneeLastSeenAt), toNullMicros(c.ContactLastSeenAt), toNullMicros(c.FirstReplyCreatedAt),
+		toNullMicros(c.WaitingSince), toMicros(c.LastActivityAt), toMicros(c.UpdatedAt)}
+}
+
+// CreateConversation inserts c and sets its id. c.DisplayID must have come
+// from NextDisplayID in the same transaction.
+func (q *Queries) CreateConversation(ctx context.Context, c *baton.Conversation) error {
+	args := append(conversationArgs(c), c.AccountID, c.InboxID, c.DisplayID, c.ContactID, c.ContactInboxID,
+		c.UUID, toMicros(c.CreatedAt))
+	err := q.db.QueryRowContext(ctx, `INSERT INTO conversations (status, priority, assignee_id,
+		assignee_agent_bot_id, team_id, snoozed_until, additional_attributes, custom_attributes, labels, muted,
+		agent_last_seen_at, assignee_last_seen_at, contact_last_seen_at, first_reply_created_at, waiting_since,
+		last_activity_at, updated_at, account_id, inbox_id, display_id, contact_id, contact_inbox_id, uuid, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+		RETURNING id`, args...).Scan(&c.ID)
+	return q.formatError(err, "conversation")
+}
+
+// UpdateConversation writes the mutable columns of c.
+func (q *Queries) UpdateConversation(ctx context.Context, c *baton.Conversation) error {
+	args := append(conversationArgs(c), c.ID)
+	res, err := q.db.ExecContext(ctx, `UPDATE conversations SET status = $1, priority = $2, assignee_id = $3,
+		assignee_agent_bot_id = $4, team_id = $5, snoozed_until = $6, additional_attributes = $7,
+		custom_attributes = $8, labels = $9, muted = $10, agent_last_seen_at = $11, assignee_last_seen_at = $12,
+		contact_last_seen_at = $13, first_reply_created_at = $14, waiting_since = $15, last_activity_at = $16,
+		updated_at = $17 WHERE id = $18`, args...)
+	return q.mustAffect(res, err, "conversation")
+}
+
+// TouchConversation records activity on a conversation without rewriting it:
+// the hot path of a customer message into an open conversation.
+func (q *Queries) TouchConversation(ctx context.Context, id, at int64) error {
+	_, err := q.db.ExecContext(ctx, `UPDATE conversations SET last_activity_at = $1, updated_at = $1 WHERE id = $2`, at, id)
+	return q.formatError(err, "conversation")
+}
+
+// FindConversation returns the conversation with the display id in the account.
+func (q *Queries) FindConversation(ctx context.Context, accountID, displayID int64) (*baton.Conversation, error) {
+	c, err := scanConversation(q.db.QueryRowContext(ctx, `SELECT `+conversationColumns+` FROM conversations v
+		WHERE v.account_id = $1 AND v.display_id = $2`, accountID, displayID))
+	return c, q.formatError(err, "conversation")
+}
+
+// FindConversationByID returns the conversation with the internal id.
+func (q *Queries) FindConversationByID(ctx context.Context, id int64) (*baton.Conversation, error) {
+	c, err := scanConversation(q.db.QueryRowContext(ctx, `SELECT `+conversationColumns+` FROM conversations v WHERE v.id = $1`, id))
+	return c, q.formatError(err, "conversation")
+}
+
+// LastConversationOf returns the newest conversation of a contact inbox.
+func (q *Queries) LastConversationOf(ctx context.Context, contactInboxID int64) (*baton.Conversation, error) {
+	c, err := scanConversation(q.db.QueryRowContext(ctx, `SELECT `+conversationColumns+` FROM conversations v
+		WHERE v.contact_inbox_id = $1 ORDER BY v.id DESC LIMIT 1`, contactInboxID))
+	return c, q.formatError(err, "conversation")
+}
+
+// Assignee filters of the conversation list, as Chatwoot names them.
+const (
+	AssigneeMe         = "me"
+	AssigneeUnassigned = "unassigned"
+	AssigneeAssigned   = "assigned"
+	AssigneeAll        = "all"
+)
+
+// ConversationFilter selects conversations of an account.
+type ConversationFilter struct {
+	AccountID      int64
+	Status         *baton.Status // nil: every status
+	AssigneeType   string        // one of the Assignee* constants; "" is all
+	UserID         int64         // the caller, for AssigneeMe
+	InboxID        int64
+	InboxIDs       []int64 // when not nil, only these inboxes (an agent's)
+	ContactID      int64
+	ContactInboxID int64
+	Labels         []string
+	Query          string // matches message content
+	Offset, Limit  int
+}
+
+func (f ConversationFilter) where(withAssignee bool) (string, []any) {
+	var b strings.Builder
+	args := []any{f.AccountID}
+	b.WriteString(`WHERE v.account_id = $1`)
+	add := func(cond string, v any) {
+		args = append(args, v)
+		b.WriteString(" AND " + strings.ReplaceAll(cond, "?", "$"+itoa(len(args))))
+	}
+	if f.Status != nil {
+		add("v.status = ?", *f.Status)
+	}
+	if f.InboxID != 0 {
+		add("v.inbox_id = ?", f.InboxID)
+	}
+	if f.ContactID != 0 {
+		add("v.contact_id = ?", f.ContactID)
+	}
+	if f.ContactInboxID != 0 {
+		add("v.contact_inbox_id = ?", f.ContactInboxID)
+	}
+	if f.InboxIDs != nil {
+		b.WriteString(" AND v.inbox_id IN (0")
+		for _, id := range f.InboxIDs {
+			args = append(args, id)
+			b.WriteString(", $" + itoa(len(args)))
+		}
+		b.WriteString(")")
+	}
+	for _, l := range f.Labels {
+		add(`CAST(v.labels AS TEXT) LIKE ? ESCAPE '\'`, `%"`+escapeLike(l)+`"%`)
+	}
+	if f.Query != "" {
+		add(`EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = v.id AND LOWER(m.content) LIKE ? ESCAPE '\')`,
+			"%"+escapeLike(strings.ToLower(f.Query))+"%")
+	}
+	if withAssignee {
+		switch f.AssigneeType {
+		case AssigneeMe:
+			add("v.assignee_id = ?", f.UserID)
+		case AssigneeUnassigned:
+			b.WriteString(" AND v.assignee_id IS NULL")
+		case AssigneeAssigned:
+			b.WriteString(" AND v.assignee_id IS NOT NULL")
+		}
+	}
+	return b.String(), args
+}
+
+// ListConversations returns one page of the matching conversations, most
+// recently active first.
+func (q *Queries) ListConversations(ctx context.Context, f ConversationFilter) ([]*baton.Conversation, error) {
+	where, args := f.where(true)
+	limit := ""
+	if f.Limit > 0 {
+		limit = ` LIMIT ` + itoa(f.Limit) + ` OFFSET ` + itoa(f.Offset)
+	}
+	rows, err := q.db.QueryContext(ctx, `SELECT `+conversationColumns+` FROM conversations v `+where+
+		` ORDER BY v.last_activity_at DESC, v.id DESC`+limit, args...)
+	if err != nil {
+		return nil, q.formatError(err, "conversation")
+	}
+	defer rows.Close()
+	var out []*baton.Conversation
+	for rows.Next() {
+		c, err := scanConversation(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ConversationCounts are the counts of the conversation list's meta.
+type ConversationCounts struct {
+	Mine, Unassigned, Assigned, All int
+}
+
+// CountConversations counts the matching conversations by assignee, ignoring
+// the filter's assignee type.
+func (q *Queries) CountConversations(ctx context.Context, f ConversationFilter) (ConversationCounts, error) {
+	where, args := f.where(false)
+	args = append(args, f.UserID)
+	var c ConversationCounts
+	err := q.db.QueryRowContext(ctx, `SELECT
+		COUNT(CASE WHEN v.assignee_id = $`+itoa(len(args))+` THEN 1 END),
+		COUNT(CASE WHEN v.assignee_id IS NULL THEN 1 END),
+		COUNT(v.assignee_id),
+		COUNT(*) FROM conversations v `+where, args...).Scan(&c.Mine, &c.Unassigned, &c.Assigned, &c.All)
+	return c, q.formatError(err, "conversation")
+}

@@ -1,0 +1,165 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/batonhq/baton"
+)
+
+const inboxColumns = `id, account_id, name, channel_type, identifier, hmac_token, hmac_mandatory, webhook_url,
+	website_token, website_url, widget_color, welcome_title, welcome_tagline, greeting_enabled, greeting_message,
+	enable_email_collect, csat_survey_enabled, allow_messages_after_resolved, lock_to_single_conversation,
+	enable_auto_assignment, working_hours_enabled, out_of_office_message, timezone, created_at, updated_at`
+
+func scanInbox(row interface{ Scan(...any) error }) (*baton.Inbox, error) {
+	var i baton.Inbox
+	var identifier, websiteToken sql.NullString
+	var created, updated int64
+	if err := row.Scan(&i.ID, &i.AccountID, &i.Name, &i.ChannelType, &identifier, &i.HMACToken, &i.HMACMandatory,
+		&i.WebhookURL, &websiteToken, &i.WebsiteURL, &i.WidgetColor, &i.WelcomeTitle, &i.WelcomeTagline,
+		&i.GreetingEnabled, &i.GreetingMessage, &i.EnableEmailCollect, &i.CSATSurveyEnabled,
+		&i.AllowMessagesAfterResolved, &i.LockToSingleConversation, &i.EnableAutoAssignment,
+		&i.WorkingHoursEnabled, &i.OutOfOfficeMessage, &i.Timezone, &created, &updated); err != nil {
+		return nil, err
+	}
+	i.Identifier, i.WebsiteToken = identifier.String, websiteToken.String
+	i.CreatedAt, i.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &i, nil
+}
+
+func inboxArgs(i *baton.Inbox) []any {
+	return []any{i.Name, nullString(i.Identifier), i.HMACToken, i.HMACMandatory, i.WebhookURL,
+		nullString(i.WebsiteToken), i.WebsiteURL, i.WidgetColor, i.WelcomeTitle, i.WelcomeTagline,
+		i.GreetingEnabled, i.GreetingMessage, i.EnableEmailCollect, i.CSATSurveyEnabled,
+		i.AllowMessagesAfterResolved, i.LockToSingleConversation, i.EnableAutoAssignment,
+		i.WorkingHoursEnabled, i.OutOfOfficeMessage, i.Timezone, toMicros(i.UpdatedAt)}
+}
+
+// CreateInbox inserts i and sets its id.
+func (q *Queries) CreateInbox(ctx context.Context, i *baton.Inbox) error {
+	args := append(inboxArgs(i), i.AccountID, i.ChannelType, toMicros(i.CreatedAt))
+	err := q.db.QueryRowContext(ctx, `INSERT INTO inboxes (name, identifier, hmac_token, hmac_mandatory,
+		webhook_url, website_token, website_url, widget_color, welcome_title, welcome_tagline, greeting_enabled,
+		greeting_message, enable_email_collect, csat_survey_enabled, allow_messages_after_resolved,
+		lock_to_single_conversation, enable_auto_assignment, working_hours_enabled, out_of_office_message,
+		timezone, updated_at, account_id, channel_type, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+		RETURNING id`, args...).Scan(&i.ID)
+	return q.formatError(err, "inbox")
+}
+
+// UpdateInbox writes the settings of i.
+func (q *Queries) UpdateInbox(ctx context.Context, i *baton.Inbox) error {
+	args := append(inboxArgs(i), i.ID, i.AccountID)
+	res, err := q.db.ExecContext(ctx, `UPDATE inboxes SET name = $1, identifier = $2, hmac_token = $3,
+		hmac_mandatory = $4, webhook_url = $5, website_token = $6, website_url = $7, widget_color = $8,
+		welcome_title = $9, welcome_tagline = $10, greeting_enabled = $11, greeting_message = $12,
+		enable_email_collect = $13, csat_survey_enabled = $14, allow_messages_after_resolved = $15,
+		lock_to_single_conversation = $16, enable_auto_assignment = $17, working_hours_enabled = $18,
+		out_of_office_message = $19, timezone = $20, updated_at = $21 WHERE id = $22 AND account_id = $23`, args...)
+	return q.mustAffect(res, err, "inbox")
+}
+
+// DeleteInbox deletes an inbox of the account and everything in it.
+func (q *Queries) DeleteInbox(ctx context.Context, accountID, id int64) error {
+	res, err := q.db.ExecContext(ctx, `DELETE FROM inboxes WHERE id = $1 AND account_id = $2`, id, accountID)
+	return q.mustAffect(res, err, "inbox")
+}
+
+// FindInbox returns the inbox with the id in the account.
+func (q *Queries) FindInbox(ctx context.Context, accountID, id int64) (*baton.Inbox, error) {
+	i, err := scanInbox(q.db.QueryRowContext(ctx, `SELECT `+inboxColumns+` FROM inboxes WHERE id = $1 AND account_id = $2`, id, accountID))
+	return i, q.formatError(err, "inbox")
+}
+
+// FindInboxByIdentifier returns the API inbox with the public identifier.
+func (q *Queries) FindInboxByIdentifier(ctx context.Context, identifier string) (*baton.Inbox, error) {
+	i, err := scanInbox(q.db.QueryRowContext(ctx, `SELECT `+inboxColumns+` FROM inboxes WHERE identifier = $1`, identifier))
+	return i, q.formatError(err, "inbox")
+}
+
+// FindInboxByWebsiteToken returns the web widget inbox with the token.
+func (q *Queries) FindInboxByWebsiteToken(ctx context.Context, token string) (*baton.Inbox, error) {
+	i, err := scanInbox(q.db.QueryRowContext(ctx, `SELECT `+inboxColumns+` FROM inboxes WHERE website_token = $1`, token))
+	return i, q.formatError(err, "inbox")
+}
+
+// ListInboxes returns the inboxes of the account by id; with userID set,
+// only those the user is a member of.
+func (q *Queries) ListInboxes(ctx context.Context, accountID, userID int64) ([]*baton.Inbox, error) {
+	query, args := `SELECT `+inboxColumns+` FROM inboxes WHERE account_id = $1 ORDER BY id`, []any{accountID}
+	if userID != 0 {
+		query = `SELECT ` + inboxColumns + ` FROM inboxes WHERE account_id = $1
+			AND id IN (SELECT inbox_id FROM inbox_members WHERE user_id = $2) ORDER BY id`
+		args = append(args, userID)
+	}
+	rows, err := q.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, q.formatError(err, "inbox")
+	}
+	defer rows.Close()
+	var out []*baton.Inbox
+	for rows.Next() {
+		i, err := scanInbox(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, i)
+	}
+	return out, rows.Err()
+}
+
+// SetInboxMembers replaces the members of an inbox.
+func (q *Queries) SetInboxMembers(ctx context.Context, inboxID int64, userIDs []int64, now int64) error {
+	if _, err := q.db.ExecContext(ctx, `DELETE FROM inbox_members WHERE inbox_id = $1`, inboxID); err != nil {
+		return q.formatError(err, "inbox member")
+	}
+	return q.AddInboxMembers(ctx, inboxID, userIDs, now)
+}
+
+// AddInboxMembers adds users to an inbox; present members stay.
+func (q *Queries) AddInboxMembers(ctx context.Context, inboxID int64, userIDs []int64, now int64) error {
+	for _, id := range userIDs {
+		if _, err := q.db.ExecContext(ctx, `INSERT INTO inbox_members (inbox_id, user_id, created_at)
+			VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, inboxID, id, now); err != nil {
+			return q.formatError(err, "inbox member")
+		}
+	}
+	return nil
+}
+
+// RemoveInboxMembers removes users from an inbox.
+func (q *Queries) RemoveInboxMembers(ctx context.Context, inboxID int64, userIDs []int64) error {
+	for _, id := range userIDs {
+		if _, err := q.db.ExecContext(ctx, `DELETE FROM inbox_members WHERE inbox_id = $1 AND user_id = $2`, inboxID, id); err != nil {
+			return q.formatError(err, "inbox member")
+		}
+	}
+	return nil
+}
+
+// ListInboxMemberIDs returns the user ids of an inbox's members.
+func (q *Queries) ListInboxMemberIDs(ctx context.Context, inboxID int64) ([]int64, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT user_id FROM inbox_members WHERE inbox_id = $1 ORDER BY user_id`, inboxID)
+	if err != nil {
+		return nil, q.formatError(err, "inbox member")
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// IsInboxMember reports whether the user is a member of the inbox.
+func (q *Queries) IsInboxMember(ctx context.Context, inboxID, userID int64) (bool, error) {
+	var n int
+	err := q.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM inbox_members WHERE inbox_id = $1 AND user_id = $2`, inboxID, userID).Scan(&n)
+	return n > 0, q.formatError(err, "inbox member")
+}

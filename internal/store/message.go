@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/batonhq/baton"
+)
+
+const messageColumns = `m.id, m.account_id, m.inbox_id, m.conversation_id, m.message_type, m.content_type, m.content,
+	m.content_attributes, m.private, m.status, m.source_id, m.sender_type, m.sender_id, m.external_source_ids,
+	m.additional_attributes, m.created_at, m.updated_at`
+
+func scanMessage(row interface{ Scan(...any) error }, extra ...any) (*baton.Message, error) {
+	var m baton.Message
+	var content sql.NullString
+	var attrs, external, additional string
+	var created, updated int64
+	dest := append([]any{&m.ID, &m.AccountID, &m.InboxID, &m.ConversationID, &m.MessageType, &m.ContentType,
+		&content, &attrs, &m.Private, &m.Status, &m.SourceID, &m.SenderType, &m.SenderID, &external, &additional,
+		&created, &updated}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	if content.Valid {
+		m.Content = &content.String
+	}
+	m.ContentAttributes, m.ExternalSourceIDs = parseObject(attrs), parseObject(external)
+	m.AdditionalAttributes = parseObject(additional)
+	m.CreatedAt, m.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &m, nil
+}
+
+func nullContent(s *string) sql.NullString {
+	if s == nil {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: *s, Valid: true}
+}
+
+// CreateMessage inserts m and sets its id.
+func (q *Queries) CreateMessage(ctx context.Context, m *baton.Message) error {
+	err := q.db.QueryRowContext(ctx, `INSERT INTO messages (account_id, inbox_id, conversation_id, message_type,
+		content_type, content, content_attributes, private, status, source_id, sender_type, sender_id,
+		external_source_ids, additional_attributes, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
+		m.AccountID, m.InboxID, m.ConversationID, m.MessageType, m.ContentType, nullContent(m.Content),
+		jsonObject(m.ContentAttributes), m.Private, m.Status, m.SourceID, m.SenderType, m.SenderID,
+		jsonObject(m.ExternalSourceIDs), jsonObject(m.AdditionalAttributes), toMicros(m.CreatedAt),
+		toMicros(m.UpdatedAt)).Scan(&m.ID)
+	return q.formatError(err, "message")
+}
+
+// UpdateMessage writes the mutable columns of m.
+func (q *Queries) UpdateMessage(ctx context.Context, m *baton.Message) error {
+	res, err := q.db.ExecContext(ctx, `UPDATE messages SET content = $1, content_attributes = $2, status = $3,
+		additional_attributes = $4, updated_at = $5 WHERE id = $6`,
+		nullContent(m.Content), jsonObject(m.ContentAttributes), m.Status, jsonObject(m.AdditionalAttributes),
+		toMicros(m.UpdatedAt), m.ID)
+	return q.mustAffect(res, err, "message")
+}
+
+// FindMessage returns the message with the id in the conversation.
+func (q *Queries) FindMessage(ctx context.Context, conversationID, id int64) (*baton.Message, error) {
+	m, err := scanMessage(q.db.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages m
+		WHERE m.id = $1 AND m.conversation_id = $2`, id, conversationID))
+	return m, q.formatError(err, "message")
+}
+
+// FindInboxMessage returns the message with the id in the inbox.
+func (q *Queries) FindInboxMessage(ctx context.Context, inboxID, id int64) (*baton.Message, error) {
+	m, err := scanMessage(q.db.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages m
+		WHERE m.id = $1 AND m.inbox_id = $2`, id, inboxID))
+	return m, q.formatError(err, "message")
+}
+
+// MessageFilter selects messages of a conversation. Before and After are
+// exclusive message ids; without After the newest Limit before Before are
+// returned.
+type MessageFilter struct {
+	ConversationID int64
+	Before, After  int64
+	Limit          int
+	Public         bool // leave out private notes and activity messages
+	NoPrivate      bool // leave out private notes only
+}
+
+// ListMessages returns the matching messages, oldest first.
+func (q *Queries) ListMessages(ctx context.Context, f MessageFilter) ([]*baton.Message, error) {
+	where, args := `WHERE m.conversation_id = $1`, []any{f.ConversationID}
+	if f.Before > 0 {
+		args = append(args, f.Before)
+		where += ` AND m.id < $` + itoa(len(args))
+	}
+	if f.After > 0 {
+		args = append(args, f.After)
+		where += ` AND m.id > $` + itoa(len(args))
+	}
+	if f.Public {
+		where += ` AND m.private = FALSE AND m.message_type <> 2`
+	} else if f.NoPrivate {
+		where += ` AND m.private = FALSE`
+	}
+	order := ` ORDER BY m.id DESC`
+	if f.After > 0 && f.Before == 0 {
+		order = ` ORDER BY m.id ASC`
+	}
+	if f.Limit <= 0 {
+		f.Limit = 20
+	}
+	rows, err := q.db.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages m `+where+order+` LIMIT `+itoa(f.Limit), args...)
+	if err != nil {
+		return nil, q.formatError(err, "message")
+	}
+	defer rows.Close()
+	var out []*baton.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if order == ` ORDER BY m.id DESC` {
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+	}
+	return out, nil
+}
+
+// LastMessage returns the newest message of the conversation that is neither
+// an activity nor private, or nil.
+func (q *Queries) LastMessage(ctx context.Context, conversationID int64) (*baton.Message, error) {
+	m, err := scanMessage(q.db.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages m
+		WHERE m.conversation_id = $1 AND m.private = FALSE AND m.message_type <> 2 ORDER BY m.id DESC LIMIT 1`, conversationID))
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	return m, q.formatError(err, "message")
+}
+
+// CountIncomingSince counts the conversation's incoming messages created
+// after the time, up to limit.
+func (q *Queries) CountIncomingSince(ctx context.Context, conversationID, since int64, limit int) (int, error) {
+	var n int
+	err := q.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM messages
+		WHERE conversation_id = $1 AND message_type = 0 AND created_at > $2 LIMIT `+itoa(limit)+`) t`,
+		conversationID, since).Scan(&n)
+	return n, q.formatError(err, "message")
+}
+
+// CountMessagesSince counts the conversation's messages created after the
+// time, up to limit: the flood guard.
+func (q *Queries) CountMessagesSince(ctx context.Context, conversationID, since int64, limit int) (int, error) {
+	var n int
+	err := q.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM messages
+		WHERE conversation_id = $1 AND created_at > $2 LIMIT `+itoa(limit)+`) t`, conversationID, since).Scan(&n)
+	return n, q.formatError(err, "message")
+}

@@ -1,0 +1,112 @@
+// Package sqlite opens Baton's store on SQLite, the default database: pure
+// Go (modernc.org/sqlite, no cgo), one file, WAL.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/batonhq/baton/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// pragmas are set on every connection, in this order. WAL lets readers run
+// beside the one writer; synchronous=NORMAL is durable across a process
+// crash in WAL mode (a power loss may lose the last commits, never corrupt
+// the file); busy_timeout makes a connection wait for a lock instead of
+// failing at once; foreign keys are off in SQLite unless asked for.
+var pragmas = []string{
+	"busy_timeout(10000)",
+	"journal_mode(WAL)",
+	"synchronous(NORMAL)",
+	"foreign_keys(ON)",
+	"temp_store(MEMORY)",
+	"cache_size(-16000)", // 16 MB of page cache a connection
+}
+
+// Open opens (creating if need be) the SQLite database at path and applies
+// pending migrations.
+func Open(ctx context.Context, path string) (*store.Store, error) {
+	writer, err := open(path, 1, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := Migrate(ctx, writer); err != nil {
+		writer.Close()
+		return nil, err
+	}
+	reader, err := open(path, max(4, runtime.NumCPU()), true)
+	if err != nil {
+		writer.Close()
+		return nil, err
+	}
+	return store.New(reader, writer, dialect{}), nil
+}
+
+func open(path string, conns int, readOnly bool) (*sql.DB, error) {
+	q := url.Values{}
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	if readOnly {
+		q.Add("_pragma", "query_only(ON)")
+	} else {
+		// The writer takes the write lock when a transaction begins, so
+		// that a transaction never fails half-way for want of it.
+		q.Set("_txlock", "immediate")
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	db.SetConnMaxLifetime(0)
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Migrate applies the pending migrations to db.
+func Migrate(ctx context.Context, db *sql.DB) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+type dialect struct{}
+
+func (dialect) Name() string { return "sqlite" }
+
+func (dialect) IsUniqueViolation(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+func (dialect) IsForeignKeyViolation(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}

@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/batonhq/baton"
+)
+
+// Dialect is what a database package supplies to the shared queries.
+type Dialect interface {
+	// Name is "sqlite" or "postgres".
+	Name() string
+	// IsUniqueViolation reports whether err is a unique-constraint failure.
+	IsUniqueViolation(err error) bool
+	// IsForeignKeyViolation reports whether err is a foreign-key failure.
+	IsForeignKeyViolation(err error) bool
+}
+
+// Store is an open database. Create it with sqlite.Open or postgres.Open.
+type Store struct {
+	reader  *sql.DB
+	writer  *sql.DB
+	dialect Dialect
+}
+
+// New wraps open connection pools. reader and writer may be the same pool
+// (PostgreSQL); on SQLite the writer has a single connection.
+func New(reader, writer *sql.DB, d Dialect) *Store {
+	return &Store{reader: reader, writer: writer, dialect: d}
+}
+
+// Dialect returns the name of the database behind the store.
+func (s *Store) Dialect() string { return s.dialect.Name() }
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	err := s.writer.Close()
+	if s.reader != s.writer {
+		err = errors.Join(err, s.reader.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.reader.PingContext(ctx) }
+
+// Read returns queries that run on the reader pool, outside any transaction.
+func (s *Store) Read() *Queries { return &Queries{db: s.reader, d: s.dialect} }
+
+// Write runs fn in one transaction on the writer and commits it when fn
+// returns nil. Any error rolls everything back.
+func (s *Store) Write(ctx context.Context, fn func(q *Queries) error) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(&Queries{db: tx, d: s.dialect}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// DB returns the writer pool, for the few callers (migrations, tests) that
+// need the raw connection.
+func (s *Store) DB() *sql.DB { return s.writer }
+
+type dbtx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Queries runs the shared SQL on the reader pool or inside a write
+// transaction.
+type Queries struct {
+	db dbtx
+	d  Dialect
+}
+
+// formatError turns driver errors into domain errors: no rows is not
+// found, a unique violation is a conflict. Other errors are wrapped.
+func (q *Queries) formatError(err error, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return baton.ErrNotFound
+	case q.d.IsUniqueViolation(err):
+		return &baton.Error{Code: baton.ECONFLICT, Message: what + " has already been taken"}
+	case q.d.IsForeignKeyViolation(err):
+		return baton.ErrNotFound
+	}
+	var be *baton.Error
+	if errors.As(err, &be) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// Times are stored as unix microseconds.
+
+func toMicros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func toNullMicros(t *time.Time) sql.NullInt64 {
+	if t == nil || t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+func fromNullMicros(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromMicros(n.Int64)
+	return &t
+}
+
+func nullString(s string) sql.NullString {
+	return sql.NullString{String: s, Valid: s != ""}
+}
+
+func nullInt(i int64) sql.NullInt64 {
+	return sql.NullInt64{Int64: i, Valid: i != 0}
+}
+
+// JSON documents are stored as text; nil maps are stored as {}.
+
+func jsonObject(m map[string]any) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
+}
+
+func parseObject(s string) map[string]any {
+	m := map[string]any{}
+	if s != "" {
+		_ = json.Unmarshal([]byte(s), &m)
+	}
+	return m
+}
+
+func jsonStrings(v []string) string {
+	if len(v) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func parseStrings(s string) []string {
+	v := []string{}
+	if s != "" {
+		_ = json.Unmarshal([]byte(s), &v)
+	}
+	return v
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

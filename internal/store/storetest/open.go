@@ -1,0 +1,103 @@
+// Package storetest opens fresh stores for tests, on SQLite always and on
+// PostgreSQL when BATON_TEST_POSTGRES_URL is set, and holds the conformance
+// suite that both databases must pass.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for creating schemas
+
+	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/store/postgres"
+	"github.com/batonhq/baton/internal/store/sqlite"
+)
+
+// PostgresURLVariable names the variable that turns the PostgreSQL tests on.
+const PostgresURLVariable = "BATON_TEST_POSTGRES_URL"
+
+// OpenSQLite returns a migrated store on a new SQLite file in a temporary
+// directory, closed when the test ends.
+func OpenSQLite(t testing.TB) *store.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "baton.db"))
+	if err != nil {
+		t.Fatalf("open sqlite: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// PostgresURL returns a URL for a new, empty schema of the test database,
+// dropped when the test ends; the test is skipped when no test database is
+// configured.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(PostgresURLVariable)
+	if base == "" {
+		t.Skip(PostgresURLVariable + " is not set")
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "baton_test_" + hex.EncodeToString(b[:])
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		admin, err := sql.Open("pgx", base)
+		if err != nil {
+			return
+		}
+		defer admin.Close()
+		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
+			t.Logf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("%s: %v", PostgresURLVariable, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// OpenPostgres returns a migrated store on a new schema of the test
+// database, or skips the test when there is none.
+func OpenPostgres(t testing.TB) *store.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), PostgresURL(t))
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Each runs fn once for each database: SQLite always, PostgreSQL when the
+// test database is configured. Use it for tests whose behaviour must not
+// depend on the database.
+func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, OpenSQLite(t))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		fn(t, OpenPostgres(t))
+	})
+}
