@@ -1,0 +1,668 @@
+// Command batonbench measures how fast Baton takes customer messages through
+// the public client API, over real HTTP on 127.0.0.1, and prints the numbers.
+//
+// It starts Baton in-process on 127.0.0.1:0 (store, key, app with its event
+// renderer, and HTTP server built as `baton serve` builds them, with the rate
+// limit off and no delivery engine, since no bot is connected), seeds one
+// account, one API inbox and -conversations contacts with one conversation
+// each through the public API, and then measures:
+//
+//   - throughput: -clients keep-alive clients POST
+//     /public/api/v1/inboxes/{id}/contacts/{source}/conversations/{n}/messages
+//     back to back for -duration, spread over all conversations; it prints
+//     messages a second and the p50 and p99 latency;
+//   - latency at a fixed rate: -rate messages a second, open loop, for
+//     -duration; latency is measured from each request's scheduled send time,
+//     so a stalled server cannot hide its stall (no coordinated omission);
+//   - a bare net/http handler doing one SQLite insert per request (WAL,
+//     synchronous=NORMAL, one writer connection, as Baton's pragmas), driven
+//     by the same client in the same run, printed beside Baton's figure;
+//   - idle RSS: a `baton serve` process built with `go build` and started on a
+//     temporary data dir (and on a fresh schema with -db postgres), read from
+//     /proc/PID/status a few seconds after it listens.
+//
+// The per-conversation flood guard (200 messages a minute) stays on: the load
+// is spread over many conversations instead, so that it is not reached;
+// requests that fail are counted and printed.
+//
+// Every loop is bounded by -duration and by a request count, and every
+// request goes to 127.0.0.1.
+//
+// Usage:
+//
+//	go run ./cmd/batonbench [-db sqlite|postgres] [-postgres-url URL] [-duration 10s]
+//	    [-clients 32] [-conversations 2000] [-rate 1000] [-runs 2] [-cpuprofile FILE]
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for the benchmark's schema
+	_ "modernc.org/sqlite"             // the "sqlite" driver, for the bare handler
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/auth"
+	"github.com/batonhq/baton/internal/chatwoot"
+	"github.com/batonhq/baton/internal/filestore"
+	"github.com/batonhq/baton/internal/server"
+	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/store/postgres"
+	"github.com/batonhq/baton/internal/store/sqlite"
+)
+
+// maxRequests bounds every load loop, whatever -duration says.
+const maxRequests = 10_000_000
+
+type options struct {
+	db            string
+	postgresURL   string
+	duration      time.Duration
+	clients       int
+	conversations int
+	rate          int
+	runs          int
+	cpuProfile    string
+	batonBinary   string
+	skipRSS       bool
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.db, "db", "sqlite", "database: sqlite or postgres")
+	flag.StringVar(&o.postgresURL, "postgres-url", os.Getenv("BATON_TEST_POSTGRES_URL"),
+		"PostgreSQL database for -db postgres (a fresh schema is made in it and dropped); default $BATON_TEST_POSTGRES_URL")
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each measurement")
+	flag.IntVar(&o.clients, "clients", 32, "concurrent keep-alive clients for the throughput runs")
+	flag.IntVar(&o.conversations, "conversations", 2000, "contacts, one conversation each, that the load is spread over")
+	flag.IntVar(&o.rate, "rate", 1000, "messages a second for the fixed-rate run")
+	flag.IntVar(&o.runs, "runs", 2, "times each measurement is repeated")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the first Baton throughput run to this file")
+	flag.StringVar(&o.batonBinary, "baton", "", "baton binary for the idle RSS measurement (default: go build ./cmd/baton)")
+	flag.BoolVar(&o.skipRSS, "skip-rss", false, "skip the idle RSS measurement")
+	flag.Parse()
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "batonbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(o options) error {
+	if o.db != "sqlite" && o.db != "postgres" {
+		return fmt.Errorf("-db must be sqlite or postgres, not %q", o.db)
+	}
+	if o.clients < 1 || o.conversations < 1 || o.rate < 1 || o.runs < 1 || o.duration <= 0 {
+		return errors.New("-clients, -conversations, -rate, -runs and -duration must be positive")
+	}
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "batonbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	fmt.Printf("batonbench: db=%s clients=%d conversations=%d duration=%s rate=%d/s runs=%d\n",
+		o.db, o.clients, o.conversations, o.duration, o.rate, o.runs)
+	fmt.Printf("machine: %d CPUs (GOMAXPROCS %d), %s, %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), cpuModel(), runtime.Version())
+
+	var pgURL string
+	if o.db == "postgres" {
+		if o.postgresURL == "" {
+			return errors.New("-db postgres needs -postgres-url or BATON_TEST_POSTGRES_URL")
+		}
+		u, drop, err := freshSchema(ctx, o.postgresURL)
+		if err != nil {
+			return err
+		}
+		defer drop()
+		pgURL = u
+	}
+
+	b, err := startBaton(ctx, dir, pgURL)
+	if err != nil {
+		return err
+	}
+	defer b.stop()
+	client := newClient(max(o.clients, 256))
+	targets, err := b.seed(ctx, client, o.conversations)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	fmt.Printf("seeded 1 account, 1 API inbox, %d contacts with a conversation each\n\n", len(targets))
+
+	bare, err := startBare(filepath.Join(dir, "bare.db"))
+	if err != nil {
+		return err
+	}
+	defer bare.stop()
+	bareTargets := make([]string, len(targets))
+	for i := range bareTargets {
+		bareTargets[i] = fmt.Sprintf("%s/bare/conversations/%d/messages", bare.base, i+1)
+	}
+
+	fmt.Printf("max throughput: %d keep-alive clients, back to back, %s a run\n", o.clients, o.duration)
+	for i := range o.runs {
+		var stopProfile func()
+		if i == 0 && o.cpuProfile != "" {
+			if stopProfile, err = startProfile(o.cpuProfile); err != nil {
+				return err
+			}
+		}
+		r := closedLoop(client, targets, o.clients, o.duration)
+		if stopProfile != nil {
+			stopProfile()
+		}
+		r.print(fmt.Sprintf("baton (%s) run %d", o.db, i+1))
+		r = closedLoop(client, bareTargets, o.clients, o.duration)
+		r.print(fmt.Sprintf("bare handler (sqlite) run %d", i+1))
+	}
+
+	fmt.Printf("\nfixed rate: %d messages/s, open loop, latency from the scheduled send time\n", o.rate)
+	for i := range o.runs {
+		r := openLoop(client, targets, o.rate, o.duration)
+		r.print(fmt.Sprintf("baton (%s) run %d", o.db, i+1))
+	}
+
+	if !o.skipRSS {
+		fmt.Println()
+		for i := range o.runs {
+			rss, err := idleRSS(ctx, o.batonBinary, filepath.Join(dir, fmt.Sprintf("rss%d", i)), pgURL)
+			if err != nil {
+				return fmt.Errorf("idle rss: %w", err)
+			}
+			fmt.Printf("idle RSS of `baton serve` (%s) run %d: %.1f MB\n", o.db, i+1, float64(rss)/(1<<20))
+		}
+	}
+	return nil
+}
+
+// instance is Baton running in this process.
+type instance struct {
+	store      *store.Store
+	app        *app.App
+	srv        *server.Server
+	base       string
+	identifier string
+}
+
+// startBaton builds the stack as `baton serve` does: store, key, app, the
+// Chatwoot surface and the server, rate limit off.
+func startBaton(ctx context.Context, dir, pgURL string) (*instance, error) {
+	var st *store.Store
+	var err error
+	if pgURL != "" {
+		st, err = postgres.Open(ctx, pgURL)
+	} else {
+		st, err = sqlite.Open(ctx, filepath.Join(dir, "baton.db"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	key, err := auth.LoadOrCreateKey("", dir)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	files, err := filestore.NewDisk(filepath.Join(dir, "attachments"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var base string
+	// As `baton serve`, less the delivery engine: no bot is connected, so
+	// no event is written for it to deliver.
+	a := app.New(app.Config{Store: st, Key: key, Files: files, Logger: log,
+		Renderer: &chatwoot.Renderer{PublicURL: func() string { return base }}})
+	api := chatwoot.New(chatwoot.Config{App: a, Logger: log, PublicURL: func() string { return base },
+		MaxBodyBytes: 1 << 20, MaxUploadBytes: 100 << 20})
+	srv := server.New(server.Config{Handler: api, Logger: log, Health: st.Ping})
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		st.Close()
+		return nil, err
+	}
+	base = "http://" + srv.Addr().String()
+	return &instance{store: st, app: a, srv: srv, base: base}, nil
+}
+
+func (b *instance) stop() {
+	_ = b.srv.Stop(context.Background())
+	b.store.Close()
+}
+
+// seed makes the account and the API inbox through the app, then n contacts
+// and their conversations through the public API, and returns the message
+// URL of each conversation.
+func (b *instance) seed(ctx context.Context, client *http.Client, n int) ([]string, error) {
+	ctx = baton.NewContextWithActor(ctx, baton.SystemActor)
+	name := "Bench"
+	acc, err := b.app.CreateAccount(ctx, app.AccountInput{Name: &name})
+	if err != nil {
+		return nil, err
+	}
+	inbox, err := b.app.CreateInbox(ctx, acc.ID, app.InboxInput{Name: &name, ChannelType: baton.ChannelAPI})
+	if err != nil {
+		return nil, err
+	}
+	b.identifier = inbox.Identifier
+	targets := make([]string, n)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	next := atomic.Int64{}
+	for range 16 {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				t, err := b.seedOne(client, i)
+				if err != nil {
+					mu.Lock()
+					firstErr = cmpOr(firstErr, err)
+					mu.Unlock()
+					return
+				}
+				targets[i] = t
+			}
+		})
+	}
+	wg.Wait()
+	return targets, firstErr
+}
+
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+func (b *instance) seedOne(client *http.Client, i int) (string, error) {
+	source := fmt.Sprintf("bench-contact-%d", i)
+	contacts := b.base + "/public/api/v1/inboxes/" + b.identifier + "/contacts"
+	body := fmt.Sprintf(`{"source_id":%q,"name":"Customer %d","email":"customer%d@example.com"}`, source, i, i)
+	if err := postJSON(client, contacts, body, nil); err != nil {
+		return "", err
+	}
+	var conv struct {
+		ID int64 `json:"id"`
+	}
+	if err := postJSON(client, contacts+"/"+source+"/conversations", `{}`, &conv); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s/%s/conversations/%d/messages", contacts, source, conv.ID), nil
+}
+
+func postJSON(client *http.Client, url, body string, out any) error {
+	resp, err := client.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("POST %s: %s: %s", url, resp.Status, b)
+	}
+	if out != nil {
+		return json.Unmarshal(b, out)
+	}
+	return nil
+}
+
+// bare is a bare net/http handler that inserts one SQLite row a request.
+type bare struct {
+	db   *sql.DB
+	srv  *http.Server
+	base string
+}
+
+// barePragmas are Baton's SQLite pragmas (internal/store/sqlite), so that
+// the comparison is of the code above the database, not of its settings.
+var barePragmas = []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)",
+	"foreign_keys(ON)", "temp_store(MEMORY)", "cache_size(-16000)"}
+
+func startBare(path string) (*bare, error) {
+	q := url.Values{}
+	for _, p := range barePragmas {
+		q.Add("_pragma", p)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1) // one writer connection, as Baton's writer
+	if _, err := db.Exec(`CREATE TABLE messages (id INTEGER PRIMARY KEY, conversation_id INTEGER NOT NULL,
+		content TEXT, created_at INTEGER NOT NULL)`); err != nil {
+		db.Close()
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /bare/conversations/{id}/messages", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Content string `json:"content"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var id int64
+		err := db.QueryRowContext(r.Context(), `INSERT INTO messages (conversation_id, content, created_at)
+			VALUES (?, ?, ?) RETURNING id`, r.PathValue("id"), body.Content, time.Now().UnixMicro()).Scan(&id)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"id": id, "content": body.Content})
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return &bare{db: db, srv: srv, base: "http://" + ln.Addr().String()}, nil
+}
+
+func (b *bare) stop() {
+	_ = b.srv.Shutdown(context.Background())
+	b.db.Close()
+}
+
+// newClient returns a client that keeps up to conns connections alive.
+func newClient(conns int) *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		Proxy:               nil,
+		MaxIdleConns:        conns,
+		MaxIdleConnsPerHost: conns,
+		IdleConnTimeout:     time.Minute,
+		DisableCompression:  true,
+	}}
+}
+
+var messageBody = []byte(`{"content":"Hello, I have a question about my order #1042. Can you help?"}`)
+
+// send posts one message and reports its status (0 for a transport error).
+func send(client *http.Client, target string) int {
+	req, err := http.NewRequest(http.MethodPost, target, bytes.NewReader(messageBody))
+	if err != nil {
+		return 0
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// result is one measurement.
+type result struct {
+	elapsed   time.Duration
+	cpu       time.Duration   // CPU time of this process, server and client
+	latencies []time.Duration // of the successful requests
+	failures  map[int]int     // by status, 0 for transport errors
+}
+
+func (r *result) print(label string) {
+	ok := len(r.latencies)
+	slices.Sort(r.latencies)
+	fmt.Printf("  %-28s %8.0f msgs/s  p50 %7s  p99 %7s  max %7s  CPU %4.0fµs/msg  (%d ok in %s",
+		label, float64(ok)/r.elapsed.Seconds(), pct(r.latencies, 50), pct(r.latencies, 99),
+		pct(r.latencies, 100), float64(r.cpu.Microseconds())/float64(max(ok, 1)), ok, r.elapsed.Round(time.Millisecond))
+	for status, n := range r.failures {
+		fmt.Printf(", %d failed with status %d", n, status)
+	}
+	fmt.Println(")")
+}
+
+func pct(sorted []time.Duration, p int) string {
+	if len(sorted) == 0 {
+		return "-"
+	}
+	i := min(len(sorted)-1, len(sorted)*p/100)
+	d := sorted[i]
+	switch {
+	case d >= 10*time.Millisecond:
+		return d.Round(100 * time.Microsecond).String()
+	case d >= time.Millisecond:
+		return d.Round(10 * time.Microsecond).String()
+	}
+	return d.Round(time.Microsecond).String()
+}
+
+// cpuTime returns the CPU time, user and system, this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// merge joins the workers' results.
+func merge(parts []*result, elapsed, cpu time.Duration) *result {
+	r := &result{elapsed: elapsed, cpu: cpu, failures: map[int]int{}}
+	for _, p := range parts {
+		r.latencies = append(r.latencies, p.latencies...)
+		for s, n := range p.failures {
+			r.failures[s] += n
+		}
+	}
+	return r
+}
+
+// closedLoop runs clients workers that send back to back for d, each
+// walking the targets from its own starting point.
+func closedLoop(client *http.Client, targets []string, clients int, d time.Duration) *result {
+	parts := make([]*result, clients)
+	var sent atomic.Int64
+	cpu0, start := cpuTime(), time.Now()
+	deadline := start.Add(d)
+	var wg sync.WaitGroup
+	for w := range clients {
+		p := &result{failures: map[int]int{}, latencies: make([]time.Duration, 0, 1<<14)}
+		parts[w] = p
+		wg.Go(func() {
+			for i := w; sent.Add(1) <= maxRequests; i += clients {
+				t0 := time.Now()
+				if !t0.Before(deadline) {
+					return
+				}
+				if status := send(client, targets[i%len(targets)]); status == http.StatusOK {
+					p.latencies = append(p.latencies, time.Since(t0))
+				} else {
+					p.failures[status]++
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return merge(parts, time.Since(start), cpuTime()-cpu0)
+}
+
+// openLoop sends rate requests a second for d on a fixed schedule. Workers
+// take the next slot of the schedule, wait for its time and send; latency
+// counts from the slot's time, so time spent waiting for a free worker
+// while the server is slow is counted too.
+func openLoop(client *http.Client, targets []string, rate int, d time.Duration) *result {
+	const workers = 256
+	total := min(int64(rate)*int64(d/time.Millisecond)/1000, maxRequests)
+	interval := time.Second / time.Duration(rate)
+	parts := make([]*result, workers)
+	var next atomic.Int64
+	cpu0, start := cpuTime(), time.Now()
+	var wg sync.WaitGroup
+	for w := range workers {
+		p := &result{failures: map[int]int{}}
+		parts[w] = p
+		wg.Go(func() {
+			for {
+				k := next.Add(1) - 1
+				if k >= total {
+					return
+				}
+				at := start.Add(time.Duration(k) * interval)
+				time.Sleep(time.Until(at))
+				if status := send(client, targets[k%int64(len(targets))]); status == http.StatusOK {
+					p.latencies = append(p.latencies, time.Since(at))
+				} else {
+					p.failures[status]++
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return merge(parts, time.Since(start), cpuTime()-cpu0)
+}
+
+func startProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
+// freshSchema makes a new schema in the PostgreSQL database and returns a
+// URL whose search_path is that schema, and a function that drops it.
+func freshSchema(ctx context.Context, base string) (string, func(), error) {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "batonbench_" + hex.EncodeToString(b[:])
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("create schema: %w", err)
+	}
+	drop := func() {
+		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
+			fmt.Fprintf(os.Stderr, "drop schema %s: %v\n", schema, err)
+		}
+		admin.Close()
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		drop()
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), drop, nil
+}
+
+// idleRSS starts `baton serve` on a new data dir (and pgURL, when set),
+// waits until it listens and three seconds more, and reads its VmRSS.
+func idleRSS(ctx context.Context, binary, dir, pgURL string) (int64, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return 0, err
+	}
+	if binary == "" {
+		binary = filepath.Join(dir, "baton")
+		build := exec.CommandContext(ctx, "go", "build", "-o", binary, "github.com/batonhq/baton/cmd/baton")
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			return 0, fmt.Errorf("go build: %w", err)
+		}
+	}
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--log-level", "warn"}
+	if pgURL != "" {
+		args = append(args, "--database", pgURL)
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = append(os.Environ(), "BATON_SECRET_KEY=")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return 0, err
+	}
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	defer func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	}()
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() || !strings.Contains(lines.Text(), "listening") {
+		return 0, fmt.Errorf("baton serve did not start: %q", lines.Text())
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	time.Sleep(3 * time.Second)
+	return vmRSS(cmd.Process.Pid)
+}
+
+func vmRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kb int64
+			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%d kB", &kb); err != nil {
+				return 0, err
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, errors.New("no VmRSS in /proc status")
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}

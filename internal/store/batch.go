@@ -1,0 +1,190 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// Group commit. SQLite has one writer, and on the message hot path its
+// commit (every changed page written to the WAL) cost as much as the
+// statements before it. So on SQLite, Write calls that arrive while another
+// runs are queued, and the next caller to take the writer runs all queued
+// calls one after another in a single transaction, each in its own
+// savepoint, and commits once.
+//
+// Every call keeps its transaction's meaning: its changes are kept only if
+// its function returned nil (a failing function rolls back to its
+// savepoint, leaving the others' changes alone) and the one commit
+// succeeded; a call returns only after that commit, with the commit's error
+// if it failed. Calls run in the order they arrived, so a call sees the
+// changes of the calls before it, as it would have after their commits.
+
+// maxBatch bounds how many calls one transaction runs, and so the wait of
+// the last of them.
+const maxBatch = 64
+
+// batch is the queue of write calls waiting for the writer.
+type batch struct {
+	lead    chan struct{} // held by the caller running a transaction
+	mu      sync.Mutex
+	pending []*job
+}
+
+func newBatch() *batch { return &batch{lead: make(chan struct{}, 1)} }
+
+// job is one Write call.
+type job struct {
+	fn     func(q *Queries) error
+	q      *Queries
+	err    error
+	panic  any // of fn, raised again in the caller
+	failed bool
+	done   chan struct{}
+}
+
+// take removes up to maxBatch calls from the queue, the oldest first.
+func (b *batch) take() []*job {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := min(len(b.pending), maxBatch)
+	jobs := b.pending[:n:n]
+	b.pending = b.pending[n:]
+	return jobs
+}
+
+// remove takes j off the queue and reports whether it was still there.
+func (b *batch) remove(j *job) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, p := range b.pending {
+		if p == j {
+			b.pending = append(b.pending[:i:i], b.pending[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// writeBatched queues fn and waits until a transaction that ran it has
+// ended, running that transaction itself when the writer is free.
+func (s *Store) writeBatched(ctx context.Context, fn func(q *Queries) error) error {
+	b := s.batch
+	j := &job{fn: fn, done: make(chan struct{})}
+	b.mu.Lock()
+	b.pending = append(b.pending, j)
+	b.mu.Unlock()
+	for {
+		select {
+		case <-j.done:
+			return j.result()
+		case b.lead <- struct{}{}:
+			func() {
+				defer func() { <-b.lead }()
+				s.runBatch(b.take())
+			}()
+		case <-ctx.Done():
+			if b.remove(j) {
+				return fmt.Errorf("begin: %w", ctx.Err())
+			}
+			<-j.done // it runs already: its outcome is the caller's
+			return j.result()
+		}
+	}
+}
+
+// result is the call's outcome, in the caller's goroutine: a panic of fn
+// is raised again, and after a commit the AfterCommit functions run.
+func (j *job) result() error {
+	if j.panic != nil {
+		panic(j.panic)
+	}
+	if j.err == nil {
+		for _, f := range *j.q.afterCommit {
+			f()
+		}
+	}
+	return j.err
+}
+
+// run calls the job's function, catching a panic so that it cannot stop
+// the transaction of other callers half-way.
+func (j *job) run() {
+	defer func() {
+		if v := recover(); v != nil {
+			j.panic, j.failed = v, true
+		}
+	}()
+	j.err = j.fn(j.q)
+	j.failed = j.err != nil
+}
+
+// runBatch runs jobs in one transaction, each in a savepoint when there
+// are several, and commits.
+func (s *Store) runBatch(jobs []*job) {
+	if len(jobs) == 0 {
+		return
+	}
+	defer func() {
+		for _, j := range jobs {
+			close(j.done)
+		}
+	}()
+	// fail gives err to the jobs that would otherwise look committed.
+	fail := func(err error) {
+		for _, j := range jobs {
+			if !j.failed {
+				j.err, j.failed = err, true
+			}
+		}
+	}
+	ctx := context.Background() // no one caller's context ends the others' transaction
+	conn, err := s.writer.Conn(ctx)
+	if err != nil {
+		fail(fmt.Errorf("begin: %w", err))
+		return
+	}
+	t := &transaction{stmts: s.writeStmts, detach: true}
+	defer t.prepareMissed(ctx) // after the connection is back in the pool
+	defer conn.Close()
+	if t.tx, err = conn.BeginTx(ctx, nil); err != nil {
+		fail(fmt.Errorf("begin: %w", err))
+		return
+	}
+	savepoints := len(jobs) > 1
+	for _, j := range jobs {
+		j.q = &Queries{db: t, d: s.dialect, afterCommit: &[]func(){}}
+		if savepoints {
+			if _, err := t.ExecContext(ctx, `SAVEPOINT write`); err != nil {
+				_ = t.tx.Rollback()
+				fail(fmt.Errorf("savepoint: %w", err))
+				return
+			}
+		}
+		j.run()
+		if !savepoints {
+			break
+		}
+		if j.failed {
+			// Some errors (a full disk, an I/O error) end the whole
+			// transaction in SQLite; then this rollback fails too.
+			if _, err := t.ExecContext(ctx, `ROLLBACK TO write`); err != nil {
+				_ = t.tx.Rollback()
+				fail(fmt.Errorf("rollback to savepoint: %w", err))
+				return
+			}
+		}
+		if _, err := t.ExecContext(ctx, `RELEASE write`); err != nil {
+			_ = t.tx.Rollback()
+			fail(fmt.Errorf("release savepoint: %w", err))
+			return
+		}
+	}
+	if !savepoints && jobs[0].failed {
+		_ = t.tx.Rollback()
+		return
+	}
+	if err := t.tx.Commit(); err != nil {
+		fail(fmt.Errorf("commit: %w", err))
+	}
+}

@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// SQLite parses a statement's text every time it is run unprepared, and on
+// the message hot path parsing cost more than running the statements did.
+// statements keeps one prepared statement per distinct SQL text of a pool;
+// database/sql prepares it on each connection the first time it runs there.
+// (pgx caches prepared statements by itself, so PostgreSQL does without.)
+type statements struct {
+	db *sql.DB
+	mu sync.RWMutex
+	m  map[string]*sql.Stmt
+}
+
+// maxStatements bounds the cache: SQL built from filters and IN lists
+// varies, and statements past the bound simply run unprepared.
+const maxStatements = 256
+
+func newStatements(db *sql.DB) *statements {
+	return &statements{db: db, m: map[string]*sql.Stmt{}}
+}
+
+// lookup returns the prepared statement of query, or nil.
+func (s *statements) lookup(query string) *sql.Stmt {
+	if s == nil {
+		return nil
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.m[query]
+}
+
+// prepare prepares query on the pool and keeps it, unless the cache is
+// full; it returns nil when it did not, and the caller runs query
+// unprepared, which reports any error in it.
+func (s *statements) prepare(ctx context.Context, query string) *sql.Stmt {
+	if s == nil {
+		return nil
+	}
+	s.mu.RLock()
+	st, full := s.m[query], len(s.m) >= maxStatements
+	s.mu.RUnlock()
+	if st != nil || full {
+		return st
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old := s.m[query]; old != nil {
+		st.Close()
+		return old
+	}
+	s.m[query] = st
+	return st
+}
+
+// close closes the prepared statements.
+func (s *statements) close() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for q, st := range s.m {
+		st.Close()
+		delete(s.m, q)
+	}
+}
+
+// pool runs queries on a connection pool, prepared when it can.
+type pool struct {
+	db    *sql.DB
+	stmts *statements
+}
+
+func (p pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := p.stmts.prepare(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return p.db.ExecContext(ctx, query, args...)
+}
+
+func (p pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := p.stmts.prepare(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return p.db.QueryContext(ctx, query, args...)
+}
+
+func (p pool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := p.stmts.prepare(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return p.db.QueryRowContext(ctx, query, args...)
+}
+
+// transaction runs queries in a transaction with the pool's prepared
+// statements. A statement not yet prepared runs unprepared and is noted, to
+// be prepared once the transaction has ended: preparing it on the pool now
+// would wait for a connection, and SQLite's writer pool has only the one
+// this transaction holds.
+//
+// With detach (SQLite's group commit), its statements do not end with the
+// caller's context: on a context that can end, both the SQLite driver and
+// database/sql start a goroutine for every statement to watch it, which
+// cost more than the statements did, and one caller's context must not end
+// a transaction others share. A caller that goes away while it waits for
+// the writer still gives up (writeBatched). On PostgreSQL a statement can
+// wait for a row lock, and the caller's context still ends it.
+type transaction struct {
+	tx     *sql.Tx
+	stmts  *statements
+	detach bool
+	mu     sync.Mutex
+	missed []string
+}
+
+func (t *transaction) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st := t.stmts.lookup(query); st != nil {
+		return t.tx.StmtContext(ctx, st)
+	}
+	if t.stmts != nil {
+		t.mu.Lock()
+		t.missed = append(t.missed, query)
+		t.mu.Unlock()
+	}
+	return nil
+}
+
+// prepareMissed prepares the statements the transaction ran unprepared.
+func (t *transaction) prepareMissed(ctx context.Context) {
+	for _, q := range t.missed {
+		t.stmts.prepare(ctx, q)
+	}
+}
+
+func (t *transaction) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if t.detach {
+		ctx = context.WithoutCancel(ctx)
+	}
+	if st := t.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+func (t *transaction) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if t.detach {
+		ctx = context.WithoutCancel(ctx)
+	}
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, query, args...)
+}
+
+func (t *transaction) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if t.detach {
+		ctx = context.WithoutCancel(ctx)
+	}
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, query, args...)
+}
