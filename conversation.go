@@ -104,6 +104,8 @@ type Conversation struct {
 	Contact      *Contact
 	ContactInbox *ContactInbox
 	Assignee     *User
+	AssigneeBot  *AgentBot
+	AssigneeRole Role     // the assignee's role in the account
 	LastMessage  *Message // the latest message that is neither activity nor private
 	UnreadCount  int
 }

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
+	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/batonhq/baton"
@@ -14,7 +17,7 @@ import (
 // admin runs the provisioning commands that replace Chatwoot's Rails console.
 func (e *env) admin(ctx context.Context, args []string) error {
 	if len(args) < 2 {
-		return errors.New("usage: baton admin platform-app|account|user create …")
+		return errors.New("usage: baton admin platform-app|account|user|bot …")
 	}
 	what := args[0] + " " + args[1]
 	switch what {
@@ -24,6 +27,12 @@ func (e *env) admin(ctx context.Context, args []string) error {
 		return e.adminAccount(ctx, args[2:])
 	case "user create":
 		return e.adminUser(ctx, args[2:])
+	case "bot create":
+		return e.adminBotCreate(ctx, args[2:])
+	case "bot connect":
+		return e.adminBotConnect(ctx, args[2:])
+	case "bot token":
+		return e.adminBotToken(ctx, args[2:])
 	}
 	return fmt.Errorf("unknown admin command %q", what)
 }
@@ -54,11 +63,12 @@ func (e *env) adminPlatformApp(ctx context.Context, args []string) error {
 	if err := required(f, "name"); err != nil {
 		return err
 	}
-	_, st, a, _, err := e.open(ctx, "admin", rest)
+	s, _, err := e.open(ctx, "admin", rest)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer s.close()
+	a := s.app
 	p, token, err := a.CreatePlatformApp(system(ctx), f["name"])
 	if err != nil {
 		return errors.New(baton.ErrorMessage(err))
@@ -75,11 +85,12 @@ func (e *env) adminAccount(ctx context.Context, args []string) error {
 	if err := required(f, "name"); err != nil {
 		return err
 	}
-	_, st, a, _, err := e.open(ctx, "admin", rest)
+	s, _, err := e.open(ctx, "admin", rest)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer s.close()
+	a := s.app
 	name := f["name"]
 	acc, err := a.CreateAccount(system(ctx), app.AccountInput{Name: &name})
 	if err != nil {
@@ -108,11 +119,12 @@ func (e *env) adminUser(ctx context.Context, args []string) error {
 	if _, ok := baton.ParseRole(role); !ok {
 		return fmt.Errorf("--role: %q is not administrator or agent", role)
 	}
-	_, st, a, _, err := e.open(ctx, "admin", rest)
+	s, _, err := e.open(ctx, "admin", rest)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer s.close()
+	a := s.app
 	name, email, password := f["name"], f["email"], f["password"]
 	u, token, err := a.CreateUserInAccount(system(ctx), accountID, app.UserInput{Name: &name, Email: &email, Password: &password}, role)
 	if err != nil {
@@ -121,4 +133,109 @@ func (e *env) adminUser(ctx context.Context, args []string) error {
 	return e.print(f["json"] != "", map[string]any{"id": u.ID, "name": u.Name, "email": u.Email,
 		"account_id": accountID, "role": role, "access_token": token},
 		fmt.Sprintf("user %d %q <%s>, %s of account %d\naccess token: %s", u.ID, u.Name, u.Email, role, accountID, token))
+}
+
+// positiveID reads a flag holding an id.
+func positiveID(f map[string]string, name string) (int64, error) {
+	id, err := strconv.ParseInt(f[name], 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("--%s: %q is not an id", name, f[name])
+	}
+	return id, nil
+}
+
+func (e *env) adminBotCreate(ctx context.Context, args []string) error {
+	f, rest, err := parseFlags(args, "name", "outgoing-url", "account", "description", "avatar", "json")
+	if err != nil {
+		return err
+	}
+	if err := required(f, "name", "outgoing-url"); err != nil {
+		return err
+	}
+	var accountID int64
+	if f["account"] != "" {
+		if accountID, err = positiveID(f, "account"); err != nil {
+			return err
+		}
+	}
+	in := app.AgentBotInput{Name: ptr(f["name"]), OutgoingURL: ptr(f["outgoing-url"]), Description: ptr(f["description"])}
+	if path := f["avatar"]; path != "" {
+		file, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("--avatar: %w", err)
+		}
+		defer file.Close()
+		in.Avatar = &app.FileInput{Name: filepath.Base(path), ContentType: mime.TypeByExtension(filepath.Ext(path)), Body: file}
+	}
+	s, _, err := e.open(ctx, "admin", rest)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	v, err := s.app.PlatformCreateAgentBot(system(ctx), accountID, in)
+	if err != nil {
+		return errors.New(baton.ErrorMessage(err))
+	}
+	kind := "global bot"
+	if accountID != 0 {
+		kind = fmt.Sprintf("bot of account %d", accountID)
+	}
+	return e.print(f["json"] != "", map[string]any{"id": v.Bot.ID, "name": v.Bot.Name, "account_id": nullID(accountID),
+		"outgoing_url": v.Bot.OutgoingURL, "access_token": v.AccessToken, "secret": v.Secret},
+		fmt.Sprintf("%s %d %q -> %s\naccess token: %s\nsigning secret: %s", kind, v.Bot.ID, v.Bot.Name, v.Bot.OutgoingURL, v.AccessToken, v.Secret))
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+func (e *env) adminBotConnect(ctx context.Context, args []string) error {
+	f, rest, err := parseFlags(args, "bot", "inbox", "json")
+	if err != nil {
+		return err
+	}
+	botID, err := positiveID(f, "bot")
+	if err != nil {
+		return err
+	}
+	inboxID, err := positiveID(f, "inbox")
+	if err != nil {
+		return err
+	}
+	s, _, err := e.open(ctx, "admin", rest)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	inbox, err := s.app.ConnectAgentBot(system(ctx), botID, inboxID)
+	if err != nil {
+		return errors.New(baton.ErrorMessage(err))
+	}
+	return e.print(f["json"] != "", map[string]any{"id": inbox.ID, "inbox_id": inbox.ID, "agent_bot_id": botID},
+		fmt.Sprintf("bot %d now takes the new conversations of inbox %d %q", botID, inbox.ID, inbox.Name))
+}
+
+func (e *env) adminBotToken(ctx context.Context, args []string) error {
+	f, rest, err := parseFlags(args, "bot", "reset", "json")
+	if err != nil {
+		return err
+	}
+	botID, err := positiveID(f, "bot")
+	if err != nil {
+		return err
+	}
+	s, _, err := e.open(ctx, "admin", rest)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	v, err := s.app.AgentBotToken(system(ctx), botID, f["reset"] != "")
+	if err != nil {
+		return errors.New(baton.ErrorMessage(err))
+	}
+	return e.print(f["json"] != "", map[string]any{"id": v.Bot.ID, "access_token": v.AccessToken},
+		fmt.Sprintf("bot %d access token: %s", v.Bot.ID, v.AccessToken))
 }

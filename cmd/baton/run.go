@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -17,6 +18,7 @@ import (
 	"github.com/batonhq/baton/internal/auth"
 	"github.com/batonhq/baton/internal/chatwoot"
 	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/delivery"
 	"github.com/batonhq/baton/internal/filestore"
 	"github.com/batonhq/baton/internal/server"
 	"github.com/batonhq/baton/internal/store"
@@ -33,6 +35,9 @@ Usage:
   baton admin platform-app create --name NAME [--json]
   baton admin account create --name NAME [--json]
   baton admin user create --account ID --name N --email E --password P [--role administrator|agent] [--json]
+  baton admin bot create --name N --outgoing-url URL [--account ID] [--description D] [--avatar FILE] [--json]
+  baton admin bot connect --bot ID --inbox ID
+  baton admin bot token --bot ID [--reset] [--json]
 
 Configuration (flags win over the environment):
   --addr        BATON_ADDR        listen address (127.0.0.1:3000)
@@ -107,67 +112,95 @@ func openStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
 	return sqlite.Open(ctx, target)
 }
 
+// stack is everything a command runs on.
+type stack struct {
+	cfg    *config.Config
+	store  *store.Store
+	app    *app.App
+	engine *delivery.Engine
+	log    *slog.Logger
+	base   atomic.Value // string: the public URL, known for sure once the server listens
+}
+
+func (s *stack) publicURL() string { return s.base.Load().(string) }
+
+func (s *stack) close() { s.store.Close() }
+
 // open reads the configuration and opens everything a command needs.
-func (e *env) open(ctx context.Context, name string, args []string) (*config.Config, *store.Store, *app.App, []string, error) {
+func (e *env) open(ctx context.Context, name string, args []string) (*stack, []string, error) {
 	cfg, rest, err := config.Parse(name, args, e.getenv)
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, err
+	}
+	// No command takes arguments after its flags: a stray word is a
+	// mistake, such as an unquoted "--name Acme Corp", never to be ignored.
+	if len(rest) > 0 {
+		return nil, nil, fmt.Errorf("unexpected argument %q", rest[0])
 	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, err
 	}
 	key, err := auth.LoadOrCreateKey(cfg.SecretKey, cfg.DataDir)
 	if err != nil {
 		st.Close()
-		return nil, nil, nil, nil, err
+		return nil, nil, err
 	}
 	files, err := filestore.NewDisk(filepath.Join(cfg.DataDir, "attachments"))
 	if err != nil {
 		st.Close()
-		return nil, nil, nil, nil, err
+		return nil, nil, err
 	}
-	a := app.New(app.Config{Store: st, Key: key, Files: files, Logger: e.logger(cfg),
-		Limits: app.Limits{MessagesPerMinute: cfg.MessagesPerMinute}})
-	return cfg, st, a, rest, nil
+	s := &stack{cfg: cfg, store: st, log: e.logger(cfg)}
+	s.base.Store(cfg.PublicURL)
+	if cfg.PublicURL == "" {
+		s.base.Store("http://" + cfg.Addr)
+	}
+	s.engine = delivery.New(delivery.Config{Store: st, Key: key, Logger: s.log})
+	s.app = app.New(app.Config{Store: st, Key: key, Files: files, Logger: s.log,
+		Limits:   app.Limits{MessagesPerMinute: cfg.MessagesPerMinute},
+		Renderer: &chatwoot.Renderer{PublicURL: s.publicURL}, OnEvent: s.engine.Wake})
+	return s, rest, nil
 }
 
 func (e *env) migrate(ctx context.Context, args []string) error {
-	cfg, st, _, _, err := e.open(ctx, "migrate", args)
+	s, _, err := e.open(ctx, "migrate", args)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	kind, _ := cfg.Database()
+	defer s.close()
+	kind, _ := s.cfg.Database()
 	fmt.Fprintf(e.stdout, "migrations applied (%s)\n", kind)
 	return nil
 }
 
-// serve runs the server until ctx ends. ready, when set, is called with the
-// base URL and the app once the server listens (the demo seeds through it).
+// serve runs the server and the delivery engine until ctx ends. ready,
+// when set, is called with the base URL and the app once the server listens
+// (the demo seeds through it).
 func (e *env) serve(ctx context.Context, args []string, ready func(base string, a *app.App) error) error {
-	cfg, st, a, _, err := e.open(ctx, "serve", args)
+	s, _, err := e.open(ctx, "serve", args)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	log := e.logger(cfg)
-	base := cfg.PublicURL
-	api := chatwoot.New(chatwoot.Config{App: a, Logger: log, PublicURL: func() string { return base },
+	defer s.close()
+	cfg, log := s.cfg, s.log
+	api := chatwoot.New(chatwoot.Config{App: s.app, Logger: log, PublicURL: s.publicURL,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes})
-	srv := server.New(server.Config{Handler: api, Logger: log, Health: st.Ping, RateLimit: cfg.RateLimit})
+	srv := server.New(server.Config{Handler: api, Logger: log, Health: s.store.Ping, RateLimit: cfg.RateLimit})
 	if err := srv.Start(cfg.Addr); err != nil {
 		return err
 	}
 	listen := "http://" + srv.Addr().String()
-	if base == "" {
-		base = listen
+	if cfg.PublicURL == "" {
+		s.base.Store(listen)
 	}
+	s.engine.Start(ctx)
+	defer s.engine.Stop()
 	kind, _ := cfg.Database()
-	log.Info("baton is serving", "addr", srv.Addr().String(), "public_url", base, "database", kind)
+	log.Info("baton is serving", "addr", srv.Addr().String(), "public_url", s.publicURL(), "database", kind)
 	fmt.Fprintf(e.stdout, "Baton is listening on %s\n", listen)
 	if ready != nil {
-		if err := ready(base, a); err != nil {
+		if err := ready(s.publicURL(), s.app); err != nil {
 			_ = srv.Stop(context.Background())
 			return err
 		}

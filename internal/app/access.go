@@ -83,7 +83,20 @@ func (a *App) accountScope(ctx context.Context, q *store.Queries, accountID int6
 	case baton.ActorSystem:
 		s.role = baton.RoleAdministrator
 	case baton.ActorAgentBot:
-		return nil, errBotNotPermitted
+		// A bot acts in the inboxes it is connected to, in accounts where
+		// it is connected to one (an account bot only in its own).
+		b := actor.Bot
+		if !b.Global() && b.AccountID != accountID {
+			return nil, errBotAccount
+		}
+		ids, err := q.BotInboxes(ctx, b.ID, accountID)
+		if err != nil {
+			return nil, err
+		}
+		if len(ids) == 0 {
+			return nil, errBotAccount
+		}
+		s.inboxIDs, s.role = ids, baton.RoleAgent
 	case baton.ActorPlatformApp:
 		return nil, errNotMember
 	default:
@@ -121,7 +134,13 @@ func (s *scope) seesConversation(c *baton.Conversation) bool {
 	if s.seesInbox(c.InboxID) {
 		return true
 	}
-	return s.actor.User != nil && c.AssigneeID == s.actor.User.ID
+	switch {
+	case s.actor.User != nil:
+		return c.AssigneeID == s.actor.User.ID
+	case s.actor.Bot != nil:
+		return c.AssigneeAgentBotID == s.actor.Bot.ID
+	}
+	return false
 }
 
 // userID is the acting user's id, or 0.

@@ -39,21 +39,29 @@ type Config struct {
 	Logger *slog.Logger
 	Now    func() time.Time // defaults to time.Now
 	Limits Limits           // zero fields take DefaultLimits
+	// Renderer renders event payloads; without one no events are written.
+	Renderer Renderer
+	// OnEvent is called after a transaction that wrote events commits: the
+	// delivery engine's wake-up.
+	OnEvent func()
 }
 
 // App is the set of use cases over one store.
 type App struct {
-	store  *store.Store
-	key    *auth.Key
-	files  FileStore
-	log    *slog.Logger
-	now    func() time.Time
-	limits Limits
+	store   *store.Store
+	key     *auth.Key
+	files   FileStore
+	log     *slog.Logger
+	now     func() time.Time
+	limits  Limits
+	render  Renderer
+	onEvent func()
 }
 
 // New returns an App.
 func New(c Config) *App {
-	a := &App{store: c.Store, key: c.Key, files: c.Files, log: c.Logger, now: c.Now, limits: c.Limits}
+	a := &App{store: c.Store, key: c.Key, files: c.Files, log: c.Logger, now: c.Now, limits: c.Limits,
+		render: c.Renderer, onEvent: c.OnEvent}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -85,6 +93,7 @@ var (
 	errPlatformOnly    = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Invalid access_token"}
 	errNonPermissible  = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Non permissible resource"}
 	errBotNotPermitted = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Access to this endpoint is not authorized for bots"}
+	errBotAccount      = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Bot is not authorized to access this account"}
 )
 
 func itoa(i int64) string { return strconv.FormatInt(i, 10) }

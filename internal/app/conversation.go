@@ -147,12 +147,16 @@ func (a *App) newConversation(ctx context.Context, q *store.Queries, inbox *bato
 	if err != nil {
 		return nil, err
 	}
+	hasBot, err := inboxHasActiveBot(ctx, q, inbox.ID)
+	if err != nil {
+		return nil, err
+	}
 	now := a.Now()
 	return &baton.Conversation{AccountID: inbox.AccountID, InboxID: inbox.ID, DisplayID: displayID,
 		ContactID: contact.ID, ContactInboxID: ci.ID, UUID: newUUID(), Priority: baton.PriorityNone,
-		Status: baton.StatusAtCreation(requested, contact.Blocked, false), Labels: []string{},
+		Status: baton.StatusAtCreation(requested, contact.Blocked, hasBot), Labels: []string{},
 		AdditionalAttributes: map[string]any{}, CustomAttributes: map[string]any{},
-		LastActivityAt: now, CreatedAt: now, UpdatedAt: now,
+		WaitingSince: &now, LastActivityAt: now, CreatedAt: now, UpdatedAt: now,
 		Inbox: inbox, Contact: contact, ContactInbox: ci}, nil
 }
 
@@ -300,11 +304,11 @@ func (a *App) changeConversation(ctx context.Context, accountID, displayID int64
 		if c, err = findVisible(ctx, q, s, displayID); err != nil {
 			return err
 		}
+		prev := snapshot(c)
 		if err := fn(q, s, c); err != nil {
 			return err
 		}
-		c.UpdatedAt = a.Now()
-		return q.UpdateConversation(ctx, c)
+		return a.saveConversation(ctx, q, prev, c)
 	})
 	if err != nil {
 		return nil, err
@@ -331,6 +335,11 @@ func (a *App) ToggleStatus(ctx context.Context, accountID, displayID int64, ch S
 			next = st
 		} else if c.Status == baton.StatusOpen {
 			next = baton.StatusResolved
+		}
+		// A bot opening its pending conversation hands it to people: it is
+		// no longer assigned to the bot.
+		if s.actor.Bot != nil && c.Status == baton.StatusPending && next == baton.StatusOpen {
+			c.AssigneeAgentBotID = 0
 		}
 		if err := a.setStatus(ctx, q, c, next, ch.SnoozedUntil, s.actor); err != nil {
 			return err
@@ -502,6 +511,25 @@ func (a *App) Assign(ctx context.Context, accountID, displayID, userID int64) (*
 		}
 		return a.assign(ctx, q, c, au.User, s.actor)
 	})
+}
+
+// AssignBot assigns a conversation to a bot, global or the account's own,
+// which then hears of its events. A person assigned later takes it back.
+func (a *App) AssignBot(ctx context.Context, accountID, displayID, botID int64) (*baton.Conversation, *baton.AgentBot, error) {
+	var bot *baton.AgentBot
+	c, err := a.changeConversation(ctx, accountID, displayID, func(q *store.Queries, s *scope, c *baton.Conversation) (err error) {
+		if bot, err = findUsableBot(ctx, q, accountID, botID); baton.ErrorCode(err) == baton.ENOTFOUND {
+			return baton.Invalid("Assignee must be a bot of the account or a global bot", "assignee_id")
+		} else if err != nil {
+			return err
+		}
+		if c.AssigneeAgentBotID == bot.ID {
+			return nil
+		}
+		c.AssigneeID, c.AssigneeAgentBotID = 0, bot.ID
+		return a.activity(ctx, q, c, "Assigned to "+bot.Name+" by "+s.actor.Name)
+	})
+	return c, bot, err
 }
 
 // assign sets the assignee with its activity message. It does not save.

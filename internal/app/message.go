@@ -151,10 +151,15 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 		m.Attachments = append(m.Attachments, att)
 	}
 
+	prev := snapshot(c)
 	dirty := false
 	switch {
 	case m.MessageType == baton.MessageIncoming:
-		if next := baton.StatusOnIncoming(c.Status, false); next != c.Status {
+		hasBot, err := inboxHasActiveBot(ctx, q, c.InboxID)
+		if err != nil {
+			return err
+		}
+		if next := baton.StatusOnIncoming(c.Status, hasBot); next != c.Status {
 			contact := &baton.Actor{Kind: baton.ActorContact, Name: "Contact"}
 			if err := a.setStatus(ctx, q, c, next, nil, contact); err != nil {
 				return err
@@ -177,9 +182,13 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 	}
 	c.LastActivityAt, c.UpdatedAt = now, now
 	if dirty {
-		return q.UpdateConversation(ctx, c)
+		if err := a.saveConversation(ctx, q, prev, c); err != nil {
+			return err
+		}
+	} else if err := q.TouchConversation(ctx, c.ID, now.UnixMicro()); err != nil {
+		return err
 	}
-	return q.TouchConversation(ctx, c.ID, now.UnixMicro())
+	return a.emitMessage(ctx, q, baton.EventMessageCreated, c, m)
 }
 
 // replyTarget checks in_reply_to and records the target's external id, as
@@ -361,7 +370,10 @@ func (a *App) DeleteMessage(ctx context.Context, accountID, displayID, id int64)
 		m.Content, m.ContentType = &deleted, baton.ContentText
 		m.ContentAttributes = map[string]any{"deleted": true}
 		m.UpdatedAt = a.Now()
-		return q.UpdateMessage(ctx, m)
+		if err := q.UpdateMessage(ctx, m); err != nil {
+			return err
+		}
+		return a.emitMessage(ctx, q, baton.EventMessageUpdated, c, m)
 	})
 	if err != nil {
 		return nil, err

@@ -236,11 +236,11 @@ func (a *App) PublicResolve(ctx context.Context, identifier, sourceID string, di
 		if c.Status == baton.StatusResolved {
 			return nil
 		}
+		prev := snapshot(c)
 		if err := a.setStatus(ctx, q, c, baton.StatusResolved, nil, p.actor()); err != nil {
 			return err
 		}
-		c.UpdatedAt = a.Now()
-		return q.UpdateConversation(ctx, c)
+		return a.saveConversation(ctx, q, prev, c)
 	})
 	if err != nil {
 		return nil, nil, err
@@ -317,7 +317,12 @@ func (a *App) PublicCreateMessage(ctx context.Context, identifier, sourceID stri
 		a.deleteFiles(files)
 		return nil, err
 	}
-	return m, a.loadMessage(ctx, c, m)
+	// The sender is the contact read in the transaction and the attachments
+	// are those addMessage made: loadMessage would read both again, two
+	// queries more on the customer message hot path.
+	m.ConversationDisplayID = c.DisplayID
+	m.Sender = &baton.Sender{Type: baton.SenderContact, Contact: c.Contact}
+	return m, nil
 }
 
 // CSATWindow is how long after it was sent a CSAT survey can be answered.
@@ -345,7 +350,7 @@ func (a *App) PublicAnswer(ctx context.Context, identifier, sourceID string, dis
 		if m.Private {
 			return baton.ErrNotFound
 		}
-		return a.answer(ctx, q, p.Contact, m, ans)
+		return a.answer(ctx, q, p.Contact, c, m, ans)
 	})
 	if err != nil {
 		return nil, err
@@ -356,7 +361,7 @@ func (a *App) PublicAnswer(ctx context.Context, identifier, sourceID string, dis
 // answer checks an answer against the message it answers and stores it in
 // the message's content attributes. An e-mail given to input_email becomes
 // the contact's when they have none.
-func (a *App) answer(ctx context.Context, q *store.Queries, contact *baton.Contact, m *baton.Message, ans Answer) error {
+func (a *App) answer(ctx context.Context, q *store.Queries, contact *baton.Contact, c *baton.Conversation, m *baton.Message, ans Answer) error {
 	now := a.Now()
 	switch m.ContentType {
 	case baton.ContentInputEmail:
@@ -399,7 +404,10 @@ func (a *App) answer(ctx context.Context, q *store.Queries, contact *baton.Conta
 		return baton.Invalid(fmt.Sprintf("Message %d is not a question that can be answered (content type %s)", m.ID, m.ContentType), "submitted_values")
 	}
 	m.UpdatedAt = now
-	return q.UpdateMessage(ctx, m)
+	if err := q.UpdateMessage(ctx, m); err != nil {
+		return err
+	}
+	return a.emitMessage(ctx, q, baton.EventMessageUpdated, c, m)
 }
 
 func firstValue(v any) string {

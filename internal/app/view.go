@@ -79,9 +79,21 @@ func (l *loader) conversation(ctx context.Context, c *baton.Conversation) error 
 			return err
 		}
 	}
-	c.Assignee = nil
+	c.Assignee, c.AssigneeBot = nil, nil
+	if c.AssigneeAgentBotID != 0 {
+		if c.AssigneeBot, err = l.bot(ctx, c.AssigneeAgentBotID); err != nil {
+			return err
+		}
+	}
 	if c.AssigneeID != 0 {
 		if c.Assignee, err = l.user(ctx, c.AssigneeID); err != nil {
+			return err
+		}
+		// The assignee's role, for the agent JSON; a former member is an agent.
+		c.AssigneeRole = baton.RoleAgent
+		if au, err := l.q.FindAccountUser(ctx, c.AccountID, c.AssigneeID); err == nil {
+			c.AssigneeRole = au.Role
+		} else if baton.ErrorCode(err) != baton.ENOTFOUND {
 			return err
 		}
 	}

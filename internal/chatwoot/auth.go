@@ -35,6 +35,16 @@ func (h *Handler) token(next handlerFunc) handlerFunc {
 	}
 }
 
+// user authenticates like token but refuses bots, with Chatwoot's body.
+func (h *Handler) user(next handlerFunc) handlerFunc {
+	return h.token(func(w http.ResponseWriter, r *http.Request) error {
+		if baton.ActorFromContext(r.Context()).Kind == baton.ActorAgentBot {
+			return &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Access to this endpoint is not authorized for bots"}
+		}
+		return next(w, r)
+	})
+}
+
 // platform requires a platform app's token.
 func (h *Handler) platform(next handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {

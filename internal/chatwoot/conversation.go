@@ -1,6 +1,7 @@
 package chatwoot
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -68,7 +69,7 @@ func (h *Handler) conversationView(c *baton.Conversation) conversationJSON {
 		v.Meta.Channel = c.Inbox.ChannelType
 	}
 	if c.Assignee != nil {
-		a := agentView(&baton.AccountUser{AccountID: c.AccountID, User: c.Assignee})
+		a := agentView(&baton.AccountUser{AccountID: c.AccountID, User: c.Assignee, Role: c.AssigneeRole})
 		v.Meta.Assignee = &a
 	}
 	if c.ContactInbox != nil {
@@ -367,12 +368,13 @@ func (h *Handler) setLabels(w http.ResponseWriter, r *http.Request) error {
 }
 
 type assignmentRequest struct {
-	AssigneeID   *flexInt `json:"assignee_id"`
-	AssigneeType string   `json:"assignee_type"`
-	TeamID       *flexInt `json:"team_id"`
+	AssigneeID   json.RawMessage `json:"assignee_id"`
+	AssigneeType string          `json:"assignee_type"`
+	TeamID       *flexInt        `json:"team_id"`
 }
 
-// assign sets or clears the assignee; the body is the agent, or null.
+// assign sets the assignee: a user, or with assignee_type AgentBot a bot;
+// assignee_id null unassigns. The body is the assignee, or null.
 func (h *Handler) assign(w http.ResponseWriter, r *http.Request) error {
 	accountID, id, err := conversationPath(r)
 	if err != nil {
@@ -382,20 +384,38 @@ func (h *Handler) assign(w http.ResponseWriter, r *http.Request) error {
 	if err := h.decode(w, r, &body); err != nil {
 		return err
 	}
-	switch {
-	case body.TeamID != nil && *body.TeamID != 0:
+	if body.TeamID != nil && *body.TeamID != 0 {
 		return baton.Invalid("Teams are not supported yet", "team_id")
-	case body.AssigneeType != "" && body.AssigneeType != "User":
-		return baton.Invalid("assignee_type must be User", "assignee_type")
-	case body.AssigneeID == nil:
+	}
+	if body.AssigneeID == nil {
 		return ok(w, nil)
 	}
-	c, err := h.app.Assign(r.Context(), accountID, id, int64(*body.AssigneeID))
+	var assignee flexInt
+	if err := json.Unmarshal(body.AssigneeID, &assignee); err != nil {
+		return baton.Errorf(baton.EBADREQUEST, "Field assignee_id must be a number or null")
+	}
+	switch body.AssigneeType {
+	case "AgentBot":
+		if assignee == 0 {
+			return baton.Invalid("assignee_id is required for a bot", "assignee_id")
+		}
+		_, bot, err := h.app.AssignBot(r.Context(), accountID, id, int64(assignee))
+		if err != nil {
+			return err
+		}
+		v := h.agentBotView(&app.AgentBotView{Bot: bot})
+		return ok(w, map[string]any{"id": v.ID, "name": v.Name, "description": v.Description, "thumbnail": v.Thumbnail,
+			"outgoing_url": v.OutgoingURL, "bot_type": v.BotType, "assignee_type": "AgentBot"})
+	case "", "User":
+	default:
+		return baton.Invalid("assignee_type must be User or AgentBot", "assignee_type")
+	}
+	c, err := h.app.Assign(r.Context(), accountID, id, int64(assignee))
 	if err != nil {
 		return err
 	}
 	if c.Assignee == nil {
 		return ok(w, nil)
 	}
-	return ok(w, agentView(&baton.AccountUser{AccountID: accountID, User: c.Assignee}))
+	return ok(w, agentView(&baton.AccountUser{AccountID: accountID, User: c.Assignee, Role: c.AssigneeRole}))
 }

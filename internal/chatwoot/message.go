@@ -55,7 +55,7 @@ func (h *Handler) attachmentViews(atts []*baton.Attachment) []attachmentJSON {
 }
 
 // senderPush is how a message's sender appears in message views.
-func senderPush(s *baton.Sender) any {
+func (h *Handler) senderPush(s *baton.Sender) any {
 	switch {
 	case s == nil:
 		return nil
@@ -64,7 +64,7 @@ func senderPush(s *baton.Sender) any {
 	case s.User != nil:
 		return userPushView(s.User)
 	case s.Bot != nil:
-		return map[string]any{"id": s.Bot.ID, "name": s.Bot.Name, "avatar_url": "", "type": "agent_bot"}
+		return h.botPush(s.Bot)
 	}
 	return nil
 }
@@ -91,7 +91,7 @@ func (h *Handler) messageView(m *baton.Message) messageJSON {
 	return messageJSON{ID: m.ID, Content: m.Content, InboxID: m.InboxID, ConversationID: m.ConversationDisplayID,
 		MessageType: int(m.MessageType), ContentType: m.ContentType.String(), Status: m.Status.String(),
 		ContentAttributes: objectOrEmpty(m.ContentAttributes), CreatedAt: unix(m.CreatedAt), Private: m.Private,
-		SourceID: nilIfEmpty(m.SourceID), Sender: senderPush(m.Sender), Attachments: h.attachmentViews(m.Attachments),
+		SourceID: nilIfEmpty(m.SourceID), Sender: h.senderPush(m.Sender), Attachments: h.attachmentViews(m.Attachments),
 		EchoID: m.EchoID}
 }
 
@@ -128,7 +128,7 @@ func (h *Handler) messagePushView(c *baton.Conversation, m *baton.Message) messa
 		ContentType: m.ContentType.String(), ContentAttributes: objectOrEmpty(m.ContentAttributes),
 		SenderType: nilIfEmpty(m.SenderType), ExternalSourceIDs: objectOrEmpty(m.ExternalSourceIDs),
 		AdditionalAttributes: objectOrEmpty(m.AdditionalAttributes), ProcessedMessageContent: m.Content,
-		Sentiment: map[string]any{}, Sender: senderPush(m.Sender), Attachments: h.attachmentViews(m.Attachments)}
+		Sentiment: map[string]any{}, Sender: h.senderPush(m.Sender), Attachments: h.attachmentViews(m.Attachments)}
 	if m.SenderType != "" {
 		v.SenderID = m.SenderID
 	}

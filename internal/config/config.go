@@ -119,6 +119,10 @@ func (c *Config) validate() error {
 	}
 	if kind, target := c.Database(); kind == SQLite && target == "" {
 		return errors.New("database: sqlite needs a path")
+	} else if scheme, _, ok := strings.Cut(c.DatabaseURL, "://"); ok && kind == SQLite && !strings.HasPrefix(c.DatabaseURL, "sqlite:") {
+		// Another database's URL must not become the name of a SQLite file.
+		// Only the scheme is shown: the URL may hold a password.
+		return fmt.Errorf("database: %q URLs are not supported: use postgres:// or sqlite:PATH", scheme)
 	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)

@@ -89,3 +89,7 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 // Stop stops accepting connections and waits, until ctx ends, for requests
 // in flight to finish.
 func (s *Server) Stop(ctx context.Context) error { return s.http.Shutdown(ctx) }
+
+// Handler returns the server's handler with its middleware, for tests that
+// serve it themselves.
+func (s *Server) Handler() http.Handler { return s.http.Handler }

@@ -7,14 +7,15 @@ import (
 	"github.com/batonhq/baton"
 )
 
-const agentBotColumns = `b.id, b.account_id, b.name, b.description, b.outgoing_url, b.bot_config, b.created_at, b.updated_at`
+const agentBotColumns = `b.id, b.account_id, b.name, b.description, b.outgoing_url, b.bot_config, b.avatar_key, b.created_at, b.updated_at`
 
 func scanAgentBot(row interface{ Scan(...any) error }) (*baton.AgentBot, error) {
 	var b baton.AgentBot
 	var account sql.NullInt64
 	var config string
 	var created, updated int64
-	if err := row.Scan(&b.ID, &account, &b.Name, &b.Description, &b.OutgoingURL, &config, &created, &updated); err != nil {
+	if err := row.Scan(&b.ID, &account, &b.Name, &b.Description, &b.OutgoingURL, &config, &b.AvatarKey,
+		&created, &updated); err != nil {
 		return nil, err
 	}
 	b.AccountID, b.BotConfig = account.Int64, parseObject(config)
@@ -22,8 +23,151 @@ func scanAgentBot(row interface{ Scan(...any) error }) (*baton.AgentBot, error) 
 	return &b, nil
 }
 
+func (q *Queries) listAgentBots(ctx context.Context, query string, args ...any) ([]*baton.AgentBot, error) {
+	rows, err := q.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, q.formatError(err, "agent bot")
+	}
+	defer rows.Close()
+	var out []*baton.AgentBot
+	for rows.Next() {
+		b, err := scanAgentBot(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// CreateAgentBot inserts b with its sealed secret and sets its id.
+func (q *Queries) CreateAgentBot(ctx context.Context, b *baton.AgentBot, sealedSecret []byte) error {
+	err := q.db.QueryRowContext(ctx, `INSERT INTO agent_bots (account_id, name, description, outgoing_url,
+		bot_config, avatar_key, secret_enc, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		nullInt(b.AccountID), b.Name, b.Description, b.OutgoingURL, jsonObject(b.BotConfig), b.AvatarKey, sealedSecret,
+		toMicros(b.CreatedAt), toMicros(b.UpdatedAt)).Scan(&b.ID)
+	return q.formatError(err, "agent bot")
+}
+
+// UpdateAgentBot writes the mutable columns of b.
+func (q *Queries) UpdateAgentBot(ctx context.Context, b *baton.AgentBot) error {
+	res, err := q.db.ExecContext(ctx, `UPDATE agent_bots SET name = $1, description = $2, outgoing_url = $3,
+		bot_config = $4, avatar_key = $5, updated_at = $6 WHERE id = $7`,
+		b.Name, b.Description, b.OutgoingURL, jsonObject(b.BotConfig), b.AvatarKey, toMicros(b.UpdatedAt), b.ID)
+	return q.mustAffect(res, err, "agent bot")
+}
+
+// SetAgentBotSecret replaces the bot's sealed signing secret.
+func (q *Queries) SetAgentBotSecret(ctx context.Context, id int64, sealed []byte, now int64) error {
+	res, err := q.db.ExecContext(ctx, `UPDATE agent_bots SET secret_enc = $1, updated_at = $2 WHERE id = $3`, sealed, now, id)
+	return q.mustAffect(res, err, "agent bot")
+}
+
+// AgentBotSecret returns the bot's sealed signing secret, nil when it has none.
+func (q *Queries) AgentBotSecret(ctx context.Context, id int64) ([]byte, error) {
+	var sealed []byte
+	err := q.db.QueryRowContext(ctx, `SELECT secret_enc FROM agent_bots WHERE id = $1`, id).Scan(&sealed)
+	return sealed, q.formatError(err, "agent bot")
+}
+
+// DeleteAgentBot deletes a bot; its messages keep their rows with no sender
+// to show, and conversations assigned to it are unassigned.
+func (q *Queries) DeleteAgentBot(ctx context.Context, id int64) error {
+	res, err := q.db.ExecContext(ctx, `DELETE FROM agent_bots WHERE id = $1`, id)
+	return q.mustAffect(res, err, "agent bot")
+}
+
 // FindAgentBot returns the bot with the id, global or of any account.
 func (q *Queries) FindAgentBot(ctx context.Context, id int64) (*baton.AgentBot, error) {
 	b, err := scanAgentBot(q.db.QueryRowContext(ctx, `SELECT `+agentBotColumns+` FROM agent_bots b WHERE b.id = $1`, id))
 	return b, q.formatError(err, "agent bot")
+}
+
+// ListAgentBots returns the global bots and the account's bots, by id.
+func (q *Queries) ListAgentBots(ctx context.Context, accountID int64) ([]*baton.AgentBot, error) {
+	return q.listAgentBots(ctx, `SELECT `+agentBotColumns+` FROM agent_bots b
+		WHERE b.account_id IS NULL OR b.account_id = $1 ORDER BY b.id`, accountID)
+}
+
+// ListAgentBotsByID returns the bots with the ids, by id.
+func (q *Queries) ListAgentBotsByID(ctx context.Context, ids []int64) ([]*baton.AgentBot, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	query, args := inList(`SELECT `+agentBotColumns+` FROM agent_bots b WHERE b.id IN `, ids)
+	return q.listAgentBots(ctx, query+` ORDER BY b.id`, args...)
+}
+
+// inList appends ($1, $2, …) for ids to query.
+func inList(query string, ids []int64) (string, []any) {
+	args := make([]any, len(ids))
+	query += "("
+	for i, id := range ids {
+		if i > 0 {
+			query += ", "
+		}
+		query += "$" + itoa(i+1)
+		args[i] = id
+	}
+	return query + ")", args
+}
+
+const agentBotInboxColumns = `id, inbox_id, agent_bot_id, account_id, status, created_at, updated_at`
+
+func scanAgentBotInbox(row interface{ Scan(...any) error }) (*baton.AgentBotInbox, error) {
+	var l baton.AgentBotInbox
+	var status int
+	var created, updated int64
+	if err := row.Scan(&l.ID, &l.InboxID, &l.AgentBotID, &l.AccountID, &status, &created, &updated); err != nil {
+		return nil, err
+	}
+	l.Active = status == 0
+	l.CreatedAt, l.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &l, nil
+}
+
+// ConnectAgentBot connects the bot to the inbox, replacing the inbox's bot.
+// A replaced connection keeps its status, as Chatwoot's does.
+func (q *Queries) ConnectAgentBot(ctx context.Context, l *baton.AgentBotInbox) error {
+	status := 1
+	if l.Active {
+		status = 0
+	}
+	err := q.db.QueryRowContext(ctx, `INSERT INTO agent_bot_inboxes
+		(inbox_id, agent_bot_id, account_id, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
+		ON CONFLICT (inbox_id) DO UPDATE SET agent_bot_id = excluded.agent_bot_id, updated_at = excluded.updated_at
+		RETURNING id`, l.InboxID, l.AgentBotID, l.AccountID, status, toMicros(l.UpdatedAt)).Scan(&l.ID)
+	return q.formatError(err, "agent bot inbox")
+}
+
+// DisconnectAgentBot removes the inbox's bot, if any.
+func (q *Queries) DisconnectAgentBot(ctx context.Context, inboxID int64) error {
+	_, err := q.db.ExecContext(ctx, `DELETE FROM agent_bot_inboxes WHERE inbox_id = $1`, inboxID)
+	return q.formatError(err, "agent bot inbox")
+}
+
+// InboxAgentBot returns the inbox's connection to a bot.
+func (q *Queries) InboxAgentBot(ctx context.Context, inboxID int64) (*baton.AgentBotInbox, error) {
+	l, err := scanAgentBotInbox(q.db.QueryRowContext(ctx, `SELECT `+agentBotInboxColumns+` FROM agent_bot_inboxes WHERE inbox_id = $1`, inboxID))
+	return l, q.formatError(err, "agent bot inbox")
+}
+
+// BotInboxes returns the ids of the account's inboxes the bot is connected
+// to, active or not.
+func (q *Queries) BotInboxes(ctx context.Context, botID, accountID int64) ([]int64, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT inbox_id FROM agent_bot_inboxes
+		WHERE agent_bot_id = $1 AND account_id = $2 ORDER BY inbox_id`, botID, accountID)
+	if err != nil {
+		return nil, q.formatError(err, "agent bot inbox")
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }

@@ -40,16 +40,8 @@ func (q *Queries) ListAttachments(ctx context.Context, messageIDs []int64) (map[
 	if len(messageIDs) == 0 {
 		return out, nil
 	}
-	query := `SELECT ` + attachmentColumns + ` FROM attachments WHERE message_id IN (`
-	args := make([]any, len(messageIDs))
-	for i, id := range messageIDs {
-		if i > 0 {
-			query += ", "
-		}
-		query += "$" + itoa(i+1)
-		args[i] = id
-	}
-	rows, err := q.db.QueryContext(ctx, query+`) ORDER BY id`, args...)
+	query, args := inList(`SELECT `+attachmentColumns+` FROM attachments WHERE message_id IN `, messageIDs)
+	rows, err := q.db.QueryContext(ctx, query+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, q.formatError(err, "attachment")
 	}

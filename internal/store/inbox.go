@@ -163,3 +163,10 @@ func (q *Queries) IsInboxMember(ctx context.Context, inboxID, userID int64) (boo
 	err := q.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM inbox_members WHERE inbox_id = $1 AND user_id = $2`, inboxID, userID).Scan(&n)
 	return n > 0, q.formatError(err, "inbox member")
 }
+
+// FindInboxByID returns the inbox with the id, in any account: for the
+// command line, which acts as the system.
+func (q *Queries) FindInboxByID(ctx context.Context, id int64) (*baton.Inbox, error) {
+	i, err := scanInbox(q.db.QueryRowContext(ctx, `SELECT `+inboxColumns+` FROM inboxes WHERE id = $1`, id))
+	return i, q.formatError(err, "inbox")
+}

@@ -27,12 +27,20 @@ type Store struct {
 	reader  *sql.DB
 	writer  *sql.DB
 	dialect Dialect
+	// Prepared statements of each pool, on SQLite only (see statements).
+	readStmts, writeStmts *statements
+	batch                 *batch // group commit, on SQLite only (see batch)
 }
 
 // New wraps open connection pools. reader and writer may be the same pool
 // (PostgreSQL); on SQLite the writer has a single connection.
 func New(reader, writer *sql.DB, d Dialect) *Store {
-	return &Store{reader: reader, writer: writer, dialect: d}
+	s := &Store{reader: reader, writer: writer, dialect: d}
+	if d.Name() == "sqlite" {
+		s.readStmts, s.writeStmts = newStatements(reader), newStatements(writer)
+		s.batch = newBatch()
+	}
+	return s
 }
 
 // Dialect returns the name of the database behind the store.
@@ -40,6 +48,8 @@ func (s *Store) Dialect() string { return s.dialect.Name() }
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	s.readStmts.close()
+	s.writeStmts.close()
 	err := s.writer.Close()
 	if s.reader != s.writer {
 		err = errors.Join(err, s.reader.Close())
@@ -51,21 +61,37 @@ func (s *Store) Close() error {
 func (s *Store) Ping(ctx context.Context) error { return s.reader.PingContext(ctx) }
 
 // Read returns queries that run on the reader pool, outside any transaction.
-func (s *Store) Read() *Queries { return &Queries{db: s.reader, d: s.dialect} }
+func (s *Store) Read() *Queries {
+	return &Queries{db: pool{db: s.reader, stmts: s.readStmts}, d: s.dialect}
+}
 
 // Write runs fn in one transaction on the writer and commits it when fn
-// returns nil. Any error rolls everything back.
+// returns nil. Any error rolls everything back. Functions registered with
+// Queries.AfterCommit run once the commit succeeded. On SQLite, concurrent
+// calls may share one transaction, each keeping this meaning (see batch).
 func (s *Store) Write(ctx context.Context, fn func(q *Queries) error) error {
+	if s.batch != nil {
+		return s.writeBatched(ctx, fn)
+	}
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(&Queries{db: tx, d: s.dialect}); err != nil {
+	t := &transaction{tx: tx}
+	// A panic in fn must not leave the transaction open: it would keep its
+	// locks, and conn.Close would wait for it forever. After a commit the
+	// rollback does nothing.
+	defer func() { _ = tx.Rollback() }()
+	q := &Queries{db: t, d: s.dialect, afterCommit: &[]func(){}}
+	if err := fn(q); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	for _, f := range *q.afterCommit {
+		f()
 	}
 	return nil
 }
@@ -83,8 +109,20 @@ type dbtx interface {
 // Queries runs the shared SQL on the reader pool or inside a write
 // transaction.
 type Queries struct {
-	db dbtx
-	d  Dialect
+	db          dbtx
+	d           Dialect
+	afterCommit *[]func() // nil outside a transaction
+}
+
+// AfterCommit registers f to run after the transaction commits; outside a
+// transaction f runs at once. Live notifications go out this way, never
+// before the change they announce is durable.
+func (q *Queries) AfterCommit(f func()) {
+	if q.afterCommit == nil {
+		f()
+		return
+	}
+	*q.afterCommit = append(*q.afterCommit, f)
 }
 
 // formatError turns driver errors into domain errors: no rows is not

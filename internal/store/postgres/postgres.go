@@ -8,11 +8,13 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 
 	"github.com/batonhq/baton/internal/store"
 )
@@ -40,13 +42,27 @@ func Open(ctx context.Context, url string) (*store.Store, error) {
 	return store.New(db, db, dialect{}), nil
 }
 
-// Migrate applies the pending migrations to db.
+// Migrate applies the pending migrations to db. Processes that start at
+// once take turns: each migrates holding a session advisory lock, so that
+// one applies the migrations and the others find them applied.
 func Migrate(ctx context.Context, db *sql.DB) error {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, sub)
+	// The lock is one per schema: installations in other schemas of the
+	// database do not wait for each other.
+	var schema sql.NullString
+	if err := db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	h := fnv.New64a()
+	h.Write([]byte("baton migrations " + schema.String))
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64())), lock.WithLockTimeout(1, 600))
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithSessionLocker(locker))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net/url"
 	"runtime"
+	"strings"
 
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
@@ -67,7 +68,10 @@ func open(path string, conns int, readOnly bool) (*sql.DB, error) {
 		// that a transaction never fails half-way for want of it.
 		q.Set("_txlock", "immediate")
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	// The path goes into a URI, where %, ? and # would mean something else
+	// and open another file.
+	name := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	db, err := sql.Open("sqlite", "file:"+name+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}

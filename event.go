@@ -1,0 +1,43 @@
+package baton
+
+import "time"
+
+// Event names, as bots receive them in the "event" key.
+const (
+	EventMessageCreated            = "message_created"
+	EventMessageUpdated            = "message_updated"
+	EventConversationOpened        = "conversation_opened"
+	EventConversationResolved      = "conversation_resolved"
+	EventConversationStatusChanged = "conversation_status_changed"
+	EventConversationUpdated       = "conversation_updated"
+	EventWebwidgetTriggered        = "webwidget_triggered"
+)
+
+// Change is one attribute's change, as conversation_updated reports it.
+type Change struct {
+	Attribute string
+	Previous  any
+	Current   any
+}
+
+// Event is something that happened that bots hear of. It carries what its
+// payload is rendered from, loaded at the moment it happened; the payload
+// is stored with the event, so a bot receives the conversation as it was.
+type Event struct {
+	ID             int64
+	AccountID      int64
+	ConversationID int64 // internal id; 0 for events without a conversation
+	Name           string
+	CreatedAt      time.Time
+
+	Account      *Account
+	Conversation *Conversation // with its relations loaded
+	Message      *Message      // for message events, with sender and attachments
+	ContactInbox *ContactInbox // for webwidget_triggered
+	Contact      *Contact      // for webwidget_triggered
+	Inbox        *Inbox        // for webwidget_triggered
+	Changes      []Change      // for conversation_updated and conversation_status_changed
+	EventInfo    map[string]any
+
+	Payload []byte
+}

@@ -1,0 +1,562 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/auth"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// AgentBotInput holds the fields of a bot create or update; nil fields are
+// left as they are.
+type AgentBotInput struct {
+	Name        *string
+	Description *string
+	OutgoingURL *string
+	BotConfig   map[string]any
+	Avatar      *FileInput
+}
+
+// MaxAvatarBytes is the largest avatar accepted, as Chatwoot's.
+const MaxAvatarBytes = 15 << 20
+
+func (in AgentBotInput) apply(b *baton.AgentBot) error {
+	if in.Name != nil {
+		b.Name = strings.TrimSpace(*in.Name)
+	}
+	if b.Name == "" {
+		return baton.Invalid("Name can't be blank", "name")
+	}
+	if len(b.Name) > 255 {
+		return baton.Invalid("Name is too long (maximum is 255 characters)", "name")
+	}
+	if in.Description != nil {
+		b.Description = strings.TrimSpace(*in.Description)
+	}
+	if in.OutgoingURL != nil {
+		// Kept verbatim: bots such as the Botpress bridge carry their
+		// configuration in the query string.
+		b.OutgoingURL = strings.TrimSpace(*in.OutgoingURL)
+	}
+	if len(b.OutgoingURL) > baton.MaxOutgoingURLLength {
+		return baton.Invalid("Outgoing url is too long (maximum is 2048 characters)", "outgoing_url")
+	}
+	if b.OutgoingURL != "" {
+		u, err := url.Parse(b.OutgoingURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return baton.Invalid("Outgoing url must be an http or https URL", "outgoing_url")
+		}
+	}
+	if in.BotConfig != nil {
+		b.BotConfig = in.BotConfig
+	}
+	return nil
+}
+
+// AgentBotView is a bot with the secrets the caller may see: the token to
+// administrators of its own account (or the platform app that made it, or
+// the system), the signing secret likewise.
+type AgentBotView struct {
+	Bot         *baton.AgentBot
+	AccessToken string
+	Secret      string
+}
+
+// view returns the bot with its token and secret when showSecrets.
+func (a *App) view(ctx context.Context, q *store.Queries, b *baton.AgentBot, showSecrets bool) (*AgentBotView, error) {
+	v := &AgentBotView{Bot: b}
+	if !showSecrets {
+		return v, nil
+	}
+	var err error
+	if v.AccessToken, err = a.token(ctx, q, store.OwnerAgentBot, b.ID); err != nil {
+		return nil, err
+	}
+	sealed, err := q.AgentBotSecret(ctx, b.ID)
+	if err != nil {
+		return nil, err
+	}
+	if sealed != nil {
+		if v.Secret, err = a.key.Open(sealed); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// createAgentBot makes a bot with its token and secret.
+func (a *App) createAgentBot(ctx context.Context, q *store.Queries, b *baton.AgentBot, avatar []stored) error {
+	if len(avatar) > 0 {
+		b.AvatarKey = avatar[0].key
+	}
+	if err := q.CreateAgentBot(ctx, b, a.key.Seal(auth.RandomString(24))); err != nil {
+		return err
+	}
+	_, err := a.setToken(ctx, q, store.OwnerAgentBot, b.ID)
+	return err
+}
+
+// storeAvatar writes an uploaded avatar: an image of at most 15 MB.
+func (a *App) storeAvatar(ctx context.Context, f *FileInput) ([]stored, error) {
+	if f == nil {
+		return nil, nil
+	}
+	if a.files == nil {
+		return nil, baton.Invalid("Avatars are not enabled", "avatar")
+	}
+	ct := f.ContentType
+	if ct != "image/png" && ct != "image/jpeg" && ct != "image/gif" && ct != "image/webp" {
+		return nil, baton.Invalid("Avatar must be a PNG, JPEG, GIF or WebP image", "avatar")
+	}
+	var rnd [16]byte
+	_, _ = rand.Read(rnd[:])
+	key := "avatars/" + hex.EncodeToString(rnd[:]) + strings.ToLower(path.Ext(f.Name))
+	n, err := a.files.Put(ctx, key, io.LimitReader(f.Body, MaxAvatarBytes+1))
+	s := []stored{{key: key, in: *f, size: n}}
+	if err != nil {
+		a.deleteFiles(s)
+		return nil, err
+	}
+	if n > MaxAvatarBytes {
+		a.deleteFiles(s)
+		return nil, &baton.Error{Code: baton.ETOOLARGE, Message: "Avatar is too large (maximum is 15 MB)"}
+	}
+	return s, nil
+}
+
+// OpenAvatar returns the bytes of an avatar by its key.
+func (a *App) OpenAvatar(ctx context.Context, key string) (io.ReadCloser, error) {
+	if !strings.HasPrefix(key, "avatars/") || strings.Contains(key, "..") || a.files == nil {
+		return nil, baton.ErrNotFound
+	}
+	return a.files.Open(ctx, key)
+}
+
+// CreateAgentBot makes a bot of the account. Administrators only.
+func (a *App) CreateAgentBot(ctx context.Context, accountID int64, in AgentBotInput) (*AgentBotView, error) {
+	now := a.Now()
+	b := &baton.AgentBot{AccountID: accountID, BotConfig: map[string]any{}, CreatedAt: now, UpdatedAt: now}
+	if err := in.apply(b); err != nil {
+		return nil, err
+	}
+	avatar, err := a.storeAvatar(ctx, in.Avatar)
+	if err != nil {
+		return nil, err
+	}
+	var v *AgentBotView
+	err = a.store.Write(ctx, func(q *store.Queries) error {
+		s, err := a.accountScope(ctx, q, accountID)
+		if err != nil {
+			return err
+		}
+		if err := s.admin(); err != nil {
+			return err
+		}
+		if err := a.createAgentBot(ctx, q, b, avatar); err != nil {
+			return err
+		}
+		v, err = a.view(ctx, q, b, true)
+		return err
+	})
+	if err != nil {
+		a.deleteFiles(avatar)
+	}
+	return v, err
+}
+
+// AgentBots lists the bots usable in the account: the global ones and its own.
+func (a *App) AgentBots(ctx context.Context, accountID int64) ([]*AgentBotView, error) {
+	q := a.store.Read()
+	s, err := a.accountScope(ctx, q, accountID)
+	if err != nil {
+		return nil, err
+	}
+	bots, err := q.ListAgentBots(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*AgentBotView, 0, len(bots))
+	for _, b := range bots {
+		v, err := a.view(ctx, q, b, s.role == baton.RoleAdministrator && b.AccountID == accountID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// findUsableBot returns a bot that is global or the account's own.
+func findUsableBot(ctx context.Context, q *store.Queries, accountID, id int64) (*baton.AgentBot, error) {
+	b, err := q.FindAgentBot(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !b.Global() && b.AccountID != accountID {
+		return nil, baton.ErrNotFound
+	}
+	return b, nil
+}
+
+// AgentBot returns a bot usable in the account.
+func (a *App) AgentBot(ctx context.Context, accountID, id int64) (*AgentBotView, error) {
+	q := a.store.Read()
+	s, err := a.accountScope(ctx, q, accountID)
+	if err != nil {
+		return nil, err
+	}
+	b, err := findUsableBot(ctx, q, accountID, id)
+	if err != nil {
+		return nil, err
+	}
+	return a.view(ctx, q, b, s.role == baton.RoleAdministrator && b.AccountID == accountID)
+}
+
+// ownBot returns one of the account's own bots for an administrator to
+// change; global bots are not found here.
+func (a *App) ownBot(ctx context.Context, q *store.Queries, accountID, id int64) (*baton.AgentBot, error) {
+	s, err := a.accountScope(ctx, q, accountID)
+	if err != nil {
+		return nil, err
+	}
+	b, err := q.FindAgentBot(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if b.AccountID != accountID {
+		return nil, baton.ErrNotFound
+	}
+	return b, s.admin()
+}
+
+// changeOwnBot runs fn on one of the account's own bots and returns it with
+// its secrets.
+func (a *App) changeOwnBot(ctx context.Context, accountID, id int64, fn func(q *store.Queries, b *baton.AgentBot) error) (*AgentBotView, error) {
+	var v *AgentBotView
+	err := a.store.Write(ctx, func(q *store.Queries) error {
+		b, err := a.ownBot(ctx, q, accountID, id)
+		if err != nil {
+			return err
+		}
+		if err := fn(q, b); err != nil {
+			return err
+		}
+		v, err = a.view(ctx, q, b, true)
+		return err
+	})
+	return v, err
+}
+
+// UpdateAgentBot changes one of the account's bots.
+func (a *App) UpdateAgentBot(ctx context.Context, accountID, id int64, in AgentBotInput) (*AgentBotView, error) {
+	avatar, err := a.storeAvatar(ctx, in.Avatar)
+	if err != nil {
+		return nil, err
+	}
+	var oldAvatar string
+	v, err := a.changeOwnBot(ctx, accountID, id, func(q *store.Queries, b *baton.AgentBot) error {
+		return a.updateBot(ctx, q, b, in, avatar, &oldAvatar)
+	})
+	a.afterAvatarChange(err, avatar, oldAvatar)
+	return v, err
+}
+
+func (a *App) updateBot(ctx context.Context, q *store.Queries, b *baton.AgentBot, in AgentBotInput, avatar []stored, oldAvatar *string) error {
+	if err := in.apply(b); err != nil {
+		return err
+	}
+	if len(avatar) > 0 {
+		*oldAvatar, b.AvatarKey = b.AvatarKey, avatar[0].key
+	}
+	b.UpdatedAt = a.Now()
+	return q.UpdateAgentBot(ctx, b)
+}
+
+// afterAvatarChange removes the new avatar when the change failed, else the old one.
+func (a *App) afterAvatarChange(err error, avatar []stored, oldAvatar string) {
+	if err != nil {
+		a.deleteFiles(avatar)
+	} else if oldAvatar != "" {
+		a.deleteFiles([]stored{{key: oldAvatar}})
+	}
+}
+
+// DeleteAgentBotAvatar removes one of the account's bots' avatar.
+func (a *App) DeleteAgentBotAvatar(ctx context.Context, accountID, id int64) (*AgentBotView, error) {
+	var old string
+	v, err := a.changeOwnBot(ctx, accountID, id, func(q *store.Queries, b *baton.AgentBot) error {
+		old, b.AvatarKey, b.UpdatedAt = b.AvatarKey, "", a.Now()
+		return q.UpdateAgentBot(ctx, b)
+	})
+	a.afterAvatarChange(err, nil, old)
+	return v, err
+}
+
+// ResetAgentBotToken gives one of the account's bots a new token; the old
+// one stops working at once.
+func (a *App) ResetAgentBotToken(ctx context.Context, accountID, id int64) (*AgentBotView, error) {
+	return a.changeOwnBot(ctx, accountID, id, func(q *store.Queries, b *baton.AgentBot) error {
+		_, err := a.setToken(ctx, q, store.OwnerAgentBot, b.ID)
+		return err
+	})
+}
+
+// ResetAgentBotSecret gives one of the account's bots a new signing secret.
+func (a *App) ResetAgentBotSecret(ctx context.Context, accountID, id int64) (*AgentBotView, error) {
+	return a.changeOwnBot(ctx, accountID, id, func(q *store.Queries, b *baton.AgentBot) error {
+		return q.SetAgentBotSecret(ctx, b.ID, a.key.Seal(auth.RandomString(24)), a.Now().UnixMicro())
+	})
+}
+
+// DeleteAgentBot deletes one of the account's bots.
+func (a *App) DeleteAgentBot(ctx context.Context, accountID, id int64) error {
+	var avatar string
+	err := a.store.Write(ctx, func(q *store.Queries) error {
+		b, err := a.ownBot(ctx, q, accountID, id)
+		if err != nil {
+			return err
+		}
+		avatar = b.AvatarKey
+		return a.deleteBot(ctx, q, b.ID)
+	})
+	a.afterAvatarChange(err, nil, avatar)
+	return err
+}
+
+func (a *App) deleteBot(ctx context.Context, q *store.Queries, id int64) error {
+	if err := q.DeleteAccessToken(ctx, store.OwnerAgentBot, id); err != nil {
+		return err
+	}
+	if err := q.DeletePermissibles(ctx, baton.PermissibleAgentBot, id); err != nil {
+		return err
+	}
+	return q.DeleteAgentBot(ctx, id)
+}
+
+// PlatformCreateAgentBot makes a bot through the Platform API or the command
+// line: global when accountID is 0, else the account's.
+func (a *App) PlatformCreateAgentBot(ctx context.Context, accountID int64, in AgentBotInput) (*AgentBotView, error) {
+	if _, err := platform(ctx); err != nil {
+		return nil, err
+	}
+	now := a.Now()
+	b := &baton.AgentBot{AccountID: accountID, BotConfig: map[string]any{}, CreatedAt: now, UpdatedAt: now}
+	if err := in.apply(b); err != nil {
+		return nil, err
+	}
+	avatar, err := a.storeAvatar(ctx, in.Avatar)
+	if err != nil {
+		return nil, err
+	}
+	var v *AgentBotView
+	err = a.store.Write(ctx, func(q *store.Queries) error {
+		if accountID != 0 {
+			if _, err := q.FindAccount(ctx, accountID); err != nil {
+				return err
+			}
+		}
+		if err := a.createAgentBot(ctx, q, b, avatar); err != nil {
+			return err
+		}
+		if err := grant(ctx, q, baton.PermissibleAgentBot, b.ID); err != nil {
+			return err
+		}
+		v, err = a.view(ctx, q, b, true)
+		return err
+	})
+	if err != nil {
+		a.deleteFiles(avatar)
+	}
+	return v, err
+}
+
+// PlatformAgentBots lists the bots the platform app made.
+func (a *App) PlatformAgentBots(ctx context.Context) ([]*AgentBotView, error) {
+	p, err := platform(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := a.store.Read()
+	var ids []int64
+	if p != nil {
+		if ids, err = q.ListPermissibles(ctx, p.ID, baton.PermissibleAgentBot); err != nil {
+			return nil, err
+		}
+	}
+	bots, err := q.ListAgentBotsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*AgentBotView, 0, len(bots))
+	for _, b := range bots {
+		v, err := a.view(ctx, q, b, true)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// platformBot returns a bot the platform app may manage.
+func (a *App) platformBot(ctx context.Context, q *store.Queries, id int64) (*baton.AgentBot, error) {
+	b, err := q.FindAgentBot(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return b, a.permitted(ctx, q, baton.PermissibleAgentBot, id)
+}
+
+// PlatformAgentBot returns a bot the platform app may manage.
+func (a *App) PlatformAgentBot(ctx context.Context, id int64) (*AgentBotView, error) {
+	q := a.store.Read()
+	b, err := a.platformBot(ctx, q, id)
+	if err != nil {
+		return nil, err
+	}
+	return a.view(ctx, q, b, true)
+}
+
+// PlatformUpdateAgentBot changes a bot the platform app may manage.
+func (a *App) PlatformUpdateAgentBot(ctx context.Context, id int64, in AgentBotInput, dropAvatar bool) (*AgentBotView, error) {
+	avatar, err := a.storeAvatar(ctx, in.Avatar)
+	if err != nil {
+		return nil, err
+	}
+	var v *AgentBotView
+	var old string
+	err = a.store.Write(ctx, func(q *store.Queries) error {
+		b, err := a.platformBot(ctx, q, id)
+		if err != nil {
+			return err
+		}
+		if dropAvatar {
+			old, b.AvatarKey = b.AvatarKey, ""
+		}
+		if err := a.updateBot(ctx, q, b, in, avatar, &old); err != nil {
+			return err
+		}
+		v, err = a.view(ctx, q, b, true)
+		return err
+	})
+	a.afterAvatarChange(err, avatar, old)
+	return v, err
+}
+
+// PlatformDeleteAgentBot deletes a bot the platform app may manage.
+func (a *App) PlatformDeleteAgentBot(ctx context.Context, id int64) error {
+	var avatar string
+	err := a.store.Write(ctx, func(q *store.Queries) error {
+		b, err := a.platformBot(ctx, q, id)
+		if err != nil {
+			return err
+		}
+		avatar = b.AvatarKey
+		return a.deleteBot(ctx, q, b.ID)
+	})
+	a.afterAvatarChange(err, nil, avatar)
+	return err
+}
+
+// SetInboxAgentBot connects a bot to an inbox, re-points it, or with botID
+// 0 disconnects it. Only global bots and the account's own may be
+// connected (Chatwoot 4.6 takes any bot of the installation). Conversations
+// already pending stay pending. Administrators only.
+func (a *App) SetInboxAgentBot(ctx context.Context, accountID, inboxID, botID int64) error {
+	return a.store.Write(ctx, func(q *store.Queries) error {
+		s, err := a.accountScope(ctx, q, accountID)
+		if err != nil {
+			return err
+		}
+		if _, err := q.FindInbox(ctx, accountID, inboxID); err != nil {
+			return err
+		}
+		if err := s.admin(); err != nil {
+			return err
+		}
+		return a.connect(ctx, q, accountID, inboxID, botID)
+	})
+}
+
+func (a *App) connect(ctx context.Context, q *store.Queries, accountID, inboxID, botID int64) error {
+	if botID == 0 {
+		return q.DisconnectAgentBot(ctx, inboxID)
+	}
+	if _, err := findUsableBot(ctx, q, accountID, botID); err != nil {
+		return err
+	}
+	return q.ConnectAgentBot(ctx, &baton.AgentBotInbox{InboxID: inboxID, AgentBotID: botID, AccountID: accountID,
+		Active: true, UpdatedAt: a.Now()})
+}
+
+// InboxAgentBot returns the bot connected to an inbox, or nil.
+func (a *App) InboxAgentBot(ctx context.Context, accountID, inboxID int64) (*AgentBotView, error) {
+	q := a.store.Read()
+	s, err := a.accountScope(ctx, q, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := q.FindInbox(ctx, accountID, inboxID); err != nil {
+		return nil, err
+	}
+	if !s.seesInbox(inboxID) {
+		return nil, baton.ErrNotFound
+	}
+	l, err := q.InboxAgentBot(ctx, inboxID)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	b, err := q.FindAgentBot(ctx, l.AgentBotID)
+	if err != nil {
+		return nil, err
+	}
+	return a.view(ctx, q, b, s.role == baton.RoleAdministrator && b.AccountID == accountID)
+}
+
+// ConnectAgentBot connects a bot to an inbox by ids alone: the command
+// line's way, as the system.
+func (a *App) ConnectAgentBot(ctx context.Context, botID, inboxID int64) (*baton.Inbox, error) {
+	if baton.ActorFromContext(ctx).Kind != baton.ActorSystem {
+		return nil, errNotAuthorized
+	}
+	var inbox *baton.Inbox
+	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+		if inbox, err = q.FindInboxByID(ctx, inboxID); err != nil {
+			return err
+		}
+		return a.connect(ctx, q, inbox.AccountID, inboxID, botID)
+	})
+	return inbox, err
+}
+
+// AgentBotToken returns a bot's token, first replacing it when reset: the
+// command line's way, as the system.
+func (a *App) AgentBotToken(ctx context.Context, botID int64, reset bool) (*AgentBotView, error) {
+	if baton.ActorFromContext(ctx).Kind != baton.ActorSystem {
+		return nil, errNotAuthorized
+	}
+	var v *AgentBotView
+	err := a.store.Write(ctx, func(q *store.Queries) error {
+		b, err := q.FindAgentBot(ctx, botID)
+		if err != nil {
+			return err
+		}
+		if reset {
+			if _, err := a.setToken(ctx, q, store.OwnerAgentBot, b.ID); err != nil {
+				return err
+			}
+		}
+		v, err = a.view(ctx, q, b, true)
+		return err
+	})
+	return v, err
+}

@@ -1,0 +1,243 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// Renderer turns an event into the JSON body bots receive. The Chatwoot
+// surface provides it: payloads are its wire format.
+type Renderer interface {
+	Render(e *baton.Event) ([]byte, error)
+}
+
+// eventBots returns the bots that hear of an inbox's events: the inbox's
+// active bot and the bot the conversation is assigned to, each once, and
+// only those with somewhere to send to.
+func eventBots(ctx context.Context, q *store.Queries, inboxID, assignedBotID int64) ([]*baton.AgentBot, error) {
+	var bots []*baton.AgentBot
+	l, err := q.InboxAgentBot(ctx, inboxID)
+	if err != nil && baton.ErrorCode(err) != baton.ENOTFOUND {
+		return nil, err
+	}
+	ids := []int64{}
+	if l != nil && l.Active {
+		ids = append(ids, l.AgentBotID)
+	}
+	if assignedBotID != 0 && !slices.Contains(ids, assignedBotID) {
+		ids = append(ids, assignedBotID)
+	}
+	for _, id := range ids {
+		b, err := q.FindAgentBot(ctx, id)
+		if baton.ErrorCode(err) == baton.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		if b.OutgoingURL != "" {
+			bots = append(bots, b)
+		}
+	}
+	return bots, nil
+}
+
+// inboxHasActiveBot reports whether new conversations in the inbox are the bot's.
+func inboxHasActiveBot(ctx context.Context, q *store.Queries, inboxID int64) (bool, error) {
+	l, err := q.InboxAgentBot(ctx, inboxID)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return false, nil
+	}
+	return err == nil && l.Active, err
+}
+
+// emit renders an event and writes it, with one delivery for each bot that
+// hears of it, in the transaction of the change it reports. An event no
+// bot hears of is not written. The delivery engine is woken after commit.
+func (a *App) emit(ctx context.Context, q *store.Queries, e *baton.Event, inboxID, assignedBotID int64) error {
+	bots, err := eventBots(ctx, q, inboxID, assignedBotID)
+	if err != nil || len(bots) == 0 {
+		return err
+	}
+	if a.render == nil {
+		return nil
+	}
+	if e.Account == nil {
+		if e.Account, err = q.FindAccount(ctx, e.AccountID); err != nil {
+			return err
+		}
+	}
+	e.CreatedAt = a.Now()
+	if e.Payload, err = a.render.Render(e); err != nil {
+		return err
+	}
+	if err := q.CreateEvent(ctx, e); err != nil {
+		return err
+	}
+	for _, b := range bots {
+		d := &store.Delivery{UUID: newUUID(), EventID: e.ID, AgentBotID: b.ID, AccountID: e.AccountID,
+			LaneID: e.ConversationID, NextAttemptAt: e.CreatedAt, CreatedAt: e.CreatedAt}
+		if err := q.CreateDelivery(ctx, d); err != nil {
+			return err
+		}
+	}
+	if a.onEvent != nil {
+		q.AfterCommit(a.onEvent)
+	}
+	return nil
+}
+
+// heard reports whether an event of the conversation would be written: a
+// bot hears of it and there is a renderer. Loading an event's snapshot
+// takes several queries in the writer's transaction, which the events no
+// bot hears of (most of them, on the customer message hot path) are spared.
+func (a *App) heard(ctx context.Context, q *store.Queries, c *baton.Conversation) (bool, error) {
+	if a.render == nil {
+		return false, nil
+	}
+	bots, err := eventBots(ctx, q, c.InboxID, c.AssigneeAgentBotID)
+	return len(bots) > 0, err
+}
+
+// emitConversation reports a conversation event with the conversation as it
+// is now, its relations loaded in the transaction.
+func (a *App) emitConversation(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, changes []baton.Change) error {
+	if ok, err := a.heard(ctx, q, c); !ok || err != nil {
+		return err
+	}
+	snap := *c
+	if err := newLoader(q).conversation(ctx, &snap); err != nil {
+		return err
+	}
+	return a.emit(ctx, q, &baton.Event{AccountID: c.AccountID, ConversationID: c.ID, Name: name,
+		Conversation: &snap, Changes: changes}, c.InboxID, c.AssigneeAgentBotID)
+}
+
+// emitMessage reports a message event, for the messages bots receive.
+func (a *App) emitMessage(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, m *baton.Message) error {
+	if !m.MessageType.Sendable() {
+		return nil
+	}
+	if ok, err := a.heard(ctx, q, c); !ok || err != nil {
+		return err
+	}
+	snap := *c
+	l := newLoader(q)
+	if err := l.conversation(ctx, &snap); err != nil {
+		return err
+	}
+	msg := *m
+	if err := l.messages(ctx, &snap, []*baton.Message{&msg}); err != nil {
+		return err
+	}
+	return a.emit(ctx, q, &baton.Event{AccountID: c.AccountID, ConversationID: c.ID, Name: name,
+		Conversation: &snap, Message: &msg}, c.InboxID, c.AssigneeAgentBotID)
+}
+
+// snapshot copies a conversation before a change, so that the change can be
+// told from what it was.
+func snapshot(c *baton.Conversation) *baton.Conversation {
+	prev := *c
+	prev.AdditionalAttributes = maps.Clone(c.AdditionalAttributes)
+	prev.CustomAttributes = maps.Clone(c.CustomAttributes)
+	prev.Labels = slices.Clone(c.Labels)
+	return &prev
+}
+
+// saveConversation writes a changed conversation and raises the events its
+// change implies, as Chatwoot does: conversation_opened or
+// conversation_resolved and conversation_status_changed when the status
+// moved, then conversation_updated with the changed attributes.
+func (a *App) saveConversation(ctx context.Context, q *store.Queries, prev, c *baton.Conversation) error {
+	c.UpdatedAt = a.Now()
+	if err := q.UpdateConversation(ctx, c); err != nil {
+		return err
+	}
+	changes := conversationChanges(prev, c)
+	if len(changes) == 0 {
+		return nil
+	}
+	if prev.Status != c.Status {
+		switch c.Status {
+		case baton.StatusOpen:
+			if err := a.emitConversation(ctx, q, baton.EventConversationOpened, c, nil); err != nil {
+				return err
+			}
+		case baton.StatusResolved:
+			if err := a.emitConversation(ctx, q, baton.EventConversationResolved, c, nil); err != nil {
+				return err
+			}
+		}
+		status := []baton.Change{{Attribute: "status", Previous: prev.Status.String(), Current: c.Status.String()}}
+		if err := a.emitConversation(ctx, q, baton.EventConversationStatusChanged, c, status); err != nil {
+			return err
+		}
+	}
+	// The bot that just lost the conversation hears of it too.
+	if prev.AssigneeAgentBotID != 0 && prev.AssigneeAgentBotID != c.AssigneeAgentBotID {
+		was := *c
+		was.AssigneeAgentBotID = prev.AssigneeAgentBotID
+		return a.emitConversation(ctx, q, baton.EventConversationUpdated, &was, changes)
+	}
+	return a.emitConversation(ctx, q, baton.EventConversationUpdated, c, changes)
+}
+
+// conversationChanges lists the changes of the attributes Chatwoot reports
+// in conversation_updated.
+func conversationChanges(prev, c *baton.Conversation) []baton.Change {
+	var out []baton.Change
+	add := func(attr string, before, after any) {
+		if !reflect.DeepEqual(before, after) {
+			out = append(out, baton.Change{Attribute: attr, Previous: before, Current: after})
+		}
+	}
+	add("assignee_id", nullID(prev.AssigneeID), nullID(c.AssigneeID))
+	add("assignee_agent_bot_id", nullID(prev.AssigneeAgentBotID), nullID(c.AssigneeAgentBotID))
+	add("team_id", nullID(prev.TeamID), nullID(c.TeamID))
+	add("status", prev.Status.String(), c.Status.String())
+	add("snoozed_until", isoTime(prev.SnoozedUntil), isoTime(c.SnoozedUntil))
+	add("custom_attributes", jsonValue(orEmpty(prev.CustomAttributes)), jsonValue(orEmpty(c.CustomAttributes)))
+	add("label_list", jsonValue(slices.Concat([]string{}, prev.Labels)), jsonValue(slices.Concat([]string{}, c.Labels)))
+	add("waiting_since", isoTime(prev.WaitingSince), isoTime(c.WaitingSince))
+	add("first_reply_created_at", isoTime(prev.FirstReplyCreatedAt), isoTime(c.FirstReplyCreatedAt))
+	add("priority", nullString(prev.Priority.String()), nullString(c.Priority.String()))
+	add("conversation_language", prev.AdditionalAttributes["conversation_language"], c.AdditionalAttributes["conversation_language"])
+	return out
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// isoTime is a time as Chatwoot reports it in changed attributes.
+func isoTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// jsonValue normalizes a document (numbers as float64) so that equal
+// documents compare equal whatever their Go types.
+func jsonValue(v any) any {
+	b, _ := json.Marshal(v)
+	var out any
+	_ = json.Unmarshal(b, &out)
+	return out
+}

@@ -1,0 +1,99 @@
+package chatwoot_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/store/storetest"
+)
+
+func TestPlatformAPI(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		b := setup(t, s)
+		p := func(method, path string, body any) request {
+			return request{method: method, path: "/platform/api/v1" + path, token: b.platform, body: body}
+		}
+		// The platform app made neither the bundle's account nor its users.
+		const nonPermissible = `{"error":"Non permissible resource"}`
+		acc := b.must(p("POST", "/accounts", map[string]any{"name": "Globex", "locale": "fr"})).object(t)
+		accID := num(t, acc, "id")
+		user := b.must(p("POST", "/users", map[string]any{"name": "Grace", "email": "Grace@Globex.test", "password": "password123"}))
+		golden(t, "platform_user", user.body)
+		u := user.object(t)
+		userID := num(t, u, "id")
+		token, _ := u["access_token"].(string)
+		if len(token) != 24 {
+			t.Fatalf("access_token %q, want 24 characters", token)
+		}
+		b.run([]scenario{
+			{name: "show account", req: p("GET", fmt.Sprintf("/accounts/%d", accID), nil), status: 200,
+				contains: []string{`"name":"Globex"`, `"locale":"fr"`, `"status":"active"`}},
+			{name: "update account", req: p("PATCH", fmt.Sprintf("/accounts/%d", accID), map[string]any{"name": "Globex Inc", "custom_attributes": map[string]any{"plan": "gold"}}),
+				status: 200, contains: []string{`"name":"Globex Inc"`, `"locale":"fr"`, `"custom_attributes":{"plan":"gold"}`}},
+			{name: "update account with a blank name", req: p("PUT", fmt.Sprintf("/accounts/%d", accID), map[string]any{"name": " "}),
+				status: 422, contains: []string{`"attributes":["name"]`}},
+			{name: "show account after the failed update", req: p("GET", fmt.Sprintf("/accounts/%d", accID), nil), status: 200,
+				contains: []string{`"name":"Globex Inc"`}},
+			{name: "another's account", req: p("GET", fmt.Sprintf("/accounts/%d", b.account), nil), status: 401, contains: []string{nonPermissible}},
+			{name: "update another's account", req: p("PATCH", fmt.Sprintf("/accounts/%d", b.account), map[string]any{"name": "Mine"}), status: 401, contains: []string{nonPermissible}},
+			{name: "delete another's account", req: p("DELETE", fmt.Sprintf("/accounts/%d", b.account), nil), status: 401, contains: []string{nonPermissible}},
+			{name: "another's account users", req: p("GET", fmt.Sprintf("/accounts/%d/account_users", b.account), nil), status: 401, contains: []string{nonPermissible}},
+			{name: "join another's account", req: p("POST", fmt.Sprintf("/accounts/%d/account_users", b.account), map[string]any{"user_id": userID, "role": "agent"}),
+				status: 401, contains: []string{nonPermissible}},
+			{name: "unknown account", req: p("GET", "/accounts/999", nil), status: 404, contains: []string{`{"error":"Resource could not be found"}`}},
+			{name: "show user with token", req: p("GET", fmt.Sprintf("/users/%d", userID), nil), status: 200,
+				contains: []string{`"email":"grace@globex.test"`, `"access_token":"` + token + `"`}},
+			{name: "update user", req: p("PATCH", fmt.Sprintf("/users/%d", userID), map[string]any{"display_name": "G"}), status: 200,
+				contains: []string{`"display_name":"G"`, `"available_name":"G"`, `"access_token":"` + token + `"`}},
+			{name: "update user with a bad email", req: p("PUT", fmt.Sprintf("/users/%d", userID), map[string]any{"email": "nope"}), status: 422,
+				contains: []string{`"attributes":["email"]`}},
+			{name: "another's user", req: p("GET", fmt.Sprintf("/users/%d", b.adminID), nil), status: 401, contains: []string{nonPermissible}},
+			{name: "delete another's user", req: p("DELETE", fmt.Sprintf("/users/%d", b.agentID), nil), status: 401, contains: []string{nonPermissible}},
+			{name: "unknown user", req: p("GET", "/users/999", nil), status: 404},
+			{name: "no account users yet", req: p("GET", fmt.Sprintf("/accounts/%d/account_users", accID), nil), status: 200,
+				check: func(t testing.TB, r *response) {
+					if n := len(r.array(t)); n != 0 {
+						t.Errorf("%d account users, want none", n)
+					}
+				}},
+			{name: "add account user", req: p("POST", fmt.Sprintf("/accounts/%d/account_users", accID), map[string]any{"user_id": userID, "role": "administrator"}),
+				status: 200, contains: []string{fmt.Sprintf(`{"account_id":%d,"user_id":%d,"role":"administrator"}`, accID, userID)}},
+			{name: "add account user with a bad role", req: p("POST", fmt.Sprintf("/accounts/%d/account_users", accID), map[string]any{"user_id": userID, "role": "king"}),
+				status: 422, contains: []string{`"attributes":["role"]`}},
+			{name: "add account user without a user", req: p("POST", fmt.Sprintf("/accounts/%d/account_users", accID), map[string]any{"role": "agent"}),
+				status: 422, contains: []string{`"attributes":["user_id"]`}},
+			{name: "list account users", req: p("GET", fmt.Sprintf("/accounts/%d/account_users", accID), nil), status: 200,
+				contains: []string{fmt.Sprintf(`[{"account_id":%d,"user_id":%d,"role":"administrator"}]`, accID, userID)}},
+		})
+
+		// The new user's token works on the application API of the new account.
+		b.run([]scenario{
+			{name: "new user's profile", req: request{method: "GET", path: "/api/v1/profile", token: token}, status: 200,
+				contains: []string{fmt.Sprintf(`"account_id":%d`, accID), `"role":"administrator"`}},
+			{name: "new user creates an inbox", req: request{method: "POST", path: fmt.Sprintf("/api/v1/accounts/%d/inboxes", accID), token: token,
+				body: map[string]any{"name": "Support", "channel": map[string]any{"type": "api"}}}, status: 200},
+			{name: "new user in the bundle's account", req: request{method: "GET", path: b.acc("/inboxes"), token: token}, status: 401,
+				contains: []string{`{"error":"You are not authorized to access this account"}`}},
+		})
+
+		b.run([]scenario{
+			{name: "remove account user", req: p("DELETE", fmt.Sprintf("/accounts/%d/account_users", accID), map[string]any{"user_id": userID}), status: 200},
+			{name: "account users after removal", req: p("GET", fmt.Sprintf("/accounts/%d/account_users", accID), nil), status: 200, contains: []string{`[]`}},
+			{name: "removed user loses the account", req: request{method: "GET", path: fmt.Sprintf("/api/v1/accounts/%d/inboxes", accID), token: token}, status: 401},
+			{name: "delete user", req: p("DELETE", fmt.Sprintf("/users/%d", userID), nil), status: 200},
+			{name: "deleted user", req: p("GET", fmt.Sprintf("/users/%d", userID), nil), status: 404},
+			{name: "deleted user's token", req: request{method: "GET", path: "/api/v1/profile", token: token}, status: 401,
+				contains: []string{`{"error":"Invalid Access Token"}`}},
+			{name: "delete account", req: p("DELETE", fmt.Sprintf("/accounts/%d", accID), nil), status: 200},
+			{name: "deleted account", req: p("GET", fmt.Sprintf("/accounts/%d", accID), nil), status: 404},
+			{name: "bundle's account is untouched", req: request{method: "GET", path: b.acc("/inboxes"), token: b.admin}, status: 200,
+				contains: []string{`"name":"API"`}},
+		})
+		if r := b.do(p("GET", fmt.Sprintf("/accounts/%d", b.account), nil)); r.status != http.StatusUnauthorized {
+			t.Errorf("bundle's account after the deletes: status %d, want 401", r.status)
+		}
+	})
+}

@@ -1,0 +1,222 @@
+package chatwoot_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/store/storetest"
+)
+
+func TestPublicAPI(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		b := setup(t, s)
+		contact := b.must(request{method: "POST", path: b.pub("/contacts"),
+			body: map[string]any{"source_id": "visitor-1", "name": "Vee", "email": "vee@example.test"}}).object(t)
+		if contact["source_id"] != "visitor-1" || contact["name"] != "Vee" || len(contact["pubsub_token"].(string)) != 24 {
+			t.Fatalf("public contact %v", contact)
+		}
+		anon := b.must(request{method: "POST", path: b.pub("/contacts")}).object(t)
+		if src, _ := anon["source_id"].(string); !uuidPattern.MatchString(src) || anon["name"] == "" {
+			t.Errorf("anonymous contact %v: want a UUID source id and a made-up name", anon)
+		}
+		const cs = "/contacts/visitor-1/conversations"
+		b.run([]scenario{
+			{name: "inbox", req: request{method: "GET", path: b.pub("")}, status: 200,
+				contains: []string{`"identifier":"` + b.api.Identifier + `"`, `"name":"API"`, `"identity_validation_enabled":false`}},
+			{name: "unknown inbox", req: request{method: "GET", path: "/public/api/v1/inboxes/nope"}, status: 404},
+			{name: "show contact", req: request{method: "GET", path: b.pub("/contacts/visitor-1")}, status: 200, contains: []string{`"email":"vee@example.test"`}},
+			{name: "update contact", req: request{method: "PATCH", path: b.pub("/contacts/visitor-1"), body: map[string]any{"name": "Vera", "blocked": true}},
+				status: 200, contains: []string{`"name":"Vera"`}},
+			{name: "a customer cannot block themselves", req: request{method: "GET", path: b.acc("/contacts/%d", num(t, contact, "id")), token: b.admin},
+				status: 200, contains: []string{`"blocked":false`, `"name":"Vera"`}},
+			{name: "unknown contact", req: request{method: "GET", path: b.pub("/contacts/nobody")}, status: 404},
+			{name: "duplicate source id", req: request{method: "POST", path: b.pub("/contacts"), body: map[string]any{"source_id": "visitor-1"}},
+				status: 422, contains: []string{`"source_id should be unique"`}},
+			{name: "no conversations yet", req: request{method: "GET", path: b.pub(cs)}, status: 200, contains: []string{`[]`}},
+			{name: "create conversation", req: request{method: "POST", path: b.pub(cs), body: map[string]any{"custom_attributes": map[string]any{"plan": "free"}}},
+				status: 200, contains: []string{`"id":1`, `"status":"open"`, `"messages":[]`, `"name":"Vera"`}},
+			{name: "custom attributes reach the agents", req: request{method: "GET", path: b.acc("/conversations/1"), token: b.admin}, status: 200,
+				contains: []string{`"custom_attributes":{"plan":"free"}`}},
+			{name: "send message", req: request{method: "POST", path: b.pub(cs + "/1/messages"), body: map[string]any{"content": "hello", "echo_id": "e1"}},
+				status: 200, check: func(t testing.TB, r *response) { golden(t.(*testing.T), "public_message", r.body) }},
+			{name: "list messages", req: request{method: "GET", path: b.pub(cs + "/1/messages")}, status: 200,
+				check: func(t testing.TB, r *response) {
+					list := r.array(t)
+					if len(list) != 1 || list[0].(map[string]any)["content"] != "hello" || list[0].(map[string]any)["message_type"] != float64(0) {
+						t.Errorf("messages %v", list)
+					}
+				}},
+			{name: "list conversations", req: request{method: "GET", path: b.pub(cs)}, status: 200,
+				check: func(t testing.TB, r *response) {
+					list := r.array(t)
+					if len(list) != 1 || num(t, list[0], "id") != 1 || len(list[0].(map[string]any)["messages"].([]any)) != 1 {
+						t.Errorf("conversations %v", list)
+					}
+				}},
+			{name: "typing", req: request{method: "POST", path: b.pub(cs + "/1/toggle_typing"), body: map[string]any{"typing_status": "on"}}, status: 200},
+			{name: "bad typing", req: request{method: "POST", path: b.pub(cs + "/1/toggle_typing"), body: map[string]any{"typing_status": "maybe"}}, status: 422},
+			{name: "last seen", req: request{method: "POST", path: b.pub(cs + "/1/update_last_seen")}, status: 200},
+			{name: "last seen shows", req: request{method: "GET", path: b.pub(cs + "/1")}, status: 200,
+				check: func(t testing.TB, r *response) {
+					if num(t, r.object(t), "contact_last_seen_at") == 0 {
+						t.Errorf("contact_last_seen_at not set: %s", r.body)
+					}
+				}},
+			{name: "resolve", req: request{method: "POST", path: b.pub(cs + "/1/toggle_status")}, status: 200, contains: []string{`"status":"resolved"`}},
+			{name: "resolve again is a no-op", req: request{method: "POST", path: b.pub(cs + "/1/toggle_status")}, status: 200, contains: []string{`"status":"resolved"`}},
+			{name: "another contact's conversation", req: request{method: "GET", path: b.pub("/contacts/%s/conversations/1", anon["source_id"])}, status: 404},
+			{name: "another contact's message", req: request{method: "POST", path: b.pub("/contacts/%s/conversations/1/messages", anon["source_id"]),
+				body: map[string]any{"content": "sneaky"}}, status: 404},
+			{name: "unknown conversation", req: request{method: "GET", path: b.pub(cs + "/7")}, status: 404},
+		})
+		if got := b.activities(1); len(got) != 1 || got[0] != "Conversation was resolved by Vera" {
+			t.Errorf("activities %q, want one resolution by the contact", got)
+		}
+		// An incoming message reopens the resolved conversation.
+		b.say("visitor-1", 1, "back again")
+		if c := b.must(request{method: "GET", path: b.pub(cs + "/1")}).object(t); c["status"] != "open" {
+			t.Errorf("after the customer wrote, the conversation is %v", c["status"])
+		}
+	})
+}
+
+func TestPublicIdentityValidation(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	inbox := b.must(request{method: "PATCH", path: b.acc("/inboxes/%d", b.api.ID), token: b.admin,
+		body: map[string]any{"channel": map[string]any{"hmac_mandatory": true}}}).object(t)
+	key := inbox["hmac_token"].(string)
+	mac := hmac.New(sha256.New, []byte(key))
+	mac.Write([]byte("user-42"))
+	hash := hex.EncodeToString(mac.Sum(nil))
+	wrong := hash[:63] + "0"
+	if wrong == hash {
+		wrong = hash[:63] + "1"
+	}
+	const failed = `{"error":"HMAC failed: Invalid Identifier Hash Provided"}`
+	b.run([]scenario{
+		{name: "inbox says so", req: request{method: "GET", path: b.pub("")}, status: 200, contains: []string{`"identity_validation_enabled":true`}},
+		{name: "no hash", req: request{method: "POST", path: b.pub("/contacts"), body: map[string]any{"source_id": "s1", "identifier": "user-42"}},
+			status: 401, contains: []string{failed}},
+		{name: "wrong hash", req: request{method: "POST", path: b.pub("/contacts"), body: map[string]any{"source_id": "s1", "identifier": "user-42", "identifier_hash": wrong}},
+			status: 401, contains: []string{failed}},
+		{name: "hash of another identifier", req: request{method: "POST", path: b.pub("/contacts"), body: map[string]any{"source_id": "s1", "identifier": "user-43", "identifier_hash": hash}},
+			status: 401, contains: []string{failed}},
+		{name: "nothing was made", req: request{method: "GET", path: b.acc("/contacts"), token: b.admin}, status: 200, contains: []string{`"count":0`}},
+		{name: "right hash", req: request{method: "POST", path: b.pub("/contacts"), body: map[string]any{"source_id": "s1", "identifier": "user-42", "identifier_hash": hash, "name": "U"}},
+			status: 200, contains: []string{`"source_id":"s1"`}},
+		{name: "change identifier without a hash", req: request{method: "PATCH", path: b.pub("/contacts/s1"), body: map[string]any{"identifier": "user-43"}},
+			status: 401, contains: []string{failed}},
+		{name: "identifier unchanged", req: request{method: "GET", path: b.acc("/contacts/search?q=U"), token: b.admin}, status: 200,
+			contains: []string{`"identifier":"user-42"`}},
+		{name: "the same identity in another source", req: request{method: "POST", path: b.pub("/contacts"), body: map[string]any{"source_id": "s2", "identifier": "user-42", "identifier_hash": hash}},
+			status: 200},
+		{name: "is the same contact", req: request{method: "GET", path: b.acc("/contacts"), token: b.admin}, status: 200, contains: []string{`"count":1`}},
+	})
+	c := b.must(request{method: "POST", path: b.pub("/contacts/s1/conversations")}).object(t)
+	if shown := b.must(request{method: "GET", path: b.acc("/conversations/%d", num(t, c, "id")), token: b.admin}).object(t); shown["meta"].(map[string]any)["hmac_verified"] != true {
+		t.Errorf("conversation of a verified contact: hmac_verified %v", shown["meta"].(map[string]any)["hmac_verified"])
+	}
+}
+
+func TestPublicAnswer(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	conv := b.customer("c")
+	q := b.must(request{method: "POST", path: b.acc("/conversations/%d/messages", conv), token: b.admin, body: map[string]any{
+		"content": "Which hotel?", "content_type": "input_select",
+		"content_attributes": map[string]any{"items": []any{map[string]any{"title": "Marriott", "value": "marriott"}, map[string]any{"title": "Hilton", "value": "hilton"}}}}}).object(t)
+	qid := num(t, q, "id")
+	text := b.must(request{method: "POST", path: b.acc("/conversations/%d/messages", conv), token: b.admin, body: map[string]any{"content": "plain"}}).object(t)
+	path := b.pub("/contacts/c/conversations/%d/messages/%d", conv, qid)
+	stored := func(want string) func(t testing.TB, r *response) {
+		return func(t testing.TB, r *response) {
+			msgs := b.messages(conv)
+			attrs := msgs[0].(map[string]any)["content_attributes"].(map[string]any)
+			got, _ := json.Marshal(attrs["submitted_values"])
+			if string(got) != want {
+				t.Errorf("stored submitted_values %s, want %s", got, want)
+			}
+		}
+	}
+	b.run([]scenario{
+		{name: "not one of the options", req: request{method: "PATCH", path: path, body: map[string]any{"submitted_values": []any{map[string]any{"title": "Ritz", "value": "ritz"}}}},
+			status: 422, contains: []string{`"attributes":["submitted_values"]`}, check: stored("null")},
+		{name: "not a list", req: request{method: "PATCH", path: path, body: map[string]any{"submitted_values": "marriott"}},
+			status: 422, check: stored("null")},
+		{name: "valid answer", req: request{method: "PATCH", path: path, body: map[string]any{"submitted_values": []any{map[string]any{"title": "Hilton", "value": "hilton"}}}},
+			status: 200, contains: []string{`"submitted_values":[{"title":"Hilton","value":"hilton"}]`, `"content_type":"input_select"`},
+			check: stored(`[{"title":"Hilton","value":"hilton"}]`)},
+		{name: "an invalid change keeps the answer", req: request{method: "PATCH", path: path, body: map[string]any{"submitted_values": []any{map[string]any{"value": "nope"}}}},
+			status: 422, check: stored(`[{"title":"Hilton","value":"hilton"}]`)},
+		{name: "a plain message is no question", req: request{method: "PATCH", path: b.pub("/contacts/c/conversations/%d/messages/%d", conv, num(t, text, "id")),
+			body: map[string]any{"submitted_values": []any{map[string]any{"value": "x"}}}}, status: 422},
+		{name: "unknown message", req: request{method: "PATCH", path: b.pub("/contacts/c/conversations/%d/messages/999", conv),
+			body: map[string]any{"submitted_values": []any{}}}, status: 404},
+		{name: "malformed", req: request{method: "PATCH", path: path, body: `{"submitted_values": [`}, status: 400},
+	})
+}
+
+// publicFuzz sends arbitrary bodies to one public endpoint: whatever
+// arrives, the answer is never a 500 and always JSON.
+func publicFuzz(f *testing.F, method string, path func(b *bundle, conv, message int64) string, seeds ...string) {
+	for _, seed := range append(seeds, `[]`, `null`, `"x"`, `{}{}`, `{"a":`, ``, `{"source_id":{"x":1}}`) {
+		f.Add([]byte(seed))
+	}
+	b := setup(f, nil)
+	conv := b.customer("c")
+	q := b.must(request{method: "POST", path: b.acc("/conversations/%d/messages", conv), token: b.admin, body: map[string]any{
+		"content": "Pick", "content_type": "input_select",
+		"content_attributes": map[string]any{"items": []any{map[string]any{"title": "A", "value": "a"}, map[string]any{"title": "B", "value": 2}}}}}).object(f)
+	target := path(b, conv, num(f, q, "id"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		bb := *b
+		bb.t = t
+		r := bb.do(request{method: method, path: target, body: body})
+		if r.status >= 500 || !json.Valid(r.body) {
+			t.Fatalf("body %q: status %d, body %s", body, r.status, r.body)
+		}
+	})
+}
+
+func FuzzPublicCreateContact(f *testing.F) {
+	publicFuzz(f, "POST", func(b *bundle, _, _ int64) string { return b.pub("/contacts") },
+		`{"source_id":"s","name":"N","email":"n@x.test","phone_number":"+15550001111"}`,
+		`{"identifier":"id","identifier_hash":"00","custom_attributes":"{\"a\":1}"}`,
+		`{"email":"bad","blocked":"maybe","inbox_id":"x"}`)
+}
+
+func FuzzPublicCreateMessage(f *testing.F) {
+	publicFuzz(f, "POST", func(b *bundle, conv, _ int64) string { return b.pub("/contacts/c/conversations/%d/messages", conv) },
+		`{"content":"hi","echo_id":"e"}`, `{"content":""}`, `{"content":7}`)
+}
+
+func FuzzPublicAnswer(f *testing.F) {
+	publicFuzz(f, "PATCH", func(b *bundle, conv, message int64) string {
+		return b.pub("/contacts/c/conversations/%d/messages/%d", conv, message)
+	},
+		`{"submitted_values":[{"title":"A","value":"a"}]}`, `{"submitted_values":[{"value":2}]}`,
+		`{"submitted_values":[{"title":"A"}]}`, `{"submitted_values":[null,1,"x"]}`,
+		`{"submitted_values":{"csat_survey_response":{"rating":5}}}`, `{"submitted_email":"a@b.test"}`)
+}
+
+// TestPublicPathValues checks odd path values: ids that are not numbers
+// name nothing.
+func TestPublicPathValues(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	b.customer("c")
+	for _, path := range []string{b.pub("/contacts/c/conversations/x"), b.pub("/contacts/c/conversations/-1/messages"),
+		b.pub("/contacts/c/conversations/1/messages/abc"), fmt.Sprintf("/public/api/v1/inboxes/%s/contacts/c", "%00")} {
+		if r := b.do(request{method: "GET", path: path}); r.status != http.StatusNotFound || !json.Valid(r.body) {
+			t.Errorf("GET %s: status %d, want 404 with JSON\n%s", path, r.status, r.body)
+		}
+	}
+}

@@ -1,0 +1,229 @@
+package chatwoot
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/batonhq/baton"
+)
+
+// Renderer renders event payloads exactly as Chatwoot's webhook_data shapes
+// them (spec §2-§3): what bots written for Chatwoot parse.
+type Renderer struct {
+	PublicURL func() string // for attachment links
+}
+
+// Render returns the JSON body of an event.
+func (r *Renderer) Render(e *baton.Event) ([]byte, error) {
+	h := &Handler{publicURL: r.PublicURL}
+	var v any
+	switch e.Name {
+	case baton.EventMessageCreated, baton.EventMessageUpdated:
+		v = h.messageWebhook(e)
+	case baton.EventConversationOpened, baton.EventConversationResolved:
+		v = conversationEvent{conversationWebhook: h.conversationWebhook(e.Account, e.Conversation), Event: e.Name}
+	case baton.EventConversationStatusChanged, baton.EventConversationUpdated:
+		changes := changedAttributes(e.Changes)
+		v = conversationEvent{conversationWebhook: h.conversationWebhook(e.Account, e.Conversation), Event: e.Name,
+			ChangedAttributes: &changes}
+	case baton.EventWebwidgetTriggered:
+		v = h.widgetWebhook(e)
+	default:
+		return nil, fmt.Errorf("render: unknown event %q", e.Name)
+	}
+	return json.Marshal(v)
+}
+
+type idName struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// contactWebhook is a contact's webhook_data: no type key, as in Chatwoot.
+type contactWebhook struct {
+	Account              idName         `json:"account"`
+	AdditionalAttributes map[string]any `json:"additional_attributes"`
+	Avatar               string         `json:"avatar"`
+	CustomAttributes     map[string]any `json:"custom_attributes"`
+	Email                any            `json:"email"`
+	ID                   int64          `json:"id"`
+	Identifier           any            `json:"identifier"`
+	Name                 string         `json:"name"`
+	PhoneNumber          any            `json:"phone_number"`
+	Thumbnail            string         `json:"thumbnail"`
+	Blocked              bool           `json:"blocked"`
+}
+
+func contactWebhookView(acc *baton.Account, c *baton.Contact) contactWebhook {
+	return contactWebhook{Account: idName{acc.ID, acc.Name}, AdditionalAttributes: objectOrEmpty(c.AdditionalAttributes),
+		CustomAttributes: objectOrEmpty(c.CustomAttributes), Email: nilIfEmpty(c.Email), ID: c.ID,
+		Identifier: nilIfEmpty(c.Identifier), Name: c.Name, PhoneNumber: nilIfEmpty(c.PhoneNumber), Blocked: c.Blocked}
+}
+
+type contactInboxWebhook struct {
+	ID           int64  `json:"id"`
+	ContactID    int64  `json:"contact_id"`
+	InboxID      int64  `json:"inbox_id"`
+	SourceID     string `json:"source_id"`
+	CreatedAt    string `json:"created_at"`
+	UpdatedAt    string `json:"updated_at"`
+	HMACVerified bool   `json:"hmac_verified"`
+	PubsubToken  string `json:"pubsub_token"`
+}
+
+type webhookMeta struct {
+	Sender       *contactPush `json:"sender"`
+	Assignee     any          `json:"assignee"`
+	AssigneeType any          `json:"assignee_type"`
+	Team         any          `json:"team"`
+	HMACVerified bool         `json:"hmac_verified"`
+}
+
+// conversationWebhook is a conversation's webhook_data (§2.1), with the
+// account, as newer Chatwoot sends it.
+type conversationWebhook struct {
+	AdditionalAttributes map[string]any      `json:"additional_attributes"`
+	CanReply             bool                `json:"can_reply"`
+	Channel              string              `json:"channel"`
+	ContactInbox         contactInboxWebhook `json:"contact_inbox"`
+	ID                   int64               `json:"id"`
+	InboxID              int64               `json:"inbox_id"`
+	Messages             []messagePush       `json:"messages"`
+	Labels               []string            `json:"labels"`
+	Meta                 webhookMeta         `json:"meta"`
+	Status               string              `json:"status"`
+	CustomAttributes     map[string]any      `json:"custom_attributes"`
+	SnoozedUntil         any                 `json:"snoozed_until"`
+	UnreadCount          int                 `json:"unread_count"`
+	FirstReplyCreatedAt  any                 `json:"first_reply_created_at"`
+	Priority             any                 `json:"priority"`
+	WaitingSince         int64               `json:"waiting_since"`
+	AgentLastSeenAt      int64               `json:"agent_last_seen_at"`
+	ContactLastSeenAt    int64               `json:"contact_last_seen_at"`
+	LastActivityAt       int64               `json:"last_activity_at"`
+	Timestamp            int64               `json:"timestamp"`
+	CreatedAt            int64               `json:"created_at"`
+	UpdatedAt            float64             `json:"updated_at"`
+	Account              idName              `json:"account"`
+}
+
+func (h *Handler) conversationWebhook(acc *baton.Account, c *baton.Conversation) conversationWebhook {
+	v := conversationWebhook{AdditionalAttributes: objectOrEmpty(c.AdditionalAttributes), CanReply: true,
+		ID: c.DisplayID, InboxID: c.InboxID, Messages: []messagePush{}, Labels: c.Labels, Status: c.Status.String(),
+		CustomAttributes: objectOrEmpty(c.CustomAttributes), SnoozedUntil: isoOrNil(c.SnoozedUntil),
+		UnreadCount: c.UnreadCount, FirstReplyCreatedAt: isoOrNil(c.FirstReplyCreatedAt),
+		Priority: nilIfEmpty(c.Priority.String()), WaitingSince: unixOrZero(c.WaitingSince),
+		AgentLastSeenAt: unixOrZero(c.AgentLastSeenAt), ContactLastSeenAt: unixOrZero(c.ContactLastSeenAt),
+		LastActivityAt: unix(c.LastActivityAt), Timestamp: unix(c.LastActivityAt), CreatedAt: unix(c.CreatedAt),
+		UpdatedAt: unixFloat(c.UpdatedAt), Account: idName{acc.ID, acc.Name}}
+	if v.Labels == nil {
+		v.Labels = []string{}
+	}
+	if c.Inbox != nil {
+		v.Channel = c.Inbox.ChannelType
+	}
+	if ci := c.ContactInbox; ci != nil {
+		v.ContactInbox = contactInboxWebhook{ID: ci.ID, ContactID: ci.ContactID, InboxID: ci.InboxID, SourceID: ci.SourceID,
+			CreatedAt: iso(ci.CreatedAt), UpdatedAt: iso(ci.UpdatedAt), HMACVerified: ci.HMACVerified, PubsubToken: ci.PubsubToken}
+		v.Meta.HMACVerified = ci.HMACVerified
+	}
+	v.Meta.Sender = contactPushView(c.Contact)
+	switch {
+	case c.Assignee != nil:
+		v.Meta.Assignee, v.Meta.AssigneeType = userPushView(c.Assignee), "User"
+	case c.AssigneeBot != nil:
+		v.Meta.Assignee, v.Meta.AssigneeType = h.botPush(c.AssigneeBot), "AgentBot"
+	}
+	if c.LastMessage != nil {
+		v.Messages = append(v.Messages, h.messagePushView(c, c.LastMessage))
+	}
+	return v
+}
+
+// conversationEvent is a conversation event's body.
+type conversationEvent struct {
+	conversationWebhook
+	Event             string            `json:"event"`
+	ChangedAttributes *[]map[string]any `json:"changed_attributes,omitempty"`
+}
+
+// changedAttributes is Chatwoot's list of single-key changes, or null.
+func changedAttributes(changes []baton.Change) []map[string]any {
+	if len(changes) == 0 {
+		return nil
+	}
+	out := make([]map[string]any, 0, len(changes))
+	for _, c := range changes {
+		out = append(out, map[string]any{c.Attribute: map[string]any{"previous_value": c.Previous, "current_value": c.Current}})
+	}
+	return out
+}
+
+// messageWebhook is a message's webhook_data (§2.3) with the event name.
+type messageWebhook struct {
+	Account              idName              `json:"account"`
+	AdditionalAttributes map[string]any      `json:"additional_attributes"`
+	ContentAttributes    map[string]any      `json:"content_attributes"`
+	ContentType          string              `json:"content_type"`
+	Content              *string             `json:"content"`
+	Conversation         conversationWebhook `json:"conversation"`
+	CreatedAt            string              `json:"created_at"`
+	ID                   int64               `json:"id"`
+	Inbox                idName              `json:"inbox"`
+	MessageType          string              `json:"message_type"`
+	Private              bool                `json:"private"`
+	Sender               any                 `json:"sender"`
+	SourceID             any                 `json:"source_id"`
+	Attachments          []attachmentJSON    `json:"attachments,omitempty"`
+	Event                string              `json:"event"`
+}
+
+func (h *Handler) messageWebhook(e *baton.Event) messageWebhook {
+	m, c := e.Message, e.Conversation
+	v := messageWebhook{Account: idName{e.Account.ID, e.Account.Name}, AdditionalAttributes: objectOrEmpty(m.AdditionalAttributes),
+		ContentAttributes: objectOrEmpty(m.ContentAttributes), ContentType: m.ContentType.String(), Content: m.Content,
+		Conversation: h.conversationWebhook(e.Account, c), CreatedAt: iso(m.CreatedAt), ID: m.ID,
+		MessageType: m.MessageType.String(), Private: m.Private, SourceID: nilIfEmpty(m.SourceID),
+		Attachments: h.attachmentViews(m.Attachments), Event: e.Name}
+	if c.Inbox != nil {
+		v.Inbox = idName{c.Inbox.ID, c.Inbox.Name}
+	}
+	if s := m.Sender; s != nil {
+		switch {
+		case s.Contact != nil:
+			v.Sender = contactWebhookView(e.Account, s.Contact)
+		case s.User != nil:
+			v.Sender = map[string]any{"id": s.User.ID, "name": s.User.Name, "email": s.User.Email, "type": "user"}
+		case s.Bot != nil:
+			v.Sender = map[string]any{"id": s.Bot.ID, "name": s.Bot.Name, "type": "agent_bot"}
+		}
+	}
+	return v
+}
+
+// widgetWebhook is webwidget_triggered's body: the contact inbox's
+// webhook_data with what the widget said of the visit.
+func (h *Handler) widgetWebhook(e *baton.Event) map[string]any {
+	var current any
+	if e.Conversation != nil {
+		current = h.conversationWebhook(e.Account, e.Conversation)
+	}
+	return map[string]any{"id": e.ContactInbox.ID, "contact": contactWebhookView(e.Account, e.Contact),
+		"inbox": idName{e.Inbox.ID, e.Inbox.Name}, "account": idName{e.Account.ID, e.Account.Name},
+		"current_conversation": current, "source_id": e.ContactInbox.SourceID, "event": e.Name,
+		"event_info": objectOrEmpty(e.EventInfo)}
+}
+
+// botPush is a bot's push_event_data.
+func (h *Handler) botPush(b *baton.AgentBot) map[string]any {
+	return map[string]any{"id": b.ID, "name": b.Name, "avatar_url": h.avatarURL(b), "type": "agent_bot"}
+}
+
+// avatarURL is the link to a bot's avatar, or "" as Chatwoot has it when
+// there is none.
+func (h *Handler) avatarURL(b *baton.AgentBot) string {
+	if b.AvatarKey == "" {
+		return ""
+	}
+	return h.publicURL() + "/" + b.AvatarKey
+}

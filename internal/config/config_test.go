@@ -1,0 +1,77 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/batonhq/baton/internal/config"
+)
+
+func TestDatabase(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		url, dataDir, kind, target string
+	}{
+		{"", "/data", config.SQLite, "/data/baton.db"},
+		{"sqlite:/var/baton.db", "/data", config.SQLite, "/var/baton.db"},
+		{"sqlite:///var/baton.db", "/data", config.SQLite, "/var/baton.db"},
+		{"sqlite:rel.db", "/data", config.SQLite, "rel.db"},
+		{"baton.db", "/data", config.SQLite, "baton.db"},
+		{"postgres://u:p@h/db", "/data", config.Postgres, "postgres://u:p@h/db"},
+		{"postgresql://h/db?sslmode=disable", "/data", config.Postgres, "postgresql://h/db?sslmode=disable"},
+	} {
+		env := map[string]string{"DATABASE_URL": c.url, "BATON_DATA_DIR": c.dataDir}
+		cfg, _, err := config.Parse("serve", nil, func(k string) string { return env[k] })
+		if err != nil {
+			t.Errorf("%q: %v", c.url, err)
+			continue
+		}
+		if kind, target := cfg.Database(); kind != c.kind || target != c.target {
+			t.Errorf("%q: %s %s, want %s %s", c.url, kind, target, c.kind, c.target)
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+	}{
+		{[]string{"--database", "mysql://root:secret@h/db"}, nil},
+		{[]string{"--database", "postgress://h/db"}, nil},
+		{[]string{"--database", "sqlite:"}, nil},
+		{[]string{"--addr", "3000"}, nil},
+		{[]string{"--data-dir", ""}, nil},
+		{[]string{"--public-url", "ftp://x"}, nil},
+		{[]string{"--log-level", "loud"}, nil},
+		{[]string{"--log-format", "xml"}, nil},
+		{[]string{"--max-body", "0"}, nil},
+		{[]string{"--messages-per-minute", "many"}, nil},
+		{[]string{"--rate-limit", "-1"}, nil},
+		{[]string{"--no-such-flag"}, nil},
+		{nil, map[string]string{"BATON_MAX_UPLOAD_BYTES": "-5"}},
+	} {
+		_, _, err := config.Parse("serve", c.args, func(k string) string { return c.env[k] })
+		if err == nil {
+			t.Errorf("%q %v: no error", c.args, c.env)
+		} else if strings.Contains(err.Error(), "secret") {
+			t.Errorf("%q: the error shows the password: %v", c.args, err)
+		}
+	}
+}
+
+func TestFlagsOverEnvironment(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"BATON_ADDR": "0.0.0.0:80", "BATON_LOG_LEVEL": "debug", "BATON_PUBLIC_URL": "https://chat.example.com/"}
+	cfg, rest, err := config.Parse("serve", []string{"--addr", "127.0.0.1:0", "extra"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:0" || cfg.LogLevel != "debug" || cfg.PublicURL != "https://chat.example.com" {
+		t.Errorf("config: %+v", cfg)
+	}
+	if len(rest) != 1 || rest[0] != "extra" {
+		t.Errorf("rest: %q, want [extra]", rest)
+	}
+}

@@ -1,0 +1,126 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/batonhq/baton"
+)
+
+// CreateEvent appends an event with its rendered payload and sets its id.
+func (q *Queries) CreateEvent(ctx context.Context, e *baton.Event) error {
+	err := q.db.QueryRowContext(ctx, `INSERT INTO events (account_id, conversation_id, name, payload, created_at)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`, e.AccountID, nullInt(e.ConversationID), e.Name, string(e.Payload),
+		toMicros(e.CreatedAt)).Scan(&e.ID)
+	return q.formatError(err, "event")
+}
+
+// Delivery states.
+const (
+	DeliveryPending   = 0 // waiting for its turn or its next attempt
+	DeliverySucceeded = 1 // the bot answered 2xx
+	DeliveryFailed    = 2 // given up
+)
+
+// Delivery is one event on its way to one bot.
+type Delivery struct {
+	ID            int64
+	UUID          string // X-Chatwoot-Delivery: the same on every attempt
+	EventID       int64
+	AgentBotID    int64
+	AccountID     int64
+	LaneID        int64 // the conversation's internal id, 0 for events without one
+	Status        int
+	Attempts      int
+	NextAttemptAt time.Time
+	LastError     string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+
+	EventName string // loaded with due deliveries
+	Payload   []byte
+}
+
+// CreateDelivery inserts d and sets its id.
+func (q *Queries) CreateDelivery(ctx context.Context, d *Delivery) error {
+	err := q.db.QueryRowContext(ctx, `INSERT INTO deliveries (uuid, event_id, agent_bot_id, account_id, lane_id,
+		status, attempts, next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 0, 0, $6, $7, $7) RETURNING id`,
+		d.UUID, d.EventID, d.AgentBotID, d.AccountID, d.LaneID, toMicros(d.NextAttemptAt), toMicros(d.CreatedAt)).Scan(&d.ID)
+	return q.formatError(err, "delivery")
+}
+
+const deliveryColumns = `d.id, d.uuid, d.event_id, d.agent_bot_id, d.account_id, d.lane_id, d.status, d.attempts,
+	d.next_attempt_at, d.last_error, d.created_at, d.updated_at, e.name, e.payload`
+
+func (q *Queries) queryDeliveries(ctx context.Context, where string, args ...any) ([]*Delivery, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d JOIN events e ON e.id = d.event_id `+where, args...)
+	if err != nil {
+		return nil, q.formatError(err, "delivery")
+	}
+	defer rows.Close()
+	var out []*Delivery
+	for rows.Next() {
+		var d Delivery
+		var next, created, updated int64
+		var payload string
+		if err := rows.Scan(&d.ID, &d.UUID, &d.EventID, &d.AgentBotID, &d.AccountID, &d.LaneID, &d.Status,
+			&d.Attempts, &next, &d.LastError, &created, &updated, &d.EventName, &payload); err != nil {
+			return nil, err
+		}
+		d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromMicros(next), fromMicros(created), fromMicros(updated)
+		d.Payload = []byte(payload)
+		out = append(out, &d)
+	}
+	return out, rows.Err()
+}
+
+// DueDeliveries returns the head of each lane whose next attempt is due: the
+// oldest pending delivery of a bot and conversation, and only when it is due,
+// so a lane's later events wait behind its earlier ones. Oldest first.
+func (q *Queries) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error) {
+	return q.queryDeliveries(ctx, `WHERE d.status = 0 AND d.next_attempt_at <= $1
+		AND d.id = (SELECT MIN(h.id) FROM deliveries h
+			WHERE h.agent_bot_id = d.agent_bot_id AND h.lane_id = d.lane_id AND h.status = 0)
+		ORDER BY d.id LIMIT `+itoa(limit), toMicros(now))
+}
+
+// NextDueAt returns when the earliest pending delivery is due, or false when
+// none is pending.
+func (q *Queries) NextDueAt(ctx context.Context) (time.Time, bool, error) {
+	var next sql.NullInt64
+	err := q.db.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 0`).Scan(&next)
+	if err != nil || !next.Valid {
+		return time.Time{}, false, q.formatError(err, "delivery")
+	}
+	return fromMicros(next.Int64), true, nil
+}
+
+// Attempt is one try at a delivery.
+type Attempt struct {
+	DeliveryID  int64
+	AttemptedAt time.Time
+	StatusCode  int // 0 when no response came
+	Latency     time.Duration
+	Error       string
+	Response    string // an excerpt of the response body
+}
+
+// RecordAttempt stores an attempt and the delivery's new state: succeeded,
+// failed, or pending with the next attempt's time.
+func (q *Queries) RecordAttempt(ctx context.Context, a *Attempt, status int, next time.Time) error {
+	if _, err := q.db.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code,
+		latency_us, error, response) VALUES ($1, $2, $3, $4, $5, $6)`, a.DeliveryID, toMicros(a.AttemptedAt),
+		a.StatusCode, a.Latency.Microseconds(), a.Error, a.Response); err != nil {
+		return q.formatError(err, "delivery attempt")
+	}
+	res, err := q.db.ExecContext(ctx, `UPDATE deliveries SET status = $1, attempts = attempts + 1,
+		next_attempt_at = $2, last_error = $3, updated_at = $4 WHERE id = $5`,
+		status, toMicros(next), a.Error, toMicros(a.AttemptedAt), a.DeliveryID)
+	return q.mustAffect(res, err, "delivery")
+}
+
+// ListDeliveries returns a bot's deliveries, newest first.
+func (q *Queries) ListDeliveries(ctx context.Context, botID int64, limit int) ([]*Delivery, error) {
+	return q.queryDeliveries(ctx, `WHERE d.agent_bot_id = $1 ORDER BY d.id DESC LIMIT `+itoa(limit), botID)
+}

@@ -1,0 +1,181 @@
+package sqlite_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/store/sqlite"
+	"github.com/batonhq/baton/internal/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) *store.Store { return storetest.OpenSQLite(t) })
+}
+
+// TestPragmas checks that the settings sqlite.Open promises are in force on
+// the writer connection.
+func TestPragmas(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenSQLite(t)
+	for _, c := range []struct{ pragma, want string }{
+		{"journal_mode", "wal"},
+		{"foreign_keys", "1"},
+		{"synchronous", "1"}, // NORMAL
+		{"busy_timeout", "10000"},
+		{"temp_store", "2"}, // MEMORY
+		{"query_only", "0"},
+	} {
+		var got string
+		if err := s.DB().QueryRowContext(t.Context(), "PRAGMA "+c.pragma).Scan(&got); err != nil {
+			t.Fatalf("PRAGMA %s: %v", c.pragma, err)
+		}
+		if got != c.want {
+			t.Errorf("PRAGMA %s = %s, want %s", c.pragma, got, c.want)
+		}
+	}
+}
+
+// TestReaderIsReadOnly checks that queries through Read cannot write: writes
+// belong to the one writer connection.
+func TestReaderIsReadOnly(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenSQLite(t)
+	now := time.Now()
+	err := s.Read().CreateAccount(t.Context(), &baton.Account{Name: "x", CreatedAt: now, UpdatedAt: now})
+	if err == nil {
+		t.Fatal("CreateAccount through the reader succeeded")
+	}
+	if _, err := s.Read().FindAccount(t.Context(), 1); baton.ErrorCode(err) != baton.ENOTFOUND {
+		t.Errorf("the reader wrote an account: FindAccount gives %v", err)
+	}
+}
+
+// TestReopen opens a database a second time: nothing is migrated twice and
+// the data is still there.
+func TestReopen(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "baton.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	a := &baton.Account{Name: "Kept", CreatedAt: now, UpdatedAt: now}
+	if err := s.Write(ctx, func(q *store.Queries) error { return q.CreateAccount(ctx, a) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("second open: %v", err)
+	}
+	defer s.Close()
+	if got, err := s.Read().FindAccount(ctx, a.ID); err != nil || got.Name != "Kept" {
+		t.Errorf("account after reopening: %v, %v", got, err)
+	}
+}
+
+// TestMigrationsMatch checks that both dialects have the same migrations, by
+// number and name, each with an Up and a Down section.
+func TestMigrationsMatch(t *testing.T) {
+	t.Parallel()
+	names := func(dir string) []string {
+		t.Helper()
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range entries {
+			if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
+				continue
+			}
+			out = append(out, e.Name())
+			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, mark := range []string{"-- +goose Up", "-- +goose Down"} {
+				if !strings.Contains(string(b), mark) {
+					t.Errorf("%s/%s has no %q", dir, e.Name(), mark)
+				}
+			}
+		}
+		return out
+	}
+	lite, pg := names("migrations"), names(filepath.Join("..", "postgres", "migrations"))
+	if len(lite) == 0 {
+		t.Fatal("no SQLite migrations")
+	}
+	if !slices.Equal(lite, pg) {
+		t.Errorf("migrations differ:\n sqlite   %v\n postgres %v", lite, pg)
+	}
+}
+
+// TestMigrateDown takes every migration down and up again.
+func TestMigrateDown(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := storetest.OpenSQLite(t)
+	tables := func() []string {
+		t.Helper()
+		rows, err := s.DB().QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table'
+			AND name NOT IN ('goose_db_version', 'sqlite_sequence') ORDER BY name`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, name)
+		}
+		return out
+	}
+	before := tables()
+	storetest.MigrateDownUp(t, s, goose.DialectSQLite3, os.DirFS("migrations"), func() {
+		if left := tables(); len(left) != 0 {
+			t.Errorf("tables left after migrating down: %v", left)
+		}
+	})
+	if after := tables(); !slices.Equal(before, after) {
+		t.Errorf("tables after down and up:\n got %v\nwant %v", after, before)
+	}
+}
+
+// TestOpenPath opens databases in directories whose names mean something in
+// a URI: each database must be the file at the path given.
+func TestOpenPath(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"a b", "100%", "q?x=1", "h#x", "p%20q", "é"} {
+		dir := filepath.Join(t.TempDir(), name)
+		if err := os.Mkdir(dir, 0o750); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, "baton.db")
+		s, err := sqlite.Open(t.Context(), path)
+		if err != nil {
+			t.Errorf("open in %q: %v", name, err)
+			continue
+		}
+		s.Close()
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("open in %q made no database there: %v", name, err)
+		}
+	}
+}

@@ -1,0 +1,193 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/store"
+)
+
+func testAccount(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	a := &baton.Account{Name: "Acme", Locale: "pt_BR", Domain: "acme.test", SupportEmail: "help@acme.test",
+		Status: baton.AccountActive, CustomAttributes: document(), Settings: map[string]any{"auto_resolve_after": 10.0},
+		CreatedAt: at, UpdatedAt: at}
+	write(t, s, func(q *store.Queries) error { return q.CreateAccount(ctx, a) })
+	if a.ID == 0 {
+		t.Fatal("CreateAccount set no id")
+	}
+	want := *a
+	want.CreatedAt, want.UpdatedAt = stored(at), stored(at)
+	got, err := s.Read().FindAccount(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "created account", got, &want)
+
+	// Empty documents are stored as {} and come back as empty, not nil, maps.
+	bare := &baton.Account{Name: "Bare", CreatedAt: at, UpdatedAt: at}
+	write(t, s, func(q *store.Queries) error { return q.CreateAccount(ctx, bare) })
+	if got, err := s.Read().FindAccount(ctx, bare.ID); err != nil {
+		t.Fatal(err)
+	} else if got.CustomAttributes == nil || len(got.CustomAttributes) != 0 || got.Settings == nil || len(got.Settings) != 0 {
+		t.Errorf("bare account documents: %v %v, want empty maps", got.CustomAttributes, got.Settings)
+	}
+
+	later := at.Add(36*3600e9 + 1500)
+	a.Name, a.Status, a.Settings, a.CustomAttributes, a.UpdatedAt = "Acme Inc", baton.AccountSuspended, map[string]any{}, map[string]any{"plan": "pro"}, later
+	write(t, s, func(q *store.Queries) error { return q.UpdateAccount(ctx, a) })
+	want = *a
+	want.CreatedAt, want.UpdatedAt = stored(at), stored(later)
+	got, err = s.Read().FindAccount(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "updated account", got, &want)
+
+	missing := a.ID + bare.ID + 1000
+	_, err = s.Read().FindAccount(ctx, missing)
+	wantNotFound(t, "FindAccount of a missing id", err)
+	if !errors.Is(err, baton.ErrNotFound) {
+		t.Errorf("FindAccount of a missing id: %v is not baton.ErrNotFound", err)
+	}
+	err = s.Write(ctx, func(q *store.Queries) error {
+		return q.UpdateAccount(ctx, &baton.Account{ID: missing, Name: "x"})
+	})
+	wantNotFound(t, "UpdateAccount of a missing id", err)
+
+	write(t, s, func(q *store.Queries) error { return q.DeleteAccount(ctx, a.ID) })
+	_, err = s.Read().FindAccount(ctx, a.ID)
+	wantNotFound(t, "FindAccount after delete", err)
+	err = s.Write(ctx, func(q *store.Queries) error { return q.DeleteAccount(ctx, a.ID) })
+	wantNotFound(t, "DeleteAccount twice", err)
+	if _, err := s.Read().FindAccount(ctx, bare.ID); err != nil {
+		t.Errorf("the other account is gone: %v", err)
+	}
+}
+
+// testAccountCascade deletes an account with something in every table and
+// checks that its rows are gone and another account's are not.
+func testAccountCascade(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	fill := func() (*thread, *baton.User) {
+		th := newThread(t, s)
+		u := newUser(t, s, th.account.ID)
+		m := newMessage(t, s, th.conversation, "hello", nil)
+		write(t, s, func(q *store.Queries) error {
+			if err := q.AddInboxMembers(ctx, th.inbox.ID, []int64{u.ID}, 1); err != nil {
+				return err
+			}
+			return q.CreateAttachment(ctx, &baton.Attachment{MessageID: m.ID, AccountID: th.account.ID, FileType: baton.FileFile,
+				FileName: "a.txt", ContentType: "text/plain", ByteSize: 1, StorageKey: unique("key"), CreatedAt: at})
+		})
+		return th, u
+	}
+	gone, goneUser := fill()
+	kept, _ := fill()
+
+	tables := []string{"account_users", "inboxes", "contacts", "conversations", "messages", "attachments"}
+	counts := func(accountID int64) map[string]int {
+		n := map[string]int{}
+		for _, table := range tables {
+			n[table] = count(t, s, `SELECT COUNT(*) FROM `+table+` WHERE account_id = $1`, accountID)
+		}
+		n["inbox_members"] = count(t, s, `SELECT COUNT(*) FROM inbox_members WHERE inbox_id IN
+			(SELECT id FROM inboxes WHERE account_id = $1)`, accountID)
+		n["contact_inboxes"] = count(t, s, `SELECT COUNT(*) FROM contact_inboxes WHERE contact_id IN
+			(SELECT id FROM contacts WHERE account_id = $1)`, accountID)
+		return n
+	}
+	full := map[string]int{"account_users": 1, "inboxes": 1, "contacts": 1, "conversations": 1, "messages": 1,
+		"attachments": 1, "inbox_members": 1, "contact_inboxes": 1}
+	same(t, "rows before delete", counts(gone.account.ID), full)
+	// The rows by id, so that a row whose account_id pointed elsewhere would show.
+	ids := map[string]int64{"inboxes": gone.inbox.ID, "contacts": gone.contact.ID, "contact_inboxes": gone.contactInbox.ID,
+		"conversations": gone.conversation.ID}
+
+	write(t, s, func(q *store.Queries) error { return q.DeleteAccount(ctx, gone.account.ID) })
+
+	empty := map[string]int{}
+	for k := range full {
+		empty[k] = 0
+	}
+	same(t, "rows of the deleted account", counts(gone.account.ID), empty)
+	for table, id := range ids {
+		if n := count(t, s, `SELECT COUNT(*) FROM `+table+` WHERE id = $1`, id); n != 0 {
+			t.Errorf("%s row %d survived the delete of its account", table, id)
+		}
+	}
+	same(t, "rows of the other account", counts(kept.account.ID), full)
+	if _, err := s.Read().FindUser(ctx, goneUser.ID); err != nil {
+		t.Errorf("a user outlives their account's delete: %v", err)
+	}
+}
+
+func testNextDisplayID(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	a, b := newAccount(t, s), newAccount(t, s)
+	var got []int64
+	for _, id := range []int64{a.ID, a.ID, b.ID, a.ID} {
+		write(t, s, func(q *store.Queries) error {
+			n, err := q.NextDisplayID(ctx, id)
+			got = append(got, n)
+			return err
+		})
+	}
+	same(t, "display ids of a, a, b, a", got, []int64{1, 2, 1, 3})
+
+	// An id taken in a transaction that rolls back is not taken.
+	err := s.Write(ctx, func(q *store.Queries) error {
+		if _, err := q.NextDisplayID(ctx, b.ID); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatalf("Write returned %v, want the function's error", err)
+	}
+	write(t, s, func(q *store.Queries) error {
+		n, err := q.NextDisplayID(ctx, b.ID)
+		if err == nil && n != 2 {
+			t.Errorf("display id after a rolled back one: %d, want 2", n)
+		}
+		return err
+	})
+
+	err = s.Write(ctx, func(q *store.Queries) error {
+		_, err := q.NextDisplayID(ctx, a.ID+b.ID+1000)
+		return err
+	})
+	wantNotFound(t, "NextDisplayID of a missing account", err)
+}
+
+// testNextDisplayIDConcurrent takes display ids from many writers at once;
+// none may be handed out twice.
+func testNextDisplayIDConcurrent(t *testing.T, s *store.Store) {
+	const writers = 20
+	a := newAccount(t, s)
+	ids := make([]int64, writers)
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() {
+			errs[i] = s.Write(context.Background(), func(q *store.Queries) (err error) {
+				ids[i], err = q.NextDisplayID(context.Background(), a.ID)
+				return err
+			})
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(ids)
+	want := make([]int64, writers)
+	for i := range want {
+		want[i] = int64(i + 1)
+	}
+	same(t, "display ids handed out", ids, want)
+}

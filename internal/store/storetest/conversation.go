@@ -1,0 +1,246 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// newAgentBot inserts a bare agent bot row for a conversation to point at.
+func newAgentBot(t *testing.T, s *store.Store, accountID int64) int64 {
+	t.Helper()
+	var id int64
+	err := s.DB().QueryRowContext(t.Context(), `INSERT INTO agent_bots (account_id, name, created_at, updated_at)
+		VALUES ($1, 'Bot', 0, 0) RETURNING id`, accountID).Scan(&id)
+	if err != nil {
+		t.Fatalf("insert agent bot: %v", err)
+	}
+	return id
+}
+
+func testConversation(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	th := newThread(t, s)
+	u := newUser(t, s, th.account.ID)
+	bot := newAgentBot(t, s, th.account.ID)
+	times := make([]time.Time, 7)
+	for i := range times {
+		times[i] = at.Add(time.Duration(i+1)*time.Hour + time.Duration(i)*1234567)
+	}
+	c := newConversation(t, s, th.contactInbox, th.account.ID, func(c *baton.Conversation) {
+		c.Status, c.Priority, c.AssigneeID, c.AssigneeAgentBotID, c.TeamID = baton.StatusSnoozed, baton.PriorityUrgent, u.ID, bot, 12
+		c.SnoozedUntil, c.AgentLastSeenAt, c.AssigneeLastSeenAt = &times[0], &times[1], &times[2]
+		c.ContactLastSeenAt, c.FirstReplyCreatedAt, c.WaitingSince = &times[3], &times[4], &times[5]
+		c.AdditionalAttributes, c.CustomAttributes = document(), map[string]any{"order": "1042"}
+		c.Labels, c.Muted, c.LastActivityAt = []string{"vip", "billing"}, true, times[6]
+	})
+	if th.conversation.DisplayID != 1 || c.DisplayID != 2 {
+		t.Errorf("display ids %d and %d, want 1 and 2", th.conversation.DisplayID, c.DisplayID)
+	}
+	want := *c
+	want.SnoozedUntil, want.AgentLastSeenAt, want.AssigneeLastSeenAt = storedPtr(&times[0]), storedPtr(&times[1]), storedPtr(&times[2])
+	want.ContactLastSeenAt, want.FirstReplyCreatedAt, want.WaitingSince = storedPtr(&times[3]), storedPtr(&times[4]), storedPtr(&times[5])
+	want.LastActivityAt, want.CreatedAt, want.UpdatedAt = stored(times[6]), stored(at), stored(at)
+	got, err := s.Read().FindConversation(ctx, th.account.ID, c.DisplayID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "conversation", got, &want)
+	got, err = s.Read().FindConversationByID(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "conversation by id", got, &want)
+	got, err = s.Read().LastConversationOf(ctx, th.contactInbox.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "last conversation of the contact inbox", got, &want)
+
+	// Display ids start at 1 in every account, and are unique in one.
+	other := newThread(t, s)
+	if other.conversation.DisplayID != 1 {
+		t.Errorf("first display id of another account: %d, want 1", other.conversation.DisplayID)
+	}
+	_, err = s.Read().FindConversation(ctx, other.account.ID, c.DisplayID)
+	wantNotFound(t, "FindConversation in another account", err)
+	_, err = s.Read().FindConversationByID(ctx, c.ID+other.conversation.ID+1000)
+	wantNotFound(t, "FindConversationByID of a missing id", err)
+	_, err = s.Read().LastConversationOf(ctx, c.ContactInboxID+other.contactInbox.ID+1000)
+	wantNotFound(t, "LastConversationOf a missing contact inbox", err)
+	err = s.Write(ctx, func(q *store.Queries) error {
+		twin := *c
+		twin.UUID = unique("uuid-")
+		return q.CreateConversation(ctx, &twin)
+	})
+	wantCode(t, "CreateConversation with a taken display id", err, baton.ECONFLICT)
+
+	// Clearing the optional fields writes NULLs.
+	later := at.Add(48 * time.Hour)
+	c.Status, c.Priority, c.AssigneeID, c.AssigneeAgentBotID, c.TeamID = baton.StatusOpen, baton.PriorityNone, 0, 0, 0
+	c.SnoozedUntil, c.AgentLastSeenAt, c.AssigneeLastSeenAt, c.ContactLastSeenAt = nil, nil, nil, nil
+	c.FirstReplyCreatedAt, c.WaitingSince, c.Labels, c.Muted = nil, nil, nil, false
+	c.CustomAttributes, c.LastActivityAt, c.UpdatedAt = nil, later, later
+	write(t, s, func(q *store.Queries) error { return q.UpdateConversation(ctx, c) })
+	want = *c
+	want.Labels, want.CustomAttributes = []string{}, map[string]any{}
+	want.LastActivityAt, want.CreatedAt, want.UpdatedAt = stored(later), stored(at), stored(later)
+	got, err = s.Read().FindConversation(ctx, th.account.ID, c.DisplayID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "updated conversation", got, &want)
+	if n := count(t, s, `SELECT COUNT(*) FROM conversations WHERE id = $1 AND priority IS NULL AND assignee_id IS NULL
+		AND assignee_agent_bot_id IS NULL AND team_id IS NULL AND snoozed_until IS NULL AND agent_last_seen_at IS NULL
+		AND assignee_last_seen_at IS NULL AND contact_last_seen_at IS NULL AND first_reply_created_at IS NULL
+		AND waiting_since IS NULL`, c.ID); n != 1 {
+		t.Error("a conversation updated without its optional fields has them not NULL")
+	}
+	err = s.Write(ctx, func(q *store.Queries) error {
+		return q.UpdateConversation(ctx, &baton.Conversation{ID: c.ID + other.conversation.ID + 1000, Priority: baton.PriorityNone})
+	})
+	wantNotFound(t, "UpdateConversation of a missing id", err)
+
+	latest := later.Add(time.Minute)
+	write(t, s, func(q *store.Queries) error { return q.TouchConversation(ctx, c.ID, stored(latest).UnixMicro()) })
+	got, err = s.Read().FindConversationByID(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.LastActivityAt.Equal(latest.Truncate(time.Microsecond)) || !got.UpdatedAt.Equal(got.LastActivityAt) {
+		t.Errorf("after TouchConversation: activity %v, updated %v; want both %v", got.LastActivityAt, got.UpdatedAt, stored(latest))
+	}
+
+	// A deleted assignee leaves the conversation unassigned.
+	c2 := newConversation(t, s, th.contactInbox, th.account.ID, func(c *baton.Conversation) { c.AssigneeID = u.ID })
+	write(t, s, func(q *store.Queries) error { return q.DeleteUser(ctx, u.ID) })
+	got, err = s.Read().FindConversationByID(ctx, c2.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.AssigneeID != 0 {
+		t.Errorf("conversation of a deleted assignee is assigned to %d", got.AssigneeID)
+	}
+}
+
+// testConversationNulls writes a conversation with nothing optional.
+func testConversationNulls(t *testing.T, s *store.Store) {
+	th := newThread(t, s)
+	c := th.conversation
+	got, err := s.Read().FindConversationByID(t.Context(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "bare conversation", got, &baton.Conversation{ID: c.ID, AccountID: c.AccountID, InboxID: c.InboxID,
+		DisplayID: 1, ContactID: c.ContactID, ContactInboxID: c.ContactInboxID, UUID: c.UUID, Status: baton.StatusOpen,
+		Priority: baton.PriorityNone, AdditionalAttributes: map[string]any{}, CustomAttributes: map[string]any{},
+		Labels: []string{}, LastActivityAt: stored(at), CreatedAt: stored(at), UpdatedAt: stored(at)})
+	if n := count(t, s, `SELECT COUNT(*) FROM conversations WHERE id = $1 AND priority IS NULL AND assignee_id IS NULL
+		AND assignee_agent_bot_id IS NULL AND snoozed_until IS NULL AND waiting_since IS NULL`, c.ID); n != 1 {
+		t.Error("a conversation without optional fields has them not NULL")
+	}
+	// PriorityLow is 0, and must not read back as none.
+	low := newConversation(t, s, th.contactInbox, th.account.ID, func(c *baton.Conversation) { c.Priority = baton.PriorityLow })
+	if got, err := s.Read().FindConversationByID(t.Context(), low.ID); err != nil {
+		t.Fatal(err)
+	} else if got.Priority != baton.PriorityLow {
+		t.Errorf("priority low reads back as %v", got.Priority)
+	}
+}
+
+func testConversationList(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	a := newAccount(t, s)
+	i1, i2 := newInbox(t, s, a.ID), newInbox(t, s, a.ID)
+	me, them := newUser(t, s, a.ID), newUser(t, s, a.ID)
+	k1, k2 := newContact(t, s, a.ID), newContact(t, s, a.ID)
+	ci1, ci2 := newContactInbox(t, s, k1.ID, i1.ID), newContactInbox(t, s, k2.ID, i2.ID)
+	conv := func(ci *baton.ContactInbox, status baton.Status, assignee int64, labels []string, minutes int) *baton.Conversation {
+		return newConversation(t, s, ci, a.ID, func(c *baton.Conversation) {
+			c.Status, c.AssigneeID, c.Labels = status, assignee, labels
+			c.LastActivityAt = at.Add(time.Duration(minutes) * time.Minute)
+		})
+	}
+	c1 := conv(ci1, baton.StatusOpen, me.ID, []string{"vip", "billing"}, 1)
+	c2 := conv(ci1, baton.StatusPending, 0, []string{"vip_x"}, 2)
+	c3 := conv(ci2, baton.StatusOpen, them.ID, []string{"billing"}, 3)
+	c4 := conv(ci2, baton.StatusResolved, 0, nil, 4)
+	newMessage(t, s, c1, "Where is my ORDER #1042?", nil)
+	newMessage(t, s, c3, "A refund, please", nil)
+	newMessage(t, s, c3, "100% sure", nil)
+	// Another account's conversations, assigned to me, are never counted.
+	other := newThread(t, s)
+	newConversation(t, s, other.contactInbox, other.account.ID, func(c *baton.Conversation) { c.AssigneeID = me.ID })
+
+	open, resolved := baton.StatusOpen, baton.StatusResolved
+	for _, c := range []struct {
+		name   string
+		filter store.ConversationFilter
+		want   []*baton.Conversation
+	}{
+		{"all, most recently active first", store.ConversationFilter{}, []*baton.Conversation{c4, c3, c2, c1}},
+		{"open", store.ConversationFilter{Status: &open}, []*baton.Conversation{c3, c1}},
+		{"resolved", store.ConversationFilter{Status: &resolved}, []*baton.Conversation{c4}},
+		{"assignee all", store.ConversationFilter{AssigneeType: store.AssigneeAll}, []*baton.Conversation{c4, c3, c2, c1}},
+		{"assigned to me", store.ConversationFilter{AssigneeType: store.AssigneeMe}, []*baton.Conversation{c1}},
+		{"unassigned", store.ConversationFilter{AssigneeType: store.AssigneeUnassigned}, []*baton.Conversation{c4, c2}},
+		{"assigned", store.ConversationFilter{AssigneeType: store.AssigneeAssigned}, []*baton.Conversation{c3, c1}},
+		{"one inbox", store.ConversationFilter{InboxID: i2.ID}, []*baton.Conversation{c4, c3}},
+		{"inbox ids", store.ConversationFilter{InboxIDs: []int64{i1.ID}}, []*baton.Conversation{c2, c1}},
+		{"both inbox ids", store.ConversationFilter{InboxIDs: []int64{i2.ID, i1.ID}}, []*baton.Conversation{c4, c3, c2, c1}},
+		{"no inbox ids", store.ConversationFilter{InboxIDs: []int64{}}, nil},
+		{"contact", store.ConversationFilter{ContactID: k2.ID}, []*baton.Conversation{c4, c3}},
+		{"contact inbox", store.ConversationFilter{ContactInboxID: ci1.ID}, []*baton.Conversation{c2, c1}},
+		{"label", store.ConversationFilter{Labels: []string{"vip"}}, []*baton.Conversation{c1}},
+		{"label with underscore", store.ConversationFilter{Labels: []string{"vip_x"}}, []*baton.Conversation{c2}},
+		{"underscore is no wildcard", store.ConversationFilter{Labels: []string{"vip_"}}, nil},
+		{"shared label", store.ConversationFilter{Labels: []string{"billing"}}, []*baton.Conversation{c3, c1}},
+		{"every label", store.ConversationFilter{Labels: []string{"billing", "vip"}}, []*baton.Conversation{c1}},
+		{"query, any case", store.ConversationFilter{Query: "order"}, []*baton.Conversation{c1}},
+		{"query upper case", store.ConversationFilter{Query: "REFUND"}, []*baton.Conversation{c3}},
+		{"percent in query is no wildcard", store.ConversationFilter{Query: "0%"}, []*baton.Conversation{c3}},
+		{"query without match", store.ConversationFilter{Query: "zebra"}, nil},
+		{"a page", store.ConversationFilter{Limit: 2, Offset: 1}, []*baton.Conversation{c3, c2}},
+		{"open, assigned, in inbox 2", store.ConversationFilter{Status: &open, AssigneeType: store.AssigneeAssigned,
+			InboxIDs: []int64{i2.ID}}, []*baton.Conversation{c3}},
+	} {
+		f := c.filter
+		f.AccountID, f.UserID = a.ID, me.ID
+		got, err := s.Read().ListConversations(ctx, f)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var gotIDs, wantIDs []int64
+		for _, v := range got {
+			gotIDs = append(gotIDs, v.DisplayID)
+		}
+		for _, v := range c.want {
+			wantIDs = append(wantIDs, v.DisplayID)
+		}
+		same(t, c.name+": display ids", gotIDs, wantIDs)
+	}
+
+	for _, c := range []struct {
+		name   string
+		filter store.ConversationFilter
+		want   store.ConversationCounts
+	}{
+		{"all", store.ConversationFilter{}, store.ConversationCounts{Mine: 1, Unassigned: 2, Assigned: 2, All: 4}},
+		{"assignee type is ignored", store.ConversationFilter{AssigneeType: store.AssigneeUnassigned},
+			store.ConversationCounts{Mine: 1, Unassigned: 2, Assigned: 2, All: 4}},
+		{"open", store.ConversationFilter{Status: &open}, store.ConversationCounts{Mine: 1, Unassigned: 0, Assigned: 2, All: 2}},
+		{"inbox 1 with a label", store.ConversationFilter{InboxIDs: []int64{i1.ID}, Labels: []string{"vip"}},
+			store.ConversationCounts{Mine: 1, Unassigned: 0, Assigned: 1, All: 1}},
+		{"query", store.ConversationFilter{Query: "please"}, store.ConversationCounts{Mine: 0, Unassigned: 0, Assigned: 1, All: 1}},
+	} {
+		f := c.filter
+		f.AccountID, f.UserID = a.ID, me.ID
+		got, err := s.Read().CountConversations(ctx, f)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		same(t, c.name+": counts", got, c.want)
+	}
+}

@@ -1,0 +1,146 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/store"
+)
+
+func testWriteRollback(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	a := &baton.Account{Name: "Rolled back", CreatedAt: at, UpdatedAt: at}
+	var u *baton.User
+	err := s.Write(ctx, func(q *store.Queries) error {
+		if err := q.CreateAccount(ctx, a); err != nil {
+			return err
+		}
+		u = &baton.User{Name: "Gone", Email: unique("gone") + "@example.com", CreatedAt: at, UpdatedAt: at}
+		if err := q.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		// The transaction sees its own writes.
+		if _, err := q.FindAccount(ctx, a.ID); err != nil {
+			t.Errorf("FindAccount inside the transaction: %v", err)
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatalf("Write returned %v, want the function's error", err)
+	}
+	_, err = s.Read().FindAccount(ctx, a.ID)
+	wantNotFound(t, "FindAccount after rollback", err)
+	_, err = s.Read().FindUserByEmail(ctx, u.Email)
+	wantNotFound(t, "FindUserByEmail after rollback", err)
+	for _, table := range []string{"accounts", "users"} {
+		if n := count(t, s, `SELECT COUNT(*) FROM `+table); n != 0 {
+			t.Errorf("%s has %d rows after a rolled back write", table, n)
+		}
+	}
+
+	// A write that fails on a conflict half-way leaves nothing either.
+	taken := newUser(t, s, 0)
+	err = s.Write(ctx, func(q *store.Queries) error {
+		if err := q.CreateAccount(ctx, &baton.Account{Name: "Half", CreatedAt: at, UpdatedAt: at}); err != nil {
+			return err
+		}
+		return q.CreateUser(ctx, &baton.User{Name: "Twin", Email: taken.Email, CreatedAt: at, UpdatedAt: at})
+	})
+	wantCode(t, "a write with a taken e-mail", err, baton.ECONFLICT)
+	if n := count(t, s, `SELECT COUNT(*) FROM accounts`); n != 0 {
+		t.Errorf("accounts has %d rows after a failed write", n)
+	}
+
+	// The store still writes after rollbacks: the writer was given back.
+	newAccount(t, s)
+}
+
+// testWriteConcurrent runs writes at once that commit, roll back and
+// conflict: each keeps its own outcome, whatever the others do.
+func testWriteConcurrent(t *testing.T, s *store.Store) {
+	const writers = 21
+	email := unique("shared") + "@example.com"
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() {
+			ctx := context.Background()
+			errs[i] = s.Write(ctx, func(q *store.Queries) error {
+				a := &baton.Account{Name: fmt.Sprintf("writer %d", i), CreatedAt: at, UpdatedAt: at}
+				if err := q.CreateAccount(ctx, a); err != nil {
+					return err
+				}
+				switch i % 3 {
+				case 0:
+					return errRollback
+				case 1:
+					return nil
+				}
+				return q.CreateUser(ctx, &baton.User{Name: a.Name, Email: email, CreatedAt: at, UpdatedAt: at})
+			})
+		})
+	}
+	wg.Wait()
+	winners := 0
+	for i, err := range errs {
+		switch {
+		case i%3 == 0 && !errors.Is(err, errRollback):
+			t.Errorf("writer %d returned %v, want its own error", i, err)
+		case i%3 == 1 && err != nil:
+			t.Errorf("writer %d returned %v, want nil", i, err)
+		case i%3 == 2 && err == nil:
+			winners++
+		case i%3 == 2:
+			wantCode(t, fmt.Sprintf("writer %d with a taken e-mail", i), err, baton.ECONFLICT)
+		}
+	}
+	if winners != 1 {
+		t.Errorf("%d writers took the same e-mail, want 1", winners)
+	}
+	for i, err := range errs {
+		n := count(t, s, `SELECT COUNT(*) FROM accounts WHERE name = $1`, fmt.Sprintf("writer %d", i))
+		if want := map[bool]int{true: 1, false: 0}[err == nil]; n != want {
+			t.Errorf("writer %d (returned %v) left %d accounts, want %d", i, err, n, want)
+		}
+	}
+	if n := count(t, s, `SELECT COUNT(*) FROM users WHERE email = $1`, email); n != 1 {
+		t.Errorf("%d users have the shared e-mail, want 1", n)
+	}
+}
+
+// testWritePanic panics inside a write: the panic reaches the caller,
+// nothing is written, and the store writes afterwards.
+func testWritePanic(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	a := &baton.Account{Name: "Panicked", CreatedAt: at, UpdatedAt: at}
+	func() {
+		defer func() {
+			if v := recover(); v != "boom" {
+				t.Errorf("recovered %v, want the function's panic", v)
+			}
+		}()
+		_ = s.Write(ctx, func(q *store.Queries) error {
+			if err := q.CreateAccount(ctx, a); err != nil {
+				return err
+			}
+			panic("boom")
+		})
+	}()
+	if n := count(t, s, `SELECT COUNT(*) FROM accounts`); n != 0 {
+		t.Errorf("accounts has %d rows after a write panicked", n)
+	}
+	// Were the transaction left open, the writer would wait forever; the
+	// deadline turns that into a failure.
+	stuck, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := s.Write(stuck, func(q *store.Queries) error {
+		return q.CreateAccount(ctx, &baton.Account{Name: "After", CreatedAt: at, UpdatedAt: at})
+	}); err != nil {
+		t.Errorf("write after a panic: %v", err)
+	}
+}
