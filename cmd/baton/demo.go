@@ -3,12 +3,17 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/examples/demobot"
 	"github.com/batonhq/baton/internal/app"
 )
 
@@ -26,24 +31,85 @@ type demoSeed struct {
 	WidgetInboxID   int64  `json:"widget_inbox_id"`
 	WebsiteToken    string `json:"website_token"`
 	ContactSourceID string `json:"contact_source_id"`
-	ConversationID  int64  `json:"conversation_id"`
+	BotID           int64  `json:"bot_id"`
+
+	// Made anew on every run: a conversation the bot has greeted.
+	ConversationID int64  `json:"-"`
+	MenuMessageID  int64  `json:"-"`
+	BotURL         string `json:"-"`
 }
 
-// demo serves Baton with a seeded account, on its own data dir unless one
-// is given, and prints what to try.
+// demo serves Baton with a seeded account and the example bot on its own
+// port, on its own data dir unless one is given, and prints what to try.
 func (e *env) demo(ctx context.Context, args []string) error {
 	if e.getenv("BATON_DATA_DIR") == "" && !hasFlag(args, "data-dir") {
 		args = append([]string{"--data-dir", "./baton-demo"}, args...)
 	}
 	return e.serve(ctx, args, func(base string, a *app.App) error {
+		// The bot is a separate service: its own listener, reaching Baton
+		// over HTTP with its own token, as any bot does.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("start the demo bot: %w", err)
+		}
+		bot := &demobot.Bot{BaseURL: base}
+		botServer := &http.Server{Handler: bot, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = botServer.Serve(ln) }()
+		go func() {
+			<-ctx.Done()
+			_ = botServer.Close()
+		}()
 		dataDir := flagOr(args, "data-dir", e.getenv("BATON_DATA_DIR"))
-		seed, err := loadOrSeed(system(ctx), a, filepath.Join(dataDir, "demo.json"))
+		sys := system(ctx)
+		seed, err := loadOrSeed(sys, a, filepath.Join(dataDir, "demo.json"))
 		if err != nil {
 			return fmt.Errorf("seed the demo: %w", err)
+		}
+		seed.BotURL = "http://" + ln.Addr().String() + "/webhook"
+		v, err := a.UpdateAgentBot(sys, seed.AccountID, seed.BotID, app.AgentBotInput{OutgoingURL: &seed.BotURL})
+		if err != nil {
+			return fmt.Errorf("point the demo bot at its port: %w", err)
+		}
+		bot.Token, bot.Secret = v.AccessToken, v.Secret
+		if err := startConversation(ctx, a, seed); err != nil {
+			return fmt.Errorf("start the demo conversation: %w", err)
 		}
 		printDemo(e, base, seed)
 		return nil
 	})
+}
+
+// startConversation opens a conversation for the demo customer, says hello,
+// and waits for the bot's menu, whose id the walkthrough needs.
+func startConversation(ctx context.Context, a *app.App, s *demoSeed) error {
+	c, err := a.PublicCreateConversation(ctx, s.InboxIdentifier, s.ContactSourceID, nil)
+	if err != nil {
+		return err
+	}
+	s.ConversationID = c.DisplayID
+	if _, err := a.PublicCreateMessage(ctx, s.InboxIdentifier, s.ContactSourceID, c.DisplayID,
+		app.PublicMessageInput{Content: ptr("Hi!")}); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		ms, err := a.PublicMessages(ctx, s.InboxIdentifier, s.ContactSourceID, c.DisplayID, 0)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if m.ContentType == baton.ContentInputSelect {
+				s.MenuMessageID = m.ID
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return errors.New("the demo bot did not answer within 15 seconds")
 }
 
 func hasFlag(args []string, name string) bool {
@@ -71,7 +137,7 @@ func loadOrSeed(ctx context.Context, a *app.App, path string) (*demoSeed, error)
 	if b, err := os.ReadFile(path); err == nil {
 		var s demoSeed
 		if json.Unmarshal(b, &s) == nil {
-			if _, err := a.Authenticate(ctx, s.AdminToken); err == nil {
+			if _, err := a.Authenticate(ctx, s.AdminToken); err == nil && s.BotID != 0 {
 				return &s, nil
 			}
 		}
@@ -114,30 +180,32 @@ func seedDemo(ctx context.Context, a *app.App) (*demoSeed, error) {
 		return nil, err
 	}
 	s.APIInboxID, s.InboxIdentifier, s.WidgetInboxID, s.WebsiteToken = api.ID, api.Identifier, widget.ID, widget.WebsiteToken
+	bot, err := a.CreateAgentBot(ctx, acc.ID, app.AgentBotInput{Name: ptr("Demo Bot"),
+		Description: ptr("Greets, answers opening hours, looks up orders, hands over to people"),
+		OutgoingURL: ptr("http://127.0.0.1:9/webhook")}) // pointed at its real port on every run
+	if err != nil {
+		return nil, err
+	}
+	s.BotID = bot.Bot.ID
 	for _, inbox := range []int64{api.ID, widget.ID} {
 		if _, err := a.ChangeInboxMembers(ctx, acc.ID, inbox, app.MembersAdd, []int64{agent.ID}); err != nil {
+			return nil, err
+		}
+		if err := a.SetInboxAgentBot(ctx, acc.ID, inbox, bot.Bot.ID); err != nil {
 			return nil, err
 		}
 	}
 	_, _, err = a.PublicCreateContact(ctx, api.Identifier, app.PublicContactInput{SourceID: s.ContactSourceID,
 		ContactInput: app.ContactInput{Name: ptr("Casey Customer"), Email: ptr("casey@example.com")}})
-	if err != nil {
-		return nil, err
-	}
-	c, err := a.PublicCreateConversation(ctx, api.Identifier, s.ContactSourceID, nil)
-	if err != nil {
-		return nil, err
-	}
-	s.ConversationID = c.DisplayID
-	_, err = a.PublicCreateMessage(ctx, api.Identifier, s.ContactSourceID, c.DisplayID,
-		app.PublicMessageInput{Content: ptr("Hi! Where is my order #1042?")})
 	return s, err
 }
 
 func printDemo(e *env, base string, s *demoSeed) {
 	pub := fmt.Sprintf("%s/public/api/v1/inboxes/%s/contacts/%s/conversations/%d", base, s.InboxIdentifier, s.ContactSourceID, s.ConversationID)
-	acc := fmt.Sprintf("%s/api/v1/accounts/%d", base, s.AccountID)
-	auth := fmt.Sprintf("-H 'api_access_token: %s'", s.AdminToken)
+	conv := fmt.Sprintf("%s/api/v1/accounts/%d/conversations", base, s.AccountID)
+	admin := fmt.Sprintf("-H 'api_access_token: %s'", s.AdminToken)
+	agent := fmt.Sprintf("-H 'api_access_token: %s'", s.AgentToken)
+	json := "-H 'Content-Type: application/json'"
 	fmt.Fprintf(e.stdout, `
 Baton demo is running at %[1]s (Ctrl-C stops it)
 
@@ -148,29 +216,38 @@ Baton demo is running at %[1]s (Ctrl-C stops it)
               token %[7]s
   API inbox   %[8]d, identifier %[9]s
   Web widget  %[10]d, website_token %[11]s
-  Customer    source id %[12]s, conversation %[13]d
+  Demo bot    %[12]d, a separate service at %[13]s, connected to both inboxes
+  Customer    source id %[14]s, conversation %[15]d (the bot has greeted them)
 
-Try it (each line works as printed):
+Try it (each line works as printed; pipe into jq to read the answers):
 
-  # who am I
-  curl -s %[1]s/api/v1/profile %[14]s
+  # 1. the customer asks a question; the bot answers by itself
+  curl -s -X POST %[16]s/messages %[17]s -d '{"content":"What are your opening hours?"}'
 
-  # the customer writes, through the public client API
-  curl -s -X POST %[15]s/messages -H 'Content-Type: application/json' -d '{"content":"Any news on my order?"}'
+  # 2. read the conversation as the customer sees it: the bot's answer and its menu
+  curl -s %[16]s/messages
 
-  # the team sees the open conversations
-  curl -s '%[16]s/conversations?status=open' %[14]s
+  # 3. the customer picks "Where is my order?" in the bot's menu (message %[18]d) ...
+  curl -s -X PATCH %[16]s/messages/%[18]d %[17]s -d '{"submitted_values":[{"title":"Where is my order?","value":"order"}]}'
 
-  # an agent replies, and leaves a private note
-  curl -s -X POST %[16]s/conversations/%[13]d/messages %[14]s -H 'Content-Type: application/json' -d '{"content":"It ships today!"}'
-  curl -s -X POST %[16]s/conversations/%[13]d/messages %[14]s -H 'Content-Type: application/json' -d '{"content":"Checked with the warehouse","private":true}'
+  # 4. ... the bot asks for an e-mail (input_email), the customer gives it
+  curl -s -X POST %[16]s/messages %[17]s -d '{"content":"casey@example.com"}'
 
-  # the customer reads the thread (private notes are not in it)
-  curl -s %[15]s/messages
+  # 5. the customer asks for a person: the bot hands over (status open) and leaves a private note
+  curl -s -X POST %[16]s/messages %[17]s -d '{"content":"Can I talk to a person, please?"}'
 
-  # resolve the conversation; a new customer message reopens it
-  curl -s -X POST %[16]s/conversations/%[13]d/toggle_status %[14]s -H 'Content-Type: application/json' -d '{"status":"resolved"}'
+  # 6. the team sees the conversation among the open ones, with the bot's note
+  curl -s '%[19]s?status=open' %[20]s
+  curl -s %[19]s/%[15]d/messages %[21]s
+
+  # 7. an agent answers the customer
+  curl -s -X POST %[19]s/%[15]d/messages %[21]s %[17]s -d '{"content":"Hi Casey, Sam here. Your parcel is on its way."}'
+
+  # 8. and hands the conversation back to the bot (pending), which picks it up again
+  curl -s -X POST %[19]s/%[15]d/toggle_status %[21]s %[17]s -d '{"status":"pending"}'
+  curl -s %[16]s/messages
 
 `, base, s.AccountID, s.AdminEmail, s.AdminPassword, s.AdminToken, s.AgentEmail, s.AgentToken, s.APIInboxID,
-		s.InboxIdentifier, s.WidgetInboxID, s.WebsiteToken, s.ContactSourceID, s.ConversationID, auth, pub, acc)
+		s.InboxIdentifier, s.WidgetInboxID, s.WebsiteToken, s.BotID, s.BotURL, s.ContactSourceID, s.ConversationID,
+		pub, json, s.MenuMessageID, conv, admin, agent)
 }
