@@ -156,10 +156,16 @@ func (e *env) open(ctx context.Context, name string, args []string) (*stack, []s
 	if cfg.PublicURL == "" {
 		s.base.Store("http://" + cfg.Addr)
 	}
-	s.engine = delivery.New(delivery.Config{Store: st, Key: key, Logger: s.log})
+	s.engine = delivery.New(delivery.Config{Store: st, Key: key, Logger: s.log, Timeout: cfg.DeliveryTimeout,
+		Schedule: cfg.DeliveryRetrySchedule, Attempts: cfg.DeliveryAttempts,
+		OnGiveUp: func(ctx context.Context, d *store.Delivery, reason string) {
+			if err := s.app.BotFailed(ctx, d, reason); err != nil {
+				s.log.Error("handing over a conversation whose bot failed", "delivery", d.UUID, "err", err)
+			}
+		}})
 	s.app = app.New(app.Config{Store: st, Key: key, Files: files, Logger: s.log,
 		Limits:   app.Limits{MessagesPerMinute: cfg.MessagesPerMinute},
-		Renderer: &chatwoot.Renderer{PublicURL: s.publicURL}, OnEvent: s.engine.Wake})
+		Renderer: &chatwoot.Renderer{PublicURL: s.publicURL}, OnEvent: s.engine.Wake, SecretOverlap: cfg.SecretOverlap})
 	return s, rest, nil
 }
 

@@ -79,7 +79,7 @@ func (a *App) view(ctx context.Context, q *store.Queries, b *baton.AgentBot, sho
 	if v.AccessToken, err = a.token(ctx, q, store.OwnerAgentBot, b.ID); err != nil {
 		return nil, err
 	}
-	sealed, err := q.AgentBotSecret(ctx, b.ID)
+	sealed, _, err := q.AgentBotSecrets(ctx, b.ID, a.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -96,6 +96,7 @@ func (a *App) createAgentBot(ctx context.Context, q *store.Queries, b *baton.Age
 	if len(avatar) > 0 {
 		b.AvatarKey = avatar[0].key
 	}
+	b.HandoffDeadline, b.OpenWhileBreakerOpen = baton.DefaultHandoffDeadline, true
 	if err := q.CreateAgentBot(ctx, b, a.key.Seal(auth.RandomString(24))); err != nil {
 		return err
 	}
@@ -309,9 +310,12 @@ func (a *App) ResetAgentBotToken(ctx context.Context, accountID, id int64) (*Age
 }
 
 // ResetAgentBotSecret gives one of the account's bots a new signing secret.
+// The old one keeps signing deliveries beside it for the configured overlap,
+// so the bot can switch without failing a delivery.
 func (a *App) ResetAgentBotSecret(ctx context.Context, accountID, id int64) (*AgentBotView, error) {
 	return a.changeOwnBot(ctx, accountID, id, func(q *store.Queries, b *baton.AgentBot) error {
-		return q.SetAgentBotSecret(ctx, b.ID, a.key.Seal(auth.RandomString(24)), a.Now().UnixMicro())
+		now := a.Now()
+		return q.RotateAgentBotSecret(ctx, b.ID, a.key.Seal(auth.RandomString(24)), now.Add(a.secretOverlap), now)
 	})
 }
 

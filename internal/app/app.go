@@ -44,6 +44,9 @@ type Config struct {
 	// OnEvent is called after a transaction that wrote events commits: the
 	// delivery engine's wake-up.
 	OnEvent func()
+	// SecretOverlap is how long a bot's rotated-out secret keeps signing
+	// (default 24 hours).
+	SecretOverlap time.Duration
 }
 
 // App is the set of use cases over one store.
@@ -54,14 +57,18 @@ type App struct {
 	log     *slog.Logger
 	now     func() time.Time
 	limits  Limits
-	render  Renderer
-	onEvent func()
+	render        Renderer
+	onEvent       func()
+	secretOverlap time.Duration
 }
 
 // New returns an App.
 func New(c Config) *App {
 	a := &App{store: c.Store, key: c.Key, files: c.Files, log: c.Logger, now: c.Now, limits: c.Limits,
-		render: c.Renderer, onEvent: c.OnEvent}
+		render: c.Renderer, onEvent: c.OnEvent, secretOverlap: c.SecretOverlap}
+	if a.secretOverlap == 0 {
+		a.secretOverlap = 24 * time.Hour
+	}
 	if a.now == nil {
 		a.now = time.Now
 	}

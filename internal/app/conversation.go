@@ -147,7 +147,7 @@ func (a *App) newConversation(ctx context.Context, q *store.Queries, inbox *bato
 	if err != nil {
 		return nil, err
 	}
-	hasBot, err := inboxHasActiveBot(ctx, q, inbox.ID)
+	hasBot, err := a.botTakesNew(ctx, q, inbox.ID)
 	if err != nil {
 		return nil, err
 	}

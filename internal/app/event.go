@@ -57,6 +57,23 @@ func inboxHasActiveBot(ctx context.Context, q *store.Queries, inboxID int64) (bo
 	return err == nil && l.Active, err
 }
 
+// botTakesNew reports whether new conversations in the inbox start pending,
+// the bot's: the inbox has an active bot, and the bot's circuit breaker is
+// not open (or the bot wants its conversations even then).
+func (a *App) botTakesNew(ctx context.Context, q *store.Queries, inboxID int64) (bool, error) {
+	l, err := q.InboxAgentBot(ctx, inboxID)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return false, nil
+	} else if err != nil || !l.Active {
+		return false, err
+	}
+	b, err := q.FindAgentBot(ctx, l.AgentBotID)
+	if err != nil {
+		return false, err
+	}
+	return !(b.OpenWhileBreakerOpen && b.BreakerOpen(a.Now())), nil
+}
+
 // emit renders an event and writes it, with one delivery for each bot that
 // hears of it, in the transaction of the change it reports. An event no
 // bot hears of is not written. The delivery engine is woken after commit.
@@ -80,9 +97,13 @@ func (a *App) emit(ctx context.Context, q *store.Queries, e *baton.Event, inboxI
 	if err := q.CreateEvent(ctx, e); err != nil {
 		return err
 	}
+	// A customer's message to the bot of a pending conversation is the one
+	// delivery whose failure hands the conversation to people.
+	handoff := e.Name == baton.EventMessageCreated && e.Message.MessageType == baton.MessageIncoming &&
+		e.Conversation != nil && e.Conversation.Status == baton.StatusPending
 	for _, b := range bots {
 		d := &store.Delivery{UUID: newUUID(), EventID: e.ID, AgentBotID: b.ID, AccountID: e.AccountID,
-			LaneID: e.ConversationID, NextAttemptAt: e.CreatedAt, CreatedAt: e.CreatedAt}
+			LaneID: e.ConversationID, Handoff: handoff, NextAttemptAt: e.CreatedAt, CreatedAt: e.CreatedAt}
 		if err := q.CreateDelivery(ctx, d); err != nil {
 			return err
 		}
@@ -203,7 +224,8 @@ func conversationChanges(prev, c *baton.Conversation) []baton.Change {
 	add("status", prev.Status.String(), c.Status.String())
 	add("snoozed_until", isoTime(prev.SnoozedUntil), isoTime(c.SnoozedUntil))
 	add("custom_attributes", jsonValue(orEmpty(prev.CustomAttributes)), jsonValue(orEmpty(c.CustomAttributes)))
-	add("label_list", jsonValue(slices.Concat([]string{}, prev.Labels)), jsonValue(slices.Concat([]string{}, c.Labels)))
+	// No labels is [], not null, as Chatwoot reports it.
+	add("label_list", jsonValue(append([]string{}, prev.Labels...)), jsonValue(append([]string{}, c.Labels...)))
 	add("waiting_since", isoTime(prev.WaitingSince), isoTime(c.WaitingSince))
 	add("first_reply_created_at", isoTime(prev.FirstReplyCreatedAt), isoTime(c.FirstReplyCreatedAt))
 	add("priority", nullString(prev.Priority.String()), nullString(c.Priority.String()))

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is the configuration of a Baton process.
@@ -29,6 +30,13 @@ type Config struct {
 	MaxUploadBytes    int64 // largest multipart body
 	MessagesPerMinute int   // per conversation
 	RateLimit         int   // requests a minute from one client address; 0 is no limit
+
+	DeliveryTimeout       time.Duration   // one attempt to deliver to a bot
+	DeliveryRetrySchedule []time.Duration // waits before the retries of a bot that is down
+	DeliveryAttempts      int             // attempts in all for an event a bot that is up refuses
+	DeliveryRetention     time.Duration   // how long acknowledged deliveries are kept
+	SecretOverlap         time.Duration   // how long a rotated-out bot secret keeps signing
+	WebhookBlockPrivate   bool            // refuse bot URLs on loopback, private or link-local addresses
 }
 
 // Database kinds.
@@ -72,6 +80,12 @@ func Parse(name string, args []string, getenv func(string) string) (*Config, []s
 	maxUpload := fs.String("max-upload", env("BATON_MAX_UPLOAD_BYTES", "104857600"), "largest multipart body in bytes")
 	perMinute := fs.String("messages-per-minute", env("BATON_MESSAGES_PER_MINUTE", "200"), "messages a minute in one conversation")
 	rateLimit := fs.String("rate-limit", env("BATON_RATE_LIMIT", "3000"), "requests a minute from one address, 0 for none")
+	timeout := fs.String("delivery-timeout", env("BATON_DELIVERY_TIMEOUT", "5s"), "one delivery attempt")
+	schedule := fs.String("delivery-retry-schedule", env("BATON_DELIVERY_RETRY_SCHEDULE", DefaultRetrySchedule), "waits before retries")
+	attempts := fs.String("delivery-attempts", env("BATON_DELIVERY_ATTEMPTS", "3"), "attempts for an event a bot refuses")
+	retention := fs.String("delivery-retention", env("BATON_DELIVERY_RETENTION", "168h"), "how long acknowledged deliveries are kept")
+	overlap := fs.String("secret-overlap", env("BATON_SECRET_OVERLAP", "24h"), "how long a rotated-out bot secret keeps signing")
+	blockPrivate := fs.String("webhook-block-private", env("BATON_WEBHOOK_BLOCK_PRIVATE", "false"), "refuse bot URLs on private addresses")
 	c.SecretKey = getenv("BATON_SECRET_KEY")
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
@@ -93,10 +107,47 @@ func Parse(name string, args []string, getenv func(string) string) (*Config, []s
 		return nil, nil, fmt.Errorf("rate-limit: %q is not a whole number of requests", *rateLimit)
 	}
 	c.RateLimit = rl
+	if c.DeliveryTimeout, err = duration("delivery-timeout", *timeout); err != nil {
+		return nil, nil, err
+	}
+	if c.DeliveryRetention, err = duration("delivery-retention", *retention); err != nil {
+		return nil, nil, err
+	}
+	if c.SecretOverlap, err = duration("secret-overlap", *overlap); err != nil {
+		return nil, nil, err
+	}
+	for _, part := range strings.Split(*schedule, ",") {
+		d, err := duration("delivery-retry-schedule", strings.TrimSpace(part))
+		if err != nil {
+			return nil, nil, err
+		}
+		c.DeliveryRetrySchedule = append(c.DeliveryRetrySchedule, d)
+	}
+	n, err = positive("delivery-attempts", *attempts)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.DeliveryAttempts = int(n)
+	if c.WebhookBlockPrivate, err = strconv.ParseBool(*blockPrivate); err != nil {
+		return nil, nil, fmt.Errorf("webhook-block-private: %q is not true or false", *blockPrivate)
+	}
 	if err := c.validate(); err != nil {
 		return nil, nil, err
 	}
 	return c, fs.Args(), nil
+}
+
+// DefaultRetrySchedule spans about two days, the first retries within
+// seconds, so that every event of a bot that was down for hours arrives.
+const DefaultRetrySchedule = "1s,5s,30s,2m,10m,30m,1h,2h,4h,8h,12h,12h,8h"
+
+// duration reads a positive Go duration.
+func duration(name, s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s: %q is not a positive duration such as 5s or 2m", name, s)
+	}
+	return d, nil
 }
 
 func positive(name, s string) (int64, error) {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,6 +48,27 @@ type Config struct {
 	Workers int
 	// Client sends the requests; the default follows no redirects.
 	Client *http.Client
+	// PollInterval is how often an idle engine looks for work that no
+	// wake-up announced: retries coming due, another process's commits.
+	PollInterval time.Duration
+	// BreakerThreshold is how many consecutive failures of a bot that is
+	// down open its circuit breaker; BreakerCooldown is the first wait
+	// before a probe, doubled on each failed probe up to ten times as long.
+	BreakerThreshold int
+	BreakerCooldown  time.Duration
+	// OnGiveUp is called after a delivery is given up (failed or parked),
+	// outside the transaction that recorded it: the handoff policy.
+	OnGiveUp func(ctx context.Context, d *store.Delivery, reason string)
+	// Observe, when set, is told of every attempt: for metrics.
+	Observe func(o Observation)
+}
+
+// Observation is one attempt, as metrics see it.
+type Observation struct {
+	BotID   int64
+	Outcome string // "succeeded", "retry", "failed" or "parked"
+	Status  int    // the HTTP status, 0 when no answer came
+	Latency time.Duration
 }
 
 // Engine delivers pending events to bots.
@@ -60,16 +82,20 @@ type Engine struct {
 	attempts int
 	client   *http.Client
 
-	wake     chan struct{}
-	jobs     chan *store.Delivery
-	mu       sync.Mutex
-	inFlight map[lane]bool
-	workers  int
-	stop     context.CancelFunc
-	wg       sync.WaitGroup
-}
+	poll     time.Duration
+	breakAt  int
+	cooldown time.Duration
+	onGiveUp func(ctx context.Context, d *store.Delivery, reason string)
+	observe  func(o Observation)
 
-type lane struct{ bot, conversation int64 }
+	owner   string // this process's name on the leases it takes
+	wake    chan struct{}
+	jobs    chan *store.Delivery
+	idle    chan struct{} // a token per idle worker
+	workers int
+	stop    context.CancelFunc
+	wg      sync.WaitGroup
+}
 
 // maxResponse is how much of a bot's answer is read; the rest is dropped.
 const maxResponse = 64 << 10
@@ -80,8 +106,8 @@ const excerpt = 512
 // New returns an engine; Start runs it.
 func New(c Config) *Engine {
 	e := &Engine{store: c.Store, key: c.Key, log: c.Logger, now: c.Now, timeout: c.Timeout, schedule: c.Schedule,
-		attempts: c.Attempts, client: c.Client, workers: c.Workers, wake: make(chan struct{}, 1),
-		inFlight: map[lane]bool{}}
+		attempts: c.Attempts, client: c.Client, workers: c.Workers, poll: c.PollInterval, breakAt: c.BreakerThreshold,
+		cooldown: c.BreakerCooldown, onGiveUp: c.OnGiveUp, observe: c.Observe, owner: newOwner(), wake: make(chan struct{}, 1)}
 	if e.log == nil {
 		e.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -100,12 +126,36 @@ func New(c Config) *Engine {
 	if e.workers <= 0 {
 		e.workers = 32
 	}
+	if e.poll <= 0 {
+		e.poll = 200 * time.Millisecond
+	}
+	if e.breakAt <= 0 {
+		e.breakAt = 5
+	}
+	if e.cooldown <= 0 {
+		e.cooldown = 30 * time.Second
+	}
 	if e.client == nil {
 		e.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	e.jobs = make(chan *store.Delivery, e.workers)
+	e.idle = make(chan struct{}, e.workers)
+	for range e.workers {
+		e.idle <- struct{}{}
+	}
 	return e
 }
+
+// newOwner names this process on its leases.
+func newOwner() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%x", host, os.Getpid(), rand.Uint32())
+}
+
+// lease is how long a claimed delivery stays this process's: longer than
+// any attempt, so that in steady state nothing is sent twice, and short
+// enough that a dead process's lanes are taken over soon.
+func (e *Engine) lease() time.Duration { return e.timeout + 30*time.Second }
 
 // Wake tells the engine that deliveries may be due. It never blocks.
 func (e *Engine) Wake() {
@@ -155,67 +205,82 @@ func (e *Engine) loop(ctx context.Context) {
 		case <-timer.C:
 		}
 		if err := e.dispatch(ctx); err != nil && ctx.Err() == nil {
-			e.log.Error("delivery: reading due deliveries", "err", err)
+			e.log.Error("delivery: claiming due deliveries", "err", err)
 		}
-		timer.Reset(e.untilNext(ctx))
+		if err := e.stranded(ctx); err != nil && ctx.Err() == nil {
+			e.log.Error("delivery: looking for stranded customers", "err", err)
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(e.poll)
 	}
 }
 
-// untilNext is how long the loop may sleep: until the earliest pending
-// delivery is due, at most a minute (another process may add work).
-func (e *Engine) untilNext(ctx context.Context) time.Duration {
-	next, ok, err := e.store.Read().NextDueAt(ctx)
-	if err != nil || !ok {
-		return time.Minute
-	}
-	return min(max(next.Sub(e.now()), 10*time.Millisecond), time.Minute)
-}
-
-// dispatch hands the due head of every idle lane to the workers.
+// dispatch claims as many due lane heads as there are idle workers and
+// hands them over.
 func (e *Engine) dispatch(ctx context.Context) error {
-	due, err := e.store.Read().DueDeliveries(ctx, e.now(), 4*e.workers)
-	if err != nil {
-		return err
-	}
-	for _, d := range due {
-		l := lane{d.AgentBotID, d.LaneID}
-		e.mu.Lock()
-		busy := e.inFlight[l]
-		if !busy {
-			e.inFlight[l] = true
-		}
-		e.mu.Unlock()
-		if busy {
-			continue
-		}
+	free := 0
+	for free < e.workers {
 		select {
-		case e.jobs <- d:
-		case <-ctx.Done():
-			return nil
+		case <-e.idle:
+			free++
+			continue
 		default:
-			e.release(l)
-			return nil // every worker is busy; a finishing one wakes the loop
 		}
+		break
 	}
-	return nil
+	if free == 0 {
+		return nil // every worker is busy; a finishing one wakes the loop
+	}
+	var claimed []*store.Delivery
+	now := e.now()
+	err := e.store.Write(ctx, func(q *store.Queries) (err error) {
+		claimed, err = q.ClaimDeliveries(ctx, e.owner, now, now.Add(e.lease()), free)
+		return err
+	})
+	for range free - len(claimed) {
+		e.idle <- struct{}{}
+	}
+	for _, d := range claimed {
+		e.jobs <- d
+	}
+	if len(claimed) == free {
+		e.Wake() // there may be more
+	}
+	return err
 }
 
-func (e *Engine) release(l lane) {
-	e.mu.Lock()
-	delete(e.inFlight, l)
-	e.mu.Unlock()
+// stranded gives up on customers' messages that their bot has not
+// acknowledged within its handoff deadline, for the handoff policy; the
+// deliveries themselves go on.
+func (e *Engine) stranded(ctx context.Context) error {
+	if e.onGiveUp == nil {
+		return nil
+	}
+	late, err := e.store.Read().StrandedDeliveries(ctx, e.now(), 100)
+	for _, d := range late {
+		e.onGiveUp(ctx, d, "no answer within the handoff deadline")
+	}
+	return err
 }
 
-// DeliverDue makes one attempt at the due head of every lane and returns
-// when they are recorded: the engine without its loop, for tests and tools
-// that drive time themselves. It returns how many attempts it made.
+// DeliverDue claims the due head of every lane and makes one attempt at
+// each, returning when they are recorded: the engine without its loop, for
+// tests and tools that drive time themselves. It returns how many attempts
+// it made.
 func (e *Engine) DeliverDue(ctx context.Context) (int, error) {
-	due, err := e.store.Read().DueDeliveries(ctx, e.now(), 1000)
-	if err != nil {
-		return 0, err
-	}
+	var claimed []*store.Delivery
+	now := e.now()
+	err := e.store.Write(ctx, func(q *store.Queries) (err error) {
+		claimed, err = q.ClaimDeliveries(ctx, e.owner, now, now.Add(e.lease()), 1000)
+		return err
+	})
 	var wg sync.WaitGroup
-	for _, d := range due {
+	for _, d := range claimed {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -223,12 +288,15 @@ func (e *Engine) DeliverDue(ctx context.Context) (int, error) {
 		}()
 	}
 	wg.Wait()
-	return len(due), nil
+	if err == nil {
+		err = e.stranded(ctx)
+	}
+	return len(claimed), err
 }
 
 func (e *Engine) deliver(ctx context.Context, d *store.Delivery) {
 	defer e.Wake()
-	defer e.release(lane{d.AgentBotID, d.LaneID})
+	defer func() { e.idle <- struct{}{} }()
 	e.attempt(ctx, d)
 }
 
@@ -251,15 +319,52 @@ func (e *Engine) attempt(ctx context.Context, d *store.Delivery) {
 	status, next := e.decide(d, o, start)
 	a := &store.Attempt{DeliveryID: d.ID, AttemptedAt: start, StatusCode: max(o.status, 0), Latency: e.now().Sub(start),
 		Error: o.err, Response: o.response}
-	err := e.store.Write(ctx, func(q *store.Queries) error { return q.RecordAttempt(ctx, a, status, next) })
+	err := e.store.Write(ctx, func(q *store.Queries) error {
+		if err := q.RecordAttempt(ctx, a, status, next); err != nil {
+			return err
+		}
+		return e.breaker(ctx, q, d.AgentBotID, o, start)
+	})
 	if err != nil {
 		e.log.Error("delivery: recording an attempt", "delivery", d.UUID, "err", err)
 		return
 	}
-	if status == store.DeliveryFailed {
+	if e.observe != nil {
+		e.observe(Observation{BotID: d.AgentBotID, Outcome: outcomeNames[status], Status: a.StatusCode, Latency: a.Latency})
+	}
+	if status == store.DeliveryFailed || status == store.DeliveryParked {
 		e.log.Warn("delivery: gave up", "delivery", d.UUID, "bot", d.AgentBotID, "event", d.EventName,
 			"attempts", d.Attempts+1, "last_error", o.err)
+		if e.onGiveUp != nil {
+			e.onGiveUp(ctx, d, o.err)
+		}
 	}
+}
+
+var outcomeNames = map[int]string{store.DeliveryPending: "retry", store.DeliverySucceeded: "succeeded",
+	store.DeliveryFailed: "failed", store.DeliveryParked: "parked"}
+
+// breaker keeps the bot's circuit breaker: an answer closes it; the bot
+// being down counts, and opens it at the threshold, for the cooldown
+// doubled for each failure past the threshold, at most ten cooldowns.
+// An event the bot refuses does not count: the endpoint is up.
+func (e *Engine) breaker(ctx context.Context, q *store.Queries, botID int64, o outcome, now time.Time) error {
+	switch {
+	case o.status > 0 && !outage(o.status):
+		return q.RecordBotOutcome(ctx, botID, true, time.Time{})
+	case !outage(o.status):
+		return nil // a bad URL: not the endpoint's health
+	}
+	bot, err := q.FindAgentBot(ctx, botID)
+	if err != nil {
+		return err
+	}
+	var openUntil time.Time
+	if failures := bot.BreakerFailures + 1; failures >= e.breakAt {
+		wait := e.cooldown << min(failures-e.breakAt, 3)
+		openUntil = now.Add(min(wait, 10*e.cooldown))
+	}
+	return q.RecordBotOutcome(ctx, botID, false, openUntil)
 }
 
 // decide turns an outcome into the delivery's next state: succeeded; for a
@@ -270,6 +375,8 @@ func (e *Engine) decide(d *store.Delivery, o outcome, now time.Time) (int, time.
 	switch {
 	case o.status >= 200 && o.status < 300:
 		return store.DeliverySucceeded, now
+	case o.status < 0:
+		return store.DeliveryParked, now // no URL to send to: retrying cannot help
 	case outage(o.status):
 		if n > len(e.schedule) {
 			return store.DeliveryFailed, now
@@ -279,7 +386,7 @@ func (e *Engine) decide(d *store.Delivery, o outcome, now time.Time) (int, time.
 	case n < e.attempts:
 		return store.DeliveryPending, now.Add(max(jitter(time.Duration(n)*time.Second), o.retryAfter))
 	}
-	return store.DeliveryFailed, now
+	return store.DeliveryParked, now
 }
 
 // outage reports whether an answer (0: none) means the bot is down or
@@ -312,9 +419,9 @@ func (e *Engine) post(ctx context.Context, d *store.Delivery, now time.Time) out
 	if bot.OutgoingURL == "" {
 		return outcome{status: -1, err: "the bot has no outgoing URL"}
 	}
-	secret := ""
-	if sealed, err := q.AgentBotSecret(ctx, bot.ID); err == nil && sealed != nil && e.key != nil {
-		secret, _ = e.key.Open(sealed)
+	secrets, err := e.secrets(ctx, q, bot.ID, now)
+	if err != nil {
+		return outcome{err: "opening the bot's secret: " + err.Error()}
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
@@ -322,7 +429,7 @@ func (e *Engine) post(ctx context.Context, d *store.Delivery, now time.Time) out
 	if err != nil {
 		return outcome{status: -1, err: "bad outgoing URL: " + err.Error()}
 	}
-	for k, v := range Headers(d.UUID, d.Payload, secret, now) {
+	for k, v := range Headers(d.UUID, d.Payload, secrets, now) {
 		req.Header.Set(k, v)
 	}
 	res, err := e.client.Do(req)
@@ -369,26 +476,57 @@ func truncate(s string, n int) string {
 }
 
 // Headers returns the headers of a delivery: JSON content, the delivery id
-// (the same on every attempt), and, when the bot has a secret, Chatwoot's
-// signature and the Standard Webhooks signature, computed over the exact
-// body sent.
-func Headers(id string, body []byte, secret string, now time.Time) map[string]string {
+// (the same on every attempt), and, when the bot has secrets, Chatwoot's
+// signature and the Standard Webhooks signatures, computed over the exact
+// body sent. secrets is the current secret, then, while a rotation's
+// overlap lasts, the previous one: it signs too, in webhook-signature (the
+// Standard Webhooks way: several signatures, space-separated) and in
+// X-Chatwoot-Signature-Previous, so a bot verifies with whichever it has.
+func Headers(id string, body []byte, secrets []string, now time.Time) map[string]string {
 	h := map[string]string{
 		"Content-Type":        "application/json",
 		"Accept":              "application/json",
 		"User-Agent":          "Baton",
 		"X-Chatwoot-Delivery": id,
 	}
-	if secret == "" {
+	if len(secrets) == 0 {
 		return h
 	}
 	ts := strconv.FormatInt(now.Unix(), 10)
 	h["X-Chatwoot-Timestamp"] = ts
-	h["X-Chatwoot-Signature"] = ChatwootSignature(secret, ts, body)
+	h["X-Chatwoot-Signature"] = ChatwootSignature(secrets[0], ts, body)
 	h["webhook-id"] = id
 	h["webhook-timestamp"] = ts
-	h["webhook-signature"] = StandardSignature(secret, id, ts, body)
+	sigs := make([]string, 0, len(secrets))
+	for _, s := range secrets {
+		sigs = append(sigs, StandardSignature(s, id, ts, body))
+	}
+	h["webhook-signature"] = strings.Join(sigs, " ")
+	if len(secrets) > 1 {
+		h["X-Chatwoot-Signature-Previous"] = ChatwootSignature(secrets[1], ts, body)
+	}
 	return h
+}
+
+// secrets opens the bot's signing secrets: the current one, then the
+// previous one while it still signs.
+func (e *Engine) secrets(ctx context.Context, q *store.Queries, botID int64, now time.Time) ([]string, error) {
+	current, previous, err := q.AgentBotSecrets(ctx, botID, now)
+	if err != nil || current == nil || e.key == nil {
+		return nil, err
+	}
+	var out []string
+	for _, sealed := range [][]byte{current, previous} {
+		if sealed == nil {
+			continue
+		}
+		s, err := e.key.Open(sealed)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // ChatwootSignature is "sha256=" and the hex HMAC-SHA256 of

@@ -3,20 +3,28 @@ package store
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/batonhq/baton"
 )
 
-const agentBotColumns = `b.id, b.account_id, b.name, b.description, b.outgoing_url, b.bot_config, b.avatar_key, b.created_at, b.updated_at`
+const agentBotColumns = `b.id, b.account_id, b.name, b.description, b.outgoing_url, b.bot_config, b.avatar_key,
+	b.handoff_deadline_ms, b.keep_pending_on_failure, b.open_while_breaker_open, b.breaker_failures, b.breaker_open_until,
+	b.created_at, b.updated_at`
 
 func scanAgentBot(row interface{ Scan(...any) error }) (*baton.AgentBot, error) {
 	var b baton.AgentBot
 	var account sql.NullInt64
 	var config string
-	var created, updated int64
+	var created, updated, deadline, breakerUntil int64
 	if err := row.Scan(&b.ID, &account, &b.Name, &b.Description, &b.OutgoingURL, &config, &b.AvatarKey,
+		&deadline, &b.KeepPendingOnFailure, &b.OpenWhileBreakerOpen, &b.BreakerFailures, &breakerUntil,
 		&created, &updated); err != nil {
 		return nil, err
+	}
+	b.HandoffDeadline = time.Duration(deadline) * time.Millisecond
+	if breakerUntil > 0 {
+		b.BreakerOpenUntil = fromMicros(breakerUntil)
 	}
 	b.AccountID, b.BotConfig = account.Int64, parseObject(config)
 	b.CreatedAt, b.UpdatedAt = fromMicros(created), fromMicros(updated)
@@ -43,8 +51,10 @@ func (q *Queries) listAgentBots(ctx context.Context, query string, args ...any) 
 // CreateAgentBot inserts b with its sealed secret and sets its id.
 func (q *Queries) CreateAgentBot(ctx context.Context, b *baton.AgentBot, sealedSecret []byte) error {
 	err := q.db.QueryRowContext(ctx, `INSERT INTO agent_bots (account_id, name, description, outgoing_url,
-		bot_config, avatar_key, secret_enc, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		bot_config, avatar_key, secret_enc, handoff_deadline_ms, keep_pending_on_failure, open_while_breaker_open,
+		created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
 		nullInt(b.AccountID), b.Name, b.Description, b.OutgoingURL, jsonObject(b.BotConfig), b.AvatarKey, sealedSecret,
+		b.HandoffDeadline.Milliseconds(), b.KeepPendingOnFailure, b.OpenWhileBreakerOpen,
 		toMicros(b.CreatedAt), toMicros(b.UpdatedAt)).Scan(&b.ID)
 	return q.formatError(err, "agent bot")
 }
@@ -52,22 +62,50 @@ func (q *Queries) CreateAgentBot(ctx context.Context, b *baton.AgentBot, sealedS
 // UpdateAgentBot writes the mutable columns of b.
 func (q *Queries) UpdateAgentBot(ctx context.Context, b *baton.AgentBot) error {
 	res, err := q.db.ExecContext(ctx, `UPDATE agent_bots SET name = $1, description = $2, outgoing_url = $3,
-		bot_config = $4, avatar_key = $5, updated_at = $6 WHERE id = $7`,
-		b.Name, b.Description, b.OutgoingURL, jsonObject(b.BotConfig), b.AvatarKey, toMicros(b.UpdatedAt), b.ID)
+		bot_config = $4, avatar_key = $5, handoff_deadline_ms = $6, keep_pending_on_failure = $7,
+		open_while_breaker_open = $8, updated_at = $9 WHERE id = $10`,
+		b.Name, b.Description, b.OutgoingURL, jsonObject(b.BotConfig), b.AvatarKey, b.HandoffDeadline.Milliseconds(),
+		b.KeepPendingOnFailure, b.OpenWhileBreakerOpen, toMicros(b.UpdatedAt), b.ID)
 	return q.mustAffect(res, err, "agent bot")
 }
 
-// SetAgentBotSecret replaces the bot's sealed signing secret.
-func (q *Queries) SetAgentBotSecret(ctx context.Context, id int64, sealed []byte, now int64) error {
-	res, err := q.db.ExecContext(ctx, `UPDATE agent_bots SET secret_enc = $1, updated_at = $2 WHERE id = $3`, sealed, now, id)
+// RotateAgentBotSecret gives the bot a new sealed signing secret; the one
+// it replaces keeps signing until previousUntil, so bots can roll over.
+func (q *Queries) RotateAgentBotSecret(ctx context.Context, id int64, sealed []byte, previousUntil, now time.Time) error {
+	res, err := q.db.ExecContext(ctx, `UPDATE agent_bots SET previous_secret_enc = secret_enc,
+		previous_secret_until = $1, secret_enc = $2, updated_at = $3 WHERE id = $4`,
+		toMicros(previousUntil), sealed, toMicros(now), id)
 	return q.mustAffect(res, err, "agent bot")
 }
 
-// AgentBotSecret returns the bot's sealed signing secret, nil when it has none.
-func (q *Queries) AgentBotSecret(ctx context.Context, id int64) ([]byte, error) {
-	var sealed []byte
-	err := q.db.QueryRowContext(ctx, `SELECT secret_enc FROM agent_bots WHERE id = $1`, id).Scan(&sealed)
-	return sealed, q.formatError(err, "agent bot")
+// AgentBotSecrets returns the bot's sealed signing secret (nil when it has
+// none) and the previous one while it still signs at now (else nil).
+func (q *Queries) AgentBotSecrets(ctx context.Context, id int64, now time.Time) (current, previous []byte, err error) {
+	var until int64
+	err = q.db.QueryRowContext(ctx, `SELECT secret_enc, previous_secret_enc, previous_secret_until FROM agent_bots WHERE id = $1`, id).
+		Scan(&current, &previous, &until)
+	if until <= toMicros(now) {
+		previous = nil
+	}
+	return current, previous, q.formatError(err, "agent bot")
+}
+
+// RecordBotOutcome keeps the bot's circuit breaker: a success closes it; a
+// failure counts, and openUntil (when not zero) opens it until then.
+func (q *Queries) RecordBotOutcome(ctx context.Context, id int64, success bool, openUntil time.Time) error {
+	var err error
+	if success {
+		_, err = q.db.ExecContext(ctx, `UPDATE agent_bots SET breaker_failures = 0, breaker_open_until = 0
+			WHERE id = $1 AND (breaker_failures <> 0 OR breaker_open_until <> 0)`, id)
+	} else {
+		var until int64
+		if !openUntil.IsZero() {
+			until = toMicros(openUntil)
+		}
+		_, err = q.db.ExecContext(ctx, `UPDATE agent_bots SET breaker_failures = breaker_failures + 1,
+			breaker_open_until = CASE WHEN $1 > 0 THEN $1 ELSE breaker_open_until END WHERE id = $2`, until, id)
+	}
+	return q.formatError(err, "agent bot")
 }
 
 // DeleteAgentBot deletes a bot; its messages keep their rows with no sender

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -20,7 +19,8 @@ func (q *Queries) CreateEvent(ctx context.Context, e *baton.Event) error {
 const (
 	DeliveryPending   = 0 // waiting for its turn or its next attempt
 	DeliverySucceeded = 1 // the bot answered 2xx
-	DeliveryFailed    = 2 // given up
+	DeliveryFailed    = 2 // given up: the bot stayed down for the whole retry schedule
+	DeliveryParked    = 3 // given up: the bot was up but kept refusing this event
 )
 
 // Delivery is one event on its way to one bot.
@@ -31,6 +31,7 @@ type Delivery struct {
 	AgentBotID    int64
 	AccountID     int64
 	LaneID        int64 // the conversation's internal id, 0 for events without one
+	Handoff       bool  // a customer's message to the bot of a pending conversation
 	Status        int
 	Attempts      int
 	NextAttemptAt time.Time
@@ -45,13 +46,15 @@ type Delivery struct {
 // CreateDelivery inserts d and sets its id.
 func (q *Queries) CreateDelivery(ctx context.Context, d *Delivery) error {
 	err := q.db.QueryRowContext(ctx, `INSERT INTO deliveries (uuid, event_id, agent_bot_id, account_id, lane_id,
-		status, attempts, next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 0, 0, $6, $7, $7) RETURNING id`,
-		d.UUID, d.EventID, d.AgentBotID, d.AccountID, d.LaneID, toMicros(d.NextAttemptAt), toMicros(d.CreatedAt)).Scan(&d.ID)
+		handoff, status, attempts, next_attempt_at, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $8, $8) RETURNING id`,
+		d.UUID, d.EventID, d.AgentBotID, d.AccountID, d.LaneID, d.Handoff, toMicros(d.NextAttemptAt),
+		toMicros(d.CreatedAt)).Scan(&d.ID)
 	return q.formatError(err, "delivery")
 }
 
-const deliveryColumns = `d.id, d.uuid, d.event_id, d.agent_bot_id, d.account_id, d.lane_id, d.status, d.attempts,
-	d.next_attempt_at, d.last_error, d.created_at, d.updated_at, e.name, e.payload`
+const deliveryColumns = `d.id, d.uuid, d.event_id, d.agent_bot_id, d.account_id, d.lane_id, d.handoff, d.status,
+	d.attempts, d.next_attempt_at, d.last_error, d.created_at, d.updated_at, e.name, e.payload`
 
 func (q *Queries) queryDeliveries(ctx context.Context, where string, args ...any) ([]*Delivery, error) {
 	rows, err := q.db.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d JOIN events e ON e.id = d.event_id `+where, args...)
@@ -64,7 +67,7 @@ func (q *Queries) queryDeliveries(ctx context.Context, where string, args ...any
 		var d Delivery
 		var next, created, updated int64
 		var payload string
-		if err := rows.Scan(&d.ID, &d.UUID, &d.EventID, &d.AgentBotID, &d.AccountID, &d.LaneID, &d.Status,
+		if err := rows.Scan(&d.ID, &d.UUID, &d.EventID, &d.AgentBotID, &d.AccountID, &d.LaneID, &d.Handoff, &d.Status,
 			&d.Attempts, &next, &d.LastError, &created, &updated, &d.EventName, &payload); err != nil {
 			return nil, err
 		}
@@ -75,25 +78,38 @@ func (q *Queries) queryDeliveries(ctx context.Context, where string, args ...any
 	return out, rows.Err()
 }
 
-// DueDeliveries returns the head of each lane whose next attempt is due: the
-// oldest pending delivery of a bot and conversation, and only when it is due,
-// so a lane's later events wait behind its earlier ones. Oldest first.
-func (q *Queries) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error) {
-	return q.queryDeliveries(ctx, `WHERE d.status = 0 AND d.next_attempt_at <= $1
-		AND d.id = (SELECT MIN(h.id) FROM deliveries h
-			WHERE h.agent_bot_id = d.agent_bot_id AND h.lane_id = d.lane_id AND h.status = 0)
-		ORDER BY d.id LIMIT `+itoa(limit), toMicros(now))
-}
-
-// NextDueAt returns when the earliest pending delivery is due, or false when
-// none is pending.
-func (q *Queries) NextDueAt(ctx context.Context) (time.Time, bool, error) {
-	var next sql.NullInt64
-	err := q.db.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 0`).Scan(&next)
-	if err != nil || !next.Valid {
-		return time.Time{}, false, q.formatError(err, "delivery")
+// ClaimDeliveries leases to owner, until leaseUntil, the due head of up to
+// limit lanes: the oldest pending delivery of a bot and conversation, when
+// its attempt is due, no other process holds it, and the bot's breaker is
+// not open. A lane's later events wait behind its head, so order holds
+// across processes; on PostgreSQL, SKIP LOCKED lets processes claim side by
+// side without waiting on each other.
+func (q *Queries) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*Delivery, error) {
+	rows, err := q.db.QueryContext(ctx, `UPDATE deliveries SET lease_owner = $1, lease_until = $2
+		WHERE id IN (SELECT d.id FROM deliveries d JOIN agent_bots b ON b.id = d.agent_bot_id
+			WHERE d.status = 0 AND d.next_attempt_at <= $3 AND d.lease_until <= $3 AND b.breaker_open_until <= $3
+			AND d.id = (SELECT MIN(h.id) FROM deliveries h
+				WHERE h.agent_bot_id = d.agent_bot_id AND h.lane_id = d.lane_id AND h.status = 0)
+			ORDER BY d.id LIMIT `+itoa(limit)+q.d.SkipLocked()+`)
+		RETURNING id`, owner, toMicros(leaseUntil), toMicros(now))
+	if err != nil {
+		return nil, q.formatError(err, "delivery")
 	}
-	return fromMicros(next.Int64), true, nil
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	where, args := inList(`WHERE d.id IN `, ids)
+	return q.queryDeliveries(ctx, where+` ORDER BY d.id`, args...)
 }
 
 // Attempt is one try at a delivery.
@@ -115,7 +131,7 @@ func (q *Queries) RecordAttempt(ctx context.Context, a *Attempt, status int, nex
 		return q.formatError(err, "delivery attempt")
 	}
 	res, err := q.db.ExecContext(ctx, `UPDATE deliveries SET status = $1, attempts = attempts + 1,
-		next_attempt_at = $2, last_error = $3, updated_at = $4 WHERE id = $5`,
+		next_attempt_at = $2, last_error = $3, updated_at = $4, lease_owner = '', lease_until = 0 WHERE id = $5`,
 		status, toMicros(next), a.Error, toMicros(a.AttemptedAt), a.DeliveryID)
 	return q.mustAffect(res, err, "delivery")
 }
@@ -123,4 +139,24 @@ func (q *Queries) RecordAttempt(ctx context.Context, a *Attempt, status int, nex
 // ListDeliveries returns a bot's deliveries, newest first.
 func (q *Queries) ListDeliveries(ctx context.Context, botID int64, limit int) ([]*Delivery, error) {
 	return q.queryDeliveries(ctx, `WHERE d.agent_bot_id = $1 ORDER BY d.id DESC LIMIT `+itoa(limit), botID)
+}
+
+// ClearHandoff marks a delivery as one that can no longer hand its
+// conversation over, and reports whether it still could: so a failure
+// hands a conversation over once.
+func (q *Queries) ClearHandoff(ctx context.Context, id int64) (bool, error) {
+	res, err := q.db.ExecContext(ctx, `UPDATE deliveries SET handoff = FALSE WHERE id = $1 AND handoff`, id)
+	if err != nil {
+		return false, q.formatError(err, "delivery")
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// StrandedDeliveries returns customers' messages that their bot has not
+// acknowledged within its handoff deadline.
+func (q *Queries) StrandedDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error) {
+	return q.queryDeliveries(ctx, `JOIN agent_bots b ON b.id = d.agent_bot_id
+		WHERE d.handoff AND d.status = 0 AND d.created_at + b.handoff_deadline_ms * 1000 <= $1
+		ORDER BY d.id LIMIT `+itoa(limit), toMicros(now))
 }

@@ -20,6 +20,10 @@ type Dialect interface {
 	IsUniqueViolation(err error) bool
 	// IsForeignKeyViolation reports whether err is a foreign-key failure.
 	IsForeignKeyViolation(err error) bool
+	// SkipLocked is the clause that makes a SELECT skip rows other
+	// transactions have locked (" FOR UPDATE SKIP LOCKED"), or "" where one
+	// writer at a time makes it needless (SQLite).
+	SkipLocked() string
 }
 
 // Store is an open database. Create it with sqlite.Open or postgres.Open.

@@ -76,6 +76,8 @@ type dialect struct{}
 
 func (dialect) Name() string { return "postgres" }
 
+func (dialect) SkipLocked() string { return " FOR UPDATE OF d SKIP LOCKED" }
+
 func (dialect) IsUniqueViolation(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == "23505"
