@@ -161,17 +161,49 @@ func (a *App) Contacts(ctx context.Context, accountID int64, query string, page 
 }
 
 // Contact returns a contact of the account with its contact inboxes.
+//
+// A bot sees only the contacts of conversations it serves: in the inboxes
+// it is connected to, or assigned to it.
 func (a *App) Contact(ctx context.Context, accountID, id int64) (*baton.Contact, []*baton.ContactInbox, error) {
 	q := a.store.Read()
-	if _, err := a.accountScope(ctx, q, accountID); err != nil {
+	s, err := a.accountScope(ctx, q, accountID)
+	if err != nil {
 		return nil, nil, err
 	}
 	c, err := q.FindContact(ctx, accountID, id)
 	if err != nil {
 		return nil, nil, err
 	}
+	if s.actor.Bot != nil {
+		if ok, err := servesContact(ctx, q, s, id); err != nil || !ok {
+			return nil, nil, errOr(err, baton.ErrNotFound)
+		}
+	}
 	cis, err := q.ListContactInboxes(ctx, id)
 	return c, cis, err
+}
+
+// servesContact reports whether the caller may see one of the contact's
+// conversations.
+func servesContact(ctx context.Context, q *store.Queries, s *scope, contactID int64) (bool, error) {
+	cs, err := q.ListConversations(ctx, store.ConversationFilter{AccountID: s.account.ID, ContactID: contactID, Limit: 1000})
+	if err != nil {
+		return false, err
+	}
+	for _, c := range cs {
+		if s.seesConversation(c) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// errOr returns err, or fallback when err is nil.
+func errOr(err, fallback error) error {
+	if err != nil {
+		return err
+	}
+	return fallback
 }
 
 // UpdateContact changes a contact of the account.
