@@ -31,7 +31,7 @@ type AgentBot struct {
 	BreakerOpenUntil time.Time
 
 	CreatedAt time.Time
-	UpdatedAt   time.Time
+	UpdatedAt time.Time
 }
 
 // Global reports whether the bot belongs to no account.

@@ -51,12 +51,12 @@ type Config struct {
 
 // App is the set of use cases over one store.
 type App struct {
-	store   *store.Store
-	key     *auth.Key
-	files   FileStore
-	log     *slog.Logger
-	now     func() time.Time
-	limits  Limits
+	store         *store.Store
+	key           *auth.Key
+	files         FileStore
+	log           *slog.Logger
+	now           func() time.Time
+	limits        Limits
 	render        Renderer
 	onEvent       func()
 	secretOverlap time.Duration

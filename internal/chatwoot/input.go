@@ -7,6 +7,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,25 @@ import (
 // Chatwoot's clients send ids as numbers or as numeric strings, booleans as
 // booleans or strings (forms), and content_attributes as an object or a JSON
 // string. These types take each form and refuse anything else.
+
+// typeError reports a value of the wrong type the way encoding/json does,
+// so that the decoder adds the field's name and jsonError can say which.
+func typeError(b []byte, want any) error {
+	kind := "number"
+	switch b = bytes.TrimSpace(b); {
+	case len(b) == 0:
+		kind = "nothing"
+	case b[0] == '{':
+		kind = "object"
+	case b[0] == '[':
+		kind = "array"
+	case b[0] == '"':
+		kind = "string " + string(b)
+	case b[0] == 't' || b[0] == 'f':
+		kind = "bool"
+	}
+	return &json.UnmarshalTypeError{Value: kind, Type: reflect.TypeOf(want)}
+}
 
 // flexInt is an integer sent as a number or a numeric string; null or ""
 // is zero.
@@ -31,7 +51,7 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return baton.Errorf(baton.EBADREQUEST, "%s is not a whole number", string(b))
+		return typeError(b, int64(0))
 	}
 	*f = flexInt(n)
 	return nil
@@ -47,7 +67,7 @@ func (f *flexBool) UnmarshalJSON(b []byte) error {
 	case "false", "0", "null", "":
 		*f = false
 	default:
-		return baton.Errorf(baton.EBADREQUEST, "%s is not true or false", string(b))
+		return typeError(b, true)
 	}
 	return nil
 }
@@ -73,7 +93,7 @@ func (f *flexObject) UnmarshalJSON(b []byte) error {
 	}
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
-		return baton.Errorf(baton.EBADREQUEST, "expected a JSON object")
+		return typeError(b, map[string]any{})
 	}
 	*f = m
 	return nil
@@ -92,7 +112,7 @@ func (f *flexTime) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		t, perr := time.Parse(time.RFC3339, s)
 		if perr != nil {
-			return baton.Errorf(baton.EBADREQUEST, "%s is not a unix time or an RFC 3339 time", string(b))
+			return typeError(b, int64(0))
 		}
 		f.t = &t
 		return nil

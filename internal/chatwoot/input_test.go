@@ -32,7 +32,7 @@ func TestBadInput(t *testing.T) {
 		{name: "two objects", req: post(`{"content":"a"} {"content":"b"}`), status: 400, contains: []string{`"Body must hold one JSON object"`}},
 		{name: "an array", req: post(`["hi"]`), status: 400, contains: []string{`"Body must be a JSON object"`}},
 		{name: "content a number", req: post(`{"content": 5}`), status: 400, contains: []string{`"Field content must be a string, not number"`}},
-		{name: "private an object", req: post(`{"content":"x","private":{"x":1}}`), status: 400, contains: []string{`not true or false`}},
+		{name: "private an object", req: post(`{"content":"x","private":{"x":1}}`), status: 400, contains: []string{`Field private must be true or false`}},
 		{name: "content_attributes a number", req: post(`{"content":"x","content_attributes":3}`), status: 400},
 		{name: "content_attributes a string of nonsense", req: post(`{"content":"x","content_attributes":"{nope"}`), status: 400},
 		{name: "over 1 MiB", req: post(huge), status: 413, contains: []string{`"Body is too large (maximum is 1048576 bytes)"`}},

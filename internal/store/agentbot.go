@@ -193,19 +193,6 @@ func (q *Queries) InboxAgentBot(ctx context.Context, inboxID int64) (*baton.Agen
 // BotInboxes returns the ids of the account's inboxes the bot is connected
 // to, active or not.
 func (q *Queries) BotInboxes(ctx context.Context, botID, accountID int64) ([]int64, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT inbox_id FROM agent_bot_inboxes
+	return q.queryIDs(ctx, "agent bot inbox", `SELECT inbox_id FROM agent_bot_inboxes
 		WHERE agent_bot_id = $1 AND account_id = $2 ORDER BY inbox_id`, botID, accountID)
-	if err != nil {
-		return nil, q.formatError(err, "agent bot inbox")
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }

@@ -43,13 +43,31 @@ type Delivery struct {
 	Payload   []byte
 }
 
-// CreateDelivery inserts d and sets its id.
-func (q *Queries) CreateDelivery(ctx context.Context, d *Delivery) error {
-	err := q.db.QueryRowContext(ctx, `INSERT INTO deliveries (uuid, event_id, agent_bot_id, account_id, lane_id,
+// Notifier is a Dialect that tells other processes of new deliveries.
+// NotifyDeliveries is an SQL expression that announces them when the
+// transaction commits (PostgreSQL: pg_notify, which is held until commit
+// and dropped on rollback); CreateDelivery evaluates it in the insert's own
+// statement, so the announcement costs no round trip.
+type Notifier interface {
+	NotifyDeliveries() string
+}
+
+const insertDelivery = `INSERT INTO deliveries (uuid, event_id, agent_bot_id, account_id, lane_id,
 		handoff, status, attempts, next_attempt_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $8, $8) RETURNING id`,
-		d.UUID, d.EventID, d.AgentBotID, d.AccountID, d.LaneID, d.Handoff, toMicros(d.NextAttemptAt),
-		toMicros(d.CreatedAt)).Scan(&d.ID)
+		VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $8, $8) RETURNING id`
+
+// CreateDelivery inserts d and sets its id. Where the dialect is a
+// Notifier, the commit also wakes the other processes' engines.
+func (q *Queries) CreateDelivery(ctx context.Context, d *Delivery) error {
+	query := insertDelivery
+	if n, ok := q.d.(Notifier); ok {
+		// Notifications with the same payload in one transaction are
+		// delivered once, so a transaction writing many deliveries still
+		// wakes each listener once.
+		query = `WITH d AS (` + insertDelivery + `) SELECT id FROM d, (SELECT ` + n.NotifyDeliveries() + `) n`
+	}
+	err := q.db.QueryRowContext(ctx, query, d.UUID, d.EventID, d.AgentBotID, d.AccountID, d.LaneID, d.Handoff,
+		toMicros(d.NextAttemptAt), toMicros(d.CreatedAt)).Scan(&d.ID)
 	return q.formatError(err, "delivery")
 }
 
@@ -83,29 +101,23 @@ func (q *Queries) queryDeliveries(ctx context.Context, where string, args ...any
 // its attempt is due, no other process holds it, and the bot's breaker is
 // not open. A lane's later events wait behind its head, so order holds
 // across processes; on PostgreSQL, SKIP LOCKED lets processes claim side by
-// side without waiting on each other.
+// side without waiting on each other. A bot whose breaker's cooldown has
+// passed but that has not answered since (half open) gets one probe: only
+// its oldest due lane head is claimed, and nothing else of the bot while
+// that one is in flight.
 func (q *Queries) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*Delivery, error) {
-	rows, err := q.db.QueryContext(ctx, `UPDATE deliveries SET lease_owner = $1, lease_until = $2
+	ids, err := q.queryIDs(ctx, "delivery", `UPDATE deliveries SET lease_owner = $1, lease_until = $2
 		WHERE id IN (SELECT d.id FROM deliveries d JOIN agent_bots b ON b.id = d.agent_bot_id
 			WHERE d.status = 0 AND d.next_attempt_at <= $3 AND d.lease_until <= $3 AND b.breaker_open_until <= $3
 			AND d.id = (SELECT MIN(h.id) FROM deliveries h
 				WHERE h.agent_bot_id = d.agent_bot_id AND h.lane_id = d.lane_id AND h.status = 0)
+			AND (b.breaker_open_until = 0 OR d.id = (SELECT MIN(p.id) FROM deliveries p
+				WHERE p.agent_bot_id = d.agent_bot_id AND p.status = 0 AND p.next_attempt_at <= $3
+				AND p.id = (SELECT MIN(h.id) FROM deliveries h
+					WHERE h.agent_bot_id = p.agent_bot_id AND h.lane_id = p.lane_id AND h.status = 0)))
 			ORDER BY d.id LIMIT `+itoa(limit)+q.d.SkipLocked()+`)
 		RETURNING id`, owner, toMicros(leaseUntil), toMicros(now))
-	if err != nil {
-		return nil, q.formatError(err, "delivery")
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(ids) == 0 {
+	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
 	where, args := inList(`WHERE d.id IN `, ids)

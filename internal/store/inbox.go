@@ -14,18 +14,29 @@ const inboxColumns = `id, account_id, name, channel_type, identifier, hmac_token
 
 func scanInbox(row interface{ Scan(...any) error }) (*baton.Inbox, error) {
 	var i baton.Inbox
-	var identifier, websiteToken sql.NullString
-	var created, updated int64
-	if err := row.Scan(&i.ID, &i.AccountID, &i.Name, &i.ChannelType, &identifier, &i.HMACToken, &i.HMACMandatory,
-		&i.WebhookURL, &websiteToken, &i.WebsiteURL, &i.WidgetColor, &i.WelcomeTitle, &i.WelcomeTagline,
-		&i.GreetingEnabled, &i.GreetingMessage, &i.EnableEmailCollect, &i.CSATSurveyEnabled,
-		&i.AllowMessagesAfterResolved, &i.LockToSingleConversation, &i.EnableAutoAssignment,
-		&i.WorkingHoursEnabled, &i.OutOfOfficeMessage, &i.Timezone, &created, &updated); err != nil {
+	dest, finish := inboxDest(&i)
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
-	i.Identifier, i.WebsiteToken = identifier.String, websiteToken.String
-	i.CreatedAt, i.UpdatedAt = fromMicros(created), fromMicros(updated)
+	finish()
 	return &i, nil
+}
+
+// inboxDest returns where the inboxColumns of a row are scanned to, and the
+// function that completes i once they are: in two steps, so that one row of
+// a join can fill several records (see FindPublicConversation).
+func inboxDest(i *baton.Inbox) ([]any, func()) {
+	var identifier, websiteToken sql.NullString
+	var created, updated int64
+	return []any{&i.ID, &i.AccountID, &i.Name, &i.ChannelType, &identifier, &i.HMACToken, &i.HMACMandatory,
+			&i.WebhookURL, &websiteToken, &i.WebsiteURL, &i.WidgetColor, &i.WelcomeTitle, &i.WelcomeTagline,
+			&i.GreetingEnabled, &i.GreetingMessage, &i.EnableEmailCollect, &i.CSATSurveyEnabled,
+			&i.AllowMessagesAfterResolved, &i.LockToSingleConversation, &i.EnableAutoAssignment,
+			&i.WorkingHoursEnabled, &i.OutOfOfficeMessage, &i.Timezone, &created, &updated},
+		func() {
+			i.Identifier, i.WebsiteToken = identifier.String, websiteToken.String
+			i.CreatedAt, i.UpdatedAt = fromMicros(created), fromMicros(updated)
+		}
 }
 
 func inboxArgs(i *baton.Inbox) []any {
@@ -141,20 +152,7 @@ func (q *Queries) RemoveInboxMembers(ctx context.Context, inboxID int64, userIDs
 
 // ListInboxMemberIDs returns the user ids of an inbox's members.
 func (q *Queries) ListInboxMemberIDs(ctx context.Context, inboxID int64) ([]int64, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT user_id FROM inbox_members WHERE inbox_id = $1 ORDER BY user_id`, inboxID)
-	if err != nil {
-		return nil, q.formatError(err, "inbox member")
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return q.queryIDs(ctx, "inbox member", `SELECT user_id FROM inbox_members WHERE inbox_id = $1 ORDER BY user_id`, inboxID)
 }
 
 // IsInboxMember reports whether the user is a member of the inbox.

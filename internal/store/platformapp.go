@@ -44,21 +44,8 @@ func (q *Queries) IsPermissible(ctx context.Context, appID int64, kind string, i
 
 // ListPermissibles returns the ids of the things of one kind the app may manage.
 func (q *Queries) ListPermissibles(ctx context.Context, appID int64, kind string) ([]int64, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT permissible_id FROM platform_app_permissibles
+	return q.queryIDs(ctx, "permissible", `SELECT permissible_id FROM platform_app_permissibles
 		WHERE platform_app_id = $1 AND permissible_type = $2 ORDER BY permissible_id`, appID, kind)
-	if err != nil {
-		return nil, q.formatError(err, "permissible")
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
 
 // DeletePermissibles forgets a thing that no longer exists.

@@ -191,9 +191,12 @@ func jsonObject(m map[string]any) string {
 	return string(b)
 }
 
+// parseObject and parseStrings skip the decoder for the empty documents
+// most rows hold: each conversation and contact read on the message hot
+// path has several.
 func parseObject(s string) map[string]any {
 	m := map[string]any{}
-	if s != "" {
+	if s != "" && s != "{}" {
 		_ = json.Unmarshal([]byte(s), &m)
 	}
 	return m
@@ -209,10 +212,28 @@ func jsonStrings(v []string) string {
 
 func parseStrings(s string) []string {
 	v := []string{}
-	if s != "" {
+	if s != "" && s != "[]" {
 		_ = json.Unmarshal([]byte(s), &v)
 	}
 	return v
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// queryIDs runs a query that selects one id column and returns the ids.
+func (q *Queries) queryIDs(ctx context.Context, what, query string, args ...any) ([]int64, error) {
+	rows, err := q.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, q.formatError(err, what)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
