@@ -95,8 +95,10 @@ func (a *App) CreateConversation(ctx context.Context, accountID int64, in Conver
 	return a.loadConversation(ctx, c)
 }
 
-// conversationParty finds who a new conversation is with: by source id
-// alone, Chatwoot's legacy form, or by contact and inbox.
+// conversationParty finds who a new conversation is with in the inbox: the
+// contact whose identity there is the source id, or the contact by id (with
+// a new identity when they have none there). Unlike Chatwoot, a source id
+// is looked up only within the given inbox, never across the installation.
 func (a *App) conversationParty(ctx context.Context, q *store.Queries, s *scope, in ConversationInput) (*baton.ContactInbox, *baton.Contact, *baton.Inbox, error) {
 	if in.InboxID == 0 {
 		return nil, nil, nil, baton.Invalid("inbox_id is required", "inbox_id")
