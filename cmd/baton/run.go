@@ -20,6 +20,7 @@ import (
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/delivery"
 	"github.com/batonhq/baton/internal/filestore"
+	"github.com/batonhq/baton/internal/metrics"
 	"github.com/batonhq/baton/internal/server"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/postgres"
@@ -50,6 +51,15 @@ Configuration (flags win over the environment):
   --max-upload  BATON_MAX_UPLOAD_BYTES     largest multipart body (104857600)
   --messages-per-minute BATON_MESSAGES_PER_MINUTE  per conversation (200)
   --rate-limit  BATON_RATE_LIMIT  requests a minute from one address, 0 for none (3000)
+  --delivery-timeout  BATON_DELIVERY_TIMEOUT  one attempt to deliver to a bot (5s)
+  --delivery-retry-schedule BATON_DELIVERY_RETRY_SCHEDULE  waits before retries of a bot that is down
+                (1s,5s,30s,2m,10m,30m,1h,2h,4h,8h,12h,12h,8h)
+  --delivery-attempts BATON_DELIVERY_ATTEMPTS  attempts for an event a bot refuses, then parked (3)
+  --delivery-retention BATON_DELIVERY_RETENTION  how long acknowledged deliveries are kept (168h)
+  --secret-overlap BATON_SECRET_OVERLAP  how long a rotated-out bot secret keeps signing (24h)
+  --webhook-block-private BATON_WEBHOOK_BLOCK_PRIVATE  refuse bot URLs on private addresses (false)
+  --db-max-conns BATON_DB_MAX_CONNS  PostgreSQL connections this process keeps at most (32)
+  --metrics-token BATON_METRICS_TOKEN  bearer token /metrics asks for (none: open)
                 BATON_SECRET_KEY  seals tokens at rest (generated into the data dir)
 `
 
@@ -104,7 +114,11 @@ func (e *env) logger(cfg *config.Config) *slog.Logger {
 func openStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
 	kind, target := cfg.Database()
 	if kind == config.Postgres {
-		return postgres.Open(ctx, target)
+		st, err := postgres.Open(ctx, target)
+		if err == nil {
+			st.LimitConnections(cfg.DBMaxConns)
+		}
+		return st, err
 	}
 	if err := os.MkdirAll(filepath.Dir(target), 0o750); err != nil {
 		return nil, fmt.Errorf("create database directory: %w", err)
@@ -118,6 +132,7 @@ type stack struct {
 	store  *store.Store
 	app    *app.App
 	engine *delivery.Engine
+	stats  *metrics.Metrics
 	log    *slog.Logger
 	base   atomic.Value // string: the public URL, known for sure once the server listens
 }
@@ -156,16 +171,23 @@ func (e *env) open(ctx context.Context, name string, args []string) (*stack, []s
 	if cfg.PublicURL == "" {
 		s.base.Store("http://" + cfg.Addr)
 	}
+	s.stats = metrics.New(metrics.Config{Store: st, Logger: s.log})
 	s.engine = delivery.New(delivery.Config{Store: st, Key: key, Logger: s.log, Timeout: cfg.DeliveryTimeout,
-		Schedule: cfg.DeliveryRetrySchedule, Attempts: cfg.DeliveryAttempts,
+		Schedule: cfg.DeliveryRetrySchedule, Attempts: cfg.DeliveryAttempts, BlockPrivate: cfg.WebhookBlockPrivate,
+		Observe: func(o delivery.Observation) { s.stats.ObserveDelivery(o.BotID, o.Outcome, o.Latency) },
 		OnGiveUp: func(ctx context.Context, d *store.Delivery, reason string) {
 			if err := s.app.BotFailed(ctx, d, reason); err != nil {
 				s.log.Error("handing over a conversation whose bot failed", "delivery", d.UUID, "err", err)
 			}
 		}})
+	var checkURL func(context.Context, string) error // --webhook-block-private's courtesy check
+	if cfg.WebhookBlockPrivate {
+		checkURL = delivery.CheckURL
+	}
 	s.app = app.New(app.Config{Store: st, Key: key, Files: files, Logger: s.log,
 		Limits:   app.Limits{MessagesPerMinute: cfg.MessagesPerMinute},
-		Renderer: &chatwoot.Renderer{PublicURL: s.publicURL}, OnEvent: s.engine.Wake, SecretOverlap: cfg.SecretOverlap})
+		Renderer: &chatwoot.Renderer{PublicURL: s.publicURL}, OnEvent: s.engine.Wake, SecretOverlap: cfg.SecretOverlap,
+		CheckOutgoingURL: checkURL})
 	return s, rest, nil
 }
 
@@ -192,7 +214,8 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	cfg, log := s.cfg, s.log
 	api := chatwoot.New(chatwoot.Config{App: s.app, Logger: log, PublicURL: s.publicURL,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes})
-	srv := server.New(server.Config{Handler: api, Logger: log, Health: s.store.Ping, RateLimit: cfg.RateLimit})
+	srv := server.New(server.Config{Handler: api, Logger: log, Health: s.store.Ping, RateLimit: cfg.RateLimit,
+		Metrics: s.stats, MetricsToken: cfg.MetricsToken})
 	if err := srv.Start(cfg.Addr); err != nil {
 		return err
 	}
@@ -202,7 +225,17 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	}
 	s.engine.Start(ctx)
 	defer s.engine.Stop()
-	kind, _ := cfg.Database()
+	retention := s.app.NewRetention(cfg.DeliveryRetention, 0)
+	retention.Start(ctx)
+	defer retention.Stop()
+	kind, target := cfg.Database()
+	if kind == config.Postgres {
+		// Other processes' commits wake this engine at once, not at its
+		// next poll.
+		l := postgres.NewListener(target, s.engine.Wake, log)
+		l.Start(ctx)
+		defer l.Stop()
+	}
 	log.Info("baton is serving", "addr", srv.Addr().String(), "public_url", s.publicURL(), "database", kind)
 	fmt.Fprintf(e.stdout, "Baton is listening on %s\n", listen)
 	if ready != nil {

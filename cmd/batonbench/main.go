@@ -80,6 +80,7 @@ import (
 const maxRequests = 10_000_000
 
 type options struct {
+	mode          string
 	db            string
 	postgresURL   string
 	duration      time.Duration
@@ -90,10 +91,13 @@ type options struct {
 	cpuProfile    string
 	batonBinary   string
 	skipRSS       bool
+	backlog       int
+	turnRate      int
 }
 
 func main() {
 	var o options
+	flag.StringVar(&o.mode, "mode", "messages", "what to measure: messages (the public API), deliveries (draining a backlog), latency (commit to first attempt) or turns (whole bot turns)")
 	flag.StringVar(&o.db, "db", "sqlite", "database: sqlite or postgres")
 	flag.StringVar(&o.postgresURL, "postgres-url", os.Getenv("BATON_TEST_POSTGRES_URL"),
 		"PostgreSQL database for -db postgres (a fresh schema is made in it and dropped); default $BATON_TEST_POSTGRES_URL")
@@ -105,6 +109,8 @@ func main() {
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the first Baton throughput run to this file")
 	flag.StringVar(&o.batonBinary, "baton", "", "baton binary for the idle RSS measurement (default: go build ./cmd/baton)")
 	flag.BoolVar(&o.skipRSS, "skip-rss", false, "skip the idle RSS measurement")
+	flag.IntVar(&o.backlog, "backlog", 20000, "events in the backlog, for -mode deliveries")
+	flag.IntVar(&o.turnRate, "turn-rate", 300, "bot turns a second for the fixed-rate turns run, for -mode turns")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "batonbench:", err)
@@ -116,8 +122,11 @@ func run(o options) error {
 	if o.db != "sqlite" && o.db != "postgres" {
 		return fmt.Errorf("-db must be sqlite or postgres, not %q", o.db)
 	}
-	if o.clients < 1 || o.conversations < 1 || o.rate < 1 || o.runs < 1 || o.duration <= 0 {
-		return errors.New("-clients, -conversations, -rate, -runs and -duration must be positive")
+	if o.clients < 1 || o.conversations < 1 || o.rate < 1 || o.runs < 1 || o.duration <= 0 || o.backlog < 1 || o.turnRate < 1 {
+		return errors.New("-clients, -conversations, -rate, -runs, -duration, -backlog and -turn-rate must be positive")
+	}
+	if !slices.Contains([]string{"messages", "deliveries", "latency", "turns"}, o.mode) {
+		return fmt.Errorf("-mode must be messages, deliveries, latency or turns, not %q", o.mode)
 	}
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "batonbench-")
@@ -126,8 +135,8 @@ func run(o options) error {
 	}
 	defer os.RemoveAll(dir)
 
-	fmt.Printf("batonbench: db=%s clients=%d conversations=%d duration=%s rate=%d/s runs=%d\n",
-		o.db, o.clients, o.conversations, o.duration, o.rate, o.runs)
+	fmt.Printf("batonbench: mode=%s db=%s clients=%d conversations=%d duration=%s rate=%d/s runs=%d\n",
+		o.mode, o.db, o.clients, o.conversations, o.duration, o.rate, o.runs)
 	fmt.Printf("machine: %d CPUs (GOMAXPROCS %d), %s, %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), cpuModel(), runtime.Version())
 
 	var pgURL string
@@ -141,6 +150,9 @@ func run(o options) error {
 		}
 		defer drop()
 		pgURL = u
+	}
+	if o.mode != "messages" {
+		return runEngine(ctx, o, dir, pgURL)
 	}
 
 	b, err := startBaton(ctx, dir, pgURL)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/auth"
@@ -22,7 +23,18 @@ type AgentBotInput struct {
 	OutgoingURL *string
 	BotConfig   map[string]any
 	Avatar      *FileInput
+
+	// Baton's failure policy for the bot (beyond Chatwoot).
+	HandoffDeadline      *time.Duration
+	KeepPendingOnFailure *bool
+	OpenWhileBreakerOpen *bool
 }
+
+// Bounds of a bot's handoff deadline.
+const (
+	MinHandoffDeadline = time.Second
+	MaxHandoffDeadline = 24 * time.Hour
+)
 
 // MaxAvatarBytes is the largest avatar accepted, as Chatwoot's.
 const MaxAvatarBytes = 15 << 20
@@ -56,6 +68,18 @@ func (in AgentBotInput) apply(b *baton.AgentBot) error {
 	}
 	if in.BotConfig != nil {
 		b.BotConfig = in.BotConfig
+	}
+	if d := in.HandoffDeadline; d != nil {
+		if *d < MinHandoffDeadline || *d > MaxHandoffDeadline {
+			return baton.Invalid("Handoff deadline must be between 1 second and 24 hours", "handoff_deadline_seconds")
+		}
+		b.HandoffDeadline = *d
+	}
+	if in.KeepPendingOnFailure != nil {
+		b.KeepPendingOnFailure = *in.KeepPendingOnFailure
+	}
+	if in.OpenWhileBreakerOpen != nil {
+		b.OpenWhileBreakerOpen = *in.OpenWhileBreakerOpen
 	}
 	return nil
 }
@@ -91,12 +115,45 @@ func (a *App) view(ctx context.Context, q *store.Queries, b *baton.AgentBot, sho
 	return v, nil
 }
 
+// vetURL refuses an outgoing URL the installation does not send to. It
+// runs outside transactions: it may resolve a name.
+func (a *App) vetURL(ctx context.Context, rawURL string) error {
+	if a.checkURL == nil || rawURL == "" {
+		return nil
+	}
+	if err := a.checkURL(ctx, rawURL); err != nil {
+		return baton.Invalid("Outgoing url is not allowed: "+err.Error(), "outgoing_url")
+	}
+	return nil
+}
+
+// vetInput is vetURL for the URL a create or update sets, if any.
+func (a *App) vetInput(ctx context.Context, in AgentBotInput) error {
+	if in.OutgoingURL == nil {
+		return nil
+	}
+	return a.vetURL(ctx, strings.TrimSpace(*in.OutgoingURL))
+}
+
+// vetConnect is vetURL for a bot about to be connected to an inbox of the
+// account (any account when accountID is 0). A bot not usable there is
+// left for the transaction to report as not found.
+func (a *App) vetConnect(ctx context.Context, accountID, botID int64) error {
+	if a.checkURL == nil || botID == 0 {
+		return nil
+	}
+	b, err := a.store.Read().FindAgentBot(ctx, botID)
+	if err != nil || (accountID != 0 && !b.Global() && b.AccountID != accountID) {
+		return nil
+	}
+	return a.vetURL(ctx, b.OutgoingURL)
+}
+
 // createAgentBot makes a bot with its token and secret.
 func (a *App) createAgentBot(ctx context.Context, q *store.Queries, b *baton.AgentBot, avatar []stored) error {
 	if len(avatar) > 0 {
 		b.AvatarKey = avatar[0].key
 	}
-	b.HandoffDeadline, b.OpenWhileBreakerOpen = baton.DefaultHandoffDeadline, true
 	if err := q.CreateAgentBot(ctx, b, a.key.Seal(auth.RandomString(24))); err != nil {
 		return err
 	}
@@ -143,8 +200,12 @@ func (a *App) OpenAvatar(ctx context.Context, key string) (io.ReadCloser, error)
 // CreateAgentBot makes a bot of the account. Administrators only.
 func (a *App) CreateAgentBot(ctx context.Context, accountID int64, in AgentBotInput) (*AgentBotView, error) {
 	now := a.Now()
-	b := &baton.AgentBot{AccountID: accountID, BotConfig: map[string]any{}, CreatedAt: now, UpdatedAt: now}
+	b := &baton.AgentBot{AccountID: accountID, BotConfig: map[string]any{}, HandoffDeadline: baton.DefaultHandoffDeadline,
+		OpenWhileBreakerOpen: true, CreatedAt: now, UpdatedAt: now}
 	if err := in.apply(b); err != nil {
+		return nil, err
+	}
+	if err := a.vetURL(ctx, b.OutgoingURL); err != nil {
 		return nil, err
 	}
 	avatar, err := a.storeAvatar(ctx, in.Avatar)
@@ -257,6 +318,9 @@ func (a *App) changeOwnBot(ctx context.Context, accountID, id int64, fn func(q *
 
 // UpdateAgentBot changes one of the account's bots.
 func (a *App) UpdateAgentBot(ctx context.Context, accountID, id int64, in AgentBotInput) (*AgentBotView, error) {
+	if err := a.vetInput(ctx, in); err != nil {
+		return nil, err
+	}
 	avatar, err := a.storeAvatar(ctx, in.Avatar)
 	if err != nil {
 		return nil, err
@@ -351,8 +415,12 @@ func (a *App) PlatformCreateAgentBot(ctx context.Context, accountID int64, in Ag
 		return nil, err
 	}
 	now := a.Now()
-	b := &baton.AgentBot{AccountID: accountID, BotConfig: map[string]any{}, CreatedAt: now, UpdatedAt: now}
+	b := &baton.AgentBot{AccountID: accountID, BotConfig: map[string]any{}, HandoffDeadline: baton.DefaultHandoffDeadline,
+		OpenWhileBreakerOpen: true, CreatedAt: now, UpdatedAt: now}
 	if err := in.apply(b); err != nil {
+		return nil, err
+	}
+	if err := a.vetURL(ctx, b.OutgoingURL); err != nil {
 		return nil, err
 	}
 	avatar, err := a.storeAvatar(ctx, in.Avatar)
@@ -430,6 +498,9 @@ func (a *App) PlatformAgentBot(ctx context.Context, id int64) (*AgentBotView, er
 
 // PlatformUpdateAgentBot changes a bot the platform app may manage.
 func (a *App) PlatformUpdateAgentBot(ctx context.Context, id int64, in AgentBotInput, dropAvatar bool) (*AgentBotView, error) {
+	if err := a.vetInput(ctx, in); err != nil {
+		return nil, err
+	}
 	avatar, err := a.storeAvatar(ctx, in.Avatar)
 	if err != nil {
 		return nil, err
@@ -474,6 +545,9 @@ func (a *App) PlatformDeleteAgentBot(ctx context.Context, id int64) error {
 // connected (Chatwoot 4.6 takes any bot of the installation). Conversations
 // already pending stay pending. Administrators only.
 func (a *App) SetInboxAgentBot(ctx context.Context, accountID, inboxID, botID int64) error {
+	if err := a.vetConnect(ctx, accountID, botID); err != nil {
+		return err
+	}
 	return a.store.Write(ctx, func(q *store.Queries) error {
 		s, err := a.accountScope(ctx, q, accountID)
 		if err != nil {
@@ -531,6 +605,9 @@ func (a *App) InboxAgentBot(ctx context.Context, accountID, inboxID int64) (*Age
 func (a *App) ConnectAgentBot(ctx context.Context, botID, inboxID int64) (*baton.Inbox, error) {
 	if baton.ActorFromContext(ctx).Kind != baton.ActorSystem {
 		return nil, errNotAuthorized
+	}
+	if err := a.vetConnect(ctx, 0, botID); err != nil {
+		return nil, err
 	}
 	var inbox *baton.Inbox
 	err := a.store.Write(ctx, func(q *store.Queries) (err error) {

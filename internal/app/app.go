@@ -47,6 +47,11 @@ type Config struct {
 	// SecretOverlap is how long a bot's rotated-out secret keeps signing
 	// (default 24 hours).
 	SecretOverlap time.Duration
+	// CheckOutgoingURL, when set, vets a bot's outgoing URL when the bot is
+	// created, changed or connected to an inbox; an error refuses it. It is
+	// --webhook-block-private's courtesy check: the delivery engine's
+	// check of each address it dials is the guarantee.
+	CheckOutgoingURL func(ctx context.Context, rawURL string) error
 }
 
 // App is the set of use cases over one store.
@@ -60,12 +65,14 @@ type App struct {
 	render        Renderer
 	onEvent       func()
 	secretOverlap time.Duration
+	checkURL      func(ctx context.Context, rawURL string) error
 }
 
 // New returns an App.
 func New(c Config) *App {
 	a := &App{store: c.Store, key: c.Key, files: c.Files, log: c.Logger, now: c.Now, limits: c.Limits,
-		render: c.Renderer, onEvent: c.OnEvent, secretOverlap: c.SecretOverlap}
+		render: c.Renderer, onEvent: c.OnEvent, secretOverlap: c.SecretOverlap,
+		checkURL: c.CheckOutgoingURL}
 	if a.secretOverlap == 0 {
 		a.secretOverlap = 24 * time.Hour
 	}

@@ -22,11 +22,26 @@ type Renderer interface {
 // active bot and the bot the conversation is assigned to, each once, and
 // only those with somewhere to send to.
 func eventBots(ctx context.Context, q *store.Queries, inboxID, assignedBotID int64) ([]*baton.AgentBot, error) {
-	var bots []*baton.AgentBot
-	l, err := q.InboxAgentBot(ctx, inboxID)
-	if err != nil && baton.ErrorCode(err) != baton.ENOTFOUND {
+	l, err := inboxBot(ctx, q, inboxID)
+	if err != nil {
 		return nil, err
 	}
+	return botsHearing(ctx, q, l, assignedBotID)
+}
+
+// inboxBot returns the inbox's connection to a bot, or nil when it has none.
+func inboxBot(ctx context.Context, q *store.Queries, inboxID int64) (*baton.AgentBotInbox, error) {
+	l, err := q.InboxAgentBot(ctx, inboxID)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return nil, nil
+	}
+	return l, err
+}
+
+// botsHearing is eventBots for an inbox whose connection to a bot, l (nil
+// for none), the caller has read already.
+func botsHearing(ctx context.Context, q *store.Queries, l *baton.AgentBotInbox, assignedBotID int64) ([]*baton.AgentBot, error) {
+	var bots []*baton.AgentBot
 	ids := []int64{}
 	if l != nil && l.Active {
 		ids = append(ids, l.AgentBotID)
@@ -46,15 +61,6 @@ func eventBots(ctx context.Context, q *store.Queries, inboxID, assignedBotID int
 		}
 	}
 	return bots, nil
-}
-
-// inboxHasActiveBot reports whether new conversations in the inbox are the bot's.
-func inboxHasActiveBot(ctx context.Context, q *store.Queries, inboxID int64) (bool, error) {
-	l, err := q.InboxAgentBot(ctx, inboxID)
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
-		return false, nil
-	}
-	return err == nil && l.Active, err
 }
 
 // botTakesNew reports whether new conversations in the inbox start pending,
@@ -79,10 +85,15 @@ func (a *App) botTakesNew(ctx context.Context, q *store.Queries, inboxID int64) 
 // bot hears of is not written. The delivery engine is woken after commit.
 func (a *App) emit(ctx context.Context, q *store.Queries, e *baton.Event, inboxID, assignedBotID int64) error {
 	bots, err := eventBots(ctx, q, inboxID, assignedBotID)
-	if err != nil || len(bots) == 0 {
+	if err != nil {
 		return err
 	}
-	if a.render == nil {
+	return a.emitTo(ctx, q, e, bots)
+}
+
+// emitTo is emit for the bots that hear of the event, found already.
+func (a *App) emitTo(ctx context.Context, q *store.Queries, e *baton.Event, bots []*baton.AgentBot) (err error) {
+	if len(bots) == 0 || a.render == nil {
 		return nil
 	}
 	if e.Account == nil {
@@ -114,38 +125,50 @@ func (a *App) emit(ctx context.Context, q *store.Queries, e *baton.Event, inboxI
 	return nil
 }
 
-// heard reports whether an event of the conversation would be written: a
-// bot hears of it and there is a renderer. Loading an event's snapshot
-// takes several queries in the writer's transaction, which the events no
-// bot hears of (most of them, on the customer message hot path) are spared.
-func (a *App) heard(ctx context.Context, q *store.Queries, c *baton.Conversation) (bool, error) {
-	if a.render == nil {
-		return false, nil
-	}
-	bots, err := eventBots(ctx, q, c.InboxID, c.AssigneeAgentBotID)
-	return len(bots) > 0, err
-}
+// The bots that hear of an event are found before its snapshot is loaded:
+// that takes several queries in the writer's transaction, which the events
+// no bot hears of (most of them, on the customer message hot path) are
+// spared. Without a renderer no event is written, and none is looked for.
 
 // emitConversation reports a conversation event with the conversation as it
 // is now, its relations loaded in the transaction.
 func (a *App) emitConversation(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, changes []baton.Change) error {
-	if ok, err := a.heard(ctx, q, c); !ok || err != nil {
+	if a.render == nil {
+		return nil
+	}
+	bots, err := eventBots(ctx, q, c.InboxID, c.AssigneeAgentBotID)
+	if err != nil || len(bots) == 0 {
 		return err
 	}
 	snap := *c
 	if err := newLoader(q).conversation(ctx, &snap); err != nil {
 		return err
 	}
-	return a.emit(ctx, q, &baton.Event{AccountID: c.AccountID, ConversationID: c.ID, Name: name,
-		Conversation: &snap, Changes: changes}, c.InboxID, c.AssigneeAgentBotID)
+	return a.emitTo(ctx, q, &baton.Event{AccountID: c.AccountID, ConversationID: c.ID, Name: name,
+		Conversation: &snap, Changes: changes}, bots)
 }
 
 // emitMessage reports a message event, for the messages bots receive.
 func (a *App) emitMessage(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, m *baton.Message) error {
-	if !m.MessageType.Sendable() {
+	if !m.MessageType.Sendable() || a.render == nil {
 		return nil
 	}
-	if ok, err := a.heard(ctx, q, c); !ok || err != nil {
+	l, err := inboxBot(ctx, q, c.InboxID)
+	if err != nil {
+		return err
+	}
+	return a.emitMessageTo(ctx, q, name, c, m, l)
+}
+
+// emitMessageTo is emitMessage for a conversation whose inbox's connection
+// to a bot, link (nil for none), the caller has read already: addMessage
+// needs it before, for the status a customer's message leads to.
+func (a *App) emitMessageTo(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, m *baton.Message, link *baton.AgentBotInbox) error {
+	if !m.MessageType.Sendable() || a.render == nil {
+		return nil
+	}
+	bots, err := botsHearing(ctx, q, link, c.AssigneeAgentBotID)
+	if err != nil || len(bots) == 0 {
 		return err
 	}
 	snap := *c
@@ -157,8 +180,8 @@ func (a *App) emitMessage(ctx context.Context, q *store.Queries, name string, c 
 	if err := l.messages(ctx, &snap, []*baton.Message{&msg}); err != nil {
 		return err
 	}
-	return a.emit(ctx, q, &baton.Event{AccountID: c.AccountID, ConversationID: c.ID, Name: name,
-		Conversation: &snap, Message: &msg}, c.InboxID, c.AssigneeAgentBotID)
+	return a.emitTo(ctx, q, &baton.Event{AccountID: c.AccountID, ConversationID: c.ID, Name: name,
+		Conversation: &snap, Message: &msg}, bots)
 }
 
 // snapshot copies a conversation before a change, so that the change can be

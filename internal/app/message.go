@@ -151,14 +151,17 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 		m.Attachments = append(m.Attachments, att)
 	}
 
+	// The inbox's bot decides both where a customer's message leaves a
+	// resolved conversation and who hears of the message: it is read once.
+	link, err := inboxBot(ctx, q, c.InboxID)
+	if err != nil {
+		return err
+	}
 	prev := snapshot(c)
 	dirty := false
 	switch {
 	case m.MessageType == baton.MessageIncoming:
-		hasBot, err := inboxHasActiveBot(ctx, q, c.InboxID)
-		if err != nil {
-			return err
-		}
+		hasBot := link != nil && link.Active
 		if next := baton.StatusOnIncoming(c.Status, hasBot); next != c.Status {
 			contact := &baton.Actor{Kind: baton.ActorContact, Name: "Contact"}
 			if err := a.setStatus(ctx, q, c, next, nil, contact); err != nil {
@@ -188,7 +191,7 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 	} else if err := q.TouchConversation(ctx, c.ID, now.UnixMicro()); err != nil {
 		return err
 	}
-	return a.emitMessage(ctx, q, baton.EventMessageCreated, c, m)
+	return a.emitMessageTo(ctx, q, baton.EventMessageCreated, c, m, link)
 }
 
 // replyTarget checks in_reply_to and records the target's external id, as

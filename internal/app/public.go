@@ -196,19 +196,11 @@ func (a *App) PublicCreateConversation(ctx context.Context, identifier, sourceID
 
 // publicConversation finds one of the contact's conversations by display id.
 func (a *App) publicConversation(ctx context.Context, q *store.Queries, identifier, sourceID string, displayID int64) (*PublicSession, *baton.Conversation, error) {
-	p, err := a.publicSession(ctx, q, identifier, sourceID)
+	c, err := q.FindPublicConversation(ctx, identifier, sourceID, displayID)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := q.FindConversation(ctx, p.Inbox.AccountID, displayID)
-	if err != nil {
-		return nil, nil, err
-	}
-	if c.ContactInboxID != p.ContactInbox.ID {
-		return nil, nil, baton.ErrNotFound
-	}
-	c.Inbox, c.Contact, c.ContactInbox = p.Inbox, p.Contact, p.ContactInbox
-	return p, c, nil
+	return &PublicSession{Inbox: c.Inbox, ContactInbox: c.ContactInbox, Contact: c.Contact}, c, nil
 }
 
 // PublicConversation returns one of the contact's conversations.
@@ -373,9 +365,19 @@ func (a *App) answer(ctx context.Context, q *store.Queries, contact *baton.Conta
 			return baton.Invalid("Submitted email is invalid", "submitted_email")
 		}
 		m.ContentAttributes["submitted_email"] = email
+		// An e-mail another contact has stays theirs. It is looked up, not
+		// left to the unique index: a failed statement aborts the whole
+		// transaction on PostgreSQL.
 		if contact.Email == "" {
-			contact.Email, contact.UpdatedAt = email, now
-			if err := q.UpdateContact(ctx, contact); err != nil && baton.ErrorCode(err) != baton.ECONFLICT {
+			_, err := q.FindContactByEmail(ctx, contact.AccountID, email)
+			switch baton.ErrorCode(err) {
+			case baton.ENOTFOUND:
+				contact.Email, contact.UpdatedAt = email, now
+				if err := q.UpdateContact(ctx, contact); err != nil {
+					return err
+				}
+			case "":
+			default:
 				return err
 			}
 		}

@@ -1,4 +1,5 @@
 // Package auth makes and checks Baton's secrets: access tokens (generated,
-// looked up by hash, sealed at rest), passwords, HMAC identities and the
-// server key everything sealed depends on.
+// looked up by hash, sealed at rest), passwords, HMAC identities, widget tokens
+// (HS256 JSON web tokens) and the server key everything sealed and signed
+// depends on.
 package auth

@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,9 +14,11 @@ import (
 	"strings"
 )
 
-// Key seals and opens secrets at rest with AES-256-GCM.
+// Key seals and opens secrets at rest with AES-256-GCM, and signs widget
+// tokens with a MAC key derived from the same secret.
 type Key struct {
 	aead cipher.AEAD
+	mac  []byte // HMAC-SHA256 key of widget tokens; never the sealing key
 }
 
 // NewKey derives a key from secret, which must be at least 32 characters.
@@ -32,7 +35,12 @@ func NewKey(secret string) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Key{aead: aead}, nil
+	// A separate key for signing, so that no key serves two algorithms.
+	mac, err := hkdf.Key(sha256.New, []byte(secret), nil, "baton widget token", sha256.Size)
+	if err != nil {
+		return nil, err
+	}
+	return &Key{aead: aead, mac: mac}, nil
 }
 
 // LoadOrCreateKey returns the key from secret when it is set, else from the

@@ -3,9 +3,11 @@ package chatwoot
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/delivery"
 )
 
 // agentBotRequest is the body of a bot create or update, as JSON or a form
@@ -17,6 +19,11 @@ type agentBotRequest struct {
 	BotType     any        `json:"bot_type"`
 	BotConfig   flexObject `json:"bot_config"`
 	AccountID   flexInt    `json:"account_id"`
+
+	// Baton's failure policy for the bot, beyond Chatwoot.
+	HandoffDeadlineSeconds *flexInt  `json:"handoff_deadline_seconds"`
+	KeepPendingOnFailure   *flexBool `json:"keep_pending_on_failure"`
+	OpenWhileBreakerOpen   *flexBool `json:"open_while_breaker_open"`
 }
 
 func (h *Handler) agentBotInput(w http.ResponseWriter, r *http.Request) (app.AgentBotInput, *agentBotRequest, func(), error) {
@@ -30,7 +37,12 @@ func (h *Handler) agentBotInput(w http.ResponseWriter, r *http.Request) (app.Age
 		return app.AgentBotInput{}, nil, func() {}, baton.Invalid("Bot type must be webhook (0)", "bot_type")
 	}
 	in := app.AgentBotInput{Name: body.Name, Description: body.Description, OutgoingURL: body.OutgoingURL,
-		BotConfig: body.BotConfig}
+		BotConfig: body.BotConfig, KeepPendingOnFailure: boolPtr(body.KeepPendingOnFailure),
+		OpenWhileBreakerOpen: boolPtr(body.OpenWhileBreakerOpen)}
+	if body.HandoffDeadlineSeconds != nil {
+		d := time.Duration(*body.HandoffDeadlineSeconds) * time.Second
+		in.HandoffDeadline = &d
+	}
 	closeFile := func() {}
 	if r.MultipartForm != nil {
 		if fhs := r.MultipartForm.File["avatar"]; len(fhs) > 0 {
@@ -47,18 +59,24 @@ func (h *Handler) agentBotInput(w http.ResponseWriter, r *http.Request) (app.Age
 
 // agentBotJSON is a bot as the Application API shows it (§6.1).
 type agentBotJSON struct {
-	ID          int64          `json:"id"`
-	Name        string         `json:"name"`
-	Description string         `json:"description"`
-	Thumbnail   string         `json:"thumbnail"`
-	AvatarURL   string         `json:"avatar_url"`
-	OutgoingURL *string        `json:"outgoing_url,omitempty"`
-	BotType     string         `json:"bot_type"`
-	BotConfig   map[string]any `json:"bot_config"`
-	AccountID   *int64         `json:"account_id"`
-	AccessToken string         `json:"access_token,omitempty"`
-	Secret      string         `json:"secret,omitempty"`
-	SystemBot   bool           `json:"system_bot"`
+	ID            int64          `json:"id"`
+	Name          string         `json:"name"`
+	Description   string         `json:"description"`
+	Thumbnail     string         `json:"thumbnail"`
+	AvatarURL     string         `json:"avatar_url"`
+	OutgoingURL   *string        `json:"outgoing_url,omitempty"`
+	BotType       string         `json:"bot_type"`
+	BotConfig     map[string]any `json:"bot_config"`
+	AccountID     *int64         `json:"account_id"`
+	AccessToken   string         `json:"access_token,omitempty"`
+	Secret        string         `json:"secret,omitempty"`
+	WebhookSecret string         `json:"webhook_secret,omitempty"` // the secret as Standard Webhooks libraries take it
+	SystemBot     bool           `json:"system_bot"`
+
+	// Baton's failure policy, on the account's own bots.
+	HandoffDeadlineSeconds *int64 `json:"handoff_deadline_seconds,omitempty"`
+	KeepPendingOnFailure   *bool  `json:"keep_pending_on_failure,omitempty"`
+	OpenWhileBreakerOpen   *bool  `json:"open_while_breaker_open,omitempty"`
 }
 
 // agentBotView shows a bot; global bots' URLs are not shown to accounts,
@@ -71,6 +89,12 @@ func (h *Handler) agentBotView(v *app.AgentBotView) agentBotJSON {
 	if !b.Global() {
 		url, id := b.OutgoingURL, b.AccountID
 		j.OutgoingURL, j.AccountID, j.Secret = &url, &id, v.Secret
+		if v.Secret != "" {
+			j.WebhookSecret = delivery.StandardSecret(v.Secret)
+		}
+		deadline := int64(b.HandoffDeadline / time.Second)
+		keep, open := b.KeepPendingOnFailure, b.OpenWhileBreakerOpen
+		j.HandoffDeadlineSeconds, j.KeepPendingOnFailure, j.OpenWhileBreakerOpen = &deadline, &keep, &open
 	}
 	return j
 }

@@ -273,6 +273,14 @@ func nilIfEmpty(s string) any {
 	return s
 }
 
+// nilIfZero is an id, or null for none.
+func nilIfZero(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
 func objectOrEmpty(m map[string]any) map[string]any {
 	if m == nil {
 		return map[string]any{}

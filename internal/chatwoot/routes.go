@@ -58,6 +58,17 @@ func (h *Handler) routes() {
 	handle("POST "+acc+"/inboxes/{id}/set_agent_bot", h.user(h.setInboxAgentBot))
 	handle("GET "+acc+"/inboxes/{id}/agent_bot", h.user(h.showInboxAgentBot))
 
+	// Seeing and repairing delivery, beyond Chatwoot: a bot's delivery log,
+	// redelivery and replay for administrators (user tokens), and the
+	// events a bot pulls with its own token. The literal "events" segment
+	// wins over {id} in the mux, and bot ids are numbers.
+	const bot = acc + "/agent_bots/{id}"
+	handle("GET "+bot+"/deliveries", h.user(h.listDeliveries))
+	handle("GET "+bot+"/deliveries/{delivery_id}", h.user(h.showDelivery))
+	handle("POST "+bot+"/deliveries/{delivery_id}/redeliver", h.user(h.redeliver))
+	handle("POST "+bot+"/replay", h.user(h.replay))
+	handle("GET "+acc+"/agent_bots/events", h.token(h.listBotEvents))
+
 	handle("GET "+acc+"/contacts", h.user(h.listContacts))
 	handle("GET "+acc+"/contacts/search", h.user(h.searchContacts))
 	handle("POST "+acc+"/contacts", h.user(h.createContact))
@@ -104,6 +115,16 @@ func (h *Handler) routes() {
 	handle("GET "+pubConv+"/messages", h.publicListMessages)
 	handle("POST "+pubConv+"/messages", h.publicCreateMessage)
 	handle("PATCH "+pubConv+"/messages/{message_id}", h.publicUpdateMessage)
+
+	// Widget API: web widget inboxes. ?website_token= names the inbox and
+	// the X-Auth-Token header, which widget/config issues, the visitor.
+	const widget = "/api/v1/widget"
+	handle("POST "+widget+"/config", h.widgetConfig)
+	handle("POST "+widget+"/events", h.widgetEvent)
+	handle("GET "+widget+"/messages", h.widgetListMessages)
+	handle("POST "+widget+"/messages", h.widgetCreateMessage)
+	handle("PATCH "+widget+"/messages/{id}", h.widgetUpdateMessage)
+	handle("PUT "+widget+"/messages/{id}", h.widgetUpdateMessage)
 
 	// Attachment bytes, behind the unguessable key in data_url.
 	handle("GET /attachments/{id}/{key...}", h.serveAttachment)

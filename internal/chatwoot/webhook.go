@@ -154,9 +154,15 @@ func changedAttributes(changes []baton.Change) []map[string]any {
 	}
 	out := make([]map[string]any, 0, len(changes))
 	for _, c := range changes {
-		out = append(out, map[string]any{c.Attribute: map[string]any{"previous_value": c.Previous, "current_value": c.Current}})
+		out = append(out, map[string]any{c.Attribute: change{Previous: c.Previous, Current: c.Current}})
 	}
 	return out
+}
+
+// change is one attribute's change, its keys in Chatwoot's order.
+type change struct {
+	Previous any `json:"previous_value"`
+	Current  any `json:"current_value"`
 }
 
 // messageWebhook is a message's webhook_data (§2.3) with the event name.
@@ -193,9 +199,9 @@ func (h *Handler) messageWebhook(e *baton.Event) messageWebhook {
 		case s.Contact != nil:
 			v.Sender = contactWebhookView(e.Account, s.Contact)
 		case s.User != nil:
-			v.Sender = map[string]any{"id": s.User.ID, "name": s.User.Name, "email": s.User.Email, "type": "user"}
+			v.Sender = userWebhook{ID: s.User.ID, Name: s.User.Name, Email: s.User.Email, Type: "user"}
 		case s.Bot != nil:
-			v.Sender = map[string]any{"id": s.Bot.ID, "name": s.Bot.Name, "type": "agent_bot"}
+			v.Sender = botWebhook{ID: s.Bot.ID, Name: s.Bot.Name, Type: "agent_bot"}
 		}
 	}
 	return v
@@ -214,9 +220,32 @@ func (h *Handler) widgetWebhook(e *baton.Event) map[string]any {
 		"event_info": objectOrEmpty(e.EventInfo)}
 }
 
+// userWebhook is a user's webhook_data, the sender of their messages.
+type userWebhook struct {
+	ID    int64  `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Type  string `json:"type"`
+}
+
+// botWebhook is a bot's webhook_data, the sender of its messages.
+type botWebhook struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// botPushJSON is a bot's push_event_data.
+type botPushJSON struct {
+	ID        int64  `json:"id"`
+	Name      string `json:"name"`
+	AvatarURL string `json:"avatar_url"`
+	Type      string `json:"type"`
+}
+
 // botPush is a bot's push_event_data.
-func (h *Handler) botPush(b *baton.AgentBot) map[string]any {
-	return map[string]any{"id": b.ID, "name": b.Name, "avatar_url": h.avatarURL(b), "type": "agent_bot"}
+func (h *Handler) botPush(b *baton.AgentBot) botPushJSON {
+	return botPushJSON{ID: b.ID, Name: b.Name, AvatarURL: h.avatarURL(b), Type: "agent_bot"}
 }
 
 // avatarURL is the link to a bot's avatar, or "" as Chatwoot has it when

@@ -37,6 +37,10 @@ type Config struct {
 	DeliveryRetention     time.Duration   // how long acknowledged deliveries are kept
 	SecretOverlap         time.Duration   // how long a rotated-out bot secret keeps signing
 	WebhookBlockPrivate   bool            // refuse bot URLs on loopback, private or link-local addresses
+	DBMaxConns            int             // connections to PostgreSQL this process keeps at most
+
+	// MetricsToken, when set, is the bearer token /metrics asks for.
+	MetricsToken string
 }
 
 // Database kinds.
@@ -85,7 +89,9 @@ func Parse(name string, args []string, getenv func(string) string) (*Config, []s
 	attempts := fs.String("delivery-attempts", env("BATON_DELIVERY_ATTEMPTS", "3"), "attempts for an event a bot refuses")
 	retention := fs.String("delivery-retention", env("BATON_DELIVERY_RETENTION", "168h"), "how long acknowledged deliveries are kept")
 	overlap := fs.String("secret-overlap", env("BATON_SECRET_OVERLAP", "24h"), "how long a rotated-out bot secret keeps signing")
+	dbMaxConns := fs.String("db-max-conns", env("BATON_DB_MAX_CONNS", "32"), "connections to PostgreSQL at most")
 	blockPrivate := fs.String("webhook-block-private", env("BATON_WEBHOOK_BLOCK_PRIVATE", "false"), "refuse bot URLs on private addresses")
+	fs.StringVar(&c.MetricsToken, "metrics-token", getenv("BATON_METRICS_TOKEN"), "bearer token /metrics asks for")
 	c.SecretKey = getenv("BATON_SECRET_KEY")
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
@@ -128,6 +134,10 @@ func Parse(name string, args []string, getenv func(string) string) (*Config, []s
 		return nil, nil, err
 	}
 	c.DeliveryAttempts = int(n)
+	if n, err = positive("db-max-conns", *dbMaxConns); err != nil {
+		return nil, nil, err
+	}
+	c.DBMaxConns = int(n)
 	if c.WebhookBlockPrivate, err = strconv.ParseBool(*blockPrivate); err != nil {
 		return nil, nil, fmt.Errorf("webhook-block-private: %q is not true or false", *blockPrivate)
 	}

@@ -75,3 +75,16 @@ func TestFlagsOverEnvironment(t *testing.T) {
 		t.Errorf("rest: %q, want [extra]", rest)
 	}
 }
+
+func TestMetricsToken(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"BATON_METRICS_TOKEN": "from-env"}
+	cfg, _, err := config.Parse("serve", nil, func(k string) string { return env[k] })
+	if err != nil || cfg.MetricsToken != "from-env" {
+		t.Fatalf("from the environment: %q, %v", cfg.MetricsToken, err)
+	}
+	cfg, _, err = config.Parse("serve", []string{"--metrics-token", "from-flag"}, func(k string) string { return env[k] })
+	if err != nil || cfg.MetricsToken != "from-flag" {
+		t.Fatalf("from the flag: %q, %v", cfg.MetricsToken, err)
+	}
+}

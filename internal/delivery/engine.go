@@ -46,8 +46,13 @@ type Config struct {
 	Attempts int
 	// Workers is how many attempts run at once.
 	Workers int
-	// Client sends the requests; the default follows no redirects.
+	// Client sends the requests; the default follows no redirects and
+	// honours BlockPrivate.
 	Client *http.Client
+	// BlockPrivate refuses bots on loopback, private, link-local,
+	// unspecified and multicast addresses, checked on the address each
+	// connection actually dials. Such a delivery is parked.
+	BlockPrivate bool
 	// PollInterval is how often an idle engine looks for work that no
 	// wake-up announced: retries coming due, another process's commits.
 	PollInterval time.Duration
@@ -97,6 +102,10 @@ type Engine struct {
 	wg      sync.WaitGroup
 }
 
+// quickRetry is the wait before the first quick retry of an event a bot
+// refused; the next waits twice as long, and so on.
+const quickRetry = 200 * time.Millisecond
+
 // maxResponse is how much of a bot's answer is read; the rest is dropped.
 const maxResponse = 64 << 10
 
@@ -136,7 +145,7 @@ func New(c Config) *Engine {
 		e.cooldown = 30 * time.Second
 	}
 	if e.client == nil {
-		e.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		e.client = newClient(e.workers, c.BlockPrivate)
 	}
 	e.jobs = make(chan *store.Delivery, e.workers)
 	e.idle = make(chan struct{}, e.workers)
@@ -361,7 +370,7 @@ func (e *Engine) breaker(ctx context.Context, q *store.Queries, botID int64, o o
 	}
 	var openUntil time.Time
 	if failures := bot.BreakerFailures + 1; failures >= e.breakAt {
-		wait := e.cooldown << min(failures-e.breakAt, 3)
+		wait := e.cooldown << min(failures-e.breakAt, 4)
 		openUntil = now.Add(min(wait, 10*e.cooldown))
 	}
 	return q.RecordBotOutcome(ctx, botID, false, openUntil)
@@ -384,7 +393,10 @@ func (e *Engine) decide(d *store.Delivery, o outcome, now time.Time) (int, time.
 		wait := jitter(e.schedule[n-1])
 		return store.DeliveryPending, now.Add(max(wait, o.retryAfter))
 	case n < e.attempts:
-		return store.DeliveryPending, now.Add(max(jitter(time.Duration(n)*time.Second), o.retryAfter))
+		// Quick: the lane waits behind this event, and a bot that refuses
+		// some events (the Rasa example answers 500 to its own replies)
+		// must not slow the customer's conversation by more than a moment.
+		return store.DeliveryPending, now.Add(max(jitter(time.Duration(n)*quickRetry), o.retryAfter))
 	}
 	return store.DeliveryParked, now
 }
@@ -434,11 +446,14 @@ func (e *Engine) post(ctx context.Context, d *store.Delivery, now time.Time) out
 	}
 	res, err := e.client.Do(req)
 	if err != nil {
-		msg := err.Error()
-		if errors.Is(err, context.DeadlineExceeded) {
-			msg = fmt.Sprintf("timed out after %s", e.timeout)
+		var private *privateError
+		switch {
+		case errors.As(err, &private):
+			return outcome{status: -1, err: private.Error()} // retrying cannot help
+		case errors.Is(err, context.DeadlineExceeded):
+			return outcome{err: fmt.Sprintf("timed out after %s", e.timeout)}
 		}
-		return outcome{err: msg}
+		return outcome{err: err.Error()}
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(res.Body, maxResponse))

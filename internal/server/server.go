@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"net"
@@ -19,6 +20,11 @@ type Config struct {
 	Health    func(ctx context.Context) error // nil is always healthy
 	RateLimit int                             // requests a minute from one address; 0 is none
 	Now       func() time.Time
+	// Metrics, when set, serves GET /metrics. With MetricsToken set it asks
+	// for "Authorization: Bearer <MetricsToken>": the numbers name bots by
+	// id and show traffic, which a public server need not tell everyone.
+	Metrics      http.Handler
+	MetricsToken string
 }
 
 // Server is Baton's HTTP server.
@@ -48,6 +54,9 @@ func New(c Config) *Server {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
+	if c.Metrics != nil {
+		mux.Handle("GET /metrics", requireBearer(c.Metrics, c.MetricsToken))
+	}
 	mux.Handle("/", c.Handler)
 	var h http.Handler = mux
 	if c.RateLimit > 0 {
@@ -93,3 +102,20 @@ func (s *Server) Stop(ctx context.Context) error { return s.http.Shutdown(ctx) }
 // Handler returns the server's handler with its middleware, for tests that
 // serve it themselves.
 func (s *Server) Handler() http.Handler { return s.http.Handler }
+
+// requireBearer lets through requests with the token as a bearer token, or
+// every request when the token is empty.
+func requireBearer(next http.Handler, token string) http.Handler {
+	if token == "" {
+		return next
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -102,8 +102,11 @@ func (q *Queries) RecordBotOutcome(ctx context.Context, id int64, success bool, 
 		if !openUntil.IsZero() {
 			until = toMicros(openUntil)
 		}
+		// The cast: PostgreSQL would infer $1 > 0 as an int4 comparison
+		// and refuse a time in microseconds.
 		_, err = q.db.ExecContext(ctx, `UPDATE agent_bots SET breaker_failures = breaker_failures + 1,
-			breaker_open_until = CASE WHEN $1 > 0 THEN $1 ELSE breaker_open_until END WHERE id = $2`, until, id)
+			breaker_open_until = CASE WHEN CAST($1 AS BIGINT) > 0 THEN CAST($1 AS BIGINT) ELSE breaker_open_until END
+			WHERE id = $2`, until, id)
 	}
 	return q.formatError(err, "agent bot")
 }

@@ -13,20 +13,29 @@ const contactColumns = `c.id, c.account_id, c.name, c.email, c.phone_number, c.i
 
 func scanContact(row interface{ Scan(...any) error }, extra ...any) (*baton.Contact, error) {
 	var c baton.Contact
+	dest, finish := contactDest(&c)
+	if err := row.Scan(append(dest, extra...)...); err != nil {
+		return nil, err
+	}
+	finish()
+	return &c, nil
+}
+
+// contactDest returns where the contactColumns of a row are scanned to, and
+// the function that completes c once they are (see inboxDest).
+func contactDest(c *baton.Contact) ([]any, func()) {
 	var email, phone, identifier sql.NullString
 	var additional, custom string
 	var lastActivity sql.NullInt64
 	var created, updated int64
-	dest := append([]any{&c.ID, &c.AccountID, &c.Name, &email, &phone, &identifier, &additional, &custom,
-		&c.Blocked, &lastActivity, &created, &updated}, extra...)
-	if err := row.Scan(dest...); err != nil {
-		return nil, err
-	}
-	c.Email, c.PhoneNumber, c.Identifier = email.String, phone.String, identifier.String
-	c.AdditionalAttributes, c.CustomAttributes = parseObject(additional), parseObject(custom)
-	c.LastActivityAt = fromNullMicros(lastActivity)
-	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
-	return &c, nil
+	return []any{&c.ID, &c.AccountID, &c.Name, &email, &phone, &identifier, &additional, &custom,
+			&c.Blocked, &lastActivity, &created, &updated},
+		func() {
+			c.Email, c.PhoneNumber, c.Identifier = email.String, phone.String, identifier.String
+			c.AdditionalAttributes, c.CustomAttributes = parseObject(additional), parseObject(custom)
+			c.LastActivityAt = fromNullMicros(lastActivity)
+			c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+		}
 }
 
 // CreateContact inserts c and sets its id. A taken e-mail or identifier in
@@ -132,13 +141,22 @@ const contactInboxColumns = `ci.id, ci.contact_id, ci.inbox_id, ci.source_id, ci
 
 func scanContactInbox(row interface{ Scan(...any) error }) (*baton.ContactInbox, error) {
 	var ci baton.ContactInbox
-	var created, updated int64
-	if err := row.Scan(&ci.ID, &ci.ContactID, &ci.InboxID, &ci.SourceID, &ci.HMACVerified, &ci.PubsubToken,
-		&created, &updated); err != nil {
+	dest, finish := contactInboxDest(&ci)
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
-	ci.CreatedAt, ci.UpdatedAt = fromMicros(created), fromMicros(updated)
+	finish()
 	return &ci, nil
+}
+
+// contactInboxDest returns where the contactInboxColumns of a row are
+// scanned to, and the function that completes ci once they are (see
+// inboxDest).
+func contactInboxDest(ci *baton.ContactInbox) ([]any, func()) {
+	var created, updated int64
+	return []any{&ci.ID, &ci.ContactID, &ci.InboxID, &ci.SourceID, &ci.HMACVerified, &ci.PubsubToken,
+			&created, &updated},
+		func() { ci.CreatedAt, ci.UpdatedAt = fromMicros(created), fromMicros(updated) }
 }
 
 // CreateContactInbox inserts ci and sets its id. A source id taken in the

@@ -121,18 +121,31 @@ type transaction struct {
 	detach bool
 	mu     sync.Mutex
 	missed []string
+	// bound are the prepared statements bound to tx, by SQL text: a group
+	// commit runs the same few statements for every call it holds, and
+	// binding one to the transaction allocates and registers a statement.
+	bound map[string]*sql.Stmt
 }
 
 func (t *transaction) stmt(ctx context.Context, query string) *sql.Stmt {
-	if st := t.stmts.lookup(query); st != nil {
-		return t.tx.StmtContext(ctx, st)
+	if t.stmts == nil {
+		return nil
 	}
-	if t.stmts != nil {
-		t.mu.Lock()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if st := t.bound[query]; st != nil {
+		return st
+	}
+	st := t.stmts.lookup(query)
+	if st == nil {
 		t.missed = append(t.missed, query)
-		t.mu.Unlock()
+		return nil
 	}
-	return nil
+	if t.bound == nil {
+		t.bound = map[string]*sql.Stmt{}
+	}
+	t.bound[query] = t.tx.StmtContext(ctx, st)
+	return t.bound[query]
 }
 
 // prepareMissed prepares the statements the transaction ran unprepared.

@@ -61,6 +61,15 @@ func (s *Store) Close() error {
 	return err
 }
 
+// LimitConnections caps the connections the store keeps to n. On
+// PostgreSQL that is the one pool, which processes sharing a server must
+// keep within its max_connections; on SQLite the reader pool (the writer
+// stays one connection).
+func (s *Store) LimitConnections(n int) {
+	s.reader.SetMaxOpenConns(n)
+	s.reader.SetMaxIdleConns(n)
+}
+
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.reader.PingContext(ctx) }
 

@@ -78,6 +78,13 @@ func (dialect) Name() string { return "postgres" }
 
 func (dialect) SkipLocked() string { return " FOR UPDATE OF d SKIP LOCKED" }
 
+// NotifyDeliveries announces new deliveries on DeliveriesChannel with the
+// schema as payload, so installations in other schemas of the database can
+// tell the announcement is not theirs (see Listener).
+func (dialect) NotifyDeliveries() string {
+	return "pg_notify('" + DeliveriesChannel + "', current_schema())"
+}
+
 func (dialect) IsUniqueViolation(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == "23505"

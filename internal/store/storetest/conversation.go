@@ -125,6 +125,61 @@ func testConversation(t *testing.T, s *store.Store) {
 	}
 }
 
+// testPublicConversation finds a conversation as the public API names it:
+// inbox identifier, contact source id and display id, all three of one
+// contact in one account.
+func testPublicConversation(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	th := newThread(t, s)
+	c := newConversation(t, s, th.contactInbox, th.account.ID, func(c *baton.Conversation) {
+		c.Labels, c.CustomAttributes = []string{"vip"}, map[string]any{"order": "1042"}
+	})
+	got, err := s.Read().FindPublicConversation(ctx, th.inbox.Identifier, th.contactInbox.SourceID, c.DisplayID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := s.Read().FindConversation(ctx, th.account.ID, c.DisplayID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Inbox, err = s.Read().FindInbox(ctx, th.account.ID, th.inbox.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.ContactInbox, err = s.Read().FindContactInbox(ctx, th.contactInbox.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Contact, err = s.Read().FindContact(ctx, th.account.ID, th.contact.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "public conversation", got, want)
+
+	// Another contact of the same inbox, and a conversation of another
+	// account with the same display id, are not found by the wrong names.
+	neighbour := newContactInbox(t, s, newContact(t, s, th.account.ID).ID, th.inbox.ID)
+	theirs := newConversation(t, s, neighbour, th.account.ID, nil)
+	other := newThread(t, s)
+	for _, tt := range []struct {
+		what               string
+		identifier, source string
+		displayID          int64
+	}{
+		{"another contact's conversation", th.inbox.Identifier, th.contactInbox.SourceID, theirs.DisplayID},
+		{"a conversation with the source id of another inbox", other.inbox.Identifier, th.contactInbox.SourceID, th.conversation.DisplayID},
+		{"a missing display id", th.inbox.Identifier, th.contactInbox.SourceID, theirs.DisplayID + 1000},
+		{"a missing source id", th.inbox.Identifier, unique("source"), c.DisplayID},
+		{"a missing inbox", unique("identifier"), th.contactInbox.SourceID, c.DisplayID},
+	} {
+		_, err := s.Read().FindPublicConversation(ctx, tt.identifier, tt.source, tt.displayID)
+		wantNotFound(t, "FindPublicConversation of "+tt.what, err)
+	}
+	if _, err := s.Read().FindPublicConversation(ctx, other.inbox.Identifier, other.contactInbox.SourceID, 1); err != nil {
+		t.Errorf("FindPublicConversation in another account: %v", err)
+	}
+}
+
 // testConversationNulls writes a conversation with nothing optional.
 func testConversationNulls(t *testing.T, s *store.Store) {
 	th := newThread(t, s)

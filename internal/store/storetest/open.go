@@ -83,6 +83,9 @@ func OpenPostgres(t testing.TB) *store.Store {
 	if err != nil {
 		t.Fatalf("open postgres: %v", err)
 	}
+	// Tests run in parallel, many to a package and two packages at once,
+	// on one server of 100 connections: each keeps to a few.
+	s.LimitConnections(4)
 	t.Cleanup(func() { s.Close() })
 	return s
 }

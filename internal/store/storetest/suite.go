@@ -37,6 +37,7 @@ var suite = []struct {
 	{"Conversation", testConversation},
 	{"ConversationNulls", testConversationNulls},
 	{"ConversationList", testConversationList},
+	{"PublicConversation", testPublicConversation},
 	{"Message", testMessage},
 	{"MessageList", testMessageList},
 	{"Attachment", testAttachment},
