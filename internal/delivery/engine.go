@@ -327,7 +327,7 @@ func (e *Engine) attempt(ctx context.Context, d *store.Delivery) {
 	}
 	status, next := e.decide(d, o, start)
 	a := &store.Attempt{DeliveryID: d.ID, AttemptedAt: start, StatusCode: max(o.status, 0), Latency: e.now().Sub(start),
-		Error: o.err, Response: o.response}
+		Error: o.err, Response: o.response, Refused: o.status > 0 && !outage(o.status) && (o.status < 200 || o.status >= 300)}
 	err := e.store.Write(ctx, func(q *store.Queries) error {
 		if err := q.RecordAttempt(ctx, a, status, next); err != nil {
 			return err
@@ -364,35 +364,35 @@ func (e *Engine) breaker(ctx context.Context, q *store.Queries, botID int64, o o
 	case !outage(o.status):
 		return nil // a bad URL: not the endpoint's health
 	}
-	bot, err := q.FindAgentBot(ctx, botID)
-	if err != nil {
+	failures, err := q.CountBotFailure(ctx, botID)
+	if err != nil || failures < e.breakAt {
 		return err
 	}
-	var openUntil time.Time
-	if failures := bot.BreakerFailures + 1; failures >= e.breakAt {
-		wait := e.cooldown << min(failures-e.breakAt, 4)
-		openUntil = now.Add(min(wait, 10*e.cooldown))
-	}
-	return q.RecordBotOutcome(ctx, botID, false, openUntil)
+	wait := e.cooldown << min(failures-e.breakAt, 4)
+	return q.OpenBreaker(ctx, botID, now.Add(min(wait, 10*e.cooldown)))
 }
 
 // decide turns an outcome into the delivery's next state: succeeded; for a
 // bot that is down, pending on the long schedule; for a bot answering an
 // error, pending for a quick retry until the attempts run out; else failed.
 func (e *Engine) decide(d *store.Delivery, o outcome, now time.Time) (int, time.Time) {
-	n := d.Attempts + 1 // attempts made, this one included
+	// Outages and refusals are counted apart, so that an event refused
+	// after an outage still gets its quick retries, and the reverse.
+	outages, refusals := d.Attempts-d.Refusals, d.Refusals
 	switch {
 	case o.status >= 200 && o.status < 300:
 		return store.DeliverySucceeded, now
 	case o.status < 0:
 		return store.DeliveryParked, now // no URL to send to: retrying cannot help
 	case outage(o.status):
+		n := outages + 1
 		if n > len(e.schedule) {
 			return store.DeliveryFailed, now
 		}
 		wait := jitter(e.schedule[n-1])
 		return store.DeliveryPending, now.Add(max(wait, o.retryAfter))
-	case n < e.attempts:
+	case refusals+1 < e.attempts:
+		n := refusals + 1
 		// Quick: the lane waits behind this event, and a bot that refuses
 		// some events (the Rasa example answers 500 to its own replies)
 		// must not slow the customer's conversation by more than a moment.

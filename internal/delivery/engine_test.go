@@ -1062,3 +1062,35 @@ func TestSecretRotation(t *testing.T) {
 		check(say("three"), secret, []string{secret}, "")
 	})
 }
+
+// TestRefusedAfterOutage: outages and refusals are counted apart, so an
+// event the bot refuses once it is back from an outage still gets its
+// quick retries before it is parked.
+func TestRefusedAfterOutage(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s, options{attempts: 3, schedule: []time.Duration{time.Second, time.Second}})
+		var calls atomic.Int32
+		b := newBot(t, func(h *hit, rw http.ResponseWriter, r *http.Request) {
+			if calls.Add(1) <= 2 {
+				rw.WriteHeader(http.StatusServiceUnavailable) // down twice
+				return
+			}
+			rw.WriteHeader(http.StatusInternalServerError) // then up, refusing
+		})
+		w.connect(b, b.URL, w.inboxID)
+		w.changeBot(b, func(ab *baton.AgentBot) { ab.HandoffDeadline = time.Hour })
+		conv := w.customer(w.identifier, "casey")
+		w.say(w.identifier, "casey", conv, "hello")
+		for i, want := range []int{store.DeliveryPending, store.DeliveryPending, store.DeliveryPending, store.DeliveryPending, store.DeliveryParked} {
+			w.expectRound(1, fmt.Sprintf("attempt %d", i+1))
+			if d := w.delivery(b, "hello"); d.Status != want {
+				t.Fatalf("after attempt %d the delivery is in state %d, want %d (attempts %d, refusals %d)", i+1, d.Status, want, d.Attempts, d.Refusals)
+			}
+			w.clock.Add(2 * time.Second)
+		}
+		if d := w.delivery(b, "hello"); d.Attempts != 5 || d.Refusals != 3 {
+			t.Fatalf("parked after %d attempts with %d refusals, want 5 and 3", d.Attempts, d.Refusals)
+		}
+	})
+}

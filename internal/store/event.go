@@ -34,6 +34,7 @@ type Delivery struct {
 	Handoff       bool  // a customer's message to the bot of a pending conversation
 	Status        int
 	Attempts      int
+	Refusals      int // attempts the bot answered with an error that is not an outage
 	NextAttemptAt time.Time
 	LastError     string
 	CreatedAt     time.Time
@@ -72,7 +73,7 @@ func (q *Queries) CreateDelivery(ctx context.Context, d *Delivery) error {
 }
 
 const deliveryColumns = `d.id, d.uuid, d.event_id, d.agent_bot_id, d.account_id, d.lane_id, d.handoff, d.status,
-	d.attempts, d.next_attempt_at, d.last_error, d.created_at, d.updated_at, e.name, e.payload`
+	d.attempts, d.refusals, d.next_attempt_at, d.last_error, d.created_at, d.updated_at, e.name, e.payload`
 
 func (q *Queries) queryDeliveries(ctx context.Context, where string, args ...any) ([]*Delivery, error) {
 	rows, err := q.db.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d JOIN events e ON e.id = d.event_id `+where, args...)
@@ -86,7 +87,7 @@ func (q *Queries) queryDeliveries(ctx context.Context, where string, args ...any
 		var next, created, updated int64
 		var payload string
 		if err := rows.Scan(&d.ID, &d.UUID, &d.EventID, &d.AgentBotID, &d.AccountID, &d.LaneID, &d.Handoff, &d.Status,
-			&d.Attempts, &next, &d.LastError, &created, &updated, &d.EventName, &payload); err != nil {
+			&d.Attempts, &d.Refusals, &next, &d.LastError, &created, &updated, &d.EventName, &payload); err != nil {
 			return nil, err
 		}
 		d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromMicros(next), fromMicros(created), fromMicros(updated)
@@ -139,6 +140,7 @@ type Attempt struct {
 	Latency     time.Duration
 	Error       string
 	Response    string // an excerpt of the response body
+	Refused     bool   // the bot answered an error that is not an outage
 }
 
 // RecordAttempt stores an attempt and the delivery's new state: succeeded,
@@ -149,9 +151,14 @@ func (q *Queries) RecordAttempt(ctx context.Context, a *Attempt, status int, nex
 		a.StatusCode, a.Latency.Microseconds(), a.Error, a.Response); err != nil {
 		return q.formatError(err, "delivery attempt")
 	}
+	refused := 0
+	if a.Refused {
+		refused = 1
+	}
 	res, err := q.db.ExecContext(ctx, `UPDATE deliveries SET status = $1, attempts = attempts + 1,
-		next_attempt_at = $2, last_error = $3, updated_at = $4, lease_owner = '', lease_until = 0 WHERE id = $5`,
-		status, toMicros(next), a.Error, toMicros(a.AttemptedAt), a.DeliveryID)
+		refusals = refusals + $2, next_attempt_at = $3, last_error = $4, updated_at = $5, lease_owner = '',
+		lease_until = 0 WHERE id = $6`,
+		status, refused, toMicros(next), a.Error, toMicros(a.AttemptedAt), a.DeliveryID)
 	return q.mustAffect(res, err, "delivery")
 }
 
