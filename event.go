@@ -38,6 +38,10 @@ type Event struct {
 	Inbox        *Inbox        // for webwidget_triggered
 	Changes      []Change      // for conversation_updated and conversation_status_changed
 	EventInfo    map[string]any
+	// ByCustomer marks what the customer did: their message, or their
+	// answer to an interactive one. Only these hand a pending conversation
+	// to people when its bot cannot take them.
+	ByCustomer bool
 
 	Payload []byte
 }

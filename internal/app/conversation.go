@@ -540,9 +540,10 @@ func (a *App) assign(ctx context.Context, q *store.Queries, c *baton.Conversatio
 	if u != nil {
 		id = u.ID
 	}
-	if c.AssigneeID == id {
+	if c.AssigneeID == id && c.AssigneeAgentBotID == 0 {
 		return nil
 	}
+	// A person assigned, or no one, takes the conversation from a bot too.
 	c.AssigneeID, c.AssigneeAgentBotID = id, 0
 	switch {
 	case u == nil:

@@ -110,8 +110,7 @@ func (a *App) emitTo(ctx context.Context, q *store.Queries, e *baton.Event, bots
 	}
 	// A customer's message to the bot of a pending conversation is the one
 	// delivery whose failure hands the conversation to people.
-	handoff := e.Name == baton.EventMessageCreated && e.Message.MessageType == baton.MessageIncoming &&
-		e.Conversation != nil && e.Conversation.Status == baton.StatusPending
+	handoff := e.ByCustomer && e.Conversation != nil && e.Conversation.Status == baton.StatusPending
 	for _, b := range bots {
 		d := &store.Delivery{UUID: newUUID(), EventID: e.ID, AgentBotID: b.ID, AccountID: e.AccountID,
 			LaneID: e.ConversationID, Handoff: handoff, NextAttemptAt: e.CreatedAt, CreatedAt: e.CreatedAt}
@@ -157,13 +156,14 @@ func (a *App) emitMessage(ctx context.Context, q *store.Queries, name string, c 
 	if err != nil {
 		return err
 	}
-	return a.emitMessageTo(ctx, q, name, c, m, l)
+	return a.emitMessageTo(ctx, q, name, c, m, l, false)
 }
 
 // emitMessageTo is emitMessage for a conversation whose inbox's connection
 // to a bot, link (nil for none), the caller has read already: addMessage
-// needs it before, for the status a customer's message leads to.
-func (a *App) emitMessageTo(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, m *baton.Message, link *baton.AgentBotInbox) error {
+// needs it before, for the status a customer's message leads to. byCustomer
+// says the customer did what the event reports (baton.Event.ByCustomer).
+func (a *App) emitMessageTo(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, m *baton.Message, link *baton.AgentBotInbox, byCustomer bool) error {
 	if !m.MessageType.Sendable() || a.render == nil {
 		return nil
 	}
@@ -181,7 +181,7 @@ func (a *App) emitMessageTo(ctx context.Context, q *store.Queries, name string, 
 		return err
 	}
 	return a.emitTo(ctx, q, &baton.Event{AccountID: c.AccountID, ConversationID: c.ID, Name: name,
-		Conversation: &snap, Message: &msg}, bots)
+		Conversation: &snap, Message: &msg, ByCustomer: byCustomer}, bots)
 }
 
 // snapshot copies a conversation before a change, so that the change can be

@@ -162,6 +162,13 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 	switch {
 	case m.MessageType == baton.MessageIncoming:
 		hasBot := link != nil && link.Active
+		if hasBot && c.Status == baton.StatusResolved {
+			// Back to the bot only if it takes conversations now: not
+			// while its breaker is open (unless it asked to).
+			if hasBot, err = a.botTakesNew(ctx, q, c.InboxID); err != nil {
+				return err
+			}
+		}
 		if next := baton.StatusOnIncoming(c.Status, hasBot); next != c.Status {
 			contact := &baton.Actor{Kind: baton.ActorContact, Name: "Contact"}
 			if err := a.setStatus(ctx, q, c, next, nil, contact); err != nil {
@@ -191,7 +198,7 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 	} else if err := q.TouchConversation(ctx, c.ID, now.UnixMicro()); err != nil {
 		return err
 	}
-	return a.emitMessageTo(ctx, q, baton.EventMessageCreated, c, m, link)
+	return a.emitMessageTo(ctx, q, baton.EventMessageCreated, c, m, link, m.MessageType == baton.MessageIncoming)
 }
 
 // replyTarget checks in_reply_to and records the target's external id, as

@@ -409,7 +409,11 @@ func (a *App) answer(ctx context.Context, q *store.Queries, contact *baton.Conta
 	if err := q.UpdateMessage(ctx, m); err != nil {
 		return err
 	}
-	return a.emitMessage(ctx, q, baton.EventMessageUpdated, c, m)
+	link, err := inboxBot(ctx, q, c.InboxID)
+	if err != nil {
+		return err
+	}
+	return a.emitMessageTo(ctx, q, baton.EventMessageUpdated, c, m, link, true)
 }
 
 func firstValue(v any) string {

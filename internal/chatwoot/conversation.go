@@ -14,7 +14,8 @@ import (
 type conversationMeta struct {
 	Sender       contactJSON `json:"sender"`
 	Channel      string      `json:"channel"`
-	Assignee     *agentJSON  `json:"assignee"`
+	Assignee     any         `json:"assignee"`      // an agent, or a bot's push data
+	AssigneeType any         `json:"assignee_type"` // "User", "AgentBot" or null, as newer Chatwoot
 	Team         any         `json:"team"`
 	HMACVerified bool        `json:"hmac_verified"`
 }
@@ -68,9 +69,12 @@ func (h *Handler) conversationView(c *baton.Conversation) conversationJSON {
 	if c.Inbox != nil {
 		v.Meta.Channel = c.Inbox.ChannelType
 	}
-	if c.Assignee != nil {
-		a := agentView(&baton.AccountUser{AccountID: c.AccountID, User: c.Assignee, Role: c.AssigneeRole})
-		v.Meta.Assignee = &a
+	switch {
+	case c.Assignee != nil:
+		v.Meta.Assignee = agentView(&baton.AccountUser{AccountID: c.AccountID, User: c.Assignee, Role: c.AssigneeRole})
+		v.Meta.AssigneeType = "User"
+	case c.AssigneeBot != nil:
+		v.Meta.Assignee, v.Meta.AssigneeType = h.botPush(c.AssigneeBot), "AgentBot"
 	}
 	if c.ContactInbox != nil {
 		v.Meta.HMACVerified = c.ContactInbox.HMACVerified

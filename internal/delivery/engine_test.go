@@ -1094,3 +1094,32 @@ func TestRefusedAfterOutage(t *testing.T) {
 		}
 	})
 }
+
+// TestAnswerHandoff: a customer's answer to the bot's question is the
+// customer's turn too: if the bot cannot take it, people do.
+func TestAnswerHandoff(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s, options{breaker: 100})
+		var down atomic.Bool
+		b := newBot(t, func(h *hit, rw http.ResponseWriter, r *http.Request) {
+			if down.Load() {
+				rw.WriteHeader(http.StatusServiceUnavailable)
+			}
+		})
+		w.connect(b, b.URL, w.inboxID)
+		conv := w.customer(w.identifier, "casey")
+		menu := w.call("POST", w.acc(fmt.Sprintf("/conversations/%d/messages", conv)), b.token,
+			`{"content":"Pick one","content_type":"input_select","content_attributes":{"items":[{"title":"Orders","value":"orders"}]}}`, 200).(map[string]any)
+		w.round()
+		down.Store(true)
+		w.call("PATCH", fmt.Sprintf("/public/api/v1/inboxes/%s/contacts/casey/conversations/%d/messages/%v", w.identifier, conv, menu["id"]),
+			"", `{"submitted_values":[{"title":"Orders","value":"orders"}]}`, 200)
+		w.round()
+		w.clock.Add(baton.DefaultHandoffDeadline + time.Second)
+		w.round()
+		if got := w.status(conv); got != "open" {
+			t.Fatalf("a customer's answer the bot never took left the conversation %s, want open", got)
+		}
+	})
+}

@@ -117,3 +117,26 @@ func TestBotTokenScope(t *testing.T) {
 		}
 	})
 }
+
+// TestUnassignBot: assigning no one takes a conversation from the bot it
+// was assigned to, as assigning a person does.
+func TestUnassignBot(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := start(t, s)
+		b := newBot(t, nil)
+		e.connect(b, "")
+		conv := e.customer("casey")
+		path := e.acc(fmt.Sprintf("/conversations/%d", conv))
+		e.call("POST", path+"/assignments", e.adminToken, fmt.Sprintf(`{"assignee_type":"AgentBot","assignee_id":%d}`, b.id), 200)
+		c := e.call("GET", path, e.adminToken, "", 200).(map[string]any)
+		if c["meta"].(map[string]any)["assignee_type"] != "AgentBot" {
+			t.Fatalf("after assigning the bot, meta is %v", c["meta"])
+		}
+		e.call("POST", path+"/assignments", e.adminToken, `{"assignee_id":null}`, 200)
+		c = e.call("GET", path, e.adminToken, "", 200).(map[string]any)
+		if at := c["meta"].(map[string]any)["assignee_type"]; at != nil {
+			t.Fatalf("after unassigning, assignee_type is %v, want null", at)
+		}
+	})
+}

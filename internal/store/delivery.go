@@ -96,15 +96,9 @@ func (q *Queries) queryLogged(ctx context.Context, where string, args ...any) ([
 	var out []*LoggedDelivery
 	for rows.Next() {
 		var l LoggedDelivery
-		d := &l.Delivery
-		var next, created, updated int64
-		var payload string
-		if err := rows.Scan(&d.ID, &d.UUID, &d.EventID, &d.AgentBotID, &d.AccountID, &d.LaneID, &d.Handoff, &d.Status,
-			&d.Attempts, &next, &d.LastError, &created, &updated, &d.EventName, &payload, &l.DisplayID); err != nil {
+		if err := scanDelivery(rows, &l.Delivery, &l.DisplayID); err != nil {
 			return nil, err
 		}
-		d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromMicros(next), fromMicros(created), fromMicros(updated)
-		d.Payload = []byte(payload)
 		out = append(out, &l)
 	}
 	if err := rows.Err(); err != nil {

@@ -84,17 +84,26 @@ func (q *Queries) queryDeliveries(ctx context.Context, where string, args ...any
 	var out []*Delivery
 	for rows.Next() {
 		var d Delivery
-		var next, created, updated int64
-		var payload string
-		if err := rows.Scan(&d.ID, &d.UUID, &d.EventID, &d.AgentBotID, &d.AccountID, &d.LaneID, &d.Handoff, &d.Status,
-			&d.Attempts, &d.Refusals, &next, &d.LastError, &created, &updated, &d.EventName, &payload); err != nil {
+		if err := scanDelivery(rows, &d); err != nil {
 			return nil, err
 		}
-		d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromMicros(next), fromMicros(created), fromMicros(updated)
-		d.Payload = []byte(payload)
 		out = append(out, &d)
 	}
 	return out, rows.Err()
+}
+
+// scanDelivery reads deliveryColumns, then the extra columns, into d.
+func scanDelivery(row interface{ Scan(...any) error }, d *Delivery, extra ...any) error {
+	var next, created, updated int64
+	var payload string
+	dest := append([]any{&d.ID, &d.UUID, &d.EventID, &d.AgentBotID, &d.AccountID, &d.LaneID, &d.Handoff, &d.Status,
+		&d.Attempts, &d.Refusals, &next, &d.LastError, &created, &updated, &d.EventName, &payload}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return err
+	}
+	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromMicros(next), fromMicros(created), fromMicros(updated)
+	d.Payload = []byte(payload)
+	return nil
 }
 
 // ClaimDeliveries leases to owner, until leaseUntil, the due head of up to
