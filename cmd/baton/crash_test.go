@@ -1,0 +1,88 @@
+package main_test
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton/internal/store/storetest"
+)
+
+// TestCrash runs baton serve with a bot, posts customer messages across
+// many conversations, kills the process with SIGKILL half-way while
+// deliveries are pending, restarts it on the same database, and requires
+// that every message the API acknowledged reaches the bot, in order per
+// conversation. The restarted process waits out the dead one's leases
+// (the delivery timeout and 30 s) before it retries the lanes that process
+// held, so each database takes about 40 s; they run side by side.
+func TestCrash(t *testing.T) {
+	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		testCrash(t, newInstallation(t, ""))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		testCrash(t, newInstallation(t, storetest.PostgresURL(t)))
+	})
+}
+
+func testCrash(t *testing.T, in *installation) {
+	const conversations, messages = 40, 25
+	bot := newRecorder(t)
+	// A slow bot (32 workers, 100 ms an answer) keeps a backlog pending.
+	bot.setDelay(100 * time.Millisecond)
+	in.seed(bot.URL)
+	p := in.serve()
+	identifier, convs := in.customers(p, conversations)
+
+	var base atomic.Value
+	base.Store(p.url)
+	restarted := make(chan struct{})
+	var acked atomic.Int64
+	var wg sync.WaitGroup
+	for _, c := range convs {
+		wg.Go(func() {
+			for k := range messages {
+				if c.say(base.Load().(string), identifier, k) {
+					acked.Add(1)
+					continue
+				}
+				// The server is gone: go on once it is back. The message
+				// that failed may or may not have been committed.
+				select {
+				case <-restarted:
+				case <-time.After(time.Minute):
+					return
+				}
+			}
+		})
+	}
+	deadline := time.Now().Add(time.Minute)
+	for acked.Load() < conversations*messages/2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	p.kill()
+	ackedAtKill, deliveredAtKill := acked.Load(), int64(len(bot.snapshot()))
+	t.Logf("killed with %d messages acknowledged, %d received by the bot", ackedAtKill, deliveredAtKill)
+	if deliveredAtKill >= ackedAtKill {
+		t.Errorf("no delivery was pending at the kill (%d acknowledged, %d received): the test proves nothing", ackedAtKill, deliveredAtKill)
+	}
+	p2 := in.serve()
+	base.Store(p2.url)
+	close(restarted)
+	wg.Wait()
+
+	total := 0
+	for _, c := range convs {
+		total += len(c.acked)
+	}
+	if total <= int(ackedAtKill) {
+		t.Errorf("no message was acknowledged after the restart")
+	}
+	bot.waitAll(t, convs, 90*time.Second)
+	bot.checkOrder(t, convs)
+	ids, _ := bot.duplicates()
+	t.Logf("%d messages acknowledged, all received; %d deliveries answered twice (in flight at the kill)", total, len(ids))
+}

@@ -1,0 +1,434 @@
+package main_test
+
+// The tests of this package run the real binary, built once with go build,
+// as separate processes: killed with SIGKILL, restarted, and two at once on
+// one PostgreSQL schema.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binary is the path of the baton binary TestMain built.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "baton-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "baton")
+	build := exec.Command("go", "build", "-o", binary, "github.com/batonhq/baton/cmd/baton")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "go build:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// testKey seals tokens at rest; every process of one installation shares it.
+const testKey = "0123456789abcdef0123456789abcdef"
+
+// installation is one database that baton processes run on.
+type installation struct {
+	t        *testing.T
+	database string // DATABASE_URL: a PostgreSQL URL or sqlite:PATH
+	account  int64
+	admin    string // an administrator's access token
+	botID    int64
+}
+
+// newInstallation returns an installation on a new SQLite file, or on
+// pgURL when it is set.
+func newInstallation(t *testing.T, pgURL string) *installation {
+	t.Helper()
+	db := pgURL
+	if db == "" {
+		db = "sqlite:" + filepath.Join(t.TempDir(), "baton.db")
+	}
+	return &installation{t: t, database: db}
+}
+
+// command runs a baton command to its end and returns its output.
+func (in *installation) command(args ...string) string {
+	in.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = in.environ(in.t.TempDir())
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		in.t.Fatalf("baton %s: %v\n%s", strings.Join(args, " "), err, stderr.Bytes())
+	}
+	return string(out)
+}
+
+func (in *installation) environ(dataDir string) []string {
+	return append(os.Environ(), "DATABASE_URL="+in.database, "BATON_DATA_DIR="+dataDir, "BATON_SECRET_KEY="+testKey,
+		"BATON_LOG_LEVEL=warn")
+}
+
+// seed makes an account, an administrator and a bot that posts to botURL.
+func (in *installation) seed(botURL string) {
+	in.t.Helper()
+	var v struct {
+		ID    int64  `json:"id"`
+		Token string `json:"access_token"`
+	}
+	decode := func(s string) {
+		in.t.Helper()
+		if err := json.Unmarshal([]byte(s), &v); err != nil {
+			in.t.Fatalf("%q: %v", s, err)
+		}
+	}
+	decode(in.command("admin", "account", "create", "--name", "Acme", "--json"))
+	in.account = v.ID
+	decode(in.command("admin", "user", "create", "--account", fmt.Sprint(in.account), "--name", "Alex",
+		"--email", "alex@acme.test", "--password", "password123", "--role", "administrator", "--json"))
+	in.admin = v.Token
+	decode(in.command("admin", "bot", "create", "--account", fmt.Sprint(in.account), "--name", "Recorder",
+		"--outgoing-url", botURL, "--json"))
+	in.botID = v.ID
+}
+
+// process is one `baton serve`.
+type process struct {
+	cmd    *exec.Cmd
+	url    string
+	stderr *lockedBuffer
+	done   chan struct{}
+}
+
+var listeningLine = regexp.MustCompile(`Baton is listening on (http://\S+)`)
+
+// serve starts `baton serve` on the installation with a short delivery
+// timeout, so that leases (the timeout and 30 s) are as short as they get.
+func (in *installation) serve() *process {
+	t := in.t
+	t.Helper()
+	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--delivery-timeout", "1s", "--rate-limit", "0",
+		"--messages-per-minute", "100000")
+	cmd.Env = in.environ(t.TempDir())
+	p := &process{cmd: cmd, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	cmd.Stderr = p.stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_ = cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			t.Logf("stderr of baton serve (pid %d):\n%s", cmd.Process.Pid, p.stderr)
+		}
+	})
+	lines := make(chan string, 1)
+	go func() {
+		s := bufio.NewScanner(out)
+		for s.Scan() {
+			if m := listeningLine.FindStringSubmatch(s.Text()); m != nil {
+				lines <- m[1]
+			}
+		}
+	}()
+	select {
+	case p.url = <-lines:
+	case <-p.done:
+		t.Fatalf("baton serve ended before it listened:\n%s", p.stderr)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("baton serve did not listen within 30 s:\n%s", p.stderr)
+	}
+	return p
+}
+
+// kill ends the process with SIGKILL, as a crash would, and waits for it.
+func (p *process) kill() {
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent use.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// client talks to the processes; every request goes to 127.0.0.1.
+var client = &http.Client{Timeout: 10 * time.Second}
+
+// request makes an API request and returns the status (0 when no answer
+// came) and the decoded body.
+func request(method, url, token, body string) (int, map[string]any) {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		return 0, nil
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("api_access_token", token)
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return 0, nil
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return 0, nil
+	}
+	var v map[string]any
+	_ = json.Unmarshal(b, &v)
+	return res.StatusCode, v
+}
+
+// must makes a request that has to answer 200.
+func (in *installation) must(method, url, token, body string) map[string]any {
+	in.t.Helper()
+	status, v := request(method, url, token, body)
+	if status != http.StatusOK {
+		in.t.Fatalf("%s %s: status %d: %v", method, url, status, v)
+	}
+	return v
+}
+
+// conversation is one customer's conversation, as the public API knows it.
+type conversation struct {
+	n        int // its index in the test
+	source   string
+	id       int64 // display id
+	acked    []int // the numbers of the messages the API acknowledged, in order
+	failedAt int   // the number of the first message that got no 200, or -1
+}
+
+// customers makes an API inbox served by the installation's bot, and n
+// contacts with a conversation each, through p.
+func (in *installation) customers(p *process, n int) (identifier string, convs []*conversation) {
+	in.t.Helper()
+	inbox := in.must("POST", fmt.Sprintf("%s/api/v1/accounts/%d/inboxes", p.url, in.account), in.admin,
+		`{"name":"Support","channel":{"type":"api"}}`)
+	identifier = inbox["inbox_identifier"].(string)
+	in.must("POST", fmt.Sprintf("%s/api/v1/accounts/%d/inboxes/%v/set_agent_bot", p.url, in.account, inbox["id"]), in.admin,
+		fmt.Sprintf(`{"agent_bot":%d}`, in.botID))
+	for i := range n {
+		c := &conversation{n: i, source: fmt.Sprintf("customer-%d", i), failedAt: -1}
+		in.must("POST", p.url+"/public/api/v1/inboxes/"+identifier+"/contacts", "",
+			fmt.Sprintf(`{"source_id":%q,"name":"Customer %d"}`, c.source, i))
+		v := in.must("POST", p.url+"/public/api/v1/inboxes/"+identifier+"/contacts/"+c.source+"/conversations", "", `{}`)
+		c.id = int64(v["id"].(float64))
+		convs = append(convs, c)
+	}
+	return identifier, convs
+}
+
+// say posts message k of the conversation through the process at base and
+// records it when the API acknowledges it.
+func (c *conversation) say(base, identifier string, k int) bool {
+	status, _ := request("POST", fmt.Sprintf("%s/public/api/v1/inboxes/%s/contacts/%s/conversations/%d/messages",
+		base, identifier, c.source, c.id), "", fmt.Sprintf(`{"content":"c%d-m%d"}`, c.n, k))
+	if status == http.StatusOK {
+		c.acked = append(c.acked, k)
+		return true
+	}
+	if c.failedAt < 0 {
+		c.failedAt = k
+	}
+	return false
+}
+
+// received is one customer message as the bot got it.
+type received struct {
+	delivery string // X-Chatwoot-Delivery
+	conv, k  int
+	at       time.Time
+	aborted  bool // the sender went away before the bot answered
+}
+
+// recorder is a bot that records the customer messages it receives and
+// answers 200, after delay.
+type recorder struct {
+	*httptest.Server
+	mu    sync.Mutex
+	got   []received
+	delay time.Duration
+}
+
+var content = regexp.MustCompile(`^c(\d+)-m(\d+)$`)
+
+func newRecorder(t *testing.T) *recorder {
+	r := &recorder{}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var ev struct {
+			Event       string `json:"event"`
+			MessageType string `json:"message_type"`
+			Content     string `json:"content"`
+		}
+		body, _ := io.ReadAll(req.Body)
+		_ = json.Unmarshal(body, &ev)
+		m := content.FindStringSubmatch(ev.Content)
+		if ev.Event != "message_created" || ev.MessageType != "incoming" || m == nil {
+			return // other events are answered 200 and not recorded
+		}
+		var conv, k int
+		fmt.Sscan(m[1], &conv)
+		fmt.Sscan(m[2], &k)
+		got := received{delivery: req.Header.Get("X-Chatwoot-Delivery"), conv: conv, k: k, at: time.Now()}
+		r.mu.Lock()
+		delay := r.delay
+		r.mu.Unlock()
+		if delay > 0 {
+			select {
+			case <-time.After(delay):
+			case <-req.Context().Done():
+				got.aborted = true // the sender died with the attempt in flight
+			}
+		}
+		r.mu.Lock()
+		r.got = append(r.got, got)
+		r.mu.Unlock()
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *recorder) setDelay(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.delay = d
+}
+
+func (r *recorder) snapshot() []received {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]received(nil), r.got...)
+}
+
+// missing returns how many acknowledged messages the bot has not had
+// (answered, not aborted).
+func (r *recorder) missing(convs []*conversation) int {
+	have := map[[2]int]bool{}
+	for _, g := range r.snapshot() {
+		if !g.aborted {
+			have[[2]int{g.conv, g.k}] = true
+		}
+	}
+	n := 0
+	for _, c := range convs {
+		for _, k := range c.acked {
+			if !have[[2]int{c.n, k}] {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// waitAll waits until every acknowledged message reached the bot.
+func (r *recorder) waitAll(t *testing.T, convs []*conversation, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for r.missing(convs) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s, %d acknowledged messages have not reached the bot", within, r.missing(convs))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkOrder fails the test for every message the bot received before an
+// earlier acknowledged message of its conversation had been answered: in
+// a lane, message k goes out only after every message before it was
+// acknowledged.
+func (r *recorder) checkOrder(t *testing.T, convs []*conversation) {
+	t.Helper()
+	answered := map[int]map[int]bool{}
+	for _, c := range convs {
+		answered[c.n] = map[int]bool{}
+	}
+	acked := map[int][]int{}
+	for _, c := range convs {
+		acked[c.n] = c.acked
+	}
+	bad := 0
+	for _, g := range r.snapshot() { // in the order the bot answered
+		for _, k := range acked[g.conv] {
+			if k >= g.k {
+				break
+			}
+			if !answered[g.conv][k] {
+				if bad++; bad <= 10 {
+					t.Errorf("conversation %d: message %d reached the bot before message %d was acknowledged", g.conv, g.k, k)
+				}
+			}
+		}
+		if !g.aborted {
+			answered[g.conv][g.k] = true
+		}
+	}
+	if bad > 10 {
+		t.Errorf("... and %d more out of order", bad-10)
+	}
+}
+
+// duplicates returns the delivery ids the bot answered more than once and
+// the messages it received under more than one delivery id.
+func (r *recorder) duplicates() (ids, messages []string) {
+	byID := map[string]int{}
+	byMessage := map[[2]int]map[string]bool{}
+	for _, g := range r.snapshot() {
+		if g.aborted {
+			continue
+		}
+		if byID[g.delivery]++; byID[g.delivery] == 2 {
+			ids = append(ids, g.delivery)
+		}
+		key := [2]int{g.conv, g.k}
+		if byMessage[key] == nil {
+			byMessage[key] = map[string]bool{}
+		}
+		byMessage[key][g.delivery] = true
+		if len(byMessage[key]) == 2 {
+			messages = append(messages, fmt.Sprintf("c%d-m%d", g.conv, g.k))
+		}
+	}
+	return ids, messages
+}

@@ -1,0 +1,137 @@
+package main_test
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton/internal/store/storetest"
+)
+
+// lease is how long a process holds a delivery it claimed, with the 1 s
+// delivery timeout the processes run with: the timeout and 30 s. Less a
+// second, for the time between the claim and the attempt reaching the bot.
+const lease = 30 * time.Second
+
+// TestScaleOut runs two baton serve processes on one PostgreSQL schema
+// with one bot. Customers post through both, alternately, across many
+// conversations: every message reaches the bot, in order per conversation,
+// and none twice. Then one process is killed with SIGKILL while its
+// deliveries are in flight: the other takes its lanes over once their
+// leases end, and every acknowledged message still arrives, in order; no
+// delivery is sent again while the lease of the process that sent it
+// lasts.
+func TestScaleOut(t *testing.T) {
+	t.Parallel()
+	in := newInstallation(t, storetest.PostgresURL(t))
+	const conversations, steady, more = 40, 10, 10
+	bot := newRecorder(t)
+	in.seed(bot.URL)
+	a, b := in.serve(), in.serve()
+	identifier, convs := in.customers(a, conversations)
+
+	// Steady state: both processes up, a fast bot.
+	var wg sync.WaitGroup
+	for _, c := range convs {
+		wg.Go(func() {
+			for k := range steady {
+				base := a.url
+				if (c.n+k)%2 == 1 {
+					base = b.url
+				}
+				if !c.say(base, identifier, k) {
+					t.Errorf("conversation %d: message %d was not acknowledged", c.n, k)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	bot.waitAll(t, convs, 30*time.Second)
+	bot.checkOrder(t, convs)
+	ids, messages := bot.duplicates()
+	if len(ids) > 0 || len(messages) > 0 {
+		t.Errorf("in steady state, %d deliveries were sent twice and %d messages got two deliveries", len(ids), len(messages))
+	}
+	steadyCount := len(bot.snapshot())
+	if want := conversations * steady; steadyCount != want {
+		t.Errorf("the bot received %d customer messages, want %d", steadyCount, want)
+	}
+
+	// A slow bot keeps attempts in flight; kill a while they are.
+	bot.setDelay(300 * time.Millisecond)
+	var aDead atomic.Bool
+	var sent atomic.Int64
+	for _, c := range convs {
+		wg.Go(func() {
+			for k := steady; k < steady+more; k++ {
+				base := a.url
+				if (c.n+k)%2 == 1 || aDead.Load() {
+					base = b.url
+				}
+				if c.say(base, identifier, k) {
+					sent.Add(1)
+				}
+			}
+		})
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for sent.Load() < conversations*more/3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	a.kill()
+	aDead.Store(true)
+	killedAt := time.Now()
+	wg.Wait()
+	bot.waitAll(t, convs, 90*time.Second)
+	bot.checkOrder(t, convs)
+
+	got := bot.snapshot()[steadyCount:]
+	var aborted []received
+	for _, g := range got {
+		if g.aborted {
+			aborted = append(aborted, g)
+		}
+	}
+	if len(aborted) == 0 {
+		t.Fatal("no attempt was in flight when the process was killed: the test proves nothing")
+	}
+	// The dead process's attempts went out again from the other, once
+	// their leases ended, and not before.
+	for _, x := range aborted {
+		var again *received
+		for i := range got {
+			if got[i].delivery == x.delivery && !got[i].aborted {
+				again = &got[i]
+				break
+			}
+		}
+		switch {
+		case again == nil:
+			t.Errorf("delivery %s (c%d-m%d), in flight at the kill, was never delivered", x.delivery, x.conv, x.k)
+		case again.at.Sub(x.at) < lease:
+			t.Errorf("delivery %s was sent again %s after the dead process sent it, within its lease",
+				x.delivery, again.at.Sub(x.at))
+		}
+	}
+	// No delivery goes out twice while a lease holds it; only the dead
+	// process's, at most one a lane, go out twice at all.
+	first := map[string]time.Time{}
+	twice := 0
+	for _, g := range got {
+		t0, ok := first[g.delivery]
+		if !ok {
+			first[g.delivery] = g.at
+			continue
+		}
+		twice++
+		if g.at.Sub(t0) < lease {
+			t.Errorf("delivery %s went out twice within %s", g.delivery, g.at.Sub(t0))
+		}
+	}
+	if twice > conversations {
+		t.Errorf("%d deliveries went out twice; at most one a lane, %d, were in the dead process's hands", twice, conversations)
+	}
+	t.Logf("killed with %d attempts in flight; all delivered %s after the kill; %d deliveries went out twice",
+		len(aborted), time.Since(killedAt).Round(time.Second), twice)
+}
