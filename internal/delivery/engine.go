@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -95,11 +96,17 @@ type Engine struct {
 
 	owner   string // this process's name on the leases it takes
 	wake    chan struct{}
-	jobs    chan *store.Delivery
-	idle    chan struct{} // a token per idle worker
+	jobs    chan job
 	workers int
+	held    atomic.Int64 // deliveries claimed and not yet recorded: queued or in flight
 	stop    context.CancelFunc
 	wg      sync.WaitGroup
+}
+
+// job is a claimed delivery, with the end of its lease.
+type job struct {
+	d          *store.Delivery
+	leaseUntil time.Time
 }
 
 // quickRetry is the wait before the first quick retry of an event a bot
@@ -147,11 +154,7 @@ func New(c Config) *Engine {
 	if e.client == nil {
 		e.client = newClient(e.workers, c.BlockPrivate)
 	}
-	e.jobs = make(chan *store.Delivery, e.workers)
-	e.idle = make(chan struct{}, e.workers)
-	for range e.workers {
-		e.idle <- struct{}{}
-	}
+	e.jobs = make(chan job, e.ahead())
 	return e
 }
 
@@ -162,9 +165,16 @@ func newOwner() string {
 }
 
 // lease is how long a claimed delivery stays this process's: longer than
-// any attempt, so that in steady state nothing is sent twice, and short
-// enough that a dead process's lanes are taken over soon.
+// any attempt and a wait in the queue behind fast bots, so that in steady
+// state nothing is sent twice, and short enough that a dead process's lanes
+// are taken over soon. A delivery that waited in the queue so long that its
+// lease could end mid-attempt is not sent (see deliver).
 func (e *Engine) lease() time.Duration { return e.timeout + 30*time.Second }
+
+// ahead is how many deliveries the engine keeps claimed, queued or in
+// flight: twice as many as it has workers, so that workers finishing find
+// the next delivery waiting instead of waiting on a claim's commit.
+func (e *Engine) ahead() int { return 2 * e.workers }
 
 // Wake tells the engine that deliveries may be due. It never blocks.
 func (e *Engine) Wake() {
@@ -181,8 +191,8 @@ func (e *Engine) Start(ctx context.Context) {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
-			for d := range e.jobs {
-				e.deliver(ctx, d)
+			for j := range e.jobs {
+				e.deliver(ctx, j)
 			}
 		}()
 	}
@@ -195,12 +205,21 @@ func (e *Engine) Start(ctx context.Context) {
 }
 
 // Stop stops the engine and waits for attempts in flight to end; their
-// deliveries stay pending and go out after the next start.
+// deliveries stay pending and go out after the next start, or at once from
+// another process: the engine gives up its leases, as nothing of it is in
+// flight any more.
 func (e *Engine) Stop() {
-	if e.stop != nil {
-		e.stop()
+	if e.stop == nil {
+		return
 	}
+	e.stop()
 	e.wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := e.store.Write(ctx, func(q *store.Queries) error { return q.ReleaseLeases(ctx, e.owner) })
+	if err != nil {
+		e.log.Error("delivery: giving up leases", "err", err)
+	}
 }
 
 func (e *Engine) loop(ctx context.Context) {
@@ -229,38 +248,33 @@ func (e *Engine) loop(ctx context.Context) {
 	}
 }
 
-// dispatch claims as many due lane heads as there are idle workers and
-// hands them over.
+// dispatch tops up the claimed deliveries to e.ahead(), in one claim. It
+// waits until at least half the workers' worth can be claimed, so that
+// under load a claim carries tens of deliveries instead of one or two; when
+// the queue is short it claims at once, for latency.
 func (e *Engine) dispatch(ctx context.Context) error {
-	free := 0
-	for free < e.workers {
-		select {
-		case <-e.idle:
-			free++
-			continue
-		default:
-		}
-		break
-	}
-	if free == 0 {
-		return nil // every worker is busy; a finishing one wakes the loop
+	free := e.ahead() - int(e.held.Load())
+	if free < max(e.workers/2, 1) {
+		return nil // enough is queued; a finishing worker wakes the loop
 	}
 	var claimed []*store.Delivery
 	now := e.now()
+	leaseUntil := now.Add(e.lease())
 	err := e.store.Write(ctx, func(q *store.Queries) (err error) {
-		claimed, err = q.ClaimDeliveries(ctx, e.owner, now, now.Add(e.lease()), free)
+		claimed, err = q.ClaimDeliveries(ctx, e.owner, now, leaseUntil, free)
 		return err
 	})
-	for range free - len(claimed) {
-		e.idle <- struct{}{}
+	if err != nil {
+		return err
 	}
+	e.held.Add(int64(len(claimed)))
 	for _, d := range claimed {
-		e.jobs <- d
+		e.jobs <- job{d: d, leaseUntil: leaseUntil}
 	}
 	if len(claimed) == free {
 		e.Wake() // there may be more
 	}
-	return err
+	return nil
 }
 
 // stranded gives up on customers' messages that their bot has not
@@ -303,10 +317,15 @@ func (e *Engine) DeliverDue(ctx context.Context) (int, error) {
 	return len(claimed), err
 }
 
-func (e *Engine) deliver(ctx context.Context, d *store.Delivery) {
+func (e *Engine) deliver(ctx context.Context, j job) {
 	defer e.Wake()
-	defer func() { e.idle <- struct{}{} }()
-	e.attempt(ctx, d)
+	defer e.held.Add(-1)
+	if e.now().Add(e.timeout).After(j.leaseUntil) {
+		// The lease could end mid-attempt and another process send it
+		// too: leave it to whoever claims the lane next.
+		return
+	}
+	e.attempt(ctx, j.d)
 }
 
 // outcome is what one attempt came to.
@@ -315,6 +334,7 @@ type outcome struct {
 	err        string
 	response   string
 	retryAfter time.Duration
+	closed     bool // the bot's breaker was closed, with no failures counted, when read for the attempt
 }
 
 // attempt posts one delivery and records the attempt and the delivery's
@@ -329,7 +349,7 @@ func (e *Engine) attempt(ctx context.Context, d *store.Delivery) {
 	a := &store.Attempt{DeliveryID: d.ID, AttemptedAt: start, StatusCode: max(o.status, 0), Latency: e.now().Sub(start),
 		Error: o.err, Response: o.response, Refused: o.status > 0 && !outage(o.status) && (o.status < 200 || o.status >= 300)}
 	err := e.store.Write(ctx, func(q *store.Queries) error {
-		if err := q.RecordAttempt(ctx, a, status, next); err != nil {
+		if err := q.RecordAttempt(ctx, e.owner, a, status, next); err != nil {
 			return err
 		}
 		return e.breaker(ctx, q, d.AgentBotID, o, start)
@@ -359,6 +379,8 @@ var outcomeNames = map[int]string{store.DeliveryPending: "retry", store.Delivery
 // An event the bot refuses does not count: the endpoint is up.
 func (e *Engine) breaker(ctx context.Context, q *store.Queries, botID int64, o outcome, now time.Time) error {
 	switch {
+	case o.status > 0 && !outage(o.status) && o.closed:
+		return nil // nothing to reset: spare the statement (a round trip on PostgreSQL)
 	case o.status > 0 && !outage(o.status):
 		return q.RecordBotOutcome(ctx, botID, true, time.Time{})
 	case !outage(o.status):
@@ -457,7 +479,8 @@ func (e *Engine) post(ctx context.Context, d *store.Delivery, now time.Time) out
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(res.Body, maxResponse))
-	o := outcome{status: res.StatusCode, response: truncate(string(body), excerpt)}
+	o := outcome{status: res.StatusCode, response: truncate(string(body), excerpt),
+		closed: bot.BreakerFailures == 0 && bot.BreakerOpenUntil.IsZero()}
 	if res.StatusCode < 200 || res.StatusCode >= 300 {
 		o.err = res.Status
 	}

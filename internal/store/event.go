@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -57,8 +59,9 @@ const insertDelivery = `INSERT INTO deliveries (uuid, event_id, agent_bot_id, ac
 		handoff, status, attempts, next_attempt_at, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $8, $8) RETURNING id`
 
-// CreateDelivery inserts d and sets its id. Where the dialect is a
-// Notifier, the commit also wakes the other processes' engines.
+// CreateDelivery inserts d and sets its id, and makes it its lane's head
+// when the lane has none. Where the dialect is a Notifier, the commit also
+// wakes the other processes' engines.
 func (q *Queries) CreateDelivery(ctx context.Context, d *Delivery) error {
 	query := insertDelivery
 	if n, ok := q.d.(Notifier); ok {
@@ -69,7 +72,17 @@ func (q *Queries) CreateDelivery(ctx context.Context, d *Delivery) error {
 	}
 	err := q.db.QueryRowContext(ctx, query, d.UUID, d.EventID, d.AgentBotID, d.AccountID, d.LaneID, d.Handoff,
 		toMicros(d.NextAttemptAt), toMicros(d.CreatedAt)).Scan(&d.ID)
-	return q.formatError(err, "delivery")
+	if err != nil {
+		return q.formatError(err, "delivery")
+	}
+	// The update that changes nothing is there for its row lock (DO NOTHING
+	// takes none): it orders this transaction with a RecordAttempt moving
+	// the lane on, so that one either sees this delivery or leaves the lane
+	// for this insert to create again (see RecordAttempt).
+	_, err = q.db.ExecContext(ctx, `INSERT INTO lanes (agent_bot_id, lane_id, head_id, next_attempt_at)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (agent_bot_id, lane_id) DO UPDATE SET head_id = lanes.head_id`,
+		d.AgentBotID, d.LaneID, d.ID, toMicros(d.NextAttemptAt))
+	return q.formatError(err, "delivery lane")
 }
 
 const deliveryColumns = `d.id, d.uuid, d.event_id, d.agent_bot_id, d.account_id, d.lane_id, d.handoff, d.status,
@@ -107,38 +120,37 @@ func scanDelivery(row interface{ Scan(...any) error }, d *Delivery, extra ...any
 }
 
 // ClaimDeliveries leases to owner, until leaseUntil, the due head of up to
-// limit lanes: the oldest pending delivery of a bot and conversation, when
-// its attempt is due, no other process holds it, and the bot's breaker is
-// not open. A lane's later events wait behind its head, so order holds
-// across processes; on PostgreSQL, SKIP LOCKED lets processes claim side by
-// side without waiting on each other. A bot whose breaker's cooldown has
-// passed but that has not answered since (half open) gets one probe: only
-// its oldest due lane head is claimed, and nothing else of the bot while
-// that one is in flight.
+// limit lanes, oldest first: when its attempt is due, no other process holds
+// the lane, and the bot's breaker is not open. A lane's later events wait
+// behind its head, so order holds across processes; on PostgreSQL, SKIP
+// LOCKED lets processes claim side by side without waiting on each other
+// (the dialect locks the rows of "d", here the lanes). A bot whose breaker's
+// cooldown has passed but that has not answered since (half open) gets one
+// probe: only its oldest due lane head is claimed, and nothing else of the
+// bot while that one is in flight.
 //
-// The pending deliveries are walked in id order on deliveries_pending
-// (status, id), stopping at the limit: lane heads come first in a backlog,
-// so a claim reads about as many rows as it claims. The unary plus keeps
-// SQLite from walking deliveries_due instead, which visits every pending
-// delivery and sorts them, for each claim: with a backlog of 20,000 that
-// made draining it twenty times slower.
+// The claim walks lanes in head order and stops at the limit, so it reads
+// about as many rows as it claims, however long the backlog behind them.
 func (q *Queries) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*Delivery, error) {
-	ids, err := q.queryIDs(ctx, "delivery", `UPDATE deliveries SET lease_owner = $1, lease_until = $2
-		WHERE id IN (SELECT d.id FROM deliveries d JOIN agent_bots b ON b.id = d.agent_bot_id
-			WHERE d.status = 0 AND +d.next_attempt_at <= $3 AND d.lease_until <= $3 AND b.breaker_open_until <= $3
-			AND d.id = (SELECT MIN(h.id) FROM deliveries h
-				WHERE h.agent_bot_id = d.agent_bot_id AND h.lane_id = d.lane_id AND h.status = 0)
-			AND (b.breaker_open_until = 0 OR d.id = (SELECT MIN(p.id) FROM deliveries p
-				WHERE p.agent_bot_id = d.agent_bot_id AND p.status = 0 AND p.next_attempt_at <= $3
-				AND p.id = (SELECT MIN(h.id) FROM deliveries h
-					WHERE h.agent_bot_id = p.agent_bot_id AND h.lane_id = p.lane_id AND h.status = 0)))
-			ORDER BY d.id LIMIT `+itoa(limit)+q.d.SkipLocked()+`)
-		RETURNING id`, owner, toMicros(leaseUntil), toMicros(now))
+	ids, err := q.queryIDs(ctx, "delivery", `UPDATE lanes SET lease_owner = $1, lease_until = $2
+		WHERE head_id IN (SELECT d.head_id FROM lanes d JOIN agent_bots b ON b.id = d.agent_bot_id
+			WHERE d.next_attempt_at <= $3 AND d.lease_until <= $3 AND b.breaker_open_until <= $3
+			AND (b.breaker_open_until = 0 OR d.head_id = (SELECT MIN(p.head_id) FROM lanes p
+				WHERE p.agent_bot_id = d.agent_bot_id AND p.next_attempt_at <= $3))
+			ORDER BY d.head_id LIMIT `+itoa(limit)+q.d.SkipLocked()+`)
+		RETURNING head_id`, owner, toMicros(leaseUntil), toMicros(now))
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
 	where, args := inList(`WHERE d.id IN `, ids)
 	return q.queryDeliveries(ctx, where+` ORDER BY d.id`, args...)
+}
+
+// ReleaseLeases ends the leases owner holds, for a process that stops with
+// nothing in flight.
+func (q *Queries) ReleaseLeases(ctx context.Context, owner string) error {
+	_, err := q.db.ExecContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0 WHERE lease_owner = $1`, owner)
+	return q.formatError(err, "delivery lane")
 }
 
 // Attempt is one try at a delivery.
@@ -152,23 +164,53 @@ type Attempt struct {
 	Refused     bool   // the bot answered an error that is not an outage
 }
 
-// RecordAttempt stores an attempt and the delivery's new state: succeeded,
-// failed, or pending with the next attempt's time.
-func (q *Queries) RecordAttempt(ctx context.Context, a *Attempt, status int, next time.Time) error {
+// RecordAttempt stores an attempt by owner and, while owner still holds
+// the delivery's lane, the delivery's new state: succeeded, failed, or
+// pending with the next attempt's time; the lease ends and a delivery that
+// is done hands the lane to the next pending one. An attempt made after the
+// lease passed to another process is only logged: the lane is that
+// process's now, and its own attempt decides.
+func (q *Queries) RecordAttempt(ctx context.Context, owner string, a *Attempt, status int, next time.Time) error {
 	if _, err := q.db.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code,
 		latency_us, error, response) VALUES ($1, $2, $3, $4, $5, $6)`, a.DeliveryID, toMicros(a.AttemptedAt),
 		a.StatusCode, a.Latency.Microseconds(), a.Error, a.Response); err != nil {
 		return q.formatError(err, "delivery attempt")
+	}
+	// This also locks the lane (PostgreSQL) before its next head is looked
+	// for below, in a later statement and so a later snapshot: a delivery
+	// committed meanwhile is seen, and one committing after waits for the
+	// lock in CreateDelivery and then finds the lane gone or moved on.
+	var botID, laneID int64
+	err := q.db.QueryRowContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0, next_attempt_at = $1
+		WHERE head_id = $2 AND lease_owner = $3 RETURNING agent_bot_id, lane_id`,
+		toMicros(next), a.DeliveryID, owner).Scan(&botID, &laneID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	} else if err != nil {
+		return q.formatError(err, "delivery lane")
 	}
 	refused := 0
 	if a.Refused {
 		refused = 1
 	}
 	res, err := q.db.ExecContext(ctx, `UPDATE deliveries SET status = $1, attempts = attempts + 1,
-		refusals = refusals + $2, next_attempt_at = $3, last_error = $4, updated_at = $5, lease_owner = '',
-		lease_until = 0 WHERE id = $6`,
+		refusals = refusals + $2, next_attempt_at = $3, last_error = $4, updated_at = $5 WHERE id = $6`,
 		status, refused, toMicros(next), a.Error, toMicros(a.AttemptedAt), a.DeliveryID)
-	return q.mustAffect(res, err, "delivery")
+	if err := q.mustAffect(res, err, "delivery"); err != nil || status == DeliveryPending {
+		return err
+	}
+	var head, headNext int64
+	err = q.db.QueryRowContext(ctx, `SELECT id, next_attempt_at FROM deliveries
+		WHERE agent_bot_id = $1 AND lane_id = $2 AND status = 0 ORDER BY id LIMIT 1`, botID, laneID).Scan(&head, &headNext)
+	if errors.Is(err, sql.ErrNoRows) {
+		_, err = q.db.ExecContext(ctx, `DELETE FROM lanes WHERE agent_bot_id = $1 AND lane_id = $2`, botID, laneID)
+		return q.formatError(err, "delivery lane")
+	} else if err != nil {
+		return q.formatError(err, "delivery")
+	}
+	_, err = q.db.ExecContext(ctx, `UPDATE lanes SET head_id = $1, next_attempt_at = $2
+		WHERE agent_bot_id = $3 AND lane_id = $4`, head, headNext, botID, laneID)
+	return q.formatError(err, "delivery lane")
 }
 
 // ListDeliveries returns a bot's deliveries, newest first.
