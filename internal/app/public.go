@@ -287,17 +287,26 @@ type PublicMessageInput struct {
 
 // PublicCreateMessage adds the contact's message to one of their conversations.
 func (a *App) PublicCreateMessage(ctx context.Context, identifier, sourceID string, displayID int64, in PublicMessageInput) (*baton.Message, error) {
+	// Files are stored before the transaction, so that SQLite's one writer
+	// never waits on a disk copy, and once the conversation is known to be
+	// the contact's, so that strangers cannot fill the disk. Without files
+	// the lookup is done once, in the transaction: on the reader pool it
+	// cost more than it saved.
+	var files []stored
+	if len(in.Files) > 0 {
+		_, known, err := a.publicConversation(ctx, a.store.Read(), identifier, sourceID, displayID)
+		if err != nil {
+			return nil, err
+		}
+		if files, err = a.storeFiles(ctx, known.AccountID, in.Files); err != nil {
+			return nil, err
+		}
+	}
 	var m *baton.Message
 	var c *baton.Conversation
-	var files []stored
 	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
 		var p *PublicSession
 		if p, c, err = a.publicConversation(ctx, q, identifier, sourceID, displayID); err != nil {
-			return err
-		}
-		// Files are stored once the conversation is known to be the
-		// contact's, so strangers cannot fill the disk.
-		if files, err = a.storeFiles(ctx, c.AccountID, in.Files); err != nil {
 			return err
 		}
 		m = &baton.Message{AccountID: c.AccountID, InboxID: c.InboxID, ConversationID: c.ID,
