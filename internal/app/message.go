@@ -43,6 +43,14 @@ type stored struct {
 
 // CreateMessage adds a message to a conversation the caller may see.
 func (a *App) CreateMessage(ctx context.Context, accountID, displayID int64, in MessageInput) (*baton.Message, error) {
+	// Who may write here is checked on the reader pool, before the write
+	// transaction: on SQLite every write waits for the one writer, and a
+	// bot's reply is on the hot path of every bot turn. A membership ended
+	// a moment before is as if it had ended a moment after.
+	s, err := a.accountScope(ctx, a.store.Read(), accountID)
+	if err != nil {
+		return nil, err
+	}
 	files, err := a.storeFiles(ctx, accountID, in.Files)
 	if err != nil {
 		return nil, err
@@ -50,16 +58,14 @@ func (a *App) CreateMessage(ctx context.Context, accountID, displayID int64, in 
 	var m *baton.Message
 	var c *baton.Conversation
 	err = a.store.Write(ctx, func(q *store.Queries) (err error) {
-		s, err := a.accountScope(ctx, q, accountID)
-		if err != nil {
-			return err
-		}
 		if c, err = findVisible(ctx, q, s, displayID); err != nil {
 			return err
 		}
-		inbox, err := q.FindInbox(ctx, accountID, c.InboxID)
-		if err != nil {
-			return err
+		var inbox *baton.Inbox // needed only to check an incoming message's inbox
+		if in.MessageType == "incoming" {
+			if inbox, err = q.FindInbox(ctx, accountID, c.InboxID); err != nil {
+				return err
+			}
 		}
 		if m, err = a.messageFrom(s.actor, c, inbox, in); err != nil {
 			return err
@@ -70,10 +76,22 @@ func (a *App) CreateMessage(ctx context.Context, accountID, displayID int64, in 
 		a.deleteFiles(files)
 		return nil, err
 	}
-	return m, a.loadMessage(ctx, c, m)
+	// The caller is the sender, and addMessage kept the attachments it
+	// made: nothing to read back, but the contact of an incoming message.
+	m.ConversationDisplayID = c.DisplayID
+	switch m.SenderType {
+	case baton.SenderUser:
+		m.Sender = &baton.Sender{Type: m.SenderType, User: s.actor.User}
+	case baton.SenderAgentBot:
+		m.Sender = &baton.Sender{Type: m.SenderType, Bot: s.actor.Bot}
+	default:
+		return m, a.loadMessage(ctx, c, m)
+	}
+	return m, nil
 }
 
-// messageFrom builds the message a user or bot asked for.
+// messageFrom builds the message a user or bot asked for; inbox is the
+// conversation's, and may be nil unless the message is incoming.
 func (a *App) messageFrom(actor *baton.Actor, c *baton.Conversation, inbox *baton.Inbox, in MessageInput) (*baton.Message, error) {
 	m := &baton.Message{AccountID: c.AccountID, InboxID: c.InboxID, ConversationID: c.ID,
 		MessageType: baton.MessageOutgoing, Content: in.Content, Private: in.Private, EchoID: in.EchoID,
