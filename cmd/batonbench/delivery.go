@@ -18,7 +18,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,11 +30,9 @@ import (
 	"github.com/batonhq/baton/internal/auth"
 	"github.com/batonhq/baton/internal/chatwoot"
 	"github.com/batonhq/baton/internal/delivery"
-	"github.com/batonhq/baton/internal/filestore"
 	"github.com/batonhq/baton/internal/server"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/postgres"
-	"github.com/batonhq/baton/internal/store/sqlite"
 )
 
 // engineBench is Baton with its delivery engine and a connected bot.
@@ -73,24 +70,8 @@ func (b *engineBench) wake() {
 // startEngineBench starts Baton with the receiver as its bot; the engine is
 // started by startEngine.
 func startEngineBench(ctx context.Context, dir, pgURL string, o options) (*engineBench, error) {
-	var st *store.Store
-	var err error
-	if pgURL != "" {
-		st, err = postgres.Open(ctx, pgURL)
-	} else {
-		st, err = sqlite.Open(ctx, filepath.Join(dir, "baton.db"))
-	}
+	st, key, files, err := openStorage(ctx, dir, pgURL)
 	if err != nil {
-		return nil, err
-	}
-	key, err := auth.LoadOrCreateKey("", dir)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	files, err := filestore.NewDisk(filepath.Join(dir, "attachments"))
-	if err != nil {
-		st.Close()
 		return nil, err
 	}
 	b := &engineBench{store: st, key: key, client: newClient(512),

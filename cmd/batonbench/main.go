@@ -222,9 +222,9 @@ type instance struct {
 	identifier string
 }
 
-// startBaton builds the stack as `baton serve` does: store, key, app, the
-// Chatwoot surface and the server, rate limit off.
-func startBaton(ctx context.Context, dir, pgURL string) (*instance, error) {
+// openStorage opens what Baton keeps: the database (PostgreSQL when pgURL
+// is set, else SQLite in dir), the key and the attachment store.
+func openStorage(ctx context.Context, dir, pgURL string) (*store.Store, *auth.Key, *filestore.Disk, error) {
 	var st *store.Store
 	var err error
 	if pgURL != "" {
@@ -233,16 +233,26 @@ func startBaton(ctx context.Context, dir, pgURL string) (*instance, error) {
 		st, err = sqlite.Open(ctx, filepath.Join(dir, "baton.db"))
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	key, err := auth.LoadOrCreateKey("", dir)
 	if err != nil {
 		st.Close()
-		return nil, err
+		return nil, nil, nil, err
 	}
 	files, err := filestore.NewDisk(filepath.Join(dir, "attachments"))
 	if err != nil {
 		st.Close()
+		return nil, nil, nil, err
+	}
+	return st, key, files, nil
+}
+
+// startBaton builds the stack as `baton serve` does: store, key, app, the
+// Chatwoot surface and the server, rate limit off.
+func startBaton(ctx context.Context, dir, pgURL string) (*instance, error) {
+	st, key, files, err := openStorage(ctx, dir, pgURL)
+	if err != nil {
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

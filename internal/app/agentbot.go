@@ -197,18 +197,25 @@ func (a *App) OpenAvatar(ctx context.Context, key string) (io.ReadCloser, error)
 	return a.files.Open(ctx, key)
 }
 
-// CreateAgentBot makes a bot of the account. Administrators only.
-func (a *App) CreateAgentBot(ctx context.Context, accountID int64, in AgentBotInput) (*AgentBotView, error) {
+// newBot builds a bot from its input, checked, with its avatar stored; the
+// caller creates it.
+func (a *App) newBot(ctx context.Context, accountID int64, in AgentBotInput) (*baton.AgentBot, []stored, error) {
 	now := a.Now()
 	b := &baton.AgentBot{AccountID: accountID, BotConfig: map[string]any{}, HandoffDeadline: baton.DefaultHandoffDeadline,
 		OpenWhileBreakerOpen: true, CreatedAt: now, UpdatedAt: now}
 	if err := in.apply(b); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := a.vetURL(ctx, b.OutgoingURL); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	avatar, err := a.storeAvatar(ctx, in.Avatar)
+	return b, avatar, err
+}
+
+// CreateAgentBot makes a bot of the account. Administrators only.
+func (a *App) CreateAgentBot(ctx context.Context, accountID int64, in AgentBotInput) (*AgentBotView, error) {
+	b, avatar, err := a.newBot(ctx, accountID, in)
 	if err != nil {
 		return nil, err
 	}
@@ -414,16 +421,7 @@ func (a *App) PlatformCreateAgentBot(ctx context.Context, accountID int64, in Ag
 	if _, err := platform(ctx); err != nil {
 		return nil, err
 	}
-	now := a.Now()
-	b := &baton.AgentBot{AccountID: accountID, BotConfig: map[string]any{}, HandoffDeadline: baton.DefaultHandoffDeadline,
-		OpenWhileBreakerOpen: true, CreatedAt: now, UpdatedAt: now}
-	if err := in.apply(b); err != nil {
-		return nil, err
-	}
-	if err := a.vetURL(ctx, b.OutgoingURL); err != nil {
-		return nil, err
-	}
-	avatar, err := a.storeAvatar(ctx, in.Avatar)
+	b, avatar, err := a.newBot(ctx, accountID, in)
 	if err != nil {
 		return nil, err
 	}
