@@ -431,6 +431,10 @@ func (a *App) PlatformCreateAgentBot(ctx context.Context, accountID int64, in Ag
 			if _, err := q.FindAccount(ctx, accountID); err != nil {
 				return err
 			}
+			// Only into an account the platform app manages.
+			if err := a.permitted(ctx, q, baton.PermissibleAccount, accountID); err != nil {
+				return err
+			}
 		}
 		if err := a.createAgentBot(ctx, q, b, avatar); err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
@@ -168,6 +169,91 @@ func TestAnotherAccountIsNotVisible(t *testing.T) {
 		}
 		if _, err := w2.app.Inbox(w2.admin, w2.account.ID, w1.api.ID); baton.ErrorCode(err) != baton.ENOTFOUND {
 			t.Fatalf("another account's inbox through one's own account: err %v, want not found", err)
+		}
+	})
+}
+
+// TestLockedInboxTakesTheMessage: creating a conversation in an inbox
+// locked to one conversation a contact answers with the contact's last one,
+// and the message given with the create goes there.
+func TestLockedInboxTakesTheMessage(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s)
+		if _, err := w.app.UpdateInbox(w.admin, w.account.ID, w.api.ID, app.InboxInput{LockToSingleConversation: ptr(true)}); err != nil {
+			t.Fatal(err)
+		}
+		c := w.customer(t, "cust")
+		got, err := w.app.CreateConversation(w.admin, w.account.ID, app.ConversationInput{InboxID: w.api.ID, SourceID: "cust",
+			Message: &app.MessageInput{Content: ptr("second message")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != c.ID {
+			t.Fatalf("a locked inbox made a new conversation %d, want %d", got.DisplayID, c.DisplayID)
+		}
+		page, err := w.app.Messages(w.admin, w.account.ID, c.DisplayID, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range page.Messages {
+			if m.Content != nil && *m.Content == "second message" {
+				return
+			}
+		}
+		t.Fatalf("the message given with the create is not in the conversation")
+	})
+}
+
+// TestConcurrentChangesKeepBoth: two transactions that read a conversation
+// and write it back must not undo each other (PostgreSQL runs them side by
+// side; a read in a write locks the row).
+func TestConcurrentChangesKeepBoth(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s)
+		c := w.customer(t, "cust")
+		ctx := context.Background()
+		read, release := make(chan struct{}), make(chan struct{})
+		errs := make(chan error, 2)
+		go func() {
+			errs <- s.Write(ctx, func(q *store.Queries) error {
+				cv, err := q.FindConversation(ctx, w.account.ID, c.DisplayID)
+				if err != nil {
+					return err
+				}
+				close(read)
+				<-release
+				cv.Labels = []string{"vip"}
+				return q.UpdateConversation(ctx, cv)
+			})
+		}()
+		<-read
+		go func() {
+			errs <- s.Write(ctx, func(q *store.Queries) error {
+				cv, err := q.FindConversation(ctx, w.account.ID, c.DisplayID)
+				if err != nil {
+					return err
+				}
+				cv.Status = baton.StatusResolved
+				return q.UpdateConversation(ctx, cv)
+			})
+		}()
+		// Give the second transaction the time to read, if it can, before
+		// the first writes: without the lock it reads the old labels.
+		time.Sleep(200 * time.Millisecond)
+		close(release)
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Read().FindConversation(ctx, w.account.ID, c.DisplayID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != baton.StatusResolved || len(got.Labels) != 1 || got.Labels[0] != "vip" {
+			t.Fatalf("status %s labels %v, want resolved and [vip]: one change undid the other", got.Status, got.Labels)
 		}
 	})
 }

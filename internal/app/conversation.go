@@ -52,10 +52,11 @@ func (a *App) CreateConversation(ctx context.Context, accountID int64, in Conver
 		if err != nil {
 			return err
 		}
+		// An inbox locked to one conversation a contact answers with the
+		// contact's last one, and the message, if any, goes there.
 		if inbox.LockToSingleConversation {
-			if last, err := q.LastConversationOf(ctx, ci.ID); err == nil {
-				c = last
-				return nil
+			if c, err = q.LastConversationOf(ctx, ci.ID); err == nil {
+				return a.addFirstMessage(ctx, q, s, c, inbox, in.Message, files)
 			} else if baton.ErrorCode(err) != baton.ENOTFOUND {
 				return err
 			}
@@ -79,20 +80,25 @@ func (a *App) CreateConversation(ctx context.Context, accountID int64, in Conver
 		if err := q.CreateConversation(ctx, c); err != nil {
 			return err
 		}
-		if in.Message != nil {
-			m, err := a.messageFrom(s.actor, c, inbox, *in.Message)
-			if err != nil {
-				return err
-			}
-			return a.addMessage(ctx, q, s.actor, c, m, files)
-		}
-		return nil
+		return a.addFirstMessage(ctx, q, s, c, inbox, in.Message, files)
 	})
 	if err != nil {
 		a.deleteFiles(files)
 		return nil, err
 	}
 	return a.loadConversation(ctx, c)
+}
+
+// addFirstMessage adds the message a conversation create carried, if any.
+func (a *App) addFirstMessage(ctx context.Context, q *store.Queries, s *scope, c *baton.Conversation, inbox *baton.Inbox, in *MessageInput, files []stored) error {
+	if in == nil {
+		return nil
+	}
+	m, err := a.messageFrom(s.actor, c, inbox, *in)
+	if err != nil {
+		return err
+	}
+	return a.addMessage(ctx, q, s.actor, c, m, files)
 }
 
 // conversationParty finds who a new conversation is with in the inbox: the

@@ -110,10 +110,23 @@ func (a *App) emitTo(ctx context.Context, q *store.Queries, e *baton.Event, bots
 	}
 	// A customer's message to the bot of a pending conversation is the one
 	// delivery whose failure hands the conversation to people.
+	// Only the bot the conversation is with (the one assigned, else the
+	// inbox's) can strand its customer.
 	handoff := e.ByCustomer && e.Conversation != nil && e.Conversation.Status == baton.StatusPending
+	owner := int64(0)
+	if e.Conversation != nil {
+		owner = e.Conversation.AssigneeAgentBotID
+	}
+	// Events without a conversation go in a lane of their account: a global
+	// bot's lanes of one account never hold back another's.
+	lane := e.ConversationID
+	if lane == 0 {
+		lane = -e.AccountID
+	}
 	for _, b := range bots {
 		d := &store.Delivery{UUID: newUUID(), EventID: e.ID, AgentBotID: b.ID, AccountID: e.AccountID,
-			LaneID: e.ConversationID, Handoff: handoff, NextAttemptAt: e.CreatedAt, CreatedAt: e.CreatedAt}
+			LaneID: lane, Handoff: handoff && (owner == 0 || owner == b.ID), NextAttemptAt: e.CreatedAt,
+			CreatedAt: e.CreatedAt}
 		if err := q.CreateDelivery(ctx, d); err != nil {
 			return err
 		}

@@ -216,7 +216,10 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 	} else if err := q.TouchConversation(ctx, c.ID, now.UnixMicro()); err != nil {
 		return err
 	}
-	return a.emitMessageTo(ctx, q, baton.EventMessageCreated, c, m, link, m.MessageType == baton.MessageIncoming)
+	// A customer's message: through the public or widget API, or posted as
+	// incoming by an integration with a user token; never by a bot.
+	byCustomer := m.MessageType == baton.MessageIncoming && actor.Kind != baton.ActorAgentBot
+	return a.emitMessageTo(ctx, q, baton.EventMessageCreated, c, m, link, byCustomer)
 }
 
 // replyTarget checks in_reply_to and records the target's external id, as

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -461,7 +462,7 @@ func (e *Engine) post(ctx context.Context, d *store.Delivery, now time.Time) out
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, bot.OutgoingURL, strings.NewReader(string(d.Payload)))
 	if err != nil {
-		return outcome{status: -1, err: "bad outgoing URL: " + err.Error()}
+		return outcome{status: -1, err: "bad outgoing URL: " + withoutURL(err)}
 	}
 	for k, v := range Headers(d.UUID, d.Payload, secrets, now) {
 		req.Header.Set(k, v)
@@ -475,7 +476,7 @@ func (e *Engine) post(ctx context.Context, d *store.Delivery, now time.Time) out
 		case errors.Is(err, context.DeadlineExceeded):
 			return outcome{err: fmt.Sprintf("timed out after %s", e.timeout)}
 		}
-		return outcome{err: err.Error()}
+		return outcome{err: withoutURL(err)}
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(res.Body, maxResponse))
@@ -488,6 +489,17 @@ func (e *Engine) post(ctx context.Context, d *store.Delivery, now time.Time) out
 		o.retryAfter = retryAfter(s, now)
 	}
 	return o
+}
+
+// withoutURL is an error's text without the URL Go's client puts in it:
+// bots carry configuration, tokens included, in their URL's query string,
+// and errors go to the log, the delivery log and activity messages.
+func withoutURL(err error) string {
+	var u *url.Error
+	if errors.As(err, &u) {
+		return u.Op + ": " + u.Err.Error()
+	}
+	return err.Error()
 }
 
 // retryAfter reads a Retry-After header: seconds or an HTTP date. Waits

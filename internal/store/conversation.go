@@ -101,7 +101,7 @@ func (q *Queries) TouchConversation(ctx context.Context, id, at int64) error {
 // FindConversation returns the conversation with the display id in the account.
 func (q *Queries) FindConversation(ctx context.Context, accountID, displayID int64) (*baton.Conversation, error) {
 	c, err := scanConversation(q.db.QueryRowContext(ctx, `SELECT `+conversationColumns+` FROM conversations v
-		WHERE v.account_id = $1 AND v.display_id = $2`, accountID, displayID))
+		WHERE v.account_id = $1 AND v.display_id = $2`+q.lock("v"), accountID, displayID))
 	return c, q.formatError(err, "conversation")
 }
 
@@ -116,7 +116,7 @@ func (q *Queries) FindPublicConversation(ctx context.Context, identifier, source
 	ci, finishContactInbox := contactInboxDest(c.ContactInbox)
 	contact, finishContact := contactDest(c.Contact)
 	conv, finishConversation := conversationDest(c)
-	err := q.db.QueryRowContext(ctx, findPublicConversation, identifier, sourceID, displayID).
+	err := q.db.QueryRowContext(ctx, findPublicConversation+q.lock("v"), identifier, sourceID, displayID).
 		Scan(slices.Concat(inbox, ci, contact, conv)...)
 	if err != nil {
 		return nil, q.formatError(err, "conversation")
@@ -148,14 +148,14 @@ func qualified(alias, columns string) string {
 
 // FindConversationByID returns the conversation with the internal id.
 func (q *Queries) FindConversationByID(ctx context.Context, id int64) (*baton.Conversation, error) {
-	c, err := scanConversation(q.db.QueryRowContext(ctx, `SELECT `+conversationColumns+` FROM conversations v WHERE v.id = $1`, id))
+	c, err := scanConversation(q.db.QueryRowContext(ctx, `SELECT `+conversationColumns+` FROM conversations v WHERE v.id = $1`+q.lock("v"), id))
 	return c, q.formatError(err, "conversation")
 }
 
 // LastConversationOf returns the newest conversation of a contact inbox.
 func (q *Queries) LastConversationOf(ctx context.Context, contactInboxID int64) (*baton.Conversation, error) {
 	c, err := scanConversation(q.db.QueryRowContext(ctx, `SELECT `+conversationColumns+` FROM conversations v
-		WHERE v.contact_inbox_id = $1 ORDER BY v.id DESC LIMIT 1`, contactInboxID))
+		WHERE v.contact_inbox_id = $1 ORDER BY v.id DESC LIMIT 1`+q.lock("v"), contactInboxID))
 	return c, q.formatError(err, "conversation")
 }
 

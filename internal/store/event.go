@@ -32,7 +32,7 @@ type Delivery struct {
 	EventID       int64
 	AgentBotID    int64
 	AccountID     int64
-	LaneID        int64 // the conversation's internal id, 0 for events without one
+	LaneID        int64 // the conversation's internal id; minus the account id for events without one
 	Handoff       bool  // a customer's message to the bot of a pending conversation
 	Status        int
 	Attempts      int

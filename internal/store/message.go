@@ -63,7 +63,7 @@ func (q *Queries) UpdateMessage(ctx context.Context, m *baton.Message) error {
 // FindMessage returns the message with the id in the conversation.
 func (q *Queries) FindMessage(ctx context.Context, conversationID, id int64) (*baton.Message, error) {
 	m, err := scanMessage(q.db.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages m
-		WHERE m.id = $1 AND m.conversation_id = $2`, id, conversationID))
+		WHERE m.id = $1 AND m.conversation_id = $2`+q.lock("m"), id, conversationID))
 	return m, q.formatError(err, "message")
 }
 

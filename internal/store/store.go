@@ -24,6 +24,10 @@ type Dialect interface {
 	// transactions have locked (" FOR UPDATE SKIP LOCKED"), or "" where one
 	// writer at a time makes it needless (SQLite).
 	SkipLocked() string
+	// LockRows is the clause that locks the rows of the table with the alias
+	// that a SELECT returns until the transaction ends (" FOR UPDATE OF
+	// alias"), or "" where one writer at a time makes it needless (SQLite).
+	LockRows(alias string) string
 }
 
 // Store is an open database. Create it with sqlite.Open or postgres.Open.
@@ -125,6 +129,18 @@ type Queries struct {
 	db          dbtx
 	d           Dialect
 	afterCommit *[]func() // nil outside a transaction
+}
+
+// lock returns the clause that locks what a SELECT of the table with the
+// alias returns, inside a write transaction; outside one, nothing. A read
+// in a write that the write then changes must lock: on PostgreSQL two
+// transactions reading the same conversation would otherwise each write
+// back their copy, and the last would undo the first.
+func (q *Queries) lock(alias string) string {
+	if q.afterCommit == nil {
+		return ""
+	}
+	return q.d.LockRows(alias)
 }
 
 // AfterCommit registers f to run after the transaction commits; outside a

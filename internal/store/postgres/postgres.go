@@ -78,6 +78,8 @@ func (dialect) Name() string { return "postgres" }
 
 func (dialect) SkipLocked() string { return " FOR UPDATE OF d SKIP LOCKED" }
 
+func (dialect) LockRows(alias string) string { return " FOR UPDATE OF " + alias }
+
 // NotifyDeliveries announces new deliveries on DeliveriesChannel with the
 // schema as payload, so installations in other schemas of the database can
 // tell the announcement is not theirs (see Listener).

@@ -107,6 +107,8 @@ func (dialect) Name() string { return "sqlite" }
 
 func (dialect) SkipLocked() string { return "" }
 
+func (dialect) LockRows(string) string { return "" }
+
 func (dialect) IsUniqueViolation(err error) bool {
 	var e *sqlite.Error
 	return errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
