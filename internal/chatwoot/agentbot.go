@@ -28,7 +28,7 @@ type agentBotRequest struct {
 
 func (h *Handler) agentBotInput(w http.ResponseWriter, r *http.Request) (app.AgentBotInput, *agentBotRequest, func(), error) {
 	var body agentBotRequest
-	if err := h.decode(w, r, &body); err != nil {
+	if err := h.decodeUpload(w, r, &body); err != nil {
 		return app.AgentBotInput{}, nil, func() {}, err
 	}
 	switch body.BotType {

@@ -131,9 +131,19 @@ func empty(w http.ResponseWriter) error {
 // over the limit, malformed JSON and wrong types are bad requests that say
 // where the problem is.
 func (h *Handler) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	return h.decodeBody(w, r, v, h.maxBodyBytes)
+}
+
+// decodeUpload is decode for the routes that take files: a multipart body
+// may be as large as an upload; its other fields stay within the JSON limit.
+func (h *Handler) decodeUpload(w http.ResponseWriter, r *http.Request, v any) error {
+	return h.decodeBody(w, r, v, h.maxUploadBytes)
+}
+
+func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request, v any, multipartLimit int64) error {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt == "multipart/form-data" {
-		r.Body = http.MaxBytesReader(w, r.Body, h.maxUploadBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, multipartLimit)
 		return h.decodeForm(w, r, v)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, h.maxBodyBytes)

@@ -61,10 +61,11 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 type flexBool bool
 
 func (f *flexBool) UnmarshalJSON(b []byte) error {
-	switch strings.Trim(string(b), `"`) {
-	case "true", "1":
+	// Rails' spellings, which form-encoding clients send (Python sends True).
+	switch strings.ToLower(strings.Trim(string(b), `"`)) {
+	case "true", "1", "t", "on", "yes":
 		*f = true
-	case "false", "0", "null", "":
+	case "false", "0", "f", "off", "no", "null", "":
 		*f = false
 	default:
 		return typeError(b, true)
@@ -140,14 +141,21 @@ func (h *Handler) decodeForm(w http.ResponseWriter, r *http.Request, v any) erro
 		return baton.Errorf(baton.EBADREQUEST, "Malformed form: %s", err.Error())
 	}
 	fields := map[string]any{}
+	var size int64
 	for k, vs := range r.PostForm {
+		for _, v := range vs {
+			size += int64(len(k) + len(v))
+		}
+		if size > h.maxBodyBytes {
+			return baton.Errorf(baton.ETOOLARGE, "Form fields are too large (maximum is %d bytes beside the files)", h.maxBodyBytes)
+		}
 		if len(vs) == 0 {
 			continue
 		}
 		key := strings.TrimSuffix(k, "[]")
 		val := vs[len(vs)-1]
 		trimmed := strings.TrimSpace(val)
-		if (strings.HasPrefix(trimmed, "{") || strings.HasPrefix(trimmed, "[")) && json.Valid([]byte(trimmed)) {
+		if documentFields[key] && (strings.HasPrefix(trimmed, "{") || strings.HasPrefix(trimmed, "[")) && json.Valid([]byte(trimmed)) {
 			fields[key] = json.RawMessage(trimmed)
 		} else if strings.HasSuffix(k, "[]") {
 			fields[key] = vs
@@ -158,6 +166,13 @@ func (h *Handler) decodeForm(w http.ResponseWriter, r *http.Request, v any) erro
 	b, _ := json.Marshal(fields)
 	return jsonError(json.Unmarshal(b, v), h.maxBodyBytes)
 }
+
+// documentFields are the fields whose form value is a JSON document (an
+// object or an array) rather than text: a message's content that happens to
+// look like JSON stays text.
+var documentFields = map[string]bool{"content_attributes": true, "custom_attributes": true,
+	"additional_attributes": true, "submitted_values": true, "bot_config": true, "settings": true,
+	"labels": true, "user_ids": true}
 
 // uploadedFiles returns the files of a multipart request under
 // attachments[] (or attachments), ready for the app.

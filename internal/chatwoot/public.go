@@ -226,7 +226,7 @@ func (h *Handler) publicCreateMessage(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	var body publicMessageRequest
-	if err := h.decode(w, r, &body); err != nil {
+	if err := h.decodeUpload(w, r, &body); err != nil {
 		return err
 	}
 	files, closeFiles, err := uploadedFiles(r)

@@ -1,0 +1,66 @@
+package chatwoot_test
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/batonhq/baton/internal/store/storetest"
+)
+
+// TestForms: multipart and form bodies keep the JSON limits where no file
+// is taken, text that looks like JSON stays text, and booleans come in
+// Rails' spellings.
+func TestForms(t *testing.T) {
+	t.Parallel()
+	b := setup(t, storetest.OpenSQLite(t))
+	conv := b.customer("casey")
+	post := func(path, token string, fields map[string]string, files map[string][]byte) *response {
+		body, ct := multipartBody(t, fields, files, "image/png")
+		req, err := http.NewRequest("POST", b.url+path, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", ct)
+		if token != "" {
+			req.Header.Set("api_access_token", token)
+		}
+		return b.send(req)
+	}
+
+	// A public contact create takes no file: a multipart body over the
+	// JSON limit is refused, file or field, and nothing is stored.
+	big := strings.Repeat("x", 2<<20)
+	if r := post(b.pub("/contacts"), "", map[string]string{"custom_attributes": `{"a":"` + big + `"}`}, nil); r.status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("2 MB of form fields: status %d, want 413: %s", r.status, r.body)
+	}
+	if r := post(b.pub("/contacts"), "", map[string]string{"name": "x"}, map[string][]byte{"a.png": []byte(big)}); r.status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a 2 MB file to a route that takes none: status %d, want 413", r.status)
+	}
+
+	// A message with a file may be large; its text stays text even when
+	// it looks like JSON; private takes Rails' spellings.
+	path := b.acc("/conversations/%d/messages", conv)
+	r := post(path, b.admin, map[string]string{"content": `{"order": 5}`, "private": "True"},
+		map[string][]byte{"a.png": []byte(big)})
+	if r.status != http.StatusOK {
+		t.Fatalf("a 2 MB attachment: status %d: %s", r.status, r.body)
+	}
+	m := r.object(t)
+	if m["content"] != `{"order": 5}` || m["private"] != true {
+		t.Fatalf("content %v private %v, want the text as sent and true", m["content"], m["private"])
+	}
+	for _, tc := range []struct {
+		value string
+		want  bool
+	}{{"yes", true}, {"on", true}, {"t", true}, {"FALSE", false}, {"off", false}} {
+		r := post(path, b.admin, map[string]string{"content": "x", "private": tc.value}, nil)
+		if r.status != http.StatusOK || r.object(t)["private"] != tc.want {
+			t.Fatalf("private=%s: status %d private %v, want %v", tc.value, r.status, r.object(t)["private"], tc.want)
+		}
+	}
+	if r := post(path, b.admin, map[string]string{"content": "x", "private": "maybe"}, nil); r.status != http.StatusBadRequest {
+		t.Fatalf("private=maybe: status %d, want 400", r.status)
+	}
+}
