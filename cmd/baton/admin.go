@@ -37,6 +37,18 @@ func (e *env) admin(ctx context.Context, args []string) error {
 	return fmt.Errorf("unknown admin command %q", what)
 }
 
+// cliError is an error as the command line says it: a domain error's
+// message (not its code), any other error as it is, so that a failure the
+// user can fix (a file the data dir cannot hold) is not hidden behind
+// "Internal error".
+func cliError(err error) error {
+	var be *baton.Error
+	if errors.As(err, &be) {
+		return errors.New(be.Message)
+	}
+	return err
+}
+
 // print writes the result: one JSON object with --json, else lines for people.
 func (e *env) print(asJSON bool, v map[string]any, human string) error {
 	if asJSON {
@@ -71,7 +83,7 @@ func (e *env) adminPlatformApp(ctx context.Context, args []string) error {
 	a := s.app
 	p, token, err := a.CreatePlatformApp(system(ctx), f["name"])
 	if err != nil {
-		return errors.New(baton.ErrorMessage(err))
+		return cliError(err)
 	}
 	return e.print(f["json"] != "", map[string]any{"id": p.ID, "name": p.Name, "access_token": token},
 		fmt.Sprintf("platform app %d %q\naccess token: %s", p.ID, p.Name, token))
@@ -94,7 +106,7 @@ func (e *env) adminAccount(ctx context.Context, args []string) error {
 	name := f["name"]
 	acc, err := a.CreateAccount(system(ctx), app.AccountInput{Name: &name})
 	if err != nil {
-		return errors.New(baton.ErrorMessage(err))
+		return cliError(err)
 	}
 	return e.print(f["json"] != "", map[string]any{"id": acc.ID, "name": acc.Name},
 		fmt.Sprintf("account %d %q", acc.ID, acc.Name))
@@ -128,7 +140,7 @@ func (e *env) adminUser(ctx context.Context, args []string) error {
 	name, email, password := f["name"], f["email"], f["password"]
 	u, token, err := a.CreateUserInAccount(system(ctx), accountID, app.UserInput{Name: &name, Email: &email, Password: &password}, role)
 	if err != nil {
-		return errors.New(baton.ErrorMessage(err))
+		return cliError(err)
 	}
 	return e.print(f["json"] != "", map[string]any{"id": u.ID, "name": u.Name, "email": u.Email,
 		"account_id": accountID, "role": role, "access_token": token},
@@ -174,7 +186,7 @@ func (e *env) adminBotCreate(ctx context.Context, args []string) error {
 	defer s.close()
 	v, err := s.app.PlatformCreateAgentBot(system(ctx), accountID, in)
 	if err != nil {
-		return errors.New(baton.ErrorMessage(err))
+		return cliError(err)
 	}
 	kind := "global bot"
 	if accountID != 0 {
@@ -212,7 +224,7 @@ func (e *env) adminBotConnect(ctx context.Context, args []string) error {
 	defer s.close()
 	inbox, err := s.app.ConnectAgentBot(system(ctx), botID, inboxID)
 	if err != nil {
-		return errors.New(baton.ErrorMessage(err))
+		return cliError(err)
 	}
 	return e.print(f["json"] != "", map[string]any{"id": inbox.ID, "inbox_id": inbox.ID, "agent_bot_id": botID},
 		fmt.Sprintf("bot %d now takes the new conversations of inbox %d %q", botID, inbox.ID, inbox.Name))
@@ -234,7 +246,7 @@ func (e *env) adminBotToken(ctx context.Context, args []string) error {
 	defer s.close()
 	v, err := s.app.AgentBotToken(system(ctx), botID, f["reset"] != "")
 	if err != nil {
-		return errors.New(baton.ErrorMessage(err))
+		return cliError(err)
 	}
 	return e.print(f["json"] != "", map[string]any{"id": v.Bot.ID, "access_token": v.AccessToken},
 		fmt.Sprintf("bot %d access token: %s", v.Bot.ID, v.AccessToken))

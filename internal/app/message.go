@@ -283,7 +283,7 @@ func (a *App) storeFiles(ctx context.Context, accountID int64, files []FileInput
 		}
 		var rnd [16]byte
 		_, _ = rand.Read(rnd[:])
-		key := fmt.Sprintf("%d/%s%s", accountID, hex.EncodeToString(rnd[:]), strings.ToLower(path.Ext(f.Name)))
+		key := fmt.Sprintf("%d/%s%s", accountID, hex.EncodeToString(rnd[:]), safeExtension(f.Name))
 		n, err := a.files.Put(ctx, key, io.LimitReader(f.Body, a.limits.AttachmentMaxBytes+1))
 		out = append(out, stored{key: key, in: f, size: n})
 		if err != nil {
@@ -296,6 +296,21 @@ func (a *App) storeFiles(ctx context.Context, accountID int64, files []FileInput
 		}
 	}
 	return out, nil
+}
+
+// safeExtension is a file name's extension as a storage key may carry it:
+// letters and digits only, so that the key goes into a URL as it is.
+func safeExtension(name string) string {
+	ext := strings.ToLower(path.Ext(name))
+	if len(ext) < 2 || len(ext) > 11 {
+		return ""
+	}
+	for _, r := range ext[1:] {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') {
+			return ""
+		}
+	}
+	return ext
 }
 
 func allowedFileType(ct string) bool {

@@ -40,7 +40,10 @@ func (h *Handler) agentBotInput(w http.ResponseWriter, r *http.Request) (app.Age
 		BotConfig: body.BotConfig, KeepPendingOnFailure: boolPtr(body.KeepPendingOnFailure),
 		OpenWhileBreakerOpen: boolPtr(body.OpenWhileBreakerOpen)}
 	if body.HandoffDeadlineSeconds != nil {
-		d := time.Duration(*body.HandoffDeadlineSeconds) * time.Second
+		// Out of range stays out of range: the app refuses it, where the
+		// multiplication could have wrapped around into a valid deadline.
+		secs := min(max(int64(*body.HandoffDeadlineSeconds), -1), int64(app.MaxHandoffDeadline/time.Second)+1)
+		d := time.Duration(secs) * time.Second
 		in.HandoffDeadline = &d
 	}
 	closeFile := func() {}

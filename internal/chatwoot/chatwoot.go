@@ -195,7 +195,12 @@ func jsonError(err error, limit int64) error {
 	case errors.As(err, &syntaxErr):
 		return baton.Errorf(baton.EBADREQUEST, "Malformed JSON at byte %d: %s", syntaxErr.Offset, syntaxErr.Error())
 	case errors.As(err, &typeErr):
+		// Fields of embedded request structs come prefixed with the
+		// struct's name, which means nothing to the caller.
 		field := typeErr.Field
+		if i := strings.Index(field, "Request."); i >= 0 {
+			field = field[i+len("Request."):]
+		}
 		if field == "" {
 			return baton.Errorf(baton.EBADREQUEST, "Body must be a JSON object")
 		}

@@ -74,7 +74,7 @@ func queryTime(r *http.Request, name string) (time.Time, error) {
 }
 
 func parseTime(name, s string) (time.Time, error) {
-	if secs, err := strconv.ParseFloat(s, 64); err == nil && secs >= 0 {
+	if secs, err := strconv.ParseFloat(s, 64); err == nil && secs >= 0 && secs <= maxUnixSeconds {
 		return time.UnixMicro(int64(secs * 1e6)).UTC(), nil
 	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {

@@ -64,3 +64,23 @@ func TestForms(t *testing.T) {
 		t.Fatalf("private=maybe: status %d, want 400", r.status)
 	}
 }
+
+// TestEnumsAndFieldNames: message_type may come as Chatwoot's own number,
+// and a type error names the field as the caller wrote it.
+func TestEnumsAndFieldNames(t *testing.T) {
+	t.Parallel()
+	b := setup(t, storetest.OpenSQLite(t))
+	conv := b.customer("casey")
+	path := b.acc("/conversations/%d/messages", conv)
+	r := b.do(request{method: "POST", path: path, token: b.admin, body: `{"content":"x","message_type":1}`})
+	if r.status != http.StatusOK || r.object(t)["message_type"] != float64(1) {
+		t.Fatalf("message_type 1: status %d: %s", r.status, r.body)
+	}
+	if r := b.do(request{method: "POST", path: path, token: b.admin, body: `{"content":"x","message_type":7}`}); r.status != http.StatusBadRequest {
+		t.Fatalf("message_type 7: status %d, want 400", r.status)
+	}
+	r = b.do(request{method: "POST", path: b.pub("/contacts"), body: `{"name":123}`})
+	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "Field name must be a string") {
+		t.Fatalf("a number for a name: status %d: %s", r.status, r.body)
+	}
+}

@@ -100,6 +100,24 @@ func (f *flexObject) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// enumName is a message type by its name or by its number, as Rails enums
+// take it (Chatwoot's own JSON carries message_type as a number).
+type enumName string
+
+func (e *enumName) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*e = enumName(s)
+		return nil
+	}
+	var n int
+	if err := json.Unmarshal(b, &n); err != nil || n < int(baton.MessageIncoming) || n > int(baton.MessageTemplate) {
+		return typeError(b, "")
+	}
+	*e = enumName(baton.MessageType(n).String())
+	return nil
+}
+
 // flexTime is a unix time in seconds sent as a number or a string.
 type flexTime struct{ t *time.Time }
 
@@ -118,10 +136,17 @@ func (f *flexTime) UnmarshalJSON(b []byte) error {
 		f.t = &t
 		return nil
 	}
+	if n < 0 || n > maxUnixSeconds {
+		return typeError(b, int64(0))
+	}
 	t := time.Unix(int64(n), 0).UTC()
 	f.t = &t
 	return nil
 }
+
+// maxUnixSeconds is the last second of year 9999: times past it are
+// mistakes, and would overflow on the way to microseconds.
+const maxUnixSeconds = 253402300799
 
 // decodeForm reads a multipart or URL-encoded form into v by way of JSON,
 // so that one input type serves both. Fields whose value looks like a JSON

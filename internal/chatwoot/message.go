@@ -10,7 +10,7 @@ import (
 // messageRequest is the body of a message create, as JSON or a form.
 type messageRequest struct {
 	Content           *string    `json:"content"`
-	MessageType       string     `json:"message_type"`
+	MessageType       enumName   `json:"message_type"`
 	Private           flexBool   `json:"private"`
 	ContentType       string     `json:"content_type"`
 	ContentAttributes flexObject `json:"content_attributes"`
@@ -19,7 +19,7 @@ type messageRequest struct {
 }
 
 func (b messageRequest) input() app.MessageInput {
-	return app.MessageInput{Content: b.Content, MessageType: b.MessageType, Private: bool(b.Private),
+	return app.MessageInput{Content: b.Content, MessageType: string(b.MessageType), Private: bool(b.Private),
 		ContentType: b.ContentType, ContentAttributes: b.ContentAttributes, EchoID: b.EchoID, SourceID: b.SourceID}
 }
 

@@ -37,7 +37,7 @@ func recoverPanics(next http.Handler, log *slog.Logger) http.Handler {
 					panic(v)
 				}
 				log.Error("panic serving request", "request_id", w.Header().Get("X-Request-Id"),
-					"method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+					"method", r.Method, "path", redact(r.URL.Path), "panic", v, "stack", string(debug.Stack()))
 				w.Header().Set("Content-Type", "application/json; charset=utf-8")
 				w.WriteHeader(http.StatusInternalServerError)
 				_, _ = w.Write([]byte(`{"error":"Internal error"}` + "\n"))
@@ -124,7 +124,7 @@ func accessLog(next http.Handler, log *slog.Logger) http.Handler {
 			level = slog.LevelInfo
 		}
 		log.Log(r.Context(), level, "request", "request_id", w.Header().Get("X-Request-Id"), "method", r.Method,
-			"path", r.URL.Path, "status", sw.status, "bytes", sw.bytes, "duration", time.Since(start))
+			"path", redact(r.URL.Path), "status", sw.status, "bytes", sw.bytes, "duration", time.Since(start))
 	})
 }
 
@@ -171,4 +171,20 @@ func rateLimit(next http.Handler, l *limiter) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// redact takes out of a path what works as a credential: the contact
+// identifier of the public client API, the key of an attachment link. The
+// log keeps where a request went, not how to go there again.
+func redact(p string) string {
+	segs := strings.Split(p, "/")
+	for i := 1; i < len(segs); i++ {
+		switch {
+		case segs[i-1] == "contacts" && i >= 4 && segs[1] == "public":
+			segs[i] = "[contact]"
+		case segs[1] == "attachments" && i >= 3:
+			segs[i] = "[key]"
+		}
+	}
+	return strings.Join(segs, "/")
 }
