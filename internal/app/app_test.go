@@ -257,3 +257,44 @@ func TestConcurrentChangesKeepBoth(t *testing.T) {
 		}
 	})
 }
+
+// TestPublicIdentities: the public API tells no one whether an e-mail or
+// identifier is the account's already, and an identifier someone claimed
+// without proof goes to the one who proves it.
+func TestPublicIdentities(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s)
+		ctx := context.Background()
+		id := w.api.Identifier
+		if _, _, err := w.app.PublicCreateContact(ctx, id, app.PublicContactInput{SourceID: "casey",
+			ContactInput: app.ContactInput{Email: ptr("casey@example.com")}}); err != nil {
+			t.Fatal(err)
+		}
+		// Someone else gives the same e-mail: no error, no e-mail.
+		other, _, err := w.app.PublicCreateContact(ctx, id, app.PublicContactInput{SourceID: "mallory",
+			ContactInput: app.ContactInput{Email: ptr("casey@example.com"), Identifier: ptr("user-42")}})
+		if err != nil {
+			t.Fatalf("a taken e-mail: %v, want the contact made without it", err)
+		}
+		if other.Email != "" || other.Identifier != "user-42" {
+			t.Fatalf("the new contact has e-mail %q identifier %q, want none and user-42", other.Email, other.Identifier)
+		}
+		// The real user-42 comes with the inbox's HMAC: the unverified claim
+		// is taken back, and they get a contact of their own.
+		hash := auth.IdentifierHash(w.api.HMACToken, "user-42")
+		real, ci, err := w.app.PublicCreateContact(ctx, id, app.PublicContactInput{SourceID: "real-42",
+			IdentifierHash: hash, ContactInput: app.ContactInput{Identifier: ptr("user-42")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if real.ID == other.ID || real.Identifier != "user-42" || !ci.HMACVerified {
+			t.Fatalf("verified user-42 is contact %d (the claimant is %d), identifier %q, verified %v", real.ID, other.ID, real.Identifier, ci.HMACVerified)
+		}
+		// A verified identity does not change without a hash.
+		if _, err := w.app.PublicUpdateContact(ctx, id, "real-42", app.PublicContactInput{
+			ContactInput: app.ContactInput{Identifier: ptr("someone-else")}}); baton.ErrorCode(err) != baton.EUNAUTHORIZED {
+			t.Fatalf("changing a verified identifier without a hash: err %v, want unauthorized", err)
+		}
+	})
+}

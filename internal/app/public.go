@@ -47,13 +47,32 @@ func (a *App) PublicCreateContact(ctx context.Context, identifier string, in Pub
 		if err := in.apply(c); err != nil {
 			return err
 		}
-		// A verified identifier names a contact the account may know already.
+		// A verified identifier names a contact the account may know already:
+		// the same person, when that contact's identity was verified too.
+		// An unverified claim to it is taken back from whoever made it.
 		if verified && c.Identifier != "" {
 			if known, err := q.FindContactByIdentifier(ctx, inbox.AccountID, c.Identifier); err == nil {
-				c = known
+				if ok, err := identityVerified(ctx, q, known.ID); err != nil {
+					return err
+				} else if ok {
+					c = known
+				} else {
+					known.Identifier, known.UpdatedAt = "", now
+					if err := q.UpdateContact(ctx, known); err != nil {
+						return err
+					}
+				}
+			} else if baton.ErrorCode(err) != baton.ENOTFOUND {
+				return err
 			}
 		}
 		if c.ID == 0 {
+			// Whether an e-mail or identifier is the account's already is
+			// nothing a caller without a verified identity learns: the
+			// new contact simply goes without it.
+			if err := dropTaken(ctx, q, c, !verified); err != nil {
+				return err
+			}
 			if c.Name == "" {
 				c.Name = defaultContactName(c)
 			}
@@ -65,6 +84,60 @@ func (a *App) PublicCreateContact(ctx context.Context, identifier string, in Pub
 		return err
 	})
 	return c, ci, err
+}
+
+// identityVerified reports whether any of the contact's identities in the
+// account's inboxes was verified with an HMAC.
+func identityVerified(ctx context.Context, q *store.Queries, contactID int64) (bool, error) {
+	cis, err := q.ListContactInboxes(ctx, contactID)
+	for _, ci := range cis {
+		if ci.HMACVerified {
+			return true, err
+		}
+	}
+	return false, err
+}
+
+// dropTaken clears from a new contact an e-mail another contact of the
+// account has and, when the identifier is unverified too, a taken identifier.
+func dropTaken(ctx context.Context, q *store.Queries, c *baton.Contact, identifierToo bool) error {
+	if taken, err := emailTaken(ctx, q, c); err != nil {
+		return err
+	} else if taken {
+		c.Email = ""
+	}
+	if !identifierToo {
+		return nil
+	}
+	if taken, err := identifierTaken(ctx, q, c); err != nil {
+		return err
+	} else if taken {
+		c.Identifier = ""
+	}
+	return nil
+}
+
+func emailTaken(ctx context.Context, q *store.Queries, c *baton.Contact) (bool, error) {
+	if c.Email == "" {
+		return false, nil
+	}
+	other, err := q.FindContactByEmail(ctx, c.AccountID, c.Email)
+	return taken(other, err, c)
+}
+
+func identifierTaken(ctx context.Context, q *store.Queries, c *baton.Contact) (bool, error) {
+	if c.Identifier == "" {
+		return false, nil
+	}
+	other, err := q.FindContactByIdentifier(ctx, c.AccountID, c.Identifier)
+	return taken(other, err, c)
+}
+
+func taken(other *baton.Contact, err error, c *baton.Contact) (bool, error) {
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return false, nil
+	}
+	return err == nil && other.ID != c.ID, err
 }
 
 func checkIdentity(inbox *baton.Inbox, in PublicContactInput) (bool, error) {
@@ -125,13 +198,39 @@ func (a *App) PublicUpdateContact(ctx context.Context, identifier, sourceID stri
 		if p, err = a.publicSession(ctx, q, identifier, sourceID); err != nil {
 			return err
 		}
+		verified := p.ContactInbox.HMACVerified
 		if in.Identifier != nil && *in.Identifier != p.Contact.Identifier {
-			if _, err := checkIdentity(p.Inbox, in); err != nil {
+			ok, err := checkIdentity(p.Inbox, in)
+			if err != nil {
 				return err
 			}
+			// A verified identity changes only with a hash for the new one.
+			if verified && !ok {
+				return &baton.Error{Code: baton.EUNAUTHORIZED, Message: "HMAC failed: Invalid Identifier Hash Provided"}
+			}
+			verified = ok
 		}
+		before := *p.Contact
 		if err := in.apply(p.Contact); err != nil {
 			return err
+		}
+		if !verified {
+			// As on create: a taken e-mail or identifier is not the caller's
+			// to learn about; the contact keeps what it had.
+			if p.Contact.Email != before.Email {
+				if taken, err := emailTaken(ctx, q, p.Contact); err != nil {
+					return err
+				} else if taken {
+					p.Contact.Email = before.Email
+				}
+			}
+			if p.Contact.Identifier != before.Identifier {
+				if taken, err := identifierTaken(ctx, q, p.Contact); err != nil {
+					return err
+				} else if taken {
+					p.Contact.Identifier = before.Identifier
+				}
+			}
 		}
 		p.Contact.UpdatedAt = a.Now()
 		return q.UpdateContact(ctx, p.Contact)
