@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -92,7 +93,8 @@ func (b *Bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
-	if id := r.Header.Get("X-Chatwoot-Delivery"); id != "" && b.once(id) {
+	id := r.Header.Get("X-Chatwoot-Delivery")
+	if id != "" && b.seenBefore(id) {
 		w.WriteHeader(http.StatusOK) // a retry of a delivery already handled
 		return
 	}
@@ -102,38 +104,52 @@ func (b *Bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := b.handle(ev); err != nil {
+		// Not marked as seen: Baton retries it, and the retry is handled.
 		b.log().Error("demo bot: handling an event", "event", ev.Event, "err", err)
 		http.Error(w, "could not handle the event", http.StatusInternalServerError)
 		return
 	}
+	if id != "" {
+		b.remember(id)
+	}
 	w.WriteHeader(http.StatusOK)
 }
 
-// verify checks Chatwoot's signature: sha256=HMAC(secret, "<timestamp>.<body>").
+// verify checks Chatwoot's signature, sha256=HMAC(secret, "<timestamp>.<body>"):
+// against X-Chatwoot-Signature, or during a secret rotation against
+// X-Chatwoot-Signature-Previous, so that either secret works while the bot
+// is switched over. A timestamp more than five minutes off is refused, so an
+// old delivery cannot be replayed.
 func (b *Bot) verify(r *http.Request, body []byte) bool {
-	ts, sig := r.Header.Get("X-Chatwoot-Timestamp"), r.Header.Get("X-Chatwoot-Signature")
-	if ts == "" || sig == "" {
+	ts := r.Header.Get("X-Chatwoot-Timestamp")
+	secs, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || time.Since(time.Unix(secs, 0)).Abs() > 5*time.Minute {
 		return false
 	}
-	m := hmacSHA256(b.Secret, ts+"."+string(body))
-	return hmac.Equal([]byte(sig), []byte("sha256="+m))
+	want := []byte("sha256=" + hmacSHA256(b.Secret, ts+"."+string(body)))
+	for _, h := range []string{"X-Chatwoot-Signature", "X-Chatwoot-Signature-Previous"} {
+		if sig := r.Header.Get(h); sig != "" && hmac.Equal([]byte(sig), want) {
+			return true
+		}
+	}
+	return false
 }
 
-// once reports whether the delivery id was seen before, remembering it.
-func (b *Bot) once(id string) bool {
+// seenBefore reports whether a delivery id was handled already.
+func (b *Bot) seenBefore(id string) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.seen == nil {
-		b.seen = map[string]bool{}
-	}
-	if b.seen[id] {
-		return true
-	}
-	if len(b.seen) > 10000 {
+	return b.seen[id]
+}
+
+// remember records a handled delivery id.
+func (b *Bot) remember(id string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.seen == nil || len(b.seen) > 10000 {
 		b.seen = map[string]bool{}
 	}
 	b.seen[id] = true
-	return false
 }
 
 func (b *Bot) handle(ev event) error {
