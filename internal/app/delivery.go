@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -188,6 +189,9 @@ func (a *App) Replay(ctx context.Context, accountID, botID, conversationID int64
 		if err != nil {
 			return err
 		}
+		if len(ids) > MaxReplay {
+			return baton.Invalid(fmt.Sprintf("The conversation has %d events since then; replay at most %d at a time (give a later since)", len(ids), MaxReplay), "since")
+		}
 		for _, id := range ids {
 			orig := &store.Delivery{EventID: id, AgentBotID: b.ID, AccountID: accountID, LaneID: c.ID}
 			if _, err := a.redeliver(ctx, q, orig); err != nil {
@@ -199,6 +203,10 @@ func (a *App) Replay(ctx context.Context, accountID, botID, conversationID int64
 	})
 	return n, err
 }
+
+// MaxReplay is the most events one replay sends again: one transaction
+// writes their deliveries, and on SQLite every other write waits for it.
+const MaxReplay = 1000
 
 // MaxBotEvents is the most events one pull returns.
 const MaxBotEvents = 100

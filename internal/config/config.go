@@ -90,13 +90,18 @@ func Parse(name string, args []string, getenv func(string) string) (*Config, []s
 	retention := fs.String("delivery-retention", env("BATON_DELIVERY_RETENTION", "168h"), "how long acknowledged deliveries are kept")
 	overlap := fs.String("secret-overlap", env("BATON_SECRET_OVERLAP", "24h"), "how long a rotated-out bot secret keeps signing")
 	dbMaxConns := fs.String("db-max-conns", env("BATON_DB_MAX_CONNS", "32"), "connections to PostgreSQL at most")
-	blockPrivate := fs.String("webhook-block-private", env("BATON_WEBHOOK_BLOCK_PRIVATE", "false"), "refuse bot URLs on private addresses")
+	// A boolean flag, so that a bare --webhook-block-private turns it on;
+	// its default comes from the environment.
+	blockDefault, err := strconv.ParseBool(env("BATON_WEBHOOK_BLOCK_PRIVATE", "false"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("BATON_WEBHOOK_BLOCK_PRIVATE: %q is not true or false", getenv("BATON_WEBHOOK_BLOCK_PRIVATE"))
+	}
+	fs.BoolVar(&c.WebhookBlockPrivate, "webhook-block-private", blockDefault, "refuse bot URLs on private addresses")
 	fs.StringVar(&c.MetricsToken, "metrics-token", getenv("BATON_METRICS_TOKEN"), "bearer token /metrics asks for")
 	c.SecretKey = getenv("BATON_SECRET_KEY")
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
-	var err error
 	if c.MaxBodyBytes, err = positive("max-body", *maxBody); err != nil {
 		return nil, nil, err
 	}
@@ -138,9 +143,6 @@ func Parse(name string, args []string, getenv func(string) string) (*Config, []s
 		return nil, nil, err
 	}
 	c.DBMaxConns = int(n)
-	if c.WebhookBlockPrivate, err = strconv.ParseBool(*blockPrivate); err != nil {
-		return nil, nil, fmt.Errorf("webhook-block-private: %q is not true or false", *blockPrivate)
-	}
 	if err := c.validate(); err != nil {
 		return nil, nil, err
 	}
