@@ -223,6 +223,15 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	if cfg.PublicURL == "" {
 		s.base.Store(listen)
 	}
+	// On SQLite one process owns the database: leases found at start were
+	// taken by a process that died (kill -9), and its lanes are ours at
+	// once rather than when the leases run out.
+	if kind, _ := cfg.Database(); kind == config.SQLite {
+		if err := s.store.Write(ctx, func(q *store.Queries) error { return q.ReleaseAllLeases(ctx) }); err != nil {
+			_ = srv.Stop(context.Background())
+			return err
+		}
+	}
 	s.engine.Start(ctx)
 	defer s.engine.Stop()
 	retention := s.app.NewRetention(cfg.DeliveryRetention, 0)

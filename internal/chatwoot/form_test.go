@@ -2,6 +2,7 @@ package chatwoot_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -82,5 +83,31 @@ func TestEnumsAndFieldNames(t *testing.T) {
 	r = b.do(request{method: "POST", path: b.pub("/contacts"), body: `{"name":123}`})
 	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "Field name must be a string") {
 		t.Fatalf("a number for a name: status %d: %s", r.status, r.body)
+	}
+}
+
+// TestDeleteWithFormBody: a DELETE's form-encoded body is read, as Rails
+// reads it.
+func TestDeleteWithFormBody(t *testing.T) {
+	t.Parallel()
+	b := setup(t, storetest.OpenSQLite(t))
+	add := b.do(request{method: "POST", path: b.acc("/inbox_members"), token: b.admin,
+		body: fmt.Sprintf(`{"inbox_id":%d,"user_ids":[%d]}`, b.api.ID, b.agentID)})
+	if add.status != http.StatusOK {
+		t.Fatalf("adding a member: %d %s", add.status, add.body)
+	}
+	req, err := http.NewRequest("DELETE", b.url+b.acc("/inbox_members"),
+		strings.NewReader(fmt.Sprintf("inbox_id=%d&user_ids[]=%d", b.api.ID, b.agentID)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("api_access_token", b.admin)
+	if r := b.send(req); r.status != http.StatusOK {
+		t.Fatalf("DELETE with a form body: status %d: %s", r.status, r.body)
+	}
+	r := b.do(request{method: "GET", path: b.acc("/inbox_members/%d", b.api.ID), token: b.admin})
+	if payload := r.object(t)["payload"].([]any); len(payload) != 0 {
+		t.Fatalf("the member is still there: %v", payload)
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -154,9 +156,17 @@ const maxUnixSeconds = 253402300799
 func (h *Handler) decodeForm(w http.ResponseWriter, r *http.Request, v any) error {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	var err error
-	if mt == "multipart/form-data" {
+	switch {
+	case mt == "multipart/form-data":
 		err = r.ParseMultipartForm(8 << 20)
-	} else {
+	case r.Method == http.MethodDelete:
+		// ParseForm reads the body of POST, PUT and PATCH only; Chatwoot's
+		// clients send DELETE inbox_members and account_users with one.
+		var raw []byte
+		if raw, err = io.ReadAll(r.Body); err == nil {
+			r.PostForm, err = url.ParseQuery(string(raw))
+		}
+	default:
 		err = r.ParseForm()
 	}
 	var maxErr *http.MaxBytesError

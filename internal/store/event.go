@@ -153,6 +153,13 @@ func (q *Queries) ReleaseLeases(ctx context.Context, owner string) error {
 	return q.formatError(err, "delivery lane")
 }
 
+// ReleaseAllLeases gives up every lease, whoever holds it: for a process
+// that knows it is the only one (SQLite), starting after one that died.
+func (q *Queries) ReleaseAllLeases(ctx context.Context) error {
+	_, err := q.db.ExecContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0 WHERE lease_owner <> ''`)
+	return q.formatError(err, "delivery lane")
+}
+
 // Attempt is one try at a delivery.
 type Attempt struct {
 	DeliveryID  int64
