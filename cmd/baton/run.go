@@ -51,6 +51,7 @@ Configuration (flags win over the environment):
   --max-upload  BATON_MAX_UPLOAD_BYTES     largest multipart body (104857600)
   --messages-per-minute BATON_MESSAGES_PER_MINUTE  per conversation (200)
   --rate-limit  BATON_RATE_LIMIT  requests a minute from one address, 0 for none (3000)
+  --trusted-proxies BATON_TRUSTED_PROXIES  proxies (CIDRs) whose X-Forwarded-For names the client
   --delivery-timeout  BATON_DELIVERY_TIMEOUT  one attempt to deliver to a bot (5s)
   --delivery-retry-schedule BATON_DELIVERY_RETRY_SCHEDULE  waits before retries of a bot that is down
                 (1s,5s,30s,2m,10m,30m,1h,2h,4h,8h,12h,12h,8h)
@@ -215,7 +216,8 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	api := chatwoot.New(chatwoot.Config{App: s.app, Logger: log, PublicURL: s.publicURL,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes})
 	srv := server.New(server.Config{Handler: api, Logger: log, Health: s.store.Ping, RateLimit: cfg.RateLimit,
-		Metrics: s.stats, MetricsToken: cfg.MetricsToken})
+		TrustedProxies: cfg.TrustedProxies,
+		Metrics:        s.stats, MetricsToken: cfg.MetricsToken})
 	if err := srv.Start(cfg.Addr); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -26,10 +27,11 @@ type Config struct {
 	LogLevel    string
 	LogFormat   string // text or json
 
-	MaxBodyBytes      int64 // largest JSON body
-	MaxUploadBytes    int64 // largest multipart body
-	MessagesPerMinute int   // per conversation
-	RateLimit         int   // requests a minute from one client address; 0 is no limit
+	MaxBodyBytes      int64          // largest JSON body
+	MaxUploadBytes    int64          // largest multipart body
+	MessagesPerMinute int            // per conversation
+	RateLimit         int            // requests a minute from one client address; 0 is no limit
+	TrustedProxies    []netip.Prefix // proxies whose X-Forwarded-For names the client
 
 	DeliveryTimeout       time.Duration   // one attempt to deliver to a bot
 	DeliveryRetrySchedule []time.Duration // waits before the retries of a bot that is down
@@ -83,6 +85,7 @@ func Parse(name string, args []string, getenv func(string) string) (*Config, []s
 	maxBody := fs.String("max-body", env("BATON_MAX_BODY_BYTES", "1048576"), "largest JSON body in bytes")
 	maxUpload := fs.String("max-upload", env("BATON_MAX_UPLOAD_BYTES", "104857600"), "largest multipart body in bytes")
 	perMinute := fs.String("messages-per-minute", env("BATON_MESSAGES_PER_MINUTE", "200"), "messages a minute in one conversation")
+	trustedProxies := fs.String("trusted-proxies", env("BATON_TRUSTED_PROXIES", ""), "proxies whose X-Forwarded-For names the client (CIDRs, comma-separated)")
 	rateLimit := fs.String("rate-limit", env("BATON_RATE_LIMIT", "3000"), "requests a minute from one address, 0 for none")
 	timeout := fs.String("delivery-timeout", env("BATON_DELIVERY_TIMEOUT", "5s"), "one delivery attempt")
 	schedule := fs.String("delivery-retry-schedule", env("BATON_DELIVERY_RETRY_SCHEDULE", DefaultRetrySchedule), "waits before retries")
@@ -118,6 +121,20 @@ func Parse(name string, args []string, getenv func(string) string) (*Config, []s
 		return nil, nil, fmt.Errorf("rate-limit: %q is not a whole number of requests", *rateLimit)
 	}
 	c.RateLimit = rl
+	for _, part := range strings.Split(*trustedProxies, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			a, aerr := netip.ParseAddr(part)
+			if aerr != nil {
+				return nil, nil, fmt.Errorf("trusted-proxies: %q is not an address or a CIDR range", part)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+	}
 	if c.DeliveryTimeout, err = duration("delivery-timeout", *timeout); err != nil {
 		return nil, nil, err
 	}

@@ -4,8 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -156,13 +156,10 @@ func (l *limiter) allow(key string) bool {
 // rateLimit refuses a client address's requests past the limit with 429, as
 // Chatwoot's rack-attack does. Like rack-attack there, loopback is exempt:
 // a bot or proxy on the same machine is the operator's own.
-func rateLimit(next http.Handler, l *limiter) http.Handler {
+func rateLimit(next http.Handler, l *limiter, trusted []netip.Prefix) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
-		if ip := net.ParseIP(host); (ip == nil || !ip.IsLoopback()) && !l.allow(host) {
+		ip := clientAddr(r, trusted)
+		if !ip.IsLoopback() && !l.allow(ip.String()) {
 			w.Header().Set("Retry-After", "60")
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
 			w.WriteHeader(http.StatusTooManyRequests)
@@ -171,6 +168,39 @@ func rateLimit(next http.Handler, l *limiter) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// clientAddr is the address a request came from: the connection's, or,
+// when that is a trusted proxy, the last address in X-Forwarded-For that
+// is not one (the nearest hop a proxy of ours did not add).
+func clientAddr(r *http.Request, trusted []netip.Prefix) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	ip := ap.Addr().Unmap()
+	isTrusted := func(a netip.Addr) bool {
+		for _, p := range trusted {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	if !isTrusted(ip) {
+		return ip
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return ip // a garbled header: count the proxy itself
+		}
+		if a = a.Unmap(); !isTrusted(a) {
+			return a
+		}
+	}
+	return ip
 }
 
 // redact takes out of a path what works as a credential: the contact

@@ -1,6 +1,10 @@
 package server
 
-import "testing"
+import (
+	"net/http/httptest"
+	"net/netip"
+	"testing"
+)
 
 // TestRedact: the access log keeps where a request went, not the parts of
 // its path that work as credentials.
@@ -14,6 +18,31 @@ func TestRedact(t *testing.T) {
 	} {
 		if got := redact(in); got != want {
 			t.Errorf("redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestClientAddr: behind a trusted proxy the rate limit counts the client
+// the proxy names, not the proxy; nobody else's X-Forwarded-For counts.
+func TestClientAddr(t *testing.T) {
+	t.Parallel()
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32")}
+	for _, tc := range []struct {
+		remote, forwarded, want string
+	}{
+		{"203.0.113.7:5000", "", "203.0.113.7"},
+		{"203.0.113.7:5000", "198.51.100.1", "203.0.113.7"}, // not a proxy of ours: its header is ignored
+		{"127.0.0.1:5000", "198.51.100.1", "198.51.100.1"},
+		{"10.1.2.3:5000", "198.51.100.9, 198.51.100.1, 10.0.0.5", "198.51.100.1"}, // the nearest untrusted hop
+		{"10.1.2.3:5000", "not-an-address", "10.1.2.3"},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tc.remote
+		if tc.forwarded != "" {
+			r.Header.Set("X-Forwarded-For", tc.forwarded)
+		}
+		if got := clientAddr(r, trusted); got.String() != tc.want {
+			t.Errorf("from %s forwarding %q: %s, want %s", tc.remote, tc.forwarded, got, tc.want)
 		}
 	}
 }

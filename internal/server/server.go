@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 )
 
@@ -19,7 +20,10 @@ type Config struct {
 	Logger    *slog.Logger
 	Health    func(ctx context.Context) error // nil is always healthy
 	RateLimit int                             // requests a minute from one address; 0 is none
-	Now       func() time.Time
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client the rate limit counts.
+	TrustedProxies []netip.Prefix
+	Now            func() time.Time
 	// Metrics, when set, serves GET /metrics. With MetricsToken set it asks
 	// for "Authorization: Bearer <MetricsToken>": the numbers name bots by
 	// id and show traffic, which a public server need not tell everyone.
@@ -60,7 +64,7 @@ func New(c Config) *Server {
 	mux.Handle("/", c.Handler)
 	var h http.Handler = mux
 	if c.RateLimit > 0 {
-		h = rateLimit(h, newLimiter(c.RateLimit, time.Minute, c.Now))
+		h = rateLimit(h, newLimiter(c.RateLimit, time.Minute, c.Now), c.TrustedProxies)
 	}
 	h = cleanPath(h)
 	h = accessLog(h, c.Logger)
