@@ -206,12 +206,25 @@ type WidgetMessageInput struct {
 	// Visit becomes the additional attributes of a conversation the message
 	// starts: browser, referer and initiated_at, as Chatwoot records them.
 	Visit map[string]any
+	Files []FileInput
 }
 
 // WidgetCreateMessage adds the visitor's message to their current
 // conversation, starting one (pending when the inbox has an active bot)
 // when there is none.
 func (a *App) WidgetCreateMessage(ctx context.Context, websiteToken, authToken string, in WidgetMessageInput) (*baton.Message, error) {
+	// Files are stored before the transaction, once the visitor is known,
+	// as the public API does.
+	var files []stored
+	if len(in.Files) > 0 {
+		w, err := a.widgetSession(ctx, a.store.Read(), websiteToken, authToken)
+		if err != nil {
+			return nil, err
+		}
+		if files, err = a.storeFiles(ctx, w.Inbox.AccountID, in.Files); err != nil {
+			return nil, err
+		}
+	}
 	var m *baton.Message
 	var c *baton.Conversation
 	var w *WidgetSession
@@ -238,9 +251,10 @@ func (a *App) WidgetCreateMessage(ctx context.Context, websiteToken, authToken s
 			// replyTarget reads the id as JSON decoded it.
 			m.ContentAttributes["in_reply_to"] = float64(in.ReplyTo)
 		}
-		return a.addMessage(ctx, q, w.actor(), c, m, nil)
+		return a.addMessage(ctx, q, w.actor(), c, m, files)
 	})
 	if err != nil {
+		a.deleteFiles(files)
 		return nil, err
 	}
 	m.ConversationDisplayID = c.DisplayID

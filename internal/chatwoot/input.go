@@ -187,15 +187,26 @@ func (h *Handler) decodeForm(w http.ResponseWriter, r *http.Request, v any) erro
 		if len(vs) == 0 {
 			continue
 		}
-		key := strings.TrimSuffix(k, "[]")
+		// Rails' nested keys: message[content] is content inside message.
+		path := strings.Split(strings.ReplaceAll(strings.TrimSuffix(k, "[]"), "]", ""), "[")
+		key := path[len(path)-1]
+		parent := fields
+		for _, p := range path[:len(path)-1] {
+			child, ok := parent[p].(map[string]any)
+			if !ok {
+				child = map[string]any{}
+				parent[p] = child
+			}
+			parent = child
+		}
 		val := vs[len(vs)-1]
 		trimmed := strings.TrimSpace(val)
 		if documentFields[key] && (strings.HasPrefix(trimmed, "{") || strings.HasPrefix(trimmed, "[")) && json.Valid([]byte(trimmed)) {
-			fields[key] = json.RawMessage(trimmed)
+			parent[key] = json.RawMessage(trimmed)
 		} else if strings.HasSuffix(k, "[]") {
-			fields[key] = vs
+			parent[key] = vs
 		} else {
-			fields[key] = val
+			parent[key] = val
 		}
 	}
 	b, _ := json.Marshal(fields)
@@ -210,12 +221,16 @@ var documentFields = map[string]bool{"content_attributes": true, "custom_attribu
 	"labels": true, "user_ids": true}
 
 // uploadedFiles returns the files of a multipart request under
-// attachments[] (or attachments), ready for the app.
+// attachments[] (or attachments, or the widget's message[attachments][]),
+// ready for the app.
 func uploadedFiles(r *http.Request) ([]app.FileInput, func(), error) {
 	if r.MultipartForm == nil {
 		return nil, func() {}, nil
 	}
-	headers := append(r.MultipartForm.File["attachments[]"], r.MultipartForm.File["attachments"]...)
+	var headers []*multipart.FileHeader
+	for _, name := range []string{"attachments[]", "attachments", "message[attachments][]", "message[attachments]"} {
+		headers = append(headers, r.MultipartForm.File[name]...)
+	}
 	var files []app.FileInput
 	var opened []multipart.File
 	closeAll := func() {

@@ -154,16 +154,21 @@ type widgetMessageRequest struct {
 
 func (h *Handler) widgetCreateMessage(w http.ResponseWriter, r *http.Request) error {
 	var body widgetMessageRequest
-	if err := h.decode(w, r, &body); err != nil {
+	if err := h.decodeUpload(w, r, &body); err != nil {
 		return err
 	}
+	files, closeFiles, err := uploadedFiles(r)
+	if err != nil {
+		return err
+	}
+	defer closeFiles()
 	msg := body.Message
 	// What Chatwoot records of the visit on a conversation the message starts.
 	visit := map[string]any{"browser": parseUserAgent(r.Header.Get("User-Agent")), "referer": msg.RefererURL,
 		"initiated_at": map[string]any{"timestamp": msg.Timestamp}}
 	websiteToken, authToken := widgetAuth(r)
 	m, err := h.app.WidgetCreateMessage(r.Context(), websiteToken, authToken, app.WidgetMessageInput{
-		Content: msg.Content, EchoID: msg.EchoID, ReplyTo: int64(msg.ReplyTo), Visit: visit})
+		Content: msg.Content, EchoID: msg.EchoID, ReplyTo: int64(msg.ReplyTo), Visit: visit, Files: files})
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"strings"
 	"testing"
 
@@ -335,5 +337,58 @@ func TestWidgetRefusals(t *testing.T) {
 		if m.(map[string]any)["id"] == q["id"] && m.(map[string]any)["content_attributes"].(map[string]any)["submitted_values"] != nil {
 			t.Fatalf("another visitor answered the stranger's question: %v", m)
 		}
+	}
+}
+
+// TestWidgetAttachment: the widget sends a file as Chatwoot's widget does,
+// a multipart form with nested keys (message[content],
+// message[attachments][]); the bot gets the message with its attachment.
+func TestWidgetAttachment(t *testing.T) {
+	t.Parallel()
+	e := start(t, storetest.OpenSQLite(t))
+	site := newWidgetSite(e)
+	b := newBot(t, nil)
+	site.connect(b)
+	_, token := site.visit()
+
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("message[content]", "my receipt")
+	_ = mw.WriteField("message[echo_id]", "echo-1")
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="message[attachments][]"; filename="receipt.png"`)
+	h.Set("Content-Type", "image/png")
+	part, _ := mw.CreatePart(h)
+	png := []byte("\x89PNG\r\n\x1a\nnot really a picture")
+	_, _ = part.Write(png)
+	_ = mw.Close()
+	req, err := http.NewRequest("POST", e.url+"/api/v1/widget/messages?website_token="+site.token, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("X-Auth-Token", token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("widget message with a file: %d %s", res.StatusCode, body)
+	}
+	ev := b.next(t, is("message_created", "incoming"))
+	atts, _ := ev["attachments"].([]any)
+	if ev["content"] != "my receipt" || len(atts) != 1 {
+		t.Fatalf("the bot got content %v with %d attachments", ev["content"], len(atts))
+	}
+	res, err = http.Get(atts[0].(map[string]any)["data_url"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !bytes.Equal(data, png) {
+		t.Fatalf("the attachment's bytes differ")
 	}
 }
