@@ -447,16 +447,23 @@ func jitter(d time.Duration) time.Duration {
 // post sends one attempt.
 func (e *Engine) post(ctx context.Context, d *store.Delivery, now time.Time) outcome {
 	q := e.store.Read()
+	// A missing bot or a secret this server's key cannot open is no
+	// outage: retrying cannot help (status -1 parks the delivery). A
+	// database error is one.
 	bot, err := q.FindAgentBot(ctx, d.AgentBotID)
-	if err != nil {
-		return outcome{err: "bot not found: " + baton.ErrorMessage(err)}
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return outcome{status: -1, err: "bot not found"}
+	} else if err != nil {
+		return outcome{err: "reading the bot: " + err.Error()}
 	}
 	if bot.OutgoingURL == "" {
 		return outcome{status: -1, err: "the bot has no outgoing URL"}
 	}
 	secrets, err := e.secrets(ctx, q, bot.ID, now)
-	if err != nil {
-		return outcome{err: "opening the bot's secret: " + err.Error()}
+	if errors.Is(err, errUnopenable) {
+		return outcome{status: -1, err: err.Error()}
+	} else if err != nil {
+		return outcome{err: "reading the bot's secret: " + err.Error()}
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
@@ -558,6 +565,10 @@ func Headers(id string, body []byte, secrets []string, now time.Time) map[string
 	return h
 }
 
+// errUnopenable is a bot secret this server's key does not open: the key
+// changed (BATON_SECRET_KEY) since the secret was sealed.
+var errUnopenable = errors.New("the bot's signing secret does not open with this server's key")
+
 // secrets opens the bot's signing secrets: the current one, then the
 // previous one while it still signs.
 func (e *Engine) secrets(ctx context.Context, q *store.Queries, botID int64, now time.Time) ([]string, error) {
@@ -572,7 +583,7 @@ func (e *Engine) secrets(ctx context.Context, q *store.Queries, botID int64, now
 		}
 		s, err := e.key.Open(sealed)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w: %v", errUnopenable, err)
 		}
 		out = append(out, s)
 	}

@@ -1123,3 +1123,33 @@ func TestAnswerHandoff(t *testing.T) {
 		}
 	})
 }
+
+// TestUnopenableSecretParks: a bot secret this server's key cannot open
+// (the key was changed) is no outage: the delivery is parked at once, not
+// retried for two days.
+func TestUnopenableSecretParks(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s, options{})
+		b := newBot(t, nil)
+		w.connect(b, b.URL, w.inboxID)
+		other, err := auth.NewKey("another key, another key, another key")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		err = s.Write(ctx, func(q *store.Queries) error {
+			return q.RotateAgentBotSecret(ctx, b.id, other.Seal("secret"), w.clock.Now(), w.clock.Now())
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conv := w.customer(w.identifier, "casey")
+		w.say(w.identifier, "casey", conv, "hello")
+		w.round()
+		d := w.delivery(b, "hello")
+		if d.Status != store.DeliveryParked || !strings.Contains(d.LastError, "does not open") {
+			t.Fatalf("delivery in state %d with error %q, want parked for the secret", d.Status, d.LastError)
+		}
+	})
+}
