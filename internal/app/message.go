@@ -197,8 +197,12 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 		if c.WaitingSince == nil {
 			c.WaitingSince, dirty = &now, true
 		}
-		if err := q.TouchContact(ctx, c.ContactID, now.UnixMicro()); err != nil {
-			return err
+		// A contact's last activity is shown to the minute: a customer
+		// writing several messages a minute costs the writer one update.
+		if k := c.Contact; k == nil || k.LastActivityAt == nil || now.Sub(*k.LastActivityAt) >= time.Minute {
+			if err := q.TouchContact(ctx, c.ContactID, now.UnixMicro()); err != nil {
+				return err
+			}
 		}
 	case m.MessageType == baton.MessageOutgoing && !m.Private && m.SenderType == baton.SenderUser:
 		if c.FirstReplyCreatedAt == nil {
