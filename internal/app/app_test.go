@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ type world struct {
 
 func ptr[T any](v T) *T { return &v }
 
-func setup(t *testing.T, s *store.Store) *world {
+func setup(t *testing.T, s *store.Store, configure ...func(*app.Config)) *world {
 	t.Helper()
 	key, err := auth.NewKey("0123456789abcdef0123456789abcdef")
 	if err != nil {
@@ -37,7 +38,11 @@ func setup(t *testing.T, s *store.Store) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := app.New(app.Config{Store: s, Key: key, Files: files})
+	c := app.Config{Store: s, Key: key, Files: files}
+	for _, f := range configure {
+		f(&c)
+	}
+	a := app.New(c)
 	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
 	w := &world{app: a}
 	if w.account, err = a.CreateAccount(sys, app.AccountInput{Name: ptr("Acme")}); err != nil {
@@ -295,6 +300,47 @@ func TestPublicIdentities(t *testing.T) {
 		if _, err := w.app.PublicUpdateContact(ctx, id, "real-42", app.PublicContactInput{
 			ContactInput: app.ContactInput{Identifier: ptr("someone-else")}}); baton.ErrorCode(err) != baton.EUNAUTHORIZED {
 			t.Fatalf("changing a verified identifier without a hash: err %v, want unauthorized", err)
+		}
+	})
+}
+
+// TestContactActivityToTheMinute: a customer's messages move their
+// contact's last activity, at most once a minute.
+func TestContactActivityToTheMinute(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		var mu sync.Mutex
+		now := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+		w := setup(t, s, func(c *app.Config) {
+			c.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		})
+		advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+		c := w.customer(t, "cust")
+		ctx := context.Background()
+		lastActivity := func() time.Time {
+			k, err := s.Read().FindContact(ctx, w.account.ID, c.ContactID)
+			if err != nil || k.LastActivityAt == nil {
+				t.Fatalf("contact: %v, last activity %v", err, k)
+			}
+			return *k.LastActivityAt
+		}
+		say := func() {
+			if _, err := w.app.PublicCreateMessage(ctx, w.api.Identifier, "cust", c.DisplayID,
+				app.PublicMessageInput{Content: ptr("hi")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		say()
+		first := lastActivity()
+		advance(30 * time.Second)
+		say()
+		if got := lastActivity(); !got.Equal(first) {
+			t.Fatalf("30 s later the last activity moved to %s", got)
+		}
+		advance(31 * time.Second)
+		say()
+		if got := lastActivity(); !got.After(first) {
+			t.Fatalf("a minute later the last activity is still %s", got)
 		}
 	})
 }
