@@ -80,18 +80,11 @@ func (a *App) botTakesNew(ctx context.Context, q *store.Queries, inboxID int64) 
 	return !(b.OpenWhileBreakerOpen && b.BreakerOpen(a.Now())), nil
 }
 
-// emit renders an event and writes it, with one delivery for each bot that
+
+// emitTo renders an event and writes it, with one delivery for each bot that
 // hears of it, in the transaction of the change it reports. An event no
 // bot hears of is not written. The delivery engine is woken after commit.
-func (a *App) emit(ctx context.Context, q *store.Queries, e *baton.Event, inboxID, assignedBotID int64) error {
-	bots, err := eventBots(ctx, q, inboxID, assignedBotID)
-	if err != nil {
-		return err
-	}
-	return a.emitTo(ctx, q, e, bots)
-}
-
-// emitTo is emit for the bots that hear of the event, found already.
+// The bots that hear of the event are found by the caller.
 func (a *App) emitTo(ctx context.Context, q *store.Queries, e *baton.Event, bots []*baton.AgentBot) (err error) {
 	if len(bots) == 0 || a.render == nil {
 		return nil

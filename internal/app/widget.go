@@ -162,7 +162,8 @@ func (a *App) WidgetTriggered(ctx context.Context, websiteToken, authToken, name
 		}
 		// Chatwoot tells only the inbox's own bot, never a conversation's
 		// assigned bot; loading the conversation is spared when it has none.
-		if bots, err := eventBots(ctx, q, w.Inbox.ID, 0); err != nil || len(bots) == 0 || a.render == nil {
+		bots, err := eventBots(ctx, q, w.Inbox.ID, 0)
+		if err != nil || len(bots) == 0 || a.render == nil {
 			return err
 		}
 		c, err := q.LastConversationOf(ctx, w.ContactInbox.ID)
@@ -174,9 +175,9 @@ func (a *App) WidgetTriggered(ctx context.Context, websiteToken, authToken, name
 		if err != nil {
 			return err
 		}
-		return a.emit(ctx, q, &baton.Event{AccountID: w.Inbox.AccountID, Account: w.Account, Name: baton.EventWebwidgetTriggered,
+		return a.emitTo(ctx, q, &baton.Event{AccountID: w.Inbox.AccountID, Account: w.Account, Name: baton.EventWebwidgetTriggered,
 			ContactInbox: w.ContactInbox, Contact: w.Contact, Inbox: w.Inbox, Conversation: c,
-			EventInfo: orEmpty(info)}, w.Inbox.ID, 0)
+			EventInfo: orEmpty(info)}, bots)
 	})
 }
 
