@@ -80,7 +80,6 @@ func (a *App) botTakesNew(ctx context.Context, q *store.Queries, inboxID int64) 
 	return !(b.OpenWhileBreakerOpen && b.BreakerOpen(a.Now())), nil
 }
 
-
 // emitTo renders an event and writes it, with one delivery for each bot that
 // hears of it, in the transaction of the change it reports. An event no
 // bot hears of is not written. The delivery engine is woken after commit.
