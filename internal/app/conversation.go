@@ -155,7 +155,11 @@ func (a *App) newConversation(ctx context.Context, q *store.Queries, inbox *bato
 	if err != nil {
 		return nil, err
 	}
-	hasBot, err := a.botTakesNew(ctx, q, inbox.ID)
+	link, err := inboxBot(ctx, q, inbox.ID)
+	if err != nil {
+		return nil, err
+	}
+	hasBot, err := a.botTakesNew(ctx, q, link)
 	if err != nil {
 		return nil, err
 	}

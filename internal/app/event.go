@@ -63,15 +63,13 @@ func botsHearing(ctx context.Context, q *store.Queries, l *baton.AgentBotInbox, 
 	return bots, nil
 }
 
-// botTakesNew reports whether new conversations in the inbox start pending,
-// the bot's: the inbox has an active bot, and the bot's circuit breaker is
-// not open (or the bot wants its conversations even then).
-func (a *App) botTakesNew(ctx context.Context, q *store.Queries, inboxID int64) (bool, error) {
-	l, err := q.InboxAgentBot(ctx, inboxID)
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
+// botTakesNew reports whether new conversations start pending, the bot's:
+// the inbox's connection to a bot, l (nil for none), is active, and the
+// bot's circuit breaker is not open (or the bot wants its conversations
+// even then).
+func (a *App) botTakesNew(ctx context.Context, q *store.Queries, l *baton.AgentBotInbox) (bool, error) {
+	if l == nil || !l.Active {
 		return false, nil
-	} else if err != nil || !l.Active {
-		return false, err
 	}
 	b, err := q.FindAgentBot(ctx, l.AgentBotID)
 	if err != nil {

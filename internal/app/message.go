@@ -183,7 +183,7 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 		if hasBot && c.Status == baton.StatusResolved {
 			// Back to the bot only if it takes conversations now: not
 			// while its breaker is open (unless it asked to).
-			if hasBot, err = a.botTakesNew(ctx, q, c.InboxID); err != nil {
+			if hasBot, err = a.botTakesNew(ctx, q, link); err != nil {
 				return err
 			}
 		}
