@@ -13,6 +13,18 @@ const (
 	EventWebwidgetTriggered        = "webwidget_triggered"
 )
 
+// Event names that only live clients (/cable) hear of; bots do not.
+const (
+	EventConversationCreated = "conversation_created"
+	EventConversationRead    = "conversation_read"
+	EventContactCreated      = "contact_created"
+	EventContactUpdated      = "contact_updated"
+	EventContactDeleted      = "contact_deleted"
+	EventTypingOn            = "conversation_typing_on"
+	EventTypingOff           = "conversation_typing_off"
+	EventPresenceUpdate      = "presence_update"
+)
+
 // Change is one attribute's change, as conversation_updated reports it.
 type Change struct {
 	Attribute string
@@ -38,6 +50,10 @@ type Event struct {
 	Inbox        *Inbox        // for webwidget_triggered
 	Changes      []Change      // for conversation_updated and conversation_status_changed
 	EventInfo    map[string]any
+	// Typist and Private are a typing indicator's: who types, and whether
+	// it is a private note being written (the contact is not told).
+	Typist  *Sender
+	Private bool
 	// ByCustomer marks what the customer did: their message, or their
 	// answer to an interactive one. Only these hand a pending conversation
 	// to people when its bot cannot take them.

@@ -21,6 +21,7 @@ import (
 	"github.com/batonhq/baton/internal/delivery"
 	"github.com/batonhq/baton/internal/filestore"
 	"github.com/batonhq/baton/internal/metrics"
+	"github.com/batonhq/baton/internal/realtime"
 	"github.com/batonhq/baton/internal/server"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/postgres"
@@ -134,6 +135,7 @@ type stack struct {
 	app    *app.App
 	engine *delivery.Engine
 	stats  *metrics.Metrics
+	hub    *realtime.Hub // the live channel, /cable
 	log    *slog.Logger
 	base   atomic.Value // string: the public URL, known for sure once the server listens
 }
@@ -172,7 +174,11 @@ func (e *env) open(ctx context.Context, name string, args []string) (*stack, []s
 	if cfg.PublicURL == "" {
 		s.base.Store("http://" + cfg.Addr)
 	}
-	s.stats = metrics.New(metrics.Config{Store: st, Logger: s.log})
+	s.stats = metrics.New(metrics.Config{Store: st, Logger: s.log, Live: func() metrics.Live {
+		l := s.hub.Stats()
+		return metrics.Live{Connections: l.Connections, Subscriptions: l.Subscriptions, Dropped: l.Dropped,
+			Events: l.Events, Frames: l.Frames}
+	}})
 	s.engine = delivery.New(delivery.Config{Store: st, Key: key, Logger: s.log, Timeout: cfg.DeliveryTimeout,
 		Schedule: cfg.DeliveryRetrySchedule, Attempts: cfg.DeliveryAttempts, BlockPrivate: cfg.WebhookBlockPrivate,
 		Observe: func(o delivery.Observation) { s.stats.ObserveDelivery(o.BotID, o.Outcome, o.Latency) },
@@ -188,7 +194,10 @@ func (e *env) open(ctx context.Context, name string, args []string) (*stack, []s
 	s.app = app.New(app.Config{Store: st, Key: key, Files: files, Logger: s.log,
 		Limits:   app.Limits{MessagesPerMinute: cfg.MessagesPerMinute},
 		Renderer: &chatwoot.Renderer{PublicURL: s.publicURL}, OnEvent: s.engine.Wake, SecretOverlap: cfg.SecretOverlap,
-		CheckOutgoingURL: checkURL})
+		CheckOutgoingURL: checkURL, OnLive: func() { s.hub.Wake() }})
+	kind, _ := cfg.Database()
+	s.hub = realtime.New(realtime.Config{App: s.app, Renderer: &chatwoot.Cable{PublicURL: s.publicURL}, Logger: s.log,
+		Announced: kind == config.Postgres})
 	return s, rest, nil
 }
 
@@ -215,9 +224,15 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	cfg, log := s.cfg, s.log
 	api := chatwoot.New(chatwoot.Config{App: s.app, Logger: log, PublicURL: s.publicURL,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes})
-	srv := server.New(server.Config{Handler: api, Logger: log, Health: s.store.Ping, RateLimit: cfg.RateLimit,
+	srv := server.New(server.Config{Handler: api, Cable: s.hub, Logger: log, Health: s.store.Ping, RateLimit: cfg.RateLimit,
 		TrustedProxies: cfg.TrustedProxies,
 		Metrics:        s.stats, MetricsToken: cfg.MetricsToken})
+	// The hub reads the live event log from its end before the first
+	// client can subscribe.
+	if err := s.hub.Start(ctx); err != nil {
+		return err
+	}
+	defer s.hub.Stop()
 	if err := srv.Start(cfg.Addr); err != nil {
 		return err
 	}
@@ -246,6 +261,11 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 		l := postgres.NewListener(target, s.engine.Wake, log)
 		l.Start(ctx)
 		defer l.Stop()
+		// Every process's live clients hear of every process's commits,
+		// in commit order.
+		live := postgres.NewLiveListener(target, s.hub.Notify, s.hub.Resync, log)
+		live.Start(ctx)
+		defer live.Stop()
 	}
 	log.Info("baton is serving", "addr", srv.Addr().String(), "public_url", s.publicURL(), "database", kind)
 	fmt.Fprintf(e.stdout, "Baton is listening on %s\n", listen)
@@ -257,6 +277,9 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	}
 	<-ctx.Done()
 	log.Info("shutting down: finishing requests in flight")
+	// Live clients are told to reconnect (to another process, or to this
+	// one when it is back); http.Server.Shutdown does not know of them.
+	s.hub.Stop()
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return srv.Stop(stopCtx)

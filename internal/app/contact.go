@@ -86,7 +86,7 @@ func (a *App) CreateContact(ctx context.Context, accountID int64, in ContactInpu
 				return baton.ErrNotFound
 			}
 		}
-		if err := q.CreateContact(ctx, c); err != nil {
+		if err := a.insertContact(ctx, q, c); err != nil {
 			return err
 		}
 		if inbox != nil {
@@ -220,7 +220,7 @@ func (a *App) UpdateContact(ctx context.Context, accountID, id int64, in Contact
 			return err
 		}
 		c.UpdatedAt = a.Now()
-		return q.UpdateContact(ctx, c)
+		return a.saveContact(ctx, q, c)
 	})
 	return c, err
 }
@@ -235,6 +235,13 @@ func (a *App) DeleteContact(ctx context.Context, accountID, id int64) error {
 		if err := s.admin(); err != nil {
 			return err
 		}
-		return q.DeleteContact(ctx, accountID, id)
+		c, err := q.FindContact(ctx, accountID, id)
+		if err != nil {
+			return err
+		}
+		if err := q.DeleteContact(ctx, accountID, id); err != nil {
+			return err
+		}
+		return a.publishContact(ctx, q, baton.EventContactDeleted, c)
 	})
 }

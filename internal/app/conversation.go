@@ -77,7 +77,7 @@ func (a *App) CreateConversation(ctx context.Context, accountID int64, in Conver
 		if c.Status == baton.StatusSnoozed {
 			c.SnoozedUntil = in.SnoozedUntil
 		}
-		if err := q.CreateConversation(ctx, c); err != nil {
+		if err := a.insertConversation(ctx, q, c); err != nil {
 			return err
 		}
 		return a.addFirstMessage(ctx, q, s, c, inbox, in.Message, files)
@@ -409,7 +409,10 @@ func (a *App) activity(ctx context.Context, q *store.Queries, c *baton.Conversat
 	now := a.Now()
 	m := &baton.Message{AccountID: c.AccountID, InboxID: c.InboxID, ConversationID: c.ID,
 		MessageType: baton.MessageActivity, Content: &text, CreatedAt: now, UpdatedAt: now}
-	return q.CreateMessage(ctx, m)
+	if err := q.CreateMessage(ctx, m); err != nil {
+		return err
+	}
+	return a.publishMessage(ctx, q, baton.EventMessageCreated, m)
 }
 
 // TogglePriority sets or clears (with "") a conversation's priority.

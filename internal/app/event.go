@@ -135,6 +135,9 @@ func (a *App) emitTo(ctx context.Context, q *store.Queries, e *baton.Event, bots
 // emitConversation reports a conversation event with the conversation as it
 // is now, its relations loaded in the transaction.
 func (a *App) emitConversation(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, changes []baton.Change) error {
+	if err := a.publishConversation(ctx, q, name, c, changes); err != nil {
+		return err
+	}
 	if a.render == nil {
 		return nil
 	}
@@ -152,6 +155,9 @@ func (a *App) emitConversation(ctx context.Context, q *store.Queries, name strin
 
 // emitMessage reports a message event, for the messages bots receive.
 func (a *App) emitMessage(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, m *baton.Message) error {
+	if err := a.publishMessage(ctx, q, name, m); err != nil {
+		return err
+	}
 	if !m.MessageType.Sendable() || a.render == nil {
 		return nil
 	}
@@ -159,7 +165,7 @@ func (a *App) emitMessage(ctx context.Context, q *store.Queries, name string, c 
 	if err != nil {
 		return err
 	}
-	return a.emitMessageTo(ctx, q, name, c, m, l, false)
+	return a.emitMessageHeard(ctx, q, name, c, m, l, false, false)
 }
 
 // emitMessageTo is emitMessage for a conversation whose inbox's connection
@@ -167,6 +173,17 @@ func (a *App) emitMessage(ctx context.Context, q *store.Queries, name string, c 
 // needs it before, for the status a customer's message leads to. byCustomer
 // says the customer did what the event reports (baton.Event.ByCustomer).
 func (a *App) emitMessageTo(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, m *baton.Message, link *baton.AgentBotInbox, byCustomer bool) error {
+	return a.emitMessageHeard(ctx, q, name, c, m, link, byCustomer, true)
+}
+
+// emitMessageHeard is emitMessageTo; live says whether live clients are
+// told too (emitMessage told them already).
+func (a *App) emitMessageHeard(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, m *baton.Message, link *baton.AgentBotInbox, byCustomer, live bool) error {
+	if live {
+		if err := a.publishMessage(ctx, q, name, m); err != nil {
+			return err
+		}
+	}
 	if !m.MessageType.Sendable() || a.render == nil {
 		return nil
 	}

@@ -58,7 +58,7 @@ func (a *App) PublicCreateContact(ctx context.Context, identifier string, in Pub
 					c = known
 				} else {
 					known.Identifier, known.UpdatedAt = "", now
-					if err := q.UpdateContact(ctx, known); err != nil {
+					if err := a.saveContact(ctx, q, known); err != nil {
 						return err
 					}
 				}
@@ -76,7 +76,7 @@ func (a *App) PublicCreateContact(ctx context.Context, identifier string, in Pub
 			if c.Name == "" {
 				c.Name = defaultContactName(c)
 			}
-			if err := q.CreateContact(ctx, c); err != nil {
+			if err := a.insertContact(ctx, q, c); err != nil {
 				return err
 			}
 		}
@@ -233,7 +233,7 @@ func (a *App) PublicUpdateContact(ctx context.Context, identifier, sourceID stri
 			}
 		}
 		p.Contact.UpdatedAt = a.Now()
-		return q.UpdateContact(ctx, p.Contact)
+		return a.saveContact(ctx, q, p.Contact)
 	})
 	return p, err
 }
@@ -285,7 +285,7 @@ func (a *App) PublicCreateConversation(ctx context.Context, identifier, sourceID
 			return err
 		}
 		c.CustomAttributes = orEmpty(custom)
-		return q.CreateConversation(ctx, c)
+		return a.insertConversation(ctx, q, c)
 	})
 	if err != nil {
 		return nil, err
@@ -339,14 +339,17 @@ func (a *App) PublicResolve(ctx context.Context, identifier, sourceID string, di
 	return a.PublicConversation(ctx, identifier, sourceID, displayID)
 }
 
-// PublicTyping accepts the contact's typing indicator. It changes nothing
-// stored; live updates will carry it to agents.
+// PublicTyping shows the contact typing to the conversation's agents, or
+// stops showing it.
 func (a *App) PublicTyping(ctx context.Context, identifier, sourceID string, displayID int64, status string) error {
 	if status != "on" && status != "off" {
 		return baton.Invalid("typing_status must be on or off", "typing_status")
 	}
-	_, _, err := a.publicConversation(ctx, a.store.Read(), identifier, sourceID, displayID)
-	return err
+	_, c, err := a.publicConversation(ctx, a.store.Read(), identifier, sourceID, displayID)
+	if err != nil {
+		return err
+	}
+	return a.publishTyping(ctx, c, baton.SenderContact, c.ContactID, status == "on", false)
 }
 
 // PublicUpdateLastSeen records that the contact read the conversation.
@@ -358,7 +361,10 @@ func (a *App) PublicUpdateLastSeen(ctx context.Context, identifier, sourceID str
 		}
 		now := a.Now()
 		c.ContactLastSeenAt = &now
-		return q.UpdateConversation(ctx, c)
+		if err := q.UpdateConversation(ctx, c); err != nil {
+			return err
+		}
+		return a.publishConversation(ctx, q, baton.EventConversationRead, c, nil)
 	})
 }
 
@@ -481,7 +487,7 @@ func (a *App) answer(ctx context.Context, q *store.Queries, contact *baton.Conta
 			switch baton.ErrorCode(err) {
 			case baton.ENOTFOUND:
 				contact.Email, contact.UpdatedAt = email, now
-				if err := q.UpdateContact(ctx, contact); err != nil {
+				if err := a.saveContact(ctx, q, contact); err != nil {
 					return err
 				}
 			case "":

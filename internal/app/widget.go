@@ -130,7 +130,7 @@ func (a *App) WidgetConfig(ctx context.Context, websiteToken, authToken string) 
 			c := &baton.Contact{AccountID: inbox.AccountID, AdditionalAttributes: map[string]any{},
 				CustomAttributes: map[string]any{}, CreatedAt: now, UpdatedAt: now}
 			c.Name = defaultContactName(c)
-			if err := q.CreateContact(ctx, c); err != nil {
+			if err := a.insertContact(ctx, q, c); err != nil {
 				return err
 			}
 			ci, err := a.createContactInbox(ctx, q, c, inbox, "", false)
@@ -241,7 +241,7 @@ func (a *App) WidgetCreateMessage(ctx context.Context, websiteToken, authToken s
 				return err
 			}
 			c.AdditionalAttributes = orEmpty(in.Visit)
-			if err := q.CreateConversation(ctx, c); err != nil {
+			if err := a.insertConversation(ctx, q, c); err != nil {
 				return err
 			}
 		}

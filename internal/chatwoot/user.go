@@ -44,10 +44,14 @@ func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	pubsub, err := h.app.PubsubToken(r.Context())
+	if err != nil {
+		return err
+	}
 	p := profileJSON{AccessToken: token, Accounts: []profileAccountJSON{}, AvailableName: u.AvailableName(),
 		Confirmed: true, DisplayName: nilIfEmpty(u.DisplayName), Email: u.Email, ID: u.ID, Name: u.Name,
 		Provider: "email", UID: u.Email, Type: "user", AvailabilityStatus: u.Availability.String(),
-		CustomAttributes: objectOrEmpty(u.CustomAttributes), UISettings: map[string]any{}}
+		CustomAttributes: objectOrEmpty(u.CustomAttributes), UISettings: map[string]any{}, PubsubToken: pubsub}
 	for i, au := range aus {
 		if i == 0 {
 			p.AccountID, p.Role = au.AccountID, au.Role.String()

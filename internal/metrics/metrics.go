@@ -37,6 +37,17 @@ type Config struct {
 	Store  *store.Store // read at scrape time for the gauges; nil leaves them out
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Live, when set, reports the live channel's counts (/cable).
+	Live func() Live
+}
+
+// Live is the live channel's counts in this process.
+type Live struct {
+	Connections   int   // open /cable connections
+	Subscriptions int   // their subscriptions
+	Dropped       int64 // connections dropped for not keeping up
+	Events        int64 // events fanned out
+	Frames        int64 // frames queued for clients
 }
 
 // Metrics counts deliveries and serves the metrics.
@@ -45,6 +56,7 @@ type Metrics struct {
 	log   *slog.Logger
 	now   func() time.Time
 	start time.Time
+	live  func() Live
 
 	mu         sync.Mutex
 	deliveries map[outcomeKey]uint64
@@ -64,7 +76,7 @@ type histogram struct {
 
 // New returns metrics with every count at zero.
 func New(c Config) *Metrics {
-	m := &Metrics{store: c.Store, log: c.Logger, now: c.Now, deliveries: map[outcomeKey]uint64{},
+	m := &Metrics{store: c.Store, log: c.Logger, now: c.Now, live: c.Live, deliveries: map[outcomeKey]uint64{},
 		latency: map[int64]*histogram{}}
 	if m.log == nil {
 		m.log = slog.Default()
@@ -137,6 +149,9 @@ func (m *Metrics) write(ctx context.Context, w *bufio.Writer) {
 	}
 	m.mu.Unlock()
 
+	if m.live != nil {
+		m.writeLive(w, m.live())
+	}
 	if m.store != nil {
 		m.writeDatabase(ctx, w)
 	}
@@ -185,6 +200,20 @@ func (m *Metrics) writeDatabase(ctx context.Context, w *bufio.Writer) {
 		}
 		fmt.Fprintf(w, "baton_breaker_open{bot=\"%d\"} %d\n", b, open)
 	}
+}
+
+// writeLive writes the live channel's counts.
+func (m *Metrics) writeLive(w *bufio.Writer, l Live) {
+	header(w, "baton_live_connections", "gauge", "Open /cable connections of this process.")
+	fmt.Fprintf(w, "baton_live_connections %d\n", l.Connections)
+	header(w, "baton_live_subscriptions", "gauge", "RoomChannel subscriptions of the open /cable connections.")
+	fmt.Fprintf(w, "baton_live_subscriptions %d\n", l.Subscriptions)
+	header(w, "baton_live_dropped_total", "counter", "/cable connections dropped for not keeping up with their frames.")
+	fmt.Fprintf(w, "baton_live_dropped_total %d\n", l.Dropped)
+	header(w, "baton_live_events_total", "counter", "Live events fanned out to /cable connections.")
+	fmt.Fprintf(w, "baton_live_events_total %d\n", l.Events)
+	header(w, "baton_live_frames_total", "counter", "Frames queued for /cable clients, pings aside.")
+	fmt.Fprintf(w, "baton_live_frames_total %d\n", l.Frames)
 }
 
 // writeRuntime writes the Go and process basics that cost nothing to read.

@@ -213,3 +213,10 @@ func (q *Queries) ListContactInboxes(ctx context.Context, contactID int64) ([]*b
 	}
 	return out, rows.Err()
 }
+
+// FindContactInboxByPubsubToken returns the contact inbox with the pubsub
+// token: how a live client names the contact it listens for.
+func (q *Queries) FindContactInboxByPubsubToken(ctx context.Context, token string) (*baton.ContactInbox, error) {
+	ci, err := scanContactInbox(q.db.QueryRowContext(ctx, `SELECT `+contactInboxColumns+` FROM contact_inboxes ci WHERE ci.pubsub_token = $1`, token))
+	return ci, q.formatError(err, "contact inbox")
+}

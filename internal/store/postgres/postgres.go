@@ -96,3 +96,10 @@ func (dialect) IsForeignKeyViolation(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == "23503"
 }
+
+// NotifyLive announces a live event on LiveChannel, as "schema:id", so
+// that installations in other schemas of the database can tell it is not
+// theirs.
+func (dialect) NotifyLive(id string) string {
+	return "pg_notify('" + LiveChannel + "', current_schema() || ':' || " + id + ")"
+}
