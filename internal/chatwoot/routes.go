@@ -104,30 +104,30 @@ func (h *Handler) routes() {
 	const pub = "/public/api/v1/inboxes/{inbox_identifier}"
 	const pubContact = pub + "/contacts/{contact_identifier}"
 	const pubConv = pubContact + "/conversations/{conversation_id}"
-	handle("GET "+pub, h.publicShowInbox)
-	handle("POST "+pub+"/contacts", h.publicCreateContact)
-	handle("GET "+pubContact, h.publicShowContact)
-	handle("PATCH "+pubContact, h.publicUpdateContact)
-	handle("PUT "+pubContact, h.publicUpdateContact)
-	handle("GET "+pubContact+"/conversations", h.publicListConversations)
-	handle("POST "+pubContact+"/conversations", h.publicCreateConversation)
-	handle("GET "+pubConv, h.publicShowConversation)
-	handle("POST "+pubConv+"/toggle_status", h.publicToggleStatus)
-	handle("POST "+pubConv+"/toggle_typing", h.publicToggleTyping)
-	handle("POST "+pubConv+"/update_last_seen", h.publicUpdateLastSeen)
-	handle("GET "+pubConv+"/messages", h.publicListMessages)
-	handle("POST "+pubConv+"/messages", h.publicCreateMessage)
-	handle("PATCH "+pubConv+"/messages/{message_id}", h.publicUpdateMessage)
+	handle("GET "+pub, h.public(h.publicShowInbox))
+	handle("POST "+pub+"/contacts", h.public(h.publicCreateContact))
+	handle("GET "+pubContact, h.public(h.publicShowContact))
+	handle("PATCH "+pubContact, h.public(h.publicUpdateContact))
+	handle("PUT "+pubContact, h.public(h.publicUpdateContact))
+	handle("GET "+pubContact+"/conversations", h.public(h.publicListConversations))
+	handle("POST "+pubContact+"/conversations", h.public(h.publicCreateConversation))
+	handle("GET "+pubConv, h.public(h.publicShowConversation))
+	handle("POST "+pubConv+"/toggle_status", h.public(h.publicToggleStatus))
+	handle("POST "+pubConv+"/toggle_typing", h.public(h.publicToggleTyping))
+	handle("POST "+pubConv+"/update_last_seen", h.public(h.publicUpdateLastSeen))
+	handle("GET "+pubConv+"/messages", h.public(h.publicListMessages))
+	handle("POST "+pubConv+"/messages", h.public(h.publicCreateMessage))
+	handle("PATCH "+pubConv+"/messages/{message_id}", h.public(h.publicUpdateMessage))
 
 	// Widget API: web widget inboxes. ?website_token= names the inbox and
 	// the X-Auth-Token header, which widget/config issues, the visitor.
 	const widget = "/api/v1/widget"
-	handle("POST "+widget+"/config", h.widgetConfig)
-	handle("POST "+widget+"/events", h.widgetEvent)
-	handle("GET "+widget+"/messages", h.widgetListMessages)
-	handle("POST "+widget+"/messages", h.widgetCreateMessage)
-	handle("PATCH "+widget+"/messages/{id}", h.widgetUpdateMessage)
-	handle("PUT "+widget+"/messages/{id}", h.widgetUpdateMessage)
+	handle("POST "+widget+"/config", h.widget(h.widgetConfig))
+	handle("POST "+widget+"/events", h.widget(h.widgetEvent))
+	handle("GET "+widget+"/messages", h.widget(h.widgetListMessages))
+	handle("POST "+widget+"/messages", h.widget(h.widgetCreateMessage))
+	handle("PATCH "+widget+"/messages/{id}", h.widget(h.widgetUpdateMessage))
+	handle("PUT "+widget+"/messages/{id}", h.widget(h.widgetUpdateMessage))
 
 	// Attachment bytes, behind the unguessable key in data_url.
 	handle("GET /attachments/{id}/{key...}", h.serveAttachment)
