@@ -32,7 +32,7 @@ func TestDeadProcessTakeover(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(lock.Release)
-	claim := func(owner string, d *store.Delivery) {
+	claim := func(owner string, d *baton.Delivery) {
 		t.Helper()
 		// Claim every due lane for owner, then give back all but d's.
 		err := s.Write(ctx, func(q *store.Queries) error {
@@ -130,7 +130,7 @@ func TestDatabaseErrorIsNotTheBots(t *testing.T) {
 		w.round()
 		rename("broken_url", "outgoing_url")
 		d := w.delivery(b, "again")
-		if d.Attempts != 0 || d.LastError != "" || d.Status != store.DeliveryPending {
+		if d.Attempts != 0 || d.LastError != "" || d.Status != baton.DeliveryPending {
 			t.Fatalf("after a database error the delivery has %d attempts, error %q, status %d; want none, none, pending",
 				d.Attempts, d.LastError, d.Status)
 		}
