@@ -614,3 +614,15 @@ func StandardSignature(secret, id, timestamp string, body []byte) string {
 func StandardSecret(secret string) string {
 	return "whsec_" + base64.StdEncoding.EncodeToString([]byte(secret))
 }
+
+// Gauges reads what metrics show at scrape time: each bot's deliveries
+// waiting (pending, due or retrying) and until when each bot's breaker
+// holds deliveries back.
+func (e *Engine) Gauges(ctx context.Context) (backlog map[int64]int64, breakerOpenUntil map[int64]time.Time, err error) {
+	q := e.store.Read()
+	if breakerOpenUntil, err = q.BreakersOpenUntil(ctx); err != nil {
+		return nil, nil, err
+	}
+	backlog, err = q.DeliveryBacklog(ctx)
+	return backlog, breakerOpenUntil, err
+}
