@@ -115,7 +115,7 @@ func (a *App) emitTo(ctx context.Context, q *store.Queries, e *baton.Event, bots
 		lane = -e.AccountID
 	}
 	for _, b := range bots {
-		d := &store.Delivery{UUID: newUUID(), EventID: e.ID, AgentBotID: b.ID, AccountID: e.AccountID,
+		d := &baton.Delivery{UUID: newUUID(), EventID: e.ID, Target: baton.BotTarget(b.ID), AccountID: e.AccountID,
 			LaneID: lane, Handoff: handoff && (owner == 0 || owner == b.ID), NextAttemptAt: e.CreatedAt,
 			CreatedAt: e.CreatedAt}
 		if err := q.CreateDelivery(ctx, d); err != nil {

@@ -1,6 +1,9 @@
 package chatwoot
 
-import "github.com/batonhq/baton/internal/app"
+import (
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
+)
 
 // routes registers the whole surface. Paths and methods are Chatwoot's;
 // docs/compatibility.md lists each with its state.
@@ -63,10 +66,10 @@ func (h *Handler) routes() {
 	// events a bot pulls with its own token. The literal "events" segment
 	// wins over {id} in the mux, and bot ids are numbers.
 	const bot = acc + "/agent_bots/{id}"
-	handle("GET "+bot+"/deliveries", h.user(h.listDeliveries))
-	handle("GET "+bot+"/deliveries/{delivery_id}", h.user(h.showDelivery))
-	handle("POST "+bot+"/deliveries/{delivery_id}/redeliver", h.user(h.redeliver))
-	handle("POST "+bot+"/replay", h.user(h.replay))
+	handle("GET "+bot+"/deliveries", h.user(h.listDeliveries(baton.TargetBot)))
+	handle("GET "+bot+"/deliveries/{delivery_id}", h.user(h.showDelivery(baton.TargetBot)))
+	handle("POST "+bot+"/deliveries/{delivery_id}/redeliver", h.user(h.redeliver(baton.TargetBot)))
+	handle("POST "+bot+"/replay", h.user(h.replay(baton.TargetBot)))
 	handle("GET "+acc+"/agent_bots/events", h.token(h.listBotEvents))
 
 	handle("GET "+acc+"/contacts", h.user(h.listContacts))

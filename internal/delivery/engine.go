@@ -2,10 +2,6 @@ package delivery
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +19,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/auth"
+	"github.com/batonhq/baton/internal/signature"
 	"github.com/batonhq/baton/internal/store"
 )
 
@@ -65,14 +62,14 @@ type Config struct {
 	BreakerCooldown  time.Duration
 	// OnGiveUp is called after a delivery is given up (failed or parked),
 	// outside the transaction that recorded it: the handoff policy.
-	OnGiveUp func(ctx context.Context, d *store.Delivery, reason string)
+	OnGiveUp func(ctx context.Context, d *baton.Delivery, reason string)
 	// Observe, when set, is told of every attempt: for metrics.
 	Observe func(o Observation)
 }
 
 // Observation is one attempt, as metrics see it.
 type Observation struct {
-	BotID   int64
+	Target  baton.Target
 	Outcome string // "succeeded", "retry", "failed" or "parked"
 	Status  int    // the HTTP status, 0 when no answer came
 	Latency time.Duration
@@ -92,7 +89,7 @@ type Engine struct {
 	poll     time.Duration
 	breakAt  int
 	cooldown time.Duration
-	onGiveUp func(ctx context.Context, d *store.Delivery, reason string)
+	onGiveUp func(ctx context.Context, d *baton.Delivery, reason string)
 	observe  func(o Observation)
 
 	owner   string // this process's name on the leases it takes
@@ -106,7 +103,7 @@ type Engine struct {
 
 // job is a claimed delivery, with the end of its lease.
 type job struct {
-	d          *store.Delivery
+	d          *baton.Delivery
 	leaseUntil time.Time
 }
 
@@ -258,7 +255,7 @@ func (e *Engine) dispatch(ctx context.Context) error {
 	if free < max(e.workers/2, 1) {
 		return nil // enough is queued; a finishing worker wakes the loop
 	}
-	var claimed []*store.Delivery
+	var claimed []*baton.Delivery
 	now := e.now()
 	leaseUntil := now.Add(e.lease())
 	err := e.store.Write(ctx, func(q *store.Queries) (err error) {
@@ -297,7 +294,7 @@ func (e *Engine) stranded(ctx context.Context) error {
 // tests and tools that drive time themselves. It returns how many attempts
 // it made.
 func (e *Engine) DeliverDue(ctx context.Context) (int, error) {
-	var claimed []*store.Delivery
+	var claimed []*baton.Delivery
 	now := e.now()
 	err := e.store.Write(ctx, func(q *store.Queries) (err error) {
 		claimed, err = q.ClaimDeliveries(ctx, e.owner, now, now.Add(e.lease()), 1000)
@@ -340,30 +337,30 @@ type outcome struct {
 
 // attempt posts one delivery and records the attempt and the delivery's
 // next state.
-func (e *Engine) attempt(ctx context.Context, d *store.Delivery) {
+func (e *Engine) attempt(ctx context.Context, d *baton.Delivery) {
 	start := e.now()
 	o := e.post(ctx, d, start)
 	if ctx.Err() != nil {
 		return // stopping: the delivery stays pending and is tried again
 	}
 	status, next := e.decide(d, o, start)
-	a := &store.Attempt{DeliveryID: d.ID, AttemptedAt: start, StatusCode: max(o.status, 0), Latency: e.now().Sub(start),
+	a := &baton.Attempt{DeliveryID: d.ID, AttemptedAt: start, StatusCode: max(o.status, 0), Latency: e.now().Sub(start),
 		Error: o.err, Response: o.response, Refused: o.status > 0 && !outage(o.status) && (o.status < 200 || o.status >= 300)}
 	err := e.store.Write(ctx, func(q *store.Queries) error {
 		if err := q.RecordAttempt(ctx, e.owner, a, status, next); err != nil {
 			return err
 		}
-		return e.breaker(ctx, q, d.AgentBotID, o, start)
+		return e.breaker(ctx, q, d.Target, o, start)
 	})
 	if err != nil {
 		e.log.Error("delivery: recording an attempt", "delivery", d.UUID, "err", err)
 		return
 	}
 	if e.observe != nil {
-		e.observe(Observation{BotID: d.AgentBotID, Outcome: outcomeNames[status], Status: a.StatusCode, Latency: a.Latency})
+		e.observe(Observation{Target: d.Target, Outcome: outcomeName(status), Status: a.StatusCode, Latency: a.Latency})
 	}
-	if status == store.DeliveryFailed || status == store.DeliveryParked {
-		e.log.Warn("delivery: gave up", "delivery", d.UUID, "bot", d.AgentBotID, "event", d.EventName,
+	if status.GivenUp() {
+		e.log.Warn("delivery: gave up", "delivery", d.UUID, "target", d.Target.String(), "event", d.EventName,
 			"attempts", d.Attempts+1, "last_error", o.err)
 		if e.onGiveUp != nil {
 			e.onGiveUp(ctx, d, o.err)
@@ -371,57 +368,64 @@ func (e *Engine) attempt(ctx context.Context, d *store.Delivery) {
 	}
 }
 
-var outcomeNames = map[int]string{store.DeliveryPending: "retry", store.DeliverySucceeded: "succeeded",
-	store.DeliveryFailed: "failed", store.DeliveryParked: "parked"}
+// outcomeName is an attempt's outcome as metrics count it: the delivery's
+// new state, "retry" for one still pending.
+func outcomeName(s baton.DeliveryStatus) string {
+	if s == baton.DeliveryPending {
+		return "retry"
+	}
+	return s.String()
+}
 
-// breaker keeps the bot's circuit breaker: an answer closes it; the bot
-// being down counts, and opens it at the threshold, for the cooldown
-// doubled for each failure past the threshold, at most ten cooldowns.
-// An event the bot refuses does not count: the endpoint is up.
-func (e *Engine) breaker(ctx context.Context, q *store.Queries, botID int64, o outcome, now time.Time) error {
+// breaker keeps the target's circuit breaker: an answer closes it; the
+// target being down counts, and opens it at the threshold, for the
+// cooldown doubled for each failure past the threshold, at most ten
+// cooldowns. An event the target refuses does not count: the endpoint is
+// up.
+func (e *Engine) breaker(ctx context.Context, q *store.Queries, t baton.Target, o outcome, now time.Time) error {
 	switch {
 	case o.status > 0 && !outage(o.status) && o.closed:
 		return nil // nothing to reset: spare the statement (a round trip on PostgreSQL)
 	case o.status > 0 && !outage(o.status):
-		return q.RecordBotOutcome(ctx, botID, true, time.Time{})
+		return q.RecordBreakerOutcome(ctx, t, true, time.Time{})
 	case !outage(o.status):
 		return nil // a bad URL: not the endpoint's health
 	}
-	failures, err := q.CountBotFailure(ctx, botID)
+	failures, err := q.CountBreakerFailure(ctx, t)
 	if err != nil || failures < e.breakAt {
 		return err
 	}
 	wait := e.cooldown << min(failures-e.breakAt, 4)
-	return q.OpenBreaker(ctx, botID, now.Add(min(wait, 10*e.cooldown)))
+	return q.OpenBreaker(ctx, t, now.Add(min(wait, 10*e.cooldown)))
 }
 
 // decide turns an outcome into the delivery's next state: succeeded; for a
 // bot that is down, pending on the long schedule; for a bot answering an
 // error, pending for a quick retry until the attempts run out; else failed.
-func (e *Engine) decide(d *store.Delivery, o outcome, now time.Time) (int, time.Time) {
+func (e *Engine) decide(d *baton.Delivery, o outcome, now time.Time) (baton.DeliveryStatus, time.Time) {
 	// Outages and refusals are counted apart, so that an event refused
 	// after an outage still gets its quick retries, and the reverse.
 	outages, refusals := d.Attempts-d.Refusals, d.Refusals
 	switch {
 	case o.status >= 200 && o.status < 300:
-		return store.DeliverySucceeded, now
+		return baton.DeliverySucceeded, now
 	case o.status < 0:
-		return store.DeliveryParked, now // no URL to send to: retrying cannot help
+		return baton.DeliveryParked, now // no URL to send to: retrying cannot help
 	case outage(o.status):
 		n := outages + 1
 		if n > len(e.schedule) {
-			return store.DeliveryFailed, now
+			return baton.DeliveryFailed, now
 		}
 		wait := jitter(e.schedule[n-1])
-		return store.DeliveryPending, now.Add(max(wait, o.retryAfter))
+		return baton.DeliveryPending, now.Add(max(wait, o.retryAfter))
 	case refusals+1 < e.attempts:
 		n := refusals + 1
 		// Quick: the lane waits behind this event, and a bot that refuses
 		// some events (the Rasa example answers 500 to its own replies)
 		// must not slow the customer's conversation by more than a moment.
-		return store.DeliveryPending, now.Add(max(jitter(time.Duration(n)*quickRetry), o.retryAfter))
+		return baton.DeliveryPending, now.Add(max(jitter(time.Duration(n)*quickRetry), o.retryAfter))
 	}
-	return store.DeliveryParked, now
+	return baton.DeliveryParked, now
 }
 
 // outage reports whether an answer (0: none) means the bot is down or
@@ -444,34 +448,67 @@ func jitter(d time.Duration) time.Duration {
 	return d - time.Duration(spread) + time.Duration(rand.Int64N(2*spread+1))
 }
 
+// endpoint is where a target's deliveries go, read for one attempt.
+type endpoint struct {
+	url     string
+	secrets []string // opened: the current secret, then the previous one while it still signs
+	closed  bool     // the breaker was closed, with no failures counted
+}
+
+// endpoint reads the target's URL, secrets and breaker. A missing target,
+// one without a URL or a secret this server's key cannot open is no
+// outage: retrying cannot help (status -1 parks the delivery). A database
+// error is one.
+func (e *Engine) endpoint(ctx context.Context, q *store.Queries, t baton.Target, now time.Time) (*endpoint, *outcome) {
+	var ep endpoint
+	var sealed [2][]byte
+	switch t.Kind {
+	case baton.TargetBot:
+		bot, err := q.FindAgentBot(ctx, t.ID)
+		if baton.ErrorCode(err) == baton.ENOTFOUND {
+			return nil, &outcome{status: -1, err: "bot not found"}
+		} else if err != nil {
+			return nil, &outcome{err: "reading the bot: " + err.Error()}
+		}
+		if bot.OutgoingURL == "" {
+			return nil, &outcome{status: -1, err: "the bot has no outgoing URL"}
+		}
+		ep.url, ep.closed = bot.OutgoingURL, bot.BreakerFailures == 0 && bot.BreakerOpenUntil.IsZero()
+		if sealed[0], sealed[1], err = q.AgentBotSecrets(ctx, bot.ID, now); err != nil {
+			return nil, &outcome{err: "reading the bot's secret: " + err.Error()}
+		}
+	default:
+		return nil, &outcome{status: -1, err: "unknown target " + t.String()}
+	}
+	if sealed[0] == nil || e.key == nil {
+		return &ep, nil
+	}
+	for _, b := range sealed {
+		if b == nil {
+			continue
+		}
+		s, err := e.key.Open(b)
+		if err != nil {
+			return nil, &outcome{status: -1, err: fmt.Sprintf("the signing secret does not open with this server's key: %v", err)}
+		}
+		ep.secrets = append(ep.secrets, s)
+	}
+	return &ep, nil
+}
+
 // post sends one attempt.
-func (e *Engine) post(ctx context.Context, d *store.Delivery, now time.Time) outcome {
-	q := e.store.Read()
-	// A missing bot or a secret this server's key cannot open is no
-	// outage: retrying cannot help (status -1 parks the delivery). A
-	// database error is one.
-	bot, err := q.FindAgentBot(ctx, d.AgentBotID)
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
-		return outcome{status: -1, err: "bot not found"}
-	} else if err != nil {
-		return outcome{err: "reading the bot: " + err.Error()}
-	}
-	if bot.OutgoingURL == "" {
-		return outcome{status: -1, err: "the bot has no outgoing URL"}
-	}
-	secrets, err := e.secrets(ctx, q, bot.ID, now)
-	if errors.Is(err, errUnopenable) {
-		return outcome{status: -1, err: err.Error()}
-	} else if err != nil {
-		return outcome{err: "reading the bot's secret: " + err.Error()}
+func (e *Engine) post(ctx context.Context, d *baton.Delivery, now time.Time) outcome {
+	ep, failed := e.endpoint(ctx, e.store.Read(), d.Target, now)
+	if failed != nil {
+		return *failed
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, bot.OutgoingURL, strings.NewReader(string(d.Payload)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.url, strings.NewReader(string(d.Payload)))
 	if err != nil {
 		return outcome{status: -1, err: "bad outgoing URL: " + withoutURL(err)}
 	}
-	for k, v := range Headers(d.UUID, d.Payload, secrets, now) {
+	for k, v := range signature.Headers(d.UUID, d.Payload, ep.secrets, now) {
 		req.Header.Set(k, v)
 	}
 	res, err := e.client.Do(req)
@@ -487,8 +524,7 @@ func (e *Engine) post(ctx context.Context, d *store.Delivery, now time.Time) out
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(res.Body, maxResponse))
-	o := outcome{status: res.StatusCode, response: truncate(string(body), excerpt),
-		closed: bot.BreakerFailures == 0 && bot.BreakerOpenUntil.IsZero()}
+	o := outcome{status: res.StatusCode, response: truncate(string(body), excerpt), closed: ep.closed}
 	if res.StatusCode < 200 || res.StatusCode >= 300 {
 		o.err = res.Status
 	}
@@ -530,89 +566,6 @@ func truncate(s string, n int) string {
 		s = s[:len(s)-1]
 	}
 	return s
-}
-
-// Headers returns the headers of a delivery: JSON content, the delivery id
-// (the same on every attempt), and, when the bot has secrets, Chatwoot's
-// signature and the Standard Webhooks signatures, computed over the exact
-// body sent. secrets is the current secret, then, while a rotation's
-// overlap lasts, the previous one: it signs too, in webhook-signature (the
-// Standard Webhooks way: several signatures, space-separated) and in
-// X-Chatwoot-Signature-Previous, so a bot verifies with whichever it has.
-func Headers(id string, body []byte, secrets []string, now time.Time) map[string]string {
-	h := map[string]string{
-		"Content-Type":        "application/json",
-		"Accept":              "application/json",
-		"User-Agent":          "Baton",
-		"X-Chatwoot-Delivery": id,
-	}
-	if len(secrets) == 0 {
-		return h
-	}
-	ts := strconv.FormatInt(now.Unix(), 10)
-	h["X-Chatwoot-Timestamp"] = ts
-	h["X-Chatwoot-Signature"] = ChatwootSignature(secrets[0], ts, body)
-	h["webhook-id"] = id
-	h["webhook-timestamp"] = ts
-	sigs := make([]string, 0, len(secrets))
-	for _, s := range secrets {
-		sigs = append(sigs, StandardSignature(s, id, ts, body))
-	}
-	h["webhook-signature"] = strings.Join(sigs, " ")
-	if len(secrets) > 1 {
-		h["X-Chatwoot-Signature-Previous"] = ChatwootSignature(secrets[1], ts, body)
-	}
-	return h
-}
-
-// errUnopenable is a bot secret this server's key does not open: the key
-// changed (BATON_SECRET_KEY) since the secret was sealed.
-var errUnopenable = errors.New("the bot's signing secret does not open with this server's key")
-
-// secrets opens the bot's signing secrets: the current one, then the
-// previous one while it still signs.
-func (e *Engine) secrets(ctx context.Context, q *store.Queries, botID int64, now time.Time) ([]string, error) {
-	current, previous, err := q.AgentBotSecrets(ctx, botID, now)
-	if err != nil || current == nil || e.key == nil {
-		return nil, err
-	}
-	var out []string
-	for _, sealed := range [][]byte{current, previous} {
-		if sealed == nil {
-			continue
-		}
-		s, err := e.key.Open(sealed)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errUnopenable, err)
-		}
-		out = append(out, s)
-	}
-	return out, nil
-}
-
-// ChatwootSignature is "sha256=" and the hex HMAC-SHA256 of
-// "<timestamp>.<body>" under the secret.
-func ChatwootSignature(secret, timestamp string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(timestamp + "."))
-	m.Write(body)
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
-}
-
-// StandardSignature is the Standard Webhooks signature: "v1," and the
-// base64 HMAC-SHA256 of "<id>.<timestamp>.<body>" under the secret's bytes
-// (StandardSecret gives the secret in that specification's whsec_ form).
-func StandardSignature(secret, id, timestamp string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(id + "." + timestamp + "."))
-	m.Write(body)
-	return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
-
-// StandardSecret is a secret in the form Standard Webhooks libraries take:
-// "whsec_" and the base64 of the key bytes.
-func StandardSecret(secret string) string {
-	return "whsec_" + base64.StdEncoding.EncodeToString([]byte(secret))
 }
 
 // Gauges reads what metrics show at scrape time: each bot's deliveries

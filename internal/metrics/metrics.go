@@ -1,22 +1,26 @@
 // Package metrics exposes Baton's Prometheus metrics through
-// prometheus/client_golang: deliveries by outcome, attempt latency, the
-// backlog and circuit breaker of each bot, and the standard go_* and
-// process_* series.
+// prometheus/client_golang: deliveries by target and outcome, attempt
+// latency, the backlog and circuit breaker of each bot, and the standard
+// go_* and process_* series.
 //
 // Counters and the histogram count this process's attempts (Prometheus
 // sums processes); the backlog and breaker gauges are read at scrape time
 // through Config.Gauges, from the database, so every process reports the
-// same truth. Bots are labelled by id alone: their names and URLs are not
-// for a metrics system, and ids keep the label set small.
+// same truth. Targets are labelled by id alone, {bot="7"} or
+// {webhook="3"}: their names and URLs are not for a metrics system, and
+// ids keep the label set small.
 package metrics
 
 import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
+	"github.com/batonhq/baton"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -42,39 +46,101 @@ type Config struct {
 
 // Metrics counts deliveries and serves the metrics.
 type Metrics struct {
-	gauges     Gauges
-	log        *slog.Logger
-	now        func() time.Time
-	registry   *prometheus.Registry
-	deliveries *prometheus.CounterVec
-	latency    *prometheus.HistogramVec
+	gauges   Gauges
+	log      *slog.Logger
+	now      func() time.Time
+	registry *prometheus.Registry
+
+	mu         sync.Mutex
+	deliveries map[outcomeKey]uint64
+	latency    map[baton.Target]*histogram
 }
+
+type outcomeKey struct {
+	target  baton.Target
+	outcome string
+}
+
+type histogram struct {
+	counts []uint64 // per bucket, not cumulative; the last is +Inf
+	sum    float64
+	count  uint64
+}
+
+// Descriptions of the series, per kind of target: a family's series are
+// labelled bot or webhook, which client_golang's vectors, with one label
+// set a family, do not express.
+var (
+	deliveriesHelp = "Attempts to deliver events to bots and webhooks, by outcome: succeeded, retry (to be tried again), failed or parked (given up)."
+	latencyHelp    = "How long attempts to deliver to bots and webhooks took, answer read."
+	descs          = map[baton.TargetKind]struct{ deliveries, latency *prometheus.Desc }{
+		baton.TargetBot: {prometheus.NewDesc("baton_deliveries_total", deliveriesHelp, []string{"bot", "outcome"}, nil),
+			prometheus.NewDesc("baton_delivery_attempt_seconds", latencyHelp, []string{"bot"}, nil)},
+		baton.TargetWebhook: {prometheus.NewDesc("baton_deliveries_total", deliveriesHelp, []string{"webhook", "outcome"}, nil),
+			prometheus.NewDesc("baton_delivery_attempt_seconds", latencyHelp, []string{"webhook"}, nil)},
+	}
+)
 
 // New returns metrics with every count at zero.
 func New(c Config) *Metrics {
-	m := &Metrics{gauges: c.Gauges, log: c.Logger, now: c.Now, registry: prometheus.NewRegistry()}
+	m := &Metrics{gauges: c.Gauges, log: c.Logger, now: c.Now, registry: prometheus.NewRegistry(),
+		deliveries: map[outcomeKey]uint64{}, latency: map[baton.Target]*histogram{}}
 	if m.log == nil {
 		m.log = slog.Default()
 	}
 	if m.now == nil {
 		m.now = time.Now
 	}
-	m.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "baton_deliveries_total",
-		Help: "Attempts to deliver events to bots, by outcome: succeeded, retry (to be tried again), failed or parked (given up)."},
-		[]string{"bot", "outcome"})
-	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "baton_delivery_attempt_seconds",
-		Help: "How long attempts to deliver to bots took, answer read.", Buckets: Buckets}, []string{"bot"})
-	m.registry.MustRegister(m.deliveries, m.latency, collectors.NewGoCollector(),
+	m.registry.MustRegister(deliveryCollector{m}, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
-// ObserveDelivery counts one attempt to deliver to a bot: its outcome
-// ("succeeded", "retry", "failed" or "parked") and how long it took.
-func (m *Metrics) ObserveDelivery(botID int64, outcome string, latency time.Duration) {
-	bot := strconv.FormatInt(botID, 10)
-	m.deliveries.WithLabelValues(bot, outcome).Inc()
-	m.latency.WithLabelValues(bot).Observe(latency.Seconds())
+// ObserveDelivery counts one attempt to deliver to a target (a bot or a
+// webhook endpoint): its outcome ("succeeded", "retry", "failed" or
+// "parked") and how long it took.
+func (m *Metrics) ObserveDelivery(t baton.Target, outcome string, latency time.Duration) {
+	secs := latency.Seconds()
+	i, _ := slices.BinarySearch(Buckets, secs) // the first bound ≥ secs
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.deliveries[outcomeKey{t, outcome}]++
+	h := m.latency[t]
+	if h == nil {
+		h = &histogram{counts: make([]uint64, len(Buckets)+1)}
+		m.latency[t] = h
+	}
+	h.counts[i]++
+	h.sum += secs
+	h.count++
+}
+
+// deliveryCollector gives client_golang the delivery counters. It is
+// unchecked (it describes nothing up front) because a family's series
+// carry either a bot or a webhook label.
+type deliveryCollector struct{ m *Metrics }
+
+// Describe describes nothing: see deliveryCollector.
+func (deliveryCollector) Describe(chan<- *prometheus.Desc) {}
+
+// Collect sends the counters and histograms as they are now.
+func (c deliveryCollector) Collect(ch chan<- prometheus.Metric) {
+	m := c.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, n := range m.deliveries {
+		ch <- prometheus.MustNewConstMetric(descs[k.target.Kind].deliveries, prometheus.CounterValue, float64(n),
+			strconv.FormatInt(k.target.ID, 10), k.outcome)
+	}
+	for t, h := range m.latency {
+		buckets := make(map[float64]uint64, len(Buckets))
+		var cum uint64
+		for i, le := range Buckets {
+			cum += h.counts[i]
+			buckets[le] = cum
+		}
+		ch <- prometheus.MustNewConstHistogram(descs[t.Kind].latency, h.count, h.sum, buckets, strconv.FormatInt(t.ID, 10))
+	}
 }
 
 // ServeHTTP writes the metrics in the exposition format the scraper asks
