@@ -30,21 +30,19 @@ type LiveEvent struct {
 	// ContactInboxID is the contact inbox whose contact may hear of it; 0
 	// for none.
 	ContactInboxID int64
+	// AssigneeChanged says a conversation event moved it to another
+	// person (or to nobody).
+	AssigneeChanged bool
 }
 
 // liveData is what a live event row holds beside its ids.
 type liveData struct {
-	Changes  []liveChange   `json:"changes,omitempty"`
-	TypistID int64          `json:"typist_id,omitempty"`
-	TypistOf string         `json:"typist_type,omitempty"`
-	Private  bool           `json:"private,omitempty"`
-	Contact  *baton.Contact `json:"contact,omitempty"` // a deleted contact, as it was
-}
-
-type liveChange struct {
-	Attribute string `json:"attribute"`
-	Previous  any    `json:"previous"`
-	Current   any    `json:"current"`
+	// AssigneeChanged says the conversation changed hands.
+	AssigneeChanged bool           `json:"assignee_changed,omitempty"`
+	TypistID        int64          `json:"typist_id,omitempty"`
+	TypistOf        string         `json:"typist_type,omitempty"`
+	Private         bool           `json:"private,omitempty"`
+	Contact         *baton.Contact `json:"contact,omitempty"` // a deleted contact, as it was
 }
 
 // liveSkipped are bot events that live clients have under another name:
@@ -76,13 +74,10 @@ func (a *App) publish(ctx context.Context, q *store.Queries, e *store.LiveEvent,
 }
 
 // publishConversation writes a conversation event for live clients.
-func (a *App) publishConversation(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, changes []baton.Change) error {
+func (a *App) publishConversation(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, change *baton.ConversationChange) error {
 	var d *liveData
-	if len(changes) > 0 {
-		d = &liveData{}
-		for _, ch := range changes {
-			d.Changes = append(d.Changes, liveChange(ch))
-		}
+	if change != nil && change.Before != nil && change.Before.AssigneeID != c.AssigneeID {
+		d = &liveData{AssigneeChanged: true}
 	}
 	return a.publish(ctx, q, &store.LiveEvent{AccountID: c.AccountID, ConversationID: c.ID, Name: name}, d)
 }
@@ -207,9 +202,7 @@ func (a *App) loadLiveEvent(ctx context.Context, q *store.Queries, r *store.Live
 	}
 	e := &LiveEvent{Event: baton.Event{ID: r.ID, AccountID: r.AccountID, ConversationID: r.ConversationID,
 		Name: r.Name, CreatedAt: r.CreatedAt, Private: d.Private}}
-	for _, ch := range d.Changes {
-		e.Changes = append(e.Changes, baton.Change(ch))
-	}
+	e.AssigneeChanged = d.AssigneeChanged
 	l := newLoader(q)
 	inboxID := int64(0)
 	if r.ConversationID != 0 {

@@ -60,10 +60,8 @@ func (r *Cable) Render(e *app.LiveEvent) ([]app.LivePayload, error) {
 		if err = add(name, h.conversationPushView(c), contactConversationView(c)); err != nil {
 			return nil, err
 		}
-		for _, ch := range e.Changes {
-			if ch.Attribute == "assignee_id" {
-				err = add("assignee.changed", h.conversationPushView(c), nil)
-			}
+		if e.AssigneeChanged {
+			err = add("assignee.changed", h.conversationPushView(c), nil)
 		}
 	case baton.EventConversationRead:
 		err = add("conversation.read", h.conversationPushView(c), nil)
