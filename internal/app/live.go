@@ -51,7 +51,8 @@ var liveSkipped = map[string]bool{baton.EventConversationOpened: true, baton.Eve
 	baton.EventWebwidgetTriggered: true}
 
 // publish writes a live event in q's transaction; the hub is woken after
-// the commit.
+// the commit. The event's CreatedAt is the change's time where the caller
+// has it (the log is pruned by it), else now.
 func (a *App) publish(ctx context.Context, q *store.Queries, e *store.LiveEvent, d *liveData) error {
 	if liveSkipped[e.Name] {
 		return nil
@@ -63,7 +64,9 @@ func (a *App) publish(ctx context.Context, q *store.Queries, e *store.LiveEvent,
 		}
 		e.Data = b
 	}
-	e.CreatedAt = a.Now()
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = a.Now()
+	}
 	if err := q.CreateLiveEvent(ctx, e); err != nil {
 		return err
 	}
@@ -79,14 +82,15 @@ func (a *App) publishConversation(ctx context.Context, q *store.Queries, name st
 	if change != nil && change.Before != nil && change.Before.AssigneeID != c.AssigneeID {
 		d = &liveData{AssigneeChanged: true}
 	}
-	return a.publish(ctx, q, &store.LiveEvent{AccountID: c.AccountID, ConversationID: c.ID, Name: name}, d)
+	return a.publish(ctx, q, &store.LiveEvent{AccountID: c.AccountID, ConversationID: c.ID, Name: name,
+		CreatedAt: c.UpdatedAt}, d)
 }
 
 // publishMessage writes a message event for live clients: every message,
 // private notes and activity messages included (agents see them).
 func (a *App) publishMessage(ctx context.Context, q *store.Queries, name string, m *baton.Message) error {
 	return a.publish(ctx, q, &store.LiveEvent{AccountID: m.AccountID, ConversationID: m.ConversationID,
-		MessageID: m.ID, Name: name}, nil)
+		MessageID: m.ID, Name: name, CreatedAt: m.UpdatedAt}, nil)
 }
 
 // publishContact writes a contact event for live clients.
@@ -95,7 +99,8 @@ func (a *App) publishContact(ctx context.Context, q *store.Queries, name string,
 	if name == baton.EventContactDeleted {
 		d = &liveData{Contact: c}
 	}
-	return a.publish(ctx, q, &store.LiveEvent{AccountID: c.AccountID, ContactID: c.ID, Name: name}, d)
+	return a.publish(ctx, q, &store.LiveEvent{AccountID: c.AccountID, ContactID: c.ID, Name: name,
+		CreatedAt: c.UpdatedAt}, d)
 }
 
 // publishTyping writes a typing indicator for live clients.
