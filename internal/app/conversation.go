@@ -202,10 +202,10 @@ type ConversationQuery struct {
 	// overrides Status and AssigneeType: bot (pending), waiting (open and
 	// unassigned, longest wait first), mine, team (TeamID's, open), all,
 	// resolved.
-	Queue string
-	Labels       []string
-	Query        string
-	Page         int
+	Queue  string
+	Labels []string
+	Query  string
+	Page   int
 }
 
 // Queues of the conversation list.

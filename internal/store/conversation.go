@@ -169,13 +169,13 @@ const (
 
 // ConversationFilter selects conversations of an account.
 type ConversationFilter struct {
-	AccountID      int64
-	Status         *baton.Status // nil: every status
-	AssigneeType   string        // one of the Assignee* constants; "" is all
-	UserID         int64         // the caller, for AssigneeMe
-	InboxID        int64
-	TeamID         int64
-	InboxIDs       []int64 // when not nil, only these inboxes (an agent's)
+	AccountID    int64
+	Status       *baton.Status // nil: every status
+	AssigneeType string        // one of the Assignee* constants; "" is all
+	UserID       int64         // the caller, for AssigneeMe
+	InboxID      int64
+	TeamID       int64
+	InboxIDs     []int64 // when not nil, only these inboxes (an agent's)
 	// LongestWaiting orders the list by how long the customer has waited,
 	// longest first, instead of by last activity.
 	LongestWaiting bool
