@@ -32,7 +32,9 @@ func TestHostileInput(t *testing.T) {
 		b := setup(t, s)
 		conv := b.customer("c")
 		msgs := b.acc("/conversations/%d/messages", conv)
-		post := func(path string, body any) request { return request{method: "POST", path: path, token: b.admin, body: body} }
+		post := func(path string, body any) request {
+			return request{method: "POST", path: path, token: b.admin, body: body}
+		}
 		form := func(method, path, token, body string) request {
 			return request{method: method, path: path, token: token, body: body,
 				header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}}
