@@ -389,7 +389,7 @@ func (a *App) saveContact(ctx context.Context, q *store.Queries, c *baton.Contac
 func (a *App) PubsubToken(ctx context.Context) (string, error) {
 	actor := baton.ActorFromContext(ctx)
 	if actor.Kind != baton.ActorUser {
-		return "", errInvalidToken
+		return "", auth.ErrInvalidToken
 	}
 	return a.userPubsubToken(ctx, actor.User.ID)
 }
