@@ -169,7 +169,7 @@ func (m *Metrics) writeDatabase(ctx context.Context, w *bufio.Writer) {
 	defer cancel()
 	q := m.store.Read()
 	breakers, err := q.BreakersOpenUntil(ctx)
-	var backlog map[int64]int64
+	var backlog map[baton.Target]int64
 	if err == nil {
 		backlog, err = q.DeliveryBacklog(ctx)
 	}
@@ -180,28 +180,28 @@ func (m *Metrics) writeDatabase(ctx context.Context, w *bufio.Writer) {
 		return
 	}
 	fmt.Fprintln(w, "baton_database_up 1")
-	bots := make([]int64, 0, len(breakers))
-	for b := range breakers {
-		bots = append(bots, b)
+	targets := make([]baton.Target, 0, len(breakers))
+	for t := range breakers {
+		targets = append(targets, t)
 	}
-	for b := range backlog {
-		if _, ok := breakers[b]; !ok {
-			bots = append(bots, b)
+	for t := range backlog {
+		if _, ok := breakers[t]; !ok {
+			targets = append(targets, t)
 		}
 	}
-	slices.Sort(bots)
-	header(w, "baton_delivery_backlog", "gauge", "Deliveries waiting for their bot: pending, due or retrying.")
-	for _, b := range bots {
-		fmt.Fprintf(w, "baton_delivery_backlog{bot=\"%d\"} %d\n", b, backlog[b])
+	slices.SortFunc(targets, compareTargets)
+	header(w, "baton_delivery_backlog", "gauge", "Deliveries waiting for their target (a bot or a webhook): pending, due or retrying.")
+	for _, t := range targets {
+		fmt.Fprintf(w, "baton_delivery_backlog{%s} %d\n", label(t), backlog[t])
 	}
 	now := m.now()
-	header(w, "baton_breaker_open", "gauge", "Whether the bot's circuit breaker is open: 1 while deliveries to it are held back.")
-	for _, b := range bots {
+	header(w, "baton_breaker_open", "gauge", "Whether the target's circuit breaker is open: 1 while deliveries to it are held back.")
+	for _, t := range targets {
 		open := 0
-		if breakers[b].After(now) {
+		if breakers[t].After(now) {
 			open = 1
 		}
-		fmt.Fprintf(w, "baton_breaker_open{bot=\"%d\"} %d\n", b, open)
+		fmt.Fprintf(w, "baton_breaker_open{%s} %d\n", label(t), open)
 	}
 }
 
