@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -9,11 +10,12 @@ import (
 	"github.com/batonhq/baton/internal/store/storetest"
 )
 
-// TestCrash runs baton serve with a bot, posts customer messages across
-// many conversations, kills the process with SIGKILL half-way while
+// TestCrash runs baton serve with a bot and an n8n-style integration (an
+// account webhook subscribed to message_created), posts customer messages
+// across many conversations, kills the process with SIGKILL half-way while
 // deliveries are pending, restarts it on the same database, and requires
-// that every message the API acknowledged reaches the bot, in order per
-// conversation. The restarted process waits out the dead one's leases
+// that every message the API acknowledged reaches the bot and the
+// integration, in order per conversation, signed. The restarted process waits out the dead one's leases
 // (the delivery timeout and 30 s) before it retries the lanes that process
 // held, so each database takes about 40 s; they run side by side.
 func TestCrash(t *testing.T) {
@@ -35,6 +37,16 @@ func testCrash(t *testing.T, in *installation) {
 	bot.setDelay(100 * time.Millisecond)
 	in.seed(bot.URL)
 	p := in.serve()
+	// The integration is slower than the bot: its backlog is its own.
+	hook := newRecorder(t)
+	hook.setDelay(150 * time.Millisecond)
+	created := in.must("POST", fmt.Sprintf("%s/api/v1/accounts/%d/webhooks", p.url, in.account), in.admin,
+		fmt.Sprintf(`{"webhook":{"url":%q,"name":"n8n","subscriptions":["message_created"]}}`, hook.URL))
+	secret, _ := created["payload"].(map[string]any)["webhook"].(map[string]any)["secret"].(string)
+	if secret == "" {
+		t.Fatalf("the webhook has no secret: %v", created)
+	}
+	hook.setSecret(secret)
 	identifier, convs := in.customers(p, conversations)
 
 	var base atomic.Value
@@ -83,6 +95,11 @@ func testCrash(t *testing.T, in *installation) {
 	}
 	bot.waitAll(t, convs, 90*time.Second)
 	bot.checkOrder(t, convs)
+	hook.waitAll(t, convs, 90*time.Second)
+	hook.checkOrder(t, convs)
+	if n := hook.unsigned(); n > 0 {
+		t.Errorf("%d deliveries to the integration did not verify with its secret", n)
+	}
 	ids, _ := bot.duplicates()
 	t.Logf("%d messages acknowledged, all received; %d deliveries answered twice (in flight at the kill)", total, len(ids))
 }
