@@ -99,6 +99,10 @@ type Engine struct {
 	observe  func(o Observation)
 
 	owner   string // this process's name on the leases it takes
+	lock    *store.OwnerLock
+	since   time.Time // when Start ran: the handoff clock of older messages starts here
+	checked time.Time // when the owner lock was last checked and dead owners' lanes taken over
+	scanned time.Time // when stranded customers were last looked for
 	wake    chan struct{}
 	jobs    chan job
 	workers int
@@ -171,8 +175,8 @@ func newOwner() string {
 
 // lease is how long a claimed delivery stays this process's: longer than
 // any attempt and a wait in the queue behind fast bots, so that in steady
-// state nothing is sent twice, and short enough that a dead process's lanes
-// are taken over soon. A delivery that waited in the queue so long that its
+// state nothing is sent twice. A dead process's lanes do not wait for it
+// to end where owner locks tell (PostgreSQL, see owned). A delivery that waited in the queue so long that its
 // lease could end mid-attempt is not sent (see deliver).
 func (e *Engine) lease() time.Duration { return e.timeout + 30*time.Second }
 
@@ -192,6 +196,10 @@ func (e *Engine) Wake() {
 // Start runs the engine until ctx ends or Stop is called.
 func (e *Engine) Start(ctx context.Context) {
 	ctx, e.stop = context.WithCancel(ctx)
+	// A customer's message that waited while no engine ran (the process
+	// had died) did not wait for the bot: its handoff deadline counts from
+	// now.
+	e.since = e.now()
 	for range e.workers {
 		e.wg.Add(1)
 		go func() {
@@ -225,6 +233,50 @@ func (e *Engine) Stop() {
 	if err != nil {
 		e.log.Error("delivery: giving up leases", "err", err)
 	}
+	e.lock.Release()
+}
+
+// checkInterval is how often the engine makes sure it holds its owner lock
+// and takes over the lanes of processes that died: the bound on how long
+// a dead process's work waits, beside the claim that follows.
+const checkInterval = time.Second
+
+// owned makes sure, once a checkInterval, that the engine holds its owner
+// lock, and takes over the lanes of owners whose lock is free. It reports
+// whether the engine may claim: not before it holds its lock, or others
+// would take its lanes over as a dead process's.
+func (e *Engine) owned(ctx context.Context) bool {
+	now := e.now()
+	if e.lock != nil && now.Sub(e.checked) < checkInterval && !now.Before(e.checked) {
+		return true
+	}
+	if e.lock == nil {
+		l, err := e.store.HoldOwner(ctx, e.owner)
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Error("delivery: taking the owner lock", "err", err)
+			}
+			return false
+		}
+		e.lock = l
+	} else if err := e.lock.Check(ctx); err != nil {
+		if ctx.Err() == nil {
+			e.log.Error("delivery: keeping the owner lock", "err", err)
+		}
+		return false
+	}
+	e.checked = now
+	var n int64
+	err := e.store.Write(ctx, func(q *store.Queries) (err error) {
+		n, err = q.TakeOverLanes(ctx, e.owner, now)
+		return err
+	})
+	if err != nil && ctx.Err() == nil {
+		e.log.Error("delivery: taking over the lanes of processes that died", "err", err)
+	} else if n > 0 {
+		e.log.Info("delivery: took over the lanes of processes that died", "lanes", n)
+	}
+	return true
 }
 
 func (e *Engine) loop(ctx context.Context) {
@@ -237,11 +289,18 @@ func (e *Engine) loop(ctx context.Context) {
 		case <-e.wake:
 		case <-timer.C:
 		}
-		if err := e.dispatch(ctx); err != nil && ctx.Err() == nil {
-			e.log.Error("delivery: claiming due deliveries", "err", err)
+		if e.owned(ctx) {
+			if err := e.dispatch(ctx); err != nil && ctx.Err() == nil {
+				e.log.Error("delivery: claiming due deliveries", "err", err)
+			}
 		}
-		if err := e.stranded(ctx); err != nil && ctx.Err() == nil {
-			e.log.Error("delivery: looking for stranded customers", "err", err)
+		// Stranded customers are looked for once a poll interval, not on
+		// every wake-up: under load the engine wakes for every attempt.
+		if now := e.now(); now.Sub(e.scanned) >= e.poll || now.Before(e.scanned) {
+			e.scanned = now
+			if err := e.stranded(ctx); err != nil && ctx.Err() == nil {
+				e.log.Error("delivery: looking for stranded customers", "err", err)
+			}
 		}
 		if !timer.Stop() {
 			select {
@@ -289,7 +348,7 @@ func (e *Engine) stranded(ctx context.Context) error {
 	if e.onGiveUp == nil {
 		return nil
 	}
-	late, err := e.store.Read().StrandedDeliveries(ctx, e.now(), 100)
+	late, err := e.store.Read().StrandedDeliveries(ctx, e.now(), e.since, 100)
 	for _, d := range late {
 		e.onGiveUp(ctx, d, "no answer within the handoff deadline")
 	}
@@ -340,7 +399,15 @@ type outcome struct {
 	response   string
 	retryAfter time.Duration
 	closed     bool // the bot's breaker was closed, with no failures counted, when read for the attempt
+	// internal is an attempt this server could not make (its database
+	// failed): no attempt, nothing against the bot, and err stays in the
+	// server's log, not in the delivery log administrators read.
+	internal error
 }
+
+// internalRetry is when an attempt this server could not make is tried
+// again.
+const internalRetry = time.Second
 
 // attempt posts one delivery and records the attempt and the delivery's
 // next state.
@@ -349,6 +416,16 @@ func (e *Engine) attempt(ctx context.Context, d *baton.Delivery) {
 	o := e.post(ctx, d, start)
 	if ctx.Err() != nil {
 		return // stopping: the delivery stays pending and is tried again
+	}
+	if o.internal != nil {
+		e.log.Error("delivery: could not attempt", "delivery", d.UUID, "err", o.internal)
+		err := e.store.Write(ctx, func(q *store.Queries) error {
+			return q.ReleaseLease(ctx, e.owner, d.ID, start.Add(internalRetry))
+		})
+		if err != nil {
+			e.log.Error("delivery: giving up a lease", "delivery", d.UUID, "err", err)
+		}
+		return
 	}
 	status, next := e.decide(d, o, start)
 	a := &baton.Attempt{DeliveryID: d.ID, AttemptedAt: start, StatusCode: max(o.status, 0), Latency: e.now().Sub(start),
@@ -466,7 +543,7 @@ type endpoint struct {
 // endpoint reads the target's URL, secrets and breaker. A missing target,
 // one without a URL or a secret this server's key cannot open is no
 // outage: retrying cannot help (status -1 parks the delivery). A database
-// error is one.
+// error is this server's, not the target's.
 func (e *Engine) endpoint(ctx context.Context, q *store.Queries, t baton.Target, now time.Time) (*endpoint, *outcome) {
 	var ep endpoint
 	var sealed [2][]byte
@@ -476,7 +553,7 @@ func (e *Engine) endpoint(ctx context.Context, q *store.Queries, t baton.Target,
 		if baton.ErrorCode(err) == baton.ENOTFOUND {
 			return nil, &outcome{status: -1, err: "bot not found"}
 		} else if err != nil {
-			return nil, &outcome{err: "reading the bot: " + err.Error()}
+			return nil, &outcome{internal: fmt.Errorf("reading the bot: %w", err)}
 		}
 		if bot.OutgoingURL == "" {
 			return nil, &outcome{status: -1, err: "the bot has no outgoing URL"}
@@ -484,7 +561,7 @@ func (e *Engine) endpoint(ctx context.Context, q *store.Queries, t baton.Target,
 		ep.url, ep.closed = bot.OutgoingURL, bot.BreakerFailures == 0 && bot.BreakerOpenUntil.IsZero()
 		ep.accountID = bot.AccountID
 		if sealed[0], sealed[1], err = q.AgentBotSecrets(ctx, bot.ID, now); err != nil {
-			return nil, &outcome{err: "reading the bot's secret: " + err.Error()}
+			return nil, &outcome{internal: fmt.Errorf("reading the bot's secret: %w", err)}
 		}
 	case baton.TargetWebhook:
 		w, err := q.FindWebhookByID(ctx, t.ID)
@@ -592,4 +669,16 @@ func truncate(s string, n int) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// Gauges reads what metrics show at scrape time: each target's deliveries
+// waiting (pending, due or retrying) and until when each target's breaker
+// holds deliveries back.
+func (e *Engine) Gauges(ctx context.Context) (backlog map[baton.Target]int64, breakerOpenUntil map[baton.Target]time.Time, err error) {
+	q := e.store.Read()
+	if breakerOpenUntil, err = q.BreakersOpenUntil(ctx); err != nil {
+		return nil, nil, err
+	}
+	backlog, err = q.DeliveryBacklog(ctx)
+	return backlog, breakerOpenUntil, err
 }

@@ -221,9 +221,12 @@ func (q *Queries) ClearHandoff(ctx context.Context, id int64) (bool, error) {
 }
 
 // StrandedDeliveries returns customers' messages that their bot has not
-// acknowledged within its handoff deadline.
-func (q *Queries) StrandedDeliveries(ctx context.Context, now time.Time, limit int) ([]*baton.Delivery, error) {
+// acknowledged within its handoff deadline, counted from when they were
+// created or from since, whichever is later: time when no engine ran is
+// not the bot's.
+func (q *Queries) StrandedDeliveries(ctx context.Context, now, since time.Time, limit int) ([]*baton.Delivery, error) {
 	return q.queryDeliveries(ctx, `JOIN agent_bots b ON b.id = d.agent_bot_id
 		WHERE d.handoff AND d.status = 0 AND d.created_at + b.handoff_deadline_ms * 1000 <= $1
-		ORDER BY d.id LIMIT `+itoa(limit), toMicros(now))
+		AND $2 + b.handoff_deadline_ms * 1000 <= $1
+		ORDER BY d.id LIMIT `+itoa(limit), toMicros(now), toMicros(since))
 }
