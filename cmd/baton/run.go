@@ -61,6 +61,7 @@ Configuration (flags win over the environment):
   --webhook-block-private BATON_WEBHOOK_BLOCK_PRIVATE  refuse bot URLs on private addresses (false)
   --db-max-conns BATON_DB_MAX_CONNS  PostgreSQL connections this process keeps at most (32)
   --metrics-token BATON_METRICS_TOKEN  bearer token /metrics asks for (none: open)
+  --max-connections BATON_MAX_CONNECTIONS  client connections served at once; more wait (1024)
                 BATON_SECRET_KEY  seals tokens at rest (generated into the data dir)
 `
 
@@ -217,7 +218,7 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes})
 	srv := server.New(server.Config{Handler: api, Logger: log, Health: s.store.Ping, RateLimit: cfg.RateLimit,
 		TrustedProxies: cfg.TrustedProxies,
-		Metrics:        s.stats, MetricsToken: cfg.MetricsToken})
+		Metrics:        s.stats, MetricsToken: cfg.MetricsToken, MaxConnections: cfg.MaxConnections})
 	if err := srv.Start(cfg.Addr); err != nil {
 		return err
 	}
@@ -239,6 +240,11 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	retention := s.app.NewRetention(cfg.DeliveryRetention, 0)
 	retention.Start(ctx)
 	defer retention.Stop()
+	// Presence: this process beats so its users' live connections count,
+	// and what waits for a person is routed as people come online.
+	presence := s.app.NewPresenceKeeper(0)
+	presence.Start(ctx)
+	defer presence.Stop()
 	kind, target := cfg.Database()
 	if kind == config.Postgres {
 		// Other processes' commits wake this engine at once, not at its
