@@ -15,14 +15,9 @@ const (
 
 // Event names that only live clients (/cable) hear of; bots do not.
 const (
-	EventConversationCreated = "conversation_created"
-	EventConversationRead    = "conversation_read"
-	EventContactCreated      = "contact_created"
-	EventContactUpdated      = "contact_updated"
-	EventContactDeleted      = "contact_deleted"
-	EventTypingOn            = "conversation_typing_on"
-	EventTypingOff           = "conversation_typing_off"
-	EventPresenceUpdate      = "presence_update"
+	EventConversationRead = "conversation_read"
+	EventContactDeleted   = "contact_deleted"
+	EventPresenceUpdate   = "presence_update"
 )
 
 // ConversationChange is a conversation before and after a change, for the

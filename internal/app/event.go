@@ -168,8 +168,12 @@ func webhooksHearing(ctx context.Context, q *store.Queries, accountID, inboxID i
 // is now, its relations loaded in the transaction.
 // change is set for the events that report one.
 func (a *App) emitConversation(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, change *baton.ConversationChange) error {
-	if err := a.publishConversation(ctx, q, name, c, change); err != nil {
-		return err
+	// Live clients hear of a new conversation from insertConversation,
+	// which every create goes through.
+	if name != baton.EventConversationCreated {
+		if err := a.publishConversation(ctx, q, name, c, change); err != nil {
+			return err
+		}
 	}
 	if a.render == nil {
 		return nil

@@ -105,9 +105,9 @@ func (a *App) publishContact(ctx context.Context, q *store.Queries, name string,
 
 // publishTyping writes a typing indicator for live clients.
 func (a *App) publishTyping(ctx context.Context, c *baton.Conversation, typistType string, typistID int64, on, private bool) error {
-	name := baton.EventTypingOff
+	name := baton.EventConversationTypingOff
 	if on {
-		name = baton.EventTypingOn
+		name = baton.EventConversationTypingOn
 	}
 	return a.store.Write(ctx, func(q *store.Queries) error {
 		return a.publish(ctx, q, &store.LiveEvent{AccountID: c.AccountID, ConversationID: c.ID, Name: name},

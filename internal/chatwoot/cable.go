@@ -65,9 +65,9 @@ func (r *Cable) Render(e *app.LiveEvent) ([]app.LivePayload, error) {
 		}
 	case baton.EventConversationRead:
 		err = add("conversation.read", h.conversationPushView(c), nil)
-	case baton.EventTypingOn, baton.EventTypingOff:
+	case baton.EventConversationTypingOn, baton.EventConversationTypingOff:
 		name := "conversation.typing_on"
-		if e.Name == baton.EventTypingOff {
+		if e.Name == baton.EventConversationTypingOff {
 			name = "conversation.typing_off"
 		}
 		typist := h.senderPush(e.Typist)

@@ -305,9 +305,9 @@ func (h *Hub) seen(id int64) bool {
 func (h *Hub) dispatch(e *app.LiveEvent) {
 	now := h.now()
 	switch e.Name {
-	case baton.EventTypingOn:
+	case baton.EventConversationTypingOn:
 		h.typing[typingOf(e)] = &typingLease{expires: now.Add(h.cfg.TypingTimeout), event: e}
-	case baton.EventTypingOff:
+	case baton.EventConversationTypingOff:
 		delete(h.typing, typingOf(e))
 	case baton.EventMessageCreated:
 		if m := e.Message; m != nil {
@@ -377,7 +377,7 @@ func (h *Hub) sweepTyping(now time.Time) {
 // itself. It is not remembered for resuming: an indicator is of the moment.
 func (h *Hub) typingOff(l *typingLease) {
 	off := *l.event
-	off.Name = baton.EventTypingOff
+	off.Name = baton.EventConversationTypingOff
 	payloads, err := h.render.Render(&off)
 	if err != nil {
 		h.log.Error("live: rendering a typing indicator's end", "err", err)
