@@ -66,6 +66,7 @@ type App struct {
 	onEvent       func()
 	secretOverlap time.Duration
 	checkURL      func(ctx context.Context, rawURL string) error
+	signIns       signInLimiter
 }
 
 // New returns an App.

@@ -41,6 +41,7 @@ var suite = []struct {
 	{"Message", testMessage},
 	{"MessageList", testMessageList},
 	{"Attachment", testAttachment},
+	{"Session", testSession},
 }
 
 // Run runs the conformance suite, which every database behind the store must
