@@ -200,6 +200,15 @@ type ConversationQuery struct {
 	Labels       []string
 	Query        string
 	Page         int
+	// Contact matches the contact's name or e-mail (the agent app's search).
+	Contact string
+	// OldestWaitingFirst orders the longest-waiting customer first.
+	OldestWaitingFirst bool
+	// PageSize is how many conversations a page holds; 0 is
+	// ConversationPageSize, and at most 100.
+	PageSize int
+	// CountOnly skips the page: the counts alone.
+	CountOnly bool
 }
 
 // ConversationList is one page of conversations with Chatwoot's counts.
@@ -216,7 +225,8 @@ func (a *App) Conversations(ctx context.Context, accountID int64, cq Conversatio
 		return nil, err
 	}
 	f := store.ConversationFilter{AccountID: accountID, AssigneeType: cq.AssigneeType, UserID: s.userID(),
-		InboxID: cq.InboxID, InboxIDs: s.inboxIDs, Labels: cq.Labels, Query: cq.Query}
+		InboxID: cq.InboxID, InboxIDs: s.inboxIDs, Labels: cq.Labels, Query: cq.Query,
+		ContactQuery: cq.Contact, OldestWaitingFirst: cq.OldestWaitingFirst}
 	switch cq.Status {
 	case "", "open":
 		st := baton.StatusOpen
@@ -238,10 +248,17 @@ func (a *App) Conversations(ctx context.Context, accountID int64, cq Conversatio
 	if err != nil {
 		return nil, err
 	}
+	if cq.CountOnly {
+		return &ConversationList{Counts: counts}, nil
+	}
 	if cq.Page < 1 {
 		cq.Page = 1
 	}
-	f.Offset, f.Limit = (cq.Page-1)*ConversationPageSize, ConversationPageSize
+	size := cq.PageSize
+	if size <= 0 || size > 100 {
+		size = ConversationPageSize
+	}
+	f.Offset, f.Limit = (cq.Page-1)*size, size
 	cs, err := q.ListConversations(ctx, f)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,12 @@ import (
 	"github.com/batonhq/baton/internal/store"
 )
 
+// Session kinds, for the surfaces.
+const (
+	SessionWeb    = store.SessionWeb    // the agent app, by cookie
+	SessionDevice = store.SessionDevice // Chatwoot's clients, by devise-token-auth headers
+)
+
 // Session lifetimes: a browser session of the agent app lasts two weeks;
 // a device signed in with devise-token-auth two months, as Chatwoot's.
 const (

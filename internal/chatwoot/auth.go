@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/app"
 )
 
 // accessToken returns the token of a request: the api_access_token header in
@@ -32,7 +32,7 @@ func (h *Handler) token(next handlerFunc) handlerFunc {
 		var err error
 		if token, client, uid := deviseHeaders(r); token != "" && r.Header.Get("api_access_token") == "" {
 			// Chatwoot's dashboard and mobile app: a signed-in device.
-			actor, err = h.app.AuthenticateSession(r.Context(), token, store.SessionDevice, client, uid)
+			actor, err = h.app.AuthenticateSession(r.Context(), token, app.SessionDevice, client, uid)
 		} else {
 			actor, err = h.app.Authenticate(r.Context(), accessToken(r))
 		}

@@ -10,7 +10,6 @@ import (
 	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/auth"
 	"github.com/batonhq/baton/internal/server"
-	"github.com/batonhq/baton/internal/store"
 )
 
 // Devise Token Auth, as Chatwoot mounts it at /auth: sign-in answers with
@@ -37,7 +36,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) error {
 	}
 	client := auth.RandomString(22)
 	s, err := h.app.SignIn(r.Context(), app.SignInInput{Email: in.Email, Password: in.Password,
-		Addr: server.ClientAddr(r), Kind: store.SessionDevice, Client: client})
+		Addr: server.ClientAddr(r), Kind: app.SessionDevice, Client: client})
 	switch baton.ErrorCode(err) {
 	case "":
 	case baton.EUNAUTHORIZED:
@@ -69,7 +68,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) validateToken(w http.ResponseWriter, r *http.Request) error {
 	token, client, uid := deviseHeaders(r)
-	actor, err := h.app.AuthenticateSession(r.Context(), token, store.SessionDevice, client, uid)
+	actor, err := h.app.AuthenticateSession(r.Context(), token, app.SessionDevice, client, uid)
 	if baton.ErrorCode(err) == baton.EUNAUTHORIZED {
 		return deviseError(w, http.StatusUnauthorized, "Invalid login credentials")
 	} else if err != nil {
@@ -88,7 +87,7 @@ func (h *Handler) validateToken(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) error {
 	token, client, uid := deviseHeaders(r)
-	if _, err := h.app.AuthenticateSession(r.Context(), token, store.SessionDevice, client, uid); err != nil {
+	if _, err := h.app.AuthenticateSession(r.Context(), token, app.SessionDevice, client, uid); err != nil {
 		return deviseError(w, http.StatusNotFound, "User was not found or was not logged in.")
 	}
 	if err := h.app.SignOut(r.Context(), token); err != nil && baton.ErrorCode(err) != baton.ENOTFOUND {

@@ -179,7 +179,11 @@ type ConversationFilter struct {
 	ContactInboxID int64
 	Labels         []string
 	Query          string // matches message content
-	Offset, Limit  int
+	ContactQuery   string // matches the contact's name or e-mail
+	// OldestWaitingFirst orders by how long the customer has waited
+	// (waiting_since, else creation), longest first, instead of by activity.
+	OldestWaitingFirst bool
+	Offset, Limit      int
 }
 
 func (f ConversationFilter) where(withAssignee bool) (string, []any) {
@@ -217,6 +221,13 @@ func (f ConversationFilter) where(withAssignee bool) (string, []any) {
 		add(`EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = v.id AND LOWER(m.content) LIKE ? ESCAPE '\')`,
 			"%"+escapeLike(strings.ToLower(f.Query))+"%")
 	}
+	if f.ContactQuery != "" {
+		pattern := "%" + escapeLike(strings.ToLower(f.ContactQuery)) + "%"
+		args = append(args, pattern)
+		n := "$" + itoa(len(args))
+		b.WriteString(` AND EXISTS (SELECT 1 FROM contacts ct WHERE ct.id = v.contact_id AND (LOWER(ct.name) LIKE ` + n +
+			` ESCAPE '\' OR LOWER(ct.email) LIKE ` + n + ` ESCAPE '\'))`)
+	}
 	if withAssignee {
 		switch f.AssigneeType {
 		case AssigneeMe:
@@ -238,8 +249,11 @@ func (q *Queries) ListConversations(ctx context.Context, f ConversationFilter) (
 	if f.Limit > 0 {
 		limit = ` LIMIT ` + itoa(f.Limit) + ` OFFSET ` + itoa(f.Offset)
 	}
-	rows, err := q.db.QueryContext(ctx, `SELECT `+conversationColumns+` FROM conversations v `+where+
-		` ORDER BY v.last_activity_at DESC, v.id DESC`+limit, args...)
+	order := ` ORDER BY v.last_activity_at DESC, v.id DESC`
+	if f.OldestWaitingFirst {
+		order = ` ORDER BY COALESCE(v.waiting_since, v.created_at) ASC, v.id ASC`
+	}
+	rows, err := q.db.QueryContext(ctx, `SELECT `+conversationColumns+` FROM conversations v `+where+order+limit, args...)
 	if err != nil {
 		return nil, q.formatError(err, "conversation")
 	}
