@@ -85,6 +85,19 @@ func (r *recorder) wait(t testing.TB, what string, match func(map[string]any) bo
 	return nil
 }
 
+// count returns how many events match.
+func (r *recorder) count(match func(map[string]any) bool) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, e := range r.events {
+		if match(e) {
+			n++
+		}
+	}
+	return n
+}
+
 func ptr[T any](v T) *T { return &v }
 
 func setup(t testing.TB) *world {
