@@ -42,3 +42,31 @@ func ActorFromContext(ctx context.Context) *Actor {
 
 // SystemActor is the actor of work that Baton does on its own behalf.
 var SystemActor = &Actor{Kind: ActorSystem, Name: "System"}
+
+// ContactCredential is what a customer's client presents in place of an
+// access token: the public client API's inbox identifier and contact
+// identifier (a source id), or the widget's website token and widget token
+// (X-Auth-Token). The HTTP surface puts it in the context as the request
+// carries it, unverified; the use case verifies it inside its own
+// transaction, where the lookup costs least, and acts as that contact.
+type ContactCredential struct {
+	InboxIdentifier string // public API: the API inbox's identifier
+	SourceID        string // public API: the contact's source id in that inbox
+	WebsiteToken    string // widget: the web widget inbox's website token
+	WidgetToken     string // widget: the signed token the widget config issued
+}
+
+type credentialKey struct{}
+
+// NewContextWithCredential returns a copy of ctx that carries a customer's
+// credential.
+func NewContextWithCredential(ctx context.Context, c ContactCredential) context.Context {
+	return context.WithValue(ctx, credentialKey{}, c)
+}
+
+// CredentialFromContext returns the customer's credential of ctx, or the
+// zero credential.
+func CredentialFromContext(ctx context.Context) ContactCredential {
+	c, _ := ctx.Value(credentialKey{}).(ContactCredential)
+	return c
+}

@@ -45,3 +45,14 @@ type Event struct {
 
 	Payload []byte
 }
+
+// BotEvent is an event as a bot pulls it: with the state of its latest
+// delivery to that bot.
+type BotEvent struct {
+	ID             int64
+	Name           string
+	DisplayID      int64 // the conversation's display id; 0 for none
+	DeliveryStatus DeliveryStatus
+	Payload        []byte
+	CreatedAt      time.Time
+}

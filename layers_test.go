@@ -23,8 +23,8 @@ var layers = []struct {
 	{".", []string{module + "/", "net/http", "database/sql"}, "the root package is the vocabulary: standard library only, no SQL, no HTTP"},
 	{"internal/app", []string{"net/http", module + "/internal/chatwoot", module + "/internal/server", module + "/internal/store/sqlite", module + "/internal/store/postgres"}, "use cases know nothing of HTTP or of a particular database"},
 	{"internal/store", []string{module + "/internal/app", module + "/internal/chatwoot", "net/http"}, "storage never reaches up"},
-	{"internal/chatwoot", []string{module + "/internal/store"}, "surfaces go through the app, never to storage"},
-	{"internal/web", []string{module + "/internal/store"}, "surfaces go through the app, never to storage"},
+	{"internal/chatwoot", []string{module + "/internal/store", module + "/internal/delivery"}, "surfaces go through the app, never to storage or the delivery engine"},
+	{"internal/web", []string{module + "/internal/store", module + "/internal/delivery"}, "surfaces go through the app, never to storage or the delivery engine"},
 	{"internal/server", []string{module + "/internal/store", module + "/internal/app"}, "the server mounts surfaces and knows no use case"},
 }
 

@@ -82,18 +82,19 @@ func (e *env) demo(ctx context.Context, args []string) error {
 // startConversation opens a conversation for the demo customer, says hello,
 // and waits for the bot's menu, whose id the walkthrough needs.
 func startConversation(ctx context.Context, a *app.App, s *demoSeed) error {
-	c, err := a.PublicCreateConversation(ctx, s.InboxIdentifier, s.ContactSourceID, nil)
+	ctx = baton.NewContextWithCredential(ctx, baton.ContactCredential{InboxIdentifier: s.InboxIdentifier, SourceID: s.ContactSourceID})
+	c, err := a.PublicCreateConversation(ctx, nil)
 	if err != nil {
 		return err
 	}
 	s.ConversationID = c.DisplayID
-	if _, err := a.PublicCreateMessage(ctx, s.InboxIdentifier, s.ContactSourceID, c.DisplayID,
+	if _, err := a.PublicCreateMessage(ctx, c.DisplayID,
 		app.PublicMessageInput{Content: ptr("Hi!")}); err != nil {
 		return err
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		ms, err := a.PublicMessages(ctx, s.InboxIdentifier, s.ContactSourceID, c.DisplayID, 0)
+		ms, err := a.PublicMessages(ctx, c.DisplayID, 0)
 		if err != nil {
 			return err
 		}
@@ -195,7 +196,8 @@ func seedDemo(ctx context.Context, a *app.App) (*demoSeed, error) {
 			return nil, err
 		}
 	}
-	_, _, err = a.PublicCreateContact(ctx, api.Identifier, app.PublicContactInput{SourceID: s.ContactSourceID,
+	pub := baton.NewContextWithCredential(ctx, baton.ContactCredential{InboxIdentifier: api.Identifier})
+	_, _, err = a.PublicCreateContact(pub, app.PublicContactInput{SourceID: s.ContactSourceID,
 		ContactInput: app.ContactInput{Name: ptr("Casey Customer"), Email: ptr("casey@example.com")}})
 	return s, err
 }

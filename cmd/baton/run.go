@@ -177,8 +177,8 @@ func (e *env) open(ctx context.Context, name string, args []string) (*stack, []s
 	s.stats = metrics.New(metrics.Config{Store: st, Logger: s.log})
 	s.engine = delivery.New(delivery.Config{Store: st, Key: key, Logger: s.log, Timeout: cfg.DeliveryTimeout,
 		Schedule: cfg.DeliveryRetrySchedule, Attempts: cfg.DeliveryAttempts, BlockPrivate: cfg.WebhookBlockPrivate,
-		Observe: func(o delivery.Observation) { s.stats.ObserveDelivery(o.BotID, o.Outcome, o.Latency) },
-		OnGiveUp: func(ctx context.Context, d *store.Delivery, reason string) {
+		Observe: func(o delivery.Observation) { s.stats.ObserveDelivery(o.Target, o.Outcome, o.Latency) },
+		OnGiveUp: func(ctx context.Context, d *baton.Delivery, reason string) {
 			if err := s.app.BotFailed(ctx, d, reason); err != nil {
 				s.log.Error("handing over a conversation whose bot failed", "delivery", d.UUID, "err", err)
 			}

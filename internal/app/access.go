@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/auth"
@@ -173,4 +175,138 @@ func (a *App) token(ctx context.Context, q *store.Queries, ownerType string, own
 func (a *App) IsAdmin(ctx context.Context, accountID int64) bool {
 	s, err := a.accountScope(ctx, a.store.Read(), accountID)
 	return err == nil && s.role == baton.RoleAdministrator
+}
+
+// The public client API serves customers' own code: an API inbox is found by
+// its identifier and a contact by their source id there (the contact
+// identifier). Knowing both is the credential, as in Chatwoot; the HTTP surface
+// passes them in the context as a baton.ContactCredential.
+
+// PublicSession is a contact acting through the public API in one inbox.
+type PublicSession struct {
+	Inbox        *baton.Inbox
+	ContactInbox *baton.ContactInbox
+	Contact      *baton.Contact
+}
+
+func (p *PublicSession) actor() *baton.Actor {
+	return &baton.Actor{Kind: baton.ActorContact, ContactInbox: p.ContactInbox, Name: p.Contact.Name}
+}
+
+// publicSession finds the contact of the context's credential: a source id
+// in an API inbox.
+func (a *App) publicSession(ctx context.Context, q *store.Queries) (*PublicSession, error) {
+	cred := baton.CredentialFromContext(ctx)
+	inbox, err := q.FindInboxByIdentifier(ctx, cred.InboxIdentifier)
+	if err != nil {
+		return nil, err
+	}
+	ci, err := q.FindContactInboxBySource(ctx, inbox.ID, cred.SourceID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := q.FindContact(ctx, inbox.AccountID, ci.ContactID)
+	if err != nil {
+		return nil, err
+	}
+	return &PublicSession{Inbox: inbox, ContactInbox: ci, Contact: c}, nil
+}
+
+// publicConversation finds one of the contact's conversations by display id.
+func (a *App) publicConversation(ctx context.Context, q *store.Queries, displayID int64) (*PublicSession, *baton.Conversation, error) {
+	cred := baton.CredentialFromContext(ctx)
+	c, err := q.FindPublicConversation(ctx, cred.InboxIdentifier, cred.SourceID, displayID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &PublicSession{Inbox: c.Inbox, ContactInbox: c.ContactInbox, Contact: c.Contact}, c, nil
+}
+
+// The widget API serves the web widget: a web widget inbox is found by its
+// website token, and the visitor by the widget token (X-Auth-Token) that
+// WidgetConfig issues, a signed {source_id, inbox_id} naming their contact
+// inbox. Unlike the public API's source ids, widget tokens cannot be made
+// up: they are signed with the server key.
+
+// WidgetSession is a visitor of a web widget inbox: the contact behind a
+// valid widget token.
+type WidgetSession struct {
+	Account      *baton.Account
+	Inbox        *baton.Inbox
+	ContactInbox *baton.ContactInbox
+	Contact      *baton.Contact
+	// Token is the widget token WidgetConfig issued; empty elsewhere.
+	Token string
+}
+
+func (w *WidgetSession) actor() *baton.Actor {
+	return &baton.Actor{Kind: baton.ActorContact, ContactInbox: w.ContactInbox, Name: w.Contact.Name}
+}
+
+// widgetInbox finds the web widget inbox of a website token, refusing it
+// while its account is suspended, as Chatwoot does.
+func widgetInbox(ctx context.Context, q *store.Queries, websiteToken string) (*baton.Account, *baton.Inbox, error) {
+	if websiteToken == "" {
+		// Chatwoot answers 404 here too: a widget always sends its token.
+		return nil, nil, &baton.Error{Code: baton.ENOTFOUND, Message: "website_token is missing"}
+	}
+	inbox, err := q.FindInboxByWebsiteToken(ctx, websiteToken)
+	if baton.ErrorCode(err) == baton.ENOTFOUND || (err == nil && !inbox.IsWebWidget()) {
+		return nil, nil, &baton.Error{Code: baton.ENOTFOUND, Message: "No web widget has this website_token"}
+	} else if err != nil {
+		return nil, nil, err
+	}
+	acc, err := q.FindAccount(ctx, inbox.AccountID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if acc.Status == baton.AccountSuspended {
+		return nil, nil, errSuspended
+	}
+	return acc, inbox, nil
+}
+
+// widgetSession finds the visitor the context's credential names: a widget
+// token in the inbox of a website token. A missing, forged or expired token, one made for another
+// inbox, or one whose contact is gone is refused with a 401 that says
+// which, so that the widget knows to ask for a new one.
+func (a *App) widgetSession(ctx context.Context, q *store.Queries) (*WidgetSession, error) {
+	cred := baton.CredentialFromContext(ctx)
+	acc, inbox, err := widgetInbox(ctx, q, cred.WebsiteToken)
+	if err != nil {
+		return nil, err
+	}
+	return a.widgetVisitor(ctx, q, acc, inbox, cred.WidgetToken)
+}
+
+func (a *App) widgetVisitor(ctx context.Context, q *store.Queries, acc *baton.Account, inbox *baton.Inbox, authToken string) (*WidgetSession, error) {
+	unauthorized := func(msg string) error { return &baton.Error{Code: baton.EUNAUTHORIZED, Message: msg} }
+	if authToken == "" {
+		return nil, unauthorized("X-Auth-Token is missing: POST /api/v1/widget/config issues one")
+	}
+	if a.key == nil {
+		return nil, errors.New("widget tokens need the server key")
+	}
+	claims, err := a.key.VerifyWidgetToken(authToken, a.now())
+	switch {
+	case errors.Is(err, auth.ErrWidgetTokenExpired):
+		return nil, unauthorized("X-Auth-Token has expired")
+	case err != nil:
+		return nil, unauthorized("X-Auth-Token is invalid: " + strings.TrimPrefix(err.Error(), auth.ErrWidgetToken.Error()+": "))
+	case claims.InboxID != inbox.ID:
+		return nil, unauthorized("X-Auth-Token belongs to another inbox")
+	}
+	ci, err := q.FindContactInboxBySource(ctx, inbox.ID, claims.SourceID)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return nil, unauthorized("X-Auth-Token names no contact of this inbox")
+	} else if err != nil {
+		return nil, err
+	}
+	c, err := q.FindContact(ctx, inbox.AccountID, ci.ContactID)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return nil, unauthorized("X-Auth-Token names no contact of this inbox")
+	} else if err != nil {
+		return nil, err
+	}
+	return &WidgetSession{Account: acc, Inbox: inbox, ContactInbox: ci, Contact: c}, nil
 }

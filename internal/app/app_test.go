@@ -76,14 +76,20 @@ func actAs(t *testing.T, a *app.App, accountID int64, email, role string) contex
 	return baton.NewContextWithActor(context.Background(), actor)
 }
 
+// publicCaller is the context of a customer of the API inbox calling the
+// public API as sourceID (empty before they have a contact).
+func (w *world) publicCaller(sourceID string) context.Context {
+	return baton.NewContextWithCredential(context.Background(),
+		baton.ContactCredential{InboxIdentifier: w.api.Identifier, SourceID: sourceID})
+}
+
 // customer makes a contact in the API inbox and a conversation for them.
 func (w *world) customer(t *testing.T, sourceID string) *baton.Conversation {
 	t.Helper()
-	ctx := context.Background()
-	if _, _, err := w.app.PublicCreateContact(ctx, w.api.Identifier, app.PublicContactInput{SourceID: sourceID}); err != nil {
+	if _, _, err := w.app.PublicCreateContact(w.publicCaller(""), app.PublicContactInput{SourceID: sourceID}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := w.app.PublicCreateConversation(ctx, w.api.Identifier, sourceID, nil)
+	c, err := w.app.PublicCreateConversation(w.publicCaller(sourceID), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +122,7 @@ func TestIncomingReopensResolved(t *testing.T) {
 		if _, err := w.app.ToggleStatus(w.admin, w.account.ID, c.DisplayID, app.StatusChange{Status: ptr("resolved")}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.app.PublicCreateMessage(context.Background(), w.api.Identifier, "cust", c.DisplayID,
+		if _, err := w.app.PublicCreateMessage(w.publicCaller("cust"), c.DisplayID,
 			app.PublicMessageInput{Content: ptr("hello again")}); err != nil {
 			t.Fatal(err)
 		}
@@ -270,14 +276,13 @@ func TestPublicIdentities(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		w := setup(t, s)
-		ctx := context.Background()
-		id := w.api.Identifier
-		if _, _, err := w.app.PublicCreateContact(ctx, id, app.PublicContactInput{SourceID: "casey",
+		ctx := w.publicCaller("")
+		if _, _, err := w.app.PublicCreateContact(ctx, app.PublicContactInput{SourceID: "casey",
 			ContactInput: app.ContactInput{Email: ptr("casey@example.com")}}); err != nil {
 			t.Fatal(err)
 		}
 		// Someone else gives the same e-mail: no error, no e-mail.
-		other, _, err := w.app.PublicCreateContact(ctx, id, app.PublicContactInput{SourceID: "mallory",
+		other, _, err := w.app.PublicCreateContact(ctx, app.PublicContactInput{SourceID: "mallory",
 			ContactInput: app.ContactInput{Email: ptr("casey@example.com"), Identifier: ptr("user-42")}})
 		if err != nil {
 			t.Fatalf("a taken e-mail: %v, want the contact made without it", err)
@@ -288,7 +293,7 @@ func TestPublicIdentities(t *testing.T) {
 		// The real user-42 comes with the inbox's HMAC: the unverified claim
 		// is taken back, and they get a contact of their own.
 		hash := auth.IdentifierHash(w.api.HMACToken, "user-42")
-		real, ci, err := w.app.PublicCreateContact(ctx, id, app.PublicContactInput{SourceID: "real-42",
+		real, ci, err := w.app.PublicCreateContact(ctx, app.PublicContactInput{SourceID: "real-42",
 			IdentifierHash: hash, ContactInput: app.ContactInput{Identifier: ptr("user-42")}})
 		if err != nil {
 			t.Fatal(err)
@@ -297,7 +302,7 @@ func TestPublicIdentities(t *testing.T) {
 			t.Fatalf("verified user-42 is contact %d (the claimant is %d), identifier %q, verified %v", real.ID, other.ID, real.Identifier, ci.HMACVerified)
 		}
 		// A verified identity does not change without a hash.
-		if _, err := w.app.PublicUpdateContact(ctx, id, "real-42", app.PublicContactInput{
+		if _, err := w.app.PublicUpdateContact(w.publicCaller("real-42"), app.PublicContactInput{
 			ContactInput: app.ContactInput{Identifier: ptr("someone-else")}}); baton.ErrorCode(err) != baton.EUNAUTHORIZED {
 			t.Fatalf("changing a verified identifier without a hash: err %v, want unauthorized", err)
 		}
@@ -325,7 +330,7 @@ func TestContactActivityToTheMinute(t *testing.T) {
 			return *k.LastActivityAt
 		}
 		say := func() {
-			if _, err := w.app.PublicCreateMessage(ctx, w.api.Identifier, "cust", c.DisplayID,
+			if _, err := w.app.PublicCreateMessage(w.publicCaller("cust"), c.DisplayID,
 				app.PublicMessageInput{Content: ptr("hi")}); err != nil {
 				t.Fatal(err)
 			}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -237,4 +238,238 @@ func (a *App) DeleteContact(ctx context.Context, accountID, id int64) error {
 		}
 		return q.DeleteContact(ctx, accountID, id)
 	})
+}
+
+// PublicContactInput is a contact as the public API creates or updates it.
+type PublicContactInput struct {
+	ContactInput
+	SourceID       string
+	IdentifierHash string
+}
+
+// PublicCreateContact makes a contact and their identity in the API inbox.
+// When the inbox demands it, the identifier must come with its HMAC.
+// The inbox is the one the context's credential names.
+func (a *App) PublicCreateContact(ctx context.Context, in PublicContactInput) (*baton.Contact, *baton.ContactInbox, error) {
+	var c *baton.Contact
+	var ci *baton.ContactInbox
+	err := a.store.Write(ctx, func(q *store.Queries) error {
+		inbox, err := q.FindInboxByIdentifier(ctx, baton.CredentialFromContext(ctx).InboxIdentifier)
+		if err != nil {
+			return err
+		}
+		verified, err := checkIdentity(inbox, in)
+		if err != nil {
+			return err
+		}
+		now := a.Now()
+		c = &baton.Contact{AccountID: inbox.AccountID, CreatedAt: now, UpdatedAt: now}
+		if err := in.apply(c); err != nil {
+			return err
+		}
+		// A verified identifier names a contact the account may know already:
+		// the same person, when that contact's identity was verified too.
+		// An unverified claim to it is taken back from whoever made it.
+		if verified && c.Identifier != "" {
+			if known, err := q.FindContactByIdentifier(ctx, inbox.AccountID, c.Identifier); err == nil {
+				if ok, err := identityVerified(ctx, q, known.ID); err != nil {
+					return err
+				} else if ok {
+					c = known
+				} else {
+					known.Identifier, known.UpdatedAt = "", now
+					if err := q.UpdateContact(ctx, known); err != nil {
+						return err
+					}
+				}
+			} else if baton.ErrorCode(err) != baton.ENOTFOUND {
+				return err
+			}
+		}
+		if c.ID == 0 {
+			// Whether an e-mail or identifier is the account's already is
+			// nothing a caller without a verified identity learns: the
+			// new contact simply goes without it.
+			if err := dropTaken(ctx, q, c, !verified); err != nil {
+				return err
+			}
+			if c.Name == "" {
+				c.Name = defaultContactName(c)
+			}
+			if err := q.CreateContact(ctx, c); err != nil {
+				return err
+			}
+		}
+		ci, err = a.createContactInbox(ctx, q, c, inbox, in.SourceID, verified)
+		return err
+	})
+	return c, ci, err
+}
+
+// identityVerified reports whether any of the contact's identities in the
+// account's inboxes was verified with an HMAC.
+func identityVerified(ctx context.Context, q *store.Queries, contactID int64) (bool, error) {
+	cis, err := q.ListContactInboxes(ctx, contactID)
+	for _, ci := range cis {
+		if ci.HMACVerified {
+			return true, err
+		}
+	}
+	return false, err
+}
+
+// dropTaken clears from a new contact an e-mail another contact of the
+// account has and, when the identifier is unverified too, a taken identifier.
+func dropTaken(ctx context.Context, q *store.Queries, c *baton.Contact, identifierToo bool) error {
+	if taken, err := emailTaken(ctx, q, c); err != nil {
+		return err
+	} else if taken {
+		c.Email = ""
+	}
+	if !identifierToo {
+		return nil
+	}
+	if taken, err := identifierTaken(ctx, q, c); err != nil {
+		return err
+	} else if taken {
+		c.Identifier = ""
+	}
+	return nil
+}
+
+func emailTaken(ctx context.Context, q *store.Queries, c *baton.Contact) (bool, error) {
+	if c.Email == "" {
+		return false, nil
+	}
+	other, err := q.FindContactByEmail(ctx, c.AccountID, c.Email)
+	return taken(other, err, c)
+}
+
+func identifierTaken(ctx context.Context, q *store.Queries, c *baton.Contact) (bool, error) {
+	if c.Identifier == "" {
+		return false, nil
+	}
+	other, err := q.FindContactByIdentifier(ctx, c.AccountID, c.Identifier)
+	return taken(other, err, c)
+}
+
+func taken(other *baton.Contact, err error, c *baton.Contact) (bool, error) {
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return false, nil
+	}
+	return err == nil && other.ID != c.ID, err
+}
+
+func checkIdentity(inbox *baton.Inbox, in PublicContactInput) (bool, error) {
+	identifier := ""
+	if in.Identifier != nil {
+		identifier = *in.Identifier
+	}
+	switch {
+	case in.IdentifierHash != "" && identifier != "":
+		if !auth.ValidIdentifierHash(inbox.HMACToken, identifier, in.IdentifierHash) {
+			return false, &baton.Error{Code: baton.EUNAUTHORIZED, Message: "HMAC failed: Invalid Identifier Hash Provided"}
+		}
+		return true, nil
+	case inbox.HMACMandatory:
+		return false, &baton.Error{Code: baton.EUNAUTHORIZED, Message: "HMAC failed: Invalid Identifier Hash Provided"}
+	}
+	return false, nil
+}
+
+// PublicContact returns the contact the context's credential names: a
+// source id in an API inbox.
+func (a *App) PublicContact(ctx context.Context) (*PublicSession, error) {
+	return a.publicSession(ctx, a.store.Read())
+}
+
+// PublicUpdateContact changes the contact the context's credential names. A verified
+// identity cannot be changed to another identifier without a new hash.
+func (a *App) PublicUpdateContact(ctx context.Context, in PublicContactInput) (*PublicSession, error) {
+	var p *PublicSession
+	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+		if p, err = a.publicSession(ctx, q); err != nil {
+			return err
+		}
+		verified := p.ContactInbox.HMACVerified
+		if in.Identifier != nil && *in.Identifier != p.Contact.Identifier {
+			ok, err := checkIdentity(p.Inbox, in)
+			if err != nil {
+				return err
+			}
+			// A verified identity changes only with a hash for the new one.
+			if verified && !ok {
+				return &baton.Error{Code: baton.EUNAUTHORIZED, Message: "HMAC failed: Invalid Identifier Hash Provided"}
+			}
+			verified = ok
+		}
+		before := *p.Contact
+		if err := in.apply(p.Contact); err != nil {
+			return err
+		}
+		if !verified {
+			// As on create: a taken e-mail or identifier is not the caller's
+			// to learn about; the contact keeps what it had.
+			if p.Contact.Email != before.Email {
+				if taken, err := emailTaken(ctx, q, p.Contact); err != nil {
+					return err
+				} else if taken {
+					p.Contact.Email = before.Email
+				}
+			}
+			if p.Contact.Identifier != before.Identifier {
+				if taken, err := identifierTaken(ctx, q, p.Contact); err != nil {
+					return err
+				} else if taken {
+					p.Contact.Identifier = before.Identifier
+				}
+			}
+		}
+		p.Contact.UpdatedAt = a.Now()
+		return q.UpdateContact(ctx, p.Contact)
+	})
+	return p, err
+}
+
+// WidgetConfig starts or resumes a visit: with a valid widget token for the
+// inbox it returns that token's contact, and without one (or with a token
+// that is no longer good, as Chatwoot does) it makes a contact with a
+// friendly random name and their contact inbox. Either way it issues a
+// fresh token.
+func (a *App) WidgetConfig(ctx context.Context) (*WidgetSession, error) {
+	if a.key == nil {
+		return nil, errors.New("widget tokens need the server key")
+	}
+	// A returning visitor needs no write.
+	cred := baton.CredentialFromContext(ctx)
+	acc, inbox, err := widgetInbox(ctx, a.store.Read(), cred.WebsiteToken)
+	if err != nil {
+		return nil, err
+	}
+	var w *WidgetSession
+	if cred.WidgetToken != "" {
+		w, err = a.widgetVisitor(ctx, a.store.Read(), acc, inbox, cred.WidgetToken)
+		if err != nil && baton.ErrorCode(err) != baton.EUNAUTHORIZED {
+			return nil, err
+		}
+	}
+	if w == nil {
+		err = a.store.Write(ctx, func(q *store.Queries) error {
+			now := a.Now()
+			c := &baton.Contact{AccountID: inbox.AccountID, AdditionalAttributes: map[string]any{},
+				CustomAttributes: map[string]any{}, CreatedAt: now, UpdatedAt: now}
+			c.Name = defaultContactName(c)
+			if err := q.CreateContact(ctx, c); err != nil {
+				return err
+			}
+			ci, err := a.createContactInbox(ctx, q, c, inbox, "", false)
+			w = &WidgetSession{Account: acc, Inbox: inbox, ContactInbox: ci, Contact: c}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	w.Token = a.key.NewWidgetToken(w.ContactInbox.SourceID, inbox.ID, a.now())
+	return w, nil
 }

@@ -592,3 +592,136 @@ func (a *App) MarkSeen(ctx context.Context, accountID, displayID int64) (*baton.
 		return nil
 	})
 }
+
+// PublicConversations lists the contact's conversations in the inbox, with
+// their public messages.
+func (a *App) PublicConversations(ctx context.Context) ([]*baton.Conversation, map[int64][]*baton.Message, error) {
+	q := a.store.Read()
+	p, err := a.publicSession(ctx, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	cs, err := q.ListConversations(ctx, store.ConversationFilter{AccountID: p.Inbox.AccountID,
+		ContactInboxID: p.ContactInbox.ID, Limit: 100})
+	if err != nil {
+		return nil, nil, err
+	}
+	l := newLoader(q)
+	msgs := map[int64][]*baton.Message{}
+	for _, c := range cs {
+		c.Inbox, c.Contact, c.ContactInbox = p.Inbox, p.Contact, p.ContactInbox
+		ms, err := q.ListMessages(ctx, store.MessageFilter{ConversationID: c.ID, Public: true, Limit: 100})
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := l.messages(ctx, c, ms); err != nil {
+			return nil, nil, err
+		}
+		msgs[c.ID] = ms
+	}
+	return cs, msgs, nil
+}
+
+// PublicCreateConversation opens a conversation for the contact.
+func (a *App) PublicCreateConversation(ctx context.Context, custom map[string]any) (*baton.Conversation, error) {
+	var c *baton.Conversation
+	err := a.store.Write(ctx, func(q *store.Queries) error {
+		p, err := a.publicSession(ctx, q)
+		if err != nil {
+			return err
+		}
+		if p.Inbox.LockToSingleConversation {
+			if last, err := q.LastConversationOf(ctx, p.ContactInbox.ID); err == nil {
+				c = last
+				return nil
+			}
+		}
+		if c, err = a.newConversation(ctx, q, p.Inbox, p.Contact, p.ContactInbox, nil); err != nil {
+			return err
+		}
+		c.CustomAttributes = orEmpty(custom)
+		return q.CreateConversation(ctx, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a.loadConversation(ctx, c)
+}
+
+// PublicConversation returns one of the contact's conversations.
+func (a *App) PublicConversation(ctx context.Context, displayID int64) (*baton.Conversation, []*baton.Message, error) {
+	q := a.store.Read()
+	_, c, err := a.publicConversation(ctx, q, displayID)
+	if err != nil {
+		return nil, nil, err
+	}
+	ms, err := q.ListMessages(ctx, store.MessageFilter{ConversationID: c.ID, Public: true, Limit: 100})
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, ms, newLoader(q).messages(ctx, c, ms)
+}
+
+// PublicResolve resolves one of the contact's conversations; resolving a
+// resolved conversation changes nothing.
+func (a *App) PublicResolve(ctx context.Context, displayID int64) (*baton.Conversation, []*baton.Message, error) {
+	err := a.store.Write(ctx, func(q *store.Queries) error {
+		p, c, err := a.publicConversation(ctx, q, displayID)
+		if err != nil {
+			return err
+		}
+		if c.Status == baton.StatusResolved {
+			return nil
+		}
+		prev := snapshot(c)
+		if err := a.setStatus(ctx, q, c, baton.StatusResolved, nil, p.actor()); err != nil {
+			return err
+		}
+		return a.saveConversation(ctx, q, prev, c)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return a.PublicConversation(ctx, displayID)
+}
+
+// PublicTyping accepts the contact's typing indicator. It changes nothing
+// stored; live updates will carry it to agents.
+func (a *App) PublicTyping(ctx context.Context, displayID int64, status string) error {
+	if status != "on" && status != "off" {
+		return baton.Invalid("typing_status must be on or off", "typing_status")
+	}
+	_, _, err := a.publicConversation(ctx, a.store.Read(), displayID)
+	return err
+}
+
+// PublicUpdateLastSeen records that the contact read the conversation.
+func (a *App) PublicUpdateLastSeen(ctx context.Context, displayID int64) error {
+	return a.store.Write(ctx, func(q *store.Queries) error {
+		_, c, err := a.publicConversation(ctx, q, displayID)
+		if err != nil {
+			return err
+		}
+		now := a.Now()
+		c.ContactLastSeenAt = &now
+		return q.UpdateConversation(ctx, c)
+	})
+}
+
+// currentConversation is the conversation a visitor's message goes to: the
+// latest, unless it is resolved and the inbox does not take messages on
+// resolved conversations (then the widget starts a new one, as Chatwoot's
+// does), or nil.
+func currentConversation(ctx context.Context, q *store.Queries, w *WidgetSession) (*baton.Conversation, error) {
+	c, err := q.LastConversationOf(ctx, w.ContactInbox.ID)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if c.Status == baton.StatusResolved && !w.Inbox.AllowMessagesAfterResolved && !w.Inbox.LockToSingleConversation {
+		return nil, nil
+	}
+	c.Inbox, c.Contact, c.ContactInbox = w.Inbox, w.Contact, w.ContactInbox
+	return c, nil
+}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"reflect"
 	"slices"
@@ -114,7 +115,7 @@ func (a *App) emitTo(ctx context.Context, q *store.Queries, e *baton.Event, bots
 		lane = -e.AccountID
 	}
 	for _, b := range bots {
-		d := &store.Delivery{UUID: newUUID(), EventID: e.ID, AgentBotID: b.ID, AccountID: e.AccountID,
+		d := &baton.Delivery{UUID: newUUID(), EventID: e.ID, Target: baton.BotTarget(b.ID), AccountID: e.AccountID,
 			LaneID: lane, Handoff: handoff && (owner == 0 || owner == b.ID), NextAttemptAt: e.CreatedAt,
 			CreatedAt: e.CreatedAt}
 		if err := q.CreateDelivery(ctx, d); err != nil {
@@ -288,4 +289,44 @@ func jsonValue(v any) any {
 	var out any
 	_ = json.Unmarshal(b, &out)
 	return out
+}
+
+// WidgetEventTriggered is the one event the widget raises: the visitor
+// opened the widget. Bots receive it as webwidget_triggered.
+const WidgetEventTriggered = "webwidget.triggered"
+
+// WidgetTriggered raises webwidget_triggered to the inbox's bot: the
+// visitor opened the widget. info is what the widget said of the visit,
+// with what the server saw (language, browser) already merged in. The
+// event has no conversation of its own, so it travels in the bot's lane of
+// conversation-less events; current_conversation in its payload is the
+// visitor's latest conversation, if any.
+func (a *App) WidgetTriggered(ctx context.Context, name string, info map[string]any) error {
+	return a.store.Write(ctx, func(q *store.Queries) error {
+		w, err := a.widgetSession(ctx, q)
+		if err != nil {
+			return err
+		}
+		if name != WidgetEventTriggered {
+			return baton.Invalid(fmt.Sprintf("Unknown event %q: the widget raises only %s", name, WidgetEventTriggered), "name")
+		}
+		// Chatwoot tells only the inbox's own bot, never a conversation's
+		// assigned bot; loading the conversation is spared when it has none.
+		bots, err := eventBots(ctx, q, w.Inbox.ID, 0)
+		if err != nil || len(bots) == 0 || a.render == nil {
+			return err
+		}
+		c, err := q.LastConversationOf(ctx, w.ContactInbox.ID)
+		if baton.ErrorCode(err) == baton.ENOTFOUND {
+			c, err = nil, nil
+		} else if err == nil {
+			err = newLoader(q).conversation(ctx, c)
+		}
+		if err != nil {
+			return err
+		}
+		return a.emitTo(ctx, q, &baton.Event{AccountID: w.Inbox.AccountID, Account: w.Account, Name: baton.EventWebwidgetTriggered,
+			ContactInbox: w.ContactInbox, Contact: w.Contact, Inbox: w.Inbox, Conversation: c,
+			EventInfo: orEmpty(info)}, bots)
+	})
 }

@@ -17,8 +17,8 @@ import (
 // conversations whose bot is fine). The account's
 // keep_pending_on_bot_failure setting and the bot's KeepPendingOnFailure
 // keep the conversation pending instead. A delivery hands over once.
-func (a *App) BotFailed(ctx context.Context, d *store.Delivery, reason string) error {
-	if !d.Handoff {
+func (a *App) BotFailed(ctx context.Context, d *baton.Delivery, reason string) error {
+	if !d.Handoff || !d.Target.Bot() {
 		return nil
 	}
 	return a.store.Write(ctx, func(q *store.Queries) error {
@@ -41,7 +41,7 @@ func (a *App) BotFailed(ctx context.Context, d *store.Delivery, reason string) e
 		if keep, _ := acc.Settings["keep_pending_on_bot_failure"].(bool); keep {
 			return nil
 		}
-		bot, err := q.FindAgentBot(ctx, d.AgentBotID)
+		bot, err := q.FindAgentBot(ctx, d.Target.ID)
 		if err != nil {
 			return err
 		}

@@ -259,3 +259,8 @@ func (a *App) ChangeInboxMembers(ctx context.Context, accountID, inboxID int64, 
 	}
 	return a.InboxMembers(ctx, accountID, inboxID)
 }
+
+// PublicInbox returns the API inbox the context's credential names.
+func (a *App) PublicInbox(ctx context.Context) (*baton.Inbox, error) {
+	return a.store.Read().FindInboxByIdentifier(ctx, baton.CredentialFromContext(ctx).InboxIdentifier)
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -432,6 +433,401 @@ func (a *App) DeleteMessage(ctx context.Context, accountID, displayID, id int64)
 		if err := a.files.Delete(ctx, k); err != nil {
 			a.log.Warn("could not remove attachment of a deleted message", "key", k, "err", err)
 		}
+	}
+	return m, a.loadMessage(ctx, c, m)
+}
+
+// PublicMessages lists the public messages of one of the contact's
+// conversations: the newest 20 before the id Before, when set.
+func (a *App) PublicMessages(ctx context.Context, displayID, before int64) ([]*baton.Message, error) {
+	q := a.store.Read()
+	_, c, err := a.publicConversation(ctx, q, displayID)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := q.ListMessages(ctx, store.MessageFilter{ConversationID: c.ID, Public: true, Before: before})
+	if err != nil {
+		return nil, err
+	}
+	return ms, newLoader(q).messages(ctx, c, ms)
+}
+
+// PublicMessageInput is a customer's message.
+type PublicMessageInput struct {
+	Content *string
+	EchoID  string
+	Files   []FileInput
+}
+
+// PublicCreateMessage adds the contact's message to one of their conversations.
+func (a *App) PublicCreateMessage(ctx context.Context, displayID int64, in PublicMessageInput) (*baton.Message, error) {
+	// Files are stored before the transaction, so that SQLite's one writer
+	// never waits on a disk copy, and once the conversation is known to be
+	// the contact's, so that strangers cannot fill the disk. Without files
+	// the lookup is done once, in the transaction: on the reader pool it
+	// cost more than it saved.
+	var files []stored
+	if len(in.Files) > 0 {
+		_, known, err := a.publicConversation(ctx, a.store.Read(), displayID)
+		if err != nil {
+			return nil, err
+		}
+		if files, err = a.storeFiles(ctx, known.AccountID, in.Files); err != nil {
+			return nil, err
+		}
+	}
+	var m *baton.Message
+	var c *baton.Conversation
+	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+		var p *PublicSession
+		if p, c, err = a.publicConversation(ctx, q, displayID); err != nil {
+			return err
+		}
+		m = &baton.Message{AccountID: c.AccountID, InboxID: c.InboxID, ConversationID: c.ID,
+			MessageType: baton.MessageIncoming, Content: in.Content, EchoID: in.EchoID,
+			SenderType: baton.SenderContact, SenderID: p.Contact.ID, ContentAttributes: map[string]any{}}
+		return a.addMessage(ctx, q, p.actor(), c, m, files)
+	})
+	if err != nil {
+		a.deleteFiles(files)
+		return nil, err
+	}
+	// The sender is the contact read in the transaction and the attachments
+	// are those addMessage made: loadMessage would read both again, two
+	// queries more on the customer message hot path.
+	m.ConversationDisplayID = c.DisplayID
+	m.Sender = &baton.Sender{Type: baton.SenderContact, Contact: c.Contact}
+	return m, nil
+}
+
+// CSATWindow is how long after it was sent a CSAT survey can be answered.
+const CSATWindow = 14 * 24 * time.Hour
+
+// Answer is a customer's answer to an interactive message.
+type Answer struct {
+	SubmittedValues any    // an array for input_select and form, an object for input_csat
+	SubmittedEmail  string // for input_email
+}
+
+// PublicAnswer records the contact's answer to an interactive message of one
+// of their conversations.
+func (a *App) PublicAnswer(ctx context.Context, displayID, messageID int64, ans Answer) (*baton.Message, error) {
+	var m *baton.Message
+	var c *baton.Conversation
+	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+		var p *PublicSession
+		if p, c, err = a.publicConversation(ctx, q, displayID); err != nil {
+			return err
+		}
+		if m, err = q.FindMessage(ctx, c.ID, messageID); err != nil {
+			return err
+		}
+		if m.Private {
+			return baton.ErrNotFound
+		}
+		return a.answer(ctx, q, p.Contact, c, m, ans)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, a.loadMessage(ctx, c, m)
+}
+
+// answer checks an answer against the message it answers and stores it in
+// the message's content attributes. An e-mail given to input_email becomes
+// the contact's when they have none.
+func (a *App) answer(ctx context.Context, q *store.Queries, contact *baton.Contact, c *baton.Conversation, m *baton.Message, ans Answer) error {
+	now := a.Now()
+	switch m.ContentType {
+	case baton.ContentInputEmail:
+		email := baton.NormalizeEmail(ans.SubmittedEmail)
+		if email == "" {
+			email = baton.NormalizeEmail(firstValue(ans.SubmittedValues))
+		}
+		if !baton.ValidEmail(email) {
+			return baton.Invalid("Submitted email is invalid", "submitted_email")
+		}
+		m.ContentAttributes["submitted_email"] = email
+		// An e-mail another contact has stays theirs. It is looked up, not
+		// left to the unique index: a failed statement aborts the whole
+		// transaction on PostgreSQL.
+		if contact.Email == "" {
+			_, err := q.FindContactByEmail(ctx, contact.AccountID, email)
+			switch baton.ErrorCode(err) {
+			case baton.ENOTFOUND:
+				contact.Email, contact.UpdatedAt = email, now
+				if err := q.UpdateContact(ctx, contact); err != nil {
+					return err
+				}
+			case "":
+			default:
+				return err
+			}
+		}
+	case baton.ContentInputCSAT:
+		if now.Sub(m.CreatedAt) > CSATWindow {
+			return baton.Invalid("You cannot update the CSAT survey after 14 days", "submitted_values")
+		}
+		v, err := csatAnswer(ans.SubmittedValues)
+		if err != nil {
+			return err
+		}
+		m.ContentAttributes["submitted_values"] = v
+	case baton.ContentInputSelect:
+		v, err := selectAnswer(m, ans.SubmittedValues)
+		if err != nil {
+			return err
+		}
+		m.ContentAttributes["submitted_values"] = v
+	case baton.ContentForm:
+		v, err := formAnswer(m, ans.SubmittedValues)
+		if err != nil {
+			return err
+		}
+		m.ContentAttributes["submitted_values"] = v
+	default:
+		return baton.Invalid(fmt.Sprintf("Message %d is not a question that can be answered (content type %s)", m.ID, m.ContentType), "submitted_values")
+	}
+	m.UpdatedAt = now
+	if err := q.UpdateMessage(ctx, m); err != nil {
+		return err
+	}
+	link, err := inboxBot(ctx, q, c.InboxID)
+	if err != nil {
+		return err
+	}
+	return a.emitMessageTo(ctx, q, baton.EventMessageUpdated, c, m, link, true)
+}
+
+func firstValue(v any) string {
+	if list, ok := v.([]any); ok && len(list) > 0 {
+		if item, ok := list[0].(map[string]any); ok {
+			s, _ := item["value"].(string)
+			return s
+		}
+	}
+	return ""
+}
+
+func csatAnswer(v any) (map[string]any, error) {
+	obj, ok := v.(map[string]any)
+	resp, ok2 := obj["csat_survey_response"].(map[string]any)
+	if !ok || !ok2 {
+		return nil, baton.Invalid("Submitted values must be {\"csat_survey_response\": {\"rating\": 1-5, \"feedback_message\": \"…\"}}", "submitted_values")
+	}
+	rating, ok := resp["rating"].(float64)
+	if !ok || rating != float64(int(rating)) || rating < 1 || rating > 5 {
+		return nil, baton.Invalid("Rating must be a whole number from 1 to 5", "submitted_values")
+	}
+	out := map[string]any{"rating": int(rating)}
+	if fb, ok := resp["feedback_message"].(string); ok {
+		out["feedback_message"] = fb
+	} else if resp["feedback_message"] != nil {
+		return nil, baton.Invalid("Feedback message must be text", "submitted_values")
+	}
+	return map[string]any{"csat_survey_response": out}, nil
+}
+
+// selectAnswer accepts the chosen items of an input_select: each must be one
+// of the message's items, matched by value, or by title when it has none.
+func selectAnswer(m *baton.Message, v any) ([]any, error) {
+	list, ok := v.([]any)
+	if !ok || len(list) == 0 {
+		return nil, baton.Invalid("Submitted values must be a list of the chosen items", "submitted_values")
+	}
+	items, _ := m.ContentAttributes["items"].([]any)
+	var out []any
+	for _, raw := range list {
+		chosen, ok := raw.(map[string]any)
+		if !ok {
+			return nil, baton.Invalid("Submitted values must be a list of the chosen items", "submitted_values")
+		}
+		var match map[string]any
+		for _, it := range items {
+			item, _ := it.(map[string]any)
+			if item == nil {
+				continue
+			}
+			if v, ok := chosen["value"]; ok && v != nil && fmt.Sprint(v) == fmt.Sprint(item["value"]) {
+				match = item
+			} else if t, ok := chosen["title"]; ok && item["value"] == nil && fmt.Sprint(t) == fmt.Sprint(item["title"]) {
+				match = item
+			}
+			if match != nil {
+				break
+			}
+		}
+		if match == nil {
+			return nil, baton.Invalid(fmt.Sprintf("Submitted value %v is not one of the options", chosen["value"]), "submitted_values")
+		}
+		out = append(out, map[string]any{"title": match["title"], "value": match["value"]})
+	}
+	return out, nil
+}
+
+// formAnswer accepts a form's answers: [{name, value}] for the form's
+// fields, with every required field answered and e-mail fields valid.
+func formAnswer(m *baton.Message, v any) ([]any, error) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, baton.Invalid("Submitted values must be a list of {name, value}", "submitted_values")
+	}
+	items, _ := m.ContentAttributes["items"].([]any)
+	fields := map[string]map[string]any{}
+	for _, it := range items {
+		if item, ok := it.(map[string]any); ok {
+			if name, ok := item["name"].(string); ok {
+				fields[name] = item
+			}
+		}
+	}
+	var out []any
+	var answered []string
+	for _, raw := range list {
+		ans, ok := raw.(map[string]any)
+		name, _ := ans["name"].(string)
+		if !ok || name == "" {
+			return nil, baton.Invalid("Submitted values must be a list of {name, value}", "submitted_values")
+		}
+		field, ok := fields[name]
+		if !ok {
+			return nil, baton.Invalid(fmt.Sprintf("The form has no field %q", name), "submitted_values")
+		}
+		value := fmt.Sprint(orBlank(ans["value"]))
+		if field["type"] == "email" && value != "" && !baton.ValidEmail(strings.TrimSpace(value)) {
+			return nil, baton.Invalid(fmt.Sprintf("Field %q needs an e-mail address", name), "submitted_values")
+		}
+		if value != "" {
+			answered = append(answered, name)
+		}
+		out = append(out, map[string]any{"name": name, "value": value})
+	}
+	for name, field := range fields {
+		if req, _ := field["required"].(bool); req && !slices.Contains(answered, name) {
+			return nil, baton.Invalid(fmt.Sprintf("Field %q is required", name), "submitted_values")
+		}
+	}
+	return out, nil
+}
+
+func orBlank(v any) any {
+	if v == nil {
+		return ""
+	}
+	return v
+}
+
+// WidgetMessageInput is a visitor's message.
+type WidgetMessageInput struct {
+	Content *string
+	EchoID  string
+	ReplyTo int64 // the id of the message it answers, or 0
+	// Visit becomes the additional attributes of a conversation the message
+	// starts: browser, referer and initiated_at, as Chatwoot records them.
+	Visit map[string]any
+	Files []FileInput
+}
+
+// WidgetCreateMessage adds the visitor's message to their current
+// conversation, starting one (pending when the inbox has an active bot)
+// when there is none.
+func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*baton.Message, error) {
+	// Files are stored before the transaction, once the visitor is known,
+	// as the public API does.
+	var files []stored
+	if len(in.Files) > 0 {
+		w, err := a.widgetSession(ctx, a.store.Read())
+		if err != nil {
+			return nil, err
+		}
+		if files, err = a.storeFiles(ctx, w.Inbox.AccountID, in.Files); err != nil {
+			return nil, err
+		}
+	}
+	var m *baton.Message
+	var c *baton.Conversation
+	var w *WidgetSession
+	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+		if w, err = a.widgetSession(ctx, q); err != nil {
+			return err
+		}
+		if c, err = currentConversation(ctx, q, w); err != nil {
+			return err
+		}
+		if c == nil {
+			if c, err = a.newConversation(ctx, q, w.Inbox, w.Contact, w.ContactInbox, nil); err != nil {
+				return err
+			}
+			c.AdditionalAttributes = orEmpty(in.Visit)
+			if err := q.CreateConversation(ctx, c); err != nil {
+				return err
+			}
+		}
+		m = &baton.Message{AccountID: c.AccountID, InboxID: c.InboxID, ConversationID: c.ID,
+			MessageType: baton.MessageIncoming, Content: in.Content, EchoID: in.EchoID,
+			SenderType: baton.SenderContact, SenderID: w.Contact.ID, ContentAttributes: map[string]any{}}
+		if in.ReplyTo != 0 {
+			// replyTarget reads the id as JSON decoded it.
+			m.ContentAttributes["in_reply_to"] = float64(in.ReplyTo)
+		}
+		return a.addMessage(ctx, q, w.actor(), c, m, files)
+	})
+	if err != nil {
+		a.deleteFiles(files)
+		return nil, err
+	}
+	m.ConversationDisplayID = c.DisplayID
+	m.Sender = &baton.Sender{Type: baton.SenderContact, Contact: w.Contact}
+	return m, nil
+}
+
+// WidgetMessages lists the public messages of the visitor's latest
+// conversation, the newest 20 before the id before when it is set; none
+// when they have no conversation yet.
+func (a *App) WidgetMessages(ctx context.Context, before int64) ([]*baton.Message, error) {
+	q := a.store.Read()
+	w, err := a.widgetSession(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	c, err := q.LastConversationOf(ctx, w.ContactInbox.ID)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return []*baton.Message{}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	ms, err := q.ListMessages(ctx, store.MessageFilter{ConversationID: c.ID, Public: true, Before: before})
+	if err != nil {
+		return nil, err
+	}
+	return ms, newLoader(q).messages(ctx, c, ms)
+}
+
+// WidgetAnswer records the visitor's answer to an interactive message. The
+// message must be one of the visitor's own conversations: Chatwoot looks it
+// up in the whole inbox, which lets any visitor answer anybody's question.
+func (a *App) WidgetAnswer(ctx context.Context, messageID int64, ans Answer) (*baton.Message, error) {
+	var m *baton.Message
+	var c *baton.Conversation
+	err := a.store.Write(ctx, func(q *store.Queries) error {
+		w, err := a.widgetSession(ctx, q)
+		if err != nil {
+			return err
+		}
+		if m, err = q.FindInboxMessage(ctx, w.Inbox.ID, messageID); err != nil {
+			return err
+		}
+		if c, err = q.FindConversationByID(ctx, m.ConversationID); err != nil {
+			return err
+		}
+		if c.ContactInboxID != w.ContactInbox.ID || m.Private {
+			return baton.ErrNotFound
+		}
+		c.Inbox, c.Contact, c.ContactInbox = w.Inbox, w.Contact, w.ContactInbox
+		return a.answer(ctx, q, w.Contact, c, m, ans)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return m, a.loadMessage(ctx, c, m)
 }

@@ -67,3 +67,24 @@ func (h *Handler) platform(next handlerFunc) handlerFunc {
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) error {
 	return baton.ErrNotFound
 }
+
+// public puts the credential of a public client API request in the
+// context: the inbox identifier and contact identifier of its path. It
+// verifies nothing; the use case does, inside its transaction.
+func (h *Handler) public(next handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		cred := baton.ContactCredential{InboxIdentifier: r.PathValue("inbox_identifier"), SourceID: r.PathValue("contact_identifier")}
+		return next(w, r.WithContext(baton.NewContextWithCredential(r.Context(), cred)))
+	}
+}
+
+// widget puts the credential of a widget request in the context:
+// ?website_token= names the inbox and the X-Auth-Token header the visitor.
+// Like public, it verifies nothing.
+func (h *Handler) widget(next handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		cred := baton.ContactCredential{WebsiteToken: r.URL.Query().Get("website_token"),
+			WidgetToken: strings.TrimSpace(r.Header.Get("X-Auth-Token"))}
+		return next(w, r.WithContext(baton.NewContextWithCredential(r.Context(), cred)))
+	}
+}

@@ -13,7 +13,7 @@ import (
 // identifier and the contact identifier (a source id) are the credential.
 
 func (h *Handler) publicShowInbox(w http.ResponseWriter, r *http.Request) error {
-	i, err := h.app.PublicInbox(r.Context(), r.PathValue("inbox_identifier"))
+	i, err := h.app.PublicInbox(r.Context())
 	if err != nil {
 		return err
 	}
@@ -44,7 +44,7 @@ func (h *Handler) publicCreateContact(w http.ResponseWriter, r *http.Request) er
 	if err := h.decode(w, r, &body); err != nil {
 		return err
 	}
-	c, ci, err := h.app.PublicCreateContact(r.Context(), r.PathValue("inbox_identifier"), body.input())
+	c, ci, err := h.app.PublicCreateContact(r.Context(), body.input())
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func (h *Handler) publicCreateContact(w http.ResponseWriter, r *http.Request) er
 }
 
 func (h *Handler) publicShowContact(w http.ResponseWriter, r *http.Request) error {
-	p, err := h.app.PublicContact(r.Context(), r.PathValue("inbox_identifier"), r.PathValue("contact_identifier"))
+	p, err := h.app.PublicContact(r.Context())
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func (h *Handler) publicUpdateContact(w http.ResponseWriter, r *http.Request) er
 	if err := h.decode(w, r, &body); err != nil {
 		return err
 	}
-	p, err := h.app.PublicUpdateContact(r.Context(), r.PathValue("inbox_identifier"), r.PathValue("contact_identifier"), body.input())
+	p, err := h.app.PublicUpdateContact(r.Context(), body.input())
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func (h *Handler) publicConversationView(c *baton.Conversation, ms []*baton.Mess
 }
 
 func (h *Handler) publicListConversations(w http.ResponseWriter, r *http.Request) error {
-	cs, msgs, err := h.app.PublicConversations(r.Context(), r.PathValue("inbox_identifier"), r.PathValue("contact_identifier"))
+	cs, msgs, err := h.app.PublicConversations(r.Context())
 	if err != nil {
 		return err
 	}
@@ -135,26 +135,19 @@ func (h *Handler) publicCreateConversation(w http.ResponseWriter, r *http.Reques
 	if err := h.decode(w, r, &body); err != nil {
 		return err
 	}
-	c, err := h.app.PublicCreateConversation(r.Context(), r.PathValue("inbox_identifier"), r.PathValue("contact_identifier"), body.CustomAttributes)
+	c, err := h.app.PublicCreateConversation(r.Context(), body.CustomAttributes)
 	if err != nil {
 		return err
 	}
 	return ok(w, h.publicConversationView(c, nil))
 }
 
-// publicConversationPath reads the inbox identifier, contact identifier and
-// conversation display id of the path.
-func publicConversationPath(r *http.Request) (string, string, int64, error) {
-	id, err := pathID(r, "conversation_id")
-	return r.PathValue("inbox_identifier"), r.PathValue("contact_identifier"), id, err
-}
-
 func (h *Handler) publicShowConversation(w http.ResponseWriter, r *http.Request) error {
-	inbox, contact, id, err := publicConversationPath(r)
+	id, err := pathID(r, "conversation_id")
 	if err != nil {
 		return err
 	}
-	c, ms, err := h.app.PublicConversation(r.Context(), inbox, contact, id)
+	c, ms, err := h.app.PublicConversation(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -162,11 +155,11 @@ func (h *Handler) publicShowConversation(w http.ResponseWriter, r *http.Request)
 }
 
 func (h *Handler) publicToggleStatus(w http.ResponseWriter, r *http.Request) error {
-	inbox, contact, id, err := publicConversationPath(r)
+	id, err := pathID(r, "conversation_id")
 	if err != nil {
 		return err
 	}
-	c, ms, err := h.app.PublicResolve(r.Context(), inbox, contact, id)
+	c, ms, err := h.app.PublicResolve(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -174,7 +167,7 @@ func (h *Handler) publicToggleStatus(w http.ResponseWriter, r *http.Request) err
 }
 
 func (h *Handler) publicToggleTyping(w http.ResponseWriter, r *http.Request) error {
-	inbox, contact, id, err := publicConversationPath(r)
+	id, err := pathID(r, "conversation_id")
 	if err != nil {
 		return err
 	}
@@ -182,25 +175,25 @@ func (h *Handler) publicToggleTyping(w http.ResponseWriter, r *http.Request) err
 	if err := h.decode(w, r, &body); err != nil {
 		return err
 	}
-	if err := h.app.PublicTyping(r.Context(), inbox, contact, id, body.TypingStatus); err != nil {
+	if err := h.app.PublicTyping(r.Context(), id, body.TypingStatus); err != nil {
 		return err
 	}
 	return empty(w)
 }
 
 func (h *Handler) publicUpdateLastSeen(w http.ResponseWriter, r *http.Request) error {
-	inbox, contact, id, err := publicConversationPath(r)
+	id, err := pathID(r, "conversation_id")
 	if err != nil {
 		return err
 	}
-	if err := h.app.PublicUpdateLastSeen(r.Context(), inbox, contact, id); err != nil {
+	if err := h.app.PublicUpdateLastSeen(r.Context(), id); err != nil {
 		return err
 	}
 	return empty(w)
 }
 
 func (h *Handler) publicListMessages(w http.ResponseWriter, r *http.Request) error {
-	inbox, contact, id, err := publicConversationPath(r)
+	id, err := pathID(r, "conversation_id")
 	if err != nil {
 		return err
 	}
@@ -208,7 +201,7 @@ func (h *Handler) publicListMessages(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	ms, err := h.app.PublicMessages(r.Context(), inbox, contact, id, before)
+	ms, err := h.app.PublicMessages(r.Context(), id, before)
 	if err != nil {
 		return err
 	}
@@ -221,7 +214,7 @@ type publicMessageRequest struct {
 }
 
 func (h *Handler) publicCreateMessage(w http.ResponseWriter, r *http.Request) error {
-	inbox, contact, id, err := publicConversationPath(r)
+	id, err := pathID(r, "conversation_id")
 	if err != nil {
 		return err
 	}
@@ -234,7 +227,7 @@ func (h *Handler) publicCreateMessage(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	defer closeFiles()
-	m, err := h.app.PublicCreateMessage(r.Context(), inbox, contact, id, app.PublicMessageInput{
+	m, err := h.app.PublicCreateMessage(r.Context(), id, app.PublicMessageInput{
 		Content: body.Content, EchoID: body.EchoID, Files: files})
 	if err != nil {
 		return err
@@ -249,7 +242,7 @@ type answerRequest struct {
 }
 
 func (h *Handler) publicUpdateMessage(w http.ResponseWriter, r *http.Request) error {
-	inbox, contact, id, err := publicConversationPath(r)
+	id, err := pathID(r, "conversation_id")
 	if err != nil {
 		return err
 	}
@@ -261,7 +254,7 @@ func (h *Handler) publicUpdateMessage(w http.ResponseWriter, r *http.Request) er
 	if err := h.decode(w, r, &body); err != nil {
 		return err
 	}
-	m, err := h.app.PublicAnswer(r.Context(), inbox, contact, id, messageID, app.Answer{
+	m, err := h.app.PublicAnswer(r.Context(), id, messageID, app.Answer{
 		SubmittedValues: body.SubmittedValues, SubmittedEmail: body.SubmittedEmail})
 	if err != nil {
 		return err

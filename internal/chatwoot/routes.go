@@ -1,6 +1,9 @@
 package chatwoot
 
-import "github.com/batonhq/baton/internal/app"
+import (
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
+)
 
 // routes registers the whole surface. Paths and methods are Chatwoot's;
 // docs/compatibility.md lists each with its state.
@@ -68,10 +71,10 @@ func (h *Handler) routes() {
 	// events a bot pulls with its own token. The literal "events" segment
 	// wins over {id} in the mux, and bot ids are numbers.
 	const bot = acc + "/agent_bots/{id}"
-	handle("GET "+bot+"/deliveries", h.user(h.listDeliveries))
-	handle("GET "+bot+"/deliveries/{delivery_id}", h.user(h.showDelivery))
-	handle("POST "+bot+"/deliveries/{delivery_id}/redeliver", h.user(h.redeliver))
-	handle("POST "+bot+"/replay", h.user(h.replay))
+	handle("GET "+bot+"/deliveries", h.user(h.listDeliveries(baton.TargetBot)))
+	handle("GET "+bot+"/deliveries/{delivery_id}", h.user(h.showDelivery(baton.TargetBot)))
+	handle("POST "+bot+"/deliveries/{delivery_id}/redeliver", h.user(h.redeliver(baton.TargetBot)))
+	handle("POST "+bot+"/replay", h.user(h.replay(baton.TargetBot)))
 	handle("GET "+acc+"/agent_bots/events", h.token(h.listBotEvents))
 
 	handle("GET "+acc+"/contacts", h.user(h.listContacts))
@@ -106,30 +109,30 @@ func (h *Handler) routes() {
 	const pub = "/public/api/v1/inboxes/{inbox_identifier}"
 	const pubContact = pub + "/contacts/{contact_identifier}"
 	const pubConv = pubContact + "/conversations/{conversation_id}"
-	handle("GET "+pub, h.publicShowInbox)
-	handle("POST "+pub+"/contacts", h.publicCreateContact)
-	handle("GET "+pubContact, h.publicShowContact)
-	handle("PATCH "+pubContact, h.publicUpdateContact)
-	handle("PUT "+pubContact, h.publicUpdateContact)
-	handle("GET "+pubContact+"/conversations", h.publicListConversations)
-	handle("POST "+pubContact+"/conversations", h.publicCreateConversation)
-	handle("GET "+pubConv, h.publicShowConversation)
-	handle("POST "+pubConv+"/toggle_status", h.publicToggleStatus)
-	handle("POST "+pubConv+"/toggle_typing", h.publicToggleTyping)
-	handle("POST "+pubConv+"/update_last_seen", h.publicUpdateLastSeen)
-	handle("GET "+pubConv+"/messages", h.publicListMessages)
-	handle("POST "+pubConv+"/messages", h.publicCreateMessage)
-	handle("PATCH "+pubConv+"/messages/{message_id}", h.publicUpdateMessage)
+	handle("GET "+pub, h.public(h.publicShowInbox))
+	handle("POST "+pub+"/contacts", h.public(h.publicCreateContact))
+	handle("GET "+pubContact, h.public(h.publicShowContact))
+	handle("PATCH "+pubContact, h.public(h.publicUpdateContact))
+	handle("PUT "+pubContact, h.public(h.publicUpdateContact))
+	handle("GET "+pubContact+"/conversations", h.public(h.publicListConversations))
+	handle("POST "+pubContact+"/conversations", h.public(h.publicCreateConversation))
+	handle("GET "+pubConv, h.public(h.publicShowConversation))
+	handle("POST "+pubConv+"/toggle_status", h.public(h.publicToggleStatus))
+	handle("POST "+pubConv+"/toggle_typing", h.public(h.publicToggleTyping))
+	handle("POST "+pubConv+"/update_last_seen", h.public(h.publicUpdateLastSeen))
+	handle("GET "+pubConv+"/messages", h.public(h.publicListMessages))
+	handle("POST "+pubConv+"/messages", h.public(h.publicCreateMessage))
+	handle("PATCH "+pubConv+"/messages/{message_id}", h.public(h.publicUpdateMessage))
 
 	// Widget API: web widget inboxes. ?website_token= names the inbox and
 	// the X-Auth-Token header, which widget/config issues, the visitor.
 	const widget = "/api/v1/widget"
-	handle("POST "+widget+"/config", h.widgetConfig)
-	handle("POST "+widget+"/events", h.widgetEvent)
-	handle("GET "+widget+"/messages", h.widgetListMessages)
-	handle("POST "+widget+"/messages", h.widgetCreateMessage)
-	handle("PATCH "+widget+"/messages/{id}", h.widgetUpdateMessage)
-	handle("PUT "+widget+"/messages/{id}", h.widgetUpdateMessage)
+	handle("POST "+widget+"/config", h.widget(h.widgetConfig))
+	handle("POST "+widget+"/events", h.widget(h.widgetEvent))
+	handle("GET "+widget+"/messages", h.widget(h.widgetListMessages))
+	handle("POST "+widget+"/messages", h.widget(h.widgetCreateMessage))
+	handle("PATCH "+widget+"/messages/{id}", h.widget(h.widgetUpdateMessage))
+	handle("PUT "+widget+"/messages/{id}", h.widget(h.widgetUpdateMessage))
 
 	// Attachment bytes, behind the unguessable key in data_url.
 	handle("GET /attachments/{id}/{key...}", h.serveAttachment)

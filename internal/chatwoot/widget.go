@@ -15,11 +15,6 @@ import (
 // and the X-Auth-Token header (issued by POST /api/v1/widget/config) the
 // visitor. JSON only; the widget page itself is served elsewhere.
 
-// widgetAuth reads what names a widget request's inbox and visitor.
-func widgetAuth(r *http.Request) (websiteToken, authToken string) {
-	return r.URL.Query().Get("website_token"), strings.TrimSpace(r.Header.Get("X-Auth-Token"))
-}
-
 // widgetConfigJSON is website_channel_config: Chatwoot's keys, with the
 // inbox's greeting and e-mail collection settings the widget also needs.
 type widgetConfigJSON struct {
@@ -90,8 +85,7 @@ func utcOffset(zone string) string {
 }
 
 func (h *Handler) widgetConfig(w http.ResponseWriter, r *http.Request) error {
-	websiteToken, authToken := widgetAuth(r)
-	s, err := h.app.WidgetConfig(r.Context(), websiteToken, authToken)
+	s, err := h.app.WidgetConfig(r.Context())
 	if err != nil {
 		return err
 	}
@@ -119,8 +113,7 @@ func (h *Handler) widgetEvent(w http.ResponseWriter, r *http.Request) error {
 	info["widget_language"] = nilIfEmpty(r.URL.Query().Get("locale"))
 	info["browser_language"] = nilIfEmpty(browserLanguage(r.Header.Get("Accept-Language")))
 	info["browser"] = parseUserAgent(r.Header.Get("User-Agent"))
-	websiteToken, authToken := widgetAuth(r)
-	if err := h.app.WidgetTriggered(r.Context(), websiteToken, authToken, body.Name, info); err != nil {
+	if err := h.app.WidgetTriggered(r.Context(), body.Name, info); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -132,8 +125,7 @@ func (h *Handler) widgetListMessages(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	websiteToken, authToken := widgetAuth(r)
-	ms, err := h.app.WidgetMessages(r.Context(), websiteToken, authToken, before)
+	ms, err := h.app.WidgetMessages(r.Context(), before)
 	if err != nil {
 		return err
 	}
@@ -166,8 +158,7 @@ func (h *Handler) widgetCreateMessage(w http.ResponseWriter, r *http.Request) er
 	// What Chatwoot records of the visit on a conversation the message starts.
 	visit := map[string]any{"browser": parseUserAgent(r.Header.Get("User-Agent")), "referer": msg.RefererURL,
 		"initiated_at": map[string]any{"timestamp": msg.Timestamp}}
-	websiteToken, authToken := widgetAuth(r)
-	m, err := h.app.WidgetCreateMessage(r.Context(), websiteToken, authToken, app.WidgetMessageInput{
+	m, err := h.app.WidgetCreateMessage(r.Context(), app.WidgetMessageInput{
 		Content: msg.Content, EchoID: msg.EchoID, ReplyTo: int64(msg.ReplyTo), Visit: visit, Files: files})
 	if err != nil {
 		return err
@@ -195,8 +186,7 @@ func (h *Handler) widgetUpdateMessage(w http.ResponseWriter, r *http.Request) er
 	if err := h.decode(w, r, &body); err != nil {
 		return err
 	}
-	websiteToken, authToken := widgetAuth(r)
-	m, err := h.app.WidgetAnswer(r.Context(), websiteToken, authToken, id, app.Answer{
+	m, err := h.app.WidgetAnswer(r.Context(), id, app.Answer{
 		SubmittedValues: body.Message.SubmittedValues, SubmittedEmail: body.Contact.Email})
 	if err != nil {
 		return err

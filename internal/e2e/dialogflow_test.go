@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )
@@ -294,7 +295,7 @@ func TestDialogflowDemoAsPublished(t *testing.T) {
 			t.Fatalf("the published bot called Chatwoot %q and Dialogflow %q", bb.calls, bb.sessions)
 		}
 		for _, d := range e.settled(b.id) {
-			if d.Status != store.DeliverySucceeded {
+			if d.Status != baton.DeliverySucceeded {
 				t.Fatalf("delivery of %s: status %d, want succeeded (the bot answers 200)", d.EventName, d.Status)
 			}
 		}
@@ -401,7 +402,7 @@ func TestDialogflowDemo(t *testing.T) {
 
 		// The bot took every event with 200 {"sucess":true}.
 		for _, d := range e.settled(b.id) {
-			if d.Status != store.DeliverySucceeded {
+			if d.Status != baton.DeliverySucceeded {
 				t.Fatalf("delivery of %s: status %d, want succeeded", d.EventName, d.Status)
 			}
 		}

@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/store"
 )
 
@@ -48,12 +49,28 @@ type Metrics struct {
 
 	mu         sync.Mutex
 	deliveries map[outcomeKey]uint64
-	latency    map[int64]*histogram
+	latency    map[baton.Target]*histogram
 }
 
 type outcomeKey struct {
-	bot     int64
+	target  baton.Target
 	outcome string
+}
+
+// label is the target as the series name it: {bot="7"} or {webhook="3"}.
+func label(t baton.Target) string {
+	if t.Kind == baton.TargetWebhook {
+		return fmt.Sprintf("webhook=\"%d\"", t.ID)
+	}
+	return fmt.Sprintf("bot=\"%d\"", t.ID)
+}
+
+// compareTargets orders bots before webhooks, each by id.
+func compareTargets(a, b baton.Target) int {
+	if c := cmp.Compare(a.Kind, b.Kind); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
 }
 
 type histogram struct {
@@ -65,7 +82,7 @@ type histogram struct {
 // New returns metrics with every count at zero.
 func New(c Config) *Metrics {
 	m := &Metrics{store: c.Store, log: c.Logger, now: c.Now, deliveries: map[outcomeKey]uint64{},
-		latency: map[int64]*histogram{}}
+		latency: map[baton.Target]*histogram{}}
 	if m.log == nil {
 		m.log = slog.Default()
 	}
@@ -76,18 +93,19 @@ func New(c Config) *Metrics {
 	return m
 }
 
-// ObserveDelivery counts one attempt to deliver to a bot: its outcome
-// ("succeeded", "retry", "failed" or "parked") and how long it took.
-func (m *Metrics) ObserveDelivery(botID int64, outcome string, latency time.Duration) {
+// ObserveDelivery counts one attempt to deliver to a target (a bot or a
+// webhook endpoint): its outcome ("succeeded", "retry", "failed" or
+// "parked") and how long it took.
+func (m *Metrics) ObserveDelivery(t baton.Target, outcome string, latency time.Duration) {
 	secs := latency.Seconds()
 	i, _ := slices.BinarySearch(Buckets, secs) // the first bound ≥ secs
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.deliveries[outcomeKey{botID, outcome}]++
-	h := m.latency[botID]
+	m.deliveries[outcomeKey{t, outcome}]++
+	h := m.latency[t]
 	if h == nil {
 		h = &histogram{counts: make([]uint64, len(Buckets)+1)}
-		m.latency[botID] = h
+		m.latency[t] = h
 	}
 	h.counts[i]++
 	h.sum += secs
@@ -109,31 +127,31 @@ func (m *Metrics) write(ctx context.Context, w *bufio.Writer) {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b outcomeKey) int {
-		if c := cmp.Compare(a.bot, b.bot); c != 0 {
+		if c := compareTargets(a.target, b.target); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.outcome, b.outcome)
 	})
 	header(w, "baton_deliveries_total", "counter", "Attempts to deliver events to bots, by outcome: succeeded, retry (to be tried again), failed or parked (given up).")
 	for _, k := range keys {
-		fmt.Fprintf(w, "baton_deliveries_total{bot=\"%d\",outcome=%q} %d\n", k.bot, k.outcome, m.deliveries[k])
+		fmt.Fprintf(w, "baton_deliveries_total{%s,outcome=%q} %d\n", label(k.target), k.outcome, m.deliveries[k])
 	}
-	bots := make([]int64, 0, len(m.latency))
-	for b := range m.latency {
-		bots = append(bots, b)
+	targets := make([]baton.Target, 0, len(m.latency))
+	for t := range m.latency {
+		targets = append(targets, t)
 	}
-	slices.Sort(bots)
+	slices.SortFunc(targets, compareTargets)
 	header(w, "baton_delivery_attempt_seconds", "histogram", "How long attempts to deliver to bots took, answer read.")
-	for _, b := range bots {
-		h := m.latency[b]
+	for _, t := range targets {
+		h, l := m.latency[t], label(t)
 		var cum uint64
 		for i, le := range Buckets {
 			cum += h.counts[i]
-			fmt.Fprintf(w, "baton_delivery_attempt_seconds_bucket{bot=\"%d\",le=\"%s\"} %d\n", b, float(le), cum)
+			fmt.Fprintf(w, "baton_delivery_attempt_seconds_bucket{%s,le=\"%s\"} %d\n", l, float(le), cum)
 		}
-		fmt.Fprintf(w, "baton_delivery_attempt_seconds_bucket{bot=\"%d\",le=\"+Inf\"} %d\n", b, h.count)
-		fmt.Fprintf(w, "baton_delivery_attempt_seconds_sum{bot=\"%d\"} %s\n", b, float(h.sum))
-		fmt.Fprintf(w, "baton_delivery_attempt_seconds_count{bot=\"%d\"} %d\n", b, h.count)
+		fmt.Fprintf(w, "baton_delivery_attempt_seconds_bucket{%s,le=\"+Inf\"} %d\n", l, h.count)
+		fmt.Fprintf(w, "baton_delivery_attempt_seconds_sum{%s} %s\n", l, float(h.sum))
+		fmt.Fprintf(w, "baton_delivery_attempt_seconds_count{%s} %d\n", l, h.count)
 	}
 	m.mu.Unlock()
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/metrics"
 )
 
@@ -15,10 +16,10 @@ import (
 func TestExposition(t *testing.T) {
 	t.Parallel()
 	m := metrics.New(metrics.Config{})
-	m.ObserveDelivery(7, "succeeded", 3*time.Millisecond)
-	m.ObserveDelivery(7, "retry", 30*time.Millisecond)
-	m.ObserveDelivery(7, "parked", 20*time.Second)
-	m.ObserveDelivery(2, "succeeded", 10*time.Millisecond) // on a bound: counted in it
+	m.ObserveDelivery(baton.BotTarget(7), "succeeded", 3*time.Millisecond)
+	m.ObserveDelivery(baton.BotTarget(7), "retry", 30*time.Millisecond)
+	m.ObserveDelivery(baton.BotTarget(7), "parked", 20*time.Second)
+	m.ObserveDelivery(baton.BotTarget(2), "succeeded", 10*time.Millisecond) // on a bound: counted in it
 	rec := httptest.NewRecorder()
 	m.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body, _ := io.ReadAll(rec.Result().Body)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -416,30 +415,26 @@ func (h *Handler) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	dq := app.DeliveryQuery{Before: r.FormValue("before")}
 	status := r.FormValue("status")
 	if status != "" {
-		for n, name := range app.DeliveryStatuses {
-			if name == status {
-				dq.Status = &n
-			}
-		}
-		if dq.Status == nil {
+		st, ok := baton.ParseDeliveryStatus(status)
+		if !ok {
 			h.fail(w, r, baton.Invalid("Unknown status", "status"))
 			return
 		}
+		dq.Status = &st
 	}
-	page, err := h.app.Deliveries(ctx, b.AccountID, id, dq)
+	page, err := h.app.Deliveries(ctx, b.AccountID, baton.BotTarget(id), dq)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	botPath := accountPath(b.AccountID, "/settings/bots/"+itoa(id))
 	p := deliveriesPage{base: b, Bot: v, Status: status, Replayed: r.FormValue("replayed")}
-	for _, name := range app.DeliveryStatuses {
-		p.Statuses = append(p.Statuses, name)
+	for st := baton.DeliveryPending; st <= baton.DeliveryParked; st++ {
+		p.Statuses = append(p.Statuses, st.String())
 	}
-	sort.Strings(p.Statuses)
 	for _, d := range page.Deliveries {
 		p.Rows = append(p.Rows, deliveryRow{UUID: d.UUID, URL: botPath + "/deliveries/" + d.UUID, Event: d.EventName,
-			Status: app.DeliveryStatuses[d.Status], Conversation: d.DisplayID, Attempts: d.Attempts, LastError: d.LastError,
+			Status: d.Status.String(), Conversation: d.DisplayID, Attempts: d.Attempts, LastError: d.LastError,
 			CreatedAt: d.CreatedAt})
 	}
 	if page.Next != "" {
@@ -478,12 +473,12 @@ func (h *Handler) showDelivery(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	d, err := h.app.Delivery(ctx, b.AccountID, id, r.PathValue("uuid"))
+	d, err := h.app.Delivery(ctx, b.AccountID, baton.BotTarget(id), r.PathValue("uuid"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	p := deliveryPage{base: b, Bot: v, Row: deliveryRow{UUID: d.UUID, Event: d.EventName, Status: app.DeliveryStatuses[d.Status],
+	p := deliveryPage{base: b, Bot: v, Row: deliveryRow{UUID: d.UUID, Event: d.EventName, Status: d.Status.String(),
 		Conversation: d.DisplayID, Attempts: d.Attempts, LastError: d.LastError, CreatedAt: d.CreatedAt,
 		URL: accountPath(b.AccountID, "/settings/bots/"+itoa(id)+"/deliveries/"+d.UUID)}}
 	var pretty strings.Builder
@@ -511,7 +506,7 @@ func (h *Handler) redeliver(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	d, err := h.app.Redeliver(r.Context(), b.AccountID, id, r.PathValue("uuid"))
+	d, err := h.app.Redeliver(r.Context(), b.AccountID, baton.BotTarget(id), r.PathValue("uuid"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -536,7 +531,7 @@ func (h *Handler) replay(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, baton.Invalid("Since must be a date and time", "since"))
 		return
 	}
-	n, err := h.app.Replay(r.Context(), b.AccountID, id, conv, since.UTC())
+	n, err := h.app.Replay(r.Context(), b.AccountID, baton.BotTarget(id), conv, since.UTC())
 	if err != nil {
 		h.fail(w, r, err)
 		return

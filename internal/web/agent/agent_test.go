@@ -188,13 +188,13 @@ func setupOn(t testing.TB, s *store.Store) *world {
 // something; it is the bot's (pending).
 func (w *world) customer(name, email, text string) int64 {
 	w.t.Helper()
-	ctx := context.Background()
 	source := strings.ToLower(strings.ReplaceAll(name, " ", "-"))
-	if _, _, err := w.app.PublicCreateContact(ctx, w.inbox.Identifier, app.PublicContactInput{SourceID: source,
+	ctx := w.asCustomer(source)
+	if _, _, err := w.app.PublicCreateContact(ctx, app.PublicContactInput{SourceID: source,
 		ContactInput: app.ContactInput{Name: &name, Email: &email}}); err != nil {
 		w.t.Fatal(err)
 	}
-	c, err := w.app.PublicCreateConversation(ctx, w.inbox.Identifier, source, nil)
+	c, err := w.app.PublicCreateConversation(ctx, nil)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -202,11 +202,16 @@ func (w *world) customer(name, email, text string) int64 {
 	return c.DisplayID
 }
 
+// asCustomer is a context carrying the customer's public API credential.
+func (w *world) asCustomer(source string) context.Context {
+	return baton.NewContextWithCredential(context.Background(),
+		baton.ContactCredential{InboxIdentifier: w.inbox.Identifier, SourceID: source})
+}
+
 // say posts a customer's message.
 func (w *world) say(source string, id int64, text string) {
 	w.t.Helper()
-	if _, err := w.app.PublicCreateMessage(context.Background(), w.inbox.Identifier, source, id,
-		app.PublicMessageInput{Content: &text}); err != nil {
+	if _, err := w.app.PublicCreateMessage(w.asCustomer(source), id, app.PublicMessageInput{Content: &text}); err != nil {
 		w.t.Fatal(err)
 	}
 }

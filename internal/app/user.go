@@ -1,0 +1,179 @@
+package app
+
+import (
+	"context"
+	"strings"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/auth"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// UserInput holds the fields of a user create or update; nil fields are
+// left as they are.
+type UserInput struct {
+	Name             *string
+	DisplayName      *string
+	Email            *string
+	Password         *string
+	CustomAttributes map[string]any
+}
+
+func (in UserInput) apply(u *baton.User) error {
+	if in.Name != nil {
+		u.Name = strings.TrimSpace(*in.Name)
+	}
+	if u.Name == "" {
+		return baton.Invalid("Name can't be blank", "name")
+	}
+	if in.DisplayName != nil {
+		u.DisplayName = strings.TrimSpace(*in.DisplayName)
+	}
+	if in.Email != nil {
+		u.Email = baton.NormalizeEmail(*in.Email)
+	}
+	if !baton.ValidEmail(u.Email) {
+		return baton.Invalid("Email is invalid", "email")
+	}
+	if in.Password != nil {
+		h, err := auth.HashPassword(*in.Password)
+		if err != nil {
+			return baton.Invalid("Password "+strings.TrimPrefix(err.Error(), "password "), "password")
+		}
+		u.PasswordHash = h
+	}
+	if in.CustomAttributes != nil {
+		u.CustomAttributes = in.CustomAttributes
+	}
+	return nil
+}
+
+// CreateUser makes a user with an access token, returned beside it.
+func (a *App) CreateUser(ctx context.Context, in UserInput) (*baton.User, string, error) {
+	if _, err := platform(ctx); err != nil {
+		return nil, "", err
+	}
+	now := a.Now()
+	u := &baton.User{CreatedAt: now, UpdatedAt: now}
+	if err := in.apply(u); err != nil {
+		return nil, "", err
+	}
+	var token string
+	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+		if err = q.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		if err = grant(ctx, q, baton.PermissibleUser, u.ID); err != nil {
+			return err
+		}
+		token, err = a.setToken(ctx, q, store.OwnerUser, u.ID)
+		return err
+	})
+	return u, token, err
+}
+
+// User returns a user the platform app may manage, with their token.
+func (a *App) User(ctx context.Context, id int64) (*baton.User, string, error) {
+	q := a.store.Read()
+	u, err := q.FindUser(ctx, id)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := a.permitted(ctx, q, baton.PermissibleUser, id); err != nil {
+		return nil, "", err
+	}
+	token, err := a.token(ctx, q, store.OwnerUser, id)
+	return u, token, err
+}
+
+// UpdateUser changes a user the platform app may manage.
+func (a *App) UpdateUser(ctx context.Context, id int64, in UserInput) (*baton.User, string, error) {
+	var u *baton.User
+	var token string
+	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+		if u, err = q.FindUser(ctx, id); err != nil {
+			return err
+		}
+		if err = a.permitted(ctx, q, baton.PermissibleUser, id); err != nil {
+			return err
+		}
+		if err = in.apply(u); err != nil {
+			return err
+		}
+		u.UpdatedAt = a.Now()
+		if err = q.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		token, err = a.token(ctx, q, store.OwnerUser, id)
+		return err
+	})
+	return u, token, err
+}
+
+// DeleteUser deletes a user the platform app may manage.
+func (a *App) DeleteUser(ctx context.Context, id int64) error {
+	return a.store.Write(ctx, func(q *store.Queries) error {
+		if _, err := q.FindUser(ctx, id); err != nil {
+			return err
+		}
+		if err := a.permitted(ctx, q, baton.PermissibleUser, id); err != nil {
+			return err
+		}
+		if err := q.DeleteAccessToken(ctx, store.OwnerUser, id); err != nil {
+			return err
+		}
+		if err := q.DeleteUser(ctx, id); err != nil {
+			return err
+		}
+		return q.DeletePermissibles(ctx, baton.PermissibleUser, id)
+	})
+}
+
+// Profile returns the calling user with their token and memberships.
+func (a *App) Profile(ctx context.Context) (*baton.User, string, []*baton.AccountUser, error) {
+	actor := baton.ActorFromContext(ctx)
+	if actor.Kind == baton.ActorAgentBot {
+		return nil, "", nil, errBotNotPermitted
+	} else if actor.Kind != baton.ActorUser {
+		return nil, "", nil, errInvalidToken
+	}
+	q := a.store.Read()
+	token, err := a.token(ctx, q, store.OwnerUser, actor.User.ID)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	accounts, err := q.ListUserAccounts(ctx, actor.User.ID)
+	return actor.User, token, accounts, err
+}
+
+// CreateUserInAccount makes a user with a token and makes them a member of
+// the account with the role, in one transaction: the command line's way.
+func (a *App) CreateUserInAccount(ctx context.Context, accountID int64, in UserInput, role string) (*baton.User, string, error) {
+	if baton.ActorFromContext(ctx).Kind != baton.ActorSystem {
+		return nil, "", errNotAuthorized
+	}
+	r, ok := baton.ParseRole(role)
+	if !ok {
+		return nil, "", baton.Invalid("Role is not included in the list", "role")
+	}
+	now := a.Now()
+	u := &baton.User{CreatedAt: now, UpdatedAt: now}
+	if err := in.apply(u); err != nil {
+		return nil, "", err
+	}
+	var token string
+	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+		if _, err = q.FindAccount(ctx, accountID); err != nil {
+			return err
+		}
+		if err = q.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		if err = q.AddAccountUser(ctx, &baton.AccountUser{AccountID: accountID, UserID: u.ID, Role: r, CreatedAt: now}); err != nil {
+			return err
+		}
+		token, err = a.setToken(ctx, q, store.OwnerUser, u.ID)
+		return err
+	})
+	return u, token, err
+}
