@@ -174,7 +174,6 @@ func (e *env) open(ctx context.Context, name string, args []string) (*stack, []s
 	if cfg.PublicURL == "" {
 		s.base.Store("http://" + cfg.Addr)
 	}
-	s.stats = metrics.New(metrics.Config{Store: st, Logger: s.log})
 	s.engine = delivery.New(delivery.Config{Store: st, Key: key, Logger: s.log, Timeout: cfg.DeliveryTimeout,
 		Schedule: cfg.DeliveryRetrySchedule, Attempts: cfg.DeliveryAttempts, BlockPrivate: cfg.WebhookBlockPrivate,
 		Observe: func(o delivery.Observation) { s.stats.ObserveDelivery(o.Target, o.Outcome, o.Latency) },
@@ -183,6 +182,7 @@ func (e *env) open(ctx context.Context, name string, args []string) (*stack, []s
 				s.log.Error("handing over a conversation whose bot failed", "delivery", d.UUID, "err", err)
 			}
 		}})
+	s.stats = metrics.New(metrics.Config{Gauges: s.engine.Gauges, Logger: s.log})
 	var checkURL func(context.Context, string) error // --webhook-block-private's courtesy check
 	if cfg.WebhookBlockPrivate {
 		checkURL = delivery.CheckURL

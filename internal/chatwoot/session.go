@@ -4,12 +4,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/netip"
 	"strconv"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/auth"
-	"github.com/batonhq/baton/internal/server"
 )
 
 // Devise Token Auth, as Chatwoot mounts it at /auth: sign-in answers with
@@ -36,7 +36,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) error {
 	}
 	client := auth.RandomString(22)
 	s, err := h.app.SignIn(r.Context(), app.SignInInput{Email: in.Email, Password: in.Password,
-		Addr: server.ClientAddr(r), Kind: app.SessionDevice, Client: client})
+		Addr: clientAddr(r), Kind: app.SessionDevice, Client: client})
 	switch baton.ErrorCode(err) {
 	case "":
 	case baton.EUNAUTHORIZED:
@@ -94,4 +94,14 @@ func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return ok(w, map[string]any{"success": true})
+}
+
+// clientAddr is the client's address, for the sign-in limit: the
+// server's middleware has put the address trusted proxies forwarded in
+// RemoteAddr.
+func clientAddr(r *http.Request) string {
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		return ap.Addr().Unmap().String()
+	}
+	return r.RemoteAddr
 }

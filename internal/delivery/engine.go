@@ -644,3 +644,15 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
+
+// Gauges reads what metrics show at scrape time: each bot's deliveries
+// waiting (pending, due or retrying) and until when each bot's breaker
+// holds deliveries back.
+func (e *Engine) Gauges(ctx context.Context) (backlog map[int64]int64, breakerOpenUntil map[int64]time.Time, err error) {
+	q := e.store.Read()
+	if breakerOpenUntil, err = q.BreakersOpenUntil(ctx); err != nil {
+		return nil, nil, err
+	}
+	backlog, err = q.DeliveryBacklog(ctx)
+	return backlog, breakerOpenUntil, err
+}

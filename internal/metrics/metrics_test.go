@@ -24,7 +24,8 @@ func TestExposition(t *testing.T) {
 	m.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body, _ := io.ReadAll(rec.Result().Body)
 	text := string(body)
-	if ct := rec.Result().Header.Get("Content-Type"); ct != "text/plain; version=0.0.4; charset=utf-8" {
+	// client_golang names the escaping of the names in the content type.
+	if ct := rec.Result().Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4; charset=utf-8") {
 		t.Errorf("content type %q", ct)
 	}
 	for _, want := range []string{
@@ -44,6 +45,9 @@ func TestExposition(t *testing.T) {
 			`baton_delivery_attempt_seconds_sum{bot="7"} 20.033` + "\n" +
 			`baton_delivery_attempt_seconds_count{bot="7"} 3` + "\n",
 		"go_goroutines ",
+		"go_info{version=",
+		"go_memstats_alloc_bytes ",
+		"go_memstats_sys_bytes ",
 		"process_start_time_seconds ",
 	} {
 		if !strings.Contains(text, want) {

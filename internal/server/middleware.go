@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
@@ -220,27 +219,19 @@ func redact(p string) string {
 	return strings.Join(segs, "/")
 }
 
-type clientAddrKey struct{}
-
-// withClientAddr puts the request's client address (see clientAddr) in its
-// context, for the surfaces that count attempts per address, such as
-// sign-in.
+// withClientAddr makes the request's RemoteAddr the client's address
+// (see clientAddr): behind trusted proxies, the one they forwarded. The
+// surfaces that count attempts per address, such as sign-in, read it there.
 func withClientAddr(next http.Handler, trusted []netip.Prefix) http.Handler {
+	if len(trusted) == 0 {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ip := clientAddr(r, trusted)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientAddrKey{}, ip)))
+		if ip := clientAddr(r, trusted); ip.IsValid() {
+			r2 := *r
+			r2.RemoteAddr = netip.AddrPortFrom(ip, 0).String()
+			r = &r2
+		}
+		next.ServeHTTP(w, r)
 	})
-}
-
-// ClientAddr returns the client address of a request served through the
-// server's middleware: behind trusted proxies, the one they forwarded; else
-// the connection's address.
-func ClientAddr(r *http.Request) string {
-	if ip, ok := r.Context().Value(clientAddrKey{}).(netip.Addr); ok && ip.IsValid() {
-		return ip.String()
-	}
-	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-		return ap.Addr().Unmap().String()
-	}
-	return r.RemoteAddr
 }

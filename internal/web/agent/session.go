@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -10,7 +11,6 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/auth"
-	"github.com/batonhq/baton/internal/server"
 )
 
 // Cookies. The session cookie holds the session token (stored only as a
@@ -182,7 +182,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s, err := h.app.SignIn(r.Context(), app.SignInInput{Email: email, Password: r.PostFormValue("password"),
-		Addr: server.ClientAddr(r), Kind: app.SessionWeb})
+		Addr: clientAddr(r), Kind: app.SessionWeb})
 	switch baton.ErrorCode(err) {
 	case "":
 	case baton.EUNAUTHORIZED:
@@ -228,4 +228,14 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 
 func accountPath(accountID int64, rest string) string {
 	return "/app/accounts/" + itoa(accountID) + rest
+}
+
+// clientAddr is the client's address, for the sign-in limit: the
+// server's middleware has put the address trusted proxies forwarded in
+// RemoteAddr.
+func clientAddr(r *http.Request) string {
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		return ap.Addr().Unmap().String()
+	}
+	return r.RemoteAddr
 }
