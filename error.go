@@ -16,6 +16,7 @@ const (
 	ETOOLARGE     = "too_large"    // a body, file or field is over its limit
 	ERATELIMIT    = "rate_limited" // too many requests or messages in a window
 	ESUSPENDED    = "suspended"    // the account is suspended
+	ENOTOWNER     = "not_owner"    // a bot writes publicly into a conversation that is people's
 )
 
 // Error is the error type of the domain. Code is one of the E* constants;

@@ -246,6 +246,11 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	retention := s.app.NewRetention(cfg.DeliveryRetention, 0)
 	retention.Start(ctx)
 	defer retention.Stop()
+	// Presence: this process beats so its users' live connections count,
+	// and what waits for a person is routed as people come online.
+	presence := s.app.NewPresenceKeeper(0)
+	presence.Start(ctx)
+	defer presence.Stop()
 	kind, target := cfg.Database()
 	if kind == config.Postgres {
 		// Other processes' commits wake this engine at once, not at its

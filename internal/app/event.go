@@ -211,6 +211,17 @@ func (a *App) saveConversation(ctx context.Context, q *store.Queries, prev, c *b
 	if !conversationChanged(prev, c) {
 		return nil
 	}
+	// A conversation resolved while its bot had it counts for the bot's
+	// resolution rate (see BotMetrics).
+	if prev.Status == baton.StatusPending && c.Status == baton.StatusResolved {
+		bot, err := owningBot(ctx, q, prev)
+		if err != nil {
+			return err
+		}
+		if err := q.CreateBotResolution(ctx, c.AccountID, c.InboxID, c.ID, bot, c.UpdatedAt.UnixMicro()); err != nil {
+			return err
+		}
+	}
 	change := &baton.ConversationChange{Before: prev, After: c}
 	if prev.Status != c.Status {
 		switch c.Status {

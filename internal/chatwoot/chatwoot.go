@@ -74,6 +74,7 @@ var codes = map[string]int{
 	baton.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	baton.ERATELIMIT:    http.StatusTooManyRequests,
 	baton.ESUSPENDED:    http.StatusUnauthorized,
+	baton.ENOTOWNER:     http.StatusConflict,
 	baton.EINTERNAL:     http.StatusInternalServerError,
 }
 

@@ -106,6 +106,7 @@ type conversationWebhook struct {
 	CreatedAt            int64               `json:"created_at"`
 	UpdatedAt            float64             `json:"updated_at"`
 	Account              idName              `json:"account"`
+	Handoff              *handoffJSON        `json:"handoff"`
 }
 
 func (h *Handler) conversationWebhook(acc *baton.Account, c *baton.Conversation) conversationWebhook {
@@ -116,7 +117,10 @@ func (h *Handler) conversationWebhook(acc *baton.Account, c *baton.Conversation)
 		Priority: nilIfEmpty(c.Priority.String()), WaitingSince: unixOrZero(c.WaitingSince),
 		AgentLastSeenAt: unixOrZero(c.AgentLastSeenAt), ContactLastSeenAt: unixOrZero(c.ContactLastSeenAt),
 		LastActivityAt: unix(c.LastActivityAt), Timestamp: unix(c.LastActivityAt), CreatedAt: unix(c.CreatedAt),
-		UpdatedAt: unixFloat(c.UpdatedAt), Account: idName{acc.ID, acc.Name}}
+		UpdatedAt: unixFloat(c.UpdatedAt), Account: idName{acc.ID, acc.Name}, Handoff: handoffView(c.Handoff)}
+	if c.Team != nil {
+		v.Meta.Team = teamView(c.Team)
+	}
 	if v.Labels == nil {
 		v.Labels = []string{}
 	}

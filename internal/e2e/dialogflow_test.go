@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )
@@ -395,6 +396,9 @@ func TestDialogflowDemo(t *testing.T) {
 			"out: Select your date", "out: Fill your details",
 			"out: Booking has been confirmed for Casey Jones. Let us know if there is anything else you need help with.",
 			"in: Talk to an agent", "out: Transfering the conversation to an agent. You will get a response shortly.",
+			// Nobody is online to take the handoff: the customer is told
+			// once, and asked for an e-mail (docs/webhooks.md).
+			"out: " + app.DefaultAwayMessage, "out: Get notified by email",
 		}
 		if got := e.lines(conv); !slices.Equal(got, want) {
 			t.Fatalf("conversation:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

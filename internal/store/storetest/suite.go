@@ -42,6 +42,10 @@ var suite = []struct {
 	{"MessageList", testMessageList},
 	{"Attachment", testAttachment},
 	{"Session", testSession},
+	{"Presence", testPresence},
+	{"Team", testTeam},
+	{"Handoff", testHandoff},
+	{"OnlineCandidates", testOnlineCandidates},
 }
 
 // Run runs the conformance suite, which every database behind the store must
