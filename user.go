@@ -127,7 +127,7 @@ func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(
 // real addresses.
 func ValidEmail(s string) bool {
 	at := strings.LastIndexByte(s, '@')
-	if at < 1 || at == len(s)-1 || strings.ContainsAny(s, " \t\r\n<>") {
+	if len(s) > MaxNameLength || at < 1 || at == len(s)-1 || strings.ContainsAny(s, " \t\r\n<>") {
 		return false
 	}
 	domain := s[at+1:]

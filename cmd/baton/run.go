@@ -63,6 +63,7 @@ Configuration (flags win over the environment):
   --webhook-block-private BATON_WEBHOOK_BLOCK_PRIVATE  refuse bot URLs on private addresses (false)
   --db-max-conns BATON_DB_MAX_CONNS  PostgreSQL connections this process keeps at most (32)
   --metrics-token BATON_METRICS_TOKEN  bearer token /metrics asks for (none: open)
+  --max-connections BATON_MAX_CONNECTIONS  client connections served at once; more wait (1024)
                 BATON_SECRET_KEY  seals tokens at rest (generated into the data dir)
 `
 
@@ -224,7 +225,7 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	mux.Handle("/", api)
 	srv := server.New(server.Config{Handler: mux, Logger: log, Health: s.store.Ping, RateLimit: cfg.RateLimit,
 		TrustedProxies: cfg.TrustedProxies,
-		Metrics:        s.stats, MetricsToken: cfg.MetricsToken})
+		Metrics:        s.stats, MetricsToken: cfg.MetricsToken, MaxConnections: cfg.MaxConnections})
 	if err := srv.Start(cfg.Addr); err != nil {
 		return err
 	}

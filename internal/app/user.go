@@ -26,8 +26,14 @@ func (in UserInput) apply(u *baton.User) error {
 	if u.Name == "" {
 		return baton.Invalid("Name can't be blank", "name")
 	}
+	if err := baton.TooLong("name", "Name", u.Name, baton.MaxNameLength); err != nil {
+		return err
+	}
 	if in.DisplayName != nil {
 		u.DisplayName = strings.TrimSpace(*in.DisplayName)
+	}
+	if err := baton.TooLong("display_name", "Display name", u.DisplayName, baton.MaxNameLength); err != nil {
+		return err
 	}
 	if in.Email != nil {
 		u.Email = baton.NormalizeEmail(*in.Email)
@@ -143,7 +149,10 @@ func (a *App) Profile(ctx context.Context) (*baton.User, string, []*baton.Accoun
 		return nil, "", nil, err
 	}
 	accounts, err := q.ListUserAccounts(ctx, actor.User.ID)
-	return actor.User, token, accounts, err
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return actor.User, token, accounts, a.withPresence(ctx, q, accounts)
 }
 
 // CreateUserInAccount makes a user with a token and makes them a member of

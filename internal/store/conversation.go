@@ -169,21 +169,22 @@ const (
 
 // ConversationFilter selects conversations of an account.
 type ConversationFilter struct {
-	AccountID      int64
-	Status         *baton.Status // nil: every status
-	AssigneeType   string        // one of the Assignee* constants; "" is all
-	UserID         int64         // the caller, for AssigneeMe
-	InboxID        int64
-	InboxIDs       []int64 // when not nil, only these inboxes (an agent's)
+	AccountID    int64
+	Status       *baton.Status // nil: every status
+	AssigneeType string        // one of the Assignee* constants; "" is all
+	UserID       int64         // the caller, for AssigneeMe
+	InboxID      int64
+	TeamID       int64
+	InboxIDs     []int64 // when not nil, only these inboxes (an agent's)
+	// LongestWaiting orders the list by how long the customer has waited,
+	// longest first, instead of by last activity.
+	LongestWaiting bool
 	ContactID      int64
 	ContactInboxID int64
 	Labels         []string
 	Query          string // matches message content
 	ContactQuery   string // matches the contact's name or e-mail
-	// OldestWaitingFirst orders by how long the customer has waited
-	// (waiting_since, else creation), longest first, instead of by activity.
-	OldestWaitingFirst bool
-	Offset, Limit      int
+	Offset, Limit  int
 }
 
 func (f ConversationFilter) where(withAssignee bool) (string, []any) {
@@ -202,6 +203,9 @@ func (f ConversationFilter) where(withAssignee bool) (string, []any) {
 	}
 	if f.ContactID != 0 {
 		add("v.contact_id = ?", f.ContactID)
+	}
+	if f.TeamID != 0 {
+		add("v.team_id = ?", f.TeamID)
 	}
 	if f.ContactInboxID != 0 {
 		add("v.contact_inbox_id = ?", f.ContactInboxID)
@@ -250,8 +254,8 @@ func (q *Queries) ListConversations(ctx context.Context, f ConversationFilter) (
 		limit = ` LIMIT ` + itoa(f.Limit) + ` OFFSET ` + itoa(f.Offset)
 	}
 	order := ` ORDER BY v.last_activity_at DESC, v.id DESC`
-	if f.OldestWaitingFirst {
-		order = ` ORDER BY COALESCE(v.waiting_since, v.created_at) ASC, v.id ASC`
+	if f.LongestWaiting {
+		order = ` ORDER BY COALESCE(v.waiting_since, v.created_at), v.id`
 	}
 	rows, err := q.db.QueryContext(ctx, `SELECT `+conversationColumns+` FROM conversations v `+where+order+limit, args...)
 	if err != nil {

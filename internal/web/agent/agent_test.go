@@ -216,16 +216,18 @@ func (w *world) say(source string, id int64, text string) {
 	}
 }
 
-// handOff has the bot write private notes and hand the conversation to
-// people, through the API with its token, as a bot does.
-func (w *world) handOff(id int64, summary string, notes ...string) {
+// handOff has the bot tell the customer, write private notes and hand the
+// conversation to people with a reason and a summary, through the API with
+// its token, as a bot does.
+func (w *world) handOff(id int64, reason, summary string, notes ...string) {
 	w.t.Helper()
 	conv := fmt.Sprintf("%s/api/v1/accounts/%d/conversations/%d", w.url, w.account, id)
-	w.botCall("POST", conv+"/messages", map[string]any{"content": summary})
+	w.botCall("POST", conv+"/messages", map[string]any{"content": "I am handing you to a person now."})
 	for _, n := range notes {
 		w.botCall("POST", conv+"/messages", map[string]any{"content": n, "private": true})
 	}
-	w.botCall("POST", conv+"/toggle_status", map[string]any{"status": "open"})
+	w.botCall("POST", conv+"/toggle_status", map[string]any{"status": "open",
+		"handoff": map[string]any{"reason": reason, "summary": summary}})
 }
 
 func (w *world) botCall(method, u string, body any) {

@@ -25,7 +25,7 @@ type queue struct {
 // queues, in the order the navigation shows them. The bot's are pending;
 // waiting are open and unassigned, oldest-waiting first.
 var queues = []queue{
-	{"waiting", "Waiting", app.ConversationQuery{Status: "open", AssigneeType: "unassigned", OldestWaitingFirst: true}},
+	{"waiting", "Waiting", app.ConversationQuery{Queue: app.QueueWaiting}},
 	{"mine", "Mine", app.ConversationQuery{Status: "open", AssigneeType: "me"}},
 	{"bot", "Bot", app.ConversationQuery{Status: "pending", AssigneeType: "all"}},
 	{"open", "All open", app.ConversationQuery{Status: "open", AssigneeType: "all"}},
@@ -88,7 +88,7 @@ func (h *Handler) counts(r *http.Request, accountID int64, filter app.Conversati
 	out := map[string]int{}
 	for _, status := range []string{"open", "pending", "resolved"} {
 		q := filter
-		q.Status, q.CountOnly = status, true
+		q.Status, q.AssigneeType, q.CountOnly = status, "all", true
 		l, err := h.app.Conversations(ctx, accountID, q)
 		if err != nil {
 			return nil, err
@@ -303,19 +303,10 @@ func (h *Handler) done(w http.ResponseWriter, r *http.Request, back string) {
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
-// takeOverIfBots takes over a conversation the bot holds: the caller is
-// assigned and it opens.
-func (h *Handler) takeOverIfBots(r *http.Request, accountID, id int64) error {
-	c, err := h.app.Conversation(r.Context(), accountID, id)
-	if err != nil {
-		return err
-	}
-	if c.Status != baton.StatusPending {
-		return nil
-	}
-	return h.takeOverConversation(r, accountID, id)
-}
-
+// takeOverConversation makes the conversation the caller's: from the bot
+// it is handed over (reason agent_takeover, asked to go to the caller);
+// from nobody or another person it is assigned to the caller; resolved or
+// snoozed it opens.
 func (h *Handler) takeOverConversation(r *http.Request, accountID, id int64) error {
 	ctx := r.Context()
 	me := baton.ActorFromContext(ctx).User
@@ -323,14 +314,18 @@ func (h *Handler) takeOverConversation(r *http.Request, accountID, id int64) err
 	if err != nil {
 		return err
 	}
-	if c.AssigneeID != me.ID {
-		if _, err := h.app.Assign(ctx, accountID, id, me.ID); err != nil {
+	if c.Status != baton.StatusOpen {
+		open := "open"
+		ch := app.StatusChange{Status: &open}
+		if c.Status == baton.StatusPending {
+			ch.Handoff = &app.HandoffInput{Reason: baton.HandoffAgentTakeover, AssigneeID: me.ID}
+		}
+		if c, err = h.app.ToggleStatus(ctx, accountID, id, ch); err != nil {
 			return err
 		}
 	}
-	if c.Status != baton.StatusOpen {
-		open := "open"
-		if _, err := h.app.ToggleStatus(ctx, accountID, id, app.StatusChange{Status: &open}); err != nil {
+	if c.AssigneeID != me.ID {
+		if _, err := h.app.Assign(ctx, accountID, id, me.ID); err != nil {
 			return err
 		}
 	}

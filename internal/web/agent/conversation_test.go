@@ -12,8 +12,8 @@ func TestHandoffTakeOverReplyHandBack(t *testing.T) {
 	t.Parallel()
 	w := setup(t)
 	id := w.customer("Casey Customer", "casey@example.com", "Where is my order?")
-	w.handOff(id, "I could not find the order, handing you to a person.",
-		"Reason: customer asked for a person", "Order number: A-1234")
+	w.handOff(id, "Refund over 100 EUR needs a person", "Casey's parcel A-1234 arrived damaged; wants a refund.",
+		"Order number: A-1234", "E-mail confirmed: casey@example.com")
 	b := w.browser()
 	list := b.signIn(w.agentMail, password)
 	if !strings.Contains(list.body, "Casey Customer") || !strings.Contains(list.body, "Waiting") {
@@ -24,8 +24,8 @@ func TestHandoffTakeOverReplyHandBack(t *testing.T) {
 	}
 	conv := fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id)
 	p := b.get(conv)
-	for _, want := range []string{"Handed over by Order Bot", "customer asked for a person", "Order number: A-1234",
-		"I could not find the order", "Private note", "Take over", "Hand back to bot", "Resolve", `<label for="reply-content">Reply</label>`} {
+	for _, want := range []string{"Handed over by Order Bot", "Refund over 100 EUR needs a person", "Order number: A-1234",
+		"arrived damaged; wants a refund.", "E-mail confirmed", "Private note", "Take over", "Hand back to bot", "Resolve", `<label for="reply-content">Reply</label>`} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("conversation page lacks %q", want)
 		}
@@ -107,9 +107,9 @@ func TestQueuesCountsAndSearch(t *testing.T) {
 	w := setup(t)
 	w.customer("Bot Only", "bot@example.com", "hi")
 	a := w.customer("Anna Waiting", "anna@example.com", "help")
-	w.handOff(a, "handing over")
+	w.handOff(a, "help", "Anna needs help")
 	z := w.customer("Zed Waiting", "zed@example.com", "help too")
-	w.handOff(z, "handing over")
+	w.handOff(z, "help", "Zed needs help")
 	b := w.browser()
 	b.signIn(w.agentMail, password)
 	base := fmt.Sprintf("/app/accounts/%d/conversations", w.account)

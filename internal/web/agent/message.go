@@ -22,6 +22,7 @@ type item struct {
 	Kind        string // customer, bot, person, activity
 	Private     bool
 	Sender      string
+	BotID       int64 // the bot that sent it, for bots' messages
 	Text        string
 	Time        time.Time
 	ContentType string
@@ -90,7 +91,7 @@ func (h *Handler) transcript(ms []*baton.Message) []item {
 			case m.Sender.User != nil:
 				it.Sender = m.Sender.User.AvailableName()
 			case m.Sender.Bot != nil:
-				it.Sender = m.Sender.Bot.Name
+				it.Sender, it.BotID = m.Sender.Bot.Name, m.Sender.Bot.ID
 			}
 		}
 		if it.Sender == "" {
@@ -164,87 +165,41 @@ func interactive(m *baton.Message) (choices []string, answer string) {
 	return choices, answer
 }
 
-// handoffFrom finds, in the transcript, the bot's latest handover to
-// people: the activity line of a bot opening the conversation or failing,
-// the bot's private notes before it, and the bot's last words.
-func handoffFrom(c *baton.Conversation, items []item) *handoffCard {
-	if c.Status == baton.StatusPending {
-		return nil
-	}
-	at := -1
-	var bot string
-	for i := len(items) - 1; i >= 0; i-- {
-		it := items[i]
-		if it.Kind != "activity" {
-			continue
-		}
-		if strings.Contains(it.Text, "handed to people because") {
-			at = i
-			break
-		}
-		if name, ok := strings.CutPrefix(it.Text, "Conversation was reopened by "); ok && i > 0 {
-			// Opened by the bot that was talking: its own messages precede.
-			for j := i - 1; j >= 0; j-- {
-				if items[j].Kind == "bot" && items[j].Sender == name {
-					at, bot = i, name
-					break
-				} else if items[j].Kind == "person" || items[j].Kind == "activity" {
-					break
-				}
-			}
-			if at >= 0 {
-				break
-			}
-		}
-	}
-	if at < 0 {
-		return nil
-	}
-	card := &handoffCard{Bot: bot, At: items[at].Time, Reason: items[at].Text}
-	for j := at - 1; j >= 0 && len(card.Notes) < 20; j-- {
-		it := items[j]
-		if it.Kind != "bot" {
-			if it.Kind == "activity" && it.Text != "" && !strings.HasPrefix(it.Text, "Conversation") {
-				continue
-			}
-			if it.Kind == "person" {
-				break
-			}
-			continue
-		}
-		if bot == "" {
-			bot = it.Sender
-			card.Bot = bot
-		}
-		if it.Private {
-			card.Notes = append(card.Notes, it.Text)
-		} else if card.Summary == "" {
-			card.Summary = it.Text
-		}
-	}
-	// Notes read oldest first; a note that says why is the reason.
-	for i, j := 0, len(card.Notes)-1; i < j; i, j = i+1, j-1 {
-		card.Notes[i], card.Notes[j] = card.Notes[j], card.Notes[i]
-	}
-	for _, n := range card.Notes {
-		if r, ok := cutReason(n); ok {
-			card.Reason = r
-		}
-	}
-	if strings.HasPrefix(card.Reason, "Conversation was reopened by ") {
-		card.Reason = "The bot handed the conversation to people."
-	}
-	return card
+// reasons are the readable forms of the handoff reasons Baton gives.
+var reasons = map[string]string{
+	baton.HandoffBotFailure:      "The bot did not answer the customer.",
+	baton.HandoffCustomerRequest: "The customer asked for a person.",
+	baton.HandoffAgentTakeover:   "A person took the conversation over from the bot.",
 }
 
-// cutReason reads a bot's note of the form "Reason: …" or "Handoff reason: …".
-func cutReason(note string) (string, bool) {
-	for _, p := range []string{"Handoff reason:", "handoff reason:", "Reason:", "reason:"} {
-		if r, ok := strings.CutPrefix(strings.TrimSpace(note), p); ok {
-			return strings.TrimSpace(r), true
+// handoffFrom builds the card of the conversation's latest handoff: its
+// reason and summary, when, the bot, and the bot's private notes up to it
+// (what it collected) from the transcript shown.
+func handoffFrom(c *baton.Conversation, items []item) *handoffCard {
+	h := c.Handoff
+	if h == nil || c.Status == baton.StatusPending {
+		return nil
+	}
+	card := &handoffCard{Reason: h.Reason, Summary: h.Summary, At: h.CreatedAt}
+	if r, ok := reasons[h.Reason]; ok {
+		card.Reason = r
+	}
+	if card.Reason == "" {
+		card.Reason = "The bot handed the conversation to people without saying why."
+	}
+	for _, it := range items {
+		if it.Kind != "bot" || it.Time.After(h.CreatedAt) || (h.AgentBotID != 0 && it.BotID != h.AgentBotID) {
+			continue
+		}
+		card.Bot = it.Sender
+		if it.Private && len(card.Notes) < 20 {
+			card.Notes = append(card.Notes, it.Text)
 		}
 	}
-	return "", false
+	if len(card.Notes) > 20 {
+		card.Notes = card.Notes[len(card.Notes)-20:]
+	}
+	return card
 }
 
 func (h *Handler) showConversation(w http.ResponseWriter, r *http.Request) {
@@ -356,8 +311,7 @@ func (h *Handler) messagesFragment(w http.ResponseWriter, r *http.Request) {
 }
 
 // reply posts a message or, with private_note set, a private note, with
-// any attached files. Replying to a conversation the bot holds takes it
-// over (the page says so before sending).
+// any attached files.
 func (h *Handler) reply(w http.ResponseWriter, r *http.Request) {
 	accountID, id, err := conversationPath(r)
 	if err != nil {
@@ -388,15 +342,9 @@ func (h *Handler) reply(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, baton.Invalid("Write a reply or attach a file.", "content"))
 		return
 	}
-	ctx := r.Context()
-	if !in.Private {
-		// A person answering a conversation the bot holds takes it over.
-		if err := h.takeOverIfBots(r, accountID, id); err != nil {
-			h.fail(w, r, err)
-			return
-		}
-	}
-	if _, err := h.app.CreateMessage(ctx, accountID, id, in); err != nil {
+	// A person answering a conversation the bot holds takes it over: the
+	// app's rule, which the page announces before sending.
+	if _, err := h.app.CreateMessage(r.Context(), accountID, id, in); err != nil {
 		h.fail(w, r, err)
 		return
 	}
