@@ -38,7 +38,7 @@ type Config struct {
 	DeliveryAttempts      int             // attempts in all for an event a bot that is up refuses
 	DeliveryRetention     time.Duration   // how long acknowledged deliveries are kept
 	SecretOverlap         time.Duration   // how long a rotated-out bot secret keeps signing
-	WebhookBlockPrivate   bool            // refuse bot URLs on loopback, private or link-local addresses
+	WebhookBlockPrivate   bool            // refuse bot and webhook URLs on loopback, private or link-local addresses (accounts may allow some for their own targets)
 	DBMaxConns            int             // connections to PostgreSQL this process keeps at most
 	MaxConnections        int             // client connections served at once; more wait to be accepted
 
@@ -101,7 +101,7 @@ func Parse(name string, args []string, getenv func(string) string) (*Config, []s
 	if err != nil {
 		return nil, nil, fmt.Errorf("BATON_WEBHOOK_BLOCK_PRIVATE: %q is not true or false", getenv("BATON_WEBHOOK_BLOCK_PRIVATE"))
 	}
-	fs.BoolVar(&c.WebhookBlockPrivate, "webhook-block-private", blockDefault, "refuse bot URLs on private addresses")
+	fs.BoolVar(&c.WebhookBlockPrivate, "webhook-block-private", blockDefault, "refuse bot and webhook URLs on private addresses (accounts may allow some for their own targets)")
 	fs.StringVar(&c.MetricsToken, "metrics-token", getenv("BATON_METRICS_TOKEN"), "bearer token /metrics asks for")
 	c.SecretKey = getenv("BATON_SECRET_KEY")
 	if err := fs.Parse(args); err != nil {
