@@ -16,6 +16,13 @@ import (
 	"time"
 )
 
+// DefaultRateLimit is how many requests a minute one client address may
+// make: far above any person or widget, low enough to slow a flood.
+const DefaultRateLimit = 3000
+
+// DefaultMaxConnections bounds the client connections served at once.
+const DefaultMaxConnections = 1024
+
 // Config is what a Server needs.
 type Config struct {
 	Handler   http.Handler // the API surfaces
@@ -75,6 +82,7 @@ func New(c Config) *Server {
 	if c.RateLimit > 0 {
 		h = rateLimit(h, newLimiter(c.RateLimit, time.Minute, c.Now), c.TrustedProxies)
 	}
+	h = withClientAddr(h, c.TrustedProxies)
 	h = cleanPath(h)
 	h = refuseBadText(h)
 	if c.BodyTimeout <= 0 {
