@@ -78,7 +78,10 @@ func (a *App) CreateConversation(ctx context.Context, accountID int64, in Conver
 		if c.Status == baton.StatusSnoozed {
 			c.SnoozedUntil = in.SnoozedUntil
 		}
-		if err := a.insertConversation(ctx, q, c); err != nil {
+		if err := q.CreateConversation(ctx, c); err != nil {
+			return err
+		}
+		if err := a.emitConversationCreated(ctx, q, c); err != nil {
 			return err
 		}
 		return a.addFirstMessage(ctx, q, s, c, inbox, in.Message, files)
@@ -689,7 +692,10 @@ func (a *App) PublicCreateConversation(ctx context.Context, custom map[string]an
 			return err
 		}
 		c.CustomAttributes = orEmpty(custom)
-		return a.insertConversation(ctx, q, c)
+		if err := q.CreateConversation(ctx, c); err != nil {
+			return err
+		}
+		return a.emitConversationCreated(ctx, q, c)
 	})
 	if err != nil {
 		return nil, err

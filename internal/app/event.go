@@ -168,12 +168,8 @@ func webhooksHearing(ctx context.Context, q *store.Queries, accountID, inboxID i
 // is now, its relations loaded in the transaction.
 // change is set for the events that report one.
 func (a *App) emitConversation(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, change *baton.ConversationChange) error {
-	// Live clients hear of a new conversation from insertConversation,
-	// which every create goes through.
-	if name != baton.EventConversationCreated {
-		if err := a.publishConversation(ctx, q, name, c, change); err != nil {
-			return err
-		}
+	if err := a.publishConversation(ctx, q, name, c, change); err != nil {
+		return err
 	}
 	if a.render == nil {
 		return nil
@@ -192,6 +188,28 @@ func (a *App) emitConversation(ctx context.Context, q *store.Queries, name strin
 	}
 	return a.emitTo(ctx, q, &baton.Event{AccountID: c.AccountID, ConversationID: c.ID, Name: name,
 		Conversation: &snap, Change: change}, bots, hooks)
+}
+
+// emitConversationCreated reports conversation_created, just after the
+// conversation is written: to webhook endpoints only, as Chatwoot's
+// webhook listener does (a bot hears of a conversation by its events).
+func (a *App) emitConversationCreated(ctx context.Context, q *store.Queries, c *baton.Conversation) error {
+	if err := a.publishConversation(ctx, q, baton.EventConversationCreated, c, nil); err != nil {
+		return err
+	}
+	if a.render == nil {
+		return nil
+	}
+	hooks, err := webhooksHearing(ctx, q, c.AccountID, c.InboxID, baton.EventConversationCreated, false)
+	if err != nil || len(hooks) == 0 {
+		return err
+	}
+	snap := *c
+	if err := newLoader(q).conversation(ctx, &snap); err != nil {
+		return err
+	}
+	return a.emitTo(ctx, q, &baton.Event{AccountID: c.AccountID, ConversationID: c.ID,
+		Name: baton.EventConversationCreated, Conversation: &snap}, nil, hooks)
 }
 
 // emitMessage reports a message event, for the messages bots receive.

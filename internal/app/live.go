@@ -359,14 +359,6 @@ func (a *App) userPubsubToken(ctx context.Context, userID int64) (string, error)
 	return token, err
 }
 
-// insertConversation inserts a new conversation and tells live clients.
-func (a *App) insertConversation(ctx context.Context, q *store.Queries, c *baton.Conversation) error {
-	if err := q.CreateConversation(ctx, c); err != nil {
-		return err
-	}
-	return a.publishConversation(ctx, q, baton.EventConversationCreated, c, nil)
-}
-
 // insertContact inserts a new contact and tells live clients.
 func (a *App) insertContact(ctx context.Context, q *store.Queries, c *baton.Contact) error {
 	if err := q.CreateContact(ctx, c); err != nil {

@@ -772,7 +772,10 @@ func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*
 				return err
 			}
 			c.AdditionalAttributes = orEmpty(in.Visit)
-			if err := a.insertConversation(ctx, q, c); err != nil {
+			if err := q.CreateConversation(ctx, c); err != nil {
+				return err
+			}
+			if err := a.emitConversationCreated(ctx, q, c); err != nil {
 				return err
 			}
 		}
