@@ -3,6 +3,7 @@ package agent_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -286,6 +287,17 @@ func TestBrowserAdministration(t *testing.T) {
 	w := setup(t)
 	w.customer("Casey", "casey@example.com", "hello bot")
 	w.bot.wait(t, "the customer's message", func(e map[string]any) bool { return e["event"] == "message_created" })
+	// Two handoffs, one answered, for the reports.
+	for _, name := range []string{"Dana", "Eli"} {
+		id := w.customer(name, strings.ToLower(name)+"@example.com", "a person please")
+		w.handOff(id, "Customer asked for a person", name+" wants a person")
+		if name == "Dana" {
+			hb := w.browser()
+			p := hb.signIn(w.agentMail, password)
+			hb.post(fmt.Sprintf("/app/accounts/%d/conversations/%d/messages", w.account, id),
+				url.Values{"csrf_token": {p.csrf(t)}, "content": {"Hello Dana"}})
+		}
+	}
 	b := w.tab(t)
 	b.signIn(w.adminMail, password)
 	b.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
@@ -297,9 +309,10 @@ func TestBrowserAdministration(t *testing.T) {
 		{"/bots", "admin-bots", "Order Bot"},
 		{fmt.Sprintf("/bots/%d", w.botID), "admin-bot", "Reset token"},
 		{fmt.Sprintf("/bots/%d/deliveries", w.botID), "admin-deliveries", "message_created"},
+		{"/../reports/bots", "admin-bot-reports", "Handoff rate"},
 	}
 	for _, p := range pages {
-		b.open(set + p.path)
+		b.open(strings.Replace(set+p.path, "/settings/../", "/", 1))
 		if !b.has(p.want) {
 			t.Errorf("%s lacks %q", p.path, p.want)
 		}
