@@ -45,6 +45,9 @@ var suite = []struct {
 	{"Team", testTeam},
 	{"Handoff", testHandoff},
 	{"OnlineCandidates", testOnlineCandidates},
+	{"DeliveryLanes", testDeliveryLanes},
+	{"DeliveryBreaker", testDeliveryBreaker},
+	{"DeliveryPrune", testDeliveryPrune},
 }
 
 // Run runs the conformance suite, which every database behind the store must
