@@ -49,6 +49,8 @@ var suite = []struct {
 	{"DeliveryLanes", testDeliveryLanes},
 	{"DeliveryBreaker", testDeliveryBreaker},
 	{"DeliveryPrune", testDeliveryPrune},
+	{"Webhook", testWebhook},
+	{"DeliveryTargets", testDeliveryTargets},
 }
 
 // Run runs the conformance suite, which every database behind the store must
