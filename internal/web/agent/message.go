@@ -23,6 +23,7 @@ type item struct {
 	Private     bool
 	Sender      string
 	BotID       int64 // the bot that sent it, for bots' messages
+	System      bool  // Baton's own message to the customer
 	Text        string
 	Time        time.Time
 	ContentType string
@@ -68,6 +69,8 @@ type conversationPage struct {
 	Handoff    *handoffCard
 	Agents     []*baton.AccountUser
 	AssigneeID int64
+	Teams      []*baton.Team
+	TeamID     int64
 	BotOwned   bool
 	Resolved   bool
 	Priorities []string
@@ -93,6 +96,9 @@ func (h *Handler) transcript(ms []*baton.Message) []item {
 			case m.Sender.Bot != nil:
 				it.Sender, it.BotID = m.Sender.Bot.Name, m.Sender.Bot.ID
 			}
+		}
+		if m.SenderType == "" && m.MessageType == baton.MessageOutgoing {
+			it.Sender, it.System = "Baton", true
 		}
 		if it.Sender == "" {
 			switch it.Kind {
@@ -241,6 +247,11 @@ func (h *Handler) showConversation(w http.ResponseWriter, r *http.Request) {
 		Agents: agents, AssigneeID: c.AssigneeID, BotOwned: c.Status == baton.StatusPending,
 		Resolved: c.Status == baton.StatusResolved, Priorities: []string{"", "low", "medium", "high", "urgent"}}
 	p.Owner, p.OwnerKind = owner(c)
+	if p.Teams, _, err = h.app.Teams(ctx, accountID); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p.TeamID = c.TeamID
 	if c.Inbox != nil {
 		p.Inbox = c.Inbox.Name
 	}
@@ -322,7 +333,8 @@ func (h *Handler) reply(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, baton.Errorf(baton.ETOOLARGE, "The files are too large."))
 		return
 	}
-	content := strings.TrimRight(r.FormValue("content"), " \t\r\n")
+	// Forms send a textarea's line ends as CRLF; messages keep LF.
+	content := strings.TrimRight(strings.ReplaceAll(r.FormValue("content"), "\r\n", "\n"), " \t\n")
 	in := app.MessageInput{Private: r.FormValue("private_note") != ""}
 	if content != "" {
 		in.Content = &content
