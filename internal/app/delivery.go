@@ -2,11 +2,13 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/auth"
 	"github.com/batonhq/baton/internal/store"
 )
 
@@ -95,7 +97,7 @@ func (a *App) Deliveries(ctx context.Context, accountID int64, t baton.Target, d
 		Since: dq.Since, Until: dq.Until, Limit: limit + 1, Offset: (page - 1) * limit}
 	if dq.ConversationID != 0 {
 		c, err := q.FindConversation(ctx, accountID, dq.ConversationID)
-		if baton.ErrorCode(err) == baton.ENOTFOUND {
+		if errors.Is(err, baton.ErrNotFound) {
 			return out, nil // no such conversation: nothing was delivered of it
 		} else if err != nil {
 			return nil, err
@@ -104,7 +106,7 @@ func (a *App) Deliveries(ctx context.Context, accountID int64, t baton.Target, d
 	}
 	if dq.Before != "" {
 		var err error
-		if f.Before, err = q.DeliveryID(ctx, t, accountID, dq.Before); baton.ErrorCode(err) == baton.ENOTFOUND {
+		if f.Before, err = q.DeliveryID(ctx, t, accountID, dq.Before); errors.Is(err, baton.ErrNotFound) {
 			return nil, baton.Errorf(baton.EBADREQUEST, "before names no delivery of this %s", targetNoun(t))
 		} else if err != nil {
 			return nil, err
@@ -214,9 +216,6 @@ const MaxReplay = 1000
 // MaxBotEvents is the most events one pull returns.
 const MaxBotEvents = 100
 
-// errBotsOnly refuses people on the endpoint bots pull their events from.
-var errBotsOnly = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Only an agent bot's access token may pull its events"}
-
 // BotEvents returns the events of the account that were sent, or are to be
 // sent, to the calling bot, with ids above after, oldest first, at most
 // limit (MaxBotEvents by default and at most), and the cursor to pass as
@@ -226,7 +225,7 @@ var errBotsOnly = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Only an agen
 func (a *App) BotEvents(ctx context.Context, accountID, after int64, limit int) ([]*baton.BotEvent, int64, error) {
 	actor := baton.ActorFromContext(ctx)
 	if actor.Kind != baton.ActorAgentBot {
-		return nil, 0, errBotsOnly
+		return nil, 0, auth.ErrBotsOnly
 	}
 	q := a.store.Read()
 	if _, err := a.accountScope(ctx, q, accountID); err != nil {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"reflect"
@@ -33,7 +34,7 @@ func eventBots(ctx context.Context, q *store.Queries, inboxID, assignedBotID int
 // inboxBot returns the inbox's connection to a bot, or nil when it has none.
 func inboxBot(ctx context.Context, q *store.Queries, inboxID int64) (*baton.AgentBotInbox, error) {
 	l, err := q.InboxAgentBot(ctx, inboxID)
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
+	if errors.Is(err, baton.ErrNotFound) {
 		return nil, nil
 	}
 	return l, err
@@ -52,7 +53,7 @@ func botsHearing(ctx context.Context, q *store.Queries, l *baton.AgentBotInbox, 
 	}
 	for _, id := range ids {
 		b, err := q.FindAgentBot(ctx, id)
-		if baton.ErrorCode(err) == baton.ENOTFOUND {
+		if errors.Is(err, baton.ErrNotFound) {
 			continue
 		} else if err != nil {
 			return nil, err
@@ -301,7 +302,7 @@ func (a *App) WidgetTriggered(ctx context.Context, name string, info map[string]
 			return err
 		}
 		c, err := q.LastConversationOf(ctx, w.ContactInbox.ID)
-		if baton.ErrorCode(err) == baton.ENOTFOUND {
+		if errors.Is(err, baton.ErrNotFound) {
 			c, err = nil, nil
 		} else if err == nil {
 			err = newLoader(q).conversation(ctx, c)

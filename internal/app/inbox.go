@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strings"
 
@@ -142,10 +143,7 @@ func (a *App) Inbox(ctx context.Context, accountID, id int64) (*baton.Inbox, err
 	if err != nil {
 		return nil, err
 	}
-	if !s.seesInbox(id) {
-		return nil, baton.ErrNotFound
-	}
-	return q.FindInbox(ctx, accountID, id)
+	return s.inbox(ctx, q, id)
 }
 
 // UpdateInbox changes an inbox's settings. Administrators only.
@@ -205,11 +203,8 @@ func (a *App) InboxMembers(ctx context.Context, accountID, inboxID int64) ([]*ba
 	if err != nil {
 		return nil, err
 	}
-	if _, err := q.FindInbox(ctx, accountID, inboxID); err != nil {
+	if _, err := s.inbox(ctx, q, inboxID); err != nil {
 		return nil, err
-	}
-	if !s.seesInbox(inboxID) {
-		return nil, baton.ErrNotFound
 	}
 	ids, err := q.ListInboxMemberIDs(ctx, inboxID)
 	if err != nil {
@@ -252,7 +247,7 @@ func (a *App) ChangeInboxMembers(ctx context.Context, accountID, inboxID int64, 
 			return err
 		}
 		for _, id := range userIDs {
-			if _, err := q.FindAccountUser(ctx, accountID, id); baton.ErrorCode(err) == baton.ENOTFOUND {
+			if _, err := q.FindAccountUser(ctx, accountID, id); errors.Is(err, baton.ErrNotFound) {
 				return baton.Invalid("User "+itoa(id)+" is not a member of the account", "user_ids")
 			} else if err != nil {
 				return err

@@ -86,6 +86,13 @@ func (h *Handler) routes() {
 	handle("PATCH "+team+"/team_members", h.user(h.changeTeamMembers(app.MembersReplace)))
 	handle("DELETE "+team+"/team_members", h.user(h.changeTeamMembers(app.MembersRemove)))
 
+	// Reports: Chatwoot's bot reports and Baton's handoff report,
+	// administrators only.
+	const reports = "/api/v2/accounts/{account_id}/reports"
+	handle("GET "+reports+"/bot_metrics", h.user(h.botMetrics))
+	handle("GET "+reports+"/bot_summary", h.user(h.botSummary))
+	handle("GET "+reports+"/handoffs", h.user(h.handoffReport))
+
 	handle("GET "+acc+"/contacts", h.user(h.listContacts))
 	handle("GET "+acc+"/contacts/search", h.user(h.searchContacts))
 	handle("POST "+acc+"/contacts", h.user(h.createContact))

@@ -542,7 +542,7 @@ func (e *Engine) endpoint(ctx context.Context, q *store.Queries, t baton.Target,
 	switch t.Kind {
 	case baton.TargetBot:
 		bot, err := q.FindAgentBot(ctx, t.ID)
-		if baton.ErrorCode(err) == baton.ENOTFOUND {
+		if errors.Is(err, baton.ErrNotFound) {
 			return nil, &outcome{status: -1, err: "bot not found"}
 		} else if err != nil {
 			return nil, &outcome{internal: fmt.Errorf("reading the bot: %w", err)}
