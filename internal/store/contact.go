@@ -220,3 +220,18 @@ func (q *Queries) FindContactInboxByPubsubToken(ctx context.Context, token strin
 	ci, err := scanContactInbox(q.db.QueryRowContext(ctx, `SELECT `+contactInboxColumns+` FROM contact_inboxes ci WHERE ci.pubsub_token = $1`, token))
 	return ci, q.formatError(err, "contact inbox")
 }
+
+// LockContactInbox locks a contact inbox until the transaction ends, so
+// that writes deciding from what the contact has (a visitor's current
+// conversation, the one conversation an inbox allows a contact) take turns
+// on PostgreSQL instead of each deciding from the same snapshot. Where one
+// writer at a time makes it needless (SQLite), it does nothing.
+func (q *Queries) LockContactInbox(ctx context.Context, id int64) error {
+	lock := q.lock("ci")
+	if lock == "" {
+		return nil
+	}
+	var got int64
+	err := q.db.QueryRowContext(ctx, `SELECT ci.id FROM contact_inboxes ci WHERE ci.id = $1`+lock, id).Scan(&got)
+	return q.formatError(err, "contact inbox")
+}
