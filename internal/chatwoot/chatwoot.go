@@ -20,6 +20,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/web/widget"
 )
 
 // Config is what the surface needs beside the app.
@@ -39,12 +40,13 @@ type Handler struct {
 	maxBodyBytes   int64
 	maxUploadBytes int64
 	mux            *http.ServeMux
+	web            *widget.Widget
 }
 
 // New returns the handler with every route of routes.go registered.
 func New(c Config) *Handler {
 	h := &Handler{app: c.App, log: c.Logger, publicURL: c.PublicURL, maxBodyBytes: c.MaxBodyBytes,
-		maxUploadBytes: c.MaxUploadBytes, mux: http.NewServeMux()}
+		maxUploadBytes: c.MaxUploadBytes, mux: http.NewServeMux(), web: widget.New()}
 	if h.log == nil {
 		h.log = slog.Default()
 	}

@@ -125,6 +125,26 @@ func (h *Handler) routes() {
 	handle("POST "+widget+"/messages", h.widget(h.widgetCreateMessage))
 	handle("PATCH "+widget+"/messages/{id}", h.widget(h.widgetUpdateMessage))
 	handle("PUT "+widget+"/messages/{id}", h.widget(h.widgetUpdateMessage))
+	handle("GET "+widget+"/contact", h.widget(h.widgetShowContact))
+	handle("PATCH "+widget+"/contact", h.widget(h.widgetUpdateContact))
+	handle("PATCH "+widget+"/contact/set_user", h.widget(h.widgetUpdateContact))
+	handle("POST "+widget+"/contact/destroy_custom_attributes", h.widget(h.widgetDestroyContactAttributes))
+	handle("GET "+widget+"/conversations", h.widget(h.widgetShowConversation))
+	handle("POST "+widget+"/conversations", h.widget(h.widgetCreateConversation))
+	handle("GET "+widget+"/conversations/toggle_status", h.widget(h.widgetToggleStatus))
+	handle("POST "+widget+"/conversations/toggle_status", h.widget(h.widgetToggleStatus))
+	handle("POST "+widget+"/conversations/toggle_typing", h.widget(h.widgetToggleTyping))
+	handle("POST "+widget+"/conversations/update_last_seen", h.widget(h.widgetUpdateLastSeen))
+	handle("POST "+widget+"/conversations/set_custom_attributes", h.widget(h.widgetSetConversationAttributes))
+	handle("POST "+widget+"/conversations/destroy_custom_attributes", h.widget(h.widgetDestroyConversationAttributes))
+	handle("POST "+widget+"/labels", h.widget(h.widgetAddLabel))
+	handle("DELETE "+widget+"/labels/{label}", h.widget(h.widgetRemoveLabel))
+
+	// The widget itself: Chatwoot's loader, the page in the iframe and its
+	// fingerprinted assets (internal/web/widget).
+	handle("GET /packs/js/sdk.js", h.serveSDK)
+	handle("GET /widget", h.widget(h.widgetPage))
+	handle("GET /widget/assets/{name}", h.serveWidgetAsset)
 
 	// Attachment bytes, behind the unguessable key in data_url.
 	handle("GET /attachments/{id}/{key...}", h.serveAttachment)

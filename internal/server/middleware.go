@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/batonhq/baton"
 )
 
 // requestID gives every request an id, kept from X-Request-Id when the
@@ -167,6 +169,15 @@ func rateLimit(next http.Handler, l *limiter, trusted []netip.Prefix) http.Handl
 			return
 		}
 		next.ServeHTTP(w, r)
+	})
+}
+
+// withClientAddr puts the client's address in the request's context, for
+// the abuse limits of the use cases.
+func withClientAddr(next http.Handler, trusted []netip.Prefix) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := baton.NewContextWithClientAddr(r.Context(), clientAddr(r, trusted))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
