@@ -105,7 +105,9 @@ type Conversation struct {
 	ContactInbox *ContactInbox
 	Assignee     *User
 	AssigneeBot  *AgentBot
-	AssigneeRole Role     // the assignee's role in the account
+	AssigneeRole Role // the assignee's role in the account
+	Team         *Team
+	Handoff      *Handoff // the latest handoff, nil before any
 	LastMessage  *Message // the latest message that is neither activity nor private
 	UnreadCount  int
 }

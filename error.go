@@ -16,6 +16,7 @@ const (
 	ETOOLARGE     = "too_large"    // a body, file or field is over its limit
 	ERATELIMIT    = "rate_limited" // too many requests or messages in a window
 	ESUSPENDED    = "suspended"    // the account is suspended
+	ENOTOWNER     = "not_owner"    // a bot writes publicly into a conversation that is people's
 )
 
 // Error is the error type of the domain. Code is one of the E* constants;
@@ -35,6 +36,25 @@ func (e *Error) Error() string {
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// MaxNameLength is the most bytes a name or identifier may hold: names of
+// accounts, users, inboxes, bots and contacts, e-mail addresses, a
+// contact's identifier, an account's domain. They are repeated in every
+// list and webhook that shows their owner.
+const MaxNameLength = 255
+
+// MaxLocaleLength is the most bytes a locale may hold ("zh_TW", "pt-BR").
+const MaxLocaleLength = 16
+
+// TooLong returns an EINVALID error when v is longer than max bytes, naming
+// the attribute as Rails does ("Name is too long (maximum is 255
+// characters)"), and nil otherwise.
+func TooLong(attribute, label, v string, max int) error {
+	if len(v) <= max {
+		return nil
+	}
+	return Invalid(fmt.Sprintf("%s is too long (maximum is %d characters)", label, max), attribute)
 }
 
 // Invalid returns an EINVALID error about the named attributes.

@@ -13,11 +13,10 @@ const (
 	EventWebwidgetTriggered        = "webwidget_triggered"
 )
 
-// Change is one attribute's change, as conversation_updated reports it.
-type Change struct {
-	Attribute string
-	Previous  any
-	Current   any
+// ConversationChange is a conversation before and after a change, for the
+// events that report one; the renderer names what differs in its dialect.
+type ConversationChange struct {
+	Before, After *Conversation
 }
 
 // Event is something that happened that bots hear of. It carries what its
@@ -31,12 +30,12 @@ type Event struct {
 	CreatedAt      time.Time
 
 	Account      *Account
-	Conversation *Conversation // with its relations loaded
-	Message      *Message      // for message events, with sender and attachments
-	ContactInbox *ContactInbox // for webwidget_triggered
-	Contact      *Contact      // for webwidget_triggered
-	Inbox        *Inbox        // for webwidget_triggered
-	Changes      []Change      // for conversation_updated and conversation_status_changed
+	Conversation *Conversation       // with its relations loaded
+	Message      *Message            // for message events, with sender and attachments
+	ContactInbox *ContactInbox       // for webwidget_triggered
+	Contact      *Contact            // for webwidget_triggered
+	Inbox        *Inbox              // for webwidget_triggered
+	Change       *ConversationChange // for conversation_updated and conversation_status_changed
 	EventInfo    map[string]any
 	// ByCustomer marks what the customer did: their message, or their
 	// answer to an interactive one. Only these hand a pending conversation
@@ -44,4 +43,15 @@ type Event struct {
 	ByCustomer bool
 
 	Payload []byte
+}
+
+// BotEvent is an event as a bot pulls it: with the state of its latest
+// delivery to that bot.
+type BotEvent struct {
+	ID             int64
+	Name           string
+	DisplayID      int64 // the conversation's display id; 0 for none
+	DeliveryStatus DeliveryStatus
+	Payload        []byte
+	CreatedAt      time.Time
 }

@@ -42,6 +42,17 @@ type Inbox struct {
 	OutOfOfficeMessage         string
 	Timezone                   string
 
+	// BotRepliesWhenOpen lets bots write publicly into conversations that
+	// are people's (Chatwoot's behaviour); by default they may only leave
+	// private notes there.
+	BotRepliesWhenOpen bool
+	// CustomerCanRequestHuman lets the customer hand a pending
+	// conversation to people.
+	CustomerCanRequestHuman bool
+	// MaxAssignmentLimit caps the open conversations auto assignment gives
+	// one agent in the inbox; 0 is no cap.
+	MaxAssignmentLimit int
+
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

@@ -95,9 +95,28 @@ type AccountUser struct {
 	AccountID int64
 	UserID    int64
 	Role      Role
+	// Availability is what the user set for themselves in the account.
+	Availability Availability
+	// Connected says the user has a live connection (set where a view
+	// needs it): see AvailabilityStatus.
+	Connected bool
 	CreatedAt time.Time
 	User      *User // loaded with the membership where a view needs it
 }
+
+// AvailabilityStatus is the availability the team sees: what the user set
+// while they are connected, offline while they are not.
+func (au *AccountUser) AvailabilityStatus() Availability {
+	if !au.Connected {
+		return Offline
+	}
+	return au.Availability
+}
+
+// Online reports whether the user is there to take a conversation: a live
+// connection and availability online. Unlike Chatwoot, a user who never
+// connects is never online.
+func (au *AccountUser) Online() bool { return au.Connected && au.Availability == Online }
 
 // NormalizeEmail lower-cases and trims an e-mail address, the form in which
 // addresses are stored and compared.
@@ -108,7 +127,7 @@ func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(
 // real addresses.
 func ValidEmail(s string) bool {
 	at := strings.LastIndexByte(s, '@')
-	if at < 1 || at == len(s)-1 || strings.ContainsAny(s, " \t\r\n<>") {
+	if len(s) > MaxNameLength || at < 1 || at == len(s)-1 || strings.ContainsAny(s, " \t\r\n<>") {
 		return false
 	}
 	domain := s[at+1:]

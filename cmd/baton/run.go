@@ -61,6 +61,7 @@ Configuration (flags win over the environment):
   --webhook-block-private BATON_WEBHOOK_BLOCK_PRIVATE  refuse bot URLs on private addresses (false)
   --db-max-conns BATON_DB_MAX_CONNS  PostgreSQL connections this process keeps at most (32)
   --metrics-token BATON_METRICS_TOKEN  bearer token /metrics asks for (none: open)
+  --max-connections BATON_MAX_CONNECTIONS  client connections served at once; more wait (1024)
                 BATON_SECRET_KEY  seals tokens at rest (generated into the data dir)
 `
 
@@ -172,15 +173,15 @@ func (e *env) open(ctx context.Context, name string, args []string) (*stack, []s
 	if cfg.PublicURL == "" {
 		s.base.Store("http://" + cfg.Addr)
 	}
-	s.stats = metrics.New(metrics.Config{Store: st, Logger: s.log})
 	s.engine = delivery.New(delivery.Config{Store: st, Key: key, Logger: s.log, Timeout: cfg.DeliveryTimeout,
 		Schedule: cfg.DeliveryRetrySchedule, Attempts: cfg.DeliveryAttempts, BlockPrivate: cfg.WebhookBlockPrivate,
-		Observe: func(o delivery.Observation) { s.stats.ObserveDelivery(o.BotID, o.Outcome, o.Latency) },
-		OnGiveUp: func(ctx context.Context, d *store.Delivery, reason string) {
+		Observe: func(o delivery.Observation) { s.stats.ObserveDelivery(o.Target, o.Outcome, o.Latency) },
+		OnGiveUp: func(ctx context.Context, d *baton.Delivery, reason string) {
 			if err := s.app.BotFailed(ctx, d, reason); err != nil {
 				s.log.Error("handing over a conversation whose bot failed", "delivery", d.UUID, "err", err)
 			}
 		}})
+	s.stats = metrics.New(metrics.Config{Gauges: s.engine.Gauges, Logger: s.log})
 	var checkURL func(context.Context, string) error // --webhook-block-private's courtesy check
 	if cfg.WebhookBlockPrivate {
 		checkURL = delivery.CheckURL
@@ -217,7 +218,7 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes})
 	srv := server.New(server.Config{Handler: api, Logger: log, Health: s.store.Ping, RateLimit: cfg.RateLimit,
 		TrustedProxies: cfg.TrustedProxies,
-		Metrics:        s.stats, MetricsToken: cfg.MetricsToken})
+		Metrics:        s.stats, MetricsToken: cfg.MetricsToken, MaxConnections: cfg.MaxConnections})
 	if err := srv.Start(cfg.Addr); err != nil {
 		return err
 	}
@@ -239,6 +240,11 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	retention := s.app.NewRetention(cfg.DeliveryRetention, 0)
 	retention.Start(ctx)
 	defer retention.Stop()
+	// Presence: this process beats so its users' live connections count,
+	// and what waits for a person is routed as people come online.
+	presence := s.app.NewPresenceKeeper(0)
+	presence.Start(ctx)
+	defer presence.Stop()
 	kind, target := cfg.Database()
 	if kind == config.Postgres {
 		// Other processes' commits wake this engine at once, not at its

@@ -431,7 +431,7 @@ func (b *engineBench) preload(ctx context.Context, n int, lanes []int64, botID i
 				}
 				var id [16]byte
 				_, _ = rand.Read(id[:])
-				d := &store.Delivery{UUID: hex.EncodeToString(id[:]), EventID: e.ID, AgentBotID: botID, AccountID: b.account,
+				d := &baton.Delivery{UUID: hex.EncodeToString(id[:]), EventID: e.ID, Target: baton.BotTarget(botID), AccountID: b.account,
 					LaneID: lane, NextAttemptAt: now, CreatedAt: now}
 				if err := q.CreateDelivery(ctx, d); err != nil {
 					return err

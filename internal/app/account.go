@@ -33,11 +33,20 @@ func (in AccountInput) apply(acc *baton.Account) error {
 	if in.Locale != nil {
 		acc.Locale = *in.Locale
 	}
+	if err := baton.TooLong("locale", "Locale", acc.Locale, baton.MaxLocaleLength); err != nil {
+		return err
+	}
 	if in.Domain != nil {
 		acc.Domain = *in.Domain
 	}
+	if err := baton.TooLong("domain", "Domain", acc.Domain, baton.MaxNameLength); err != nil {
+		return err
+	}
 	if in.SupportEmail != nil {
 		acc.SupportEmail = *in.SupportEmail
+	}
+	if err := baton.TooLong("support_email", "Support email", acc.SupportEmail, baton.MaxNameLength); err != nil {
+		return err
 	}
 	if in.Status != nil {
 		s, ok := baton.ParseAccountStatus(*in.Status)

@@ -57,6 +57,9 @@ type Config struct {
 	// --webhook-block-private's courtesy check: the delivery engine's
 	// check of each address it dials is the guarantee.
 	CheckOutgoingURL func(ctx context.Context, rawURL string) error
+	// ProcessID names this process in the presence tables; empty is a new
+	// random id.
+	ProcessID string
 }
 
 // App is the set of use cases over one store.
@@ -72,13 +75,17 @@ type App struct {
 	secretOverlap time.Duration
 	checkURL      func(ctx context.Context, rawURL string) error
 	newVisitors   *addrWindow // widget contacts started per client address
+	processID     string
 }
 
 // New returns an App.
 func New(c Config) *App {
 	a := &App{store: c.Store, key: c.Key, files: c.Files, log: c.Logger, now: c.Now, limits: c.Limits,
 		render: c.Renderer, onEvent: c.OnEvent, secretOverlap: c.SecretOverlap,
-		checkURL: c.CheckOutgoingURL}
+		checkURL: c.CheckOutgoingURL, processID: c.ProcessID}
+	if a.processID == "" {
+		a.processID = newUUID()
+	}
 	if a.secretOverlap == 0 {
 		a.secretOverlap = 24 * time.Hour
 	}

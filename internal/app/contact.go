@@ -49,6 +49,9 @@ func (in ContactInput) apply(c *baton.Contact) error {
 	if in.Identifier != nil {
 		c.Identifier = strings.TrimSpace(*in.Identifier)
 	}
+	if err := baton.TooLong("identifier", "Identifier", c.Identifier, baton.MaxNameLength); err != nil {
+		return err
+	}
 	if in.Blocked != nil {
 		c.Blocked = *in.Blocked
 	}

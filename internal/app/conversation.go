@@ -332,6 +332,7 @@ func (a *App) changeConversation(ctx context.Context, accountID, displayID int64
 type StatusChange struct {
 	Status       *string
 	SnoozedUntil *time.Time
+	Handoff      *HandoffInput // with status open: why and to whom
 }
 
 // ToggleStatus sets a conversation's status, or toggles it between open and
@@ -348,10 +349,15 @@ func (a *App) ToggleStatus(ctx context.Context, accountID, displayID int64, ch S
 		} else if c.Status == baton.StatusOpen {
 			next = baton.StatusResolved
 		}
-		// A bot opening its pending conversation hands it to people: it is
-		// no longer assigned to the bot.
-		if s.actor.Bot != nil && c.Status == baton.StatusPending && next == baton.StatusOpen {
-			c.AssigneeAgentBotID = 0
+		// Opening the bot's conversation, or any with a handoff object,
+		// hands it to people (see handOff). Opening an open one changes
+		// nothing: of two handoffs at once, one wins.
+		if next == baton.StatusOpen && c.Status != baton.StatusOpen && (c.Status == baton.StatusPending || ch.Handoff != nil) {
+			var in HandoffInput
+			if ch.Handoff != nil {
+				in = *ch.Handoff
+			}
+			return a.handOff(ctx, q, s.actor, c, in, "")
 		}
 		if err := a.setStatus(ctx, q, c, next, ch.SnoozedUntil, s.actor); err != nil {
 			return err

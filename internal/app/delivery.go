@@ -14,17 +14,17 @@ import (
 // redelivery and replay, the events a bot pulls, and the retention of the
 // log.
 
-// LoggedDelivery is a delivery with its conversation's display id and its
-// attempts, as the delivery log shows it.
-type LoggedDelivery = store.LoggedDelivery
+// targetNoun is what the messages about a target's log call it.
+func targetNoun(t baton.Target) string {
+	if t.Bot() {
+		return "bot"
+	}
+	return "webhook"
+}
 
-// DeliveryStatuses are the wire names of the delivery states, by state.
-var DeliveryStatuses = map[int]string{store.DeliveryPending: "pending", store.DeliverySucceeded: "succeeded",
-	store.DeliveryFailed: "failed", store.DeliveryParked: "parked"}
-
-// DeliveryQuery selects deliveries in a bot's log; zero fields select all.
+// DeliveryQuery selects deliveries in a target's log; zero fields select all.
 type DeliveryQuery struct {
-	Status         *int   // one of the store's Delivery states
+	Status         *baton.DeliveryStatus
 	ConversationID int64  // the conversation's display id
 	Event          string // the event's name
 	Since, Until   time.Time
@@ -39,44 +39,49 @@ const (
 	MaxDeliveryPage  = 100
 )
 
-// DeliveryPage is one page of a bot's delivery log, newest first. Next is
+// DeliveryPage is one page of a target's delivery log, newest first. Next is
 // the uuid to pass as Before for the following page, "" on the last one.
 type DeliveryPage struct {
-	Deliveries []*store.LoggedDelivery
+	Deliveries []*baton.LoggedDelivery
 	Page       int
 	Next       string
 }
 
-// deliveryBot returns a bot whose delivery log an administrator of the
-// account may see and repair: the account's own, or a global bot connected
-// to one of its inboxes. The log shows only the account's deliveries.
-func (a *App) deliveryBot(ctx context.Context, q *store.Queries, accountID, botID int64) (*baton.AgentBot, error) {
+// deliveryTarget checks that an administrator of the account may see and
+// repair a target's delivery log: a bot of the account's own, or a global
+// bot connected to one of its inboxes. The log shows only the account's
+// deliveries.
+func (a *App) deliveryTarget(ctx context.Context, q *store.Queries, accountID int64, t baton.Target) error {
 	s, err := a.accountScope(ctx, q, accountID)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	b, err := findUsableBot(ctx, q, accountID, botID)
-	if err != nil {
-		return nil, err
-	}
-	if b.Global() {
-		ids, err := q.BotInboxes(ctx, b.ID, accountID)
+	switch t.Kind {
+	case baton.TargetBot:
+		b, err := findUsableBot(ctx, q, accountID, t.ID)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if len(ids) == 0 {
-			return nil, baton.ErrNotFound
+		if b.Global() {
+			ids, err := q.BotInboxes(ctx, b.ID, accountID)
+			if err != nil {
+				return err
+			}
+			if len(ids) == 0 {
+				return baton.ErrNotFound
+			}
 		}
+	default:
+		return baton.ErrNotFound
 	}
-	return b, s.admin()
+	return s.admin()
 }
 
-// Deliveries returns a page of a bot's delivery log in the account, each
+// Deliveries returns a page of a target's delivery log in the account, each
 // delivery with its attempts. Administrators only.
-func (a *App) Deliveries(ctx context.Context, accountID, botID int64, dq DeliveryQuery) (*DeliveryPage, error) {
+func (a *App) Deliveries(ctx context.Context, accountID int64, t baton.Target, dq DeliveryQuery) (*DeliveryPage, error) {
 	q := a.store.Read()
-	b, err := a.deliveryBot(ctx, q, accountID, botID)
-	if err != nil {
+	if err := a.deliveryTarget(ctx, q, accountID, t); err != nil {
 		return nil, err
 	}
 	limit := dq.Limit
@@ -85,8 +90,8 @@ func (a *App) Deliveries(ctx context.Context, accountID, botID int64, dq Deliver
 	}
 	limit = min(limit, MaxDeliveryPage)
 	page := max(dq.Page, 1)
-	out := &DeliveryPage{Deliveries: []*store.LoggedDelivery{}, Page: page}
-	f := store.DeliveryFilter{AgentBotID: b.ID, AccountID: accountID, Status: dq.Status, Event: dq.Event,
+	out := &DeliveryPage{Deliveries: []*baton.LoggedDelivery{}, Page: page}
+	f := store.DeliveryFilter{Target: t, AccountID: accountID, Status: dq.Status, Event: dq.Event,
 		Since: dq.Since, Until: dq.Until, Limit: limit + 1, Offset: (page - 1) * limit}
 	if dq.ConversationID != 0 {
 		c, err := q.FindConversation(ctx, accountID, dq.ConversationID)
@@ -98,8 +103,9 @@ func (a *App) Deliveries(ctx context.Context, accountID, botID int64, dq Deliver
 		f.LaneID = c.ID
 	}
 	if dq.Before != "" {
-		if f.Before, err = q.DeliveryID(ctx, b.ID, accountID, dq.Before); baton.ErrorCode(err) == baton.ENOTFOUND {
-			return nil, baton.Errorf(baton.EBADREQUEST, "before names no delivery of this bot")
+		var err error
+		if f.Before, err = q.DeliveryID(ctx, t, accountID, dq.Before); baton.ErrorCode(err) == baton.ENOTFOUND {
+			return nil, baton.Errorf(baton.EBADREQUEST, "before names no delivery of this %s", targetNoun(t))
 		} else if err != nil {
 			return nil, err
 		}
@@ -116,31 +122,29 @@ func (a *App) Deliveries(ctx context.Context, accountID, botID int64, dq Deliver
 	return out, nil
 }
 
-// Delivery returns one delivery of a bot's log in the account by its uuid
+// Delivery returns one delivery of a target's log in the account by its uuid
 // (the X-Chatwoot-Delivery value), with its attempts and payload.
 // Administrators only.
-func (a *App) Delivery(ctx context.Context, accountID, botID int64, uuid string) (*store.LoggedDelivery, error) {
+func (a *App) Delivery(ctx context.Context, accountID int64, t baton.Target, uuid string) (*baton.LoggedDelivery, error) {
 	q := a.store.Read()
-	b, err := a.deliveryBot(ctx, q, accountID, botID)
-	if err != nil {
+	if err := a.deliveryTarget(ctx, q, accountID, t); err != nil {
 		return nil, err
 	}
-	return q.FindLoggedDelivery(ctx, b.ID, accountID, uuid)
+	return q.FindLoggedDelivery(ctx, t, accountID, uuid)
 }
 
-// Redeliver sends a delivery's event to its bot again: a new delivery, with
+// Redeliver sends a delivery's event to its target again: a new delivery, with
 // a new uuid, due at once, after what is pending in its lane. Whatever
 // became of the original (parked, failed, or even succeeded), it is left
 // as it is. A redelivery never hands a conversation over. Administrators
 // only.
-func (a *App) Redeliver(ctx context.Context, accountID, botID int64, uuid string) (*store.LoggedDelivery, error) {
-	var out *store.LoggedDelivery
+func (a *App) Redeliver(ctx context.Context, accountID int64, t baton.Target, uuid string) (*baton.LoggedDelivery, error) {
+	var out *baton.LoggedDelivery
 	err := a.store.Write(ctx, func(q *store.Queries) error {
-		b, err := a.deliveryBot(ctx, q, accountID, botID)
-		if err != nil {
+		if err := a.deliveryTarget(ctx, q, accountID, t); err != nil {
 			return err
 		}
-		orig, err := q.FindLoggedDelivery(ctx, b.ID, accountID, uuid)
+		orig, err := q.FindLoggedDelivery(ctx, t, accountID, uuid)
 		if err != nil {
 			return err
 		}
@@ -149,7 +153,7 @@ func (a *App) Redeliver(ctx context.Context, accountID, botID int64, uuid string
 			return err
 		}
 		d.EventName, d.Payload = orig.EventName, orig.Payload
-		out = &store.LoggedDelivery{Delivery: *d, DisplayID: orig.DisplayID, Log: []*store.Attempt{}}
+		out = &baton.LoggedDelivery{Delivery: *d, DisplayID: orig.DisplayID, Log: []*baton.Attempt{}}
 		return nil
 	})
 	return out, err
@@ -157,9 +161,9 @@ func (a *App) Redeliver(ctx context.Context, accountID, botID int64, uuid string
 
 // redeliver queues a new delivery of an event that was delivered before,
 // and wakes the engine after commit.
-func (a *App) redeliver(ctx context.Context, q *store.Queries, orig *store.Delivery) (*store.Delivery, error) {
+func (a *App) redeliver(ctx context.Context, q *store.Queries, orig *baton.Delivery) (*baton.Delivery, error) {
 	now := a.Now()
-	d := &store.Delivery{UUID: newUUID(), EventID: orig.EventID, AgentBotID: orig.AgentBotID, AccountID: orig.AccountID,
+	d := &baton.Delivery{UUID: newUUID(), EventID: orig.EventID, Target: orig.Target, AccountID: orig.AccountID,
 		LaneID: orig.LaneID, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
 	if err := q.CreateDelivery(ctx, d); err != nil {
 		return nil, err
@@ -170,22 +174,21 @@ func (a *App) redeliver(ctx context.Context, q *store.Queries, orig *store.Deliv
 	return d, nil
 }
 
-// Replay sends a bot again the events of a conversation (by display id)
+// Replay sends a target again the events of a conversation (by display id)
 // since a time (zero: all of them) that it was sent before: new
 // deliveries, in event order, in the conversation's lane, after what is
 // pending there. It returns how many it queued. Administrators only.
-func (a *App) Replay(ctx context.Context, accountID, botID, conversationID int64, since time.Time) (int, error) {
+func (a *App) Replay(ctx context.Context, accountID int64, t baton.Target, conversationID int64, since time.Time) (int, error) {
 	n := 0
 	err := a.store.Write(ctx, func(q *store.Queries) error {
-		b, err := a.deliveryBot(ctx, q, accountID, botID)
-		if err != nil {
+		if err := a.deliveryTarget(ctx, q, accountID, t); err != nil {
 			return err
 		}
 		c, err := q.FindConversation(ctx, accountID, conversationID)
 		if err != nil {
 			return err
 		}
-		ids, err := q.ReplayableEvents(ctx, b.ID, c.ID, since)
+		ids, err := q.ReplayableEvents(ctx, t, c.ID, since)
 		if err != nil {
 			return err
 		}
@@ -193,7 +196,7 @@ func (a *App) Replay(ctx context.Context, accountID, botID, conversationID int64
 			return baton.Invalid(fmt.Sprintf("The conversation has %d events since then; replay at most %d at a time (give a later since)", len(ids), MaxReplay), "since")
 		}
 		for _, id := range ids {
-			orig := &store.Delivery{EventID: id, AgentBotID: b.ID, AccountID: accountID, LaneID: c.ID}
+			orig := &baton.Delivery{EventID: id, Target: t, AccountID: accountID, LaneID: c.ID}
 			if _, err := a.redeliver(ctx, q, orig); err != nil {
 				return err
 			}
@@ -220,7 +223,7 @@ var errBotsOnly = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Only an agen
 // after next time: so a bot that was down can catch up, or check what it
 // missed. Bot tokens only; a bot pulls only its own events, in accounts
 // where it serves.
-func (a *App) BotEvents(ctx context.Context, accountID, after int64, limit int) ([]*store.BotEvent, int64, error) {
+func (a *App) BotEvents(ctx context.Context, accountID, after int64, limit int) ([]*baton.BotEvent, int64, error) {
 	actor := baton.ActorFromContext(ctx)
 	if actor.Kind != baton.ActorAgentBot {
 		return nil, 0, errBotsOnly
@@ -240,7 +243,7 @@ func (a *App) BotEvents(ctx context.Context, accountID, after int64, limit int) 
 	if len(evs) > 0 {
 		next = evs[len(evs)-1].ID
 	} else {
-		evs = []*store.BotEvent{}
+		evs = []*baton.BotEvent{}
 	}
 	return evs, next, nil
 }

@@ -115,7 +115,7 @@ func (a *App) emitTo(ctx context.Context, q *store.Queries, e *baton.Event, bots
 		lane = -e.AccountID
 	}
 	for _, b := range bots {
-		d := &store.Delivery{UUID: newUUID(), EventID: e.ID, AgentBotID: b.ID, AccountID: e.AccountID,
+		d := &baton.Delivery{UUID: newUUID(), EventID: e.ID, Target: baton.BotTarget(b.ID), AccountID: e.AccountID,
 			LaneID: lane, Handoff: handoff && (owner == 0 || owner == b.ID), NextAttemptAt: e.CreatedAt,
 			CreatedAt: e.CreatedAt}
 		if err := q.CreateDelivery(ctx, d); err != nil {
@@ -135,7 +135,8 @@ func (a *App) emitTo(ctx context.Context, q *store.Queries, e *baton.Event, bots
 
 // emitConversation reports a conversation event with the conversation as it
 // is now, its relations loaded in the transaction.
-func (a *App) emitConversation(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, changes []baton.Change) error {
+// change is set for the events that report one.
+func (a *App) emitConversation(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, change *baton.ConversationChange) error {
 	if a.render == nil {
 		return nil
 	}
@@ -148,7 +149,7 @@ func (a *App) emitConversation(ctx context.Context, q *store.Queries, name strin
 		return err
 	}
 	return a.emitTo(ctx, q, &baton.Event{AccountID: c.AccountID, ConversationID: c.ID, Name: name,
-		Conversation: &snap, Changes: changes}, bots)
+		Conversation: &snap, Change: change}, bots)
 }
 
 // emitMessage reports a message event, for the messages bots receive.
@@ -207,10 +208,21 @@ func (a *App) saveConversation(ctx context.Context, q *store.Queries, prev, c *b
 	if err := q.UpdateConversation(ctx, c); err != nil {
 		return err
 	}
-	changes := conversationChanges(prev, c)
-	if len(changes) == 0 {
+	if !conversationChanged(prev, c) {
 		return nil
 	}
+	// A conversation resolved while its bot had it counts for the bot's
+	// resolution rate (see BotMetrics).
+	if prev.Status == baton.StatusPending && c.Status == baton.StatusResolved {
+		bot, err := owningBot(ctx, q, prev)
+		if err != nil {
+			return err
+		}
+		if err := q.CreateBotResolution(ctx, c.AccountID, c.InboxID, c.ID, bot, c.UpdatedAt.UnixMicro()); err != nil {
+			return err
+		}
+	}
+	change := &baton.ConversationChange{Before: prev, After: c}
 	if prev.Status != c.Status {
 		switch c.Status {
 		case baton.StatusOpen:
@@ -222,8 +234,7 @@ func (a *App) saveConversation(ctx context.Context, q *store.Queries, prev, c *b
 				return err
 			}
 		}
-		status := []baton.Change{{Attribute: "status", Previous: prev.Status.String(), Current: c.Status.String()}}
-		if err := a.emitConversation(ctx, q, baton.EventConversationStatusChanged, c, status); err != nil {
+		if err := a.emitConversation(ctx, q, baton.EventConversationStatusChanged, c, change); err != nil {
 			return err
 		}
 	}
@@ -231,64 +242,37 @@ func (a *App) saveConversation(ctx context.Context, q *store.Queries, prev, c *b
 	if prev.AssigneeAgentBotID != 0 && prev.AssigneeAgentBotID != c.AssigneeAgentBotID {
 		was := *c
 		was.AssigneeAgentBotID = prev.AssigneeAgentBotID
-		return a.emitConversation(ctx, q, baton.EventConversationUpdated, &was, changes)
+		return a.emitConversation(ctx, q, baton.EventConversationUpdated, &was, change)
 	}
-	return a.emitConversation(ctx, q, baton.EventConversationUpdated, c, changes)
+	return a.emitConversation(ctx, q, baton.EventConversationUpdated, c, change)
 }
 
-// conversationChanges lists the changes of the attributes Chatwoot reports
-// in conversation_updated.
-func conversationChanges(prev, c *baton.Conversation) []baton.Change {
-	var out []baton.Change
-	add := func(attr string, before, after any) {
-		if !reflect.DeepEqual(before, after) {
-			out = append(out, baton.Change{Attribute: attr, Previous: before, Current: after})
-		}
-	}
-	add("assignee_id", nullID(prev.AssigneeID), nullID(c.AssigneeID))
-	add("assignee_agent_bot_id", nullID(prev.AssigneeAgentBotID), nullID(c.AssigneeAgentBotID))
-	add("team_id", nullID(prev.TeamID), nullID(c.TeamID))
-	add("status", prev.Status.String(), c.Status.String())
-	add("snoozed_until", isoTime(prev.SnoozedUntil), isoTime(c.SnoozedUntil))
-	add("custom_attributes", jsonValue(orEmpty(prev.CustomAttributes)), jsonValue(orEmpty(c.CustomAttributes)))
-	// No labels is [], not null, as Chatwoot reports it.
-	add("label_list", jsonValue(append([]string{}, prev.Labels...)), jsonValue(append([]string{}, c.Labels...)))
-	add("waiting_since", isoTime(prev.WaitingSince), isoTime(c.WaitingSince))
-	add("first_reply_created_at", isoTime(prev.FirstReplyCreatedAt), isoTime(c.FirstReplyCreatedAt))
-	add("priority", nullString(prev.Priority.String()), nullString(c.Priority.String()))
-	add("conversation_language", prev.AdditionalAttributes["conversation_language"], c.AdditionalAttributes["conversation_language"])
-	return out
+// conversationChanged reports whether an attribute changed that
+// conversation_updated reports; the renderer names them in its dialect.
+func conversationChanged(prev, c *baton.Conversation) bool {
+	return prev.AssigneeID != c.AssigneeID || prev.AssigneeAgentBotID != c.AssigneeAgentBotID ||
+		prev.TeamID != c.TeamID || prev.Status != c.Status || prev.Priority != c.Priority ||
+		!sameMillisecond(prev.SnoozedUntil, c.SnoozedUntil) || !sameMillisecond(prev.WaitingSince, c.WaitingSince) ||
+		!sameMillisecond(prev.FirstReplyCreatedAt, c.FirstReplyCreatedAt) ||
+		!slices.Equal(prev.Labels, c.Labels) || !sameDocument(prev.CustomAttributes, c.CustomAttributes) ||
+		!reflect.DeepEqual(prev.AdditionalAttributes["conversation_language"], c.AdditionalAttributes["conversation_language"])
 }
 
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
+// sameMillisecond reports whether two optional times are equal to the
+// millisecond, the precision changes are reported with.
+func sameMillisecond(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
 	}
-	return id
+	return a.Truncate(time.Millisecond).Equal(b.Truncate(time.Millisecond))
 }
 
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// isoTime is a time as Chatwoot reports it in changed attributes.
-func isoTime(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return t.UTC().Format("2006-01-02T15:04:05.000Z")
-}
-
-// jsonValue normalizes a document (numbers as float64) so that equal
-// documents compare equal whatever their Go types.
-func jsonValue(v any) any {
-	b, _ := json.Marshal(v)
-	var out any
-	_ = json.Unmarshal(b, &out)
-	return out
+// sameDocument reports whether two documents are equal as JSON, whatever
+// the Go types of their numbers.
+func sameDocument(a, b map[string]any) bool {
+	x, _ := json.Marshal(orEmpty(a))
+	y, _ := json.Marshal(orEmpty(b))
+	return string(x) == string(y)
 }
 
 // WidgetEventTriggered is the one event the widget raises: the visitor

@@ -31,6 +31,9 @@ type InboxInput struct {
 	WorkingHoursEnabled        *bool
 	OutOfOfficeMessage         *string
 	Timezone                   *string
+	BotRepliesWhenOpen         *bool
+	CustomerCanRequestHuman    *bool
+	MaxAssignmentLimit         *int // 0 is no limit
 }
 
 func (in InboxInput) apply(i *baton.Inbox) error {
@@ -70,6 +73,14 @@ func (in InboxInput) apply(i *baton.Inbox) error {
 	setBool(&i.WorkingHoursEnabled, in.WorkingHoursEnabled)
 	setString(&i.OutOfOfficeMessage, in.OutOfOfficeMessage)
 	setString(&i.Timezone, in.Timezone)
+	setBool(&i.BotRepliesWhenOpen, in.BotRepliesWhenOpen)
+	setBool(&i.CustomerCanRequestHuman, in.CustomerCanRequestHuman)
+	if in.MaxAssignmentLimit != nil {
+		if *in.MaxAssignmentLimit < 0 || *in.MaxAssignmentLimit > 10000 {
+			return baton.Invalid("Max assignment limit must be between 0 and 10000", "auto_assignment_config")
+		}
+		i.MaxAssignmentLimit = *in.MaxAssignmentLimit
+	}
 	if i.Timezone == "" {
 		i.Timezone = "UTC"
 	}
@@ -85,7 +96,7 @@ func validHTTPURL(s string) bool {
 func (a *App) CreateInbox(ctx context.Context, accountID int64, in InboxInput) (*baton.Inbox, error) {
 	now := a.Now()
 	i := &baton.Inbox{AccountID: accountID, ChannelType: in.ChannelType, EnableEmailCollect: true,
-		AllowMessagesAfterResolved: true, EnableAutoAssignment: true, CreatedAt: now, UpdatedAt: now}
+		AllowMessagesAfterResolved: true, EnableAutoAssignment: true, CustomerCanRequestHuman: true, CreatedAt: now, UpdatedAt: now}
 	switch in.ChannelType {
 	case baton.ChannelAPI:
 		i.Identifier, i.HMACToken = auth.RandomString(24), auth.RandomString(24)
@@ -180,7 +191,11 @@ func (a *App) Agents(ctx context.Context, accountID int64) ([]*baton.AccountUser
 	if _, err := a.accountScope(ctx, q, accountID); err != nil {
 		return nil, err
 	}
-	return q.ListAccountUsers(ctx, accountID)
+	aus, err := q.ListAccountUsers(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return aus, a.withPresence(ctx, q, aus)
 }
 
 // InboxMembers lists the members of an inbox.
@@ -212,7 +227,7 @@ func (a *App) InboxMembers(ctx context.Context, accountID, inboxID int64) ([]*ba
 			}
 		}
 	}
-	return out, nil
+	return out, a.withPresence(ctx, q, out)
 }
 
 // Inbox member changes.

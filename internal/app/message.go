@@ -157,6 +157,18 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 	} else if n >= a.limits.MessagesPerMinute {
 		return &baton.Error{Code: baton.ERATELIMIT, Message: "Too many messages"}
 	}
+	if err := a.checkOwner(ctx, q, actor, c, m); err != nil {
+		return err
+	}
+	prev := snapshot(c)
+	dirty := false
+	// A person's public reply to the bot's conversation takes it over.
+	if c.Status == baton.StatusPending && m.MessageType == baton.MessageOutgoing && !m.Private && m.SenderType == baton.SenderUser {
+		if err := a.takeOver(ctx, q, actor, c); err != nil {
+			return err
+		}
+		dirty = true
+	}
 	m.CreatedAt, m.UpdatedAt = now, now
 	if err := q.CreateMessage(ctx, m); err != nil {
 		return err
@@ -176,8 +188,6 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 	if err != nil {
 		return err
 	}
-	prev := snapshot(c)
-	dirty := false
 	switch {
 	case m.MessageType == baton.MessageIncoming:
 		hasBot := link != nil && link.Active
@@ -211,6 +221,9 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 		}
 		if c.WaitingSince != nil {
 			c.WaitingSince, dirty = nil, true
+			if err := q.RecordFirstReply(ctx, c.ID, now.UnixMicro()); err != nil {
+				return err
+			}
 		}
 	}
 	c.LastActivityAt, c.UpdatedAt = now, now

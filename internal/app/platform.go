@@ -18,6 +18,9 @@ func (a *App) CreatePlatformApp(ctx context.Context, name string) (*baton.Platfo
 	if name == "" {
 		return nil, "", baton.Invalid("Name can't be blank", "name")
 	}
+	if err := baton.TooLong("name", "Name", name, baton.MaxNameLength); err != nil {
+		return nil, "", err
+	}
 	now := a.Now()
 	p := &baton.PlatformApp{Name: name, CreatedAt: now, UpdatedAt: now}
 	var token string

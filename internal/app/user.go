@@ -26,8 +26,14 @@ func (in UserInput) apply(u *baton.User) error {
 	if u.Name == "" {
 		return baton.Invalid("Name can't be blank", "name")
 	}
+	if err := baton.TooLong("name", "Name", u.Name, baton.MaxNameLength); err != nil {
+		return err
+	}
 	if in.DisplayName != nil {
 		u.DisplayName = strings.TrimSpace(*in.DisplayName)
+	}
+	if err := baton.TooLong("display_name", "Display name", u.DisplayName, baton.MaxNameLength); err != nil {
+		return err
 	}
 	if in.Email != nil {
 		u.Email = baton.NormalizeEmail(*in.Email)

@@ -65,7 +65,7 @@ func (l *loader) bot(ctx context.Context, id int64) (*baton.AgentBot, error) {
 }
 
 // conversation loads the conversation's inbox, contact, contact inbox,
-// assignee, last message and unread count.
+// assignee, team, latest handoff, last message and unread count.
 func (l *loader) conversation(ctx context.Context, c *baton.Conversation) error {
 	var err error
 	if c.Inbox, err = l.inbox(ctx, c.AccountID, c.InboxID); err != nil {
@@ -96,6 +96,19 @@ func (l *loader) conversation(ctx context.Context, c *baton.Conversation) error 
 		} else if baton.ErrorCode(err) != baton.ENOTFOUND {
 			return err
 		}
+	}
+	c.Team, c.Handoff = nil, nil
+	if c.TeamID != 0 {
+		if c.Team, err = l.q.FindTeam(ctx, c.AccountID, c.TeamID); baton.ErrorCode(err) == baton.ENOTFOUND {
+			c.Team, err = nil, nil
+		} else if err != nil {
+			return err
+		}
+	}
+	if c.Handoff, err = l.q.LatestHandoff(ctx, c.ID); baton.ErrorCode(err) == baton.ENOTFOUND {
+		c.Handoff = nil
+	} else if err != nil {
+		return err
 	}
 	if c.LastMessage, err = l.q.LastMessage(ctx, c.ID); err != nil {
 		return err

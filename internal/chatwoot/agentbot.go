@@ -7,7 +7,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
-	"github.com/batonhq/baton/internal/delivery"
+	"github.com/batonhq/baton/internal/signature"
 )
 
 // agentBotRequest is the body of a bot create or update, as JSON or a form
@@ -93,7 +93,7 @@ func (h *Handler) agentBotView(v *app.AgentBotView) agentBotJSON {
 		url, id := b.OutgoingURL, b.AccountID
 		j.OutgoingURL, j.AccountID, j.Secret = &url, &id, v.Secret
 		if v.Secret != "" {
-			j.WebhookSecret = delivery.StandardSecret(v.Secret)
+			j.WebhookSecret = signature.StandardSecret(v.Secret)
 		}
 		deadline := int64(b.HandoffDeadline / time.Second)
 		keep, open := b.KeepPendingOnFailure, b.OpenWhileBreakerOpen

@@ -7,12 +7,15 @@ package chatwoot
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -60,8 +63,27 @@ func New(c Config) *Handler {
 	return h
 }
 
-// ServeHTTP routes a request.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+// ServeHTTP routes a request. The files of a multipart form are removed
+// when the request ends, whatever the handler did: handlers parse the form
+// on a copy of the request (one that carries the caller in its context),
+// and the server removes only the files of the request it made.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+		h.mux.ServeHTTP(w, r)
+		return
+	}
+	var forms []*multipart.Form
+	defer func() {
+		for _, f := range forms {
+			_ = f.RemoveAll()
+		}
+	}()
+	h.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), formsKey{}, &forms)))
+}
+
+// formsKey holds, in a request's context, the multipart forms parsed for
+// it, for ServeHTTP to remove.
+type formsKey struct{}
 
 // handlerFunc is a handler that returns its error for serve to write.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
@@ -76,6 +98,7 @@ var codes = map[string]int{
 	baton.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	baton.ERATELIMIT:    http.StatusTooManyRequests,
 	baton.ESUSPENDED:    http.StatusUnauthorized,
+	baton.ENOTOWNER:     http.StatusConflict,
 	baton.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -90,7 +113,9 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	msg := baton.ErrorMessage(err)
 	if status == http.StatusInternalServerError {
-		h.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "request_id", w.Header().Get("X-Request-Id"), "err", err)
+		// The route, not the path: a public client's path holds its
+		// contact identifier, which works as a password.
+		h.log.Error("internal error", "method", r.Method, "route", r.Pattern, "request_id", w.Header().Get("X-Request-Id"), "err", err)
 	}
 	body := map[string]any{"error": msg}
 	var be *baton.Error
@@ -156,8 +181,15 @@ func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request, v any, mult
 		r.Body = io.NopCloser(body)
 		return h.decodeForm(w, r, v)
 	}
-	dec := json.NewDecoder(body)
-	err := dec.Decode(v)
+	raw, err := io.ReadAll(body)
+	if err != nil {
+		return jsonError(err, h.maxBodyBytes)
+	}
+	if err := checkJSON(raw); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	err = dec.Decode(v)
 	if err != nil && err.Error() == "EOF" {
 		return nil
 	}

@@ -48,6 +48,7 @@ type conversationJSON struct {
 	Priority               any              `json:"priority"`
 	WaitingSince           int64            `json:"waiting_since"`
 	SLAPolicyID            any              `json:"sla_policy_id"`
+	Handoff                *handoffJSON     `json:"handoff"`
 }
 
 func (h *Handler) conversationView(c *baton.Conversation) conversationJSON {
@@ -59,7 +60,10 @@ func (h *Handler) conversationView(c *baton.Conversation) conversationJSON {
 		Status: c.Status.String(), CreatedAt: unix(c.CreatedAt), UpdatedAt: unixFloat(c.UpdatedAt),
 		Timestamp: unix(c.LastActivityAt), FirstReplyCreatedAt: unixOrZero(c.FirstReplyCreatedAt),
 		UnreadCount: c.UnreadCount, LastActivityAt: unix(c.LastActivityAt), Priority: nilIfEmpty(c.Priority.String()),
-		WaitingSince: unixOrZero(c.WaitingSince)}
+		WaitingSince: unixOrZero(c.WaitingSince), Handoff: handoffView(c.Handoff)}
+	if c.Team != nil {
+		v.Meta.Team = teamView(c.Team)
+	}
 	if v.Labels == nil {
 		v.Labels = []string{}
 	}
@@ -235,8 +239,9 @@ func (h *Handler) updateConversation(w http.ResponseWriter, r *http.Request) err
 }
 
 type toggleStatusRequest struct {
-	Status       *string  `json:"status"`
-	SnoozedUntil flexTime `json:"snoozed_until"`
+	Status       *string         `json:"status"`
+	SnoozedUntil flexTime        `json:"snoozed_until"`
+	Handoff      json.RawMessage `json:"handoff"`
 }
 
 func (h *Handler) toggleStatus(w http.ResponseWriter, r *http.Request) error {
@@ -251,7 +256,12 @@ func (h *Handler) toggleStatus(w http.ResponseWriter, r *http.Request) error {
 	if body.Status != nil && *body.Status == "" {
 		body.Status = nil
 	}
-	c, err := h.app.ToggleStatus(r.Context(), accountID, id, app.StatusChange{Status: body.Status, SnoozedUntil: body.SnoozedUntil.t})
+	handoff, err := handoffInput(body.Handoff)
+	if err != nil {
+		return err
+	}
+	c, err := h.app.ToggleStatus(r.Context(), accountID, id, app.StatusChange{Status: body.Status,
+		SnoozedUntil: body.SnoozedUntil.t, Handoff: handoff})
 	if err != nil {
 		return err
 	}
@@ -388,8 +398,12 @@ func (h *Handler) assign(w http.ResponseWriter, r *http.Request) error {
 	if err := h.decode(w, r, &body); err != nil {
 		return err
 	}
-	if body.TeamID != nil && *body.TeamID != 0 {
-		return baton.Invalid("Teams are not supported yet", "team_id")
+	if body.AssigneeID == nil && body.TeamID != nil {
+		c, err := h.app.SetTeam(r.Context(), accountID, id, int64(*body.TeamID))
+		if err != nil || c.Team == nil {
+			return errOrNull(w, err)
+		}
+		return ok(w, teamView(c.Team))
 	}
 	if body.AssigneeID == nil {
 		return ok(w, nil)

@@ -39,11 +39,11 @@ type attemptJSON struct {
 	ResponseExcerpt string  `json:"response_excerpt"`
 }
 
-func deliveryView(d *app.LoggedDelivery, withPayload bool) deliveryJSON {
-	j := deliveryJSON{ID: d.UUID, Event: d.EventName, ConversationID: nilIfZero(d.DisplayID), Status: app.DeliveryStatuses[d.Status],
+func deliveryView(d *baton.LoggedDelivery, withPayload bool) deliveryJSON {
+	j := deliveryJSON{ID: d.UUID, Event: d.EventName, ConversationID: nilIfZero(d.DisplayID), Status: d.Status.String(),
 		Attempts: d.Attempts, CreatedAt: iso(d.CreatedAt), UpdatedAt: iso(d.UpdatedAt), LastError: nilIfEmpty(d.LastError),
 		AttemptsLog: make([]attemptJSON, 0, len(d.Log))}
-	if app.DeliveryStatuses[d.Status] == "pending" {
+	if d.Status == baton.DeliveryPending {
 		j.NextAttemptAt = iso(d.NextAttemptAt)
 	}
 	for _, a := range d.Log {
@@ -89,73 +89,81 @@ func queryInt(r *http.Request, name string) (int, error) {
 	return int(n), err
 }
 
-func (h *Handler) listDeliveries(w http.ResponseWriter, r *http.Request) error {
-	accountID, botID, err := accountAndID(r)
-	if err != nil {
-		return err
-	}
-	q := r.URL.Query()
-	dq := app.DeliveryQuery{Event: q.Get("event"), Before: q.Get("before")}
-	if s := q.Get("status"); s != "" {
-		status := -1
-		for n, name := range app.DeliveryStatuses {
-			if name == s {
-				status = n
+// accountAndTarget reads the account and the target, of the kind, whose
+// delivery log the path names.
+func accountAndTarget(r *http.Request, kind baton.TargetKind) (int64, baton.Target, error) {
+	accountID, id, err := accountAndID(r)
+	return accountID, baton.Target{Kind: kind, ID: id}, err
+}
+
+func (h *Handler) listDeliveries(kind baton.TargetKind) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		accountID, t, err := accountAndTarget(r, kind)
+		if err != nil {
+			return err
+		}
+		q := r.URL.Query()
+		dq := app.DeliveryQuery{Event: q.Get("event"), Before: q.Get("before")}
+		if s := q.Get("status"); s != "" {
+			status, known := baton.ParseDeliveryStatus(s)
+			if !known {
+				return baton.Errorf(baton.EBADREQUEST, "status must be pending, succeeded, failed or parked")
 			}
+			dq.Status = &status
 		}
-		if status < 0 {
-			return baton.Errorf(baton.EBADREQUEST, "status must be pending, succeeded, failed or parked")
+		if dq.ConversationID, err = queryID(r, "conversation_id"); err != nil {
+			return err
 		}
-		dq.Status = &status
+		if dq.Since, err = queryTime(r, "since"); err != nil {
+			return err
+		}
+		if dq.Until, err = queryTime(r, "until"); err != nil {
+			return err
+		}
+		if dq.Page, err = queryInt(r, "page"); err != nil {
+			return err
+		}
+		if dq.Limit, err = queryInt(r, "per_page"); err != nil {
+			return err
+		}
+		p, err := h.app.Deliveries(r.Context(), accountID, t, dq)
+		if err != nil {
+			return err
+		}
+		out := make([]deliveryJSON, 0, len(p.Deliveries))
+		for _, d := range p.Deliveries {
+			out = append(out, deliveryView(d, false))
+		}
+		return ok(w, map[string]any{"payload": out, "meta": map[string]any{"current_page": p.Page, "next": nilIfEmpty(p.Next)}})
 	}
-	if dq.ConversationID, err = queryID(r, "conversation_id"); err != nil {
-		return err
-	}
-	if dq.Since, err = queryTime(r, "since"); err != nil {
-		return err
-	}
-	if dq.Until, err = queryTime(r, "until"); err != nil {
-		return err
-	}
-	if dq.Page, err = queryInt(r, "page"); err != nil {
-		return err
-	}
-	if dq.Limit, err = queryInt(r, "per_page"); err != nil {
-		return err
-	}
-	p, err := h.app.Deliveries(r.Context(), accountID, botID, dq)
-	if err != nil {
-		return err
-	}
-	out := make([]deliveryJSON, 0, len(p.Deliveries))
-	for _, d := range p.Deliveries {
-		out = append(out, deliveryView(d, false))
-	}
-	return ok(w, map[string]any{"payload": out, "meta": map[string]any{"current_page": p.Page, "next": nilIfEmpty(p.Next)}})
 }
 
-func (h *Handler) showDelivery(w http.ResponseWriter, r *http.Request) error {
-	accountID, botID, err := accountAndID(r)
-	if err != nil {
-		return err
+func (h *Handler) showDelivery(kind baton.TargetKind) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		accountID, t, err := accountAndTarget(r, kind)
+		if err != nil {
+			return err
+		}
+		d, err := h.app.Delivery(r.Context(), accountID, t, r.PathValue("delivery_id"))
+		if err != nil {
+			return err
+		}
+		return ok(w, deliveryView(d, true))
 	}
-	d, err := h.app.Delivery(r.Context(), accountID, botID, r.PathValue("delivery_id"))
-	if err != nil {
-		return err
-	}
-	return ok(w, deliveryView(d, true))
 }
 
-func (h *Handler) redeliver(w http.ResponseWriter, r *http.Request) error {
-	accountID, botID, err := accountAndID(r)
-	if err != nil {
-		return err
+func (h *Handler) redeliver(kind baton.TargetKind) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		accountID, t, err := accountAndTarget(r, kind)
+		if err != nil {
+			return err
+		}
+		d, err := h.app.Redeliver(r.Context(), accountID, t, r.PathValue("delivery_id"))
+		if err != nil {
+			return err
+		}
+		return ok(w, deliveryView(d, true))
 	}
-	d, err := h.app.Redeliver(r.Context(), accountID, botID, r.PathValue("delivery_id"))
-	if err != nil {
-		return err
-	}
-	return ok(w, deliveryView(d, true))
 }
 
 // replayRequest is the body of a replay: a conversation's display id, and
@@ -165,29 +173,31 @@ type replayRequest struct {
 	Since          json.RawMessage `json:"since"`
 }
 
-func (h *Handler) replay(w http.ResponseWriter, r *http.Request) error {
-	accountID, botID, err := accountAndID(r)
-	if err != nil {
-		return err
-	}
-	var body replayRequest
-	if err := h.decode(w, r, &body); err != nil {
-		return err
-	}
-	if body.ConversationID <= 0 {
-		return baton.Invalid("Conversation id must be given", "conversation_id")
-	}
-	var since time.Time
-	if s := strings.Trim(string(body.Since), `" `); s != "" && s != "null" {
-		if since, err = parseTime("since", s); err != nil {
+func (h *Handler) replay(kind baton.TargetKind) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		accountID, t, err := accountAndTarget(r, kind)
+		if err != nil {
 			return err
 		}
+		var body replayRequest
+		if err := h.decode(w, r, &body); err != nil {
+			return err
+		}
+		if body.ConversationID <= 0 {
+			return baton.Invalid("Conversation id must be given", "conversation_id")
+		}
+		var since time.Time
+		if s := strings.Trim(string(body.Since), `" `); s != "" && s != "null" {
+			if since, err = parseTime("since", s); err != nil {
+				return err
+			}
+		}
+		n, err := h.app.Replay(r.Context(), accountID, t, int64(body.ConversationID), since)
+		if err != nil {
+			return err
+		}
+		return ok(w, map[string]any{"deliveries": n})
 	}
-	n, err := h.app.Replay(r.Context(), accountID, botID, int64(body.ConversationID), since)
-	if err != nil {
-		return err
-	}
-	return ok(w, map[string]any{"deliveries": n})
 }
 
 // botEventJSON is an event as a bot pulls it.
@@ -220,7 +230,7 @@ func (h *Handler) listBotEvents(w http.ResponseWriter, r *http.Request) error {
 	out := make([]botEventJSON, 0, len(evs))
 	for _, e := range evs {
 		out = append(out, botEventJSON{ID: e.ID, Event: e.Name, ConversationID: nilIfZero(e.DisplayID),
-			DeliveryStatus: app.DeliveryStatuses[e.DeliveryStatus], CreatedAt: iso(e.CreatedAt), Payload: rawObject(e.Payload)})
+			DeliveryStatus: e.DeliveryStatus.String(), CreatedAt: iso(e.CreatedAt), Payload: rawObject(e.Payload)})
 	}
 	return ok(w, map[string]any{"payload": out, "meta": map[string]any{"next": next}})
 }

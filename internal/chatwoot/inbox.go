@@ -32,6 +32,11 @@ type inboxRequest struct {
 	WorkingHoursEnabled        *flexBool      `json:"working_hours_enabled"`
 	OutOfOfficeMessage         *string        `json:"out_of_office_message"`
 	Timezone                   *string        `json:"timezone"`
+	BotRepliesWhenOpen         *flexBool      `json:"bot_replies_when_open"`
+	CustomerCanRequestHuman    *flexBool      `json:"customer_can_request_human"`
+	AutoAssignmentConfig       *struct {
+		MaxAssignmentLimit *flexInt `json:"max_assignment_limit"`
+	} `json:"auto_assignment_config"`
 }
 
 func boolPtr(b *flexBool) *bool {
@@ -49,7 +54,15 @@ func (b inboxRequest) input() app.InboxInput {
 		GreetingMessage: b.GreetingMessage, EnableEmailCollect: boolPtr(b.EnableEmailCollect),
 		CSATSurveyEnabled: boolPtr(b.CSATSurveyEnabled), AllowMessagesAfterResolved: boolPtr(b.AllowMessagesAfterResolved),
 		LockToSingleConversation: boolPtr(b.LockToSingleConversation), EnableAutoAssignment: boolPtr(b.EnableAutoAssignment),
-		WorkingHoursEnabled: boolPtr(b.WorkingHoursEnabled), OutOfOfficeMessage: b.OutOfOfficeMessage, Timezone: b.Timezone}
+		WorkingHoursEnabled: boolPtr(b.WorkingHoursEnabled), OutOfOfficeMessage: b.OutOfOfficeMessage, Timezone: b.Timezone,
+		BotRepliesWhenOpen: boolPtr(b.BotRepliesWhenOpen), CustomerCanRequestHuman: boolPtr(b.CustomerCanRequestHuman)}
+	if c := b.AutoAssignmentConfig; c != nil {
+		n := 0
+		if c.MaxAssignmentLimit != nil {
+			n = int(*c.MaxAssignmentLimit)
+		}
+		in.MaxAssignmentLimit = &n
+	}
 	switch b.Channel.Type {
 	case "api":
 		in.ChannelType = baton.ChannelAPI
@@ -61,33 +74,37 @@ func (b inboxRequest) input() app.InboxInput {
 
 // inboxJSON is an inbox as the Application API shows it.
 type inboxJSON struct {
-	ID                         int64    `json:"id"`
-	AvatarURL                  string   `json:"avatar_url"`
-	ChannelID                  int64    `json:"channel_id"`
-	Name                       string   `json:"name"`
-	ChannelType                string   `json:"channel_type"`
-	GreetingEnabled            bool     `json:"greeting_enabled"`
-	GreetingMessage            string   `json:"greeting_message"`
-	WorkingHoursEnabled        bool     `json:"working_hours_enabled"`
-	EnableEmailCollect         bool     `json:"enable_email_collect"`
-	CSATSurveyEnabled          bool     `json:"csat_survey_enabled"`
-	EnableAutoAssignment       bool     `json:"enable_auto_assignment"`
-	OutOfOfficeMessage         string   `json:"out_of_office_message"`
-	WorkingHours               []any    `json:"working_hours"`
-	Timezone                   string   `json:"timezone"`
-	AllowMessagesAfterResolved bool     `json:"allow_messages_after_resolved"`
-	LockToSingleConversation   bool     `json:"lock_to_single_conversation"`
-	WidgetColor                string   `json:"widget_color,omitempty"`
-	WebsiteURL                 string   `json:"website_url,omitempty"`
-	WelcomeTitle               string   `json:"welcome_title,omitempty"`
-	WelcomeTagline             string   `json:"welcome_tagline,omitempty"`
-	WebWidgetScript            string   `json:"web_widget_script,omitempty"`
-	WebsiteToken               string   `json:"website_token,omitempty"`
-	HMACMandatory              bool     `json:"hmac_mandatory"`
-	HMACToken                  string   `json:"hmac_token,omitempty"`
-	WebhookURL                 *string  `json:"webhook_url,omitempty"`
-	InboxIdentifier            string   `json:"inbox_identifier,omitempty"`
-	SelectedFeatureFlags       []string `json:"selected_feature_flags,omitempty"`
+	ID                         int64          `json:"id"`
+	AvatarURL                  string         `json:"avatar_url"`
+	ChannelID                  int64          `json:"channel_id"`
+	Name                       string         `json:"name"`
+	ChannelType                string         `json:"channel_type"`
+	GreetingEnabled            bool           `json:"greeting_enabled"`
+	GreetingMessage            string         `json:"greeting_message"`
+	WorkingHoursEnabled        bool           `json:"working_hours_enabled"`
+	EnableEmailCollect         bool           `json:"enable_email_collect"`
+	CSATSurveyEnabled          bool           `json:"csat_survey_enabled"`
+	EnableAutoAssignment       bool           `json:"enable_auto_assignment"`
+	OutOfOfficeMessage         string         `json:"out_of_office_message"`
+	WorkingHours               []any          `json:"working_hours"`
+	Timezone                   string         `json:"timezone"`
+	AllowMessagesAfterResolved bool           `json:"allow_messages_after_resolved"`
+	LockToSingleConversation   bool           `json:"lock_to_single_conversation"`
+	WidgetColor                string         `json:"widget_color,omitempty"`
+	WebsiteURL                 string         `json:"website_url,omitempty"`
+	WelcomeTitle               string         `json:"welcome_title,omitempty"`
+	WelcomeTagline             string         `json:"welcome_tagline,omitempty"`
+	WebWidgetScript            string         `json:"web_widget_script,omitempty"`
+	WebsiteToken               string         `json:"website_token,omitempty"`
+	HMACMandatory              bool           `json:"hmac_mandatory"`
+	HMACToken                  string         `json:"hmac_token,omitempty"`
+	WebhookURL                 *string        `json:"webhook_url,omitempty"`
+	InboxIdentifier            string         `json:"inbox_identifier,omitempty"`
+	SelectedFeatureFlags       []string       `json:"selected_feature_flags,omitempty"`
+	AutoAssignmentConfig       map[string]any `json:"auto_assignment_config"`
+	// Beyond Chatwoot: the handoff's settings (docs/webhooks.md).
+	BotRepliesWhenOpen      bool `json:"bot_replies_when_open"`
+	CustomerCanRequestHuman bool `json:"customer_can_request_human"`
 }
 
 // inboxView shows an inbox; the HMAC token only to administrators.
@@ -97,7 +114,12 @@ func inboxView(i *baton.Inbox, admin bool) inboxJSON {
 		EnableEmailCollect: i.EnableEmailCollect, CSATSurveyEnabled: i.CSATSurveyEnabled,
 		EnableAutoAssignment: i.EnableAutoAssignment, OutOfOfficeMessage: i.OutOfOfficeMessage, WorkingHours: []any{},
 		Timezone: i.Timezone, AllowMessagesAfterResolved: i.AllowMessagesAfterResolved,
-		LockToSingleConversation: i.LockToSingleConversation, HMACMandatory: i.HMACMandatory}
+		LockToSingleConversation: i.LockToSingleConversation, HMACMandatory: i.HMACMandatory,
+		AutoAssignmentConfig: map[string]any{}, BotRepliesWhenOpen: i.BotRepliesWhenOpen,
+		CustomerCanRequestHuman: i.CustomerCanRequestHuman}
+	if i.MaxAssignmentLimit > 0 {
+		v.AutoAssignmentConfig["max_assignment_limit"] = i.MaxAssignmentLimit
+	}
 	if admin {
 		v.HMACToken = i.HMACToken
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
@@ -94,11 +96,74 @@ func (f *flexObject) UnmarshalJSON(b []byte) error {
 		*f = nil
 		return nil
 	}
+	if err := checkJSON(b); err != nil {
+		return err
+	}
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
 		return typeError(b, map[string]any{})
 	}
 	*f = m
+	return nil
+}
+
+// MaxDepth is how deeply JSON may nest in a request, as Rack's
+// param_depth_limit bounds form keys: documents that are stored (custom and
+// additional attributes, content attributes) are rendered again in every
+// list and webhook, and a deep one costs the server memory and time each
+// time.
+const maxDepth = 32
+
+// maxFormKeys is how many fields a form may hold.
+const maxFormKeys = 1000
+
+var (
+	errNUL      = baton.Invalid("Text must not contain NUL characters")
+	errNotUTF8  = baton.Invalid("Text must be UTF-8")
+	errTooDeep  = baton.Invalid(fmt.Sprintf("JSON is nested too deeply (maximum is %d levels)", maxDepth))
+	errFormDeep = baton.Invalid(fmt.Sprintf("Form field names are nested too deeply (maximum is %d levels)", maxDepth))
+	errFormKeys = baton.Invalid(fmt.Sprintf("Form has too many fields (maximum is %d)", maxFormKeys))
+)
+
+// checkJSON refuses a JSON text that is not UTF-8, holds a NUL character
+// (raw or escaped as \u0000) or nests deeper than maxDepth. It looks at
+// the bytes only; the decoder judges the rest.
+func checkJSON(b []byte) error {
+	if !utf8.Valid(b) {
+		return errNotUTF8
+	}
+	depth, inString := 0, false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == 0:
+			return errNUL
+		case inString && c == '\\':
+			if i+5 < len(b) && b[i+1] == 'u' && string(b[i+2:i+6]) == "0000" {
+				return errNUL
+			}
+			i++ // the escaped character
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			if depth++; depth > maxDepth {
+				return errTooDeep
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return nil
+}
+
+// checkText refuses form text that is not UTF-8 or holds a NUL character.
+func checkText(s string) error {
+	switch {
+	case strings.IndexByte(s, 0) >= 0:
+		return errNUL
+	case !utf8.ValidString(s):
+		return errNotUTF8
+	}
 	return nil
 }
 
@@ -159,6 +224,9 @@ func (h *Handler) decodeForm(w http.ResponseWriter, r *http.Request, v any) erro
 	switch {
 	case mt == "multipart/form-data":
 		err = r.ParseMultipartForm(8 << 20)
+		if forms, ok := r.Context().Value(formsKey{}).(*[]*multipart.Form); ok && r.MultipartForm != nil {
+			*forms = append(*forms, r.MultipartForm)
+		}
 	case r.Method == http.MethodDelete:
 		// ParseForm reads the body of POST, PUT and PATCH only; Chatwoot's
 		// clients send DELETE inbox_members and account_users with one.
@@ -175,9 +243,32 @@ func (h *Handler) decodeForm(w http.ResponseWriter, r *http.Request, v any) erro
 	} else if err != nil {
 		return baton.Errorf(baton.EBADREQUEST, "Malformed form: %s", err.Error())
 	}
+	if len(r.PostForm) > maxFormKeys {
+		return errFormKeys
+	}
+	if r.MultipartForm != nil {
+		for _, fhs := range r.MultipartForm.File {
+			for _, fh := range fhs {
+				if err := checkText(fh.Filename); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	fields := map[string]any{}
 	var size int64
 	for k, vs := range r.PostForm {
+		if strings.Count(k, "[") > maxDepth {
+			return errFormDeep
+		}
+		if err := checkText(k); err != nil {
+			return err
+		}
+		for _, v := range vs {
+			if err := checkText(v); err != nil {
+				return err
+			}
+		}
 		for _, v := range vs {
 			size += int64(len(k) + len(v))
 		}
@@ -202,6 +293,9 @@ func (h *Handler) decodeForm(w http.ResponseWriter, r *http.Request, v any) erro
 		val := vs[len(vs)-1]
 		trimmed := strings.TrimSpace(val)
 		if documentFields[key] && (strings.HasPrefix(trimmed, "{") || strings.HasPrefix(trimmed, "[")) && json.Valid([]byte(trimmed)) {
+			if err := checkJSON([]byte(trimmed)); err != nil {
+				return err
+			}
 			parent[key] = json.RawMessage(trimmed)
 		} else if strings.HasSuffix(k, "[]") {
 			parent[key] = vs

@@ -214,9 +214,14 @@ func TestPublicPathValues(t *testing.T) {
 	b := setup(t, nil)
 	b.customer("c")
 	for _, path := range []string{b.pub("/contacts/c/conversations/x"), b.pub("/contacts/c/conversations/-1/messages"),
-		b.pub("/contacts/c/conversations/1/messages/abc"), fmt.Sprintf("/public/api/v1/inboxes/%s/contacts/c", "%00")} {
+		b.pub("/contacts/c/conversations/1/messages/abc")} {
 		if r := b.do(request{method: "GET", path: path}); r.status != http.StatusNotFound || !json.Valid(r.body) {
 			t.Errorf("GET %s: status %d, want 404 with JSON\n%s", path, r.status, r.body)
 		}
+	}
+	// A NUL character is refused before any route is looked for.
+	path := fmt.Sprintf("/public/api/v1/inboxes/%s/contacts/c", "%00")
+	if r := b.do(request{method: "GET", path: path}); r.status != http.StatusBadRequest || !json.Valid(r.body) {
+		t.Errorf("GET %s: status %d, want 400 with JSON\n%s", path, r.status, r.body)
 	}
 }

@@ -1,6 +1,9 @@
 package chatwoot
 
-import "github.com/batonhq/baton/internal/app"
+import (
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
+)
 
 // routes registers the whole surface. Paths and methods are Chatwoot's;
 // docs/compatibility.md lists each with its state.
@@ -33,6 +36,7 @@ func (h *Handler) routes() {
 	// endpoints bots may call (Chatwoot's list, plus reading the messages
 	// and contacts of conversations the bot serves).
 	handle("GET /api/v1/profile", h.user(h.showProfile))
+	handle("POST /api/v1/profile/availability", h.user(h.setAvailability))
 	const acc = "/api/v1/accounts/{account_id}"
 	handle("GET "+acc+"/agents", h.user(h.listAgents))
 	handle("GET "+acc+"/inboxes", h.user(h.listInboxes))
@@ -63,11 +67,24 @@ func (h *Handler) routes() {
 	// events a bot pulls with its own token. The literal "events" segment
 	// wins over {id} in the mux, and bot ids are numbers.
 	const bot = acc + "/agent_bots/{id}"
-	handle("GET "+bot+"/deliveries", h.user(h.listDeliveries))
-	handle("GET "+bot+"/deliveries/{delivery_id}", h.user(h.showDelivery))
-	handle("POST "+bot+"/deliveries/{delivery_id}/redeliver", h.user(h.redeliver))
-	handle("POST "+bot+"/replay", h.user(h.replay))
+	handle("GET "+bot+"/deliveries", h.user(h.listDeliveries(baton.TargetBot)))
+	handle("GET "+bot+"/deliveries/{delivery_id}", h.user(h.showDelivery(baton.TargetBot)))
+	handle("POST "+bot+"/deliveries/{delivery_id}/redeliver", h.user(h.redeliver(baton.TargetBot)))
+	handle("POST "+bot+"/replay", h.user(h.replay(baton.TargetBot)))
 	handle("GET "+acc+"/agent_bots/events", h.token(h.listBotEvents))
+
+	// Teams, as Chatwoot has them: administrators manage them.
+	const team = acc + "/teams/{team_id}"
+	handle("GET "+acc+"/teams", h.user(h.listTeams))
+	handle("POST "+acc+"/teams", h.user(h.createTeam))
+	handle("GET "+team, h.user(h.showTeam))
+	handle("PATCH "+team, h.user(h.updateTeam))
+	handle("PUT "+team, h.user(h.updateTeam))
+	handle("DELETE "+team, h.user(h.deleteTeam))
+	handle("GET "+team+"/team_members", h.user(h.listTeamMembers))
+	handle("POST "+team+"/team_members", h.user(h.changeTeamMembers(app.MembersAdd)))
+	handle("PATCH "+team+"/team_members", h.user(h.changeTeamMembers(app.MembersReplace)))
+	handle("DELETE "+team+"/team_members", h.user(h.changeTeamMembers(app.MembersRemove)))
 
 	handle("GET "+acc+"/contacts", h.user(h.listContacts))
 	handle("GET "+acc+"/contacts/search", h.user(h.searchContacts))

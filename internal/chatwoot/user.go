@@ -46,16 +46,17 @@ func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := profileJSON{AccessToken: token, Accounts: []profileAccountJSON{}, AvailableName: u.AvailableName(),
 		Confirmed: true, DisplayName: nilIfEmpty(u.DisplayName), Email: u.Email, ID: u.ID, Name: u.Name,
-		Provider: "email", UID: u.Email, Type: "user", AvailabilityStatus: u.Availability.String(),
+		Provider: "email", UID: u.Email, Type: "user", AvailabilityStatus: baton.Offline.String(),
 		CustomAttributes: objectOrEmpty(u.CustomAttributes), UISettings: map[string]any{}}
 	for i, au := range aus {
 		if i == 0 {
 			p.AccountID, p.Role = au.AccountID, au.Role.String()
+			p.AvailabilityStatus = au.AvailabilityStatus().String()
 		}
 		name, _ := h.app.AccountName(r.Context(), au.AccountID)
 		p.Accounts = append(p.Accounts, profileAccountJSON{ID: au.AccountID, Name: name,
-			Status: "active", Role: au.Role.String(), Availability: u.Availability.String(),
-			AvailabilityStatus: u.Availability.String()})
+			Status: "active", Role: au.Role.String(), Availability: au.Availability.String(),
+			AvailabilityStatus: au.AvailabilityStatus().String()})
 	}
 	return ok(w, p)
 }
@@ -77,7 +78,7 @@ type agentJSON struct {
 
 func agentView(au *baton.AccountUser) agentJSON {
 	u := au.User
-	return agentJSON{ID: u.ID, AccountID: au.AccountID, AvailabilityStatus: u.Availability.String(),
+	return agentJSON{ID: u.ID, AccountID: au.AccountID, AvailabilityStatus: au.AvailabilityStatus().String(),
 		AutoOffline: true, Confirmed: true, Email: u.Email, AvailableName: u.AvailableName(), Name: u.Name,
 		Role: au.Role.String(), Thumbnail: "", CustomAttributes: objectOrEmpty(u.CustomAttributes)}
 }
@@ -116,4 +117,28 @@ func userPushView(u *baton.User) *userPush {
 	}
 	return &userPush{ID: u.ID, Name: u.Name, AvailableName: u.AvailableName(), AvatarURL: "", Type: "user",
 		AvailabilityStatus: u.Availability.String(), Thumbnail: ""}
+}
+
+// availabilityRequest is Chatwoot's profile/availability body.
+type availabilityRequest struct {
+	Profile struct {
+		AccountID    flexInt `json:"account_id"`
+		Availability string  `json:"availability"`
+	} `json:"profile"`
+}
+
+// setAvailability sets the caller's availability in an account and answers
+// with the profile, as Chatwoot does.
+func (h *Handler) setAvailability(w http.ResponseWriter, r *http.Request) error {
+	var body availabilityRequest
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	if body.Profile.AccountID == 0 {
+		return baton.Invalid("account_id is required", "account_id")
+	}
+	if err := h.app.SetAvailability(r.Context(), int64(body.Profile.AccountID), body.Profile.Availability); err != nil {
+		return err
+	}
+	return h.showProfile(w, r)
 }

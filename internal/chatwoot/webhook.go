@@ -3,6 +3,7 @@ package chatwoot
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 
 	"github.com/batonhq/baton"
 )
@@ -23,7 +24,7 @@ func (r *Renderer) Render(e *baton.Event) ([]byte, error) {
 	case baton.EventConversationOpened, baton.EventConversationResolved:
 		v = conversationEvent{conversationWebhook: h.conversationWebhook(e.Account, e.Conversation), Event: e.Name}
 	case baton.EventConversationStatusChanged, baton.EventConversationUpdated:
-		changes := changedAttributes(e.Changes)
+		changes := changedAttributes(e.Name, e.Change)
 		v = conversationEvent{conversationWebhook: h.conversationWebhook(e.Account, e.Conversation), Event: e.Name,
 			ChangedAttributes: &changes}
 	case baton.EventWebwidgetTriggered:
@@ -105,6 +106,7 @@ type conversationWebhook struct {
 	CreatedAt            int64               `json:"created_at"`
 	UpdatedAt            float64             `json:"updated_at"`
 	Account              idName              `json:"account"`
+	Handoff              *handoffJSON        `json:"handoff"`
 }
 
 func (h *Handler) conversationWebhook(acc *baton.Account, c *baton.Conversation) conversationWebhook {
@@ -115,7 +117,10 @@ func (h *Handler) conversationWebhook(acc *baton.Account, c *baton.Conversation)
 		Priority: nilIfEmpty(c.Priority.String()), WaitingSince: unixOrZero(c.WaitingSince),
 		AgentLastSeenAt: unixOrZero(c.AgentLastSeenAt), ContactLastSeenAt: unixOrZero(c.ContactLastSeenAt),
 		LastActivityAt: unix(c.LastActivityAt), Timestamp: unix(c.LastActivityAt), CreatedAt: unix(c.CreatedAt),
-		UpdatedAt: unixFloat(c.UpdatedAt), Account: idName{acc.ID, acc.Name}}
+		UpdatedAt: unixFloat(c.UpdatedAt), Account: idName{acc.ID, acc.Name}, Handoff: handoffView(c.Handoff)}
+	if c.Team != nil {
+		v.Meta.Team = teamView(c.Team)
+	}
 	if v.Labels == nil {
 		v.Labels = []string{}
 	}
@@ -147,15 +152,44 @@ type conversationEvent struct {
 	ChangedAttributes *[]map[string]any `json:"changed_attributes,omitempty"`
 }
 
-// changedAttributes is Chatwoot's list of single-key changes, or null.
-func changedAttributes(changes []baton.Change) []map[string]any {
-	if len(changes) == 0 {
+// changedAttributes is Chatwoot's list of single-key changes, or null: the status alone for conversation_status_changed, and for
+// conversation_updated the attributes Chatwoot reports, in its order and
+// formats.
+func changedAttributes(event string, ch *baton.ConversationChange) []map[string]any {
+	if ch == nil {
 		return nil
 	}
-	out := make([]map[string]any, 0, len(changes))
-	for _, c := range changes {
-		out = append(out, map[string]any{c.Attribute: change{Previous: c.Previous, Current: c.Current}})
+	prev, c := ch.Before, ch.After
+	var out []map[string]any
+	add := func(attr string, before, after any) {
+		if !reflect.DeepEqual(before, after) {
+			out = append(out, map[string]any{attr: change{Previous: before, Current: after}})
+		}
 	}
+	if event == baton.EventConversationStatusChanged {
+		return []map[string]any{{"status": change{Previous: prev.Status.String(), Current: c.Status.String()}}}
+	}
+	add("assignee_id", nilIfZero(prev.AssigneeID), nilIfZero(c.AssigneeID))
+	add("assignee_agent_bot_id", nilIfZero(prev.AssigneeAgentBotID), nilIfZero(c.AssigneeAgentBotID))
+	add("team_id", nilIfZero(prev.TeamID), nilIfZero(c.TeamID))
+	add("status", prev.Status.String(), c.Status.String())
+	add("snoozed_until", isoOrNil(prev.SnoozedUntil), isoOrNil(c.SnoozedUntil))
+	add("custom_attributes", jsonValue(objectOrEmpty(prev.CustomAttributes)), jsonValue(objectOrEmpty(c.CustomAttributes)))
+	// No labels is [], not null, as Chatwoot reports it.
+	add("label_list", jsonValue(append([]string{}, prev.Labels...)), jsonValue(append([]string{}, c.Labels...)))
+	add("waiting_since", isoOrNil(prev.WaitingSince), isoOrNil(c.WaitingSince))
+	add("first_reply_created_at", isoOrNil(prev.FirstReplyCreatedAt), isoOrNil(c.FirstReplyCreatedAt))
+	add("priority", nilIfEmpty(prev.Priority.String()), nilIfEmpty(c.Priority.String()))
+	add("conversation_language", prev.AdditionalAttributes["conversation_language"], c.AdditionalAttributes["conversation_language"])
+	return out
+}
+
+// jsonValue normalizes a document (numbers as float64) so that equal
+// documents compare equal whatever their Go types.
+func jsonValue(v any) any {
+	b, _ := json.Marshal(v)
+	var out any
+	_ = json.Unmarshal(b, &out)
 	return out
 }
 

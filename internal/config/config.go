@@ -40,6 +40,7 @@ type Config struct {
 	SecretOverlap         time.Duration   // how long a rotated-out bot secret keeps signing
 	WebhookBlockPrivate   bool            // refuse bot URLs on loopback, private or link-local addresses
 	DBMaxConns            int             // connections to PostgreSQL this process keeps at most
+	MaxConnections        int             // client connections served at once; more wait to be accepted
 
 	// MetricsToken, when set, is the bearer token /metrics asks for.
 	MetricsToken string
@@ -93,6 +94,7 @@ func Parse(name string, args []string, getenv func(string) string) (*Config, []s
 	retention := fs.String("delivery-retention", env("BATON_DELIVERY_RETENTION", "168h"), "how long acknowledged deliveries are kept")
 	overlap := fs.String("secret-overlap", env("BATON_SECRET_OVERLAP", "24h"), "how long a rotated-out bot secret keeps signing")
 	dbMaxConns := fs.String("db-max-conns", env("BATON_DB_MAX_CONNS", "32"), "connections to PostgreSQL at most")
+	maxConns := fs.String("max-connections", env("BATON_MAX_CONNECTIONS", "1024"), "client connections served at once")
 	// A boolean flag, so that a bare --webhook-block-private turns it on;
 	// its default comes from the environment.
 	blockDefault, err := strconv.ParseBool(env("BATON_WEBHOOK_BLOCK_PRIVATE", "false"))
@@ -160,6 +162,10 @@ func Parse(name string, args []string, getenv func(string) string) (*Config, []s
 		return nil, nil, err
 	}
 	c.DBMaxConns = int(n)
+	if n, err = positive("max-connections", *maxConns); err != nil {
+		return nil, nil, err
+	}
+	c.MaxConnections = int(n)
 	if err := c.validate(); err != nil {
 		return nil, nil, err
 	}

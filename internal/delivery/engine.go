@@ -2,10 +2,6 @@ package delivery
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +19,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/auth"
+	"github.com/batonhq/baton/internal/signature"
 	"github.com/batonhq/baton/internal/store"
 )
 
@@ -65,14 +62,14 @@ type Config struct {
 	BreakerCooldown  time.Duration
 	// OnGiveUp is called after a delivery is given up (failed or parked),
 	// outside the transaction that recorded it: the handoff policy.
-	OnGiveUp func(ctx context.Context, d *store.Delivery, reason string)
+	OnGiveUp func(ctx context.Context, d *baton.Delivery, reason string)
 	// Observe, when set, is told of every attempt: for metrics.
 	Observe func(o Observation)
 }
 
 // Observation is one attempt, as metrics see it.
 type Observation struct {
-	BotID   int64
+	Target  baton.Target
 	Outcome string // "succeeded", "retry", "failed" or "parked"
 	Status  int    // the HTTP status, 0 when no answer came
 	Latency time.Duration
@@ -92,10 +89,14 @@ type Engine struct {
 	poll     time.Duration
 	breakAt  int
 	cooldown time.Duration
-	onGiveUp func(ctx context.Context, d *store.Delivery, reason string)
+	onGiveUp func(ctx context.Context, d *baton.Delivery, reason string)
 	observe  func(o Observation)
 
 	owner   string // this process's name on the leases it takes
+	lock    *store.OwnerLock
+	since   time.Time // when Start ran: the handoff clock of older messages starts here
+	checked time.Time // when the owner lock was last checked and dead owners' lanes taken over
+	scanned time.Time // when stranded customers were last looked for
 	wake    chan struct{}
 	jobs    chan job
 	workers int
@@ -106,7 +107,7 @@ type Engine struct {
 
 // job is a claimed delivery, with the end of its lease.
 type job struct {
-	d          *store.Delivery
+	d          *baton.Delivery
 	leaseUntil time.Time
 }
 
@@ -167,8 +168,8 @@ func newOwner() string {
 
 // lease is how long a claimed delivery stays this process's: longer than
 // any attempt and a wait in the queue behind fast bots, so that in steady
-// state nothing is sent twice, and short enough that a dead process's lanes
-// are taken over soon. A delivery that waited in the queue so long that its
+// state nothing is sent twice. A dead process's lanes do not wait for it
+// to end where owner locks tell (PostgreSQL, see owned). A delivery that waited in the queue so long that its
 // lease could end mid-attempt is not sent (see deliver).
 func (e *Engine) lease() time.Duration { return e.timeout + 30*time.Second }
 
@@ -188,6 +189,10 @@ func (e *Engine) Wake() {
 // Start runs the engine until ctx ends or Stop is called.
 func (e *Engine) Start(ctx context.Context) {
 	ctx, e.stop = context.WithCancel(ctx)
+	// A customer's message that waited while no engine ran (the process
+	// had died) did not wait for the bot: its handoff deadline counts from
+	// now.
+	e.since = e.now()
 	for range e.workers {
 		e.wg.Add(1)
 		go func() {
@@ -221,6 +226,50 @@ func (e *Engine) Stop() {
 	if err != nil {
 		e.log.Error("delivery: giving up leases", "err", err)
 	}
+	e.lock.Release()
+}
+
+// checkInterval is how often the engine makes sure it holds its owner lock
+// and takes over the lanes of processes that died: the bound on how long
+// a dead process's work waits, beside the claim that follows.
+const checkInterval = time.Second
+
+// owned makes sure, once a checkInterval, that the engine holds its owner
+// lock, and takes over the lanes of owners whose lock is free. It reports
+// whether the engine may claim: not before it holds its lock, or others
+// would take its lanes over as a dead process's.
+func (e *Engine) owned(ctx context.Context) bool {
+	now := e.now()
+	if e.lock != nil && now.Sub(e.checked) < checkInterval && !now.Before(e.checked) {
+		return true
+	}
+	if e.lock == nil {
+		l, err := e.store.HoldOwner(ctx, e.owner)
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Error("delivery: taking the owner lock", "err", err)
+			}
+			return false
+		}
+		e.lock = l
+	} else if err := e.lock.Check(ctx); err != nil {
+		if ctx.Err() == nil {
+			e.log.Error("delivery: keeping the owner lock", "err", err)
+		}
+		return false
+	}
+	e.checked = now
+	var n int64
+	err := e.store.Write(ctx, func(q *store.Queries) (err error) {
+		n, err = q.TakeOverLanes(ctx, e.owner, now)
+		return err
+	})
+	if err != nil && ctx.Err() == nil {
+		e.log.Error("delivery: taking over the lanes of processes that died", "err", err)
+	} else if n > 0 {
+		e.log.Info("delivery: took over the lanes of processes that died", "lanes", n)
+	}
+	return true
 }
 
 func (e *Engine) loop(ctx context.Context) {
@@ -233,11 +282,18 @@ func (e *Engine) loop(ctx context.Context) {
 		case <-e.wake:
 		case <-timer.C:
 		}
-		if err := e.dispatch(ctx); err != nil && ctx.Err() == nil {
-			e.log.Error("delivery: claiming due deliveries", "err", err)
+		if e.owned(ctx) {
+			if err := e.dispatch(ctx); err != nil && ctx.Err() == nil {
+				e.log.Error("delivery: claiming due deliveries", "err", err)
+			}
 		}
-		if err := e.stranded(ctx); err != nil && ctx.Err() == nil {
-			e.log.Error("delivery: looking for stranded customers", "err", err)
+		// Stranded customers are looked for once a poll interval, not on
+		// every wake-up: under load the engine wakes for every attempt.
+		if now := e.now(); now.Sub(e.scanned) >= e.poll || now.Before(e.scanned) {
+			e.scanned = now
+			if err := e.stranded(ctx); err != nil && ctx.Err() == nil {
+				e.log.Error("delivery: looking for stranded customers", "err", err)
+			}
 		}
 		if !timer.Stop() {
 			select {
@@ -258,7 +314,7 @@ func (e *Engine) dispatch(ctx context.Context) error {
 	if free < max(e.workers/2, 1) {
 		return nil // enough is queued; a finishing worker wakes the loop
 	}
-	var claimed []*store.Delivery
+	var claimed []*baton.Delivery
 	now := e.now()
 	leaseUntil := now.Add(e.lease())
 	err := e.store.Write(ctx, func(q *store.Queries) (err error) {
@@ -285,7 +341,7 @@ func (e *Engine) stranded(ctx context.Context) error {
 	if e.onGiveUp == nil {
 		return nil
 	}
-	late, err := e.store.Read().StrandedDeliveries(ctx, e.now(), 100)
+	late, err := e.store.Read().StrandedDeliveries(ctx, e.now(), e.since, 100)
 	for _, d := range late {
 		e.onGiveUp(ctx, d, "no answer within the handoff deadline")
 	}
@@ -297,7 +353,7 @@ func (e *Engine) stranded(ctx context.Context) error {
 // tests and tools that drive time themselves. It returns how many attempts
 // it made.
 func (e *Engine) DeliverDue(ctx context.Context) (int, error) {
-	var claimed []*store.Delivery
+	var claimed []*baton.Delivery
 	now := e.now()
 	err := e.store.Write(ctx, func(q *store.Queries) (err error) {
 		claimed, err = q.ClaimDeliveries(ctx, e.owner, now, now.Add(e.lease()), 1000)
@@ -336,34 +392,52 @@ type outcome struct {
 	response   string
 	retryAfter time.Duration
 	closed     bool // the bot's breaker was closed, with no failures counted, when read for the attempt
+	// internal is an attempt this server could not make (its database
+	// failed): no attempt, nothing against the bot, and err stays in the
+	// server's log, not in the delivery log administrators read.
+	internal error
 }
+
+// internalRetry is when an attempt this server could not make is tried
+// again.
+const internalRetry = time.Second
 
 // attempt posts one delivery and records the attempt and the delivery's
 // next state.
-func (e *Engine) attempt(ctx context.Context, d *store.Delivery) {
+func (e *Engine) attempt(ctx context.Context, d *baton.Delivery) {
 	start := e.now()
 	o := e.post(ctx, d, start)
 	if ctx.Err() != nil {
 		return // stopping: the delivery stays pending and is tried again
 	}
+	if o.internal != nil {
+		e.log.Error("delivery: could not attempt", "delivery", d.UUID, "err", o.internal)
+		err := e.store.Write(ctx, func(q *store.Queries) error {
+			return q.ReleaseLease(ctx, e.owner, d.ID, start.Add(internalRetry))
+		})
+		if err != nil {
+			e.log.Error("delivery: giving up a lease", "delivery", d.UUID, "err", err)
+		}
+		return
+	}
 	status, next := e.decide(d, o, start)
-	a := &store.Attempt{DeliveryID: d.ID, AttemptedAt: start, StatusCode: max(o.status, 0), Latency: e.now().Sub(start),
+	a := &baton.Attempt{DeliveryID: d.ID, AttemptedAt: start, StatusCode: max(o.status, 0), Latency: e.now().Sub(start),
 		Error: o.err, Response: o.response, Refused: o.status > 0 && !outage(o.status) && (o.status < 200 || o.status >= 300)}
 	err := e.store.Write(ctx, func(q *store.Queries) error {
 		if err := q.RecordAttempt(ctx, e.owner, a, status, next); err != nil {
 			return err
 		}
-		return e.breaker(ctx, q, d.AgentBotID, o, start)
+		return e.breaker(ctx, q, d.Target, o, start)
 	})
 	if err != nil {
 		e.log.Error("delivery: recording an attempt", "delivery", d.UUID, "err", err)
 		return
 	}
 	if e.observe != nil {
-		e.observe(Observation{BotID: d.AgentBotID, Outcome: outcomeNames[status], Status: a.StatusCode, Latency: a.Latency})
+		e.observe(Observation{Target: d.Target, Outcome: outcomeName(status), Status: a.StatusCode, Latency: a.Latency})
 	}
-	if status == store.DeliveryFailed || status == store.DeliveryParked {
-		e.log.Warn("delivery: gave up", "delivery", d.UUID, "bot", d.AgentBotID, "event", d.EventName,
+	if status.GivenUp() {
+		e.log.Warn("delivery: gave up", "delivery", d.UUID, "target", d.Target.String(), "event", d.EventName,
 			"attempts", d.Attempts+1, "last_error", o.err)
 		if e.onGiveUp != nil {
 			e.onGiveUp(ctx, d, o.err)
@@ -371,57 +445,64 @@ func (e *Engine) attempt(ctx context.Context, d *store.Delivery) {
 	}
 }
 
-var outcomeNames = map[int]string{store.DeliveryPending: "retry", store.DeliverySucceeded: "succeeded",
-	store.DeliveryFailed: "failed", store.DeliveryParked: "parked"}
+// outcomeName is an attempt's outcome as metrics count it: the delivery's
+// new state, "retry" for one still pending.
+func outcomeName(s baton.DeliveryStatus) string {
+	if s == baton.DeliveryPending {
+		return "retry"
+	}
+	return s.String()
+}
 
-// breaker keeps the bot's circuit breaker: an answer closes it; the bot
-// being down counts, and opens it at the threshold, for the cooldown
-// doubled for each failure past the threshold, at most ten cooldowns.
-// An event the bot refuses does not count: the endpoint is up.
-func (e *Engine) breaker(ctx context.Context, q *store.Queries, botID int64, o outcome, now time.Time) error {
+// breaker keeps the target's circuit breaker: an answer closes it; the
+// target being down counts, and opens it at the threshold, for the
+// cooldown doubled for each failure past the threshold, at most ten
+// cooldowns. An event the target refuses does not count: the endpoint is
+// up.
+func (e *Engine) breaker(ctx context.Context, q *store.Queries, t baton.Target, o outcome, now time.Time) error {
 	switch {
 	case o.status > 0 && !outage(o.status) && o.closed:
 		return nil // nothing to reset: spare the statement (a round trip on PostgreSQL)
 	case o.status > 0 && !outage(o.status):
-		return q.RecordBotOutcome(ctx, botID, true, time.Time{})
+		return q.RecordBreakerOutcome(ctx, t, true, time.Time{})
 	case !outage(o.status):
 		return nil // a bad URL: not the endpoint's health
 	}
-	failures, err := q.CountBotFailure(ctx, botID)
+	failures, err := q.CountBreakerFailure(ctx, t)
 	if err != nil || failures < e.breakAt {
 		return err
 	}
 	wait := e.cooldown << min(failures-e.breakAt, 4)
-	return q.OpenBreaker(ctx, botID, now.Add(min(wait, 10*e.cooldown)))
+	return q.OpenBreaker(ctx, t, now.Add(min(wait, 10*e.cooldown)))
 }
 
 // decide turns an outcome into the delivery's next state: succeeded; for a
 // bot that is down, pending on the long schedule; for a bot answering an
 // error, pending for a quick retry until the attempts run out; else failed.
-func (e *Engine) decide(d *store.Delivery, o outcome, now time.Time) (int, time.Time) {
+func (e *Engine) decide(d *baton.Delivery, o outcome, now time.Time) (baton.DeliveryStatus, time.Time) {
 	// Outages and refusals are counted apart, so that an event refused
 	// after an outage still gets its quick retries, and the reverse.
 	outages, refusals := d.Attempts-d.Refusals, d.Refusals
 	switch {
 	case o.status >= 200 && o.status < 300:
-		return store.DeliverySucceeded, now
+		return baton.DeliverySucceeded, now
 	case o.status < 0:
-		return store.DeliveryParked, now // no URL to send to: retrying cannot help
+		return baton.DeliveryParked, now // no URL to send to: retrying cannot help
 	case outage(o.status):
 		n := outages + 1
 		if n > len(e.schedule) {
-			return store.DeliveryFailed, now
+			return baton.DeliveryFailed, now
 		}
 		wait := jitter(e.schedule[n-1])
-		return store.DeliveryPending, now.Add(max(wait, o.retryAfter))
+		return baton.DeliveryPending, now.Add(max(wait, o.retryAfter))
 	case refusals+1 < e.attempts:
 		n := refusals + 1
 		// Quick: the lane waits behind this event, and a bot that refuses
 		// some events (the Rasa example answers 500 to its own replies)
 		// must not slow the customer's conversation by more than a moment.
-		return store.DeliveryPending, now.Add(max(jitter(time.Duration(n)*quickRetry), o.retryAfter))
+		return baton.DeliveryPending, now.Add(max(jitter(time.Duration(n)*quickRetry), o.retryAfter))
 	}
-	return store.DeliveryParked, now
+	return baton.DeliveryParked, now
 }
 
 // outage reports whether an answer (0: none) means the bot is down or
@@ -444,34 +525,67 @@ func jitter(d time.Duration) time.Duration {
 	return d - time.Duration(spread) + time.Duration(rand.Int64N(2*spread+1))
 }
 
+// endpoint is where a target's deliveries go, read for one attempt.
+type endpoint struct {
+	url     string
+	secrets []string // opened: the current secret, then the previous one while it still signs
+	closed  bool     // the breaker was closed, with no failures counted
+}
+
+// endpoint reads the target's URL, secrets and breaker. A missing target,
+// one without a URL or a secret this server's key cannot open is no
+// outage: retrying cannot help (status -1 parks the delivery). A database
+// error is this server's, not the target's.
+func (e *Engine) endpoint(ctx context.Context, q *store.Queries, t baton.Target, now time.Time) (*endpoint, *outcome) {
+	var ep endpoint
+	var sealed [2][]byte
+	switch t.Kind {
+	case baton.TargetBot:
+		bot, err := q.FindAgentBot(ctx, t.ID)
+		if baton.ErrorCode(err) == baton.ENOTFOUND {
+			return nil, &outcome{status: -1, err: "bot not found"}
+		} else if err != nil {
+			return nil, &outcome{internal: fmt.Errorf("reading the bot: %w", err)}
+		}
+		if bot.OutgoingURL == "" {
+			return nil, &outcome{status: -1, err: "the bot has no outgoing URL"}
+		}
+		ep.url, ep.closed = bot.OutgoingURL, bot.BreakerFailures == 0 && bot.BreakerOpenUntil.IsZero()
+		if sealed[0], sealed[1], err = q.AgentBotSecrets(ctx, bot.ID, now); err != nil {
+			return nil, &outcome{internal: fmt.Errorf("reading the bot's secret: %w", err)}
+		}
+	default:
+		return nil, &outcome{status: -1, err: "unknown target " + t.String()}
+	}
+	if sealed[0] == nil || e.key == nil {
+		return &ep, nil
+	}
+	for _, b := range sealed {
+		if b == nil {
+			continue
+		}
+		s, err := e.key.Open(b)
+		if err != nil {
+			return nil, &outcome{status: -1, err: fmt.Sprintf("the signing secret does not open with this server's key: %v", err)}
+		}
+		ep.secrets = append(ep.secrets, s)
+	}
+	return &ep, nil
+}
+
 // post sends one attempt.
-func (e *Engine) post(ctx context.Context, d *store.Delivery, now time.Time) outcome {
-	q := e.store.Read()
-	// A missing bot or a secret this server's key cannot open is no
-	// outage: retrying cannot help (status -1 parks the delivery). A
-	// database error is one.
-	bot, err := q.FindAgentBot(ctx, d.AgentBotID)
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
-		return outcome{status: -1, err: "bot not found"}
-	} else if err != nil {
-		return outcome{err: "reading the bot: " + err.Error()}
-	}
-	if bot.OutgoingURL == "" {
-		return outcome{status: -1, err: "the bot has no outgoing URL"}
-	}
-	secrets, err := e.secrets(ctx, q, bot.ID, now)
-	if errors.Is(err, errUnopenable) {
-		return outcome{status: -1, err: err.Error()}
-	} else if err != nil {
-		return outcome{err: "reading the bot's secret: " + err.Error()}
+func (e *Engine) post(ctx context.Context, d *baton.Delivery, now time.Time) outcome {
+	ep, failed := e.endpoint(ctx, e.store.Read(), d.Target, now)
+	if failed != nil {
+		return *failed
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, bot.OutgoingURL, strings.NewReader(string(d.Payload)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.url, strings.NewReader(string(d.Payload)))
 	if err != nil {
 		return outcome{status: -1, err: "bad outgoing URL: " + withoutURL(err)}
 	}
-	for k, v := range Headers(d.UUID, d.Payload, secrets, now) {
+	for k, v := range signature.Headers(d.UUID, d.Payload, ep.secrets, now) {
 		req.Header.Set(k, v)
 	}
 	res, err := e.client.Do(req)
@@ -487,8 +601,7 @@ func (e *Engine) post(ctx context.Context, d *store.Delivery, now time.Time) out
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(res.Body, maxResponse))
-	o := outcome{status: res.StatusCode, response: truncate(string(body), excerpt),
-		closed: bot.BreakerFailures == 0 && bot.BreakerOpenUntil.IsZero()}
+	o := outcome{status: res.StatusCode, response: truncate(string(body), excerpt), closed: ep.closed}
 	if res.StatusCode < 200 || res.StatusCode >= 300 {
 		o.err = res.Status
 	}
@@ -532,85 +645,14 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// Headers returns the headers of a delivery: JSON content, the delivery id
-// (the same on every attempt), and, when the bot has secrets, Chatwoot's
-// signature and the Standard Webhooks signatures, computed over the exact
-// body sent. secrets is the current secret, then, while a rotation's
-// overlap lasts, the previous one: it signs too, in webhook-signature (the
-// Standard Webhooks way: several signatures, space-separated) and in
-// X-Chatwoot-Signature-Previous, so a bot verifies with whichever it has.
-func Headers(id string, body []byte, secrets []string, now time.Time) map[string]string {
-	h := map[string]string{
-		"Content-Type":        "application/json",
-		"Accept":              "application/json",
-		"User-Agent":          "Baton",
-		"X-Chatwoot-Delivery": id,
+// Gauges reads what metrics show at scrape time: each bot's deliveries
+// waiting (pending, due or retrying) and until when each bot's breaker
+// holds deliveries back.
+func (e *Engine) Gauges(ctx context.Context) (backlog map[int64]int64, breakerOpenUntil map[int64]time.Time, err error) {
+	q := e.store.Read()
+	if breakerOpenUntil, err = q.BreakersOpenUntil(ctx); err != nil {
+		return nil, nil, err
 	}
-	if len(secrets) == 0 {
-		return h
-	}
-	ts := strconv.FormatInt(now.Unix(), 10)
-	h["X-Chatwoot-Timestamp"] = ts
-	h["X-Chatwoot-Signature"] = ChatwootSignature(secrets[0], ts, body)
-	h["webhook-id"] = id
-	h["webhook-timestamp"] = ts
-	sigs := make([]string, 0, len(secrets))
-	for _, s := range secrets {
-		sigs = append(sigs, StandardSignature(s, id, ts, body))
-	}
-	h["webhook-signature"] = strings.Join(sigs, " ")
-	if len(secrets) > 1 {
-		h["X-Chatwoot-Signature-Previous"] = ChatwootSignature(secrets[1], ts, body)
-	}
-	return h
-}
-
-// errUnopenable is a bot secret this server's key does not open: the key
-// changed (BATON_SECRET_KEY) since the secret was sealed.
-var errUnopenable = errors.New("the bot's signing secret does not open with this server's key")
-
-// secrets opens the bot's signing secrets: the current one, then the
-// previous one while it still signs.
-func (e *Engine) secrets(ctx context.Context, q *store.Queries, botID int64, now time.Time) ([]string, error) {
-	current, previous, err := q.AgentBotSecrets(ctx, botID, now)
-	if err != nil || current == nil || e.key == nil {
-		return nil, err
-	}
-	var out []string
-	for _, sealed := range [][]byte{current, previous} {
-		if sealed == nil {
-			continue
-		}
-		s, err := e.key.Open(sealed)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errUnopenable, err)
-		}
-		out = append(out, s)
-	}
-	return out, nil
-}
-
-// ChatwootSignature is "sha256=" and the hex HMAC-SHA256 of
-// "<timestamp>.<body>" under the secret.
-func ChatwootSignature(secret, timestamp string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(timestamp + "."))
-	m.Write(body)
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
-}
-
-// StandardSignature is the Standard Webhooks signature: "v1," and the
-// base64 HMAC-SHA256 of "<id>.<timestamp>.<body>" under the secret's bytes
-// (StandardSecret gives the secret in that specification's whsec_ form).
-func StandardSignature(secret, id, timestamp string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(id + "." + timestamp + "."))
-	m.Write(body)
-	return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
-
-// StandardSecret is a secret in the form Standard Webhooks libraries take:
-// "whsec_" and the base64 of the key bytes.
-func StandardSecret(secret string) string {
-	return "whsec_" + base64.StdEncoding.EncodeToString([]byte(secret))
+	backlog, err = q.DeliveryBacklog(ctx)
+	return backlog, breakerOpenUntil, err
 }

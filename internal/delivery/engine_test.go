@@ -23,6 +23,7 @@ import (
 	"github.com/batonhq/baton/internal/chatwoot"
 	"github.com/batonhq/baton/internal/delivery"
 	"github.com/batonhq/baton/internal/server"
+	"github.com/batonhq/baton/internal/signature"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )
@@ -103,7 +104,7 @@ func setup(t *testing.T, s *store.Store, o options) *world {
 	w.engine = delivery.New(delivery.Config{Store: s, Key: key, Now: w.clock.Now, Timeout: o.timeout,
 		Schedule: o.schedule, Attempts: o.attempts, BreakerThreshold: o.breaker, BreakerCooldown: o.cooldown,
 		BlockPrivate: o.blockPrivate,
-		OnGiveUp: func(ctx context.Context, d *store.Delivery, reason string) {
+		OnGiveUp: func(ctx context.Context, d *baton.Delivery, reason string) {
 			if err := w.app.BotFailed(ctx, d, reason); err != nil {
 				t.Errorf("handoff policy: %v", err)
 			}
@@ -237,9 +238,9 @@ func (w *world) expectRound(want int, why string) {
 
 // delivery returns the bot's delivery of the customer message with the
 // content.
-func (w *world) delivery(b *bot, content string) *store.Delivery {
+func (w *world) delivery(b *bot, content string) *baton.Delivery {
 	w.t.Helper()
-	ds, err := w.store.Read().ListDeliveries(context.Background(), b.id, 1000)
+	ds, err := w.store.Read().ListDeliveries(context.Background(), baton.BotTarget(b.id), 1000)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -257,13 +258,13 @@ func (w *world) delivery(b *bot, content string) *store.Delivery {
 // pending counts the bot's deliveries still pending.
 func (w *world) pending(b *bot) int {
 	w.t.Helper()
-	ds, err := w.store.Read().ListDeliveries(context.Background(), b.id, 10000)
+	ds, err := w.store.Read().ListDeliveries(context.Background(), baton.BotTarget(b.id), 10000)
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	n := 0
 	for _, d := range ds {
-		if d.Status == store.DeliveryPending {
+		if d.Status == baton.DeliveryPending {
 			n++
 		}
 	}
@@ -462,7 +463,7 @@ func TestRetrySchedule(t *testing.T) {
 		w.expectRound(1, "the first attempt")
 		for i, wait := range schedule {
 			d := w.delivery(b, "hello")
-			if d.Status != store.DeliveryPending || d.Attempts != i+1 {
+			if d.Status != baton.DeliveryPending || d.Attempts != i+1 {
 				t.Fatalf("after attempt %d: status %d, attempts %d", i+1, d.Status, d.Attempts)
 			}
 			if !strings.Contains(d.LastError, "503") {
@@ -476,7 +477,7 @@ func TestRetrySchedule(t *testing.T) {
 			w.expectRound(1, fmt.Sprintf("retry %d", i+1))
 		}
 		d := w.delivery(b, "hello")
-		if d.Status != store.DeliveryFailed || d.Attempts != len(schedule)+1 {
+		if d.Status != baton.DeliveryFailed || d.Attempts != len(schedule)+1 {
 			t.Fatalf("after the schedule: status %d, attempts %d; want failed after %d", d.Status, d.Attempts, len(schedule)+1)
 		}
 		hits := b.received()
@@ -547,7 +548,7 @@ func TestRetryAfter(t *testing.T) {
 			at := w.clock.Now()
 			w.expectRound(1, "the first attempt")
 			d := w.delivery(b, "hello")
-			if d.Status != store.DeliveryPending {
+			if d.Status != baton.DeliveryPending {
 				t.Fatalf("case %d: status %d, want pending", i, d.Status)
 			}
 			if c.want == 0 {
@@ -594,7 +595,7 @@ func TestRefusedThenParked(t *testing.T) {
 			at := w.clock.Now()
 			w.expectRound(1, "the head of the lane only")
 			d := w.delivery(b, "poison")
-			if d.Status != store.DeliveryPending || !strings.Contains(d.LastError, fmt.Sprint(code)) {
+			if d.Status != baton.DeliveryPending || !strings.Contains(d.LastError, fmt.Sprint(code)) {
 				t.Fatalf("%d: after one refusal: status %d, error %q", code, d.Status, d.LastError)
 			}
 			quick(t, d.NextAttemptAt, at)
@@ -605,14 +606,14 @@ func TestRefusedThenParked(t *testing.T) {
 			quick(t, d.NextAttemptAt, at)
 			w.clock.Set(d.NextAttemptAt)
 			w.expectRound(1, "the third attempt")
-			if d = w.delivery(b, "poison"); d.Status != store.DeliveryParked || d.Attempts != 3 {
+			if d = w.delivery(b, "poison"); d.Status != baton.DeliveryParked || d.Attempts != 3 {
 				t.Fatalf("%d: after three refusals: status %d, attempts %d; want parked", code, d.Status, d.Attempts)
 			}
 			w.round()
 			if got := b.tried(); !slices.Equal(got, []string{"poison", "poison", "poison", "fine"}) {
 				t.Fatalf("%d: the bot got %v", code, got)
 			}
-			if w.delivery(b, "fine").Status != store.DeliverySucceeded {
+			if w.delivery(b, "fine").Status != baton.DeliverySucceeded {
 				t.Fatalf("%d: the next event did not go out after the parked one", code)
 			}
 			if got := w.status(conv); got != "open" {
@@ -693,10 +694,10 @@ func TestLaneIndependence(t *testing.T) {
 		w.say(w.identifier, "fast", fast, "fast 1")
 		w.say(identB, "other", other, "other 1")
 		w.expectRound(3, "one attempt per lane")
-		if d := w.delivery(a, "slow 1"); d.Status != store.DeliveryPending || !strings.Contains(d.LastError, "timed out") {
+		if d := w.delivery(a, "slow 1"); d.Status != baton.DeliveryPending || !strings.Contains(d.LastError, "timed out") {
 			t.Fatalf("the slow lane: status %d, error %q", d.Status, d.LastError)
 		}
-		if d := w.delivery(down, "other 1"); d.Status != store.DeliveryPending {
+		if d := w.delivery(down, "other 1"); d.Status != baton.DeliveryPending {
 			t.Fatalf("the bot that is down: status %d", d.Status)
 		}
 		w.say(w.identifier, "fast", fast, "fast 2")
@@ -844,11 +845,11 @@ func TestGarbageAndHugeAnswers(t *testing.T) {
 		name    string
 		timeout time.Duration
 		handle  func(h *hit, rw http.ResponseWriter, r *http.Request)
-		want    int
+		want    baton.DeliveryStatus
 	}{
 		{"not JSON", time.Second, func(h *hit, rw http.ResponseWriter, r *http.Request) {
 			_, _ = io.WriteString(rw, "<html>¯\\_(ツ)_/¯")
-		}, store.DeliverySucceeded},
+		}, baton.DeliverySucceeded},
 		{"endless 200", 10 * time.Minute, func(h *hit, rw http.ResponseWriter, r *http.Request) {
 			chunk := bytes.Repeat([]byte("x"), 64<<10)
 			for {
@@ -856,7 +857,7 @@ func TestGarbageAndHugeAnswers(t *testing.T) {
 					return
 				}
 			}
-		}, store.DeliverySucceeded},
+		}, baton.DeliverySucceeded},
 		{"endless 500", 10 * time.Minute, func(h *hit, rw http.ResponseWriter, r *http.Request) {
 			rw.WriteHeader(http.StatusInternalServerError)
 			chunk := bytes.Repeat([]byte("€"), 20<<10)
@@ -865,16 +866,16 @@ func TestGarbageAndHugeAnswers(t *testing.T) {
 					return
 				}
 			}
-		}, store.DeliveryPending},
+		}, baton.DeliveryPending},
 		{"headers then stall", 300 * time.Millisecond, func(h *hit, rw http.ResponseWriter, r *http.Request) {
 			rw.WriteHeader(http.StatusOK)
 			_, _ = io.WriteString(rw, `{"ok":`)
 			rw.(http.Flusher).Flush()
 			<-r.Context().Done()
-		}, store.DeliverySucceeded},
+		}, baton.DeliverySucceeded},
 		{"no headers", 300 * time.Millisecond, func(h *hit, rw http.ResponseWriter, r *http.Request) {
 			<-r.Context().Done()
-		}, store.DeliveryPending},
+		}, baton.DeliveryPending},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -930,7 +931,7 @@ func TestBotComesBack(t *testing.T) {
 			w.round()
 			w.clock.Add(time.Minute)
 		}
-		if d := w.delivery(b, "m0"); d.Status != store.DeliveryPending || !strings.Contains(d.LastError, "refused") {
+		if d := w.delivery(b, "m0"); d.Status != baton.DeliveryPending || !strings.Contains(d.LastError, "refused") {
 			t.Fatalf("while down: status %d, error %q", d.Status, d.LastError)
 		}
 		for range 15 {
@@ -982,7 +983,7 @@ func TestBlockPrivate(t *testing.T) {
 		w.say(w.identifier, "casey", conv, "hello")
 		w.expectRound(1, "the attempt")
 		d := w.delivery(b, "hello")
-		if d.Status != store.DeliveryParked || !strings.Contains(d.LastError, "--webhook-block-private") {
+		if d.Status != baton.DeliveryParked || !strings.Contains(d.LastError, "--webhook-block-private") {
 			t.Fatalf("status %d, error %q; want parked, refused", d.Status, d.LastError)
 		}
 		if got := b.received(); len(got) != 0 {
@@ -996,7 +997,7 @@ func TestBlockPrivate(t *testing.T) {
 		open.connect(b2, b2.URL, open.inboxID)
 		open.say(open.identifier, "casey", open.customer(open.identifier, "casey"), "hello")
 		open.round()
-		if d := open.delivery(b2, "hello"); d.Status != store.DeliverySucceeded {
+		if d := open.delivery(b2, "hello"); d.Status != baton.DeliverySucceeded {
 			t.Fatalf("without blocking: status %d, error %q", d.Status, d.LastError)
 		}
 	})
@@ -1014,7 +1015,7 @@ func TestSecretRotation(t *testing.T) {
 		w.connect(b, b.URL, w.inboxID)
 		v := w.call("GET", w.acc(fmt.Sprintf("/agent_bots/%d", b.id)), w.admin, "", 200).(map[string]any)
 		old := v["secret"].(string)
-		if old == "" || v["webhook_secret"] != delivery.StandardSecret(old) {
+		if old == "" || v["webhook_secret"] != signature.StandardSecret(old) {
 			t.Fatalf("secret %q, webhook_secret %v", old, v["webhook_secret"])
 		}
 		conv := w.customer(w.identifier, "casey")
@@ -1031,19 +1032,19 @@ func TestSecretRotation(t *testing.T) {
 			if ts != fmt.Sprint(w.clock.Now().Unix()) || h.header.Get("webhook-timestamp") != ts {
 				t.Fatalf("timestamps %q, %q", ts, h.header.Get("webhook-timestamp"))
 			}
-			if got := h.header.Get("X-Chatwoot-Signature"); got != delivery.ChatwootSignature(current, ts, h.body) {
+			if got := h.header.Get("X-Chatwoot-Signature"); got != signature.Chatwoot(current, ts, h.body) {
 				t.Fatalf("X-Chatwoot-Signature %q does not verify", got)
 			}
 			var want []string
 			for _, s := range standard {
-				want = append(want, delivery.StandardSignature(s, id, ts, h.body))
+				want = append(want, signature.Standard(s, id, ts, h.body))
 			}
 			if got := h.header.Get("webhook-signature"); got != strings.Join(want, " ") {
 				t.Fatalf("webhook-signature %q, want %q", got, strings.Join(want, " "))
 			}
 			wantPrev := ""
 			if previous != "" {
-				wantPrev = delivery.ChatwootSignature(previous, ts, h.body)
+				wantPrev = signature.Chatwoot(previous, ts, h.body)
 			}
 			if got := h.header.Get("X-Chatwoot-Signature-Previous"); got != wantPrev {
 				t.Fatalf("X-Chatwoot-Signature-Previous %q, want %q", got, wantPrev)
@@ -1053,7 +1054,7 @@ func TestSecretRotation(t *testing.T) {
 
 		v = w.call("POST", w.acc(fmt.Sprintf("/agent_bots/%d/reset_secret", b.id)), w.admin, "", 200).(map[string]any)
 		secret := v["secret"].(string)
-		if secret == old || v["webhook_secret"] != delivery.StandardSecret(secret) {
+		if secret == old || v["webhook_secret"] != signature.StandardSecret(secret) {
 			t.Fatalf("after reset_secret: secret %q (was %q), webhook_secret %v", secret, old, v["webhook_secret"])
 		}
 		w.clock.Add(time.Hour - time.Second)
@@ -1082,7 +1083,7 @@ func TestRefusedAfterOutage(t *testing.T) {
 		w.changeBot(b, func(ab *baton.AgentBot) { ab.HandoffDeadline = time.Hour })
 		conv := w.customer(w.identifier, "casey")
 		w.say(w.identifier, "casey", conv, "hello")
-		for i, want := range []int{store.DeliveryPending, store.DeliveryPending, store.DeliveryPending, store.DeliveryPending, store.DeliveryParked} {
+		for i, want := range []baton.DeliveryStatus{baton.DeliveryPending, baton.DeliveryPending, baton.DeliveryPending, baton.DeliveryPending, baton.DeliveryParked} {
 			w.expectRound(1, fmt.Sprintf("attempt %d", i+1))
 			if d := w.delivery(b, "hello"); d.Status != want {
 				t.Fatalf("after attempt %d the delivery is in state %d, want %d (attempts %d, refusals %d)", i+1, d.Status, want, d.Attempts, d.Refusals)
@@ -1148,7 +1149,7 @@ func TestUnopenableSecretParks(t *testing.T) {
 		w.say(w.identifier, "casey", conv, "hello")
 		w.round()
 		d := w.delivery(b, "hello")
-		if d.Status != store.DeliveryParked || !strings.Contains(d.LastError, "does not open") {
+		if d.Status != baton.DeliveryParked || !strings.Contains(d.LastError, "does not open") {
 			t.Fatalf("delivery in state %d with error %q, want parked for the secret", d.Status, d.LastError)
 		}
 	})

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )
@@ -507,7 +508,7 @@ func TestBotpressBridge(t *testing.T) {
 		}
 		br.mu.Unlock()
 		for _, d := range e.settled(b.id) {
-			if d.Status != store.DeliverySucceeded || d.Attempts != 1 {
+			if d.Status != baton.DeliverySucceeded || d.Attempts != 1 {
 				t.Fatalf("delivery of %s: status %d after %d attempts, want one 204", d.EventName, d.Status, d.Attempts)
 			}
 		}

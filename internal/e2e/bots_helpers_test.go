@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton"
 )
 
 // Helpers for the tests that play the public Chatwoot bots (rasa_test.go,
@@ -59,9 +59,9 @@ func (e *env) answer(sourceID string, conv int64, messageID any, submitted strin
 }
 
 // deliveries returns a bot's deliveries, oldest first.
-func (e *env) deliveries(botID int64) []*store.Delivery {
+func (e *env) deliveries(botID int64) []*baton.Delivery {
 	e.t.Helper()
-	ds, err := e.store.Read().ListDeliveries(context.Background(), botID, 1000)
+	ds, err := e.store.Read().ListDeliveries(context.Background(), baton.BotTarget(botID), 1000)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -71,12 +71,12 @@ func (e *env) deliveries(botID int64) []*store.Delivery {
 
 // settled waits until none of a bot's deliveries is still pending and
 // returns them, oldest first.
-func (e *env) settled(botID int64) []*store.Delivery {
+func (e *env) settled(botID int64) []*baton.Delivery {
 	e.t.Helper()
-	var ds []*store.Delivery
+	var ds []*baton.Delivery
 	eventually(e.t, "the bot's deliveries to settle", func() bool {
 		ds = e.deliveries(botID)
-		return !slices.ContainsFunc(ds, func(d *store.Delivery) bool { return d.Status == store.DeliveryPending })
+		return !slices.ContainsFunc(ds, func(d *baton.Delivery) bool { return d.Status == baton.DeliveryPending })
 	})
 	return ds
 }

@@ -58,10 +58,10 @@ func startClocked(t *testing.T, s *store.Store) *clocked {
 	}
 	c := &clocked{env: &env{t: t, store: s}, clock: &clock{}}
 	e := c.env
-	c.metrics = metrics.New(metrics.Config{Store: s, Now: c.clock.Now})
 	e.engine = delivery.New(delivery.Config{Store: s, Key: key, Timeout: 2 * time.Second, Now: c.clock.Now,
 		PollInterval: 20 * time.Millisecond, Schedule: []time.Duration{time.Second, time.Second, time.Second},
-		Observe: func(o delivery.Observation) { c.metrics.ObserveDelivery(o.BotID, o.Outcome, o.Latency) }})
+		Observe: func(o delivery.Observation) { c.metrics.ObserveDelivery(o.Target, o.Outcome, o.Latency) }})
+	c.metrics = metrics.New(metrics.Config{Gauges: e.engine.Gauges, Now: c.clock.Now})
 	urlFn := func() string { return e.url }
 	e.app = app.New(app.Config{Store: s, Key: key, Files: files, Renderer: &chatwoot.Renderer{PublicURL: urlFn},
 		OnEvent: e.engine.Wake, Now: c.clock.Now})
@@ -322,7 +322,7 @@ func TestDeliveryLogAndRedeliver(t *testing.T) {
 		// Metrics show the gauges from the database: a pending backlog, an
 		// open breaker; and ask for the token.
 		if err := s.Write(context.Background(), func(q *store.Queries) error {
-			return q.RecordBotOutcome(context.Background(), b.id, false, c.clock.Now().Add(time.Hour))
+			return q.RecordBreakerOutcome(context.Background(), baton.BotTarget(b.id), false, c.clock.Now().Add(time.Hour))
 		}); err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )
@@ -294,7 +296,7 @@ func TestDialogflowDemoAsPublished(t *testing.T) {
 			t.Fatalf("the published bot called Chatwoot %q and Dialogflow %q", bb.calls, bb.sessions)
 		}
 		for _, d := range e.settled(b.id) {
-			if d.Status != store.DeliverySucceeded {
+			if d.Status != baton.DeliverySucceeded {
 				t.Fatalf("delivery of %s: status %d, want succeeded (the bot answers 200)", d.EventName, d.Status)
 			}
 		}
@@ -394,6 +396,9 @@ func TestDialogflowDemo(t *testing.T) {
 			"out: Select your date", "out: Fill your details",
 			"out: Booking has been confirmed for Casey Jones. Let us know if there is anything else you need help with.",
 			"in: Talk to an agent", "out: Transfering the conversation to an agent. You will get a response shortly.",
+			// Nobody is online to take the handoff: the customer is told
+			// once, and asked for an e-mail (docs/webhooks.md).
+			"out: " + app.DefaultAwayMessage, "out: Get notified by email",
 		}
 		if got := e.lines(conv); !slices.Equal(got, want) {
 			t.Fatalf("conversation:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -401,7 +406,7 @@ func TestDialogflowDemo(t *testing.T) {
 
 		// The bot took every event with 200 {"sucess":true}.
 		for _, d := range e.settled(b.id) {
-			if d.Status != store.DeliverySucceeded {
+			if d.Status != baton.DeliverySucceeded {
 				t.Fatalf("delivery of %s: status %d, want succeeded", d.EventName, d.Status)
 			}
 		}

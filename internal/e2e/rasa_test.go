@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )
@@ -273,7 +274,7 @@ func TestRasaDemo(t *testing.T) {
 			if i%2 == 1 {
 				wantSucceeded, wantAttempts, wantType = false, 3, "outgoing"
 			}
-			if d.EventName != "message_created" || p["message_type"] != wantType || (d.Status == store.DeliverySucceeded) != wantSucceeded ||
+			if d.EventName != "message_created" || p["message_type"] != wantType || (d.Status == baton.DeliverySucceeded) != wantSucceeded ||
 				d.Attempts != wantAttempts || tries[d.UUID] != wantAttempts {
 				t.Fatalf("delivery %d: %s %v status %d after %d attempts (%d received), want %s, succeeded %v, after %d",
 					i, d.EventName, p["message_type"], d.Status, d.Attempts, tries[d.UUID], wantType, wantSucceeded, wantAttempts)

@@ -1,58 +1,63 @@
-// Package metrics exposes Baton's Prometheus metrics in the text exposition
-// format 0.0.4: deliveries to bots by outcome, attempt latency, the backlog
-// and circuit breaker of each bot, and a few Go runtime numbers.
+// Package metrics exposes Baton's Prometheus metrics through
+// prometheus/client_golang: deliveries by target and outcome, attempt
+// latency, the backlog and circuit breaker of each bot, and the standard
+// go_* and process_* series.
 //
-// The format is written by hand: the handful of series Baton has need no
-// client library and its dependencies in the one binary. Counters and the
-// histogram live in memory and count this process's attempts (Prometheus
-// sums processes); the backlog and breaker gauges are read from the
-// database at scrape time, so every process reports the same truth. Bots
-// are labelled by id alone: their names and URLs are not for a metrics
-// system, and ids keep the label set small.
+// Counters and the histogram count this process's attempts (Prometheus
+// sums processes); the backlog and breaker gauges are read at scrape time
+// through Config.Gauges, from the database, so every process reports the
+// same truth. Targets are labelled by id alone, {bot="7"} or
+// {webhook="3"}: their names and URLs are not for a metrics system, and
+// ids keep the label set small.
 package metrics
 
 import (
-	"bufio"
-	"cmp"
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Buckets are the upper bounds, in seconds, of the attempt latency
 // histogram: Prometheus' defaults, which span a fast bot on the same host
 // to one at the attempt timeout.
-var Buckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+var Buckets = prometheus.DefBuckets
+
+// Gauges reads the numbers of a scrape: each bot's deliveries waiting
+// (pending, due or retrying) and until when each bot's breaker holds
+// deliveries back. The delivery engine's Gauges is one.
+type Gauges func(ctx context.Context) (backlog map[int64]int64, breakerOpenUntil map[int64]time.Time, err error)
 
 // Config is what New needs.
 type Config struct {
-	Store  *store.Store // read at scrape time for the gauges; nil leaves them out
+	// Gauges reads the gauges at scrape time; nil leaves them out.
+	Gauges Gauges
 	Logger *slog.Logger
 	Now    func() time.Time
 }
 
 // Metrics counts deliveries and serves the metrics.
 type Metrics struct {
-	store *store.Store
-	log   *slog.Logger
-	now   func() time.Time
-	start time.Time
+	gauges   Gauges
+	log      *slog.Logger
+	now      func() time.Time
+	registry *prometheus.Registry
 
 	mu         sync.Mutex
 	deliveries map[outcomeKey]uint64
-	latency    map[int64]*histogram
+	latency    map[baton.Target]*histogram
 }
 
 type outcomeKey struct {
-	bot     int64
+	target  baton.Target
 	outcome string
 }
 
@@ -62,149 +67,128 @@ type histogram struct {
 	count  uint64
 }
 
+// Descriptions of the series, per kind of target: a family's series are
+// labelled bot or webhook, which client_golang's vectors, with one label
+// set a family, do not express.
+var (
+	deliveriesHelp = "Attempts to deliver events to bots and webhooks, by outcome: succeeded, retry (to be tried again), failed or parked (given up)."
+	latencyHelp    = "How long attempts to deliver to bots and webhooks took, answer read."
+	descs          = map[baton.TargetKind]struct{ deliveries, latency *prometheus.Desc }{
+		baton.TargetBot: {prometheus.NewDesc("baton_deliveries_total", deliveriesHelp, []string{"bot", "outcome"}, nil),
+			prometheus.NewDesc("baton_delivery_attempt_seconds", latencyHelp, []string{"bot"}, nil)},
+		baton.TargetWebhook: {prometheus.NewDesc("baton_deliveries_total", deliveriesHelp, []string{"webhook", "outcome"}, nil),
+			prometheus.NewDesc("baton_delivery_attempt_seconds", latencyHelp, []string{"webhook"}, nil)},
+	}
+)
+
 // New returns metrics with every count at zero.
 func New(c Config) *Metrics {
-	m := &Metrics{store: c.Store, log: c.Logger, now: c.Now, deliveries: map[outcomeKey]uint64{},
-		latency: map[int64]*histogram{}}
+	m := &Metrics{gauges: c.Gauges, log: c.Logger, now: c.Now, registry: prometheus.NewRegistry(),
+		deliveries: map[outcomeKey]uint64{}, latency: map[baton.Target]*histogram{}}
 	if m.log == nil {
 		m.log = slog.Default()
 	}
 	if m.now == nil {
 		m.now = time.Now
 	}
-	m.start = m.now()
+	m.registry.MustRegister(deliveryCollector{m}, collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
-// ObserveDelivery counts one attempt to deliver to a bot: its outcome
-// ("succeeded", "retry", "failed" or "parked") and how long it took.
-func (m *Metrics) ObserveDelivery(botID int64, outcome string, latency time.Duration) {
+// ObserveDelivery counts one attempt to deliver to a target (a bot or a
+// webhook endpoint): its outcome ("succeeded", "retry", "failed" or
+// "parked") and how long it took.
+func (m *Metrics) ObserveDelivery(t baton.Target, outcome string, latency time.Duration) {
 	secs := latency.Seconds()
 	i, _ := slices.BinarySearch(Buckets, secs) // the first bound ≥ secs
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.deliveries[outcomeKey{botID, outcome}]++
-	h := m.latency[botID]
+	m.deliveries[outcomeKey{t, outcome}]++
+	h := m.latency[t]
 	if h == nil {
 		h = &histogram{counts: make([]uint64, len(Buckets)+1)}
-		m.latency[botID] = h
+		m.latency[t] = h
 	}
 	h.counts[i]++
 	h.sum += secs
 	h.count++
 }
 
-// ServeHTTP writes the metrics.
-func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	bw := bufio.NewWriter(w)
-	m.write(r.Context(), bw)
-	_ = bw.Flush()
-}
+// deliveryCollector gives client_golang the delivery counters. It is
+// unchecked (it describes nothing up front) because a family's series
+// carry either a bot or a webhook label.
+type deliveryCollector struct{ m *Metrics }
 
-func (m *Metrics) write(ctx context.Context, w *bufio.Writer) {
+// Describe describes nothing: see deliveryCollector.
+func (deliveryCollector) Describe(chan<- *prometheus.Desc) {}
+
+// Collect sends the counters and histograms as they are now.
+func (c deliveryCollector) Collect(ch chan<- prometheus.Metric) {
+	m := c.m
 	m.mu.Lock()
-	keys := make([]outcomeKey, 0, len(m.deliveries))
-	for k := range m.deliveries {
-		keys = append(keys, k)
+	defer m.mu.Unlock()
+	for k, n := range m.deliveries {
+		ch <- prometheus.MustNewConstMetric(descs[k.target.Kind].deliveries, prometheus.CounterValue, float64(n),
+			strconv.FormatInt(k.target.ID, 10), k.outcome)
 	}
-	slices.SortFunc(keys, func(a, b outcomeKey) int {
-		if c := cmp.Compare(a.bot, b.bot); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.outcome, b.outcome)
-	})
-	header(w, "baton_deliveries_total", "counter", "Attempts to deliver events to bots, by outcome: succeeded, retry (to be tried again), failed or parked (given up).")
-	for _, k := range keys {
-		fmt.Fprintf(w, "baton_deliveries_total{bot=\"%d\",outcome=%q} %d\n", k.bot, k.outcome, m.deliveries[k])
-	}
-	bots := make([]int64, 0, len(m.latency))
-	for b := range m.latency {
-		bots = append(bots, b)
-	}
-	slices.Sort(bots)
-	header(w, "baton_delivery_attempt_seconds", "histogram", "How long attempts to deliver to bots took, answer read.")
-	for _, b := range bots {
-		h := m.latency[b]
+	for t, h := range m.latency {
+		buckets := make(map[float64]uint64, len(Buckets))
 		var cum uint64
 		for i, le := range Buckets {
 			cum += h.counts[i]
-			fmt.Fprintf(w, "baton_delivery_attempt_seconds_bucket{bot=\"%d\",le=\"%s\"} %d\n", b, float(le), cum)
+			buckets[le] = cum
 		}
-		fmt.Fprintf(w, "baton_delivery_attempt_seconds_bucket{bot=\"%d\",le=\"+Inf\"} %d\n", b, h.count)
-		fmt.Fprintf(w, "baton_delivery_attempt_seconds_sum{bot=\"%d\"} %s\n", b, float(h.sum))
-		fmt.Fprintf(w, "baton_delivery_attempt_seconds_count{bot=\"%d\"} %d\n", b, h.count)
+		ch <- prometheus.MustNewConstHistogram(descs[t.Kind].latency, h.count, h.sum, buckets, strconv.FormatInt(t.ID, 10))
 	}
-	m.mu.Unlock()
-
-	if m.store != nil {
-		m.writeDatabase(ctx, w)
-	}
-	m.writeRuntime(w)
 }
 
-// writeDatabase writes the gauges read from the database. When it does not
+// ServeHTTP writes the metrics in the exposition format the scraper asks
+// for, the text format by default.
+func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g := prometheus.Gatherers{m.registry}
+	if m.gauges != nil {
+		g = append(g, m.readGauges(r.Context()))
+	}
+	promhttp.HandlerFor(g, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+}
+
+// readGauges reads the gauges for one scrape. When the database does not
 // answer they are left out and baton_database_up says so; the counters are
 // still served.
-func (m *Metrics) writeDatabase(ctx context.Context, w *bufio.Writer) {
+func (m *Metrics) readGauges(ctx context.Context) prometheus.Gatherer {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	q := m.store.Read()
-	breakers, err := q.BreakersOpenUntil(ctx)
-	var backlog map[int64]int64
-	if err == nil {
-		backlog, err = q.DeliveryBacklog(ctx)
-	}
-	header(w, "baton_database_up", "gauge", "Whether the database answered the queries of this scrape.")
+	reg := prometheus.NewRegistry()
+	up := prometheus.NewGauge(prometheus.GaugeOpts{Name: "baton_database_up",
+		Help: "Whether the database answered the queries of this scrape."})
+	reg.MustRegister(up)
+	backlogs, openUntil, err := m.gauges(ctx)
 	if err != nil {
 		m.log.Error("metrics: reading the database", "err", err)
-		fmt.Fprintln(w, "baton_database_up 0")
-		return
+		return reg
 	}
-	fmt.Fprintln(w, "baton_database_up 1")
-	bots := make([]int64, 0, len(breakers))
-	for b := range breakers {
-		bots = append(bots, b)
-	}
-	for b := range backlog {
-		if _, ok := breakers[b]; !ok {
-			bots = append(bots, b)
-		}
-	}
-	slices.Sort(bots)
-	header(w, "baton_delivery_backlog", "gauge", "Deliveries waiting for their bot: pending, due or retrying.")
-	for _, b := range bots {
-		fmt.Fprintf(w, "baton_delivery_backlog{bot=\"%d\"} %d\n", b, backlog[b])
-	}
+	up.Set(1)
+	backlog := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "baton_delivery_backlog",
+		Help: "Deliveries waiting for their bot: pending, due or retrying."}, []string{"bot"})
+	breaker := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "baton_breaker_open",
+		Help: "Whether the bot's circuit breaker is open: 1 while deliveries to it are held back."}, []string{"bot"})
+	reg.MustRegister(backlog, breaker)
 	now := m.now()
-	header(w, "baton_breaker_open", "gauge", "Whether the bot's circuit breaker is open: 1 while deliveries to it are held back.")
-	for _, b := range bots {
-		open := 0
-		if breakers[b].After(now) {
+	set := func(id int64) {
+		bot := strconv.FormatInt(id, 10)
+		backlog.WithLabelValues(bot).Set(float64(backlogs[id]))
+		open := 0.0
+		if openUntil[id].After(now) {
 			open = 1
 		}
-		fmt.Fprintf(w, "baton_breaker_open{bot=\"%d\"} %d\n", b, open)
+		breaker.WithLabelValues(bot).Set(open)
 	}
+	for id := range openUntil {
+		set(id)
+	}
+	for id := range backlogs {
+		set(id)
+	}
+	return reg
 }
-
-// writeRuntime writes the Go and process basics that cost nothing to read.
-func (m *Metrics) writeRuntime(w *bufio.Writer) {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	header(w, "go_goroutines", "gauge", "Number of goroutines that currently exist.")
-	fmt.Fprintf(w, "go_goroutines %d\n", runtime.NumGoroutine())
-	header(w, "go_info", "gauge", "Information about the Go environment.")
-	fmt.Fprintf(w, "go_info{version=%q} 1\n", runtime.Version())
-	header(w, "go_memstats_alloc_bytes", "gauge", "Number of bytes allocated and still in use.")
-	fmt.Fprintf(w, "go_memstats_alloc_bytes %d\n", ms.Alloc)
-	header(w, "go_memstats_sys_bytes", "gauge", "Number of bytes obtained from system.")
-	fmt.Fprintf(w, "go_memstats_sys_bytes %d\n", ms.Sys)
-	header(w, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.")
-	fmt.Fprintf(w, "process_start_time_seconds %s\n", float(float64(m.start.UnixMilli())/1000))
-}
-
-func header(w *bufio.Writer, name, kind, help string) {
-	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, kind)
-}
-
-func float(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/metrics"
 )
 
@@ -15,15 +16,16 @@ import (
 func TestExposition(t *testing.T) {
 	t.Parallel()
 	m := metrics.New(metrics.Config{})
-	m.ObserveDelivery(7, "succeeded", 3*time.Millisecond)
-	m.ObserveDelivery(7, "retry", 30*time.Millisecond)
-	m.ObserveDelivery(7, "parked", 20*time.Second)
-	m.ObserveDelivery(2, "succeeded", 10*time.Millisecond) // on a bound: counted in it
+	m.ObserveDelivery(baton.BotTarget(7), "succeeded", 3*time.Millisecond)
+	m.ObserveDelivery(baton.BotTarget(7), "retry", 30*time.Millisecond)
+	m.ObserveDelivery(baton.BotTarget(7), "parked", 20*time.Second)
+	m.ObserveDelivery(baton.BotTarget(2), "succeeded", 10*time.Millisecond) // on a bound: counted in it
 	rec := httptest.NewRecorder()
 	m.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body, _ := io.ReadAll(rec.Result().Body)
 	text := string(body)
-	if ct := rec.Result().Header.Get("Content-Type"); ct != "text/plain; version=0.0.4; charset=utf-8" {
+	// client_golang names the escaping of the names in the content type.
+	if ct := rec.Result().Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4; charset=utf-8") {
 		t.Errorf("content type %q", ct)
 	}
 	for _, want := range []string{
@@ -43,6 +45,9 @@ func TestExposition(t *testing.T) {
 			`baton_delivery_attempt_seconds_sum{bot="7"} 20.033` + "\n" +
 			`baton_delivery_attempt_seconds_count{bot="7"} 3` + "\n",
 		"go_goroutines ",
+		"go_info{version=",
+		"go_memstats_alloc_bytes ",
+		"go_memstats_sys_bytes ",
 		"process_start_time_seconds ",
 	} {
 		if !strings.Contains(text, want) {

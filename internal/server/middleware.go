@@ -3,13 +3,17 @@ package server
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/batonhq/baton"
 )
@@ -228,4 +232,34 @@ func redact(p string) string {
 		}
 	}
 	return strings.Join(segs, "/")
+}
+
+// refuseBadText answers 400 to a request whose path or query string holds
+// a NUL character or bytes that are not UTF-8: no database stores such text (PostgreSQL refuses NUL in
+// text), and no handler should have to think of it.
+func refuseBadText(next http.Handler) http.Handler {
+	bad := func(s string) bool { return strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) }
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		msg := ""
+		if bad(r.URL.Path) {
+			msg = "The path must be UTF-8 text without NUL characters"
+		} else if r.URL.RawQuery != "" {
+			// What does not parse (a bad escape, a semicolon) handlers
+			// never see: r.URL.Query drops it too.
+			q, _ := url.ParseQuery(r.URL.RawQuery)
+			for k, vs := range q {
+				if bad(k) || slices.ContainsFunc(vs, bad) {
+					msg = "The query string must be UTF-8 text without NUL characters"
+					break
+				}
+			}
+		}
+		if msg != "" {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(http.StatusBadRequest)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

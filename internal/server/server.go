@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -29,13 +31,20 @@ type Config struct {
 	// id and show traffic, which a public server need not tell everyone.
 	Metrics      http.Handler
 	MetricsToken string
+	// MaxConnections bounds the client connections served at once; more
+	// wait to be accepted. 0 is no bound.
+	MaxConnections int
+	// BodyTimeout is how long a request other than a multipart upload may
+	// take to send its body; 0 is 10 s.
+	BodyTimeout time.Duration
 }
 
 // Server is Baton's HTTP server.
 type Server struct {
-	http *http.Server
-	ln   net.Listener
-	log  *slog.Logger
+	http     *http.Server
+	ln       net.Listener
+	log      *slog.Logger
+	maxConns int
 }
 
 // New returns a server for the configuration; Start listens.
@@ -68,13 +77,18 @@ func New(c Config) *Server {
 	}
 	h = withClientAddr(h, c.TrustedProxies)
 	h = cleanPath(h)
+	h = refuseBadText(h)
+	if c.BodyTimeout <= 0 {
+		c.BodyTimeout = bodyTimeout
+	}
+	h = bodyDeadline(h, c.BodyTimeout)
 	h = accessLog(h, c.Logger)
 	h = recoverPanics(h, c.Logger)
 	h = requestID(h)
-	return &Server{log: c.Logger, http: &http.Server{
+	return &Server{log: c.Logger, maxConns: c.MaxConnections, http: &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       5 * time.Minute, // uploads of large attachments on slow links
+		ReadTimeout:       uploadTimeout, // bodyDeadline shortens it for all but uploads
 		WriteTimeout:      5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
@@ -87,6 +101,9 @@ func (s *Server) Start(addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
+	}
+	if s.maxConns > 0 {
+		ln = limitListener(ln, s.maxConns)
 	}
 	s.ln = ln
 	go func() {
@@ -123,4 +140,68 @@ func requireBearer(next http.Handler, token string) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// uploadTimeout is how long a multipart body (an upload of large
+// attachments on a slow link) may take to arrive; bodyTimeout is how long
+// any other body may: JSON bodies are small, and a client that sends one
+// slowly only holds a connection.
+const (
+	uploadTimeout = 5 * time.Minute
+	bodyTimeout   = 10 * time.Second
+)
+
+// bodyDeadline gives requests other than multipart uploads the timeout to
+// send their body.
+func bodyDeadline(next http.Handler, timeout time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+			// Deadlines are the network's time, not the application's clock.
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitListener accepts at most n connections at once: Accept waits until
+// one of them is closed.
+func limitListener(ln net.Listener, n int) net.Listener {
+	return &limitedListener{Listener: ln, slots: make(chan struct{}, n), closed: make(chan struct{})}
+}
+
+type limitedListener struct {
+	net.Listener
+	slots  chan struct{}
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (l *limitedListener) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &limitedConn{Conn: c, release: sync.OnceFunc(func() { <-l.slots })}, nil
+}
+
+func (l *limitedListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return l.Listener.Close()
+}
+
+type limitedConn struct {
+	net.Conn
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.release()
+	return err
 }

@@ -90,41 +90,6 @@ func (q *Queries) AgentBotSecrets(ctx context.Context, id int64, now time.Time) 
 	return current, previous, q.formatError(err, "agent bot")
 }
 
-// RecordBotOutcome keeps the bot's circuit breaker: a success closes it; a
-// failure counts, and openUntil (when not zero) opens it until then.
-func (q *Queries) RecordBotOutcome(ctx context.Context, id int64, success bool, openUntil time.Time) error {
-	var err error
-	if success {
-		_, err = q.db.ExecContext(ctx, `UPDATE agent_bots SET breaker_failures = 0, breaker_open_until = 0
-			WHERE id = $1 AND (breaker_failures <> 0 OR breaker_open_until <> 0)`, id)
-	} else {
-		var until int64
-		if !openUntil.IsZero() {
-			until = toMicros(openUntil)
-		}
-		_, err = q.db.ExecContext(ctx, `UPDATE agent_bots SET breaker_failures = breaker_failures + 1,
-			breaker_open_until = CASE WHEN CAST($1 AS BIGINT) > 0 THEN CAST($1 AS BIGINT) ELSE breaker_open_until END
-			WHERE id = $2`, until, id)
-	}
-	return q.formatError(err, "agent bot")
-}
-
-// CountBotFailure adds a failure to the bot's breaker and returns the count
-// of consecutive failures, itself included. The row stays locked until the
-// transaction ends, so concurrent attempts count one after another.
-func (q *Queries) CountBotFailure(ctx context.Context, id int64) (int, error) {
-	var n int
-	err := q.db.QueryRowContext(ctx, `UPDATE agent_bots SET breaker_failures = breaker_failures + 1
-		WHERE id = $1 RETURNING breaker_failures`, id).Scan(&n)
-	return n, q.formatError(err, "agent bot")
-}
-
-// OpenBreaker opens the bot's breaker until the time.
-func (q *Queries) OpenBreaker(ctx context.Context, id int64, until time.Time) error {
-	_, err := q.db.ExecContext(ctx, `UPDATE agent_bots SET breaker_open_until = $1 WHERE id = $2`, toMicros(until), id)
-	return q.formatError(err, "agent bot")
-}
-
 // DeleteAgentBot deletes a bot; its messages keep their rows with no sender
 // to show, and conversations assigned to it are unassigned.
 func (q *Queries) DeleteAgentBot(ctx context.Context, id int64) error {

@@ -2,12 +2,13 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/batonhq/baton"
 )
+
+// The event log: what happened, with the payload rendered when it
+// happened, and the events as their targets were sent them.
 
 // CreateEvent appends an event with its rendered payload and sets its id.
 func (q *Queries) CreateEvent(ctx context.Context, e *baton.Event) error {
@@ -17,230 +18,52 @@ func (q *Queries) CreateEvent(ctx context.Context, e *baton.Event) error {
 	return q.formatError(err, "event")
 }
 
-// Delivery states.
-const (
-	DeliveryPending   = 0 // waiting for its turn or its next attempt
-	DeliverySucceeded = 1 // the bot answered 2xx
-	DeliveryFailed    = 2 // given up: the bot stayed down for the whole retry schedule
-	DeliveryParked    = 3 // given up: the bot was up but kept refusing this event
-)
-
-// Delivery is one event on its way to one bot.
-type Delivery struct {
-	ID            int64
-	UUID          string // X-Chatwoot-Delivery: the same on every attempt
-	EventID       int64
-	AgentBotID    int64
-	AccountID     int64
-	LaneID        int64 // the conversation's internal id; minus the account id for events without one
-	Handoff       bool  // a customer's message to the bot of a pending conversation
-	Status        int
-	Attempts      int
-	Refusals      int // attempts the bot answered with an error that is not an outage
-	NextAttemptAt time.Time
-	LastError     string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-
-	EventName string // loaded with due deliveries
-	Payload   []byte
-}
-
-// Notifier is a Dialect that tells other processes of new deliveries.
-// NotifyDeliveries is an SQL expression that announces them when the
-// transaction commits (PostgreSQL: pg_notify, which is held until commit
-// and dropped on rollback); CreateDelivery evaluates it in the insert's own
-// statement, so the announcement costs no round trip.
-type Notifier interface {
-	NotifyDeliveries() string
-}
-
-const insertDelivery = `INSERT INTO deliveries (uuid, event_id, agent_bot_id, account_id, lane_id,
-		handoff, status, attempts, next_attempt_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $8, $8) RETURNING id`
-
-// CreateDelivery inserts d and sets its id, and makes it its lane's head
-// when the lane has none. Where the dialect is a Notifier, the commit also
-// wakes the other processes' engines.
-func (q *Queries) CreateDelivery(ctx context.Context, d *Delivery) error {
-	query := insertDelivery
-	if n, ok := q.d.(Notifier); ok {
-		// Notifications with the same payload in one transaction are
-		// delivered once, so a transaction writing many deliveries still
-		// wakes each listener once.
-		query = `WITH d AS (` + insertDelivery + `) SELECT id FROM d, (SELECT ` + n.NotifyDeliveries() + `) n`
-	}
-	err := q.db.QueryRowContext(ctx, query, d.UUID, d.EventID, d.AgentBotID, d.AccountID, d.LaneID, d.Handoff,
-		toMicros(d.NextAttemptAt), toMicros(d.CreatedAt)).Scan(&d.ID)
+// ReplayableEvents returns the ids of a conversation's events since a time
+// that were sent, or are to be sent, to the target, in order.
+func (q *Queries) ReplayableEvents(ctx context.Context, t baton.Target, conversationID int64, since time.Time) ([]int64, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT e.id FROM events e
+		WHERE e.conversation_id = $1 AND e.created_at >= $2
+		AND EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.agent_bot_id = $3)
+		ORDER BY e.id`, conversationID, toMicros(since), t.ID)
 	if err != nil {
-		return q.formatError(err, "delivery")
-	}
-	// The update that changes nothing is there for its row lock (DO NOTHING
-	// takes none): it orders this transaction with a RecordAttempt moving
-	// the lane on, so that one either sees this delivery or leaves the lane
-	// for this insert to create again (see RecordAttempt).
-	_, err = q.db.ExecContext(ctx, `INSERT INTO lanes (agent_bot_id, lane_id, head_id, next_attempt_at)
-		VALUES ($1, $2, $3, $4) ON CONFLICT (agent_bot_id, lane_id) DO UPDATE SET head_id = lanes.head_id`,
-		d.AgentBotID, d.LaneID, d.ID, toMicros(d.NextAttemptAt))
-	return q.formatError(err, "delivery lane")
-}
-
-const deliveryColumns = `d.id, d.uuid, d.event_id, d.agent_bot_id, d.account_id, d.lane_id, d.handoff, d.status,
-	d.attempts, d.refusals, d.next_attempt_at, d.last_error, d.created_at, d.updated_at, e.name, e.payload`
-
-func (q *Queries) queryDeliveries(ctx context.Context, where string, args ...any) ([]*Delivery, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d JOIN events e ON e.id = d.event_id `+where, args...)
-	if err != nil {
-		return nil, q.formatError(err, "delivery")
+		return nil, q.formatError(err, "event")
 	}
 	defer rows.Close()
-	var out []*Delivery
+	var ids []int64
 	for rows.Next() {
-		var d Delivery
-		if err := scanDelivery(rows, &d); err != nil {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
 			return nil, err
 		}
-		out = append(out, &d)
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// BotEvents returns the events of the account that were sent, or are to be
+// sent, to the bot, with ids above after, in id order, at most limit.
+func (q *Queries) BotEvents(ctx context.Context, botID, accountID, after int64, limit int) ([]*baton.BotEvent, error) {
+	// A redelivered event has several deliveries to the bot: the latest
+	// tells its state, and the event is listed once.
+	rows, err := q.db.QueryContext(ctx, `SELECT e.id, e.name, COALESCE(c.display_id, 0), d.status, e.payload, e.created_at
+		FROM deliveries d JOIN events e ON e.id = d.event_id LEFT JOIN conversations c ON c.id = e.conversation_id
+		WHERE d.agent_bot_id = $1 AND d.account_id = $2 AND d.event_id > $3
+		AND d.id = (SELECT MAX(x.id) FROM deliveries x WHERE x.event_id = d.event_id AND x.agent_bot_id = d.agent_bot_id)
+		ORDER BY d.event_id LIMIT `+itoa(limit), botID, accountID, after)
+	if err != nil {
+		return nil, q.formatError(err, "event")
+	}
+	defer rows.Close()
+	var out []*baton.BotEvent
+	for rows.Next() {
+		var e baton.BotEvent
+		var payload string
+		var created int64
+		if err := rows.Scan(&e.ID, &e.Name, &e.DisplayID, &e.DeliveryStatus, &payload, &created); err != nil {
+			return nil, err
+		}
+		e.Payload, e.CreatedAt = []byte(payload), fromMicros(created)
+		out = append(out, &e)
 	}
 	return out, rows.Err()
-}
-
-// scanDelivery reads deliveryColumns, then the extra columns, into d.
-func scanDelivery(row interface{ Scan(...any) error }, d *Delivery, extra ...any) error {
-	var next, created, updated int64
-	var payload string
-	dest := append([]any{&d.ID, &d.UUID, &d.EventID, &d.AgentBotID, &d.AccountID, &d.LaneID, &d.Handoff, &d.Status,
-		&d.Attempts, &d.Refusals, &next, &d.LastError, &created, &updated, &d.EventName, &payload}, extra...)
-	if err := row.Scan(dest...); err != nil {
-		return err
-	}
-	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromMicros(next), fromMicros(created), fromMicros(updated)
-	d.Payload = []byte(payload)
-	return nil
-}
-
-// ClaimDeliveries leases to owner, until leaseUntil, the due head of up to
-// limit lanes, oldest first: when its attempt is due, no other process holds
-// the lane, and the bot's breaker is not open. A lane's later events wait
-// behind its head, so order holds across processes; on PostgreSQL, SKIP
-// LOCKED lets processes claim side by side without waiting on each other
-// (the dialect locks the rows of "d", here the lanes). A bot whose breaker's
-// cooldown has passed but that has not answered since (half open) gets one
-// probe: only its oldest due lane head is claimed, and nothing else of the
-// bot while that one is in flight.
-//
-// The claim walks lanes in head order and stops at the limit, so it reads
-// about as many rows as it claims, however long the backlog behind them.
-func (q *Queries) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*Delivery, error) {
-	ids, err := q.queryIDs(ctx, "delivery", `UPDATE lanes SET lease_owner = $1, lease_until = $2
-		WHERE head_id IN (SELECT d.head_id FROM lanes d JOIN agent_bots b ON b.id = d.agent_bot_id
-			WHERE d.next_attempt_at <= $3 AND d.lease_until <= $3 AND b.breaker_open_until <= $3
-			AND (b.breaker_open_until = 0 OR d.head_id = (SELECT MIN(p.head_id) FROM lanes p
-				WHERE p.agent_bot_id = d.agent_bot_id AND p.next_attempt_at <= $3))
-			ORDER BY d.head_id LIMIT `+itoa(limit)+q.d.SkipLocked()+`)
-		RETURNING head_id`, owner, toMicros(leaseUntil), toMicros(now))
-	if err != nil || len(ids) == 0 {
-		return nil, err
-	}
-	where, args := inList(`WHERE d.id IN `, ids)
-	return q.queryDeliveries(ctx, where+` ORDER BY d.id`, args...)
-}
-
-// ReleaseLeases ends the leases owner holds, for a process that stops with
-// nothing in flight.
-func (q *Queries) ReleaseLeases(ctx context.Context, owner string) error {
-	_, err := q.db.ExecContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0 WHERE lease_owner = $1`, owner)
-	return q.formatError(err, "delivery lane")
-}
-
-// ReleaseAllLeases gives up every lease, whoever holds it: for a process
-// that knows it is the only one (SQLite), starting after one that died.
-func (q *Queries) ReleaseAllLeases(ctx context.Context) error {
-	_, err := q.db.ExecContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0 WHERE lease_owner <> ''`)
-	return q.formatError(err, "delivery lane")
-}
-
-// Attempt is one try at a delivery.
-type Attempt struct {
-	DeliveryID  int64
-	AttemptedAt time.Time
-	StatusCode  int // 0 when no response came
-	Latency     time.Duration
-	Error       string
-	Response    string // an excerpt of the response body
-	Refused     bool   // the bot answered an error that is not an outage
-}
-
-// RecordAttempt stores an attempt by owner and, while owner still holds
-// the delivery's lane, the delivery's new state: succeeded, failed, or
-// pending with the next attempt's time; the lease ends and a delivery that
-// is done hands the lane to the next pending one. An attempt made after the
-// lease passed to another process is only logged: the lane is that
-// process's now, and its own attempt decides.
-func (q *Queries) RecordAttempt(ctx context.Context, owner string, a *Attempt, status int, next time.Time) error {
-	if _, err := q.db.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code,
-		latency_us, error, response) VALUES ($1, $2, $3, $4, $5, $6)`, a.DeliveryID, toMicros(a.AttemptedAt),
-		a.StatusCode, a.Latency.Microseconds(), a.Error, a.Response); err != nil {
-		return q.formatError(err, "delivery attempt")
-	}
-	// This also locks the lane (PostgreSQL) before its next head is looked
-	// for below, in a later statement and so a later snapshot: a delivery
-	// committed meanwhile is seen, and one committing after waits for the
-	// lock in CreateDelivery and then finds the lane gone or moved on.
-	var botID, laneID int64
-	err := q.db.QueryRowContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0, next_attempt_at = $1
-		WHERE head_id = $2 AND lease_owner = $3 RETURNING agent_bot_id, lane_id`,
-		toMicros(next), a.DeliveryID, owner).Scan(&botID, &laneID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	} else if err != nil {
-		return q.formatError(err, "delivery lane")
-	}
-	refused := 0
-	if a.Refused {
-		refused = 1
-	}
-	res, err := q.db.ExecContext(ctx, `UPDATE deliveries SET status = $1, attempts = attempts + 1,
-		refusals = refusals + $2, next_attempt_at = $3, last_error = $4, updated_at = $5 WHERE id = $6`,
-		status, refused, toMicros(next), a.Error, toMicros(a.AttemptedAt), a.DeliveryID)
-	if err := q.mustAffect(res, err, "delivery"); err != nil || status == DeliveryPending {
-		return err
-	}
-	var head, headNext int64
-	err = q.db.QueryRowContext(ctx, `SELECT id, next_attempt_at FROM deliveries
-		WHERE agent_bot_id = $1 AND lane_id = $2 AND status = 0 ORDER BY id LIMIT 1`, botID, laneID).Scan(&head, &headNext)
-	if errors.Is(err, sql.ErrNoRows) {
-		_, err = q.db.ExecContext(ctx, `DELETE FROM lanes WHERE agent_bot_id = $1 AND lane_id = $2`, botID, laneID)
-		return q.formatError(err, "delivery lane")
-	} else if err != nil {
-		return q.formatError(err, "delivery")
-	}
-	_, err = q.db.ExecContext(ctx, `UPDATE lanes SET head_id = $1, next_attempt_at = $2
-		WHERE agent_bot_id = $3 AND lane_id = $4`, head, headNext, botID, laneID)
-	return q.formatError(err, "delivery lane")
-}
-
-// ListDeliveries returns a bot's deliveries, newest first.
-func (q *Queries) ListDeliveries(ctx context.Context, botID int64, limit int) ([]*Delivery, error) {
-	return q.queryDeliveries(ctx, `WHERE d.agent_bot_id = $1 ORDER BY d.id DESC LIMIT `+itoa(limit), botID)
-}
-
-// ClearHandoff marks a delivery as one that can no longer hand its
-// conversation over, and reports whether it still could: so a failure
-// hands a conversation over once.
-func (q *Queries) ClearHandoff(ctx context.Context, id int64) (bool, error) {
-	res, err := q.db.ExecContext(ctx, `UPDATE deliveries SET handoff = FALSE WHERE id = $1 AND handoff`, id)
-	if err != nil {
-		return false, q.formatError(err, "delivery")
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
-}
-
-// StrandedDeliveries returns customers' messages that their bot has not
-// acknowledged within its handoff deadline.
-func (q *Queries) StrandedDeliveries(ctx context.Context, now time.Time, limit int) ([]*Delivery, error) {
-	return q.queryDeliveries(ctx, `JOIN agent_bots b ON b.id = d.agent_bot_id
-		WHERE d.handoff AND d.status = 0 AND d.created_at + b.handoff_deadline_ms * 1000 <= $1
-		ORDER BY d.id LIMIT `+itoa(limit), toMicros(now))
 }

@@ -10,7 +10,8 @@ import (
 const inboxColumns = `id, account_id, name, channel_type, identifier, hmac_token, hmac_mandatory, webhook_url,
 	website_token, website_url, widget_color, welcome_title, welcome_tagline, greeting_enabled, greeting_message,
 	enable_email_collect, csat_survey_enabled, allow_messages_after_resolved, lock_to_single_conversation,
-	enable_auto_assignment, working_hours_enabled, out_of_office_message, timezone, created_at, updated_at`
+	enable_auto_assignment, working_hours_enabled, out_of_office_message, timezone, bot_replies_when_open,
+	customer_can_request_human, max_assignment_limit, created_at, updated_at`
 
 func scanInbox(row interface{ Scan(...any) error }) (*baton.Inbox, error) {
 	var i baton.Inbox
@@ -32,7 +33,8 @@ func inboxDest(i *baton.Inbox) ([]any, func()) {
 			&i.WebhookURL, &websiteToken, &i.WebsiteURL, &i.WidgetColor, &i.WelcomeTitle, &i.WelcomeTagline,
 			&i.GreetingEnabled, &i.GreetingMessage, &i.EnableEmailCollect, &i.CSATSurveyEnabled,
 			&i.AllowMessagesAfterResolved, &i.LockToSingleConversation, &i.EnableAutoAssignment,
-			&i.WorkingHoursEnabled, &i.OutOfOfficeMessage, &i.Timezone, &created, &updated},
+			&i.WorkingHoursEnabled, &i.OutOfOfficeMessage, &i.Timezone, &i.BotRepliesWhenOpen,
+			&i.CustomerCanRequestHuman, &i.MaxAssignmentLimit, &created, &updated},
 		func() {
 			i.Identifier, i.WebsiteToken = identifier.String, websiteToken.String
 			i.CreatedAt, i.UpdatedAt = fromMicros(created), fromMicros(updated)
@@ -44,7 +46,8 @@ func inboxArgs(i *baton.Inbox) []any {
 		nullString(i.WebsiteToken), i.WebsiteURL, i.WidgetColor, i.WelcomeTitle, i.WelcomeTagline,
 		i.GreetingEnabled, i.GreetingMessage, i.EnableEmailCollect, i.CSATSurveyEnabled,
 		i.AllowMessagesAfterResolved, i.LockToSingleConversation, i.EnableAutoAssignment,
-		i.WorkingHoursEnabled, i.OutOfOfficeMessage, i.Timezone, toMicros(i.UpdatedAt)}
+		i.WorkingHoursEnabled, i.OutOfOfficeMessage, i.Timezone, toMicros(i.UpdatedAt), i.BotRepliesWhenOpen,
+		i.CustomerCanRequestHuman, i.MaxAssignmentLimit}
 }
 
 // CreateInbox inserts i and sets its id.
@@ -54,8 +57,10 @@ func (q *Queries) CreateInbox(ctx context.Context, i *baton.Inbox) error {
 		webhook_url, website_token, website_url, widget_color, welcome_title, welcome_tagline, greeting_enabled,
 		greeting_message, enable_email_collect, csat_survey_enabled, allow_messages_after_resolved,
 		lock_to_single_conversation, enable_auto_assignment, working_hours_enabled, out_of_office_message,
-		timezone, updated_at, account_id, channel_type, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+		timezone, updated_at, bot_replies_when_open, customer_can_request_human, max_assignment_limit, account_id,
+		channel_type, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
+		$23, $24, $25, $26, $27)
 		RETURNING id`, args...).Scan(&i.ID)
 	return q.formatError(err, "inbox")
 }
@@ -68,7 +73,8 @@ func (q *Queries) UpdateInbox(ctx context.Context, i *baton.Inbox) error {
 		welcome_title = $9, welcome_tagline = $10, greeting_enabled = $11, greeting_message = $12,
 		enable_email_collect = $13, csat_survey_enabled = $14, allow_messages_after_resolved = $15,
 		lock_to_single_conversation = $16, enable_auto_assignment = $17, working_hours_enabled = $18,
-		out_of_office_message = $19, timezone = $20, updated_at = $21 WHERE id = $22 AND account_id = $23`, args...)
+		out_of_office_message = $19, timezone = $20, updated_at = $21, bot_replies_when_open = $22,
+		customer_can_request_human = $23, max_assignment_limit = $24 WHERE id = $25 AND account_id = $26`, args...)
 	return q.mustAffect(res, err, "inbox")
 }
 

@@ -85,9 +85,9 @@ func (q *Queries) RemoveAccountUser(ctx context.Context, accountID, userID int64
 func (q *Queries) FindAccountUser(ctx context.Context, accountID, userID int64) (*baton.AccountUser, error) {
 	au := baton.AccountUser{AccountID: accountID, UserID: userID}
 	var created int64
-	u, err := scanUser(q.db.QueryRowContext(ctx, `SELECT `+userColumns+`, au.id, au.role, au.created_at
+	u, err := scanUser(q.db.QueryRowContext(ctx, `SELECT `+userColumns+`, au.id, au.role, au.availability, au.created_at
 		FROM account_users au JOIN users u ON u.id = au.user_id
-		WHERE au.account_id = $1 AND au.user_id = $2`, accountID, userID), &au.ID, &au.Role, &created)
+		WHERE au.account_id = $1 AND au.user_id = $2`, accountID, userID), &au.ID, &au.Role, &au.Availability, &created)
 	if err != nil {
 		return nil, q.formatError(err, "account user")
 	}
@@ -106,7 +106,7 @@ func (q *Queries) ListUserAccounts(ctx context.Context, userID int64) ([]*baton.
 }
 
 func (q *Queries) listAccountUsers(ctx context.Context, where string, arg int64) ([]*baton.AccountUser, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT `+userColumns+`, au.id, au.account_id, au.role, au.created_at
+	rows, err := q.db.QueryContext(ctx, `SELECT `+userColumns+`, au.id, au.account_id, au.role, au.availability, au.created_at
 		FROM account_users au JOIN users u ON u.id = au.user_id `+where, arg)
 	if err != nil {
 		return nil, q.formatError(err, "account user")
@@ -116,7 +116,7 @@ func (q *Queries) listAccountUsers(ctx context.Context, where string, arg int64)
 	for rows.Next() {
 		var au baton.AccountUser
 		var created int64
-		u, err := scanUser(rows, &au.ID, &au.AccountID, &au.Role, &created)
+		u, err := scanUser(rows, &au.ID, &au.AccountID, &au.Role, &au.Availability, &created)
 		if err != nil {
 			return nil, err
 		}

@@ -94,7 +94,7 @@ func (b *listening) deliver(t *testing.T, fail bool) {
 		if err := q.CreateEvent(ctx, e); err != nil {
 			return err
 		}
-		d := &store.Delivery{UUID: now.Format(time.RFC3339Nano), EventID: e.ID, AgentBotID: b.bot.ID,
+		d := &baton.Delivery{UUID: now.Format(time.RFC3339Nano), EventID: e.ID, Target: baton.BotTarget(b.bot.ID),
 			AccountID: b.account.ID, NextAttemptAt: now, CreatedAt: now}
 		if err := q.CreateDelivery(ctx, d); err != nil {
 			return err

@@ -96,3 +96,19 @@ func (dialect) IsForeignKeyViolation(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == "23503"
 }
+
+// ownerLocks is the first key of the advisory locks that name delivery
+// engines (store.OwnerLocker); the second is the hash of the owner.
+const ownerLocks = "1113682031" // "Bato"
+
+func (dialect) LockOwner() string {
+	return "SELECT pg_advisory_lock(" + ownerLocks + ", hashtext($1))"
+}
+
+// OwnerFree tries the owner's lock for the rest of the transaction: it is
+// free when the owner's process died. Two processes taking over at once
+// cannot both have it; the second sees the owner alive and leaves the lane
+// to the first.
+func (dialect) OwnerFree(expr string) string {
+	return "pg_try_advisory_xact_lock(" + ownerLocks + ", hashtext(" + expr + "))"
+}

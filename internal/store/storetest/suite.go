@@ -41,6 +41,10 @@ var suite = []struct {
 	{"Message", testMessage},
 	{"MessageList", testMessageList},
 	{"Attachment", testAttachment},
+	{"Presence", testPresence},
+	{"Team", testTeam},
+	{"Handoff", testHandoff},
+	{"OnlineCandidates", testOnlineCandidates},
 }
 
 // Run runs the conformance suite, which every database behind the store must

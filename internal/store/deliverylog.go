@@ -5,33 +5,26 @@ import (
 	"database/sql"
 	"strings"
 	"time"
+
+	"github.com/batonhq/baton"
 )
 
-// The delivery log as administrators and bots read it, and its upkeep:
-// redelivery, replay, retention and the numbers metrics read at scrape
-// time. The engine's own queries are in event.go.
+// The delivery log as administrators read it, and its upkeep: retention
+// and the numbers metrics read at scrape time. The engine's own queries
+// are in deliveryqueue.go.
 
-// DeliveryFilter selects deliveries of one bot in one account.
+// DeliveryFilter selects deliveries of one target in one account.
 type DeliveryFilter struct {
-	AgentBotID int64
-	AccountID  int64
-	Status     *int   // one of the Delivery states; nil for any
-	LaneID     int64  // the conversation's internal id; 0 for any
-	Event      string // the event's name; "" for any
-	Since      time.Time
-	Until      time.Time // exclusive; zero for no bound
-	Before     int64     // only deliveries with a smaller id: the cursor; 0 for none
-	Limit      int
-	Offset     int
-}
-
-// LoggedDelivery is a delivery with what its log shows beside it: the
-// conversation's display id (0 for events without one) and its attempts,
-// oldest first.
-type LoggedDelivery struct {
-	Delivery
-	DisplayID int64
-	Log       []*Attempt
+	Target    baton.Target
+	AccountID int64
+	Status    *baton.DeliveryStatus // nil for any
+	LaneID    int64                 // the conversation's internal id; 0 for any
+	Event     string                // the event's name; "" for any
+	Since     time.Time
+	Until     time.Time // exclusive; zero for no bound
+	Before    int64     // only deliveries with a smaller id: the cursor; 0 for none
+	Limit     int
+	Offset    int
 }
 
 const loggedColumns = deliveryColumns + `, COALESCE(c.display_id, 0)`
@@ -41,15 +34,15 @@ const loggedFrom = ` FROM deliveries d JOIN events e ON e.id = d.event_id
 
 // FindLoggedDeliveries returns the deliveries the filter selects, newest
 // first, each with its attempts.
-func (q *Queries) FindLoggedDeliveries(ctx context.Context, f DeliveryFilter) ([]*LoggedDelivery, error) {
+func (q *Queries) FindLoggedDeliveries(ctx context.Context, f DeliveryFilter) ([]*baton.LoggedDelivery, error) {
 	where := []string{"d.agent_bot_id = $1", "d.account_id = $2"}
-	args := []any{f.AgentBotID, f.AccountID}
+	args := []any{f.Target.ID, f.AccountID}
 	add := func(cond string, arg any) {
 		args = append(args, arg)
 		where = append(where, strings.ReplaceAll(cond, "?", "$"+itoa(len(args))))
 	}
 	if f.Status != nil {
-		add("d.status = ?", *f.Status)
+		add("d.status = ?", int(*f.Status))
 	}
 	if f.LaneID != 0 {
 		add("d.lane_id = ?", f.LaneID)
@@ -74,10 +67,10 @@ func (q *Queries) FindLoggedDeliveries(ctx context.Context, f DeliveryFilter) ([
 		` OFFSET `+itoa(max(f.Offset, 0)), args...)
 }
 
-// FindLoggedDelivery returns a bot's delivery in the account by its uuid,
-// with its attempts.
-func (q *Queries) FindLoggedDelivery(ctx context.Context, botID, accountID int64, uuid string) (*LoggedDelivery, error) {
-	ds, err := q.queryLogged(ctx, `WHERE d.agent_bot_id = $1 AND d.account_id = $2 AND d.uuid = $3`, botID, accountID, uuid)
+// FindLoggedDelivery returns a target's delivery in the account by its
+// uuid, with its attempts.
+func (q *Queries) FindLoggedDelivery(ctx context.Context, t baton.Target, accountID int64, uuid string) (*baton.LoggedDelivery, error) {
+	ds, err := q.queryLogged(ctx, `WHERE d.agent_bot_id = $1 AND d.account_id = $2 AND d.uuid = $3`, t.ID, accountID, uuid)
 	if err != nil {
 		return nil, err
 	}
@@ -87,15 +80,15 @@ func (q *Queries) FindLoggedDelivery(ctx context.Context, botID, accountID int64
 	return ds[0], nil
 }
 
-func (q *Queries) queryLogged(ctx context.Context, where string, args ...any) ([]*LoggedDelivery, error) {
+func (q *Queries) queryLogged(ctx context.Context, where string, args ...any) ([]*baton.LoggedDelivery, error) {
 	rows, err := q.db.QueryContext(ctx, `SELECT `+loggedColumns+loggedFrom+where, args...)
 	if err != nil {
 		return nil, q.formatError(err, "delivery")
 	}
 	defer rows.Close()
-	var out []*LoggedDelivery
+	var out []*baton.LoggedDelivery
 	for rows.Next() {
-		var l LoggedDelivery
+		var l baton.LoggedDelivery
 		if err := scanDelivery(rows, &l.Delivery, &l.DisplayID); err != nil {
 			return nil, err
 		}
@@ -109,14 +102,14 @@ func (q *Queries) queryLogged(ctx context.Context, where string, args ...any) ([
 }
 
 // loadAttempts fills in the deliveries' attempts, in one query.
-func (q *Queries) loadAttempts(ctx context.Context, ds []*LoggedDelivery) error {
+func (q *Queries) loadAttempts(ctx context.Context, ds []*baton.LoggedDelivery) error {
 	if len(ds) == 0 {
 		return nil
 	}
-	byID := make(map[int64]*LoggedDelivery, len(ds))
+	byID := make(map[int64]*baton.LoggedDelivery, len(ds))
 	ids := make([]int64, 0, len(ds))
 	for _, d := range ds {
-		byID[d.ID], d.Log = d, []*Attempt{}
+		byID[d.ID], d.Log = d, []*baton.Attempt{}
 		ids = append(ids, d.ID)
 	}
 	where, args := inList(`WHERE delivery_id IN `, ids)
@@ -127,7 +120,7 @@ func (q *Queries) loadAttempts(ctx context.Context, ds []*LoggedDelivery) error 
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var a Attempt
+		var a baton.Attempt
 		var at, latency int64
 		if err := rows.Scan(&a.DeliveryID, &at, &a.StatusCode, &latency, &a.Error, &a.Response); err != nil {
 			return err
@@ -138,74 +131,18 @@ func (q *Queries) loadAttempts(ctx context.Context, ds []*LoggedDelivery) error 
 	return rows.Err()
 }
 
-// DeliveryID returns the id of a bot's delivery in the account by its
+// DeliveryID returns the id of a target's delivery in the account by its
 // uuid: the list's cursor.
-func (q *Queries) DeliveryID(ctx context.Context, botID, accountID int64, uuid string) (int64, error) {
+func (q *Queries) DeliveryID(ctx context.Context, t baton.Target, accountID int64, uuid string) (int64, error) {
 	var id int64
 	err := q.db.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE agent_bot_id = $1 AND account_id = $2 AND uuid = $3`,
-		botID, accountID, uuid).Scan(&id)
+		t.ID, accountID, uuid).Scan(&id)
 	return id, q.formatError(err, "delivery")
 }
 
-// ReplayableEvents returns the ids of a conversation's events since a time
-// that were sent, or are to be sent, to the bot, in order.
-func (q *Queries) ReplayableEvents(ctx context.Context, botID, conversationID int64, since time.Time) ([]int64, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT e.id FROM events e
-		WHERE e.conversation_id = $1 AND e.created_at >= $2
-		AND EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.agent_bot_id = $3)
-		ORDER BY e.id`, conversationID, toMicros(since), botID)
-	if err != nil {
-		return nil, q.formatError(err, "event")
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
-}
-
-// BotEvent is an event as a bot pulls it: with the state of its latest
-// delivery to that bot.
-type BotEvent struct {
-	ID             int64
-	Name           string
-	DisplayID      int64 // the conversation's display id; 0 for none
-	DeliveryStatus int
-	Payload        []byte
-	CreatedAt      time.Time
-}
-
-// BotEvents returns the events of the account that were sent, or are to be
-// sent, to the bot, with ids above after, in id order, at most limit.
-func (q *Queries) BotEvents(ctx context.Context, botID, accountID, after int64, limit int) ([]*BotEvent, error) {
-	// A redelivered event has several deliveries to the bot: the latest
-	// tells its state, and the event is listed once.
-	rows, err := q.db.QueryContext(ctx, `SELECT e.id, e.name, COALESCE(c.display_id, 0), d.status, e.payload, e.created_at
-		FROM deliveries d JOIN events e ON e.id = d.event_id LEFT JOIN conversations c ON c.id = e.conversation_id
-		WHERE d.agent_bot_id = $1 AND d.account_id = $2 AND d.event_id > $3
-		AND d.id = (SELECT MAX(x.id) FROM deliveries x WHERE x.event_id = d.event_id AND x.agent_bot_id = d.agent_bot_id)
-		ORDER BY d.event_id LIMIT `+itoa(limit), botID, accountID, after)
-	if err != nil {
-		return nil, q.formatError(err, "event")
-	}
-	defer rows.Close()
-	var out []*BotEvent
-	for rows.Next() {
-		var e BotEvent
-		var payload string
-		var created int64
-		if err := rows.Scan(&e.ID, &e.Name, &e.DisplayID, &e.DeliveryStatus, &payload, &created); err != nil {
-			return nil, err
-		}
-		e.Payload, e.CreatedAt = []byte(payload), fromMicros(created)
-		out = append(out, &e)
-	}
-	return out, rows.Err()
+// ListDeliveries returns a target's deliveries, newest first.
+func (q *Queries) ListDeliveries(ctx context.Context, t baton.Target, limit int) ([]*baton.Delivery, error) {
+	return q.queryDeliveries(ctx, `WHERE d.agent_bot_id = $1 ORDER BY d.id DESC LIMIT `+itoa(limit), t.ID)
 }
 
 // pruneBatch bounds one statement of PruneDeliveries, so that on SQLite the

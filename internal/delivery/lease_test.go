@@ -1,0 +1,150 @@
+package delivery_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/store/storetest"
+)
+
+// TestDeadProcessTakeover: on PostgreSQL, a lane leased to a process that
+// died (its owner lock is free) is taken over as soon as the engine starts,
+// not when the lease runs out; a lane leased to a process that is alive
+// (it holds its owner lock) stays that process's.
+func TestDeadProcessTakeover(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenPostgres(t)
+	w := setup(t, s, options{})
+	b := newBot(t, nil)
+	w.connect(b, b.URL, w.inboxID)
+	alive, dead := w.customer(w.identifier, "alive"), w.customer(w.identifier, "dead")
+	w.say(w.identifier, "alive", alive, "to the live process")
+	w.say(w.identifier, "dead", dead, "to the dead process")
+
+	ctx := context.Background()
+	lock, err := s.HoldOwner(ctx, "a live process")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(lock.Release)
+	claim := func(owner string, d *baton.Delivery) {
+		t.Helper()
+		// Claim every due lane for owner, then give back all but d's.
+		err := s.Write(ctx, func(q *store.Queries) error {
+			got, err := q.ClaimDeliveries(ctx, owner, w.clock.Now(), w.clock.Now().Add(time.Hour), 100)
+			for _, c := range got {
+				if c.ID != d.ID {
+					if err := q.ReleaseLease(ctx, owner, c.ID, w.clock.Now()); err != nil {
+						return err
+					}
+				}
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	claim("a live process", w.delivery(b, "to the live process"))
+	claim("a dead process", w.delivery(b, "to the dead process"))
+
+	run, stop := context.WithCancel(ctx)
+	w.engine.Start(run)
+	t.Cleanup(func() { stop(); w.engine.Stop() })
+	deadline := time.Now().Add(5 * time.Second)
+	for len(b.acked(dead)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the dead process's lane was not taken over within 5 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	w.clock.Add(2 * time.Second) // the engine checks its lock and takes over again
+	w.engine.Wake()
+	time.Sleep(500 * time.Millisecond)
+	if got := b.acked(alive); len(got) != 0 {
+		t.Fatalf("the live process's lane was taken over: the bot got %q", got)
+	}
+}
+
+// TestRestartKeepsHandoffClock: a customer's message that waited while no
+// engine ran is not handed to people when the engine starts past its
+// deadline: the time without an engine was not the bot's.
+func TestRestartKeepsHandoffClock(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s, options{})
+		release := make(chan struct{})
+		b := newBot(t, func(h *hit, rw http.ResponseWriter, r *http.Request) {
+			select { // a healthy bot, thinking
+			case <-release:
+			case <-r.Context().Done():
+			}
+		})
+		t.Cleanup(func() { close(release) })
+		w.connect(b, b.URL, w.inboxID)
+		conv := w.customer(w.identifier, "casey")
+		w.say(w.identifier, "casey", conv, "hello")
+		w.clock.Add(baton.DefaultHandoffDeadline + 10*time.Second) // the process was down
+
+		run, stop := context.WithCancel(context.Background())
+		w.engine.Start(run)
+		time.Sleep(600 * time.Millisecond)
+		stop()
+		w.engine.Stop()
+		if got := w.status(conv); got != "pending" {
+			t.Fatalf("after a restart past the deadline the conversation is %s, want pending", got)
+		}
+	})
+}
+
+// TestDatabaseErrorIsNotTheBots: an attempt the server cannot make because
+// its database fails is not an attempt: nothing counts against the bot
+// (no failure, no breaker), the delivery log shows no database error, and
+// the delivery goes out once the database is back.
+func TestDatabaseErrorIsNotTheBots(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s, options{breaker: 1})
+		b := newBot(t, nil)
+		w.connect(b, b.URL, w.inboxID)
+		conv := w.customer(w.identifier, "casey")
+		w.say(w.identifier, "casey", conv, "hello")
+		for range 2 { // the conversation's events before the message
+			if n := w.round(); n == 0 {
+				break
+			}
+		}
+		w.say(w.identifier, "casey", conv, "again")
+		rename := func(from, to string) {
+			t.Helper()
+			if _, err := s.DB().Exec(`ALTER TABLE agent_bots RENAME COLUMN ` + from + ` TO ` + to); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rename("outgoing_url", "broken_url")
+		w.round()
+		rename("broken_url", "outgoing_url")
+		d := w.delivery(b, "again")
+		if d.Attempts != 0 || d.LastError != "" || d.Status != baton.DeliveryPending {
+			t.Fatalf("after a database error the delivery has %d attempts, error %q, status %d; want none, none, pending",
+				d.Attempts, d.LastError, d.Status)
+		}
+		if ab := w.agentBot(b); ab.BreakerFailures != 0 || !ab.BreakerOpenUntil.IsZero() {
+			t.Fatalf("a database error counted against the bot: %d failures, breaker open until %s",
+				ab.BreakerFailures, ab.BreakerOpenUntil)
+		}
+		w.clock.Add(2 * time.Second)
+		w.round()
+		if got := b.acked(conv); len(got) == 0 || got[len(got)-1] != "again" {
+			t.Fatalf("after the database came back the bot got %q", got)
+		}
+		if got := strings.Join(w.activities(conv), "|"); got != "" {
+			t.Fatalf("activity messages %q, want none", got)
+		}
+	})
+}

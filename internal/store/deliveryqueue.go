@@ -1,0 +1,202 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/batonhq/baton"
+)
+
+// The delivery queue: deliveries written with the events that imply them,
+// claimed lane by lane by the engine, and the attempts that move them on.
+// The delivery log (deliverylog.go) reads what the queue leaves behind.
+
+// Notifier is a Dialect that tells other processes of new deliveries.
+// NotifyDeliveries is an SQL expression that announces them when the
+// transaction commits (PostgreSQL: pg_notify, which is held until commit
+// and dropped on rollback); CreateDelivery evaluates it in the insert's own
+// statement, so the announcement costs no round trip.
+type Notifier interface {
+	NotifyDeliveries() string
+}
+
+const insertDelivery = `INSERT INTO deliveries (uuid, event_id, agent_bot_id, account_id, lane_id,
+		handoff, status, attempts, next_attempt_at, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $8, $8) RETURNING id`
+
+// CreateDelivery inserts d and sets its id, and makes it its lane's head
+// when the lane has none. Where the dialect is a Notifier, the commit also
+// wakes the other processes' engines.
+func (q *Queries) CreateDelivery(ctx context.Context, d *baton.Delivery) error {
+	query := insertDelivery
+	if n, ok := q.d.(Notifier); ok {
+		// Notifications with the same payload in one transaction are
+		// delivered once, so a transaction writing many deliveries still
+		// wakes each listener once.
+		query = `WITH d AS (` + insertDelivery + `) SELECT id FROM d, (SELECT ` + n.NotifyDeliveries() + `) n`
+	}
+	err := q.db.QueryRowContext(ctx, query, d.UUID, d.EventID, d.Target.ID, d.AccountID, d.LaneID, d.Handoff,
+		toMicros(d.NextAttemptAt), toMicros(d.CreatedAt)).Scan(&d.ID)
+	if err != nil {
+		return q.formatError(err, "delivery")
+	}
+	// The update that changes nothing is there for its row lock (DO NOTHING
+	// takes none): it orders this transaction with a RecordAttempt moving
+	// the lane on, so that one either sees this delivery or leaves the lane
+	// for this insert to create again (see RecordAttempt).
+	_, err = q.db.ExecContext(ctx, `INSERT INTO lanes (agent_bot_id, lane_id, head_id, next_attempt_at)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (agent_bot_id, lane_id) DO UPDATE SET head_id = lanes.head_id`,
+		d.Target.ID, d.LaneID, d.ID, toMicros(d.NextAttemptAt))
+	return q.formatError(err, "delivery lane")
+}
+
+const deliveryColumns = `d.id, d.uuid, d.event_id, d.agent_bot_id, d.account_id, d.lane_id, d.handoff, d.status,
+	d.attempts, d.refusals, d.next_attempt_at, d.last_error, d.created_at, d.updated_at, e.name, e.payload`
+
+func (q *Queries) queryDeliveries(ctx context.Context, where string, args ...any) ([]*baton.Delivery, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d JOIN events e ON e.id = d.event_id `+where, args...)
+	if err != nil {
+		return nil, q.formatError(err, "delivery")
+	}
+	defer rows.Close()
+	var out []*baton.Delivery
+	for rows.Next() {
+		var d baton.Delivery
+		if err := scanDelivery(rows, &d); err != nil {
+			return nil, err
+		}
+		out = append(out, &d)
+	}
+	return out, rows.Err()
+}
+
+// scanDelivery reads deliveryColumns, then the extra columns, into d.
+func scanDelivery(row interface{ Scan(...any) error }, d *baton.Delivery, extra ...any) error {
+	var next, created, updated int64
+	var payload string
+	var target int64
+	dest := append([]any{&d.ID, &d.UUID, &d.EventID, &target, &d.AccountID, &d.LaneID, &d.Handoff, &d.Status,
+		&d.Attempts, &d.Refusals, &next, &d.LastError, &created, &updated, &d.EventName, &payload}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return err
+	}
+	d.Target = baton.BotTarget(target)
+	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromMicros(next), fromMicros(created), fromMicros(updated)
+	d.Payload = []byte(payload)
+	return nil
+}
+
+// ClaimDeliveries leases to owner, until leaseUntil, the due head of up to
+// limit lanes, oldest first: when its attempt is due, no other process holds
+// the lane, and the bot's breaker is not open. A lane's later events wait
+// behind its head, so order holds across processes; on PostgreSQL, SKIP
+// LOCKED lets processes claim side by side without waiting on each other
+// (the dialect locks the rows of "d", here the lanes). A bot whose breaker's
+// cooldown has passed but that has not answered since (half open) gets one
+// probe: only its oldest due lane head is claimed, and nothing else of the
+// bot while that one is in flight.
+//
+// The claim walks lanes in head order and stops at the limit, so it reads
+// about as many rows as it claims, however long the backlog behind them.
+func (q *Queries) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*baton.Delivery, error) {
+	ids, err := q.queryIDs(ctx, "delivery", `UPDATE lanes SET lease_owner = $1, lease_until = $2
+		WHERE head_id IN (SELECT d.head_id FROM lanes d JOIN agent_bots b ON b.id = d.agent_bot_id
+			WHERE d.next_attempt_at <= $3 AND d.lease_until <= $3 AND b.breaker_open_until <= $3
+			AND (b.breaker_open_until = 0 OR d.head_id = (SELECT MIN(p.head_id) FROM lanes p
+				WHERE p.agent_bot_id = d.agent_bot_id AND p.next_attempt_at <= $3))
+			ORDER BY d.head_id LIMIT `+itoa(limit)+q.d.SkipLocked()+`)
+		RETURNING head_id`, owner, toMicros(leaseUntil), toMicros(now))
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	where, args := inList(`WHERE d.id IN `, ids)
+	return q.queryDeliveries(ctx, where+` ORDER BY d.id`, args...)
+}
+
+// ReleaseLeases ends the leases owner holds, for a process that stops with
+// nothing in flight.
+func (q *Queries) ReleaseLeases(ctx context.Context, owner string) error {
+	_, err := q.db.ExecContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0 WHERE lease_owner = $1`, owner)
+	return q.formatError(err, "delivery lane")
+}
+
+// ReleaseAllLeases gives up every lease, whoever holds it: for a process
+// that knows it is the only one (SQLite), starting after one that died.
+func (q *Queries) ReleaseAllLeases(ctx context.Context) error {
+	_, err := q.db.ExecContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0 WHERE lease_owner <> ''`)
+	return q.formatError(err, "delivery lane")
+}
+
+// RecordAttempt stores an attempt by owner and, while owner still holds
+// the delivery's lane, the delivery's new state: succeeded, failed, or
+// pending with the next attempt's time; the lease ends and a delivery that
+// is done hands the lane to the next pending one. An attempt made after the
+// lease passed to another process is only logged: the lane is that
+// process's now, and its own attempt decides.
+func (q *Queries) RecordAttempt(ctx context.Context, owner string, a *baton.Attempt, status baton.DeliveryStatus, next time.Time) error {
+	if _, err := q.db.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code,
+		latency_us, error, response) VALUES ($1, $2, $3, $4, $5, $6)`, a.DeliveryID, toMicros(a.AttemptedAt),
+		a.StatusCode, a.Latency.Microseconds(), a.Error, a.Response); err != nil {
+		return q.formatError(err, "delivery attempt")
+	}
+	// This also locks the lane (PostgreSQL) before its next head is looked
+	// for below, in a later statement and so a later snapshot: a delivery
+	// committed meanwhile is seen, and one committing after waits for the
+	// lock in CreateDelivery and then finds the lane gone or moved on.
+	var botID, laneID int64
+	err := q.db.QueryRowContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0, next_attempt_at = $1
+		WHERE head_id = $2 AND lease_owner = $3 RETURNING agent_bot_id, lane_id`,
+		toMicros(next), a.DeliveryID, owner).Scan(&botID, &laneID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	} else if err != nil {
+		return q.formatError(err, "delivery lane")
+	}
+	refused := 0
+	if a.Refused {
+		refused = 1
+	}
+	res, err := q.db.ExecContext(ctx, `UPDATE deliveries SET status = $1, attempts = attempts + 1,
+		refusals = refusals + $2, next_attempt_at = $3, last_error = $4, updated_at = $5 WHERE id = $6`,
+		int(status), refused, toMicros(next), a.Error, toMicros(a.AttemptedAt), a.DeliveryID)
+	if err := q.mustAffect(res, err, "delivery"); err != nil || status == baton.DeliveryPending {
+		return err
+	}
+	var head, headNext int64
+	err = q.db.QueryRowContext(ctx, `SELECT id, next_attempt_at FROM deliveries
+		WHERE agent_bot_id = $1 AND lane_id = $2 AND status = 0 ORDER BY id LIMIT 1`, botID, laneID).Scan(&head, &headNext)
+	if errors.Is(err, sql.ErrNoRows) {
+		_, err = q.db.ExecContext(ctx, `DELETE FROM lanes WHERE agent_bot_id = $1 AND lane_id = $2`, botID, laneID)
+		return q.formatError(err, "delivery lane")
+	} else if err != nil {
+		return q.formatError(err, "delivery")
+	}
+	_, err = q.db.ExecContext(ctx, `UPDATE lanes SET head_id = $1, next_attempt_at = $2
+		WHERE agent_bot_id = $3 AND lane_id = $4`, head, headNext, botID, laneID)
+	return q.formatError(err, "delivery lane")
+}
+
+// ClearHandoff marks a delivery as one that can no longer hand its
+// conversation over, and reports whether it still could: so a failure
+// hands a conversation over once.
+func (q *Queries) ClearHandoff(ctx context.Context, id int64) (bool, error) {
+	res, err := q.db.ExecContext(ctx, `UPDATE deliveries SET handoff = FALSE WHERE id = $1 AND handoff`, id)
+	if err != nil {
+		return false, q.formatError(err, "delivery")
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// StrandedDeliveries returns customers' messages that their bot has not
+// acknowledged within its handoff deadline, counted from when they were
+// created or from since, whichever is later: time when no engine ran is
+// not the bot's.
+func (q *Queries) StrandedDeliveries(ctx context.Context, now, since time.Time, limit int) ([]*baton.Delivery, error) {
+	return q.queryDeliveries(ctx, `JOIN agent_bots b ON b.id = d.agent_bot_id
+		WHERE d.handoff AND d.status = 0 AND d.created_at + b.handoff_deadline_ms * 1000 <= $1
+		AND $2 + b.handoff_deadline_ms * 1000 <= $1
+		ORDER BY d.id LIMIT `+itoa(limit), toMicros(now), toMicros(since))
+}

@@ -1,0 +1,130 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/batonhq/baton"
+)
+
+const handoffColumns = `h.id, h.account_id, h.inbox_id, h.conversation_id, h.agent_bot_id, h.reason, h.summary, h.by_type,
+	h.by_id, h.assignee_id, h.team_id, h.customer_told, h.first_reply_at, h.created_at`
+
+func scanHandoff(row interface{ Scan(...any) error }) (*baton.Handoff, error) {
+	var h baton.Handoff
+	var bot, assignee, team, firstReply sql.NullInt64
+	var created int64
+	if err := row.Scan(&h.ID, &h.AccountID, &h.InboxID, &h.ConversationID, &bot, &h.Reason, &h.Summary, &h.ByType,
+		&h.ByID, &assignee, &team, &h.CustomerTold, &firstReply, &created); err != nil {
+		return nil, err
+	}
+	h.AgentBotID, h.AssigneeID, h.TeamID = bot.Int64, assignee.Int64, team.Int64
+	h.FirstReplyAt, h.CreatedAt = fromNullMicros(firstReply), fromMicros(created)
+	return &h, nil
+}
+
+// CreateHandoff inserts h and sets its id.
+func (q *Queries) CreateHandoff(ctx context.Context, h *baton.Handoff) error {
+	err := q.db.QueryRowContext(ctx, `INSERT INTO handoffs (account_id, inbox_id, conversation_id, agent_bot_id,
+		reason, summary, by_type, by_id, assignee_id, team_id, customer_told, first_reply_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+		h.AccountID, h.InboxID, h.ConversationID, nullInt(h.AgentBotID), h.Reason, h.Summary, h.ByType, h.ByID,
+		nullInt(h.AssigneeID), nullInt(h.TeamID), h.CustomerTold, toNullMicros(h.FirstReplyAt),
+		toMicros(h.CreatedAt)).Scan(&h.ID)
+	return q.formatError(err, "handoff")
+}
+
+// LatestHandoff returns the conversation's latest handoff.
+func (q *Queries) LatestHandoff(ctx context.Context, conversationID int64) (*baton.Handoff, error) {
+	h, err := scanHandoff(q.db.QueryRowContext(ctx, `SELECT `+handoffColumns+` FROM handoffs h
+		WHERE h.conversation_id = $1 ORDER BY h.id DESC LIMIT 1`, conversationID))
+	return h, q.formatError(err, "handoff")
+}
+
+// MarkCustomerTold records that the customer was told nobody is there.
+func (q *Queries) MarkCustomerTold(ctx context.Context, id int64) error {
+	_, err := q.db.ExecContext(ctx, `UPDATE handoffs SET customer_told = TRUE WHERE id = $1`, id)
+	return q.formatError(err, "handoff")
+}
+
+// RecordFirstReply records a person's public reply at the time on the
+// conversation's latest handoff, if it has none yet.
+func (q *Queries) RecordFirstReply(ctx context.Context, conversationID, at int64) error {
+	_, err := q.db.ExecContext(ctx, `UPDATE handoffs SET first_reply_at = $1 WHERE id = (SELECT MAX(id) FROM handoffs
+		WHERE conversation_id = $2) AND first_reply_at IS NULL`, at, conversationID)
+	return q.formatError(err, "handoff")
+}
+
+// CreateBotResolution records that a conversation was resolved while its
+// bot had it.
+func (q *Queries) CreateBotResolution(ctx context.Context, accountID, inboxID, conversationID, botID, at int64) error {
+	_, err := q.db.ExecContext(ctx, `INSERT INTO bot_resolutions (account_id, inbox_id, conversation_id,
+		agent_bot_id, created_at) VALUES ($1, $2, $3, $4, $5)`, accountID, inboxID, conversationID, nullInt(botID), at)
+	return q.formatError(err, "bot resolution")
+}
+
+// Candidate is a person auto assignment may give a conversation to, with
+// the open conversations they have.
+type Candidate struct {
+	UserID int64
+	Open   int // open conversations assigned in the account
+	Inbox  int // of those, in the inbox
+}
+
+// OnlineCandidates returns the people who are online (availability online
+// in the account and a live connection on a process that beat at or after
+// liveSince) and work the inbox, fewest open conversations first; with
+// teamID, only the team's members; with userID, only that user.
+func (q *Queries) OnlineCandidates(ctx context.Context, accountID, inboxID, teamID, userID, liveSince int64) ([]Candidate, error) {
+	query := `SELECT au.user_id,
+		(SELECT COUNT(*) FROM conversations c WHERE c.account_id = $1 AND c.assignee_id = au.user_id AND c.status = 0),
+		(SELECT COUNT(*) FROM conversations c WHERE c.inbox_id = $2 AND c.assignee_id = au.user_id AND c.status = 0)
+		FROM account_users au JOIN inbox_members im ON im.user_id = au.user_id AND im.inbox_id = $2
+		WHERE au.account_id = $1 AND au.availability = 0
+		AND EXISTS (SELECT 1 FROM presence_connections pc JOIN presence_processes pp ON pp.process_id = pc.process_id
+			WHERE pc.user_id = au.user_id AND pp.seen_at >= $3)`
+	args := []any{accountID, inboxID, liveSince}
+	if teamID != 0 {
+		args = append(args, teamID)
+		query += ` AND EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = $4 AND tm.user_id = au.user_id)`
+	}
+	if userID != 0 {
+		args = append(args, userID)
+		query += ` AND au.user_id = $` + itoa(len(args))
+	}
+	rows, err := q.db.QueryContext(ctx, query+` ORDER BY 2, au.user_id`, args...)
+	if err != nil {
+		return nil, q.formatError(err, "candidate")
+	}
+	defer rows.Close()
+	var out []Candidate
+	for rows.Next() {
+		var c Candidate
+		if err := rows.Scan(&c.UserID, &c.Open, &c.Inbox); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// WaitingConversations returns the ids of the account's conversations that
+// wait for a person (open, with neither a person nor a bot assigned) in
+// inboxes with auto assignment, oldest wait first, at most limit.
+func (q *Queries) WaitingConversations(ctx context.Context, accountID int64, limit int) ([]int64, error) {
+	return q.queryIDs(ctx, "conversation", `SELECT v.id FROM conversations v JOIN inboxes i ON i.id = v.inbox_id
+		WHERE v.account_id = $1 AND v.status = 0 AND v.assignee_id IS NULL AND v.assignee_agent_bot_id IS NULL
+		AND i.enable_auto_assignment
+		ORDER BY COALESCE(v.waiting_since, v.created_at), v.id LIMIT `+itoa(limit), accountID)
+}
+
+// AccountsWaiting returns the accounts with conversations waiting for a
+// person in inboxes with auto assignment and someone online to take them.
+func (q *Queries) AccountsWaiting(ctx context.Context, liveSince int64) ([]int64, error) {
+	return q.queryIDs(ctx, "conversation", `SELECT DISTINCT v.account_id FROM conversations v
+		JOIN inboxes i ON i.id = v.inbox_id
+		WHERE v.status = 0 AND v.assignee_id IS NULL AND v.assignee_agent_bot_id IS NULL AND i.enable_auto_assignment
+		AND EXISTS (SELECT 1 FROM account_users au JOIN presence_connections pc ON pc.user_id = au.user_id
+			JOIN presence_processes pp ON pp.process_id = pc.process_id
+			WHERE au.account_id = v.account_id AND au.availability = 0 AND pp.seen_at >= $1)`, liveSince)
+}
