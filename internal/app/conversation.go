@@ -782,12 +782,12 @@ func (a *App) WidgetResolve(ctx context.Context) (*baton.Conversation, error) {
 }
 
 // WidgetRequestHuman is the visitor's "Talk to a person": their pending
-// conversation leaves its bot and opens for people, with an activity
-// message saying the customer asked. Only a conversation with the bot can
-// be handed over; asking again while people have it changes nothing.
+// conversation is handed to people (handOff, reason customer_request) when
+// the inbox lets customers ask (customer_can_request_human). Asking again
+// while people have it changes nothing.
 func (a *App) WidgetRequestHuman(ctx context.Context) (*baton.Conversation, error) {
 	return a.changeWidgetConversation(ctx, func(q *store.Queries, w *WidgetSession, c *baton.Conversation) error {
-		if !customerMayRequestHuman(w.Inbox) {
+		if !w.Inbox.CustomerCanRequestHuman {
 			return &baton.Error{Code: baton.EUNAUTHORIZED, Message: "This inbox does not let customers ask for a person"}
 		}
 		switch c.Status {
@@ -797,20 +797,9 @@ func (a *App) WidgetRequestHuman(ctx context.Context) (*baton.Conversation, erro
 		default:
 			return baton.Invalid("Only a conversation with the bot can be handed to a person", "status")
 		}
-		c.AssigneeAgentBotID = 0
-		if err := a.activity(ctx, q, c, w.Contact.Name+" asked to talk to a person"); err != nil {
-			return err
-		}
-		return a.setStatus(ctx, q, c, baton.StatusOpen, nil, w.actor())
+		return a.handOff(ctx, q, w.actor(), c, HandoffInput{Reason: baton.HandoffCustomerRequest},
+			w.Contact.Name+" asked to talk to a person")
 	})
-}
-
-// customerMayRequestHuman reports whether the inbox lets its customers hand
-// their conversation from the bot to people.
-func customerMayRequestHuman(*baton.Inbox) bool {
-	// Every web widget inbox does until the inbox setting of the handoff
-	// work (customer_can_request_human) exists.
-	return true
 }
 
 // WidgetTyping accepts the visitor's typing indicator for their latest

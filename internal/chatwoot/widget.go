@@ -27,6 +27,7 @@ type widgetConfigJSON struct {
 	AvatarURL                  string         `json:"avatar_url"`
 	ChannelAvatarURL           string         `json:"channel_avatar_url"`
 	CSATSurveyEnabled          bool           `json:"csat_survey_enabled"`
+	CustomerCanRequestHuman    bool           `json:"customer_can_request_human"`
 	DisableBranding            bool           `json:"disable_branding"`
 	EnabledFeatures            []string       `json:"enabled_features"`
 	EnableEmailCollect         bool           `json:"enable_email_collect"`
@@ -58,7 +59,8 @@ func (h *Handler) widgetConfigView(s *app.WidgetSession) map[string]any {
 		locale = s.Account.Locale
 	}
 	cfg := widgetConfigJSON{AllowMessagesAfterResolved: i.AllowMessagesAfterResolved, AuthToken: s.Token,
-		CSATSurveyEnabled: i.CSATSurveyEnabled, EnabledFeatures: []string{}, EnableEmailCollect: i.EnableEmailCollect,
+		CustomerCanRequestHuman: i.CustomerCanRequestHuman,
+		CSATSurveyEnabled:       i.CSATSurveyEnabled, EnabledFeatures: []string{}, EnableEmailCollect: i.EnableEmailCollect,
 		GreetingEnabled: i.GreetingEnabled, GreetingMessage: i.GreetingMessage, Locale: locale,
 		OutOfOfficeMessage: i.OutOfOfficeMessage, PreChatFormOptions: map[string]any{}, ReplyTime: "in_a_few_minutes",
 		Timezone: i.Timezone, UTCOffset: utcOffset(i.Timezone), WebsiteName: i.Name, WebsiteToken: i.WebsiteToken,
