@@ -197,9 +197,50 @@ type ConversationQuery struct {
 	Status       string // open (default), resolved, pending, snoozed or all
 	AssigneeType string // me, unassigned, assigned or all (default)
 	InboxID      int64
-	Labels       []string
-	Query        string
-	Page         int
+	TeamID       int64
+	// Queue, beyond Chatwoot, names a list the agent app shows and
+	// overrides Status and AssigneeType: bot (pending), waiting (open and
+	// unassigned, longest wait first), mine, team (TeamID's, open), all,
+	// resolved.
+	Queue  string
+	Labels []string
+	Query  string
+	Page   int
+}
+
+// Queues of the conversation list.
+const (
+	QueueBot      = "bot"
+	QueueWaiting  = "waiting"
+	QueueMine     = "mine"
+	QueueTeam     = "team"
+	QueueAll      = "all"
+	QueueResolved = "resolved"
+)
+
+// applyQueue turns a queue into the status and assignee filters it means.
+func (cq *ConversationQuery) applyQueue() error {
+	switch cq.Queue {
+	case "":
+	case QueueBot:
+		cq.Status, cq.AssigneeType = "pending", store.AssigneeAll
+	case QueueWaiting:
+		cq.Status, cq.AssigneeType = "open", store.AssigneeUnassigned
+	case QueueMine:
+		cq.Status, cq.AssigneeType = "open", store.AssigneeMe
+	case QueueTeam:
+		if cq.TeamID == 0 {
+			return baton.Invalid("team_id is required for the team queue", "team_id")
+		}
+		cq.Status, cq.AssigneeType = "open", store.AssigneeAll
+	case QueueAll:
+		cq.Status, cq.AssigneeType = "all", store.AssigneeAll
+	case QueueResolved:
+		cq.Status, cq.AssigneeType = "resolved", store.AssigneeAll
+	default:
+		return baton.Invalid("Queue must be bot, waiting, mine, team, all or resolved", "queue")
+	}
+	return nil
 }
 
 // ConversationList is one page of conversations with Chatwoot's counts.
@@ -215,8 +256,12 @@ func (a *App) Conversations(ctx context.Context, accountID int64, cq Conversatio
 	if err != nil {
 		return nil, err
 	}
+	if err := cq.applyQueue(); err != nil {
+		return nil, err
+	}
 	f := store.ConversationFilter{AccountID: accountID, AssigneeType: cq.AssigneeType, UserID: s.userID(),
-		InboxID: cq.InboxID, InboxIDs: s.inboxIDs, Labels: cq.Labels, Query: cq.Query}
+		InboxID: cq.InboxID, TeamID: cq.TeamID, InboxIDs: s.inboxIDs, Labels: cq.Labels, Query: cq.Query,
+		LongestWaiting: cq.Queue == QueueWaiting}
 	switch cq.Status {
 	case "", "open":
 		st := baton.StatusOpen

@@ -435,3 +435,46 @@ func (a *App) takeOver(ctx context.Context, q *store.Queries, actor *baton.Actor
 	c.AssigneeID = actor.User.ID
 	return a.activity(ctx, q, c, actor.User.AvailableName()+" self-assigned this conversation")
 }
+
+// requestHuman hands the customer's conversation from the bot to people
+// at the customer's request (reason customer_request), when the inbox lets
+// customers ask. Asking for a conversation that is people's already
+// changes nothing, so asking twice hands over once. It does not save the
+// conversation. The public client API and the widget API both call it.
+func (a *App) requestHuman(ctx context.Context, q *store.Queries, actor *baton.Actor, c *baton.Conversation, inbox *baton.Inbox) error {
+	if !inbox.CustomerCanRequestHuman {
+		return baton.Invalid("This inbox does not let customers ask for a person", "status")
+	}
+	switch c.Status {
+	case baton.StatusOpen:
+		return nil
+	case baton.StatusPending:
+	default:
+		return baton.Invalid("Only a conversation with the bot can be handed to a person", "status")
+	}
+	who := actor.Name
+	if who == "" {
+		who = "The customer"
+	}
+	return a.handOff(ctx, q, actor, c, HandoffInput{Reason: baton.HandoffCustomerRequest}, who+" asked to talk to a person")
+}
+
+// PublicRequestHuman hands one of the contact's conversations from the bot
+// to people, as the public client API's toggle_status with status open.
+func (a *App) PublicRequestHuman(ctx context.Context, displayID int64) (*baton.Conversation, []*baton.Message, error) {
+	err := a.store.Write(ctx, func(q *store.Queries) error {
+		p, c, err := a.publicConversation(ctx, q, displayID)
+		if err != nil {
+			return err
+		}
+		prev := snapshot(c)
+		if err := a.requestHuman(ctx, q, p.actor(), c, p.Inbox); err != nil {
+			return err
+		}
+		return a.saveConversation(ctx, q, prev, c)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return a.PublicConversation(ctx, displayID)
+}

@@ -149,7 +149,10 @@ func (a *App) Profile(ctx context.Context) (*baton.User, string, []*baton.Accoun
 		return nil, "", nil, err
 	}
 	accounts, err := q.ListUserAccounts(ctx, actor.User.ID)
-	return actor.User, token, accounts, err
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return actor.User, token, accounts, a.withPresence(ctx, q, accounts)
 }
 
 // CreateUserInAccount makes a user with a token and makes them a member of

@@ -113,8 +113,12 @@ func listQuery(r *http.Request) (app.ConversationQuery, error) {
 	q := r.URL.Query()
 	page, _ := strconv.Atoi(q.Get("page"))
 	inboxID, err := queryID(r, "inbox_id")
+	if err != nil {
+		return app.ConversationQuery{}, err
+	}
+	teamID, err := queryID(r, "team_id")
 	cq := app.ConversationQuery{Status: q.Get("status"), AssigneeType: q.Get("assignee_type"), InboxID: inboxID,
-		Query: q.Get("q"), Page: page}
+		TeamID: teamID, Queue: q.Get("queue"), Query: q.Get("q"), Page: page}
 	for _, l := range append(q["labels[]"], q["labels"]...) {
 		for _, part := range strings.Split(l, ",") {
 			if part = strings.TrimSpace(part); part != "" {

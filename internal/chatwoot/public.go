@@ -159,7 +159,24 @@ func (h *Handler) publicToggleStatus(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	c, ms, err := h.app.PublicResolve(r.Context(), id)
+	// Chatwoot's toggle_status resolves; {"status":"open"} asks for a
+	// person instead (docs/webhooks.md).
+	var body struct {
+		Status string `json:"status"`
+	}
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	var c *baton.Conversation
+	var ms []*baton.Message
+	switch body.Status {
+	case "", "resolved":
+		c, ms, err = h.app.PublicResolve(r.Context(), id)
+	case "open":
+		c, ms, err = h.app.PublicRequestHuman(r.Context(), id)
+	default:
+		err = baton.Invalid("status must be resolved or open", "status")
+	}
 	if err != nil {
 		return err
 	}

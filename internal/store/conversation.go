@@ -169,12 +169,16 @@ const (
 
 // ConversationFilter selects conversations of an account.
 type ConversationFilter struct {
-	AccountID      int64
-	Status         *baton.Status // nil: every status
-	AssigneeType   string        // one of the Assignee* constants; "" is all
-	UserID         int64         // the caller, for AssigneeMe
-	InboxID        int64
-	InboxIDs       []int64 // when not nil, only these inboxes (an agent's)
+	AccountID    int64
+	Status       *baton.Status // nil: every status
+	AssigneeType string        // one of the Assignee* constants; "" is all
+	UserID       int64         // the caller, for AssigneeMe
+	InboxID      int64
+	TeamID       int64
+	InboxIDs     []int64 // when not nil, only these inboxes (an agent's)
+	// LongestWaiting orders the list by how long the customer has waited,
+	// longest first, instead of by last activity.
+	LongestWaiting bool
 	ContactID      int64
 	ContactInboxID int64
 	Labels         []string
@@ -198,6 +202,9 @@ func (f ConversationFilter) where(withAssignee bool) (string, []any) {
 	}
 	if f.ContactID != 0 {
 		add("v.contact_id = ?", f.ContactID)
+	}
+	if f.TeamID != 0 {
+		add("v.team_id = ?", f.TeamID)
 	}
 	if f.ContactInboxID != 0 {
 		add("v.contact_inbox_id = ?", f.ContactInboxID)
@@ -238,8 +245,11 @@ func (q *Queries) ListConversations(ctx context.Context, f ConversationFilter) (
 	if f.Limit > 0 {
 		limit = ` LIMIT ` + itoa(f.Limit) + ` OFFSET ` + itoa(f.Offset)
 	}
-	rows, err := q.db.QueryContext(ctx, `SELECT `+conversationColumns+` FROM conversations v `+where+
-		` ORDER BY v.last_activity_at DESC, v.id DESC`+limit, args...)
+	order := ` ORDER BY v.last_activity_at DESC, v.id DESC`
+	if f.LongestWaiting {
+		order = ` ORDER BY COALESCE(v.waiting_since, v.created_at), v.id`
+	}
+	rows, err := q.db.QueryContext(ctx, `SELECT `+conversationColumns+` FROM conversations v `+where+order+limit, args...)
 	if err != nil {
 		return nil, q.formatError(err, "conversation")
 	}

@@ -1,0 +1,217 @@
+package e2e_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/store/storetest"
+)
+
+// assigneeOf returns the id of a conversation's assignee, 0 for none.
+func (e *env) assigneeOf(conv int64) int64 {
+	e.t.Helper()
+	a, _ := e.conversation(conv)["meta"].(map[string]any)["assignee"].(map[string]any)
+	if a == nil {
+		return 0
+	}
+	return int64(a["id"].(float64))
+}
+
+// handOver has the bot hand a new conversation of the customer over with
+// the handoff object, and returns the conversation.
+func (e *env) handOver(b *bot, sourceID, handoff string) int64 {
+	e.t.Helper()
+	conv := e.customer(sourceID)
+	e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/toggle_status", conv)), b.token,
+		fmt.Sprintf(`{"status":"open","handoff":%s}`, handoff), 200)
+	return conv
+}
+
+// TestRoutingNobodyThenSomeone: with nobody online a handoff waits
+// unassigned and the customer is told once; when someone comes online the
+// waiting conversations are theirs, oldest first, and the bot hears of the
+// assignee; an agent going offline keeps what they have.
+func TestRoutingNobodyThenSomeone(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := start(t, s)
+		b := newBot(t, nil)
+		e.connect(b, "")
+		e.call("PATCH", e.acc(fmt.Sprintf("/inboxes/%v", e.inbox["id"])), e.adminToken,
+			`{"out_of_office_message":"We are back at 9.","auto_assignment_config":{"max_assignment_limit":1}}`, 200)
+		ann := e.person("ann", "agent", true)
+		first := e.handOver(b, "casey", `{"reason":"billing"}`)
+		second := e.handOver(b, "dana", `{}`)
+		if got := e.assigneeOf(first); got != 0 {
+			t.Fatalf("with nobody online the conversation went to %d", got)
+		}
+		lines := e.messageLines(first)
+		if count(lines, "out: We are back at 9.") != 1 || count(lines, "out: Get notified by email") != 1 {
+			t.Errorf("the customer was not told with the inbox's text: %v", lines)
+		}
+		waiting := e.call("GET", e.acc("/conversations?queue=waiting"), e.adminToken, "", 200).(map[string]any)
+		payload := waiting["data"].(map[string]any)["payload"].([]any)
+		if len(payload) != 2 || payload[0].(map[string]any)["id"] != float64(first) {
+			t.Errorf("waiting queue: %d conversations, first %v; want 2, oldest first", len(payload), payload)
+		}
+		if ws := payload[0].(map[string]any)["waiting_since"]; ws == nil || ws == float64(0) {
+			t.Errorf("a waiting conversation shows waiting_since %v", ws)
+		}
+
+		// Ann logs in: the oldest is hers, the second waits for her limit.
+		e.connectPerson(ann)
+		if got := e.assigneeOf(first); got != ann.id {
+			t.Fatalf("after Ann came online the oldest conversation is with %d, want Ann (%d)", got, ann.id)
+		}
+		if got := e.assigneeOf(second); got != 0 {
+			t.Errorf("max_assignment_limit 1 gave Ann a second conversation")
+		}
+		ev := b.next(t, changed("conversation_updated", "assignee_id"))
+		if ev["id"] != float64(first) {
+			t.Errorf("the bot heard of the assignment of conversation %v, want %d", ev["id"], first)
+		}
+		// Ann resolves it: the next waiting one is hers at the next round.
+		e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/toggle_status", first)), ann.token, `{"status":"resolved"}`, 200)
+		if err := e.app.RouteAllWaiting(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.assigneeOf(second); got != ann.id {
+			t.Errorf("after Ann resolved one, the waiting conversation is with %d", got)
+		}
+
+		// Ann goes offline: what she has stays hers; the next handoff waits.
+		e.disconnectPerson(ann)
+		if got := e.assigneeOf(second); got != ann.id {
+			t.Errorf("an agent who went offline lost conversation %d to %d", second, got)
+		}
+		third := e.handOver(b, "erin", `{}`)
+		if got := e.assigneeOf(third); got != 0 {
+			t.Errorf("with Ann offline a handoff went to %d", got)
+		}
+	})
+}
+
+// TestRoutingChoice: the requested agent if online and in the inbox, else
+// the requested team's online members, else the online agent with the
+// fewest open conversations; busy people and people of other inboxes are
+// never chosen.
+func TestRoutingChoice(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := start(t, s)
+		b := newBot(t, nil)
+		e.connect(b, "")
+		ann, bob, cat := e.person("ann", "agent", true), e.person("bob", "agent", true), e.person("cat", "agent", true)
+		outsider := e.person("olga", "agent", false)
+		for _, p := range []person{ann, bob, cat, outsider} {
+			e.connectPerson(p)
+		}
+		e.call("POST", "/api/v1/profile/availability", cat.token,
+			fmt.Sprintf(`{"profile":{"availability":"busy","account_id":%d}}`, e.accountID), 200)
+		team := e.call("POST", e.acc("/teams"), e.adminToken, `{"name":"billing"}`, 200).(map[string]any)
+		e.call("POST", e.acc(fmt.Sprintf("/teams/%v/team_members", team["id"])), e.adminToken,
+			fmt.Sprintf(`{"user_ids":[%d,%d]}`, bob.id, cat.id), 200)
+
+		// Requested and online.
+		if got := e.assigneeOf(e.handOver(b, "c1", fmt.Sprintf(`{"assignee_id":%d}`, bob.id))); got != bob.id {
+			t.Errorf("requested Bob, got %d", got)
+		}
+		// Requested but busy: the team's online member.
+		conv := e.handOver(b, "c2", fmt.Sprintf(`{"assignee_id":%d,"team_id":%v}`, cat.id, team["id"]))
+		if got := e.assigneeOf(conv); got != bob.id {
+			t.Errorf("requested busy Cat of team billing, got %d, want Bob", got)
+		}
+		if tm, _ := e.conversation(conv)["meta"].(map[string]any)["team"].(map[string]any); tm == nil || tm["name"] != "billing" {
+			t.Errorf("meta.team %v, want billing", tm)
+		}
+		// No one asked for: the fewest open conversations (Ann has none).
+		if got := e.assigneeOf(e.handOver(b, "c3", `{}`)); got != ann.id {
+			t.Errorf("round robin gave %d, want Ann with the fewest open", got)
+		}
+		if got := e.assigneeOf(e.handOver(b, "c4", `{}`)); got != ann.id {
+			t.Errorf("round robin gave %d, want Ann (1 open) before Bob (2 open)", got)
+		}
+		for i := 0; i < 4; i++ {
+			if got := e.assigneeOf(e.handOver(b, fmt.Sprintf("d%d", i), `{}`)); got == cat.id || got == outsider.id || got == 0 {
+				t.Errorf("round robin gave %d: a busy person, another inbox's agent or nobody", got)
+			}
+		}
+
+		// An inbox without auto assignment leaves handoffs waiting.
+		e.call("PATCH", e.acc(fmt.Sprintf("/inboxes/%v", e.inbox["id"])), e.adminToken, `{"enable_auto_assignment":false}`, 200)
+		if got := e.assigneeOf(e.handOver(b, "c5", `{}`)); got != 0 {
+			t.Errorf("without auto assignment the conversation went to %d", got)
+		}
+	})
+}
+
+// TestTeams: administrators manage teams and their members, conversations
+// take a team from people and bots, and the list filters by team.
+func TestTeams(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := start(t, s)
+		b := newBot(t, nil)
+		e.connect(b, "")
+		ann, bob := e.person("ann", "agent", true), e.person("bob", "agent", true)
+		e.call("POST", e.acc("/teams"), ann.token, `{"name":"sales"}`, 401)
+		team := e.call("POST", e.acc("/teams"), e.adminToken, `{"team":{"name":"sales","description":"Deals","allow_auto_assign":false}}`, 200).(map[string]any)
+		if team["name"] != "sales" || team["description"] != "Deals" || team["allow_auto_assign"] != false || team["account_id"] != float64(e.accountID) {
+			t.Errorf("created team %v", team)
+		}
+		e.call("POST", e.acc("/teams"), e.adminToken, `{"name":"sales"}`, 422)
+		e.call("POST", e.acc("/teams"), e.adminToken, `{"name":""}`, 422)
+		tpath := e.acc(fmt.Sprintf("/teams/%v", team["id"]))
+		e.call("PATCH", tpath, e.adminToken, `{"description":"Big deals"}`, 200)
+		if got := e.call("GET", tpath, ann.token, "", 200).(map[string]any); got["description"] != "Big deals" {
+			t.Errorf("team after update: %v", got)
+		}
+		e.call("GET", "/api/v1/accounts/999999/teams", e.adminToken, "", 401)
+
+		added := e.call("POST", tpath+"/team_members", e.adminToken, fmt.Sprintf(`{"user_ids":[%d]}`, ann.id), 200).([]any)
+		if len(added) != 1 || added[0].(map[string]any)["id"] != float64(ann.id) {
+			t.Errorf("added members %v", added)
+		}
+		e.call("POST", tpath+"/team_members", e.adminToken, `{"user_ids":[999999]}`, 422)
+		all := e.call("PATCH", tpath+"/team_members", e.adminToken, fmt.Sprintf(`{"user_ids":[%d]}`, bob.id), 200).([]any)
+		if len(all) != 1 || all[0].(map[string]any)["id"] != float64(bob.id) {
+			t.Errorf("members after replace %v", all)
+		}
+		e.call("DELETE", tpath+"/team_members", e.adminToken, fmt.Sprintf(`{"user_ids":[%d]}`, bob.id), 200)
+		if got := e.call("GET", tpath+"/team_members", e.adminToken, "", 200).([]any); len(got) != 0 {
+			t.Errorf("members after remove %v", got)
+		}
+		list := e.call("GET", e.acc("/teams"), ann.token, "", 200).([]any)
+		if len(list) != 1 || list[0].(map[string]any)["is_member"] != false {
+			t.Errorf("teams list %v", list)
+		}
+
+		// A bot puts a conversation in the team; the list filters by it.
+		conv, other := e.customer("casey"), e.customer("dana")
+		got := e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/assignments", conv)), b.token,
+			fmt.Sprintf(`{"team_id":%v}`, team["id"]), 200).(map[string]any)
+		if got["id"] != team["id"] {
+			t.Errorf("assignments with team_id answered %v", got)
+		}
+		e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/assignments", other)), b.token, `{"team_id":999999}`, 422)
+		r := e.call("GET", e.acc(fmt.Sprintf("/conversations?status=all&team_id=%v", team["id"])), e.adminToken, "", 200).(map[string]any)
+		payload := r["data"].(map[string]any)["payload"].([]any)
+		if len(payload) != 1 || payload[0].(map[string]any)["id"] != float64(conv) {
+			t.Errorf("conversations of the team: %v", payload)
+		}
+		r = e.call("GET", e.acc("/conversations?queue=bot"), e.adminToken, "", 200).(map[string]any)
+		if n := len(r["data"].(map[string]any)["payload"].([]any)); n != 2 {
+			t.Errorf("bot queue holds %d conversations, want 2", n)
+		}
+		e.call("GET", e.acc("/conversations?queue=team"), e.adminToken, "", 422)
+		e.call("GET", e.acc("/conversations?queue=nobody"), e.adminToken, "", 422)
+
+		e.call("DELETE", tpath, ann.token, "", 401)
+		e.call("DELETE", tpath, e.adminToken, "", 200)
+		if tm := e.conversation(conv)["meta"].(map[string]any)["team"]; tm != nil {
+			t.Errorf("a deleted team is still the conversation's: %v", tm)
+		}
+		e.call("GET", tpath, e.adminToken, "", 404)
+	})
+}
