@@ -25,6 +25,7 @@ import (
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/postgres"
 	"github.com/batonhq/baton/internal/store/sqlite"
+	"github.com/batonhq/baton/internal/web/widget"
 )
 
 const usage = `Baton: a customer-conversation server where bots and people share conversations.
@@ -216,7 +217,9 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	cfg, log := s.cfg, s.log
 	api := chatwoot.New(chatwoot.Config{App: s.app, Logger: log, PublicURL: s.publicURL,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes})
-	srv := server.New(server.Config{Handler: api, Logger: log, Health: s.store.Ping, RateLimit: cfg.RateLimit,
+	// The website widget's paths (/packs/js/sdk.js, /widget) beside the API.
+	site := widget.New().Handler(s.app, api)
+	srv := server.New(server.Config{Handler: site, Logger: log, Health: s.store.Ping, RateLimit: cfg.RateLimit,
 		TrustedProxies: cfg.TrustedProxies,
 		Metrics:        s.stats, MetricsToken: cfg.MetricsToken, MaxConnections: cfg.MaxConnections})
 	if err := srv.Start(cfg.Addr); err != nil {

@@ -23,7 +23,6 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
-	"github.com/batonhq/baton/internal/web/widget"
 )
 
 // Config is what the surface needs beside the app.
@@ -43,13 +42,12 @@ type Handler struct {
 	maxBodyBytes   int64
 	maxUploadBytes int64
 	mux            *http.ServeMux
-	web            *widget.Widget
 }
 
 // New returns the handler with every route of routes.go registered.
 func New(c Config) *Handler {
 	h := &Handler{app: c.App, log: c.Logger, publicURL: c.PublicURL, maxBodyBytes: c.MaxBodyBytes,
-		maxUploadBytes: c.MaxUploadBytes, mux: http.NewServeMux(), web: widget.New()}
+		maxUploadBytes: c.MaxUploadBytes, mux: http.NewServeMux()}
 	if h.log == nil {
 		h.log = slog.Default()
 	}

@@ -157,12 +157,6 @@ func (h *Handler) routes() {
 	handle("POST "+widget+"/labels", h.widget(h.widgetAddLabel))
 	handle("DELETE "+widget+"/labels/{label}", h.widget(h.widgetRemoveLabel))
 
-	// The widget itself: Chatwoot's loader, the page in the iframe and its
-	// fingerprinted assets (internal/web/widget).
-	handle("GET /packs/js/sdk.js", h.serveSDK)
-	handle("GET /widget", h.widget(h.widgetPage))
-	handle("GET /widget/assets/{name}", h.serveWidgetAsset)
-
 	// Attachment bytes, behind the unguessable key in data_url.
 	handle("GET /attachments/{id}/{key...}", h.serveAttachment)
 	handle("GET /avatars/{name}", h.serveAvatar)

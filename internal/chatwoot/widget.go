@@ -11,7 +11,6 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
-	"github.com/batonhq/baton/internal/web/widget"
 )
 
 // The widget API, for web widget inboxes: ?website_token= names the inbox
@@ -562,28 +561,5 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 		return typeError(b, "")
 	}
 	*f = flexString(n.String())
-	return nil
-}
-
-// serveSDK serves Chatwoot's loader path, /packs/js/sdk.js.
-func (h *Handler) serveSDK(w http.ResponseWriter, r *http.Request) error {
-	h.web.ServeSDK(w, r)
-	return nil
-}
-
-// serveWidgetAsset serves the widget page's fingerprinted files.
-func (h *Handler) serveWidgetAsset(w http.ResponseWriter, r *http.Request) error {
-	h.web.ServeAsset(w, r, r.PathValue("name"))
-	return nil
-}
-
-// widgetPage serves /widget?website_token=…: the page the loader frames,
-// or 404 for a token no web widget has, as Chatwoot.
-func (h *Handler) widgetPage(w http.ResponseWriter, r *http.Request) error {
-	inbox, err := h.app.WidgetInbox(r.Context())
-	if err != nil {
-		return err
-	}
-	h.web.ServePage(w, r, widget.Page{Title: inbox.Name, Locale: r.URL.Query().Get("locale")})
 	return nil
 }

@@ -14,8 +14,6 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
-
-	"github.com/batonhq/baton"
 )
 
 // requestID gives every request an id, kept from X-Request-Id when the
@@ -176,12 +174,22 @@ func rateLimit(next http.Handler, l *limiter, trusted []netip.Prefix) http.Handl
 	})
 }
 
-// withClientAddr puts the client's address in the request's context, for
-// the abuse limits of the use cases.
+// withClientAddr makes RemoteAddr the client's address as seen through
+// trusted proxies (the port stays the connection's), so that the surfaces'
+// abuse limits count clients, not proxies.
 func withClientAddr(next http.Handler, trusted []netip.Prefix) http.Handler {
+	if len(trusted) == 0 {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := baton.NewContextWithClientAddr(r.Context(), clientAddr(r, trusted))
-		next.ServeHTTP(w, r.WithContext(ctx))
+		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+			if ip := clientAddr(r, trusted); ip.IsValid() && ip != ap.Addr().Unmap() {
+				r2 := r.Clone(r.Context())
+				r2.RemoteAddr = netip.AddrPortFrom(ip, ap.Port()).String()
+				r = r2
+			}
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

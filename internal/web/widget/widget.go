@@ -23,6 +23,9 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
 )
 
 //go:embed static
@@ -212,4 +215,46 @@ func (w *Widget) ServePage(rw http.ResponseWriter, r *http.Request, p Page) {
 		"img-src * data: blob:; media-src 'self' data: blob:; connect-src 'self' ws: wss:; "+
 		"frame-ancestors *; base-uri 'none'; form-action 'none'")
 	rw.Write(buf.Bytes())
+}
+
+// Handler serves the widget's paths, Chatwoot's, and passes every other
+// request to next (the API):
+//
+//	GET /packs/js/sdk.js          the loader
+//	GET /widget?website_token=…   the page in the loader's iframe; 404 for a
+//	                              token no web widget inbox has
+//	GET /widget/assets/{name}     the page's fingerprinted files
+func (w *Widget) Handler(a *app.App, next http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /packs/js/sdk.js", w.ServeSDK)
+	mux.HandleFunc("GET "+AssetPath+"{name}", func(rw http.ResponseWriter, r *http.Request) {
+		w.ServeAsset(rw, r, r.PathValue("name"))
+	})
+	mux.HandleFunc("GET /widget", func(rw http.ResponseWriter, r *http.Request) {
+		cred := baton.ContactCredential{WebsiteToken: r.URL.Query().Get("website_token")}
+		inbox, err := a.WidgetInbox(baton.NewContextWithCredential(r.Context(), cred))
+		if err != nil {
+			writeError(rw, err)
+			return
+		}
+		w.ServePage(rw, r, Page{Title: inbox.Name, Locale: r.URL.Query().Get("locale")})
+	})
+	mux.Handle("/", next)
+	return mux
+}
+
+// writeError answers a failed page request as Chatwoot's widget controller
+// does: 404 {"error": "web widget does not exist"} for an unknown token,
+// 401 for a suspended account.
+func writeError(rw http.ResponseWriter, err error) {
+	status, msg := http.StatusInternalServerError, "Internal server error"
+	switch baton.ErrorCode(err) {
+	case baton.ENOTFOUND:
+		status, msg = http.StatusNotFound, "web widget does not exist"
+	case baton.EUNAUTHORIZED, baton.ESUSPENDED:
+		status, msg = http.StatusUnauthorized, baton.ErrorMessage(err)
+	}
+	rw.Header().Set("Content-Type", "application/json; charset=utf-8")
+	rw.WriteHeader(status)
+	json.NewEncoder(rw).Encode(map[string]string{"error": msg})
 }
