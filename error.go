@@ -33,6 +33,14 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("baton error: code=%s message=%s", e.Code, e.Message)
 }
 
+// Is reports whether target is an *Error with the same code, so that
+// errors.Is(err, ErrNotFound) holds for every not-found error, whatever its
+// message.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
@@ -65,6 +73,10 @@ func Invalid(message string, attributes ...string) *Error {
 // ErrNotFound is the error for a resource that does not exist or is not the
 // caller's. Both cases answer the same, so that ids of other accounts leak nothing.
 var ErrNotFound = &Error{Code: ENOTFOUND, Message: "Resource could not be found"}
+
+// ErrConflict is the error for a change that conflicts with what is
+// stored, such as a second row for a unique key.
+var ErrConflict = &Error{Code: ECONFLICT, Message: "The change conflicts with what is stored"}
 
 // ErrorCode returns the code of err when it is or wraps an *Error, and
 // EINTERNAL for any other non-nil error.

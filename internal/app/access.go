@@ -15,12 +15,12 @@ import (
 // token is unauthorized with Chatwoot's "Invalid Access Token".
 func (a *App) Authenticate(ctx context.Context, token string) (*baton.Actor, error) {
 	if token == "" {
-		return nil, errInvalidToken
+		return nil, auth.ErrInvalidToken
 	}
 	q := a.store.Read()
 	t, err := q.FindAccessTokenByHash(ctx, auth.HashToken(token))
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
-		return nil, errInvalidToken
+	if errors.Is(err, baton.ErrNotFound) {
+		return nil, auth.ErrInvalidToken
 	} else if err != nil {
 		return nil, err
 	}
@@ -28,23 +28,23 @@ func (a *App) Authenticate(ctx context.Context, token string) (*baton.Actor, err
 	case store.OwnerUser:
 		u, err := q.FindUser(ctx, t.OwnerID)
 		if err != nil {
-			return nil, errInvalidToken
+			return nil, auth.ErrInvalidToken
 		}
 		return &baton.Actor{Kind: baton.ActorUser, User: u, Name: u.AvailableName()}, nil
 	case store.OwnerPlatformApp:
 		p, err := q.FindPlatformApp(ctx, t.OwnerID)
 		if err != nil {
-			return nil, errInvalidToken
+			return nil, auth.ErrInvalidToken
 		}
 		return &baton.Actor{Kind: baton.ActorPlatformApp, PlatformApp: p, Name: p.Name}, nil
 	case store.OwnerAgentBot:
 		b, err := q.FindAgentBot(ctx, t.OwnerID)
 		if err != nil {
-			return nil, errInvalidToken
+			return nil, auth.ErrInvalidToken
 		}
 		return &baton.Actor{Kind: baton.ActorAgentBot, Bot: b, Name: b.Name}, nil
 	}
-	return nil, errInvalidToken
+	return nil, auth.ErrInvalidToken
 }
 
 // scope is the caller's standing in one account.
@@ -66,8 +66,8 @@ func (a *App) accountScope(ctx context.Context, q *store.Queries, accountID int6
 	switch actor.Kind {
 	case baton.ActorUser:
 		au, err := q.FindAccountUser(ctx, accountID, actor.User.ID)
-		if baton.ErrorCode(err) == baton.ENOTFOUND {
-			return nil, errNotMember
+		if errors.Is(err, baton.ErrNotFound) {
+			return nil, auth.ErrNotMember
 		} else if err != nil {
 			return nil, err
 		}
@@ -89,29 +89,29 @@ func (a *App) accountScope(ctx context.Context, q *store.Queries, accountID int6
 		// it is connected to one (an account bot only in its own).
 		b := actor.Bot
 		if !b.Global() && b.AccountID != accountID {
-			return nil, errBotAccount
+			return nil, auth.ErrBotAccount
 		}
 		ids, err := q.BotInboxes(ctx, b.ID, accountID)
 		if err != nil {
 			return nil, err
 		}
 		if len(ids) == 0 {
-			return nil, errBotAccount
+			return nil, auth.ErrBotAccount
 		}
 		s.inboxIDs, s.role = ids, baton.RoleAgent
 	case baton.ActorPlatformApp:
-		return nil, errNotMember
+		return nil, auth.ErrNotMember
 	default:
-		return nil, errInvalidToken
+		return nil, auth.ErrInvalidToken
 	}
 	acc, err := q.FindAccount(ctx, accountID)
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
-		return nil, errNotMember
+	if errors.Is(err, baton.ErrNotFound) {
+		return nil, auth.ErrNotMember
 	} else if err != nil {
 		return nil, err
 	}
 	if acc.Status == baton.AccountSuspended {
-		return nil, errSuspended
+		return nil, auth.ErrSuspended
 	}
 	s.account = acc
 	return s, nil
@@ -120,7 +120,7 @@ func (a *App) accountScope(ctx context.Context, q *store.Queries, accountID int6
 // admin requires the administrator role.
 func (s *scope) admin() error {
 	if s.role != baton.RoleAdministrator {
-		return errNotAuthorized
+		return auth.ErrNotAuthorized
 	}
 	return nil
 }
@@ -128,6 +128,15 @@ func (s *scope) admin() error {
 // seesInbox reports whether the caller works the inbox.
 func (s *scope) seesInbox(inboxID int64) bool {
 	return s.inboxIDs == nil || slices.Contains(s.inboxIDs, inboxID)
+}
+
+// inbox finds an inbox of the account that the caller works: any other is
+// not found, whether or not it exists.
+func (s *scope) inbox(ctx context.Context, q *store.Queries, inboxID int64) (*baton.Inbox, error) {
+	if !s.seesInbox(inboxID) {
+		return nil, baton.ErrNotFound
+	}
+	return q.FindInbox(ctx, s.account.ID, inboxID)
 }
 
 // seesConversation reports whether the caller may see the conversation: an
@@ -161,7 +170,7 @@ func (a *App) setToken(ctx context.Context, q *store.Queries, ownerType string, 
 	return token, err
 }
 
-// Token returns the owner's token, opened from its sealed form.
+// token returns the owner's token, opened from its sealed form.
 func (a *App) token(ctx context.Context, q *store.Queries, ownerType string, ownerID int64) (string, error) {
 	t, err := q.FindAccessToken(ctx, ownerType, ownerID)
 	if err != nil {
@@ -251,7 +260,7 @@ func widgetInbox(ctx context.Context, q *store.Queries, websiteToken string) (*b
 		return nil, nil, &baton.Error{Code: baton.ENOTFOUND, Message: "website_token is missing"}
 	}
 	inbox, err := q.FindInboxByWebsiteToken(ctx, websiteToken)
-	if baton.ErrorCode(err) == baton.ENOTFOUND || (err == nil && !inbox.IsWebWidget()) {
+	if errors.Is(err, baton.ErrNotFound) || (err == nil && !inbox.IsWebWidget()) {
 		return nil, nil, &baton.Error{Code: baton.ENOTFOUND, Message: "No web widget has this website_token"}
 	} else if err != nil {
 		return nil, nil, err
@@ -261,7 +270,7 @@ func widgetInbox(ctx context.Context, q *store.Queries, websiteToken string) (*b
 		return nil, nil, err
 	}
 	if acc.Status == baton.AccountSuspended {
-		return nil, nil, errSuspended
+		return nil, nil, auth.ErrSuspended
 	}
 	return acc, inbox, nil
 }
@@ -297,13 +306,13 @@ func (a *App) widgetVisitor(ctx context.Context, q *store.Queries, acc *baton.Ac
 		return nil, unauthorized("X-Auth-Token belongs to another inbox")
 	}
 	ci, err := q.FindContactInboxBySource(ctx, inbox.ID, claims.SourceID)
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
+	if errors.Is(err, baton.ErrNotFound) {
 		return nil, unauthorized("X-Auth-Token names no contact of this inbox")
 	} else if err != nil {
 		return nil, err
 	}
 	c, err := q.FindContact(ctx, inbox.AccountID, ci.ContactID)
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
+	if errors.Is(err, baton.ErrNotFound) {
 		return nil, unauthorized("X-Auth-Token names no contact of this inbox")
 	} else if err != nil {
 		return nil, err

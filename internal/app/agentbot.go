@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net/url"
 	"path"
@@ -583,14 +584,11 @@ func (a *App) InboxAgentBot(ctx context.Context, accountID, inboxID int64) (*Age
 	if err != nil {
 		return nil, err
 	}
-	if _, err := q.FindInbox(ctx, accountID, inboxID); err != nil {
+	if _, err := s.inbox(ctx, q, inboxID); err != nil {
 		return nil, err
 	}
-	if !s.seesInbox(inboxID) {
-		return nil, baton.ErrNotFound
-	}
 	l, err := q.InboxAgentBot(ctx, inboxID)
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
+	if errors.Is(err, baton.ErrNotFound) {
 		return nil, nil
 	} else if err != nil {
 		return nil, err
@@ -606,7 +604,7 @@ func (a *App) InboxAgentBot(ctx context.Context, accountID, inboxID int64) (*Age
 // line's way, as the system.
 func (a *App) ConnectAgentBot(ctx context.Context, botID, inboxID int64) (*baton.Inbox, error) {
 	if baton.ActorFromContext(ctx).Kind != baton.ActorSystem {
-		return nil, errNotAuthorized
+		return nil, auth.ErrNotAuthorized
 	}
 	if err := a.vetConnect(ctx, 0, botID); err != nil {
 		return nil, err
@@ -625,7 +623,7 @@ func (a *App) ConnectAgentBot(ctx context.Context, botID, inboxID int64) (*baton
 // command line's way, as the system.
 func (a *App) AgentBotToken(ctx context.Context, botID int64, reset bool) (*AgentBotView, error) {
 	if baton.ActorFromContext(ctx).Kind != baton.ActorSystem {
-		return nil, errNotAuthorized
+		return nil, auth.ErrNotAuthorized
 	}
 	var v *AgentBotView
 	err := a.store.Write(ctx, func(q *store.Queries) error {

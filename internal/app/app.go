@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/auth"
 	"github.com/batonhq/baton/internal/store"
 )
@@ -114,18 +113,6 @@ func New(c Config) *App {
 // Now returns the app's current time, truncated to microseconds: the
 // precision times are stored with.
 func (a *App) Now() time.Time { return a.now().UTC().Truncate(time.Microsecond) }
-
-// Errors with Chatwoot's messages for the cases its clients tell apart.
-var (
-	errNotAuthorized   = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "You are not authorized to do this action"}
-	errInvalidToken    = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Invalid Access Token"}
-	errNotMember       = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "You are not authorized to access this account"}
-	errSuspended       = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Account is suspended"}
-	errPlatformOnly    = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Invalid access_token"}
-	errNonPermissible  = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Non permissible resource"}
-	errBotNotPermitted = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Access to this endpoint is not authorized for bots"}
-	errBotAccount      = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Bot is not authorized to access this account"}
-)
 
 func itoa(i int64) string { return strconv.FormatInt(i, 10) }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/auth"
 	"github.com/batonhq/baton/internal/store"
+	"github.com/google/uuid"
 )
 
 // ContactInput holds the fields of a contact create or update; nil fields
@@ -83,11 +84,8 @@ func (a *App) CreateContact(ctx context.Context, accountID int64, in ContactInpu
 		}
 		var inbox *baton.Inbox
 		if inboxID != 0 {
-			if inbox, err = q.FindInbox(ctx, accountID, inboxID); err != nil {
+			if inbox, err = s.inbox(ctx, q, inboxID); err != nil {
 				return err
-			}
-			if !s.seesInbox(inboxID) {
-				return baton.ErrNotFound
 			}
 		}
 		if err := q.CreateContact(ctx, c); err != nil {
@@ -112,7 +110,7 @@ func (a *App) createContactInbox(ctx context.Context, q *store.Queries, c *baton
 	now := a.Now()
 	ci := &baton.ContactInbox{ContactID: c.ID, InboxID: inbox.ID, SourceID: sourceID, HMACVerified: verified,
 		PubsubToken: auth.RandomString(24), CreatedAt: now, UpdatedAt: now}
-	if err := q.CreateContactInbox(ctx, ci); baton.ErrorCode(err) == baton.ECONFLICT {
+	if err := q.CreateContactInbox(ctx, ci); errors.Is(err, baton.ErrConflict) {
 		return nil, &baton.Error{Code: baton.EINVALID, Message: "source_id should be unique", Attributes: []string{"source_id"}}
 	} else if err != nil {
 		return nil, err
@@ -139,13 +137,7 @@ func defaultContactName(c *baton.Contact) string {
 }
 
 // newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
+func newUUID() string { return uuid.NewString() }
 
 // ContactPageSize is how many contacts one page of the list holds, as Chatwoot's.
 const ContactPageSize = 15
@@ -285,7 +277,7 @@ func (a *App) PublicCreateContact(ctx context.Context, in PublicContactInput) (*
 						return err
 					}
 				}
-			} else if baton.ErrorCode(err) != baton.ENOTFOUND {
+			} else if !errors.Is(err, baton.ErrNotFound) {
 				return err
 			}
 		}
@@ -357,7 +349,7 @@ func identifierTaken(ctx context.Context, q *store.Queries, c *baton.Contact) (b
 }
 
 func taken(other *baton.Contact, err error, c *baton.Contact) (bool, error) {
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
+	if errors.Is(err, baton.ErrNotFound) {
 		return false, nil
 	}
 	return err == nil && other.ID != c.ID, err
@@ -371,11 +363,11 @@ func checkIdentity(inbox *baton.Inbox, in PublicContactInput) (bool, error) {
 	switch {
 	case in.IdentifierHash != "" && identifier != "":
 		if !auth.ValidIdentifierHash(inbox.HMACToken, identifier, in.IdentifierHash) {
-			return false, &baton.Error{Code: baton.EUNAUTHORIZED, Message: "HMAC failed: Invalid Identifier Hash Provided"}
+			return false, auth.ErrIdentifierHash
 		}
 		return true, nil
 	case inbox.HMACMandatory:
-		return false, &baton.Error{Code: baton.EUNAUTHORIZED, Message: "HMAC failed: Invalid Identifier Hash Provided"}
+		return false, auth.ErrIdentifierHash
 	}
 	return false, nil
 }
@@ -413,7 +405,7 @@ func (a *App) updateIdentity(ctx context.Context, q *store.Queries, inbox *baton
 			return err
 		}
 		if changes && verified && !ok {
-			return &baton.Error{Code: baton.EUNAUTHORIZED, Message: "HMAC failed: Invalid Identifier Hash Provided"}
+			return auth.ErrIdentifierHash
 		}
 		verified = verified || ok
 		if ok && !ci.HMACVerified {
@@ -524,7 +516,7 @@ func (a *App) WidgetConfig(ctx context.Context) (*WidgetSession, error) {
 	var w *WidgetSession
 	if cred.WidgetToken != "" {
 		w, err = a.widgetVisitor(ctx, a.store.Read(), acc, inbox, cred.WidgetToken)
-		if err != nil && baton.ErrorCode(err) != baton.EUNAUTHORIZED {
+		if err != nil && !errors.Is(err, auth.ErrNotAuthorized) {
 			return nil, err
 		}
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -57,12 +58,12 @@ func (a *App) CreateConversation(ctx context.Context, accountID int64, in Conver
 		if inbox.LockToSingleConversation {
 			if c, err = q.LastConversationOf(ctx, ci.ID); err == nil {
 				return a.addFirstMessage(ctx, q, s, c, inbox, in.Message, files)
-			} else if baton.ErrorCode(err) != baton.ENOTFOUND {
+			} else if !errors.Is(err, baton.ErrNotFound) {
 				return err
 			}
 		}
 		if in.AssigneeID != 0 {
-			if _, err := q.FindAccountUser(ctx, accountID, in.AssigneeID); baton.ErrorCode(err) == baton.ENOTFOUND {
+			if _, err := q.FindAccountUser(ctx, accountID, in.AssigneeID); errors.Is(err, baton.ErrNotFound) {
 				return baton.Invalid("Assignee must be a member of the account", "assignee_id")
 			} else if err != nil {
 				return err
@@ -109,17 +110,14 @@ func (a *App) conversationParty(ctx context.Context, q *store.Queries, s *scope,
 	if in.InboxID == 0 {
 		return nil, nil, nil, baton.Invalid("inbox_id is required", "inbox_id")
 	}
-	inbox, err := q.FindInbox(ctx, s.account.ID, in.InboxID)
+	inbox, err := s.inbox(ctx, q, in.InboxID)
 	if err != nil {
 		return nil, nil, nil, err
-	}
-	if !s.seesInbox(inbox.ID) {
-		return nil, nil, nil, baton.ErrNotFound
 	}
 	var ci *baton.ContactInbox
 	if in.SourceID != "" {
 		ci, err = q.FindContactInboxBySource(ctx, inbox.ID, in.SourceID)
-		if err != nil && baton.ErrorCode(err) != baton.ENOTFOUND {
+		if err != nil && !errors.Is(err, baton.ErrNotFound) {
 			return nil, nil, nil, err
 		}
 	}
@@ -140,7 +138,7 @@ func (a *App) conversationParty(ctx context.Context, q *store.Queries, s *scope,
 	if in.SourceID == "" {
 		if ci, err = q.FindContactInboxOf(ctx, contact.ID, inbox.ID); err == nil {
 			return ci, contact, inbox, nil
-		} else if baton.ErrorCode(err) != baton.ENOTFOUND {
+		} else if !errors.Is(err, baton.ErrNotFound) {
 			return nil, nil, nil, err
 		}
 	}
@@ -567,7 +565,7 @@ func (a *App) Assign(ctx context.Context, accountID, displayID, userID int64) (*
 			return a.assign(ctx, q, c, nil, s.actor)
 		}
 		au, err := q.FindAccountUser(ctx, accountID, userID)
-		if baton.ErrorCode(err) == baton.ENOTFOUND {
+		if errors.Is(err, baton.ErrNotFound) {
 			return baton.Invalid("Assignee must be a member of the account", "assignee_id")
 		} else if err != nil {
 			return err
@@ -581,7 +579,7 @@ func (a *App) Assign(ctx context.Context, accountID, displayID, userID int64) (*
 func (a *App) AssignBot(ctx context.Context, accountID, displayID, botID int64) (*baton.Conversation, *baton.AgentBot, error) {
 	var bot *baton.AgentBot
 	c, err := a.changeConversation(ctx, accountID, displayID, func(q *store.Queries, s *scope, c *baton.Conversation) (err error) {
-		if bot, err = findUsableBot(ctx, q, accountID, botID); baton.ErrorCode(err) == baton.ENOTFOUND {
+		if bot, err = findUsableBot(ctx, q, accountID, botID); errors.Is(err, baton.ErrNotFound) {
 			return baton.Invalid("Assignee must be a bot of the account or a global bot", "assignee_id")
 		} else if err != nil {
 			return err
@@ -748,7 +746,7 @@ func (a *App) PublicUpdateLastSeen(ctx context.Context, displayID int64) error {
 // does), or nil.
 func currentConversation(ctx context.Context, q *store.Queries, w *WidgetSession) (*baton.Conversation, error) {
 	c, err := q.LastConversationOf(ctx, w.ContactInbox.ID)
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
+	if errors.Is(err, baton.ErrNotFound) {
 		return nil, nil
 	} else if err != nil {
 		return nil, err

@@ -2,11 +2,13 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/auth"
 	"github.com/batonhq/baton/internal/store"
 )
 
@@ -48,8 +50,8 @@ type DeliveryPage struct {
 }
 
 // deliveryTarget checks that an administrator of the account may see and
-// repair a target's delivery log: a bot of the account's own, or a global
-// bot connected to one of its inboxes. The log shows only the account's
+// repair a target's delivery log: a bot of the account's own, a global
+// bot connected to one of its inboxes, or one of its webhooks. The log shows only the account's
 // deliveries.
 func (a *App) deliveryTarget(ctx context.Context, q *store.Queries, accountID int64, t baton.Target) error {
 	s, err := a.accountScope(ctx, q, accountID)
@@ -70,6 +72,10 @@ func (a *App) deliveryTarget(ctx context.Context, q *store.Queries, accountID in
 			if len(ids) == 0 {
 				return baton.ErrNotFound
 			}
+		}
+	case baton.TargetWebhook:
+		if _, err := q.FindWebhook(ctx, accountID, t.ID); err != nil {
+			return err
 		}
 	default:
 		return baton.ErrNotFound
@@ -95,7 +101,7 @@ func (a *App) Deliveries(ctx context.Context, accountID int64, t baton.Target, d
 		Since: dq.Since, Until: dq.Until, Limit: limit + 1, Offset: (page - 1) * limit}
 	if dq.ConversationID != 0 {
 		c, err := q.FindConversation(ctx, accountID, dq.ConversationID)
-		if baton.ErrorCode(err) == baton.ENOTFOUND {
+		if errors.Is(err, baton.ErrNotFound) {
 			return out, nil // no such conversation: nothing was delivered of it
 		} else if err != nil {
 			return nil, err
@@ -104,7 +110,7 @@ func (a *App) Deliveries(ctx context.Context, accountID int64, t baton.Target, d
 	}
 	if dq.Before != "" {
 		var err error
-		if f.Before, err = q.DeliveryID(ctx, t, accountID, dq.Before); baton.ErrorCode(err) == baton.ENOTFOUND {
+		if f.Before, err = q.DeliveryID(ctx, t, accountID, dq.Before); errors.Is(err, baton.ErrNotFound) {
 			return nil, baton.Errorf(baton.EBADREQUEST, "before names no delivery of this %s", targetNoun(t))
 		} else if err != nil {
 			return nil, err
@@ -214,9 +220,6 @@ const MaxReplay = 1000
 // MaxBotEvents is the most events one pull returns.
 const MaxBotEvents = 100
 
-// errBotsOnly refuses people on the endpoint bots pull their events from.
-var errBotsOnly = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Only an agent bot's access token may pull its events"}
-
 // BotEvents returns the events of the account that were sent, or are to be
 // sent, to the calling bot, with ids above after, oldest first, at most
 // limit (MaxBotEvents by default and at most), and the cursor to pass as
@@ -226,7 +229,7 @@ var errBotsOnly = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Only an agen
 func (a *App) BotEvents(ctx context.Context, accountID, after int64, limit int) ([]*baton.BotEvent, int64, error) {
 	actor := baton.ActorFromContext(ctx)
 	if actor.Kind != baton.ActorAgentBot {
-		return nil, 0, errBotsOnly
+		return nil, 0, auth.ErrBotsOnly
 	}
 	q := a.store.Read()
 	if _, err := a.accountScope(ctx, q, accountID); err != nil {

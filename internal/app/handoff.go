@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/batonhq/baton"
@@ -26,7 +27,7 @@ func (a *App) BotFailed(ctx context.Context, d *baton.Delivery, reason string) e
 			return err
 		}
 		c, err := q.FindConversationByID(ctx, d.LaneID)
-		if baton.ErrorCode(err) == baton.ENOTFOUND {
+		if errors.Is(err, baton.ErrNotFound) {
 			return nil
 		} else if err != nil {
 			return err

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strings"
 
@@ -116,7 +117,10 @@ func (a *App) CreateInbox(ctx context.Context, accountID int64, in InboxInput) (
 		if err := s.admin(); err != nil {
 			return err
 		}
-		return q.CreateInbox(ctx, i)
+		if err := q.CreateInbox(ctx, i); err != nil {
+			return err
+		}
+		return a.syncInboxWebhook(ctx, q, i)
 	})
 	return i, err
 }
@@ -142,10 +146,7 @@ func (a *App) Inbox(ctx context.Context, accountID, id int64) (*baton.Inbox, err
 	if err != nil {
 		return nil, err
 	}
-	if !s.seesInbox(id) {
-		return nil, baton.ErrNotFound
-	}
-	return q.FindInbox(ctx, accountID, id)
+	return s.inbox(ctx, q, id)
 }
 
 // UpdateInbox changes an inbox's settings. Administrators only.
@@ -166,7 +167,10 @@ func (a *App) UpdateInbox(ctx context.Context, accountID, id int64, in InboxInpu
 			return err
 		}
 		i.UpdatedAt = a.Now()
-		return q.UpdateInbox(ctx, i)
+		if err := q.UpdateInbox(ctx, i); err != nil {
+			return err
+		}
+		return a.syncInboxWebhook(ctx, q, i)
 	})
 	return i, err
 }
@@ -205,11 +209,8 @@ func (a *App) InboxMembers(ctx context.Context, accountID, inboxID int64) ([]*ba
 	if err != nil {
 		return nil, err
 	}
-	if _, err := q.FindInbox(ctx, accountID, inboxID); err != nil {
+	if _, err := s.inbox(ctx, q, inboxID); err != nil {
 		return nil, err
-	}
-	if !s.seesInbox(inboxID) {
-		return nil, baton.ErrNotFound
 	}
 	ids, err := q.ListInboxMemberIDs(ctx, inboxID)
 	if err != nil {
@@ -252,7 +253,7 @@ func (a *App) ChangeInboxMembers(ctx context.Context, accountID, inboxID int64, 
 			return err
 		}
 		for _, id := range userIDs {
-			if _, err := q.FindAccountUser(ctx, accountID, id); baton.ErrorCode(err) == baton.ENOTFOUND {
+			if _, err := q.FindAccountUser(ctx, accountID, id); errors.Is(err, baton.ErrNotFound) {
 				return baton.Invalid("User "+itoa(id)+" is not a member of the account", "user_ids")
 			} else if err != nil {
 				return err

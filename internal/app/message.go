@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -253,7 +254,7 @@ func (a *App) replyTarget(ctx context.Context, q *store.Queries, c *baton.Conver
 		return baton.Invalid("Content attributes in_reply_to must be a message id", "content_attributes")
 	}
 	target, err := q.FindMessage(ctx, c.ID, int64(id))
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
+	if errors.Is(err, baton.ErrNotFound) {
 		return baton.Invalid("Content attributes in_reply_to is not a message of this conversation", "content_attributes")
 	} else if err != nil {
 		return err
@@ -566,14 +567,13 @@ func (a *App) answer(ctx context.Context, q *store.Queries, contact *baton.Conta
 		// transaction on PostgreSQL.
 		if contact.Email == "" {
 			_, err := q.FindContactByEmail(ctx, contact.AccountID, email)
-			switch baton.ErrorCode(err) {
-			case baton.ENOTFOUND:
+			switch {
+			case errors.Is(err, baton.ErrNotFound):
 				contact.Email, contact.UpdatedAt = email, now
 				if err := q.UpdateContact(ctx, contact); err != nil {
 					return err
 				}
-			case "":
-			default:
+			case err != nil:
 				return err
 			}
 		}
@@ -813,7 +813,7 @@ func (a *App) WidgetMessages(ctx context.Context, before, after int64) ([]*baton
 		return nil, err
 	}
 	c, err := q.LastConversationOf(ctx, w.ContactInbox.ID)
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
+	if errors.Is(err, baton.ErrNotFound) {
 		return []*baton.Message{}, nil
 	} else if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/auth"
 	"github.com/batonhq/baton/internal/store"
 )
 
@@ -12,7 +13,7 @@ import (
 // (the command line) may.
 func (a *App) CreatePlatformApp(ctx context.Context, name string) (*baton.PlatformApp, string, error) {
 	if baton.ActorFromContext(ctx).Kind != baton.ActorSystem {
-		return nil, "", errNotAuthorized
+		return nil, "", auth.ErrNotAuthorized
 	}
 	name = strings.TrimSpace(name)
 	if name == "" {
@@ -43,7 +44,7 @@ func platform(ctx context.Context) (*baton.PlatformApp, error) {
 	case baton.ActorSystem:
 		return nil, nil
 	}
-	return nil, errPlatformOnly
+	return nil, auth.ErrPlatformOnly
 }
 
 // permitted checks that the platform app of ctx may manage the thing. A thing
@@ -57,7 +58,7 @@ func (a *App) permitted(ctx context.Context, q *store.Queries, kind string, id i
 	if err != nil {
 		return err
 	} else if !ok {
-		return errNonPermissible
+		return auth.ErrNonPermissible
 	}
 	return nil
 }

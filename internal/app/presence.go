@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/auth"
 	"github.com/batonhq/baton/internal/store"
 )
 
@@ -81,7 +82,7 @@ func (a *App) EndProcess(ctx context.Context, processID string) error {
 func (a *App) SetAvailability(ctx context.Context, accountID int64, availability string) error {
 	actor := baton.ActorFromContext(ctx)
 	if actor.User == nil {
-		return errInvalidToken
+		return auth.ErrInvalidToken
 	}
 	av, ok := baton.ParseAvailability(availability)
 	if !ok {
@@ -90,7 +91,7 @@ func (a *App) SetAvailability(ctx context.Context, accountID int64, availability
 	err := a.store.Write(ctx, func(q *store.Queries) error {
 		err := q.SetAvailability(ctx, accountID, actor.User.ID, av)
 		if baton.ErrorCode(err) == baton.ENOTFOUND {
-			return errNotMember
+			return auth.ErrNotMember
 		}
 		return err
 	})

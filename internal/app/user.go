@@ -139,9 +139,9 @@ func (a *App) DeleteUser(ctx context.Context, id int64) error {
 func (a *App) Profile(ctx context.Context) (*baton.User, string, []*baton.AccountUser, error) {
 	actor := baton.ActorFromContext(ctx)
 	if actor.Kind == baton.ActorAgentBot {
-		return nil, "", nil, errBotNotPermitted
+		return nil, "", nil, auth.ErrBotNotPermitted
 	} else if actor.Kind != baton.ActorUser {
-		return nil, "", nil, errInvalidToken
+		return nil, "", nil, auth.ErrInvalidToken
 	}
 	q := a.store.Read()
 	token, err := a.token(ctx, q, store.OwnerUser, actor.User.ID)
@@ -159,7 +159,7 @@ func (a *App) Profile(ctx context.Context) (*baton.User, string, []*baton.Accoun
 // the account with the role, in one transaction: the command line's way.
 func (a *App) CreateUserInAccount(ctx context.Context, accountID int64, in UserInput, role string) (*baton.User, string, error) {
 	if baton.ActorFromContext(ctx).Kind != baton.ActorSystem {
-		return nil, "", errNotAuthorized
+		return nil, "", auth.ErrNotAuthorized
 	}
 	r, ok := baton.ParseRole(role)
 	if !ok {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/store"
@@ -36,7 +37,7 @@ func (l *loader) user(ctx context.Context, id int64) (*baton.User, error) {
 		return u, nil
 	}
 	u, err := l.q.FindUser(ctx, id)
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
+	if errors.Is(err, baton.ErrNotFound) {
 		err = nil // a deleted user is shown as no one
 	}
 	l.users[id] = u
@@ -57,7 +58,7 @@ func (l *loader) bot(ctx context.Context, id int64) (*baton.AgentBot, error) {
 		return b, nil
 	}
 	b, err := l.q.FindAgentBot(ctx, id)
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
+	if errors.Is(err, baton.ErrNotFound) {
 		err = nil
 	}
 	l.bots[id] = b
@@ -93,7 +94,7 @@ func (l *loader) conversation(ctx context.Context, c *baton.Conversation) error 
 		c.AssigneeRole = baton.RoleAgent
 		if au, err := l.q.FindAccountUser(ctx, c.AccountID, c.AssigneeID); err == nil {
 			c.AssigneeRole = au.Role
-		} else if baton.ErrorCode(err) != baton.ENOTFOUND {
+		} else if !errors.Is(err, baton.ErrNotFound) {
 			return err
 		}
 	}
@@ -152,7 +153,7 @@ func (l *loader) sender(ctx context.Context, m *baton.Message) error {
 	switch m.SenderType {
 	case baton.SenderContact:
 		s.Contact, err = l.contact(ctx, m.AccountID, m.SenderID)
-		if baton.ErrorCode(err) == baton.ENOTFOUND {
+		if errors.Is(err, baton.ErrNotFound) {
 			s, err = nil, nil
 		}
 	case baton.SenderUser:

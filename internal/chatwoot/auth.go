@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/auth"
 )
 
 // accessToken returns the token of a request: the api_access_token header in
@@ -40,7 +41,7 @@ func (h *Handler) token(next handlerFunc) handlerFunc {
 func (h *Handler) user(next handlerFunc) handlerFunc {
 	return h.token(func(w http.ResponseWriter, r *http.Request) error {
 		if baton.ActorFromContext(r.Context()).Kind == baton.ActorAgentBot {
-			return &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Access to this endpoint is not authorized for bots"}
+			return auth.ErrBotNotPermitted
 		}
 		return next(w, r)
 	})
@@ -51,7 +52,7 @@ func (h *Handler) platform(next handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		actor, err := h.app.Authenticate(r.Context(), accessToken(r))
 		if err != nil || actor.Kind != baton.ActorPlatformApp {
-			return &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Invalid access_token"}
+			return auth.ErrPlatformOnly
 		}
 		return next(w, r.WithContext(baton.NewContextWithActor(r.Context(), actor)))
 	}

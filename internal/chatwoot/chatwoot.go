@@ -3,6 +3,12 @@
 // shapes and error bodies, so that clients, SDKs and bots written for
 // Chatwoot work unchanged. Wire types live here and nowhere else; routes.go
 // lists the whole surface.
+//
+// A wire type's name ends in its role: …Request for a body Baton reads,
+// …JSON for a body or part of one the API answers with, …Webhook for a
+// webhook payload or part of one, …Push for Chatwoot's push_event_data
+// shapes. Decoding helpers (flexInt, flexBool, flexTime, …) are named for
+// what they accept.
 package chatwoot
 
 import (
@@ -188,7 +194,7 @@ func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request, v any, mult
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	err = dec.Decode(v)
-	if err != nil && err.Error() == "EOF" {
+	if errors.Is(err, io.EOF) {
 		return nil
 	}
 	if err == nil && dec.More() {

@@ -28,23 +28,23 @@ func (b contactRequest) input() app.ContactInput {
 
 // contactJSON is a contact as the Application API shows it.
 type contactJSON struct {
-	AdditionalAttributes map[string]any      `json:"additional_attributes"`
-	AvailabilityStatus   string              `json:"availability_status"`
-	Email                any                 `json:"email"`
-	ID                   int64               `json:"id"`
-	Name                 string              `json:"name"`
-	PhoneNumber          any                 `json:"phone_number"`
-	Blocked              bool                `json:"blocked"`
-	Identifier           any                 `json:"identifier"`
-	Thumbnail            string              `json:"thumbnail"`
-	CustomAttributes     map[string]any      `json:"custom_attributes"`
-	LastActivityAt       any                 `json:"last_activity_at"`
-	CreatedAt            int64               `json:"created_at"`
-	ContactInboxes       []contactInboxBrief `json:"contact_inboxes,omitempty"`
+	AdditionalAttributes map[string]any     `json:"additional_attributes"`
+	AvailabilityStatus   string             `json:"availability_status"`
+	Email                any                `json:"email"`
+	ID                   int64              `json:"id"`
+	Name                 string             `json:"name"`
+	PhoneNumber          any                `json:"phone_number"`
+	Blocked              bool               `json:"blocked"`
+	Identifier           any                `json:"identifier"`
+	Thumbnail            string             `json:"thumbnail"`
+	CustomAttributes     map[string]any     `json:"custom_attributes"`
+	LastActivityAt       any                `json:"last_activity_at"`
+	CreatedAt            int64              `json:"created_at"`
+	ContactInboxes       []contactInboxJSON `json:"contact_inboxes,omitempty"`
 }
 
-// contactInboxBrief is a contact's identity in one inbox, in contact views.
-type contactInboxBrief struct {
+// contactInboxJSON is a contact's identity in one inbox, in contact views.
+type contactInboxJSON struct {
 	SourceID string         `json:"source_id"`
 	Inbox    map[string]any `json:"inbox"`
 }
@@ -56,10 +56,10 @@ func contactView(c *baton.Contact) contactJSON {
 		LastActivityAt: unixOrNil(c.LastActivityAt), CreatedAt: unix(c.CreatedAt)}
 }
 
-func contactInboxBriefs(cis []*baton.ContactInbox) []contactInboxBrief {
-	out := make([]contactInboxBrief, 0, len(cis))
+func contactInboxBriefs(cis []*baton.ContactInbox) []contactInboxJSON {
+	out := make([]contactInboxJSON, 0, len(cis))
 	for _, ci := range cis {
-		out = append(out, contactInboxBrief{SourceID: ci.SourceID, Inbox: map[string]any{"id": ci.InboxID}})
+		out = append(out, contactInboxJSON{SourceID: ci.SourceID, Inbox: map[string]any{"id": ci.InboxID}})
 	}
 	return out
 }

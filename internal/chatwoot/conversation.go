@@ -10,8 +10,8 @@ import (
 	"github.com/batonhq/baton/internal/app"
 )
 
-// conversationMeta is the meta of a conversation view.
-type conversationMeta struct {
+// conversationMetaJSON is the meta of a conversation view.
+type conversationMetaJSON struct {
 	Sender       contactJSON `json:"sender"`
 	Channel      string      `json:"channel"`
 	Assignee     any         `json:"assignee"`      // an agent, or a bot's push data
@@ -22,33 +22,33 @@ type conversationMeta struct {
 
 // conversationJSON is a conversation as the Application API shows it.
 type conversationJSON struct {
-	Meta                   conversationMeta `json:"meta"`
-	ID                     int64            `json:"id"`
-	Messages               []messagePush    `json:"messages"`
-	AccountID              int64            `json:"account_id"`
-	UUID                   string           `json:"uuid"`
-	AdditionalAttributes   map[string]any   `json:"additional_attributes"`
-	AgentLastSeenAt        int64            `json:"agent_last_seen_at"`
-	AssigneeLastSeenAt     int64            `json:"assignee_last_seen_at"`
-	CanReply               bool             `json:"can_reply"`
-	ContactLastSeenAt      int64            `json:"contact_last_seen_at"`
-	CustomAttributes       map[string]any   `json:"custom_attributes"`
-	InboxID                int64            `json:"inbox_id"`
-	Labels                 []string         `json:"labels"`
-	Muted                  bool             `json:"muted"`
-	SnoozedUntil           any              `json:"snoozed_until"`
-	Status                 string           `json:"status"`
-	CreatedAt              int64            `json:"created_at"`
-	UpdatedAt              float64          `json:"updated_at"`
-	Timestamp              int64            `json:"timestamp"`
-	FirstReplyCreatedAt    int64            `json:"first_reply_created_at"`
-	UnreadCount            int              `json:"unread_count"`
-	LastNonActivityMessage *messagePush     `json:"last_non_activity_message"`
-	LastActivityAt         int64            `json:"last_activity_at"`
-	Priority               any              `json:"priority"`
-	WaitingSince           int64            `json:"waiting_since"`
-	SLAPolicyID            any              `json:"sla_policy_id"`
-	Handoff                *handoffJSON     `json:"handoff"`
+	Meta                   conversationMetaJSON `json:"meta"`
+	ID                     int64                `json:"id"`
+	Messages               []messagePush        `json:"messages"`
+	AccountID              int64                `json:"account_id"`
+	UUID                   string               `json:"uuid"`
+	AdditionalAttributes   map[string]any       `json:"additional_attributes"`
+	AgentLastSeenAt        int64                `json:"agent_last_seen_at"`
+	AssigneeLastSeenAt     int64                `json:"assignee_last_seen_at"`
+	CanReply               bool                 `json:"can_reply"`
+	ContactLastSeenAt      int64                `json:"contact_last_seen_at"`
+	CustomAttributes       map[string]any       `json:"custom_attributes"`
+	InboxID                int64                `json:"inbox_id"`
+	Labels                 []string             `json:"labels"`
+	Muted                  bool                 `json:"muted"`
+	SnoozedUntil           any                  `json:"snoozed_until"`
+	Status                 string               `json:"status"`
+	CreatedAt              int64                `json:"created_at"`
+	UpdatedAt              float64              `json:"updated_at"`
+	Timestamp              int64                `json:"timestamp"`
+	FirstReplyCreatedAt    int64                `json:"first_reply_created_at"`
+	UnreadCount            int                  `json:"unread_count"`
+	LastNonActivityMessage *messagePush         `json:"last_non_activity_message"`
+	LastActivityAt         int64                `json:"last_activity_at"`
+	Priority               any                  `json:"priority"`
+	WaitingSince           int64                `json:"waiting_since"`
+	SLAPolicyID            any                  `json:"sla_policy_id"`
+	Handoff                *handoffJSON         `json:"handoff"`
 }
 
 func (h *Handler) conversationView(c *baton.Conversation) conversationJSON {
@@ -99,7 +99,7 @@ func (h *Handler) conversationViews(cs []*baton.Conversation) []conversationJSON
 	return out
 }
 
-// conversation reads the account and conversation ids of the path.
+// conversationPath reads the account and conversation ids of the path.
 func conversationPath(r *http.Request) (int64, int64, error) {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {

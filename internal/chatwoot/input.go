@@ -107,7 +107,7 @@ func (f *flexObject) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MaxDepth is how deeply JSON may nest in a request, as Rack's
+// maxDepth is how deeply JSON may nest in a request, as Rack's
 // param_depth_limit bounds form keys: documents that are stored (custom and
 // additional attributes, content attributes) are rendered again in every
 // list and webhook, and a deep one costs the server memory and time each

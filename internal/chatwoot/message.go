@@ -97,28 +97,28 @@ func (h *Handler) messageView(m *baton.Message) messageJSON {
 
 // messagePush is a message's push_event_data, as conversations carry it.
 type messagePush struct {
-	ID                      int64               `json:"id"`
-	Content                 *string             `json:"content"`
-	AccountID               int64               `json:"account_id"`
-	InboxID                 int64               `json:"inbox_id"`
-	ConversationID          int64               `json:"conversation_id"`
-	MessageType             int                 `json:"message_type"`
-	CreatedAt               int64               `json:"created_at"`
-	UpdatedAt               string              `json:"updated_at"`
-	Private                 bool                `json:"private"`
-	Status                  string              `json:"status"`
-	SourceID                any                 `json:"source_id"`
-	ContentType             string              `json:"content_type"`
-	ContentAttributes       map[string]any      `json:"content_attributes"`
-	SenderType              any                 `json:"sender_type"`
-	SenderID                any                 `json:"sender_id"`
-	ExternalSourceIDs       map[string]any      `json:"external_source_ids"`
-	AdditionalAttributes    map[string]any      `json:"additional_attributes"`
-	ProcessedMessageContent *string             `json:"processed_message_content"`
-	Sentiment               map[string]any      `json:"sentiment"`
-	Conversation            messageConversation `json:"conversation"`
-	Sender                  any                 `json:"sender,omitempty"`
-	Attachments             []attachmentJSON    `json:"attachments,omitempty"`
+	ID                      int64                   `json:"id"`
+	Content                 *string                 `json:"content"`
+	AccountID               int64                   `json:"account_id"`
+	InboxID                 int64                   `json:"inbox_id"`
+	ConversationID          int64                   `json:"conversation_id"`
+	MessageType             int                     `json:"message_type"`
+	CreatedAt               int64                   `json:"created_at"`
+	UpdatedAt               string                  `json:"updated_at"`
+	Private                 bool                    `json:"private"`
+	Status                  string                  `json:"status"`
+	SourceID                any                     `json:"source_id"`
+	ContentType             string                  `json:"content_type"`
+	ContentAttributes       map[string]any          `json:"content_attributes"`
+	SenderType              any                     `json:"sender_type"`
+	SenderID                any                     `json:"sender_id"`
+	ExternalSourceIDs       map[string]any          `json:"external_source_ids"`
+	AdditionalAttributes    map[string]any          `json:"additional_attributes"`
+	ProcessedMessageContent *string                 `json:"processed_message_content"`
+	Sentiment               map[string]any          `json:"sentiment"`
+	Conversation            messageConversationPush `json:"conversation"`
+	Sender                  any                     `json:"sender,omitempty"`
+	Attachments             []attachmentJSON        `json:"attachments,omitempty"`
 }
 
 func (h *Handler) messagePushView(c *baton.Conversation, m *baton.Message) messagePush {
@@ -132,7 +132,7 @@ func (h *Handler) messagePushView(c *baton.Conversation, m *baton.Message) messa
 	if m.SenderType != "" {
 		v.SenderID = m.SenderID
 	}
-	v.Conversation = messageConversation{AssigneeID: nilIfZero(c.AssigneeID), UnreadCount: c.UnreadCount,
+	v.Conversation = messageConversationPush{AssigneeID: nilIfZero(c.AssigneeID), UnreadCount: c.UnreadCount,
 		LastActivityAt: unix(c.LastActivityAt)}
 	if c.ContactInbox != nil {
 		v.Conversation.ContactInbox = &sourceIDJSON{SourceID: c.ContactInbox.SourceID}
@@ -140,9 +140,9 @@ func (h *Handler) messagePushView(c *baton.Conversation, m *baton.Message) messa
 	return v
 }
 
-// messageConversation is what a message's push_event_data tells of its
+// messageConversationPush is what a message's push_event_data tells of its
 // conversation, its keys in Chatwoot's order.
-type messageConversation struct {
+type messageConversationPush struct {
 	AssigneeID     any           `json:"assignee_id"`
 	UnreadCount    int           `json:"unread_count"`
 	LastActivityAt int64         `json:"last_activity_at"`

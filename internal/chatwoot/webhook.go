@@ -3,9 +3,13 @@ package chatwoot
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"reflect"
+	"strings"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/signature"
 )
 
 // Renderer renders event payloads exactly as Chatwoot's webhook_data shapes
@@ -22,10 +26,10 @@ func (r *Renderer) Render(e *baton.Event) ([]byte, error) {
 	case baton.EventMessageCreated, baton.EventMessageUpdated:
 		v = h.messageWebhook(e)
 	case baton.EventConversationOpened, baton.EventConversationResolved:
-		v = conversationEvent{conversationWebhook: h.conversationWebhook(e.Account, e.Conversation), Event: e.Name}
+		v = conversationEventWebhook{conversationWebhook: h.conversationWebhook(e.Account, e.Conversation), Event: e.Name}
 	case baton.EventConversationStatusChanged, baton.EventConversationUpdated:
 		changes := changedAttributes(e.Name, e.Change)
-		v = conversationEvent{conversationWebhook: h.conversationWebhook(e.Account, e.Conversation), Event: e.Name,
+		v = conversationEventWebhook{conversationWebhook: h.conversationWebhook(e.Account, e.Conversation), Event: e.Name,
 			ChangedAttributes: &changes}
 	case baton.EventWebwidgetTriggered:
 		v = h.widgetWebhook(e)
@@ -35,14 +39,14 @@ func (r *Renderer) Render(e *baton.Event) ([]byte, error) {
 	return json.Marshal(v)
 }
 
-type idName struct {
+type idNameWebhook struct {
 	ID   int64  `json:"id"`
 	Name string `json:"name"`
 }
 
 // contactWebhook is a contact's webhook_data: no type key, as in Chatwoot.
 type contactWebhook struct {
-	Account              idName         `json:"account"`
+	Account              idNameWebhook  `json:"account"`
 	AdditionalAttributes map[string]any `json:"additional_attributes"`
 	Avatar               string         `json:"avatar"`
 	CustomAttributes     map[string]any `json:"custom_attributes"`
@@ -56,7 +60,7 @@ type contactWebhook struct {
 }
 
 func contactWebhookView(acc *baton.Account, c *baton.Contact) contactWebhook {
-	return contactWebhook{Account: idName{acc.ID, acc.Name}, AdditionalAttributes: objectOrEmpty(c.AdditionalAttributes),
+	return contactWebhook{Account: idNameWebhook{acc.ID, acc.Name}, AdditionalAttributes: objectOrEmpty(c.AdditionalAttributes),
 		CustomAttributes: objectOrEmpty(c.CustomAttributes), Email: nilIfEmpty(c.Email), ID: c.ID,
 		Identifier: nilIfEmpty(c.Identifier), Name: c.Name, PhoneNumber: nilIfEmpty(c.PhoneNumber), Blocked: c.Blocked}
 }
@@ -72,7 +76,9 @@ type contactInboxWebhook struct {
 	PubsubToken  string `json:"pubsub_token"`
 }
 
-type webhookMeta struct {
+// metaWebhook is the meta of a conversation's webhook_data: its sender,
+// assignee and team.
+type metaWebhook struct {
 	Sender       *contactPush `json:"sender"`
 	Assignee     any          `json:"assignee"`
 	AssigneeType any          `json:"assignee_type"`
@@ -91,7 +97,7 @@ type conversationWebhook struct {
 	InboxID              int64               `json:"inbox_id"`
 	Messages             []messagePush       `json:"messages"`
 	Labels               []string            `json:"labels"`
-	Meta                 webhookMeta         `json:"meta"`
+	Meta                 metaWebhook         `json:"meta"`
 	Status               string              `json:"status"`
 	CustomAttributes     map[string]any      `json:"custom_attributes"`
 	SnoozedUntil         any                 `json:"snoozed_until"`
@@ -105,7 +111,7 @@ type conversationWebhook struct {
 	Timestamp            int64               `json:"timestamp"`
 	CreatedAt            int64               `json:"created_at"`
 	UpdatedAt            float64             `json:"updated_at"`
-	Account              idName              `json:"account"`
+	Account              idNameWebhook       `json:"account"`
 	Handoff              *handoffJSON        `json:"handoff"`
 }
 
@@ -117,7 +123,7 @@ func (h *Handler) conversationWebhook(acc *baton.Account, c *baton.Conversation)
 		Priority: nilIfEmpty(c.Priority.String()), WaitingSince: unixOrZero(c.WaitingSince),
 		AgentLastSeenAt: unixOrZero(c.AgentLastSeenAt), ContactLastSeenAt: unixOrZero(c.ContactLastSeenAt),
 		LastActivityAt: unix(c.LastActivityAt), Timestamp: unix(c.LastActivityAt), CreatedAt: unix(c.CreatedAt),
-		UpdatedAt: unixFloat(c.UpdatedAt), Account: idName{acc.ID, acc.Name}, Handoff: handoffView(c.Handoff)}
+		UpdatedAt: unixFloat(c.UpdatedAt), Account: idNameWebhook{acc.ID, acc.Name}, Handoff: handoffView(c.Handoff)}
 	if c.Team != nil {
 		v.Meta.Team = teamView(c.Team)
 	}
@@ -145,8 +151,8 @@ func (h *Handler) conversationWebhook(acc *baton.Account, c *baton.Conversation)
 	return v
 }
 
-// conversationEvent is a conversation event's body.
-type conversationEvent struct {
+// conversationEventWebhook is a conversation event's body.
+type conversationEventWebhook struct {
 	conversationWebhook
 	Event             string            `json:"event"`
 	ChangedAttributes *[]map[string]any `json:"changed_attributes,omitempty"`
@@ -163,11 +169,11 @@ func changedAttributes(event string, ch *baton.ConversationChange) []map[string]
 	var out []map[string]any
 	add := func(attr string, before, after any) {
 		if !reflect.DeepEqual(before, after) {
-			out = append(out, map[string]any{attr: change{Previous: before, Current: after}})
+			out = append(out, map[string]any{attr: changeWebhook{Previous: before, Current: after}})
 		}
 	}
 	if event == baton.EventConversationStatusChanged {
-		return []map[string]any{{"status": change{Previous: prev.Status.String(), Current: c.Status.String()}}}
+		return []map[string]any{{"status": changeWebhook{Previous: prev.Status.String(), Current: c.Status.String()}}}
 	}
 	add("assignee_id", nilIfZero(prev.AssigneeID), nilIfZero(c.AssigneeID))
 	add("assignee_agent_bot_id", nilIfZero(prev.AssigneeAgentBotID), nilIfZero(c.AssigneeAgentBotID))
@@ -193,15 +199,15 @@ func jsonValue(v any) any {
 	return out
 }
 
-// change is one attribute's change, its keys in Chatwoot's order.
-type change struct {
+// changeWebhook is one attribute's change, its keys in Chatwoot's order.
+type changeWebhook struct {
 	Previous any `json:"previous_value"`
 	Current  any `json:"current_value"`
 }
 
 // messageWebhook is a message's webhook_data (§2.3) with the event name.
 type messageWebhook struct {
-	Account              idName              `json:"account"`
+	Account              idNameWebhook       `json:"account"`
 	AdditionalAttributes map[string]any      `json:"additional_attributes"`
 	ContentAttributes    map[string]any      `json:"content_attributes"`
 	ContentType          string              `json:"content_type"`
@@ -209,7 +215,7 @@ type messageWebhook struct {
 	Conversation         conversationWebhook `json:"conversation"`
 	CreatedAt            string              `json:"created_at"`
 	ID                   int64               `json:"id"`
-	Inbox                idName              `json:"inbox"`
+	Inbox                idNameWebhook       `json:"inbox"`
 	MessageType          string              `json:"message_type"`
 	Private              bool                `json:"private"`
 	Sender               any                 `json:"sender"`
@@ -220,13 +226,13 @@ type messageWebhook struct {
 
 func (h *Handler) messageWebhook(e *baton.Event) messageWebhook {
 	m, c := e.Message, e.Conversation
-	v := messageWebhook{Account: idName{e.Account.ID, e.Account.Name}, AdditionalAttributes: objectOrEmpty(m.AdditionalAttributes),
+	v := messageWebhook{Account: idNameWebhook{e.Account.ID, e.Account.Name}, AdditionalAttributes: objectOrEmpty(m.AdditionalAttributes),
 		ContentAttributes: objectOrEmpty(m.ContentAttributes), ContentType: m.ContentType.String(), Content: m.Content,
 		Conversation: h.conversationWebhook(e.Account, c), CreatedAt: iso(m.CreatedAt), ID: m.ID,
 		MessageType: m.MessageType.String(), Private: m.Private, SourceID: nilIfEmpty(m.SourceID),
 		Attachments: h.attachmentViews(m.Attachments), Event: e.Name}
 	if c.Inbox != nil {
-		v.Inbox = idName{c.Inbox.ID, c.Inbox.Name}
+		v.Inbox = idNameWebhook{c.Inbox.ID, c.Inbox.Name}
 	}
 	if s := m.Sender; s != nil {
 		switch {
@@ -249,7 +255,7 @@ func (h *Handler) widgetWebhook(e *baton.Event) map[string]any {
 		current = h.conversationWebhook(e.Account, e.Conversation)
 	}
 	return map[string]any{"id": e.ContactInbox.ID, "contact": contactWebhookView(e.Account, e.Contact),
-		"inbox": idName{e.Inbox.ID, e.Inbox.Name}, "account": idName{e.Account.ID, e.Account.Name},
+		"inbox": idNameWebhook{e.Inbox.ID, e.Inbox.Name}, "account": idNameWebhook{e.Account.ID, e.Account.Name},
 		"current_conversation": current, "source_id": e.ContactInbox.SourceID, "event": e.Name,
 		"event_info": objectOrEmpty(e.EventInfo)}
 }
@@ -289,4 +295,180 @@ func (h *Handler) avatarURL(b *baton.AgentBot) string {
 		return ""
 	}
 	return h.publicURL() + "/" + b.AvatarKey
+}
+
+// The account webhooks API (Chatwoot's /api/v1/accounts/:id/webhooks), with
+// Baton's additions: the signing secret and its reset, the API inboxes'
+// webhooks in the list, the delivery log, and the account's allow-list of
+// private hosts (docs/webhooks.md).
+
+// webhookRequest is the body of a webhook create or update: Chatwoot's,
+// under "webhook", or the same keys at the top level.
+type webhookRequest struct {
+	Webhook *webhookFields `json:"webhook"`
+	webhookFields
+}
+
+type webhookFields struct {
+	Name          *string         `json:"name"`
+	URL           *string         `json:"url"`
+	Subscriptions *[]string       `json:"subscriptions"`
+	InboxID       json.RawMessage `json:"inbox_id"` // absent: unchanged; null or 0: every inbox
+}
+
+func (h *Handler) webhookInput(w http.ResponseWriter, r *http.Request) (app.WebhookInput, error) {
+	var body webhookRequest
+	if err := h.decode(w, r, &body); err != nil {
+		return app.WebhookInput{}, err
+	}
+	f := body.webhookFields
+	if body.Webhook != nil {
+		f = *body.Webhook
+	}
+	in := app.WebhookInput{Name: f.Name, URL: f.URL, Subscriptions: f.Subscriptions}
+	if len(f.InboxID) > 0 {
+		var id flexInt
+		if s := strings.TrimSpace(string(f.InboxID)); s != "null" && s != `""` {
+			if err := json.Unmarshal(f.InboxID, &id); err != nil || id < 0 {
+				return app.WebhookInput{}, baton.Invalid("Inbox id must be a number", "inbox_id")
+			}
+		}
+		n := int64(id)
+		in.InboxID = &n
+	}
+	return in, nil
+}
+
+// webhookJSON is a webhook as Chatwoot's API shows it, with its secret.
+type webhookJSON struct {
+	ID            int64    `json:"id"`
+	Name          string   `json:"name"`
+	URL           string   `json:"url"`
+	AccountID     int64    `json:"account_id"`
+	Subscriptions []string `json:"subscriptions"`
+	Inbox         any      `json:"inbox"`
+	WebhookType   string   `json:"webhook_type"` // account_type, or api_inbox_type for an API inbox's webhook_url
+	Secret        string   `json:"secret,omitempty"`
+	WebhookSecret string   `json:"webhook_secret,omitempty"` // the secret as Standard Webhooks libraries take it
+}
+
+func webhookView(v *app.WebhookView) webhookJSON {
+	wh := v.Webhook
+	j := webhookJSON{ID: wh.ID, Name: wh.Name, URL: wh.URL, AccountID: wh.AccountID,
+		Subscriptions: append([]string{}, wh.Subscriptions...), WebhookType: "account_type", Secret: v.Secret}
+	if wh.Kind == baton.WebhookAPIInbox {
+		j.WebhookType = "api_inbox_type"
+	}
+	if wh.InboxID != 0 {
+		j.Inbox = map[string]any{"id": wh.InboxID}
+	}
+	if v.Secret != "" {
+		j.WebhookSecret = signature.StandardSecret(v.Secret)
+	}
+	return j
+}
+
+func (h *Handler) listWebhooks(w http.ResponseWriter, r *http.Request) error {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		return err
+	}
+	vs, err := h.app.Webhooks(r.Context(), accountID)
+	if err != nil {
+		return err
+	}
+	out := make([]webhookJSON, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, webhookView(v))
+	}
+	return ok(w, map[string]any{"payload": map[string]any{"webhooks": out}})
+}
+
+func (h *Handler) createWebhook(w http.ResponseWriter, r *http.Request) error {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		return err
+	}
+	in, err := h.webhookInput(w, r)
+	if err != nil {
+		return err
+	}
+	v, err := h.app.CreateWebhook(r.Context(), accountID, in)
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"payload": map[string]any{"webhook": webhookView(v)}})
+}
+
+func (h *Handler) updateWebhook(w http.ResponseWriter, r *http.Request) error {
+	accountID, id, err := accountAndID(r)
+	if err != nil {
+		return err
+	}
+	in, err := h.webhookInput(w, r)
+	if err != nil {
+		return err
+	}
+	v, err := h.app.UpdateWebhook(r.Context(), accountID, id, in)
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"payload": map[string]any{"webhook": webhookView(v)}})
+}
+
+func (h *Handler) resetWebhookSecret(w http.ResponseWriter, r *http.Request) error {
+	accountID, id, err := accountAndID(r)
+	if err != nil {
+		return err
+	}
+	v, err := h.app.ResetWebhookSecret(r.Context(), accountID, id)
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"payload": map[string]any{"webhook": webhookView(v)}})
+}
+
+func (h *Handler) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
+	accountID, id, err := accountAndID(r)
+	if err != nil {
+		return err
+	}
+	if err := h.app.DeleteWebhook(r.Context(), accountID, id); err != nil {
+		return err
+	}
+	return ok(w, map[string]any{})
+}
+
+// allowedPrivateRequest is the body that replaces the account's allow-list
+// of private hosts and ranges.
+type allowedPrivateRequest struct {
+	AllowedPrivate []string `json:"allowed_private"`
+}
+
+func (h *Handler) showAllowedPrivate(w http.ResponseWriter, r *http.Request) error {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		return err
+	}
+	list, err := h.app.AllowedPrivate(r.Context(), accountID)
+	if err != nil {
+		return err
+	}
+	return ok(w, allowedPrivateRequest{AllowedPrivate: list})
+}
+
+func (h *Handler) setAllowedPrivate(w http.ResponseWriter, r *http.Request) error {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		return err
+	}
+	var body allowedPrivateRequest
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	list, err := h.app.SetAllowedPrivate(r.Context(), accountID, body.AllowedPrivate)
+	if err != nil {
+		return err
+	}
+	return ok(w, allowedPrivateRequest{AllowedPrivate: list})
 }

@@ -372,7 +372,7 @@ func (e *env) upload(path, token, method, field, filename, contentType string, d
 	return v
 }
 
-// fetch GETs an absolute URL, checks the status and returns the body.
+// fetchStatus GETs an absolute URL, checks the status and returns the body.
 func fetchStatus(t *testing.T, url string, status int) []byte {
 	t.Helper()
 	res, err := http.Get(url)
@@ -444,9 +444,12 @@ type keyAllowance struct {
 	extra, missing map[string]map[string]string
 }
 
-// Why Baton's keys differ from each real payload. Both payloads predate the
-// Chatwoot version Baton follows, which adds keys (spec §2.1-§2.3); the 2025
-// one went through the Botpress bridge, which adds its own.
+// newerChatwoot is the reason for the keys that newer Chatwoot adds.
+//
+// Why Baton's keys differ from each real payload, below: both payloads
+// predate the Chatwoot version Baton follows, which adds keys (spec
+// §2.1-§2.3); the 2025 one went through the Botpress bridge, which adds its
+// own.
 const newerChatwoot = "newer Chatwoot adds it (spec §2.1)"
 
 // batonHandoff explains the one key Baton adds to the conversation: the

@@ -33,7 +33,7 @@ func (e *env) person(name, role string, inInbox bool) person {
 	return person{id: u.ID, token: token}
 }
 
-// connect opens a live connection of the person on this process, as the
+// connectPerson opens a live connection of the person on this process, as the
 // realtime surface does when their socket connects.
 func (e *env) connectPerson(p person) {
 	e.t.Helper()

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"path"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -58,27 +59,7 @@ func cleanPath(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
 		if strings.Contains(p, "//") || (len(p) > 1 && strings.HasSuffix(p, "/")) || strings.Contains(p, "/.") {
-			clean := "/" + strings.Trim(p, "/")
-			for strings.Contains(clean, "//") {
-				clean = strings.ReplaceAll(clean, "//", "/")
-			}
-			segs := strings.Split(clean, "/")
-			out := segs[:0]
-			for _, s := range segs {
-				switch s {
-				case ".":
-				case "..":
-					if len(out) > 1 {
-						out = out[:len(out)-1]
-					}
-				default:
-					out = append(out, s)
-				}
-			}
-			clean = strings.Join(out, "/")
-			if clean == "" {
-				clean = "/"
-			}
+			clean := path.Clean("/" + p)
 			r2 := r.Clone(r.Context())
 			r2.URL.Path, r2.URL.RawPath = clean, ""
 			r = r2

@@ -6,10 +6,10 @@ import (
 	"sync"
 )
 
-// SQLite parses a statement's text every time it is run unprepared, and on
-// the message hot path parsing cost more than running the statements did.
 // statements keeps one prepared statement per distinct SQL text of a pool;
 // database/sql prepares it on each connection the first time it runs there.
+// SQLite parses a statement's text every time it is run unprepared, and on
+// the message hot path parsing cost more than running the statements did.
 // (pgx caches prepared statements by itself, so PostgreSQL does without.)
 type statements struct {
 	db *sql.DB

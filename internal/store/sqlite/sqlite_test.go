@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -54,7 +55,7 @@ func TestReaderIsReadOnly(t *testing.T) {
 	if err == nil {
 		t.Fatal("CreateAccount through the reader succeeded")
 	}
-	if _, err := s.Read().FindAccount(t.Context(), 1); baton.ErrorCode(err) != baton.ENOTFOUND {
+	if _, err := s.Read().FindAccount(t.Context(), 1); !errors.Is(err, baton.ErrNotFound) {
 		t.Errorf("the reader wrote an account: FindAccount gives %v", err)
 	}
 }
