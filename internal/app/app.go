@@ -35,6 +35,10 @@ type Limits struct {
 // 15 attachments a message, 40 MB a file.
 var DefaultLimits = Limits{MessagesPerMinute: 200, AttachmentMaxBytes: 40 << 20, AttachmentsPerMessage: 15, WidgetContactsPerHour: 20}
 
+// DefaultSecretOverlap is how long a bot's rotated-out secret keeps
+// signing beside the new one.
+const DefaultSecretOverlap = 24 * time.Hour
+
 // Config is what New needs.
 type Config struct {
 	Store  *store.Store
@@ -74,6 +78,7 @@ type App struct {
 	secretOverlap time.Duration
 	checkURL      func(ctx context.Context, rawURL string) error
 	newVisitors   *addrWindow // widget contacts started per client address
+	signIns       signInLimiter
 	processID     string
 }
 
@@ -86,7 +91,7 @@ func New(c Config) *App {
 		a.processID = newUUID()
 	}
 	if a.secretOverlap == 0 {
-		a.secretOverlap = 24 * time.Hour
+		a.secretOverlap = DefaultSecretOverlap
 	}
 	if a.now == nil {
 		a.now = time.Now

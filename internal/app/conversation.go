@@ -204,6 +204,13 @@ type ConversationQuery struct {
 	Labels []string
 	Query  string
 	Page   int
+	// Contact matches the contact's name or e-mail (the agent app's search).
+	Contact string
+	// PageSize is how many conversations a page holds; 0 is
+	// ConversationPageSize, and at most 100.
+	PageSize int
+	// CountOnly skips the page: the counts alone.
+	CountOnly bool
 }
 
 // Queues of the conversation list.
@@ -259,7 +266,7 @@ func (a *App) Conversations(ctx context.Context, accountID int64, cq Conversatio
 	}
 	f := store.ConversationFilter{AccountID: accountID, AssigneeType: cq.AssigneeType, UserID: s.userID(),
 		InboxID: cq.InboxID, TeamID: cq.TeamID, InboxIDs: s.inboxIDs, Labels: cq.Labels, Query: cq.Query,
-		LongestWaiting: cq.Queue == QueueWaiting}
+		ContactQuery: cq.Contact, LongestWaiting: cq.Queue == QueueWaiting}
 	switch cq.Status {
 	case "", "open":
 		st := baton.StatusOpen
@@ -281,10 +288,17 @@ func (a *App) Conversations(ctx context.Context, accountID int64, cq Conversatio
 	if err != nil {
 		return nil, err
 	}
+	if cq.CountOnly {
+		return &ConversationList{Counts: counts}, nil
+	}
 	if cq.Page < 1 {
 		cq.Page = 1
 	}
-	f.Offset, f.Limit = (cq.Page-1)*ConversationPageSize, ConversationPageSize
+	size := cq.PageSize
+	if size <= 0 || size > 100 {
+		size = ConversationPageSize
+	}
+	f.Offset, f.Limit = (cq.Page-1)*size, size
 	cs, err := q.ListConversations(ctx, f)
 	if err != nil {
 		return nil, err

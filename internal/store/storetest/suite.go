@@ -41,6 +41,7 @@ var suite = []struct {
 	{"Message", testMessage},
 	{"MessageList", testMessageList},
 	{"Attachment", testAttachment},
+	{"Session", testSession},
 	{"Presence", testPresence},
 	{"Team", testTeam},
 	{"Handoff", testHandoff},
