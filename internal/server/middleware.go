@@ -155,25 +155,6 @@ func rateLimit(next http.Handler, l *limiter, trusted []netip.Prefix) http.Handl
 	})
 }
 
-// withClientAddr makes RemoteAddr the client's address as seen through
-// trusted proxies (the port stays the connection's), so that the surfaces'
-// abuse limits count clients, not proxies.
-func withClientAddr(next http.Handler, trusted []netip.Prefix) http.Handler {
-	if len(trusted) == 0 {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-			if ip := clientAddr(r, trusted); ip.IsValid() && ip != ap.Addr().Unmap() {
-				r2 := r.Clone(r.Context())
-				r2.RemoteAddr = netip.AddrPortFrom(ip, ap.Port()).String()
-				r = r2
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // clientAddr is the address a request came from: the connection's, or,
 // when that is a trusted proxy, the last address in X-Forwarded-For that
 // is not one (the nearest hop a proxy of ours did not add).
