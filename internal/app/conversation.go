@@ -81,6 +81,9 @@ func (a *App) CreateConversation(ctx context.Context, accountID int64, in Conver
 		if err := q.CreateConversation(ctx, c); err != nil {
 			return err
 		}
+		if err := a.emitConversationCreated(ctx, q, c); err != nil {
+			return err
+		}
 		return a.addFirstMessage(ctx, q, s, c, inbox, in.Message, files)
 	})
 	if err != nil {
@@ -686,7 +689,10 @@ func (a *App) PublicCreateConversation(ctx context.Context, custom map[string]an
 			return err
 		}
 		c.CustomAttributes = orEmpty(custom)
-		return q.CreateConversation(ctx, c)
+		if err := q.CreateConversation(ctx, c); err != nil {
+			return err
+		}
+		return a.emitConversationCreated(ctx, q, c)
 	})
 	if err != nil {
 		return nil, err

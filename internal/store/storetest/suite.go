@@ -46,6 +46,8 @@ var suite = []struct {
 	{"Team", testTeam},
 	{"Handoff", testHandoff},
 	{"OnlineCandidates", testOnlineCandidates},
+	{"Webhook", testWebhook},
+	{"DeliveryTargets", testDeliveryTargets},
 }
 
 // Run runs the conformance suite, which every database behind the store must
