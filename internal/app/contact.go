@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"strings"
 
@@ -56,13 +57,22 @@ func (in ContactInput) apply(c *baton.Contact) error {
 	if in.Blocked != nil {
 		c.Blocked = *in.Blocked
 	}
-	if in.AdditionalAttributes != nil {
-		c.AdditionalAttributes = in.AdditionalAttributes
-	}
-	if in.CustomAttributes != nil {
-		c.CustomAttributes = in.CustomAttributes
-	}
+	// Attributes sent are merged into those the contact has, key by key,
+	// as Chatwoot does: a client sending one attribute keeps the others.
+	c.AdditionalAttributes = mergeAttributes(c.AdditionalAttributes, in.AdditionalAttributes)
+	c.CustomAttributes = mergeAttributes(c.CustomAttributes, in.CustomAttributes)
 	return nil
+}
+
+// mergeAttributes returns have with the keys of sent set over it.
+func mergeAttributes(have, sent map[string]any) map[string]any {
+	if sent == nil {
+		return have
+	}
+	out := make(map[string]any, len(have)+len(sent))
+	maps.Copy(out, have)
+	maps.Copy(out, sent)
+	return out
 }
 
 // CreateContact makes a contact and, with inboxID set, its contact inbox
@@ -248,6 +258,7 @@ type PublicContactInput struct {
 func (a *App) PublicCreateContact(ctx context.Context, in PublicContactInput) (*baton.Contact, *baton.ContactInbox, error) {
 	var c *baton.Contact
 	var ci *baton.ContactInbox
+	submitted := "" // the e-mail asked for, which the answer shows whether or not it was taken
 	err := a.store.Write(ctx, func(q *store.Queries) error {
 		inbox, err := q.FindInboxByIdentifier(ctx, baton.CredentialFromContext(ctx).InboxIdentifier)
 		if err != nil {
@@ -284,7 +295,9 @@ func (a *App) PublicCreateContact(ctx context.Context, in PublicContactInput) (*
 		if c.ID == 0 {
 			// Whether an e-mail or identifier is the account's already is
 			// nothing a caller without a verified identity learns: the
-			// new contact simply goes without it.
+			// new contact simply goes without it, and the answer shows
+			// what was asked for either way.
+			submitted = c.Email
 			if err := dropTaken(ctx, q, c, !verified); err != nil {
 				return err
 			}
@@ -298,6 +311,11 @@ func (a *App) PublicCreateContact(ctx context.Context, in PublicContactInput) (*
 		ci, err = a.createContactInbox(ctx, q, c, inbox, in.SourceID, verified)
 		return err
 	})
+	if err == nil && submitted != "" && c.Email != submitted {
+		shown := *c
+		shown.Email = submitted
+		c = &shown
+	}
 	return c, ci, err
 }
 
@@ -386,7 +404,16 @@ func (a *App) PublicUpdateContact(ctx context.Context, in PublicContactInput) (*
 		if p, err = a.publicSession(ctx, q); err != nil {
 			return err
 		}
-		return a.updateIdentity(ctx, q, p.Inbox, p.ContactInbox, p.Contact, in)
+		if err := a.updateIdentity(ctx, q, p.Inbox, p.ContactInbox, p.Contact, in); err != nil {
+			return err
+		}
+		if in.Email != nil && p.Contact.Email != baton.NormalizeEmail(*in.Email) {
+			// The answer shows the e-mail asked for, taken or not.
+			shown := *p.Contact
+			shown.Email = baton.NormalizeEmail(*in.Email)
+			p.Contact = &shown
+		}
+		return nil
 	})
 	return p, err
 }
@@ -468,8 +495,10 @@ func (a *App) WidgetUpdateContact(ctx context.Context, in WidgetContactInput) (*
 			return err
 		}
 		pin := in.PublicContactInput
-		pin.CustomAttributes = mergeAttributes(w.Contact.CustomAttributes, in.CustomAttributes, in.DeleteCustomAttributes)
-		pin.AdditionalAttributes = mergeAttributes(w.Contact.AdditionalAttributes, in.AdditionalAttributes, nil)
+		// apply merges what is sent; what is deleted goes first, and the
+		// number of keys stays bounded.
+		w.Contact.CustomAttributes = editAttributes(w.Contact.CustomAttributes, nil, in.DeleteCustomAttributes)
+		pin.CustomAttributes = editAttributes(w.Contact.CustomAttributes, in.CustomAttributes, nil)
 		return a.updateIdentity(ctx, q, w.Inbox, w.ContactInbox, w.Contact, pin)
 	})
 	return w, err
@@ -478,8 +507,9 @@ func (a *App) WidgetUpdateContact(ctx context.Context, in WidgetContactInput) (*
 // maxAttributes bounds the custom attributes a visitor can pile up.
 const maxAttributes = 100
 
-// mergeAttributes is have with add over it and del removed, as a new map.
-func mergeAttributes(have, add map[string]any, del []string) map[string]any {
+// editAttributes is have with add over it (up to maxAttributes keys) and
+// del removed, as a new map.
+func editAttributes(have, add map[string]any, del []string) map[string]any {
 	out := make(map[string]any, len(have)+len(add))
 	for k, v := range have {
 		out[k] = v

@@ -769,6 +769,11 @@ func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*
 		if w, err = a.widgetSession(ctx, q); err != nil {
 			return err
 		}
+		// A visitor's messages sent at once must find one conversation,
+		// not start one each.
+		if err = q.LockContactInbox(ctx, w.ContactInbox.ID); err != nil {
+			return err
+		}
 		if !in.NewConversation {
 			if c, err = currentConversation(ctx, q, w); err != nil {
 				return err
@@ -779,7 +784,7 @@ func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*
 				return err
 			}
 			c.AdditionalAttributes = orEmpty(in.Visit)
-			c.CustomAttributes = mergeAttributes(nil, in.ConversationAttributes, nil)
+			c.CustomAttributes = editAttributes(nil, in.ConversationAttributes, nil)
 			if err := q.CreateConversation(ctx, c); err != nil {
 				return err
 			}
