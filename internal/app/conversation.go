@@ -20,6 +20,7 @@ type ConversationInput struct {
 	Status               string
 	SnoozedUntil         *time.Time
 	AssigneeID           int64
+	TeamID               int64
 	AdditionalAttributes map[string]any
 	CustomAttributes     map[string]any
 	Message              *MessageInput // a first message, made in the same transaction
@@ -69,11 +70,18 @@ func (a *App) CreateConversation(ctx context.Context, accountID int64, in Conver
 				return err
 			}
 		}
+		if in.TeamID != 0 {
+			if _, err := q.FindTeam(ctx, accountID, in.TeamID); baton.ErrorCode(err) == baton.ENOTFOUND {
+				return baton.Invalid("Team must be a team of the account", "team_id")
+			} else if err != nil {
+				return err
+			}
+		}
 		c, err = a.newConversation(ctx, q, inbox, contact, ci, requested)
 		if err != nil {
 			return err
 		}
-		c.AssigneeID = in.AssigneeID
+		c.AssigneeID, c.TeamID = in.AssigneeID, in.TeamID
 		c.AdditionalAttributes, c.CustomAttributes = orEmpty(in.AdditionalAttributes), orEmpty(in.CustomAttributes)
 		if c.Status == baton.StatusSnoozed {
 			c.SnoozedUntil = in.SnoozedUntil
