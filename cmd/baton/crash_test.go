@@ -10,11 +10,12 @@ import (
 	"github.com/batonhq/baton/internal/store/storetest"
 )
 
-// TestCrash runs baton serve with a bot, posts customer messages across
-// many conversations, kills the process with SIGKILL half-way while
+// TestCrash runs baton serve with a bot and an n8n-style integration (an
+// account webhook subscribed to message_created), posts customer messages
+// across many conversations, kills the process with SIGKILL half-way while
 // deliveries are pending, restarts it on the same database, and requires
-// that every message the API acknowledged reaches the bot, in order per
-// conversation; that the restarted process takes over the lanes the dead
+// that every message the API acknowledged reaches the bot and the
+// integration, in order per conversation, signed; that the restarted process takes over the lanes the dead
 // one held within 5 s (on SQLite it frees every lease at start; on
 // PostgreSQL the dead process's owner lock is free), rather than when the
 // leases run out; and that no customer of the bot, which never failed, is
@@ -38,6 +39,16 @@ func testCrash(t *testing.T, in *installation) {
 	bot.setDelay(100 * time.Millisecond)
 	in.seed(bot.URL)
 	p := in.serve()
+	// The integration is slower than the bot: its backlog is its own.
+	hook := newRecorder(t)
+	hook.setDelay(150 * time.Millisecond)
+	created := in.must("POST", fmt.Sprintf("%s/api/v1/accounts/%d/webhooks", p.url, in.account), in.admin,
+		fmt.Sprintf(`{"webhook":{"url":%q,"name":"n8n","subscriptions":["message_created"]}}`, hook.URL))
+	secret, _ := created["payload"].(map[string]any)["webhook"].(map[string]any)["secret"].(string)
+	if secret == "" {
+		t.Fatalf("the webhook has no secret: %v", created)
+	}
+	hook.setSecret(secret)
 	identifier, convs := in.customers(p, conversations)
 
 	var base atomic.Value
@@ -102,6 +113,11 @@ func testCrash(t *testing.T, in *installation) {
 	}
 	bot.waitAll(t, convs, 90*time.Second)
 	bot.checkOrder(t, convs)
+	hook.waitAll(t, convs, 90*time.Second)
+	hook.checkOrder(t, convs)
+	if n := hook.unsigned(); n > 0 {
+		t.Errorf("%d deliveries to the integration did not verify with its secret", n)
+	}
 	// Every lane that waited at the kill got its next delivery soon after
 	// the restart.
 	first := map[int]time.Time{}

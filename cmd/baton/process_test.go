@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/batonhq/baton/internal/signature"
 )
 
 // binary is the path of the baton binary TestMain built.
@@ -281,15 +283,17 @@ type received struct {
 	conv, k  int
 	at       time.Time
 	aborted  bool // the sender went away before the bot answered
+	unsigned bool // the recorder has a secret and X-Chatwoot-Signature did not verify with it
 }
 
 // recorder is a bot that records the customer messages it receives and
 // answers 200, after delay.
 type recorder struct {
 	*httptest.Server
-	mu    sync.Mutex
-	got   []received
-	delay time.Duration
+	mu     sync.Mutex
+	got    []received
+	delay  time.Duration
+	secret string // when set, every delivery's X-Chatwoot-Signature is checked with it
 }
 
 var content = regexp.MustCompile(`^c(\d+)-m(\d+)$`)
@@ -313,8 +317,12 @@ func newRecorder(t *testing.T) *recorder {
 		fmt.Sscan(m[2], &k)
 		got := received{delivery: req.Header.Get("X-Chatwoot-Delivery"), conv: conv, k: k, at: time.Now()}
 		r.mu.Lock()
-		delay := r.delay
+		delay, secret := r.delay, r.secret
 		r.mu.Unlock()
+		if secret != "" {
+			sig := signature.Chatwoot(secret, req.Header.Get("X-Chatwoot-Timestamp"), body)
+			got.unsigned = req.Header.Get("X-Chatwoot-Signature") != sig
+		}
 		if delay > 0 {
 			select {
 			case <-time.After(delay):
@@ -328,6 +336,25 @@ func newRecorder(t *testing.T) *recorder {
 	}))
 	t.Cleanup(r.Close)
 	return r
+}
+
+func (r *recorder) setSecret(secret string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.secret = secret
+}
+
+// unsigned counts the deliveries whose signature did not verify.
+func (r *recorder) unsigned() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, g := range r.got {
+		if g.unsigned {
+			n++
+		}
+	}
+	return n
 }
 
 func (r *recorder) setDelay(d time.Duration) {

@@ -50,8 +50,8 @@ type DeliveryPage struct {
 }
 
 // deliveryTarget checks that an administrator of the account may see and
-// repair a target's delivery log: a bot of the account's own, or a global
-// bot connected to one of its inboxes. The log shows only the account's
+// repair a target's delivery log: a bot of the account's own, a global
+// bot connected to one of its inboxes, or one of its webhooks. The log shows only the account's
 // deliveries.
 func (a *App) deliveryTarget(ctx context.Context, q *store.Queries, accountID int64, t baton.Target) error {
 	s, err := a.accountScope(ctx, q, accountID)
@@ -72,6 +72,10 @@ func (a *App) deliveryTarget(ctx context.Context, q *store.Queries, accountID in
 			if len(ids) == 0 {
 				return baton.ErrNotFound
 			}
+		}
+	case baton.TargetWebhook:
+		if _, err := q.FindWebhook(ctx, accountID, t.ID); err != nil {
+			return err
 		}
 	default:
 		return baton.ErrNotFound

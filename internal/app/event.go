@@ -84,8 +84,8 @@ func (a *App) botTakesNew(ctx context.Context, q *store.Queries, l *baton.AgentB
 // hears of it, in the transaction of the change it reports. An event no
 // bot hears of is not written. The delivery engine is woken after commit.
 // The bots that hear of the event are found by the caller.
-func (a *App) emitTo(ctx context.Context, q *store.Queries, e *baton.Event, bots []*baton.AgentBot) (err error) {
-	if len(bots) == 0 || a.render == nil {
+func (a *App) emitTo(ctx context.Context, q *store.Queries, e *baton.Event, bots []*baton.AgentBot, hooks []*baton.Webhook) (err error) {
+	if len(bots)+len(hooks) == 0 || a.render == nil {
 		return nil
 	}
 	if e.Account == nil {
@@ -100,6 +100,15 @@ func (a *App) emitTo(ctx context.Context, q *store.Queries, e *baton.Event, bots
 	if err := q.CreateEvent(ctx, e); err != nil {
 		return err
 	}
+	// Webhook endpoints only listen: their deliveries never hand a
+	// conversation over, and their lanes are their own.
+	for _, w := range hooks {
+		d := &baton.Delivery{UUID: newUUID(), EventID: e.ID, Target: w.Target(), AccountID: e.AccountID,
+			LaneID: eventLane(e), NextAttemptAt: e.CreatedAt, CreatedAt: e.CreatedAt}
+		if err := q.CreateDelivery(ctx, d); err != nil {
+			return err
+		}
+	}
 	// A customer's message to the bot of a pending conversation is the one
 	// delivery whose failure hands the conversation to people.
 	// Only the bot the conversation is with (the one assigned, else the
@@ -109,12 +118,7 @@ func (a *App) emitTo(ctx context.Context, q *store.Queries, e *baton.Event, bots
 	if e.Conversation != nil {
 		owner = e.Conversation.AssigneeAgentBotID
 	}
-	// Events without a conversation go in a lane of their account: a global
-	// bot's lanes of one account never hold back another's.
-	lane := e.ConversationID
-	if lane == 0 {
-		lane = -e.AccountID
-	}
+	lane := eventLane(e)
 	for _, b := range bots {
 		d := &baton.Delivery{UUID: newUUID(), EventID: e.ID, Target: baton.BotTarget(b.ID), AccountID: e.AccountID,
 			LaneID: lane, Handoff: handoff && (owner == 0 || owner == b.ID), NextAttemptAt: e.CreatedAt,
@@ -127,6 +131,32 @@ func (a *App) emitTo(ctx context.Context, q *store.Queries, e *baton.Event, bots
 		q.AfterCommit(a.onEvent)
 	}
 	return nil
+}
+
+// eventLane is the lane of an event's deliveries: its conversation's.
+// Events without a conversation go in a lane of their account: a global
+// bot's lanes of one account never hold back another's.
+func eventLane(e *baton.Event) int64 {
+	if e.ConversationID == 0 {
+		return -e.AccountID
+	}
+	return e.ConversationID
+}
+
+// webhooksHearing returns the webhook endpoints that hear an event of an
+// inbox; private marks a private note's message events.
+func webhooksHearing(ctx context.Context, q *store.Queries, accountID, inboxID int64, event string, private bool) ([]*baton.Webhook, error) {
+	all, err := q.InboxWebhooks(ctx, accountID, inboxID)
+	if err != nil {
+		return nil, err
+	}
+	var out []*baton.Webhook
+	for _, w := range all {
+		if w.Hears(event, inboxID, private) {
+			out = append(out, w)
+		}
+	}
+	return out, nil
 }
 
 // The bots that hear of an event are found before its snapshot is loaded:
@@ -142,7 +172,11 @@ func (a *App) emitConversation(ctx context.Context, q *store.Queries, name strin
 		return nil
 	}
 	bots, err := eventBots(ctx, q, c.InboxID, c.AssigneeAgentBotID)
-	if err != nil || len(bots) == 0 {
+	if err != nil {
+		return err
+	}
+	hooks, err := webhooksHearing(ctx, q, c.AccountID, c.InboxID, name, false)
+	if err != nil || len(bots)+len(hooks) == 0 {
 		return err
 	}
 	snap := *c
@@ -150,7 +184,7 @@ func (a *App) emitConversation(ctx context.Context, q *store.Queries, name strin
 		return err
 	}
 	return a.emitTo(ctx, q, &baton.Event{AccountID: c.AccountID, ConversationID: c.ID, Name: name,
-		Conversation: &snap, Change: change}, bots)
+		Conversation: &snap, Change: change}, bots, hooks)
 }
 
 // emitMessage reports a message event, for the messages bots receive.
@@ -174,7 +208,11 @@ func (a *App) emitMessageTo(ctx context.Context, q *store.Queries, name string, 
 		return nil
 	}
 	bots, err := botsHearing(ctx, q, link, c.AssigneeAgentBotID)
-	if err != nil || len(bots) == 0 {
+	if err != nil {
+		return err
+	}
+	hooks, err := webhooksHearing(ctx, q, c.AccountID, c.InboxID, name, m.Private)
+	if err != nil || len(bots)+len(hooks) == 0 {
 		return err
 	}
 	snap := *c
@@ -187,7 +225,7 @@ func (a *App) emitMessageTo(ctx context.Context, q *store.Queries, name string, 
 		return err
 	}
 	return a.emitTo(ctx, q, &baton.Event{AccountID: c.AccountID, ConversationID: c.ID, Name: name,
-		Conversation: &snap, Message: &msg, ByCustomer: byCustomer}, bots)
+		Conversation: &snap, Message: &msg, ByCustomer: byCustomer}, bots, hooks)
 }
 
 // snapshot copies a conversation before a change, so that the change can be
@@ -298,7 +336,11 @@ func (a *App) WidgetTriggered(ctx context.Context, name string, info map[string]
 		// Chatwoot tells only the inbox's own bot, never a conversation's
 		// assigned bot; loading the conversation is spared when it has none.
 		bots, err := eventBots(ctx, q, w.Inbox.ID, 0)
-		if err != nil || len(bots) == 0 || a.render == nil {
+		if err != nil || a.render == nil {
+			return err
+		}
+		hooks, err := webhooksHearing(ctx, q, w.Inbox.AccountID, w.Inbox.ID, baton.EventWebwidgetTriggered, false)
+		if err != nil || len(bots)+len(hooks) == 0 {
 			return err
 		}
 		c, err := q.LastConversationOf(ctx, w.ContactInbox.ID)
@@ -312,6 +354,6 @@ func (a *App) WidgetTriggered(ctx context.Context, name string, info map[string]
 		}
 		return a.emitTo(ctx, q, &baton.Event{AccountID: w.Inbox.AccountID, Account: w.Account, Name: baton.EventWebwidgetTriggered,
 			ContactInbox: w.ContactInbox, Contact: w.Contact, Inbox: w.Inbox, Conversation: c,
-			EventInfo: orEmpty(info)}, bots)
+			EventInfo: orEmpty(info)}, bots, hooks)
 	})
 }

@@ -117,7 +117,10 @@ func (a *App) CreateInbox(ctx context.Context, accountID int64, in InboxInput) (
 		if err := s.admin(); err != nil {
 			return err
 		}
-		return q.CreateInbox(ctx, i)
+		if err := q.CreateInbox(ctx, i); err != nil {
+			return err
+		}
+		return a.syncInboxWebhook(ctx, q, i)
 	})
 	return i, err
 }
@@ -164,7 +167,10 @@ func (a *App) UpdateInbox(ctx context.Context, accountID, id int64, in InboxInpu
 			return err
 		}
 		i.UpdatedAt = a.Now()
-		return q.UpdateInbox(ctx, i)
+		if err := q.UpdateInbox(ctx, i); err != nil {
+			return err
+		}
+		return a.syncInboxWebhook(ctx, q, i)
 	})
 	return i, err
 }

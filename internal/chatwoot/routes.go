@@ -73,6 +73,22 @@ func (h *Handler) routes() {
 	handle("POST "+bot+"/replay", h.user(h.replay(baton.TargetBot)))
 	handle("GET "+acc+"/agent_bots/events", h.token(h.listBotEvents))
 
+	// Account webhooks, as Chatwoot's, with Baton's delivery log beside
+	// the bots' and the account's allow-list of private hosts.
+	handle("GET "+acc+"/webhooks", h.user(h.listWebhooks))
+	handle("POST "+acc+"/webhooks", h.user(h.createWebhook))
+	handle("PATCH "+acc+"/webhooks/{id}", h.user(h.updateWebhook))
+	handle("PUT "+acc+"/webhooks/{id}", h.user(h.updateWebhook))
+	handle("DELETE "+acc+"/webhooks/{id}", h.user(h.deleteWebhook))
+	handle("POST "+acc+"/webhooks/{id}/reset_secret", h.user(h.resetWebhookSecret))
+	const hook = acc + "/webhooks/{id}"
+	handle("GET "+hook+"/deliveries", h.user(h.listDeliveries(baton.TargetWebhook)))
+	handle("GET "+hook+"/deliveries/{delivery_id}", h.user(h.showDelivery(baton.TargetWebhook)))
+	handle("POST "+hook+"/deliveries/{delivery_id}/redeliver", h.user(h.redeliver(baton.TargetWebhook)))
+	handle("POST "+hook+"/replay", h.user(h.replay(baton.TargetWebhook)))
+	handle("GET "+acc+"/webhook_allowed_private", h.user(h.showAllowedPrivate))
+	handle("PUT "+acc+"/webhook_allowed_private", h.user(h.setAllowedPrivate))
+
 	// Teams, as Chatwoot has them: administrators manage them.
 	const team = acc + "/teams/{team_id}"
 	handle("GET "+acc+"/teams", h.user(h.listTeams))

@@ -3,9 +3,13 @@ package chatwoot
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"reflect"
+	"strings"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/signature"
 )
 
 // Renderer renders event payloads exactly as Chatwoot's webhook_data shapes
@@ -291,4 +295,180 @@ func (h *Handler) avatarURL(b *baton.AgentBot) string {
 		return ""
 	}
 	return h.publicURL() + "/" + b.AvatarKey
+}
+
+// The account webhooks API (Chatwoot's /api/v1/accounts/:id/webhooks), with
+// Baton's additions: the signing secret and its reset, the API inboxes'
+// webhooks in the list, the delivery log, and the account's allow-list of
+// private hosts (docs/webhooks.md).
+
+// webhookRequest is the body of a webhook create or update: Chatwoot's,
+// under "webhook", or the same keys at the top level.
+type webhookRequest struct {
+	Webhook *webhookFields `json:"webhook"`
+	webhookFields
+}
+
+type webhookFields struct {
+	Name          *string         `json:"name"`
+	URL           *string         `json:"url"`
+	Subscriptions *[]string       `json:"subscriptions"`
+	InboxID       json.RawMessage `json:"inbox_id"` // absent: unchanged; null or 0: every inbox
+}
+
+func (h *Handler) webhookInput(w http.ResponseWriter, r *http.Request) (app.WebhookInput, error) {
+	var body webhookRequest
+	if err := h.decode(w, r, &body); err != nil {
+		return app.WebhookInput{}, err
+	}
+	f := body.webhookFields
+	if body.Webhook != nil {
+		f = *body.Webhook
+	}
+	in := app.WebhookInput{Name: f.Name, URL: f.URL, Subscriptions: f.Subscriptions}
+	if len(f.InboxID) > 0 {
+		var id flexInt
+		if s := strings.TrimSpace(string(f.InboxID)); s != "null" && s != `""` {
+			if err := json.Unmarshal(f.InboxID, &id); err != nil || id < 0 {
+				return app.WebhookInput{}, baton.Invalid("Inbox id must be a number", "inbox_id")
+			}
+		}
+		n := int64(id)
+		in.InboxID = &n
+	}
+	return in, nil
+}
+
+// webhookJSON is a webhook as Chatwoot's API shows it, with its secret.
+type webhookJSON struct {
+	ID            int64    `json:"id"`
+	Name          string   `json:"name"`
+	URL           string   `json:"url"`
+	AccountID     int64    `json:"account_id"`
+	Subscriptions []string `json:"subscriptions"`
+	Inbox         any      `json:"inbox"`
+	WebhookType   string   `json:"webhook_type"` // account_type, or api_inbox_type for an API inbox's webhook_url
+	Secret        string   `json:"secret,omitempty"`
+	WebhookSecret string   `json:"webhook_secret,omitempty"` // the secret as Standard Webhooks libraries take it
+}
+
+func webhookView(v *app.WebhookView) webhookJSON {
+	wh := v.Webhook
+	j := webhookJSON{ID: wh.ID, Name: wh.Name, URL: wh.URL, AccountID: wh.AccountID,
+		Subscriptions: append([]string{}, wh.Subscriptions...), WebhookType: "account_type", Secret: v.Secret}
+	if wh.Kind == baton.WebhookAPIInbox {
+		j.WebhookType = "api_inbox_type"
+	}
+	if wh.InboxID != 0 {
+		j.Inbox = map[string]any{"id": wh.InboxID}
+	}
+	if v.Secret != "" {
+		j.WebhookSecret = signature.StandardSecret(v.Secret)
+	}
+	return j
+}
+
+func (h *Handler) listWebhooks(w http.ResponseWriter, r *http.Request) error {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		return err
+	}
+	vs, err := h.app.Webhooks(r.Context(), accountID)
+	if err != nil {
+		return err
+	}
+	out := make([]webhookJSON, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, webhookView(v))
+	}
+	return ok(w, map[string]any{"payload": map[string]any{"webhooks": out}})
+}
+
+func (h *Handler) createWebhook(w http.ResponseWriter, r *http.Request) error {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		return err
+	}
+	in, err := h.webhookInput(w, r)
+	if err != nil {
+		return err
+	}
+	v, err := h.app.CreateWebhook(r.Context(), accountID, in)
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"payload": map[string]any{"webhook": webhookView(v)}})
+}
+
+func (h *Handler) updateWebhook(w http.ResponseWriter, r *http.Request) error {
+	accountID, id, err := accountAndID(r)
+	if err != nil {
+		return err
+	}
+	in, err := h.webhookInput(w, r)
+	if err != nil {
+		return err
+	}
+	v, err := h.app.UpdateWebhook(r.Context(), accountID, id, in)
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"payload": map[string]any{"webhook": webhookView(v)}})
+}
+
+func (h *Handler) resetWebhookSecret(w http.ResponseWriter, r *http.Request) error {
+	accountID, id, err := accountAndID(r)
+	if err != nil {
+		return err
+	}
+	v, err := h.app.ResetWebhookSecret(r.Context(), accountID, id)
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"payload": map[string]any{"webhook": webhookView(v)}})
+}
+
+func (h *Handler) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
+	accountID, id, err := accountAndID(r)
+	if err != nil {
+		return err
+	}
+	if err := h.app.DeleteWebhook(r.Context(), accountID, id); err != nil {
+		return err
+	}
+	return ok(w, map[string]any{})
+}
+
+// allowedPrivateRequest is the body that replaces the account's allow-list
+// of private hosts and ranges.
+type allowedPrivateRequest struct {
+	AllowedPrivate []string `json:"allowed_private"`
+}
+
+func (h *Handler) showAllowedPrivate(w http.ResponseWriter, r *http.Request) error {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		return err
+	}
+	list, err := h.app.AllowedPrivate(r.Context(), accountID)
+	if err != nil {
+		return err
+	}
+	return ok(w, allowedPrivateRequest{AllowedPrivate: list})
+}
+
+func (h *Handler) setAllowedPrivate(w http.ResponseWriter, r *http.Request) error {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		return err
+	}
+	var body allowedPrivateRequest
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	list, err := h.app.SetAllowedPrivate(r.Context(), accountID, body.AllowedPrivate)
+	if err != nil {
+		return err
+	}
+	return ok(w, allowedPrivateRequest{AllowedPrivate: list})
 }

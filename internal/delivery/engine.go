@@ -85,6 +85,12 @@ type Engine struct {
 	schedule []time.Duration
 	attempts int
 	client   *http.Client
+	// blockPrivate is --webhook-block-private; fixedClient says the client
+	// was given (Config.Client) and is used for every target.
+	blockPrivate bool
+	fixedClient  bool
+	clientsMu    sync.Mutex
+	clients      map[string]*http.Client // by allow-list, for accounts that have one
 
 	poll     time.Duration
 	breakAt  int
@@ -153,8 +159,9 @@ func New(c Config) *Engine {
 	if e.cooldown <= 0 {
 		e.cooldown = 30 * time.Second
 	}
+	e.blockPrivate, e.fixedClient = c.BlockPrivate, c.Client != nil
 	if e.client == nil {
-		e.client = newClient(e.workers, c.BlockPrivate)
+		e.client = newClient(e.workers, c.BlockPrivate, nil)
 	}
 	e.jobs = make(chan job, e.ahead())
 	return e
@@ -527,9 +534,10 @@ func jitter(d time.Duration) time.Duration {
 
 // endpoint is where a target's deliveries go, read for one attempt.
 type endpoint struct {
-	url     string
-	secrets []string // opened: the current secret, then the previous one while it still signs
-	closed  bool     // the breaker was closed, with no failures counted
+	url       string
+	secrets   []string // opened: the current secret, then the previous one while it still signs
+	closed    bool     // the breaker was closed, with no failures counted
+	accountID int64    // whose SSRF allow-list applies; 0 for a global bot
 }
 
 // endpoint reads the target's URL, secrets and breaker. A missing target,
@@ -551,8 +559,21 @@ func (e *Engine) endpoint(ctx context.Context, q *store.Queries, t baton.Target,
 			return nil, &outcome{status: -1, err: "the bot has no outgoing URL"}
 		}
 		ep.url, ep.closed = bot.OutgoingURL, bot.BreakerFailures == 0 && bot.BreakerOpenUntil.IsZero()
+		ep.accountID = bot.AccountID
 		if sealed[0], sealed[1], err = q.AgentBotSecrets(ctx, bot.ID, now); err != nil {
 			return nil, &outcome{internal: fmt.Errorf("reading the bot's secret: %w", err)}
+		}
+	case baton.TargetWebhook:
+		w, err := q.FindWebhookByID(ctx, t.ID)
+		if baton.ErrorCode(err) == baton.ENOTFOUND {
+			return nil, &outcome{status: -1, err: "webhook not found"}
+		} else if err != nil {
+			return nil, &outcome{err: "reading the webhook: " + err.Error()}
+		}
+		ep.url, ep.closed = w.URL, w.BreakerFailures == 0 && w.BreakerOpenUntil.IsZero()
+		ep.accountID = w.AccountID
+		if sealed[0], err = q.WebhookSecret(ctx, w.ID); err != nil {
+			return nil, &outcome{err: "reading the webhook's secret: " + err.Error()}
 		}
 	default:
 		return nil, &outcome{status: -1, err: "unknown target " + t.String()}
@@ -575,9 +596,14 @@ func (e *Engine) endpoint(ctx context.Context, q *store.Queries, t baton.Target,
 
 // post sends one attempt.
 func (e *Engine) post(ctx context.Context, d *baton.Delivery, now time.Time) outcome {
-	ep, failed := e.endpoint(ctx, e.store.Read(), d.Target, now)
+	q := e.store.Read()
+	ep, failed := e.endpoint(ctx, q, d.Target, now)
 	if failed != nil {
 		return *failed
+	}
+	client, err := e.clientFor(ctx, q, ep)
+	if err != nil {
+		return outcome{err: "reading the account's allow-list: " + err.Error()}
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
@@ -588,7 +614,7 @@ func (e *Engine) post(ctx context.Context, d *baton.Delivery, now time.Time) out
 	for k, v := range signature.Headers(d.UUID, d.Payload, ep.secrets, now) {
 		req.Header.Set(k, v)
 	}
-	res, err := e.client.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
 		var private *privateError
 		switch {
@@ -645,10 +671,10 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// Gauges reads what metrics show at scrape time: each bot's deliveries
-// waiting (pending, due or retrying) and until when each bot's breaker
+// Gauges reads what metrics show at scrape time: each target's deliveries
+// waiting (pending, due or retrying) and until when each target's breaker
 // holds deliveries back.
-func (e *Engine) Gauges(ctx context.Context) (backlog map[int64]int64, breakerOpenUntil map[int64]time.Time, err error) {
+func (e *Engine) Gauges(ctx context.Context) (backlog map[baton.Target]int64, breakerOpenUntil map[baton.Target]time.Time, err error) {
 	q := e.store.Read()
 	if breakerOpenUntil, err = q.BreakersOpenUntil(ctx); err != nil {
 		return nil, nil, err

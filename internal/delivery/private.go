@@ -8,8 +8,13 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/store"
 )
 
 // ErrPrivateAddress is the error of an attempt to reach a bot at an address
@@ -20,7 +25,7 @@ var ErrPrivateAddress = errors.New("private address refused")
 type privateError struct{ addr netip.Addr }
 
 func (e *privateError) Error() string {
-	return fmt.Sprintf("%s is a loopback, private, link-local or multicast address, refused by --webhook-block-private", e.addr)
+	return fmt.Sprintf("%s is a loopback, private, link-local or multicast address, refused by --webhook-block-private (and not on the account's allow-list)", e.addr)
 }
 
 func (e *privateError) Is(target error) bool { return target == ErrPrivateAddress }
@@ -34,36 +39,107 @@ func Private(a netip.Addr) bool {
 		a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() || !a.IsValid()
 }
 
-// refusePrivate is a net.Dialer Control function: it sees the address
-// actually dialed, after name resolution, so a name that resolves to a
-// public address when checked and to a private one when used (DNS
-// rebinding) is refused all the same.
-func refusePrivate(_, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("dialing %q: %w", address, ErrPrivateAddress)
+// refusePrivate returns a net.Dialer Control function that refuses private
+// addresses outside the allowed ranges. It sees the address actually
+// dialed, after name resolution, so a name that resolves to a public
+// address when checked and to a private one when used (DNS rebinding) is
+// refused all the same.
+func refusePrivate(allowed []netip.Prefix) func(_, address string, _ syscall.RawConn) error {
+	return func(_, address string, _ syscall.RawConn) error {
+		ap, err := netip.ParseAddrPort(address)
+		if err != nil {
+			return fmt.Errorf("dialing %q: %w", address, ErrPrivateAddress)
+		}
+		a := ap.Addr().Unmap()
+		if !Private(a) {
+			return nil
+		}
+		for _, p := range allowed {
+			if p.Contains(a) {
+				return nil
+			}
+		}
+		return &privateError{addr: a}
 	}
-	if Private(ap.Addr()) {
-		return &privateError{addr: ap.Addr().Unmap()}
-	}
-	return nil
 }
 
-// newClient returns the engine's HTTP client: it follows no redirects (a
-// 3xx is not an acknowledgement), keeps a connection per worker to a bot,
-// and with blockPrivate refuses private addresses when connecting. It uses
-// no proxy when blocking: the check must see the bot's address, not the
-// proxy's.
-func newClient(workers int, blockPrivate bool) *http.Client {
+// newClient returns an HTTP client of the engine: it follows no redirects
+// (a 3xx is not an acknowledgement), keeps a connection per worker to a
+// target, and with blockPrivate refuses private addresses outside the
+// allowed ranges when connecting. It uses no proxy when blocking: the
+// check must see the target's address, not the proxy's. Connections are
+// pooled per client, so a connection one account's allow-list let through
+// is never reused for a target that may not reach it.
+func newClient(workers int, blockPrivate bool, allowed []netip.Prefix) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = workers
 	if blockPrivate {
 		t.Proxy = nil
-		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: refusePrivate}
+		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: refusePrivate(allowed)}
 		t.DialContext = d.DialContext
 	}
 	return &http.Client{Transport: t,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// clientFor returns the client for an attempt at the endpoint: the
+// engine's, unless --webhook-block-private is on and the target's account
+// allows private hosts or ranges (baton.SettingAllowedPrivate). A host
+// named on the list may be at any address; ranges are checked on the
+// address dialed.
+func (e *Engine) clientFor(ctx context.Context, q *store.Queries, ep *endpoint) (*http.Client, error) {
+	if !e.blockPrivate || e.fixedClient || ep.accountID == 0 {
+		return e.client, nil
+	}
+	acc, err := q.FindAccount(ctx, ep.accountID)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return e.client, nil
+	} else if err != nil {
+		return nil, err
+	}
+	list := acc.AllowedPrivate()
+	if len(list) == 0 {
+		return e.client, nil
+	}
+	host := ""
+	if u, err := url.Parse(ep.url); err == nil {
+		host = strings.ToLower(u.Hostname())
+	}
+	var prefixes []netip.Prefix
+	for _, entry := range list {
+		if entry == host {
+			return e.pooledClient("*", false, nil), nil
+		}
+		if p, err := netip.ParsePrefix(entry); err == nil {
+			prefixes = append(prefixes, p.Masked())
+		} else if a, err := netip.ParseAddr(entry); err == nil {
+			prefixes = append(prefixes, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		}
+	}
+	if len(prefixes) == 0 {
+		return e.client, nil
+	}
+	keys := make([]string, len(prefixes))
+	for i, p := range prefixes {
+		keys[i] = p.String()
+	}
+	slices.Sort(keys)
+	return e.pooledClient(strings.Join(keys, ","), true, prefixes), nil
+}
+
+// pooledClient returns the client for an allow-list, made once.
+func (e *Engine) pooledClient(key string, block bool, allowed []netip.Prefix) *http.Client {
+	e.clientsMu.Lock()
+	defer e.clientsMu.Unlock()
+	if c, ok := e.clients[key]; ok {
+		return c
+	}
+	if e.clients == nil {
+		e.clients = map[string]*http.Client{}
+	}
+	c := newClient(e.workers, block, allowed)
+	e.clients[key] = c
+	return c
 }
 
 // CheckURL reports, as a courtesy when a bot's URL is set, whether the URL's

@@ -1,6 +1,6 @@
 // Package metrics exposes Baton's Prometheus metrics through
 // prometheus/client_golang: deliveries by target and outcome, attempt
-// latency, the backlog and circuit breaker of each bot, and the standard
+// latency, the backlog and circuit breaker of each bot and webhook, and the standard
 // go_* and process_* series.
 //
 // Counters and the histogram count this process's attempts (Prometheus
@@ -31,10 +31,10 @@ import (
 // to one at the attempt timeout.
 var Buckets = prometheus.DefBuckets
 
-// Gauges reads the numbers of a scrape: each bot's deliveries waiting
-// (pending, due or retrying) and until when each bot's breaker holds
+// Gauges reads the numbers of a scrape: each target's deliveries waiting
+// (pending, due or retrying) and until when each target's breaker holds
 // deliveries back. The delivery engine's Gauges is one.
-type Gauges func(ctx context.Context) (backlog map[int64]int64, breakerOpenUntil map[int64]time.Time, err error)
+type Gauges func(ctx context.Context) (backlog map[baton.Target]int64, breakerOpenUntil map[baton.Target]time.Time, err error)
 
 // Config is what New needs.
 type Config struct {
@@ -73,11 +73,17 @@ type histogram struct {
 var (
 	deliveriesHelp = "Attempts to deliver events to bots and webhooks, by outcome: succeeded, retry (to be tried again), failed or parked (given up)."
 	latencyHelp    = "How long attempts to deliver to bots and webhooks took, answer read."
-	descs          = map[baton.TargetKind]struct{ deliveries, latency *prometheus.Desc }{
+	backlogHelp    = "Deliveries waiting for their bot or webhook: pending, due or retrying."
+	breakerHelp    = "Whether the bot's or webhook's circuit breaker is open: 1 while deliveries to it are held back."
+	descs          = map[baton.TargetKind]struct{ deliveries, latency, backlog, breaker *prometheus.Desc }{
 		baton.TargetBot: {prometheus.NewDesc("baton_deliveries_total", deliveriesHelp, []string{"bot", "outcome"}, nil),
-			prometheus.NewDesc("baton_delivery_attempt_seconds", latencyHelp, []string{"bot"}, nil)},
+			prometheus.NewDesc("baton_delivery_attempt_seconds", latencyHelp, []string{"bot"}, nil),
+			prometheus.NewDesc("baton_delivery_backlog", backlogHelp, []string{"bot"}, nil),
+			prometheus.NewDesc("baton_breaker_open", breakerHelp, []string{"bot"}, nil)},
 		baton.TargetWebhook: {prometheus.NewDesc("baton_deliveries_total", deliveriesHelp, []string{"webhook", "outcome"}, nil),
-			prometheus.NewDesc("baton_delivery_attempt_seconds", latencyHelp, []string{"webhook"}, nil)},
+			prometheus.NewDesc("baton_delivery_attempt_seconds", latencyHelp, []string{"webhook"}, nil),
+			prometheus.NewDesc("baton_delivery_backlog", backlogHelp, []string{"webhook"}, nil),
+			prometheus.NewDesc("baton_breaker_open", breakerHelp, []string{"webhook"}, nil)},
 	}
 )
 
@@ -169,26 +175,42 @@ func (m *Metrics) readGauges(ctx context.Context) prometheus.Gatherer {
 		return reg
 	}
 	up.Set(1)
-	backlog := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "baton_delivery_backlog",
-		Help: "Deliveries waiting for their bot: pending, due or retrying."}, []string{"bot"})
-	breaker := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "baton_breaker_open",
-		Help: "Whether the bot's circuit breaker is open: 1 while deliveries to it are held back."}, []string{"bot"})
-	reg.MustRegister(backlog, breaker)
-	now := m.now()
-	set := func(id int64) {
-		bot := strconv.FormatInt(id, 10)
-		backlog.WithLabelValues(bot).Set(float64(backlogs[id]))
+	reg.MustRegister(gaugeCollector{backlog: backlogs, openUntil: openUntil, now: m.now()})
+	return reg
+}
+
+// gaugeCollector gives client_golang one scrape's backlog and breaker
+// gauges, labelled bot or webhook (unchecked, as deliveryCollector).
+type gaugeCollector struct {
+	backlog   map[baton.Target]int64
+	openUntil map[baton.Target]time.Time
+	now       time.Time
+}
+
+// Describe describes nothing: see deliveryCollector.
+func (gaugeCollector) Describe(chan<- *prometheus.Desc) {}
+
+// Collect sends a backlog and a breaker gauge for every target with either.
+func (g gaugeCollector) Collect(ch chan<- prometheus.Metric) {
+	seen := map[baton.Target]bool{}
+	send := func(t baton.Target) {
+		d, ok := descs[t.Kind]
+		if seen[t] || !ok {
+			return
+		}
+		seen[t] = true
+		id := strconv.FormatInt(t.ID, 10)
 		open := 0.0
-		if openUntil[id].After(now) {
+		if g.openUntil[t].After(g.now) {
 			open = 1
 		}
-		breaker.WithLabelValues(bot).Set(open)
+		ch <- prometheus.MustNewConstMetric(d.backlog, prometheus.GaugeValue, float64(g.backlog[t]), id)
+		ch <- prometheus.MustNewConstMetric(d.breaker, prometheus.GaugeValue, open, id)
 	}
-	for id := range openUntil {
-		set(id)
+	for t := range g.openUntil {
+		send(t)
 	}
-	for id := range backlogs {
-		set(id)
+	for t := range g.backlog {
+		send(t)
 	}
-	return reg
 }

@@ -17,6 +17,8 @@ func breakerTable(t baton.Target) (table, noun string) {
 	switch t.Kind {
 	case baton.TargetBot:
 		return "agent_bots", "agent bot"
+	case baton.TargetWebhook:
+		return "webhooks", "webhook"
 	}
 	return "", "delivery target"
 }

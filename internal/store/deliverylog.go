@@ -35,8 +35,8 @@ const loggedFrom = ` FROM deliveries d JOIN events e ON e.id = d.event_id
 // FindLoggedDeliveries returns the deliveries the filter selects, newest
 // first, each with its attempts.
 func (q *Queries) FindLoggedDeliveries(ctx context.Context, f DeliveryFilter) ([]*baton.LoggedDelivery, error) {
-	where := []string{"d.agent_bot_id = $1", "d.account_id = $2"}
-	args := []any{f.Target.ID, f.AccountID}
+	where := []string{"d.target = $1", "d.account_id = $2"}
+	args := []any{targetKey(f.Target), f.AccountID}
 	add := func(cond string, arg any) {
 		args = append(args, arg)
 		where = append(where, strings.ReplaceAll(cond, "?", "$"+itoa(len(args))))
@@ -70,7 +70,7 @@ func (q *Queries) FindLoggedDeliveries(ctx context.Context, f DeliveryFilter) ([
 // FindLoggedDelivery returns a target's delivery in the account by its
 // uuid, with its attempts.
 func (q *Queries) FindLoggedDelivery(ctx context.Context, t baton.Target, accountID int64, uuid string) (*baton.LoggedDelivery, error) {
-	ds, err := q.queryLogged(ctx, `WHERE d.agent_bot_id = $1 AND d.account_id = $2 AND d.uuid = $3`, t.ID, accountID, uuid)
+	ds, err := q.queryLogged(ctx, `WHERE d.target = $1 AND d.account_id = $2 AND d.uuid = $3`, targetKey(t), accountID, uuid)
 	if err != nil {
 		return nil, err
 	}
@@ -135,14 +135,14 @@ func (q *Queries) loadAttempts(ctx context.Context, ds []*baton.LoggedDelivery) 
 // uuid: the list's cursor.
 func (q *Queries) DeliveryID(ctx context.Context, t baton.Target, accountID int64, uuid string) (int64, error) {
 	var id int64
-	err := q.db.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE agent_bot_id = $1 AND account_id = $2 AND uuid = $3`,
-		t.ID, accountID, uuid).Scan(&id)
+	err := q.db.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE target = $1 AND account_id = $2 AND uuid = $3`,
+		targetKey(t), accountID, uuid).Scan(&id)
 	return id, q.formatError(err, "delivery")
 }
 
 // ListDeliveries returns a target's deliveries, newest first.
 func (q *Queries) ListDeliveries(ctx context.Context, t baton.Target, limit int) ([]*baton.Delivery, error) {
-	return q.queryDeliveries(ctx, `WHERE d.agent_bot_id = $1 ORDER BY d.id DESC LIMIT `+itoa(limit), t.ID)
+	return q.queryDeliveries(ctx, `WHERE d.target = $1 ORDER BY d.id DESC LIMIT `+itoa(limit), targetKey(t))
 }
 
 // pruneBatch bounds one statement of PruneDeliveries, so that on SQLite the
@@ -182,40 +182,42 @@ func (q *Queries) PruneDeliveries(ctx context.Context, before time.Time) (delive
 	return deliveries, events, err
 }
 
-// DeliveryBacklog returns the number of pending deliveries of each bot
+// DeliveryBacklog returns the number of pending deliveries of each target
 // that has any.
-func (q *Queries) DeliveryBacklog(ctx context.Context) (map[int64]int64, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT agent_bot_id, COUNT(*) FROM deliveries WHERE status = 0 GROUP BY agent_bot_id`)
+func (q *Queries) DeliveryBacklog(ctx context.Context) (map[baton.Target]int64, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT target, COUNT(*) FROM deliveries WHERE status = 0 GROUP BY target`)
 	if err != nil {
 		return nil, q.formatError(err, "delivery")
 	}
 	defer rows.Close()
-	out := map[int64]int64{}
+	out := map[baton.Target]int64{}
 	for rows.Next() {
-		var bot, n int64
-		if err := rows.Scan(&bot, &n); err != nil {
+		var target, n int64
+		if err := rows.Scan(&target, &n); err != nil {
 			return nil, err
 		}
-		out[bot] = n
+		out[targetOf(target)] = n
 	}
 	return out, rows.Err()
 }
 
-// BreakersOpenUntil returns, for every bot, until when its circuit
-// breaker is open (a past time when it is closed).
-func (q *Queries) BreakersOpenUntil(ctx context.Context) (map[int64]time.Time, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT id, breaker_open_until FROM agent_bots`)
+// BreakersOpenUntil returns, for every target (bots and webhook
+// endpoints), until when its circuit breaker is open (a past time when it
+// is closed).
+func (q *Queries) BreakersOpenUntil(ctx context.Context) (map[baton.Target]time.Time, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT id, breaker_open_until FROM agent_bots
+		UNION ALL SELECT -id, breaker_open_until FROM webhooks`)
 	if err != nil {
 		return nil, q.formatError(err, "agent bot")
 	}
 	defer rows.Close()
-	out := map[int64]time.Time{}
+	out := map[baton.Target]time.Time{}
 	for rows.Next() {
-		var bot, until int64
-		if err := rows.Scan(&bot, &until); err != nil {
+		var target, until int64
+		if err := rows.Scan(&target, &until); err != nil {
 			return nil, err
 		}
-		out[bot] = fromMicros(until)
+		out[targetOf(target)] = fromMicros(until)
 	}
 	return out, rows.Err()
 }

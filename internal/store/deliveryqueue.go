@@ -22,9 +22,36 @@ type Notifier interface {
 	NotifyDeliveries() string
 }
 
-const insertDelivery = `INSERT INTO deliveries (uuid, event_id, agent_bot_id, account_id, lane_id,
-		handoff, status, attempts, next_attempt_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $8, $8) RETURNING id`
+const insertDelivery = `INSERT INTO deliveries (uuid, event_id, target, account_id, lane_id,
+		handoff, status, attempts, next_attempt_at, created_at, updated_at, agent_bot_id, webhook_id)
+		VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $8, $8, $9, $10) RETURNING id`
+
+// targetKey is the target as the "target" column of deliveries and lanes
+// holds it: a bot's id, or minus a webhook's. Lanes are kept by it; the
+// agent_bot_id and webhook_id columns are there for their foreign keys
+// (a target's deliveries go when it goes).
+func targetKey(t baton.Target) int64 {
+	if t.Kind == baton.TargetWebhook {
+		return -t.ID
+	}
+	return t.ID
+}
+
+// targetOf reads a "target" column.
+func targetOf(key int64) baton.Target {
+	if key < 0 {
+		return baton.WebhookTarget(-key)
+	}
+	return baton.BotTarget(key)
+}
+
+// targetColumns are the values of agent_bot_id and webhook_id for t.
+func targetColumns(t baton.Target) (bot, webhook any) {
+	if t.Kind == baton.TargetWebhook {
+		return nil, t.ID
+	}
+	return t.ID, nil
+}
 
 // CreateDelivery inserts d and sets its id, and makes it its lane's head
 // when the lane has none. Where the dialect is a Notifier, the commit also
@@ -37,8 +64,9 @@ func (q *Queries) CreateDelivery(ctx context.Context, d *baton.Delivery) error {
 		// wakes each listener once.
 		query = `WITH d AS (` + insertDelivery + `) SELECT id FROM d, (SELECT ` + n.NotifyDeliveries() + `) n`
 	}
-	err := q.db.QueryRowContext(ctx, query, d.UUID, d.EventID, d.Target.ID, d.AccountID, d.LaneID, d.Handoff,
-		toMicros(d.NextAttemptAt), toMicros(d.CreatedAt)).Scan(&d.ID)
+	bot, webhook := targetColumns(d.Target)
+	err := q.db.QueryRowContext(ctx, query, d.UUID, d.EventID, targetKey(d.Target), d.AccountID, d.LaneID, d.Handoff,
+		toMicros(d.NextAttemptAt), toMicros(d.CreatedAt), bot, webhook).Scan(&d.ID)
 	if err != nil {
 		return q.formatError(err, "delivery")
 	}
@@ -46,13 +74,13 @@ func (q *Queries) CreateDelivery(ctx context.Context, d *baton.Delivery) error {
 	// takes none): it orders this transaction with a RecordAttempt moving
 	// the lane on, so that one either sees this delivery or leaves the lane
 	// for this insert to create again (see RecordAttempt).
-	_, err = q.db.ExecContext(ctx, `INSERT INTO lanes (agent_bot_id, lane_id, head_id, next_attempt_at)
-		VALUES ($1, $2, $3, $4) ON CONFLICT (agent_bot_id, lane_id) DO UPDATE SET head_id = lanes.head_id`,
-		d.Target.ID, d.LaneID, d.ID, toMicros(d.NextAttemptAt))
+	_, err = q.db.ExecContext(ctx, `INSERT INTO lanes (target, lane_id, head_id, next_attempt_at)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (target, lane_id) DO UPDATE SET head_id = lanes.head_id`,
+		targetKey(d.Target), d.LaneID, d.ID, toMicros(d.NextAttemptAt))
 	return q.formatError(err, "delivery lane")
 }
 
-const deliveryColumns = `d.id, d.uuid, d.event_id, d.agent_bot_id, d.account_id, d.lane_id, d.handoff, d.status,
+const deliveryColumns = `d.id, d.uuid, d.event_id, d.target, d.account_id, d.lane_id, d.handoff, d.status,
 	d.attempts, d.refusals, d.next_attempt_at, d.last_error, d.created_at, d.updated_at, e.name, e.payload`
 
 func (q *Queries) queryDeliveries(ctx context.Context, where string, args ...any) ([]*baton.Delivery, error) {
@@ -82,7 +110,7 @@ func scanDelivery(row interface{ Scan(...any) error }, d *baton.Delivery, extra 
 	if err := row.Scan(dest...); err != nil {
 		return err
 	}
-	d.Target = baton.BotTarget(target)
+	d.Target = targetOf(target)
 	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromMicros(next), fromMicros(created), fromMicros(updated)
 	d.Payload = []byte(payload)
 	return nil
@@ -102,10 +130,12 @@ func scanDelivery(row interface{ Scan(...any) error }, d *baton.Delivery, extra 
 // about as many rows as it claims, however long the backlog behind them.
 func (q *Queries) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*baton.Delivery, error) {
 	ids, err := q.queryIDs(ctx, "delivery", `UPDATE lanes SET lease_owner = $1, lease_until = $2
-		WHERE head_id IN (SELECT d.head_id FROM lanes d JOIN agent_bots b ON b.id = d.agent_bot_id
-			WHERE d.next_attempt_at <= $3 AND d.lease_until <= $3 AND b.breaker_open_until <= $3
-			AND (b.breaker_open_until = 0 OR d.head_id = (SELECT MIN(p.head_id) FROM lanes p
-				WHERE p.agent_bot_id = d.agent_bot_id AND p.next_attempt_at <= $3))
+		WHERE head_id IN (SELECT d.head_id FROM lanes d LEFT JOIN agent_bots b ON b.id = d.target
+			LEFT JOIN webhooks w ON w.id = -d.target
+			WHERE d.next_attempt_at <= $3 AND d.lease_until <= $3
+			AND COALESCE(b.breaker_open_until, w.breaker_open_until, 0) <= $3
+			AND (COALESCE(b.breaker_open_until, w.breaker_open_until, 0) = 0 OR d.head_id = (SELECT MIN(p.head_id) FROM lanes p
+				WHERE p.target = d.target AND p.next_attempt_at <= $3))
 			ORDER BY d.head_id LIMIT `+itoa(limit)+q.d.SkipLocked()+`)
 		RETURNING head_id`, owner, toMicros(leaseUntil), toMicros(now))
 	if err != nil || len(ids) == 0 {
@@ -145,10 +175,10 @@ func (q *Queries) RecordAttempt(ctx context.Context, owner string, a *baton.Atte
 	// for below, in a later statement and so a later snapshot: a delivery
 	// committed meanwhile is seen, and one committing after waits for the
 	// lock in CreateDelivery and then finds the lane gone or moved on.
-	var botID, laneID int64
+	var target, laneID int64
 	err := q.db.QueryRowContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0, next_attempt_at = $1
-		WHERE head_id = $2 AND lease_owner = $3 RETURNING agent_bot_id, lane_id`,
-		toMicros(next), a.DeliveryID, owner).Scan(&botID, &laneID)
+		WHERE head_id = $2 AND lease_owner = $3 RETURNING target, lane_id`,
+		toMicros(next), a.DeliveryID, owner).Scan(&target, &laneID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	} else if err != nil {
@@ -166,15 +196,15 @@ func (q *Queries) RecordAttempt(ctx context.Context, owner string, a *baton.Atte
 	}
 	var head, headNext int64
 	err = q.db.QueryRowContext(ctx, `SELECT id, next_attempt_at FROM deliveries
-		WHERE agent_bot_id = $1 AND lane_id = $2 AND status = 0 ORDER BY id LIMIT 1`, botID, laneID).Scan(&head, &headNext)
+		WHERE target = $1 AND lane_id = $2 AND status = 0 ORDER BY id LIMIT 1`, target, laneID).Scan(&head, &headNext)
 	if errors.Is(err, sql.ErrNoRows) {
-		_, err = q.db.ExecContext(ctx, `DELETE FROM lanes WHERE agent_bot_id = $1 AND lane_id = $2`, botID, laneID)
+		_, err = q.db.ExecContext(ctx, `DELETE FROM lanes WHERE target = $1 AND lane_id = $2`, target, laneID)
 		return q.formatError(err, "delivery lane")
 	} else if err != nil {
 		return q.formatError(err, "delivery")
 	}
 	_, err = q.db.ExecContext(ctx, `UPDATE lanes SET head_id = $1, next_attempt_at = $2
-		WHERE agent_bot_id = $3 AND lane_id = $4`, head, headNext, botID, laneID)
+		WHERE target = $3 AND lane_id = $4`, head, headNext, target, laneID)
 	return q.formatError(err, "delivery lane")
 }
 

@@ -23,8 +23,8 @@ func (q *Queries) CreateEvent(ctx context.Context, e *baton.Event) error {
 func (q *Queries) ReplayableEvents(ctx context.Context, t baton.Target, conversationID int64, since time.Time) ([]int64, error) {
 	rows, err := q.db.QueryContext(ctx, `SELECT e.id FROM events e
 		WHERE e.conversation_id = $1 AND e.created_at >= $2
-		AND EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.agent_bot_id = $3)
-		ORDER BY e.id`, conversationID, toMicros(since), t.ID)
+		AND EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.target = $3)
+		ORDER BY e.id`, conversationID, toMicros(since), targetKey(t))
 	if err != nil {
 		return nil, q.formatError(err, "event")
 	}

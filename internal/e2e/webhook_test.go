@@ -1,0 +1,252 @@
+package e2e_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/batonhq/baton/internal/signature"
+	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/store/storetest"
+)
+
+// Integrations: account webhooks and the API inbox's webhook_url, riding
+// on the delivery engine beside a bot.
+
+// TestWebhooksAPI covers the account webhooks API as scenarios: who may,
+// what is refused, what is shown.
+func TestWebhooksAPI(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := start(t, s)
+		agent := e.user(e.accountID, "agent")
+		_, otherAdmin := e.otherAdmin()
+		for _, c := range []struct {
+			name, method, path, token, body string
+			status                          int
+		}{
+			{"unknown event refused", "POST", "/webhooks", e.adminToken, `{"webhook":{"url":"https://hooks.test/a","subscriptions":["message_created","message_exploded"]}}`, 422},
+			{"no subscriptions refused", "POST", "/webhooks", e.adminToken, `{"url":"https://hooks.test/a","subscriptions":[]}`, 422},
+			{"bad url refused", "POST", "/webhooks", e.adminToken, `{"url":"ftp://hooks.test/a","subscriptions":["message_created"]}`, 422},
+			{"another account's inbox refused", "POST", "/webhooks", e.adminToken, `{"url":"https://hooks.test/a","subscriptions":["message_created"],"inbox_id":999999}`, 422},
+			{"agents may not list", "GET", "/webhooks", agent, ``, 401},
+			{"agents may not create", "POST", "/webhooks", agent, `{"url":"https://hooks.test/a","subscriptions":["message_created"]}`, 401},
+			{"another account's administrator", "GET", "/webhooks", otherAdmin, ``, 401},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				e.call(c.method, e.acc(c.path), c.token, c.body, c.status)
+			})
+		}
+
+		v := e.call("POST", e.acc("/webhooks"), e.adminToken, fmt.Sprintf(`{"webhook":{"url":"https://hooks.test/n8n","name":"n8n",
+			"subscriptions":["message_created","conversation_status_changed","message_created"],"inbox_id":%v}}`, e.inbox["id"]), 200)
+		w := dig(v, "payload", "webhook").(map[string]any)
+		secret, _ := w["secret"].(string)
+		if w["name"] != "n8n" || w["url"] != "https://hooks.test/n8n" || len(secret) != 24 || w["webhook_type"] != "account_type" ||
+			fmt.Sprint(w["subscriptions"]) != "[message_created conversation_status_changed]" || dig(w, "inbox", "id") != e.inbox["id"] ||
+			w["webhook_secret"] != signature.StandardSecret(secret) {
+			t.Fatalf("created webhook %v", w)
+		}
+		id := int64(w["id"].(float64))
+		path := e.acc(fmt.Sprintf("/webhooks/%d", id))
+		e.call("PATCH", path, otherAdmin, `{"name":"x"}`, 401)
+		u := dig(e.call("PATCH", path, e.adminToken, `{"webhook":{"subscriptions":["message_updated"],"inbox_id":null}}`, 200), "payload", "webhook").(map[string]any)
+		if fmt.Sprint(u["subscriptions"]) != "[message_updated]" || u["inbox"] != nil || u["secret"] != secret || u["name"] != "n8n" {
+			t.Fatalf("updated webhook %v", u)
+		}
+		r := dig(e.call("POST", path+"/reset_secret", e.adminToken, ``, 200), "payload", "webhook").(map[string]any)
+		if r["secret"] == secret || len(r["secret"].(string)) != 24 {
+			t.Fatalf("the secret did not change: %v", r)
+		}
+		list := dig(e.call("GET", e.acc("/webhooks"), e.adminToken, "", 200), "payload", "webhooks").([]any)
+		if len(list) != 1 || dig(list[0], "id") != float64(id) {
+			t.Fatalf("list %v", list)
+		}
+		e.call("DELETE", path, e.adminToken, "", 200)
+		e.call("DELETE", path, e.adminToken, "", 404)
+
+		// The allow-list of private hosts: administrators only, checked.
+		e.call("PUT", e.acc("/webhook_allowed_private"), agent, `{"allowed_private":["n8n.internal"]}`, 401)
+		e.call("PUT", e.acc("/webhook_allowed_private"), e.adminToken, `{"allowed_private":["not a host!"]}`, 422)
+		got := e.call("PUT", e.acc("/webhook_allowed_private"), e.adminToken, `{"allowed_private":["N8N.internal","10.0.0.0/8","10.0.0.0/8"]}`, 200)
+		if fmt.Sprint(dig(got, "allowed_private")) != "[n8n.internal 10.0.0.0/8]" {
+			t.Fatalf("allow-list %v", got)
+		}
+	})
+}
+
+// TestIntegrations runs a bot, an n8n-style integration subscribed to
+// message_created and an API inbox's webhook_url side by side on one
+// conversation: the integration hears every message in order, signed, with
+// the same body the bot hears; the inbox's webhook hears the bot's and the
+// team's replies (never a private note) and the status events; a failing
+// integration slows nobody and hands nothing over; the delivery log shows
+// both webhooks.
+func TestIntegrations(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := start(t, s)
+		b := newBot(t, func(b *bot, ev map[string]any, w http.ResponseWriter, r *http.Request) {
+			if ev["event"] == "message_created" && ev["message_type"] == "incoming" {
+				// The bot answers through the API once it has acknowledged.
+				go post(t, e.url+e.acc(fmt.Sprintf("/conversations/%v/messages", dig(ev, "conversation", "id"))),
+					b.token, fmt.Sprintf(`{"content":"bot: %s"}`, ev["content"]))
+			}
+		})
+		e.connect(b, "")
+		n8n := newBot(t, nil)
+		created := e.call("POST", e.acc("/webhooks"), e.adminToken, fmt.Sprintf(`{"webhook":{"url":%q,"subscriptions":["message_created"]}}`, n8n.URL), 200)
+		secret := dig(created, "payload", "webhook", "secret").(string)
+		broken := newBot(t, func(_ *bot, _ map[string]any, w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusInternalServerError)
+		})
+		e.call("POST", e.acc("/webhooks"), e.adminToken, fmt.Sprintf(`{"url":%q,"subscriptions":["message_created","message_updated"]}`, broken.URL), 200)
+		channel := newBot(t, nil)
+		e.call("PATCH", e.acc(fmt.Sprintf("/inboxes/%v", e.inbox["id"])), e.adminToken, fmt.Sprintf(`{"channel":{"webhook_url":%q}}`, channel.URL), 200)
+
+		conv := e.customer("casey")
+		for _, m := range []string{"one", "two"} {
+			e.say("casey", conv, m)
+			b.next(t, incoming(m))
+			channel.next(t, func(ev map[string]any) bool { return ev["content"] == "bot: "+m })
+		}
+		if e.status(conv) != "pending" {
+			t.Fatalf("the failing integration handed the conversation over: %s", e.status(conv))
+		}
+		// The team takes over, answers, and writes a private note.
+		e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/toggle_status", conv)), e.adminToken, `{"status":"open"}`, 200)
+		e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/messages", conv)), e.adminToken, `{"content":"team: hello"}`, 200)
+		e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/messages", conv)), e.adminToken, `{"content":"note","private":true}`, 200)
+		e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/toggle_status", conv)), e.adminToken, `{"status":"resolved"}`, 200)
+
+		want := []string{"one", "bot: one", "two", "bot: two", "team: hello", "note"}
+		eventually(t, "the integration to hear every message", func() bool { return len(contents(n8n)) >= len(want) })
+		if got := contents(n8n); !slices.Equal(got, want) {
+			t.Fatalf("the integration heard %v, want %v", got, want)
+		}
+		n8n.mu.Lock()
+		for i, h := range n8n.headers {
+			if n8n.events[i]["event"] != "message_created" {
+				t.Errorf("the integration heard %v, not subscribed", n8n.events[i]["event"])
+			}
+			if h.Get("X-Chatwoot-Signature") != signature.Chatwoot(secret, h.Get("X-Chatwoot-Timestamp"), n8n.bodies[i]) {
+				t.Errorf("delivery %d does not verify", i)
+			}
+			if n8n.events[i]["account"] == nil || n8n.events[i]["event"] == nil {
+				t.Errorf("payload without event or account: %v", n8n.events[i])
+			}
+		}
+		first := n8n.bodies[0]
+		n8n.mu.Unlock()
+		b.mu.Lock()
+		same := slices.ContainsFunc(b.bodies, func(body []byte) bool { return bytes.Equal(body, first) })
+		b.mu.Unlock()
+		if !same {
+			t.Errorf("the integration's body for the customer's message is not the bot's:\n%s", first)
+		}
+
+		// The channel heard the replies and the status events, no note.
+		eventually(t, "the channel to hear the resolution", func() bool {
+			return slices.Contains(channel.eventNames(), "conversation_status_changed") && len(statuses(channel)) >= 2
+		})
+		got := contents(channel)
+		for _, m := range []string{"one", "bot: one", "two", "bot: two", "team: hello"} {
+			if !slices.Contains(got, m) {
+				t.Errorf("the channel did not hear %q: %v", m, got)
+			}
+		}
+		if slices.Contains(got, "note") {
+			t.Errorf("the channel heard a private note: %v", got)
+		}
+		if st := statuses(channel); !slices.Equal(st, []string{"open", "resolved"}) {
+			t.Errorf("the channel heard statuses %v", st)
+		}
+
+		// The delivery log shows both webhooks; the broken one kept
+		// failing without holding anyone back.
+		list := dig(e.call("GET", e.acc("/webhooks"), e.adminToken, "", 200), "payload", "webhooks").([]any)
+		if len(list) != 3 {
+			t.Fatalf("%d webhooks listed, want 3", len(list))
+		}
+		for _, w := range list {
+			id := dig(w, "id")
+			page := e.call("GET", e.acc(fmt.Sprintf("/webhooks/%v/deliveries?per_page=100", id)), e.adminToken, "", 200).(map[string]any)
+			ds := page["payload"].([]any)
+			if len(ds) == 0 {
+				t.Errorf("webhook %v (%v): empty delivery log", id, dig(w, "webhook_type"))
+			}
+			if dig(w, "webhook_type") == "api_inbox_type" {
+				one := ds[len(ds)-1].(map[string]any)
+				again := e.call("POST", e.acc(fmt.Sprintf("/webhooks/%v/deliveries/%v/redeliver", id, one["id"])), e.adminToken, "", 200).(map[string]any)
+				if again["id"] == one["id"] || again["event"] != one["event"] {
+					t.Errorf("redelivery %v of %v", again, one)
+				}
+				n := e.call("POST", e.acc(fmt.Sprintf("/webhooks/%v/replay", id)), e.adminToken, fmt.Sprintf(`{"conversation_id":%d}`, conv), 200)
+				if dig(n, "deliveries").(float64) < 5 {
+					t.Errorf("replay queued %v", n)
+				}
+			}
+		}
+		// Another account's administrator sees no such webhook.
+		_, other := e.otherAdmin()
+		e.call("GET", e.acc(fmt.Sprintf("/webhooks/%v/deliveries", dig(list[0], "id"))), other, "", 401)
+
+		// Clearing webhook_url stops the channel's delivery.
+		e.call("PATCH", e.acc(fmt.Sprintf("/inboxes/%v", e.inbox["id"])), e.adminToken, `{"channel":{"webhook_url":""}}`, 200)
+		if list := dig(e.call("GET", e.acc("/webhooks"), e.adminToken, "", 200), "payload", "webhooks").([]any); len(list) != 2 {
+			t.Fatalf("%d webhooks after clearing webhook_url, want 2", len(list))
+		}
+	})
+}
+
+// post makes a request from a goroutine that is not the test's: a failure
+// is reported, not fatal.
+func post(t *testing.T, url, token, body string) {
+	req, err := http.NewRequest("POST", url, strings.NewReader(body))
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("api_access_token", token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("POST %s: status %d", url, res.StatusCode)
+	}
+}
+
+// contents returns the contents of the message_created events received, in order.
+func contents(b *bot) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, ev := range b.events {
+		if ev["event"] == "message_created" {
+			s, _ := ev["content"].(string)
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// statuses returns the statuses of the conversation_status_changed events received.
+func statuses(b *bot) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, ev := range b.events {
+		if ev["event"] == "conversation_status_changed" {
+			s, _ := ev["status"].(string)
+			out = append(out, s)
+		}
+	}
+	return out
+}
