@@ -4,37 +4,124 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"mime"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/config"
 )
 
-// admin runs the provisioning commands that replace Chatwoot's Rails console.
+// adminCommand is one provisioning command: its words, and its own flags
+// defined on the flag set it shares with the configuration's flags.
+type adminCommand struct {
+	words    string   // after "baton admin"
+	required []string // the flags it cannot do without
+	// define defines the command's flags on fs and returns what runs it
+	// once they are parsed.
+	define func(e *env, fs *flag.FlagSet) func(ctx context.Context, s *stack) error
+}
+
+// adminCommands are the provisioning commands that replace Chatwoot's Rails
+// console, in the order help lists them.
+var adminCommands = []adminCommand{
+	{"platform-app create", []string{"name"}, (*env).adminPlatformApp},
+	{"account create", []string{"name"}, (*env).adminAccount},
+	{"user create", []string{"account", "name", "email", "password"}, (*env).adminUser},
+	{"bot create", []string{"name", "outgoing-url"}, (*env).adminBotCreate},
+	{"bot connect", []string{"bot", "inbox"}, (*env).adminBotConnect},
+	{"bot token", []string{"bot"}, (*env).adminBotToken},
+}
+
+// admin runs a provisioning command: its flags and the configuration's are
+// parsed by one flag set, its required flags checked before the database
+// is opened.
 func (e *env) admin(ctx context.Context, args []string) error {
 	if len(args) < 2 {
 		return errors.New("usage: baton admin platform-app|account|user|bot …")
 	}
 	what := args[0] + " " + args[1]
-	switch what {
-	case "platform-app create":
-		return e.adminPlatformApp(ctx, args[2:])
-	case "account create":
-		return e.adminAccount(ctx, args[2:])
-	case "user create":
-		return e.adminUser(ctx, args[2:])
-	case "bot create":
-		return e.adminBotCreate(ctx, args[2:])
-	case "bot connect":
-		return e.adminBotConnect(ctx, args[2:])
-	case "bot token":
-		return e.adminBotToken(ctx, args[2:])
+	i := slices.IndexFunc(adminCommands, func(c adminCommand) bool { return c.words == what })
+	if i < 0 {
+		return fmt.Errorf("unknown admin command %q", what)
 	}
-	return fmt.Errorf("unknown admin command %q", what)
+	c := adminCommands[i]
+	fs := flag.NewFlagSet("admin "+what, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	do := c.define(e, fs)
+	flags := config.Define(fs, e.getenv)
+	if err := fs.Parse(args[2:]); err != nil {
+		return err
+	}
+	// A stray word is a mistake, such as an unquoted "--name Acme Corp",
+	// never to be ignored.
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, name := range c.required {
+		if !set[name] {
+			return fmt.Errorf("--%s is required", name)
+		}
+	}
+	cfg, err := flags.Config()
+	if err != nil {
+		return err
+	}
+	s, err := e.openConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	return do(ctx, s)
+}
+
+// adminUsage writes the command line of each admin command, from its flag set.
+func adminUsage(w io.Writer) {
+	for _, c := range adminCommands {
+		fs := flag.NewFlagSet(c.words, flag.ContinueOnError)
+		c.define(&env{}, fs)
+		line := "  baton admin " + c.words
+		fs.VisitAll(func(f *flag.Flag) {
+			arg, _ := flag.UnquoteUsage(f)
+			part := "--" + f.Name
+			if arg != "" {
+				part += " " + strings.ToUpper(arg)
+			}
+			if !slices.Contains(c.required, f.Name) {
+				part = "[" + part + "]"
+			}
+			line += " " + part
+		})
+		fmt.Fprintln(w, line)
+	}
+}
+
+// idValue is a flag holding an id: a positive whole number.
+type idValue int64
+
+func (v *idValue) String() string { return strconv.FormatInt(int64(*v), 10) }
+func (v *idValue) Set(s string) error {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return fmt.Errorf("%q is not an id", s)
+	}
+	*v = idValue(id)
+	return nil
+}
+
+func idFlag(fs *flag.FlagSet, name, usage string) *int64 {
+	var v idValue
+	fs.Var(&v, name, usage)
+	return (*int64)(&v)
 }
 
 // cliError is an error as the command line says it: a domain error's
@@ -58,143 +145,82 @@ func (e *env) print(asJSON bool, v map[string]any, human string) error {
 	return err
 }
 
-func required(f map[string]string, names ...string) error {
-	for _, n := range names {
-		if f[n] == "" {
-			return fmt.Errorf("--%s is required", n)
-		}
-	}
-	return nil
-}
-
-func (e *env) adminPlatformApp(ctx context.Context, args []string) error {
-	f, rest, err := parseFlags(args, "name", "json")
-	if err != nil {
-		return err
-	}
-	if err := required(f, "name"); err != nil {
-		return err
-	}
-	s, _, err := e.open(ctx, "admin", rest)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	a := s.app
-	p, token, err := a.CreatePlatformApp(system(ctx), f["name"])
-	if err != nil {
-		return cliError(err)
-	}
-	return e.print(f["json"] != "", map[string]any{"id": p.ID, "name": p.Name, "access_token": token},
-		fmt.Sprintf("platform app %d %q\naccess token: %s", p.ID, p.Name, token))
-}
-
-func (e *env) adminAccount(ctx context.Context, args []string) error {
-	f, rest, err := parseFlags(args, "name", "json")
-	if err != nil {
-		return err
-	}
-	if err := required(f, "name"); err != nil {
-		return err
-	}
-	s, _, err := e.open(ctx, "admin", rest)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	a := s.app
-	name := f["name"]
-	acc, err := a.CreateAccount(system(ctx), app.AccountInput{Name: &name})
-	if err != nil {
-		return cliError(err)
-	}
-	return e.print(f["json"] != "", map[string]any{"id": acc.ID, "name": acc.Name},
-		fmt.Sprintf("account %d %q", acc.ID, acc.Name))
-}
-
-func (e *env) adminUser(ctx context.Context, args []string) error {
-	f, rest, err := parseFlags(args, "account", "name", "email", "password", "role", "json")
-	if err != nil {
-		return err
-	}
-	if err := required(f, "account", "name", "email", "password"); err != nil {
-		return err
-	}
-	accountID, err := strconv.ParseInt(f["account"], 10, 64)
-	if err != nil || accountID <= 0 {
-		return fmt.Errorf("--account: %q is not an account id", f["account"])
-	}
-	role := f["role"]
-	if role == "" {
-		role = "administrator"
-	}
-	if _, ok := baton.ParseRole(role); !ok {
-		return fmt.Errorf("--role: %q is not administrator or agent", role)
-	}
-	s, _, err := e.open(ctx, "admin", rest)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	a := s.app
-	name, email, password := f["name"], f["email"], f["password"]
-	u, token, err := a.CreateUserInAccount(system(ctx), accountID, app.UserInput{Name: &name, Email: &email, Password: &password}, role)
-	if err != nil {
-		return cliError(err)
-	}
-	return e.print(f["json"] != "", map[string]any{"id": u.ID, "name": u.Name, "email": u.Email,
-		"account_id": accountID, "role": role, "access_token": token},
-		fmt.Sprintf("user %d %q <%s>, %s of account %d\naccess token: %s", u.ID, u.Name, u.Email, role, accountID, token))
-}
-
-// positiveID reads a flag holding an id.
-func positiveID(f map[string]string, name string) (int64, error) {
-	id, err := strconv.ParseInt(f[name], 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("--%s: %q is not an id", name, f[name])
-	}
-	return id, nil
-}
-
-func (e *env) adminBotCreate(ctx context.Context, args []string) error {
-	f, rest, err := parseFlags(args, "name", "outgoing-url", "account", "description", "avatar", "json")
-	if err != nil {
-		return err
-	}
-	if err := required(f, "name", "outgoing-url"); err != nil {
-		return err
-	}
-	var accountID int64
-	if f["account"] != "" {
-		if accountID, err = positiveID(f, "account"); err != nil {
-			return err
-		}
-	}
-	in := app.AgentBotInput{Name: ptr(f["name"]), OutgoingURL: ptr(f["outgoing-url"]), Description: ptr(f["description"])}
-	if path := f["avatar"]; path != "" {
-		file, err := os.Open(path)
+func (e *env) adminPlatformApp(fs *flag.FlagSet) func(ctx context.Context, s *stack) error {
+	name := fs.String("name", "", "the platform app's `name`")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	return func(ctx context.Context, s *stack) error {
+		p, token, err := s.app.CreatePlatformApp(system(ctx), *name)
 		if err != nil {
-			return fmt.Errorf("--avatar: %w", err)
+			return cliError(err)
 		}
-		defer file.Close()
-		in.Avatar = &app.FileInput{Name: filepath.Base(path), ContentType: mime.TypeByExtension(filepath.Ext(path)), Body: file}
+		return e.print(*asJSON, map[string]any{"id": p.ID, "name": p.Name, "access_token": token},
+			fmt.Sprintf("platform app %d %q\naccess token: %s", p.ID, p.Name, token))
 	}
-	s, _, err := e.open(ctx, "admin", rest)
-	if err != nil {
-		return err
+}
+
+func (e *env) adminAccount(fs *flag.FlagSet) func(ctx context.Context, s *stack) error {
+	name := fs.String("name", "", "the account's `name`")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	return func(ctx context.Context, s *stack) error {
+		acc, err := s.app.CreateAccount(system(ctx), app.AccountInput{Name: name})
+		if err != nil {
+			return cliError(err)
+		}
+		return e.print(*asJSON, map[string]any{"id": acc.ID, "name": acc.Name},
+			fmt.Sprintf("account %d %q", acc.ID, acc.Name))
 	}
-	defer s.close()
-	v, err := s.app.PlatformCreateAgentBot(system(ctx), accountID, in)
-	if err != nil {
-		return cliError(err)
+}
+
+func (e *env) adminUser(fs *flag.FlagSet) func(ctx context.Context, s *stack) error {
+	accountID := idFlag(fs, "account", "the `id` of the account the user joins")
+	name := fs.String("name", "", "the user's `name`")
+	email := fs.String("email", "", "the user's `e-mail` address")
+	password := fs.String("password", "", "the user's `password`")
+	role := fs.String("role", "administrator", "the user's `role`: administrator or agent")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	return func(ctx context.Context, s *stack) error {
+		if _, ok := baton.ParseRole(*role); !ok {
+			return fmt.Errorf("--role: %q is not administrator or agent", *role)
+		}
+		u, token, err := s.app.CreateUserInAccount(system(ctx), *accountID, app.UserInput{Name: name, Email: email, Password: password}, *role)
+		if err != nil {
+			return cliError(err)
+		}
+		return e.print(*asJSON, map[string]any{"id": u.ID, "name": u.Name, "email": u.Email,
+			"account_id": *accountID, "role": *role, "access_token": token},
+			fmt.Sprintf("user %d %q <%s>, %s of account %d\naccess token: %s", u.ID, u.Name, u.Email, *role, *accountID, token))
 	}
-	kind := "global bot"
-	if accountID != 0 {
-		kind = fmt.Sprintf("bot of account %d", accountID)
+}
+
+func (e *env) adminBotCreate(fs *flag.FlagSet) func(ctx context.Context, s *stack) error {
+	name := fs.String("name", "", "the bot's `name`")
+	outgoingURL := fs.String("outgoing-url", "", "the `URL` events are delivered to")
+	accountID := idFlag(fs, "account", "the `id` of the account the bot belongs to (default: a global bot)")
+	description := fs.String("description", "", "`text` saying what the bot does")
+	avatar := fs.String("avatar", "", "an image `file` for the bot's avatar")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	return func(ctx context.Context, s *stack) error {
+		in := app.AgentBotInput{Name: name, OutgoingURL: outgoingURL, Description: description}
+		if path := *avatar; path != "" {
+			file, err := os.Open(path)
+			if err != nil {
+				return fmt.Errorf("--avatar: %w", err)
+			}
+			defer file.Close()
+			in.Avatar = &app.FileInput{Name: filepath.Base(path), ContentType: mime.TypeByExtension(filepath.Ext(path)), Body: file}
+		}
+		v, err := s.app.PlatformCreateAgentBot(system(ctx), *accountID, in)
+		if err != nil {
+			return cliError(err)
+		}
+		kind := "global bot"
+		if *accountID != 0 {
+			kind = fmt.Sprintf("bot of account %d", *accountID)
+		}
+		return e.print(*asJSON, map[string]any{"id": v.Bot.ID, "name": v.Bot.Name, "account_id": nullID(*accountID),
+			"outgoing_url": v.Bot.OutgoingURL, "access_token": v.AccessToken, "secret": v.Secret},
+			fmt.Sprintf("%s %d %q -> %s\naccess token: %s\nsigning secret: %s", kind, v.Bot.ID, v.Bot.Name, v.Bot.OutgoingURL, v.AccessToken, v.Secret))
 	}
-	return e.print(f["json"] != "", map[string]any{"id": v.Bot.ID, "name": v.Bot.Name, "account_id": nullID(accountID),
-		"outgoing_url": v.Bot.OutgoingURL, "access_token": v.AccessToken, "secret": v.Secret},
-		fmt.Sprintf("%s %d %q -> %s\naccess token: %s\nsigning secret: %s", kind, v.Bot.ID, v.Bot.Name, v.Bot.OutgoingURL, v.AccessToken, v.Secret))
 }
 
 func nullID(id int64) any {
@@ -204,50 +230,30 @@ func nullID(id int64) any {
 	return id
 }
 
-func (e *env) adminBotConnect(ctx context.Context, args []string) error {
-	f, rest, err := parseFlags(args, "bot", "inbox", "json")
-	if err != nil {
-		return err
+func (e *env) adminBotConnect(fs *flag.FlagSet) func(ctx context.Context, s *stack) error {
+	botID := idFlag(fs, "bot", "the bot's `id`")
+	inboxID := idFlag(fs, "inbox", "the inbox's `id`")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	return func(ctx context.Context, s *stack) error {
+		inbox, err := s.app.ConnectAgentBot(system(ctx), *botID, *inboxID)
+		if err != nil {
+			return cliError(err)
+		}
+		return e.print(*asJSON, map[string]any{"id": inbox.ID, "inbox_id": inbox.ID, "agent_bot_id": *botID},
+			fmt.Sprintf("bot %d now takes the new conversations of inbox %d %q", *botID, inbox.ID, inbox.Name))
 	}
-	botID, err := positiveID(f, "bot")
-	if err != nil {
-		return err
-	}
-	inboxID, err := positiveID(f, "inbox")
-	if err != nil {
-		return err
-	}
-	s, _, err := e.open(ctx, "admin", rest)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	inbox, err := s.app.ConnectAgentBot(system(ctx), botID, inboxID)
-	if err != nil {
-		return cliError(err)
-	}
-	return e.print(f["json"] != "", map[string]any{"id": inbox.ID, "inbox_id": inbox.ID, "agent_bot_id": botID},
-		fmt.Sprintf("bot %d now takes the new conversations of inbox %d %q", botID, inbox.ID, inbox.Name))
 }
 
-func (e *env) adminBotToken(ctx context.Context, args []string) error {
-	f, rest, err := parseFlags(args, "bot", "reset", "json")
-	if err != nil {
-		return err
+func (e *env) adminBotToken(fs *flag.FlagSet) func(ctx context.Context, s *stack) error {
+	botID := idFlag(fs, "bot", "the bot's `id`")
+	reset := fs.Bool("reset", false, "make a new token, ending the old one")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	return func(ctx context.Context, s *stack) error {
+		v, err := s.app.AgentBotToken(system(ctx), *botID, *reset)
+		if err != nil {
+			return cliError(err)
+		}
+		return e.print(*asJSON, map[string]any{"id": v.Bot.ID, "access_token": v.AccessToken},
+			fmt.Sprintf("bot %d access token: %s", v.Bot.ID, v.AccessToken))
 	}
-	botID, err := positiveID(f, "bot")
-	if err != nil {
-		return err
-	}
-	s, _, err := e.open(ctx, "admin", rest)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	v, err := s.app.AgentBotToken(system(ctx), botID, f["reset"] != "")
-	if err != nil {
-		return cliError(err)
-	}
-	return e.print(f["json"] != "", map[string]any{"id": v.Bot.ID, "access_token": v.AccessToken},
-		fmt.Sprintf("bot %d access token: %s", v.Bot.ID, v.AccessToken))
 }

@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -27,43 +27,23 @@ import (
 	"github.com/batonhq/baton/internal/store/sqlite"
 )
 
-const usage = `Baton: a customer-conversation server where bots and people share conversations.
+// usage is the help text: the commands, the admin commands' flags and the
+// configuration's flags, each written from its flag set.
+func usage() string {
+	var b strings.Builder
+	b.WriteString(`Baton: a customer-conversation server where bots and people share conversations.
 
 Usage:
   baton serve     the HTTP server in one process
   baton migrate   apply database migrations and exit
   baton demo      serve with a seeded demo account; print URLs and credentials
-  baton admin platform-app create --name NAME [--json]
-  baton admin account create --name NAME [--json]
-  baton admin user create --account ID --name N --email E --password P [--role administrator|agent] [--json]
-  baton admin bot create --name N --outgoing-url URL [--account ID] [--description D] [--avatar FILE] [--json]
-  baton admin bot connect --bot ID --inbox ID
-  baton admin bot token --bot ID [--reset] [--json]
-
-Configuration (flags win over the environment):
-  --addr        BATON_ADDR        listen address (127.0.0.1:3000)
-  --database    DATABASE_URL      postgres://… or sqlite:PATH (sqlite:<data-dir>/baton.db)
-  --data-dir    BATON_DATA_DIR    data directory (./baton-data)
-  --public-url  BATON_PUBLIC_URL  how clients reach this server (http://<addr>)
-  --log-level   BATON_LOG_LEVEL   debug, info, warn or error (info)
-  --log-format  BATON_LOG_FORMAT  text or json (text)
-  --max-body    BATON_MAX_BODY_BYTES       largest JSON body (1048576)
-  --max-upload  BATON_MAX_UPLOAD_BYTES     largest multipart body (104857600)
-  --messages-per-minute BATON_MESSAGES_PER_MINUTE  per conversation (200)
-  --rate-limit  BATON_RATE_LIMIT  requests a minute from one address, 0 for none (3000)
-  --trusted-proxies BATON_TRUSTED_PROXIES  proxies (CIDRs) whose X-Forwarded-For names the client
-  --delivery-timeout  BATON_DELIVERY_TIMEOUT  one attempt to deliver to a bot (5s)
-  --delivery-retry-schedule BATON_DELIVERY_RETRY_SCHEDULE  waits before retries of a bot that is down
-                (1s,5s,30s,2m,10m,30m,1h,2h,4h,8h,12h,12h,8h)
-  --delivery-attempts BATON_DELIVERY_ATTEMPTS  attempts for an event a bot refuses, then parked (3)
-  --delivery-retention BATON_DELIVERY_RETENTION  how long acknowledged deliveries are kept (168h)
-  --secret-overlap BATON_SECRET_OVERLAP  how long a rotated-out bot secret keeps signing (24h)
-  --webhook-block-private BATON_WEBHOOK_BLOCK_PRIVATE  refuse bot URLs on private addresses (false)
-  --db-max-conns BATON_DB_MAX_CONNS  PostgreSQL connections this process keeps at most (32)
-  --metrics-token BATON_METRICS_TOKEN  bearer token /metrics asks for (none: open)
-  --max-connections BATON_MAX_CONNECTIONS  client connections served at once; more wait (1024)
-                BATON_SECRET_KEY  seals tokens at rest (generated into the data dir)
-`
+`)
+	adminUsage(&b)
+	b.WriteString("\nConfiguration (flags win over the environment):\n")
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	config.Define(fs, func(string) string { return "" }).Usage(&b)
+	return b.String()
+}
 
 // env is what a command runs with: the process's streams and environment.
 type env struct {
@@ -77,7 +57,7 @@ type env struct {
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return errors.New("no command given")
 	}
 	switch args[0] {
@@ -90,10 +70,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "admin":
 		return e.admin(ctx, args[1:])
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return nil
 	}
-	fmt.Fprint(stderr, usage)
+	fmt.Fprint(stderr, usage())
 	return fmt.Errorf("unknown command %q", args[0])
 }
 
@@ -154,19 +134,25 @@ func (e *env) open(ctx context.Context, name string, args []string) (*stack, []s
 	if len(rest) > 0 {
 		return nil, nil, fmt.Errorf("unexpected argument %q", rest[0])
 	}
+	s, err := e.openConfig(ctx, cfg)
+	return s, nil, err
+}
+
+// openConfig opens everything a command needs, as the configuration says.
+func (e *env) openConfig(ctx context.Context, cfg *config.Config) (*stack, error) {
 	st, err := openStore(ctx, cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	key, err := auth.LoadOrCreateKey(cfg.SecretKey, cfg.DataDir)
 	if err != nil {
 		st.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	files, err := filestore.NewDisk(filepath.Join(cfg.DataDir, "attachments"))
 	if err != nil {
 		st.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	s := &stack{cfg: cfg, store: st, log: e.logger(cfg)}
 	s.base.Store(cfg.PublicURL)
@@ -190,7 +176,7 @@ func (e *env) open(ctx context.Context, name string, args []string) (*stack, []s
 		Limits:   app.Limits{MessagesPerMinute: cfg.MessagesPerMinute},
 		Renderer: &chatwoot.Renderer{PublicURL: s.publicURL}, OnEvent: s.engine.Wake, SecretOverlap: cfg.SecretOverlap,
 		CheckOutgoingURL: checkURL})
-	return s, rest, nil
+	return s, nil
 }
 
 func (e *env) migrate(ctx context.Context, args []string) error {
@@ -266,33 +252,4 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return srv.Stop(stopCtx)
-}
-
-// parseFlags takes the named flags (--name value, --name=value, or bare
-// --json and --reset) out of args and returns the rest, which are the
-// configuration flags, for config.Parse.
-func parseFlags(args []string, names ...string) (map[string]string, []string, error) {
-	f := map[string]string{}
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name, value, hasValue := strings.Cut(strings.TrimPrefix(a, "--"), "=")
-		if !strings.HasPrefix(a, "--") || !slices.Contains(names, name) {
-			rest = append(rest, a)
-			continue
-		}
-		if name == "json" || name == "reset" {
-			f[name] = "true"
-			continue
-		}
-		if !hasValue {
-			if i+1 >= len(args) {
-				return nil, nil, fmt.Errorf("--%s needs a value", name)
-			}
-			i++
-			value = args[i]
-		}
-		f[name] = value
-	}
-	return f, rest, nil
 }

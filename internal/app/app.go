@@ -30,6 +30,10 @@ type Limits struct {
 // 15 attachments a message, 40 MB a file.
 var DefaultLimits = Limits{MessagesPerMinute: 200, AttachmentMaxBytes: 40 << 20, AttachmentsPerMessage: 15}
 
+// DefaultSecretOverlap is how long a bot's rotated-out secret keeps
+// signing beside the new one.
+const DefaultSecretOverlap = 24 * time.Hour
+
 // Config is what New needs.
 type Config struct {
 	Store  *store.Store
@@ -80,7 +84,7 @@ func New(c Config) *App {
 		a.processID = newUUID()
 	}
 	if a.secretOverlap == 0 {
-		a.secretOverlap = 24 * time.Hour
+		a.secretOverlap = DefaultSecretOverlap
 	}
 	if a.now == nil {
 		a.now = time.Now

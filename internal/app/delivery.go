@@ -276,6 +276,9 @@ func (a *App) PruneDeliveries(ctx context.Context, keep time.Duration) (deliveri
 	return deliveries, events, ctx.Err()
 }
 
+// DefaultRetention is how long acknowledged deliveries are kept in the log.
+const DefaultRetention = 7 * 24 * time.Hour
+
 // DefaultPruneInterval is how often the retention job runs.
 const DefaultPruneInterval = 5 * time.Minute
 

@@ -31,6 +31,13 @@ import (
 	"github.com/batonhq/baton/internal/app"
 )
 
+// The largest bodies the surface reads by default: a JSON body, and a
+// multipart body with its files.
+const (
+	DefaultMaxBodyBytes   = 1 << 20
+	DefaultMaxUploadBytes = 100 << 20
+)
+
 // Config is what the surface needs beside the app.
 type Config struct {
 	App            *app.App
@@ -58,10 +65,10 @@ func New(c Config) *Handler {
 		h.log = slog.Default()
 	}
 	if h.maxBodyBytes == 0 {
-		h.maxBodyBytes = 1 << 20
+		h.maxBodyBytes = DefaultMaxBodyBytes
 	}
 	if h.maxUploadBytes == 0 {
-		h.maxUploadBytes = 100 << 20
+		h.maxUploadBytes = DefaultMaxUploadBytes
 	}
 	h.routes()
 	return h

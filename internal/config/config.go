@@ -15,6 +15,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/chatwoot"
+	"github.com/batonhq/baton/internal/delivery"
+	"github.com/batonhq/baton/internal/server"
+	"github.com/batonhq/baton/internal/store/postgres"
 )
 
 // Config is the configuration of a Baton process.
@@ -70,60 +76,180 @@ func (c *Config) Database() (kind, target string) {
 func Parse(name string, args []string, getenv func(string) string) (*Config, []string, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	c := &Config{}
-	env := func(key, def string) string {
-		if v := getenv(key); v != "" {
-			return v
-		}
-		return def
-	}
-	fs.StringVar(&c.Addr, "addr", env("BATON_ADDR", "127.0.0.1:3000"), "listen address")
-	fs.StringVar(&c.DatabaseURL, "database", getenv("DATABASE_URL"), "database URL")
-	fs.StringVar(&c.DataDir, "data-dir", env("BATON_DATA_DIR", "./baton-data"), "data directory")
-	fs.StringVar(&c.PublicURL, "public-url", getenv("BATON_PUBLIC_URL"), "public URL")
-	fs.StringVar(&c.LogLevel, "log-level", env("BATON_LOG_LEVEL", "info"), "log level")
-	fs.StringVar(&c.LogFormat, "log-format", env("BATON_LOG_FORMAT", "text"), "log format")
-	maxBody := fs.String("max-body", env("BATON_MAX_BODY_BYTES", "1048576"), "largest JSON body in bytes")
-	maxUpload := fs.String("max-upload", env("BATON_MAX_UPLOAD_BYTES", "104857600"), "largest multipart body in bytes")
-	perMinute := fs.String("messages-per-minute", env("BATON_MESSAGES_PER_MINUTE", "200"), "messages a minute in one conversation")
-	trustedProxies := fs.String("trusted-proxies", env("BATON_TRUSTED_PROXIES", ""), "proxies whose X-Forwarded-For names the client (CIDRs, comma-separated)")
-	rateLimit := fs.String("rate-limit", env("BATON_RATE_LIMIT", "3000"), "requests a minute from one address, 0 for none")
-	timeout := fs.String("delivery-timeout", env("BATON_DELIVERY_TIMEOUT", "5s"), "one delivery attempt")
-	schedule := fs.String("delivery-retry-schedule", env("BATON_DELIVERY_RETRY_SCHEDULE", DefaultRetrySchedule), "waits before retries")
-	attempts := fs.String("delivery-attempts", env("BATON_DELIVERY_ATTEMPTS", "3"), "attempts for an event a bot refuses")
-	retention := fs.String("delivery-retention", env("BATON_DELIVERY_RETENTION", "168h"), "how long acknowledged deliveries are kept")
-	overlap := fs.String("secret-overlap", env("BATON_SECRET_OVERLAP", "24h"), "how long a rotated-out bot secret keeps signing")
-	dbMaxConns := fs.String("db-max-conns", env("BATON_DB_MAX_CONNS", "32"), "connections to PostgreSQL at most")
-	maxConns := fs.String("max-connections", env("BATON_MAX_CONNECTIONS", "1024"), "client connections served at once")
-	// A boolean flag, so that a bare --webhook-block-private turns it on;
-	// its default comes from the environment.
-	blockDefault, err := strconv.ParseBool(env("BATON_WEBHOOK_BLOCK_PRIVATE", "false"))
-	if err != nil {
-		return nil, nil, fmt.Errorf("BATON_WEBHOOK_BLOCK_PRIVATE: %q is not true or false", getenv("BATON_WEBHOOK_BLOCK_PRIVATE"))
-	}
-	fs.BoolVar(&c.WebhookBlockPrivate, "webhook-block-private", blockDefault, "refuse bot URLs on private addresses")
-	fs.StringVar(&c.MetricsToken, "metrics-token", getenv("BATON_METRICS_TOKEN"), "bearer token /metrics asks for")
-	c.SecretKey = getenv("BATON_SECRET_KEY")
+	f := Define(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
-	if c.MaxBodyBytes, err = positive("max-body", *maxBody); err != nil {
-		return nil, nil, err
-	}
-	if c.MaxUploadBytes, err = positive("max-upload", *maxUpload); err != nil {
-		return nil, nil, err
-	}
-	n, err := positive("messages-per-minute", *perMinute)
+	c, err := f.Config()
 	if err != nil {
 		return nil, nil, err
 	}
-	c.MessagesPerMinute = int(n)
-	rl, err := strconv.Atoi(*rateLimit)
-	if err != nil || rl < 0 {
-		return nil, nil, fmt.Errorf("rate-limit: %q is not a whole number of requests", *rateLimit)
+	return c, fs.Args(), nil
+}
+
+// Flags are the configuration's flags defined on a flag set, which may hold
+// a command's own flags beside them.
+type Flags struct {
+	fs     *flag.FlagSet
+	c      Config
+	env    map[string]string // flag name → its environment variable
+	envErr error             // the first environment variable that did not parse
+}
+
+// Define defines the configuration's flags on fs. Each defaults to its
+// environment variable, read through getenv, and else to the default of
+// the package that owns the setting. After fs.Parse, Config returns the
+// validated value.
+func Define(fs *flag.FlagSet, getenv func(string) string) *Flags {
+	f := &Flags{fs: fs, env: map[string]string{}}
+	c := &f.c
+	c.Addr, c.DataDir, c.LogLevel, c.LogFormat = "127.0.0.1:3000", "./baton-data", "info", "text"
+	c.MaxBodyBytes, c.MaxUploadBytes = chatwoot.DefaultMaxBodyBytes, chatwoot.DefaultMaxUploadBytes
+	c.MessagesPerMinute = app.DefaultLimits.MessagesPerMinute
+	c.RateLimit = server.DefaultRateLimit
+	c.DeliveryTimeout, c.DeliveryRetrySchedule, c.DeliveryAttempts = delivery.DefaultTimeout, delivery.DefaultSchedule, delivery.DefaultAttempts
+	c.DeliveryRetention, c.SecretOverlap = app.DefaultRetention, app.DefaultSecretOverlap
+	c.DBMaxConns, c.MaxConnections = postgres.DefaultMaxConns, server.DefaultMaxConnections
+	def := func(v flag.Value, name, env, help string) {
+		f.env[name] = env
+		if s := getenv(env); s != "" {
+			if err := v.Set(s); err != nil && f.envErr == nil {
+				f.envErr = fmt.Errorf("%s: %q %v", env, s, err)
+			}
+		}
+		fs.Var(v, name, help)
 	}
-	c.RateLimit = rl
-	for _, part := range strings.Split(*trustedProxies, ",") {
+	def((*text)(&c.Addr), "addr", "BATON_ADDR", "listen address")
+	def((*text)(&c.DatabaseURL), "database", "DATABASE_URL", "postgres://… or sqlite:PATH (default sqlite:<data-dir>/baton.db)")
+	def((*text)(&c.DataDir), "data-dir", "BATON_DATA_DIR", "data directory")
+	def((*text)(&c.PublicURL), "public-url", "BATON_PUBLIC_URL", "how clients reach this server (default http://<addr>)")
+	def((*text)(&c.LogLevel), "log-level", "BATON_LOG_LEVEL", "debug, info, warn or error")
+	def((*text)(&c.LogFormat), "log-format", "BATON_LOG_FORMAT", "text or json")
+	def((*positive64)(&c.MaxBodyBytes), "max-body", "BATON_MAX_BODY_BYTES", "largest JSON body in bytes")
+	def((*positive64)(&c.MaxUploadBytes), "max-upload", "BATON_MAX_UPLOAD_BYTES", "largest multipart body in bytes")
+	def((*positive)(&c.MessagesPerMinute), "messages-per-minute", "BATON_MESSAGES_PER_MINUTE", "messages a minute in one conversation")
+	def((*count)(&c.RateLimit), "rate-limit", "BATON_RATE_LIMIT", "requests a minute from one address, 0 for none")
+	def((*prefixes)(&c.TrustedProxies), "trusted-proxies", "BATON_TRUSTED_PROXIES", "proxies whose X-Forwarded-For names the client (CIDRs, comma-separated)")
+	def((*duration)(&c.DeliveryTimeout), "delivery-timeout", "BATON_DELIVERY_TIMEOUT", "one attempt to deliver to a bot")
+	def((*schedule)(&c.DeliveryRetrySchedule), "delivery-retry-schedule", "BATON_DELIVERY_RETRY_SCHEDULE", "waits before the retries of a bot that is down")
+	def((*positive)(&c.DeliveryAttempts), "delivery-attempts", "BATON_DELIVERY_ATTEMPTS", "attempts for an event a bot refuses, then parked")
+	def((*duration)(&c.DeliveryRetention), "delivery-retention", "BATON_DELIVERY_RETENTION", "how long acknowledged deliveries are kept")
+	def((*duration)(&c.SecretOverlap), "secret-overlap", "BATON_SECRET_OVERLAP", "how long a rotated-out bot secret keeps signing")
+	def((*boolean)(&c.WebhookBlockPrivate), "webhook-block-private", "BATON_WEBHOOK_BLOCK_PRIVATE", "refuse bot URLs on private addresses")
+	def((*positive)(&c.DBMaxConns), "db-max-conns", "BATON_DB_MAX_CONNS", "PostgreSQL connections this process keeps at most")
+	def((*positive)(&c.MaxConnections), "max-connections", "BATON_MAX_CONNECTIONS", "client connections served at once; more wait")
+	def((*text)(&c.MetricsToken), "metrics-token", "BATON_METRICS_TOKEN", "bearer token /metrics asks for (default none: open)")
+	c.SecretKey = getenv("BATON_SECRET_KEY")
+	return f
+}
+
+// Config returns the configuration, validated, once the flag set is parsed.
+func (f *Flags) Config() (*Config, error) {
+	if f.envErr != nil {
+		return nil, f.envErr
+	}
+	c := f.c
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Usage writes a line for each flag of the flag set: its name, its
+// environment variable for the configuration's flags, what it sets and its
+// default.
+func (f *Flags) Usage(w io.Writer) {
+	f.fs.VisitAll(func(fl *flag.Flag) {
+		line := "  --" + fl.Name
+		if env := f.env[fl.Name]; env != "" {
+			line += "  " + env
+		}
+		line += "  " + fl.Usage
+		if _, isBool := fl.Value.(interface{ IsBoolFlag() bool }); fl.DefValue != "" && !(isBool && fl.DefValue == "false") {
+			line += " (" + fl.DefValue + ")"
+		}
+		fmt.Fprintln(w, line)
+	})
+	fmt.Fprintln(w, "  BATON_SECRET_KEY  seals tokens at rest (default generated into the data dir)")
+}
+
+// The typed values of the flags. Each refuses a bad value when it is set,
+// from a flag or from the environment.
+type (
+	text       string
+	count      int
+	duration   time.Duration
+	schedule   []time.Duration
+	prefixes   []netip.Prefix
+	boolean    bool
+	positive64 int64
+	positive   int
+)
+
+func (v *text) String() string     { return string(*v) }
+func (v *text) Set(s string) error { *v = text(s); return nil }
+
+func (v *positive64) String() string     { return strconv.FormatInt(int64(*v), 10) }
+func (v *positive64) Set(s string) error { n, err := parsePositive(s); *v = positive64(n); return err }
+func (v *positive) String() string       { return strconv.Itoa(int(*v)) }
+func (v *positive) Set(s string) error   { n, err := parsePositive(s); *v = positive(n); return err }
+
+// parsePositive reads a positive whole number.
+func parsePositive(s string) (int64, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, errors.New("is not a positive whole number")
+	}
+	return n, nil
+}
+
+func (v *count) String() string { return strconv.Itoa(int(*v)) }
+func (v *count) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return errors.New("is not a whole number of requests")
+	}
+	*v = count(n)
+	return nil
+}
+
+func (v *duration) String() string { return shortDuration(time.Duration(*v)) }
+func (v *duration) Set(s string) error {
+	d, err := parseDuration(s)
+	*v = duration(d)
+	return err
+}
+
+func (v *schedule) String() string {
+	parts := make([]string, len(*v))
+	for i, d := range *v {
+		parts[i] = shortDuration(d)
+	}
+	return strings.Join(parts, ",")
+}
+func (v *schedule) Set(s string) error {
+	var out []time.Duration
+	for _, part := range strings.Split(s, ",") {
+		d, err := parseDuration(strings.TrimSpace(part))
+		if err != nil {
+			return err
+		}
+		out = append(out, d)
+	}
+	*v = out
+	return nil
+}
+
+func (v *prefixes) String() string {
+	parts := make([]string, len(*v))
+	for i, p := range *v {
+		parts[i] = p.String()
+	}
+	return strings.Join(parts, ",")
+}
+func (v *prefixes) Set(s string) error {
+	var out []netip.Prefix
+	for _, part := range strings.Split(s, ",") {
 		if part = strings.TrimSpace(part); part == "" {
 			continue
 		}
@@ -131,66 +257,48 @@ func Parse(name string, args []string, getenv func(string) string) (*Config, []s
 		if err != nil {
 			a, aerr := netip.ParseAddr(part)
 			if aerr != nil {
-				return nil, nil, fmt.Errorf("trusted-proxies: %q is not an address or a CIDR range", part)
+				return fmt.Errorf("%q is not an address or a CIDR range", part)
 			}
 			p = netip.PrefixFrom(a, a.BitLen())
 		}
-		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+		out = append(out, p.Masked())
 	}
-	if c.DeliveryTimeout, err = duration("delivery-timeout", *timeout); err != nil {
-		return nil, nil, err
-	}
-	if c.DeliveryRetention, err = duration("delivery-retention", *retention); err != nil {
-		return nil, nil, err
-	}
-	if c.SecretOverlap, err = duration("secret-overlap", *overlap); err != nil {
-		return nil, nil, err
-	}
-	for _, part := range strings.Split(*schedule, ",") {
-		d, err := duration("delivery-retry-schedule", strings.TrimSpace(part))
-		if err != nil {
-			return nil, nil, err
-		}
-		c.DeliveryRetrySchedule = append(c.DeliveryRetrySchedule, d)
-	}
-	n, err = positive("delivery-attempts", *attempts)
-	if err != nil {
-		return nil, nil, err
-	}
-	c.DeliveryAttempts = int(n)
-	if n, err = positive("db-max-conns", *dbMaxConns); err != nil {
-		return nil, nil, err
-	}
-	c.DBMaxConns = int(n)
-	if n, err = positive("max-connections", *maxConns); err != nil {
-		return nil, nil, err
-	}
-	c.MaxConnections = int(n)
-	if err := c.validate(); err != nil {
-		return nil, nil, err
-	}
-	return c, fs.Args(), nil
+	*v = out
+	return nil
 }
 
-// DefaultRetrySchedule spans about two days, the first retries within
-// seconds, so that every event of a bot that was down for hours arrives.
-const DefaultRetrySchedule = "1s,5s,30s,2m,10m,30m,1h,2h,4h,8h,12h,12h,8h"
+func (v *boolean) String() string { return strconv.FormatBool(bool(*v)) }
+func (v *boolean) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("is not true or false")
+	}
+	*v = boolean(b)
+	return nil
+}
 
-// duration reads a positive Go duration.
-func duration(name, s string) (time.Duration, error) {
+// IsBoolFlag lets a bare --webhook-block-private turn it on.
+func (v *boolean) IsBoolFlag() bool { return true }
+
+// parseDuration reads a positive Go duration.
+func parseDuration(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%s: %q is not a positive duration such as 5s or 2m", name, s)
+		return 0, errors.New("is not a positive duration such as 5s or 2m")
 	}
 	return d, nil
 }
 
-func positive(name, s string) (int64, error) {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("%s: %q is not a positive whole number", name, s)
+// shortDuration writes a duration as it would be typed: 2m, not 2m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
 	}
-	return n, nil
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func (c *Config) validate() error {

@@ -1,10 +1,14 @@
 package config_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/delivery"
 )
 
 func TestDatabase(t *testing.T) {
@@ -86,5 +90,26 @@ func TestMetricsToken(t *testing.T) {
 	cfg, _, err = config.Parse("serve", []string{"--metrics-token", "from-flag"}, func(k string) string { return env[k] })
 	if err != nil || cfg.MetricsToken != "from-flag" {
 		t.Fatalf("from the flag: %q, %v", cfg.MetricsToken, err)
+	}
+}
+
+// TestDefaultsFromOwners: a setting nobody sets takes the default of the
+// package that owns it, written once there.
+func TestDefaultsFromOwners(t *testing.T) {
+	t.Parallel()
+	c, _, err := config.Parse("serve", nil, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.DeliveryRetrySchedule, delivery.DefaultSchedule) || c.DeliveryTimeout != delivery.DefaultTimeout ||
+		c.DeliveryAttempts != delivery.DefaultAttempts || c.MessagesPerMinute != app.DefaultLimits.MessagesPerMinute ||
+		c.SecretOverlap != app.DefaultSecretOverlap || c.DeliveryRetention != app.DefaultRetention {
+		t.Errorf("defaults %+v differ from their owners'", c)
+	}
+	// The environment and then a flag override it; the flag wins.
+	env := map[string]string{"BATON_DELIVERY_RETRY_SCHEDULE": "1s,2m"}
+	c, _, err = config.Parse("serve", []string{"--delivery-retry-schedule", "3s"}, func(k string) string { return env[k] })
+	if err != nil || !slices.Equal(c.DeliveryRetrySchedule, []time.Duration{3 * time.Second}) {
+		t.Errorf("schedule %v, %v: want the flag's 3s", c.DeliveryRetrySchedule, err)
 	}
 }

@@ -23,6 +23,13 @@ import (
 	"github.com/batonhq/baton/internal/store"
 )
 
+// DefaultTimeout bounds one attempt, from connecting to reading the answer.
+const DefaultTimeout = 5 * time.Second
+
+// DefaultAttempts is how many attempts in all an event gets from a bot that
+// is up but answers an error.
+const DefaultAttempts = 3
+
 // DefaultSchedule is how long to wait before each retry of a bot that is
 // down: the first within seconds, the whole about two days.
 var DefaultSchedule = []time.Duration{
@@ -139,13 +146,13 @@ func New(c Config) *Engine {
 		e.now = time.Now
 	}
 	if e.timeout <= 0 {
-		e.timeout = 5 * time.Second
+		e.timeout = DefaultTimeout
 	}
 	if e.schedule == nil {
 		e.schedule = DefaultSchedule
 	}
 	if e.attempts <= 0 {
-		e.attempts = 3
+		e.attempts = DefaultAttempts
 	}
 	if e.workers <= 0 {
 		e.workers = 32

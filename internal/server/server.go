@@ -16,6 +16,13 @@ import (
 	"time"
 )
 
+// DefaultRateLimit is how many requests a minute one client address may
+// make: far above any person or widget, low enough to slow a flood.
+const DefaultRateLimit = 3000
+
+// DefaultMaxConnections bounds the client connections served at once.
+const DefaultMaxConnections = 1024
+
 // Config is what a Server needs.
 type Config struct {
 	Handler   http.Handler // the API surfaces

@@ -22,6 +22,10 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// DefaultMaxConns is how many connections to PostgreSQL a process keeps at
+// most unless told otherwise.
+const DefaultMaxConns = 32
+
 // Open connects to the database at url (postgres:// or postgresql://) and
 // applies pending migrations.
 func Open(ctx context.Context, url string) (*store.Store, error) {
@@ -29,8 +33,8 @@ func Open(ctx context.Context, url string) (*store.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	db.SetMaxOpenConns(32)
-	db.SetMaxIdleConns(32)
+	db.SetMaxOpenConns(DefaultMaxConns)
+	db.SetMaxIdleConns(DefaultMaxConns)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
