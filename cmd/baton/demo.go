@@ -211,6 +211,8 @@ func printDemo(e *env, base string, s *demoSeed) {
 	fmt.Fprintf(e.stdout, `
 Baton demo is running at %[1]s (Ctrl-C stops it)
 
+  Agent app   %[1]s/app/login
+              sign in as %[6]s / password %[4]s (agent) or %[3]s (administrator)
   Account     %[2]d "Acme Demo"
   Admin       %[3]s / password %[4]s
               token %[5]s

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,6 +26,7 @@ import (
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/postgres"
 	"github.com/batonhq/baton/internal/store/sqlite"
+	"github.com/batonhq/baton/internal/web/agent"
 )
 
 // usage is the help text: the commands, the admin commands' flags and the
@@ -202,7 +204,12 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	cfg, log := s.cfg, s.log
 	api := chatwoot.New(chatwoot.Config{App: s.app, Logger: log, PublicURL: s.publicURL,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes})
-	srv := server.New(server.Config{Handler: api, Logger: log, Health: s.store.Ping, RateLimit: cfg.RateLimit,
+	web := agent.New(agent.Config{App: s.app, Logger: log, PublicURL: s.publicURL, MaxUploadBytes: cfg.MaxUploadBytes})
+	mux := http.NewServeMux()
+	mux.Handle("/app", web)
+	mux.Handle("/app/", web)
+	mux.Handle("/", api)
+	srv := server.New(server.Config{Handler: mux, Logger: log, Health: s.store.Ping, RateLimit: cfg.RateLimit,
 		TrustedProxies: cfg.TrustedProxies,
 		Metrics:        s.stats, MetricsToken: cfg.MetricsToken, MaxConnections: cfg.MaxConnections})
 	if err := srv.Start(cfg.Addr); err != nil {

@@ -72,6 +72,7 @@ type App struct {
 	onEvent       func()
 	secretOverlap time.Duration
 	checkURL      func(ctx context.Context, rawURL string) error
+	signIns       signInLimiter
 	processID     string
 }
 

@@ -89,6 +89,9 @@ func (a *App) CreateConversation(ctx context.Context, accountID int64, in Conver
 		if err := q.CreateConversation(ctx, c); err != nil {
 			return err
 		}
+		if err := a.emitConversationCreated(ctx, q, c); err != nil {
+			return err
+		}
 		return a.addFirstMessage(ctx, q, s, c, inbox, in.Message, files)
 	})
 	if err != nil {
@@ -212,6 +215,13 @@ type ConversationQuery struct {
 	Labels []string
 	Query  string
 	Page   int
+	// Contact matches the contact's name or e-mail (the agent app's search).
+	Contact string
+	// PageSize is how many conversations a page holds; 0 is
+	// ConversationPageSize, and at most 100.
+	PageSize int
+	// CountOnly skips the page: the counts alone.
+	CountOnly bool
 }
 
 // Queues of the conversation list.
@@ -267,7 +277,7 @@ func (a *App) Conversations(ctx context.Context, accountID int64, cq Conversatio
 	}
 	f := store.ConversationFilter{AccountID: accountID, AssigneeType: cq.AssigneeType, UserID: s.userID(),
 		InboxID: cq.InboxID, TeamID: cq.TeamID, InboxIDs: s.inboxIDs, Labels: cq.Labels, Query: cq.Query,
-		LongestWaiting: cq.Queue == QueueWaiting}
+		ContactQuery: cq.Contact, LongestWaiting: cq.Queue == QueueWaiting}
 	switch cq.Status {
 	case "", "open":
 		st := baton.StatusOpen
@@ -289,10 +299,17 @@ func (a *App) Conversations(ctx context.Context, accountID int64, cq Conversatio
 	if err != nil {
 		return nil, err
 	}
+	if cq.CountOnly {
+		return &ConversationList{Counts: counts}, nil
+	}
 	if cq.Page < 1 {
 		cq.Page = 1
 	}
-	f.Offset, f.Limit = (cq.Page-1)*ConversationPageSize, ConversationPageSize
+	size := cq.PageSize
+	if size <= 0 || size > 100 {
+		size = ConversationPageSize
+	}
+	f.Offset, f.Limit = (cq.Page-1)*size, size
 	cs, err := q.ListConversations(ctx, f)
 	if err != nil {
 		return nil, err
@@ -680,7 +697,10 @@ func (a *App) PublicCreateConversation(ctx context.Context, custom map[string]an
 			return err
 		}
 		c.CustomAttributes = orEmpty(custom)
-		return q.CreateConversation(ctx, c)
+		if err := q.CreateConversation(ctx, c); err != nil {
+			return err
+		}
+		return a.emitConversationCreated(ctx, q, c)
 	})
 	if err != nil {
 		return nil, err

@@ -187,6 +187,25 @@ func (a *App) emitConversation(ctx context.Context, q *store.Queries, name strin
 		Conversation: &snap, Change: change}, bots, hooks)
 }
 
+// emitConversationCreated reports conversation_created, just after the
+// conversation is written: to webhook endpoints only, as Chatwoot's
+// webhook listener does (a bot hears of a conversation by its events).
+func (a *App) emitConversationCreated(ctx context.Context, q *store.Queries, c *baton.Conversation) error {
+	if a.render == nil {
+		return nil
+	}
+	hooks, err := webhooksHearing(ctx, q, c.AccountID, c.InboxID, baton.EventConversationCreated, false)
+	if err != nil || len(hooks) == 0 {
+		return err
+	}
+	snap := *c
+	if err := newLoader(q).conversation(ctx, &snap); err != nil {
+		return err
+	}
+	return a.emitTo(ctx, q, &baton.Event{AccountID: c.AccountID, ConversationID: c.ID,
+		Name: baton.EventConversationCreated, Conversation: &snap}, nil, hooks)
+}
+
 // emitMessage reports a message event, for the messages bots receive.
 func (a *App) emitMessage(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, m *baton.Message) error {
 	if !m.MessageType.Sendable() || a.render == nil {

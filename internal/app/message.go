@@ -775,6 +775,9 @@ func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*
 			if err := q.CreateConversation(ctx, c); err != nil {
 				return err
 			}
+			if err := a.emitConversationCreated(ctx, q, c); err != nil {
+				return err
+			}
 		}
 		m = &baton.Message{AccountID: c.AccountID, InboxID: c.InboxID, ConversationID: c.ID,
 			MessageType: baton.MessageIncoming, Content: in.Content, EchoID: in.EchoID,

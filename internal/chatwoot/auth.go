@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/auth"
 )
 
@@ -28,7 +29,14 @@ func accessToken(r *http.Request) string {
 // context.
 func (h *Handler) token(next handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		actor, err := h.app.Authenticate(r.Context(), accessToken(r))
+		var actor *baton.Actor
+		var err error
+		if token, client, uid := deviseHeaders(r); token != "" && r.Header.Get("api_access_token") == "" {
+			// Chatwoot's dashboard and mobile app: a signed-in device.
+			actor, err = h.app.AuthenticateSession(r.Context(), token, app.SessionDevice, client, uid)
+		} else {
+			actor, err = h.app.Authenticate(r.Context(), accessToken(r))
+		}
 		if err != nil {
 			return err
 		}

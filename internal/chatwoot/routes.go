@@ -32,6 +32,11 @@ func (h *Handler) routes() {
 	handle("DELETE /platform/api/v1/agent_bots/{id}", h.platform(h.platformDeleteAgentBot))
 	handle("DELETE /platform/api/v1/agent_bots/{id}/avatar", h.platform(h.platformDeleteAgentBotAvatar))
 
+	// Devise Token Auth, for Chatwoot's dashboard, mobile app and scripts.
+	handle("POST /auth/sign_in", h.signIn)
+	handle("GET /auth/validate_token", h.validateToken)
+	handle("DELETE /auth/sign_out", h.signOut)
+
 	// Application API: user tokens; h.token also admits bot tokens, on the
 	// endpoints bots may call (Chatwoot's list, plus reading the messages
 	// and contacts of conversations the bot serves).

@@ -1,6 +1,7 @@
 package chatwoot
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/batonhq/baton"
@@ -40,11 +41,20 @@ type profileJSON struct {
 }
 
 func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) error {
-	u, token, aus, err := h.app.Profile(r.Context())
+	p, err := h.profile(r.Context())
 	if err != nil {
 		return err
 	}
-	p := profileJSON{AccessToken: token, Accounts: []profileAccountJSON{}, AvailableName: u.AvailableName(),
+	return ok(w, p)
+}
+
+// profile is the calling user as profileJSON.
+func (h *Handler) profile(ctx context.Context) (*profileJSON, error) {
+	u, token, aus, err := h.app.Profile(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := &profileJSON{AccessToken: token, Accounts: []profileAccountJSON{}, AvailableName: u.AvailableName(),
 		Confirmed: true, DisplayName: nilIfEmpty(u.DisplayName), Email: u.Email, ID: u.ID, Name: u.Name,
 		Provider: "email", UID: u.Email, Type: "user", AvailabilityStatus: baton.Offline.String(),
 		CustomAttributes: objectOrEmpty(u.CustomAttributes), UISettings: map[string]any{}}
@@ -53,12 +63,12 @@ func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) error {
 			p.AccountID, p.Role = au.AccountID, au.Role.String()
 			p.AvailabilityStatus = au.AvailabilityStatus().String()
 		}
-		name, _ := h.app.AccountName(r.Context(), au.AccountID)
+		name, _ := h.app.AccountName(ctx, au.AccountID)
 		p.Accounts = append(p.Accounts, profileAccountJSON{ID: au.AccountID, Name: name,
 			Status: "active", Role: au.Role.String(), Availability: au.Availability.String(),
 			AvailabilityStatus: au.AvailabilityStatus().String()})
 	}
-	return ok(w, p)
+	return p, nil
 }
 
 // agentJSON is an account member, as the agents list shows them.

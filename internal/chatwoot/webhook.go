@@ -25,7 +25,7 @@ func (r *Renderer) Render(e *baton.Event) ([]byte, error) {
 	switch e.Name {
 	case baton.EventMessageCreated, baton.EventMessageUpdated:
 		v = h.messageWebhook(e)
-	case baton.EventConversationOpened, baton.EventConversationResolved:
+	case baton.EventConversationOpened, baton.EventConversationResolved, baton.EventConversationCreated:
 		v = conversationEventWebhook{conversationWebhook: h.conversationWebhook(e.Account, e.Conversation), Event: e.Name}
 	case baton.EventConversationStatusChanged, baton.EventConversationUpdated:
 		changes := changedAttributes(e.Name, e.Change)

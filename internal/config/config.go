@@ -44,7 +44,7 @@ type Config struct {
 	DeliveryAttempts      int             // attempts in all for an event a bot that is up refuses
 	DeliveryRetention     time.Duration   // how long acknowledged deliveries are kept
 	SecretOverlap         time.Duration   // how long a rotated-out bot secret keeps signing
-	WebhookBlockPrivate   bool            // refuse bot URLs on loopback, private or link-local addresses
+	WebhookBlockPrivate   bool            // refuse bot and webhook URLs on loopback, private or link-local addresses (accounts may allow some for their own targets)
 	DBMaxConns            int             // connections to PostgreSQL this process keeps at most
 	MaxConnections        int             // client connections served at once; more wait to be accepted
 
@@ -135,7 +135,7 @@ func Define(fs *flag.FlagSet, getenv func(string) string) *Flags {
 	def((*positive)(&c.DeliveryAttempts), "delivery-attempts", "BATON_DELIVERY_ATTEMPTS", "attempts for an event a bot refuses, then parked")
 	def((*duration)(&c.DeliveryRetention), "delivery-retention", "BATON_DELIVERY_RETENTION", "how long acknowledged deliveries are kept")
 	def((*duration)(&c.SecretOverlap), "secret-overlap", "BATON_SECRET_OVERLAP", "how long a rotated-out bot secret keeps signing")
-	def((*boolean)(&c.WebhookBlockPrivate), "webhook-block-private", "BATON_WEBHOOK_BLOCK_PRIVATE", "refuse bot URLs on private addresses")
+	def((*boolean)(&c.WebhookBlockPrivate), "webhook-block-private", "BATON_WEBHOOK_BLOCK_PRIVATE", "refuse bot and webhook URLs on private addresses (accounts may allow some for their own targets)")
 	def((*positive)(&c.DBMaxConns), "db-max-conns", "BATON_DB_MAX_CONNS", "PostgreSQL connections this process keeps at most")
 	def((*positive)(&c.MaxConnections), "max-connections", "BATON_MAX_CONNECTIONS", "client connections served at once; more wait")
 	def((*text)(&c.MetricsToken), "metrics-token", "BATON_METRICS_TOKEN", "bearer token /metrics asks for (default none: open)")

@@ -55,7 +55,7 @@ type Config struct {
 	// Client sends the requests; the default follows no redirects and
 	// honours BlockPrivate.
 	Client *http.Client
-	// BlockPrivate refuses bots on loopback, private, link-local,
+	// BlockPrivate refuses targets on loopback, private, link-local,
 	// unspecified and multicast addresses, checked on the address each
 	// connection actually dials. Such a delivery is parked.
 	BlockPrivate bool

@@ -1159,3 +1159,74 @@ func TestUnopenableSecretParks(t *testing.T) {
 		}
 	})
 }
+
+// TestAllowedPrivate: with --webhook-block-private, an account's
+// administrator allows named private hosts or ranges for the account's
+// targets; a range is checked on the address dialed, a name on the URL's
+// host; what the list does not name stays refused.
+func TestAllowedPrivate(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s, options{blockPrivate: true})
+		literal, named := newBot(t, nil), newBot(t, nil)
+		hook := func(url string) int64 {
+			v := w.call("POST", w.acc("/webhooks"), w.admin, fmt.Sprintf(`{"url":%q,"subscriptions":["message_created"]}`, url), 200)
+			return int64(v.(map[string]any)["payload"].(map[string]any)["webhook"].(map[string]any)["id"].(float64))
+		}
+		a := hook(literal.URL)                                             // http://127.0.0.1:port
+		b := hook(strings.Replace(named.URL, "127.0.0.1", "localhost", 1)) // the same, by name
+		conv := w.customer(w.identifier, "casey")
+		allow := func(list string) {
+			w.call("PUT", w.acc("/webhook_allowed_private"), w.admin, `{"allowed_private":`+list+`}`, 200)
+		}
+		for _, step := range []struct {
+			allow   string
+			content string
+			wantA   baton.DeliveryStatus
+			wantB   baton.DeliveryStatus
+		}{
+			{`[]`, "one", baton.DeliveryParked, baton.DeliveryParked},
+			{`["127.0.0.1/32"]`, "two", baton.DeliverySucceeded, baton.DeliverySucceeded},
+			{`["localhost"]`, "three", baton.DeliveryParked, baton.DeliverySucceeded},
+			{`["10.0.0.0/8"]`, "four", baton.DeliveryParked, baton.DeliveryParked},
+		} {
+			allow(step.allow)
+			w.say(w.identifier, "casey", conv, step.content)
+			w.expectRound(2, "the attempts at "+step.content)
+			for _, c := range []struct {
+				id   int64
+				want baton.DeliveryStatus
+			}{{a, step.wantA}, {b, step.wantB}} {
+				d := w.hookDelivery(c.id, step.content)
+				if d.Status != c.want {
+					t.Fatalf("allowing %s, webhook %d got %q: %s (%s), want %s", step.allow, c.id, step.content, d.Status, d.LastError, c.want)
+				}
+				if c.want == baton.DeliveryParked && !strings.Contains(d.LastError, "--webhook-block-private") {
+					t.Fatalf("parked without the reason: %q", d.LastError)
+				}
+			}
+		}
+		if got := len(literal.received()) + len(named.received()); got != 3 {
+			t.Fatalf("the private endpoints got %d requests, want 3", got)
+		}
+	})
+}
+
+// hookDelivery returns a webhook's delivery of the customer message with
+// the content.
+func (w *world) hookDelivery(id int64, content string) *baton.Delivery {
+	w.t.Helper()
+	ds, err := w.store.Read().ListDeliveries(context.Background(), baton.WebhookTarget(id), 1000)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, d := range ds {
+		var ev map[string]any
+		_ = json.Unmarshal(d.Payload, &ev)
+		if ev["event"] == "message_created" && ev["content"] == content {
+			return d
+		}
+	}
+	w.t.Fatalf("no delivery of %q to webhook %d", content, id)
+	return nil
+}

@@ -2,7 +2,9 @@ package e2e_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -249,4 +251,78 @@ func statuses(b *bot) []string {
 		}
 	}
 	return out
+}
+
+// TestWebhookPayloads pins, as golden files, the webhooks API's body and
+// the bodies an integration and an API inbox's channel receive: Chatwoot's
+// webhook payloads, from the builders the bots' come from, with event and
+// account.
+func TestWebhookPayloads(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := start(t, s)
+		hook := newBot(t, nil)
+		raw := e.rawCall("POST", e.acc("/webhooks"), e.adminToken, fmt.Sprintf(`{"webhook":{"url":%q,"name":"n8n",
+			"subscriptions":["conversation_created","message_created","conversation_status_changed"]}}`, hook.URL))
+		secret := dig(jsonOf(t, raw), "payload", "webhook", "secret").(string)
+		raw = bytes.ReplaceAll(raw, []byte(signature.StandardSecret(secret)), []byte("whsec_SECRET"))
+		e.golden(hook, "webhook_create", bytes.ReplaceAll(raw, []byte(secret), []byte("SECRET")))
+		channel := newBot(t, nil)
+		e.call("PATCH", e.acc(fmt.Sprintf("/inboxes/%v", e.inbox["id"])), e.adminToken, fmt.Sprintf(`{"channel":{"webhook_url":%q}}`, channel.URL), 200)
+
+		conv := e.customer("casey")
+		e.golden(hook, "webhook_conversation_created", hook.nextBody(t, is("conversation_created")))
+		if body := channel.nextBody(t, is("conversation_created")); !bytes.Equal(body, hook.lastBody()) {
+			t.Errorf("the channel's conversation_created is not the integration's:\n%s", body)
+		}
+		e.say("casey", conv, "Where is my order?")
+		e.golden(hook, "webhook_message_created_incoming", hook.nextBody(t, is("message_created", "incoming")))
+		e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/messages", conv)), e.adminToken, `{"content":"It ships today."}`, 200)
+		e.golden(hook, "webhook_message_created_outgoing_user", hook.nextBody(t, is("message_created", "outgoing")))
+		e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/toggle_status", conv)), e.adminToken, `{"status":"resolved"}`, 200)
+		e.golden(hook, "webhook_conversation_status_changed", hook.nextBody(t, is("conversation_status_changed")))
+		channel.next(t, is("conversation_status_changed"))
+		channel.next(t, is("conversation_updated")) // the status, as Chatwoot reports it again
+		if got := channel.eventNames(); !slices.Equal(got, []string{"conversation_created", "message_created:incoming",
+			"conversation_updated", "message_created:outgoing", "conversation_status_changed", "conversation_updated"}) {
+			t.Errorf("the channel heard %v", got)
+		}
+	})
+}
+
+// rawCall makes a request that must answer 200 and returns the raw body.
+func (e *env) rawCall(method, path, token, body string) []byte {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("api_access_token", token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		e.t.Fatalf("%s %s: status %d: %s", method, path, res.StatusCode, b)
+	}
+	return b
+}
+
+func jsonOf(t *testing.T, raw []byte) any {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// lastBody is the body of the last event the bot received.
+func (b *bot) lastBody() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.bodies[len(b.bodies)-1]
 }

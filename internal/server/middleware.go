@@ -204,6 +204,23 @@ func redact(p string) string {
 	return strings.Join(segs, "/")
 }
 
+// withClientAddr makes the request's RemoteAddr the client's address
+// (see clientAddr): behind trusted proxies, the one they forwarded. The
+// surfaces that count attempts per address, such as sign-in, read it there.
+func withClientAddr(next http.Handler, trusted []netip.Prefix) http.Handler {
+	if len(trusted) == 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ip := clientAddr(r, trusted); ip.IsValid() {
+			r2 := *r
+			r2.RemoteAddr = netip.AddrPortFrom(ip, 0).String()
+			r = &r2
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // refuseBadText answers 400 to a request whose path or query string holds
 // a NUL character or bytes that are not UTF-8: no database stores such text (PostgreSQL refuses NUL in
 // text), and no handler should have to think of it.

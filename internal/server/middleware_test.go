@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"testing"
@@ -43,6 +44,27 @@ func TestClientAddr(t *testing.T) {
 		}
 		if got := clientAddr(r, trusted); got.String() != tc.want {
 			t.Errorf("from %s forwarding %q: %s, want %s", tc.remote, tc.forwarded, got, tc.want)
+		}
+	}
+}
+
+// TestWithClientAddr: behind a trusted proxy the surfaces see the address
+// it forwarded; a direct client cannot claim another address.
+func TestWithClientAddr(t *testing.T) {
+	t.Parallel()
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	var seen string
+	h := withClientAddr(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen = r.RemoteAddr }), trusted)
+	for _, tc := range []struct{ remote, forwarded, want string }{
+		{"10.1.2.3:5000", "203.0.113.5", "203.0.113.5:0"},
+		{"198.51.100.7:5000", "203.0.113.5", "198.51.100.7:0"},
+	} {
+		r := httptest.NewRequest("POST", "/app/login", nil)
+		r.RemoteAddr = tc.remote
+		r.Header.Set("X-Forwarded-For", tc.forwarded)
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		if seen != tc.want {
+			t.Errorf("from %s forwarding %s: RemoteAddr %s, want %s", tc.remote, tc.forwarded, seen, tc.want)
 		}
 	}
 }

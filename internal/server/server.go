@@ -82,6 +82,7 @@ func New(c Config) *Server {
 	if c.RateLimit > 0 {
 		h = rateLimit(h, newLimiter(c.RateLimit, time.Minute, c.Now), c.TrustedProxies)
 	}
+	h = withClientAddr(h, c.TrustedProxies)
 	h = cleanPath(h)
 	h = refuseBadText(h)
 	if c.BodyTimeout <= 0 {

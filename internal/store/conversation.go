@@ -183,6 +183,7 @@ type ConversationFilter struct {
 	ContactInboxID int64
 	Labels         []string
 	Query          string // matches message content
+	ContactQuery   string // matches the contact's name or e-mail
 	Offset, Limit  int
 }
 
@@ -223,6 +224,13 @@ func (f ConversationFilter) where(withAssignee bool) (string, []any) {
 	if f.Query != "" {
 		add(`EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = v.id AND LOWER(m.content) LIKE ? ESCAPE '\')`,
 			"%"+escapeLike(strings.ToLower(f.Query))+"%")
+	}
+	if f.ContactQuery != "" {
+		pattern := "%" + escapeLike(strings.ToLower(f.ContactQuery)) + "%"
+		args = append(args, pattern)
+		n := "$" + itoa(len(args))
+		b.WriteString(` AND EXISTS (SELECT 1 FROM contacts ct WHERE ct.id = v.contact_id AND (LOWER(ct.name) LIKE ` + n +
+			` ESCAPE '\' OR LOWER(ct.email) LIKE ` + n + ` ESCAPE '\'))`)
 	}
 	if withAssignee {
 		switch f.AssigneeType {

@@ -41,10 +41,13 @@ var suite = []struct {
 	{"Message", testMessage},
 	{"MessageList", testMessageList},
 	{"Attachment", testAttachment},
+	{"Session", testSession},
 	{"Presence", testPresence},
 	{"Team", testTeam},
 	{"Handoff", testHandoff},
 	{"OnlineCandidates", testOnlineCandidates},
+	{"Webhook", testWebhook},
+	{"DeliveryTargets", testDeliveryTargets},
 }
 
 // Run runs the conformance suite, which every database behind the store must

@@ -1,0 +1,89 @@
+package app
+
+import (
+	"context"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// CreateAgent makes a new user with a password and a token and makes them a
+// member of the account with the role: an administrator adding a person to
+// the team. A taken e-mail is a conflict.
+func (a *App) CreateAgent(ctx context.Context, accountID int64, in UserInput, role string) (*baton.User, error) {
+	r, ok := baton.ParseRole(role)
+	if !ok {
+		return nil, baton.Invalid("Role is not included in the list", "role")
+	}
+	now := a.Now()
+	u := &baton.User{CreatedAt: now, UpdatedAt: now}
+	if err := in.apply(u); err != nil {
+		return nil, err
+	}
+	if u.PasswordHash == "" {
+		return nil, baton.Invalid("Password can't be blank", "password")
+	}
+	err := a.store.Write(ctx, func(q *store.Queries) error {
+		s, err := a.accountScope(ctx, q, accountID)
+		if err != nil {
+			return err
+		}
+		if err := s.admin(); err != nil {
+			return err
+		}
+		if err := q.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		if err := q.AddAccountUser(ctx, &baton.AccountUser{AccountID: accountID, UserID: u.ID, Role: r, CreatedAt: now}); err != nil {
+			return err
+		}
+		_, err = a.setToken(ctx, q, store.OwnerUser, u.ID)
+		return err
+	})
+	return u, err
+}
+
+// SetAgentRole changes a member's role. An administrator cannot demote
+// themselves, so an account always keeps one.
+func (a *App) SetAgentRole(ctx context.Context, accountID, userID int64, role string) error {
+	r, ok := baton.ParseRole(role)
+	if !ok {
+		return baton.Invalid("Role is not included in the list", "role")
+	}
+	return a.store.Write(ctx, func(q *store.Queries) error {
+		s, err := a.accountScope(ctx, q, accountID)
+		if err != nil {
+			return err
+		}
+		if err := s.admin(); err != nil {
+			return err
+		}
+		au, err := q.FindAccountUser(ctx, accountID, userID)
+		if err != nil {
+			return err
+		}
+		if userID == s.userID() && r != baton.RoleAdministrator {
+			return baton.Invalid("You cannot remove your own administrator role", "role")
+		}
+		au.Role = r
+		return q.AddAccountUser(ctx, au)
+	})
+}
+
+// RemoveAgent ends a member's membership of the account (and of its
+// inboxes). Administrators cannot remove themselves.
+func (a *App) RemoveAgent(ctx context.Context, accountID, userID int64) error {
+	return a.store.Write(ctx, func(q *store.Queries) error {
+		s, err := a.accountScope(ctx, q, accountID)
+		if err != nil {
+			return err
+		}
+		if err := s.admin(); err != nil {
+			return err
+		}
+		if userID == s.userID() {
+			return baton.Invalid("You cannot remove yourself", "id")
+		}
+		return q.RemoveAccountUser(ctx, accountID, userID)
+	})
+}

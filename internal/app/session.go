@@ -1,0 +1,193 @@
+package app
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/auth"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// Session kinds, for the surfaces.
+const (
+	SessionWeb    = store.SessionWeb    // the agent app, by cookie
+	SessionDevice = store.SessionDevice // Chatwoot's clients, by devise-token-auth headers
+)
+
+// Session lifetimes: a browser session of the agent app lasts two weeks;
+// a device signed in with devise-token-auth two months, as Chatwoot's.
+const (
+	WebSessionLifetime    = 14 * 24 * time.Hour
+	DeviceSessionLifetime = 60 * 24 * time.Hour
+)
+
+// Sign-in limits: failed attempts per account (e-mail) and per client
+// address within signInWindow. A limited sign-in is refused before the
+// password is checked.
+const (
+	signInWindow         = 15 * time.Minute
+	signInFailsPerEmail  = 10
+	signInFailsPerAddr   = 50
+	signInLimiterEntries = 100_000
+)
+
+var (
+	errBadCredentials = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Invalid login credentials. Please try again."}
+	errSignInLimited  = &baton.Error{Code: baton.ERATELIMIT, Message: "Too many sign-in attempts. Try again later."}
+	errSessionEnded   = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "You need to sign in or sign up before continuing."}
+)
+
+// SignInInput is a sign-in attempt.
+type SignInInput struct {
+	Email    string
+	Password string
+	Addr     string // the client's address, for the rate limit
+	Kind     string // store.SessionWeb or store.SessionDevice
+	Client   string // a device's client id
+}
+
+// SignedIn is a new session: its token, shown once, and when it ends.
+type SignedIn struct {
+	User      *baton.User
+	Token     string
+	ExpiresAt time.Time
+}
+
+// SignIn checks an e-mail and password and starts a session. Wrong
+// credentials answer the same whether or not the e-mail is known.
+func (a *App) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error) {
+	email := baton.NormalizeEmail(in.Email)
+	now := a.Now()
+	if !a.signIns.allowed(now, email, in.Addr) {
+		return nil, errSignInLimited
+	}
+	u, err := a.store.Read().FindUserByEmail(ctx, email)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		auth.CheckPassword(dummyHash(), in.Password) // the same time as a known e-mail
+		a.signIns.failed(now, email, in.Addr)
+		return nil, errBadCredentials
+	} else if err != nil {
+		return nil, err
+	}
+	if !auth.CheckPassword(u.PasswordHash, in.Password) {
+		a.signIns.failed(now, email, in.Addr)
+		return nil, errBadCredentials
+	}
+	a.signIns.succeeded(email)
+	life := WebSessionLifetime
+	if in.Kind == store.SessionDevice {
+		life = DeviceSessionLifetime
+	} else {
+		in.Kind, in.Client = store.SessionWeb, ""
+	}
+	token := auth.NewSessionToken()
+	s := &store.Session{UserID: u.ID, Kind: in.Kind, Client: in.Client, Hash: auth.HashToken(token),
+		CreatedAt: now, ExpiresAt: now.Add(life)}
+	if err := a.store.Write(ctx, func(q *store.Queries) error {
+		if _, err := q.DeleteExpiredSessions(ctx, now); err != nil {
+			return err
+		}
+		return q.CreateSession(ctx, s)
+	}); err != nil {
+		return nil, err
+	}
+	return &SignedIn{User: u, Token: token, ExpiresAt: s.ExpiresAt}, nil
+}
+
+// AuthenticateSession returns the user of a session token as an actor. A
+// device session also needs its client id and the user's e-mail (uid), as
+// devise-token-auth checks them; a web session is found by token alone.
+func (a *App) AuthenticateSession(ctx context.Context, token, kind, client, uid string) (*baton.Actor, error) {
+	if token == "" {
+		return nil, errSessionEnded
+	}
+	q := a.store.Read()
+	s, err := q.FindSessionByHash(ctx, auth.HashToken(token))
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return nil, errSessionEnded
+	} else if err != nil {
+		return nil, err
+	}
+	if s.Kind != kind || !a.Now().Before(s.ExpiresAt) || (kind == store.SessionDevice && s.Client != client) {
+		return nil, errSessionEnded
+	}
+	u, err := q.FindUser(ctx, s.UserID)
+	if err != nil {
+		return nil, errSessionEnded
+	}
+	if kind == store.SessionDevice && baton.NormalizeEmail(uid) != u.Email {
+		return nil, errSessionEnded
+	}
+	return &baton.Actor{Kind: baton.ActorUser, User: u, Name: u.AvailableName()}, nil
+}
+
+// SignOut ends the session of the token. An unknown token is not found.
+func (a *App) SignOut(ctx context.Context, token string) error {
+	if token == "" {
+		return baton.ErrNotFound
+	}
+	return a.store.Write(ctx, func(q *store.Queries) error {
+		return q.DeleteSession(ctx, auth.HashToken(token))
+	})
+}
+
+// dummyHash is a bcrypt hash checked when the e-mail is unknown.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := auth.HashPassword("not the password of anyone")
+	return h
+})
+
+// signInLimiter counts failed sign-ins per e-mail and per address in fixed
+// windows. It is per process: with several processes an attacker gets the
+// limit once per process, still a small number.
+type signInLimiter struct {
+	mu      sync.Mutex
+	windows map[string]*signInWindowCount
+}
+
+type signInWindowCount struct {
+	start time.Time
+	n     int
+}
+
+func (l *signInLimiter) count(now time.Time, key string) *signInWindowCount {
+	if l.windows == nil {
+		l.windows = map[string]*signInWindowCount{}
+	}
+	w := l.windows[key]
+	if w == nil || now.Sub(w.start) >= signInWindow {
+		if len(l.windows) >= signInLimiterEntries {
+			for k, old := range l.windows { // drop ended windows before growing
+				if now.Sub(old.start) >= signInWindow {
+					delete(l.windows, k)
+				}
+			}
+		}
+		w = &signInWindowCount{start: now}
+		if len(l.windows) < signInLimiterEntries {
+			l.windows[key] = w
+		}
+	}
+	return w
+}
+
+func (l *signInLimiter) allowed(now time.Time, email, addr string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.count(now, "e:"+email).n < signInFailsPerEmail && l.count(now, "a:"+addr).n < signInFailsPerAddr
+}
+
+func (l *signInLimiter) failed(now time.Time, email, addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.count(now, "e:"+email).n++
+	l.count(now, "a:"+addr).n++
+}
+
+func (l *signInLimiter) succeeded(email string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.windows, "e:"+email)
+}

@@ -1,0 +1,79 @@
+package agent_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestAdministration(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.customer("Casey", "casey@example.com", "hello bot")
+	w.bot.wait(t, "the customer's message", func(e map[string]any) bool { return e["event"] == "message_created" })
+	b := w.browser()
+	home := b.signIn(w.adminMail, password)
+	csrf := home.csrf(t)
+	set := fmt.Sprintf("/app/accounts/%d/settings", w.account)
+
+	// A website inbox shows its snippet.
+	p := b.post(set+"/inboxes", url.Values{"csrf_token": {csrf}, "name": {"Shop <site>"}, "channel": {"website"}, "website_url": {"https://shop.test"}})
+	if p.status != http.StatusOK || !strings.Contains(p.body, "Shop &lt;site&gt;") || !strings.Contains(p.body, "chatwootSDK.run") ||
+		!strings.Contains(p.body, "/packs/js/sdk.js") {
+		t.Fatalf("new website inbox page: %d\n%s", p.status, p.body)
+	}
+
+	// Agents: create, change role, remove.
+	p = b.post(set+"/agents", url.Values{"csrf_token": {csrf}, "name": {"Nina New"}, "email": {"nina@acme.test"}, "password": {"password123"}, "role": {"agent"}})
+	if !strings.Contains(p.body, "nina@acme.test") {
+		t.Fatal("the new agent is not listed")
+	}
+	nina := w.browser()
+	if r := nina.signIn("nina@acme.test", "password123"); r.status != http.StatusOK {
+		t.Fatalf("the new agent cannot sign in: %d", r.status)
+	}
+	ninaID := regexp.MustCompile(`settings/agents/(\d+)/remove" *>\s*<input[^>]*>\s*<button[^>]*aria-label="Remove Nina New"`).FindStringSubmatch(p.body)
+	if ninaID == nil {
+		t.Fatalf("no remove button for Nina:\n%s", p.body)
+	}
+	if r := b.post(set+"/agents/"+ninaID[1]+"/role", url.Values{"csrf_token": {csrf}, "role": {"administrator"}}); r.status != http.StatusOK {
+		t.Fatalf("change role: %d", r.status)
+	}
+	if r := nina.get(set + "/agents"); r.status != http.StatusOK {
+		t.Errorf("an agent made administrator cannot see the agents: %d", r.status)
+	}
+	if r := b.post(set+"/agents/"+ninaID[1]+"/remove", url.Values{"csrf_token": {csrf}}); strings.Contains(r.body, "nina@acme.test") {
+		t.Error("the removed agent is still listed")
+	}
+
+	// Bots: the log shows the delivery of the customer's message; an
+	// attempt shows the request and the answer; redeliver sends it again.
+	bot := fmt.Sprintf("%s/bots/%d", set, w.botID)
+	p = b.get(bot)
+	if !strings.Contains(p.body, w.botToken) {
+		t.Error("the bot page does not show its token")
+	}
+	log := b.get(bot + "/deliveries?status=succeeded")
+	m := regexp.MustCompile(`deliveries/([0-9a-f-]{36})"`).FindStringSubmatch(log.body)
+	if m == nil {
+		t.Fatalf("no delivery in the log:\n%s", log.body)
+	}
+	d := b.get(bot + "/deliveries/" + m[1])
+	if !strings.Contains(d.body, "message_created") || !strings.Contains(d.body, "hello bot") || !strings.Contains(d.body, ">200<") {
+		t.Errorf("the delivery page lacks the request or the answer:\n%s", d.body)
+	}
+	if r := b.post(bot+"/deliveries/"+m[1]+"/redeliver", url.Values{"csrf_token": {csrf}}); r.status != http.StatusOK {
+		t.Fatalf("redeliver: %d", r.status)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for w.bot.count(func(e map[string]any) bool { return e["event"] == "message_created" && e["content"] == "hello bot" }) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the bot never received the redelivery")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,408 @@
+package agent
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
+)
+
+// ListPageSize is how many conversations a queue page shows.
+const ListPageSize = 50
+
+// queue is one of the lists people work from.
+type queue struct {
+	Key   string
+	Label string
+	query app.ConversationQuery
+}
+
+// queues, in the order the navigation shows them. The bot's are pending;
+// waiting are open and unassigned, oldest-waiting first.
+var queues = []queue{
+	{"waiting", "Waiting", app.ConversationQuery{Queue: app.QueueWaiting}},
+	{"mine", "Mine", app.ConversationQuery{Status: "open", AssigneeType: "me"}},
+	{"bot", "Bot", app.ConversationQuery{Status: "pending", AssigneeType: "all"}},
+	{"open", "All open", app.ConversationQuery{Status: "open", AssigneeType: "all"}},
+	{"resolved", "Resolved", app.ConversationQuery{Status: "resolved", AssigneeType: "all"}},
+}
+
+func findQueue(key string) queue {
+	for _, q := range queues {
+		if q.Key == key {
+			return q
+		}
+	}
+	return queues[0]
+}
+
+// queueCount is a queue with its count, for the navigation.
+type queueCount struct {
+	Key     string
+	Label   string
+	Count   int
+	Current bool
+	URL     string
+}
+
+// row is one conversation of a list.
+type row struct {
+	DisplayID   int64
+	URL         string
+	Contact     string
+	Email       string
+	Inbox       string
+	LastMessage string
+	LastFrom    string
+	Owner       string
+	OwnerKind   string // bot, waiting, person, resolved
+	Waited      string
+	WaitedSince string
+	Priority    string
+	Labels      []string
+	Unread      int
+}
+
+type listPage struct {
+	base
+	Queue   string
+	Label   string
+	Queues  []queueCount
+	Rows    []row
+	Inboxes []*baton.Inbox
+	InboxID int64
+	Search  string
+	Page    int
+	NextURL string
+	PrevURL string
+}
+
+// counts returns each queue's count under the filters.
+func (h *Handler) counts(r *http.Request, accountID int64, filter app.ConversationQuery) (map[string]int, error) {
+	ctx := r.Context()
+	out := map[string]int{}
+	for _, status := range []string{"open", "pending", "resolved"} {
+		q := filter
+		q.Status, q.AssigneeType, q.CountOnly = status, "all", true
+		l, err := h.app.Conversations(ctx, accountID, q)
+		if err != nil {
+			return nil, err
+		}
+		switch status {
+		case "open":
+			out["waiting"], out["mine"], out["open"] = l.Counts.Unassigned, l.Counts.Mine, l.Counts.All
+		case "pending":
+			out["bot"] = l.Counts.All
+		case "resolved":
+			out["resolved"] = l.Counts.All
+		}
+	}
+	return out, nil
+}
+
+// listFilter reads the list's filters from the query string.
+func listFilter(r *http.Request) (app.ConversationQuery, error) {
+	inboxID, err := formID(r, "inbox_id")
+	if err != nil {
+		return app.ConversationQuery{}, err
+	}
+	search := strings.TrimSpace(r.FormValue("q"))
+	if len(search) > 200 {
+		search = search[:200]
+	}
+	return app.ConversationQuery{InboxID: inboxID, Contact: search}, nil
+}
+
+func (h *Handler) listConversations(w http.ResponseWriter, r *http.Request) {
+	b, _ := baseFrom(r)
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	filter, err := listFilter(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	qu := findQueue(r.FormValue("queue"))
+	page, _ := strconv.Atoi(r.FormValue("page"))
+	page = max(page, 1)
+	cq := qu.query
+	cq.InboxID, cq.Contact, cq.Page, cq.PageSize = filter.InboxID, filter.Contact, page, ListPageSize
+	list, err := h.app.Conversations(r.Context(), accountID, cq)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	counts, err := h.counts(r, accountID, filter)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	inboxes, err := h.app.Inboxes(r.Context(), accountID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	link := func(key string, page int) string {
+		v := url.Values{"queue": {key}}
+		if filter.InboxID != 0 {
+			v.Set("inbox_id", itoa(filter.InboxID))
+		}
+		if filter.Contact != "" {
+			v.Set("q", filter.Contact)
+		}
+		if page > 1 {
+			v.Set("page", strconv.Itoa(page))
+		}
+		return accountPath(accountID, "/conversations?"+v.Encode())
+	}
+	b.Title, b.Section = qu.Label+" · Conversations", "conversations"
+	p := listPage{base: b, Queue: qu.Key, Label: qu.Label, Inboxes: inboxes, InboxID: filter.InboxID,
+		Search: filter.Contact, Page: page}
+	for _, q := range queues {
+		p.Queues = append(p.Queues, queueCount{Key: q.Key, Label: q.Label, Count: counts[q.Key],
+			Current: q.Key == qu.Key, URL: link(q.Key, 1)})
+	}
+	now := h.now()
+	for _, c := range list.Conversations {
+		p.Rows = append(p.Rows, rowOf(now, accountID, c))
+	}
+	if len(list.Conversations) == ListPageSize {
+		p.NextURL = link(qu.Key, page+1)
+	}
+	if page > 1 {
+		p.PrevURL = link(qu.Key, page-1)
+	}
+	h.render(w, http.StatusOK, "conversations", p)
+}
+
+// owner says who holds a conversation: the bot, nobody yet, or a person.
+func owner(c *baton.Conversation) (name, kind string) {
+	switch {
+	case c.Status == baton.StatusPending:
+		if c.AssigneeBot != nil {
+			return "Bot (" + c.AssigneeBot.Name + ")", "bot"
+		}
+		return "Bot", "bot"
+	case c.Assignee != nil:
+		return c.Assignee.AvailableName(), "person"
+	case c.Status == baton.StatusResolved:
+		return "Resolved", "resolved"
+	}
+	return "Waiting", "waiting"
+}
+
+func contactName(c *baton.Contact) string {
+	if c == nil {
+		return "Unknown contact"
+	}
+	if c.Name != "" {
+		return c.Name
+	}
+	if c.Email != "" {
+		return c.Email
+	}
+	return "Contact " + itoa(c.ID)
+}
+
+func rowOf(now time.Time, accountID int64, c *baton.Conversation) row {
+	rw := row{DisplayID: c.DisplayID, URL: accountPath(accountID, "/conversations/"+itoa(c.DisplayID)),
+		Contact: contactName(c.Contact), Priority: c.Priority.String(), Labels: c.Labels, Unread: c.UnreadCount}
+	if c.Contact != nil {
+		rw.Email = c.Contact.Email
+	}
+	if c.Inbox != nil {
+		rw.Inbox = c.Inbox.Name
+	}
+	rw.Owner, rw.OwnerKind = owner(c)
+	if m := c.LastMessage; m != nil {
+		rw.LastMessage = snippet(m)
+		rw.LastFrom = senderKind(m)
+	}
+	if c.WaitingSince != nil && c.Status != baton.StatusResolved {
+		rw.Waited, rw.WaitedSince = ago(now, *c.WaitingSince), c.WaitingSince.UTC().Format(time.RFC3339)
+	}
+	return rw
+}
+
+// snippet is the start of a message's text for a list.
+func snippet(m *baton.Message) string {
+	s := ""
+	if m.Content != nil {
+		s = strings.Join(strings.Fields(*m.Content), " ")
+	}
+	if s == "" && len(m.Attachments) > 0 {
+		s = "Attachment"
+	}
+	if r := []rune(s); len(r) > 120 {
+		s = string(r[:119]) + "…"
+	}
+	return s
+}
+
+// senderKind tells customers, bots and people apart.
+func senderKind(m *baton.Message) string {
+	switch {
+	case m.MessageType == baton.MessageActivity:
+		return "activity"
+	case m.SenderType == baton.SenderContact || m.MessageType == baton.MessageIncoming:
+		return "customer"
+	case m.SenderType == baton.SenderAgentBot:
+		return "bot"
+	}
+	return "person"
+}
+
+// countsJSON answers the script's poll for the queues' counts, so the
+// navigation and the title stay current and the script can tell when a
+// conversation was handed to the team or assigned to the user.
+func (h *Handler) countsJSON(w http.ResponseWriter, r *http.Request) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	filter, err := listFilter(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	counts, err := h.counts(r, accountID, filter)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(map[string]any{"counts": counts})
+}
+
+// conversationPath reads the account and conversation ids of the path.
+func conversationPath(r *http.Request) (accountID, id int64, err error) {
+	if accountID, err = pathID(r, "account_id"); err != nil {
+		return 0, 0, err
+	}
+	id, err = pathID(r, "id")
+	return accountID, id, err
+}
+
+// done ends a successful action: a short answer to the script, or back to
+// the page for a plain form.
+func (h *Handler) done(w http.ResponseWriter, r *http.Request, back string) {
+	if fromScript(r) {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// takeOverConversation makes the conversation the caller's: from the bot
+// it is handed over (reason agent_takeover, asked to go to the caller);
+// from nobody or another person it is assigned to the caller; resolved or
+// snoozed it opens.
+func (h *Handler) takeOverConversation(r *http.Request, accountID, id int64) error {
+	ctx := r.Context()
+	me := baton.ActorFromContext(ctx).User
+	c, err := h.app.Conversation(ctx, accountID, id)
+	if err != nil {
+		return err
+	}
+	if c.Status != baton.StatusOpen {
+		open := "open"
+		ch := app.StatusChange{Status: &open}
+		if c.Status == baton.StatusPending {
+			ch.Handoff = &app.HandoffInput{Reason: baton.HandoffAgentTakeover, AssigneeID: me.ID}
+		}
+		if c, err = h.app.ToggleStatus(ctx, accountID, id, ch); err != nil {
+			return err
+		}
+	}
+	if c.AssigneeID != me.ID {
+		if _, err := h.app.Assign(ctx, accountID, id, me.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// act runs one of the conversation's actions.
+func (h *Handler) act(fn func(r *http.Request, accountID, id int64) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		accountID, id, err := conversationPath(r)
+		if err == nil {
+			err = fn(r, accountID, id)
+		}
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		h.done(w, r, accountPath(accountID, "/conversations/"+itoa(id)))
+	}
+}
+
+func (h *Handler) takeOver(r *http.Request, accountID, id int64) error {
+	return h.takeOverConversation(r, accountID, id)
+}
+
+// handBack gives the conversation back to the bot: pending, unassigned,
+// with the optional note to the bot left first as a private note, which
+// the bot receives.
+func (h *Handler) handBack(r *http.Request, accountID, id int64) error {
+	ctx := r.Context()
+	if note := strings.TrimSpace(r.FormValue("note")); note != "" {
+		if _, err := h.app.CreateMessage(ctx, accountID, id, app.MessageInput{Content: &note, Private: true}); err != nil {
+			return err
+		}
+	}
+	c, err := h.app.Conversation(ctx, accountID, id)
+	if err != nil {
+		return err
+	}
+	if c.AssigneeID != 0 {
+		if _, err := h.app.Assign(ctx, accountID, id, 0); err != nil {
+			return err
+		}
+	}
+	pending := "pending"
+	_, err = h.app.ToggleStatus(ctx, accountID, id, app.StatusChange{Status: &pending})
+	return err
+}
+
+func (h *Handler) setStatus(status string) func(r *http.Request, accountID, id int64) error {
+	return func(r *http.Request, accountID, id int64) error {
+		_, err := h.app.ToggleStatus(r.Context(), accountID, id, app.StatusChange{Status: &status})
+		return err
+	}
+}
+
+func (h *Handler) assign(r *http.Request, accountID, id int64) error {
+	userID, err := formID(r, "assignee_id")
+	if err != nil {
+		return err
+	}
+	_, err = h.app.Assign(r.Context(), accountID, id, userID)
+	return err
+}
+
+func (h *Handler) setLabels(r *http.Request, accountID, id int64) error {
+	var labels []string
+	for _, l := range strings.Split(r.FormValue("labels"), ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			labels = append(labels, l)
+		}
+	}
+	_, err := h.app.SetLabels(r.Context(), accountID, id, labels)
+	return err
+}
+
+func (h *Handler) setPriority(r *http.Request, accountID, id int64) error {
+	_, err := h.app.TogglePriority(r.Context(), accountID, id, r.FormValue("priority"))
+	return err
+}

@@ -1,0 +1,140 @@
+package agent_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestHandoffTakeOverReplyHandBack(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Casey Customer", "casey@example.com", "Where is my order?")
+	w.handOff(id, "Refund over 100 EUR needs a person", "Casey's parcel A-1234 arrived damaged; wants a refund.",
+		"Order number: A-1234", "E-mail confirmed: casey@example.com")
+	b := w.browser()
+	list := b.signIn(w.agentMail, password)
+	if !strings.Contains(list.body, "Casey Customer") || !strings.Contains(list.body, "Waiting") {
+		t.Fatalf("the waiting queue does not show the handed-off conversation:\n%s", list.body)
+	}
+	if !strings.Contains(list.body, `data-count="waiting">1<`) {
+		t.Errorf("waiting count is not 1")
+	}
+	conv := fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id)
+	p := b.get(conv)
+	for _, want := range []string{"Handed over by Order Bot", "Refund over 100 EUR needs a person", "Order number: A-1234",
+		"arrived damaged; wants a refund.", "E-mail confirmed", "Private note", "Take over", "Hand back to bot", "Resolve", `<label for="reply-content">Reply</label>`} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("conversation page lacks %q", want)
+		}
+	}
+	csrf := p.csrf(t)
+
+	if r := b.post(conv+"/take_over", url.Values{"csrf_token": {csrf}}); r.status != http.StatusOK {
+		t.Fatalf("take over: %d", r.status)
+	}
+	c, _ := w.app.Conversation(asSystem(), w.account, id)
+	if c.AssigneeID != w.agentID || c.Status.String() != "open" {
+		t.Fatalf("after take over: assignee %d status %s", c.AssigneeID, c.Status)
+	}
+	if r := b.post(conv+"/messages", url.Values{"csrf_token": {csrf}, "content": {"Hi Casey, <b>Sam</b> here."}}); r.status != http.StatusOK {
+		t.Fatalf("reply: %d %s", r.status, r.body)
+	}
+	if r := b.post(conv+"/messages", url.Values{"csrf_token": {csrf}, "content": {"Checked the warehouse"}, "private_note": {"1"}}); r.status != http.StatusOK {
+		t.Fatalf("note: %d", r.status)
+	}
+	p = b.get(conv)
+	if !strings.Contains(p.body, "Hi Casey, &lt;b&gt;Sam&lt;/b&gt; here.") {
+		t.Error("the reply is missing or not escaped")
+	}
+	if !strings.Contains(p.body, "Checked the warehouse") {
+		t.Error("the private note is missing")
+	}
+	w.bot.wait(t, "the reply", func(e map[string]any) bool {
+		return e["event"] == "message_created" && e["content"] == "Hi Casey, <b>Sam</b> here."
+	})
+
+	if r := b.post(conv+"/hand_back", url.Values{"csrf_token": {csrf}, "note": {"Order found, please confirm delivery"}}); r.status != http.StatusOK {
+		t.Fatalf("hand back: %d", r.status)
+	}
+	c, _ = w.app.Conversation(asSystem(), w.account, id)
+	if c.Status.String() != "pending" || c.AssigneeID != 0 {
+		t.Fatalf("after hand back: status %s assignee %d", c.Status, c.AssigneeID)
+	}
+	w.bot.wait(t, "the status change to pending", func(e map[string]any) bool {
+		return e["event"] == "conversation_status_changed" && e["status"] == "pending"
+	})
+	w.bot.wait(t, "the note to the bot", func(e map[string]any) bool {
+		return e["event"] == "message_created" && e["content"] == "Order found, please confirm delivery"
+	})
+
+	if r := b.post(conv+"/resolve", url.Values{"csrf_token": {csrf}}); r.status != http.StatusOK {
+		t.Fatalf("resolve: %d", r.status)
+	}
+	if c, _ = w.app.Conversation(asSystem(), w.account, id); c.Status.String() != "resolved" {
+		t.Fatalf("after resolve: %s", c.Status)
+	}
+	if r := b.post(conv+"/reopen", url.Values{"csrf_token": {csrf}}); r.status != http.StatusOK {
+		t.Fatalf("reopen: %d", r.status)
+	}
+	if c, _ = w.app.Conversation(asSystem(), w.account, id); c.Status.String() != "open" {
+		t.Fatalf("after reopen: %s", c.Status)
+	}
+}
+
+func TestReplyToBotsConversationTakesItOver(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Dana", "dana@example.com", "Hello?")
+	b := w.browser()
+	b.signIn(w.agentMail, password)
+	conv := fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id)
+	p := b.get(conv)
+	if !strings.Contains(p.body, "Sending a reply takes it over from the bot") {
+		t.Error("the page does not say that replying takes over")
+	}
+	b.post(conv+"/messages", url.Values{"csrf_token": {p.csrf(t)}, "content": {"Hi Dana"}})
+	c, _ := w.app.Conversation(asSystem(), w.account, id)
+	if c.Status.String() != "open" || c.AssigneeID != w.agentID {
+		t.Errorf("after replying: status %s assignee %d, want open and mine", c.Status, c.AssigneeID)
+	}
+}
+
+func TestQueuesCountsAndSearch(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.customer("Bot Only", "bot@example.com", "hi")
+	a := w.customer("Anna Waiting", "anna@example.com", "help")
+	w.handOff(a, "help", "Anna needs help")
+	z := w.customer("Zed Waiting", "zed@example.com", "help too")
+	w.handOff(z, "help", "Zed needs help")
+	b := w.browser()
+	b.signIn(w.agentMail, password)
+	base := fmt.Sprintf("/app/accounts/%d/conversations", w.account)
+	p := b.get(base + "?queue=waiting")
+	for key, n := range map[string]int{"waiting": 2, "bot": 1, "mine": 0, "open": 2, "resolved": 0} {
+		if !strings.Contains(p.body, fmt.Sprintf(`data-count="%s">%d<`, key, n)) {
+			t.Errorf("count of %s is not %d", key, n)
+		}
+	}
+	if i, j := strings.Index(p.body, "Anna Waiting"), strings.Index(p.body, "Zed Waiting"); i < 0 || j < 0 || i > j {
+		t.Errorf("waiting queue is not oldest first (Anna at %d, Zed at %d)", i, j)
+	}
+	if strings.Contains(p.body, "Bot Only") {
+		t.Error("the waiting queue shows the bot's conversation")
+	}
+	bot := b.get(base + "?queue=bot")
+	if !strings.Contains(bot.body, "Bot Only") || !strings.Contains(bot.body, ">Bot") {
+		t.Error("the bot's queue does not show its conversation owned by Bot")
+	}
+	s := b.get(base + "?queue=open&q=ZED@example")
+	if !strings.Contains(s.body, "Zed Waiting") || strings.Contains(s.body, "Anna Waiting") {
+		t.Error("search by e-mail does not find exactly Zed")
+	}
+	s = b.get(base + "?queue=open&q=anna")
+	if !strings.Contains(s.body, "Anna Waiting") || strings.Contains(s.body, "Zed Waiting") {
+		t.Error("search by name does not find exactly Anna")
+	}
+}

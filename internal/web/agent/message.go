@@ -1,0 +1,352 @@
+package agent
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
+)
+
+// transcriptPages is how many pages of messages (of the app's 20) the
+// conversation page shows at first; older ones load on scroll.
+const transcriptPages = 3
+
+// item is one entry of a transcript, as the page shows it.
+type item struct {
+	ID          int64
+	Kind        string // customer, bot, person, activity
+	Private     bool
+	Sender      string
+	BotID       int64 // the bot that sent it, for bots' messages
+	Text        string
+	Time        time.Time
+	ContentType string
+	Choices     []string // what the customer was offered
+	Answer      string   // what they answered
+	Attachments []attachmentView
+	Deleted     bool
+}
+
+type attachmentView struct {
+	Name    string
+	URL     string
+	IsImage bool
+}
+
+// handoffCard is what a person needs when a bot hands over.
+type handoffCard struct {
+	Bot     string
+	Reason  string
+	Summary string
+	At      time.Time
+	Notes   []string
+}
+
+type conversationPage struct {
+	base
+	DisplayID  int64
+	URL        string
+	Status     string
+	Owner      string
+	OwnerKind  string
+	Priority   string
+	Labels     string
+	Inbox      string
+	Contact    *baton.Contact
+	Name       string
+	Attributes []keyValue
+	Earlier    []row
+	Items      []item
+	OldestID   int64
+	NewestID   int64
+	HasOlder   bool
+	Handoff    *handoffCard
+	Agents     []*baton.AccountUser
+	AssigneeID int64
+	BotOwned   bool
+	Resolved   bool
+	Priorities []string
+}
+
+type keyValue struct{ Key, Value string }
+
+// transcript turns messages into items.
+func (h *Handler) transcript(ms []*baton.Message) []item {
+	out := make([]item, 0, len(ms))
+	for _, m := range ms {
+		it := item{ID: m.ID, Kind: senderKind(m), Private: m.Private, Time: m.CreatedAt,
+			ContentType: m.ContentType.String()}
+		if m.Content != nil {
+			it.Text = *m.Content
+		}
+		if m.Sender != nil {
+			switch {
+			case m.Sender.Contact != nil:
+				it.Sender = contactName(m.Sender.Contact)
+			case m.Sender.User != nil:
+				it.Sender = m.Sender.User.AvailableName()
+			case m.Sender.Bot != nil:
+				it.Sender, it.BotID = m.Sender.Bot.Name, m.Sender.Bot.ID
+			}
+		}
+		if it.Sender == "" {
+			switch it.Kind {
+			case "customer":
+				it.Sender = "Customer"
+			case "bot":
+				it.Sender = "Bot"
+			case "person":
+				it.Sender = "Team"
+			}
+		}
+		if d, _ := m.ContentAttributes["deleted"].(bool); d {
+			it.Deleted = true
+		}
+		it.Choices, it.Answer = interactive(m)
+		for _, a := range m.Attachments {
+			it.Attachments = append(it.Attachments, attachmentView{Name: a.FileName,
+				URL: h.publicURL() + "/attachments/" + itoa(a.ID) + "/" + a.StorageKey, IsImage: a.FileType == baton.FileImage})
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+// interactive returns what an interactive message offered and the answer
+// the customer gave, as plain text.
+func interactive(m *baton.Message) (choices []string, answer string) {
+	attrs := m.ContentAttributes
+	items, _ := attrs["items"].([]any)
+	for _, raw := range items {
+		it, _ := raw.(map[string]any)
+		if it == nil {
+			continue
+		}
+		for _, k := range []string{"title", "label", "name"} {
+			if s, ok := it[k].(string); ok && s != "" {
+				choices = append(choices, s)
+				break
+			}
+		}
+	}
+	if e, ok := attrs["submitted_email"].(string); ok && e != "" {
+		return choices, e
+	}
+	switch v := attrs["submitted_values"].(type) {
+	case []any:
+		var parts []string
+		for _, raw := range v {
+			if it, ok := raw.(map[string]any); ok {
+				title, _ := it["title"].(string)
+				value := fmt.Sprint(it["value"])
+				if name, ok := it["name"].(string); ok && title == "" {
+					parts = append(parts, name+": "+value)
+				} else if title != "" {
+					parts = append(parts, title)
+				} else {
+					parts = append(parts, value)
+				}
+			}
+		}
+		answer = strings.Join(parts, ", ")
+	case map[string]any:
+		if r, ok := v["csat_survey_response"].(map[string]any); ok {
+			answer = fmt.Sprintf("Rated %v", r["rating"])
+			if f, _ := r["feedback_message"].(string); f != "" {
+				answer += ": " + f
+			}
+		}
+	}
+	return choices, answer
+}
+
+// reasons are the readable forms of the handoff reasons Baton gives.
+var reasons = map[string]string{
+	baton.HandoffBotFailure:      "The bot did not answer the customer.",
+	baton.HandoffCustomerRequest: "The customer asked for a person.",
+	baton.HandoffAgentTakeover:   "A person took the conversation over from the bot.",
+}
+
+// handoffFrom builds the card of the conversation's latest handoff: its
+// reason and summary, when, the bot, and the bot's private notes up to it
+// (what it collected) from the transcript shown.
+func handoffFrom(c *baton.Conversation, items []item) *handoffCard {
+	h := c.Handoff
+	if h == nil || c.Status == baton.StatusPending {
+		return nil
+	}
+	card := &handoffCard{Reason: h.Reason, Summary: h.Summary, At: h.CreatedAt}
+	if r, ok := reasons[h.Reason]; ok {
+		card.Reason = r
+	}
+	if card.Reason == "" {
+		card.Reason = "The bot handed the conversation to people without saying why."
+	}
+	for _, it := range items {
+		if it.Kind != "bot" || it.Time.After(h.CreatedAt) || (h.AgentBotID != 0 && it.BotID != h.AgentBotID) {
+			continue
+		}
+		card.Bot = it.Sender
+		if it.Private && len(card.Notes) < 20 {
+			card.Notes = append(card.Notes, it.Text)
+		}
+	}
+	if len(card.Notes) > 20 {
+		card.Notes = card.Notes[len(card.Notes)-20:]
+	}
+	return card
+}
+
+func (h *Handler) showConversation(w http.ResponseWriter, r *http.Request) {
+	b, _ := baseFrom(r)
+	accountID, err := pathID(r, "account_id")
+	if err == nil {
+		_, err = pathID(r, "id")
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	id, _ := pathID(r, "id")
+	ctx := r.Context()
+	page, err := h.app.Messages(ctx, accountID, id, 0, 0)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	c, ms := page.Conversation, page.Messages
+	hasOlder := len(ms) == 20
+	for n := 1; n < transcriptPages && hasOlder; n++ {
+		older, err := h.app.Messages(ctx, accountID, id, ms[0].ID, 0)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		ms = append(older.Messages, ms...)
+		hasOlder = len(older.Messages) == 20
+	}
+	agents, err := h.app.Agents(ctx, accountID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p := conversationPage{base: b, DisplayID: c.DisplayID, URL: accountPath(accountID, "/conversations/"+itoa(c.DisplayID)),
+		Status: c.Status.String(), Priority: c.Priority.String(), Labels: strings.Join(c.Labels, ", "),
+		Contact: c.Contact, Name: contactName(c.Contact), Items: h.transcript(ms), HasOlder: hasOlder,
+		Agents: agents, AssigneeID: c.AssigneeID, BotOwned: c.Status == baton.StatusPending,
+		Resolved: c.Status == baton.StatusResolved, Priorities: []string{"", "low", "medium", "high", "urgent"}}
+	p.Owner, p.OwnerKind = owner(c)
+	if c.Inbox != nil {
+		p.Inbox = c.Inbox.Name
+	}
+	if len(ms) > 0 {
+		p.OldestID, p.NewestID = ms[0].ID, ms[len(ms)-1].ID
+	}
+	p.Handoff = handoffFrom(c, p.Items)
+	if c.Contact != nil {
+		p.Attributes = attributes(c.Contact.CustomAttributes)
+		if earlier, err := h.app.ContactConversations(ctx, accountID, c.Contact.ID); err == nil {
+			now := h.now()
+			for _, e := range earlier {
+				if e.DisplayID != c.DisplayID {
+					p.Earlier = append(p.Earlier, rowOf(now, accountID, e))
+				}
+			}
+		}
+	}
+	p.Title = p.Name + " · #" + itoa(c.DisplayID)
+	p.Section = "conversations"
+	h.render(w, http.StatusOK, "conversation", p)
+}
+
+func attributes(m map[string]any) []keyValue {
+	out := make([]keyValue, 0, len(m))
+	for k, v := range m {
+		out = append(out, keyValue{Key: k, Value: fmt.Sprint(v)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// messagesFragment is the script's way to fetch older messages (before=)
+// or newer ones (after=) as rendered transcript items.
+func (h *Handler) messagesFragment(w http.ResponseWriter, r *http.Request) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	before, err := formID(r, "before")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	after, err := formID(r, "after")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	page, err := h.app.Messages(r.Context(), accountID, id, before, after)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	c := page.Conversation
+	owner, kind := owner(c)
+	w.Header().Set("X-Conversation-Status", c.Status.String())
+	w.Header().Set("X-Conversation-Owner", kind)
+	w.Header().Set("X-Conversation-Owner-Name", url.PathEscape(owner))
+	w.Header().Set("X-Has-More", fmt.Sprint(len(page.Messages) == 20))
+	h.renderFragment(w, "conversation", "items", h.transcript(page.Messages))
+}
+
+// reply posts a message or, with private_note set, a private note, with
+// any attached files.
+func (h *Handler) reply(w http.ResponseWriter, r *http.Request) {
+	accountID, id, err := conversationPath(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := r.ParseMultipartForm(1 << 20); err != nil && err != http.ErrNotMultipart {
+		h.fail(w, r, baton.Errorf(baton.ETOOLARGE, "The files are too large."))
+		return
+	}
+	content := strings.TrimRight(r.FormValue("content"), " \t\r\n")
+	in := app.MessageInput{Private: r.FormValue("private_note") != ""}
+	if content != "" {
+		in.Content = &content
+	}
+	if r.MultipartForm != nil {
+		for _, fh := range r.MultipartForm.File["attachments"] {
+			f, err := fh.Open()
+			if err != nil {
+				h.fail(w, r, err)
+				return
+			}
+			defer f.Close()
+			in.Files = append(in.Files, app.FileInput{Name: fh.Filename, ContentType: fh.Header.Get("Content-Type"), Body: f})
+		}
+	}
+	if in.Content == nil && len(in.Files) == 0 {
+		h.fail(w, r, baton.Invalid("Write a reply or attach a file.", "content"))
+		return
+	}
+	// A person answering a conversation the bot holds takes it over: the
+	// app's rule, which the page announces before sending.
+	if _, err := h.app.CreateMessage(r.Context(), accountID, id, in); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.done(w, r, accountPath(accountID, "/conversations/"+itoa(id)))
+}

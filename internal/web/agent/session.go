@@ -1,0 +1,241 @@
+package agent
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/auth"
+)
+
+// Cookies. The session cookie holds the session token (stored only as a
+// hash); the login cookie holds a random value that the login form repeats
+// (a double-submit token: the form is posted before there is a session).
+const (
+	sessionCookie = "baton_session"
+	loginCookie   = "baton_login"
+)
+
+// base is what every page shows around its content.
+type base struct {
+	Title     string
+	User      *baton.User
+	AccountID int64
+	Accounts  []accountLink
+	IsAdmin   bool
+	CSRF      string
+	Section   string // highlighted in the navigation
+}
+
+type accountLink struct {
+	ID   int64
+	Name string
+}
+
+type sessionKey struct{}
+
+// sessionInfo is the signed-in request's session, in its context.
+type sessionInfo struct {
+	token string
+	base  base
+}
+
+// baseFrom returns the page frame of a signed-in request.
+func baseFrom(r *http.Request) (base, bool) {
+	s, ok := r.Context().Value(sessionKey{}).(*sessionInfo)
+	if !ok {
+		return base{}, false
+	}
+	return s.base, true
+}
+
+// secure reports whether cookies must be Secure: served over HTTPS, or
+// behind a proxy whose public URL is https.
+func (h *Handler) secure(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(h.publicURL(), "https://")
+}
+
+// signedIn runs next for a signed-in user with the actor in the context;
+// anyone else is sent to the sign-in page (or refused, for the script).
+func (h *Handler) signedIn(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(sessionCookie)
+		var actor *baton.Actor
+		if err == nil {
+			actor, err = h.app.AuthenticateSession(r.Context(), c.Value, app.SessionWeb, "", "")
+		}
+		if err != nil {
+			if r.Method != http.MethodGet || fromScript(r) {
+				http.Error(w, "Sign in first.", http.StatusUnauthorized)
+				return
+			}
+			http.Redirect(w, r, "/app/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		ctx := baton.NewContextWithActor(r.Context(), actor)
+		b := base{User: actor.User, CSRF: auth.CSRFToken(c.Value)}
+		if _, _, aus, err := h.app.Profile(ctx); err == nil {
+			for _, au := range aus {
+				name, _ := h.app.AccountName(ctx, au.AccountID)
+				b.Accounts = append(b.Accounts, accountLink{ID: au.AccountID, Name: name})
+			}
+		}
+		if id, err := pathID(r, "account_id"); err == nil {
+			b.AccountID = id
+			b.IsAdmin = h.app.IsAdmin(ctx, id)
+		}
+		ctx = context.WithValue(ctx, sessionKey{}, &sessionInfo{token: c.Value, base: b})
+		r = r.WithContext(ctx)
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			r.Body = http.MaxBytesReader(w, r.Body, h.maxUploadBytes)
+			if !h.sameOrigin(r) || !auth.ValidCSRFToken(c.Value, csrfOf(r)) {
+				http.Error(w, "The form has expired or did not come from this site. Reload the page and try again.", http.StatusForbidden)
+				return
+			}
+		}
+		next(w, r)
+	}
+}
+
+// csrfOf is the CSRF token a request carries: the X-CSRF-Token header of
+// the script's calls, or the csrf_token field of a form.
+func csrfOf(r *http.Request) string {
+	if t := r.Header.Get("X-CSRF-Token"); t != "" {
+		return t
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+		_ = r.ParseMultipartForm(32 << 10)
+	}
+	return r.PostFormValue("csrf_token")
+}
+
+// sameOrigin refuses a state-changing request whose Origin header names
+// another site: a second line behind the CSRF token.
+func (h *Handler) sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" || o == "null" {
+		return o == ""
+	}
+	u, err := url.Parse(o)
+	return err == nil && u.Host == r.Host
+}
+
+// admin runs next for administrators of the account in the path; agents
+// are refused.
+func (h *Handler) admin(next http.HandlerFunc) http.HandlerFunc {
+	return h.signedIn(func(w http.ResponseWriter, r *http.Request) {
+		if b, _ := baseFrom(r); !b.IsAdmin {
+			accountID, err := pathID(r, "account_id")
+			if err == nil {
+				_, err = h.app.AccountName(r.Context(), accountID)
+			}
+			if err == nil {
+				err = &baton.Error{Code: baton.EUNAUTHORIZED, Message: "Only administrators may see this page."}
+			}
+			h.fail(w, r, err)
+			return
+		}
+		next(w, r)
+	})
+}
+
+// loginPage is the data of the sign-in page.
+type loginPage struct {
+	base
+	Email string
+	Next  string
+	Error string
+	Token string
+}
+
+func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
+	h.renderLogin(w, r, http.StatusOK, "", "")
+}
+
+func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, email, msg string) {
+	token := auth.RandomString(32)
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: token, Path: "/app/login", HttpOnly: true,
+		Secure: h.secure(r), SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+	h.render(w, status, "login", loginPage{base: base{Title: "Sign in"}, Email: email,
+		Next: safeNext(r.FormValue("next")), Error: msg, Token: token})
+}
+
+// safeNext keeps a redirect after sign-in inside the app.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/app/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return ""
+	}
+	return next
+}
+
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	email := r.PostFormValue("email")
+	c, err := r.Cookie(loginCookie)
+	if err != nil || !h.sameOrigin(r) || c.Value == "" || r.PostFormValue("csrf_token") != c.Value {
+		h.renderLogin(w, r, http.StatusForbidden, email, "The form has expired. Please try again.")
+		return
+	}
+	s, err := h.app.SignIn(r.Context(), app.SignInInput{Email: email, Password: r.PostFormValue("password"),
+		Addr: clientAddr(r), Kind: app.SessionWeb})
+	switch baton.ErrorCode(err) {
+	case "":
+	case baton.EUNAUTHORIZED:
+		h.renderLogin(w, r, http.StatusUnauthorized, email, "That e-mail and password do not match.")
+		return
+	case baton.ERATELIMIT:
+		h.renderLogin(w, r, http.StatusTooManyRequests, email, baton.ErrorMessage(err))
+		return
+	default:
+		h.fail(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: "", Path: "/app/login", MaxAge: -1})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: s.Token, Path: "/", HttpOnly: true,
+		Secure: h.secure(r), SameSite: http.SameSiteLaxMode, Expires: s.ExpiresAt, MaxAge: int(time.Until(s.ExpiresAt).Seconds())})
+	next := safeNext(r.PostFormValue("next"))
+	if next == "" {
+		next = "/app"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
+	s := r.Context().Value(sessionKey{}).(*sessionInfo)
+	if err := h.app.SignOut(r.Context(), s.token); err != nil && baton.ErrorCode(err) != baton.ENOTFOUND {
+		h.fail(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: h.secure(r),
+		SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	http.Redirect(w, r, "/app/login", http.StatusSeeOther)
+}
+
+// home sends a signed-in user to their first account's waiting queue.
+func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
+	b, _ := baseFrom(r)
+	if len(b.Accounts) == 0 {
+		h.fail(w, r, &baton.Error{Code: baton.ENOTFOUND, Message: "You are not a member of any account."})
+		return
+	}
+	http.Redirect(w, r, accountPath(b.Accounts[0].ID, "/conversations"), http.StatusSeeOther)
+}
+
+func accountPath(accountID int64, rest string) string {
+	return "/app/accounts/" + itoa(accountID) + rest
+}
+
+// clientAddr is the client's address, for the sign-in limit: the
+// server's middleware has put the address trusted proxies forwarded in
+// RemoteAddr.
+func clientAddr(r *http.Request) string {
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		return ap.Addr().Unmap().String()
+	}
+	return r.RemoteAddr
+}

@@ -1,0 +1,160 @@
+package agent_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestSignInAndOut(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	b := w.browser()
+
+	if p := b.get(fmt.Sprintf("/app/accounts/%d/conversations", w.account)); p.url != "/app/login" {
+		t.Fatalf("signed out, the queues led to %s, want the sign-in page", p.url)
+	}
+	if p := b.signIn(w.agentMail, "wrong-password"); p.status != http.StatusUnauthorized || !strings.Contains(p.body, "do not match") {
+		t.Fatalf("wrong password: %d at %s", p.status, p.url)
+	}
+	p := b.signIn(w.agentMail, password)
+	if p.status != http.StatusOK || p.url != fmt.Sprintf("/app/accounts/%d/conversations", w.account) {
+		t.Fatalf("sign-in landed on %s with %d", p.url, p.status)
+	}
+	// The session cookie is HttpOnly and SameSite; only its hash is stored.
+	res, err := http.PostForm(w.url+"/app/login", url.Values{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	u, _ := url.Parse(w.url)
+	var session *http.Cookie
+	for _, c := range b.client.Jar.Cookies(u) {
+		if c.Name == "baton_session" {
+			session = c
+		}
+	}
+	if session == nil {
+		t.Fatal("no session cookie")
+	}
+	out := b.post("/app/logout", url.Values{"csrf_token": {p.csrf(t)}})
+	if out.url != "/app/login" {
+		t.Fatalf("sign-out led to %s", out.url)
+	}
+	if p := b.get(fmt.Sprintf("/app/accounts/%d/conversations", w.account)); p.url != "/app/login" {
+		t.Errorf("after sign-out the queues led to %s", p.url)
+	}
+}
+
+func TestSessionCookieAttributes(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	b := w.browser()
+	login := b.get("/app/login")
+	client := &http.Client{Jar: b.client.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.PostForm(w.url+"/app/login", url.Values{"csrf_token": {login.csrf(t)}, "email": {w.agentMail}, "password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var c *http.Cookie
+	for _, x := range res.Cookies() {
+		if x.Name == "baton_session" {
+			c = x
+		}
+	}
+	if c == nil || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure || len(c.Value) < 32 {
+		t.Fatalf("session cookie %+v: want HttpOnly, SameSite=Lax, not Secure over plain HTTP, a long token", c)
+	}
+}
+
+func TestLoginNeedsItsFormToken(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	b := w.browser()
+	b.get("/app/login")
+	p := b.post("/app/login", url.Values{"csrf_token": {"forged"}, "email": {w.agentMail}, "password": {password}})
+	if p.status != http.StatusForbidden {
+		t.Fatalf("login with a forged form token: %d, want 403", p.status)
+	}
+}
+
+func TestCSRFRefusedWithoutToken(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Casey", "casey@example.com", "Hello")
+	b := w.browser()
+	p := b.signIn(w.agentMail, password)
+	conv := fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id)
+	for _, action := range []string{"/messages", "/take_over", "/resolve", "/hand_back"} {
+		r := b.post(conv+action, url.Values{"content": {"forged"}})
+		if r.status != http.StatusForbidden {
+			t.Errorf("%s without a token: %d, want 403", action, r.status)
+		}
+		r = b.post(conv+action, url.Values{"content": {"forged"}, "csrf_token": {"x" + p.csrf(t)}})
+		if r.status != http.StatusForbidden {
+			t.Errorf("%s with a wrong token: %d, want 403", action, r.status)
+		}
+	}
+	if out := b.post("/app/logout", url.Values{}); out.status != http.StatusForbidden {
+		t.Errorf("sign-out without a token: %d, want 403", out.status)
+	}
+	// Nothing happened: the conversation is still the bot's, with no reply.
+	c, err := w.app.Conversation(asSystem(), w.account, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Status.String() != "pending" || c.AssigneeID != 0 {
+		t.Errorf("after forged posts: status %s assignee %d", c.Status, c.AssigneeID)
+	}
+	page := b.get(conv)
+	if strings.Contains(page.body, "forged") {
+		t.Error("a forged reply was posted")
+	}
+}
+
+func TestAnotherAccountSeesNothing(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Casey Secret", "casey@example.com", "My card number is 4242")
+	b := w.browser()
+	b.signIn(w.other, password)
+	for _, path := range []string{
+		fmt.Sprintf("/app/accounts/%d/conversations", w.account),
+		fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id),
+		fmt.Sprintf("/app/accounts/%d/conversations/%d/messages", w.account, id),
+		fmt.Sprintf("/app/accounts/%d/counts", w.account),
+		fmt.Sprintf("/app/accounts/%d/settings/inboxes", w.account),
+	} {
+		p := b.get(path)
+		if p.status != http.StatusNotFound && p.status != http.StatusForbidden {
+			t.Errorf("%s: %d, want 404", path, p.status)
+		}
+		if strings.Contains(p.body, "Casey") || strings.Contains(p.body, "4242") {
+			t.Errorf("%s shows the other account's conversation", path)
+		}
+	}
+}
+
+func TestAgentRefusedAdministration(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	b := w.browser()
+	p := b.signIn(w.agentMail, password)
+	if strings.Contains(p.body, "/settings/inboxes") {
+		t.Error("an agent's navigation links to the administration")
+	}
+	for _, path := range []string{"/settings/inboxes", "/settings/agents", "/settings/bots", "/settings/bots/1/deliveries"} {
+		r := b.get(fmt.Sprintf("/app/accounts/%d%s", w.account, path))
+		if r.status != http.StatusForbidden {
+			t.Errorf("agent at %s: %d, want 403", path, r.status)
+		}
+	}
+	r := b.post(fmt.Sprintf("/app/accounts/%d/settings/agents", w.account), url.Values{"csrf_token": {p.csrf(t)},
+		"name": {"Eve"}, "email": {"eve@acme.test"}, "password": {"password123"}, "role": {"administrator"}})
+	if r.status != http.StatusForbidden {
+		t.Errorf("agent creating an administrator: %d, want 403", r.status)
+	}
+}

@@ -1,0 +1,220 @@
+// Baton agent app: a little plain JavaScript over server-rendered pages.
+// Everything works without it (forms post and redirect); with it, replies
+// and actions go without a reload, the transcript and the queues' counts
+// stay live, Enter sends, older messages load on scroll, and the user is
+// told when a conversation is handed to the team or assigned to them.
+(function () {
+  "use strict";
+  var body = document.body;
+  var account = body.dataset.account;
+  var csrf = body.dataset.csrf;
+  var POLL_MS = 3000;
+
+  function request(method, url, data) {
+    var opts = { method: method, headers: { "X-Requested-With": "baton" }, credentials: "same-origin" };
+    if (method !== "GET") {
+      opts.headers["X-CSRF-Token"] = csrf;
+      opts.body = data;
+    }
+    return fetch(url, opts);
+  }
+
+  function say(text) {
+    var live = document.getElementById("live");
+    if (live) { live.textContent = text; }
+  }
+
+  // --- Being told: counts, title, notifications, sound -----------------
+  var baseTitle = document.title;
+  var last = null;
+  var soundBox = document.getElementById("sound");
+  var notifyButton = document.getElementById("notify");
+  if (soundBox) {
+    soundBox.checked = localStorage.getItem("baton.sound") === "on";
+    soundBox.addEventListener("change", function () {
+      localStorage.setItem("baton.sound", soundBox.checked ? "on" : "off");
+    });
+  }
+  if (notifyButton && "Notification" in window && Notification.permission === "default") {
+    notifyButton.hidden = false;
+    notifyButton.addEventListener("click", function () {
+      Notification.requestPermission().then(function () { notifyButton.hidden = true; });
+    });
+  }
+  function beep() {
+    if (!soundBox || !soundBox.checked) { return; }
+    try {
+      var ctx = new (window.AudioContext || window.webkitAudioContext)();
+      var o = ctx.createOscillator(); var g = ctx.createGain();
+      o.frequency.value = 880; g.gain.value = 0.08;
+      o.connect(g); g.connect(ctx.destination); o.start(); o.stop(ctx.currentTime + 0.15);
+    } catch (e) { /* no audio */ }
+  }
+  function tell(text) {
+    say(text);
+    beep();
+    if ("Notification" in window && Notification.permission === "granted") {
+      try { new Notification("Baton", { body: text, tag: "baton-" + text }); } catch (e) { /* ignored */ }
+    }
+  }
+  function pollCounts() {
+    if (!account) { return Promise.resolve(); }
+    var q = new URLSearchParams(location.search);
+    var params = new URLSearchParams();
+    if (q.get("inbox_id")) { params.set("inbox_id", q.get("inbox_id")); }
+    return request("GET", "/app/accounts/" + account + "/counts?" + params.toString()).then(function (r) {
+      if (!r.ok) { throw new Error("counts " + r.status); }
+      return r.json();
+    }).then(function (data) {
+      var c = data.counts;
+      document.querySelectorAll("[data-count]").forEach(function (el) {
+        var k = el.getAttribute("data-count");
+        if (k in c) { el.textContent = c[k]; }
+      });
+      var attention = c.waiting + c.mine;
+      document.title = (attention > 0 ? "(" + attention + ") " : "") + baseTitle;
+      if (last) {
+        if (c.waiting > last.waiting) { tell("A conversation was handed to the team."); }
+        if (c.mine > last.mine) { tell("A conversation was assigned to you."); }
+      }
+      last = c;
+    });
+  }
+
+  // --- The conversation page ------------------------------------------
+  var layout = document.querySelector("[data-conversation-url]");
+  var transcript = document.getElementById("transcript");
+  var wrap = document.getElementById("transcript-wrap");
+  var convURL = layout ? layout.dataset.conversationUrl : null;
+
+  function fragment(html) {
+    var t = document.createElement("template");
+    t.innerHTML = html; // server-rendered and escaped by html/template
+    return t.content;
+  }
+  function atBottom() { return wrap.scrollHeight - wrap.scrollTop - wrap.clientHeight < 40; }
+  function scrollDown() { wrap.scrollTop = wrap.scrollHeight; }
+
+  function pollMessages() {
+    if (!transcript) { return Promise.resolve(); }
+    var after = transcript.dataset.newest || "0";
+    return request("GET", convURL + "/messages?after=" + after).then(function (r) {
+      if (!r.ok) { throw new Error("messages " + r.status); }
+      var status = r.headers.get("X-Conversation-Status");
+      var owner = r.headers.get("X-Conversation-Owner");
+      var ownerName = decodeURIComponent(r.headers.get("X-Conversation-Owner-Name") || "");
+      return r.text().then(function (html) {
+        if (status && status !== layout.dataset.status || owner && owner !== layout.dataset.owner) {
+          // Whose it is changed: show the page as it now stands, unless a
+          // reply is being written.
+          var draft = document.getElementById("reply-content");
+          if (!draft || draft.value === "") { location.reload(); return; }
+          document.getElementById("status").textContent = status;
+          document.getElementById("owner").textContent = ownerName;
+        }
+        var frag = fragment(html);
+        var items = frag.querySelectorAll("li[data-id]");
+        if (items.length === 0) { return; }
+        var stick = atBottom();
+        var seen = {};
+        transcript.querySelectorAll("li[data-id]").forEach(function (li) { seen[li.dataset.id] = true; });
+        items.forEach(function (li) {
+          if (!seen[li.dataset.id]) { transcript.appendChild(li); }
+        });
+        transcript.dataset.newest = items[items.length - 1].dataset.id;
+        if (stick) { scrollDown(); }
+        say(items.length === 1 ? "1 new message" : items.length + " new messages");
+      });
+    });
+  }
+
+  var loadingOlder = false;
+  function loadOlder() {
+    if (!transcript || loadingOlder || transcript.dataset.hasOlder !== "true") { return; }
+    loadingOlder = true;
+    request("GET", convURL + "/messages?before=" + transcript.dataset.oldest).then(function (r) {
+      if (!r.ok) { throw new Error("older " + r.status); }
+      var more = r.headers.get("X-Has-More") === "true";
+      return r.text().then(function (html) {
+        var frag = fragment(html);
+        var items = frag.querySelectorAll("li[data-id]");
+        var before = wrap.scrollHeight;
+        transcript.insertBefore(frag, transcript.firstChild);
+        wrap.scrollTop += wrap.scrollHeight - before;
+        if (items.length) { transcript.dataset.oldest = items[0].dataset.id; }
+        transcript.dataset.hasOlder = String(more);
+        if (!more) {
+          var b = document.getElementById("load-older");
+          if (b) { b.parentNode.remove(); }
+        }
+      });
+    }).catch(function () { /* tried again on the next scroll */ }).then(function () { loadingOlder = false; });
+  }
+
+  if (transcript) {
+    scrollDown();
+    wrap.addEventListener("scroll", function () { if (wrap.scrollTop < 200) { loadOlder(); } }, { passive: true });
+    var older = document.getElementById("load-older");
+    if (older) { older.addEventListener("click", loadOlder); }
+
+    var reply = document.getElementById("reply");
+    var box = document.getElementById("reply-content");
+    var note = document.getElementById("private-note");
+    var err = document.getElementById("reply-error");
+    box.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        reply.requestSubmit();
+      }
+    });
+    note.addEventListener("change", function () {
+      box.setAttribute("placeholder", note.checked ? "Only the team sees a private note" : "");
+    });
+    reply.addEventListener("submit", function (e) {
+      e.preventDefault();
+      err.hidden = true;
+      var data = new FormData(reply);
+      request("POST", reply.action, data).then(function (r) {
+        if (!r.ok) { return r.text().then(function (t) { throw new Error(t || ("error " + r.status)); }); }
+        box.value = "";
+        document.getElementById("reply-files").value = "";
+        say(note.checked ? "Private note added" : "Reply sent");
+        return pollMessages();
+      }).catch(function (e2) {
+        err.textContent = e2.message;
+        err.hidden = false;
+      });
+    });
+  }
+
+  // Actions (take over, hand back, resolve, assign, labels, priority) post
+  // with the script, then the page shows the new state.
+  document.querySelectorAll("form[data-action]").forEach(function (f) {
+    f.addEventListener("submit", function (e) {
+      e.preventDefault();
+      request("POST", f.action, new FormData(f)).then(function (r) {
+        if (!r.ok) { return r.text().then(function (t) { throw new Error(t); }); }
+        location.reload();
+      }).catch(function (e2) { alert(e2.message); });
+    });
+  });
+
+  // --- Live: poll, and catch up by itself after a lost connection -------
+  // Each poll asks for what is newer than what the page has, so a page
+  // that was offline for a while fetches everything it missed at once.
+  var failures = 0;
+  function tick() {
+    Promise.all([pollCounts(), pollMessages()]).then(function () {
+      failures = 0;
+    }).catch(function () {
+      failures = Math.min(failures + 1, 5);
+    }).then(function () {
+      setTimeout(tick, POLL_MS * Math.pow(2, failures));
+    });
+  }
+  if (account) { setTimeout(tick, 500); }
+  window.addEventListener("online", function () { failures = 0; });
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) { pollCounts().catch(function () {}); }
+  });
+})();
