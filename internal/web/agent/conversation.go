@@ -225,6 +225,9 @@ func rowOf(now time.Time, accountID int64, c *baton.Conversation) row {
 	if m := c.LastMessage; m != nil {
 		rw.LastMessage = snippet(m)
 		rw.LastFrom = senderKind(m)
+		if m.SenderType == "" && m.MessageType == baton.MessageOutgoing {
+			rw.LastFrom = "Baton"
+		}
 	}
 	if c.WaitingSince != nil && c.Status != baton.StatusResolved {
 		rw.Waited, rw.WaitedSince = ago(now, *c.WaitingSince), c.WaitingSince.UTC().Format(time.RFC3339)
@@ -356,7 +359,7 @@ func (h *Handler) takeOver(r *http.Request, accountID, id int64) error {
 // the bot receives.
 func (h *Handler) handBack(r *http.Request, accountID, id int64) error {
 	ctx := r.Context()
-	if note := strings.TrimSpace(r.FormValue("note")); note != "" {
+	if note := strings.TrimSpace(strings.ReplaceAll(r.FormValue("note"), "\r\n", "\n")); note != "" {
 		if _, err := h.app.CreateMessage(ctx, accountID, id, app.MessageInput{Content: &note, Private: true}); err != nil {
 			return err
 		}

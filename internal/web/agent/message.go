@@ -23,6 +23,7 @@ type item struct {
 	Private     bool
 	Sender      string
 	BotID       int64 // the bot that sent it, for bots' messages
+	System      bool  // Baton's own message to the customer
 	Text        string
 	Time        time.Time
 	ContentType string
@@ -93,6 +94,9 @@ func (h *Handler) transcript(ms []*baton.Message) []item {
 			case m.Sender.Bot != nil:
 				it.Sender, it.BotID = m.Sender.Bot.Name, m.Sender.Bot.ID
 			}
+		}
+		if m.SenderType == "" && m.MessageType == baton.MessageOutgoing {
+			it.Sender, it.System = "Baton", true
 		}
 		if it.Sender == "" {
 			switch it.Kind {
@@ -322,7 +326,8 @@ func (h *Handler) reply(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, baton.Errorf(baton.ETOOLARGE, "The files are too large."))
 		return
 	}
-	content := strings.TrimRight(r.FormValue("content"), " \t\r\n")
+	// Forms send a textarea's line ends as CRLF; messages keep LF.
+	content := strings.TrimRight(strings.ReplaceAll(r.FormValue("content"), "\r\n", "\n"), " \t\n")
 	in := app.MessageInput{Private: r.FormValue("private_note") != ""}
 	if content != "" {
 		in.Content = &content

@@ -49,5 +49,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST "+set+"/bots/{id}/deliveries/{uuid}/redeliver", h.admin(h.redeliver))
 	m.HandleFunc("POST "+set+"/bots/{id}/replay", h.admin(h.replay))
 
+	m.HandleFunc("GET "+acc+"/reports/bots", h.admin(h.showBotReport))
+
 	m.HandleFunc("/app/", h.notFound)
 }

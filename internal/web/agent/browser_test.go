@@ -1,0 +1,358 @@
+package agent_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/batonhq/baton/internal/browsertest"
+)
+
+func TestMain(m *testing.M) { browsertest.Main(m) }
+
+// tab is a browser tab on the world's server.
+type tab struct {
+	t   *testing.T
+	w   *world
+	ctx context.Context
+}
+
+func (w *world) tab(t *testing.T) *tab {
+	return &tab{t: t, w: w, ctx: browsertest.Tab(t)}
+}
+
+func (b *tab) open(path string) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, chromedp.Navigate(b.w.url+path)); err != nil {
+		b.t.Fatalf("open %s: %v", path, err)
+	}
+}
+
+// js evaluates an expression and returns its value.
+func js[T any](b *tab, expr string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// waitFor waits until the expression is truthy.
+// It asks again and again, so a navigation on the way does not end it.
+func (b *tab) waitFor(what, expr string) {
+	b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool]("!!("+expr+")")); err == nil && ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.t.Fatalf("waiting for %s (page text: %.600s)", what, b.text())
+}
+
+func (b *tab) text() string {
+	v, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+	return v
+}
+
+func (b *tab) has(s string) bool { return strings.Contains(b.text(), s) }
+
+// keys types keys into whatever has the focus.
+func (b *tab) keys(k string, opts ...chromedp.KeyOption) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, chromedp.KeyEvent(k, opts...)); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// tabTo presses Tab until the focused element matches the CSS selector,
+// as a keyboard user moves through the page; it fails after 80 presses.
+func (b *tab) tabTo(selector string) {
+	b.t.Helper()
+	for range 80 {
+		if js[bool](b, fmt.Sprintf(`document.activeElement && document.activeElement.matches(%q)`, selector)) {
+			return
+		}
+		b.keys(kb.Tab)
+	}
+	b.t.Fatalf("Tab never reached %s", selector)
+}
+
+// focusVisible reports whether the focused element shows a focus outline.
+func (b *tab) focusVisible() bool {
+	return js[bool](b, `(() => { const s = getComputedStyle(document.activeElement); return s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2; })()`)
+}
+
+func (b *tab) shot(name string) { browsertest.Screenshot(b.t, b.ctx, name) }
+
+// dark switches the tab to the dark color scheme.
+func (b *tab) dark() {
+	b.t.Helper()
+	err := chromedp.Do(b.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+		return err
+	}))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// signIn signs in with the keyboard alone: Tab to each field, type, Enter.
+func (b *tab) signIn(email, pass string) {
+	b.t.Helper()
+	b.open("/app/login")
+	b.tabTo("#email")
+	b.keys(email)
+	b.tabTo("#password")
+	b.keys(pass + kb.Enter)
+}
+
+func TestBrowserSignInAndQueues(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.customer("Bea Bot", "bea@example.com", "Hello bot")
+	id := w.customer("Casey Customer", "casey@example.com", "Where is my parcel?")
+	w.handOff(id, "Customer asked for a person", "Parcel A-1234 is late; Casey wants to talk to someone.", "Order number: A-1234")
+	b := w.tab(t)
+
+	b.open("/app/login")
+	b.shot("agent-login")
+	browsertest.Axe(t, b.ctx)
+	b.signIn(w.agentMail, "wrong-password")
+	b.waitFor("the refusal", `document.getElementById("login-error") !== null`)
+	if !b.has("do not match") {
+		t.Fatalf("a wrong password was not refused: %s", b.text())
+	}
+	b.shot("agent-login-refused")
+
+	b.signIn(w.agentMail, password)
+	b.waitFor("the waiting queue", `location.pathname.endsWith("/conversations")`)
+	b.waitFor("the row", `document.body.innerText.includes("Casey Customer")`)
+	for key, n := range map[string]string{"waiting": "1", "bot": "1", "mine": "0", "open": "1", "resolved": "0"} {
+		got := js[string](b, fmt.Sprintf(`document.querySelector('.queues [data-count=%q]').textContent`, key))
+		if got != n {
+			t.Errorf("queue %s shows %s, want %s", key, got, n)
+		}
+	}
+	if !b.has("Waiting") || b.has("Bea Bot") {
+		t.Errorf("the waiting queue: %s", b.text())
+	}
+	b.waitFor("the title count", `document.title.startsWith("(1) ")`)
+	b.shot("agent-queue-waiting")
+	browsertest.Axe(t, b.ctx)
+
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations?queue=bot", w.account))
+	if !b.has("Bea Bot") || js[string](b, `document.querySelector(".owner").textContent`) != "Bot" {
+		t.Errorf("the bot's queue: %s", b.text())
+	}
+	b.shot("agent-queue-bot")
+
+	// Dark, and still AA.
+	b.dark()
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations", w.account))
+	b.shot("agent-queue-waiting-dark")
+	browsertest.Axe(t, b.ctx)
+}
+
+func TestBrowserConversation(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	source := "casey-customer"
+	id := w.customer("Casey Customer", "casey@example.com", "Where is my parcel?")
+	w.handOff(id, "Customer asked for a person", "Parcel A-1234 is late; Casey wants to talk to someone.",
+		"Order number: A-1234", "E-mail confirmed: casey@example.com")
+	b := w.tab(t)
+	b.signIn(w.agentMail, password)
+	b.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+
+	// To the conversation with the keyboard: Tab to its row's link, Enter.
+	b.tabTo(`a[href$="/conversations/` + fmt.Sprint(id) + `"]`)
+	b.keys(kb.Enter)
+	b.waitFor("the conversation", `document.getElementById("reply-content") !== null`)
+	for _, want := range []string{"Handed over by Order Bot", "Customer asked for a person", "Parcel A-1234 is late",
+		"Order number: A-1234", "Private note", "Where is my parcel?"} {
+		if !b.has(want) {
+			t.Errorf("the conversation page lacks %q", want)
+		}
+	}
+	b.shot("agent-conversation-handed-off")
+	browsertest.Axe(t, b.ctx)
+
+	// Take over, by keyboard.
+	b.tabTo(`button.primary[type=submit]`)
+	if !b.focusVisible() {
+		t.Error("the focused Take over button shows no focus outline")
+	}
+	if label := js[string](b, `document.activeElement.textContent`); label != "Take over" {
+		t.Fatalf("focused %q, want Take over", label)
+	}
+	b.keys(kb.Enter)
+	b.waitFor("me as owner", `document.getElementById("owner").textContent === "Sam Agent"`)
+
+	// Reply: Shift+Enter is a new line, Enter sends.
+	b.tabTo("#reply-content")
+	b.keys("Hi Casey,")
+	b.keys(kb.Enter, chromedp.KeyModifiers(chromedp.ModifierShift))
+	b.keys("it ships today.")
+	b.keys(kb.Enter)
+	b.waitFor("the reply in the transcript", `[...document.querySelectorAll("#transcript .msg-person .body")].some(e => e.textContent === "Hi Casey,\nit ships today.")`)
+	if v := js[string](b, `document.getElementById("reply-content").value`); v != "" {
+		t.Errorf("the reply box kept %q after sending", v)
+	}
+	w.bot.wait(t, "the agent's reply", func(e map[string]any) bool {
+		return e["event"] == "message_created" && e["content"] == "Hi Casey,\nit ships today."
+	})
+
+	// A private note.
+	b.tabTo("#private-note")
+	b.keys(" ")
+	b.tabTo("#reply-content")
+	b.keys("Checked the warehouse" + kb.Enter)
+	b.waitFor("the note", `[...document.querySelectorAll("#transcript .msg-note .body")].some(e => e.textContent === "Checked the warehouse")`)
+
+	// A new customer message appears without a reload.
+	js[bool](b, `window.__same = true`)
+	w.say(source, id, "Thank you! <script>alert(1)</script>")
+	b.waitFor("the customer's new message", `[...document.querySelectorAll("#transcript .msg-customer .body")].some(e => e.textContent === "Thank you! <script>alert(1)</script>")`)
+	if !js[bool](b, `window.__same === true`) {
+		t.Error("the page reloaded to show the new message")
+	}
+	b.shot("agent-conversation-replied")
+
+	// Hand back to the bot, with a note; the bot hears of it.
+	b.tabTo("details.handback summary")
+	b.keys(kb.Enter)
+	b.tabTo("#handback-note")
+	b.keys("Please confirm the delivery date")
+	b.tabTo(`details.handback button[type=submit]`)
+	b.keys(kb.Enter)
+	b.waitFor("the bot as owner", `document.getElementById("owner").textContent.startsWith("Bot")`)
+	w.bot.wait(t, "the status change", func(e map[string]any) bool {
+		return e["event"] == "conversation_status_changed" && e["status"] == "pending"
+	})
+	w.bot.wait(t, "the note to the bot", func(e map[string]any) bool {
+		return e["event"] == "message_created" && e["content"] == "Please confirm the delivery date"
+	})
+	if !b.has("Sending a reply takes it over from the bot") {
+		t.Error("the page does not warn that replying takes over")
+	}
+	b.shot("agent-conversation-handed-back")
+
+	// Resolve.
+	b.tabTo(`form[action$="/resolve"] button`)
+	b.keys(kb.Enter)
+	b.waitFor("resolved", `document.getElementById("status").textContent === "resolved"`)
+	b.shot("agent-conversation-resolved")
+	browsertest.Axe(t, b.ctx)
+}
+
+func TestBrowserManyMessages(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	source := "long-talker"
+	id := w.customer("Long Talker", "long@example.com", "message 0")
+	for i := 1; i < 1000; i++ {
+		w.say(source, id, fmt.Sprintf("message %d", i))
+	}
+	b := w.tab(t)
+	b.signIn(w.agentMail, password)
+	b.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
+	b.waitFor("the newest message", `document.body.innerText.includes("message 999")`)
+	if n := js[int](b, `document.querySelectorAll("#transcript li").length`); n > 100 {
+		t.Errorf("the page rendered %d messages at first, want a window", n)
+	}
+	// Scrolling up loads older messages, keeping the place.
+	for range 5 {
+		js[bool](b, `(document.getElementById("transcript-wrap").scrollTop = 0, true)`)
+		time.Sleep(300 * time.Millisecond)
+	}
+	b.waitFor("older messages", `document.querySelectorAll("#transcript li").length > 100`)
+	b.shot("agent-conversation-long")
+}
+
+func TestBrowserAdministration(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.customer("Casey", "casey@example.com", "hello bot")
+	w.bot.wait(t, "the customer's message", func(e map[string]any) bool { return e["event"] == "message_created" })
+	// Two handoffs, one answered, for the reports.
+	for _, name := range []string{"Dana", "Eli"} {
+		id := w.customer(name, strings.ToLower(name)+"@example.com", "a person please")
+		w.handOff(id, "Customer asked for a person", name+" wants a person")
+		if name == "Dana" {
+			hb := w.browser()
+			p := hb.signIn(w.agentMail, password)
+			hb.post(fmt.Sprintf("/app/accounts/%d/conversations/%d/messages", w.account, id),
+				url.Values{"csrf_token": {p.csrf(t)}, "content": {"Hello Dana"}})
+		}
+	}
+	b := w.tab(t)
+	b.signIn(w.adminMail, password)
+	b.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	set := fmt.Sprintf("/app/accounts/%d/settings", w.account)
+	pages := []struct{ path, name, want string }{
+		{"/inboxes", "admin-inboxes", "New inbox"},
+		{fmt.Sprintf("/inboxes/%d", w.inbox.ID), "admin-inbox", "Members"},
+		{"/agents", "admin-agents", "New agent"},
+		{"/bots", "admin-bots", "Order Bot"},
+		{fmt.Sprintf("/bots/%d", w.botID), "admin-bot", "Reset token"},
+		{fmt.Sprintf("/bots/%d/deliveries", w.botID), "admin-deliveries", "message_created"},
+		{"/../reports/bots", "admin-bot-reports", "Handoff rate"},
+	}
+	for _, p := range pages {
+		b.open(strings.Replace(set+p.path, "/settings/../", "/", 1))
+		if !b.has(p.want) {
+			t.Errorf("%s lacks %q", p.path, p.want)
+		}
+		b.shot(p.name)
+		browsertest.Axe(t, b.ctx)
+	}
+	// A website inbox made in the page shows its snippet.
+	b.open(set + "/inboxes")
+	b.tabTo("#inbox-name")
+	b.keys("Shop")
+	b.tabTo(`input[name=channel][value=api]`)
+	b.keys(kb.ArrowDown)
+	b.tabTo(`form[action$="/settings/inboxes"] button[type=submit]`)
+	b.keys(kb.Enter)
+	b.waitFor("the snippet", `document.getElementById("snippet") !== null`)
+	if !strings.Contains(js[string](b, `document.getElementById("snippet").value`), "chatwootSDK.run") {
+		t.Error("the snippet does not run the SDK")
+	}
+	b.shot("admin-inbox-website")
+	// A delivery's attempt.
+	b.open(set + fmt.Sprintf("/bots/%d/deliveries", w.botID))
+	b.tabTo(`a[href*="/deliveries/"]`)
+	b.keys(kb.Enter)
+	b.waitFor("the delivery", `document.body.innerText.includes("Attempts")`)
+	b.shot("admin-delivery")
+	browsertest.Axe(t, b.ctx)
+}
+
+func TestBrowserAgentRefusedAdministration(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	b := w.tab(t)
+	b.signIn(w.agentMail, password)
+	b.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	if b.has("Inboxes") || b.has("Bots") {
+		t.Error("an agent sees the administration in the navigation")
+	}
+	b.open(fmt.Sprintf("/app/accounts/%d/settings/bots", w.account))
+	if !b.has("Only administrators") || b.has("Order Bot") {
+		t.Errorf("an agent at the bots page: %s", b.text())
+	}
+	b.shot("agent-refused-admin")
+}
