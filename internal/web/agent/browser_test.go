@@ -306,6 +306,7 @@ func TestBrowserAdministration(t *testing.T) {
 		{"/inboxes", "admin-inboxes", "New inbox"},
 		{fmt.Sprintf("/inboxes/%d", w.inbox.ID), "admin-inbox", "Members"},
 		{"/agents", "admin-agents", "New agent"},
+		{"/teams", "admin-teams", "New team"},
 		{"/bots", "admin-bots", "Order Bot"},
 		{fmt.Sprintf("/bots/%d", w.botID), "admin-bot", "Reset token"},
 		{fmt.Sprintf("/bots/%d/deliveries", w.botID), "admin-deliveries", "message_created"},

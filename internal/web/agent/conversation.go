@@ -28,6 +28,7 @@ var queues = []queue{
 	{"waiting", "Waiting", app.ConversationQuery{Queue: app.QueueWaiting}},
 	{"mine", "Mine", app.ConversationQuery{Status: "open", AssigneeType: "me"}},
 	{"bot", "Bot", app.ConversationQuery{Status: "pending", AssigneeType: "all"}},
+	{"team", "Team", app.ConversationQuery{Queue: app.QueueTeam}},
 	{"open", "All open", app.ConversationQuery{Status: "open", AssigneeType: "all"}},
 	{"resolved", "Resolved", app.ConversationQuery{Status: "resolved", AssigneeType: "all"}},
 }
@@ -76,6 +77,8 @@ type listPage struct {
 	Rows    []row
 	Inboxes []*baton.Inbox
 	InboxID int64
+	Teams   []*baton.Team
+	TeamID  int64
 	Search  string
 	Page    int
 	NextURL string
@@ -102,6 +105,15 @@ func (h *Handler) counts(r *http.Request, accountID int64, filter app.Conversati
 			out["resolved"] = l.Counts.All
 		}
 	}
+	if filter.TeamID != 0 {
+		q := filter
+		q.Queue, q.CountOnly = app.QueueTeam, true
+		l, err := h.app.Conversations(ctx, accountID, q)
+		if err != nil {
+			return nil, err
+		}
+		out["team"] = l.Counts.All
+	}
 	return out, nil
 }
 
@@ -111,11 +123,15 @@ func listFilter(r *http.Request) (app.ConversationQuery, error) {
 	if err != nil {
 		return app.ConversationQuery{}, err
 	}
+	teamID, err := formID(r, "team_id")
+	if err != nil {
+		return app.ConversationQuery{}, err
+	}
 	search := strings.TrimSpace(r.FormValue("q"))
 	if len(search) > 200 {
 		search = search[:200]
 	}
-	return app.ConversationQuery{InboxID: inboxID, Contact: search}, nil
+	return app.ConversationQuery{InboxID: inboxID, TeamID: teamID, Contact: search}, nil
 }
 
 func (h *Handler) listConversations(w http.ResponseWriter, r *http.Request) {
@@ -130,11 +146,28 @@ func (h *Handler) listConversations(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	teams, mine, err := h.app.Teams(r.Context(), accountID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	qu := findQueue(r.FormValue("queue"))
+	if qu.Key == "team" && filter.TeamID == 0 {
+		// The team queue is the caller's first team's, or none.
+		for _, t := range teams {
+			if mine[t.ID] {
+				filter.TeamID = t.ID
+				break
+			}
+		}
+		if filter.TeamID == 0 {
+			qu = queues[0]
+		}
+	}
 	page, _ := strconv.Atoi(r.FormValue("page"))
 	page = max(page, 1)
 	cq := qu.query
-	cq.InboxID, cq.Contact, cq.Page, cq.PageSize = filter.InboxID, filter.Contact, page, ListPageSize
+	cq.InboxID, cq.TeamID, cq.Contact, cq.Page, cq.PageSize = filter.InboxID, filter.TeamID, filter.Contact, page, ListPageSize
 	list, err := h.app.Conversations(r.Context(), accountID, cq)
 	if err != nil {
 		h.fail(w, r, err)
@@ -155,6 +188,9 @@ func (h *Handler) listConversations(w http.ResponseWriter, r *http.Request) {
 		if filter.InboxID != 0 {
 			v.Set("inbox_id", itoa(filter.InboxID))
 		}
+		if filter.TeamID != 0 {
+			v.Set("team_id", itoa(filter.TeamID))
+		}
 		if filter.Contact != "" {
 			v.Set("q", filter.Contact)
 		}
@@ -165,8 +201,11 @@ func (h *Handler) listConversations(w http.ResponseWriter, r *http.Request) {
 	}
 	b.Title, b.Section = qu.Label+" · Conversations", "conversations"
 	p := listPage{base: b, Queue: qu.Key, Label: qu.Label, Inboxes: inboxes, InboxID: filter.InboxID,
-		Search: filter.Contact, Page: page}
+		Teams: teams, TeamID: filter.TeamID, Search: filter.Contact, Page: page}
 	for _, q := range queues {
+		if q.Key == "team" && filter.TeamID == 0 {
+			continue // no team chosen and none of the caller's
+		}
 		p.Queues = append(p.Queues, queueCount{Key: q.Key, Label: q.Label, Count: counts[q.Key],
 			Current: q.Key == qu.Key, URL: link(q.Key, 1)})
 	}
@@ -407,5 +446,14 @@ func (h *Handler) setLabels(r *http.Request, accountID, id int64) error {
 
 func (h *Handler) setPriority(r *http.Request, accountID, id int64) error {
 	_, err := h.app.TogglePriority(r.Context(), accountID, id, r.FormValue("priority"))
+	return err
+}
+
+func (h *Handler) setTeam(r *http.Request, accountID, id int64) error {
+	teamID, err := formID(r, "team_id")
+	if err != nil {
+		return err
+	}
+	_, err = h.app.SetTeam(r.Context(), accountID, id, teamID)
 	return err
 }

@@ -138,3 +138,37 @@ func TestQueuesCountsAndSearch(t *testing.T) {
 		t.Error("search by name does not find exactly Anna")
 	}
 }
+
+func TestTeamQueue(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Tia Team", "tia@example.com", "help")
+	w.handOff(id, "billing", "Tia has a billing question")
+	other := w.customer("Otto Other", "otto@example.com", "help")
+	w.handOff(other, "help", "Otto needs help")
+	admin := w.browser()
+	p := admin.signIn(w.adminMail, password)
+	csrf := p.csrf(t)
+	set := fmt.Sprintf("/app/accounts/%d/settings", w.account)
+	team := admin.post(set+"/teams", url.Values{"csrf_token": {csrf}, "name": {"Billing"}})
+	if team.status != http.StatusOK || !strings.Contains(team.body, "Billing") {
+		t.Fatalf("new team: %d", team.status)
+	}
+	teamPath := team.url
+	admin.post(teamPath+"/members", url.Values{"csrf_token": {csrf}, "member": {fmt.Sprint(w.agentID)}})
+	teamID := teamPath[strings.LastIndex(teamPath, "/")+1:]
+	conv := fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id)
+	if r := admin.post(conv+"/team", url.Values{"csrf_token": {csrf}, "team_id": {teamID}}); r.status != http.StatusOK {
+		t.Fatalf("assign team: %d %s", r.status, r.body)
+	}
+	b := w.browser()
+	b.signIn(w.agentMail, password)
+	q := b.get(fmt.Sprintf("/app/accounts/%d/conversations?queue=team", w.account))
+	if !strings.Contains(q.body, "Tia Team") || strings.Contains(q.body, "Otto Other") || !strings.Contains(q.body, `data-count="team">1<`) {
+		t.Errorf("the agent's team queue:\n%s", q.body)
+	}
+	f := b.get(fmt.Sprintf("/app/accounts/%d/conversations?queue=open&team_id=%s", w.account, teamID))
+	if !strings.Contains(f.body, "Tia Team") || strings.Contains(f.body, "Otto Other") {
+		t.Error("the team filter does not narrow the list")
+	}
+}

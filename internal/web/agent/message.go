@@ -69,6 +69,8 @@ type conversationPage struct {
 	Handoff    *handoffCard
 	Agents     []*baton.AccountUser
 	AssigneeID int64
+	Teams      []*baton.Team
+	TeamID     int64
 	BotOwned   bool
 	Resolved   bool
 	Priorities []string
@@ -245,6 +247,11 @@ func (h *Handler) showConversation(w http.ResponseWriter, r *http.Request) {
 		Agents: agents, AssigneeID: c.AssigneeID, BotOwned: c.Status == baton.StatusPending,
 		Resolved: c.Status == baton.StatusResolved, Priorities: []string{"", "low", "medium", "high", "urgent"}}
 	p.Owner, p.OwnerKind = owner(c)
+	if p.Teams, _, err = h.app.Teams(ctx, accountID); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p.TeamID = c.TeamID
 	if c.Inbox != nil {
 		p.Inbox = c.Inbox.Name
 	}

@@ -23,6 +23,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST "+conv+"/resolve", h.signedIn(h.act(h.setStatus("resolved"))))
 	m.HandleFunc("POST "+conv+"/reopen", h.signedIn(h.act(h.setStatus("open"))))
 	m.HandleFunc("POST "+conv+"/assign", h.signedIn(h.act(h.assign)))
+	m.HandleFunc("POST "+conv+"/team", h.signedIn(h.act(h.setTeam)))
 	m.HandleFunc("POST "+conv+"/labels", h.signedIn(h.act(h.setLabels)))
 	m.HandleFunc("POST "+conv+"/priority", h.signedIn(h.act(h.setPriority)))
 
@@ -37,6 +38,10 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST "+set+"/agents", h.admin(h.createAgent))
 	m.HandleFunc("POST "+set+"/agents/{id}/role", h.admin(h.agentAction(h.setAgentRole)))
 	m.HandleFunc("POST "+set+"/agents/{id}/remove", h.admin(h.agentAction(h.removeAgent)))
+	m.HandleFunc("GET "+set+"/teams", h.admin(h.listTeams))
+	m.HandleFunc("POST "+set+"/teams", h.admin(h.createTeam))
+	m.HandleFunc("GET "+set+"/teams/{id}", h.admin(h.showTeam))
+	m.HandleFunc("POST "+set+"/teams/{id}/members", h.admin(h.setTeamMembers))
 	m.HandleFunc("GET "+set+"/bots", h.admin(h.listBots))
 	m.HandleFunc("POST "+set+"/bots", h.admin(h.createBot))
 	m.HandleFunc("GET "+set+"/bots/{id}", h.admin(h.showBot))

@@ -146,7 +146,7 @@ func TestAgentRefusedAdministration(t *testing.T) {
 	if strings.Contains(p.body, "/settings/inboxes") {
 		t.Error("an agent's navigation links to the administration")
 	}
-	for _, path := range []string{"/settings/inboxes", "/settings/agents", "/settings/bots", "/settings/bots/1/deliveries", "/reports/bots"} {
+	for _, path := range []string{"/settings/inboxes", "/settings/agents", "/settings/bots", "/settings/bots/1/deliveries", "/settings/teams", "/reports/bots"} {
 		r := b.get(fmt.Sprintf("/app/accounts/%d%s", w.account, path))
 		if r.status != http.StatusForbidden {
 			t.Errorf("agent at %s: %d, want 403", path, r.status)
