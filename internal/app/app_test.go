@@ -288,6 +288,14 @@ func TestPublicIdentities(t *testing.T) {
 		if err != nil {
 			t.Fatalf("a taken e-mail: %v, want the contact made without it", err)
 		}
+		// The answer shows the e-mail as asked for; the stored contact
+		// goes without it.
+		if other.Email != "casey@example.com" {
+			t.Fatalf("the answer shows e-mail %q, want the one asked for", other.Email)
+		}
+		if other, _, err = w.app.Contact(w.admin, w.account.ID, other.ID); err != nil {
+			t.Fatal(err)
+		}
 		if other.Email != "" || other.Identifier != "user-42" {
 			t.Fatalf("the new contact has e-mail %q identifier %q, want none and user-42", other.Email, other.Identifier)
 		}

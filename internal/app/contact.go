@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"strings"
 
@@ -56,13 +57,22 @@ func (in ContactInput) apply(c *baton.Contact) error {
 	if in.Blocked != nil {
 		c.Blocked = *in.Blocked
 	}
-	if in.AdditionalAttributes != nil {
-		c.AdditionalAttributes = in.AdditionalAttributes
-	}
-	if in.CustomAttributes != nil {
-		c.CustomAttributes = in.CustomAttributes
-	}
+	// Attributes sent are merged into those the contact has, key by key,
+	// as Chatwoot does: a client sending one attribute keeps the others.
+	c.AdditionalAttributes = mergeAttributes(c.AdditionalAttributes, in.AdditionalAttributes)
+	c.CustomAttributes = mergeAttributes(c.CustomAttributes, in.CustomAttributes)
 	return nil
+}
+
+// mergeAttributes returns have with the keys of sent set over it.
+func mergeAttributes(have, sent map[string]any) map[string]any {
+	if sent == nil {
+		return have
+	}
+	out := make(map[string]any, len(have)+len(sent))
+	maps.Copy(out, have)
+	maps.Copy(out, sent)
+	return out
 }
 
 // CreateContact makes a contact and, with inboxID set, its contact inbox
@@ -248,6 +258,7 @@ type PublicContactInput struct {
 func (a *App) PublicCreateContact(ctx context.Context, in PublicContactInput) (*baton.Contact, *baton.ContactInbox, error) {
 	var c *baton.Contact
 	var ci *baton.ContactInbox
+	submitted := "" // the e-mail asked for, which the answer shows whether or not it was taken
 	err := a.store.Write(ctx, func(q *store.Queries) error {
 		inbox, err := q.FindInboxByIdentifier(ctx, baton.CredentialFromContext(ctx).InboxIdentifier)
 		if err != nil {
@@ -284,7 +295,9 @@ func (a *App) PublicCreateContact(ctx context.Context, in PublicContactInput) (*
 		if c.ID == 0 {
 			// Whether an e-mail or identifier is the account's already is
 			// nothing a caller without a verified identity learns: the
-			// new contact simply goes without it.
+			// new contact simply goes without it, and the answer shows
+			// what was asked for either way.
+			submitted = c.Email
 			if err := dropTaken(ctx, q, c, !verified); err != nil {
 				return err
 			}
@@ -298,6 +311,11 @@ func (a *App) PublicCreateContact(ctx context.Context, in PublicContactInput) (*
 		ci, err = a.createContactInbox(ctx, q, c, inbox, in.SourceID, verified)
 		return err
 	})
+	if err == nil && submitted != "" && c.Email != submitted {
+		shown := *c
+		shown.Email = submitted
+		c = &shown
+	}
 	return c, ci, err
 }
 
@@ -421,7 +439,16 @@ func (a *App) PublicUpdateContact(ctx context.Context, in PublicContactInput) (*
 			}
 		}
 		p.Contact.UpdatedAt = a.Now()
-		return q.UpdateContact(ctx, p.Contact)
+		if err := q.UpdateContact(ctx, p.Contact); err != nil {
+			return err
+		}
+		if in.Email != nil && p.Contact.Email != baton.NormalizeEmail(*in.Email) {
+			// The answer shows the e-mail asked for, taken or not.
+			shown := *p.Contact
+			shown.Email = baton.NormalizeEmail(*in.Email)
+			p.Contact = &shown
+		}
+		return nil
 	})
 	return p, err
 }

@@ -57,6 +57,9 @@ func (a *App) CreateConversation(ctx context.Context, accountID int64, in Conver
 		// An inbox locked to one conversation a contact answers with the
 		// contact's last one, and the message, if any, goes there.
 		if inbox.LockToSingleConversation {
+			if err := q.LockContactInbox(ctx, ci.ID); err != nil {
+				return err
+			}
 			if c, err = q.LastConversationOf(ctx, ci.ID); err == nil {
 				return a.addFirstMessage(ctx, q, s, c, inbox, in.Message, files)
 			} else if !errors.Is(err, baton.ErrNotFound) {
@@ -688,6 +691,10 @@ func (a *App) PublicCreateConversation(ctx context.Context, custom map[string]an
 			return err
 		}
 		if p.Inbox.LockToSingleConversation {
+			// Creates sent at once must find the one conversation.
+			if err := q.LockContactInbox(ctx, p.ContactInbox.ID); err != nil {
+				return err
+			}
 			if last, err := q.LastConversationOf(ctx, p.ContactInbox.ID); err == nil {
 				c = last
 				return nil

@@ -764,6 +764,11 @@ func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*
 		if w, err = a.widgetSession(ctx, q); err != nil {
 			return err
 		}
+		// A visitor's messages sent at once must find one conversation,
+		// not start one each.
+		if err = q.LockContactInbox(ctx, w.ContactInbox.ID); err != nil {
+			return err
+		}
 		if c, err = currentConversation(ctx, q, w); err != nil {
 			return err
 		}

@@ -1,8 +1,12 @@
 package chatwoot_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
+
+	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/store/storetest"
 )
 
 func TestContacts(t *testing.T) {
@@ -55,5 +59,24 @@ func TestContacts(t *testing.T) {
 			contains: []string{`"count":1`}},
 		{name: "unknown contact", req: request{method: "PATCH", path: b.acc("/contacts/999"), token: b.admin, body: map[string]any{"name": "x"}}, status: 404},
 		{name: "non-numeric id", req: request{method: "GET", path: b.acc("/contacts/abc"), token: b.admin}, status: 404},
+	})
+}
+
+// TestContactUpdateMergesAttributes: an update merges custom and
+// additional attributes into those the contact has, key by key, as
+// Chatwoot does; it never wipes the ones it did not send.
+func TestContactUpdateMergesAttributes(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		b := setup(t, s)
+		c := b.must(request{method: "POST", path: b.acc("/contacts"), token: b.admin, body: map[string]any{"name": "Casey",
+			"custom_attributes": map[string]any{"plan": "gold", "seats": 3}, "additional_attributes": map[string]any{"city": "Lyon"}}}).object(t)
+		id := num(t, c, "payload", "contact", "id")
+		v := b.must(request{method: "PATCH", path: b.acc("/contacts/%d", id), token: b.admin, body: map[string]any{
+			"custom_attributes": map[string]any{"seats": 5}, "additional_attributes": map[string]any{"company": "Acme"}}}).object(t)
+		got, _ := json.Marshal([]any{v["payload"].(map[string]any)["custom_attributes"], v["payload"].(map[string]any)["additional_attributes"]})
+		if want := `[{"plan":"gold","seats":5},{"city":"Lyon","company":"Acme"}]`; string(got) != want {
+			t.Errorf("after the update the attributes are %s, want %s", got, want)
+		}
 	})
 }

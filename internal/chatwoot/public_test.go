@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/batonhq/baton/internal/store"
@@ -224,4 +225,33 @@ func TestPublicPathValues(t *testing.T) {
 	if r := b.do(request{method: "GET", path: path}); r.status != http.StatusBadRequest || !json.Valid(r.body) {
 		t.Errorf("GET %s: status %d, want 400 with JSON\n%s", path, r.status, r.body)
 	}
+}
+
+// TestPublicContactEmailTaken: creating or updating a public contact
+// answers the same whether or not another customer has the e-mail, so the
+// public API tells nobody who the customers are; the e-mail stays the
+// other customer's.
+func TestPublicContactEmailTaken(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		b := setup(t, s)
+		b.must(request{method: "POST", path: b.acc("/contacts"), token: b.admin,
+			body: map[string]any{"name": "Known", "email": "known@example.test"}})
+		for _, email := range []string{"known@example.test", "fresh@example.test"} {
+			src := strings.Split(email, "@")[0]
+			v := b.must(request{method: "POST", path: b.pub("/contacts"),
+				body: map[string]any{"source_id": src, "email": email}}).object(t)
+			if v["email"] != email {
+				t.Errorf("create with %s answers email %v, want it as sent", email, v["email"])
+			}
+			v = b.must(request{method: "PATCH", path: b.pub("/contacts/%s", src), body: map[string]any{"email": "known@example.test"}}).object(t)
+			if v["email"] != "known@example.test" {
+				t.Errorf("update of %s to a taken e-mail answers email %v, want it as sent", src, v["email"])
+			}
+		}
+		r := b.must(request{method: "GET", path: b.acc("/contacts/search?q=known@example.test"), token: b.admin}).object(t)
+		if n := len(r["payload"].([]any)); n != 1 {
+			t.Errorf("%d contacts have the known e-mail, want the one that had it", n)
+		}
+	})
 }

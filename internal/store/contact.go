@@ -213,3 +213,18 @@ func (q *Queries) ListContactInboxes(ctx context.Context, contactID int64) ([]*b
 	}
 	return out, rows.Err()
 }
+
+// LockContactInbox locks a contact inbox until the transaction ends, so
+// that writes deciding from what the contact has (a visitor's current
+// conversation, the one conversation an inbox allows a contact) take turns
+// on PostgreSQL instead of each deciding from the same snapshot. Where one
+// writer at a time makes it needless (SQLite), it does nothing.
+func (q *Queries) LockContactInbox(ctx context.Context, id int64) error {
+	lock := q.lock("ci")
+	if lock == "" {
+		return nil
+	}
+	var got int64
+	err := q.db.QueryRowContext(ctx, `SELECT ci.id FROM contact_inboxes ci WHERE ci.id = $1`+lock, id).Scan(&got)
+	return q.formatError(err, "contact inbox")
+}
