@@ -193,6 +193,10 @@ func (a *App) loadConversation(ctx context.Context, c *baton.Conversation) (*bat
 	return fresh, newLoader(q).conversation(ctx, fresh)
 }
 
+// MaxPage is the last page a list serves: pages past it are as empty as it
+// is, and their offset would overflow.
+const MaxPage = 1 << 20
+
 // ConversationPageSize is how many conversations one page of the list holds.
 const ConversationPageSize = 25
 
@@ -297,9 +301,7 @@ func (a *App) Conversations(ctx context.Context, accountID int64, cq Conversatio
 	if cq.CountOnly {
 		return &ConversationList{Counts: counts}, nil
 	}
-	if cq.Page < 1 {
-		cq.Page = 1
-	}
+	cq.Page = min(max(cq.Page, 1), MaxPage)
 	size := cq.PageSize
 	if size <= 0 || size > 100 {
 		size = ConversationPageSize
