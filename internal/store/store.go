@@ -129,6 +129,12 @@ type Queries struct {
 	db          dbtx
 	d           Dialect
 	afterCommit *[]func() // nil outside a transaction
+
+	// webhooks remembers InboxWebhooks within a transaction: one change
+	// raises several events of one inbox (a customer's message: the
+	// message and the conversation's update), and each asks. Writes to
+	// webhooks forget it.
+	webhooks map[[2]int64][]*baton.Webhook
 }
 
 // lock returns the clause that locks what a SELECT of the table with the

@@ -46,6 +46,7 @@ func (q *Queries) listWebhooks(ctx context.Context, where string, args ...any) (
 
 // CreateWebhook inserts w with its sealed signing secret and sets its id.
 func (q *Queries) CreateWebhook(ctx context.Context, w *baton.Webhook, sealedSecret []byte) error {
+	q.forgetWebhooks()
 	err := q.db.QueryRowContext(ctx, `INSERT INTO webhooks (account_id, inbox_id, kind, name, url, subscriptions,
 		secret_enc, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
 		w.AccountID, nullInt(w.InboxID), int(w.Kind), w.Name, w.URL, jsonStrings(w.Subscriptions), sealedSecret,
@@ -55,6 +56,7 @@ func (q *Queries) CreateWebhook(ctx context.Context, w *baton.Webhook, sealedSec
 
 // UpdateWebhook writes w's name, URL, subscriptions and inbox.
 func (q *Queries) UpdateWebhook(ctx context.Context, w *baton.Webhook) error {
+	q.forgetWebhooks()
 	res, err := q.db.ExecContext(ctx, `UPDATE webhooks SET inbox_id = $1, name = $2, url = $3, subscriptions = $4,
 		updated_at = $5 WHERE id = $6`, nullInt(w.InboxID), w.Name, w.URL, jsonStrings(w.Subscriptions),
 		toMicros(w.UpdatedAt), w.ID)
@@ -63,6 +65,7 @@ func (q *Queries) UpdateWebhook(ctx context.Context, w *baton.Webhook) error {
 
 // SetWebhookSecret replaces a webhook's sealed signing secret.
 func (q *Queries) SetWebhookSecret(ctx context.Context, id int64, sealed []byte) error {
+	q.forgetWebhooks()
 	res, err := q.db.ExecContext(ctx, `UPDATE webhooks SET secret_enc = $1 WHERE id = $2`, sealed, id)
 	return q.mustAffect(res, err, "webhook")
 }
@@ -76,6 +79,7 @@ func (q *Queries) WebhookSecret(ctx context.Context, id int64) ([]byte, error) {
 
 // DeleteWebhook deletes a webhook with its deliveries.
 func (q *Queries) DeleteWebhook(ctx context.Context, id int64) error {
+	q.forgetWebhooks()
 	res, err := q.db.ExecContext(ctx, `DELETE FROM webhooks WHERE id = $1`, id)
 	return q.mustAffect(res, err, "webhook")
 }
@@ -102,10 +106,28 @@ func (q *Queries) ListWebhooks(ctx context.Context, accountID int64) ([]*baton.W
 // account's webhooks for every inbox or for this one, and the inbox's own
 // (an API channel's webhook_url). inboxID 0 returns the account webhooks
 // for every inbox. baton.Webhook.Hears decides per event.
+//
+// Within a write transaction the answer is remembered until the
+// transaction writes a webhook; the callers only read what it returns.
 func (q *Queries) InboxWebhooks(ctx context.Context, accountID, inboxID int64) ([]*baton.Webhook, error) {
-	return q.listWebhooks(ctx, `WHERE w.account_id = $1 AND (w.inbox_id IS NULL OR w.inbox_id = $2) ORDER BY w.id`,
+	key := [2]int64{accountID, inboxID}
+	if ws, ok := q.webhooks[key]; ok {
+		return ws, nil
+	}
+	ws, err := q.listWebhooks(ctx, `WHERE w.account_id = $1 AND (w.inbox_id IS NULL OR w.inbox_id = $2) ORDER BY w.id`,
 		accountID, inboxID)
+	if err == nil && q.afterCommit != nil {
+		if q.webhooks == nil {
+			q.webhooks = map[[2]int64][]*baton.Webhook{}
+		}
+		q.webhooks[key] = ws
+	}
+	return ws, err
 }
+
+// forgetWebhooks drops what InboxWebhooks remembered, after a write to
+// webhooks.
+func (q *Queries) forgetWebhooks() { q.webhooks = nil }
 
 // APIInboxWebhook returns an API inbox's webhook, the one its webhook_url
 // names.
