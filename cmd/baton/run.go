@@ -27,6 +27,7 @@ import (
 	"github.com/batonhq/baton/internal/store/postgres"
 	"github.com/batonhq/baton/internal/store/sqlite"
 	"github.com/batonhq/baton/internal/web/agent"
+	"github.com/batonhq/baton/internal/web/widget"
 )
 
 // usage is the help text: the commands, the admin commands' flags and the
@@ -162,7 +163,7 @@ func (e *env) openConfig(ctx context.Context, cfg *config.Config) (*stack, error
 		s.base.Store("http://" + cfg.Addr)
 	}
 	s.engine = delivery.New(delivery.Config{Store: st, Key: key, Logger: s.log, Timeout: cfg.DeliveryTimeout,
-		Schedule: cfg.DeliveryRetrySchedule, Attempts: cfg.DeliveryAttempts, BlockPrivate: cfg.WebhookBlockPrivate,
+		Schedule: cfg.DeliveryRetrySchedule, Attempts: cfg.DeliveryAttempts, LeaseMargin: cfg.DeliveryLeaseMargin, BlockPrivate: cfg.WebhookBlockPrivate,
 		Observe: func(o delivery.Observation) { s.stats.ObserveDelivery(o.Target, o.Outcome, o.Latency) },
 		OnGiveUp: func(ctx context.Context, d *baton.Delivery, reason string) {
 			if err := s.app.BotFailed(ctx, d, reason); err != nil {
@@ -217,7 +218,8 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	mux := http.NewServeMux()
 	mux.Handle("/app", web)
 	mux.Handle("/app/", web)
-	mux.Handle("/", api)
+	// The website widget's paths (/packs/js/sdk.js, /widget) beside the API.
+	mux.Handle("/", widget.New().Handler(s.app, api))
 	srv := server.New(server.Config{Handler: mux, Logger: log, Health: s.store.Ping, RateLimit: cfg.RateLimit,
 		TrustedProxies: cfg.TrustedProxies,
 		Metrics:        s.stats, MetricsToken: cfg.MetricsToken, MaxConnections: cfg.MaxConnections})
