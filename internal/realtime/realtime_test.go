@@ -155,6 +155,10 @@ func populate(t testing.TB, nodes ...*node) *world {
 			t.Fatal("the profile shows no pubsub_token")
 		}
 		p.pubsub = profile.PubsubToken
+		// Busy: people who connect are not routed conversations (the
+		// handoff's business), so each test's events are its own.
+		w.call(http.MethodPost, "/api/v1/profile/availability", token,
+			map[string]any{"profile": map[string]any{"availability": "busy", "account_id": account}}, nil)
 		return p
 	}
 	w.admin = user(acc.ID, "Ada", "administrator")
@@ -498,7 +502,7 @@ func TestUpdatePresence(t *testing.T) {
 	}
 	data := msg["data"].(map[string]any)
 	users := data["users"].(map[string]any)
-	if users[fmt.Sprint(w.agent.id)] != "online" || data["account_id"] != float64(w.account) {
+	if users[fmt.Sprint(w.agent.id)] != "busy" || data["account_id"] != float64(w.account) {
 		t.Fatalf("presence %v", data)
 	}
 	if _, ok := data["contacts"]; !ok {
@@ -846,4 +850,34 @@ func TestResume(t *testing.T) {
 			break
 		}
 	}
+}
+
+// TestPresenceReachesTheTeam: a user who connects is online (as they set
+// it: busy here) for the account's agents, and offline once gone.
+func TestPresenceReachesTheTeam(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	admin := w.dial(0)
+	admin.subscribe(userIdentifier(w.admin, w.account))
+	agent := w.dial(0)
+	agent.subscribe(userIdentifier(w.agent, w.account))
+	key := fmt.Sprint(w.agent.id)
+	wait := func(want string) {
+		t.Helper()
+		for {
+			f := admin.next()
+			<-admin.raw
+			msg, _ := f["message"].(map[string]any)
+			if msg == nil || msg["event"] != "presence.update" {
+				continue
+			}
+			users := msg["data"].(map[string]any)["users"].(map[string]any)
+			if got, _ := users[key].(string); got == want || (want == "" && users[key] == nil) {
+				return
+			}
+		}
+	}
+	wait("busy")
+	agent.ws.CloseNow()
+	wait("") // gone: left out, as Chatwoot leaves out who is offline
 }
