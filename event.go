@@ -33,7 +33,10 @@ type Event struct {
 	Conversation *Conversation       // with its relations loaded
 	Message      *Message            // for message events, with sender and attachments
 	ContactInbox *ContactInbox       // for webwidget_triggered
-	Contact      *Contact            // for webwidget_triggered
+	Contact      *Contact            // for webwidget_triggered and the contact events
+	// ContactBefore is the contact before the change contact_updated
+	// reports.
+	ContactBefore *Contact
 	Inbox        *Inbox              // for webwidget_triggered
 	Change       *ConversationChange // for conversation_updated and conversation_status_changed
 	EventInfo    map[string]any

@@ -101,6 +101,9 @@ func (a *App) CreateContact(ctx context.Context, accountID int64, in ContactInpu
 		if err := q.CreateContact(ctx, c); err != nil {
 			return err
 		}
+		if err := a.emitContact(ctx, q, nil, c); err != nil {
+			return err
+		}
 		if inbox != nil {
 			ci, err = a.createContactInbox(ctx, q, c, inbox, sourceID, false)
 		}
@@ -222,11 +225,15 @@ func (a *App) UpdateContact(ctx context.Context, accountID, id int64, in Contact
 		if c, err = q.FindContact(ctx, accountID, id); err != nil {
 			return err
 		}
+		before := *c
 		if err = in.apply(c); err != nil {
 			return err
 		}
 		c.UpdatedAt = a.Now()
-		return q.UpdateContact(ctx, c)
+		if err := q.UpdateContact(ctx, c); err != nil {
+			return err
+		}
+		return a.emitContact(ctx, q, &before, c)
 	})
 	return c, err
 }
@@ -283,8 +290,12 @@ func (a *App) PublicCreateContact(ctx context.Context, in PublicContactInput) (*
 				} else if ok {
 					c = known
 				} else {
+					before := *known
 					known.Identifier, known.UpdatedAt = "", now
 					if err := q.UpdateContact(ctx, known); err != nil {
+						return err
+					}
+					if err := a.emitContact(ctx, q, &before, known); err != nil {
 						return err
 					}
 				}
@@ -305,6 +316,9 @@ func (a *App) PublicCreateContact(ctx context.Context, in PublicContactInput) (*
 				c.Name = defaultContactName(c)
 			}
 			if err := q.CreateContact(ctx, c); err != nil {
+				return err
+			}
+			if err := a.emitContact(ctx, q, nil, c); err != nil {
 				return err
 			}
 		}
@@ -442,6 +456,9 @@ func (a *App) PublicUpdateContact(ctx context.Context, in PublicContactInput) (*
 		if err := q.UpdateContact(ctx, p.Contact); err != nil {
 			return err
 		}
+		if err := a.emitContact(ctx, q, &before, p.Contact); err != nil {
+			return err
+		}
 		if in.Email != nil && p.Contact.Email != baton.NormalizeEmail(*in.Email) {
 			// The answer shows the e-mail asked for, taken or not.
 			shown := *p.Contact
@@ -482,6 +499,9 @@ func (a *App) WidgetConfig(ctx context.Context) (*WidgetSession, error) {
 				CustomAttributes: map[string]any{}, CreatedAt: now, UpdatedAt: now}
 			c.Name = defaultContactName(c)
 			if err := q.CreateContact(ctx, c); err != nil {
+				return err
+			}
+			if err := a.emitContact(ctx, q, nil, c); err != nil {
 				return err
 			}
 			ci, err := a.createContactInbox(ctx, q, c, inbox, "", false)
