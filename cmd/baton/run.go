@@ -162,7 +162,7 @@ func (e *env) openConfig(ctx context.Context, cfg *config.Config) (*stack, error
 		s.base.Store("http://" + cfg.Addr)
 	}
 	s.engine = delivery.New(delivery.Config{Store: st, Key: key, Logger: s.log, Timeout: cfg.DeliveryTimeout,
-		Schedule: cfg.DeliveryRetrySchedule, Attempts: cfg.DeliveryAttempts, BlockPrivate: cfg.WebhookBlockPrivate,
+		Schedule: cfg.DeliveryRetrySchedule, Attempts: cfg.DeliveryAttempts, LeaseMargin: cfg.DeliveryLeaseMargin, BlockPrivate: cfg.WebhookBlockPrivate,
 		Observe: func(o delivery.Observation) { s.stats.ObserveDelivery(o.Target, o.Outcome, o.Latency) },
 		OnGiveUp: func(ctx context.Context, d *baton.Delivery, reason string) {
 			if err := s.app.BotFailed(ctx, d, reason); err != nil {

@@ -43,6 +43,7 @@ type Config struct {
 	DeliveryRetrySchedule []time.Duration // waits before the retries of a bot that is down
 	DeliveryAttempts      int             // attempts in all for an event a bot that is up refuses
 	DeliveryRetention     time.Duration   // how long acknowledged deliveries are kept
+	DeliveryLeaseMargin   time.Duration   // how much longer than an attempt a claimed delivery stays a process's
 	SecretOverlap         time.Duration   // how long a rotated-out bot secret keeps signing
 	WebhookBlockPrivate   bool            // refuse bot and webhook URLs on loopback, private or link-local addresses (accounts may allow some for their own targets)
 	DBMaxConns            int             // connections to PostgreSQL this process keeps at most
@@ -109,6 +110,7 @@ func Define(fs *flag.FlagSet, getenv func(string) string) *Flags {
 	c.RateLimit = server.DefaultRateLimit
 	c.DeliveryTimeout, c.DeliveryRetrySchedule, c.DeliveryAttempts = delivery.DefaultTimeout, delivery.DefaultSchedule, delivery.DefaultAttempts
 	c.DeliveryRetention, c.SecretOverlap = app.DefaultRetention, app.DefaultSecretOverlap
+	c.DeliveryLeaseMargin = delivery.DefaultLeaseMargin
 	c.DBMaxConns, c.MaxConnections = postgres.DefaultMaxConns, server.DefaultMaxConnections
 	def := func(v flag.Value, name, env, help string) {
 		f.env[name] = env
@@ -133,6 +135,7 @@ func Define(fs *flag.FlagSet, getenv func(string) string) *Flags {
 	def((*duration)(&c.DeliveryTimeout), "delivery-timeout", "BATON_DELIVERY_TIMEOUT", "one attempt to deliver to a bot")
 	def((*schedule)(&c.DeliveryRetrySchedule), "delivery-retry-schedule", "BATON_DELIVERY_RETRY_SCHEDULE", "waits before the retries of a bot that is down")
 	def((*positive)(&c.DeliveryAttempts), "delivery-attempts", "BATON_DELIVERY_ATTEMPTS", "attempts for an event a bot refuses, then parked")
+	def((*duration)(&c.DeliveryLeaseMargin), "delivery-lease-margin", "BATON_DELIVERY_LEASE_MARGIN", "how much longer than an attempt a claimed delivery stays this process's")
 	def((*duration)(&c.DeliveryRetention), "delivery-retention", "BATON_DELIVERY_RETENTION", "how long acknowledged deliveries are kept")
 	def((*duration)(&c.SecretOverlap), "secret-overlap", "BATON_SECRET_OVERLAP", "how long a rotated-out bot secret keeps signing")
 	def((*boolean)(&c.WebhookBlockPrivate), "webhook-block-private", "BATON_WEBHOOK_BLOCK_PRIVATE", "refuse bot and webhook URLs on private addresses (accounts may allow some for their own targets)")

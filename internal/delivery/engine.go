@@ -30,6 +30,9 @@ const DefaultTimeout = 5 * time.Second
 // is up but answers an error.
 const DefaultAttempts = 3
 
+// DefaultLeaseMargin is how much longer than an attempt a lease lasts.
+const DefaultLeaseMargin = 30 * time.Second
+
 // DefaultSchedule is how long to wait before each retry of a bot that is
 // down: the first within seconds, the whole about two days.
 var DefaultSchedule = []time.Duration{
@@ -67,6 +70,10 @@ type Config struct {
 	// before a probe, doubled on each failed probe up to ten times as long.
 	BreakerThreshold int
 	BreakerCooldown  time.Duration
+	// LeaseMargin is how much longer than the attempt timeout a claimed
+	// delivery stays this process's (default DefaultLeaseMargin): the time
+	// a lane of a process that died unseen waits before another takes it.
+	LeaseMargin time.Duration
 	// OnGiveUp is called after a delivery is given up (failed or parked),
 	// outside the transaction that recorded it: the handoff policy.
 	OnGiveUp func(ctx context.Context, d *baton.Delivery, reason string)
@@ -102,6 +109,7 @@ type Engine struct {
 	poll     time.Duration
 	breakAt  int
 	cooldown time.Duration
+	margin   time.Duration
 	onGiveUp func(ctx context.Context, d *baton.Delivery, reason string)
 	observe  func(o Observation)
 
@@ -138,7 +146,7 @@ const excerpt = 512
 func New(c Config) *Engine {
 	e := &Engine{store: c.Store, key: c.Key, log: c.Logger, now: c.Now, timeout: c.Timeout, schedule: c.Schedule,
 		attempts: c.Attempts, client: c.Client, workers: c.Workers, poll: c.PollInterval, breakAt: c.BreakerThreshold,
-		cooldown: c.BreakerCooldown, onGiveUp: c.OnGiveUp, observe: c.Observe, owner: newOwner(), wake: make(chan struct{}, 1)}
+		cooldown: c.BreakerCooldown, margin: c.LeaseMargin, onGiveUp: c.OnGiveUp, observe: c.Observe, owner: newOwner(), wake: make(chan struct{}, 1)}
 	if e.log == nil {
 		e.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -166,6 +174,9 @@ func New(c Config) *Engine {
 	if e.cooldown <= 0 {
 		e.cooldown = 30 * time.Second
 	}
+	if e.margin <= 0 {
+		e.margin = DefaultLeaseMargin
+	}
 	e.blockPrivate, e.fixedClient = c.BlockPrivate, c.Client != nil
 	if e.client == nil {
 		e.client = newClient(e.workers, c.BlockPrivate, nil)
@@ -185,7 +196,7 @@ func newOwner() string {
 // state nothing is sent twice. A dead process's lanes do not wait for it
 // to end where owner locks tell (PostgreSQL, see owned). A delivery that waited in the queue so long that its
 // lease could end mid-attempt is not sent (see deliver).
-func (e *Engine) lease() time.Duration { return e.timeout + 30*time.Second }
+func (e *Engine) lease() time.Duration { return e.timeout + e.margin }
 
 // ahead is how many deliveries the engine keeps claimed, queued or in
 // flight: twice as many as it has workers, so that workers finishing find

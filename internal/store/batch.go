@@ -139,6 +139,7 @@ func (s *Store) runBatch(jobs []*job) {
 		}
 	}
 	ctx := context.Background() // no one caller's context ends the others' transaction
+	s.transactions.Add(1)
 	conn, err := s.writer.Conn(ctx)
 	if err != nil {
 		fail(fmt.Errorf("begin: %w", err))

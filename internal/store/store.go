@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -38,6 +39,7 @@ type Store struct {
 	// Prepared statements of each pool, on SQLite only (see statements).
 	readStmts, writeStmts *statements
 	batch                 *batch // group commit, on SQLite only (see batch)
+	transactions          atomic.Int64
 }
 
 // New wraps open connection pools. reader and writer may be the same pool
@@ -82,6 +84,11 @@ func (s *Store) Read() *Queries {
 	return &Queries{db: pool{db: s.reader, stmts: s.readStmts}, d: s.dialect}
 }
 
+// WriteTransactions returns how many write transactions the store has
+// begun. With group commit (SQLite) Write calls that arrive together share
+// one, so there are fewer of them than calls.
+func (s *Store) WriteTransactions() int64 { return s.transactions.Load() }
+
 // Write runs fn in one transaction on the writer and commits it when fn
 // returns nil. Any error rolls everything back. Functions registered with
 // Queries.AfterCommit run once the commit succeeded. On SQLite, concurrent
@@ -90,6 +97,7 @@ func (s *Store) Write(ctx context.Context, fn func(q *Queries) error) error {
 	if s.batch != nil {
 		return s.writeBatched(ctx, fn)
 	}
+	s.transactions.Add(1)
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

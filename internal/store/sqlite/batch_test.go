@@ -13,7 +13,7 @@ import (
 )
 
 // TestConcurrentWritesKeepTheirOwnOutcome checks group commit: writes that
-// run at once may share a SQLite transaction, yet each keeps its changes
+// run at once share a SQLite transaction (counted), yet each keeps its changes
 // exactly when its function succeeded, sees its AfterCommit run only then,
 // and a panic reaches its own caller.
 func TestConcurrentWritesKeepTheirOwnOutcome(t *testing.T) {
@@ -55,8 +55,14 @@ func TestConcurrentWritesKeepTheirOwnOutcome(t *testing.T) {
 		})
 	}
 	time.Sleep(20 * time.Millisecond)
+	before := s.WriteTransactions()
 	close(release)
 	wg.Wait()
+	// The writes queued behind the first and ran together: far fewer
+	// transactions than writes (without group commit, one each).
+	if tx := s.WriteTransactions() - before; tx > n/4 {
+		t.Errorf("%d writes took %d transactions: they were not batched", n, tx)
+	}
 
 	names := map[string]bool{}
 	rows, err := s.DB().QueryContext(ctx, `SELECT name FROM accounts`)

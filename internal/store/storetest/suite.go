@@ -46,6 +46,9 @@ var suite = []struct {
 	{"Team", testTeam},
 	{"Handoff", testHandoff},
 	{"OnlineCandidates", testOnlineCandidates},
+	{"DeliveryLanes", testDeliveryLanes},
+	{"DeliveryBreaker", testDeliveryBreaker},
+	{"DeliveryPrune", testDeliveryPrune},
 	{"Webhook", testWebhook},
 	{"DeliveryTargets", testDeliveryTargets},
 }

@@ -216,6 +216,11 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusInternalServerError
 	}
 	msg := baton.ErrorMessage(err)
+	if b, ok := baseFrom(r); ok && b.AccountID != 0 && code != baton.ENOTFOUND && !b.member() {
+		// Another account's pages are not found, as another account's
+		// things are, whatever the app's reason to refuse.
+		status = http.StatusNotFound
+	}
 	if status == http.StatusInternalServerError {
 		h.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "request_id", w.Header().Get("X-Request-Id"), "err", err)
 		msg = "Something went wrong on our side."

@@ -152,6 +152,18 @@ func TestBrowserSignInAndQueues(t *testing.T) {
 	b.shot("agent-queue-waiting")
 	browsertest.Axe(t, b.ctx)
 
+	// Another handoff while the page is open: the count, the title and the
+	// page's announcement follow without a reload.
+	js[bool](b, `window.__same = true`)
+	id2 := w.customer("Dora Later", "dora@example.com", "Hello?")
+	w.handOff(id2, "Customer asked for a person", "Dora wants a person")
+	b.waitFor("the new count", `document.querySelector('.queues [data-count="waiting"]').textContent === "2"`)
+	b.waitFor("the title", `document.title.startsWith("(2) ")`)
+	b.waitFor("the announcement", `document.getElementById("live").textContent.includes("handed to the team")`)
+	if !js[bool](b, `window.__same === true`) {
+		t.Error("the page reloaded to update the counts")
+	}
+
 	b.open(fmt.Sprintf("/app/accounts/%d/conversations?queue=bot", w.account))
 	if !b.has("Bea Bot") || js[string](b, `document.querySelector(".owner").textContent`) != "Bot" {
 		t.Errorf("the bot's queue: %s", b.text())
@@ -356,4 +368,39 @@ func TestBrowserAgentRefusedAdministration(t *testing.T) {
 		t.Errorf("an agent at the bots page: %s", b.text())
 	}
 	b.shot("agent-refused-admin")
+}
+
+func TestBrowserOtherAccountAndCSRF(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Casey Secret", "casey@example.com", "My card number is 4242")
+	b := w.tab(t)
+	b.signIn(w.other, password)
+	b.waitFor("their own queues", `location.pathname.endsWith("/conversations")`)
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
+	if b.has("Casey") || b.has("4242") || !b.has("not yours to see") {
+		t.Errorf("an agent of another account at the conversation: %s", b.text())
+	}
+	b.shot("agent-other-account")
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations", w.account))
+	if b.has("Casey") {
+		t.Error("an agent of another account sees the queue")
+	}
+
+	// A state-changing call without the CSRF token is refused, even from
+	// the app's own page with its cookie.
+	own := w.tab(t)
+	own.signIn(w.agentMail, password)
+	own.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	got, err := chromedp.Run(own.ctx, chromedp.Evaluate[int](fmt.Sprintf(`fetch("/app/accounts/%d/conversations/%d/resolve", {method: "POST", credentials: "same-origin"}).then(r => r.status)`, w.account, id), chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != 403 {
+		t.Errorf("resolve without the token: %d, want 403", got)
+	}
+	c, _ := w.app.Conversation(asSystem(), w.account, id)
+	if c.Status.String() == "resolved" {
+		t.Error("the conversation was resolved without the token")
+	}
 }

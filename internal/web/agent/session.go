@@ -30,6 +30,19 @@ type base struct {
 	IsAdmin   bool
 	CSRF      string
 	Section   string // highlighted in the navigation
+	// Availability is the user's own in this account: online, busy or
+	// offline, what routing reads.
+	Availability string
+}
+
+// member reports whether the user is a member of the page's account.
+func (b base) member() bool {
+	for _, a := range b.Accounts {
+		if a.ID == b.AccountID {
+			return true
+		}
+	}
+	return false
 }
 
 type accountLink struct {
@@ -79,13 +92,17 @@ func (h *Handler) signedIn(next http.HandlerFunc) http.HandlerFunc {
 		}
 		ctx := baton.NewContextWithActor(r.Context(), actor)
 		b := base{User: actor.User, CSRF: auth.CSRFToken(c.Value)}
+		id, _ := pathID(r, "account_id")
 		if _, _, aus, err := h.app.Profile(ctx); err == nil {
 			for _, au := range aus {
 				name, _ := h.app.AccountName(ctx, au.AccountID)
 				b.Accounts = append(b.Accounts, accountLink{ID: au.AccountID, Name: name})
+				if au.AccountID == id {
+					b.Availability = au.Availability.String()
+				}
 			}
 		}
-		if id, err := pathID(r, "account_id"); err == nil {
+		if id != 0 {
 			b.AccountID = id
 			b.IsAdmin = h.app.IsAdmin(ctx, id)
 		}
@@ -238,4 +255,19 @@ func clientAddr(r *http.Request) string {
 		return ap.Addr().Unmap().String()
 	}
 	return r.RemoteAddr
+}
+
+// setAvailability sets the user's availability in the account, which
+// routing reads; back to where they were.
+func (h *Handler) setAvailability(w http.ResponseWriter, r *http.Request) {
+	b, _ := baseFrom(r)
+	if err := h.app.SetAvailability(r.Context(), b.AccountID, r.FormValue("availability")); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	back := safeNext(r.FormValue("back"))
+	if back == "" {
+		back = accountPath(b.AccountID, "/conversations")
+	}
+	h.done(w, r, back)
 }

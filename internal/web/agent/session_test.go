@@ -129,7 +129,7 @@ func TestAnotherAccountSeesNothing(t *testing.T) {
 		fmt.Sprintf("/app/accounts/%d/settings/inboxes", w.account),
 	} {
 		p := b.get(path)
-		if p.status != http.StatusNotFound && p.status != http.StatusForbidden {
+		if p.status != http.StatusNotFound {
 			t.Errorf("%s: %d, want 404", path, p.status)
 		}
 		if strings.Contains(p.body, "Casey") || strings.Contains(p.body, "4242") {
@@ -156,5 +156,25 @@ func TestAgentRefusedAdministration(t *testing.T) {
 		"name": {"Eve"}, "email": {"eve@acme.test"}, "password": {"password123"}, "role": {"administrator"}})
 	if r.status != http.StatusForbidden {
 		t.Errorf("agent creating an administrator: %d, want 403", r.status)
+	}
+}
+
+func TestAvailability(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	b := w.browser()
+	p := b.signIn(w.agentMail, password)
+	r := b.post(fmt.Sprintf("/app/accounts/%d/availability", w.account), url.Values{"csrf_token": {p.csrf(t)}, "availability": {"busy"}})
+	if r.status != http.StatusOK || !strings.Contains(r.body, `<option value="busy" selected>`) {
+		t.Fatalf("after choosing busy: %d", r.status)
+	}
+	aus, err := w.app.Agents(asSystem(), w.account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, au := range aus {
+		if au.UserID == w.agentID && au.Availability.String() != "busy" {
+			t.Errorf("availability %s, want busy", au.Availability)
+		}
 	}
 }

@@ -167,6 +167,22 @@
         reply.requestSubmit();
       }
     });
+    // Typing, told to the customer (not for private notes), when the
+    // server supports it.
+    var typingSent = 0, typingStop = null;
+    function typing(status) {
+      if (layout.dataset.typing !== "on") { return; }
+      var d = new FormData();
+      d.set("status", status);
+      if (note.checked) { d.set("private", "1"); }
+      request("POST", convURL + "/typing", d).catch(function () {});
+    }
+    box.addEventListener("input", function () {
+      var now = Date.now();
+      if (now - typingSent > 5000) { typingSent = now; typing("on"); }
+      clearTimeout(typingStop);
+      typingStop = setTimeout(function () { typingSent = 0; typing("off"); }, 3000);
+    });
     note.addEventListener("change", function () {
       box.setAttribute("placeholder", note.checked ? "Only the team sees a private note" : "");
     });
@@ -213,6 +229,56 @@
     });
   }
   if (account) { setTimeout(tick, 500); }
+
+  // --- /cable: when the server offers it, a change is shown at once ------
+  // Any frame about this account makes the page poll now; polling stays
+  // the source of truth, so a lost socket loses nothing.
+  var soon = null;
+  function pollNow() {
+    if (soon) { return; }
+    soon = setTimeout(function () {
+      soon = null;
+      Promise.all([pollCounts(), pollMessages()]).catch(function () {});
+    }, 150);
+  }
+  var typingEl = document.getElementById("typing");
+  var typingOff = null;
+  function showTyping(name, on) {
+    if (!typingEl) { return; }
+    clearTimeout(typingOff);
+    typingEl.textContent = on ? name + " is typing…" : "";
+    if (on) { typingOff = setTimeout(function () { typingEl.textContent = ""; }, 30000); }
+  }
+  function cable() {
+    var token = body.dataset.pubsub, user = body.dataset.user;
+    if (!token || !account || !("WebSocket" in window)) { return; }
+    var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/cable",
+      ["actioncable-v1-json", "actioncable-unsupported"]);
+    var ident = JSON.stringify({ channel: "RoomChannel", pubsub_token: token, account_id: Number(account), user_id: Number(user) });
+    ws.onmessage = function (e) {
+      var f;
+      try { f = JSON.parse(e.data); } catch (err) { return; }
+      if (f.type === "welcome") {
+        ws.send(JSON.stringify({ command: "subscribe", identifier: ident }));
+        pollNow(); // catch up on what happened while the socket was away
+        return;
+      }
+      var m = f.message;
+      if (!m || !m.event || !m.data || String(m.data.account_id) !== String(account)) { return; }
+      if (m.event === "conversation.typing_on" || m.event === "conversation.typing_off") {
+        var conv = m.data.conversation || {};
+        if (layout && String(conv.id) === String(layout.dataset.displayId) && m.data.user &&
+            !(m.data.user.type === "user" && String(m.data.user.id) === String(user))) {
+          showTyping(m.data.user.name || "Someone", m.event === "conversation.typing_on");
+        }
+        return;
+      }
+      if (m.event === "presence.update") { return; }
+      pollNow();
+    };
+    ws.onclose = function () { setTimeout(cable, 2000); };
+  }
+  cable();
   window.addEventListener("online", function () { failures = 0; });
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden) { pollCounts().catch(function () {}); }

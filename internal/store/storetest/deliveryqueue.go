@@ -1,0 +1,199 @@
+package storetest
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// newDelivery writes an event of the conversation and its delivery to the
+// target, due at next.
+func newDelivery(t *testing.T, s *store.Store, c *baton.Conversation, target baton.Target, next time.Time) *baton.Delivery {
+	t.Helper()
+	e := &baton.Event{AccountID: c.AccountID, ConversationID: c.ID, Name: baton.EventMessageCreated,
+		Payload: []byte(`{"event":"message_created"}`), CreatedAt: at}
+	d := &baton.Delivery{UUID: unique("delivery-"), Target: target, AccountID: c.AccountID, LaneID: c.ID,
+		NextAttemptAt: next, CreatedAt: at}
+	write(t, s, func(q *store.Queries) error {
+		if err := q.CreateEvent(t.Context(), e); err != nil {
+			return err
+		}
+		d.EventID = e.ID
+		return q.CreateDelivery(t.Context(), d)
+	})
+	return d
+}
+
+// claim claims for owner at now, with leases of a minute, and returns the
+// ids claimed.
+func claim(t *testing.T, s *store.Store, owner string, now time.Time) []int64 {
+	t.Helper()
+	var ids []int64
+	write(t, s, func(q *store.Queries) error {
+		ds, err := q.ClaimDeliveries(t.Context(), owner, now, now.Add(time.Minute), 100)
+		for _, d := range ds {
+			ids = append(ids, d.ID)
+		}
+		return err
+	})
+	slices.Sort(ids)
+	return ids
+}
+
+// attempt records owner's attempt of d at now with the outcome.
+func attempt(t *testing.T, s *store.Store, owner string, d *baton.Delivery, now time.Time, status baton.DeliveryStatus, next time.Time) {
+	t.Helper()
+	write(t, s, func(q *store.Queries) error {
+		return q.RecordAttempt(t.Context(), owner, &baton.Attempt{DeliveryID: d.ID, AttemptedAt: now, StatusCode: 200}, status, next)
+	})
+}
+
+// testDeliveryLanes: a claim takes the due head of each lane, never what
+// waits behind it; a lease keeps a lane from other owners until it ends or
+// is released; an attempt that succeeds hands the lane to the next
+// delivery, one that will be retried keeps it, and an attempt by an owner
+// whose lease passed on changes nothing.
+func testDeliveryLanes(t *testing.T, s *store.Store) {
+	th := newThread(t, s)
+	bot := baton.BotTarget(newAgentBot(t, s, th.account.ID))
+	other := newConversation(t, s, th.contactInbox, th.account.ID, nil)
+	now := stored(at)
+	d1 := newDelivery(t, s, th.conversation, bot, now)
+	d2 := newDelivery(t, s, th.conversation, bot, now)
+	d3 := newDelivery(t, s, other, bot, now)
+	later := newDelivery(t, s, other, baton.BotTarget(newAgentBot(t, s, th.account.ID)), now.Add(time.Hour))
+
+	same(t, "first claim", claim(t, s, "a", now), []int64{d1.ID, d3.ID})
+	same(t, "claim while leased", claim(t, s, "b", now.Add(30*time.Second)), []int64(nil))
+	// The leases end after a minute: b takes both lanes over.
+	same(t, "claim after the leases", claim(t, s, "b", now.Add(2*time.Minute)), []int64{d1.ID, d3.ID})
+	// a's lease passed to b: a's late attempt is logged but moves nothing.
+	attempt(t, s, "a", d1, now.Add(2*time.Minute), baton.DeliverySucceeded, now)
+	if n := count(t, s, `SELECT COUNT(*) FROM deliveries WHERE id = $1 AND status = 0`, d1.ID); n != 1 {
+		t.Errorf("an attempt by an owner that lost the lease changed the delivery")
+	}
+	if n := count(t, s, `SELECT COUNT(*) FROM delivery_attempts WHERE delivery_id = $1`, d1.ID); n != 1 {
+		t.Errorf("the late attempt is not logged: %d attempts", n)
+	}
+	// b's success hands the lane to d2; b's retry of d3 keeps its lane,
+	// due 30 s later.
+	retry := now.Add(150 * time.Second)
+	attempt(t, s, "b", d1, now.Add(2*time.Minute), baton.DeliverySucceeded, now.Add(2*time.Minute))
+	attempt(t, s, "b", d3, now.Add(2*time.Minute), baton.DeliveryPending, retry)
+	same(t, "claim after the attempts", claim(t, s, "c", now.Add(2*time.Minute)), []int64{d2.ID})
+	same(t, "claim when the retry is due", claim(t, s, "c", retry), []int64{d3.ID})
+	// Releasing its leases gives c's lanes back at once.
+	write(t, s, func(q *store.Queries) error { return q.ReleaseLeases(t.Context(), "c") })
+	same(t, "claim after the release", claim(t, s, "d", retry), []int64{d2.ID, d3.ID})
+	write(t, s, func(q *store.Queries) error { return q.ReleaseAllLeases(t.Context()) })
+	same(t, "claim when everything is due", claim(t, s, "e", now.Add(time.Hour)), []int64{d2.ID, d3.ID, later.ID})
+	// A lane whose last delivery is done goes.
+	attempt(t, s, "e", later, now.Add(time.Hour), baton.DeliveryFailed, now.Add(time.Hour))
+	if n := count(t, s, `SELECT COUNT(*) FROM lanes WHERE head_id = $1`, later.ID); n != 0 {
+		t.Errorf("the lane of a given-up delivery with nothing behind it is still there")
+	}
+	// The failed delivery stays, given up, with its attempt.
+	if n := count(t, s, `SELECT COUNT(*) FROM deliveries WHERE id = $1 AND status = $2`, later.ID, int(baton.DeliveryFailed)); n != 1 {
+		t.Errorf("the failed delivery is not kept as failed")
+	}
+}
+
+// testDeliveryBreaker: while a target's breaker is open none of its lanes
+// is claimed, other targets' are; once the cooldown has passed the target
+// gets one probe, its oldest due lane head, and nothing else until it
+// answers; a success closes the breaker.
+func testDeliveryBreaker(t *testing.T, s *store.Store) {
+	th := newThread(t, s)
+	down := baton.BotTarget(newAgentBot(t, s, th.account.ID))
+	up := baton.BotTarget(newAgentBot(t, s, th.account.ID))
+	other := newConversation(t, s, th.contactInbox, th.account.ID, nil)
+	now := stored(at)
+	first := newDelivery(t, s, th.conversation, down, now)
+	second := newDelivery(t, s, other, down, now)
+	fine := newDelivery(t, s, th.conversation, up, now)
+	write(t, s, func(q *store.Queries) error {
+		for range 3 {
+			if _, err := q.CountBreakerFailure(t.Context(), down); err != nil {
+				return err
+			}
+		}
+		return q.OpenBreaker(t.Context(), down, now.Add(time.Minute))
+	})
+	open, err := s.Read().BreakersOpenUntil(t.Context())
+	if err != nil || !open[down].Equal(now.Add(time.Minute)) {
+		t.Fatalf("breakers %v, %v: want the down bot's open for a minute", open, err)
+	}
+	same(t, "claim while the breaker is open", claim(t, s, "a", now), []int64{fine.ID})
+	// The other bot's lease ran out at the same moment.
+	same(t, "claim once the cooldown passed", claim(t, s, "a", now.Add(time.Minute)), []int64{first.ID, fine.ID})
+	same(t, "claim while the probe is out", claim(t, s, "b", now.Add(time.Minute)), []int64(nil))
+	attempt(t, s, "a", first, now.Add(time.Minute), baton.DeliverySucceeded, now.Add(time.Minute))
+	write(t, s, func(q *store.Queries) error {
+		return q.RecordBreakerOutcome(t.Context(), down, true, time.Time{})
+	})
+	open, err = s.Read().BreakersOpenUntil(t.Context())
+	if err != nil || open[down].After(now) {
+		t.Errorf("breakers %v, %v: want the down bot's closed after a success", open, err)
+	}
+	same(t, "claim after the breaker closed", claim(t, s, "b", now.Add(time.Minute)), []int64{second.ID})
+	var n int
+	write(t, s, func(q *store.Queries) (err error) { n, err = q.CountBreakerFailure(t.Context(), down); return err })
+	if n != 1 {
+		t.Errorf("after a success the next failure counts %d, want 1", n)
+	}
+	wantNotFound(t, "a breaker of no kind of target", s.Write(t.Context(), func(q *store.Queries) error {
+		return q.OpenBreaker(t.Context(), baton.Target{ID: 1}, now)
+	}))
+}
+
+// testDeliveryPrune: pruning deletes the succeeded deliveries acknowledged
+// before the time, their attempts and the events left without a delivery,
+// and keeps pending and given-up deliveries and recent ones.
+func testDeliveryPrune(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	th := newThread(t, s)
+	bot := baton.BotTarget(newAgentBot(t, s, th.account.ID))
+	other := newConversation(t, s, th.contactInbox, th.account.ID, nil)
+	third := newConversation(t, s, th.contactInbox, th.account.ID, nil)
+	now := stored(at)
+	old := newDelivery(t, s, th.conversation, bot, now)
+	recent := newDelivery(t, s, th.conversation, bot, now)
+	failed := newDelivery(t, s, other, bot, now)
+	pending := newDelivery(t, s, third, bot, now)
+	same(t, "claim", claim(t, s, "a", now), []int64{old.ID, failed.ID, pending.ID})
+	attempt(t, s, "a", old, now, baton.DeliverySucceeded, now)
+	attempt(t, s, "a", failed, now, baton.DeliveryFailed, now)
+	same(t, "claim the lane's next", claim(t, s, "a", now.Add(time.Hour)), []int64{recent.ID, pending.ID})
+	attempt(t, s, "a", recent, now.Add(time.Hour), baton.DeliverySucceeded, now.Add(time.Hour))
+
+	var deliveries, events int64
+	write(t, s, func(q *store.Queries) (err error) {
+		deliveries, events, err = q.PruneDeliveries(ctx, now.Add(time.Minute))
+		return err
+	})
+	if deliveries != 1 || events != 1 {
+		t.Errorf("pruned %d deliveries and %d events, want 1 and 1", deliveries, events)
+	}
+	for _, d := range []*baton.Delivery{recent, failed, pending} {
+		if n := count(t, s, `SELECT COUNT(*) FROM deliveries WHERE id = $1`, d.ID); n != 1 {
+			t.Errorf("delivery %d (status %v) was pruned", d.ID, d.Status)
+		}
+	}
+	if n := count(t, s, `SELECT COUNT(*) FROM deliveries WHERE id = $1`, old.ID); n != 0 {
+		t.Errorf("the old succeeded delivery is still there")
+	}
+	if n := count(t, s, `SELECT COUNT(*) FROM delivery_attempts WHERE delivery_id = $1`, old.ID); n != 0 {
+		t.Errorf("the old delivery's attempts are still there")
+	}
+	if n := count(t, s, `SELECT COUNT(*) FROM events WHERE id = $1`, old.EventID); n != 0 {
+		t.Errorf("the old delivery's event is still there")
+	}
+	backlog, err := s.Read().DeliveryBacklog(ctx)
+	if err != nil || backlog[bot] != 1 {
+		t.Errorf("backlog %v, %v: want the one pending delivery", backlog, err)
+	}
+}
