@@ -30,16 +30,16 @@ type Event struct {
 	CreatedAt      time.Time
 
 	Account      *Account
-	Conversation *Conversation       // with its relations loaded
-	Message      *Message            // for message events, with sender and attachments
-	ContactInbox *ContactInbox       // for webwidget_triggered
-	Contact      *Contact            // for webwidget_triggered and the contact events
+	Conversation *Conversation // with its relations loaded
+	Message      *Message      // for message events, with sender and attachments
+	ContactInbox *ContactInbox // for webwidget_triggered
+	Contact      *Contact      // for webwidget_triggered and the contact events
 	// ContactBefore is the contact before the change contact_updated
 	// reports.
 	ContactBefore *Contact
-	Inbox        *Inbox              // for webwidget_triggered
-	Change       *ConversationChange // for conversation_updated and conversation_status_changed
-	EventInfo    map[string]any
+	Inbox         *Inbox              // for webwidget_triggered
+	Change        *ConversationChange // for conversation_updated and conversation_status_changed
+	EventInfo     map[string]any
 	// ByCustomer marks what the customer did: their message, or their
 	// answer to an interactive one. Only these hand a pending conversation
 	// to people when its bot cannot take them.
