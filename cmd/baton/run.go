@@ -27,6 +27,7 @@ import (
 	"github.com/batonhq/baton/internal/store/postgres"
 	"github.com/batonhq/baton/internal/store/sqlite"
 	"github.com/batonhq/baton/internal/web/agent"
+	"github.com/batonhq/baton/internal/web/widget"
 )
 
 // usage is the help text: the commands, the admin commands' flags and the
@@ -208,7 +209,8 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	mux := http.NewServeMux()
 	mux.Handle("/app", web)
 	mux.Handle("/app/", web)
-	mux.Handle("/", api)
+	// The website widget's paths (/packs/js/sdk.js, /widget) beside the API.
+	mux.Handle("/", widget.New().Handler(s.app, api))
 	srv := server.New(server.Config{Handler: mux, Logger: log, Health: s.store.Ping, RateLimit: cfg.RateLimit,
 		TrustedProxies: cfg.TrustedProxies,
 		Metrics:        s.stats, MetricsToken: cfg.MetricsToken, MaxConnections: cfg.MaxConnections})

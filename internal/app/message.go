@@ -743,6 +743,11 @@ type WidgetMessageInput struct {
 	// starts: browser, referer and initiated_at, as Chatwoot records them.
 	Visit map[string]any
 	Files []FileInput
+	// NewConversation starts a new conversation even when the visitor has
+	// one (the widget's pre-chat form and "start a new conversation"),
+	// with ConversationAttributes as its custom attributes.
+	NewConversation        bool
+	ConversationAttributes map[string]any
 }
 
 // WidgetCreateMessage adds the visitor's message to their current
@@ -773,14 +778,17 @@ func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*
 		if err = q.LockContactInbox(ctx, w.ContactInbox.ID); err != nil {
 			return err
 		}
-		if c, err = currentConversation(ctx, q, w); err != nil {
-			return err
+		if !in.NewConversation {
+			if c, err = currentConversation(ctx, q, w); err != nil {
+				return err
+			}
 		}
 		if c == nil {
 			if c, err = a.newConversation(ctx, q, w.Inbox, w.Contact, w.ContactInbox, nil); err != nil {
 				return err
 			}
 			c.AdditionalAttributes = orEmpty(in.Visit)
+			c.CustomAttributes = editAttributes(nil, in.ConversationAttributes, nil)
 			if err := q.CreateConversation(ctx, c); err != nil {
 				return err
 			}
@@ -807,9 +815,10 @@ func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*
 }
 
 // WidgetMessages lists the public messages of the visitor's latest
-// conversation, the newest 20 before the id before when it is set; none
-// when they have no conversation yet.
-func (a *App) WidgetMessages(ctx context.Context, before int64) ([]*baton.Message, error) {
+// conversation, oldest first: the newest 20 before the id before when it
+// is set, or up to 100 after the id after (what a widget catching up after
+// a reconnect asks); none when they have no conversation yet.
+func (a *App) WidgetMessages(ctx context.Context, before, after int64) ([]*baton.Message, error) {
 	q := a.store.Read()
 	w, err := a.widgetSession(ctx, q)
 	if err != nil {
@@ -821,7 +830,11 @@ func (a *App) WidgetMessages(ctx context.Context, before int64) ([]*baton.Messag
 	} else if err != nil {
 		return nil, err
 	}
-	ms, err := q.ListMessages(ctx, store.MessageFilter{ConversationID: c.ID, Public: true, Before: before})
+	f := store.MessageFilter{ConversationID: c.ID, Public: true, Before: before, After: after}
+	if after > 0 {
+		f.Limit = 100
+	}
+	ms, err := q.ListMessages(ctx, f)
 	if err != nil {
 		return nil, err
 	}
