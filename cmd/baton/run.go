@@ -202,6 +202,15 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 		return err
 	}
 	defer s.close()
+	if kind, target := s.cfg.Database(); kind == config.SQLite {
+		// One process serves a SQLite database: the next would take over
+		// the leases of the one alive (see ReleaseAllLeases below).
+		release, err := sqlite.Own(target)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	cfg, log := s.cfg, s.log
 	api := chatwoot.New(chatwoot.Config{App: s.app, Logger: log, PublicURL: s.publicURL,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxUploadBytes: cfg.MaxUploadBytes})

@@ -162,9 +162,7 @@ func (a *App) Contacts(ctx context.Context, accountID int64, query string, page 
 	if _, err := a.accountScope(ctx, q, accountID); err != nil {
 		return nil, 0, err
 	}
-	if page < 1 {
-		page = 1
-	}
+	page = min(max(page, 1), MaxPage)
 	return q.ListContacts(ctx, store.ContactFilter{AccountID: accountID, Query: strings.TrimSpace(query),
 		Offset: (page - 1) * ContactPageSize, Limit: ContactPageSize})
 }

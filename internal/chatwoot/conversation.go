@@ -190,12 +190,9 @@ func (h *Handler) createConversation(w http.ResponseWriter, r *http.Request) err
 	if err := h.decode(w, r, &body); err != nil {
 		return err
 	}
-	if body.TeamID != 0 {
-		return baton.Invalid("Teams are not supported yet", "team_id")
-	}
 	in := app.ConversationInput{InboxID: int64(body.InboxID), ContactID: int64(body.ContactID),
 		SourceID: body.SourceID, Status: body.Status, SnoozedUntil: body.SnoozedUntil.t,
-		AssigneeID: int64(body.AssigneeID), AdditionalAttributes: body.AdditionalAttributes,
+		AssigneeID: int64(body.AssigneeID), TeamID: int64(body.TeamID), AdditionalAttributes: body.AdditionalAttributes,
 		CustomAttributes: body.CustomAttributes}
 	if body.Message != nil {
 		m := body.Message.input()

@@ -54,7 +54,19 @@ type Metrics struct {
 	mu         sync.Mutex
 	deliveries map[outcomeKey]uint64
 	latency    map[baton.Target]*histogram
+
+	// The gauges of the last read, kept for gaugeTTL: a scrape needs no
+	// token unless one is configured, and must not cost the database two
+	// queries each time. gaugeMu also makes scrapes at once share a read.
+	gaugeMu   sync.Mutex
+	gaugeRead time.Time
+	backlogs  map[baton.Target]int64
+	openUntil map[baton.Target]time.Time
+	gaugeErr  error
 }
+
+// gaugeTTL is how long the gauges read from the database are served again.
+const gaugeTTL = 5 * time.Second
 
 type outcomeKey struct {
 	target  baton.Target
@@ -169,7 +181,14 @@ func (m *Metrics) readGauges(ctx context.Context) prometheus.Gatherer {
 	up := prometheus.NewGauge(prometheus.GaugeOpts{Name: "baton_database_up",
 		Help: "Whether the database answered the queries of this scrape."})
 	reg.MustRegister(up)
-	backlogs, openUntil, err := m.gauges(ctx)
+	m.gaugeMu.Lock()
+	now := m.now()
+	if m.gaugeRead.IsZero() || now.Sub(m.gaugeRead) >= gaugeTTL || now.Before(m.gaugeRead) {
+		m.backlogs, m.openUntil, m.gaugeErr = m.gauges(ctx)
+		m.gaugeRead = now
+	}
+	backlogs, openUntil, err := m.backlogs, m.openUntil, m.gaugeErr
+	m.gaugeMu.Unlock()
 	if err != nil {
 		m.log.Error("metrics: reading the database", "err", err)
 		return reg
