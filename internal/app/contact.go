@@ -419,9 +419,6 @@ func (a *App) PublicUpdateContact(ctx context.Context, in PublicContactInput) (*
 		if err := a.updateIdentity(ctx, q, p.Inbox, p.ContactInbox, p.Contact, in); err != nil {
 			return err
 		}
-		if err := a.emitContact(ctx, q, &before, p.Contact); err != nil {
-			return err
-		}
 		if in.Email != nil && p.Contact.Email != baton.NormalizeEmail(*in.Email) {
 			// The answer shows the e-mail asked for, taken or not.
 			shown := *p.Contact
@@ -480,7 +477,10 @@ func (a *App) updateIdentity(ctx context.Context, q *store.Queries, inbox *baton
 		}
 	}
 	c.UpdatedAt = a.Now()
-	return q.UpdateContact(ctx, c)
+	if err := q.UpdateContact(ctx, c); err != nil {
+		return err
+	}
+	return a.emitContact(ctx, q, &before, c)
 }
 
 // WidgetContact returns the widget's visitor.
