@@ -571,7 +571,7 @@ func (a *App) answer(ctx context.Context, q *store.Queries, contact *baton.Conta
 			case errors.Is(err, baton.ErrNotFound):
 				before := *contact
 				contact.Email, contact.UpdatedAt = email, now
-				if err := q.UpdateContact(ctx, contact); err != nil {
+				if err := a.saveContact(ctx, q, contact); err != nil {
 					return err
 				}
 				if err := a.emitContact(ctx, q, &before, contact); err != nil {
