@@ -96,8 +96,8 @@ func arrivesAtSam(t *testing.T, base, stdout, account string) {
 			} `json:"meta"`
 		}
 		if json.Unmarshal([]byte(body), &c) == nil && c.Handoff != nil && c.Meta.Assignee != nil {
-			if c.Handoff.Reason != "asked_for_person" || c.Meta.Assignee.Name != "Sam Agent" {
-				t.Errorf("the handoff has reason %q and went to %q, want asked_for_person and Sam Agent", c.Handoff.Reason, c.Meta.Assignee.Name)
+			if c.Handoff.Reason != "customer_request" || c.Meta.Assignee.Name != "Sam Agent" {
+				t.Errorf("the handoff has reason %q and went to %q, want customer_request and Sam Agent", c.Handoff.Reason, c.Meta.Assignee.Name)
 			}
 			return
 		}

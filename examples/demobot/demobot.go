@@ -189,7 +189,7 @@ func (b *Bot) answer(account, conv int64, text string) error {
 	t := strings.ToLower(text)
 	switch {
 	case strings.Contains(t, "person") || strings.Contains(t, "human") || strings.Contains(t, "agent"):
-		return b.handOff(account, conv, "asked_for_person", "The customer asked for a person: \""+text+"\"")
+		return b.handOff(account, conv, "customer_request", "The customer asked for a person: \""+text+"\"")
 	case strings.Contains(t, "hour") || strings.Contains(t, "open"):
 		return b.say(account, conv, hours)
 	case emailPattern.MatchString(text):
@@ -220,7 +220,7 @@ func (b *Bot) answered(ev event) error {
 	case "order":
 		return b.say(account, conv, "", map[string]any{"content": emailPrompt, "content_type": "input_email"})
 	case "human":
-		return b.handOff(account, conv, "asked_for_person", "The customer chose \"Talk to a person\" in the menu.")
+		return b.handOff(account, conv, "customer_request", "The customer chose \"Talk to a person\" in the menu.")
 	}
 	return nil
 }
@@ -233,8 +233,8 @@ func (b *Bot) orderStatus(account, conv int64, email string) error {
 
 // handOff tells the customer, leaves a private note for the people, and
 // opens the conversation with Baton's handoff object: the reason and a
-// summary, which the person who gets it sees. (A Chatwoot bot sends
-// {"status": "open"} alone; Baton takes that too.)
+// summary, which the agent app shows on top of the conversation. (A
+// Chatwoot bot sends {"status": "open"} alone; Baton takes that too.)
 func (b *Bot) handOff(account, conv int64, reason, why string) error {
 	if err := b.say(account, conv, handoff); err != nil {
 		return err
