@@ -488,7 +488,10 @@ func (a *App) activity(ctx context.Context, q *store.Queries, c *baton.Conversat
 	now := a.Now()
 	m := &baton.Message{AccountID: c.AccountID, InboxID: c.InboxID, ConversationID: c.ID,
 		MessageType: baton.MessageActivity, Content: &text, CreatedAt: now, UpdatedAt: now}
-	return q.CreateMessage(ctx, m)
+	if err := q.CreateMessage(ctx, m); err != nil {
+		return err
+	}
+	return a.publishMessage(ctx, q, baton.EventMessageCreated, m)
 }
 
 // TogglePriority sets or clears (with "") a conversation's priority.
@@ -754,14 +757,17 @@ func (a *App) PublicResolve(ctx context.Context, displayID int64) (*baton.Conver
 	return a.PublicConversation(ctx, displayID)
 }
 
-// PublicTyping accepts the contact's typing indicator. It changes nothing
-// stored; live updates will carry it to agents.
+// PublicTyping shows the contact typing to the conversation's agents, or
+// stops showing it.
 func (a *App) PublicTyping(ctx context.Context, displayID int64, status string) error {
 	if status != "on" && status != "off" {
 		return baton.Invalid("typing_status must be on or off", "typing_status")
 	}
-	_, _, err := a.publicConversation(ctx, a.store.Read(), displayID)
-	return err
+	_, c, err := a.publicConversation(ctx, a.store.Read(), displayID)
+	if err != nil {
+		return err
+	}
+	return a.publishTyping(ctx, c, baton.SenderContact, c.ContactID, status == "on", false)
 }
 
 // PublicUpdateLastSeen records that the contact read the conversation.
@@ -773,7 +779,10 @@ func (a *App) PublicUpdateLastSeen(ctx context.Context, displayID int64) error {
 		}
 		now := a.Now()
 		c.ContactLastSeenAt = &now
-		return q.UpdateConversation(ctx, c)
+		if err := q.UpdateConversation(ctx, c); err != nil {
+			return err
+		}
+		return a.publishConversation(ctx, q, baton.EventConversationRead, c, nil)
 	})
 }
 

@@ -298,8 +298,8 @@ type typingRequest struct {
 	IsPrivate    flexBool `json:"is_private"`
 }
 
-// toggleTyping accepts an agent's typing indicator. Nothing is stored;
-// live updates will carry it to the widget.
+// toggleTyping shows a user or bot typing to the other side of the
+// conversation, through live updates.
 func (h *Handler) toggleTyping(w http.ResponseWriter, r *http.Request) error {
 	accountID, id, err := conversationPath(r)
 	if err != nil {
@@ -312,7 +312,7 @@ func (h *Handler) toggleTyping(w http.ResponseWriter, r *http.Request) error {
 	if body.TypingStatus != "on" && body.TypingStatus != "off" {
 		return baton.Invalid("typing_status must be on or off", "typing_status")
 	}
-	if _, err := h.app.Conversation(r.Context(), accountID, id); err != nil {
+	if err := h.app.Typing(r.Context(), accountID, id, body.TypingStatus, bool(body.IsPrivate)); err != nil {
 		return err
 	}
 	return empty(w)
