@@ -16,6 +16,7 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/auth"
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/chatwoot"
 	"github.com/batonhq/baton/internal/delivery"
 	"github.com/batonhq/baton/internal/filestore"
@@ -27,18 +28,11 @@ import (
 
 // The delivery log, redelivery, replay, pull, metrics and retention.
 
-// clock is real time moved forward by the tests: retries and retention
-// come due without sleeping, and the engine still runs on its own.
-type clock struct{ ahead atomic.Int64 }
-
-func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c.ahead.Load())) }
-func (c *clock) advance(d time.Duration) { c.ahead.Add(int64(d)) }
-
 // clocked is an env on a clock, with metrics served at /metrics behind a
 // token.
 type clocked struct {
 	*env
-	clock   *clock
+	clock   *batontest.Clock
 	metrics *metrics.Metrics
 }
 
@@ -56,7 +50,7 @@ func startClocked(t *testing.T, s *store.Store) *clocked {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clocked{env: &env{t: t, store: s}, clock: &clock{}}
+	c := &clocked{env: &env{t: t, store: s}, clock: batontest.NewWallClock()}
 	e := c.env
 	e.engine = delivery.New(delivery.Config{Store: s, Key: key, Timeout: 2 * time.Second, Now: c.clock.Now,
 		PollInterval: 20 * time.Millisecond, Schedule: []time.Duration{time.Second, time.Second, time.Second},
@@ -124,7 +118,7 @@ func (e *env) log(botID int64, query string) ([]map[string]any, map[string]any) 
 func (c *clocked) settle(botID int64) {
 	c.t.Helper()
 	eventually(c.t, "the bot's deliveries to settle", func() bool {
-		c.clock.advance(2 * time.Second)
+		c.clock.Add(2 * time.Second)
 		ds, _ := c.log(botID, "status=pending")
 		return len(ds) == 0
 	})
@@ -378,9 +372,9 @@ func TestReplay(t *testing.T) {
 		// Recorded before the clock jumps past the attempt's lease, so it is
 		// not taken for the attempt of a dead process and sent again.
 		c.settled(b.id)
-		c.clock.advance(time.Minute)
+		c.clock.Add(time.Minute)
 		mark := c.clock.Now()
-		c.clock.advance(time.Minute)
+		c.clock.Add(time.Minute)
 		c.say("casey", conv, "two")
 		c.say("casey", conv, "three")
 		b.next(t, incoming("three"))
@@ -525,7 +519,7 @@ func TestRetention(t *testing.T) {
 		}
 
 		// A day later, a fresh message; the log is kept for an hour.
-		c.clock.advance(24 * time.Hour)
+		c.clock.Add(24 * time.Hour)
 		c.say("casey", conv, "fresh")
 		b.next(t, incoming("fresh"))
 		c.settle(b.id)
