@@ -192,14 +192,14 @@ func TestDeliveryLogAndRedeliver(t *testing.T) {
 			}
 		}
 		// The bot saw the same X-Chatwoot-Delivery on each attempt.
-		b.mu.Lock()
+		b.Mu.Lock()
 		var seen []string
-		for i, ev := range b.events {
+		for i, ev := range b.Events {
 			if ev["content"] == "poison" {
-				seen = append(seen, b.headers[i].Get("X-Chatwoot-Delivery"))
+				seen = append(seen, b.Headers[i].Get("X-Chatwoot-Delivery"))
 			}
 		}
-		b.mu.Unlock()
+		b.Mu.Unlock()
 		if len(seen) != 3 || seen[0] != p["id"] || seen[2] != p["id"] {
 			t.Fatalf("delivery ids %v, want 3 × %v", seen, p["id"])
 		}
@@ -297,9 +297,9 @@ func TestDeliveryLogAndRedeliver(t *testing.T) {
 			t.Fatalf("redelivery %v", re)
 		}
 		b.next(t, incoming("poison"))
-		b.mu.Lock()
-		got := b.headers[len(b.headers)-1].Get("X-Chatwoot-Delivery")
-		b.mu.Unlock()
+		b.Mu.Lock()
+		got := b.Headers[len(b.Headers)-1].Get("X-Chatwoot-Delivery")
+		b.Mu.Unlock()
 		if got != re["id"] {
 			t.Fatalf("the redelivery came as %s, want %s", got, re["id"])
 		}
@@ -343,7 +343,7 @@ func TestDeliveryLogAndRedeliver(t *testing.T) {
 func drain(b *bot) {
 	for {
 		select {
-		case <-b.received:
+		case <-b.Received:
 		default:
 			return
 		}
@@ -400,11 +400,11 @@ func TestReplay(t *testing.T) {
 		b.next(t, incoming("three"))
 		c.settle(b.id)
 		var contents []any
-		b.mu.Lock()
-		for _, ev := range b.events {
+		b.Mu.Lock()
+		for _, ev := range b.Events {
 			contents = append(contents, ev["content"])
 		}
-		b.mu.Unlock()
+		b.Mu.Unlock()
 		if want := []any{"one", "two", "three", "one", "two", "three", "two", "three"}; !slices.Equal(contents, want) {
 			t.Fatalf("the bot received %v, want %v", contents, want)
 		}

@@ -146,11 +146,11 @@ func changed(name, attr string) func(ev map[string]any) bool {
 func (b *bot) nextBody(t *testing.T, match func(ev map[string]any) bool) []byte {
 	t.Helper()
 	ev := b.next(t, match)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for i := len(b.events) - 1; i >= 0; i-- {
-		if reflect.DeepEqual(b.events[i], ev) {
-			return b.bodies[i]
+	b.Mu.Lock()
+	defer b.Mu.Unlock()
+	for i := len(b.Events) - 1; i >= 0; i-- {
+		if reflect.DeepEqual(b.Events[i], ev) {
+			return b.Bodies[i]
 		}
 	}
 	t.Fatalf("no body recorded for %v", ev["event"])
