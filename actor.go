@@ -1,6 +1,9 @@
 package baton
 
-import "context"
+import (
+	"context"
+	"net/netip"
+)
 
 // ActorKind is the kind of caller behind a request.
 type ActorKind int
@@ -69,4 +72,20 @@ func NewContextWithCredential(ctx context.Context, c ContactCredential) context.
 func CredentialFromContext(ctx context.Context) ContactCredential {
 	c, _ := ctx.Value(credentialKey{}).(ContactCredential)
 	return c
+}
+
+type clientAddrKey struct{}
+
+// NewContextWithClientAddr returns a copy of ctx that carries the address a
+// request came from, as the server sees it behind its trusted proxies: what
+// abuse limits count by.
+func NewContextWithClientAddr(ctx context.Context, addr netip.Addr) context.Context {
+	return context.WithValue(ctx, clientAddrKey{}, addr)
+}
+
+// ClientAddrFromContext returns the client address of ctx, or the zero
+// address when none is known.
+func ClientAddrFromContext(ctx context.Context) netip.Addr {
+	a, _ := ctx.Value(clientAddrKey{}).(netip.Addr)
+	return a
 }

@@ -2,9 +2,11 @@ package baton
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // MessageType says who a message is from, as Chatwoot numbers it.
@@ -191,7 +193,7 @@ func ValidateContent(content *string, ct ContentType, attrs map[string]any) erro
 	for i, raw := range items {
 		item, ok := raw.(map[string]any)
 		if !ok {
-			return attrError("Items should be a hash.")
+			return attrError("Items should be a hash.") // Chatwoot's words
 		}
 		if bad := unknownKeys(item, allowed); len(bad) > 0 {
 			return attrError(fmt.Sprintf("contains invalid keys for items : %s", strings.Join(bad, ", ")))
@@ -206,6 +208,9 @@ func ValidateContent(content *string, ct ContentType, attrs map[string]any) erro
 func validateItem(ct ContentType, i int, item map[string]any) error {
 	switch ct {
 	case ContentInputSelect:
+		if t, ok := item["title"]; ok && !isString(t) {
+			return attrError(fmt.Sprintf("item %d has a title that is %s, not text", i+1, jsonType(t)))
+		}
 		if s, ok := item["title"].(string); !ok || strings.TrimSpace(s) == "" {
 			return attrError(fmt.Sprintf("item %d needs a title", i+1))
 		}
@@ -213,6 +218,9 @@ func validateItem(ct ContentType, i int, item map[string]any) error {
 			return attrError(fmt.Sprintf("item %d has a value that is not text or a number", i+1))
 		}
 	case ContentCards:
+		if err := checkLink(i, "media_url", item["media_url"]); err != nil {
+			return err
+		}
 		actions, ok := item["actions"].([]any)
 		if !ok || len(actions) == 0 {
 			return attrError("contains items missing actions")
@@ -220,7 +228,10 @@ func validateItem(ct ContentType, i int, item map[string]any) error {
 		for _, a := range actions {
 			action, ok := a.(map[string]any)
 			if !ok {
-				return attrError("contains actions that are not hashes")
+				return attrError(fmt.Sprintf("item %d has an action that is %s, not an object", i+1, jsonType(a)))
+			}
+			if err := checkLink(i, "uri", action["uri"]); err != nil {
+				return err
 			}
 			if bad := unknownKeys(action, []string{"text", "type", "payload", "uri"}); len(bad) > 0 {
 				return attrError(fmt.Sprintf("contains invalid keys for actions: %s", strings.Join(bad, ", ")))
@@ -240,8 +251,74 @@ func validateItem(ct ContentType, i int, item map[string]any) error {
 		if n, ok := item["name"].(string); !ok || n == "" {
 			return attrError(fmt.Sprintf("item %d needs a name", i+1))
 		}
+		if o, ok := item["options"]; ok && o != nil {
+			if _, ok := o.([]any); !ok {
+				return attrError(fmt.Sprintf("item %d has options that are %s, not a list", i+1, jsonType(o)))
+			}
+		}
+		if r, ok := item["required"]; ok && r != nil {
+			if _, ok := r.(bool); !ok {
+				return attrError(fmt.Sprintf("item %d has required that is %s, not true or false", i+1, jsonType(r)))
+			}
+		}
+	case ContentArticle:
+		if err := checkLink(i, "link", item["link"]); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// linkSchemes are the schemes a link in interactive content may have:
+// clients render these links, and javascript:, data: or vbscript: would
+// run in the page of whoever clicks.
+var linkSchemes = []string{"http", "https", "mailto", "tel"}
+
+// checkLink refuses a link that is not text, or whose scheme is not one of
+// linkSchemes. Browsers ignore spaces and control characters in a scheme
+// ("java\tscript:"), so the check does too. A link without a scheme is
+// relative, and harmless.
+func checkLink(i int, key string, v any) error {
+	if v == nil {
+		return nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return attrError(fmt.Sprintf("item %d has a %s that is %s, not text", i+1, key, jsonType(v)))
+	}
+	squeezed := strings.Map(func(r rune) rune {
+		if r <= ' ' || r == 0x7f {
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, s)
+	scheme, _, found := strings.Cut(squeezed, ":")
+	if !found || strings.ContainsAny(scheme, "/?#") || slices.Contains(linkSchemes, scheme) {
+		return nil
+	}
+	return attrError(fmt.Sprintf("item %d has a %s with the scheme %q (http, https, mailto or tel)", i+1, key, scheme))
+}
+
+func isString(v any) bool {
+	_, ok := v.(string)
+	return ok
+}
+
+// jsonType names the JSON type of a decoded value, as errors show it.
+func jsonType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "text"
+	case bool:
+		return "true or false"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return "a number"
 }
 
 func attrError(msg string) error {

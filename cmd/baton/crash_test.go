@@ -1,7 +1,10 @@
 package main_test
 
 import (
+	"context"
 	"fmt"
+	"os/exec"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -142,4 +145,24 @@ func testCrash(t *testing.T, in *installation) {
 	}
 	ids, _ := bot.duplicates()
 	t.Logf("%d messages acknowledged, all received; %d deliveries answered twice (in flight at the kill)", total, len(ids))
+}
+
+// TestSecondServeOnSQLite: a second baton serve on a SQLite file that a
+// live process serves is refused (it would take that process's leases as
+// a dead one's); once the first is killed, a new one starts at once.
+func TestSecondServeOnSQLite(t *testing.T) {
+	t.Parallel()
+	in := newInstallation(t, "")
+	in.seed("http://127.0.0.1:9/hook")
+	p := in.serve()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	second := exec.CommandContext(ctx, binary, "serve", "--addr", "127.0.0.1:0")
+	second.Env = in.environ(t.TempDir())
+	out, err := second.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "another baton serve is running") {
+		t.Fatalf("a second serve on the same SQLite file: %v\n%s", err, out)
+	}
+	p.kill()
+	in.serve()
 }

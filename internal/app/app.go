@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/batonhq/baton/internal/auth"
@@ -24,11 +26,14 @@ type Limits struct {
 	MessagesPerMinute     int   // per conversation, all senders (Chatwoot's flood guard)
 	AttachmentMaxBytes    int64 // per file
 	AttachmentsPerMessage int
+	// WidgetContactsPerHour is how many new widget visitors (contacts) one
+	// client address may start in an hour; loopback is exempt.
+	WidgetContactsPerHour int
 }
 
 // DefaultLimits are Chatwoot's: 200 messages a minute in a conversation,
 // 15 attachments a message, 40 MB a file.
-var DefaultLimits = Limits{MessagesPerMinute: 200, AttachmentMaxBytes: 40 << 20, AttachmentsPerMessage: 15}
+var DefaultLimits = Limits{MessagesPerMinute: 200, AttachmentMaxBytes: 40 << 20, AttachmentsPerMessage: 15, WidgetContactsPerHour: 20}
 
 // DefaultSecretOverlap is how long a bot's rotated-out secret keeps
 // signing beside the new one.
@@ -47,6 +52,9 @@ type Config struct {
 	// OnEvent is called after a transaction that wrote events commits: the
 	// delivery engine's wake-up.
 	OnEvent func()
+	// OnLive is called after a transaction that wrote live events commits:
+	// the live hub's wake-up.
+	OnLive func()
 	// SecretOverlap is how long a bot's rotated-out secret keeps signing
 	// (default 24 hours).
 	SecretOverlap time.Duration
@@ -70,8 +78,10 @@ type App struct {
 	limits        Limits
 	render        Renderer
 	onEvent       func()
+	onLive        func()
 	secretOverlap time.Duration
 	checkURL      func(ctx context.Context, rawURL string) error
+	newVisitors   *addrWindow // widget contacts started per client address
 	signIns       signInLimiter
 	processID     string
 }
@@ -79,7 +89,7 @@ type App struct {
 // New returns an App.
 func New(c Config) *App {
 	a := &App{store: c.Store, key: c.Key, files: c.Files, log: c.Logger, now: c.Now, limits: c.Limits,
-		render: c.Renderer, onEvent: c.OnEvent, secretOverlap: c.SecretOverlap,
+		render: c.Renderer, onEvent: c.OnEvent, onLive: c.OnLive, secretOverlap: c.SecretOverlap,
 		checkURL: c.CheckOutgoingURL, processID: c.ProcessID}
 	if a.processID == "" {
 		a.processID = newUUID()
@@ -102,6 +112,10 @@ func New(c Config) *App {
 	if a.limits.AttachmentsPerMessage == 0 {
 		a.limits.AttachmentsPerMessage = DefaultLimits.AttachmentsPerMessage
 	}
+	if a.limits.WidgetContactsPerHour == 0 {
+		a.limits.WidgetContactsPerHour = DefaultLimits.WidgetContactsPerHour
+	}
+	a.newVisitors = &addrWindow{window: time.Hour, counts: map[netip.Addr]int{}}
 	return a
 }
 
@@ -110,3 +124,31 @@ func New(c Config) *App {
 func (a *App) Now() time.Time { return a.now().UTC().Truncate(time.Microsecond) }
 
 func itoa(i int64) string { return strconv.FormatInt(i, 10) }
+
+// addrWindow counts events per client address in fixed windows: an abuse
+// limit that holds in one process (each replica of a scaled-out server
+// counts its own).
+type addrWindow struct {
+	mu     sync.Mutex
+	window time.Duration
+	start  time.Time
+	counts map[netip.Addr]int
+}
+
+// take counts one event of addr at now and reports whether it is within
+// limit. Unknown and loopback addresses are not limited.
+func (w *addrWindow) take(addr netip.Addr, now time.Time, limit int) bool {
+	if !addr.IsValid() || addr.IsLoopback() {
+		return true
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if now.Sub(w.start) >= w.window {
+		w.start, w.counts = now, map[netip.Addr]int{}
+	}
+	if w.counts[addr] >= limit {
+		return false
+	}
+	w.counts[addr]++
+	return true
+}

@@ -98,7 +98,7 @@ func (a *App) CreateContact(ctx context.Context, accountID int64, in ContactInpu
 				return err
 			}
 		}
-		if err := q.CreateContact(ctx, c); err != nil {
+		if err := a.insertContact(ctx, q, c); err != nil {
 			return err
 		}
 		if inbox != nil {
@@ -159,9 +159,7 @@ func (a *App) Contacts(ctx context.Context, accountID int64, query string, page 
 	if _, err := a.accountScope(ctx, q, accountID); err != nil {
 		return nil, 0, err
 	}
-	if page < 1 {
-		page = 1
-	}
+	page = min(max(page, 1), MaxPage)
 	return q.ListContacts(ctx, store.ContactFilter{AccountID: accountID, Query: strings.TrimSpace(query),
 		Offset: (page - 1) * ContactPageSize, Limit: ContactPageSize})
 }
@@ -226,7 +224,7 @@ func (a *App) UpdateContact(ctx context.Context, accountID, id int64, in Contact
 			return err
 		}
 		c.UpdatedAt = a.Now()
-		return q.UpdateContact(ctx, c)
+		return a.saveContact(ctx, q, c)
 	})
 	return c, err
 }
@@ -241,7 +239,14 @@ func (a *App) DeleteContact(ctx context.Context, accountID, id int64) error {
 		if err := s.admin(); err != nil {
 			return err
 		}
-		return q.DeleteContact(ctx, accountID, id)
+		c, err := q.FindContact(ctx, accountID, id)
+		if err != nil {
+			return err
+		}
+		if err := q.DeleteContact(ctx, accountID, id); err != nil {
+			return err
+		}
+		return a.publishContact(ctx, q, baton.EventContactDeleted, c)
 	})
 }
 
@@ -284,7 +289,7 @@ func (a *App) PublicCreateContact(ctx context.Context, in PublicContactInput) (*
 					c = known
 				} else {
 					known.Identifier, known.UpdatedAt = "", now
-					if err := q.UpdateContact(ctx, known); err != nil {
+					if err := a.saveContact(ctx, q, known); err != nil {
 						return err
 					}
 				}
@@ -304,7 +309,7 @@ func (a *App) PublicCreateContact(ctx context.Context, in PublicContactInput) (*
 			if c.Name == "" {
 				c.Name = defaultContactName(c)
 			}
-			if err := q.CreateContact(ctx, c); err != nil {
+			if err := a.insertContact(ctx, q, c); err != nil {
 				return err
 			}
 		}
@@ -404,42 +409,7 @@ func (a *App) PublicUpdateContact(ctx context.Context, in PublicContactInput) (*
 		if p, err = a.publicSession(ctx, q); err != nil {
 			return err
 		}
-		verified := p.ContactInbox.HMACVerified
-		if in.Identifier != nil && *in.Identifier != p.Contact.Identifier {
-			ok, err := checkIdentity(p.Inbox, in)
-			if err != nil {
-				return err
-			}
-			// A verified identity changes only with a hash for the new one.
-			if verified && !ok {
-				return auth.ErrIdentifierHash
-			}
-			verified = ok
-		}
-		before := *p.Contact
-		if err := in.apply(p.Contact); err != nil {
-			return err
-		}
-		if !verified {
-			// As on create: a taken e-mail or identifier is not the caller's
-			// to learn about; the contact keeps what it had.
-			if p.Contact.Email != before.Email {
-				if taken, err := emailTaken(ctx, q, p.Contact); err != nil {
-					return err
-				} else if taken {
-					p.Contact.Email = before.Email
-				}
-			}
-			if p.Contact.Identifier != before.Identifier {
-				if taken, err := identifierTaken(ctx, q, p.Contact); err != nil {
-					return err
-				} else if taken {
-					p.Contact.Identifier = before.Identifier
-				}
-			}
-		}
-		p.Contact.UpdatedAt = a.Now()
-		if err := q.UpdateContact(ctx, p.Contact); err != nil {
+		if err := a.updateIdentity(ctx, q, p.Inbox, p.ContactInbox, p.Contact, in); err != nil {
 			return err
 		}
 		if in.Email != nil && p.Contact.Email != baton.NormalizeEmail(*in.Email) {
@@ -451,6 +421,116 @@ func (a *App) PublicUpdateContact(ctx context.Context, in PublicContactInput) (*
 		return nil
 	})
 	return p, err
+}
+
+// updateIdentity changes a contact through one of their contact inboxes, as
+// the public and widget APIs do. An identifier that comes with its HMAC is
+// verified, and the contact inbox marked so; a verified identity changes
+// only with a hash for the new one; when the inbox demands HMACs, a new
+// identifier without one is refused.
+func (a *App) updateIdentity(ctx context.Context, q *store.Queries, inbox *baton.Inbox, ci *baton.ContactInbox, c *baton.Contact, in PublicContactInput) error {
+	verified := ci.HMACVerified
+	changes := in.Identifier != nil && *in.Identifier != c.Identifier
+	if changes || (in.Identifier != nil && in.IdentifierHash != "") {
+		ok, err := checkIdentity(inbox, in)
+		if err != nil {
+			return err
+		}
+		if changes && verified && !ok {
+			return auth.ErrIdentifierHash
+		}
+		verified = verified || ok
+		if ok && !ci.HMACVerified {
+			if err := q.SetContactInboxVerified(ctx, ci.ID, true, a.Now().Unix()); err != nil {
+				return err
+			}
+			ci.HMACVerified = true
+		}
+	}
+	before := *c
+	if err := in.apply(c); err != nil {
+		return err
+	}
+	if !verified {
+		// As on create: a taken e-mail or identifier is not the caller's
+		// to learn about; the contact keeps what it had.
+		if c.Email != before.Email {
+			if taken, err := emailTaken(ctx, q, c); err != nil {
+				return err
+			} else if taken {
+				c.Email = before.Email
+			}
+		}
+		if c.Identifier != before.Identifier {
+			if taken, err := identifierTaken(ctx, q, c); err != nil {
+				return err
+			} else if taken {
+				c.Identifier = before.Identifier
+			}
+		}
+	}
+	c.UpdatedAt = a.Now()
+	return a.saveContact(ctx, q, c)
+}
+
+// WidgetContact returns the widget's visitor.
+func (a *App) WidgetContact(ctx context.Context) (*WidgetSession, error) {
+	return a.widgetSession(ctx, a.store.Read())
+}
+
+// WidgetContactInput is what the widget changes of its visitor: setUser,
+// setCustomAttributes and deleteCustomAttribute of Chatwoot's SDK.
+type WidgetContactInput struct {
+	PublicContactInput
+	// AvatarURL is accepted and ignored: Baton does not fetch avatars from
+	// URLs a visitor names.
+	AvatarURL string
+	// DeleteCustomAttributes are removed after CustomAttributes are merged.
+	DeleteCustomAttributes []string
+}
+
+// WidgetUpdateContact changes the widget's visitor. Custom and additional
+// attributes are merged into what the contact has, as Chatwoot's widget
+// does; the identity rules are the public API's (updateIdentity), so an
+// unverified identity is refused when the inbox demands HMACs.
+func (a *App) WidgetUpdateContact(ctx context.Context, in WidgetContactInput) (*WidgetSession, error) {
+	var w *WidgetSession
+	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+		if w, err = a.widgetSession(ctx, q); err != nil {
+			return err
+		}
+		pin := in.PublicContactInput
+		// apply merges what is sent; what is deleted goes first, and the
+		// number of keys stays bounded.
+		w.Contact.CustomAttributes = editAttributes(w.Contact.CustomAttributes, nil, in.DeleteCustomAttributes)
+		pin.CustomAttributes = editAttributes(w.Contact.CustomAttributes, in.CustomAttributes, nil)
+		return a.updateIdentity(ctx, q, w.Inbox, w.ContactInbox, w.Contact, pin)
+	})
+	return w, err
+}
+
+// maxAttributes bounds the custom attributes a visitor can pile up.
+const maxAttributes = 100
+
+// editAttributes is have with add over it (up to maxAttributes keys) and
+// del removed, as a new map.
+func editAttributes(have, add map[string]any, del []string) map[string]any {
+	out := make(map[string]any, len(have)+len(add))
+	for k, v := range have {
+		out[k] = v
+	}
+	for k, v := range add {
+		if len(out) >= maxAttributes {
+			if _, ok := out[k]; !ok {
+				continue
+			}
+		}
+		out[k] = v
+	}
+	for _, k := range del {
+		delete(out, k)
+	}
+	return out
 }
 
 // WidgetConfig starts or resumes a visit: with a valid widget token for the
@@ -476,12 +556,15 @@ func (a *App) WidgetConfig(ctx context.Context) (*WidgetSession, error) {
 		}
 	}
 	if w == nil {
+		if !a.newVisitors.take(baton.ClientAddrFromContext(ctx), a.now(), a.limits.WidgetContactsPerHour) {
+			return nil, &baton.Error{Code: baton.ERATELIMIT, Message: "Too many new visitors from this address, try again later"}
+		}
 		err = a.store.Write(ctx, func(q *store.Queries) error {
 			now := a.Now()
 			c := &baton.Contact{AccountID: inbox.AccountID, AdditionalAttributes: map[string]any{},
 				CustomAttributes: map[string]any{}, CreatedAt: now, UpdatedAt: now}
 			c.Name = defaultContactName(c)
-			if err := q.CreateContact(ctx, c); err != nil {
+			if err := a.insertContact(ctx, q, c); err != nil {
 				return err
 			}
 			ci, err := a.createContactInbox(ctx, q, c, inbox, "", false)

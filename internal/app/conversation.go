@@ -20,6 +20,7 @@ type ConversationInput struct {
 	Status               string
 	SnoozedUntil         *time.Time
 	AssigneeID           int64
+	TeamID               int64
 	AdditionalAttributes map[string]any
 	CustomAttributes     map[string]any
 	Message              *MessageInput // a first message, made in the same transaction
@@ -72,11 +73,18 @@ func (a *App) CreateConversation(ctx context.Context, accountID int64, in Conver
 				return err
 			}
 		}
+		if in.TeamID != 0 {
+			if _, err := q.FindTeam(ctx, accountID, in.TeamID); baton.ErrorCode(err) == baton.ENOTFOUND {
+				return baton.Invalid("Team must be a team of the account", "team_id")
+			} else if err != nil {
+				return err
+			}
+		}
 		c, err = a.newConversation(ctx, q, inbox, contact, ci, requested)
 		if err != nil {
 			return err
 		}
-		c.AssigneeID = in.AssigneeID
+		c.AssigneeID, c.TeamID = in.AssigneeID, in.TeamID
 		c.AdditionalAttributes, c.CustomAttributes = orEmpty(in.AdditionalAttributes), orEmpty(in.CustomAttributes)
 		if c.Status == baton.StatusSnoozed {
 			c.SnoozedUntil = in.SnoozedUntil
@@ -193,6 +201,10 @@ func (a *App) loadConversation(ctx context.Context, c *baton.Conversation) (*bat
 	return fresh, newLoader(q).conversation(ctx, fresh)
 }
 
+// MaxPage is the last page a list serves: pages past it are as empty as it
+// is, and their offset would overflow.
+const MaxPage = 1 << 20
+
 // ConversationPageSize is how many conversations one page of the list holds.
 const ConversationPageSize = 25
 
@@ -297,9 +309,7 @@ func (a *App) Conversations(ctx context.Context, accountID int64, cq Conversatio
 	if cq.CountOnly {
 		return &ConversationList{Counts: counts}, nil
 	}
-	if cq.Page < 1 {
-		cq.Page = 1
-	}
+	cq.Page = min(max(cq.Page, 1), MaxPage)
 	size := cq.PageSize
 	if size <= 0 || size > 100 {
 		size = ConversationPageSize
@@ -478,7 +488,10 @@ func (a *App) activity(ctx context.Context, q *store.Queries, c *baton.Conversat
 	now := a.Now()
 	m := &baton.Message{AccountID: c.AccountID, InboxID: c.InboxID, ConversationID: c.ID,
 		MessageType: baton.MessageActivity, Content: &text, CreatedAt: now, UpdatedAt: now}
-	return q.CreateMessage(ctx, m)
+	if err := q.CreateMessage(ctx, m); err != nil {
+		return err
+	}
+	return a.publishMessage(ctx, q, baton.EventMessageCreated, m)
 }
 
 // TogglePriority sets or clears (with "") a conversation's priority.
@@ -744,14 +757,17 @@ func (a *App) PublicResolve(ctx context.Context, displayID int64) (*baton.Conver
 	return a.PublicConversation(ctx, displayID)
 }
 
-// PublicTyping accepts the contact's typing indicator. It changes nothing
-// stored; live updates will carry it to agents.
+// PublicTyping shows the contact typing to the conversation's agents, or
+// stops showing it.
 func (a *App) PublicTyping(ctx context.Context, displayID int64, status string) error {
 	if status != "on" && status != "off" {
 		return baton.Invalid("typing_status must be on or off", "typing_status")
 	}
-	_, _, err := a.publicConversation(ctx, a.store.Read(), displayID)
-	return err
+	_, c, err := a.publicConversation(ctx, a.store.Read(), displayID)
+	if err != nil {
+		return err
+	}
+	return a.publishTyping(ctx, c, baton.SenderContact, c.ContactID, status == "on", false)
 }
 
 // PublicUpdateLastSeen records that the contact read the conversation.
@@ -763,7 +779,10 @@ func (a *App) PublicUpdateLastSeen(ctx context.Context, displayID int64) error {
 		}
 		now := a.Now()
 		c.ContactLastSeenAt = &now
-		return q.UpdateConversation(ctx, c)
+		if err := q.UpdateConversation(ctx, c); err != nil {
+			return err
+		}
+		return a.publishConversation(ctx, q, baton.EventConversationRead, c, nil)
 	})
 }
 
@@ -783,4 +802,164 @@ func currentConversation(ctx context.Context, q *store.Queries, w *WidgetSession
 	}
 	c.Inbox, c.Contact, c.ContactInbox = w.Inbox, w.Contact, w.ContactInbox
 	return c, nil
+}
+
+// widgetConversation is the visitor's latest conversation, whatever its
+// status, or nil when they have none.
+func widgetConversation(ctx context.Context, q *store.Queries, w *WidgetSession) (*baton.Conversation, error) {
+	c, err := q.LastConversationOf(ctx, w.ContactInbox.ID)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	c.Inbox, c.Contact, c.ContactInbox = w.Inbox, w.Contact, w.ContactInbox
+	return c, nil
+}
+
+// errNoConversation is what the widget gets for a conversation action before
+// the visitor has a conversation, as Chatwoot answers.
+var errNoConversation = &baton.Error{Code: baton.ENOTFOUND, Message: "Resource could not be found"}
+
+// WidgetConversation returns the visitor's latest conversation with its
+// assignee and bot loaded, or nil when they have none.
+func (a *App) WidgetConversation(ctx context.Context) (*WidgetSession, *baton.Conversation, error) {
+	q := a.store.Read()
+	w, err := a.widgetSession(ctx, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := widgetConversation(ctx, q, w)
+	if err != nil || c == nil {
+		return w, nil, err
+	}
+	return w, c, newLoader(q).conversation(ctx, c)
+}
+
+// changeWidgetConversation runs fn on the visitor's latest conversation and
+// saves it with the events its changes imply.
+func (a *App) changeWidgetConversation(ctx context.Context, fn func(q *store.Queries, w *WidgetSession, c *baton.Conversation) error) (*baton.Conversation, error) {
+	var c *baton.Conversation
+	err := a.store.Write(ctx, func(q *store.Queries) error {
+		w, err := a.widgetSession(ctx, q)
+		if err != nil {
+			return err
+		}
+		if c, err = widgetConversation(ctx, q, w); err != nil {
+			return err
+		} else if c == nil {
+			return errNoConversation
+		}
+		prev := snapshot(c)
+		if err := fn(q, w, c); err != nil {
+			return err
+		}
+		return a.saveConversation(ctx, q, prev, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a.loadConversation(ctx, c)
+}
+
+// WidgetResolve ends the visitor's latest conversation: the widget's "End
+// conversation". Resolving a resolved conversation changes nothing.
+func (a *App) WidgetResolve(ctx context.Context) (*baton.Conversation, error) {
+	return a.changeWidgetConversation(ctx, func(q *store.Queries, w *WidgetSession, c *baton.Conversation) error {
+		return a.setStatus(ctx, q, c, baton.StatusResolved, nil, w.actor())
+	})
+}
+
+// WidgetRequestHuman is the visitor's "Talk to a person": their pending
+// conversation is handed to people (handOff, reason customer_request) when
+// the inbox lets customers ask (customer_can_request_human). Asking again
+// while people have it changes nothing.
+func (a *App) WidgetRequestHuman(ctx context.Context) (*baton.Conversation, error) {
+	return a.changeWidgetConversation(ctx, func(q *store.Queries, w *WidgetSession, c *baton.Conversation) error {
+		if !w.Inbox.CustomerCanRequestHuman {
+			return &baton.Error{Code: baton.EUNAUTHORIZED, Message: "This inbox does not let customers ask for a person"}
+		}
+		switch c.Status {
+		case baton.StatusOpen:
+			return nil
+		case baton.StatusPending:
+		default:
+			return baton.Invalid("Only a conversation with the bot can be handed to a person", "status")
+		}
+		return a.handOff(ctx, q, w.actor(), c, HandoffInput{Reason: baton.HandoffCustomerRequest},
+			w.Contact.Name+" asked to talk to a person")
+	})
+}
+
+// WidgetTyping accepts the visitor's typing indicator for their latest
+// conversation: "on" or "off". It changes nothing stored; live updates
+// carry it to agents.
+func (a *App) WidgetTyping(ctx context.Context, status string) error {
+	if status != "on" && status != "off" {
+		return baton.Invalid("typing_status must be on or off", "typing_status")
+	}
+	q := a.store.Read()
+	w, err := a.widgetSession(ctx, q)
+	if err != nil {
+		return err
+	}
+	if c, err := widgetConversation(ctx, q, w); err != nil {
+		return err
+	} else if c == nil {
+		return errNoConversation
+	}
+	return nil
+}
+
+// WidgetUpdateLastSeen records that the visitor read their latest
+// conversation; nothing when they have none, as Chatwoot.
+func (a *App) WidgetUpdateLastSeen(ctx context.Context) error {
+	return a.store.Write(ctx, func(q *store.Queries) error {
+		w, err := a.widgetSession(ctx, q)
+		if err != nil {
+			return err
+		}
+		c, err := widgetConversation(ctx, q, w)
+		if err != nil || c == nil {
+			return err
+		}
+		now := a.Now()
+		c.ContactLastSeenAt = &now
+		return q.UpdateConversation(ctx, c)
+	})
+}
+
+// WidgetConversationAttributes merges set into the custom attributes of
+// the visitor's latest conversation and removes del. (Chatwoot's widget
+// replaces the whole hash on set; merging keeps what an agent or bot put
+// there.)
+func (a *App) WidgetConversationAttributes(ctx context.Context, set map[string]any, del []string) (*baton.Conversation, error) {
+	return a.changeWidgetConversation(ctx, func(q *store.Queries, w *WidgetSession, c *baton.Conversation) error {
+		c.CustomAttributes = editAttributes(c.CustomAttributes, set, del)
+		return nil
+	})
+}
+
+// WidgetLabel adds (or removes) a label on the visitor's latest conversation,
+// the SDK's setLabel and removeLabel.
+func (a *App) WidgetLabel(ctx context.Context, label string, add bool) (*baton.Conversation, error) {
+	l := strings.ToLower(strings.TrimSpace(label))
+	if l == "" || len(l) > 255 || strings.ContainsAny(l, " ,\"") {
+		return nil, baton.Invalid(fmt.Sprintf("Label %q is not valid: letters, digits, - and _ only", l), "label")
+	}
+	return a.changeWidgetConversation(ctx, func(q *store.Queries, w *WidgetSession, c *baton.Conversation) error {
+		has := slices.Contains(c.Labels, l)
+		switch {
+		case add && !has:
+			if len(c.Labels) >= maxAttributes {
+				return baton.Invalid("Too many labels", "label")
+			}
+			c.Labels = append(c.Labels, l)
+			return a.activity(ctx, q, c, w.Contact.Name+" added "+l)
+		case !add && has:
+			c.Labels = slices.DeleteFunc(c.Labels, func(x string) bool { return x == l })
+			return a.activity(ctx, q, c, w.Contact.Name+" removed "+l)
+		}
+		return nil
+	})
 }

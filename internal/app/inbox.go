@@ -280,3 +280,10 @@ func (a *App) ChangeInboxMembers(ctx context.Context, accountID, inboxID int64, 
 func (a *App) PublicInbox(ctx context.Context) (*baton.Inbox, error) {
 	return a.store.Read().FindInboxByIdentifier(ctx, baton.CredentialFromContext(ctx).InboxIdentifier)
 }
+
+// WidgetInbox returns the web widget inbox the context's website token
+// names: what the widget page needs to exist.
+func (a *App) WidgetInbox(ctx context.Context) (*baton.Inbox, error) {
+	_, inbox, err := widgetInbox(ctx, a.store.Read(), baton.CredentialFromContext(ctx).WebsiteToken)
+	return inbox, err
+}

@@ -570,7 +570,7 @@ func (a *App) answer(ctx context.Context, q *store.Queries, contact *baton.Conta
 			switch {
 			case errors.Is(err, baton.ErrNotFound):
 				contact.Email, contact.UpdatedAt = email, now
-				if err := q.UpdateContact(ctx, contact); err != nil {
+				if err := a.saveContact(ctx, q, contact); err != nil {
 					return err
 				}
 			case err != nil:
@@ -739,6 +739,11 @@ type WidgetMessageInput struct {
 	// starts: browser, referer and initiated_at, as Chatwoot records them.
 	Visit map[string]any
 	Files []FileInput
+	// NewConversation starts a new conversation even when the visitor has
+	// one (the widget's pre-chat form and "start a new conversation"),
+	// with ConversationAttributes as its custom attributes.
+	NewConversation        bool
+	ConversationAttributes map[string]any
 }
 
 // WidgetCreateMessage adds the visitor's message to their current
@@ -769,14 +774,17 @@ func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*
 		if err = q.LockContactInbox(ctx, w.ContactInbox.ID); err != nil {
 			return err
 		}
-		if c, err = currentConversation(ctx, q, w); err != nil {
-			return err
+		if !in.NewConversation {
+			if c, err = currentConversation(ctx, q, w); err != nil {
+				return err
+			}
 		}
 		if c == nil {
 			if c, err = a.newConversation(ctx, q, w.Inbox, w.Contact, w.ContactInbox, nil); err != nil {
 				return err
 			}
 			c.AdditionalAttributes = orEmpty(in.Visit)
+			c.CustomAttributes = editAttributes(nil, in.ConversationAttributes, nil)
 			if err := q.CreateConversation(ctx, c); err != nil {
 				return err
 			}
@@ -803,9 +811,10 @@ func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*
 }
 
 // WidgetMessages lists the public messages of the visitor's latest
-// conversation, the newest 20 before the id before when it is set; none
-// when they have no conversation yet.
-func (a *App) WidgetMessages(ctx context.Context, before int64) ([]*baton.Message, error) {
+// conversation, oldest first: the newest 20 before the id before when it
+// is set, or up to 100 after the id after (what a widget catching up after
+// a reconnect asks); none when they have no conversation yet.
+func (a *App) WidgetMessages(ctx context.Context, before, after int64) ([]*baton.Message, error) {
 	q := a.store.Read()
 	w, err := a.widgetSession(ctx, q)
 	if err != nil {
@@ -817,7 +826,11 @@ func (a *App) WidgetMessages(ctx context.Context, before int64) ([]*baton.Messag
 	} else if err != nil {
 		return nil, err
 	}
-	ms, err := q.ListMessages(ctx, store.MessageFilter{ConversationID: c.ID, Public: true, Before: before})
+	f := store.MessageFilter{ConversationID: c.ID, Public: true, Before: before, After: after}
+	if after > 0 {
+		f.Limit = 100
+	}
+	ms, err := q.ListMessages(ctx, f)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package chatwoot
 
 import (
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/batonhq/baton"
@@ -86,6 +87,12 @@ func (h *Handler) widget(next handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		cred := baton.ContactCredential{WebsiteToken: r.URL.Query().Get("website_token"),
 			WidgetToken: strings.TrimSpace(r.Header.Get("X-Auth-Token"))}
-		return next(w, r.WithContext(baton.NewContextWithCredential(r.Context(), cred)))
+		ctx := baton.NewContextWithCredential(r.Context(), cred)
+		// The server has put the client's address (behind trusted proxies)
+		// in RemoteAddr; new visitors are limited per address.
+		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+			ctx = baton.NewContextWithClientAddr(ctx, ap.Addr().Unmap())
+		}
+		return next(w, r.WithContext(ctx))
 	}
 }

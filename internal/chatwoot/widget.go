@@ -1,6 +1,7 @@
 package chatwoot
 
 import (
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"sort"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
 )
 
@@ -24,6 +26,7 @@ type widgetConfigJSON struct {
 	AvatarURL                  string         `json:"avatar_url"`
 	ChannelAvatarURL           string         `json:"channel_avatar_url"`
 	CSATSurveyEnabled          bool           `json:"csat_survey_enabled"`
+	CustomerCanRequestHuman    bool           `json:"customer_can_request_human"`
 	DisableBranding            bool           `json:"disable_branding"`
 	EnabledFeatures            []string       `json:"enabled_features"`
 	EnableEmailCollect         bool           `json:"enable_email_collect"`
@@ -55,7 +58,8 @@ func (h *Handler) widgetConfigView(s *app.WidgetSession) map[string]any {
 		locale = s.Account.Locale
 	}
 	cfg := widgetConfigJSON{AllowMessagesAfterResolved: i.AllowMessagesAfterResolved, AuthToken: s.Token,
-		CSATSurveyEnabled: i.CSATSurveyEnabled, EnabledFeatures: []string{}, EnableEmailCollect: i.EnableEmailCollect,
+		CustomerCanRequestHuman: i.CustomerCanRequestHuman,
+		CSATSurveyEnabled:       i.CSATSurveyEnabled, EnabledFeatures: []string{}, EnableEmailCollect: i.EnableEmailCollect,
 		GreetingEnabled: i.GreetingEnabled, GreetingMessage: i.GreetingMessage, Locale: locale,
 		OutOfOfficeMessage: i.OutOfOfficeMessage, PreChatFormOptions: map[string]any{}, ReplyTime: "in_a_few_minutes",
 		Timezone: i.Timezone, UTCOffset: utcOffset(i.Timezone), WebsiteName: i.Name, WebsiteToken: i.WebsiteToken,
@@ -125,7 +129,11 @@ func (h *Handler) widgetListMessages(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	ms, err := h.app.WidgetMessages(r.Context(), before)
+	after, err := queryID(r, "after")
+	if err != nil {
+		return err
+	}
+	ms, err := h.app.WidgetMessages(r.Context(), before, after)
 	if err != nil {
 		return err
 	}
@@ -277,4 +285,281 @@ func parseUserAgent(ua string) map[string]any {
 		out["device_name"] = m[1]
 	}
 	return out
+}
+
+// widgetContactJSON is the visitor as GET /api/v1/widget/contact shows it:
+// Chatwoot's flags, not the data itself.
+type widgetContactJSON struct {
+	ID              int64  `json:"id"`
+	HasEmail        bool   `json:"has_email"`
+	HasName         bool   `json:"has_name"`
+	HasPhoneNumber  bool   `json:"has_phone_number"`
+	Identifier      any    `json:"identifier"`
+	WidgetAuthToken string `json:"widget_auth_token,omitempty"`
+}
+
+func widgetContactView(s *app.WidgetSession) widgetContactJSON {
+	c := s.Contact
+	return widgetContactJSON{ID: c.ID, HasEmail: c.Email != "", HasName: c.Name != "",
+		HasPhoneNumber: c.PhoneNumber != "", Identifier: nilIfEmpty(c.Identifier), WidgetAuthToken: s.Token}
+}
+
+func (h *Handler) widgetShowContact(w http.ResponseWriter, r *http.Request) error {
+	s, err := h.app.WidgetContact(r.Context())
+	if err != nil {
+		return err
+	}
+	return ok(w, widgetContactView(s))
+}
+
+// widgetContactRequest is PATCH contact and contact/set_user: setUser's
+// fields, with the company details Chatwoot's SDK sends as additional
+// attributes.
+type widgetContactRequest struct {
+	Identifier           *flexString    `json:"identifier"`
+	IdentifierHash       string         `json:"identifier_hash"`
+	Email                *string        `json:"email"`
+	Name                 *string        `json:"name"`
+	PhoneNumber          *string        `json:"phone_number"`
+	AvatarURL            string         `json:"avatar_url"`
+	CustomAttributes     map[string]any `json:"custom_attributes"`
+	AdditionalAttributes map[string]any `json:"additional_attributes"`
+}
+
+func (h *Handler) widgetUpdateContact(w http.ResponseWriter, r *http.Request) error {
+	var body widgetContactRequest
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	in := app.WidgetContactInput{AvatarURL: body.AvatarURL}
+	in.IdentifierHash = body.IdentifierHash
+	if body.Identifier != nil {
+		id := string(*body.Identifier)
+		in.Identifier = &id
+	}
+	// Blank values leave the contact's as they are, as Chatwoot's identify.
+	in.Email, in.Name, in.PhoneNumber = nonBlank(body.Email), nonBlank(body.Name), nonBlank(body.PhoneNumber)
+	in.CustomAttributes, in.AdditionalAttributes = body.CustomAttributes, body.AdditionalAttributes
+	s, err := h.app.WidgetUpdateContact(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	return ok(w, widgetContactView(s))
+}
+
+func nonBlank(s *string) *string {
+	if s == nil || strings.TrimSpace(*s) == "" {
+		return nil
+	}
+	return s
+}
+
+func (h *Handler) widgetDestroyContactAttributes(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		CustomAttributes []string `json:"custom_attributes"`
+	}
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	s, err := h.app.WidgetUpdateContact(r.Context(), app.WidgetContactInput{DeleteCustomAttributes: body.CustomAttributes})
+	if err != nil {
+		return err
+	}
+	return ok(w, widgetContactView(s))
+}
+
+// widgetConversationView is GET /api/v1/widget/conversations: Chatwoot's
+// four keys, and, beyond Chatwoot, who has the conversation, so that the
+// widget can say whether the customer talks to the bot or to a person.
+func (h *Handler) widgetConversationView(c *baton.Conversation) map[string]any {
+	if c == nil {
+		return map[string]any{}
+	}
+	v := map[string]any{"id": c.DisplayID, "inbox_id": c.InboxID,
+		"contact_last_seen_at": unixOrZero(c.ContactLastSeenAt), "status": c.Status.String(),
+		"custom_attributes": objectOrEmpty(c.CustomAttributes), "labels": stringsOrEmpty(c.Labels),
+		"assignee": nil, "agent_bot": nil}
+	if u := c.Assignee; u != nil {
+		v["assignee"] = map[string]any{"name": u.AvailableName()}
+	}
+	if b := c.AssigneeBot; b != nil {
+		v["agent_bot"] = map[string]any{"name": b.Name}
+	}
+	return v
+}
+
+func stringsOrEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (h *Handler) widgetShowConversation(w http.ResponseWriter, r *http.Request) error {
+	_, c, err := h.app.WidgetConversation(r.Context())
+	if err != nil {
+		return err
+	}
+	return ok(w, h.widgetConversationView(c))
+}
+
+// widgetCreateConversation starts a new conversation with its first
+// message: the pre-chat form's submit and "start a new conversation". The
+// form's contact fields update the visitor first.
+func (h *Handler) widgetCreateConversation(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Contact struct {
+			Name        *string `json:"name"`
+			Email       *string `json:"email"`
+			PhoneNumber *string `json:"phone_number"`
+		} `json:"contact"`
+		Message struct {
+			Content    *string `json:"content"`
+			RefererURL any     `json:"referer_url"`
+			Timestamp  any     `json:"timestamp"`
+		} `json:"message"`
+		CustomAttributes map[string]any `json:"custom_attributes"`
+	}
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	ct := body.Contact
+	if in := (app.WidgetContactInput{}); nonBlank(ct.Name) != nil || nonBlank(ct.Email) != nil || nonBlank(ct.PhoneNumber) != nil {
+		in.Name, in.Email, in.PhoneNumber = nonBlank(ct.Name), nonBlank(ct.Email), nonBlank(ct.PhoneNumber)
+		if _, err := h.app.WidgetUpdateContact(r.Context(), in); err != nil {
+			return err
+		}
+	}
+	visit := map[string]any{"browser": parseUserAgent(r.Header.Get("User-Agent")), "referer": body.Message.RefererURL,
+		"initiated_at": map[string]any{"timestamp": body.Message.Timestamp}}
+	m, err := h.app.WidgetCreateMessage(r.Context(), app.WidgetMessageInput{Content: body.Message.Content,
+		Visit: visit, NewConversation: true, ConversationAttributes: body.CustomAttributes})
+	if err != nil {
+		return err
+	}
+	_, c, err := h.app.WidgetConversation(r.Context())
+	if err != nil {
+		return err
+	}
+	v := h.widgetConversationView(c)
+	v["messages"] = []publicMessageJSON{h.publicMessageView(m)}
+	return ok(w, v)
+}
+
+// widgetToggleStatus is the widget's "End conversation" (GET, as Chatwoot's
+// widget calls it, or POST without a status) and, beyond Chatwoot, its
+// "Talk to a person": POST with {"status": "open"}.
+func (h *Handler) widgetToggleStatus(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Status string `json:"status"`
+	}
+	if r.Method == http.MethodPost && r.ContentLength != 0 {
+		if err := h.decode(w, r, &body); err != nil {
+			return err
+		}
+	}
+	var c *baton.Conversation
+	var err error
+	switch body.Status {
+	case "", "resolved":
+		c, err = h.app.WidgetResolve(r.Context())
+	case "open":
+		c, err = h.app.WidgetRequestHuman(r.Context())
+	default:
+		err = baton.Invalid("status must be resolved or open", "status")
+	}
+	if err != nil {
+		return err
+	}
+	return ok(w, h.widgetConversationView(c))
+}
+
+func (h *Handler) widgetToggleTyping(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		TypingStatus string `json:"typing_status"`
+	}
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	if err := h.app.WidgetTyping(r.Context(), body.TypingStatus); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (h *Handler) widgetUpdateLastSeen(w http.ResponseWriter, r *http.Request) error {
+	if err := h.app.WidgetUpdateLastSeen(r.Context()); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (h *Handler) widgetSetConversationAttributes(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		CustomAttributes map[string]any `json:"custom_attributes"`
+	}
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	if _, err := h.app.WidgetConversationAttributes(r.Context(), body.CustomAttributes, nil); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) widgetDestroyConversationAttributes(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		CustomAttribute []string `json:"custom_attribute"`
+	}
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	c, err := h.app.WidgetConversationAttributes(r.Context(), nil, body.CustomAttribute)
+	if err != nil {
+		return err
+	}
+	return ok(w, h.widgetConversationView(c))
+}
+
+func (h *Handler) widgetAddLabel(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Label string `json:"label"`
+	}
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	if _, err := h.app.WidgetLabel(r.Context(), body.Label, true); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) widgetRemoveLabel(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.app.WidgetLabel(r.Context(), r.PathValue("label"), false); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// flexString is a string that a client may send as a JSON number too:
+// setUser's identifier is either.
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*f = flexString(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return typeError(b, "")
+	}
+	*f = flexString(n.String())
+	return nil
 }

@@ -32,11 +32,53 @@ func (e *privateError) Is(target error) bool { return target == ErrPrivateAddres
 
 // Private reports whether an address is one a server that blocks private
 // networks must not reach: loopback, private (RFC 1918, unique local),
-// link-local, unspecified or multicast.
+// link-local, unspecified or multicast; shared address space
+// (100.64.0.0/10, where carrier NAT and some clouds' metadata services
+// live), benchmarking (198.18.0.0/15), "this network" (0.0.0.0/8); and
+// IPv6 addresses that carry an IPv4 address (IPv4-mapped and -compatible,
+// NAT64, 6to4), judged by the IPv4 address they carry.
 func Private(a netip.Addr) bool {
-	a = a.Unmap()
+	if !a.IsValid() {
+		return true
+	}
+	if v4, ok := embeddedIPv4(a); ok {
+		a = v4
+	}
+	if slices.ContainsFunc(privateRanges, func(p netip.Prefix) bool { return p.Contains(a) }) {
+		return true
+	}
 	return a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
-		a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() || !a.IsValid()
+		a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified()
+}
+
+// privateRanges are the ranges Private refuses beyond those netip names.
+var privateRanges = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+}
+
+// embeddedIPv4 returns the IPv4 address an IPv6 address carries: IPv4-
+// mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64
+// (64:ff9b::/96 and the local-use 64:ff9b:1::/48, the address in the last
+// 32 bits) or 6to4 (2002::/16, the address in bits 16 to 48).
+func embeddedIPv4(a netip.Addr) (netip.Addr, bool) {
+	if a.Is4() {
+		return a, false
+	}
+	b := a.As16()
+	v4 := func(i int) netip.Addr { return netip.AddrFrom4([4]byte{b[i], b[i+1], b[i+2], b[i+3]}) }
+	switch {
+	case a.Is4In6():
+		return a.Unmap(), true
+	case netip.MustParsePrefix("::/96").Contains(a) && !a.IsUnspecified() && !a.IsLoopback():
+		return v4(12), true
+	case netip.MustParsePrefix("64:ff9b::/96").Contains(a), netip.MustParsePrefix("64:ff9b:1::/48").Contains(a):
+		return v4(12), true
+	case netip.MustParsePrefix("2002::/16").Contains(a):
+		return v4(2), true
+	}
+	return a, false
 }
 
 // refusePrivate returns a net.Dialer Control function that refuses private

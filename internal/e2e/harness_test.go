@@ -21,6 +21,7 @@ import (
 	"github.com/batonhq/baton/internal/filestore"
 	"github.com/batonhq/baton/internal/server"
 	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/web/widget"
 )
 
 // env is a running Baton with one account, an administrator and an API inbox.
@@ -56,7 +57,7 @@ func start(t *testing.T, s *store.Store) *env {
 	e.app = app.New(app.Config{Store: s, Key: key, Files: files, Renderer: &chatwoot.Renderer{PublicURL: urlFn},
 		OnEvent: engine.Wake})
 	api := chatwoot.New(chatwoot.Config{App: e.app, PublicURL: urlFn})
-	srv := httptest.NewServer(server.New(server.Config{Handler: api}).Handler())
+	srv := httptest.NewServer(server.New(server.Config{Handler: widget.New().Handler(e.app, api)}).Handler())
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
 	ctx, cancel := context.WithCancel(context.Background())

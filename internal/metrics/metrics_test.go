@@ -1,9 +1,12 @@
 package metrics_test
 
 import (
+	"context"
 	"io"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,5 +59,39 @@ func TestExposition(t *testing.T) {
 	}
 	if strings.Contains(text, "baton_database_up") {
 		t.Errorf("database gauges without a store:\n%s", text)
+	}
+}
+
+// TestGaugesCached: scrapes within five seconds of a read of the database
+// gauges serve that read again; a later one reads again.
+func TestGaugesCached(t *testing.T) {
+	t.Parallel()
+	var reads atomic.Int64
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	m := metrics.New(metrics.Config{Now: clock, Gauges: func(context.Context) (map[baton.Target]int64, map[baton.Target]time.Time, error) {
+		reads.Add(1)
+		return map[baton.Target]int64{baton.BotTarget(1): 3}, nil, nil
+	}})
+	scrape := func() string {
+		rec := httptest.NewRecorder()
+		m.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		return rec.Body.String()
+	}
+	for range 5 {
+		if body := scrape(); !strings.Contains(body, `baton_delivery_backlog{bot="1"} 3`) {
+			t.Fatalf("the backlog is missing:\n%s", body)
+		}
+	}
+	if n := reads.Load(); n != 1 {
+		t.Fatalf("5 scrapes at once read the database %d times, want 1", n)
+	}
+	mu.Lock()
+	now = now.Add(6 * time.Second)
+	mu.Unlock()
+	scrape()
+	if n := reads.Load(); n != 2 {
+		t.Fatalf("a scrape after 6 s made %d reads in all, want 2", n)
 	}
 }

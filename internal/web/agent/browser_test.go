@@ -50,7 +50,7 @@ func js[T any](b *tab, expr string) T {
 // It asks again and again, so a navigation on the way does not end it.
 func (b *tab) waitFor(what, expr string) {
 	b.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(45 * time.Second)
 	for time.Now().Before(deadline) {
 		if ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool]("!!("+expr+")")); err == nil && ok {
 			return
@@ -403,4 +403,23 @@ func TestBrowserOtherAccountAndCSRF(t *testing.T) {
 	if c.Status.String() == "resolved" {
 		t.Error("the conversation was resolved without the token")
 	}
+}
+
+func TestBrowserCollision(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Casey Customer", "casey@example.com", "Anyone?")
+	w.handOff(id, "Customer asked for a person", "Casey wants a person")
+	conv := fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id)
+	sam := w.tab(t)
+	sam.signIn(w.agentMail, password)
+	sam.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	sam.open(conv)
+	ada := w.tab(t)
+	ada.signIn(w.adminMail, password)
+	ada.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	ada.open(conv)
+	ada.waitFor("Sam as a viewer", `document.getElementById("viewers").textContent === "Also viewing: Sam Agent"`)
+	sam.waitFor("Ada as a viewer", `document.getElementById("viewers").textContent === "Also viewing: Ada Admin"`)
+	sam.shot("agent-conversation-collision")
 }
