@@ -322,7 +322,7 @@ func TestDeliveryLogAndRedeliver(t *testing.T) {
 		}
 		c.say("casey", conv, "held back")
 		pending, _ := c.log(b.id, "status=pending")
-		c.clock.advance(6 * time.Second) // past the gauges the last scrape read
+		c.clock.Add(6 * time.Second) // past the gauges the last scrape read
 		text = c.scrape()
 		for _, want := range []string{fmt.Sprintf(`baton_delivery_backlog{bot="%d"} %d`, b.id, len(pending)), fmt.Sprintf(`baton_breaker_open{bot="%d"} 1`, b.id)} {
 			if !strings.Contains(text, want+"\n") {
