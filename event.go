@@ -13,6 +13,13 @@ const (
 	EventWebwidgetTriggered        = "webwidget_triggered"
 )
 
+// Event names that only live clients (/cable) hear of; bots do not.
+const (
+	EventConversationRead = "conversation_read"
+	EventContactDeleted   = "contact_deleted"
+	EventPresenceUpdate   = "presence_update"
+)
+
 // ConversationChange is a conversation before and after a change, for the
 // events that report one; the renderer names what differs in its dialect.
 type ConversationChange struct {
@@ -37,6 +44,10 @@ type Event struct {
 	Inbox        *Inbox              // for webwidget_triggered
 	Change       *ConversationChange // for conversation_updated and conversation_status_changed
 	EventInfo    map[string]any
+	// Typist and Private are a typing indicator's: who types, and whether
+	// it is a private note being written (the contact is not told).
+	Typist  *Sender
+	Private bool
 	// ByCustomer marks what the customer did: their message, or their
 	// answer to an interactive one. Only these hand a pending conversation
 	// to people when its bot cannot take them.

@@ -22,6 +22,7 @@ import (
 	"github.com/batonhq/baton/internal/delivery"
 	"github.com/batonhq/baton/internal/filestore"
 	"github.com/batonhq/baton/internal/metrics"
+	"github.com/batonhq/baton/internal/realtime"
 	"github.com/batonhq/baton/internal/server"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/postgres"
@@ -118,6 +119,7 @@ type stack struct {
 	app    *app.App
 	engine *delivery.Engine
 	stats  *metrics.Metrics
+	hub    *realtime.Hub // the live channel, /cable
 	log    *slog.Logger
 	base   atomic.Value // string: the public URL, known for sure once the server listens
 }
@@ -170,7 +172,11 @@ func (e *env) openConfig(ctx context.Context, cfg *config.Config) (*stack, error
 				s.log.Error("handing over a conversation whose bot failed", "delivery", d.UUID, "err", err)
 			}
 		}})
-	s.stats = metrics.New(metrics.Config{Gauges: s.engine.Gauges, Logger: s.log})
+	s.stats = metrics.New(metrics.Config{Gauges: s.engine.Gauges, Logger: s.log, Live: func() metrics.Live {
+		l := s.hub.Stats()
+		return metrics.Live{Connections: l.Connections, Subscriptions: l.Subscriptions, Dropped: l.Dropped,
+			Events: l.Events, Frames: l.Frames}
+	}})
 	var checkURL func(context.Context, string) error // --webhook-block-private's courtesy check
 	if cfg.WebhookBlockPrivate {
 		checkURL = delivery.CheckURL
@@ -178,7 +184,10 @@ func (e *env) openConfig(ctx context.Context, cfg *config.Config) (*stack, error
 	s.app = app.New(app.Config{Store: st, Key: key, Files: files, Logger: s.log,
 		Limits:   app.Limits{MessagesPerMinute: cfg.MessagesPerMinute},
 		Renderer: &chatwoot.Renderer{PublicURL: s.publicURL}, OnEvent: s.engine.Wake, SecretOverlap: cfg.SecretOverlap,
-		CheckOutgoingURL: checkURL})
+		CheckOutgoingURL: checkURL, OnLive: func() { s.hub.Wake() }})
+	kind, _ := cfg.Database()
+	s.hub = realtime.New(realtime.Config{App: s.app, Renderer: &chatwoot.Cable{PublicURL: s.publicURL}, Logger: s.log,
+		Announced: kind == config.Postgres})
 	return s, nil
 }
 
@@ -220,9 +229,15 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	mux.Handle("/app/", web)
 	// The website widget's paths (/packs/js/sdk.js, /widget) beside the API.
 	mux.Handle("/", widget.New().Handler(s.app, api))
-	srv := server.New(server.Config{Handler: mux, Logger: log, Health: s.store.Ping, RateLimit: cfg.RateLimit,
+	srv := server.New(server.Config{Handler: mux, Cable: s.hub, Logger: log, Health: s.store.Ping, RateLimit: cfg.RateLimit,
 		TrustedProxies: cfg.TrustedProxies,
 		Metrics:        s.stats, MetricsToken: cfg.MetricsToken, MaxConnections: cfg.MaxConnections})
+	// The hub reads the live event log from its end before the first
+	// client can subscribe.
+	if err := s.hub.Start(ctx); err != nil {
+		return err
+	}
+	defer s.hub.Stop()
 	if err := srv.Start(cfg.Addr); err != nil {
 		return err
 	}
@@ -256,6 +271,11 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 		l := postgres.NewListener(target, s.engine.Wake, log)
 		l.Start(ctx)
 		defer l.Stop()
+		// Every process's live clients hear of every process's commits,
+		// in commit order.
+		live := postgres.NewLiveListener(target, s.hub.Notify, s.hub.Resync, log)
+		live.Start(ctx)
+		defer live.Stop()
 	}
 	log.Info("baton is serving", "addr", srv.Addr().String(), "public_url", s.publicURL(), "database", kind)
 	fmt.Fprintf(e.stdout, "Baton is listening on %s\n", listen)
@@ -267,6 +287,9 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	}
 	<-ctx.Done()
 	log.Info("shutting down: finishing requests in flight")
+	// Live clients are told to reconnect (to another process, or to this
+	// one when it is back); http.Server.Shutdown does not know of them.
+	s.hub.Stop()
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return srv.Stop(stopCtx)

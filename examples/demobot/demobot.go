@@ -232,7 +232,8 @@ func (b *Bot) orderStatus(account, conv int64, email string) error {
 }
 
 // handOff tells the customer, leaves a private note for the people, and
-// opens the conversation: the handoff.
+// opens the conversation with Baton's handoff object: the reason and a
+// summary, which the agent app shows on top of the conversation.
 func (b *Bot) handOff(account, conv int64, why string) error {
 	if err := b.say(account, conv, handoff); err != nil {
 		return err
@@ -242,7 +243,7 @@ func (b *Bot) handOff(account, conv int64, why string) error {
 		return err
 	}
 	return b.post(fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/toggle_status", account, conv),
-		map[string]any{"status": "open"})
+		map[string]any{"status": "open", "handoff": map[string]any{"reason": "customer_request", "summary": why}})
 }
 
 // greeted reports whether the conversation was shown the menu, remembering it.

@@ -52,6 +52,9 @@ type Config struct {
 	// OnEvent is called after a transaction that wrote events commits: the
 	// delivery engine's wake-up.
 	OnEvent func()
+	// OnLive is called after a transaction that wrote live events commits:
+	// the live hub's wake-up.
+	OnLive func()
 	// SecretOverlap is how long a bot's rotated-out secret keeps signing
 	// (default 24 hours).
 	SecretOverlap time.Duration
@@ -75,6 +78,7 @@ type App struct {
 	limits        Limits
 	render        Renderer
 	onEvent       func()
+	onLive        func()
 	secretOverlap time.Duration
 	checkURL      func(ctx context.Context, rawURL string) error
 	newVisitors   *addrWindow // widget contacts started per client address
@@ -85,7 +89,7 @@ type App struct {
 // New returns an App.
 func New(c Config) *App {
 	a := &App{store: c.Store, key: c.Key, files: c.Files, log: c.Logger, now: c.Now, limits: c.Limits,
-		render: c.Renderer, onEvent: c.OnEvent, secretOverlap: c.SecretOverlap,
+		render: c.Renderer, onEvent: c.OnEvent, onLive: c.OnLive, secretOverlap: c.SecretOverlap,
 		checkURL: c.CheckOutgoingURL, processID: c.ProcessID}
 	if a.processID == "" {
 		a.processID = newUUID()

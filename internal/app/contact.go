@@ -98,7 +98,7 @@ func (a *App) CreateContact(ctx context.Context, accountID int64, in ContactInpu
 				return err
 			}
 		}
-		if err := q.CreateContact(ctx, c); err != nil {
+		if err := a.insertContact(ctx, q, c); err != nil {
 			return err
 		}
 		if inbox != nil {
@@ -224,7 +224,7 @@ func (a *App) UpdateContact(ctx context.Context, accountID, id int64, in Contact
 			return err
 		}
 		c.UpdatedAt = a.Now()
-		return q.UpdateContact(ctx, c)
+		return a.saveContact(ctx, q, c)
 	})
 	return c, err
 }
@@ -240,10 +240,17 @@ func (a *App) DeleteContact(ctx context.Context, accountID, id int64) error {
 		if err := s.admin(); err != nil {
 			return err
 		}
+		c, err := q.FindContact(ctx, accountID, id)
+		if err != nil {
+			return err
+		}
 		if keys, err = q.StorageKeysOfContact(ctx, accountID, id); err != nil {
 			return err
 		}
-		return q.DeleteContact(ctx, accountID, id)
+		if err := q.DeleteContact(ctx, accountID, id); err != nil {
+			return err
+		}
+		return a.publishContact(ctx, q, baton.EventContactDeleted, c)
 	})
 	if err == nil {
 		a.removeFiles(keys, "a deleted contact")
@@ -290,7 +297,7 @@ func (a *App) PublicCreateContact(ctx context.Context, in PublicContactInput) (*
 					c = known
 				} else {
 					known.Identifier, known.UpdatedAt = "", now
-					if err := q.UpdateContact(ctx, known); err != nil {
+					if err := a.saveContact(ctx, q, known); err != nil {
 						return err
 					}
 				}
@@ -310,7 +317,7 @@ func (a *App) PublicCreateContact(ctx context.Context, in PublicContactInput) (*
 			if c.Name == "" {
 				c.Name = defaultContactName(c)
 			}
-			if err := q.CreateContact(ctx, c); err != nil {
+			if err := a.insertContact(ctx, q, c); err != nil {
 				return err
 			}
 		}
@@ -471,7 +478,7 @@ func (a *App) updateIdentity(ctx context.Context, q *store.Queries, inbox *baton
 		}
 	}
 	c.UpdatedAt = a.Now()
-	return q.UpdateContact(ctx, c)
+	return a.saveContact(ctx, q, c)
 }
 
 // WidgetContact returns the widget's visitor.
@@ -565,7 +572,7 @@ func (a *App) WidgetConfig(ctx context.Context) (*WidgetSession, error) {
 			c := &baton.Contact{AccountID: inbox.AccountID, AdditionalAttributes: map[string]any{},
 				CustomAttributes: map[string]any{}, CreatedAt: now, UpdatedAt: now}
 			c.Name = defaultContactName(c)
-			if err := q.CreateContact(ctx, c); err != nil {
+			if err := a.insertContact(ctx, q, c); err != nil {
 				return err
 			}
 			ci, err := a.createContactInbox(ctx, q, c, inbox, "", false)

@@ -20,6 +20,7 @@ type ConversationInput struct {
 	Status               string
 	SnoozedUntil         *time.Time
 	AssigneeID           int64
+	TeamID               int64
 	AdditionalAttributes map[string]any
 	CustomAttributes     map[string]any
 	Message              *MessageInput // a first message, made in the same transaction
@@ -72,11 +73,18 @@ func (a *App) CreateConversation(ctx context.Context, accountID int64, in Conver
 				return err
 			}
 		}
+		if in.TeamID != 0 {
+			if _, err := q.FindTeam(ctx, accountID, in.TeamID); baton.ErrorCode(err) == baton.ENOTFOUND {
+				return baton.Invalid("Team must be a team of the account", "team_id")
+			} else if err != nil {
+				return err
+			}
+		}
 		c, err = a.newConversation(ctx, q, inbox, contact, ci, requested)
 		if err != nil {
 			return err
 		}
-		c.AssigneeID = in.AssigneeID
+		c.AssigneeID, c.TeamID = in.AssigneeID, in.TeamID
 		c.AdditionalAttributes, c.CustomAttributes = orEmpty(in.AdditionalAttributes), orEmpty(in.CustomAttributes)
 		if c.Status == baton.StatusSnoozed {
 			c.SnoozedUntil = in.SnoozedUntil
@@ -480,7 +488,10 @@ func (a *App) activity(ctx context.Context, q *store.Queries, c *baton.Conversat
 	now := a.Now()
 	m := &baton.Message{AccountID: c.AccountID, InboxID: c.InboxID, ConversationID: c.ID,
 		MessageType: baton.MessageActivity, Content: &text, CreatedAt: now, UpdatedAt: now}
-	return q.CreateMessage(ctx, m)
+	if err := q.CreateMessage(ctx, m); err != nil {
+		return err
+	}
+	return a.publishMessage(ctx, q, baton.EventMessageCreated, m)
 }
 
 // TogglePriority sets or clears (with "") a conversation's priority.
@@ -757,14 +768,17 @@ func (a *App) PublicResolve(ctx context.Context, displayID int64) (*baton.Conver
 	return a.PublicConversation(ctx, displayID)
 }
 
-// PublicTyping accepts the contact's typing indicator. It changes nothing
-// stored; live updates will carry it to agents.
+// PublicTyping shows the contact typing to the conversation's agents, or
+// stops showing it.
 func (a *App) PublicTyping(ctx context.Context, displayID int64, status string) error {
 	if status != "on" && status != "off" {
 		return baton.Invalid("typing_status must be on or off", "typing_status")
 	}
-	_, _, err := a.publicConversation(ctx, a.store.Read(), displayID)
-	return err
+	_, c, err := a.publicConversation(ctx, a.store.Read(), displayID)
+	if err != nil {
+		return err
+	}
+	return a.publishTyping(ctx, c, baton.SenderContact, c.ContactID, status == "on", false)
 }
 
 // PublicUpdateLastSeen records that the contact read the conversation.
@@ -776,7 +790,10 @@ func (a *App) PublicUpdateLastSeen(ctx context.Context, displayID int64) error {
 		}
 		now := a.Now()
 		c.ContactLastSeenAt = &now
-		return q.UpdateConversation(ctx, c)
+		if err := q.UpdateConversation(ctx, c); err != nil {
+			return err
+		}
+		return a.publishConversation(ctx, q, baton.EventConversationRead, c, nil)
 	})
 }
 

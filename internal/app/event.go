@@ -168,6 +168,9 @@ func webhooksHearing(ctx context.Context, q *store.Queries, accountID, inboxID i
 // is now, its relations loaded in the transaction.
 // change is set for the events that report one.
 func (a *App) emitConversation(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, change *baton.ConversationChange) error {
+	if err := a.publishConversation(ctx, q, name, c, change); err != nil {
+		return err
+	}
 	if a.render == nil {
 		return nil
 	}
@@ -191,6 +194,9 @@ func (a *App) emitConversation(ctx context.Context, q *store.Queries, name strin
 // conversation is written: to webhook endpoints only, as Chatwoot's
 // webhook listener does (a bot hears of a conversation by its events).
 func (a *App) emitConversationCreated(ctx context.Context, q *store.Queries, c *baton.Conversation) error {
+	if err := a.publishConversation(ctx, q, baton.EventConversationCreated, c, nil); err != nil {
+		return err
+	}
 	if a.render == nil {
 		return nil
 	}
@@ -208,6 +214,9 @@ func (a *App) emitConversationCreated(ctx context.Context, q *store.Queries, c *
 
 // emitMessage reports a message event, for the messages bots receive.
 func (a *App) emitMessage(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, m *baton.Message) error {
+	if err := a.publishMessage(ctx, q, name, m); err != nil {
+		return err
+	}
 	if !m.MessageType.Sendable() || a.render == nil {
 		return nil
 	}
@@ -215,7 +224,7 @@ func (a *App) emitMessage(ctx context.Context, q *store.Queries, name string, c 
 	if err != nil {
 		return err
 	}
-	return a.emitMessageTo(ctx, q, name, c, m, l, false)
+	return a.emitMessageHeard(ctx, q, name, c, m, l, false, false)
 }
 
 // emitMessageTo is emitMessage for a conversation whose inbox's connection
@@ -223,6 +232,17 @@ func (a *App) emitMessage(ctx context.Context, q *store.Queries, name string, c 
 // needs it before, for the status a customer's message leads to. byCustomer
 // says the customer did what the event reports (baton.Event.ByCustomer).
 func (a *App) emitMessageTo(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, m *baton.Message, link *baton.AgentBotInbox, byCustomer bool) error {
+	return a.emitMessageHeard(ctx, q, name, c, m, link, byCustomer, true)
+}
+
+// emitMessageHeard is emitMessageTo; live says whether live clients are
+// told too (emitMessage told them already).
+func (a *App) emitMessageHeard(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, m *baton.Message, link *baton.AgentBotInbox, byCustomer, live bool) error {
+	if live {
+		if err := a.publishMessage(ctx, q, name, m); err != nil {
+			return err
+		}
+	}
 	if !m.MessageType.Sendable() || a.render == nil {
 		return nil
 	}

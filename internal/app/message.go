@@ -581,7 +581,7 @@ func (a *App) answer(ctx context.Context, q *store.Queries, contact *baton.Conta
 			switch {
 			case errors.Is(err, baton.ErrNotFound):
 				contact.Email, contact.UpdatedAt = email, now
-				if err := q.UpdateContact(ctx, contact); err != nil {
+				if err := a.saveContact(ctx, q, contact); err != nil {
 					return err
 				}
 			case err != nil:

@@ -190,12 +190,9 @@ func (h *Handler) createConversation(w http.ResponseWriter, r *http.Request) err
 	if err := h.decode(w, r, &body); err != nil {
 		return err
 	}
-	if body.TeamID != 0 {
-		return baton.Invalid("Teams are not supported yet", "team_id")
-	}
 	in := app.ConversationInput{InboxID: int64(body.InboxID), ContactID: int64(body.ContactID),
 		SourceID: body.SourceID, Status: body.Status, SnoozedUntil: body.SnoozedUntil.t,
-		AssigneeID: int64(body.AssigneeID), AdditionalAttributes: body.AdditionalAttributes,
+		AssigneeID: int64(body.AssigneeID), TeamID: int64(body.TeamID), AdditionalAttributes: body.AdditionalAttributes,
 		CustomAttributes: body.CustomAttributes}
 	if body.Message != nil {
 		m := body.Message.input()
@@ -301,8 +298,8 @@ type typingRequest struct {
 	IsPrivate    flexBool `json:"is_private"`
 }
 
-// toggleTyping accepts an agent's typing indicator. Nothing is stored;
-// live updates will carry it to the widget.
+// toggleTyping shows a user or bot typing to the other side of the
+// conversation, through live updates.
 func (h *Handler) toggleTyping(w http.ResponseWriter, r *http.Request) error {
 	accountID, id, err := conversationPath(r)
 	if err != nil {
@@ -315,7 +312,7 @@ func (h *Handler) toggleTyping(w http.ResponseWriter, r *http.Request) error {
 	if body.TypingStatus != "on" && body.TypingStatus != "off" {
 		return baton.Invalid("typing_status must be on or off", "typing_status")
 	}
-	if _, err := h.app.Conversation(r.Context(), accountID, id); err != nil {
+	if err := h.app.Typing(r.Context(), accountID, id, body.TypingStatus, bool(body.IsPrivate)); err != nil {
 		return err
 	}
 	return empty(w)

@@ -54,10 +54,14 @@ func (h *Handler) profile(ctx context.Context) (*profileJSON, error) {
 	if err != nil {
 		return nil, err
 	}
+	pubsub, err := h.app.PubsubToken(ctx)
+	if err != nil {
+		return nil, err
+	}
 	p := &profileJSON{AccessToken: token, Accounts: []profileAccountJSON{}, AvailableName: u.AvailableName(),
 		Confirmed: true, DisplayName: nilIfEmpty(u.DisplayName), Email: u.Email, ID: u.ID, Name: u.Name,
 		Provider: "email", UID: u.Email, Type: "user", AvailabilityStatus: baton.Offline.String(),
-		CustomAttributes: objectOrEmpty(u.CustomAttributes), UISettings: map[string]any{}}
+		CustomAttributes: objectOrEmpty(u.CustomAttributes), UISettings: map[string]any{}, PubsubToken: pubsub}
 	for i, au := range aus {
 		if i == 0 {
 			p.AccountID, p.Role = au.AccountID, au.Role.String()

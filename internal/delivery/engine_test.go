@@ -739,6 +739,11 @@ func TestDeadlineHandoff(t *testing.T) {
 		if got := w.activities(conv); len(got) != 1 || !strings.Contains(got[0], "handed to people") {
 			t.Fatalf("activity messages %q, want one handoff", got)
 		}
+		// Baton's own handoff gives its reason.
+		c := w.call("GET", w.acc(fmt.Sprintf("/conversations/%d", conv)), w.admin, "", 200).(map[string]any)
+		if h, _ := c["handoff"].(map[string]any); h == nil || h["reason"] != baton.HandoffBotFailure || h["by"].(map[string]any)["type"] != "System" {
+			t.Errorf("handoff of a bot that missed its deadline: %v", c["handoff"])
+		}
 
 		// The bot's own message and an agent's private note, never
 		// acknowledged: the conversation stays the bot's.

@@ -204,6 +204,13 @@ func TestTeams(t *testing.T) {
 		if n := len(r["data"].(map[string]any)["payload"].([]any)); n != 2 {
 			t.Errorf("bot queue holds %d conversations, want 2", n)
 		}
+		made := e.call("POST", e.acc("/conversations"), e.adminToken,
+			fmt.Sprintf(`{"inbox_id":%v,"source_id":"casey","team_id":%v}`, e.inbox["id"], team["id"]), 200).(map[string]any)
+		if tm, _ := made["meta"].(map[string]any)["team"].(map[string]any); tm == nil || tm["id"] != team["id"] {
+			t.Errorf("a conversation made with team_id has meta.team %v", made["meta"])
+		}
+		e.call("POST", e.acc("/conversations"), e.adminToken,
+			fmt.Sprintf(`{"inbox_id":%v,"source_id":"casey","team_id":999999}`, e.inbox["id"]), 422)
 		e.call("GET", e.acc("/conversations?queue=team"), e.adminToken, "", 422)
 		e.call("GET", e.acc("/conversations?queue=nobody"), e.adminToken, "", 422)
 

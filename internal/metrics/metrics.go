@@ -42,6 +42,17 @@ type Config struct {
 	Gauges Gauges
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Live, when set, reports the live channel's counts (/cable).
+	Live func() Live
+}
+
+// Live is the live channel's counts in this process.
+type Live struct {
+	Connections   int   // open /cable connections
+	Subscriptions int   // their subscriptions
+	Dropped       int64 // connections dropped for not keeping up
+	Events        int64 // events fanned out
+	Frames        int64 // frames queued for clients
 }
 
 // Metrics counts deliveries and serves the metrics.
@@ -111,7 +122,38 @@ func New(c Config) *Metrics {
 	}
 	m.registry.MustRegister(deliveryCollector{m}, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if c.Live != nil {
+		m.registry.MustRegister(liveCollector(c.Live))
+	}
 	return m
+}
+
+var (
+	liveConnections   = prometheus.NewDesc("baton_live_connections", "Open /cable connections of this process.", nil, nil)
+	liveSubscriptions = prometheus.NewDesc("baton_live_subscriptions", "RoomChannel subscriptions of the open /cable connections.", nil, nil)
+	liveDropped       = prometheus.NewDesc("baton_live_dropped_total", "/cable connections dropped for not keeping up with their frames.", nil, nil)
+	liveEvents        = prometheus.NewDesc("baton_live_events_total", "Live events fanned out to /cable connections.", nil, nil)
+	liveFrames        = prometheus.NewDesc("baton_live_frames_total", "Frames queued for /cable clients, pings aside.", nil, nil)
+)
+
+// liveCollector gives client_golang the live channel's counts.
+type liveCollector func() Live
+
+// Describe describes the live series.
+func (liveCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{liveConnections, liveSubscriptions, liveDropped, liveEvents, liveFrames} {
+		ch <- d
+	}
+}
+
+// Collect sends the counts as they are now.
+func (f liveCollector) Collect(ch chan<- prometheus.Metric) {
+	l := f()
+	ch <- prometheus.MustNewConstMetric(liveConnections, prometheus.GaugeValue, float64(l.Connections))
+	ch <- prometheus.MustNewConstMetric(liveSubscriptions, prometheus.GaugeValue, float64(l.Subscriptions))
+	ch <- prometheus.MustNewConstMetric(liveDropped, prometheus.CounterValue, float64(l.Dropped))
+	ch <- prometheus.MustNewConstMetric(liveEvents, prometheus.CounterValue, float64(l.Events))
+	ch <- prometheus.MustNewConstMetric(liveFrames, prometheus.CounterValue, float64(l.Frames))
 }
 
 // ObserveDelivery counts one attempt to deliver to a target (a bot or a

@@ -26,6 +26,7 @@ const DefaultMaxConnections = 1024
 // Config is what a Server needs.
 type Config struct {
 	Handler   http.Handler // the API surfaces
+	Cable     http.Handler // the live channel, /cable; nil for none
 	Logger    *slog.Logger
 	Health    func(ctx context.Context) error // nil is always healthy
 	RateLimit int                             // requests a minute from one address; 0 is none
@@ -76,6 +77,9 @@ func New(c Config) *Server {
 	})
 	if c.Metrics != nil {
 		mux.Handle("GET /metrics", requireBearer(c.Metrics, c.MetricsToken))
+	}
+	if c.Cable != nil {
+		mux.Handle("/cable", c.Cable)
 	}
 	mux.Handle("/", c.Handler)
 	var h http.Handler = mux

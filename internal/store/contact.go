@@ -214,6 +214,13 @@ func (q *Queries) ListContactInboxes(ctx context.Context, contactID int64) ([]*b
 	return out, rows.Err()
 }
 
+// FindContactInboxByPubsubToken returns the contact inbox with the pubsub
+// token: how a live client names the contact it listens for.
+func (q *Queries) FindContactInboxByPubsubToken(ctx context.Context, token string) (*baton.ContactInbox, error) {
+	ci, err := scanContactInbox(q.db.QueryRowContext(ctx, `SELECT `+contactInboxColumns+` FROM contact_inboxes ci WHERE ci.pubsub_token = $1`, token))
+	return ci, q.formatError(err, "contact inbox")
+}
+
 // LockContactInbox locks a contact inbox until the transaction ends, so
 // that writes deciding from what the contact has (a visitor's current
 // conversation, the one conversation an inbox allows a contact) take turns

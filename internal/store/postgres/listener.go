@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,6 +16,10 @@ import (
 // wrote deliveries announces them, its schema as the payload.
 const DeliveriesChannel = "baton_deliveries"
 
+// LiveChannel is the channel on which a committed transaction announces
+// each live event it wrote, as "schema:id" (see NotifyLive).
+const LiveChannel = "baton_live"
+
 // Listener wakes this process's delivery engine when another process
 // commits deliveries, instead of leaving them to the engine's next poll. It
 // holds one connection of its own that LISTENs on DeliveriesChannel, and
@@ -22,9 +27,13 @@ const DeliveriesChannel = "baton_deliveries"
 // made again, waiting longer after each failure; Wake is also called once
 // it listens again, for what was committed in between.
 type Listener struct {
-	url  string
-	wake func()
-	log  *slog.Logger
+	url     string
+	wake    func()
+	log     *slog.Logger
+	channel string
+	// notify, when set, is called with what follows "schema:" in each
+	// announcement of this schema (see NewLiveListener).
+	notify func(string)
 
 	// MinBackoff and MaxBackoff bound the wait before connecting again
 	// (defaults 100 ms and 10 s); it doubles after each failure.
@@ -43,7 +52,18 @@ func NewListener(url string, wake func(), log *slog.Logger) *Listener {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Listener{url: url, wake: wake, log: log, MinBackoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second}
+	return &Listener{url: url, wake: wake, log: log, channel: DeliveriesChannel, MinBackoff: 100 * time.Millisecond,
+		MaxBackoff: 10 * time.Second}
+}
+
+// NewLiveListener returns a listener on LiveChannel: it calls notify with
+// each live event's id, as announced, in the order the transactions
+// committed, and resync each time it listens (again), for what was
+// committed while it did not.
+func NewLiveListener(url string, notify func(id string), resync func(), log *slog.Logger) *Listener {
+	l := NewListener(url, resync, log)
+	l.channel, l.notify = LiveChannel, notify
+	return l
 }
 
 // Start listens until ctx ends or Stop is called.
@@ -111,7 +131,7 @@ func (l *Listener) listen(ctx context.Context) (bool, error) {
 	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		return false, fmt.Errorf("current schema: %w", err)
 	}
-	if _, err := conn.Exec(ctx, `LISTEN `+DeliveriesChannel); err != nil {
+	if _, err := conn.Exec(ctx, `LISTEN `+l.channel); err != nil {
 		return false, fmt.Errorf("listen: %w", err)
 	}
 	l.wake() // for commits made while nobody listened
@@ -123,7 +143,12 @@ func (l *Listener) listen(ctx context.Context) (bool, error) {
 		if err != nil {
 			return true, err
 		}
-		if n.Payload == schema {
+		switch {
+		case l.notify != nil:
+			if rest, ok := strings.CutPrefix(n.Payload, schema+":"); ok {
+				l.notify(rest)
+			}
+		case n.Payload == schema:
 			l.wake()
 		}
 	}

@@ -134,6 +134,13 @@ func (dialect) IsForeignKeyViolation(err error) bool {
 	return errors.As(err, &e) && e.Code == "23503"
 }
 
+// NotifyLive announces a live event on LiveChannel, as "schema:id", so
+// that installations in other schemas of the database can tell it is not
+// theirs.
+func (dialect) NotifyLive(id string) string {
+	return "pg_notify('" + LiveChannel + "', current_schema() || ':' || " + id + ")"
+}
+
 // ownerLocks is the first key of the advisory locks that name delivery
 // engines (store.OwnerLocker); the second is the hash of the owner.
 const ownerLocks = "1113682031" // "Bato"

@@ -69,7 +69,7 @@ func TestAdministration(t *testing.T) {
 	if r := b.post(bot+"/deliveries/"+m[1]+"/redeliver", url.Values{"csrf_token": {csrf}}); r.status != http.StatusOK {
 		t.Fatalf("redeliver: %d", r.status)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for w.bot.count(func(e map[string]any) bool { return e["event"] == "message_created" && e["content"] == "hello bot" }) < 2 {
 		if time.Now().After(deadline) {
 			t.Fatal("the bot never received the redelivery")

@@ -69,7 +69,7 @@ func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // seconds for it.
 func (r *recorder) wait(t testing.TB, what string, match func(map[string]any) bool) map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		r.mu.Lock()
 		for _, e := range r.events {

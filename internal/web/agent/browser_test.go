@@ -50,7 +50,7 @@ func js[T any](b *tab, expr string) T {
 // It asks again and again, so a navigation on the way does not end it.
 func (b *tab) waitFor(what, expr string) {
 	b.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(45 * time.Second)
 	for time.Now().Before(deadline) {
 		if ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool]("!!("+expr+")")); err == nil && ok {
 			return

@@ -1,0 +1,396 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/auth"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// Live clients (/cable) hear of committed changes through the live event
+// log: each change writes a row naming what happened in its own
+// transaction, and after the commit each process's hub reads the rows,
+// loads what they name with LiveEvents and renders them. Every event the
+// use cases raise for bots (emitConversation, emitMessage) is written here
+// too, whether or not a bot hears of it, so an event added later goes live
+// by itself; the renderer decides what live clients are shown of it.
+
+// LiveEvent is a committed event loaded for live clients, with who may
+// hear of it. The audience is decided here, once: a contact hears only of
+// their own conversation and never of private notes, activity messages or
+// their own typing; an agent only of the inboxes they work, administrators
+// of the whole account; nobody of another account.
+type LiveEvent struct {
+	baton.Event // ID is the live event's id
+	// Users are the users of the account who may hear of it.
+	Users map[int64]bool
+	// ContactInboxID is the contact inbox whose contact may hear of it; 0
+	// for none.
+	ContactInboxID int64
+	// AssigneeChanged says a conversation event moved it to another
+	// person (or to nobody).
+	AssigneeChanged bool
+}
+
+// liveData is what a live event row holds beside its ids.
+type liveData struct {
+	// AssigneeChanged says the conversation changed hands.
+	AssigneeChanged bool           `json:"assignee_changed,omitempty"`
+	TypistID        int64          `json:"typist_id,omitempty"`
+	TypistOf        string         `json:"typist_type,omitempty"`
+	Private         bool           `json:"private,omitempty"`
+	Contact         *baton.Contact `json:"contact,omitempty"` // a deleted contact, as it was
+}
+
+// liveSkipped are bot events that live clients have under another name:
+// conversation_status_changed says all that these do.
+var liveSkipped = map[string]bool{baton.EventConversationOpened: true, baton.EventConversationResolved: true,
+	baton.EventWebwidgetTriggered: true}
+
+// publish writes a live event in q's transaction; the hub is woken after
+// the commit. The event's CreatedAt is the change's time where the caller
+// has it (the log is pruned by it), else now.
+func (a *App) publish(ctx context.Context, q *store.Queries, e *store.LiveEvent, d *liveData) error {
+	if liveSkipped[e.Name] {
+		return nil
+	}
+	if d != nil {
+		b, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		e.Data = b
+	}
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = a.Now()
+	}
+	if err := q.CreateLiveEvent(ctx, e); err != nil {
+		return err
+	}
+	if a.onLive != nil {
+		q.AfterCommit(a.onLive)
+	}
+	return nil
+}
+
+// publishConversation writes a conversation event for live clients.
+func (a *App) publishConversation(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, change *baton.ConversationChange) error {
+	var d *liveData
+	if change != nil && change.Before != nil && change.Before.AssigneeID != c.AssigneeID {
+		d = &liveData{AssigneeChanged: true}
+	}
+	return a.publish(ctx, q, &store.LiveEvent{AccountID: c.AccountID, ConversationID: c.ID, Name: name,
+		CreatedAt: c.UpdatedAt}, d)
+}
+
+// publishMessage writes a message event for live clients: every message,
+// private notes and activity messages included (agents see them).
+func (a *App) publishMessage(ctx context.Context, q *store.Queries, name string, m *baton.Message) error {
+	return a.publish(ctx, q, &store.LiveEvent{AccountID: m.AccountID, ConversationID: m.ConversationID,
+		MessageID: m.ID, Name: name, CreatedAt: m.UpdatedAt}, nil)
+}
+
+// publishContact writes a contact event for live clients.
+func (a *App) publishContact(ctx context.Context, q *store.Queries, name string, c *baton.Contact) error {
+	var d *liveData
+	if name == baton.EventContactDeleted {
+		d = &liveData{Contact: c}
+	}
+	return a.publish(ctx, q, &store.LiveEvent{AccountID: c.AccountID, ContactID: c.ID, Name: name,
+		CreatedAt: c.UpdatedAt}, d)
+}
+
+// publishTyping writes a typing indicator for live clients.
+func (a *App) publishTyping(ctx context.Context, c *baton.Conversation, typistType string, typistID int64, on, private bool) error {
+	name := baton.EventConversationTypingOff
+	if on {
+		name = baton.EventConversationTypingOn
+	}
+	return a.store.Write(ctx, func(q *store.Queries) error {
+		return a.publish(ctx, q, &store.LiveEvent{AccountID: c.AccountID, ConversationID: c.ID, Name: name},
+			&liveData{TypistOf: typistType, TypistID: typistID, Private: private})
+	})
+}
+
+// Typing shows the caller (a user or a bot) typing in a conversation they
+// may see, or stops showing it. A private note being written is shown to
+// agents only.
+func (a *App) Typing(ctx context.Context, accountID, displayID int64, status string, private bool) error {
+	if status != "on" && status != "off" {
+		return baton.Invalid("typing_status must be on or off", "typing_status")
+	}
+	q := a.store.Read()
+	s, err := a.accountScope(ctx, q, accountID)
+	if err != nil {
+		return err
+	}
+	c, err := findVisible(ctx, q, s, displayID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case s.actor.User != nil:
+		return a.publishTyping(ctx, c, baton.SenderUser, s.actor.User.ID, status == "on", private)
+	case s.actor.Bot != nil:
+		return a.publishTyping(ctx, c, baton.SenderAgentBot, s.actor.Bot.ID, status == "on", private)
+	}
+	return nil
+}
+
+// LastLiveEventID returns the id of the newest live event: where a hub
+// starting now begins to read.
+func (a *App) LastLiveEventID(ctx context.Context) (int64, error) {
+	return a.store.Read().LastLiveEventID(ctx)
+}
+
+// LiveEventsAfter loads up to limit live events after the id, in the order
+// they committed (SQLite, one writer). It also returns the id of the last
+// row read, loaded or not.
+func (a *App) LiveEventsAfter(ctx context.Context, after int64, limit int) ([]*LiveEvent, int64, error) {
+	rows, err := a.store.Read().LiveEventsAfter(ctx, after, limit)
+	if err != nil {
+		return nil, after, err
+	}
+	if len(rows) > 0 {
+		after = rows[len(rows)-1].ID
+	}
+	out, err := a.loadLive(ctx, rows)
+	return out, after, err
+}
+
+// LiveEventsByID loads the live events with the ids, in that order (on
+// PostgreSQL, the order of their announcements: the commit order).
+func (a *App) LiveEventsByID(ctx context.Context, ids []int64) ([]*LiveEvent, error) {
+	rows, err := a.store.Read().LiveEventsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	return a.loadLive(ctx, rows)
+}
+
+// PruneLiveEvents deletes the live events older than the window.
+func (a *App) PruneLiveEvents(ctx context.Context, window time.Duration) error {
+	return a.store.Write(ctx, func(q *store.Queries) error {
+		_, err := q.PruneLiveEvents(ctx, a.Now().Add(-window))
+		return err
+	})
+}
+
+// loadLive loads rows for rendering. A row whose conversation, message or
+// contact is gone by now is left out: there is nothing left to show.
+func (a *App) loadLive(ctx context.Context, rows []*store.LiveEvent) ([]*LiveEvent, error) {
+	q := a.store.Read()
+	out := make([]*LiveEvent, 0, len(rows))
+	for _, r := range rows {
+		e, err := a.loadLiveEvent(ctx, q, r)
+		if baton.ErrorCode(err) == baton.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return out, err
+		}
+		if e != nil {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func (a *App) loadLiveEvent(ctx context.Context, q *store.Queries, r *store.LiveEvent) (*LiveEvent, error) {
+	var d liveData
+	if len(r.Data) > 0 {
+		if err := json.Unmarshal(r.Data, &d); err != nil {
+			return nil, err
+		}
+	}
+	e := &LiveEvent{Event: baton.Event{ID: r.ID, AccountID: r.AccountID, ConversationID: r.ConversationID,
+		Name: r.Name, CreatedAt: r.CreatedAt, Private: d.Private}}
+	e.AssigneeChanged = d.AssigneeChanged
+	l := newLoader(q)
+	inboxID := int64(0)
+	if r.ConversationID != 0 {
+		c, err := q.FindConversationByID(ctx, r.ConversationID)
+		if err != nil {
+			return nil, err
+		}
+		if c.AccountID != r.AccountID {
+			return nil, baton.ErrNotFound
+		}
+		if err := l.conversation(ctx, c); err != nil {
+			return nil, err
+		}
+		e.Conversation, inboxID, e.ContactInboxID = c, c.InboxID, c.ContactInboxID
+		if r.MessageID != 0 {
+			m, err := q.FindMessage(ctx, c.ID, r.MessageID)
+			if err != nil {
+				return nil, err
+			}
+			if err := l.messages(ctx, c, []*baton.Message{m}); err != nil {
+				return nil, err
+			}
+			e.Message = m
+			if m.Private || m.MessageType == baton.MessageActivity {
+				e.ContactInboxID = 0
+			}
+		}
+	}
+	switch {
+	case d.Contact != nil:
+		e.Contact = d.Contact
+	case r.ContactID != 0:
+		c, err := q.FindContact(ctx, r.AccountID, r.ContactID)
+		if err != nil {
+			return nil, err
+		}
+		e.Contact = c
+	}
+	switch r.Name {
+	case baton.EventConversationRead, baton.EventContactCreated, baton.EventContactUpdated, baton.EventContactDeleted,
+		baton.EventPresenceUpdate:
+		e.ContactInboxID = 0 // agents only
+	}
+	ids, err := q.InboxAudience(ctx, r.AccountID, inboxID)
+	if err != nil {
+		return nil, err
+	}
+	e.Users = make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		e.Users[id] = true
+	}
+	if d.TypistOf != "" {
+		if e.Conversation == nil {
+			return nil, baton.ErrNotFound
+		}
+		if e.Private {
+			e.ContactInboxID = 0
+		}
+		s := &baton.Sender{Type: d.TypistOf}
+		switch d.TypistOf {
+		case baton.SenderUser:
+			if s.User, err = l.user(ctx, d.TypistID); err != nil || s.User == nil {
+				return nil, baton.ErrNotFound
+			}
+			delete(e.Users, d.TypistID) // never back to the typist
+		case baton.SenderAgentBot:
+			if s.Bot, err = l.bot(ctx, d.TypistID); err != nil || s.Bot == nil {
+				return nil, baton.ErrNotFound
+			}
+		case baton.SenderContact:
+			s.Contact = e.Conversation.Contact
+			e.ContactInboxID = 0 // never back to the typist
+		}
+		e.Typist = s
+	}
+	return e, nil
+}
+
+// Subscriber is who a live subscription listens as: a contact, by the
+// pubsub token of one of their contact inboxes, or a user of an account.
+type Subscriber struct {
+	AccountID      int64
+	UserID         int64 // a user; 0 for a contact
+	ContactID      int64 // a contact; 0 for a user
+	ContactInboxID int64
+	InboxID        int64 // a contact's inbox
+}
+
+// SubscribeContact resolves a contact inbox's pubsub token. An unknown
+// token is not found.
+func (a *App) SubscribeContact(ctx context.Context, token string) (*Subscriber, error) {
+	if token == "" {
+		return nil, baton.ErrNotFound
+	}
+	q := a.store.Read()
+	ci, err := q.FindContactInboxByPubsubToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	inbox, err := q.FindInboxByID(ctx, ci.InboxID)
+	if err != nil {
+		return nil, err
+	}
+	return &Subscriber{AccountID: inbox.AccountID, ContactID: ci.ContactID, ContactInboxID: ci.ID, InboxID: inbox.ID}, nil
+}
+
+// ownerUserPubsub is the access_tokens owner type of users' pubsub tokens:
+// found by hash like any token, but never accepted as an API token
+// (Authenticate knows nothing of the type).
+const ownerUserPubsub = "UserPubsub"
+
+// SubscribeUser resolves a user's pubsub token in one of their accounts.
+// A wrong token, another user's id, or an account the user is not in are
+// all not found.
+func (a *App) SubscribeUser(ctx context.Context, token string, accountID, userID int64) (*Subscriber, error) {
+	if token == "" {
+		return nil, baton.ErrNotFound
+	}
+	q := a.store.Read()
+	t, err := q.FindAccessTokenByHash(ctx, auth.HashToken(token))
+	if err != nil {
+		return nil, err
+	}
+	if t.OwnerType != ownerUserPubsub || t.OwnerID != userID {
+		return nil, baton.ErrNotFound
+	}
+	if _, err := q.FindAccountUser(ctx, accountID, userID); err != nil {
+		return nil, err
+	}
+	return &Subscriber{AccountID: accountID, UserID: userID}, nil
+}
+
+// userPubsubToken returns the user's pubsub token, made on first use.
+func (a *App) userPubsubToken(ctx context.Context, userID int64) (string, error) {
+	if t, err := a.token(ctx, a.store.Read(), ownerUserPubsub, userID); baton.ErrorCode(err) != baton.ENOTFOUND {
+		return t, err
+	}
+	var token string
+	err := a.store.Write(ctx, func(q *store.Queries) error {
+		// Another request may have made it meanwhile.
+		if t, err := a.token(ctx, q, ownerUserPubsub, userID); baton.ErrorCode(err) != baton.ENOTFOUND {
+			token = t
+			return err
+		}
+		token = auth.NewToken()
+		return q.SetAccessToken(ctx, store.AccessToken{OwnerType: ownerUserPubsub, OwnerID: userID,
+			Hash: auth.HashToken(token), Sealed: a.key.Seal(token)}, a.Now())
+	})
+	return token, err
+}
+
+// insertContact inserts a new contact and tells live clients.
+func (a *App) insertContact(ctx context.Context, q *store.Queries, c *baton.Contact) error {
+	if err := q.CreateContact(ctx, c); err != nil {
+		return err
+	}
+	return a.publishContact(ctx, q, baton.EventContactCreated, c)
+}
+
+// saveContact writes a changed contact and tells live clients.
+func (a *App) saveContact(ctx context.Context, q *store.Queries, c *baton.Contact) error {
+	if err := q.UpdateContact(ctx, c); err != nil {
+		return err
+	}
+	return a.publishContact(ctx, q, baton.EventContactUpdated, c)
+}
+
+// PubsubToken returns the calling user's pubsub token, which subscribes
+// their live connections (GET /api/v1/profile shows it); it is made on
+// first use.
+func (a *App) PubsubToken(ctx context.Context) (string, error) {
+	actor := baton.ActorFromContext(ctx)
+	if actor.Kind != baton.ActorUser {
+		return "", auth.ErrInvalidToken
+	}
+	return a.userPubsubToken(ctx, actor.User.ID)
+}
+
+// LivePayload is one frame a live event makes: its name on the wire and
+// the data for agents and for the contact, rendered (nil where that
+// audience gets nothing).
+type LivePayload struct {
+	Event   string
+	Agent   []byte
+	Contact []byte
+}

@@ -1,0 +1,422 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/batonhq/baton/internal/app"
+	"github.com/coder/websocket"
+)
+
+// Protocol is ActionCable's subprotocol, which clients offer and must be
+// answered (they close the socket otherwise).
+const Protocol = "actioncable-v1-json"
+
+var (
+	frameWelcome = []byte(`{"type":"welcome"}`)
+	frameRestart = []byte(`{"type":"disconnect","reason":"server_restart","reconnect":true}`)
+)
+
+// conn is one live WebSocket. Its frames wait in a queue that a writer
+// goroutine, started only while there is something to write, drains: an
+// idle connection costs its reading goroutine and little else, and the
+// fan-out never waits for a client.
+type conn struct {
+	hub    *Hub
+	ws     *websocket.Conn
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	queue   [][]byte
+	writing bool
+	dead    bool
+	drained chan struct{} // closed when the queue empties, while someone waits
+
+	subs map[string]*subscription // by identifier, as sent; guarded by hub.mu
+}
+
+// subscription is one RoomChannel subscription of a connection.
+type subscription struct {
+	c      *conn
+	ident  []byte // the identifier as a JSON string, echoed byte for byte
+	who    *app.Subscriber
+	resume bool // the client asked for event ids and resuming
+}
+
+// ServeHTTP serves /cable: a WebSocket upgrade, or Rails' 404 for a plain
+// request. Any Origin is accepted, as Chatwoot does: the widget runs on
+// customers' sites, and the pubsub token in each subscription is the
+// credential.
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte("Page not found"))
+		return
+	}
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{Protocol},
+		InsecureSkipVerify: true, CompressionMode: websocket.CompressionDisabled})
+	if err != nil {
+		return
+	}
+	ws.SetReadLimit(h.cfg.MaxMessageBytes)
+	// The request's context ends with the handler; the connection's lives
+	// until it closes.
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &conn{hub: h, ws: ws, cancel: cancel, subs: map[string]*subscription{}}
+	if !h.add(c) {
+		cancel()
+		c.closeWith(frameRestart)
+		return
+	}
+	defer h.remove(c)
+	c.enqueue(frameWelcome)
+	for {
+		typ, b, err := ws.Read(ctx)
+		if err != nil {
+			return
+		}
+		if typ == websocket.MessageText {
+			h.command(ctx, c, b)
+		}
+	}
+}
+
+func (h *Hub) add(c *conn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return false
+	}
+	h.conns[c] = struct{}{}
+	return true
+}
+
+// remove forgets a closed connection and its subscriptions.
+func (h *Hub) remove(c *conn) {
+	c.kill()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.conns, c)
+	for _, s := range c.subs {
+		h.drop(s)
+	}
+	c.subs = nil
+}
+
+// command is one client frame. Unknown commands, bad JSON and unknown
+// actions are ignored without a reply, as Rails does.
+func (h *Hub) command(ctx context.Context, c *conn, b []byte) {
+	var cmd struct {
+		Command    string          `json:"command"`
+		Identifier string          `json:"identifier"`
+		Data       json.RawMessage `json:"data"`
+	}
+	if json.Unmarshal(b, &cmd) != nil {
+		return
+	}
+	switch cmd.Command {
+	case "subscribe":
+		h.subscribe(ctx, c, cmd.Identifier)
+	case "unsubscribe":
+		h.mu.Lock()
+		if s, ok := c.subs[cmd.Identifier]; ok {
+			delete(c.subs, cmd.Identifier)
+			h.drop(s)
+		}
+		h.mu.Unlock()
+	case "message":
+		// data is a JSON string holding the action's JSON.
+		var data string
+		if json.Unmarshal(cmd.Data, &data) != nil {
+			data = string(cmd.Data)
+		}
+		var act struct {
+			Action string `json:"action"`
+		}
+		if json.Unmarshal([]byte(data), &act) != nil {
+			return
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		s, ok := c.subs[cmd.Identifier]
+		if ok && act.Action == "update_presence" {
+			s.send("presence.update", h.presence(s.who.AccountID, s.who.UserID != 0), 0)
+		}
+	}
+}
+
+// roomParams are a RoomChannel identifier's parameters. LastEventID is
+// Baton's: a client that sends it gets event ids and can resume.
+type roomParams struct {
+	Channel     string          `json:"channel"`
+	PubsubToken string          `json:"pubsub_token"`
+	AccountID   json.RawMessage `json:"account_id"`
+	UserID      json.RawMessage `json:"user_id"`
+	LastEventID *int64          `json:"last_event_id"`
+}
+
+// number reads a JSON number or a string of digits; anything else is 0.
+func number(raw json.RawMessage) int64 {
+	s := strings.Trim(string(raw), `"`)
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
+}
+
+// subscribe resolves a subscription's token and registers it, answering
+// confirm_subscription, or reject_subscription for an unknown token, a
+// user who is not in the account, another channel or one subscription too
+// many (Chatwoot answers nothing; both client versions handle the reject).
+func (h *Hub) subscribe(ctx context.Context, c *conn, identifier string) {
+	ident := jsonString(identifier)
+	reject := func() {
+		c.enqueue([]byte(`{"identifier":` + string(ident) + `,"type":"reject_subscription"}`))
+	}
+	var p roomParams
+	if json.Unmarshal([]byte(identifier), &p) != nil || p.Channel != "RoomChannel" {
+		reject()
+		return
+	}
+	h.mu.Lock()
+	_, dup := c.subs[identifier]
+	full := len(c.subs) >= h.cfg.MaxSubscriptions
+	h.mu.Unlock()
+	if dup {
+		return // Rails ignores a subscription made twice
+	}
+	if full {
+		reject()
+		return
+	}
+	var who *app.Subscriber
+	var err error
+	if userID := number(p.UserID); userID != 0 || len(p.UserID) > 0 {
+		who, err = h.app.SubscribeUser(ctx, p.PubsubToken, number(p.AccountID), userID)
+	} else {
+		who, err = h.app.SubscribeContact(ctx, p.PubsubToken)
+	}
+	if err != nil {
+		reject()
+		return
+	}
+	s := &subscription{c: c, ident: ident, who: who, resume: p.LastEventID != nil}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, dup := c.subs[identifier]; dup || c.subs == nil {
+		return
+	}
+	c.subs[identifier] = s
+	h.stats.subscriptions.Add(1)
+	came := false
+	if who.UserID != 0 {
+		add(h.users, who.AccountID, s)
+		k := presenceKey{who.AccountID, who.UserID}
+		h.online[k]++
+		came = h.online[k] == 1
+	} else {
+		add(h.contacts, who.ContactInboxID, s)
+		k := presenceKey{who.AccountID, -who.ContactID}
+		h.online[k]++
+	}
+	c.enqueue([]byte(`{"identifier":` + string(ident) + `,"type":"confirm_subscription"}`))
+	if p.LastEventID != nil && *p.LastEventID != 0 {
+		h.replay(s, *p.LastEventID)
+	}
+	s.send("presence.update", h.presence(who.AccountID, who.UserID != 0), 0)
+	if came {
+		h.presenceChanged(who.AccountID, s)
+	}
+}
+
+func add(m map[int64]map[*subscription]struct{}, k int64, s *subscription) {
+	set := m[k]
+	if set == nil {
+		set = map[*subscription]struct{}{}
+		m[k] = set
+	}
+	set[s] = struct{}{}
+}
+
+func del(m map[int64]map[*subscription]struct{}, k int64, s *subscription) {
+	if set := m[k]; set != nil {
+		delete(set, s)
+		if len(set) == 0 {
+			delete(m, k)
+		}
+	}
+}
+
+// drop forgets a subscription. h.mu is held.
+func (h *Hub) drop(s *subscription) {
+	h.stats.subscriptions.Add(-1)
+	who := s.who
+	if who.UserID != 0 {
+		del(h.users, who.AccountID, s)
+		k := presenceKey{who.AccountID, who.UserID}
+		if h.online[k]--; h.online[k] <= 0 {
+			delete(h.online, k)
+			h.presenceChanged(who.AccountID, nil)
+		}
+		return
+	}
+	del(h.contacts, who.ContactInboxID, s)
+	k := presenceKey{who.AccountID, -who.ContactID}
+	if h.online[k]--; h.online[k] <= 0 {
+		delete(h.online, k)
+	}
+}
+
+// presenceChanged tells the account's agents who is online now, except
+// the subscription that caused it (which was told already). h.mu is held.
+func (h *Hub) presenceChanged(accountID int64, except *subscription) {
+	b := h.presence(accountID, true)
+	for s := range h.users[accountID] {
+		if s != except {
+			s.send("presence.update", b, 0)
+		}
+	}
+}
+
+// replay sends a resuming subscription what it missed since the event id,
+// or tells it to refetch when that event is no longer (or was never) kept
+// here. h.mu is held.
+func (h *Hub) replay(s *subscription, after int64) {
+	seq, ok := h.ringIDs[after]
+	if !ok {
+		s.send("resume.refetch", []byte(`{"last_event_id":`+strconv.FormatInt(after, 10)+`}`), 0)
+		return
+	}
+	for _, e := range h.ring[seq-h.ringBase+1:] {
+		for _, p := range e.payloads {
+			if data := s.payload(e.event, p); data != nil {
+				s.send(p.Event, data, e.id)
+			}
+		}
+	}
+}
+
+// payload is what the subscriber is sent of one frame of an event: the
+// agents' data for a user the event's audience holds, the contact's for
+// the contact it names, nothing otherwise. Never across accounts.
+func (s *subscription) payload(e *app.LiveEvent, p app.LivePayload) []byte {
+	if s.who.AccountID != e.AccountID {
+		return nil
+	}
+	if s.who.UserID != 0 {
+		if e.Users[s.who.UserID] {
+			return p.Agent
+		}
+		return nil
+	}
+	if e.ContactInboxID != 0 && e.ContactInboxID == s.who.ContactInboxID {
+		return p.Contact
+	}
+	return nil
+}
+
+// send queues a message frame for the subscription; id, when not 0, is
+// the event's, for clients that resume.
+func (s *subscription) send(event string, data []byte, id int64) {
+	if data == nil {
+		return
+	}
+	b := make([]byte, 0, len(s.ident)+len(event)+len(data)+64)
+	b = append(b, `{"identifier":`...)
+	b = append(b, s.ident...)
+	b = append(b, `,"message":{"event":"`...)
+	b = append(b, event...)
+	b = append(b, `","data":`...)
+	b = append(b, data...)
+	if s.resume && id != 0 {
+		b = append(b, `,"event_id":`...)
+		b = strconv.AppendInt(b, id, 10)
+	}
+	b = append(b, "}}"...)
+	s.c.hub.stats.frames.Add(1)
+	s.c.enqueue(b)
+}
+
+// enqueue queues a frame. A client whose queue is full is dropped: it is
+// not keeping up, and the fan-out does not wait for anyone.
+func (c *conn) enqueue(b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dead {
+		return
+	}
+	if len(c.queue) >= c.hub.cfg.SendQueue {
+		c.hub.stats.dropped.Add(1)
+		c.dead, c.queue = true, nil
+		c.cancel()
+		go c.ws.CloseNow()
+		return
+	}
+	c.queue = append(c.queue, b)
+	if !c.writing {
+		c.writing = true
+		go c.write()
+	}
+}
+
+// write drains the queue, then ends.
+func (c *conn) write() {
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 || c.dead {
+			c.writing = false
+			c.queue = nil
+			if c.drained != nil {
+				close(c.drained)
+				c.drained = nil
+			}
+			c.mu.Unlock()
+			return
+		}
+		batch := c.queue
+		c.queue = nil
+		c.mu.Unlock()
+		for _, b := range batch {
+			ctx, cancel := context.WithTimeout(context.Background(), c.hub.cfg.WriteTimeout)
+			err := c.ws.Write(ctx, websocket.MessageText, b)
+			cancel()
+			if err != nil {
+				c.kill()
+				break
+			}
+		}
+	}
+}
+
+// kill closes the connection at once.
+func (c *conn) kill() {
+	c.mu.Lock()
+	c.dead = true
+	c.mu.Unlock()
+	c.cancel()
+	_ = c.ws.CloseNow()
+}
+
+// closeWith sends a last frame, waits a moment for it to be written, and
+// closes the connection.
+func (c *conn) closeWith(last []byte) {
+	c.enqueue(last)
+	c.mu.Lock()
+	var wait chan struct{}
+	if c.writing && !c.dead {
+		wait = make(chan struct{})
+		c.drained = wait
+	}
+	c.mu.Unlock()
+	if wait != nil {
+		select {
+		case <-wait:
+		case <-time.After(2 * time.Second):
+		}
+	}
+	c.kill()
+}

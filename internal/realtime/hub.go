@@ -1,0 +1,498 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
+)
+
+// Renderer renders live events and presence for the wire: the Chatwoot
+// surface provides it, since payloads are its wire format.
+type Renderer interface {
+	Render(e *app.LiveEvent) ([]app.LivePayload, error)
+	RenderPresence(accountID int64, users map[int64]string, contacts map[int64]bool) ([]byte, error)
+}
+
+// Config is what New needs. Zero durations and sizes take the defaults.
+type Config struct {
+	App      *app.App
+	Renderer Renderer
+	Logger   *slog.Logger
+	Now      func() time.Time
+	// Announced is set where every committed live event is announced by id
+	// (PostgreSQL: Notify); otherwise the hub reads the log in id order
+	// when woken (SQLite, where ids are the commit order).
+	Announced bool
+
+	PingInterval     time.Duration // 3 s, as Rails
+	TypingTimeout    time.Duration // 30 s: a typing indicator nobody turns off ends by itself
+	ResumeWindow     time.Duration // 5 min: how far back a client may resume
+	ResumeEvents     int           // 10,000: and at most this many events back
+	MaxSubscriptions int           // 50 per connection
+	MaxMessageBytes  int64         // 16 KiB: the largest frame a client may send
+	SendQueue        int           // 512 frames waiting for a slow client before it is dropped
+	WriteTimeout     time.Duration // 10 s for one frame
+}
+
+// Hub keeps the live connections and fans committed events out to them.
+type Hub struct {
+	cfg    Config
+	app    *app.App
+	render Renderer
+	log    *slog.Logger
+	now    func() time.Time
+
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+	contacts map[int64]map[*subscription]struct{} // by contact inbox id
+	users    map[int64]map[*subscription]struct{} // by account id
+	online   map[presenceKey]int                  // this process's user subscriptions, by account and user
+	ring     []*entry                             // recent events, oldest first
+	ringIDs  map[int64]uint64                     // event id → sequence number in ring
+	ringBase uint64                               // sequence number of ring[0]
+	closing  bool
+
+	// Work for the reading goroutine.
+	wake    chan struct{}
+	pendMu  sync.Mutex
+	pending []int64 // announced ids, in announcement order
+	resync  bool
+	last    int64 // the id read up to (SQLite)
+
+	typing map[typingKey]*typingLease // owned by the reading goroutine
+
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+
+	stats struct {
+		subscriptions, dropped, events, frames atomic.Int64
+	}
+}
+
+type presenceKey struct{ account, user int64 }
+
+type typingKey struct {
+	conversation int64
+	typist       string
+	id           int64
+}
+
+type typingLease struct {
+	expires time.Time
+	event   *app.LiveEvent
+}
+
+// entry is an event as it was fanned out, kept for resuming clients.
+type entry struct {
+	id       int64
+	at       time.Time
+	event    *app.LiveEvent
+	payloads []app.LivePayload
+}
+
+// New returns a hub; Start runs it.
+func New(c Config) *Hub {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if c.PingInterval == 0 {
+		c.PingInterval = 3 * time.Second
+	}
+	if c.TypingTimeout == 0 {
+		c.TypingTimeout = 30 * time.Second
+	}
+	if c.ResumeWindow == 0 {
+		c.ResumeWindow = 5 * time.Minute
+	}
+	if c.ResumeEvents == 0 {
+		c.ResumeEvents = 10000
+	}
+	if c.MaxSubscriptions == 0 {
+		c.MaxSubscriptions = 50
+	}
+	if c.MaxMessageBytes == 0 {
+		c.MaxMessageBytes = 16 << 10
+	}
+	if c.SendQueue == 0 {
+		c.SendQueue = 512
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	return &Hub{cfg: c, app: c.App, render: c.Renderer, log: c.Logger, now: c.Now,
+		conns: map[*conn]struct{}{}, contacts: map[int64]map[*subscription]struct{}{},
+		users: map[int64]map[*subscription]struct{}{}, online: map[presenceKey]int{}, ringIDs: map[int64]uint64{},
+		wake: make(chan struct{}, 1), typing: map[typingKey]*typingLease{}}
+}
+
+// Start begins reading the live event log (from its current end) and
+// pinging connections, until ctx ends or Stop is called.
+func (h *Hub) Start(ctx context.Context) error {
+	last, err := h.app.LastLiveEventID(ctx)
+	if err != nil {
+		return err
+	}
+	h.last = last
+	ctx, h.stop = context.WithCancel(ctx)
+	h.wg.Add(2)
+	go func() {
+		defer h.wg.Done()
+		h.read(ctx)
+	}()
+	go func() {
+		defer h.wg.Done()
+		h.ping(ctx)
+	}()
+	return nil
+}
+
+// Stop tells every client the server restarts (they reconnect, to another
+// process or to this one when it is back), closes the connections and
+// stops the hub.
+func (h *Hub) Stop() {
+	h.mu.Lock()
+	h.closing = true
+	conns := make([]*conn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	bye := []byte(`{"type":"disconnect","reason":"server_restart","reconnect":true}`)
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.closeWith(bye)
+		}()
+	}
+	wg.Wait()
+	if h.stop != nil {
+		h.stop()
+	}
+	h.wg.Wait()
+}
+
+// Wake tells the hub that live events were committed (SQLite).
+func (h *Hub) Wake() {
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Notify hands the hub an announced live event id (PostgreSQL). Ids are
+// handled in the order they are handed over.
+func (h *Hub) Notify(id string) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return
+	}
+	h.pendMu.Lock()
+	h.pending = append(h.pending, n)
+	h.pendMu.Unlock()
+	h.Wake()
+}
+
+// Resync tells the hub that announcements may have been missed (the
+// listener connected again): it reads what the log has after the newest
+// id it saw.
+func (h *Hub) Resync() {
+	h.pendMu.Lock()
+	h.resync = true
+	h.pendMu.Unlock()
+	h.Wake()
+}
+
+// read is the one goroutine that reads, loads and fans out events, so that
+// they go out in the order they committed.
+func (h *Hub) read(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	prune := time.NewTicker(time.Minute)
+	defer prune.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.wake:
+		case <-tick.C:
+			h.sweepTyping(h.now())
+			if h.cfg.Announced {
+				continue
+			}
+		case <-prune.C:
+			if err := h.app.PruneLiveEvents(ctx, h.cfg.ResumeWindow+time.Minute); err != nil && ctx.Err() == nil {
+				h.log.Warn("live: pruning the live event log", "err", err)
+			}
+			continue
+		}
+		if err := h.catchUp(ctx); err != nil && ctx.Err() == nil {
+			h.log.Error("live: reading the live event log", "err", err)
+		}
+	}
+}
+
+// catchUp fans out what was committed since it last ran.
+func (h *Hub) catchUp(ctx context.Context) error {
+	if !h.cfg.Announced {
+		for {
+			events, last, err := h.app.LiveEventsAfter(ctx, h.last, 500)
+			if err != nil {
+				return err
+			}
+			if last == h.last {
+				return nil
+			}
+			h.last = last
+			for _, e := range events {
+				h.dispatch(e)
+			}
+		}
+	}
+	h.pendMu.Lock()
+	ids, resync := h.pending, h.resync
+	h.pending, h.resync = nil, false
+	h.pendMu.Unlock()
+	if resync {
+		events, last, err := h.app.LiveEventsAfter(ctx, h.last, 5000)
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			if !h.seen(e.ID) {
+				h.dispatch(e)
+			}
+		}
+		h.last = max(h.last, last)
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		events, err := h.app.LiveEventsByID(ctx, ids[:n])
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			h.dispatch(e)
+			h.last = max(h.last, e.ID)
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+func (h *Hub) seen(id int64) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.ringIDs[id]
+	return ok
+}
+
+// dispatch renders an event and hands its frames to the subscriptions that
+// may hear of it. A typing indicator's sender whose message arrives stops
+// typing at once.
+func (h *Hub) dispatch(e *app.LiveEvent) {
+	now := h.now()
+	switch e.Name {
+	case baton.EventConversationTypingOn:
+		h.typing[typingOf(e)] = &typingLease{expires: now.Add(h.cfg.TypingTimeout), event: e}
+	case baton.EventConversationTypingOff:
+		delete(h.typing, typingOf(e))
+	case baton.EventMessageCreated:
+		if m := e.Message; m != nil {
+			k := typingKey{conversation: e.ConversationID, typist: m.SenderType, id: m.SenderID}
+			if l, ok := h.typing[k]; ok {
+				delete(h.typing, k)
+				h.typingOff(l)
+			}
+		}
+	}
+	payloads, err := h.render.Render(e)
+	if err != nil {
+		h.log.Error("live: rendering an event", "event", e.Name, "id", e.ID, "err", err)
+		return
+	}
+	h.stats.events.Add(1)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.remember(&entry{id: e.ID, at: now, event: e, payloads: payloads})
+	h.fanOut(e, payloads, e.ID)
+}
+
+// fanOut hands an event's frames to the subscriptions that may hear of it
+// (subscription.payload decides). h.mu is held.
+func (h *Hub) fanOut(e *app.LiveEvent, payloads []app.LivePayload, id int64) {
+	for _, p := range payloads {
+		if p.Agent != nil {
+			for s := range h.users[e.AccountID] {
+				s.send(p.Event, s.payload(e, p), id)
+			}
+		}
+		if p.Contact != nil && e.ContactInboxID != 0 {
+			for s := range h.contacts[e.ContactInboxID] {
+				s.send(p.Event, s.payload(e, p), id)
+			}
+		}
+	}
+}
+
+func typingOf(e *app.LiveEvent) typingKey {
+	k := typingKey{conversation: e.ConversationID}
+	if s := e.Typist; s != nil {
+		k.typist = s.Type
+		switch {
+		case s.User != nil:
+			k.id = s.User.ID
+		case s.Bot != nil:
+			k.id = s.Bot.ID
+		case s.Contact != nil:
+			k.id = s.Contact.ID
+		}
+	}
+	return k
+}
+
+// sweepTyping ends the typing indicators that nobody turned off in time.
+func (h *Hub) sweepTyping(now time.Time) {
+	for k, l := range h.typing {
+		if !now.Before(l.expires) {
+			delete(h.typing, k)
+			h.typingOff(l)
+		}
+	}
+}
+
+// typingOff fans out the end of a typing indicator that the hub ends
+// itself. It is not remembered for resuming: an indicator is of the moment.
+func (h *Hub) typingOff(l *typingLease) {
+	off := *l.event
+	off.Name = baton.EventConversationTypingOff
+	payloads, err := h.render.Render(&off)
+	if err != nil {
+		h.log.Error("live: rendering a typing indicator's end", "err", err)
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.fanOut(&off, payloads, 0)
+}
+
+// remember keeps an event for resuming clients, forgetting what is older
+// than the window or beyond the count. h.mu is held.
+func (h *Hub) remember(e *entry) {
+	h.ring = append(h.ring, e)
+	h.ringIDs[e.id] = h.ringBase + uint64(len(h.ring)-1)
+	drop := 0
+	for drop < len(h.ring) && (len(h.ring)-drop > h.cfg.ResumeEvents || e.at.Sub(h.ring[drop].at) > h.cfg.ResumeWindow) {
+		delete(h.ringIDs, h.ring[drop].id)
+		h.ring[drop] = nil
+		drop++
+	}
+	if drop > 0 {
+		h.ring = h.ring[drop:]
+		h.ringBase += uint64(drop)
+	}
+}
+
+// ping sends Rails' heartbeat to every connection.
+func (h *Hub) ping(ctx context.Context) {
+	t := time.NewTicker(h.cfg.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		frame := []byte(`{"type":"ping","message":` + strconv.FormatInt(h.now().Unix(), 10) + `}`)
+		h.mu.Lock()
+		for c := range h.conns {
+			c.enqueue(frame)
+		}
+		h.mu.Unlock()
+	}
+}
+
+// Stats are the hub's counts, for /metrics.
+type Stats struct {
+	Connections   int
+	Subscriptions int
+	Dropped       int64 // connections dropped for not keeping up
+	Events        int64 // events fanned out
+	Frames        int64 // frames queued for clients
+}
+
+// Stats returns the hub's counts now.
+func (h *Hub) Stats() Stats {
+	h.mu.Lock()
+	n := len(h.conns)
+	h.mu.Unlock()
+	return Stats{Connections: n, Subscriptions: int(h.stats.subscriptions.Load()), Dropped: h.stats.dropped.Load(),
+		Events: h.stats.events.Load(), Frames: h.stats.frames.Load()}
+}
+
+// presence renders the account's presence as this process knows it.
+// h.mu is held.
+func (h *Hub) presence(accountID int64, withContacts bool) []byte {
+	users := map[int64]string{}
+	var contacts map[int64]bool
+	if withContacts {
+		contacts = map[int64]bool{}
+	}
+	for k := range h.online {
+		switch {
+		case k.account != accountID:
+		case k.user > 0:
+			users[k.user] = "online"
+		case withContacts:
+			contacts[-k.user] = true
+		}
+	}
+	b, err := h.render.RenderPresence(accountID, users, contacts)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// jsonString encodes s as a JSON string.
+func jsonString(s string) []byte {
+	b, _ := json.Marshal(s)
+	return b
+}
+
+// Sync waits until the hub has fanned out every live event committed
+// before the call (tests use it to subscribe after what they set up).
+func (h *Hub) Sync(ctx context.Context) error {
+	want, err := h.app.LastLiveEventID(ctx)
+	if err != nil {
+		return err
+	}
+	for {
+		h.Wake()
+		h.mu.Lock()
+		n := len(h.ring)
+		done := n > 0 && h.ring[n-1].id >= want
+		_, seen := h.ringIDs[want]
+		h.mu.Unlock()
+		if done || seen || want == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,734 @@
+package realtime_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/auth"
+	"github.com/batonhq/baton/internal/chatwoot"
+	"github.com/batonhq/baton/internal/realtime"
+	"github.com/batonhq/baton/internal/server"
+	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/store/postgres"
+	"github.com/batonhq/baton/internal/store/storetest"
+	"github.com/coder/websocket"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.json with the frames of this run")
+
+// clock is a time that moves one second each time it is read, so that
+// times are ordered and deterministic without sleeping.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(time.Second)
+	return c.now
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// node is one Baton process: an app and a hub on a store, served over real
+// HTTP with /cable.
+type node struct {
+	app *app.App
+	hub *realtime.Hub
+	url string
+}
+
+// world is a test's world: one process (or two on one PostgreSQL), an
+// account with an administrator, an agent who works the API inbox, an
+// agent who works no inbox, and a second account with its administrator.
+type world struct {
+	t        testing.TB
+	nodes    []*node
+	account  int64
+	api      *baton.Inbox
+	admin    person
+	agent    person // works the API inbox
+	idle     person // works no inbox
+	other    int64  // another account
+	outsider person // the other account's administrator
+}
+
+type person struct {
+	id     int64
+	token  string
+	pubsub string
+}
+
+// newNode starts a process on s. pgURL, when set, is the PostgreSQL
+// database s opened: the hub then hears of commits through LISTEN.
+func newNode(t testing.TB, s *store.Store, pgURL string, mod func(*realtime.Config)) *node {
+	t.Helper()
+	key, err := auth.NewKey("0123456789abcdef0123456789abcdef")
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	clk := &clock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	n := &node{}
+	n.app = app.New(app.Config{Store: s, Key: key, Logger: quiet, Now: clk.Now,
+		Limits: app.Limits{MessagesPerMinute: 1 << 30}, OnLive: func() { n.hub.Wake() }})
+	var base string
+	cfg := realtime.Config{App: n.app, Renderer: &chatwoot.Cable{PublicURL: func() string { return base }},
+		Logger: quiet, Announced: pgURL != ""}
+	if mod != nil {
+		mod(&cfg)
+	}
+	n.hub = realtime.New(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := n.hub.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if pgURL != "" {
+		ready := make(chan struct{})
+		var once sync.Once
+		l := postgres.NewLiveListener(pgURL, n.hub.Notify, n.hub.Resync, quiet)
+		l.OnListen = func() { once.Do(func() { close(ready) }) }
+		l.Start(ctx)
+		t.Cleanup(l.Stop)
+		<-ready
+	}
+	api := chatwoot.New(chatwoot.Config{App: n.app, Logger: quiet, PublicURL: func() string { return base }})
+	srv := server.New(server.Config{Handler: api, Cable: n.hub, Logger: quiet})
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		n.hub.Stop()
+		cancel()
+		_ = srv.Stop(context.Background())
+	})
+	base = "http://" + srv.Addr().String()
+	n.url = base
+	return n
+}
+
+// setup builds a world of one process on SQLite.
+func setup(t testing.TB) *world {
+	t.Helper()
+	return populate(t, newNode(t, storetest.OpenSQLite(t), "", nil))
+}
+
+func populate(t testing.TB, nodes ...*node) *world {
+	t.Helper()
+	w := &world{t: t, nodes: nodes}
+	a := nodes[0].app
+	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
+	acc, err := a.CreateAccount(sys, app.AccountInput{Name: ptr("Acme")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.account = acc.ID
+	user := func(account int64, name, role string) person {
+		email := fmt.Sprintf("%s%d@acme.test", name, account)
+		u, token, err := a.CreateUserInAccount(sys, account, app.UserInput{Name: ptr(name), Email: &email, Password: ptr("password123")}, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := person{id: u.ID, token: token}
+		var profile struct {
+			PubsubToken string `json:"pubsub_token"`
+		}
+		w.call(http.MethodGet, "/api/v1/profile", token, nil, &profile)
+		if profile.PubsubToken == "" {
+			t.Fatal("the profile shows no pubsub_token")
+		}
+		p.pubsub = profile.PubsubToken
+		return p
+	}
+	w.admin = user(acc.ID, "Ada", "administrator")
+	w.agent = user(acc.ID, "Alan", "agent")
+	w.idle = user(acc.ID, "Ida", "agent")
+	if w.api, err = a.CreateInbox(sys, acc.ID, app.InboxInput{Name: ptr("API"), ChannelType: baton.ChannelAPI}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.ChangeInboxMembers(sys, acc.ID, w.api.ID, app.MembersAdd, []int64{w.agent.id}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := a.CreateAccount(sys, app.AccountInput{Name: ptr("Other")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.other = other.ID
+	w.outsider = user(other.ID, "Olga", "administrator")
+	return w
+}
+
+// call sends a JSON request to the first process and decodes the answer
+// into out, failing on any status but 200.
+func (w *world) call(method, path, token string, body, out any) {
+	w.t.Helper()
+	w.callOn(0, method, path, token, body, out)
+}
+
+func (w *world) callOn(i int, method, path, token string, body, out any) {
+	w.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, w.nodes[i].url+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("api_access_token", token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		w.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			w.t.Fatalf("%s %s: %v\n%s", method, path, err, raw)
+		}
+	}
+}
+
+// customer is a contact of the API inbox, made through the public API.
+type customer struct {
+	source string
+	pubsub string
+	conv   int64 // display id of their conversation
+}
+
+func (w *world) customer(name string) *customer {
+	w.t.Helper()
+	var c struct {
+		SourceID    string `json:"source_id"`
+		PubsubToken string `json:"pubsub_token"`
+	}
+	w.call(http.MethodPost, "/public/api/v1/inboxes/"+w.api.Identifier+"/contacts", "", map[string]any{"name": name}, &c)
+	var conv struct {
+		ID int64 `json:"id"`
+	}
+	w.call(http.MethodPost, w.publicPath(&customer{source: c.SourceID})+"/conversations", "", nil, &conv)
+	w.sync()
+	return &customer{source: c.SourceID, pubsub: c.PubsubToken, conv: conv.ID}
+}
+
+// sync waits until every process has fanned out what was committed.
+func (w *world) sync() {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, n := range w.nodes {
+		if err := n.hub.Sync(ctx); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+}
+
+func (w *world) publicPath(c *customer) string {
+	return "/public/api/v1/inboxes/" + w.api.Identifier + "/contacts/" + c.source
+}
+
+// say posts a customer's message.
+func (w *world) say(c *customer, text string) {
+	w.t.Helper()
+	w.call(http.MethodPost, fmt.Sprintf("%s/conversations/%d/messages", w.publicPath(c), c.conv), "", map[string]any{"content": text}, nil)
+}
+
+// reply posts an agent's message (private: a note).
+func (w *world) reply(p person, c *customer, text string, private bool) {
+	w.t.Helper()
+	w.call(http.MethodPost, fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/messages", w.account, c.conv), p.token,
+		map[string]any{"content": text, "private": private}, nil)
+}
+
+// client is a live connection, read frame by frame.
+type client struct {
+	t      testing.TB
+	ws     *websocket.Conn
+	frames chan map[string]any
+	raw    chan []byte
+	data   map[string]json.RawMessage // the latest data of each event, as sent
+}
+
+func (w *world) dial(i int) *client {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	url := strings.Replace(w.nodes[i].url, "http://", "ws://", 1) + "/cable"
+	ws, res, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{"actioncable-v1-json", "actioncable-unsupported"},
+		HTTPHeader: http.Header{"Origin": []string{"https://shop.example"}}})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if got := res.Header.Get("Sec-WebSocket-Protocol"); got != "actioncable-v1-json" {
+		w.t.Fatalf("subprotocol %q", got)
+	}
+	c := &client{t: w.t, ws: ws, frames: make(chan map[string]any, 1000), raw: make(chan []byte, 1000),
+		data: map[string]json.RawMessage{}}
+	go func() {
+		defer close(c.frames)
+		for {
+			_, b, err := ws.Read(context.Background())
+			if err != nil {
+				return
+			}
+			var f map[string]any
+			_ = json.Unmarshal(b, &f)
+			if f["type"] == "ping" {
+				continue
+			}
+			c.raw <- b
+			c.frames <- f
+		}
+	}()
+	w.t.Cleanup(func() { ws.CloseNow() })
+	if f := c.next(); f["type"] != "welcome" {
+		w.t.Fatalf("first frame %v", f)
+	}
+	<-c.raw
+	return c
+}
+
+func (c *client) send(v any) {
+	c.t.Helper()
+	b, _ := json.Marshal(v)
+	if err := c.ws.Write(context.Background(), websocket.MessageText, b); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// next returns the next frame other than a ping.
+func (c *client) next() map[string]any {
+	c.t.Helper()
+	select {
+	case f, ok := <-c.frames:
+		if !ok {
+			c.t.Fatal("connection closed")
+		}
+		return f
+	case <-time.After(10 * time.Second):
+		c.t.Fatal("no frame within 10 s")
+	}
+	return nil
+}
+
+// subscribe subscribes with the identifier and returns the answer's type.
+func (c *client) subscribe(identifier string) string {
+	c.t.Helper()
+	c.send(map[string]any{"command": "subscribe", "identifier": identifier})
+	for {
+		f := c.next()
+		<-c.raw
+		if t, ok := f["type"].(string); ok {
+			if f["identifier"] != identifier {
+				c.t.Fatalf("identifier not echoed: %v", f)
+			}
+			return t
+		}
+	}
+}
+
+func contactIdentifier(token string) string {
+	return `{"channel":"RoomChannel","pubsub_token":"` + token + `"}`
+}
+
+func userIdentifier(p person, account int64) string {
+	return fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","account_id":%d,"user_id":%d}`, p.pubsub, account, p.id)
+}
+
+// event waits for the next message frame of the named event and returns
+// its data, failing if another event but presence arrives first.
+func (c *client) event(name string) map[string]any {
+	c.t.Helper()
+	for {
+		f := c.next()
+		c.keep(<-c.raw)
+		msg, _ := f["message"].(map[string]any)
+		if msg == nil || msg["event"] == "presence.update" {
+			continue
+		}
+		if msg["event"] != name {
+			c.t.Fatalf("want %s, got %s: %v", name, msg["event"], msg["data"])
+		}
+		data, _ := msg["data"].(map[string]any)
+		return data
+	}
+}
+
+// events collects the next n events (presence aside), by name.
+func (c *client) events(n int) map[string]map[string]any {
+	c.t.Helper()
+	out := map[string]map[string]any{}
+	for len(out) < n {
+		f := c.next()
+		c.keep(<-c.raw)
+		msg, _ := f["message"].(map[string]any)
+		if msg == nil || msg["event"] == "presence.update" {
+			continue
+		}
+		data, _ := msg["data"].(map[string]any)
+		out[msg["event"].(string)] = data
+	}
+	return out
+}
+
+// keep remembers a frame's data as sent, for golden files.
+func (c *client) keep(raw []byte) {
+	var f struct {
+		Message struct {
+			Event string          `json:"event"`
+			Data  json.RawMessage `json:"data"`
+		} `json:"message"`
+	}
+	if json.Unmarshal(raw, &f) == nil && f.Message.Event != "" {
+		c.data[f.Message.Event] = f.Message.Data
+	}
+}
+
+// quiet checks that no event but presence arrives within a moment.
+func (c *client) quiet() {
+	c.t.Helper()
+	deadline := time.After(300 * time.Millisecond)
+	for {
+		select {
+		case f, ok := <-c.frames:
+			if !ok {
+				return
+			}
+			<-c.raw
+			if msg, _ := f["message"].(map[string]any); msg != nil && msg["event"] != "presence.update" {
+				c.t.Fatalf("unexpected frame: %v", f)
+			}
+		case <-deadline:
+			return
+		}
+	}
+}
+
+func TestPlainRequestIsNotFound(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	res, err := http.Get(w.nodes[0].url + "/cable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 404 || string(body) != "Page not found" {
+		t.Fatalf("%d %q", res.StatusCode, body)
+	}
+}
+
+func TestSubscriptions(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	casey := w.customer("Casey")
+	c := w.dial(0)
+	tests := []struct {
+		name, identifier, want string
+	}{
+		{"contact", contactIdentifier(casey.pubsub), "confirm_subscription"},
+		// The identifier is echoed as sent, spacing and key order included.
+		{"contact spaced", `{ "pubsub_token" : "` + casey.pubsub + `", "channel":"RoomChannel"}`, "confirm_subscription"},
+		{"agent", userIdentifier(w.agent, w.account), "confirm_subscription"},
+		{"agent, account id as a string", fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","account_id":"%d","user_id":%d}`, w.agent.pubsub, w.account, w.agent.id), "confirm_subscription"},
+		{"unknown contact token", contactIdentifier("nope"), "reject_subscription"},
+		{"empty token", contactIdentifier(""), "reject_subscription"},
+		{"user token as a contact", contactIdentifier(w.agent.pubsub), "reject_subscription"},
+		{"user in another account", userIdentifier(w.agent, w.other), "reject_subscription"},
+		{"another user's id", fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","account_id":%d,"user_id":%d}`, w.agent.pubsub, w.account, w.admin.id), "reject_subscription"},
+		{"access token as pubsub token", fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","account_id":%d,"user_id":%d}`, w.agent.token, w.account, w.agent.id), "reject_subscription"},
+		{"contact token as a user", fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","account_id":%d,"user_id":%d}`, casey.pubsub, w.account, w.agent.id), "reject_subscription"},
+		{"other channel", `{"channel":"AppearanceChannel","pubsub_token":"` + casey.pubsub + `"}`, "reject_subscription"},
+		{"not JSON", `RoomChannel`, "reject_subscription"},
+	}
+	for _, tt := range tests {
+		if got := c.subscribe(tt.identifier); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestTooManySubscriptions(t *testing.T) {
+	t.Parallel()
+	n := newNode(t, storetest.OpenSQLite(t), "", func(c *realtime.Config) { c.MaxSubscriptions = 2 })
+	w := populate(t, n)
+	casey := w.customer("Casey")
+	c := w.dial(0)
+	for i, want := range []string{"confirm_subscription", "confirm_subscription", "reject_subscription"} {
+		id := fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","n":%d}`, casey.pubsub, i)
+		if got := c.subscribe(id); got != want {
+			t.Errorf("subscription %d: %s, want %s", i, got, want)
+		}
+	}
+}
+
+func TestUpdatePresence(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	c := w.dial(0)
+	id := userIdentifier(w.agent, w.account)
+	c.subscribe(id)
+	c.send(map[string]any{"command": "message", "identifier": id, "data": `{"action":"update_presence"}`})
+	f := c.next()
+	<-c.raw
+	msg, _ := f["message"].(map[string]any)
+	if msg["event"] != "presence.update" {
+		t.Fatalf("%v", f)
+	}
+	data := msg["data"].(map[string]any)
+	users := data["users"].(map[string]any)
+	if users[fmt.Sprint(w.agent.id)] != "online" || data["account_id"] != float64(w.account) {
+		t.Fatalf("presence %v", data)
+	}
+	if _, ok := data["contacts"]; !ok {
+		t.Fatalf("an agent's presence has no contacts: %v", data)
+	}
+}
+
+// TestWhoHearsWhat is the security rule: a contact hears only of their
+// own conversation, never private notes or activity messages; an agent
+// only of the inboxes they work, administrators of the whole account;
+// nobody of another account.
+func TestWhoHearsWhat(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	casey, mallory := w.customer("Casey"), w.customer("Mallory")
+	contact := w.dial(0)
+	contact.subscribe(contactIdentifier(casey.pubsub))
+	other := w.dial(0)
+	other.subscribe(contactIdentifier(mallory.pubsub))
+	admin := w.dial(0)
+	admin.subscribe(userIdentifier(w.admin, w.account))
+	agent := w.dial(0)
+	agent.subscribe(userIdentifier(w.agent, w.account))
+	idle := w.dial(0)
+	idle.subscribe(userIdentifier(w.idle, w.account))
+	outsider := w.dial(0)
+	outsider.subscribe(userIdentifier(w.outsider, w.other))
+
+	w.say(casey, "Where is my order?")
+	for _, c := range []*client{contact, admin, agent} {
+		if d := c.event("message.created"); d["content"] != "Where is my order?" {
+			t.Fatalf("%v", d)
+		}
+	}
+	w.reply(w.agent, casey, "a note", true)
+	for _, c := range []*client{admin, agent} {
+		if d := c.event("message.created"); d["content"] != "a note" || d["private"] != true {
+			t.Fatalf("%v", d)
+		}
+	}
+	// An activity message: agents hear of it, the contact does not.
+	w.call(http.MethodPost, fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/toggle_status", w.account, casey.conv), w.agent.token,
+		map[string]any{"status": "resolved"}, nil)
+	for _, c := range []*client{admin, agent} {
+		got := c.events(3)
+		if got["conversation.status_changed"] == nil || got["conversation.updated"] == nil {
+			t.Fatalf("%v", got)
+		}
+		if d := got["message.created"]; d == nil || d["message_type"] != float64(2) {
+			t.Fatalf("%v", got)
+		}
+	}
+	if d := contact.event("conversation.status_changed"); d["status"] != "resolved" {
+		t.Fatalf("%v", d)
+	}
+	contact.event("conversation.updated")
+	w.reply(w.agent, casey, "It ships today.", false)
+	// The next thing the contact hears is the public reply: the note and
+	// the activity message never reached them.
+	if d := contact.events(2)["message.created"]; d == nil || d["content"] != "It ships today." {
+		t.Fatalf("%v", d)
+	}
+	for _, c := range []*client{other, idle, outsider} {
+		c.quiet()
+	}
+}
+
+// TestContactShape pins that the contact gets the contact-side slice, not
+// Chatwoot's agent payload with the contact inbox's pubsub token.
+func TestContactShape(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	casey := w.customer("Casey")
+	contact := w.dial(0)
+	contact.subscribe(contactIdentifier(casey.pubsub))
+	w.call(http.MethodPost, fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/toggle_status", w.account, casey.conv), w.admin.token,
+		map[string]any{"status": "resolved"}, nil)
+	f := contact.next()
+	raw := <-contact.raw
+	for f["message"] == nil || f["message"].(map[string]any)["event"] == "presence.update" {
+		f, raw = contact.next(), <-contact.raw
+	}
+	raw = raw[bytes.Index(raw, []byte(`"message"`)):] // the identifier holds the token, of course
+	if bytes.Contains(raw, []byte(casey.pubsub)) || bytes.Contains(raw, []byte("contact_inbox")) || bytes.Contains(raw, []byte(`"meta"`)) {
+		t.Fatalf("the contact was sent the agent payload: %s", raw)
+	}
+}
+
+// golden compares a frame's data with testdata/name.golden.json, after
+// replacing what differs from run to run.
+func golden(t *testing.T, name string, data json.RawMessage, replace map[string]string) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := json.Indent(&b, data, "", "  "); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	s := b.String()
+	for from, to := range replace {
+		s = strings.ReplaceAll(s, from, to)
+	}
+	// Times are the test clock's, which moves at every reading: what is
+	// pinned is their form (unix seconds, a float, an ISO string).
+	s = regexp.MustCompile(`"20\d\d-\d\d-\d\dT[0-9:.]+Z"`).ReplaceAllString(s, `"<iso time>"`)
+	s = regexp.MustCompile(`\b18935\d{5}\.\d+\b`).ReplaceAllString(s, `<unix float>`)
+	s = regexp.MustCompile(`\b18935\d{5}\b`).ReplaceAllString(s, `<unix>`)
+	path := filepath.Join("testdata", name+".golden.json")
+	if *update {
+		_ = os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(path, []byte(s+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to write it)", err)
+	}
+	if strings.TrimSpace(string(want)) != strings.TrimSpace(s) {
+		t.Errorf("%s differs from %s:\n%s", name, path, s)
+	}
+}
+
+// TestEventPayloads pins every event's payload, for agents and for the
+// contact, with golden files.
+func TestEventPayloads(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	casey := w.customer("Casey")
+	contact := w.dial(0)
+	contact.subscribe(contactIdentifier(casey.pubsub))
+	agent := w.dial(0)
+	agent.subscribe(userIdentifier(w.agent, w.account))
+	admin := w.dial(0)
+	admin.subscribe(userIdentifier(w.admin, w.account))
+	var ci struct {
+		SourceID string `json:"source_id"`
+	}
+	w.call(http.MethodGet, w.publicPath(casey), "", nil, &ci)
+	replace := map[string]string{casey.pubsub: "<pubsub_token>", casey.source: "<source_id>", w.api.Identifier: "<inbox_identifier>"}
+
+	w.say(casey, "Where is my order?")
+	agent.event("message.created")
+	golden(t, "message_created_agent", agent.data["message.created"], replace)
+	contact.event("message.created")
+	golden(t, "message_created_contact", contact.data["message.created"], replace)
+	admin.event("message.created")
+
+	w.call(http.MethodPost, fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/toggle_typing_status", w.account, casey.conv), w.agent.token,
+		map[string]any{"typing_status": "on"}, nil)
+	contact.event("conversation.typing_on")
+	golden(t, "typing_on_contact", contact.data["conversation.typing_on"], replace)
+	admin.event("conversation.typing_on")
+	golden(t, "typing_on_admin", admin.data["conversation.typing_on"], replace)
+	agent.quiet() // never back to the typist
+
+	w.call(http.MethodPost, fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/assignments", w.account, casey.conv), w.admin.token,
+		map[string]any{"assignee_id": w.agent.id}, nil)
+	agent.events(3) // with the activity message
+	golden(t, "conversation_updated_agent", agent.data["conversation.updated"], replace)
+	golden(t, "assignee_changed_agent", agent.data["assignee.changed"], replace)
+	golden(t, "activity_message_agent", agent.data["message.created"], replace)
+	contact.event("conversation.updated")
+	golden(t, "conversation_updated_contact", contact.data["conversation.updated"], replace)
+
+	w.call(http.MethodPost, fmt.Sprintf("%s/conversations/%d/update_last_seen", w.publicPath(casey), casey.conv), "", nil, nil)
+	agent.event("conversation.read")
+	golden(t, "conversation_read_agent", agent.data["conversation.read"], replace)
+
+	w.call(http.MethodPost, fmt.Sprintf("%s/conversations/%d/toggle_typing", w.publicPath(casey), casey.conv), "",
+		map[string]any{"typing_status": "on"}, nil)
+	agent.event("conversation.typing_on")
+	golden(t, "typing_on_from_contact_agent", agent.data["conversation.typing_on"], replace)
+
+	var created struct {
+		Payload struct {
+			Contact struct {
+				ID int64 `json:"id"`
+			} `json:"contact"`
+		} `json:"payload"`
+	}
+	w.call(http.MethodPost, fmt.Sprintf("/api/v1/accounts/%d/contacts", w.account), w.admin.token,
+		map[string]any{"name": "Dana", "email": "dana@example.com"}, &created)
+	agent.event("contact.created")
+	golden(t, "contact_created_agent", agent.data["contact.created"], replace)
+	w.call(http.MethodDelete, fmt.Sprintf("/api/v1/accounts/%d/contacts/%d", w.account, created.Payload.Contact.ID), w.admin.token, nil, nil)
+	agent.event("contact.deleted")
+	golden(t, "contact_deleted_agent", agent.data["contact.deleted"], replace)
+
+	w.call(http.MethodPost, fmt.Sprintf("/api/v1/accounts/%d/conversations", w.account), w.admin.token,
+		map[string]any{"source_id": ci.SourceID, "inbox_id": w.api.ID}, nil)
+	agent.event("conversation.created")
+	golden(t, "conversation_created_agent", agent.data["conversation.created"], replace)
+	contact.event("conversation.created")
+	golden(t, "conversation_created_contact", contact.data["conversation.created"], replace)
+}
+
+// TestAcrossProcesses runs two processes on one PostgreSQL: clients of
+// the first hear, in order, what happens through the second.
+func TestAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	url := storetest.PostgresURL(t)
+	open := func() *store.Store {
+		s, err := postgres.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.LimitConnections(4)
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	a, b := newNode(t, open(), url, nil), newNode(t, open(), url, nil)
+	w := populate(t, a, b)
+	casey := w.customer("Casey")
+	contact := w.dial(0)
+	contact.subscribe(contactIdentifier(casey.pubsub))
+	agent := w.dial(0)
+	agent.subscribe(userIdentifier(w.agent, w.account))
+	for i := range 5 {
+		w.callOn(1, http.MethodPost, fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/messages", w.account, casey.conv),
+			w.agent.token, map[string]any{"content": fmt.Sprint("reply ", i)}, nil)
+	}
+	for _, c := range []*client{contact, agent} {
+		for i := 0; i < 5; {
+			got := c.events(1)
+			if d := got["message.created"]; d != nil {
+				if d["content"] != fmt.Sprint("reply ", i) {
+					t.Fatalf("out of order: %v", d)
+				}
+				i++
+			}
+		}
+	}
+}

@@ -1,0 +1,137 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+)
+
+// LiveEvent is a row of the live event log: what live clients hear of,
+// named by ids. Data holds the event's details as a JSON object (changed
+// attributes, a typing indicator's sender).
+type LiveEvent struct {
+	ID             int64
+	AccountID      int64
+	ConversationID int64 // internal id; 0 for none
+	MessageID      int64
+	ContactID      int64
+	Name           string
+	Data           []byte
+	CreatedAt      time.Time
+}
+
+// LiveNotifier is a Dialect that tells every process of a new live event
+// when the transaction commits. NotifyLive is an SQL expression announcing
+// the event whose id is the expression id (PostgreSQL: pg_notify, held until
+// commit, delivered in commit order, dropped on rollback).
+type LiveNotifier interface {
+	NotifyLive(id string) string
+}
+
+// CreateLiveEvent appends e to the live event log and sets its id. Where
+// the dialect is a LiveNotifier, the commit announces it too.
+func (q *Queries) CreateLiveEvent(ctx context.Context, e *LiveEvent) error {
+	data := string(e.Data)
+	if data == "" {
+		data = "{}"
+	}
+	query := `INSERT INTO live_events (account_id, conversation_id, message_id, contact_id, name, data, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`
+	if n, ok := q.d.(LiveNotifier); ok {
+		query = `WITH e AS (` + query + `) SELECT id FROM (SELECT id, ` + n.NotifyLive("id") + ` FROM e) n`
+	}
+	err := q.db.QueryRowContext(ctx, query, e.AccountID, nullInt(e.ConversationID), nullInt(e.MessageID),
+		nullInt(e.ContactID), e.Name, data, toMicros(e.CreatedAt)).Scan(&e.ID)
+	return q.formatError(err, "live event")
+}
+
+const liveEventColumns = `id, account_id, conversation_id, message_id, contact_id, name, data, created_at`
+
+func (q *Queries) queryLiveEvents(ctx context.Context, query string, args ...any) ([]*LiveEvent, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT `+liveEventColumns+` FROM live_events `+query, args...)
+	if err != nil {
+		return nil, q.formatError(err, "live event")
+	}
+	defer rows.Close()
+	var out []*LiveEvent
+	for rows.Next() {
+		var e LiveEvent
+		var conv, msg, contact sql.NullInt64
+		var data string
+		var at int64
+		if err := rows.Scan(&e.ID, &e.AccountID, &conv, &msg, &contact, &e.Name, &data, &at); err != nil {
+			return nil, err
+		}
+		e.ConversationID, e.MessageID, e.ContactID = conv.Int64, msg.Int64, contact.Int64
+		e.Data, e.CreatedAt = []byte(data), fromMicros(at)
+		out = append(out, &e)
+	}
+	return out, rows.Err()
+}
+
+// LiveEventsAfter returns up to limit live events with ids above after,
+// oldest first. On SQLite, where one writer commits at a time, that is the
+// order they committed in.
+func (q *Queries) LiveEventsAfter(ctx context.Context, after int64, limit int) ([]*LiveEvent, error) {
+	return q.queryLiveEvents(ctx, `WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+}
+
+// LiveEventsByID returns the live events with the ids, in the order of ids;
+// ids no longer in the log are left out.
+func (q *Queries) LiveEventsByID(ctx context.Context, ids []int64) ([]*LiveEvent, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var b strings.Builder
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("$" + itoa(i+1))
+		args[i] = id
+	}
+	found, err := q.queryLiveEvents(ctx, `WHERE id IN (`+b.String()+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int64]*LiveEvent, len(found))
+	for _, e := range found {
+		byID[e.ID] = e
+	}
+	out := make([]*LiveEvent, 0, len(found))
+	for _, id := range ids {
+		if e, ok := byID[id]; ok {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// LastLiveEventID returns the id of the newest live event, 0 for none.
+func (q *Queries) LastLiveEventID(ctx context.Context) (int64, error) {
+	var id sql.NullInt64
+	err := q.db.QueryRowContext(ctx, `SELECT MAX(id) FROM live_events`).Scan(&id)
+	return id.Int64, q.formatError(err, "live event")
+}
+
+// PruneLiveEvents deletes the live events older than before.
+func (q *Queries) PruneLiveEvents(ctx context.Context, before time.Time) (int64, error) {
+	res, err := q.db.ExecContext(ctx, `DELETE FROM live_events WHERE created_at < $1`, toMicros(before))
+	if err != nil {
+		return 0, q.formatError(err, "live event")
+	}
+	return res.RowsAffected()
+}
+
+// InboxAudience returns the users of the account who see the inbox's
+// conversations: its administrators and the inbox's members who are still
+// in the account. With inboxID 0 it returns every member of the account.
+func (q *Queries) InboxAudience(ctx context.Context, accountID, inboxID int64) ([]int64, error) {
+	if inboxID == 0 {
+		return q.queryIDs(ctx, "account user", `SELECT user_id FROM account_users WHERE account_id = $1`, accountID)
+	}
+	return q.queryIDs(ctx, "account user", `SELECT user_id FROM account_users WHERE account_id = $1
+		AND (role = 1 OR user_id IN (SELECT user_id FROM inbox_members WHERE inbox_id = $2))`, accountID, inboxID)
+}

@@ -1,0 +1,87 @@
+package agent_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
+)
+
+func TestInteractiveMessageShowsTheAnswer(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Ivy", "ivy@example.com", "hi")
+	w.botCall("POST", fmt.Sprintf("%s/api/v1/accounts/%d/conversations/%d/messages", w.url, w.account, id),
+		map[string]any{"content": "Pick one", "content_type": "input_select",
+			"content_attributes": map[string]any{"items": []any{map[string]any{"title": "Refund <now>", "value": "refund"},
+				map[string]any{"title": "Exchange", "value": "exchange"}}}})
+	page, err := w.app.Messages(asSystem(), w.account, id, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var menu *baton.Message
+	for _, m := range page.Messages {
+		if m.ContentType == baton.ContentInputSelect {
+			menu = m
+		}
+	}
+	if _, err := w.app.PublicAnswer(w.asCustomer("ivy"), id, menu.ID, app.Answer{SubmittedValues: []any{
+		map[string]any{"title": "Refund <now>", "value": "refund"}}}); err != nil {
+		t.Fatal(err)
+	}
+	b := w.browser()
+	b.signIn(w.agentMail, password)
+	p := b.get(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
+	for _, want := range []string{"Offered (input_select)", "<li>Refund &lt;now&gt;</li>", "<li>Exchange</li>",
+		"Customer answered: <strong>Refund &lt;now&gt;</strong>"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+}
+
+func TestReplyWithAttachment(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Ava", "ava@example.com", "hi")
+	w.handOff(id, "help", "Ava needs a file")
+	b := w.browser()
+	p := b.signIn(w.agentMail, password)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("csrf_token", p.csrf(t))
+	mw.WriteField("content", "Here is the invoice")
+	fw, _ := mw.CreateFormFile("attachments", "invoice.txt")
+	fw.Write([]byte("invoice 1042"))
+	mw.Close()
+	conv := fmt.Sprintf("%s/app/accounts/%d/conversations/%d", w.url, w.account, id)
+	req, _ := http.NewRequest("POST", conv+"/messages", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	res, err := b.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("reply with a file: %d", res.StatusCode)
+	}
+	page := b.get(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
+	if !strings.Contains(page.body, ">invoice.txt</a>") {
+		t.Fatal("the attachment is not shown")
+	}
+	e := w.bot.wait(t, "the reply with its attachment", func(e map[string]any) bool {
+		return e["event"] == "message_created" && e["content"] == "Here is the invoice"
+	})
+	raw, _ := json.Marshal(e["attachments"])
+	if !strings.Contains(string(raw), "data_url") {
+		t.Errorf("the bot's event has no attachment: %s", raw)
+	}
+}
