@@ -15,6 +15,7 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/examples/demobot"
 	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/web/widget"
 )
 
 // demoSeed is what the demo made, kept in the data dir so that a second run
@@ -29,6 +30,7 @@ type demoSeed struct {
 	APIInboxID      int64  `json:"api_inbox_id"`
 	InboxIdentifier string `json:"inbox_identifier"`
 	WidgetInboxID   int64  `json:"widget_inbox_id"`
+	ShopURL         string `json:"-"` // the sample shop page of this run
 	WebsiteToken    string `json:"website_token"`
 	ContactSourceID string `json:"contact_source_id"`
 	BotID           int64  `json:"bot_id"`
@@ -71,6 +73,23 @@ func (e *env) demo(ctx context.Context, args []string) error {
 			return fmt.Errorf("point the demo bot at its port: %w", err)
 		}
 		bot.Token, bot.Secret = v.AccessToken, v.Secret
+		// A sample shop on its own origin, as a business's site is, with
+		// Chatwoot's snippet pointed at Baton.
+		shopLn, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("start the demo shop: %w", err)
+		}
+		page := widget.ShopPage(base, seed.WebsiteToken)
+		shopServer := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = w.Write(page)
+		})}
+		go func() { _ = shopServer.Serve(shopLn) }()
+		go func() {
+			<-ctx.Done()
+			_ = shopServer.Close()
+		}()
+		seed.ShopURL = "http://" + shopLn.Addr().String() + "/"
 		if err := startConversation(ctx, a, seed); err != nil {
 			return fmt.Errorf("start the demo conversation: %w", err)
 		}
@@ -211,6 +230,8 @@ func printDemo(e *env, base string, s *demoSeed) {
 	fmt.Fprintf(e.stdout, `
 Baton demo is running at %[1]s (Ctrl-C stops it)
 
+  Shop page   %[22]s
+              a sample site with Chatwoot's widget snippet: chat with the bot, ask for a person
   Agent app   %[1]s/app/login
               sign in as %[6]s / password %[4]s (agent) or %[3]s (administrator)
   Account     %[2]d "Acme Demo"
@@ -253,5 +274,5 @@ Try it (each line works as printed; pipe into jq to read the answers):
 
 `, base, s.AccountID, s.AdminEmail, s.AdminPassword, s.AdminToken, s.AgentEmail, s.AgentToken, s.APIInboxID,
 		s.InboxIdentifier, s.WidgetInboxID, s.WebsiteToken, s.BotID, s.BotURL, s.ContactSourceID, s.ConversationID,
-		pub, json, s.MenuMessageID, conv, admin, agent)
+		pub, json, s.MenuMessageID, conv, admin, agent, s.ShopURL)
 }

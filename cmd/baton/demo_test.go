@@ -32,6 +32,21 @@ func testDemo(t *testing.T, in *install) {
 			t.Errorf("run %d: the demo is not said to run where it listens, %s:\n%s", run, p.url, stdout)
 		}
 
+		// The shop page carries the snippet pointed at this demo.
+		shop := regexp.MustCompile(`(?m)^\s*Shop page\s+(\S+)`).FindStringSubmatch(stdout)
+		if shop == nil {
+			t.Fatalf("run %d printed no shop page:\n%s", run, stdout)
+		}
+		if res, err := http.Get(shop[1]); err != nil {
+			t.Errorf("shop page: %v", err)
+		} else {
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || !strings.Contains(string(body), `var BASE_URL="`+p.url+`"`) || !strings.Contains(string(body), "chatwootSDK.run") {
+				t.Errorf("run %d: the shop page is %d:\n%s", run, res.StatusCode, body)
+			}
+		}
+
 		var lines []string
 		for _, line := range strings.Split(stdout, "\n") {
 			if line = strings.TrimSpace(line); strings.HasPrefix(line, "curl ") {

@@ -580,8 +580,12 @@ func (a *App) answer(ctx context.Context, q *store.Queries, contact *baton.Conta
 			_, err := q.FindContactByEmail(ctx, contact.AccountID, email)
 			switch {
 			case errors.Is(err, baton.ErrNotFound):
+				before := *contact
 				contact.Email, contact.UpdatedAt = email, now
 				if err := a.saveContact(ctx, q, contact); err != nil {
+					return err
+				}
+				if err := a.emitContact(ctx, q, &before, contact); err != nil {
 					return err
 				}
 			case err != nil:

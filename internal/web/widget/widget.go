@@ -94,12 +94,17 @@ func load(name string, fingerprint bool) *Asset {
 		ext := path.Ext(name)
 		a.Name = strings.ReplaceAll(strings.TrimSuffix(name, ext), "/", "-") + "." + hash + ext
 	}
+	a.Gzip = Compress(body)
+	return a
+}
+
+// Compress gzips b as the assets are served.
+func Compress(b []byte) []byte {
 	var buf bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	zw.Write(body)
+	zw.Write(b)
 	zw.Close()
-	a.Gzip = buf.Bytes()
-	return a
+	return buf.Bytes()
 }
 
 // SDK is the loader, sdk.js.
@@ -258,3 +263,47 @@ func writeError(rw http.ResponseWriter, err error) {
 	rw.WriteHeader(status)
 	json.NewEncoder(rw).Encode(map[string]string{"error": msg})
 }
+
+// ShopPage is a sample shop's page with Chatwoot's snippet, as Chatwoot's
+// dashboard gives it, pointed at baseURL: what `baton demo` serves.
+func ShopPage(baseURL, websiteToken string) []byte {
+	var b bytes.Buffer
+	_ = shopPage.Execute(&b, map[string]string{"Base": baseURL, "Token": websiteToken})
+	return b.Bytes()
+}
+
+var shopPage = template.Must(template.New("shop").Parse(`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Acme Demo shop</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1a1a1a}header{background:#1a1a1a;color:#fff;padding:16px 32px}
+main{padding:24px 32px;max-width:720px}.p{display:inline-block;border:1px solid #ccc;border-radius:8px;padding:16px;margin:0 12px 12px 0;width:180px}</style>
+</head>
+<body>
+<header><strong>Acme Demo shop</strong></header>
+<main>
+<h1>Mugs and more</h1>
+<p>This page carries Chatwoot's website snippet, pointed at Baton. Open the chat bubble at the bottom right,
+say hello to the demo bot, pick from its menu, and ask for a person.</p>
+<div class="p"><h2>Blue mug</h2><p>300 ml, dishwasher safe.</p></div>
+<div class="p"><h2>Red mug</h2><p>450 ml, for big mornings.</p></div>
+</main>
+<script>
+  (function(d,t) {
+    var BASE_URL={{.Base}};
+    var g=d.createElement(t),s=d.getElementsByTagName(t)[0];
+    g.src=BASE_URL+"/packs/js/sdk.js";
+    g.defer = true;
+    g.async = true;
+    s.parentNode.insertBefore(g,s);
+    g.onload=function(){
+      window.chatwootSDK.run({
+        websiteToken: {{.Token}},
+        baseUrl: BASE_URL
+      })
+    }
+  })(document,"script");
+</script>
+</body>
+</html>
+`))
