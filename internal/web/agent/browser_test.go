@@ -423,3 +423,30 @@ func TestBrowserCollision(t *testing.T) {
 	sam.waitFor("Ada as a viewer", `document.getElementById("viewers").textContent === "Also viewing: Ada Admin"`)
 	sam.shot("agent-conversation-collision")
 }
+
+func TestBrowserCustomerTyping(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Tess Typer", "tess@example.com", "Hello")
+	w.handOff(id, "Customer asked for a person", "Tess wants a person")
+	b := w.tab(t)
+	b.signIn(w.agentMail, password)
+	b.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
+	// The page's /cable subscription is up once the socket has said welcome;
+	// typing is sent until the page shows it.
+	deadline := time.Now().Add(30 * time.Second)
+	for !js[bool](b, `document.getElementById("typing").textContent.includes("is typing")`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the customer's typing never showed: %s", b.text())
+		}
+		if err := w.app.PublicTyping(w.asCustomer("tess-typer"), id, "on"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if got := js[string](b, `document.getElementById("typing").textContent`); got != "Tess Typer is typing…" {
+		t.Errorf("typing shows %q", got)
+	}
+	b.shot("agent-conversation-customer-typing")
+}
