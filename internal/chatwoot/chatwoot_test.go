@@ -47,6 +47,7 @@ type bundle struct {
 	agentID  int64
 	api      *baton.Inbox
 	widget   *baton.Inbox
+	files    string // the directory attachments are stored in
 }
 
 // clock is a time that moves one second each time it is read, so that
@@ -80,7 +81,8 @@ func setup(t testing.TB, s *store.Store) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := filestore.NewDisk(t.TempDir())
+	filesDir := t.TempDir()
+	files, err := filestore.NewDisk(filesDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +99,7 @@ func setup(t testing.TB, s *store.Store) *bundle {
 	t.Cleanup(func() { _ = srv.Stop(context.Background()) })
 	base = "http://" + srv.Addr().String()
 
-	b := &bundle{t: t, app: a, url: base}
+	b := &bundle{t: t, app: a, url: base, files: filesDir}
 	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
 	if _, b.platform, err = a.CreatePlatformApp(sys, "Tests"); err != nil {
 		t.Fatal(err)

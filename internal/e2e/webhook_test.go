@@ -326,3 +326,40 @@ func (b *bot) lastBody() []byte {
 	defer b.mu.Unlock()
 	return b.bodies[len(b.bodies)-1]
 }
+
+// TestContactEvents: contact_created and contact_updated go to the account
+// webhooks for every inbox that subscribe to them, never to an inbox's
+// webhook or one limited to an inbox; an update that changes nothing is
+// no event.
+func TestContactEvents(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := start(t, s)
+		crm := newBot(t, nil)
+		e.call("POST", e.acc("/webhooks"), e.adminToken, fmt.Sprintf(`{"url":%q,"subscriptions":["contact_created","contact_updated"]}`, crm.URL), 200)
+		limited := newBot(t, nil)
+		e.call("POST", e.acc("/webhooks"), e.adminToken, fmt.Sprintf(`{"url":%q,"subscriptions":["contact_created","message_created"],"inbox_id":%v}`,
+			limited.URL, e.inbox["id"]), 200)
+		channel := newBot(t, nil)
+		e.call("PATCH", e.acc(fmt.Sprintf("/inboxes/%v", e.inbox["id"])), e.adminToken, fmt.Sprintf(`{"channel":{"webhook_url":%q}}`, channel.URL), 200)
+
+		conv := e.customer("casey")
+		e.golden(crm, "webhook_contact_created", crm.nextBody(t, is("contact_created")))
+		contactID := dig(e.call("GET", e.acc(fmt.Sprintf("/conversations/%d", conv)), e.adminToken, "", 200), "meta", "sender", "id")
+		path := e.acc(fmt.Sprintf("/contacts/%v", contactID))
+		e.call("PATCH", path, e.adminToken, `{"name":"Casey"}`, 200) // unchanged: no event
+		e.call("PATCH", path, e.adminToken, `{"name":"Casey Jones","email":"casey@acme.test"}`, 200)
+		e.golden(crm, "webhook_contact_updated", crm.nextBody(t, is("contact_updated")))
+		e.say("casey", conv, "hello")
+		limited.next(t, is("message_created"))
+		channel.next(t, is("message_created"))
+		if got := crm.eventNames(); !slices.Equal(got, []string{"contact_created", "contact_updated"}) {
+			t.Errorf("the CRM heard %v", got)
+		}
+		for _, b := range []*bot{limited, channel} {
+			if slices.ContainsFunc(b.eventNames(), func(n string) bool { return strings.HasPrefix(n, "contact_") }) {
+				t.Errorf("a webhook of an inbox heard a contact event: %v", b.eventNames())
+			}
+		}
+	})
+}
