@@ -159,7 +159,9 @@ func TestBrowserSignInAndQueues(t *testing.T) {
 	js[bool](b, `window.__same = true`)
 	id2 := w.customer("Dora Later", "dora@example.com", "Hello?")
 	w.handOff(id2, "Customer asked for a person", "Dora wants a person")
-	count := func(k string) string { return `Number(document.querySelector('.queues [data-count="` + k + `"]').textContent)` }
+	count := func(k string) string {
+		return `Number(document.querySelector('.queues [data-count="` + k + `"]').textContent)`
+	}
 	b.waitFor("the new count", count("waiting")+" + "+count("mine")+" === 2")
 	b.waitFor("the title", `document.title.startsWith("(2) ")`)
 	b.waitFor("the announcement", `/handed to the team|assigned to you/.test(document.getElementById("live").textContent)`)
