@@ -37,13 +37,16 @@ type Event struct {
 	CreatedAt      time.Time
 
 	Account      *Account
-	Conversation *Conversation       // with its relations loaded
-	Message      *Message            // for message events, with sender and attachments
-	ContactInbox *ContactInbox       // for webwidget_triggered
-	Contact      *Contact            // for webwidget_triggered
-	Inbox        *Inbox              // for webwidget_triggered
-	Change       *ConversationChange // for conversation_updated and conversation_status_changed
-	EventInfo    map[string]any
+	Conversation *Conversation // with its relations loaded
+	Message      *Message      // for message events, with sender and attachments
+	ContactInbox *ContactInbox // for webwidget_triggered
+	Contact      *Contact      // for webwidget_triggered and the contact events
+	// ContactBefore is the contact before the change contact_updated
+	// reports.
+	ContactBefore *Contact
+	Inbox         *Inbox              // for webwidget_triggered
+	Change        *ConversationChange // for conversation_updated and conversation_status_changed
+	EventInfo     map[string]any
 	// Typist and Private are a typing indicator's: who types, and whether
 	// it is a private note being written (the contact is not told).
 	Typist  *Sender

@@ -101,6 +101,9 @@ func (a *App) CreateContact(ctx context.Context, accountID int64, in ContactInpu
 		if err := a.insertContact(ctx, q, c); err != nil {
 			return err
 		}
+		if err := a.emitContact(ctx, q, nil, c); err != nil {
+			return err
+		}
 		if inbox != nil {
 			ci, err = a.createContactInbox(ctx, q, c, inbox, sourceID, false)
 		}
@@ -220,18 +223,23 @@ func (a *App) UpdateContact(ctx context.Context, accountID, id int64, in Contact
 		if c, err = q.FindContact(ctx, accountID, id); err != nil {
 			return err
 		}
+		before := *c
 		if err = in.apply(c); err != nil {
 			return err
 		}
 		c.UpdatedAt = a.Now()
-		return a.saveContact(ctx, q, c)
+		if err := a.saveContact(ctx, q, c); err != nil {
+			return err
+		}
+		return a.emitContact(ctx, q, &before, c)
 	})
 	return c, err
 }
 
 // DeleteContact deletes a contact with their conversations. Administrators only.
 func (a *App) DeleteContact(ctx context.Context, accountID, id int64) error {
-	return a.store.Write(ctx, func(q *store.Queries) error {
+	var keys []string
+	err := a.store.Write(ctx, func(q *store.Queries) error {
 		s, err := a.accountScope(ctx, q, accountID)
 		if err != nil {
 			return err
@@ -243,11 +251,18 @@ func (a *App) DeleteContact(ctx context.Context, accountID, id int64) error {
 		if err != nil {
 			return err
 		}
+		if keys, err = q.StorageKeysOfContact(ctx, accountID, id); err != nil {
+			return err
+		}
 		if err := q.DeleteContact(ctx, accountID, id); err != nil {
 			return err
 		}
 		return a.publishContact(ctx, q, baton.EventContactDeleted, c)
 	})
+	if err == nil {
+		a.removeFiles(keys, "a deleted contact")
+	}
+	return err
 }
 
 // PublicContactInput is a contact as the public API creates or updates it.
@@ -288,8 +303,12 @@ func (a *App) PublicCreateContact(ctx context.Context, in PublicContactInput) (*
 				} else if ok {
 					c = known
 				} else {
+					before := *known
 					known.Identifier, known.UpdatedAt = "", now
 					if err := a.saveContact(ctx, q, known); err != nil {
+						return err
+					}
+					if err := a.emitContact(ctx, q, &before, known); err != nil {
 						return err
 					}
 				}
@@ -310,6 +329,9 @@ func (a *App) PublicCreateContact(ctx context.Context, in PublicContactInput) (*
 				c.Name = defaultContactName(c)
 			}
 			if err := a.insertContact(ctx, q, c); err != nil {
+				return err
+			}
+			if err := a.emitContact(ctx, q, nil, c); err != nil {
 				return err
 			}
 		}
@@ -470,7 +492,10 @@ func (a *App) updateIdentity(ctx context.Context, q *store.Queries, inbox *baton
 		}
 	}
 	c.UpdatedAt = a.Now()
-	return a.saveContact(ctx, q, c)
+	if err := a.saveContact(ctx, q, c); err != nil {
+		return err
+	}
+	return a.emitContact(ctx, q, &before, c)
 }
 
 // WidgetContact returns the widget's visitor.
@@ -565,6 +590,9 @@ func (a *App) WidgetConfig(ctx context.Context) (*WidgetSession, error) {
 				CustomAttributes: map[string]any{}, CreatedAt: now, UpdatedAt: now}
 			c.Name = defaultContactName(c)
 			if err := a.insertContact(ctx, q, c); err != nil {
+				return err
+			}
+			if err := a.emitContact(ctx, q, nil, c); err != nil {
 				return err
 			}
 			ci, err := a.createContactInbox(ctx, q, c, inbox, "", false)

@@ -212,6 +212,38 @@ func (a *App) emitConversationCreated(ctx context.Context, q *store.Queries, c *
 		Name: baton.EventConversationCreated, Conversation: &snap}, nil, hooks)
 }
 
+// emitContact reports contact_created (before nil) or contact_updated:
+// to account webhooks for every inbox only, as Chatwoot's webhook listener
+// does (a contact belongs to no one inbox). An update that changed nothing
+// Chatwoot reports is not an event.
+func (a *App) emitContact(ctx context.Context, q *store.Queries, before, c *baton.Contact) error {
+	if a.render == nil {
+		return nil
+	}
+	name := baton.EventContactCreated
+	if before != nil {
+		name = baton.EventContactUpdated
+		if !contactChanged(before, c) {
+			return nil
+		}
+	}
+	hooks, err := webhooksHearing(ctx, q, c.AccountID, 0, name, false)
+	if err != nil || len(hooks) == 0 {
+		return err
+	}
+	snap := *c
+	return a.emitTo(ctx, q, &baton.Event{AccountID: c.AccountID, Name: name, Contact: &snap, ContactBefore: before}, nil, hooks)
+}
+
+// contactChanged reports whether an attribute contact_updated reports
+// changed.
+func contactChanged(before, c *baton.Contact) bool {
+	return before.Name != c.Name || before.Email != c.Email || before.PhoneNumber != c.PhoneNumber ||
+		before.Identifier != c.Identifier || before.Blocked != c.Blocked ||
+		!sameDocument(before.AdditionalAttributes, c.AdditionalAttributes) ||
+		!sameDocument(before.CustomAttributes, c.CustomAttributes)
+}
+
 // emitMessage reports a message event, for the messages bots receive.
 func (a *App) emitMessage(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, m *baton.Message) error {
 	if err := a.publishMessage(ctx, q, name, m); err != nil {

@@ -394,3 +394,41 @@ type LivePayload struct {
 	Agent   []byte
 	Contact []byte
 }
+
+// AccountPresence returns the account's users who are there, by id, with
+// the availability the team sees (online or busy; offline while they have
+// no live connection on a live process, so those are left out).
+func (a *App) AccountPresence(ctx context.Context, accountID int64) (map[int64]string, error) {
+	q := a.store.Read()
+	aus, err := q.ListAccountUsers(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.withPresence(ctx, q, aus); err != nil {
+		return nil, err
+	}
+	out := map[int64]string{}
+	for _, au := range aus {
+		if s := au.AvailabilityStatus(); s != baton.Offline {
+			out[au.UserID] = s.String()
+		}
+	}
+	return out, nil
+}
+
+// PublishPresence tells the live clients of the user's accounts, on every
+// process, that who is there changed.
+func (a *App) PublishPresence(ctx context.Context, userID int64) error {
+	aus, err := a.store.Read().ListUserAccounts(ctx, userID)
+	if err != nil {
+		return err
+	}
+	return a.store.Write(ctx, func(q *store.Queries) error {
+		for _, au := range aus {
+			if err := a.publish(ctx, q, &store.LiveEvent{AccountID: au.AccountID, Name: baton.EventPresenceUpdate}, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -95,8 +95,15 @@ func (a *App) SetAvailability(ctx context.Context, accountID int64, availability
 		}
 		return err
 	})
-	if err != nil || av != baton.Online {
+	if err != nil {
 		return err
+	}
+	// Live clients see the change (presence.update).
+	if err := a.PublishPresence(ctx, actor.User.ID); err != nil {
+		return err
+	}
+	if av != baton.Online {
+		return nil
 	}
 	return a.RouteWaiting(ctx, accountID)
 }

@@ -33,10 +33,43 @@ func (r *Renderer) Render(e *baton.Event) ([]byte, error) {
 			ChangedAttributes: &changes}
 	case baton.EventWebwidgetTriggered:
 		v = h.widgetWebhook(e)
+	case baton.EventContactCreated, baton.EventContactUpdated:
+		v = contactEventWebhook(e)
 	default:
 		return nil, fmt.Errorf("render: unknown event %q", e.Name)
 	}
 	return json.Marshal(v)
+}
+
+// contactEventWebhookJSON is contact_created and contact_updated: the
+// contact's webhook_data with the event and, for an update, the changes.
+type contactEventWebhookJSON struct {
+	contactWebhook
+	Event             string           `json:"event"`
+	ChangedAttributes []map[string]any `json:"changed_attributes,omitempty"`
+}
+
+// contactEventWebhook renders contact_created and contact_updated; the
+// latter with the attributes that changed, as Chatwoot's previous_changes
+// lists them (without updated_at, which changes on every update).
+func contactEventWebhook(e *baton.Event) contactEventWebhookJSON {
+	c := e.Contact
+	v := contactEventWebhookJSON{contactWebhook: contactWebhookView(e.Account, c), Event: e.Name}
+	if b := e.ContactBefore; b != nil {
+		add := func(attr string, before, after any) {
+			if !reflect.DeepEqual(before, after) {
+				v.ChangedAttributes = append(v.ChangedAttributes, map[string]any{attr: changeWebhook{Previous: before, Current: after}})
+			}
+		}
+		add("name", b.Name, c.Name)
+		add("email", nilIfEmpty(b.Email), nilIfEmpty(c.Email))
+		add("phone_number", nilIfEmpty(b.PhoneNumber), nilIfEmpty(c.PhoneNumber))
+		add("identifier", nilIfEmpty(b.Identifier), nilIfEmpty(c.Identifier))
+		add("additional_attributes", jsonValue(objectOrEmpty(b.AdditionalAttributes)), jsonValue(objectOrEmpty(c.AdditionalAttributes)))
+		add("custom_attributes", jsonValue(objectOrEmpty(b.CustomAttributes)), jsonValue(objectOrEmpty(c.CustomAttributes)))
+		add("blocked", b.Blocked, c.Blocked)
+	}
+	return v
 }
 
 type idNameWebhook struct {

@@ -101,12 +101,46 @@ func (h *Hub) add(c *conn) bool {
 func (h *Hub) remove(c *conn) {
 	c.kill()
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	delete(h.conns, c)
+	var gone []*subscription
 	for _, s := range c.subs {
 		h.drop(s)
+		gone = append(gone, s)
 	}
 	c.subs = nil
+	h.mu.Unlock()
+	for _, s := range gone {
+		h.left(s)
+	}
+}
+
+// came records a user's subscription in the presence the team sees (on
+// every process) and tells the accounts' live clients.
+func (h *Hub) came(ctx context.Context, s *subscription) {
+	if s.who.UserID == 0 {
+		return
+	}
+	if err := h.app.UserConnected(ctx, h.app.ProcessID(), s.who.UserID); err != nil {
+		h.log.Warn("live: recording presence", "err", err)
+	}
+	if err := h.app.PublishPresence(ctx, s.who.UserID); err != nil {
+		h.log.Warn("live: announcing presence", "err", err)
+	}
+}
+
+// left is came's undoing, when the subscription ends.
+func (h *Hub) left(s *subscription) {
+	if s.who.UserID == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := h.app.UserDisconnected(ctx, h.app.ProcessID(), s.who.UserID); err != nil {
+		h.log.Warn("live: recording presence", "err", err)
+	}
+	if err := h.app.PublishPresence(ctx, s.who.UserID); err != nil {
+		h.log.Warn("live: announcing presence", "err", err)
+	}
 }
 
 // command is one client frame. Unknown commands, bad JSON and unknown
@@ -125,11 +159,15 @@ func (h *Hub) command(ctx context.Context, c *conn, b []byte) {
 		h.subscribe(ctx, c, cmd.Identifier)
 	case "unsubscribe":
 		h.mu.Lock()
-		if s, ok := c.subs[cmd.Identifier]; ok {
+		s, ok := c.subs[cmd.Identifier]
+		if ok {
 			delete(c.subs, cmd.Identifier)
 			h.drop(s)
 		}
 		h.mu.Unlock()
+		if ok {
+			h.left(s)
+		}
 	case "message":
 		// data is a JSON string holding the action's JSON.
 		var data string
@@ -143,8 +181,8 @@ func (h *Hub) command(ctx context.Context, c *conn, b []byte) {
 			return
 		}
 		h.mu.Lock()
-		defer h.mu.Unlock()
 		s, ok := c.subs[cmd.Identifier]
+		h.mu.Unlock()
 		if ok && act.Action == "update_presence" {
 			s.send("presence.update", h.presence(s.who.AccountID, s.who.UserID != 0), 0)
 		}
@@ -205,19 +243,22 @@ func (h *Hub) subscribe(ctx context.Context, c *conn, identifier string) {
 		return
 	}
 	s := &subscription{c: c, ident: ident, who: who, resume: p.LastEventID != nil}
+	h.came(ctx, s)
+	presence := h.presence(who.AccountID, who.UserID != 0)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, dup := c.subs[identifier]; dup || c.subs == nil {
+		if who.UserID != 0 {
+			go h.left(s)
+		}
 		return
 	}
 	c.subs[identifier] = s
 	h.stats.subscriptions.Add(1)
-	came := false
 	if who.UserID != 0 {
 		add(h.users, who.AccountID, s)
 		k := presenceKey{who.AccountID, who.UserID}
 		h.online[k]++
-		came = h.online[k] == 1
 	} else {
 		add(h.contacts, who.ContactInboxID, s)
 		k := presenceKey{who.AccountID, -who.ContactID}
@@ -227,10 +268,7 @@ func (h *Hub) subscribe(ctx context.Context, c *conn, identifier string) {
 	if p.LastEventID != nil && *p.LastEventID != 0 {
 		h.replay(s, *p.LastEventID)
 	}
-	s.send("presence.update", h.presence(who.AccountID, who.UserID != 0), 0)
-	if came {
-		h.presenceChanged(who.AccountID, s)
-	}
+	s.send("presence.update", presence, 0)
 }
 
 func add(m map[int64]map[*subscription]struct{}, k int64, s *subscription) {
@@ -260,7 +298,6 @@ func (h *Hub) drop(s *subscription) {
 		k := presenceKey{who.AccountID, who.UserID}
 		if h.online[k]--; h.online[k] <= 0 {
 			delete(h.online, k)
-			h.presenceChanged(who.AccountID, nil)
 		}
 		return
 	}
@@ -268,17 +305,6 @@ func (h *Hub) drop(s *subscription) {
 	k := presenceKey{who.AccountID, -who.ContactID}
 	if h.online[k]--; h.online[k] <= 0 {
 		delete(h.online, k)
-	}
-}
-
-// presenceChanged tells the account's agents who is online now, except
-// the subscription that caused it (which was told already). h.mu is held.
-func (h *Hub) presenceChanged(accountID int64, except *subscription) {
-	b := h.presence(accountID, true)
-	for s := range h.users[accountID] {
-		if s != except {
-			s.send("presence.update", b, 0)
-		}
 	}
 }
 

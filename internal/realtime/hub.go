@@ -318,6 +318,10 @@ func (h *Hub) dispatch(e *app.LiveEvent) {
 			}
 		}
 	}
+	if e.Name == baton.EventPresenceUpdate {
+		h.presenceChanged(e.AccountID)
+		return
+	}
 	payloads, err := h.render.Render(e)
 	if err != nil {
 		h.log.Error("live: rendering an event", "event", e.Name, "id", e.ID, "err", err)
@@ -442,28 +446,44 @@ func (h *Hub) Stats() Stats {
 		Events: h.stats.events.Load(), Frames: h.stats.frames.Load()}
 }
 
-// presence renders the account's presence as this process knows it.
-// h.mu is held.
-func (h *Hub) presence(accountID int64, withContacts bool) []byte {
-	users := map[int64]string{}
-	var contacts map[int64]bool
-	if withContacts {
-		contacts = map[int64]bool{}
+// presence renders the account's presence: its users who are there, on
+// any process (from the database), and, for agents, the contacts
+// connected to this process.
+func (h *Hub) presence(accountID int64, forAgents bool) []byte {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	users, err := h.app.AccountPresence(ctx, accountID)
+	if err != nil {
+		h.log.Warn("live: reading presence", "err", err)
+		users = map[int64]string{}
 	}
-	for k := range h.online {
-		switch {
-		case k.account != accountID:
-		case k.user > 0:
-			users[k.user] = "online"
-		case withContacts:
-			contacts[-k.user] = true
+	var contacts map[int64]bool
+	if forAgents {
+		contacts = map[int64]bool{}
+		h.mu.Lock()
+		for k := range h.online {
+			if k.account == accountID && k.user < 0 {
+				contacts[-k.user] = true
+			}
 		}
+		h.mu.Unlock()
 	}
 	b, err := h.render.RenderPresence(accountID, users, contacts)
 	if err != nil {
 		return nil
 	}
 	return b
+}
+
+// presenceChanged tells the account's agents on this process who is there
+// now.
+func (h *Hub) presenceChanged(accountID int64) {
+	b := h.presence(accountID, true)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.users[accountID] {
+		s.send("presence.update", b, 0)
+	}
 }
 
 // jsonString encodes s as a JSON string.

@@ -155,6 +155,10 @@ func populate(t testing.TB, nodes ...*node) *world {
 			t.Fatal("the profile shows no pubsub_token")
 		}
 		p.pubsub = profile.PubsubToken
+		// Busy: people who connect are not routed conversations (the
+		// handoff's business), so each test's events are its own.
+		w.call(http.MethodPost, "/api/v1/profile/availability", token,
+			map[string]any{"profile": map[string]any{"availability": "busy", "account_id": account}}, nil)
 		return p
 	}
 	w.admin = user(acc.ID, "Ada", "administrator")
@@ -498,7 +502,7 @@ func TestUpdatePresence(t *testing.T) {
 	}
 	data := msg["data"].(map[string]any)
 	users := data["users"].(map[string]any)
-	if users[fmt.Sprint(w.agent.id)] != "online" || data["account_id"] != float64(w.account) {
+	if users[fmt.Sprint(w.agent.id)] != "busy" || data["account_id"] != float64(w.account) {
 		t.Fatalf("presence %v", data)
 	}
 	if _, ok := data["contacts"]; !ok {
@@ -731,4 +735,149 @@ func TestAcrossProcesses(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fakeClock is a time that moves only when told.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// TestTypingExpires: a typing indicator nobody turns off ends by itself
+// after the timeout (a bot that crashed mid-answer), and at once when the
+// typist's message arrives.
+func TestTypingExpires(t *testing.T) {
+	t.Parallel()
+	clk := &fakeClock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	n := newNode(t, storetest.OpenSQLite(t), "", func(c *realtime.Config) { c.Now = clk.Now })
+	w := populate(t, n)
+	casey := w.customer("Casey")
+	contact := w.dial(0)
+	contact.subscribe(contactIdentifier(casey.pubsub))
+	typing := func(status string) {
+		w.call(http.MethodPost, fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/toggle_typing_status", w.account, casey.conv),
+			w.agent.token, map[string]any{"typing_status": status}, nil)
+	}
+
+	typing("on")
+	contact.event("conversation.typing_on")
+	clk.Add(29 * time.Second)
+	contact.quiet() // not yet
+	clk.Add(2 * time.Second)
+	if d := contact.event("conversation.typing_off"); d["user"].(map[string]any)["id"] != float64(w.agent.id) {
+		t.Fatalf("%v", d)
+	}
+
+	typing("on")
+	contact.event("conversation.typing_on")
+	w.reply(w.agent, casey, "Here it is.", false)
+	got := contact.events(3) // the conversation's first reply, the end of typing, the message
+	if got["conversation.typing_off"] == nil || got["message.created"]["content"] != "Here it is." {
+		t.Fatalf("%v", got)
+	}
+	clk.Add(time.Minute)
+	contact.quiet() // ended once
+}
+
+// TestResume: a client that says which event it saw last gets what it
+// missed, with event ids; one that names an event no longer kept is told
+// to refetch; a plain client sees no ids.
+func TestResume(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	casey := w.customer("Casey")
+	c := w.dial(0)
+	id := fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","last_event_id":0}`, casey.pubsub)
+	c.subscribe(id)
+	w.say(casey, "one")
+	c.event("message.created")
+	var first struct {
+		Message struct {
+			EventID int64 `json:"event_id"`
+		} `json:"message"`
+	}
+	w.say(casey, "two")
+	w.say(casey, "three")
+	seen := 0
+	var last int64
+	for seen < 2 {
+		f := c.next()
+		b := <-c.raw
+		if msg, _ := f["message"].(map[string]any); msg != nil && msg["event"] == "message.created" {
+			_ = json.Unmarshal(b, &first)
+			if first.Message.EventID == 0 {
+				t.Fatalf("no event id: %s", b)
+			}
+			if seen == 0 {
+				last = first.Message.EventID
+			}
+			seen++
+		}
+	}
+	// Reconnect having seen "two": "three" comes again, "two" does not.
+	again := w.dial(0)
+	again.subscribe(fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","last_event_id":%d}`, casey.pubsub, last))
+	if d := again.events(1)["message.created"]; d == nil || d["content"] != "three" {
+		t.Fatalf("%v", d)
+	}
+	stale := w.dial(0)
+	stale.subscribe(fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","last_event_id":1000000}`, casey.pubsub))
+	if d := stale.events(1)["resume.refetch"]; d == nil {
+		t.Fatal("no refetch")
+	}
+	plain := w.dial(0)
+	plain.subscribe(contactIdentifier(casey.pubsub))
+	w.say(casey, "four")
+	for {
+		f := plain.next()
+		b := <-plain.raw
+		if bytes.Contains(b, []byte("event_id")) {
+			t.Fatalf("a plain client was sent event ids: %s", b)
+		}
+		if msg, _ := f["message"].(map[string]any); msg != nil && msg["event"] == "message.created" {
+			break
+		}
+	}
+}
+
+// TestPresenceReachesTheTeam: a user who connects is online (as they set
+// it: busy here) for the account's agents, and offline once gone.
+func TestPresenceReachesTheTeam(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	admin := w.dial(0)
+	admin.subscribe(userIdentifier(w.admin, w.account))
+	agent := w.dial(0)
+	agent.subscribe(userIdentifier(w.agent, w.account))
+	key := fmt.Sprint(w.agent.id)
+	wait := func(want string) {
+		t.Helper()
+		for {
+			f := admin.next()
+			<-admin.raw
+			msg, _ := f["message"].(map[string]any)
+			if msg == nil || msg["event"] != "presence.update" {
+				continue
+			}
+			users := msg["data"].(map[string]any)["users"].(map[string]any)
+			if got, _ := users[key].(string); got == want || (want == "" && users[key] == nil) {
+				return
+			}
+		}
+	}
+	wait("busy")
+	agent.ws.CloseNow()
+	wait("") // gone: left out, as Chatwoot leaves out who is offline
 }

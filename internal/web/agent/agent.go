@@ -51,6 +51,7 @@ type Handler struct {
 	mux            *http.ServeMux
 	pages          map[string]*template.Template
 	static         http.Handler
+	viewers        viewers
 }
 
 // New returns the agent app's handler.

@@ -404,3 +404,22 @@ func TestBrowserOtherAccountAndCSRF(t *testing.T) {
 		t.Error("the conversation was resolved without the token")
 	}
 }
+
+func TestBrowserCollision(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Casey Customer", "casey@example.com", "Anyone?")
+	w.handOff(id, "Customer asked for a person", "Casey wants a person")
+	conv := fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id)
+	sam := w.tab(t)
+	sam.signIn(w.agentMail, password)
+	sam.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	sam.open(conv)
+	ada := w.tab(t)
+	ada.signIn(w.adminMail, password)
+	ada.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	ada.open(conv)
+	ada.waitFor("Sam as a viewer", `document.getElementById("viewers").textContent === "Also viewing: Sam Agent"`)
+	sam.waitFor("Ada as a viewer", `document.getElementById("viewers").textContent === "Also viewing: Ada Admin"`)
+	sam.shot("agent-conversation-collision")
+}

@@ -103,6 +103,10 @@
       var status = r.headers.get("X-Conversation-Status");
       var owner = r.headers.get("X-Conversation-Owner");
       var ownerName = decodeURIComponent(r.headers.get("X-Conversation-Owner-Name") || "");
+      var others = decodeURIComponent(r.headers.get("X-Viewers") || "");
+      var viewersEl = document.getElementById("viewers");
+      var viewersText = others ? "Also viewing: " + others : "";
+      if (viewersEl && viewersEl.textContent !== viewersText) { viewersEl.textContent = viewersText; }
       return r.text().then(function (html) {
         if (status && status !== layout.dataset.status || owner && owner !== layout.dataset.owner) {
           // Whose it is changed: show the page as it now stands, unless a
