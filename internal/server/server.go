@@ -4,6 +4,7 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -238,7 +239,8 @@ type connKey struct{}
 // live serves the live channel under its own bound of n connections held at
 // once: an upgrade beyond it is answered 503, and an upgrade within it gives
 // back its slot among the HTTP connections, since it is held until the
-// client leaves (the handler returns then).
+// client leaves. The live slot is given back when the hijacked connection
+// closes (or the handler returns without hijacking).
 func live(next http.Handler, n int) http.Handler {
 	slots := make(chan struct{}, n)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -253,10 +255,61 @@ func live(next http.Handler, n int) http.Handler {
 			http.Error(w, "too many live connections", http.StatusServiceUnavailable)
 			return
 		}
-		defer func() { <-slots }()
+		release := sync.OnceFunc(func() { <-slots })
 		if lc, ok := r.Context().Value(connKey{}).(*limitedConn); ok {
 			lc.release()
 		}
-		next.ServeHTTP(w, r)
+		lw := &liveWriter{ResponseWriter: w, release: release}
+		next.ServeHTTP(lw, r)
+		if !lw.hijacked {
+			release()
+		}
 	})
+}
+
+// Buffers of a hijacked live connection. net/http's are 4 KiB each and
+// would stay with the connection for its life; a live client at rest
+// reads a ping every 3 s, and a large frame bypasses a small buffer.
+const (
+	liveReadBuffer  = 512
+	liveWriteBuffer = 1024
+)
+
+// liveWriter hijacks a live connection: the connection gives back its live
+// slot when closed, and gets small buffers.
+type liveWriter struct {
+	http.ResponseWriter
+	release  func()
+	hijacked bool
+}
+
+func (w *liveWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *liveWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	w.hijacked = true
+	c := &liveConn{Conn: nc, release: w.release}
+	if err := brw.Writer.Flush(); err != nil { // the response, if still buffered
+		_ = c.Close()
+		return nil, nil, err
+	}
+	r := brw.Reader
+	if r.Buffered() == 0 {
+		r = bufio.NewReaderSize(c, liveReadBuffer)
+	}
+	return c, bufio.NewReadWriter(r, bufio.NewWriterSize(c, liveWriteBuffer)), nil
+}
+
+type liveConn struct {
+	net.Conn
+	release func()
+}
+
+func (c *liveConn) Close() error {
+	err := c.Conn.Close()
+	c.release()
+	return err
 }
