@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 
