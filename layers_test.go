@@ -72,7 +72,7 @@ var layers = map[string]layer{
 		why: "metrics read their gauges through a function, not the store (database/sql: client_golang's collectors)"},
 
 	"internal/e2e":         {may: []string{anything}, why: "end-to-end tests wire everything"},
-	"internal/batontest":   {may: []string{anything}, why: "the test harness wires everything"},
+	"internal/batontest":   {may: []string{".", "net/http"}, why: "the test harness: a clock, golden files, a recording bot; imported by tests only"},
 	"internal/browsertest": {may: []string{"net/http", "os/exec"}, why: "the browser harness drives a browser, never Baton's insides"},
 	"cmd/baton":            {may: []string{anything}, why: "the binary wires everything"},
 	"cmd/batonbench":       {may: []string{anything}, why: "the benchmark wires everything"},

@@ -120,11 +120,15 @@ func (a *App) UpdateAccount(ctx context.Context, id int64, in AccountInput) (*ba
 // DeleteAccount deletes an account the platform app may manage, with
 // everything in it.
 func (a *App) DeleteAccount(ctx context.Context, id int64) error {
-	return a.store.Write(ctx, func(q *store.Queries) error {
+	var keys []string
+	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
 		if _, err := q.FindAccount(ctx, id); err != nil {
 			return err
 		}
 		if err := a.permitted(ctx, q, baton.PermissibleAccount, id); err != nil {
+			return err
+		}
+		if keys, err = q.StorageKeysOfAccount(ctx, id); err != nil {
 			return err
 		}
 		if err := q.DeleteAccount(ctx, id); err != nil {
@@ -132,6 +136,10 @@ func (a *App) DeleteAccount(ctx context.Context, id int64) error {
 		}
 		return q.DeletePermissibles(ctx, baton.PermissibleAccount, id)
 	})
+	if err == nil {
+		a.removeFiles(keys, "a deleted account")
+	}
+	return err
 }
 
 // AccountUsers lists the members of an account the platform app may manage.

@@ -238,7 +238,8 @@ func (a *App) UpdateContact(ctx context.Context, accountID, id int64, in Contact
 
 // DeleteContact deletes a contact with their conversations. Administrators only.
 func (a *App) DeleteContact(ctx context.Context, accountID, id int64) error {
-	return a.store.Write(ctx, func(q *store.Queries) error {
+	var keys []string
+	err := a.store.Write(ctx, func(q *store.Queries) error {
 		s, err := a.accountScope(ctx, q, accountID)
 		if err != nil {
 			return err
@@ -250,11 +251,18 @@ func (a *App) DeleteContact(ctx context.Context, accountID, id int64) error {
 		if err != nil {
 			return err
 		}
+		if keys, err = q.StorageKeysOfContact(ctx, accountID, id); err != nil {
+			return err
+		}
 		if err := q.DeleteContact(ctx, accountID, id); err != nil {
 			return err
 		}
 		return a.publishContact(ctx, q, baton.EventContactDeleted, c)
 	})
+	if err == nil {
+		a.removeFiles(keys, "a deleted contact")
+	}
+	return err
 }
 
 // PublicContactInput is a contact as the public API creates or updates it.

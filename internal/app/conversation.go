@@ -658,16 +658,27 @@ func (a *App) MarkSeen(ctx context.Context, accountID, displayID int64) (*baton.
 	})
 }
 
-// PublicConversations lists the contact's conversations in the inbox, with
-// their public messages.
-func (a *App) PublicConversations(ctx context.Context) ([]*baton.Conversation, map[int64][]*baton.Message, error) {
+// PublicConversationPageSize is how many conversations a page of a public
+// contact's list holds, and PublicConversationMessages how many of each
+// one's latest public messages come with it: one answer holds at most
+// their product, however much a contact has written. Older messages are
+// read page by page from the conversation's messages.
+const (
+	PublicConversationPageSize = 20
+	PublicConversationMessages = 20
+)
+
+// PublicConversations lists a page (from 1) of the contact's conversations
+// in the inbox, newest first, each with its latest public messages.
+func (a *App) PublicConversations(ctx context.Context, page int) ([]*baton.Conversation, map[int64][]*baton.Message, error) {
 	q := a.store.Read()
 	p, err := a.publicSession(ctx, q)
 	if err != nil {
 		return nil, nil, err
 	}
+	page = min(max(page, 1), MaxPage)
 	cs, err := q.ListConversations(ctx, store.ConversationFilter{AccountID: p.Inbox.AccountID,
-		ContactInboxID: p.ContactInbox.ID, Limit: 100})
+		ContactInboxID: p.ContactInbox.ID, Offset: (page - 1) * PublicConversationPageSize, Limit: PublicConversationPageSize})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -675,7 +686,7 @@ func (a *App) PublicConversations(ctx context.Context) ([]*baton.Conversation, m
 	msgs := map[int64][]*baton.Message{}
 	for _, c := range cs {
 		c.Inbox, c.Contact, c.ContactInbox = p.Inbox, p.Contact, p.ContactInbox
-		ms, err := q.ListMessages(ctx, store.MessageFilter{ConversationID: c.ID, Public: true, Limit: 100})
+		ms, err := q.ListMessages(ctx, store.MessageFilter{ConversationID: c.ID, Public: true, Limit: PublicConversationMessages})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -185,7 +185,8 @@ func (a *App) UpdateInbox(ctx context.Context, accountID, id int64, in InboxInpu
 
 // DeleteInbox deletes an inbox with its conversations. Administrators only.
 func (a *App) DeleteInbox(ctx context.Context, accountID, id int64) error {
-	return a.store.Write(ctx, func(q *store.Queries) error {
+	var keys []string
+	err := a.store.Write(ctx, func(q *store.Queries) error {
 		s, err := a.accountScope(ctx, q, accountID)
 		if err != nil {
 			return err
@@ -193,8 +194,15 @@ func (a *App) DeleteInbox(ctx context.Context, accountID, id int64) error {
 		if err := s.admin(); err != nil {
 			return err
 		}
+		if keys, err = q.StorageKeysOfInbox(ctx, accountID, id); err != nil {
+			return err
+		}
 		return q.DeleteInbox(ctx, accountID, id)
 	})
+	if err == nil {
+		a.removeFiles(keys, "a deleted inbox")
+	}
+	return err
 }
 
 // Agents lists the account's members.

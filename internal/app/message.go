@@ -349,6 +349,17 @@ func orUnknown(s string) string {
 }
 
 // deleteFiles removes files whose message was not made.
+// removeFiles removes the files of attachments whose rows a committed
+// deletion took with it (of an account, inbox or contact): the database
+// cascade cannot reach the disk.
+func (a *App) removeFiles(keys []string, of string) {
+	for _, k := range keys {
+		if err := a.files.Delete(context.Background(), k); err != nil {
+			a.log.Warn("could not remove an attachment of "+of, "key", k, "err", err)
+		}
+	}
+}
+
 func (a *App) deleteFiles(files []stored) {
 	for _, f := range files {
 		if err := a.files.Delete(context.Background(), f.key); err != nil {

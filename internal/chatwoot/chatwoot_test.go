@@ -4,32 +4,27 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/auth"
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/chatwoot"
 	"github.com/batonhq/baton/internal/filestore"
 	"github.com/batonhq/baton/internal/server"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json with the responses of this run")
 
 // bundle is a test's world: a server on a fresh database, reached over real
 // HTTP, with one account that has an administrator, an agent who is a member
@@ -47,20 +42,7 @@ type bundle struct {
 	agentID  int64
 	api      *baton.Inbox
 	widget   *baton.Inbox
-}
-
-// clock is a time that moves one second each time it is read, so that
-// times are ordered and deterministic without sleeping.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(time.Second)
-	return c.now
+	files    string // the directory attachments are stored in
 }
 
 // start is where every test's clock begins.
@@ -80,12 +62,15 @@ func setup(t testing.TB, s *store.Store) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := filestore.NewDisk(t.TempDir())
+	filesDir := t.TempDir()
+	files, err := filestore.NewDisk(filesDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	clk := &clock{now: start}
+	// Every read of the clock moves it a second, so that every row has a
+	// time of its own.
+	clk := batontest.NewTickingClock(start, time.Second)
 	a := app.New(app.Config{Store: s, Key: key, Files: files, Logger: quiet, Now: clk.Now,
 		Limits: app.Limits{MessagesPerMinute: 1 << 30}})
 	var base string
@@ -97,7 +82,7 @@ func setup(t testing.TB, s *store.Store) *bundle {
 	t.Cleanup(func() { _ = srv.Stop(context.Background()) })
 	base = "http://" + srv.Addr().String()
 
-	b := &bundle{t: t, app: a, url: base}
+	b := &bundle{t: t, app: a, url: base, files: filesDir}
 	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
 	if _, b.platform, err = a.CreatePlatformApp(sys, "Tests"); err != nil {
 		t.Fatal(err)
@@ -367,24 +352,7 @@ func golden(t *testing.T, name string, body []byte) {
 	if err := enc.Encode(normalize(v)); err != nil {
 		t.Fatal(err)
 	}
-	got := buf.Bytes()
-	path := filepath.Join("testdata", name+".golden.json")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/chatwoot -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from %s (run with -update if the change is intended)\n%s", name, path, lineDiff(string(want), string(got)))
-	}
+	batontest.Golden(t, name, buf.Bytes())
 }
 
 // num reads a JSON number at a path of nested objects.
@@ -402,23 +370,4 @@ func num(t testing.TB, v any, keys ...string) int64 {
 		t.Fatalf("%v at %v is not a number", v, keys)
 	}
 	return int64(f)
-}
-
-// lineDiff shows the lines of got that differ from want, by position.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var out strings.Builder
-	for i := 0; i < max(len(w), len(g)); i++ {
-		var a, b string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if a != b {
-			fmt.Fprintf(&out, "line %d:\n  want %s\n  got  %s\n", i+1, a, b)
-		}
-	}
-	return out.String()
 }

@@ -202,3 +202,71 @@ func TestHugePages(t *testing.T) {
 		}
 	})
 }
+
+// TestAttachmentFilesGoWithTheirOwner: deleting a contact, an inbox or an
+// account removes the files of the attachments in it from the disk, not
+// only their rows.
+func TestAttachmentFilesGoWithTheirOwner(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		b := setup(t, s)
+		files := func() int {
+			n := 0
+			_ = filepath.WalkDir(b.files, func(_ string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					n++
+				}
+				return nil
+			})
+			return n
+		}
+		attach := func(source string) {
+			t.Helper()
+			conv := b.customer(source)
+			body, contentType := multipartBody(t, map[string]string{"content": "see"}, map[string][]byte{"a.txt": []byte(source)}, "text/plain")
+			req, _ := http.NewRequest("POST", b.url+b.acc("/conversations/%d/messages", conv), bytes.NewReader(body))
+			req.Header.Set("Content-Type", contentType)
+			req.Header.Set("api_access_token", b.admin)
+			if r := b.send(req); r.status != 200 {
+				t.Fatalf("upload: %d %s", r.status, r.body)
+			}
+		}
+		contactOf := func(source string) int64 {
+			t.Helper()
+			r := b.must(request{method: "GET", path: b.acc("/contacts/search?q=%s", source), token: b.admin}).object(t)
+			return num(t, r["payload"].([]any)[0], "id")
+		}
+		attach("first")
+		attach("second")
+		if n := files(); n != 2 {
+			t.Fatalf("%d files after two uploads", n)
+		}
+		b.must(request{method: "DELETE", path: b.acc("/contacts/%d", contactOf("first")), token: b.admin})
+		if n := files(); n != 1 {
+			t.Fatalf("after the contact was deleted, %d files are left, want 1", n)
+		}
+		b.must(request{method: "DELETE", path: b.acc("/inboxes/%d", b.api.ID), token: b.admin})
+		if n := files(); n != 0 {
+			t.Fatalf("after the inbox was deleted, %d files are left, want 0", n)
+		}
+		// An account's, through the Platform API.
+		acc := b.must(request{method: "POST", path: "/platform/api/v1/accounts", token: b.platform, body: map[string]any{"name": "Gone"}}).object(t)
+		b.account = num(t, acc, "id")
+		user := b.must(request{method: "POST", path: "/platform/api/v1/users", token: b.platform,
+			body: map[string]any{"name": "G", "email": "g@gone.test", "password": "password123"}}).object(t)
+		b.must(request{method: "POST", path: fmt.Sprintf("/platform/api/v1/accounts/%d/account_users", b.account), token: b.platform,
+			body: map[string]any{"user_id": num(t, user, "id"), "role": "administrator"}})
+		b.admin = user["access_token"].(string)
+		inbox := b.must(request{method: "POST", path: b.acc("/inboxes"), token: b.admin,
+			body: map[string]any{"name": "API", "channel": map[string]any{"type": "api"}}}).object(t)
+		b.api.Identifier = inbox["inbox_identifier"].(string)
+		attach("third")
+		if n := files(); n != 1 {
+			t.Fatalf("%d files after an upload in the new account", n)
+		}
+		b.must(request{method: "DELETE", path: fmt.Sprintf("/platform/api/v1/accounts/%d", b.account), token: b.platform})
+		if n := files(); n != 0 {
+			t.Fatalf("after the account was deleted, %d files are left, want 0", n)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
@@ -115,7 +116,8 @@ func (h *Handler) publicConversationView(c *baton.Conversation, ms []*baton.Mess
 }
 
 func (h *Handler) publicListConversations(w http.ResponseWriter, r *http.Request) error {
-	cs, msgs, err := h.app.PublicConversations(r.Context())
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	cs, msgs, err := h.app.PublicConversations(r.Context(), page)
 	if err != nil {
 		return err
 	}

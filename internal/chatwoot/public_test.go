@@ -255,3 +255,39 @@ func TestPublicContactEmailTaken(t *testing.T) {
 		}
 	})
 }
+
+// TestPublicConversationsPaged: a public contact's conversations come a
+// page of 20 at a time, each with its latest 20 messages, however many the
+// contact has: one unauthenticated answer is bounded.
+func TestPublicConversationsPaged(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		b := setup(t, s)
+		first := b.customer("c")
+		for i := range 25 {
+			b.say("c", first, fmt.Sprintf("message %d", i))
+		}
+		for range 21 {
+			b.must(request{method: "POST", path: b.pub("/contacts/c/conversations")})
+		}
+		page := func(n int) []any {
+			t.Helper()
+			return b.must(request{method: "GET", path: b.pub("/contacts/c/conversations?page=%d", n)}).array(t)
+		}
+		p1, p2 := page(1), page(2)
+		if len(p1) != 20 || len(p2) != 2 {
+			t.Fatalf("pages of %d and %d conversations, want 20 and 2", len(p1), len(p2))
+		}
+		seen := map[float64]bool{}
+		for _, c := range append(p1, p2...) {
+			c := c.(map[string]any)
+			seen[c["id"].(float64)] = true
+			if ms := c["messages"].([]any); len(ms) > 20 {
+				t.Errorf("conversation %v comes with %d messages, want at most 20", c["id"], len(ms))
+			}
+		}
+		if len(seen) != 22 {
+			t.Errorf("the two pages hold %d distinct conversations, want 22", len(seen))
+		}
+	})
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/auth"
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/chatwoot"
 	"github.com/batonhq/baton/internal/delivery"
 	"github.com/batonhq/baton/internal/server"
@@ -31,26 +32,6 @@ import (
 // t0 is when every test's clock starts: a whole second, so that HTTP dates
 // and Unix timestamps are exact.
 var t0 = time.Date(2025, 6, 10, 10, 0, 0, 0, time.UTC)
-
-// clock is a time that moves only when the test moves it.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) { c.Set(c.Now().Add(d)) }
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
 
 // options shape a world; zero fields take the defaults.
 type options struct {
@@ -72,7 +53,7 @@ type world struct {
 	store      *store.Store
 	app        *app.App
 	engine     *delivery.Engine
-	clock      *clock
+	clock      *batontest.Clock
 	url        string
 	platform   string // the platform app's token
 	admin      string // the administrator's token
@@ -87,7 +68,7 @@ func setup(t *testing.T, s *store.Store, o options) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, store: s, clock: &clock{now: t0}}
+	w := &world{t: t, store: s, clock: batontest.NewClock(t0)}
 	if o.timeout == 0 {
 		o.timeout = 2 * time.Second
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/auth"
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/chatwoot"
 	"github.com/batonhq/baton/internal/delivery"
 	"github.com/batonhq/baton/internal/filestore"
@@ -27,18 +28,11 @@ import (
 
 // The delivery log, redelivery, replay, pull, metrics and retention.
 
-// clock is real time moved forward by the tests: retries and retention
-// come due without sleeping, and the engine still runs on its own.
-type clock struct{ ahead atomic.Int64 }
-
-func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c.ahead.Load())) }
-func (c *clock) advance(d time.Duration) { c.ahead.Add(int64(d)) }
-
 // clocked is an env on a clock, with metrics served at /metrics behind a
 // token.
 type clocked struct {
 	*env
-	clock   *clock
+	clock   *batontest.Clock
 	metrics *metrics.Metrics
 }
 
@@ -56,7 +50,7 @@ func startClocked(t *testing.T, s *store.Store) *clocked {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clocked{env: &env{t: t, store: s}, clock: &clock{}}
+	c := &clocked{env: &env{t: t, store: s}, clock: batontest.NewWallClock()}
 	e := c.env
 	e.engine = delivery.New(delivery.Config{Store: s, Key: key, Timeout: 2 * time.Second, Now: c.clock.Now,
 		PollInterval: 20 * time.Millisecond, Schedule: []time.Duration{time.Second, time.Second, time.Second},
@@ -124,7 +118,7 @@ func (e *env) log(botID int64, query string) ([]map[string]any, map[string]any) 
 func (c *clocked) settle(botID int64) {
 	c.t.Helper()
 	eventually(c.t, "the bot's deliveries to settle", func() bool {
-		c.clock.advance(2 * time.Second)
+		c.clock.Add(2 * time.Second)
 		ds, _ := c.log(botID, "status=pending")
 		return len(ds) == 0
 	})
@@ -198,14 +192,14 @@ func TestDeliveryLogAndRedeliver(t *testing.T) {
 			}
 		}
 		// The bot saw the same X-Chatwoot-Delivery on each attempt.
-		b.mu.Lock()
+		b.Mu.Lock()
 		var seen []string
-		for i, ev := range b.events {
+		for i, ev := range b.Events {
 			if ev["content"] == "poison" {
-				seen = append(seen, b.headers[i].Get("X-Chatwoot-Delivery"))
+				seen = append(seen, b.Headers[i].Get("X-Chatwoot-Delivery"))
 			}
 		}
-		b.mu.Unlock()
+		b.Mu.Unlock()
 		if len(seen) != 3 || seen[0] != p["id"] || seen[2] != p["id"] {
 			t.Fatalf("delivery ids %v, want 3 × %v", seen, p["id"])
 		}
@@ -303,9 +297,9 @@ func TestDeliveryLogAndRedeliver(t *testing.T) {
 			t.Fatalf("redelivery %v", re)
 		}
 		b.next(t, incoming("poison"))
-		b.mu.Lock()
-		got := b.headers[len(b.headers)-1].Get("X-Chatwoot-Delivery")
-		b.mu.Unlock()
+		b.Mu.Lock()
+		got := b.Headers[len(b.Headers)-1].Get("X-Chatwoot-Delivery")
+		b.Mu.Unlock()
 		if got != re["id"] {
 			t.Fatalf("the redelivery came as %s, want %s", got, re["id"])
 		}
@@ -328,7 +322,7 @@ func TestDeliveryLogAndRedeliver(t *testing.T) {
 		}
 		c.say("casey", conv, "held back")
 		pending, _ := c.log(b.id, "status=pending")
-		c.clock.advance(6 * time.Second) // past the gauges the last scrape read
+		c.clock.Add(6 * time.Second) // past the gauges the last scrape read
 		text = c.scrape()
 		for _, want := range []string{fmt.Sprintf(`baton_delivery_backlog{bot="%d"} %d`, b.id, len(pending)), fmt.Sprintf(`baton_breaker_open{bot="%d"} 1`, b.id)} {
 			if !strings.Contains(text, want+"\n") {
@@ -350,7 +344,7 @@ func TestDeliveryLogAndRedeliver(t *testing.T) {
 func drain(b *bot) {
 	for {
 		select {
-		case <-b.received:
+		case <-b.Received:
 		default:
 			return
 		}
@@ -379,9 +373,9 @@ func TestReplay(t *testing.T) {
 		// Recorded before the clock jumps past the attempt's lease, so it is
 		// not taken for the attempt of a dead process and sent again.
 		c.settled(b.id)
-		c.clock.advance(time.Minute)
+		c.clock.Add(time.Minute)
 		mark := c.clock.Now()
-		c.clock.advance(time.Minute)
+		c.clock.Add(time.Minute)
 		c.say("casey", conv, "two")
 		c.say("casey", conv, "three")
 		b.next(t, incoming("three"))
@@ -407,11 +401,11 @@ func TestReplay(t *testing.T) {
 		b.next(t, incoming("three"))
 		c.settle(b.id)
 		var contents []any
-		b.mu.Lock()
-		for _, ev := range b.events {
+		b.Mu.Lock()
+		for _, ev := range b.Events {
 			contents = append(contents, ev["content"])
 		}
-		b.mu.Unlock()
+		b.Mu.Unlock()
 		if want := []any{"one", "two", "three", "one", "two", "three", "two", "three"}; !slices.Equal(contents, want) {
 			t.Fatalf("the bot received %v, want %v", contents, want)
 		}
@@ -526,7 +520,7 @@ func TestRetention(t *testing.T) {
 		}
 
 		// A day later, a fresh message; the log is kept for an hour.
-		c.clock.advance(24 * time.Hour)
+		c.clock.Add(24 * time.Hour)
 		c.say("casey", conv, "fresh")
 		b.next(t, incoming("fresh"))
 		c.settle(b.id)

@@ -9,13 +9,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/auth"
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/chatwoot"
 	"github.com/batonhq/baton/internal/delivery"
 	"github.com/batonhq/baton/internal/filestore"
@@ -143,33 +143,20 @@ func (e *env) status(conversation int64) string {
 // bot is an httptest bot that records what it receives and answers with
 // its handler.
 type bot struct {
-	*httptest.Server
-	mu       sync.Mutex
-	events   []map[string]any
-	headers  []http.Header
-	bodies   [][]byte
-	received chan map[string]any
-	token    string
-	id       int64
+	*batontest.Bot
+	token string
+	id    int64
 }
 
 // newBot starts a bot; handle, when set, runs for each event after it is
 // recorded and writes the answer (200 by default).
 func newBot(t *testing.T, handle func(b *bot, ev map[string]any, w http.ResponseWriter, r *http.Request)) *bot {
-	b := &bot{received: make(chan map[string]any, 1000)}
-	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var ev map[string]any
-		_ = json.Unmarshal(body, &ev)
-		b.mu.Lock()
-		b.events, b.headers, b.bodies = append(b.events, ev), append(b.headers, r.Header.Clone()), append(b.bodies, body)
-		b.mu.Unlock()
+	b := &bot{}
+	b.Bot = batontest.NewBot(t, func(ev map[string]any, w http.ResponseWriter, r *http.Request) {
 		if handle != nil {
 			handle(b, ev, w, r)
 		}
-		b.received <- ev
-	}))
-	t.Cleanup(b.Close)
+	})
 	return b
 }
 
@@ -185,18 +172,7 @@ func (e *env) connect(b *bot, suffix string) {
 // next waits for the bot's next event that matches, skipping others.
 func (b *bot) next(t *testing.T, match func(ev map[string]any) bool) map[string]any {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		select {
-		case ev := <-b.received:
-			if match(ev) {
-				return ev
-			}
-		case <-deadline:
-			t.Fatalf("the bot did not receive the expected event")
-			return nil
-		}
-	}
+	return b.Next(t, match)
 }
 
 // is matches events by name, and message events by message type.
@@ -211,10 +187,10 @@ func is(name string, messageType ...string) func(ev map[string]any) bool {
 
 // eventNames returns the names of the events received so far, in order.
 func (b *bot) eventNames() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	b.Mu.Lock()
+	defer b.Mu.Unlock()
 	var out []string
-	for _, ev := range b.events {
+	for _, ev := range b.Events {
 		s, _ := ev["event"].(string)
 		if mt, ok := ev["message_type"].(string); ok {
 			s += ":" + mt

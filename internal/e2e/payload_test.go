@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"image"
 	"image/color"
@@ -19,23 +18,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )
-
-// The -update flag rewrites testdata/*.golden.json. It is looked up rather
-// than declared in a variable, so that another test file of the package may
-// declare it too.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite testdata/*.golden.json with the bodies of this run")
-	}
-}
-
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // TestBotPayloads pins, byte for byte but for volatile values, every event
 // body a bot receives in one conversation's life.
@@ -160,11 +146,11 @@ func changed(name, attr string) func(ev map[string]any) bool {
 func (b *bot) nextBody(t *testing.T, match func(ev map[string]any) bool) []byte {
 	t.Helper()
 	ev := b.next(t, match)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for i := len(b.events) - 1; i >= 0; i-- {
-		if reflect.DeepEqual(b.events[i], ev) {
-			return b.bodies[i]
+	b.Mu.Lock()
+	defer b.Mu.Unlock()
+	for i := len(b.Events) - 1; i >= 0; i-- {
+		if reflect.DeepEqual(b.Events[i], ev) {
+			return b.Bodies[i]
 		}
 	}
 	t.Fatalf("no body recorded for %v", ev["event"])
@@ -296,38 +282,7 @@ func (e *env) golden(b *bot, name string, raw []byte) {
 	if err != nil {
 		e.t.Fatalf("%s: %v\n%s", name, err, raw)
 	}
-	path := filepath.Join("testdata", name+".golden.json")
-	if updating() {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			e.t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		e.t.Fatalf("%v (run go test ./internal/e2e -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		e.t.Errorf("%s differs from %s (run with -update if the change is intended):\n%s", name, path, firstDifference(string(want), string(got)))
-	}
-}
-
-// firstDifference shows the first line where two texts part.
-func firstDifference(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			return fmt.Sprintf("line %d:\n  want %s\n  got  %s", i+1, wl, gl)
-		}
-	}
-	return ""
+	batontest.Golden(e.t, name, got)
 }
 
 // upload sends a multipart request with one file and some fields, and

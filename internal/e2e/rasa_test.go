@@ -262,11 +262,11 @@ func TestRasaDemo(t *testing.T) {
 			t.Fatalf("%d deliveries, want 6", len(ds))
 		}
 		tries := map[string]int{}
-		b.mu.Lock()
-		for _, h := range b.headers {
+		b.Mu.Lock()
+		for _, h := range b.Headers {
 			tries[h.Get("X-Chatwoot-Delivery")]++
 		}
-		b.mu.Unlock()
+		b.Mu.Unlock()
 		for i, d := range ds {
 			var p map[string]any
 			_ = json.Unmarshal(d.Payload, &p)

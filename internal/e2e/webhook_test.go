@@ -129,23 +129,23 @@ func TestIntegrations(t *testing.T) {
 		if got := contents(n8n); !slices.Equal(got, want) {
 			t.Fatalf("the integration heard %v, want %v", got, want)
 		}
-		n8n.mu.Lock()
-		for i, h := range n8n.headers {
-			if n8n.events[i]["event"] != "message_created" {
-				t.Errorf("the integration heard %v, not subscribed", n8n.events[i]["event"])
+		n8n.Mu.Lock()
+		for i, h := range n8n.Headers {
+			if n8n.Events[i]["event"] != "message_created" {
+				t.Errorf("the integration heard %v, not subscribed", n8n.Events[i]["event"])
 			}
-			if h.Get("X-Chatwoot-Signature") != signature.Chatwoot(secret, h.Get("X-Chatwoot-Timestamp"), n8n.bodies[i]) {
+			if h.Get("X-Chatwoot-Signature") != signature.Chatwoot(secret, h.Get("X-Chatwoot-Timestamp"), n8n.Bodies[i]) {
 				t.Errorf("delivery %d does not verify", i)
 			}
-			if n8n.events[i]["account"] == nil || n8n.events[i]["event"] == nil {
-				t.Errorf("payload without event or account: %v", n8n.events[i])
+			if n8n.Events[i]["account"] == nil || n8n.Events[i]["event"] == nil {
+				t.Errorf("payload without event or account: %v", n8n.Events[i])
 			}
 		}
-		first := n8n.bodies[0]
-		n8n.mu.Unlock()
-		b.mu.Lock()
-		same := slices.ContainsFunc(b.bodies, func(body []byte) bool { return bytes.Equal(body, first) })
-		b.mu.Unlock()
+		first := n8n.Bodies[0]
+		n8n.Mu.Unlock()
+		b.Mu.Lock()
+		same := slices.ContainsFunc(b.Bodies, func(body []byte) bool { return bytes.Equal(body, first) })
+		b.Mu.Unlock()
 		if !same {
 			t.Errorf("the integration's body for the customer's message is not the bot's:\n%s", first)
 		}
@@ -227,10 +227,10 @@ func post(t *testing.T, url, token, body string) {
 
 // contents returns the contents of the message_created events received, in order.
 func contents(b *bot) []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	b.Mu.Lock()
+	defer b.Mu.Unlock()
 	var out []string
-	for _, ev := range b.events {
+	for _, ev := range b.Events {
 		if ev["event"] == "message_created" {
 			s, _ := ev["content"].(string)
 			out = append(out, s)
@@ -241,10 +241,10 @@ func contents(b *bot) []string {
 
 // statuses returns the statuses of the conversation_status_changed events received.
 func statuses(b *bot) []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	b.Mu.Lock()
+	defer b.Mu.Unlock()
 	var out []string
-	for _, ev := range b.events {
+	for _, ev := range b.Events {
 		if ev["event"] == "conversation_status_changed" {
 			s, _ := ev["status"].(string)
 			out = append(out, s)
@@ -322,9 +322,9 @@ func jsonOf(t *testing.T, raw []byte) any {
 
 // lastBody is the body of the last event the bot received.
 func (b *bot) lastBody() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.bodies[len(b.bodies)-1]
+	b.Mu.Lock()
+	defer b.Mu.Unlock()
+	return b.Bodies[len(b.Bodies)-1]
 }
 
 // TestContactEvents: contact_created and contact_updated go to the account

@@ -74,3 +74,40 @@ func (q *Queries) DeleteAttachments(ctx context.Context, messageID int64) error 
 	_, err := q.db.ExecContext(ctx, `DELETE FROM attachments WHERE message_id = $1`, messageID)
 	return q.formatError(err, "attachment")
 }
+
+// StorageKeysOfAccount returns the storage keys of every attachment in the
+// account, for removing the files once the account is deleted.
+func (q *Queries) StorageKeysOfAccount(ctx context.Context, accountID int64) ([]string, error) {
+	return q.storageKeys(ctx, `SELECT storage_key FROM attachments WHERE account_id = $1`, accountID)
+}
+
+// StorageKeysOfInbox returns the storage keys of the attachments of the
+// inbox's messages.
+func (q *Queries) StorageKeysOfInbox(ctx context.Context, accountID, inboxID int64) ([]string, error) {
+	return q.storageKeys(ctx, `SELECT a.storage_key FROM attachments a JOIN messages m ON m.id = a.message_id
+		WHERE a.account_id = $1 AND m.inbox_id = $2`, accountID, inboxID)
+}
+
+// StorageKeysOfContact returns the storage keys of the attachments of the
+// messages in the contact's conversations.
+func (q *Queries) StorageKeysOfContact(ctx context.Context, accountID, contactID int64) ([]string, error) {
+	return q.storageKeys(ctx, `SELECT a.storage_key FROM attachments a JOIN messages m ON m.id = a.message_id
+		JOIN conversations c ON c.id = m.conversation_id WHERE a.account_id = $1 AND c.contact_id = $2`, accountID, contactID)
+}
+
+func (q *Queries) storageKeys(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := q.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, q.formatError(err, "attachment")
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
+}
