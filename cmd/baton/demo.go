@@ -73,6 +73,14 @@ func (e *env) demo(ctx context.Context, args []string) error {
 			return fmt.Errorf("point the demo bot at its port: %w", err)
 		}
 		bot.Token, bot.Secret = v.AccessToken, v.Secret
+		// Sam Agent is signed in: the demo holds a live connection for
+		// them, as the agent app does, so a handoff arrives at someone who
+		// is there.
+		if agent, err := a.Authenticate(sys, seed.AgentToken); err != nil {
+			return fmt.Errorf("find the demo agent: %w", err)
+		} else if err := a.UserConnected(sys, a.ProcessID(), agent.User.ID); err != nil {
+			return fmt.Errorf("bring the demo agent online: %w", err)
+		}
 		// A sample shop on its own origin, as a business's site is, with
 		// Chatwoot's snippet pointed at Baton.
 		shopLn, err := net.Listen("tcp", "127.0.0.1:0")
@@ -258,11 +266,13 @@ Try it (each line works as printed; pipe into jq to read the answers):
   # 4. ... the bot asks for an e-mail (input_email), the customer gives it
   curl -s -X POST %[16]s/messages %[17]s -d '{"content":"casey@example.com"}'
 
-  # 5. the customer asks for a person: the bot hands over (status open) and leaves a private note
+  # 5. the customer asks for a person: the bot leaves a private note and hands over with a reason;
+  #    Sam Agent is online (the demo keeps them signed in), so the conversation arrives at Sam
   curl -s -X POST %[16]s/messages %[17]s -d '{"content":"Can I talk to a person, please?"}'
 
-  # 6. the team sees the conversation among the open ones, with the bot's note
-  curl -s '%[19]s?status=open' %[20]s
+  # 6. Sam sees it in their queue, with the handoff (reason, summary, who handed over) and the bot's note
+  curl -s '%[19]s?queue=mine' %[21]s
+  curl -s %[19]s/%[15]d %[21]s
   curl -s %[19]s/%[15]d/messages %[21]s
 
   # 7. an agent answers the customer

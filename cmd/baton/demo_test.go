@@ -1,12 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestDemo runs the demo, makes each request it prints as the printed curl
@@ -69,6 +71,9 @@ func testDemo(t *testing.T, in *install) {
 			if code < 200 || code > 299 {
 				t.Errorf("%s\n  answered %d %s", line, code, body)
 			}
+			if strings.Contains(line, "Can I talk to a person") {
+				arrivesAtSam(t, p.url, stdout, m[1])
+			}
 			// The line that says the customer's thread has no private notes.
 			if req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/public/") && strings.Contains(body, "Checked with the warehouse") {
 				t.Errorf("%s\n  shows the customer a private note: %s", line, body)
@@ -81,6 +86,38 @@ func testDemo(t *testing.T, in *install) {
 	if accounts[0] != accounts[1] {
 		t.Errorf("the second run on the same data dir made account %s, want %s again", accounts[1], accounts[0])
 	}
+}
+
+// arrivesAtSam waits for the demo bot's handoff and checks that it carries
+// its reason and arrived at Sam Agent, who is online.
+func arrivesAtSam(t *testing.T, base, stdout, account string) {
+	t.Helper()
+	token := regexp.MustCompile(`(?m)^\s*Admin .*\n\s+token (\S+)`).FindStringSubmatch(stdout)
+	conv := regexp.MustCompile(`conversation (\d+) \(`).FindStringSubmatch(stdout)
+	if token == nil || conv == nil {
+		t.Fatalf("the demo printed no admin token or conversation:\n%s", stdout)
+	}
+	url := fmt.Sprintf("%s/api/v1/accounts/%s/conversations/%s", base, account, conv[1])
+	var last string
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+		req.Header.Set("api_access_token", token[1])
+		_, body := do(t, req)
+		last = body
+		var c struct {
+			Handoff *struct{ Reason string } `json:"handoff"`
+			Meta    struct {
+				Assignee *struct{ Name string } `json:"assignee"`
+			} `json:"meta"`
+		}
+		if json.Unmarshal([]byte(body), &c) == nil && c.Handoff != nil && c.Meta.Assignee != nil {
+			if c.Handoff.Reason != "customer_request" || c.Meta.Assignee.Name != "Sam Agent" {
+				t.Errorf("the handoff has reason %q and went to %q, want customer_request and Sam Agent", c.Handoff.Reason, c.Meta.Assignee.Name)
+			}
+			return
+		}
+	}
+	t.Errorf("the bot's handoff never arrived at Sam Agent: %s", last)
 }
 
 // curlRequest makes the request a printed curl command line makes. It reads

@@ -189,7 +189,7 @@ func (b *Bot) answer(account, conv int64, text string) error {
 	t := strings.ToLower(text)
 	switch {
 	case strings.Contains(t, "person") || strings.Contains(t, "human") || strings.Contains(t, "agent"):
-		return b.handOff(account, conv, "The customer asked for a person: \""+text+"\"")
+		return b.handOff(account, conv, "customer_request", "The customer asked for a person: \""+text+"\"")
 	case strings.Contains(t, "hour") || strings.Contains(t, "open"):
 		return b.say(account, conv, hours)
 	case emailPattern.MatchString(text):
@@ -220,7 +220,7 @@ func (b *Bot) answered(ev event) error {
 	case "order":
 		return b.say(account, conv, "", map[string]any{"content": emailPrompt, "content_type": "input_email"})
 	case "human":
-		return b.handOff(account, conv, "The customer chose \"Talk to a person\" in the menu.")
+		return b.handOff(account, conv, "customer_request", "The customer chose \"Talk to a person\" in the menu.")
 	}
 	return nil
 }
@@ -233,8 +233,9 @@ func (b *Bot) orderStatus(account, conv int64, email string) error {
 
 // handOff tells the customer, leaves a private note for the people, and
 // opens the conversation with Baton's handoff object: the reason and a
-// summary, which the agent app shows on top of the conversation.
-func (b *Bot) handOff(account, conv int64, why string) error {
+// summary, which the agent app shows on top of the conversation. (A
+// Chatwoot bot sends {"status": "open"} alone; Baton takes that too.)
+func (b *Bot) handOff(account, conv int64, reason, why string) error {
 	if err := b.say(account, conv, handoff); err != nil {
 		return err
 	}
@@ -243,7 +244,7 @@ func (b *Bot) handOff(account, conv int64, why string) error {
 		return err
 	}
 	return b.post(fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/toggle_status", account, conv),
-		map[string]any{"status": "open", "handoff": map[string]any{"reason": "customer_request", "summary": why}})
+		map[string]any{"status": "open", "handoff": map[string]any{"reason": reason, "summary": why}})
 }
 
 // greeted reports whether the conversation was shown the menu, remembering it.

@@ -887,18 +887,7 @@ func (a *App) WidgetResolve(ctx context.Context) (*baton.Conversation, error) {
 // while people have it changes nothing.
 func (a *App) WidgetRequestHuman(ctx context.Context) (*baton.Conversation, error) {
 	return a.changeWidgetConversation(ctx, func(q *store.Queries, w *WidgetSession, c *baton.Conversation) error {
-		if !w.Inbox.CustomerCanRequestHuman {
-			return &baton.Error{Code: baton.EUNAUTHORIZED, Message: "This inbox does not let customers ask for a person"}
-		}
-		switch c.Status {
-		case baton.StatusOpen:
-			return nil
-		case baton.StatusPending:
-		default:
-			return baton.Invalid("Only a conversation with the bot can be handed to a person", "status")
-		}
-		return a.handOff(ctx, q, w.actor(), c, HandoffInput{Reason: baton.HandoffCustomerRequest},
-			w.Contact.Name+" asked to talk to a person")
+		return a.requestHuman(ctx, q, w.actor(), c, w.Inbox)
 	})
 }
 

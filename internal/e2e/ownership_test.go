@@ -270,3 +270,27 @@ func TestCustomerAsksForPerson(t *testing.T) {
 		}
 	})
 }
+
+// TestWidgetAsksForPerson: the widget's toggle_status with status open
+// hands the visitor's pending conversation to people, as the public API's.
+func TestWidgetAsksForPerson(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := start(t, s)
+		site := newWidgetSite(e)
+		b := newBot(t, nil)
+		site.connect(b)
+		_, token := site.visit()
+		site.must(200, "POST", "/messages", "", token, `{"message":{"content":"Hello"}}`)
+		site.must(200, "POST", "/conversations/toggle_status", "", token, `{"status":"open"}`)
+		site.must(200, "POST", "/conversations/toggle_status", "", token, `{"status":"open"}`)
+		ev := b.next(t, is("conversation_opened"))
+		if h, _ := ev["handoff"].(map[string]any); h == nil || h["reason"] != "customer_request" {
+			t.Errorf("the bot was told of handoff %v", ev["handoff"])
+		}
+		conv := int64(ev["id"].(float64))
+		if n := count(e.messageLines(conv), "activity: "); n != 1 {
+			t.Errorf("%d activity messages for two asks, want 1: %v", n, e.messageLines(conv))
+		}
+	})
+}
