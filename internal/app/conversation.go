@@ -833,18 +833,51 @@ func widgetConversation(ctx context.Context, q *store.Queries, w *WidgetSession)
 var errNoConversation = &baton.Error{Code: baton.ENOTFOUND, Message: "Resource could not be found"}
 
 // WidgetConversation returns the visitor's latest conversation with its
-// assignee and bot loaded, or nil when they have none.
-func (a *App) WidgetConversation(ctx context.Context) (*WidgetSession, *baton.Conversation, error) {
+// assignee and bot loaded, or nil when they have none, and whether a person
+// of the inbox is online to answer it.
+func (a *App) WidgetConversation(ctx context.Context) (*WidgetSession, *baton.Conversation, bool, error) {
 	q := a.store.Read()
 	w, err := a.widgetSession(ctx, q)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
+	}
+	online, err := a.peopleOnline(ctx, q, w.Inbox)
+	if err != nil {
+		return nil, nil, false, err
 	}
 	c, err := widgetConversation(ctx, q, w)
 	if err != nil || c == nil {
-		return w, nil, err
+		return w, nil, online, err
 	}
-	return w, c, newLoader(q).conversation(ctx, c)
+	return w, c, online, newLoader(q).conversation(ctx, c)
+}
+
+// peopleOnline reports whether a member of the inbox is connected and
+// available: whether a customer waiting for a person can expect one now.
+func (a *App) peopleOnline(ctx context.Context, q *store.Queries, inbox *baton.Inbox) (bool, error) {
+	ids, err := q.ListInboxMemberIDs(ctx, inbox.ID)
+	if err != nil || len(ids) == 0 {
+		return false, err
+	}
+	live, err := q.ConnectedUsers(ctx, ids, a.liveSince())
+	if err != nil {
+		return false, err
+	}
+	for id, on := range live {
+		if !on {
+			continue
+		}
+		au, err := q.FindAccountUser(ctx, inbox.AccountID, id)
+		if baton.ErrorCode(err) == baton.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return false, err
+		}
+		if au.Availability == baton.Online {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // changeWidgetConversation runs fn on the visitor's latest conversation and

@@ -396,11 +396,16 @@ func stringsOrEmpty(s []string) []string {
 }
 
 func (h *Handler) widgetShowConversation(w http.ResponseWriter, r *http.Request) error {
-	_, c, err := h.app.WidgetConversation(r.Context())
+	_, c, online, err := h.app.WidgetConversation(r.Context())
 	if err != nil {
 		return err
 	}
-	return ok(w, h.widgetConversationView(c))
+	v := h.widgetConversationView(c)
+	if c != nil {
+		// Beyond Chatwoot: whether a person of the inbox is online now.
+		v["people_online"] = online
+	}
+	return ok(w, v)
 }
 
 // widgetCreateConversation starts a new conversation with its first
@@ -437,11 +442,12 @@ func (h *Handler) widgetCreateConversation(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	_, c, err := h.app.WidgetConversation(r.Context())
+	_, c, online, err := h.app.WidgetConversation(r.Context())
 	if err != nil {
 		return err
 	}
 	v := h.widgetConversationView(c)
+	v["people_online"] = online
 	v["messages"] = []publicMessageJSON{h.publicMessageView(m)}
 	return ok(w, v)
 }

@@ -246,12 +246,20 @@ func TestWidgetInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the handoff", func() bool { return s.adminConversation(t)["status"] == "open" })
-	waitText(t, ctx, f, "#cw-state", "Waiting for a person")
-	browsertest.Screenshot(t, ctx, "widget-5-waiting")
+	// Nobody of the inbox is connected yet; then Alex comes online.
+	waitText(t, ctx, f, "#cw-state", "Nobody is online")
+	browsertest.Screenshot(t, ctx, "widget-5-nobody-online")
+	admin := e.call("GET", "/api/v1/profile", e.adminToken, "", 200).(map[string]any)
+	adminID := int64(admin["id"].(float64))
+	e.call("POST", e.acc("/inbox_members"), e.adminToken, fmt.Sprintf(`{"inbox_id":%d,"user_ids":[%d]}`, s.inboxID, adminID), 200)
+	if err := e.app.UserConnected(context.Background(), e.app.ProcessID(), adminID); err != nil {
+		t.Fatal(err)
+	}
+	// The waiting conversation is routed to Alex as he comes online.
+	waitText(t, ctx, f, "#cw-state", "You are talking to Alex")
 
-	// A person answers; their private note never reaches the customer.
+	// Alex answers; his private note never reaches the customer.
 	display := int64(conv["id"].(float64))
-	e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/assignments", display)), e.adminToken, `{"assignee_id":null}`, 200)
 	e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/messages", display)), e.adminToken, `{"content":"internal: refund approved","private":true}`, 200)
 	e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/messages", display)), e.adminToken, `{"content":"Hello Jane, Alex here. How can I help?"}`, 200)
 	waitText(t, ctx, f, ".cw-messages", "Alex here")
@@ -259,13 +267,49 @@ func TestWidgetInBrowser(t *testing.T) {
 	if strings.Contains(txt, "refund approved") {
 		t.Errorf("the customer sees a private note: %q", txt)
 	}
-	browsertest.Screenshot(t, ctx, "widget-6-person")
+	waitText(t, ctx, f, "#cw-state", "You are talking to Alex")
+	browsertest.Screenshot(t, ctx, "widget-7-person")
+
+	// Closed, a new message shows as unread on the bubble.
+	hostEval[any](t, ctx, `window.$chatwoot.toggle('close'); null`)
+	e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/messages", display)), e.adminToken, `{"content":"Your refund is on its way."}`, 200)
+	waitFor(t, "the unread count", func() bool {
+		return hostEval[string](t, ctx, `(function (b) { return b && !b.hidden ? b.textContent : '' })(document.querySelector('#cw-bubble-holder .woot--unread'))`) == "1"
+	})
+	if got := hostEval[string](t, ctx, `document.querySelector('#cw-bubble-holder .woot-widget-bubble').getAttribute('aria-label')`); got != "Open chat (1)" {
+		t.Errorf("the bubble with an unread message is named %q", got)
+	}
+	browsertest.Screenshot(t, ctx, "widget-8-unread")
+
+	// The person resolves it; the customer starts a new conversation.
+	e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/toggle_status", display)), e.adminToken, `{"status":"resolved"}`, 200)
+	hostEval[any](t, ctx, `window.$chatwoot.toggle('open'); null`)
+	waitText(t, ctx, f, ".cw-notice", "This conversation has ended")
+	browsertest.Screenshot(t, ctx, "widget-9-resolved")
+	if err := chromedp.Do(ctx, chromedp.Click(".cw-notice button", in(f))); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#cw-input", "hello again", in(f)), chromedp.Click("button.cw-send", in(f))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a second conversation", func() bool {
+		list := e.call("GET", e.acc("/conversations?status=all"), e.adminToken, "", 200).(map[string]any)
+		n := 0
+		for _, c := range list["data"].(map[string]any)["payload"].([]any) {
+			if int64(c.(map[string]any)["inbox_id"].(float64)) == s.inboxID {
+				n++
+			}
+		}
+		return n == 2
+	})
+	waitText(t, ctx, f, ".cw-messages", "shop bot")
+	browsertest.Screenshot(t, ctx, "widget-10-new-conversation")
 
 	// The host page heard the messages.
 	if n := hostEval[int](t, ctx, `window.cwEvents.filter(function (e) { return e.name === 'chatwoot:on-message' }).length`); n < 2 {
 		t.Errorf("chatwoot:on-message fired %d times", n)
 	}
-	if n := hostEval[int](t, ctx, `window.cwEvents.filter(function (e) { return e.name === 'chatwoot:opened' }).length`); n != 1 {
+	if n := hostEval[int](t, ctx, `window.cwEvents.filter(function (e) { return e.name === 'chatwoot:opened' }).length`); n != 2 {
 		t.Errorf("chatwoot:opened fired %d times", n)
 	}
 }
@@ -299,6 +343,7 @@ func TestWidgetPageAccessible(t *testing.T) {
 	post(`{"content":"Tell us more","content_type":"form","content_attributes":{"items":[{"name":"email","label":"Email","type":"email","placeholder":"you@example.com"},{"name":"size","label":"Size","type":"select","options":[{"label":"Small","value":"s"},{"label":"Large","value":"l"}]}]}}`)
 	post(`{"content":"Read these","content_type":"article","content_attributes":{"items":[{"title":"Returns","description":"How to return an item","link":"https://shop.test/returns"}]}}`)
 	post(`{"content":"Where can we reach you?","content_type":"input_email"}`)
+	post(`{"content":"How did we do?","content_type":"input_csat","content_attributes":{"display_type":"emoji"}}`)
 
 	base := fmt.Sprintf("%s/widget?website_token=%s&cw_conversation=%s", e.url, s.token, token)
 	for _, v := range []struct{ name, query, js string }{
@@ -306,7 +351,7 @@ func TestWidgetPageAccessible(t *testing.T) {
 		{"dark", "&dark_mode=dark", ""},
 		{"rtl", "&locale=ar", ""},
 	} {
-		if err := chromedp.Do(ctx, chromedp.Navigate(base+v.query), chromedp.WaitReady("html[data-ready]"), chromedp.WaitVisible(".cw-type-input_email input")); err != nil {
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+v.query), chromedp.WaitReady("html[data-ready]"), chromedp.WaitVisible(".cw-type-input_csat button.cw-rate")); err != nil {
 			t.Fatal(err)
 		}
 		if v.name == "rtl" {
@@ -317,6 +362,12 @@ func TestWidgetPageAccessible(t *testing.T) {
 		browsertest.Screenshot(t, ctx, "widget-page-"+v.name)
 		browsertest.Axe(t, ctx)
 	}
+	// A rating answers the survey at once and locks it.
+	if err := chromedp.Do(ctx, chromedp.Click(`.cw-type-input_csat button.cw-rate:nth-child(4)`)); err != nil {
+		t.Fatal(err)
+	}
+	waitVisible(t, ctx, `.cw-type-input_csat button.cw-rate:nth-child(4)[aria-pressed="true"][disabled]`)
+	browsertest.Screenshot(t, ctx, "widget-page-csat")
 	// Raw HTML in a message is shown as text, never run.
 	html, err := chromedp.Run(ctx, chromedp.InnerHTML(".cw-messages"))
 	if err != nil {

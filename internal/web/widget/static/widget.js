@@ -197,7 +197,8 @@
     try { return new Date(sec * 1000).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit' }); } catch (e) { return ''; }
   }
   function senderName(m) {
-    var s = m.sender || {};
+    var s = m.sender;
+    if (!s) return st.cfg.website_name || t('someone');
     return s.available_name || s.name || (s.type === 'agent_bot' ? t('bot') : t('someone'));
   }
   function avatar(m) {
@@ -457,7 +458,7 @@
       else if (c.status === 'pending') {
         text = t('withBot', { name: (c.agent_bot && c.agent_bot.name) || lastBotName() || t('bot') });
         canHuman = st.cfg.customer_can_request_human !== false;
-      } else if (st.cfg.online === false) { text = t('nobody'); offline = true; }
+      } else if (c.people_online === false) { text = t('nobody'); offline = true; }
       else text = t('waiting', { time: t(st.cfg.reply_time || 'in_a_few_minutes') });
     }
     ui.state.textContent = text;
