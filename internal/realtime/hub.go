@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -75,6 +76,7 @@ type Hub struct {
 	stats struct {
 		subscriptions, dropped, events, frames atomic.Int64
 	}
+	dispatched atomic.Int64 // the highest event id handled, for Sync
 }
 
 type presenceKey struct{ account, user int64 }
@@ -259,6 +261,7 @@ func (h *Hub) catchUp(ctx context.Context) error {
 			for _, e := range events {
 				h.dispatch(e)
 			}
+			h.handled(last) // rows with nothing left to show count too
 		}
 	}
 	h.pendMu.Lock()
@@ -287,6 +290,7 @@ func (h *Hub) catchUp(ctx context.Context) error {
 			h.dispatch(e)
 			h.last = max(h.last, e.ID)
 		}
+		h.handled(slices.Max(ids[:n]))
 		ids = ids[n:]
 	}
 	return nil
@@ -303,6 +307,7 @@ func (h *Hub) seen(id int64) bool {
 // may hear of it. A typing indicator's sender whose message arrives stops
 // typing at once.
 func (h *Hub) dispatch(e *app.LiveEvent) {
+	defer h.handled(e.ID)
 	now := h.now()
 	switch e.Name {
 	case baton.EventConversationTypingOn:
@@ -348,6 +353,14 @@ func (h *Hub) fanOut(e *app.LiveEvent, payloads []app.LivePayload, id int64) {
 				s.send(p.Event, s.payload(e, p), id)
 			}
 		}
+	}
+}
+
+// handled records that events up to the id were handled. Only the
+// reading goroutine writes it.
+func (h *Hub) handled(id int64) {
+	if id > h.dispatched.Load() {
+		h.dispatched.Store(id)
 	}
 }
 
@@ -501,12 +514,7 @@ func (h *Hub) Sync(ctx context.Context) error {
 	}
 	for {
 		h.Wake()
-		h.mu.Lock()
-		n := len(h.ring)
-		done := n > 0 && h.ring[n-1].id >= want
-		_, seen := h.ringIDs[want]
-		h.mu.Unlock()
-		if done || seen || want == 0 {
+		if h.dispatched.Load() >= want || want == 0 {
 			return nil
 		}
 		select {

@@ -22,6 +22,7 @@ import (
 	"github.com/batonhq/baton/internal/chatwoot"
 	"github.com/batonhq/baton/internal/delivery"
 	"github.com/batonhq/baton/internal/filestore"
+	"github.com/batonhq/baton/internal/realtime"
 	"github.com/batonhq/baton/internal/server"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
@@ -121,23 +122,30 @@ func setupOn(t testing.TB, s *store.Store) *world {
 	publicURL := func() string { return base }
 	engine := delivery.New(delivery.Config{Store: s, Key: key, Logger: quiet, Timeout: 5 * time.Second,
 		Schedule: []time.Duration{100 * time.Millisecond}, Attempts: 3})
+	var hub *realtime.Hub
 	a := app.New(app.Config{Store: s, Key: key, Files: files, Logger: quiet,
-		Limits: app.Limits{MessagesPerMinute: 1 << 30}, Renderer: &chatwoot.Renderer{PublicURL: publicURL}, OnEvent: engine.Wake})
+		Limits: app.Limits{MessagesPerMinute: 1 << 30}, Renderer: &chatwoot.Renderer{PublicURL: publicURL}, OnEvent: engine.Wake,
+		OnLive: func() { hub.Wake() }})
+	hub = realtime.New(realtime.Config{App: a, Renderer: &chatwoot.Cable{PublicURL: publicURL}, Logger: quiet})
 	api := chatwoot.New(chatwoot.Config{App: a, Logger: quiet, PublicURL: publicURL})
 	web := agent.New(agent.Config{App: a, Logger: quiet, PublicURL: publicURL})
 	mux := http.NewServeMux()
 	mux.Handle("/app", web)
 	mux.Handle("/app/", web)
 	mux.Handle("/", api)
-	srv := server.New(server.Config{Handler: mux, Logger: quiet})
+	srv := server.New(server.Config{Handler: mux, Cable: hub, Logger: quiet})
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
 	base = "http://" + srv.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	engine.Start(ctx)
+	if err := hub.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		cancel()
+		hub.Stop()
 		engine.Stop()
 		_ = srv.Stop(context.Background())
 	})

@@ -152,14 +152,19 @@ func TestBrowserSignInAndQueues(t *testing.T) {
 	b.shot("agent-queue-waiting")
 	browsertest.Axe(t, b.ctx)
 
-	// Another handoff while the page is open: the count, the title and the
-	// page's announcement follow without a reload.
+	// Another handoff while the page is open: the counts, the title and
+	// the page's announcement follow without a reload. The agent's page is
+	// connected, so they count as there, and routing may give it to them:
+	// either way it is theirs to see (waiting or mine).
 	js[bool](b, `window.__same = true`)
 	id2 := w.customer("Dora Later", "dora@example.com", "Hello?")
 	w.handOff(id2, "Customer asked for a person", "Dora wants a person")
-	b.waitFor("the new count", `document.querySelector('.queues [data-count="waiting"]').textContent === "2"`)
+	count := func(k string) string {
+		return `Number(document.querySelector('.queues [data-count="` + k + `"]').textContent)`
+	}
+	b.waitFor("the new count", count("waiting")+" + "+count("mine")+" === 2")
 	b.waitFor("the title", `document.title.startsWith("(2) ")`)
-	b.waitFor("the announcement", `document.getElementById("live").textContent.includes("handed to the team")`)
+	b.waitFor("the announcement", `/handed to the team|assigned to you/.test(document.getElementById("live").textContent)`)
 	if !js[bool](b, `window.__same === true`) {
 		t.Error("the page reloaded to update the counts")
 	}
@@ -184,8 +189,11 @@ func TestBrowserConversation(t *testing.T) {
 	id := w.customer("Casey Customer", "casey@example.com", "Where is my parcel?")
 	w.handOff(id, "Customer asked for a person", "Parcel A-1234 is late; Casey wants to talk to someone.",
 		"Order number: A-1234", "E-mail confirmed: casey@example.com")
+	// An administrator, who works every inbox without being routed to:
+	// an agent who connects is online and routing gives them the waiting
+	// conversation before they could take it over.
 	b := w.tab(t)
-	b.signIn(w.agentMail, password)
+	b.signIn(w.adminMail, password)
 	b.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
 
 	// To the conversation with the keyboard: Tab to its row's link, Enter.
@@ -210,7 +218,7 @@ func TestBrowserConversation(t *testing.T) {
 		t.Fatalf("focused %q, want Take over", label)
 	}
 	b.keys(kb.Enter)
-	b.waitFor("me as owner", `document.getElementById("owner").textContent === "Sam Agent"`)
+	b.waitFor("me as owner", `document.getElementById("owner").textContent === "Ada Admin"`)
 
 	// Reply: Shift+Enter is a new line, Enter sends.
 	b.tabTo("#reply-content")
@@ -422,4 +430,31 @@ func TestBrowserCollision(t *testing.T) {
 	ada.waitFor("Sam as a viewer", `document.getElementById("viewers").textContent === "Also viewing: Sam Agent"`)
 	sam.waitFor("Ada as a viewer", `document.getElementById("viewers").textContent === "Also viewing: Ada Admin"`)
 	sam.shot("agent-conversation-collision")
+}
+
+func TestBrowserCustomerTyping(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Tess Typer", "tess@example.com", "Hello")
+	w.handOff(id, "Customer asked for a person", "Tess wants a person")
+	b := w.tab(t)
+	b.signIn(w.agentMail, password)
+	b.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
+	// The page's /cable subscription is up once the socket has said welcome;
+	// typing is sent until the page shows it.
+	deadline := time.Now().Add(30 * time.Second)
+	for !js[bool](b, `document.getElementById("typing").textContent.includes("is typing")`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the customer's typing never showed: %s", b.text())
+		}
+		if err := w.app.PublicTyping(w.asCustomer("tess-typer"), id, "on"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if got := js[string](b, `document.getElementById("typing").textContent`); got != "Tess Typer is typing…" {
+		t.Errorf("typing shows %q", got)
+	}
+	b.shot("agent-conversation-customer-typing")
 }

@@ -457,3 +457,9 @@ func (h *Handler) setTeam(r *http.Request, accountID, id int64) error {
 	_, err = h.app.SetTeam(r.Context(), accountID, id, teamID)
 	return err
 }
+
+// typing tells the customer (or, for a private note, only the team) that
+// the person is typing, over /cable.
+func (h *Handler) typing(r *http.Request, accountID, id int64) error {
+	return h.app.Typing(r.Context(), accountID, id, r.FormValue("status"), r.FormValue("private") != "")
+}

@@ -24,6 +24,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST "+conv+"/resolve", h.signedIn(h.act(h.setStatus("resolved"))))
 	m.HandleFunc("POST "+conv+"/reopen", h.signedIn(h.act(h.setStatus("open"))))
 	m.HandleFunc("POST "+conv+"/assign", h.signedIn(h.act(h.assign)))
+	m.HandleFunc("POST "+conv+"/typing", h.signedIn(h.act(h.typing)))
 	m.HandleFunc("POST "+conv+"/team", h.signedIn(h.act(h.setTeam)))
 	m.HandleFunc("POST "+conv+"/labels", h.signedIn(h.act(h.setLabels)))
 	m.HandleFunc("POST "+conv+"/priority", h.signedIn(h.act(h.setPriority)))

@@ -33,6 +33,9 @@ type base struct {
 	// Availability is the user's own in this account: online, busy or
 	// offline, what routing reads.
 	Availability string
+	// Pubsub is the user's token for /cable, where the page hears of
+	// changes at once.
+	Pubsub string
 }
 
 // member reports whether the user is a member of the page's account.
@@ -105,6 +108,7 @@ func (h *Handler) signedIn(next http.HandlerFunc) http.HandlerFunc {
 		if id != 0 {
 			b.AccountID = id
 			b.IsAdmin = h.app.IsAdmin(ctx, id)
+			b.Pubsub, _ = h.app.PubsubToken(ctx)
 		}
 		ctx = context.WithValue(ctx, sessionKey{}, &sessionInfo{token: c.Value, base: b})
 		r = r.WithContext(ctx)
