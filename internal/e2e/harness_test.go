@@ -1,14 +1,17 @@
 package e2e_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +22,7 @@ import (
 	"github.com/batonhq/baton/internal/chatwoot"
 	"github.com/batonhq/baton/internal/delivery"
 	"github.com/batonhq/baton/internal/filestore"
+	"github.com/batonhq/baton/internal/realtime"
 	"github.com/batonhq/baton/internal/server"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/web/widget"
@@ -35,6 +39,8 @@ type env struct {
 	adminToken string
 	inbox      map[string]any // the API inbox's JSON
 	identifier string         // the API inbox's public identifier
+	hub        *realtime.Hub  // the live channel, /cable
+	cable      *cableConns    // /cable's connections, to drop
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -55,14 +61,21 @@ func start(t *testing.T, s *store.Store) *env {
 	e.engine = engine
 	urlFn := func() string { return e.url }
 	e.app = app.New(app.Config{Store: s, Key: key, Files: files, Renderer: &chatwoot.Renderer{PublicURL: urlFn},
-		OnEvent: engine.Wake})
+		OnEvent: engine.Wake, OnLive: func() { e.hub.Wake() }})
+	// The live channel, /cable, mounted as cmd/baton/run.go mounts it.
+	e.hub = realtime.New(realtime.Config{App: e.app, Renderer: &chatwoot.Cable{PublicURL: urlFn}})
+	e.cable = &cableConns{}
 	api := chatwoot.New(chatwoot.Config{App: e.app, PublicURL: urlFn})
-	srv := httptest.NewServer(server.New(server.Config{Handler: widget.New().Handler(e.app, api)}).Handler())
+	srv := httptest.NewServer(server.New(server.Config{Handler: widget.New().Handler(e.app, api),
+		Cable: e.cable.wrap(e.hub)}).Handler())
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
 	ctx, cancel := context.WithCancel(context.Background())
 	engine.Start(ctx)
-	t.Cleanup(func() { cancel(); engine.Stop() })
+	if err := e.hub.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); engine.Stop(); e.hub.Stop() })
 
 	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
 	acc, err := e.app.CreateAccount(sys, app.AccountInput{Name: ptr("Acme")})
@@ -78,6 +91,46 @@ func start(t *testing.T, s *store.Store) *env {
 	e.inbox = e.call("POST", e.acc("/inboxes"), e.adminToken, `{"name":"Support","channel":{"type":"api"}}`, 200).(map[string]any)
 	e.identifier = e.inbox["inbox_identifier"].(string)
 	return e
+}
+
+// cableConns keeps the connections /cable took over, so a test can drop
+// them as a network would.
+type cableConns struct {
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func (c *cableConns) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&hijackRecorder{ResponseWriter: w, c: c}, r)
+	})
+}
+
+// drop closes every live connection and says how many there were.
+func (c *cableConns) drop() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := len(c.conns)
+	for _, conn := range c.conns {
+		conn.Close()
+	}
+	c.conns = nil
+	return n
+}
+
+type hijackRecorder struct {
+	http.ResponseWriter
+	c *cableConns
+}
+
+func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, rw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err == nil {
+		h.c.mu.Lock()
+		h.c.conns = append(h.c.conns, conn)
+		h.c.mu.Unlock()
+	}
+	return conn, rw, err
 }
 
 // acc is a path under the account.

@@ -617,7 +617,11 @@
     }).then(refreshConversation) : catchUp();
     p.catch(function () {});
   }
-  var cable = { ws: null, tries: 0, lastPing: 0, had: false };
+  // html[data-live] while subscribed; data-cable-frames counts the events
+  // that came over /cable and data-cable-resumes the refetches after a
+  // reconnect (what people and tests can look at).
+  var cable = { ws: null, tries: 0, lastPing: 0, had: false, frames: 0, resumes: 0 };
+  function mark(k, n) { document.documentElement.setAttribute('data-cable-' + k, String(n)); }
   function connectCable() {
     if (!st.pubsub || !window.WebSocket) return;
     var ws;
@@ -629,15 +633,21 @@
       try { f = JSON.parse(e.data); } catch (err) { return; }
       cable.lastPing = Date.now();
       if (f.type === 'welcome') ws.send(JSON.stringify({ command: 'subscribe', identifier: ident }));
-      else if (f.type === 'confirm_subscription') {
+      else if (f.type === 'confirm_subscription' && f.identifier === ident) {
         st.live = true;
         cable.tries = 0;
-        if (cable.had) catchUp().catch(function () {});
+        if (cable.had) catchUp().then(function () { mark('resumes', ++cable.resumes); }).catch(function () {});
         cable.had = true;
-      } else if (f.message && f.identifier === ident) onCable(f.message);
+        document.documentElement.setAttribute('data-live', '');
+      } else if (f.message && f.identifier === ident) {
+        mark('frames', ++cable.frames);
+        onCable(f.message);
+      }
     };
     ws.onclose = function () {
+      if (cable.ws !== ws) return;
       st.live = false;
+      document.documentElement.removeAttribute('data-live');
       cable.ws = null;
       var wait = Math.min(30000, 1000 * Math.pow(2, cable.tries++));
       setTimeout(connectCable, wait);

@@ -1,0 +1,88 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"testing"
+
+	"github.com/batonhq/baton/internal/browsertest"
+	"github.com/chromedp/chromedp"
+)
+
+// frameAttr reads an attribute of the widget page's <html> inside the frame.
+func frameAttr(t *testing.T, ctx context.Context, f *chromedp.Node, name string) (string, bool) {
+	t.Helper()
+	n, err := chromedp.Run(ctx, chromedp.Nodes("html["+name+"]", in(f), chromedp.AtLeast(0)))
+	if err != nil {
+		t.Fatalf("html[%s]: %v", name, err)
+	}
+	if len(n) == 0 {
+		return "", false
+	}
+	return n[0].AttributeValue(name), true
+}
+
+// TestWidgetOverCable proves the open widget lives on /cable: a bot's
+// reply and a person's typing and reply arrive as /cable frames while the
+// widget is subscribed (polling stands still then), and after the
+// connection drops the widget reconnects and refetches what it missed.
+func TestWidgetOverCable(t *testing.T) {
+	t.Parallel()
+	ctx := browsertest.Tab(t)
+	s := newShop(t)
+	e := s.e
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.host), chromedp.WaitVisible("#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)"),
+		chromedp.Click("#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)")); err != nil {
+		t.Fatal(err)
+	}
+	f := frame(t, ctx)
+	waitVisible(t, ctx, "html[data-live]", in(f))
+	frames := func() int {
+		v, _ := frameAttr(t, ctx, f, "data-cable-frames")
+		n, _ := strconv.Atoi(v)
+		return n
+	}
+	live := func() bool { _, ok := frameAttr(t, ctx, f, "data-live"); return ok }
+
+	// The bot's reply comes over /cable.
+	before := frames()
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#cw-input", "hello cable", in(f)), chromedp.Click("button.cw-send", in(f))); err != nil {
+		t.Fatal(err)
+	}
+	s.bot.next(t, is("message_created", "incoming"))
+	waitText(t, ctx, f, ".cw-messages", "shop bot")
+	if !live() || frames() <= before {
+		t.Fatalf("the bot's reply did not come over /cable: live %v, frames %d -> %d", live(), before, frames())
+	}
+
+	// A person's typing (which polling never shows) and reply.
+	conv := s.adminConversation(t)
+	convID := int64(conv["id"].(float64))
+	e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/toggle_typing_status", convID)), e.adminToken, `{"typing_status":"on"}`, 200)
+	waitText(t, ctx, f, ".cw-typing", "Alex")
+	browsertest.Screenshot(t, ctx, "widget-cable-1-typing")
+	before = frames()
+	e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/messages", convID)), e.adminToken, `{"content":"Alex here, over the cable"}`, 200)
+	waitText(t, ctx, f, ".cw-messages", "over the cable")
+	if !live() || frames() <= before {
+		t.Fatalf("the person's reply did not come over /cable: live %v, frames %d -> %d", live(), before, frames())
+	}
+
+	// The connection drops; what is said meanwhile is refetched on reconnect.
+	if n := e.cable.drop(); n == 0 {
+		t.Fatal("no /cable connection to drop")
+	}
+	e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/messages", convID)), e.adminToken, `{"content":"said while you were away"}`, 200)
+	waitVisible(t, ctx, "html[data-cable-resumes]", in(f))
+	waitVisible(t, ctx, "html[data-live]", in(f))
+	waitText(t, ctx, f, ".cw-messages", "said while you were away")
+	browsertest.Screenshot(t, ctx, "widget-cable-2-reconnected")
+	before = frames()
+	e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/messages", convID)), e.adminToken, `{"content":"and live again"}`, 200)
+	waitText(t, ctx, f, ".cw-messages", "and live again")
+	if frames() <= before {
+		t.Fatalf("after the reconnect the reply did not come over /cable: frames %d -> %d", before, frames())
+	}
+}
