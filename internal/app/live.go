@@ -199,6 +199,9 @@ func (a *App) loadLive(ctx context.Context, rows []*store.LiveEvent) ([]*LiveEve
 }
 
 func (a *App) loadLiveEvent(ctx context.Context, q *store.Queries, r *store.LiveEvent) (*LiveEvent, error) {
+	if r.Name == liveViewing {
+		return nil, nil // for Viewing only, not for live clients
+	}
 	var d liveData
 	if len(r.Data) > 0 {
 		if err := json.Unmarshal(r.Data, &d); err != nil {

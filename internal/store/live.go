@@ -109,6 +109,13 @@ func (q *Queries) LiveEventsByID(ctx context.Context, ids []int64) ([]*LiveEvent
 	return out, nil
 }
 
+// RecentLiveEvents returns the live events of the name about the
+// conversation (internal id) created at or after since.
+func (q *Queries) RecentLiveEvents(ctx context.Context, conversationID int64, name string, since time.Time) ([]*LiveEvent, error) {
+	return q.queryLiveEvents(ctx, `WHERE created_at >= $1 AND conversation_id = $2 AND name = $3 ORDER BY id`,
+		toMicros(since), conversationID, name)
+}
+
 // LastLiveEventID returns the id of the newest live event, 0 for none.
 func (q *Queries) LastLiveEventID(ctx context.Context) (int64, error) {
 	var id sql.NullInt64

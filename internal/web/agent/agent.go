@@ -51,7 +51,6 @@ type Handler struct {
 	mux            *http.ServeMux
 	pages          map[string]*template.Template
 	static         http.Handler
-	viewers        viewers
 }
 
 // New returns the agent app's handler.

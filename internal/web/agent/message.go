@@ -271,8 +271,7 @@ func (h *Handler) showConversation(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	me := baton.ActorFromContext(ctx).User
-	p.Viewers = strings.Join(h.viewers.view(h.now(), accountID, c.DisplayID, me.ID, me.AvailableName()), ", ")
+	p.Viewers = h.viewers(ctx, accountID, c.DisplayID)
 	p.Title = p.Name + " · #" + itoa(c.DisplayID)
 	p.Section = "conversations"
 	h.render(w, http.StatusOK, "conversation", p)
@@ -322,8 +321,7 @@ func (h *Handler) messagesFragment(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Conversation-Owner-Name", url.PathEscape(owner))
 	w.Header().Set("X-Has-More", fmt.Sprint(len(page.Messages) == 20))
 	if after != 0 || before == 0 { // the page's poll, not a scroll back
-		me := baton.ActorFromContext(r.Context()).User
-		w.Header().Set("X-Viewers", url.PathEscape(strings.Join(h.viewers.view(h.now(), accountID, c.DisplayID, me.ID, me.AvailableName()), ", ")))
+		w.Header().Set("X-Viewers", url.PathEscape(h.viewers(r.Context(), accountID, c.DisplayID)))
 	}
 	h.renderFragment(w, "conversation", "items", h.transcript(page.Messages))
 }
