@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/browsertest"
 )
 
@@ -457,4 +458,63 @@ func TestBrowserCustomerTyping(t *testing.T) {
 		t.Errorf("typing shows %q", got)
 	}
 	b.shot("agent-conversation-customer-typing")
+}
+
+// The agent's typing in the Reply box reaches the customer over /cable (the
+// public side's RoomChannel, in a browser of its own), and stops by itself
+// a few seconds after the agent stops typing.
+func TestBrowserAgentTypingReachesCustomer(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	name, email := "Cleo Customer", "cleo@example.com"
+	ctx := w.asCustomer("cleo")
+	_, ci, err := w.app.PublicCreateContact(ctx, app.PublicContactInput{SourceID: "cleo",
+		ContactInput: app.ContactInput{Name: &name, Email: &email}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := w.app.PublicCreateConversation(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.say("cleo", c.DisplayID, "Is anyone there?")
+	w.handOff(c.DisplayID, "Customer asked for a person", "Cleo wants a person")
+
+	// The customer's side: a page listening on /cable as the contact does.
+	cust := w.tab(t)
+	cust.open("/app/login")
+	js[bool](cust, fmt.Sprintf(`(() => {
+		window.heard = [];
+		const ws = new WebSocket(location.origin.replace(/^http/, "ws") + "/cable");
+		const identifier = JSON.stringify({channel: "RoomChannel", pubsub_token: %q});
+		ws.onopen = () => ws.send(JSON.stringify({command: "subscribe", identifier}));
+		ws.onmessage = (m) => {
+			const f = JSON.parse(m.data);
+			if (f.type === "confirm_subscription") { window.subscribed = true; }
+			if (f.message && f.message.event) {
+				const d = f.message.data || {};
+				window.heard.push({event: f.message.event, at: Date.now(), private: !!d.is_private,
+					user: (d.user && d.user.name) || ""});
+			}
+		};
+		return true;
+	})()`, ci.PubsubToken))
+	cust.waitFor("the customer's subscription", `window.subscribed === true`)
+
+	agent := w.tab(t)
+	agent.signIn(w.agentMail, password)
+	agent.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	agent.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, c.DisplayID))
+	agent.waitFor("the reply box", `!!document.getElementById("reply-content")`)
+	if err := chromedp.Do(agent.ctx, chromedp.SendKeys(`#reply-content`, "Hello Cleo, one mo")); err != nil {
+		t.Fatal(err)
+	}
+	cust.waitFor("the agent's typing", `window.heard.some(e => e.event === "conversation.typing_on" && e.user === "Sam Agent")`)
+	cust.waitFor("the typing to stop by itself", `window.heard.some(e => e.event === "conversation.typing_off")`)
+	on := js[float64](cust, `window.heard.find(e => e.event === "conversation.typing_on").at`)
+	off := js[float64](cust, `window.heard.find(e => e.event === "conversation.typing_off").at`)
+	if d := time.Duration(off-on) * time.Millisecond; d < 2*time.Second || d > 15*time.Second {
+		t.Errorf("typing stopped %v after it started, want a few seconds after the last key", d)
+	}
+	agent.shot("agent-conversation-typing-to-customer")
 }
