@@ -936,12 +936,13 @@ func (a *App) WidgetTyping(ctx context.Context, status string) error {
 	if err != nil {
 		return err
 	}
-	if c, err := widgetConversation(ctx, q, w); err != nil {
+	c, err := widgetConversation(ctx, q, w)
+	if err != nil {
 		return err
 	} else if c == nil {
 		return errNoConversation
 	}
-	return nil
+	return a.publishTyping(ctx, c, baton.SenderContact, c.ContactID, status == "on", false)
 }
 
 // WidgetUpdateLastSeen records that the visitor read their latest

@@ -109,6 +109,11 @@ func (a *App) CreateInbox(ctx context.Context, accountID int64, in InboxInput) (
 	if err := in.apply(i); err != nil {
 		return nil, err
 	}
+	if i.ChannelType == baton.ChannelAPI {
+		if err := a.vetWebhookURL(ctx, accountID, in.WebhookURL, "webhook_url"); err != nil {
+			return nil, err
+		}
+	}
 	err := a.store.Write(ctx, func(q *store.Queries) error {
 		s, err := a.accountScope(ctx, q, accountID)
 		if err != nil {
@@ -151,6 +156,9 @@ func (a *App) Inbox(ctx context.Context, accountID, id int64) (*baton.Inbox, err
 
 // UpdateInbox changes an inbox's settings. Administrators only.
 func (a *App) UpdateInbox(ctx context.Context, accountID, id int64, in InboxInput) (*baton.Inbox, error) {
+	if err := a.vetWebhookURL(ctx, accountID, in.WebhookURL, "webhook_url"); err != nil {
+		return nil, err
+	}
 	var i *baton.Inbox
 	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
 		s, err := a.accountScope(ctx, q, accountID)

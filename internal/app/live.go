@@ -110,9 +110,47 @@ func (a *App) publishTyping(ctx context.Context, c *baton.Conversation, typistTy
 		name = baton.EventConversationTypingOn
 	}
 	return a.store.Write(ctx, func(q *store.Queries) error {
-		return a.publish(ctx, q, &store.LiveEvent{AccountID: c.AccountID, ConversationID: c.ID, Name: name},
-			&liveData{TypistOf: typistType, TypistID: typistID, Private: private})
+		if err := a.publish(ctx, q, &store.LiveEvent{AccountID: c.AccountID, ConversationID: c.ID, Name: name},
+			&liveData{TypistOf: typistType, TypistID: typistID, Private: private}); err != nil {
+			return err
+		}
+		return a.emitTyping(ctx, q, name, c, typistType, typistID, private)
 	})
+}
+
+// emitTyping reports a typing indicator to the webhook endpoints that hear
+// it (account webhooks subscribed to it, and the API inbox's webhook), as
+// Chatwoot's webhook listener does, with whether a private note is being
+// written; never to bots, as Chatwoot's bot listener. Typing is frequent:
+// the endpoints are looked for first, and nothing is loaded or written
+// when none hears it.
+func (a *App) emitTyping(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, typistType string, typistID int64, private bool) error {
+	if a.render == nil {
+		return nil
+	}
+	hooks, err := webhooksHearing(ctx, q, c.AccountID, c.InboxID, name, false)
+	if err != nil || len(hooks) == 0 {
+		return err
+	}
+	l := newLoader(q)
+	typist := &baton.Sender{Type: typistType}
+	switch typistType {
+	case baton.SenderUser:
+		typist.User, err = l.user(ctx, typistID)
+	case baton.SenderContact:
+		typist.Contact, err = l.contact(ctx, c.AccountID, typistID)
+	case baton.SenderAgentBot:
+		typist.Bot, err = l.bot(ctx, typistID)
+	}
+	if err != nil {
+		return err
+	}
+	snap := *c
+	if err := l.conversation(ctx, &snap); err != nil {
+		return err
+	}
+	return a.emitTo(ctx, q, &baton.Event{AccountID: c.AccountID, ConversationID: c.ID, Name: name,
+		Conversation: &snap, Typist: typist, Private: private}, nil, hooks)
 }
 
 // Typing shows the caller (a user or a bot) typing in a conversation they

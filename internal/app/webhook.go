@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -126,9 +128,68 @@ func (a *App) Webhooks(ctx context.Context, accountID int64) ([]*WebhookView, er
 	return out, nil
 }
 
+// vetWebhookURL refuses, for an administrator of the account, a webhook
+// URL the installation does not send to (--webhook-block-private) unless
+// the account's allow-list names its host or holds the address it
+// resolves to: the courtesy check bots' URLs get, answered on field. It
+// runs outside transactions: it may resolve a name. The check at connect
+// time is the guarantee.
+func (a *App) vetWebhookURL(ctx context.Context, accountID int64, rawURL *string, field string) error {
+	if a.checkURL == nil || rawURL == nil || strings.TrimSpace(*rawURL) == "" {
+		return nil
+	}
+	q := a.store.Read()
+	if err := a.webhookAdmin(ctx, q, accountID); err != nil {
+		return err
+	}
+	raw := strings.TrimSpace(*rawURL)
+	err := a.checkURL(ctx, raw)
+	if err == nil {
+		return nil
+	}
+	acc, aerr := q.FindAccount(ctx, accountID)
+	if aerr != nil {
+		return aerr
+	}
+	if allowedPrivate(acc.AllowedPrivate(), raw, err) {
+		return nil
+	}
+	return baton.Invalid("Url is not allowed: "+err.Error(), field)
+}
+
+// allowedPrivate reports whether an allow-list lets a URL's refused
+// address pass: by the URL's host name, or by the address refused.
+func allowedPrivate(list []string, rawURL string, refused error) bool {
+	host := ""
+	if u, err := url.Parse(rawURL); err == nil {
+		host = strings.ToLower(u.Hostname())
+	}
+	var pa interface{ Addr() netip.Addr }
+	hasAddr := errors.As(refused, &pa)
+	for _, e := range list {
+		if e == host {
+			return true
+		}
+		if !hasAddr {
+			continue
+		}
+		addr := pa.Addr().Unmap()
+		if p, err := netip.ParsePrefix(e); err == nil && p.Masked().Contains(addr) {
+			return true
+		}
+		if a, err := netip.ParseAddr(e); err == nil && a.Unmap() == addr {
+			return true
+		}
+	}
+	return false
+}
+
 // CreateWebhook makes an account webhook with a new signing secret.
 // Administrators only.
 func (a *App) CreateWebhook(ctx context.Context, accountID int64, in WebhookInput) (*WebhookView, error) {
+	if err := a.vetWebhookURL(ctx, accountID, in.URL, "url"); err != nil {
+		return nil, err
+	}
 	var v *WebhookView
 	err := a.store.Write(ctx, func(q *store.Queries) error {
 		if err := a.webhookAdmin(ctx, q, accountID); err != nil {
@@ -182,6 +243,9 @@ var errInboxWebhook = baton.Invalid("This webhook is an API inbox's webhook_url:
 
 // UpdateWebhook changes an account webhook. Administrators only.
 func (a *App) UpdateWebhook(ctx context.Context, accountID, id int64, in WebhookInput) (*WebhookView, error) {
+	if err := a.vetWebhookURL(ctx, accountID, in.URL, "url"); err != nil {
+		return nil, err
+	}
 	return a.changeWebhook(ctx, accountID, id, func(q *store.Queries, w *baton.Webhook) error {
 		if w.Kind != baton.WebhookAccount {
 			return errInboxWebhook

@@ -35,6 +35,9 @@ func (r *Renderer) Render(e *baton.Event) ([]byte, error) {
 		v = h.widgetWebhook(e)
 	case baton.EventContactCreated, baton.EventContactUpdated:
 		v = contactEventWebhook(e)
+	case baton.EventConversationTypingOn, baton.EventConversationTypingOff:
+		v = typingWebhookJSON{Event: e.Name, User: senderWebhook(e.Account, e.Typist),
+			Conversation: h.conversationWebhook(e.Account, e.Conversation), IsPrivate: e.Private}
 	default:
 		return nil, fmt.Errorf("render: unknown event %q", e.Name)
 	}
@@ -51,7 +54,7 @@ type contactEventWebhookJSON struct {
 
 // contactEventWebhook renders contact_created and contact_updated; the
 // latter with the attributes that changed, as Chatwoot's previous_changes
-// lists them (without updated_at, which changes on every update).
+// lists them: in the contacts table's column order, updated_at included.
 func contactEventWebhook(e *baton.Event) contactEventWebhookJSON {
 	c := e.Contact
 	v := contactEventWebhookJSON{contactWebhook: contactWebhookView(e.Account, c), Event: e.Name}
@@ -64,8 +67,11 @@ func contactEventWebhook(e *baton.Event) contactEventWebhookJSON {
 		add("name", b.Name, c.Name)
 		add("email", nilIfEmpty(b.Email), nilIfEmpty(c.Email))
 		add("phone_number", nilIfEmpty(b.PhoneNumber), nilIfEmpty(c.PhoneNumber))
-		add("identifier", nilIfEmpty(b.Identifier), nilIfEmpty(c.Identifier))
+		// An update that is an event always moved updated_at, as Rails'
+		// timestamps do (an injected clock may not have).
+		v.ChangedAttributes = append(v.ChangedAttributes, map[string]any{"updated_at": changeWebhook{Previous: iso(b.UpdatedAt), Current: iso(c.UpdatedAt)}})
 		add("additional_attributes", jsonValue(objectOrEmpty(b.AdditionalAttributes)), jsonValue(objectOrEmpty(c.AdditionalAttributes)))
+		add("identifier", nilIfEmpty(b.Identifier), nilIfEmpty(c.Identifier))
 		add("custom_attributes", jsonValue(objectOrEmpty(b.CustomAttributes)), jsonValue(objectOrEmpty(c.CustomAttributes)))
 		add("blocked", b.Blocked, c.Blocked)
 	}
@@ -267,17 +273,35 @@ func (h *Handler) messageWebhook(e *baton.Event) messageWebhook {
 	if c.Inbox != nil {
 		v.Inbox = idNameWebhook{c.Inbox.ID, c.Inbox.Name}
 	}
-	if s := m.Sender; s != nil {
-		switch {
-		case s.Contact != nil:
-			v.Sender = contactWebhookView(e.Account, s.Contact)
-		case s.User != nil:
-			v.Sender = userWebhook{ID: s.User.ID, Name: s.User.Name, Email: s.User.Email, Type: "user"}
-		case s.Bot != nil:
-			v.Sender = botWebhook{ID: s.Bot.ID, Name: s.Bot.Name, Type: "agent_bot"}
-		}
+	if s := senderWebhook(e.Account, m.Sender); s != nil {
+		v.Sender = s
 	}
 	return v
+}
+
+// senderWebhook is a sender's webhook_data: a contact's, a user's or a
+// bot's; nil for none.
+func senderWebhook(acc *baton.Account, s *baton.Sender) any {
+	switch {
+	case s == nil:
+	case s.Contact != nil:
+		return contactWebhookView(acc, s.Contact)
+	case s.User != nil:
+		return userWebhook{ID: s.User.ID, Name: s.User.Name, Email: s.User.Email, Type: "user"}
+	case s.Bot != nil:
+		return botWebhook{ID: s.Bot.ID, Name: s.Bot.Name, Type: "agent_bot"}
+	}
+	return nil
+}
+
+// typingWebhookJSON is conversation_typing_on and _off's body, as
+// Chatwoot's webhook listener builds it: the typist's webhook_data, the
+// conversation's, and whether a private note is being written.
+type typingWebhookJSON struct {
+	Event        string              `json:"event"`
+	User         any                 `json:"user"`
+	Conversation conversationWebhook `json:"conversation"`
+	IsPrivate    bool                `json:"is_private"`
 }
 
 // widgetWebhook is webwidget_triggered's body: the contact inbox's

@@ -1154,12 +1154,15 @@ func TestAllowedPrivate(t *testing.T) {
 			v := w.call("POST", w.acc("/webhooks"), w.admin, fmt.Sprintf(`{"url":%q,"subscriptions":["message_created"]}`, url), 200)
 			return int64(v.(map[string]any)["payload"].(map[string]any)["webhook"].(map[string]any)["id"].(float64))
 		}
-		a := hook(literal.URL)                                             // http://127.0.0.1:port
-		b := hook(strings.Replace(named.URL, "127.0.0.1", "localhost", 1)) // the same, by name
-		conv := w.customer(w.identifier, "casey")
 		allow := func(list string) {
 			w.call("PUT", w.acc("/webhook_allowed_private"), w.admin, `{"allowed_private":`+list+`}`, 200)
 		}
+		// A private URL is refused when it is set, unless the list lets it.
+		w.call("POST", w.acc("/webhooks"), w.admin, fmt.Sprintf(`{"url":%q,"subscriptions":["message_created"]}`, literal.URL), 422)
+		allow(`["127.0.0.1/32","localhost"]`)
+		a := hook(literal.URL)                                             // http://127.0.0.1:port
+		b := hook(strings.Replace(named.URL, "127.0.0.1", "localhost", 1)) // the same, by name
+		conv := w.customer(w.identifier, "casey")
 		for _, step := range []struct {
 			allow   string
 			content string

@@ -30,6 +30,9 @@ func (e *privateError) Error() string {
 
 func (e *privateError) Is(target error) bool { return target == ErrPrivateAddress }
 
+// Addr is the refused address: an account's allow-list may let it pass.
+func (e *privateError) Addr() netip.Addr { return e.addr }
+
 // Private reports whether an address is one a server that blocks private
 // networks must not reach: loopback, private (RFC 1918, unique local),
 // link-local, unspecified or multicast; shared address space

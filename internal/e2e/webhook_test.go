@@ -363,3 +363,39 @@ func TestContactEvents(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhookTyping: conversation_typing_on and _off go, as Chatwoot's
+// webhook listener builds them, to the account webhooks subscribed to
+// them and to the API inbox's webhook; never to a webhook not subscribed,
+// nor to bots.
+func TestWebhookTyping(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := start(t, s)
+		hook := newBot(t, nil)
+		e.call("POST", e.acc("/webhooks"), e.adminToken, fmt.Sprintf(`{"url":%q,"subscriptions":["conversation_typing_on","conversation_typing_off"]}`, hook.URL), 200)
+		deaf := newBot(t, nil)
+		e.call("POST", e.acc("/webhooks"), e.adminToken, fmt.Sprintf(`{"url":%q,"subscriptions":["message_created"]}`, deaf.URL), 200)
+		conv := e.customer("casey")
+		path := e.acc(fmt.Sprintf("/conversations/%d/toggle_typing_status", conv))
+		e.call("POST", path, e.adminToken, `{"typing_status":"on","is_private":true}`, 200)
+		e.golden(hook, "webhook_conversation_typing_on", hook.nextBody(t, is("conversation_typing_on")))
+		e.call("POST", path, e.adminToken, `{"typing_status":"off"}`, 200)
+		body := hook.nextBody(t, is("conversation_typing_off"))
+		if v := jsonOf(t, body); dig(v, "is_private") != false || dig(v, "user", "type") != "user" {
+			t.Errorf("typing off: %s", body)
+		}
+		// The customer typing: the contact's webhook_data is the user.
+		e.call("POST", fmt.Sprintf("/public/api/v1/inboxes/%s/contacts/casey/conversations/%d/toggle_typing", e.identifier, conv),
+			"", `{"typing_status":"on"}`, 200)
+		body = hook.nextBody(t, is("conversation_typing_on"))
+		if v := jsonOf(t, body); dig(v, "user", "name") != "Casey" || dig(v, "user", "type") != nil {
+			t.Errorf("customer typing: %s", body)
+		}
+		e.say("casey", conv, "hello")
+		deaf.next(t, is("message_created"))
+		if slices.ContainsFunc(deaf.eventNames(), func(n string) bool { return strings.HasPrefix(n, "conversation_typing") }) {
+			t.Errorf("a webhook not subscribed heard typing: %v", deaf.eventNames())
+		}
+	})
+}

@@ -1,0 +1,65 @@
+package app_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/delivery"
+	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/store/storetest"
+)
+
+// TestWebhookURLChecked: under --webhook-block-private, an account
+// webhook's URL and an API inbox's webhook_url are refused at create and
+// update when they point at a private address, with a clear message, unless
+// the account's allow-list names the host or holds the address.
+func TestWebhookURLChecked(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s, func(c *app.Config) { c.CheckOutgoingURL = delivery.CheckURL })
+		acc := w.account.ID
+		subs := &[]string{baton.EventMessageCreated}
+		refused := func(err error, field string) {
+			t.Helper()
+			var e *baton.Error
+			if baton.ErrorCode(err) != baton.EINVALID || !strings.Contains(err.Error(), "not allowed") {
+				t.Fatalf("got %v, want a refusal", err)
+			}
+			if errors.As(err, &e) && !slices.Contains(e.Attributes, field) {
+				t.Errorf("attributes %v, want %q", e.Attributes, field)
+			}
+		}
+		_, err := w.app.CreateWebhook(w.admin, acc, app.WebhookInput{URL: ptr("http://127.0.0.1:5678/hook"), Subscriptions: subs})
+		refused(err, "url")
+		v, err := w.app.CreateWebhook(w.admin, acc, app.WebhookInput{URL: ptr("https://93.184.215.14/hook"), Subscriptions: subs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.app.UpdateWebhook(w.admin, acc, v.Webhook.ID, app.WebhookInput{URL: ptr("http://10.1.2.3/hook")})
+		refused(err, "url")
+		_, err = w.app.UpdateInbox(w.admin, acc, w.api.ID, app.InboxInput{WebhookURL: ptr("http://192.168.1.9/in")})
+		refused(err, "webhook_url")
+		_, err = w.app.CreateInbox(w.admin, acc, app.InboxInput{Name: ptr("Bridge"), ChannelType: baton.ChannelAPI, WebhookURL: ptr("http://[::1]/in")})
+		refused(err, "webhook_url")
+		// An agent hears that they may not, not what the URL resolves to.
+		if _, err := w.app.CreateWebhook(w.agent, acc, app.WebhookInput{URL: ptr("http://127.0.0.1/x"), Subscriptions: subs}); baton.ErrorCode(err) == baton.EINVALID {
+			t.Errorf("an agent's create was checked before their role: %v", err)
+		}
+		// The allow-list lets named hosts' and listed ranges' URLs pass.
+		if _, err := w.app.SetAllowedPrivate(w.admin, acc, []string{"10.0.0.0/8", "::1"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.app.UpdateWebhook(w.admin, acc, v.Webhook.ID, app.WebhookInput{URL: ptr("http://10.1.2.3/hook")}); err != nil {
+			t.Errorf("an allowed range refused: %v", err)
+		}
+		if _, err := w.app.UpdateInbox(w.admin, acc, w.api.ID, app.InboxInput{WebhookURL: ptr("http://[::1]:8080/in")}); err != nil {
+			t.Errorf("an allowed address refused: %v", err)
+		}
+		_, err = w.app.UpdateInbox(w.admin, acc, w.api.ID, app.InboxInput{WebhookURL: ptr("http://192.168.1.9/in")})
+		refused(err, "webhook_url")
+	})
+}
