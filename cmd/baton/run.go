@@ -231,7 +231,8 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	mux.Handle("/", widget.New().Handler(s.app, api))
 	srv := server.New(server.Config{Handler: mux, Cable: s.hub, Logger: log, Health: s.store.Ping, RateLimit: cfg.RateLimit,
 		TrustedProxies: cfg.TrustedProxies,
-		Metrics:        s.stats, MetricsToken: cfg.MetricsToken, MaxConnections: cfg.MaxConnections})
+		Metrics:        s.stats, MetricsToken: cfg.MetricsToken, MaxConnections: cfg.MaxConnections,
+		MaxLiveConnections: cfg.MaxLiveConnections})
 	// The hub reads the live event log from its end before the first
 	// client can subscribe.
 	if err := s.hub.Start(ctx); err != nil {

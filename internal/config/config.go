@@ -48,6 +48,7 @@ type Config struct {
 	WebhookBlockPrivate   bool            // refuse bot and webhook URLs on loopback, private or link-local addresses (accounts may allow some for their own targets)
 	DBMaxConns            int             // connections to PostgreSQL this process keeps at most
 	MaxConnections        int             // client connections served at once; more wait to be accepted
+	MaxLiveConnections    int             // live (/cable) connections held at once, apart from MaxConnections
 
 	// MetricsToken, when set, is the bearer token /metrics asks for.
 	MetricsToken string
@@ -112,6 +113,7 @@ func Define(fs *flag.FlagSet, getenv func(string) string) *Flags {
 	c.DeliveryRetention, c.SecretOverlap = app.DefaultRetention, app.DefaultSecretOverlap
 	c.DeliveryLeaseMargin = delivery.DefaultLeaseMargin
 	c.DBMaxConns, c.MaxConnections = postgres.DefaultMaxConns, server.DefaultMaxConnections
+	c.MaxLiveConnections = server.DefaultMaxLiveConnections
 	def := func(v flag.Value, name, env, help string) {
 		f.env[name] = env
 		if s := getenv(env); s != "" {
@@ -141,6 +143,7 @@ func Define(fs *flag.FlagSet, getenv func(string) string) *Flags {
 	def((*boolean)(&c.WebhookBlockPrivate), "webhook-block-private", "BATON_WEBHOOK_BLOCK_PRIVATE", "refuse bot and webhook URLs on private addresses (accounts may allow some for their own targets)")
 	def((*positive)(&c.DBMaxConns), "db-max-conns", "BATON_DB_MAX_CONNS", "PostgreSQL connections this process keeps at most")
 	def((*positive)(&c.MaxConnections), "max-connections", "BATON_MAX_CONNECTIONS", "client connections served at once; more wait")
+	def((*positive)(&c.MaxLiveConnections), "max-live-connections", "BATON_MAX_LIVE_CONNECTIONS", "live (/cable) connections held at once, not counted in max-connections")
 	def((*text)(&c.MetricsToken), "metrics-token", "BATON_METRICS_TOKEN", "bearer token /metrics asks for (default none: open)")
 	c.SecretKey = getenv("BATON_SECRET_KEY")
 	return f

@@ -74,15 +74,30 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.closeWith(frameRestart)
 		return
 	}
-	defer h.remove(c)
 	c.enqueue(frameWelcome)
+	// The connection is read on a goroutine of its own, and this one, deep
+	// in the HTTP server's and the middleware's frames, ends: a client at
+	// rest then holds a small stack.
+	go h.serve(ctx, c)
+}
+
+// serve reads the client's commands until the connection ends.
+func (h *Hub) serve(ctx context.Context, c *conn) {
+	defer h.remove(c)
 	for {
-		typ, b, err := ws.Read(ctx)
+		typ, b, err := c.ws.Read(ctx)
 		if err != nil {
 			return
 		}
 		if typ == websocket.MessageText {
-			h.command(ctx, c, b)
+			// A command may go deep (the store); run on a goroutine of
+			// its own, it leaves the reading goroutine's stack small.
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				h.command(ctx, c, b)
+			}()
+			<-done
 		}
 	}
 }

@@ -4,6 +4,7 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -22,6 +23,11 @@ const DefaultRateLimit = 3000
 
 // DefaultMaxConnections bounds the client connections served at once.
 const DefaultMaxConnections = 1024
+
+// DefaultMaxLiveConnections bounds the live (/cable) connections held at
+// once. They are counted apart from MaxConnections: a live client holds its
+// connection for hours, and ten thousand of them must not starve requests.
+const DefaultMaxLiveConnections = 20000
 
 // Config is what a Server needs.
 type Config struct {
@@ -42,6 +48,10 @@ type Config struct {
 	// MaxConnections bounds the client connections served at once; more
 	// wait to be accepted. 0 is no bound.
 	MaxConnections int
+	// MaxLiveConnections bounds the /cable connections held at once; one
+	// more is answered 503. An upgraded connection leaves the
+	// MaxConnections count. 0 is DefaultMaxLiveConnections.
+	MaxLiveConnections int
 	// BodyTimeout is how long a request other than a multipart upload may
 	// take to send its body; 0 is 10 s.
 	BodyTimeout time.Duration
@@ -79,7 +89,10 @@ func New(c Config) *Server {
 		mux.Handle("GET /metrics", requireBearer(c.Metrics, c.MetricsToken))
 	}
 	if c.Cable != nil {
-		mux.Handle("/cable", c.Cable)
+		if c.MaxLiveConnections <= 0 {
+			c.MaxLiveConnections = DefaultMaxLiveConnections
+		}
+		mux.Handle("/cable", live(c.Cable, c.MaxLiveConnections))
 	}
 	mux.Handle("/", c.Handler)
 	var h http.Handler = mux
@@ -104,6 +117,9 @@ func New(c Config) *Server {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(c.Logger.Handler(), slog.LevelWarn),
+		ConnContext: func(ctx context.Context, nc net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, nc)
+		},
 	}}
 }
 
@@ -212,6 +228,87 @@ type limitedConn struct {
 }
 
 func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.release()
+	return err
+}
+
+// connKey keys the request context's client connection.
+type connKey struct{}
+
+// live serves the live channel under its own bound of n connections held at
+// once: an upgrade beyond it is answered 503, and an upgrade within it gives
+// back its slot among the HTTP connections, since it is held until the
+// client leaves. The live slot is given back when the hijacked connection
+// closes (or the handler returns without hijacking).
+func live(next http.Handler, n int) http.Handler {
+	slots := make(chan struct{}, n)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			w.Header().Set("Retry-After", "5")
+			http.Error(w, "too many live connections", http.StatusServiceUnavailable)
+			return
+		}
+		release := sync.OnceFunc(func() { <-slots })
+		if lc, ok := r.Context().Value(connKey{}).(*limitedConn); ok {
+			lc.release()
+		}
+		lw := &liveWriter{ResponseWriter: w, release: release}
+		next.ServeHTTP(lw, r)
+		if !lw.hijacked {
+			release()
+		}
+	})
+}
+
+// Buffers of a hijacked live connection. net/http's are 4 KiB each and
+// would stay with the connection for its life; a live client at rest
+// reads a ping every 3 s, and a large frame bypasses a small buffer.
+const (
+	liveReadBuffer  = 512
+	liveWriteBuffer = 1024
+)
+
+// liveWriter hijacks a live connection: the connection gives back its live
+// slot when closed, and gets small buffers.
+type liveWriter struct {
+	http.ResponseWriter
+	release  func()
+	hijacked bool
+}
+
+func (w *liveWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *liveWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	w.hijacked = true
+	c := &liveConn{Conn: nc, release: w.release}
+	if err := brw.Writer.Flush(); err != nil { // the response, if still buffered
+		_ = c.Close()
+		return nil, nil, err
+	}
+	r := brw.Reader
+	if r.Buffered() == 0 {
+		r = bufio.NewReaderSize(c, liveReadBuffer)
+	}
+	return c, bufio.NewReadWriter(r, bufio.NewWriterSize(c, liveWriteBuffer)), nil
+}
+
+type liveConn struct {
+	net.Conn
+	release func()
+}
+
+func (c *liveConn) Close() error {
 	err := c.Conn.Close()
 	c.release()
 	return err

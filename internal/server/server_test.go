@@ -89,3 +89,49 @@ func TestMaxConnections(t *testing.T) {
 		t.Fatalf("after a connection closed, a request failed: %v", err)
 	}
 }
+
+// TestLiveConnections: live (/cable) connections are bounded apart from
+// the HTTP connections, and do not hold their slots.
+func TestLiveConnections(t *testing.T) {
+	t.Parallel()
+	hold := make(chan struct{})
+	defer close(hold)
+	addr := start(t, Config{MaxConnections: 1, MaxLiveConnections: 2, Cable: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		http.NewResponseController(w).Flush()
+		<-hold
+	})}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("ok"))
+	}))
+	upgrade := func() int {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		fmt.Fprintf(c, "GET /cable HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != http.StatusOK {
+			c.Close()
+		}
+		return res.StatusCode
+	}
+	for i := range 2 {
+		if got := upgrade(); got != http.StatusOK {
+			t.Fatalf("live connection %d: status %d with a live bound of 2 and an HTTP bound of 1", i, got)
+		}
+	}
+	if got := upgrade(); got != http.StatusServiceUnavailable {
+		t.Fatalf("a third live connection: status %d, want 503", got)
+	}
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	res, err := client.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatalf("with two live connections held, a request was not served: %v", err)
+	}
+	res.Body.Close()
+}
