@@ -278,7 +278,6 @@ type PublicContactInput struct {
 func (a *App) PublicCreateContact(ctx context.Context, in PublicContactInput) (*baton.Contact, *baton.ContactInbox, error) {
 	var c *baton.Contact
 	var ci *baton.ContactInbox
-	submitted := "" // the e-mail asked for, which the answer shows whether or not it was taken
 	err := a.store.Write(ctx, func(q *store.Queries) error {
 		inbox, err := q.FindInboxByIdentifier(ctx, baton.CredentialFromContext(ctx).InboxIdentifier)
 		if err != nil {
@@ -321,9 +320,12 @@ func (a *App) PublicCreateContact(ctx context.Context, in PublicContactInput) (*
 			// nothing a caller without a verified identity learns: the
 			// new contact simply goes without it, and the answer shows
 			// what was asked for either way.
-			submitted = c.Email
+			submitted := c.Email
 			if err := dropTaken(ctx, q, c, !verified); err != nil {
 				return err
+			}
+			if submitted != "" {
+				c.ClaimEmail(submitted)
 			}
 			if c.Name == "" {
 				c.Name = defaultContactName(c)
@@ -338,11 +340,6 @@ func (a *App) PublicCreateContact(ctx context.Context, in PublicContactInput) (*
 		ci, err = a.createContactInbox(ctx, q, c, inbox, in.SourceID, verified)
 		return err
 	})
-	if err == nil && submitted != "" && c.Email != submitted {
-		shown := *c
-		shown.Email = submitted
-		c = &shown
-	}
 	return c, ci, err
 }
 
@@ -434,12 +431,6 @@ func (a *App) PublicUpdateContact(ctx context.Context, in PublicContactInput) (*
 		if err := a.updateIdentity(ctx, q, p.Inbox, p.ContactInbox, p.Contact, in); err != nil {
 			return err
 		}
-		if in.Email != nil && p.Contact.Email != baton.NormalizeEmail(*in.Email) {
-			// The answer shows the e-mail asked for, taken or not.
-			shown := *p.Contact
-			shown.Email = baton.NormalizeEmail(*in.Email)
-			p.Contact = &shown
-		}
 		return nil
 	})
 	return p, err
@@ -490,6 +481,9 @@ func (a *App) updateIdentity(ctx context.Context, q *store.Queries, inbox *baton
 				c.Identifier = before.Identifier
 			}
 		}
+	}
+	if in.Email != nil {
+		c.ClaimEmail(baton.NormalizeEmail(*in.Email))
 	}
 	c.UpdatedAt = a.Now()
 	if err := a.saveContact(ctx, q, c); err != nil {

@@ -462,7 +462,39 @@ func (a *App) setStatus(ctx context.Context, q *store.Queries, c *baton.Conversa
 		now := a.Now()
 		c.WaitingSince = &now
 	}
-	return a.activity(ctx, q, c, statusActivity(next, actor))
+	if err := a.activity(ctx, q, c, statusActivity(next, actor)); err != nil {
+		return err
+	}
+	if next == baton.StatusResolved {
+		return a.csatSurvey(ctx, q, c)
+	}
+	return nil
+}
+
+// CSATQuestion is the survey's text, Chatwoot's
+// conversations.templates.csat_input_message_body.
+const CSATQuestion = "Please rate the conversation"
+
+// csatSurvey asks the customer to rate a resolved conversation when its
+// inbox asks for it, once per conversation, as Chatwoot's
+// CsatSurveyService: a template message of content type input_csat.
+func (a *App) csatSurvey(ctx context.Context, q *store.Queries, c *baton.Conversation) error {
+	in, err := q.FindInbox(ctx, c.AccountID, c.InboxID)
+	if err != nil || !in.CSATSurveyEnabled {
+		return err
+	}
+	if sent, err := q.HasContentType(ctx, c.ID, baton.ContentInputCSAT); err != nil || sent {
+		return err
+	}
+	now := a.Now()
+	text := CSATQuestion
+	m := &baton.Message{AccountID: c.AccountID, InboxID: c.InboxID, ConversationID: c.ID,
+		MessageType: baton.MessageTemplate, ContentType: baton.ContentInputCSAT, Content: &text,
+		CreatedAt: now, UpdatedAt: now}
+	if err := q.CreateMessage(ctx, m); err != nil {
+		return err
+	}
+	return a.publishMessage(ctx, q, baton.EventMessageCreated, m)
 }
 
 func statusActivity(s baton.Status, actor *baton.Actor) string {

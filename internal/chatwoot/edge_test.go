@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -204,8 +206,8 @@ func TestHugePages(t *testing.T) {
 }
 
 // TestAttachmentFilesGoWithTheirOwner: deleting a contact, an inbox or an
-// account removes the files of the attachments in it from the disk, not
-// only their rows.
+// account removes the files of the attachments in it (and an account's
+// bots' avatars) from the disk, not only their rows.
 func TestAttachmentFilesGoWithTheirOwner(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
@@ -261,8 +263,25 @@ func TestAttachmentFilesGoWithTheirOwner(t *testing.T) {
 			body: map[string]any{"name": "API", "channel": map[string]any{"type": "api"}}}).object(t)
 		b.api.Identifier = inbox["inbox_identifier"].(string)
 		attach("third")
-		if n := files(); n != 1 {
-			t.Fatalf("%d files after an upload in the new account", n)
+		// A bot of the account, with an avatar.
+		var form bytes.Buffer
+		mw := multipart.NewWriter(&form)
+		_ = mw.WriteField("name", "Gone bot")
+		_ = mw.WriteField("outgoing_url", "http://127.0.0.1:1/bot")
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", `form-data; name="avatar"; filename="a.png"`)
+		h.Set("Content-Type", "image/png")
+		part, _ := mw.CreatePart(h)
+		_, _ = part.Write([]byte("\x89PNG\r\n\x1a\n"))
+		_ = mw.Close()
+		req, _ := http.NewRequest("POST", b.url+b.acc("/agent_bots"), &form)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("api_access_token", b.admin)
+		if r := b.send(req); r.status != 200 {
+			t.Fatalf("bot with an avatar: %d %s", r.status, r.body)
+		}
+		if n := files(); n != 2 {
+			t.Fatalf("%d files after an upload and an avatar in the new account, want 2", n)
 		}
 		b.must(request{method: "DELETE", path: fmt.Sprintf("/platform/api/v1/accounts/%d", b.account), token: b.platform})
 		if n := files(); n != 0 {

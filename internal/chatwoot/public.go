@@ -36,6 +36,7 @@ func (b publicContactRequest) input() app.PublicContactInput {
 }
 
 func publicContactView(c *baton.Contact, ci *baton.ContactInbox) map[string]any {
+	c = c.AsSeenByItself()
 	return map[string]any{"source_id": ci.SourceID, "pubsub_token": ci.PubsubToken, "id": c.ID, "name": c.Name,
 		"email": nilIfEmpty(c.Email), "phone_number": nilIfEmpty(c.PhoneNumber)}
 }
@@ -104,6 +105,7 @@ func (h *Handler) publicMessageViews(ms []*baton.Message) []publicMessageJSON {
 func (h *Handler) publicConversationView(c *baton.Conversation, ms []*baton.Message) map[string]any {
 	contact := map[string]any{}
 	if k := c.Contact; k != nil {
+		k = k.AsSeenByItself()
 		contact = map[string]any{"id": k.ID, "name": k.Name, "email": nilIfEmpty(k.Email),
 			"phone_number": nilIfEmpty(k.PhoneNumber), "account_id": k.AccountID, "identifier": nilIfEmpty(k.Identifier),
 			"additional_attributes": objectOrEmpty(k.AdditionalAttributes),

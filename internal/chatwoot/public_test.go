@@ -244,10 +244,27 @@ func TestPublicContactEmailTaken(t *testing.T) {
 			if v["email"] != email {
 				t.Errorf("create with %s answers email %v, want it as sent", email, v["email"])
 			}
+			// Every later answer about the contact agrees.
+			seen := func(want, when string) {
+				t.Helper()
+				if v := b.must(request{method: "GET", path: b.pub("/contacts/%s", src)}).object(t); v["email"] != want {
+					t.Errorf("%s: GET of %s shows email %v, want %s", when, src, v["email"], want)
+				}
+				conv := b.must(request{method: "POST", path: b.pub("/contacts/%s/conversations", src)}).object(t)
+				k := conv["contact"].(map[string]any)
+				if k["email"] != want || len(k["additional_attributes"].(map[string]any)) != 0 {
+					t.Errorf("%s: a conversation of %s shows the contact %v, want email %s and no attributes", when, src, k, want)
+				}
+			}
+			seen(email, "after create")
 			v = b.must(request{method: "PATCH", path: b.pub("/contacts/%s", src), body: map[string]any{"email": "known@example.test"}}).object(t)
 			if v["email"] != "known@example.test" {
 				t.Errorf("update of %s to a taken e-mail answers email %v, want it as sent", src, v["email"])
 			}
+			seen("known@example.test", "after update")
+			own := "own-" + src + "@other.test"
+			b.must(request{method: "PATCH", path: b.pub("/contacts/%s", src), body: map[string]any{"email": own}})
+			seen(own, "after update to a free e-mail")
 		}
 		r := b.must(request{method: "GET", path: b.acc("/contacts/search?q=known@example.test"), token: b.admin}).object(t)
 		if n := len(r["payload"].([]any)); n != 1 {

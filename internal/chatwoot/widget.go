@@ -68,7 +68,7 @@ func (h *Handler) widgetConfigView(s *app.WidgetSession) map[string]any {
 	if h.publicURL != nil {
 		cfg.APIHost = h.publicURL()
 	}
-	c := s.Contact
+	c := s.Contact.AsSeenByItself()
 	return map[string]any{"website_channel_config": cfg,
 		"contact": map[string]any{"id": c.ID, "name": c.Name, "email": nilIfEmpty(c.Email),
 			"phone_number": nilIfEmpty(c.PhoneNumber), "identifier": nilIfEmpty(c.Identifier),
@@ -299,7 +299,7 @@ type widgetContactJSON struct {
 }
 
 func widgetContactView(s *app.WidgetSession) widgetContactJSON {
-	c := s.Contact
+	c := s.Contact.AsSeenByItself()
 	return widgetContactJSON{ID: c.ID, HasEmail: c.Email != "", HasName: c.Name != "",
 		HasPhoneNumber: c.PhoneNumber != "", Identifier: nilIfEmpty(c.Identifier), WidgetAuthToken: s.Token}
 }

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"flag"
 	"slices"
 	"strings"
 	"testing"
@@ -111,5 +112,29 @@ func TestDefaultsFromOwners(t *testing.T) {
 	c, _, err = config.Parse("serve", []string{"--delivery-retry-schedule", "3s"}, func(k string) string { return env[k] })
 	if err != nil || !slices.Equal(c.DeliveryRetrySchedule, []time.Duration{3 * time.Second}) {
 		t.Errorf("schedule %v, %v: want the flag's 3s", c.DeliveryRetrySchedule, err)
+	}
+}
+
+// TestMaxConnections: the bound on client connections is a flag like the
+// others: set from its environment variable or the flag, and listed with
+// both in the usage text.
+func TestMaxConnections(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"BATON_MAX_CONNECTIONS": "7"}
+	c, _, err := config.Parse("serve", nil, func(k string) string { return env[k] })
+	if err != nil || c.MaxConnections != 7 {
+		t.Errorf("from the environment: %d, %v; want 7", c.MaxConnections, err)
+	}
+	c, _, err = config.Parse("serve", []string{"--max-connections", "9"}, func(k string) string { return env[k] })
+	if err != nil || c.MaxConnections != 9 {
+		t.Errorf("from the flag: %d, %v; want 9", c.MaxConnections, err)
+	}
+	if _, _, err := config.Parse("serve", []string{"--max-connections", "0"}, func(string) string { return "" }); err == nil {
+		t.Error("--max-connections 0 accepted")
+	}
+	var b strings.Builder
+	config.Define(flag.NewFlagSet("serve", flag.ContinueOnError), func(string) string { return "" }).Usage(&b)
+	if !strings.Contains(b.String(), "--max-connections  BATON_MAX_CONNECTIONS  ") {
+		t.Errorf("usage does not list --max-connections with its variable:\n%s", b.String())
 	}
 }

@@ -75,10 +75,12 @@ func (q *Queries) DeleteAttachments(ctx context.Context, messageID int64) error 
 	return q.formatError(err, "attachment")
 }
 
-// StorageKeysOfAccount returns the storage keys of every attachment in the
-// account, for removing the files once the account is deleted.
+// StorageKeysOfAccount returns the storage keys of every file of the
+// account, its attachments and its bots' avatars, for removing the files
+// once the account is deleted.
 func (q *Queries) StorageKeysOfAccount(ctx context.Context, accountID int64) ([]string, error) {
-	return q.storageKeys(ctx, `SELECT storage_key FROM attachments WHERE account_id = $1`, accountID)
+	return q.storageKeys(ctx, `SELECT storage_key FROM attachments WHERE account_id = $1
+		UNION ALL SELECT avatar_key FROM agent_bots WHERE account_id = $1 AND avatar_key <> ''`, accountID)
 }
 
 // StorageKeysOfInbox returns the storage keys of the attachments of the

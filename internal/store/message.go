@@ -161,3 +161,12 @@ func (q *Queries) CountMessagesSince(ctx context.Context, conversationID, since 
 		WHERE conversation_id = $1 AND created_at > $2 LIMIT `+itoa(limit)+`) t`, conversationID, since).Scan(&n)
 	return n, q.formatError(err, "message")
 }
+
+// HasContentType says whether the conversation has a message of the
+// content type (a CSAT survey is sent once).
+func (q *Queries) HasContentType(ctx context.Context, conversationID int64, ct baton.ContentType) (bool, error) {
+	var n int
+	err := q.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM messages
+		WHERE conversation_id = $1 AND content_type = $2 LIMIT 1) t`, conversationID, int(ct)).Scan(&n)
+	return n > 0, q.formatError(err, "message")
+}
