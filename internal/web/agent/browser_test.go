@@ -181,6 +181,36 @@ func TestBrowserSignInAndQueues(t *testing.T) {
 	b.open(fmt.Sprintf("/app/accounts/%d/conversations", w.account))
 	b.shot("agent-queue-waiting-dark")
 	browsertest.Axe(t, b.ctx)
+	// The focus indicator meets WCAG 2.1 non-text contrast (3:1) against
+	// what is behind it, on each control keyboard focus reaches.
+	for i := 0; i < 12; i++ {
+		b.keys(kb.Tab)
+		if ratio := b.focusContrast(); ratio < 3 {
+			t.Errorf("dark: focus on %s has contrast %.2f, want 3:1", js[string](b, `document.activeElement.outerHTML.slice(0, 80)`), ratio)
+		}
+	}
+	b.shot("agent-queue-waiting-dark-focus")
+}
+
+// focusContrast returns the contrast ratio of the focused element's outline
+// against the background it is drawn on (the nearest opaque background of
+// the element's parents), or 21 when nothing is focused.
+func (b *tab) focusContrast() float64 {
+	return js[float64](b, `(() => {
+		const el = document.activeElement;
+		if (!el || el === document.body) { return 21; }
+		const rgb = (s) => s.match(/[\d.]+/g).map(Number);
+		const lum = ([r, g, bl]) => [r, g, bl].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); })
+			.reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+		let bg = null;
+		for (let p = el.parentElement; p && !bg; p = p.parentElement) {
+			const c = rgb(getComputedStyle(p).backgroundColor);
+			if (c.length < 4 || c[3] > 0) { bg = c; }
+		}
+		bg = bg || [255, 255, 255];
+		const a = lum(rgb(getComputedStyle(el).outlineColor)), c = lum(bg);
+		return (Math.max(a, c) + 0.05) / (Math.min(a, c) + 0.05);
+	})()`)
 }
 
 func TestBrowserConversation(t *testing.T) {
