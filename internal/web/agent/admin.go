@@ -136,6 +136,12 @@ func (h *Handler) showInbox(w http.ResponseWriter, r *http.Request) {
 
 // inboxAction runs an action on the inbox in the path, then shows it.
 func (h *Handler) inboxAction(fn func(r *http.Request, accountID, id int64) error) http.HandlerFunc {
+	return h.idAction(fn, func(id int64) string { return "/settings/inboxes/" + itoa(id) })
+}
+
+// idAction runs fn on the thing whose id is in the path, then shows the
+// page then names: one shape for every administration action.
+func (h *Handler) idAction(fn func(r *http.Request, accountID, id int64) error, then func(id int64) string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		b, _ := baseFrom(r)
 		id, err := pathID(r, "id")
@@ -146,7 +152,7 @@ func (h *Handler) inboxAction(fn func(r *http.Request, accountID, id int64) erro
 			h.fail(w, r, err)
 			return
 		}
-		h.done(w, r, accountPath(b.AccountID, "/settings/inboxes/"+itoa(id)))
+		h.done(w, r, accountPath(b.AccountID, then(id)))
 	}
 }
 
@@ -208,19 +214,9 @@ func (h *Handler) createAgent(w http.ResponseWriter, r *http.Request) {
 	h.done(w, r, accountPath(b.AccountID, "/settings/agents"))
 }
 
+// agentAction runs an action on the agent in the path, then shows the agents.
 func (h *Handler) agentAction(fn func(r *http.Request, accountID, id int64) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		b, _ := baseFrom(r)
-		id, err := pathID(r, "id")
-		if err == nil {
-			err = fn(r, b.AccountID, id)
-		}
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		h.done(w, r, accountPath(b.AccountID, "/settings/agents"))
-	}
+	return h.idAction(fn, func(int64) string { return "/settings/agents" })
 }
 
 func (h *Handler) setAgentRole(r *http.Request, accountID, id int64) error {
@@ -332,19 +328,9 @@ func (h *Handler) showBot(w http.ResponseWriter, r *http.Request) {
 	h.render(w, http.StatusOK, "bot", p)
 }
 
+// botAction runs an action on the bot in the path, then shows it.
 func (h *Handler) botAction(fn func(r *http.Request, accountID, id int64) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		b, _ := baseFrom(r)
-		id, err := pathID(r, "id")
-		if err == nil {
-			err = fn(r, b.AccountID, id)
-		}
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		h.done(w, r, accountPath(b.AccountID, "/settings/bots/"+itoa(id)))
-	}
+	return h.idAction(fn, func(id int64) string { return "/settings/bots/" + itoa(id) })
 }
 
 func (h *Handler) updateBot(r *http.Request, accountID, id int64) error {
