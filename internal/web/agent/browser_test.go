@@ -1,9 +1,15 @@
 package agent_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/browsertest"
 )
@@ -547,4 +554,73 @@ func TestBrowserAgentTypingReachesCustomer(t *testing.T) {
 		t.Errorf("typing stopped %v after it started, want a few seconds after the last key", d)
 	}
 	agent.shot("agent-conversation-typing-to-customer")
+}
+
+// TestBrowserBotAdmin: an administrator gives the bot an avatar through the
+// page's file input and sees it, then replays the delivery log since an hour
+// ago and the bot receives the customer's message again.
+func TestBrowserBotAdmin(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	conv := w.customer("Fay", "fay@example.com", "replay me")
+	isMsg := func(e map[string]any) bool { return e["event"] == "message_created" && e["content"] == "replay me" }
+	w.bot.wait(t, "the customer's message", isMsg)
+
+	// A 2×2 red PNG.
+	var img bytes.Buffer
+	pic := image.NewRGBA(image.Rect(0, 0, 2, 2))
+	for x := range 2 {
+		for y := range 2 {
+			pic.Set(x, y, color.RGBA{R: 200, A: 255})
+		}
+	}
+	if err := png.Encode(&img, pic); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "bot.png")
+	if err := os.WriteFile(file, img.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	b := w.tab(t)
+	b.signIn(w.adminMail, password)
+	b.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	bot := fmt.Sprintf("/app/accounts/%d/settings/bots/%d", w.account, w.botID)
+	b.open(bot)
+	if err := chromedp.Do(b.ctx, chromedp.SetUploadFiles(chromedp.CSS("#bot-avatar"), []string{file})); err != nil {
+		t.Fatal(err)
+	}
+	b.tabTo(`form[enctype="multipart/form-data"] button[type=submit]`)
+	b.keys(kb.Enter)
+	b.waitFor("the avatar", `(() => { const i = document.querySelector('img[alt^="Avatar of"]'); return i && i.complete && i.naturalWidth === 2; })()`)
+	v, err := w.app.AgentBot(baton.NewContextWithActor(context.Background(), baton.SystemActor), w.account, w.botID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key := v.Bot.AvatarKey; key == "" || !strings.HasSuffix(js[string](b, `document.querySelector('img[alt^="Avatar of"]').src`), "/"+key) {
+		t.Errorf("the page's avatar is not the stored one %q", key)
+	}
+	b.shot("admin-bot-avatar")
+	browsertest.Axe(t, b.ctx)
+
+	// Replay the conversation's events since an hour ago.
+	b.open(bot + "/deliveries")
+	since := time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04")
+	if err := chromedp.Do(b.ctx, chromedp.SetValue(chromedp.CSS("#replay-since"), since)); err != nil {
+		t.Fatal(err)
+	}
+	b.tabTo("#replay-conv")
+	b.keys(fmt.Sprint(conv))
+	b.tabTo(`form[action$="/replay"] button[type=submit]`)
+	b.keys(kb.Enter)
+	b.waitFor("the replay's count", `document.body.innerText.includes("events queued again")`)
+	b.shot("admin-deliveries-replayed")
+	browsertest.Axe(t, b.ctx)
+	deadline := time.Now().Add(30 * time.Second)
+	for w.bot.count(isMsg) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the bot never received the replayed message")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
