@@ -116,10 +116,7 @@ func (h *Handler) showInbox(w http.ResponseWriter, r *http.Request) {
 	for _, m := range members {
 		isMember[m.UserID] = true
 	}
-	p := inboxPage{base: b, Inbox: i}
-	for _, au := range agents {
-		p.Agents = append(p.Agents, memberChoice{ID: au.UserID, Name: au.User.AvailableName(), Email: au.User.Email, Member: isMember[au.UserID]})
-	}
+	p := inboxPage{base: b, Inbox: i, Agents: memberChoices(agents, isMember)}
 	if i.IsWebWidget() {
 		p.Snippet = widgetSnippet(h.publicURL(), i.WebsiteToken)
 	}
@@ -523,4 +520,14 @@ func (h *Handler) replay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.done(w, r, accountPath(b.AccountID, "/settings/bots/"+itoa(id)+"/deliveries?replayed="+strconv.Itoa(n)))
+}
+
+// memberChoices lists the account's agents for a members form, marking
+// those who are members already.
+func memberChoices(agents []*baton.AccountUser, isMember map[int64]bool) []memberChoice {
+	var choices []memberChoice
+	for _, au := range agents {
+		choices = append(choices, memberChoice{ID: au.UserID, Name: au.User.AvailableName(), Email: au.User.Email, Member: isMember[au.UserID]})
+	}
+	return choices
 }

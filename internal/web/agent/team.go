@@ -68,10 +68,7 @@ func (h *Handler) showTeam(w http.ResponseWriter, r *http.Request) {
 	for _, m := range members {
 		in[m.UserID] = true
 	}
-	p := teamPage{base: b, Team: t}
-	for _, au := range agents {
-		p.Agents = append(p.Agents, memberChoice{ID: au.UserID, Name: au.User.AvailableName(), Email: au.User.Email, Member: in[au.UserID]})
-	}
+	p := teamPage{base: b, Team: t, Agents: memberChoices(agents, in)}
 	p.Title, p.Section = t.Name+" · Teams", "teams"
 	h.render(w, http.StatusOK, "team", p)
 }
