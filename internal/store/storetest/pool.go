@@ -14,13 +14,14 @@ import (
 	"github.com/batonhq/baton/internal/store/postgres"
 )
 
-// The PostgreSQL tests take their schemas from a pool in the test database,
-// shared by every test process that uses it: migrating a new schema took
-// 1.5 to 2.5 s on the test machine, emptying a used one takes 20 to 50 ms.
-// poolTable lists the schemas with the digest of the migrations they were
-// made by (a branch with other migrations has schemas of its own) and
-// whether a test holds them. A schema is emptied when it is claimed, so a
-// test that crashed leaves nothing behind but a claim, which goes stale.
+// poolTable lists the pool of schemas the PostgreSQL tests take their
+// stores from, in the test database, shared by every test process that
+// uses it: migrating a new schema took 1.5 to 2.5 s on the test machine,
+// emptying a used one takes 20 to 50 ms. Each schema is listed with the
+// digest of the migrations it was made by (a branch with other migrations
+// has schemas of its own) and whether a test holds it. A schema is emptied
+// when it is claimed, so a test that crashed leaves nothing behind but a
+// claim, which goes stale.
 const poolTable = "public.baton_test_schemas"
 
 var pool struct {
