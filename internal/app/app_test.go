@@ -9,8 +9,8 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
-	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/auth"
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )

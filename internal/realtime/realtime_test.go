@@ -16,8 +16,8 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
-	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/auth"
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/chatwoot"
 	"github.com/batonhq/baton/internal/realtime"
 	"github.com/batonhq/baton/internal/server"
