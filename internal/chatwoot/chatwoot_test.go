@@ -164,25 +164,34 @@ type scenario struct {
 	check    func(t testing.TB, r *response)
 }
 
-// run plays the scenarios in order: they share the bundle's database.
+// run plays the scenarios in order, each as a subtest: they share the
+// bundle's database.
 func (b *bundle) run(scenarios []scenario) {
 	b.T.Helper()
 	for _, sc := range scenarios {
-		r := b.do(sc.req)
-		if r.Status != sc.status {
-			b.T.Errorf("%s: %s %s: status %d, want %d\n%s", sc.name, sc.req.Method, sc.req.Path, r.Status, sc.status, r.Body)
-			continue
-		}
-		if len(r.Body) > 0 && !json.Valid(r.Body) {
-			b.T.Errorf("%s: body is not JSON: %s", sc.name, r.Body)
-		}
-		for _, want := range sc.contains {
-			if !bytes.Contains(r.Body, []byte(want)) {
-				b.T.Errorf("%s: body lacks %s\n%s", sc.name, want, r.Body)
+		play := func(t testing.TB) {
+			t.Helper()
+			r := b.with(t).do(sc.req)
+			if r.Status != sc.status {
+				t.Errorf("%s: %s %s: status %d, want %d\n%s", sc.name, sc.req.Method, sc.req.Path, r.Status, sc.status, r.Body)
+				return
+			}
+			if len(r.Body) > 0 && !json.Valid(r.Body) {
+				t.Errorf("%s: body is not JSON: %s", sc.name, r.Body)
+			}
+			for _, want := range sc.contains {
+				if !bytes.Contains(r.Body, []byte(want)) {
+					t.Errorf("%s: body lacks %s\n%s", sc.name, want, r.Body)
+				}
+			}
+			if sc.check != nil {
+				sc.check(t, r)
 			}
 		}
-		if sc.check != nil {
-			sc.check(b.T, r)
+		if parent, ok := b.T.(*testing.T); ok {
+			parent.Run(sc.name, func(t *testing.T) { play(t) })
+		} else {
+			play(b.T)
 		}
 	}
 }

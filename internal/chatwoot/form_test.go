@@ -56,10 +56,12 @@ func TestForms(t *testing.T) {
 		value string
 		want  bool
 	}{{"yes", true}, {"on", true}, {"t", true}, {"FALSE", false}, {"off", false}} {
-		r := post(path, b.admin, map[string]string{"content": "x", "private": tc.value}, nil)
-		if r.Status != http.StatusOK || r.Object(t)["private"] != tc.want {
-			t.Fatalf("private=%s: status %d private %v, want %v", tc.value, r.Status, r.Object(t)["private"], tc.want)
-		}
+		t.Run(tc.value, func(t *testing.T) {
+			r := post(path, b.admin, map[string]string{"content": "x", "private": tc.value}, nil)
+			if r.Status != http.StatusOK || r.Object(t)["private"] != tc.want {
+				t.Fatalf("private=%s: status %d private %v, want %v", tc.value, r.Status, r.Object(t)["private"], tc.want)
+			}
+		})
 	}
 	if r := post(path, b.admin, map[string]string{"content": "x", "private": "maybe"}, nil); r.Status != http.StatusBadRequest {
 		t.Fatalf("private=maybe: status %d, want 400", r.Status)

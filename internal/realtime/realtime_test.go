@@ -451,9 +451,11 @@ func TestSubscriptions(t *testing.T) {
 		{"not JSON", `RoomChannel`, "reject_subscription"},
 	}
 	for _, tt := range tests {
-		if got := c.subscribe(tt.identifier); got != tt.want {
-			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			if got := c.subscribe(tt.identifier); got != tt.want {
+				t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+			}
+		})
 	}
 }
 

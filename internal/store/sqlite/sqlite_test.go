@@ -35,13 +35,15 @@ func TestPragmas(t *testing.T) {
 		{"temp_store", "2"}, // MEMORY
 		{"query_only", "0"},
 	} {
-		var got string
-		if err := s.DB().QueryRowContext(t.Context(), "PRAGMA "+c.pragma).Scan(&got); err != nil {
-			t.Fatalf("PRAGMA %s: %v", c.pragma, err)
-		}
-		if got != c.want {
-			t.Errorf("PRAGMA %s = %s, want %s", c.pragma, got, c.want)
-		}
+		t.Run(c.pragma, func(t *testing.T) {
+			var got string
+			if err := s.DB().QueryRowContext(t.Context(), "PRAGMA "+c.pragma).Scan(&got); err != nil {
+				t.Fatalf("PRAGMA %s: %v", c.pragma, err)
+			}
+			if got != c.want {
+				t.Errorf("PRAGMA %s = %s, want %s", c.pragma, got, c.want)
+			}
+		})
 	}
 }
 
