@@ -36,7 +36,6 @@ type bundle struct {
 // start is where every test's clock begins.
 var start = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
-
 // setup builds a bundle on the store, or on a new SQLite database when s is
 // nil. A fuzz target builds one bundle and gives each input a copy with its
 // own t (with).

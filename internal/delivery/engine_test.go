@@ -86,7 +86,6 @@ func setup(t *testing.T, s *store.Store, o options) *world {
 	return w
 }
 
-
 func (w *world) acc(path string) string {
 	return fmt.Sprintf("/api/v1/accounts/%d%s", w.accountID, path)
 }
