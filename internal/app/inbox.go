@@ -384,6 +384,22 @@ func (a *App) InboxMembers(ctx context.Context, accountID, inboxID int64) ([]*ba
 	if _, err := s.inbox(ctx, q, inboxID); err != nil {
 		return nil, err
 	}
+	return a.inboxMembers(ctx, q, accountID, inboxID)
+}
+
+// WidgetInboxMembers lists the members of the web widget inbox the
+// context's website token names, with their presence: the team the widget
+// shows. No visitor token is needed, as in Chatwoot.
+func (a *App) WidgetInboxMembers(ctx context.Context) ([]*baton.AccountUser, error) {
+	q := a.store.Read()
+	_, inbox, err := widgetInbox(ctx, q, baton.CredentialFromContext(ctx).WebsiteToken)
+	if err != nil {
+		return nil, err
+	}
+	return a.inboxMembers(ctx, q, inbox.AccountID, inbox.ID)
+}
+
+func (a *App) inboxMembers(ctx context.Context, q *store.Queries, accountID, inboxID int64) ([]*baton.AccountUser, error) {
 	ids, err := q.ListInboxMemberIDs(ctx, inboxID)
 	if err != nil {
 		return nil, err

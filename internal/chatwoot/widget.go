@@ -577,3 +577,28 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	*f = flexString(n.String())
 	return nil
 }
+
+// widgetInboxMembers is the team the widget shows: Chatwoot's four keys
+// of each member of the inbox, nothing more (no e-mail).
+func (h *Handler) widgetInboxMembers(w http.ResponseWriter, r *http.Request) error {
+	aus, err := h.app.WidgetInboxMembers(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, 0, len(aus))
+	for _, au := range aus {
+		out = append(out, map[string]any{"id": au.User.ID, "name": au.User.AvailableName(), "avatar_url": "",
+			"availability_status": au.AvailabilityStatus().String()})
+	}
+	return ok(w, map[string]any{"payload": out})
+}
+
+// widgetCampaigns answers Chatwoot's widget that there are no campaigns:
+// Baton has none, as Chatwoot answers without its campaigns feature. The
+// token is still checked, so an unknown one is 404.
+func (h *Handler) widgetCampaigns(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.app.WidgetInbox(r.Context()); err != nil {
+		return err
+	}
+	return ok(w, []any{})
+}

@@ -96,7 +96,6 @@ func TestWidgetPreChatFormInBrowser(t *testing.T) {
 	}
 	waitVisible(t, ctx, "#cw-input", in(f))
 	waitText(t, ctx, f, ".cw-messages", "hello, where is my parcel?")
-	waitVisible(t, ctx, "button.cw-option", in(f))
 	if visible(".cw-prechat") {
 		t.Error("the pre-chat form still shows after the conversation started")
 	}

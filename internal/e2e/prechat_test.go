@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
@@ -267,4 +268,36 @@ func sameJSON(a, b any) bool {
 	_ = json.Unmarshal([]byte(js(a)), &x)
 	_ = json.Unmarshal([]byte(js(b)), &y)
 	return js(x) == js(y)
+}
+
+// TestWidgetInboxMembersAndCampaigns: the widget's team is the inbox's
+// members, with Chatwoot's four keys and no e-mail, by website token
+// alone; campaigns are an empty list; an unknown token is 404 for both.
+func TestWidgetInboxMembersAndCampaigns(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := start(t, st)
+		w := newWidgetSite(e)
+		agent, _, err := e.app.CreateUserInAccount(system(), e.accountID, app.UserInput{Name: ptr("Bea Costa"),
+			Email: ptr(fmt.Sprintf("bea%d@acme.test", e.accountID)), Password: ptr("password123")}, "agent")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.call("POST", e.acc("/inbox_members"), e.adminToken, fmt.Sprintf(`{"inbox_id":%d,"user_ids":[%d]}`, w.inboxID, agent.ID), 200)
+
+		got := w.must(200, "GET", "/inbox_members", "", "", "").body.(map[string]any)["payload"].([]any)
+		want := fmt.Sprintf(`[{"id":%d,"name":"Bea Costa","avatar_url":"","availability_status":"offline"}]`, agent.ID)
+		if !sameJSON(got, json.RawMessage(want)) {
+			t.Errorf("inbox members %s, want %s", js(got), want)
+		}
+		if c := w.must(200, "GET", "/campaigns", "", "", "").raw; strings.TrimSpace(c) != "[]" {
+			t.Errorf("campaigns %s", c)
+		}
+		for _, path := range []string{"/inbox_members", "/campaigns"} {
+			other := &widgetSite{e: e, token: "nope"}
+			if r := other.request("GET", path, "", "", ""); r.status != 404 {
+				t.Errorf("%s with an unknown token: %d %s", path, r.status, r.raw)
+			}
+		}
+	})
 }
