@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/delivery"
 	"github.com/batonhq/baton/internal/store"
@@ -29,11 +30,17 @@ type env struct {
 func ptr[T any](v T) *T { return &v }
 
 // start runs Baton as cmd/baton wires it: the engine in the background with
-// short retries, the live channel at /cable and the widget's pages.
-func start(t *testing.T, s *store.Store) *env {
+// short retries, the live channel at /cable and the widget's pages, with a
+// bot-less API inbox; now, when given, is the app's clock.
+func start(t *testing.T, s *store.Store, now ...func() time.Time) *env {
 	t.Helper()
 	cable := &cableConns{}
 	e := startWith(t, batontest.Options{Store: s, RunEngine: true, Live: true, Widget: true, Cable: cable.wrap,
+		App: func(c *app.Config) {
+			if len(now) > 0 {
+				c.Now = now[0]
+			}
+		},
 		Engine: func(c *delivery.Config) {
 			c.Timeout = 2 * time.Second
 			c.Schedule = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}
