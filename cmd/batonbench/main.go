@@ -28,6 +28,14 @@
 // Every loop is bounded by -duration and by a request count, and every
 // request goes to 127.0.0.1.
 //
+// -mode table measures Baton as users run it: `baton serve` as a process of
+// its own (each binary of -baton, side by side), with and without a bot
+// connected, whole bot turns and delivery drain, beside a bare handler in a
+// process of its own, on SQLite, PostgreSQL or both, and prints one table
+// of medians (see table.go):
+//
+//	go run ./cmd/batonbench -mode table -db both -runs 3 -duration 5s -conversations 400 -backlog 10000
+//
 // Usage:
 //
 //	go run ./cmd/batonbench [-db sqlite|postgres] [-postgres-url URL] [-duration 10s]
