@@ -516,11 +516,38 @@ func (e *Engine) attempt(ctx context.Context, c *store.Claim) *finished {
 // transaction fails, each attempt is tried in one of its own, so that one
 // that cannot be recorded does not hold the others back. An attempt made
 // is recorded even while the engine stops: it was sent.
+//
+// A transaction of several attempts takes their lanes without waiting (see
+// store.LockLanes) and at most one lane of a conversation; an attempt
+// whose lane is taken, or whose conversation already has one in the
+// transaction, is recorded after it on its own, as one attempt always was.
 func (e *Engine) record(ctx context.Context, fs []*finished) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.timeout)
 	defer cancel()
+	var done, rest []*finished
 	err := e.store.Write(wctx, func(q *store.Queries) error {
-		for _, f := range fs {
+		done, rest = fs, nil
+		if len(fs) > 1 {
+			heads := make([]int64, len(fs))
+			for i, f := range fs {
+				heads[i] = f.d.ID
+			}
+			locked, err := q.LockLanes(wctx, e.owner, heads)
+			if err != nil {
+				return err
+			}
+			done = nil
+			conversations := make(map[int64]bool, len(fs))
+			for _, f := range fs {
+				if locked[f.d.ID] && !conversations[f.d.LaneID] {
+					conversations[f.d.LaneID] = true
+					done = append(done, f)
+				} else {
+					rest = append(rest, f)
+				}
+			}
+		}
+		for _, f := range done {
 			if err := e.write(wctx, q, f); err != nil {
 				return err
 			}
@@ -528,11 +555,12 @@ func (e *Engine) record(ctx context.Context, fs []*finished) {
 		return nil
 	})
 	if err != nil && len(fs) > 1 {
-		for _, f := range fs {
-			e.record(ctx, []*finished{f})
-		}
-		return
+		done, rest = nil, fs
 	}
+	for _, f := range rest {
+		e.record(ctx, []*finished{f})
+	}
+	fs = done
 	for _, f := range fs {
 		d := f.d
 		if f.a == nil {

@@ -307,6 +307,32 @@ func (q *Queries) RecordAttempt(ctx context.Context, owner string, a *baton.Atte
 	return q.formatError(err, "delivery lane")
 }
 
+// LockLanes locks, for a transaction recording several attempts, the
+// lanes whose heads are the deliveries and that owner still holds, and
+// returns their heads. It never waits: on PostgreSQL a lane another
+// transaction has locked (a customer's message adding to it) is skipped,
+// so that a transaction holding several lanes never waits for one and
+// cannot deadlock with one that adds to several; the caller records the
+// skipped ones on their own. On SQLite, with one writer, every head is
+// returned.
+func (q *Queries) LockLanes(ctx context.Context, owner string, heads []int64) (map[int64]bool, error) {
+	out := make(map[int64]bool, len(heads))
+	if q.d.SkipLocked() == "" {
+		for _, h := range heads {
+			out[h] = true
+		}
+		return out, nil
+	}
+	where, args := inList(`WHERE d.head_id IN `, heads)
+	args = append(args, owner)
+	ids, err := q.queryIDs(ctx, "delivery lane", `SELECT d.head_id FROM lanes d `+where+` AND d.lease_owner = $`+
+		itoa(len(args))+` ORDER BY d.head_id`+q.d.SkipLocked(), args...)
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, err
+}
+
 // ClearHandoff marks a delivery as one that can no longer hand its
 // conversation over, and reports whether it still could: so a failure
 // hands a conversation over once.
