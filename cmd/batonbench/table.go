@@ -520,6 +520,9 @@ func runTable(ctx context.Context, o options, dir string) error {
 			return fmt.Sprintf("**%.0f**/s (p99 %.1f ms)", median(r.turns), median(r.turnsP99))
 		})
 		line(fmt.Sprintf("turns at %d/s: p99 (goal < 30 ms)", o.turnRate), func(r *tableRow) string {
+			if median(r.fixedRate) < 0.9*float64(o.turnRate) {
+				return fmt.Sprintf("not sustained: %.0f/s done (p99 %.0f ms)", median(r.fixedRate), median(r.fixedP99))
+			}
 			return fmt.Sprintf("**%.1f ms** (%.0f/s done)", median(r.fixedP99), median(r.fixedRate))
 		})
 		line("delivery drain (goal ≥ 5,000/s)", func(r *tableRow) string {
@@ -653,9 +656,10 @@ func tableDB(ctx context.Context, o options, dir, db string, binaries, labels []
 			before := s.bench.recv.incoming.Load()
 			cpu0 := procCPU(s.cmd.Process.Pid)
 			wb := closedLoop(client, targets, o.clients, o.duration)
-			lag, err := s.waitIncoming(before+int64(len(wb.latencies)), time.Minute)
+			lag, err := s.waitIncoming(before+int64(len(wb.latencies)), 2*time.Minute)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", s.label, err)
+				fmt.Printf("  %s: %v\n", s.label, err)
+				row.failures++
 			}
 			wbCPU := float64((procCPU(s.cmd.Process.Pid) - cpu0).Microseconds()) / float64(max(len(wb.latencies), 1))
 			delivered := float64(len(wb.latencies)) / (wb.elapsed + lag).Seconds()
