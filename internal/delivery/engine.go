@@ -126,6 +126,11 @@ type Engine struct {
 	held     atomic.Int64 // deliveries claimed and not yet recorded: queued, in flight or being recorded
 	stop     context.CancelFunc
 	wg       sync.WaitGroup
+	// recording is the context attempts are recorded in: it outlives the
+	// engine's own by up to recordGrace after Stop, so that attempts made
+	// are recorded, not sent again.
+	recording context.Context
+	noRecord  context.CancelFunc
 
 	secretsMu sync.Mutex
 	secrets   map[string]string // opened signing secrets, by their sealed form
@@ -233,6 +238,7 @@ func (e *Engine) Wake() {
 
 // Start runs the engine until ctx ends or Stop is called.
 func (e *Engine) Start(ctx context.Context) {
+	e.recording, e.noRecord = context.WithCancel(context.WithoutCancel(ctx))
 	ctx, e.stop = context.WithCancel(ctx)
 	// A customer's message that waited while no engine ran (the process
 	// had died) did not wait for the bot: its handoff deadline counts from
@@ -270,7 +276,10 @@ func (e *Engine) Stop() {
 		return
 	}
 	e.stop()
+	grace := time.AfterFunc(recordGrace, e.noRecord)
 	e.wg.Wait()
+	grace.Stop()
+	e.noRecord()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := e.store.Write(ctx, func(q *store.Queries) error { return q.ReleaseLeases(ctx, e.owner) })
@@ -279,6 +288,10 @@ func (e *Engine) Stop() {
 	}
 	e.lock.Release()
 }
+
+// recordGrace bounds how long a stopping engine waits to record the
+// attempts it made.
+const recordGrace = 10 * time.Second
 
 // checkInterval is how often the engine makes sure it holds its owner lock
 // and takes over the lanes of processes that died: the bound on how long
@@ -522,8 +535,10 @@ func (e *Engine) attempt(ctx context.Context, c *store.Claim) *finished {
 // whose lane is taken, or whose conversation already has one in the
 // transaction, is recorded after it on its own, as one attempt always was.
 func (e *Engine) record(ctx context.Context, fs []*finished) {
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.timeout)
-	defer cancel()
+	wctx := e.recording
+	if wctx == nil || wctx.Err() != nil { // DeliverDue, outside Start and Stop
+		wctx = context.WithoutCancel(ctx)
+	}
 	var done, rest []*finished
 	err := e.store.Write(wctx, func(q *store.Queries) error {
 		done, rest = fs, nil
