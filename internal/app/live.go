@@ -89,8 +89,23 @@ func (a *App) publishConversation(ctx context.Context, q *store.Queries, name st
 // publishMessage writes a message event for live clients: every message,
 // private notes and activity messages included (agents see them).
 func (a *App) publishMessage(ctx context.Context, q *store.Queries, name string, m *baton.Message) error {
-	return a.publish(ctx, q, &store.LiveEvent{AccountID: m.AccountID, ConversationID: m.ConversationID,
-		MessageID: m.ID, Name: name, CreatedAt: m.UpdatedAt}, nil)
+	return a.publish(ctx, q, a.liveMessage(name, m), nil)
+}
+
+// liveMessage is the live event of a message, for publish or for a
+// statement that writes it with another (store.TouchConversationLive),
+// which then calls published.
+func (a *App) liveMessage(name string, m *baton.Message) *store.LiveEvent {
+	return &store.LiveEvent{AccountID: m.AccountID, ConversationID: m.ConversationID, MessageID: m.ID, Name: name,
+		CreatedAt: m.UpdatedAt}
+}
+
+// published wakes the hub after q's transaction commits: a live event was
+// written in it.
+func (a *App) published(q *store.Queries) {
+	if a.onLive != nil {
+		q.AfterCommit(a.onLive)
+	}
 }
 
 // publishContact writes a contact event for live clients.
