@@ -437,7 +437,9 @@ func (e *Engine) DeliverDue(ctx context.Context) (int, error) {
 	made = slices.DeleteFunc(made, func(f *finished) bool { return f == nil })
 	for len(made) > 0 {
 		n := min(len(made), maxRecord)
-		e.record(ctx, made[:n])
+		for _, f := range e.record(ctx, made[:n]) {
+			e.record(ctx, []*finished{f})
+		}
 		made = made[n:]
 	}
 	if err == nil {
@@ -481,9 +483,18 @@ func (e *Engine) recorder(ctx context.Context) {
 				break more
 			}
 		}
-		e.record(ctx, batch)
-		e.held.Add(-int64(len(batch)))
+		rest := e.record(ctx, batch)
+		e.held.Add(-int64(len(batch) - len(rest)))
 		e.Wake()
+		// Each of the rest may wait for a lane's lock, for as long as the
+		// transaction holding it runs: not in the recorder's way.
+		for _, f := range rest {
+			e.wg.Go(func() {
+				e.record(ctx, []*finished{f})
+				e.held.Add(-1)
+				e.Wake()
+			})
+		}
 	}
 }
 
@@ -533,13 +544,14 @@ func (e *Engine) attempt(ctx context.Context, c *store.Claim) *finished {
 // A transaction of several attempts takes their lanes without waiting (see
 // store.LockLanes) and at most one lane of a conversation; an attempt
 // whose lane is taken, or whose conversation already has one in the
-// transaction, is recorded after it on its own, as one attempt always was.
-func (e *Engine) record(ctx context.Context, fs []*finished) {
+// transaction, is returned, to be recorded on its own, as one attempt
+// always was; so is every attempt of a group that failed.
+func (e *Engine) record(ctx context.Context, fs []*finished) (rest []*finished) {
 	wctx := e.recording
 	if wctx == nil || wctx.Err() != nil { // DeliverDue, outside Start and Stop
 		wctx = context.WithoutCancel(ctx)
 	}
-	var done, rest []*finished
+	var done []*finished
 	err := e.store.Write(wctx, func(q *store.Queries) error {
 		done, rest = fs, nil
 		if len(fs) > 1 {
@@ -570,10 +582,7 @@ func (e *Engine) record(ctx context.Context, fs []*finished) {
 		return nil
 	})
 	if err != nil && len(fs) > 1 {
-		done, rest = nil, fs
-	}
-	for _, f := range rest {
-		e.record(ctx, []*finished{f})
+		return fs
 	}
 	fs = done
 	for _, f := range fs {
@@ -600,6 +609,7 @@ func (e *Engine) record(ctx context.Context, fs []*finished) {
 			}
 		}
 	}
+	return rest
 }
 
 // write records one attempt in the transaction: an attempt this server
