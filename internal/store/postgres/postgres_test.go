@@ -124,7 +124,12 @@ func TestMigrateDown(t *testing.T) {
 // has statistics for the message path's lookups from the first request.
 func TestAnalyzeAfterMigrations(t *testing.T) {
 	t.Parallel()
-	s := storetest.OpenPostgres(t)
+	// A new schema: one from the tests' pool was migrated by an earlier test.
+	s, err := postgres.Open(t.Context(), storetest.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
 	var missing []string
 	rows, err := s.DB().QueryContext(t.Context(), `SELECT relname FROM pg_stat_user_tables
 		WHERE schemaname = current_schema() AND last_analyze IS NULL AND last_autoanalyze IS NULL`)
