@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -218,12 +219,16 @@ func (a *App) PruneLiveEvents(ctx context.Context, window time.Duration) error {
 }
 
 // loadLive loads rows for rendering. A row whose conversation, message or
-// contact is gone by now is left out: there is nothing left to show.
+// contact is gone by now is left out: there is nothing left to show. The
+// rows of one call share what they load: a conversation many events name
+// (a busy one, at a thousand messages a second) and its inbox's audience
+// are read once, as they are now, after all the rows committed.
 func (a *App) loadLive(ctx context.Context, rows []*store.LiveEvent) ([]*LiveEvent, error) {
 	q := a.store.Read()
+	b := &liveBatch{q: q, l: newLoader(q), convs: map[int64]liveConversation{}, audiences: map[[2]int64]map[int64]bool{}}
 	out := make([]*LiveEvent, 0, len(rows))
 	for _, r := range rows {
-		e, err := a.loadLiveEvent(ctx, q, r)
+		e, err := a.loadLiveEvent(ctx, b, r)
 		if baton.ErrorCode(err) == baton.ENOTFOUND {
 			continue
 		} else if err != nil {
@@ -236,7 +241,59 @@ func (a *App) loadLive(ctx context.Context, rows []*store.LiveEvent) ([]*LiveEve
 	return out, nil
 }
 
-func (a *App) loadLiveEvent(ctx context.Context, q *store.Queries, r *store.LiveEvent) (*LiveEvent, error) {
+// liveBatch is what one loadLive call has read.
+type liveBatch struct {
+	q         *store.Queries
+	l         *loader
+	convs     map[int64]liveConversation
+	audiences map[[2]int64]map[int64]bool // by account and inbox
+}
+
+type liveConversation struct {
+	c   *baton.Conversation
+	err error
+}
+
+// conversation loads a conversation for rendering, once a batch.
+func (b *liveBatch) conversation(ctx context.Context, accountID, id int64) (*baton.Conversation, error) {
+	if lc, ok := b.convs[id]; ok {
+		return lc.c, lc.err
+	}
+	c, err := b.q.FindConversationByID(ctx, id)
+	if err == nil && c.AccountID != accountID {
+		c, err = nil, baton.ErrNotFound
+	}
+	if err == nil {
+		err = b.l.conversation(ctx, c)
+	}
+	if err != nil {
+		c = nil
+	}
+	b.convs[id] = liveConversation{c, err}
+	return c, err
+}
+
+// audience returns the users who may hear of an inbox's events (of the
+// account's, for inbox 0), once a batch. The map is shared: copy it to
+// change it.
+func (b *liveBatch) audience(ctx context.Context, accountID, inboxID int64) (map[int64]bool, error) {
+	k := [2]int64{accountID, inboxID}
+	if u, ok := b.audiences[k]; ok {
+		return u, nil
+	}
+	ids, err := b.q.InboxAudience(ctx, accountID, inboxID)
+	if err != nil {
+		return nil, err
+	}
+	u := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		u[id] = true
+	}
+	b.audiences[k] = u
+	return u, nil
+}
+
+func (a *App) loadLiveEvent(ctx context.Context, b *liveBatch, r *store.LiveEvent) (*LiveEvent, error) {
 	if r.Name == liveViewing {
 		return nil, nil // for Viewing only, not for live clients
 	}
@@ -249,17 +306,11 @@ func (a *App) loadLiveEvent(ctx context.Context, q *store.Queries, r *store.Live
 	e := &LiveEvent{Event: baton.Event{ID: r.ID, AccountID: r.AccountID, ConversationID: r.ConversationID,
 		Name: r.Name, CreatedAt: r.CreatedAt, Private: d.Private}}
 	e.AssigneeChanged = d.AssigneeChanged
-	l := newLoader(q)
+	q, l := b.q, b.l
 	inboxID := int64(0)
 	if r.ConversationID != 0 {
-		c, err := q.FindConversationByID(ctx, r.ConversationID)
+		c, err := b.conversation(ctx, r.AccountID, r.ConversationID)
 		if err != nil {
-			return nil, err
-		}
-		if c.AccountID != r.AccountID {
-			return nil, baton.ErrNotFound
-		}
-		if err := l.conversation(ctx, c); err != nil {
 			return nil, err
 		}
 		e.Conversation, inboxID, e.ContactInboxID = c, c.InboxID, c.ContactInboxID
@@ -292,14 +343,11 @@ func (a *App) loadLiveEvent(ctx context.Context, q *store.Queries, r *store.Live
 		baton.EventPresenceUpdate:
 		e.ContactInboxID = 0 // agents only
 	}
-	ids, err := q.InboxAudience(ctx, r.AccountID, inboxID)
+	users, err := b.audience(ctx, r.AccountID, inboxID)
 	if err != nil {
 		return nil, err
 	}
-	e.Users = make(map[int64]bool, len(ids))
-	for _, id := range ids {
-		e.Users[id] = true
-	}
+	e.Users = users
 	if d.TypistOf != "" {
 		if e.Conversation == nil {
 			return nil, baton.ErrNotFound
@@ -313,6 +361,7 @@ func (a *App) loadLiveEvent(ctx context.Context, q *store.Queries, r *store.Live
 			if s.User, err = l.user(ctx, d.TypistID); err != nil || s.User == nil {
 				return nil, baton.ErrNotFound
 			}
+			e.Users = maps.Clone(users)
 			delete(e.Users, d.TypistID) // never back to the typist
 		case baton.SenderAgentBot:
 			if s.Bot, err = l.bot(ctx, d.TypistID); err != nil || s.Bot == nil {
