@@ -34,6 +34,9 @@ type LiveEvent struct {
 	// AssigneeChanged says a conversation event moved it to another
 	// person (or to nobody).
 	AssigneeChanged bool
+	// Performer is the user or bot whose request made the change; nil for
+	// a contact's, Baton's own, or one whose performer is gone.
+	Performer *baton.Sender
 }
 
 // liveData is what a live event row holds beside its ids.
@@ -44,6 +47,14 @@ type liveData struct {
 	TypistOf        string         `json:"typist_type,omitempty"`
 	Private         bool           `json:"private,omitempty"`
 	Contact         *baton.Contact `json:"contact,omitempty"` // a deleted contact, as it was
+	// PerformerOf and PerformerID are who made the change, a user or a
+	// bot (baton.SenderUser, baton.SenderAgentBot).
+	PerformerOf string `json:"performer_type,omitempty"`
+	PerformerID int64  `json:"performer_id,omitempty"`
+	// EchoID is the echo id the request creating a message sent: it is
+	// not stored with the message, and the creator's live clients match
+	// their message by it.
+	EchoID string `json:"echo_id,omitempty"`
 }
 
 // liveSkipped are bot events that live clients have under another name:
@@ -57,6 +68,18 @@ var liveSkipped = map[string]bool{baton.EventConversationOpened: true, baton.Eve
 func (a *App) publish(ctx context.Context, q *store.Queries, e *store.LiveEvent, d *liveData) error {
 	if liveSkipped[e.Name] {
 		return nil
+	}
+	switch actor := baton.ActorFromContext(ctx); {
+	case actor.Kind == baton.ActorUser && actor.User != nil:
+		if d == nil {
+			d = &liveData{}
+		}
+		d.PerformerOf, d.PerformerID = baton.SenderUser, actor.User.ID
+	case actor.Kind == baton.ActorAgentBot && actor.Bot != nil:
+		if d == nil {
+			d = &liveData{}
+		}
+		d.PerformerOf, d.PerformerID = baton.SenderAgentBot, actor.Bot.ID
 	}
 	if d != nil {
 		b, err := json.Marshal(d)
@@ -90,8 +113,12 @@ func (a *App) publishConversation(ctx context.Context, q *store.Queries, name st
 // publishMessage writes a message event for live clients: every message,
 // private notes and activity messages included (agents see them).
 func (a *App) publishMessage(ctx context.Context, q *store.Queries, name string, m *baton.Message) error {
+	var d *liveData
+	if name == baton.EventMessageCreated && m.EchoID != "" {
+		d = &liveData{EchoID: m.EchoID}
+	}
 	return a.publish(ctx, q, &store.LiveEvent{AccountID: m.AccountID, ConversationID: m.ConversationID,
-		MessageID: m.ID, Name: name, CreatedAt: m.UpdatedAt}, nil)
+		MessageID: m.ID, Name: name, CreatedAt: m.UpdatedAt}, d)
 }
 
 // publishContact writes a contact event for live clients.
@@ -322,6 +349,7 @@ func (a *App) loadLiveEvent(ctx context.Context, b *liveBatch, r *store.LiveEven
 			if err := l.messages(ctx, c, []*baton.Message{m}); err != nil {
 				return nil, err
 			}
+			m.EchoID = d.EchoID
 			e.Message = m
 			if m.Private || m.MessageType == baton.MessageActivity {
 				e.ContactInboxID = 0
@@ -348,6 +376,20 @@ func (a *App) loadLiveEvent(ctx context.Context, b *liveBatch, r *store.LiveEven
 		return nil, err
 	}
 	e.Users = users
+	switch d.PerformerOf {
+	case baton.SenderUser:
+		if u, err := l.user(ctx, d.PerformerID); err != nil {
+			return nil, err
+		} else if u != nil {
+			e.Performer = &baton.Sender{Type: baton.SenderUser, User: u}
+		}
+	case baton.SenderAgentBot:
+		if b, err := l.bot(ctx, d.PerformerID); err != nil {
+			return nil, err
+		} else if b != nil {
+			e.Performer = &baton.Sender{Type: baton.SenderAgentBot, Bot: b}
+		}
+	}
 	if d.TypistOf != "" {
 		if e.Conversation == nil {
 			return nil, baton.ErrNotFound

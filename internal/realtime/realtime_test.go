@@ -643,12 +643,23 @@ func TestEventPayloads(t *testing.T) {
 	w.call(http.MethodGet, w.publicPath(casey), "", nil, &ci)
 	replace := map[string]string{casey.pubsub: "<pubsub_token>", casey.source: "<source_id>", w.api.Identifier: "<inbox_identifier>"}
 
-	w.say(casey, "Where is my order?")
+	// The echo id the customer's widget sent comes back with the message.
+	w.call(http.MethodPost, fmt.Sprintf("%s/conversations/%d/messages", w.publicPath(casey), casey.conv), "",
+		map[string]any{"content": "Where is my order?", "echo_id": "echo-7"}, nil)
 	agent.event("message.created")
 	golden(t, "message_created_agent", agent.data["message.created"], replace)
 	contact.event("message.created")
 	golden(t, "message_created_contact", contact.data["message.created"], replace)
 	admin.event("message.created")
+
+	// An agent's reply names its performer, for agents.
+	// (The first reply changes the conversation too: conversation.updated.)
+	w.reply(w.admin, casey, "On its way", false)
+	agent.events(2)
+	golden(t, "message_created_reply_agent", agent.data["message.created"], replace)
+	contact.events(2)
+	golden(t, "message_created_reply_contact", contact.data["message.created"], replace)
+	admin.events(2)
 
 	w.call(http.MethodPost, fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/toggle_typing_status", w.account, casey.conv), w.agent.token,
 		map[string]any{"typing_status": "on"}, nil)
