@@ -892,3 +892,60 @@ func TestPresenceReachesTheTeam(t *testing.T) {
 	agent.ws.CloseNow()
 	wait("") // gone: left out, as Chatwoot leaves out who is offline
 }
+
+// TestResumeOnAnotherProcess runs three processes on one PostgreSQL: a
+// client of the first that saw some events resumes on the second, which
+// was running when they were committed, and gets what it missed; on the
+// third, started after them, it is told to refetch.
+func TestResumeOnAnotherProcess(t *testing.T) {
+	t.Parallel()
+	url := storetest.PostgresURL(t)
+	open := func() *store.Store {
+		s, err := postgres.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.LimitConnections(4)
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	a, b := newNode(t, open(), url, nil), newNode(t, open(), url, nil)
+	w := populate(t, a, b)
+	casey := w.customer("Casey")
+	c := w.dial(0)
+	c.subscribe(fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","last_event_id":0}`, casey.pubsub))
+	for _, text := range []string{"one", "two", "three"} {
+		w.callOn(1, http.MethodPost, fmt.Sprintf("%s/conversations/%d/messages", w.publicPath(casey), casey.conv), "",
+			map[string]any{"content": text}, nil)
+	}
+	var ids []int64
+	for len(ids) < 3 {
+		f := c.next()
+		raw := <-c.raw
+		if msg, _ := f["message"].(map[string]any); msg != nil && msg["event"] == "message.created" {
+			var frame struct {
+				Message struct {
+					EventID int64 `json:"event_id"`
+				} `json:"message"`
+			}
+			if err := json.Unmarshal(raw, &frame); err != nil || frame.Message.EventID == 0 {
+				t.Fatalf("no event id: %s", raw)
+			}
+			ids = append(ids, frame.Message.EventID)
+		}
+	}
+	w.sync()
+	// Having seen "two", on the second process: "three" comes again.
+	again := w.dial(1)
+	again.subscribe(fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","last_event_id":%d}`, casey.pubsub, ids[1]))
+	if d := again.events(1)["message.created"]; d == nil || d["content"] != "three" {
+		t.Fatalf("resumed on another process: %v", d)
+	}
+	// A process started after the events never had them: refetch.
+	w.nodes = append(w.nodes, newNode(t, open(), url, nil))
+	late := w.dial(2)
+	late.subscribe(fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","last_event_id":%d}`, casey.pubsub, ids[1]))
+	if d := late.events(1)["resume.refetch"]; d == nil {
+		t.Fatal("a process started after the events did not say to refetch")
+	}
+}
