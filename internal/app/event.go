@@ -97,17 +97,12 @@ func (a *App) emitTo(ctx context.Context, q *store.Queries, e *baton.Event, bots
 	if e.Payload, err = a.render.Render(e); err != nil {
 		return err
 	}
-	if err := q.CreateEvent(ctx, e); err != nil {
-		return err
-	}
 	// Webhook endpoints only listen: their deliveries never hand a
 	// conversation over, and their lanes are their own.
+	ds := make([]*baton.Delivery, 0, len(hooks)+len(bots))
 	for _, w := range hooks {
-		d := &baton.Delivery{UUID: newUUID(), EventID: e.ID, Target: w.Target(), AccountID: e.AccountID,
-			LaneID: eventLane(e), NextAttemptAt: e.CreatedAt, CreatedAt: e.CreatedAt}
-		if err := q.CreateDelivery(ctx, d); err != nil {
-			return err
-		}
+		ds = append(ds, &baton.Delivery{UUID: newUUID(), Target: w.Target(), AccountID: e.AccountID,
+			LaneID: eventLane(e), NextAttemptAt: e.CreatedAt, CreatedAt: e.CreatedAt})
 	}
 	// A customer's message to the bot of a pending conversation is the one
 	// delivery whose failure hands the conversation to people.
@@ -120,12 +115,13 @@ func (a *App) emitTo(ctx context.Context, q *store.Queries, e *baton.Event, bots
 	}
 	lane := eventLane(e)
 	for _, b := range bots {
-		d := &baton.Delivery{UUID: newUUID(), EventID: e.ID, Target: baton.BotTarget(b.ID), AccountID: e.AccountID,
+		ds = append(ds, &baton.Delivery{UUID: newUUID(), Target: baton.BotTarget(b.ID), AccountID: e.AccountID,
 			LaneID: lane, Handoff: handoff && (owner == 0 || owner == b.ID), NextAttemptAt: e.CreatedAt,
-			CreatedAt: e.CreatedAt}
-		if err := q.CreateDelivery(ctx, d); err != nil {
-			return err
-		}
+			CreatedAt: e.CreatedAt})
+	}
+	// The event and its deliveries: one statement on PostgreSQL.
+	if err := q.CreateEventDeliveries(ctx, e, ds); err != nil {
+		return err
 	}
 	if a.onEvent != nil {
 		q.AfterCommit(a.onEvent)
@@ -256,20 +252,21 @@ func (a *App) emitMessage(ctx context.Context, q *store.Queries, name string, c 
 	if err != nil {
 		return err
 	}
-	return a.emitMessageHeard(ctx, q, name, c, m, l, false, false)
+	return a.emitMessageHeard(ctx, q, name, c, m, l, false, false, nil)
 }
 
 // emitMessageTo is emitMessage for a conversation whose inbox's connection
 // to a bot, link (nil for none), the caller has read already: addMessage
 // needs it before, for the status a customer's message leads to. byCustomer
-// says the customer did what the event reports (baton.Event.ByCustomer).
-func (a *App) emitMessageTo(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, m *baton.Message, link *baton.AgentBotInbox, byCustomer bool) error {
-	return a.emitMessageHeard(ctx, q, name, c, m, link, byCustomer, true)
+// says the customer did what the event reports (baton.Event.ByCustomer);
+// k, when not nil, is what the caller read already.
+func (a *App) emitMessageTo(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, m *baton.Message, link *baton.AgentBotInbox, byCustomer bool, k *known) error {
+	return a.emitMessageHeard(ctx, q, name, c, m, link, byCustomer, true, k)
 }
 
 // emitMessageHeard is emitMessageTo; live says whether live clients are
 // told too (emitMessage told them already).
-func (a *App) emitMessageHeard(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, m *baton.Message, link *baton.AgentBotInbox, byCustomer, live bool) error {
+func (a *App) emitMessageHeard(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, m *baton.Message, link *baton.AgentBotInbox, byCustomer, live bool, k *known) error {
 	if live {
 		if err := a.publishMessage(ctx, q, name, m); err != nil {
 			return err
@@ -278,7 +275,23 @@ func (a *App) emitMessageHeard(ctx context.Context, q *store.Queries, name strin
 	if !m.MessageType.Sendable() || a.render == nil {
 		return nil
 	}
-	bots, err := botsHearing(ctx, q, link, c.AssigneeAgentBotID)
+	if k == nil {
+		k = &known{}
+	}
+	// The message's sender, when a bot or a person, was read with the
+	// caller's token: the snapshot shows it as read there.
+	l := newLoader(q)
+	actor := baton.ActorFromContext(ctx)
+	if actor.Bot != nil {
+		l.bots[actor.Bot.ID] = actor.Bot
+	}
+	if actor.User != nil {
+		l.users[actor.User.ID] = actor.User
+	}
+	if k.target != nil && k.target.AgentBot != nil {
+		l.bots[k.target.AgentBot.ID] = k.target.AgentBot // the inbox's, read in the transaction
+	}
+	bots, err := l.botsHearing(ctx, link, c.AssigneeAgentBotID)
 	if err != nil {
 		return err
 	}
@@ -286,16 +299,32 @@ func (a *App) emitMessageHeard(ctx context.Context, q *store.Queries, name strin
 	if err != nil || len(bots)+len(hooks) == 0 {
 		return err
 	}
+	// The snapshot is built from what the transaction read already: the
+	// conversation's inbox, contact and contact inbox when the caller has
+	// them, the bots just found, and a message just written, which is the
+	// conversation's last (unless private or an activity) and has no
+	// attachments but those it holds.
 	snap := *c
-	l := newLoader(q)
+	l.seed(&snap)
+	msg := *m
+	if k.fresh {
+		if err := l.sender(ctx, &msg); err != nil {
+			return err
+		}
+		msg.ConversationDisplayID = c.DisplayID
+		if !msg.Private && msg.MessageType != baton.MessageActivity {
+			l.last = &msg
+		}
+	}
 	if err := l.conversation(ctx, &snap); err != nil {
 		return err
 	}
-	msg := *m
-	if err := l.messages(ctx, &snap, []*baton.Message{&msg}); err != nil {
-		return err
+	if !k.fresh {
+		if err := l.messages(ctx, &snap, []*baton.Message{&msg}); err != nil {
+			return err
+		}
 	}
-	return a.emitTo(ctx, q, &baton.Event{AccountID: c.AccountID, ConversationID: c.ID, Name: name,
+	return a.emitTo(ctx, q, &baton.Event{AccountID: c.AccountID, Account: k.account, ConversationID: c.ID, Name: name,
 		Conversation: &snap, Message: &msg, ByCustomer: byCustomer}, bots, hooks)
 }
 

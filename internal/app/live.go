@@ -69,20 +69,8 @@ func (a *App) publish(ctx context.Context, q *store.Queries, e *store.LiveEvent,
 	if liveSkipped[e.Name] {
 		return nil
 	}
-	switch actor := baton.ActorFromContext(ctx); {
-	case actor.Kind == baton.ActorUser && actor.User != nil:
-		if d == nil {
-			d = &liveData{}
-		}
-		d.PerformerOf, d.PerformerID = baton.SenderUser, actor.User.ID
-	case actor.Kind == baton.ActorAgentBot && actor.Bot != nil:
-		if d == nil {
-			d = &liveData{}
-		}
-		d.PerformerOf, d.PerformerID = baton.SenderAgentBot, actor.Bot.ID
-	}
-	if d != nil {
-		b, err := json.Marshal(d)
+	if e.Data == nil {
+		b, err := liveDataOf(ctx, d)
 		if err != nil {
 			return err
 		}
@@ -100,6 +88,28 @@ func (a *App) publish(ctx context.Context, q *store.Queries, e *store.LiveEvent,
 	return nil
 }
 
+// liveDataOf is what a live event row holds beside its ids: d, with the
+// performer, the user or bot of ctx whose request made the change; nil
+// when there is nothing to hold.
+func liveDataOf(ctx context.Context, d *liveData) ([]byte, error) {
+	switch actor := baton.ActorFromContext(ctx); {
+	case actor.Kind == baton.ActorUser && actor.User != nil:
+		if d == nil {
+			d = &liveData{}
+		}
+		d.PerformerOf, d.PerformerID = baton.SenderUser, actor.User.ID
+	case actor.Kind == baton.ActorAgentBot && actor.Bot != nil:
+		if d == nil {
+			d = &liveData{}
+		}
+		d.PerformerOf, d.PerformerID = baton.SenderAgentBot, actor.Bot.ID
+	}
+	if d == nil {
+		return nil, nil
+	}
+	return json.Marshal(d)
+}
+
 // publishConversation writes a conversation event for live clients.
 func (a *App) publishConversation(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, change *baton.ConversationChange) error {
 	var d *liveData
@@ -113,12 +123,32 @@ func (a *App) publishConversation(ctx context.Context, q *store.Queries, name st
 // publishMessage writes a message event for live clients: every message,
 // private notes and activity messages included (agents see them).
 func (a *App) publishMessage(ctx context.Context, q *store.Queries, name string, m *baton.Message) error {
+	e, err := a.liveMessage(ctx, name, m)
+	if err != nil {
+		return err
+	}
+	return a.publish(ctx, q, e, nil)
+}
+
+// liveMessage is the live event of a message, for publish or for a
+// statement that writes it with another (store.TouchConversationLive),
+// which then calls published. It carries the echo id of a new message.
+func (a *App) liveMessage(ctx context.Context, name string, m *baton.Message) (*store.LiveEvent, error) {
 	var d *liveData
 	if name == baton.EventMessageCreated && m.EchoID != "" {
 		d = &liveData{EchoID: m.EchoID}
 	}
-	return a.publish(ctx, q, &store.LiveEvent{AccountID: m.AccountID, ConversationID: m.ConversationID,
-		MessageID: m.ID, Name: name, CreatedAt: m.UpdatedAt}, d)
+	b, err := liveDataOf(ctx, d)
+	return &store.LiveEvent{AccountID: m.AccountID, ConversationID: m.ConversationID, MessageID: m.ID, Name: name,
+		CreatedAt: m.UpdatedAt, Data: b}, err
+}
+
+// published wakes the hub after q's transaction commits: a live event was
+// written in it.
+func (a *App) published(q *store.Queries) {
+	if a.onLive != nil {
+		q.AfterCommit(a.onLive)
+	}
 }
 
 // publishContact writes a contact event for live clients.

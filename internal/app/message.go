@@ -60,19 +60,26 @@ func (a *App) CreateMessage(ctx context.Context, accountID, displayID int64, in 
 	var m *baton.Message
 	var c *baton.Conversation
 	err = a.store.Write(ctx, func(q *store.Queries) (err error) {
-		if c, err = findVisible(ctx, q, s, displayID); err != nil {
+		// The conversation, its inbox's bot, whether webhooks may hear and
+		// the flood guard's count, in one statement.
+		t, err := q.FindMessageTarget(ctx, s.account.ID, displayID, a.floodSince(), a.limits.MessagesPerMinute)
+		if err != nil {
 			return err
 		}
-		var inbox *baton.Inbox // needed only to check an incoming message's inbox
+		if c = t.Conversation; !s.seesConversation(c) {
+			return baton.ErrNotFound
+		}
 		if in.MessageType == "incoming" {
-			if inbox, err = q.FindInbox(ctx, accountID, c.InboxID); err != nil {
+			// Needed only to check an incoming message's inbox; the
+			// event's snapshot uses it too.
+			if c.Inbox, err = q.FindInbox(ctx, accountID, c.InboxID); err != nil {
 				return err
 			}
 		}
-		if m, err = a.messageFrom(s.actor, c, inbox, in); err != nil {
+		if m, err = a.messageFrom(s.actor, c, c.Inbox, in); err != nil {
 			return err
 		}
-		return a.addMessage(ctx, q, s.actor, c, m, files)
+		return a.addMessage(ctx, q, s.actor, c, m, files, &known{target: t, account: s.account})
 	})
 	if err != nil {
 		a.deleteFiles(files)
@@ -138,7 +145,9 @@ func (a *App) messageFrom(actor *baton.Actor, c *baton.Conversation, inbox *bato
 // updates the conversation as the message implies: a customer writing
 // reopens a snoozed or resolved conversation and starts the wait for a
 // reply; a person's public reply ends it.
-func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Actor, c *baton.Conversation, m *baton.Message, files []stored) error {
+//
+// k, when not nil, is what the caller read already in the transaction.
+func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Actor, c *baton.Conversation, m *baton.Message, files []stored, k *known) error {
 	if m.Content != nil && strings.TrimSpace(*m.Content) == "" && m.ContentType == baton.ContentText {
 		m.Content = nil
 	}
@@ -152,10 +161,14 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 		return err
 	}
 	now := a.Now()
-	n, err := q.CountMessagesSince(ctx, c.ID, now.Add(-time.Minute).UnixMicro(), a.limits.MessagesPerMinute)
-	if err != nil {
+	var n int
+	var err error
+	if k != nil && k.target != nil {
+		n = k.target.Recent
+	} else if n, err = q.CountMessagesSince(ctx, c.ID, now.Add(-time.Minute).UnixMicro(), a.limits.MessagesPerMinute); err != nil {
 		return err
-	} else if n >= a.limits.MessagesPerMinute {
+	}
+	if n >= a.limits.MessagesPerMinute {
 		return &baton.Error{Code: baton.ERATELIMIT, Message: "Too many messages"}
 	}
 	if err := a.checkOwner(ctx, q, actor, c, m); err != nil {
@@ -185,8 +198,10 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 
 	// The inbox's bot decides both where a customer's message leaves a
 	// resolved conversation and who hears of the message: it is read once.
-	link, err := inboxBot(ctx, q, c.InboxID)
-	if err != nil {
+	var link *baton.AgentBotInbox
+	if k != nil && k.target != nil {
+		link = k.target.Bot
+	} else if link, err = inboxBot(ctx, q, c.InboxID); err != nil {
 		return err
 	}
 	switch {
@@ -228,18 +243,48 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 		}
 	}
 	c.LastActivityAt, c.UpdatedAt = now, now
+	if k == nil {
+		k = &known{}
+	}
+	k.fresh = true
+	live := true // live clients are still to be told of the message
 	if dirty {
 		if err := a.saveConversation(ctx, q, prev, c); err != nil {
 			return err
 		}
-	} else if err := q.TouchConversation(ctx, c.ID, now.UnixMicro()); err != nil {
-		return err
+	} else {
+		// The conversation's activity and the message's live event, next
+		// to each other here: one statement on PostgreSQL.
+		e, err := a.liveMessage(ctx, baton.EventMessageCreated, m)
+		if err != nil {
+			return err
+		}
+		if err := q.TouchConversationLive(ctx, c.ID, now.UnixMicro(), e); err != nil {
+			return err
+		}
+		a.published(q)
+		live = false
 	}
 	// A customer's message: through the public or widget API, or posted as
 	// incoming by an integration with a user token; never by a bot.
 	byCustomer := m.MessageType == baton.MessageIncoming && actor.Kind != baton.ActorAgentBot
-	return a.emitMessageTo(ctx, q, baton.EventMessageCreated, c, m, link, byCustomer)
+	return a.emitMessageHeard(ctx, q, baton.EventMessageCreated, c, m, link, byCustomer, live, k)
 }
+
+// known is what a use case read already in its transaction, handed on so
+// that writing a message and the event it raises do not read it again.
+type known struct {
+	// target is the message's conversation as FindMessageTarget or
+	// FindPublicMessageTarget read it; nil when it was read otherwise.
+	target  *store.MessageTarget
+	account *baton.Account // the conversation's account, or nil
+	// fresh says the event's message was just written: it is the
+	// conversation's newest, and its attachments are those it holds.
+	fresh bool
+}
+
+// floodSince is the start of the flood guard's minute.
+func (a *App) floodSince() int64 { return a.Now().Add(-time.Minute).UnixMicro() }
 
 // replyTarget checks in_reply_to and records the target's external id, as
 // Chatwoot does, so channels can thread the reply.
@@ -504,14 +549,21 @@ func (a *App) PublicCreateMessage(ctx context.Context, displayID int64, in Publi
 	var m *baton.Message
 	var c *baton.Conversation
 	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
-		var p *PublicSession
-		if p, c, err = a.publicConversation(ctx, q, displayID); err != nil {
+		// One statement reads the conversation with what the message needs
+		// (see store.MessageTarget), not the inbox's many columns: the
+		// event's snapshot reads them when someone hears of it.
+		cred := baton.CredentialFromContext(ctx)
+		t, err := q.FindPublicMessageTarget(ctx, cred.InboxIdentifier, cred.SourceID, displayID,
+			a.floodSince(), a.limits.MessagesPerMinute)
+		if err != nil {
 			return err
 		}
+		c = t.Conversation
+		p := &PublicSession{ContactInbox: c.ContactInbox, Contact: c.Contact}
 		m = &baton.Message{AccountID: c.AccountID, InboxID: c.InboxID, ConversationID: c.ID,
 			MessageType: baton.MessageIncoming, Content: in.Content, EchoID: in.EchoID,
 			SenderType: baton.SenderContact, SenderID: p.Contact.ID, ContentAttributes: map[string]any{}}
-		return a.addMessage(ctx, q, p.actor(), c, m, files)
+		return a.addMessage(ctx, q, p.actor(), c, m, files, &known{target: t})
 	})
 	if err != nil {
 		a.deleteFiles(files)
@@ -624,7 +676,7 @@ func (a *App) answer(ctx context.Context, q *store.Queries, contact *baton.Conta
 	if err != nil {
 		return err
 	}
-	return a.emitMessageTo(ctx, q, baton.EventMessageUpdated, c, m, link, true)
+	return a.emitMessageTo(ctx, q, baton.EventMessageUpdated, c, m, link, true, nil)
 }
 
 func firstValue(v any) string {
@@ -814,7 +866,7 @@ func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*
 			// replyTarget reads the id as JSON decoded it.
 			m.ContentAttributes["in_reply_to"] = float64(in.ReplyTo)
 		}
-		return a.addMessage(ctx, q, w.actor(), c, m, files)
+		return a.addMessage(ctx, q, w.actor(), c, m, files, nil)
 	})
 	if err != nil {
 		a.deleteFiles(files)

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/store"
@@ -16,6 +17,43 @@ type loader struct {
 	users    map[int64]*baton.User
 	contacts map[int64]*baton.Contact
 	bots     map[int64]*baton.AgentBot
+	// last, when set, is the last message of its conversation, known to
+	// the caller (a message just written): conversation does not read it.
+	last *baton.Message
+}
+
+// seed remembers the inbox and contact the conversation holds, when it
+// holds them: read in the same transaction, they need not be read again.
+func (l *loader) seed(c *baton.Conversation) {
+	if c.Inbox != nil && c.Inbox.ID == c.InboxID {
+		l.inboxes[c.InboxID] = c.Inbox
+	}
+	if c.Contact != nil && c.Contact.ID == c.ContactID {
+		l.contacts[c.ContactID] = c.Contact
+	}
+}
+
+// botsHearing is the package's botsHearing through the loader: each bot is
+// read once, and remembered for the snapshot.
+func (l *loader) botsHearing(ctx context.Context, link *baton.AgentBotInbox, assignedBotID int64) ([]*baton.AgentBot, error) {
+	var bots []*baton.AgentBot
+	ids := []int64{}
+	if link != nil && link.Active {
+		ids = append(ids, link.AgentBotID)
+	}
+	if assignedBotID != 0 && !slices.Contains(ids, assignedBotID) {
+		ids = append(ids, assignedBotID)
+	}
+	for _, id := range ids {
+		b, err := l.bot(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if b != nil && b.OutgoingURL != "" {
+			bots = append(bots, b)
+		}
+	}
+	return bots, nil
 }
 
 func newLoader(q *store.Queries) *loader {
@@ -111,10 +149,11 @@ func (l *loader) conversation(ctx context.Context, c *baton.Conversation) error 
 	} else if err != nil {
 		return err
 	}
-	if c.LastMessage, err = l.q.LastMessage(ctx, c.ID); err != nil {
+	if l.last != nil && l.last.ConversationID == c.ID {
+		c.LastMessage = l.last
+	} else if c.LastMessage, err = l.q.LastMessage(ctx, c.ID); err != nil {
 		return err
-	}
-	if c.LastMessage != nil {
+	} else if c.LastMessage != nil {
 		if err := l.messages(ctx, c, []*baton.Message{c.LastMessage}); err != nil {
 			return err
 		}

@@ -31,6 +31,33 @@ func scanAgentBot(row interface{ Scan(...any) error }) (*baton.AgentBot, error) 
 	return &b, nil
 }
 
+// nullableAgentBotDest returns where the agentBotColumns of a row are
+// scanned to when the bot may be missing (an outer join), and the function
+// that completes b once they are and reports whether there was one.
+func nullableAgentBotDest(b *baton.AgentBot) ([]any, func() bool) {
+	var id, account, deadline, failures, breakerUntil, created, updated sql.NullInt64
+	var name, description, url, config, avatar sql.NullString
+	var keepPending, openWhileOpen sql.NullBool
+	return []any{&id, &account, &name, &description, &url, &config, &avatar, &deadline, &keepPending,
+			&openWhileOpen, &failures, &breakerUntil, &created, &updated},
+		func() bool {
+			if !id.Valid {
+				return false
+			}
+			b.ID, b.AccountID, b.Name, b.Description, b.OutgoingURL = id.Int64, account.Int64, name.String,
+				description.String, url.String
+			b.BotConfig, b.AvatarKey = parseObject(config.String), avatar.String
+			b.HandoffDeadline = time.Duration(deadline.Int64) * time.Millisecond
+			b.KeepPendingOnFailure, b.OpenWhileBreakerOpen = keepPending.Bool, openWhileOpen.Bool
+			b.BreakerFailures = int(failures.Int64)
+			if breakerUntil.Int64 > 0 {
+				b.BreakerOpenUntil = fromMicros(breakerUntil.Int64)
+			}
+			b.CreatedAt, b.UpdatedAt = fromMicros(created.Int64), fromMicros(updated.Int64)
+			return true
+		}
+}
+
 func (q *Queries) listAgentBots(ctx context.Context, query string, args ...any) ([]*baton.AgentBot, error) {
 	rows, err := q.db.QueryContext(ctx, query, args...)
 	if err != nil {

@@ -291,3 +291,113 @@ func (q *Queries) CountConversations(ctx context.Context, f ConversationFilter) 
 		COUNT(*) FROM conversations v `+where, args...).Scan(&c.Mine, &c.Unassigned, &c.Assigned, &c.All)
 	return c, q.formatError(err, "conversation")
 }
+
+// MessageTarget is what writing a message into a conversation needs beside
+// the conversation, read with it in one statement: the message hot path's
+// lookup (FindPublicMessageTarget, FindMessageTarget). The conversation's
+// row is locked until the transaction ends, as FindConversation's is.
+type MessageTarget struct {
+	Conversation *baton.Conversation
+	// Bot is the inbox's connection to a bot, nil when it has none, and
+	// AgentBot that bot: read in the transaction, with the conversation,
+	// so a bot disconnected or changed before it began is not sent the
+	// message, whichever process made the change; nothing is cached.
+	Bot      *baton.AgentBotInbox
+	AgentBot *baton.AgentBot
+	// Recent counts the conversation's messages created after the time
+	// the lookup was given, up to its limit: the flood guard's count.
+	Recent int
+}
+
+// messageTargetColumns follow the conversation's (and, for the public API,
+// its contact's) columns: the inbox's bot, whether the account has webhooks
+// that may hear the inbox, and the flood guard's count; since and limit
+// are the count's parameters ("$4").
+func messageTargetColumns(since, limit string) string {
+	return `, ab.id, ab.agent_bot_id, ab.status, ` + agentBotColumns + `,
+	EXISTS (SELECT 1 FROM webhooks w WHERE w.account_id = v.account_id AND (w.inbox_id IS NULL OR w.inbox_id = v.inbox_id)),
+	(SELECT COUNT(*) FROM (SELECT 1 FROM messages r WHERE r.conversation_id = v.id AND r.created_at > ` + since +
+		` LIMIT ` + limit + `) t)`
+}
+
+// messageTargetDest returns where the messageTargetColumns are scanned to,
+// and the function that completes t once they are.
+func (q *Queries) messageTargetDest(t *MessageTarget) ([]any, func()) {
+	var linkID, botID, status sql.NullInt64
+	var hooks bool
+	bot := &baton.AgentBot{}
+	botDest, finishBot := nullableAgentBotDest(bot)
+	return slices.Concat([]any{&linkID, &botID, &status}, botDest, []any{&hooks, &t.Recent}), func() {
+		c := t.Conversation
+		if linkID.Valid {
+			t.Bot = &baton.AgentBotInbox{ID: linkID.Int64, InboxID: c.InboxID, AgentBotID: botID.Int64,
+				AccountID: c.AccountID, Active: status.Int64 == 0}
+		}
+		if finishBot() {
+			t.AgentBot = bot
+		}
+		if !hooks {
+			// None to hear: InboxWebhooks need not ask in this transaction.
+			q.rememberWebhooks(c.AccountID, c.InboxID, []*baton.Webhook{})
+		}
+	}
+}
+
+// FindPublicMessageTarget is FindPublicConversation for a customer's
+// message: the conversation with its contact inbox and contact, but not its
+// inbox (Conversation.Inbox is nil), and what a message needs beside (see
+// MessageTarget), counting messages since the time up to limit. Another
+// contact's conversation is not found.
+func (q *Queries) FindPublicMessageTarget(ctx context.Context, identifier, sourceID string, displayID int64, since int64, limit int) (*MessageTarget, error) {
+	c := &baton.Conversation{ContactInbox: &baton.ContactInbox{}, Contact: &baton.Contact{}}
+	t := &MessageTarget{Conversation: c}
+	ci, finishContactInbox := contactInboxDest(c.ContactInbox)
+	contact, finishContact := contactDest(c.Contact)
+	conv, finishConversation := conversationDest(c)
+	extra, finishTarget := q.messageTargetDest(t)
+	err := q.db.QueryRowContext(ctx, findPublicMessageTarget+q.lock("v"), identifier, sourceID, displayID, since, limit).
+		Scan(slices.Concat(ci, contact, conv, extra)...)
+	if err != nil {
+		return nil, q.formatError(err, "conversation")
+	}
+	finishContactInbox()
+	finishContact()
+	finishConversation()
+	finishTarget()
+	return t, nil
+}
+
+// The inbox is found by its unique identifier and the contact inbox by the
+// unique (inbox_id, source_id); of the inbox only its id is read.
+var findPublicMessageTarget = `SELECT ` + contactInboxColumns + `, ` + contactColumns + `, ` + conversationColumns +
+	messageTargetColumns("$4", "$5") + ` FROM inboxes i
+	JOIN contact_inboxes ci ON ci.inbox_id = i.id AND ci.source_id = $2
+	JOIN contacts c ON c.id = ci.contact_id AND c.account_id = i.account_id
+	JOIN conversations v ON v.account_id = i.account_id AND v.display_id = $3 AND v.contact_inbox_id = ci.id
+	LEFT JOIN agent_bot_inboxes ab ON ab.inbox_id = i.id
+	LEFT JOIN agent_bots b ON b.id = ab.agent_bot_id
+	WHERE i.identifier = $1`
+
+// FindMessageTarget is FindConversation for a message written through the
+// Application API: the conversation with the display id in the account and
+// what a message needs beside (see MessageTarget), counting messages since
+// the time up to limit.
+func (q *Queries) FindMessageTarget(ctx context.Context, accountID, displayID int64, since int64, limit int) (*MessageTarget, error) {
+	c := &baton.Conversation{}
+	t := &MessageTarget{Conversation: c}
+	conv, finishConversation := conversationDest(c)
+	extra, finishTarget := q.messageTargetDest(t)
+	err := q.db.QueryRowContext(ctx, findMessageTarget+q.lock("v"), accountID, displayID, since, limit).
+		Scan(slices.Concat(conv, extra)...)
+	if err != nil {
+		return nil, q.formatError(err, "conversation")
+	}
+	finishConversation()
+	finishTarget()
+	return t, nil
+}
+
+var findMessageTarget = `SELECT ` + conversationColumns + messageTargetColumns("$3", "$4") + ` FROM conversations v
+	LEFT JOIN agent_bot_inboxes ab ON ab.inbox_id = v.inbox_id
+	LEFT JOIN agent_bots b ON b.id = ab.agent_bot_id
+	WHERE v.account_id = $1 AND v.display_id = $2`

@@ -46,6 +46,30 @@ func (q *Queries) CreateLiveEvent(ctx context.Context, e *LiveEvent) error {
 	return q.formatError(err, "live event")
 }
 
+// TouchConversationLive is TouchConversation and CreateLiveEvent of e,
+// where the dialect can (PostgreSQL) in one statement: a message's last
+// two writes, one round trip instead of two.
+func (q *Queries) TouchConversationLive(ctx context.Context, id, at int64, e *LiveEvent) error {
+	n, ok := q.d.(LiveNotifier)
+	if !ok || q.d.Name() != "postgres" {
+		if err := q.TouchConversation(ctx, id, at); err != nil {
+			return err
+		}
+		return q.CreateLiveEvent(ctx, e)
+	}
+	data := string(e.Data)
+	if data == "" {
+		data = "{}"
+	}
+	err := q.db.QueryRowContext(ctx, `WITH t AS (UPDATE conversations SET last_activity_at = $8, updated_at = $8
+		WHERE id = $9), e AS (INSERT INTO live_events (account_id, conversation_id, message_id, contact_id, name,
+		data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id)
+		SELECT id FROM (SELECT id, `+n.NotifyLive("id")+` FROM e) n`,
+		e.AccountID, nullInt(e.ConversationID), nullInt(e.MessageID), nullInt(e.ContactID), e.Name, data,
+		toMicros(e.CreatedAt), at, id).Scan(&e.ID)
+	return q.formatError(err, "live event")
+}
+
 const liveEventColumns = `id, account_id, conversation_id, message_id, contact_id, name, data, created_at`
 
 func (q *Queries) queryLiveEvents(ctx context.Context, query string, args ...any) ([]*LiveEvent, error) {

@@ -4,7 +4,30 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"sync/atomic"
 )
+
+// countKey is the context key of a statement count (CountStatements).
+type countKey struct{}
+
+// CountStatements returns a context under which the store counts the
+// statements it runs, on the reader pool or in a write transaction, and a
+// function that returns the count so far. On PostgreSQL the BEGIN and
+// COMMIT of a write transaction are counted too, so the count is the
+// round trips to the database; SQLite has none to count, and its group
+// commit's shared BEGIN, savepoints and COMMIT are not. For tests and
+// benchmarks: the number of statements a use case runs is part of its cost.
+func CountStatements(ctx context.Context) (context.Context, func() int64) {
+	n := &atomic.Int64{}
+	return context.WithValue(ctx, countKey{}, n), n.Load
+}
+
+// count counts one statement run under ctx, if they are counted.
+func count(ctx context.Context) {
+	if n, ok := ctx.Value(countKey{}).(*atomic.Int64); ok {
+		n.Add(1)
+	}
+}
 
 // statements keeps one prepared statement per distinct SQL text of a pool;
 // database/sql prepares it on each connection the first time it runs there.
@@ -82,6 +105,7 @@ type pool struct {
 }
 
 func (p pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	count(ctx)
 	if st := p.stmts.prepare(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -89,6 +113,7 @@ func (p pool) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 }
 
 func (p pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	count(ctx)
 	if st := p.stmts.prepare(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -96,6 +121,7 @@ func (p pool) QueryContext(ctx context.Context, query string, args ...any) (*sql
 }
 
 func (p pool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	count(ctx)
 	if st := p.stmts.prepare(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -156,6 +182,7 @@ func (t *transaction) prepareMissed(ctx context.Context) {
 }
 
 func (t *transaction) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	count(ctx)
 	if t.detach {
 		ctx = context.WithoutCancel(ctx)
 	}
@@ -166,6 +193,7 @@ func (t *transaction) ExecContext(ctx context.Context, query string, args ...any
 }
 
 func (t *transaction) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	count(ctx)
 	if t.detach {
 		ctx = context.WithoutCancel(ctx)
 	}
@@ -176,6 +204,7 @@ func (t *transaction) QueryContext(ctx context.Context, query string, args ...an
 }
 
 func (t *transaction) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	count(ctx)
 	if t.detach {
 		ctx = context.WithoutCancel(ctx)
 	}

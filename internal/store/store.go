@@ -98,6 +98,7 @@ func (s *Store) Write(ctx context.Context, fn func(q *Queries) error) error {
 		return s.writeBatched(ctx, fn)
 	}
 	s.transactions.Add(1)
+	count(ctx) // BEGIN
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -112,6 +113,7 @@ func (s *Store) Write(ctx context.Context, fn func(q *Queries) error) error {
 		_ = tx.Rollback()
 		return err
 	}
+	count(ctx) // COMMIT
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}

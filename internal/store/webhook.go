@@ -116,13 +116,22 @@ func (q *Queries) InboxWebhooks(ctx context.Context, accountID, inboxID int64) (
 	}
 	ws, err := q.listWebhooks(ctx, `WHERE w.account_id = $1 AND (w.inbox_id IS NULL OR w.inbox_id = $2) ORDER BY w.id`,
 		accountID, inboxID)
-	if err == nil && q.afterCommit != nil {
-		if q.webhooks == nil {
-			q.webhooks = map[[2]int64][]*baton.Webhook{}
-		}
-		q.webhooks[key] = ws
+	if err == nil {
+		q.rememberWebhooks(accountID, inboxID, ws)
 	}
 	return ws, err
+}
+
+// rememberWebhooks keeps what InboxWebhooks answers for the account and
+// inbox for the rest of the transaction; outside one it keeps nothing.
+func (q *Queries) rememberWebhooks(accountID, inboxID int64, ws []*baton.Webhook) {
+	if q.afterCommit == nil {
+		return
+	}
+	if q.webhooks == nil {
+		q.webhooks = map[[2]int64][]*baton.Webhook{}
+	}
+	q.webhooks[[2]int64{accountID, inboxID}] = ws
 }
 
 // forgetWebhooks drops what InboxWebhooks remembered, after a write to

@@ -38,6 +38,8 @@ var suite = []struct {
 	{"ConversationNulls", testConversationNulls},
 	{"ConversationList", testConversationList},
 	{"PublicConversation", testPublicConversation},
+	{"MessageTarget", testMessageTarget},
+	{"EventDeliveries", testEventDeliveries},
 	{"Message", testMessage},
 	{"MessageList", testMessageList},
 	{"Attachment", testAttachment},

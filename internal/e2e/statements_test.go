@@ -1,0 +1,82 @@
+package e2e_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/store/storetest"
+)
+
+// TestMessageStatements counts the statements (on PostgreSQL: the round
+// trips, BEGIN and COMMIT included) that a message costs on the paths users
+// run: a customer's message through the public API without a bot and with
+// one connected, and a bot's reply through the Application API with its
+// token. The counts are written in docs/performance.md; the test fails if
+// one grows past them, so that a statement added to the hot path is a
+// decision, not an accident.
+func TestMessageStatements(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := start(t, s)
+		customer := func(source string) (context.Context, int64) {
+			c := e.customer(source)
+			return baton.NewContextWithCredential(context.Background(),
+				baton.ContactCredential{InboxIdentifier: e.identifier, SourceID: source}), c
+		}
+		// say posts messages and returns the statements of the last: the
+		// first of a conversation may do what later ones need not (the
+		// contact's last activity), and the steady state is what counts.
+		say := func(ctx context.Context, conv int64) int64 {
+			t.Helper()
+			var n func() int64
+			for range 3 {
+				var cctx context.Context
+				cctx, n = store.CountStatements(ctx)
+				if _, err := e.app.PublicCreateMessage(cctx, conv, app.PublicMessageInput{Content: ptr("hello")}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return n()
+		}
+		// Before issue 8's work: SQLite 7, 19 and 25; PostgreSQL 9, 21
+		// and 27.
+		limits := map[string]map[string]int64{
+			"sqlite":   {"customer": 4, "customer, bot": 11, "bot reply": 16},
+			"postgres": {"customer": 5, "customer, bot": 10, "bot reply": 15},
+		}[s.Dialect()]
+		check := func(what string, n int64) {
+			t.Helper()
+			t.Logf("%s: %s message: %d statements", s.Dialect(), what, n)
+			if n > limits[what] {
+				t.Errorf("%s message: %d statements, at most %d expected", what, n, limits[what])
+			}
+		}
+
+		ctx, conv := customer("alone")
+		check("customer", say(ctx, conv))
+
+		b := newBot(t, nil)
+		e.connect(b, "")
+		ctx, conv = customer("with-bot")
+		check("customer, bot", say(ctx, conv))
+
+		// The bot's reply, authenticated as the HTTP surface does.
+		var n func() int64
+		for range 3 {
+			var cctx context.Context
+			cctx, n = store.CountStatements(context.Background())
+			actor, err := e.app.Authenticate(cctx, b.token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cctx = baton.NewContextWithActor(cctx, actor)
+			if _, err := e.app.CreateMessage(cctx, e.accountID, conv, app.MessageInput{Content: ptr("hi there")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check("bot reply", n())
+	})
+}

@@ -1,0 +1,212 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// testMessageTarget checks the message hot path's lookups: the same
+// conversation, contact inbox and contact as the separate reads, the
+// inbox's bot, the flood guard's count, whether webhooks may hear, and the
+// same refusals as FindPublicConversation.
+func testMessageTarget(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	th := newThread(t, s)
+	c := newConversation(t, s, th.contactInbox, th.account.ID, func(c *baton.Conversation) {
+		c.Labels, c.CustomAttributes = []string{"vip"}, map[string]any{"order": "1042"}
+	})
+	for i := range 3 {
+		newMessage(t, s, c, "hello", func(m *baton.Message) { m.CreatedAt = at.Add(time.Duration(i) * time.Second) })
+	}
+	since := at.Add(500 * time.Millisecond).UnixMicro() // two of the three are newer
+
+	// targets reads both lookups in one write transaction, as the use
+	// cases do, and checks what the transaction then remembers.
+	targets := func(hooksRemembered bool) (pub, app *store.MessageTarget) {
+		t.Helper()
+		write(t, s, func(q *store.Queries) (err error) {
+			if pub, err = q.FindPublicMessageTarget(ctx, th.inbox.Identifier, th.contactInbox.SourceID, c.DisplayID, since, 200); err != nil {
+				return err
+			}
+			if app, err = q.FindMessageTarget(ctx, th.account.ID, c.DisplayID, since, 200); err != nil {
+				return err
+			}
+			// Without webhooks the lookup says so, and InboxWebhooks
+			// answers without a statement.
+			counted, n := store.CountStatements(ctx)
+			hooks, err := q.InboxWebhooks(counted, th.account.ID, th.inbox.ID)
+			if err != nil {
+				return err
+			}
+			if got := n() == 0; got != hooksRemembered {
+				t.Errorf("InboxWebhooks ran %d statements after the lookup (webhooks %d)", n(), len(hooks))
+			}
+			return nil
+		})
+		return pub, app
+	}
+	pub, app := targets(true)
+	want, err := s.Read().FindConversation(ctx, th.account.ID, c.DisplayID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "conversation of the Application API's target", app.Conversation, want)
+	want.ContactInbox, err = s.Read().FindContactInbox(ctx, th.contactInbox.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Contact, err = s.Read().FindContact(ctx, th.account.ID, th.contact.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "conversation of the public target", pub.Conversation, want)
+	for _, got := range []*store.MessageTarget{pub, app} {
+		if got.Bot != nil || got.AgentBot != nil || got.Recent != 2 {
+			t.Errorf("target: bot %+v, %d recent messages; want none and 2", got.Bot, got.Recent)
+		}
+	}
+
+	// A connected bot, active or not, and a webhook.
+	bot := newAgentBot(t, s, th.account.ID)
+	// Every column of the bot set, to check the outer join's reading.
+	if _, err := s.DB().ExecContext(ctx, `UPDATE agent_bots SET description = 'd', outgoing_url = 'https://bot.test/x',
+		bot_config = '{"k":"v"}', avatar_key = 'a.png', handoff_deadline_ms = 5000, keep_pending_on_failure = TRUE,
+		open_while_breaker_open = FALSE, breaker_failures = 2, breaker_open_until = 123, created_at = 7, updated_at = 8
+		WHERE id = $1`, bot); err != nil {
+		t.Fatal(err)
+	}
+	link := &baton.AgentBotInbox{InboxID: th.inbox.ID, AgentBotID: bot, AccountID: th.account.ID, UpdatedAt: at}
+	write(t, s, func(q *store.Queries) error { return q.ConnectAgentBot(ctx, link) })
+	write(t, s, func(q *store.Queries) error {
+		return q.CreateWebhook(ctx, &baton.Webhook{AccountID: th.account.ID, Kind: baton.WebhookAccount, Name: "All",
+			URL: "https://example.com/hook", CreatedAt: at, UpdatedAt: at}, nil)
+	})
+	pub, app = targets(false)
+	wantLink := &baton.AgentBotInbox{ID: link.ID, InboxID: th.inbox.ID, AgentBotID: bot, AccountID: th.account.ID}
+	same(t, "inbox's bot, inactive", pub.Bot, wantLink)
+	same(t, "inbox's bot, inactive (Application API)", app.Bot, wantLink)
+	link.Active = true
+	write(t, s, func(q *store.Queries) error {
+		if err := q.DisconnectAgentBot(ctx, th.inbox.ID); err != nil {
+			return err
+		}
+		return q.ConnectAgentBot(ctx, link)
+	})
+	pub, app = targets(false)
+	wantLink = &baton.AgentBotInbox{ID: link.ID, InboxID: th.inbox.ID, AgentBotID: bot, AccountID: th.account.ID, Active: true}
+	same(t, "inbox's bot, active", pub.Bot, wantLink)
+	same(t, "inbox's bot, active (Application API)", app.Bot, wantLink)
+	wantBot, err := s.Read().FindAgentBot(ctx, bot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "inbox's agent bot", pub.AgentBot, wantBot)
+	same(t, "inbox's agent bot (Application API)", app.AgentBot, wantBot)
+	// The count stops at its limit.
+	write(t, s, func(q *store.Queries) (err error) {
+		pub, err = q.FindPublicMessageTarget(ctx, th.inbox.Identifier, th.contactInbox.SourceID, c.DisplayID, 0, 2)
+		return err
+	})
+	if pub.Recent != 2 {
+		t.Errorf("count up to 2 of 3 messages: %d", pub.Recent)
+	}
+
+	// Another contact's conversation, another inbox's source id, another
+	// account's conversation: not found, as FindPublicConversation.
+	neighbour := newContactInbox(t, s, newContact(t, s, th.account.ID).ID, th.inbox.ID)
+	theirs := newConversation(t, s, neighbour, th.account.ID, nil)
+	other := newThread(t, s)
+	for _, tt := range []struct {
+		what               string
+		identifier, source string
+		displayID          int64
+	}{
+		{"another contact's conversation", th.inbox.Identifier, th.contactInbox.SourceID, theirs.DisplayID},
+		{"a conversation with the source id of another inbox", other.inbox.Identifier, th.contactInbox.SourceID, th.conversation.DisplayID},
+		{"a missing display id", th.inbox.Identifier, th.contactInbox.SourceID, theirs.DisplayID + 1000},
+		{"a missing source id", th.inbox.Identifier, unique("source"), c.DisplayID},
+		{"a missing inbox", unique("identifier"), th.contactInbox.SourceID, c.DisplayID},
+	} {
+		err := s.Write(ctx, func(q *store.Queries) error {
+			_, err := q.FindPublicMessageTarget(ctx, tt.identifier, tt.source, tt.displayID, 0, 200)
+			return err
+		})
+		wantNotFound(t, "FindPublicMessageTarget of "+tt.what, err)
+	}
+	err = s.Write(ctx, func(q *store.Queries) error {
+		_, err := q.FindMessageTarget(ctx, other.account.ID, theirs.DisplayID+1000, 0, 200)
+		return err
+	})
+	wantNotFound(t, "FindMessageTarget of a missing display id", err)
+	// Another account's conversation 1 is its own, not this account's.
+	write(t, s, func(q *store.Queries) error {
+		got, err := q.FindMessageTarget(ctx, other.account.ID, 1, 0, 200)
+		if err == nil && got.Conversation.AccountID != other.account.ID {
+			t.Errorf("FindMessageTarget in another account found account %d's", got.Conversation.AccountID)
+		}
+		return err
+	})
+}
+
+// testEventDeliveries checks CreateEventDeliveries and
+// TouchConversationLive: what they write is what the separate statements
+// write.
+func testEventDeliveries(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	th := newThread(t, s)
+	bot := newAgentBot(t, s, th.account.ID)
+	hook := &baton.Webhook{AccountID: th.account.ID, Kind: baton.WebhookAccount, Name: "All",
+		URL: "https://example.com/hook", CreatedAt: at, UpdatedAt: at}
+	write(t, s, func(q *store.Queries) error { return q.CreateWebhook(ctx, hook, nil) })
+	e := &baton.Event{AccountID: th.account.ID, ConversationID: th.conversation.ID, Name: "message_created",
+		Payload: []byte(`{"event":"message_created"}`), CreatedAt: at}
+	ds := []*baton.Delivery{
+		{UUID: unique("uuid"), Target: hook.Target(), AccountID: th.account.ID, LaneID: th.conversation.ID, NextAttemptAt: at, CreatedAt: at},
+		{UUID: unique("uuid"), Target: baton.BotTarget(bot), AccountID: th.account.ID, LaneID: th.conversation.ID, Handoff: true, NextAttemptAt: at, CreatedAt: at},
+	}
+	write(t, s, func(q *store.Queries) error { return q.CreateEventDeliveries(ctx, e, ds) })
+	if e.ID == 0 {
+		t.Fatal("CreateEventDeliveries set no event id")
+	}
+	for _, d := range ds {
+		if d.ID == 0 || d.EventID != e.ID {
+			t.Errorf("delivery %s: id %d, event %d (want %d)", d.UUID, d.ID, d.EventID, e.ID)
+		}
+		if n := count(t, s, `SELECT COUNT(*) FROM deliveries WHERE id = $1 AND uuid = $2 AND event_id = $3 AND target = $4
+			AND lane_id = $5 AND handoff = $6 AND status = 0 AND next_attempt_at = $7`, d.ID, d.UUID, e.ID,
+			map[bool]int64{true: -hook.ID, false: bot}[d.Target.Kind == baton.TargetWebhook], th.conversation.ID, d.Handoff,
+			at.UnixMicro()); n != 1 {
+			t.Errorf("delivery %s is not as written", d.UUID)
+		}
+		if n := count(t, s, `SELECT COUNT(*) FROM lanes WHERE lane_id = $1 AND head_id = $2`, th.conversation.ID, d.ID); n != 1 {
+			t.Errorf("delivery %s heads no lane", d.UUID)
+		}
+	}
+	if n := count(t, s, `SELECT COUNT(*) FROM events WHERE id = $1 AND name = 'message_created' AND conversation_id = $2`, e.ID, th.conversation.ID); n != 1 {
+		t.Error("the event is not as written")
+	}
+
+	later := at.Add(time.Minute)
+	live := &store.LiveEvent{AccountID: th.account.ID, ConversationID: th.conversation.ID, MessageID: 0,
+		Name: "message_created", CreatedAt: later}
+	write(t, s, func(q *store.Queries) error {
+		return q.TouchConversationLive(ctx, th.conversation.ID, later.UnixMicro(), live)
+	})
+	if live.ID == 0 {
+		t.Error("TouchConversationLive set no live event id")
+	}
+	got, err := s.Read().FindConversationByID(ctx, th.conversation.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.LastActivityAt.Equal(stored(later)) || !got.UpdatedAt.Equal(stored(later)) {
+		t.Errorf("touched conversation: last activity %v, updated %v; want %v", got.LastActivityAt, got.UpdatedAt, later)
+	}
+	if n := count(t, s, `SELECT COUNT(*) FROM live_events WHERE id = $1 AND conversation_id = $2 AND name = 'message_created'`,
+		live.ID, th.conversation.ID); n != 1 {
+		t.Error("the live event is not as written")
+	}
+}
