@@ -41,6 +41,14 @@ type Inbox struct {
 	WorkingHoursEnabled        bool
 	OutOfOfficeMessage         string
 	Timezone                   string
+	// WorkingHours is the weekly schedule, one entry a day (Sunday is 0),
+	// that WorkingHoursEnabled turns on.
+	WorkingHours []WorkingHour
+
+	// PreChatFormEnabled shows the web widget's pre-chat form, whose
+	// fields PreChatForm holds.
+	PreChatFormEnabled bool
+	PreChatForm        PreChatForm
 
 	// BotRepliesWhenOpen lets bots write publicly into conversations that
 	// are people's (Chatwoot's behaviour); by default they may only leave
@@ -62,3 +70,124 @@ func (i *Inbox) IsAPI() bool { return i.ChannelType == ChannelAPI }
 
 // IsWebWidget reports whether the inbox is a web widget.
 func (i *Inbox) IsWebWidget() bool { return i.ChannelType == ChannelWebWidget }
+
+// WorkingHour is one day of an inbox's weekly schedule, as Chatwoot keeps
+// it: closed all day, open all day, or open from OpenHour:OpenMinutes to
+// CloseHour:CloseMinutes in the inbox's time zone.
+type WorkingHour struct {
+	DayOfWeek    int // 0 is Sunday
+	ClosedAllDay bool
+	OpenAllDay   bool
+	OpenHour     int
+	OpenMinutes  int
+	CloseHour    int
+	CloseMinutes int
+}
+
+// DefaultWorkingHours is the schedule a new inbox gets, Chatwoot's:
+// Monday to Friday 09:00 to 17:00, closed at the weekend.
+func DefaultWorkingHours() []WorkingHour {
+	out := make([]WorkingHour, 7)
+	for d := range out {
+		out[d] = WorkingHour{DayOfWeek: d, OpenHour: 9, CloseHour: 17}
+		if d == 0 || d == 6 {
+			out[d] = WorkingHour{DayOfWeek: d, ClosedAllDay: true}
+		}
+	}
+	return out
+}
+
+// OutOfOffice reports whether t falls outside the inbox's working hours:
+// never when working hours are off. A day the schedule does not list is
+// closed, as Chatwoot treats a day without its row. An unknown time zone is
+// taken as UTC.
+func (i *Inbox) OutOfOffice(t time.Time) bool {
+	if !i.WorkingHoursEnabled {
+		return false
+	}
+	loc, err := time.LoadLocation(i.Timezone)
+	if err != nil || i.Timezone == "" {
+		loc = time.UTC
+	}
+	t = t.In(loc)
+	for _, d := range i.WorkingHours {
+		if d.DayOfWeek != int(t.Weekday()) {
+			continue
+		}
+		if d.ClosedAllDay {
+			return true
+		}
+		if d.OpenAllDay {
+			return false
+		}
+		m := t.Hour()*60 + t.Minute()
+		return m < d.OpenHour*60+d.OpenMinutes || m >= d.CloseHour*60+d.CloseMinutes
+	}
+	return true
+}
+
+// PreChatForm is what the web widget asks a visitor before their first
+// message: Chatwoot's pre_chat_form_options.
+type PreChatForm struct {
+	Message string // shown above the fields
+	Fields  []PreChatField
+}
+
+// Where a pre-chat field's answer goes.
+const (
+	// PreChatStandard fields are the contact's own: PreChatEmail,
+	// PreChatName or PreChatPhone.
+	PreChatStandard = "standard"
+	// PreChatContactAttribute fields set a custom attribute of the contact.
+	PreChatContactAttribute = "contact_attribute"
+	// PreChatConversationAttribute fields set a custom attribute of the
+	// conversation the form starts.
+	PreChatConversationAttribute = "conversation_attribute"
+)
+
+// The names of the standard pre-chat fields, Chatwoot's.
+const (
+	PreChatEmail = "emailAddress"
+	PreChatName  = "fullName"
+	PreChatPhone = "phoneNumber"
+)
+
+// PreChatField is one question of the pre-chat form.
+type PreChatField struct {
+	Name        string // the attribute key, or a standard field's name
+	Label       string
+	Type        string // text, email, number, phone, date, link, list, checkbox
+	FieldType   string // PreChatStandard, PreChatContactAttribute or PreChatConversationAttribute
+	Required    bool
+	Enabled     bool
+	Placeholder string
+	Values      []string // a list's choices
+	// RegexPattern, when set, is what a text answer must match, and
+	// RegexCue what the visitor is told when it does not.
+	RegexPattern string
+	RegexCue     string
+}
+
+// PreChatFieldTypes are the answer types a pre-chat field may have.
+var PreChatFieldTypes = []string{"text", "email", "number", "phone", "date", "link", "list", "checkbox"}
+
+// DefaultPreChatForm is the form an inbox has until one is set, Chatwoot's:
+// e-mail, name and phone, all off.
+func DefaultPreChatForm() PreChatForm {
+	return PreChatForm{Message: "Share your queries or comments here.", Fields: []PreChatField{
+		{Name: PreChatEmail, Label: "Email Id", Type: "email", FieldType: PreChatStandard, Required: true},
+		{Name: PreChatName, Label: "Full name", Type: "text", FieldType: PreChatStandard},
+		{Name: PreChatPhone, Label: "Phone number", Type: "text", FieldType: PreChatStandard},
+	}}
+}
+
+// EnabledFields are the fields the form shows.
+func (f PreChatForm) EnabledFields() []PreChatField {
+	var out []PreChatField
+	for _, x := range f.Fields {
+		if x.Enabled {
+			out = append(out, x)
+		}
+	}
+	return out
+}

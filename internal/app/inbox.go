@@ -3,8 +3,14 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/auth"
@@ -35,6 +41,11 @@ type InboxInput struct {
 	BotRepliesWhenOpen         *bool
 	CustomerCanRequestHuman    *bool
 	MaxAssignmentLimit         *int // 0 is no limit
+	PreChatFormEnabled         *bool
+	PreChatForm                *baton.PreChatForm
+	// WorkingHours replaces the schedule's days it names, as Chatwoot's
+	// update does; the others stay.
+	WorkingHours []baton.WorkingHour
 }
 
 func (in InboxInput) apply(i *baton.Inbox) error {
@@ -85,7 +96,151 @@ func (in InboxInput) apply(i *baton.Inbox) error {
 	if i.Timezone == "" {
 		i.Timezone = "UTC"
 	}
+	if _, err := time.LoadLocation(i.Timezone); err != nil || len(i.Timezone) > 64 {
+		return baton.Invalid("Timezone is not a known time zone (an IANA name such as Europe/Lisbon)", "timezone")
+	}
+	if err := baton.TooLong("out_of_office_message", "Out of office message", i.OutOfOfficeMessage, maxFormText); err != nil {
+		return err
+	}
+	setBool(&i.PreChatFormEnabled, in.PreChatFormEnabled)
+	if in.PreChatForm != nil {
+		f, err := checkPreChatForm(*in.PreChatForm)
+		if err != nil {
+			return err
+		}
+		i.PreChatForm = f
+	}
+	if in.WorkingHours != nil {
+		w, err := mergeWorkingHours(i.WorkingHours, in.WorkingHours)
+		if err != nil {
+			return err
+		}
+		i.WorkingHours = w
+	}
 	return nil
+}
+
+// Bounds of the pre-chat form an administrator writes.
+const (
+	maxFormText     = 2000 // the form's message, the out-of-office message
+	maxFormFields   = 30
+	maxFieldText    = 255 // a label, a placeholder, a list choice, a cue, an answer
+	maxFieldChoices = 100
+)
+
+var attributeKey = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+// checkPreChatForm validates a pre-chat form and returns it tidied:
+// trimmed texts, a label for every field.
+func checkPreChatForm(f baton.PreChatForm) (baton.PreChatForm, error) {
+	bad := func(format string, args ...any) (baton.PreChatForm, error) {
+		return f, baton.Invalid("Pre chat form options "+fmt.Sprintf(format, args...), "pre_chat_form_options")
+	}
+	f.Message = strings.TrimSpace(f.Message)
+	if len(f.Message) > maxFormText {
+		return bad("pre_chat_message is too long (maximum is %d characters)", maxFormText)
+	}
+	if len(f.Fields) > maxFormFields {
+		return bad("have more than %d fields", maxFormFields)
+	}
+	fields := make([]baton.PreChatField, len(f.Fields))
+	seen := map[string]bool{}
+	for n, x := range f.Fields {
+		x.Name, x.Label, x.Type = strings.TrimSpace(x.Name), strings.TrimSpace(x.Label), strings.TrimSpace(x.Type)
+		x.Placeholder, x.RegexCue = strings.TrimSpace(x.Placeholder), strings.TrimSpace(x.RegexCue)
+		if !attributeKey.MatchString(x.Name) {
+			return bad("field %d: name must be 1 to 64 letters, digits, '_', '.' or '-'", n+1)
+		}
+		if seen[x.Name] {
+			return bad("field %q appears twice", x.Name)
+		}
+		seen[x.Name] = true
+		switch x.FieldType {
+		case baton.PreChatStandard:
+			if x.Name != baton.PreChatEmail && x.Name != baton.PreChatName && x.Name != baton.PreChatPhone {
+				return bad("field %q: a standard field is emailAddress, fullName or phoneNumber", x.Name)
+			}
+		case baton.PreChatContactAttribute, baton.PreChatConversationAttribute:
+		default:
+			return bad("field %q: field_type must be standard, contact_attribute or conversation_attribute", x.Name)
+		}
+		if x.Type == "" {
+			x.Type = "text"
+		}
+		if !slices.Contains(baton.PreChatFieldTypes, x.Type) {
+			return bad("field %q: type must be one of %s", x.Name, strings.Join(baton.PreChatFieldTypes, ", "))
+		}
+		if x.Label == "" {
+			x.Label = x.Name
+		}
+		if len(x.Label) > maxFieldText || len(x.Placeholder) > maxFieldText || len(x.RegexCue) > maxFieldText ||
+			len(x.RegexPattern) > maxFieldText {
+			return bad("field %q: label, placeholder, regex_pattern and regex_cue are at most %d characters", x.Name, maxFieldText)
+		}
+		if x.RegexPattern != "" {
+			if _, err := regexp.Compile(x.RegexPattern); err != nil {
+				return bad("field %q: regex_pattern is not a valid regular expression", x.Name)
+			}
+		}
+		if x.Type == "list" {
+			if len(x.Values) == 0 || len(x.Values) > maxFieldChoices {
+				return bad("field %q: a list has 1 to %d values", x.Name, maxFieldChoices)
+			}
+			for _, v := range x.Values {
+				if strings.TrimSpace(v) == "" || len(v) > maxFieldText {
+					return bad("field %q: a list value is blank or longer than %d characters", x.Name, maxFieldText)
+				}
+			}
+		} else {
+			x.Values = nil
+		}
+		fields[n] = x
+	}
+	f.Fields = fields
+	if len(fields) == 0 {
+		f.Fields = nil
+	}
+	return f, nil
+}
+
+// mergeWorkingHours returns have with the days of set replaced.
+func mergeWorkingHours(have, set []baton.WorkingHour) ([]baton.WorkingHour, error) {
+	bad := func(format string, args ...any) ([]baton.WorkingHour, error) {
+		return nil, baton.Invalid("Working hours "+fmt.Sprintf(format, args...), "working_hours")
+	}
+	out := slices.Clone(have)
+	seen := map[int]bool{}
+	for _, d := range set {
+		if d.DayOfWeek < 0 || d.DayOfWeek > 6 {
+			return bad("day_of_week must be 0 (Sunday) to 6 (Saturday)")
+		}
+		if seen[d.DayOfWeek] {
+			return bad("name day %d twice", d.DayOfWeek)
+		}
+		seen[d.DayOfWeek] = true
+		switch {
+		case d.ClosedAllDay:
+			d = baton.WorkingHour{DayOfWeek: d.DayOfWeek, ClosedAllDay: true}
+		case d.OpenAllDay:
+			d = baton.WorkingHour{DayOfWeek: d.DayOfWeek, OpenAllDay: true, CloseHour: 23, CloseMinutes: 59}
+		default:
+			if d.OpenHour < 0 || d.OpenHour > 23 || d.CloseHour < 0 || d.CloseHour > 23 ||
+				d.OpenMinutes < 0 || d.OpenMinutes > 59 || d.CloseMinutes < 0 || d.CloseMinutes > 59 {
+				return bad("of day %d: hours are 0 to 23 and minutes 0 to 59", d.DayOfWeek)
+			}
+			if d.CloseHour*60+d.CloseMinutes <= d.OpenHour*60+d.OpenMinutes {
+				return bad("of day %d: closing time should be after opening time", d.DayOfWeek)
+			}
+		}
+		i := slices.IndexFunc(out, func(x baton.WorkingHour) bool { return x.DayOfWeek == d.DayOfWeek })
+		if i < 0 {
+			out = append(out, d)
+		} else {
+			out[i] = d
+		}
+	}
+	slices.SortFunc(out, func(a, b baton.WorkingHour) int { return a.DayOfWeek - b.DayOfWeek })
+	return out, nil
 }
 
 func validHTTPURL(s string) bool {
@@ -97,7 +252,8 @@ func validHTTPURL(s string) bool {
 func (a *App) CreateInbox(ctx context.Context, accountID int64, in InboxInput) (*baton.Inbox, error) {
 	now := a.Now()
 	i := &baton.Inbox{AccountID: accountID, ChannelType: in.ChannelType, EnableEmailCollect: true,
-		AllowMessagesAfterResolved: true, EnableAutoAssignment: true, CustomerCanRequestHuman: true, CreatedAt: now, UpdatedAt: now}
+		AllowMessagesAfterResolved: true, EnableAutoAssignment: true, CustomerCanRequestHuman: true,
+		WorkingHours: baton.DefaultWorkingHours(), PreChatForm: baton.DefaultPreChatForm(), CreatedAt: now, UpdatedAt: now}
 	switch in.ChannelType {
 	case baton.ChannelAPI:
 		i.Identifier, i.HMACToken = auth.RandomString(24), auth.RandomString(24)
@@ -228,6 +384,22 @@ func (a *App) InboxMembers(ctx context.Context, accountID, inboxID int64) ([]*ba
 	if _, err := s.inbox(ctx, q, inboxID); err != nil {
 		return nil, err
 	}
+	return a.inboxMembers(ctx, q, accountID, inboxID)
+}
+
+// WidgetInboxMembers lists the members of the web widget inbox the
+// context's website token names, with their presence: the team the widget
+// shows. No visitor token is needed, as in Chatwoot.
+func (a *App) WidgetInboxMembers(ctx context.Context) ([]*baton.AccountUser, error) {
+	q := a.store.Read()
+	_, inbox, err := widgetInbox(ctx, q, baton.CredentialFromContext(ctx).WebsiteToken)
+	if err != nil {
+		return nil, err
+	}
+	return a.inboxMembers(ctx, q, inbox.AccountID, inbox.ID)
+}
+
+func (a *App) inboxMembers(ctx context.Context, q *store.Queries, accountID, inboxID int64) ([]*baton.AccountUser, error) {
 	ids, err := q.ListInboxMemberIDs(ctx, inboxID)
 	if err != nil {
 		return nil, err
@@ -302,4 +474,148 @@ func (a *App) PublicInbox(ctx context.Context) (*baton.Inbox, error) {
 func (a *App) WidgetInbox(ctx context.Context) (*baton.Inbox, error) {
 	_, inbox, err := widgetInbox(ctx, a.store.Read(), baton.CredentialFromContext(ctx).WebsiteToken)
 	return inbox, err
+}
+
+// PreChatAnswers are a visitor's answers to the pre-chat form: the
+// standard fields, and the contact's and the conversation's custom
+// attributes.
+type PreChatAnswers struct {
+	Name, Email, PhoneNumber *string
+	ContactAttributes        map[string]any
+	ConversationAttributes   map[string]any
+}
+
+var datePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+
+// checkPreChat checks answers against the inbox's pre-chat form, when it
+// is on: each required field answered (a standard one may instead be known
+// already), each answer of its field's type, within bounds; numbers and
+// checkboxes sent as text become numbers and booleans. Attributes the form
+// does not ask for are left as they are. The first problem is returned as
+// an EINVALID error naming the field's label.
+func checkPreChat(inbox *baton.Inbox, c *baton.Contact, ans *PreChatAnswers) error {
+	if !inbox.PreChatFormEnabled {
+		return nil
+	}
+	for _, f := range inbox.PreChatForm.EnabledFields() {
+		var v any
+		var known bool
+		var put func(any)
+		switch f.FieldType {
+		case baton.PreChatStandard:
+			var p **string
+			switch f.Name {
+			case baton.PreChatEmail:
+				p, known = &ans.Email, c.Email != ""
+			case baton.PreChatName:
+				// As Chatwoot's form, which does not ask a visitor it knows.
+				p, known = &ans.Name, c.Identifier != "" || c.Email != "" || c.PhoneNumber != ""
+			case baton.PreChatPhone:
+				p, known = &ans.PhoneNumber, c.PhoneNumber != ""
+			}
+			if *p != nil {
+				v = **p
+			}
+			put = func(x any) { s := fmt.Sprint(x); *p = &s }
+		case baton.PreChatContactAttribute:
+			v = ans.ContactAttributes[f.Name]
+			_, known = c.CustomAttributes[f.Name]
+			put = func(x any) {
+				if ans.ContactAttributes == nil {
+					ans.ContactAttributes = map[string]any{}
+				}
+				ans.ContactAttributes[f.Name] = x
+			}
+		case baton.PreChatConversationAttribute:
+			v = ans.ConversationAttributes[f.Name]
+			put = func(x any) {
+				if ans.ConversationAttributes == nil {
+					ans.ConversationAttributes = map[string]any{}
+				}
+				ans.ConversationAttributes[f.Name] = x
+			}
+		}
+		if s, ok := v.(string); ok && strings.TrimSpace(s) == "" || v == nil {
+			if f.Required && !known {
+				return baton.Invalid(f.Label+" is required", f.Name)
+			}
+			continue
+		}
+		x, err := preChatValue(f, v)
+		if err != nil {
+			return err
+		}
+		put(x)
+	}
+	return nil
+}
+
+// preChatValue checks one answer against its field's type and returns it
+// as it is stored.
+func preChatValue(f baton.PreChatField, v any) (any, error) {
+	invalid := func(what string) (any, error) { return nil, baton.Invalid(f.Label+" "+what, f.Name) }
+	if f.Type == "checkbox" {
+		switch x := v.(type) {
+		case bool:
+			return x, nil
+		case string:
+			if x == "true" || x == "false" {
+				return x == "true", nil
+			}
+		}
+		return invalid("must be true or false")
+	}
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = strings.TrimSpace(x)
+	case float64:
+		s = strconv.FormatFloat(x, 'f', -1, 64)
+	default:
+		return invalid("must be text")
+	}
+	if len(s) > maxFieldText {
+		return invalid(fmt.Sprintf("is too long (maximum is %d characters)", maxFieldText))
+	}
+	if f.Name == baton.PreChatEmail || f.Type == "email" {
+		if !baton.ValidEmail(baton.NormalizeEmail(s)) {
+			return invalid("is not a valid e-mail address")
+		}
+		return s, nil
+	}
+	if f.Name == baton.PreChatPhone || f.Type == "phone" {
+		if !phonePattern.MatchString(s) {
+			return invalid("should be in e164 format, such as +351912345678")
+		}
+		return s, nil
+	}
+	switch f.Type {
+	case "number":
+		n, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsInf(n, 0) || math.IsNaN(n) {
+			return invalid("must be a number")
+		}
+		return n, nil
+	case "date":
+		if _, err := time.Parse(time.DateOnly, s); err != nil || !datePattern.MatchString(s) {
+			return invalid("must be a date, such as 2026-01-31")
+		}
+	case "link":
+		if !validHTTPURL(s) {
+			return invalid("must be a web address (http or https)")
+		}
+	case "list":
+		if !slices.Contains(f.Values, s) {
+			return invalid("must be one of " + strings.Join(f.Values, ", "))
+		}
+	}
+	if f.RegexPattern != "" {
+		if re, err := regexp.Compile(`^(?:` + f.RegexPattern + `)$`); err == nil && !re.MatchString(s) {
+			if f.RegexCue != "" {
+				return invalid("is not valid: " + f.RegexCue)
+			}
+			return invalid("is not valid")
+		}
+	}
+	return s, nil
 }

@@ -811,6 +811,11 @@ type WidgetMessageInput struct {
 	// with ConversationAttributes as its custom attributes.
 	NewConversation        bool
 	ConversationAttributes map[string]any
+	// PreChat, with NewConversation, are the pre-chat form's answers:
+	// checked against the inbox's form (checkPreChat) and written to the
+	// contact with the message, all or nothing. Its conversation
+	// attributes replace ConversationAttributes.
+	PreChat *PreChatAnswers
 }
 
 // WidgetCreateMessage adds the visitor's message to their current
@@ -844,6 +849,18 @@ func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*
 		if !in.NewConversation {
 			if c, err = currentConversation(ctx, q, w); err != nil {
 				return err
+			}
+		} else if p := in.PreChat; p != nil {
+			if err := checkPreChat(w.Inbox, w.Contact, p); err != nil {
+				return err
+			}
+			in.ConversationAttributes = p.ConversationAttributes
+			if p.Name != nil || p.Email != nil || p.PhoneNumber != nil || len(p.ContactAttributes) > 0 {
+				pin := PublicContactInput{ContactInput: ContactInput{Name: p.Name, Email: p.Email, PhoneNumber: p.PhoneNumber,
+					CustomAttributes: editAttributes(w.Contact.CustomAttributes, p.ContactAttributes, nil)}}
+				if err := a.updateIdentity(ctx, q, w.Inbox, w.ContactInbox, w.Contact, pin); err != nil {
+					return err
+				}
 			}
 		}
 		if c == nil {

@@ -16,24 +16,109 @@ type channelRequest struct {
 	WidgetColor    *string   `json:"widget_color"`
 	WelcomeTitle   *string   `json:"welcome_title"`
 	WelcomeTagline *string   `json:"welcome_tagline"`
+	// PreChatFormEnabled and PreChatFormOptions are the web widget's
+	// pre-chat form, as Chatwoot's channel takes them.
+	PreChatFormEnabled *flexBool           `json:"pre_chat_form_enabled"`
+	PreChatFormOptions *preChatFormOptions `json:"pre_chat_form_options"`
+}
+
+// preChatFormOptions is Chatwoot's pre_chat_form_options.
+type preChatFormOptions struct {
+	PreChatMessage string         `json:"pre_chat_message"`
+	PreChatFields  []preChatField `json:"pre_chat_fields"`
+	RequireEmail   *flexBool      `json:"require_email,omitempty"`
+}
+
+// preChatField is one field of pre_chat_form_options.
+type preChatField struct {
+	Name         string   `json:"name"`
+	Label        string   `json:"label"`
+	Type         string   `json:"type"`
+	FieldType    string   `json:"field_type"`
+	Required     flexBool `json:"required"`
+	Enabled      flexBool `json:"enabled"`
+	Placeholder  string   `json:"placeholder,omitempty"`
+	Values       []string `json:"values,omitempty"`
+	RegexPattern string   `json:"regex_pattern,omitempty"`
+	RegexCue     string   `json:"regex_cue,omitempty"`
+}
+
+func (o preChatFormOptions) form() baton.PreChatForm {
+	f := baton.PreChatForm{Message: o.PreChatMessage}
+	for _, x := range o.PreChatFields {
+		f.Fields = append(f.Fields, baton.PreChatField{Name: x.Name, Label: x.Label, Type: x.Type, FieldType: x.FieldType,
+			Required: bool(x.Required), Enabled: bool(x.Enabled), Placeholder: x.Placeholder, Values: x.Values,
+			RegexPattern: x.RegexPattern, RegexCue: x.RegexCue})
+	}
+	return f
+}
+
+func preChatFormView(f baton.PreChatForm) preChatFormOptions {
+	o := preChatFormOptions{PreChatMessage: f.Message, PreChatFields: []preChatField{}}
+	for _, x := range f.Fields {
+		o.PreChatFields = append(o.PreChatFields, preChatField{Name: x.Name, Label: x.Label, Type: x.Type,
+			FieldType: x.FieldType, Required: flexBool(x.Required), Enabled: flexBool(x.Enabled), Placeholder: x.Placeholder,
+			Values: x.Values, RegexPattern: x.RegexPattern, RegexCue: x.RegexCue})
+	}
+	return o
+}
+
+// workingHourJSON is one day of Chatwoot's working_hours.
+type workingHourJSON struct {
+	DayOfWeek    flexInt  `json:"day_of_week"`
+	ClosedAllDay flexBool `json:"closed_all_day"`
+	OpenAllDay   flexBool `json:"open_all_day"`
+	OpenHour     *flexInt `json:"open_hour"`
+	OpenMinutes  *flexInt `json:"open_minutes"`
+	CloseHour    *flexInt `json:"close_hour"`
+	CloseMinutes *flexInt `json:"close_minutes"`
+}
+
+func intOr0(p *flexInt) int {
+	if p == nil {
+		return 0
+	}
+	return int(*p)
+}
+
+func flexIntPtr(v int) *flexInt {
+	f := flexInt(v)
+	return &f
+}
+
+// workingHoursView is an inbox's schedule as Chatwoot shows it: hours null
+// on a day closed all day.
+func workingHoursView(w []baton.WorkingHour) []workingHourJSON {
+	out := make([]workingHourJSON, 0, len(w))
+	for _, d := range w {
+		j := workingHourJSON{DayOfWeek: flexInt(d.DayOfWeek), ClosedAllDay: flexBool(d.ClosedAllDay),
+			OpenAllDay: flexBool(d.OpenAllDay)}
+		if !d.ClosedAllDay {
+			j.OpenHour, j.OpenMinutes = flexIntPtr(d.OpenHour), flexIntPtr(d.OpenMinutes)
+			j.CloseHour, j.CloseMinutes = flexIntPtr(d.CloseHour), flexIntPtr(d.CloseMinutes)
+		}
+		out = append(out, j)
+	}
+	return out
 }
 
 // inboxRequest is the body of an inbox create or update.
 type inboxRequest struct {
-	Name                       *string        `json:"name"`
-	Channel                    channelRequest `json:"channel"`
-	GreetingEnabled            *flexBool      `json:"greeting_enabled"`
-	GreetingMessage            *string        `json:"greeting_message"`
-	EnableEmailCollect         *flexBool      `json:"enable_email_collect"`
-	CSATSurveyEnabled          *flexBool      `json:"csat_survey_enabled"`
-	AllowMessagesAfterResolved *flexBool      `json:"allow_messages_after_resolved"`
-	LockToSingleConversation   *flexBool      `json:"lock_to_single_conversation"`
-	EnableAutoAssignment       *flexBool      `json:"enable_auto_assignment"`
-	WorkingHoursEnabled        *flexBool      `json:"working_hours_enabled"`
-	OutOfOfficeMessage         *string        `json:"out_of_office_message"`
-	Timezone                   *string        `json:"timezone"`
-	BotRepliesWhenOpen         *flexBool      `json:"bot_replies_when_open"`
-	CustomerCanRequestHuman    *flexBool      `json:"customer_can_request_human"`
+	Name                       *string           `json:"name"`
+	Channel                    channelRequest    `json:"channel"`
+	GreetingEnabled            *flexBool         `json:"greeting_enabled"`
+	GreetingMessage            *string           `json:"greeting_message"`
+	EnableEmailCollect         *flexBool         `json:"enable_email_collect"`
+	CSATSurveyEnabled          *flexBool         `json:"csat_survey_enabled"`
+	AllowMessagesAfterResolved *flexBool         `json:"allow_messages_after_resolved"`
+	LockToSingleConversation   *flexBool         `json:"lock_to_single_conversation"`
+	EnableAutoAssignment       *flexBool         `json:"enable_auto_assignment"`
+	WorkingHoursEnabled        *flexBool         `json:"working_hours_enabled"`
+	OutOfOfficeMessage         *string           `json:"out_of_office_message"`
+	Timezone                   *string           `json:"timezone"`
+	WorkingHours               []workingHourJSON `json:"working_hours"`
+	BotRepliesWhenOpen         *flexBool         `json:"bot_replies_when_open"`
+	CustomerCanRequestHuman    *flexBool         `json:"customer_can_request_human"`
 	AutoAssignmentConfig       *struct {
 		MaxAssignmentLimit *flexInt `json:"max_assignment_limit"`
 	} `json:"auto_assignment_config"`
@@ -56,6 +141,16 @@ func (b inboxRequest) input() app.InboxInput {
 		LockToSingleConversation: boolPtr(b.LockToSingleConversation), EnableAutoAssignment: boolPtr(b.EnableAutoAssignment),
 		WorkingHoursEnabled: boolPtr(b.WorkingHoursEnabled), OutOfOfficeMessage: b.OutOfOfficeMessage, Timezone: b.Timezone,
 		BotRepliesWhenOpen: boolPtr(b.BotRepliesWhenOpen), CustomerCanRequestHuman: boolPtr(b.CustomerCanRequestHuman)}
+	in.PreChatFormEnabled = boolPtr(b.Channel.PreChatFormEnabled)
+	if o := b.Channel.PreChatFormOptions; o != nil {
+		f := o.form()
+		in.PreChatForm = &f
+	}
+	for _, d := range b.WorkingHours {
+		in.WorkingHours = append(in.WorkingHours, baton.WorkingHour{DayOfWeek: int(d.DayOfWeek),
+			ClosedAllDay: bool(d.ClosedAllDay), OpenAllDay: bool(d.OpenAllDay), OpenHour: intOr0(d.OpenHour),
+			OpenMinutes: intOr0(d.OpenMinutes), CloseHour: intOr0(d.CloseHour), CloseMinutes: intOr0(d.CloseMinutes)})
+	}
 	if c := b.AutoAssignmentConfig; c != nil {
 		n := 0
 		if c.MaxAssignmentLimit != nil {
@@ -74,34 +169,36 @@ func (b inboxRequest) input() app.InboxInput {
 
 // inboxJSON is an inbox as the Application API shows it.
 type inboxJSON struct {
-	ID                         int64          `json:"id"`
-	AvatarURL                  string         `json:"avatar_url"`
-	ChannelID                  int64          `json:"channel_id"`
-	Name                       string         `json:"name"`
-	ChannelType                string         `json:"channel_type"`
-	GreetingEnabled            bool           `json:"greeting_enabled"`
-	GreetingMessage            string         `json:"greeting_message"`
-	WorkingHoursEnabled        bool           `json:"working_hours_enabled"`
-	EnableEmailCollect         bool           `json:"enable_email_collect"`
-	CSATSurveyEnabled          bool           `json:"csat_survey_enabled"`
-	EnableAutoAssignment       bool           `json:"enable_auto_assignment"`
-	OutOfOfficeMessage         string         `json:"out_of_office_message"`
-	WorkingHours               []any          `json:"working_hours"`
-	Timezone                   string         `json:"timezone"`
-	AllowMessagesAfterResolved bool           `json:"allow_messages_after_resolved"`
-	LockToSingleConversation   bool           `json:"lock_to_single_conversation"`
-	WidgetColor                string         `json:"widget_color,omitempty"`
-	WebsiteURL                 string         `json:"website_url,omitempty"`
-	WelcomeTitle               string         `json:"welcome_title,omitempty"`
-	WelcomeTagline             string         `json:"welcome_tagline,omitempty"`
-	WebWidgetScript            string         `json:"web_widget_script,omitempty"`
-	WebsiteToken               string         `json:"website_token,omitempty"`
-	HMACMandatory              bool           `json:"hmac_mandatory"`
-	HMACToken                  string         `json:"hmac_token,omitempty"`
-	WebhookURL                 *string        `json:"webhook_url,omitempty"`
-	InboxIdentifier            string         `json:"inbox_identifier,omitempty"`
-	SelectedFeatureFlags       []string       `json:"selected_feature_flags,omitempty"`
-	AutoAssignmentConfig       map[string]any `json:"auto_assignment_config"`
+	ID                         int64               `json:"id"`
+	AvatarURL                  string              `json:"avatar_url"`
+	ChannelID                  int64               `json:"channel_id"`
+	Name                       string              `json:"name"`
+	ChannelType                string              `json:"channel_type"`
+	GreetingEnabled            bool                `json:"greeting_enabled"`
+	GreetingMessage            string              `json:"greeting_message"`
+	WorkingHoursEnabled        bool                `json:"working_hours_enabled"`
+	EnableEmailCollect         bool                `json:"enable_email_collect"`
+	CSATSurveyEnabled          bool                `json:"csat_survey_enabled"`
+	EnableAutoAssignment       bool                `json:"enable_auto_assignment"`
+	OutOfOfficeMessage         string              `json:"out_of_office_message"`
+	WorkingHours               []workingHourJSON   `json:"working_hours"`
+	Timezone                   string              `json:"timezone"`
+	AllowMessagesAfterResolved bool                `json:"allow_messages_after_resolved"`
+	LockToSingleConversation   bool                `json:"lock_to_single_conversation"`
+	WidgetColor                string              `json:"widget_color,omitempty"`
+	WebsiteURL                 string              `json:"website_url,omitempty"`
+	WelcomeTitle               string              `json:"welcome_title,omitempty"`
+	WelcomeTagline             string              `json:"welcome_tagline,omitempty"`
+	WebWidgetScript            string              `json:"web_widget_script,omitempty"`
+	WebsiteToken               string              `json:"website_token,omitempty"`
+	HMACMandatory              bool                `json:"hmac_mandatory"`
+	HMACToken                  string              `json:"hmac_token,omitempty"`
+	WebhookURL                 *string             `json:"webhook_url,omitempty"`
+	InboxIdentifier            string              `json:"inbox_identifier,omitempty"`
+	SelectedFeatureFlags       []string            `json:"selected_feature_flags,omitempty"`
+	PreChatFormEnabled         *bool               `json:"pre_chat_form_enabled,omitempty"`
+	PreChatFormOptions         *preChatFormOptions `json:"pre_chat_form_options,omitempty"`
+	AutoAssignmentConfig       map[string]any      `json:"auto_assignment_config"`
 	// Beyond Chatwoot: the handoff's settings (docs/webhooks.md).
 	BotRepliesWhenOpen      bool `json:"bot_replies_when_open"`
 	CustomerCanRequestHuman bool `json:"customer_can_request_human"`
@@ -112,7 +209,7 @@ func inboxView(i *baton.Inbox, admin bool) inboxJSON {
 	v := inboxJSON{ID: i.ID, ChannelID: i.ID, Name: i.Name, ChannelType: i.ChannelType,
 		GreetingEnabled: i.GreetingEnabled, GreetingMessage: i.GreetingMessage, WorkingHoursEnabled: i.WorkingHoursEnabled,
 		EnableEmailCollect: i.EnableEmailCollect, CSATSurveyEnabled: i.CSATSurveyEnabled,
-		EnableAutoAssignment: i.EnableAutoAssignment, OutOfOfficeMessage: i.OutOfOfficeMessage, WorkingHours: []any{},
+		EnableAutoAssignment: i.EnableAutoAssignment, OutOfOfficeMessage: i.OutOfOfficeMessage, WorkingHours: workingHoursView(i.WorkingHours),
 		Timezone: i.Timezone, AllowMessagesAfterResolved: i.AllowMessagesAfterResolved,
 		LockToSingleConversation: i.LockToSingleConversation, HMACMandatory: i.HMACMandatory,
 		AutoAssignmentConfig: map[string]any{}, BotRepliesWhenOpen: i.BotRepliesWhenOpen,
@@ -131,6 +228,8 @@ func inboxView(i *baton.Inbox, admin bool) inboxJSON {
 		v.WidgetColor, v.WebsiteURL, v.WebsiteToken = i.WidgetColor, i.WebsiteURL, i.WebsiteToken
 		v.WelcomeTitle, v.WelcomeTagline = i.WelcomeTitle, i.WelcomeTagline
 		v.SelectedFeatureFlags = []string{}
+		enabled, form := i.PreChatFormEnabled, preChatFormView(i.PreChatForm)
+		v.PreChatFormEnabled, v.PreChatFormOptions = &enabled, &form
 	}
 	return v
 }

@@ -19,7 +19,7 @@ func (h *Handler) publicShowInbox(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	return ok(w, map[string]any{"identifier": i.Identifier, "identity_validation_enabled": i.HMACMandatory,
-		"name": i.Name, "timezone": i.Timezone, "working_hours": []any{}, "working_hours_enabled": i.WorkingHoursEnabled,
+		"name": i.Name, "timezone": i.Timezone, "working_hours": workingHoursView(i.WorkingHours), "working_hours_enabled": i.WorkingHoursEnabled,
 		"csat_survey_enabled": i.CSATSurveyEnabled, "greeting_enabled": i.GreetingEnabled})
 }
 

@@ -184,6 +184,8 @@ func (h *Handler) routes() {
 	handle("POST "+widget+"/conversations/destroy_custom_attributes", h.widget(h.widgetDestroyConversationAttributes))
 	handle("POST "+widget+"/labels", h.widget(h.widgetAddLabel))
 	handle("DELETE "+widget+"/labels/{label}", h.widget(h.widgetRemoveLabel))
+	handle("GET "+widget+"/inbox_members", h.widget(h.widgetInboxMembers))
+	handle("GET "+widget+"/campaigns", h.widget(h.widgetCampaigns))
 
 	// Attachment bytes, behind the unguessable key in data_url.
 	handle("GET /attachments/{id}/{key...}", h.serveAttachment)

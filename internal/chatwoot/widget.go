@@ -20,35 +20,39 @@ import (
 // widgetConfigJSON is website_channel_config: Chatwoot's keys, with the
 // inbox's greeting and e-mail collection settings the widget also needs.
 type widgetConfigJSON struct {
-	AllowMessagesAfterResolved bool           `json:"allow_messages_after_resolved"`
-	APIHost                    string         `json:"api_host"`
-	AuthToken                  string         `json:"auth_token"`
-	AvatarURL                  string         `json:"avatar_url"`
-	ChannelAvatarURL           string         `json:"channel_avatar_url"`
-	CSATSurveyEnabled          bool           `json:"csat_survey_enabled"`
-	CustomerCanRequestHuman    bool           `json:"customer_can_request_human"`
-	DisableBranding            bool           `json:"disable_branding"`
-	EnabledFeatures            []string       `json:"enabled_features"`
-	EnableEmailCollect         bool           `json:"enable_email_collect"`
-	GreetingEnabled            bool           `json:"greeting_enabled"`
-	GreetingMessage            string         `json:"greeting_message"`
-	Locale                     string         `json:"locale"`
-	OutOfOfficeMessage         string         `json:"out_of_office_message"`
-	Portal                     any            `json:"portal"`
-	PreChatFormEnabled         bool           `json:"pre_chat_form_enabled"`
-	PreChatFormOptions         map[string]any `json:"pre_chat_form_options"`
-	ReplyTime                  string         `json:"reply_time"`
-	Timezone                   string         `json:"timezone"`
-	UTCOffset                  string         `json:"utc_off_set"`
-	WebsiteName                string         `json:"website_name"`
-	WebsiteToken               string         `json:"website_token"`
-	WebsiteURL                 string         `json:"website_url"`
-	WelcomeTagline             string         `json:"welcome_tagline"`
-	WelcomeTitle               string         `json:"welcome_title"`
-	WidgetColor                string         `json:"widget_color"`
-	WorkingHours               []any          `json:"working_hours"`
-	WorkingHoursEnabled        bool           `json:"working_hours_enabled"`
-	AccountID                  int64          `json:"account_id"`
+	AllowMessagesAfterResolved bool               `json:"allow_messages_after_resolved"`
+	APIHost                    string             `json:"api_host"`
+	AuthToken                  string             `json:"auth_token"`
+	AvatarURL                  string             `json:"avatar_url"`
+	ChannelAvatarURL           string             `json:"channel_avatar_url"`
+	CSATSurveyEnabled          bool               `json:"csat_survey_enabled"`
+	CustomerCanRequestHuman    bool               `json:"customer_can_request_human"`
+	DisableBranding            bool               `json:"disable_branding"`
+	EnabledFeatures            []string           `json:"enabled_features"`
+	EnableEmailCollect         bool               `json:"enable_email_collect"`
+	GreetingEnabled            bool               `json:"greeting_enabled"`
+	GreetingMessage            string             `json:"greeting_message"`
+	Locale                     string             `json:"locale"`
+	OutOfOfficeMessage         string             `json:"out_of_office_message"`
+	Portal                     any                `json:"portal"`
+	PreChatFormEnabled         bool               `json:"pre_chat_form_enabled"`
+	PreChatFormOptions         preChatFormOptions `json:"pre_chat_form_options"`
+	ReplyTime                  string             `json:"reply_time"`
+	Timezone                   string             `json:"timezone"`
+	UTCOffset                  string             `json:"utc_off_set"`
+	WebsiteName                string             `json:"website_name"`
+	WebsiteToken               string             `json:"website_token"`
+	WebsiteURL                 string             `json:"website_url"`
+	WelcomeTagline             string             `json:"welcome_tagline"`
+	WelcomeTitle               string             `json:"welcome_title"`
+	WidgetColor                string             `json:"widget_color"`
+	WorkingHours               []workingHourJSON  `json:"working_hours"`
+	WorkingHoursEnabled        bool               `json:"working_hours_enabled"`
+	// OutOfOffice, beyond Chatwoot, is whether the inbox is outside its
+	// working hours now, by the server's clock: Chatwoot's widget works it
+	// out from working_hours and utc_off_set with the visitor's clock.
+	OutOfOffice bool  `json:"out_of_office"`
+	AccountID   int64 `json:"account_id"`
 }
 
 func (h *Handler) widgetConfigView(s *app.WidgetSession) map[string]any {
@@ -57,14 +61,17 @@ func (h *Handler) widgetConfigView(s *app.WidgetSession) map[string]any {
 	if s.Account != nil && s.Account.Locale != "" {
 		locale = s.Account.Locale
 	}
+	now := h.app.Now()
 	cfg := widgetConfigJSON{AllowMessagesAfterResolved: i.AllowMessagesAfterResolved, AuthToken: s.Token,
 		CustomerCanRequestHuman: i.CustomerCanRequestHuman,
 		CSATSurveyEnabled:       i.CSATSurveyEnabled, EnabledFeatures: []string{}, EnableEmailCollect: i.EnableEmailCollect,
 		GreetingEnabled: i.GreetingEnabled, GreetingMessage: i.GreetingMessage, Locale: locale,
-		OutOfOfficeMessage: i.OutOfOfficeMessage, PreChatFormOptions: map[string]any{}, ReplyTime: "in_a_few_minutes",
-		Timezone: i.Timezone, UTCOffset: utcOffset(i.Timezone), WebsiteName: i.Name, WebsiteToken: i.WebsiteToken,
+		OutOfOfficeMessage: i.OutOfOfficeMessage, PreChatFormEnabled: i.PreChatFormEnabled,
+		PreChatFormOptions: preChatFormView(i.PreChatForm), ReplyTime: "in_a_few_minutes",
+		Timezone: i.Timezone, UTCOffset: utcOffset(i.Timezone, now), WebsiteName: i.Name, WebsiteToken: i.WebsiteToken,
 		WebsiteURL: i.WebsiteURL, WelcomeTagline: i.WelcomeTagline, WelcomeTitle: i.WelcomeTitle,
-		WidgetColor: i.WidgetColor, WorkingHours: []any{}, WorkingHoursEnabled: i.WorkingHoursEnabled, AccountID: i.AccountID}
+		WidgetColor: i.WidgetColor, WorkingHours: workingHoursView(i.WorkingHours), WorkingHoursEnabled: i.WorkingHoursEnabled,
+		OutOfOffice: i.OutOfOffice(now), AccountID: i.AccountID}
 	if h.publicURL != nil {
 		cfg.APIHost = h.publicURL()
 	}
@@ -80,12 +87,12 @@ func (h *Handler) widgetConfigView(s *app.WidgetSession) map[string]any {
 
 // utcOffset is the inbox time zone's offset now, as Rails formats it
 // ("+05:30"); UTC when the zone is unknown.
-func utcOffset(zone string) string {
+func utcOffset(zone string, now time.Time) string {
 	loc, err := time.LoadLocation(zone)
 	if err != nil || zone == "" {
 		loc = time.UTC
 	}
-	return time.Now().In(loc).Format("-07:00")
+	return now.In(loc).Format("-07:00")
 }
 
 func (h *Handler) widgetConfig(w http.ResponseWriter, r *http.Request) error {
@@ -410,13 +417,18 @@ func (h *Handler) widgetShowConversation(w http.ResponseWriter, r *http.Request)
 
 // widgetCreateConversation starts a new conversation with its first
 // message: the pre-chat form's submit and "start a new conversation". The
-// form's contact fields update the visitor first.
+// form's answers are checked against the inbox's pre-chat form and written
+// to the contact and the conversation with the message, or none is.
 func (h *Handler) widgetCreateConversation(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		Contact struct {
 			Name        *string `json:"name"`
 			Email       *string `json:"email"`
 			PhoneNumber *string `json:"phone_number"`
+			// Beyond Chatwoot, whose widget sends them first with PATCH
+			// contact: the form's contact attributes, so that the form is
+			// written all or nothing.
+			CustomAttributes map[string]any `json:"custom_attributes"`
 		} `json:"contact"`
 		Message struct {
 			Content    *string `json:"content"`
@@ -429,16 +441,12 @@ func (h *Handler) widgetCreateConversation(w http.ResponseWriter, r *http.Reques
 		return err
 	}
 	ct := body.Contact
-	if in := (app.WidgetContactInput{}); nonBlank(ct.Name) != nil || nonBlank(ct.Email) != nil || nonBlank(ct.PhoneNumber) != nil {
-		in.Name, in.Email, in.PhoneNumber = nonBlank(ct.Name), nonBlank(ct.Email), nonBlank(ct.PhoneNumber)
-		if _, err := h.app.WidgetUpdateContact(r.Context(), in); err != nil {
-			return err
-		}
-	}
+	pre := &app.PreChatAnswers{Name: nonBlank(ct.Name), Email: nonBlank(ct.Email), PhoneNumber: nonBlank(ct.PhoneNumber),
+		ContactAttributes: ct.CustomAttributes, ConversationAttributes: body.CustomAttributes}
 	visit := map[string]any{"browser": parseUserAgent(r.Header.Get("User-Agent")), "referer": body.Message.RefererURL,
 		"initiated_at": map[string]any{"timestamp": body.Message.Timestamp}}
 	m, err := h.app.WidgetCreateMessage(r.Context(), app.WidgetMessageInput{Content: body.Message.Content,
-		Visit: visit, NewConversation: true, ConversationAttributes: body.CustomAttributes})
+		Visit: visit, NewConversation: true, PreChat: pre})
 	if err != nil {
 		return err
 	}
@@ -568,4 +576,29 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	}
 	*f = flexString(n.String())
 	return nil
+}
+
+// widgetInboxMembers is the team the widget shows: Chatwoot's four keys
+// of each member of the inbox, nothing more (no e-mail).
+func (h *Handler) widgetInboxMembers(w http.ResponseWriter, r *http.Request) error {
+	aus, err := h.app.WidgetInboxMembers(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, 0, len(aus))
+	for _, au := range aus {
+		out = append(out, map[string]any{"id": au.User.ID, "name": au.User.AvailableName(), "avatar_url": "",
+			"availability_status": au.AvailabilityStatus().String()})
+	}
+	return ok(w, map[string]any{"payload": out})
+}
+
+// widgetCampaigns answers Chatwoot's widget that there are no campaigns:
+// Baton has none, as Chatwoot answers without its campaigns feature. The
+// token is still checked, so an unknown one is 404.
+func (h *Handler) widgetCampaigns(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.app.WidgetInbox(r.Context()); err != nil {
+		return err
+	}
+	return ok(w, []any{})
 }

@@ -60,10 +60,11 @@ type shop struct {
 }
 
 // newShop starts Baton (SQLite) with a web widget inbox whose bot answers
-// "hello" with an input_select, and serves the host page.
-func newShop(t *testing.T) *shop {
+// "hello" with an input_select, and serves the host page; now, when given,
+// is Baton's clock.
+func newShop(t *testing.T, now ...func() time.Time) *shop {
 	t.Helper()
-	e := start(t, storetest.OpenSQLite(t))
+	e := start(t, storetest.OpenSQLite(t), now...)
 	s := &shop{widgetSite: newWidgetSite(e)}
 	s.bot = newBot(t, func(b *bot, ev map[string]any, w http.ResponseWriter, r *http.Request) {
 		if ev["event"] != "message_created" || ev["message_type"] != "incoming" {

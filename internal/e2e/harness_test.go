@@ -45,7 +45,9 @@ type env struct {
 
 func ptr[T any](v T) *T { return &v }
 
-func start(t *testing.T, s *store.Store) *env {
+// start runs Baton on s with a bot-less API inbox; now, when given, is
+// the app's clock.
+func start(t *testing.T, s *store.Store, now ...func() time.Time) *env {
 	t.Helper()
 	key, err := auth.NewKey("0123456789abcdef0123456789abcdef")
 	if err != nil {
@@ -60,8 +62,12 @@ func start(t *testing.T, s *store.Store) *env {
 		Schedule: []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}})
 	e.engine = engine
 	urlFn := func() string { return e.url }
-	e.app = app.New(app.Config{Store: s, Key: key, Files: files, Renderer: &chatwoot.Renderer{PublicURL: urlFn},
-		OnEvent: engine.Wake, OnLive: func() { e.hub.Wake() }})
+	cfg := app.Config{Store: s, Key: key, Files: files, Renderer: &chatwoot.Renderer{PublicURL: urlFn},
+		OnEvent: engine.Wake, OnLive: func() { e.hub.Wake() }}
+	if len(now) > 0 {
+		cfg.Now = now[0]
+	}
+	e.app = app.New(cfg)
 	// The live channel, /cable, mounted as cmd/baton/run.go mounts it.
 	e.hub = realtime.New(realtime.Config{App: e.app, Renderer: &chatwoot.Cable{PublicURL: urlFn}})
 	e.cable = &cableConns{}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 
 	"github.com/batonhq/baton"
 )
@@ -11,7 +12,8 @@ const inboxColumns = `id, account_id, name, channel_type, identifier, hmac_token
 	website_token, website_url, widget_color, welcome_title, welcome_tagline, greeting_enabled, greeting_message,
 	enable_email_collect, csat_survey_enabled, allow_messages_after_resolved, lock_to_single_conversation,
 	enable_auto_assignment, working_hours_enabled, out_of_office_message, timezone, bot_replies_when_open,
-	customer_can_request_human, max_assignment_limit, created_at, updated_at`
+	customer_can_request_human, max_assignment_limit, pre_chat_form_enabled, pre_chat_form_options, working_hours,
+	created_at, updated_at`
 
 func scanInbox(row interface{ Scan(...any) error }) (*baton.Inbox, error) {
 	var i baton.Inbox
@@ -29,13 +31,15 @@ func scanInbox(row interface{ Scan(...any) error }) (*baton.Inbox, error) {
 func inboxDest(i *baton.Inbox) ([]any, func()) {
 	var identifier, websiteToken sql.NullString
 	var created, updated int64
+	var preChat, hours string
 	return []any{&i.ID, &i.AccountID, &i.Name, &i.ChannelType, &identifier, &i.HMACToken, &i.HMACMandatory,
 			&i.WebhookURL, &websiteToken, &i.WebsiteURL, &i.WidgetColor, &i.WelcomeTitle, &i.WelcomeTagline,
 			&i.GreetingEnabled, &i.GreetingMessage, &i.EnableEmailCollect, &i.CSATSurveyEnabled,
 			&i.AllowMessagesAfterResolved, &i.LockToSingleConversation, &i.EnableAutoAssignment,
 			&i.WorkingHoursEnabled, &i.OutOfOfficeMessage, &i.Timezone, &i.BotRepliesWhenOpen,
-			&i.CustomerCanRequestHuman, &i.MaxAssignmentLimit, &created, &updated},
+			&i.CustomerCanRequestHuman, &i.MaxAssignmentLimit, &i.PreChatFormEnabled, &preChat, &hours, &created, &updated},
 		func() {
+			i.PreChatForm, i.WorkingHours = parsePreChatForm(preChat), parseWorkingHours(hours)
 			i.Identifier, i.WebsiteToken = identifier.String, websiteToken.String
 			i.CreatedAt, i.UpdatedAt = fromMicros(created), fromMicros(updated)
 		}
@@ -47,7 +51,8 @@ func inboxArgs(i *baton.Inbox) []any {
 		i.GreetingEnabled, i.GreetingMessage, i.EnableEmailCollect, i.CSATSurveyEnabled,
 		i.AllowMessagesAfterResolved, i.LockToSingleConversation, i.EnableAutoAssignment,
 		i.WorkingHoursEnabled, i.OutOfOfficeMessage, i.Timezone, toMicros(i.UpdatedAt), i.BotRepliesWhenOpen,
-		i.CustomerCanRequestHuman, i.MaxAssignmentLimit}
+		i.CustomerCanRequestHuman, i.MaxAssignmentLimit, i.PreChatFormEnabled, jsonPreChatForm(i.PreChatForm),
+		jsonWorkingHours(i.WorkingHours)}
 }
 
 // CreateInbox inserts i and sets its id.
@@ -57,10 +62,10 @@ func (q *Queries) CreateInbox(ctx context.Context, i *baton.Inbox) error {
 		webhook_url, website_token, website_url, widget_color, welcome_title, welcome_tagline, greeting_enabled,
 		greeting_message, enable_email_collect, csat_survey_enabled, allow_messages_after_resolved,
 		lock_to_single_conversation, enable_auto_assignment, working_hours_enabled, out_of_office_message,
-		timezone, updated_at, bot_replies_when_open, customer_can_request_human, max_assignment_limit, account_id,
-		channel_type, created_at)
+		timezone, updated_at, bot_replies_when_open, customer_can_request_human, max_assignment_limit,
+		pre_chat_form_enabled, pre_chat_form_options, working_hours, account_id, channel_type, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-		$23, $24, $25, $26, $27)
+		$23, $24, $25, $26, $27, $28, $29, $30)
 		RETURNING id`, args...).Scan(&i.ID)
 	return q.formatError(err, "inbox")
 }
@@ -74,7 +79,8 @@ func (q *Queries) UpdateInbox(ctx context.Context, i *baton.Inbox) error {
 		enable_email_collect = $13, csat_survey_enabled = $14, allow_messages_after_resolved = $15,
 		lock_to_single_conversation = $16, enable_auto_assignment = $17, working_hours_enabled = $18,
 		out_of_office_message = $19, timezone = $20, updated_at = $21, bot_replies_when_open = $22,
-		customer_can_request_human = $23, max_assignment_limit = $24 WHERE id = $25 AND account_id = $26`, args...)
+		customer_can_request_human = $23, max_assignment_limit = $24, pre_chat_form_enabled = $25,
+		pre_chat_form_options = $26, working_hours = $27 WHERE id = $28 AND account_id = $29`, args...)
 	return q.mustAffect(res, err, "inbox")
 }
 
@@ -173,4 +179,76 @@ func (q *Queries) IsInboxMember(ctx context.Context, inboxID, userID int64) (boo
 func (q *Queries) FindInboxByID(ctx context.Context, id int64) (*baton.Inbox, error) {
 	i, err := scanInbox(q.db.QueryRowContext(ctx, `SELECT `+inboxColumns+` FROM inboxes WHERE id = $1`, id))
 	return i, q.formatError(err, "inbox")
+}
+
+// The pre-chat form and the schedule are stored in Chatwoot's wire shape.
+
+type preChatFieldDoc struct {
+	Name         string   `json:"name"`
+	Label        string   `json:"label"`
+	Type         string   `json:"type"`
+	FieldType    string   `json:"field_type"`
+	Required     bool     `json:"required"`
+	Enabled      bool     `json:"enabled"`
+	Placeholder  string   `json:"placeholder,omitempty"`
+	Values       []string `json:"values,omitempty"`
+	RegexPattern string   `json:"regex_pattern,omitempty"`
+	RegexCue     string   `json:"regex_cue,omitempty"`
+}
+
+type preChatFormDoc struct {
+	Message string            `json:"pre_chat_message"`
+	Fields  []preChatFieldDoc `json:"pre_chat_fields"`
+}
+
+func jsonPreChatForm(f baton.PreChatForm) string {
+	d := preChatFormDoc{Message: f.Message, Fields: make([]preChatFieldDoc, len(f.Fields))}
+	for n, x := range f.Fields {
+		d.Fields[n] = preChatFieldDoc(x)
+	}
+	b, _ := json.Marshal(d)
+	return string(b)
+}
+
+func parsePreChatForm(s string) baton.PreChatForm {
+	var d preChatFormDoc
+	if s == "" || json.Unmarshal([]byte(s), &d) != nil {
+		return baton.DefaultPreChatForm()
+	}
+	f := baton.PreChatForm{Message: d.Message}
+	for _, x := range d.Fields {
+		f.Fields = append(f.Fields, baton.PreChatField(x))
+	}
+	return f
+}
+
+type workingHourDoc struct {
+	DayOfWeek    int  `json:"day_of_week"`
+	ClosedAllDay bool `json:"closed_all_day"`
+	OpenAllDay   bool `json:"open_all_day"`
+	OpenHour     int  `json:"open_hour"`
+	OpenMinutes  int  `json:"open_minutes"`
+	CloseHour    int  `json:"close_hour"`
+	CloseMinutes int  `json:"close_minutes"`
+}
+
+func jsonWorkingHours(w []baton.WorkingHour) string {
+	d := make([]workingHourDoc, len(w))
+	for n, x := range w {
+		d[n] = workingHourDoc(x)
+	}
+	b, _ := json.Marshal(d)
+	return string(b)
+}
+
+func parseWorkingHours(s string) []baton.WorkingHour {
+	var d []workingHourDoc
+	if s == "" || json.Unmarshal([]byte(s), &d) != nil {
+		return baton.DefaultWorkingHours()
+	}
+	var w []baton.WorkingHour
+	for _, x := range d {
+		w = append(w, baton.WorkingHour(x))
+	}
+	return w
 }

@@ -15,6 +15,14 @@ func testInbox(t *testing.T, s *store.Store) {
 		WidgetColor: "#1f93ff", WelcomeTitle: "Hi", WelcomeTagline: "We reply", GreetingEnabled: true, GreetingMessage: "Hello",
 		EnableEmailCollect: true, CSATSurveyEnabled: true, AllowMessagesAfterResolved: true, LockToSingleConversation: true,
 		EnableAutoAssignment: true, WorkingHoursEnabled: true, OutOfOfficeMessage: "Away", Timezone: "Europe/Lisbon",
+		WorkingHours: []baton.WorkingHour{{DayOfWeek: 1, OpenHour: 8, OpenMinutes: 30, CloseHour: 18, CloseMinutes: 15},
+			{DayOfWeek: 0, ClosedAllDay: true}, {DayOfWeek: 6, OpenAllDay: true}},
+		PreChatFormEnabled: true, PreChatForm: baton.PreChatForm{Message: "Tell us about you", Fields: []baton.PreChatField{
+			{Name: baton.PreChatEmail, Label: "E-mail", Type: "email", FieldType: baton.PreChatStandard, Required: true, Enabled: true},
+			{Name: "plan", Label: "Plan", Type: "list", FieldType: baton.PreChatContactAttribute, Enabled: true,
+				Values: []string{"free", "pro"}, Placeholder: "Pick one"},
+			{Name: "order", Label: "Order", Type: "text", FieldType: baton.PreChatConversationAttribute,
+				RegexPattern: "[A-Z]{2}[0-9]+", RegexCue: "Like AB123"}}},
 		CreatedAt: at, UpdatedAt: at}
 	write(t, s, func(q *store.Queries) error { return q.CreateInbox(ctx, i) })
 	want := *i
@@ -72,6 +80,8 @@ func testInbox(t *testing.T, s *store.Store) {
 	later := at.Add(2e9)
 	i.Name, i.HMACMandatory, i.GreetingEnabled, i.EnableEmailCollect, i.WebsiteToken, i.Timezone, i.UpdatedAt =
 		"Site", false, false, false, "", "UTC", later
+	i.PreChatFormEnabled, i.WorkingHours = false, baton.DefaultWorkingHours()
+	i.PreChatForm.Fields[1].Enabled = false
 	write(t, s, func(q *store.Queries) error { return q.UpdateInbox(ctx, i) })
 	want = *i
 	want.CreatedAt, want.UpdatedAt = stored(at), stored(later)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -160,6 +161,31 @@ func (h *Handler) updateInbox(r *http.Request, accountID, id int64) error {
 	msg := r.FormValue("greeting_message")
 	in := app.InboxInput{Name: &name, EnableAutoAssignment: &auto, GreetingEnabled: &greeting, GreetingMessage: &msg}
 	_, err := h.app.UpdateInbox(r.Context(), accountID, id, in)
+	return err
+}
+
+// updateInboxWidget saves a website inbox's pre-chat form (on or off, its
+// message, and each field's enabled, required and label; fields are added
+// through the API) and its out-of-office settings.
+func (h *Handler) updateInboxWidget(r *http.Request, accountID, id int64) error {
+	i, err := h.app.Inbox(r.Context(), accountID, id)
+	if err != nil {
+		return err
+	}
+	on := r.FormValue("pre_chat_form_enabled") != ""
+	form := i.PreChatForm
+	form.Message = r.FormValue("pre_chat_message")
+	form.Fields = slices.Clone(form.Fields)
+	for n := range form.Fields {
+		f := &form.Fields[n]
+		f.Enabled = r.FormValue("field_enabled_"+strconv.Itoa(n)) != ""
+		f.Required = r.FormValue("field_required_"+strconv.Itoa(n)) != ""
+		f.Label = r.FormValue("field_label_" + strconv.Itoa(n))
+	}
+	hours := r.FormValue("working_hours_enabled") != ""
+	zone, away := r.FormValue("timezone"), r.FormValue("out_of_office_message")
+	_, err = h.app.UpdateInbox(r.Context(), accountID, id, app.InboxInput{PreChatFormEnabled: &on, PreChatForm: &form,
+		WorkingHoursEnabled: &hours, Timezone: &zone, OutOfOfficeMessage: &away})
 	return err
 }
 

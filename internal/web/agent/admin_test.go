@@ -27,6 +27,35 @@ func TestAdministration(t *testing.T) {
 		t.Fatalf("new website inbox page: %d\n%s", p.status, p.body)
 	}
 
+	// Its pre-chat form and working hours: turned on, a field relabelled
+	// and made required; a bad time zone is refused and changes nothing.
+	inbox := regexp.MustCompile(`settings/inboxes/(\d+)/widget"`).FindStringSubmatch(p.body)
+	if inbox == nil {
+		t.Fatalf("no widget settings form on the website inbox page:\n%s", p.body)
+	}
+	widget := set + "/inboxes/" + inbox[1] + "/widget"
+	p = b.post(widget, url.Values{"csrf_token": {csrf}, "pre_chat_form_enabled": {"1"}, "pre_chat_message": {"Who are you?"},
+		"field_enabled_0": {"1"}, "field_required_0": {"1"}, "field_label_0": {"Your e-mail"}, "field_label_1": {"Full name"},
+		"field_label_2": {"Phone number"}, "working_hours_enabled": {"1"}, "timezone": {"Europe/Lisbon"},
+		"out_of_office_message": {"Closed now"}})
+	for _, want := range []string{`name="pre_chat_form_enabled" value="1" checked`, `>Who are you?</textarea>`,
+		`name="field_label_0" value="Your e-mail"`, `name="field_enabled_0" value="1" checked`, `name="field_required_0" value="1" checked`,
+		`name="working_hours_enabled" value="1" checked`, `value="Europe/Lisbon"`, `>Closed now</textarea>`} {
+		if p.status != http.StatusOK || !strings.Contains(p.body, want) {
+			t.Fatalf("after saving the widget settings (%d) the page lacks %s:\n%s", p.status, want, p.body)
+		}
+	}
+	if strings.Contains(p.body, `name="field_enabled_1" value="1" checked`) {
+		t.Error("the name field is asked though it was left off")
+	}
+	p = b.post(widget, url.Values{"csrf_token": {csrf}, "timezone": {"Mars/Olympus"}})
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "Timezone is not a known time zone") {
+		t.Errorf("a bad time zone: %d\n%s", p.status, p.body)
+	}
+	if p = b.get(set + "/inboxes/" + inbox[1]); !strings.Contains(p.body, `value="Europe/Lisbon"`) || !strings.Contains(p.body, `name="pre_chat_form_enabled" value="1" checked`) {
+		t.Error("a refused save changed the inbox")
+	}
+
 	// Agents: create, change role, remove.
 	p = b.post(set+"/agents", url.Values{"csrf_token": {csrf}, "name": {"Nina New"}, "email": {"nina@acme.test"}, "password": {"password123"}, "role": {"agent"}})
 	if !strings.Contains(p.body, "nina@acme.test") {

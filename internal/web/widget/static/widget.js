@@ -138,7 +138,8 @@
     ui.attach = iconButton('cw-attach', t('attach'), ICONS.clip, function () { ui.file.click(); });
     ui.send = h('button', { type: 'submit', 'class': 'cw-send', html: ICONS.send });
     ui.form = h('form', { 'class': 'cw-composer', onsubmit: onSend }, ui.inputLabel, ui.input, ui.file, ui.attach, ui.send);
-    ui.main = h('main', { 'class': 'cw-app' }, ui.header, ui.bar, ui.list, ui.typing, ui.notice, ui.form);
+    ui.prechat = h('section', { 'class': 'cw-prechat', hidden: true, 'aria-labelledby': 'cw-pc-title' });
+    ui.main = h('main', { 'class': 'cw-app' }, ui.header, ui.bar, ui.prechat, ui.list, ui.typing, ui.notice, ui.form);
     app.appendChild(ui.main);
     texts();
   }
@@ -163,6 +164,7 @@
     ui.end.textContent = t('endConversation');
     toParent('setLabels', { labels: { open: t('open'), close: t('close'), title: t('title') } });
     renderState();
+    if (!ui.prechat.hidden) renderPreChat();
     renderAll();
   }
 
@@ -289,12 +291,15 @@
     return h('div', { 'class': 'cw-field' }, h('label', { 'for': input.id, text: labelText }), input,
       h('p', { id: errId, 'class': 'cw-error', 'aria-live': 'polite' }));
   }
+  function matches(p, v) {
+    try { return new RegExp('^(?:' + p + ')$').test(v); } catch (e) { return true; }
+  }
   function validate(input, err) {
     var msg = '';
-    var v = input.value.trim();
+    var v = input.type === 'checkbox' ? (input.checked ? 'true' : '') : input.value.trim();
     if (input.required && !v) msg = t('required');
     else if (v && input.type === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v)) msg = t('emailInvalid');
-    else if (v && input.getAttribute('data-pattern') && !new RegExp('^(?:' + input.getAttribute('data-pattern') + ')$').test(v)) msg = input.getAttribute('data-pattern-error') || t('invalid');
+    else if (v && input.getAttribute('data-pattern') && !matches(input.getAttribute('data-pattern'), v)) msg = input.getAttribute('data-pattern-error') || t('invalid');
     err.textContent = msg;
     input.setAttribute('aria-invalid', msg ? 'true' : 'false');
     return !msg;
@@ -340,6 +345,94 @@
       onEmail(input.value.trim());
     } }, f, h('button', { type: 'submit', 'class': 'cw-primary', text: t('submit') }));
   }
+  /* ---------- the pre-chat form (Chatwoot's pre_chat_form_options) ---------- */
+  function knows(c, name) {
+    var email = !!(c.email || c.has_email), phone = !!(c.phone_number || c.has_phone_number);
+    if (name === 'emailAddress') return email;
+    if (name === 'phoneNumber') return phone;
+    if (name === 'fullName') return !!c.identifier || email || phone;
+    return false;
+  }
+  // The fields to ask: those enabled, less the standard ones the contact has.
+  function preChatFields() {
+    var o = st.cfg.pre_chat_form_options || {};
+    return (o.pre_chat_fields || []).filter(function (f) {
+      return f.enabled && !(f.field_type === 'standard' && knows(st.contact, f.name));
+    });
+  }
+  function wantsPreChat() {
+    return !!st.cfg.pre_chat_form_enabled && (!st.conv || st.newConversation) && preChatFields().length > 0;
+  }
+  var PATTERNS = { phone: ['\\+[1-9][0-9]{1,14}', 'phoneInvalid'], number: ['-?[0-9]+([.][0-9]+)?', 'numberInvalid'], link: ['https?://\\S+', 'linkInvalid'] };
+  function preChatInput(f, id) {
+    var type = f.name === 'phoneNumber' ? 'phone' : f.name === 'emailAddress' ? 'email' : f.type, input;
+    if (type === 'list') {
+      input = h.apply(null, ['select', { id: id, name: f.name }, h('option', { value: '', text: f.placeholder || t('choose') })].concat((f.values || []).map(function (v) {
+        return h('option', { value: v, text: v });
+      })));
+    } else {
+      var html = { email: 'email', phone: 'tel', date: 'date', link: 'url', checkbox: 'checkbox' }[type] || 'text';
+      input = h('input', { id: id, name: f.name, type: html, placeholder: f.placeholder,
+        inputmode: type === 'number' ? 'decimal' : null,
+        autocomplete: { emailAddress: 'email', fullName: 'name', phoneNumber: 'tel' }[f.name] || 'off' });
+      var p = PATTERNS[type] || (f.regex_pattern ? [f.regex_pattern] : null);
+      if (p) { input.setAttribute('data-pattern', p[0]); input.setAttribute('data-pattern-error', p[1] ? t(p[1]) : f.regex_cue || ''); }
+    }
+    input.required = !!f.required;
+    return input;
+  }
+  function renderPreChat() {
+    var on = wantsPreChat();
+    ui.main.classList.toggle('cw-prechat-on', on);
+    ui.prechat.hidden = !on;
+    ui.prechat.textContent = '';
+    if (!on) return;
+    var o = st.cfg.pre_chat_form_options || {}, inputs = [];
+    var fields = preChatFields().map(function (f) {
+      var id = 'cw-pc-' + f.name.replace(/[^A-Za-z0-9_-]/g, '_'), errId = id + '-err', input = preChatInput(f, id);
+      input.setAttribute('aria-describedby', errId);
+      var err = h('p', { id: errId, 'class': 'cw-error', 'aria-live': 'polite' });
+      var label = h('label', { 'for': id, text: (f.label || f.name) + (f.required ? '' : ' ' + t('optional')) });
+      inputs.push({ f: f, input: input, err: err });
+      return input.type === 'checkbox' ? h('div', { 'class': 'cw-field cw-field--check' }, input, label, err) : h('div', { 'class': 'cw-field' }, label, input, err);
+    });
+    var msg = h('textarea', { id: 'cw-pc-message', name: 'message', rows: '3', maxlength: '10000', required: true, 'aria-describedby': 'cw-pc-message-err' });
+    var msgErr = h('p', { id: 'cw-pc-message-err', 'class': 'cw-error', 'aria-live': 'polite' });
+    inputs.push({ f: null, input: msg, err: msgErr });
+    var alert = h('p', { 'class': 'cw-error', role: 'alert' });
+    var submit = h('button', { type: 'submit', 'class': 'cw-primary', text: t('start') });
+    ui.prechat.appendChild(h('h2', { id: 'cw-pc-title', 'class': 'cw-pc-title', text: t('preChatTitle') }));
+    if (o.pre_chat_message) ui.prechat.appendChild(h('p', { 'class': 'cw-pc-intro', text: o.pre_chat_message }));
+    ui.prechat.appendChild(h.apply(null, ['form', { 'class': 'cw-form', novalidate: true, 'aria-labelledby': 'cw-pc-title', onsubmit: function (e) {
+      e.preventDefault();
+      alert.textContent = '';
+      var first = null;
+      inputs.forEach(function (x) { if (!validate(x.input, x.err) && !first) first = x.input; });
+      if (first) { first.focus(); return; }
+      var body = { contact: { custom_attributes: {} }, custom_attributes: {}, message: null };
+      inputs.forEach(function (x) {
+        var f = x.f, v = x.input.type === 'checkbox' ? x.input.checked : x.input.value.trim();
+        if (!f || v === '') return;
+        if (f.field_type === 'standard') body.contact[{ emailAddress: 'email', fullName: 'name', phoneNumber: 'phone_number' }[f.name]] = v;
+        else if (f.field_type === 'contact_attribute') body.contact.custom_attributes[f.name] = v;
+        else body.custom_attributes[f.name] = v;
+      });
+      var v = visit();
+      body.message = { content: msg.value.trim(), timestamp: v.timestamp, referer_url: v.referer_url };
+      submit.disabled = true;
+      startConversation(body).then(function () {
+        if (body.contact.email) st.contact.email = body.contact.email;
+        if (body.contact.phone_number) st.contact.phone_number = body.contact.phone_number;
+        renderPreChat();
+        ui.input.focus();
+      }).catch(function (e) {
+        var b = e.body || {}, at = (b.attributes || [])[0], x = inputs.filter(function (x) { return x.f && x.f.name === at; })[0];
+        if (x) { x.err.textContent = b.message || t('invalid'); x.input.setAttribute('aria-invalid', 'true'); x.input.focus(); }
+        else alert.textContent = b.message || t('error');
+      }).finally(function () { submit.disabled = false; });
+    } }].concat(fields, [h('div', { 'class': 'cw-field' }, h('label', { 'for': 'cw-pc-message', text: t('messageLabel') }), msg, msgErr), alert, submit])));
+  }
+
   function csat(m, a, done) {
     var resp = (a.submitted_values && a.submitted_values.csat_survey_response) || {};
     var rating = resp.rating || 0, box = h('div', { 'class': 'cw-csat' });
@@ -452,36 +545,52 @@
     if (!ui.state) return;
     var c = st.conv, text = st.cfg.welcome_tagline || t('waiting', { time: t(st.cfg.reply_time || 'in_a_few_minutes') });
     var canHuman = false, ended = false, offline = false;
+    // Outside the inbox's working hours (by the server's clock at load).
+    var away = !!(st.cfg.working_hours_enabled && st.cfg.out_of_office);
+    if (away) text = t('away');
     if (c && c.id) {
       if (c.status === 'resolved') { text = t('ended'); ended = true; }
       else if (c.assignee) text = t('withPerson', { name: c.assignee.name });
       else if (c.status === 'pending') {
         text = t('withBot', { name: (c.agent_bot && c.agent_bot.name) || lastBotName() || t('bot') });
         canHuman = st.cfg.customer_can_request_human !== false;
-      } else if (c.people_online === false) { text = t('nobody'); offline = true; }
+      } else if (away) text = t('away');
+      else if (c.people_online === false) { text = t('nobody'); offline = true; }
       else text = t('waiting', { time: t(st.cfg.reply_time || 'in_a_few_minutes') });
     }
+    ui.main.classList.toggle('cw-away', away);
     ui.state.textContent = text;
     ui.human.hidden = !canHuman;
     ui.end.hidden = !(c && c.id) || ended || st.cfg.enableEndConversation === false;
     ui.main.classList.toggle('cw-ended', ended && !st.newConversation);
     if (ended && !st.newConversation) {
       showNotice(t('ended'), h('button', { type: 'button', 'class': 'cw-primary', text: t('newConversation'), onclick: startNew }));
+    } else if (away) {
+      // The out-of-office message, and an e-mail to reply to.
+      var asks = !st.contact.has_email && !st.contact.email && !st.emailSaved && !(wantsPreChat() && preChatFields().some(function (f) { return f.name === 'emailAddress'; }));
+      showNotice(st.cfg.out_of_office_message || t('awayNote'), asks ? emailForm(saveEmail) : st.emailSaved ? h('p', { text: t('emailSaved', { email: st.emailSaved }) }) : null,
+        'away' + lang + asks + st.emailSaved);
+      ui.notice.classList.add('cw-away-note');
     } else if ((offline || (c && c.status === 'open' && !c.assignee)) && !st.contact.has_email && !st.emailSaved) {
-      showNotice(t('emailAsk'), emailForm(saveEmail));
+      showNotice(t('emailAsk'), emailForm(saveEmail), 'ask' + lang);
     } else if (st.emailSaved) {
       showNotice(t('emailSaved', { email: st.emailSaved }));
     } else {
       hideNotice();
     }
   }
-  function showNotice(text, extra) {
+  // A notice shown again with the same key is left as it is, so that a
+  // refresh does not wipe what the visitor is typing into it.
+  function showNotice(text, extra, key) {
+    if (key && key === st.noticeKey && !ui.notice.hidden) return;
+    st.noticeKey = key;
     ui.notice.textContent = '';
+    ui.notice.classList.remove('cw-away-note');
     ui.notice.appendChild(h('p', { text: text }));
     if (extra) ui.notice.appendChild(extra);
     ui.notice.hidden = false;
   }
-  function hideNotice() { ui.notice.hidden = true; ui.notice.textContent = ''; }
+  function hideNotice() { ui.notice.hidden = true; ui.notice.textContent = ''; st.noticeKey = ''; }
   function saveEmail(email) {
     return api('PATCH', '/contact', { email: email }).then(function (c) {
       st.contact = c || st.contact;
@@ -505,13 +614,19 @@
     hideNotice();
     ui.main.classList.remove('cw-ended');
     toParent('onEvent', { eventIdentifier: 'chatwoot:on-start-conversation', data: { hasConversation: true } });
-    ui.input.focus();
+    renderPreChat();
+    focusFirst();
+  }
+  function focusFirst() {
+    var x = wantsPreChat() && ui.prechat.querySelector('input, select, textarea');
+    (x || ui.input).focus();
   }
   function setConv(c) {
     var before = st.conv && st.conv.id;
     st.conv = c && c.id ? c : null;
     if (st.conv && before && st.conv.id !== before) { st.msgs.clear(); renderAll(); fetchMessages(); }
     renderState();
+    if (ui.main.classList.contains('cw-prechat-on') && !wantsPreChat()) renderPreChat();
   }
   function refreshConversation() {
     return api('GET', '/conversations').then(setConv).catch(function () { /* next poll */ });
@@ -545,15 +660,7 @@
     typingOff();
     var v = visit(), p;
     if (st.newConversation || (st.conv && st.conv.status === 'resolved' && !st.cfg.allow_messages_after_resolved)) {
-      p = api('POST', '/conversations', { message: { content: text, timestamp: v.timestamp, referer_url: v.referer_url } }).then(function (c) {
-        st.newConversation = false;
-        var ms = c.messages || [];
-        delete c.messages;
-        st.msgs.clear();
-        setConv(c);
-        renderAll();
-        ms.forEach(function (m) { upsert(m, false); });
-      });
+      p = startConversation({ message: { content: text, timestamp: v.timestamp, referer_url: v.referer_url } });
     } else {
       p = api('POST', '/messages', { message: { content: text, timestamp: v.timestamp, referer_url: v.referer_url } }).then(function (m) {
         upsert(m, false);
@@ -561,6 +668,17 @@
       });
     }
     p.catch(function () { ui.input.value = text; showNotice(t('error')); });
+  }
+  function startConversation(body) {
+    return api('POST', '/conversations', body).then(function (c) {
+      st.newConversation = false;
+      var ms = c.messages || [];
+      delete c.messages;
+      st.msgs.clear();
+      setConv(c);
+      renderAll();
+      ms.forEach(function (m) { upsert(m, false); });
+    });
   }
   function onFile() {
     var f = ui.file.files && ui.file.files[0];
@@ -688,6 +806,7 @@
       st.contact = c || st.contact;
       if (c && c.widget_auth_token) { token = c.widget_auth_token; toParent('setAuthCookie', { data: { widgetAuthToken: token } }); }
       renderState();
+      if (!ui.prechat.contains(document.activeElement)) renderPreChat();
     }).catch(function (e) { toParent('error', { errorType: 'SET_USER_ERROR', data: e.body || {} }); });
   }
   function reportError(e) { toParent('error', { errorType: 'API_ERROR', data: (e && e.body) || {} }); }
@@ -715,7 +834,7 @@
         toParent('handleNotificationDot', { unreadMessageCount: 0 });
         markSeen();
         scrollDown();
-        setTimeout(function () { ui.input.focus(); }, 0);
+        setTimeout(focusFirst, 0);
       }
     },
     'push-event': function (m) {
@@ -752,6 +871,7 @@
         labels: { open: t('open'), close: t('close'), title: t('title') } } } });
       return Promise.all([fetchMessages(), refreshConversation()]);
     }).then(function () {
+      renderPreChat();
       st.loaded = true;
       document.documentElement.setAttribute('data-ready', '');
       connectCable();
