@@ -188,6 +188,7 @@ type receiver struct {
 	bench *engineBench
 
 	count    atomic.Int64 // requests
+	incoming atomic.Int64 // customer messages, counted at their first arrival
 	turnMode atomic.Bool
 	replies  chan func() // the bot's replies, sent by a pool of senders
 
@@ -244,6 +245,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
 		if _, ok := r.arrived[ev.ID]; !ok {
 			r.arrived[ev.ID] = now
+			r.incoming.Add(1)
 		}
 		r.mu.Unlock()
 		if turn, ok := strings.CutPrefix(ev.Content, "turn "); ok && r.turnMode.Load() {
@@ -597,77 +599,101 @@ func (b *engineBench) benchTurns(ctx context.Context, o options) error {
 	defer b.recv.turnMode.Store(false)
 	fmt.Printf("turns: %d customers back to back, %s a run\n", o.clients, o.duration)
 	for run := range o.runs {
-		var lat []time.Duration
-		var mu sync.Mutex
-		var failed atomic.Int64
-		cpu0, start := cpuTime(), time.Now()
-		deadline := start.Add(o.duration)
-		var wg sync.WaitGroup
-		for w := range o.clients {
-			wg.Go(func() {
-				var mine []time.Duration
-				for i := w; time.Now().Before(deadline) && i < maxRequests; i += o.clients {
-					t0 := time.Now()
-					at, err := b.turn(b.convs[i%len(b.convs)])
-					if err != nil {
-						failed.Add(1)
-						continue
-					}
-					mine = append(mine, at.Sub(t0))
-				}
-				mu.Lock()
-				lat = append(lat, mine...)
-				mu.Unlock()
-			})
-		}
-		wg.Wait()
-		elapsed, cpu := time.Since(start), cpuTime()-cpu0
-		slices.Sort(lat)
+		cpu0 := cpuTime()
+		lat, elapsed, failed := closedTurns(b, o.clients, o.duration)
+		cpu := cpuTime() - cpu0
 		fmt.Printf("  run %d: %8.0f turns/s  p50 %7s  p99 %7s  max %7s  CPU %4.0fµs/turn  (%d turns in %s, %d failed)\n",
 			run+1, float64(len(lat))/elapsed.Seconds(), pct(lat, 50), pct(lat, 99), pct(lat, 100),
-			float64(cpu.Microseconds())/float64(max(len(lat), 1)), len(lat), elapsed.Round(time.Millisecond), failed.Load())
+			float64(cpu.Microseconds())/float64(max(len(lat), 1)), len(lat), elapsed.Round(time.Millisecond), failed)
 		if err := b.waitDrained(ctx, time.Minute); err != nil {
 			return err
 		}
 	}
 	fmt.Printf("\nturns at %d/s, open loop, latency from the scheduled start, %s a run\n", o.turnRate, o.duration)
 	for run := range o.runs {
-		total := min(int64(o.turnRate)*int64(o.duration/time.Millisecond)/1000, maxRequests)
-		interval := time.Second / time.Duration(o.turnRate)
-		lat := make([]time.Duration, 0, total)
-		var mu sync.Mutex
-		var failed, next atomic.Int64
-		start := time.Now()
-		var wg sync.WaitGroup
-		for range 512 {
-			wg.Go(func() {
-				for {
-					k := next.Add(1) - 1
-					if k >= total {
-						return
-					}
-					at := start.Add(time.Duration(k) * interval)
-					time.Sleep(time.Until(at))
-					end, err := b.turn(b.convs[k%int64(len(b.convs))])
-					if err != nil {
-						failed.Add(1)
-						continue
-					}
-					mu.Lock()
-					lat = append(lat, end.Sub(at))
-					mu.Unlock()
-				}
-			})
-		}
-		wg.Wait()
-		elapsed := time.Since(start)
-		slices.Sort(lat)
+		lat, elapsed, failed := openTurns(b, o.turnRate, o.duration)
 		fmt.Printf("  run %d: %8.0f turns/s  p50 %7s  p99 %7s  max %7s  (%d turns in %s, %d failed)\n",
 			run+1, float64(len(lat))/elapsed.Seconds(), pct(lat, 50), pct(lat, 99), pct(lat, 100), len(lat),
-			elapsed.Round(time.Millisecond), failed.Load())
+			elapsed.Round(time.Millisecond), failed)
 		if err := b.waitDrained(ctx, time.Minute); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// closedTurns has clients customers take turns back to back for d, and
+// returns the turns' latencies, sorted, the time taken and the failures.
+func closedTurns(b *engineBench, clients int, d time.Duration) ([]time.Duration, time.Duration, int64) {
+	var lat []time.Duration
+	var mu sync.Mutex
+	var failed atomic.Int64
+	start := time.Now()
+	deadline := start.Add(d)
+	var wg sync.WaitGroup
+	for w := range clients {
+		wg.Go(func() {
+			var mine []time.Duration
+			for i := w; time.Now().Before(deadline) && i < maxRequests; i += clients {
+				t0 := time.Now()
+				at, err := b.turn(b.convs[i%len(b.convs)])
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				mine = append(mine, at.Sub(t0))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	return lat, elapsed, failed.Load()
+}
+
+// openTurns starts rate turns a second for d, open loop, and returns the
+// latencies from each turn's scheduled start, sorted, the time taken and
+// the failures; turns not started by twice d (the rate is not sustained)
+// count as failures.
+func openTurns(b *engineBench, rate int, d time.Duration) ([]time.Duration, time.Duration, int64) {
+	total := min(int64(rate)*int64(d/time.Millisecond)/1000, maxRequests)
+	interval := time.Second / time.Duration(rate)
+	lat := make([]time.Duration, 0, total)
+	var mu sync.Mutex
+	var failed, skipped, next atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 512 {
+		wg.Go(func() {
+			for {
+				k := next.Add(1) - 1
+				if k >= total {
+					return
+				}
+				at := start.Add(time.Duration(k) * interval)
+				if time.Since(start) > 2*d {
+					// Far behind the schedule: the rate is not sustained,
+					// and the run is bounded.
+					skipped.Add(1)
+					continue
+				}
+				time.Sleep(time.Until(at))
+				end, err := b.turn(b.convs[k%int64(len(b.convs))])
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				mu.Lock()
+				lat = append(lat, end.Sub(at))
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	return lat, elapsed, failed.Load() + skipped.Load()
 }

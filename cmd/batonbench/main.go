@@ -28,6 +28,14 @@
 // Every loop is bounded by -duration and by a request count, and every
 // request goes to 127.0.0.1.
 //
+// -mode table measures Baton as users run it: `baton serve` as a process of
+// its own (each binary of -baton, side by side), with and without a bot
+// connected, whole bot turns and delivery drain, beside a bare handler in a
+// process of its own, on SQLite, PostgreSQL or both, and prints one table
+// of medians (see table.go):
+//
+//	go run ./cmd/batonbench -mode table -db both -runs 3 -duration 5s -conversations 400 -backlog 10000
+//
 // Usage:
 //
 //	go run ./cmd/batonbench [-db sqlite|postgres] [-postgres-url URL] [-duration 10s]
@@ -93,12 +101,13 @@ type options struct {
 	skipRSS       bool
 	backlog       int
 	turnRate      int
+	bareDSN       string
 }
 
 func main() {
 	var o options
-	flag.StringVar(&o.mode, "mode", "messages", "what to measure: messages (the public API), deliveries (draining a backlog), latency (commit to first attempt) or turns (whole bot turns)")
-	flag.StringVar(&o.db, "db", "sqlite", "database: sqlite or postgres")
+	flag.StringVar(&o.mode, "mode", "messages", "what to measure: messages (the public API), deliveries (draining a backlog), latency (commit to first attempt), turns (whole bot turns), or table (all of it with `baton serve` as its own process, beside a bare handler)")
+	flag.StringVar(&o.db, "db", "sqlite", "database: sqlite or postgres; both for -mode table")
 	flag.StringVar(&o.postgresURL, "postgres-url", os.Getenv("BATON_TEST_POSTGRES_URL"),
 		"PostgreSQL database for -db postgres (a fresh schema is made in it and dropped); default $BATON_TEST_POSTGRES_URL")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each measurement")
@@ -107,7 +116,8 @@ func main() {
 	flag.IntVar(&o.rate, "rate", 1000, "messages a second for the fixed-rate run")
 	flag.IntVar(&o.runs, "runs", 2, "times each measurement is repeated")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the first Baton throughput run to this file")
-	flag.StringVar(&o.batonBinary, "baton", "", "baton binary for the idle RSS measurement (default: go build ./cmd/baton)")
+	flag.StringVar(&o.batonBinary, "baton", "", "baton binary for the idle RSS measurement (default: go build ./cmd/baton); for -mode table, binaries to measure side by side, comma-separated")
+	flag.StringVar(&o.bareDSN, "bare-dsn", "", "for -mode bare-serve (started by -mode table): the bare handler's SQLite file or PostgreSQL URL")
 	flag.BoolVar(&o.skipRSS, "skip-rss", false, "skip the idle RSS measurement")
 	flag.IntVar(&o.backlog, "backlog", 20000, "events in the backlog, for -mode deliveries")
 	flag.IntVar(&o.turnRate, "turn-rate", 300, "bot turns a second for the fixed-rate turns run, for -mode turns")
@@ -119,14 +129,17 @@ func main() {
 }
 
 func run(o options) error {
-	if o.db != "sqlite" && o.db != "postgres" {
+	if o.mode == "bare-serve" {
+		return bareServe(o.db, o.bareDSN)
+	}
+	if o.db != "sqlite" && o.db != "postgres" && (o.db != "both" || o.mode != "table") {
 		return fmt.Errorf("-db must be sqlite or postgres, not %q", o.db)
 	}
 	if o.clients < 1 || o.conversations < 1 || o.rate < 1 || o.runs < 1 || o.duration <= 0 || o.backlog < 1 || o.turnRate < 1 {
 		return errors.New("-clients, -conversations, -rate, -runs, -duration, -backlog and -turn-rate must be positive")
 	}
-	if !slices.Contains([]string{"messages", "deliveries", "latency", "turns"}, o.mode) {
-		return fmt.Errorf("-mode must be messages, deliveries, latency or turns, not %q", o.mode)
+	if !slices.Contains([]string{"messages", "deliveries", "latency", "turns", "table"}, o.mode) {
+		return fmt.Errorf("-mode must be messages, deliveries, latency, turns or table, not %q", o.mode)
 	}
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "batonbench-")
@@ -139,6 +152,12 @@ func run(o options) error {
 		o.mode, o.db, o.clients, o.conversations, o.duration, o.rate, o.runs)
 	fmt.Printf("machine: %d CPUs (GOMAXPROCS %d), %s, %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), cpuModel(), runtime.Version())
 
+	if o.mode == "table" {
+		if o.db != "sqlite" && o.postgresURL == "" {
+			return errors.New("-db postgres and both need -postgres-url or BATON_TEST_POSTGRES_URL")
+		}
+		return runTable(ctx, o, dir)
+	}
 	var pgURL string
 	if o.db == "postgres" {
 		if o.postgresURL == "" {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -113,24 +114,46 @@ type Engine struct {
 	onGiveUp func(ctx context.Context, d *baton.Delivery, reason string)
 	observe  func(o Observation)
 
-	owner   string // this process's name on the leases it takes
-	lock    *store.OwnerLock
-	since   time.Time // when Start ran: the handoff clock of older messages starts here
-	checked time.Time // when the owner lock was last checked and dead owners' lanes taken over
-	scanned time.Time // when stranded customers were last looked for
-	wake    chan struct{}
-	jobs    chan job
-	workers int
-	held    atomic.Int64 // deliveries claimed and not yet recorded: queued or in flight
-	stop    context.CancelFunc
-	wg      sync.WaitGroup
+	owner    string // this process's name on the leases it takes
+	lock     *store.OwnerLock
+	since    time.Time // when Start ran: the handoff clock of older messages starts here
+	checked  time.Time // when the owner lock was last checked and dead owners' lanes taken over
+	scanned  time.Time // when stranded customers were last looked for
+	wake     chan struct{}
+	jobs     chan job
+	finished chan *finished // attempts made, for the recorder
+	workers  int
+	held     atomic.Int64 // deliveries claimed and not yet recorded: queued, in flight or being recorded
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+	// recording is the context attempts are recorded in: it outlives the
+	// engine's own by up to recordGrace after Stop, so that attempts made
+	// are recorded, not sent again.
+	recording context.Context
+	noRecord  context.CancelFunc
+
+	secretsMu sync.Mutex
+	secrets   map[string]string // opened signing secrets, by their sealed form
 }
 
 // job is a claimed delivery, with the end of its lease.
 type job struct {
-	d          *baton.Delivery
+	c          *store.Claim
 	leaseUntil time.Time
 }
+
+// finished is an attempt made and not yet recorded.
+type finished struct {
+	d      *baton.Delivery
+	o      outcome
+	start  time.Time
+	a      *baton.Attempt // nil for an attempt this server could not make (o.internal)
+	status baton.DeliveryStatus
+	next   time.Time
+}
+
+// maxRecord bounds how many attempts one transaction records.
+const maxRecord = 64
 
 // quickRetry is the wait before the first quick retry of an event a bot
 // refused; the next waits twice as long, and so on.
@@ -182,6 +205,8 @@ func New(c Config) *Engine {
 		e.client = newClient(e.workers, c.BlockPrivate, nil)
 	}
 	e.jobs = make(chan job, e.ahead())
+	e.finished = make(chan *finished, e.ahead())
+	e.secrets = map[string]string{}
 	return e
 }
 
@@ -213,20 +238,27 @@ func (e *Engine) Wake() {
 
 // Start runs the engine until ctx ends or Stop is called.
 func (e *Engine) Start(ctx context.Context) {
+	e.recording, e.noRecord = context.WithCancel(context.WithoutCancel(ctx))
 	ctx, e.stop = context.WithCancel(ctx)
 	// A customer's message that waited while no engine ran (the process
 	// had died) did not wait for the bot: its handoff deadline counts from
 	// now.
 	e.since = e.now()
+	var workers sync.WaitGroup
 	for range e.workers {
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
+		workers.Go(func() {
 			for j := range e.jobs {
 				e.deliver(ctx, j)
 			}
-		}()
+		})
 	}
+	// One recorder writes the attempts the workers made, as many as have
+	// finished in one transaction: under load they share a commit.
+	e.wg.Go(func() {
+		workers.Wait()
+		close(e.finished)
+	})
+	e.wg.Go(func() { e.recorder(ctx) })
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -244,7 +276,10 @@ func (e *Engine) Stop() {
 		return
 	}
 	e.stop()
+	grace := time.AfterFunc(recordGrace, e.noRecord)
 	e.wg.Wait()
+	grace.Stop()
+	e.noRecord()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := e.store.Write(ctx, func(q *store.Queries) error { return q.ReleaseLeases(ctx, e.owner) })
@@ -253,6 +288,10 @@ func (e *Engine) Stop() {
 	}
 	e.lock.Release()
 }
+
+// recordGrace bounds how long a stopping engine waits to record the
+// attempts it made.
+const recordGrace = 10 * time.Second
 
 // checkInterval is how often the engine makes sure it holds its owner lock
 // and takes over the lanes of processes that died: the bound on how long
@@ -312,9 +351,9 @@ func (e *Engine) loop(ctx context.Context) {
 				e.log.Error("delivery: claiming due deliveries", "err", err)
 			}
 		}
-		// Stranded customers are looked for once a poll interval, not on
-		// every wake-up: under load the engine wakes for every attempt.
-		if now := e.now(); now.Sub(e.scanned) >= e.poll || now.Before(e.scanned) {
+		// Stranded customers are looked for once a strandedInterval, not
+		// on every wake-up: under load the engine wakes for every attempt.
+		if now := e.now(); now.Sub(e.scanned) >= max(e.poll, strandedInterval) || now.Before(e.scanned) {
 			e.scanned = now
 			if err := e.stranded(ctx); err != nil && ctx.Err() == nil {
 				e.log.Error("delivery: looking for stranded customers", "err", err)
@@ -330,6 +369,11 @@ func (e *Engine) loop(ctx context.Context) {
 	}
 }
 
+// strandedInterval is how often the engine looks for stranded customers:
+// a customer is handed to people at most this long after the bot's
+// handoff deadline (at least a second).
+const strandedInterval = time.Second
+
 // dispatch tops up the claimed deliveries to e.ahead(), in one claim. It
 // waits until at least half the workers' worth can be claimed, so that
 // under load a claim carries tens of deliveries instead of one or two; when
@@ -339,19 +383,19 @@ func (e *Engine) dispatch(ctx context.Context) error {
 	if free < max(e.workers/2, 1) {
 		return nil // enough is queued; a finishing worker wakes the loop
 	}
-	var claimed []*baton.Delivery
+	var claimed []*store.Claim
 	now := e.now()
 	leaseUntil := now.Add(e.lease())
 	err := e.store.Write(ctx, func(q *store.Queries) (err error) {
-		claimed, err = q.ClaimDeliveries(ctx, e.owner, now, leaseUntil, free)
+		claimed, err = q.ClaimDue(ctx, e.owner, now, leaseUntil, free)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	e.held.Add(int64(len(claimed)))
-	for _, d := range claimed {
-		e.jobs <- job{d: d, leaseUntil: leaseUntil}
+	for _, c := range claimed {
+		e.jobs <- job{c: c, leaseUntil: leaseUntil}
 	}
 	if len(claimed) == free {
 		e.Wake() // there may be more
@@ -378,21 +422,26 @@ func (e *Engine) stranded(ctx context.Context) error {
 // tests and tools that drive time themselves. It returns how many attempts
 // it made.
 func (e *Engine) DeliverDue(ctx context.Context) (int, error) {
-	var claimed []*baton.Delivery
+	var claimed []*store.Claim
 	now := e.now()
 	err := e.store.Write(ctx, func(q *store.Queries) (err error) {
-		claimed, err = q.ClaimDeliveries(ctx, e.owner, now, now.Add(e.lease()), 1000)
+		claimed, err = q.ClaimDue(ctx, e.owner, now, now.Add(e.lease()), 1000)
 		return err
 	})
+	made := make([]*finished, len(claimed))
 	var wg sync.WaitGroup
-	for _, d := range claimed {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			e.attempt(ctx, d)
-		}()
+	for i, c := range claimed {
+		wg.Go(func() { made[i] = e.attempt(ctx, c) })
 	}
 	wg.Wait()
+	made = slices.DeleteFunc(made, func(f *finished) bool { return f == nil })
+	for len(made) > 0 {
+		n := min(len(made), maxRecord)
+		for _, f := range e.record(ctx, made[:n]) {
+			e.record(ctx, []*finished{f})
+		}
+		made = made[n:]
+	}
 	if err == nil {
 		err = e.stranded(ctx)
 	}
@@ -400,14 +449,53 @@ func (e *Engine) DeliverDue(ctx context.Context) (int, error) {
 }
 
 func (e *Engine) deliver(ctx context.Context, j job) {
-	defer e.Wake()
-	defer e.held.Add(-1)
 	if e.now().Add(e.timeout).After(j.leaseUntil) {
 		// The lease could end mid-attempt and another process send it
 		// too: leave it to whoever claims the lane next.
+		e.held.Add(-1)
+		e.Wake()
 		return
 	}
-	e.attempt(ctx, j.d)
+	f := e.attempt(ctx, j.c)
+	if f == nil {
+		e.held.Add(-1)
+		e.Wake()
+		return
+	}
+	e.finished <- f // the recorder gives the place back
+}
+
+// recorder records the attempts the workers finish, those that finished
+// together in one transaction, until the workers are done.
+func (e *Engine) recorder(ctx context.Context) {
+	batch := make([]*finished, 0, maxRecord)
+	for f := range e.finished {
+		batch = append(batch[:0], f)
+	more:
+		for len(batch) < maxRecord {
+			select {
+			case f, ok := <-e.finished:
+				if !ok {
+					break more
+				}
+				batch = append(batch, f)
+			default:
+				break more
+			}
+		}
+		rest := e.record(ctx, batch)
+		e.held.Add(-int64(len(batch) - len(rest)))
+		e.Wake()
+		// Each of the rest may wait for a lane's lock, for as long as the
+		// transaction holding it runs: not in the recorder's way.
+		for _, f := range rest {
+			e.wg.Go(func() {
+				e.record(ctx, []*finished{f})
+				e.held.Add(-1)
+				e.Wake()
+			})
+		}
+	}
 }
 
 // outcome is what one attempt came to.
@@ -427,47 +515,113 @@ type outcome struct {
 // again.
 const internalRetry = time.Second
 
-// attempt posts one delivery and records the attempt and the delivery's
-// next state.
-func (e *Engine) attempt(ctx context.Context, d *baton.Delivery) {
+// attempt posts one delivery and returns what came of it, for record; nil
+// when the engine is stopping (the delivery stays pending and is tried
+// again).
+func (e *Engine) attempt(ctx context.Context, c *store.Claim) *finished {
+	d := c.Delivery
 	start := e.now()
-	o := e.post(ctx, d, start)
+	o := e.post(ctx, c, start)
 	if ctx.Err() != nil {
-		return // stopping: the delivery stays pending and is tried again
+		return nil
 	}
+	f := &finished{d: d, o: o, start: start}
 	if o.internal != nil {
-		e.log.Error("delivery: could not attempt", "delivery", d.UUID, "err", o.internal)
-		err := e.store.Write(ctx, func(q *store.Queries) error {
-			return q.ReleaseLease(ctx, e.owner, d.ID, start.Add(internalRetry))
-		})
-		if err != nil {
-			e.log.Error("delivery: giving up a lease", "delivery", d.UUID, "err", err)
-		}
-		return
+		return f
 	}
-	status, next := e.decide(d, o, start)
-	a := &baton.Attempt{DeliveryID: d.ID, AttemptedAt: start, StatusCode: max(o.status, 0), Latency: e.now().Sub(start),
+	f.status, f.next = e.decide(d, o, start)
+	f.a = &baton.Attempt{DeliveryID: d.ID, AttemptedAt: start, StatusCode: max(o.status, 0), Latency: e.now().Sub(start),
 		Error: o.err, Response: o.response, Refused: o.status > 0 && !outage(o.status) && (o.status < 200 || o.status >= 300)}
-	err := e.store.Write(ctx, func(q *store.Queries) error {
-		if err := q.RecordAttempt(ctx, e.owner, a, status, next); err != nil {
-			return err
+	return f
+}
+
+// record writes attempts and the deliveries' next states in one
+// transaction, then tells metrics and the handoff policy. When the
+// transaction fails, each attempt is tried in one of its own, so that one
+// that cannot be recorded does not hold the others back. An attempt made
+// is recorded even while the engine stops: it was sent.
+//
+// A transaction of several attempts takes their lanes without waiting (see
+// store.LockLanes) and at most one lane of a conversation; an attempt
+// whose lane is taken, or whose conversation already has one in the
+// transaction, is returned, to be recorded on its own, as one attempt
+// always was; so is every attempt of a group that failed.
+func (e *Engine) record(ctx context.Context, fs []*finished) (rest []*finished) {
+	wctx := e.recording
+	if wctx == nil || wctx.Err() != nil { // DeliverDue, outside Start and Stop
+		wctx = context.WithoutCancel(ctx)
+	}
+	var done []*finished
+	err := e.store.Write(wctx, func(q *store.Queries) error {
+		done, rest = fs, nil
+		if len(fs) > 1 {
+			heads := make([]int64, len(fs))
+			for i, f := range fs {
+				heads[i] = f.d.ID
+			}
+			locked, err := q.LockLanes(wctx, e.owner, heads)
+			if err != nil {
+				return err
+			}
+			done = nil
+			conversations := make(map[int64]bool, len(fs))
+			for _, f := range fs {
+				if locked[f.d.ID] && !conversations[f.d.LaneID] {
+					conversations[f.d.LaneID] = true
+					done = append(done, f)
+				} else {
+					rest = append(rest, f)
+				}
+			}
 		}
-		return e.breaker(ctx, q, d.Target, o, start)
+		for _, f := range done {
+			if err := e.write(wctx, q, f); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	if err != nil {
-		e.log.Error("delivery: recording an attempt", "delivery", d.UUID, "err", err)
-		return
+	if err != nil && len(fs) > 1 {
+		return fs
 	}
-	if e.observe != nil {
-		e.observe(Observation{Target: d.Target, Outcome: outcomeName(status), Status: a.StatusCode, Latency: a.Latency})
-	}
-	if status.GivenUp() {
-		e.log.Warn("delivery: gave up", "delivery", d.UUID, "target", d.Target.String(), "event", d.EventName,
-			"attempts", d.Attempts+1, "last_error", o.err)
-		if e.onGiveUp != nil {
-			e.onGiveUp(ctx, d, o.err)
+	fs = done
+	for _, f := range fs {
+		d := f.d
+		if f.a == nil {
+			e.log.Error("delivery: could not attempt", "delivery", d.UUID, "err", f.o.internal)
+			if err != nil {
+				e.log.Error("delivery: giving up a lease", "delivery", d.UUID, "err", err)
+			}
+			continue
+		}
+		if err != nil {
+			e.log.Error("delivery: recording an attempt", "delivery", d.UUID, "err", err)
+			continue
+		}
+		if e.observe != nil {
+			e.observe(Observation{Target: d.Target, Outcome: outcomeName(f.status), Status: f.a.StatusCode, Latency: f.a.Latency})
+		}
+		if f.status.GivenUp() {
+			e.log.Warn("delivery: gave up", "delivery", d.UUID, "target", d.Target.String(), "event", d.EventName,
+				"attempts", d.Attempts+1, "last_error", f.o.err)
+			if e.onGiveUp != nil {
+				e.onGiveUp(ctx, d, f.o.err)
+			}
 		}
 	}
+	return rest
+}
+
+// write records one attempt in the transaction: an attempt this server
+// could not make only gives its lease up, to be tried again soon.
+func (e *Engine) write(ctx context.Context, q *store.Queries, f *finished) error {
+	if f.a == nil {
+		return q.ReleaseLease(ctx, e.owner, f.d.ID, f.start.Add(internalRetry))
+	}
+	if err := q.RecordAttempt(ctx, e.owner, f.a, f.status, f.next); err != nil {
+		return err
+	}
+	return e.breaker(ctx, q, f.d.Target, f.o, f.start)
 }
 
 // outcomeName is an attempt's outcome as metrics count it: the delivery's
@@ -558,40 +712,27 @@ type endpoint struct {
 	accountID int64    // whose SSRF allow-list applies; 0 for a global bot
 }
 
-// endpoint reads the target's URL, secrets and breaker. A missing target,
-// one without a URL or a secret this server's key cannot open is no
-// outage: retrying cannot help (status -1 parks the delivery). A database
-// error is this server's, not the target's.
-func (e *Engine) endpoint(ctx context.Context, q *store.Queries, t baton.Target, now time.Time) (*endpoint, *outcome) {
-	var ep endpoint
-	var sealed [2][]byte
+// endpoint is the claimed target's URL, opened secrets and breaker, as
+// the claim read them. A missing target, one without a URL or a secret
+// this server's key cannot open is no outage: retrying cannot help (status
+// -1 parks the delivery).
+func (e *Engine) endpoint(t baton.Target, c store.Endpoint, now time.Time) (*endpoint, *outcome) {
+	ep := endpoint{url: c.URL, closed: c.BreakerClosed, accountID: c.AccountID}
+	sealed := [][]byte{c.Secret}
 	switch t.Kind {
 	case baton.TargetBot:
-		bot, err := q.FindAgentBot(ctx, t.ID)
-		if errors.Is(err, baton.ErrNotFound) {
+		if !c.Found {
 			return nil, &outcome{status: -1, err: "bot not found"}
-		} else if err != nil {
-			return nil, &outcome{internal: fmt.Errorf("reading the bot: %w", err)}
 		}
-		if bot.OutgoingURL == "" {
+		if c.URL == "" {
 			return nil, &outcome{status: -1, err: "the bot has no outgoing URL"}
 		}
-		ep.url, ep.closed = bot.OutgoingURL, bot.BreakerFailures == 0 && bot.BreakerOpenUntil.IsZero()
-		ep.accountID = bot.AccountID
-		if sealed[0], sealed[1], err = q.AgentBotSecrets(ctx, bot.ID, now); err != nil {
-			return nil, &outcome{internal: fmt.Errorf("reading the bot's secret: %w", err)}
+		if c.PreviousSecret != nil && c.PreviousUntil.After(now) {
+			sealed = append(sealed, c.PreviousSecret)
 		}
 	case baton.TargetWebhook:
-		w, err := q.FindWebhookByID(ctx, t.ID)
-		if baton.ErrorCode(err) == baton.ENOTFOUND {
+		if !c.Found {
 			return nil, &outcome{status: -1, err: "webhook not found"}
-		} else if err != nil {
-			return nil, &outcome{err: "reading the webhook: " + err.Error()}
-		}
-		ep.url, ep.closed = w.URL, w.BreakerFailures == 0 && w.BreakerOpenUntil.IsZero()
-		ep.accountID = w.AccountID
-		if sealed[0], err = q.WebhookSecret(ctx, w.ID); err != nil {
-			return nil, &outcome{err: "reading the webhook's secret: " + err.Error()}
 		}
 	default:
 		return nil, &outcome{status: -1, err: "unknown target " + t.String()}
@@ -600,10 +741,7 @@ func (e *Engine) endpoint(ctx context.Context, q *store.Queries, t baton.Target,
 		return &ep, nil
 	}
 	for _, b := range sealed {
-		if b == nil {
-			continue
-		}
-		s, err := e.key.Open(b)
+		s, err := e.open(b)
 		if err != nil {
 			return nil, &outcome{status: -1, err: fmt.Sprintf("the signing secret does not open with this server's key: %v", err)}
 		}
@@ -612,16 +750,41 @@ func (e *Engine) endpoint(ctx context.Context, q *store.Queries, t baton.Target,
 	return &ep, nil
 }
 
+// open opens a sealed secret, remembering what it opened: a target's
+// secrets are read with every claim, and stay the same until rotated (a
+// rotated secret is a new sealed form, so nothing needs forgetting but
+// for room).
+func (e *Engine) open(sealed []byte) (string, error) {
+	e.secretsMu.Lock()
+	s, ok := e.secrets[string(sealed)]
+	e.secretsMu.Unlock()
+	if ok {
+		return s, nil
+	}
+	s, err := e.key.Open(sealed)
+	if err != nil {
+		return "", err
+	}
+	e.secretsMu.Lock()
+	if len(e.secrets) >= 4096 {
+		clear(e.secrets)
+	}
+	e.secrets[string(sealed)] = s
+	e.secretsMu.Unlock()
+	return s, nil
+}
+
 // post sends one attempt.
-func (e *Engine) post(ctx context.Context, d *baton.Delivery, now time.Time) outcome {
-	q := e.store.Read()
-	ep, failed := e.endpoint(ctx, q, d.Target, now)
+func (e *Engine) post(ctx context.Context, c *store.Claim, now time.Time) outcome {
+	d := c.Delivery
+	ep, failed := e.endpoint(d.Target, c.Endpoint, now)
 	if failed != nil {
 		return *failed
 	}
-	client, err := e.clientFor(ctx, q, ep)
+	client, err := e.clientFor(ctx, e.store.Read(), ep)
 	if err != nil {
-		return outcome{err: "reading the account's allow-list: " + err.Error()}
+		// This server's database, not the target: nothing against it.
+		return outcome{internal: fmt.Errorf("reading the account's allow-list: %w", err)}
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()

@@ -103,7 +103,8 @@ func TestRestartKeepsHandoffClock(t *testing.T) {
 }
 
 // TestDatabaseErrorIsNotTheBots: an attempt the server cannot make because
-// its database fails is not an attempt: nothing counts against the bot
+// its database fails (here reading the bot, which the claim does) is not an
+// attempt: nothing counts against the bot
 // (no failure, no breaker), the delivery log shows no database error, and
 // the delivery goes out once the database is back.
 func TestDatabaseErrorIsNotTheBots(t *testing.T) {
@@ -127,7 +128,11 @@ func TestDatabaseErrorIsNotTheBots(t *testing.T) {
 			}
 		}
 		rename("outgoing_url", "broken_url")
-		w.round()
+		// The claim reads the bot with the deliveries, so the round fails
+		// as a whole: nothing is attempted.
+		if _, err := w.engine.DeliverDue(context.Background()); err == nil {
+			t.Fatal("a round with the bots' table broken did not fail")
+		}
 		rename("broken_url", "outgoing_url")
 		d := w.delivery(b, "again")
 		if d.Attempts != 0 || d.LastError != "" || d.Status != baton.DeliveryPending {

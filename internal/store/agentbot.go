@@ -35,11 +35,18 @@ func scanAgentBot(row interface{ Scan(...any) error }) (*baton.AgentBot, error) 
 // scanned to when the bot may be missing (an outer join), and the function
 // that completes b once they are and reports whether there was one.
 func nullableAgentBotDest(b *baton.AgentBot) ([]any, func() bool) {
-	var id, account, deadline, failures, breakerUntil, created, updated sql.NullInt64
-	var name, description, url, config, avatar sql.NullString
-	var keepPending, openWhileOpen sql.NullBool
-	return []any{&id, &account, &name, &description, &url, &config, &avatar, &deadline, &keepPending,
-			&openWhileOpen, &failures, &breakerUntil, &created, &updated},
+	// One allocation for the temporaries, not one each (see conversationDest).
+	var v struct {
+		id, account, deadline, failures, breakerUntil, created, updated sql.NullInt64
+		name, description, url, config, avatar                          sql.NullString
+		keepPending, openWhileOpen                                      sql.NullBool
+	}
+	id, account, deadline, failures, breakerUntil, created, updated := &v.id, &v.account, &v.deadline, &v.failures,
+		&v.breakerUntil, &v.created, &v.updated
+	name, description, url, config, avatar := &v.name, &v.description, &v.url, &v.config, &v.avatar
+	keepPending, openWhileOpen := &v.keepPending, &v.openWhileOpen
+	return []any{id, account, name, description, url, config, avatar, deadline, keepPending,
+			openWhileOpen, failures, breakerUntil, created, updated},
 		func() bool {
 			if !id.Valid {
 				return false

@@ -24,17 +24,22 @@ func scanContact(row interface{ Scan(...any) error }, extra ...any) (*baton.Cont
 // contactDest returns where the contactColumns of a row are scanned to, and
 // the function that completes c once they are (see inboxDest).
 func contactDest(c *baton.Contact) ([]any, func()) {
-	var email, phone, identifier sql.NullString
-	var additional, custom string
-	var lastActivity sql.NullInt64
-	var created, updated int64
-	return []any{&c.ID, &c.AccountID, &c.Name, &email, &phone, &identifier, &additional, &custom,
-			&c.Blocked, &lastActivity, &created, &updated},
+	// One allocation for the temporaries, not one each (see conversationDest).
+	var v struct {
+		email, phone, identifier sql.NullString
+		additional, custom       string
+		lastActivity             sql.NullInt64
+		created, updated         int64
+	}
+	email, phone, identifier, additional, custom := &v.email, &v.phone, &v.identifier, &v.additional, &v.custom
+	lastActivity, created, updated := &v.lastActivity, &v.created, &v.updated
+	return []any{&c.ID, &c.AccountID, &c.Name, email, phone, identifier, additional, custom,
+			&c.Blocked, lastActivity, created, updated},
 		func() {
 			c.Email, c.PhoneNumber, c.Identifier = email.String, phone.String, identifier.String
-			c.AdditionalAttributes, c.CustomAttributes = parseObject(additional), parseObject(custom)
-			c.LastActivityAt = fromNullMicros(lastActivity)
-			c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+			c.AdditionalAttributes, c.CustomAttributes = parseObject(v.additional), parseObject(v.custom)
+			c.LastActivityAt = fromNullMicros(v.lastActivity)
+			c.CreatedAt, c.UpdatedAt = fromMicros(v.created), fromMicros(v.updated)
 		}
 }
 

@@ -28,25 +28,34 @@ func scanConversation(row interface{ Scan(...any) error }) (*baton.Conversation,
 // scanned to, and the function that completes c once they are (see
 // inboxDest).
 func conversationDest(c *baton.Conversation) ([]any, func()) {
-	var priority, assignee, bot, team sql.NullInt64
-	var snoozed, agentSeen, assigneeSeen, contactSeen, firstReply, waiting sql.NullInt64
-	var additional, custom, labels string
-	var lastActivity, created, updated int64
+	// One allocation for the row's temporaries, not one each: this runs
+	// on every message.
+	var v struct {
+		priority, assignee, bot, team                                      sql.NullInt64
+		snoozed, agentSeen, assigneeSeen, contactSeen, firstReply, waiting sql.NullInt64
+		additional, custom, labels                                         string
+		lastActivity, created, updated                                     int64
+	}
+	priority, assignee, bot, team := &v.priority, &v.assignee, &v.bot, &v.team
+	snoozed, agentSeen, assigneeSeen, contactSeen, firstReply, waiting := &v.snoozed, &v.agentSeen, &v.assigneeSeen,
+		&v.contactSeen, &v.firstReply, &v.waiting
+	additional, custom, labels := &v.additional, &v.custom, &v.labels
+	lastActivity, created, updated := &v.lastActivity, &v.created, &v.updated
 	return []any{&c.ID, &c.AccountID, &c.InboxID, &c.DisplayID, &c.ContactID, &c.ContactInboxID, &c.UUID,
-			&c.Status, &priority, &assignee, &bot, &team, &snoozed, &additional, &custom, &labels, &c.Muted,
-			&agentSeen, &assigneeSeen, &contactSeen, &firstReply, &waiting, &lastActivity, &created, &updated},
+			&c.Status, priority, assignee, bot, team, snoozed, additional, custom, labels, &c.Muted,
+			agentSeen, assigneeSeen, contactSeen, firstReply, waiting, lastActivity, created, updated},
 		func() {
 			c.Priority = baton.PriorityNone
-			if priority.Valid {
-				c.Priority = baton.Priority(priority.Int64)
+			if v.priority.Valid {
+				c.Priority = baton.Priority(v.priority.Int64)
 			}
-			c.AssigneeID, c.AssigneeAgentBotID, c.TeamID = assignee.Int64, bot.Int64, team.Int64
-			c.SnoozedUntil = fromNullMicros(snoozed)
-			c.AdditionalAttributes, c.CustomAttributes, c.Labels = parseObject(additional), parseObject(custom), parseStrings(labels)
-			c.AgentLastSeenAt, c.AssigneeLastSeenAt = fromNullMicros(agentSeen), fromNullMicros(assigneeSeen)
-			c.ContactLastSeenAt, c.FirstReplyCreatedAt = fromNullMicros(contactSeen), fromNullMicros(firstReply)
-			c.WaitingSince = fromNullMicros(waiting)
-			c.LastActivityAt, c.CreatedAt, c.UpdatedAt = fromMicros(lastActivity), fromMicros(created), fromMicros(updated)
+			c.AssigneeID, c.AssigneeAgentBotID, c.TeamID = v.assignee.Int64, v.bot.Int64, v.team.Int64
+			c.SnoozedUntil = fromNullMicros(v.snoozed)
+			c.AdditionalAttributes, c.CustomAttributes, c.Labels = parseObject(v.additional), parseObject(v.custom), parseStrings(v.labels)
+			c.AgentLastSeenAt, c.AssigneeLastSeenAt = fromNullMicros(v.agentSeen), fromNullMicros(v.assigneeSeen)
+			c.ContactLastSeenAt, c.FirstReplyCreatedAt = fromNullMicros(v.contactSeen), fromNullMicros(v.firstReply)
+			c.WaitingSince = fromNullMicros(v.waiting)
+			c.LastActivityAt, c.CreatedAt, c.UpdatedAt = fromMicros(v.lastActivity), fromMicros(v.created), fromMicros(v.updated)
 		}
 }
 
@@ -323,20 +332,22 @@ func messageTargetColumns(since, limit string) string {
 // messageTargetDest returns where the messageTargetColumns are scanned to,
 // and the function that completes t once they are.
 func (q *Queries) messageTargetDest(t *MessageTarget) ([]any, func()) {
-	var linkID, botID, status sql.NullInt64
-	var hooks bool
+	var v struct {
+		linkID, botID, status sql.NullInt64
+		hooks                 bool
+	}
 	bot := &baton.AgentBot{}
 	botDest, finishBot := nullableAgentBotDest(bot)
-	return slices.Concat([]any{&linkID, &botID, &status}, botDest, []any{&hooks, &t.Recent}), func() {
+	return slices.Concat([]any{&v.linkID, &v.botID, &v.status}, botDest, []any{&v.hooks, &t.Recent}), func() {
 		c := t.Conversation
-		if linkID.Valid {
-			t.Bot = &baton.AgentBotInbox{ID: linkID.Int64, InboxID: c.InboxID, AgentBotID: botID.Int64,
-				AccountID: c.AccountID, Active: status.Int64 == 0}
+		if v.linkID.Valid {
+			t.Bot = &baton.AgentBotInbox{ID: v.linkID.Int64, InboxID: c.InboxID, AgentBotID: v.botID.Int64,
+				AccountID: c.AccountID, Active: v.status.Int64 == 0}
 		}
 		if finishBot() {
 			t.AgentBot = bot
 		}
-		if !hooks {
+		if !v.hooks {
 			// None to hear: InboxWebhooks need not ask in this transaction.
 			q.rememberWebhooks(c.AccountID, c.InboxID, []*baton.Webhook{})
 		}

@@ -183,9 +183,46 @@ func scanDelivery(row interface{ Scan(...any) error }, d *baton.Delivery, extra 
 	return nil
 }
 
-// ClaimDeliveries leases to owner, until leaseUntil, the due head of up to
-// limit lanes, oldest first: when its attempt is due, no other process holds
-// the lane, and the bot's breaker is not open. A lane's later events wait
+// Endpoint is where a claimed delivery goes, as the claim read it from the
+// target's row: so that an attempt reads nothing more.
+type Endpoint struct {
+	Found     bool   // the target's row exists
+	URL       string // the bot's outgoing URL or the webhook's URL
+	AccountID int64  // whose SSRF allow-list applies; 0 for a global bot
+	// Secret and PreviousSecret are sealed; the previous one signs until
+	// PreviousUntil.
+	Secret, PreviousSecret []byte
+	PreviousUntil          time.Time
+	BreakerClosed          bool // no failures counted, not open
+}
+
+// Claim is a claimed delivery and its target's endpoint.
+type Claim struct {
+	*baton.Delivery
+	Endpoint Endpoint
+}
+
+const claimColumns = deliveryColumns + `, COALESCE(b.id, w.id, 0), COALESCE(b.outgoing_url, w.url, ''),
+	COALESCE(b.account_id, w.account_id, 0), COALESCE(b.secret_enc, w.secret_enc), b.previous_secret_enc,
+	COALESCE(b.previous_secret_until, 0), COALESCE(b.breaker_failures, w.breaker_failures, 0),
+	COALESCE(b.breaker_open_until, w.breaker_open_until, 0)`
+
+const claimFrom = ` JOIN events e ON e.id = d.event_id
+	LEFT JOIN agent_bots b ON b.id = d.agent_bot_id LEFT JOIN webhooks w ON w.id = d.webhook_id `
+
+// ClaimDeliveries is ClaimDue without the endpoints.
+func (q *Queries) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*baton.Delivery, error) {
+	claims, err := q.ClaimDue(ctx, owner, now, leaseUntil, limit)
+	out := make([]*baton.Delivery, len(claims))
+	for i, c := range claims {
+		out[i] = c.Delivery
+	}
+	return out, err
+}
+
+// ClaimDue leases to owner, until leaseUntil, the due head of up to limit
+// lanes, oldest first: when its attempt is due, no other process holds the
+// lane, and the bot's breaker is not open. A lane's later events wait
 // behind its head, so order holds across processes; on PostgreSQL, SKIP
 // LOCKED lets processes claim side by side without waiting on each other
 // (the dialect locks the rows of "d", here the lanes). A bot whose breaker's
@@ -195,21 +232,55 @@ func scanDelivery(row interface{ Scan(...any) error }, d *baton.Delivery, extra 
 //
 // The claim walks lanes in head order and stops at the limit, so it reads
 // about as many rows as it claims, however long the backlog behind them.
-func (q *Queries) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*baton.Delivery, error) {
-	ids, err := q.queryIDs(ctx, "delivery", `UPDATE lanes SET lease_owner = $1, lease_until = $2
+// It returns each delivery with its target's endpoint, read in the same
+// statement: on PostgreSQL the claim is one round trip.
+func (q *Queries) ClaimDue(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*Claim, error) {
+	claim := `UPDATE lanes SET lease_owner = $1, lease_until = $2
 		WHERE head_id IN (SELECT d.head_id FROM lanes d LEFT JOIN agent_bots b ON b.id = d.target
 			LEFT JOIN webhooks w ON w.id = -d.target
 			WHERE d.next_attempt_at <= $3 AND d.lease_until <= $3
 			AND COALESCE(b.breaker_open_until, w.breaker_open_until, 0) <= $3
 			AND (COALESCE(b.breaker_open_until, w.breaker_open_until, 0) = 0 OR d.head_id = (SELECT MIN(p.head_id) FROM lanes p
 				WHERE p.target = d.target AND p.next_attempt_at <= $3))
-			ORDER BY d.head_id LIMIT `+itoa(limit)+q.d.SkipLocked()+`)
-		RETURNING head_id`, owner, toMicros(leaseUntil), toMicros(now))
+			ORDER BY d.head_id LIMIT ` + itoa(limit) + q.d.SkipLocked() + `)
+		RETURNING head_id`
+	args := []any{owner, toMicros(leaseUntil), toMicros(now)}
+	if q.d.Name() == "postgres" {
+		// A data-modifying WITH: the lanes claimed and what they hold, in
+		// one statement.
+		return q.queryClaims(ctx, `WITH c AS (`+claim+`) SELECT `+claimColumns+` FROM c
+			JOIN deliveries d ON d.id = c.head_id`+claimFrom+`ORDER BY d.id`, args...)
+	}
+	ids, err := q.queryIDs(ctx, "delivery", claim, args...)
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	where, args := inList(`WHERE d.id IN `, ids)
-	return q.queryDeliveries(ctx, where+` ORDER BY d.id`, args...)
+	where, inArgs := inList(`WHERE d.id IN `, ids)
+	return q.queryClaims(ctx, `SELECT `+claimColumns+` FROM deliveries d`+claimFrom+where+` ORDER BY d.id`, inArgs...)
+}
+
+func (q *Queries) queryClaims(ctx context.Context, query string, args ...any) ([]*Claim, error) {
+	rows, err := q.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, q.formatError(err, "delivery")
+	}
+	defer rows.Close()
+	var out []*Claim
+	for rows.Next() {
+		c := &Claim{Delivery: &baton.Delivery{}}
+		var targetID, until, failures, openUntil int64
+		ep := &c.Endpoint
+		if err := scanDelivery(rows, c.Delivery, &targetID, &ep.URL, &ep.AccountID, &ep.Secret, &ep.PreviousSecret,
+			&until, &failures, &openUntil); err != nil {
+			return nil, err
+		}
+		ep.Found, ep.BreakerClosed = targetID != 0, failures == 0 && openUntil == 0
+		if until != 0 {
+			ep.PreviousUntil = fromMicros(until)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 // ReleaseLeases ends the leases owner holds, for a process that stops with
@@ -232,17 +303,49 @@ func (q *Queries) ReleaseAllLeases(ctx context.Context) error {
 // is done hands the lane to the next pending one. An attempt made after the
 // lease passed to another process is only logged: the lane is that
 // process's now, and its own attempt decides.
+//
+// On PostgreSQL it is one statement, and a second for a delivery that is
+// done (the lane's next head); an engine records several attempts in one
+// transaction, so that they share a commit.
 func (q *Queries) RecordAttempt(ctx context.Context, owner string, a *baton.Attempt, status baton.DeliveryStatus, next time.Time) error {
+	refused := 0
+	if a.Refused {
+		refused = 1
+	}
+	var target, laneID int64
+	if q.d.Name() == "postgres" {
+		// The lane's update comes first and takes its row lock; the
+		// delivery changes only while owner holds the lane; the attempt is
+		// logged either way.
+		err := q.db.QueryRowContext(ctx, `WITH l AS (UPDATE lanes SET lease_owner = '', lease_until = 0, next_attempt_at = $1
+				WHERE head_id = $2 AND lease_owner = $3 RETURNING target, lane_id),
+			d AS (UPDATE deliveries SET status = $4, attempts = attempts + 1, refusals = refusals + $5,
+				next_attempt_at = $1, last_error = $6, updated_at = $7 WHERE id = $2 AND EXISTS (SELECT 1 FROM l)),
+			a AS (INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code, latency_us, error, response)
+				VALUES ($2, $7, $8, $9, $6, $10))
+			SELECT target, lane_id FROM l`, toMicros(next), a.DeliveryID, owner, int(status), refused, a.Error,
+			toMicros(a.AttemptedAt), a.StatusCode, a.Latency.Microseconds(), a.Response).Scan(&target, &laneID)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && status == baton.DeliveryPending) {
+			return nil
+		} else if err != nil {
+			return q.formatError(err, "delivery attempt")
+		}
+		// A later statement, so a later snapshot: a delivery committed
+		// while the lane's lock was awaited is seen, and one committing
+		// after waits for the lock in CreateDelivery and then finds the
+		// lane gone or moved on. The lane moves to its next head, or goes.
+		_, err = q.db.ExecContext(ctx, `WITH n AS (SELECT id, next_attempt_at FROM deliveries
+				WHERE target = $1 AND lane_id = $2 AND status = 0 ORDER BY id LIMIT 1),
+			u AS (UPDATE lanes SET head_id = n.id, next_attempt_at = n.next_attempt_at FROM n
+				WHERE lanes.target = $1 AND lanes.lane_id = $2)
+			DELETE FROM lanes WHERE target = $1 AND lane_id = $2 AND NOT EXISTS (SELECT 1 FROM n)`, target, laneID)
+		return q.formatError(err, "delivery lane")
+	}
 	if _, err := q.db.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code,
 		latency_us, error, response) VALUES ($1, $2, $3, $4, $5, $6)`, a.DeliveryID, toMicros(a.AttemptedAt),
 		a.StatusCode, a.Latency.Microseconds(), a.Error, a.Response); err != nil {
 		return q.formatError(err, "delivery attempt")
 	}
-	// This also locks the lane (PostgreSQL) before its next head is looked
-	// for below, in a later statement and so a later snapshot: a delivery
-	// committed meanwhile is seen, and one committing after waits for the
-	// lock in CreateDelivery and then finds the lane gone or moved on.
-	var target, laneID int64
 	err := q.db.QueryRowContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0, next_attempt_at = $1
 		WHERE head_id = $2 AND lease_owner = $3 RETURNING target, lane_id`,
 		toMicros(next), a.DeliveryID, owner).Scan(&target, &laneID)
@@ -250,10 +353,6 @@ func (q *Queries) RecordAttempt(ctx context.Context, owner string, a *baton.Atte
 		return nil
 	} else if err != nil {
 		return q.formatError(err, "delivery lane")
-	}
-	refused := 0
-	if a.Refused {
-		refused = 1
 	}
 	res, err := q.db.ExecContext(ctx, `UPDATE deliveries SET status = $1, attempts = attempts + 1,
 		refusals = refusals + $2, next_attempt_at = $3, last_error = $4, updated_at = $5 WHERE id = $6`,
@@ -275,6 +374,32 @@ func (q *Queries) RecordAttempt(ctx context.Context, owner string, a *baton.Atte
 	return q.formatError(err, "delivery lane")
 }
 
+// LockLanes locks, for a transaction recording several attempts, the
+// lanes whose heads are the deliveries and that owner still holds, and
+// returns their heads. It never waits: on PostgreSQL a lane another
+// transaction has locked (a customer's message adding to it) is skipped,
+// so that a transaction holding several lanes never waits for one and
+// cannot deadlock with one that adds to several; the caller records the
+// skipped ones on their own. On SQLite, with one writer, every head is
+// returned.
+func (q *Queries) LockLanes(ctx context.Context, owner string, heads []int64) (map[int64]bool, error) {
+	out := make(map[int64]bool, len(heads))
+	if q.d.SkipLocked() == "" {
+		for _, h := range heads {
+			out[h] = true
+		}
+		return out, nil
+	}
+	where, args := inList(`WHERE d.head_id IN `, heads)
+	args = append(args, owner)
+	ids, err := q.queryIDs(ctx, "delivery lane", `SELECT d.head_id FROM lanes d `+where+` AND d.lease_owner = $`+
+		itoa(len(args))+` ORDER BY d.head_id`+q.d.SkipLocked(), args...)
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, err
+}
+
 // ClearHandoff marks a delivery as one that can no longer hand its
 // conversation over, and reports whether it still could: so a failure
 // hands a conversation over once.
@@ -290,10 +415,14 @@ func (q *Queries) ClearHandoff(ctx context.Context, id int64) (bool, error) {
 // StrandedDeliveries returns customers' messages that their bot has not
 // acknowledged within its handoff deadline, counted from when they were
 // created or from since, whichever is later: time when no engine ran is
-// not the bot's.
+// not the bot's. Only messages older than the shortest deadline of any bot
+// are looked at, through an index: while bots answer in time the look
+// reads nothing.
 func (q *Queries) StrandedDeliveries(ctx context.Context, now, since time.Time, limit int) ([]*baton.Delivery, error) {
 	return q.queryDeliveries(ctx, `JOIN agent_bots b ON b.id = d.agent_bot_id
-		WHERE d.handoff AND d.status = 0 AND d.created_at + b.handoff_deadline_ms * 1000 <= $1
+		WHERE d.handoff AND d.status = 0
+		AND d.created_at <= $1 - (SELECT COALESCE(MIN(handoff_deadline_ms), 0) FROM agent_bots) * 1000
+		AND d.created_at + b.handoff_deadline_ms * 1000 <= $1
 		AND $2 + b.handoff_deadline_ms * 1000 <= $1
-		ORDER BY d.id LIMIT `+itoa(limit), toMicros(now), toMicros(since))
+		ORDER BY d.created_at, d.id LIMIT `+itoa(limit), toMicros(now), toMicros(since))
 }

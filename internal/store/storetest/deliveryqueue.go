@@ -197,3 +197,100 @@ func testDeliveryPrune(t *testing.T, s *store.Store) {
 		t.Errorf("backlog %v, %v: want the one pending delivery", backlog, err)
 	}
 }
+
+// testDeliveryClaimEndpoint: a claim returns each delivery with its bot's
+// URL, sealed secrets and breaker as they are at the claim, so a rotated
+// secret or a changed URL is seen by the next claim.
+func testDeliveryClaimEndpoint(t *testing.T, s *store.Store) {
+	th := newThread(t, s)
+	botID := newAgentBot(t, s, th.account.ID)
+	now := stored(at)
+	if _, err := s.DB().ExecContext(t.Context(), `UPDATE agent_bots SET outgoing_url = 'http://bot.example/one',
+		secret_enc = $1, previous_secret_enc = $2, previous_secret_until = $3, breaker_failures = 2 WHERE id = $4`,
+		[]byte("sealed-1"), []byte("sealed-0"), now.Add(time.Hour).UnixMicro(), botID); err != nil {
+		t.Fatal(err)
+	}
+	d := newDelivery(t, s, th.conversation, baton.BotTarget(botID), now)
+	claimOne := func(when time.Time) *store.Claim {
+		t.Helper()
+		var got []*store.Claim
+		write(t, s, func(q *store.Queries) (err error) {
+			got, err = q.ClaimDue(t.Context(), "a", when, when.Add(time.Minute), 10)
+			return err
+		})
+		if len(got) != 1 || got[0].ID != d.ID {
+			t.Fatalf("claimed %d deliveries, want delivery %d", len(got), d.ID)
+		}
+		return got[0]
+	}
+	c := claimOne(now)
+	ep := c.Endpoint
+	if !ep.Found || ep.URL != "http://bot.example/one" || ep.AccountID != th.account.ID || string(ep.Secret) != "sealed-1" ||
+		string(ep.PreviousSecret) != "sealed-0" || !ep.PreviousUntil.Equal(now.Add(time.Hour)) || ep.BreakerClosed {
+		t.Fatalf("endpoint %+v", ep)
+	}
+	if c.EventName != baton.EventMessageCreated || string(c.Payload) != `{"event":"message_created"}` {
+		t.Fatalf("claimed delivery %q %s", c.EventName, c.Payload)
+	}
+	if _, err := s.DB().ExecContext(t.Context(), `UPDATE agent_bots SET outgoing_url = 'http://bot.example/two',
+		secret_enc = $1, breaker_failures = 0 WHERE id = $2`, []byte("sealed-2"), botID); err != nil {
+		t.Fatal(err)
+	}
+	ep = claimOne(now.Add(2 * time.Minute)).Endpoint
+	if ep.URL != "http://bot.example/two" || string(ep.Secret) != "sealed-2" || !ep.BreakerClosed {
+		t.Fatalf("after the change the claim read %+v", ep)
+	}
+}
+
+// testDeliveryLockLanes: locking lanes for a group of attempts returns
+// those the owner holds, and on PostgreSQL skips, without waiting, a lane
+// another transaction has locked.
+func testDeliveryLockLanes(t *testing.T, s *store.Store) {
+	th := newThread(t, s)
+	bot := baton.BotTarget(newAgentBot(t, s, th.account.ID))
+	other := newConversation(t, s, th.contactInbox, th.account.ID, nil)
+	now := stored(at)
+	d1 := newDelivery(t, s, th.conversation, bot, now)
+	d2 := newDelivery(t, s, other, bot, now)
+	same(t, "claim", claim(t, s, "a", now), []int64{d1.ID, d2.ID})
+	lock := func() []int64 {
+		t.Helper()
+		var ids []int64
+		write(t, s, func(q *store.Queries) error {
+			got, err := q.LockLanes(t.Context(), "a", []int64{d1.ID, d2.ID})
+			for id := range got {
+				ids = append(ids, id)
+			}
+			return err
+		})
+		slices.Sort(ids)
+		return ids
+	}
+	same(t, "lanes locked", lock(), []int64{d1.ID, d2.ID})
+	if s.Dialect() != "postgres" {
+		return
+	}
+	// A customer's message adding to d2's lane holds its row lock.
+	tx, err := s.DB().BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(t.Context(), `UPDATE lanes SET head_id = head_id WHERE head_id = $1`, d2.ID); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	var ids []int64
+	err = s.Write(ctx, func(q *store.Queries) error {
+		got, err := q.LockLanes(ctx, "a", []int64{d1.ID, d2.ID})
+		for id := range got {
+			ids = append(ids, id)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("locking lanes while one is locked elsewhere: %v", err)
+	}
+	same(t, "lanes locked while d2's is taken", ids, []int64{d1.ID})
+}

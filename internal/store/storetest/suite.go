@@ -49,6 +49,8 @@ var suite = []struct {
 	{"Handoff", testHandoff},
 	{"OnlineCandidates", testOnlineCandidates},
 	{"DeliveryLanes", testDeliveryLanes},
+	{"DeliveryClaimEndpoint", testDeliveryClaimEndpoint},
+	{"DeliveryLockLanes", testDeliveryLockLanes},
 	{"DeliveryBreaker", testDeliveryBreaker},
 	{"DeliveryPrune", testDeliveryPrune},
 	{"Webhook", testWebhook},
