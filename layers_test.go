@@ -14,6 +14,9 @@ const module = "github.com/batonhq/baton"
 // only when its entry in layers names them.
 var gated = []string{"net/http", "database/sql", "os/exec"}
 
+// testHarness is the package only tests may import, whatever their layer.
+const testHarness = "internal/batontest"
+
 // anything lets a package depend on every package of the module: the
 // binaries that wire everything, and the test harness.
 const anything = "*"
@@ -72,7 +75,7 @@ var layers = map[string]layer{
 		why: "metrics read their gauges through a function, not the store (database/sql: client_golang's collectors)"},
 
 	"internal/e2e":         {may: []string{anything}, why: "end-to-end tests wire everything"},
-	"internal/batontest":   {may: []string{".", "net/http"}, why: "the test harness: a clock, golden files, a recording bot; imported by tests only"},
+	"internal/batontest":   {may: []string{anything}, why: "the test harness starts the whole of Baton; imported by tests only"},
 	"internal/browsertest": {may: []string{"net/http", "os/exec"}, why: "the browser harness drives a browser, never Baton's insides"},
 	"cmd/baton":            {may: []string{anything}, why: "the binary wires everything"},
 	"cmd/batonbench":       {may: []string{anything}, why: "the benchmark wires everything"},
@@ -97,6 +100,9 @@ func TestLayering(t *testing.T) {
 		if !ok {
 			t.Errorf("%s has no entry in layers: say what it may depend on", dir)
 			continue
+		}
+		if dir != testHarness && slices.Contains(fields[1:], module+"/"+testHarness) {
+			t.Errorf("%s depends on %s: the test harness is for tests only", dir, testHarness)
 		}
 		if slices.Contains(l.may, anything) {
 			continue

@@ -45,12 +45,14 @@ func TestInteractiveItems(t *testing.T) {
 		{"title a number", baton.ContentInputSelect, map[string]any{"items": []any{map[string]any{"title": 3, "value": "a"}}},
 			"title that is a number, not text"},
 	} {
-		err := baton.ValidateContent(nil, tc.ct, tc.attrs)
-		switch {
-		case tc.want == "" && err != nil:
-			t.Errorf("%s: %v, want valid", tc.name, err)
-		case tc.want != "" && (err == nil || !strings.Contains(baton.ErrorMessage(err), tc.want)):
-			t.Errorf("%s: %v, want an error saying %q", tc.name, err, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			err := baton.ValidateContent(nil, tc.ct, tc.attrs)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("%s: %v, want valid", tc.name, err)
+			case tc.want != "" && (err == nil || !strings.Contains(baton.ErrorMessage(err), tc.want)):
+				t.Errorf("%s: %v, want an error saying %q", tc.name, err, tc.want)
+			}
+		})
 	}
 }

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/auth"
-	"github.com/batonhq/baton/internal/filestore"
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )
@@ -29,24 +28,20 @@ type world struct {
 
 func ptr[T any](v T) *T { return &v }
 
+// setup starts a batontest.World on the store, without its renderer (so
+// no events are written), changed by configure, and makes the account.
 func setup(t *testing.T, s *store.Store, configure ...func(*app.Config)) *world {
 	t.Helper()
-	key, err := auth.NewKey("0123456789abcdef0123456789abcdef")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := filestore.NewDisk(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := app.Config{Store: s, Key: key, Files: files}
-	for _, f := range configure {
-		f(&c)
-	}
-	a := app.New(c)
-	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
+	bw := batontest.Start(t, batontest.Options{Store: s, App: func(c *app.Config) {
+		c.Renderer = nil
+		for _, f := range configure {
+			f(c)
+		}
+	}})
+	a := bw.App
 	w := &world{app: a}
-	if w.account, err = a.CreateAccount(sys, app.AccountInput{Name: ptr("Acme")}); err != nil {
+	var err error
+	if w.account, err = a.CreateAccount(batontest.System(), app.AccountInput{Name: ptr("Acme")}); err != nil {
 		t.Fatal(err)
 	}
 	w.admin = actAs(t, a, w.account.ID, fmt.Sprintf("admin%d@acme.test", w.account.ID), "administrator")
@@ -65,8 +60,7 @@ func setup(t *testing.T, s *store.Store, configure ...func(*app.Config)) *world 
 // authenticated through their token as a request would be.
 func actAs(t *testing.T, a *app.App, accountID int64, email, role string) context.Context {
 	t.Helper()
-	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
-	_, token, err := a.CreateUserInAccount(sys, accountID, app.UserInput{Name: ptr(email), Email: ptr(email), Password: ptr("password123")}, role)
+	_, token, err := a.CreateUserInAccount(batontest.System(), accountID, app.UserInput{Name: ptr(email), Email: ptr(email), Password: ptr("password123")}, role)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,12 +317,11 @@ func TestPublicIdentities(t *testing.T) {
 func TestContactActivityToTheMinute(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		var mu sync.Mutex
-		now := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+		clock := batontest.NewClock(time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
 		w := setup(t, s, func(c *app.Config) {
-			c.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+			c.Now = clock.Now
 		})
-		advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+		advance := clock.Add
 		c := w.customer(t, "cust")
 		ctx := context.Background()
 		lastActivity := func() time.Time {

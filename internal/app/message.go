@@ -393,7 +393,6 @@ func orUnknown(s string) string {
 	return s
 }
 
-// deleteFiles removes files whose message was not made.
 // removeFiles removes the files of attachments whose rows a committed
 // deletion took with it (of an account, inbox or contact): the database
 // cascade cannot reach the disk.
@@ -405,6 +404,7 @@ func (a *App) removeFiles(keys []string, of string) {
 	}
 }
 
+// deleteFiles removes files whose message was not made.
 func (a *App) deleteFiles(files []stored) {
 	for _, f := range files {
 		if err := a.files.Delete(context.Background(), f.key); err != nil {

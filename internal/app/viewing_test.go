@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )
@@ -18,14 +18,13 @@ import (
 func TestViewingAcrossProcesses(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		var mu sync.Mutex
-		now := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+		clock := batontest.NewClock(time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
 		var cfg app.Config
 		w := setup(t, s, func(c *app.Config) {
-			c.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+			c.Now = clock.Now
 			cfg = *c
 		})
-		advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+		advance := clock.Add
 		other := app.New(cfg) // a second process on the same database
 		ada := w.admin
 		sam := actAs(t, other, w.account.ID, fmt.Sprintf("sam%d@acme.test", w.account.ID), "administrator")

@@ -10,8 +10,8 @@ import (
 	"testing"
 )
 
-// The -update flag rewrites the golden files with what this run produced.
-// It is looked up rather than declared in a variable, so that a test
+// init declares the -update flag, which rewrites the golden files with
+// what this run produced. It is looked up rather than declared in a variable, so that a test
 // binary that declares it itself still runs.
 func init() {
 	if flag.Lookup("update") == nil {

@@ -47,7 +47,7 @@ func (r *Cable) Render(e *app.LiveEvent) ([]app.LivePayload, error) {
 		if e.Name == baton.EventMessageUpdated {
 			name = "message.updated"
 		}
-		agent := cableMessage{messagePush: h.messagePushView(c, e.Message), EchoID: e.Message.EchoID,
+		agent := agentMessagePush{messagePush: h.messagePushView(c, e.Message), EchoID: e.Message.EchoID,
 			AccountID: e.AccountID}
 		// Chatwoot writes activity messages in a job, where no one is the
 		// performer.
@@ -83,17 +83,17 @@ func (r *Cable) Render(e *app.LiveEvent) ([]app.LivePayload, error) {
 			name = "conversation.typing_off"
 		}
 		typist := h.senderPush(e.Typist)
-		agent := cableTyping{Conversation: h.conversationPushView(c), User: typist, IsPrivate: e.Private,
+		agent := typingPush{Conversation: h.conversationPushView(c), User: typist, IsPrivate: e.Private,
 			AccountID: e.AccountID, Performer: h.senderPush(e.Performer)}
 		var contact any
 		if !e.Private {
-			contact = cableTyping{Conversation: contactConversationView(c), User: typist}
+			contact = typingPush{Conversation: contactConversationView(c), User: typist}
 		}
 		err = add(name, agent, contact)
 	case baton.EventContactCreated, baton.EventContactUpdated, baton.EventContactDeleted:
 		name := map[string]string{baton.EventContactCreated: "contact.created", baton.EventContactUpdated: "contact.updated",
 			baton.EventContactDeleted: "contact.deleted"}[e.Name]
-		err = add(name, cableContact{contactPush: contactPushView(e.Contact), AccountID: e.AccountID,
+		err = add(name, agentContactPush{contactPush: contactPushView(e.Contact), AccountID: e.AccountID,
 			Performer: h.senderPush(e.Performer)}, nil)
 	}
 	return out, err
@@ -102,7 +102,7 @@ func (r *Cable) Render(e *app.LiveEvent) ([]app.LivePayload, error) {
 // RenderPresence renders presence.update: users (and, for agents,
 // contacts) online, by id.
 func (r *Cable) RenderPresence(accountID int64, users map[int64]string, contacts map[int64]bool) ([]byte, error) {
-	v := cablePresence{AccountID: accountID, Users: map[string]string{}}
+	v := presencePush{AccountID: accountID, Users: map[string]string{}}
 	for id, s := range users {
 		v.Users[idString(id)] = s
 	}
@@ -116,7 +116,8 @@ func (r *Cable) RenderPresence(accountID int64, users map[int64]string, contacts
 	return json.Marshal(v)
 }
 
-type cablePresence struct {
+// presencePush is presence.update: who of the account is online.
+type presencePush struct {
 	AccountID int64             `json:"account_id"`
 	Users     map[string]string `json:"users"`
 	Contacts  any               `json:"contacts,omitempty"` // for agents only, even when empty
@@ -126,9 +127,9 @@ type cablePresence struct {
 // made it, as user or bot push data; left out when a contact or Baton
 // made it, as Chatwoot does.
 
-// cableMessage is message push data as agents receive it, with the echo
+// agentMessagePush is message push data as agents receive it, with the echo
 // id the creating request sent.
-type cableMessage struct {
+type agentMessagePush struct {
 	messagePush
 	EchoID    string `json:"echo_id,omitempty"`
 	AccountID int64  `json:"account_id"`
@@ -141,15 +142,15 @@ type cableConversation struct {
 	Performer any `json:"performer,omitempty"`
 }
 
-// cableContact is contact push data as agents receive it.
-type cableContact struct {
+// agentContactPush is contact push data as agents receive it.
+type agentContactPush struct {
 	*contactPush
 	AccountID int64 `json:"account_id"`
 	Performer any   `json:"performer,omitempty"`
 }
 
-// cableTyping is conversation.typing_on and _off.
-type cableTyping struct {
+// typingPush is conversation.typing_on and _off.
+type typingPush struct {
 	Conversation any   `json:"conversation"`
 	User         any   `json:"user"`
 	IsPrivate    bool  `json:"is_private"`
@@ -220,9 +221,9 @@ func (h *Handler) conversationPushView(c *baton.Conversation) conversationPush {
 	return v
 }
 
-// contactConversation is what a contact is told of their conversation:
+// contactConversationPush is what a contact is told of their conversation:
 // what the widget reads, and nothing of the agents' side.
-type contactConversation struct {
+type contactConversationPush struct {
 	ID                int64   `json:"id"`
 	InboxID           int64   `json:"inbox_id"`
 	Status            string  `json:"status"`
@@ -233,15 +234,15 @@ type contactConversation struct {
 	UpdatedAt         float64 `json:"updated_at"`
 }
 
-func contactConversationView(c *baton.Conversation) contactConversation {
-	return contactConversation{ID: c.DisplayID, InboxID: c.InboxID, Status: c.Status.String(),
+func contactConversationView(c *baton.Conversation) contactConversationPush {
+	return contactConversationPush{ID: c.DisplayID, InboxID: c.InboxID, Status: c.Status.String(),
 		AgentLastSeenAt: unixOrZero(c.AgentLastSeenAt), ContactLastSeenAt: unixOrZero(c.ContactLastSeenAt),
 		LastActivityAt: unix(c.LastActivityAt), CreatedAt: unix(c.CreatedAt), UpdatedAt: unixFloat(c.UpdatedAt)}
 }
 
-// contactMessage is a message as its contact is told of it: Chatwoot's
+// contactMessagePush is a message as its contact is told of it: Chatwoot's
 // message push data without the conversation's agent-side details.
-type contactMessage struct {
+type contactMessagePush struct {
 	ID                int64            `json:"id"`
 	Content           *string          `json:"content"`
 	InboxID           int64            `json:"inbox_id"`
@@ -260,8 +261,8 @@ type contactMessage struct {
 	EchoID            string           `json:"echo_id,omitempty"`
 }
 
-func (h *Handler) contactMessageView(c *baton.Conversation, m *baton.Message) contactMessage {
-	v := contactMessage{ID: m.ID, Content: m.Content, InboxID: m.InboxID, ConversationID: c.DisplayID,
+func (h *Handler) contactMessageView(c *baton.Conversation, m *baton.Message) contactMessagePush {
+	v := contactMessagePush{ID: m.ID, Content: m.Content, InboxID: m.InboxID, ConversationID: c.DisplayID,
 		MessageType: int(m.MessageType), CreatedAt: unix(m.CreatedAt), UpdatedAt: iso(m.UpdatedAt), Private: m.Private,
 		Status: m.Status.String(), ContentType: m.ContentType.String(), ContentAttributes: objectOrEmpty(m.ContentAttributes),
 		SenderType: nilIfEmpty(m.SenderType), Sender: h.senderPush(m.Sender), Attachments: h.attachmentViews(m.Attachments),

@@ -22,22 +22,22 @@ type other struct {
 }
 
 func (b *bundle) otherAccount(name string) other {
-	b.t.Helper()
-	acc := b.must(request{method: "POST", path: "/platform/api/v1/accounts", token: b.platform, body: map[string]any{"name": name}}).object(b.t)
-	u := b.must(request{method: "POST", path: "/platform/api/v1/users", token: b.platform,
-		body: map[string]any{"name": name, "email": strings.ToLower(name) + "@other.test", "password": "password123"}}).object(b.t)
-	o := other{account: num(b.t, acc, "id"), token: u["access_token"].(string)}
-	b.must(request{method: "POST", path: fmt.Sprintf("/platform/api/v1/accounts/%d/account_users", o.account), token: b.platform,
-		body: map[string]any{"user_id": num(b.t, u, "id"), "role": "administrator"}})
-	inbox := b.must(request{method: "POST", path: fmt.Sprintf("/api/v1/accounts/%d/inboxes", o.account), token: o.token,
-		body: map[string]any{"name": "Other API", "channel": map[string]any{"type": "api"}}}).object(b.t)
-	o.inboxID, o.identifier = num(b.t, inbox, "id"), inbox["inbox_identifier"].(string)
+	b.T.Helper()
+	acc := b.must(request{Method: "POST", Path: "/platform/api/v1/accounts", Token: b.Platform, Body: map[string]any{"name": name}}).Object(b.T)
+	u := b.must(request{Method: "POST", Path: "/platform/api/v1/users", Token: b.Platform,
+		Body: map[string]any{"name": name, "email": strings.ToLower(name) + "@other.test", "password": "password123"}}).Object(b.T)
+	o := other{account: num(b.T, acc, "id"), token: u["access_token"].(string)}
+	b.must(request{Method: "POST", Path: fmt.Sprintf("/platform/api/v1/accounts/%d/account_users", o.account), Token: b.Platform,
+		Body: map[string]any{"user_id": num(b.T, u, "id"), "role": "administrator"}})
+	inbox := b.must(request{Method: "POST", Path: fmt.Sprintf("/api/v1/accounts/%d/inboxes", o.account), Token: o.token,
+		Body: map[string]any{"name": "Other API", "channel": map[string]any{"type": "api"}}}).Object(b.T)
+	o.inboxID, o.identifier = num(b.T, inbox, "id"), inbox["inbox_identifier"].(string)
 	return o
 }
 
 // activities returns the contents of a conversation's activity messages.
 func (b *bundle) activities(conv int64) []string {
-	b.t.Helper()
+	b.T.Helper()
 	var out []string
 	for _, m := range b.messages(conv) {
 		m := m.(map[string]any)
@@ -57,19 +57,19 @@ func TestConversationFlow(t *testing.T) {
 		if id := b.customer("c1"); id != 1 {
 			t.Fatalf("first conversation of the account has display id %d, want 1", id)
 		}
-		contact := b.must(request{method: "POST", path: b.acc("/contacts"), token: b.admin,
-			body: map[string]any{"name": "Jane", "inbox_id": b.api.ID, "source_id": "jane"}}).object(t)
+		contact := b.must(request{Method: "POST", Path: b.acc("/contacts"), Token: b.admin,
+			Body: map[string]any{"name": "Jane", "inbox_id": b.api.ID, "source_id": "jane"}}).Object(t)
 		contactID := num(t, contact, "payload", "contact", "id")
 
-		byContact := b.must(request{method: "POST", path: b.acc("/conversations"), token: b.admin,
-			body: map[string]any{"contact_id": contactID, "inbox_id": b.widget.ID, "custom_attributes": map[string]any{"order": 7}}}).object(t)
+		byContact := b.must(request{Method: "POST", Path: b.acc("/conversations"), Token: b.admin,
+			Body: map[string]any{"contact_id": contactID, "inbox_id": b.widget.ID, "custom_attributes": map[string]any{"order": 7}}}).Object(t)
 		if num(t, byContact, "id") != 2 || num(t, byContact, "meta", "sender", "id") != contactID || byContact["status"] != "open" ||
 			num(t, byContact, "inbox_id") != b.widget.ID || byContact["meta"].(map[string]any)["channel"] != "Channel::WebWidget" {
 			t.Fatalf("conversation by contact_id: %v", byContact)
 		}
-		bySource := b.must(request{method: "POST", path: b.acc("/conversations"), token: b.admin,
-			body: map[string]any{"source_id": "jane", "inbox_id": fmt.Sprint(b.api.ID),
-				"message": map[string]any{"content": "We got your order"}}}).object(t)
+		bySource := b.must(request{Method: "POST", Path: b.acc("/conversations"), Token: b.admin,
+			Body: map[string]any{"source_id": "jane", "inbox_id": fmt.Sprint(b.api.ID),
+				"message": map[string]any{"content": "We got your order"}}}).Object(t)
 		if num(t, bySource, "id") != 3 || num(t, bySource, "meta", "sender", "id") != contactID {
 			t.Fatalf("conversation by source_id: %v", bySource)
 		}
@@ -77,14 +77,14 @@ func TestConversationFlow(t *testing.T) {
 			t.Errorf("conversation created with a message carries %v", msgs)
 		}
 
-		b.must(request{method: "POST", path: b.acc("/conversations/2/messages"), token: b.admin, body: map[string]any{"content": "Hello Jane"}})
-		b.must(request{method: "POST", path: b.acc("/conversations/2/labels"), token: b.admin, body: map[string]any{"labels": []string{"vip", "billing"}}})
-		golden(t, "conversation_show", b.must(request{method: "GET", path: b.acc("/conversations/2"), token: b.admin}).body)
+		b.must(request{Method: "POST", Path: b.acc("/conversations/2/messages"), Token: b.admin, Body: map[string]any{"content": "Hello Jane"}})
+		b.must(request{Method: "POST", Path: b.acc("/conversations/2/labels"), Token: b.admin, Body: map[string]any{"labels": []string{"vip", "billing"}}})
+		golden(t, "conversation_show", b.must(request{Method: "GET", Path: b.acc("/conversations/2"), Token: b.admin}).Body)
 
 		snooze := time.Date(2030, 6, 1, 0, 0, 0, 0, time.UTC)
 		list := func(query string, want ...int64) func(t testing.TB, r *response) {
 			return func(t testing.TB, r *response) {
-				payload := r.object(t)["data"].(map[string]any)["payload"].([]any)
+				payload := r.Object(t)["data"].(map[string]any)["payload"].([]any)
 				var got []int64
 				for _, c := range payload {
 					got = append(got, num(t, c, "id"))
@@ -96,65 +96,65 @@ func TestConversationFlow(t *testing.T) {
 			}
 		}
 		b.run([]scenario{
-			{name: "assign", req: request{method: "POST", path: b.acc("/conversations/2/assignments"), token: b.admin, body: map[string]any{"assignee_id": b.agentID}},
+			{name: "assign", req: request{Method: "POST", Path: b.acc("/conversations/2/assignments"), Token: b.admin, Body: map[string]any{"assignee_id": b.agentID}},
 				status: 200, contains: []string{fmt.Sprintf(`"id":%d`, b.agentID), `"role":"agent"`, `"name":"Alan"`}},
-			{name: "assign a stranger", req: request{method: "POST", path: b.acc("/conversations/3/assignments"), token: b.admin, body: map[string]any{"assignee_id": 999}},
+			{name: "assign a stranger", req: request{Method: "POST", Path: b.acc("/conversations/3/assignments"), Token: b.admin, Body: map[string]any{"assignee_id": 999}},
 				status: 422, contains: []string{`"attributes":["assignee_id"]`}},
-			{name: "assign to me", req: request{method: "POST", path: b.acc("/conversations/3/assignments"), token: b.admin, body: map[string]any{"assignee_id": fmt.Sprint(b.adminID)}},
+			{name: "assign to me", req: request{Method: "POST", Path: b.acc("/conversations/3/assignments"), Token: b.admin, Body: map[string]any{"assignee_id": fmt.Sprint(b.adminID)}},
 				status: 200, contains: []string{`"role":"administrator"`}},
-			{name: "assignee's role in the conversation", req: request{method: "GET", path: b.acc("/conversations/3"), token: b.admin}, status: 200,
+			{name: "assignee's role in the conversation", req: request{Method: "GET", Path: b.acc("/conversations/3"), Token: b.admin}, status: 200,
 				check: func(t testing.TB, r *response) {
-					if role := r.object(t)["meta"].(map[string]any)["assignee"].(map[string]any)["role"]; role != "administrator" {
+					if role := r.Object(t)["meta"].(map[string]any)["assignee"].(map[string]any)["role"]; role != "administrator" {
 						t.Errorf("meta.assignee.role %v, want administrator", role)
 					}
 				}},
-			{name: "open with meta", req: request{method: "GET", path: b.acc("/conversations?status=open"), token: b.admin}, status: 200,
+			{name: "open with meta", req: request{Method: "GET", Path: b.acc("/conversations?status=open"), Token: b.admin}, status: 200,
 				contains: []string{`"meta":{"all_count":3,"assigned_count":2,"mine_count":1,"unassigned_count":1}`}, check: list("open", 1, 2, 3)},
-			{name: "assigned", req: request{method: "GET", path: b.acc("/conversations?assignee_type=assigned"), token: b.admin}, status: 200,
+			{name: "assigned", req: request{Method: "GET", Path: b.acc("/conversations?assignee_type=assigned"), Token: b.admin}, status: 200,
 				contains: []string{`"all_count":3`}, check: list("assigned", 2, 3)},
-			{name: "mine", req: request{method: "GET", path: b.acc("/conversations?assignee_type=me"), token: b.admin}, status: 200, check: list("me", 3)},
-			{name: "unassigned", req: request{method: "GET", path: b.acc("/conversations?assignee_type=unassigned&status=open"), token: b.admin}, status: 200, check: list("unassigned", 1)},
-			{name: "by label", req: request{method: "GET", path: b.acc("/conversations?labels[]=vip"), token: b.admin}, status: 200, check: list("vip", 2)},
-			{name: "by inbox", req: request{method: "GET", path: b.acc("/conversations?inbox_id=%d", b.api.ID), token: b.admin}, status: 200, check: list("api inbox", 1, 3)},
-			{name: "bad status filter", req: request{method: "GET", path: b.acc("/conversations?status=lost"), token: b.admin}, status: 422},
-			{name: "bad assignee filter", req: request{method: "GET", path: b.acc("/conversations?assignee_type=bots"), token: b.admin}, status: 422},
-			{name: "meta", req: request{method: "GET", path: b.acc("/conversations/meta"), token: b.admin}, status: 200,
+			{name: "mine", req: request{Method: "GET", Path: b.acc("/conversations?assignee_type=me"), Token: b.admin}, status: 200, check: list("me", 3)},
+			{name: "unassigned", req: request{Method: "GET", Path: b.acc("/conversations?assignee_type=unassigned&status=open"), Token: b.admin}, status: 200, check: list("unassigned", 1)},
+			{name: "by label", req: request{Method: "GET", Path: b.acc("/conversations?labels[]=vip"), Token: b.admin}, status: 200, check: list("vip", 2)},
+			{name: "by inbox", req: request{Method: "GET", Path: b.acc("/conversations?inbox_id=%d", b.api.ID), Token: b.admin}, status: 200, check: list("api inbox", 1, 3)},
+			{name: "bad status filter", req: request{Method: "GET", Path: b.acc("/conversations?status=lost"), Token: b.admin}, status: 422},
+			{name: "bad assignee filter", req: request{Method: "GET", Path: b.acc("/conversations?assignee_type=bots"), Token: b.admin}, status: 422},
+			{name: "meta", req: request{Method: "GET", Path: b.acc("/conversations/meta"), Token: b.admin}, status: 200,
 				contains: []string{`{"meta":{"all_count":3,"assigned_count":2,"mine_count":1,"unassigned_count":1}}`}},
-			{name: "resolve", req: request{method: "POST", path: b.acc("/conversations/1/toggle_status"), token: b.admin, body: map[string]any{"status": "resolved"}},
+			{name: "resolve", req: request{Method: "POST", Path: b.acc("/conversations/1/toggle_status"), Token: b.admin, Body: map[string]any{"status": "resolved"}},
 				status: 200, contains: []string{`{"meta":{},"payload":{"conversation_id":1,"current_status":"resolved","snoozed_until":null,"success":true}}`}},
-			{name: "toggle back to open", req: request{method: "POST", path: b.acc("/conversations/1/toggle_status"), token: b.admin},
+			{name: "toggle back to open", req: request{Method: "POST", Path: b.acc("/conversations/1/toggle_status"), Token: b.admin},
 				status: 200, contains: []string{`"current_status":"open"`}},
-			{name: "snooze", req: request{method: "POST", path: b.acc("/conversations/1/toggle_status"), token: b.admin,
-				body: map[string]any{"status": "snoozed", "snoozed_until": snooze.Unix()}},
+			{name: "snooze", req: request{Method: "POST", Path: b.acc("/conversations/1/toggle_status"), Token: b.admin,
+				Body: map[string]any{"status": "snoozed", "snoozed_until": snooze.Unix()}},
 				status: 200, contains: []string{`"current_status":"snoozed"`, fmt.Sprintf(`"snoozed_until":%d`, snooze.Unix())}},
-			{name: "snoozed shows when", req: request{method: "GET", path: b.acc("/conversations/1"), token: b.admin}, status: 200,
+			{name: "snoozed shows when", req: request{Method: "GET", Path: b.acc("/conversations/1"), Token: b.admin}, status: 200,
 				contains: []string{`"status":"snoozed"`, `"snoozed_until":"2030-06-01T00:00:00.000Z"`}},
-			{name: "snooze into the past", req: request{method: "POST", path: b.acc("/conversations/2/toggle_status"), token: b.admin,
-				body: map[string]any{"status": "snoozed", "snoozed_until": 1}}, status: 422, contains: []string{`"attributes":["snoozed_until"]`}},
-			{name: "unknown status", req: request{method: "POST", path: b.acc("/conversations/2/toggle_status"), token: b.admin,
-				body: map[string]any{"status": "lost"}}, status: 422, contains: []string{`"attributes":["status"]`}},
-			{name: "snoozed list", req: request{method: "GET", path: b.acc("/conversations?status=snoozed"), token: b.admin}, status: 200,
+			{name: "snooze into the past", req: request{Method: "POST", Path: b.acc("/conversations/2/toggle_status"), Token: b.admin,
+				Body: map[string]any{"status": "snoozed", "snoozed_until": 1}}, status: 422, contains: []string{`"attributes":["snoozed_until"]`}},
+			{name: "unknown status", req: request{Method: "POST", Path: b.acc("/conversations/2/toggle_status"), Token: b.admin,
+				Body: map[string]any{"status": "lost"}}, status: 422, contains: []string{`"attributes":["status"]`}},
+			{name: "snoozed list", req: request{Method: "GET", Path: b.acc("/conversations?status=snoozed"), Token: b.admin}, status: 200,
 				contains: []string{`"all_count":1`}, check: list("snoozed", 1)},
-			{name: "priority", req: request{method: "POST", path: b.acc("/conversations/2/toggle_priority"), token: b.admin, body: map[string]any{"priority": "urgent"}}, status: 200},
-			{name: "bad priority", req: request{method: "POST", path: b.acc("/conversations/2/toggle_priority"), token: b.admin, body: map[string]any{"priority": "whenever"}}, status: 422},
-			{name: "priority shown", req: request{method: "GET", path: b.acc("/conversations/2"), token: b.admin}, status: 200, contains: []string{`"priority":"urgent"`}},
-			{name: "update", req: request{method: "PATCH", path: b.acc("/conversations/2"), token: b.admin,
-				body: map[string]any{"priority": "low", "additional_attributes": map[string]any{"referer": "https://acme.test"}}},
+			{name: "priority", req: request{Method: "POST", Path: b.acc("/conversations/2/toggle_priority"), Token: b.admin, Body: map[string]any{"priority": "urgent"}}, status: 200},
+			{name: "bad priority", req: request{Method: "POST", Path: b.acc("/conversations/2/toggle_priority"), Token: b.admin, Body: map[string]any{"priority": "whenever"}}, status: 422},
+			{name: "priority shown", req: request{Method: "GET", Path: b.acc("/conversations/2"), Token: b.admin}, status: 200, contains: []string{`"priority":"urgent"`}},
+			{name: "update", req: request{Method: "PATCH", Path: b.acc("/conversations/2"), Token: b.admin,
+				Body: map[string]any{"priority": "low", "additional_attributes": map[string]any{"referer": "https://acme.test"}}},
 				status: 200, contains: []string{`"priority":"low"`, `"referer":"https://acme.test"`}},
-			{name: "custom attributes replace", req: request{method: "POST", path: b.acc("/conversations/2/custom_attributes"), token: b.admin,
-				body: map[string]any{"custom_attributes": map[string]any{"tier": "gold"}}}, status: 200, contains: []string{`{"custom_attributes":{"tier":"gold"}}`}},
-			{name: "custom attributes shown", req: request{method: "GET", path: b.acc("/conversations/2"), token: b.admin}, status: 200,
+			{name: "custom attributes replace", req: request{Method: "POST", Path: b.acc("/conversations/2/custom_attributes"), Token: b.admin,
+				Body: map[string]any{"custom_attributes": map[string]any{"tier": "gold"}}}, status: 200, contains: []string{`{"custom_attributes":{"tier":"gold"}}`}},
+			{name: "custom attributes shown", req: request{Method: "GET", Path: b.acc("/conversations/2"), Token: b.admin}, status: 200,
 				contains: []string{`"custom_attributes":{"tier":"gold"}`}},
-			{name: "labels replace", req: request{method: "POST", path: b.acc("/conversations/2/labels"), token: b.admin, body: map[string]any{"labels": []string{"Billing", "urgent"}}},
+			{name: "labels replace", req: request{Method: "POST", Path: b.acc("/conversations/2/labels"), Token: b.admin, Body: map[string]any{"labels": []string{"Billing", "urgent"}}},
 				status: 200, contains: []string{`{"payload":["billing","urgent"]}`}},
-			{name: "labels", req: request{method: "GET", path: b.acc("/conversations/2/labels"), token: b.admin}, status: 200, contains: []string{`{"payload":["billing","urgent"]}`}},
-			{name: "bad label", req: request{method: "POST", path: b.acc("/conversations/2/labels"), token: b.admin, body: map[string]any{"labels": []string{"two words"}}},
+			{name: "labels", req: request{Method: "GET", Path: b.acc("/conversations/2/labels"), Token: b.admin}, status: 200, contains: []string{`{"payload":["billing","urgent"]}`}},
+			{name: "bad label", req: request{Method: "POST", Path: b.acc("/conversations/2/labels"), Token: b.admin, Body: map[string]any{"labels": []string{"two words"}}},
 				status: 422, contains: []string{`"attributes":["labels"]`}},
-			{name: "unassign", req: request{method: "POST", path: b.acc("/conversations/2/assignments"), token: b.admin, body: map[string]any{"assignee_id": 0}},
+			{name: "unassign", req: request{Method: "POST", Path: b.acc("/conversations/2/assignments"), Token: b.admin, Body: map[string]any{"assignee_id": 0}},
 				status: 200, contains: []string{"null"}},
-			{name: "typing", req: request{method: "POST", path: b.acc("/conversations/2/toggle_typing_status"), token: b.admin, body: map[string]any{"typing_status": "on"}}, status: 200},
-			{name: "seen", req: request{method: "POST", path: b.acc("/conversations/2/update_last_seen"), token: b.admin}, status: 200, contains: []string{`"id":2`}},
-			{name: "unknown conversation", req: request{method: "GET", path: b.acc("/conversations/99"), token: b.admin}, status: 404,
+			{name: "typing", req: request{Method: "POST", Path: b.acc("/conversations/2/toggle_typing_status"), Token: b.admin, Body: map[string]any{"typing_status": "on"}}, status: 200},
+			{name: "seen", req: request{Method: "POST", Path: b.acc("/conversations/2/update_last_seen"), Token: b.admin}, status: 200, contains: []string{`"id":2`}},
+			{name: "unknown conversation", req: request{Method: "GET", Path: b.acc("/conversations/99"), Token: b.admin}, status: 404,
 				contains: []string{`{"error":"Resource could not be found"}`}},
 		})
 		if got := b.activities(2); !slices.Contains(got, "Ada added vip, billing") || !slices.Contains(got, "Ada removed vip") ||
@@ -164,7 +164,7 @@ func TestConversationFlow(t *testing.T) {
 
 		// A customer writing to a snoozed conversation opens it.
 		b.say("c1", 1, "are you there?")
-		c := b.must(request{method: "GET", path: b.acc("/conversations/1"), token: b.admin}).object(t)
+		c := b.must(request{Method: "GET", Path: b.acc("/conversations/1"), Token: b.admin}).Object(t)
 		if c["status"] != "open" || c["snoozed_until"] != nil {
 			t.Errorf("after an incoming message the snoozed conversation is %v until %v, want open", c["status"], c["snoozed_until"])
 		}
@@ -179,10 +179,10 @@ func TestIncomingReopensResolved(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
 	conv := b.customer("c")
-	b.must(request{method: "POST", path: b.acc("/conversations/%d/toggle_status", conv), token: b.admin, body: map[string]any{"status": "resolved"}})
+	b.must(request{Method: "POST", Path: b.acc("/conversations/%d/toggle_status", conv), Token: b.admin, Body: map[string]any{"status": "resolved"}})
 	before := len(b.messages(conv))
 	b.say("c", conv, "one more thing")
-	c := b.must(request{method: "GET", path: b.acc("/conversations/%d", conv), token: b.admin}).object(t)
+	c := b.must(request{Method: "GET", Path: b.acc("/conversations/%d", conv), Token: b.admin}).Object(t)
 	if c["status"] != "open" {
 		t.Errorf("status %v, want open", c["status"])
 	}
@@ -195,9 +195,9 @@ func TestIncomingReopensResolved(t *testing.T) {
 		t.Errorf("activities %q, want %q", got, want)
 	}
 	// An agent's outgoing message does not reopen.
-	b.must(request{method: "POST", path: b.acc("/conversations/%d/toggle_status", conv), token: b.admin, body: map[string]any{"status": "resolved"}})
-	b.must(request{method: "POST", path: b.acc("/conversations/%d/messages", conv), token: b.admin, body: map[string]any{"content": "bye"}})
-	c = b.must(request{method: "GET", path: b.acc("/conversations/%d", conv), token: b.admin}).object(t)
+	b.must(request{Method: "POST", Path: b.acc("/conversations/%d/toggle_status", conv), Token: b.admin, Body: map[string]any{"status": "resolved"}})
+	b.must(request{Method: "POST", Path: b.acc("/conversations/%d/messages", conv), Token: b.admin, Body: map[string]any{"content": "bye"}})
+	c = b.must(request{Method: "GET", Path: b.acc("/conversations/%d", conv), Token: b.admin}).Object(t)
 	if c["status"] != "resolved" {
 		t.Errorf("after an outgoing message the status is %v, want resolved", c["status"])
 	}
@@ -212,14 +212,14 @@ func TestDisplayIDsCountPerAccount(t *testing.T) {
 		}
 	}
 	o := b.otherAccount("Globex")
-	b.must(request{method: "POST", path: "/public/api/v1/inboxes/" + o.identifier + "/contacts", body: map[string]any{"source_id": "x", "name": "X"}})
-	c := b.must(request{method: "POST", path: "/public/api/v1/inboxes/" + o.identifier + "/contacts/x/conversations"}).object(t)
+	b.must(request{Method: "POST", Path: "/public/api/v1/inboxes/" + o.identifier + "/contacts", Body: map[string]any{"source_id": "x", "name": "X"}})
+	c := b.must(request{Method: "POST", Path: "/public/api/v1/inboxes/" + o.identifier + "/contacts/x/conversations"}).Object(t)
 	if id := num(t, c, "id"); id != 1 {
 		t.Errorf("the second account's first conversation has display id %d, want 1", id)
 	}
 	// Display id 1 names a different conversation in each account.
-	mine := b.must(request{method: "GET", path: b.acc("/conversations/1"), token: b.admin}).object(t)
-	theirs := b.must(request{method: "GET", path: fmt.Sprintf("/api/v1/accounts/%d/conversations/1", o.account), token: o.token}).object(t)
+	mine := b.must(request{Method: "GET", Path: b.acc("/conversations/1"), Token: b.admin}).Object(t)
+	theirs := b.must(request{Method: "GET", Path: fmt.Sprintf("/api/v1/accounts/%d/conversations/1", o.account), Token: o.token}).Object(t)
 	if mine["uuid"] == theirs["uuid"] || num(t, theirs, "inbox_id") != o.inboxID {
 		t.Errorf("display id 1 of both accounts: %v and %v", mine["uuid"], theirs["uuid"])
 	}
@@ -229,7 +229,7 @@ func TestAnotherAccount(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
 	b.customer("c")
-	contact := b.must(request{method: "POST", path: b.acc("/contacts"), token: b.admin, body: map[string]any{"name": "Jane"}}).object(t)
+	contact := b.must(request{Method: "POST", Path: b.acc("/contacts"), Token: b.admin, Body: map[string]any{"name": "Jane"}}).Object(t)
 	contactID := num(t, contact, "payload", "contact", "id")
 	o := b.otherAccount("Globex")
 	const notMember = `{"error":"You are not authorized to access this account"}`
@@ -237,17 +237,17 @@ func TestAnotherAccount(t *testing.T) {
 		return fmt.Sprintf("/api/v1/accounts/%d", o.account) + fmt.Sprintf(format, args...)
 	}
 	b.run([]scenario{
-		{name: "their conversation through my account", req: request{method: "GET", path: theirs("/conversations/1"), token: o.token}, status: 404},
-		{name: "my inbox through their account", req: request{method: "GET", path: theirs("/inboxes/%d", b.api.ID), token: o.token}, status: 404},
-		{name: "my contact through their account", req: request{method: "GET", path: theirs("/contacts/%d", contactID), token: o.token}, status: 404},
-		{name: "delete my contact through their account", req: request{method: "DELETE", path: theirs("/contacts/%d", contactID), token: o.token}, status: 404},
-		{name: "my inbox for their conversation", req: request{method: "POST", path: theirs("/conversations"), token: o.token,
-			body: map[string]any{"inbox_id": b.api.ID, "contact_id": contactID}}, status: 404},
-		{name: "my account with their token", req: request{method: "GET", path: b.acc("/conversations/1"), token: o.token}, status: 401, contains: []string{notMember}},
-		{name: "message into my account with their token", req: request{method: "POST", path: b.acc("/conversations/1/messages"), token: o.token,
-			body: map[string]any{"content": "hi"}}, status: 401, contains: []string{notMember}},
-		{name: "unknown account", req: request{method: "GET", path: "/api/v1/accounts/999/conversations", token: b.admin}, status: 401, contains: []string{notMember}},
-		{name: "my contact is still there", req: request{method: "GET", path: b.acc("/contacts/%d", contactID), token: b.admin}, status: 200},
+		{name: "their conversation through my account", req: request{Method: "GET", Path: theirs("/conversations/1"), Token: o.token}, status: 404},
+		{name: "my inbox through their account", req: request{Method: "GET", Path: theirs("/inboxes/%d", b.api.ID), Token: o.token}, status: 404},
+		{name: "my contact through their account", req: request{Method: "GET", Path: theirs("/contacts/%d", contactID), Token: o.token}, status: 404},
+		{name: "delete my contact through their account", req: request{Method: "DELETE", Path: theirs("/contacts/%d", contactID), Token: o.token}, status: 404},
+		{name: "my inbox for their conversation", req: request{Method: "POST", Path: theirs("/conversations"), Token: o.token,
+			Body: map[string]any{"inbox_id": b.api.ID, "contact_id": contactID}}, status: 404},
+		{name: "my account with their token", req: request{Method: "GET", Path: b.acc("/conversations/1"), Token: o.token}, status: 401, contains: []string{notMember}},
+		{name: "message into my account with their token", req: request{Method: "POST", Path: b.acc("/conversations/1/messages"), Token: o.token,
+			Body: map[string]any{"content": "hi"}}, status: 401, contains: []string{notMember}},
+		{name: "unknown account", req: request{Method: "GET", Path: "/api/v1/accounts/999/conversations", Token: b.admin}, status: 401, contains: []string{notMember}},
+		{name: "my contact is still there", req: request{Method: "GET", Path: b.acc("/contacts/%d", contactID), Token: b.admin}, status: 200},
 	})
 	if n := len(b.messages(1)); n != 0 {
 		t.Errorf("conversation 1 has %d messages, want none", n)
@@ -259,23 +259,23 @@ func TestAgentSeesOnlyTheirInboxes(t *testing.T) {
 	b := setup(t, nil)
 	conv := b.customer("c")
 	b.run([]scenario{
-		{name: "show outside the inbox", req: request{method: "GET", path: b.acc("/conversations/%d", conv), token: b.agent}, status: 404},
-		{name: "messages outside the inbox", req: request{method: "GET", path: b.acc("/conversations/%d/messages", conv), token: b.agent}, status: 404},
-		{name: "reply outside the inbox", req: request{method: "POST", path: b.acc("/conversations/%d/messages", conv), token: b.agent,
-			body: map[string]any{"content": "hi"}}, status: 404},
-		{name: "list outside the inbox", req: request{method: "GET", path: b.acc("/conversations"), token: b.agent}, status: 200,
+		{name: "show outside the inbox", req: request{Method: "GET", Path: b.acc("/conversations/%d", conv), Token: b.agent}, status: 404},
+		{name: "messages outside the inbox", req: request{Method: "GET", Path: b.acc("/conversations/%d/messages", conv), Token: b.agent}, status: 404},
+		{name: "reply outside the inbox", req: request{Method: "POST", Path: b.acc("/conversations/%d/messages", conv), Token: b.agent,
+			Body: map[string]any{"content": "hi"}}, status: 404},
+		{name: "list outside the inbox", req: request{Method: "GET", Path: b.acc("/conversations"), Token: b.agent}, status: 200,
 			contains: []string{`"all_count":0`, `"payload":[]`}},
-		{name: "create in a foreign inbox", req: request{method: "POST", path: b.acc("/conversations"), token: b.agent,
-			body: map[string]any{"inbox_id": b.api.ID, "source_id": "c"}}, status: 404},
-		{name: "admin makes the agent a member", req: request{method: "POST", path: b.acc("/inbox_members"), token: b.admin,
-			body: map[string]any{"inbox_id": b.api.ID, "user_ids": []int64{b.agentID}}}, status: 200},
-		{name: "show as a member", req: request{method: "GET", path: b.acc("/conversations/%d", conv), token: b.agent}, status: 200},
-		{name: "list as a member", req: request{method: "GET", path: b.acc("/conversations"), token: b.agent}, status: 200,
+		{name: "create in a foreign inbox", req: request{Method: "POST", Path: b.acc("/conversations"), Token: b.agent,
+			Body: map[string]any{"inbox_id": b.api.ID, "source_id": "c"}}, status: 404},
+		{name: "admin makes the agent a member", req: request{Method: "POST", Path: b.acc("/inbox_members"), Token: b.admin,
+			Body: map[string]any{"inbox_id": b.api.ID, "user_ids": []int64{b.agentID}}}, status: 200},
+		{name: "show as a member", req: request{Method: "GET", Path: b.acc("/conversations/%d", conv), Token: b.agent}, status: 200},
+		{name: "list as a member", req: request{Method: "GET", Path: b.acc("/conversations"), Token: b.agent}, status: 200,
 			contains: []string{`"all_count":1`, `"unassigned_count":1`}},
-		{name: "agent opening takes the conversation", req: request{method: "POST", path: b.acc("/conversations/%d/toggle_status", conv), token: b.agent,
-			body: map[string]any{"status": "open"}}, status: 200},
-		{name: "agent may not manage members", req: request{method: "POST", path: b.acc("/inbox_members"), token: b.agent,
-			body: map[string]any{"inbox_id": b.api.ID, "user_ids": []int64{b.agentID}}}, status: 401},
+		{name: "agent opening takes the conversation", req: request{Method: "POST", Path: b.acc("/conversations/%d/toggle_status", conv), Token: b.agent,
+			Body: map[string]any{"status": "open"}}, status: 200},
+		{name: "agent may not manage members", req: request{Method: "POST", Path: b.acc("/inbox_members"), Token: b.agent,
+			Body: map[string]any{"inbox_id": b.api.ID, "user_ids": []int64{b.agentID}}}, status: 401},
 	})
 	for _, m := range b.messages(conv) {
 		if m.(map[string]any)["content"] == "hi" {
@@ -297,11 +297,11 @@ func TestDoubleSlash(t *testing.T) {
 		fmt.Sprintf("//api/v1/accounts/%d/conversations/%d/messages", b.account, conv),
 		fmt.Sprintf("/api/v1//accounts/%d/conversations/%d/messages/", b.account, conv),
 	} {
-		r := b.do(request{method: "POST", path: path, token: b.admin, body: map[string]any{"content": "via " + path}})
-		if r.status != http.StatusOK {
-			t.Fatalf("POST %s: status %d, want 200 (Location %q)\n%s", path, r.status, r.header.Get("Location"), r.body)
+		r := b.do(request{Method: "POST", Path: path, Token: b.admin, Body: map[string]any{"content": "via " + path}})
+		if r.Status != http.StatusOK {
+			t.Fatalf("POST %s: status %d, want 200 (Location %q)\n%s", path, r.Status, r.Header.Get("Location"), r.Body)
 		}
-		if m := r.object(t); m["content"] != "via "+path || m["message_type"] != float64(1) {
+		if m := r.Object(t); m["content"] != "via "+path || m["message_type"] != float64(1) {
 			t.Errorf("POST %s made %v", path, m)
 		}
 	}

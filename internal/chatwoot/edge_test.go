@@ -35,11 +35,11 @@ func TestHostileInput(t *testing.T) {
 		conv := b.customer("c")
 		msgs := b.acc("/conversations/%d/messages", conv)
 		post := func(path string, body any) request {
-			return request{method: "POST", path: path, token: b.admin, body: body}
+			return request{Method: "POST", Path: path, Token: b.admin, Body: body}
 		}
 		form := func(method, path, token, body string) request {
-			return request{method: method, path: path, token: token, body: body,
-				header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}}
+			return request{Method: method, Path: path, Token: token, Body: body,
+				Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}}
 		}
 		deep := func(n int) string { return strings.Repeat(`{"a":`, n) + `1` + strings.Repeat(`}`, n) }
 		deepKey := "name" + strings.Repeat("[x]", 40)
@@ -49,16 +49,16 @@ func TestHostileInput(t *testing.T) {
 		}
 		long := strings.Repeat("x", 256)
 		scenarios := []scenario{
-			{name: "NUL in a public path", req: request{method: "GET", path: b.pub("/contacts/a%%00b")}, status: 400,
+			{name: "NUL in a public path", req: request{Method: "GET", Path: b.pub("/contacts/a%%00b")}, status: 400,
 				contains: []string{"NUL"}},
-			{name: "invalid UTF-8 in a public path", req: request{method: "GET", path: b.pub("/contacts/a%%ffb/conversations")},
+			{name: "invalid UTF-8 in a public path", req: request{Method: "GET", Path: b.pub("/contacts/a%%ffb/conversations")},
 				status: 400, contains: []string{"UTF-8"}},
-			{name: "NUL in a query string", req: request{method: "GET", path: b.acc("/contacts/search?q=a%%00"), token: b.admin},
+			{name: "NUL in a query string", req: request{Method: "GET", Path: b.acc("/contacts/search?q=a%%00"), Token: b.admin},
 				status: 400, contains: []string{"NUL"}},
-			{name: "invalid UTF-8 in a query string", req: request{method: "GET", path: b.acc("/conversations?status=%%ff"), token: b.admin},
+			{name: "invalid UTF-8 in a query string", req: request{Method: "GET", Path: b.acc("/conversations?status=%%ff"), Token: b.admin},
 				status: 400, contains: []string{"UTF-8"}},
 			{name: "escaped NUL in a JSON body", req: post(msgs, `{"content":"a\u0000b"}`), status: 422, contains: []string{"NUL"}},
-			{name: "escaped NUL in a public contact", req: request{method: "POST", path: b.pub("/contacts"), body: `{"name":"a\u0000"}`},
+			{name: "escaped NUL in a public contact", req: request{Method: "POST", Path: b.pub("/contacts"), Body: `{"name":"a\u0000"}`},
 				status: 422, contains: []string{"NUL"}},
 			{name: "raw invalid UTF-8 in a JSON body", req: post(msgs, []byte("{\"content\":\"a\xffb\"}")), status: 422,
 				contains: []string{"UTF-8"}},
@@ -74,17 +74,17 @@ func TestHostileInput(t *testing.T) {
 				status: 422, contains: []string{"Form field names are nested too deeply (maximum is 32 levels)"}},
 			{name: "form of 1001 fields", req: form("POST", b.pub("/contacts"), "", many.String()), status: 422,
 				contains: []string{"too many fields (maximum is 1000)"}},
-			{name: "public contact name too long", req: request{method: "POST", path: b.pub("/contacts"), body: map[string]any{"name": long}},
+			{name: "public contact name too long", req: request{Method: "POST", Path: b.pub("/contacts"), Body: map[string]any{"name": long}},
 				status: 422, contains: []string{"Name is too long (maximum is 255 characters)"}},
 			{name: "contact identifier too long", req: post(b.acc("/contacts"), map[string]any{"name": "x", "identifier": long}),
 				status: 422, contains: []string{"Identifier is too long (maximum is 255 characters)"}},
-			{name: "user name too long", req: request{method: "POST", path: "/platform/api/v1/users", token: b.platform,
-				body: map[string]any{"name": long, "email": "long@acme.test", "password": "password123"}}, status: 422,
+			{name: "user name too long", req: request{Method: "POST", Path: "/platform/api/v1/users", Token: b.Platform,
+				Body: map[string]any{"name": long, "email": "long@acme.test", "password": "password123"}}, status: 422,
 				contains: []string{"Name is too long"}},
-			{name: "account locale too long", req: request{method: "POST", path: "/platform/api/v1/accounts", token: b.platform,
-				body: map[string]any{"name": "x", "locale": strings.Repeat("e", 17)}}, status: 422, contains: []string{"Locale is too long"}},
-			{name: "account domain too long", req: request{method: "POST", path: "/platform/api/v1/accounts", token: b.platform,
-				body: map[string]any{"name": "x", "domain": long}}, status: 422, contains: []string{"Domain is too long"}},
+			{name: "account locale too long", req: request{Method: "POST", Path: "/platform/api/v1/accounts", Token: b.Platform,
+				Body: map[string]any{"name": "x", "locale": strings.Repeat("e", 17)}}, status: 422, contains: []string{"Locale is too long"}},
+			{name: "account domain too long", req: request{Method: "POST", Path: "/platform/api/v1/accounts", Token: b.Platform,
+				Body: map[string]any{"name": "x", "domain": long}}, status: 422, contains: []string{"Domain is too long"}},
 			{name: "inbox name too long", req: post(b.acc("/inboxes"), map[string]any{"name": long, "channel": map[string]any{"type": "api"}}),
 				status: 422, contains: []string{"Name is too long"}},
 			{name: "bot name too long", req: post(b.acc("/agent_bots"), map[string]any{"name": long}), status: 422,
@@ -118,14 +118,14 @@ func TestUploadTempFiles(t *testing.T) {
 	upload := func(path, token string, status int) {
 		t.Helper()
 		body, contentType := multipartBody(t, map[string]string{"content": "big"}, map[string][]byte{"big.txt": big}, "text/plain")
-		req, err := http.NewRequest("POST", b.url+path, bytes.NewReader(body))
+		req, err := http.NewRequest("POST", b.URL+path, bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
 		req.Header.Set("Content-Type", contentType)
 		req.Header.Set("api_access_token", token)
-		if r := b.send(req); r.status != status {
-			t.Fatalf("upload to %s: status %d, want %d\n%s", path, r.status, status, r.body)
+		if r := b.send(req); r.Status != status {
+			t.Fatalf("upload to %s: status %d, want %d\n%s", path, r.Status, status, r.Body)
 		}
 	}
 	upload(b.acc("/conversations/%d/messages", conv), b.admin, 200)
@@ -156,8 +156,8 @@ func TestInternalErrorLogRedacted(t *testing.T) {
 	b := setup(t, s)
 	b.customer("secret-identifier-1")
 	var log lockedLog
-	h := chatwoot.New(chatwoot.Config{App: b.app, Logger: slog.New(slog.NewTextHandler(&log, nil)),
-		PublicURL: func() string { return b.url }})
+	h := chatwoot.New(chatwoot.Config{App: b.App, Logger: slog.New(slog.NewTextHandler(&log, nil)),
+		PublicURL: func() string { return b.URL }})
 	s.Close() // every query fails from here on
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", b.pub("/contacts/secret-identifier-1/conversations"), nil))
@@ -196,7 +196,7 @@ func TestHugePages(t *testing.T) {
 		b.customer("c")
 		for _, path := range []string{"/contacts?page=%d", "/contacts/search?q=c&page=%d", "/conversations?page=%d"} {
 			for _, page := range []int64{1 << 62, 1<<63 - 1, 614891469123651721} {
-				r := b.must(request{method: "GET", path: b.acc(path, page), token: b.admin}).object(t)
+				r := b.must(request{Method: "GET", Path: b.acc(path, page), Token: b.admin}).Object(t)
 				if p, ok := r["payload"].([]any); ok && len(p) != 0 {
 					t.Errorf("%s: %d items, want none", fmt.Sprintf(path, page), len(p))
 				}
@@ -214,7 +214,7 @@ func TestAttachmentFilesGoWithTheirOwner(t *testing.T) {
 		b := setup(t, s)
 		files := func() int {
 			n := 0
-			_ = filepath.WalkDir(b.files, func(_ string, d os.DirEntry, err error) error {
+			_ = filepath.WalkDir(b.Files, func(_ string, d os.DirEntry, err error) error {
 				if err == nil && !d.IsDir() {
 					n++
 				}
@@ -226,16 +226,16 @@ func TestAttachmentFilesGoWithTheirOwner(t *testing.T) {
 			t.Helper()
 			conv := b.customer(source)
 			body, contentType := multipartBody(t, map[string]string{"content": "see"}, map[string][]byte{"a.txt": []byte(source)}, "text/plain")
-			req, _ := http.NewRequest("POST", b.url+b.acc("/conversations/%d/messages", conv), bytes.NewReader(body))
+			req, _ := http.NewRequest("POST", b.URL+b.acc("/conversations/%d/messages", conv), bytes.NewReader(body))
 			req.Header.Set("Content-Type", contentType)
 			req.Header.Set("api_access_token", b.admin)
-			if r := b.send(req); r.status != 200 {
-				t.Fatalf("upload: %d %s", r.status, r.body)
+			if r := b.send(req); r.Status != 200 {
+				t.Fatalf("upload: %d %s", r.Status, r.Body)
 			}
 		}
 		contactOf := func(source string) int64 {
 			t.Helper()
-			r := b.must(request{method: "GET", path: b.acc("/contacts/search?q=%s", source), token: b.admin}).object(t)
+			r := b.must(request{Method: "GET", Path: b.acc("/contacts/search?q=%s", source), Token: b.admin}).Object(t)
 			return num(t, r["payload"].([]any)[0], "id")
 		}
 		attach("first")
@@ -243,24 +243,24 @@ func TestAttachmentFilesGoWithTheirOwner(t *testing.T) {
 		if n := files(); n != 2 {
 			t.Fatalf("%d files after two uploads", n)
 		}
-		b.must(request{method: "DELETE", path: b.acc("/contacts/%d", contactOf("first")), token: b.admin})
+		b.must(request{Method: "DELETE", Path: b.acc("/contacts/%d", contactOf("first")), Token: b.admin})
 		if n := files(); n != 1 {
 			t.Fatalf("after the contact was deleted, %d files are left, want 1", n)
 		}
-		b.must(request{method: "DELETE", path: b.acc("/inboxes/%d", b.api.ID), token: b.admin})
+		b.must(request{Method: "DELETE", Path: b.acc("/inboxes/%d", b.api.ID), Token: b.admin})
 		if n := files(); n != 0 {
 			t.Fatalf("after the inbox was deleted, %d files are left, want 0", n)
 		}
 		// An account's, through the Platform API.
-		acc := b.must(request{method: "POST", path: "/platform/api/v1/accounts", token: b.platform, body: map[string]any{"name": "Gone"}}).object(t)
+		acc := b.must(request{Method: "POST", Path: "/platform/api/v1/accounts", Token: b.Platform, Body: map[string]any{"name": "Gone"}}).Object(t)
 		b.account = num(t, acc, "id")
-		user := b.must(request{method: "POST", path: "/platform/api/v1/users", token: b.platform,
-			body: map[string]any{"name": "G", "email": "g@gone.test", "password": "password123"}}).object(t)
-		b.must(request{method: "POST", path: fmt.Sprintf("/platform/api/v1/accounts/%d/account_users", b.account), token: b.platform,
-			body: map[string]any{"user_id": num(t, user, "id"), "role": "administrator"}})
+		user := b.must(request{Method: "POST", Path: "/platform/api/v1/users", Token: b.Platform,
+			Body: map[string]any{"name": "G", "email": "g@gone.test", "password": "password123"}}).Object(t)
+		b.must(request{Method: "POST", Path: fmt.Sprintf("/platform/api/v1/accounts/%d/account_users", b.account), Token: b.Platform,
+			Body: map[string]any{"user_id": num(t, user, "id"), "role": "administrator"}})
 		b.admin = user["access_token"].(string)
-		inbox := b.must(request{method: "POST", path: b.acc("/inboxes"), token: b.admin,
-			body: map[string]any{"name": "API", "channel": map[string]any{"type": "api"}}}).object(t)
+		inbox := b.must(request{Method: "POST", Path: b.acc("/inboxes"), Token: b.admin,
+			Body: map[string]any{"name": "API", "channel": map[string]any{"type": "api"}}}).Object(t)
 		b.api.Identifier = inbox["inbox_identifier"].(string)
 		attach("third")
 		// A bot of the account, with an avatar.
@@ -274,16 +274,16 @@ func TestAttachmentFilesGoWithTheirOwner(t *testing.T) {
 		part, _ := mw.CreatePart(h)
 		_, _ = part.Write([]byte("\x89PNG\r\n\x1a\n"))
 		_ = mw.Close()
-		req, _ := http.NewRequest("POST", b.url+b.acc("/agent_bots"), &form)
+		req, _ := http.NewRequest("POST", b.URL+b.acc("/agent_bots"), &form)
 		req.Header.Set("Content-Type", mw.FormDataContentType())
 		req.Header.Set("api_access_token", b.admin)
-		if r := b.send(req); r.status != 200 {
-			t.Fatalf("bot with an avatar: %d %s", r.status, r.body)
+		if r := b.send(req); r.Status != 200 {
+			t.Fatalf("bot with an avatar: %d %s", r.Status, r.Body)
 		}
 		if n := files(); n != 2 {
 			t.Fatalf("%d files after an upload and an avatar in the new account, want 2", n)
 		}
-		b.must(request{method: "DELETE", path: fmt.Sprintf("/platform/api/v1/accounts/%d", b.account), token: b.platform})
+		b.must(request{Method: "DELETE", Path: fmt.Sprintf("/platform/api/v1/accounts/%d", b.account), Token: b.Platform})
 		if n := files(); n != 0 {
 			t.Fatalf("after the account was deleted, %d files are left, want 0", n)
 		}

@@ -12,15 +12,17 @@ import (
 // by whom the bot's conversation went to people, and to whom it was asked
 // to go.
 type handoffJSON struct {
-	Reason     any       `json:"reason"`
-	Summary    any       `json:"summary"`
-	At         int64     `json:"at"`
-	By         handoffBy `json:"by"`
-	AssigneeID any       `json:"assignee_id"`
-	TeamID     any       `json:"team_id"`
+	Reason     any           `json:"reason"`
+	Summary    any           `json:"summary"`
+	At         int64         `json:"at"`
+	By         handoffByJSON `json:"by"`
+	AssigneeID any           `json:"assignee_id"`
+	TeamID     any           `json:"team_id"`
 }
 
-type handoffBy struct {
+// handoffByJSON is who handed the conversation over: a bot, a user or
+// Baton itself.
+type handoffByJSON struct {
 	Type string `json:"type"`
 	ID   any    `json:"id"`
 }
@@ -30,7 +32,7 @@ func handoffView(h *baton.Handoff) *handoffJSON {
 		return nil
 	}
 	v := &handoffJSON{Reason: nilIfEmpty(h.Reason), Summary: nilIfEmpty(h.Summary), At: unix(h.CreatedAt),
-		By: handoffBy{Type: h.ByType}, AssigneeID: nilIfZero(h.AssigneeID), TeamID: nilIfZero(h.TeamID)}
+		By: handoffByJSON{Type: h.ByType}, AssigneeID: nilIfZero(h.AssigneeID), TeamID: nilIfZero(h.TeamID)}
 	v.By.ID = nilIfZero(h.ByID)
 	return v
 }

@@ -8,8 +8,8 @@ import (
 func TestInboxes(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
-	api := b.must(request{method: "POST", path: b.acc("/inboxes"), token: b.admin,
-		body: map[string]any{"name": "Bots", "channel": map[string]any{"type": "api", "webhook_url": "https://hooks.test/in", "hmac_mandatory": true}}}).object(t)
+	api := b.must(request{Method: "POST", Path: b.acc("/inboxes"), Token: b.admin,
+		Body: map[string]any{"name": "Bots", "channel": map[string]any{"type": "api", "webhook_url": "https://hooks.test/in", "hmac_mandatory": true}}}).Object(t)
 	apiID := num(t, api, "id")
 	identifier, _ := api["inbox_identifier"].(string)
 	if len(identifier) != 24 || api["channel_type"] != "Channel::Api" || api["webhook_url"] != "https://hooks.test/in" || api["hmac_mandatory"] != true {
@@ -18,45 +18,45 @@ func TestInboxes(t *testing.T) {
 	if tok, _ := api["hmac_token"].(string); tok == "" {
 		t.Errorf("administrator does not see the hmac_token")
 	}
-	web := b.must(request{method: "POST", path: b.acc("/inboxes"), token: b.admin,
-		body: map[string]any{"name": "Site", "channel": map[string]any{"type": "web_widget", "website_url": "https://acme.test", "widget_color": "#123456"}}}).object(t)
+	web := b.must(request{Method: "POST", Path: b.acc("/inboxes"), Token: b.admin,
+		Body: map[string]any{"name": "Site", "channel": map[string]any{"type": "web_widget", "website_url": "https://acme.test", "widget_color": "#123456"}}}).Object(t)
 	webID := num(t, web, "id")
 	if web["channel_type"] != "Channel::WebWidget" || web["website_url"] != "https://acme.test" || web["website_token"] == nil || web["inbox_identifier"] != nil {
 		t.Errorf("web widget inbox %v: want Channel::WebWidget with a website token and no inbox_identifier", web)
 	}
 
 	b.run([]scenario{
-		{name: "list as administrator", req: request{method: "GET", path: b.acc("/inboxes"), token: b.admin}, status: 200,
+		{name: "list as administrator", req: request{Method: "GET", Path: b.acc("/inboxes"), Token: b.admin}, status: 200,
 			check: func(t testing.TB, r *response) {
-				if n := len(r.object(t)["payload"].([]any)); n != 4 {
+				if n := len(r.Object(t)["payload"].([]any)); n != 4 {
 					t.Errorf("administrator sees %d inboxes, want 4", n)
 				}
 			}},
-		{name: "agent of no inbox sees none", req: request{method: "GET", path: b.acc("/inboxes"), token: b.agent}, status: 200,
+		{name: "agent of no inbox sees none", req: request{Method: "GET", Path: b.acc("/inboxes"), Token: b.agent}, status: 200,
 			contains: []string{`{"payload":[]}`}},
-		{name: "show", req: request{method: "GET", path: b.acc("/inboxes/%d", apiID), token: b.admin}, status: 200,
+		{name: "show", req: request{Method: "GET", Path: b.acc("/inboxes/%d", apiID), Token: b.admin}, status: 200,
 			contains: []string{`"name":"Bots"`, `"inbox_identifier":"` + identifier + `"`}},
-		{name: "update", req: request{method: "PATCH", path: b.acc("/inboxes/%d", apiID), token: b.admin,
-			body: map[string]any{"name": "Bots 2", "greeting_enabled": true, "greeting_message": "Hi", "channel": map[string]any{"webhook_url": "https://hooks.test/2"}}},
+		{name: "update", req: request{Method: "PATCH", Path: b.acc("/inboxes/%d", apiID), Token: b.admin,
+			Body: map[string]any{"name": "Bots 2", "greeting_enabled": true, "greeting_message": "Hi", "channel": map[string]any{"webhook_url": "https://hooks.test/2"}}},
 			status: 200, contains: []string{`"name":"Bots 2"`, `"greeting_enabled":true`, `"greeting_message":"Hi"`, `"webhook_url":"https://hooks.test/2"`, `"inbox_identifier":"` + identifier + `"`}},
-		{name: "update with a bad webhook url", req: request{method: "PUT", path: b.acc("/inboxes/%d", apiID), token: b.admin,
-			body: map[string]any{"channel": map[string]any{"webhook_url": "ftp://x"}}}, status: 422, contains: []string{`"attributes":["webhook_url"]`}},
-		{name: "show after the failed update", req: request{method: "GET", path: b.acc("/inboxes/%d", apiID), token: b.admin}, status: 200,
+		{name: "update with a bad webhook url", req: request{Method: "PUT", Path: b.acc("/inboxes/%d", apiID), Token: b.admin,
+			Body: map[string]any{"channel": map[string]any{"webhook_url": "ftp://x"}}}, status: 422, contains: []string{`"attributes":["webhook_url"]`}},
+		{name: "show after the failed update", req: request{Method: "GET", Path: b.acc("/inboxes/%d", apiID), Token: b.admin}, status: 200,
 			contains: []string{`"webhook_url":"https://hooks.test/2"`}},
-		{name: "create without a channel type", req: request{method: "POST", path: b.acc("/inboxes"), token: b.admin, body: map[string]any{"name": "x"}},
+		{name: "create without a channel type", req: request{Method: "POST", Path: b.acc("/inboxes"), Token: b.admin, Body: map[string]any{"name": "x"}},
 			status: 422, contains: []string{`"attributes":["channel"]`}},
-		{name: "create without a name", req: request{method: "POST", path: b.acc("/inboxes"), token: b.admin, body: map[string]any{"channel": map[string]any{"type": "api"}}},
+		{name: "create without a name", req: request{Method: "POST", Path: b.acc("/inboxes"), Token: b.admin, Body: map[string]any{"channel": map[string]any{"type": "api"}}},
 			status: 422, contains: []string{`"Name can't be blank"`}},
-		{name: "agent may not create", req: request{method: "POST", path: b.acc("/inboxes"), token: b.agent, body: map[string]any{"name": "x", "channel": map[string]any{"type": "api"}}},
+		{name: "agent may not create", req: request{Method: "POST", Path: b.acc("/inboxes"), Token: b.agent, Body: map[string]any{"name": "x", "channel": map[string]any{"type": "api"}}},
 			status: 401, contains: []string{`{"error":"You are not authorized to do this action"}`}},
-		{name: "unknown inbox", req: request{method: "GET", path: b.acc("/inboxes/999"), token: b.admin}, status: 404},
-		{name: "no members", req: request{method: "GET", path: b.acc("/inbox_members/%d", webID), token: b.admin}, status: 200, contains: []string{`{"payload":[]}`}},
-		{name: "add member", req: request{method: "POST", path: b.acc("/inbox_members"), token: b.admin,
-			body: map[string]any{"inbox_id": webID, "user_ids": []any{b.agentID}}}, status: 200,
+		{name: "unknown inbox", req: request{Method: "GET", Path: b.acc("/inboxes/999"), Token: b.admin}, status: 404},
+		{name: "no members", req: request{Method: "GET", Path: b.acc("/inbox_members/%d", webID), Token: b.admin}, status: 200, contains: []string{`{"payload":[]}`}},
+		{name: "add member", req: request{Method: "POST", Path: b.acc("/inbox_members"), Token: b.admin,
+			Body: map[string]any{"inbox_id": webID, "user_ids": []any{b.agentID}}}, status: 200,
 			contains: []string{fmt.Sprintf(`"id":%d`, b.agentID), `"role":"agent"`}},
-		{name: "agent now sees the inbox", req: request{method: "GET", path: b.acc("/inboxes"), token: b.agent}, status: 200,
+		{name: "agent now sees the inbox", req: request{Method: "GET", Path: b.acc("/inboxes"), Token: b.agent}, status: 200,
 			check: func(t testing.TB, r *response) {
-				list := r.object(t)["payload"].([]any)
+				list := r.Object(t)["payload"].([]any)
 				if len(list) != 1 || num(t, list[0], "id") != webID {
 					t.Errorf("agent sees %v, want the widget inbox alone", list)
 				}
@@ -64,29 +64,29 @@ func TestInboxes(t *testing.T) {
 					t.Errorf("agent sees the hmac_token")
 				}
 			}},
-		{name: "replace members with strings for ids", req: request{method: "PATCH", path: b.acc("/inbox_members"), token: b.admin,
-			body: map[string]any{"inbox_id": fmt.Sprint(webID), "user_ids": []any{fmt.Sprint(b.adminID)}}}, status: 200,
+		{name: "replace members with strings for ids", req: request{Method: "PATCH", Path: b.acc("/inbox_members"), Token: b.admin,
+			Body: map[string]any{"inbox_id": fmt.Sprint(webID), "user_ids": []any{fmt.Sprint(b.adminID)}}}, status: 200,
 			check: func(t testing.TB, r *response) {
-				list := r.object(t)["payload"].([]any)
+				list := r.Object(t)["payload"].([]any)
 				if len(list) != 1 || num(t, list[0], "id") != b.adminID {
 					t.Errorf("members %v, want the administrator alone", list)
 				}
 			}},
-		{name: "add a stranger", req: request{method: "POST", path: b.acc("/inbox_members"), token: b.admin,
-			body: map[string]any{"inbox_id": webID, "user_ids": []any{999}}}, status: 422, contains: []string{`"attributes":["user_ids"]`}},
-		{name: "members after the failed add", req: request{method: "GET", path: b.acc("/inbox_members/%d", webID), token: b.admin}, status: 200,
+		{name: "add a stranger", req: request{Method: "POST", Path: b.acc("/inbox_members"), Token: b.admin,
+			Body: map[string]any{"inbox_id": webID, "user_ids": []any{999}}}, status: 422, contains: []string{`"attributes":["user_ids"]`}},
+		{name: "members after the failed add", req: request{Method: "GET", Path: b.acc("/inbox_members/%d", webID), Token: b.admin}, status: 200,
 			check: func(t testing.TB, r *response) {
-				if n := len(r.object(t)["payload"].([]any)); n != 1 {
+				if n := len(r.Object(t)["payload"].([]any)); n != 1 {
 					t.Errorf("%d members, want 1", n)
 				}
 			}},
-		{name: "remove member", req: request{method: "DELETE", path: b.acc("/inbox_members"), token: b.admin,
-			body: map[string]any{"inbox_id": webID, "user_ids": []any{b.adminID}}}, status: 200, contains: []string{`{"payload":[]}`}},
-		{name: "members without an inbox", req: request{method: "POST", path: b.acc("/inbox_members"), token: b.admin,
-			body: map[string]any{"user_ids": []any{b.adminID}}}, status: 422, contains: []string{`"attributes":["inbox_id"]`}},
-		{name: "agents", req: request{method: "GET", path: b.acc("/agents"), token: b.agent}, status: 200,
+		{name: "remove member", req: request{Method: "DELETE", Path: b.acc("/inbox_members"), Token: b.admin,
+			Body: map[string]any{"inbox_id": webID, "user_ids": []any{b.adminID}}}, status: 200, contains: []string{`{"payload":[]}`}},
+		{name: "members without an inbox", req: request{Method: "POST", Path: b.acc("/inbox_members"), Token: b.admin,
+			Body: map[string]any{"user_ids": []any{b.adminID}}}, status: 422, contains: []string{`"attributes":["inbox_id"]`}},
+		{name: "agents", req: request{Method: "GET", Path: b.acc("/agents"), Token: b.agent}, status: 200,
 			check: func(t testing.TB, r *response) {
-				list := r.array(t)
+				list := r.Array(t)
 				if len(list) != 2 {
 					t.Fatalf("%d agents, want 2", len(list))
 				}
@@ -98,7 +98,7 @@ func TestInboxes(t *testing.T) {
 					t.Errorf("agents %v", list)
 				}
 			}},
-		{name: "delete inbox", req: request{method: "DELETE", path: b.acc("/inboxes/%d", webID), token: b.admin}, status: 200},
-		{name: "deleted inbox", req: request{method: "GET", path: b.acc("/inboxes/%d", webID), token: b.admin}, status: 404},
+		{name: "delete inbox", req: request{Method: "DELETE", Path: b.acc("/inboxes/%d", webID), Token: b.admin}, status: 200},
+		{name: "deleted inbox", req: request{Method: "GET", Path: b.acc("/inboxes/%d", webID), Token: b.admin}, status: 404},
 	})
 }

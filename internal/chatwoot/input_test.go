@@ -13,12 +13,12 @@ func TestBadInput(t *testing.T) {
 	b := setup(t, nil)
 	conv := b.customer("c")
 	msgs := b.acc("/conversations/%d/messages", conv)
-	post := func(body any) request { return request{method: "POST", path: msgs, token: b.admin, body: body} }
+	post := func(body any) request { return request{Method: "POST", Path: msgs, Token: b.admin, Body: body} }
 	invalidAttrs := func(t testing.TB, r *response) {
-		v := r.object(t)
+		v := r.Object(t)
 		attrs, _ := json.Marshal(v["attributes"])
 		if s, _ := v["error"].(string); s == "" || v["message"] != s || string(attrs) != `["content_attributes"]` {
-			t.Errorf("want {error, message, attributes: [content_attributes]}, got %s", r.body)
+			t.Errorf("want {error, message, attributes: [content_attributes]}, got %s", r.Body)
 		}
 	}
 	huge := `{"content":"` + strings.Repeat("a", 1<<20) + `"}`
@@ -52,26 +52,26 @@ func TestBadInput(t *testing.T) {
 			"content_attributes": map[string]any{"items": []any{map[string]any{"name": "n", "type": "slider"}}}}), status: 422, check: invalidAttrs},
 		{name: "form field without a name", req: post(map[string]any{"content": "f", "content_type": "form",
 			"content_attributes": map[string]any{"items": []any{map[string]any{"type": "text"}}}}), status: 422, check: invalidAttrs},
-		{name: "unknown conversation", req: request{method: "POST", path: b.acc("/conversations/999/messages"), token: b.admin, body: map[string]any{"content": "x"}}, status: 404},
-		{name: "labels a string", req: request{method: "POST", path: b.acc("/conversations/%d/labels", conv), token: b.admin, body: `{"labels":"x"}`},
+		{name: "unknown conversation", req: request{Method: "POST", Path: b.acc("/conversations/999/messages"), Token: b.admin, Body: map[string]any{"content": "x"}}, status: 404},
+		{name: "labels a string", req: request{Method: "POST", Path: b.acc("/conversations/%d/labels", conv), Token: b.admin, Body: `{"labels":"x"}`},
 			status: 400, contains: []string{`"Field labels must be an array, not string"`}},
-		{name: "custom_attributes a list", req: request{method: "POST", path: b.acc("/conversations/%d/custom_attributes", conv), token: b.admin, body: `{"custom_attributes":[1]}`},
+		{name: "custom_attributes a list", req: request{Method: "POST", Path: b.acc("/conversations/%d/custom_attributes", conv), Token: b.admin, Body: `{"custom_attributes":[1]}`},
 			status: 400},
-		{name: "contact_id not a number", req: request{method: "POST", path: b.acc("/conversations"), token: b.admin, body: `{"contact_id":"abc","inbox_id":1}`},
+		{name: "contact_id not a number", req: request{Method: "POST", Path: b.acc("/conversations"), Token: b.admin, Body: `{"contact_id":"abc","inbox_id":1}`},
 			status: 400},
-		{name: "snoozed_until not a time", req: request{method: "POST", path: b.acc("/conversations/%d/toggle_status", conv), token: b.admin,
-			body: `{"status":"snoozed","snoozed_until":"soon"}`}, status: 400},
-		{name: "unknown inbox", req: request{method: "POST", path: b.acc("/conversations"), token: b.admin, body: map[string]any{"inbox_id": 999, "contact_id": 1}}, status: 404},
-		{name: "public message malformed", req: request{method: "POST", path: b.pub("/contacts/c/conversations/%d/messages", conv), body: `{"content":`}, status: 400},
-		{name: "public message content an array", req: request{method: "POST", path: b.pub("/contacts/c/conversations/%d/messages", conv), body: `{"content":["x"]}`}, status: 400},
-		{name: "public message too long", req: request{method: "POST", path: b.pub("/contacts/c/conversations/%d/messages", conv), body: map[string]any{"content": long}}, status: 422},
-		{name: "public message over 1 MiB", req: request{method: "POST", path: b.pub("/contacts/c/conversations/%d/messages", conv), body: huge}, status: 413},
-		{name: "public contact with a bad email", req: request{method: "POST", path: b.pub("/contacts"), body: map[string]any{"email": "nope"}}, status: 422,
+		{name: "snoozed_until not a time", req: request{Method: "POST", Path: b.acc("/conversations/%d/toggle_status", conv), Token: b.admin,
+			Body: `{"status":"snoozed","snoozed_until":"soon"}`}, status: 400},
+		{name: "unknown inbox", req: request{Method: "POST", Path: b.acc("/conversations"), Token: b.admin, Body: map[string]any{"inbox_id": 999, "contact_id": 1}}, status: 404},
+		{name: "public message malformed", req: request{Method: "POST", Path: b.pub("/contacts/c/conversations/%d/messages", conv), Body: `{"content":`}, status: 400},
+		{name: "public message content an array", req: request{Method: "POST", Path: b.pub("/contacts/c/conversations/%d/messages", conv), Body: `{"content":["x"]}`}, status: 400},
+		{name: "public message too long", req: request{Method: "POST", Path: b.pub("/contacts/c/conversations/%d/messages", conv), Body: map[string]any{"content": long}}, status: 422},
+		{name: "public message over 1 MiB", req: request{Method: "POST", Path: b.pub("/contacts/c/conversations/%d/messages", conv), Body: huge}, status: 413},
+		{name: "public contact with a bad email", req: request{Method: "POST", Path: b.pub("/contacts"), Body: map[string]any{"email": "nope"}}, status: 422,
 			contains: []string{`"attributes":["email"]`}},
-		{name: "public contact with an object for a name", req: request{method: "POST", path: b.pub("/contacts"), body: `{"name":{"first":"x"}}`}, status: 400},
-		{name: "unknown route", req: request{method: "POST", path: "/api/v1/nothing", token: b.admin}, status: 404, contains: []string{`"Resource could not be found"`}},
+		{name: "public contact with an object for a name", req: request{Method: "POST", Path: b.pub("/contacts"), Body: `{"name":{"first":"x"}}`}, status: 400},
+		{name: "unknown route", req: request{Method: "POST", Path: "/api/v1/nothing", Token: b.admin}, status: 404, contains: []string{`"Resource could not be found"`}},
 	}
-	contactsBefore := b.must(request{method: "GET", path: b.acc("/contacts"), token: b.admin}).object(t)["meta"]
+	contactsBefore := b.must(request{Method: "GET", Path: b.acc("/contacts"), Token: b.admin}).Object(t)["meta"]
 	for _, sc := range scenarios {
 		before := len(b.messages(conv))
 		b.run([]scenario{sc})
@@ -79,20 +79,20 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("%s: %d messages after the failed write, %d before", sc.name, after, before)
 		}
 	}
-	c := b.must(request{method: "GET", path: b.acc("/conversations/%d", conv), token: b.admin}).object(t)
+	c := b.must(request{Method: "GET", Path: b.acc("/conversations/%d", conv), Token: b.admin}).Object(t)
 	if labels := c["labels"].([]any); len(labels) != 0 || c["status"] != "open" || len(c["custom_attributes"].(map[string]any)) != 0 {
 		t.Errorf("the failed writes changed the conversation: %v", c)
 	}
-	if after := b.must(request{method: "GET", path: b.acc("/contacts"), token: b.admin}).object(t)["meta"]; !jsonEqual(after, contactsBefore) {
+	if after := b.must(request{Method: "GET", Path: b.acc("/contacts"), Token: b.admin}).Object(t)["meta"]; !jsonEqual(after, contactsBefore) {
 		t.Errorf("contacts meta %v after the failed writes, %v before", after, contactsBefore)
 	}
 	// Forms: curl -d sends JSON as a form, and a real form works too.
 	for _, body := range []string{`{"content":"from curl"}`, "content=from+a+form&private=false"} {
-		req, _ := http.NewRequest("POST", b.url+msgs, strings.NewReader(body))
+		req, _ := http.NewRequest("POST", b.URL+msgs, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("api_access_token", b.admin)
-		if r := b.send(req); r.status != http.StatusOK || !bytes.Contains(r.body, []byte(`"content":"from `)) {
-			t.Errorf("form body %q: status %d %s", body, r.status, r.body)
+		if r := b.send(req); r.Status != http.StatusOK || !bytes.Contains(r.Body, []byte(`"content":"from `)) {
+			t.Errorf("form body %q: status %d %s", body, r.Status, r.Body)
 		}
 	}
 }

@@ -14,20 +14,20 @@ func TestMessages(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
 	conv := b.customer("c")
-	created := b.must(request{method: "POST", path: b.acc("/conversations/%d/messages", conv), token: b.admin,
-		body: map[string]any{"content": "How can I help?", "echo_id": "e-1", "source_id": "ext-1",
+	created := b.must(request{Method: "POST", Path: b.acc("/conversations/%d/messages", conv), Token: b.admin,
+		Body: map[string]any{"content": "How can I help?", "echo_id": "e-1", "source_id": "ext-1",
 			"content_attributes": map[string]any{"ignored": true}}})
-	golden(t, "message_create", created.body)
-	first := num(t, created.object(t), "id")
+	golden(t, "message_create", created.Body)
+	first := num(t, created.Object(t), "id")
 
 	// A private note is in the Application API and nowhere public.
-	note := b.must(request{method: "POST", path: b.acc("/conversations/%d/messages", conv), token: b.admin,
-		body: map[string]any{"content": "internal only", "private": "true"}}).object(t)
+	note := b.must(request{Method: "POST", Path: b.acc("/conversations/%d/messages", conv), Token: b.admin,
+		Body: map[string]any{"content": "internal only", "private": "true"}}).Object(t)
 	if note["private"] != true || note["message_type"] != float64(1) {
 		t.Errorf("private note %v", note)
 	}
-	incoming := b.must(request{method: "POST", path: b.acc("/conversations/%d/messages", conv), token: b.admin,
-		body: map[string]any{"content": "relayed", "message_type": "incoming"}}).object(t)
+	incoming := b.must(request{Method: "POST", Path: b.acc("/conversations/%d/messages", conv), Token: b.admin,
+		Body: map[string]any{"content": "relayed", "message_type": "incoming"}}).Object(t)
 	if incoming["message_type"] != float64(0) || incoming["sender"].(map[string]any)["type"] != "contact" {
 		t.Errorf("incoming message through the API inbox %v: want the contact as sender", incoming)
 	}
@@ -37,14 +37,14 @@ func TestMessages(t *testing.T) {
 		b.pub("/contacts/c/conversations/%d", conv),
 		b.pub("/contacts/c/conversations"),
 	} {
-		r := b.must(request{method: "GET", path: path})
-		if bytes.Contains(r.body, []byte("internal only")) || !bytes.Contains(r.body, []byte("How can I help?")) {
-			t.Errorf("GET %s: want the reply and not the private note\n%s", path, r.body)
+		r := b.must(request{Method: "GET", Path: path})
+		if bytes.Contains(r.Body, []byte("internal only")) || !bytes.Contains(r.Body, []byte("How can I help?")) {
+			t.Errorf("GET %s: want the reply and not the private note\n%s", path, r.Body)
 		}
 	}
-	if r := b.do(request{method: "PATCH", path: b.pub("/contacts/c/conversations/%d/messages/%d", conv, num(t, note, "id")),
-		body: map[string]any{"submitted_values": []any{}}}); r.status != http.StatusNotFound {
-		t.Errorf("answering a private note: status %d, want 404", r.status)
+	if r := b.do(request{Method: "PATCH", Path: b.pub("/contacts/c/conversations/%d/messages/%d", conv, num(t, note, "id")),
+		Body: map[string]any{"submitted_values": []any{}}}); r.Status != http.StatusNotFound {
+		t.Errorf("answering a private note: status %d, want 404", r.Status)
 	}
 	all := b.messages(conv)
 	if len(all) != 3 || all[1].(map[string]any)["content"] != "internal only" {
@@ -55,12 +55,12 @@ func TestMessages(t *testing.T) {
 	var ids []int64
 	ids = append(ids, first)
 	for i := range 4 {
-		m := b.must(request{method: "POST", path: b.acc("/conversations/%d/messages", conv), token: b.admin,
-			body: map[string]any{"content": fmt.Sprint("page ", i)}}).object(t)
+		m := b.must(request{Method: "POST", Path: b.acc("/conversations/%d/messages", conv), Token: b.admin,
+			Body: map[string]any{"content": fmt.Sprint("page ", i)}}).Object(t)
 		ids = append(ids, num(t, m, "id"))
 	}
 	page := func(query string) []int64 {
-		r := b.must(request{method: "GET", path: b.acc("/conversations/%d/messages?%s", conv, query), token: b.admin}).object(t)
+		r := b.must(request{Method: "GET", Path: b.acc("/conversations/%d/messages?%s", conv, query), Token: b.admin}).Object(t)
 		var got []int64
 		for _, m := range r["payload"].([]any) {
 			got = append(got, num(t, m, "id"))
@@ -73,12 +73,12 @@ func TestMessages(t *testing.T) {
 	if got := page(fmt.Sprint("after=", ids[2])); !slices.Equal(got, ids[3:]) {
 		t.Errorf("after %d: %v, want %v", ids[2], got, ids[3:])
 	}
-	if r := b.do(request{method: "GET", path: b.acc("/conversations/%d/messages?before=x", conv), token: b.admin}); r.status != http.StatusBadRequest {
-		t.Errorf("before=x: status %d, want 400", r.status)
+	if r := b.do(request{Method: "GET", Path: b.acc("/conversations/%d/messages?before=x", conv), Token: b.admin}); r.Status != http.StatusBadRequest {
+		t.Errorf("before=x: status %d, want 400", r.Status)
 	}
 
 	// Delete keeps the row, marked deleted.
-	del := b.must(request{method: "DELETE", path: b.acc("/conversations/%d/messages/%d", conv, first), token: b.admin}).object(t)
+	del := b.must(request{Method: "DELETE", Path: b.acc("/conversations/%d/messages/%d", conv, first), Token: b.admin}).Object(t)
 	if del["content"] != "This message was deleted" || del["content_attributes"].(map[string]any)["deleted"] != true {
 		t.Errorf("deleted message %v", del)
 	}
@@ -87,23 +87,23 @@ func TestMessages(t *testing.T) {
 		t.Errorf("deleted message as listed: %v", listed)
 	}
 	b.run([]scenario{
-		{name: "delete unknown message", req: request{method: "DELETE", path: b.acc("/conversations/%d/messages/999", conv), token: b.admin}, status: 404},
-		{name: "delete in unknown conversation", req: request{method: "DELETE", path: b.acc("/conversations/99/messages/%d", first), token: b.admin}, status: 404},
-		{name: "incoming in a widget inbox", req: request{method: "POST", path: b.acc("/conversations"), token: b.admin,
-			body: map[string]any{"inbox_id": b.widget.ID, "contact_id": num(t, incoming, "sender", "id"), "message": map[string]any{"content": "x", "message_type": "incoming"}}},
+		{name: "delete unknown message", req: request{Method: "DELETE", Path: b.acc("/conversations/%d/messages/999", conv), Token: b.admin}, status: 404},
+		{name: "delete in unknown conversation", req: request{Method: "DELETE", Path: b.acc("/conversations/99/messages/%d", first), Token: b.admin}, status: 404},
+		{name: "incoming in a widget inbox", req: request{Method: "POST", Path: b.acc("/conversations"), Token: b.admin,
+			Body: map[string]any{"inbox_id": b.widget.ID, "contact_id": num(t, incoming, "sender", "id"), "message": map[string]any{"content": "x", "message_type": "incoming"}}},
 			status: 422, contains: []string{`"Incoming messages are only allowed in Api inboxes"`}},
-		{name: "conversation after the failed create", req: request{method: "GET", path: b.acc("/conversations/2"), token: b.admin}, status: 404},
-		{name: "unknown message type", req: request{method: "POST", path: b.acc("/conversations/%d/messages", conv), token: b.admin,
-			body: map[string]any{"content": "x", "message_type": "telepathy"}}, status: 422, contains: []string{`"attributes":["message_type"]`}},
-		{name: "unknown content type", req: request{method: "POST", path: b.acc("/conversations/%d/messages", conv), token: b.admin,
-			body: map[string]any{"content": "x", "content_type": "hologram"}}, status: 422, contains: []string{`"attributes":["content_type"]`}},
-		{name: "blank content", req: request{method: "POST", path: b.acc("/conversations/%d/messages", conv), token: b.admin,
-			body: map[string]any{"content": "  "}}, status: 422, contains: []string{`"Content can't be blank"`}},
-		{name: "reply to a message of the conversation", req: request{method: "POST", path: b.acc("/conversations/%d/messages", conv), token: b.admin,
-			body: map[string]any{"content": "re", "content_attributes": map[string]any{"in_reply_to": ids[1]}}}, status: 200,
+		{name: "conversation after the failed create", req: request{Method: "GET", Path: b.acc("/conversations/2"), Token: b.admin}, status: 404},
+		{name: "unknown message type", req: request{Method: "POST", Path: b.acc("/conversations/%d/messages", conv), Token: b.admin,
+			Body: map[string]any{"content": "x", "message_type": "telepathy"}}, status: 422, contains: []string{`"attributes":["message_type"]`}},
+		{name: "unknown content type", req: request{Method: "POST", Path: b.acc("/conversations/%d/messages", conv), Token: b.admin,
+			Body: map[string]any{"content": "x", "content_type": "hologram"}}, status: 422, contains: []string{`"attributes":["content_type"]`}},
+		{name: "blank content", req: request{Method: "POST", Path: b.acc("/conversations/%d/messages", conv), Token: b.admin,
+			Body: map[string]any{"content": "  "}}, status: 422, contains: []string{`"Content can't be blank"`}},
+		{name: "reply to a message of the conversation", req: request{Method: "POST", Path: b.acc("/conversations/%d/messages", conv), Token: b.admin,
+			Body: map[string]any{"content": "re", "content_attributes": map[string]any{"in_reply_to": ids[1]}}}, status: 200,
 			contains: []string{fmt.Sprintf(`"in_reply_to":%d`, ids[1])}},
-		{name: "reply to an unknown message", req: request{method: "POST", path: b.acc("/conversations/%d/messages", conv), token: b.admin,
-			body: map[string]any{"content": "re", "content_attributes": `{"in_reply_to": 99999}`}}, status: 422,
+		{name: "reply to an unknown message", req: request{Method: "POST", Path: b.acc("/conversations/%d/messages", conv), Token: b.admin,
+			Body: map[string]any{"content": "re", "content_attributes": `{"in_reply_to": 99999}`}}, status: 422,
 			contains: []string{`"attributes":["content_attributes"]`}},
 	})
 }
@@ -115,17 +115,17 @@ func TestMessageAttachments(t *testing.T) {
 	file := []byte("hello, attachment\n")
 	body, contentType := multipartBody(t, map[string]string{"content": "see attached", "private": "false"},
 		map[string][]byte{"notes.txt": file}, "text/plain")
-	req, err := http.NewRequest("POST", b.url+b.acc("/conversations/%d/messages", conv), bytes.NewReader(body))
+	req, err := http.NewRequest("POST", b.URL+b.acc("/conversations/%d/messages", conv), bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("api_access_token", b.admin)
 	r := b.send(req)
-	if r.status != http.StatusOK {
-		t.Fatalf("multipart message: status %d\n%s", r.status, r.body)
+	if r.Status != http.StatusOK {
+		t.Fatalf("multipart message: status %d\n%s", r.Status, r.Body)
 	}
-	m := r.object(t)
+	m := r.Object(t)
 	atts, _ := m["attachments"].([]any)
 	if m["content"] != "see attached" || len(atts) != 1 {
 		t.Fatalf("multipart message %v: want the content and one attachment", m)
@@ -135,7 +135,7 @@ func TestMessageAttachments(t *testing.T) {
 		t.Errorf("attachment %v", att)
 	}
 	url := att["data_url"].(string)
-	if !strings.HasPrefix(url, b.url+"/attachments/") {
+	if !strings.HasPrefix(url, b.URL+"/attachments/") {
 		t.Fatalf("data_url %q is not on this server", url)
 	}
 	res, err := http.Get(url)
@@ -152,31 +152,31 @@ func TestMessageAttachments(t *testing.T) {
 		t.Errorf("a text file is served as %q, want a download", cd)
 	}
 	// The attachment shows in lists and in the public API.
-	pub := b.must(request{method: "GET", path: b.pub("/contacts/c/conversations/%d/messages", conv)})
-	if !bytes.Contains(pub.body, []byte(url)) {
-		t.Errorf("the public message list lacks the attachment\n%s", pub.body)
+	pub := b.must(request{Method: "GET", Path: b.pub("/contacts/c/conversations/%d/messages", conv)})
+	if !bytes.Contains(pub.Body, []byte(url)) {
+		t.Errorf("the public message list lacks the attachment\n%s", pub.Body)
 	}
 	// The id alone opens nothing.
-	r = b.do(request{method: "GET", path: fmt.Sprintf("/attachments/%d/guess.txt", num(t, att, "id"))})
-	if r.status != http.StatusNotFound {
-		t.Errorf("attachment with a wrong key: status %d, want 404", r.status)
+	r = b.do(request{Method: "GET", Path: fmt.Sprintf("/attachments/%d/guess.txt", num(t, att, "id"))})
+	if r.Status != http.StatusNotFound {
+		t.Errorf("attachment with a wrong key: status %d, want 404", r.Status)
 	}
 
 	// A refused file type writes nothing.
 	before := len(b.messages(conv))
 	body, contentType = multipartBody(t, map[string]string{"content": "run me"}, map[string][]byte{"x.html": []byte("<script>")}, "text/html")
-	req, _ = http.NewRequest("POST", b.url+b.acc("/conversations/%d/messages", conv), bytes.NewReader(body))
+	req, _ = http.NewRequest("POST", b.URL+b.acc("/conversations/%d/messages", conv), bytes.NewReader(body))
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("api_access_token", b.admin)
-	if r := b.send(req); r.status != http.StatusUnprocessableEntity || !bytes.Contains(r.body, []byte(`"attributes":["attachments"]`)) {
-		t.Errorf("HTML attachment: status %d %s, want 422 about attachments", r.status, r.body)
+	if r := b.send(req); r.Status != http.StatusUnprocessableEntity || !bytes.Contains(r.Body, []byte(`"attributes":["attachments"]`)) {
+		t.Errorf("HTML attachment: status %d %s, want 422 about attachments", r.Status, r.Body)
 	}
 	if after := len(b.messages(conv)); after != before {
 		t.Errorf("the refused upload left %d messages, want %d", after, before)
 	}
 
 	// Deleting the message removes the file.
-	b.must(request{method: "DELETE", path: b.acc("/conversations/%d/messages/%d", conv, num(t, m, "id")), token: b.admin})
+	b.must(request{Method: "DELETE", Path: b.acc("/conversations/%d/messages/%d", conv, num(t, m, "id")), Token: b.admin})
 	res, err = http.Get(url)
 	if err != nil {
 		t.Fatal(err)
@@ -204,11 +204,10 @@ func FuzzCreateMessage(f *testing.F) {
 	b := setup(f, nil)
 	conv := b.customer("c")
 	f.Fuzz(func(t *testing.T, body []byte) {
-		bb := *b
-		bb.t = t
-		r := bb.do(request{method: "POST", path: b.acc("/conversations/%d/messages", conv), token: b.admin, body: body})
-		if r.status >= 500 || !json.Valid(r.body) {
-			t.Fatalf("body %q: status %d, body %s", body, r.status, r.body)
+		bb := b.with(t)
+		r := bb.do(request{Method: "POST", Path: b.acc("/conversations/%d/messages", conv), Token: b.admin, Body: body})
+		if r.Status >= 500 || !json.Valid(r.Body) {
+			t.Fatalf("body %q: status %d, body %s", body, r.Status, r.Body)
 		}
 	})
 }

@@ -14,15 +14,15 @@ func TestPlatformAPI(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		b := setup(t, s)
 		p := func(method, path string, body any) request {
-			return request{method: method, path: "/platform/api/v1" + path, token: b.platform, body: body}
+			return request{Method: method, Path: "/platform/api/v1" + path, Token: b.Platform, Body: body}
 		}
 		// The platform app made neither the bundle's account nor its users.
 		const nonPermissible = `{"error":"Non permissible resource"}`
-		acc := b.must(p("POST", "/accounts", map[string]any{"name": "Globex", "locale": "fr"})).object(t)
+		acc := b.must(p("POST", "/accounts", map[string]any{"name": "Globex", "locale": "fr"})).Object(t)
 		accID := num(t, acc, "id")
 		user := b.must(p("POST", "/users", map[string]any{"name": "Grace", "email": "Grace@Globex.test", "password": "password123"}))
-		golden(t, "platform_user", user.body)
-		u := user.object(t)
+		golden(t, "platform_user", user.Body)
+		u := user.Object(t)
 		userID := num(t, u, "id")
 		token, _ := u["access_token"].(string)
 		if len(token) != 24 {
@@ -55,7 +55,7 @@ func TestPlatformAPI(t *testing.T) {
 			{name: "unknown user", req: p("GET", "/users/999", nil), status: 404},
 			{name: "no account users yet", req: p("GET", fmt.Sprintf("/accounts/%d/account_users", accID), nil), status: 200,
 				check: func(t testing.TB, r *response) {
-					if n := len(r.array(t)); n != 0 {
+					if n := len(r.Array(t)); n != 0 {
 						t.Errorf("%d account users, want none", n)
 					}
 				}},
@@ -71,29 +71,29 @@ func TestPlatformAPI(t *testing.T) {
 
 		// The new user's token works on the application API of the new account.
 		b.run([]scenario{
-			{name: "new user's profile", req: request{method: "GET", path: "/api/v1/profile", token: token}, status: 200,
+			{name: "new user's profile", req: request{Method: "GET", Path: "/api/v1/profile", Token: token}, status: 200,
 				contains: []string{fmt.Sprintf(`"account_id":%d`, accID), `"role":"administrator"`}},
-			{name: "new user creates an inbox", req: request{method: "POST", path: fmt.Sprintf("/api/v1/accounts/%d/inboxes", accID), token: token,
-				body: map[string]any{"name": "Support", "channel": map[string]any{"type": "api"}}}, status: 200},
-			{name: "new user in the bundle's account", req: request{method: "GET", path: b.acc("/inboxes"), token: token}, status: 401,
+			{name: "new user creates an inbox", req: request{Method: "POST", Path: fmt.Sprintf("/api/v1/accounts/%d/inboxes", accID), Token: token,
+				Body: map[string]any{"name": "Support", "channel": map[string]any{"type": "api"}}}, status: 200},
+			{name: "new user in the bundle's account", req: request{Method: "GET", Path: b.acc("/inboxes"), Token: token}, status: 401,
 				contains: []string{`{"error":"You are not authorized to access this account"}`}},
 		})
 
 		b.run([]scenario{
 			{name: "remove account user", req: p("DELETE", fmt.Sprintf("/accounts/%d/account_users", accID), map[string]any{"user_id": userID}), status: 200},
 			{name: "account users after removal", req: p("GET", fmt.Sprintf("/accounts/%d/account_users", accID), nil), status: 200, contains: []string{`[]`}},
-			{name: "removed user loses the account", req: request{method: "GET", path: fmt.Sprintf("/api/v1/accounts/%d/inboxes", accID), token: token}, status: 401},
+			{name: "removed user loses the account", req: request{Method: "GET", Path: fmt.Sprintf("/api/v1/accounts/%d/inboxes", accID), Token: token}, status: 401},
 			{name: "delete user", req: p("DELETE", fmt.Sprintf("/users/%d", userID), nil), status: 200},
 			{name: "deleted user", req: p("GET", fmt.Sprintf("/users/%d", userID), nil), status: 404},
-			{name: "deleted user's token", req: request{method: "GET", path: "/api/v1/profile", token: token}, status: 401,
+			{name: "deleted user's token", req: request{Method: "GET", Path: "/api/v1/profile", Token: token}, status: 401,
 				contains: []string{`{"error":"Invalid Access Token"}`}},
 			{name: "delete account", req: p("DELETE", fmt.Sprintf("/accounts/%d", accID), nil), status: 200},
 			{name: "deleted account", req: p("GET", fmt.Sprintf("/accounts/%d", accID), nil), status: 404},
-			{name: "bundle's account is untouched", req: request{method: "GET", path: b.acc("/inboxes"), token: b.admin}, status: 200,
+			{name: "bundle's account is untouched", req: request{Method: "GET", Path: b.acc("/inboxes"), Token: b.admin}, status: 200,
 				contains: []string{`"name":"API"`}},
 		})
-		if r := b.do(p("GET", fmt.Sprintf("/accounts/%d", b.account), nil)); r.status != http.StatusUnauthorized {
-			t.Errorf("bundle's account after the deletes: status %d, want 401", r.status)
+		if r := b.do(p("GET", fmt.Sprintf("/accounts/%d", b.account), nil)); r.Status != http.StatusUnauthorized {
+			t.Errorf("bundle's account after the deletes: status %d, want 401", r.Status)
 		}
 	})
 }

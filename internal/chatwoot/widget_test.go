@@ -32,11 +32,13 @@ func TestParseUserAgent(t *testing.T) {
 		{"", "Unknown Browser", "0", "Unknown", "Unknown", "0"},
 	}
 	for _, tt := range tests {
-		want := map[string]any{"browser_name": tt.browser, "browser_version": tt.version, "device_name": tt.device,
-			"platform_name": tt.platform, "platform_version": tt.platformVersion}
-		if got := parseUserAgent(tt.ua); !maps.Equal(got, want) {
-			t.Errorf("parseUserAgent(%q)\n = %v\nwant %v", tt.ua, got, want)
-		}
+		t.Run(tt.browser+" on "+tt.platform, func(t *testing.T) {
+			want := map[string]any{"browser_name": tt.browser, "browser_version": tt.version, "device_name": tt.device,
+				"platform_name": tt.platform, "platform_version": tt.platformVersion}
+			if got := parseUserAgent(tt.ua); !maps.Equal(got, want) {
+				t.Errorf("parseUserAgent(%q)\n = %v\nwant %v", tt.ua, got, want)
+			}
+		})
 	}
 }
 

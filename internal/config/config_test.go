@@ -25,15 +25,17 @@ func TestDatabase(t *testing.T) {
 		{"postgres://u:p@h/db", "/data", config.Postgres, "postgres://u:p@h/db"},
 		{"postgresql://h/db?sslmode=disable", "/data", config.Postgres, "postgresql://h/db?sslmode=disable"},
 	} {
-		env := map[string]string{"DATABASE_URL": c.url, "BATON_DATA_DIR": c.dataDir}
-		cfg, _, err := config.Parse("serve", nil, func(k string) string { return env[k] })
-		if err != nil {
-			t.Errorf("%q: %v", c.url, err)
-			continue
-		}
-		if kind, target := cfg.Database(); kind != c.kind || target != c.target {
-			t.Errorf("%q: %s %s, want %s %s", c.url, kind, target, c.kind, c.target)
-		}
+		t.Run(c.url, func(t *testing.T) {
+			env := map[string]string{"DATABASE_URL": c.url, "BATON_DATA_DIR": c.dataDir}
+			cfg, _, err := config.Parse("serve", nil, func(k string) string { return env[k] })
+			if err != nil {
+				t.Errorf("%q: %v", c.url, err)
+				return
+			}
+			if kind, target := cfg.Database(); kind != c.kind || target != c.target {
+				t.Errorf("%q: %s %s, want %s %s", c.url, kind, target, c.kind, c.target)
+			}
+		})
 	}
 }
 
@@ -57,12 +59,14 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"--no-such-flag"}, nil},
 		{nil, map[string]string{"BATON_MAX_UPLOAD_BYTES": "-5"}},
 	} {
-		_, _, err := config.Parse("serve", c.args, func(k string) string { return c.env[k] })
-		if err == nil {
-			t.Errorf("%q %v: no error", c.args, c.env)
-		} else if strings.Contains(err.Error(), "secret") {
-			t.Errorf("%q: the error shows the password: %v", c.args, err)
-		}
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			_, _, err := config.Parse("serve", c.args, func(k string) string { return c.env[k] })
+			if err == nil {
+				t.Errorf("%q %v: no error", c.args, c.env)
+			} else if strings.Contains(err.Error(), "secret") {
+				t.Errorf("%q: the error shows the password: %v", c.args, err)
+			}
+		})
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,9 +20,7 @@ import (
 	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/auth"
 	"github.com/batonhq/baton/internal/batontest"
-	"github.com/batonhq/baton/internal/chatwoot"
 	"github.com/batonhq/baton/internal/delivery"
-	"github.com/batonhq/baton/internal/server"
 	"github.com/batonhq/baton/internal/signature"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
@@ -44,18 +41,13 @@ type options struct {
 	blockPrivate bool
 }
 
-// world is a store, an app with the Chatwoot API in front of it, and an
-// engine that delivers only when the test calls round, all on one clock:
-// one account (made by a platform app, so the Platform API may change it),
-// an administrator and an API inbox.
+// world is a test's world (batontest.World) whose engine delivers only
+// when the test calls round, on a clock that stands still until the test
+// moves it: one account (made by the platform app, so the Platform API may
+// change it), an administrator and an API inbox.
 type world struct {
+	*batontest.World
 	t          *testing.T
-	store      *store.Store
-	app        *app.App
-	engine     *delivery.Engine
-	clock      *batontest.Clock
-	url        string
-	platform   string // the platform app's token
 	admin      string // the administrator's token
 	accountID  int64
 	inboxID    int64
@@ -64,53 +56,35 @@ type world struct {
 
 func setup(t *testing.T, s *store.Store, o options) *world {
 	t.Helper()
-	key, err := auth.NewKey("0123456789abcdef0123456789abcdef")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &world{t: t, store: s, clock: batontest.NewClock(t0)}
 	if o.timeout == 0 {
 		o.timeout = 2 * time.Second
 	}
 	if o.schedule == nil {
 		o.schedule = []time.Duration{10 * time.Second, time.Minute, 10 * time.Minute}
 	}
-	urlFn := func() string { return w.url }
-	var check func(context.Context, string) error
-	if o.blockPrivate {
-		check = delivery.CheckURL
-	}
-	w.app = app.New(app.Config{Store: s, Key: key, Now: w.clock.Now, Renderer: &chatwoot.Renderer{PublicURL: urlFn},
-		SecretOverlap: o.overlap, CheckOutgoingURL: check})
-	w.engine = delivery.New(delivery.Config{Store: s, Key: key, Now: w.clock.Now, Timeout: o.timeout,
-		Schedule: o.schedule, Attempts: o.attempts, BreakerThreshold: o.breaker, BreakerCooldown: o.cooldown,
-		BlockPrivate: o.blockPrivate,
-		OnGiveUp: func(ctx context.Context, d *baton.Delivery, reason string) {
-			if err := w.app.BotFailed(ctx, d, reason); err != nil {
-				t.Errorf("handoff policy: %v", err)
+	w := &world{t: t}
+	w.World = batontest.Start(t, batontest.Options{Store: s, Clock: batontest.NewClock(t0),
+		App: func(c *app.Config) {
+			c.SecretOverlap = o.overlap
+			if o.blockPrivate {
+				c.CheckOutgoingURL = delivery.CheckURL
+			}
+		},
+		Engine: func(c *delivery.Config) {
+			c.Timeout, c.Schedule, c.Attempts = o.timeout, o.schedule, o.attempts
+			c.BreakerThreshold, c.BreakerCooldown, c.BlockPrivate = o.breaker, o.cooldown, o.blockPrivate
+			c.OnGiveUp = func(ctx context.Context, d *baton.Delivery, reason string) {
+				if err := w.App.BotFailed(ctx, d, reason); err != nil {
+					t.Errorf("handoff policy: %v", err)
+				}
 			}
 		}})
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer(server.New(server.Config{Logger: quiet,
-		Handler: chatwoot.New(chatwoot.Config{App: w.app, PublicURL: urlFn, Logger: quiet})}).Handler())
-	t.Cleanup(srv.Close)
-	w.url = srv.URL
-
-	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
-	if _, w.platform, err = w.app.CreatePlatformApp(sys, "tests"); err != nil {
-		t.Fatal(err)
-	}
-	acc := w.call("POST", "/platform/api/v1/accounts", w.platform, `{"name":"Acme"}`, 200).(map[string]any)
+	acc := w.call("POST", "/platform/api/v1/accounts", w.Platform, `{"name":"Acme"}`, 200).(map[string]any)
 	w.accountID = int64(acc["id"].(float64))
-	if _, w.admin, err = w.app.CreateUserInAccount(sys, w.accountID, app.UserInput{Name: ptr("Alex"),
-		Email: ptr(fmt.Sprintf("alex%d@acme.test", w.accountID)), Password: ptr("password123")}, "administrator"); err != nil {
-		t.Fatal(err)
-	}
+	_, w.admin = w.NewUser(w.accountID, "Alex", fmt.Sprintf("alex%d@acme.test", w.accountID), "administrator")
 	w.inboxID, w.identifier = w.newInbox("Support")
 	return w
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func (w *world) acc(path string) string {
 	return fmt.Sprintf("/api/v1/accounts/%d%s", w.accountID, path)
@@ -119,30 +93,7 @@ func (w *world) acc(path string) string {
 // call makes an API request, checks its status and returns the decoded body.
 func (w *world) call(method, path, token, body string, status int) any {
 	w.t.Helper()
-	req, err := http.NewRequest(method, w.url+path, strings.NewReader(body))
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("api_access_token", token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != status {
-		w.t.Fatalf("%s %s: status %d, want %d: %s", method, path, res.StatusCode, status, b)
-	}
-	var v any
-	if len(bytes.TrimSpace(b)) > 0 {
-		if err := json.Unmarshal(b, &v); err != nil {
-			w.t.Fatalf("%s %s: body is not JSON: %s", method, path, b)
-		}
-	}
-	return v
+	return w.Call(method, path, token, body, status)
 }
 
 // newInbox makes an API inbox and returns its id and public identifier.
@@ -202,11 +153,7 @@ func (w *world) activities(conv int64) []string {
 // it made.
 func (w *world) round() int {
 	w.t.Helper()
-	n, err := w.engine.DeliverDue(context.Background())
-	if err != nil {
-		w.t.Fatalf("delivery round: %v", err)
-	}
-	return n
+	return w.Round()
 }
 
 // expectRound makes a round and checks how many attempts it made.
@@ -221,7 +168,7 @@ func (w *world) expectRound(want int, why string) {
 // content.
 func (w *world) delivery(b *bot, content string) *baton.Delivery {
 	w.t.Helper()
-	ds, err := w.store.Read().ListDeliveries(context.Background(), baton.BotTarget(b.id), 1000)
+	ds, err := w.Store.Read().ListDeliveries(context.Background(), baton.BotTarget(b.id), 1000)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -239,7 +186,7 @@ func (w *world) delivery(b *bot, content string) *baton.Delivery {
 // pending counts the bot's deliveries still pending.
 func (w *world) pending(b *bot) int {
 	w.t.Helper()
-	ds, err := w.store.Read().ListDeliveries(context.Background(), baton.BotTarget(b.id), 10000)
+	ds, err := w.Store.Read().ListDeliveries(context.Background(), baton.BotTarget(b.id), 10000)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -255,7 +202,7 @@ func (w *world) pending(b *bot) int {
 // agentBot returns the bot as stored.
 func (w *world) agentBot(b *bot) *baton.AgentBot {
 	w.t.Helper()
-	ab, err := w.store.Read().FindAgentBot(context.Background(), b.id)
+	ab, err := w.Store.Read().FindAgentBot(context.Background(), b.id)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -266,7 +213,7 @@ func (w *world) agentBot(b *bot) *baton.AgentBot {
 func (w *world) changeBot(b *bot, fn func(ab *baton.AgentBot)) {
 	w.t.Helper()
 	ctx := context.Background()
-	err := w.store.Write(ctx, func(q *store.Queries) error {
+	err := w.Store.Write(ctx, func(q *store.Queries) error {
 		ab, err := q.FindAgentBot(ctx, b.id)
 		if err != nil {
 			return err
@@ -440,7 +387,7 @@ func TestRetrySchedule(t *testing.T) {
 		conv := w.customer(w.identifier, "casey")
 		w.say(w.identifier, "casey", conv, "hello")
 
-		at := w.clock.Now()
+		at := w.Clock.Now()
 		w.expectRound(1, "the first attempt")
 		for i, wait := range schedule {
 			d := w.delivery(b, "hello")
@@ -451,10 +398,10 @@ func TestRetrySchedule(t *testing.T) {
 				t.Fatalf("last error %q, want the 503", d.LastError)
 			}
 			within(t, d.NextAttemptAt, at, wait)
-			w.clock.Set(d.NextAttemptAt.Add(-time.Microsecond))
+			w.Clock.Set(d.NextAttemptAt.Add(-time.Microsecond))
 			w.expectRound(0, fmt.Sprintf("a moment before retry %d is due", i+1))
-			w.clock.Set(d.NextAttemptAt)
-			at = w.clock.Now()
+			w.Clock.Set(d.NextAttemptAt)
+			at = w.Clock.Now()
 			w.expectRound(1, fmt.Sprintf("retry %d", i+1))
 		}
 		d := w.delivery(b, "hello")
@@ -485,7 +432,7 @@ func TestJitterSpread(t *testing.T) {
 			src := fmt.Sprintf("c%d", i)
 			w.say(w.identifier, src, w.customer(w.identifier, src), src)
 		}
-		at := w.clock.Now()
+		at := w.Clock.Now()
 		w.expectRound(20, "twenty lanes")
 		seen := map[time.Time]bool{}
 		for i := range 20 {
@@ -520,13 +467,13 @@ func TestRetryAfter(t *testing.T) {
 			{http.StatusTooManyRequests, func(now time.Time) string { return now.Add(-time.Hour).Format(http.TimeFormat) }, 0},
 		} {
 			b := newBot(t, func(h *hit, rw http.ResponseWriter, r *http.Request) {
-				rw.Header().Set("Retry-After", c.header(w.clock.Now()))
+				rw.Header().Set("Retry-After", c.header(w.Clock.Now()))
 				rw.WriteHeader(c.code)
 			})
 			inbox, identifier := w.newInbox(fmt.Sprintf("Inbox %d", i))
 			w.connect(b, b.URL, inbox)
 			w.say(identifier, "casey", w.customer(identifier, "casey"), "hello")
-			at := w.clock.Now()
+			at := w.Clock.Now()
 			w.expectRound(1, "the first attempt")
 			d := w.delivery(b, "hello")
 			if d.Status != baton.DeliveryPending {
@@ -537,7 +484,7 @@ func TestRetryAfter(t *testing.T) {
 			} else if got := d.NextAttemptAt.Sub(at); got != c.want {
 				t.Fatalf("case %d: next attempt after %s, want %s", i, got, c.want)
 			}
-			w.clock.Add(48 * time.Hour) // leave every lane due, so that the next case's round is its own
+			w.Clock.Add(48 * time.Hour) // leave every lane due, so that the next case's round is its own
 			for w.round() > 0 {
 			}
 		}
@@ -573,19 +520,19 @@ func TestRefusedThenParked(t *testing.T) {
 			w.say(identifier, "casey", conv, "poison")
 			w.say(identifier, "casey", conv, "fine")
 
-			at := w.clock.Now()
+			at := w.Clock.Now()
 			w.expectRound(1, "the head of the lane only")
 			d := w.delivery(b, "poison")
 			if d.Status != baton.DeliveryPending || !strings.Contains(d.LastError, fmt.Sprint(code)) {
 				t.Fatalf("%d: after one refusal: status %d, error %q", code, d.Status, d.LastError)
 			}
 			quick(t, d.NextAttemptAt, at)
-			w.clock.Set(d.NextAttemptAt)
-			at = w.clock.Now()
+			w.Clock.Set(d.NextAttemptAt)
+			at = w.Clock.Now()
 			w.expectRound(1, "the second attempt")
 			d = w.delivery(b, "poison")
 			quick(t, d.NextAttemptAt, at)
-			w.clock.Set(d.NextAttemptAt)
+			w.Clock.Set(d.NextAttemptAt)
 			w.expectRound(1, "the third attempt")
 			if d = w.delivery(b, "poison"); d.Status != baton.DeliveryParked || d.Attempts != 3 {
 				t.Fatalf("%d: after three refusals: status %d, attempts %d; want parked", code, d.Status, d.Attempts)
@@ -606,7 +553,7 @@ func TestRefusedThenParked(t *testing.T) {
 			conv2 := w.customer(identifier, "dana")
 			w.call("POST", w.acc(fmt.Sprintf("/conversations/%d/messages", conv2)), b.token, `{"content":"Hi, I am a bot"}`, 200)
 			for range 3 {
-				w.clock.Add(time.Minute)
+				w.Clock.Add(time.Minute)
 				w.round()
 			}
 			if got := w.status(conv2); got != "pending" {
@@ -635,7 +582,7 @@ func TestLaneOrder(t *testing.T) {
 		}
 		for range 3 {
 			w.round()
-			w.clock.Add(2 * time.Second)
+			w.Clock.Add(2 * time.Second)
 		}
 		if got := b.tried(); !slices.Equal(got, []string{"m1", "m1", "m1"}) {
 			t.Fatalf("while m1 was refused the bot got %v", got)
@@ -703,18 +650,18 @@ func TestDeadlineHandoff(t *testing.T) {
 		conv := w.customer(w.identifier, "casey")
 		w.say(w.identifier, "casey", conv, "hello")
 		w.round()
-		w.clock.Add(baton.DefaultHandoffDeadline - time.Second)
+		w.Clock.Add(baton.DefaultHandoffDeadline - time.Second)
 		w.round()
 		if got := w.status(conv); got != "pending" {
 			t.Fatalf("before the deadline the conversation is %s", got)
 		}
-		w.clock.Add(2 * time.Second)
+		w.Clock.Add(2 * time.Second)
 		w.round()
 		if got := w.status(conv); got != "open" {
 			t.Fatalf("after the deadline the conversation is %s, want open", got)
 		}
 		for range 3 {
-			w.clock.Add(time.Minute)
+			w.Clock.Add(time.Minute)
 			w.round()
 		}
 		if got := w.activities(conv); len(got) != 1 || !strings.Contains(got[0], "handed to people") {
@@ -734,30 +681,30 @@ func TestDeadlineHandoff(t *testing.T) {
 		w.call("POST", path, w.admin, `{"content":"VIP customer","private":true}`, 200)
 		for range 3 {
 			w.round()
-			w.clock.Add(time.Minute)
+			w.Clock.Add(time.Minute)
 		}
 		if got := w.status(conv2); got != "pending" {
 			t.Fatalf("unacknowledged bot message and note left the conversation %s, want pending", got)
 		}
 
 		// The account says keep pending.
-		w.call("PATCH", fmt.Sprintf("/platform/api/v1/accounts/%d", w.accountID), w.platform,
+		w.call("PATCH", fmt.Sprintf("/platform/api/v1/accounts/%d", w.accountID), w.Platform,
 			`{"settings":{"keep_pending_on_bot_failure":true}}`, 200)
 		conv3 := w.customer(w.identifier, "erin")
 		w.say(w.identifier, "erin", conv3, "hello")
-		w.clock.Add(time.Minute)
+		w.Clock.Add(time.Minute)
 		w.round()
 		if got := w.status(conv3); got != "pending" {
 			t.Fatalf("with keep_pending_on_bot_failure the conversation is %s", got)
 		}
 
 		// The bot says keep pending.
-		w.call("PATCH", fmt.Sprintf("/platform/api/v1/accounts/%d", w.accountID), w.platform,
+		w.call("PATCH", fmt.Sprintf("/platform/api/v1/accounts/%d", w.accountID), w.Platform,
 			`{"settings":{"keep_pending_on_bot_failure":false}}`, 200)
 		w.changeBot(b, func(ab *baton.AgentBot) { ab.KeepPendingOnFailure = true })
 		conv4 := w.customer(w.identifier, "frank")
 		w.say(w.identifier, "frank", conv4, "hello")
-		w.clock.Add(time.Minute)
+		w.Clock.Add(time.Minute)
 		w.round()
 		if got := w.status(conv4); got != "pending" {
 			t.Fatalf("with the bot's KeepPendingOnFailure the conversation is %s", got)
@@ -785,7 +732,7 @@ func TestBreaker(t *testing.T) {
 		}
 		w.expectRound(3, "three lanes")
 		ab := w.agentBot(b)
-		if !ab.BreakerOpen(w.clock.Now()) || !ab.BreakerOpenUntil.Equal(w.clock.Now().Add(time.Minute)) {
+		if !ab.BreakerOpen(w.Clock.Now()) || !ab.BreakerOpenUntil.Equal(w.Clock.Now().Add(time.Minute)) {
 			t.Fatalf("after three outages the breaker is open until %s (failures %d), want a minute from now",
 				ab.BreakerOpenUntil, ab.BreakerFailures)
 		}
@@ -793,18 +740,18 @@ func TestBreaker(t *testing.T) {
 			t.Fatalf("a new conversation while the breaker is open is %s, want open", got)
 		}
 
-		w.clock.Add(2 * time.Second)
+		w.Clock.Add(2 * time.Second)
 		w.expectRound(0, "retries due while the breaker is open")
-		w.clock.Set(ab.BreakerOpenUntil)
+		w.Clock.Set(ab.BreakerOpenUntil)
 		w.expectRound(1, "the probe after the cooldown")
 		w.expectRound(0, "nothing more after a failed probe")
 		ab = w.agentBot(b)
-		if !ab.BreakerOpenUntil.Equal(w.clock.Now().Add(2 * time.Minute)) {
+		if !ab.BreakerOpenUntil.Equal(w.Clock.Now().Add(2 * time.Minute)) {
 			t.Fatalf("after a failed probe the breaker is open until %s, want two minutes from now", ab.BreakerOpenUntil)
 		}
 
 		b.answer(nil)
-		w.clock.Set(ab.BreakerOpenUntil)
+		w.Clock.Set(ab.BreakerOpenUntil)
 		w.expectRound(1, "the second probe")
 		if ab = w.agentBot(b); ab.BreakerFailures != 0 || !ab.BreakerOpenUntil.IsZero() {
 			t.Fatalf("after an answered probe: failures %d, open until %s; want closed", ab.BreakerFailures, ab.BreakerOpenUntil)
@@ -872,7 +819,7 @@ func TestGarbageAndHugeAnswers(t *testing.T) {
 				w.say(w.identifier, "casey", w.customer(w.identifier, "casey"), "hello")
 				done := make(chan int, 1)
 				go func() {
-					n, _ := w.engine.DeliverDue(context.Background())
+					n, _ := w.Engine.DeliverDue(context.Background())
 					done <- n
 				}()
 				select {
@@ -915,14 +862,14 @@ func TestBotComesBack(t *testing.T) {
 				w.say(w.identifier, fmt.Sprintf("c%d", i), c, fmt.Sprintf("m%d", m))
 			}
 			w.round()
-			w.clock.Add(time.Minute)
+			w.Clock.Add(time.Minute)
 		}
 		if d := w.delivery(b, "m0"); d.Status != baton.DeliveryPending || !strings.Contains(d.LastError, "refused") {
 			t.Fatalf("while down: status %d, error %q", d.Status, d.LastError)
 		}
 		for range 15 {
 			w.round()
-			w.clock.Add(time.Minute)
+			w.Clock.Add(time.Minute)
 		}
 
 		b.Listener.Close()
@@ -935,7 +882,7 @@ func TestBotComesBack(t *testing.T) {
 				t.Fatalf("deliveries still pending after a simulated week")
 			}
 			w.round()
-			w.clock.Add(time.Minute)
+			w.Clock.Add(time.Minute)
 		}
 		for _, c := range convs {
 			if got := b.acked(c); !slices.Equal(got, []string{"m0", "m1", "m2", "m3"}) {
@@ -1015,7 +962,7 @@ func TestSecretRotation(t *testing.T) {
 		check := func(h *hit, current string, standard []string, previous string) {
 			t.Helper()
 			ts, id := h.header.Get("X-Chatwoot-Timestamp"), h.header.Get("X-Chatwoot-Delivery")
-			if ts != fmt.Sprint(w.clock.Now().Unix()) || h.header.Get("webhook-timestamp") != ts {
+			if ts != fmt.Sprint(w.Clock.Now().Unix()) || h.header.Get("webhook-timestamp") != ts {
 				t.Fatalf("timestamps %q, %q", ts, h.header.Get("webhook-timestamp"))
 			}
 			if got := h.header.Get("X-Chatwoot-Signature"); got != signature.Chatwoot(current, ts, h.body) {
@@ -1043,9 +990,9 @@ func TestSecretRotation(t *testing.T) {
 		if secret == old || v["webhook_secret"] != signature.StandardSecret(secret) {
 			t.Fatalf("after reset_secret: secret %q (was %q), webhook_secret %v", secret, old, v["webhook_secret"])
 		}
-		w.clock.Add(time.Hour - time.Second)
+		w.Clock.Add(time.Hour - time.Second)
 		check(say("two"), secret, []string{secret, old}, old)
-		w.clock.Add(2 * time.Second)
+		w.Clock.Add(2 * time.Second)
 		check(say("three"), secret, []string{secret}, "")
 	})
 }
@@ -1074,7 +1021,7 @@ func TestRefusedAfterOutage(t *testing.T) {
 			if d := w.delivery(b, "hello"); d.Status != want {
 				t.Fatalf("after attempt %d the delivery is in state %d, want %d (attempts %d, refusals %d)", i+1, d.Status, want, d.Attempts, d.Refusals)
 			}
-			w.clock.Add(2 * time.Second)
+			w.Clock.Add(2 * time.Second)
 		}
 		if d := w.delivery(b, "hello"); d.Attempts != 5 || d.Refusals != 3 {
 			t.Fatalf("parked after %d attempts with %d refusals, want 5 and 3", d.Attempts, d.Refusals)
@@ -1103,7 +1050,7 @@ func TestAnswerHandoff(t *testing.T) {
 		w.call("PATCH", fmt.Sprintf("/public/api/v1/inboxes/%s/contacts/casey/conversations/%d/messages/%v", w.identifier, conv, menu["id"]),
 			"", `{"submitted_values":[{"title":"Orders","value":"orders"}]}`, 200)
 		w.round()
-		w.clock.Add(baton.DefaultHandoffDeadline + time.Second)
+		w.Clock.Add(baton.DefaultHandoffDeadline + time.Second)
 		w.round()
 		if got := w.status(conv); got != "open" {
 			t.Fatalf("a customer's answer the bot never took left the conversation %s, want open", got)
@@ -1126,7 +1073,7 @@ func TestUnopenableSecretParks(t *testing.T) {
 		}
 		ctx := context.Background()
 		err = s.Write(ctx, func(q *store.Queries) error {
-			return q.RotateAgentBotSecret(ctx, b.id, other.Seal("secret"), w.clock.Now(), w.clock.Now())
+			return q.RotateAgentBotSecret(ctx, b.id, other.Seal("secret"), w.Clock.Now(), w.Clock.Now())
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -1200,7 +1147,7 @@ func TestAllowedPrivate(t *testing.T) {
 // the content.
 func (w *world) hookDelivery(id int64, content string) *baton.Delivery {
 	w.t.Helper()
-	ds, err := w.store.Read().ListDeliveries(context.Background(), baton.WebhookTarget(id), 1000)
+	ds, err := w.Store.Read().ListDeliveries(context.Background(), baton.WebhookTarget(id), 1000)
 	if err != nil {
 		w.t.Fatal(err)
 	}

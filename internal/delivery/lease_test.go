@@ -36,10 +36,10 @@ func TestDeadProcessTakeover(t *testing.T) {
 		t.Helper()
 		// Claim every due lane for owner, then give back all but d's.
 		err := s.Write(ctx, func(q *store.Queries) error {
-			got, err := q.ClaimDeliveries(ctx, owner, w.clock.Now(), w.clock.Now().Add(time.Hour), 100)
+			got, err := q.ClaimDeliveries(ctx, owner, w.Clock.Now(), w.Clock.Now().Add(time.Hour), 100)
 			for _, c := range got {
 				if c.ID != d.ID {
-					if err := q.ReleaseLease(ctx, owner, c.ID, w.clock.Now()); err != nil {
+					if err := q.ReleaseLease(ctx, owner, c.ID, w.Clock.Now()); err != nil {
 						return err
 					}
 				}
@@ -54,8 +54,8 @@ func TestDeadProcessTakeover(t *testing.T) {
 	claim("a dead process", w.delivery(b, "to the dead process"))
 
 	run, stop := context.WithCancel(ctx)
-	w.engine.Start(run)
-	t.Cleanup(func() { stop(); w.engine.Stop() })
+	w.Engine.Start(run)
+	t.Cleanup(func() { stop(); w.Engine.Stop() })
 	deadline := time.Now().Add(5 * time.Second)
 	for len(b.acked(dead)) == 0 {
 		if time.Now().After(deadline) {
@@ -63,8 +63,8 @@ func TestDeadProcessTakeover(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	w.clock.Add(2 * time.Second) // the engine checks its lock and takes over again
-	w.engine.Wake()
+	w.Clock.Add(2 * time.Second) // the engine checks its lock and takes over again
+	w.Engine.Wake()
 	time.Sleep(500 * time.Millisecond)
 	if got := b.acked(alive); len(got) != 0 {
 		t.Fatalf("the live process's lane was taken over: the bot got %q", got)
@@ -89,13 +89,13 @@ func TestRestartKeepsHandoffClock(t *testing.T) {
 		w.connect(b, b.URL, w.inboxID)
 		conv := w.customer(w.identifier, "casey")
 		w.say(w.identifier, "casey", conv, "hello")
-		w.clock.Add(baton.DefaultHandoffDeadline + 10*time.Second) // the process was down
+		w.Clock.Add(baton.DefaultHandoffDeadline + 10*time.Second) // the process was down
 
 		run, stop := context.WithCancel(context.Background())
-		w.engine.Start(run)
+		w.Engine.Start(run)
 		time.Sleep(600 * time.Millisecond)
 		stop()
-		w.engine.Stop()
+		w.Engine.Stop()
 		if got := w.status(conv); got != "pending" {
 			t.Fatalf("after a restart past the deadline the conversation is %s, want pending", got)
 		}
@@ -130,7 +130,7 @@ func TestDatabaseErrorIsNotTheBots(t *testing.T) {
 		rename("outgoing_url", "broken_url")
 		// The claim reads the bot with the deliveries, so the round fails
 		// as a whole: nothing is attempted.
-		if _, err := w.engine.DeliverDue(context.Background()); err == nil {
+		if _, err := w.Engine.DeliverDue(context.Background()); err == nil {
 			t.Fatal("a round with the bots' table broken did not fail")
 		}
 		rename("broken_url", "outgoing_url")
@@ -143,7 +143,7 @@ func TestDatabaseErrorIsNotTheBots(t *testing.T) {
 			t.Fatalf("a database error counted against the bot: %d failures, breaker open until %s",
 				ab.BreakerFailures, ab.BreakerOpenUntil)
 		}
-		w.clock.Add(2 * time.Second)
+		w.Clock.Add(2 * time.Second)
 		w.round()
 		if got := b.acked(conv); len(got) == 0 || got[len(got)-1] != "again" {
 			t.Fatalf("after the database came back the bot got %q", got)

@@ -26,11 +26,11 @@ func TestAgentBotJSON(t *testing.T) {
 		e.connect(b, "?lang=en")
 		conv := e.customer("casey")
 		sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
-		_, platformToken, err := e.app.CreatePlatformApp(sys, "Provisioner")
+		_, platformToken, err := e.App.CreatePlatformApp(sys, "Provisioner")
 		if err != nil {
 			t.Fatal(err)
 		}
-		agent, agentToken, err := e.app.CreateUserInAccount(sys, e.accountID, app.UserInput{Name: ptr("Sam"),
+		agent, agentToken, err := e.App.CreateUserInAccount(sys, e.accountID, app.UserInput{Name: ptr("Sam"),
 			Email: ptr(fmt.Sprintf("sam%d@acme.test", e.accountID)), Password: ptr("password123")}, "agent")
 		if err != nil {
 			t.Fatal(err)
@@ -114,7 +114,7 @@ func TestAgentBotJSON(t *testing.T) {
 		png := pngImage(t)
 		withAvatar := e.upload(botPath, e.adminToken, "PATCH", "avatar", "face.png", "image/png", png, nil)
 		avatarURL, _ := withAvatar["avatar_url"].(string)
-		if !strings.HasPrefix(avatarURL, e.url+"/") || withAvatar["thumbnail"] != avatarURL {
+		if !strings.HasPrefix(avatarURL, e.URL+"/") || withAvatar["thumbnail"] != avatarURL {
 			t.Fatalf("after an upload avatar_url is %q, thumbnail %v", avatarURL, withAvatar["thumbnail"])
 		}
 		res, err := http.Get(avatarURL)
@@ -175,7 +175,7 @@ func TestAgentBotJSON(t *testing.T) {
 // raw makes a request, checks its status and returns the bytes of the body.
 func (e *env) raw(method, path, token, body string, status int) []byte {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
+	req, err := http.NewRequest(method, e.URL+path, strings.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
 	}

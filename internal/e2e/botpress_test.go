@@ -404,7 +404,7 @@ func TestBotpressBridge(t *testing.T) {
 		bp := newSelfHostedBotpress(t, "hotel-bot", lobby)
 
 		// Chatwoot as operators run it: behind TLS.
-		target, _ := url.Parse(e.url)
+		target, _ := url.Parse(e.URL)
 		front := httptest.NewTLSServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(target)
 			r.Out.Host = r.In.Host
@@ -549,7 +549,7 @@ func (e *env) uploadAsCustomer(sourceID string, conv int64, name, contentType st
 	part, _ := mw.CreatePart(h)
 	_, _ = part.Write(data)
 	_ = mw.Close()
-	u := fmt.Sprintf("%s/public/api/v1/inboxes/%s/contacts/%s/conversations/%d/messages", e.url, e.identifier, sourceID, conv)
+	u := fmt.Sprintf("%s/public/api/v1/inboxes/%s/contacts/%s/conversations/%d/messages", e.URL, e.identifier, sourceID, conv)
 	res, err := http.Post(u, mw.FormDataContentType(), &form)
 	if err != nil {
 		e.t.Fatal(err)

@@ -86,7 +86,7 @@ func TestGlobalBot(t *testing.T) {
 		e3 := start(t, s)
 		b := newBot(t, nil)
 		sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
-		v, err := e1.app.PlatformCreateAgentBot(sys, 0, app.AgentBotInput{Name: ptr("Concierge"), OutgoingURL: ptr(b.URL)})
+		v, err := e1.App.PlatformCreateAgentBot(sys, 0, app.AgentBotInput{Name: ptr("Concierge"), OutgoingURL: ptr(b.URL)})
 		if err != nil {
 			t.Fatal(err)
 		}

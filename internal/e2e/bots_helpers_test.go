@@ -61,7 +61,7 @@ func (e *env) answer(sourceID string, conv int64, messageID any, submitted strin
 // deliveries returns a bot's deliveries, oldest first.
 func (e *env) deliveries(botID int64) []*baton.Delivery {
 	e.t.Helper()
-	ds, err := e.store.Read().ListDeliveries(context.Background(), baton.BotTarget(botID), 1000)
+	ds, err := e.Store.Read().ListDeliveries(context.Background(), baton.BotTarget(botID), 1000)
 	if err != nil {
 		e.t.Fatal(err)
 	}

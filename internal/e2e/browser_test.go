@@ -73,7 +73,7 @@ func newShop(t *testing.T, now ...func() time.Time) *shop {
 		conv, _ := ev["conversation"].(map[string]any)
 		id, _ := conv["id"].(float64)
 		reply := func(body string) {
-			req, _ := http.NewRequest("POST", e.url+e.acc(fmt.Sprintf("/conversations/%d/messages", int64(id))), strings.NewReader(body))
+			req, _ := http.NewRequest("POST", e.URL+e.acc(fmt.Sprintf("/conversations/%d/messages", int64(id))), strings.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("api_access_token", b.token)
 			if res, err := http.DefaultClient.Do(req); err == nil {
@@ -88,7 +88,7 @@ func newShop(t *testing.T, now ...func() time.Time) *shop {
 	s.connect(s.bot)
 	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, hostPage, e.url, s.token)
+		fmt.Fprintf(w, hostPage, e.URL, s.token)
 	}))
 	t.Cleanup(host.Close)
 	s.host = host.URL
@@ -253,7 +253,7 @@ func TestWidgetInBrowser(t *testing.T) {
 	admin := e.call("GET", "/api/v1/profile", e.adminToken, "", 200).(map[string]any)
 	adminID := int64(admin["id"].(float64))
 	e.call("POST", e.acc("/inbox_members"), e.adminToken, fmt.Sprintf(`{"inbox_id":%d,"user_ids":[%d]}`, s.inboxID, adminID), 200)
-	if err := e.app.UserConnected(context.Background(), e.app.ProcessID(), adminID); err != nil {
+	if err := e.App.UserConnected(context.Background(), e.App.ProcessID(), adminID); err != nil {
 		t.Fatal(err)
 	}
 	// The waiting conversation is routed to Alex as he comes online.
@@ -329,7 +329,7 @@ func TestWidgetPageAccessible(t *testing.T) {
 	conv := s.adminConversation(t)
 	display := int64(conv["id"].(float64))
 	post := func(body string) {
-		req, _ := http.NewRequest("POST", e.url+e.acc(fmt.Sprintf("/conversations/%d/messages", display)), strings.NewReader(body))
+		req, _ := http.NewRequest("POST", e.URL+e.acc(fmt.Sprintf("/conversations/%d/messages", display)), strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("api_access_token", s.bot.token)
 		res, err := http.DefaultClient.Do(req)
@@ -346,7 +346,7 @@ func TestWidgetPageAccessible(t *testing.T) {
 	post(`{"content":"Where can we reach you?","content_type":"input_email"}`)
 	post(`{"content":"How did we do?","content_type":"input_csat","content_attributes":{"display_type":"emoji"}}`)
 
-	base := fmt.Sprintf("%s/widget?website_token=%s&cw_conversation=%s", e.url, s.token, token)
+	base := fmt.Sprintf("%s/widget?website_token=%s&cw_conversation=%s", e.URL, s.token, token)
 	for _, v := range []struct{ name, query, js string }{
 		{"light", "", ""},
 		{"dark", "&dark_mode=dark", ""},

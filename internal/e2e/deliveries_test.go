@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -15,25 +14,18 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
-	"github.com/batonhq/baton/internal/auth"
 	"github.com/batonhq/baton/internal/batontest"
-	"github.com/batonhq/baton/internal/chatwoot"
 	"github.com/batonhq/baton/internal/delivery"
-	"github.com/batonhq/baton/internal/filestore"
-	"github.com/batonhq/baton/internal/metrics"
-	"github.com/batonhq/baton/internal/server"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )
 
 // The delivery log, redelivery, replay, pull, metrics and retention.
 
-// clocked is an env on a clock, with metrics served at /metrics behind a
-// token.
+// clocked is an env on a clock the test moves, with metrics served at
+// /metrics behind a token.
 type clocked struct {
 	*env
-	clock   *batontest.Clock
-	metrics *metrics.Metrics
 }
 
 const metricsToken = "scrape-secret"
@@ -42,40 +34,11 @@ const metricsToken = "scrape-secret"
 // moves, and metrics wired as cmd/baton wires them.
 func startClocked(t *testing.T, s *store.Store) *clocked {
 	t.Helper()
-	key, err := auth.NewKey("0123456789abcdef0123456789abcdef")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := filestore.NewDisk(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &clocked{env: &env{t: t, store: s}, clock: batontest.NewWallClock()}
-	e := c.env
-	e.engine = delivery.New(delivery.Config{Store: s, Key: key, Timeout: 2 * time.Second, Now: c.clock.Now,
-		PollInterval: 20 * time.Millisecond, Schedule: []time.Duration{time.Second, time.Second, time.Second},
-		Observe: func(o delivery.Observation) { c.metrics.ObserveDelivery(o.Target, o.Outcome, o.Latency) }})
-	c.metrics = metrics.New(metrics.Config{Gauges: e.engine.Gauges, Now: c.clock.Now})
-	urlFn := func() string { return e.url }
-	e.app = app.New(app.Config{Store: s, Key: key, Files: files, Renderer: &chatwoot.Renderer{PublicURL: urlFn},
-		OnEvent: e.engine.Wake, Now: c.clock.Now})
-	api := chatwoot.New(chatwoot.Config{App: e.app, PublicURL: urlFn})
-	srv := httptest.NewServer(server.New(server.Config{Handler: api, Metrics: c.metrics, MetricsToken: metricsToken}).Handler())
-	t.Cleanup(srv.Close)
-	e.url = srv.URL
-	ctx, cancel := context.WithCancel(context.Background())
-	e.engine.Start(ctx)
-	t.Cleanup(func() { cancel(); e.engine.Stop() })
-
-	acc, err := e.app.CreateAccount(system(), app.AccountInput{Name: ptr("Acme")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.accountID = acc.ID
-	e.adminToken = e.user(acc.ID, "administrator")
-	e.inbox = e.call("POST", e.acc("/inboxes"), e.adminToken, `{"name":"Support","channel":{"type":"api"}}`, 200).(map[string]any)
-	e.identifier = e.inbox["inbox_identifier"].(string)
-	return c
+	return &clocked{startWith(t, batontest.Options{Store: s, Clock: batontest.NewWallClock(), RunEngine: true, MetricsToken: metricsToken,
+		Engine: func(c *delivery.Config) {
+			c.Timeout, c.PollInterval = 2*time.Second, 20*time.Millisecond
+			c.Schedule = []time.Duration{time.Second, time.Second, time.Second}
+		}})}
 }
 
 func system() context.Context {
@@ -85,7 +48,7 @@ func system() context.Context {
 // user makes a user with the role in the account and returns its token.
 func (e *env) user(accountID int64, role string) string {
 	e.t.Helper()
-	_, token, err := e.app.CreateUserInAccount(system(), accountID, app.UserInput{Name: ptr("Sam"),
+	_, token, err := e.App.CreateUserInAccount(system(), accountID, app.UserInput{Name: ptr("Sam"),
 		Email: ptr(fmt.Sprintf("%s%d-%d@acme.test", role, accountID, time.Now().UnixNano())), Password: ptr("password123")}, role)
 	if err != nil {
 		e.t.Fatal(err)
@@ -96,7 +59,7 @@ func (e *env) user(accountID int64, role string) string {
 // otherAdmin makes another account and returns it with its administrator's token.
 func (e *env) otherAdmin() (int64, string) {
 	e.t.Helper()
-	acc, err := e.app.CreateAccount(system(), app.AccountInput{Name: ptr("Other")})
+	acc, err := e.App.CreateAccount(system(), app.AccountInput{Name: ptr("Other")})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -118,7 +81,7 @@ func (e *env) log(botID int64, query string) ([]map[string]any, map[string]any) 
 func (c *clocked) settle(botID int64) {
 	c.t.Helper()
 	eventually(c.t, "the bot's deliveries to settle", func() bool {
-		c.clock.Add(2 * time.Second)
+		c.Clock.Add(2 * time.Second)
 		ds, _ := c.log(botID, "status=pending")
 		return len(ds) == 0
 	})
@@ -138,7 +101,7 @@ func refusing(t *testing.T, fixed *atomic.Bool) *bot {
 // scrape reads /metrics with the token.
 func (c *clocked) scrape() string {
 	c.t.Helper()
-	req, _ := http.NewRequest("GET", c.url+"/metrics", nil)
+	req, _ := http.NewRequest("GET", c.URL+"/metrics", nil)
 	req.Header.Set("Authorization", "Bearer "+metricsToken)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -248,13 +211,13 @@ func TestDeliveryLogAndRedeliver(t *testing.T) {
 		if got, _ := c.log(b.id, "conversation_id=999"); len(got) != 0 {
 			t.Fatalf("deliveries of no conversation: %v", got)
 		}
-		if got, _ := c.log(b.id, fmt.Sprint("since=", c.clock.Now().Add(time.Hour).Unix())); len(got) != 0 {
+		if got, _ := c.log(b.id, fmt.Sprint("since=", c.Clock.Now().Add(time.Hour).Unix())); len(got) != 0 {
 			t.Fatalf("deliveries since an hour ahead: %v", got)
 		}
-		if got, _ := c.log(b.id, "until="+url.QueryEscape(c.clock.Now().Add(-time.Hour).Format(time.RFC3339))); len(got) != 0 {
+		if got, _ := c.log(b.id, "until="+url.QueryEscape(c.Clock.Now().Add(-time.Hour).Format(time.RFC3339))); len(got) != 0 {
 			t.Fatalf("deliveries until an hour ago: %v", got)
 		}
-		if got, _ := c.log(b.id, "per_page=100&until="+url.QueryEscape(c.clock.Now().Add(time.Minute).Format(time.RFC3339))); len(got) != len(all) {
+		if got, _ := c.log(b.id, "per_page=100&until="+url.QueryEscape(c.Clock.Now().Add(time.Minute).Format(time.RFC3339))); len(got) != len(all) {
 			t.Fatalf("deliveries until now: %d, want %d", len(got), len(all))
 		}
 		path := c.acc(fmt.Sprintf("/agent_bots/%d/deliveries", b.id))
@@ -316,20 +279,20 @@ func TestDeliveryLogAndRedeliver(t *testing.T) {
 		// Metrics show the gauges from the database: a pending backlog, an
 		// open breaker; and ask for the token.
 		if err := s.Write(context.Background(), func(q *store.Queries) error {
-			return q.RecordBreakerOutcome(context.Background(), baton.BotTarget(b.id), false, c.clock.Now().Add(time.Hour))
+			return q.RecordBreakerOutcome(context.Background(), baton.BotTarget(b.id), false, c.Clock.Now().Add(time.Hour))
 		}); err != nil {
 			t.Fatal(err)
 		}
 		c.say("casey", conv, "held back")
 		pending, _ := c.log(b.id, "status=pending")
-		c.clock.Add(6 * time.Second) // past the gauges the last scrape read
+		c.Clock.Add(6 * time.Second) // past the gauges the last scrape read
 		text = c.scrape()
 		for _, want := range []string{fmt.Sprintf(`baton_delivery_backlog{bot="%d"} %d`, b.id, len(pending)), fmt.Sprintf(`baton_breaker_open{bot="%d"} 1`, b.id)} {
 			if !strings.Contains(text, want+"\n") {
 				t.Errorf("metrics lack %q:\n%s", want, text)
 			}
 		}
-		res, err := http.Get(c.url + "/metrics")
+		res, err := http.Get(c.URL + "/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -373,9 +336,9 @@ func TestReplay(t *testing.T) {
 		// Recorded before the clock jumps past the attempt's lease, so it is
 		// not taken for the attempt of a dead process and sent again.
 		c.settled(b.id)
-		c.clock.Add(time.Minute)
-		mark := c.clock.Now()
-		c.clock.Add(time.Minute)
+		c.Clock.Add(time.Minute)
+		mark := c.Clock.Now()
+		c.Clock.Add(time.Minute)
 		c.say("casey", conv, "two")
 		c.say("casey", conv, "three")
 		b.next(t, incoming("three"))
@@ -410,7 +373,7 @@ func TestReplay(t *testing.T) {
 			t.Fatalf("the bot received %v, want %v", contents, want)
 		}
 		// Unix seconds work too; ahead of every event, nothing is replayed.
-		got = c.call("POST", path, c.adminToken, fmt.Sprintf(`{"conversation_id":%d,"since":%d}`, conv, c.clock.Now().Add(time.Hour).Unix()), 200).(map[string]any)
+		got = c.call("POST", path, c.adminToken, fmt.Sprintf(`{"conversation_id":%d,"since":%d}`, conv, c.Clock.Now().Add(time.Hour).Unix()), 200).(map[string]any)
 		if got["deliveries"] != float64(0) {
 			t.Fatalf("replay since an hour ahead: %v", got)
 		}
@@ -520,11 +483,11 @@ func TestRetention(t *testing.T) {
 		}
 
 		// A day later, a fresh message; the log is kept for an hour.
-		c.clock.Add(24 * time.Hour)
+		c.Clock.Add(24 * time.Hour)
 		c.say("casey", conv, "fresh")
 		b.next(t, incoming("fresh"))
 		c.settle(b.id)
-		r := c.app.NewRetention(time.Hour, 10*time.Millisecond)
+		r := c.App.NewRetention(time.Hour, 10*time.Millisecond)
 		r.Start(context.Background())
 		var left []map[string]any
 		eventually(t, "the old succeeded deliveries to be pruned", func() bool {
@@ -546,7 +509,7 @@ func TestRetention(t *testing.T) {
 			t.Fatalf("events left %v, want %v", contents, want)
 		}
 		// Pruning again finds nothing.
-		d, e, err := c.app.PruneDeliveries(context.Background(), time.Hour)
+		d, e, err := c.App.PruneDeliveries(context.Background(), time.Hour)
 		if err != nil || d != 0 || e != 0 {
 			t.Fatalf("second pruning: %d deliveries, %d events, %v", d, e, err)
 		}

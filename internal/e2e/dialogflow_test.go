@@ -258,7 +258,7 @@ func (c *bookingCall) post(path string, payload any) {
 // connectBookingBot starts the booking bot and connects it, with the
 // outgoing URL of its README (the bare server URL).
 func connectBookingBot(t *testing.T, e *env, statusCheck string) (*bot, *bookingBot) {
-	bb := newBookingBot(e.url, statusCheck)
+	bb := newBookingBot(e.URL, statusCheck)
 	var serveMu sync.Mutex // one Puma thread is enough for a demo
 	b := newBot(t, func(b *bot, ev map[string]any, w http.ResponseWriter, r *http.Request) {
 		serveMu.Lock()

@@ -2,98 +2,60 @@ package e2e_test
 
 import (
 	"bufio"
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
-	"github.com/batonhq/baton/internal/auth"
 	"github.com/batonhq/baton/internal/batontest"
-	"github.com/batonhq/baton/internal/chatwoot"
 	"github.com/batonhq/baton/internal/delivery"
-	"github.com/batonhq/baton/internal/filestore"
-	"github.com/batonhq/baton/internal/realtime"
-	"github.com/batonhq/baton/internal/server"
 	"github.com/batonhq/baton/internal/store"
-	"github.com/batonhq/baton/internal/web/widget"
 )
 
-// env is a running Baton with one account, an administrator and an API inbox.
+// env is a running Baton (batontest.World) with one account, an
+// administrator and an API inbox.
 type env struct {
+	*batontest.World
 	t          *testing.T
-	url        string
-	app        *app.App
-	store      *store.Store
-	engine     *delivery.Engine
 	accountID  int64
 	adminToken string
 	inbox      map[string]any // the API inbox's JSON
 	identifier string         // the API inbox's public identifier
-	hub        *realtime.Hub  // the live channel, /cable
 	cable      *cableConns    // /cable's connections, to drop
 }
 
 func ptr[T any](v T) *T { return &v }
 
-// start runs Baton on s with a bot-less API inbox; now, when given, is
-// the app's clock.
+// start runs Baton as cmd/baton wires it: the engine in the background with
+// short retries, the live channel at /cable and the widget's pages, with a
+// bot-less API inbox; now, when given, is the app's clock.
 func start(t *testing.T, s *store.Store, now ...func() time.Time) *env {
 	t.Helper()
-	key, err := auth.NewKey("0123456789abcdef0123456789abcdef")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := filestore.NewDisk(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, store: s}
-	engine := delivery.New(delivery.Config{Store: s, Key: key, Timeout: 2 * time.Second,
-		Schedule: []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}})
-	e.engine = engine
-	urlFn := func() string { return e.url }
-	cfg := app.Config{Store: s, Key: key, Files: files, Renderer: &chatwoot.Renderer{PublicURL: urlFn},
-		OnEvent: engine.Wake, OnLive: func() { e.hub.Wake() }}
-	if len(now) > 0 {
-		cfg.Now = now[0]
-	}
-	e.app = app.New(cfg)
-	// The live channel, /cable, mounted as cmd/baton/run.go mounts it.
-	e.hub = realtime.New(realtime.Config{App: e.app, Renderer: &chatwoot.Cable{PublicURL: urlFn}})
-	e.cable = &cableConns{}
-	api := chatwoot.New(chatwoot.Config{App: e.app, PublicURL: urlFn})
-	srv := httptest.NewServer(server.New(server.Config{Handler: widget.New().Handler(e.app, api),
-		Cable: e.cable.wrap(e.hub)}).Handler())
-	t.Cleanup(srv.Close)
-	e.url = srv.URL
-	ctx, cancel := context.WithCancel(context.Background())
-	engine.Start(ctx)
-	if err := e.hub.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); engine.Stop(); e.hub.Stop() })
+	cable := &cableConns{}
+	e := startWith(t, batontest.Options{Store: s, RunEngine: true, Live: true, Widget: true, Cable: cable.wrap,
+		App: func(c *app.Config) {
+			if len(now) > 0 {
+				c.Now = now[0]
+			}
+		},
+		Engine: func(c *delivery.Config) {
+			c.Timeout = 2 * time.Second
+			c.Schedule = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}
+		}})
+	e.cable = cable
+	return e
+}
 
-	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
-	acc, err := e.app.CreateAccount(sys, app.AccountInput{Name: ptr("Acme")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.accountID = acc.ID
-	_, e.adminToken, err = e.app.CreateUserInAccount(sys, acc.ID, app.UserInput{Name: ptr("Alex"),
-		Email: ptr(fmt.Sprintf("alex%d@acme.test", acc.ID)), Password: ptr("password123")}, "administrator")
-	if err != nil {
-		t.Fatal(err)
-	}
+// startWith starts a world with the options and makes the account, its
+// administrator and its API inbox.
+func startWith(t *testing.T, o batontest.Options) *env {
+	t.Helper()
+	e := &env{t: t, World: batontest.Start(t, o)}
+	e.accountID = e.NewAccount("Acme")
+	_, e.adminToken = e.NewUser(e.accountID, "Alex", fmt.Sprintf("alex%d@acme.test", e.accountID), "administrator")
 	e.inbox = e.call("POST", e.acc("/inboxes"), e.adminToken, `{"name":"Support","channel":{"type":"api"}}`, 200).(map[string]any)
 	e.identifier = e.inbox["inbox_identifier"].(string)
 	return e
@@ -145,35 +107,12 @@ func (e *env) acc(path string) string { return fmt.Sprintf("/api/v1/accounts/%d%
 // call makes a request and checks its status; it returns the decoded body.
 func (e *env) call(method, path, token, body string, status int) any {
 	e.t.Helper()
-	return call(e.t, method, e.url+path, token, body, status)
+	return e.Call(method, path, token, body, status)
 }
 
 func call(t *testing.T, method, url, token, body string, status int) any {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("api_access_token", token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != status {
-		t.Fatalf("%s %s: status %d, want %d: %s", method, url, res.StatusCode, status, b)
-	}
-	var v any
-	if len(bytes.TrimSpace(b)) > 0 {
-		if err := json.Unmarshal(b, &v); err != nil {
-			t.Fatalf("%s %s: body is not JSON: %s", method, url, b)
-		}
-	}
-	return v
+	return batontest.Call(t, method, url, token, body, status)
 }
 
 // customer makes a contact in the API inbox with a conversation and

@@ -211,7 +211,7 @@ func TestHandoffsAtOnce(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				call(t, "POST", e.url+path+"/toggle_status", b.token,
+				call(t, "POST", e.URL+path+"/toggle_status", b.token,
 					fmt.Sprintf(`{"status":"open","handoff":{"reason":%q}}`, reason), 200)
 			}()
 		}

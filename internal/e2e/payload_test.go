@@ -274,7 +274,7 @@ func normalizeJSON(raw []byte, subs map[string]string) ([]byte, error) {
 // rewrites the file with -update.
 func (e *env) golden(b *bot, name string, raw []byte) {
 	e.t.Helper()
-	subs := map[string]string{e.url: "http://baton"}
+	subs := map[string]string{e.URL: "http://baton"}
 	if b != nil {
 		subs[b.URL] = "http://bot"
 	}
@@ -303,7 +303,7 @@ func (e *env) upload(path, token, method, field, filename, contentType string, d
 	}
 	_, _ = part.Write(data)
 	_ = w.Close()
-	req, err := http.NewRequest(method, e.url+path, &body)
+	req, err := http.NewRequest(method, e.URL+path, &body)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -115,7 +115,7 @@ func TestWidgetPreChatFormInBrowser(t *testing.T) {
 
 	// The form, in its own tab, empty and refused, light and dark: axe finds nothing.
 	for _, q := range []string{"", "&dark_mode=dark", "&locale=ar"} {
-		if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/widget?website_token=%s%s", e.url, s.token, q)),
+		if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/widget?website_token=%s%s", e.URL, s.token, q)),
 			chromedp.WaitReady("html[data-ready]"), chromedp.WaitVisible("#cw-pc-emailAddress")); err != nil {
 			t.Fatal(err)
 		}
@@ -194,7 +194,7 @@ func TestWidgetOfflineInBrowser(t *testing.T) {
 
 	// In its own tab, light and dark: axe finds nothing.
 	for _, q := range []string{"", "&dark_mode=dark"} {
-		if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/widget?website_token=%s%s", e.url, s.token, q)),
+		if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/widget?website_token=%s%s", e.URL, s.token, q)),
 			chromedp.WaitReady("html[data-ready]"), chromedp.WaitVisible(".cw-away-note input[type=email]")); err != nil {
 			t.Fatal(err)
 		}
@@ -203,7 +203,7 @@ func TestWidgetOfflineInBrowser(t *testing.T) {
 
 	// Monday 10:00: open, nothing about being away.
 	clock.Add(22 * time.Hour)
-	if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/widget?website_token=%s", e.url, s.token)),
+	if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/widget?website_token=%s", e.URL, s.token)),
 		chromedp.WaitReady("html[data-ready]")); err != nil {
 		t.Fatal(err)
 	}

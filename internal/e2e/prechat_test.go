@@ -70,7 +70,7 @@ func TestWidgetPreChatForm(t *testing.T) {
 			{`{"field_type":"contact_attribute","name":"x","label":"X","type":"text","regex_pattern":"([a-z","enabled":true}`, "regex_pattern is not a valid regular expression"},
 			{`{"field_type":"contact_attribute","name":"x","label":"` + strings.Repeat("L", 256) + `","type":"text","enabled":true}`, "at most 255"},
 		} {
-			r := rawCall(t, "PATCH", e.url+inbox, e.adminToken, `{"channel":{"pre_chat_form_options":{"pre_chat_fields":[`+bad.field+`]}}}`)
+			r := rawCall(t, "PATCH", e.URL+inbox, e.adminToken, `{"channel":{"pre_chat_form_options":{"pre_chat_fields":[`+bad.field+`]}}}`)
 			if r.status != 422 || !strings.Contains(r.raw, bad.want) {
 				t.Errorf("field %s: %d %s, want 422 saying %q", bad.field, r.status, r.raw, bad.want)
 			}
@@ -223,7 +223,7 @@ func TestInboxWorkingHours(t *testing.T) {
 			{`{"timezone":"Mars/Olympus"}`, "Timezone is not a known time zone"},
 			{`{"out_of_office_message":"` + strings.Repeat("x", 2001) + `"}`, "Out of office message is too long"},
 		} {
-			r := rawCall(t, "PATCH", e.url+inbox, e.adminToken, bad.body)
+			r := rawCall(t, "PATCH", e.URL+inbox, e.adminToken, bad.body)
 			if r.status != 422 || !strings.Contains(r.raw, bad.want) {
 				t.Errorf("%s: %d %s, want 422 saying %q", bad.body, r.status, r.raw, bad.want)
 			}
@@ -278,7 +278,7 @@ func TestWidgetInboxMembersAndCampaigns(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		e := start(t, st)
 		w := newWidgetSite(e)
-		agent, _, err := e.app.CreateUserInAccount(system(), e.accountID, app.UserInput{Name: ptr("Bea Costa"),
+		agent, _, err := e.App.CreateUserInAccount(system(), e.accountID, app.UserInput{Name: ptr("Bea Costa"),
 			Email: ptr(fmt.Sprintf("bea%d@acme.test", e.accountID)), Password: ptr("password123")}, "agent")
 		if err != nil {
 			t.Fatal(err)

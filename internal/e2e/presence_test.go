@@ -22,7 +22,7 @@ type person struct {
 func (e *env) person(name, role string, inInbox bool) person {
 	e.t.Helper()
 	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
-	u, token, err := e.app.CreateUserInAccount(sys, e.accountID, app.UserInput{Name: ptr(name),
+	u, token, err := e.App.CreateUserInAccount(sys, e.accountID, app.UserInput{Name: ptr(name),
 		Email: ptr(fmt.Sprintf("%s%d@acme.test", name, e.accountID)), Password: ptr("password123")}, role)
 	if err != nil {
 		e.t.Fatal(err)
@@ -37,14 +37,14 @@ func (e *env) person(name, role string, inInbox bool) person {
 // realtime surface does when their socket connects.
 func (e *env) connectPerson(p person) {
 	e.t.Helper()
-	if err := e.app.UserConnected(context.Background(), e.app.ProcessID(), p.id); err != nil {
+	if err := e.App.UserConnected(context.Background(), e.App.ProcessID(), p.id); err != nil {
 		e.t.Fatal(err)
 	}
 }
 
 func (e *env) disconnectPerson(p person) {
 	e.t.Helper()
-	if err := e.app.UserDisconnected(context.Background(), e.app.ProcessID(), p.id); err != nil {
+	if err := e.App.UserDisconnected(context.Background(), e.App.ProcessID(), p.id); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -108,7 +108,7 @@ func TestPresence(t *testing.T) {
 
 		// A process that stops takes its connections with it.
 		e.connectPerson(ann)
-		if err := e.app.EndProcess(context.Background(), e.app.ProcessID()); err != nil {
+		if err := e.App.EndProcess(context.Background(), e.App.ProcessID()); err != nil {
 			t.Fatal(err)
 		}
 		if got := e.availability(ann); got != "offline" {

@@ -201,7 +201,7 @@ func TestRasaDemo(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		e := start(t, s)
 		nlu := newRasaNLU(t)
-		router := &rasaRouter{rasaURL: nlu.URL, chatwootURL: e.url}
+		router := &rasaRouter{rasaURL: nlu.URL, chatwootURL: e.URL}
 		var serveMu sync.Mutex // Flask's development server: one request at a time
 		b := newBot(t, func(b *bot, ev map[string]any, w http.ResponseWriter, r *http.Request) {
 			serveMu.Lock()

@@ -73,7 +73,7 @@ func TestRoutingNobodyThenSomeone(t *testing.T) {
 		}
 		// Ann resolves it: the next waiting one is hers at the next round.
 		e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/toggle_status", first)), ann.token, `{"status":"resolved"}`, 200)
-		if err := e.app.RouteAllWaiting(t.Context()); err != nil {
+		if err := e.App.RouteAllWaiting(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		if got := e.assigneeOf(second); got != ann.id {

@@ -35,7 +35,7 @@ func TestMessageStatements(t *testing.T) {
 			for range 3 {
 				var cctx context.Context
 				cctx, n = store.CountStatements(ctx)
-				if _, err := e.app.PublicCreateMessage(cctx, conv, app.PublicMessageInput{Content: ptr("hello")}); err != nil {
+				if _, err := e.App.PublicCreateMessage(cctx, conv, app.PublicMessageInput{Content: ptr("hello")}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -68,12 +68,12 @@ func TestMessageStatements(t *testing.T) {
 		for range 3 {
 			var cctx context.Context
 			cctx, n = store.CountStatements(context.Background())
-			actor, err := e.app.Authenticate(cctx, b.token)
+			actor, err := e.App.Authenticate(cctx, b.token)
 			if err != nil {
 				t.Fatal(err)
 			}
 			cctx = baton.NewContextWithActor(cctx, actor)
-			if _, err := e.app.CreateMessage(cctx, e.accountID, conv, app.MessageInput{Content: ptr("hi there")}); err != nil {
+			if _, err := e.App.CreateMessage(cctx, e.accountID, conv, app.MessageInput{Content: ptr("hi there")}); err != nil {
 				t.Fatal(err)
 			}
 		}

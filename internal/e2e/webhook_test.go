@@ -94,7 +94,7 @@ func TestIntegrations(t *testing.T) {
 		b := newBot(t, func(b *bot, ev map[string]any, w http.ResponseWriter, r *http.Request) {
 			if ev["event"] == "message_created" && ev["message_type"] == "incoming" {
 				// The bot answers through the API once it has acknowledged.
-				go post(t, e.url+e.acc(fmt.Sprintf("/conversations/%v/messages", dig(ev, "conversation", "id"))),
+				go post(t, e.URL+e.acc(fmt.Sprintf("/conversations/%v/messages", dig(ev, "conversation", "id"))),
 					b.token, fmt.Sprintf(`{"content":"bot: %s"}`, ev["content"]))
 			}
 		})
@@ -293,7 +293,7 @@ func TestWebhookPayloads(t *testing.T) {
 // rawCall makes a request that must answer 200 and returns the raw body.
 func (e *env) rawCall(method, path, token, body string) []byte {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
+	req, err := http.NewRequest(method, e.URL+path, strings.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ type widgetResponse struct {
 func (w *widgetSite) request(method, path, query, authToken, body string, header ...string) widgetResponse {
 	t := w.e.t
 	t.Helper()
-	url := w.e.url + "/api/v1/widget" + path + "?website_token=" + w.token + query
+	url := w.e.URL + "/api/v1/widget" + path + "?website_token=" + w.token + query
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -316,7 +316,7 @@ func TestWidgetRefusals(t *testing.T) {
 				t.Parallel()
 				w := *site
 				w.token = tt.websiteToken
-				w.e = &env{t: t, url: e.url}
+				w.e = &env{World: e.World.With(t), t: t}
 				r := w.request(tt.method, tt.path, tt.query, tt.auth, tt.body)
 				if r.status != tt.status {
 					t.Fatalf("status %d, want %d: %s", r.status, tt.status, r.raw)
@@ -362,7 +362,7 @@ func TestWidgetAttachment(t *testing.T) {
 	png := []byte("\x89PNG\r\n\x1a\nnot really a picture")
 	_, _ = part.Write(png)
 	_ = mw.Close()
-	req, err := http.NewRequest("POST", e.url+"/api/v1/widget/messages?website_token="+site.token, &buf)
+	req, err := http.NewRequest("POST", e.URL+"/api/v1/widget/messages?website_token="+site.token, &buf)
 	if err != nil {
 		t.Fatal(err)
 	}

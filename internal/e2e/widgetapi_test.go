@@ -64,7 +64,7 @@ func TestWidgetConversationActions(t *testing.T) {
 
 		// The widget page exists for a website token only.
 		for tok, want := range map[string]int{site.token: 200, "no-such-token": 404} {
-			res, err := http.Get(e.url + "/widget?website_token=" + tok)
+			res, err := http.Get(e.URL + "/widget?website_token=" + tok)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,21 +128,21 @@ func TestWidgetNewVisitorLimit(t *testing.T) {
 	from := baton.NewContextWithClientAddr(ctx, netip.MustParseAddr("203.0.113.9"))
 	var last string
 	for i := 0; i < 20; i++ {
-		w, err := e.app.WidgetConfig(from)
+		w, err := e.App.WidgetConfig(from)
 		if err != nil {
 			t.Fatalf("visitor %d: %v", i+1, err)
 		}
 		last = w.Token
 	}
-	if _, err := e.app.WidgetConfig(from); baton.ErrorCode(err) != baton.ERATELIMIT {
+	if _, err := e.App.WidgetConfig(from); baton.ErrorCode(err) != baton.ERATELIMIT {
 		t.Fatalf("the 21st new visitor from one address: %v, want a rate limit", err)
 	}
 	// A returning visitor is fine, and so is another address.
 	back := baton.NewContextWithCredential(from, baton.ContactCredential{WebsiteToken: site.token, WidgetToken: last})
-	if _, err := e.app.WidgetConfig(baton.NewContextWithClientAddr(back, netip.MustParseAddr("203.0.113.9"))); err != nil {
+	if _, err := e.App.WidgetConfig(baton.NewContextWithClientAddr(back, netip.MustParseAddr("203.0.113.9"))); err != nil {
 		t.Errorf("a returning visitor: %v", err)
 	}
-	if _, err := e.app.WidgetConfig(baton.NewContextWithClientAddr(ctx, netip.MustParseAddr("198.51.100.1"))); err != nil {
+	if _, err := e.App.WidgetConfig(baton.NewContextWithClientAddr(ctx, netip.MustParseAddr("198.51.100.1"))); err != nil {
 		t.Errorf("another address: %v", err)
 	}
 }

@@ -5,12 +5,12 @@ import (
 	"io"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/metrics"
 )
 
@@ -67,10 +67,8 @@ func TestExposition(t *testing.T) {
 func TestGaugesCached(t *testing.T) {
 	t.Parallel()
 	var reads atomic.Int64
-	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	m := metrics.New(metrics.Config{Now: clock, Gauges: func(context.Context) (map[baton.Target]int64, map[baton.Target]time.Time, error) {
+	clock := batontest.NewClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	m := metrics.New(metrics.Config{Now: clock.Now, Gauges: func(context.Context) (map[baton.Target]int64, map[baton.Target]time.Time, error) {
 		reads.Add(1)
 		return map[baton.Target]int64{baton.BotTarget(1): 3}, nil, nil
 	}})
@@ -87,9 +85,7 @@ func TestGaugesCached(t *testing.T) {
 	if n := reads.Load(); n != 1 {
 		t.Fatalf("5 scrapes at once read the database %d times, want 1", n)
 	}
-	mu.Lock()
-	now = now.Add(6 * time.Second)
-	mu.Unlock()
+	clock.Add(6 * time.Second)
 	scrape()
 	if n := reads.Load(); n != 2 {
 		t.Fatalf("a scrape after 6 s made %d reads in all, want 2", n)

@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -20,6 +17,7 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/auth"
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/chatwoot"
 	"github.com/batonhq/baton/internal/realtime"
 	"github.com/batonhq/baton/internal/server"
@@ -28,22 +26,6 @@ import (
 	"github.com/batonhq/baton/internal/store/storetest"
 	"github.com/coder/websocket"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json with the frames of this run")
-
-// clock is a time that moves one second each time it is read, so that
-// times are ordered and deterministic without sleeping.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(time.Second)
-	return c.now
-}
 
 func ptr[T any](v T) *T { return &v }
 
@@ -85,7 +67,9 @@ func newNode(t testing.TB, s *store.Store, pgURL string, mod func(*realtime.Conf
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	clk := &clock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	// Every reading moves the clock a second, so that times are ordered
+	// and deterministic without sleeping.
+	clk := batontest.NewTickingClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC), time.Second)
 	n := &node{}
 	n.app = app.New(app.Config{Store: s, Key: key, Logger: quiet, Now: clk.Now,
 		Limits: app.Limits{MessagesPerMinute: 1 << 30}, OnLive: func() { n.hub.Wake() }})
@@ -467,9 +451,11 @@ func TestSubscriptions(t *testing.T) {
 		{"not JSON", `RoomChannel`, "reject_subscription"},
 	}
 	for _, tt := range tests {
-		if got := c.subscribe(tt.identifier); got != tt.want {
-			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			if got := c.subscribe(tt.identifier); got != tt.want {
+				t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+			}
+		})
 	}
 }
 
@@ -608,21 +594,7 @@ func golden(t *testing.T, name string, data json.RawMessage, replace map[string]
 	s = regexp.MustCompile(`"20\d\d-\d\d-\d\dT[0-9:.]+Z"`).ReplaceAllString(s, `"<iso time>"`)
 	s = regexp.MustCompile(`\b18935\d{5}\.\d+\b`).ReplaceAllString(s, `<unix float>`)
 	s = regexp.MustCompile(`\b18935\d{5}\b`).ReplaceAllString(s, `<unix>`)
-	path := filepath.Join("testdata", name+".golden.json")
-	if *update {
-		_ = os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, []byte(s+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to write it)", err)
-	}
-	if strings.TrimSpace(string(want)) != strings.TrimSpace(s) {
-		t.Errorf("%s differs from %s:\n%s", name, path, s)
-	}
+	batontest.Golden(t, name, []byte(s+"\n"))
 }
 
 // TestEventPayloads pins every event's payload, for agents and for the
@@ -748,30 +720,12 @@ func TestAcrossProcesses(t *testing.T) {
 	}
 }
 
-// fakeClock is a time that moves only when told.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // TestTypingExpires: a typing indicator nobody turns off ends by itself
 // after the timeout (a bot that crashed mid-answer), and at once when the
 // typist's message arrives.
 func TestTypingExpires(t *testing.T) {
 	t.Parallel()
-	clk := &fakeClock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	clk := batontest.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
 	n := newNode(t, storetest.OpenSQLite(t), "", func(c *realtime.Config) { c.Now = clk.Now })
 	w := populate(t, n)
 	casey := w.customer("Casey")

@@ -37,14 +37,16 @@ func TestClientAddr(t *testing.T) {
 		{"10.1.2.3:5000", "198.51.100.9, 198.51.100.1, 10.0.0.5", "198.51.100.1"}, // the nearest untrusted hop
 		{"10.1.2.3:5000", "not-an-address", "10.1.2.3"},
 	} {
-		r := httptest.NewRequest("GET", "/", nil)
-		r.RemoteAddr = tc.remote
-		if tc.forwarded != "" {
-			r.Header.Set("X-Forwarded-For", tc.forwarded)
-		}
-		if got := clientAddr(r, trusted); got.String() != tc.want {
-			t.Errorf("from %s forwarding %q: %s, want %s", tc.remote, tc.forwarded, got, tc.want)
-		}
+		t.Run(tc.remote+" "+tc.forwarded, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = tc.remote
+			if tc.forwarded != "" {
+				r.Header.Set("X-Forwarded-For", tc.forwarded)
+			}
+			if got := clientAddr(r, trusted); got.String() != tc.want {
+				t.Errorf("from %s forwarding %q: %s, want %s", tc.remote, tc.forwarded, got, tc.want)
+			}
+		})
 	}
 }
 
@@ -59,12 +61,14 @@ func TestWithClientAddr(t *testing.T) {
 		{"10.1.2.3:5000", "203.0.113.5", "203.0.113.5:0"},
 		{"198.51.100.7:5000", "203.0.113.5", "198.51.100.7:0"},
 	} {
-		r := httptest.NewRequest("POST", "/app/login", nil)
-		r.RemoteAddr = tc.remote
-		r.Header.Set("X-Forwarded-For", tc.forwarded)
-		h.ServeHTTP(httptest.NewRecorder(), r)
-		if seen != tc.want {
-			t.Errorf("from %s forwarding %s: RemoteAddr %s, want %s", tc.remote, tc.forwarded, seen, tc.want)
-		}
+		t.Run(tc.remote, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/app/login", nil)
+			r.RemoteAddr = tc.remote
+			r.Header.Set("X-Forwarded-For", tc.forwarded)
+			h.ServeHTTP(httptest.NewRecorder(), r)
+			if seen != tc.want {
+				t.Errorf("from %s forwarding %s: RemoteAddr %s, want %s", tc.remote, tc.forwarded, seen, tc.want)
+			}
+		})
 	}
 }

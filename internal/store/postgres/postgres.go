@@ -47,14 +47,21 @@ func Open(ctx context.Context, url string) (*store.Store, error) {
 	return store.New(db, db, dialect{}), nil
 }
 
+// Migrations are the schema's migrations, in goose's files: what the
+// tests' pool of migrated schemas is keyed by.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // the directory is embedded
+	}
+	return sub
+}
+
 // Migrate applies the pending migrations to db. Processes that start at
 // once take turns: each migrates holding a session advisory lock, so that
 // one applies the migrations and the others find them applied.
 func Migrate(ctx context.Context, db *sql.DB) error {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
-	}
+	sub := Migrations()
 	// The lock is one per schema: installations in other schemas of the
 	// database do not wait for each other.
 	var schema sql.NullString

@@ -1,16 +1,15 @@
 package postgres_test
 
 import (
+	"context"
 	"database/sql"
 	"os"
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/pressly/goose/v3"
 
-	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/postgres"
 	"github.com/batonhq/baton/internal/store/storetest"
@@ -33,28 +32,8 @@ func TestConformance(t *testing.T) {
 // the data is still there.
 func TestReopen(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
 	url := storetest.PostgresURL(t)
-	s, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	a := &baton.Account{Name: "Kept", CreatedAt: now, UpdatedAt: now}
-	if err := s.Write(ctx, func(q *store.Queries) error { return q.CreateAccount(ctx, a) }); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s, err = postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatalf("second open: %v", err)
-	}
-	defer s.Close()
-	if got, err := s.Read().FindAccount(ctx, a.ID); err != nil || got.Name != "Kept" {
-		t.Errorf("account after reopening: %v, %v", got, err)
-	}
+	storetest.Reopen(t, func(ctx context.Context) (*store.Store, error) { return postgres.Open(ctx, url) })
 }
 
 // TestMigrateConcurrently migrates one new database from several processes'

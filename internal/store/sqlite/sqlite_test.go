@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -35,13 +36,15 @@ func TestPragmas(t *testing.T) {
 		{"temp_store", "2"}, // MEMORY
 		{"query_only", "0"},
 	} {
-		var got string
-		if err := s.DB().QueryRowContext(t.Context(), "PRAGMA "+c.pragma).Scan(&got); err != nil {
-			t.Fatalf("PRAGMA %s: %v", c.pragma, err)
-		}
-		if got != c.want {
-			t.Errorf("PRAGMA %s = %s, want %s", c.pragma, got, c.want)
-		}
+		t.Run(c.pragma, func(t *testing.T) {
+			var got string
+			if err := s.DB().QueryRowContext(t.Context(), "PRAGMA "+c.pragma).Scan(&got); err != nil {
+				t.Fatalf("PRAGMA %s: %v", c.pragma, err)
+			}
+			if got != c.want {
+				t.Errorf("PRAGMA %s = %s, want %s", c.pragma, got, c.want)
+			}
+		})
 	}
 }
 
@@ -64,28 +67,8 @@ func TestReaderIsReadOnly(t *testing.T) {
 // the data is still there.
 func TestReopen(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "baton.db")
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	a := &baton.Account{Name: "Kept", CreatedAt: now, UpdatedAt: now}
-	if err := s.Write(ctx, func(q *store.Queries) error { return q.CreateAccount(ctx, a) }); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s, err = sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatalf("second open: %v", err)
-	}
-	defer s.Close()
-	if got, err := s.Read().FindAccount(ctx, a.ID); err != nil || got.Name != "Kept" {
-		t.Errorf("account after reopening: %v, %v", got, err)
-	}
+	storetest.Reopen(t, func(ctx context.Context) (*store.Store, error) { return sqlite.Open(ctx, path) })
 }
 
 // TestMigrationsMatch checks that both dialects have the same migrations, by

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"io/fs"
 	"testing"
 	"time"
@@ -36,5 +37,32 @@ func MigrateDownUp(t *testing.T, s *store.Store, dialect goose.Dialect, migratio
 		return q.CreateAccount(ctx, &baton.Account{Name: "After", CreatedAt: now, UpdatedAt: now})
 	}); err != nil {
 		t.Errorf("write after migrating down and up: %v", err)
+	}
+}
+
+// Reopen opens a database a second time with open: nothing is migrated
+// twice and the data is still there.
+func Reopen(t *testing.T, open func(ctx context.Context) (*store.Store, error)) {
+	t.Helper()
+	ctx := t.Context()
+	s, err := open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	a := &baton.Account{Name: "Kept", CreatedAt: now, UpdatedAt: now}
+	if err := s.Write(ctx, func(q *store.Queries) error { return q.CreateAccount(ctx, a) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = open(ctx)
+	if err != nil {
+		t.Fatalf("second open: %v", err)
+	}
+	defer s.Close()
+	if got, err := s.Read().FindAccount(ctx, a.ID); err != nil || got.Name != "Kept" {
+		t.Errorf("account after reopening: %v, %v", got, err)
 	}
 }

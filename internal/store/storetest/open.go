@@ -36,8 +36,9 @@ func OpenSQLite(t testing.TB) *store.Store {
 }
 
 // PostgresURL returns a URL for a new, empty schema of the test database,
-// dropped when the test ends; the test is skipped when no test database is
-// configured.
+// dropped when the test ends, for tests that migrate it themselves (several
+// processes on one schema, migrations); the test is skipped when no test
+// database is configured.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(PostgresURLVariable)
@@ -65,6 +66,11 @@ func PostgresURL(t testing.TB) string {
 			t.Logf("drop schema %s: %v", schema, err)
 		}
 	})
+	return searchPath(t, base, schema)
+}
+
+// searchPath is the test database's URL with the schema as search path.
+func searchPath(t testing.TB, base, schema string) string {
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("%s: %v", PostgresURLVariable, err)
@@ -75,11 +81,22 @@ func PostgresURL(t testing.TB) string {
 	return u.String()
 }
 
-// OpenPostgres returns a migrated store on a new schema of the test
-// database, or skips the test when there is none.
+// OpenPostgres returns a migrated store on a schema of the test database
+// that no other test uses while this one runs, empty as if just migrated,
+// or skips the test when there is no test database. The schema comes from
+// the pool (see pool.go).
 func OpenPostgres(t testing.TB) *store.Store {
 	t.Helper()
-	s, err := postgres.Open(context.Background(), PostgresURL(t))
+	base := os.Getenv(PostgresURLVariable)
+	if base == "" {
+		t.Skip(PostgresURLVariable + " is not set")
+	}
+	schema, err := claimSchema(base)
+	if err != nil {
+		t.Fatalf("postgres test schema: %v", err)
+	}
+	t.Cleanup(func() { releaseSchema(schema) }) // after the store closes
+	s, err := postgres.Open(context.Background(), searchPath(t, base, schema))
 	if err != nil {
 		t.Fatalf("open postgres: %v", err)
 	}
