@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -33,6 +34,9 @@ type LiveEvent struct {
 	// AssigneeChanged says a conversation event moved it to another
 	// person (or to nobody).
 	AssigneeChanged bool
+	// Performer is the user or bot whose request made the change; nil for
+	// a contact's, Baton's own, or one whose performer is gone.
+	Performer *baton.Sender
 }
 
 // liveData is what a live event row holds beside its ids.
@@ -43,6 +47,14 @@ type liveData struct {
 	TypistOf        string         `json:"typist_type,omitempty"`
 	Private         bool           `json:"private,omitempty"`
 	Contact         *baton.Contact `json:"contact,omitempty"` // a deleted contact, as it was
+	// PerformerOf and PerformerID are who made the change, a user or a
+	// bot (baton.SenderUser, baton.SenderAgentBot).
+	PerformerOf string `json:"performer_type,omitempty"`
+	PerformerID int64  `json:"performer_id,omitempty"`
+	// EchoID is the echo id the request creating a message sent: it is
+	// not stored with the message, and the creator's live clients match
+	// their message by it.
+	EchoID string `json:"echo_id,omitempty"`
 }
 
 // liveSkipped are bot events that live clients have under another name:
@@ -57,8 +69,8 @@ func (a *App) publish(ctx context.Context, q *store.Queries, e *store.LiveEvent,
 	if liveSkipped[e.Name] {
 		return nil
 	}
-	if d != nil {
-		b, err := json.Marshal(d)
+	if e.Data == nil {
+		b, err := liveDataOf(ctx, d)
 		if err != nil {
 			return err
 		}
@@ -76,6 +88,28 @@ func (a *App) publish(ctx context.Context, q *store.Queries, e *store.LiveEvent,
 	return nil
 }
 
+// liveDataOf is what a live event row holds beside its ids: d, with the
+// performer, the user or bot of ctx whose request made the change; nil
+// when there is nothing to hold.
+func liveDataOf(ctx context.Context, d *liveData) ([]byte, error) {
+	switch actor := baton.ActorFromContext(ctx); {
+	case actor.Kind == baton.ActorUser && actor.User != nil:
+		if d == nil {
+			d = &liveData{}
+		}
+		d.PerformerOf, d.PerformerID = baton.SenderUser, actor.User.ID
+	case actor.Kind == baton.ActorAgentBot && actor.Bot != nil:
+		if d == nil {
+			d = &liveData{}
+		}
+		d.PerformerOf, d.PerformerID = baton.SenderAgentBot, actor.Bot.ID
+	}
+	if d == nil {
+		return nil, nil
+	}
+	return json.Marshal(d)
+}
+
 // publishConversation writes a conversation event for live clients.
 func (a *App) publishConversation(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, change *baton.ConversationChange) error {
 	var d *liveData
@@ -89,15 +123,24 @@ func (a *App) publishConversation(ctx context.Context, q *store.Queries, name st
 // publishMessage writes a message event for live clients: every message,
 // private notes and activity messages included (agents see them).
 func (a *App) publishMessage(ctx context.Context, q *store.Queries, name string, m *baton.Message) error {
-	return a.publish(ctx, q, a.liveMessage(name, m), nil)
+	e, err := a.liveMessage(ctx, name, m)
+	if err != nil {
+		return err
+	}
+	return a.publish(ctx, q, e, nil)
 }
 
 // liveMessage is the live event of a message, for publish or for a
 // statement that writes it with another (store.TouchConversationLive),
-// which then calls published.
-func (a *App) liveMessage(name string, m *baton.Message) *store.LiveEvent {
+// which then calls published. It carries the echo id of a new message.
+func (a *App) liveMessage(ctx context.Context, name string, m *baton.Message) (*store.LiveEvent, error) {
+	var d *liveData
+	if name == baton.EventMessageCreated && m.EchoID != "" {
+		d = &liveData{EchoID: m.EchoID}
+	}
+	b, err := liveDataOf(ctx, d)
 	return &store.LiveEvent{AccountID: m.AccountID, ConversationID: m.ConversationID, MessageID: m.ID, Name: name,
-		CreatedAt: m.UpdatedAt}
+		CreatedAt: m.UpdatedAt, Data: b}, err
 }
 
 // published wakes the hub after q's transaction commits: a live event was
@@ -233,12 +276,16 @@ func (a *App) PruneLiveEvents(ctx context.Context, window time.Duration) error {
 }
 
 // loadLive loads rows for rendering. A row whose conversation, message or
-// contact is gone by now is left out: there is nothing left to show.
+// contact is gone by now is left out: there is nothing left to show. The
+// rows of one call share what they load: a conversation many events name
+// (a busy one, at a thousand messages a second) and its inbox's audience
+// are read once, as they are now, after all the rows committed.
 func (a *App) loadLive(ctx context.Context, rows []*store.LiveEvent) ([]*LiveEvent, error) {
 	q := a.store.Read()
+	b := &liveBatch{q: q, l: newLoader(q), convs: map[int64]liveConversation{}, audiences: map[[2]int64]map[int64]bool{}}
 	out := make([]*LiveEvent, 0, len(rows))
 	for _, r := range rows {
-		e, err := a.loadLiveEvent(ctx, q, r)
+		e, err := a.loadLiveEvent(ctx, b, r)
 		if baton.ErrorCode(err) == baton.ENOTFOUND {
 			continue
 		} else if err != nil {
@@ -251,7 +298,59 @@ func (a *App) loadLive(ctx context.Context, rows []*store.LiveEvent) ([]*LiveEve
 	return out, nil
 }
 
-func (a *App) loadLiveEvent(ctx context.Context, q *store.Queries, r *store.LiveEvent) (*LiveEvent, error) {
+// liveBatch is what one loadLive call has read.
+type liveBatch struct {
+	q         *store.Queries
+	l         *loader
+	convs     map[int64]liveConversation
+	audiences map[[2]int64]map[int64]bool // by account and inbox
+}
+
+type liveConversation struct {
+	c   *baton.Conversation
+	err error
+}
+
+// conversation loads a conversation for rendering, once a batch.
+func (b *liveBatch) conversation(ctx context.Context, accountID, id int64) (*baton.Conversation, error) {
+	if lc, ok := b.convs[id]; ok {
+		return lc.c, lc.err
+	}
+	c, err := b.q.FindConversationByID(ctx, id)
+	if err == nil && c.AccountID != accountID {
+		c, err = nil, baton.ErrNotFound
+	}
+	if err == nil {
+		err = b.l.conversation(ctx, c)
+	}
+	if err != nil {
+		c = nil
+	}
+	b.convs[id] = liveConversation{c, err}
+	return c, err
+}
+
+// audience returns the users who may hear of an inbox's events (of the
+// account's, for inbox 0), once a batch. The map is shared: copy it to
+// change it.
+func (b *liveBatch) audience(ctx context.Context, accountID, inboxID int64) (map[int64]bool, error) {
+	k := [2]int64{accountID, inboxID}
+	if u, ok := b.audiences[k]; ok {
+		return u, nil
+	}
+	ids, err := b.q.InboxAudience(ctx, accountID, inboxID)
+	if err != nil {
+		return nil, err
+	}
+	u := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		u[id] = true
+	}
+	b.audiences[k] = u
+	return u, nil
+}
+
+func (a *App) loadLiveEvent(ctx context.Context, b *liveBatch, r *store.LiveEvent) (*LiveEvent, error) {
 	if r.Name == liveViewing {
 		return nil, nil // for Viewing only, not for live clients
 	}
@@ -264,17 +363,11 @@ func (a *App) loadLiveEvent(ctx context.Context, q *store.Queries, r *store.Live
 	e := &LiveEvent{Event: baton.Event{ID: r.ID, AccountID: r.AccountID, ConversationID: r.ConversationID,
 		Name: r.Name, CreatedAt: r.CreatedAt, Private: d.Private}}
 	e.AssigneeChanged = d.AssigneeChanged
-	l := newLoader(q)
+	q, l := b.q, b.l
 	inboxID := int64(0)
 	if r.ConversationID != 0 {
-		c, err := q.FindConversationByID(ctx, r.ConversationID)
+		c, err := b.conversation(ctx, r.AccountID, r.ConversationID)
 		if err != nil {
-			return nil, err
-		}
-		if c.AccountID != r.AccountID {
-			return nil, baton.ErrNotFound
-		}
-		if err := l.conversation(ctx, c); err != nil {
 			return nil, err
 		}
 		e.Conversation, inboxID, e.ContactInboxID = c, c.InboxID, c.ContactInboxID
@@ -286,6 +379,7 @@ func (a *App) loadLiveEvent(ctx context.Context, q *store.Queries, r *store.Live
 			if err := l.messages(ctx, c, []*baton.Message{m}); err != nil {
 				return nil, err
 			}
+			m.EchoID = d.EchoID
 			e.Message = m
 			if m.Private || m.MessageType == baton.MessageActivity {
 				e.ContactInboxID = 0
@@ -307,13 +401,24 @@ func (a *App) loadLiveEvent(ctx context.Context, q *store.Queries, r *store.Live
 		baton.EventPresenceUpdate:
 		e.ContactInboxID = 0 // agents only
 	}
-	ids, err := q.InboxAudience(ctx, r.AccountID, inboxID)
+	users, err := b.audience(ctx, r.AccountID, inboxID)
 	if err != nil {
 		return nil, err
 	}
-	e.Users = make(map[int64]bool, len(ids))
-	for _, id := range ids {
-		e.Users[id] = true
+	e.Users = users
+	switch d.PerformerOf {
+	case baton.SenderUser:
+		if u, err := l.user(ctx, d.PerformerID); err != nil {
+			return nil, err
+		} else if u != nil {
+			e.Performer = &baton.Sender{Type: baton.SenderUser, User: u}
+		}
+	case baton.SenderAgentBot:
+		if b, err := l.bot(ctx, d.PerformerID); err != nil {
+			return nil, err
+		} else if b != nil {
+			e.Performer = &baton.Sender{Type: baton.SenderAgentBot, Bot: b}
+		}
 	}
 	if d.TypistOf != "" {
 		if e.Conversation == nil {
@@ -328,6 +433,7 @@ func (a *App) loadLiveEvent(ctx context.Context, q *store.Queries, r *store.Live
 			if s.User, err = l.user(ctx, d.TypistID); err != nil || s.User == nil {
 				return nil, baton.ErrNotFound
 			}
+			e.Users = maps.Clone(users)
 			delete(e.Users, d.TypistID) // never back to the typist
 		case baton.SenderAgentBot:
 			if s.Bot, err = l.bot(ctx, d.TypistID); err != nil || s.Bot == nil {

@@ -255,7 +255,10 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 	} else {
 		// The conversation's activity and the message's live event, next
 		// to each other here: one statement on PostgreSQL.
-		e := a.liveMessage(baton.EventMessageCreated, m)
+		e, err := a.liveMessage(ctx, baton.EventMessageCreated, m)
+		if err != nil {
+			return err
+		}
 		if err := q.TouchConversationLive(ctx, c.ID, now.UnixMicro(), e); err != nil {
 			return err
 		}

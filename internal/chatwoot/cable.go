@@ -47,7 +47,13 @@ func (r *Cable) Render(e *app.LiveEvent) ([]app.LivePayload, error) {
 		if e.Name == baton.EventMessageUpdated {
 			name = "message.updated"
 		}
-		agent := agentMessagePush{messagePush: h.messagePushView(c, e.Message), AccountID: e.AccountID}
+		agent := agentMessagePush{messagePush: h.messagePushView(c, e.Message), EchoID: e.Message.EchoID,
+			AccountID: e.AccountID}
+		// Chatwoot writes activity messages in a job, where no one is the
+		// performer.
+		if e.Message.MessageType != baton.MessageActivity {
+			agent.Performer = h.senderPush(e.Performer)
+		}
 		var contact any
 		if !e.Message.Private && e.Message.MessageType != baton.MessageActivity {
 			contact = h.contactMessageView(c, e.Message)
@@ -57,7 +63,13 @@ func (r *Cable) Render(e *app.LiveEvent) ([]app.LivePayload, error) {
 		name := map[string]string{baton.EventConversationCreated: "conversation.created",
 			baton.EventConversationStatusChanged: "conversation.status_changed",
 			baton.EventConversationUpdated:       "conversation.updated"}[e.Name]
-		if err = add(name, h.conversationPushView(c), contactConversationView(c)); err != nil {
+		// Chatwoot's job reads these conversations again when it sends
+		// them, and they lose the performer; a new one keeps it.
+		var agent any = h.conversationPushView(c)
+		if e.Name == baton.EventConversationCreated {
+			agent = cableConversation{conversationPush: h.conversationPushView(c), Performer: h.senderPush(e.Performer)}
+		}
+		if err = add(name, agent, contactConversationView(c)); err != nil {
 			return nil, err
 		}
 		if e.AssigneeChanged {
@@ -72,7 +84,7 @@ func (r *Cable) Render(e *app.LiveEvent) ([]app.LivePayload, error) {
 		}
 		typist := h.senderPush(e.Typist)
 		agent := typingPush{Conversation: h.conversationPushView(c), User: typist, IsPrivate: e.Private,
-			AccountID: e.AccountID}
+			AccountID: e.AccountID, Performer: h.senderPush(e.Performer)}
 		var contact any
 		if !e.Private {
 			contact = typingPush{Conversation: contactConversationView(c), User: typist}
@@ -81,7 +93,8 @@ func (r *Cable) Render(e *app.LiveEvent) ([]app.LivePayload, error) {
 	case baton.EventContactCreated, baton.EventContactUpdated, baton.EventContactDeleted:
 		name := map[string]string{baton.EventContactCreated: "contact.created", baton.EventContactUpdated: "contact.updated",
 			baton.EventContactDeleted: "contact.deleted"}[e.Name]
-		err = add(name, agentContactPush{contactPush: contactPushView(e.Contact), AccountID: e.AccountID}, nil)
+		err = add(name, agentContactPush{contactPush: contactPushView(e.Contact), AccountID: e.AccountID,
+			Performer: h.senderPush(e.Performer)}, nil)
 	}
 	return out, err
 }
@@ -110,16 +123,30 @@ type presencePush struct {
 	Contacts  any               `json:"contacts,omitempty"` // for agents only, even when empty
 }
 
-// agentMessagePush is message push data as agents receive it.
+// The performer of an event (spec §4.3) is the user or bot whose request
+// made it, as user or bot push data; left out when a contact or Baton
+// made it, as Chatwoot does.
+
+// agentMessagePush is message push data as agents receive it, with the echo
+// id the creating request sent.
 type agentMessagePush struct {
 	messagePush
-	AccountID int64 `json:"account_id"`
+	EchoID    string `json:"echo_id,omitempty"`
+	AccountID int64  `json:"account_id"`
+	Performer any    `json:"performer,omitempty"`
+}
+
+// cableConversation is conversation push data with its performer.
+type cableConversation struct {
+	conversationPush
+	Performer any `json:"performer,omitempty"`
 }
 
 // agentContactPush is contact push data as agents receive it.
 type agentContactPush struct {
 	*contactPush
 	AccountID int64 `json:"account_id"`
+	Performer any   `json:"performer,omitempty"`
 }
 
 // typingPush is conversation.typing_on and _off.
@@ -128,6 +155,7 @@ type typingPush struct {
 	User         any   `json:"user"`
 	IsPrivate    bool  `json:"is_private"`
 	AccountID    int64 `json:"account_id,omitempty"`
+	Performer    any   `json:"performer,omitempty"`
 }
 
 // conversationPush is a conversation's push_event_data as Chatwoot's

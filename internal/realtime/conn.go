@@ -1,8 +1,10 @@
 package realtime
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -31,13 +33,16 @@ type conn struct {
 	ws     *websocket.Conn
 	cancel context.CancelFunc
 
+	out *corkConn // the socket under ws, to write a batch of frames at once
+
 	mu      sync.Mutex
-	queue   [][]byte
+	queue   []outFrame
 	writing bool
 	dead    bool
 	drained chan struct{} // closed when the queue empties, while someone waits
 
 	subs map[string]*subscription // by identifier, as sent; guarded by hub.mu
+	ping uint8                    // the part of the ping interval it is pinged in; guarded by hub.mu
 }
 
 // subscription is one RoomChannel subscription of a connection.
@@ -59,7 +64,8 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("Page not found"))
 		return
 	}
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{Protocol},
+	hw := &hijackWriter{ResponseWriter: w}
+	ws, err := websocket.Accept(hw, r, &websocket.AcceptOptions{Subprotocols: []string{Protocol},
 		InsecureSkipVerify: true, CompressionMode: websocket.CompressionDisabled})
 	if err != nil {
 		return
@@ -68,7 +74,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The request's context ends with the handler; the connection's lives
 	// until it closes.
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &conn{hub: h, ws: ws, cancel: cancel, subs: map[string]*subscription{}}
+	c := &conn{hub: h, ws: ws, out: hw.conn, cancel: cancel, subs: map[string]*subscription{}}
 	if !h.add(c) {
 		cancel()
 		c.closeWith(frameRestart)
@@ -109,6 +115,9 @@ func (h *Hub) add(c *conn) bool {
 		return false
 	}
 	h.conns[c] = struct{}{}
+	c.ping = h.nextPing
+	h.pings[c.ping][c] = struct{}{}
+	h.nextPing = (h.nextPing + 1) % pingSlots
 	return true
 }
 
@@ -117,6 +126,7 @@ func (h *Hub) remove(c *conn) {
 	c.kill()
 	h.mu.Lock()
 	delete(h.conns, c)
+	delete(h.pings[c.ping], c)
 	var gone []*subscription
 	for _, s := range c.subs {
 		h.drop(s)
@@ -361,30 +371,55 @@ func (s *subscription) payload(e *app.LiveEvent, p app.LivePayload) []byte {
 }
 
 // send queues a message frame for the subscription; id, when not 0, is
-// the event's, for clients that resume.
+// the event's, for clients that resume. The frame is built when written,
+// from the data every subscriber of the event shares.
 func (s *subscription) send(event string, data []byte, id int64) {
 	if data == nil {
 		return
 	}
-	b := make([]byte, 0, len(s.ident)+len(event)+len(data)+64)
-	b = append(b, `{"identifier":`...)
-	b = append(b, s.ident...)
-	b = append(b, `,"message":{"event":"`...)
-	b = append(b, event...)
-	b = append(b, `","data":`...)
-	b = append(b, data...)
-	if s.resume && id != 0 {
-		b = append(b, `,"event_id":`...)
-		b = strconv.AppendInt(b, id, 10)
+	if !s.resume {
+		id = 0
 	}
-	b = append(b, "}}"...)
 	s.c.hub.stats.frames.Add(1)
-	s.c.enqueue(b)
+	s.c.enqueueFrame(outFrame{ident: s.ident, event: event, data: data, id: id})
 }
+
+// outFrame is a frame waiting to be written: a whole one (raw), or a
+// subscription's message frame, made of its identifier and an event's
+// data.
+type outFrame struct {
+	raw   []byte
+	ident []byte
+	event string
+	data  []byte
+	id    int64
+}
+
+// appendTo appends the message frame to b.
+func (f *outFrame) appendTo(b []byte) []byte {
+	b = append(b, `{"identifier":`...)
+	b = append(b, f.ident...)
+	b = append(b, `,"message":{"event":"`...)
+	b = append(b, f.event...)
+	b = append(b, `","data":`...)
+	b = append(b, f.data...)
+	if f.id != 0 {
+		b = append(b, `,"event_id":`...)
+		b = strconv.AppendInt(b, f.id, 10)
+	}
+	return append(b, "}}"...)
+}
+
+// framePool holds the buffers writers build message frames in.
+var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // enqueue queues a frame. A client whose queue is full is dropped: it is
 // not keeping up, and the fan-out does not wait for anyone.
 func (c *conn) enqueue(b []byte) {
+	c.enqueueFrame(outFrame{raw: b})
+}
+
+func (c *conn) enqueueFrame(f outFrame) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.dead {
@@ -397,15 +432,19 @@ func (c *conn) enqueue(b []byte) {
 		go c.ws.CloseNow()
 		return
 	}
-	c.queue = append(c.queue, b)
+	c.queue = append(c.queue, f)
 	if !c.writing {
 		c.writing = true
 		go c.write()
 	}
 }
 
-// write drains the queue, then ends.
+// write drains the queue, then ends. The frames taken at once leave in
+// one write to the socket (one system call, not one a frame), within the
+// write timeout.
 func (c *conn) write() {
+	bp := framePool.Get().(*[]byte)
+	defer framePool.Put(bp)
 	for {
 		c.mu.Lock()
 		if len(c.queue) == 0 || c.dead {
@@ -421,16 +460,105 @@ func (c *conn) write() {
 		batch := c.queue
 		c.queue = nil
 		c.mu.Unlock()
-		for _, b := range batch {
-			ctx, cancel := context.WithTimeout(context.Background(), c.hub.cfg.WriteTimeout)
-			err := c.ws.Write(ctx, websocket.MessageText, b)
-			cancel()
-			if err != nil {
+		c.out.cork()
+		for i := range batch {
+			f := &batch[i]
+			b := f.raw
+			if b == nil {
+				*bp = f.appendTo((*bp)[:0])
+				b = *bp
+			}
+			// Written into the cork, this does not block: no deadline.
+			if err := c.ws.Write(context.Background(), websocket.MessageText, b); err != nil {
 				c.kill()
 				break
 			}
 		}
+		if err := c.out.uncork(c.hub.cfg.WriteTimeout); err != nil {
+			c.kill()
+		}
 	}
+}
+
+// hijackWriter hands websocket.Accept the connection wrapped in a
+// corkConn.
+type hijackWriter struct {
+	http.ResponseWriter
+	conn *corkConn
+}
+
+func (w *hijackWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	w.conn = &corkConn{Conn: nc}
+	if err := brw.Writer.Flush(); err != nil { // the response, if still buffered
+		_ = nc.Close()
+		return nil, nil, err
+	}
+	brw.Writer.Reset(w.conn) // keeps the server's buffer and its size
+	return w.conn, brw, nil
+}
+
+// corkConn is a live socket that can hold what is written to it (corked)
+// and send it in one write when uncorked: a writer that has several frames
+// to send makes one system call, not one a frame.
+type corkConn struct {
+	net.Conn
+	mu     sync.Mutex
+	corked bool
+	buf    *[]byte
+}
+
+// corkPool holds the buffers of corked sockets, so that an idle one holds
+// none.
+var corkPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+func (c *corkConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.corked {
+		*c.buf = append(*c.buf, p...)
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *corkConn) cork() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.corked {
+		c.corked, c.buf = true, corkPool.Get().(*[]byte)
+	}
+}
+
+// uncork writes what was held, waiting at most the timeout.
+func (c *corkConn) uncork(timeout time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.corked {
+		return nil
+	}
+	b := c.buf
+	c.corked, c.buf = false, nil
+	defer func() {
+		if cap(*b) <= 256<<10 {
+			*b = (*b)[:0]
+			corkPool.Put(b)
+		}
+	}()
+	if len(*b) == 0 {
+		return nil
+	}
+	// A socket's deadline is the operating system's time, not the hub's
+	// clock.
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(timeout))
+	_, err := c.Conn.Write(*b)
+	_ = c.Conn.SetWriteDeadline(time.Time{})
+	return err
 }
 
 // kill closes the connection at once.

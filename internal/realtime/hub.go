@@ -53,6 +53,8 @@ type Hub struct {
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
+	pings    [pingSlots]map[*conn]struct{} // the connections by the part of the interval they are pinged in
+	nextPing uint8
 	contacts map[int64]map[*subscription]struct{} // by contact inbox id
 	users    map[int64]map[*subscription]struct{} // by account id
 	online   map[presenceKey]int                  // this process's user subscriptions, by account and user
@@ -132,10 +134,14 @@ func New(c Config) *Hub {
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = 10 * time.Second
 	}
-	return &Hub{cfg: c, app: c.App, render: c.Renderer, log: c.Logger, now: c.Now,
+	h := &Hub{cfg: c, app: c.App, render: c.Renderer, log: c.Logger, now: c.Now,
 		conns: map[*conn]struct{}{}, contacts: map[int64]map[*subscription]struct{}{},
 		users: map[int64]map[*subscription]struct{}{}, online: map[presenceKey]int{}, ringIDs: map[int64]uint64{},
 		wake: make(chan struct{}, 1), typing: map[typingKey]*typingLease{}}
+	for i := range h.pings {
+		h.pings[i] = map[*conn]struct{}{}
+	}
+	return h
 }
 
 // Start begins reading the live event log (from its current end) and
@@ -422,19 +428,27 @@ func (h *Hub) remember(e *entry) {
 	}
 }
 
-// ping sends Rails' heartbeat to every connection.
+// pingSlots is how many parts the connections are pinged in, one part
+// after another over the interval: each connection is pinged every
+// interval, but 10,000 of them are not written to in one burst that holds
+// up the fan-out and the message path.
+const pingSlots = 30
+
+// ping sends Rails' heartbeat to every connection, once an interval.
 func (h *Hub) ping(ctx context.Context) {
-	t := time.NewTicker(h.cfg.PingInterval)
+	t := time.NewTicker(max(h.cfg.PingInterval/pingSlots, time.Millisecond))
 	defer t.Stop()
+	slot := uint8(0)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		slot = (slot + 1) % pingSlots
 		frame := []byte(`{"type":"ping","message":` + strconv.FormatInt(h.now().Unix(), 10) + `}`)
 		h.mu.Lock()
-		for c := range h.conns {
+		for c := range h.pings[slot] {
 			c.enqueue(frame)
 		}
 		h.mu.Unlock()

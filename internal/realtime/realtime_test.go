@@ -615,12 +615,23 @@ func TestEventPayloads(t *testing.T) {
 	w.call(http.MethodGet, w.publicPath(casey), "", nil, &ci)
 	replace := map[string]string{casey.pubsub: "<pubsub_token>", casey.source: "<source_id>", w.api.Identifier: "<inbox_identifier>"}
 
-	w.say(casey, "Where is my order?")
+	// The echo id the customer's widget sent comes back with the message.
+	w.call(http.MethodPost, fmt.Sprintf("%s/conversations/%d/messages", w.publicPath(casey), casey.conv), "",
+		map[string]any{"content": "Where is my order?", "echo_id": "echo-7"}, nil)
 	agent.event("message.created")
 	golden(t, "message_created_agent", agent.data["message.created"], replace)
 	contact.event("message.created")
 	golden(t, "message_created_contact", contact.data["message.created"], replace)
 	admin.event("message.created")
+
+	// An agent's reply names its performer, for agents.
+	// (The first reply changes the conversation too: conversation.updated.)
+	w.reply(w.admin, casey, "On its way", false)
+	agent.events(2)
+	golden(t, "message_created_reply_agent", agent.data["message.created"], replace)
+	contact.events(2)
+	golden(t, "message_created_reply_contact", contact.data["message.created"], replace)
+	admin.events(2)
 
 	w.call(http.MethodPost, fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/toggle_typing_status", w.account, casey.conv), w.agent.token,
 		map[string]any{"typing_status": "on"}, nil)
@@ -834,4 +845,61 @@ func TestPresenceReachesTheTeam(t *testing.T) {
 	wait("busy")
 	agent.ws.CloseNow()
 	wait("") // gone: left out, as Chatwoot leaves out who is offline
+}
+
+// TestResumeOnAnotherProcess runs three processes on one PostgreSQL: a
+// client of the first that saw some events resumes on the second, which
+// was running when they were committed, and gets what it missed; on the
+// third, started after them, it is told to refetch.
+func TestResumeOnAnotherProcess(t *testing.T) {
+	t.Parallel()
+	url := storetest.PostgresURL(t)
+	open := func() *store.Store {
+		s, err := postgres.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.LimitConnections(4)
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	a, b := newNode(t, open(), url, nil), newNode(t, open(), url, nil)
+	w := populate(t, a, b)
+	casey := w.customer("Casey")
+	c := w.dial(0)
+	c.subscribe(fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","last_event_id":0}`, casey.pubsub))
+	for _, text := range []string{"one", "two", "three"} {
+		w.callOn(1, http.MethodPost, fmt.Sprintf("%s/conversations/%d/messages", w.publicPath(casey), casey.conv), "",
+			map[string]any{"content": text}, nil)
+	}
+	var ids []int64
+	for len(ids) < 3 {
+		f := c.next()
+		raw := <-c.raw
+		if msg, _ := f["message"].(map[string]any); msg != nil && msg["event"] == "message.created" {
+			var frame struct {
+				Message struct {
+					EventID int64 `json:"event_id"`
+				} `json:"message"`
+			}
+			if err := json.Unmarshal(raw, &frame); err != nil || frame.Message.EventID == 0 {
+				t.Fatalf("no event id: %s", raw)
+			}
+			ids = append(ids, frame.Message.EventID)
+		}
+	}
+	w.sync()
+	// Having seen "two", on the second process: "three" comes again.
+	again := w.dial(1)
+	again.subscribe(fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","last_event_id":%d}`, casey.pubsub, ids[1]))
+	if d := again.events(1)["message.created"]; d == nil || d["content"] != "three" {
+		t.Fatalf("resumed on another process: %v", d)
+	}
+	// A process started after the events never had them: refetch.
+	w.nodes = append(w.nodes, newNode(t, open(), url, nil))
+	late := w.dial(2)
+	late.subscribe(fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","last_event_id":%d}`, casey.pubsub, ids[1]))
+	if d := late.events(1)["resume.refetch"]; d == nil {
+		t.Fatal("a process started after the events did not say to refetch")
+	}
 }
