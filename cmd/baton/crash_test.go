@@ -103,6 +103,10 @@ func testCrash(t *testing.T, in *installation) {
 	}
 	restart := time.Now()
 	p2 := in.serve()
+	// The takeover is timed from when the new process serves: how long a
+	// process takes to start is the machine's (and its load's), not the
+	// lanes'.
+	ready := time.Now()
 	base.Store(p2.url)
 	close(restarted)
 	wg.Wait()
@@ -131,11 +135,12 @@ func testCrash(t *testing.T, in *installation) {
 	}
 	var slowest time.Duration
 	for n := range waiting {
-		slowest = max(slowest, first[n].Sub(restart))
+		slowest = max(slowest, first[n].Sub(ready))
 	}
-	t.Logf("%d lanes waited at the kill; the last resumed %s after the restart began", len(waiting), slowest)
+	t.Logf("%d lanes waited at the kill; the new process served %s after the restart began and the last lane resumed %s after that",
+		len(waiting), ready.Sub(restart).Round(time.Millisecond), slowest)
 	if slowest > 5*time.Second {
-		t.Errorf("a lane waited %s after the restart began, want at most 5 s", slowest)
+		t.Errorf("a lane waited %s after the new process served, want at most 5 s", slowest)
 	}
 	for _, c := range convs {
 		v := in.must("GET", fmt.Sprintf("%s/api/v1/accounts/%d/conversations/%d", p2.url, in.account, c.id), in.admin, "")

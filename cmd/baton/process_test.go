@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -290,10 +291,11 @@ type received struct {
 // answers 200, after delay.
 type recorder struct {
 	*httptest.Server
-	mu     sync.Mutex
-	got    []received
-	delay  time.Duration
-	secret string // when set, every delivery's X-Chatwoot-Signature is checked with it
+	mu       sync.Mutex
+	got      []received
+	delay    time.Duration
+	secret   string       // when set, every delivery's X-Chatwoot-Signature is checked with it
+	inFlight atomic.Int64 // customer messages being answered (held for delay) right now
 }
 
 var content = regexp.MustCompile(`^c(\d+)-m(\d+)$`)
@@ -324,6 +326,8 @@ func newRecorder(t *testing.T) *recorder {
 			got.unsigned = req.Header.Get("X-Chatwoot-Signature") != sig
 		}
 		if delay > 0 {
+			r.inFlight.Add(1)
+			defer r.inFlight.Add(-1)
 			select {
 			case <-time.After(delay):
 			case <-req.Context().Done():
