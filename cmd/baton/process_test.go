@@ -11,12 +11,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -296,12 +299,13 @@ type recorder struct {
 	delay    time.Duration
 	secret   string       // when set, every delivery's X-Chatwoot-Signature is checked with it
 	inFlight atomic.Int64 // customer messages being answered (held for delay) right now
+	from     map[int]int  // the senders' TCP ports of the messages in flight, and how many on each
 }
 
 var content = regexp.MustCompile(`^c(\d+)-m(\d+)$`)
 
 func newRecorder(t *testing.T) *recorder {
-	r := &recorder{}
+	r := &recorder{from: map[int]int{}}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		var ev struct {
 			Event       string `json:"event"`
@@ -326,8 +330,19 @@ func newRecorder(t *testing.T) *recorder {
 			got.unsigned = req.Header.Get("X-Chatwoot-Signature") != sig
 		}
 		if delay > 0 {
+			port := remotePort(req.RemoteAddr)
+			r.mu.Lock()
+			r.from[port]++
+			r.mu.Unlock()
 			r.inFlight.Add(1)
-			defer r.inFlight.Add(-1)
+			defer func() {
+				r.inFlight.Add(-1)
+				r.mu.Lock()
+				if r.from[port]--; r.from[port] <= 0 {
+					delete(r.from, port)
+				}
+				r.mu.Unlock()
+			}()
 			select {
 			case <-time.After(delay):
 			case <-req.Context().Done():
@@ -340,6 +355,53 @@ func newRecorder(t *testing.T) *recorder {
 	}))
 	t.Cleanup(r.Close)
 	return r
+}
+
+// sendingPorts returns the TCP ports that messages in flight came from.
+func (r *recorder) sendingPorts() []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ports []int
+	for p := range r.from {
+		ports = append(ports, p)
+	}
+	return ports
+}
+
+func remotePort(addr string) int {
+	_, p, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+// holdsPort reports whether process pid has a TCP socket bound to local
+// port (one of its outgoing connections), from /proc.
+func holdsPort(pid int, ports []int) bool {
+	inodes := map[string]bool{}
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(table)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) < 10 {
+				continue
+			}
+			_, hex, _ := strings.Cut(f[1], ":")
+			port, err := strconv.ParseInt(hex, 16, 32)
+			if err == nil && slices.Contains(ports, int(port)) {
+				inodes["socket:["+f[9]+"]"] = true
+			}
+		}
+	}
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && inodes[l] {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *recorder) setSecret(secret string) {

@@ -59,14 +59,17 @@ func TestScaleOut(t *testing.T) {
 
 	// A slow bot keeps attempts in flight; kill a while they are.
 	bot.setDelay(300 * time.Millisecond)
-	var aDead atomic.Bool
+	var survivor atomic.Pointer[process] // set at the kill
 	var sent atomic.Int64
 	for _, c := range convs {
 		wg.Go(func() {
 			for k := steady; k < steady+more; k++ {
 				base := a.url
-				if (c.n+k)%2 == 1 || aDead.Load() {
+				if (c.n+k)%2 == 1 {
 					base = b.url
+				}
+				if p := survivor.Load(); p != nil {
+					base = p.url
 				}
 				if c.say(base, identifier, k) {
 					sent.Add(1)
@@ -80,8 +83,14 @@ func TestScaleOut(t *testing.T) {
 	for (sent.Load() < conversations*more/3 || bot.inFlight.Load() < conversations/2) && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	a.kill()
-	aDead.Store(true)
+	// Kill the process that holds attempts in flight (the bot sees their
+	// sockets): the one whose lanes must be taken over.
+	victim, other := a, b
+	if ports := bot.sendingPorts(); !holdsPort(a.cmd.Process.Pid, ports) && holdsPort(b.cmd.Process.Pid, ports) {
+		victim, other = b, a
+	}
+	survivor.Store(other)
+	victim.kill()
 	killedAt := time.Now()
 	wg.Wait()
 	bot.waitAll(t, convs, 90*time.Second)
