@@ -311,11 +311,17 @@ func (b *instance) seed(ctx context.Context, client *http.Client, n int) ([]stri
 		return nil, err
 	}
 	b.identifier = inbox.Identifier
+	return seedParallel(n, func(i int) (string, error) { return b.seedOne(client, i) })
+}
+
+// seedParallel runs seed for 0 … n-1 on 16 goroutines and returns what
+// each made, in order, and the first error.
+func seedParallel(n int, seed func(i int) (string, error)) ([]string, error) {
 	targets := make([]string, n)
-	var wg sync.WaitGroup
+	var next atomic.Int64
 	var mu sync.Mutex
 	var firstErr error
-	next := atomic.Int64{}
+	var wg sync.WaitGroup
 	for range 16 {
 		wg.Go(func() {
 			for {
@@ -323,7 +329,7 @@ func (b *instance) seed(ctx context.Context, client *http.Client, n int) ([]stri
 				if i >= n {
 					return
 				}
-				t, err := b.seedOne(client, i)
+				t, err := seed(i)
 				if err != nil {
 					mu.Lock()
 					firstErr = cmpOr(firstErr, err)

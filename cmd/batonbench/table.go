@@ -32,8 +32,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -225,31 +223,7 @@ func (s *serverProc) provision(ctx context.Context, client *http.Client, n int) 
 
 // seedInbox makes n contacts with a conversation each in the inbox.
 func seedInbox(client *http.Client, in *instance, n int) ([]string, error) {
-	targets := make([]string, n)
-	var next atomic.Int64
-	var mu sync.Mutex
-	var firstErr error
-	var wg sync.WaitGroup
-	for range 16 {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				t, err := in.seedOne(client, i)
-				if err != nil {
-					mu.Lock()
-					firstErr = cmpOr(firstErr, err)
-					mu.Unlock()
-					return
-				}
-				targets[i] = t
-			}
-		})
-	}
-	wg.Wait()
-	return targets, firstErr
+	return seedParallel(n, func(i int) (string, error) { return in.seedOne(client, i) })
 }
 
 // waitIncoming waits until the receiver has seen n customer messages, up to
