@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -62,6 +63,7 @@ type installation struct {
 	account  int64
 	admin    string // an administrator's access token
 	botID    int64
+	db       *sql.DB // opened by leases
 }
 
 // newInstallation returns an installation on a new SQLite file, or on
@@ -89,6 +91,42 @@ func (in *installation) command(args ...string) string {
 		in.t.Fatalf("baton %s: %v\n%s", strings.Join(args, " "), err, stderr.Bytes())
 	}
 	return string(out)
+}
+
+// leases returns how many lanes each delivery engine holds leased, by
+// lease owner, read from the database itself.
+func (in *installation) leases() map[string]int {
+	in.t.Helper()
+	if in.db == nil {
+		driver, source := "pgx", in.database
+		if path, ok := strings.CutPrefix(in.database, "sqlite:"); ok {
+			driver, source = "sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)"
+		}
+		db, err := sql.Open(driver, source)
+		if err != nil {
+			in.t.Fatal(err)
+		}
+		in.t.Cleanup(func() { db.Close() })
+		in.db = db
+	}
+	rows, err := in.db.Query(`SELECT lease_owner, COUNT(*) FROM lanes WHERE lease_owner <> '' GROUP BY lease_owner`)
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	defer rows.Close()
+	held := map[string]int{}
+	for rows.Next() {
+		var owner string
+		var n int
+		if err := rows.Scan(&owner, &n); err != nil {
+			in.t.Fatal(err)
+		}
+		held[owner] = n
+	}
+	if err := rows.Err(); err != nil {
+		in.t.Fatal(err)
+	}
+	return held
 }
 
 func (in *installation) environ(dataDir string) []string {
@@ -160,6 +198,9 @@ func (in *installation) serve() *process {
 	go func() {
 		s := bufio.NewScanner(out)
 		for s.Scan() {
+			// The log goes to standard output: keep it beside standard
+			// error, for a failing test to show.
+			fmt.Fprintln(p.stderr, s.Text())
 			if m := listeningLine.FindStringSubmatch(s.Text()); m != nil {
 				lines <- m[1]
 			}

@@ -71,6 +71,79 @@ func TestDeadProcessTakeover(t *testing.T) {
 	}
 }
 
+// TestTakeoverWaitsForNoOne: on PostgreSQL, taking over a dead process's
+// lanes skips a lane another transaction holds (a customer's message being
+// queued on it) instead of waiting for it, and takes it on the next call.
+// Waiting, it deadlocked with messages queued on two lanes, and a
+// customer's message failed.
+func TestTakeoverWaitsForNoOne(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenPostgres(t)
+	w := setup(t, s, options{})
+	b := newBot(t, nil)
+	w.connect(b, b.URL, w.inboxID)
+	held, free := w.customer(w.identifier, "held"), w.customer(w.identifier, "free")
+	w.say(w.identifier, "held", held, "on a lane held")
+	w.say(w.identifier, "free", free, "on a free lane")
+	ctx := context.Background()
+	now := w.Clock.Now()
+	err := s.Write(ctx, func(q *store.Queries) error {
+		_, err := q.ClaimDeliveries(ctx, "a dead process", now, now.Add(time.Hour), 100)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another transaction holds the first conversation's lane.
+	tx, err := s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	d := w.delivery(b, "on a lane held")
+	if _, err := tx.Exec(`SELECT 1 FROM lanes WHERE head_id = $1 FOR UPDATE`, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	takeOver := func() int64 {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		var n int64
+		err := s.Write(ctx, func(q *store.Queries) (err error) {
+			n, err = q.TakeOverLanes(ctx, "a live process", now)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("taking over with a lane held: %v", err)
+		}
+		return n
+	}
+	leased := func() int {
+		t.Helper()
+		var n int
+		if err := s.DB().QueryRow(`SELECT COUNT(*) FROM lanes WHERE lease_owner = 'a dead process'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := leased()
+	if before < 2 {
+		t.Fatalf("the dead process holds %d lanes, want both conversations'", before)
+	}
+	if n := takeOver(); n != int64(before-1) {
+		t.Fatalf("with one lane held, took over %d lanes of %d, want all but that one", n, before)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if n := takeOver(); n != 1 {
+		t.Fatalf("once it was let go, took over %d lanes, want the one held", n)
+	}
+	if n := leased(); n != 0 {
+		t.Fatalf("the dead process still holds %d lanes", n)
+	}
+}
+
 // TestRestartKeepsHandoffClock: a customer's message that waited while no
 // engine ran is not handed to people when the engine starts past its
 // deadline: the time without an engine was not the bot's.

@@ -284,9 +284,12 @@ func (q *Queries) queryClaims(ctx context.Context, query string, args ...any) ([
 }
 
 // ReleaseLeases ends the leases owner holds, for a process that stops with
-// nothing in flight.
+// nothing in flight. Lanes another transaction holds are skipped, as
+// TakeOverLanes does and for the same reason: once the process has stopped
+// its owner lock is free, and another process takes them over.
 func (q *Queries) ReleaseLeases(ctx context.Context, owner string) error {
-	_, err := q.db.ExecContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0 WHERE lease_owner = $1`, owner)
+	_, err := q.db.ExecContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0
+		WHERE head_id IN (SELECT d.head_id FROM lanes d WHERE d.lease_owner = $1`+q.d.SkipLocked()+`)`, owner)
 	return q.formatError(err, "delivery lane")
 }
 

@@ -96,13 +96,20 @@ func (l *OwnerLock) Release() {
 // TakeOverLanes frees the leases of owners other than self whose lock is
 // free: processes that died. It returns how many lanes it freed. Where the
 // dialect has no owner locks, it does nothing.
+//
+// It skips the lanes another transaction holds (a customer's message being
+// queued on them) and leaves them to the next call: waiting for them, it
+// would hold the lanes it had already locked, and a transaction queueing on
+// two of them in the other order would deadlock with it, and one of the two
+// would fail (measured: a customer's message refused).
 func (q *Queries) TakeOverLanes(ctx context.Context, self string, now time.Time) (int64, error) {
 	ol, ok := q.d.(OwnerLocker)
 	if !ok {
 		return 0, nil
 	}
 	res, err := q.db.ExecContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0
-		WHERE lease_owner <> '' AND lease_owner <> $1 AND lease_until > $2 AND `+ol.OwnerFree("lease_owner"),
+		WHERE head_id IN (SELECT d.head_id FROM lanes d WHERE d.lease_owner <> '' AND d.lease_owner <> $1
+			AND d.lease_until > $2 AND `+ol.OwnerFree("d.lease_owner")+q.d.SkipLocked()+`)`,
 		self, toMicros(now))
 	if err != nil {
 		return 0, q.formatError(err, "delivery lane")

@@ -30,6 +30,21 @@ const DefaultMaxConns = 32
 // Open connects to the database at url (postgres:// or postgresql://) and
 // applies pending migrations.
 func Open(ctx context.Context, url string) (*store.Store, error) {
+	st, err := Connect(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if err := Migrate(ctx, st.DB()); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// Connect connects to the database at url, as Open does, without looking
+// at its migrations: for a second pool of connections to a database that
+// Open has migrated.
+func Connect(ctx context.Context, url string) (*store.Store, error) {
 	db, err := sql.Open("pgx", url)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
@@ -39,10 +54,6 @@ func Open(ctx context.Context, url string) (*store.Store, error) {
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
-	}
-	if err := Migrate(ctx, db); err != nil {
-		db.Close()
-		return nil, err
 	}
 	return store.New(db, db, dialect{}), nil
 }
