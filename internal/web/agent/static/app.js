@@ -165,12 +165,22 @@
     var box = document.getElementById("reply-content");
     var note = document.getElementById("private-note");
     var err = document.getElementById("reply-error");
+    // Enter sends. The line break it would type is refused until the key
+    // is up: a keyboard's is cancelled with its keydown, but the "char"
+    // that automation (and some input methods) send apart from it would
+    // otherwise land in the emptied box.
+    var sending = false;
     box.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
+        sending = true;
         reply.requestSubmit();
       }
     });
+    box.addEventListener("beforeinput", function (e) {
+      if (sending && (e.inputType === "insertLineBreak" || e.inputType === "insertParagraph")) { e.preventDefault(); }
+    });
+    box.addEventListener("keyup", function (e) { if (e.key === "Enter") { sending = false; } });
     // Typing, told to the customer (not for private notes), when the
     // server supports it.
     var typingSent = 0, typingStop = null;
