@@ -37,6 +37,9 @@ type LiveEvent struct {
 	// Performer is the user or bot whose request made the change; nil for
 	// a contact's, Baton's own, or one whose performer is gone.
 	Performer *baton.Sender
+	// Skipped says the event was not loaded, as nobody was listening: it
+	// has its ids, name and time, nothing more.
+	Skipped bool
 }
 
 // liveData is what a live event row holds beside its ids.
@@ -244,8 +247,10 @@ func (a *App) LastLiveEventID(ctx context.Context) (int64, error) {
 
 // LiveEventsAfter loads up to limit live events after the id, in the order
 // they committed (SQLite, one writer). It also returns the id of the last
-// row read, loaded or not.
-func (a *App) LiveEventsAfter(ctx context.Context, after int64, limit int) ([]*LiveEvent, int64, error) {
+// row read, loaded or not. An event of an account that want, when not nil,
+// refuses is not loaded: it comes back Skipped, with its ids and name only
+// (nobody is listening; LiveEventsByID loads it if somebody asks later).
+func (a *App) LiveEventsAfter(ctx context.Context, after int64, limit int, want func(accountID int64) bool) ([]*LiveEvent, int64, error) {
 	rows, err := a.store.Read().LiveEventsAfter(ctx, after, limit)
 	if err != nil {
 		return nil, after, err
@@ -253,18 +258,19 @@ func (a *App) LiveEventsAfter(ctx context.Context, after int64, limit int) ([]*L
 	if len(rows) > 0 {
 		after = rows[len(rows)-1].ID
 	}
-	out, err := a.loadLive(ctx, rows)
+	out, err := a.loadLive(ctx, rows, want)
 	return out, after, err
 }
 
 // LiveEventsByID loads the live events with the ids, in that order (on
-// PostgreSQL, the order of their announcements: the commit order).
-func (a *App) LiveEventsByID(ctx context.Context, ids []int64) ([]*LiveEvent, error) {
+// PostgreSQL, the order of their announcements: the commit order); want is
+// as for LiveEventsAfter.
+func (a *App) LiveEventsByID(ctx context.Context, ids []int64, want func(accountID int64) bool) ([]*LiveEvent, error) {
 	rows, err := a.store.Read().LiveEventsByID(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	return a.loadLive(ctx, rows)
+	return a.loadLive(ctx, rows, want)
 }
 
 // PruneLiveEvents deletes the live events older than the window.
@@ -280,11 +286,19 @@ func (a *App) PruneLiveEvents(ctx context.Context, window time.Duration) error {
 // rows of one call share what they load: a conversation many events name
 // (a busy one, at a thousand messages a second) and its inbox's audience
 // are read once, as they are now, after all the rows committed.
-func (a *App) loadLive(ctx context.Context, rows []*store.LiveEvent) ([]*LiveEvent, error) {
+func (a *App) loadLive(ctx context.Context, rows []*store.LiveEvent, want func(accountID int64) bool) ([]*LiveEvent, error) {
 	q := a.store.Read()
 	b := &liveBatch{q: q, l: newLoader(q), convs: map[int64]liveConversation{}, audiences: map[[2]int64]map[int64]bool{}}
 	out := make([]*LiveEvent, 0, len(rows))
 	for _, r := range rows {
+		if r.Name == liveViewing {
+			continue // for Viewing only, not for live clients
+		}
+		if want != nil && !want(r.AccountID) {
+			out = append(out, &LiveEvent{Event: baton.Event{ID: r.ID, AccountID: r.AccountID,
+				ConversationID: r.ConversationID, Name: r.Name, CreatedAt: r.CreatedAt}, Skipped: true})
+			continue
+		}
 		e, err := a.loadLiveEvent(ctx, b, r)
 		if baton.ErrorCode(err) == baton.ENOTFOUND {
 			continue

@@ -270,9 +270,18 @@ func (h *Hub) subscribe(ctx context.Context, c *conn, identifier string) {
 	s := &subscription{c: c, ident: ident, who: who, resume: p.LastEventID != nil}
 	h.came(ctx, s)
 	presence := h.presence(who.AccountID, who.UserID != 0)
+	// The account's events are loaded from here on; those skipped before
+	// that a resuming client missed are loaded now.
+	h.mu.Lock()
+	h.listen(who.AccountID)
+	h.mu.Unlock()
+	if p.LastEventID != nil && *p.LastEventID != 0 {
+		h.fill(ctx, who.AccountID, *p.LastEventID)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, dup := c.subs[identifier]; dup || c.subs == nil {
+		h.unlisten(who.AccountID)
 		if who.UserID != 0 {
 			go h.left(s)
 		}
@@ -318,6 +327,7 @@ func del(m map[int64]map[*subscription]struct{}, k int64, s *subscription) {
 func (h *Hub) drop(s *subscription) {
 	h.stats.subscriptions.Add(-1)
 	who := s.who
+	h.unlisten(who.AccountID)
 	if who.UserID != 0 {
 		del(h.users, who.AccountID, s)
 		k := presenceKey{who.AccountID, who.UserID}
@@ -337,12 +347,22 @@ func (h *Hub) drop(s *subscription) {
 // or tells it to refetch when that event is no longer (or was never) kept
 // here. h.mu is held.
 func (h *Hub) replay(s *subscription, after int64) {
+	refetch := func() {
+		s.send("resume.refetch", []byte(`{"last_event_id":`+strconv.FormatInt(after, 10)+`}`), 0)
+	}
 	seq, ok := h.ringIDs[after]
 	if !ok {
-		s.send("resume.refetch", []byte(`{"last_event_id":`+strconv.FormatInt(after, 10)+`}`), 0)
+		refetch()
 		return
 	}
-	for _, e := range h.ring[seq-h.ringBase+1:] {
+	missed := h.ring[seq-h.ringBase+1:]
+	for _, e := range missed {
+		if e.event.Skipped && e.event.AccountID == s.who.AccountID {
+			refetch() // fill could not load it
+			return
+		}
+	}
+	for _, e := range missed {
 		for _, p := range e.payloads {
 			if data := s.payload(e.event, p); data != nil {
 				s.send(p.Event, data, e.id)

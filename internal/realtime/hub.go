@@ -58,10 +58,16 @@ type Hub struct {
 	contacts map[int64]map[*subscription]struct{} // by contact inbox id
 	users    map[int64]map[*subscription]struct{} // by account id
 	online   map[presenceKey]int                  // this process's user subscriptions, by account and user
-	ring     []*entry                             // recent events, oldest first
-	ringIDs  map[int64]uint64                     // event id → sequence number in ring
-	ringBase uint64                               // sequence number of ring[0]
-	closing  bool
+	// listening counts the subscriptions of each account here (and those
+	// being made); quiet is when an account's last one ended. An account
+	// nobody has listened to for the resume window has its events skipped,
+	// not loaded (hear).
+	listening map[int64]int
+	quiet     map[int64]time.Time
+	ring      []*entry         // recent events, oldest first
+	ringIDs   map[int64]uint64 // event id → sequence number in ring
+	ringBase  uint64           // sequence number of ring[0]
+	closing   bool
 
 	// Work for the reading goroutine.
 	wake    chan struct{}
@@ -137,6 +143,7 @@ func New(c Config) *Hub {
 	h := &Hub{cfg: c, app: c.App, render: c.Renderer, log: c.Logger, now: c.Now,
 		conns: map[*conn]struct{}{}, contacts: map[int64]map[*subscription]struct{}{},
 		users: map[int64]map[*subscription]struct{}{}, online: map[presenceKey]int{}, ringIDs: map[int64]uint64{},
+		listening: map[int64]int{}, quiet: map[int64]time.Time{},
 		wake: make(chan struct{}, 1), typing: map[typingKey]*typingLease{}}
 	for i := range h.pings {
 		h.pings[i] = map[*conn]struct{}{}
@@ -241,6 +248,7 @@ func (h *Hub) read(ctx context.Context) {
 				continue
 			}
 		case <-prune.C:
+			h.forgetQuiet(h.now())
 			if err := h.app.PruneLiveEvents(ctx, h.cfg.ResumeWindow+time.Minute); err != nil && ctx.Err() == nil {
 				h.log.Warn("live: pruning the live event log", "err", err)
 			}
@@ -256,7 +264,7 @@ func (h *Hub) read(ctx context.Context) {
 func (h *Hub) catchUp(ctx context.Context) error {
 	if !h.cfg.Announced {
 		for {
-			events, last, err := h.app.LiveEventsAfter(ctx, h.last, 500)
+			events, last, err := h.app.LiveEventsAfter(ctx, h.last, 500, h.hear)
 			if err != nil {
 				return err
 			}
@@ -275,7 +283,7 @@ func (h *Hub) catchUp(ctx context.Context) error {
 	h.pending, h.resync = nil, false
 	h.pendMu.Unlock()
 	if resync {
-		events, last, err := h.app.LiveEventsAfter(ctx, h.last, 5000)
+		events, last, err := h.app.LiveEventsAfter(ctx, h.last, 5000, h.hear)
 		if err != nil {
 			return err
 		}
@@ -288,7 +296,7 @@ func (h *Hub) catchUp(ctx context.Context) error {
 	}
 	for len(ids) > 0 {
 		n := min(len(ids), 500)
-		events, err := h.app.LiveEventsByID(ctx, ids[:n])
+		events, err := h.app.LiveEventsByID(ctx, ids[:n], h.hear)
 		if err != nil {
 			return err
 		}
@@ -315,6 +323,14 @@ func (h *Hub) seen(id int64) bool {
 func (h *Hub) dispatch(e *app.LiveEvent) {
 	defer h.handled(e.ID)
 	now := h.now()
+	if e.Skipped {
+		// Nobody here hears of it: kept, unloaded, for a client that
+		// resumes (fill loads it then).
+		h.mu.Lock()
+		h.remember(&entry{id: e.ID, at: now, event: e})
+		h.mu.Unlock()
+		return
+	}
 	switch e.Name {
 	case baton.EventConversationTypingOn:
 		h.typing[typingOf(e)] = &typingLease{expires: now.Add(h.cfg.TypingTimeout), event: e}
@@ -343,6 +359,92 @@ func (h *Hub) dispatch(e *app.LiveEvent) {
 	defer h.mu.Unlock()
 	h.remember(&entry{id: e.ID, at: now, event: e, payloads: payloads})
 	h.fanOut(e, payloads, e.ID)
+}
+
+// hear reports whether the account's events are to be loaded and
+// rendered: while it has a subscription here, and for the resume window
+// after its last one ended, so that a client that comes back finds them
+// ready. The events of other accounts are skipped: loading and rendering
+// every event for nobody cost a quarter of a busy server's CPU.
+func (h *Hub) hear(accountID int64) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.listening[accountID] > 0 {
+		return true
+	}
+	since, ok := h.quiet[accountID]
+	return ok && h.now().Sub(since) <= h.cfg.ResumeWindow
+}
+
+// listen and unlisten count a subscription of the account. h.mu is held.
+func (h *Hub) listen(accountID int64) { h.listening[accountID]++ }
+
+func (h *Hub) unlisten(accountID int64) {
+	if h.listening[accountID]--; h.listening[accountID] <= 0 {
+		delete(h.listening, accountID)
+		h.quiet[accountID] = h.now()
+	}
+}
+
+// forgetQuiet forgets the accounts quiet for longer than the resume window.
+func (h *Hub) forgetQuiet(now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id, since := range h.quiet {
+		if now.Sub(since) > h.cfg.ResumeWindow {
+			delete(h.quiet, id)
+		}
+	}
+}
+
+// fill loads and renders the account's skipped events after the id, for
+// a subscription of the account that resumes from it. What cannot be
+// loaded stays skipped, and replay asks the client to refetch.
+func (h *Hub) fill(ctx context.Context, accountID, after int64) {
+	h.mu.Lock()
+	var ids []int64
+	if seq, ok := h.ringIDs[after]; ok {
+		for _, e := range h.ring[seq-h.ringBase+1:] {
+			if e.event.Skipped && e.event.AccountID == accountID {
+				ids = append(ids, e.id)
+			}
+		}
+	}
+	h.mu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	events, err := h.app.LiveEventsByID(ctx, ids, nil)
+	if err != nil {
+		h.log.Warn("live: loading the events a client missed", "err", err)
+		return
+	}
+	loaded := map[int64]*entry{}
+	for _, e := range events {
+		payloads, err := h.render.Render(e)
+		if err != nil {
+			h.log.Error("live: rendering an event", "event", e.Name, "id", e.ID, "err", err)
+			return
+		}
+		loaded[e.ID] = &entry{event: e, payloads: payloads}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, id := range ids {
+		seq, ok := h.ringIDs[id]
+		if !ok {
+			continue
+		}
+		en := h.ring[seq-h.ringBase]
+		if l := loaded[id]; l != nil {
+			en.event, en.payloads = l.event, l.payloads
+		} else {
+			// Gone since (its conversation or contact): nothing to show.
+			gone := *en.event
+			gone.Skipped = false
+			en.event = &gone
+		}
+	}
 }
 
 // fanOut hands an event's frames to the subscriptions that may hear of it

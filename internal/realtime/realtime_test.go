@@ -903,3 +903,48 @@ func TestResumeOnAnotherProcess(t *testing.T) {
 		t.Fatal("a process started after the events did not say to refetch")
 	}
 }
+
+// TestUnheardEventsAreSkipped: the events of an account nobody listens to
+// on a process are not loaded nor rendered there (they cost a quarter of a
+// busy server's CPU for nobody), and a client that then resumes from
+// before them still gets them: they are loaded when it asks.
+func TestUnheardEventsAreSkipped(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	hub := w.nodes[0].hub
+	casey := w.customer("Casey")
+	w.sync()
+	from, err := w.nodes[0].app.LastLiveEventID(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered := hub.Stats().Events
+	w.say(casey, "one")
+	w.say(casey, "two")
+	w.sync()
+	if n := hub.Stats().Events - rendered; n != 0 {
+		t.Fatalf("%d events rendered with nobody listening, want none", n)
+	}
+	c := w.dial(0)
+	c.subscribe(fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","last_event_id":%d}`, casey.pubsub, from))
+	var got []any
+	for len(got) < 2 {
+		f := c.next()
+		<-c.raw
+		if msg, _ := f["message"].(map[string]any); msg != nil && msg["event"] == "message.created" {
+			got = append(got, msg["data"].(map[string]any)["content"])
+		}
+	}
+	if fmt.Sprint(got) != "[one two]" {
+		t.Fatalf("resumed with %v, want [one two]", got)
+	}
+	// Listened to now: the next event is rendered as it comes.
+	rendered = hub.Stats().Events
+	w.say(casey, "three")
+	if d := c.events(1)["message.created"]; d == nil || d["content"] != "three" {
+		t.Fatalf("after the resume: %v", d)
+	}
+	if hub.Stats().Events == rendered {
+		t.Fatal("an event of an account listened to was not rendered")
+	}
+}
