@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"testing"
 
 	"github.com/batonhq/baton"
@@ -17,7 +18,9 @@ import (
 	"github.com/batonhq/baton/internal/realtime"
 	"github.com/batonhq/baton/internal/server"
 	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/store/postgres"
 	"github.com/batonhq/baton/internal/store/storetest"
+	"github.com/batonhq/baton/internal/web/agent"
 	"github.com/batonhq/baton/internal/web/widget"
 )
 
@@ -41,8 +44,17 @@ type Options struct {
 	// when set, wraps that handler.
 	Live  bool
 	Cable func(http.Handler) http.Handler
+	// Hub changes the live channel's settings after the world has filled
+	// them in.
+	Hub func(*realtime.Config)
 	// Widget serves the widget's pages in front of the API.
 	Widget bool
+	// Agent serves the agent app at /app.
+	Agent bool
+	// PostgresURL, with Live, is the PostgreSQL database Store opened:
+	// the hub then hears of every process's commits through LISTEN, as
+	// baton serve's on PostgreSQL does, and Start returns once it listens.
+	PostgresURL string
 	// MetricsToken, when set, serves /metrics behind it, counting the
 	// engine's deliveries.
 	MetricsToken string
@@ -121,12 +133,34 @@ func Start(t testing.TB, o Options) *World {
 	if o.Widget {
 		sc.Handler = widget.New().Handler(w.App, sc.Handler)
 	}
+	if o.Agent {
+		web := agent.New(agent.Config{App: w.App, Logger: log, PublicURL: publicURL})
+		mux := http.NewServeMux()
+		mux.Handle("/app", web)
+		mux.Handle("/app/", web)
+		mux.Handle("/", sc.Handler)
+		sc.Handler = mux
+	}
 	if o.Live {
-		w.Hub = realtime.New(realtime.Config{App: w.App, Renderer: &chatwoot.Cable{PublicURL: publicURL}, Logger: log})
+		hc := realtime.Config{App: w.App, Renderer: &chatwoot.Cable{PublicURL: publicURL}, Logger: log,
+			Announced: o.PostgresURL != ""}
+		if o.Hub != nil {
+			o.Hub(&hc)
+		}
+		w.Hub = realtime.New(hc)
 		if err := w.Hub.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(w.Hub.Stop)
+		if o.PostgresURL != "" {
+			listening := make(chan struct{})
+			var once sync.Once
+			l := postgres.NewLiveListener(o.PostgresURL, w.Hub.Notify, w.Hub.Resync, log)
+			l.OnListen = func() { once.Do(func() { close(listening) }) }
+			l.Start(ctx)
+			t.Cleanup(l.Stop)
+			<-listening
+		}
 		sc.Cable = w.Hub
 		if o.Cable != nil {
 			sc.Cable = o.Cable(w.Hub)
