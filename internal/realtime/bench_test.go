@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/batonhq/baton/internal/store"
-	"github.com/batonhq/baton/internal/store/postgres"
 	"github.com/batonhq/baton/internal/store/storetest"
 	"github.com/coder/websocket"
 )
@@ -86,15 +84,7 @@ func BenchmarkFanOutRate(b *testing.B) {
 // listener, hub and HTTP server, as two `baton serve` would have.
 func BenchmarkFanOutRatePostgres(b *testing.B) {
 	url := storetest.PostgresURL(b)
-	open := func() *store.Store {
-		s, err := postgres.Open(context.Background(), url)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { s.Close() })
-		return s
-	}
-	w := populate(b, newNode(b, open(), url, nil), newNode(b, open(), url, nil))
+	w := populate(b, newPostgresNode(b, url, 0), newPostgresNode(b, url, 0))
 	fanOutRate(b, w, 1, 0)
 }
 

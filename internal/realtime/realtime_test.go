@@ -6,21 +6,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
-	"github.com/batonhq/baton/internal/auth"
 	"github.com/batonhq/baton/internal/batontest"
-	"github.com/batonhq/baton/internal/chatwoot"
 	"github.com/batonhq/baton/internal/realtime"
-	"github.com/batonhq/baton/internal/server"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/postgres"
 	"github.com/batonhq/baton/internal/store/storetest"
@@ -58,54 +53,35 @@ type person struct {
 	pubsub string
 }
 
-// newNode starts a process on s. pgURL, when set, is the PostgreSQL
-// database s opened: the hub then hears of commits through LISTEN.
+// newNode starts a process on s, a world of batontest's with the live
+// channel. pgURL, when set, is the PostgreSQL database s opened: the hub
+// then hears of commits through LISTEN. mod, when set, changes the hub's
+// settings.
 func newNode(t testing.TB, s *store.Store, pgURL string, mod func(*realtime.Config)) *node {
 	t.Helper()
-	key, err := auth.NewKey("0123456789abcdef0123456789abcdef")
+	// Every reading of the app's clock moves it a second, so that times are
+	// ordered and deterministic without sleeping; the hub keeps the wall
+	// clock unless mod gives it another.
+	w := batontest.Start(t, batontest.Options{Store: s, Live: true, PostgresURL: pgURL, Hub: mod,
+		Clock: batontest.NewTickingClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC), time.Second),
+		App:   func(c *app.Config) { c.Limits.MessagesPerMinute = 1 << 30 }})
+	return &node{app: w.App, hub: w.Hub, url: w.URL}
+}
+
+// newPostgresNode starts another process on the PostgreSQL database at
+// url, with a store of its own that keeps to conns connections (when not
+// 0), hearing of every process's commits through LISTEN.
+func newPostgresNode(t testing.TB, url string, conns int) *node {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	// Every reading moves the clock a second, so that times are ordered
-	// and deterministic without sleeping.
-	clk := batontest.NewTickingClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC), time.Second)
-	n := &node{}
-	n.app = app.New(app.Config{Store: s, Key: key, Logger: quiet, Now: clk.Now,
-		Limits: app.Limits{MessagesPerMinute: 1 << 30}, OnLive: func() { n.hub.Wake() }})
-	var base string
-	cfg := realtime.Config{App: n.app, Renderer: &chatwoot.Cable{PublicURL: func() string { return base }},
-		Logger: quiet, Announced: pgURL != ""}
-	if mod != nil {
-		mod(&cfg)
+	if conns != 0 {
+		s.LimitConnections(conns)
 	}
-	n.hub = realtime.New(cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := n.hub.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if pgURL != "" {
-		ready := make(chan struct{})
-		var once sync.Once
-		l := postgres.NewLiveListener(pgURL, n.hub.Notify, n.hub.Resync, quiet)
-		l.OnListen = func() { once.Do(func() { close(ready) }) }
-		l.Start(ctx)
-		t.Cleanup(l.Stop)
-		<-ready
-	}
-	api := chatwoot.New(chatwoot.Config{App: n.app, Logger: quiet, PublicURL: func() string { return base }})
-	srv := server.New(server.Config{Handler: api, Cable: n.hub, Logger: quiet})
-	if err := srv.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		n.hub.Stop()
-		cancel()
-		_ = srv.Stop(context.Background())
-	})
-	base = "http://" + srv.Addr().String()
-	n.url = base
-	return n
+	t.Cleanup(func() { s.Close() })
+	return newNode(t, s, url, nil)
 }
 
 // setup builds a world of one process on SQLite.
@@ -687,16 +663,7 @@ func TestEventPayloads(t *testing.T) {
 func TestAcrossProcesses(t *testing.T) {
 	t.Parallel()
 	url := storetest.PostgresURL(t)
-	open := func() *store.Store {
-		s, err := postgres.Open(context.Background(), url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.LimitConnections(4)
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	a, b := newNode(t, open(), url, nil), newNode(t, open(), url, nil)
+	a, b := newPostgresNode(t, url, 4), newPostgresNode(t, url, 4)
 	w := populate(t, a, b)
 	casey := w.customer("Casey")
 	contact := w.dial(0)
@@ -854,16 +821,7 @@ func TestPresenceReachesTheTeam(t *testing.T) {
 func TestResumeOnAnotherProcess(t *testing.T) {
 	t.Parallel()
 	url := storetest.PostgresURL(t)
-	open := func() *store.Store {
-		s, err := postgres.Open(context.Background(), url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.LimitConnections(4)
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	a, b := newNode(t, open(), url, nil), newNode(t, open(), url, nil)
+	a, b := newPostgresNode(t, url, 4), newPostgresNode(t, url, 4)
 	w := populate(t, a, b)
 	casey := w.customer("Casey")
 	c := w.dial(0)
@@ -896,7 +854,7 @@ func TestResumeOnAnotherProcess(t *testing.T) {
 		t.Fatalf("resumed on another process: %v", d)
 	}
 	// A process started after the events never had them: refetch.
-	w.nodes = append(w.nodes, newNode(t, open(), url, nil))
+	w.nodes = append(w.nodes, newPostgresNode(t, url, 4))
 	late := w.dial(2)
 	late.subscribe(fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","last_event_id":%d}`, casey.pubsub, ids[1]))
 	if d := late.events(1)["resume.refetch"]; d == nil {
