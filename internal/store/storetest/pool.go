@@ -51,9 +51,45 @@ func preparePool(base string) error {
 				claimed_at TIMESTAMPTZ NOT NULL DEFAULT now()
 			);
 			COMMIT`)
+		if pool.err == nil {
+			pool.err = dropStaleSchemas(context.Background(), pool.db, pool.digest)
+		}
 	})
 	return pool.err
 }
+
+// dropStaleSchemas drops the pool's schemas made by other migrations than
+// those of the digest and not claimed for an hour: a branch's, or main's
+// before its migrations changed, which would otherwise stay in the test
+// database for ever. A schema another process is dropping is skipped.
+func dropStaleSchemas(ctx context.Context, db *sql.DB, digest string) error {
+	for {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		var name string
+		err = tx.QueryRowContext(ctx, `DELETE FROM `+poolTable+` WHERE name = (SELECT name FROM `+poolTable+`
+			WHERE digest <> $1 AND claimed_at < now() - interval '1 hour' LIMIT 1 FOR UPDATE SKIP LOCKED)
+			RETURNING name`, digest).Scan(&name)
+		if err == sql.ErrNoRows {
+			return tx.Rollback()
+		}
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `DROP SCHEMA IF EXISTS `+quoteIdent(name)+` CASCADE`)
+		}
+		if err == nil {
+			err = tx.Commit()
+		}
+		if err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("dropping the test schema %s: %w", name, err)
+		}
+	}
+}
+
+// quoteIdent quotes a PostgreSQL identifier.
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 // migrationsDigest names the migrations the schemas are made by.
 func migrationsDigest() (string, error) {
