@@ -2,45 +2,34 @@ package agent_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
-	"github.com/batonhq/baton/internal/auth"
-	"github.com/batonhq/baton/internal/chatwoot"
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/delivery"
-	"github.com/batonhq/baton/internal/filestore"
-	"github.com/batonhq/baton/internal/realtime"
-	"github.com/batonhq/baton/internal/server"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
-	"github.com/batonhq/baton/internal/web/agent"
 )
 
-// password is every test user's password.
+// password is every test user's password, the one batontest's NewUser gives.
 const password = "password123"
 
-// world is a test's server: the Chatwoot API and the agent app on one
-// address, the delivery engine running, and one account with an
-// administrator, an agent who works its API inbox, a bot (an httptest
-// server that records what it receives) connected to that inbox, and a
-// second account with an agent of its own.
+// world is a test's server (a batontest World with the agent app at /app,
+// the live channel and the delivery engine running) and one account with
+// an administrator, an agent who works its API inbox, a bot (a
+// batontest.Bot that records what it receives) connected to that inbox,
+// and a second account with an agent of its own.
 type world struct {
-	t         testing.TB
-	app       *app.App
-	url       string
+	*batontest.World
 	account   int64
 	adminMail string
 	agentMail string
@@ -52,34 +41,23 @@ type world struct {
 	bot       *recorder
 }
 
-// recorder is the bot: it keeps every event it receives.
-type recorder struct {
-	mu     sync.Mutex
-	events []map[string]any
-}
+// recorder is the bot, with the questions the tests ask of what it received.
+type recorder struct{ *batontest.Bot }
 
-func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	var e map[string]any
-	_ = json.NewDecoder(req.Body).Decode(&e)
-	r.mu.Lock()
-	r.events = append(r.events, e)
-	r.mu.Unlock()
-}
-
-// wait returns the first event for which match is true, waiting up to ten
-// seconds for it.
+// wait returns the first event for which match is true, waiting up to
+// thirty seconds for it.
 func (r *recorder) wait(t testing.TB, what string, match func(map[string]any) bool) map[string]any {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		r.mu.Lock()
-		for _, e := range r.events {
+		r.Mu.Lock()
+		for _, e := range r.Events {
 			if match(e) {
-				r.mu.Unlock()
+				r.Mu.Unlock()
 				return e
 			}
 		}
-		r.mu.Unlock()
+		r.Mu.Unlock()
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("the bot never received %s", what)
@@ -88,10 +66,10 @@ func (r *recorder) wait(t testing.TB, what string, match func(map[string]any) bo
 
 // count returns how many events match.
 func (r *recorder) count(match func(map[string]any) bool) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.Mu.Lock()
+	defer r.Mu.Unlock()
 	n := 0
-	for _, e := range r.events {
+	for _, e := range r.Events {
 		if match(e) {
 			n++
 		}
@@ -109,102 +87,65 @@ func setup(t testing.TB) *world {
 
 func setupOn(t testing.TB, s *store.Store) *world {
 	t.Helper()
-	key, err := auth.NewKey("0123456789abcdef0123456789abcdef")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := filestore.NewDisk(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	var base string
-	publicURL := func() string { return base }
-	engine := delivery.New(delivery.Config{Store: s, Key: key, Logger: quiet, Timeout: 5 * time.Second,
-		Schedule: []time.Duration{100 * time.Millisecond}, Attempts: 3})
-	var hub *realtime.Hub
-	a := app.New(app.Config{Store: s, Key: key, Files: files, Logger: quiet,
-		Limits: app.Limits{MessagesPerMinute: 1 << 30}, Renderer: &chatwoot.Renderer{PublicURL: publicURL}, OnEvent: engine.Wake,
-		OnLive: func() { hub.Wake() }})
-	hub = realtime.New(realtime.Config{App: a, Renderer: &chatwoot.Cable{PublicURL: publicURL}, Logger: quiet})
-	api := chatwoot.New(chatwoot.Config{App: a, Logger: quiet, PublicURL: publicURL})
-	web := agent.New(agent.Config{App: a, Logger: quiet, PublicURL: publicURL})
-	mux := http.NewServeMux()
-	mux.Handle("/app", web)
-	mux.Handle("/app/", web)
-	mux.Handle("/", api)
-	srv := server.New(server.Config{Handler: mux, Cable: hub, Logger: quiet})
-	if err := srv.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	base = "http://" + srv.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	engine.Start(ctx)
-	if err := hub.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		hub.Stop()
-		engine.Stop()
-		_ = srv.Stop(context.Background())
-	})
-
-	w := &world{t: t, app: a, url: base, bot: &recorder{}}
-	botServer := httptest.NewServer(w.bot)
-	t.Cleanup(botServer.Close)
-	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
-	acc, err := a.CreateAccount(sys, app.AccountInput{Name: ptr("Acme")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.account = acc.ID
-	user := func(account int64, name, role string) (*baton.User, string) {
-		email := fmt.Sprintf("%s%d@acme.test", strings.ToLower(strings.Fields(name)[0]), account)
-		u, _, err := a.CreateUserInAccount(sys, account, app.UserInput{Name: ptr(name), Email: &email, Password: ptr(password)}, role)
-		if err != nil {
-			t.Fatal(err)
+	w := &world{World: batontest.Start(t, batontest.Options{Store: s, RunEngine: true, Live: true, Agent: true,
+		App: func(c *app.Config) { c.Limits = app.Limits{MessagesPerMinute: 1 << 30} },
+		Engine: func(c *delivery.Config) {
+			c.Timeout, c.Schedule, c.Attempts = 5*time.Second, []time.Duration{100 * time.Millisecond}, 3
+		}})}
+	w.bot = &recorder{batontest.NewBot(t, nil)}
+	// wait and count look at Events and nothing reads Received, so it is
+	// emptied as events come, lest a test of a thousand messages fill it
+	// and block the bot.
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	go func() {
+		for {
+			select {
+			case <-w.bot.Received:
+			case <-stop:
+				return
+			}
 		}
-		return u, email
+	}()
+
+	user := func(account int64, name, role string) (int64, string) {
+		email := fmt.Sprintf("%s%d@acme.test", strings.ToLower(strings.Fields(name)[0]), account)
+		id, _ := w.NewUser(account, name, email, role)
+		return id, email
 	}
-	_, w.adminMail = user(acc.ID, "Ada Admin", "administrator")
-	agentUser, agentMail := user(acc.ID, "Sam Agent", "agent")
-	w.agentMail, w.agentID = agentMail, agentUser.ID
-	if w.inbox, err = a.CreateInbox(sys, acc.ID, app.InboxInput{Name: ptr("Support API"), ChannelType: baton.ChannelAPI}); err != nil {
+	w.account = w.NewAccount("Acme")
+	_, w.adminMail = user(w.account, "Ada Admin", "administrator")
+	w.agentID, w.agentMail = user(w.account, "Sam Agent", "agent")
+	w.inbox = w.NewInbox(w.account, "Support API", baton.ChannelAPI)
+	sys := batontest.System()
+	if _, err := w.App.ChangeInboxMembers(sys, w.account, w.inbox.ID, app.MembersAdd, []int64{w.agentID}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.ChangeInboxMembers(sys, acc.ID, w.inbox.ID, app.MembersAdd, []int64{agentUser.ID}); err != nil {
-		t.Fatal(err)
-	}
-	bot, err := a.CreateAgentBot(sys, acc.ID, app.AgentBotInput{Name: ptr("Order Bot"), OutgoingURL: ptr(botServer.URL + "/hook")})
+	bot, err := w.App.CreateAgentBot(sys, w.account, app.AgentBotInput{Name: ptr("Order Bot"), OutgoingURL: ptr(w.bot.URL + "/hook")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.botID, w.botToken = bot.Bot.ID, bot.AccessToken
-	if err := a.SetInboxAgentBot(sys, acc.ID, w.inbox.ID, bot.Bot.ID); err != nil {
+	if err := w.App.SetInboxAgentBot(sys, w.account, w.inbox.ID, bot.Bot.ID); err != nil {
 		t.Fatal(err)
 	}
-	other, err := a.CreateAccount(sys, app.AccountInput{Name: ptr("Other")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, w.other = user(other.ID, "Olga Other", "administrator")
+	_, w.other = user(w.NewAccount("Other"), "Olga Other", "administrator")
 	return w
 }
 
 // customer starts a conversation as a customer of the API inbox and says
 // something; it is the bot's (pending).
 func (w *world) customer(name, email, text string) int64 {
-	w.t.Helper()
+	w.T.Helper()
 	source := strings.ToLower(strings.ReplaceAll(name, " ", "-"))
 	ctx := w.asCustomer(source)
-	if _, _, err := w.app.PublicCreateContact(ctx, app.PublicContactInput{SourceID: source,
+	if _, _, err := w.App.PublicCreateContact(ctx, app.PublicContactInput{SourceID: source,
 		ContactInput: app.ContactInput{Name: &name, Email: &email}}); err != nil {
-		w.t.Fatal(err)
+		w.T.Fatal(err)
 	}
-	c, err := w.app.PublicCreateConversation(ctx, nil)
+	c, err := w.App.PublicCreateConversation(ctx, nil)
 	if err != nil {
-		w.t.Fatal(err)
+		w.T.Fatal(err)
 	}
 	w.say(source, c.DisplayID, text)
 	return c.DisplayID
@@ -218,9 +159,9 @@ func (w *world) asCustomer(source string) context.Context {
 
 // say posts a customer's message.
 func (w *world) say(source string, id int64, text string) {
-	w.t.Helper()
-	if _, err := w.app.PublicCreateMessage(w.asCustomer(source), id, app.PublicMessageInput{Content: &text}); err != nil {
-		w.t.Fatal(err)
+	w.T.Helper()
+	if _, err := w.App.PublicCreateMessage(w.asCustomer(source), id, app.PublicMessageInput{Content: &text}); err != nil {
+		w.T.Fatal(err)
 	}
 }
 
@@ -228,31 +169,14 @@ func (w *world) say(source string, id int64, text string) {
 // conversation to people with a reason and a summary, through the API with
 // its token, as a bot does.
 func (w *world) handOff(id int64, reason, summary string, notes ...string) {
-	w.t.Helper()
-	conv := fmt.Sprintf("%s/api/v1/accounts/%d/conversations/%d", w.url, w.account, id)
-	w.botCall("POST", conv+"/messages", map[string]any{"content": "I am handing you to a person now."})
+	w.T.Helper()
+	conv := fmt.Sprintf("/api/v1/accounts/%d/conversations/%d", w.account, id)
+	w.Call("POST", conv+"/messages", w.botToken, map[string]any{"content": "I am handing you to a person now."}, http.StatusOK)
 	for _, n := range notes {
-		w.botCall("POST", conv+"/messages", map[string]any{"content": n, "private": true})
+		w.Call("POST", conv+"/messages", w.botToken, map[string]any{"content": n, "private": true}, http.StatusOK)
 	}
-	w.botCall("POST", conv+"/toggle_status", map[string]any{"status": "open",
-		"handoff": map[string]any{"reason": reason, "summary": summary}})
-}
-
-func (w *world) botCall(method, u string, body any) {
-	w.t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, u, strings.NewReader(string(b)))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("api_access_token", w.botToken)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		got, _ := io.ReadAll(res.Body)
-		w.t.Fatalf("bot %s %s: %d %s", method, u, res.StatusCode, got)
-	}
+	w.Call("POST", conv+"/toggle_status", w.botToken, map[string]any{"status": "open",
+		"handoff": map[string]any{"reason": reason, "summary": summary}}, http.StatusOK)
 }
 
 // browser is an HTTP client with cookies, like a browser without script.
@@ -264,7 +188,7 @@ type browser struct {
 
 func (w *world) browser() *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: w.t, w: w, client: &http.Client{Jar: jar}}
+	return &browser{t: w.T, w: w, client: &http.Client{Jar: jar}}
 }
 
 type page struct {
@@ -275,7 +199,7 @@ type page struct {
 
 func (b *browser) get(path string) page {
 	b.t.Helper()
-	res, err := b.client.Get(b.w.url + path)
+	res, err := b.client.Get(b.w.URL + path)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -286,7 +210,7 @@ func (b *browser) get(path string) page {
 
 func (b *browser) post(path string, form url.Values) page {
 	b.t.Helper()
-	res, err := b.client.PostForm(b.w.url+path, form)
+	res, err := b.client.PostForm(b.w.URL+path, form)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -312,8 +236,4 @@ func (b *browser) signIn(email, pass string) page {
 	b.t.Helper()
 	login := b.get("/app/login")
 	return b.post("/app/login", url.Values{"csrf_token": {login.csrf(b.t)}, "email": {email}, "password": {pass}})
-}
-
-func asSystem() context.Context {
-	return baton.NewContextWithActor(context.Background(), baton.SystemActor)
 }

@@ -21,7 +21,7 @@ func BenchmarkConversationList(b *testing.B) {
 	}
 	br := w.browser()
 	br.signIn(w.agentMail, password)
-	url := fmt.Sprintf("%s/app/accounts/%d/conversations?queue=open", w.url, w.account)
+	url := fmt.Sprintf("%s/app/accounts/%d/conversations?queue=open", w.URL, w.account)
 	check := func() {
 		res, err := br.client.Get(url)
 		if err != nil {
@@ -58,7 +58,7 @@ func BenchmarkConversationPage(b *testing.B) {
 	}
 	br := w.browser()
 	br.signIn(w.agentMail, password)
-	url := fmt.Sprintf("%s/app/accounts/%d/conversations/%d", w.url, w.account, id)
+	url := fmt.Sprintf("%s/app/accounts/%d/conversations/%d", w.URL, w.account, id)
 	for b.Loop() {
 		res, err := br.client.Get(url)
 		if err != nil {

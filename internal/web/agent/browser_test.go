@@ -19,8 +19,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/browsertest"
 )
 
@@ -39,7 +39,7 @@ func (w *world) tab(t *testing.T) *tab {
 
 func (b *tab) open(path string) {
 	b.t.Helper()
-	if err := chromedp.Do(b.ctx, chromedp.Navigate(b.w.url+path)); err != nil {
+	if err := chromedp.Do(b.ctx, chromedp.Navigate(b.w.URL+path)); err != nil {
 		b.t.Fatalf("open %s: %v", path, err)
 	}
 }
@@ -445,7 +445,7 @@ func TestBrowserOtherAccountAndCSRF(t *testing.T) {
 	if got != 403 {
 		t.Errorf("resolve without the token: %d, want 403", got)
 	}
-	c, _ := w.app.Conversation(asSystem(), w.account, id)
+	c, _ := w.App.Conversation(batontest.System(), w.account, id)
 	if c.Status.String() == "resolved" {
 		t.Error("the conversation was resolved without the token")
 	}
@@ -486,7 +486,7 @@ func TestBrowserCustomerTyping(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the customer's typing never showed: %s", b.text())
 		}
-		if err := w.app.PublicTyping(w.asCustomer("tess-typer"), id, "on"); err != nil {
+		if err := w.App.PublicTyping(w.asCustomer("tess-typer"), id, "on"); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(500 * time.Millisecond)
@@ -505,12 +505,12 @@ func TestBrowserAgentTypingReachesCustomer(t *testing.T) {
 	w := setup(t)
 	name, email := "Cleo Customer", "cleo@example.com"
 	ctx := w.asCustomer("cleo")
-	_, ci, err := w.app.PublicCreateContact(ctx, app.PublicContactInput{SourceID: "cleo",
+	_, ci, err := w.App.PublicCreateContact(ctx, app.PublicContactInput{SourceID: "cleo",
 		ContactInput: app.ContactInput{Name: &name, Email: &email}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := w.app.PublicCreateConversation(ctx, nil)
+	c, err := w.App.PublicCreateConversation(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -593,7 +593,7 @@ func TestBrowserBotAdmin(t *testing.T) {
 	b.tabTo(`form[enctype="multipart/form-data"] button[type=submit]`)
 	b.keys(kb.Enter)
 	b.waitFor("the avatar", `(() => { const i = document.querySelector('img[alt^="Avatar of"]'); return i && i.complete && i.naturalWidth === 2; })()`)
-	v, err := w.app.AgentBot(baton.NewContextWithActor(context.Background(), baton.SystemActor), w.account, w.botID)
+	v, err := w.App.AgentBot(batontest.System(), w.account, w.botID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/batonhq/baton/internal/batontest"
 )
 
 func TestHandoffTakeOverReplyHandBack(t *testing.T) {
@@ -35,7 +37,7 @@ func TestHandoffTakeOverReplyHandBack(t *testing.T) {
 	if r := b.post(conv+"/take_over", url.Values{"csrf_token": {csrf}}); r.status != http.StatusOK {
 		t.Fatalf("take over: %d", r.status)
 	}
-	c, _ := w.app.Conversation(asSystem(), w.account, id)
+	c, _ := w.App.Conversation(batontest.System(), w.account, id)
 	if c.AssigneeID != w.agentID || c.Status.String() != "open" {
 		t.Fatalf("after take over: assignee %d status %s", c.AssigneeID, c.Status)
 	}
@@ -59,7 +61,7 @@ func TestHandoffTakeOverReplyHandBack(t *testing.T) {
 	if r := b.post(conv+"/hand_back", url.Values{"csrf_token": {csrf}, "note": {"Order found, please confirm delivery"}}); r.status != http.StatusOK {
 		t.Fatalf("hand back: %d", r.status)
 	}
-	c, _ = w.app.Conversation(asSystem(), w.account, id)
+	c, _ = w.App.Conversation(batontest.System(), w.account, id)
 	if c.Status.String() != "pending" || c.AssigneeID != 0 {
 		t.Fatalf("after hand back: status %s assignee %d", c.Status, c.AssigneeID)
 	}
@@ -73,13 +75,13 @@ func TestHandoffTakeOverReplyHandBack(t *testing.T) {
 	if r := b.post(conv+"/resolve", url.Values{"csrf_token": {csrf}}); r.status != http.StatusOK {
 		t.Fatalf("resolve: %d", r.status)
 	}
-	if c, _ = w.app.Conversation(asSystem(), w.account, id); c.Status.String() != "resolved" {
+	if c, _ = w.App.Conversation(batontest.System(), w.account, id); c.Status.String() != "resolved" {
 		t.Fatalf("after resolve: %s", c.Status)
 	}
 	if r := b.post(conv+"/reopen", url.Values{"csrf_token": {csrf}}); r.status != http.StatusOK {
 		t.Fatalf("reopen: %d", r.status)
 	}
-	if c, _ = w.app.Conversation(asSystem(), w.account, id); c.Status.String() != "open" {
+	if c, _ = w.App.Conversation(batontest.System(), w.account, id); c.Status.String() != "open" {
 		t.Fatalf("after reopen: %s", c.Status)
 	}
 }
@@ -96,7 +98,7 @@ func TestReplyToBotsConversationTakesItOver(t *testing.T) {
 		t.Error("the page does not say that replying takes over")
 	}
 	b.post(conv+"/messages", url.Values{"csrf_token": {p.csrf(t)}, "content": {"Hi Dana"}})
-	c, _ := w.app.Conversation(asSystem(), w.account, id)
+	c, _ := w.App.Conversation(batontest.System(), w.account, id)
 	if c.Status.String() != "open" || c.AssigneeID != w.agentID {
 		t.Errorf("after replying: status %s assignee %d, want open and mine", c.Status, c.AssigneeID)
 	}

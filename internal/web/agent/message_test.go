@@ -12,17 +12,18 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/batontest"
 )
 
 func TestInteractiveMessageShowsTheAnswer(t *testing.T) {
 	t.Parallel()
 	w := setup(t)
 	id := w.customer("Ivy", "ivy@example.com", "hi")
-	w.botCall("POST", fmt.Sprintf("%s/api/v1/accounts/%d/conversations/%d/messages", w.url, w.account, id),
+	w.Call("POST", fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/messages", w.account, id), w.botToken,
 		map[string]any{"content": "Pick one", "content_type": "input_select",
 			"content_attributes": map[string]any{"items": []any{map[string]any{"title": "Refund <now>", "value": "refund"},
-				map[string]any{"title": "Exchange", "value": "exchange"}}}})
-	page, err := w.app.Messages(asSystem(), w.account, id, 0, 0)
+				map[string]any{"title": "Exchange", "value": "exchange"}}}}, http.StatusOK)
+	page, err := w.App.Messages(batontest.System(), w.account, id, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +33,7 @@ func TestInteractiveMessageShowsTheAnswer(t *testing.T) {
 			menu = m
 		}
 	}
-	if _, err := w.app.PublicAnswer(w.asCustomer("ivy"), id, menu.ID, app.Answer{SubmittedValues: []any{
+	if _, err := w.App.PublicAnswer(w.asCustomer("ivy"), id, menu.ID, app.Answer{SubmittedValues: []any{
 		map[string]any{"title": "Refund <now>", "value": "refund"}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func TestReplyWithAttachment(t *testing.T) {
 	fw, _ := mw.CreateFormFile("attachments", "invoice.txt")
 	fw.Write([]byte("invoice 1042"))
 	mw.Close()
-	conv := fmt.Sprintf("%s/app/accounts/%d/conversations/%d", w.url, w.account, id)
+	conv := fmt.Sprintf("%s/app/accounts/%d/conversations/%d", w.URL, w.account, id)
 	req, _ := http.NewRequest("POST", conv+"/messages", &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	res, err := b.client.Do(req)

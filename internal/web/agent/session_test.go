@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/batonhq/baton/internal/batontest"
 )
 
 func TestSignInAndOut(t *testing.T) {
@@ -24,12 +26,12 @@ func TestSignInAndOut(t *testing.T) {
 		t.Fatalf("sign-in landed on %s with %d", p.url, p.status)
 	}
 	// The session cookie is HttpOnly and SameSite; only its hash is stored.
-	res, err := http.PostForm(w.url+"/app/login", url.Values{})
+	res, err := http.PostForm(w.URL+"/app/login", url.Values{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	u, _ := url.Parse(w.url)
+	u, _ := url.Parse(w.URL)
 	var session *http.Cookie
 	for _, c := range b.client.Jar.Cookies(u) {
 		if c.Name == "baton_session" {
@@ -54,7 +56,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 	b := w.browser()
 	login := b.get("/app/login")
 	client := &http.Client{Jar: b.client.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := client.PostForm(w.url+"/app/login", url.Values{"csrf_token": {login.csrf(t)}, "email": {w.agentMail}, "password": {password}})
+	res, err := client.PostForm(w.URL+"/app/login", url.Values{"csrf_token": {login.csrf(t)}, "email": {w.agentMail}, "password": {password}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +104,7 @@ func TestCSRFRefusedWithoutToken(t *testing.T) {
 		t.Errorf("sign-out without a token: %d, want 403", out.status)
 	}
 	// Nothing happened: the conversation is still the bot's, with no reply.
-	c, err := w.app.Conversation(asSystem(), w.account, id)
+	c, err := w.App.Conversation(batontest.System(), w.account, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +170,7 @@ func TestAvailability(t *testing.T) {
 	if r.status != http.StatusOK || !strings.Contains(r.body, `<option value="busy" selected>`) {
 		t.Fatalf("after choosing busy: %d", r.status)
 	}
-	aus, err := w.app.Agents(asSystem(), w.account)
+	aus, err := w.App.Agents(batontest.System(), w.account)
 	if err != nil {
 		t.Fatal(err)
 	}
