@@ -91,7 +91,7 @@ func TestAgentBotJSON(t *testing.T) {
 
 		// A new token: the old one stops working at once.
 		botPath := e.acc(fmt.Sprintf("/agent_bots/%d", b.id))
-		convPath := e.acc(fmt.Sprintf("/conversations/%d", conv))
+		convPath := e.convPath(conv)
 		e.call("GET", convPath, b.token, "", 200)
 		raw = e.raw("POST", botPath+"/reset_access_token", e.adminToken, "", 200)
 		e.golden(b, "agent_bot_reset_access_token", raw)

@@ -13,9 +13,7 @@ import (
 func TestBotFailurePolicy(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := start(t, s)
-		b := newBot(t, nil)
-		e.connect(b, "")
+		e, b := startBot(t, s)
 		path := e.acc(fmt.Sprintf("/agent_bots/%d", b.id))
 
 		got := e.call("GET", path, e.adminToken, "", 200).(map[string]any)

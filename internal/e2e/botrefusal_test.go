@@ -17,9 +17,7 @@ import (
 func TestBotDisconnected(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := start(t, s)
-		b := newBot(t, nil)
-		e.connect(b, "")
+		e, b := startBot(t, s)
 		before := e.customer("casey")
 		if got := e.status(before); got != "pending" {
 			t.Fatalf("a conversation with the bot connected is %s, want pending", got)
@@ -110,7 +108,7 @@ func TestGlobalBot(t *testing.T) {
 				t.Fatalf("event for account %v conversation %v, want %d/%d", dig(ev, "account", "id"),
 					dig(ev, "conversation", "id"), e.accountID, conv)
 			}
-			path := e.acc(fmt.Sprintf("/conversations/%d", conv))
+			path := e.convPath(conv)
 			msg := e.call("POST", path+"/messages", b.token, `{"content":"Welcome!"}`, 200).(map[string]any)
 			if dig(msg, "sender", "id") != float64(b.id) || dig(msg, "sender", "type") != "agent_bot" {
 				t.Fatalf("account %d: reply sender %v", e.accountID, msg["sender"])

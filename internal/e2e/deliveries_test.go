@@ -98,6 +98,22 @@ func refusing(t *testing.T, fixed *atomic.Bool) *bot {
 	})
 }
 
+// startPoisoned is startClocked with a refusing bot connected, to which
+// the customer Casey says "hello", "poison" and "after"; it returns once
+// the deliveries settled, the poison parked unless fixed was set.
+func startPoisoned(t *testing.T, s *store.Store, fixed *atomic.Bool) (*clocked, *bot, int64) {
+	t.Helper()
+	c := startClocked(t, s)
+	b := refusing(t, fixed)
+	c.connect(b, "")
+	conv := c.customer("casey")
+	for _, m := range []string{"hello", "poison", "after"} {
+		c.say("casey", conv, m)
+	}
+	c.settle(b.id)
+	return c, b, conv
+}
+
 // scrape reads /metrics with the token.
 func (c *clocked) scrape() string {
 	c.t.Helper()
@@ -120,15 +136,8 @@ func (c *clocked) scrape() string {
 func TestDeliveryLogAndRedeliver(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		c := startClocked(t, s)
 		var fixed atomic.Bool
-		b := refusing(t, &fixed)
-		c.connect(b, "")
-		conv := c.customer("casey")
-		for _, m := range []string{"hello", "poison", "after"} {
-			c.say("casey", conv, m)
-		}
-		c.settle(b.id)
+		c, b, conv := startPoisoned(t, s, &fixed)
 
 		// The parked delivery, with its three attempts; the lane moved on.
 		parked, _ := c.log(b.id, "status=parked")
@@ -469,15 +478,7 @@ func TestPullEvents(t *testing.T) {
 func TestRetention(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		c := startClocked(t, s)
-		var fixed atomic.Bool
-		b := refusing(t, &fixed)
-		c.connect(b, "")
-		conv := c.customer("casey")
-		for _, m := range []string{"hello", "poison", "after"} {
-			c.say("casey", conv, m)
-		}
-		c.settle(b.id)
+		c, b, conv := startPoisoned(t, s, new(atomic.Bool))
 		if all, _ := c.log(b.id, "per_page=100"); len(all) != 3 {
 			t.Fatalf("%d deliveries before pruning, want 3", len(all))
 		}

@@ -14,9 +14,7 @@ import (
 func TestHandoff(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := start(t, s)
-		b := newBot(t, nil)
-		e.connect(b, "")
+		e, b := startBot(t, s)
 
 		conv := e.customer("casey")
 		if got := e.status(conv); got != "pending" {
@@ -36,7 +34,7 @@ func TestHandoff(t *testing.T) {
 		}
 
 		// The bot answers with its token, then hands over.
-		path := e.acc(fmt.Sprintf("/conversations/%d", conv))
+		path := e.convPath(conv)
 		e.call("POST", path+"/messages", b.token, `{"content":"Let me find a person for you."}`, 200)
 		b.next(t, is("message_created", "outgoing"))
 		e.call("POST", path+"/toggle_status", b.token, `{"status":"open"}`, 200)
@@ -72,11 +70,9 @@ func TestHandoff(t *testing.T) {
 func TestBotTokenScope(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := start(t, s)
-		b := newBot(t, nil)
-		e.connect(b, "")
+		e, b := startBot(t, s)
 		conv := e.customer("casey")
-		path := e.acc(fmt.Sprintf("/conversations/%d", conv))
+		path := e.convPath(conv)
 
 		for _, ok := range []struct{ method, path, body string }{
 			{"GET", path, ""},
@@ -123,11 +119,9 @@ func TestBotTokenScope(t *testing.T) {
 func TestUnassignBot(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := start(t, s)
-		b := newBot(t, nil)
-		e.connect(b, "")
+		e, b := startBot(t, s)
 		conv := e.customer("casey")
-		path := e.acc(fmt.Sprintf("/conversations/%d", conv))
+		path := e.convPath(conv)
 		e.call("POST", path+"/assignments", e.adminToken, fmt.Sprintf(`{"assignee_type":"AgentBot","assignee_id":%d}`, b.id), 200)
 		c := e.call("GET", path, e.adminToken, "", 200).(map[string]any)
 		if c["meta"].(map[string]any)["assignee_type"] != "AgentBot" {

@@ -104,6 +104,9 @@ func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // acc is a path under the account.
 func (e *env) acc(path string) string { return fmt.Sprintf("/api/v1/accounts/%d%s", e.accountID, path) }
 
+// convPath is the path of a conversation under the account.
+func (e *env) convPath(conv int64) string { return e.acc(fmt.Sprintf("/conversations/%d", conv)) }
+
 // call makes a request and checks its status; it returns the decoded body.
 func (e *env) call(method, path, token, body string, status int) any {
 	e.t.Helper()
@@ -131,11 +134,16 @@ func (e *env) say(sourceID string, conversation int64, content string) {
 		"", fmt.Sprintf(`{"content":%q}`, content), 200)
 }
 
+// conversation returns a conversation as the administrator sees it.
+func (e *env) conversation(conv int64) map[string]any {
+	e.t.Helper()
+	return e.call("GET", e.convPath(conv), e.adminToken, "", 200).(map[string]any)
+}
+
 // status returns a conversation's status as the administrator sees it.
 func (e *env) status(conversation int64) string {
 	e.t.Helper()
-	c := e.call("GET", e.acc(fmt.Sprintf("/conversations/%d", conversation)), e.adminToken, "", 200).(map[string]any)
-	return c["status"].(string)
+	return e.conversation(conversation)["status"].(string)
 }
 
 // bot is an httptest bot that records what it receives and answers with
@@ -156,6 +164,16 @@ func newBot(t *testing.T, handle func(b *bot, ev map[string]any, w http.Response
 		}
 	})
 	return b
+}
+
+// startBot is start with a bot (newBot without a handler) connected to
+// the API inbox.
+func startBot(t *testing.T, s *store.Store) (*env, *bot) {
+	t.Helper()
+	e := start(t, s)
+	b := newBot(t, nil)
+	e.connect(b, "")
+	return e, b
 }
 
 // connect makes an account bot with the outgoing URL (the bot's URL plus

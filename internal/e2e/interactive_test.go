@@ -17,9 +17,7 @@ import (
 func TestInteractiveMessages(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := start(t, s)
-		b := newBot(t, nil)
-		e.connect(b, "")
+		e, b := startBot(t, s)
 		conv := e.customer("casey")
 		path := e.acc(fmt.Sprintf("/conversations/%d/messages", conv))
 		count := func() int {

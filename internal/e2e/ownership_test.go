@@ -10,12 +10,6 @@ import (
 	"github.com/batonhq/baton/internal/store/storetest"
 )
 
-// conversation returns a conversation as the administrator sees it.
-func (e *env) conversation(conv int64) map[string]any {
-	e.t.Helper()
-	return e.call("GET", e.acc(fmt.Sprintf("/conversations/%d", conv)), e.adminToken, "", 200).(map[string]any)
-}
-
 // messageLines lists a conversation's messages as "type: content", private
 // notes marked, as the administrator sees them.
 func (e *env) messageLines(conv int64) []string {
@@ -50,11 +44,9 @@ func count(lines []string, prefix string) int {
 func TestOneOwner(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := start(t, s)
-		b := newBot(t, nil)
-		e.connect(b, "")
+		e, b := startBot(t, s)
 		conv := e.customer("casey")
-		path := e.acc(fmt.Sprintf("/conversations/%d", conv))
+		path := e.convPath(conv)
 		e.call("POST", path+"/messages", b.token, `{"content":"Hello from the bot"}`, 200)
 		e.call("POST", path+"/toggle_status", b.token, `{"status":"open"}`, 200)
 		before := e.messageLines(conv)
@@ -91,12 +83,10 @@ func TestOneOwner(t *testing.T) {
 func TestTakeOver(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := start(t, s)
-		b := newBot(t, nil)
-		e.connect(b, "")
+		e, b := startBot(t, s)
 		ann := e.person("ann", "agent", true)
 		conv := e.customer("casey")
-		path := e.acc(fmt.Sprintf("/conversations/%d", conv))
+		path := e.convPath(conv)
 		e.say("casey", conv, "My parcel is lost")
 		b.next(t, is("message_created", "incoming"))
 
@@ -138,13 +128,11 @@ func TestTakeOver(t *testing.T) {
 func TestHandoffObject(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := start(t, s)
-		b := newBot(t, nil)
-		e.connect(b, "")
+		e, b := startBot(t, s)
 		ann := e.person("ann", "agent", true)
 		outsider := e.person("olga", "agent", false)
 		conv := e.customer("casey")
-		path := e.acc(fmt.Sprintf("/conversations/%d", conv))
+		path := e.convPath(conv)
 		if c := e.conversation(conv); c["handoff"] != nil {
 			t.Fatalf("handoff before any: %v", c["handoff"])
 		}
@@ -201,11 +189,9 @@ func TestHandoffObject(t *testing.T) {
 func TestHandoffsAtOnce(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := start(t, s)
-		b := newBot(t, nil)
-		e.connect(b, "")
+		e, b := startBot(t, s)
 		conv := e.customer("casey")
-		path := e.acc(fmt.Sprintf("/conversations/%d", conv))
+		path := e.convPath(conv)
 		var wg sync.WaitGroup
 		for _, reason := range []string{"first", "second", "third"} {
 			wg.Add(1)
@@ -232,9 +218,7 @@ func TestHandoffsAtOnce(t *testing.T) {
 func TestCustomerAsksForPerson(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := start(t, s)
-		b := newBot(t, nil)
-		e.connect(b, "")
+		e, b := startBot(t, s)
 		conv := e.customer("casey")
 		pub := fmt.Sprintf("/public/api/v1/inboxes/%s/contacts/casey/conversations/%d/toggle_status", e.identifier, conv)
 		c := e.call("POST", pub, "", `{"status":"open"}`, 200).(map[string]any)

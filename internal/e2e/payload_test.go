@@ -28,11 +28,9 @@ import (
 func TestBotPayloads(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := start(t, s)
-		b := newBot(t, nil)
-		e.connect(b, "")
+		e, b := startBot(t, s)
 		conv := e.customer("casey")
-		path := e.acc(fmt.Sprintf("/conversations/%d", conv))
+		path := e.convPath(conv)
 		pin := func(name string, match func(ev map[string]any) bool) map[string]any {
 			t.Helper()
 			raw := b.nextBody(t, match)
@@ -498,9 +496,7 @@ func sameKind(baton, chatwoot any) bool {
 func TestPayloadMatchesChatwoot(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := start(t, s)
-		b := newBot(t, nil)
-		e.connect(b, "")
+		e, b := startBot(t, s)
 		conv := e.customer("casey")
 		// An assignee, to compare meta.assignee with the 2022 payload's.
 		profile := e.call("GET", "/api/v1/profile", e.adminToken, "", 200).(map[string]any)

@@ -14,16 +14,14 @@ import (
 func TestBotReports(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := start(t, s)
-		b := newBot(t, nil)
-		e.connect(b, "")
+		e, b := startBot(t, s)
 		ann := e.person("ann", "agent", true)
 		since := time.Now().Add(-time.Minute).Unix()
 
 		// Four bot conversations: one the bot resolves, two it hands over
 		// (one answered by Ann), one the customer asks out of.
 		resolved, refund, failure, asked := e.customer("c1"), e.customer("c2"), e.customer("c3"), e.customer("c4")
-		conv := func(id int64) string { return e.acc(fmt.Sprintf("/conversations/%d", id)) }
+		conv := e.convPath
 		e.call("POST", conv(resolved)+"/messages", b.token, `{"content":"Done!"}`, 200)
 		e.call("POST", conv(resolved)+"/toggle_status", b.token, `{"status":"resolved"}`, 200)
 		e.call("POST", conv(refund)+"/toggle_status", b.token, `{"status":"open","handoff":{"reason":"refund"}}`, 200)

@@ -35,9 +35,7 @@ func (e *env) handOver(b *bot, sourceID, handoff string) int64 {
 func TestRoutingNobodyThenSomeone(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := start(t, s)
-		b := newBot(t, nil)
-		e.connect(b, "")
+		e, b := startBot(t, s)
 		e.call("PATCH", e.acc(fmt.Sprintf("/inboxes/%v", e.inbox["id"])), e.adminToken,
 			`{"out_of_office_message":"We are back at 9.","auto_assignment_config":{"max_assignment_limit":1}}`, 200)
 		ann := e.person("ann", "agent", true)
@@ -99,9 +97,7 @@ func TestRoutingNobodyThenSomeone(t *testing.T) {
 func TestRoutingChoice(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := start(t, s)
-		b := newBot(t, nil)
-		e.connect(b, "")
+		e, b := startBot(t, s)
 		ann, bob, cat := e.person("ann", "agent", true), e.person("bob", "agent", true), e.person("cat", "agent", true)
 		outsider := e.person("olga", "agent", false)
 		for _, p := range []person{ann, bob, cat, outsider} {
@@ -151,9 +147,7 @@ func TestRoutingChoice(t *testing.T) {
 func TestTeams(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := start(t, s)
-		b := newBot(t, nil)
-		e.connect(b, "")
+		e, b := startBot(t, s)
 		ann, bob := e.person("ann", "agent", true), e.person("bob", "agent", true)
 		e.call("POST", e.acc("/teams"), ann.token, `{"name":"sales"}`, 401)
 		team := e.call("POST", e.acc("/teams"), e.adminToken, `{"team":{"name":"sales","description":"Deals","allow_auto_assign":false}}`, 200).(map[string]any)

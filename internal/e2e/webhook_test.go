@@ -345,7 +345,7 @@ func TestContactEvents(t *testing.T) {
 
 		conv := e.customer("casey")
 		e.golden(crm, "webhook_contact_created", crm.nextBody(t, is("contact_created")))
-		contactID := dig(e.call("GET", e.acc(fmt.Sprintf("/conversations/%d", conv)), e.adminToken, "", 200), "meta", "sender", "id")
+		contactID := dig(e.conversation(conv), "meta", "sender", "id")
 		path := e.acc(fmt.Sprintf("/contacts/%v", contactID))
 		e.call("PATCH", path, e.adminToken, `{"name":"Casey"}`, 200) // unchanged: no event
 		e.call("PATCH", path, e.adminToken, `{"name":"Casey Jones","email":"casey@acme.test"}`, 200)
