@@ -366,20 +366,10 @@ func (b *engineBench) benchDeliveries(ctx context.Context, o options) error {
 		JOIN deliveries d ON d.event_id = e.id WHERE e.name = 'message_created' ORDER BY e.id DESC LIMIT 1`).Scan(&payload, &botID); err != nil {
 		return err
 	}
-	rows, err := b.store.DB().QueryContext(ctx, `SELECT id FROM conversations ORDER BY id`)
+	lanes, err := queryIDs(ctx, b.store.DB(), `SELECT id FROM conversations ORDER BY id`)
 	if err != nil {
 		return err
 	}
-	var lanes []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		lanes = append(lanes, id)
-	}
-	rows.Close()
 	fmt.Printf("deliveries: a backlog of %d events over %d lanes (payload %d bytes), drained by one engine (%s)\n",
 		o.backlog, len(lanes), len(payload), o.db)
 	for run := range o.runs {
@@ -485,26 +475,23 @@ func (b *engineBench) benchLatency(ctx context.Context, o options) error {
 	fmt.Printf("latency: %d customer messages/s, open loop, %s a run; time to the bot's first receipt, matched by message id\n",
 		o.rate, o.duration)
 	for run := range o.runs {
-		total := min(int64(o.rate)*int64(o.duration/time.Millisecond)/1000, maxRequests)
-		interval := time.Second / time.Duration(o.rate)
+		sl := newSlots(o.rate, o.duration)
 		type sent struct {
 			id               int64
 			scheduled, start time.Time
 			answered         time.Time
 		}
-		results := make([]sent, total)
+		results := make([]sent, sl.total)
 		var failed atomic.Int64
-		var next atomic.Int64
-		start := time.Now()
+		start := sl.begin()
 		var wg sync.WaitGroup
 		for range 256 {
 			wg.Go(func() {
 				for {
-					k := next.Add(1) - 1
-					if k >= total {
+					k, at, ok := sl.take()
+					if !ok {
 						return
 					}
-					at := start.Add(time.Duration(k) * interval)
 					time.Sleep(time.Until(at))
 					t0 := time.Now()
 					id, err := sendMessage(b.client, b.convs[k%int64(len(b.convs))].messages, "latency")
@@ -659,21 +646,19 @@ func closedTurns(b *engineBench, clients int, d time.Duration) ([]time.Duration,
 // the failures; turns not started by twice d (the rate is not sustained)
 // count as failures.
 func openTurns(b *engineBench, rate int, d time.Duration) ([]time.Duration, time.Duration, int64) {
-	total := min(int64(rate)*int64(d/time.Millisecond)/1000, maxRequests)
-	interval := time.Second / time.Duration(rate)
-	lat := make([]time.Duration, 0, total)
+	sl := newSlots(rate, d)
+	lat := make([]time.Duration, 0, sl.total)
 	var mu sync.Mutex
-	var failed, skipped, next atomic.Int64
-	start := time.Now()
+	var failed, skipped atomic.Int64
+	start := sl.begin()
 	var wg sync.WaitGroup
 	for range 512 {
 		wg.Go(func() {
 			for {
-				k := next.Add(1) - 1
-				if k >= total {
+				k, at, ok := sl.take()
+				if !ok {
 					return
 				}
-				at := start.Add(time.Duration(k) * interval)
 				if time.Since(start) > 2*d {
 					// Far behind the schedule: the rate is not sustained,
 					// and the run is bounded.

@@ -64,6 +64,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -398,7 +399,9 @@ type bare struct {
 var barePragmas = []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)",
 	"foreign_keys(ON)", "temp_store(MEMORY)", "cache_size(-16000)"}
 
-func startBare(path string) (*bare, error) {
+// openBareSQLite opens the bare handler's SQLite file with Baton's pragmas
+// and one writer connection, as Baton's writer.
+func openBareSQLite(path string) (*sql.DB, error) {
 	q := url.Values{}
 	for _, p := range barePragmas {
 		q.Add("_pragma", p)
@@ -407,12 +410,14 @@ func startBare(path string) (*bare, error) {
 	if err != nil {
 		return nil, err
 	}
-	db.SetMaxOpenConns(1) // one writer connection, as Baton's writer
-	if _, err := db.Exec(`CREATE TABLE messages (id INTEGER PRIMARY KEY, conversation_id INTEGER NOT NULL,
-		content TEXT, created_at INTEGER NOT NULL)`); err != nil {
-		db.Close()
-		return nil, err
-	}
+	db.SetMaxOpenConns(1)
+	return db, nil
+}
+
+// bareMux is the bare handler: POST /bare/conversations/{id}/messages
+// stores the message's content in table and answers its id and content.
+func bareMux(db *sql.DB, table string) *http.ServeMux {
+	insert := `INSERT INTO ` + table + ` (conversation_id, content, created_at) VALUES ($1, $2, $3) RETURNING id`
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /bare/conversations/{id}/messages", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
@@ -422,16 +427,33 @@ func startBare(path string) (*bare, error) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		var id int64
-		err := db.QueryRowContext(r.Context(), `INSERT INTO messages (conversation_id, content, created_at)
-			VALUES (?, ?, ?) RETURNING id`, r.PathValue("id"), body.Content, time.Now().UnixMicro()).Scan(&id)
+		conv, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var id int64
+		if err := db.QueryRowContext(r.Context(), insert, conv, body.Content, time.Now().UnixMicro()).Scan(&id); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"id": id, "content": body.Content})
 	})
+	return mux
+}
+
+func startBare(path string) (*bare, error) {
+	db, err := openBareSQLite(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Exec(`CREATE TABLE messages (id INTEGER PRIMARY KEY, conversation_id INTEGER NOT NULL,
+		content TEXT, created_at INTEGER NOT NULL)`); err != nil {
+		db.Close()
+		return nil, err
+	}
+	mux := bareMux(db, "messages")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		db.Close()
@@ -567,22 +589,19 @@ func closedLoop(client *http.Client, targets []string, clients int, d time.Durat
 // while the server is slow is counted too.
 func openLoop(client *http.Client, targets []string, rate int, d time.Duration) *result {
 	const workers = 256
-	total := min(int64(rate)*int64(d/time.Millisecond)/1000, maxRequests)
-	interval := time.Second / time.Duration(rate)
+	sl := newSlots(rate, d)
 	parts := make([]*result, workers)
-	var next atomic.Int64
-	cpu0, start := cpuTime(), time.Now()
+	cpu0, start := cpuTime(), sl.begin()
 	var wg sync.WaitGroup
 	for w := range workers {
 		p := &result{failures: map[int]int{}}
 		parts[w] = p
 		wg.Go(func() {
 			for {
-				k := next.Add(1) - 1
-				if k >= total {
+				k, at, ok := sl.take()
+				if !ok {
 					return
 				}
-				at := start.Add(time.Duration(k) * interval)
 				time.Sleep(time.Until(at))
 				if status := send(client, targets[k%int64(len(targets))]); status == http.StatusOK {
 					p.latencies = append(p.latencies, time.Since(at))
@@ -594,6 +613,53 @@ func openLoop(client *http.Client, targets []string, rate int, d time.Duration) 
 	}
 	wg.Wait()
 	return merge(parts, time.Since(start), cpuTime()-cpu0)
+}
+
+// slots is an open loop's schedule: rate slots a second for a duration, at
+// most maxRequests, which workers take in turn.
+type slots struct {
+	total    int64
+	interval time.Duration
+	start    time.Time
+	next     atomic.Int64
+}
+
+// newSlots is the schedule of rate slots a second for d; begin starts it.
+func newSlots(rate int, d time.Duration) *slots {
+	return &slots{total: min(int64(rate)*int64(d/time.Millisecond)/1000, maxRequests), interval: time.Second / time.Duration(rate)}
+}
+
+// begin starts the schedule now and returns its start.
+func (s *slots) begin() time.Time {
+	s.start = time.Now()
+	return s.start
+}
+
+// take returns the next slot and its time; ok is false once all are taken.
+func (s *slots) take() (k int64, at time.Time, ok bool) {
+	k = s.next.Add(1) - 1
+	if k >= s.total {
+		return 0, time.Time{}, false
+	}
+	return k, s.start.Add(time.Duration(k) * s.interval), true
+}
+
+// queryIDs returns the ids a query selects, in its order.
+func queryIDs(ctx context.Context, db *sql.DB, query string, args ...any) ([]int64, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 func startProfile(path string) (func(), error) {

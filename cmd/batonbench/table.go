@@ -25,7 +25,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -282,14 +281,9 @@ func bareServe(db, dsn string) error {
 	var err error
 	switch db {
 	case "sqlite":
-		q := url.Values{}
-		for _, p := range barePragmas {
-			q.Add("_pragma", p)
-		}
-		if conn, err = sql.Open("sqlite", "file:"+dsn+"?"+q.Encode()); err != nil {
+		if conn, err = openBareSQLite(dsn); err != nil {
 			return err
 		}
-		conn.SetMaxOpenConns(1)
 		_, err = conn.Exec(`CREATE TABLE bare_messages (id INTEGER PRIMARY KEY, conversation_id INTEGER NOT NULL,
 			content TEXT, created_at INTEGER NOT NULL)`)
 	case "postgres":
@@ -306,30 +300,7 @@ func bareServe(db, dsn string) error {
 	if err != nil {
 		return err
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /bare/conversations/{id}/messages", func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Content string `json:"content"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		conv, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		var id int64
-		err = conn.QueryRowContext(r.Context(), `INSERT INTO bare_messages (conversation_id, content, created_at)
-			VALUES ($1, $2, $3) RETURNING id`, conv, body.Content, time.Now().UnixMicro()).Scan(&id)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"id": id, "content": body.Content})
-	})
+	mux := bareMux(conn, "bare_messages")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -360,20 +331,10 @@ func (s *serverProc) preloadBacklog(ctx context.Context, n int) error {
 		WHERE e.name = 'message_created' AND d.agent_bot_id = $1 ORDER BY e.id DESC LIMIT 1`, s.botID).Scan(&payload); err != nil {
 		return fmt.Errorf("a sample payload: %w", err)
 	}
-	rows, err := db.QueryContext(ctx, `SELECT id FROM conversations WHERE inbox_id = $1 ORDER BY id`, s.botInbox)
+	lanes, err := queryIDs(ctx, db, `SELECT id FROM conversations WHERE inbox_id = $1 ORDER BY id`, s.botInbox)
 	if err != nil {
 		return err
 	}
-	var lanes []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		lanes = append(lanes, id)
-	}
-	rows.Close()
 	if len(lanes) == 0 {
 		return errors.New("no conversations in the bot's inbox")
 	}
