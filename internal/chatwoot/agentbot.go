@@ -60,6 +60,18 @@ func (h *Handler) agentBotInput(w http.ResponseWriter, r *http.Request) (app.Age
 	return in, &body, closeFile, nil
 }
 
+// saveAgentBot reads a bot's body, has save store it and closes the avatar
+// file after.
+func (h *Handler) saveAgentBot(w http.ResponseWriter, r *http.Request,
+	save func(in app.AgentBotInput, body *agentBotRequest) (*app.AgentBotView, error)) (*app.AgentBotView, error) {
+	in, body, closeFile, err := h.agentBotInput(w, r)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFile()
+	return save(in, body)
+}
+
 // agentBotJSON is a bot as the Application API shows it (§6.1).
 type agentBotJSON struct {
 	ID            int64          `json:"id"`
@@ -123,12 +135,9 @@ func (h *Handler) createAgentBot(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	in, _, closeFile, err := h.agentBotInput(w, r)
-	if err != nil {
-		return err
-	}
-	defer closeFile()
-	v, err := h.app.CreateAgentBot(r.Context(), accountID, in)
+	v, err := h.saveAgentBot(w, r, func(in app.AgentBotInput, _ *agentBotRequest) (*app.AgentBotView, error) {
+		return h.app.CreateAgentBot(r.Context(), accountID, in)
+	})
 	if err != nil {
 		return err
 	}
@@ -152,12 +161,9 @@ func (h *Handler) updateAgentBot(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	in, _, closeFile, err := h.agentBotInput(w, r)
-	if err != nil {
-		return err
-	}
-	defer closeFile()
-	v, err := h.app.UpdateAgentBot(r.Context(), accountID, id, in)
+	v, err := h.saveAgentBot(w, r, func(in app.AgentBotInput, _ *agentBotRequest) (*app.AgentBotView, error) {
+		return h.app.UpdateAgentBot(r.Context(), accountID, id, in)
+	})
 	if err != nil {
 		return err
 	}
@@ -280,12 +286,9 @@ func (h *Handler) platformListAgentBots(w http.ResponseWriter, r *http.Request) 
 }
 
 func (h *Handler) platformCreateAgentBot(w http.ResponseWriter, r *http.Request) error {
-	in, body, closeFile, err := h.agentBotInput(w, r)
-	if err != nil {
-		return err
-	}
-	defer closeFile()
-	v, err := h.app.PlatformCreateAgentBot(r.Context(), int64(body.AccountID), in)
+	v, err := h.saveAgentBot(w, r, func(in app.AgentBotInput, body *agentBotRequest) (*app.AgentBotView, error) {
+		return h.app.PlatformCreateAgentBot(r.Context(), int64(body.AccountID), in)
+	})
 	if err != nil {
 		return err
 	}
@@ -309,12 +312,9 @@ func (h *Handler) platformUpdateAgentBot(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	in, _, closeFile, err := h.agentBotInput(w, r)
-	if err != nil {
-		return err
-	}
-	defer closeFile()
-	v, err := h.app.PlatformUpdateAgentBot(r.Context(), id, in, false)
+	v, err := h.saveAgentBot(w, r, func(in app.AgentBotInput, _ *agentBotRequest) (*app.AgentBotView, error) {
+		return h.app.PlatformUpdateAgentBot(r.Context(), id, in, false)
+	})
 	if err != nil {
 		return err
 	}

@@ -134,16 +134,22 @@ func countsView(c app.ConversationList) map[string]int {
 		"assigned_count": c.Counts.Assigned, "all_count": c.Counts.All}
 }
 
-func (h *Handler) listConversations(w http.ResponseWriter, r *http.Request) error {
+// conversationList finds the conversations of the path's account that the
+// query asks for: the list and its counts.
+func (h *Handler) conversationList(r *http.Request) (*app.ConversationList, error) {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cq, err := listQuery(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	list, err := h.app.Conversations(r.Context(), accountID, cq)
+	return h.app.Conversations(r.Context(), accountID, cq)
+}
+
+func (h *Handler) listConversations(w http.ResponseWriter, r *http.Request) error {
+	list, err := h.conversationList(r)
 	if err != nil {
 		return err
 	}
@@ -152,15 +158,7 @@ func (h *Handler) listConversations(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (h *Handler) conversationsMeta(w http.ResponseWriter, r *http.Request) error {
-	accountID, err := pathID(r, "account_id")
-	if err != nil {
-		return err
-	}
-	cq, err := listQuery(r)
-	if err != nil {
-		return err
-	}
-	list, err := h.app.Conversations(r.Context(), accountID, cq)
+	list, err := h.conversationList(r)
 	if err != nil {
 		return err
 	}

@@ -314,6 +314,16 @@ var documentFields = map[string]bool{"content_attributes": true, "custom_attribu
 	"additional_attributes": true, "submitted_values": true, "bot_config": true, "settings": true,
 	"labels": true, "user_ids": true}
 
+// decodeWithFiles is decodeUpload for a body that may carry attachments: it
+// reads the body into v and opens its files, which the caller closes with
+// the func returned.
+func (h *Handler) decodeWithFiles(w http.ResponseWriter, r *http.Request, v any) ([]app.FileInput, func(), error) {
+	if err := h.decodeUpload(w, r, v); err != nil {
+		return nil, func() {}, err
+	}
+	return uploadedFiles(r)
+}
+
 // uploadedFiles returns the files of a multipart request under
 // attachments[] (or attachments, or the widget's message[attachments][]),
 // ready for the app.

@@ -159,10 +159,7 @@ func (h *Handler) createMessage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var body messageRequest
-	if err := h.decodeUpload(w, r, &body); err != nil {
-		return err
-	}
-	files, closeFiles, err := uploadedFiles(r)
+	files, closeFiles, err := h.decodeWithFiles(w, r, &body)
 	if err != nil {
 		return err
 	}

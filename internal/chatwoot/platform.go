@@ -111,9 +111,14 @@ func (h *Handler) listAccountUsers(w http.ResponseWriter, r *http.Request) error
 	}
 	out := make([]accountUserJSON, 0, len(aus))
 	for _, au := range aus {
-		out = append(out, accountUserJSON{AccountID: au.AccountID, UserID: au.UserID, Role: au.Role.String()})
+		out = append(out, accountUserView(au))
 	}
 	return ok(w, out)
+}
+
+// accountUserView shows a membership.
+func accountUserView(au *baton.AccountUser) accountUserJSON {
+	return accountUserJSON{AccountID: au.AccountID, UserID: au.UserID, Role: au.Role.String()}
 }
 
 type accountUserRequest struct {
@@ -121,36 +126,39 @@ type accountUserRequest struct {
 	Role   string  `json:"role"`
 }
 
-func (h *Handler) createAccountUser(w http.ResponseWriter, r *http.Request) error {
+// accountUserInput reads a membership change: the account from the path,
+// the user (required) and role from the body.
+func (h *Handler) accountUserInput(w http.ResponseWriter, r *http.Request) (int64, accountUserRequest, error) {
+	var body accountUserRequest
 	id, err := pathID(r, "account_id")
 	if err != nil {
-		return err
+		return 0, body, err
 	}
-	var body accountUserRequest
 	if err := h.decode(w, r, &body); err != nil {
-		return err
+		return 0, body, err
 	}
 	if body.UserID == 0 {
-		return baton.Invalid("user_id is required", "user_id")
+		return 0, body, baton.Invalid("user_id is required", "user_id")
+	}
+	return id, body, nil
+}
+
+func (h *Handler) createAccountUser(w http.ResponseWriter, r *http.Request) error {
+	id, body, err := h.accountUserInput(w, r)
+	if err != nil {
+		return err
 	}
 	au, err := h.app.AddAccountUser(r.Context(), id, int64(body.UserID), body.Role)
 	if err != nil {
 		return err
 	}
-	return ok(w, accountUserJSON{AccountID: au.AccountID, UserID: au.UserID, Role: au.Role.String()})
+	return ok(w, accountUserView(au))
 }
 
 func (h *Handler) deleteAccountUser(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "account_id")
+	id, body, err := h.accountUserInput(w, r)
 	if err != nil {
 		return err
-	}
-	var body accountUserRequest
-	if err := h.decode(w, r, &body); err != nil {
-		return err
-	}
-	if body.UserID == 0 {
-		return baton.Invalid("user_id is required", "user_id")
 	}
 	if err := h.app.RemoveAccountUser(r.Context(), id, int64(body.UserID)); err != nil {
 		return err

@@ -240,10 +240,7 @@ func (h *Handler) publicCreateMessage(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	var body publicMessageRequest
-	if err := h.decodeUpload(w, r, &body); err != nil {
-		return err
-	}
-	files, closeFiles, err := uploadedFiles(r)
+	files, closeFiles, err := h.decodeWithFiles(w, r, &body)
 	if err != nil {
 		return err
 	}

@@ -115,6 +115,13 @@ type contactInboxWebhook struct {
 	PubsubToken  string `json:"pubsub_token"`
 }
 
+// contactInboxWebhookView is a contact inbox as conversations' webhook_data
+// and push_event_data show it.
+func contactInboxWebhookView(ci *baton.ContactInbox) contactInboxWebhook {
+	return contactInboxWebhook{ID: ci.ID, ContactID: ci.ContactID, InboxID: ci.InboxID, SourceID: ci.SourceID,
+		CreatedAt: iso(ci.CreatedAt), UpdatedAt: iso(ci.UpdatedAt), HMACVerified: ci.HMACVerified, PubsubToken: ci.PubsubToken}
+}
+
 // metaWebhook is the meta of a conversation's webhook_data: its sender,
 // assignee and team.
 type metaWebhook struct {
@@ -173,8 +180,7 @@ func (h *Handler) conversationWebhook(acc *baton.Account, c *baton.Conversation)
 		v.Channel = c.Inbox.ChannelType
 	}
 	if ci := c.ContactInbox; ci != nil {
-		v.ContactInbox = contactInboxWebhook{ID: ci.ID, ContactID: ci.ContactID, InboxID: ci.InboxID, SourceID: ci.SourceID,
-			CreatedAt: iso(ci.CreatedAt), UpdatedAt: iso(ci.UpdatedAt), HMACVerified: ci.HMACVerified, PubsubToken: ci.PubsubToken}
+		v.ContactInbox = contactInboxWebhookView(ci)
 		v.Meta.HMACVerified = ci.HMACVerified
 	}
 	v.Meta.Sender = contactPushView(c.Contact)

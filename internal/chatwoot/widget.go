@@ -161,10 +161,7 @@ type widgetMessageRequest struct {
 
 func (h *Handler) widgetCreateMessage(w http.ResponseWriter, r *http.Request) error {
 	var body widgetMessageRequest
-	if err := h.decodeUpload(w, r, &body); err != nil {
-		return err
-	}
-	files, closeFiles, err := uploadedFiles(r)
+	files, closeFiles, err := h.decodeWithFiles(w, r, &body)
 	if err != nil {
 		return err
 	}
