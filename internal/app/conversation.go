@@ -494,7 +494,7 @@ func (a *App) csatSurvey(ctx context.Context, q *store.Queries, c *baton.Convers
 	if err := q.CreateMessage(ctx, m); err != nil {
 		return err
 	}
-	return a.publishMessage(ctx, q, baton.EventMessageCreated, m)
+	return a.publishMessage(ctx, q, baton.EventMessageCreated, m, nil)
 }
 
 func statusActivity(s baton.Status, actor *baton.Actor) string {
@@ -523,7 +523,7 @@ func (a *App) activity(ctx context.Context, q *store.Queries, c *baton.Conversat
 	if err := q.CreateMessage(ctx, m); err != nil {
 		return err
 	}
-	return a.publishMessage(ctx, q, baton.EventMessageCreated, m)
+	return a.publishMessage(ctx, q, baton.EventMessageCreated, m, nil)
 }
 
 // TogglePriority sets or clears (with "") a conversation's priority.

@@ -240,9 +240,10 @@ func contactChanged(before, c *baton.Contact) bool {
 		!sameDocument(before.CustomAttributes, c.CustomAttributes)
 }
 
-// emitMessage reports a message event, for the messages bots receive.
-func (a *App) emitMessage(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, m *baton.Message) error {
-	if err := a.publishMessage(ctx, q, name, m); err != nil {
+// emitMessage reports a message event, for the messages bots receive;
+// before is an updated message as it was (nil for a new one).
+func (a *App) emitMessage(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, m, before *baton.Message) error {
+	if err := a.publishMessage(ctx, q, name, m, before); err != nil {
 		return err
 	}
 	if !m.MessageType.Sendable() || a.render == nil {
@@ -268,7 +269,7 @@ func (a *App) emitMessageTo(ctx context.Context, q *store.Queries, name string, 
 // told too (emitMessage told them already).
 func (a *App) emitMessageHeard(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, m *baton.Message, link *baton.AgentBotInbox, byCustomer, live bool, k *known) error {
 	if live {
-		if err := a.publishMessage(ctx, q, name, m); err != nil {
+		if err := a.publishMessage(ctx, q, name, m, k.before()); err != nil {
 			return err
 		}
 	}

@@ -37,6 +37,9 @@ type LiveEvent struct {
 	// Performer is the user or bot whose request made the change; nil for
 	// a contact's, Baton's own, or one whose performer is gone.
 	Performer *baton.Sender
+	// MessageBefore is, for message.updated, the message before the
+	// update (nil when not known): what changed is the renderer's to say.
+	MessageBefore *baton.Message
 	// Skipped says the event was not loaded, as nobody was listening: it
 	// has its ids, name and time, nothing more.
 	Skipped bool
@@ -58,6 +61,8 @@ type liveData struct {
 	// not stored with the message, and the creator's live clients match
 	// their message by it.
 	EchoID string `json:"echo_id,omitempty"`
+	// Before is an updated message as it was, for what the update changed.
+	Before *baton.Message `json:"message_before,omitempty"`
 }
 
 // liveSkipped are bot events that live clients have under another name:
@@ -125,8 +130,8 @@ func (a *App) publishConversation(ctx context.Context, q *store.Queries, name st
 
 // publishMessage writes a message event for live clients: every message,
 // private notes and activity messages included (agents see them).
-func (a *App) publishMessage(ctx context.Context, q *store.Queries, name string, m *baton.Message) error {
-	e, err := a.liveMessage(ctx, name, m)
+func (a *App) publishMessage(ctx context.Context, q *store.Queries, name string, m, before *baton.Message) error {
+	e, err := a.liveMessage(ctx, name, m, before)
 	if err != nil {
 		return err
 	}
@@ -135,11 +140,15 @@ func (a *App) publishMessage(ctx context.Context, q *store.Queries, name string,
 
 // liveMessage is the live event of a message, for publish or for a
 // statement that writes it with another (store.TouchConversationLive),
-// which then calls published. It carries the echo id of a new message.
-func (a *App) liveMessage(ctx context.Context, name string, m *baton.Message) (*store.LiveEvent, error) {
+// which then calls published. It carries the echo id of a new message, and
+// an updated message as it was before (nil when not known).
+func (a *App) liveMessage(ctx context.Context, name string, m, before *baton.Message) (*store.LiveEvent, error) {
 	var d *liveData
 	if name == baton.EventMessageCreated && m.EchoID != "" {
 		d = &liveData{EchoID: m.EchoID}
+	}
+	if name == baton.EventMessageUpdated && before != nil {
+		d = &liveData{Before: before}
 	}
 	b, err := liveDataOf(ctx, d)
 	return &store.LiveEvent{AccountID: m.AccountID, ConversationID: m.ConversationID, MessageID: m.ID, Name: name,
@@ -394,7 +403,7 @@ func (a *App) loadLiveEvent(ctx context.Context, b *liveBatch, r *store.LiveEven
 				return nil, err
 			}
 			m.EchoID = d.EchoID
-			e.Message = m
+			e.Message, e.MessageBefore = m, d.Before
 			if m.Private || m.MessageType == baton.MessageActivity {
 				e.ContactInboxID = 0
 			}

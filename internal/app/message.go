@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"path"
 	"slices"
@@ -255,7 +256,7 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 	} else {
 		// The conversation's activity and the message's live event, next
 		// to each other here: one statement on PostgreSQL.
-		e, err := a.liveMessage(ctx, baton.EventMessageCreated, m)
+		e, err := a.liveMessage(ctx, baton.EventMessageCreated, m, nil)
 		if err != nil {
 			return err
 		}
@@ -281,6 +282,16 @@ type known struct {
 	// fresh says the event's message was just written: it is the
 	// conversation's newest, and its attachments are those it holds.
 	fresh bool
+	// was is an updated message as it was before the update.
+	was *baton.Message
+}
+
+// before is the message as it was before the update, or nil.
+func (k *known) before() *baton.Message {
+	if k == nil {
+		return nil
+	}
+	return k.was
 }
 
 // floodSince is the start of the flood guard's minute.
@@ -487,6 +498,7 @@ func (a *App) DeleteMessage(ctx context.Context, accountID, displayID, id int64)
 		if err := q.DeleteAttachments(ctx, m.ID); err != nil {
 			return err
 		}
+		before := *m
 		deleted := "This message was deleted"
 		m.Content, m.ContentType = &deleted, baton.ContentText
 		m.ContentAttributes = map[string]any{"deleted": true}
@@ -494,7 +506,7 @@ func (a *App) DeleteMessage(ctx context.Context, accountID, displayID, id int64)
 		if err := q.UpdateMessage(ctx, m); err != nil {
 			return err
 		}
-		return a.emitMessage(ctx, q, baton.EventMessageUpdated, c, m)
+		return a.emitMessage(ctx, q, baton.EventMessageUpdated, c, m, &before)
 	})
 	if err != nil {
 		return nil, err
@@ -615,6 +627,8 @@ func (a *App) PublicAnswer(ctx context.Context, displayID, messageID int64, ans 
 // the contact's when they have none.
 func (a *App) answer(ctx context.Context, q *store.Queries, contact *baton.Contact, c *baton.Conversation, m *baton.Message, ans Answer) error {
 	now := a.Now()
+	before := *m
+	before.ContentAttributes = maps.Clone(m.ContentAttributes) // the answer is set in m's
 	switch m.ContentType {
 	case baton.ContentInputEmail:
 		email := baton.NormalizeEmail(ans.SubmittedEmail)
@@ -676,7 +690,7 @@ func (a *App) answer(ctx context.Context, q *store.Queries, contact *baton.Conta
 	if err != nil {
 		return err
 	}
-	return a.emitMessageTo(ctx, q, baton.EventMessageUpdated, c, m, link, true, nil)
+	return a.emitMessageTo(ctx, q, baton.EventMessageUpdated, c, m, link, true, &known{was: &before})
 }
 
 func firstValue(v any) string {

@@ -2,6 +2,7 @@ package chatwoot
 
 import (
 	"encoding/json"
+	"reflect"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
@@ -47,8 +48,12 @@ func (r *Cable) Render(e *app.LiveEvent) ([]app.LivePayload, error) {
 		if e.Name == baton.EventMessageUpdated {
 			name = "message.updated"
 		}
+		var changes map[string]any
+		if e.Name == baton.EventMessageUpdated {
+			changes = previousChanges(e.MessageBefore, e.Message)
+		}
 		agent := agentMessagePush{messagePush: h.messagePushView(c, e.Message), EchoID: e.Message.EchoID,
-			AccountID: e.AccountID}
+			AccountID: e.AccountID, PreviousChanges: changes}
 		// Chatwoot writes activity messages in a job, where no one is the
 		// performer.
 		if e.Message.MessageType != baton.MessageActivity {
@@ -57,6 +62,9 @@ func (r *Cable) Render(e *app.LiveEvent) ([]app.LivePayload, error) {
 		var contact any
 		if !e.Message.Private && e.Message.MessageType != baton.MessageActivity {
 			contact = h.contactMessageView(c, e.Message)
+			if changes != nil {
+				contact = contactMessageUpdate{contactMessagePush: h.contactMessageView(c, e.Message), PreviousChanges: changes}
+			}
 		}
 		err = add(name, agent, contact)
 	case baton.EventConversationCreated, baton.EventConversationStatusChanged, baton.EventConversationUpdated:
@@ -131,9 +139,38 @@ type presencePush struct {
 // id the creating request sent.
 type agentMessagePush struct {
 	messagePush
-	EchoID    string `json:"echo_id,omitempty"`
-	AccountID int64  `json:"account_id"`
-	Performer any    `json:"performer,omitempty"`
+	EchoID          string         `json:"echo_id,omitempty"`
+	AccountID       int64          `json:"account_id"`
+	Performer       any            `json:"performer,omitempty"`
+	PreviousChanges map[string]any `json:"previous_changes,omitempty"`
+}
+
+// contactMessageUpdate is message.updated for the contact: the message and
+// what changed.
+type contactMessageUpdate struct {
+	contactMessagePush
+	PreviousChanges map[string]any `json:"previous_changes,omitempty"`
+}
+
+// previousChanges is message.updated's previous_changes, as Rails'
+// saved_changes: each column the update changed, with its value before and
+// after, and always updated_at. Nil when the message before is not known.
+func previousChanges(before, m *baton.Message) map[string]any {
+	if before == nil {
+		return nil
+	}
+	out := map[string]any{}
+	add := func(column string, was, is any) {
+		if !reflect.DeepEqual(was, is) {
+			out[column] = []any{was, is}
+		}
+	}
+	add("content", before.Content, m.Content)
+	add("status", before.Status.String(), m.Status.String())
+	add("content_type", before.ContentType.String(), m.ContentType.String())
+	add("content_attributes", objectOrEmpty(before.ContentAttributes), objectOrEmpty(m.ContentAttributes))
+	out["updated_at"] = []any{iso(before.UpdatedAt), iso(m.UpdatedAt)}
+	return out
 }
 
 // cableConversation is conversation push data with its performer.

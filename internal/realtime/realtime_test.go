@@ -609,6 +609,34 @@ func TestEventPayloads(t *testing.T) {
 	golden(t, "message_created_reply_contact", contact.data["message.created"], replace)
 	admin.events(2)
 
+	// A question the customer answers: message.updated with what changed
+	// (previous_changes), which Chatwoot's widget fires chatwoot:on-message
+	// on.
+	var question struct {
+		ID int64 `json:"id"`
+	}
+	w.call(http.MethodPost, fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/messages", w.account, casey.conv), w.admin.token,
+		map[string]any{"content": "Which order?", "content_type": "input_select",
+			"content_attributes": map[string]any{"items": []map[string]string{{"title": "A-1", "value": "a1"}, {"title": "B-2", "value": "b2"}}}},
+		&question)
+	agent.event("message.created")
+	contact.event("message.created")
+	admin.event("message.created")
+	w.call(http.MethodPatch, fmt.Sprintf("%s/conversations/%d/messages/%d", w.publicPath(casey), casey.conv, question.ID), "",
+		map[string]any{"submitted_values": []map[string]string{{"title": "B-2", "value": "b2"}}}, nil)
+	agent.event("message.updated")
+	golden(t, "message_updated_answer_agent", agent.data["message.updated"], replace)
+	contact.event("message.updated")
+	golden(t, "message_updated_answer_contact", contact.data["message.updated"], replace)
+	admin.event("message.updated")
+	// A message deleted: its content and attributes change.
+	w.call(http.MethodDelete, fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/messages/%d", w.account, casey.conv, question.ID),
+		w.admin.token, nil, nil)
+	agent.event("message.updated")
+	golden(t, "message_updated_deleted_agent", agent.data["message.updated"], replace)
+	contact.event("message.updated")
+	admin.event("message.updated")
+
 	w.call(http.MethodPost, fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/toggle_typing_status", w.account, casey.conv), w.agent.token,
 		map[string]any{"typing_status": "on"}, nil)
 	contact.event("conversation.typing_on")

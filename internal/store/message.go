@@ -54,9 +54,9 @@ func (q *Queries) CreateMessage(ctx context.Context, m *baton.Message) error {
 // UpdateMessage writes the mutable columns of m.
 func (q *Queries) UpdateMessage(ctx context.Context, m *baton.Message) error {
 	res, err := q.db.ExecContext(ctx, `UPDATE messages SET content = $1, content_attributes = $2, status = $3,
-		additional_attributes = $4, updated_at = $5 WHERE id = $6`,
+		additional_attributes = $4, updated_at = $5, content_type = $7 WHERE id = $6`,
 		nullContent(m.Content), jsonObject(m.ContentAttributes), m.Status, jsonObject(m.AdditionalAttributes),
-		toMicros(m.UpdatedAt), m.ID)
+		toMicros(m.UpdatedAt), m.ID, m.ContentType)
 	return q.mustAffect(res, err, "message")
 }
 
