@@ -246,8 +246,8 @@ func (h *Handler) conversationPushView(c *baton.Conversation) conversationPush {
 		v.Channel = c.Inbox.ChannelType
 	}
 	if ci := c.ContactInbox; ci != nil {
-		v.ContactInbox = &contactInboxWebhook{ID: ci.ID, ContactID: ci.ContactID, InboxID: ci.InboxID, SourceID: ci.SourceID,
-			CreatedAt: iso(ci.CreatedAt), UpdatedAt: iso(ci.UpdatedAt), HMACVerified: ci.HMACVerified, PubsubToken: ci.PubsubToken}
+		civ := contactInboxWebhookView(ci)
+		v.ContactInbox = &civ
 		v.Meta.HMACVerified = ci.HMACVerified
 	}
 	v.Meta.Sender = contactPushView(c.Contact)
