@@ -2,6 +2,7 @@ package delivery_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -141,6 +142,51 @@ func TestTakeoverWaitsForNoOne(t *testing.T) {
 	}
 	if n := leased(); n != 0 {
 		t.Fatalf("the dead process still holds %d lanes", n)
+	}
+}
+
+// TestDeleteWaitsForTheAttempt: on PostgreSQL, deleting a webhook while
+// the engine records an attempt of one of its deliveries (the lane first,
+// then the delivery) waits for it instead of deadlocking with it: the
+// delete's cascade took the delivery first, then the lane, and one of the
+// two failed (a webhook's removal answered 500).
+func TestDeleteWaitsForTheAttempt(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenPostgres(t)
+	w := setup(t, s, options{})
+	b := newBot(t, nil)
+	v := w.call("POST", w.acc("/webhooks"), w.admin, fmt.Sprintf(`{"url":%q,"subscriptions":["message_created"]}`, b.URL), 200)
+	id := int64(v.(map[string]any)["payload"].(map[string]any)["webhook"].(map[string]any)["id"].(float64))
+	conv := w.customer(w.identifier, "casey")
+	w.say(w.identifier, "casey", conv, "hello")
+	d := w.hookDelivery(id, "hello")
+	if d == nil {
+		t.Fatal("no delivery to the webhook")
+	}
+	ctx := context.Background()
+	// An attempt being recorded: its lane is taken.
+	tx, err := s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`UPDATE lanes SET lease_owner = '', lease_until = 0 WHERE head_id = $1`, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	deleted := make(chan error, 1)
+	go func() {
+		deleted <- s.Write(ctx, func(q *store.Queries) error { return q.DeleteWebhook(ctx, id) })
+	}()
+	time.Sleep(300 * time.Millisecond) // the delete reaches what it waits for
+	// The attempt goes on to its delivery, and commits.
+	if _, err := tx.Exec(`UPDATE deliveries SET attempts = attempts + 1 WHERE id = $1`, d.ID); err != nil {
+		t.Fatalf("recording the attempt beside the delete: %v", err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatalf("committing the attempt: %v", err)
+	}
+	if err := <-deleted; err != nil {
+		t.Fatalf("deleting the webhook beside an attempt: %v", err)
 	}
 }
 

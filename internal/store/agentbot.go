@@ -127,6 +127,9 @@ func (q *Queries) AgentBotSecrets(ctx context.Context, id int64, now time.Time) 
 // DeleteAgentBot deletes a bot; its messages keep their rows with no sender
 // to show, and conversations assigned to it are unassigned.
 func (q *Queries) DeleteAgentBot(ctx context.Context, id int64) error {
+	if err := q.lockTargetLanes(ctx, baton.BotTarget(id)); err != nil {
+		return err
+	}
 	res, err := q.db.ExecContext(ctx, `DELETE FROM agent_bots WHERE id = $1`, id)
 	return q.mustAffect(res, err, "agent bot")
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/batonhq/baton"
 )
 
 // Leases and the processes that hold them. A lane leased to a process that
@@ -115,6 +117,21 @@ func (q *Queries) TakeOverLanes(ctx context.Context, self string, now time.Time)
 		return 0, q.formatError(err, "delivery lane")
 	}
 	return res.RowsAffected()
+}
+
+// lockTargetLanes locks the target's lanes, before a delete of the target
+// whose cascade reaches its deliveries and then their lanes: the engine
+// records an attempt lane first, then delivery, and a delete that took
+// them the other way round deadlocked with it (a webhook's removal failed
+// with a 500 on PostgreSQL). Taking the lanes first, the delete waits for
+// the attempt being recorded, or the attempt for the delete.
+func (q *Queries) lockTargetLanes(ctx context.Context, t baton.Target) error {
+	lock := q.lock("l")
+	if lock == "" {
+		return nil // SQLite: one writer
+	}
+	_, err := q.queryIDs(ctx, "delivery lane", `SELECT l.head_id FROM lanes l WHERE l.target = $1 ORDER BY l.head_id`+lock, targetKey(t))
+	return err
 }
 
 // ReleaseLease ends owner's lease of the lane whose head is the delivery,
