@@ -541,6 +541,22 @@ func TestBrowserAgentTypingReachesCustomer(t *testing.T) {
 	agent := w.tab(t)
 	agent.signIn(w.agentMail, password)
 	agent.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	// Sam, online now, is routed the waiting conversation; a page opened
+	// before that would reload itself when it changes hands, mid-typing.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		conv, err := w.App.Conversation(batontest.System(), w.account, c.DisplayID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if conv.AssigneeID == w.agentID {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the conversation was not routed to Sam (assignee %d)", conv.AssigneeID)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	agent.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, c.DisplayID))
 	agent.waitFor("the reply box", `!!document.getElementById("reply-content")`)
 	if err := chromedp.Do(agent.ctx, chromedp.SendKeys(`#reply-content`, "Hello Cleo, one mo")); err != nil {
