@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -103,21 +104,12 @@ func (h *Handler) showInbox(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	agents, err := h.app.Agents(ctx, b.AccountID)
+	choices, err := h.memberChoices(ctx, b.AccountID, id, h.app.InboxMembers)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	members, err := h.app.InboxMembers(ctx, b.AccountID, id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	isMember := map[int64]bool{}
-	for _, m := range members {
-		isMember[m.UserID] = true
-	}
-	p := inboxPage{base: b, Inbox: i, Agents: memberChoices(agents, isMember)}
+	p := inboxPage{base: b, Inbox: i, Agents: choices}
 	if i.IsWebWidget() {
 		p.Snippet = widgetSnippet(h.publicURL(), i.WebsiteToken)
 	}
@@ -190,16 +182,25 @@ func (h *Handler) updateInboxWidget(r *http.Request, accountID, id int64) error 
 }
 
 func (h *Handler) setInboxMembers(r *http.Request, accountID, id int64) error {
+	ids, err := memberIDs(r)
+	if err != nil {
+		return err
+	}
+	_, err = h.app.ChangeInboxMembers(r.Context(), accountID, id, app.MembersReplace, ids)
+	return err
+}
+
+// memberIDs reads a members form: the user ids of the checked members.
+func memberIDs(r *http.Request) ([]int64, error) {
 	var ids []int64
 	for _, v := range r.Form["member"] {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return baton.Invalid("member is not a number", "member")
+			return nil, baton.Invalid("member is not a number", "member")
 		}
 		ids = append(ids, n)
 	}
-	_, err := h.app.ChangeInboxMembers(r.Context(), accountID, id, app.MembersReplace, ids)
-	return err
+	return ids, nil
 }
 
 func (h *Handler) setInboxBot(r *http.Request, accountID, id int64) error {
@@ -325,13 +326,8 @@ type botPage struct {
 
 func (h *Handler) showBot(w http.ResponseWriter, r *http.Request) {
 	b, _ := baseFrom(r)
-	id, err := pathID(r, "id")
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
 	ctx := r.Context()
-	v, err := h.app.AgentBot(ctx, b.AccountID, id)
+	id, v, err := h.pathBot(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -410,13 +406,8 @@ type deliveriesPage struct {
 
 func (h *Handler) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	b, _ := baseFrom(r)
-	id, err := pathID(r, "id")
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
 	ctx := r.Context()
-	v, err := h.app.AgentBot(ctx, b.AccountID, id)
+	id, v, err := h.pathBot(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -471,13 +462,8 @@ type deliveryPage struct {
 
 func (h *Handler) showDelivery(w http.ResponseWriter, r *http.Request) {
 	b, _ := baseFrom(r)
-	id, err := pathID(r, "id")
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
 	ctx := r.Context()
-	v, err := h.app.AgentBot(ctx, b.AccountID, id)
+	id, v, err := h.pathBot(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -548,12 +534,37 @@ func (h *Handler) replay(w http.ResponseWriter, r *http.Request) {
 	h.done(w, r, accountPath(b.AccountID, "/settings/bots/"+itoa(id)+"/deliveries?replayed="+strconv.Itoa(n)))
 }
 
-// memberChoices lists the account's agents for a members form, marking
-// those who are members already.
-func memberChoices(agents []*baton.AccountUser, isMember map[int64]bool) []memberChoice {
+// pathBot reads the id in the path and finds the account's bot with it.
+func (h *Handler) pathBot(r *http.Request) (int64, *app.AgentBotView, error) {
+	b, _ := baseFrom(r)
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	v, err := h.app.AgentBot(r.Context(), b.AccountID, id)
+	return id, v, err
+}
+
+// memberChoices lists the account's agents for the members form of the
+// inbox or team id, marking those that members (the app's InboxMembers or
+// TeamMembers) lists.
+func (h *Handler) memberChoices(ctx context.Context, accountID, id int64,
+	members func(ctx context.Context, accountID, id int64) ([]*baton.AccountUser, error)) ([]memberChoice, error) {
+	agents, err := h.app.Agents(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := members(ctx, accountID, id)
+	if err != nil {
+		return nil, err
+	}
+	isMember := map[int64]bool{}
+	for _, m := range ms {
+		isMember[m.UserID] = true
+	}
 	var choices []memberChoice
 	for _, au := range agents {
 		choices = append(choices, memberChoice{ID: au.UserID, Name: au.User.AvailableName(), Email: au.User.Email, Member: isMember[au.UserID]})
 	}
-	return choices
+	return choices, nil
 }

@@ -289,12 +289,7 @@ func attributes(m map[string]any) []keyValue {
 // messagesFragment is the script's way to fetch older messages (before=)
 // or newer ones (after=) as rendered transcript items.
 func (h *Handler) messagesFragment(w http.ResponseWriter, r *http.Request) {
-	accountID, err := pathID(r, "account_id")
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	id, err := pathID(r, "id")
+	accountID, id, err := conversationPath(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -44,7 +44,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET "+set+"/teams", h.admin(h.listTeams))
 	m.HandleFunc("POST "+set+"/teams", h.admin(h.createTeam))
 	m.HandleFunc("GET "+set+"/teams/{id}", h.admin(h.showTeam))
-	m.HandleFunc("POST "+set+"/teams/{id}/members", h.admin(h.setTeamMembers))
+	m.HandleFunc("POST "+set+"/teams/{id}/members", h.admin(h.teamAction(h.setTeamMembers)))
 	m.HandleFunc("GET "+set+"/bots", h.admin(h.listBots))
 	m.HandleFunc("POST "+set+"/bots", h.admin(h.createBot))
 	m.HandleFunc("GET "+set+"/bots/{id}", h.admin(h.showBot))

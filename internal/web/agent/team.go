@@ -2,7 +2,6 @@ package agent
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
@@ -54,44 +53,26 @@ func (h *Handler) showTeam(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	agents, err := h.app.Agents(ctx, b.AccountID)
+	choices, err := h.memberChoices(ctx, b.AccountID, id, h.app.TeamMembers)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	members, err := h.app.TeamMembers(ctx, b.AccountID, id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	in := map[int64]bool{}
-	for _, m := range members {
-		in[m.UserID] = true
-	}
-	p := teamPage{base: b, Team: t, Agents: memberChoices(agents, in)}
+	p := teamPage{base: b, Team: t, Agents: choices}
 	p.Title, p.Section = t.Name+" · Teams", "teams"
 	h.render(w, http.StatusOK, "team", p)
 }
 
-func (h *Handler) setTeamMembers(w http.ResponseWriter, r *http.Request) {
-	b, _ := baseFrom(r)
-	id, err := pathID(r, "id")
+// teamAction runs an action on the team in the path, then shows it.
+func (h *Handler) teamAction(fn func(r *http.Request, accountID, id int64) error) http.HandlerFunc {
+	return h.idAction(fn, func(id int64) string { return "/settings/teams/" + itoa(id) })
+}
+
+func (h *Handler) setTeamMembers(r *http.Request, accountID, id int64) error {
+	ids, err := memberIDs(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	var ids []int64
-	for _, v := range r.Form["member"] {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			h.fail(w, r, baton.Invalid("member is not a number", "member"))
-			return
-		}
-		ids = append(ids, n)
-	}
-	if _, err := h.app.ChangeTeamMembers(r.Context(), b.AccountID, id, app.MembersReplace, ids); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.done(w, r, accountPath(b.AccountID, "/settings/teams/"+itoa(id)))
+	_, err = h.app.ChangeTeamMembers(r.Context(), accountID, id, app.MembersReplace, ids)
+	return err
 }
