@@ -37,6 +37,16 @@ func (w *world) tab(t *testing.T) *tab {
 	return &tab{t: t, w: w, ctx: browsertest.Tab(t)}
 }
 
+// signedInTab is a tab signed in as the user with the email (and the test
+// password), on the queues where signing in lands.
+func (w *world) signedInTab(t *testing.T, email string) *tab {
+	t.Helper()
+	b := w.tab(t)
+	b.signIn(email, password)
+	b.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	return b
+}
+
 func (b *tab) open(path string) {
 	b.t.Helper()
 	if err := chromedp.Do(b.ctx, chromedp.Navigate(b.w.URL+path)); err != nil {
@@ -230,9 +240,7 @@ func TestBrowserConversation(t *testing.T) {
 	// An administrator, who works every inbox without being routed to:
 	// an agent who connects is online and routing gives them the waiting
 	// conversation before they could take it over.
-	b := w.tab(t)
-	b.signIn(w.adminMail, password)
-	b.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	b := w.signedInTab(t, w.adminMail)
 
 	// To the conversation with the keyboard: Tab to its row's link, Enter.
 	b.tabTo(`a[href$="/conversations/` + fmt.Sprint(id) + `"]`)
@@ -323,9 +331,7 @@ func TestBrowserManyMessages(t *testing.T) {
 	for i := 1; i < 1000; i++ {
 		w.say(source, id, fmt.Sprintf("message %d", i))
 	}
-	b := w.tab(t)
-	b.signIn(w.agentMail, password)
-	b.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	b := w.signedInTab(t, w.agentMail)
 	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
 	b.waitFor("the newest message", `document.body.innerText.includes("message 999")`)
 	if n := js[int](b, `document.querySelectorAll("#transcript li").length`); n > 100 {
@@ -356,9 +362,7 @@ func TestBrowserAdministration(t *testing.T) {
 				url.Values{"csrf_token": {p.csrf(t)}, "content": {"Hello Dana"}})
 		}
 	}
-	b := w.tab(t)
-	b.signIn(w.adminMail, password)
-	b.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	b := w.signedInTab(t, w.adminMail)
 	set := fmt.Sprintf("/app/accounts/%d/settings", w.account)
 	pages := []struct{ path, name, want string }{
 		{"/inboxes", "admin-inboxes", "New inbox"},
@@ -403,9 +407,7 @@ func TestBrowserAdministration(t *testing.T) {
 func TestBrowserAgentRefusedAdministration(t *testing.T) {
 	t.Parallel()
 	w := setup(t)
-	b := w.tab(t)
-	b.signIn(w.agentMail, password)
-	b.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	b := w.signedInTab(t, w.agentMail)
 	if b.has("Inboxes") || b.has("Bots") {
 		t.Error("an agent sees the administration in the navigation")
 	}
@@ -435,9 +437,7 @@ func TestBrowserOtherAccountAndCSRF(t *testing.T) {
 
 	// A state-changing call without the CSRF token is refused, even from
 	// the app's own page with its cookie.
-	own := w.tab(t)
-	own.signIn(w.agentMail, password)
-	own.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	own := w.signedInTab(t, w.agentMail)
 	got, err := chromedp.Run(own.ctx, chromedp.Evaluate[int](fmt.Sprintf(`fetch("/app/accounts/%d/conversations/%d/resolve", {method: "POST", credentials: "same-origin"}).then(r => r.status)`, w.account, id), chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatal(err)
@@ -457,13 +457,9 @@ func TestBrowserCollision(t *testing.T) {
 	id := w.customer("Casey Customer", "casey@example.com", "Anyone?")
 	w.handOff(id, "Customer asked for a person", "Casey wants a person")
 	conv := fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id)
-	sam := w.tab(t)
-	sam.signIn(w.agentMail, password)
-	sam.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	sam := w.signedInTab(t, w.agentMail)
 	sam.open(conv)
-	ada := w.tab(t)
-	ada.signIn(w.adminMail, password)
-	ada.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	ada := w.signedInTab(t, w.adminMail)
 	ada.open(conv)
 	ada.waitFor("Sam as a viewer", `document.getElementById("viewers").textContent === "Also viewing: Sam Agent"`)
 	sam.waitFor("Ada as a viewer", `document.getElementById("viewers").textContent === "Also viewing: Ada Admin"`)
@@ -475,9 +471,7 @@ func TestBrowserCustomerTyping(t *testing.T) {
 	w := setup(t)
 	id := w.customer("Tess Typer", "tess@example.com", "Hello")
 	w.handOff(id, "Customer asked for a person", "Tess wants a person")
-	b := w.tab(t)
-	b.signIn(w.agentMail, password)
-	b.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	b := w.signedInTab(t, w.agentMail)
 	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
 	// The page's /cable subscription is up once the socket has said welcome;
 	// typing is sent until the page shows it.
@@ -538,9 +532,7 @@ func TestBrowserAgentTypingReachesCustomer(t *testing.T) {
 	})()`, ci.PubsubToken))
 	cust.waitFor("the customer's subscription", `window.subscribed === true`)
 
-	agent := w.tab(t)
-	agent.signIn(w.agentMail, password)
-	agent.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	agent := w.signedInTab(t, w.agentMail)
 	// Sam, online now, is routed the waiting conversation; a page opened
 	// before that would reload itself when it changes hands, mid-typing.
 	deadline := time.Now().Add(30 * time.Second)
@@ -598,9 +590,7 @@ func TestBrowserBotAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	b := w.tab(t)
-	b.signIn(w.adminMail, password)
-	b.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	b := w.signedInTab(t, w.adminMail)
 	bot := fmt.Sprintf("/app/accounts/%d/settings/bots/%d", w.account, w.botID)
 	b.open(bot)
 	if err := chromedp.Do(b.ctx, chromedp.SetUploadFiles(chromedp.CSS("#bot-avatar"), []string{file})); err != nil {
