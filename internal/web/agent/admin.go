@@ -23,14 +23,23 @@ type inboxesPage struct {
 }
 
 func (h *Handler) listInboxes(w http.ResponseWriter, r *http.Request) {
+	h.list(w, r, "Inboxes", "inboxes", func(b base) (any, error) {
+		inboxes, err := h.app.Inboxes(r.Context(), b.AccountID)
+		return inboxesPage{base: b, Inboxes: inboxes}, err
+	})
+}
+
+// list renders the settings list page (its template and section) with the
+// title; data loads the account's things into the page's data with b.
+func (h *Handler) list(w http.ResponseWriter, r *http.Request, title, page string, data func(b base) (any, error)) {
 	b, _ := baseFrom(r)
-	inboxes, err := h.app.Inboxes(r.Context(), b.AccountID)
+	b.Title, b.Section = title, page
+	d, err := data(b)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	b.Title, b.Section = "Inboxes", "inboxes"
-	h.render(w, http.StatusOK, "inboxes", inboxesPage{base: b, Inboxes: inboxes})
+	h.render(w, http.StatusOK, page, d)
 }
 
 func (h *Handler) createInbox(w http.ResponseWriter, r *http.Request) {
@@ -217,14 +226,10 @@ type agentsPage struct {
 }
 
 func (h *Handler) listAgents(w http.ResponseWriter, r *http.Request) {
-	b, _ := baseFrom(r)
-	agents, err := h.app.Agents(r.Context(), b.AccountID)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	b.Title, b.Section = "Agents", "agents"
-	h.render(w, http.StatusOK, "agents", agentsPage{base: b, Agents: agents})
+	h.list(w, r, "Agents", "agents", func(b base) (any, error) {
+		agents, err := h.app.Agents(r.Context(), b.AccountID)
+		return agentsPage{base: b, Agents: agents}, err
+	})
 }
 
 func (h *Handler) createAgent(w http.ResponseWriter, r *http.Request) {
@@ -257,14 +262,10 @@ type botsPage struct {
 }
 
 func (h *Handler) listBots(w http.ResponseWriter, r *http.Request) {
-	b, _ := baseFrom(r)
-	bots, err := h.app.AgentBots(r.Context(), b.AccountID)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	b.Title, b.Section = "Bots", "bots"
-	h.render(w, http.StatusOK, "bots", botsPage{base: b, Bots: bots})
+	h.list(w, r, "Bots", "bots", func(b base) (any, error) {
+		bots, err := h.app.AgentBots(r.Context(), b.AccountID)
+		return botsPage{base: b, Bots: bots}, err
+	})
 }
 
 // botInput reads the bot form, with its optional avatar.

@@ -13,14 +13,10 @@ type teamsPage struct {
 }
 
 func (h *Handler) listTeams(w http.ResponseWriter, r *http.Request) {
-	b, _ := baseFrom(r)
-	teams, _, err := h.app.Teams(r.Context(), b.AccountID)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	b.Title, b.Section = "Teams", "teams"
-	h.render(w, http.StatusOK, "teams", teamsPage{base: b, Teams: teams})
+	h.list(w, r, "Teams", "teams", func(b base) (any, error) {
+		teams, _, err := h.app.Teams(r.Context(), b.AccountID)
+		return teamsPage{base: b, Teams: teams}, err
+	})
 }
 
 func (h *Handler) createTeam(w http.ResponseWriter, r *http.Request) {
