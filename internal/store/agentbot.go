@@ -66,20 +66,7 @@ func nullableAgentBotDest(b *baton.AgentBot) ([]any, func() bool) {
 }
 
 func (q *Queries) listAgentBots(ctx context.Context, query string, args ...any) ([]*baton.AgentBot, error) {
-	rows, err := q.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, q.formatError(err, "agent bot")
-	}
-	defer rows.Close()
-	var out []*baton.AgentBot
-	for rows.Next() {
-		b, err := scanAgentBot(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, q, "agent bot", query, scanAgentBot, args...)
 }
 
 // CreateAgentBot inserts b with its sealed secret and sets its id.

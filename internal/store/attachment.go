@@ -98,18 +98,5 @@ func (q *Queries) StorageKeysOfContact(ctx context.Context, accountID, contactID
 }
 
 func (q *Queries) storageKeys(ctx context.Context, query string, args ...any) ([]string, error) {
-	rows, err := q.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, q.formatError(err, "attachment")
-	}
-	defer rows.Close()
-	var keys []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, err
-		}
-		keys = append(keys, k)
-	}
-	return keys, rows.Err()
+	return queryAll(ctx, q, "attachment", query, scanString, args...)
 }

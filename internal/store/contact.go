@@ -11,10 +11,10 @@ import (
 const contactColumns = `c.id, c.account_id, c.name, c.email, c.phone_number, c.identifier, c.additional_attributes,
 	c.custom_attributes, c.blocked, c.last_activity_at, c.created_at, c.updated_at`
 
-func scanContact(row interface{ Scan(...any) error }, extra ...any) (*baton.Contact, error) {
+func scanContact(row interface{ Scan(...any) error }) (*baton.Contact, error) {
 	var c baton.Contact
 	dest, finish := contactDest(&c)
-	if err := row.Scan(append(dest, extra...)...); err != nil {
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	finish()
@@ -121,21 +121,12 @@ func (q *Queries) ListContacts(ctx context.Context, f ContactFilter) ([]*baton.C
 	if err := q.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts c `+where, args...).Scan(&total); err != nil {
 		return nil, 0, q.formatError(err, "contact")
 	}
-	rows, err := q.db.QueryContext(ctx, `SELECT `+contactColumns+` FROM contacts c `+where+
-		` ORDER BY c.id DESC LIMIT `+itoa(f.Limit)+` OFFSET `+itoa(f.Offset), args...)
+	out, err := queryAll(ctx, q, "contact", `SELECT `+contactColumns+` FROM contacts c `+where+
+		` ORDER BY c.id DESC LIMIT `+itoa(f.Limit)+` OFFSET `+itoa(f.Offset), scanContact, args...)
 	if err != nil {
-		return nil, 0, q.formatError(err, "contact")
+		return nil, 0, err
 	}
-	defer rows.Close()
-	var out []*baton.Contact
-	for rows.Next() {
-		c, err := scanContact(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, c)
-	}
-	return out, total, rows.Err()
+	return out, total, nil
 }
 
 func escapeLike(s string) string {
@@ -203,20 +194,8 @@ func (q *Queries) FindContactInboxOf(ctx context.Context, contactID, inboxID int
 
 // ListContactInboxes returns the contact's contact inboxes.
 func (q *Queries) ListContactInboxes(ctx context.Context, contactID int64) ([]*baton.ContactInbox, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT `+contactInboxColumns+` FROM contact_inboxes ci WHERE ci.contact_id = $1 ORDER BY ci.id`, contactID)
-	if err != nil {
-		return nil, q.formatError(err, "contact inbox")
-	}
-	defer rows.Close()
-	var out []*baton.ContactInbox
-	for rows.Next() {
-		ci, err := scanContactInbox(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ci)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, q, "contact inbox", `SELECT `+contactInboxColumns+` FROM contact_inboxes ci WHERE ci.contact_id = $1 ORDER BY ci.id`,
+		scanContactInbox, contactID)
 }
 
 // FindContactInboxByPubsubToken returns the contact inbox with the pubsub

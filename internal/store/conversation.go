@@ -266,20 +266,8 @@ func (q *Queries) ListConversations(ctx context.Context, f ConversationFilter) (
 	if f.LongestWaiting {
 		order = ` ORDER BY COALESCE(v.waiting_since, v.created_at), v.id`
 	}
-	rows, err := q.db.QueryContext(ctx, `SELECT `+conversationColumns+` FROM conversations v `+where+order+limit, args...)
-	if err != nil {
-		return nil, q.formatError(err, "conversation")
-	}
-	defer rows.Close()
-	var out []*baton.Conversation
-	for rows.Next() {
-		c, err := scanConversation(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, q, "conversation", `SELECT `+conversationColumns+` FROM conversations v `+where+order+limit,
+		scanConversation, args...)
 }
 
 // ConversationCounts are the counts of the conversation list's meta.

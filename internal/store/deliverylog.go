@@ -81,23 +81,13 @@ func (q *Queries) FindLoggedDelivery(ctx context.Context, t baton.Target, accoun
 }
 
 func (q *Queries) queryLogged(ctx context.Context, where string, args ...any) ([]*baton.LoggedDelivery, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT `+loggedColumns+loggedFrom+where, args...)
-	if err != nil {
-		return nil, q.formatError(err, "delivery")
-	}
-	defer rows.Close()
-	var out []*baton.LoggedDelivery
-	for rows.Next() {
+	out, err := queryAll(ctx, q, "delivery", `SELECT `+loggedColumns+loggedFrom+where, func(row rowScanner) (*baton.LoggedDelivery, error) {
 		var l baton.LoggedDelivery
-		if err := scanDelivery(rows, &l.Delivery, &l.DisplayID); err != nil {
-			return nil, err
-		}
-		out = append(out, &l)
-	}
-	if err := rows.Err(); err != nil {
+		return &l, scanDelivery(row, &l.Delivery, &l.DisplayID)
+	}, args...)
+	if err != nil {
 		return nil, err
 	}
-	rows.Close()
 	return out, q.loadAttempts(ctx, out)
 }
 

@@ -151,20 +151,11 @@ const deliveryColumns = `d.id, d.uuid, d.event_id, d.target, d.account_id, d.lan
 	d.attempts, d.refusals, d.next_attempt_at, d.last_error, d.created_at, d.updated_at, e.name, e.payload`
 
 func (q *Queries) queryDeliveries(ctx context.Context, where string, args ...any) ([]*baton.Delivery, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d JOIN events e ON e.id = d.event_id `+where, args...)
-	if err != nil {
-		return nil, q.formatError(err, "delivery")
-	}
-	defer rows.Close()
-	var out []*baton.Delivery
-	for rows.Next() {
-		var d baton.Delivery
-		if err := scanDelivery(rows, &d); err != nil {
-			return nil, err
-		}
-		out = append(out, &d)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, q, "delivery", `SELECT `+deliveryColumns+` FROM deliveries d JOIN events e ON e.id = d.event_id `+where,
+		func(row rowScanner) (*baton.Delivery, error) {
+			var d baton.Delivery
+			return &d, scanDelivery(row, &d)
+		}, args...)
 }
 
 // scanDelivery reads deliveryColumns, then the extra columns, into d.
@@ -260,27 +251,23 @@ func (q *Queries) ClaimDue(ctx context.Context, owner string, now, leaseUntil ti
 }
 
 func (q *Queries) queryClaims(ctx context.Context, query string, args ...any) ([]*Claim, error) {
-	rows, err := q.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, q.formatError(err, "delivery")
+	return queryAll(ctx, q, "delivery", query, scanClaim, args...)
+}
+
+// scanClaim reads claimColumns.
+func scanClaim(row rowScanner) (*Claim, error) {
+	c := &Claim{Delivery: &baton.Delivery{}}
+	var targetID, until, failures, openUntil int64
+	ep := &c.Endpoint
+	if err := scanDelivery(row, c.Delivery, &targetID, &ep.URL, &ep.AccountID, &ep.Secret, &ep.PreviousSecret,
+		&until, &failures, &openUntil); err != nil {
+		return nil, err
 	}
-	defer rows.Close()
-	var out []*Claim
-	for rows.Next() {
-		c := &Claim{Delivery: &baton.Delivery{}}
-		var targetID, until, failures, openUntil int64
-		ep := &c.Endpoint
-		if err := scanDelivery(rows, c.Delivery, &targetID, &ep.URL, &ep.AccountID, &ep.Secret, &ep.PreviousSecret,
-			&until, &failures, &openUntil); err != nil {
-			return nil, err
-		}
-		ep.Found, ep.BreakerClosed = targetID != 0, failures == 0 && openUntil == 0
-		if until != 0 {
-			ep.PreviousUntil = fromMicros(until)
-		}
-		out = append(out, c)
+	ep.Found, ep.BreakerClosed = targetID != 0, failures == 0 && openUntil == 0
+	if until != 0 {
+		ep.PreviousUntil = fromMicros(until)
 	}
-	return out, rows.Err()
+	return c, nil
 }
 
 // ReleaseLeases ends the leases owner holds, for a process that stops with

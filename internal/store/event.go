@@ -21,23 +21,10 @@ func (q *Queries) CreateEvent(ctx context.Context, e *baton.Event) error {
 // ReplayableEvents returns the ids of a conversation's events since a time
 // that were sent, or are to be sent, to the target, in order.
 func (q *Queries) ReplayableEvents(ctx context.Context, t baton.Target, conversationID int64, since time.Time) ([]int64, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT e.id FROM events e
+	return q.queryIDs(ctx, "event", `SELECT e.id FROM events e
 		WHERE e.conversation_id = $1 AND e.created_at >= $2
 		AND EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.target = $3)
 		ORDER BY e.id`, conversationID, toMicros(since), targetKey(t))
-	if err != nil {
-		return nil, q.formatError(err, "event")
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
 
 // BotEvents returns the events of the account that were sent, or are to be
@@ -45,25 +32,21 @@ func (q *Queries) ReplayableEvents(ctx context.Context, t baton.Target, conversa
 func (q *Queries) BotEvents(ctx context.Context, botID, accountID, after int64, limit int) ([]*baton.BotEvent, error) {
 	// A redelivered event has several deliveries to the bot: the latest
 	// tells its state, and the event is listed once.
-	rows, err := q.db.QueryContext(ctx, `SELECT e.id, e.name, COALESCE(c.display_id, 0), d.status, e.payload, e.created_at
+	return queryAll(ctx, q, "event", `SELECT e.id, e.name, COALESCE(c.display_id, 0), d.status, e.payload, e.created_at
 		FROM deliveries d JOIN events e ON e.id = d.event_id LEFT JOIN conversations c ON c.id = e.conversation_id
 		WHERE d.agent_bot_id = $1 AND d.account_id = $2 AND d.event_id > $3
 		AND d.id = (SELECT MAX(x.id) FROM deliveries x WHERE x.event_id = d.event_id AND x.agent_bot_id = d.agent_bot_id)
-		ORDER BY d.event_id LIMIT `+itoa(limit), botID, accountID, after)
-	if err != nil {
-		return nil, q.formatError(err, "event")
+		ORDER BY d.event_id LIMIT `+itoa(limit), scanBotEvent, botID, accountID, after)
+}
+
+// scanBotEvent reads a row of BotEvents.
+func scanBotEvent(row rowScanner) (*baton.BotEvent, error) {
+	var e baton.BotEvent
+	var payload string
+	var created int64
+	if err := row.Scan(&e.ID, &e.Name, &e.DisplayID, &e.DeliveryStatus, &payload, &created); err != nil {
+		return nil, err
 	}
-	defer rows.Close()
-	var out []*baton.BotEvent
-	for rows.Next() {
-		var e baton.BotEvent
-		var payload string
-		var created int64
-		if err := rows.Scan(&e.ID, &e.Name, &e.DisplayID, &e.DeliveryStatus, &payload, &created); err != nil {
-			return nil, err
-		}
-		e.Payload, e.CreatedAt = []byte(payload), fromMicros(created)
-		out = append(out, &e)
-	}
-	return out, rows.Err()
+	e.Payload, e.CreatedAt = []byte(payload), fromMicros(created)
+	return &e, nil
 }

@@ -92,20 +92,11 @@ func (q *Queries) OnlineCandidates(ctx context.Context, accountID, inboxID, team
 		args = append(args, userID)
 		query += ` AND au.user_id = $` + itoa(len(args))
 	}
-	rows, err := q.db.QueryContext(ctx, query+` ORDER BY 2, au.user_id`, args...)
-	if err != nil {
-		return nil, q.formatError(err, "candidate")
-	}
-	defer rows.Close()
-	var out []Candidate
-	for rows.Next() {
+	return queryAll(ctx, q, "candidate", query+` ORDER BY 2, au.user_id`, func(row rowScanner) (Candidate, error) {
 		var c Candidate
-		if err := rows.Scan(&c.UserID, &c.Open, &c.Inbox); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+		err := row.Scan(&c.UserID, &c.Open, &c.Inbox)
+		return c, err
+	}, args...)
 }
 
 // WaitingConversations returns the ids of the account's conversations that

@@ -117,20 +117,7 @@ func (q *Queries) ListInboxes(ctx context.Context, accountID, userID int64) ([]*
 			AND id IN (SELECT inbox_id FROM inbox_members WHERE user_id = $2) ORDER BY id`
 		args = append(args, userID)
 	}
-	rows, err := q.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, q.formatError(err, "inbox")
-	}
-	defer rows.Close()
-	var out []*baton.Inbox
-	for rows.Next() {
-		i, err := scanInbox(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, i)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, q, "inbox", query, scanInbox, args...)
 }
 
 // SetInboxMembers replaces the members of an inbox.

@@ -73,25 +73,21 @@ func (q *Queries) TouchConversationLive(ctx context.Context, id, at int64, e *Li
 const liveEventColumns = `id, account_id, conversation_id, message_id, contact_id, name, data, created_at`
 
 func (q *Queries) queryLiveEvents(ctx context.Context, query string, args ...any) ([]*LiveEvent, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT `+liveEventColumns+` FROM live_events `+query, args...)
-	if err != nil {
-		return nil, q.formatError(err, "live event")
+	return queryAll(ctx, q, "live event", `SELECT `+liveEventColumns+` FROM live_events `+query, scanLiveEvent, args...)
+}
+
+// scanLiveEvent reads liveEventColumns.
+func scanLiveEvent(row rowScanner) (*LiveEvent, error) {
+	var e LiveEvent
+	var conv, msg, contact sql.NullInt64
+	var data string
+	var at int64
+	if err := row.Scan(&e.ID, &e.AccountID, &conv, &msg, &contact, &e.Name, &data, &at); err != nil {
+		return nil, err
 	}
-	defer rows.Close()
-	var out []*LiveEvent
-	for rows.Next() {
-		var e LiveEvent
-		var conv, msg, contact sql.NullInt64
-		var data string
-		var at int64
-		if err := rows.Scan(&e.ID, &e.AccountID, &conv, &msg, &contact, &e.Name, &data, &at); err != nil {
-			return nil, err
-		}
-		e.ConversationID, e.MessageID, e.ContactID = conv.Int64, msg.Int64, contact.Int64
-		e.Data, e.CreatedAt = []byte(data), fromMicros(at)
-		out = append(out, &e)
-	}
-	return out, rows.Err()
+	e.ConversationID, e.MessageID, e.ContactID = conv.Int64, msg.Int64, contact.Int64
+	e.Data, e.CreatedAt = []byte(data), fromMicros(at)
+	return &e, nil
 }
 
 // LiveEventsAfter returns up to limit live events with ids above after,

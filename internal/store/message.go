@@ -11,15 +11,14 @@ const messageColumns = `m.id, m.account_id, m.inbox_id, m.conversation_id, m.mes
 	m.content_attributes, m.private, m.status, m.source_id, m.sender_type, m.sender_id, m.external_source_ids,
 	m.additional_attributes, m.created_at, m.updated_at`
 
-func scanMessage(row interface{ Scan(...any) error }, extra ...any) (*baton.Message, error) {
+func scanMessage(row interface{ Scan(...any) error }) (*baton.Message, error) {
 	var m baton.Message
 	var content sql.NullString
 	var attrs, external, additional string
 	var created, updated int64
-	dest := append([]any{&m.ID, &m.AccountID, &m.InboxID, &m.ConversationID, &m.MessageType, &m.ContentType,
+	if err := row.Scan(&m.ID, &m.AccountID, &m.InboxID, &m.ConversationID, &m.MessageType, &m.ContentType,
 		&content, &attrs, &m.Private, &m.Status, &m.SourceID, &m.SenderType, &m.SenderID, &external, &additional,
-		&created, &updated}, extra...)
-	if err := row.Scan(dest...); err != nil {
+		&created, &updated); err != nil {
 		return nil, err
 	}
 	if content.Valid {
@@ -108,20 +107,9 @@ func (q *Queries) ListMessages(ctx context.Context, f MessageFilter) ([]*baton.M
 	if f.Limit <= 0 {
 		f.Limit = 20
 	}
-	rows, err := q.db.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages m `+where+order+` LIMIT `+itoa(f.Limit), args...)
+	out, err := queryAll(ctx, q, "message", `SELECT `+messageColumns+` FROM messages m `+where+order+` LIMIT `+itoa(f.Limit),
+		scanMessage, args...)
 	if err != nil {
-		return nil, q.formatError(err, "message")
-	}
-	defer rows.Close()
-	var out []*baton.Message
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	if order == ` ORDER BY m.id DESC` {

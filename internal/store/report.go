@@ -91,23 +91,17 @@ type HandoffFact struct {
 // limit.
 func (q *Queries) HandoffFacts(ctx context.Context, f ReportFilter, limit int) ([]HandoffFact, error) {
 	w, args := f.where("h", "h.agent_bot_id")
-	rows, err := q.db.QueryContext(ctx, `SELECT v.display_id, h.reason, h.created_at, h.first_reply_at
+	return queryAll(ctx, q, "report", `SELECT v.display_id, h.reason, h.created_at, h.first_reply_at
 		FROM handoffs h JOIN conversations v ON v.id = h.conversation_id
 		WHERE h.account_id = $1 AND h.created_at >= $2 AND h.created_at < $3`+w+`
-		ORDER BY h.created_at, h.id LIMIT `+itoa(limit), args...)
-	if err != nil {
-		return nil, q.formatError(err, "report")
-	}
-	defer rows.Close()
-	var out []HandoffFact
-	for rows.Next() {
-		var h HandoffFact
-		var reply sql.NullInt64
-		if err := rows.Scan(&h.ConversationDisplayID, &h.Reason, &h.At, &reply); err != nil {
-			return nil, err
-		}
-		h.FirstReplyAt = reply.Int64
-		out = append(out, h)
-	}
-	return out, rows.Err()
+		ORDER BY h.created_at, h.id LIMIT `+itoa(limit), scanHandoffFact, args...)
+}
+
+// scanHandoffFact reads a row of HandoffFacts.
+func scanHandoffFact(row rowScanner) (HandoffFact, error) {
+	var h HandoffFact
+	var reply sql.NullInt64
+	err := row.Scan(&h.ConversationDisplayID, &h.Reason, &h.At, &reply)
+	h.FirstReplyAt = reply.Int64
+	return h, err
 }

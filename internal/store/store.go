@@ -261,20 +261,44 @@ func parseStrings(s string) []string {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-// queryIDs runs a query that selects one id column and returns the ids.
-func (q *Queries) queryIDs(ctx context.Context, what, query string, args ...any) ([]int64, error) {
+// rowScanner is what the scan functions read a row from: a *sql.Row or the
+// current row of *sql.Rows.
+type rowScanner = interface{ Scan(...any) error }
+
+// queryAll runs a query and returns its rows, in order, each read by scan.
+// The query's error is formatted as what's; scan's error is returned as it is.
+func queryAll[T any](ctx context.Context, q *Queries, what, query string, scan func(rowScanner) (T, error), args ...any) ([]T, error) {
 	rows, err := q.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, q.formatError(err, what)
 	}
 	defer rows.Close()
-	var ids []int64
+	var out []T
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		v, err := scan(rows)
+		if err != nil {
 			return nil, err
 		}
-		ids = append(ids, id)
+		out = append(out, v)
 	}
-	return ids, rows.Err()
+	return out, rows.Err()
+}
+
+// queryIDs runs a query that selects one id column and returns the ids.
+func (q *Queries) queryIDs(ctx context.Context, what, query string, args ...any) ([]int64, error) {
+	return queryAll(ctx, q, what, query, scanInt64, args...)
+}
+
+// scanInt64 reads a row of one integer column.
+func scanInt64(row rowScanner) (int64, error) {
+	var v int64
+	err := row.Scan(&v)
+	return v, err
+}
+
+// scanString reads a row of one text column.
+func scanString(row rowScanner) (string, error) {
+	var v string
+	err := row.Scan(&v)
+	return v, err
 }

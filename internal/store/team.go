@@ -43,20 +43,8 @@ func (q *Queries) FindTeam(ctx context.Context, accountID, id int64) (*baton.Tea
 
 // ListTeams returns the account's teams by name.
 func (q *Queries) ListTeams(ctx context.Context, accountID int64) ([]*baton.Team, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT `+teamColumns+` FROM teams t WHERE t.account_id = $1 ORDER BY t.name, t.id`, accountID)
-	if err != nil {
-		return nil, q.formatError(err, "team")
-	}
-	defer rows.Close()
-	var out []*baton.Team
-	for rows.Next() {
-		t, err := scanTeam(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, q, "team", `SELECT `+teamColumns+` FROM teams t WHERE t.account_id = $1 ORDER BY t.name, t.id`,
+		scanTeam, accountID)
 }
 
 // DeleteTeam deletes the account's team; its conversations keep no team.
@@ -72,25 +60,9 @@ func (q *Queries) DeleteTeam(ctx context.Context, accountID, id int64) error {
 // TeamMembers returns the members of a team with their memberships of the
 // team's account, by user id.
 func (q *Queries) TeamMembers(ctx context.Context, accountID, teamID int64) ([]*baton.AccountUser, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT `+userColumns+`, au.id, au.account_id, au.role, au.availability, au.created_at
+	return queryAll(ctx, q, "team member", `SELECT `+accountUserColumns+`
 		FROM team_members tm JOIN account_users au ON au.user_id = tm.user_id AND au.account_id = $1
-		JOIN users u ON u.id = au.user_id WHERE tm.team_id = $2 ORDER BY u.id`, accountID, teamID)
-	if err != nil {
-		return nil, q.formatError(err, "team member")
-	}
-	defer rows.Close()
-	var out []*baton.AccountUser
-	for rows.Next() {
-		var au baton.AccountUser
-		var created int64
-		u, err := scanUser(rows, &au.ID, &au.AccountID, &au.Role, &au.Availability, &created)
-		if err != nil {
-			return nil, err
-		}
-		au.UserID, au.User, au.CreatedAt = u.ID, u, fromMicros(created)
-		out = append(out, &au)
-	}
-	return out, rows.Err()
+		JOIN users u ON u.id = au.user_id WHERE tm.team_id = $2 ORDER BY u.id`, scanAccountUser, accountID, teamID)
 }
 
 // AddTeamMember makes the user a member of the team; a member stays one.

@@ -106,22 +106,22 @@ func (q *Queries) ListUserAccounts(ctx context.Context, userID int64) ([]*baton.
 }
 
 func (q *Queries) listAccountUsers(ctx context.Context, where string, arg int64) ([]*baton.AccountUser, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT `+userColumns+`, au.id, au.account_id, au.role, au.availability, au.created_at
-		FROM account_users au JOIN users u ON u.id = au.user_id `+where, arg)
+	return queryAll(ctx, q, "account user", `SELECT `+accountUserColumns+`
+		FROM account_users au JOIN users u ON u.id = au.user_id `+where, scanAccountUser, arg)
+}
+
+// accountUserColumns are the columns scanAccountUser reads: the user's, then
+// the membership's.
+const accountUserColumns = userColumns + `, au.id, au.account_id, au.role, au.availability, au.created_at`
+
+// scanAccountUser reads accountUserColumns: a membership with its user.
+func scanAccountUser(row rowScanner) (*baton.AccountUser, error) {
+	var au baton.AccountUser
+	var created int64
+	u, err := scanUser(row, &au.ID, &au.AccountID, &au.Role, &au.Availability, &created)
 	if err != nil {
-		return nil, q.formatError(err, "account user")
+		return nil, err
 	}
-	defer rows.Close()
-	var out []*baton.AccountUser
-	for rows.Next() {
-		var au baton.AccountUser
-		var created int64
-		u, err := scanUser(rows, &au.ID, &au.AccountID, &au.Role, &au.Availability, &created)
-		if err != nil {
-			return nil, err
-		}
-		au.UserID, au.User, au.CreatedAt = u.ID, u, fromMicros(created)
-		out = append(out, &au)
-	}
-	return out, rows.Err()
+	au.UserID, au.User, au.CreatedAt = u.ID, u, fromMicros(created)
+	return &au, nil
 }

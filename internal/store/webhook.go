@@ -28,20 +28,11 @@ func scanWebhook(row interface{ Scan(...any) error }) (*baton.Webhook, error) {
 }
 
 func (q *Queries) listWebhooks(ctx context.Context, where string, args ...any) ([]*baton.Webhook, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT `+webhookColumns+` FROM webhooks w `+where, args...)
-	if err != nil {
-		return nil, q.formatError(err, "webhook")
+	out, err := queryAll(ctx, q, "webhook", `SELECT `+webhookColumns+` FROM webhooks w `+where, scanWebhook, args...)
+	if out == nil && err == nil {
+		out = []*baton.Webhook{} // an empty list, not none
 	}
-	defer rows.Close()
-	out := []*baton.Webhook{}
-	for rows.Next() {
-		w, err := scanWebhook(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
+	return out, err
 }
 
 // CreateWebhook inserts w with its sealed signing secret and sets its id.
