@@ -158,26 +158,40 @@ func testPublicConversation(t *testing.T, s *store.Store) {
 
 	// Another contact of the same inbox, and a conversation of another
 	// account with the same display id, are not found by the wrong names.
-	neighbour := newContactInbox(t, s, newContact(t, s, th.account.ID).ID, th.inbox.ID)
-	theirs := newConversation(t, s, neighbour, th.account.ID, nil)
-	other := newThread(t, s)
-	for _, tt := range []struct {
-		what               string
-		identifier, source string
-		displayID          int64
-	}{
-		{"another contact's conversation", th.inbox.Identifier, th.contactInbox.SourceID, theirs.DisplayID},
-		{"a conversation with the source id of another inbox", other.inbox.Identifier, th.contactInbox.SourceID, th.conversation.DisplayID},
-		{"a missing display id", th.inbox.Identifier, th.contactInbox.SourceID, theirs.DisplayID + 1000},
-		{"a missing source id", th.inbox.Identifier, unique("source"), c.DisplayID},
-		{"a missing inbox", unique("identifier"), th.contactInbox.SourceID, c.DisplayID},
-	} {
+	names, _, other := wrongPublicNames(t, s, th, c)
+	for _, tt := range names {
 		_, err := s.Read().FindPublicConversation(ctx, tt.identifier, tt.source, tt.displayID)
 		wantNotFound(t, "FindPublicConversation of "+tt.what, err)
 	}
 	if _, err := s.Read().FindPublicConversation(ctx, other.inbox.Identifier, other.contactInbox.SourceID, 1); err != nil {
 		t.Errorf("FindPublicConversation in another account: %v", err)
 	}
+}
+
+// publicName names a conversation as the public API does.
+type publicName struct {
+	what               string
+	identifier, source string
+	displayID          int64
+}
+
+// wrongPublicNames creates another contact's conversation in th's inbox
+// (theirs) and another account's thread (other), and returns names, near
+// those of th's conversation c, that name no conversation: another
+// contact's conversation, th's source id with another inbox, a missing
+// display id, source id or inbox.
+func wrongPublicNames(t *testing.T, s *store.Store, th *thread, c *baton.Conversation) (names []publicName, theirs *baton.Conversation, other *thread) {
+	t.Helper()
+	neighbour := newContactInbox(t, s, newContact(t, s, th.account.ID).ID, th.inbox.ID)
+	theirs = newConversation(t, s, neighbour, th.account.ID, nil)
+	other = newThread(t, s)
+	return []publicName{
+		{"another contact's conversation", th.inbox.Identifier, th.contactInbox.SourceID, theirs.DisplayID},
+		{"a conversation with the source id of another inbox", other.inbox.Identifier, th.contactInbox.SourceID, th.conversation.DisplayID},
+		{"a missing display id", th.inbox.Identifier, th.contactInbox.SourceID, theirs.DisplayID + 1000},
+		{"a missing source id", th.inbox.Identifier, unique("source"), c.DisplayID},
+		{"a missing inbox", unique("identifier"), th.contactInbox.SourceID, c.DisplayID},
+	}, theirs, other
 }
 
 // testConversationNulls writes a conversation with nothing optional.

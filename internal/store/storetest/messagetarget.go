@@ -116,20 +116,8 @@ func testMessageTarget(t *testing.T, s *store.Store) {
 
 	// Another contact's conversation, another inbox's source id, another
 	// account's conversation: not found, as FindPublicConversation.
-	neighbour := newContactInbox(t, s, newContact(t, s, th.account.ID).ID, th.inbox.ID)
-	theirs := newConversation(t, s, neighbour, th.account.ID, nil)
-	other := newThread(t, s)
-	for _, tt := range []struct {
-		what               string
-		identifier, source string
-		displayID          int64
-	}{
-		{"another contact's conversation", th.inbox.Identifier, th.contactInbox.SourceID, theirs.DisplayID},
-		{"a conversation with the source id of another inbox", other.inbox.Identifier, th.contactInbox.SourceID, th.conversation.DisplayID},
-		{"a missing display id", th.inbox.Identifier, th.contactInbox.SourceID, theirs.DisplayID + 1000},
-		{"a missing source id", th.inbox.Identifier, unique("source"), c.DisplayID},
-		{"a missing inbox", unique("identifier"), th.contactInbox.SourceID, c.DisplayID},
-	} {
+	names, theirs, other := wrongPublicNames(t, s, th, c)
+	for _, tt := range names {
 		err := s.Write(ctx, func(q *store.Queries) error {
 			_, err := q.FindPublicMessageTarget(ctx, tt.identifier, tt.source, tt.displayID, 0, 200)
 			return err
