@@ -146,14 +146,7 @@ func testPublicConversation(t *testing.T, s *store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want.ContactInbox, err = s.Read().FindContactInbox(ctx, th.contactInbox.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want.Contact, err = s.Read().FindContact(ctx, th.account.ID, th.contact.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	withContact(t, s, th, want)
 	same(t, "public conversation", got, want)
 
 	// Another contact of the same inbox, and a conversation of another
@@ -165,6 +158,19 @@ func testPublicConversation(t *testing.T, s *store.Store) {
 	}
 	if _, err := s.Read().FindPublicConversation(ctx, other.inbox.Identifier, other.contactInbox.SourceID, 1); err != nil {
 		t.Errorf("FindPublicConversation in another account: %v", err)
+	}
+}
+
+// withContact sets the contact inbox and contact of want, a conversation
+// of th, as the public API reads them.
+func withContact(t *testing.T, s *store.Store, th *thread, want *baton.Conversation) {
+	t.Helper()
+	var err error
+	if want.ContactInbox, err = s.Read().FindContactInbox(t.Context(), th.contactInbox.ID); err != nil {
+		t.Fatal(err)
+	}
+	if want.Contact, err = s.Read().FindContact(t.Context(), th.account.ID, th.contact.ID); err != nil {
+		t.Fatal(err)
 	}
 }
 

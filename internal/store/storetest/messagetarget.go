@@ -54,14 +54,7 @@ func testMessageTarget(t *testing.T, s *store.Store) {
 		t.Fatal(err)
 	}
 	same(t, "conversation of the Application API's target", app.Conversation, want)
-	want.ContactInbox, err = s.Read().FindContactInbox(ctx, th.contactInbox.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want.Contact, err = s.Read().FindContact(ctx, th.account.ID, th.contact.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	withContact(t, s, th, want)
 	same(t, "conversation of the public target", pub.Conversation, want)
 	for _, got := range []*store.MessageTarget{pub, app} {
 		if got.Bot != nil || got.AgentBot != nil || got.Recent != 2 {
