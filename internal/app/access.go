@@ -125,6 +125,24 @@ func (s *scope) admin() error {
 	return nil
 }
 
+// adminScope is accountScope for a caller who must administer the account.
+func (a *App) adminScope(ctx context.Context, q *store.Queries, accountID int64) (*scope, error) {
+	s, err := a.accountScope(ctx, q, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.admin(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// adminOf requires the caller to administer the account.
+func (a *App) adminOf(ctx context.Context, q *store.Queries, accountID int64) error {
+	_, err := a.adminScope(ctx, q, accountID)
+	return err
+}
+
 // seesInbox reports whether the caller works the inbox.
 func (s *scope) seesInbox(inboxID int64) bool {
 	return s.inboxIDs == nil || slices.Contains(s.inboxIDs, inboxID)

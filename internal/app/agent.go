@@ -15,26 +15,21 @@ func (a *App) CreateAgent(ctx context.Context, accountID int64, in UserInput, ro
 	if !ok {
 		return nil, baton.Invalid("Role is not included in the list", "role")
 	}
-	now := a.Now()
-	u := &baton.User{CreatedAt: now, UpdatedAt: now}
-	if err := in.apply(u); err != nil {
+	u, err := a.newUser(in)
+	if err != nil {
 		return nil, err
 	}
 	if u.PasswordHash == "" {
 		return nil, baton.Invalid("Password can't be blank", "password")
 	}
-	err := a.store.Write(ctx, func(q *store.Queries) error {
-		s, err := a.accountScope(ctx, q, accountID)
-		if err != nil {
-			return err
-		}
-		if err := s.admin(); err != nil {
+	err = a.store.Write(ctx, func(q *store.Queries) (err error) {
+		if err := a.adminOf(ctx, q, accountID); err != nil {
 			return err
 		}
 		if err := q.CreateUser(ctx, u); err != nil {
 			return err
 		}
-		if err := q.AddAccountUser(ctx, &baton.AccountUser{AccountID: accountID, UserID: u.ID, Role: r, CreatedAt: now}); err != nil {
+		if err := q.AddAccountUser(ctx, &baton.AccountUser{AccountID: accountID, UserID: u.ID, Role: r, CreatedAt: u.CreatedAt}); err != nil {
 			return err
 		}
 		_, err = a.setToken(ctx, q, store.OwnerUser, u.ID)
@@ -51,11 +46,8 @@ func (a *App) SetAgentRole(ctx context.Context, accountID, userID int64, role st
 		return baton.Invalid("Role is not included in the list", "role")
 	}
 	return a.store.Write(ctx, func(q *store.Queries) error {
-		s, err := a.accountScope(ctx, q, accountID)
+		s, err := a.adminScope(ctx, q, accountID)
 		if err != nil {
-			return err
-		}
-		if err := s.admin(); err != nil {
 			return err
 		}
 		au, err := q.FindAccountUser(ctx, accountID, userID)
@@ -74,11 +66,8 @@ func (a *App) SetAgentRole(ctx context.Context, accountID, userID int64, role st
 // inboxes). Administrators cannot remove themselves.
 func (a *App) RemoveAgent(ctx context.Context, accountID, userID int64) error {
 	return a.store.Write(ctx, func(q *store.Queries) error {
-		s, err := a.accountScope(ctx, q, accountID)
+		s, err := a.adminScope(ctx, q, accountID)
 		if err != nil {
-			return err
-		}
-		if err := s.admin(); err != nil {
 			return err
 		}
 		if userID == s.userID() {

@@ -116,6 +116,26 @@ func (a *App) view(ctx context.Context, q *store.Queries, b *baton.AgentBot, sho
 	return v, nil
 }
 
+// views returns the bots' views, each with its secrets when showSecrets
+// says so.
+func (a *App) views(ctx context.Context, q *store.Queries, bots []*baton.AgentBot, showSecrets func(b *baton.AgentBot) bool) ([]*AgentBotView, error) {
+	out := make([]*AgentBotView, 0, len(bots))
+	for _, b := range bots {
+		v, err := a.view(ctx, q, b, showSecrets(b))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// ownsBot reports whether the caller administers the bot's account, and
+// so sees its secrets.
+func (s *scope) ownsBot(b *baton.AgentBot) bool {
+	return s.role == baton.RoleAdministrator && b.AccountID == s.account.ID
+}
+
 // vetURL refuses an outgoing URL the installation does not send to. It
 // runs outside transactions: it may resolve a name.
 func (a *App) vetURL(ctx context.Context, rawURL string) error {
@@ -220,17 +240,27 @@ func (a *App) CreateAgentBot(ctx context.Context, accountID int64, in AgentBotIn
 	if err != nil {
 		return nil, err
 	}
+	return a.addBot(ctx, b, avatar, func(q *store.Queries) error {
+		return a.adminOf(ctx, q, accountID)
+	}, nil)
+}
+
+// addBot creates a new bot with its stored avatar in one transaction, once
+// allow passes and followed by then (if not nil), and returns it with its
+// secrets. The avatar is deleted again if any of it fails.
+func (a *App) addBot(ctx context.Context, b *baton.AgentBot, avatar []stored, allow, then func(q *store.Queries) error) (*AgentBotView, error) {
 	var v *AgentBotView
-	err = a.store.Write(ctx, func(q *store.Queries) error {
-		s, err := a.accountScope(ctx, q, accountID)
-		if err != nil {
-			return err
-		}
-		if err := s.admin(); err != nil {
+	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+		if err := allow(q); err != nil {
 			return err
 		}
 		if err := a.createAgentBot(ctx, q, b, avatar); err != nil {
 			return err
+		}
+		if then != nil {
+			if err := then(q); err != nil {
+				return err
+			}
 		}
 		v, err = a.view(ctx, q, b, true)
 		return err
@@ -252,15 +282,7 @@ func (a *App) AgentBots(ctx context.Context, accountID int64) ([]*AgentBotView, 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*AgentBotView, 0, len(bots))
-	for _, b := range bots {
-		v, err := a.view(ctx, q, b, s.role == baton.RoleAdministrator && b.AccountID == accountID)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
+	return a.views(ctx, q, bots, s.ownsBot)
 }
 
 // findUsableBot returns a bot that is global or the account's own.
@@ -286,7 +308,7 @@ func (a *App) AgentBot(ctx context.Context, accountID, id int64) (*AgentBotView,
 	if err != nil {
 		return nil, err
 	}
-	return a.view(ctx, q, b, s.role == baton.RoleAdministrator && b.AccountID == accountID)
+	return a.view(ctx, q, b, s.ownsBot(b))
 }
 
 // ownBot returns one of the account's own bots for an administrator to
@@ -393,9 +415,17 @@ func (a *App) ResetAgentBotSecret(ctx context.Context, accountID, id int64) (*Ag
 
 // DeleteAgentBot deletes one of the account's bots.
 func (a *App) DeleteAgentBot(ctx context.Context, accountID, id int64) error {
+	return a.removeBot(ctx, func(q *store.Queries) (*baton.AgentBot, error) {
+		return a.ownBot(ctx, q, accountID, id)
+	})
+}
+
+// removeBot deletes the bot find returns, and its avatar once that has
+// committed.
+func (a *App) removeBot(ctx context.Context, find func(q *store.Queries) (*baton.AgentBot, error)) error {
 	var avatar string
 	err := a.store.Write(ctx, func(q *store.Queries) error {
-		b, err := a.ownBot(ctx, q, accountID, id)
+		b, err := find(q)
 		if err != nil {
 			return err
 		}
@@ -426,30 +456,18 @@ func (a *App) PlatformCreateAgentBot(ctx context.Context, accountID int64, in Ag
 	if err != nil {
 		return nil, err
 	}
-	var v *AgentBotView
-	err = a.store.Write(ctx, func(q *store.Queries) error {
-		if accountID != 0 {
-			if _, err := q.FindAccount(ctx, accountID); err != nil {
-				return err
-			}
-			// Only into an account the platform app manages.
-			if err := a.permitted(ctx, q, baton.PermissibleAccount, accountID); err != nil {
-				return err
-			}
+	return a.addBot(ctx, b, avatar, func(q *store.Queries) error {
+		if accountID == 0 {
+			return nil
 		}
-		if err := a.createAgentBot(ctx, q, b, avatar); err != nil {
+		if _, err := q.FindAccount(ctx, accountID); err != nil {
 			return err
 		}
-		if err := grant(ctx, q, baton.PermissibleAgentBot, b.ID); err != nil {
-			return err
-		}
-		v, err = a.view(ctx, q, b, true)
-		return err
+		// Only into an account the platform app manages.
+		return a.permitted(ctx, q, baton.PermissibleAccount, accountID)
+	}, func(q *store.Queries) error {
+		return grant(ctx, q, baton.PermissibleAgentBot, b.ID)
 	})
-	if err != nil {
-		a.deleteFiles(avatar)
-	}
-	return v, err
 }
 
 // PlatformAgentBots lists the bots the platform app made.
@@ -469,15 +487,7 @@ func (a *App) PlatformAgentBots(ctx context.Context) ([]*AgentBotView, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*AgentBotView, 0, len(bots))
-	for _, b := range bots {
-		v, err := a.view(ctx, q, b, true)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
+	return a.views(ctx, q, bots, func(*baton.AgentBot) bool { return true })
 }
 
 // platformBot returns a bot the platform app may manage.
@@ -530,17 +540,9 @@ func (a *App) PlatformUpdateAgentBot(ctx context.Context, id int64, in AgentBotI
 
 // PlatformDeleteAgentBot deletes a bot the platform app may manage.
 func (a *App) PlatformDeleteAgentBot(ctx context.Context, id int64) error {
-	var avatar string
-	err := a.store.Write(ctx, func(q *store.Queries) error {
-		b, err := a.platformBot(ctx, q, id)
-		if err != nil {
-			return err
-		}
-		avatar = b.AvatarKey
-		return a.deleteBot(ctx, q, b.ID)
+	return a.removeBot(ctx, func(q *store.Queries) (*baton.AgentBot, error) {
+		return a.platformBot(ctx, q, id)
 	})
-	a.afterAvatarChange(err, nil, avatar)
-	return err
 }
 
 // SetInboxAgentBot connects a bot to an inbox, re-points it, or with botID
@@ -580,11 +582,8 @@ func (a *App) connect(ctx context.Context, q *store.Queries, accountID, inboxID,
 // InboxAgentBot returns the bot connected to an inbox, or nil.
 func (a *App) InboxAgentBot(ctx context.Context, accountID, inboxID int64) (*AgentBotView, error) {
 	q := a.store.Read()
-	s, err := a.accountScope(ctx, q, accountID)
+	s, _, err := a.workedInbox(ctx, q, accountID, inboxID)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.inbox(ctx, q, inboxID); err != nil {
 		return nil, err
 	}
 	l, err := q.InboxAgentBot(ctx, inboxID)
@@ -597,7 +596,7 @@ func (a *App) InboxAgentBot(ctx context.Context, accountID, inboxID int64) (*Age
 	if err != nil {
 		return nil, err
 	}
-	return a.view(ctx, q, b, s.role == baton.RoleAdministrator && b.AccountID == accountID)
+	return a.view(ctx, q, b, s.ownsBot(b))
 }
 
 // ConnectAgentBot connects a bot to an inbox by ids alone: the command

@@ -240,11 +240,7 @@ func (a *App) UpdateContact(ctx context.Context, accountID, id int64, in Contact
 func (a *App) DeleteContact(ctx context.Context, accountID, id int64) error {
 	var keys []string
 	err := a.store.Write(ctx, func(q *store.Queries) error {
-		s, err := a.accountScope(ctx, q, accountID)
-		if err != nil {
-			return err
-		}
-		if err := s.admin(); err != nil {
+		if err := a.adminOf(ctx, q, accountID); err != nil {
 			return err
 		}
 		c, err := q.FindContact(ctx, accountID, id)

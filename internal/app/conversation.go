@@ -315,31 +315,17 @@ func (a *App) Conversations(ctx context.Context, accountID int64, cq Conversatio
 		size = ConversationPageSize
 	}
 	f.Offset, f.Limit = (cq.Page-1)*size, size
-	cs, err := q.ListConversations(ctx, f)
+	cs, err := listConversations(ctx, q, f)
 	if err != nil {
 		return nil, err
-	}
-	l := newLoader(q)
-	for _, c := range cs {
-		if err := l.conversation(ctx, c); err != nil {
-			return nil, err
-		}
 	}
 	return &ConversationList{Conversations: cs, Counts: counts}, nil
 }
 
-// ContactConversations lists the conversations of a contact the caller may see.
-func (a *App) ContactConversations(ctx context.Context, accountID, contactID int64) ([]*baton.Conversation, error) {
-	q := a.store.Read()
-	s, err := a.accountScope(ctx, q, accountID)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := q.FindContact(ctx, accountID, contactID); err != nil {
-		return nil, err
-	}
-	cs, err := q.ListConversations(ctx, store.ConversationFilter{AccountID: accountID, ContactID: contactID,
-		InboxIDs: s.inboxIDs, Limit: 100})
+// listConversations lists the conversations the filter selects, each
+// loaded for its view.
+func listConversations(ctx context.Context, q *store.Queries, f store.ConversationFilter) ([]*baton.Conversation, error) {
+	cs, err := q.ListConversations(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -352,20 +338,46 @@ func (a *App) ContactConversations(ctx context.Context, accountID, contactID int
 	return cs, nil
 }
 
-// Conversation returns a conversation the caller may see, by display id.
-func (a *App) Conversation(ctx context.Context, accountID, displayID int64) (*baton.Conversation, error) {
+// ContactConversations lists the conversations of a contact the caller may see.
+func (a *App) ContactConversations(ctx context.Context, accountID, contactID int64) ([]*baton.Conversation, error) {
 	q := a.store.Read()
 	s, err := a.accountScope(ctx, q, accountID)
 	if err != nil {
 		return nil, err
 	}
-	c, err := findVisible(ctx, q, s, displayID)
+	if _, err := q.FindContact(ctx, accountID, contactID); err != nil {
+		return nil, err
+	}
+	return listConversations(ctx, q, store.ConversationFilter{AccountID: accountID, ContactID: contactID,
+		InboxIDs: s.inboxIDs, Limit: 100})
+}
+
+// Conversation returns a conversation the caller may see, by display id.
+func (a *App) Conversation(ctx context.Context, accountID, displayID int64) (*baton.Conversation, error) {
+	q := a.store.Read()
+	_, c, err := a.visibleConversation(ctx, q, accountID, displayID)
 	if err != nil {
 		return nil, err
 	}
 	return c, newLoader(q).conversation(ctx, c)
 }
 
+// visibleConversation resolves the caller's scope in the account and finds
+// a conversation they may see there, by display id.
+func (a *App) visibleConversation(ctx context.Context, q *store.Queries, accountID, displayID int64) (*scope, *baton.Conversation, error) {
+	s, err := a.accountScope(ctx, q, accountID)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := findVisible(ctx, q, s, displayID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, c, nil
+}
+
+// findVisible finds a conversation of the scope's account that the caller
+// may see, by display id: any other is not found.
 func findVisible(ctx context.Context, q *store.Queries, s *scope, displayID int64) (*baton.Conversation, error) {
 	c, err := q.FindConversation(ctx, s.account.ID, displayID)
 	if err != nil {
@@ -382,18 +394,11 @@ func findVisible(ctx context.Context, q *store.Queries, s *scope, displayID int6
 func (a *App) changeConversation(ctx context.Context, accountID, displayID int64, fn func(q *store.Queries, s *scope, c *baton.Conversation) error) (*baton.Conversation, error) {
 	var c *baton.Conversation
 	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
-		s, err := a.accountScope(ctx, q, accountID)
-		if err != nil {
+		var s *scope
+		if s, c, err = a.visibleConversation(ctx, q, accountID, displayID); err != nil {
 			return err
 		}
-		if c, err = findVisible(ctx, q, s, displayID); err != nil {
-			return err
-		}
-		prev := snapshot(c)
-		if err := fn(q, s, c); err != nil {
-			return err
-		}
-		return a.saveConversation(ctx, q, prev, c)
+		return a.saveChanged(ctx, q, c, func() error { return fn(q, s, c) })
 	})
 	if err != nil {
 		return nil, err
@@ -788,11 +793,9 @@ func (a *App) PublicResolve(ctx context.Context, displayID int64) (*baton.Conver
 		if c.Status == baton.StatusResolved {
 			return nil
 		}
-		prev := snapshot(c)
-		if err := a.setStatus(ctx, q, c, baton.StatusResolved, nil, p.actor()); err != nil {
-			return err
-		}
-		return a.saveConversation(ctx, q, prev, c)
+		return a.saveChanged(ctx, q, c, func() error {
+			return a.setStatus(ctx, q, c, baton.StatusResolved, nil, p.actor())
+		})
 	})
 	if err != nil {
 		return nil, nil, err
@@ -926,11 +929,7 @@ func (a *App) changeWidgetConversation(ctx context.Context, fn func(q *store.Que
 		} else if c == nil {
 			return errNoConversation
 		}
-		prev := snapshot(c)
-		if err := fn(q, w, c); err != nil {
-			return err
-		}
-		return a.saveConversation(ctx, q, prev, c)
+		return a.saveChanged(ctx, q, c, func() error { return fn(q, w, c) })
 	})
 	if err != nil {
 		return nil, err

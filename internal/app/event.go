@@ -43,6 +43,18 @@ func inboxBot(ctx context.Context, q *store.Queries, inboxID int64) (*baton.Agen
 // botsHearing is eventBots for an inbox whose connection to a bot, l (nil
 // for none), the caller has read already.
 func botsHearing(ctx context.Context, q *store.Queries, l *baton.AgentBotInbox, assignedBotID int64) ([]*baton.AgentBot, error) {
+	return findBotsHearing(l, assignedBotID, func(id int64) (*baton.AgentBot, error) {
+		b, err := q.FindAgentBot(ctx, id)
+		if errors.Is(err, baton.ErrNotFound) {
+			return nil, nil
+		}
+		return b, err
+	})
+}
+
+// findBotsHearing is botsHearing with each bot found by find, which
+// returns nil for a bot that is gone.
+func findBotsHearing(l *baton.AgentBotInbox, assignedBotID int64, find func(id int64) (*baton.AgentBot, error)) ([]*baton.AgentBot, error) {
 	var bots []*baton.AgentBot
 	ids := []int64{}
 	if l != nil && l.Active {
@@ -52,13 +64,11 @@ func botsHearing(ctx context.Context, q *store.Queries, l *baton.AgentBotInbox, 
 		ids = append(ids, assignedBotID)
 	}
 	for _, id := range ids {
-		b, err := q.FindAgentBot(ctx, id)
-		if errors.Is(err, baton.ErrNotFound) {
-			continue
-		} else if err != nil {
+		b, err := find(id)
+		if err != nil {
 			return nil, err
 		}
-		if b.OutgoingURL != "" {
+		if b != nil && b.OutgoingURL != "" {
 			bots = append(bots, b)
 		}
 	}
@@ -337,6 +347,16 @@ func snapshot(c *baton.Conversation) *baton.Conversation {
 	prev.CustomAttributes = maps.Clone(c.CustomAttributes)
 	prev.Labels = slices.Clone(c.Labels)
 	return &prev
+}
+
+// saveChanged runs change, which changes c, and saves c with
+// saveConversation against a snapshot taken before.
+func (a *App) saveChanged(ctx context.Context, q *store.Queries, c *baton.Conversation, change func() error) error {
+	prev := snapshot(c)
+	if err := change(); err != nil {
+		return err
+	}
+	return a.saveConversation(ctx, q, prev, c)
 }
 
 // saveConversation writes a changed conversation and raises the events its

@@ -468,11 +468,7 @@ func (a *App) PublicRequestHuman(ctx context.Context, displayID int64) (*baton.C
 		if err != nil {
 			return err
 		}
-		prev := snapshot(c)
-		if err := a.requestHuman(ctx, q, p.actor(), c, p.Inbox); err != nil {
-			return err
-		}
-		return a.saveConversation(ctx, q, prev, c)
+		return a.saveChanged(ctx, q, c, func() error { return a.requestHuman(ctx, q, p.actor(), c, p.Inbox) })
 	})
 	if err != nil {
 		return nil, nil, err

@@ -271,11 +271,7 @@ func (a *App) CreateInbox(ctx context.Context, accountID int64, in InboxInput) (
 		}
 	}
 	err := a.store.Write(ctx, func(q *store.Queries) error {
-		s, err := a.accountScope(ctx, q, accountID)
-		if err != nil {
-			return err
-		}
-		if err := s.admin(); err != nil {
+		if err := a.adminOf(ctx, q, accountID); err != nil {
 			return err
 		}
 		if err := q.CreateInbox(ctx, i); err != nil {
@@ -302,12 +298,22 @@ func (a *App) Inboxes(ctx context.Context, accountID int64) ([]*baton.Inbox, err
 
 // Inbox returns an inbox of the account the caller works.
 func (a *App) Inbox(ctx context.Context, accountID, id int64) (*baton.Inbox, error) {
-	q := a.store.Read()
+	_, i, err := a.workedInbox(ctx, a.store.Read(), accountID, id)
+	return i, err
+}
+
+// workedInbox resolves the caller's scope in the account and finds an inbox
+// of it they work: any other is not found.
+func (a *App) workedInbox(ctx context.Context, q *store.Queries, accountID, inboxID int64) (*scope, *baton.Inbox, error) {
 	s, err := a.accountScope(ctx, q, accountID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return s.inbox(ctx, q, id)
+	i, err := s.inbox(ctx, q, inboxID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, i, nil
 }
 
 // UpdateInbox changes an inbox's settings. Administrators only.
@@ -342,12 +348,8 @@ func (a *App) UpdateInbox(ctx context.Context, accountID, id int64, in InboxInpu
 // DeleteInbox deletes an inbox with its conversations. Administrators only.
 func (a *App) DeleteInbox(ctx context.Context, accountID, id int64) error {
 	var keys []string
-	err := a.store.Write(ctx, func(q *store.Queries) error {
-		s, err := a.accountScope(ctx, q, accountID)
-		if err != nil {
-			return err
-		}
-		if err := s.admin(); err != nil {
+	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+		if err := a.adminOf(ctx, q, accountID); err != nil {
 			return err
 		}
 		if keys, err = q.StorageKeysOfInbox(ctx, accountID, id); err != nil {
@@ -377,11 +379,7 @@ func (a *App) Agents(ctx context.Context, accountID int64) ([]*baton.AccountUser
 // InboxMembers lists the members of an inbox.
 func (a *App) InboxMembers(ctx context.Context, accountID, inboxID int64) ([]*baton.AccountUser, error) {
 	q := a.store.Read()
-	s, err := a.accountScope(ctx, q, accountID)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := s.inbox(ctx, q, inboxID); err != nil {
+	if _, _, err := a.workedInbox(ctx, q, accountID, inboxID); err != nil {
 		return nil, err
 	}
 	return a.inboxMembers(ctx, q, accountID, inboxID)
@@ -430,11 +428,7 @@ const (
 // be a member of the account. Administrators only.
 func (a *App) ChangeInboxMembers(ctx context.Context, accountID, inboxID int64, how string, userIDs []int64) ([]*baton.AccountUser, error) {
 	err := a.store.Write(ctx, func(q *store.Queries) error {
-		s, err := a.accountScope(ctx, q, accountID)
-		if err != nil {
-			return err
-		}
-		if err := s.admin(); err != nil {
+		if err := a.adminOf(ctx, q, accountID); err != nil {
 			return err
 		}
 		if _, err := q.FindInbox(ctx, accountID, inboxID); err != nil {

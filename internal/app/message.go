@@ -453,11 +453,7 @@ type MessagePage struct {
 // before the id Before, or the oldest after the id After.
 func (a *App) Messages(ctx context.Context, accountID, displayID, before, after int64) (*MessagePage, error) {
 	q := a.store.Read()
-	s, err := a.accountScope(ctx, q, accountID)
-	if err != nil {
-		return nil, err
-	}
-	c, err := findVisible(ctx, q, s, displayID)
+	_, c, err := a.visibleConversation(ctx, q, accountID, displayID)
 	if err != nil {
 		return nil, err
 	}
@@ -479,11 +475,7 @@ func (a *App) DeleteMessage(ctx context.Context, accountID, displayID, id int64)
 	var c *baton.Conversation
 	var keys []string
 	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
-		s, err := a.accountScope(ctx, q, accountID)
-		if err != nil {
-			return err
-		}
-		if c, err = findVisible(ctx, q, s, displayID); err != nil {
+		if _, c, err = a.visibleConversation(ctx, q, accountID, displayID); err != nil {
 			return err
 		}
 		if m, err = q.FindMessage(ctx, c.ID, id); err != nil {

@@ -118,15 +118,6 @@ func (a *App) DeleteTeam(ctx context.Context, accountID, id int64) error {
 	})
 }
 
-// adminOf requires the caller to administer the account.
-func (a *App) adminOf(ctx context.Context, q *store.Queries, accountID int64) error {
-	s, err := a.accountScope(ctx, q, accountID)
-	if err != nil {
-		return err
-	}
-	return s.admin()
-}
-
 // TeamMembers lists a team's members.
 func (a *App) TeamMembers(ctx context.Context, accountID, teamID int64) ([]*baton.AccountUser, error) {
 	q := a.store.Read()

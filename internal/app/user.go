@@ -54,18 +54,27 @@ func (in UserInput) apply(u *baton.User) error {
 	return nil
 }
 
+// newUser builds a user from its input, made now; the caller creates it.
+func (a *App) newUser(in UserInput) (*baton.User, error) {
+	now := a.Now()
+	u := &baton.User{CreatedAt: now, UpdatedAt: now}
+	if err := in.apply(u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
 // CreateUser makes a user with an access token, returned beside it.
 func (a *App) CreateUser(ctx context.Context, in UserInput) (*baton.User, string, error) {
 	if _, err := platform(ctx); err != nil {
 		return nil, "", err
 	}
-	now := a.Now()
-	u := &baton.User{CreatedAt: now, UpdatedAt: now}
-	if err := in.apply(u); err != nil {
+	u, err := a.newUser(in)
+	if err != nil {
 		return nil, "", err
 	}
 	var token string
-	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+	err = a.store.Write(ctx, func(q *store.Queries) (err error) {
 		if err = q.CreateUser(ctx, u); err != nil {
 			return err
 		}
@@ -165,20 +174,19 @@ func (a *App) CreateUserInAccount(ctx context.Context, accountID int64, in UserI
 	if !ok {
 		return nil, "", baton.Invalid("Role is not included in the list", "role")
 	}
-	now := a.Now()
-	u := &baton.User{CreatedAt: now, UpdatedAt: now}
-	if err := in.apply(u); err != nil {
+	u, err := a.newUser(in)
+	if err != nil {
 		return nil, "", err
 	}
 	var token string
-	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+	err = a.store.Write(ctx, func(q *store.Queries) (err error) {
 		if _, err = q.FindAccount(ctx, accountID); err != nil {
 			return err
 		}
 		if err = q.CreateUser(ctx, u); err != nil {
 			return err
 		}
-		if err = q.AddAccountUser(ctx, &baton.AccountUser{AccountID: accountID, UserID: u.ID, Role: r, CreatedAt: now}); err != nil {
+		if err = q.AddAccountUser(ctx, &baton.AccountUser{AccountID: accountID, UserID: u.ID, Role: r, CreatedAt: u.CreatedAt}); err != nil {
 			return err
 		}
 		token, err = a.setToken(ctx, q, store.OwnerUser, u.ID)

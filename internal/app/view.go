@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"slices"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/store"
@@ -36,24 +35,9 @@ func (l *loader) seed(c *baton.Conversation) {
 // botsHearing is the package's botsHearing through the loader: each bot is
 // read once, and remembered for the snapshot.
 func (l *loader) botsHearing(ctx context.Context, link *baton.AgentBotInbox, assignedBotID int64) ([]*baton.AgentBot, error) {
-	var bots []*baton.AgentBot
-	ids := []int64{}
-	if link != nil && link.Active {
-		ids = append(ids, link.AgentBotID)
-	}
-	if assignedBotID != 0 && !slices.Contains(ids, assignedBotID) {
-		ids = append(ids, assignedBotID)
-	}
-	for _, id := range ids {
-		b, err := l.bot(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if b != nil && b.OutgoingURL != "" {
-			bots = append(bots, b)
-		}
-	}
-	return bots, nil
+	return findBotsHearing(link, assignedBotID, func(id int64) (*baton.AgentBot, error) {
+		return l.bot(ctx, id)
+	})
 }
 
 func newLoader(q *store.Queries) *loader {
@@ -61,46 +45,47 @@ func newLoader(q *store.Queries) *loader {
 		contacts: map[int64]*baton.Contact{}, bots: map[int64]*baton.AgentBot{}}
 }
 
-func (l *loader) inbox(ctx context.Context, accountID, id int64) (*baton.Inbox, error) {
-	if i, ok := l.inboxes[id]; ok {
-		return i, nil
+// remembered returns m[id] when the loader has read it, and otherwise what
+// find returns, remembered in m even when find fails: each is read once.
+func remembered[T any](m map[int64]*T, id int64, find func() (*T, error)) (*T, error) {
+	if v, ok := m[id]; ok {
+		return v, nil
 	}
-	i, err := l.q.FindInbox(ctx, accountID, id)
-	l.inboxes[id] = i
-	return i, err
+	v, err := find()
+	m[id] = v
+	return v, err
+}
+
+func (l *loader) inbox(ctx context.Context, accountID, id int64) (*baton.Inbox, error) {
+	return remembered(l.inboxes, id, func() (*baton.Inbox, error) {
+		return l.q.FindInbox(ctx, accountID, id)
+	})
 }
 
 func (l *loader) user(ctx context.Context, id int64) (*baton.User, error) {
-	if u, ok := l.users[id]; ok {
-		return u, nil
-	}
-	u, err := l.q.FindUser(ctx, id)
-	if errors.Is(err, baton.ErrNotFound) {
-		err = nil // a deleted user is shown as no one
-	}
-	l.users[id] = u
-	return u, err
+	return remembered(l.users, id, func() (*baton.User, error) {
+		u, err := l.q.FindUser(ctx, id)
+		if errors.Is(err, baton.ErrNotFound) {
+			err = nil // a deleted user is shown as no one
+		}
+		return u, err
+	})
 }
 
 func (l *loader) contact(ctx context.Context, accountID, id int64) (*baton.Contact, error) {
-	if c, ok := l.contacts[id]; ok {
-		return c, nil
-	}
-	c, err := l.q.FindContact(ctx, accountID, id)
-	l.contacts[id] = c
-	return c, err
+	return remembered(l.contacts, id, func() (*baton.Contact, error) {
+		return l.q.FindContact(ctx, accountID, id)
+	})
 }
 
 func (l *loader) bot(ctx context.Context, id int64) (*baton.AgentBot, error) {
-	if b, ok := l.bots[id]; ok {
-		return b, nil
-	}
-	b, err := l.q.FindAgentBot(ctx, id)
-	if errors.Is(err, baton.ErrNotFound) {
-		err = nil
-	}
-	l.bots[id] = b
-	return b, err
+	return remembered(l.bots, id, func() (*baton.AgentBot, error) {
+		b, err := l.q.FindAgentBot(ctx, id)
+		if errors.Is(err, baton.ErrNotFound) {
+			err = nil
+		}
+		return b, err
+	})
 }
 
 // conversation loads the conversation's inbox, contact, contact inbox,

@@ -38,15 +38,6 @@ type WebhookView struct {
 // MaxWebhooks is the most webhooks an account may have.
 const MaxWebhooks = 100
 
-// webhookAdmin checks that the caller administers the account.
-func (a *App) webhookAdmin(ctx context.Context, q *store.Queries, accountID int64) error {
-	s, err := a.accountScope(ctx, q, accountID)
-	if err != nil {
-		return err
-	}
-	return s.admin()
-}
-
 // webhookView opens the webhook's secret.
 func (a *App) webhookView(ctx context.Context, q *store.Queries, w *baton.Webhook) (*WebhookView, error) {
 	v := &WebhookView{Webhook: w}
@@ -110,7 +101,7 @@ func (in WebhookInput) apply(ctx context.Context, q *store.Queries, w *baton.Web
 // webhooks and API inboxes' webhooks. Administrators only.
 func (a *App) Webhooks(ctx context.Context, accountID int64) ([]*WebhookView, error) {
 	q := a.store.Read()
-	if err := a.webhookAdmin(ctx, q, accountID); err != nil {
+	if err := a.adminOf(ctx, q, accountID); err != nil {
 		return nil, err
 	}
 	ws, err := q.ListWebhooks(ctx, accountID)
@@ -139,7 +130,7 @@ func (a *App) vetWebhookURL(ctx context.Context, accountID int64, rawURL *string
 		return nil
 	}
 	q := a.store.Read()
-	if err := a.webhookAdmin(ctx, q, accountID); err != nil {
+	if err := a.adminOf(ctx, q, accountID); err != nil {
 		return err
 	}
 	raw := strings.TrimSpace(*rawURL)
@@ -192,7 +183,7 @@ func (a *App) CreateWebhook(ctx context.Context, accountID int64, in WebhookInpu
 	}
 	var v *WebhookView
 	err := a.store.Write(ctx, func(q *store.Queries) error {
-		if err := a.webhookAdmin(ctx, q, accountID); err != nil {
+		if err := a.adminOf(ctx, q, accountID); err != nil {
 			return err
 		}
 		now := a.Now()
@@ -221,7 +212,7 @@ func (a *App) CreateWebhook(ctx context.Context, accountID int64, in WebhookInpu
 func (a *App) changeWebhook(ctx context.Context, accountID, id int64, change func(q *store.Queries, w *baton.Webhook) error) (*WebhookView, error) {
 	var v *WebhookView
 	err := a.store.Write(ctx, func(q *store.Queries) error {
-		if err := a.webhookAdmin(ctx, q, accountID); err != nil {
+		if err := a.adminOf(ctx, q, accountID); err != nil {
 			return err
 		}
 		w, err := q.FindWebhook(ctx, accountID, id)
@@ -270,7 +261,7 @@ func (a *App) ResetWebhookSecret(ctx context.Context, accountID, id int64) (*Web
 // Administrators only.
 func (a *App) DeleteWebhook(ctx context.Context, accountID, id int64) error {
 	return a.store.Write(ctx, func(q *store.Queries) error {
-		if err := a.webhookAdmin(ctx, q, accountID); err != nil {
+		if err := a.adminOf(ctx, q, accountID); err != nil {
 			return err
 		}
 		w, err := q.FindWebhook(ctx, accountID, id)
@@ -323,7 +314,7 @@ const MaxAllowedPrivate = 50
 // ranges. Administrators only.
 func (a *App) AllowedPrivate(ctx context.Context, accountID int64) ([]string, error) {
 	q := a.store.Read()
-	if err := a.webhookAdmin(ctx, q, accountID); err != nil {
+	if err := a.adminOf(ctx, q, accountID); err != nil {
 		return nil, err
 	}
 	acc, err := q.FindAccount(ctx, accountID)
@@ -352,7 +343,7 @@ func (a *App) SetAllowedPrivate(ctx context.Context, accountID int64, entries []
 		return nil, baton.Invalid(fmt.Sprintf("The list holds at most %d entries", MaxAllowedPrivate), "allowed_private")
 	}
 	err := a.store.Write(ctx, func(q *store.Queries) error {
-		if err := a.webhookAdmin(ctx, q, accountID); err != nil {
+		if err := a.adminOf(ctx, q, accountID); err != nil {
 			return err
 		}
 		acc, err := q.FindAccount(ctx, accountID)
