@@ -115,9 +115,9 @@ func openStore(ctx context.Context, cfg *config.Config) (st, engine *store.Store
 			st.Close()
 			return nil, nil, err
 		}
-		// The engine's pool: its owner lock, its loop, its recorder and
-		// one to spare, out of the process's connections.
-		n := max(2, min(4, cfg.DBMaxConns/4))
+		// The engine's pool: its owner lock, its loop, its recorder, the
+		// announcer and one to spare, out of the process's connections.
+		n := max(2, min(5, cfg.DBMaxConns/4))
 		engine.LimitConnections(n)
 		st.LimitConnections(max(1, cfg.DBMaxConns-n))
 		return st, engine, nil
@@ -131,20 +131,26 @@ func openStore(ctx context.Context, cfg *config.Config) (st, engine *store.Store
 
 // stack is everything a command runs on.
 type stack struct {
-	cfg    *config.Config
-	store  *store.Store
-	queue  *store.Store // the delivery engine's: store itself, or its own connections (openStore)
-	app    *app.App
-	engine *delivery.Engine
-	stats  *metrics.Metrics
-	hub    *realtime.Hub // the live channel, /cable
-	log    *slog.Logger
-	base   atomic.Value // string: the public URL, known for sure once the server listens
+	cfg   *config.Config
+	store *store.Store
+	queue *store.Store // the delivery engine's: store itself, or its own connections (openStore)
+	// announcer tells the other processes of this one's commits, on
+	// PostgreSQL; nil on SQLite.
+	announcer *postgres.Announcer
+	app       *app.App
+	engine    *delivery.Engine
+	stats     *metrics.Metrics
+	hub       *realtime.Hub // the live channel, /cable
+	log       *slog.Logger
+	base      atomic.Value // string: the public URL, known for sure once the server listens
 }
 
 func (s *stack) publicURL() string { return s.base.Load().(string) }
 
 func (s *stack) close() {
+	if s.announcer != nil {
+		s.announcer.Stop() // what a command committed is announced
+	}
 	s.store.Close()
 	if s.queue != s.store {
 		s.queue.Close()
@@ -204,13 +210,19 @@ func (e *env) openConfig(ctx context.Context, cfg *config.Config) (*stack, error
 	if cfg.WebhookBlockPrivate {
 		checkURL = delivery.CheckURL
 	}
+	// After a commit: this process's engine and live clients at once, the
+	// other processes' through the announcer.
+	onEvent, onLive := s.engine.Wake, func() { s.hub.Wake() }
+	if kind, _ := cfg.Database(); kind == config.Postgres {
+		s.announcer = postgres.NewAnnouncer(queue.DB(), s.log)
+		onEvent = func() { s.engine.Wake(); s.announcer.Deliveries() }
+		onLive = func() { s.hub.Wake(); s.announcer.Live() }
+	}
 	s.app = app.New(app.Config{Store: st, Key: key, Files: files, Logger: s.log,
 		Limits:   app.Limits{MessagesPerMinute: cfg.MessagesPerMinute},
-		Renderer: &chatwoot.Renderer{PublicURL: s.publicURL}, OnEvent: s.engine.Wake, SecretOverlap: cfg.SecretOverlap,
-		CheckOutgoingURL: checkURL, OnLive: func() { s.hub.Wake() }})
-	kind, _ := cfg.Database()
-	s.hub = realtime.New(realtime.Config{App: s.app, Renderer: &chatwoot.Cable{PublicURL: s.publicURL}, Logger: s.log,
-		Announced: kind == config.Postgres})
+		Renderer: &chatwoot.Renderer{PublicURL: s.publicURL}, OnEvent: onEvent, SecretOverlap: cfg.SecretOverlap,
+		CheckOutgoingURL: checkURL, OnLive: onLive})
+	s.hub = realtime.New(realtime.Config{App: s.app, Renderer: &chatwoot.Cable{PublicURL: s.publicURL}, Logger: s.log})
 	return s, nil
 }
 
@@ -290,14 +302,14 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	defer presence.Stop()
 	kind, target := cfg.Database()
 	if kind == config.Postgres {
+		s.announcer.Start(ctx)
 		// Other processes' commits wake this engine at once, not at its
 		// next poll.
 		l := postgres.NewListener(target, s.engine.Wake, log)
 		l.Start(ctx)
 		defer l.Stop()
-		// Every process's live clients hear of every process's commits,
-		// in commit order.
-		live := postgres.NewLiveListener(target, s.hub.Notify, s.hub.Resync, log)
+		// Every process's live clients hear of every process's commits.
+		live := postgres.NewLiveListener(target, s.hub.Wake, log)
 		live.Start(ctx)
 		defer live.Stop()
 	}

@@ -271,9 +271,25 @@ func (a *App) LiveEventsAfter(ctx context.Context, after int64, limit int, want 
 	return out, after, err
 }
 
-// LiveEventsByID loads the live events with the ids, in that order (on
-// PostgreSQL, the order of their announcements: the commit order); want is
-// as for LiveEventsAfter.
+// LiveEventsSince is LiveEventsAfter for a reader that also asks again
+// for ids it read past (also): on PostgreSQL ids are taken in one order
+// and committed in another. It returns the ids of the rows read, loaded or
+// not.
+func (a *App) LiveEventsSince(ctx context.Context, after int64, also []int64, limit int, want func(accountID int64) bool) ([]*LiveEvent, []int64, error) {
+	rows, err := a.store.Read().LiveEventsSince(ctx, after, also, limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	read := make([]int64, len(rows))
+	for i, r := range rows {
+		read[i] = r.ID
+	}
+	out, err := a.loadLive(ctx, rows, want)
+	return out, read, err
+}
+
+// LiveEventsByID loads the live events with the ids, in that order; want
+// is as for LiveEventsAfter.
 func (a *App) LiveEventsByID(ctx context.Context, ids []int64, want func(accountID int64) bool) ([]*LiveEvent, error) {
 	rows, err := a.store.Read().LiveEventsByID(ctx, ids)
 	if err != nil {

@@ -116,11 +116,25 @@ func Start(t testing.TB, o Options) *World {
 
 	ac := app.Config{Store: w.Store, Key: w.Key, Files: files, Logger: log, Now: w.Clock.Now,
 		Renderer: &chatwoot.Renderer{PublicURL: publicURL}}
+	// On PostgreSQL the other processes (worlds on the same schema) hear
+	// of this one's commits through an announcer, as baton serve's do.
+	var announcer *postgres.Announcer
+	if o.PostgresURL != "" {
+		announcer = postgres.NewAnnouncer(w.Store.DB(), log)
+	}
 	if o.RunEngine {
 		ac.OnEvent = w.Engine.Wake
+		if announcer != nil {
+			ac.OnEvent = func() { w.Engine.Wake(); announcer.Deliveries() }
+		}
 	}
 	if o.Live {
-		ac.OnLive = func() { w.Hub.Wake() }
+		ac.OnLive = func() {
+			w.Hub.Wake()
+			if announcer != nil {
+				announcer.Live()
+			}
+		}
 	}
 	if o.App != nil {
 		o.App(&ac)
@@ -129,6 +143,10 @@ func Start(t testing.TB, o Options) *World {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
+	if announcer != nil {
+		announcer.Start(ctx)
+		t.Cleanup(announcer.Stop)
+	}
 	sc := server.Config{Handler: chatwoot.New(chatwoot.Config{App: w.App, Logger: log, PublicURL: publicURL}), Logger: log}
 	if o.Widget {
 		sc.Handler = widget.New().Handler(w.App, sc.Handler)
@@ -142,8 +160,7 @@ func Start(t testing.TB, o Options) *World {
 		sc.Handler = mux
 	}
 	if o.Live {
-		hc := realtime.Config{App: w.App, Renderer: &chatwoot.Cable{PublicURL: publicURL}, Logger: log,
-			Announced: o.PostgresURL != ""}
+		hc := realtime.Config{App: w.App, Renderer: &chatwoot.Cable{PublicURL: publicURL}, Logger: log}
 		if o.Hub != nil {
 			o.Hub(&hc)
 		}
@@ -155,7 +172,7 @@ func Start(t testing.TB, o Options) *World {
 		if o.PostgresURL != "" {
 			listening := make(chan struct{})
 			var once sync.Once
-			l := postgres.NewLiveListener(o.PostgresURL, w.Hub.Notify, w.Hub.Resync, log)
+			l := postgres.NewLiveListener(o.PostgresURL, w.Hub.Wake, log)
 			l.OnListen = func() { once.Do(func() { close(listening) }) }
 			l.Start(ctx)
 			t.Cleanup(l.Stop)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -24,15 +25,10 @@ type Renderer interface {
 
 // Config is what New needs. Zero durations and sizes take the defaults.
 type Config struct {
-	App      *app.App
-	Renderer Renderer
-	Logger   *slog.Logger
-	Now      func() time.Time
-	// Announced is set where every committed live event is announced by id
-	// (PostgreSQL: Notify); otherwise the hub reads the log in id order
-	// when woken (SQLite, where ids are the commit order).
-	Announced bool
-
+	App              *app.App
+	Renderer         Renderer
+	Logger           *slog.Logger
+	Now              func() time.Time
 	PingInterval     time.Duration // 3 s, as Rails
 	TypingTimeout    time.Duration // 30 s: a typing indicator nobody turns off ends by itself
 	ResumeWindow     time.Duration // 5 min: how far back a client may resume
@@ -69,12 +65,10 @@ type Hub struct {
 	ringBase  uint64           // sequence number of ring[0]
 	closing   bool
 
-	// Work for the reading goroutine.
-	wake    chan struct{}
-	pendMu  sync.Mutex
-	pending []int64 // announced ids, in announcement order
-	resync  bool
-	last    int64 // the id read up to (SQLite)
+	// Work for the reading goroutine, and what it alone keeps.
+	wake chan struct{}
+	last int64               // the newest id read
+	gaps map[int64]time.Time // ids read past, not committed then, and since when
 
 	typing map[typingKey]*typingLease // owned by the reading goroutine
 
@@ -143,7 +137,7 @@ func New(c Config) *Hub {
 	h := &Hub{cfg: c, app: c.App, render: c.Renderer, log: c.Logger, now: c.Now,
 		conns: map[*conn]struct{}{}, contacts: map[int64]map[*subscription]struct{}{},
 		users: map[int64]map[*subscription]struct{}{}, online: map[presenceKey]int{}, ringIDs: map[int64]uint64{},
-		listening: map[int64]int{}, quiet: map[int64]time.Time{},
+		listening: map[int64]int{}, quiet: map[int64]time.Time{}, gaps: map[int64]time.Time{},
 		wake: make(chan struct{}, 1), typing: map[typingKey]*typingLease{}}
 	for i := range h.pings {
 		h.pings[i] = map[*conn]struct{}{}
@@ -207,29 +201,6 @@ func (h *Hub) Wake() {
 	}
 }
 
-// Notify hands the hub an announced live event id (PostgreSQL). Ids are
-// handled in the order they are handed over.
-func (h *Hub) Notify(id string) {
-	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil {
-		return
-	}
-	h.pendMu.Lock()
-	h.pending = append(h.pending, n)
-	h.pendMu.Unlock()
-	h.Wake()
-}
-
-// Resync tells the hub that announcements may have been missed (the
-// listener connected again): it reads what the log has after the newest
-// id it saw.
-func (h *Hub) Resync() {
-	h.pendMu.Lock()
-	h.resync = true
-	h.pendMu.Unlock()
-	h.Wake()
-}
-
 // read is the one goroutine that reads, loads and fans out events, so that
 // they go out in the order they committed.
 func (h *Hub) read(ctx context.Context) {
@@ -243,10 +214,10 @@ func (h *Hub) read(ctx context.Context) {
 			return
 		case <-h.wake:
 		case <-tick.C:
+			// Read too, for commits nobody announced: another process's
+			// announcement lost while the listener connected again, or a
+			// command's (baton admin) that announces none.
 			h.sweepTyping(h.now())
-			if h.cfg.Announced {
-				continue
-			}
 		case <-prune.C:
 			h.forgetQuiet(h.now())
 			if err := h.app.PruneLiveEvents(ctx, h.cfg.ResumeWindow+time.Minute); err != nil && ctx.Err() == nil {
@@ -260,55 +231,61 @@ func (h *Hub) read(ctx context.Context) {
 	}
 }
 
-// catchUp fans out what was committed since it last ran.
+// catchUp fans out what was committed since it last ran, by id. On SQLite
+// that is the order of the commits. On PostgreSQL ids are taken in one
+// order and committed in another: an id read past (its transaction had not
+// committed yet, or rolled back) is a gap, asked for again by each read for
+// gapWait. The order within a conversation holds: a transaction writing
+// about one holds its row, so the next takes its ids after the first
+// committed, and a read that sees the second sees the first.
 func (h *Hub) catchUp(ctx context.Context) error {
-	if !h.cfg.Announced {
-		for {
-			events, last, err := h.app.LiveEventsAfter(ctx, h.last, 500, h.hear)
-			if err != nil {
-				return err
-			}
-			if last == h.last {
-				return nil
-			}
-			h.last = last
-			for _, e := range events {
-				h.dispatch(e)
-			}
-			h.handled(last) // rows with nothing left to show count too
+	now := h.now()
+	for id, since := range h.gaps {
+		if now.Sub(since) > gapWait {
+			delete(h.gaps, id)
 		}
 	}
-	h.pendMu.Lock()
-	ids, resync := h.pending, h.resync
-	h.pending, h.resync = nil, false
-	h.pendMu.Unlock()
-	if resync {
-		events, last, err := h.app.LiveEventsAfter(ctx, h.last, 5000, h.hear)
+	for {
+		also := slices.Sorted(maps.Keys(h.gaps))
+		events, read, err := h.app.LiveEventsSince(ctx, h.last, also, 500, h.hear)
 		if err != nil {
 			return err
 		}
+		newest := h.last
+		got := make(map[int64]bool, len(read))
+		for _, id := range read {
+			got[id] = true
+			delete(h.gaps, id)
+			newest = max(newest, id)
+		}
+		if newest-h.last <= maxGaps {
+			for id := h.last + 1; id < newest; id++ {
+				if !got[id] {
+					h.gaps[id] = now
+				}
+			}
+		}
+		advanced := newest > h.last
+		h.last = newest
 		for _, e := range events {
 			if !h.seen(e.ID) {
 				h.dispatch(e)
 			}
 		}
-		h.last = max(h.last, last)
-	}
-	for len(ids) > 0 {
-		n := min(len(ids), 500)
-		events, err := h.app.LiveEventsByID(ctx, ids[:n], h.hear)
-		if err != nil {
-			return err
+		h.handled(newest) // rows with nothing left to show count too
+		if !advanced || len(read) < 500 {
+			return nil
 		}
-		for _, e := range events {
-			h.dispatch(e)
-			h.last = max(h.last, e.ID)
-		}
-		h.handled(slices.Max(ids[:n]))
-		ids = ids[n:]
 	}
-	return nil
 }
+
+// gapWait is how long an id read past is asked for again: longer than a
+// transaction that wrote a live event stays open. maxGaps bounds how many
+// one read may leave.
+const (
+	gapWait = time.Minute
+	maxGaps = 10000
+)
 
 func (h *Hub) seen(id int64) bool {
 	h.mu.Lock()

@@ -15,15 +15,6 @@ import (
 // claimed lane by lane by the engine, and the attempts that move them on.
 // The delivery log (deliverylog.go) reads what the queue leaves behind.
 
-// Notifier is a Dialect that tells other processes of new deliveries.
-// NotifyDeliveries is an SQL expression that announces them when the
-// transaction commits (PostgreSQL: pg_notify, which is held until commit
-// and dropped on rollback); CreateDelivery evaluates it in the insert's own
-// statement, so the announcement costs no round trip.
-type Notifier interface {
-	NotifyDeliveries() string
-}
-
 const insertDelivery = `INSERT INTO deliveries (uuid, event_id, target, account_id, lane_id,
 		handoff, status, attempts, next_attempt_at, created_at, updated_at, agent_bot_id, webhook_id)
 		VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $8, $8, $9, $10) RETURNING id`
@@ -56,16 +47,10 @@ func targetColumns(t baton.Target) (bot, webhook any) {
 }
 
 // CreateDelivery inserts d and sets its id, and makes it its lane's head
-// when the lane has none. Where the dialect is a Notifier, the commit also
-// wakes the other processes' engines.
+// when the lane has none. Other processes' engines are woken after the
+// commit (on PostgreSQL, postgres.Announcer).
 func (q *Queries) CreateDelivery(ctx context.Context, d *baton.Delivery) error {
 	query := insertDelivery
-	if n, ok := q.d.(Notifier); ok {
-		// Notifications with the same payload in one transaction are
-		// delivered once, so a transaction writing many deliveries still
-		// wakes each listener once.
-		query = `WITH d AS (` + insertDelivery + `) SELECT id FROM d, (SELECT ` + n.NotifyDeliveries() + `) n`
-	}
 	bot, webhook := targetColumns(d.Target)
 	err := q.db.QueryRowContext(ctx, query, d.UUID, d.EventID, targetKey(d.Target), d.AccountID, d.LaneID, d.Handoff,
 		toMicros(d.NextAttemptAt), toMicros(d.CreatedAt), bot, webhook).Scan(&d.ID)
@@ -86,8 +71,7 @@ func (q *Queries) CreateDelivery(ctx context.Context, d *baton.Delivery) error {
 // ds, whose EventID it sets: on PostgreSQL in one statement, one round trip
 // instead of one and two a delivery. The deliveries' targets must differ.
 func (q *Queries) CreateEventDeliveries(ctx context.Context, e *baton.Event, ds []*baton.Delivery) error {
-	n, ok := q.d.(Notifier)
-	if !ok || len(ds) == 0 {
+	if q.d.Name() != "postgres" || len(ds) == 0 {
 		if err := q.CreateEvent(ctx, e); err != nil {
 			return err
 		}
@@ -124,7 +108,7 @@ func (q *Queries) CreateEventDeliveries(ctx context.Context, e *baton.Event, ds 
 		x.created_at, x.agent_bot_id, x.webhook_id FROM e, x ORDER BY x.k RETURNING id, uuid, target, lane_id, next_attempt_at),
 	l AS (INSERT INTO lanes (target, lane_id, head_id, next_attempt_at)
 		SELECT target, lane_id, id, next_attempt_at FROM d ON CONFLICT (target, lane_id) DO UPDATE SET head_id = lanes.head_id)
-	SELECT e.id, d.uuid, d.id FROM e, d, (SELECT `+n.NotifyDeliveries()+`) n`, args...)
+	SELECT e.id, d.uuid, d.id FROM e, d`, args...)
 	if err != nil {
 		return q.formatError(err, "event")
 	}

@@ -21,16 +21,11 @@ type LiveEvent struct {
 	CreatedAt      time.Time
 }
 
-// LiveNotifier is a Dialect that tells every process of a new live event
-// when the transaction commits. NotifyLive is an SQL expression announcing
-// the event whose id is the expression id (PostgreSQL: pg_notify, held until
-// commit, delivered in commit order, dropped on rollback).
-type LiveNotifier interface {
-	NotifyLive(id string) string
-}
-
-// CreateLiveEvent appends e to the live event log and sets its id. Where
-// the dialect is a LiveNotifier, the commit announces it too.
+// CreateLiveEvent appends e to the live event log and sets its id. Other
+// processes are told after the commit (on PostgreSQL, postgres.Announcer),
+// not in the transaction: a NOTIFY makes every commit that sends one wait
+// for the others' (PostgreSQL takes one lock for them, held through the
+// commit's flush).
 func (q *Queries) CreateLiveEvent(ctx context.Context, e *LiveEvent) error {
 	data := string(e.Data)
 	if data == "" {
@@ -38,9 +33,6 @@ func (q *Queries) CreateLiveEvent(ctx context.Context, e *LiveEvent) error {
 	}
 	query := `INSERT INTO live_events (account_id, conversation_id, message_id, contact_id, name, data, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`
-	if n, ok := q.d.(LiveNotifier); ok {
-		query = `WITH e AS (` + query + `) SELECT id FROM (SELECT id, ` + n.NotifyLive("id") + ` FROM e) n`
-	}
 	err := q.db.QueryRowContext(ctx, query, e.AccountID, nullInt(e.ConversationID), nullInt(e.MessageID),
 		nullInt(e.ContactID), e.Name, data, toMicros(e.CreatedAt)).Scan(&e.ID)
 	return q.formatError(err, "live event")
@@ -50,8 +42,7 @@ func (q *Queries) CreateLiveEvent(ctx context.Context, e *LiveEvent) error {
 // where the dialect can (PostgreSQL) in one statement: a message's last
 // two writes, one round trip instead of two.
 func (q *Queries) TouchConversationLive(ctx context.Context, id, at int64, e *LiveEvent) error {
-	n, ok := q.d.(LiveNotifier)
-	if !ok || q.d.Name() != "postgres" {
+	if q.d.Name() != "postgres" {
 		if err := q.TouchConversation(ctx, id, at); err != nil {
 			return err
 		}
@@ -64,7 +55,7 @@ func (q *Queries) TouchConversationLive(ctx context.Context, id, at int64, e *Li
 	err := q.db.QueryRowContext(ctx, `WITH t AS (UPDATE conversations SET last_activity_at = $8, updated_at = $8
 		WHERE id = $9), e AS (INSERT INTO live_events (account_id, conversation_id, message_id, contact_id, name,
 		data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id)
-		SELECT id FROM (SELECT id, `+n.NotifyLive("id")+` FROM e) n`,
+		SELECT id FROM e`,
 		e.AccountID, nullInt(e.ConversationID), nullInt(e.MessageID), nullInt(e.ContactID), e.Name, data,
 		toMicros(e.CreatedAt), at, id).Scan(&e.ID)
 	return q.formatError(err, "live event")
@@ -95,6 +86,25 @@ func scanLiveEvent(row rowScanner) (*LiveEvent, error) {
 // order they committed in.
 func (q *Queries) LiveEventsAfter(ctx context.Context, after int64, limit int) ([]*LiveEvent, error) {
 	return q.queryLiveEvents(ctx, `WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+}
+
+// LiveEventsSince returns up to limit live events with an id after the
+// given one or among also (ids read past before, whose transactions had
+// not committed), by id.
+func (q *Queries) LiveEventsSince(ctx context.Context, after int64, also []int64, limit int) ([]*LiveEvent, error) {
+	if len(also) == 0 {
+		return q.LiveEventsAfter(ctx, after, limit)
+	}
+	var in strings.Builder
+	args := []any{after}
+	for i, id := range also {
+		if i > 0 {
+			in.WriteString(", ")
+		}
+		in.WriteString("$" + itoa(i+2))
+		args = append(args, id)
+	}
+	return q.queryLiveEvents(ctx, `WHERE id > $1 OR id IN (`+in.String()+`) ORDER BY id LIMIT `+itoa(limit), args...)
 }
 
 // LiveEventsByID returns the live events with the ids, in the order of ids;

@@ -5,19 +5,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// DeliveriesChannel is the channel on which a committed transaction that
-// wrote deliveries announces them, its schema as the payload.
+// DeliveriesChannel is the channel on which a process announces that it
+// committed deliveries, its schema as the payload (see Announcer).
 const DeliveriesChannel = "baton_deliveries"
 
-// LiveChannel is the channel on which a committed transaction announces
-// each live event it wrote, as "schema:id" (see NotifyLive).
+// LiveChannel is the channel on which a process announces that it
+// committed live events, its schema as the payload (see Announcer).
 const LiveChannel = "baton_live"
 
 // Listener wakes this process's delivery engine when another process
@@ -31,9 +30,6 @@ type Listener struct {
 	wake    func()
 	log     *slog.Logger
 	channel string
-	// notify, when set, is called with what follows "schema:" in each
-	// announcement of this schema (see NewLiveListener).
-	notify func(string)
 
 	// MinBackoff and MaxBackoff bound the wait before connecting again
 	// (defaults 100 ms and 10 s); it doubles after each failure.
@@ -56,13 +52,12 @@ func NewListener(url string, wake func(), log *slog.Logger) *Listener {
 		MaxBackoff: 10 * time.Second}
 }
 
-// NewLiveListener returns a listener on LiveChannel: it calls notify with
-// each live event's id, as announced, in the order the transactions
-// committed, and resync each time it listens (again), for what was
-// committed while it did not.
-func NewLiveListener(url string, notify func(id string), resync func(), log *slog.Logger) *Listener {
-	l := NewListener(url, resync, log)
-	l.channel, l.notify = LiveChannel, notify
+// NewLiveListener returns a listener on LiveChannel: it calls wake for
+// each announcement of live events from its schema, and each time it
+// listens (again), for what was committed while it did not.
+func NewLiveListener(url string, wake func(), log *slog.Logger) *Listener {
+	l := NewListener(url, wake, log)
+	l.channel = LiveChannel
 	return l
 }
 
@@ -143,12 +138,7 @@ func (l *Listener) listen(ctx context.Context) (bool, error) {
 		if err != nil {
 			return true, err
 		}
-		switch {
-		case l.notify != nil:
-			if rest, ok := strings.CutPrefix(n.Payload, schema+":"); ok {
-				l.notify(rest)
-			}
-		case n.Payload == schema:
+		if n.Payload == schema {
 			l.wake()
 		}
 	}

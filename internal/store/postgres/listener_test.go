@@ -18,11 +18,12 @@ import (
 // listening is a store and a Listener on its schema whose wake-ups arrive
 // on wakes.
 type listening struct {
-	store    *store.Store
-	wakes    chan struct{}
-	listened chan struct{}
-	bot      *baton.AgentBot
-	account  *baton.Account
+	store     *store.Store
+	announcer *postgres.Announcer // this process's, as baton serve's announces its commits
+	wakes     chan struct{}
+	listened  chan struct{}
+	bot       *baton.AgentBot
+	account   *baton.Account
 }
 
 func startListening(t *testing.T, url string) *listening {
@@ -33,7 +34,10 @@ func startListening(t *testing.T, url string) *listening {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	b := &listening{store: s, wakes: make(chan struct{}, 100), listened: make(chan struct{}, 10)}
+	b := &listening{store: s, announcer: postgres.NewAnnouncer(s.DB(), nil), wakes: make(chan struct{}, 100),
+		listened: make(chan struct{}, 10)}
+	b.announcer.Start(ctx)
+	t.Cleanup(b.announcer.Stop)
 	now := time.Now()
 	b.account = &baton.Account{Name: "Acme", CreatedAt: now, UpdatedAt: now}
 	b.bot = &baton.AgentBot{Name: "Helper", OutgoingURL: "http://127.0.0.1:1/", CreatedAt: now, UpdatedAt: now}
@@ -102,6 +106,8 @@ func (b *listening) deliver(t *testing.T, fail bool) {
 		if d.ID == 0 {
 			t.Error("CreateDelivery did not set the delivery's id")
 		}
+		// As the app does: announced once committed, never before.
+		q.AfterCommit(b.announcer.Deliveries)
 		if fail {
 			return errRollback
 		}
@@ -121,8 +127,9 @@ func (b *listening) woken(wait time.Duration) bool {
 	}
 }
 
-// TestListenerWakes: a committed delivery wakes the listener of its schema
-// at once; a rolled-back one, or one in another schema, does not.
+// TestListenerWakes: a committed delivery, announced after its commit,
+// wakes the listener of its schema at once; a rolled-back one, or one in
+// another schema, does not.
 func TestListenerWakes(t *testing.T) {
 	t.Parallel()
 	skipWithoutDatabase(t)

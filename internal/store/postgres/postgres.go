@@ -135,13 +135,6 @@ func (dialect) SkipLocked() string { return " FOR UPDATE OF d SKIP LOCKED" }
 
 func (dialect) LockRows(alias string) string { return " FOR UPDATE OF " + alias }
 
-// NotifyDeliveries announces new deliveries on DeliveriesChannel with the
-// schema as payload, so installations in other schemas of the database can
-// tell the announcement is not theirs (see Listener).
-func (dialect) NotifyDeliveries() string {
-	return "pg_notify('" + DeliveriesChannel + "', current_schema())"
-}
-
 func (dialect) IsUniqueViolation(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == "23505"
@@ -150,13 +143,6 @@ func (dialect) IsUniqueViolation(err error) bool {
 func (dialect) IsForeignKeyViolation(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == "23503"
-}
-
-// NotifyLive announces a live event on LiveChannel, as "schema:id", so
-// that installations in other schemas of the database can tell it is not
-// theirs.
-func (dialect) NotifyLive(id string) string {
-	return "pg_notify('" + LiveChannel + "', current_schema() || ':' || " + id + ")"
 }
 
 // ownerLocks is the first key of the advisory locks that name delivery
