@@ -231,11 +231,7 @@ func (a *App) Typing(ctx context.Context, accountID, displayID int64, status str
 		return baton.Invalid("typing_status must be on or off", "typing_status")
 	}
 	q := a.store.Read()
-	s, err := a.accountScope(ctx, q, accountID)
-	if err != nil {
-		return err
-	}
-	c, err := findVisible(ctx, q, s, displayID)
+	s, c, err := a.visibleConversation(ctx, q, accountID, displayID)
 	if err != nil {
 		return err
 	}
