@@ -27,9 +27,10 @@ func ptr[T any](v T) *T { return &v }
 // node is one Baton process: an app and a hub on a store, served over real
 // HTTP with /cable.
 type node struct {
-	app *app.App
-	hub *realtime.Hub
-	url string
+	app   *app.App
+	hub   *realtime.Hub
+	url   string
+	store *store.Store
 }
 
 // world is a test's world: one process (or two on one PostgreSQL), an
@@ -65,7 +66,7 @@ func newNode(t testing.TB, s *store.Store, pgURL string, mod func(*realtime.Conf
 	w := batontest.Start(t, batontest.Options{Store: s, Live: true, PostgresURL: pgURL, Hub: mod,
 		Clock: batontest.NewTickingClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC), time.Second),
 		App:   func(c *app.Config) { c.Limits.MessagesPerMinute = 1 << 30 }})
-	return &node{app: w.App, hub: w.Hub, url: w.URL}
+	return &node{app: w.App, hub: w.Hub, url: w.URL, store: w.Store}
 }
 
 // newPostgresNode starts another process on the PostgreSQL database at
@@ -932,5 +933,56 @@ func TestUnheardEventsAreSkipped(t *testing.T) {
 	}
 	if hub.Stats().Events == rendered {
 		t.Fatal("an event of an account listened to was not rendered")
+	}
+}
+
+// TestLateCommitIsNotLost: on PostgreSQL ids are taken in one order and
+// committed in another. A live event whose transaction is still open when
+// a later one is read and sent is sent once it commits (the hub asks for
+// the id it read past again), not lost.
+func TestLateCommitIsNotLost(t *testing.T) {
+	t.Parallel()
+	url := storetest.PostgresURL(t)
+	n := newPostgresNode(t, url, 0)
+	w := populate(t, n)
+	var first, second struct {
+		Payload struct {
+			Contact struct {
+				ID int64 `json:"id"`
+			} `json:"contact"`
+		} `json:"payload"`
+	}
+	w.call(http.MethodPost, fmt.Sprintf("/api/v1/accounts/%d/contacts", w.account), w.admin.token,
+		map[string]any{"name": "Ann", "email": "ann@example.com"}, &first)
+	w.call(http.MethodPost, fmt.Sprintf("/api/v1/accounts/%d/contacts", w.account), w.admin.token,
+		map[string]any{"name": "Bea", "email": "bea@example.com"}, &second)
+	w.sync()
+	admin := w.dial(0)
+	admin.subscribe(userIdentifier(w.admin, w.account))
+
+	// A transaction that wrote a live event about Ann and has not
+	// committed: its id comes before the next one's.
+	tx, err := n.store.DB().Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`INSERT INTO live_events (account_id, contact_id, name, data, created_at)
+		VALUES ($1, $2, $3, '{}', $4)`, w.account, first.Payload.Contact.ID, baton.EventContactUpdated, time.Now().UnixMicro()); err != nil {
+		t.Fatal(err)
+	}
+	// Bea's change commits after it and is sent.
+	w.call(http.MethodPatch, fmt.Sprintf("/api/v1/accounts/%d/contacts/%d", w.account, second.Payload.Contact.ID), w.admin.token,
+		map[string]any{"name": "Bea B"}, nil)
+	if d := admin.event("contact.updated"); d["name"] != "Bea B" {
+		t.Fatalf("first contact.updated: %v", d)
+	}
+	// Ann's commits now: sent too.
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	n.hub.Wake()
+	if d := admin.event("contact.updated"); d["name"] != "Ann" {
+		t.Fatalf("the late commit: %v", d)
 	}
 }
