@@ -247,6 +247,14 @@ func (h *Hub) catchUp(ctx context.Context) error {
 	}
 	for {
 		also := slices.Sorted(maps.Keys(h.gaps))
+		if len(also) > maxAsked {
+			// Rolled back by the thousand: the newest are the likeliest
+			// still to commit.
+			for _, id := range also[:len(also)-maxAsked] {
+				delete(h.gaps, id)
+			}
+			also = also[len(also)-maxAsked:]
+		}
 		events, read, err := h.app.LiveEventsSince(ctx, h.last, also, 500, h.hear)
 		if err != nil {
 			return err
@@ -281,10 +289,11 @@ func (h *Hub) catchUp(ctx context.Context) error {
 
 // gapWait is how long an id read past is asked for again: longer than a
 // transaction that wrote a live event stays open. maxGaps bounds how many
-// one read may leave.
+// one read may leave, maxAsked how many a read asks for again.
 const (
-	gapWait = time.Minute
-	maxGaps = 10000
+	gapWait  = time.Minute
+	maxGaps  = 10000
+	maxAsked = 1000
 )
 
 func (h *Hub) seen(id int64) bool {
