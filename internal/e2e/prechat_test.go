@@ -3,8 +3,6 @@ package e2e_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -70,9 +68,10 @@ func TestWidgetPreChatForm(t *testing.T) {
 			{`{"field_type":"contact_attribute","name":"x","label":"X","type":"text","regex_pattern":"([a-z","enabled":true}`, "regex_pattern is not a valid regular expression"},
 			{`{"field_type":"contact_attribute","name":"x","label":"` + strings.Repeat("L", 256) + `","type":"text","enabled":true}`, "at most 255"},
 		} {
-			r := rawCall(t, "PATCH", e.URL+inbox, e.adminToken, `{"channel":{"pre_chat_form_options":{"pre_chat_fields":[`+bad.field+`]}}}`)
-			if r.status != 422 || !strings.Contains(r.raw, bad.want) {
-				t.Errorf("field %s: %d %s, want 422 saying %q", bad.field, r.status, r.raw, bad.want)
+			r := e.Do(batontest.Request{Method: "PATCH", Path: inbox, Token: e.adminToken,
+				Body: `{"channel":{"pre_chat_form_options":{"pre_chat_fields":[` + bad.field + `]}}}`})
+			if r.Status != 422 || !strings.Contains(string(r.Body), bad.want) {
+				t.Errorf("field %s: %d %s, want 422 saying %q", bad.field, r.Status, r.Body, bad.want)
 			}
 		}
 		if got := e.call("GET", inbox, e.adminToken, "", 200).(map[string]any); !sameJSON(got["pre_chat_form_options"], sent.Channel.Options) {
@@ -223,38 +222,15 @@ func TestInboxWorkingHours(t *testing.T) {
 			{`{"timezone":"Mars/Olympus"}`, "Timezone is not a known time zone"},
 			{`{"out_of_office_message":"` + strings.Repeat("x", 2001) + `"}`, "Out of office message is too long"},
 		} {
-			r := rawCall(t, "PATCH", e.URL+inbox, e.adminToken, bad.body)
-			if r.status != 422 || !strings.Contains(r.raw, bad.want) {
-				t.Errorf("%s: %d %s, want 422 saying %q", bad.body, r.status, r.raw, bad.want)
+			r := e.Do(batontest.Request{Method: "PATCH", Path: inbox, Token: e.adminToken, Body: bad.body})
+			if r.Status != 422 || !strings.Contains(string(r.Body), bad.want) {
+				t.Errorf("%s: %d %s, want 422 saying %q", bad.body, r.Status, r.Body, bad.want)
 			}
 		}
 		if got := e.call("GET", inbox, e.adminToken, "", 200).(map[string]any); got["timezone"] != "Asia/Tokyo" || js(got["working_hours"].([]any)[2]) != js(days[2]) {
 			t.Fatalf("refused updates changed the inbox: %v %s", got["timezone"], js(got["working_hours"]))
 		}
 	})
-}
-
-// rawResponse is an answer with its status, for refusals.
-type rawResponse struct {
-	status int
-	raw    string
-}
-
-func rawCall(t *testing.T, method, url, token, body string) rawResponse {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("api_access_token", token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return rawResponse{res.StatusCode, string(b)}
 }
 
 func js(v any) string {
