@@ -250,27 +250,12 @@ func (a *App) LastLiveEventID(ctx context.Context) (int64, error) {
 	return a.store.Read().LastLiveEventID(ctx)
 }
 
-// LiveEventsAfter loads up to limit live events after the id, in the order
-// they committed (SQLite, one writer). It also returns the id of the last
-// row read, loaded or not. An event of an account that want, when not nil,
+// LiveEventsSince loads up to limit live events after the id, and those
+// among also (ids a reader read past: on PostgreSQL ids are taken in one
+// order and committed in another), by id. It returns the ids of the rows
+// read, loaded or not. An event of an account that want, when not nil,
 // refuses is not loaded: it comes back Skipped, with its ids and name only
 // (nobody is listening; LiveEventsByID loads it if somebody asks later).
-func (a *App) LiveEventsAfter(ctx context.Context, after int64, limit int, want func(accountID int64) bool) ([]*LiveEvent, int64, error) {
-	rows, err := a.store.Read().LiveEventsAfter(ctx, after, limit)
-	if err != nil {
-		return nil, after, err
-	}
-	if len(rows) > 0 {
-		after = rows[len(rows)-1].ID
-	}
-	out, err := a.loadLive(ctx, rows, want)
-	return out, after, err
-}
-
-// LiveEventsSince is LiveEventsAfter for a reader that also asks again
-// for ids it read past (also): on PostgreSQL ids are taken in one order
-// and committed in another. It returns the ids of the rows read, loaded or
-// not.
 func (a *App) LiveEventsSince(ctx context.Context, after int64, also []int64, limit int, want func(accountID int64) bool) ([]*LiveEvent, []int64, error) {
 	rows, err := a.store.Read().LiveEventsSince(ctx, after, also, limit)
 	if err != nil {
@@ -285,7 +270,7 @@ func (a *App) LiveEventsSince(ctx context.Context, after int64, also []int64, li
 }
 
 // LiveEventsByID loads the live events with the ids, in that order; want
-// is as for LiveEventsAfter.
+// is as for LiveEventsSince.
 func (a *App) LiveEventsByID(ctx context.Context, ids []int64, want func(accountID int64) bool) ([]*LiveEvent, error) {
 	rows, err := a.store.Read().LiveEventsByID(ctx, ids)
 	if err != nil {

@@ -54,7 +54,7 @@ func TestViewingAcrossProcesses(t *testing.T) {
 			t.Fatal("an agent of no inbox viewed the conversation")
 		}
 		// Viewing rows are not for live clients.
-		evs, _, err := w.app.LiveEventsAfter(ada, 0, 1000, nil)
+		evs, _, err := w.app.LiveEventsSince(ada, 0, nil, 1000, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
