@@ -1097,18 +1097,14 @@ func TestAllowedPrivate(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		w := setup(t, s, options{blockPrivate: true})
 		literal, named := newBot(t, nil), newBot(t, nil)
-		hook := func(url string) int64 {
-			v := w.call("POST", w.acc("/webhooks"), w.admin, fmt.Sprintf(`{"url":%q,"subscriptions":["message_created"]}`, url), 200)
-			return int64(v.(map[string]any)["payload"].(map[string]any)["webhook"].(map[string]any)["id"].(float64))
-		}
 		allow := func(list string) {
 			w.call("PUT", w.acc("/webhook_allowed_private"), w.admin, `{"allowed_private":`+list+`}`, 200)
 		}
 		// A private URL is refused when it is set, unless the list lets it.
 		w.call("POST", w.acc("/webhooks"), w.admin, fmt.Sprintf(`{"url":%q,"subscriptions":["message_created"]}`, literal.URL), 422)
 		allow(`["127.0.0.1/32","localhost"]`)
-		a := hook(literal.URL)                                             // http://127.0.0.1:port
-		b := hook(strings.Replace(named.URL, "127.0.0.1", "localhost", 1)) // the same, by name
+		a := w.hook(literal.URL)                                             // http://127.0.0.1:port
+		b := w.hook(strings.Replace(named.URL, "127.0.0.1", "localhost", 1)) // the same, by name
 		conv := w.customer(w.identifier, "casey")
 		for _, step := range []struct {
 			allow   string
@@ -1141,6 +1137,14 @@ func TestAllowedPrivate(t *testing.T) {
 			t.Fatalf("the private endpoints got %d requests, want 3", got)
 		}
 	})
+}
+
+// hook makes an account webhook subscribed to message_created that posts
+// to url, and returns its id.
+func (w *world) hook(url string) int64 {
+	w.t.Helper()
+	v := w.call("POST", w.acc("/webhooks"), w.admin, fmt.Sprintf(`{"url":%q,"subscriptions":["message_created"]}`, url), 200)
+	return int64(v.(map[string]any)["payload"].(map[string]any)["webhook"].(map[string]any)["id"].(float64))
 }
 
 // hookDelivery returns a webhook's delivery of the customer message with

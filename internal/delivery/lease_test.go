@@ -2,7 +2,6 @@ package delivery_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -155,8 +154,7 @@ func TestDeleteWaitsForTheAttempt(t *testing.T) {
 	s := storetest.OpenPostgres(t)
 	w := setup(t, s, options{})
 	b := newBot(t, nil)
-	v := w.call("POST", w.acc("/webhooks"), w.admin, fmt.Sprintf(`{"url":%q,"subscriptions":["message_created"]}`, b.URL), 200)
-	id := int64(v.(map[string]any)["payload"].(map[string]any)["webhook"].(map[string]any)["id"].(float64))
+	id := w.hook(b.URL)
 	conv := w.customer(w.identifier, "casey")
 	w.say(w.identifier, "casey", conv, "hello")
 	d := w.hookDelivery(id, "hello")
