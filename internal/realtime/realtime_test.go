@@ -219,6 +219,22 @@ func (w *world) say(c *customer, text string) {
 	w.call(http.MethodPost, fmt.Sprintf("%s/conversations/%d/messages", w.publicPath(c), c.conv), "", map[string]any{"content": text}, nil)
 }
 
+// contact makes a contact in the account, as its administrator, and
+// returns its id.
+func (w *world) contact(name, email string) int64 {
+	w.t.Helper()
+	var created struct {
+		Payload struct {
+			Contact struct {
+				ID int64 `json:"id"`
+			} `json:"contact"`
+		} `json:"payload"`
+	}
+	w.call(http.MethodPost, fmt.Sprintf("/api/v1/accounts/%d/contacts", w.account), w.admin.token,
+		map[string]any{"name": name, "email": email}, &created)
+	return created.Payload.Contact.ID
+}
+
 // reply posts an agent's message (private: a note).
 func (w *world) reply(p person, c *customer, text string, private bool) {
 	w.t.Helper()
@@ -664,18 +680,10 @@ func TestEventPayloads(t *testing.T) {
 	agent.event("conversation.typing_on")
 	golden(t, "typing_on_from_contact_agent", agent.data["conversation.typing_on"], replace)
 
-	var created struct {
-		Payload struct {
-			Contact struct {
-				ID int64 `json:"id"`
-			} `json:"contact"`
-		} `json:"payload"`
-	}
-	w.call(http.MethodPost, fmt.Sprintf("/api/v1/accounts/%d/contacts", w.account), w.admin.token,
-		map[string]any{"name": "Dana", "email": "dana@example.com"}, &created)
+	dana := w.contact("Dana", "dana@example.com")
 	agent.event("contact.created")
 	golden(t, "contact_created_agent", agent.data["contact.created"], replace)
-	w.call(http.MethodDelete, fmt.Sprintf("/api/v1/accounts/%d/contacts/%d", w.account, created.Payload.Contact.ID), w.admin.token, nil, nil)
+	w.call(http.MethodDelete, fmt.Sprintf("/api/v1/accounts/%d/contacts/%d", w.account, dana), w.admin.token, nil, nil)
 	agent.event("contact.deleted")
 	golden(t, "contact_deleted_agent", agent.data["contact.deleted"], replace)
 
@@ -945,17 +953,7 @@ func TestLateCommitIsNotLost(t *testing.T) {
 	url := storetest.PostgresURL(t)
 	n := newPostgresNode(t, url, 0)
 	w := populate(t, n)
-	var first, second struct {
-		Payload struct {
-			Contact struct {
-				ID int64 `json:"id"`
-			} `json:"contact"`
-		} `json:"payload"`
-	}
-	w.call(http.MethodPost, fmt.Sprintf("/api/v1/accounts/%d/contacts", w.account), w.admin.token,
-		map[string]any{"name": "Ann", "email": "ann@example.com"}, &first)
-	w.call(http.MethodPost, fmt.Sprintf("/api/v1/accounts/%d/contacts", w.account), w.admin.token,
-		map[string]any{"name": "Bea", "email": "bea@example.com"}, &second)
+	ann, bea := w.contact("Ann", "ann@example.com"), w.contact("Bea", "bea@example.com")
 	w.sync()
 	admin := w.dial(0)
 	admin.subscribe(userIdentifier(w.admin, w.account))
@@ -968,11 +966,11 @@ func TestLateCommitIsNotLost(t *testing.T) {
 	}
 	defer tx.Rollback()
 	if _, err := tx.Exec(`INSERT INTO live_events (account_id, contact_id, name, data, created_at)
-		VALUES ($1, $2, $3, '{}', $4)`, w.account, first.Payload.Contact.ID, baton.EventContactUpdated, time.Now().UnixMicro()); err != nil {
+		VALUES ($1, $2, $3, '{}', $4)`, w.account, ann, baton.EventContactUpdated, time.Now().UnixMicro()); err != nil {
 		t.Fatal(err)
 	}
 	// Bea's change commits after it and is sent.
-	w.call(http.MethodPatch, fmt.Sprintf("/api/v1/accounts/%d/contacts/%d", w.account, second.Payload.Contact.ID), w.admin.token,
+	w.call(http.MethodPatch, fmt.Sprintf("/api/v1/accounts/%d/contacts/%d", w.account, bea), w.admin.token,
 		map[string]any{"name": "Bea B"}, nil)
 	if d := admin.event("contact.updated"); d["name"] != "Bea B" {
 		t.Fatalf("first contact.updated: %v", d)
