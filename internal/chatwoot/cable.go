@@ -61,9 +61,10 @@ func (r *Cable) Render(e *app.LiveEvent) ([]app.LivePayload, error) {
 		}
 		var contact any
 		if !e.Message.Private && e.Message.MessageType != baton.MessageActivity {
-			contact = h.contactMessageView(c, e.Message)
+			view := h.contactMessageView(c, e.Message)
+			contact = view
 			if changes != nil {
-				contact = contactMessageUpdate{contactMessagePush: h.contactMessageView(c, e.Message), PreviousChanges: changes}
+				contact = contactMessageUpdate{contactMessagePush: view, PreviousChanges: changes}
 			}
 		}
 		err = add(name, agent, contact)
