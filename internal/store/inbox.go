@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
+	"sync"
 
 	"github.com/batonhq/baton"
 )
@@ -39,7 +41,7 @@ func inboxDest(i *baton.Inbox) ([]any, func()) {
 			&i.WorkingHoursEnabled, &i.OutOfOfficeMessage, &i.Timezone, &i.BotRepliesWhenOpen,
 			&i.CustomerCanRequestHuman, &i.MaxAssignmentLimit, &i.PreChatFormEnabled, &preChat, &hours, &created, &updated},
 		func() {
-			i.PreChatForm, i.WorkingHours = parsePreChatForm(preChat), parseWorkingHours(hours)
+			i.PreChatForm, i.WorkingHours = preChatForms.get(preChat), workingHours.get(hours)
 			i.Identifier, i.WebsiteToken = identifier.String, websiteToken.String
 			i.CreatedAt, i.UpdatedAt = fromMicros(created), fromMicros(updated)
 		}
@@ -239,3 +241,45 @@ func parseWorkingHours(s string) []baton.WorkingHour {
 	}
 	return w
 }
+
+// parsedDocs remembers documents parsed from their text, and gives each
+// caller a copy of its own. An inbox's pre-chat form and schedule are read
+// with the inbox on the message hot path (the snapshot of every event a bot
+// hears), where decoding them cost more than reading the row did; they
+// rarely change, and few inboxes differ.
+type parsedDocs[T any] struct {
+	parse func(string) T
+	clone func(T) T
+	mu    sync.Mutex
+	m     map[string]T
+}
+
+// maxParsedDocs bounds each cache; past it, the cache starts again.
+const maxParsedDocs = 256
+
+func (p *parsedDocs[T]) get(s string) T {
+	p.mu.Lock()
+	v, ok := p.m[s]
+	p.mu.Unlock()
+	if !ok {
+		v = p.parse(s)
+		p.mu.Lock()
+		if p.m == nil || len(p.m) >= maxParsedDocs {
+			p.m = map[string]T{}
+		}
+		p.m[s] = v
+		p.mu.Unlock()
+	}
+	return p.clone(v)
+}
+
+var (
+	preChatForms = &parsedDocs[baton.PreChatForm]{parse: parsePreChatForm, clone: func(f baton.PreChatForm) baton.PreChatForm {
+		f.Fields = slices.Clone(f.Fields)
+		for n := range f.Fields {
+			f.Fields[n].Values = slices.Clone(f.Fields[n].Values)
+		}
+		return f
+	}}
+	workingHours = &parsedDocs[[]baton.WorkingHour]{parse: parseWorkingHours, clone: slices.Clone[[]baton.WorkingHour]}
+)

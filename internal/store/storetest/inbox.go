@@ -32,6 +32,9 @@ func testInbox(t *testing.T, s *store.Store) {
 		t.Fatal(err)
 	}
 	same(t, "inbox", got, &want)
+	// Every read has a schedule and a form of its own (the store remembers
+	// them parsed): changing one read's changes no other's.
+	got.WorkingHours[0].OpenHour, got.PreChatForm.Fields[1].Values[0] = 0, "changed"
 	got, err = s.Read().FindInboxByWebsiteToken(ctx, i.WebsiteToken)
 	if err != nil {
 		t.Fatal(err)
