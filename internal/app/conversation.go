@@ -113,7 +113,7 @@ func (a *App) addFirstMessage(ctx context.Context, q *store.Queries, s *scope, c
 	if err != nil {
 		return err
 	}
-	return a.addMessage(ctx, q, s.actor, c, m, files, &known{account: s.account})
+	return a.addMessage(ctx, q, s.actor, c, m, files, nil)
 }
 
 // conversationParty finds who a new conversation is with in the inbox: the

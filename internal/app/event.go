@@ -189,11 +189,23 @@ func (a *App) emitConversation(ctx context.Context, q *store.Queries, name strin
 		return err
 	}
 	snap := *c
-	if err := newLoader(q).conversation(ctx, &snap); err != nil {
+	around, err := snapshotConversation(ctx, q, &snap)
+	if err != nil {
 		return err
 	}
-	return a.emitTo(ctx, q, &baton.Event{AccountID: c.AccountID, ConversationID: c.ID, Name: name,
+	return a.emitTo(ctx, q, &baton.Event{AccountID: c.AccountID, Account: around.Account, ConversationID: c.ID, Name: name,
 		Conversation: &snap, Change: change}, bots, hooks)
+}
+
+// snapshotConversation loads c, a copy of the conversation, as a
+// conversation event shows it, and returns what it read beside it.
+func snapshotConversation(ctx context.Context, q *store.Queries, c *baton.Conversation) (*store.Surroundings, error) {
+	l := newLoader(q)
+	around, err := l.surround(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return around, l.conversation(ctx, c)
 }
 
 // emitConversationCreated reports conversation_created, just after the
@@ -211,10 +223,11 @@ func (a *App) emitConversationCreated(ctx context.Context, q *store.Queries, c *
 		return err
 	}
 	snap := *c
-	if err := newLoader(q).conversation(ctx, &snap); err != nil {
+	around, err := snapshotConversation(ctx, q, &snap)
+	if err != nil {
 		return err
 	}
-	return a.emitTo(ctx, q, &baton.Event{AccountID: c.AccountID, ConversationID: c.ID,
+	return a.emitTo(ctx, q, &baton.Event{AccountID: c.AccountID, Account: around.Account, ConversationID: c.ID,
 		Name: baton.EventConversationCreated, Conversation: &snap}, nil, hooks)
 }
 
@@ -317,6 +330,10 @@ func (a *App) emitMessageHeard(ctx context.Context, q *store.Queries, name strin
 	// attachments but those it holds.
 	snap := *c
 	l.seed(&snap)
+	around, err := l.surround(ctx, &snap)
+	if err != nil {
+		return err
+	}
 	msg := *m
 	if k.fresh {
 		if err := l.sender(ctx, &msg); err != nil {
@@ -335,7 +352,7 @@ func (a *App) emitMessageHeard(ctx context.Context, q *store.Queries, name strin
 			return err
 		}
 	}
-	return a.emitTo(ctx, q, &baton.Event{AccountID: c.AccountID, Account: k.account, ConversationID: c.ID, Name: name,
+	return a.emitTo(ctx, q, &baton.Event{AccountID: c.AccountID, Account: around.Account, ConversationID: c.ID, Name: name,
 		Conversation: &snap, Message: &msg, ByCustomer: byCustomer}, bots, hooks)
 }
 

@@ -80,7 +80,7 @@ func (a *App) CreateMessage(ctx context.Context, accountID, displayID int64, in 
 		if m, err = a.messageFrom(s.actor, c, c.Inbox, in); err != nil {
 			return err
 		}
-		return a.addMessage(ctx, q, s.actor, c, m, files, &known{target: t, account: s.account})
+		return a.addMessage(ctx, q, s.actor, c, m, files, &known{target: t})
 	})
 	if err != nil {
 		a.deleteFiles(files)
@@ -277,8 +277,7 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 type known struct {
 	// target is the message's conversation as FindMessageTarget or
 	// FindPublicMessageTarget read it; nil when it was read otherwise.
-	target  *store.MessageTarget
-	account *baton.Account // the conversation's account, or nil
+	target *store.MessageTarget
 	// fresh says the event's message was just written: it is the
 	// conversation's newest, and its attachments are those it holds.
 	fresh bool

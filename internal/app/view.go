@@ -19,6 +19,34 @@ type loader struct {
 	// last, when set, is the last message of its conversation, known to
 	// the caller (a message just written): conversation does not read it.
 	last *baton.Message
+	// around holds, by conversation id, what surround read beside a
+	// conversation: conversation does not read it again.
+	around map[int64]*store.Surroundings
+}
+
+// unreadLimit is how far a conversation's unread count is counted.
+const unreadLimit = 10
+
+// surround reads in one statement what an event's snapshot shows beside
+// the conversation (store.Surroundings), the contact and contact inbox
+// only when not known, and remembers it for conversation: the snapshot of
+// one conversation, where a view of many reads each thing once instead.
+func (l *loader) surround(ctx context.Context, c *baton.Conversation) (*store.Surroundings, error) {
+	_, knowContact := l.contacts[c.ContactID]
+	knowContactInbox := c.ContactInbox != nil && c.ContactInbox.ID == c.ContactInboxID
+	s, err := l.q.FindSurroundings(ctx, c, !knowContact || !knowContactInbox, unreadLimit)
+	if err != nil {
+		return nil, err
+	}
+	l.inboxes[c.InboxID] = s.Inbox
+	if s.Contact != nil {
+		l.contacts[c.ContactID], c.ContactInbox = s.Contact, s.ContactInbox
+	}
+	if l.around == nil {
+		l.around = map[int64]*store.Surroundings{}
+	}
+	l.around[c.ID] = s
+	return s, nil
 }
 
 // seed remembers the inbox and contact the conversation holds, when it
@@ -129,7 +157,10 @@ func (l *loader) conversation(ctx context.Context, c *baton.Conversation) error 
 			return err
 		}
 	}
-	if c.Handoff, err = l.q.LatestHandoff(ctx, c.ID); baton.ErrorCode(err) == baton.ENOTFOUND {
+	around := l.around[c.ID]
+	if around != nil {
+		c.Handoff = around.Handoff
+	} else if c.Handoff, err = l.q.LatestHandoff(ctx, c.ID); baton.ErrorCode(err) == baton.ENOTFOUND {
 		c.Handoff = nil
 	} else if err != nil {
 		return err
@@ -143,11 +174,15 @@ func (l *loader) conversation(ctx context.Context, c *baton.Conversation) error 
 			return err
 		}
 	}
+	if around != nil {
+		c.UnreadCount = around.Unread
+		return nil
+	}
 	var since int64
 	if c.AgentLastSeenAt != nil {
 		since = c.AgentLastSeenAt.UnixMicro()
 	}
-	c.UnreadCount, err = l.q.CountIncomingSince(ctx, c.ID, since, 10)
+	c.UnreadCount, err = l.q.CountIncomingSince(ctx, c.ID, since, unreadLimit)
 	return err
 }
 

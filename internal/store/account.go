@@ -11,15 +11,26 @@ const accountColumns = `id, name, locale, domain, support_email, status, custom_
 
 func scanAccount(row interface{ Scan(...any) error }) (*baton.Account, error) {
 	var a baton.Account
-	var custom, settings string
-	var created, updated int64
-	if err := row.Scan(&a.ID, &a.Name, &a.Locale, &a.Domain, &a.SupportEmail, &a.Status,
-		&custom, &settings, &created, &updated); err != nil {
+	dest, finish := accountDest(&a)
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
-	a.CustomAttributes, a.Settings = parseObject(custom), parseObject(settings)
-	a.CreatedAt, a.UpdatedAt = fromMicros(created), fromMicros(updated)
+	finish()
 	return &a, nil
+}
+
+// accountDest returns where the accountColumns of a row are scanned to,
+// and the function that completes a once they are (see inboxDest).
+func accountDest(a *baton.Account) ([]any, func()) {
+	var v struct {
+		custom, settings string
+		created, updated int64
+	}
+	return []any{&a.ID, &a.Name, &a.Locale, &a.Domain, &a.SupportEmail, &a.Status, &v.custom, &v.settings,
+			&v.created, &v.updated}, func() {
+			a.CustomAttributes, a.Settings = parseObject(v.custom), parseObject(v.settings)
+			a.CreatedAt, a.UpdatedAt = fromMicros(v.created), fromMicros(v.updated)
+		}
 }
 
 // CreateAccount inserts a and sets its id.

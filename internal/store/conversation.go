@@ -168,6 +168,81 @@ func (q *Queries) LastConversationOf(ctx context.Context, contactInboxID int64) 
 	return c, q.formatError(err, "conversation")
 }
 
+// Surroundings is what a conversation's snapshot in an event shows beside
+// it, read in one statement (FindSurroundings): its inbox and account, its
+// latest handoff, its unread count and, when asked for, its contact and
+// contact inbox.
+type Surroundings struct {
+	Inbox        *baton.Inbox
+	Account      *baton.Account
+	Contact      *baton.Contact      // nil unless asked for
+	ContactInbox *baton.ContactInbox // nil unless asked for
+	Handoff      *baton.Handoff      // the latest; nil when it has none
+	// Unread counts the incoming messages created after the agent last
+	// saw the conversation, up to the limit given.
+	Unread int
+}
+
+// FindSurroundings reads the surroundings of c (of which it uses the ids
+// and AgentLastSeenAt), counting unread messages up to limit: one
+// statement where an event's snapshot read four to six, on PostgreSQL
+// each a round trip, for every event a bot hears.
+func (q *Queries) FindSurroundings(ctx context.Context, c *baton.Conversation, withContact bool, limit int) (*Surroundings, error) {
+	s := &Surroundings{Inbox: &baton.Inbox{}, Account: &baton.Account{}, Handoff: &baton.Handoff{}}
+	inbox, finishInbox := inboxDest(s.Inbox)
+	account, finishAccount := accountDest(s.Account)
+	handoff, finishHandoff := nullableHandoffDest(s.Handoff)
+	dest := slices.Concat(inbox, account, handoff, []any{&s.Unread})
+	var since int64
+	if c.AgentLastSeenAt != nil {
+		since = c.AgentLastSeenAt.UnixMicro()
+	}
+	query, args := findSurroundings, []any{c.InboxID, c.AccountID, c.ID, since, limit}
+	var finishContactInbox, finishContact func()
+	if withContact {
+		s.ContactInbox, s.Contact = &baton.ContactInbox{}, &baton.Contact{}
+		var ci, contact []any
+		ci, finishContactInbox = contactInboxDest(s.ContactInbox)
+		contact, finishContact = contactDest(s.Contact)
+		dest = slices.Concat(dest, ci, contact)
+		query, args = findSurroundingsWithContact, append(args, c.ContactInboxID, c.ContactID)
+	}
+	if err := q.db.QueryRowContext(ctx, query, args...).Scan(dest...); err != nil {
+		return nil, q.formatError(err, "conversation")
+	}
+	finishInbox()
+	finishAccount()
+	if !finishHandoff() {
+		s.Handoff = nil
+	}
+	if withContact {
+		finishContactInbox()
+		finishContact()
+	}
+	return s, nil
+}
+
+var findSurroundings, findSurroundingsWithContact = surroundingsQuery(false), surroundingsQuery(true)
+
+// surroundingsQuery is FindSurroundings' statement. The latest handoff is
+// the one of the greatest id, as LatestHandoff reads it; the unread count
+// is CountIncomingSince's.
+func surroundingsQuery(withContact bool) string {
+	columns, joins := ``, ``
+	if withContact {
+		columns = `, ` + contactInboxColumns + `, ` + contactColumns
+		joins = `
+	JOIN contact_inboxes ci ON ci.id = $6
+	JOIN contacts c ON c.id = $7 AND c.account_id = i.account_id`
+	}
+	return `SELECT ` + qualified("i", inboxColumns) + `, ` + qualified("a", accountColumns) + `,
+	` + handoffColumns + `, (SELECT COUNT(*) FROM (SELECT 1 FROM messages m
+		WHERE m.conversation_id = $3 AND m.message_type = 0 AND m.created_at > $4 LIMIT $5) t)` + columns + `
+	FROM inboxes i JOIN accounts a ON a.id = i.account_id` + joins + `
+	LEFT JOIN handoffs h ON h.id = (SELECT MAX(x.id) FROM handoffs x WHERE x.conversation_id = $3)
+	WHERE i.id = $1 AND i.account_id = $2`
+}
+
 // Assignee filters of the conversation list, as Chatwoot names them.
 const (
 	AssigneeMe         = "me"

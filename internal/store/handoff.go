@@ -23,6 +23,26 @@ func scanHandoff(row interface{ Scan(...any) error }) (*baton.Handoff, error) {
 	return &h, nil
 }
 
+// nullableHandoffDest returns where the handoffColumns of an outer join
+// are scanned to, and the function that completes h once they are and
+// reports whether the row had a handoff.
+func nullableHandoffDest(h *baton.Handoff) ([]any, func() bool) {
+	var v struct {
+		id, account, inbox, conversation, bot, byID, assignee, team, firstReply, created sql.NullInt64
+		reason, summary, byType                                                          sql.NullString
+		told                                                                             sql.NullBool
+	}
+	return []any{&v.id, &v.account, &v.inbox, &v.conversation, &v.bot, &v.reason, &v.summary, &v.byType, &v.byID,
+			&v.assignee, &v.team, &v.told, &v.firstReply, &v.created}, func() bool {
+			*h = baton.Handoff{ID: v.id.Int64, AccountID: v.account.Int64, InboxID: v.inbox.Int64,
+				ConversationID: v.conversation.Int64, AgentBotID: v.bot.Int64, Reason: v.reason.String,
+				Summary: v.summary.String, ByType: v.byType.String, ByID: v.byID.Int64, AssigneeID: v.assignee.Int64,
+				TeamID: v.team.Int64, CustomerTold: v.told.Bool, FirstReplyAt: fromNullMicros(v.firstReply),
+				CreatedAt: fromMicros(v.created.Int64)}
+			return v.id.Valid
+		}
+}
+
 // CreateHandoff inserts h and sets its id.
 func (q *Queries) CreateHandoff(ctx context.Context, h *baton.Handoff) error {
 	err := q.db.QueryRowContext(ctx, `INSERT INTO handoffs (account_id, inbox_id, conversation_id, agent_bot_id,

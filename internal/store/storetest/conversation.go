@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -318,4 +319,63 @@ func testConversationList(t *testing.T, s *store.Store) {
 		}
 		same(t, c.name+": counts", got, c.want)
 	}
+}
+
+// testSurroundings: FindSurroundings reads in one statement what the
+// separate reads give: the inbox, the account, the contact and contact
+// inbox when asked for, the latest handoff (none before any), and the
+// unread count after the agent last saw the conversation, up to its limit;
+// another account's conversation is not found.
+func testSurroundings(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	th := newThread(t, s)
+	c := th.conversation
+	for k := range 3 {
+		newMessage(t, s, c, "hello", func(m *baton.Message) { m.CreatedAt = at.Add(time.Duration(k) * time.Second) })
+	}
+	newMessage(t, s, c, "an answer", func(m *baton.Message) {
+		m.MessageType, m.SenderType, m.CreatedAt = baton.MessageOutgoing, baton.SenderUser, at.Add(5*time.Second)
+	})
+	find := func(what string, c *baton.Conversation, withContact bool, limit int) *store.Surroundings {
+		t.Helper()
+		got, err := s.Read().FindSurroundings(ctx, c, withContact, limit)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return got
+	}
+	q := s.Read()
+	inbox, err1 := q.FindInbox(ctx, th.account.ID, th.inbox.ID)
+	account, err2 := q.FindAccount(ctx, th.account.ID)
+	contact, err3 := q.FindContact(ctx, th.account.ID, th.contact.ID)
+	ci, err4 := q.FindContactInbox(ctx, th.contactInbox.ID)
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		t.Fatal(err)
+	}
+	same(t, "surroundings with the contact", find("with the contact", c, true, 10),
+		&store.Surroundings{Inbox: inbox, Account: account, Contact: contact, ContactInbox: ci, Unread: 3})
+	same(t, "surroundings", find("without", c, false, 2), &store.Surroundings{Inbox: inbox, Account: account, Unread: 2})
+
+	seen := *c
+	seen.AgentLastSeenAt = ptr(at.Add(time.Second))
+	if got := find("seen", &seen, false, 10).Unread; got != 1 {
+		t.Errorf("unread after the agent saw the second message: %d, want 1", got)
+	}
+
+	for _, reason := range []string{"first", "latest"} {
+		write(t, s, func(q *store.Queries) error {
+			return q.CreateHandoff(ctx, &baton.Handoff{AccountID: c.AccountID, InboxID: c.InboxID, ConversationID: c.ID,
+				Reason: reason, ByType: baton.SenderAgentBot, ByID: 7, CreatedAt: at})
+		})
+	}
+	latest, err := q.LatestHandoff(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "surroundings' handoff", find("with handoffs", c, true, 10).Handoff, latest)
+
+	theirs := *c
+	theirs.AccountID = newAccount(t, s).ID
+	_, err = q.FindSurroundings(ctx, &theirs, true, 10)
+	wantNotFound(t, "FindSurroundings through another account", err)
 }

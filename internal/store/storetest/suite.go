@@ -38,6 +38,7 @@ var suite = []struct {
 	{"ConversationNulls", testConversationNulls},
 	{"ConversationList", testConversationList},
 	{"PublicConversation", testPublicConversation},
+	{"Surroundings", testSurroundings},
 	{"MessageTarget", testMessageTarget},
 	{"EventDeliveries", testEventDeliveries},
 	{"Message", testMessage},
