@@ -104,7 +104,10 @@ func (q *Queries) LiveEventsSince(ctx context.Context, after int64, also []int64
 		in.WriteString("$" + itoa(i+2))
 		args = append(args, id)
 	}
-	return q.queryLiveEvents(ctx, `WHERE id > $1 OR id IN (`+in.String()+`) ORDER BY id LIMIT `+itoa(limit), args...)
+	// Two reads, each by the primary key, in one statement: with an OR
+	// PostgreSQL read the whole log (3–5 ms a wake-up with 2,000 events).
+	return q.queryLiveEvents(ctx, `WHERE id > $1 UNION ALL SELECT `+liveEventColumns+
+		` FROM live_events WHERE id IN (`+in.String()+`) AND id <= $1 ORDER BY id LIMIT `+itoa(limit), args...)
 }
 
 // LiveEventsByID returns the live events with the ids, in the order of ids;
