@@ -295,6 +295,9 @@ func (a *App) PruneLiveEvents(ctx context.Context, window time.Duration) error {
 func (a *App) loadLive(ctx context.Context, rows []*store.LiveEvent, want func(accountID int64) bool) ([]*LiveEvent, error) {
 	q := a.store.Read()
 	b := &liveBatch{q: q, l: newLoader(q), convs: map[int64]liveConversation{}, audiences: map[[2]int64]map[int64]bool{}}
+	if err := b.loadMessages(ctx, rows, want); err != nil {
+		return nil, err
+	}
 	out := make([]*LiveEvent, 0, len(rows))
 	for _, r := range rows {
 		if r.Name == liveViewing {
@@ -324,6 +327,39 @@ type liveBatch struct {
 	l         *loader
 	convs     map[int64]liveConversation
 	audiences map[[2]int64]map[int64]bool // by account and inbox
+	// messages and attachments are those the batch's events name, read
+	// in two statements for the batch (one and two an event before: at a
+	// thousand messages a second, the hub fell seconds behind on them).
+	messages    map[int64]*baton.Message
+	attachments map[int64][]*baton.Attachment
+}
+
+// loadMessages reads the messages the rows name, and their attachments.
+func (b *liveBatch) loadMessages(ctx context.Context, rows []*store.LiveEvent, want func(accountID int64) bool) (err error) {
+	var ids []int64
+	for _, r := range rows {
+		if r.MessageID != 0 && r.ConversationID != 0 && (want == nil || want(r.AccountID)) {
+			ids = append(ids, r.MessageID)
+		}
+	}
+	if b.messages, err = b.q.FindMessagesByID(ctx, ids); err != nil {
+		return err
+	}
+	b.attachments, err = b.q.ListAttachments(ctx, ids)
+	return err
+}
+
+// message returns, for one event, the conversation's message with the id as
+// the batch read it, with its sender and attachments: a copy, as two events
+// of a batch may name one message.
+func (b *liveBatch) message(ctx context.Context, c *baton.Conversation, id int64) (*baton.Message, error) {
+	read, ok := b.messages[id]
+	if !ok || read.ConversationID != c.ID {
+		return nil, baton.ErrNotFound
+	}
+	m := *read
+	m.ConversationDisplayID, m.Attachments = c.DisplayID, b.attachments[id]
+	return &m, b.l.sender(ctx, &m)
 }
 
 type liveConversation struct {
@@ -392,11 +428,8 @@ func (a *App) loadLiveEvent(ctx context.Context, b *liveBatch, r *store.LiveEven
 		}
 		e.Conversation, inboxID, e.ContactInboxID = c, c.InboxID, c.ContactInboxID
 		if r.MessageID != 0 {
-			m, err := q.FindMessage(ctx, c.ID, r.MessageID)
+			m, err := b.message(ctx, c, r.MessageID)
 			if err != nil {
-				return nil, err
-			}
-			if err := l.messages(ctx, c, []*baton.Message{m}); err != nil {
 				return nil, err
 			}
 			m.EchoID = d.EchoID
