@@ -119,6 +119,15 @@ func (l *loader) bot(ctx context.Context, id int64) (*baton.AgentBot, error) {
 // conversation loads the conversation's inbox, contact, contact inbox,
 // assignee, team, latest handoff, last message and unread count.
 func (l *loader) conversation(ctx context.Context, c *baton.Conversation) error {
+	if err := l.people(ctx, c); err != nil {
+		return err
+	}
+	return l.latest(ctx, c)
+}
+
+// people loads the conversation's inbox, contact, contact inbox, assignee
+// and team.
+func (l *loader) people(ctx context.Context, c *baton.Conversation) error {
 	var err error
 	if c.Inbox, err = l.inbox(ctx, c.AccountID, c.InboxID); err != nil {
 		return err
@@ -149,7 +158,7 @@ func (l *loader) conversation(ctx context.Context, c *baton.Conversation) error 
 			return err
 		}
 	}
-	c.Team, c.Handoff = nil, nil
+	c.Team = nil
 	if c.TeamID != 0 {
 		if c.Team, err = l.q.FindTeam(ctx, c.AccountID, c.TeamID); baton.ErrorCode(err) == baton.ENOTFOUND {
 			c.Team, err = nil, nil
@@ -157,6 +166,13 @@ func (l *loader) conversation(ctx context.Context, c *baton.Conversation) error 
 			return err
 		}
 	}
+	return nil
+}
+
+// latest loads the conversation's latest handoff, last message and unread
+// count.
+func (l *loader) latest(ctx context.Context, c *baton.Conversation) error {
+	var err error
 	around := l.around[c.ID]
 	if around != nil {
 		c.Handoff = around.Handoff

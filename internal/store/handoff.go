@@ -139,3 +139,17 @@ func (q *Queries) AccountsWaiting(ctx context.Context, liveSince int64) ([]int64
 			JOIN presence_processes pp ON pp.process_id = pc.process_id
 			WHERE au.account_id = v.account_id AND au.availability = 0 AND pp.seen_at >= $1)`, liveSince)
 }
+
+// FindHandoffsByID returns the handoffs with the ids, by id.
+func (q *Queries) FindHandoffsByID(ctx context.Context, ids []int64) (map[int64]*baton.Handoff, error) {
+	out := make(map[int64]*baton.Handoff, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	query, args := inList(`SELECT `+handoffColumns+` FROM handoffs h WHERE h.id IN `, ids)
+	hs, err := queryAll(ctx, q, "handoff", query, func(row rowScanner) (*baton.Handoff, error) { return scanHandoff(row) }, args...)
+	for _, h := range hs {
+		out[h.ID] = h
+	}
+	return out, err
+}

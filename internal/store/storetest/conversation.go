@@ -379,3 +379,64 @@ func testSurroundings(t *testing.T, s *store.Store) {
 	_, err = q.FindSurroundings(ctx, &theirs, true, 10)
 	wantNotFound(t, "FindSurroundings through another account", err)
 }
+
+// testConversationViews: a batch read of conversations gives what the
+// separate reads give: the conversation with its contact inbox and contact,
+// the latest handoff's id, the last public message's id, and the unread
+// count up to 10; an unknown id is left out.
+func testConversationViews(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	th := newThread(t, s)
+	quiet := newConversation(t, s, th.contactInbox, th.account.ID, nil)
+	c := th.conversation
+	for i := range 12 {
+		newMessage(t, s, c, "hello", func(m *baton.Message) { m.CreatedAt = at.Add(time.Duration(i) * time.Second) })
+	}
+	newMessage(t, s, c, "a note", func(m *baton.Message) {
+		m.Private, m.MessageType, m.CreatedAt = true, baton.MessageOutgoing, at.Add(time.Minute)
+	})
+	h := &baton.Handoff{AccountID: c.AccountID, InboxID: c.InboxID, ConversationID: c.ID, Reason: "billing",
+		ByType: baton.SenderAgentBot, ByID: 7, CreatedAt: at}
+	write(t, s, func(q *store.Queries) error { return q.CreateHandoff(ctx, h) })
+
+	views, err := s.Read().ListConversationViews(ctx, []int64{c.ID, quiet.ID, c.ID + quiet.ID + 1000}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(views) != 2 {
+		t.Fatalf("%d views, want 2 (the unknown id left out)", len(views))
+	}
+	for _, conv := range []*baton.Conversation{c, quiet} {
+		want, err := s.Read().FindConversationByID(ctx, conv.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		withContact(t, s, th, want)
+		v := views[conv.ID]
+		same(t, "conversation of the view", v.Conversation, want)
+		var wantHandoff, wantLast int64
+		if latest, err := s.Read().LatestHandoff(ctx, conv.ID); err == nil {
+			wantHandoff = latest.ID
+		}
+		if last, err := s.Read().LastMessage(ctx, conv.ID); err != nil {
+			t.Fatal(err)
+		} else if last != nil {
+			wantLast = last.ID
+		}
+		unread, err := s.Read().CountIncomingSince(ctx, conv.ID, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.HandoffID != wantHandoff || v.LastMessageID != wantLast || v.Unread != unread {
+			t.Errorf("view of %d: handoff %d, last message %d, unread %d; want %d, %d, %d", conv.ID,
+				v.HandoffID, v.LastMessageID, v.Unread, wantHandoff, wantLast, unread)
+		}
+	}
+	if views[c.ID].Unread != 10 || views[c.ID].HandoffID != h.ID || views[quiet.ID].LastMessageID != 0 {
+		t.Errorf("views: %+v, %+v", views[c.ID], views[quiet.ID])
+	}
+	handoffs, err := s.Read().FindHandoffsByID(ctx, []int64{h.ID, h.ID + 1000})
+	if err != nil || len(handoffs) != 1 || handoffs[h.ID].Reason != "billing" {
+		t.Errorf("FindHandoffsByID: %v, %v", handoffs, err)
+	}
+}

@@ -37,6 +37,7 @@ var suite = []struct {
 	{"Conversation", testConversation},
 	{"ConversationNulls", testConversationNulls},
 	{"ConversationList", testConversationList},
+	{"ConversationViews", testConversationViews},
 	{"PublicConversation", testPublicConversation},
 	{"Surroundings", testSurroundings},
 	{"MessageTarget", testMessageTarget},
