@@ -3,7 +3,9 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"maps"
+	"sync"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -352,17 +354,27 @@ func (b *liveBatch) load(ctx context.Context, rows []*store.LiveEvent, want func
 			msgIDs = append(msgIDs, r.MessageID)
 		}
 	}
-	views, err := b.q.ListConversationViews(ctx, convIDs, unreadLimit)
-	if err != nil {
+	// The conversations and the events' messages are read at once: the
+	// batch waits for one round trip, not three, before it goes out.
+	var views map[int64]*store.ConversationView
+	var viewsErr, messagesErr, attachmentsErr error
+	var reads sync.WaitGroup
+	reads.Go(func() { views, viewsErr = b.q.ListConversationViews(ctx, convIDs, unreadLimit) })
+	reads.Go(func() { b.messages, messagesErr = b.q.FindMessagesByID(ctx, msgIDs) })
+	reads.Go(func() { b.attachments, attachmentsErr = b.q.ListAttachments(ctx, msgIDs) })
+	reads.Wait()
+	if err := errors.Join(viewsErr, messagesErr, attachmentsErr); err != nil {
 		return err
 	}
-	var handoffIDs []int64
+	// A conversation's last message is most often one of the events';
+	// the others, and the handoffs, are read after.
+	var handoffIDs, lastIDs []int64
 	for _, v := range views {
 		if v.HandoffID != 0 {
 			handoffIDs = append(handoffIDs, v.HandoffID)
 		}
-		if v.LastMessageID != 0 {
-			msgIDs = append(msgIDs, v.LastMessageID)
+		if v.LastMessageID != 0 && b.messages[v.LastMessageID] == nil {
+			lastIDs = append(lastIDs, v.LastMessageID)
 		}
 		b.l.contacts[v.Conversation.ContactID] = v.Conversation.Contact
 	}
@@ -370,11 +382,17 @@ func (b *liveBatch) load(ctx context.Context, rows []*store.LiveEvent, want func
 	if err != nil {
 		return err
 	}
-	if b.messages, err = b.q.FindMessagesByID(ctx, msgIDs); err != nil {
-		return err
-	}
-	if b.attachments, err = b.q.ListAttachments(ctx, msgIDs); err != nil {
-		return err
+	if len(lastIDs) > 0 {
+		last, err := b.q.FindMessagesByID(ctx, lastIDs)
+		if err != nil {
+			return err
+		}
+		atts, err := b.q.ListAttachments(ctx, lastIDs)
+		if err != nil {
+			return err
+		}
+		maps.Copy(b.messages, last)
+		maps.Copy(b.attachments, atts)
 	}
 	for id, v := range views {
 		c := v.Conversation
