@@ -189,7 +189,7 @@ type rateResult struct {
 // in a process of its own; without its environment it is skipped. It
 // connects and subscribes a client for each identifier, posts messages at
 // the rate (each naming its number and the time its POST started) from
-// 64 posters, reads every client's frames, and prints what it measured.
+// 16 posters, reads every client's frames, and prints what it measured.
 func TestRateClients(t *testing.T) {
 	cable := os.Getenv(envRateCable)
 	var idents, hears, posts []string
@@ -201,7 +201,7 @@ func TestRateClients(t *testing.T) {
 	if cable == "" || len(idents) == 0 || len(hears) != len(idents) || len(posts) == 0 || rate == 0 {
 		t.Skip("the client side of the fan-out rate benchmarks")
 	}
-	const posters = 64 // enough that the rate holds while POSTs wait for PostgreSQL
+	const posters = 16
 	total := rate * seconds
 	// Message i goes to posts[i % len(posts)]; a client hears of those of
 	// its URL, or of all.
