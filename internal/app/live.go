@@ -377,6 +377,7 @@ func (b *liveBatch) load(ctx context.Context, rows []*store.LiveEvent, want func
 			lastIDs = append(lastIDs, v.LastMessageID)
 		}
 		b.l.contacts[v.Conversation.ContactID] = v.Conversation.Contact
+		b.l.inboxes[v.Conversation.InboxID] = v.Conversation.Inbox
 	}
 	handoffs, err := b.q.FindHandoffsByID(ctx, handoffIDs)
 	if err != nil {

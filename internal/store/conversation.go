@@ -489,11 +489,11 @@ var findMessageTarget = `SELECT ` + conversationColumns + messageTargetColumns("
 	LEFT JOIN agent_bots b ON b.id = ab.agent_bot_id
 	WHERE v.account_id = $1 AND v.display_id = $2`
 
-// ConversationView is a conversation with its contact inbox and contact,
-// and what its views show beside: read for many conversations at once
-// (ListConversationViews).
+// ConversationView is a conversation with its inbox, contact inbox and
+// contact, and what its views show beside: read for many conversations at
+// once (ListConversationViews).
 type ConversationView struct {
-	Conversation *baton.Conversation // with ContactInbox and Contact
+	Conversation *baton.Conversation // with Inbox, ContactInbox and Contact
 	// HandoffID is its latest handoff's id (LatestHandoff), 0 for none;
 	// LastMessageID its last message's (LastMessage), 0 for none.
 	HandoffID, LastMessageID int64
@@ -512,6 +512,7 @@ func (q *Queries) ListConversationViews(ctx context.Context, ids []int64, unread
 	}
 	query, args := inList(listConversationViews+itoa(unreadLimit)+`) t)
 	FROM conversations v
+	JOIN inboxes i ON i.id = v.inbox_id
 	JOIN contact_inboxes ci ON ci.id = v.contact_inbox_id
 	JOIN contacts c ON c.id = v.contact_id AND c.account_id = v.account_id
 	WHERE v.id IN `, ids)
@@ -521,14 +522,16 @@ func (q *Queries) ListConversationViews(ctx context.Context, ids []int64, unread
 	}
 	defer rows.Close()
 	for rows.Next() {
-		c := &baton.Conversation{ContactInbox: &baton.ContactInbox{}, Contact: &baton.Contact{}}
+		c := &baton.Conversation{Inbox: &baton.Inbox{}, ContactInbox: &baton.ContactInbox{}, Contact: &baton.Contact{}}
 		v := &ConversationView{Conversation: c}
+		inbox, finishInbox := inboxDest(c.Inbox)
 		ci, finishContactInbox := contactInboxDest(c.ContactInbox)
 		contact, finishContact := contactDest(c.Contact)
 		conv, finishConversation := conversationDest(c)
-		if err := rows.Scan(slices.Concat(ci, contact, conv, []any{&v.HandoffID, &v.LastMessageID, &v.Unread})...); err != nil {
+		if err := rows.Scan(slices.Concat(inbox, ci, contact, conv, []any{&v.HandoffID, &v.LastMessageID, &v.Unread})...); err != nil {
 			return nil, q.formatError(err, "conversation")
 		}
+		finishInbox()
 		finishContactInbox()
 		finishContact()
 		finishConversation()
@@ -537,7 +540,7 @@ func (q *Queries) ListConversationViews(ctx context.Context, ids []int64, unread
 	return out, q.formatError(rows.Err(), "conversation")
 }
 
-var listConversationViews = `SELECT ` + contactInboxColumns + `, ` + contactColumns + `, ` + conversationColumns + `,
+var listConversationViews = `SELECT ` + qualified("i", inboxColumns) + `, ` + contactInboxColumns + `, ` + contactColumns + `, ` + conversationColumns + `,
 	COALESCE((SELECT h.id FROM handoffs h WHERE h.conversation_id = v.id ORDER BY h.id DESC LIMIT 1), 0),
 	COALESCE((SELECT m.id FROM messages m WHERE m.conversation_id = v.id AND m.private = FALSE AND m.message_type <> 2
 		ORDER BY m.id DESC LIMIT 1), 0),

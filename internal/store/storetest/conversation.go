@@ -412,6 +412,9 @@ func testConversationViews(t *testing.T, s *store.Store) {
 			t.Fatal(err)
 		}
 		withContact(t, s, th, want)
+		if want.Inbox, err = s.Read().FindInbox(ctx, th.account.ID, th.inbox.ID); err != nil {
+			t.Fatal(err)
+		}
 		v := views[conv.ID]
 		same(t, "conversation of the view", v.Conversation, want)
 		var wantHandoff, wantLast int64
