@@ -320,32 +320,51 @@ func (q *Queries) RecordAttempt(ctx context.Context, owner string, a *baton.Atte
 		a.StatusCode, a.Latency.Microseconds(), a.Error, a.Response); err != nil {
 		return q.formatError(err, "delivery attempt")
 	}
-	err := q.db.QueryRowContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0, next_attempt_at = $1
-		WHERE head_id = $2 AND lease_owner = $3 RETURNING target, lane_id`,
-		toMicros(next), a.DeliveryID, owner).Scan(&target, &laneID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	} else if err != nil {
-		return q.formatError(err, "delivery lane")
+	// One writer: the lane's statements need no order with the delivery's,
+	// and each says by what it changed whether owner still holds the lane.
+	held, err := q.moveLane(ctx, owner, a.DeliveryID, status, next)
+	if err != nil || !held {
+		return err
 	}
 	res, err := q.db.ExecContext(ctx, `UPDATE deliveries SET status = $1, attempts = attempts + 1,
 		refusals = refusals + $2, next_attempt_at = $3, last_error = $4, updated_at = $5 WHERE id = $6`,
 		int(status), refused, toMicros(next), a.Error, toMicros(a.AttemptedAt), a.DeliveryID)
-	if err := q.mustAffect(res, err, "delivery"); err != nil || status == baton.DeliveryPending {
-		return err
+	return q.mustAffect(res, err, "delivery")
+}
+
+// moveLane is RecordAttempt's move of the lane whose head is the delivery,
+// on SQLite, while owner holds it: the lease ends, and a delivery still
+// pending is next due at next; for one that is done the lane goes when it
+// holds no other pending delivery, else moves to the next. It reports
+// whether owner held the lane. The delivery's own row is not updated yet,
+// so the next head is looked for among the others.
+func (q *Queries) moveLane(ctx context.Context, owner string, head int64, status baton.DeliveryStatus, next time.Time) (bool, error) {
+	if status == baton.DeliveryPending {
+		res, err := q.db.ExecContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0, next_attempt_at = $1
+			WHERE head_id = $2 AND lease_owner = $3`, toMicros(next), head, owner)
+		return q.changedLane(res, err)
 	}
-	var head, headNext int64
-	err = q.db.QueryRowContext(ctx, `SELECT id, next_attempt_at FROM deliveries
-		WHERE target = $1 AND lane_id = $2 AND status = 0 ORDER BY id LIMIT 1`, target, laneID).Scan(&head, &headNext)
-	if errors.Is(err, sql.ErrNoRows) {
-		_, err = q.db.ExecContext(ctx, `DELETE FROM lanes WHERE target = $1 AND lane_id = $2`, target, laneID)
-		return q.formatError(err, "delivery lane")
-	} else if err != nil {
-		return q.formatError(err, "delivery")
+	res, err := q.db.ExecContext(ctx, `DELETE FROM lanes WHERE head_id = $1 AND lease_owner = $2
+		AND NOT EXISTS (SELECT 1 FROM deliveries n WHERE n.target = lanes.target AND n.lane_id = lanes.lane_id
+			AND n.status = 0 AND n.id <> $1)`, head, owner)
+	if gone, err := q.changedLane(res, err); gone || err != nil {
+		return gone, err
 	}
-	_, err = q.db.ExecContext(ctx, `UPDATE lanes SET head_id = $1, next_attempt_at = $2
-		WHERE target = $3 AND lane_id = $4`, head, headNext, target, laneID)
-	return q.formatError(err, "delivery lane")
+	res, err = q.db.ExecContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0,
+		(head_id, next_attempt_at) = (SELECT n.id, n.next_attempt_at FROM deliveries n
+			WHERE n.target = lanes.target AND n.lane_id = lanes.lane_id AND n.status = 0 AND n.id <> $1
+			ORDER BY n.id LIMIT 1)
+		WHERE head_id = $1 AND lease_owner = $2`, head, owner)
+	return q.changedLane(res, err)
+}
+
+// changedLane reports whether a statement changed a lane.
+func (q *Queries) changedLane(res sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, q.formatError(err, "delivery lane")
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // LockLanes locks, for a transaction recording several attempts, the
