@@ -169,7 +169,7 @@ func (a *App) Redeliver(ctx context.Context, accountID int64, t baton.Target, uu
 // and wakes the engine after commit.
 func (a *App) redeliver(ctx context.Context, q *store.Queries, orig *baton.Delivery) (*baton.Delivery, error) {
 	now := a.Now()
-	d := &baton.Delivery{UUID: newUUID(), EventID: orig.EventID, Target: orig.Target, AccountID: orig.AccountID,
+	d := &baton.Delivery{UUID: newDeliveryUUID(), EventID: orig.EventID, Target: orig.Target, AccountID: orig.AccountID,
 		LaneID: orig.LaneID, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
 	if err := q.CreateDelivery(ctx, d); err != nil {
 		return nil, err

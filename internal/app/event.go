@@ -12,6 +12,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/store"
+	"github.com/google/uuid"
 )
 
 // Renderer turns an event into the JSON body bots receive. The Chatwoot
@@ -111,7 +112,7 @@ func (a *App) emitTo(ctx context.Context, q *store.Queries, e *baton.Event, bots
 	// conversation over, and their lanes are their own.
 	ds := make([]*baton.Delivery, 0, len(hooks)+len(bots))
 	for _, w := range hooks {
-		ds = append(ds, &baton.Delivery{UUID: newUUID(), Target: w.Target(), AccountID: e.AccountID,
+		ds = append(ds, &baton.Delivery{UUID: newDeliveryUUID(), Target: w.Target(), AccountID: e.AccountID,
 			LaneID: eventLane(e), NextAttemptAt: e.CreatedAt, CreatedAt: e.CreatedAt})
 	}
 	// A customer's message to the bot of a pending conversation is the one
@@ -125,7 +126,7 @@ func (a *App) emitTo(ctx context.Context, q *store.Queries, e *baton.Event, bots
 	}
 	lane := eventLane(e)
 	for _, b := range bots {
-		ds = append(ds, &baton.Delivery{UUID: newUUID(), Target: baton.BotTarget(b.ID), AccountID: e.AccountID,
+		ds = append(ds, &baton.Delivery{UUID: newDeliveryUUID(), Target: baton.BotTarget(b.ID), AccountID: e.AccountID,
 			LaneID: lane, Handoff: handoff && (owner == 0 || owner == b.ID), NextAttemptAt: e.CreatedAt,
 			CreatedAt: e.CreatedAt})
 	}
@@ -138,6 +139,13 @@ func (a *App) emitTo(ctx context.Context, q *store.Queries, e *baton.Event, bots
 	}
 	return nil
 }
+
+// newDeliveryUUID returns a delivery's id: a time-ordered (version 7) UUID,
+// so that the deliveries' unique index on it is written at its end, as
+// their other indexes are, not at a random page of it each time (on SQLite
+// every page a commit changes is written to the WAL, and again to the
+// database at the checkpoint).
+func newDeliveryUUID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // eventLane is the lane of an event's deliveries: its conversation's.
 // Events without a conversation go in a lane of their account: a global
