@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -788,7 +789,7 @@ func (e *Engine) post(ctx context.Context, c *store.Claim, now time.Time) outcom
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.url, strings.NewReader(string(d.Payload)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.url, bytes.NewReader(d.Payload))
 	if err != nil {
 		return outcome{status: -1, err: "bad outgoing URL: " + withoutURL(err)}
 	}
