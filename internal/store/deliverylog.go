@@ -135,6 +135,9 @@ func (q *Queries) ListDeliveries(ctx context.Context, t baton.Target, limit int)
 	return q.queryDeliveries(ctx, `WHERE d.target = $1 ORDER BY d.id DESC LIMIT `+itoa(limit), targetKey(t))
 }
 
+// maxID is greater than any id.
+const maxID = "9223372036854775807"
+
 // pruneBatch bounds one statement of PruneDeliveries, so that on SQLite the
 // one writer is never held long.
 const pruneBatch = 500
@@ -148,7 +151,7 @@ const pruneBatch = 500
 func (q *Queries) PruneDeliveries(ctx context.Context, before time.Time) (deliveries, events int64, err error) {
 	// A succeeded delivery's next_attempt_at is the time of the attempt
 	// that succeeded, as its updated_at is: the condition on it lets the
-	// (status, next_attempt_at) index find the rows.
+	// index of succeeded deliveries find the rows.
 	old := `SELECT id FROM deliveries WHERE status = 1 AND next_attempt_at < $1 AND updated_at < $1
 		ORDER BY id LIMIT ` + itoa(pruneBatch)
 	at := toMicros(before)
@@ -162,8 +165,13 @@ func (q *Queries) PruneDeliveries(ctx context.Context, before time.Time) (delive
 	if deliveries, err = res.RowsAffected(); err != nil {
 		return 0, 0, err
 	}
+	// Events are read in the order they were written, up to the first one
+	// that is not old enough: there is no index on their time, and without
+	// that bound every prune read every event (its payload too). An old
+	// event written after a newer one waits for a later prune.
 	res, err = q.db.ExecContext(ctx, `DELETE FROM events WHERE id IN (SELECT e.id FROM events e
-		WHERE e.created_at < $1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)
+		WHERE e.id < COALESCE((SELECT y.id FROM events y WHERE y.created_at >= $1 ORDER BY y.id LIMIT 1), `+maxID+`)
+		AND e.created_at < $1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)
 		ORDER BY e.id LIMIT `+itoa(pruneBatch)+`)`, at)
 	if err != nil {
 		return 0, 0, q.formatError(err, "event")

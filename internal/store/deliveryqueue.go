@@ -409,8 +409,8 @@ func (q *Queries) ClearHandoff(ctx context.Context, id int64) (bool, error) {
 // acknowledged within its handoff deadline, counted from when they were
 // created or from since, whichever is later: time when no engine ran is
 // not the bot's. Only messages older than the shortest deadline of any bot
-// are looked at, through an index: while bots answer in time the look
-// reads nothing.
+// are looked at, through an index of the pending handoff deliveries alone:
+// while bots answer in time the look reads nothing.
 func (q *Queries) StrandedDeliveries(ctx context.Context, now, since time.Time, limit int) ([]*baton.Delivery, error) {
 	return q.queryDeliveries(ctx, `JOIN agent_bots b ON b.id = d.agent_bot_id
 		WHERE d.handoff AND d.status = 0

@@ -63,6 +63,44 @@ func TestReaderIsReadOnly(t *testing.T) {
 	}
 }
 
+// TestBackgroundLooksAreRanges checks that the engine's look for stranded
+// customers (once a second) and the delivery log's pruning (every few
+// minutes) read the rows they may act on, through an index, not every
+// pending delivery, every succeeded one or every event: SQLite's planner
+// preferred deliveries_pending (status, id) to the indexes they had.
+func TestBackgroundLooksAreRanges(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenSQLite(t)
+	for _, c := range []struct{ name, query, want string }{
+		{"stranded customers", `SELECT d.id FROM deliveries d WHERE d.handoff AND d.status = 0
+			AND d.created_at <= 1000 - (SELECT 5) ORDER BY d.created_at, d.id LIMIT 100`,
+			"deliveries_handoff (status=? AND created_at<?)"},
+		{"old succeeded deliveries", `SELECT id FROM deliveries WHERE status = 1 AND next_attempt_at < 5
+			AND updated_at < 5 ORDER BY id LIMIT 500`, "deliveries_succeeded (status=? AND next_attempt_at<?)"},
+		{"old events", `SELECT e.id FROM events e WHERE e.id < COALESCE((SELECT y.id FROM events y
+			WHERE y.created_at >= 5 ORDER BY y.id LIMIT 1), 9223372036854775807) AND e.created_at < 5
+			ORDER BY e.id LIMIT 500`, "SEARCH e USING INTEGER PRIMARY KEY (rowid<?)"},
+	} {
+		rows, err := s.DB().QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+c.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if !slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d, c.want) }) {
+			t.Errorf("%s: plan %q, want %s", c.name, plan, c.want)
+		}
+	}
+}
+
 // TestReopen opens a database a second time: nothing is migrated twice and
 // the data is still there.
 func TestReopen(t *testing.T) {
