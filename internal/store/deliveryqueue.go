@@ -17,7 +17,7 @@ import (
 
 const insertDelivery = `INSERT INTO deliveries (uuid, event_id, target, account_id, lane_id,
 		handoff, status, attempts, next_attempt_at, created_at, updated_at, agent_bot_id, webhook_id)
-		VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $8, $8, $9, $10) RETURNING id`
+		VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $8, $8, $9, $10)`
 
 // targetKey is the target as the "target" column of deliveries and lanes
 // holds it: a bot's id, or minus a webhook's. Lanes are kept by it; the
@@ -50,10 +50,10 @@ func targetColumns(t baton.Target) (bot, webhook any) {
 // when the lane has none. Other processes' engines are woken after the
 // commit (on PostgreSQL, postgres.Announcer).
 func (q *Queries) CreateDelivery(ctx context.Context, d *baton.Delivery) error {
-	query := insertDelivery
 	bot, webhook := targetColumns(d.Target)
-	err := q.db.QueryRowContext(ctx, query, d.UUID, d.EventID, targetKey(d.Target), d.AccountID, d.LaneID, d.Handoff,
-		toMicros(d.NextAttemptAt), toMicros(d.CreatedAt), bot, webhook).Scan(&d.ID)
+	var err error
+	d.ID, err = q.insert(ctx, insertDelivery, d.UUID, d.EventID, targetKey(d.Target), d.AccountID, d.LaneID, d.Handoff,
+		toMicros(d.NextAttemptAt), toMicros(d.CreatedAt), bot, webhook)
 	if err != nil {
 		return q.formatError(err, "delivery")
 	}

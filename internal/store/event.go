@@ -12,9 +12,10 @@ import (
 
 // CreateEvent appends an event with its rendered payload and sets its id.
 func (q *Queries) CreateEvent(ctx context.Context, e *baton.Event) error {
-	err := q.db.QueryRowContext(ctx, `INSERT INTO events (account_id, conversation_id, name, payload, created_at)
-		VALUES ($1, $2, $3, $4, $5) RETURNING id`, e.AccountID, nullInt(e.ConversationID), e.Name, string(e.Payload),
-		toMicros(e.CreatedAt)).Scan(&e.ID)
+	var err error
+	e.ID, err = q.insert(ctx, `INSERT INTO events (account_id, conversation_id, name, payload, created_at)
+		VALUES ($1, $2, $3, $4, $5)`, e.AccountID, nullInt(e.ConversationID), e.Name, string(e.Payload),
+		toMicros(e.CreatedAt))
 	return q.formatError(err, "event")
 }
 

@@ -39,14 +39,15 @@ func nullContent(s *string) sql.NullString {
 
 // CreateMessage inserts m and sets its id.
 func (q *Queries) CreateMessage(ctx context.Context, m *baton.Message) error {
-	err := q.db.QueryRowContext(ctx, `INSERT INTO messages (account_id, inbox_id, conversation_id, message_type,
+	var err error
+	m.ID, err = q.insert(ctx, `INSERT INTO messages (account_id, inbox_id, conversation_id, message_type,
 		content_type, content, content_attributes, private, status, source_id, sender_type, sender_id,
 		external_source_ids, additional_attributes, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		m.AccountID, m.InboxID, m.ConversationID, m.MessageType, m.ContentType, nullContent(m.Content),
 		jsonObject(m.ContentAttributes), m.Private, m.Status, m.SourceID, m.SenderType, m.SenderID,
 		jsonObject(m.ExternalSourceIDs), jsonObject(m.AdditionalAttributes), toMicros(m.CreatedAt),
-		toMicros(m.UpdatedAt)).Scan(&m.ID)
+		toMicros(m.UpdatedAt))
 	return q.formatError(err, "message")
 }
 

@@ -284,6 +284,24 @@ func queryAll[T any](ctx context.Context, q *Queries, what, query string, scan f
 	return out, rows.Err()
 }
 
+// insert runs an INSERT of one row that takes a new id, and returns the id.
+// On SQLite the id is the result's last insert rowid, not a RETURNING
+// clause: a statement that returns rows costs the driver the reading of
+// each column's name and type and database/sql a cursor, on the inserts
+// every message makes. PostgreSQL has no such id, and the insert returns it.
+func (q *Queries) insert(ctx context.Context, query string, args ...any) (int64, error) {
+	if q.d.Name() == "postgres" {
+		var id int64
+		err := q.db.QueryRowContext(ctx, query+` RETURNING id`, args...).Scan(&id)
+		return id, err
+	}
+	res, err := q.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
 // queryIDs runs a query that selects one id column and returns the ids.
 func (q *Queries) queryIDs(ctx context.Context, what, query string, args ...any) ([]int64, error) {
 	return queryAll(ctx, q, what, query, scanInt64, args...)
