@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/batonhq/baton/internal/app"
@@ -42,7 +43,7 @@ type conn struct {
 	drained chan struct{} // closed when the queue empties, while someone waits
 
 	subs map[string]*subscription // by identifier, as sent; guarded by hub.mu
-	ping uint8                    // the part of the ping interval it is pinged in; guarded by hub.mu
+	slot uint16                   // the part of the ping interval it is pinged in; guarded by hub.mu
 }
 
 // subscription is one RoomChannel subscription of a connection.
@@ -115,8 +116,8 @@ func (h *Hub) add(c *conn) bool {
 		return false
 	}
 	h.conns[c] = struct{}{}
-	c.ping = h.nextPing
-	h.pings[c.ping][c] = struct{}{}
+	c.slot = h.nextPing
+	h.pings[c.slot][c] = struct{}{}
 	h.nextPing = (h.nextPing + 1) % pingSlots
 	return true
 }
@@ -126,7 +127,7 @@ func (h *Hub) remove(c *conn) {
 	c.kill()
 	h.mu.Lock()
 	delete(h.conns, c)
-	delete(h.pings[c.ping], c)
+	delete(h.pings[c.slot], c)
 	var gone []*subscription
 	for _, s := range c.subs {
 		h.drop(s)
@@ -465,18 +466,8 @@ func (c *conn) enqueueFrame(f outFrame) {
 func (c *conn) write() {
 	bp := framePool.Get().(*[]byte)
 	defer framePool.Put(bp)
-	for {
+	for c.more() {
 		c.mu.Lock()
-		if len(c.queue) == 0 || c.dead {
-			c.writing = false
-			c.queue = nil
-			if c.drained != nil {
-				close(c.drained)
-				c.drained = nil
-			}
-			c.mu.Unlock()
-			return
-		}
 		batch := c.queue
 		c.queue = nil
 		c.mu.Unlock()
@@ -500,6 +491,24 @@ func (c *conn) write() {
 	}
 }
 
+// more reports whether frames wait for the connection's writer. When none
+// do (or the connection is dead), the writer's part ends: the next frame
+// queued starts another.
+func (c *conn) more() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.queue) > 0 && !c.dead {
+		return true
+	}
+	c.writing = false
+	c.queue = nil
+	if c.drained != nil {
+		close(c.drained)
+		c.drained = nil
+	}
+	return false
+}
+
 // hijackWriter hands websocket.Accept the connection wrapped in a
 // corkConn.
 type hijackWriter struct {
@@ -515,6 +524,11 @@ func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	w.conn = &corkConn{Conn: nc}
+	if sc, ok := nc.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			w.conn.raw = raw
+		}
+	}
 	if err := brw.Writer.Flush(); err != nil { // the response, if still buffered
 		_ = nc.Close()
 		return nil, nil, err
@@ -528,6 +542,7 @@ func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // to send makes one system call, not one a frame.
 type corkConn struct {
 	net.Conn
+	raw    syscall.RawConn // the socket, for tryWrite; nil when the connection gives none
 	mu     sync.Mutex
 	corked bool
 	buf    *[]byte
@@ -579,6 +594,31 @@ func (c *corkConn) uncork(timeout time.Duration) error {
 	_, err := c.Conn.Write(*b)
 	_ = c.Conn.SetWriteDeadline(time.Time{})
 	return err
+}
+
+// tryWrite writes the ping's frame straight to the socket, if the socket
+// takes it without waiting, and returns how much it took: a ping never
+// waits for a client. It takes nothing while another write is under way
+// (a control frame the WebSocket library answers, which may wait for a
+// client that does not read) or the socket is corked. When it writes a
+// part, it corks the rest, to be written before anything else.
+func (c *corkConn) tryWrite(p *pinger) (int, error) {
+	if !c.mu.TryLock() {
+		return 0, nil
+	}
+	defer c.mu.Unlock()
+	if c.corked {
+		return 0, nil
+	}
+	p.n, p.err = 0, nil
+	if err := c.raw.Write(p.write); err != nil {
+		return 0, err
+	}
+	if p.err == nil && p.n > 0 && p.n < len(p.frame) {
+		c.corked, c.buf = true, corkPool.Get().(*[]byte)
+		*c.buf = append(*c.buf, p.frame[p.n:]...)
+	}
+	return p.n, p.err
 }
 
 // kill closes the connection at once.

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,7 +49,7 @@ type Hub struct {
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
 	pings    [pingSlots]map[*conn]struct{} // the connections by the part of the interval they are pinged in
-	nextPing uint8
+	nextPing uint16
 	contacts map[int64]map[*subscription]struct{} // by contact inbox id
 	users    map[int64]map[*subscription]struct{} // by account id
 	online   map[presenceKey]int                  // this process's user subscriptions, by account and user
@@ -513,33 +512,6 @@ func (h *Hub) remember(e *entry) {
 	if drop > 0 {
 		h.ring = h.ring[drop:]
 		h.ringBase += uint64(drop)
-	}
-}
-
-// pingSlots is how many parts the connections are pinged in, one part
-// after another over the interval: each connection is pinged every
-// interval, but 10,000 of them are not written to in one burst that holds
-// up the fan-out and the message path.
-const pingSlots = 30
-
-// ping sends Rails' heartbeat to every connection, once an interval.
-func (h *Hub) ping(ctx context.Context) {
-	t := time.NewTicker(max(h.cfg.PingInterval/pingSlots, time.Millisecond))
-	defer t.Stop()
-	slot := uint8(0)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		slot = (slot + 1) % pingSlots
-		frame := []byte(`{"type":"ping","message":` + strconv.FormatInt(h.now().Unix(), 10) + `}`)
-		h.mu.Lock()
-		for c := range h.pings[slot] {
-			c.enqueue(frame)
-		}
-		h.mu.Unlock()
 	}
 }
 

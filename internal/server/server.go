@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -233,6 +234,18 @@ func (c *limitedConn) Close() error {
 	return err
 }
 
+// SyscallConn gives the socket's, as the connection it wraps does.
+func (c *limitedConn) SyscallConn() (syscall.RawConn, error) { return rawConn(c.Conn) }
+
+// rawConn is the socket of a connection that gives it (the live channel
+// writes its pings straight to it), or errors.ErrUnsupported.
+func rawConn(c net.Conn) (syscall.RawConn, error) {
+	if sc, ok := c.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.ErrUnsupported
+}
+
 // connKey keys the request context's client connection.
 type connKey struct{}
 
@@ -313,3 +326,6 @@ func (c *liveConn) Close() error {
 	c.release()
 	return err
 }
+
+// SyscallConn gives the socket's, as the connection it wraps does.
+func (c *liveConn) SyscallConn() (syscall.RawConn, error) { return rawConn(c.Conn) }
