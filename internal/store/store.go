@@ -40,6 +40,7 @@ type Store struct {
 	readStmts, writeStmts *statements
 	batch                 *batch // group commit, on SQLite only (see batch)
 	transactions          atomic.Int64
+	closers               []func() error // what the dialect runs beside the pools (OnClose)
 }
 
 // New wraps open connection pools. reader and writer may be the same pool
@@ -56,16 +57,24 @@ func New(reader, writer *sql.DB, d Dialect) *Store {
 // Dialect returns the name of the database behind the store.
 func (s *Store) Dialect() string { return s.dialect.Name() }
 
-// Close closes both pools.
+// Close stops what runs beside the pools (OnClose) and closes the pools.
 func (s *Store) Close() error {
+	var err error
+	for _, c := range s.closers {
+		err = errors.Join(err, c())
+	}
 	s.readStmts.close()
 	s.writeStmts.close()
-	err := s.writer.Close()
+	err = errors.Join(err, s.writer.Close())
 	if s.reader != s.writer {
 		err = errors.Join(err, s.reader.Close())
 	}
 	return err
 }
+
+// OnClose registers f to run when the store closes, before its pools do:
+// for what a database package runs beside them (SQLite's checkpointer).
+func (s *Store) OnClose(f func() error) { s.closers = append(s.closers, f) }
 
 // LimitConnections caps the connections the store keeps to n. On
 // PostgreSQL that is the one pool, which processes sharing a server must

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net/url"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/pressly/goose/v3"
@@ -35,6 +36,9 @@ var pragmas = []string{
 	"foreign_keys(ON)",
 	"temp_store(MEMORY)",
 	"cache_size(-16000)", // 16 MB of page cache a connection
+	// The checkpointer copies the WAL back; a commit does only when it
+	// falls far behind (see checkpointer).
+	"wal_autocheckpoint(" + strconv.Itoa(fallbackCheckpoint) + ")",
 }
 
 // Open opens (creating if need be) the SQLite database at path and applies
@@ -53,7 +57,14 @@ func Open(ctx context.Context, path string) (*store.Store, error) {
 		writer.Close()
 		return nil, err
 	}
-	return store.New(reader, writer, dialect{}), nil
+	st := store.New(reader, writer, dialect{})
+	c, err := startCheckpointer(path, st)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	st.OnClose(c.Stop)
+	return st, nil
 }
 
 func open(path string, conns int, readOnly bool) (*sql.DB, error) {

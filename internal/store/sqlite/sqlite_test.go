@@ -101,6 +101,39 @@ func TestBackgroundLooksAreRanges(t *testing.T) {
 	}
 }
 
+// TestCheckpointInBackground checks that what is committed reaches the
+// database file, out of the WAL, without a commit checkpointing: the
+// checkpointer does it within a few seconds.
+func TestCheckpointInBackground(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "baton.db")
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size()
+	err = s.Write(t.Context(), func(q *store.Queries) error {
+		return q.CreateAccount(t.Context(), &baton.Account{Name: strings.Repeat("x", 500_000), CreatedAt: time.Now(),
+			UpdatedAt: time.Now()})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); size() < before+400_000; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file is %d bytes 10 s after a commit of 500 kB, %d before: not checkpointed", size(), before)
+		}
+	}
+}
+
 // TestReopen opens a database a second time: nothing is migrated twice and
 // the data is still there.
 func TestReopen(t *testing.T) {
