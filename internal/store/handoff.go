@@ -142,14 +142,7 @@ func (q *Queries) AccountsWaiting(ctx context.Context, liveSince int64) ([]int64
 
 // FindHandoffsByID returns the handoffs with the ids, by id.
 func (q *Queries) FindHandoffsByID(ctx context.Context, ids []int64) (map[int64]*baton.Handoff, error) {
-	out := make(map[int64]*baton.Handoff, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	query, args := inList(`SELECT `+handoffColumns+` FROM handoffs h WHERE h.id IN `, ids)
-	hs, err := queryAll(ctx, q, "handoff", query, func(row rowScanner) (*baton.Handoff, error) { return scanHandoff(row) }, args...)
-	for _, h := range hs {
-		out[h.ID] = h
-	}
-	return out, err
+	return queryByID(ctx, q, "handoff", `SELECT `+handoffColumns+` FROM handoffs h WHERE h.id IN `, ids,
+		func(row rowScanner) (*baton.Handoff, error) { return scanHandoff(row) },
+		func(h *baton.Handoff) int64 { return h.ID })
 }

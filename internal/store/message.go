@@ -71,19 +71,9 @@ func (q *Queries) FindMessage(ctx context.Context, conversationID, id int64) (*b
 // are left out. One statement for a batch: how the live channel loads the
 // messages of the events it read together.
 func (q *Queries) FindMessagesByID(ctx context.Context, ids []int64) (map[int64]*baton.Message, error) {
-	out := make(map[int64]*baton.Message, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	query, args := inList(`SELECT `+messageColumns+` FROM messages m WHERE m.id IN `, ids)
-	ms, err := queryAll(ctx, q, "message", query, func(row rowScanner) (*baton.Message, error) { return scanMessage(row) }, args...)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range ms {
-		out[m.ID] = m
-	}
-	return out, nil
+	return queryByID(ctx, q, "message", `SELECT `+messageColumns+` FROM messages m WHERE m.id IN `, ids,
+		func(row rowScanner) (*baton.Message, error) { return scanMessage(row) },
+		func(m *baton.Message) int64 { return m.ID })
 }
 
 // FindInboxMessage returns the message with the id in the inbox.

@@ -274,6 +274,21 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // current row of *sql.Rows.
 type rowScanner = interface{ Scan(...any) error }
 
+// queryByID runs a query that ends in "IN " for the ids and returns its
+// rows by the id key gives them; ids not found are left out.
+func queryByID[T any](ctx context.Context, q *Queries, what, query string, ids []int64, scan func(rowScanner) (T, error), key func(T) int64) (map[int64]T, error) {
+	out := make(map[int64]T, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	query, args := inList(query, ids)
+	vs, err := queryAll(ctx, q, what, query, scan, args...)
+	for _, v := range vs {
+		out[key(v)] = v
+	}
+	return out, err
+}
+
 // queryAll runs a query and returns its rows, in order, each read by scan.
 // The query's error is formatted as what's; scan's error is returned as it is.
 func queryAll[T any](ctx context.Context, q *Queries, what, query string, scan func(rowScanner) (T, error), args ...any) ([]T, error) {
