@@ -12,7 +12,7 @@ import (
 // checkpointInterval is how often the checkpointer copies what the WAL
 // holds back into the database, when anything was committed since.
 // Measured (the table bench, SQLite): once a second, the copy of a
-// second's writes at once held turns at 300/s to a p99 of 40-75 ms (12-28
+// second's writes at once held turns at 300/s to a p99 of 34-77 ms (11-28
 // ms before); every 250 ms or 100 ms it did not (12-23 ms), and a drain
 // still gained most of what a second gave. A server that writes a little
 // now and then syncs a checkpoint at most this often, not once 1,000
