@@ -31,10 +31,10 @@ func (q *Queries) CreateLiveEvent(ctx context.Context, e *LiveEvent) error {
 	if data == "" {
 		data = "{}"
 	}
-	query := `INSERT INTO live_events (account_id, conversation_id, message_id, contact_id, name, data, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`
-	err := q.db.QueryRowContext(ctx, query, e.AccountID, nullInt(e.ConversationID), nullInt(e.MessageID),
-		nullInt(e.ContactID), e.Name, data, toMicros(e.CreatedAt)).Scan(&e.ID)
+	var err error
+	e.ID, err = q.insert(ctx, `INSERT INTO live_events (account_id, conversation_id, message_id, contact_id, name,
+		data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`, e.AccountID, nullInt(e.ConversationID),
+		nullInt(e.MessageID), nullInt(e.ContactID), e.Name, data, toMicros(e.CreatedAt))
 	return q.formatError(err, "live event")
 }
 
