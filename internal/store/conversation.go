@@ -190,9 +190,14 @@ func (q *Queries) LastConversationOf(ctx context.Context, contactInboxID int64) 
 // it, read in one statement (FindSurroundings): its inbox and account, its
 // latest handoff, its unread count and, when asked for, its contact and
 // contact inbox.
+//
+// Of the inbox and the account it holds what a snapshot shows of them
+// (SnapshotInbox, SnapshotAccount), not their other settings: the
+// inbox's 31 columns and the account's 10 cost the driver each column's
+// reading on every event a bot hears, and an event shows five.
 type Surroundings struct {
-	Inbox        *baton.Inbox
-	Account      *baton.Account
+	Inbox        *baton.Inbox        // its ID, AccountID, Name and ChannelType
+	Account      *baton.Account      // its ID and Name
 	Contact      *baton.Contact      // nil unless asked for
 	ContactInbox *baton.ContactInbox // nil unless asked for
 	Handoff      *baton.Handoff      // the latest; nil when it has none
@@ -201,16 +206,25 @@ type Surroundings struct {
 	Unread int
 }
 
+// SnapshotInbox is the part of an inbox that Surroundings holds.
+func SnapshotInbox(i *baton.Inbox) *baton.Inbox {
+	return &baton.Inbox{ID: i.ID, AccountID: i.AccountID, Name: i.Name, ChannelType: i.ChannelType}
+}
+
+// SnapshotAccount is the part of an account that Surroundings holds.
+func SnapshotAccount(a *baton.Account) *baton.Account {
+	return &baton.Account{ID: a.ID, Name: a.Name}
+}
+
 // FindSurroundings reads the surroundings of c (of which it uses the ids
 // and AgentLastSeenAt), counting unread messages up to limit: one
 // statement where an event's snapshot read four to six, on PostgreSQL
 // each a round trip, for every event a bot hears.
 func (q *Queries) FindSurroundings(ctx context.Context, c *baton.Conversation, withContact bool, limit int) (*Surroundings, error) {
 	s := &Surroundings{Inbox: &baton.Inbox{}, Account: &baton.Account{}, Handoff: &baton.Handoff{}}
-	inbox, finishInbox := inboxDest(s.Inbox)
-	account, finishAccount := accountDest(s.Account)
 	handoff, finishHandoff := nullableHandoffDest(s.Handoff)
-	dest := slices.Concat(inbox, account, handoff, []any{&s.Unread})
+	dest := slices.Concat([]any{&s.Inbox.ID, &s.Inbox.AccountID, &s.Inbox.Name, &s.Inbox.ChannelType,
+		&s.Account.ID, &s.Account.Name}, handoff, []any{&s.Unread})
 	var since int64
 	if c.AgentLastSeenAt != nil {
 		since = c.AgentLastSeenAt.UnixMicro()
@@ -228,8 +242,6 @@ func (q *Queries) FindSurroundings(ctx context.Context, c *baton.Conversation, w
 	if err := q.db.QueryRowContext(ctx, query, args...).Scan(dest...); err != nil {
 		return nil, q.formatError(err, "conversation")
 	}
-	finishInbox()
-	finishAccount()
 	if !finishHandoff() {
 		s.Handoff = nil
 	}
@@ -253,7 +265,7 @@ func surroundingsQuery(withContact bool) string {
 	JOIN contact_inboxes ci ON ci.id = $6
 	JOIN contacts c ON c.id = $7 AND c.account_id = i.account_id`
 	}
-	return `SELECT ` + qualified("i", inboxColumns) + `, ` + qualified("a", accountColumns) + `,
+	return `SELECT i.id, i.account_id, i.name, i.channel_type, a.id, a.name,
 	` + handoffColumns + `, (SELECT COUNT(*) FROM (SELECT 1 FROM messages m
 		WHERE m.conversation_id = $3 AND m.message_type = 0 AND m.created_at > $4 LIMIT $5) t)` + columns + `
 	FROM inboxes i JOIN accounts a ON a.id = i.account_id` + joins + `

@@ -322,7 +322,8 @@ func testConversationList(t *testing.T, s *store.Store) {
 }
 
 // testSurroundings: FindSurroundings reads in one statement what the
-// separate reads give: the inbox, the account, the contact and contact
+// separate reads give: the inbox's and the account's ids and names (and
+// the inbox's channel type), the contact and contact
 // inbox when asked for, the latest handoff (none before any), and the
 // unread count after the agent last saw the conversation, up to its limit;
 // another account's conversation is not found.
@@ -352,6 +353,7 @@ func testSurroundings(t *testing.T, s *store.Store) {
 	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		t.Fatal(err)
 	}
+	inbox, account = store.SnapshotInbox(inbox), store.SnapshotAccount(account)
 	same(t, "surroundings with the contact", find("with the contact", c, true, 10),
 		&store.Surroundings{Inbox: inbox, Account: account, Contact: contact, ContactInbox: ci, Unread: 3})
 	same(t, "surroundings", find("without", c, false, 2), &store.Surroundings{Inbox: inbox, Account: account, Unread: 2})
