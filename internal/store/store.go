@@ -98,6 +98,17 @@ func (s *Store) Read() *Queries {
 // one, so there are fewer of them than calls.
 func (s *Store) WriteTransactions() int64 { return s.transactions.Load() }
 
+// QueuedWrites returns how many Write calls wait for the writer, queued
+// for group commit (SQLite); 0 where writes are not queued.
+func (s *Store) QueuedWrites() int {
+	if s.batch == nil {
+		return 0
+	}
+	s.batch.mu.Lock()
+	defer s.batch.mu.Unlock()
+	return len(s.batch.pending)
+}
+
 // Write runs fn in one transaction on the writer and commits it when fn
 // returns nil. Any error rolls everything back. Functions registered with
 // Queries.AfterCommit run once the commit succeeded. On SQLite, concurrent

@@ -24,13 +24,15 @@ func TestConcurrentWritesKeepTheirOwnOutcome(t *testing.T) {
 	const n = 60
 	// The first write holds the writer a moment, so that the others queue
 	// and run together.
-	release := make(chan struct{})
+	release, holding := make(chan struct{}), make(chan struct{})
 	go func() {
 		_ = s.Write(ctx, func(q *store.Queries) error {
+			close(holding)
 			<-release
 			return nil
 		})
 	}()
+	<-holding
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	panics := make([]any, n)
@@ -54,7 +56,10 @@ func TestConcurrentWritesKeepTheirOwnOutcome(t *testing.T) {
 			})
 		})
 	}
-	time.Sleep(20 * time.Millisecond)
+	// All wait before the writer is released, however slow the machine.
+	for deadline := time.Now().Add(10 * time.Second); s.QueuedWrites() < n && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	before := s.WriteTransactions()
 	close(release)
 	wg.Wait()
