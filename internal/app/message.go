@@ -185,16 +185,32 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 		dirty = true
 	}
 	m.CreatedAt, m.UpdatedAt = now, now
-	if err := q.CreateMessage(ctx, m); err != nil {
-		return err
-	}
-	for _, f := range files {
-		att := &baton.Attachment{MessageID: m.ID, AccountID: m.AccountID, FileType: baton.FileTypeOf(f.in.ContentType),
-			FileName: f.in.Name, ContentType: f.in.ContentType, ByteSize: f.size, StorageKey: f.key, CreatedAt: now}
-		if err := q.CreateAttachment(ctx, att); err != nil {
+	// The message is written before anything that writes after it (a
+	// status change's activity message), or, when nothing does, with the
+	// conversation's activity and its live event in one statement.
+	created := false
+	create := func() error {
+		if created {
+			return nil
+		}
+		created = true
+		if err := q.CreateMessage(ctx, m); err != nil {
 			return err
 		}
-		m.Attachments = append(m.Attachments, att)
+		for _, f := range files {
+			att := &baton.Attachment{MessageID: m.ID, AccountID: m.AccountID, FileType: baton.FileTypeOf(f.in.ContentType),
+				FileName: f.in.Name, ContentType: f.in.ContentType, ByteSize: f.size, StorageKey: f.key, CreatedAt: now}
+			if err := q.CreateAttachment(ctx, att); err != nil {
+				return err
+			}
+			m.Attachments = append(m.Attachments, att)
+		}
+		return nil
+	}
+	if len(files) > 0 {
+		if err := create(); err != nil {
+			return err
+		}
 	}
 
 	// The inbox's bot decides both where a customer's message leaves a
@@ -217,6 +233,9 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 		}
 		if next := baton.StatusOnIncoming(c.Status, hasBot); next != c.Status {
 			contact := &baton.Actor{Kind: baton.ActorContact, Name: "Contact"}
+			if err := create(); err != nil {
+				return err
+			}
 			if err := a.setStatus(ctx, q, c, next, nil, contact); err != nil {
 				return err
 			}
@@ -250,17 +269,27 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 	k.fresh = true
 	live := true // live clients are still to be told of the message
 	if dirty {
+		if err := create(); err != nil {
+			return err
+		}
 		if err := a.saveConversation(ctx, q, prev, c); err != nil {
 			return err
 		}
 	} else {
 		// The conversation's activity and the message's live event, next
-		// to each other here: one statement on PostgreSQL.
+		// to each other here: one statement on PostgreSQL, with the
+		// message when it is not written yet.
 		e, err := a.liveMessage(ctx, baton.EventMessageCreated, m, nil)
 		if err != nil {
 			return err
 		}
-		if err := q.TouchConversationLive(ctx, c.ID, now.UnixMicro(), e); err != nil {
+		if created {
+			err = q.TouchConversationLive(ctx, c.ID, now.UnixMicro(), e)
+		} else {
+			created = true
+			err = q.CreateMessageLive(ctx, m, now.UnixMicro(), e)
+		}
+		if err != nil {
 			return err
 		}
 		a.published(q)

@@ -51,6 +51,39 @@ func (q *Queries) CreateMessage(ctx context.Context, m *baton.Message) error {
 	return q.formatError(err, "message")
 }
 
+// CreateMessageLive is CreateMessage, TouchConversation of its
+// conversation at the time and CreateLiveEvent of e, which is about the
+// message (its MessageID is set to the message's): on PostgreSQL one
+// statement, a round trip instead of three.
+func (q *Queries) CreateMessageLive(ctx context.Context, m *baton.Message, at int64, e *LiveEvent) error {
+	if q.d.Name() != "postgres" {
+		if err := q.CreateMessage(ctx, m); err != nil {
+			return err
+		}
+		e.MessageID = m.ID
+		return q.TouchConversationLive(ctx, m.ConversationID, at, e)
+	}
+	data := string(e.Data)
+	if data == "" {
+		data = "{}"
+	}
+	err := q.db.QueryRowContext(ctx, `WITH m AS (INSERT INTO messages (account_id, inbox_id, conversation_id,
+		message_type, content_type, content, content_attributes, private, status, source_id, sender_type, sender_id,
+		external_source_ids, additional_attributes, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id),
+		t AS (UPDATE conversations SET last_activity_at = $17, updated_at = $17 WHERE id = $3),
+		e AS (INSERT INTO live_events (account_id, conversation_id, message_id, contact_id, name, data, created_at)
+		SELECT $18, $19, m.id, $20, $21, $22, $23 FROM m RETURNING id, message_id)
+		SELECT message_id, id FROM e`,
+		m.AccountID, m.InboxID, m.ConversationID, m.MessageType, m.ContentType, nullContent(m.Content),
+		jsonObject(m.ContentAttributes), m.Private, m.Status, m.SourceID, m.SenderType, m.SenderID,
+		jsonObject(m.ExternalSourceIDs), jsonObject(m.AdditionalAttributes), toMicros(m.CreatedAt),
+		toMicros(m.UpdatedAt), at, e.AccountID, nullInt(e.ConversationID), nullInt(e.ContactID), e.Name, data,
+		toMicros(e.CreatedAt)).Scan(&m.ID, &e.ID)
+	e.MessageID = m.ID
+	return q.formatError(err, "message")
+}
+
 // UpdateMessage writes the mutable columns of m.
 func (q *Queries) UpdateMessage(ctx context.Context, m *baton.Message) error {
 	res, err := q.db.ExecContext(ctx, `UPDATE messages SET content = $1, content_attributes = $2, status = $3,

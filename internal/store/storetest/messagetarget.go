@@ -132,8 +132,8 @@ func testMessageTarget(t *testing.T, s *store.Store) {
 	})
 }
 
-// testEventDeliveries checks CreateEventDeliveries and
-// TouchConversationLive: what they write is what the separate statements
+// testEventDeliveries checks CreateEventDeliveries, TouchConversationLive
+// and CreateMessageLive: what they write is what the separate statements
 // write.
 func testEventDeliveries(t *testing.T, s *store.Store) {
 	ctx := t.Context()
@@ -189,5 +189,37 @@ func testEventDeliveries(t *testing.T, s *store.Store) {
 	if n := count(t, s, `SELECT COUNT(*) FROM live_events WHERE id = $1 AND conversation_id = $2 AND name = 'message_created'`,
 		live.ID, th.conversation.ID); n != 1 {
 		t.Error("the live event is not as written")
+	}
+
+	latest := later.Add(time.Minute)
+	content := "Where is my order?"
+	m := &baton.Message{AccountID: th.account.ID, InboxID: th.inbox.ID, ConversationID: th.conversation.ID,
+		MessageType: baton.MessageIncoming, ContentType: baton.ContentText, Content: &content,
+		SenderType: baton.SenderContact, SenderID: th.contact.ID, CreatedAt: latest, UpdatedAt: latest}
+	live = &store.LiveEvent{AccountID: th.account.ID, ConversationID: th.conversation.ID, Name: "message.created",
+		Data: []byte(`{"echo_id":"e1"}`), CreatedAt: latest}
+	write(t, s, func(q *store.Queries) error {
+		return q.CreateMessageLive(ctx, m, latest.UnixMicro(), live)
+	})
+	if m.ID == 0 || live.ID == 0 || live.MessageID != m.ID {
+		t.Fatalf("CreateMessageLive: message %d, live event %d about message %d", m.ID, live.ID, live.MessageID)
+	}
+	written, err := s.Read().FindMessage(ctx, th.conversation.ID, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if written.Content == nil || *written.Content != content || written.SenderID != th.contact.ID || !written.CreatedAt.Equal(stored(latest)) {
+		t.Errorf("CreateMessageLive wrote %+v", written)
+	}
+	if got, err = s.Read().FindConversationByID(ctx, th.conversation.ID); err != nil {
+		t.Fatal(err)
+	}
+	if !got.LastActivityAt.Equal(stored(latest)) || !got.UpdatedAt.Equal(stored(latest)) {
+		t.Errorf("conversation touched by CreateMessageLive: last activity %v, updated %v; want %v", got.LastActivityAt, got.UpdatedAt, latest)
+	}
+	if n := count(t, s, `SELECT COUNT(*) FROM live_events WHERE id = $1 AND account_id = $2 AND conversation_id = $3
+		AND message_id = $4 AND name = 'message.created' AND data = '{"echo_id":"e1"}' AND created_at = $5`,
+		live.ID, th.account.ID, th.conversation.ID, m.ID, latest.UnixMicro()); n != 1 {
+		t.Error("the message's live event is not as written")
 	}
 }
