@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,7 +20,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,7 +63,7 @@ type installation struct {
 	account  int64
 	admin    string // an administrator's access token
 	botID    int64
-	db       *sql.DB // opened by leases
+	db       *sql.DB // opened by open
 }
 
 // newInstallation returns an installation on a new SQLite file, or on
@@ -93,9 +93,9 @@ func (in *installation) command(args ...string) string {
 	return string(out)
 }
 
-// leases returns how many lanes each delivery engine holds leased, by
-// lease owner, read from the database itself.
-func (in *installation) leases() map[string]int {
+// open returns the installation's database, opened for the test's own
+// reads.
+func (in *installation) open() *sql.DB {
 	in.t.Helper()
 	if in.db == nil {
 		driver, source := "pgx", in.database
@@ -109,7 +109,14 @@ func (in *installation) leases() map[string]int {
 		in.t.Cleanup(func() { db.Close() })
 		in.db = db
 	}
-	rows, err := in.db.Query(`SELECT lease_owner, COUNT(*) FROM lanes WHERE lease_owner <> '' GROUP BY lease_owner`)
+	return in.db
+}
+
+// leases returns how many lanes each delivery engine holds leased, by
+// lease owner, read from the database itself.
+func (in *installation) leases() map[string]int {
+	in.t.Helper()
+	rows, err := in.open().Query(`SELECT lease_owner, COUNT(*) FROM lanes WHERE lease_owner <> '' GROUP BY lease_owner`)
 	if err != nil {
 		in.t.Fatal(err)
 	}
@@ -127,6 +134,31 @@ func (in *installation) leases() map[string]int {
 		in.t.Fatal(err)
 	}
 	return held
+}
+
+// leaseEnds returns when the lease of each leased lane ends, by the
+// X-Chatwoot-Delivery id of the lane's head, read from the database.
+func (in *installation) leaseEnds() map[string]time.Time {
+	in.t.Helper()
+	rows, err := in.open().Query(`SELECT d.uuid, l.lease_until FROM lanes l JOIN deliveries d ON d.id = l.head_id
+		WHERE l.lease_owner <> ''`)
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	defer rows.Close()
+	ends := map[string]time.Time{}
+	for rows.Next() {
+		var uuid string
+		var until int64
+		if err := rows.Scan(&uuid, &until); err != nil {
+			in.t.Fatal(err)
+		}
+		ends[uuid] = time.UnixMicro(until)
+	}
+	if err := rows.Err(); err != nil {
+		in.t.Fatal(err)
+	}
+	return ends
 }
 
 func (in *installation) environ(dataDir string) []string {
@@ -168,12 +200,14 @@ type process struct {
 var listeningLine = regexp.MustCompile(`Baton is listening on (http://\S+)`)
 
 // serve starts `baton serve` on the installation with a short delivery
-// timeout, so that leases (the timeout and 30 s) are as short as they get.
-func (in *installation) serve() *process {
+// timeout, so that leases (the timeout and 30 s) are as short as they get,
+// and then flags, which override those.
+func (in *installation) serve(flags ...string) *process {
 	t := in.t
 	t.Helper()
-	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--delivery-timeout", "1s", "--rate-limit", "0",
-		"--messages-per-minute", "100000")
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--delivery-timeout", "1s", "--rate-limit", "0",
+		"--messages-per-minute", "100000"}, flags...)
+	cmd := exec.Command(binary, args...)
 	cmd.Env = in.environ(t.TempDir())
 	p := &process{cmd: cmd, stderr: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = p.stderr
@@ -332,15 +366,16 @@ type received struct {
 }
 
 // recorder is a bot that records the customer messages it receives and
-// answers 200, after delay.
+// answers 200, after delay, and while held (hold) only once released.
 type recorder struct {
 	*httptest.Server
 	mu       sync.Mutex
 	got      []received
 	delay    time.Duration
-	secret   string       // when set, every delivery's X-Chatwoot-Signature is checked with it
-	inFlight atomic.Int64 // customer messages being answered (held for delay) right now
-	from     map[int]int  // the senders' TCP ports of the messages in flight, and how many on each
+	held     chan struct{} // while set, customer messages are answered when it closes
+	secret   string        // when set, every delivery's X-Chatwoot-Signature is checked with it
+	inFlight atomic.Int64  // customer messages being answered (held, or for delay) right now
+	from     map[int]int   // the senders' TCP ports of the messages in flight, and how many on each
 }
 
 var content = regexp.MustCompile(`^c(\d+)-m(\d+)$`)
@@ -364,13 +399,13 @@ func newRecorder(t *testing.T) *recorder {
 		fmt.Sscan(m[2], &k)
 		got := received{delivery: req.Header.Get("X-Chatwoot-Delivery"), conv: conv, k: k, at: time.Now()}
 		r.mu.Lock()
-		delay, secret := r.delay, r.secret
+		delay, held, secret := r.delay, r.held, r.secret
 		r.mu.Unlock()
 		if secret != "" {
 			sig := signature.Chatwoot(secret, req.Header.Get("X-Chatwoot-Timestamp"), body)
 			got.unsigned = req.Header.Get("X-Chatwoot-Signature") != sig
 		}
-		if delay > 0 {
+		if delay > 0 || held != nil {
 			port := remotePort(req.RemoteAddr)
 			r.mu.Lock()
 			r.from[port]++
@@ -384,29 +419,53 @@ func newRecorder(t *testing.T) *recorder {
 				}
 				r.mu.Unlock()
 			}()
-			select {
-			case <-time.After(delay):
-			case <-req.Context().Done():
-				got.aborted = true // the sender died with the attempt in flight
+			// A nil channel never receives: no hold, or no delay.
+			var after <-chan time.Time
+			if delay > 0 {
+				after = time.After(delay)
+			}
+			for held != nil || after != nil {
+				select {
+				case <-held:
+					held = nil
+				case <-after:
+					after = nil
+				case <-req.Context().Done():
+					got.aborted = true // the sender died with the attempt in flight
+					held, after = nil, nil
+				}
 			}
 		}
 		r.mu.Lock()
 		r.got = append(r.got, got)
 		r.mu.Unlock()
 	}))
-	t.Cleanup(r.Close)
+	t.Cleanup(func() {
+		r.release()
+		r.Close()
+	})
 	return r
 }
 
-// sendingPorts returns the TCP ports that messages in flight came from.
-func (r *recorder) sendingPorts() []int {
+// hold makes the bot answer no customer message until release: every
+// attempt that reaches it stays in flight until then, or until its sender
+// dies (or gives up at its delivery timeout).
+func (r *recorder) hold() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var ports []int
-	for p := range r.from {
-		ports = append(ports, p)
+	if r.held == nil {
+		r.held = make(chan struct{})
 	}
-	return ports
+}
+
+// release answers the customer messages held, and those to come as usual.
+func (r *recorder) release() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.held != nil {
+		close(r.held)
+		r.held = nil
+	}
 }
 
 func remotePort(addr string) int {
@@ -415,10 +474,17 @@ func remotePort(addr string) int {
 	return n
 }
 
-// holdsPort reports whether process pid has a TCP socket bound to local
-// port (one of its outgoing connections), from /proc.
-func holdsPort(pid int, ports []int) bool {
-	inodes := map[string]bool{}
+// inFlightFrom returns how many of the customer messages in flight at the
+// bot came over process pid's connections: those whose socket in pid has
+// the bot's port as its peer and a sender's port as its own, from /proc.
+// (A port alone is not enough: a process's connections to other peers,
+// PostgreSQL's, may have the same local port.)
+func (r *recorder) inFlightFrom(pid int) int {
+	r.mu.Lock()
+	from := maps.Clone(r.from)
+	r.mu.Unlock()
+	bot := r.Listener.Addr().(*net.TCPAddr).Port
+	sockets := map[string]int{} // the sockets of the connections in flight, by inode, and their messages
 	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		b, err := os.ReadFile(table)
 		if err != nil {
@@ -429,26 +495,51 @@ func holdsPort(pid int, ports []int) bool {
 			if len(f) < 10 {
 				continue
 			}
-			_, hex, _ := strings.Cut(f[1], ":")
-			port, err := strconv.ParseInt(hex, 16, 32)
-			if err == nil && slices.Contains(ports, int(port)) {
-				inodes["socket:["+f[9]+"]"] = true
+			local, peer := hexPort(f[1]), hexPort(f[2])
+			if peer == bot && from[local] > 0 {
+				sockets["socket:["+f[9]+"]"] = from[local]
 			}
 		}
 	}
+	n := 0
 	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	for _, fd := range fds {
-		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && inodes[l] {
-			return true
+		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil {
+			n += sockets[l]
 		}
 	}
-	return false
+	return n
+}
+
+// hexPort is the port of an address as /proc/net/tcp writes it
+// (0100007F:1F90), or -1.
+func hexPort(addr string) int {
+	_, hex, _ := strings.Cut(addr, ":")
+	port, err := strconv.ParseInt(hex, 16, 32)
+	if err != nil {
+		return -1
+	}
+	return int(port)
 }
 
 func (r *recorder) setSecret(secret string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.secret = secret
+}
+
+// aborted counts the customer messages whose sender went away before the
+// bot answered.
+func (r *recorder) aborted() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, g := range r.got {
+		if g.aborted {
+			n++
+		}
+	}
+	return n
 }
 
 // unsigned counts the deliveries whose signature did not verify.
