@@ -379,22 +379,22 @@ func (b *liveBatch) load(ctx context.Context, rows []*store.LiveEvent, want func
 		b.l.contacts[v.Conversation.ContactID] = v.Conversation.Contact
 		b.l.inboxes[v.Conversation.InboxID] = v.Conversation.Inbox
 	}
-	handoffs, err := b.q.FindHandoffsByID(ctx, handoffIDs)
-	if err != nil {
+	// These three are read at once too.
+	var handoffs map[int64]*baton.Handoff
+	var last map[int64]*baton.Message
+	var lastAtts map[int64][]*baton.Attachment
+	var handoffsErr, lastErr, lastAttsErr error
+	reads.Go(func() { handoffs, handoffsErr = b.q.FindHandoffsByID(ctx, handoffIDs) })
+	if len(lastIDs) > 0 {
+		reads.Go(func() { last, lastErr = b.q.FindMessagesByID(ctx, lastIDs) })
+		reads.Go(func() { lastAtts, lastAttsErr = b.q.ListAttachments(ctx, lastIDs) })
+	}
+	reads.Wait()
+	if err := errors.Join(handoffsErr, lastErr, lastAttsErr); err != nil {
 		return err
 	}
-	if len(lastIDs) > 0 {
-		last, err := b.q.FindMessagesByID(ctx, lastIDs)
-		if err != nil {
-			return err
-		}
-		atts, err := b.q.ListAttachments(ctx, lastIDs)
-		if err != nil {
-			return err
-		}
-		maps.Copy(b.messages, last)
-		maps.Copy(b.attachments, atts)
-	}
+	maps.Copy(b.messages, last)
+	maps.Copy(b.attachments, lastAtts)
 	for id, v := range views {
 		c := v.Conversation
 		if err := b.l.people(ctx, c); err != nil {
@@ -403,6 +403,7 @@ func (b *liveBatch) load(ctx context.Context, rows []*store.LiveEvent, want func
 		}
 		c.Handoff, c.UnreadCount = handoffs[v.HandoffID], v.Unread
 		if v.LastMessageID != 0 {
+			var err error
 			if c.LastMessage, err = b.message(ctx, c, v.LastMessageID); err != nil {
 				b.convs[id] = liveConversation{err: err}
 				continue
