@@ -68,6 +68,9 @@ const (
 	// arrival to, a line each: the message's content and the time, in
 	// nanoseconds since the epoch.
 	envRateArrivals = "BATON_BENCH_RATE_ARRIVALS"
+	// envRatePosters is how many posters send the messages, each one at
+	// a time (16 unless set).
+	envRatePosters = "BATON_BENCH_RATE_POSTERS"
 )
 
 // BenchmarkFanOutRate posts customer messages at 1,000 a second for 5 s
@@ -253,7 +256,8 @@ type rateResult struct {
 // in a process of its own; without its environment it is skipped. It
 // connects and subscribes a client for each identifier, posts messages at
 // the rate (each naming its number and the time its POST started) from
-// 16 posters, reads every client's frames, and prints what it measured.
+// 16 posters (BATON_BENCH_RATE_POSTERS to change), reads every client's
+// frames, and prints what it measured.
 func TestRateClients(t *testing.T) {
 	cable := os.Getenv(envRateCable)
 	arrivals := os.Getenv(envRateArrivals)
@@ -266,7 +270,10 @@ func TestRateClients(t *testing.T) {
 	if cable == "" || len(idents) == 0 || len(hears) != len(idents) || len(posts) == 0 || rate == 0 {
 		t.Skip("the client side of the fan-out rate benchmarks")
 	}
-	const posters = 16
+	posters := 16
+	if n, err := strconv.Atoi(os.Getenv(envRatePosters)); err == nil && n > 0 {
+		posters = n
+	}
 	total := rate * seconds
 	// Message i goes to posts[i % len(posts)]; a client hears of those of
 	// its URL, or of all.
