@@ -542,11 +542,13 @@ func (e *Engine) attempt(ctx context.Context, c *store.Claim) *finished {
 // that cannot be recorded does not hold the others back. An attempt made
 // is recorded even while the engine stops: it was sent.
 //
-// A transaction of several attempts takes their lanes without waiting (see
-// store.LockLanes) and at most one lane of a conversation; an attempt
-// whose lane is taken, or whose conversation already has one in the
-// transaction, is returned, to be recorded on its own, as one attempt
-// always was; so is every attempt of a group that failed.
+// A transaction of several attempts records them together
+// (store.RecordAttempts: on PostgreSQL two statements, whatever their
+// number), takes their lanes without waiting, and holds at most one lane
+// of a conversation; an attempt whose lane is taken, or whose
+// conversation already has one in the transaction, is returned, to be
+// recorded on its own, as one attempt always was; so is every attempt of a
+// group that failed, and one this server could not make.
 func (e *Engine) record(ctx context.Context, fs []*finished) (rest []*finished) {
 	wctx := e.recording
 	if wctx == nil || wctx.Err() != nil { // DeliverDue, outside Start and Stop
@@ -555,28 +557,33 @@ func (e *Engine) record(ctx context.Context, fs []*finished) (rest []*finished) 
 	var done []*finished
 	err := e.store.Write(wctx, func(q *store.Queries) error {
 		done, rest = fs, nil
-		if len(fs) > 1 {
-			heads := make([]int64, len(fs))
-			for i, f := range fs {
-				heads[i] = f.d.ID
-			}
-			locked, err := q.LockLanes(wctx, e.owner, heads)
-			if err != nil {
-				return err
-			}
-			done = nil
-			conversations := make(map[int64]bool, len(fs))
-			for _, f := range fs {
-				if locked[f.d.ID] && !conversations[f.d.LaneID] {
-					conversations[f.d.LaneID] = true
-					done = append(done, f)
-				} else {
-					rest = append(rest, f)
-				}
-			}
+		if len(fs) == 1 {
+			return e.write(wctx, q, fs[0])
 		}
-		for _, f := range done {
-			if err := e.write(wctx, q, f); err != nil {
+		var group []*finished
+		rs := make([]store.AttemptRecord, 0, len(fs))
+		conversations := make(map[int64]bool, len(fs))
+		for _, f := range fs {
+			if f.a == nil || conversations[f.d.LaneID] {
+				rest = append(rest, f)
+				continue
+			}
+			conversations[f.d.LaneID] = true
+			group = append(group, f)
+			rs = append(rs, store.AttemptRecord{Attempt: f.a, Status: f.status, Next: f.next})
+		}
+		recorded, err := q.RecordAttempts(wctx, e.owner, rs)
+		if err != nil {
+			return err
+		}
+		done = nil
+		for _, f := range group {
+			if !recorded[f.d.ID] {
+				rest = append(rest, f)
+				continue
+			}
+			done = append(done, f)
+			if err := e.breaker(wctx, q, f.d.Target, f.o, f.start); err != nil {
 				return err
 			}
 		}

@@ -367,30 +367,105 @@ func (q *Queries) changedLane(res sql.Result, err error) (bool, error) {
 	return n > 0, err
 }
 
-// LockLanes locks, for a transaction recording several attempts, the
-// lanes whose heads are the deliveries and that owner still holds, and
-// returns their heads. It never waits: on PostgreSQL a lane another
+// AttemptRecord is an attempt and the state it leaves its delivery in,
+// as RecordAttempt takes them: for RecordAttempts.
+type AttemptRecord struct {
+	Attempt *baton.Attempt
+	Status  baton.DeliveryStatus
+	Next    time.Time
+}
+
+// RecordAttempts is RecordAttempt of several attempts by owner, each of
+// another lane, for a transaction that records them together. It returns
+// the ids of the deliveries whose attempts it recorded; the caller records
+// each of the others on its own, with RecordAttempt.
+//
+// On PostgreSQL it is two statements whatever their number (RecordAttempt
+// is one or two each): the first takes the lanes and moves them on, updates
+// the deliveries and logs the attempts; the second, in a later snapshot for
+// the reason RecordAttempt gives, moves the lanes of deliveries that are
+// done to their next heads. It never waits for a lane: one another
 // transaction has locked (a customer's message adding to it) is skipped,
 // so that a transaction holding several lanes never waits for one and
-// cannot deadlock with one that adds to several; the caller records the
-// skipped ones on their own. On SQLite, with one writer, every head is
-// returned.
-func (q *Queries) LockLanes(ctx context.Context, owner string, heads []int64) (map[int64]bool, error) {
-	out := make(map[int64]bool, len(heads))
-	if q.d.SkipLocked() == "" {
-		for _, h := range heads {
-			out[h] = true
+// cannot deadlock with one that adds to several; so is a lane owner no
+// longer holds, whose attempt RecordAttempt only logs. On SQLite, with one
+// writer, it is RecordAttempt of each.
+func (q *Queries) RecordAttempts(ctx context.Context, owner string, rs []AttemptRecord) (map[int64]bool, error) {
+	recorded := make(map[int64]bool, len(rs))
+	if q.d.Name() != "postgres" {
+		for _, r := range rs {
+			if err := q.RecordAttempt(ctx, owner, r.Attempt, r.Status, r.Next); err != nil {
+				return nil, err
+			}
+			recorded[r.Attempt.DeliveryID] = true
 		}
-		return out, nil
+		return recorded, nil
 	}
-	where, args := inList(`WHERE d.head_id IN `, heads)
-	args = append(args, owner)
-	ids, err := q.queryIDs(ctx, "delivery lane", `SELECT d.head_id FROM lanes d `+where+` AND d.lease_owner = $`+
-		itoa(len(args))+` ORDER BY d.head_id`+q.d.SkipLocked(), args...)
-	for _, id := range ids {
-		out[id] = true
+	n := len(rs)
+	if n == 0 {
+		return recorded, nil
 	}
-	return out, err
+	ids, statuses, nexts, refusals := make([]int64, n), make([]int32, n), make([]int64, n), make([]int32, n)
+	errs, at, codes, latencies, responses := make([]string, n), make([]int64, n), make([]int32, n), make([]int64, n), make([]string, n)
+	status := make(map[int64]baton.DeliveryStatus, n)
+	for i, r := range rs {
+		a := r.Attempt
+		ids[i], statuses[i], nexts[i] = a.DeliveryID, int32(r.Status), toMicros(r.Next)
+		if a.Refused {
+			refusals[i] = 1
+		}
+		errs[i], at[i], codes[i], latencies[i], responses[i] = a.Error, toMicros(a.AttemptedAt), int32(a.StatusCode),
+			a.Latency.Microseconds(), a.Response
+		status[a.DeliveryID] = r.Status
+	}
+	rows, err := q.db.QueryContext(ctx, `WITH x AS (SELECT * FROM unnest($1::bigint[], $2::integer[], $3::bigint[],
+				$4::integer[], $5::text[], $6::bigint[], $7::integer[], $8::bigint[], $9::text[])
+			AS x (id, status, next_attempt_at, refused, error, attempted_at, status_code, latency_us, response)),
+		l AS (UPDATE lanes SET lease_owner = '', lease_until = 0, next_attempt_at = x.next_attempt_at FROM x
+			WHERE lanes.head_id = x.id AND lanes.head_id IN (SELECT d.head_id FROM lanes d
+				WHERE d.head_id = ANY($1) AND d.lease_owner = $10 ORDER BY d.head_id`+q.d.SkipLocked()+`)
+			RETURNING lanes.head_id, lanes.target, lanes.lane_id),
+		d AS (UPDATE deliveries SET status = x.status, attempts = attempts + 1, refusals = refusals + x.refused,
+			next_attempt_at = x.next_attempt_at, last_error = x.error, updated_at = x.attempted_at
+			FROM x JOIN l ON l.head_id = x.id WHERE deliveries.id = x.id),
+		a AS (INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code, latency_us, error, response)
+			SELECT x.id, x.attempted_at, x.status_code, x.latency_us, x.error, x.response FROM x JOIN l ON l.head_id = x.id)
+		SELECT head_id, target, lane_id FROM l`, ids, statuses, nexts, refusals, errs, at, codes, latencies, responses, owner)
+	if err != nil {
+		return nil, q.formatError(err, "delivery attempt")
+	}
+	var targets, lanes []int64
+	for rows.Next() {
+		var head, target, lane int64
+		if err := rows.Scan(&head, &target, &lane); err != nil {
+			rows.Close()
+			return nil, q.formatError(err, "delivery attempt")
+		}
+		recorded[head] = true
+		if status[head] != baton.DeliveryPending {
+			targets, lanes = append(targets, target), append(lanes, lane)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, q.formatError(err, "delivery attempt")
+	}
+	if len(lanes) == 0 {
+		return recorded, nil
+	}
+	// The lanes of deliveries that are done move to their next heads, or
+	// go; as in RecordAttempt.
+	_, err = q.db.ExecContext(ctx, `WITH m AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS m (target, lane_id)),
+		n AS (SELECT m.target, m.lane_id, h.id, h.next_attempt_at FROM m CROSS JOIN LATERAL (SELECT id, next_attempt_at
+			FROM deliveries WHERE target = m.target AND lane_id = m.lane_id AND status = 0 ORDER BY id LIMIT 1) h),
+		u AS (UPDATE lanes SET head_id = n.id, next_attempt_at = n.next_attempt_at FROM n
+			WHERE lanes.target = n.target AND lanes.lane_id = n.lane_id)
+		DELETE FROM lanes USING m WHERE lanes.target = m.target AND lanes.lane_id = m.lane_id
+			AND NOT EXISTS (SELECT 1 FROM n WHERE n.target = m.target AND n.lane_id = m.lane_id)`, targets, lanes)
+	if err != nil {
+		return nil, q.formatError(err, "delivery lane")
+	}
+	return recorded, nil
 }
 
 // ClearHandoff marks a delivery as one that can no longer hand its

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 	"testing"
 	"time"
@@ -242,55 +243,109 @@ func testDeliveryClaimEndpoint(t *testing.T, s *store.Store) {
 	}
 }
 
-// testDeliveryLockLanes: locking lanes for a group of attempts returns
-// those the owner holds, and on PostgreSQL skips, without waiting, a lane
-// another transaction has locked.
-func testDeliveryLockLanes(t *testing.T, s *store.Store) {
+// testDeliveryRecordAttempts: attempts recorded together move their
+// lanes as RecordAttempt does (a success to the next head or away, a retry
+// keeps the lane, due later) and log each attempt; an attempt whose lease
+// passed to another owner changes nothing of its lane; on PostgreSQL a
+// lane another transaction has locked is skipped, without waiting, and
+// left to the caller with that other attempt.
+func testDeliveryRecordAttempts(t *testing.T, s *store.Store) {
 	th := newThread(t, s)
 	bot := baton.BotTarget(newAgentBot(t, s, th.account.ID))
-	other := newConversation(t, s, th.contactInbox, th.account.ID, nil)
+	convs := []*baton.Conversation{th.conversation}
+	for range 4 {
+		convs = append(convs, newConversation(t, s, th.contactInbox, th.account.ID, nil))
+	}
 	now := stored(at)
-	d1 := newDelivery(t, s, th.conversation, bot, now)
-	d2 := newDelivery(t, s, other, bot, now)
-	same(t, "claim", claim(t, s, "a", now), []int64{d1.ID, d2.ID})
-	lock := func() []int64 {
-		t.Helper()
-		var ids []int64
-		write(t, s, func(q *store.Queries) error {
-			got, err := q.LockLanes(t.Context(), "a", []int64{d1.ID, d2.ID})
-			for id := range got {
-				ids = append(ids, id)
-			}
-			return err
-		})
-		slices.Sort(ids)
-		return ids
+	var heads []*baton.Delivery
+	for _, c := range convs {
+		heads = append(heads, newDelivery(t, s, c, bot, now))
 	}
-	same(t, "lanes locked", lock(), []int64{d1.ID, d2.ID})
-	if s.Dialect() != "postgres" {
-		return
-	}
-	// A customer's message adding to d2's lane holds its row lock.
-	tx, err := s.DB().BeginTx(t.Context(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(t.Context(), `UPDATE lanes SET head_id = head_id WHERE head_id = $1`, d2.ID); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	var ids []int64
-	err = s.Write(ctx, func(q *store.Queries) error {
-		got, err := q.LockLanes(ctx, "a", []int64{d1.ID, d2.ID})
-		for id := range got {
-			ids = append(ids, id)
+	behind := newDelivery(t, s, convs[0], bot, now)
+	ids := func(ds ...*baton.Delivery) []int64 {
+		var out []int64
+		for _, d := range ds {
+			out = append(out, d.ID)
 		}
+		slices.Sort(out)
+		return out
+	}
+	same(t, "claim", claim(t, s, "a", now), ids(heads...))
+	// The last lane's lease passes to b.
+	if _, err := s.DB().ExecContext(t.Context(), `UPDATE lanes SET lease_owner = 'b' WHERE head_id = $1`, heads[4].ID); err != nil {
+		t.Fatal(err)
+	}
+	retry := now.Add(30 * time.Second)
+	outcome := func(d *baton.Delivery, status baton.DeliveryStatus, next time.Time) store.AttemptRecord {
+		return store.AttemptRecord{Attempt: &baton.Attempt{DeliveryID: d.ID, AttemptedAt: now, StatusCode: 200,
+			Latency: time.Millisecond, Response: "ok"}, Status: status, Next: next}
+	}
+	rs := []store.AttemptRecord{outcome(heads[0], baton.DeliverySucceeded, now), outcome(heads[1], baton.DeliverySucceeded, now),
+		outcome(heads[2], baton.DeliveryPending, retry), outcome(heads[4], baton.DeliverySucceeded, now)}
+	ctx := t.Context()
+	var locker *sql.Tx
+	if s.Dialect() == "postgres" {
+		// A customer's message adding to the fourth lane holds its row lock.
+		rs = append(rs, outcome(heads[3], baton.DeliverySucceeded, now))
+		var err error
+		if locker, err = s.DB().BeginTx(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = locker.Rollback() }()
+		if _, err := locker.ExecContext(ctx, `UPDATE lanes SET head_id = head_id WHERE head_id = $1`, heads[3].ID); err != nil {
+			t.Fatal(err)
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+	}
+	recorded := map[int64]bool{}
+	err := s.Write(ctx, func(q *store.Queries) (err error) {
+		recorded, err = q.RecordAttempts(ctx, "a", rs)
 		return err
 	})
 	if err != nil {
-		t.Fatalf("locking lanes while one is locked elsewhere: %v", err)
+		t.Fatalf("recording attempts: %v", err)
 	}
-	same(t, "lanes locked while d2's is taken", ids, []int64{d1.ID})
+	for _, d := range heads[:3] {
+		if !recorded[d.ID] {
+			t.Errorf("the attempt of delivery %d is not recorded", d.ID)
+		}
+	}
+	if recorded[heads[3].ID] {
+		t.Errorf("the attempt of a lane another transaction holds is recorded")
+	}
+	// The caller records the others on their own.
+	if locker != nil {
+		_ = locker.Rollback()
+	}
+	for _, r := range rs {
+		if !recorded[r.Attempt.DeliveryID] {
+			write(t, s, func(q *store.Queries) error {
+				return q.RecordAttempt(t.Context(), "a", r.Attempt, r.Status, r.Next)
+			})
+		}
+	}
+	// The first lane moved to the delivery behind, the second went, the
+	// third waits for its retry, the fourth went; b's lane is as it was.
+	same(t, "claim after", claim(t, s, "c", now), ids(behind))
+	same(t, "claim when the retry is due", claim(t, s, "c", retry), ids(heads[2]))
+	for _, d := range heads[:2] {
+		if n := count(t, s, `SELECT COUNT(*) FROM deliveries WHERE id = $1 AND status = $2 AND attempts = 1`, d.ID, int(baton.DeliverySucceeded)); n != 1 {
+			t.Errorf("delivery %d is not recorded as succeeded", d.ID)
+		}
+	}
+	if n := count(t, s, `SELECT COUNT(*) FROM deliveries WHERE id = $1 AND status = 0 AND attempts = 1 AND next_attempt_at = $2`,
+		heads[2].ID, retry.UnixMicro()); n != 1 {
+		t.Errorf("the retried delivery is not pending with its next attempt")
+	}
+	if n := count(t, s, `SELECT COUNT(*) FROM lanes WHERE head_id = $1 AND lease_owner = 'b'`, heads[4].ID); n != 1 {
+		t.Errorf("an attempt whose lease passed on moved the lane")
+	}
+	if n := count(t, s, `SELECT COUNT(*) FROM deliveries WHERE id = $1 AND status = 0 AND attempts = 0`, heads[4].ID); n != 1 {
+		t.Errorf("an attempt whose lease passed on changed the delivery")
+	}
+	if n := count(t, s, `SELECT COUNT(*) FROM delivery_attempts WHERE status_code = 200 AND latency_us = 1000 AND response = 'ok'`); n != len(rs) {
+		t.Errorf("%d attempts logged, want %d", n, len(rs))
+	}
 }

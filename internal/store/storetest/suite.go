@@ -52,7 +52,7 @@ var suite = []struct {
 	{"OnlineCandidates", testOnlineCandidates},
 	{"DeliveryLanes", testDeliveryLanes},
 	{"DeliveryClaimEndpoint", testDeliveryClaimEndpoint},
-	{"DeliveryLockLanes", testDeliveryLockLanes},
+	{"DeliveryRecordAttempts", testDeliveryRecordAttempts},
 	{"DeliveryBreaker", testDeliveryBreaker},
 	{"DeliveryPrune", testDeliveryPrune},
 	{"Webhook", testWebhook},
