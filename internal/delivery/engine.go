@@ -388,6 +388,13 @@ func (e *Engine) dispatch(ctx context.Context) error {
 	now := e.now()
 	leaseUntil := now.Add(e.lease())
 	err := e.store.Write(ctx, func(q *store.Queries) (err error) {
+		// A lease lost in a crash of the database costs at most an attempt
+		// sent again, which at-least-once allows: the claim need not wait
+		// for its flush (on PostgreSQL 1-2 ms on this machine, the claim's
+		// own cost).
+		if err := q.AsyncCommit(ctx); err != nil {
+			return err
+		}
 		claimed, err = q.ClaimDue(ctx, e.owner, now, leaseUntil, free)
 		return err
 	})

@@ -190,6 +190,21 @@ func (q *Queries) AfterCommit(f func()) {
 	*q.afterCommit = append(*q.afterCommit, f)
 }
 
+// AsyncCommit lets the transaction's commit return before its changes
+// reach the disk (PostgreSQL's synchronous_commit off, for this
+// transaction alone), sparing it the wait for a flush: for changes whose
+// loss in a crash of the database costs a repeat and nothing else, such as
+// a claim's leases. Other transactions see them at once, and the next
+// commit that waits for its flush flushes them too. On SQLite it does
+// nothing: commits there already share one flush (group commit).
+func (q *Queries) AsyncCommit(ctx context.Context) error {
+	if q.afterCommit == nil || q.d.Name() != "postgres" {
+		return nil
+	}
+	_, err := q.db.ExecContext(ctx, `SET LOCAL synchronous_commit = off`)
+	return q.formatError(err, "transaction")
+}
+
 // formatError turns driver errors into domain errors: no rows is not
 // found, a unique violation is a conflict. Other errors are wrapped.
 func (q *Queries) formatError(err error, what string) error {
