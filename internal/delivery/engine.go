@@ -225,9 +225,13 @@ func newOwner() string {
 func (e *Engine) lease() time.Duration { return e.timeout + e.margin }
 
 // ahead is how many deliveries the engine keeps claimed, queued or in
-// flight: twice as many as it has workers, so that workers finishing find
-// the next delivery waiting instead of waiting on a claim's commit.
-func (e *Engine) ahead() int { return 2 * e.workers }
+// flight: four times as many as it has workers, so that workers finishing
+// find the next delivery waiting instead of waiting on a claim's commit,
+// and so that attempts are recorded and claimed in groups of tens (on
+// PostgreSQL a drain to a fast bot went from about 4,300 to 6,000
+// deliveries/s with twice as many). A slow bot's deliveries wait in the
+// queue at most four attempt timeouts, within their lease.
+func (e *Engine) ahead() int { return 4 * e.workers }
 
 // Wake tells the engine that deliveries may be due. It never blocks.
 func (e *Engine) Wake() {
