@@ -277,6 +277,9 @@ func (h *Hub) subscribe(ctx context.Context, c *conn, identifier string) {
 	h.listen(who.AccountID)
 	h.mu.Unlock()
 	if p.LastEventID != nil && *p.LastEventID != 0 {
+		// The client may have heard, from another process, of events this
+		// one has not read yet (a hub nobody listened to reads late).
+		h.readPast(ctx, *p.LastEventID)
 		h.fill(ctx, who.AccountID, *p.LastEventID)
 	}
 	h.mu.Lock()

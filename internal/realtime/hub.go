@@ -66,8 +66,12 @@ type Hub struct {
 
 	// Work for the reading goroutine, and what it alone keeps.
 	wake chan struct{}
-	last int64               // the newest id read
-	gaps map[int64]time.Time // ids read past, not committed then, and since when
+	// heard is signalled when the hub goes from hearing no account to
+	// hearing one: a deaf hub's reading goroutine waits for it or for
+	// deafRead (see read).
+	heard chan struct{}
+	last  int64               // the newest id read
+	gaps  map[int64]time.Time // ids read past, not committed then, and since when
 
 	typing map[typingKey]*typingLease // owned by the reading goroutine
 
@@ -75,7 +79,7 @@ type Hub struct {
 	wg   sync.WaitGroup
 
 	stats struct {
-		subscriptions, dropped, events, frames atomic.Int64
+		subscriptions, dropped, events, frames, reads atomic.Int64
 	}
 	dispatched atomic.Int64 // the highest event id handled, for Sync
 }
@@ -137,7 +141,7 @@ func New(c Config) *Hub {
 		conns: map[*conn]struct{}{}, contacts: map[int64]map[*subscription]struct{}{},
 		users: map[int64]map[*subscription]struct{}{}, online: map[presenceKey]int{}, ringIDs: map[int64]uint64{},
 		listening: map[int64]int{}, quiet: map[int64]time.Time{}, gaps: map[int64]time.Time{},
-		wake: make(chan struct{}, 1), typing: map[typingKey]*typingLease{}}
+		wake: make(chan struct{}, 1), heard: make(chan struct{}, 1), typing: map[typingKey]*typingLease{}}
 	for i := range h.pings {
 		h.pings[i] = map[*conn]struct{}{}
 	}
@@ -227,7 +231,32 @@ func (h *Hub) read(ctx context.Context) {
 		if err := h.catchUp(ctx); err != nil && ctx.Err() == nil {
 			h.log.Error("live: reading the live event log", "err", err)
 		}
+		if h.deaf() {
+			// Nobody here hears of any account's events, so the log is
+			// read only to keep its place and its ids for clients that
+			// resume here, and at most every deafRead: a process that
+			// serves only the API (bots' answers, integrations) read the
+			// log after each of its commits, hundreds of times a second,
+			// for nobody.
+			select {
+			case <-ctx.Done():
+				return
+			case <-h.heard:
+			case <-time.After(deafRead):
+			}
+		}
 	}
+}
+
+// deafRead is how often a hub that hears no account reads the log.
+const deafRead = 25 * time.Millisecond
+
+// deaf reports whether the hub hears no account's events (hear): no
+// subscription, and none ended within the resume window.
+func (h *Hub) deaf() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.listening) == 0 && len(h.quiet) == 0
 }
 
 // catchUp fans out what was committed since it last ran, by id. On SQLite
@@ -254,6 +283,7 @@ func (h *Hub) catchUp(ctx context.Context) error {
 			}
 			also = also[len(also)-maxAsked:]
 		}
+		h.stats.reads.Add(1)
 		events, read, err := h.app.LiveEventsSince(ctx, h.last, also, 500, h.hear)
 		if err != nil {
 			return err
@@ -362,7 +392,15 @@ func (h *Hub) hear(accountID int64) bool {
 }
 
 // listen and unlisten count a subscription of the account. h.mu is held.
-func (h *Hub) listen(accountID int64) { h.listening[accountID]++ }
+func (h *Hub) listen(accountID int64) {
+	if len(h.listening) == 0 && len(h.quiet) == 0 {
+		select {
+		case h.heard <- struct{}{}:
+		default:
+		}
+	}
+	h.listening[accountID]++
+}
 
 func (h *Hub) unlisten(accountID int64) {
 	if h.listening[accountID]--; h.listening[accountID] <= 0 {
@@ -522,6 +560,7 @@ type Stats struct {
 	Dropped       int64 // connections dropped for not keeping up
 	Events        int64 // events fanned out
 	Frames        int64 // frames queued for clients
+	Reads         int64 // reads of the live event log
 }
 
 // Stats returns the hub's counts now.
@@ -530,7 +569,7 @@ func (h *Hub) Stats() Stats {
 	n := len(h.conns)
 	h.mu.Unlock()
 	return Stats{Connections: n, Subscriptions: int(h.stats.subscriptions.Load()), Dropped: h.stats.dropped.Load(),
-		Events: h.stats.events.Load(), Frames: h.stats.frames.Load()}
+		Events: h.stats.events.Load(), Frames: h.stats.frames.Load(), Reads: h.stats.reads.Load()}
 }
 
 // presence renders the account's presence: its users who are there, on
@@ -577,6 +616,21 @@ func (h *Hub) presenceChanged(accountID int64) {
 func jsonString(s string) []byte {
 	b, _ := json.Marshal(s)
 	return b
+}
+
+// readPast waits, a second at most, until the hub has read the log past
+// the id.
+func (h *Hub) readPast(ctx context.Context, id int64) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	for h.dispatched.Load() < id {
+		h.Wake()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
 }
 
 // Sync waits until the hub has fanned out every live event committed

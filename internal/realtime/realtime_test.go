@@ -899,6 +899,35 @@ func TestResumeOnAnotherProcess(t *testing.T) {
 	}
 }
 
+// TestDeafHubReadsSeldom: a process where nobody listens reads the live
+// event log at most every 25 ms (deafRead), not after each of its commits
+// (a process serving only the API read it hundreds of times a second for
+// nobody); once someone subscribes, it reads at once again.
+func TestDeafHubReadsSeldom(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	hub := w.nodes[0].hub
+	casey := w.customer("Casey")
+	w.sync()
+	reads, start := hub.Stats().Reads, time.Now()
+	for i := range 100 {
+		w.say(casey, fmt.Sprint("unheard ", i))
+	}
+	elapsed := time.Since(start)
+	// One read a 25 ms, one more for the read under way, one for a
+	// subscription's signal left over.
+	if got, limit := hub.Stats().Reads-reads, int64(elapsed/(25*time.Millisecond))+2; got > limit {
+		t.Errorf("%d reads of the log in %v with nobody listening, want at most %d", got, elapsed, limit)
+	}
+	w.sync()
+	c := w.dial(0)
+	c.subscribe(contactIdentifier(casey.pubsub))
+	w.say(casey, "heard")
+	if d := c.events(1)["message.created"]; d == nil || d["content"] != "heard" {
+		t.Fatalf("after subscribing: %v", d)
+	}
+}
+
 // TestUnheardEventsAreSkipped: the events of an account nobody listens to
 // on a process are not loaded nor rendered there (they cost a quarter of a
 // busy server's CPU for nobody), and a client that then resumes from
