@@ -57,12 +57,19 @@ func (q *Queries) CreateDelivery(ctx context.Context, d *baton.Delivery) error {
 	if err != nil {
 		return q.formatError(err, "delivery")
 	}
-	// The update that changes nothing is there for its row lock (DO NOTHING
-	// takes none): it orders this transaction with a RecordAttempt moving
-	// the lane on, so that one either sees this delivery or leaves the lane
-	// for this insert to create again (see RecordAttempt).
+	// On PostgreSQL the update that changes nothing is there for its row
+	// lock (DO NOTHING takes none): it orders this transaction with a
+	// RecordAttempt moving the lane on, so that one either sees this
+	// delivery or leaves the lane for this insert to create again (see
+	// RecordAttempt). SQLite's one writer orders them already, and there
+	// the update would rewrite the lane's row and its head_id index entry
+	// for every delivery queued behind a head.
+	conflict := `DO UPDATE SET head_id = lanes.head_id`
+	if q.d.Name() != "postgres" {
+		conflict = `DO NOTHING`
+	}
 	_, err = q.db.ExecContext(ctx, `INSERT INTO lanes (target, lane_id, head_id, next_attempt_at)
-		VALUES ($1, $2, $3, $4) ON CONFLICT (target, lane_id) DO UPDATE SET head_id = lanes.head_id`,
+		VALUES ($1, $2, $3, $4) ON CONFLICT (target, lane_id) `+conflict,
 		targetKey(d.Target), d.LaneID, d.ID, toMicros(d.NextAttemptAt))
 	return q.formatError(err, "delivery lane")
 }
