@@ -530,25 +530,18 @@ func (r *recorder) setSecret(secret string) {
 
 // aborted counts the customer messages whose sender went away before the
 // bot answered.
-func (r *recorder) aborted() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	for _, g := range r.got {
-		if g.aborted {
-			n++
-		}
-	}
-	return n
-}
+func (r *recorder) aborted() int { return r.count(func(g received) bool { return g.aborted }) }
 
 // unsigned counts the deliveries whose signature did not verify.
-func (r *recorder) unsigned() int {
+func (r *recorder) unsigned() int { return r.count(func(g received) bool { return g.unsigned }) }
+
+// count counts the deliveries that are so.
+func (r *recorder) count(so func(g received) bool) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := 0
 	for _, g := range r.got {
-		if g.unsigned {
+		if so(g) {
 			n++
 		}
 	}
