@@ -82,7 +82,8 @@ func TestScaleOut(t *testing.T) {
 	}
 	// Kill once a third is sent and the bot holds attempts of half the
 	// lanes: the process that sent more of them.
-	victim, other, held := a, b, 0
+	var victim, other *process
+	held := 0
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
 		if sent.Load() >= conversations*more/3 && bot.inFlight.Load() >= conversations/2 {
 			fromA, fromB := bot.inFlightFrom(a.cmd.Process.Pid), bot.inFlightFrom(b.cmd.Process.Pid)
