@@ -286,7 +286,6 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 		if created {
 			err = q.TouchConversationLive(ctx, c.ID, now.UnixMicro(), e)
 		} else {
-			created = true
 			err = q.CreateMessageLive(ctx, m, now.UnixMicro(), e)
 		}
 		if err != nil {

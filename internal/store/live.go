@@ -21,20 +21,24 @@ type LiveEvent struct {
 	CreatedAt      time.Time
 }
 
+// data is the event's details as stored: an empty object for none.
+func (e *LiveEvent) data() string {
+	if len(e.Data) == 0 {
+		return "{}"
+	}
+	return string(e.Data)
+}
+
 // CreateLiveEvent appends e to the live event log and sets its id. Other
 // processes are told after the commit (on PostgreSQL, postgres.Announcer),
 // not in the transaction: a NOTIFY makes every commit that sends one wait
 // for the others' (PostgreSQL takes one lock for them, held through the
 // commit's flush).
 func (q *Queries) CreateLiveEvent(ctx context.Context, e *LiveEvent) error {
-	data := string(e.Data)
-	if data == "" {
-		data = "{}"
-	}
 	var err error
 	e.ID, err = q.insert(ctx, `INSERT INTO live_events (account_id, conversation_id, message_id, contact_id, name,
 		data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`, e.AccountID, nullInt(e.ConversationID),
-		nullInt(e.MessageID), nullInt(e.ContactID), e.Name, data, toMicros(e.CreatedAt))
+		nullInt(e.MessageID), nullInt(e.ContactID), e.Name, e.data(), toMicros(e.CreatedAt))
 	return q.formatError(err, "live event")
 }
 
@@ -48,15 +52,11 @@ func (q *Queries) TouchConversationLive(ctx context.Context, id, at int64, e *Li
 		}
 		return q.CreateLiveEvent(ctx, e)
 	}
-	data := string(e.Data)
-	if data == "" {
-		data = "{}"
-	}
 	err := q.db.QueryRowContext(ctx, `WITH t AS (UPDATE conversations SET last_activity_at = $8, updated_at = $8
 		WHERE id = $9), e AS (INSERT INTO live_events (account_id, conversation_id, message_id, contact_id, name,
 		data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id)
 		SELECT id FROM e`,
-		e.AccountID, nullInt(e.ConversationID), nullInt(e.MessageID), nullInt(e.ContactID), e.Name, data,
+		e.AccountID, nullInt(e.ConversationID), nullInt(e.MessageID), nullInt(e.ContactID), e.Name, e.data(),
 		toMicros(e.CreatedAt), at, id).Scan(&e.ID)
 	return q.formatError(err, "live event")
 }

@@ -37,17 +37,23 @@ func nullContent(s *string) sql.NullString {
 	return sql.NullString{String: *s, Valid: true}
 }
 
+// insertMessage inserts a message from messageValues ($1 to $16).
+const insertMessage = `INSERT INTO messages (account_id, inbox_id, conversation_id, message_type,
+		content_type, content, content_attributes, private, status, source_id, sender_type, sender_id,
+		external_source_ids, additional_attributes, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
+
+func messageValues(m *baton.Message) []any {
+	return []any{m.AccountID, m.InboxID, m.ConversationID, m.MessageType, m.ContentType, nullContent(m.Content),
+		jsonObject(m.ContentAttributes), m.Private, m.Status, m.SourceID, m.SenderType, m.SenderID,
+		jsonObject(m.ExternalSourceIDs), jsonObject(m.AdditionalAttributes), toMicros(m.CreatedAt),
+		toMicros(m.UpdatedAt)}
+}
+
 // CreateMessage inserts m and sets its id.
 func (q *Queries) CreateMessage(ctx context.Context, m *baton.Message) error {
 	var err error
-	m.ID, err = q.insert(ctx, `INSERT INTO messages (account_id, inbox_id, conversation_id, message_type,
-		content_type, content, content_attributes, private, status, source_id, sender_type, sender_id,
-		external_source_ids, additional_attributes, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-		m.AccountID, m.InboxID, m.ConversationID, m.MessageType, m.ContentType, nullContent(m.Content),
-		jsonObject(m.ContentAttributes), m.Private, m.Status, m.SourceID, m.SenderType, m.SenderID,
-		jsonObject(m.ExternalSourceIDs), jsonObject(m.AdditionalAttributes), toMicros(m.CreatedAt),
-		toMicros(m.UpdatedAt))
+	m.ID, err = q.insert(ctx, insertMessage, messageValues(m)...)
 	return q.formatError(err, "message")
 }
 
@@ -63,23 +69,13 @@ func (q *Queries) CreateMessageLive(ctx context.Context, m *baton.Message, at in
 		e.MessageID = m.ID
 		return q.TouchConversationLive(ctx, m.ConversationID, at, e)
 	}
-	data := string(e.Data)
-	if data == "" {
-		data = "{}"
-	}
-	err := q.db.QueryRowContext(ctx, `WITH m AS (INSERT INTO messages (account_id, inbox_id, conversation_id,
-		message_type, content_type, content, content_attributes, private, status, source_id, sender_type, sender_id,
-		external_source_ids, additional_attributes, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id),
+	args := append(messageValues(m), at, e.AccountID, nullInt(e.ConversationID), nullInt(e.ContactID), e.Name,
+		e.data(), toMicros(e.CreatedAt))
+	err := q.db.QueryRowContext(ctx, `WITH m AS (`+insertMessage+` RETURNING id),
 		t AS (UPDATE conversations SET last_activity_at = $17, updated_at = $17 WHERE id = $3),
 		e AS (INSERT INTO live_events (account_id, conversation_id, message_id, contact_id, name, data, created_at)
 		SELECT $18, $19, m.id, $20, $21, $22, $23 FROM m RETURNING id, message_id)
-		SELECT message_id, id FROM e`,
-		m.AccountID, m.InboxID, m.ConversationID, m.MessageType, m.ContentType, nullContent(m.Content),
-		jsonObject(m.ContentAttributes), m.Private, m.Status, m.SourceID, m.SenderType, m.SenderID,
-		jsonObject(m.ExternalSourceIDs), jsonObject(m.AdditionalAttributes), toMicros(m.CreatedAt),
-		toMicros(m.UpdatedAt), at, e.AccountID, nullInt(e.ConversationID), nullInt(e.ContactID), e.Name, data,
-		toMicros(e.CreatedAt)).Scan(&m.ID, &e.ID)
+		SELECT message_id, id FROM e`, args...).Scan(&m.ID, &e.ID)
 	e.MessageID = m.ID
 	return q.formatError(err, "message")
 }
