@@ -186,14 +186,7 @@ func startIdleClients(t testing.TB, w *world, idle *customer) *idleClientProcess
 	cmd.Env = append(os.Environ(), envIdleURL+"="+strings.Replace(w.nodes[0].url, "http://", "ws://", 1)+"/cable",
 		envIdleIdent+"="+contactIdentifier(idle.pubsub), envIdleWatcher+"="+userIdentifier(w.admin, w.account),
 		envIdleN+"="+strconv.Itoa(idleClients))
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	stdin, stdout := pipes(t, cmd)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

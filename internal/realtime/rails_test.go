@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -52,14 +53,7 @@ func startRails(t *testing.T, version, url string, params ...string) *railsClien
 	cmd := exec.Command(node, append([]string{"client.js", version, url}, params...)...)
 	cmd.Dir = dir
 	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	stdin, stdout := pipes(t, cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -215,4 +209,19 @@ func TestRailsClient(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pipes connects to the standard input and output of a process about to
+// be started: the clients' processes of the tests and benchmarks.
+func pipes(t testing.TB, cmd *exec.Cmd) (io.WriteCloser, io.ReadCloser) {
+	t.Helper()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stdin, stdout
 }
