@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -99,32 +100,62 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// analyze gathers the planner's statistics of the schema's tables. Without
-// them, after migrations made or changed the tables, PostgreSQL planned
-// the message path's lookups as if the tables were empty and walked every
-// contact of an account until autovacuum came by.
+// analyze gathers the planner's statistics of the schema's tables that
+// hold rows. Without them, after migrations changed tables that hold data,
+// PostgreSQL planned the message path's lookups as if the tables were
+// empty and walked every contact of an account until autovacuum came by.
+//
+// An empty table is left alone: its statistics would say "empty", which
+// PostgreSQL believes, while a table never analyzed is assumed to hold at
+// least ten pages. On a new installation the engine's statements are
+// planned once, on tables still empty, and the plan is kept: planned as
+// empty, a claim joined the growing deliveries and events by scanning them
+// (20 ms a claim, 8,500 buffers, at 200 turns a second) until autovacuum
+// analyzed them a minute or more later.
 func analyze(ctx context.Context, db *sql.DB) error {
-	rows, err := db.QueryContext(ctx, `SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema()`)
-	if err != nil {
-		return fmt.Errorf("analyze: %w", err)
-	}
-	var tables []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			rows.Close()
-			return fmt.Errorf("analyze: %w", err)
-		}
-		tables = append(tables, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(tables) == 0 {
+	names, err := queryStrings(ctx, db, `SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema()`)
+	if err != nil || len(names) == 0 {
 		return err
 	}
-	if _, err := db.ExecContext(ctx, `ANALYZE `+strings.Join(tables, ", ")); err != nil {
+	// Which hold a row, in one query: each probe answers its table's index.
+	probes := make([]string, len(names))
+	for i, t := range names {
+		probes[i] = `SELECT '` + strconv.Itoa(i) + `' WHERE EXISTS (SELECT 1 FROM ` + t + `)`
+	}
+	held, err := queryStrings(ctx, db, strings.Join(probes, " UNION ALL "))
+	if err != nil || len(held) == 0 {
+		return err
+	}
+	full := make([]string, len(held))
+	for i, k := range held {
+		n, _ := strconv.Atoi(k)
+		full[i] = names[n]
+	}
+	if _, err := db.ExecContext(ctx, `ANALYZE `+strings.Join(full, ", ")); err != nil {
 		return fmt.Errorf("analyze: %w", err)
 	}
 	return nil
+}
+
+// queryStrings returns the one text column of query's rows.
+func queryStrings(ctx context.Context, db *sql.DB, query string) ([]string, error) {
+	rows, err := db.QueryContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, fmt.Errorf("analyze: %w", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	return out, nil
 }
 
 type dialect struct{}
