@@ -40,7 +40,7 @@ func (q *Queries) ListAttachments(ctx context.Context, messageIDs []int64) (map[
 	if len(messageIDs) == 0 {
 		return out, nil
 	}
-	query, args := inList(`SELECT `+attachmentColumns+` FROM attachments WHERE message_id IN `, messageIDs)
+	query, args := q.inIDs(`SELECT `+attachmentColumns+` FROM attachments WHERE message_id IN `, messageIDs, 1)
 	rows, err := q.db.QueryContext(ctx, query+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, q.formatError(err, "attachment")

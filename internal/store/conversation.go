@@ -522,12 +522,12 @@ func (q *Queries) ListConversationViews(ctx context.Context, ids []int64, unread
 	if len(ids) == 0 {
 		return out, nil
 	}
-	query, args := inList(listConversationViews+itoa(unreadLimit)+`) t)
+	query, args := q.inIDs(listConversationViews+itoa(unreadLimit)+`) t)
 	FROM conversations v
 	JOIN inboxes i ON i.id = v.inbox_id
 	JOIN contact_inboxes ci ON ci.id = v.contact_inbox_id
 	JOIN contacts c ON c.id = v.contact_id AND c.account_id = v.account_id
-	WHERE v.id IN `, ids)
+	WHERE v.id IN `, ids, 1)
 	rows, err := q.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, q.formatError(err, "conversation")

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"strings"
 	"time"
 )
 
@@ -95,19 +94,11 @@ func (q *Queries) LiveEventsSince(ctx context.Context, after int64, also []int64
 	if len(also) == 0 {
 		return q.LiveEventsAfter(ctx, after, limit)
 	}
-	var in strings.Builder
-	args := []any{after}
-	for i, id := range also {
-		if i > 0 {
-			in.WriteString(", ")
-		}
-		in.WriteString("$" + itoa(i+2))
-		args = append(args, id)
-	}
 	// Two reads, each by the primary key, in one statement: with an OR
 	// PostgreSQL read the whole log (3–5 ms a wake-up with 2,000 events).
+	in, args := q.inIDs(` FROM live_events WHERE id IN `, also, 2)
 	return q.queryLiveEvents(ctx, `WHERE id > $1 UNION ALL SELECT `+liveEventColumns+
-		` FROM live_events WHERE id IN (`+in.String()+`) AND id <= $1 ORDER BY id LIMIT `+itoa(limit), args...)
+		in+` AND id <= $1 ORDER BY id LIMIT `+itoa(limit), append([]any{after}, args...)...)
 }
 
 // LiveEventsByID returns the live events with the ids, in the order of ids;
@@ -116,16 +107,8 @@ func (q *Queries) LiveEventsByID(ctx context.Context, ids []int64) ([]*LiveEvent
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	var b strings.Builder
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString("$" + itoa(i+1))
-		args[i] = id
-	}
-	found, err := q.queryLiveEvents(ctx, `WHERE id IN (`+b.String()+`)`, args...)
+	in, args := q.inIDs(`WHERE id IN `, ids, 1)
+	found, err := q.queryLiveEvents(ctx, in, args...)
 	if err != nil {
 		return nil, err
 	}

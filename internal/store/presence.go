@@ -71,18 +71,10 @@ func (q *Queries) ConnectedUsers(ctx context.Context, userIDs []int64, liveSince
 	if len(userIDs) == 0 {
 		return out, nil
 	}
-	args := []any{liveSince}
-	in := ""
-	for i, id := range userIDs {
-		if i > 0 {
-			in += ", "
-		}
-		args = append(args, id)
-		in += "$" + itoa(len(args))
-	}
+	in, args := q.inIDs(` AND pc.user_id IN `, userIDs, 2)
 	ids, err := q.queryIDs(ctx, "presence", `SELECT DISTINCT pc.user_id FROM presence_connections pc
 		JOIN presence_processes pp ON pp.process_id = pc.process_id
-		WHERE pp.seen_at >= $1 AND pc.user_id IN (`+in+`)`, args...)
+		WHERE pp.seen_at >= $1`+in, append([]any{liveSince}, args...)...)
 	for _, id := range ids {
 		out[id] = true
 	}

@@ -307,7 +307,7 @@ func queryByID[T any](ctx context.Context, q *Queries, what, query string, ids [
 	if len(ids) == 0 {
 		return out, nil
 	}
-	query, args := inList(query, ids)
+	query, args := q.inIDs(query, ids, 1)
 	vs, err := queryAll(ctx, q, what, query, scan, args...)
 	for _, v := range vs {
 		out[key(v)] = v

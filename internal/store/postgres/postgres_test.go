@@ -188,3 +188,35 @@ func TestStatisticsAfterMigrations(t *testing.T) {
 		t.Error("messages, empty, was analyzed")
 	}
 }
+
+// TestListsOfIDsAreOneStatement: a read by a list of ids is one statement
+// text whatever the list's length, so that PostgreSQL parses and plans it
+// once a connection, not once a length (the live channel's reads of the log
+// asked for a varying count of ids at each wake-up).
+func TestListsOfIDsAreOneStatement(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := storetest.OpenPostgres(t)
+	s.DB().SetMaxOpenConns(1) // one connection: its prepared statements are the ones counted
+	q := s.Read()
+	for n := 1; n <= 5; n++ {
+		ids := make([]int64, n)
+		for i := range ids {
+			ids[i] = int64(i + 1)
+		}
+		if _, err := q.LiveEventsSince(ctx, 100, ids, 10); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := q.LiveEventsByID(ctx, ids); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var prepared int
+	if err := s.DB().QueryRowContext(ctx, `SELECT count(*) FROM pg_prepared_statements
+		WHERE statement LIKE '%FROM live_events%' AND statement NOT LIKE '%pg_prepared_statements%'`).Scan(&prepared); err != nil {
+		t.Fatal(err)
+	}
+	if prepared != 2 {
+		t.Errorf("%d statements prepared for two reads by lists of 1 to 5 ids, want 2", prepared)
+	}
+}

@@ -45,6 +45,7 @@ var suite = []struct {
 	{"Message", testMessage},
 	{"MessageList", testMessageList},
 	{"Attachment", testAttachment},
+	{"LiveEvents", testLiveEvents},
 	{"Session", testSession},
 	{"Presence", testPresence},
 	{"Team", testTeam},
