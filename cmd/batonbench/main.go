@@ -692,8 +692,12 @@ func freshSchema(ctx context.Context, base string) (string, func(), error) {
 		return "", nil, fmt.Errorf("create schema: %w", err)
 	}
 	drop := func() {
-		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			fmt.Fprintf(os.Stderr, "drop schema %s: %v\n", schema, err)
+		// A connection left in the schema by a process not reaped holds
+		// the drop's lock for as long as it lives: the bench gives up.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := admin.ExecContext(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			fmt.Fprintf(os.Stderr, "batonbench: drop schema %s: %v; drop it by hand\n", schema, err)
 		}
 		admin.Close()
 	}

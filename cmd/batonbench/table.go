@@ -14,7 +14,6 @@ package main
 // receiver are not in it; PostgreSQL's own processes are not either).
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -27,10 +26,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -40,7 +41,7 @@ type serverProc struct {
 	binary string
 	dir    string
 	dbURL  string // PostgreSQL schema URL; "" for SQLite in dir
-	cmd    *exec.Cmd
+	proc   *child // nil while stopped
 	base   string
 
 	account   int64
@@ -49,7 +50,6 @@ type serverProc struct {
 	botInbox  int64
 	nobot     []string // message URLs of the inbox with no bot
 	bench     *engineBench
-	waited    chan error
 }
 
 // procCPU returns the CPU time, user and system, the process has used.
@@ -75,25 +75,19 @@ func (s *serverProc) start(ctx context.Context) error {
 	if s.dbURL != "" {
 		args = append(args, "--database", s.dbURL)
 	}
-	s.cmd = exec.CommandContext(ctx, s.binary, args...)
-	s.cmd.Env = append(os.Environ(), "BATON_SECRET_KEY=")
-	s.cmd.Stderr = os.Stderr
-	out, err := s.cmd.StdoutPipe()
+	cmd := exec.CommandContext(ctx, s.binary, args...)
+	cmd.Env = append(os.Environ(), "BATON_SECRET_KEY=")
+	cmd.Stderr = os.Stderr
+	proc, line, err := startChild(s.label+" `baton serve`", cmd, 2*time.Minute)
 	if err != nil {
 		return err
 	}
-	if err := s.cmd.Start(); err != nil {
-		return err
+	_, addr, ok := strings.Cut(line, "listening on ")
+	if !ok {
+		proc.stop()
+		return fmt.Errorf("%s serve did not start: %q", s.binary, line)
 	}
-	s.waited = make(chan error, 1)
-	lines := bufio.NewScanner(out)
-	if !lines.Scan() || !strings.Contains(lines.Text(), "listening on ") {
-		s.stop()
-		return fmt.Errorf("%s serve did not start: %q", s.binary, lines.Text())
-	}
-	_, addr, _ := strings.Cut(lines.Text(), "listening on ")
-	s.base = strings.TrimSpace(addr)
-	go func() { _, _ = io.Copy(io.Discard, out); s.waited <- s.cmd.Wait() }()
+	s.proc, s.base = proc, strings.TrimSpace(addr)
 	if s.bench != nil {
 		s.bench.base = s.base
 	}
@@ -102,17 +96,10 @@ func (s *serverProc) start(ctx context.Context) error {
 
 // stop ends the process as an operator does (SIGINT) and waits for it.
 func (s *serverProc) stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
+	if s.proc != nil {
+		s.proc.stop()
+		s.proc = nil
 	}
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-s.waited:
-	case <-time.After(30 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.waited
-	}
-	s.cmd = nil
 }
 
 // admin runs `baton admin ARGS --json` on the server's database and decodes
@@ -240,7 +227,7 @@ func (s *serverProc) waitIncoming(n int64, limit time.Duration) (time.Duration, 
 
 // bareProc is the bare handler's process.
 type bareProc struct {
-	cmd  *exec.Cmd
+	*child
 	base string
 }
 
@@ -251,26 +238,16 @@ func startBareProc(ctx context.Context, db, dsn string) (*bareProc, error) {
 	}
 	cmd := exec.CommandContext(ctx, self, "-mode", "bare-serve", "-db", db, "-bare-dsn", dsn)
 	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
+	proc, line, err := startChild("the bare handler", cmd, 2*time.Minute)
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
+	base, ok := strings.CutPrefix(line, "bare listening on ")
+	if !ok {
+		proc.stop()
+		return nil, fmt.Errorf("bare handler did not start: %q", line)
 	}
-	lines := bufio.NewScanner(out)
-	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "bare listening on ") {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		return nil, fmt.Errorf("bare handler did not start: %q", lines.Text())
-	}
-	go func() { _, _ = io.Copy(io.Discard, out) }()
-	return &bareProc{cmd: cmd, base: strings.TrimPrefix(lines.Text(), "bare listening on ")}, nil
-}
-
-func (b *bareProc) stop() {
-	_ = b.cmd.Process.Signal(os.Interrupt)
-	_ = b.cmd.Wait()
+	return &bareProc{child: proc, base: base}, nil
 }
 
 // bareServe is -mode bare-serve: the bare handler in a process of its own,
@@ -297,9 +274,17 @@ func bareServe(db, dsn string) error {
 	default:
 		return fmt.Errorf("bare-serve: unknown -db %q", db)
 	}
+	defer conn.Close()
 	if err != nil {
 		return err
 	}
+	// The bench ends this process with SIGINT. A shell that starts the bench
+	// in the background hands it SIGINT ignored, and a Go program keeps an
+	// ignored SIGINT ignored unless it asks for it (os/signal): asked for
+	// here, as `baton serve` does, or the bench waits for a process that
+	// cannot hear it.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	mux := bareMux(conn, "bare_messages")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -307,7 +292,14 @@ func bareServe(db, dsn string) error {
 	}
 	fmt.Printf("bare listening on http://%s\n", ln.Addr())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	return srv.Serve(ln) // until the bench signals it
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
 // preloadBacklog writes n events of the bot's inbox with one pending
@@ -565,7 +557,7 @@ func tableDB(ctx context.Context, o options, dir, db string, binaries, labels []
 		// The seeding's conversation_created events go to the bot first.
 		time.Sleep(2 * time.Second)
 		fmt.Printf("%s: `baton serve` pid %d at %s; 2 API inboxes × %d conversations, a bot on one\n",
-			s.label, s.cmd.Process.Pid, s.base, o.conversations)
+			s.label, s.proc.pid(), s.base, o.conversations)
 	}
 	rows := make([]*tableRow, len(servers))
 	for i := range rows {
@@ -575,11 +567,11 @@ func tableDB(ctx context.Context, o options, dir, db string, binaries, labels []
 	fmt.Printf("\ncustomer messages: %d keep-alive clients back to back, %s a run; bare, then each binary without and with the bot\n",
 		o.clients, o.duration)
 	for run := range o.runs {
-		bareRate, bareCPU := measureProc(client, bare.cmd.Process.Pid, bareTargets, o)
+		bareRate, bareCPU := measureProc(client, bare.pid(), bareTargets, o)
 		for i, s := range servers {
 			row := rows[i]
 			row.bare, row.bareCPU = append(row.bare, bareRate.rate()), append(row.bareCPU, bareCPU)
-			nb, nbCPU := measureProc(client, s.cmd.Process.Pid, s.nobot, o)
+			nb, nbCPU := measureProc(client, s.proc.pid(), s.nobot, o)
 			row.noBot, row.noBotCPU = append(row.noBot, nb.rate()), append(row.noBotCPU, nbCPU)
 			row.ratioBare = append(row.ratioBare, nb.rate()/bareRate.rate())
 			row.failures += nb.failed()
@@ -589,14 +581,14 @@ func tableDB(ctx context.Context, o options, dir, db string, binaries, labels []
 				targets[k] = c.messages
 			}
 			before := s.bench.recv.incoming.Load()
-			cpu0 := procCPU(s.cmd.Process.Pid)
+			cpu0 := procCPU(s.proc.pid())
 			wb := closedLoop(client, targets, o.clients, o.duration)
 			lag, err := s.waitIncoming(before+int64(len(wb.latencies)), 2*time.Minute)
 			if err != nil {
 				fmt.Printf("  %s: %v\n", s.label, err)
 				row.failures++
 			}
-			wbCPU := float64((procCPU(s.cmd.Process.Pid) - cpu0).Microseconds()) / float64(max(len(wb.latencies), 1))
+			wbCPU := float64((procCPU(s.proc.pid()) - cpu0).Microseconds()) / float64(max(len(wb.latencies), 1))
 			delivered := float64(len(wb.latencies)) / (wb.elapsed + lag).Seconds()
 			row.withBot, row.withBotIntake, row.withBotCPU = append(row.withBot, delivered), append(row.withBotIntake, wb.rate()), append(row.withBotCPU, wbCPU)
 			row.ratioBot = append(row.ratioBot, delivered/nb.rate())
