@@ -63,15 +63,18 @@ type scope struct {
 func (a *App) accountScope(ctx context.Context, q *store.Queries, accountID int64) (*scope, error) {
 	actor := baton.ActorFromContext(ctx)
 	s := &scope{actor: actor}
+	var acc *baton.Account
+	var err error
+	// The account is read with the caller's standing in it, in one
+	// statement for users and bots.
 	switch actor.Kind {
 	case baton.ActorUser:
-		au, err := q.FindAccountUser(ctx, accountID, actor.User.ID)
+		acc, s.role, err = q.FindAccountForUser(ctx, accountID, actor.User.ID)
 		if errors.Is(err, baton.ErrNotFound) {
 			return nil, auth.ErrNotMember
 		} else if err != nil {
 			return nil, err
 		}
-		s.role = au.Role
 		if s.role != baton.RoleAdministrator {
 			all, err := q.ListInboxes(ctx, accountID, actor.User.ID)
 			if err != nil {
@@ -84,6 +87,12 @@ func (a *App) accountScope(ctx context.Context, q *store.Queries, accountID int6
 		}
 	case baton.ActorSystem:
 		s.role = baton.RoleAdministrator
+		acc, err = q.FindAccount(ctx, accountID)
+		if errors.Is(err, baton.ErrNotFound) {
+			return nil, auth.ErrNotMember
+		} else if err != nil {
+			return nil, err
+		}
 	case baton.ActorAgentBot:
 		// A bot acts in the inboxes it is connected to, in accounts where
 		// it is connected to one (an account bot only in its own).
@@ -91,8 +100,9 @@ func (a *App) accountScope(ctx context.Context, q *store.Queries, accountID int6
 		if !b.Global() && b.AccountID != accountID {
 			return nil, auth.ErrBotAccount
 		}
-		ids, err := q.BotInboxes(ctx, b.ID, accountID)
-		if err != nil {
+		var ids []int64
+		acc, ids, err = q.FindAccountForBot(ctx, accountID, b.ID)
+		if err != nil && !errors.Is(err, baton.ErrNotFound) {
 			return nil, err
 		}
 		if len(ids) == 0 {
@@ -103,12 +113,6 @@ func (a *App) accountScope(ctx context.Context, q *store.Queries, accountID int6
 		return nil, auth.ErrNotMember
 	default:
 		return nil, auth.ErrInvalidToken
-	}
-	acc, err := q.FindAccount(ctx, accountID)
-	if errors.Is(err, baton.ErrNotFound) {
-		return nil, auth.ErrNotMember
-	} else if err != nil {
-		return nil, err
 	}
 	if acc.Status == baton.AccountSuspended {
 		return nil, auth.ErrSuspended

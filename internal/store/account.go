@@ -9,6 +9,9 @@ import (
 
 const accountColumns = `id, name, locale, domain, support_email, status, custom_attributes, settings, created_at, updated_at`
 
+// accountColumnsA are accountColumns of the alias "a".
+var accountColumnsA = qualified("a", accountColumns)
+
 func scanAccount(row interface{ Scan(...any) error }) (*baton.Account, error) {
 	var a baton.Account
 	dest, finish := accountDest(&a)
@@ -47,6 +50,57 @@ func (q *Queries) CreateAccount(ctx context.Context, a *baton.Account) error {
 func (q *Queries) FindAccount(ctx context.Context, id int64) (*baton.Account, error) {
 	a, err := scanAccount(q.db.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
 	return a, q.formatError(err, "account")
+}
+
+// FindAccountForUser returns the account with the id and the user's role
+// in it, read in one statement: the first two reads of an Application API
+// request, one round trip. A user who is not a member is not found, as an
+// account that does not exist is.
+func (q *Queries) FindAccountForUser(ctx context.Context, accountID, userID int64) (*baton.Account, baton.Role, error) {
+	var a baton.Account
+	var role baton.Role
+	dest, finish := accountDest(&a)
+	err := q.db.QueryRowContext(ctx, `SELECT `+accountColumnsA+`, au.role FROM accounts a
+		JOIN account_users au ON au.account_id = a.id AND au.user_id = $2 WHERE a.id = $1`, accountID, userID).
+		Scan(append(dest, &role)...)
+	if err != nil {
+		return nil, 0, q.formatError(err, "account")
+	}
+	finish()
+	return &a, role, nil
+}
+
+// FindAccountForBot returns the account with the id and the inboxes of it
+// the bot is connected to, by id, read in one statement (as
+// FindAccountForUser). An account that does not exist is not found.
+func (q *Queries) FindAccountForBot(ctx context.Context, accountID, botID int64) (*baton.Account, []int64, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT `+accountColumnsA+`, ab.inbox_id FROM accounts a
+		LEFT JOIN agent_bot_inboxes ab ON ab.account_id = a.id AND ab.agent_bot_id = $2
+		WHERE a.id = $1 ORDER BY ab.inbox_id`, accountID, botID)
+	if err != nil {
+		return nil, nil, q.formatError(err, "account")
+	}
+	defer rows.Close()
+	var a baton.Account
+	dest, finish := accountDest(&a)
+	var inbox sql.NullInt64
+	ids, found := []int64{}, false
+	for rows.Next() {
+		if err := rows.Scan(append(dest, &inbox)...); err != nil {
+			return nil, nil, q.formatError(err, "account")
+		}
+		found = true
+		if inbox.Valid {
+			ids = append(ids, inbox.Int64)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, q.formatError(err, "account")
+	} else if !found {
+		return nil, nil, q.formatError(sql.ErrNoRows, "account")
+	}
+	finish()
+	return &a, ids, nil
 }
 
 // UpdateAccount writes every column of a.

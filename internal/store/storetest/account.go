@@ -191,3 +191,60 @@ func testNextDisplayIDConcurrent(t *testing.T, s *store.Store) {
 	}
 	same(t, "display ids handed out", ids, want)
 }
+
+// testAccountForCaller: the account read with a caller's standing in it.
+// A user's role, not found for one who is not a member nor in an account
+// that does not exist; a bot's inboxes in the account, by id, none in
+// another account, and an account that does not exist not found.
+func testAccountForCaller(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	acc, other := newAccount(t, s), newAccount(t, s)
+	agent, stranger := newUser(t, s, acc.ID), newUser(t, s, other.ID)
+	q := s.Read()
+	got, role, err := q.FindAccountForUser(ctx, acc.ID, agent.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != acc.ID || got.Name != acc.Name || role != baton.RoleAgent {
+		t.Errorf("account for its agent: %+v, role %v", got, role)
+	}
+	write(t, s, func(q *store.Queries) error {
+		return q.AddAccountUser(ctx, &baton.AccountUser{AccountID: acc.ID, UserID: agent.ID, Role: baton.RoleAdministrator, CreatedAt: at})
+	})
+	if _, role, err := q.FindAccountForUser(ctx, acc.ID, agent.ID); err != nil || role != baton.RoleAdministrator {
+		t.Errorf("account for its administrator: role %v, %v", role, err)
+	}
+	if _, _, err := q.FindAccountForUser(ctx, acc.ID, stranger.ID); !errors.Is(err, baton.ErrNotFound) {
+		t.Errorf("account for a user not a member: %v, want not found", err)
+	}
+	if _, _, err := q.FindAccountForUser(ctx, other.ID+1000, agent.ID); !errors.Is(err, baton.ErrNotFound) {
+		t.Errorf("an account that does not exist, for a user: %v, want not found", err)
+	}
+
+	bot := newAgentBot(t, s, acc.ID)
+	first, second, elsewhere := newInbox(t, s, acc.ID), newInbox(t, s, acc.ID), newInbox(t, s, other.ID)
+	got, ids, err := q.FindAccountForBot(ctx, acc.ID, bot)
+	if err != nil || got.ID != acc.ID || len(ids) != 0 {
+		t.Errorf("account for a bot connected nowhere: %+v, inboxes %v, %v", got, ids, err)
+	}
+	write(t, s, func(q *store.Queries) error {
+		for _, i := range []*baton.Inbox{second, first, elsewhere} {
+			if err := q.ConnectAgentBot(ctx, &baton.AgentBotInbox{InboxID: i.ID, AgentBotID: bot, AccountID: i.AccountID,
+				Active: true, CreatedAt: at, UpdatedAt: at}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	got, ids, err = q.FindAccountForBot(ctx, acc.ID, bot)
+	if err != nil || got.ID != acc.ID || got.Name != acc.Name {
+		t.Fatalf("account for its bot: %+v, %v", got, err)
+	}
+	same(t, "the bot's inboxes in the account", ids, []int64{first.ID, second.ID})
+	if _, ids, err := q.FindAccountForBot(ctx, other.ID, bot); err != nil || len(ids) != 1 || ids[0] != elsewhere.ID {
+		t.Errorf("the bot's inboxes in the other account: %v, %v", ids, err)
+	}
+	if _, _, err := q.FindAccountForBot(ctx, other.ID+1000, bot); !errors.Is(err, baton.ErrNotFound) {
+		t.Errorf("an account that does not exist, for a bot: %v, want not found", err)
+	}
+}

@@ -19,6 +19,7 @@ var suite = []struct {
 	test func(t *testing.T, s *store.Store)
 }{
 	{"Account", testAccount},
+	{"AccountForCaller", testAccountForCaller},
 	{"AccountCascade", testAccountCascade},
 	{"NextDisplayID", testNextDisplayID},
 	{"NextDisplayIDConcurrent", testNextDisplayIDConcurrent},
