@@ -18,19 +18,20 @@ func (a *App) Authenticate(ctx context.Context, token string) (*baton.Actor, err
 		return nil, auth.ErrInvalidToken
 	}
 	q := a.store.Read()
-	t, err := q.FindAccessTokenByHash(ctx, auth.HashToken(token))
+	// The token with its owner, a user or a bot, in one statement.
+	o, err := q.FindTokenOwner(ctx, auth.HashToken(token))
 	if errors.Is(err, baton.ErrNotFound) {
 		return nil, auth.ErrInvalidToken
 	} else if err != nil {
 		return nil, err
 	}
+	t := o.Token
 	switch t.OwnerType {
 	case store.OwnerUser:
-		u, err := q.FindUser(ctx, t.OwnerID)
-		if err != nil {
+		if o.User == nil {
 			return nil, auth.ErrInvalidToken
 		}
-		return &baton.Actor{Kind: baton.ActorUser, User: u, Name: u.AvailableName()}, nil
+		return &baton.Actor{Kind: baton.ActorUser, User: o.User, Name: o.User.AvailableName()}, nil
 	case store.OwnerPlatformApp:
 		p, err := q.FindPlatformApp(ctx, t.OwnerID)
 		if err != nil {
@@ -38,11 +39,10 @@ func (a *App) Authenticate(ctx context.Context, token string) (*baton.Actor, err
 		}
 		return &baton.Actor{Kind: baton.ActorPlatformApp, PlatformApp: p, Name: p.Name}, nil
 	case store.OwnerAgentBot:
-		b, err := q.FindAgentBot(ctx, t.OwnerID)
-		if err != nil {
+		if o.Bot == nil {
 			return nil, auth.ErrInvalidToken
 		}
-		return &baton.Actor{Kind: baton.ActorAgentBot, Bot: b, Name: b.Name}, nil
+		return &baton.Actor{Kind: baton.ActorAgentBot, Bot: o.Bot, Name: o.Bot.Name}, nil
 	}
 	return nil, auth.ErrInvalidToken
 }

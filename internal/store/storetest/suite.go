@@ -30,6 +30,7 @@ var suite = []struct {
 	{"User", testUser},
 	{"AccountUser", testAccountUser},
 	{"AccessToken", testAccessToken},
+	{"TokenOwner", testTokenOwner},
 	{"Inbox", testInbox},
 	{"InboxMembers", testInboxMembers},
 	{"Contact", testContact},

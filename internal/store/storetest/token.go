@@ -68,3 +68,51 @@ func testAccessToken(t *testing.T, s *store.Store) {
 		t.Errorf("deleting the user's token took the bot's: %v", err)
 	}
 }
+
+// testTokenOwner: a token read with its owner, a user's or a bot's, in one
+// statement; other owners' tokens and tokens whose owner is gone come
+// without one.
+func testTokenOwner(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	acc := newAccount(t, s)
+	u := newUser(t, s, acc.ID)
+	bot := newAgentBot(t, s, acc.ID)
+	tokens := map[string]store.AccessToken{
+		"user":         {OwnerType: store.OwnerUser, OwnerID: u.ID, Hash: bytes.Repeat([]byte{1}, 32), Sealed: []byte("u")},
+		"bot":          {OwnerType: store.OwnerAgentBot, OwnerID: bot, Hash: bytes.Repeat([]byte{2}, 32), Sealed: []byte("b")},
+		"platform app": {OwnerType: store.OwnerPlatformApp, OwnerID: u.ID, Hash: bytes.Repeat([]byte{3}, 32), Sealed: []byte("p")},
+		"gone user":    {OwnerType: store.OwnerUser, OwnerID: u.ID + 1000, Hash: bytes.Repeat([]byte{4}, 32), Sealed: []byte("g")},
+	}
+	write(t, s, func(q *store.Queries) error {
+		for _, tok := range tokens {
+			if err := q.SetAccessToken(ctx, tok, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	owner := func(name string) *store.TokenOwner {
+		t.Helper()
+		tok := tokens[name]
+		o, err := s.Read().FindTokenOwner(ctx, tok.Hash)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		same(t, name+"'s token", o.Token, &tok)
+		return o
+	}
+	if o := owner("user"); o.Bot != nil || o.User == nil || o.User.ID != u.ID || o.User.Email != u.Email || o.User.Name != u.Name {
+		t.Errorf("a user's token: user %+v, bot %+v", o.User, o.Bot)
+	}
+	if o := owner("bot"); o.User != nil || o.Bot == nil || o.Bot.ID != bot || o.Bot.Name != "Bot" || o.Bot.AccountID != acc.ID {
+		t.Errorf("a bot's token: user %+v, bot %+v", o.User, o.Bot)
+	}
+	if o := owner("platform app"); o.User != nil || o.Bot != nil {
+		t.Errorf("a platform app's token came with an owner: user %+v, bot %+v", o.User, o.Bot)
+	}
+	if o := owner("gone user"); o.User != nil || o.Bot != nil {
+		t.Errorf("a token whose user is gone came with an owner: user %+v, bot %+v", o.User, o.Bot)
+	}
+	_, err := s.Read().FindTokenOwner(ctx, bytes.Repeat([]byte{9}, 32))
+	wantNotFound(t, "an unknown token", err)
+}
