@@ -199,6 +199,43 @@ func testDeliveryPrune(t *testing.T, s *store.Store) {
 	}
 }
 
+// testDeliveryClaimLimit: a claim takes the oldest due lane heads up to
+// its limit, whatever limit the claim before it had (SQLite prepares the
+// statement once for every limit), each with its endpoint, and nothing
+// queued behind a head.
+func testDeliveryClaimLimit(t *testing.T, s *store.Store) {
+	th := newThread(t, s)
+	botID := newAgentBot(t, s, th.account.ID)
+	if _, err := s.DB().ExecContext(t.Context(), `UPDATE agent_bots SET outgoing_url = 'http://bot.example/limit'
+		WHERE id = $1`, botID); err != nil {
+		t.Fatal(err)
+	}
+	now := stored(at)
+	var heads []int64
+	for range 4 {
+		c := newConversation(t, s, th.contactInbox, th.account.ID, nil)
+		heads = append(heads, newDelivery(t, s, c, baton.BotTarget(botID), now).ID)
+		newDelivery(t, s, c, baton.BotTarget(botID), now) // behind the head
+	}
+	var got []int64
+	for _, limit := range []int{2, 1, 3, 5} {
+		write(t, s, func(q *store.Queries) error {
+			claims, err := q.ClaimDue(t.Context(), "a", now, now.Add(time.Minute), limit)
+			for _, c := range claims {
+				if c.Endpoint.URL != "http://bot.example/limit" {
+					t.Errorf("delivery %d claimed with URL %q", c.ID, c.Endpoint.URL)
+				}
+				got = append(got, c.ID)
+			}
+			if want := min(limit, len(heads)-(len(got)-len(claims))); len(claims) != want {
+				t.Errorf("a claim of limit %d took %d deliveries, want %d", limit, len(claims), want)
+			}
+			return err
+		})
+	}
+	same(t, "claimed, in order", got, heads)
+}
+
 // testDeliveryClaimEndpoint: a claim returns each delivery with its bot's
 // URL, sealed secrets and breaker as they are at the claim, so a rotated
 // secret or a changed URL is seen by the next claim.

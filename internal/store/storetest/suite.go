@@ -55,6 +55,7 @@ var suite = []struct {
 	{"OnlineCandidates", testOnlineCandidates},
 	{"DeliveryLanes", testDeliveryLanes},
 	{"DeliveryClaimEndpoint", testDeliveryClaimEndpoint},
+	{"DeliveryClaimLimit", testDeliveryClaimLimit},
 	{"DeliveryRecordAttempts", testDeliveryRecordAttempts},
 	{"DeliveryBreaker", testDeliveryBreaker},
 	{"DeliveryPrune", testDeliveryPrune},
