@@ -122,11 +122,18 @@ type Engine struct {
 	scanned  time.Time // when stranded customers were last looked for
 	wake     chan struct{}
 	jobs     chan job
+	jobsMu   sync.Mutex     // held to send on jobs and to close it: the loop and the recorder both send
+	jobsDone bool           // jobs is closed
 	finished chan *finished // attempts made, for the recorder
 	workers  int
-	held     atomic.Int64 // deliveries claimed and not yet recorded: queued, in flight or being recorded
-	stop     context.CancelFunc
-	wg       sync.WaitGroup
+	held     atomic.Int64 // deliveries claimed and not yet recorded (queued, in flight or being recorded), and places reserved for a claim
+	// recordClaims says the recorder claims in the transaction that
+	// records (see recorder): on SQLite. PostgreSQL's claim commits without
+	// waiting for its flush and its record does not; there the claimed
+	// lanes would stay locked through the flush (not measured).
+	recordClaims bool
+	stop         context.CancelFunc
+	wg           sync.WaitGroup
 	// recording is the context attempts are recorded in: it outlives the
 	// engine's own by up to recordGrace after Stop, so that attempts made
 	// are recorded, not sent again.
@@ -208,6 +215,7 @@ func New(c Config) *Engine {
 	e.jobs = make(chan job, e.ahead())
 	e.finished = make(chan *finished, e.ahead())
 	e.secrets = map[string]string{}
+	e.recordClaims = e.store.Dialect() == "sqlite"
 	return e
 }
 
@@ -267,9 +275,48 @@ func (e *Engine) Start(ctx context.Context) {
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		defer close(e.jobs)
+		defer func() {
+			e.jobsMu.Lock()
+			defer e.jobsMu.Unlock()
+			e.jobsDone = true
+			close(e.jobs)
+		}()
 		e.loop(ctx)
 	}()
+}
+
+// reserve reserves places for a claim: all that are free, counting as
+// free those of the recorded attempts being recorded (they are neither
+// queued nor in flight), when at least least are. It returns how many;
+// the claim gives back, from held, those it does not fill. So the loop and
+// the recorder may claim at once and never queue more than e.ahead(): a
+// send on jobs never waits.
+func (e *Engine) reserve(recorded, least int) int {
+	for {
+		held := e.held.Load()
+		free := e.ahead() + recorded - int(held)
+		if free < least {
+			return 0
+		}
+		if e.held.CompareAndSwap(held, held+int64(free)) {
+			return free
+		}
+	}
+}
+
+// queue hands claimed deliveries, reserved places, to the workers; once
+// the loop has ended (the engine stops) it drops them, and Stop gives
+// their leases up.
+func (e *Engine) queue(claimed []*store.Claim, leaseUntil time.Time) {
+	e.jobsMu.Lock()
+	defer e.jobsMu.Unlock()
+	if e.jobsDone {
+		e.held.Add(-int64(len(claimed)))
+		return
+	}
+	for _, c := range claimed {
+		e.jobs <- job{c: c, leaseUntil: leaseUntil}
+	}
 }
 
 // Stop stops the engine and waits for attempts in flight to end; their
@@ -384,8 +431,8 @@ const strandedInterval = time.Second
 // under load a claim carries tens of deliveries instead of one or two; when
 // the queue is short it claims at once, for latency.
 func (e *Engine) dispatch(ctx context.Context) error {
-	free := e.ahead() - int(e.held.Load())
-	if free < max(e.workers/2, 1) {
+	free := e.reserve(0, max(e.workers/2, 1))
+	if free == 0 {
 		return nil // enough is queued; a finishing worker wakes the loop
 	}
 	var claimed []*store.Claim
@@ -403,11 +450,12 @@ func (e *Engine) dispatch(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
-		return err
+		claimed = nil
 	}
-	e.held.Add(int64(len(claimed)))
-	for _, c := range claimed {
-		e.jobs <- job{c: c, leaseUntil: leaseUntil}
+	e.held.Add(-int64(free - len(claimed)))
+	e.queue(claimed, leaseUntil)
+	if err != nil {
+		return err
 	}
 	if len(claimed) == free {
 		e.Wake() // there may be more
@@ -449,8 +497,9 @@ func (e *Engine) DeliverDue(ctx context.Context) (int, error) {
 	made = slices.DeleteFunc(made, func(f *finished) bool { return f == nil })
 	for len(made) > 0 {
 		n := min(len(made), maxRecord)
-		for _, f := range e.record(ctx, made[:n]) {
-			e.record(ctx, []*finished{f})
+		rest, _, _ := e.record(ctx, made[:n], 0)
+		for _, f := range rest {
+			e.record(ctx, []*finished{f}, 0)
 		}
 		made = made[n:]
 	}
@@ -495,14 +544,26 @@ func (e *Engine) recorder(ctx context.Context) {
 				break more
 			}
 		}
-		rest := e.record(ctx, batch)
-		e.held.Add(-int64(len(batch) - len(rest)))
-		e.Wake()
+		// The recorder claims in the same transaction (recordClaims): a
+		// lane it moves to its next delivery (a bot's reply queued behind
+		// the customer's message) is claimed at once, and the claim costs
+		// no transaction of its own. The loop claims what the commits of
+		// new deliveries announce.
+		free := 0
+		if e.recordClaims && ctx.Err() == nil {
+			free = e.reserve(len(batch), 1)
+		}
+		rest, claimed, leaseUntil := e.record(ctx, batch, free)
+		e.held.Add(-int64(len(batch)-len(rest)) - int64(free-len(claimed)))
+		e.queue(claimed, leaseUntil)
+		if free == 0 || len(claimed) == free {
+			e.Wake() // there may be more, or nothing was claimed here
+		}
 		// Each of the rest may wait for a lane's lock, for as long as the
 		// transaction holding it runs: not in the recorder's way.
 		for _, f := range rest {
 			e.wg.Go(func() {
-				e.record(ctx, []*finished{f})
+				e.record(ctx, []*finished{f}, 0)
 				e.held.Add(-1)
 				e.Wake()
 			})
@@ -560,16 +621,32 @@ func (e *Engine) attempt(ctx context.Context, c *store.Claim) *finished {
 // conversation already has one in the transaction, is returned, to be
 // recorded on its own, as one attempt always was; so is every attempt of a
 // group that failed, and one this server could not make.
-func (e *Engine) record(ctx context.Context, fs []*finished) (rest []*finished) {
+//
+// With claim > 0 the transaction then claims up to claim deliveries (a
+// failed claim fails the transaction, and the attempts are recorded on
+// their own), returned with the end of their leases once committed.
+func (e *Engine) record(ctx context.Context, fs []*finished, claim int) (rest []*finished, claimed []*store.Claim, leaseUntil time.Time) {
 	wctx := e.recording
 	if wctx == nil || wctx.Err() != nil { // DeliverDue, outside Start and Stop
 		wctx = context.WithoutCancel(ctx)
 	}
 	var done []*finished
 	err := e.store.Write(wctx, func(q *store.Queries) error {
-		done, rest = fs, nil
+		done, rest, claimed = fs, nil, nil
+		claimDue := func() (err error) {
+			if claim == 0 {
+				return nil
+			}
+			now := e.now()
+			leaseUntil = now.Add(e.lease())
+			claimed, err = q.ClaimDue(wctx, e.owner, now, leaseUntil, claim)
+			return err
+		}
 		if len(fs) == 1 {
-			return e.write(wctx, q, fs[0])
+			if err := e.write(wctx, q, fs[0]); err != nil {
+				return err
+			}
+			return claimDue()
 		}
 		var group []*finished
 		rs := make([]store.AttemptRecord, 0, len(fs))
@@ -598,10 +675,10 @@ func (e *Engine) record(ctx context.Context, fs []*finished) (rest []*finished) 
 				return err
 			}
 		}
-		return nil
+		return claimDue()
 	})
-	if err != nil && len(fs) > 1 {
-		return fs
+	if err != nil && (len(fs) > 1 || claim > 0) {
+		return fs, nil, time.Time{}
 	}
 	fs = done
 	for _, f := range fs {
@@ -628,7 +705,7 @@ func (e *Engine) record(ctx context.Context, fs []*finished) (rest []*finished) 
 			}
 		}
 	}
-	return rest
+	return rest, claimed, leaseUntil
 }
 
 // write records one attempt in the transaction: an attempt this server

@@ -39,6 +39,7 @@ type options struct {
 	cooldown     time.Duration
 	overlap      time.Duration
 	blockPrivate bool
+	poll         time.Duration
 }
 
 // world is a test's world (batontest.World) whose engine delivers only
@@ -73,6 +74,7 @@ func setup(t *testing.T, s *store.Store, o options) *world {
 		Engine: func(c *delivery.Config) {
 			c.Timeout, c.Schedule, c.Attempts = o.timeout, o.schedule, o.attempts
 			c.BreakerThreshold, c.BreakerCooldown, c.BlockPrivate = o.breaker, o.cooldown, o.blockPrivate
+			c.PollInterval = o.poll
 			c.OnGiveUp = func(ctx context.Context, d *baton.Delivery, reason string) {
 				if err := w.App.BotFailed(ctx, d, reason); err != nil {
 					t.Errorf("handoff policy: %v", err)
@@ -593,6 +595,44 @@ func TestLaneOrder(t *testing.T) {
 		}
 		if got := b.acked(conv); !slices.Equal(got, []string{"m1", "m2", "m3"}) {
 			t.Fatalf("acknowledged %v, want m1, m2, m3", got)
+		}
+	})
+}
+
+// TestReplyQueuedBehind: a bot's reply written while the customer's
+// message is in flight waits behind it in the lane and goes out once the
+// message's attempt is recorded, with the engine running and nothing else
+// waking it (on SQLite the transaction that records the attempt claims the
+// reply; elsewhere the recorder wakes the loop).
+func TestReplyQueuedBehind(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s, options{poll: time.Hour})
+		b := newBot(t, nil)
+		w.connect(b, b.URL, w.inboxID)
+		conv := w.customer(w.identifier, "casey")
+		b.answer(func(h *hit, rw http.ResponseWriter, r *http.Request) {
+			if h.event == "message_created:incoming" {
+				w.call("POST", w.acc(fmt.Sprintf("/conversations/%d/messages", conv)), b.token, `{"content":"a reply"}`, 200)
+			}
+		})
+		run, stop := context.WithCancel(context.Background())
+		w.Engine.Start(run)
+		t.Cleanup(func() { stop(); w.Engine.Stop() })
+		w.say(w.identifier, "casey", conv, "hello")
+		w.Engine.Wake() // the app of this world does not wake the engine
+		var got []string
+		for deadline := time.Now().Add(5 * time.Second); len(got) < 2 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+			got = nil
+			for _, h := range b.received() {
+				if strings.HasPrefix(h.event, "message_created") {
+					got = append(got, h.content)
+				}
+			}
+		}
+		if !slices.Equal(got, []string{"hello", "a reply"}) {
+			t.Fatalf("the bot got %q, want the message, then its reply", got)
 		}
 	})
 }
