@@ -34,6 +34,8 @@ func count(ctx context.Context) {
 // SQLite parses a statement's text every time it is run unprepared, and on
 // the message hot path parsing cost more than running the statements did.
 // (pgx caches prepared statements by itself, so PostgreSQL does without.)
+// The writer's statements are prepared on the group commit's connection
+// (connTx).
 type statements struct {
 	db *sql.DB
 	mu sync.RWMutex
@@ -46,16 +48,6 @@ const maxStatements = 256
 
 func newStatements(db *sql.DB) *statements {
 	return &statements{db: db, m: map[string]*sql.Stmt{}}
-}
-
-// lookup returns the prepared statement of query, or nil.
-func (s *statements) lookup(query string) *sql.Stmt {
-	if s == nil {
-		return nil
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.m[query]
 }
 
 // prepare prepares query on the pool and keeps it, unless the cache is
@@ -128,88 +120,24 @@ func (p pool) QueryRowContext(ctx context.Context, query string, args ...any) *s
 	return p.db.QueryRowContext(ctx, query, args...)
 }
 
-// transaction runs queries in a transaction with the pool's prepared
-// statements. A statement not yet prepared runs unprepared and is noted, to
-// be prepared once the transaction has ended: preparing it on the pool now
-// would wait for a connection, and SQLite's writer pool has only the one
-// this transaction holds.
-//
-// With detach (SQLite's group commit), its statements do not end with the
-// caller's context: on a context that can end, both the SQLite driver and
-// database/sql start a goroutine for every statement to watch it, which
-// cost more than the statements did, and one caller's context must not end
-// a transaction others share. A caller that goes away while it waits for
-// the writer still gives up (writeBatched). On PostgreSQL a statement can
-// wait for a row lock, and the caller's context still ends it.
+// transaction runs queries in a database/sql transaction: PostgreSQL's
+// (SQLite's group commit runs its own, connTx). A statement can wait there
+// for a row lock, and the caller's context ends it.
 type transaction struct {
-	tx     *sql.Tx
-	stmts  *statements
-	detach bool
-	mu     sync.Mutex
-	missed []string
-	// bound are the prepared statements bound to tx, by SQL text: a group
-	// commit runs the same few statements for every call it holds, and
-	// binding one to the transaction allocates and registers a statement.
-	bound map[string]*sql.Stmt
-}
-
-func (t *transaction) stmt(ctx context.Context, query string) *sql.Stmt {
-	if t.stmts == nil {
-		return nil
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if st := t.bound[query]; st != nil {
-		return st
-	}
-	st := t.stmts.lookup(query)
-	if st == nil {
-		t.missed = append(t.missed, query)
-		return nil
-	}
-	if t.bound == nil {
-		t.bound = map[string]*sql.Stmt{}
-	}
-	t.bound[query] = t.tx.StmtContext(ctx, st)
-	return t.bound[query]
-}
-
-// prepareMissed prepares the statements the transaction ran unprepared.
-func (t *transaction) prepareMissed(ctx context.Context) {
-	for _, q := range t.missed {
-		t.stmts.prepare(ctx, q)
-	}
+	tx *sql.Tx
 }
 
 func (t *transaction) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	count(ctx)
-	if t.detach {
-		ctx = context.WithoutCancel(ctx)
-	}
-	if st := t.stmt(ctx, query); st != nil {
-		return st.ExecContext(ctx, args...)
-	}
 	return t.tx.ExecContext(ctx, query, args...)
 }
 
 func (t *transaction) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	count(ctx)
-	if t.detach {
-		ctx = context.WithoutCancel(ctx)
-	}
-	if st := t.stmt(ctx, query); st != nil {
-		return st.QueryContext(ctx, args...)
-	}
 	return t.tx.QueryContext(ctx, query, args...)
 }
 
 func (t *transaction) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	count(ctx)
-	if t.detach {
-		ctx = context.WithoutCancel(ctx)
-	}
-	if st := t.stmt(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, args...)
-	}
 	return t.tx.QueryRowContext(ctx, query, args...)
 }

@@ -36,19 +36,21 @@ type Store struct {
 	reader  *sql.DB
 	writer  *sql.DB
 	dialect Dialect
-	// Prepared statements of each pool, on SQLite only (see statements).
-	readStmts, writeStmts *statements
-	batch                 *batch // group commit, on SQLite only (see batch)
-	transactions          atomic.Int64
-	closers               []func() error // what the dialect runs beside the pools (OnClose)
+	// Prepared statements of the reader pool, on SQLite only (see
+	// statements); the writer's are the group commit's (connTx).
+	readStmts    *statements
+	batch        *batch // group commit, on SQLite only (see batch)
+	transactions atomic.Int64
+	closers      []func() error // what the dialect runs beside the pools (OnClose)
 }
 
 // New wraps open connection pools. reader and writer may be the same pool
-// (PostgreSQL); on SQLite the writer has a single connection.
+// (PostgreSQL); on SQLite every write transaction runs on one connection
+// of the writer (see batch).
 func New(reader, writer *sql.DB, d Dialect) *Store {
 	s := &Store{reader: reader, writer: writer, dialect: d}
 	if d.Name() == "sqlite" {
-		s.readStmts, s.writeStmts = newStatements(reader), newStatements(writer)
+		s.readStmts = newStatements(reader)
 		s.batch = newBatch()
 	}
 	return s
@@ -64,7 +66,9 @@ func (s *Store) Close() error {
 		err = errors.Join(err, c())
 	}
 	s.readStmts.close()
-	s.writeStmts.close()
+	if s.batch != nil {
+		s.batch.close()
+	}
 	err = errors.Join(err, s.writer.Close())
 	if s.reader != s.writer {
 		err = errors.Join(err, s.reader.Close())

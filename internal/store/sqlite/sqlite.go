@@ -44,7 +44,10 @@ var pragmas = []string{
 // Open opens (creating if need be) the SQLite database at path and applies
 // pending migrations.
 func Open(ctx context.Context, path string) (*store.Store, error) {
-	writer, err := open(path, 1, false)
+	// The writer pool: the group commit keeps one connection for every
+	// write transaction (store.Store.Write); a second serves the few
+	// callers of the raw pool (store.Store.DB: tests, tools) meanwhile.
+	writer, err := open(path, 2, false)
 	if err != nil {
 		return nil, err
 	}
