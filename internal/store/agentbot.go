@@ -147,9 +147,8 @@ func (q *Queries) ListAgentBotsByID(ctx context.Context, ids []int64) ([]*baton.
 // from $first on, and returns the arguments to go after the query's
 // first-1 others: on PostgreSQL one array, "= ANY($first)", so that the
 // statement's text is one whatever the count of ids (PostgreSQL parses
-// and plans each text anew, about 1-3 ms for the live channel's reads, and
-// the driver keeps each one prepared on every connection); on SQLite a
-// parameter an id, as inList does.
+// and plans each text anew, and the driver keeps each one prepared on
+// every connection); on SQLite a parameter an id.
 func (q *Queries) inIDs(query string, ids []int64, first int) (string, []any) {
 	if q.d.Name() == "postgres" {
 		return strings.TrimSuffix(query, "IN ") + "= ANY($" + itoa(first) + ")", []any{ids}
@@ -165,20 +164,6 @@ func (q *Queries) inIDs(query string, ids []int64, first int) (string, []any) {
 		args[i] = id
 	}
 	return b.String() + ")", args
-}
-
-// inList appends ($1, $2, …) for ids to query.
-func inList(query string, ids []int64) (string, []any) {
-	args := make([]any, len(ids))
-	query += "("
-	for i, id := range ids {
-		if i > 0 {
-			query += ", "
-		}
-		query += "$" + itoa(i+1)
-		args[i] = id
-	}
-	return query + ")", args
 }
 
 const agentBotInboxColumns = `id, inbox_id, agent_bot_id, account_id, status, created_at, updated_at`

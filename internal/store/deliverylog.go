@@ -102,7 +102,7 @@ func (q *Queries) loadAttempts(ctx context.Context, ds []*baton.LoggedDelivery) 
 		byID[d.ID], d.Log = d, []*baton.Attempt{}
 		ids = append(ids, d.ID)
 	}
-	where, args := inList(`WHERE delivery_id IN `, ids)
+	where, args := q.inIDs(`WHERE delivery_id IN `, ids, 1)
 	rows, err := q.db.QueryContext(ctx, `SELECT delivery_id, attempted_at, status_code, latency_us, error, response
 		FROM delivery_attempts `+where+` ORDER BY id`, args...)
 	if err != nil {
