@@ -195,6 +195,48 @@ type receiver struct {
 	mu      sync.Mutex
 	arrived map[int64]time.Time // customer message id → first arrival
 	turns   map[string]chan time.Time
+	// stages holds, by turn, when each of its stages ended (see
+	// turnStages), so that a run says where its turns spent their time.
+	stages map[string]*[len(turnStages) + 1]time.Time
+}
+
+// turnStages name the stages of a turn; each ends at the next stamp.
+var turnStages = [...]string{"customer's POST", "to the bot's webhook", "the bot's reply POST", "to the reply's webhook"}
+
+// stamp records that the turn reached stamp i (0 is its start).
+func (r *receiver) stamp(turn string, i int) {
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := r.stages[turn]
+	if t == nil {
+		t = new([len(turnStages) + 1]time.Time)
+		r.stages[turn] = t
+	}
+	t[i] = now
+}
+
+// stageMedians returns the median and p90 of each stage of the turns
+// stamped since the last call, as one line, and forgets them.
+func (r *receiver) stageMedians() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var d [len(turnStages)][]time.Duration
+	for _, t := range r.stages {
+		if slices.ContainsFunc(t[:], time.Time.IsZero) {
+			continue // failed or unfinished
+		}
+		for i := range turnStages {
+			d[i] = append(d[i], t[i+1].Sub(t[i]))
+		}
+	}
+	clear(r.stages)
+	parts := make([]string, len(turnStages))
+	for i, name := range turnStages {
+		slices.Sort(d[i])
+		parts[i] = fmt.Sprintf("%s p50 %s p90 %s", name, pct(d[i], 50), pct(d[i], 90))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // webhook is the part of a message_created body the receiver reads.
@@ -210,7 +252,7 @@ type webhook struct {
 
 func startReceiver(b *engineBench) (*receiver, error) {
 	r := &receiver{bench: b, arrived: map[int64]time.Time{}, turns: map[string]chan time.Time{},
-		replies: make(chan func(), 4096)}
+		stages: map[string]*[len(turnStages) + 1]time.Time{}, replies: make(chan func(), 4096)}
 	for range 64 {
 		go func() {
 			for f := range r.replies {
@@ -249,10 +291,12 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		}
 		r.mu.Unlock()
 		if turn, ok := strings.CutPrefix(ev.Content, "turn "); ok && r.turnMode.Load() {
+			r.stamp(turn, 2)
 			r.reply(ev.Conversation.ID, turn)
 		}
 	case ev.MessageType == "outgoing":
 		if turn, ok := strings.CutPrefix(ev.Content, "reply "); ok {
+			r.stamp(turn, 4)
 			r.mu.Lock()
 			done := r.turns[turn]
 			delete(r.turns, turn)
@@ -283,6 +327,7 @@ func (r *receiver) reply(displayID int64, turn string) {
 		}
 		_, _ = io.Copy(io.Discard, res.Body)
 		res.Body.Close()
+		r.stamp(turn, 3)
 		if res.StatusCode != http.StatusOK {
 			fmt.Fprintln(os.Stderr, "bot reply:", res.Status)
 		}
@@ -560,7 +605,10 @@ var turnCounter atomic.Int64
 func (b *engineBench) turn(c benchConversation) (time.Time, error) {
 	name := strconv.FormatInt(turnCounter.Add(1), 10)
 	done := b.recv.expectTurn(name)
-	if _, err := sendMessage(b.client, c.messages, "turn "+name); err != nil {
+	b.recv.stamp(name, 0)
+	_, err := sendMessage(b.client, c.messages, "turn "+name)
+	b.recv.stamp(name, 1)
+	if err != nil {
 		b.recv.mu.Lock()
 		delete(b.recv.turns, name)
 		b.recv.mu.Unlock()
@@ -592,6 +640,7 @@ func (b *engineBench) benchTurns(ctx context.Context, o options) error {
 		fmt.Printf("  run %d: %8.0f turns/s  p50 %7s  p99 %7s  max %7s  CPU %4.0fµs/turn  (%d turns in %s, %d failed)\n",
 			run+1, float64(len(lat))/elapsed.Seconds(), pct(lat, 50), pct(lat, 99), pct(lat, 100),
 			float64(cpu.Microseconds())/float64(max(len(lat), 1)), len(lat), elapsed.Round(time.Millisecond), failed)
+		fmt.Printf("    stages: %s\n", b.recv.stageMedians())
 		if err := b.waitDrained(ctx, time.Minute); err != nil {
 			return err
 		}

@@ -604,6 +604,7 @@ func tableDB(ctx context.Context, o options, dir, db string, binaries, labels []
 		for i, s := range servers {
 			row := rows[i]
 			lat, elapsed, failed := closedTurns(s.bench, o.clients, o.duration)
+			stages := s.bench.recv.stageMedians()
 			rate := float64(len(lat)) / elapsed.Seconds()
 			row.turns, row.turnsP99 = append(row.turns, rate), append(row.turnsP99, msOf(pctDur(lat, 99)))
 			flat, felapsed, ffailed := openTurns(s.bench, o.turnRate, o.duration)
@@ -612,6 +613,8 @@ func tableDB(ctx context.Context, o options, dir, db string, binaries, labels []
 			row.failures += int(failed + ffailed)
 			fmt.Printf("  run %d %-20s %6.0f turns/s p50 %s p99 %s (%d failed); at %d/s: p50 %s p99 %s (%d failed)\n",
 				run+1, s.label, rate, pct(lat, 50), pct(lat, 99), failed, o.turnRate, pct(flat, 50), pct(flat, 99), ffailed)
+			fmt.Printf("    stages of the back-to-back turns: %s\n", stages)
+			s.bench.recv.stageMedians() // the open loop's, forgotten
 		}
 	}
 
