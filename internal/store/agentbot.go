@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"strings"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -141,29 +140,6 @@ func (q *Queries) ListAgentBotsByID(ctx context.Context, ids []int64) ([]*baton.
 	}
 	query, args := q.inIDs(`SELECT `+agentBotColumns+` FROM agent_bots b WHERE b.id IN `, ids, 1)
 	return q.listAgentBots(ctx, query+` ORDER BY b.id`, args...)
-}
-
-// inIDs completes query, which ends in "IN ", with the ids as parameters
-// from $first on, and returns the arguments to go after the query's
-// first-1 others: on PostgreSQL one array, "= ANY($first)", so that the
-// statement's text is one whatever the count of ids (PostgreSQL parses
-// and plans each text anew, and the driver keeps each one prepared on
-// every connection); on SQLite a parameter an id.
-func (q *Queries) inIDs(query string, ids []int64, first int) (string, []any) {
-	if q.d.Name() == "postgres" {
-		return strings.TrimSuffix(query, "IN ") + "= ANY($" + itoa(first) + ")", []any{ids}
-	}
-	args := make([]any, len(ids))
-	var b strings.Builder
-	b.WriteString(query + "(")
-	for i, id := range ids {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("$" + itoa(first+i))
-		args[i] = id
-	}
-	return b.String() + ")", args
 }
 
 const agentBotInboxColumns = `id, inbox_id, agent_bot_id, account_id, status, created_at, updated_at`

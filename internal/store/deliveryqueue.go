@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -249,24 +248,8 @@ func (q *Queries) ClaimDue(ctx context.Context, owner string, now, leaseUntil ti
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	// The ids as one JSON array, not a list of parameters: one statement
-	// text whatever their number, prepared once (a text a number would
-	// fill the prepared statements' cache).
-	return q.queryClaims(ctx, `SELECT `+claimColumns+` FROM deliveries d`+claimFrom+
-		`WHERE d.id IN (SELECT value FROM json_each($1)) ORDER BY d.id`, jsonIDs(ids))
-}
-
-// jsonIDs is ids as a JSON array.
-func jsonIDs(ids []int64) string {
-	b := make([]byte, 0, 1+len(ids)*8)
-	b = append(b, '[')
-	for i, id := range ids {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, id, 10)
-	}
-	return string(append(b, ']'))
+	where, inArgs := q.inIDs(`WHERE d.id IN `, ids, 1)
+	return q.queryClaims(ctx, `SELECT `+claimColumns+` FROM deliveries d`+claimFrom+where+` ORDER BY d.id`, inArgs...)
 }
 
 func (q *Queries) queryClaims(ctx context.Context, query string, args ...any) ([]*Claim, error) {

@@ -98,22 +98,21 @@ func (q *Queries) FindTokenOwner(ctx context.Context, hash []byte) (*TokenOwner,
 	// The owner's columns are read by a second Scan of the same row, which
 	// database/sql allows: the first skips them, as they are NULL for the
 	// other kinds of owner.
-	skip := make([]any, strings.Count(userColumns, ",")+strings.Count(agentBotColumns, ",")+2)
+	skip := make([]any, userColumnCount+agentBotColumnCount)
 	for i := range skip {
 		skip[i] = new(any)
 	}
 	if err := rows.Scan(append(head, skip...)...); err != nil {
 		return nil, q.formatError(err, "access token")
 	}
-	users := len(strings.Split(userColumns, ","))
 	switch {
 	case user.Valid:
 		o.User, err = scanUser(scanFunc(func(dest ...any) error {
-			return rows.Scan(slices.Concat(head, dest, skip[users:])...)
+			return rows.Scan(slices.Concat(head, dest, skip[userColumnCount:])...)
 		}))
 	case bot.Valid:
 		o.Bot, err = scanAgentBot(scanFunc(func(dest ...any) error {
-			return rows.Scan(slices.Concat(head, skip[:users], dest)...)
+			return rows.Scan(slices.Concat(head, skip[:userColumnCount], dest)...)
 		}))
 	}
 	if err != nil {
@@ -121,6 +120,12 @@ func (q *Queries) FindTokenOwner(ctx context.Context, hash []byte) (*TokenOwner,
 	}
 	return o, q.formatError(rows.Err(), "access token")
 }
+
+// The owners' column counts, for FindTokenOwner's first Scan.
+var (
+	userColumnCount     = strings.Count(userColumns, ",") + 1
+	agentBotColumnCount = strings.Count(agentBotColumns, ",") + 1
+)
 
 // scanFunc is a function that scans, as a row.
 type scanFunc func(dest ...any) error
