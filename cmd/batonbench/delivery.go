@@ -634,9 +634,19 @@ func (b *engineBench) benchTurns(ctx context.Context, o options) error {
 	defer b.recv.turnMode.Store(false)
 	fmt.Printf("turns: %d customers back to back, %s a run\n", o.clients, o.duration)
 	for run := range o.runs {
+		var stopProfile func()
+		if run == 0 && o.cpuProfile != "" {
+			var err error
+			if stopProfile, err = startProfile(o.cpuProfile); err != nil {
+				return err
+			}
+		}
 		cpu0 := cpuTime()
 		lat, elapsed, failed := closedTurns(b, o.clients, o.duration)
 		cpu := cpuTime() - cpu0
+		if stopProfile != nil {
+			stopProfile()
+		}
 		fmt.Printf("  run %d: %8.0f turns/s  p50 %7s  p99 %7s  max %7s  CPU %4.0fµs/turn  (%d turns in %s, %d failed)\n",
 			run+1, float64(len(lat))/elapsed.Seconds(), pct(lat, 50), pct(lat, 99), pct(lat, 100),
 			float64(cpu.Microseconds())/float64(max(len(lat), 1)), len(lat), elapsed.Round(time.Millisecond), failed)

@@ -116,7 +116,7 @@ func main() {
 	flag.IntVar(&o.conversations, "conversations", 2000, "contacts, one conversation each, that the load is spread over")
 	flag.IntVar(&o.rate, "rate", 1000, "messages a second for the fixed-rate run")
 	flag.IntVar(&o.runs, "runs", 2, "times each measurement is repeated")
-	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the first Baton throughput run to this file")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the first Baton throughput run (of turns back to back, for -mode turns; of the drain, for -mode deliveries) to this file")
 	flag.StringVar(&o.batonBinary, "baton", "", "baton binary for the idle RSS measurement (default: go build ./cmd/baton); for -mode table, binaries to measure side by side, comma-separated")
 	flag.StringVar(&o.bareDSN, "bare-dsn", "", "for -mode bare-serve (started by -mode table): the bare handler's SQLite file or PostgreSQL URL")
 	flag.BoolVar(&o.skipRSS, "skip-rss", false, "skip the idle RSS measurement")
