@@ -84,6 +84,9 @@ type App struct {
 	newVisitors   *addrWindow // widget contacts started per client address
 	signIns       signInLimiter
 	processID     string
+	// heard guesses, by where a message is written, whether someone will
+	// hear of it (see heardGuess).
+	heard sync.Map
 }
 
 // New returns an App.

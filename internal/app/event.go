@@ -331,15 +331,19 @@ func (a *App) emitMessageHeard(ctx context.Context, q *store.Queries, name strin
 	if err != nil || len(bots)+len(hooks) == 0 {
 		return err
 	}
+	k.heard = true
 	// The snapshot is built from what the transaction read already: the
 	// conversation's inbox, contact and contact inbox when the caller has
-	// them, the bots just found, and a message just written, which is the
-	// conversation's last (unless private or an activity) and has no
-	// attachments but those it holds.
+	// them, its surroundings when the lookup read them, the bots just
+	// found, and a message just written, which is the conversation's last
+	// (unless private or an activity) and has no attachments but those it
+	// holds.
 	snap := *c
 	l.seed(&snap)
-	around, err := l.surround(ctx, &snap)
-	if err != nil {
+	around := k.surroundings(m)
+	if around != nil {
+		l.remember(&snap, around)
+	} else if around, err = l.surround(ctx, &snap); err != nil {
 		return err
 	}
 	msg := *m

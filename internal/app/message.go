@@ -11,6 +11,7 @@ import (
 	"mime"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,10 +61,14 @@ func (a *App) CreateMessage(ctx context.Context, accountID, displayID int64, in 
 	}
 	var m *baton.Message
 	var c *baton.Conversation
+	hint := "account " + strconv.FormatInt(s.account.ID, 10)
+	k := &known{}
 	err = a.store.Write(ctx, func(q *store.Queries) (err error) {
 		// The conversation, its inbox's bot, whether webhooks may hear and
-		// the flood guard's count, in one statement.
-		t, err := q.FindMessageTarget(ctx, s.account.ID, displayID, a.floodSince(), a.limits.MessagesPerMinute)
+		// the flood guard's count, in one statement; a bot always hears
+		// its own message.
+		t, err := q.FindMessageTarget(ctx, s.account.ID, displayID, a.floodSince(), a.limits.MessagesPerMinute,
+			a.heardGuess(hint, s.actor.Kind == baton.ActorAgentBot))
 		if err != nil {
 			return err
 		}
@@ -80,12 +85,14 @@ func (a *App) CreateMessage(ctx context.Context, accountID, displayID int64, in 
 		if m, err = a.messageFrom(s.actor, c, c.Inbox, in); err != nil {
 			return err
 		}
-		return a.addMessage(ctx, q, s.actor, c, m, files, &known{target: t})
+		*k = known{target: t}
+		return a.addMessage(ctx, q, s.actor, c, m, files, k)
 	})
 	if err != nil {
 		a.deleteFiles(files)
 		return nil, err
 	}
+	a.heard.Store(hint, k.heard)
 	// The caller is the sender, and addMessage kept the attachments it
 	// made: nothing to read back, but the contact of an incoming message.
 	m.ConversationDisplayID = c.DisplayID
@@ -246,9 +253,12 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 		}
 		// A contact's last activity is shown to the minute: a customer
 		// writing several messages a minute costs the writer one update.
-		if k := c.Contact; k == nil || k.LastActivityAt == nil || now.Sub(*k.LastActivityAt) >= time.Minute {
+		if ct := c.Contact; ct == nil || ct.LastActivityAt == nil || now.Sub(*ct.LastActivityAt) >= time.Minute {
 			if err := q.TouchContact(ctx, c.ContactID, now.UnixMicro()); err != nil {
 				return err
+			}
+			if k != nil && k.target != nil && k.target.Around != nil && k.target.Around.Contact != c.Contact {
+				k.target.Around = nil // its contact is as it was before the touch
 			}
 		}
 	case m.MessageType == baton.MessageOutgoing && !m.Private && m.SenderType == baton.SenderUser:
@@ -269,6 +279,11 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 	k.fresh = true
 	live := true // live clients are still to be told of the message
 	if dirty {
+		if k.target != nil {
+			// A status change may have handed the conversation over: its
+			// surroundings are read again for the event.
+			k.target.Around = nil
+		}
 		if err := create(); err != nil {
 			return err
 		}
@@ -305,7 +320,11 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 type known struct {
 	// target is the message's conversation as FindMessageTarget or
 	// FindPublicMessageTarget read it; nil when it was read otherwise.
+	// Its Around, when set, are the conversation's surroundings before
+	// the message: the event's snapshot uses them (surroundings).
 	target *store.MessageTarget
+	// heard is set when a bot or webhook heard of the message.
+	heard bool
 	// fresh says the event's message was just written: it is the
 	// conversation's newest, and its attachments are those it holds.
 	fresh bool
@@ -319,6 +338,38 @@ func (k *known) before() *baton.Message {
 		return nil
 	}
 	return k.was
+}
+
+// surroundings are the surroundings the message's lookup read, with the
+// message m, written since, in the unread count; nil when it read none.
+func (k *known) surroundings(m *baton.Message) *store.Surroundings {
+	if k == nil || k.target == nil || k.target.Around == nil {
+		return nil
+	}
+	s := *k.target.Around
+	c := k.target.Conversation
+	var since int64
+	if c.AgentLastSeenAt != nil {
+		since = c.AgentLastSeenAt.UnixMicro()
+	}
+	if m.MessageType == baton.MessageIncoming && m.CreatedAt.UnixMicro() > since && s.Unread < unreadLimit {
+		s.Unread++
+	}
+	return &s
+}
+
+// heardGuess is the unread limit when the message's lookup should read the
+// conversation's surroundings with it, and 0 when not: when someone heard
+// of the last message written where this one is (the inbox of a public
+// API caller, the account of an Application API caller), as most messages
+// where a bot or webhook listens are heard; always when sure. A wrong
+// guess costs a statement (FindSurroundings) or a few columns read for
+// nothing, never a wrong event.
+func (a *App) heardGuess(where string, sure bool) int {
+	if heard, ok := a.heard.Load(where); sure || !ok || heard.(bool) {
+		return unreadLimit
+	}
+	return 0
 }
 
 // floodSince is the start of the flood guard's minute.
@@ -579,13 +630,15 @@ func (a *App) PublicCreateMessage(ctx context.Context, displayID int64, in Publi
 	}
 	var m *baton.Message
 	var c *baton.Conversation
+	hint := "inbox " + baton.CredentialFromContext(ctx).InboxIdentifier
+	k := &known{}
 	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
 		// One statement reads the conversation with what the message needs
 		// (see store.MessageTarget), not the inbox's many columns: the
 		// event's snapshot reads them when someone hears of it.
 		cred := baton.CredentialFromContext(ctx)
 		t, err := q.FindPublicMessageTarget(ctx, cred.InboxIdentifier, cred.SourceID, displayID,
-			a.floodSince(), a.limits.MessagesPerMinute)
+			a.floodSince(), a.limits.MessagesPerMinute, a.heardGuess(hint, false))
 		if err != nil {
 			return err
 		}
@@ -594,12 +647,14 @@ func (a *App) PublicCreateMessage(ctx context.Context, displayID int64, in Publi
 		m = &baton.Message{AccountID: c.AccountID, InboxID: c.InboxID, ConversationID: c.ID,
 			MessageType: baton.MessageIncoming, Content: in.Content, EchoID: in.EchoID,
 			SenderType: baton.SenderContact, SenderID: p.Contact.ID, ContentAttributes: map[string]any{}}
-		return a.addMessage(ctx, q, p.actor(), c, m, files, &known{target: t})
+		*k = known{target: t}
+		return a.addMessage(ctx, q, p.actor(), c, m, files, k)
 	})
 	if err != nil {
 		a.deleteFiles(files)
 		return nil, err
 	}
+	a.heard.Store(hint, k.heard)
 	// The sender is the contact read in the transaction and the attachments
 	// are those addMessage made: loadMessage would read both again, two
 	// queries more on the customer message hot path.

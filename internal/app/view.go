@@ -38,6 +38,12 @@ func (l *loader) surround(ctx context.Context, c *baton.Conversation) (*store.Su
 	if err != nil {
 		return nil, err
 	}
+	l.remember(c, s)
+	return s, nil
+}
+
+// remember keeps what surround reads, however it was read.
+func (l *loader) remember(c *baton.Conversation, s *store.Surroundings) {
 	l.inboxes[c.InboxID] = s.Inbox
 	if s.Contact != nil {
 		l.contacts[c.ContactID], c.ContactInbox = s.Contact, s.ContactInbox
@@ -46,7 +52,6 @@ func (l *loader) surround(ctx context.Context, c *baton.Conversation) (*store.Su
 		l.around = map[int64]*store.Surroundings{}
 	}
 	l.around[c.ID] = s
-	return s, nil
 }
 
 // seed remembers the inbox and contact the conversation holds, when it

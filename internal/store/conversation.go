@@ -409,6 +409,10 @@ type MessageTarget struct {
 	// Recent counts the conversation's messages created after the time
 	// the lookup was given, up to its limit: the flood guard's count.
 	Recent int
+	// Around is the conversation's Surroundings as they were before the
+	// message (so without it in Unread), when the lookup was asked for
+	// them; nil otherwise.
+	Around *Surroundings
 }
 
 // messageTargetColumns follow the conversation's (and, for the public API,
@@ -451,55 +455,135 @@ func (q *Queries) messageTargetDest(t *MessageTarget) ([]any, func()) {
 // message: the conversation with its contact inbox and contact, but not its
 // inbox (Conversation.Inbox is nil), and what a message needs beside (see
 // MessageTarget), counting messages since the time up to limit. Another
-// contact's conversation is not found.
-func (q *Queries) FindPublicMessageTarget(ctx context.Context, identifier, sourceID string, displayID int64, since int64, limit int) (*MessageTarget, error) {
+// contact's conversation is not found. With around above zero it reads
+// the conversation's Surroundings too (MessageTarget.Around), counting
+// unread messages up to around.
+func (q *Queries) FindPublicMessageTarget(ctx context.Context, identifier, sourceID string, displayID int64, since int64, limit, around int) (*MessageTarget, error) {
 	c := &baton.Conversation{ContactInbox: &baton.ContactInbox{}, Contact: &baton.Contact{}}
 	t := &MessageTarget{Conversation: c}
 	ci, finishContactInbox := contactInboxDest(c.ContactInbox)
 	contact, finishContact := contactDest(c.Contact)
 	conv, finishConversation := conversationDest(c)
 	extra, finishTarget := q.messageTargetDest(t)
-	err := q.db.QueryRowContext(ctx, findPublicMessageTarget+q.lock("v"), identifier, sourceID, displayID, since, limit).
-		Scan(slices.Concat(ci, contact, conv, extra)...)
-	if err != nil {
+	dest := slices.Concat(ci, contact, conv, extra)
+	query, args := findPublicMessageTarget, []any{identifier, sourceID, displayID, since, limit}
+	var finishAround func()
+	if around > 0 {
+		var more []any
+		more, finishAround = aroundDest(t)
+		dest = append(dest, more...)
+		query, args = findPublicMessageTargetAround, append(args, around)
+	}
+	if err := q.db.QueryRowContext(ctx, query+q.lock("v"), args...).Scan(dest...); err != nil {
 		return nil, q.formatError(err, "conversation")
 	}
 	finishContactInbox()
 	finishContact()
 	finishConversation()
 	finishTarget()
+	if finishAround != nil {
+		finishAround()
+		t.Around.Contact, t.Around.ContactInbox = c.Contact, c.ContactInbox
+	}
 	return t, nil
 }
 
 // Of the inbox only its account and id are read (publicConversationJoins).
-var findPublicMessageTarget = `SELECT ` + contactInboxColumns + `, ` + contactColumns + `, ` + conversationColumns +
-	messageTargetColumns("$4", "$5") + ` FROM conversations v` + publicConversationJoins + `
+var findPublicMessageTarget, findPublicMessageTargetAround = publicMessageTargetQuery(false), publicMessageTargetQuery(true)
+
+func publicMessageTargetQuery(around bool) string {
+	columns, joins := messageTargetColumns("$4", "$5"), ``
+	if around {
+		columns, joins = columns+aroundColumns("$6"), aroundJoins
+	}
+	return `SELECT ` + contactInboxColumns + `, ` + contactColumns + `, ` + conversationColumns + columns +
+		` FROM conversations v` + publicConversationJoins + `
 	LEFT JOIN agent_bot_inboxes ab ON ab.inbox_id = v.inbox_id
-	LEFT JOIN agent_bots b ON b.id = ab.agent_bot_id` + publicConversationWhere
+	LEFT JOIN agent_bots b ON b.id = ab.agent_bot_id` + joins + publicConversationWhere
+}
 
 // FindMessageTarget is FindConversation for a message written through the
 // Application API: the conversation with the display id in the account and
 // what a message needs beside (see MessageTarget), counting messages since
-// the time up to limit.
-func (q *Queries) FindMessageTarget(ctx context.Context, accountID, displayID int64, since int64, limit int) (*MessageTarget, error) {
+// the time up to limit. With around above zero it reads the conversation's
+// Surroundings too, with its contact and contact inbox, counting unread
+// messages up to around.
+func (q *Queries) FindMessageTarget(ctx context.Context, accountID, displayID int64, since int64, limit, around int) (*MessageTarget, error) {
 	c := &baton.Conversation{}
 	t := &MessageTarget{Conversation: c}
 	conv, finishConversation := conversationDest(c)
 	extra, finishTarget := q.messageTargetDest(t)
-	err := q.db.QueryRowContext(ctx, findMessageTarget+q.lock("v"), accountID, displayID, since, limit).
-		Scan(slices.Concat(conv, extra)...)
-	if err != nil {
+	dest := slices.Concat(conv, extra)
+	query, args := findMessageTarget, []any{accountID, displayID, since, limit}
+	var finishAround, finishContactInbox, finishContact func()
+	ci, contact := &baton.ContactInbox{}, &baton.Contact{}
+	if around > 0 {
+		var more, ciDest, contactCols []any
+		more, finishAround = aroundDest(t)
+		ciDest, finishContactInbox = contactInboxDest(ci)
+		contactCols, finishContact = contactDest(contact)
+		dest = slices.Concat(dest, more, ciDest, contactCols)
+		query, args = findMessageTargetAround, append(args, around)
+	}
+	if err := q.db.QueryRowContext(ctx, query+q.lock("v"), args...).Scan(dest...); err != nil {
 		return nil, q.formatError(err, "conversation")
 	}
 	finishConversation()
 	finishTarget()
+	if finishAround != nil {
+		finishAround()
+		finishContactInbox()
+		finishContact()
+		t.Around.Contact, t.Around.ContactInbox = contact, ci
+	}
 	return t, nil
 }
 
-var findMessageTarget = `SELECT ` + conversationColumns + messageTargetColumns("$3", "$4") + ` FROM conversations v
+var findMessageTarget, findMessageTargetAround = messageTargetQuery(false), messageTargetQuery(true)
+
+func messageTargetQuery(around bool) string {
+	columns, joins := messageTargetColumns("$3", "$4"), ``
+	if around {
+		columns = columns + aroundColumns("$5") + `, ` + contactInboxColumns + `, ` + contactColumns
+		joins = aroundJoins + `
+	JOIN contact_inboxes ci ON ci.id = v.contact_inbox_id
+	JOIN contacts c ON c.id = v.contact_id`
+	}
+	return `SELECT ` + conversationColumns + columns + ` FROM conversations v
 	LEFT JOIN agent_bot_inboxes ab ON ab.inbox_id = v.inbox_id
-	LEFT JOIN agent_bots b ON b.id = ab.agent_bot_id
+	LEFT JOIN agent_bots b ON b.id = ab.agent_bot_id` + joins + `
 	WHERE v.account_id = $1 AND v.display_id = $2`
+}
+
+// aroundColumns follow messageTargetColumns in a lookup that reads the
+// conversation's Surroundings (aroundJoins), as FindSurroundings does
+// from the conversation's row; limit is the unread count's parameter.
+func aroundColumns(limit string) string {
+	return `, si.name, si.channel_type, sa.name, ` + handoffColumns + `,
+	(SELECT COUNT(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = v.id AND u.message_type = 0
+		AND u.created_at > COALESCE(v.agent_last_seen_at, 0) LIMIT ` + limit + `) n)`
+}
+
+const aroundJoins = `
+	JOIN inboxes si ON si.id = v.inbox_id
+	JOIN accounts sa ON sa.id = v.account_id
+	LEFT JOIN handoffs h ON h.id = (SELECT MAX(x.id) FROM handoffs x WHERE x.conversation_id = v.id)`
+
+// aroundDest returns where the aroundColumns are scanned to, and the
+// function that sets t.Around once they are.
+func aroundDest(t *MessageTarget) ([]any, func()) {
+	s := &Surroundings{Inbox: &baton.Inbox{}, Account: &baton.Account{}, Handoff: &baton.Handoff{}}
+	handoff, finishHandoff := nullableHandoffDest(s.Handoff)
+	dest := slices.Concat([]any{&s.Inbox.Name, &s.Inbox.ChannelType, &s.Account.Name}, handoff, []any{&s.Unread})
+	return dest, func() {
+		c := t.Conversation
+		s.Inbox.ID, s.Inbox.AccountID, s.Account.ID = c.InboxID, c.AccountID, c.AccountID
+		if !finishHandoff() {
+			s.Handoff = nil
+		}
+		t.Around = s
+	}
+}
 
 // ConversationView is a conversation with its inbox, contact inbox and
 // contact, and what its views show beside: read for many conversations at

@@ -28,10 +28,10 @@ func testMessageTarget(t *testing.T, s *store.Store) {
 	targets := func(hooksRemembered bool) (pub, app *store.MessageTarget) {
 		t.Helper()
 		write(t, s, func(q *store.Queries) (err error) {
-			if pub, err = q.FindPublicMessageTarget(ctx, th.inbox.Identifier, th.contactInbox.SourceID, c.DisplayID, since, 200); err != nil {
+			if pub, err = q.FindPublicMessageTarget(ctx, th.inbox.Identifier, th.contactInbox.SourceID, c.DisplayID, since, 200, 0); err != nil {
 				return err
 			}
-			if app, err = q.FindMessageTarget(ctx, th.account.ID, c.DisplayID, since, 200); err != nil {
+			if app, err = q.FindMessageTarget(ctx, th.account.ID, c.DisplayID, since, 200, 0); err != nil {
 				return err
 			}
 			// Without webhooks the lookup says so, and InboxWebhooks
@@ -98,9 +98,54 @@ func testMessageTarget(t *testing.T, s *store.Store) {
 	}
 	same(t, "inbox's agent bot", pub.AgentBot, wantBot)
 	same(t, "inbox's agent bot (Application API)", app.AgentBot, wantBot)
+	// With its surroundings: as FindSurroundings reads them, with a
+	// latest handoff and an agent who saw the first message only.
+	for i := range 2 {
+		write(t, s, func(q *store.Queries) error {
+			return q.CreateHandoff(ctx, &baton.Handoff{AccountID: th.account.ID, InboxID: th.inbox.ID,
+				ConversationID: c.ID, AgentBotID: bot, Reason: []string{"reason 0", "reason 1"}[i], ByType: "AgentBot", ByID: bot,
+				CreatedAt: at.Add(time.Duration(i) * time.Minute)})
+		})
+	}
+	if _, err := s.DB().ExecContext(ctx, `UPDATE conversations SET agent_last_seen_at = $1 WHERE id = $2`,
+		at.Add(500*time.Millisecond).UnixMicro(), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	seen, err := s.Read().FindConversation(ctx, th.account.ID, c.DisplayID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAround, err := s.Read().FindSurroundings(ctx, seen, true, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wantAround.Unread != 2 || wantAround.Handoff == nil || wantAround.Handoff.Reason != "reason 1" {
+		t.Fatalf("FindSurroundings: %d unread, handoff %+v; want 2 and the second", wantAround.Unread, wantAround.Handoff)
+	}
+	write(t, s, func(q *store.Queries) (err error) {
+		if pub, err = q.FindPublicMessageTarget(ctx, th.inbox.Identifier, th.contactInbox.SourceID, c.DisplayID, since, 200, 10); err != nil {
+			return err
+		}
+		app, err = q.FindMessageTarget(ctx, th.account.ID, c.DisplayID, since, 200, 10)
+		return err
+	})
+	same(t, "surroundings read with the public target", pub.Around, wantAround)
+	same(t, "surroundings read with the Application API's target", app.Around, wantAround)
+	same(t, "conversation read with its surroundings", app.Conversation, seen)
+	if pub.Recent != 2 || app.Recent != 2 || app.Bot == nil {
+		t.Errorf("targets read with their surroundings: %d and %d recent, bot %+v", pub.Recent, app.Recent, app.Bot)
+	}
+	write(t, s, func(q *store.Queries) (err error) {
+		pub, err = q.FindPublicMessageTarget(ctx, th.inbox.Identifier, th.contactInbox.SourceID, c.DisplayID, since, 200, 1)
+		return err
+	})
+	if pub.Around.Unread != 1 {
+		t.Errorf("unread counted up to 1 of 2: %d", pub.Around.Unread)
+	}
+
 	// The count stops at its limit.
 	write(t, s, func(q *store.Queries) (err error) {
-		pub, err = q.FindPublicMessageTarget(ctx, th.inbox.Identifier, th.contactInbox.SourceID, c.DisplayID, 0, 2)
+		pub, err = q.FindPublicMessageTarget(ctx, th.inbox.Identifier, th.contactInbox.SourceID, c.DisplayID, 0, 2, 0)
 		return err
 	})
 	if pub.Recent != 2 {
@@ -112,19 +157,19 @@ func testMessageTarget(t *testing.T, s *store.Store) {
 	names, theirs, other := wrongPublicNames(t, s, th, c)
 	for _, tt := range names {
 		err := s.Write(ctx, func(q *store.Queries) error {
-			_, err := q.FindPublicMessageTarget(ctx, tt.identifier, tt.source, tt.displayID, 0, 200)
+			_, err := q.FindPublicMessageTarget(ctx, tt.identifier, tt.source, tt.displayID, 0, 200, 10)
 			return err
 		})
 		wantNotFound(t, "FindPublicMessageTarget of "+tt.what, err)
 	}
 	err = s.Write(ctx, func(q *store.Queries) error {
-		_, err := q.FindMessageTarget(ctx, other.account.ID, theirs.DisplayID+1000, 0, 200)
+		_, err := q.FindMessageTarget(ctx, other.account.ID, theirs.DisplayID+1000, 0, 200, 10)
 		return err
 	})
 	wantNotFound(t, "FindMessageTarget of a missing display id", err)
 	// Another account's conversation 1 is its own, not this account's.
 	write(t, s, func(q *store.Queries) error {
-		got, err := q.FindMessageTarget(ctx, other.account.ID, 1, 0, 200)
+		got, err := q.FindMessageTarget(ctx, other.account.ID, 1, 0, 200, 10)
 		if err == nil && got.Conversation.AccountID != other.account.ID {
 			t.Errorf("FindMessageTarget in another account found account %d's", got.Conversation.AccountID)
 		}
