@@ -77,6 +77,9 @@ func testAccountCascade(t *testing.T, s *store.Store) {
 		th := newThread(t, s)
 		u := newUser(t, s, th.account.ID)
 		m := newMessage(t, s, th.conversation, "hello", nil)
+		// An account bot's event and delivery: gone with the account
+		// through the event, as the message through its conversation.
+		newDelivery(t, s, th.conversation, baton.Target{ID: newAgentBot(t, s, th.account.ID)}, at)
 		write(t, s, func(q *store.Queries) error {
 			if err := q.AddInboxMembers(ctx, th.inbox.ID, []int64{u.ID}, 1); err != nil {
 				return err
@@ -89,7 +92,8 @@ func testAccountCascade(t *testing.T, s *store.Store) {
 	gone, goneUser := fill()
 	kept, _ := fill()
 
-	tables := []string{"account_users", "inboxes", "contacts", "conversations", "messages", "attachments"}
+	tables := []string{"account_users", "inboxes", "contacts", "conversations", "messages", "attachments", "events",
+		"deliveries", "agent_bots"}
 	counts := func(accountID int64) map[string]int {
 		n := map[string]int{}
 		for _, table := range tables {
@@ -102,7 +106,7 @@ func testAccountCascade(t *testing.T, s *store.Store) {
 		return n
 	}
 	full := map[string]int{"account_users": 1, "inboxes": 1, "contacts": 1, "conversations": 1, "messages": 1,
-		"attachments": 1, "inbox_members": 1, "contact_inboxes": 1}
+		"attachments": 1, "events": 1, "deliveries": 1, "agent_bots": 1, "inbox_members": 1, "contact_inboxes": 1}
 	same(t, "rows before delete", counts(gone.account.ID), full)
 	// The rows by id, so that a row whose account_id pointed elsewhere would show.
 	ids := map[string]int64{"inboxes": gone.inbox.ID, "contacts": gone.contact.ID, "contact_inboxes": gone.contactInbox.ID,
