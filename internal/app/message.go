@@ -92,7 +92,7 @@ func (a *App) CreateMessage(ctx context.Context, accountID, displayID int64, in 
 		a.deleteFiles(files)
 		return nil, err
 	}
-	a.heard.Store(hint, k.heard)
+	a.rememberHeard(hint, k.heard)
 	// The caller is the sender, and addMessage kept the attachments it
 	// made: nothing to read back, but the contact of an incoming message.
 	m.ConversationDisplayID = c.DisplayID
@@ -370,6 +370,14 @@ func (a *App) heardGuess(where string, sure bool) int {
 		return unreadLimit
 	}
 	return 0
+}
+
+// rememberHeard keeps for heardGuess whether someone heard of the message
+// written where; written only when it changes, as it seldom does.
+func (a *App) rememberHeard(where string, heard bool) {
+	if was, ok := a.heard.Load(where); !ok || was.(bool) != heard {
+		a.heard.Store(where, heard)
+	}
 }
 
 // floodSince is the start of the flood guard's minute.
@@ -654,7 +662,7 @@ func (a *App) PublicCreateMessage(ctx context.Context, displayID int64, in Publi
 		a.deleteFiles(files)
 		return nil, err
 	}
-	a.heard.Store(hint, k.heard)
+	a.rememberHeard(hint, k.heard)
 	// The sender is the contact read in the transaction and the attachments
 	// are those addMessage made: loadMessage would read both again, two
 	// queries more on the customer message hot path.
