@@ -832,22 +832,27 @@ func (a *App) PublicUpdateLastSeen(ctx context.Context, displayID int64) error {
 	})
 }
 
-// currentConversation is the conversation a visitor's message goes to: the
-// latest, unless it is resolved and the inbox does not take messages on
-// resolved conversations (then the widget starts a new one, as Chatwoot's
-// does), or nil.
-func currentConversation(ctx context.Context, q *store.Queries, w *WidgetSession) (*baton.Conversation, error) {
-	c, err := q.LastConversationOf(ctx, w.ContactInbox.ID)
+// currentTarget is the conversation a visitor's message goes to, read as
+// the message's target (store.MessageTarget, with its surroundings when
+// around is above zero): the latest, unless it is resolved and the inbox
+// does not take messages on resolved conversations (then the widget starts
+// a new one, as Chatwoot's does), or nil.
+func (a *App) currentTarget(ctx context.Context, q *store.Queries, w *WidgetSession, around int) (*store.MessageTarget, error) {
+	t, err := q.FindLatestMessageTarget(ctx, w.ContactInbox.ID, a.floodSince(), a.limits.MessagesPerMinute, around)
 	if errors.Is(err, baton.ErrNotFound) {
 		return nil, nil
 	} else if err != nil {
 		return nil, err
 	}
+	c := t.Conversation
 	if c.Status == baton.StatusResolved && !w.Inbox.AllowMessagesAfterResolved && !w.Inbox.LockToSingleConversation {
 		return nil, nil
 	}
 	c.Inbox, c.Contact, c.ContactInbox = w.Inbox, w.Contact, w.ContactInbox
-	return c, nil
+	if t.Around != nil {
+		t.Around.Contact, t.Around.ContactInbox = w.Contact, w.ContactInbox
+	}
+	return t, nil
 }
 
 // widgetConversation is the visitor's latest conversation, whatever its

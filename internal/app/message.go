@@ -933,6 +933,8 @@ func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*
 	var m *baton.Message
 	var c *baton.Conversation
 	var w *WidgetSession
+	hint := "widget " + baton.CredentialFromContext(ctx).WebsiteToken
+	k := &known{}
 	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
 		if w, err = a.widgetSession(ctx, q); err != nil {
 			return err
@@ -942,9 +944,15 @@ func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*
 		if err = q.LockContactInbox(ctx, w.ContactInbox.ID); err != nil {
 			return err
 		}
+		*k = known{}
 		if !in.NewConversation {
-			if c, err = currentConversation(ctx, q, w); err != nil {
+			// The conversation with what the message needs beside, as the
+			// public API reads it (FindPublicMessageTarget).
+			if k.target, err = a.currentTarget(ctx, q, w, a.heardGuess(hint, false)); err != nil {
 				return err
+			}
+			if k.target != nil {
+				c = k.target.Conversation
 			}
 		} else if p := in.PreChat; p != nil {
 			if err := checkPreChat(w.Inbox, w.Contact, p); err != nil {
@@ -979,12 +987,13 @@ func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*
 			// replyTarget reads the id as JSON decoded it.
 			m.ContentAttributes["in_reply_to"] = float64(in.ReplyTo)
 		}
-		return a.addMessage(ctx, q, w.actor(), c, m, files, nil)
+		return a.addMessage(ctx, q, w.actor(), c, m, files, k)
 	})
 	if err != nil {
 		a.deleteFiles(files)
 		return nil, err
 	}
+	a.rememberHeard(hint, k.heard)
 	m.ConversationDisplayID = c.DisplayID
 	m.Sender = &baton.Sender{Type: baton.SenderContact, Contact: w.Contact}
 	return m, nil

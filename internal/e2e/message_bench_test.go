@@ -46,30 +46,40 @@ func BenchmarkMessage(b *testing.B) {
 	}
 }
 
+// BenchmarkWidgetMessage is BenchmarkMessage through the widget's use
+// case (app.WidgetCreateMessage): 400 visitors of a web widget inbox, each
+// with a conversation.
+//
+//	go test -run XXX -bench BenchmarkWidgetMessage -benchtime 5s ./internal/e2e
+func BenchmarkWidgetMessage(b *testing.B) {
+	for _, db := range []string{"sqlite", "postgres"} {
+		for _, bot := range []bool{false, true} {
+			name := db + "/no_bot"
+			if bot {
+				name = db + "/bot"
+			}
+			b.Run(name, func(b *testing.B) {
+				var s *store.Store
+				if db == "sqlite" {
+					s = storetest.OpenSQLite(b)
+				} else {
+					s = storetest.OpenPostgres(b)
+				}
+				benchWidgetMessages(b, s, bot)
+			})
+		}
+	}
+}
+
 func benchMessages(b *testing.B, s *store.Store, withBot bool) {
-	key, err := auth.NewKey("0123456789abcdef0123456789abcdef")
-	if err != nil {
-		b.Fatal(err)
-	}
-	a := app.New(app.Config{Store: s, Key: key, Renderer: &chatwoot.Renderer{PublicURL: func() string { return "http://baton.test" }},
-		Limits: app.Limits{MessagesPerMinute: 1 << 30}})
+	a, acc := benchApp(b, s)
 	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
-	acc, err := a.CreateAccount(sys, app.AccountInput{Name: ptr("Acme")})
-	if err != nil {
-		b.Fatal(err)
-	}
 	inbox, err := a.CreateInbox(sys, acc.ID, app.InboxInput{Name: ptr("API"), ChannelType: baton.ChannelAPI})
 	if err != nil {
 		b.Fatal(err)
 	}
 	if withBot {
-		v, err := a.CreateAgentBot(sys, acc.ID, app.AgentBotInput{Name: ptr("Bot"), OutgoingURL: ptr("http://127.0.0.1:9/bot")})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := a.SetInboxAgentBot(sys, acc.ID, inbox.ID, v.Bot.ID); err != nil {
-			b.Fatal(err)
-		}
+		benchBot(b, a, acc.ID, inbox.ID)
 	}
 	type customer struct {
 		ctx  context.Context
@@ -91,6 +101,74 @@ func benchMessages(b *testing.B, s *store.Store, withBot bool) {
 		}
 		customers[i] = customer{ctx: cred(source), conv: c.DisplayID}
 	}
+	benchParallel(b, func(i int64) error {
+		c := customers[i%int64(len(customers))]
+		_, err := a.PublicCreateMessage(c.ctx, c.conv, app.PublicMessageInput{Content: ptr("Where is my order?")})
+		return err
+	})
+}
+
+func benchWidgetMessages(b *testing.B, s *store.Store, withBot bool) {
+	a, acc := benchApp(b, s)
+	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
+	inbox, err := a.CreateInbox(sys, acc.ID, app.InboxInput{Name: ptr("Web"), ChannelType: baton.ChannelWebWidget})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if withBot {
+		benchBot(b, a, acc.ID, inbox.ID)
+	}
+	visitors := make([]context.Context, 400)
+	site := baton.NewContextWithCredential(context.Background(), baton.ContactCredential{WebsiteToken: inbox.WebsiteToken})
+	for i := range visitors {
+		visit, err := a.WidgetConfig(site)
+		if err != nil {
+			b.Fatal(err)
+		}
+		visitors[i] = baton.NewContextWithCredential(context.Background(),
+			baton.ContactCredential{WebsiteToken: inbox.WebsiteToken, WidgetToken: visit.Token})
+		if _, err := a.WidgetCreateMessage(visitors[i], app.WidgetMessageInput{Content: ptr("Hello")}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	benchParallel(b, func(i int64) error {
+		_, err := a.WidgetCreateMessage(visitors[i%int64(len(visitors))], app.WidgetMessageInput{Content: ptr("Where is my order?")})
+		return err
+	})
+}
+
+// benchApp is an App on s as cmd/baton makes one (its event renderer, no
+// flood guard to reach) and an account in it.
+func benchApp(b *testing.B, s *store.Store) (*app.App, *baton.Account) {
+	key, err := auth.NewKey("0123456789abcdef0123456789abcdef")
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := app.New(app.Config{Store: s, Key: key, Renderer: &chatwoot.Renderer{PublicURL: func() string { return "http://baton.test" }},
+		Limits: app.Limits{MessagesPerMinute: 1 << 30}})
+	acc, err := a.CreateAccount(baton.NewContextWithActor(context.Background(), baton.SystemActor), app.AccountInput{Name: ptr("Acme")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return a, acc
+}
+
+// benchBot connects a bot to the inbox: its events and deliveries are
+// written, and no engine sends them.
+func benchBot(b *testing.B, a *app.App, accountID, inboxID int64) {
+	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
+	v, err := a.CreateAgentBot(sys, accountID, app.AgentBotInput{Name: ptr("Bot"), OutgoingURL: ptr("http://127.0.0.1:9/bot")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := a.SetInboxAgentBot(sys, accountID, inboxID, v.Bot.ID); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// benchParallel runs message(n) for the nth message, 16 callers a core,
+// and reports the process's CPU time a message.
+func benchParallel(b *testing.B, message func(n int64) error) {
 	var next atomic.Int64
 	b.SetParallelism(16)
 	b.ReportAllocs()
@@ -99,8 +177,7 @@ func benchMessages(b *testing.B, s *store.Store, withBot bool) {
 	defer func() { b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op") }()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			c := customers[next.Add(1)%int64(len(customers))]
-			if _, err := a.PublicCreateMessage(c.ctx, c.conv, app.PublicMessageInput{Content: ptr("Where is my order?")}); err != nil {
+			if err := message(next.Add(1)); err != nil {
 				b.Error(err)
 				return
 			}

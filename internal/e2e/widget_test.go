@@ -196,6 +196,17 @@ func TestWidget(t *testing.T) {
 		if ev["sender"].(map[string]any)["id"] != contact["id"] {
 			t.Errorf("sender %v, want contact %v", ev["sender"], contact["id"])
 		}
+		// A second message goes to the same conversation, read with the
+		// snapshot's surroundings (store.FindLatestMessageTarget): the bot
+		// hears it counted among the unread, in its inbox.
+		site.must(200, "POST", "/messages", "", token, `{"message":{"content":"And to Iceland?"}}`)
+		ev = b.next(t, is("message_created", "incoming"))
+		if ev["conversation"].(map[string]any)["id"] != m["conversation_id"] ||
+			dig(ev, "conversation", "unread_count") != float64(2) || dig(ev, "inbox", "id") != float64(site.inboxID) {
+			t.Errorf("second message: conversation %v, unread_count %v, inbox %v; want %v, 2, %d",
+				dig(ev, "conversation", "id"), dig(ev, "conversation", "unread_count"), dig(ev, "inbox", "id"),
+				m["conversation_id"], site.inboxID)
+		}
 
 		// The bot asks; the visitor reads and answers.
 		convID := int64(conv["id"].(float64))
@@ -203,10 +214,10 @@ func TestWidget(t *testing.T) {
 			`{"content":"Pick a country","content_type":"input_select","content_attributes":{"items":[{"title":"Norway","value":"NO"},{"title":"Sweden","value":"SE"}]}}`, 200).(map[string]any)
 		b.next(t, is("message_created", "outgoing"))
 		list := site.must(200, "GET", "/messages", "", token, "").body.([]any)
-		if len(list) != 2 || list[1].(map[string]any)["id"] != q["id"] || list[1].(map[string]any)["content_type"] != "input_select" {
+		if len(list) != 3 || list[2].(map[string]any)["id"] != q["id"] || list[2].(map[string]any)["content_type"] != "input_select" {
 			t.Fatalf("widget messages %v", list)
 		}
-		if older := site.must(200, "GET", "/messages", fmt.Sprintf("&before=%v", q["id"]), token, "").body.([]any); len(older) != 1 {
+		if older := site.must(200, "GET", "/messages", fmt.Sprintf("&before=%v", q["id"]), token, "").body.([]any); len(older) != 2 {
 			t.Fatalf("messages before the question: %v", older)
 		}
 		answered := site.must(200, "PATCH", fmt.Sprintf("/messages/%v", q["id"]), "", token,

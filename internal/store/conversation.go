@@ -555,6 +555,50 @@ func messageTargetQuery(around bool) string {
 	WHERE v.account_id = $1 AND v.display_id = $2`
 }
 
+// FindLatestMessageTarget is LastConversationOf for a message: the contact
+// inbox's newest conversation and what a message needs beside (see
+// MessageTarget), counting messages since the time up to limit; with
+// around above zero its Surroundings too, without the contact and contact
+// inbox, which the caller knows. Not found when the contact inbox has no
+// conversation.
+func (q *Queries) FindLatestMessageTarget(ctx context.Context, contactInboxID int64, since int64, limit, around int) (*MessageTarget, error) {
+	c := &baton.Conversation{}
+	t := &MessageTarget{Conversation: c}
+	conv, finishConversation := conversationDest(c)
+	extra, finishTarget := q.messageTargetDest(t)
+	dest := slices.Concat(conv, extra)
+	query, args := findLatestMessageTarget, []any{contactInboxID, since, limit}
+	var finishAround func()
+	if around > 0 {
+		var more []any
+		more, finishAround = aroundDest(t)
+		dest = append(dest, more...)
+		query, args = findLatestMessageTargetAround, append(args, around)
+	}
+	if err := q.db.QueryRowContext(ctx, query+q.lock("v"), args...).Scan(dest...); err != nil {
+		return nil, q.formatError(err, "conversation")
+	}
+	finishConversation()
+	finishTarget()
+	if finishAround != nil {
+		finishAround()
+	}
+	return t, nil
+}
+
+var findLatestMessageTarget, findLatestMessageTargetAround = latestMessageTargetQuery(false), latestMessageTargetQuery(true)
+
+func latestMessageTargetQuery(around bool) string {
+	columns, joins := messageTargetColumns("$2", "$3"), ``
+	if around {
+		columns, joins = columns+aroundColumns("$4"), aroundJoins
+	}
+	return `SELECT ` + conversationColumns + columns + ` FROM conversations v
+	LEFT JOIN agent_bot_inboxes ab ON ab.inbox_id = v.inbox_id
+	LEFT JOIN agent_bots b ON b.id = ab.agent_bot_id` + joins + `
+	WHERE v.id = (SELECT MAX(l.id) FROM conversations l WHERE l.contact_inbox_id = $1)`
+}
+
 // aroundColumns follow messageTargetColumns in a lookup that reads the
 // conversation's Surroundings (aroundJoins), as FindSurroundings does
 // from the conversation's row; limit is the unread count's parameter.

@@ -135,6 +135,30 @@ func testMessageTarget(t *testing.T, s *store.Store) {
 	if pub.Recent != 2 || app.Recent != 2 || app.Bot == nil {
 		t.Errorf("targets read with their surroundings: %d and %d recent, bot %+v", pub.Recent, app.Recent, app.Bot)
 	}
+	// The contact inbox's newest conversation (c, not th.conversation), as
+	// the widget reads it: the same, without the contact.
+	var latest, latestAround *store.MessageTarget
+	write(t, s, func(q *store.Queries) (err error) {
+		if latest, err = q.FindLatestMessageTarget(ctx, th.contactInbox.ID, since, 200, 0); err != nil {
+			return err
+		}
+		latestAround, err = q.FindLatestMessageTarget(ctx, th.contactInbox.ID, since, 200, 10)
+		return err
+	})
+	same(t, "conversation of the latest target", latest.Conversation, seen)
+	same(t, "latest target's bot", latest.Bot, app.Bot)
+	same(t, "latest target's agent bot", latest.AgentBot, app.AgentBot)
+	if latest.Recent != 2 || latest.Around != nil {
+		t.Errorf("latest target: %d recent, surroundings %+v; want 2 and none", latest.Recent, latest.Around)
+	}
+	wantAround.Contact, wantAround.ContactInbox = nil, nil
+	same(t, "surroundings read with the latest target", latestAround.Around, wantAround)
+	empty := newContactInbox(t, s, th.contact.ID, newInbox(t, s, th.account.ID).ID)
+	err = s.Write(ctx, func(q *store.Queries) error {
+		_, err := q.FindLatestMessageTarget(ctx, empty.ID, 0, 200, 10)
+		return err
+	})
+	wantNotFound(t, "FindLatestMessageTarget of a contact inbox without conversations", err)
 	write(t, s, func(q *store.Queries) (err error) {
 		pub, err = q.FindPublicMessageTarget(ctx, th.inbox.Identifier, th.contactInbox.SourceID, c.DisplayID, since, 200, 1)
 		return err
