@@ -361,10 +361,10 @@ func (k *known) surroundings(m *baton.Message) *store.Surroundings {
 // heardGuess is the unread limit when the message's lookup should read the
 // conversation's surroundings with it, and 0 when not: when someone heard
 // of the last message written where this one is (the inbox of a public
-// API caller, the account of an Application API caller), as most messages
-// where a bot or webhook listens are heard; always when sure. A wrong
-// guess costs a statement (FindSurroundings) or a few columns read for
-// nothing, never a wrong event.
+// API or widget caller, the account of an Application API caller), as
+// most messages where a bot or webhook listens are heard; always when
+// sure. A wrong guess costs a statement (FindSurroundings) or a few
+// columns read for nothing, never a wrong event.
 func (a *App) heardGuess(where string, sure bool) int {
 	if heard, ok := a.heard.Load(where); sure || !ok || heard.(bool) {
 		return unreadLimit
