@@ -78,6 +78,19 @@ func (w *world) publicCaller(sourceID string) context.Context {
 		baton.ContactCredential{InboxIdentifier: w.api.Identifier, SourceID: sourceID})
 }
 
+// visitor opens the web widget as a new visitor, and returns the context
+// of their calls and the contact the widget made for them.
+func (w *world) visitor(t *testing.T) (context.Context, *baton.Contact) {
+	t.Helper()
+	site := baton.NewContextWithCredential(context.Background(), baton.ContactCredential{WebsiteToken: w.widget.WebsiteToken})
+	visit, err := w.app.WidgetConfig(site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return baton.NewContextWithCredential(context.Background(),
+		baton.ContactCredential{WebsiteToken: w.widget.WebsiteToken, WidgetToken: visit.Token}), visit.Contact
+}
+
 // customer makes a contact in the API inbox and a conversation for them.
 func (w *world) customer(t *testing.T, sourceID string) *baton.Conversation {
 	t.Helper()

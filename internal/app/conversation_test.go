@@ -1,11 +1,9 @@
 package app_test
 
 import (
-	"context"
 	"sync"
 	"testing"
 
-	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
@@ -45,18 +43,12 @@ func TestOneConversationUnderConcurrency(t *testing.T) {
 			return len(cs)
 		}
 
-		site := baton.NewContextWithCredential(context.Background(), baton.ContactCredential{WebsiteToken: w.widget.WebsiteToken})
-		visit, err := w.app.WidgetConfig(site)
-		if err != nil {
-			t.Fatal(err)
-		}
-		visitor := baton.NewContextWithCredential(context.Background(),
-			baton.ContactCredential{WebsiteToken: w.widget.WebsiteToken, WidgetToken: visit.Token})
+		visitor, visitorContact := w.visitor(t)
 		at(func() error {
 			_, err := w.app.WidgetCreateMessage(visitor, app.WidgetMessageInput{Content: ptr("hello")})
 			return err
 		})
-		if got := count(visit.Contact.ID); got != 1 {
+		if got := count(visitorContact.ID); got != 1 {
 			t.Errorf("%d first messages at once from one visitor made %d conversations, want 1", n, got)
 		}
 

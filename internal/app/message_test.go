@@ -19,13 +19,7 @@ func TestWidgetMessageStatements(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		w := setup(t, s)
-		site := baton.NewContextWithCredential(context.Background(), baton.ContactCredential{WebsiteToken: w.widget.WebsiteToken})
-		visit, err := w.app.WidgetConfig(site)
-		if err != nil {
-			t.Fatal(err)
-		}
-		visitor := baton.NewContextWithCredential(context.Background(),
-			baton.ContactCredential{WebsiteToken: w.widget.WebsiteToken, WidgetToken: visit.Token})
+		visitor, _ := w.visitor(t)
 		var n func() int64
 		var first *baton.Message
 		for i := range 3 {

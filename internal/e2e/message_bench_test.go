@@ -26,32 +26,17 @@ import (
 // database server's).
 //
 //	go test -run XXX -bench BenchmarkMessage -benchtime 5s ./internal/e2e
-func BenchmarkMessage(b *testing.B) {
-	for _, db := range []string{"sqlite", "postgres"} {
-		for _, bot := range []bool{false, true} {
-			name := db + "/no_bot"
-			if bot {
-				name = db + "/bot"
-			}
-			b.Run(name, func(b *testing.B) {
-				var s *store.Store
-				if db == "sqlite" {
-					s = storetest.OpenSQLite(b)
-				} else {
-					s = storetest.OpenPostgres(b)
-				}
-				benchMessages(b, s, bot)
-			})
-		}
-	}
-}
+func BenchmarkMessage(b *testing.B) { benchEach(b, benchMessages) }
 
 // BenchmarkWidgetMessage is BenchmarkMessage through the widget's use
 // case (app.WidgetCreateMessage): 400 visitors of a web widget inbox, each
 // with a conversation.
 //
 //	go test -run XXX -bench BenchmarkWidgetMessage -benchtime 5s ./internal/e2e
-func BenchmarkWidgetMessage(b *testing.B) {
+func BenchmarkWidgetMessage(b *testing.B) { benchEach(b, benchWidgetMessages) }
+
+// benchEach runs bench on each database, without a bot and with one.
+func benchEach(b *testing.B, bench func(b *testing.B, s *store.Store, withBot bool)) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		for _, bot := range []bool{false, true} {
 			name := db + "/no_bot"
@@ -65,7 +50,7 @@ func BenchmarkWidgetMessage(b *testing.B) {
 				} else {
 					s = storetest.OpenPostgres(b)
 				}
-				benchWidgetMessages(b, s, bot)
+				bench(b, s, bot)
 			})
 		}
 	}

@@ -465,31 +465,22 @@ func (q *Queries) FindPublicMessageTarget(ctx context.Context, identifier, sourc
 	contact, finishContact := contactDest(c.Contact)
 	conv, finishConversation := conversationDest(c)
 	extra, finishTarget := q.messageTargetDest(t)
-	dest := slices.Concat(ci, contact, conv, extra)
-	query, args := findPublicMessageTarget, []any{identifier, sourceID, displayID, since, limit}
-	var finishAround func()
-	if around > 0 {
-		var more []any
-		more, finishAround = aroundDest(t)
-		dest = append(dest, more...)
-		query, args = findPublicMessageTargetAround, append(args, around)
-	}
-	if err := q.db.QueryRowContext(ctx, query+q.lock("v"), args...).Scan(dest...); err != nil {
-		return nil, q.formatError(err, "conversation")
+	if err := q.scanTarget(ctx, t, findPublicMessageTarget, []any{identifier, sourceID, displayID, since, limit}, around,
+		slices.Concat(ci, contact, conv, extra)); err != nil {
+		return nil, err
 	}
 	finishContactInbox()
 	finishContact()
 	finishConversation()
 	finishTarget()
-	if finishAround != nil {
-		finishAround()
+	if t.Around != nil {
 		t.Around.Contact, t.Around.ContactInbox = c.Contact, c.ContactInbox
 	}
 	return t, nil
 }
 
 // Of the inbox only its account and id are read (publicConversationJoins).
-var findPublicMessageTarget, findPublicMessageTargetAround = publicMessageTargetQuery(false), publicMessageTargetQuery(true)
+var findPublicMessageTarget = [2]string{publicMessageTargetQuery(false), publicMessageTargetQuery(true)}
 
 func publicMessageTargetQuery(around bool) string {
 	columns, joins := messageTargetColumns("$4", "$5"), ``
@@ -513,33 +504,30 @@ func (q *Queries) FindMessageTarget(ctx context.Context, accountID, displayID in
 	t := &MessageTarget{Conversation: c}
 	conv, finishConversation := conversationDest(c)
 	extra, finishTarget := q.messageTargetDest(t)
-	dest := slices.Concat(conv, extra)
-	query, args := findMessageTarget, []any{accountID, displayID, since, limit}
-	var finishAround, finishContactInbox, finishContact func()
+	// The contact and contact inbox only with the surroundings.
 	ci, contact := &baton.ContactInbox{}, &baton.Contact{}
+	var more []any
+	finishMore := func() {}
 	if around > 0 {
-		var more, ciDest, contactCols []any
-		more, finishAround = aroundDest(t)
-		ciDest, finishContactInbox = contactInboxDest(ci)
-		contactCols, finishContact = contactDest(contact)
-		dest = slices.Concat(dest, more, ciDest, contactCols)
-		query, args = findMessageTargetAround, append(args, around)
+		ciDest, finishContactInbox := contactInboxDest(ci)
+		contactCols, finishContact := contactDest(contact)
+		more = slices.Concat(ciDest, contactCols)
+		finishMore = func() { finishContactInbox(); finishContact() }
 	}
-	if err := q.db.QueryRowContext(ctx, query+q.lock("v"), args...).Scan(dest...); err != nil {
-		return nil, q.formatError(err, "conversation")
+	if err := q.scanTarget(ctx, t, findMessageTarget, []any{accountID, displayID, since, limit}, around,
+		slices.Concat(conv, extra), more...); err != nil {
+		return nil, err
 	}
 	finishConversation()
 	finishTarget()
-	if finishAround != nil {
-		finishAround()
-		finishContactInbox()
-		finishContact()
+	if t.Around != nil {
+		finishMore()
 		t.Around.Contact, t.Around.ContactInbox = contact, ci
 	}
 	return t, nil
 }
 
-var findMessageTarget, findMessageTargetAround = messageTargetQuery(false), messageTargetQuery(true)
+var findMessageTarget = [2]string{messageTargetQuery(false), messageTargetQuery(true)}
 
 func messageTargetQuery(around bool) string {
 	columns, joins := messageTargetColumns("$3", "$4"), ``
@@ -566,27 +554,33 @@ func (q *Queries) FindLatestMessageTarget(ctx context.Context, contactInboxID in
 	t := &MessageTarget{Conversation: c}
 	conv, finishConversation := conversationDest(c)
 	extra, finishTarget := q.messageTargetDest(t)
-	dest := slices.Concat(conv, extra)
-	query, args := findLatestMessageTarget, []any{contactInboxID, since, limit}
-	var finishAround func()
-	if around > 0 {
-		var more []any
-		more, finishAround = aroundDest(t)
-		dest = append(dest, more...)
-		query, args = findLatestMessageTargetAround, append(args, around)
-	}
-	if err := q.db.QueryRowContext(ctx, query+q.lock("v"), args...).Scan(dest...); err != nil {
-		return nil, q.formatError(err, "conversation")
+	if err := q.scanTarget(ctx, t, findLatestMessageTarget, []any{contactInboxID, since, limit}, around,
+		slices.Concat(conv, extra)); err != nil {
+		return nil, err
 	}
 	finishConversation()
 	finishTarget()
-	if finishAround != nil {
-		finishAround()
-	}
 	return t, nil
 }
 
-var findLatestMessageTarget, findLatestMessageTargetAround = latestMessageTargetQuery(false), latestMessageTargetQuery(true)
+// scanTarget reads a message target's row into dest with queries[0], or,
+// with around above zero, with queries[1] (around its last parameter), the
+// surroundings scanned after dest into t.Around and then more.
+func (q *Queries) scanTarget(ctx context.Context, t *MessageTarget, queries [2]string, args []any, around int, dest []any, more ...any) error {
+	query, finishAround := queries[0], func() {}
+	if around > 0 {
+		var a []any
+		a, finishAround = aroundDest(t)
+		dest, query, args = slices.Concat(dest, a, more), queries[1], append(args, around)
+	}
+	if err := q.db.QueryRowContext(ctx, query+q.lock("v"), args...).Scan(dest...); err != nil {
+		return q.formatError(err, "conversation")
+	}
+	finishAround()
+	return nil
+}
+
+var findLatestMessageTarget = [2]string{latestMessageTargetQuery(false), latestMessageTargetQuery(true)}
 
 func latestMessageTargetQuery(around bool) string {
 	columns, joins := messageTargetColumns("$2", "$3"), ``
