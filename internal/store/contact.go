@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 
 	"github.com/batonhq/baton"
@@ -219,3 +220,43 @@ func (q *Queries) LockContactInbox(ctx context.Context, id int64) error {
 	err := q.db.QueryRowContext(ctx, `SELECT ci.id FROM contact_inboxes ci WHERE ci.id = $1`+lock, id).Scan(&got)
 	return q.formatError(err, "contact inbox")
 }
+
+// WidgetVisitor is a web widget's visitor as a widget request finds them:
+// the inbox of the website token, its account, and the contact inbox and
+// contact of the visitor's source id there.
+type WidgetVisitor struct {
+	Account      *baton.Account
+	Inbox        *baton.Inbox
+	ContactInbox *baton.ContactInbox
+	Contact      *baton.Contact
+}
+
+// FindWidgetVisitor reads in one statement the inbox with the website
+// token, which must have the id, its account, and the contact inbox of the
+// source id in it with its contact: what every widget request reads. Not
+// found when any of them is not. Each step is an equality on a unique key
+// (see publicConversationJoins).
+func (q *Queries) FindWidgetVisitor(ctx context.Context, websiteToken string, inboxID int64, sourceID string) (*WidgetVisitor, error) {
+	v := &WidgetVisitor{Account: &baton.Account{}, Inbox: &baton.Inbox{}, ContactInbox: &baton.ContactInbox{}, Contact: &baton.Contact{}}
+	inbox, finishInbox := inboxDest(v.Inbox)
+	acc, finishAccount := accountDest(v.Account)
+	ci, finishContactInbox := contactInboxDest(v.ContactInbox)
+	contact, finishContact := contactDest(v.Contact)
+	err := q.db.QueryRowContext(ctx, findWidgetVisitor, websiteToken, inboxID, sourceID).
+		Scan(slices.Concat(inbox, acc, ci, contact)...)
+	if err != nil {
+		return nil, q.formatError(err, "contact")
+	}
+	finishInbox()
+	finishAccount()
+	finishContactInbox()
+	finishContact()
+	return v, nil
+}
+
+var findWidgetVisitor = `SELECT ` + qualified("i", inboxColumns) + `, ` + accountColumnsA + `, ` + contactInboxColumns + `, ` +
+	contactColumns + ` FROM inboxes i
+	JOIN accounts a ON a.id = i.account_id
+	JOIN contact_inboxes ci ON ci.inbox_id = i.id AND ci.source_id = $3
+	JOIN contacts c ON c.id = ci.contact_id
+	WHERE i.website_token = $1 AND i.id = $2`

@@ -249,3 +249,54 @@ func testContactInbox(t *testing.T, s *store.Store) {
 		t.Errorf("contact inboxes of a deleted contact: %d, %v", len(list), err)
 	}
 }
+
+// testWidgetVisitor checks FindWidgetVisitor against the separate reads,
+// and that a wrong website token, inbox or source id finds no one.
+func testWidgetVisitor(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	a := newAccount(t, s)
+	web := &baton.Inbox{AccountID: a.ID, Name: "Website", ChannelType: baton.ChannelWebWidget,
+		WebsiteToken: unique("website"), CreatedAt: at, UpdatedAt: at}
+	write(t, s, func(q *store.Queries) error { return q.CreateInbox(ctx, web) })
+	other := newInbox(t, s, a.ID)
+	c := newContact(t, s, a.ID)
+	ci := newContactInbox(t, s, c.ID, web.ID)
+	newContactInbox(t, s, c.ID, other.ID)
+
+	got, err := s.Read().FindWidgetVisitor(ctx, web.WebsiteToken, web.ID, ci.SourceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := s.Read()
+	wantInbox, err := r.FindInboxByWebsiteToken(ctx, web.WebsiteToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAccount, err := r.FindAccount(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantContactInbox, err := r.FindContactInboxBySource(ctx, web.ID, ci.SourceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantContact, err := r.FindContact(ctx, a.ID, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "widget visitor", got, &store.WidgetVisitor{Account: wantAccount, Inbox: wantInbox,
+		ContactInbox: wantContactInbox, Contact: wantContact})
+
+	for _, tt := range []struct {
+		what, token string
+		inbox       int64
+		source      string
+	}{
+		{"another website token", "nope", web.ID, ci.SourceID},
+		{"another inbox", web.WebsiteToken, other.ID, ci.SourceID},
+		{"another source id", web.WebsiteToken, web.ID, "nobody"},
+	} {
+		_, err := s.Read().FindWidgetVisitor(ctx, tt.token, tt.inbox, tt.source)
+		wantNotFound(t, "FindWidgetVisitor with "+tt.what, err)
+	}
+}

@@ -36,6 +36,7 @@ var suite = []struct {
 	{"Contact", testContact},
 	{"ContactList", testContactList},
 	{"ContactInbox", testContactInbox},
+	{"WidgetVisitor", testWidgetVisitor},
 	{"Conversation", testConversation},
 	{"ConversationNulls", testConversationNulls},
 	{"ConversationList", testConversationList},
