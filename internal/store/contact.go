@@ -234,9 +234,11 @@ type WidgetVisitor struct {
 // FindWidgetVisitor reads in one statement the inbox with the website
 // token, which must have the id, its account, and the contact inbox of the
 // source id in it with its contact, which must be of the inbox's account:
-// what every widget request reads. Not found when any of them is not. The
-// inbox is found by its unique website token, and each later step by a
-// unique key from it.
+// what every widget request reads. Not found when any of them is not.
+// Every step is an equality on a unique key, from the website token on;
+// the contact's account is checked on the row, since joining on it let
+// PostgreSQL start from the visitor and walk the account's inboxes (see
+// publicConversationJoins).
 func (q *Queries) FindWidgetVisitor(ctx context.Context, websiteToken string, inboxID int64, sourceID string) (*WidgetVisitor, error) {
 	v := &WidgetVisitor{Account: &baton.Account{}, Inbox: &baton.Inbox{}, ContactInbox: &baton.ContactInbox{}, Contact: &baton.Contact{}}
 	inbox, finishInbox := inboxDest(v.Inbox)
@@ -247,6 +249,9 @@ func (q *Queries) FindWidgetVisitor(ctx context.Context, websiteToken string, in
 		Scan(slices.Concat(inbox, acc, ci, contact)...)
 	if err != nil {
 		return nil, q.formatError(err, "contact")
+	}
+	if v.Contact.AccountID != v.Inbox.AccountID {
+		return nil, baton.ErrNotFound
 	}
 	finishInbox()
 	finishAccount()
@@ -259,5 +264,5 @@ var findWidgetVisitor = `SELECT ` + qualified("i", inboxColumns) + `, ` + accoun
 	contactColumns + ` FROM inboxes i
 	JOIN accounts a ON a.id = i.account_id
 	JOIN contact_inboxes ci ON ci.inbox_id = i.id AND ci.source_id = $3
-	JOIN contacts c ON c.id = ci.contact_id AND c.account_id = i.account_id
+	JOIN contacts c ON c.id = ci.contact_id
 	WHERE i.website_token = $1 AND i.id = $2`

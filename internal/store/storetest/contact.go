@@ -262,6 +262,9 @@ func testWidgetVisitor(t *testing.T, s *store.Store) {
 	c := newContact(t, s, a.ID)
 	ci := newContactInbox(t, s, c.ID, web.ID)
 	newContactInbox(t, s, c.ID, other.ID)
+	// A contact inbox of the widget whose contact is another account's,
+	// which nothing makes but which must not be taken for a visitor.
+	stranger := newContactInbox(t, s, newContact(t, s, newAccount(t, s).ID).ID, web.ID)
 
 	got, err := s.Read().FindWidgetVisitor(ctx, web.WebsiteToken, web.ID, ci.SourceID)
 	if err != nil {
@@ -295,6 +298,7 @@ func testWidgetVisitor(t *testing.T, s *store.Store) {
 		{"another website token", "nope", web.ID, ci.SourceID},
 		{"another inbox", web.WebsiteToken, other.ID, ci.SourceID},
 		{"another source id", web.WebsiteToken, web.ID, "nobody"},
+		{"a contact of another account", web.WebsiteToken, web.ID, stranger.SourceID},
 	} {
 		_, err := s.Read().FindWidgetVisitor(ctx, tt.token, tt.inbox, tt.source)
 		wantNotFound(t, "FindWidgetVisitor with "+tt.what, err)
