@@ -232,37 +232,18 @@ func (s *Store) runBatch(jobs []*job) {
 // caller's context detached, as its queries' are (one caller's context
 // must not end a transaction others share), no query starts one.
 type connTx struct {
-	conn  *sql.Conn
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt // by SQL text
+	pool
+	conn *sql.Conn
 }
 
-func newConnTx(conn *sql.Conn) *connTx {
-	return &connTx{conn: conn, stmts: map[string]*sql.Stmt{}}
-}
-
-// stmt returns query prepared on the connection, preparing it the first
-// time; nil past maxStatements (SQL built from filters and IN lists
-// varies) or when it does not prepare, and the query runs unprepared,
-// which reports any error in it.
-func (c *connTx) stmt(ctx context.Context, query string) *sql.Stmt {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st := c.stmts[query]; st != nil || len(c.stmts) >= maxStatements {
-		return st
-	}
-	st, err := c.conn.PrepareContext(ctx, query)
-	if err != nil {
-		return nil
-	}
-	c.stmts[query] = st
-	return st
+func newConnTx(c *sql.Conn) *connTx {
+	return &connTx{pool: pool{db: c, stmts: newStatements(c), detach: true}, conn: c}
 }
 
 // exec runs a statement of the group commit's own (BEGIN, COMMIT,
 // savepoints), not counted as the callers' (CountStatements).
 func (c *connTx) exec(ctx context.Context, query string) (sql.Result, error) {
-	if st := c.stmt(ctx, query); st != nil {
+	if st := c.stmts.prepare(ctx, query); st != nil {
 		return st.ExecContext(ctx)
 	}
 	return c.conn.ExecContext(ctx, query)
@@ -270,38 +251,6 @@ func (c *connTx) exec(ctx context.Context, query string) (sql.Result, error) {
 
 // close closes the statements and gives the connection back to the pool.
 func (c *connTx) close() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for q, st := range c.stmts {
-		st.Close()
-		delete(c.stmts, q)
-	}
+	c.stmts.close()
 	c.conn.Close()
-}
-
-func (c *connTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	count(ctx)
-	ctx = context.WithoutCancel(ctx)
-	if st := c.stmt(ctx, query); st != nil {
-		return st.ExecContext(ctx, args...)
-	}
-	return c.conn.ExecContext(ctx, query, args...)
-}
-
-func (c *connTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	count(ctx)
-	ctx = context.WithoutCancel(ctx)
-	if st := c.stmt(ctx, query); st != nil {
-		return st.QueryContext(ctx, args...)
-	}
-	return c.conn.QueryContext(ctx, query, args...)
-}
-
-func (c *connTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	count(ctx)
-	ctx = context.WithoutCancel(ctx)
-	if st := c.stmt(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, args...)
-	}
-	return c.conn.QueryRowContext(ctx, query, args...)
 }

@@ -37,20 +37,27 @@ func count(ctx context.Context) {
 // The writer's statements are prepared on the group commit's connection
 // (connTx).
 type statements struct {
-	db *sql.DB
+	db conn
 	mu sync.RWMutex
 	m  map[string]*sql.Stmt
+}
+
+// conn is what statements are prepared on and queries run on: a pool
+// (*sql.DB) or one of its connections (*sql.Conn, the group commit's).
+type conn interface {
+	dbtx
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
 // maxStatements bounds the cache: SQL built from filters and IN lists
 // varies, and statements past the bound simply run unprepared.
 const maxStatements = 256
 
-func newStatements(db *sql.DB) *statements {
+func newStatements(db conn) *statements {
 	return &statements{db: db, m: map[string]*sql.Stmt{}}
 }
 
-// prepare prepares query on the pool and keeps it, unless the cache is
+// prepare prepares query on its pool or connection and keeps it, unless the cache is
 // full; it returns nil when it did not, and the caller runs query
 // unprepared, which reports any error in it.
 func (s *statements) prepare(ctx context.Context, query string) *sql.Stmt {
@@ -90,14 +97,27 @@ func (s *statements) close() {
 	}
 }
 
-// pool runs queries on a connection pool, prepared when it can.
+// pool runs queries on a connection pool, or on one connection, prepared
+// when it can. With detach, its queries do not end with the caller's
+// context (the group commit's: one caller's context must not end a
+// transaction others share).
 type pool struct {
-	db    *sql.DB
-	stmts *statements
+	db     conn
+	stmts  *statements
+	detach bool
+}
+
+// context is the context a query of the caller's runs in.
+func (p pool) context(ctx context.Context) context.Context {
+	count(ctx)
+	if p.detach {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 func (p pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	count(ctx)
+	ctx = p.context(ctx)
 	if st := p.stmts.prepare(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -105,7 +125,7 @@ func (p pool) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 }
 
 func (p pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	count(ctx)
+	ctx = p.context(ctx)
 	if st := p.stmts.prepare(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -113,7 +133,7 @@ func (p pool) QueryContext(ctx context.Context, query string, args ...any) (*sql
 }
 
 func (p pool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	count(ctx)
+	ctx = p.context(ctx)
 	if st := p.stmts.prepare(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
