@@ -304,10 +304,12 @@ func (e *Engine) reserve(recorded, least int) int {
 	}
 }
 
-// queue hands claimed deliveries, reserved places, to the workers; once
-// the loop has ended (the engine stops) it drops them, and Stop gives
+// queue hands claimed deliveries to the workers, in places reserved for
+// them (reserve), and gives back the reserved places they do not fill;
+// once the loop has ended (the engine stops) it drops them, and Stop gives
 // their leases up.
-func (e *Engine) queue(claimed []*store.Claim, leaseUntil time.Time) {
+func (e *Engine) queue(claimed []*store.Claim, reserved int, leaseUntil time.Time) {
+	e.held.Add(-int64(reserved - len(claimed)))
 	e.jobsMu.Lock()
 	defer e.jobsMu.Unlock()
 	if e.jobsDone {
@@ -452,8 +454,7 @@ func (e *Engine) dispatch(ctx context.Context) error {
 	if err != nil {
 		claimed = nil
 	}
-	e.held.Add(-int64(free - len(claimed)))
-	e.queue(claimed, leaseUntil)
+	e.queue(claimed, free, leaseUntil)
 	if err != nil {
 		return err
 	}
@@ -554,8 +555,8 @@ func (e *Engine) recorder(ctx context.Context) {
 			free = e.reserve(len(batch), 1)
 		}
 		rest, claimed, leaseUntil := e.record(ctx, batch, free)
-		e.held.Add(-int64(len(batch)-len(rest)) - int64(free-len(claimed)))
-		e.queue(claimed, leaseUntil)
+		e.held.Add(-int64(len(batch) - len(rest)))
+		e.queue(claimed, free, leaseUntil)
 		if free == 0 || len(claimed) == free {
 			e.Wake() // there may be more, or nothing was claimed here
 		}
