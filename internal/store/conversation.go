@@ -266,11 +266,23 @@ func surroundingsQuery(withContact bool) string {
 	JOIN contacts c ON c.id = $7 AND c.account_id = i.account_id`
 	}
 	return `SELECT i.id, i.account_id, i.name, i.channel_type, a.id, a.name,
-	` + handoffColumns + `, (SELECT COUNT(*) FROM (SELECT 1 FROM messages m
-		WHERE m.conversation_id = $3 AND m.message_type = 0 AND m.created_at > $4 LIMIT $5) t)` + columns + `
-	FROM inboxes i JOIN accounts a ON a.id = i.account_id` + joins + `
-	LEFT JOIN handoffs h ON h.id = (SELECT MAX(x.id) FROM handoffs x WHERE x.conversation_id = $3)
+	` + handoffColumns + `, ` + unreadCount("$3", "$4", "$5") + columns + `
+	FROM inboxes i JOIN accounts a ON a.id = i.account_id` + joins + latestHandoffJoin("$3") + `
 	WHERE i.id = $1 AND i.account_id = $2`
+}
+
+// unreadCount is Surroundings.Unread: the conversation's incoming messages
+// created after since, counted up to limit (CountIncomingSince's count).
+func unreadCount(conversation, since, limit string) string {
+	return `(SELECT COUNT(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = ` + conversation +
+		` AND u.message_type = 0 AND u.created_at > ` + since + ` LIMIT ` + limit + `) n)`
+}
+
+// latestHandoffJoin joins the conversation's latest handoff as h: the one
+// of the greatest id, as LatestHandoff reads it.
+func latestHandoffJoin(conversation string) string {
+	return `
+	LEFT JOIN handoffs h ON h.id = (SELECT MAX(x.id) FROM handoffs x WHERE x.conversation_id = ` + conversation + `)`
 }
 
 // Assignee filters of the conversation list, as Chatwoot names them.
@@ -426,6 +438,11 @@ func messageTargetColumns(since, limit string) string {
 		` LIMIT ` + limit + `) t)`
 }
 
+// messageTargetJoins join what messageTargetColumns read of the inbox's bot.
+const messageTargetJoins = `
+	LEFT JOIN agent_bot_inboxes ab ON ab.inbox_id = v.inbox_id
+	LEFT JOIN agent_bots b ON b.id = ab.agent_bot_id`
+
 // messageTargetDest returns where the messageTargetColumns are scanned to,
 // and the function that completes t once they are.
 func (q *Queries) messageTargetDest(t *MessageTarget) ([]any, func()) {
@@ -488,9 +505,7 @@ func publicMessageTargetQuery(around bool) string {
 		columns, joins = columns+aroundColumns("$6"), aroundJoins
 	}
 	return `SELECT ` + contactInboxColumns + `, ` + contactColumns + `, ` + conversationColumns + columns +
-		` FROM conversations v` + publicConversationJoins + `
-	LEFT JOIN agent_bot_inboxes ab ON ab.inbox_id = v.inbox_id
-	LEFT JOIN agent_bots b ON b.id = ab.agent_bot_id` + joins + publicConversationWhere
+		` FROM conversations v` + publicConversationJoins + messageTargetJoins + joins + publicConversationWhere
 }
 
 // FindMessageTarget is FindConversation for a message written through the
@@ -537,9 +552,7 @@ func messageTargetQuery(around bool) string {
 	JOIN contact_inboxes ci ON ci.id = v.contact_inbox_id
 	JOIN contacts c ON c.id = v.contact_id`
 	}
-	return `SELECT ` + conversationColumns + columns + ` FROM conversations v
-	LEFT JOIN agent_bot_inboxes ab ON ab.inbox_id = v.inbox_id
-	LEFT JOIN agent_bots b ON b.id = ab.agent_bot_id` + joins + `
+	return `SELECT ` + conversationColumns + columns + ` FROM conversations v` + messageTargetJoins + joins + `
 	WHERE v.account_id = $1 AND v.display_id = $2`
 }
 
@@ -587,9 +600,7 @@ func latestMessageTargetQuery(around bool) string {
 	if around {
 		columns, joins = columns+aroundColumns("$4"), aroundJoins
 	}
-	return `SELECT ` + conversationColumns + columns + ` FROM conversations v
-	LEFT JOIN agent_bot_inboxes ab ON ab.inbox_id = v.inbox_id
-	LEFT JOIN agent_bots b ON b.id = ab.agent_bot_id` + joins + `
+	return `SELECT ` + conversationColumns + columns + ` FROM conversations v` + messageTargetJoins + joins + `
 	WHERE v.id = (SELECT MAX(l.id) FROM conversations l WHERE l.contact_inbox_id = $1)`
 }
 
@@ -598,14 +609,12 @@ func latestMessageTargetQuery(around bool) string {
 // from the conversation's row; limit is the unread count's parameter.
 func aroundColumns(limit string) string {
 	return `, si.name, si.channel_type, sa.name, ` + handoffColumns + `,
-	(SELECT COUNT(*) FROM (SELECT 1 FROM messages u WHERE u.conversation_id = v.id AND u.message_type = 0
-		AND u.created_at > COALESCE(v.agent_last_seen_at, 0) LIMIT ` + limit + `) n)`
+	` + unreadCount("v.id", "COALESCE(v.agent_last_seen_at, 0)", limit)
 }
 
-const aroundJoins = `
+var aroundJoins = `
 	JOIN inboxes si ON si.id = v.inbox_id
-	JOIN accounts sa ON sa.id = v.account_id
-	LEFT JOIN handoffs h ON h.id = (SELECT MAX(x.id) FROM handoffs x WHERE x.conversation_id = v.id)`
+	JOIN accounts sa ON sa.id = v.account_id` + latestHandoffJoin("v.id")
 
 // aroundDest returns where the aroundColumns are scanned to, and the
 // function that sets t.Around once they are.
