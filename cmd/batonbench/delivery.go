@@ -424,11 +424,9 @@ func (b *engineBench) benchDeliveries(ctx context.Context, o options) error {
 			return err
 		}
 		loadTime := time.Since(t0)
-		var stopProfile func()
-		if run == 0 && o.cpuProfile != "" {
-			if stopProfile, err = startProfile(o.cpuProfile); err != nil {
-				return err
-			}
+		stopProfile, err := o.profileRun(run)
+		if err != nil {
+			return err
 		}
 		before := b.recv.count.Load()
 		cpu0, start := cpuTime(), time.Now()
@@ -438,9 +436,7 @@ func (b *engineBench) benchDeliveries(ctx context.Context, o options) error {
 			time.Sleep(time.Millisecond)
 		}
 		elapsed, cpu := time.Since(start), cpuTime()-cpu0
-		if stopProfile != nil {
-			stopProfile()
-		}
+		stopProfile()
 		n := b.recv.count.Load() - before
 		fmt.Printf("  run %d: %d deliveries in %s: %8.0f deliveries/s  CPU %4.0fµs/delivery  (backlog written in %s)\n",
 			run+1, n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(),
@@ -634,19 +630,14 @@ func (b *engineBench) benchTurns(ctx context.Context, o options) error {
 	defer b.recv.turnMode.Store(false)
 	fmt.Printf("turns: %d customers back to back, %s a run\n", o.clients, o.duration)
 	for run := range o.runs {
-		var stopProfile func()
-		if run == 0 && o.cpuProfile != "" {
-			var err error
-			if stopProfile, err = startProfile(o.cpuProfile); err != nil {
-				return err
-			}
+		stopProfile, err := o.profileRun(run)
+		if err != nil {
+			return err
 		}
 		cpu0 := cpuTime()
 		lat, elapsed, failed := closedTurns(b, o.clients, o.duration)
 		cpu := cpuTime() - cpu0
-		if stopProfile != nil {
-			stopProfile()
-		}
+		stopProfile()
 		fmt.Printf("  run %d: %8.0f turns/s  p50 %7s  p99 %7s  max %7s  CPU %4.0fµs/turn  (%d turns in %s, %d failed)\n",
 			run+1, float64(len(lat))/elapsed.Seconds(), pct(lat, 50), pct(lat, 99), pct(lat, 100),
 			float64(cpu.Microseconds())/float64(max(len(lat), 1)), len(lat), elapsed.Round(time.Millisecond), failed)

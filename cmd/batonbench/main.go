@@ -199,16 +199,12 @@ func run(o options) error {
 
 	fmt.Printf("max throughput: %d keep-alive clients, back to back, %s a run\n", o.clients, o.duration)
 	for i := range o.runs {
-		var stopProfile func()
-		if i == 0 && o.cpuProfile != "" {
-			if stopProfile, err = startProfile(o.cpuProfile); err != nil {
-				return err
-			}
+		stopProfile, err := o.profileRun(i)
+		if err != nil {
+			return err
 		}
 		r := closedLoop(client, targets, o.clients, o.duration)
-		if stopProfile != nil {
-			stopProfile()
-		}
+		stopProfile()
 		r.print(fmt.Sprintf("baton (%s) run %d", o.db, i+1))
 		r = closedLoop(client, bareTargets, o.clients, o.duration)
 		r.print(fmt.Sprintf("bare handler (sqlite) run %d", i+1))
@@ -660,6 +656,15 @@ func queryIDs(ctx context.Context, db *sql.DB, query string, args ...any) ([]int
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// profileRun starts the CPU profile -cpuprofile asks for when run is the
+// first, and returns what stops it (nothing, when none was started).
+func (o options) profileRun(run int) (func(), error) {
+	if run > 0 || o.cpuProfile == "" {
+		return func() {}, nil
+	}
+	return startProfile(o.cpuProfile)
 }
 
 func startProfile(path string) (func(), error) {
