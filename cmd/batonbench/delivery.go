@@ -634,13 +634,13 @@ func (b *engineBench) benchTurns(ctx context.Context, o options) error {
 		if err != nil {
 			return err
 		}
-		cpu0 := cpuTime()
+		cpu0, pg0 := cpuTime(), postgresCPU()
 		lat, elapsed, failed := closedTurns(b, o.clients, o.duration)
-		cpu := cpuTime() - cpu0
+		cpu, pg := cpuTime()-cpu0, postgresCPU()-pg0
 		stopProfile()
-		fmt.Printf("  run %d: %8.0f turns/s  p50 %7s  p99 %7s  max %7s  CPU %4.0fµs/turn  (%d turns in %s, %d failed)\n",
+		fmt.Printf("  run %d: %8.0f turns/s  p50 %7s  p99 %7s  max %7s  CPU %4.0fµs/turn%s  (%d turns in %s, %d failed)\n",
 			run+1, float64(len(lat))/elapsed.Seconds(), pct(lat, 50), pct(lat, 99), pct(lat, 100),
-			float64(cpu.Microseconds())/float64(max(len(lat), 1)), len(lat), elapsed.Round(time.Millisecond), failed)
+			perTurn(cpu, len(lat)), postgresShare(b, pg, len(lat)), len(lat), elapsed.Round(time.Millisecond), failed)
 		fmt.Printf("    stages: %s\n", b.recv.stageMedians())
 		if err := b.waitDrained(ctx, time.Minute); err != nil {
 			return err
@@ -648,15 +648,32 @@ func (b *engineBench) benchTurns(ctx context.Context, o options) error {
 	}
 	fmt.Printf("\nturns at %d/s, open loop, latency from the scheduled start, %s a run\n", o.turnRate, o.duration)
 	for run := range o.runs {
+		cpu0, pg0 := cpuTime(), postgresCPU()
 		lat, elapsed, failed := openTurns(b, o.turnRate, o.duration)
-		fmt.Printf("  run %d: %8.0f turns/s  p50 %7s  p99 %7s  max %7s  (%d turns in %s, %d failed)\n",
-			run+1, float64(len(lat))/elapsed.Seconds(), pct(lat, 50), pct(lat, 99), pct(lat, 100), len(lat),
-			elapsed.Round(time.Millisecond), failed)
+		cpu, pg := cpuTime()-cpu0, postgresCPU()-pg0
+		fmt.Printf("  run %d: %8.0f turns/s  p50 %7s  p99 %7s  max %7s  CPU %4.0fµs/turn%s  (%d turns in %s, %d failed)\n",
+			run+1, float64(len(lat))/elapsed.Seconds(), pct(lat, 50), pct(lat, 99), pct(lat, 100),
+			perTurn(cpu, len(lat)), postgresShare(b, pg, len(lat)), len(lat), elapsed.Round(time.Millisecond), failed)
 		if err := b.waitDrained(ctx, time.Minute); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// perTurn is a CPU time a turn, in µs.
+func perTurn(cpu time.Duration, turns int) float64 {
+	return float64(cpu.Microseconds()) / float64(max(turns, 1))
+}
+
+// postgresShare is PostgreSQL's CPU a turn, for the line of a run on
+// PostgreSQL ("" on SQLite): the database's share of a turn, which the
+// process's own CPU figure leaves out.
+func postgresShare(b *engineBench, pg time.Duration, turns int) string {
+	if b.store.Dialect() != "postgres" {
+		return ""
+	}
+	return fmt.Sprintf(" + PostgreSQL %4.0fµs", perTurn(pg, turns))
 }
 
 // closedTurns has clients customers take turns back to back for d, and

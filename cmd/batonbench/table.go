@@ -68,6 +68,28 @@ func procCPU(pid int) time.Duration {
 	return time.Duration(ut+st) * (time.Second / 100) // USER_HZ is 100 on Linux
 }
 
+// postgresCPU returns the CPU time the processes named postgres on this
+// machine have used: the database server's share of a run, when it runs
+// here. Processes that end during a run take their share with them, so it
+// is a floor; the pool keeps its connections through a run.
+func postgresCPU() time.Duration {
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	var total time.Duration
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil && strings.TrimSpace(string(comm)) == "postgres" {
+			total += procCPU(pid)
+		}
+	}
+	return total
+}
+
 // start runs `baton serve` and waits until it listens.
 func (s *serverProc) start(ctx context.Context) error {
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", s.dir, "--log-level", "warn",
