@@ -437,20 +437,9 @@ func (e *Engine) dispatch(ctx context.Context) error {
 	if free == 0 {
 		return nil // enough is queued; a finishing worker wakes the loop
 	}
-	var claimed []*store.Claim
 	now := e.now()
 	leaseUntil := now.Add(e.lease())
-	err := e.store.Write(ctx, func(q *store.Queries) (err error) {
-		// A lease lost in a crash of the database costs at most an attempt
-		// sent again, which at-least-once allows: the claim need not wait
-		// for its flush (on PostgreSQL 1-2 ms on this machine, the claim's
-		// own cost).
-		if err := q.AsyncCommit(ctx); err != nil {
-			return err
-		}
-		claimed, err = q.ClaimDue(ctx, e.owner, now, leaseUntil, free)
-		return err
-	})
+	claimed, err := e.store.ClaimDue(ctx, e.owner, now, leaseUntil, free)
 	if err != nil {
 		claimed = nil
 	}
@@ -483,12 +472,8 @@ func (e *Engine) stranded(ctx context.Context) error {
 // tests and tools that drive time themselves. It returns how many attempts
 // it made.
 func (e *Engine) DeliverDue(ctx context.Context) (int, error) {
-	var claimed []*store.Claim
 	now := e.now()
-	err := e.store.Write(ctx, func(q *store.Queries) (err error) {
-		claimed, err = q.ClaimDue(ctx, e.owner, now, now.Add(e.lease()), 1000)
-		return err
-	})
+	claimed, err := e.store.ClaimDue(ctx, e.owner, now, now.Add(e.lease()), 1000)
 	made := make([]*finished, len(claimed))
 	var wg sync.WaitGroup
 	for i, c := range claimed {
