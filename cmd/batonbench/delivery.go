@@ -654,6 +654,7 @@ func (b *engineBench) benchTurns(ctx context.Context, o options) error {
 		fmt.Printf("  run %d: %8.0f turns/s  p50 %7s  p99 %7s  max %7s  CPU %4.0fµs/turn%s  (%d turns in %s, %d failed)\n",
 			run+1, float64(len(lat))/elapsed.Seconds(), pct(lat, 50), pct(lat, 99), pct(lat, 100),
 			perTurn(cpu, len(lat)), postgresShare(b, pg, len(lat)), len(lat), elapsed.Round(time.Millisecond), failed)
+		fmt.Printf("    stages: %s\n", b.recv.stageMedians())
 		if err := b.waitDrained(ctx, time.Minute); err != nil {
 			return err
 		}

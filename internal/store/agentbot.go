@@ -111,10 +111,11 @@ func (q *Queries) AgentBotSecrets(ctx context.Context, id int64, now time.Time) 
 	return current, previous, q.formatError(err, "agent bot")
 }
 
-// DeleteAgentBot deletes a bot; its messages keep their rows with no sender
-// to show, and conversations assigned to it are unassigned.
+// DeleteAgentBot deletes a bot with its deliveries; its messages keep their
+// rows with no sender to show, and conversations assigned to it are
+// unassigned.
 func (q *Queries) DeleteAgentBot(ctx context.Context, id int64) error {
-	if err := q.lockTargetLanes(ctx, baton.BotTarget(id)); err != nil {
+	if err := q.deleteTargetDeliveries(ctx, baton.BotTarget(id)); err != nil {
 		return err
 	}
 	res, err := q.db.ExecContext(ctx, `DELETE FROM agent_bots WHERE id = $1`, id)

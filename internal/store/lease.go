@@ -119,19 +119,23 @@ func (q *Queries) TakeOverLanes(ctx context.Context, self string, now time.Time)
 	return res.RowsAffected()
 }
 
-// lockTargetLanes locks the target's lanes, before a delete of the target
-// whose cascade reaches its deliveries and then their lanes: the engine
-// records an attempt lane first, then delivery, and a delete that took
-// them the other way round deadlocked with it (a webhook's removal failed
-// with a 500 on PostgreSQL). Taking the lanes first, the delete waits for
-// the attempt being recorded, or the attempt for the delete.
-func (q *Queries) lockTargetLanes(ctx context.Context, t baton.Target) error {
-	lock := q.lock("l")
-	if lock == "" {
-		return nil // SQLite: one writer
+// deleteTargetDeliveries deletes the target's deliveries, and by cascade
+// their attempts and lanes, before a delete of the target: on PostgreSQL
+// no foreign key leads from a delivery to its target (migration 00028).
+// The target's lanes are locked first: the engine records an attempt lane
+// first, then delivery, and a delete that took them the other way round
+// deadlocked with it (a webhook's removal failed with a 500 on
+// PostgreSQL). Taking the lanes first, the delete waits for the attempt
+// being recorded, or the attempt for the delete.
+func (q *Queries) deleteTargetDeliveries(ctx context.Context, t baton.Target) error {
+	if lock := q.lock("l"); lock != "" { // SQLite has one writer
+		if _, err := q.queryIDs(ctx, "delivery lane", `SELECT l.head_id FROM lanes l WHERE l.target = $1 ORDER BY l.head_id`+lock,
+			targetKey(t)); err != nil {
+			return err
+		}
 	}
-	_, err := q.queryIDs(ctx, "delivery lane", `SELECT l.head_id FROM lanes l WHERE l.target = $1 ORDER BY l.head_id`+lock, targetKey(t))
-	return err
+	_, err := q.db.ExecContext(ctx, `DELETE FROM deliveries WHERE target = $1`, targetKey(t))
+	return q.formatError(err, "delivery")
 }
 
 // ReleaseLease ends owner's lease of the lane whose head is the delivery,

@@ -71,7 +71,7 @@ func (q *Queries) WebhookSecret(ctx context.Context, id int64) ([]byte, error) {
 // DeleteWebhook deletes a webhook with its deliveries.
 func (q *Queries) DeleteWebhook(ctx context.Context, id int64) error {
 	q.forgetWebhooks()
-	if err := q.lockTargetLanes(ctx, baton.WebhookTarget(id)); err != nil {
+	if err := q.deleteTargetDeliveries(ctx, baton.WebhookTarget(id)); err != nil {
 		return err
 	}
 	res, err := q.db.ExecContext(ctx, `DELETE FROM webhooks WHERE id = $1`, id)

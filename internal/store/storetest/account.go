@@ -78,8 +78,15 @@ func testAccountCascade(t *testing.T, s *store.Store) {
 		u := newUser(t, s, th.account.ID)
 		m := newMessage(t, s, th.conversation, "hello", nil)
 		// An account bot's event and delivery: gone with the account
-		// through the event, as the message through its conversation.
-		newDelivery(t, s, th.conversation, baton.Target{ID: newAgentBot(t, s, th.account.ID)}, at)
+		// through the event, as the message through its conversation. And
+		// an event of no conversation (a contact's), with its delivery.
+		bot := baton.BotTarget(newAgentBot(t, s, th.account.ID))
+		newDelivery(t, s, th.conversation, bot, at)
+		alone := &baton.Event{AccountID: th.account.ID, Name: baton.EventContactCreated, Payload: []byte(`{}`), CreatedAt: at}
+		write(t, s, func(q *store.Queries) error {
+			return q.CreateEventDeliveries(ctx, alone, []*baton.Delivery{{UUID: unique("delivery-"), Target: bot,
+				AccountID: th.account.ID, LaneID: -th.contact.ID, NextAttemptAt: at, CreatedAt: at}})
+		})
 		write(t, s, func(q *store.Queries) error {
 			if err := q.AddInboxMembers(ctx, th.inbox.ID, []int64{u.ID}, 1); err != nil {
 				return err
@@ -106,7 +113,7 @@ func testAccountCascade(t *testing.T, s *store.Store) {
 		return n
 	}
 	full := map[string]int{"account_users": 1, "inboxes": 1, "contacts": 1, "conversations": 1, "messages": 1,
-		"attachments": 1, "events": 1, "deliveries": 1, "agent_bots": 1, "inbox_members": 1, "contact_inboxes": 1}
+		"attachments": 1, "events": 2, "deliveries": 2, "agent_bots": 1, "inbox_members": 1, "contact_inboxes": 1}
 	same(t, "rows before delete", counts(gone.account.ID), full)
 	// The rows by id, so that a row whose account_id pointed elsewhere would show.
 	ids := map[string]int64{"inboxes": gone.inbox.ID, "contacts": gone.contact.ID, "contact_inboxes": gone.contactInbox.ID,

@@ -199,6 +199,30 @@ func testDeliveryPrune(t *testing.T, s *store.Store) {
 	}
 }
 
+// testDeliveryTargetDelete: a bot's delete takes its deliveries with it,
+// with their attempts and lanes, and leaves another bot's.
+func testDeliveryTargetDelete(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	th := newThread(t, s)
+	gone, kept := baton.BotTarget(newAgentBot(t, s, th.account.ID)), baton.BotTarget(newAgentBot(t, s, th.account.ID))
+	d := newDelivery(t, s, th.conversation, gone, stored(at))
+	newDelivery(t, s, th.conversation, gone, stored(at)) // behind the head
+	newDelivery(t, s, th.conversation, kept, stored(at))
+	attempt(t, s, "a", d, stored(at), baton.DeliveryPending, stored(at))
+	write(t, s, func(q *store.Queries) error { return q.DeleteAgentBot(ctx, gone.ID) })
+	for _, table := range []string{"deliveries", "lanes"} {
+		if n := count(t, s, `SELECT COUNT(*) FROM `+table+` WHERE target = $1`, gone.ID); n != 0 {
+			t.Errorf("%d %s of a deleted bot", n, table)
+		}
+		if n := count(t, s, `SELECT COUNT(*) FROM `+table+` WHERE target = $1`, kept.ID); n != 1 {
+			t.Errorf("%d %s of the other bot, want 1", n, table)
+		}
+	}
+	if n := count(t, s, `SELECT COUNT(*) FROM delivery_attempts WHERE delivery_id = $1`, d.ID); n != 0 {
+		t.Errorf("%d attempts of a deleted bot's delivery", n)
+	}
+}
+
 // testDeliveryClaimLimit: a claim takes the oldest due lane heads up to
 // its limit, whatever limit the claim before it had (SQLite prepares the
 // statement once for every limit), each with its endpoint, and nothing

@@ -57,6 +57,7 @@ var suite = []struct {
 	{"DeliveryLanes", testDeliveryLanes},
 	{"DeliveryClaimEndpoint", testDeliveryClaimEndpoint},
 	{"DeliveryClaimLimit", testDeliveryClaimLimit},
+	{"DeliveryTargetDelete", testDeliveryTargetDelete},
 	{"DeliveryRecordAttempts", testDeliveryRecordAttempts},
 	{"DeliveryBreaker", testDeliveryBreaker},
 	{"DeliveryPrune", testDeliveryPrune},
