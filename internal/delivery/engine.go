@@ -619,6 +619,13 @@ func (e *Engine) record(ctx context.Context, fs []*finished, claim int) (rest []
 	var done []*finished
 	err := e.store.Write(wctx, func(q *store.Queries) error {
 		done, rest, claimed = fs, nil, nil
+		// An attempt's record lost in a crash of the database costs the
+		// attempt sent again, as a lease does (dispatch); and while the
+		// commit waited for its flush, the lanes it moved stayed locked,
+		// and a bot's reply queued on one of them waited for it.
+		if err := q.AsyncCommit(wctx); err != nil {
+			return err
+		}
 		claimDue := func() (err error) {
 			if claim == 0 {
 				return nil
