@@ -206,11 +206,12 @@ func (q *Queries) ClaimDeliveries(ctx context.Context, owner string, now, leaseU
 // does not wait for its flush (see Queries.AsyncCommit): a lease lost in a
 // crash of the database costs at most an attempt sent again, which
 // at-least-once allows. On PostgreSQL that is the claim's one statement,
-// one round trip where BEGIN, SET LOCAL, the claim and COMMIT were four;
-// under light load most claims find nothing (the engine is woken by each
-// commit that queues a delivery, and the delivery may already be claimed),
-// so the round trips, not the claim, were most of what the engine cost the
-// database. On SQLite it is a write like any other (group commit).
+// one round trip where BEGIN, SET LOCAL, the claim and COMMIT were four.
+// Under light load many claims find nothing (the engine is woken by each
+// commit that queues a delivery, and the delivery may already be claimed,
+// or queued behind its lane's head), so the round trips, more than the
+// claim, were what the engine cost. On SQLite it is a write like any other
+// (group commit).
 func (s *Store) ClaimDue(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*Claim, error) {
 	if s.batch != nil {
 		var claimed []*Claim
