@@ -16,12 +16,12 @@
 --     deleted with it (store.DeleteAgentBot, DeleteWebhook). A delivery
 --     queued while its bot was deleted is parked by the engine as "bot not
 --     found", where the key made the customer's message fail.
-ALTER TABLE messages DROP CONSTRAINT messages_account_id_fkey;
-ALTER TABLE messages DROP CONSTRAINT messages_inbox_id_fkey;
-ALTER TABLE events DROP CONSTRAINT events_account_id_fkey;
-ALTER TABLE deliveries DROP CONSTRAINT deliveries_account_id_fkey;
-ALTER TABLE deliveries DROP CONSTRAINT deliveries_agent_bot_id_fkey;
-ALTER TABLE deliveries DROP CONSTRAINT deliveries_webhook_id_fkey;
+ALTER TABLE messages DROP CONSTRAINT IF EXISTS messages_account_id_fkey;
+ALTER TABLE messages DROP CONSTRAINT IF EXISTS messages_inbox_id_fkey;
+ALTER TABLE events DROP CONSTRAINT IF EXISTS events_account_id_fkey;
+ALTER TABLE deliveries DROP CONSTRAINT IF EXISTS deliveries_account_id_fkey;
+ALTER TABLE deliveries DROP CONSTRAINT IF EXISTS deliveries_agent_bot_id_fkey;
+ALTER TABLE deliveries DROP CONSTRAINT IF EXISTS deliveries_webhook_id_fkey;
 CREATE INDEX events_account_alone ON events (account_id) WHERE conversation_id IS NULL;
 
 -- +goose Down
