@@ -640,7 +640,7 @@ func (b *engineBench) benchTurns(ctx context.Context, o options) error {
 		stopProfile()
 		fmt.Printf("  run %d: %8.0f turns/s  p50 %7s  p99 %7s  max %7s  CPU %4.0fµs/turn%s  (%d turns in %s, %d failed)\n",
 			run+1, float64(len(lat))/elapsed.Seconds(), pct(lat, 50), pct(lat, 99), pct(lat, 100),
-			perTurn(cpu, len(lat)), postgresShare(b, pg, len(lat)), len(lat), elapsed.Round(time.Millisecond), failed)
+			perTurn(cpu, len(lat)), postgresShare(b.store.Dialect() == "postgres", pg, len(lat)), len(lat), elapsed.Round(time.Millisecond), failed)
 		fmt.Printf("    stages: %s\n", b.recv.stageMedians())
 		if err := b.waitDrained(ctx, time.Minute); err != nil {
 			return err
@@ -653,7 +653,7 @@ func (b *engineBench) benchTurns(ctx context.Context, o options) error {
 		cpu, pg := cpuTime()-cpu0, postgresCPU()-pg0
 		fmt.Printf("  run %d: %8.0f turns/s  p50 %7s  p99 %7s  max %7s  CPU %4.0fµs/turn%s  (%d turns in %s, %d failed)\n",
 			run+1, float64(len(lat))/elapsed.Seconds(), pct(lat, 50), pct(lat, 99), pct(lat, 100),
-			perTurn(cpu, len(lat)), postgresShare(b, pg, len(lat)), len(lat), elapsed.Round(time.Millisecond), failed)
+			perTurn(cpu, len(lat)), postgresShare(b.store.Dialect() == "postgres", pg, len(lat)), len(lat), elapsed.Round(time.Millisecond), failed)
 		fmt.Printf("    stages: %s\n", b.recv.stageMedians())
 		if err := b.waitDrained(ctx, time.Minute); err != nil {
 			return err
@@ -670,8 +670,8 @@ func perTurn(cpu time.Duration, turns int) float64 {
 // postgresShare is PostgreSQL's CPU a turn, for the line of a run on
 // PostgreSQL ("" on SQLite): the database's share of a turn, which the
 // process's own CPU figure leaves out.
-func postgresShare(b *engineBench, pg time.Duration, turns int) string {
-	if b.store.Dialect() != "postgres" {
+func postgresShare(postgres bool, pg time.Duration, turns int) string {
+	if !postgres {
 		return ""
 	}
 	return fmt.Sprintf(" + PostgreSQL %4.0fµs", perTurn(pg, turns))

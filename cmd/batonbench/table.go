@@ -234,6 +234,37 @@ func seedInbox(client *http.Client, in *instance, n int) ([]string, error) {
 	return seedParallel(n, func(i int) (string, error) { return in.seedOne(client, i) })
 }
 
+// botTargets are the message URLs of the inbox with the bot.
+func (s *serverProc) botTargets() []string {
+	targets := make([]string, len(s.bench.convs))
+	for k, c := range s.bench.convs {
+		targets[k] = c.messages
+	}
+	return targets
+}
+
+// warmUpTime is how long each path runs in the warm-up.
+const warmUpTime = time.Second
+
+// warmUp runs each path the table measures once, unmeasured, for
+// warmUpTime: the bare handler, customers' messages without and with the
+// bot, and whole turns. A new connection to PostgreSQL plans each statement
+// six times before it keeps a generic plan, 5-7 ms a plan for the message
+// lookups, which a server pays once in its life; without a warm-up the
+// first run of each measurement paid it for the server's 32 connections.
+func warmUp(client *http.Client, bare []string, s *serverProc, o options) error {
+	closedLoop(client, bare, o.clients, warmUpTime)
+	closedLoop(client, s.nobot, o.clients, warmUpTime)
+	before := s.bench.recv.incoming.Load()
+	wb := closedLoop(client, s.botTargets(), o.clients, warmUpTime)
+	if _, err := s.waitIncoming(before+int64(len(wb.latencies)), 2*time.Minute); err != nil {
+		return err
+	}
+	closedTurns(s.bench, o.clients, warmUpTime)
+	s.bench.recv.stageMedians() // forgotten
+	return nil
+}
+
 // waitIncoming waits until the receiver has seen n customer messages, up to
 // limit, and returns how long it waited.
 func (s *serverProc) waitIncoming(n int64, limit time.Duration) (time.Duration, error) {
@@ -585,6 +616,11 @@ func tableDB(ctx context.Context, o options, dir, db string, binaries, labels []
 	for i := range rows {
 		rows[i] = &tableRow{}
 	}
+	for _, s := range servers {
+		if err := warmUp(client, bareTargets, s, o); err != nil {
+			return nil, fmt.Errorf("%s: warm-up: %w", s.label, err)
+		}
+	}
 
 	fmt.Printf("\ncustomer messages: %d keep-alive clients back to back, %s a run; bare, then each binary without and with the bot\n",
 		o.clients, o.duration)
@@ -598,10 +634,7 @@ func tableDB(ctx context.Context, o options, dir, db string, binaries, labels []
 			row.ratioBare = append(row.ratioBare, nb.rate()/bareRate.rate())
 			row.failures += nb.failed()
 
-			targets := make([]string, len(s.bench.convs))
-			for k, c := range s.bench.convs {
-				targets[k] = c.messages
-			}
+			targets := s.botTargets()
 			before := s.bench.recv.incoming.Load()
 			cpu0 := procCPU(s.proc.pid())
 			wb := closedLoop(client, targets, o.clients, o.duration)
@@ -625,7 +658,9 @@ func tableDB(ctx context.Context, o options, dir, db string, binaries, labels []
 	for run := range o.runs {
 		for i, s := range servers {
 			row := rows[i]
+			cpu0, server0, pg0 := cpuTime(), procCPU(s.proc.pid()), postgresCPU()
 			lat, elapsed, failed := closedTurns(s.bench, o.clients, o.duration)
+			cpu, server, pg := cpuTime()-cpu0, procCPU(s.proc.pid())-server0, postgresCPU()-pg0
 			stages := s.bench.recv.stageMedians()
 			rate := float64(len(lat)) / elapsed.Seconds()
 			row.turns, row.turnsP99 = append(row.turns, rate), append(row.turnsP99, msOf(pctDur(lat, 99)))
@@ -635,6 +670,8 @@ func tableDB(ctx context.Context, o options, dir, db string, binaries, labels []
 			row.failures += int(failed + ffailed)
 			fmt.Printf("  run %d %-20s %6.0f turns/s p50 %s p99 %s (%d failed); at %d/s: p50 %s p99 %s (%d failed)\n",
 				run+1, s.label, rate, pct(lat, 50), pct(lat, 99), failed, o.turnRate, pct(flat, 50), pct(flat, 99), ffailed)
+			fmt.Printf("    CPU a back-to-back turn: server %.0f µs, bench client and bot %.0f µs%s\n",
+				perTurn(server, len(lat)), perTurn(cpu, len(lat)), postgresShare(db == "postgres", pg, len(lat)))
 			fmt.Printf("    stages of the back-to-back turns: %s\n", stages)
 			s.bench.recv.stageMedians() // the open loop's, forgotten
 		}
