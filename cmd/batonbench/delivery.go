@@ -466,7 +466,7 @@ func (b *engineBench) preload(ctx context.Context, n int, lanes []int64, botID i
 				_, _ = rand.Read(id[:])
 				d := &baton.Delivery{UUID: hex.EncodeToString(id[:]), EventID: e.ID, Target: baton.BotTarget(botID), AccountID: b.account,
 					LaneID: lane, NextAttemptAt: now, CreatedAt: now}
-				if err := q.CreateDelivery(ctx, d); err != nil {
+				if _, err := q.CreateDelivery(ctx, d); err != nil {
 					return err
 				}
 			}

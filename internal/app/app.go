@@ -49,8 +49,9 @@ type Config struct {
 	Limits Limits           // zero fields take DefaultLimits
 	// Renderer renders event payloads; without one no events are written.
 	Renderer Renderer
-	// OnEvent is called after a transaction that wrote events commits: the
-	// delivery engine's wake-up.
+	// OnEvent is called after a transaction that queued a delivery at the
+	// head of its lane commits: the delivery engine's wake-up. A delivery
+	// queued behind another is claimed when the one before it is done.
 	OnEvent func()
 	// OnLive is called after a transaction that wrote live events commits:
 	// the live hub's wake-up.

@@ -171,10 +171,11 @@ func (a *App) redeliver(ctx context.Context, q *store.Queries, orig *baton.Deliv
 	now := a.Now()
 	d := &baton.Delivery{UUID: newDeliveryUUID(), EventID: orig.EventID, Target: orig.Target, AccountID: orig.AccountID,
 		LaneID: orig.LaneID, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
-	if err := q.CreateDelivery(ctx, d); err != nil {
+	head, err := q.CreateDelivery(ctx, d)
+	if err != nil {
 		return nil, err
 	}
-	if a.onEvent != nil {
+	if head && a.onEvent != nil {
 		q.AfterCommit(a.onEvent)
 	}
 	return d, nil

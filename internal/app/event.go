@@ -130,11 +130,14 @@ func (a *App) emitTo(ctx context.Context, q *store.Queries, e *baton.Event, bots
 			LaneID: lane, Handoff: handoff && (owner == 0 || owner == b.ID), NextAttemptAt: e.CreatedAt,
 			CreatedAt: e.CreatedAt})
 	}
-	// The event and its deliveries: one statement on PostgreSQL.
-	if err := q.CreateEventDeliveries(ctx, e, ds); err != nil {
+	// The event and its deliveries: one statement on PostgreSQL. The
+	// engines are woken for a delivery that heads its lane; one queued
+	// behind another goes when the one before it is done.
+	heads, err := q.CreateEventDeliveries(ctx, e, ds)
+	if err != nil {
 		return err
 	}
-	if a.onEvent != nil {
+	if heads && a.onEvent != nil {
 		q.AfterCommit(a.onEvent)
 	}
 	return nil

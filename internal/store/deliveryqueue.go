@@ -47,15 +47,17 @@ func targetColumns(t baton.Target) (bot, webhook any) {
 }
 
 // CreateDelivery inserts d and sets its id, and makes it its lane's head
-// when the lane has none. Other processes' engines are woken after the
-// commit (on PostgreSQL, postgres.Announcer).
-func (q *Queries) CreateDelivery(ctx context.Context, d *baton.Delivery) error {
+// when the lane has none. It reports whether d became the head: only then
+// is there something new for an engine to claim, and engines, this
+// process's and the others' (on PostgreSQL, postgres.Announcer), need
+// waking after the commit. A delivery queued behind a head is claimed
+// when the head's attempt moves the lane on (RecordAttempt).
+func (q *Queries) CreateDelivery(ctx context.Context, d *baton.Delivery) (head bool, err error) {
 	bot, webhook := targetColumns(d.Target)
-	var err error
 	d.ID, err = q.insert(ctx, insertDelivery, d.UUID, d.EventID, targetKey(d.Target), d.AccountID, d.LaneID, d.Handoff,
 		toMicros(d.NextAttemptAt), toMicros(d.CreatedAt), bot, webhook)
 	if err != nil {
-		return q.formatError(err, "delivery")
+		return false, q.formatError(err, "delivery")
 	}
 	// On PostgreSQL the update that changes nothing is there for its row
 	// lock (DO NOTHING takes none): it orders this transaction with a
@@ -68,27 +70,35 @@ func (q *Queries) CreateDelivery(ctx context.Context, d *baton.Delivery) error {
 	if q.d.Name() != "postgres" {
 		conflict = `DO NOTHING`
 	}
-	_, err = q.db.ExecContext(ctx, `INSERT INTO lanes (target, lane_id, head_id, next_attempt_at)
-		VALUES ($1, $2, $3, $4) ON CONFLICT (target, lane_id) `+conflict,
-		targetKey(d.Target), d.LaneID, d.ID, toMicros(d.NextAttemptAt))
-	return q.formatError(err, "delivery lane")
+	var headID int64
+	err = q.db.QueryRowContext(ctx, `INSERT INTO lanes (target, lane_id, head_id, next_attempt_at)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (target, lane_id) `+conflict+` RETURNING head_id`,
+		targetKey(d.Target), d.LaneID, d.ID, toMicros(d.NextAttemptAt)).Scan(&headID)
+	if errors.Is(err, sql.ErrNoRows) { // SQLite: DO NOTHING returns no row
+		return false, nil
+	}
+	return headID == d.ID, q.formatError(err, "delivery lane")
 }
 
 // CreateEventDeliveries is CreateEvent of e and CreateDelivery of each of
 // ds, whose EventID it sets: on PostgreSQL in one statement, one round trip
 // instead of one and two a delivery. The deliveries' targets must differ.
-func (q *Queries) CreateEventDeliveries(ctx context.Context, e *baton.Event, ds []*baton.Delivery) error {
+// It reports whether any of ds became its lane's head (see
+// CreateDelivery).
+func (q *Queries) CreateEventDeliveries(ctx context.Context, e *baton.Event, ds []*baton.Delivery) (heads bool, err error) {
 	if q.d.Name() != "postgres" || len(ds) == 0 {
 		if err := q.CreateEvent(ctx, e); err != nil {
-			return err
+			return false, err
 		}
 		for _, d := range ds {
 			d.EventID = e.ID
-			if err := q.CreateDelivery(ctx, d); err != nil {
-				return err
+			head, err := q.CreateDelivery(ctx, d)
+			if err != nil {
+				return false, err
 			}
+			heads = heads || head
 		}
-		return nil
+		return heads, nil
 	}
 	// The event, then its deliveries (one row of VALUES each), then their
 	// lanes, as CreateDelivery writes them: the upsert takes each lane's
@@ -114,28 +124,31 @@ func (q *Queries) CreateEventDeliveries(ctx context.Context, e *baton.Event, ds 
 		SELECT x.uuid, e.id, x.target, x.account_id, x.lane_id, x.handoff, 0, 0, x.next_attempt_at, x.created_at,
 		x.created_at, x.agent_bot_id, x.webhook_id FROM e, x ORDER BY x.k RETURNING id, uuid, target, lane_id, next_attempt_at),
 	l AS (INSERT INTO lanes (target, lane_id, head_id, next_attempt_at)
-		SELECT target, lane_id, id, next_attempt_at FROM d ON CONFLICT (target, lane_id) DO UPDATE SET head_id = lanes.head_id)
-	SELECT e.id, d.uuid, d.id FROM e, d`, args...)
+		SELECT target, lane_id, id, next_attempt_at FROM d ON CONFLICT (target, lane_id) DO UPDATE SET head_id = lanes.head_id
+		RETURNING head_id)
+	SELECT e.id, d.uuid, d.id, EXISTS (SELECT 1 FROM l WHERE l.head_id = d.id) FROM e, d`, args...)
 	if err != nil {
-		return q.formatError(err, "event")
+		return false, q.formatError(err, "event")
 	}
 	defer rows.Close()
 	ids := map[string]int64{}
 	for rows.Next() {
 		var uuid string
 		var id int64
-		if err := rows.Scan(&e.ID, &uuid, &id); err != nil {
-			return q.formatError(err, "delivery")
+		var head bool
+		if err := rows.Scan(&e.ID, &uuid, &id, &head); err != nil {
+			return false, q.formatError(err, "delivery")
 		}
 		ids[uuid] = id
+		heads = heads || head
 	}
 	if err := rows.Err(); err != nil {
-		return q.formatError(err, "delivery")
+		return false, q.formatError(err, "delivery")
 	}
 	for _, d := range ds {
 		d.EventID, d.ID = e.ID, ids[d.UUID]
 	}
-	return nil
+	return heads, nil
 }
 
 const deliveryColumns = `d.id, d.uuid, d.event_id, d.target, d.account_id, d.lane_id, d.handoff, d.status,

@@ -100,7 +100,7 @@ func (b *listening) deliver(t *testing.T, fail bool) {
 		}
 		d := &baton.Delivery{UUID: now.Format(time.RFC3339Nano), EventID: e.ID, Target: baton.BotTarget(b.bot.ID),
 			AccountID: b.account.ID, NextAttemptAt: now, CreatedAt: now}
-		if err := q.CreateDelivery(ctx, d); err != nil {
+		if _, err := q.CreateDelivery(ctx, d); err != nil {
 			return err
 		}
 		if d.ID == 0 {

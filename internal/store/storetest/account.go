@@ -84,8 +84,9 @@ func testAccountCascade(t *testing.T, s *store.Store) {
 		newDelivery(t, s, th.conversation, bot, at)
 		alone := &baton.Event{AccountID: th.account.ID, Name: baton.EventContactCreated, Payload: []byte(`{}`), CreatedAt: at}
 		write(t, s, func(q *store.Queries) error {
-			return q.CreateEventDeliveries(ctx, alone, []*baton.Delivery{{UUID: unique("delivery-"), Target: bot,
+			_, err := q.CreateEventDeliveries(ctx, alone, []*baton.Delivery{{UUID: unique("delivery-"), Target: bot,
 				AccountID: th.account.ID, LaneID: -th.contact.ID, NextAttemptAt: at, CreatedAt: at}})
+			return err
 		})
 		write(t, s, func(q *store.Queries) error {
 			if err := q.AddInboxMembers(ctx, th.inbox.ID, []int64{u.ID}, 1); err != nil {

@@ -24,7 +24,8 @@ func newDelivery(t *testing.T, s *store.Store, c *baton.Conversation, target bat
 			return err
 		}
 		d.EventID = e.ID
-		return q.CreateDelivery(t.Context(), d)
+		_, err := q.CreateDelivery(t.Context(), d)
+		return err
 	})
 	return d
 }

@@ -203,7 +203,8 @@ func testMessageTarget(t *testing.T, s *store.Store) {
 
 // testEventDeliveries checks CreateEventDeliveries, TouchConversationLive
 // and CreateMessageLive: what they write is what the separate statements
-// write.
+// write. CreateEventDeliveries and CreateDelivery report whether a
+// delivery became its lane's head, and not for one queued behind a head.
 func testEventDeliveries(t *testing.T, s *store.Store) {
 	ctx := t.Context()
 	th := newThread(t, s)
@@ -217,7 +218,14 @@ func testEventDeliveries(t *testing.T, s *store.Store) {
 		{UUID: unique("uuid"), Target: hook.Target(), AccountID: th.account.ID, LaneID: th.conversation.ID, NextAttemptAt: at, CreatedAt: at},
 		{UUID: unique("uuid"), Target: baton.BotTarget(bot), AccountID: th.account.ID, LaneID: th.conversation.ID, Handoff: true, NextAttemptAt: at, CreatedAt: at},
 	}
-	write(t, s, func(q *store.Queries) error { return q.CreateEventDeliveries(ctx, e, ds) })
+	var heads bool
+	write(t, s, func(q *store.Queries) (err error) {
+		heads, err = q.CreateEventDeliveries(ctx, e, ds)
+		return err
+	})
+	if !heads {
+		t.Error("CreateEventDeliveries of the first deliveries of two lanes: no head reported")
+	}
 	if e.ID == 0 {
 		t.Fatal("CreateEventDeliveries set no event id")
 	}
@@ -237,6 +245,28 @@ func testEventDeliveries(t *testing.T, s *store.Store) {
 	}
 	if n := count(t, s, `SELECT COUNT(*) FROM events WHERE id = $1 AND name = 'message_created' AND conversation_id = $2`, e.ID, th.conversation.ID); n != 1 {
 		t.Error("the event is not as written")
+	}
+	// Behind the heads: no head, by event or alone; in a lane of its own,
+	// a head.
+	next := &baton.Event{AccountID: th.account.ID, ConversationID: th.conversation.ID, Name: "message_created",
+		Payload: []byte(`{}`), CreatedAt: at}
+	write(t, s, func(q *store.Queries) (err error) {
+		heads, err = q.CreateEventDeliveries(ctx, next, []*baton.Delivery{{UUID: unique("uuid"), Target: baton.BotTarget(bot),
+			AccountID: th.account.ID, LaneID: th.conversation.ID, NextAttemptAt: at, CreatedAt: at}})
+		return err
+	})
+	if heads {
+		t.Error("CreateEventDeliveries of a delivery behind its lane's head reported a head")
+	}
+	for lane, want := range map[int64]bool{th.conversation.ID: false, -th.account.ID: true} {
+		write(t, s, func(q *store.Queries) error {
+			head, err := q.CreateDelivery(ctx, &baton.Delivery{UUID: unique("uuid"), EventID: next.ID, Target: baton.BotTarget(bot),
+				AccountID: th.account.ID, LaneID: lane, NextAttemptAt: at, CreatedAt: at})
+			if head != want {
+				t.Errorf("CreateDelivery in lane %d: head %v, want %v", lane, head, want)
+			}
+			return err
+		})
 	}
 
 	later := at.Add(time.Minute)

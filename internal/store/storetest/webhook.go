@@ -106,7 +106,7 @@ func testDeliveryTargets(t *testing.T, s *store.Store) {
 			for _, tg := range targets {
 				d := &baton.Delivery{UUID: unique("d") + string(rune('a'+i)), EventID: e.ID, Target: tg, AccountID: acc.ID,
 					LaneID: th.conversation.ID, NextAttemptAt: now, CreatedAt: now}
-				if err := q.CreateDelivery(ctx, d); err != nil {
+				if _, err := q.CreateDelivery(ctx, d); err != nil {
 					return err
 				}
 			}
