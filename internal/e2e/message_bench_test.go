@@ -57,15 +57,7 @@ func benchEach(b *testing.B, bench func(b *testing.B, s *store.Store, withBot bo
 }
 
 func benchMessages(b *testing.B, s *store.Store, withBot bool) {
-	a, acc := benchApp(b, s)
-	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
-	inbox, err := a.CreateInbox(sys, acc.ID, app.InboxInput{Name: ptr("API"), ChannelType: baton.ChannelAPI})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if withBot {
-		benchBot(b, a, acc.ID, inbox.ID)
-	}
+	a, inbox := benchInbox(b, s, baton.ChannelAPI, withBot)
 	type customer struct {
 		ctx  context.Context
 		conv int64
@@ -94,15 +86,7 @@ func benchMessages(b *testing.B, s *store.Store, withBot bool) {
 }
 
 func benchWidgetMessages(b *testing.B, s *store.Store, withBot bool) {
-	a, acc := benchApp(b, s)
-	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
-	inbox, err := a.CreateInbox(sys, acc.ID, app.InboxInput{Name: ptr("Web"), ChannelType: baton.ChannelWebWidget})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if withBot {
-		benchBot(b, a, acc.ID, inbox.ID)
-	}
+	a, inbox := benchInbox(b, s, baton.ChannelWebWidget, withBot)
 	visitors := make([]context.Context, 400)
 	site := baton.NewContextWithCredential(context.Background(), baton.ContactCredential{WebsiteToken: inbox.WebsiteToken})
 	for i := range visitors {
@@ -140,6 +124,21 @@ func benchApp(b *testing.B, s *store.Store) (*app.App, *baton.Account) {
 
 // benchBot connects a bot to the inbox: its events and deliveries are
 // written, and no engine sends them.
+// benchInbox starts the app on s with an inbox of the channel, its bot
+// connected when withBot.
+func benchInbox(b *testing.B, s *store.Store, channel string, withBot bool) (*app.App, *baton.Inbox) {
+	a, acc := benchApp(b, s)
+	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
+	inbox, err := a.CreateInbox(sys, acc.ID, app.InboxInput{Name: ptr("Inbox"), ChannelType: channel})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if withBot {
+		benchBot(b, a, acc.ID, inbox.ID)
+	}
+	return a, inbox
+}
+
 func benchBot(b *testing.B, a *app.App, accountID, inboxID int64) {
 	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
 	v, err := a.CreateAgentBot(sys, accountID, app.AgentBotInput{Name: ptr("Bot"), OutgoingURL: ptr("http://127.0.0.1:9/bot")})
