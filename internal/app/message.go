@@ -156,13 +156,7 @@ func (a *App) messageFrom(actor *baton.Actor, c *baton.Conversation, inbox *bato
 //
 // k, when not nil, is what the caller read already in the transaction.
 func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Actor, c *baton.Conversation, m *baton.Message, files []stored, k *known) error {
-	if m.Content != nil && strings.TrimSpace(*m.Content) == "" && m.ContentType == baton.ContentText {
-		m.Content = nil
-	}
-	if m.Content == nil && len(files) == 0 && m.ContentType == baton.ContentText {
-		return baton.Invalid("Content can't be blank", "content")
-	}
-	if err := baton.ValidateContent(m.Content, m.ContentType, m.ContentAttributes); err != nil {
+	if err := checkContent(m, len(files)); err != nil {
 		return err
 	}
 	if err := a.replyTarget(ctx, q, c, m); err != nil {
@@ -313,6 +307,18 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 	// incoming by an integration with a user token; never by a bot.
 	byCustomer := m.MessageType == baton.MessageIncoming && actor.Kind != baton.ActorAgentBot
 	return a.emitMessageHeard(ctx, q, baton.EventMessageCreated, c, m, link, byCustomer, live, k)
+}
+
+// checkContent refuses a message with neither content nor files, and
+// content its type does not allow; blank text is no content.
+func checkContent(m *baton.Message, files int) error {
+	if m.Content != nil && strings.TrimSpace(*m.Content) == "" && m.ContentType == baton.ContentText {
+		m.Content = nil
+	}
+	if m.Content == nil && files == 0 && m.ContentType == baton.ContentText {
+		return baton.Invalid("Content can't be blank", "content")
+	}
+	return baton.ValidateContent(m.Content, m.ContentType, m.ContentAttributes)
 }
 
 // known is what a use case read already in its transaction, handed on so
@@ -636,9 +642,14 @@ func (a *App) PublicCreateMessage(ctx context.Context, displayID int64, in Publi
 			return nil, err
 		}
 	}
+	hint := "inbox " + baton.CredentialFromContext(ctx).InboxIdentifier
+	if len(in.Files) == 0 && !a.heardBefore(hint) {
+		if m, ok, err := a.quietMessage(ctx, displayID, in); ok || err != nil {
+			return m, err
+		}
+	}
 	var m *baton.Message
 	var c *baton.Conversation
-	hint := "inbox " + baton.CredentialFromContext(ctx).InboxIdentifier
 	k := &known{}
 	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
 		// One statement reads the conversation with what the message needs
@@ -669,6 +680,44 @@ func (a *App) PublicCreateMessage(ctx context.Context, displayID int64, in Publi
 	m.ConversationDisplayID = c.DisplayID
 	m.Sender = &baton.Sender{Type: baton.SenderContact, Contact: c.Contact}
 	return m, nil
+}
+
+// quietMessage writes the contact's message in one statement when it
+// changes nothing but its conversation's activity and nobody but live
+// clients hears of it (store.CreateQuietMessage), as most messages of a
+// conversation without a bot are. ok is false when it is not such a
+// message; nothing is written then.
+func (a *App) quietMessage(ctx context.Context, displayID int64, in PublicMessageInput) (m *baton.Message, ok bool, err error) {
+	now := a.Now()
+	m = &baton.Message{MessageType: baton.MessageIncoming, Content: in.Content, EchoID: in.EchoID,
+		SenderType: baton.SenderContact, ContentAttributes: map[string]any{}, CreatedAt: now, UpdatedAt: now}
+	if err := checkContent(m, 0); err != nil {
+		return nil, false, err
+	}
+	e, err := a.liveMessage(ctx, baton.EventMessageCreated, m, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	cred := baton.CredentialFromContext(ctx)
+	c, ok, err := a.store.CreateQuietMessage(ctx, store.QuietMessage{InboxIdentifier: cred.InboxIdentifier,
+		SourceID: cred.SourceID, DisplayID: displayID, Message: m, Live: e,
+		ActiveSince: now.Add(-time.Minute).UnixMicro(), FloodSince: a.floodSince(), FloodLimit: a.limits.MessagesPerMinute})
+	if !ok || err != nil {
+		return nil, false, err
+	}
+	if a.onLive != nil {
+		a.onLive()
+	}
+	m.ConversationDisplayID = c.DisplayID
+	m.Sender = &baton.Sender{Type: baton.SenderContact, Contact: c.Contact}
+	return m, true, nil
+}
+
+// heardBefore says whether a bot or webhook heard of the last message
+// written where (rememberHeard).
+func (a *App) heardBefore(where string) bool {
+	heard, ok := a.heard.Load(where)
+	return ok && heard.(bool)
 }
 
 // CSATWindow is how long after it was sent a CSAT survey can be answered.
