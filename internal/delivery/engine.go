@@ -127,6 +127,10 @@ type Engine struct {
 	finished chan *finished // attempts made, for the recorder
 	workers  int
 	held     atomic.Int64 // deliveries claimed and not yet recorded (queued, in flight or being recorded), and places reserved for a claim
+	// heldOff says the loop did not claim for want of free workers, so
+	// that the recorder, which frees them, wakes it though nothing it
+	// recorded made a delivery due.
+	heldOff atomic.Bool
 	// recordClaims says the recorder claims in the transaction that
 	// records (see recorder): on SQLite. PostgreSQL's claim commits without
 	// waiting for its flush and its record does not; there the claimed
@@ -433,10 +437,14 @@ const strandedInterval = time.Second
 // under load a claim carries tens of deliveries instead of one or two; when
 // the queue is short it claims at once, for latency.
 func (e *Engine) dispatch(ctx context.Context) error {
+	// heldOff is set before the workers are counted: a recorder that
+	// frees one after the count sees it, and wakes the loop.
+	e.heldOff.Store(true)
 	free := e.reserve(0, max(e.workers/2, 1))
 	if free == 0 {
-		return nil // enough is queued; a finishing worker wakes the loop
+		return nil // enough is queued
 	}
+	e.heldOff.Store(false)
 	now := e.now()
 	leaseUntil := now.Add(e.lease())
 	claimed, err := e.store.ClaimDue(ctx, e.owner, now, leaseUntil, free)
@@ -483,7 +491,7 @@ func (e *Engine) DeliverDue(ctx context.Context) (int, error) {
 	made = slices.DeleteFunc(made, func(f *finished) bool { return f == nil })
 	for len(made) > 0 {
 		n := min(len(made), maxRecord)
-		rest, _, _ := e.record(ctx, made[:n], 0)
+		rest, _, _, _ := e.record(ctx, made[:n], 0)
 		for _, f := range rest {
 			e.record(ctx, []*finished{f}, 0)
 		}
@@ -539,11 +547,14 @@ func (e *Engine) recorder(ctx context.Context) {
 		if e.recordClaims && ctx.Err() == nil {
 			free = e.reserve(len(batch), 1)
 		}
-		rest, claimed, leaseUntil := e.record(ctx, batch, free)
+		rest, claimed, leaseUntil, due := e.record(ctx, batch, free)
 		e.held.Add(-int64(len(batch) - len(rest)))
 		e.queue(claimed, free, leaseUntil)
-		if free == 0 || len(claimed) == free {
-			e.Wake() // there may be more, or nothing was claimed here
+		// Wake the loop when there may be more to claim, when the record
+		// made something due that it did not claim, or when the loop held
+		// off for the workers this freed.
+		if free > 0 && len(claimed) == free || free == 0 && due || e.heldOff.Swap(false) {
+			e.Wake()
 		}
 		// Each of the rest may wait for a lane's lock, for as long as the
 		// transaction holding it runs: not in the recorder's way.
@@ -611,14 +622,14 @@ func (e *Engine) attempt(ctx context.Context, c *store.Claim) *finished {
 // With claim > 0 the transaction then claims up to claim deliveries (a
 // failed claim fails the transaction, and the attempts are recorded on
 // their own), returned with the end of their leases once committed.
-func (e *Engine) record(ctx context.Context, fs []*finished, claim int) (rest []*finished, claimed []*store.Claim, leaseUntil time.Time) {
+func (e *Engine) record(ctx context.Context, fs []*finished, claim int) (rest []*finished, claimed []*store.Claim, leaseUntil time.Time, due bool) {
 	wctx := e.recording
 	if wctx == nil || wctx.Err() != nil { // DeliverDue, outside Start and Stop
 		wctx = context.WithoutCancel(ctx)
 	}
 	var done []*finished
 	err := e.store.Write(wctx, func(q *store.Queries) error {
-		done, rest, claimed = fs, nil, nil
+		done, rest, claimed, due = fs, nil, nil, false
 		// An attempt's record lost in a crash of the database costs the
 		// attempt sent again, as a lease does (dispatch); and while the
 		// commit waited for its flush, the lanes it moved stayed locked,
@@ -626,8 +637,12 @@ func (e *Engine) record(ctx context.Context, fs []*finished, claim int) (rest []
 		if err := q.AsyncCommit(wctx); err != nil {
 			return err
 		}
-		claimDue := func() (err error) {
-			if claim == 0 {
+		// The claim is made when this record made something due: a lane
+		// moved to its next head, a target's breaker closed. Else the
+		// loop claims what is due, woken by each new lane head, and by
+		// the recorder when it held off for want of free workers.
+		claimDue := func(moved bool) (err error) {
+			if claim == 0 || !moved {
 				return nil
 			}
 			now := e.now()
@@ -636,10 +651,12 @@ func (e *Engine) record(ctx context.Context, fs []*finished, claim int) (rest []
 			return err
 		}
 		if len(fs) == 1 {
-			if err := e.write(wctx, q, fs[0]); err != nil {
+			moved, err := e.write(wctx, q, fs[0])
+			if err != nil {
 				return err
 			}
-			return claimDue()
+			due = moved
+			return claimDue(moved)
 		}
 		var group []*finished
 		rs := make([]store.AttemptRecord, 0, len(fs))
@@ -653,7 +670,7 @@ func (e *Engine) record(ctx context.Context, fs []*finished, claim int) (rest []
 			group = append(group, f)
 			rs = append(rs, store.AttemptRecord{Attempt: f.a, Status: f.status, Next: f.next})
 		}
-		recorded, err := q.RecordAttempts(wctx, e.owner, rs)
+		recorded, moved, err := q.RecordAttempts(wctx, e.owner, rs)
 		if err != nil {
 			return err
 		}
@@ -664,14 +681,17 @@ func (e *Engine) record(ctx context.Context, fs []*finished, claim int) (rest []
 				continue
 			}
 			done = append(done, f)
-			if err := e.breaker(wctx, q, f.d.Target, f.o, f.start); err != nil {
+			closed, err := e.breaker(wctx, q, f.d.Target, f.o, f.start)
+			if err != nil {
 				return err
 			}
+			moved = moved || closed
 		}
-		return claimDue()
+		due = moved
+		return claimDue(moved)
 	})
 	if err != nil && (len(fs) > 1 || claim > 0) {
-		return fs, nil, time.Time{}
+		return fs, nil, time.Time{}, false
 	}
 	fs = done
 	for _, f := range fs {
@@ -698,19 +718,22 @@ func (e *Engine) record(ctx context.Context, fs []*finished, claim int) (rest []
 			}
 		}
 	}
-	return rest, claimed, leaseUntil
+	return rest, claimed, leaseUntil, due
 }
 
 // write records one attempt in the transaction: an attempt this server
-// could not make only gives its lease up, to be tried again soon.
-func (e *Engine) write(ctx context.Context, q *store.Queries, f *finished) error {
+// could not make only gives its lease up, to be tried again soon. It
+// reports whether the record made something due (see breaker).
+func (e *Engine) write(ctx context.Context, q *store.Queries, f *finished) (due bool, err error) {
 	if f.a == nil {
-		return q.ReleaseLease(ctx, e.owner, f.d.ID, f.start.Add(internalRetry))
+		return false, q.ReleaseLease(ctx, e.owner, f.d.ID, f.start.Add(internalRetry))
 	}
-	if err := q.RecordAttempt(ctx, e.owner, f.a, f.status, f.next); err != nil {
-		return err
+	moved, err := q.RecordAttempt(ctx, e.owner, f.a, f.status, f.next)
+	if err != nil {
+		return false, err
 	}
-	return e.breaker(ctx, q, f.d.Target, f.o, f.start)
+	closed, err := e.breaker(ctx, q, f.d.Target, f.o, f.start)
+	return moved || closed, err
 }
 
 // outcomeName is an attempt's outcome as metrics count it: the delivery's
@@ -726,22 +749,23 @@ func outcomeName(s baton.DeliveryStatus) string {
 // target being down counts, and opens it at the threshold, for the
 // cooldown doubled for each failure past the threshold, at most ten
 // cooldowns. An event the target refuses does not count: the endpoint is
-// up.
-func (e *Engine) breaker(ctx context.Context, q *store.Queries, t baton.Target, o outcome, now time.Time) error {
+// up. It reports whether it closed the breaker, which may have held the
+// target's other lanes back.
+func (e *Engine) breaker(ctx context.Context, q *store.Queries, t baton.Target, o outcome, now time.Time) (closed bool, err error) {
 	switch {
 	case o.status > 0 && !outage(o.status) && o.closed:
-		return nil // nothing to reset: spare the statement (a round trip on PostgreSQL)
+		return false, nil // nothing to reset: spare the statement (a round trip on PostgreSQL)
 	case o.status > 0 && !outage(o.status):
-		return q.RecordBreakerOutcome(ctx, t, true, time.Time{})
+		return true, q.RecordBreakerOutcome(ctx, t, true, time.Time{})
 	case !outage(o.status):
-		return nil // a bad URL: not the endpoint's health
+		return false, nil // a bad URL: not the endpoint's health
 	}
 	failures, err := q.CountBreakerFailure(ctx, t)
 	if err != nil || failures < e.breakAt {
-		return err
+		return false, err
 	}
 	wait := e.cooldown << min(failures-e.breakAt, 4)
-	return q.OpenBreaker(ctx, t, now.Add(min(wait, 10*e.cooldown)))
+	return false, q.OpenBreaker(ctx, t, now.Add(min(wait, 10*e.cooldown)))
 }
 
 // decide turns an outcome into the delivery's next state: succeeded; for a

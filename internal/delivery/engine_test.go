@@ -40,6 +40,7 @@ type options struct {
 	overlap      time.Duration
 	blockPrivate bool
 	poll         time.Duration
+	workers      int
 }
 
 // world is a test's world (batontest.World) whose engine delivers only
@@ -74,7 +75,7 @@ func setup(t *testing.T, s *store.Store, o options) *world {
 		Engine: func(c *delivery.Config) {
 			c.Timeout, c.Schedule, c.Attempts = o.timeout, o.schedule, o.attempts
 			c.BreakerThreshold, c.BreakerCooldown, c.BlockPrivate = o.breaker, o.cooldown, o.blockPrivate
-			c.PollInterval = o.poll
+			c.PollInterval, c.Workers = o.poll, o.workers
 			c.OnGiveUp = func(ctx context.Context, d *baton.Delivery, reason string) {
 				if err := w.App.BotFailed(ctx, d, reason); err != nil {
 					t.Errorf("handoff policy: %v", err)
@@ -633,6 +634,41 @@ func TestReplyQueuedBehind(t *testing.T) {
 		}
 		if !slices.Equal(got, []string{"hello", "a reply"}) {
 			t.Fatalf("the bot got %q, want the message, then its reply", got)
+		}
+	})
+}
+
+// TestHeldOffLoopIsWoken: with more lanes due than its workers can take,
+// the loop claims what they can and holds off; the recorder claims only
+// when a record moved a lane on, so it must wake the loop once it frees
+// workers, or the rest would wait for the poll (an hour here).
+func TestHeldOffLoopIsWoken(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s, options{poll: time.Hour, workers: 1})
+		b := newBot(t, func(h *hit, rw http.ResponseWriter, r *http.Request) { time.Sleep(5 * time.Millisecond) })
+		w.connect(b, b.URL, w.inboxID)
+		const n = 12 // three times what one worker's engine claims ahead
+		for i := range n {
+			source := fmt.Sprintf("c%d", i)
+			w.say(w.identifier, source, w.customer(w.identifier, source), "hello")
+		}
+		run, stop := context.WithCancel(context.Background())
+		w.Engine.Start(run)
+		t.Cleanup(func() { stop(); w.Engine.Stop() })
+		w.Engine.Wake() // the app of this world does not wake the engine
+		got := 0
+		for deadline := time.Now().Add(10 * time.Second); got < n && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+			got = 0
+			for _, h := range b.received() {
+				if h.event == "message_created:incoming" {
+					got++
+				}
+			}
+		}
+		if got < n {
+			t.Fatalf("the bot got %d of %d messages: the loop was left holding off", got, n)
 		}
 	})
 }

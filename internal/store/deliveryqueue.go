@@ -340,10 +340,13 @@ func (q *Queries) ReleaseAllLeases(ctx context.Context) error {
 // lease passed to another process is only logged: the lane is that
 // process's now, and its own attempt decides.
 //
+// It reports whether the lane moved to a next head, which is due then: the
+// one queued behind a delivery that is done.
+//
 // On PostgreSQL it is one statement, and a second for a delivery that is
 // done (the lane's next head); an engine records several attempts in one
 // transaction, so that they share a commit.
-func (q *Queries) RecordAttempt(ctx context.Context, owner string, a *baton.Attempt, status baton.DeliveryStatus, next time.Time) error {
+func (q *Queries) RecordAttempt(ctx context.Context, owner string, a *baton.Attempt, status baton.DeliveryStatus, next time.Time) (moved bool, err error) {
 	refused := 0
 	if a.Refused {
 		refused = 1
@@ -353,7 +356,7 @@ func (q *Queries) RecordAttempt(ctx context.Context, owner string, a *baton.Atte
 		// The lane's update comes first and takes its row lock; the
 		// delivery changes only while owner holds the lane; the attempt is
 		// logged either way.
-		err := q.db.QueryRowContext(ctx, `WITH l AS (UPDATE lanes SET lease_owner = '', lease_until = 0, next_attempt_at = $1
+		err = q.db.QueryRowContext(ctx, `WITH l AS (UPDATE lanes SET lease_owner = '', lease_until = 0, next_attempt_at = $1
 				WHERE head_id = $2 AND lease_owner = $3 RETURNING target, lane_id),
 			d AS (UPDATE deliveries SET status = $4, attempts = attempts + 1, refusals = refusals + $5,
 				next_attempt_at = $1, last_error = $6, updated_at = $7 WHERE id = $2 AND EXISTS (SELECT 1 FROM l)),
@@ -362,62 +365,66 @@ func (q *Queries) RecordAttempt(ctx context.Context, owner string, a *baton.Atte
 			SELECT target, lane_id FROM l`, toMicros(next), a.DeliveryID, owner, int(status), refused, a.Error,
 			toMicros(a.AttemptedAt), a.StatusCode, a.Latency.Microseconds(), a.Response).Scan(&target, &laneID)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && status == baton.DeliveryPending) {
-			return nil
+			return false, nil
 		} else if err != nil {
-			return q.formatError(err, "delivery attempt")
+			return false, q.formatError(err, "delivery attempt")
 		}
 		// A later statement, so a later snapshot: a delivery committed
 		// while the lane's lock was awaited is seen, and one committing
 		// after waits for the lock in CreateDelivery and then finds the
 		// lane gone or moved on. The lane moves to its next head, or goes.
-		_, err = q.db.ExecContext(ctx, `WITH n AS (SELECT id, next_attempt_at FROM deliveries
+		err = q.db.QueryRowContext(ctx, `WITH n AS (SELECT id, next_attempt_at FROM deliveries
 				WHERE target = $1 AND lane_id = $2 AND status = 0 ORDER BY id LIMIT 1),
 			u AS (UPDATE lanes SET head_id = n.id, next_attempt_at = n.next_attempt_at FROM n
-				WHERE lanes.target = $1 AND lanes.lane_id = $2)
-			DELETE FROM lanes WHERE target = $1 AND lane_id = $2 AND NOT EXISTS (SELECT 1 FROM n)`, target, laneID)
-		return q.formatError(err, "delivery lane")
+				WHERE lanes.target = $1 AND lanes.lane_id = $2 RETURNING 1),
+			g AS (DELETE FROM lanes WHERE target = $1 AND lane_id = $2 AND NOT EXISTS (SELECT 1 FROM n))
+			SELECT EXISTS (SELECT 1 FROM u)`, target, laneID).Scan(&moved)
+		return moved, q.formatError(err, "delivery lane")
 	}
 	if _, err := q.db.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code,
 		latency_us, error, response) VALUES ($1, $2, $3, $4, $5, $6)`, a.DeliveryID, toMicros(a.AttemptedAt),
 		a.StatusCode, a.Latency.Microseconds(), a.Error, a.Response); err != nil {
-		return q.formatError(err, "delivery attempt")
+		return false, q.formatError(err, "delivery attempt")
 	}
 	// One writer: the lane's statements need no order with the delivery's,
 	// and each says by what it changed whether owner still holds the lane.
-	held, err := q.moveLane(ctx, owner, a.DeliveryID, status, next)
+	held, moved, err := q.moveLane(ctx, owner, a.DeliveryID, status, next)
 	if err != nil || !held {
-		return err
+		return false, err
 	}
 	res, err := q.db.ExecContext(ctx, `UPDATE deliveries SET status = $1, attempts = attempts + 1,
 		refusals = refusals + $2, next_attempt_at = $3, last_error = $4, updated_at = $5 WHERE id = $6`,
 		int(status), refused, toMicros(next), a.Error, toMicros(a.AttemptedAt), a.DeliveryID)
-	return q.mustAffect(res, err, "delivery")
+	return moved, q.mustAffect(res, err, "delivery")
 }
 
 // moveLane is RecordAttempt's move of the lane whose head is the delivery,
 // on SQLite, while owner holds it: the lease ends, and a delivery still
 // pending is next due at next; for one that is done the lane goes when it
 // holds no other pending delivery, else moves to the next. It reports
-// whether owner held the lane. The delivery's own row is not updated yet,
-// so the next head is looked for among the others.
-func (q *Queries) moveLane(ctx context.Context, owner string, head int64, status baton.DeliveryStatus, next time.Time) (bool, error) {
+// whether owner held the lane, and whether the lane moved to a next head.
+// The delivery's own row is not updated yet, so the next head is looked
+// for among the others.
+func (q *Queries) moveLane(ctx context.Context, owner string, head int64, status baton.DeliveryStatus, next time.Time) (held, moved bool, err error) {
 	if status == baton.DeliveryPending {
 		res, err := q.db.ExecContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0, next_attempt_at = $1
 			WHERE head_id = $2 AND lease_owner = $3`, toMicros(next), head, owner)
-		return q.changedLane(res, err)
+		held, err := q.changedLane(res, err)
+		return held, false, err
 	}
 	res, err := q.db.ExecContext(ctx, `DELETE FROM lanes WHERE head_id = $1 AND lease_owner = $2
 		AND NOT EXISTS (SELECT 1 FROM deliveries n WHERE n.target = lanes.target AND n.lane_id = lanes.lane_id
 			AND n.status = 0 AND n.id <> $1)`, head, owner)
 	if gone, err := q.changedLane(res, err); gone || err != nil {
-		return gone, err
+		return gone, false, err
 	}
 	res, err = q.db.ExecContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0,
 		(head_id, next_attempt_at) = (SELECT n.id, n.next_attempt_at FROM deliveries n
 			WHERE n.target = lanes.target AND n.lane_id = lanes.lane_id AND n.status = 0 AND n.id <> $1
 			ORDER BY n.id LIMIT 1)
 		WHERE head_id = $1 AND lease_owner = $2`, head, owner)
-	return q.changedLane(res, err)
+	moved, err = q.changedLane(res, err)
+	return moved, moved, err
 }
 
 // changedLane reports whether a statement changed a lane.
@@ -439,8 +446,9 @@ type AttemptRecord struct {
 
 // RecordAttempts is RecordAttempt of several attempts by owner, each of
 // another lane, for a transaction that records them together. It returns
-// the ids of the deliveries whose attempts it recorded; the caller records
-// each of the others on its own, with RecordAttempt.
+// the ids of the deliveries whose attempts it recorded, and whether a lane
+// moved to a next head; the caller records each of the others on its own,
+// with RecordAttempt.
 //
 // On PostgreSQL it is two statements whatever their number (RecordAttempt
 // is one or two each): the first takes the lanes and moves them on, updates
@@ -452,20 +460,21 @@ type AttemptRecord struct {
 // cannot deadlock with one that adds to several; so is a lane owner no
 // longer holds, whose attempt RecordAttempt only logs. On SQLite, with one
 // writer, it is RecordAttempt of each.
-func (q *Queries) RecordAttempts(ctx context.Context, owner string, rs []AttemptRecord) (map[int64]bool, error) {
-	recorded := make(map[int64]bool, len(rs))
+func (q *Queries) RecordAttempts(ctx context.Context, owner string, rs []AttemptRecord) (recorded map[int64]bool, moved bool, err error) {
+	recorded = make(map[int64]bool, len(rs))
 	if q.d.Name() != "postgres" {
 		for _, r := range rs {
-			if err := q.RecordAttempt(ctx, owner, r.Attempt, r.Status, r.Next); err != nil {
-				return nil, err
+			m, err := q.RecordAttempt(ctx, owner, r.Attempt, r.Status, r.Next)
+			if err != nil {
+				return nil, false, err
 			}
-			recorded[r.Attempt.DeliveryID] = true
+			recorded[r.Attempt.DeliveryID], moved = true, moved || m
 		}
-		return recorded, nil
+		return recorded, moved, nil
 	}
 	n := len(rs)
 	if n == 0 {
-		return recorded, nil
+		return recorded, false, nil
 	}
 	ids, statuses, nexts, refusals := make([]int64, n), make([]int32, n), make([]int64, n), make([]int32, n)
 	errs, at, codes, latencies, responses := make([]string, n), make([]int64, n), make([]int32, n), make([]int64, n), make([]string, n)
@@ -494,14 +503,14 @@ func (q *Queries) RecordAttempts(ctx context.Context, owner string, rs []Attempt
 			SELECT x.id, x.attempted_at, x.status_code, x.latency_us, x.error, x.response FROM x JOIN l ON l.head_id = x.id)
 		SELECT head_id, target, lane_id FROM l`, ids, statuses, nexts, refusals, errs, at, codes, latencies, responses, owner)
 	if err != nil {
-		return nil, q.formatError(err, "delivery attempt")
+		return nil, false, q.formatError(err, "delivery attempt")
 	}
 	var targets, lanes []int64
 	for rows.Next() {
 		var head, target, lane int64
 		if err := rows.Scan(&head, &target, &lane); err != nil {
 			rows.Close()
-			return nil, q.formatError(err, "delivery attempt")
+			return nil, false, q.formatError(err, "delivery attempt")
 		}
 		recorded[head] = true
 		if status[head] != baton.DeliveryPending {
@@ -510,24 +519,25 @@ func (q *Queries) RecordAttempts(ctx context.Context, owner string, rs []Attempt
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, q.formatError(err, "delivery attempt")
+		return nil, false, q.formatError(err, "delivery attempt")
 	}
 	if len(lanes) == 0 {
-		return recorded, nil
+		return recorded, false, nil
 	}
 	// The lanes of deliveries that are done move to their next heads, or
 	// go; as in RecordAttempt.
-	_, err = q.db.ExecContext(ctx, `WITH m AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS m (target, lane_id)),
+	err = q.db.QueryRowContext(ctx, `WITH m AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS m (target, lane_id)),
 		n AS (SELECT m.target, m.lane_id, h.id, h.next_attempt_at FROM m CROSS JOIN LATERAL (SELECT id, next_attempt_at
 			FROM deliveries WHERE target = m.target AND lane_id = m.lane_id AND status = 0 ORDER BY id LIMIT 1) h),
 		u AS (UPDATE lanes SET head_id = n.id, next_attempt_at = n.next_attempt_at FROM n
-			WHERE lanes.target = n.target AND lanes.lane_id = n.lane_id)
-		DELETE FROM lanes USING m WHERE lanes.target = m.target AND lanes.lane_id = m.lane_id
-			AND NOT EXISTS (SELECT 1 FROM n WHERE n.target = m.target AND n.lane_id = m.lane_id)`, targets, lanes)
+			WHERE lanes.target = n.target AND lanes.lane_id = n.lane_id RETURNING 1),
+		g AS (DELETE FROM lanes USING m WHERE lanes.target = m.target AND lanes.lane_id = m.lane_id
+			AND NOT EXISTS (SELECT 1 FROM n WHERE n.target = m.target AND n.lane_id = m.lane_id))
+		SELECT EXISTS (SELECT 1 FROM u)`, targets, lanes).Scan(&moved)
 	if err != nil {
-		return nil, q.formatError(err, "delivery lane")
+		return nil, false, q.formatError(err, "delivery lane")
 	}
-	return recorded, nil
+	return recorded, moved, nil
 }
 
 // ClearHandoff marks a delivery as one that can no longer hand its

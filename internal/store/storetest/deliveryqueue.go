@@ -46,19 +46,23 @@ func claim(t *testing.T, s *store.Store, owner string, now time.Time) []int64 {
 	return ids
 }
 
-// attempt records owner's attempt of d at now with the outcome.
-func attempt(t *testing.T, s *store.Store, owner string, d *baton.Delivery, now time.Time, status baton.DeliveryStatus, next time.Time) {
+// attempt records owner's attempt of d at now with the outcome, and
+// returns whether the lane moved to a next head.
+func attempt(t *testing.T, s *store.Store, owner string, d *baton.Delivery, now time.Time, status baton.DeliveryStatus, next time.Time) (moved bool) {
 	t.Helper()
-	write(t, s, func(q *store.Queries) error {
-		return q.RecordAttempt(t.Context(), owner, &baton.Attempt{DeliveryID: d.ID, AttemptedAt: now, StatusCode: 200}, status, next)
+	write(t, s, func(q *store.Queries) (err error) {
+		moved, err = q.RecordAttempt(t.Context(), owner, &baton.Attempt{DeliveryID: d.ID, AttemptedAt: now, StatusCode: 200}, status, next)
+		return err
 	})
+	return moved
 }
 
 // testDeliveryLanes: a claim takes the due head of each lane, never what
 // waits behind it; a lease keeps a lane from other owners until it ends or
 // is released; an attempt that succeeds hands the lane to the next
 // delivery, one that will be retried keeps it, and an attempt by an owner
-// whose lease passed on changes nothing.
+// whose lease passed on changes nothing. Only the hand-over to the next
+// delivery is reported as a move (the engine claims after it).
 func testDeliveryLanes(t *testing.T, s *store.Store) {
 	th := newThread(t, s)
 	bot := baton.BotTarget(newAgentBot(t, s, th.account.ID))
@@ -74,7 +78,9 @@ func testDeliveryLanes(t *testing.T, s *store.Store) {
 	// The leases end after a minute: b takes both lanes over.
 	same(t, "claim after the leases", claim(t, s, "b", now.Add(2*time.Minute)), []int64{d1.ID, d3.ID})
 	// a's lease passed to b: a's late attempt is logged but moves nothing.
-	attempt(t, s, "a", d1, now.Add(2*time.Minute), baton.DeliverySucceeded, now)
+	if attempt(t, s, "a", d1, now.Add(2*time.Minute), baton.DeliverySucceeded, now) {
+		t.Errorf("an attempt by an owner that lost the lease reported a move")
+	}
 	if n := count(t, s, `SELECT COUNT(*) FROM deliveries WHERE id = $1 AND status = 0`, d1.ID); n != 1 {
 		t.Errorf("an attempt by an owner that lost the lease changed the delivery")
 	}
@@ -84,8 +90,12 @@ func testDeliveryLanes(t *testing.T, s *store.Store) {
 	// b's success hands the lane to d2; b's retry of d3 keeps its lane,
 	// due 30 s later.
 	retry := now.Add(150 * time.Second)
-	attempt(t, s, "b", d1, now.Add(2*time.Minute), baton.DeliverySucceeded, now.Add(2*time.Minute))
-	attempt(t, s, "b", d3, now.Add(2*time.Minute), baton.DeliveryPending, retry)
+	if !attempt(t, s, "b", d1, now.Add(2*time.Minute), baton.DeliverySucceeded, now.Add(2*time.Minute)) {
+		t.Errorf("the lane's hand-over to the next delivery was not reported")
+	}
+	if attempt(t, s, "b", d3, now.Add(2*time.Minute), baton.DeliveryPending, retry) {
+		t.Errorf("a retry reported a move")
+	}
 	same(t, "claim after the attempts", claim(t, s, "c", now.Add(2*time.Minute)), []int64{d2.ID})
 	same(t, "claim when the retry is due", claim(t, s, "c", retry), []int64{d3.ID})
 	// Releasing its leases gives c's lanes back at once.
@@ -94,7 +104,9 @@ func testDeliveryLanes(t *testing.T, s *store.Store) {
 	write(t, s, func(q *store.Queries) error { return q.ReleaseAllLeases(t.Context()) })
 	same(t, "claim when everything is due", claim(t, s, "e", now.Add(time.Hour)), []int64{d2.ID, d3.ID, later.ID})
 	// A lane whose last delivery is done goes.
-	attempt(t, s, "e", later, now.Add(time.Hour), baton.DeliveryFailed, now.Add(time.Hour))
+	if attempt(t, s, "e", later, now.Add(time.Hour), baton.DeliveryFailed, now.Add(time.Hour)) {
+		t.Errorf("a lane that went reported a move")
+	}
 	if n := count(t, s, `SELECT COUNT(*) FROM lanes WHERE head_id = $1`, later.ID); n != 0 {
 		t.Errorf("the lane of a given-up delivery with nothing behind it is still there")
 	}
@@ -375,13 +387,16 @@ func testDeliveryRecordAttempts(t *testing.T, s *store.Store) {
 		ctx, cancel = context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 	}
-	recorded := map[int64]bool{}
+	recorded, moved := map[int64]bool{}, false
 	err := s.Write(ctx, func(q *store.Queries) (err error) {
-		recorded, err = q.RecordAttempts(ctx, "a", rs)
+		recorded, moved, err = q.RecordAttempts(ctx, "a", rs)
 		return err
 	})
 	if err != nil {
 		t.Fatalf("recording attempts: %v", err)
+	}
+	if !moved {
+		t.Errorf("the first lane's hand-over to the delivery behind was not reported")
 	}
 	for _, d := range heads[:3] {
 		if !recorded[d.ID] {
@@ -398,7 +413,8 @@ func testDeliveryRecordAttempts(t *testing.T, s *store.Store) {
 	for _, r := range rs {
 		if !recorded[r.Attempt.DeliveryID] {
 			write(t, s, func(q *store.Queries) error {
-				return q.RecordAttempt(t.Context(), "a", r.Attempt, r.Status, r.Next)
+				_, err := q.RecordAttempt(t.Context(), "a", r.Attempt, r.Status, r.Next)
+				return err
 			})
 		}
 	}

@@ -131,8 +131,9 @@ func testDeliveryTargets(t *testing.T, s *store.Store) {
 			t.Fatalf("claimed a delivery of %v", d.Target)
 		}
 		write(t, s, func(q *store.Queries) error {
-			return q.RecordAttempt(ctx, "me", &baton.Attempt{DeliveryID: d.ID, AttemptedAt: now, StatusCode: 200},
+			_, err := q.RecordAttempt(ctx, "me", &baton.Attempt{DeliveryID: d.ID, AttemptedAt: now, StatusCode: 200},
 				baton.DeliverySucceeded, now)
+			return err
 		})
 	}
 	// The webhook's breaker opens: only the bot's lane moves.
