@@ -357,17 +357,21 @@ func (q *Queries) RecordAttempt(ctx context.Context, owner string, a *baton.Atte
 		// delivery changes only while owner holds the lane; the attempt is
 		// logged either way.
 		err = q.db.QueryRowContext(ctx, `WITH l AS (UPDATE lanes SET lease_owner = '', lease_until = 0, next_attempt_at = $1
-				WHERE head_id = $2 AND lease_owner = $3 RETURNING target, lane_id),
+				WHERE head_id = $2 AND lease_owner = $3`+q.asyncCommit()+` RETURNING target, lane_id),
 			d AS (UPDATE deliveries SET status = $4, attempts = attempts + 1, refusals = refusals + $5,
 				next_attempt_at = $1, last_error = $6, updated_at = $7 WHERE id = $2 AND EXISTS (SELECT 1 FROM l)),
 			a AS (INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code, latency_us, error, response)
 				VALUES ($2, $7, $8, $9, $6, $10))
 			SELECT target, lane_id FROM l`, toMicros(next), a.DeliveryID, owner, int(status), refused, a.Error,
 			toMicros(a.AttemptedAt), a.StatusCode, a.Latency.Microseconds(), a.Response).Scan(&target, &laneID)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && status == baton.DeliveryPending) {
+		if errors.Is(err, sql.ErrNoRows) {
 			return false, nil
 		} else if err != nil {
 			return false, q.formatError(err, "delivery attempt")
+		}
+		q.asked()
+		if status == baton.DeliveryPending {
+			return false, nil
 		}
 		// A later statement, so a later snapshot: a delivery committed
 		// while the lane's lock was awaited is seen, and one committing
@@ -494,7 +498,7 @@ func (q *Queries) RecordAttempts(ctx context.Context, owner string, rs []Attempt
 			AS x (id, status, next_attempt_at, refused, error, attempted_at, status_code, latency_us, response)),
 		l AS (UPDATE lanes SET lease_owner = '', lease_until = 0, next_attempt_at = x.next_attempt_at FROM x
 			WHERE lanes.head_id = x.id AND lanes.head_id IN (SELECT d.head_id FROM lanes d
-				WHERE d.head_id = ANY($1) AND d.lease_owner = $10 ORDER BY d.head_id`+q.d.SkipLocked()+`)
+				WHERE d.head_id = ANY($1) AND d.lease_owner = $10 ORDER BY d.head_id`+q.d.SkipLocked()+`)`+q.asyncCommit()+`
 			RETURNING lanes.head_id, lanes.target, lanes.lane_id),
 		d AS (UPDATE deliveries SET status = x.status, attempts = attempts + 1, refusals = refusals + x.refused,
 			next_attempt_at = x.next_attempt_at, last_error = x.error, updated_at = x.attempted_at
@@ -513,6 +517,7 @@ func (q *Queries) RecordAttempts(ctx context.Context, owner string, rs []Attempt
 			return nil, false, q.formatError(err, "delivery attempt")
 		}
 		recorded[head] = true
+		q.asked()
 		if status[head] != baton.DeliveryPending {
 			targets, lanes = append(targets, target), append(lanes, lane)
 		}

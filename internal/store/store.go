@@ -138,6 +138,12 @@ func (s *Store) Write(ctx context.Context, fn func(q *Queries) error) error {
 		_ = tx.Rollback()
 		return err
 	}
+	if q.async {
+		count(ctx)
+		if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+	}
 	count(ctx) // COMMIT
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -164,6 +170,9 @@ type Queries struct {
 	db          dbtx
 	d           Dialect
 	afterCommit *[]func() // nil outside a transaction
+
+	// async: AsyncCommit was called and not yet asked of PostgreSQL.
+	async bool
 
 	// webhooks remembers InboxWebhooks within a transaction: one change
 	// raises several events of one inbox (a customer's message: the
@@ -202,13 +211,31 @@ func (q *Queries) AfterCommit(f func()) {
 // a claim's leases. Other transactions see them at once, and the next
 // commit that waits for its flush flushes them too. On SQLite it does
 // nothing: commits there already share one flush (group commit).
+//
+// On PostgreSQL it costs no round trip of its own where a statement of the
+// transaction can carry it (asyncCommit); else Write sets it before the
+// commit.
 func (q *Queries) AsyncCommit(ctx context.Context) error {
 	if q.afterCommit == nil || q.d.Name() != "postgres" {
 		return nil
 	}
-	_, err := q.db.ExecContext(ctx, `SET LOCAL synchronous_commit = off`)
-	return q.formatError(err, "transaction")
+	q.async = true
+	return nil
 }
+
+// asyncCommit is the condition that makes the statement whose rows it is
+// checked on ask, once, for AsyncCommit, while the transaction still has
+// to: it is true either way. The statement's caller calls asked once a row
+// was returned, when the condition was checked.
+func (q *Queries) asyncCommit() string {
+	if !q.async {
+		return ""
+	}
+	return ` AND set_config('synchronous_commit', 'off', true) <> ''`
+}
+
+// asked records that a statement with asyncCommit returned a row.
+func (q *Queries) asked() { q.async = false }
 
 // formatError turns driver errors into domain errors: no rows is not
 // found, a unique violation is a conflict. Other errors are wrapped.
