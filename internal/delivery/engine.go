@@ -538,11 +538,11 @@ func (e *Engine) recorder(ctx context.Context) {
 				break more
 			}
 		}
-		// The recorder claims in the same transaction (recordClaims): a
-		// lane it moves to its next delivery (a bot's reply queued behind
-		// the customer's message) is claimed at once, and the claim costs
-		// no transaction of its own. The loop claims what the commits of
-		// new deliveries announce.
+		// The recorder claims in the same transaction (recordClaims) what
+		// its record made due: a lane it moves to its next delivery (a
+		// bot's reply queued behind the customer's message) is claimed at
+		// once, and the claim costs no transaction of its own. The loop
+		// claims what the commits of new deliveries announce.
 		free := 0
 		if e.recordClaims && ctx.Err() == nil {
 			free = e.reserve(len(batch), 1)

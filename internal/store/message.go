@@ -267,10 +267,14 @@ func (s *Store) CreateQuietMessage(ctx context.Context, in QuietMessage) (c *bat
 }
 
 // createQuietMessage is CreateQuietMessage's statement: the update finds
-// the conversation as publicConversationJoins and publicConversationWhere
-// do ($1 to $3), with the conditions of a quiet message ($5 to $7), and
-// returns it; the message ($8 to $17) and its live event ($18 to $20) are
-// inserted from what it returns, at $4.
+// the conversation ($1 to $3) as FindPublicMessageTarget does, with the
+// conditions of a quiet message ($5 to $7), and returns it; the message ($8
+// to $17) and its live event ($18 to $20) are inserted from what it
+// returns, at $4. The conversation is found by its unique (account_id,
+// display_id) in a subquery of its own and updated by its primary key:
+// with the status condition beside display_id, PostgreSQL took the
+// (account_id, status) index and read every open conversation of the
+// account.
 var createQuietMessage = `WITH t AS (UPDATE conversations v SET last_activity_at = $4, updated_at = $4
 	FROM contact_inboxes ci, contacts c
 	WHERE ci.id = v.contact_inbox_id AND ci.inbox_id = v.inbox_id AND c.id = ci.contact_id
