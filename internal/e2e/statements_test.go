@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,8 +138,13 @@ func TestQuietMessages(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			last := events[len(events)-1]
-			if last.Name != baton.EventMessageCreated || last.MessageID != m.ID || last.ConversationID != m.ConversationID ||
+			var last *store.LiveEvent
+			for _, ev := range events {
+				if ev.AccountID == e.accountID {
+					last = ev
+				}
+			}
+			if last == nil || last.Name != baton.EventMessageCreated || last.MessageID != m.ID || last.ConversationID != m.ConversationID ||
 				last.AccountID != m.AccountID || !strings.Contains(string(last.Data), `"e1"`) {
 				t.Fatalf("the last live event %+v (%s), want the message's", last, last.Data)
 			}
@@ -191,6 +197,51 @@ func TestQuietMessages(t *testing.T) {
 			e.connect(b, "")
 			e.say("quiet", conv, "to the bot")
 			b.next(t, incoming("to the bot"))
+		})
+		t.Run("concurrent", func(t *testing.T) {
+			// Messages at once into one conversation, as a customer
+			// double-sending or a retrying client: each is written once,
+			// with its live event, whichever way each went.
+			e, conv := quiet(t)
+			const n = 20
+			var wg sync.WaitGroup
+			errs := make(chan error, n)
+			for i := range n {
+				wg.Go(func() {
+					cctx := baton.NewContextWithCredential(ctx, baton.ContactCredential{InboxIdentifier: e.identifier, SourceID: "quiet"})
+					_, err := e.App.PublicCreateMessage(cctx, conv, app.PublicMessageInput{Content: ptr(fmt.Sprint("m", i))})
+					errs <- err
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := map[string]int{}
+			for _, m := range e.messages(conv) {
+				got[m["content"].(string)]++
+			}
+			events, err := e.Store.Read().LiveEventsAfter(ctx, 0, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			live := 0
+			for _, ev := range events {
+				if ev.Name == baton.EventMessageCreated && ev.AccountID == e.accountID {
+					live++
+				}
+			}
+			for i := range n {
+				if c := got[fmt.Sprint("m", i)]; c != 1 {
+					t.Errorf("message m%d written %d times", i, c)
+				}
+			}
+			if live != n+1 { // and the first message's
+				t.Errorf("%d live events of a new message, want %d", live, n+1)
+			}
 		})
 		t.Run("assigned to a bot", func(t *testing.T) {
 			e, conv := quiet(t)
