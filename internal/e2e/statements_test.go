@@ -144,7 +144,10 @@ func TestQuietMessages(t *testing.T) {
 					last = ev
 				}
 			}
-			if last == nil || last.Name != baton.EventMessageCreated || last.MessageID != m.ID || last.ConversationID != m.ConversationID ||
+			if last == nil {
+				t.Fatal("no live event of the account")
+			}
+			if last.Name != baton.EventMessageCreated || last.MessageID != m.ID || last.ConversationID != m.ConversationID ||
 				last.AccountID != m.AccountID || !strings.Contains(string(last.Data), `"e1"`) {
 				t.Fatalf("the last live event %+v (%s), want the message's", last, last.Data)
 			}
