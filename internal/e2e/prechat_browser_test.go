@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -215,4 +216,54 @@ func TestWidgetOfflineInBrowser(t *testing.T) {
 		t.Errorf("on Monday at 10:00 the widget says %q", state)
 	}
 	browsertest.Screenshot(t, ctx, "widget-offline-3-open")
+}
+
+// TestWidgetPreChatFocusWhileLoading: a visitor who opens the widget while
+// it still loads (its conversations not read yet, so its pre-chat form not
+// shown) gets the focus on the form's first field once it shows, not on the
+// message box the form hides. The browser holds the widget's read of its
+// conversations until the widget is open.
+func TestWidgetPreChatFocusWhileLoading(t *testing.T) {
+	t.Parallel()
+	ctx := browsertest.Tab(t)
+	s := newShop(t)
+	e := s.e
+	e.call("PATCH", e.acc(fmt.Sprintf("/inboxes/%d", s.inboxID)), e.adminToken, browserPreChatForm, 200)
+
+	held := make(chan fetch.RequestID, 4)
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if p, ok := ev.(*fetch.EventRequestPaused); ok {
+			select { // never block the tab's loop; later polls stay held
+			case held <- p.RequestID:
+			default:
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{
+		{URLPattern: "*/api/v1/widget/conversations?*", RequestStage: fetch.RequestStageRequest}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.host), chromedp.WaitVisible("#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)")); err != nil {
+		t.Fatal(err)
+	}
+	var id fetch.RequestID
+	select {
+	case id = <-held:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the widget never read its conversations")
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(kb.Enter)); err != nil {
+		t.Fatal(err)
+	}
+	if ok := hostEval[bool](t, ctx, `window.$chatwoot.isOpen`); !ok {
+		t.Fatal("the widget did not open")
+	}
+	if _, err := chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id}); err != nil {
+		t.Fatal(err)
+	}
+	f := frame(t, ctx)
+	waitVisible(t, ctx, "#cw-pc-emailAddress:focus", in(f))
+	browsertest.Screenshot(t, ctx, "widget-prechat-focus-after-loading")
 }

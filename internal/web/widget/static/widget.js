@@ -381,7 +381,17 @@
     input.required = !!f.required;
     return input;
   }
+  // renderPreChat shows the pre-chat form when it is asked, or hides it.
+  // Focus in the open widget that the change would lose (in the form it
+  // rebuilds, on the message box it hides, or nowhere yet: a visitor who
+  // opened the widget while it was still loading) goes to the first field.
   function renderPreChat() {
+    var a = document.activeElement;
+    var lost = st.open && document.hasFocus() && (ui.prechat.contains(a) || a === ui.input || a === document.body);
+    buildPreChat();
+    if (lost) focusFirst();
+  }
+  function buildPreChat() {
     var on = wantsPreChat();
     ui.main.classList.toggle('cw-prechat-on', on);
     ui.prechat.hidden = !on;
