@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -26,6 +27,15 @@ const browserPreChatForm = `{"channel":{"pre_chat_form_enabled":true,"pre_chat_f
 	 {"field_type":"conversation_attribute","label":"Order reference","name":"order_ref","type":"text","required":false,"enabled":true,
 	  "placeholder":"AB123","regex_pattern":"[A-Z]{2}[0-9]+","regex_cue":"Two capitals and digits, like AB123."}]}}}`
 
+// preChatShop opens a tab and a shop whose widget asks browserPreChatForm.
+func preChatShop(t *testing.T) (context.Context, *shop) {
+	t.Helper()
+	ctx := browsertest.Tab(t)
+	s := newShop(t)
+	s.e.call("PATCH", s.e.acc(fmt.Sprintf("/inboxes/%d", s.inboxID)), s.e.adminToken, browserPreChatForm, 200)
+	return ctx, s
+}
+
 // TestWidgetPreChatFormInBrowser: on the shop's page, the pre-chat form
 // stands before the first message; filled with the keyboard alone it
 // refuses a missing and a malformed answer, then starts the conversation
@@ -33,10 +43,8 @@ const browserPreChatForm = `{"channel":{"pre_chat_form_enabled":true,"pre_chat_f
 // wrong with the form, empty or refused.
 func TestWidgetPreChatFormInBrowser(t *testing.T) {
 	t.Parallel()
-	ctx := browsertest.Tab(t)
-	s := newShop(t)
+	ctx, s := preChatShop(t)
 	e := s.e
-	e.call("PATCH", e.acc(fmt.Sprintf("/inboxes/%d", s.inboxID)), e.adminToken, browserPreChatForm, 200)
 
 	if err := chromedp.Do(ctx, chromedp.Navigate(s.host), chromedp.WaitVisible("#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)")); err != nil {
 		t.Fatal(err)
@@ -225,10 +233,7 @@ func TestWidgetOfflineInBrowser(t *testing.T) {
 // conversations until the widget is open.
 func TestWidgetPreChatFocusWhileLoading(t *testing.T) {
 	t.Parallel()
-	ctx := browsertest.Tab(t)
-	s := newShop(t)
-	e := s.e
-	e.call("PATCH", e.acc(fmt.Sprintf("/inboxes/%d", s.inboxID)), e.adminToken, browserPreChatForm, 200)
+	ctx, s := preChatShop(t)
 
 	held := make(chan fetch.RequestID, 4)
 	if err := chromedp.Listen(ctx, func(ev any) {
