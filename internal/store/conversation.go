@@ -433,8 +433,17 @@ type MessageTarget struct {
 // are the count's parameters ("$4").
 func messageTargetColumns(since, limit string) string {
 	return `, ab.id, ab.agent_bot_id, ab.status, ` + agentBotColumns + `,
-	EXISTS (SELECT 1 FROM webhooks w WHERE w.account_id = v.account_id AND (w.inbox_id IS NULL OR w.inbox_id = v.inbox_id)),
-	(SELECT COUNT(*) FROM (SELECT 1 FROM messages r WHERE r.conversation_id = v.id AND r.created_at > ` + since +
+	` + inboxWebhooks + `, ` + floodCount(since, limit)
+}
+
+// inboxWebhooks is whether conversation v's account has webhooks that may
+// hear its inbox.
+const inboxWebhooks = `EXISTS (SELECT 1 FROM webhooks w WHERE w.account_id = v.account_id AND (w.inbox_id IS NULL OR w.inbox_id = v.inbox_id))`
+
+// floodCount is the flood guard's count: conversation v's messages created
+// after since, counted up to limit.
+func floodCount(since, limit string) string {
+	return `(SELECT COUNT(*) FROM (SELECT 1 FROM messages r WHERE r.conversation_id = v.id AND r.created_at > ` + since +
 		` LIMIT ` + limit + `) t)`
 }
 

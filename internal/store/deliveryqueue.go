@@ -283,7 +283,7 @@ func (q *Queries) ClaimDue(ctx context.Context, owner string, now, leaseUntil ti
 		// commits nothing to flush.
 		async := ``
 		if q.afterCommit == nil {
-			async = ` WHERE set_config('synchronous_commit', 'off', true) <> ''`
+			async = ` WHERE ` + asyncCommitCondition
 		}
 		return q.queryClaims(ctx, `WITH c AS (`+claim+`) SELECT `+claimColumns+` FROM c
 			JOIN deliveries d ON d.id = c.head_id`+claimFrom+async+` ORDER BY d.id`, args...)

@@ -284,8 +284,8 @@ var createQuietMessage = `WITH t AS (UPDATE conversations v SET last_activity_at
 	AND v.status = ` + itoa(int(baton.StatusOpen)) + ` AND v.waiting_since IS NOT NULL AND v.assignee_agent_bot_id IS NULL
 	AND c.last_activity_at > $5
 	AND NOT EXISTS (SELECT 1 FROM agent_bot_inboxes ab WHERE ab.inbox_id = v.inbox_id)
-	AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.account_id = v.account_id AND (w.inbox_id IS NULL OR w.inbox_id = v.inbox_id))
-	AND (SELECT COUNT(*) FROM (SELECT 1 FROM messages r WHERE r.conversation_id = v.id AND r.created_at > $6 LIMIT $7) n) < $7
+	AND NOT ` + inboxWebhooks + `
+	AND ` + floodCount("$6", "$7") + ` < $7
 	RETURNING v.account_id AS t_account, v.inbox_id AS t_inbox, v.id AS t_conversation, c.id AS t_contact, ` + contactInboxColumns + `, ` + contactColumns + `, ` + conversationColumns + `),
 	m AS (INSERT INTO messages (account_id, inbox_id, conversation_id, message_type, content_type, content,
 		content_attributes, private, status, source_id, sender_type, sender_id, external_source_ids,

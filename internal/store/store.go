@@ -231,8 +231,12 @@ func (q *Queries) asyncCommit() string {
 	if !q.async {
 		return ""
 	}
-	return ` AND set_config('synchronous_commit', 'off', true) <> ''`
+	return ` AND ` + asyncCommitCondition
 }
+
+// asyncCommitCondition, true, asks PostgreSQL for AsyncCommit from inside a
+// statement of the transaction, or of a statement that is its own.
+const asyncCommitCondition = `set_config('synchronous_commit', 'off', true) <> ''`
 
 // asked records that a statement with asyncCommit returned a row.
 func (q *Queries) asked() { q.async = false }
