@@ -246,6 +246,114 @@ func TestQuietMessages(t *testing.T) {
 				t.Errorf("%d live events of a new message, want %d", live, n+1)
 			}
 		})
+		t.Run("many conversations at once", func(t *testing.T) {
+			// Customers of many conversations writing at once: on
+			// PostgreSQL their messages are written together, several to
+			// a statement. Each message must land in its own conversation,
+			// in the order its customer sent it, with its own sender, and
+			// with a live event that is its own.
+			e := start(t, s)
+			const convs, each = 24, 4
+			ids := make([]int64, convs)
+			for k := range convs {
+				ids[k] = e.customer(fmt.Sprint("c", k))
+				e.say(fmt.Sprint("c", k), ids[k], "first")
+			}
+			written := make([][]*baton.Message, convs)
+			var wg sync.WaitGroup
+			errs := make(chan error, convs)
+			for k := range convs {
+				wg.Go(func() {
+					cctx := baton.NewContextWithCredential(ctx, baton.ContactCredential{InboxIdentifier: e.identifier, SourceID: fmt.Sprint("c", k)})
+					for i := range each {
+						m, err := e.App.PublicCreateMessage(cctx, ids[k], app.PublicMessageInput{Content: ptr(fmt.Sprintf("c%d-%d", k, i))})
+						if err != nil {
+							errs <- err
+							return
+						}
+						written[k] = append(written[k], m)
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			events, err := e.Store.Read().LiveEventsAfter(ctx, 0, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			byMessage := map[int64]*store.LiveEvent{}
+			for _, ev := range events {
+				if ev.AccountID == e.accountID && ev.Name == baton.EventMessageCreated {
+					byMessage[ev.MessageID] = ev
+				}
+			}
+			for k, conv := range ids {
+				got := e.messages(conv)
+				if len(got) != each+1 {
+					t.Fatalf("conversation %d holds %d messages, want %d", conv, len(got), each+1)
+				}
+				for i, m := range written[k] {
+					want := fmt.Sprintf("c%d-%d", k, i)
+					if got[i+1]["content"] != want || got[i+1]["id"] != float64(m.ID) {
+						t.Errorf("conversation %d's message %d is %v (id %v), want %s (id %d)", conv, i+1, got[i+1]["content"], got[i+1]["id"], want, m.ID)
+					}
+					if m.ConversationDisplayID != conv || m.Sender == nil || m.Sender.Contact.ID != m.SenderID {
+						t.Errorf("message %s was returned as %+v", want, m)
+					}
+					sender := got[i+1]["sender"].(map[string]any)
+					if sender["id"] != float64(m.SenderID) || got[0]["sender"].(map[string]any)["id"] != sender["id"] {
+						t.Errorf("message %s's sender %v, want the conversation's contact", want, sender["id"])
+					}
+					ev := byMessage[m.ID]
+					if ev == nil || ev.ConversationID != m.ConversationID {
+						t.Errorf("message %s (id %d) has the live event %+v", want, m.ID, ev)
+					}
+				}
+			}
+		})
+		t.Run("crossing conversations", func(t *testing.T) {
+			// Customers writing into the same conversations in different
+			// orders (a contact with several conversations, retries): two
+			// statements that write the same conversations must not wait
+			// for each other, which PostgreSQL ends after a second with an
+			// error (a deadlock).
+			e := start(t, s)
+			const convs, writers, each = 6, 16, 12
+			ids := make([]int64, convs)
+			for k := range convs {
+				ids[k] = e.customer(fmt.Sprint("x", k))
+				e.say(fmt.Sprint("x", k), ids[k], "first")
+			}
+			var wg sync.WaitGroup
+			errs := make(chan error, writers*each)
+			for w := range writers {
+				wg.Go(func() {
+					for i := range each {
+						k := (w*7 + i*(1+w%5)) % convs
+						cctx := baton.NewContextWithCredential(ctx, baton.ContactCredential{InboxIdentifier: e.identifier, SourceID: fmt.Sprint("x", k)})
+						if _, err := e.App.PublicCreateMessage(cctx, ids[k], app.PublicMessageInput{Content: ptr(fmt.Sprint(w, "-", i))}); err != nil {
+							errs <- err
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			var total int
+			if err := s.DB().QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE account_id = $1 AND message_type = $2`,
+				e.accountID, int(baton.MessageIncoming)).Scan(&total); err != nil {
+				t.Fatal(err)
+			}
+			if total != convs+writers*each {
+				t.Fatalf("%d messages written, want %d", total, convs+writers*each)
+			}
+		})
 		t.Run("assigned to a bot", func(t *testing.T) {
 			e, conv := quiet(t)
 			b := newBot(t, nil)

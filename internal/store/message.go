@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"slices"
 
 	"github.com/batonhq/baton"
 )
@@ -199,99 +197,3 @@ func (q *Queries) HasContentType(ctx context.Context, conversationID int64, ct b
 		WHERE conversation_id = $1 AND content_type = $2 LIMIT 1) t`, conversationID, int(ct)).Scan(&n)
 	return n > 0, q.formatError(err, "message")
 }
-
-// QuietMessage is a customer's message that CreateQuietMessage may write:
-// its conversation is found as FindPublicMessageTarget finds it.
-type QuietMessage struct {
-	InboxIdentifier, SourceID string
-	DisplayID                 int64
-	// Message is the message, its account, inbox, conversation and sender
-	// left for the statement to set from the conversation it finds.
-	Message *baton.Message
-	// Live is the message's live event (its ids set likewise).
-	Live *LiveEvent
-	// ActiveSince: the contact's last activity must be later, or the
-	// message would update it. FloodSince and FloodLimit: the conversation
-	// must have fewer messages than the limit since the time.
-	ActiveSince, FloodSince int64
-	FloodLimit              int
-}
-
-// CreateQuietMessage writes a customer's message that changes nothing but
-// its conversation's activity and that no bot or webhook hears, in one
-// statement that finds the conversation, checks that the message is such a
-// one, and writes it with the conversation's activity and its live event:
-// one round trip on PostgreSQL, where the same in a transaction took four
-// (BEGIN, the lookup, the write, COMMIT). The message is quiet when the
-// conversation is open and waiting for a reply, no bot is its assignee or
-// connected to its inbox, no webhook of its account or inbox exists, the
-// contact was active after ActiveSince, and the flood limit is not reached.
-//
-// It returns the conversation, with its contact inbox and contact, and ok
-// false when no such conversation was found or the message is not quiet:
-// nothing is written then, and the caller writes the message in a
-// transaction, which tells which. The conversation's row is locked by the
-// update, and its conditions are checked again on its newest version when
-// another transaction changed it meanwhile, as the transaction's lookup
-// locks it. On SQLite ok is always false: its writes share a transaction
-// (group commit) and cost no round trip.
-func (s *Store) CreateQuietMessage(ctx context.Context, in QuietMessage) (c *baton.Conversation, ok bool, err error) {
-	if s.batch != nil {
-		return nil, false, nil
-	}
-	s.transactions.Add(1)
-	m, e := in.Message, in.Live
-	c = &baton.Conversation{ContactInbox: &baton.ContactInbox{}, Contact: &baton.Contact{}}
-	ci, finishContactInbox := contactInboxDest(c.ContactInbox)
-	contact, finishContact := contactDest(c.Contact)
-	conv, finishConversation := conversationDest(c)
-	dest := slices.Concat([]any{&m.AccountID, &m.InboxID, &m.ConversationID, &m.SenderID}, ci, contact, conv,
-		[]any{&m.ID, &e.ID})
-	q := &Queries{db: pool{db: s.writer, detach: true}, d: s.dialect}
-	err = q.db.QueryRowContext(ctx, createQuietMessage, in.InboxIdentifier, in.SourceID, in.DisplayID,
-		toMicros(m.CreatedAt), in.ActiveSince, in.FloodSince, in.FloodLimit,
-		m.MessageType, m.ContentType, nullContent(m.Content), jsonObject(m.ContentAttributes), m.Private, m.Status,
-		m.SourceID, m.SenderType, jsonObject(m.ExternalSourceIDs), jsonObject(m.AdditionalAttributes),
-		e.Name, e.data(), nullInt(e.ContactID)).Scan(dest...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, q.formatError(err, "message")
-	}
-	finishContactInbox()
-	finishContact()
-	finishConversation()
-	e.AccountID, e.ConversationID, e.MessageID = m.AccountID, m.ConversationID, m.ID
-	return c, true, nil
-}
-
-// createQuietMessage is CreateQuietMessage's statement: the update finds
-// the conversation ($1 to $3) as FindPublicMessageTarget does, with the
-// conditions of a quiet message ($5 to $7), and returns it; the message ($8
-// to $17) and its live event ($18 to $20) are inserted from what it
-// returns, at $4. The conversation is found by its unique (account_id,
-// display_id) in a subquery of its own and updated by its primary key:
-// with the status condition beside display_id, PostgreSQL took the
-// (account_id, status) index and read every open conversation of the
-// account.
-var createQuietMessage = `WITH t AS (UPDATE conversations v SET last_activity_at = $4, updated_at = $4
-	FROM contact_inboxes ci, contacts c
-	WHERE ci.id = v.contact_inbox_id AND ci.inbox_id = v.inbox_id AND c.id = ci.contact_id
-	AND v.id = (SELECT x.id FROM conversations x
-		WHERE x.account_id = (SELECT account_id FROM inboxes WHERE identifier = $1) AND x.display_id = $3)
-	AND v.inbox_id = (SELECT id FROM inboxes WHERE identifier = $1) AND ci.source_id = $2
-	AND v.status = ` + itoa(int(baton.StatusOpen)) + ` AND v.waiting_since IS NOT NULL AND v.assignee_agent_bot_id IS NULL
-	AND c.last_activity_at > $5
-	AND NOT EXISTS (SELECT 1 FROM agent_bot_inboxes ab WHERE ab.inbox_id = v.inbox_id)
-	AND NOT ` + inboxWebhooks + `
-	AND ` + floodCount("$6", "$7") + ` < $7
-	RETURNING v.account_id AS t_account, v.inbox_id AS t_inbox, v.id AS t_conversation, c.id AS t_contact, ` + contactInboxColumns + `, ` + contactColumns + `, ` + conversationColumns + `),
-	m AS (INSERT INTO messages (account_id, inbox_id, conversation_id, message_type, content_type, content,
-		content_attributes, private, status, source_id, sender_type, sender_id, external_source_ids,
-		additional_attributes, created_at, updated_at)
-		SELECT t_account, t_inbox, t_conversation, $8, $9, $10, $11, $12, $13, $14, $15, t_contact, $16, $17, $4, $4
-		FROM t RETURNING id),
-	e AS (INSERT INTO live_events (account_id, conversation_id, message_id, contact_id, name, data, created_at)
-		SELECT t_account, t_conversation, m.id, $20, $18, $19, $4 FROM t, m RETURNING id, message_id)
-	SELECT t.*, e.message_id, e.id FROM t, e`

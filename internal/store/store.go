@@ -40,7 +40,8 @@ type Store struct {
 	// Prepared statements of the reader pool, on SQLite only (see
 	// statements); the writer's are the group commit's (connTx).
 	readStmts    *statements
-	batch        *batch // group commit, on SQLite only (see batch)
+	batch        *batch      // group commit, on SQLite only (see batch)
+	quiet        *quietBatch // quiet messages written together, on PostgreSQL only (CreateQuietMessage)
 	transactions atomic.Int64
 	closers      []func() error // what the dialect runs beside the pools (OnClose)
 }
@@ -53,6 +54,8 @@ func New(reader, writer *sql.DB, d Dialect) *Store {
 	if d.Name() == "sqlite" {
 		s.readStmts = newStatements(reader)
 		s.batch = newBatch()
+	} else {
+		s.quiet = newQuietBatch()
 	}
 	return s
 }
