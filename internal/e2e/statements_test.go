@@ -316,10 +316,13 @@ func TestQuietMessages(t *testing.T) {
 		})
 		t.Run("crossing conversations", func(t *testing.T) {
 			// Customers writing into the same conversations in different
-			// orders (a contact with several conversations, retries): two
-			// statements that write the same conversations must not wait
-			// for each other, which PostgreSQL ends after a second with an
-			// error (a deadlock).
+			// orders, many at once (a contact with several conversations,
+			// retries): every message is written, once, and none fails.
+			// Two statements that write the same conversations in
+			// different orders would wait for each other until PostgreSQL
+			// ended one with an error (a deadlock); a process runs one such
+			// statement at a time, and postgres'
+			// TestQuietMessagesAcrossProcesses checks two processes.
 			e := start(t, s)
 			const convs, writers, each = 6, 16, 12
 			ids := make([]int64, convs)

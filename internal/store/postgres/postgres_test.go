@@ -223,3 +223,20 @@ func TestListsOfIDsAreOneStatement(t *testing.T) {
 		t.Errorf("%d statements prepared for two reads by lists of 1 to 5 ids, want 2", prepared)
 	}
 }
+
+// TestQuietMessagesAcrossProcesses writes quiet messages into the same
+// conversations from two stores on one schema, as two processes do.
+func TestQuietMessagesAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	url := storetest.PostgresURL(t)
+	open := func() *store.Store {
+		s, err := postgres.Open(t.Context(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.LimitConnections(4)
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	storetest.QuietMessagesAcrossStores(t, open(), open())
+}
