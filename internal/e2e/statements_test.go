@@ -96,14 +96,15 @@ func TestMessageStatements(t *testing.T) {
 	})
 }
 
-// TestQuietMessages: on PostgreSQL a customer's message is written in one
-// statement when it changes nothing but its conversation's activity and
-// nobody but live clients hears of it (store.CreateQuietMessage); every
+// TestQuietMessages: a customer's message is written without the lookup,
+// in one statement on PostgreSQL and three on SQLite's group commit, when
+// it changes nothing but its conversation's activity and nobody but live
+// clients hears of it (store.CreateQuietMessage); every
 // other message is written in a transaction that does what it implies.
 // Each case but the first checks one of the statement's conditions, in a
 // world of its own (what the app remembers of the inbox's listeners would
 // hide one case behind another): it fails when that condition is left out.
-// On SQLite, which has no such statement, the cases check the transaction.
+// The conditions are the same SQL on both databases.
 func TestQuietMessages(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {

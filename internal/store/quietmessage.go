@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
 	"sync"
 
@@ -40,17 +41,21 @@ type QuietMessage struct {
 // on PostgreSQL a statement's fixed costs (the round trip, the executor's
 // start, the commit) were most of what such a message cost the database.
 //
-// It returns the conversation, with its contact inbox and contact, and ok
-// false when no such conversation was found or the message is not quiet:
-// nothing is written then, and the caller writes the message in a
-// transaction, which tells which. The conversation's row is locked by the
-// update, and its conditions are checked again on its newest version when
-// another transaction changed it meanwhile, as the transaction's lookup
-// locks it. On SQLite ok is always false: its writes share a transaction
-// (group commit) and cost no round trip.
+// On SQLite the message is written by the group commit (Write) in three
+// statements, the conversation's update first, with no lookup before: on
+// SQLite's one writer the lookup, which reads every column a message of any
+// kind may need, was the largest part of a message's time.
+//
+// It returns the conversation, with its contact (and on PostgreSQL its
+// contact inbox), and ok false when no such conversation was found or the
+// message is not quiet: nothing is written then, and the caller writes the
+// message in a transaction, which tells which. On PostgreSQL the
+// conversation's row is locked by the update, and its conditions are
+// checked again on its newest version when another transaction changed it
+// meanwhile, as the transaction's lookup locks it.
 func (s *Store) CreateQuietMessage(ctx context.Context, in QuietMessage) (c *baton.Conversation, ok bool, err error) {
 	if s.batch != nil {
-		return nil, false, nil
+		return s.writeQuietSQLite(ctx, in)
 	}
 	b := s.quiet
 	j := &quietJob{ctx: ctx, in: in, done: make(chan struct{})}
@@ -239,6 +244,60 @@ func scanQuiet(rows *sql.Rows, jobs []*quietJob) error {
 	return rows.Err()
 }
 
+// quietConditions are the conditions of a quiet message on conversation
+// v, its contact c, with the contact's last activity after active and
+// fewer than limit messages since since (SQL expressions).
+func quietConditions(active, since, limit string) string {
+	return `v.status = ` + itoa(int(baton.StatusOpen)) + ` AND v.waiting_since IS NOT NULL AND v.assignee_agent_bot_id IS NULL
+		AND c.last_activity_at > ` + active + `
+		AND NOT EXISTS (SELECT 1 FROM agent_bot_inboxes ab WHERE ab.inbox_id = v.inbox_id)
+		AND NOT ` + inboxWebhooks + `
+		AND ` + floodCount(since, limit) + ` < ` + limit
+}
+
+// writeQuietSQLite is CreateQuietMessage on SQLite: the conversation's
+// activity is updated where it is a quiet message's (touchQuietConversation),
+// and the message and its live event are inserted when it was, in one
+// group-commit call; the contact, for the caller's answer, is read after, on
+// the reader pool.
+func (s *Store) writeQuietSQLite(ctx context.Context, in QuietMessage) (*baton.Conversation, bool, error) {
+	m, e := in.Message, in.Live
+	c := &baton.Conversation{}
+	found := false
+	err := s.Write(ctx, func(q *Queries) error {
+		err := q.db.QueryRowContext(ctx, touchQuietConversation, in.InboxIdentifier, in.SourceID, in.DisplayID,
+			toMicros(m.CreatedAt), in.ActiveSince, in.FloodSince, in.FloodLimit).
+			Scan(&c.ID, &c.AccountID, &c.InboxID, &c.ContactID, &c.ContactInboxID, &c.DisplayID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		} else if err != nil {
+			return q.formatError(err, "conversation")
+		}
+		found = true
+		m.AccountID, m.InboxID, m.ConversationID, m.SenderID = c.AccountID, c.InboxID, c.ID, c.ContactID
+		if err := q.CreateMessage(ctx, m); err != nil {
+			return err
+		}
+		e.AccountID, e.ConversationID, e.MessageID = c.AccountID, c.ID, m.ID
+		return q.CreateLiveEvent(ctx, e)
+	})
+	if err != nil || !found {
+		return nil, false, err
+	}
+	// The message is written: an error now is the caller's, not a reason
+	// to write it again.
+	c.Contact, err = s.Read().FindContact(ctx, c.AccountID, c.ContactID)
+	return c, true, err
+}
+
+// touchQuietConversation is writeQuietSQLite's update: the conversation
+// found as FindPublicMessageTarget finds it ($1 to $3), where the message
+// is a quiet one ($5 to $7), gets its activity ($4).
+var touchQuietConversation = `UPDATE conversations SET last_activity_at = $4, updated_at = $4
+	WHERE id = (SELECT v.id FROM conversations v` + publicConversationJoins + publicConversationWhere + `
+		AND ` + quietConditions("$5", "$6", "$7") + `)
+	RETURNING id, account_id, inbox_id, contact_id, contact_inbox_id, display_id`
+
 // createQuietMessages is CreateQuietMessage's statement for the messages
 // given as arrays, one element each ($1 to $20; the flood limit $7 is
 // theirs in common). The input i numbers them from 1 (ord), in their
@@ -264,11 +323,7 @@ var createQuietMessages = `WITH i AS (SELECT * FROM unnest($1::text[], $2::text[
 		FROM k, contact_inboxes ci, contacts c
 		WHERE v.id = k.conversation AND ci.id = v.contact_inbox_id AND ci.inbox_id = v.inbox_id
 		AND c.id = ci.contact_id AND ci.source_id = k.source
-		AND v.status = ` + itoa(int(baton.StatusOpen)) + ` AND v.waiting_since IS NOT NULL AND v.assignee_agent_bot_id IS NULL
-		AND c.last_activity_at > k.active
-		AND NOT EXISTS (SELECT 1 FROM agent_bot_inboxes ab WHERE ab.inbox_id = v.inbox_id)
-		AND NOT ` + inboxWebhooks + `
-		AND ` + floodCount("k.since", "$7") + ` < $7
+		AND ` + quietConditions("k.active", "k.since", "$7") + `
 		RETURNING k.ord, v.account_id AS t_account, v.inbox_id AS t_inbox, v.id AS t_conversation, c.id AS t_contact, ` +
 	contactInboxColumns + `, ` + contactColumns + `, ` + conversationColumns + `),
 	m AS (INSERT INTO messages (account_id, inbox_id, conversation_id, message_type, content_type, content,
