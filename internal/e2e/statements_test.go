@@ -97,7 +97,7 @@ func TestMessageStatements(t *testing.T) {
 }
 
 // TestQuietMessages: a customer's message is written without the lookup,
-// in one statement on PostgreSQL and three on SQLite's group commit, when
+// in one statement on PostgreSQL and four on SQLite's group commit, when
 // it changes nothing but its conversation's activity and nobody but live
 // clients hears of it (store.CreateQuietMessage); every
 // other message is written in a transaction that does what it implies.

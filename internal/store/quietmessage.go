@@ -41,7 +41,7 @@ type QuietMessage struct {
 // on PostgreSQL a statement's fixed costs (the round trip, the executor's
 // start, the commit) were most of what such a message cost the database.
 //
-// On SQLite the message is written by the group commit (Write) in three
+// On SQLite the message is written by the group commit (Write) in four
 // statements, the conversation's update first, with no lookup before: on
 // SQLite's one writer the lookup, which reads every column a message of any
 // kind may need, was the largest part of a message's time.
@@ -257,9 +257,11 @@ func quietConditions(active, since, limit string) string {
 
 // writeQuietSQLite is CreateQuietMessage on SQLite: the conversation's
 // activity is updated where it is a quiet message's (touchQuietConversation),
-// and the message and its live event are inserted when it was, in one
-// group-commit call; the contact, for the caller's answer, is read after, on
-// the reader pool.
+// and the message and its live event are inserted when it was, and the
+// contact read for the caller's answer, in one group-commit call: on the
+// writer's open transaction the read cost less than a read transaction of
+// its own on the reader pool (side by side, batonbench -mode table, SQLite
+// without a bot: 9,206 messages a second against 8,246).
 func (s *Store) writeQuietSQLite(ctx context.Context, in QuietMessage) (*baton.Conversation, bool, error) {
 	m, e := in.Message, in.Live
 	c := &baton.Conversation{}
@@ -279,15 +281,16 @@ func (s *Store) writeQuietSQLite(ctx context.Context, in QuietMessage) (*baton.C
 			return err
 		}
 		e.AccountID, e.ConversationID, e.MessageID = c.AccountID, c.ID, m.ID
-		return q.CreateLiveEvent(ctx, e)
+		if err := q.CreateLiveEvent(ctx, e); err != nil {
+			return err
+		}
+		c.Contact, err = q.FindContact(ctx, c.AccountID, c.ContactID)
+		return err
 	})
 	if err != nil || !found {
 		return nil, false, err
 	}
-	// The message is written: an error now is the caller's, not a reason
-	// to write it again.
-	c.Contact, err = s.Read().FindContact(ctx, c.AccountID, c.ContactID)
-	return c, true, err
+	return c, true, nil
 }
 
 // touchQuietConversation is writeQuietSQLite's update: the conversation
