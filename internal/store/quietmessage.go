@@ -72,11 +72,14 @@ func (s *Store) CreateQuietMessage(ctx context.Context, in QuietMessage) (c *bat
 		case <-j.done:
 			return j.c, j.ok, j.err
 		case b.slots <- struct{}{}:
-			jobs := b.take()
-			if len(jobs) > 0 {
-				s.writeQuiet(jobs)
-			}
-			<-b.slots
+			jobs := func() []*quietJob {
+				defer func() { <-b.slots }() // even if the statement panics
+				jobs := b.take()
+				if len(jobs) > 0 {
+					s.writeQuiet(jobs)
+				}
+				return jobs
+			}()
 			if len(jobs) == 0 {
 				// None waits, so this one is being written.
 				<-j.done
