@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -25,11 +26,36 @@ import (
 // the last of them.
 const maxBatch = 64
 
+// queue holds the calls waiting for a caller to run them with others
+// (batch, quietBatch).
+type queue[J comparable] struct {
+	mu      sync.Mutex
+	pending []J
+}
+
+// push adds j at the end of the queue.
+func (q *queue[J]) push(j J) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.pending = append(q.pending, j)
+}
+
+// remove takes j off the queue and reports whether it was still there.
+func (q *queue[J]) remove(j J) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	i := slices.Index(q.pending, j)
+	if i < 0 {
+		return false
+	}
+	q.pending = slices.Delete(q.pending, i, i+1)
+	return true
+}
+
 // batch is the queue of write calls waiting for the writer.
 type batch struct {
-	lead    chan struct{} // held by the caller running a transaction
-	mu      sync.Mutex
-	pending []*job
+	lead chan struct{} // held by the caller running a transaction
+	queue[*job]
 	// conn is the writer connection the transactions run on, kept from
 	// one to the next with the statements prepared on it (see connTx);
 	// nil before the first and after it failed. Only the lead uses it.
@@ -68,27 +94,12 @@ func (b *batch) take() []*job {
 	return jobs
 }
 
-// remove takes j off the queue and reports whether it was still there.
-func (b *batch) remove(j *job) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for i, p := range b.pending {
-		if p == j {
-			b.pending = append(b.pending[:i:i], b.pending[i+1:]...)
-			return true
-		}
-	}
-	return false
-}
-
 // writeBatched queues fn and waits until a transaction that ran it has
 // ended, running that transaction itself when the writer is free.
 func (s *Store) writeBatched(ctx context.Context, fn func(q *Queries) error) error {
 	b := s.batch
 	j := &job{fn: fn, done: make(chan struct{})}
-	b.mu.Lock()
-	b.pending = append(b.pending, j)
-	b.mu.Unlock()
+	b.push(j)
 	for {
 		select {
 		case <-j.done:

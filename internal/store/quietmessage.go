@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"slices"
-	"sync"
 
 	"github.com/batonhq/baton"
 )
@@ -59,9 +58,7 @@ func (s *Store) CreateQuietMessage(ctx context.Context, in QuietMessage) (c *bat
 	}
 	b := s.quiet
 	j := &quietJob{ctx: ctx, in: in, done: make(chan struct{})}
-	b.mu.Lock()
-	b.pending = append(b.pending, j)
-	b.mu.Unlock()
+	b.push(j)
 	for {
 		select {
 		case <-j.done:
@@ -112,9 +109,8 @@ const (
 // the next; so under no load a message goes alone at once, and under load
 // statements grow.
 type quietBatch struct {
-	slots   chan struct{}
-	mu      sync.Mutex
-	pending []*quietJob
+	slots chan struct{}
+	queue[*quietJob]
 }
 
 func newQuietBatch() *quietBatch {
@@ -157,18 +153,6 @@ func (b *quietBatch) take() []*quietJob {
 	}
 	b.pending = rest
 	return jobs
-}
-
-// remove takes j off the queue and reports whether it was still there.
-func (b *quietBatch) remove(j *quietJob) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	i := slices.Index(b.pending, j)
-	if i < 0 {
-		return false
-	}
-	b.pending = slices.Delete(b.pending, i, i+1)
-	return true
 }
 
 // writeQuiet writes jobs in one statement (createQuietMessages) and gives
