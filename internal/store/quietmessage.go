@@ -293,9 +293,13 @@ var touchQuietConversation = `UPDATE conversations SET last_activity_at = $4, up
 // theirs in common). The input i numbers them from 1 (ord), in their
 // order. k finds each one's conversation as FindPublicMessageTarget does,
 // by the inbox's identifier and the conversation's unique (account_id,
-// display_id), and locks them in the order of their ids, so that two
-// statements that lock the same conversations cannot wait for each other
-// (a deadlock); the update checks the conditions of a quiet message on it
+// display_id), and locks them, skipping any another transaction holds: a
+// statement writes the messages of many conversations, and one that waited
+// for the lock of one (a transaction writing there, another process's
+// statement) would hold up all of them, or wait for another statement that
+// waits for it (a deadlock). A message whose conversation was skipped gets
+// no row, and its caller's transaction waits for the lock on its own.
+// The update checks the conditions of a quiet message on it
 // and its contact inbox and contact, and returns it with the message's
 // ord; the messages are inserted from what it returns, in their order, and
 // their live events beside them, matched by conversation (a statement has
@@ -308,7 +312,7 @@ var createQuietMessages = `WITH i AS (SELECT * FROM unnest($1::text[], $2::text[
 		event_name, event_data, event_contact, ord)),
 	k AS (SELECT i.*, x.id AS conversation FROM i JOIN inboxes b ON b.identifier = i.inbox
 		JOIN conversations x ON x.account_id = b.account_id AND x.display_id = i.display AND x.inbox_id = b.id
-		ORDER BY x.id FOR UPDATE OF x),
+		FOR UPDATE OF x SKIP LOCKED),
 	t AS (UPDATE conversations v SET last_activity_at = k.at, updated_at = k.at
 		FROM k, contact_inboxes ci, contacts c
 		WHERE v.id = k.conversation AND ci.id = v.contact_inbox_id AND ci.inbox_id = v.inbox_id

@@ -240,3 +240,10 @@ func TestQuietMessagesAcrossProcesses(t *testing.T) {
 	}
 	storetest.QuietMessagesAcrossStores(t, open(), open())
 }
+
+// TestQuietMessageSkipsLocked: a quiet message's statement never waits for
+// a conversation another transaction holds.
+func TestQuietMessageSkipsLocked(t *testing.T) {
+	t.Parallel()
+	storetest.QuietMessageSkipsLocked(t, storetest.OpenPostgres(t))
+}
