@@ -682,10 +682,10 @@ func (a *App) PublicCreateMessage(ctx context.Context, displayID int64, in Publi
 	return m, nil
 }
 
-// quietMessage writes the contact's message in one statement when it
-// changes nothing but its conversation's activity and nobody but live
-// clients hears of it (store.CreateQuietMessage), as most messages of a
-// conversation without a bot are. ok is false when it is not such a
+// quietMessage writes the contact's message without the transaction's
+// lookup when it changes nothing but its conversation's activity and nobody
+// but live clients hears of it (store.CreateQuietMessage), as most messages
+// of a conversation without a bot are. ok is false when it is not such a
 // message; nothing is written then.
 func (a *App) quietMessage(ctx context.Context, displayID int64, in PublicMessageInput) (m *baton.Message, ok bool, err error) {
 	now := a.Now()
