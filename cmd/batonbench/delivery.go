@@ -390,6 +390,8 @@ func runEngine(ctx context.Context, o options, dir, pgURL string) error {
 		return b.benchLatency(ctx, o)
 	case "turns":
 		return b.benchTurns(ctx, o)
+	case "botmessages":
+		return b.benchBotMessages(ctx, o)
 	}
 	return fmt.Errorf("unknown -mode %q", o.mode)
 }
@@ -591,6 +593,41 @@ func pctSigned(sorted []time.Duration, p int) string {
 		return "-" + pct([]time.Duration{-d}, 100)
 	}
 	return pct(sorted, p)
+}
+
+// benchBotMessages measures customers' messages with the bot connected:
+// -clients clients back to back for -duration, then the time until the bot
+// has received every one; the rate is messages over both.
+func (b *engineBench) benchBotMessages(ctx context.Context, o options) error {
+	targets := make([]string, len(b.convs))
+	for k, c := range b.convs {
+		targets[k] = c.messages
+	}
+	fmt.Printf("customer messages with the bot: %d keep-alive clients back to back, %s a run, then until all are delivered\n", o.clients, o.duration)
+	for run := range o.runs {
+		stopProfile, err := o.profileRun(run)
+		if err != nil {
+			return err
+		}
+		before := b.recv.incoming.Load()
+		cpu0, pg0 := cpuTime(), postgresCPU()
+		r := closedLoop(b.client, targets, o.clients, o.duration)
+		start := time.Now()
+		for b.recv.incoming.Load() < before+int64(len(r.latencies)) && time.Since(start) < 2*time.Minute {
+			time.Sleep(time.Millisecond)
+		}
+		lag := time.Since(start)
+		cpu, pg := cpuTime()-cpu0, postgresCPU()-pg0
+		stopProfile()
+		n := len(r.latencies)
+		fmt.Printf("  run %d: %6.0f msgs/s taken in (p99 %s), all delivered %s later: %6.0f msgs/s; CPU %4.0fµs/msg%s (%d failed)\n",
+			run+1, r.rate(), pct(r.latencies, 99), lag.Round(time.Millisecond), float64(n)/(r.elapsed+lag).Seconds(),
+			perTurn(cpu, n), postgresShare(b.store.Dialect() == "postgres", pg, n), r.failed())
+		if err := b.waitDrained(ctx, time.Minute); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // turnCounter names turns uniquely across runs.

@@ -107,7 +107,7 @@ type options struct {
 
 func main() {
 	var o options
-	flag.StringVar(&o.mode, "mode", "messages", "what to measure: messages (the public API), deliveries (draining a backlog), latency (commit to first attempt), turns (whole bot turns), or table (all of it with `baton serve` as its own process, beside a bare handler)")
+	flag.StringVar(&o.mode, "mode", "messages", "what to measure: messages (the public API), botmessages (the public API with a bot connected, until all are delivered), deliveries (draining a backlog), latency (commit to first attempt), turns (whole bot turns), or table (all of it with `baton serve` as its own process, beside a bare handler)")
 	flag.StringVar(&o.db, "db", "sqlite", "database: sqlite or postgres; both for -mode table")
 	flag.StringVar(&o.postgresURL, "postgres-url", os.Getenv("BATON_TEST_POSTGRES_URL"),
 		"PostgreSQL database for -db postgres (a fresh schema is made in it and dropped); default $BATON_TEST_POSTGRES_URL")
@@ -139,8 +139,8 @@ func run(o options) error {
 	if o.clients < 1 || o.conversations < 1 || o.rate < 1 || o.runs < 1 || o.duration <= 0 || o.backlog < 1 || o.turnRate < 1 {
 		return errors.New("-clients, -conversations, -rate, -runs, -duration, -backlog and -turn-rate must be positive")
 	}
-	if !slices.Contains([]string{"messages", "deliveries", "latency", "turns", "table"}, o.mode) {
-		return fmt.Errorf("-mode must be messages, deliveries, latency, turns or table, not %q", o.mode)
+	if !slices.Contains([]string{"messages", "botmessages", "deliveries", "latency", "turns", "table"}, o.mode) {
+		return fmt.Errorf("-mode must be messages, botmessages, deliveries, latency, turns or table, not %q", o.mode)
 	}
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "batonbench-")

@@ -63,7 +63,7 @@ func (a *App) CreateMessage(ctx context.Context, accountID, displayID int64, in 
 	var c *baton.Conversation
 	hint := "account " + strconv.FormatInt(s.account.ID, 10)
 	k := &known{}
-	err = a.store.Write(ctx, func(q *store.Queries) (err error) {
+	err = a.writeMessage(ctx, files, func(q *store.Queries) (err error) {
 		// The conversation, its inbox's bot, whether webhooks may hear and
 		// the flood guard's count, in one statement; a bot always hears
 		// its own message.
@@ -307,6 +307,18 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 	// incoming by an integration with a user token; never by a bot.
 	byCustomer := m.MessageType == baton.MessageIncoming && actor.Kind != baton.ActorAgentBot
 	return a.emitMessageHeard(ctx, q, baton.EventMessageCreated, c, m, link, byCustomer, live, k)
+}
+
+// writeMessage runs write, which writes a message with its files, found by
+// a message lookup: without a transaction where it can
+// (store.WriteOptimistic), as a message that changes nothing but its
+// conversation's activity is, saving round trips; files are written in a
+// transaction.
+func (a *App) writeMessage(ctx context.Context, files []stored, write func(q *store.Queries) error) error {
+	if len(files) > 0 {
+		return a.store.Write(ctx, write)
+	}
+	return a.store.WriteOptimistic(ctx, write)
 }
 
 // checkContent refuses a message with neither content nor files, and
@@ -651,7 +663,7 @@ func (a *App) PublicCreateMessage(ctx context.Context, displayID int64, in Publi
 	var m *baton.Message
 	var c *baton.Conversation
 	k := &known{}
-	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+	err := a.writeMessage(ctx, files, func(q *store.Queries) (err error) {
 		// One statement reads the conversation with what the message needs
 		// (see store.MessageTarget), not the inbox's many columns: the
 		// event's snapshot reads them when someone hears of it.

@@ -52,6 +52,79 @@ func (q *queue[J]) remove(j J) bool {
 	return true
 }
 
+// together is the queue of calls whose writes are made together, one
+// statement for several (quietBatch, optimisticBatch). A caller that finds
+// one of its slots free writes the oldest waiting calls, its own or
+// others', and those that come meanwhile wait for the next statement; so
+// under no load a call goes alone at once, and under load statements grow.
+type together[J comparable] struct {
+	slots chan struct{}
+	queue[J]
+}
+
+func newTogether[J comparable](statements int) together[J] {
+	return together[J]{slots: make(chan struct{}, statements)}
+}
+
+// wait queues j and returns once done is closed, j written by this caller
+// (take, then write) or another; or the context's error when it ended
+// before j was taken, which is then not written.
+func (b *together[J]) wait(ctx context.Context, j J, done <-chan struct{}, take func() []J, write func([]J)) error {
+	b.push(j)
+	for {
+		select {
+		case <-done:
+			return nil
+		default:
+		}
+		select {
+		case <-done:
+			return nil
+		case b.slots <- struct{}{}:
+			n := func() int {
+				defer func() { <-b.slots }() // even if the statement panics
+				jobs := take()
+				if len(jobs) > 0 {
+					write(jobs)
+				}
+				return len(jobs)
+			}()
+			if n == 0 {
+				// None waits, so this one is being written.
+				<-done
+				return nil
+			}
+		case <-ctx.Done():
+			if b.remove(j) {
+				return ctx.Err()
+			}
+			<-done // it is being written: its outcome is the caller's
+			return nil
+		}
+	}
+}
+
+// takeDistinct removes up to n calls from q, the oldest first, no two with
+// one key and each one that fits with the first; the calls it leaves keep
+// their place.
+func takeDistinct[J, K comparable](q *queue[J], n int, key func(J) K, fits func(first, j J) bool) []J {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var jobs, rest []J
+	seen := map[K]bool{}
+	for _, j := range q.pending {
+		k := key(j)
+		if len(jobs) == n || seen[k] || len(jobs) > 0 && !fits(jobs[0], j) {
+			rest = append(rest, j)
+			continue
+		}
+		seen[k] = true
+		jobs = append(jobs, j)
+	}
+	q.pending = rest
+	return jobs
+}
+
 // batch is the queue of write calls waiting for the writer.
 type batch struct {
 	lead chan struct{} // held by the caller running a transaction

@@ -595,8 +595,14 @@ func (q *Queries) scanTarget(ctx context.Context, t *MessageTarget, queries [2]s
 		a, finishAround = aroundDest(t)
 		dest, query, args = slices.Concat(dest, a, more), queries[1], append(args, around)
 	}
+	if h := q.optimistic; h != nil {
+		query, dest = withVersion(query), append(dest, &h.version, &h.messageID)
+	}
 	if err := q.db.QueryRowContext(ctx, query+q.lock("v"), args...).Scan(dest...); err != nil {
 		return q.formatError(err, "conversation")
+	}
+	if h := q.optimistic; h != nil {
+		h.conversationID = t.Conversation.ID
 	}
 	finishAround()
 	return nil

@@ -86,6 +86,9 @@ func (q *Queries) CreateDelivery(ctx context.Context, d *baton.Delivery) (head b
 // It reports whether any of ds became its lane's head (see
 // CreateDelivery).
 func (q *Queries) CreateEventDeliveries(ctx context.Context, e *baton.Event, ds []*baton.Delivery) (heads bool, err error) {
+	if q.optimistic != nil {
+		return q.optimistic.createEventDeliveries(e, ds)
+	}
 	if q.d.Name() != "postgres" || len(ds) == 0 {
 		if err := q.CreateEvent(ctx, e); err != nil {
 			return false, err

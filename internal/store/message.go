@@ -53,8 +53,29 @@ func messageValues(m *baton.Message) []any {
 // CreateMessage inserts m and sets its id.
 func (q *Queries) CreateMessage(ctx context.Context, m *baton.Message) error {
 	var err error
-	m.ID, err = q.insert(ctx, insertMessage, messageValues(m)...)
+	query, args := q.insertMessage(messageValues(m))
+	m.ID, err = q.insert(ctx, query, args...)
 	return q.formatError(err, "message")
+}
+
+// insertMessage is the statement that inserts a message from args, which
+// begin with messageValues, and its arguments: insertMessage, or, when an
+// id was reserved for the message (Queries.reserved), the insert with it,
+// its parameter after args; unless the conversation has a newer message by
+// then, whose id would tell the messages' order wrong: its own id then.
+func (q *Queries) insertMessage(args []any) (string, []any) {
+	if q.reserved == 0 {
+		return insertMessage, args
+	}
+	id := "$" + itoa(len(args)+1)
+	args = append(args, q.reserved)
+	q.reserved = 0
+	return `INSERT INTO messages (id, account_id, inbox_id, conversation_id, message_type,
+		content_type, content, content_attributes, private, status, source_id, sender_type, sender_id,
+		external_source_ids, additional_attributes, created_at, updated_at)
+		VALUES (CASE WHEN EXISTS (SELECT 1 FROM messages n WHERE n.conversation_id = $3 AND n.id > ` + id + `)
+			THEN nextval('messages_id_seq') ELSE ` + id + ` END,
+		$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, args
 }
 
 // CreateMessageLive is CreateMessage, TouchConversation of its
@@ -62,6 +83,9 @@ func (q *Queries) CreateMessage(ctx context.Context, m *baton.Message) error {
 // message (its MessageID is set to the message's): on PostgreSQL one
 // statement, a round trip instead of three.
 func (q *Queries) CreateMessageLive(ctx context.Context, m *baton.Message, at int64, e *LiveEvent) error {
+	if q.optimistic != nil {
+		return q.optimistic.createMessageLive(m, at, e)
+	}
 	if q.d.Name() != "postgres" {
 		if err := q.CreateMessage(ctx, m); err != nil {
 			return err
@@ -69,9 +93,9 @@ func (q *Queries) CreateMessageLive(ctx context.Context, m *baton.Message, at in
 		e.MessageID = m.ID
 		return q.TouchConversationLive(ctx, m.ConversationID, at, e)
 	}
-	args := append(messageValues(m), at, e.AccountID, nullInt(e.ConversationID), nullInt(e.ContactID), e.Name,
-		e.data(), toMicros(e.CreatedAt))
-	err := q.db.QueryRowContext(ctx, `WITH m AS (`+insertMessage+` RETURNING id),
+	insert, args := q.insertMessage(append(messageValues(m), at, e.AccountID, nullInt(e.ConversationID),
+		nullInt(e.ContactID), e.Name, e.data(), toMicros(e.CreatedAt)))
+	err := q.db.QueryRowContext(ctx, `WITH m AS (`+insert+` RETURNING id),
 		t AS (UPDATE conversations SET last_activity_at = $17, updated_at = $17 WHERE id = $3),
 		e AS (INSERT INTO live_events (account_id, conversation_id, message_id, contact_id, name, data, created_at)
 		SELECT $18, $19, m.id, $20, $21, $22, $23 FROM m RETURNING id, message_id)

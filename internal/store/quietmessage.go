@@ -58,38 +58,10 @@ func (s *Store) CreateQuietMessage(ctx context.Context, in QuietMessage) (c *bat
 	}
 	b := s.quiet
 	j := &quietJob{ctx: ctx, in: in, done: make(chan struct{})}
-	b.push(j)
-	for {
-		select {
-		case <-j.done:
-			return j.c, j.ok, j.err
-		default:
-		}
-		select {
-		case <-j.done:
-			return j.c, j.ok, j.err
-		case b.slots <- struct{}{}:
-			jobs := func() []*quietJob {
-				defer func() { <-b.slots }() // even if the statement panics
-				jobs := b.take()
-				if len(jobs) > 0 {
-					s.writeQuiet(jobs)
-				}
-				return jobs
-			}()
-			if len(jobs) == 0 {
-				// None waits, so this one is being written.
-				<-j.done
-				return j.c, j.ok, j.err
-			}
-		case <-ctx.Done():
-			if b.remove(j) {
-				return nil, false, ctx.Err()
-			}
-			<-j.done // it is being written: its outcome is the caller's
-			return j.c, j.ok, j.err
-		}
+	if err := b.wait(ctx, j, j.done, b.take, s.writeQuiet); err != nil {
+		return nil, false, err
 	}
+	return j.c, j.ok, j.err
 }
 
 // maxQuiet bounds how many quiet messages one statement writes, and
@@ -103,18 +75,13 @@ const (
 	quietStatements = 1
 )
 
-// quietBatch is the queue of quiet messages waiting for a statement. A
-// caller that finds a statement's slot free writes the oldest waiting
-// messages, its own or others', and those that come meanwhile wait for
-// the next; so under no load a message goes alone at once, and under load
-// statements grow.
+// quietBatch is the queue of quiet messages waiting for a statement.
 type quietBatch struct {
-	slots chan struct{}
-	queue[*quietJob]
+	together[*quietJob]
 }
 
 func newQuietBatch() *quietBatch {
-	return &quietBatch{slots: make(chan struct{}, quietStatements)}
+	return &quietBatch{newTogether[*quietJob](quietStatements)}
 }
 
 // quietJob is one CreateQuietMessage call.
@@ -138,21 +105,9 @@ type quietKey struct {
 // a conversation once a statement, and the flood count would miss the
 // first. The messages it leaves keep their place.
 func (b *quietBatch) take() []*quietJob {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var jobs, rest []*quietJob
-	seen := map[quietKey]bool{}
-	for _, j := range b.pending {
-		k := quietKey{j.in.InboxIdentifier, j.in.SourceID, j.in.DisplayID}
-		if len(jobs) == maxQuiet || seen[k] || len(jobs) > 0 && j.in.FloodLimit != jobs[0].in.FloodLimit {
-			rest = append(rest, j)
-			continue
-		}
-		seen[k] = true
-		jobs = append(jobs, j)
-	}
-	b.pending = rest
-	return jobs
+	return takeDistinct(&b.queue, maxQuiet, func(j *quietJob) quietKey {
+		return quietKey{j.in.InboxIdentifier, j.in.SourceID, j.in.DisplayID}
+	}, func(first, j *quietJob) bool { return j.in.FloodLimit == first.in.FloodLimit })
 }
 
 // writeQuiet writes jobs in one statement (createQuietMessages) and gives

@@ -40,8 +40,9 @@ type Store struct {
 	// Prepared statements of the reader pool, on SQLite only (see
 	// statements); the writer's are the group commit's (connTx).
 	readStmts    *statements
-	batch        *batch      // group commit, on SQLite only (see batch)
-	quiet        *quietBatch // quiet messages written together, on PostgreSQL only (CreateQuietMessage)
+	batch        *batch           // group commit, on SQLite only (see batch)
+	quiet        *quietBatch      // quiet messages written together, on PostgreSQL only (CreateQuietMessage)
+	optimistic   *optimisticBatch // optimistic writes made together, on PostgreSQL only (WriteOptimistic)
 	transactions atomic.Int64
 	closers      []func() error // what the dialect runs beside the pools (OnClose)
 }
@@ -56,6 +57,7 @@ func New(reader, writer *sql.DB, d Dialect) *Store {
 		s.batch = newBatch()
 	} else {
 		s.quiet = newQuietBatch()
+		s.optimistic = newOptimisticBatch()
 	}
 	return s
 }
@@ -122,6 +124,12 @@ func (s *Store) QueuedWrites() int {
 // Queries.AfterCommit run once the commit succeeded. On SQLite, concurrent
 // calls may share one transaction, each keeping this meaning (see batch).
 func (s *Store) Write(ctx context.Context, fn func(q *Queries) error) error {
+	return s.write(ctx, fn, 0)
+}
+
+// write is Write, with an id reserved for the first message the
+// transaction writes (see Queries.reserved); 0 for none.
+func (s *Store) write(ctx context.Context, fn func(q *Queries) error, reserved int64) error {
 	if s.batch != nil {
 		return s.writeBatched(ctx, fn)
 	}
@@ -136,7 +144,7 @@ func (s *Store) Write(ctx context.Context, fn func(q *Queries) error) error {
 	// locks, and conn.Close would wait for it forever. After a commit the
 	// rollback does nothing.
 	defer func() { _ = tx.Rollback() }()
-	q := &Queries{db: t, d: s.dialect, afterCommit: &[]func(){}}
+	q := &Queries{db: t, d: s.dialect, afterCommit: &[]func(){}, reserved: reserved}
 	if err := fn(q); err != nil {
 		_ = tx.Rollback()
 		return err
@@ -174,6 +182,12 @@ type Queries struct {
 	d           Dialect
 	afterCommit *[]func() // nil outside a transaction
 
+	// optimistic, in WriteOptimistic: what it read and holds back.
+	optimistic *optimistic
+	// reserved is an id reserved for the first message the transaction
+	// writes (an optimistic write's, which it writes instead), 0 for none.
+	reserved int64
+
 	// async: AsyncCommit was called and not yet asked of PostgreSQL.
 	async bool
 
@@ -190,7 +204,7 @@ type Queries struct {
 // transactions reading the same conversation would otherwise each write
 // back their copy, and the last would undo the first.
 func (q *Queries) lock(alias string) string {
-	if q.afterCommit == nil {
+	if q.afterCommit == nil || q.optimistic != nil {
 		return ""
 	}
 	return q.d.LockRows(alias)

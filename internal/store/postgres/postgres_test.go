@@ -247,3 +247,17 @@ func TestQuietMessageSkipsLocked(t *testing.T) {
 	t.Parallel()
 	storetest.QuietMessageSkipsLocked(t, storetest.OpenPostgres(t))
 }
+
+// TestOptimisticWritesTogether writes messages into many conversations at
+// once, and into one from many callers, without transactions.
+func TestOptimisticWritesTogether(t *testing.T) {
+	t.Parallel()
+	storetest.OptimisticWritesTogether(t, storetest.OpenPostgres(t))
+}
+
+// TestOptimisticWriteSkipsLocked: an optimistic write's statement never
+// waits for a conversation another transaction holds.
+func TestOptimisticWriteSkipsLocked(t *testing.T) {
+	t.Parallel()
+	storetest.OptimisticWriteSkipsLocked(t, storetest.OpenPostgres(t))
+}

@@ -46,6 +46,7 @@ var suite = []struct {
 	{"MessageTarget", testMessageTarget},
 	{"EventDeliveries", testEventDeliveries},
 	{"Message", testMessage},
+	{"OptimisticWrite", testOptimisticWrite},
 	{"MessageList", testMessageList},
 	{"Attachment", testAttachment},
 	{"LiveEvents", testLiveEvents},
