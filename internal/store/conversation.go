@@ -596,13 +596,13 @@ func (q *Queries) scanTarget(ctx context.Context, t *MessageTarget, queries [2]s
 		dest, query, args = slices.Concat(dest, a, more), queries[1], append(args, around)
 	}
 	if h := q.optimistic; h != nil {
-		query, dest = withVersion(query), append(dest, &h.version, &h.messageID)
-	}
-	if err := q.db.QueryRowContext(ctx, query+q.lock("v"), args...).Scan(dest...); err != nil {
-		return q.formatError(err, "conversation")
-	}
-	if h := q.optimistic; h != nil {
+		// With the row's version and a new message id, with other callers'.
+		if err := h.lookups.find(ctx, h.reader, withVersion(query), args, append(dest, &h.version, &h.messageID)); err != nil {
+			return q.formatError(err, "conversation")
+		}
 		h.conversationID = t.Conversation.ID
+	} else if err := q.db.QueryRowContext(ctx, query+q.lock("v"), args...).Scan(dest...); err != nil {
+		return q.formatError(err, "conversation")
 	}
 	finishAround()
 	return nil

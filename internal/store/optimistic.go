@@ -5,7 +5,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/batonhq/baton"
 )
@@ -46,7 +48,7 @@ func (s *Store) WriteOptimistic(ctx context.Context, fn func(q *Queries) error) 
 	if s.batch != nil {
 		return s.Write(ctx, fn)
 	}
-	h := &optimistic{}
+	h := &optimistic{lookups: s.lookups, reader: s.reader}
 	q := &Queries{db: optimisticReader{pool: pool{db: s.reader, stmts: s.readStmts}, h: h}, d: s.dialect,
 		afterCommit: &[]func(){}, optimistic: h}
 	switch err := fn(q); {
@@ -80,6 +82,9 @@ type optimistic struct {
 	messageID      int64
 	// refused: fn tried something WriteOptimistic does not do.
 	refused bool
+	// lookups runs the lookup with others' on reader.
+	lookups *lookupBatch
+	reader  *sql.DB
 
 	message *baton.Message
 	at      int64
@@ -346,4 +351,145 @@ func (r optimisticReader) QueryRowContext(ctx context.Context, query string, arg
 		return r.pool.db.QueryRowContext(done, query, args...)
 	}
 	return r.pool.QueryRowContext(ctx, query, args...)
+}
+
+// Lookups together. An optimistic write's lookup (scanTarget) is one
+// statement of about twenty joined tables and subqueries, most of whose
+// cost PostgreSQL pays once a statement (its executor's start, the round
+// trip), whatever it returns: lookups that come while one runs wait, and
+// the next statement reads up to maxOptimistic of them, one row each (see
+// lookupBatch.statement).
+
+// lookupBatch is the queue of lookups waiting for a statement.
+type lookupBatch struct {
+	together[*lookupJob]
+	statements sync.Map // a lookup's query → the statement for several
+}
+
+func newLookupBatch() *lookupBatch {
+	return &lookupBatch{together: newTogether[*lookupJob](optimisticStatements)}
+}
+
+// lookupJob is one lookup: its query, with its arguments, and where its
+// row is scanned to.
+type lookupJob struct {
+	ctx   context.Context
+	query string
+	args  []any
+	dest  []any
+	err   error
+	done  chan struct{}
+}
+
+// find runs the query, which returns one row, with the arguments, and
+// scans its row into dest: sql.ErrNoRows when it returns none.
+func (b *lookupBatch) find(ctx context.Context, db *sql.DB, query string, args []any, dest []any) error {
+	j := &lookupJob{ctx: ctx, query: query, args: args, dest: dest, done: make(chan struct{})}
+	if err := b.wait(ctx, j, j.done, b.take, func(jobs []*lookupJob) { b.run(db, jobs) }); err != nil {
+		return err
+	}
+	return j.err
+}
+
+// take removes up to maxOptimistic lookups with the first's query from
+// the queue, the oldest first.
+func (b *lookupBatch) take() []*lookupJob {
+	return takeDistinct(&b.queue, maxOptimistic, func(j *lookupJob) *lookupJob { return j },
+		func(first, j *lookupJob) bool { return j.query == first.query })
+}
+
+// statement is the statement that runs query, whose parameters are args'
+// (strings, int64s and ints), for several sets of arguments given as
+// arrays, one element each: each set's rows, after its place among them
+// (from 1), in that order.
+func (b *lookupBatch) statement(query string, args []any) (string, error) {
+	if s, ok := b.statements.Load(query); ok {
+		return s.(string), nil
+	}
+	arrays, names := make([]string, len(args)), make([]string, len(args))
+	for i, a := range args {
+		switch a.(type) {
+		case string:
+			arrays[i] = fmt.Sprintf("$%d::text[]", i+1)
+		case int64, int:
+			arrays[i] = fmt.Sprintf("$%d::bigint[]", i+1)
+		default:
+			return "", fmt.Errorf("store: a lookup's argument of type %T", a)
+		}
+		names[i] = fmt.Sprintf("a%d", i+1)
+	}
+	for i := len(args); i > 0; i-- { // $12 before $1
+		query = strings.ReplaceAll(query, fmt.Sprintf("$%d", i), fmt.Sprintf("k.a%d", i))
+	}
+	s := `SELECT k.ord, t.* FROM unnest(` + strings.Join(arrays, ", ") + `) WITH ORDINALITY AS k(` +
+		strings.Join(names, ", ") + `, ord) CROSS JOIN LATERAL (` + query + `) t ORDER BY k.ord`
+	b.statements.Store(query, s)
+	return s, nil
+}
+
+// run runs jobs' lookups in one statement and scans each row into its
+// job's dest.
+func (b *lookupBatch) run(db *sql.DB, jobs []*lookupJob) {
+	defer func() {
+		for _, j := range jobs {
+			close(j.done)
+		}
+	}()
+	err := func() error {
+		query, err := b.statement(jobs[0].query, jobs[0].args)
+		if err != nil {
+			return err
+		}
+		arrays := make([]any, len(jobs[0].args))
+		for i, a := range jobs[0].args {
+			if _, ok := a.(string); ok {
+				v := make([]string, len(jobs))
+				for k, j := range jobs {
+					v[k] = j.args[i].(string)
+				}
+				arrays[i] = v
+				continue
+			}
+			v := make([]int64, len(jobs))
+			for k, j := range jobs {
+				switch a := j.args[i].(type) {
+				case int64:
+					v[k] = a
+				case int:
+					v[k] = int64(a)
+				}
+			}
+			arrays[i] = v
+		}
+		for _, j := range jobs {
+			count(j.ctx)
+			j.err = sql.ErrNoRows
+		}
+		rows, err := db.QueryContext(context.WithoutCancel(jobs[0].ctx), query, arrays...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		skip := make([]any, len(jobs[0].dest)+1)
+		var ord int
+		for i := range skip {
+			skip[i] = new(any)
+		}
+		skip[0] = &ord
+		for rows.Next() {
+			// The row's place first, then the row into its lookup's dest:
+			// a row can be scanned more than once.
+			if err := rows.Scan(skip...); err != nil {
+				return err
+			}
+			j := jobs[ord-1]
+			j.err = rows.Scan(append([]any{&ord}, j.dest...)...)
+		}
+		return rows.Err()
+	}()
+	if err != nil {
+		for _, j := range jobs {
+			j.err = err
+		}
+	}
 }

@@ -43,6 +43,7 @@ type Store struct {
 	batch        *batch           // group commit, on SQLite only (see batch)
 	quiet        *quietBatch      // quiet messages written together, on PostgreSQL only (CreateQuietMessage)
 	optimistic   *optimisticBatch // optimistic writes made together, on PostgreSQL only (WriteOptimistic)
+	lookups      *lookupBatch     // their lookups, read together
 	transactions atomic.Int64
 	closers      []func() error // what the dialect runs beside the pools (OnClose)
 }
@@ -58,6 +59,7 @@ func New(reader, writer *sql.DB, d Dialect) *Store {
 	} else {
 		s.quiet = newQuietBatch()
 		s.optimistic = newOptimisticBatch()
+		s.lookups = newLookupBatch()
 	}
 	return s
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -195,9 +196,11 @@ func testOptimisticWrite(t *testing.T, s *store.Store) {
 
 // OptimisticWritesTogether writes customers' messages into many
 // conversations at once, and into one from many callers, through
-// WriteOptimistic (PostgreSQL): each is written once, in order, with its
-// event and delivery, whether its statement wrote it or it ran again in a
-// transaction; and statements write several together.
+// WriteOptimistic (PostgreSQL): each is written once, in order, in its
+// own conversation, with its event and delivery, whether its statement
+// wrote it or it ran again in a transaction; statements write several
+// together; and lookups read together each find their own conversation,
+// or none.
 func OptimisticWritesTogether(t *testing.T, s *store.Store) {
 	t.Helper()
 	const convs, each = 12, 8
@@ -214,6 +217,17 @@ func OptimisticWritesTogether(t *testing.T, s *store.Store) {
 				if _, _, err := w.say(t.Context(), s, fmt.Sprint(i), nil); err != nil {
 					errs <- err
 				}
+			}
+		})
+	}
+	// Lookups of conversations that are not there, read with the others:
+	// not found, and only they.
+	for n := range 8 {
+		wg.Go(func() {
+			stranger := &optimisticWorld{thread: &thread{inbox: ws[n].inbox, contactInbox: ws[n].contactInbox,
+				conversation: &baton.Conversation{DisplayID: ws[n].conversation.DisplayID + 1000}}}
+			if _, _, err := stranger.say(t.Context(), s, "lost", nil); !errors.Is(err, baton.ErrNotFound) {
+				errs <- fmt.Errorf("a message to a conversation that is not there: %v, want not found", err)
 			}
 		})
 	}
