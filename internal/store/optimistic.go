@@ -473,7 +473,7 @@ func (b *lookupBatch) run(db *sql.DB, jobs []*lookupJob) {
 		skip := make([]any, len(jobs[0].dest)+1)
 		var ord int
 		for i := range skip {
-			skip[i] = new(any)
+			skip[i] = discard{}
 		}
 		skip[0] = &ord
 		for rows.Next() {
@@ -493,3 +493,8 @@ func (b *lookupBatch) run(db *sql.DB, jobs []*lookupJob) {
 		}
 	}
 }
+
+// discard is a column scanned for nothing, without a conversion.
+type discard struct{}
+
+func (discard) Scan(any) error { return nil }
