@@ -165,8 +165,8 @@ func (b *optimisticBatch) take() []*optimisticJob {
 
 // writeOptimistic writes jobs in one statement (writeOptimistics) and
 // gives each its outcome: ok when written, false when its conversation
-// changed or another transaction holds it. The statement is one
-// transaction: an error is every job's.
+// changed or another transaction holds it, or the statement failed with
+// others' messages in it; the statement's error when it failed alone.
 func (s *Store) writeOptimistic(jobs []*optimisticJob) {
 	defer func() {
 		for _, j := range jobs {
@@ -222,7 +222,16 @@ func (s *Store) writeOptimistic(jobs []*optimisticJob) {
 		err = scanOptimistic(rows, jobs)
 	}
 	if err != nil {
+		// The statement is one transaction: nothing was written. Written
+		// with others, each runs again in a transaction of its own, so that
+		// one message's error (its account deleted meanwhile) is only its
+		// own; there a message written after all (the statement's answer
+		// lost after its commit) keeps its reserved id, which cannot be
+		// written twice.
 		err = (&Queries{d: s.dialect}).formatError(err, "message")
+		if len(jobs) > 1 {
+			err = nil
+		}
 		for _, j := range jobs {
 			j.ok, j.err = false, err
 		}

@@ -261,3 +261,10 @@ func TestOptimisticWriteSkipsLocked(t *testing.T) {
 	t.Parallel()
 	storetest.OptimisticWriteSkipsLocked(t, storetest.OpenPostgres(t))
 }
+
+// TestOptimisticWriteFailsAlone: a message that breaks the statement it is
+// written in with others fails alone.
+func TestOptimisticWriteFailsAlone(t *testing.T) {
+	t.Parallel()
+	storetest.OptimisticWriteFailsAlone(t, storetest.OpenPostgres(t))
+}

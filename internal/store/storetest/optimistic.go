@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 type optimisticWorld struct {
 	*thread
 	bot int64
+	// uuid, when set, is every delivery's id, for one that is taken.
+	uuid string
 }
 
 func newOptimisticWorld(t *testing.T, s *store.Store) *optimisticWorld {
@@ -54,7 +57,7 @@ func (w *optimisticWorld) say(ctx context.Context, s *store.Store, content strin
 		}
 		e := &baton.Event{AccountID: c.AccountID, ConversationID: c.ID, Name: baton.EventMessageCreated,
 			Payload: fmt.Appendf(nil, `{"id":%d}`, m.ID), CreatedAt: now}
-		_, err = q.CreateEventDeliveries(ctx, e, []*baton.Delivery{{UUID: unique("uuid"), Target: baton.BotTarget(w.bot),
+		_, err = q.CreateEventDeliveries(ctx, e, []*baton.Delivery{{UUID: cmp.Or(w.uuid, unique("uuid")), Target: baton.BotTarget(w.bot),
 			AccountID: c.AccountID, LaneID: c.ID, Handoff: true, NextAttemptAt: now, CreatedAt: now}})
 		return err
 	})
@@ -314,4 +317,76 @@ func OptimisticWriteSkipsLocked(t *testing.T, s *store.Store) {
 		t.Fatal("the message to the conversation let go was not written")
 	}
 	locked.written(t, s, "waits")
+}
+
+// OptimisticWriteFailsAlone makes the statement that writes two callers'
+// messages together fail for one of them (its delivery's id one that is
+// taken, so that its insert breaks a unique constraint): the other
+// message is written all the same, in a transaction of its own, and only
+// the first caller gets an error. The two are made to wait for the same
+// statement by a third caller's statement, held on a lane locked in a
+// transaction.
+func OptimisticWriteFailsAlone(t *testing.T, s *store.Store) {
+	t.Helper()
+	ctx := t.Context()
+	held, broken, fine := newOptimisticWorld(t, s), newOptimisticWorld(t, s), newOptimisticWorld(t, s)
+	if _, _, err := held.say(ctx, s, "first", nil); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM lanes WHERE lane_id = $1 FOR UPDATE`, held.conversation.ID); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 3)
+	go func() {
+		_, _, err := held.say(ctx, s, "second", nil)
+		errs <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // its statement waits for the lane
+	if err := s.DB().QueryRowContext(ctx, `SELECT uuid FROM deliveries LIMIT 1`).Scan(&broken.uuid); err != nil {
+		t.Fatal(err)
+	}
+	var looked sync.WaitGroup
+	looked.Add(2)
+	for _, w := range []*optimisticWorld{broken, fine} {
+		go func() {
+			once := false
+			_, _, err := w.say(ctx, s, "together", func(q *store.Queries) error {
+				if !once {
+					once = true
+					looked.Done()
+				}
+				return nil
+			})
+			errs <- err
+		}()
+	}
+	looked.Wait()
+	time.Sleep(200 * time.Millisecond) // both wait for the next statement
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for range 3 {
+		select {
+		case err := <-errs:
+			if err != nil {
+				failed++
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a message was not written")
+		}
+	}
+	if failed != 1 {
+		t.Errorf("%d callers got an error, want 1 (the one whose delivery's id is taken)", failed)
+	}
+	held.written(t, s, "first", "second")
+	fine.written(t, s, "together")
+	if n := count(t, s, `SELECT count(*) FROM messages WHERE conversation_id = $1`, broken.conversation.ID); n != 0 {
+		t.Errorf("%d messages written where the statement failed, want 0", n)
+	}
 }
