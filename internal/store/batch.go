@@ -104,6 +104,25 @@ func (b *together[J]) wait(ctx context.Context, j J, done <-chan struct{}, take 
 	}
 }
 
+// call is a caller waiting in a together queue: its context, and done,
+// closed once its outcome is set.
+type call struct {
+	ctx  context.Context
+	done chan struct{}
+}
+
+func newCall(ctx context.Context) call { return call{ctx: ctx, done: make(chan struct{})} }
+
+func (c *call) finished() { close(c.done) }
+
+// finish tells the callers of jobs that their outcomes are set: deferred
+// by the function that writes them, so that it happens even if it panics.
+func finish[J interface{ finished() }](jobs []J) {
+	for _, j := range jobs {
+		j.finished()
+	}
+}
+
 // takeDistinct removes up to n calls from q, the oldest first, no two with
 // one key and each one that fits with the first; the calls it leaves keep
 // their place.

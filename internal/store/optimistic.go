@@ -58,7 +58,7 @@ func (s *Store) WriteOptimistic(ctx context.Context, fn func(q *Queries) error) 
 		return err
 	case h.message != nil:
 		b := s.optimistic
-		j := &optimisticJob{ctx: ctx, h: h, done: make(chan struct{})}
+		j := &optimisticJob{call: newCall(ctx), h: h}
 		if err := b.wait(ctx, j, j.done, b.take, s.writeOptimistic); err != nil || j.err != nil {
 			return cmp.Or(err, j.err)
 		}
@@ -148,11 +148,10 @@ func newOptimisticBatch() *optimisticBatch {
 
 // optimisticJob is one WriteOptimistic call's write.
 type optimisticJob struct {
-	ctx  context.Context
-	h    *optimistic
-	ok   bool
-	err  error
-	done chan struct{}
+	call
+	h   *optimistic
+	ok  bool
+	err error
 }
 
 // take removes up to maxOptimistic writes from the queue, the oldest
@@ -168,11 +167,7 @@ func (b *optimisticBatch) take() []*optimisticJob {
 // changed or another transaction holds it, or the statement failed with
 // others' messages in it; the statement's error when it failed alone.
 func (s *Store) writeOptimistic(jobs []*optimisticJob) {
-	defer func() {
-		for _, j := range jobs {
-			close(j.done)
-		}
-	}()
+	defer finish(jobs)
 	s.transactions.Add(1)
 	n := len(jobs)
 	var (
@@ -382,18 +377,17 @@ func newLookupBatch() *lookupBatch {
 // lookupJob is one lookup: its query, with its arguments, and where its
 // row is scanned to.
 type lookupJob struct {
-	ctx   context.Context
+	call
 	query string
 	args  []any
 	dest  []any
 	err   error
-	done  chan struct{}
 }
 
 // find runs the query, which returns one row, with the arguments, and
 // scans its row into dest: sql.ErrNoRows when it returns none.
 func (b *lookupBatch) find(ctx context.Context, db *sql.DB, query string, args []any, dest []any) error {
-	j := &lookupJob{ctx: ctx, query: query, args: args, dest: dest, done: make(chan struct{})}
+	j := &lookupJob{call: newCall(ctx), query: query, args: args, dest: dest}
 	if err := b.wait(ctx, j, j.done, b.take, func(jobs []*lookupJob) { b.run(db, jobs) }); err != nil {
 		return err
 	}
@@ -439,11 +433,7 @@ func (b *lookupBatch) statement(query string, args []any) (string, error) {
 // run runs jobs' lookups in one statement and scans each row into its
 // job's dest.
 func (b *lookupBatch) run(db *sql.DB, jobs []*lookupJob) {
-	defer func() {
-		for _, j := range jobs {
-			close(j.done)
-		}
-	}()
+	defer finish(jobs)
 	err := func() error {
 		query, err := b.statement(jobs[0].query, jobs[0].args)
 		if err != nil {

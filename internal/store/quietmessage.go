@@ -57,7 +57,7 @@ func (s *Store) CreateQuietMessage(ctx context.Context, in QuietMessage) (c *bat
 		return s.writeQuietSQLite(ctx, in)
 	}
 	b := s.quiet
-	j := &quietJob{ctx: ctx, in: in, done: make(chan struct{})}
+	j := &quietJob{call: newCall(ctx), in: in}
 	if err := b.wait(ctx, j, j.done, b.take, s.writeQuiet); err != nil {
 		return nil, false, err
 	}
@@ -86,12 +86,11 @@ func newQuietBatch() *quietBatch {
 
 // quietJob is one CreateQuietMessage call.
 type quietJob struct {
-	ctx  context.Context
-	in   QuietMessage
-	c    *baton.Conversation
-	ok   bool
-	err  error
-	done chan struct{}
+	call
+	in  QuietMessage
+	c   *baton.Conversation
+	ok  bool
+	err error
 }
 
 // quietKey is the conversation a quiet message goes to.
@@ -115,11 +114,7 @@ func (b *quietBatch) take() []*quietJob {
 // none, and an error is every job's. It runs to its end whatever the
 // callers' contexts do, as a caller's statement does (pool's detach).
 func (s *Store) writeQuiet(jobs []*quietJob) {
-	defer func() {
-		for _, j := range jobs {
-			close(j.done)
-		}
-	}()
+	defer finish(jobs)
 	s.transactions.Add(1)
 	n := len(jobs)
 	var (
