@@ -36,6 +36,10 @@
 //
 //	go run ./cmd/batonbench -mode table -db both -runs 3 -duration 5s -conversations 400 -backlog 10000
 //
+// -mode botmessages is the table's "bot connected" row in this process:
+// customers' messages into the bot's inbox, then the wait until the bot
+// has them all, with Baton's and PostgreSQL's CPU a message.
+//
 // Usage:
 //
 //	go run ./cmd/batonbench [-db sqlite|postgres] [-postgres-url URL] [-duration 10s]
