@@ -268,3 +268,9 @@ func TestOptimisticWriteFailsAlone(t *testing.T) {
 	t.Parallel()
 	storetest.OptimisticWriteFailsAlone(t, storetest.OpenPostgres(t))
 }
+
+// TestOptimisticLookupPlannedOnce: the lookups read together keep one plan.
+func TestOptimisticLookupPlannedOnce(t *testing.T) {
+	t.Parallel()
+	storetest.OptimisticLookupPlannedOnce(t, storetest.OpenPostgres(t))
+}
