@@ -28,11 +28,12 @@ var errNotOptimistic = errors.New("store: not a write WriteOptimistic can do")
 // reserves the message's id, so that the event's payload, rendered in fn,
 // carries it.
 //
-// This is how a message a bot hears costs PostgreSQL a statement and a
-// share of another, where in a transaction it cost five round trips (with
+// This is how a message a bot hears costs PostgreSQL a share of two
+// statements (its lookup's, read with others' too, see lookupBatch, and
+// its write's), where in a transaction it cost five round trips (with
 // BEGIN, the lookup's row lock and COMMIT): a customer's message to a bot,
-// the product's main path, cost the database more than three times what a
-// quiet message does (CreateQuietMessage).
+// the product's main path, cost the database several times what a quiet
+// message does (CreateQuietMessage).
 //
 // Every change to a conversation updates its row, and so its version: a
 // message is written only if nothing was decided from a conversation that
