@@ -597,7 +597,7 @@ func (q *Queries) scanTarget(ctx context.Context, t *MessageTarget, queries [2]s
 	}
 	if h := q.optimistic; h != nil {
 		// With the row's version and a new message id, with other callers'.
-		if err := h.lookups.find(ctx, h.reader, withVersion(query), args, append(dest, &h.version, &h.messageID)); err != nil {
+		if err := h.lookups.find(ctx, h.reader, query, args, append(dest, &h.version, &h.messageID)); err != nil {
 			return q.formatError(err, "conversation")
 		}
 		h.conversationID = t.Conversation.ID

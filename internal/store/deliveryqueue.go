@@ -15,9 +15,22 @@ import (
 // claimed lane by lane by the engine, and the attempts that move them on.
 // The delivery log (deliverylog.go) reads what the queue leaves behind.
 
-const insertDelivery = `INSERT INTO deliveries (uuid, event_id, target, account_id, lane_id,
-		handoff, status, attempts, next_attempt_at, created_at, updated_at, agent_bot_id, webhook_id)
+// deliveryInsertColumns are the columns a delivery is inserted with (every
+// statement that inserts deliveries names them).
+const deliveryInsertColumns = `uuid, event_id, target, account_id, lane_id, handoff, status, attempts,
+	next_attempt_at, created_at, updated_at, agent_bot_id, webhook_id`
+
+const insertDelivery = `INSERT INTO deliveries (` + deliveryInsertColumns + `)
 		VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $8, $8, $9, $10)`
+
+// headLanes is the part of a statement that gives the deliveries it
+// inserted (d, returning id, target, lane_id and next_attempt_at) their
+// lanes, as CreateDelivery does on PostgreSQL: a lane without a head gets
+// the delivery as its head, and the update that changes nothing is there
+// for the lane's row lock (see CreateDelivery). It returns their heads.
+const headLanes = `l AS (INSERT INTO lanes (target, lane_id, head_id, next_attempt_at)
+		SELECT target, lane_id, id, next_attempt_at FROM d ORDER BY id
+		ON CONFLICT (target, lane_id) DO UPDATE SET head_id = lanes.head_id RETURNING head_id)`
 
 // targetKey is the target as the "target" column of deliveries and lanes
 // holds it: a bot's id, or minus a webhook's. Lanes are kept by it; the
@@ -38,12 +51,14 @@ func targetOf(key int64) baton.Target {
 	return baton.BotTarget(key)
 }
 
-// targetColumns are the values of agent_bot_id and webhook_id for t.
-func targetColumns(t baton.Target) (bot, webhook any) {
+// targetColumns are the values of agent_bot_id and webhook_id for t, nil
+// for NULL.
+func targetColumns(t baton.Target) (bot, webhook *int64) {
+	id := t.ID
 	if t.Kind == baton.TargetWebhook {
-		return nil, t.ID
+		return nil, &id
 	}
-	return t.ID, nil
+	return &id, nil
 }
 
 // CreateDelivery inserts d and sets its id, and makes it its lane's head
@@ -122,13 +137,10 @@ func (q *Queries) CreateEventDeliveries(ctx context.Context, e *baton.Event, ds 
 	rows, err := q.db.QueryContext(ctx, `WITH e AS (INSERT INTO events (account_id, conversation_id, name, payload, created_at)
 		VALUES ($1, $2, $3, $4, $5) RETURNING id),
 	x (uuid, target, account_id, lane_id, handoff, next_attempt_at, created_at, agent_bot_id, webhook_id, k) AS (VALUES `+values.String()+`),
-	d AS (INSERT INTO deliveries (uuid, event_id, target, account_id, lane_id, handoff, status, attempts,
-		next_attempt_at, created_at, updated_at, agent_bot_id, webhook_id)
+	d AS (INSERT INTO deliveries (`+deliveryInsertColumns+`)
 		SELECT x.uuid, e.id, x.target, x.account_id, x.lane_id, x.handoff, 0, 0, x.next_attempt_at, x.created_at,
 		x.created_at, x.agent_bot_id, x.webhook_id FROM e, x ORDER BY x.k RETURNING id, uuid, target, lane_id, next_attempt_at),
-	l AS (INSERT INTO lanes (target, lane_id, head_id, next_attempt_at)
-		SELECT target, lane_id, id, next_attempt_at FROM d ON CONFLICT (target, lane_id) DO UPDATE SET head_id = lanes.head_id
-		RETURNING head_id)
+	`+headLanes+`
 	SELECT e.id, d.uuid, d.id, EXISTS (SELECT 1 FROM l WHERE l.head_id = d.id) FROM e, d`, args...)
 	if err != nil {
 		return false, q.formatError(err, "event")

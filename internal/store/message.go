@@ -37,10 +37,14 @@ func nullContent(s *string) sql.NullString {
 	return sql.NullString{String: *s, Valid: true}
 }
 
+// messageInsertColumns are the columns a message is inserted with, in
+// messageValues' order (every statement that inserts messages names them).
+const messageInsertColumns = `account_id, inbox_id, conversation_id, message_type, content_type, content,
+	content_attributes, private, status, source_id, sender_type, sender_id, external_source_ids,
+	additional_attributes, created_at, updated_at`
+
 // insertMessage inserts a message from messageValues ($1 to $16).
-const insertMessage = `INSERT INTO messages (account_id, inbox_id, conversation_id, message_type,
-		content_type, content, content_attributes, private, status, source_id, sender_type, sender_id,
-		external_source_ids, additional_attributes, created_at, updated_at)
+const insertMessage = `INSERT INTO messages (` + messageInsertColumns + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
 
 func messageValues(m *baton.Message) []any {
@@ -70,9 +74,7 @@ func (q *Queries) insertMessage(args []any) (string, []any) {
 	id := "$" + itoa(len(args)+1)
 	args = append(args, q.reserved)
 	q.reserved = 0
-	return `INSERT INTO messages (id, account_id, inbox_id, conversation_id, message_type,
-		content_type, content, content_attributes, private, status, source_id, sender_type, sender_id,
-		external_source_ids, additional_attributes, created_at, updated_at)
+	return `INSERT INTO messages (id, ` + messageInsertColumns + `)
 		VALUES (CASE WHEN EXISTS (SELECT 1 FROM messages n WHERE n.conversation_id = $3 AND n.id > ` + id + `)
 			THEN nextval('messages_id_seq') ELSE ` + id + ` END,
 		$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, args

@@ -104,11 +104,6 @@ func (h *optimistic) refuse() error {
 // the conversation's row version and a new message id.
 const versionColumns = `, v.xmin::text, nextval('messages_id_seq')`
 
-// withVersion is a lookup's query that reads versionColumns too.
-func withVersion(query string) string {
-	return strings.Replace(query, ` FROM conversations v`, versionColumns+` FROM conversations v`, 1)
-}
-
 // createMessageLive holds back CreateMessageLive.
 func (h *optimistic) createMessageLive(m *baton.Message, at int64, e *LiveEvent) error {
 	if h.message != nil || h.version == "" || m.ConversationID != h.conversationID || m.ID != 0 {
@@ -201,7 +196,7 @@ func (s *Store) writeOptimistic(jobs []*optimisticJob) {
 			p := string(ev.Payload)
 			eventName[i], payload[i], eventCreated[i] = &ev.Name, &p, toMicros(ev.CreatedAt)
 			for _, d := range h.ds {
-				bot, webhook := targetIDs(d.Target)
+				bot, webhook := targetColumns(d.Target)
 				dJob, dUUID = append(dJob, int32(i+1)), append(dUUID, d.UUID)
 				dTarget, dAccount, dLane = append(dTarget, targetKey(d.Target)), append(dAccount, d.AccountID), append(dLane, d.LaneID)
 				dHandoff, dNext, dAt = append(dHandoff, d.Handoff), append(dNext, toMicros(d.NextAttemptAt)), append(dAt, toMicros(d.CreatedAt))
@@ -287,9 +282,7 @@ const writeOptimistics = `WITH j AS (SELECT * FROM unnest($1::bigint[], $2::text
 		FOR UPDATE OF x SKIP LOCKED),
 	v AS (UPDATE conversations SET last_activity_at = j.at, updated_at = j.at FROM k JOIN j ON j.ord = k.ord
 		WHERE conversations.id = k.id RETURNING j.ord),
-	m AS (INSERT INTO messages (id, account_id, inbox_id, conversation_id, message_type, content_type, content,
-		content_attributes, private, status, source_id, sender_type, sender_id, external_source_ids,
-		additional_attributes, created_at, updated_at)
+	m AS (INSERT INTO messages (id, ` + messageInsertColumns + `)
 		SELECT j.message, j.account, j.inbox, j.conversation, j.message_type, j.content_type, j.content,
 		j.content_attributes::jsonb, j.private, j.status, j.source_id, j.sender_type, j.sender_id,
 		j.external_source_ids::jsonb, j.additional_attributes::jsonb, j.created, j.updated
@@ -303,26 +296,14 @@ const writeOptimistics = `WITH j AS (SELECT * FROM unnest($1::bigint[], $2::text
 	x AS (SELECT * FROM unnest($27::int[], $28::text[], $29::bigint[], $30::bigint[], $31::bigint[], $32::bool[],
 		$33::bigint[], $34::bigint[], $35::bigint[], $36::bigint[])
 		WITH ORDINALITY AS x(job, uuid, target, account, lane, handoff, next, created, bot, webhook, k)),
-	d AS (INSERT INTO deliveries (uuid, event_id, target, account_id, lane_id, handoff, status, attempts,
-		next_attempt_at, created_at, updated_at, agent_bot_id, webhook_id)
+	d AS (INSERT INTO deliveries (` + deliveryInsertColumns + `)
 		SELECT x.uuid, e.id, x.target, x.account, x.lane, x.handoff, 0, 0, x.next, x.created, x.created, x.bot, x.webhook
 		FROM x JOIN j ON j.ord = x.job JOIN e ON e.conversation_id = j.conversation ORDER BY x.k
 		RETURNING id, uuid, event_id, target, lane_id, next_attempt_at),
-	l AS (INSERT INTO lanes (target, lane_id, head_id, next_attempt_at)
-		SELECT target, lane_id, id, next_attempt_at FROM d ORDER BY id
-		ON CONFLICT (target, lane_id) DO UPDATE SET head_id = lanes.head_id RETURNING head_id)
+	` + headLanes + `
 	SELECT j.ord, le.id, e.id, d.uuid, d.id FROM v JOIN j ON j.ord = v.ord
 		JOIN le ON le.conversation_id = j.conversation
 		LEFT JOIN e ON e.conversation_id = j.conversation LEFT JOIN d ON d.event_id = e.id`
-
-// targetIDs are a delivery target's agent_bot_id and webhook_id.
-func targetIDs(t baton.Target) (bot, webhook *int64) {
-	id := t.ID
-	if t.Kind == baton.TargetWebhook {
-		return nil, &id
-	}
-	return &id, nil
-}
 
 // optimisticReader runs an optimistic write's reads on the reader pool
 // and refuses anything else: a statement that is not a plain SELECT.
@@ -386,8 +367,9 @@ type lookupJob struct {
 	err   error
 }
 
-// find runs the query, which returns one row, with the arguments, and
-// scans its row into dest: sql.ErrNoRows when it returns none.
+// find runs the lookup's query, which returns one row of conversation v,
+// with the arguments, and scans its row, followed by versionColumns, into
+// dest: sql.ErrNoRows when it returns none.
 func (b *lookupBatch) find(ctx context.Context, db *sql.DB, query string, args []any, dest []any) error {
 	j := &lookupJob{call: newCall(ctx), query: query, args: args, dest: dest}
 	if err := b.wait(ctx, j, j.done, b.take, func(jobs []*lookupJob) { b.run(db, jobs) }); err != nil {
@@ -403,8 +385,9 @@ func (b *lookupBatch) take() []*lookupJob {
 		func(first, j *lookupJob) bool { return j.query == first.query })
 }
 
-// statement is the statement that runs query, whose parameters are args'
-// (strings, int64s and ints), for several sets of arguments given as
+// statement is the statement that runs a lookup's query, with
+// versionColumns, whose parameters are args' (strings, int64s and ints),
+// for several sets of arguments given as
 // arrays, one element each: each set's rows, after its place among them
 // (from 1), in that order. Each array is read through a subquery, so that
 // the planner does not see how many sets a statement carries: where it
@@ -427,7 +410,7 @@ func (b *lookupBatch) statement(query string, args []any) (string, error) {
 		}
 		names[i] = fmt.Sprintf("a%d", i+1)
 	}
-	each := query
+	each := strings.Replace(query, ` FROM conversations v`, versionColumns+` FROM conversations v`, 1)
 	for i := len(args); i > 0; i-- { // $12 before $1
 		each = strings.ReplaceAll(each, fmt.Sprintf("$%d", i), fmt.Sprintf("k.a%d", i))
 	}

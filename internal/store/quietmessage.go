@@ -270,9 +270,7 @@ var createQuietMessages = `WITH i AS (SELECT * FROM unnest($1::text[], $2::text[
 		AND ` + quietConditions("k.active", "k.since", "$7") + `
 		RETURNING k.ord, v.account_id AS t_account, v.inbox_id AS t_inbox, v.id AS t_conversation, c.id AS t_contact, ` +
 	contactInboxColumns + `, ` + contactColumns + `, ` + conversationColumns + `),
-	m AS (INSERT INTO messages (account_id, inbox_id, conversation_id, message_type, content_type, content,
-		content_attributes, private, status, source_id, sender_type, sender_id, external_source_ids,
-		additional_attributes, created_at, updated_at)
+	m AS (INSERT INTO messages (` + messageInsertColumns + `)
 		SELECT t.t_account, t.t_inbox, t.t_conversation, k.message_type, k.content_type, k.content,
 		k.content_attributes::jsonb, k.private, k.status, k.source_id, k.sender_type, t.t_contact,
 		k.external_source_ids::jsonb, k.additional_attributes::jsonb, k.at, k.at
