@@ -216,7 +216,7 @@ func (r *receiver) stamp(turn string, i int) {
 	t[i] = now
 }
 
-// stageMedians returns the median and p90 of each stage of the turns
+// stageMedians returns the median, p90 and p99 of each stage of the turns
 // stamped since the last call, as one line, and forgets them.
 func (r *receiver) stageMedians() string {
 	r.mu.Lock()
@@ -234,7 +234,7 @@ func (r *receiver) stageMedians() string {
 	parts := make([]string, len(turnStages))
 	for i, name := range turnStages {
 		slices.Sort(d[i])
-		parts[i] = fmt.Sprintf("%s p50 %s p90 %s", name, pct(d[i], 50), pct(d[i], 90))
+		parts[i] = fmt.Sprintf("%s p50 %s p90 %s p99 %s", name, pct(d[i], 50), pct(d[i], 90), pct(d[i], 99))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -610,19 +610,19 @@ func (b *engineBench) benchBotMessages(ctx context.Context, o options) error {
 			return err
 		}
 		before := b.recv.incoming.Load()
-		cpu0, pg0 := cpuTime(), postgresCPU()
+		cpu0, pg0, tx0 := cpuTime(), postgresCPU(), b.store.WriteTransactions()
 		r := closedLoop(b.client, targets, o.clients, o.duration)
 		start := time.Now()
 		for b.recv.incoming.Load() < before+int64(len(r.latencies)) && time.Since(start) < 2*time.Minute {
 			time.Sleep(time.Millisecond)
 		}
 		lag := time.Since(start)
-		cpu, pg := cpuTime()-cpu0, postgresCPU()-pg0
+		cpu, pg, tx := cpuTime()-cpu0, postgresCPU()-pg0, b.store.WriteTransactions()-tx0
 		stopProfile()
 		n := len(r.latencies)
-		fmt.Printf("  run %d: %6.0f msgs/s taken in (p99 %s), all delivered %s later: %6.0f msgs/s; CPU %4.0fµs/msg%s (%d failed)\n",
+		fmt.Printf("  run %d: %6.0f msgs/s taken in (p99 %s), all delivered %s later: %6.0f msgs/s; CPU %4.0fµs/msg%s; %.2f write transactions/msg (%d failed)\n",
 			run+1, r.rate(), pct(r.latencies, 99), lag.Round(time.Millisecond), float64(n)/(r.elapsed+lag).Seconds(),
-			perTurn(cpu, n), postgresShare(b.store.Dialect() == "postgres", pg, n), r.failed())
+			perTurn(cpu, n), postgresShare(b.store.Dialect() == "postgres", pg, n), float64(tx)/float64(max(n, 1)), r.failed())
 		if err := b.waitDrained(ctx, time.Minute); err != nil {
 			return err
 		}

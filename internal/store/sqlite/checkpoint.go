@@ -14,10 +14,17 @@ import (
 // Measured (the table bench, SQLite): once a second, the copy of a
 // second's writes at once held turns at 300/s to a p99 of 34-77 ms (11-28
 // ms before); every 250 ms or 100 ms it did not (12-23 ms), and a drain
-// still gained most of what a second gave. A server that writes a little
-// now and then syncs a checkpoint at most this often, not once 1,000
-// pages were written.
-const checkpointInterval = 250 * time.Millisecond
+// still gained most of what a second gave. The tail that is left comes
+// from the checkpoint's fsyncs: while one runs, the writer's own writes to
+// the WAL wait in the kernel (measured with perf trace: a 24-byte pwrite
+// of a frame header 4 ms, beside a 13 ms fsync), and the longer the
+// checkpoint, the longer the fsync. On a disk whose flush takes 4 ms
+// (session 17's machine) every 100 ms held the p99 at 300 turns/s to
+// 12-20 ms where every 250 ms gave 19-52 ms, with the same throughput and
+// drain (docs/performance.md). A server that writes a little now and then
+// syncs a checkpoint at most this often, not once 1,000 pages were
+// written.
+const checkpointInterval = 100 * time.Millisecond
 
 // fallbackCheckpoint is the WAL's size, in pages, at which a commit
 // checkpoints by itself, as SQLite does at 1,000 pages by default: only
