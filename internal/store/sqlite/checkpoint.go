@@ -17,14 +17,21 @@ import (
 // still gained most of what a second gave. The tail that is left comes
 // from the checkpoint's fsyncs: while one runs, the writer's own writes to
 // the WAL wait in the kernel (measured with perf trace: a 24-byte pwrite
-// of a frame header 4 ms, beside a 13 ms fsync), and the longer the
-// checkpoint, the longer the fsync. On a disk whose flush takes 4 ms
-// (session 17's machine) every 100 ms held the p99 at 300 turns/s to
-// 12-20 ms where every 250 ms gave 19-52 ms, with the same throughput and
-// drain (docs/performance.md). A server that writes a little now and then
-// syncs a checkpoint at most this often, not once 1,000 pages were
-// written.
-const checkpointInterval = 100 * time.Millisecond
+// of a frame header took 4 ms beside a 13 ms fsync), and the more a
+// checkpoint copies, the longer its fsyncs. On a disk whose flush takes 4
+// ms (session 17's machine; docs/performance.md), `baton serve` side by
+// side, the p99 at 300 turns/s was 42.3 ms every 250 ms, 30.4 ms every
+// 100 ms and 24.5 ms every 50 ms (and 23.8-27.3 against 35.0-45.6 in three
+// more tables), with the same turns a second; a drain, whose commits
+// change the same pages again and again, lost 3-7 % (each page copied
+// more often), which a latency that people wait on is worth. A policy that
+// checkpointed less often while the writer was busy did no better on
+// either (measured).
+// A server that writes a little now and then syncs a checkpoint at most
+// this often, not once 1,000 pages were written; and the checkpoint's
+// first fsync puts the commits before it on the disk, safe from a power
+// loss, within about this long.
+const checkpointInterval = 50 * time.Millisecond
 
 // fallbackCheckpoint is the WAL's size, in pages, at which a commit
 // checkpoints by itself, as SQLite does at 1,000 pages by default: only
