@@ -11,22 +11,24 @@ import (
 
 // checkpointInterval is how often the checkpointer copies what the WAL
 // holds back into the database, when anything was committed since.
+//
 // Measured (the table bench, SQLite): once a second, the copy of a
 // second's writes at once held turns at 300/s to a p99 of 34-77 ms (11-28
 // ms before); every 250 ms or 100 ms it did not (12-23 ms), and a drain
-// still gained most of what a second gave. The tail that is left comes
-// from the checkpoint's fsyncs: while one runs, the writer's own writes to
-// the WAL wait in the kernel (measured with perf trace: a 24-byte pwrite
-// of a frame header took 4 ms beside a 13 ms fsync), and the more a
-// checkpoint copies, the longer its fsyncs. On a disk whose flush takes 4
-// ms (session 17's machine; docs/performance.md), `baton serve` side by
-// side, the p99 at 300 turns/s was 42.3 ms every 250 ms, 30.4 ms every
-// 100 ms and 24.5 ms every 50 ms (and 23.8-27.3 against 35.0-45.6 in three
-// more tables), with the same turns a second; a drain, whose commits
-// change the same pages again and again, lost 3-7 % (each page copied
-// more often), which a latency that people wait on is worth. A policy that
-// checkpointed less often while the writer was busy did no better on
-// either (measured).
+// still gained most of what a second gave.
+//
+// The tail that was left came from the checkpoint's fsyncs: while one
+// runs, the writer's own writes to the WAL wait in the kernel (perf trace:
+// a 24-byte pwrite of a frame header took 4 ms beside a 13 ms fsync), and
+// the more a checkpoint copies, the longer its fsyncs. On a disk whose
+// flush takes 4 ms (session 17's machine; docs/performance.md), with
+// `baton serve` side by side in four tables, the p99 at 300 turns/s was
+// 23.8-27.3 ms every 50 ms against 35.0-45.6 ms every 250 ms (30.4 ms
+// every 100 ms, in one), with the same turns a second. A drain lost 3-7 %:
+// its commits change the same pages again and again, and each is copied
+// more often. The latency people wait on is worth more. Checkpointing less
+// often while the writer was busy did no better on either (measured).
+//
 // A server that writes a little now and then syncs a checkpoint at most
 // this often, not once 1,000 pages were written; and the checkpoint's
 // first fsync puts the commits before it on the disk, safe from a power

@@ -477,10 +477,16 @@ func TestBrowserCustomerTyping(t *testing.T) {
 	// typing is sent until the page shows it. The page reloads itself when
 	// the conversation changes hands (the handoff's routing may assign it
 	// to the agent who just signed in), and while it does there is no
-	// #typing to read.
+	// #typing to read, or no page to ask.
+	shows := func() string {
+		v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.getElementById("typing")?.textContent ?? ""`))
+		if err != nil {
+			return ""
+		}
+		return v
+	}
 	deadline := time.Now().Add(30 * time.Second)
-	const shows = `document.getElementById("typing")?.textContent ?? ""`
-	for got := ""; got != "Tess Typer is typing…"; got = js[string](b, shows) {
+	for got := ""; got != "Tess Typer is typing…"; got = shows() {
 		if time.Now().After(deadline) {
 			t.Fatalf("the customer's typing never showed as Tess Typer's (last %q): %s", got, b.text())
 		}
