@@ -258,6 +258,7 @@ func (s *Store) runBatch(jobs []*job) {
 	}
 	ctx := context.Background() // no one caller's context ends the others' transaction
 	s.transactions.Add(1)
+	defer s.writesEnded.Add(1)
 	if s.batch.conn == nil {
 		conn, err := s.writer.Conn(ctx)
 		if err != nil {

@@ -45,6 +45,7 @@ type Store struct {
 	optimistic   *optimisticBatch // optimistic writes made together, on PostgreSQL only (WriteOptimistic)
 	lookups      *lookupBatch     // their lookups, read together
 	transactions atomic.Int64
+	writesEnded  atomic.Int64   // the group commit's transactions that have ended (SQLite)
 	closers      []func() error // what the dialect runs beside the pools (OnClose)
 }
 
@@ -109,6 +110,12 @@ func (s *Store) Read() *Queries {
 // begun. With group commit (SQLite) Write calls that arrive together share
 // one, so there are fewer of them than calls.
 func (s *Store) WriteTransactions() int64 { return s.transactions.Load() }
+
+// WritesEnded returns how many of the group commit's transactions (SQLite)
+// have ended, committed or rolled back: unlike WriteTransactions, which
+// counts them as they begin, it never counts one whose commit is still to
+// come. SQLite's checkpointer copies the WAL back when it has grown.
+func (s *Store) WritesEnded() int64 { return s.writesEnded.Load() }
 
 // QueuedWrites returns how many Write calls wait for the writer, queued
 // for group commit (SQLite); 0 where writes are not queued.

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -103,8 +104,11 @@ func TestBackgroundLooksAreRanges(t *testing.T) {
 
 // TestCheckpointInBackground checks that what is committed reaches the
 // database file, out of the WAL, without a commit checkpointing: the
-// checkpointer does it within a few seconds.
+// checkpointer does it within a few seconds. The transaction lasts several
+// of the checkpointer's ticks, and nothing is written after it: a
+// checkpoint made while it ran must not count its commit as copied.
 func TestCheckpointInBackground(t *testing.T) {
+	const checkpointTick = 50 * time.Millisecond // checkpointInterval
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "baton.db")
 	s, err := sqlite.Open(t.Context(), path)
@@ -121,8 +125,10 @@ func TestCheckpointInBackground(t *testing.T) {
 	}
 	before := size()
 	err = s.Write(t.Context(), func(q *store.Queries) error {
-		return q.CreateAccount(t.Context(), &baton.Account{Name: strings.Repeat("x", 500_000), CreatedAt: time.Now(),
+		err := q.CreateAccount(t.Context(), &baton.Account{Name: strings.Repeat("x", 500_000), CreatedAt: time.Now(),
 			UpdatedAt: time.Now()})
+		time.Sleep(4 * checkpointTick)
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -130,6 +136,61 @@ func TestCheckpointInBackground(t *testing.T) {
 	for deadline := time.Now().Add(10 * time.Second); size() < before+400_000; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the database file is %d bytes 10 s after a commit of 500 kB, %d before: not checkpointed", size(), before)
+		}
+	}
+}
+
+// TestCheckpointAfterReader checks that a commit a reader's older snapshot
+// kept in the WAL is copied once the reader is done, with nothing written
+// since: a checkpoint that copied only part of the WAL is made again.
+func TestCheckpointAfterReader(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "baton.db")
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	// A reader of its own, whose transaction holds a snapshot from before
+	// the commit.
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	tx, err := db.BeginTx(t.Context(), &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := tx.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM accounts`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	before := size()
+	err = s.Write(t.Context(), func(q *store.Queries) error {
+		return q.CreateAccount(t.Context(), &baton.Account{Name: strings.Repeat("x", 500_000), CreatedAt: time.Now(),
+			UpdatedAt: time.Now()})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // checkpoints made meanwhile copy nothing the reader needs
+	if got := size(); got >= before+400_000 {
+		t.Fatalf("the database file grew to %d bytes while a reader held a snapshot from before the commit", got)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); size() < before+400_000; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file is %d bytes 10 s after the reader ended, %d before the commit: not checkpointed", size(), before)
 		}
 	}
 }
