@@ -22,8 +22,8 @@ import (
 // a 24-byte pwrite of a frame header took 4 ms beside a 13 ms fsync), and
 // the more a checkpoint copies, the longer its fsyncs. On a disk whose
 // flush takes 4 ms (session 17's machine; docs/performance.md), with
-// `baton serve` side by side in four tables, the p99 at 300 turns/s was
-// 23.8-27.3 ms every 50 ms against 35.0-45.6 ms every 250 ms (30.4 ms
+// `baton serve` side by side in five tables, the p99 at 300 turns/s was
+// 23.8-32.4 ms every 50 ms against 35.0-47.1 ms every 250 ms (30.4 ms
 // every 100 ms, in one), with the same turns a second. A drain lost 3-7 %:
 // its commits change the same pages again and again, and each is copied
 // more often. The latency people wait on is worth more. Checkpointing less
