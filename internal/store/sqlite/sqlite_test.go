@@ -123,7 +123,7 @@ func TestCheckpointInBackground(t *testing.T) {
 		}
 		return fi.Size()
 	}
-	before := size()
+	before := settled(t, path)
 	err = s.Write(t.Context(), func(q *store.Queries) error {
 		err := q.CreateAccount(t.Context(), &baton.Account{Name: strings.Repeat("x", 500_000), CreatedAt: time.Now(),
 			UpdatedAt: time.Now()})
@@ -158,6 +158,7 @@ func TestCheckpointAfterReader(t *testing.T) {
 		}
 		return fi.Size()
 	}
+	before := settled(t, path)
 	// A reader of its own, whose transaction holds a snapshot from before
 	// the commit.
 	db, err := sql.Open("sqlite", "file:"+path)
@@ -173,7 +174,6 @@ func TestCheckpointAfterReader(t *testing.T) {
 	if err := tx.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM accounts`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	before := size()
 	err = s.Write(t.Context(), func(q *store.Queries) error {
 		return q.CreateAccount(t.Context(), &baton.Account{Name: strings.Repeat("x", 500_000), CreatedAt: time.Now(),
 			UpdatedAt: time.Now()})
@@ -193,6 +193,36 @@ func TestCheckpointAfterReader(t *testing.T) {
 			t.Fatalf("the database file is %d bytes 10 s after the reader ended, %d before the commit: not checkpointed", size(), before)
 		}
 	}
+}
+
+// settled copies what the WAL of the database at path holds (the
+// migrations) into the file, on a connection of its own, and returns the
+// file's size: so that only what a test commits afterwards can grow it.
+func settled(t *testing.T, path string) int64 {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// The store's checkpointer may hold the checkpoint meanwhile.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var busy, frames, copied int
+		if err := db.QueryRowContext(t.Context(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
+			t.Fatal(err)
+		}
+		if busy == 0 && copied == frames {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("checkpoint of the migrations: busy %d, %d of %d frames copied", busy, copied, frames)
+		}
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
 }
 
 // TestReopen opens a database a second time: nothing is migrated twice and
