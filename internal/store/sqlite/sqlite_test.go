@@ -110,34 +110,9 @@ func TestBackgroundLooksAreRanges(t *testing.T) {
 func TestCheckpointInBackground(t *testing.T) {
 	const checkpointTick = 50 * time.Millisecond // checkpointInterval
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "baton.db")
-	s, err := sqlite.Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	size := func() int64 {
-		fi, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fi.Size()
-	}
-	before := settled(t, path)
-	err = s.Write(t.Context(), func(q *store.Queries) error {
-		err := q.CreateAccount(t.Context(), &baton.Account{Name: strings.Repeat("x", 500_000), CreatedAt: time.Now(),
-			UpdatedAt: time.Now()})
-		time.Sleep(4 * checkpointTick)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(10 * time.Second); size() < before+400_000; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the database file is %d bytes 10 s after a commit of 500 kB, %d before: not checkpointed", size(), before)
-		}
-	}
+	f := openCheckpointed(t)
+	f.commit(4 * checkpointTick)
+	f.waitCopied("10 s after a commit of 500 kB")
 }
 
 // TestCheckpointAfterReader checks that a commit a reader's older snapshot
@@ -145,28 +120,10 @@ func TestCheckpointInBackground(t *testing.T) {
 // since: a checkpoint that copied only part of the WAL is made again.
 func TestCheckpointAfterReader(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "baton.db")
-	s, err := sqlite.Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	size := func() int64 {
-		fi, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fi.Size()
-	}
-	before := settled(t, path)
+	f := openCheckpointed(t)
 	// A reader of its own, whose transaction holds a snapshot from before
 	// the commit.
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	tx, err := db.BeginTx(t.Context(), &sql.TxOptions{ReadOnly: true})
+	tx, err := f.conn().BeginTx(t.Context(), &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,38 +131,41 @@ func TestCheckpointAfterReader(t *testing.T) {
 	if err := tx.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM accounts`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	err = s.Write(t.Context(), func(q *store.Queries) error {
-		return q.CreateAccount(t.Context(), &baton.Account{Name: strings.Repeat("x", 500_000), CreatedAt: time.Now(),
-			UpdatedAt: time.Now()})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f.commit(0)
 	time.Sleep(500 * time.Millisecond) // checkpoints made meanwhile copy nothing the reader needs
-	if got := size(); got >= before+400_000 {
+	if got := f.size(); got >= f.before+copiedAtLeast {
 		t.Fatalf("the database file grew to %d bytes while a reader held a snapshot from before the commit", got)
 	}
 	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); size() < before+400_000; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the database file is %d bytes 10 s after the reader ended, %d before the commit: not checkpointed", size(), before)
-		}
-	}
+	f.waitCopied("10 s after the reader ended")
 }
 
-// settled copies what the WAL of the database at path holds (the
-// migrations) into the file, on a connection of its own, and returns the
-// file's size: so that only what a test commits afterwards can grow it.
-func settled(t *testing.T, path string) int64 {
-	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path)
+// copiedAtLeast is how much a commit of 500 kB grows the database file by
+// once it is copied out of the WAL.
+const copiedAtLeast = 400_000
+
+// checkpointed is a store on a database file whose migrations are copied
+// out of the WAL already (before is the file's size then), so that only
+// what a test commits afterwards can grow the file.
+type checkpointed struct {
+	t      *testing.T
+	path   string
+	s      *store.Store
+	before int64
+}
+
+func openCheckpointed(t *testing.T) *checkpointed {
+	f := &checkpointed{t: t, path: filepath.Join(t.TempDir(), "baton.db")}
+	s, err := sqlite.Open(t.Context(), f.path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { s.Close() })
+	f.s = s
 	// The store's checkpointer may hold the checkpoint meanwhile.
+	db := f.conn()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		var busy, frames, copied int
 		if err := db.QueryRowContext(t.Context(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
@@ -218,11 +178,49 @@ func settled(t *testing.T, path string) int64 {
 			t.Fatalf("checkpoint of the migrations: busy %d, %d of %d frames copied", busy, copied, frames)
 		}
 	}
-	fi, err := os.Stat(path)
+	f.before = f.size()
+	return f
+}
+
+// conn opens a connection of the test's own to the database.
+func (f *checkpointed) conn() *sql.DB {
+	db, err := sql.Open("sqlite", "file:"+f.path)
 	if err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func (f *checkpointed) size() int64 {
+	fi, err := os.Stat(f.path)
+	if err != nil {
+		f.t.Fatal(err)
 	}
 	return fi.Size()
+}
+
+// commit commits 500 kB, holding the transaction open for hold first.
+func (f *checkpointed) commit(hold time.Duration) {
+	err := f.s.Write(f.t.Context(), func(q *store.Queries) error {
+		err := q.CreateAccount(f.t.Context(), &baton.Account{Name: strings.Repeat("x", 500_000), CreatedAt: time.Now(),
+			UpdatedAt: time.Now()})
+		time.Sleep(hold)
+		return err
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// waitCopied waits up to 10 s for the commit to be copied into the file.
+func (f *checkpointed) waitCopied(when string) {
+	f.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); f.size() < f.before+copiedAtLeast; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			f.t.Fatalf("the database file is %d bytes %s, %d before the commit: not checkpointed", f.size(), when, f.before)
+		}
+	}
 }
 
 // TestReopen opens a database a second time: nothing is migrated twice and
