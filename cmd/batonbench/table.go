@@ -629,16 +629,19 @@ func tableDB(ctx context.Context, o options, dir, db string, binaries, labels []
 		for i, s := range servers {
 			row := rows[i]
 			row.bare, row.bareCPU = append(row.bare, bareRate.rate()), append(row.bareCPU, bareCPU)
+			nbOthers := startOthers(db == "postgres")
 			nb, nbCPU := measureProc(client, s.proc.pid(), s.nobot, o)
+			nbLine := nbOthers.line(len(nb.latencies))
 			row.noBot, row.noBotCPU = append(row.noBot, nb.rate()), append(row.noBotCPU, nbCPU)
 			row.ratioBare = append(row.ratioBare, nb.rate()/bareRate.rate())
 			row.failures += nb.failed()
 
 			targets := s.botTargets()
 			before := s.bench.recv.incoming.Load()
-			cpu0 := procCPU(s.proc.pid())
+			cpu0, wbOthers := procCPU(s.proc.pid()), startOthers(db == "postgres")
 			wb := closedLoop(client, targets, o.clients, o.duration)
 			lag, err := s.waitIncoming(before+int64(len(wb.latencies)), 2*time.Minute)
+			wbLine := wbOthers.line(len(wb.latencies))
 			if err != nil {
 				fmt.Printf("  %s: %v\n", s.label, err)
 				row.failures++
@@ -651,6 +654,7 @@ func tableDB(ctx context.Context, o options, dir, db string, binaries, labels []
 			fmt.Printf("  run %d %-20s bare %6.0f msgs/s (%4.0f µs CPU)  no bot %6.0f msgs/s (%4.0f µs, p99 %s)  bot %6.0f msgs/s taken in, all delivered %s later: %6.0f msgs/s (%4.0f µs)\n",
 				run+1, s.label, bareRate.rate(), bareCPU, nb.rate(), nbCPU, pct(nb.latencies, 99), wb.rate(),
 				lag.Round(time.Millisecond), delivered, wbCPU)
+			fmt.Printf("    CPU a message beside the server's: no bot %s; bot %s\n", nbLine, wbLine)
 		}
 	}
 
@@ -715,6 +719,33 @@ func measureProc(client *http.Client, pid int, targets []string, o options) (*re
 	cpu0 := procCPU(pid)
 	r := closedLoop(client, targets, o.clients, o.duration)
 	return r, float64((procCPU(pid) - cpu0).Microseconds()) / float64(max(len(r.latencies), 1))
+}
+
+// others is the CPU the rest of the machine's work took a message, in the
+// run line's words: the bench's client (and bot), and PostgreSQL's when the
+// run is on PostgreSQL. With the server's own it says what a message cost
+// the whole machine, the server aside: a bot's share of the cores it runs
+// on, which no change to Baton takes away.
+type others struct {
+	bench, postgres time.Duration
+	postgresOn      bool
+}
+
+func startOthers(postgresOn bool) others {
+	o := others{bench: cpuTime(), postgresOn: postgresOn}
+	if postgresOn {
+		o.postgres = postgresCPU()
+	}
+	return o
+}
+
+// line is what the others took since start, a message of n.
+func (o others) line(n int) string {
+	s := fmt.Sprintf("bench %.0f µs", perTurn(cpuTime()-o.bench, n))
+	if o.postgresOn {
+		s += fmt.Sprintf(", PostgreSQL %.0f µs", perTurn(postgresCPU()-o.postgres, n))
+	}
+	return s
 }
 
 func (r *result) rate() float64 { return float64(len(r.latencies)) / r.elapsed.Seconds() }
