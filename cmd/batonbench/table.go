@@ -721,16 +721,17 @@ func measureProc(client *http.Client, pid int, targets []string, o options) (*re
 	return r, float64((procCPU(pid) - cpu0).Microseconds()) / float64(max(len(r.latencies), 1))
 }
 
-// others is the CPU the rest of the machine's work took a message, in the
-// run line's words: the bench's client (and bot), and PostgreSQL's when the
-// run is on PostgreSQL. With the server's own it says what a message cost
-// the whole machine, the server aside: a bot's share of the cores it runs
-// on, which no change to Baton takes away.
+// others measures the CPU of what runs beside the server: the bench's
+// client (and, when one is connected, its bot) and, on PostgreSQL, the
+// database. With the server's own CPU it is what a message cost the
+// machine, and it shows the bot's share of the cores, which no change to
+// Baton takes away.
 type others struct {
 	bench, postgres time.Duration
 	postgresOn      bool
 }
 
+// startOthers starts measuring others.
 func startOthers(postgresOn bool) others {
 	o := others{bench: cpuTime(), postgresOn: postgresOn}
 	if postgresOn {
@@ -739,7 +740,7 @@ func startOthers(postgresOn bool) others {
 	return o
 }
 
-// line is what the others took since start, a message of n.
+// line is the CPU the others took since startOthers, a message of n.
 func (o others) line(n int) string {
 	s := fmt.Sprintf("bench %.0f µs", perTurn(cpuTime()-o.bench, n))
 	if o.postgresOn {
