@@ -167,7 +167,7 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 	var err error
 	if k != nil && k.target != nil {
 		n = k.target.Recent
-	} else if n, err = q.CountMessagesSince(ctx, c.ID, now.Add(-time.Minute).UnixMicro(), a.limits.MessagesPerMinute); err != nil {
+	} else if n, err = q.FloodCount(ctx, c.ID, a.floodSince(), a.limits.MessagesPerMinute); err != nil {
 		return err
 	}
 	if n >= a.limits.MessagesPerMinute {
@@ -398,7 +398,8 @@ func (a *App) rememberHeard(where string, heard bool) {
 	}
 }
 
-// floodSince is the start of the flood guard's minute.
+// floodSince is a minute ago: a flood minute that began after it runs on
+// (see store.FloodCount).
 func (a *App) floodSince() int64 { return a.Now().Add(-time.Minute).UnixMicro() }
 
 // replyTarget checks in_reply_to and records the target's external id, as

@@ -370,16 +370,52 @@ func TestQuietMessages(t *testing.T) {
 	})
 }
 
-// TestQuietMessageFlood: the flood guard holds for quiet messages too.
-func TestQuietMessageFlood(t *testing.T) {
+// TestMessageFlood: the flood guard counts every message of a
+// conversation, whoever writes it and on whichever path (a quiet message,
+// one a bot hears, a reply through the Application API), and a minute
+// after its minute began the conversation takes messages again.
+func TestMessageFlood(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		e := startWith(t, batontest.Options{Store: s, App: func(c *app.Config) { c.Limits.MessagesPerMinute = 3 }})
-		conv := e.customer("flood")
-		for i := range 3 {
-			e.say("flood", conv, fmt.Sprint(i))
+		clock := batontest.NewClock(time.Now())
+		e := startWith(t, batontest.Options{Store: s, Clock: clock, App: func(c *app.Config) { c.Limits.MessagesPerMinute = 3 }})
+		customer := func(source string, conv int64, status int) {
+			t.Helper()
+			e.call("POST", fmt.Sprintf("/public/api/v1/inboxes/%s/contacts/%s/conversations/%d/messages", e.identifier, source, conv),
+				"", `{"content":"hello"}`, status)
 		}
-		e.call("POST", fmt.Sprintf("/public/api/v1/inboxes/%s/contacts/flood/conversations/%d/messages", e.identifier, conv),
-			"", `{"content":"one too many"}`, 429)
+		reply := func(token string, conv int64, status int) {
+			t.Helper()
+			e.call("POST", e.convPath(conv)+"/messages", token, `{"content":"Let me check."}`, status)
+		}
+
+		// Quiet messages, then a person's reply: the fourth message of the
+		// minute is refused, whoever writes it, until the minute ends.
+		conv := e.customer("quiet")
+		for range 3 {
+			customer("quiet", conv, 200)
+		}
+		customer("quiet", conv, 429)
+		reply(e.adminToken, conv, 429)
+		clock.Add(59 * time.Second)
+		customer("quiet", conv, 429)
+		clock.Add(time.Second)
+		customer("quiet", conv, 200)
+		reply(e.adminToken, conv, 200)
+		customer("quiet", conv, 200)
+		customer("quiet", conv, 429)
+
+		// With a bot connected (on PostgreSQL, the optimistic write), its
+		// replies counted with the customer's.
+		b := newBot(t, nil)
+		e.connect(b, "")
+		conv = e.customer("heard")
+		customer("heard", conv, 200)
+		reply(b.token, conv, 200)
+		customer("heard", conv, 200)
+		customer("heard", conv, 429)
+		reply(b.token, conv, 429)
+		clock.Add(time.Minute)
+		customer("heard", conv, 200)
 	})
 }

@@ -440,11 +440,27 @@ func messageTargetColumns(since, limit string) string {
 // hear its inbox.
 const inboxWebhooks = `EXISTS (SELECT 1 FROM webhooks w WHERE w.account_id = v.account_id AND (w.inbox_id IS NULL OR w.inbox_id = v.inbox_id))`
 
-// floodCount is the flood guard's count: conversation v's messages created
-// after since, counted up to limit.
+// floodCount is the flood guard's count: conversation v's messages in its
+// flood minute (see floodCounted), if that began after since, counted up
+// to limit; 0 if it began before.
 func floodCount(since, limit string) string {
-	return `(SELECT COUNT(*) FROM (SELECT 1 FROM messages r WHERE r.conversation_id = v.id AND r.created_at > ` + since +
-		` LIMIT ` + limit + `) t)`
+	return `(CASE WHEN v.flood_at <= ` + since + ` THEN 0 WHEN v.flood_count < ` + limit + ` THEN v.flood_count ELSE ` +
+		limit + ` END)`
+}
+
+// floodCounted is the assignments that count a message written at at
+// (microseconds) in its conversation's flood minute, in an UPDATE of the
+// conversation: the minute begins with the first message after the last
+// one ended. A burst that straddles two such minutes may so reach twice
+// the limit within sixty seconds, and a conversation that writes on
+// without pause still gets no more than the limit a minute: the guard is
+// there to stop loops (a bot answering itself, an automation retrying),
+// and every message it counts costs one row update it makes anyway.
+func floodCounted(at string) string {
+	at = `CAST(` + at + ` AS BIGINT)`
+	current := `flood_at > ` + at + ` - 60000000` // a minute in microseconds
+	return `flood_count = CASE WHEN ` + current + ` THEN flood_count + 1 ELSE 1 END,
+		flood_at = CASE WHEN ` + current + ` THEN flood_at ELSE ` + at + ` END`
 }
 
 // messageTargetJoins join what messageTargetColumns read of the inbox's bot.

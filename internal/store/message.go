@@ -54,10 +54,33 @@ func messageValues(m *baton.Message) []any {
 		toMicros(m.UpdatedAt)}
 }
 
-// CreateMessage inserts m and sets its id.
+// CreateMessage inserts m, sets its id, and counts it in its
+// conversation's flood minute (floodCounted): on PostgreSQL in one
+// statement.
 func (q *Queries) CreateMessage(ctx context.Context, m *baton.Message) error {
-	var err error
 	query, args := q.insertMessage(messageValues(m))
+	if q.d.Name() == "postgres" {
+		err := q.db.QueryRowContext(ctx, `WITH m AS (`+query+` RETURNING id),
+			f AS (UPDATE conversations SET `+floodCounted("$15")+` WHERE id = $3)
+			SELECT id FROM m`, args...).Scan(&m.ID)
+		return q.formatError(err, "message")
+	}
+	if err := q.insertMessageRow(ctx, query, args, m); err != nil {
+		return err
+	}
+	_, err := q.db.ExecContext(ctx, countFlood, toMicros(m.CreatedAt), m.ConversationID)
+	return q.formatError(err, "conversation")
+}
+
+// countFlood counts a message written at $1 in conversation $2's flood
+// minute.
+var countFlood = `UPDATE conversations SET ` + floodCounted("$1") + ` WHERE id = $2`
+
+// insertMessageRow inserts m, with the statement and arguments
+// insertMessage gave, and sets its id; it does not count it in the flood
+// minute, which the caller does.
+func (q *Queries) insertMessageRow(ctx context.Context, query string, args []any, m *baton.Message) error {
+	var err error
 	m.ID, err = q.insert(ctx, query, args...)
 	return q.formatError(err, "message")
 }
@@ -80,6 +103,11 @@ func (q *Queries) insertMessage(args []any) (string, []any) {
 		$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, args
 }
 
+// touchCounted is TouchConversation's update ($1 the activity, $3 the
+// conversation) with a message written at $2 counted in the flood minute.
+var touchCounted = `UPDATE conversations SET last_activity_at = $1, updated_at = $1, ` + floodCounted("$2") +
+	` WHERE id = $3`
+
 // CreateMessageLive is CreateMessage, TouchConversation of its
 // conversation at the time and CreateLiveEvent of e, which is about the
 // message (its MessageID is set to the message's): on PostgreSQL one
@@ -89,16 +117,21 @@ func (q *Queries) CreateMessageLive(ctx context.Context, m *baton.Message, at in
 		return q.optimistic.createMessageLive(m, at, e)
 	}
 	if q.d.Name() != "postgres" {
-		if err := q.CreateMessage(ctx, m); err != nil {
+		// The message, then the conversation's activity with the count.
+		query, args := q.insertMessage(messageValues(m))
+		if err := q.insertMessageRow(ctx, query, args, m); err != nil {
 			return err
 		}
+		if _, err := q.db.ExecContext(ctx, touchCounted, at, toMicros(m.CreatedAt), m.ConversationID); err != nil {
+			return q.formatError(err, "conversation")
+		}
 		e.MessageID = m.ID
-		return q.TouchConversationLive(ctx, m.ConversationID, at, e)
+		return q.CreateLiveEvent(ctx, e)
 	}
 	insert, args := q.insertMessage(append(messageValues(m), at, e.AccountID, nullInt(e.ConversationID),
 		nullInt(e.ContactID), e.Name, e.data(), toMicros(e.CreatedAt)))
 	err := q.db.QueryRowContext(ctx, `WITH m AS (`+insert+` RETURNING id),
-		t AS (UPDATE conversations SET last_activity_at = $17, updated_at = $17 WHERE id = $3),
+		t AS (UPDATE conversations SET last_activity_at = $17, updated_at = $17, `+floodCounted("$15")+` WHERE id = $3),
 		e AS (INSERT INTO live_events (account_id, conversation_id, message_id, contact_id, name, data, created_at)
 		SELECT $18, $19, m.id, $20, $21, $22, $23 FROM m RETURNING id, message_id)
 		SELECT message_id, id FROM e`, args...).Scan(&m.ID, &e.ID)
@@ -206,13 +239,14 @@ func (q *Queries) CountIncomingSince(ctx context.Context, conversationID, since 
 	return n, q.formatError(err, "message")
 }
 
-// CountMessagesSince counts the conversation's messages created after the
-// time, up to limit: the flood guard.
-func (q *Queries) CountMessagesSince(ctx context.Context, conversationID, since int64, limit int) (int, error) {
+// FloodCount is the flood guard's count of the conversation (see
+// floodCount): its messages in its flood minute, if that began after
+// since, up to limit.
+func (q *Queries) FloodCount(ctx context.Context, conversationID, since int64, limit int) (int, error) {
 	var n int
-	err := q.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM messages
-		WHERE conversation_id = $1 AND created_at > $2 LIMIT `+itoa(limit)+`) t`, conversationID, since).Scan(&n)
-	return n, q.formatError(err, "message")
+	err := q.db.QueryRowContext(ctx, `SELECT `+floodCount("$2", "$3")+` FROM conversations v WHERE v.id = $1`,
+		conversationID, since, limit).Scan(&n)
+	return n, q.formatError(err, "conversation")
 }
 
 // HasContentType says whether the conversation has a message of the

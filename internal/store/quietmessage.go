@@ -214,7 +214,8 @@ func (s *Store) writeQuietSQLite(ctx context.Context, in QuietMessage) (*baton.C
 		}
 		found = true
 		m.AccountID, m.InboxID, m.ConversationID, m.SenderID = c.AccountID, c.InboxID, c.ID, c.ContactID
-		if err := q.CreateMessage(ctx, m); err != nil {
+		query, args := q.insertMessage(messageValues(m)) // counted by the update
+		if err := q.insertMessageRow(ctx, query, args, m); err != nil {
 			return err
 		}
 		e.AccountID, e.ConversationID, e.MessageID = c.AccountID, c.ID, m.ID
@@ -232,8 +233,9 @@ func (s *Store) writeQuietSQLite(ctx context.Context, in QuietMessage) (*baton.C
 
 // touchQuietConversation is writeQuietSQLite's update: the conversation
 // found as FindPublicMessageTarget finds it ($1 to $3), where the message
-// is a quiet one ($5 to $7), gets its activity ($4).
-var touchQuietConversation = `UPDATE conversations SET last_activity_at = $4, updated_at = $4
+// is a quiet one ($5 to $7), gets its activity ($4), and the message is
+// counted in its flood minute.
+var touchQuietConversation = `UPDATE conversations SET last_activity_at = $4, updated_at = $4, ` + floodCounted("$4") + `
 	WHERE id = (SELECT v.id FROM conversations v` + publicConversationJoins + publicConversationWhere + `
 		AND ` + quietConditions("$5", "$6", "$7") + `)
 	RETURNING id, account_id, inbox_id, contact_id, contact_inbox_id, display_id`
@@ -250,8 +252,8 @@ var touchQuietConversation = `UPDATE conversations SET last_activity_at = $4, up
 // waits for it (a deadlock). A message whose conversation was skipped gets
 // no row, and its caller's transaction waits for the lock on its own.
 // The update checks the conditions of a quiet message on it
-// and its contact inbox and contact, and returns it with the message's
-// ord; the messages are inserted from what it returns, in their order, and
+// and its contact inbox and contact, counts the message in its flood
+// minute, and returns it with the message's ord; the messages are inserted from what it returns, in their order, and
 // their live events beside them, matched by conversation (a statement has
 // one message a conversation, see take).
 var createQuietMessages = `WITH i AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[],
@@ -263,7 +265,7 @@ var createQuietMessages = `WITH i AS (SELECT * FROM unnest($1::text[], $2::text[
 	k AS (SELECT i.*, x.id AS conversation FROM i JOIN inboxes b ON b.identifier = i.inbox
 		JOIN conversations x ON x.account_id = b.account_id AND x.display_id = i.display AND x.inbox_id = b.id
 		FOR UPDATE OF x SKIP LOCKED),
-	t AS (UPDATE conversations v SET last_activity_at = k.at, updated_at = k.at
+	t AS (UPDATE conversations v SET last_activity_at = k.at, updated_at = k.at, ` + floodCounted("k.at") + `
 		FROM k, contact_inboxes ci, contacts c
 		WHERE v.id = k.conversation AND ci.id = v.contact_inbox_id AND ci.inbox_id = v.inbox_id
 		AND c.id = ci.contact_id AND ci.source_id = k.source

@@ -167,9 +167,10 @@ func testMessageList(t *testing.T, s *store.Store) {
 		{"incoming since 0", func() (int, error) { return s.Read().CountIncomingSince(ctx, c.ID, 0, 10) }, 2},
 		{"incoming since 1 s", func() (int, error) { return s.Read().CountIncomingSince(ctx, c.ID, since(time.Second), 10) }, 1},
 		{"incoming up to 1", func() (int, error) { return s.Read().CountIncomingSince(ctx, c.ID, 0, 1) }, 1},
-		{"messages since 3 s", func() (int, error) { return s.Read().CountMessagesSince(ctx, c.ID, since(3*time.Second), 10) }, 3},
-		{"messages since 3 s up to 2", func() (int, error) { return s.Read().CountMessagesSince(ctx, c.ID, since(3*time.Second), 2) }, 2},
-		{"all messages", func() (int, error) { return s.Read().CountMessagesSince(ctx, c.ID, 0, 100) }, 8},
+		// The flood minute began with message 1, at 1 s, and holds all 8.
+		{"flood minute", func() (int, error) { return s.Read().FloodCount(ctx, c.ID, since(0), 10) }, 8},
+		{"flood minute up to 2", func() (int, error) { return s.Read().FloodCount(ctx, c.ID, since(0), 2) }, 2},
+		{"flood minute begun before since", func() (int, error) { return s.Read().FloodCount(ctx, c.ID, since(time.Second), 10) }, 0},
 	} {
 		n, err := tc.count()
 		if err != nil {
@@ -178,5 +179,10 @@ func testMessageList(t *testing.T, s *store.Store) {
 		if n != tc.want {
 			t.Errorf("%s: %d, want %d", tc.name, n, tc.want)
 		}
+	}
+	// A message a minute after it began begins the next one.
+	newMessage(t, s, c, "later", func(m *baton.Message) { m.CreatedAt = at.Add(61 * time.Second) })
+	if n, err := s.Read().FloodCount(ctx, c.ID, since(time.Second), 10); err != nil || n != 1 {
+		t.Errorf("flood minute after a minute: %d, %v; want 1", n, err)
 	}
 }

@@ -21,7 +21,8 @@ func testMessageTarget(t *testing.T, s *store.Store) {
 	for i := range 3 {
 		newMessage(t, s, c, "hello", func(m *baton.Message) { m.CreatedAt = at.Add(time.Duration(i) * time.Second) })
 	}
-	since := at.Add(500 * time.Millisecond).UnixMicro() // two of the three are newer
+	// The flood minute began with the first message, at at, and holds all three.
+	since := at.Add(-500 * time.Millisecond).UnixMicro()
 
 	// targets reads both lookups in one write transaction, as the use
 	// cases do, and checks what the transaction then remembers.
@@ -57,8 +58,8 @@ func testMessageTarget(t *testing.T, s *store.Store) {
 	withContact(t, s, th, want)
 	same(t, "conversation of the public target", pub.Conversation, want)
 	for _, got := range []*store.MessageTarget{pub, app} {
-		if got.Bot != nil || got.AgentBot != nil || got.Recent != 2 {
-			t.Errorf("target: bot %+v, %d recent messages; want none and 2", got.Bot, got.Recent)
+		if got.Bot != nil || got.AgentBot != nil || got.Recent != 3 {
+			t.Errorf("target: bot %+v, %d recent messages; want none and 3", got.Bot, got.Recent)
 		}
 	}
 
@@ -132,7 +133,7 @@ func testMessageTarget(t *testing.T, s *store.Store) {
 	same(t, "surroundings read with the public target", pub.Around, wantAround)
 	same(t, "surroundings read with the Application API's target", app.Around, wantAround)
 	same(t, "conversation read with its surroundings", app.Conversation, seen)
-	if pub.Recent != 2 || app.Recent != 2 || app.Bot == nil {
+	if pub.Recent != 3 || app.Recent != 3 || app.Bot == nil {
 		t.Errorf("targets read with their surroundings: %d and %d recent, bot %+v", pub.Recent, app.Recent, app.Bot)
 	}
 	// The contact inbox's newest conversation (c, not th.conversation), as
@@ -148,8 +149,8 @@ func testMessageTarget(t *testing.T, s *store.Store) {
 	same(t, "conversation of the latest target", latest.Conversation, seen)
 	same(t, "latest target's bot", latest.Bot, app.Bot)
 	same(t, "latest target's agent bot", latest.AgentBot, app.AgentBot)
-	if latest.Recent != 2 || latest.Around != nil {
-		t.Errorf("latest target: %d recent, surroundings %+v; want 2 and none", latest.Recent, latest.Around)
+	if latest.Recent != 3 || latest.Around != nil {
+		t.Errorf("latest target: %d recent, surroundings %+v; want 3 and none", latest.Recent, latest.Around)
 	}
 	wantAround.Contact, wantAround.ContactInbox = nil, nil
 	same(t, "surroundings read with the latest target", latestAround.Around, wantAround)
@@ -174,6 +175,14 @@ func testMessageTarget(t *testing.T, s *store.Store) {
 	})
 	if pub.Recent != 2 {
 		t.Errorf("count up to 2 of 3 messages: %d", pub.Recent)
+	}
+	// A minute that began before since is over.
+	write(t, s, func(q *store.Queries) (err error) {
+		pub, err = q.FindPublicMessageTarget(ctx, th.inbox.Identifier, th.contactInbox.SourceID, c.DisplayID, at.UnixMicro(), 200, 0)
+		return err
+	})
+	if pub.Recent != 0 {
+		t.Errorf("count of a minute that began at since: %d, want 0", pub.Recent)
 	}
 
 	// Another contact's conversation, another inbox's source id, another
