@@ -274,3 +274,25 @@ func TestOptimisticLookupPlannedOnce(t *testing.T) {
 	t.Parallel()
 	storetest.OptimisticLookupPlannedOnce(t, storetest.OpenPostgres(t))
 }
+
+// TestPlanCacheMode: Baton's connections keep one plan a statement unless
+// the URL says otherwise.
+func TestPlanCacheMode(t *testing.T) {
+	t.Parallel()
+	url := storetest.PostgresURL(t)
+	for _, c := range []struct{ url, want string }{
+		{url, "force_generic_plan"},
+		{url + "&plan_cache_mode=auto", "auto"},
+	} {
+		s, err := postgres.Open(t.Context(), c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mode string
+		err = s.DB().QueryRowContext(t.Context(), `SHOW plan_cache_mode`).Scan(&mode)
+		s.Close()
+		if err != nil || mode != c.want {
+			t.Errorf("plan_cache_mode %q (%v), want %q", mode, err, c.want)
+		}
+	}
+}
