@@ -444,6 +444,7 @@ const inboxWebhooks = `EXISTS (SELECT 1 FROM webhooks w WHERE w.account_id = v.a
 // flood minute (see floodCounted), if that began after since, counted up
 // to limit; 0 if it began before.
 func floodCount(since, limit string) string {
+	since, limit = `CAST(`+since+` AS BIGINT)`, `CAST(`+limit+` AS BIGINT)` // parameters of any size
 	return `(CASE WHEN v.flood_at <= ` + since + ` THEN 0 WHEN v.flood_count < ` + limit + ` THEN v.flood_count ELSE ` +
 		limit + ` END)`
 }

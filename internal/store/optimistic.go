@@ -263,12 +263,12 @@ func scanOptimistic(rows *sql.Rows, jobs []*optimisticJob) error {
 // still the version read ($2) and holds no message newer than the one
 // reserved ($3), skipping any another transaction holds, as
 // createQuietMessages does and for the same reasons; v updates their
-// activity and counts the messages in their flood minutes; the messages, their live events and their events are
-// inserted for the conversations v updated, and each event's deliveries
-// and lanes as CreateEventDeliveries writes them (the lanes' upsert takes
-// their row locks for the reason given there). A statement has one
-// message a conversation (see take): events are matched to their messages
-// by conversation.
+// activity and counts the messages in their flood minutes; the messages,
+// their live events and their events are inserted for the conversations v
+// updated, and each event's deliveries and lanes as CreateEventDeliveries
+// writes them (the lanes' upsert takes their row locks for the reason
+// given there). A statement has one message a conversation (see take):
+// events are matched to their messages by conversation.
 var writeOptimistics = `WITH j AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[],
 		$5::bigint[], $6::bigint[], $7::int[], $8::int[], $9::text[], $10::text[], $11::bool[], $12::int[],
 		$13::text[], $14::text[], $15::bigint[], $16::text[], $17::text[], $18::bigint[], $19::bigint[],
@@ -280,8 +280,8 @@ var writeOptimistics = `WITH j AS (SELECT * FROM unnest($1::bigint[], $2::text[]
 	k AS (SELECT j.ord, x.id FROM j JOIN conversations x ON x.id = j.conversation AND x.xmin = j.version::xid
 		WHERE NOT EXISTS (SELECT 1 FROM messages r WHERE r.conversation_id = j.conversation AND r.id >= j.message)
 		FOR UPDATE OF x SKIP LOCKED),
-	v AS (UPDATE conversations SET last_activity_at = j.at, updated_at = j.at, ` + floodCounted("j.created") + ` FROM k JOIN j ON j.ord = k.ord
-		WHERE conversations.id = k.id RETURNING j.ord),
+	v AS (UPDATE conversations SET last_activity_at = j.at, updated_at = j.at, ` + floodCounted("j.created") + `
+		FROM k JOIN j ON j.ord = k.ord WHERE conversations.id = k.id RETURNING j.ord),
 	m AS (INSERT INTO messages (id, ` + messageInsertColumns + `)
 		SELECT j.message, j.account, j.inbox, j.conversation, j.message_type, j.content_type, j.content,
 		j.content_attributes::jsonb, j.private, j.status, j.source_id, j.sender_type, j.sender_id,

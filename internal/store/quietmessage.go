@@ -251,11 +251,11 @@ var touchQuietConversation = `UPDATE conversations SET last_activity_at = $4, up
 // statement) would hold up all of them, or wait for another statement that
 // waits for it (a deadlock). A message whose conversation was skipped gets
 // no row, and its caller's transaction waits for the lock on its own.
-// The update checks the conditions of a quiet message on it
-// and its contact inbox and contact, counts the message in its flood
-// minute, and returns it with the message's ord; the messages are inserted from what it returns, in their order, and
-// their live events beside them, matched by conversation (a statement has
-// one message a conversation, see take).
+// The update checks the conditions of a quiet message on it and its
+// contact inbox and contact, counts the message in its flood minute, and
+// returns it with the message's ord; the messages are inserted from what
+// it returns, in their order, and their live events beside them, matched
+// by conversation (a statement has one message a conversation, see take).
 var createQuietMessages = `WITH i AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[],
 		$5::bigint[], $6::bigint[], $8::int[], $9::int[], $10::text[], $11::text[], $12::bool[], $13::int[],
 		$14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::bigint[])

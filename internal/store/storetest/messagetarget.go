@@ -176,6 +176,21 @@ func testMessageTarget(t *testing.T, s *store.Store) {
 	if pub.Recent != 2 {
 		t.Errorf("count up to 2 of 3 messages: %d", pub.Recent)
 	}
+	// A limit beyond 32 bits (--messages-per-minute takes any int).
+	write(t, s, func(q *store.Queries) (err error) {
+		pub, err = q.FindPublicMessageTarget(ctx, th.inbox.Identifier, th.contactInbox.SourceID, c.DisplayID, since, 1<<40, 0)
+		return err
+	})
+	if pub.Recent != 3 {
+		t.Errorf("count up to 2^40: %d, want 3", pub.Recent)
+	}
+	write(t, s, func(q *store.Queries) (err error) {
+		n, err := q.FloodCount(ctx, c.ID, since, 1<<40)
+		if n != 3 {
+			t.Errorf("FloodCount up to 2^40: %d, want 3", n)
+		}
+		return err
+	})
 	// A minute that began before since is over.
 	write(t, s, func(q *store.Queries) (err error) {
 		pub, err = q.FindPublicMessageTarget(ctx, th.inbox.Identifier, th.contactInbox.SourceID, c.DisplayID, at.UnixMicro(), 200, 0)
