@@ -58,14 +58,14 @@ func messageValues(m *baton.Message) []any {
 // conversation's flood minute (floodCounted): on PostgreSQL in one
 // statement.
 func (q *Queries) CreateMessage(ctx context.Context, m *baton.Message) error {
-	query, args := q.insertMessage(messageValues(m))
 	if q.d.Name() == "postgres" {
+		query, args := q.insertMessage(messageValues(m))
 		err := q.db.QueryRowContext(ctx, `WITH m AS (`+query+` RETURNING id),
 			f AS (UPDATE conversations SET `+floodCounted("$15")+` WHERE id = $3)
 			SELECT id FROM m`, args...).Scan(&m.ID)
 		return q.formatError(err, "message")
 	}
-	if err := q.insertMessageRow(ctx, query, args, m); err != nil {
+	if err := q.insertMessageRow(ctx, m); err != nil {
 		return err
 	}
 	_, err := q.db.ExecContext(ctx, countFlood, toMicros(m.CreatedAt), m.ConversationID)
@@ -76,10 +76,10 @@ func (q *Queries) CreateMessage(ctx context.Context, m *baton.Message) error {
 // minute.
 var countFlood = `UPDATE conversations SET ` + floodCounted("$1") + ` WHERE id = $2`
 
-// insertMessageRow inserts m, with the statement and arguments
-// insertMessage gave, and sets its id; it does not count it in the flood
-// minute, which the caller does.
-func (q *Queries) insertMessageRow(ctx context.Context, query string, args []any, m *baton.Message) error {
+// insertMessageRow inserts m (insertMessage) and sets its id; it does not
+// count it in the flood minute, which the caller's update does.
+func (q *Queries) insertMessageRow(ctx context.Context, m *baton.Message) error {
+	query, args := q.insertMessage(messageValues(m))
 	var err error
 	m.ID, err = q.insert(ctx, query, args...)
 	return q.formatError(err, "message")
@@ -118,8 +118,7 @@ func (q *Queries) CreateMessageLive(ctx context.Context, m *baton.Message, at in
 	}
 	if q.d.Name() != "postgres" {
 		// The message, then the conversation's activity with the count.
-		query, args := q.insertMessage(messageValues(m))
-		if err := q.insertMessageRow(ctx, query, args, m); err != nil {
+		if err := q.insertMessageRow(ctx, m); err != nil {
 			return err
 		}
 		if _, err := q.db.ExecContext(ctx, touchCounted, at, toMicros(m.CreatedAt), m.ConversationID); err != nil {

@@ -214,8 +214,7 @@ func (s *Store) writeQuietSQLite(ctx context.Context, in QuietMessage) (*baton.C
 		}
 		found = true
 		m.AccountID, m.InboxID, m.ConversationID, m.SenderID = c.AccountID, c.InboxID, c.ID, c.ContactID
-		query, args := q.insertMessage(messageValues(m)) // counted by the update
-		if err := q.insertMessageRow(ctx, query, args, m); err != nil {
+		if err := q.insertMessageRow(ctx, m); err != nil { // counted by the update
 			return err
 		}
 		e.AccountID, e.ConversationID, e.MessageID = c.AccountID, c.ID, m.ID
