@@ -68,13 +68,13 @@ func (q *Queries) CreateMessage(ctx context.Context, m *baton.Message) error {
 	if err := q.insertMessageRow(ctx, m); err != nil {
 		return err
 	}
-	_, err := q.db.ExecContext(ctx, countFlood, toMicros(m.CreatedAt), m.ConversationID)
+	_, err := q.db.ExecContext(ctx, floodMinuteUpdate, toMicros(m.CreatedAt), m.ConversationID)
 	return q.formatError(err, "conversation")
 }
 
-// countFlood counts a message written at $1 in conversation $2's flood
-// minute.
-var countFlood = `UPDATE conversations SET ` + floodCounted("$1") + ` WHERE id = $2`
+// floodMinuteUpdate counts a message written at $1 in conversation $2's
+// flood minute.
+var floodMinuteUpdate = `UPDATE conversations SET ` + floodCounted("$1") + ` WHERE id = $2`
 
 // insertMessageRow inserts m (insertMessage) and sets its id; it does not
 // count it in the flood minute, which the caller's update does.

@@ -114,7 +114,8 @@ func (s *Store) WriteTransactions() int64 { return s.transactions.Load() }
 // WritesEnded returns how many of the group commit's transactions (SQLite)
 // have ended, committed or rolled back: unlike WriteTransactions, which
 // counts them as they begin, it never counts one whose commit is still to
-// come. SQLite's checkpointer copies the WAL back when it has grown.
+// come. SQLite's checkpointer reads it to know whether a commit has ended
+// since its last complete checkpoint.
 func (s *Store) WritesEnded() int64 { return s.writesEnded.Load() }
 
 // QueuedWrites returns how many Write calls wait for the writer, queued
