@@ -52,6 +52,9 @@ type engineBench struct {
 	convs      []benchConversation
 	recv       *receiver
 	client     *http.Client
+	// blockPrivate runs the engine with --webhook-block-private (see
+	// options).
+	blockPrivate bool
 }
 
 type benchConversation struct {
@@ -74,7 +77,7 @@ func startEngineBench(ctx context.Context, dir, pgURL string, o options) (*engin
 	if err != nil {
 		return nil, err
 	}
-	b := &engineBench{store: st, key: key, client: newClient(512),
+	b := &engineBench{store: st, key: key, client: newClient(512), blockPrivate: o.blockPrivate,
 		log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	b.app = app.New(app.Config{Store: st, Key: key, Files: files, Logger: b.log, OnEvent: b.wake,
 		Renderer: &chatwoot.Renderer{PublicURL: func() string { return b.base }}})
@@ -103,7 +106,7 @@ func startEngineBench(ctx context.Context, dir, pgURL string, o options) (*engin
 
 // startEngine starts a new engine, as serve configures it by default.
 func (b *engineBench) startEngine(ctx context.Context) {
-	e := delivery.New(delivery.Config{Store: b.store, Key: b.key, Logger: b.log})
+	e := delivery.New(delivery.Config{Store: b.store, Key: b.key, Logger: b.log, BlockPrivate: b.blockPrivate})
 	e.Start(ctx)
 	b.engine.Store(e)
 }
@@ -136,6 +139,11 @@ func (b *engineBench) seed(ctx context.Context, n int) error {
 		return err
 	}
 	b.account = acc.ID
+	if b.blockPrivate {
+		if _, err := b.app.SetAllowedPrivate(ctx, acc.ID, []string{"127.0.0.1"}); err != nil {
+			return err
+		}
+	}
 	inbox, err := b.app.CreateInbox(ctx, acc.ID, app.InboxInput{Name: &name, ChannelType: baton.ChannelAPI})
 	if err != nil {
 		return err

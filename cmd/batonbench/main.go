@@ -107,6 +107,7 @@ type options struct {
 	backlog       int
 	turnRate      int
 	bareDSN       string
+	blockPrivate  bool
 }
 
 func main() {
@@ -122,6 +123,7 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 2, "times each measurement is repeated")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the first Baton throughput run (of turns back to back, for -mode turns; of the drain, for -mode deliveries) to this file")
 	flag.StringVar(&o.batonBinary, "baton", "", "baton binary for the idle RSS measurement (default: go build ./cmd/baton); for -mode table, binaries to measure side by side, comma-separated")
+	flag.BoolVar(&o.blockPrivate, "block-private", false, "for the engine's modes in-process: the engine refuses private addresses (--webhook-block-private), and the account's allow-list lets it reach the bot on 127.0.0.1, as a hardened server is set up")
 	flag.StringVar(&o.bareDSN, "bare-dsn", "", "for -mode bare-serve (started by -mode table): the bare handler's SQLite file or PostgreSQL URL")
 	flag.BoolVar(&o.skipRSS, "skip-rss", false, "skip the idle RSS measurement")
 	flag.IntVar(&o.backlog, "backlog", 20000, "events in the backlog, for -mode deliveries")

@@ -159,7 +159,7 @@ type finished struct {
 	d      *baton.Delivery
 	o      outcome
 	start  time.Time
-	a      *baton.Attempt // nil for an attempt this server could not make (o.internal)
+	a      *baton.Attempt
 	status baton.DeliveryStatus
 	next   time.Time
 }
@@ -447,7 +447,7 @@ func (e *Engine) dispatch(ctx context.Context) error {
 	e.heldOff.Store(false)
 	now := e.now()
 	leaseUntil := now.Add(e.lease())
-	claimed, err := e.store.ClaimDue(ctx, e.owner, now, leaseUntil, free)
+	claimed, err := e.store.ClaimDue(ctx, e.owner, now, leaseUntil, free, e.blockPrivate)
 	if err != nil {
 		claimed = nil
 	}
@@ -481,7 +481,7 @@ func (e *Engine) stranded(ctx context.Context) error {
 // it made.
 func (e *Engine) DeliverDue(ctx context.Context) (int, error) {
 	now := e.now()
-	claimed, err := e.store.ClaimDue(ctx, e.owner, now, now.Add(e.lease()), 1000)
+	claimed, err := e.store.ClaimDue(ctx, e.owner, now, now.Add(e.lease()), 1000, e.blockPrivate)
 	made := make([]*finished, len(claimed))
 	var wg sync.WaitGroup
 	for i, c := range claimed {
@@ -575,15 +575,7 @@ type outcome struct {
 	response   string
 	retryAfter time.Duration
 	closed     bool // the bot's breaker was closed, with no failures counted, when read for the attempt
-	// internal is an attempt this server could not make (its database
-	// failed): no attempt, nothing against the bot, and err stays in the
-	// server's log, not in the delivery log administrators read.
-	internal error
 }
-
-// internalRetry is when an attempt this server could not make is tried
-// again.
-const internalRetry = time.Second
 
 // attempt posts one delivery and returns what came of it, for record; nil
 // when the engine is stopping (the delivery stays pending and is tried
@@ -596,9 +588,6 @@ func (e *Engine) attempt(ctx context.Context, c *store.Claim) *finished {
 		return nil
 	}
 	f := &finished{d: d, o: o, start: start}
-	if o.internal != nil {
-		return f
-	}
 	f.status, f.next = e.decide(d, o, start)
 	f.a = &baton.Attempt{DeliveryID: d.ID, AttemptedAt: start, StatusCode: max(o.status, 0), Latency: e.now().Sub(start),
 		Error: o.err, Response: o.response, Refused: o.status > 0 && !outage(o.status) && (o.status < 200 || o.status >= 300)}
@@ -617,7 +606,7 @@ func (e *Engine) attempt(ctx context.Context, c *store.Claim) *finished {
 // of a conversation; an attempt whose lane is taken, or whose
 // conversation already has one in the transaction, is returned, to be
 // recorded on its own, as one attempt always was; so is every attempt of a
-// group that failed, and one this server could not make.
+// group that failed.
 //
 // With claim > 0 the transaction then claims up to claim deliveries (a
 // failed claim fails the transaction, and the attempts are recorded on
@@ -647,7 +636,7 @@ func (e *Engine) record(ctx context.Context, fs []*finished, claim int) (rest []
 			}
 			now := e.now()
 			leaseUntil = now.Add(e.lease())
-			claimed, err = q.ClaimDue(wctx, e.owner, now, leaseUntil, claim)
+			claimed, err = q.ClaimDue(wctx, e.owner, now, leaseUntil, claim, e.blockPrivate)
 			return err
 		}
 		if len(fs) == 1 {
@@ -662,7 +651,7 @@ func (e *Engine) record(ctx context.Context, fs []*finished, claim int) (rest []
 		rs := make([]store.AttemptRecord, 0, len(fs))
 		conversations := make(map[int64]bool, len(fs))
 		for _, f := range fs {
-			if f.a == nil || conversations[f.d.LaneID] {
+			if conversations[f.d.LaneID] {
 				rest = append(rest, f)
 				continue
 			}
@@ -696,13 +685,6 @@ func (e *Engine) record(ctx context.Context, fs []*finished, claim int) (rest []
 	fs = done
 	for _, f := range fs {
 		d := f.d
-		if f.a == nil {
-			e.log.Error("delivery: could not attempt", "delivery", d.UUID, "err", f.o.internal)
-			if err != nil {
-				e.log.Error("delivery: giving up a lease", "delivery", d.UUID, "err", err)
-			}
-			continue
-		}
 		if err != nil {
 			e.log.Error("delivery: recording an attempt", "delivery", d.UUID, "err", err)
 			continue
@@ -721,13 +703,9 @@ func (e *Engine) record(ctx context.Context, fs []*finished, claim int) (rest []
 	return rest, claimed, leaseUntil, due
 }
 
-// write records one attempt in the transaction: an attempt this server
-// could not make only gives its lease up, to be tried again soon. It
-// reports whether the record made something due (see breaker).
+// write records one attempt in the transaction. It reports whether the
+// record made something due (see breaker).
 func (e *Engine) write(ctx context.Context, q *store.Queries, f *finished) (due bool, err error) {
-	if f.a == nil {
-		return false, q.ReleaseLease(ctx, e.owner, f.d.ID, f.start.Add(internalRetry))
-	}
 	moved, err := q.RecordAttempt(ctx, e.owner, f.a, f.status, f.next)
 	if err != nil {
 		return false, err
@@ -823,6 +801,7 @@ type endpoint struct {
 	secrets   []string // opened: the current secret, then the previous one while it still signs
 	closed    bool     // the breaker was closed, with no failures counted
 	accountID int64    // whose SSRF allow-list applies; 0 for a global bot
+	allowed   []string // that account's allow-list, as the claim read it
 }
 
 // endpoint is the claimed target's URL, opened secrets and breaker, as
@@ -830,7 +809,7 @@ type endpoint struct {
 // this server's key cannot open is no outage: retrying cannot help (status
 // -1 parks the delivery).
 func (e *Engine) endpoint(t baton.Target, c store.Endpoint, now time.Time) (*endpoint, *outcome) {
-	ep := endpoint{url: c.URL, closed: c.BreakerClosed, accountID: c.AccountID}
+	ep := endpoint{url: c.URL, closed: c.BreakerClosed, accountID: c.AccountID, allowed: c.AllowedPrivate}
 	sealed := [][]byte{c.Secret}
 	switch t.Kind {
 	case baton.TargetBot:
@@ -894,11 +873,7 @@ func (e *Engine) post(ctx context.Context, c *store.Claim, now time.Time) outcom
 	if failed != nil {
 		return *failed
 	}
-	client, err := e.clientFor(ctx, e.store.Read(), ep)
-	if err != nil {
-		// This server's database, not the target: nothing against it.
-		return outcome{internal: fmt.Errorf("reading the account's allow-list: %w", err)}
-	}
+	client := e.clientFor(ep)
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.url, bytes.NewReader(d.Payload))

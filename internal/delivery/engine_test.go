@@ -1215,6 +1215,37 @@ func TestAllowedPrivate(t *testing.T) {
 	})
 }
 
+// TestAllowedPrivateReadWithClaim: the allow-list comes with the claim, as
+// the rest of the endpoint does: with --webhook-block-private an attempt
+// at an account's target runs no statement more than without (it read the
+// account on every attempt, a round trip each on PostgreSQL).
+func TestAllowedPrivateReadWithClaim(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		statements := make(map[bool]int64)
+		for _, block := range []bool{false, true} {
+			w := setup(t, s, options{blockPrivate: block})
+			w.call("PUT", w.acc("/webhook_allowed_private"), w.admin, `{"allowed_private":["127.0.0.1/32"]}`, 200)
+			target := newBot(t, nil)
+			id := w.hook(target.URL)
+			conv := w.customer(w.identifier, "casey")
+			w.say(w.identifier, "casey", conv, "hello")
+			ctx, n := store.CountStatements(context.Background())
+			if made, err := w.Engine.DeliverDue(ctx); err != nil || made != 1 {
+				t.Fatalf("blocking %v: the round made %d attempts (%v), want 1", block, made, err)
+			}
+			if d := w.hookDelivery(id, "hello"); d.Status != baton.DeliverySucceeded {
+				t.Fatalf("blocking %v: the delivery is %s (%s), want succeeded", block, d.Status, d.LastError)
+			}
+			statements[block] = n()
+		}
+		if statements[true] != statements[false] {
+			t.Fatalf("an attempt ran %d statements with --webhook-block-private and %d without",
+				statements[true], statements[false])
+		}
+	})
+}
+
 // hook makes an account webhook subscribed to message_created that posts
 // to url, and returns its id.
 func (w *world) hook(url string) int64 {

@@ -12,9 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/internal/store"
 )
 
 // ErrPrivateAddress is the error of an attempt to reach a bot at an address
@@ -129,31 +126,22 @@ func newClient(workers int, blockPrivate bool, allowed []netip.Prefix) *http.Cli
 
 // clientFor returns the client for an attempt at the endpoint: the
 // engine's, unless --webhook-block-private is on and the target's account
-// allows private hosts or ranges (baton.SettingAllowedPrivate). A host
-// named on the list may be at any address; ranges are checked on the
+// allows private hosts or ranges (baton.SettingAllowedPrivate), as the
+// claim read the list with the endpoint: an attempt reads nothing more. A
+// host named on the list may be at any address; ranges are checked on the
 // address dialed.
-func (e *Engine) clientFor(ctx context.Context, q *store.Queries, ep *endpoint) (*http.Client, error) {
-	if !e.blockPrivate || e.fixedClient || ep.accountID == 0 {
-		return e.client, nil
-	}
-	acc, err := q.FindAccount(ctx, ep.accountID)
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
-		return e.client, nil
-	} else if err != nil {
-		return nil, err
-	}
-	list := acc.AllowedPrivate()
-	if len(list) == 0 {
-		return e.client, nil
+func (e *Engine) clientFor(ep *endpoint) *http.Client {
+	if !e.blockPrivate || e.fixedClient || ep.accountID == 0 || len(ep.allowed) == 0 {
+		return e.client
 	}
 	host := ""
 	if u, err := url.Parse(ep.url); err == nil {
 		host = strings.ToLower(u.Hostname())
 	}
 	var prefixes []netip.Prefix
-	for _, entry := range list {
+	for _, entry := range ep.allowed {
 		if entry == host {
-			return e.pooledClient("*", false, nil), nil
+			return e.pooledClient("*", false, nil)
 		}
 		if p, err := netip.ParsePrefix(entry); err == nil {
 			prefixes = append(prefixes, p.Masked())
@@ -162,14 +150,14 @@ func (e *Engine) clientFor(ctx context.Context, q *store.Queries, ep *endpoint) 
 		}
 	}
 	if len(prefixes) == 0 {
-		return e.client, nil
+		return e.client
 	}
 	keys := make([]string, len(prefixes))
 	for i, p := range prefixes {
 		keys[i] = p.String()
 	}
 	slices.Sort(keys)
-	return e.pooledClient(strings.Join(keys, ","), true, prefixes), nil
+	return e.pooledClient(strings.Join(keys, ","), true, prefixes)
 }
 
 // pooledClient returns the client for an allow-list, made once.

@@ -204,6 +204,12 @@ type Endpoint struct {
 	Secret, PreviousSecret []byte
 	PreviousUntil          time.Time
 	BreakerClosed          bool // no failures counted, not open
+	// AllowedPrivate is the allow-list of the target's account
+	// (baton.SettingAllowedPrivate): the private hosts and ranges
+	// --webhook-block-private lets its targets reach. Read with the rest
+	// when the claim was asked for it, so that an attempt under that flag
+	// reads nothing more either.
+	AllowedPrivate []string
 }
 
 // Claim is a claimed delivery and its target's endpoint.
@@ -220,9 +226,23 @@ const claimColumns = deliveryColumns + `, COALESCE(b.id, w.id, 0), COALESCE(b.ou
 const claimFrom = ` JOIN events e ON e.id = d.event_id
 	LEFT JOIN agent_bots b ON b.id = d.agent_bot_id LEFT JOIN webhooks w ON w.id = d.webhook_id `
 
+// claimRead returns the columns and joins that read claims (scanClaim):
+// with allowLists the settings of each target's account are read too, for
+// its allow-list; without, '{}' stands for them and no account is read
+// (on PostgreSQL an account's row is a busy one, locked in key-share mode
+// by every write that refers to it, and reading it cost a claim about 15
+// µs of the database's time a delivery).
+func claimRead(allowLists bool) (columns, from string) {
+	if !allowLists {
+		return claimColumns + `, '{}'`, claimFrom
+	}
+	return claimColumns + `, COALESCE(a.settings, '{}')`,
+		claimFrom + `LEFT JOIN accounts a ON a.id = COALESCE(b.account_id, w.account_id) `
+}
+
 // ClaimDeliveries is ClaimDue without the endpoints.
 func (q *Queries) ClaimDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*baton.Delivery, error) {
-	claims, err := q.ClaimDue(ctx, owner, now, leaseUntil, limit)
+	claims, err := q.ClaimDue(ctx, owner, now, leaseUntil, limit, false)
 	out := make([]*baton.Delivery, len(claims))
 	for i, c := range claims {
 		out[i] = c.Delivery
@@ -240,17 +260,17 @@ func (q *Queries) ClaimDeliveries(ctx context.Context, owner string, now, leaseU
 // or queued behind its lane's head), so the round trips, more than the
 // claim, were what the engine cost. On SQLite it is a write like any other
 // (group commit).
-func (s *Store) ClaimDue(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*Claim, error) {
+func (s *Store) ClaimDue(ctx context.Context, owner string, now, leaseUntil time.Time, limit int, allowLists bool) ([]*Claim, error) {
 	if s.batch != nil {
 		var claimed []*Claim
 		err := s.Write(ctx, func(q *Queries) (err error) {
-			claimed, err = q.ClaimDue(ctx, owner, now, leaseUntil, limit)
+			claimed, err = q.ClaimDue(ctx, owner, now, leaseUntil, limit, allowLists)
 			return err
 		})
 		return claimed, err
 	}
 	s.transactions.Add(1)
-	return s.Read().ClaimDue(ctx, owner, now, leaseUntil, limit)
+	return s.Read().ClaimDue(ctx, owner, now, leaseUntil, limit, allowLists)
 }
 
 // ClaimDue leases to owner, until leaseUntil, the due head of up to limit
@@ -266,8 +286,10 @@ func (s *Store) ClaimDue(ctx context.Context, owner string, now, leaseUntil time
 // The claim walks lanes in head order and stops at the limit, so it reads
 // about as many rows as it claims, however long the backlog behind them.
 // It returns each delivery with its target's endpoint, read in the same
-// statement: on PostgreSQL the claim is one round trip.
-func (q *Queries) ClaimDue(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*Claim, error) {
+// statement: on PostgreSQL the claim is one round trip. With allowLists
+// the endpoint holds its account's allow-list (Endpoint.AllowedPrivate),
+// for an engine that refuses private addresses.
+func (q *Queries) ClaimDue(ctx context.Context, owner string, now, leaseUntil time.Time, limit int, allowLists bool) ([]*Claim, error) {
 	// SQLite reads a LIMIT's parameter when it prepares the statement and
 	// prepares it again whenever the value bound changes (measured: the
 	// claim's parse was half of its cost); a unary plus hides the value.
@@ -289,6 +311,7 @@ func (q *Queries) ClaimDue(ctx context.Context, owner string, now, leaseUntil ti
 	// (about 1 ms for this one, when measured), and the engine's limit
 	// varies from claim to claim.
 	args := []any{owner, toMicros(leaseUntil), toMicros(now), limit}
+	columns, from := claimRead(allowLists)
 	if q.d.Name() == "postgres" {
 		// A data-modifying WITH: the lanes claimed and what they hold, in
 		// one statement. Run on its own (Store.ClaimDue), the statement is
@@ -300,31 +323,36 @@ func (q *Queries) ClaimDue(ctx context.Context, owner string, now, leaseUntil ti
 		if q.afterCommit == nil {
 			async = ` WHERE ` + asyncCommitCondition
 		}
-		return q.queryClaims(ctx, `WITH c AS (`+claim+`) SELECT `+claimColumns+` FROM c
-			JOIN deliveries d ON d.id = c.head_id`+claimFrom+async+` ORDER BY d.id`, args...)
+		return q.queryClaims(ctx, `WITH c AS (`+claim+`) SELECT `+columns+` FROM c
+			JOIN deliveries d ON d.id = c.head_id`+from+async+` ORDER BY d.id`, args...)
 	}
 	ids, err := q.queryIDs(ctx, "delivery", claim, args...)
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
 	where, inArgs := q.inIDs(`WHERE d.id IN `, ids, 1)
-	return q.queryClaims(ctx, `SELECT `+claimColumns+` FROM deliveries d`+claimFrom+where+` ORDER BY d.id`, inArgs...)
+	return q.queryClaims(ctx, `SELECT `+columns+` FROM deliveries d`+from+where+` ORDER BY d.id`, inArgs...)
 }
 
 func (q *Queries) queryClaims(ctx context.Context, query string, args ...any) ([]*Claim, error) {
 	return queryAll(ctx, q, "delivery", query, scanClaim, args...)
 }
 
-// scanClaim reads claimColumns.
+// scanClaim reads the columns of claimRead.
 func scanClaim(row rowScanner) (*Claim, error) {
 	c := &Claim{Delivery: &baton.Delivery{}}
 	var targetID, until, failures, openUntil int64
+	var settings string
 	ep := &c.Endpoint
 	if err := scanDelivery(row, c.Delivery, &targetID, &ep.URL, &ep.AccountID, &ep.Secret, &ep.PreviousSecret,
-		&until, &failures, &openUntil); err != nil {
+		&until, &failures, &openUntil, &settings); err != nil {
 		return nil, err
 	}
 	ep.Found, ep.BreakerClosed = targetID != 0, failures == 0 && openUntil == 0
+	// Most accounts have no allow-list: their settings are not decoded.
+	if strings.Contains(settings, baton.SettingAllowedPrivate) {
+		ep.AllowedPrivate = (&baton.Account{Settings: parseObject(settings)}).AllowedPrivate()
+	}
 	if until != 0 {
 		ep.PreviousUntil = fromMicros(until)
 	}

@@ -137,13 +137,3 @@ func (q *Queries) deleteTargetDeliveries(ctx context.Context, t baton.Target) er
 	_, err := q.db.ExecContext(ctx, `DELETE FROM deliveries WHERE target = $1`, targetKey(t))
 	return q.formatError(err, "delivery")
 }
-
-// ReleaseLease ends owner's lease of the lane whose head is the delivery,
-// without an attempt: the next attempt is due at next. For an attempt that
-// could not be made for a reason of this server's own (the database
-// failed), which must not count against the bot.
-func (q *Queries) ReleaseLease(ctx context.Context, owner string, deliveryID int64, next time.Time) error {
-	_, err := q.db.ExecContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0, next_attempt_at = $1
-		WHERE head_id = $2 AND lease_owner = $3`, toMicros(next), deliveryID, owner)
-	return q.formatError(err, "delivery lane")
-}

@@ -279,13 +279,13 @@ func testDeliveryClaimLimit(t *testing.T, s *store.Store) {
 		var claims []*store.Claim
 		var err error
 		if i%2 == 0 {
-			claims, err = s.ClaimDue(ctx, "a", now, now.Add(time.Minute), limit)
+			claims, err = s.ClaimDue(ctx, "a", now, now.Add(time.Minute), limit, false)
 			if n := statements(); s.Dialect() == "postgres" && n != 1 {
 				t.Errorf("a claim of its own took %d round trips, want 1", n)
 			}
 		} else {
 			write(t, s, func(q *store.Queries) (err error) {
-				claims, err = q.ClaimDue(ctx, "a", now, now.Add(time.Minute), limit)
+				claims, err = q.ClaimDue(ctx, "a", now, now.Add(time.Minute), limit, false)
 				return err
 			})
 		}
@@ -322,7 +322,7 @@ func testDeliveryClaimEndpoint(t *testing.T, s *store.Store) {
 		t.Helper()
 		var got []*store.Claim
 		write(t, s, func(q *store.Queries) (err error) {
-			got, err = q.ClaimDue(t.Context(), "a", when, when.Add(time.Minute), 10)
+			got, err = q.ClaimDue(t.Context(), "a", when, when.Add(time.Minute), 10, false)
 			return err
 		})
 		if len(got) != 1 || got[0].ID != d.ID {
