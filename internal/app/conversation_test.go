@@ -51,6 +51,21 @@ func TestOneConversationUnderConcurrency(t *testing.T) {
 		if got := count(visitorContact.ID); got != 1 {
 			t.Errorf("%d first messages at once from one visitor made %d conversations, want 1", n, got)
 		}
+		// Once it is resolved, in an inbox that takes no messages after
+		// that, the next messages at once start one more.
+		if _, err := w.app.UpdateInbox(w.admin, w.account.ID, w.widget.ID, app.InboxInput{AllowMessagesAfterResolved: ptr(false)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.app.WidgetResolve(visitor); err != nil {
+			t.Fatal(err)
+		}
+		at(func() error {
+			_, err := w.app.WidgetCreateMessage(visitor, app.WidgetMessageInput{Content: ptr("again")})
+			return err
+		})
+		if got := count(visitorContact.ID); got != 2 {
+			t.Errorf("%d messages at once after the conversation was resolved made %d conversations in all, want 2", n, got)
+		}
 
 		if _, err := w.app.UpdateInbox(w.admin, w.account.ID, w.api.ID, app.InboxInput{LockToSingleConversation: ptr(true)}); err != nil {
 			t.Fatal(err)

@@ -997,17 +997,16 @@ func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*
 	var w *WidgetSession
 	hint := "widget " + baton.CredentialFromContext(ctx).WebsiteToken
 	k := &known{}
-	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+	// As the public API's, the message goes in without a transaction on
+	// PostgreSQL when it is only a message into the visitor's current
+	// conversation (writeMessage): one that starts a conversation runs
+	// again in one.
+	err := a.writeMessage(ctx, files, func(q *store.Queries) (err error) {
 		if w, err = a.widgetSession(ctx, q); err != nil {
 			return err
 		}
-		// A visitor's messages sent at once must find one conversation,
-		// not start one each.
-		if err = q.LockContactInbox(ctx, w.ContactInbox.ID); err != nil {
-			return err
-		}
-		*k = known{}
-		if !in.NewConversation {
+		*k, c = known{}, nil
+		current := func() error {
 			// The conversation with what the message needs beside, as the
 			// public API reads it (FindPublicMessageTarget).
 			if k.target, err = a.currentTarget(ctx, q, w, a.heardGuess(hint, false)); err != nil {
@@ -1016,7 +1015,29 @@ func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*
 			if k.target != nil {
 				c = k.target.Conversation
 			}
-		} else if p := in.PreChat; p != nil {
+			return nil
+		}
+		if !in.NewConversation {
+			if err := current(); err != nil {
+				return err
+			}
+		}
+		if c == nil {
+			// A visitor's messages sent at once must find one
+			// conversation, not start one each: the one that starts it
+			// holds the contact inbox, and the others, waiting for it,
+			// look again and find it.
+			if err = q.LockContactInbox(ctx, w.ContactInbox.ID); err != nil {
+				return err
+			}
+			if !in.NewConversation {
+				if err := current(); err != nil {
+					return err
+				}
+			}
+		}
+		if in.NewConversation && in.PreChat != nil {
+			p := in.PreChat
 			if err := checkPreChat(w.Inbox, w.Contact, p); err != nil {
 				return err
 			}

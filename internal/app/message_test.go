@@ -40,7 +40,9 @@ func TestWidgetMessageStatements(t *testing.T) {
 				t.Fatalf("message %d went to conversation %d, the first to %d", i, m.ConversationID, first.ConversationID)
 			}
 		}
-		limit := map[string]int64{"sqlite": 5, "postgres": 6}[s.Dialect()]
+		// PostgreSQL: 6 before the message went in without a transaction
+		// there, as the public API's does (WriteOptimistic).
+		limit := map[string]int64{"sqlite": 5, "postgres": 3}[s.Dialect()]
 		t.Logf("%s: a widget message in the steady state: %d statements", s.Dialect(), n())
 		if n() > limit {
 			t.Errorf("a widget message: %d statements, at most %d expected", n(), limit)
