@@ -984,19 +984,11 @@ func (a *App) WidgetTyping(ctx context.Context, status string) error {
 // WidgetUpdateLastSeen records that the visitor read their latest
 // conversation; nothing when they have none, as Chatwoot.
 func (a *App) WidgetUpdateLastSeen(ctx context.Context) error {
-	return a.store.Write(ctx, func(q *store.Queries) error {
-		w, err := a.widgetSession(ctx, q)
-		if err != nil {
-			return err
-		}
-		c, err := widgetConversation(ctx, q, w)
-		if err != nil || c == nil {
-			return err
-		}
-		now := a.Now()
-		c.ContactLastSeenAt = &now
-		return q.UpdateConversation(ctx, c)
-	})
+	w, err := a.widgetSession(ctx, a.store.Read())
+	if err != nil {
+		return err
+	}
+	return a.store.MarkSeenByContact(ctx, w.ContactInbox.ID, a.Now())
 }
 
 // WidgetConversationAttributes merges set into the custom attributes of

@@ -1,8 +1,11 @@
 package app_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/batonhq/baton"
@@ -46,6 +49,52 @@ func TestWidgetMessageStatements(t *testing.T) {
 		t.Logf("%s: a widget message in the steady state: %d statements", s.Dialect(), n())
 		if n() > limit {
 			t.Errorf("a widget message: %d statements, at most %d expected", n(), limit)
+		}
+	})
+}
+
+// TestWidgetUpdateLastSeen: the visitor's latest conversation gets their
+// last seen time, and nothing else of it changes, in two statements (the
+// visitor, then the update) where a transaction that read the conversation
+// to write it back took four (six on PostgreSQL, BEGIN and COMMIT counted);
+// a visitor without a conversation marks nothing.
+func TestWidgetUpdateLastSeen(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s)
+		visitor, contact := w.visitor(t)
+		if err := w.app.WidgetUpdateLastSeen(visitor); err != nil {
+			t.Fatalf("a visitor without a conversation: %v", err)
+		}
+		latest := func() *baton.Conversation {
+			t.Helper()
+			cs, err := w.app.ContactConversations(w.admin, w.account.ID, contact.ID)
+			if err != nil || len(cs) == 0 {
+				t.Fatalf("the visitor's conversations: %v, %v", cs, err)
+			}
+			return slices.MaxFunc(cs, func(a, b *baton.Conversation) int { return cmp.Compare(a.ID, b.ID) })
+		}
+		if _, err := w.app.WidgetCreateMessage(visitor, app.WidgetMessageInput{Content: ptr("hello")}); err != nil {
+			t.Fatal(err)
+		}
+		before := latest()
+		if before.ContactLastSeenAt != nil {
+			t.Fatalf("a new conversation is seen at %v", before.ContactLastSeenAt)
+		}
+		ctx, n := store.CountStatements(visitor)
+		if err := w.app.WidgetUpdateLastSeen(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n() > 2 {
+			t.Errorf("marking the conversation seen ran %d statements, at most 2 expected", n())
+		}
+		after := latest()
+		if after.ID != before.ID || after.ContactLastSeenAt == nil {
+			t.Fatalf("conversation %d is seen at %v, want conversation %d marked", after.ID, after.ContactLastSeenAt, before.ID)
+		}
+		after.ContactLastSeenAt = nil
+		if !reflect.DeepEqual(after, before) {
+			t.Errorf("marking seen changed more than the time:\n%+v\n%+v", before, after)
 		}
 	})
 }
