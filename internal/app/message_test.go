@@ -56,8 +56,8 @@ func TestWidgetMessageStatements(t *testing.T) {
 // TestWidgetUpdateLastSeen: the visitor's latest conversation gets their
 // last seen time, and nothing else of it changes, in two statements (the
 // visitor, then the update) where a transaction that read the conversation
-// to write it back took four (six on PostgreSQL, BEGIN and COMMIT counted);
-// a visitor without a conversation marks nothing.
+// to write it back took three (five on PostgreSQL, BEGIN and COMMIT
+// counted); a visitor without a conversation marks nothing.
 func TestWidgetUpdateLastSeen(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
