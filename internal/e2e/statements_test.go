@@ -96,6 +96,46 @@ func TestMessageStatements(t *testing.T) {
 	})
 }
 
+// TestTypingStatements: a widget visitor's typing indicator that no webhook
+// hears is its live event alone, written in one statement beside the reads
+// of the visitor, their conversation and the webhooks: four in all, where a
+// transaction made it four on SQLite and six on PostgreSQL (BEGIN and
+// COMMIT counted there). Live clients still hear of it.
+func TestTypingStatements(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := start(t, s)
+		site := newWidgetSite(e)
+		visit, err := e.App.WidgetConfig(baton.NewContextWithCredential(context.Background(),
+			baton.ContactCredential{WebsiteToken: site.token}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		visitor := baton.NewContextWithCredential(context.Background(),
+			baton.ContactCredential{WebsiteToken: site.token, WidgetToken: visit.Token})
+		m, err := e.App.WidgetCreateMessage(visitor, app.WidgetMessageInput{Content: ptr("hello")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, n := store.CountStatements(visitor)
+		if err := e.App.WidgetTyping(ctx, "on"); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: a typing indicator: %d statements", s.Dialect(), n())
+		if n() > 4 {
+			t.Errorf("a typing indicator ran %d statements, at most 4 expected", n())
+		}
+		events, err := s.Read().LiveEventsAfter(context.Background(), 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last := events[len(events)-1]; last.Name != baton.EventConversationTypingOn || last.ConversationID != m.ConversationID {
+			t.Errorf("the last live event is %s of conversation %d, want %s of %d", last.Name, last.ConversationID,
+				baton.EventConversationTypingOn, m.ConversationID)
+		}
+	})
+}
+
 // TestQuietMessages: a customer's message is written without the lookup,
 // in one statement on PostgreSQL and four on SQLite's group commit, when
 // it changes nothing but its conversation's activity and nobody but live

@@ -194,16 +194,11 @@ func (q *Queries) LastConversationOf(ctx context.Context, contactInboxID int64) 
 // that read the conversation to write it back took four. A widget marks
 // its conversation seen whenever an answer arrives while it is open.
 func (s *Store) MarkSeenByContact(ctx context.Context, contactInboxID int64, at time.Time) error {
-	mark := func(q *Queries) error {
+	return s.writeAlone(ctx, func(q *Queries) error {
 		_, err := q.db.ExecContext(ctx, `UPDATE conversations SET contact_last_seen_at = $1
 			WHERE id = (SELECT MAX(l.id) FROM conversations l WHERE l.contact_inbox_id = $2)`, toMicros(at), contactInboxID)
 		return q.formatError(err, "conversation")
-	}
-	if s.batch != nil {
-		return s.Write(ctx, mark)
-	}
-	s.transactions.Add(1)
-	return mark(s.Read())
+	})
 }
 
 // Surroundings is what a conversation's snapshot in an event shows beside

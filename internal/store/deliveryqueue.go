@@ -261,16 +261,12 @@ func (q *Queries) ClaimDeliveries(ctx context.Context, owner string, now, leaseU
 // claim, were what the engine cost. On SQLite it is a write like any other
 // (group commit).
 func (s *Store) ClaimDue(ctx context.Context, owner string, now, leaseUntil time.Time, limit int, allowLists bool) ([]*Claim, error) {
-	if s.batch != nil {
-		var claimed []*Claim
-		err := s.Write(ctx, func(q *Queries) (err error) {
-			claimed, err = q.ClaimDue(ctx, owner, now, leaseUntil, limit, allowLists)
-			return err
-		})
-		return claimed, err
-	}
-	s.transactions.Add(1)
-	return s.Read().ClaimDue(ctx, owner, now, leaseUntil, limit, allowLists)
+	var claimed []*Claim
+	err := s.writeAlone(ctx, func(q *Queries) (err error) {
+		claimed, err = q.ClaimDue(ctx, owner, now, leaseUntil, limit, allowLists)
+		return err
+	})
+	return claimed, err
 }
 
 // ClaimDue leases to owner, until leaseUntil, the due head of up to limit

@@ -41,6 +41,13 @@ func (q *Queries) CreateLiveEvent(ctx context.Context, e *LiveEvent) error {
 	return q.formatError(err, "live event")
 }
 
+// CreateLiveEventAlone is CreateLiveEvent as a transaction of its own: on
+// PostgreSQL one round trip, for a live event that comes with no other
+// write (a typing indicator no webhook hears).
+func (s *Store) CreateLiveEventAlone(ctx context.Context, e *LiveEvent) error {
+	return s.writeAlone(ctx, func(q *Queries) error { return q.CreateLiveEvent(ctx, e) })
+}
+
 // TouchConversationLive is TouchConversation and CreateLiveEvent of e,
 // where the dialect can (PostgreSQL) in one statement: a message's last
 // two writes, one round trip instead of two.

@@ -175,6 +175,17 @@ func (s *Store) write(ctx context.Context, fn func(q *Queries) error, reserved i
 	return nil
 }
 
+// writeAlone runs fn, whose one statement is a transaction of its own: on
+// SQLite through the group commit (Write), on PostgreSQL on the pool,
+// without BEGIN and COMMIT: one round trip where a transaction took three.
+func (s *Store) writeAlone(ctx context.Context, fn func(q *Queries) error) error {
+	if s.batch != nil {
+		return s.Write(ctx, fn)
+	}
+	s.transactions.Add(1)
+	return fn(s.Read())
+}
+
 // DB returns the writer pool, for the few callers (migrations, tests) that
 // need the raw connection.
 func (s *Store) DB() *sql.DB { return s.writer }
