@@ -167,6 +167,10 @@ func TestBrowserSignInAndQueues(t *testing.T) {
 		t.Errorf("the waiting queue: %s", b.text())
 	}
 	b.waitFor("the title count", `document.title.startsWith("(1) ")`)
+	// Routing may give Casey to the agent, who is online now: the rows
+	// show what the count says either way.
+	b.waitFor("the rows to match the count", `document.querySelectorAll('tr[data-conversation]').length === `+
+		`Number(document.querySelector('.queues [data-count="waiting"]').textContent)`)
 	b.shot("agent-queue-waiting")
 	browsertest.Axe(t, b.ctx)
 
@@ -185,6 +189,15 @@ func TestBrowserSignInAndQueues(t *testing.T) {
 	b.waitFor("the announcement", `/handed to the team|assigned to you/.test(document.getElementById("live").textContent)`)
 	if !js[bool](b, `window.__same === true`) {
 		t.Error("the page reloaded to update the counts")
+	}
+	// The rows follow too: Casey's conversation, resolved, leaves the
+	// queue's page without a reload (its row stayed, marked Waiting, while
+	// the counts moved on).
+	w.Call("POST", fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/toggle_status", w.account, id), w.botToken,
+		map[string]any{"status": "resolved"}, 200)
+	b.waitFor("Casey's row to go", fmt.Sprintf(`document.querySelector('tr[data-conversation="%d"]') === null`, id))
+	if !js[bool](b, `window.__same === true`) {
+		t.Error("the page reloaded to update its rows")
 	}
 
 	b.open(fmt.Sprintf("/app/accounts/%d/conversations?queue=bot", w.account))

@@ -1,7 +1,7 @@
 // Baton agent app: a little plain JavaScript over server-rendered pages.
 // Everything works without it (forms post and redirect); with it, replies
-// and actions go without a reload, the transcript and the queues' counts
-// stay live, Enter sends, older messages load on scroll, and the user is
+// and actions go without a reload, the transcript, the queues' counts and
+// a queue's rows stay live, Enter sends, older messages load on scroll, and the user is
 // told when a conversation is handed to the team or assigned to them.
 (function () {
   "use strict";
@@ -71,6 +71,7 @@
         var k = el.getAttribute("data-count");
         if (k in c) { el.textContent = c[k]; }
       });
+      listChanged(c);
       var attention = c.waiting + c.mine;
       document.title = (attention > 0 ? "(" + attention + ") " : "") + baseTitle;
       if (last) {
@@ -79,6 +80,42 @@
       }
       last = c;
     });
+  }
+
+  // --- A queue's page: its rows follow the counts -----------------------
+  // When a queue's count differs from what the page's rows were read
+  // with, a conversation came, went or changed hands: the rows are fetched
+  // again and put in place of the old, the filters and what is typed in
+  // them left alone.
+  var rows = document.getElementById("rows");
+  var queueCounts = document.querySelectorAll(".queues [data-count]");
+  function countsKey(count) {
+    return Array.prototype.map.call(queueCounts, function (el) {
+      var k = el.getAttribute("data-count");
+      return k + "=" + count(k, el);
+    }).join(",");
+  }
+  var shownCounts = countsKey(function (k, el) { return el.textContent; }); // as rendered
+  function listChanged(c) {
+    if (!rows) { return; }
+    var key = countsKey(function (k) { return c[k]; });
+    if (key === shownCounts) { return; }
+    shownCounts = key;
+    request("GET", location.href).then(function (r) {
+      if (!r.ok) { throw new Error("rows " + r.status); }
+      return r.text();
+    }).then(function (html) {
+      // Server-rendered and escaped by html/template.
+      var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("rows");
+      if (!fresh) { return; }
+      var focused = document.activeElement;
+      var row = rows.contains(focused) && focused.closest("tr[data-conversation]");
+      rows.replaceChildren.apply(rows, Array.prototype.slice.call(fresh.childNodes));
+      if (row) {
+        var again = rows.querySelector('tr[data-conversation="' + row.dataset.conversation + '"] a');
+        if (again) { again.focus(); }
+      }
+    }).catch(function () { shownCounts = ""; }); // fetched again at the next poll
   }
 
   // --- The conversation page ------------------------------------------
