@@ -204,6 +204,10 @@ func TestBrowserSignInAndQueues(t *testing.T) {
 	if !b.has("Bea Bot") || js[string](b, `document.querySelector(".owner").textContent`) != "Bot" {
 		t.Errorf("the bot's queue: %s", b.text())
 	}
+	// The last message's sender is named as the transcript names it.
+	if got := js[string](b, `document.querySelector("td.last .from").textContent`); got != "Customer:" {
+		t.Errorf("the last message is from %q, want Customer:", got)
+	}
 	b.shot("agent-queue-bot")
 
 	// Dark, and still AA.

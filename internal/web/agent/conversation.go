@@ -263,7 +263,7 @@ func rowOf(now time.Time, accountID int64, c *baton.Conversation) row {
 	rw.Owner, rw.OwnerKind = owner(c)
 	if m := c.LastMessage; m != nil {
 		rw.LastMessage = snippet(m)
-		rw.LastFrom = senderKind(m)
+		rw.LastFrom = roleLabels[senderKind(m)]
 		if m.SenderType == "" && m.MessageType == baton.MessageOutgoing {
 			rw.LastFrom = "Baton"
 		}
@@ -288,6 +288,10 @@ func snippet(m *baton.Message) string {
 	}
 	return s
 }
+
+// roleLabels name a sender's kind (senderKind) as the transcript labels
+// its messages' senders.
+var roleLabels = map[string]string{"customer": "Customer", "bot": "Bot", "person": "Agent", "activity": "Activity"}
 
 // senderKind tells customers, bots and people apart.
 func senderKind(m *baton.Message) string {
