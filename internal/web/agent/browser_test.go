@@ -210,6 +210,27 @@ func TestBrowserSignInAndQueues(t *testing.T) {
 	}
 	b.shot("agent-queue-bot")
 
+	// A filtered page's counts are polled with its filters: searching for
+	// Casey, whose conversation is resolved, nothing is open, and the rows
+	// are not fetched again for counts that were never the page's.
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations?queue=resolved&q=Casey", w.account))
+	js[bool](b, `(function () {
+		window.__counts = 0; window.__rows = 0;
+		var f = window.fetch;
+		window.fetch = function (u) {
+			if (String(u).indexOf("/counts?") >= 0) { window.__counts++; } else { window.__rows++; }
+			return f.apply(this, arguments);
+		};
+		return true;
+	})()`)
+	b.waitFor("two polls of the counts", `window.__counts >= 2`)
+	if got := js[string](b, `document.querySelector('.queues [data-count="open"]').textContent`); got != "0" {
+		t.Errorf("searching for Casey, the open count shows %s, want 0", got)
+	}
+	if n := js[float64](b, `window.__rows`); n != 0 {
+		t.Errorf("the rows were fetched %v times while nothing changed", n)
+	}
+
 	// Dark, and still AA.
 	b.dark()
 	b.open(fmt.Sprintf("/app/accounts/%d/conversations", w.account))

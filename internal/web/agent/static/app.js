@@ -1,8 +1,9 @@
 // Baton agent app: a little plain JavaScript over server-rendered pages.
 // Everything works without it (forms post and redirect); with it, replies
 // and actions go without a reload, the transcript, the queues' counts and
-// a queue's rows stay live, Enter sends, older messages load on scroll, and the user is
-// told when a conversation is handed to the team or assigned to them.
+// a queue's rows stay live, Enter sends, older messages load on scroll,
+// and the user is told when a conversation is handed to the team or
+// assigned to them.
 (function () {
   "use strict";
   var body = document.body;
@@ -59,9 +60,12 @@
   }
   function pollCounts() {
     if (!account) { return Promise.resolve(); }
+    // Counted with the page's filters, as the page's counts were.
     var q = new URLSearchParams(location.search);
     var params = new URLSearchParams();
-    if (q.get("inbox_id")) { params.set("inbox_id", q.get("inbox_id")); }
+    ["inbox_id", "team_id", "q"].forEach(function (k) {
+      if (q.get(k)) { params.set(k, q.get(k)); }
+    });
     return request("GET", "/app/accounts/" + account + "/counts?" + params.toString()).then(function (r) {
       if (!r.ok) { throw new Error("counts " + r.status); }
       return r.json();
