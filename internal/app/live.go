@@ -197,15 +197,14 @@ func (a *App) publishTyping(ctx context.Context, c *baton.Conversation, typistTy
 	}
 	e := &store.LiveEvent{AccountID: c.AccountID, ConversationID: c.ID, Name: name}
 	d := &liveData{TypistOf: typistType, TypistID: typistID, Private: private}
-	heard := false
+	var hooks []*baton.Webhook
 	if a.render != nil {
-		hooks, err := webhooksHearing(ctx, a.store.Read(), c.AccountID, c.InboxID, name, false)
-		if err != nil {
+		var err error
+		if hooks, err = webhooksHearing(ctx, a.store.Read(), c.AccountID, c.InboxID, name, false); err != nil {
 			return err
 		}
-		heard = len(hooks) > 0
 	}
-	if !heard {
+	if len(hooks) == 0 {
 		if err := a.completeLive(ctx, e, d); err != nil {
 			return err
 		}
@@ -221,26 +220,20 @@ func (a *App) publishTyping(ctx context.Context, c *baton.Conversation, typistTy
 		if err := a.publish(ctx, q, e, d); err != nil {
 			return err
 		}
-		return a.emitTyping(ctx, q, name, c, typistType, typistID, private)
+		return a.emitTyping(ctx, q, name, c, typistType, typistID, private, hooks)
 	})
 }
 
 // emitTyping reports a typing indicator to the webhook endpoints that hear
 // it (account webhooks subscribed to it, and the API inbox's webhook), as
 // Chatwoot's webhook listener does, with whether a private note is being
-// written; never to bots, as Chatwoot's bot listener. Typing is frequent:
-// the endpoints are looked for first, and nothing is loaded or written
-// when none hears it.
-func (a *App) emitTyping(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, typistType string, typistID int64, private bool) error {
-	if a.render == nil {
-		return nil
-	}
-	hooks, err := webhooksHearing(ctx, q, c.AccountID, c.InboxID, name, false)
-	if err != nil || len(hooks) == 0 {
-		return err
-	}
+// written; never to bots, as Chatwoot's bot listener. The endpoints, hooks,
+// are the caller's (publishTyping looks for them first, and writes nothing
+// more when none hears it).
+func (a *App) emitTyping(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, typistType string, typistID int64, private bool, hooks []*baton.Webhook) error {
 	l := newLoader(q)
 	typist := &baton.Sender{Type: typistType}
+	var err error
 	switch typistType {
 	case baton.SenderUser:
 		typist.User, err = l.user(ctx, typistID)
