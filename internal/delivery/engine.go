@@ -797,11 +797,10 @@ func jitter(d time.Duration) time.Duration {
 
 // endpoint is where a target's deliveries go, read for one attempt.
 type endpoint struct {
-	url       string
-	secrets   []string // opened: the current secret, then the previous one while it still signs
-	closed    bool     // the breaker was closed, with no failures counted
-	accountID int64    // whose SSRF allow-list applies; 0 for a global bot
-	allowed   []string // that account's allow-list, as the claim read it
+	url     string
+	secrets []string // opened: the current secret, then the previous one while it still signs
+	closed  bool     // the breaker was closed, with no failures counted
+	allowed []string // the target's account's allow-list, as the claim read it (none for a global bot)
 }
 
 // endpoint is the claimed target's URL, opened secrets and breaker, as
@@ -809,7 +808,7 @@ type endpoint struct {
 // this server's key cannot open is no outage: retrying cannot help (status
 // -1 parks the delivery).
 func (e *Engine) endpoint(t baton.Target, c store.Endpoint, now time.Time) (*endpoint, *outcome) {
-	ep := endpoint{url: c.URL, closed: c.BreakerClosed, accountID: c.AccountID, allowed: c.AllowedPrivate}
+	ep := endpoint{url: c.URL, closed: c.BreakerClosed, allowed: c.AllowedPrivate}
 	sealed := [][]byte{c.Secret}
 	switch t.Kind {
 	case baton.TargetBot:

@@ -131,7 +131,7 @@ func newClient(workers int, blockPrivate bool, allowed []netip.Prefix) *http.Cli
 // host named on the list may be at any address; ranges are checked on the
 // address dialed.
 func (e *Engine) clientFor(ep *endpoint) *http.Client {
-	if !e.blockPrivate || e.fixedClient || ep.accountID == 0 || len(ep.allowed) == 0 {
+	if !e.blockPrivate || e.fixedClient || len(ep.allowed) == 0 {
 		return e.client
 	}
 	host := ""
