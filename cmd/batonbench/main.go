@@ -31,8 +31,9 @@
 // -mode table measures Baton as users run it: `baton serve` as a process of
 // its own (each binary of -baton, side by side), with and without a bot
 // connected, whole bot turns and delivery drain, beside a bare handler in a
-// process of its own, on SQLite, PostgreSQL or both, and prints one table
-// of medians (see table.go):
+// process of its own (alone, and with a bot: a bare outbox, bareBotMux), on
+// SQLite, PostgreSQL or both, and prints one table of medians (see
+// table.go):
 //
 //	go run ./cmd/batonbench -mode table -db both -runs 3 -duration 5s -conversations 400 -backlog 10000
 //
@@ -107,6 +108,7 @@ type options struct {
 	backlog       int
 	turnRate      int
 	bareDSN       string
+	bareBot       string
 	blockPrivate  bool
 }
 
@@ -124,6 +126,7 @@ func main() {
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the first Baton throughput run (of turns back to back, for -mode turns; of the drain, for -mode deliveries) to this file")
 	flag.StringVar(&o.batonBinary, "baton", "", "baton binary for the idle RSS measurement (default: go build ./cmd/baton); for -mode table, binaries to measure side by side, comma-separated")
 	flag.BoolVar(&o.blockPrivate, "block-private", false, "for the engine's modes in-process: the engine refuses private addresses (--webhook-block-private), and the account's allow-list lets it reach the bot on 127.0.0.1, as a hardened server is set up")
+	flag.StringVar(&o.bareBot, "bare-bot", "", "for -mode bare-serve: the bot's URL, for the bare handler with a bot")
 	flag.StringVar(&o.bareDSN, "bare-dsn", "", "for -mode bare-serve (started by -mode table): the bare handler's SQLite file or PostgreSQL URL")
 	flag.BoolVar(&o.skipRSS, "skip-rss", false, "skip the idle RSS measurement")
 	flag.IntVar(&o.backlog, "backlog", 20000, "events in the backlog, for -mode deliveries")
@@ -137,7 +140,7 @@ func main() {
 
 func run(o options) error {
 	if o.mode == "bare-serve" {
-		return bareServe(o.db, o.bareDSN)
+		return bareServe(o.db, o.bareDSN, o.bareBot)
 	}
 	if o.db != "sqlite" && o.db != "postgres" && (o.db != "both" || o.mode != "table") {
 		return fmt.Errorf("-db must be sqlite or postgres, not %q", o.db)
@@ -444,6 +447,124 @@ func bareMux(db *sql.DB, table string) *http.ServeMux {
 	})
 	return mux
 }
+
+// bareBotMux adds the bare handler with a bot to mux: POST
+// /barebot/conversations/{id}/messages stores the message, and in the same
+// transaction a message_created body of about the size of Baton's in an
+// outbox, answers as bareMux does, and hands the body to one of 32 senders,
+// which post it to botURL and delete it from the outbox once the bot took it.
+// It is what a bot connected costs at the least with the message and its
+// event durable before the answer: without Baton's order by conversation,
+// signature, attempt log, retries or handoff, and with a body cheaper to
+// write (the part that does not change is written once, then copied).
+func bareBotMux(ctx context.Context, mux *http.ServeMux, db *sql.DB, botURL string) {
+	insert := `INSERT INTO bare_messages (conversation_id, content, created_at) VALUES ($1, $2, $3) RETURNING id`
+	queue := `INSERT INTO bare_outbox (message_id, payload) VALUES ($1, $2) RETURNING id`
+	type item struct {
+		id      int64
+		payload []byte
+	}
+	out := make(chan item, 1<<16)
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	for range 32 {
+		go func() {
+			for it := range out {
+				res, err := client.Post(botURL, "application/json", bytes.NewReader(it.payload))
+				if err != nil {
+					fmt.Fprintln(os.Stderr, "bare bot:", err)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if _, err := db.ExecContext(ctx, `DELETE FROM bare_outbox WHERE id = $1`, it.id); err != nil {
+					fmt.Fprintln(os.Stderr, "bare bot:", err)
+				}
+			}
+		}()
+	}
+	mux.HandleFunc("POST /barebot/conversations/{id}/messages", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Content string `json:"content"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		conv, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var it item
+		err = func() error {
+			tx, err := db.BeginTx(r.Context(), nil)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			now := time.Now()
+			var id int64
+			if err := tx.QueryRowContext(r.Context(), insert, conv, body.Content, now.UnixMicro()).Scan(&id); err != nil {
+				return err
+			}
+			if it.payload, err = json.Marshal(bareEvent{Event: "message_created", ID: id, Content: body.Content,
+				MessageType: "incoming", CreatedAt: now.Unix(), Conversation: bareConversation{ID: conv, Rest: bareRest},
+				Rest: bareRest}); err != nil {
+				return err
+			}
+			if err := tx.QueryRowContext(r.Context(), queue, id, it.payload).Scan(&it.id); err != nil {
+				return err
+			}
+			return tx.Commit()
+		}()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		out <- it
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"id": it.id, "content": body.Content})
+	})
+}
+
+// bareEvent is the bare handler's message_created body: what the bench's
+// receiver reads, and twice bareRest, for a body of about Baton's size.
+type bareEvent struct {
+	Event        string           `json:"event"`
+	ID           int64            `json:"id"`
+	Content      string           `json:"content"`
+	MessageType  string           `json:"message_type"`
+	CreatedAt    int64            `json:"created_at"`
+	Conversation bareConversation `json:"conversation"`
+	Rest         json.RawMessage  `json:"sender"`
+}
+
+type bareConversation struct {
+	ID   int64           `json:"id"`
+	Rest json.RawMessage `json:"meta"`
+}
+
+// bareRest is a contact as a message_created body holds it, several times.
+var bareRest = func() json.RawMessage {
+	contact := map[string]any{"id": 17, "name": "Customer 17", "email": "customer17@example.com",
+		"phone_number": nil, "identifier": nil, "thumbnail": "", "type": "contact", "availability_status": "offline",
+		"additional_attributes": map[string]any{"city": "", "country": "", "company_name": "", "description": ""},
+		"custom_attributes":     map[string]any{"plan": "pro", "orders": 3}, "last_activity_at": 1764500000,
+		"created_at": 1764400000}
+	b, _ := json.Marshal(map[string]any{"sender": contact, "contact": contact, "assignee": nil, "team": nil,
+		"hmac_verified": false, "inbox": map[string]any{"id": 1, "name": "Website", "channel_type": "Channel::Api"},
+		"account": map[string]any{"id": 1, "name": "Acme"}, "labels": []string{}, "status": "pending",
+		"messages": []any{map[string]any{"id": 1, "content": "Where is my order?", "account_id": 1, "inbox_id": 1,
+			"conversation_id": 3, "message_type": 0, "created_at": 1764500000, "updated_at": "2026-11-30T10:00:00.000Z",
+			"private": false, "status": "sent", "source_id": nil, "content_type": "text", "content_attributes": map[string]any{},
+			"sender_type": "Contact", "sender_id": 17, "external_source_ids": map[string]any{}, "additional_attributes": map[string]any{},
+			"processed_message_content": "Where is my order?", "sentiment": map[string]any{}, "attachments": []any{}}},
+		"additional_attributes": map[string]any{"browser": map[string]any{"device_name": "Unknown",
+			"browser_name": "Chrome", "platform_name": "Linux", "browser_version": "120.0.0.0",
+			"platform_version": "x86_64"}, "referer": "https://example.com/pricing", "initiated_at": map[string]any{
+			"timestamp": "Mon Nov 30 2026 10:00:00 GMT+0000"}}})
+	return b
+}()
 
 func startBare(path string) (*bare, error) {
 	db, err := openBareSQLite(path)

@@ -284,12 +284,12 @@ type bareProc struct {
 	base string
 }
 
-func startBareProc(ctx context.Context, db, dsn string) (*bareProc, error) {
+func startBareProc(ctx context.Context, db, dsn, botURL string) (*bareProc, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, self, "-mode", "bare-serve", "-db", db, "-bare-dsn", dsn)
+	cmd := exec.CommandContext(ctx, self, "-mode", "bare-serve", "-db", db, "-bare-dsn", dsn, "-bare-bot", botURL)
 	cmd.Stderr = os.Stderr
 	proc, line, err := startChild("the bare handler", cmd, 2*time.Minute)
 	if err != nil {
@@ -305,8 +305,9 @@ func startBareProc(ctx context.Context, db, dsn string) (*bareProc, error) {
 
 // bareServe is -mode bare-serve: the bare handler in a process of its own,
 // on SQLite (the file -bare-dsn, Baton's pragmas, one writer connection) or
-// PostgreSQL (the URL -bare-dsn, a pool as large as Baton's default).
-func bareServe(db, dsn string) error {
+// PostgreSQL (the URL -bare-dsn, a pool as large as Baton's default), and
+// beside it the bare handler with a bot (bareBotMux), which posts to botURL.
+func bareServe(db, dsn, botURL string) error {
 	var conn *sql.DB
 	var err error
 	switch db {
@@ -314,16 +315,22 @@ func bareServe(db, dsn string) error {
 		if conn, err = openBareSQLite(dsn); err != nil {
 			return err
 		}
-		_, err = conn.Exec(`CREATE TABLE bare_messages (id INTEGER PRIMARY KEY, conversation_id INTEGER NOT NULL,
-			content TEXT, created_at INTEGER NOT NULL)`)
+		if _, err = conn.Exec(`CREATE TABLE bare_messages (id INTEGER PRIMARY KEY, conversation_id INTEGER NOT NULL,
+			content TEXT, created_at INTEGER NOT NULL)`); err == nil {
+			_, err = conn.Exec(`CREATE TABLE bare_outbox (id INTEGER PRIMARY KEY, message_id INTEGER NOT NULL,
+				payload TEXT NOT NULL)`)
+		}
 	case "postgres":
 		if conn, err = sql.Open("pgx", dsn); err != nil {
 			return err
 		}
 		conn.SetMaxOpenConns(32)
 		conn.SetMaxIdleConns(32)
-		_, err = conn.Exec(`CREATE TABLE bare_messages (id BIGSERIAL PRIMARY KEY, conversation_id BIGINT NOT NULL,
-			content TEXT, created_at BIGINT NOT NULL)`)
+		if _, err = conn.Exec(`CREATE TABLE bare_messages (id BIGSERIAL PRIMARY KEY, conversation_id BIGINT NOT NULL,
+			content TEXT, created_at BIGINT NOT NULL)`); err == nil {
+			_, err = conn.Exec(`CREATE TABLE bare_outbox (id BIGSERIAL PRIMARY KEY, message_id BIGINT NOT NULL,
+				payload TEXT NOT NULL)`)
+		}
 	default:
 		return fmt.Errorf("bare-serve: unknown -db %q", db)
 	}
@@ -339,6 +346,9 @@ func bareServe(db, dsn string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	mux := bareMux(conn, "bare_messages")
+	if botURL != "" {
+		bareBotMux(ctx, mux, conn, botURL)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -424,6 +434,7 @@ func (s *serverProc) preloadBacklog(ctx context.Context, n int) error {
 // tableRow holds one binary's measurements of one database, a value a run.
 type tableRow struct {
 	bare, bareCPU       []float64 // the bare handler, measured in the same runs
+	bareBot, bareBotCPU []float64 // the bare handler with a bot (bareBotMux), delivered a second
 	noBot, noBotCPU     []float64
 	withBot, withBotCPU []float64 // customer messages accepted and delivered to the bot, a second
 	withBotIntake       []float64 // customer messages accepted a second, delivery lag aside
@@ -491,6 +502,10 @@ func runTable(ctx context.Context, o options, dir string) error {
 		line("bot connected: msgs/s / no-bot msgs/s (goal ≥ 0.5)", func(r *tableRow) string {
 			return fmt.Sprintf("**%.2f** (%.0f msgs/s delivered, %.0f taken in; server CPU %.0f µs/msg)", median(r.ratioBot),
 				median(r.withBot), median(r.withBotIntake), median(r.withBotCPU))
+		})
+		line("bare handler with a bot / Baton without (the ratio a bare outbox would reach)", func(r *tableRow) string {
+			return fmt.Sprintf("%.2f (bare with a bot %.0f msgs/s, CPU %.0f µs/msg; bare with a bot / bare %.2f)",
+				median(r.bareBot)/median(r.noBot), median(r.bareBot), median(r.bareBotCPU), median(r.bareBot)/median(r.bare))
 		})
 		goal := 1000
 		if db == "postgres" {
@@ -578,14 +593,33 @@ func tableDB(ctx context.Context, o options, dir, db string, binaries, labels []
 		}
 		bareDSN = u
 	}
-	bare, err := startBareProc(ctx, db, bareDSN)
+	bareRecv, err := startReceiver(&engineBench{})
+	if err != nil {
+		return nil, err
+	}
+	drops = append(drops, func() { _ = bareRecv.srv.Close() })
+	bare, err := startBareProc(ctx, db, bareDSN, bareRecv.url)
 	if err != nil {
 		return nil, err
 	}
 	drops = append(drops, bare.stop)
-	bareTargets := make([]string, o.conversations)
+	bareTargets, bareBotTargets := make([]string, o.conversations), make([]string, o.conversations)
 	for i := range bareTargets {
 		bareTargets[i] = fmt.Sprintf("%s/bare/conversations/%d/messages", bare.base, i+1)
+		bareBotTargets[i] = fmt.Sprintf("%s/barebot/conversations/%d/messages", bare.base, i+1)
+	}
+	// The bare handler with a bot: customer messages accepted, then all
+	// delivered, a second.
+	measureBareBot := func() (float64, float64) {
+		before := bareRecv.incoming.Load()
+		cpu0 := procCPU(bare.pid())
+		r := closedLoop(client, bareBotTargets, o.clients, o.duration)
+		start := time.Now()
+		for bareRecv.incoming.Load() < before+int64(len(r.latencies)) && time.Since(start) < 2*time.Minute {
+			time.Sleep(time.Millisecond)
+		}
+		cpu := float64((procCPU(bare.pid()) - cpu0).Microseconds()) / float64(max(len(r.latencies), 1))
+		return float64(len(r.latencies)) / (r.elapsed + time.Since(start)).Seconds(), cpu
 	}
 	// The servers.
 	servers := make([]*serverProc, len(binaries))
@@ -616,6 +650,7 @@ func tableDB(ctx context.Context, o options, dir, db string, binaries, labels []
 	for i := range rows {
 		rows[i] = &tableRow{}
 	}
+	closedLoop(client, bareBotTargets, o.clients, warmUpTime)
 	for _, s := range servers {
 		if err := warmUp(client, bareTargets, s, o); err != nil {
 			return nil, fmt.Errorf("%s: warm-up: %w", s.label, err)
@@ -626,9 +661,13 @@ func tableDB(ctx context.Context, o options, dir, db string, binaries, labels []
 		o.clients, o.duration)
 	for run := range o.runs {
 		bareRate, bareCPU := measureProc(client, bare.pid(), bareTargets, o)
+		bareBot, bareBotCPU := measureBareBot()
+		fmt.Printf("  run %d bare with a bot     %6.0f msgs/s delivered (%4.0f µs CPU): %.2f of bare\n", run+1, bareBot,
+			bareBotCPU, bareBot/bareRate.rate())
 		for i, s := range servers {
 			row := rows[i]
 			row.bare, row.bareCPU = append(row.bare, bareRate.rate()), append(row.bareCPU, bareCPU)
+			row.bareBot, row.bareBotCPU = append(row.bareBot, bareBot), append(row.bareBotCPU, bareBotCPU)
 			nbOthers := startOthers(db == "postgres")
 			nb, nbCPU := measureProc(client, s.proc.pid(), s.nobot, o)
 			nbLine := nbOthers.line(len(nb.latencies))
@@ -668,7 +707,10 @@ func tableDB(ctx context.Context, o options, dir, db string, binaries, labels []
 			stages := s.bench.recv.stageMedians()
 			rate := float64(len(lat)) / elapsed.Seconds()
 			row.turns, row.turnsP99 = append(row.turns, rate), append(row.turnsP99, msOf(pctDur(lat, 99)))
+			cpu0, server0, pg0 = cpuTime(), procCPU(s.proc.pid()), postgresCPU()
 			flat, felapsed, ffailed := openTurns(s.bench, o.turnRate, o.duration)
+			fcpu, fserver, fpg := cpuTime()-cpu0, procCPU(s.proc.pid())-server0, postgresCPU()-pg0
+			fstages := s.bench.recv.stageMedians()
 			frate := float64(len(flat)) / felapsed.Seconds()
 			row.fixedP99, row.fixedRate = append(row.fixedP99, msOf(pctDur(flat, 99))), append(row.fixedRate, frate)
 			row.failures += int(failed + ffailed)
@@ -677,7 +719,9 @@ func tableDB(ctx context.Context, o options, dir, db string, binaries, labels []
 			fmt.Printf("    CPU a back-to-back turn: server %.0f µs, bench client and bot %.0f µs%s\n",
 				perTurn(server, len(lat)), perTurn(cpu, len(lat)), postgresShare(db == "postgres", pg, len(lat)))
 			fmt.Printf("    stages of the back-to-back turns: %s\n", stages)
-			s.bench.recv.stageMedians() // the open loop's, forgotten
+			fmt.Printf("    CPU a turn at %d/s: server %.0f µs, bench client and bot %.0f µs%s\n", o.turnRate,
+				perTurn(fserver, len(flat)), perTurn(fcpu, len(flat)), postgresShare(db == "postgres", fpg, len(flat)))
+			fmt.Printf("    stages of the turns at %d/s: %s\n", o.turnRate, fstages)
 		}
 	}
 
