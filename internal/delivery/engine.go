@@ -131,6 +131,9 @@ type Engine struct {
 	// that the recorder, which frees them, wakes it though nothing it
 	// recorded made a delivery due.
 	heldOff atomic.Bool
+	// recorded says attempts were recorded since the lanes were last
+	// vacuumed (see vacuum).
+	recorded atomic.Bool
 	// recordClaims says the recorder claims in the transaction that
 	// records (see recorder): on SQLite. PostgreSQL's claim commits without
 	// waiting for its flush and its record does not; there the claimed
@@ -276,6 +279,7 @@ func (e *Engine) Start(ctx context.Context) {
 		close(e.finished)
 	})
 	e.wg.Go(func() { e.recorder(ctx) })
+	e.wg.Go(func() { e.vacuum(ctx) })
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -424,6 +428,30 @@ func (e *Engine) loop(ctx context.Context) {
 			}
 		}
 		timer.Reset(e.poll)
+	}
+}
+
+// vacuumInterval is how often an engine that recorded attempts vacuums the
+// lanes (store.VacuumLanes).
+const vacuumInterval = 2 * time.Second
+
+// vacuum vacuums the lanes once a vacuumInterval while the engine records
+// attempts, apart from the loop, whose claims it would hold up.
+func (e *Engine) vacuum(ctx context.Context) {
+	tick := time.NewTicker(vacuumInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if !e.recorded.Swap(false) {
+			continue
+		}
+		if err := e.store.VacuumLanes(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("delivery: vacuuming the lanes", "err", err)
+		}
 	}
 }
 
@@ -683,6 +711,9 @@ func (e *Engine) record(ctx context.Context, fs []*finished, claim int) (rest []
 		return fs, nil, time.Time{}, false
 	}
 	fs = done
+	if err == nil && len(fs) > 0 {
+		e.recorded.Store(true)
+	}
 	for _, f := range fs {
 		d := f.d
 		if err != nil {

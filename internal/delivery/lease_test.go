@@ -272,3 +272,40 @@ func TestDatabaseErrorIsNotTheBots(t *testing.T) {
 		}
 	})
 }
+
+// TestEngineVacuumsLanes: on PostgreSQL an engine that records attempts
+// vacuums the lanes' dead rows (store.VacuumLanes), whether or not
+// autovacuum runs: every delivery leaves its lane's row dead behind it,
+// and every claim reads the lanes.
+func TestEngineVacuumsLanes(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenPostgres(t)
+	w := setup(t, s, options{})
+	b := newBot(t, nil)
+	w.connect(b, b.URL, w.inboxID)
+	conv := w.customer(w.identifier, "lanes")
+	vacuums := func() (n int64) {
+		t.Helper()
+		err := s.DB().QueryRow(`SELECT vacuum_count FROM pg_stat_user_tables
+			WHERE relname = 'lanes' AND schemaname = current_schema()`).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := vacuums()
+	run, stop := context.WithCancel(context.Background())
+	w.Engine.Start(run)
+	t.Cleanup(func() { stop(); w.Engine.Stop() })
+	w.say(w.identifier, "lanes", conv, "one lane's row, dead once the bot has it")
+	deadline := time.Now().Add(10 * time.Second)
+	for vacuums() == before {
+		if time.Now().After(deadline) {
+			t.Fatalf("the lanes were not vacuumed within 10 s of an attempt (the bot got %q)", b.acked(conv))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := b.acked(conv); len(got) != 1 {
+		t.Fatalf("the bot got %q, want the one message", got)
+	}
+}
