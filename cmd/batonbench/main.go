@@ -464,7 +464,7 @@ func bareBotMux(ctx context.Context, mux *http.ServeMux, db *sql.DB, botURL stri
 		id      int64
 		payload []byte
 	}
-	out := make(chan item, 1<<16)
+	out, sent := make(chan item, 1<<16), make(chan int64, 1<<16)
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	for range 32 {
 		go func() {
@@ -476,12 +476,29 @@ func bareBotMux(ctx context.Context, mux *http.ServeMux, db *sql.DB, botURL stri
 				}
 				_, _ = io.Copy(io.Discard, res.Body)
 				res.Body.Close()
-				if _, err := db.ExecContext(ctx, `DELETE FROM bare_outbox WHERE id = $1`, it.id); err != nil {
-					fmt.Fprintln(os.Stderr, "bare bot:", err)
-				}
+				sent <- it.id
 			}
 		}()
 	}
+	// What the bot took leaves the outbox in one statement for all that
+	// arrived meanwhile.
+	go func() {
+		for id := range sent {
+			ids := []string{strconv.FormatInt(id, 10)}
+			for len(ids) < 500 {
+				select {
+				case id := <-sent:
+					ids = append(ids, strconv.FormatInt(id, 10))
+					continue
+				default:
+				}
+				break
+			}
+			if _, err := db.ExecContext(ctx, `DELETE FROM bare_outbox WHERE id IN (`+strings.Join(ids, ",")+`)`); err != nil {
+				fmt.Fprintln(os.Stderr, "bare bot:", err)
+			}
+		}
+	}()
 	mux.HandleFunc("POST /barebot/conversations/{id}/messages", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			Content string `json:"content"`
