@@ -435,22 +435,27 @@ func (e *Engine) loop(ctx context.Context) {
 // lanes (store.VacuumLanes).
 const vacuumInterval = 2 * time.Second
 
-// vacuum vacuums the lanes once a vacuumInterval while the engine records
-// attempts, apart from the loop, whose claims it would hold up.
+// vacuum vacuums the lanes when the engine starts and then once a
+// vacuumInterval while it records attempts, apart from the loop, whose
+// claims it would hold up. A VACUUM also tells PostgreSQL how many lanes
+// there are, and its statements are planned again for that: the one at the
+// start is for a process that finds a backlog its last VACUUM did not see
+// (measured: a drain of 10,000 deliveries over 400 lanes went at 4,200 a
+// second with the lanes believed empty, at 6,600-7,000 before the lanes
+// were ever vacuumed).
 func (e *Engine) vacuum(ctx context.Context) {
 	tick := time.NewTicker(vacuumInterval)
 	defer tick.Stop()
-	for {
+	for due := true; ; due = e.recorded.Swap(false) {
+		if due {
+			if err := e.store.VacuumLanes(ctx); err != nil && ctx.Err() == nil {
+				e.log.Warn("delivery: vacuuming the lanes", "err", err)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-		}
-		if !e.recorded.Swap(false) {
-			continue
-		}
-		if err := e.store.VacuumLanes(ctx); err != nil && ctx.Err() == nil {
-			e.log.Warn("delivery: vacuuming the lanes", "err", err)
 		}
 	}
 }

@@ -273,10 +273,10 @@ func TestDatabaseErrorIsNotTheBots(t *testing.T) {
 	})
 }
 
-// TestEngineVacuumsLanes: on PostgreSQL an engine that records attempts
-// vacuums the lanes' dead rows (store.VacuumLanes), whether or not
-// autovacuum runs: every delivery leaves its lane's row dead behind it,
-// and every claim reads the lanes.
+// TestEngineVacuumsLanes: on PostgreSQL an engine vacuums the lanes'
+// dead rows (store.VacuumLanes) when it starts, and again after it records
+// attempts, whether or not autovacuum runs: every delivery leaves its
+// lane's row dead behind it, and every claim reads the lanes.
 func TestEngineVacuumsLanes(t *testing.T) {
 	t.Parallel()
 	s := storetest.OpenPostgres(t)
@@ -293,18 +293,26 @@ func TestEngineVacuumsLanes(t *testing.T) {
 		}
 		return n
 	}
+	waitFor := func(what string, n int64) int64 {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if got := vacuums(); got > n {
+				return got
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the lanes were not vacuumed within 10 s %s (the bot got %q)", what, b.acked(conv))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 	before := vacuums()
 	run, stop := context.WithCancel(context.Background())
 	w.Engine.Start(run)
 	t.Cleanup(func() { stop(); w.Engine.Stop() })
+	started := waitFor("of the engine's start", before)
 	w.say(w.identifier, "lanes", conv, "one lane's row, dead once the bot has it")
-	deadline := time.Now().Add(10 * time.Second)
-	for vacuums() == before {
-		if time.Now().After(deadline) {
-			t.Fatalf("the lanes were not vacuumed within 10 s of an attempt (the bot got %q)", b.acked(conv))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitFor("of an attempt", started)
 	if got := b.acked(conv); len(got) != 1 {
 		t.Fatalf("the bot got %q, want the one message", got)
 	}
