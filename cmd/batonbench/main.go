@@ -425,27 +425,37 @@ func bareMux(db *sql.DB, table string) *http.ServeMux {
 	insert := `INSERT INTO ` + table + ` (conversation_id, content, created_at) VALUES ($1, $2, $3) RETURNING id`
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /bare/conversations/{id}/messages", func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Content string `json:"content"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		conv, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+		content, conv, ok := bareRequest(w, r)
+		if !ok {
 			return
 		}
 		var id int64
-		if err := db.QueryRowContext(r.Context(), insert, conv, body.Content, time.Now().UnixMicro()).Scan(&id); err != nil {
+		if err := db.QueryRowContext(r.Context(), insert, conv, content, time.Now().UnixMicro()).Scan(&id); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"id": id, "content": body.Content})
+		_ = json.NewEncoder(w).Encode(map[string]any{"id": id, "content": content})
 	})
 	return mux
+}
+
+// bareRequest reads a bare handler's request: the message's content and
+// its conversation's id; it answers 400 and reports false when it cannot.
+func bareRequest(w http.ResponseWriter, r *http.Request) (content string, conv int64, ok bool) {
+	var body struct {
+		Content string `json:"content"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return "", 0, false
+	}
+	conv, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return "", 0, false
+	}
+	return body.Content, conv, true
 }
 
 // bareBotMux adds the bare handler with a bot to mux: POST
@@ -500,31 +510,23 @@ func bareBotMux(ctx context.Context, mux *http.ServeMux, db *sql.DB, botURL stri
 		}
 	}()
 	mux.HandleFunc("POST /barebot/conversations/{id}/messages", func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Content string `json:"content"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		conv, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+		content, conv, ok := bareRequest(w, r)
+		if !ok {
 			return
 		}
 		var it item
-		err = func() error {
+		var id int64 // the message's
+		err := func() error {
 			tx, err := db.BeginTx(r.Context(), nil)
 			if err != nil {
 				return err
 			}
 			defer tx.Rollback()
 			now := time.Now()
-			var id int64
-			if err := tx.QueryRowContext(r.Context(), insert, conv, body.Content, now.UnixMicro()).Scan(&id); err != nil {
+			if err := tx.QueryRowContext(r.Context(), insert, conv, content, now.UnixMicro()).Scan(&id); err != nil {
 				return err
 			}
-			if it.payload, err = json.Marshal(bareEvent{Event: "message_created", ID: id, Content: body.Content,
+			if it.payload, err = json.Marshal(bareEvent{Event: "message_created", ID: id, Content: content,
 				MessageType: "incoming", CreatedAt: now.Unix(), Conversation: bareConversation{ID: conv, Rest: bareRest},
 				Rest: bareRest}); err != nil {
 				return err
@@ -540,7 +542,7 @@ func bareBotMux(ctx context.Context, mux *http.ServeMux, db *sql.DB, botURL stri
 		}
 		out <- it
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"id": it.id, "content": body.Content})
+		_ = json.NewEncoder(w).Encode(map[string]any{"id": id, "content": content})
 	})
 }
 
