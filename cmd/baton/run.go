@@ -302,6 +302,10 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	defer presence.Stop()
 	kind, target := cfg.Database()
 	if kind == config.Postgres {
+		if on, err := postgres.Autovacuum(ctx, s.store); err == nil && !on {
+			log.Warn("PostgreSQL's autovacuum is off: the tables every message updates keep their dead rows " +
+				"and grow slower to read; set autovacuum = on, or vacuum the database on a schedule")
+		}
 		s.announcer.Start(ctx)
 		// Other processes' commits wake this engine at once, not at its
 		// next poll.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -233,6 +234,22 @@ func TestServe(t *testing.T) {
 		p := in.start(t, "", "serve", "--addr", "127.0.0.1:0")
 		if code, body := get(t, p.url+"/healthz", ""); code != http.StatusOK {
 			t.Errorf("GET /healthz: %d %s", code, body)
+		}
+		if url := in.env["DATABASE_URL"]; url != "" {
+			// A server without autovacuum is told of it (this test's
+			// server has it on or off as its administrator set it).
+			db, err := sql.Open("pgx", url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var on bool
+			if err := db.QueryRow(`SELECT current_setting('autovacuum') = 'on'`).Scan(&on); err != nil {
+				t.Fatal(err)
+			}
+			if warned := strings.Contains(p.stderr.String(), "autovacuum is off"); warned == on {
+				t.Errorf("autovacuum on: %v; serve warned of it: %v\n%s", on, warned, p.stderr)
+			}
 		}
 		code, body := get(t, p.url+"/api/v1/profile", token)
 		if code != http.StatusOK {

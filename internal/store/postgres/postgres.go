@@ -74,6 +74,16 @@ func Connect(ctx context.Context, url string) (*store.Store, error) {
 	return store.New(db, db, dialect{}), nil
 }
 
+// Autovacuum reports whether the server runs autovacuum: without it the
+// tables every message updates (conversations, deliveries) keep their
+// dead rows, and reading them slows down as they grow. Baton vacuums its
+// delivery lanes itself (Store.VacuumLanes), not the others.
+func Autovacuum(ctx context.Context, s *store.Store) (bool, error) {
+	var on bool
+	err := s.DB().QueryRowContext(ctx, `SELECT current_setting('autovacuum') = 'on'`).Scan(&on)
+	return on, err
+}
+
 // Migrations are the schema's migrations, in goose's files: what the
 // tests' pool of migrated schemas is keyed by.
 func Migrations() fs.FS {
