@@ -61,6 +61,25 @@ func targetColumns(t baton.Target) (bot, webhook *int64) {
 	return &id, nil
 }
 
+// updateLanes is an UPDATE that sets set on the lanes that choose (a
+// SELECT of d.head_id FROM lanes d that ends with the dialect's
+// SkipLocked) picks. On PostgreSQL the lanes are chosen once (a
+// MATERIALIZED CTE), then updated: as a subquery of the update's WHERE,
+// PostgreSQL runs the choice again for every lane the update reads when it
+// believes the table small (as it does after a VACUUM of few rows), each
+// run skipping the lanes the statement has updated already. A choice with
+// a LIMIT then took the next lanes, up to every one
+// (testDeliveryClaimLimit), and every choice read the table once a lane:
+// on a table grown since it was last vacuumed, the square of its lanes. On
+// SQLite a subquery that refers to nothing outside it runs once. The
+// updated lanes' head_id is unambiguous in a RETURNING clause.
+func (q *Queries) updateLanes(set, choose string) string {
+	if q.d.Name() == "postgres" {
+		return `WITH s (id) AS MATERIALIZED (` + choose + `) UPDATE lanes SET ` + set + ` FROM s WHERE lanes.head_id = s.id`
+	}
+	return `UPDATE lanes SET ` + set + ` WHERE head_id IN (` + choose + `)`
+}
+
 // CreateDelivery inserts d and sets its id, and makes it its lane's head
 // when the lane has none. It reports whether d became the head: only then
 // is there something new for an engine to claim, and engines, this
@@ -300,7 +319,7 @@ func (q *Queries) ClaimDue(ctx context.Context, owner string, now, leaseUntil ti
 			AND (COALESCE(b.breaker_open_until, w.breaker_open_until, 0) = 0 OR d.head_id = (SELECT MIN(p.head_id) FROM lanes p
 				WHERE p.target = d.target AND p.next_attempt_at <= $3))
 			ORDER BY d.head_id LIMIT ` + limitParam + q.d.SkipLocked()
-	lease := `UPDATE lanes SET lease_owner = $1, lease_until = $2`
+	claim := q.updateLanes(`lease_owner = $1, lease_until = $2`, due) + ` RETURNING head_id`
 	// The limit is a parameter, so that the statement's text is one
 	// whatever the limit: PostgreSQL plans a statement anew for each text
 	// (about 1 ms for this one, when measured), and the engine's limit
@@ -318,20 +337,10 @@ func (q *Queries) ClaimDue(ctx context.Context, owner string, now, leaseUntil ti
 		if q.afterCommit == nil {
 			async = ` WHERE ` + asyncCommitCondition
 		}
-		//
-		// The lanes due are chosen once (MATERIALIZED), then leased: as a
-		// subquery of the lease's WHERE, PostgreSQL may run the choice
-		// again for every lane it reads, when it believes the table
-		// small (as it does after a VACUUM of few rows), and each run
-		// skips the lanes the statement has leased already and takes
-		// the next ones: up to every lane due, whatever the limit
-		// (testDeliveryClaimLimit).
-		return q.queryClaims(ctx, `WITH s AS MATERIALIZED (`+due+`),
-			c AS (`+lease+` FROM s WHERE lanes.head_id = s.head_id RETURNING lanes.head_id)
-			SELECT `+columns+` FROM c JOIN deliveries d ON d.id = c.head_id`+from+async+` ORDER BY d.id`, args...)
+		return q.queryClaims(ctx, `WITH c AS (`+claim+`) SELECT `+columns+` FROM c
+			JOIN deliveries d ON d.id = c.head_id`+from+async+` ORDER BY d.id`, args...)
 	}
-	// SQLite runs a subquery that refers to nothing outside it once.
-	ids, err := q.queryIDs(ctx, "delivery", lease+` WHERE head_id IN (`+due+`) RETURNING head_id`, args...)
+	ids, err := q.queryIDs(ctx, "delivery", claim, args...)
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
@@ -369,8 +378,8 @@ func scanClaim(row rowScanner) (*Claim, error) {
 // TakeOverLanes does and for the same reason: once the process has stopped
 // its owner lock is free, and another process takes them over.
 func (q *Queries) ReleaseLeases(ctx context.Context, owner string) error {
-	_, err := q.db.ExecContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0
-		WHERE head_id IN (SELECT d.head_id FROM lanes d WHERE d.lease_owner = $1`+q.d.SkipLocked()+`)`, owner)
+	_, err := q.db.ExecContext(ctx, q.updateLanes(`lease_owner = '', lease_until = 0`,
+		`SELECT d.head_id FROM lanes d WHERE d.lease_owner = $1`+q.d.SkipLocked()), owner)
 	return q.formatError(err, "delivery lane")
 }
 
@@ -544,9 +553,10 @@ func (q *Queries) RecordAttempts(ctx context.Context, owner string, rs []Attempt
 	rows, err := q.db.QueryContext(ctx, `WITH x AS (SELECT * FROM unnest($1::bigint[], $2::integer[], $3::bigint[],
 				$4::integer[], $5::text[], $6::bigint[], $7::integer[], $8::bigint[], $9::text[])
 			AS x (id, status, next_attempt_at, refused, error, attempted_at, status_code, latency_us, response)),
-		l AS (UPDATE lanes SET lease_owner = '', lease_until = 0, next_attempt_at = x.next_attempt_at FROM x
-			WHERE lanes.head_id = x.id AND lanes.head_id IN (SELECT d.head_id FROM lanes d
-				WHERE d.head_id = ANY($1) AND d.lease_owner = $10 ORDER BY d.head_id`+q.d.SkipLocked()+`)`+q.asyncCommit()+`
+		s (id) AS MATERIALIZED (SELECT d.head_id FROM lanes d
+			WHERE d.head_id = ANY($1) AND d.lease_owner = $10 ORDER BY d.head_id`+q.d.SkipLocked()+`),
+		l AS (UPDATE lanes SET lease_owner = '', lease_until = 0, next_attempt_at = x.next_attempt_at FROM x JOIN s ON s.id = x.id
+			WHERE lanes.head_id = x.id`+q.asyncCommit()+`
 			RETURNING lanes.head_id, lanes.target, lanes.lane_id),
 		d AS (UPDATE deliveries SET status = x.status, attempts = attempts + 1, refusals = refusals + x.refused,
 			next_attempt_at = x.next_attempt_at, last_error = x.error, updated_at = x.attempted_at

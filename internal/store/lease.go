@@ -109,10 +109,9 @@ func (q *Queries) TakeOverLanes(ctx context.Context, self string, now time.Time)
 	if !ok {
 		return 0, nil
 	}
-	res, err := q.db.ExecContext(ctx, `UPDATE lanes SET lease_owner = '', lease_until = 0
-		WHERE head_id IN (SELECT d.head_id FROM lanes d WHERE d.lease_owner <> '' AND d.lease_owner <> $1
-			AND d.lease_until > $2 AND `+ol.OwnerFree("d.lease_owner")+q.d.SkipLocked()+`)`,
-		self, toMicros(now))
+	res, err := q.db.ExecContext(ctx, q.updateLanes(`lease_owner = '', lease_until = 0`,
+		`SELECT d.head_id FROM lanes d WHERE d.lease_owner <> '' AND d.lease_owner <> $1
+			AND d.lease_until > $2 AND `+ol.OwnerFree("d.lease_owner")+q.d.SkipLocked()), self, toMicros(now))
 	if err != nil {
 		return 0, q.formatError(err, "delivery lane")
 	}
