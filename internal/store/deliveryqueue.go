@@ -617,13 +617,29 @@ func (q *Queries) RecordAttempts(ctx context.Context, owner string, rs []Attempt
 // takes its exclusive lock, and every claim and every delivery queued
 // waited for it (turns' p99 went from 20-30 to 50 ms); the pages freed
 // are used again. A role that does not own the table is refused with a
-// warning, not an error: autovacuum is then all there is.
+// warning, not an error: MayVacuumLanes tells beforehand.
 func (s *Store) VacuumLanes(ctx context.Context) error {
 	if s.Dialect() != "postgres" {
 		return nil
 	}
 	_, err := s.writer.ExecContext(ctx, `VACUUM (SKIP_LOCKED, TRUNCATE false) lanes`)
 	return err
+}
+
+// MayVacuumLanes reports whether the role Baton connects as may vacuum the
+// lanes (VacuumLanes): on PostgreSQL, when it owns them or the database
+// (a superuser counts as every role); else VACUUM would skip the table
+// with a warning in the server's log, every time. On SQLite, which needs
+// no VACUUM, it reports false.
+func (s *Store) MayVacuumLanes(ctx context.Context) (bool, error) {
+	if s.Dialect() != "postgres" {
+		return false, nil
+	}
+	var may bool
+	err := s.writer.QueryRowContext(ctx, `SELECT pg_has_role(current_user, c.relowner, 'MEMBER')
+		OR pg_has_role(current_user, d.datdba, 'MEMBER')
+		FROM pg_class c, pg_database d WHERE c.oid = 'lanes'::regclass AND d.datname = current_database()`).Scan(&may)
+	return may, err
 }
 
 // ClearHandoff marks a delivery as one that can no longer hand its

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"database/sql"
+	"net/url"
 	"os"
 	"slices"
 	"sync"
@@ -294,5 +295,54 @@ func TestPlanCacheMode(t *testing.T) {
 		if err != nil || mode != c.want {
 			t.Errorf("plan_cache_mode %q (%v), want %q", mode, err, c.want)
 		}
+	}
+}
+
+// TestMayVacuumLanes: the role that migrated the schema (its owner) may
+// vacuum the lanes; a role that only reads and writes them may not, and
+// its VACUUM is no error (PostgreSQL skips the table with a warning), so
+// the engine leaves them to autovacuum rather than fill the server's log.
+func TestMayVacuumLanes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	u := storetest.PostgresURL(t)
+	owner, err := postgres.Open(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	if may, err := owner.MayVacuumLanes(ctx); err != nil || !may {
+		t.Fatalf("the schema's owner may vacuum the lanes: %v, %v; want true", may, err)
+	}
+	parsed, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := parsed.Query().Get("search_path")
+	const role = "baton_test_not_owner"
+	if _, err := owner.DB().ExecContext(ctx, `DO $$ BEGIN
+		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '`+role+`') THEN CREATE ROLE `+role+` NOLOGIN; END IF;
+		END $$`); err != nil {
+		t.Skipf("cannot make a role here: %v", err)
+	}
+	for _, grant := range []string{`GRANT USAGE ON SCHEMA ` + schema + ` TO ` + role,
+		`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ` + schema + ` TO ` + role} { // dropped with the schema
+		if _, err := owner.DB().ExecContext(ctx, grant); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := parsed.Query()
+	q.Set("role", role)
+	parsed.RawQuery = q.Encode()
+	other, err := postgres.Connect(ctx, parsed.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if may, err := other.MayVacuumLanes(ctx); err != nil || may {
+		t.Fatalf("a role that does not own the lanes may vacuum them: %v, %v; want false", may, err)
+	}
+	if err := other.VacuumLanes(ctx); err != nil {
+		t.Fatalf("a VACUUM by a role that does not own the lanes: %v, want PostgreSQL's warning only", err)
 	}
 }
