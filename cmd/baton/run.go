@@ -116,7 +116,8 @@ func openStore(ctx context.Context, cfg *config.Config) (st, engine *store.Store
 			return nil, nil, err
 		}
 		// The engine's pool: its owner lock, its loop, its recorder, the
-		// announcer and one to spare, out of the process's connections.
+		// announcer and one to spare (the lanes' VACUUM takes it a moment
+		// every 2 s), out of the process's connections.
 		n := max(2, min(5, cfg.DBMaxConns/4))
 		engine.LimitConnections(n)
 		st.LimitConnections(max(1, cfg.DBMaxConns-n))
