@@ -279,7 +279,9 @@ func (e *Engine) Start(ctx context.Context) {
 		close(e.finished)
 	})
 	e.wg.Go(func() { e.recorder(ctx) })
-	e.wg.Go(func() { e.vacuum(ctx) })
+	if e.store.Dialect() == "postgres" { // SQLite reuses a deleted row's space
+		e.wg.Go(func() { e.vacuum(ctx) })
+	}
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -445,14 +447,17 @@ const vacuumInterval = 2 * time.Second
 // were ever vacuumed).
 //
 // A role that may not vacuum them (store.MayVacuumLanes) leaves them to
-// autovacuum, and on SQLite there is nothing to vacuum.
+// autovacuum.
 func (e *Engine) vacuum(ctx context.Context) {
-	if may, err := e.store.MayVacuumLanes(ctx); err != nil || !may {
-		if err != nil && ctx.Err() == nil {
+	may, err := e.store.MayVacuumLanes(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
 			e.log.Warn("delivery: asking whether this role may vacuum the lanes", "err", err)
-		} else if err == nil && e.store.Dialect() == "postgres" {
-			e.log.Info("delivery: the lanes are left to autovacuum: the database role does not own them")
 		}
+		return
+	}
+	if !may {
+		e.log.Info("delivery: the lanes are left to autovacuum: the database role does not own them")
 		return
 	}
 	tick := time.NewTicker(vacuumInterval)
