@@ -693,9 +693,14 @@ func (b *engineBench) benchTurns(ctx context.Context, o options) error {
 	}
 	fmt.Printf("\nturns at %d/s, open loop, latency from the scheduled start, %s a run\n", o.turnRate, o.duration)
 	for run := range o.runs {
+		stopProfile, err := o.profileFixedRun(run)
+		if err != nil {
+			return err
+		}
 		cpu0, pg0 := cpuTime(), postgresCPU()
 		lat, elapsed, failed := openTurns(b, o.turnRate, o.duration)
 		cpu, pg := cpuTime()-cpu0, postgresCPU()-pg0
+		stopProfile()
 		fmt.Printf("  run %d: %8.0f turns/s  p50 %7s  p99 %7s  max %7s  CPU %4.0fµs/turn%s  (%d turns in %s, %d failed)\n",
 			run+1, float64(len(lat))/elapsed.Seconds(), pct(lat, 50), pct(lat, 99), pct(lat, 100),
 			perTurn(cpu, len(lat)), postgresShare(b.store.Dialect() == "postgres", pg, len(lat)), len(lat), elapsed.Round(time.Millisecond), failed)

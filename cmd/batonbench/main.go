@@ -94,22 +94,23 @@ import (
 const maxRequests = 10_000_000
 
 type options struct {
-	mode          string
-	db            string
-	postgresURL   string
-	duration      time.Duration
-	clients       int
-	conversations int
-	rate          int
-	runs          int
-	cpuProfile    string
-	batonBinary   string
-	skipRSS       bool
-	backlog       int
-	turnRate      int
-	bareDSN       string
-	bareBot       string
-	blockPrivate  bool
+	mode            string
+	db              string
+	postgresURL     string
+	duration        time.Duration
+	clients         int
+	conversations   int
+	rate            int
+	runs            int
+	cpuProfile      string
+	cpuProfileFixed string
+	batonBinary     string
+	skipRSS         bool
+	backlog         int
+	turnRate        int
+	bareDSN         string
+	bareBot         string
+	blockPrivate    bool
 }
 
 func main() {
@@ -123,6 +124,7 @@ func main() {
 	flag.IntVar(&o.conversations, "conversations", 2000, "contacts, one conversation each, that the load is spread over")
 	flag.IntVar(&o.rate, "rate", 1000, "messages a second for the fixed-rate run")
 	flag.IntVar(&o.runs, "runs", 2, "times each measurement is repeated")
+	flag.StringVar(&o.cpuProfileFixed, "cpuprofile-fixed", "", "for -mode turns: write a CPU profile of the first run of turns at -turn-rate to this file")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the first Baton throughput run (of turns back to back, for -mode turns; of the drain, for -mode deliveries) to this file")
 	flag.StringVar(&o.batonBinary, "baton", "", "baton binary for the idle RSS measurement (default: go build ./cmd/baton); for -mode table, binaries to measure side by side, comma-separated")
 	flag.BoolVar(&o.blockPrivate, "block-private", false, "for the engine's modes in-process: the engine refuses private addresses (--webhook-block-private), and the account's allow-list lets it reach the bot on 127.0.0.1, as a hardened server is set up")
@@ -811,6 +813,15 @@ func (o options) profileRun(run int) (func(), error) {
 		return func() {}, nil
 	}
 	return startProfile(o.cpuProfile)
+}
+
+// profileFixedRun starts the CPU profile -cpuprofile-fixed asks for when run
+// is the first run of turns at a fixed rate.
+func (o options) profileFixedRun(run int) (func(), error) {
+	if run > 0 || o.cpuProfileFixed == "" {
+		return func() {}, nil
+	}
+	return startProfile(o.cpuProfileFixed)
 }
 
 func startProfile(path string) (func(), error) {
