@@ -660,13 +660,53 @@ func (e *Engine) attempt(ctx context.Context, c *store.Claim) *finished {
 // With claim > 0 the transaction then claims up to claim deliveries (a
 // failed claim fails the transaction, and the attempts are recorded on
 // their own), returned with the end of their leases once committed.
+//
+// Attempts that claim nothing and leave their targets' breakers as they
+// are, as most do, are recorded by store.RecordAttempts (recordQuiet):
+// on PostgreSQL one round trip, where a transaction takes four.
 func (e *Engine) record(ctx context.Context, fs []*finished, claim int) (rest []*finished, claimed []*store.Claim, leaseUntil time.Time, due bool) {
 	wctx := e.recording
 	if wctx == nil || wctx.Err() != nil { // DeliverDue, outside Start and Stop
 		wctx = context.WithoutCancel(ctx)
 	}
 	var done []*finished
-	err := e.store.Write(wctx, func(q *store.Queries) error {
+	var err error
+	if claim == 0 && quiet(fs) {
+		done, rest, due, err = e.recordQuiet(wctx, fs)
+	} else {
+		done, rest, claimed, leaseUntil, due, err = e.recordInTransaction(wctx, fs, claim)
+	}
+	if err != nil && (len(fs) > 1 || claim > 0) {
+		return fs, nil, time.Time{}, false
+	}
+	fs = done
+	if err == nil && len(fs) > 0 {
+		e.recorded.Store(true)
+	}
+	for _, f := range fs {
+		d := f.d
+		if err != nil {
+			e.log.Error("delivery: recording an attempt", "delivery", d.UUID, "err", err)
+			continue
+		}
+		if e.observe != nil {
+			e.observe(Observation{Target: d.Target, Outcome: outcomeName(f.status), Status: f.a.StatusCode, Latency: f.a.Latency})
+		}
+		if f.status.GivenUp() {
+			e.log.Warn("delivery: gave up", "delivery", d.UUID, "target", d.Target.String(), "event", d.EventName,
+				"attempts", d.Attempts+1, "last_error", f.o.err)
+			if e.onGiveUp != nil {
+				e.onGiveUp(ctx, d, f.o.err)
+			}
+		}
+	}
+	return rest, claimed, leaseUntil, due
+}
+
+// recordInTransaction is record's transaction: the attempts, what they do
+// to their targets' breakers, and the claim.
+func (e *Engine) recordInTransaction(wctx context.Context, fs []*finished, claim int) (done, rest []*finished, claimed []*store.Claim, leaseUntil time.Time, due bool, err error) {
+	err = e.store.Write(wctx, func(q *store.Queries) error {
 		done, rest, claimed, due = fs, nil, nil, false
 		// An attempt's record lost in a crash of the database costs the
 		// attempt sent again, as a lease does (dispatch); and while the
@@ -728,31 +768,56 @@ func (e *Engine) record(ctx context.Context, fs []*finished, claim int) (rest []
 		due = moved
 		return claimDue(moved)
 	})
-	if err != nil && (len(fs) > 1 || claim > 0) {
-		return fs, nil, time.Time{}, false
-	}
-	fs = done
-	if err == nil && len(fs) > 0 {
-		e.recorded.Store(true)
-	}
+
+	return done, rest, claimed, leaseUntil, due, err
+}
+
+// quiet reports whether the attempts leave their targets' breakers as they
+// are: each was answered, by a target whose breaker was closed, with no
+// failures counted (see breaker).
+func quiet(fs []*finished) bool {
 	for _, f := range fs {
-		d := f.d
-		if err != nil {
-			e.log.Error("delivery: recording an attempt", "delivery", d.UUID, "err", err)
-			continue
-		}
-		if e.observe != nil {
-			e.observe(Observation{Target: d.Target, Outcome: outcomeName(f.status), Status: f.a.StatusCode, Latency: f.a.Latency})
-		}
-		if f.status.GivenUp() {
-			e.log.Warn("delivery: gave up", "delivery", d.UUID, "target", d.Target.String(), "event", d.EventName,
-				"attempts", d.Attempts+1, "last_error", f.o.err)
-			if e.onGiveUp != nil {
-				e.onGiveUp(ctx, d, f.o.err)
-			}
+		if f.o.status <= 0 || outage(f.o.status) || !f.o.closed {
+			return false
 		}
 	}
-	return rest, claimed, leaseUntil, due
+	return true
+}
+
+// recordQuiet is record's transaction for attempts that are quiet and
+// claim nothing: the record alone, which store.RecordAttempts sends in one
+// round trip on PostgreSQL. Of several, it records one a conversation, as
+// recordInTransaction does, and returns the others as rest.
+func (e *Engine) recordQuiet(ctx context.Context, fs []*finished) (done, rest []*finished, moved bool, err error) {
+	group := fs
+	if len(fs) > 1 {
+		group = nil
+		conversations := make(map[int64]bool, len(fs))
+		for _, f := range fs {
+			if conversations[f.d.LaneID] {
+				rest = append(rest, f)
+				continue
+			}
+			conversations[f.d.LaneID] = true
+			group = append(group, f)
+		}
+	}
+	rs := make([]store.AttemptRecord, len(group))
+	for i, f := range group {
+		rs[i] = store.AttemptRecord{Attempt: f.a, Status: f.status, Next: f.next}
+	}
+	recorded, moved, err := e.store.RecordAttempts(ctx, e.owner, rs)
+	if err != nil {
+		return fs, nil, false, err
+	}
+	for _, f := range group {
+		if recorded[f.d.ID] {
+			done = append(done, f)
+		} else {
+			rest = append(rest, f)
+		}
+	}
+	return done, rest, moved, nil
 }
 
 // write records one attempt in the transaction. It reports whether the

@@ -390,6 +390,93 @@ func (q *Queries) ReleaseAllLeases(ctx context.Context) error {
 	return q.formatError(err, "delivery lane")
 }
 
+// recordStatement is RecordAttempt's statement on PostgreSQL, with cond
+// added to the lane's condition (asyncCommit's): it ends owner's lease on
+// the lane whose head is the delivery and, while owner held it, sets the
+// delivery's new state; the attempt is logged either way. The lane's update
+// comes first and takes its row lock; the delivery changes only while
+// owner holds the lane. It returns the lane's head when owner held it.
+// The lane of a delivery that is done moves on in a later statement
+// (moveDoneLanes). Its arguments are recordArgs'.
+func recordStatement(cond string) string {
+	return `WITH l AS (UPDATE lanes SET lease_owner = '', lease_until = 0, next_attempt_at = $1
+			WHERE head_id = $2 AND lease_owner = $3` + cond + ` RETURNING head_id),
+		d AS (UPDATE deliveries SET status = $4, attempts = attempts + 1, refusals = refusals + $5,
+			next_attempt_at = $1, last_error = $6, updated_at = $7 WHERE id = $2 AND EXISTS (SELECT 1 FROM l)),
+		a AS (INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code, latency_us, error, response)
+			VALUES ($2, $7, $8, $9, $6, $10))
+		SELECT head_id FROM l`
+}
+
+// recordArgs are recordStatement's arguments.
+func recordArgs(owner string, a *baton.Attempt, status baton.DeliveryStatus, next time.Time) []any {
+	refused := 0
+	if a.Refused {
+		refused = 1
+	}
+	return []any{toMicros(next), a.DeliveryID, owner, int(status), refused, a.Error,
+		toMicros(a.AttemptedAt), a.StatusCode, a.Latency.Microseconds(), a.Response}
+}
+
+// recordGroupStatement is RecordAttempts' first statement on PostgreSQL,
+// with cond added to the lanes' condition (asyncCommit's): recordStatement
+// for several attempts, each of another lane, which logs only the attempts
+// whose lanes owner held and that no other transaction had locked, and
+// returns their heads. Its arguments are recordGroupArgs'.
+func recordGroupStatement(cond, skipLocked string) string {
+	return `WITH x AS (SELECT * FROM unnest($1::bigint[], $2::integer[], $3::bigint[],
+				$4::integer[], $5::text[], $6::bigint[], $7::integer[], $8::bigint[], $9::text[])
+			AS x (id, status, next_attempt_at, refused, error, attempted_at, status_code, latency_us, response)),
+		s (id) AS MATERIALIZED (SELECT d.head_id FROM lanes d
+			WHERE d.head_id = ANY($1) AND d.lease_owner = $10 ORDER BY d.head_id` + skipLocked + `),
+		l AS (UPDATE lanes SET lease_owner = '', lease_until = 0, next_attempt_at = x.next_attempt_at FROM x JOIN s ON s.id = x.id
+			WHERE lanes.head_id = x.id` + cond + `
+			RETURNING lanes.head_id),
+		d AS (UPDATE deliveries SET status = x.status, attempts = attempts + 1, refusals = refusals + x.refused,
+			next_attempt_at = x.next_attempt_at, last_error = x.error, updated_at = x.attempted_at
+			FROM x JOIN l ON l.head_id = x.id WHERE deliveries.id = x.id),
+		a AS (INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code, latency_us, error, response)
+			SELECT x.id, x.attempted_at, x.status_code, x.latency_us, x.error, x.response FROM x JOIN l ON l.head_id = x.id)
+		SELECT head_id FROM l`
+}
+
+// recordGroupArgs are recordGroupStatement's arguments.
+func recordGroupArgs(owner string, rs []AttemptRecord) []any {
+	n := len(rs)
+	ids, statuses, nexts, refusals := make([]int64, n), make([]int32, n), make([]int64, n), make([]int32, n)
+	errs, at, codes, latencies, responses := make([]string, n), make([]int64, n), make([]int32, n), make([]int64, n), make([]string, n)
+	for i, r := range rs {
+		a := r.Attempt
+		ids[i], statuses[i], nexts[i] = a.DeliveryID, int32(r.Status), toMicros(r.Next)
+		if a.Refused {
+			refusals[i] = 1
+		}
+		errs[i], at[i], codes[i], latencies[i], responses[i] = a.Error, toMicros(a.AttemptedAt), int32(a.StatusCode),
+			a.Latency.Microseconds(), a.Response
+	}
+	return []any{ids, statuses, nexts, refusals, errs, at, codes, latencies, responses, owner}
+}
+
+// moveDoneLanes moves on the lanes whose heads ($1) are done and whose
+// leases recordStatement or recordGroupStatement ended in the same
+// transaction: each to its next pending delivery, which is due then, or,
+// with none, the lane goes. It returns whether a lane moved. It is a later
+// statement than the record, so it has a later snapshot: a delivery
+// committed while the record waited for a lane's lock is seen, and one
+// committing after waits for the lock in CreateDelivery and then finds
+// the lane gone or moved on. A lane the record did not end the lease of
+// (owner no longer held it, or another transaction had it locked) still
+// has a lease or a head that is pending, and is left alone.
+const moveDoneLanes = `WITH m AS (SELECT l.target, l.lane_id FROM lanes l JOIN deliveries h ON h.id = l.head_id
+		WHERE l.head_id = ANY($1) AND l.lease_owner = '' AND h.status <> 0),
+	n AS (SELECT m.target, m.lane_id, h.id, h.next_attempt_at FROM m CROSS JOIN LATERAL (SELECT id, next_attempt_at
+		FROM deliveries WHERE target = m.target AND lane_id = m.lane_id AND status = 0 ORDER BY id LIMIT 1) h),
+	u AS (UPDATE lanes SET head_id = n.id, next_attempt_at = n.next_attempt_at FROM n
+		WHERE lanes.target = n.target AND lanes.lane_id = n.lane_id RETURNING 1),
+	g AS (DELETE FROM lanes USING m WHERE lanes.target = m.target AND lanes.lane_id = m.lane_id
+		AND NOT EXISTS (SELECT 1 FROM n WHERE n.target = m.target AND n.lane_id = m.lane_id))
+	SELECT EXISTS (SELECT 1 FROM u)`
+
 // RecordAttempt stores an attempt by owner and, while owner still holds
 // the delivery's lane, the delivery's new state: succeeded, failed, or
 // pending with the next attempt's time; the lease ends and a delivery that
@@ -408,19 +495,9 @@ func (q *Queries) RecordAttempt(ctx context.Context, owner string, a *baton.Atte
 	if a.Refused {
 		refused = 1
 	}
-	var target, laneID int64
 	if q.d.Name() == "postgres" {
-		// The lane's update comes first and takes its row lock; the
-		// delivery changes only while owner holds the lane; the attempt is
-		// logged either way.
-		err = q.db.QueryRowContext(ctx, `WITH l AS (UPDATE lanes SET lease_owner = '', lease_until = 0, next_attempt_at = $1
-				WHERE head_id = $2 AND lease_owner = $3`+q.asyncCommit()+` RETURNING target, lane_id),
-			d AS (UPDATE deliveries SET status = $4, attempts = attempts + 1, refusals = refusals + $5,
-				next_attempt_at = $1, last_error = $6, updated_at = $7 WHERE id = $2 AND EXISTS (SELECT 1 FROM l)),
-			a AS (INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code, latency_us, error, response)
-				VALUES ($2, $7, $8, $9, $6, $10))
-			SELECT target, lane_id FROM l`, toMicros(next), a.DeliveryID, owner, int(status), refused, a.Error,
-			toMicros(a.AttemptedAt), a.StatusCode, a.Latency.Microseconds(), a.Response).Scan(&target, &laneID)
+		var head int64
+		err = q.db.QueryRowContext(ctx, recordStatement(q.asyncCommit()), recordArgs(owner, a, status, next)...).Scan(&head)
 		if errors.Is(err, sql.ErrNoRows) {
 			return false, nil
 		} else if err != nil {
@@ -430,16 +507,7 @@ func (q *Queries) RecordAttempt(ctx context.Context, owner string, a *baton.Atte
 		if status == baton.DeliveryPending {
 			return false, nil
 		}
-		// A later statement, so a later snapshot: a delivery committed
-		// while the lane's lock was awaited is seen, and one committing
-		// after waits for the lock in CreateDelivery and then finds the
-		// lane gone or moved on. The lane moves to its next head, or goes.
-		err = q.db.QueryRowContext(ctx, `WITH n AS (SELECT id, next_attempt_at FROM deliveries
-				WHERE target = $1 AND lane_id = $2 AND status = 0 ORDER BY id LIMIT 1),
-			u AS (UPDATE lanes SET head_id = n.id, next_attempt_at = n.next_attempt_at FROM n
-				WHERE lanes.target = $1 AND lanes.lane_id = $2 RETURNING 1),
-			g AS (DELETE FROM lanes WHERE target = $1 AND lane_id = $2 AND NOT EXISTS (SELECT 1 FROM n))
-			SELECT EXISTS (SELECT 1 FROM u)`, target, laneID).Scan(&moved)
+		err = q.db.QueryRowContext(ctx, moveDoneLanes, []int64{a.DeliveryID}).Scan(&moved)
 		return moved, q.formatError(err, "delivery lane")
 	}
 	if _, err := q.db.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code,
@@ -533,72 +601,105 @@ func (q *Queries) RecordAttempts(ctx context.Context, owner string, rs []Attempt
 		}
 		return recorded, moved, nil
 	}
-	n := len(rs)
-	if n == 0 {
+	if len(rs) == 0 {
 		return recorded, false, nil
 	}
-	ids, statuses, nexts, refusals := make([]int64, n), make([]int32, n), make([]int64, n), make([]int32, n)
-	errs, at, codes, latencies, responses := make([]string, n), make([]int64, n), make([]int32, n), make([]int64, n), make([]string, n)
-	status := make(map[int64]baton.DeliveryStatus, n)
-	for i, r := range rs {
-		a := r.Attempt
-		ids[i], statuses[i], nexts[i] = a.DeliveryID, int32(r.Status), toMicros(r.Next)
-		if a.Refused {
-			refusals[i] = 1
-		}
-		errs[i], at[i], codes[i], latencies[i], responses[i] = a.Error, toMicros(a.AttemptedAt), int32(a.StatusCode),
-			a.Latency.Microseconds(), a.Response
-		status[a.DeliveryID] = r.Status
-	}
-	rows, err := q.db.QueryContext(ctx, `WITH x AS (SELECT * FROM unnest($1::bigint[], $2::integer[], $3::bigint[],
-				$4::integer[], $5::text[], $6::bigint[], $7::integer[], $8::bigint[], $9::text[])
-			AS x (id, status, next_attempt_at, refused, error, attempted_at, status_code, latency_us, response)),
-		s (id) AS MATERIALIZED (SELECT d.head_id FROM lanes d
-			WHERE d.head_id = ANY($1) AND d.lease_owner = $10 ORDER BY d.head_id`+q.d.SkipLocked()+`),
-		l AS (UPDATE lanes SET lease_owner = '', lease_until = 0, next_attempt_at = x.next_attempt_at FROM x JOIN s ON s.id = x.id
-			WHERE lanes.head_id = x.id`+q.asyncCommit()+`
-			RETURNING lanes.head_id, lanes.target, lanes.lane_id),
-		d AS (UPDATE deliveries SET status = x.status, attempts = attempts + 1, refusals = refusals + x.refused,
-			next_attempt_at = x.next_attempt_at, last_error = x.error, updated_at = x.attempted_at
-			FROM x JOIN l ON l.head_id = x.id WHERE deliveries.id = x.id),
-		a AS (INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code, latency_us, error, response)
-			SELECT x.id, x.attempted_at, x.status_code, x.latency_us, x.error, x.response FROM x JOIN l ON l.head_id = x.id)
-		SELECT head_id, target, lane_id FROM l`, ids, statuses, nexts, refusals, errs, at, codes, latencies, responses, owner)
+	rows, err := q.db.QueryContext(ctx, recordGroupStatement(q.asyncCommit(), q.d.SkipLocked()), recordGroupArgs(owner, rs)...)
 	if err != nil {
 		return nil, false, q.formatError(err, "delivery attempt")
 	}
-	var targets, lanes []int64
 	for rows.Next() {
-		var head, target, lane int64
-		if err := rows.Scan(&head, &target, &lane); err != nil {
+		var head int64
+		if err := rows.Scan(&head); err != nil {
 			rows.Close()
 			return nil, false, q.formatError(err, "delivery attempt")
 		}
 		recorded[head] = true
 		q.asked()
-		if status[head] != baton.DeliveryPending {
-			targets, lanes = append(targets, target), append(lanes, lane)
-		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, false, q.formatError(err, "delivery attempt")
 	}
-	if len(lanes) == 0 {
+	done := doneHeads(rs, recorded)
+	if len(done) == 0 {
 		return recorded, false, nil
 	}
-	// The lanes of deliveries that are done move to their next heads, or
-	// go; as in RecordAttempt.
-	err = q.db.QueryRowContext(ctx, `WITH m AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS m (target, lane_id)),
-		n AS (SELECT m.target, m.lane_id, h.id, h.next_attempt_at FROM m CROSS JOIN LATERAL (SELECT id, next_attempt_at
-			FROM deliveries WHERE target = m.target AND lane_id = m.lane_id AND status = 0 ORDER BY id LIMIT 1) h),
-		u AS (UPDATE lanes SET head_id = n.id, next_attempt_at = n.next_attempt_at FROM n
-			WHERE lanes.target = n.target AND lanes.lane_id = n.lane_id RETURNING 1),
-		g AS (DELETE FROM lanes USING m WHERE lanes.target = m.target AND lanes.lane_id = m.lane_id
-			AND NOT EXISTS (SELECT 1 FROM n WHERE n.target = m.target AND n.lane_id = m.lane_id))
-		SELECT EXISTS (SELECT 1 FROM u)`, targets, lanes).Scan(&moved)
+	err = q.db.QueryRowContext(ctx, moveDoneLanes, done).Scan(&moved)
 	if err != nil {
 		return nil, false, q.formatError(err, "delivery lane")
+	}
+	return recorded, moved, nil
+}
+
+// doneHeads are the deliveries of rs that are done, among those recorded
+// (all of them, for nil).
+func doneHeads(rs []AttemptRecord, recorded map[int64]bool) []int64 {
+	var done []int64
+	for _, r := range rs {
+		if id := r.Attempt.DeliveryID; r.Status != baton.DeliveryPending && (recorded == nil || recorded[id]) {
+			done = append(done, id)
+		}
+	}
+	return done
+}
+
+// RecordAttempts records attempts by owner in a transaction of its own, as
+// Queries.RecordAttempts does them, or Queries.RecordAttempt one alone (it
+// waits for its lane, and is recorded whether owner held the lane or not),
+// for an engine whose record needs nothing else in the transaction. Where
+// the database pipelines (PostgreSQL), the record and the move of the lanes
+// of deliveries that are done go to it together, in one round trip, where
+// BEGIN, the two statements and COMMIT took four; the move cannot tell
+// which were recorded beforehand, so it is given every delivery done and
+// leaves the lanes the record did not take (moveDoneLanes). The commit does
+// not wait for its flush (AsyncCommit).
+func (s *Store) RecordAttempts(ctx context.Context, owner string, rs []AttemptRecord) (recorded map[int64]bool, moved bool, err error) {
+	if _, ok := s.dialect.(pipeliner); !ok || len(rs) == 0 {
+		err = s.Write(ctx, func(q *Queries) (err error) {
+			if len(rs) == 1 {
+				r := rs[0]
+				recorded = map[int64]bool{r.Attempt.DeliveryID: true}
+				moved, err = q.RecordAttempt(ctx, owner, r.Attempt, r.Status, r.Next)
+				return err
+			}
+			recorded, moved, err = q.RecordAttempts(ctx, owner, rs)
+			return err
+		})
+		return recorded, moved, err
+	}
+	recorded = make(map[int64]bool, len(rs))
+	everyDone := doneHeads(rs, nil)
+	var first Piped
+	if len(rs) == 1 {
+		r := rs[0]
+		recorded[r.Attempt.DeliveryID] = true
+		first = Piped{SQL: recordStatement(" AND " + asyncCommitCondition), Args: recordArgs(owner, r.Attempt, r.Status, r.Next)}
+	} else {
+		first = Piped{SQL: recordGroupStatement(" AND "+asyncCommitCondition, s.dialect.SkipLocked()),
+			Args: recordGroupArgs(owner, rs), Read: func(rows Rows) error {
+				for rows.Next() {
+					var head int64
+					if err := rows.Scan(&head); err != nil {
+						return err
+					}
+					recorded[head] = true
+				}
+				return rows.Err()
+			}}
+	}
+	ps := []Piped{first}
+	if len(everyDone) > 0 {
+		ps = append(ps, Piped{SQL: moveDoneLanes, Args: []any{everyDone}, Read: func(rows Rows) error {
+			if rows.Next() {
+				return rows.Scan(&moved)
+			}
+			return rows.Err()
+		}})
+	}
+	_, err = s.pipeline(ctx, ps)
+	if err != nil {
+		return nil, false, s.Read().formatError(err, "delivery attempt")
 	}
 	return recorded, moved, nil
 }

@@ -216,3 +216,24 @@ func (dialect) LockOwner() string {
 func (dialect) OwnerFree(expr string) string {
 	return "pg_try_advisory_xact_lock(" + ownerLocks + ", hashtext(" + expr + "))"
 }
+
+// Pipeline sends ps to PostgreSQL in one round trip, as a batch, which it
+// runs as one implicit transaction (see store's pipeliner).
+func (dialect) Pipeline(ctx context.Context, db *sql.DB, ps []store.Piped) error {
+	c, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Raw(func(dc any) error {
+		conn := dc.(*stdlib.Conn).Conn()
+		b := &pgx.Batch{}
+		for _, p := range ps {
+			q := b.Queue(p.SQL, p.Args...)
+			if p.Read != nil {
+				q.Query(func(rows pgx.Rows) error { return p.Read(rows) })
+			}
+		}
+		return conn.SendBatch(ctx, b).Close()
+	})
+}

@@ -373,6 +373,32 @@ func testDeliveryClaimEndpoint(t *testing.T, s *store.Store) {
 // lane another transaction has locked is skipped, without waiting, and
 // left to the caller with that other attempt.
 func testDeliveryRecordAttempts(t *testing.T, s *store.Store) {
+	recordAttempts(t, s, func(ctx context.Context, rs []store.AttemptRecord) (recorded map[int64]bool, moved bool, err error) {
+		err = s.Write(ctx, func(q *store.Queries) (err error) {
+			recorded, moved, err = q.RecordAttempts(ctx, "a", rs)
+			return err
+		})
+		return recorded, moved, err
+	})
+}
+
+// testDeliveryRecordAttemptsAlone: Store.RecordAttempts, the record in a
+// transaction of its own, does what testDeliveryRecordAttempts asks of
+// Queries.RecordAttempts; on PostgreSQL in one round trip.
+func testDeliveryRecordAttemptsAlone(t *testing.T, s *store.Store) {
+	recordAttempts(t, s, func(ctx context.Context, rs []store.AttemptRecord) (map[int64]bool, bool, error) {
+		ctx, statements := store.CountStatements(ctx)
+		recorded, moved, err := s.RecordAttempts(ctx, "a", rs)
+		if n := statements(); s.Dialect() == "postgres" && n != 1 {
+			t.Errorf("the record took %d round trips, want 1", n)
+		}
+		return recorded, moved, err
+	})
+}
+
+// recordAttempts is testDeliveryRecordAttempts, with record as the way
+// attempts are recorded together, by owner "a".
+func recordAttempts(t *testing.T, s *store.Store, record func(context.Context, []store.AttemptRecord) (map[int64]bool, bool, error)) {
 	th := newThread(t, s)
 	bot := baton.BotTarget(newAgentBot(t, s, th.account.ID))
 	convs := []*baton.Conversation{th.conversation}
@@ -422,11 +448,7 @@ func testDeliveryRecordAttempts(t *testing.T, s *store.Store) {
 		ctx, cancel = context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 	}
-	recorded, moved := map[int64]bool{}, false
-	err := s.Write(ctx, func(q *store.Queries) (err error) {
-		recorded, moved, err = q.RecordAttempts(ctx, "a", rs)
-		return err
-	})
+	recorded, moved, err := record(ctx, rs)
 	if err != nil {
 		t.Fatalf("recording attempts: %v", err)
 	}

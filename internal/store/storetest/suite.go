@@ -60,6 +60,7 @@ var suite = []struct {
 	{"DeliveryClaimLimit", testDeliveryClaimLimit},
 	{"DeliveryTargetDelete", testDeliveryTargetDelete},
 	{"DeliveryRecordAttempts", testDeliveryRecordAttempts},
+	{"DeliveryRecordAttemptsAlone", testDeliveryRecordAttemptsAlone},
 	{"DeliveryBreaker", testDeliveryBreaker},
 	{"DeliveryPrune", testDeliveryPrune},
 	{"Webhook", testWebhook},
