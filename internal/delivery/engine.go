@@ -736,18 +736,8 @@ func (e *Engine) recordInTransaction(wctx context.Context, fs []*finished, claim
 			due = moved
 			return claimDue(moved)
 		}
-		var group []*finished
-		rs := make([]store.AttemptRecord, 0, len(fs))
-		conversations := make(map[int64]bool, len(fs))
-		for _, f := range fs {
-			if conversations[f.d.LaneID] {
-				rest = append(rest, f)
-				continue
-			}
-			conversations[f.d.LaneID] = true
-			group = append(group, f)
-			rs = append(rs, store.AttemptRecord{Attempt: f.a, Status: f.status, Next: f.next})
-		}
+		group, rs, others := oneEach(fs)
+		rest = others
 		recorded, moved, err := q.RecordAttempts(wctx, e.owner, rs)
 		if err != nil {
 			return err
@@ -789,23 +779,7 @@ func quiet(fs []*finished) bool {
 // round trip on PostgreSQL. Of several, it records one a conversation, as
 // recordInTransaction does, and returns the others as rest.
 func (e *Engine) recordQuiet(ctx context.Context, fs []*finished) (done, rest []*finished, moved bool, err error) {
-	group := fs
-	if len(fs) > 1 {
-		group = nil
-		conversations := make(map[int64]bool, len(fs))
-		for _, f := range fs {
-			if conversations[f.d.LaneID] {
-				rest = append(rest, f)
-				continue
-			}
-			conversations[f.d.LaneID] = true
-			group = append(group, f)
-		}
-	}
-	rs := make([]store.AttemptRecord, len(group))
-	for i, f := range group {
-		rs[i] = store.AttemptRecord{Attempt: f.a, Status: f.status, Next: f.next}
-	}
+	group, rs, rest := oneEach(fs)
 	recorded, moved, err := e.store.RecordAttempts(ctx, e.owner, rs)
 	if err != nil {
 		return fs, nil, false, err
@@ -818,6 +792,23 @@ func (e *Engine) recordQuiet(ctx context.Context, fs []*finished) (done, rest []
 		}
 	}
 	return done, rest, moved, nil
+}
+
+// oneEach splits attempts into a group with one attempt a conversation,
+// the first of each, which a transaction records together, with their
+// records, and the others, recorded on their own.
+func oneEach(fs []*finished) (group []*finished, rs []store.AttemptRecord, others []*finished) {
+	conversations := make(map[int64]bool, len(fs))
+	for _, f := range fs {
+		if conversations[f.d.LaneID] {
+			others = append(others, f)
+			continue
+		}
+		conversations[f.d.LaneID] = true
+		group = append(group, f)
+		rs = append(rs, store.AttemptRecord{Attempt: f.a, Status: f.status, Next: f.next})
+	}
+	return group, rs, others
 }
 
 // write records one attempt in the transaction. It reports whether the
