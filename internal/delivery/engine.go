@@ -135,9 +135,10 @@ type Engine struct {
 	// vacuumed (see vacuum).
 	recorded atomic.Bool
 	// recordClaims says the recorder claims in the transaction that
-	// records (see recorder): on SQLite. PostgreSQL's claim commits without
-	// waiting for its flush and its record does not; there the claimed
-	// lanes would stay locked through the flush (not measured).
+	// records (see recorder): on SQLite. On PostgreSQL a record is one
+	// round trip (recordQuiet), which a claim could join only whether or
+	// not a lane moved, as it is sent before the answer; there the record
+	// wakes the loop, which claims what it made due.
 	recordClaims bool
 	stop         context.CancelFunc
 	wg           sync.WaitGroup
