@@ -759,7 +759,6 @@ func (e *Engine) recordInTransaction(wctx context.Context, fs []*finished, claim
 		due = moved
 		return claimDue(moved)
 	})
-
 	return done, rest, claimed, leaseUntil, due, err
 }
 

@@ -655,7 +655,7 @@ func doneHeads(rs []AttemptRecord, recorded map[int64]bool) []int64 {
 // leaves the lanes the record did not take (moveDoneLanes). The commit does
 // not wait for its flush (AsyncCommit).
 func (s *Store) RecordAttempts(ctx context.Context, owner string, rs []AttemptRecord) (recorded map[int64]bool, moved bool, err error) {
-	if _, ok := s.dialect.(pipeliner); !ok || len(rs) == 0 {
+	if !s.pipelines() || len(rs) == 0 {
 		err = s.Write(ctx, func(q *Queries) (err error) {
 			if len(rs) == 1 {
 				r := rs[0]
@@ -697,8 +697,7 @@ func (s *Store) RecordAttempts(ctx context.Context, owner string, rs []AttemptRe
 			return rows.Err()
 		}})
 	}
-	_, err = s.pipeline(ctx, ps)
-	if err != nil {
+	if err := s.pipeline(ctx, ps); err != nil {
 		return nil, false, s.Read().formatError(err, "delivery attempt")
 	}
 	return recorded, moved, nil

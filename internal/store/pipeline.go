@@ -30,14 +30,15 @@ type pipeliner interface {
 	Pipeline(ctx context.Context, db *sql.DB, ps []Piped) error
 }
 
-// pipeline runs ps in one round trip where the dialect pipelines, and
-// reports false, running nothing, where it does not.
-func (s *Store) pipeline(ctx context.Context, ps []Piped) (bool, error) {
-	p, ok := s.dialect.(pipeliner)
-	if !ok {
-		return false, nil
-	}
+// pipelines reports whether the dialect sends statements in pipelines.
+func (s *Store) pipelines() bool {
+	_, ok := s.dialect.(pipeliner)
+	return ok
+}
+
+// pipeline runs ps in one round trip, on a dialect that pipelines.
+func (s *Store) pipeline(ctx context.Context, ps []Piped) error {
 	count(ctx)
 	s.transactions.Add(1)
-	return true, p.Pipeline(ctx, s.writer, ps)
+	return s.dialect.(pipeliner).Pipeline(ctx, s.writer, ps)
 }
