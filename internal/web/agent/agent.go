@@ -102,6 +102,7 @@ var pageFuncs = template.FuncMap{
 		return *p
 	},
 	"join": strings.Join,
+	"role": func(kind string) string { return roleLabels[kind] },
 	"add":  func(a, b int) int { return a + b },
 	"eq64": func(a, b int64) bool { return a == b },
 	"attr": func(m map[string]any, k string) string {

@@ -289,8 +289,8 @@ func snippet(m *baton.Message) string {
 	return s
 }
 
-// roleLabels name a sender's kind (senderKind) as the transcript labels
-// its messages' senders.
+// roleLabels name a sender's kind (senderKind): in a queue's rows and in
+// the transcript (the pages' "role").
 var roleLabels = map[string]string{"customer": "Customer", "bot": "Bot", "person": "Agent", "activity": "Activity"}
 
 // senderKind tells customers, bots and people apart.
