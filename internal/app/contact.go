@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/batonhq/baton"
@@ -169,8 +170,9 @@ func (a *App) Contacts(ctx context.Context, accountID int64, query string, page 
 
 // Contact returns a contact of the account with its contact inboxes.
 //
-// A bot sees only the contacts of conversations it serves: in the inboxes
-// it is connected to, or assigned to it.
+// A bot sees only the contacts of conversations it serves (in the inboxes
+// it is connected to, or assigned to it), with their contact inboxes of
+// the inboxes it is connected to.
 func (a *App) Contact(ctx context.Context, accountID, id int64) (*baton.Contact, []*baton.ContactInbox, error) {
 	q := a.store.Read()
 	s, err := a.accountScope(ctx, q, accountID)
@@ -187,7 +189,15 @@ func (a *App) Contact(ctx context.Context, accountID, id int64) (*baton.Contact,
 		}
 	}
 	cis, err := q.ListContactInboxes(ctx, id)
-	return c, cis, err
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.actor.Bot != nil {
+		// Nor does it see where else the contact writes from: the source
+		// ids of inboxes it is not connected to are credentials there.
+		cis = slices.DeleteFunc(cis, func(ci *baton.ContactInbox) bool { return !s.seesInbox(ci.InboxID) })
+	}
+	return c, cis, nil
 }
 
 // servesContact reports whether the caller may see one of the contact's

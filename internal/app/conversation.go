@@ -149,6 +149,13 @@ func (a *App) conversationParty(ctx context.Context, q *store.Queries, s *scope,
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	// A bot reaches only the contacts of conversations it serves, as when
+	// it reads one: any other is not found, whether or not it exists.
+	if s.actor.Bot != nil {
+		if ok, err := servesContact(ctx, q, s, contact.ID); err != nil || !ok {
+			return nil, nil, nil, errOr(err, baton.ErrNotFound)
+		}
+	}
 	if in.SourceID == "" {
 		if ci, err = q.FindContactInboxOf(ctx, contact.ID, inbox.ID); err == nil {
 			return ci, contact, inbox, nil

@@ -101,9 +101,32 @@ func TestBotTokenScope(t *testing.T) {
 		// Another inbox of the account: its conversations are not found.
 		other := e.call("POST", e.acc("/inboxes"), e.adminToken, `{"name":"Other","channel":{"type":"api"}}`, 200).(map[string]any)
 		id := other["inbox_identifier"].(string)
-		e.call("POST", "/public/api/v1/inboxes/"+id+"/contacts", "", `{"source_id":"dana"}`, 200)
+		dc := e.call("POST", "/public/api/v1/inboxes/"+id+"/contacts", "", `{"source_id":"dana"}`, 200).(map[string]any)
 		oc := e.call("POST", "/public/api/v1/inboxes/"+id+"/contacts/dana/conversations", "", `{}`, 200).(map[string]any)
 		e.call("GET", e.acc(fmt.Sprintf("/conversations/%v", oc["id"])), b.token, "", 404)
+
+		// Nor are that inbox's contacts: not read, and not reached by
+		// starting a conversation with one in the bot's inbox.
+		dana := int64(dc["id"].(float64))
+		e.call("GET", e.acc(fmt.Sprintf("/contacts/%d", dana)), b.token, "", 404)
+		botInbox := int64(e.inbox["id"].(float64))
+		e.call("POST", e.acc("/conversations"), b.token, fmt.Sprintf(`{"inbox_id":%d,"contact_id":%d}`, botInbox, dana), 404)
+		e.call("GET", e.acc(fmt.Sprintf("/contacts/%d", dana)), b.token, "", 404)
+		if got := e.call("GET", e.acc(fmt.Sprintf("/contacts/%d/conversations", dana)), e.adminToken, "", 200).(map[string]any)["payload"].([]any); len(got) != 1 {
+			t.Fatalf("the refused conversation was made: dana has %d conversations", len(got))
+		}
+		// A contact the bot serves it reads, with the contact inboxes of its
+		// own inbox only: another inbox's source id is a credential there.
+		casey := int64(e.conversation(conv)["meta"].(map[string]any)["sender"].(map[string]any)["id"].(float64))
+		e.call("POST", e.acc("/conversations"), e.adminToken, fmt.Sprintf(`{"inbox_id":%v,"contact_id":%d}`, other["id"], casey), 200)
+		seen := e.call("GET", e.acc(fmt.Sprintf("/contacts/%d", casey)), b.token, "", 200).(map[string]any)["payload"].(map[string]any)
+		if cis := seen["contact_inboxes"].([]any); len(cis) != 1 || cis[0].(map[string]any)["inbox"].(map[string]any)["id"].(float64) != float64(botInbox) {
+			t.Fatalf("the bot sees casey's contact inboxes %v, want its inbox's only", cis)
+		}
+		if cis := e.call("GET", e.acc(fmt.Sprintf("/contacts/%d", casey)), e.adminToken, "", 200).(map[string]any)["payload"].(map[string]any)["contact_inboxes"].([]any); len(cis) != 2 {
+			t.Fatalf("an administrator sees casey's contact inboxes %v, want both", cis)
+		}
+		e.call("POST", e.acc("/conversations"), b.token, fmt.Sprintf(`{"inbox_id":%d,"contact_id":%d}`, botInbox, casey), 200)
 
 		// Another account: unauthorized.
 		e2 := start(t, s)
