@@ -8,6 +8,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )
@@ -49,6 +50,29 @@ func TestSignIn(t *testing.T) {
 	}
 	if _, err := w.app.AuthenticateSession(ctx, dev.Token, store.SessionDevice, "c1", email); err != nil {
 		t.Error(err)
+	}
+
+	// A new name leaves the sessions; a new password ends them all.
+	if _, _, err := w.app.UpdateUser(batontest.System(), w.agentID, app.UserInput{Name: ptr("Agent")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.app.AuthenticateSession(ctx, in.Token, store.SessionWeb, "", ""); err != nil {
+		t.Fatalf("a new name ended the session: %v", err)
+	}
+	if _, _, err := w.app.UpdateUser(batontest.System(), w.agentID, app.UserInput{Password: ptr("password456")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.app.AuthenticateSession(ctx, in.Token, store.SessionWeb, "", ""); baton.ErrorCode(err) != baton.EUNAUTHORIZED {
+		t.Errorf("a web session outlived a new password: %v", err)
+	}
+	if _, err := w.app.AuthenticateSession(ctx, dev.Token, store.SessionDevice, "c1", email); baton.ErrorCode(err) != baton.EUNAUTHORIZED {
+		t.Errorf("a device session outlived a new password: %v", err)
+	}
+	if in, err = w.app.SignIn(ctx, app.SignInInput{Email: email, Password: "password456", Addr: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if dev, err = w.app.SignIn(ctx, app.SignInInput{Email: email, Password: "password456", Addr: "a", Kind: store.SessionDevice, Client: "c1"}); err != nil {
+		t.Fatal(err)
 	}
 
 	// Expiry.

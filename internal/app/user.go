@@ -101,7 +101,8 @@ func (a *App) User(ctx context.Context, id int64) (*baton.User, string, error) {
 	return u, token, err
 }
 
-// UpdateUser changes a user the platform app may manage.
+// UpdateUser changes a user the platform app may manage. A new password
+// ends the user's sessions, in the agent app and in Chatwoot's clients.
 func (a *App) UpdateUser(ctx context.Context, id int64, in UserInput) (*baton.User, string, error) {
 	var u *baton.User
 	var token string
@@ -118,6 +119,13 @@ func (a *App) UpdateUser(ctx context.Context, id int64, in UserInput) (*baton.Us
 		u.UpdatedAt = a.Now()
 		if err = q.UpdateUser(ctx, u); err != nil {
 			return err
+		}
+		// A new password signs the user out everywhere: whoever had the
+		// old one may have signed in with it.
+		if in.Password != nil {
+			if err = q.DeleteUserSessions(ctx, id); err != nil {
+				return err
+			}
 		}
 		token, err = a.token(ctx, q, store.OwnerUser, id)
 		return err

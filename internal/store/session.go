@@ -56,6 +56,12 @@ func (q *Queries) DeleteSession(ctx context.Context, hash []byte) error {
 	return q.mustAffect(res, err, "session")
 }
 
+// DeleteUserSessions ends every session of the user.
+func (q *Queries) DeleteUserSessions(ctx context.Context, userID int64) error {
+	_, err := q.db.ExecContext(ctx, `DELETE FROM user_sessions WHERE user_id = $1`, userID)
+	return q.formatError(err, "session")
+}
+
 // DeleteExpiredSessions removes sessions that expired before now and
 // returns how many.
 func (q *Queries) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
