@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/batontest"
 )
 
 func TestAdministration(t *testing.T) {
@@ -104,5 +108,40 @@ func TestAdministration(t *testing.T) {
 			t.Fatal("the bot never received the redelivery")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestGlobalBotPage: an administrator connects a global bot to an inbox
+// and sees it named on its page, without the platform's settings, URL,
+// token or secret, which are not the account's to see or change.
+func TestGlobalBotPage(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	sys := batontest.System()
+	g, err := w.App.PlatformCreateAgentBot(sys, 0, app.AgentBotInput{Name: ptr("Shared Bot"), Description: ptr("Answers everyone"),
+		OutgoingURL: ptr("https://bots.example.com/shared")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := w.NewInbox(w.account, "Second API", baton.ChannelAPI)
+	if err := w.App.SetInboxAgentBot(sys, w.account, other.ID, g.Bot.ID); err != nil {
+		t.Fatal(err)
+	}
+	b := w.browser()
+	b.signIn(w.adminMail, password)
+	p := b.get(fmt.Sprintf("/app/accounts/%d/settings/bots/%d", w.account, g.Bot.ID))
+	if p.status != http.StatusOK || !strings.Contains(p.body, "Shared Bot") || !strings.Contains(p.body, "A global bot") ||
+		!strings.Contains(p.body, "Answers everyone") {
+		t.Fatalf("the global bot's page: %d\n%s", p.status, p.body)
+	}
+	for _, hidden := range []string{"bots.example.com", "Reset token", "Reset secret", "Save bot", g.AccessToken} {
+		if strings.Contains(p.body, hidden) {
+			t.Errorf("the global bot's page shows %q:\n%s", hidden, p.body)
+		}
+	}
+	// The account's own bot keeps its settings.
+	if p = b.get(fmt.Sprintf("/app/accounts/%d/settings/bots/%d", w.account, w.botID)); !strings.Contains(p.body, "Save bot") ||
+		!strings.Contains(p.body, "Reset token") {
+		t.Errorf("the account's bot's page lost its settings:\n%s", p.body)
 	}
 }
