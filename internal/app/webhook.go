@@ -326,7 +326,8 @@ func (a *App) AllowedPrivate(ctx context.Context, accountID int64) ([]string, er
 
 // SetAllowedPrivate replaces the account's allow-list of private hosts
 // (names, as the targets' URLs spell them) and ranges (an address or a
-// CIDR range). Administrators only.
+// CIDR range). Administrators only; entries that baton.OperatorOnlyEntry
+// names only the operator (the system actor) adds.
 func (a *App) SetAllowedPrivate(ctx context.Context, accountID int64, entries []string) ([]string, error) {
 	list := []string{}
 	for _, e := range entries {
@@ -349,6 +350,16 @@ func (a *App) SetAllowedPrivate(ctx context.Context, accountID int64, entries []
 		acc, err := q.FindAccount(ctx, accountID)
 		if err != nil {
 			return err
+		}
+		// An administrator keeps the operator's entries but adds none like
+		// them: the machine itself and the cloud's metadata service stay
+		// the operator's to open.
+		if baton.ActorFromContext(ctx).Kind != baton.ActorSystem {
+			for _, e := range list {
+				if baton.OperatorOnlyEntry(e) && !slices.Contains(acc.AllowedPrivate(), e) {
+					return baton.Invalid(fmt.Sprintf("%q reaches this machine or a cloud's metadata service (loopback, link-local, unspecified, multicast or a metadata address); only the operator may allow it", e), "allowed_private")
+				}
+			}
 		}
 		if acc.Settings == nil {
 			acc.Settings = map[string]any{}

@@ -50,13 +50,13 @@ func TestWebhookURLChecked(t *testing.T) {
 			t.Errorf("an agent's create was checked before their role: %v", err)
 		}
 		// The allow-list lets named hosts' and listed ranges' URLs pass.
-		if _, err := w.app.SetAllowedPrivate(w.admin, acc, []string{"10.0.0.0/8", "::1"}); err != nil {
+		if _, err := w.app.SetAllowedPrivate(w.admin, acc, []string{"10.0.0.0/8", "fd12::/16"}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := w.app.UpdateWebhook(w.admin, acc, v.Webhook.ID, app.WebhookInput{URL: ptr("http://10.1.2.3/hook")}); err != nil {
 			t.Errorf("an allowed range refused: %v", err)
 		}
-		if _, err := w.app.UpdateInbox(w.admin, acc, w.api.ID, app.InboxInput{WebhookURL: ptr("http://[::1]:8080/in")}); err != nil {
+		if _, err := w.app.UpdateInbox(w.admin, acc, w.api.ID, app.InboxInput{WebhookURL: ptr("http://[fd12::1]:8080/in")}); err != nil {
 			t.Errorf("an allowed address refused: %v", err)
 		}
 		_, err = w.app.UpdateInbox(w.admin, acc, w.api.ID, app.InboxInput{WebhookURL: ptr("http://192.168.1.9/in")})

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -218,7 +219,11 @@ func New(c Config) *Engine {
 	}
 	e.blockPrivate, e.fixedClient = c.BlockPrivate, c.Client != nil
 	if e.client == nil {
-		e.client = newClient(e.workers, c.BlockPrivate, nil)
+		var refused func(netip.Addr) bool
+		if c.BlockPrivate {
+			refused = Private
+		}
+		e.client = newClient(e.workers, refused, nil)
 	}
 	e.jobs = make(chan job, e.ahead())
 	e.finished = make(chan *finished, e.ahead())

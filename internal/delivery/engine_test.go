@@ -1164,21 +1164,38 @@ func TestUnopenableSecretParks(t *testing.T) {
 	})
 }
 
-// TestAllowedPrivate: with --webhook-block-private, an account's
-// administrator allows named private hosts or ranges for the account's
-// targets; a range is checked on the address dialed, a name on the URL's
-// host; what the list does not name stays refused.
+// TestAllowedPrivate: with --webhook-block-private, an account's private
+// hosts or ranges for its targets are allowed on its list; a range is
+// checked on the address dialed, a name on the URL's host; what the list
+// does not name stays refused. The machine itself (here, where the test's
+// endpoints are) is the operator's to allow: its administrator may not
+// add it, and keeps it on the list when the operator did.
 func TestAllowedPrivate(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		w := setup(t, s, options{blockPrivate: true})
 		literal, named := newBot(t, nil), newBot(t, nil)
 		allow := func(list string) {
-			w.call("PUT", w.acc("/webhook_allowed_private"), w.admin, `{"allowed_private":`+list+`}`, 200)
+			var entries []string
+			if err := json.Unmarshal([]byte(list), &entries); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.App.SetAllowedPrivate(batontest.System(), w.accountID, entries); err != nil {
+				t.Fatal(err)
+			}
 		}
 		// A private URL is refused when it is set, unless the list lets it.
 		w.call("POST", w.acc("/webhooks"), w.admin, fmt.Sprintf(`{"url":%q,"subscriptions":["message_created"]}`, literal.URL), 422)
+		for _, entry := range []string{"127.0.0.1/32", "localhost", "0.0.0.0/0", "::/0", "169.254.169.254", "fe80::/10",
+			"100.100.100.200", "api.localhost", "::ffff:127.0.0.1", "64:ff9b::/96"} {
+			got := w.call("PUT", w.acc("/webhook_allowed_private"), w.admin, fmt.Sprintf(`{"allowed_private":["10.0.0.0/8",%q]}`, entry), 422)
+			if !strings.Contains(fmt.Sprint(got), "only the operator may allow it") {
+				t.Fatalf("an administrator adding %s: %v", entry, got)
+			}
+		}
 		allow(`["127.0.0.1/32","localhost"]`)
+		// The administrator edits the list, keeping the operator's entries.
+		w.call("PUT", w.acc("/webhook_allowed_private"), w.admin, `{"allowed_private":["127.0.0.1/32","localhost","10.0.0.0/8","n8n.internal"]}`, 200)
 		a := w.hook(literal.URL)                                             // http://127.0.0.1:port
 		b := w.hook(strings.Replace(named.URL, "127.0.0.1", "localhost", 1)) // the same, by name
 		conv := w.customer(w.identifier, "casey")
@@ -1225,7 +1242,9 @@ func TestAllowedPrivateReadWithClaim(t *testing.T) {
 		statements := make(map[bool]int64)
 		for _, block := range []bool{false, true} {
 			w := setup(t, s, options{blockPrivate: block})
-			w.call("PUT", w.acc("/webhook_allowed_private"), w.admin, `{"allowed_private":["127.0.0.1/32"]}`, 200)
+			if _, err := w.App.SetAllowedPrivate(batontest.System(), w.accountID, []string{"127.0.0.1/32"}); err != nil {
+				t.Fatal(err)
+			}
 			target := newBot(t, nil)
 			id := w.hook(target.URL)
 			conv := w.customer(w.identifier, "casey")

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/batonhq/baton"
 )
 
 // ErrPrivateAddress is the error of an attempt to reach a bot at an address
@@ -81,19 +83,19 @@ func embeddedIPv4(a netip.Addr) (netip.Addr, bool) {
 	return a, false
 }
 
-// refusePrivate returns a net.Dialer Control function that refuses private
-// addresses outside the allowed ranges. It sees the address actually
-// dialed, after name resolution, so a name that resolves to a public
-// address when checked and to a private one when used (DNS rebinding) is
-// refused all the same.
-func refusePrivate(allowed []netip.Prefix) func(_, address string, _ syscall.RawConn) error {
+// refusePrivate returns a net.Dialer Control function that refuses the
+// addresses refused names (Private, or baton.OperatorOnlyAddr) outside the
+// allowed ranges. It sees the address actually dialed, after name
+// resolution, so a name that resolves to a public address when checked and
+// to a private one when used (DNS rebinding) is refused all the same.
+func refusePrivate(refused func(netip.Addr) bool, allowed []netip.Prefix) func(_, address string, _ syscall.RawConn) error {
 	return func(_, address string, _ syscall.RawConn) error {
 		ap, err := netip.ParseAddrPort(address)
 		if err != nil {
 			return fmt.Errorf("dialing %q: %w", address, ErrPrivateAddress)
 		}
 		a := ap.Addr().Unmap()
-		if !Private(a) {
+		if !refused(a) {
 			return nil
 		}
 		for _, p := range allowed {
@@ -107,17 +109,17 @@ func refusePrivate(allowed []netip.Prefix) func(_, address string, _ syscall.Raw
 
 // newClient returns an HTTP client of the engine: it follows no redirects
 // (a 3xx is not an acknowledgement), keeps a connection per worker to a
-// target, and with blockPrivate refuses private addresses outside the
-// allowed ranges when connecting. It uses no proxy when blocking: the
+// target, and when refused is given refuses the addresses it names outside
+// the allowed ranges when connecting. It uses no proxy when refusing: the
 // check must see the target's address, not the proxy's. Connections are
 // pooled per client, so a connection one account's allow-list let through
 // is never reused for a target that may not reach it.
-func newClient(workers int, blockPrivate bool, allowed []netip.Prefix) *http.Client {
+func newClient(workers int, refused func(netip.Addr) bool, allowed []netip.Prefix) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = workers
-	if blockPrivate {
+	if refused != nil {
 		t.Proxy = nil
-		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: refusePrivate(allowed)}
+		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: refusePrivate(refused, allowed)}
 		t.DialContext = d.DialContext
 	}
 	return &http.Client{Transport: t,
@@ -127,41 +129,59 @@ func newClient(workers int, blockPrivate bool, allowed []netip.Prefix) *http.Cli
 // clientFor returns the client for an attempt at the endpoint: the
 // engine's, unless --webhook-block-private is on and the target's account
 // allows private hosts or ranges (baton.SettingAllowedPrivate), as the
-// claim read the list with the endpoint: an attempt reads nothing more. A
-// host named on the list may be at any address; ranges are checked on the
-// address dialed.
+// claim read the list with the endpoint: an attempt reads nothing more.
 func (e *Engine) clientFor(ep *endpoint) *http.Client {
 	if !e.blockPrivate || e.fixedClient || len(ep.allowed) == 0 {
 		return e.client
 	}
+	key, refused, allowed, ok := allowance(ep)
+	if !ok {
+		return e.client
+	}
+	return e.pooledClient(key, refused, allowed)
+}
+
+// allowance is what the endpoint's allow-list lets an attempt dial: the
+// addresses refused refuses (nil: none) outside the allowed ranges, and a
+// key that names that policy; ok false when the list changes nothing for
+// the endpoint. Ranges are checked on the address dialed. A host named on
+// the list may be at any private address but those of
+// baton.OperatorOnlyAddr (the machine itself, a cloud's metadata service),
+// unless a range on the list holds them or the name is one only the
+// operator lists (localhost).
+func allowance(ep *endpoint) (key string, refused func(netip.Addr) bool, allowed []netip.Prefix, ok bool) {
 	host := ""
 	if u, err := url.Parse(ep.url); err == nil {
 		host = strings.ToLower(u.Hostname())
 	}
-	var prefixes []netip.Prefix
+	named := false
 	for _, entry := range ep.allowed {
-		if entry == host {
-			return e.pooledClient("*", false, nil)
-		}
-		if p, err := netip.ParsePrefix(entry); err == nil {
-			prefixes = append(prefixes, p.Masked())
-		} else if a, err := netip.ParseAddr(entry); err == nil {
-			prefixes = append(prefixes, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		if p, ok := baton.AllowPrefix(entry); ok {
+			allowed = append(allowed, p)
+		} else if entry == host {
+			named = true
 		}
 	}
-	if len(prefixes) == 0 {
-		return e.client
+	switch {
+	case named && baton.OperatorOnlyEntry(host):
+		return "*", nil, nil, true
+	case len(allowed) == 0 && !named:
+		return "", nil, nil, false
 	}
-	keys := make([]string, len(prefixes))
-	for i, p := range prefixes {
+	keys := make([]string, len(allowed))
+	for i, p := range allowed {
 		keys[i] = p.String()
 	}
 	slices.Sort(keys)
-	return e.pooledClient(strings.Join(keys, ","), true, prefixes)
+	key, refused = strings.Join(keys, ","), Private
+	if named {
+		key, refused = "named:"+key, baton.OperatorOnlyAddr
+	}
+	return key, refused, allowed, true
 }
 
 // pooledClient returns the client for an allow-list, made once.
-func (e *Engine) pooledClient(key string, block bool, allowed []netip.Prefix) *http.Client {
+func (e *Engine) pooledClient(key string, refused func(netip.Addr) bool, allowed []netip.Prefix) *http.Client {
 	e.clientsMu.Lock()
 	defer e.clientsMu.Unlock()
 	if c, ok := e.clients[key]; ok {
@@ -170,7 +190,7 @@ func (e *Engine) pooledClient(key string, block bool, allowed []netip.Prefix) *h
 	if e.clients == nil {
 		e.clients = map[string]*http.Client{}
 	}
-	c := newClient(e.workers, block, allowed)
+	c := newClient(e.workers, refused, allowed)
 	e.clients[key] = c
 	return c
 }
