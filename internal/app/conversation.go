@@ -506,7 +506,7 @@ func (a *App) csatSurvey(ctx context.Context, q *store.Queries, c *baton.Convers
 	if err := q.CreateMessage(ctx, m); err != nil {
 		return err
 	}
-	return a.publishMessage(ctx, q, baton.EventMessageCreated, m, nil)
+	return a.emitMessage(ctx, q, baton.EventMessageCreated, c, m, nil)
 }
 
 func statusActivity(s baton.Status, actor *baton.Actor) string {
@@ -535,7 +535,7 @@ func (a *App) activity(ctx context.Context, q *store.Queries, c *baton.Conversat
 	if err := q.CreateMessage(ctx, m); err != nil {
 		return err
 	}
-	return a.publishMessage(ctx, q, baton.EventMessageCreated, m, nil)
+	return a.emitMessage(ctx, q, baton.EventMessageCreated, c, m, nil)
 }
 
 // TogglePriority sets or clears (with "") a conversation's priority.

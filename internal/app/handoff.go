@@ -288,8 +288,15 @@ func (a *App) assignUser(ctx context.Context, q *store.Queries, c *baton.Convers
 const DefaultAwayMessage = "Nobody is available right now. We will get back to you as soon as someone is."
 
 // tellNobodyThere tells the customer that nobody is there, with the
-// inbox's out-of-office text, and asks for an e-mail when none is known.
+// inbox's out-of-office text, and asks for an e-mail when none is known:
+// last in the transaction, so that the messages' events follow those of
+// the handoff that the caller's save raises.
 func (a *App) tellNobodyThere(ctx context.Context, q *store.Queries, c *baton.Conversation, inbox *baton.Inbox) error {
+	return q.Last(func() error { return a.tellNobodyThereNow(ctx, q, c, inbox) })
+}
+
+// tellNobodyThereNow is tellNobodyThere, at once.
+func (a *App) tellNobodyThereNow(ctx context.Context, q *store.Queries, c *baton.Conversation, inbox *baton.Inbox) error {
 	text := inbox.OutOfOfficeMessage
 	if text == "" {
 		text = DefaultAwayMessage
@@ -307,16 +314,20 @@ func (a *App) tellNobodyThere(ctx context.Context, q *store.Queries, c *baton.Co
 	return a.systemMessage(ctx, q, c, "Get notified by email", baton.ContentInputEmail)
 }
 
-// systemMessage adds an outgoing message without a sender, as Chatwoot's
-// template messages are. The bot is not sent it: the conversation is no
-// longer its own, and it learns of the handoff from the conversation's
-// events.
+// systemMessage adds a template message, without a sender, as Chatwoot's
+// out-of-office and e-mail-collect messages are, and reports it as any
+// message is: to live clients, to the bots that hear the conversation and
+// to the webhooks, an API inbox's among them, which is how a customer of
+// such an inbox is told at all.
 func (a *App) systemMessage(ctx context.Context, q *store.Queries, c *baton.Conversation, text string, ct baton.ContentType) error {
 	now := a.Now()
 	m := &baton.Message{AccountID: c.AccountID, InboxID: c.InboxID, ConversationID: c.ID,
-		MessageType: baton.MessageOutgoing, ContentType: ct, Content: &text, ContentAttributes: map[string]any{},
+		MessageType: baton.MessageTemplate, ContentType: ct, Content: &text, ContentAttributes: map[string]any{},
 		CreatedAt: now, UpdatedAt: now}
-	return q.CreateMessage(ctx, m)
+	if err := q.CreateMessage(ctx, m); err != nil {
+		return err
+	}
+	return a.emitMessage(ctx, q, baton.EventMessageCreated, c, m, nil)
 }
 
 // RouteWaiting routes the account's conversations that wait for a person,

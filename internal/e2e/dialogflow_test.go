@@ -398,7 +398,7 @@ func TestDialogflowDemo(t *testing.T) {
 			"in: Talk to an agent", "out: Transfering the conversation to an agent. You will get a response shortly.",
 			// Nobody is online to take the handoff: the customer is told
 			// once, and asked for an e-mail (docs/webhooks.md).
-			"out: " + app.DefaultAwayMessage, "out: Get notified by email",
+			"template: " + app.DefaultAwayMessage, "template: Get notified by email",
 		}
 		if got := e.lines(conv); !slices.Equal(got, want) {
 			t.Fatalf("conversation:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -42,9 +42,12 @@ func TestHandoff(t *testing.T) {
 		if got := e.status(conv); got != "open" {
 			t.Fatalf("after the handoff the conversation is %s, want open", got)
 		}
+		// Nobody is online: the customer is told so and asked for an
+		// e-mail, and the bot, which keeps listening, hears that last.
+		b.next(t, func(ev map[string]any) bool { return ev["event"] == "message_created" && ev["content"] == "Get notified by email" })
 		names := b.eventNames()
 		want := []string{"message_created:incoming", "message_created:outgoing", "conversation_opened",
-			"conversation_status_changed", "conversation_updated"}
+			"conversation_status_changed", "conversation_updated", "message_created:template", "message_created:template"}
 		if !slices.Equal(names, want) {
 			t.Fatalf("events %v, want %v", names, want)
 		}

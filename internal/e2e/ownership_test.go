@@ -179,7 +179,7 @@ func TestHandoffObject(t *testing.T) {
 		if c["meta"].(map[string]any)["assignee"] != nil {
 			t.Errorf("an offline agent was given the conversation: %v", c["meta"].(map[string]any)["assignee"])
 		}
-		if count(lines, "out: ") != 2 || count(lines, "out: Get notified by email") != 1 {
+		if count(lines, "template: ") != 2 || count(lines, "template: Get notified by email") != 1 {
 			t.Errorf("the customer was not told once that nobody is there: %v", lines)
 		}
 	})
@@ -206,7 +206,7 @@ func TestHandoffsAtOnce(t *testing.T) {
 		if n := count(lines, "activity: Helper handed the conversation"); n != 1 {
 			t.Errorf("%d handoff activity messages, want 1: %v", n, lines)
 		}
-		if n := count(lines, "out: "); n != 2 {
+		if n := count(lines, "template: "); n != 2 {
 			t.Errorf("the customer was told %d times, want once (2 messages): %v", n, lines)
 		}
 	})
@@ -234,7 +234,7 @@ func TestCustomerAsksForPerson(t *testing.T) {
 		if n := count(lines, "activity: Casey asked to talk to a person"); n != 1 {
 			t.Errorf("%d activity messages for two asks, want 1: %v", n, lines)
 		}
-		if n := count(lines, "out: "); n != 2 {
+		if n := count(lines, "template: "); n != 2 {
 			t.Errorf("the customer was told %d times: %v", n, lines)
 		}
 		e.call("POST", pub, "", `{"status":"snoozed"}`, 422)

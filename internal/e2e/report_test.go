@@ -35,9 +35,10 @@ func TestBotReports(t *testing.T) {
 		rng := fmt.Sprintf("since=%d&until=%d", since, until)
 		e.call("GET", reports+"/bot_metrics?"+rng, ann.token, "", 401)
 		m := e.call("GET", reports+"/bot_metrics?"+rng, e.adminToken, "", 200).(map[string]any)
-		want := map[string]any{"conversation_count": 4.0, "message_count": 1.0 + 1 + 6, "resolution_rate": 25.0, "handoff_rate": 75.0}
-		// Outgoing messages: the bot's, Ann's, and the customers told
-		// twice each (nobody was online for three handoffs).
+		want := map[string]any{"conversation_count": 4.0, "message_count": 1.0 + 1, "resolution_rate": 25.0, "handoff_rate": 75.0}
+		// Outgoing messages: the bot's and Ann's. What the customers were
+		// told when nobody was online (three handoffs) are template
+		// messages, which Chatwoot's count leaves out too.
 		for k, v := range want {
 			if m[k] != v {
 				t.Errorf("bot_metrics %s = %v, want %v (%v)", k, m[k], v, m)

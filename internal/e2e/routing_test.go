@@ -45,8 +45,19 @@ func TestRoutingNobodyThenSomeone(t *testing.T) {
 			t.Fatalf("with nobody online the conversation went to %d", got)
 		}
 		lines := e.messageLines(first)
-		if count(lines, "out: We are back at 9.") != 1 || count(lines, "out: Get notified by email") != 1 {
+		if count(lines, "template: We are back at 9.") != 1 || count(lines, "template: Get notified by email") != 1 {
 			t.Errorf("the customer was not told with the inbox's text: %v", lines)
+		}
+		// What the customer is told is a message as any other: the bot,
+		// which keeps listening, and the webhooks hear it (an API inbox's
+		// webhook is how its customer is told at all).
+		for _, text := range []string{"We are back at 9.", "Get notified by email"} {
+			ev := b.next(t, func(ev map[string]any) bool {
+				return ev["event"] == "message_created" && ev["content"] == text && ev["conversation"].(map[string]any)["id"] == float64(first)
+			})
+			if ev["message_type"] != "template" {
+				t.Errorf("the bot heard %q as %v", text, ev["message_type"])
+			}
 		}
 		waiting := e.call("GET", e.acc("/conversations?queue=waiting"), e.adminToken, "", 200).(map[string]any)
 		payload := waiting["data"].(map[string]any)["payload"].([]any)

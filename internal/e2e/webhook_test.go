@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/batonhq/baton/internal/signature"
+	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )
@@ -124,7 +125,16 @@ func TestIntegrations(t *testing.T) {
 		e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/messages", conv)), e.adminToken, `{"content":"note","private":true}`, 200)
 		e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/toggle_status", conv)), e.adminToken, `{"status":"resolved"}`, 200)
 
-		want := []string{"one", "bot: one", "two", "bot: two", "team: hello", "note"}
+		// Nobody was online at the handoff: the customer is told so, and
+		// asked for an e-mail, through the API inbox's webhook, which is
+		// how its customers hear anything; the integration hears it too.
+		for _, told := range []string{app.DefaultAwayMessage, "Get notified by email"} {
+			ev := channel.next(t, func(ev map[string]any) bool { return ev["content"] == told })
+			if ev["event"] != "message_created" || ev["message_type"] != "template" {
+				t.Errorf("the API inbox's webhook heard %q as %v %v", told, ev["event"], ev["message_type"])
+			}
+		}
+		want := []string{"one", "bot: one", "two", "bot: two", app.DefaultAwayMessage, "Get notified by email", "team: hello", "note"}
 		eventually(t, "the integration to hear every message", func() bool { return len(contents(n8n)) >= len(want) })
 		if got := contents(n8n); !slices.Equal(got, want) {
 			t.Fatalf("the integration heard %v, want %v", got, want)

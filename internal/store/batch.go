@@ -233,7 +233,7 @@ func (j *job) run() {
 			j.panic, j.failed = v, true
 		}
 	}()
-	j.err = j.fn(j.q)
+	j.err = withLast(j.q, j.fn)
 	j.failed = j.err != nil
 }
 

@@ -155,7 +155,7 @@ func (s *Store) write(ctx context.Context, fn func(q *Queries) error, reserved i
 	// rollback does nothing.
 	defer func() { _ = tx.Rollback() }()
 	q := &Queries{db: t, d: s.dialect, afterCommit: &[]func(){}, reserved: reserved}
-	if err := fn(q); err != nil {
+	if err := withLast(q, fn); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -172,6 +172,32 @@ func (s *Store) write(ctx context.Context, fn func(q *Queries) error, reserved i
 	for _, f := range *q.afterCommit {
 		f()
 	}
+	return nil
+}
+
+// withLast runs fn, then what it put off with Last, in order.
+func withLast(q *Queries, fn func(q *Queries) error) error {
+	q.last = &[]func() error{}
+	if err := fn(q); err != nil {
+		return err
+	}
+	for i := 0; i < len(*q.last); i++ {
+		if err := (*q.last)[i](); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Last puts f off until the rest of the transaction's work is done, before
+// its commit: for what must be written after it (a message whose events
+// follow those of the change that caused it). Its error is the
+// transaction's. Outside a transaction f runs at once.
+func (q *Queries) Last(f func() error) error {
+	if q.last == nil {
+		return f()
+	}
+	*q.last = append(*q.last, f)
 	return nil
 }
 
@@ -211,6 +237,10 @@ type Queries struct {
 
 	// async: AsyncCommit was called and not yet asked of PostgreSQL.
 	async bool
+
+	// last holds what the transaction's caller put off until the rest of
+	// its work is done (Last); nil outside a transaction.
+	last *[]func() error
 
 	// webhooks remembers InboxWebhooks within a transaction: one change
 	// raises several events of one inbox (a customer's message: the

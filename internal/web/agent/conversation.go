@@ -264,7 +264,7 @@ func rowOf(now time.Time, accountID int64, c *baton.Conversation) row {
 	if m := c.LastMessage; m != nil {
 		rw.LastMessage = snippet(m)
 		rw.LastFrom = roleLabels[senderKind(m)]
-		if m.SenderType == "" && m.MessageType == baton.MessageOutgoing {
+		if m.SenderType == "" && m.MessageType != baton.MessageIncoming && m.MessageType != baton.MessageActivity {
 			rw.LastFrom = "Baton"
 		}
 	}

@@ -98,7 +98,7 @@ func (h *Handler) transcript(ms []*baton.Message) []item {
 				it.Sender, it.BotID = m.Sender.Bot.Name, m.Sender.Bot.ID
 			}
 		}
-		if m.SenderType == "" && m.MessageType == baton.MessageOutgoing {
+		if m.SenderType == "" && m.MessageType != baton.MessageIncoming && m.MessageType != baton.MessageActivity {
 			it.Sender, it.System = "Baton", true
 		}
 		if it.Sender == "" {
