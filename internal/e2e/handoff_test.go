@@ -44,7 +44,9 @@ func TestHandoff(t *testing.T) {
 		}
 		// Nobody is online: the customer is told so and asked for an
 		// e-mail, and the bot, which keeps listening, hears that last.
-		b.next(t, func(ev map[string]any) bool { return ev["event"] == "message_created" && ev["content"] == "Get notified by email" })
+		b.next(t, func(ev map[string]any) bool {
+			return ev["event"] == "message_created" && ev["content"] == "Get notified by email"
+		})
 		names := b.eventNames()
 		want := []string{"message_created:incoming", "message_created:outgoing", "conversation_opened",
 			"conversation_status_changed", "conversation_updated", "message_created:template", "message_created:template"}

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/batonhq/baton/internal/signature"
 	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/signature"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )
