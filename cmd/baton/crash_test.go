@@ -3,7 +3,9 @@ package main_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -218,6 +220,24 @@ func TestSecondServeOnSQLite(t *testing.T) {
 	out, err := second.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "another baton serve is running") {
 		t.Fatalf("a second serve on the same SQLite file: %v\n%s", err, out)
+	}
+	// Nor by another name of the same file: a symbolic or a hard link.
+	file := strings.TrimPrefix(in.database, "sqlite:")
+	links := t.TempDir()
+	symlink, hardlink := filepath.Join(links, "symlink.db"), filepath.Join(links, "hardlink.db")
+	if err := os.Symlink(file, symlink); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(file, hardlink); err != nil {
+		t.Fatal(err)
+	}
+	for _, link := range []string{symlink, hardlink} {
+		second := exec.CommandContext(ctx, binary, "serve", "--addr", "127.0.0.1:0")
+		second.Env = append(in.environ(t.TempDir()), "DATABASE_URL=sqlite:"+link)
+		out, err := second.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "another baton serve is running") {
+			t.Fatalf("a second serve on the same SQLite file as %s: %v\n%s", link, err, out)
+		}
 	}
 	p.kill()
 	in.serve()

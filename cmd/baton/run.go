@@ -246,15 +246,18 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	if err != nil {
 		return err
 	}
-	defer s.close()
+	release := func() {}
+	defer func() {
+		s.close()
+		release() // after the database is closed (see sqlite.Own)
+	}()
 	if kind, target := s.cfg.Database(); kind == config.SQLite {
 		// One process serves a SQLite database: the next would take over
 		// the leases of the one alive (see ReleaseAllLeases below).
-		release, err := sqlite.Own(target)
-		if err != nil {
+		if release, err = sqlite.Own(target); err != nil {
+			release = func() {}
 			return err
 		}
-		defer release()
 	}
 	cfg, log := s.cfg, s.log
 	api := chatwoot.New(chatwoot.Config{App: s.app, Logger: log, PublicURL: s.publicURL,

@@ -14,11 +14,16 @@ var ErrOwned = errors.New("another baton serve is running on this SQLite databas
 // the exclusive lock that says one process serves the SQLite database at
 // path: one serving process is what lets a starting one take every lease
 // as a dead process's. It fails with ErrOwned while another process holds
-// it. The operating system frees the lock when the process dies, kill -9
-// included. Commands that only read or provision (admin, migrate) do not
-// take it.
+// it. The lock is the database file's own (flock, which SQLite's fcntl
+// locks do not see), so a second process that names the file by another
+// path, a symbolic or a hard link, is refused too. The operating system
+// frees the lock when the process dies, kill -9 included. Commands that
+// only read or provision (admin, migrate) do not take it.
+//
+// Closing any descriptor of the file drops the process's fcntl locks on it,
+// SQLite's among them: release is for after the database is closed.
 func Own(path string) (release func(), err error) {
-	f, err := os.OpenFile(path+".serve-lock", os.O_CREATE|os.O_RDWR, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite owner lock: %w", err)
 	}
