@@ -1,7 +1,9 @@
 package app
 
 import (
+	"cmp"
 	"context"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -141,49 +143,96 @@ var dummyHash = sync.OnceValue(func() string {
 
 // signInLimiter counts failed sign-ins per e-mail and per address in fixed
 // windows. It is per process: with several processes an attacker gets the
-// limit once per process, still a small number.
+// limit once per process, still a small number. Only failures make
+// entries, and an IPv6 client counts by its /64, which one host holds.
+// When the table is full of live windows, the failures of keys it cannot
+// hold are counted together (overflow), under signInOverflowFails: filling
+// the table does not lift the limit from the rest.
 type signInLimiter struct {
-	mu      sync.Mutex
-	windows map[string]*signInWindowCount
+	mu       sync.Mutex
+	windows  map[string]*signInWindowCount
+	overflow signInWindowCount
+	size     int // the table's bound; signInLimiterEntries when 0
 }
+
+// signInOverflowFails bounds the failures of all the keys a full table
+// could not hold, in a window.
+const signInOverflowFails = 1_000
 
 type signInWindowCount struct {
 	start time.Time
 	n     int
 }
 
-func (l *signInLimiter) count(now time.Time, key string) *signInWindowCount {
+// live returns the key's window, or nil when it has none or it ended.
+func (l *signInLimiter) live(now time.Time, key string) *signInWindowCount {
+	w := l.windows[key]
+	if w == nil || now.Sub(w.start) >= signInWindow {
+		return nil
+	}
+	return w
+}
+
+// under reports whether the key has fewer failures than limit in its
+// window; a key the full table did not hold answers for the overflow.
+func (l *signInLimiter) under(now time.Time, key string, limit int) bool {
+	if w := l.live(now, key); w != nil {
+		return w.n < limit
+	}
+	if now.Sub(l.overflow.start) < signInWindow && l.overflow.n > 0 {
+		return l.overflow.n < signInOverflowFails
+	}
+	return true
+}
+
+// fail counts a failure of the key.
+func (l *signInLimiter) fail(now time.Time, key string) {
+	if w := l.live(now, key); w != nil {
+		w.n++
+		return
+	}
 	if l.windows == nil {
 		l.windows = map[string]*signInWindowCount{}
 	}
-	w := l.windows[key]
-	if w == nil || now.Sub(w.start) >= signInWindow {
-		if len(l.windows) >= signInLimiterEntries {
-			for k, old := range l.windows { // drop ended windows before growing
-				if now.Sub(old.start) >= signInWindow {
-					delete(l.windows, k)
-				}
+	size := cmp.Or(l.size, signInLimiterEntries)
+	if len(l.windows) >= size {
+		for k := range l.windows { // drop ended windows before growing
+			if l.live(now, k) == nil {
+				delete(l.windows, k)
 			}
 		}
-		w = &signInWindowCount{start: now}
-		if len(l.windows) < signInLimiterEntries {
-			l.windows[key] = w
-		}
 	}
-	return w
+	if len(l.windows) < size {
+		l.windows[key] = &signInWindowCount{start: now, n: 1}
+		return
+	}
+	if now.Sub(l.overflow.start) >= signInWindow {
+		l.overflow = signInWindowCount{start: now}
+	}
+	l.overflow.n++
 }
 
 func (l *signInLimiter) allowed(now time.Time, email, addr string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.count(now, "e:"+email).n < signInFailsPerEmail && l.count(now, "a:"+addr).n < signInFailsPerAddr
+	return l.under(now, "e:"+email, signInFailsPerEmail) && l.under(now, "a:"+addrKey(addr), signInFailsPerAddr)
 }
 
 func (l *signInLimiter) failed(now time.Time, email, addr string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.count(now, "e:"+email).n++
-	l.count(now, "a:"+addr).n++
+	l.fail(now, "e:"+email)
+	l.fail(now, "a:"+addrKey(addr))
+}
+
+// addrKey is what a client address counts as: an IPv6 address by its /64,
+// the rest as they are.
+func addrKey(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return addr
+	}
+	return netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
 }
 
 func (l *signInLimiter) succeeded(email string) {
