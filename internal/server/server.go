@@ -250,10 +250,12 @@ func rawConn(c net.Conn) (syscall.RawConn, error) {
 type connKey struct{}
 
 // live serves the live channel under its own bound of n connections held at
-// once: an upgrade beyond it is answered 503, and an upgrade within it gives
-// back its slot among the HTTP connections, since it is held until the
-// client leaves. The live slot is given back when the hijacked connection
-// closes (or the handler returns without hijacking).
+// once: an upgrade beyond it is answered 503, and an upgrade within it,
+// once the connection is hijacked, gives back its slot among the HTTP
+// connections, since it is held until the client leaves. The live slot is
+// given back when the hijacked connection closes, or when the handler
+// returns without hijacking (a refused upgrade): the connection then stays
+// an HTTP one, in its HTTP slot.
 func live(next http.Handler, n int) http.Handler {
 	slots := make(chan struct{}, n)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -269,10 +271,10 @@ func live(next http.Handler, n int) http.Handler {
 			return
 		}
 		release := sync.OnceFunc(func() { <-slots })
-		if lc, ok := r.Context().Value(connKey{}).(*limitedConn); ok {
-			lc.release()
-		}
 		lw := &liveWriter{ResponseWriter: w, release: release}
+		if lc, ok := r.Context().Value(connKey{}).(*limitedConn); ok {
+			lw.leaveHTTP = lc.release
+		}
 		next.ServeHTTP(lw, r)
 		if !lw.hijacked {
 			release()
@@ -292,8 +294,9 @@ const (
 // slot when closed, and gets small buffers.
 type liveWriter struct {
 	http.ResponseWriter
-	release  func()
-	hijacked bool
+	release   func()
+	leaveHTTP func() // gives back the connection's HTTP slot; nil without one
+	hijacked  bool
 }
 
 func (w *liveWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
@@ -304,6 +307,9 @@ func (w *liveWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	w.hijacked = true
+	if w.leaveHTTP != nil {
+		w.leaveHTTP()
+	}
 	c := &liveConn{Conn: nc, release: w.release}
 	if err := brw.Writer.Flush(); err != nil { // the response, if still buffered
 		_ = c.Close()

@@ -97,8 +97,13 @@ func TestLiveConnections(t *testing.T) {
 	hold := make(chan struct{})
 	defer close(hold)
 	addr := start(t, Config{MaxConnections: 1, MaxLiveConnections: 2, Cable: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusOK)
-		http.NewResponseController(w).Flush()
+		c, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+		_ = brw.Flush()
 		<-hold
 	})}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("ok"))
@@ -115,13 +120,13 @@ func TestLiveConnections(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.StatusCode != http.StatusOK {
+		if res.StatusCode != http.StatusSwitchingProtocols {
 			c.Close()
 		}
 		return res.StatusCode
 	}
 	for i := range 2 {
-		if got := upgrade(); got != http.StatusOK {
+		if got := upgrade(); got != http.StatusSwitchingProtocols {
 			t.Fatalf("live connection %d: status %d with a live bound of 2 and an HTTP bound of 1", i, got)
 		}
 	}
@@ -134,4 +139,35 @@ func TestLiveConnections(t *testing.T) {
 		t.Fatalf("with two live connections held, a request was not served: %v", err)
 	}
 	res.Body.Close()
+}
+
+// TestRefusedUpgradeKeepsItsSlot: an upgrade the live channel refuses
+// (answered without hijacking, as a request without a WebSocket key is)
+// leaves its connection an HTTP one, counted among the HTTP connections:
+// such connections cannot pile up past the bound.
+func TestRefusedUpgradeKeepsItsSlot(t *testing.T) {
+	t.Parallel()
+	addr := start(t, Config{MaxConnections: 2, MaxLiveConnections: 10, Cable: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "bad handshake", http.StatusBadRequest)
+	})}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("ok"))
+	}))
+	// Each connection asks for an upgrade, is refused, and stays open.
+	answered := 0
+	for range 4 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		fmt.Fprintf(c, "GET /cable HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+		_ = c.SetReadDeadline(time.Now().Add(time.Second))
+		if res, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil {
+			res.Body.Close()
+			answered++
+		}
+	}
+	if answered != 2 {
+		t.Fatalf("%d connections held after a refused upgrade were served, with a bound of 2", answered)
+	}
 }
