@@ -22,6 +22,9 @@ type Dialect interface {
 	IsUniqueViolation(err error) bool
 	// IsForeignKeyViolation reports whether err is a foreign-key failure.
 	IsForeignKeyViolation(err error) bool
+	// IsRetryable reports whether err ended a transaction that may simply
+	// run again: a deadlock, or a serialization failure.
+	IsRetryable(err error) bool
 	// SkipLocked is the clause that makes a SELECT skip rows other
 	// transactions have locked (" FOR UPDATE SKIP LOCKED"), or "" where one
 	// writer at a time makes it needless (SQLite).
@@ -137,12 +140,30 @@ func (s *Store) Write(ctx context.Context, fn func(q *Queries) error) error {
 	return s.write(ctx, fn, 0)
 }
 
+// writeAttempts bounds how often a transaction runs when PostgreSQL ends
+// it as a deadlock's victim (or a serialization failure's).
+const writeAttempts = 3
+
 // write is Write, with an id reserved for the first message the
-// transaction writes (see Queries.reserved); 0 for none.
+// transaction writes (see Queries.reserved); 0 for none. A transaction
+// PostgreSQL chose as a deadlock's victim runs again: nothing of it was
+// written, and the one it waited for has ended. Two requests that lock
+// the same rows in another order (a widget visitor's new conversation and
+// a label on their last one) both succeed, where one was a 500.
 func (s *Store) write(ctx context.Context, fn func(q *Queries) error, reserved int64) error {
 	if s.batch != nil {
 		return s.writeBatched(ctx, fn)
 	}
+	for attempt := 1; ; attempt++ {
+		err := s.writeOnce(ctx, fn, reserved)
+		if err == nil || attempt == writeAttempts || !s.dialect.IsRetryable(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+// writeOnce runs fn in a transaction, once.
+func (s *Store) writeOnce(ctx context.Context, fn func(q *Queries) error, reserved int64) error {
 	s.transactions.Add(1)
 	count(ctx) // BEGIN
 	tx, err := s.writer.BeginTx(ctx, nil)

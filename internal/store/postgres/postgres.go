@@ -201,6 +201,11 @@ func (dialect) IsForeignKeyViolation(err error) bool {
 	return errors.As(err, &e) && e.Code == "23503"
 }
 
+func (dialect) IsRetryable(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && (e.Code == "40P01" || e.Code == "40001")
+}
+
 // ownerLocks is the first key of the advisory locks that name delivery
 // engines (store.OwnerLocker); the second is the hash of the owner.
 const ownerLocks = "1113682031" // "Bato"

@@ -132,3 +132,6 @@ func (dialect) IsForeignKeyViolation(err error) bool {
 	var e *sqlite.Error
 	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
+
+// IsRetryable: one writer at a time never deadlocks.
+func (dialect) IsRetryable(error) bool { return false }

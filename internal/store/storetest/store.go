@@ -144,3 +144,44 @@ func testWritePanic(t *testing.T, s *store.Store) {
 		t.Errorf("write after a panic: %v", err)
 	}
 }
+
+// testWriteAfterDeadlock: two transactions that lock two rows in opposite
+// orders deadlock on PostgreSQL, which ends one of them; Write runs that
+// one again, and both succeed. SQLite, one writer at a time, never
+// deadlocks (and the two could not wait for each other there).
+func testWriteAfterDeadlock(t *testing.T, s *store.Store) {
+	if s.Dialect() == "sqlite" {
+		t.Skip("one writer at a time: no deadlock")
+	}
+	ctx := t.Context()
+	th := newThread(t, s)
+	other := newContactInbox(t, s, newContact(t, s, th.account.ID).ID, th.inbox.ID)
+	rows := [2]int64{th.contactInbox.ID, other.ID}
+	var runs [2]int
+	var both sync.WaitGroup // each first run holds its first row
+	both.Add(2)
+	errs := make(chan error, 2)
+	for i := range 2 {
+		go func() {
+			errs <- s.Write(ctx, func(q *store.Queries) error {
+				runs[i]++
+				if err := q.LockContactInbox(ctx, rows[i]); err != nil {
+					return err
+				}
+				if runs[i] == 1 {
+					both.Done()
+					both.Wait()
+				}
+				return q.LockContactInbox(ctx, rows[1-i])
+			})
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("a transaction of the two failed: %v", err)
+		}
+	}
+	if runs[0]+runs[1] != 3 {
+		t.Fatalf("the transactions ran %d and %d times, want one of them twice", runs[0], runs[1])
+	}
+}

@@ -26,6 +26,7 @@ var suite = []struct {
 	{"WriteRollback", testWriteRollback},
 	{"WriteConcurrent", testWriteConcurrent},
 	{"WritePanic", testWritePanic},
+	{"WriteAfterDeadlock", testWriteAfterDeadlock},
 	{"PlatformApp", testPlatformApp},
 	{"User", testUser},
 	{"AccountUser", testAccountUser},
