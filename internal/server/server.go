@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,7 +48,9 @@ type Config struct {
 	Metrics      http.Handler
 	MetricsToken string
 	// MaxConnections bounds the client connections served at once; more
-	// wait to be accepted. 0 is no bound.
+	// wait to be accepted, and the idlest keep-alive connection is closed
+	// to make room. One client address holds at most an eighth of them
+	// (at least 8), but for TrustedProxies and loopback. 0 is no bound.
 	MaxConnections int
 	// MaxLiveConnections bounds the /cable connections held at once; one
 	// more is answered 503. An upgraded connection leaves the
@@ -64,6 +67,7 @@ type Server struct {
 	ln       net.Listener
 	log      *slog.Logger
 	maxConns int
+	trusted  []netip.Prefix
 }
 
 // New returns a server for the configuration; Start listens.
@@ -110,7 +114,7 @@ func New(c Config) *Server {
 	h = accessLog(h, c.Logger)
 	h = recoverPanics(h, c.Logger)
 	h = requestID(h)
-	return &Server{log: c.Logger, maxConns: c.MaxConnections, http: &http.Server{
+	return &Server{log: c.Logger, maxConns: c.MaxConnections, trusted: c.TrustedProxies, http: &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       uploadTimeout, // bodyDeadline shortens it for all but uploads
@@ -131,7 +135,10 @@ func (s *Server) Start(addr string) error {
 		return err
 	}
 	if s.maxConns > 0 {
-		ln = limitListener(ln, s.maxConns)
+		exempt := append(slices.Clone(s.trusted), netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"))
+		l := limitListener(ln, s.maxConns, max(s.maxConns/8, 8), exempt)
+		s.http.ConnState = l.state
+		ln = l
 	}
 	s.ln = ln
 	go func() {
@@ -192,9 +199,16 @@ func bodyDeadline(next http.Handler, timeout time.Duration) http.Handler {
 }
 
 // limitListener accepts at most n connections at once: Accept waits until
-// one of them is closed.
-func limitListener(ln net.Listener, n int) net.Listener {
-	return &limitedListener{Listener: ln, slots: make(chan struct{}, n), closed: make(chan struct{})}
+// one of them is closed. Two things keep a few clients from taking every
+// place: when none is free, the connection idle the longest (a keep-alive
+// connection between requests) is closed to make room, as a server under
+// load closes idle ones; and one client address (an IPv6 /64) holds at
+// most perAddr of them, a new one past that closed at once, unless it is a
+// proxy of exempt (trusted proxies, whose clients the rate limit tells
+// apart, and loopback).
+func limitListener(ln net.Listener, n, perAddr int, exempt []netip.Prefix) *limitedListener {
+	return &limitedListener{Listener: ln, slots: make(chan struct{}, n), closed: make(chan struct{}), perAddr: perAddr,
+		exempt: exempt, byAddr: map[string]int{}, idle: map[*limitedConn]time.Time{}, wentIdle: make(chan struct{}, 1)}
 }
 
 type limitedListener struct {
@@ -202,20 +216,121 @@ type limitedListener struct {
 	slots  chan struct{}
 	closed chan struct{}
 	once   sync.Once
+
+	perAddr  int
+	exempt   []netip.Prefix
+	mu       sync.Mutex
+	byAddr   map[string]int             // connections held by each counted address
+	idle     map[*limitedConn]time.Time // connections between requests, since when
+	wentIdle chan struct{}              // a connection went idle: Accept may close it
 }
 
 func (l *limitedListener) Accept() (net.Conn, error) {
-	select {
-	case l.slots <- struct{}{}:
-	case <-l.closed:
-		return nil, net.ErrClosed
+	for {
+	wait:
+		for {
+			select {
+			case l.slots <- struct{}{}:
+				break wait
+			default:
+			}
+			l.closeIdlest()
+			select {
+			case l.slots <- struct{}{}:
+				break wait
+			case <-l.wentIdle: // one to close now
+			case <-l.closed:
+				return nil, net.ErrClosed
+			}
+		}
+		c, err := l.Listener.Accept()
+		if err != nil {
+			<-l.slots
+			return nil, err
+		}
+		key := l.addrKey(c.RemoteAddr())
+		l.mu.Lock()
+		over := key != "" && l.byAddr[key] >= l.perAddr
+		if !over && key != "" {
+			l.byAddr[key]++
+		}
+		l.mu.Unlock()
+		if over {
+			_ = c.Close()
+			<-l.slots
+			continue
+		}
+		lc := &limitedConn{Conn: c}
+		lc.release = sync.OnceFunc(func() {
+			l.mu.Lock()
+			delete(l.idle, lc)
+			if key != "" {
+				if l.byAddr[key]--; l.byAddr[key] <= 0 {
+					delete(l.byAddr, key)
+				}
+			}
+			l.mu.Unlock()
+			<-l.slots
+		})
+		return lc, nil
 	}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		<-l.slots
-		return nil, err
+}
+
+// addrKey is the address a connection counts under, "" for one not
+// counted (exempt, or with no limit).
+func (l *limitedListener) addrKey(a net.Addr) string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok || l.perAddr <= 0 {
+		return ""
 	}
-	return &limitedConn{Conn: c, release: sync.OnceFunc(func() { <-l.slots })}, nil
+	ip, ok := netip.AddrFromSlice(ta.IP)
+	if !ok {
+		return ""
+	}
+	ip = ip.Unmap()
+	if slices.ContainsFunc(l.exempt, func(p netip.Prefix) bool { return p.Contains(ip) }) {
+		return ""
+	}
+	if ip.Is6() {
+		return netip.PrefixFrom(ip.WithZone(""), 64).Masked().String()
+	}
+	return ip.String()
+}
+
+// state follows a connection between requests (http.Server.ConnState).
+func (l *limitedListener) state(c net.Conn, st http.ConnState) {
+	lc, ok := c.(*limitedConn)
+	if !ok {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if st == http.StateIdle {
+		l.idle[lc] = time.Now()
+		select {
+		case l.wentIdle <- struct{}{}:
+		default:
+		}
+	} else {
+		delete(l.idle, lc)
+	}
+}
+
+// closeIdlest closes the connection idle the longest, if any.
+func (l *limitedListener) closeIdlest() {
+	l.mu.Lock()
+	var oldest *limitedConn
+	var since time.Time
+	for c, t := range l.idle {
+		if oldest == nil || t.Before(since) {
+			oldest, since = c, t
+		}
+	}
+	delete(l.idle, oldest)
+	l.mu.Unlock()
+	if oldest != nil {
+		_ = oldest.Close()
+	}
 }
 
 func (l *limitedListener) Close() error {

@@ -2,11 +2,14 @@ package server
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"os"
 	"testing"
 	"time"
 )
@@ -144,7 +147,8 @@ func TestLiveConnections(t *testing.T) {
 // TestRefusedUpgradeKeepsItsSlot: an upgrade the live channel refuses
 // (answered without hijacking, as a request without a WebSocket key is)
 // leaves its connection an HTTP one, counted among the HTTP connections:
-// such connections cannot pile up past the bound.
+// such connections cannot pile up past the bound, the idlest closed to
+// make room for the next.
 func TestRefusedUpgradeKeepsItsSlot(t *testing.T) {
 	t.Parallel()
 	addr := start(t, Config{MaxConnections: 2, MaxLiveConnections: 10, Cable: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -153,21 +157,108 @@ func TestRefusedUpgradeKeepsItsSlot(t *testing.T) {
 		_, _ = w.Write([]byte("ok"))
 	}))
 	// Each connection asks for an upgrade, is refused, and stays open.
-	answered := 0
-	for range 4 {
+	var conns []net.Conn
+	for i := range 4 {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { c.Close() })
+		conns = append(conns, c)
 		fmt.Fprintf(c, "GET /cable HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
-		_ = c.SetReadDeadline(time.Now().Add(time.Second))
-		if res, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil {
-			res.Body.Close()
-			answered++
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("refused upgrade %d: %v", i, err)
+		}
+		res.Body.Close()
+	}
+	if open := openConns(conns); open > 2 {
+		t.Fatalf("%d connections are held after refused upgrades, with a bound of 2", open)
+	}
+}
+
+// openConns counts the connections the server has not closed.
+func openConns(conns []net.Conn) int {
+	open := 0
+	for _, c := range conns {
+		_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		if _, err := c.Read(make([]byte, 1)); errors.Is(err, os.ErrDeadlineExceeded) {
+			open++
 		}
 	}
-	if answered != 2 {
-		t.Fatalf("%d connections held after a refused upgrade were served, with a bound of 2", answered)
+	return open
+}
+
+// TestIdleConnectionsMakeRoom: keep-alive connections between requests do
+// not keep a new client waiting when every place is taken: the idlest is
+// closed for it.
+func TestIdleConnectionsMakeRoom(t *testing.T) {
+	t.Parallel()
+	addr := start(t, Config{MaxConnections: 3}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("ok"))
+	}))
+	var conns []net.Conn
+	for i := range 6 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		conns = append(conns, c)
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("client %d, with %d idle keep-alive connections held: %v", i, i, err)
+		}
+		res.Body.Close()
+	}
+	if open := openConns(conns); open > 3 {
+		t.Fatalf("%d connections are held, with a bound of 3", open)
+	}
+}
+
+// TestConnectionsPerAddress: one client address holds at most its share of
+// the connections; a connection past it is closed at once, and the
+// address's next one is taken when one of its own closes. Exempt ranges
+// (trusted proxies, loopback as Start sets it) are not counted.
+func TestConnectionsPerAddress(t *testing.T) {
+	t.Parallel()
+	for _, exempt := range []bool{false, true} {
+		raw, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ex []netip.Prefix
+		if exempt {
+			ex = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+		}
+		ln := limitListener(raw, 10, 2, ex)
+		hold := make(chan struct{})
+		srv := &http.Server{ConnState: ln.state, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			<-hold
+			_, _ = w.Write([]byte("ok"))
+		})}
+		go func() { _ = srv.Serve(ln) }()
+		var conns []net.Conn
+		for range 3 {
+			c, err := net.Dial("tcp", raw.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+			fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		}
+		time.Sleep(200 * time.Millisecond) // the three are accepted, or refused
+		open := openConns(conns)
+		close(hold)
+		_ = srv.Close()
+		for _, c := range conns {
+			c.Close()
+		}
+		if want := map[bool]int{false: 2, true: 3}[exempt]; open != want {
+			t.Errorf("exempt %v: %d of one address's 3 connections are held, want %d", exempt, open, want)
+		}
 	}
 }
