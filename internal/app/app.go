@@ -82,7 +82,9 @@ type App struct {
 	onLive        func()
 	secretOverlap time.Duration
 	checkURL      func(ctx context.Context, rawURL string) error
-	newVisitors   *addrWindow // widget contacts started per client address
+	newVisitors   *window[netip.Addr] // widget contacts started per client address
+	widgetEvents  *window[int64]      // widget events per visitor (contact inbox)
+	answers       *window[int64]      // changed answers per conversation
 	signIns       signInLimiter
 	processID     string
 	// heard guesses, by where a message is written, whether someone will
@@ -119,7 +121,9 @@ func New(c Config) *App {
 	if a.limits.WidgetContactsPerHour == 0 {
 		a.limits.WidgetContactsPerHour = DefaultLimits.WidgetContactsPerHour
 	}
-	a.newVisitors = &addrWindow{window: time.Hour, counts: map[netip.Addr]int{}}
+	a.newVisitors = &window[netip.Addr]{length: time.Hour}
+	a.widgetEvents = &window[int64]{length: time.Minute}
+	a.answers = &window[int64]{length: time.Minute}
 	return a
 }
 
@@ -129,30 +133,34 @@ func (a *App) Now() time.Time { return a.now().UTC().Truncate(time.Microsecond) 
 
 func itoa(i int64) string { return strconv.FormatInt(i, 10) }
 
-// addrWindow counts events per client address in fixed windows: an abuse
-// limit that holds in one process (each replica of a scaled-out server
-// counts its own).
-type addrWindow struct {
+// window counts events per key (a client address, a visitor, a
+// conversation) in fixed windows: an abuse limit that holds in one process
+// (each replica of a scaled-out server counts its own). Its memory is the
+// keys of one window.
+type window[K comparable] struct {
 	mu     sync.Mutex
-	window time.Duration
+	length time.Duration
 	start  time.Time
-	counts map[netip.Addr]int
+	counts map[K]int
 }
 
-// take counts one event of addr at now and reports whether it is within
-// limit. Unknown and loopback addresses are not limited.
-func (w *addrWindow) take(addr netip.Addr, now time.Time, limit int) bool {
-	if !addr.IsValid() || addr.IsLoopback() {
-		return true
-	}
+// take counts one event of key at now and reports whether it is within
+// limit.
+func (w *window[K]) take(key K, now time.Time, limit int) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if now.Sub(w.start) >= w.window {
-		w.start, w.counts = now, map[netip.Addr]int{}
+	if now.Sub(w.start) >= w.length || w.counts == nil {
+		w.start, w.counts = now, map[K]int{}
 	}
-	if w.counts[addr] >= limit {
+	if w.counts[key] >= limit {
 		return false
 	}
-	w.counts[addr]++
+	w.counts[key]++
 	return true
+}
+
+// takeAddr is take for a client address; unknown and loopback addresses
+// are not limited.
+func takeAddr(w *window[netip.Addr], addr netip.Addr, now time.Time, limit int) bool {
+	return !addr.IsValid() || addr.IsLoopback() || w.take(addr, now, limit)
 }

@@ -581,7 +581,7 @@ func (a *App) WidgetConfig(ctx context.Context) (*WidgetSession, error) {
 		}
 	}
 	if w == nil {
-		if !a.newVisitors.take(baton.ClientAddrFromContext(ctx), a.now(), a.limits.WidgetContactsPerHour) {
+		if !takeAddr(a.newVisitors, baton.ClientAddrFromContext(ctx), a.now(), a.limits.WidgetContactsPerHour) {
 			return nil, &baton.Error{Code: baton.ERATELIMIT, Message: "Too many new visitors from this address, try again later"}
 		}
 		err = a.store.Write(ctx, func(q *store.Queries) error {

@@ -471,6 +471,16 @@ func sameDocument(a, b map[string]any) bool {
 // opened the widget. Bots receive it as webwidget_triggered.
 const WidgetEventTriggered = "webwidget.triggered"
 
+// MaxEventInfoBytes bounds a widget event's event_info, as JSON: the
+// widget sends a few short fields (its language, the page, when it
+// opened), and the event is stored and sent to bots and webhooks.
+// WidgetEventsPerMinute bounds one visitor's events: the widget raises one
+// each time it is opened.
+const (
+	MaxEventInfoBytes     = 8 << 10
+	WidgetEventsPerMinute = 30
+)
+
 // WidgetTriggered raises webwidget_triggered to the inbox's bot: the
 // visitor opened the widget. info is what the widget said of the visit,
 // with what the server saw (language, browser) already merged in. The
@@ -478,6 +488,9 @@ const WidgetEventTriggered = "webwidget.triggered"
 // conversation-less events; current_conversation in its payload is the
 // visitor's latest conversation, if any.
 func (a *App) WidgetTriggered(ctx context.Context, name string, info map[string]any) error {
+	if raw, err := json.Marshal(info); err != nil || len(raw) > MaxEventInfoBytes {
+		return baton.Invalid(fmt.Sprintf("Event info is too large (at most %d bytes of JSON)", MaxEventInfoBytes), "event_info")
+	}
 	return a.store.Write(ctx, func(q *store.Queries) error {
 		w, err := a.widgetSession(ctx, q)
 		if err != nil {
@@ -485,6 +498,9 @@ func (a *App) WidgetTriggered(ctx context.Context, name string, info map[string]
 		}
 		if name != WidgetEventTriggered {
 			return baton.Invalid(fmt.Sprintf("Unknown event %q: the widget raises only %s", name, WidgetEventTriggered), "name")
+		}
+		if !a.widgetEvents.take(w.ContactInbox.ID, a.now(), WidgetEventsPerMinute) {
+			return &baton.Error{Code: baton.ERATELIMIT, Message: "Too many widget events, try again later"}
 		}
 		// Chatwoot tells only the inbox's own bot, never a conversation's
 		// assigned bot; loading the conversation is spared when it has none.

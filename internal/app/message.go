@@ -826,6 +826,14 @@ func (a *App) answer(ctx context.Context, q *store.Queries, contact *baton.Conta
 	default:
 		return baton.Invalid(fmt.Sprintf("Message %d is not a question that can be answered (content type %s)", m.ID, m.ContentType), "submitted_values")
 	}
+	// The same answer again changes nothing and tells no one; a changed
+	// one counts against the conversation's limit, as a message does.
+	if sameDocument(before.ContentAttributes, m.ContentAttributes) {
+		return nil
+	}
+	if !a.answers.take(c.ID, now, a.limits.MessagesPerMinute) {
+		return &baton.Error{Code: baton.ERATELIMIT, Message: "Too many messages"}
+	}
 	m.UpdatedAt = now
 	if err := q.UpdateMessage(ctx, m); err != nil {
 		return err

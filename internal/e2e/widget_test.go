@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )
@@ -312,6 +313,8 @@ func TestWidgetRefusals(t *testing.T) {
 		{"content of the wrong type", "POST", "/messages", "", site.token, token, `{"message":{"content":5}}`, 400, "must be a string"},
 		{"blank message", "POST", "/messages", "", site.token, token, `{"message":{"content":" "}}`, 422, "Content can't be blank"},
 		{"unknown event", "POST", "/events", "", site.token, token, `{"name":"webwidget.closed"}`, 422, `Unknown event "webwidget.closed"`},
+		{"event info too large", "POST", "/events", "", site.token, token,
+			`{"name":"webwidget.triggered","event_info":{"referer":"https://shop.test/` + strings.Repeat("x", 9000) + `"}}`, 422, "Event info is too large"},
 		{"bad before", "GET", "/messages", "&before=x", site.token, token, "", 400, "before must be a whole number"},
 		{"unknown message", "PATCH", "/messages/999999", "", site.token, token, answer, 404, "Resource could not be found"},
 		{"not a message id", "PATCH", "/messages/abc", "", site.token, token, answer, 404, "Resource could not be found"},
@@ -348,6 +351,34 @@ func TestWidgetRefusals(t *testing.T) {
 		if m.(map[string]any)["id"] == q["id"] && m.(map[string]any)["content_attributes"].(map[string]any)["submitted_values"] != nil {
 			t.Fatalf("another visitor answered the stranger's question: %v", m)
 		}
+	}
+
+	// One visitor's events are bounded: each is stored and sent on.
+	_, eventer := site.visit()
+	for range app.WidgetEventsPerMinute {
+		site.must(204, "POST", "/events", "", eventer, `{"name":"webwidget.triggered","event_info":{}}`)
+	}
+	if r := site.request("POST", "/events", "", eventer, `{"name":"webwidget.triggered","event_info":{}}`); r.status != 429 {
+		t.Fatalf("event %d of a minute: status %d, want 429: %s", app.WidgetEventsPerMinute+1, r.status, r.raw)
+	}
+	// The same answer again changes nothing and tells no one.
+	for range 3 {
+		site.must(200, "PATCH", fmt.Sprintf("/messages/%v", q["id"]), "", strangerToken, answer)
+	}
+	site.must(200, "POST", "/messages", "", strangerToken, `{"message":{"content":"after the answers"}}`)
+	b.next(t, func(ev map[string]any) bool {
+		return ev["event"] == "message_created" && ev["content"] == "after the answers"
+	})
+	updates := 0
+	b.Mu.Lock()
+	for _, ev := range b.Events {
+		if ev["event"] == "message_updated" && ev["id"] == q["id"] {
+			updates++
+		}
+	}
+	b.Mu.Unlock()
+	if updates != 1 {
+		t.Fatalf("three same answers told the bot %d times, want once", updates)
 	}
 }
 
