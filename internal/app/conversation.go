@@ -883,6 +883,14 @@ var errNoConversation = &baton.Error{Code: baton.ENOTFOUND, Message: "Resource c
 // assignee and bot loaded, or nil when they have none, and whether a person
 // of the inbox is online to answer it.
 func (a *App) WidgetConversation(ctx context.Context) (*WidgetSession, *baton.Conversation, bool, error) {
+	return a.WidgetConversationOf(ctx, 0)
+}
+
+// WidgetConversationOf is WidgetConversation for one of the visitor's
+// conversations, by id (0: the latest): the one a request just started,
+// which the latest may no longer be when the visitor started another
+// meanwhile. Another visitor's is not found.
+func (a *App) WidgetConversationOf(ctx context.Context, id int64) (*WidgetSession, *baton.Conversation, bool, error) {
 	q := a.store.Read()
 	w, err := a.widgetSession(ctx, q)
 	if err != nil {
@@ -892,7 +900,15 @@ func (a *App) WidgetConversation(ctx context.Context) (*WidgetSession, *baton.Co
 	if err != nil {
 		return nil, nil, false, err
 	}
-	c, err := widgetConversation(ctx, q, w)
+	var c *baton.Conversation
+	if id == 0 {
+		c, err = widgetConversation(ctx, q, w)
+	} else if c, err = q.FindConversationByID(ctx, id); err == nil {
+		if c.ContactInboxID != w.ContactInbox.ID {
+			return nil, nil, false, baton.ErrNotFound
+		}
+		c.Inbox, c.Contact, c.ContactInbox = w.Inbox, w.Contact, w.ContactInbox
+	}
 	if err != nil || c == nil {
 		return w, nil, online, err
 	}

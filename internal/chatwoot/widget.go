@@ -447,7 +447,7 @@ func (h *Handler) widgetCreateConversation(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	_, c, online, err := h.app.WidgetConversation(r.Context())
+	_, c, online, err := h.app.WidgetConversationOf(r.Context(), m.ConversationID)
 	if err != nil {
 		return err
 	}

@@ -434,3 +434,54 @@ func TestWidgetAttachment(t *testing.T) {
 		t.Fatalf("the attachment's bytes differ")
 	}
 }
+
+// TestWidgetNewConversationsAtOnce: a visitor who starts several
+// conversations at once is answered, for each, with the conversation that
+// request started, not with whichever is the latest by then.
+func TestWidgetNewConversationsAtOnce(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := start(t, s)
+		site := newWidgetSite(e)
+		_, token := site.visit()
+		type answer struct {
+			id, messageConversation any
+			err                     error
+		}
+		answers := make(chan answer, 12)
+		for i := range 12 {
+			go func() {
+				req, _ := http.NewRequest("POST", e.URL+"/api/v1/widget/conversations?website_token="+site.token,
+					strings.NewReader(fmt.Sprintf(`{"message":{"content":"start %d"}}`, i)))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-Auth-Token", token)
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					answers <- answer{err: err}
+					return
+				}
+				defer res.Body.Close()
+				var v map[string]any
+				if err := json.NewDecoder(res.Body).Decode(&v); err != nil || res.StatusCode != 200 {
+					answers <- answer{err: fmt.Errorf("status %d: %v %v", res.StatusCode, v, err)}
+					return
+				}
+				answers <- answer{id: v["id"], messageConversation: v["messages"].([]any)[0].(map[string]any)["conversation_id"]}
+			}()
+		}
+		seen := map[any]bool{}
+		for range 12 {
+			a := <-answers
+			if a.err != nil {
+				t.Fatal(a.err)
+			}
+			if a.id != a.messageConversation {
+				t.Errorf("answered conversation %v with a message of conversation %v", a.id, a.messageConversation)
+			}
+			seen[a.id] = true
+		}
+		if len(seen) != 12 {
+			t.Errorf("12 new conversations were answered as %d", len(seen))
+		}
+	})
+}
