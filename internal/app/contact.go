@@ -120,6 +120,10 @@ func (a *App) createContactInbox(ctx context.Context, q *store.Queries, c *baton
 		sourceID = newUUID()
 	} else if len(sourceID) > 255 {
 		return nil, baton.Invalid("Source is too long (maximum is 255 characters)", "source_id")
+	} else if strings.Contains(sourceID, "/") || sourceID == "." || sourceID == ".." {
+		// It is a segment of the public API's paths, which could never
+		// name it again.
+		return nil, baton.Invalid("Source id may not contain / or be . or ..", "source_id")
 	}
 	now := a.Now()
 	ci := &baton.ContactInbox{ContactID: c.ID, InboxID: inbox.ID, SourceID: sourceID, HMACVerified: verified,
