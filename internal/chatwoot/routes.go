@@ -191,7 +191,10 @@ func (h *Handler) routes() {
 	handle("GET /attachments/{id}/{key...}", h.serveAttachment)
 	handle("GET /avatars/{name}", h.serveAvatar)
 
-	handle("/api/", h.notFound)
-	handle("/platform/", h.notFound)
-	handle("/public/", h.notFound)
+	// The bare prefixes too: else the mux redirects /api to /api/, which
+	// the server cleans back to /api, a loop.
+	for _, p := range []string{"/api", "/platform", "/public"} {
+		handle(p+"/", h.notFound)
+		handle(p, h.notFound)
+	}
 }

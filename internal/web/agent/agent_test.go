@@ -237,3 +237,22 @@ func (b *browser) signIn(email, pass string) page {
 	login := b.get("/app/login")
 	return b.post("/app/login", url.Values{"csrf_token": {login.csrf(b.t)}, "email": {email}, "password": {pass}})
 }
+
+// TestBarePrefixesNotFound: the API's prefixes and the app's static
+// directory, asked for with or without a trailing slash, are not found,
+// not redirected to themselves (the server cleans a trailing slash off).
+func TestBarePrefixesNotFound(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, p := range []string{"/api", "/api/", "/public", "/public/", "/platform", "/platform/", "/app/static", "/app/static/"} {
+		res, err := client.Get(w.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: %d (Location %q), want 404", p, res.StatusCode, res.Header.Get("Location"))
+		}
+	}
+}

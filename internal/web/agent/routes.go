@@ -5,6 +5,7 @@ package agent
 func (h *Handler) routes() {
 	m := h.mux
 	m.Handle("GET /app/static/", h.static)
+	m.HandleFunc("/app/static", h.notFound) // not a redirect to /app/static/, which the server cleans back
 	m.HandleFunc("GET /app/login", h.showLogin)
 	m.HandleFunc("POST /app/login", h.login)
 	m.HandleFunc("POST /app/logout", h.signedIn(h.logout))
