@@ -619,8 +619,15 @@ func jsonString(s string) []byte {
 }
 
 // readPast waits, a second at most, until the hub has read the log past
-// the id.
+// the id, or its end when the id is past it: an id no event has (yet) is a
+// client's mistake or a probe, and is not waited for.
 func (h *Hub) readPast(ctx context.Context, id int64) {
+	if h.dispatched.Load() >= id {
+		return
+	}
+	if last, err := h.app.LastLiveEventID(ctx); err == nil {
+		id = min(id, last)
+	}
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	for h.dispatched.Load() < id {

@@ -801,10 +801,16 @@ func TestResume(t *testing.T) {
 	if d := again.events(1)["message.created"]; d == nil || d["content"] != "three" {
 		t.Fatalf("%v", d)
 	}
+	// An id past the log's end is told to refetch at once: the hub does
+	// not read the log again and again waiting for it.
+	reads, asked := w.nodes[0].hub.Stats().Reads, time.Now()
 	stale := w.dial(0)
 	stale.subscribe(fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","last_event_id":1000000}`, casey.pubsub))
 	if d := stale.events(1)["resume.refetch"]; d == nil {
 		t.Fatal("no refetch")
+	}
+	if got := w.nodes[0].hub.Stats().Reads - reads; got > 5 {
+		t.Errorf("a resume past the log's end made %d reads of it in %v", got, time.Since(asked).Round(time.Millisecond))
 	}
 	plain := w.dial(0)
 	plain.subscribe(contactIdentifier(casey.pubsub))
