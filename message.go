@@ -183,6 +183,13 @@ func ValidateContent(content *string, ct ContentType, attrs map[string]any) erro
 		allowed = []string{"type", "placeholder", "label", "name", "options", "default", "required", "pattern", "title", "pattern_error"}
 	case ContentArticle:
 		allowed = []string{"title", "description", "link"}
+	case ContentInputCSAT, ContentInputEmail:
+		// Their question is the content; the widget draws the rest, and
+		// items would be stored for nothing.
+		if _, ok := attrs["items"]; ok {
+			return attrError(fmt.Sprintf("%s takes no items", ct))
+		}
+		return nil
 	default:
 		return nil
 	}
@@ -239,6 +246,11 @@ func validateItem(ct ContentType, i int, item map[string]any) error {
 			if t, ok := action["type"].(string); ok && t != "link" && t != "postback" {
 				return attrError(fmt.Sprintf("contains an action of unknown type %q (link or postback)", t))
 			}
+			if action["type"] == "link" {
+				if u, _ := action["uri"].(string); strings.TrimSpace(u) == "" {
+					return attrError(fmt.Sprintf("item %d has a link action without a uri", i+1))
+				}
+			}
 		}
 	case ContentForm:
 		if t, ok := item["type"]; ok {
@@ -255,6 +267,9 @@ func validateItem(ct ContentType, i int, item map[string]any) error {
 			if _, ok := o.([]any); !ok {
 				return attrError(fmt.Sprintf("item %d has options that are %s, not a list", i+1, jsonType(o)))
 			}
+		}
+		if o, _ := item["options"].([]any); item["type"] == "select" && len(o) == 0 {
+			return attrError(fmt.Sprintf("item %d is a select field without options", i+1))
 		}
 		if r, ok := item["required"]; ok && r != nil {
 			if _, ok := r.(bool); !ok {

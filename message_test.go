@@ -9,8 +9,9 @@ import (
 
 // TestInteractiveItems: links in interactive items must be http, https,
 // mailto or tel (or relative), however a browser would read their scheme;
-// form options must be a list and required a boolean; errors name the JSON
-// type that was sent.
+// form options must be a list, and a select field's not empty, and
+// required a boolean; a link action needs its uri; input_csat and
+// input_email take no items; errors name the JSON type that was sent.
 func TestInteractiveItems(t *testing.T) {
 	t.Parallel()
 	card := func(media, uri any) map[string]any {
@@ -21,7 +22,11 @@ func TestInteractiveItems(t *testing.T) {
 		return map[string]any{"items": []any{map[string]any{"title": "A", "link": link}}}
 	}
 	field := func(k string, v any) map[string]any {
-		return map[string]any{"items": []any{map[string]any{"name": "n", "type": "select", k: v}}}
+		typ := "text"
+		if k == "options" {
+			typ = "select"
+		}
+		return map[string]any{"items": []any{map[string]any{"name": "n", "type": typ, k: v}}}
 	}
 	for _, tc := range []struct {
 		name  string
@@ -42,6 +47,11 @@ func TestInteractiveItems(t *testing.T) {
 		{"options an object", baton.ContentForm, field("options", map[string]any{"a": 1}), "options that are an object, not a list"},
 		{"required true", baton.ContentForm, field("required", true), ""},
 		{"required yes", baton.ContentForm, field("required", "yes"), "required that is text, not true or false"},
+		{"select without options", baton.ContentForm, map[string]any{"items": []any{map[string]any{"name": "n", "type": "select"}}},
+			"select field without options"},
+		{"select with no options", baton.ContentForm, field("options", []any{}), "select field without options"},
+		{"link without a uri", baton.ContentCards, card(nil, nil), "link action without a uri"},
+		{"csat with items", baton.ContentInputCSAT, map[string]any{"items": []any{}}, "input_csat takes no items"},
 		{"title a number", baton.ContentInputSelect, map[string]any{"items": []any{map[string]any{"title": 3, "value": "a"}}},
 			"title that is a number, not text"},
 	} {

@@ -249,6 +249,9 @@ func jsonError(err error, limit int64) error {
 		if field == "" {
 			return baton.Errorf(baton.EBADREQUEST, "Body must be a JSON object")
 		}
+		if v, ok := strings.CutPrefix(typeErr.Value, outOfRange); ok {
+			return baton.Invalid(fmt.Sprintf("Field %s is out of range: %s is not a unix time from 1970 to the year 9999", field, v), field)
+		}
 		return baton.Errorf(baton.EBADREQUEST, "Field %s must be %s, not %s", field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
 	case strings.HasPrefix(err.Error(), "unexpected EOF"):
 		return baton.Errorf(baton.EBADREQUEST, "Malformed JSON: unexpected end of body")

@@ -27,8 +27,9 @@ import (
 // typeError reports a value of the wrong type the way encoding/json does,
 // so that the decoder adds the field's name and jsonError can say which.
 func typeError(b []byte, want any) error {
-	kind := "number"
-	switch b = bytes.TrimSpace(b); {
+	b = bytes.TrimSpace(b)
+	kind := "number " + string(b[:min(len(b), 40)])
+	switch {
 	case len(b) == 0:
 		kind = "nothing"
 	case b[0] == '{':
@@ -81,6 +82,7 @@ func (f *flexBool) UnmarshalJSON(b []byte) error {
 type flexObject map[string]any
 
 func (f *flexObject) UnmarshalJSON(b []byte) error {
+	orig := b
 	if bytes.HasPrefix(b, []byte(`"`)) {
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
@@ -101,7 +103,7 @@ func (f *flexObject) UnmarshalJSON(b []byte) error {
 	}
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
-		return typeError(b, map[string]any{})
+		return typeError(orig, map[string]any{})
 	}
 	*f = m
 	return nil
@@ -204,12 +206,16 @@ func (f *flexTime) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if n < 0 || n > maxUnixSeconds {
-		return typeError(b, int64(0))
+		return &json.UnmarshalTypeError{Value: outOfRange + s, Type: reflect.TypeOf(int64(0))}
 	}
 	t := time.Unix(int64(n), 0).UTC()
 	f.t = &t
 	return nil
 }
+
+// outOfRange starts the Value of a type error for a time that is a
+// number but not a time: jsonError answers it as such.
+const outOfRange = "out of range: "
 
 // maxUnixSeconds is the last second of year 9999: times past it are
 // mistakes, and would overflow on the way to microseconds.
