@@ -269,6 +269,23 @@ func TestWidgetInBrowser(t *testing.T) {
 		t.Errorf("the customer sees a private note: %q", txt)
 	}
 	waitText(t, ctx, f, "#cw-state", "You are talking to Alex")
+	// His Markdown: code in a link's text, and an address that ends in &.
+	mdMsg := e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/messages", display)), e.adminToken,
+		`{"content":"See [`+"`baton serve`"+`](https://example.com/docs) or https://shop.test/?a=1&, then **reply**."}`, 200).(map[string]any)
+	waitText(t, ctx, f, ".cw-messages", "then reply")
+	md, err := chromedp.Run(ctx, chromedp.InnerHTML(fmt.Sprintf(`.cw-msg[data-id="%v"] .cw-bubble`, mdMsg["id"]), in(f)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`href="https://example.com/docs"`, `><code>baton serve</code></a>`, `href="https://shop.test/?a=1&amp;"`,
+		`>https://shop.test/?a=1&amp;</a>, then <strong>reply</strong>.`} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown rendered as %q, want %q in it", md, want)
+		}
+	}
+	if strings.ContainsRune(md, 0) {
+		t.Errorf("Markdown rendered with a NUL: %q", md)
+	}
 	browsertest.Screenshot(t, ctx, "widget-7-person")
 
 	// Closed, a new message shows as unread on the bubble.

@@ -74,12 +74,23 @@
     var keep = [];
     function hold(x) { keep.push(x); return '\u0000' + (keep.length - 1) + '\u0000'; }
     s = s.replace(/`([^`]+)`/g, function (m, c) { return hold('<code>' + c + '</code>'); });
-    s = s.replace(/\[([^\]]+)\]\(((?:https?:\/\/|mailto:)[^\s)]+)\)/g, function (m, txt, u) { return hold(link(u, txt)); });
-    s = s.replace(/(^|[\s(])((?:https?:\/\/)[^\s<]+[^\s<.,;:!?)'])/g, function (m, pre, u) { return pre + hold(link(u, u)); });
+    // A link's address holds no placeholder (code is not an address); its text may.
+    s = s.replace(/\[([^\]]+)\]\(((?:https?:\/\/|mailto:)[^\s)\u0000]+)\)/g, function (m, txt, u) { return hold(link(u, txt)); });
+    // A bare address ends before trailing punctuation, but not inside an
+    // escaped & (&amp;), which the text was escaped into.
+    s = s.replace(/(^|[\s(])(https?:\/\/(?:&amp;|[^\s<&\u0000])+)/g, function (m, pre, u) {
+      var end = u.length;
+      while (end > 0 && '.,;:!?)'.indexOf(u[end - 1]) >= 0 && !(u[end - 1] === ';' && /&amp;$/.test(u.slice(0, end)))) end--;
+      return pre + hold(link(u.slice(0, end), u.slice(0, end))) + u.slice(end);
+    });
     s = s.replace(/\*\*(\S(?:[^*]*\S)?)\*\*/g, '<strong>$1</strong>').replace(/__(\S(?:[^_]*\S)?)__/g, '<strong>$1</strong>');
     s = s.replace(/(^|[^\w*])\*(\S(?:[^*]*\S)?)\*(?!\w)/g, '$1<em>$2</em>').replace(/(^|[^\w_])_(\S(?:[^_]*\S)?)_(?!\w)/g, '$1<em>$2</em>');
     s = s.replace(/~~(\S(?:[^~]*\S)?)~~/g, '<del>$1</del>');
-    return s.replace(/\u0000(\d+)\u0000/g, function (m, i) { return keep[+i]; });
+    // Held marks may hold others (code in a link's text): restore until none is left.
+    for (var n = 0; n <= keep.length && s.indexOf('\u0000') >= 0; n++) {
+      s = s.replace(/\u0000(\d+)\u0000/g, function (m, i) { return keep[+i]; });
+    }
+    return s;
   }
   function markdown(src) {
     var lines = esc(src || '').split(/\r?\n/), out = [], para = [], list = null;
