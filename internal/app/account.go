@@ -155,7 +155,7 @@ func (a *App) AccountUsers(ctx context.Context, accountID int64) ([]*baton.Accou
 }
 
 // AddAccountUser makes a user a member of an account with a role, or
-// changes their role.
+// changes their role: a user and an account the platform app may manage.
 func (a *App) AddAccountUser(ctx context.Context, accountID, userID int64, role string) (*baton.AccountUser, error) {
 	r, ok := baton.ParseRole(role)
 	if !ok {
@@ -170,6 +170,11 @@ func (a *App) AddAccountUser(ctx context.Context, accountID, userID int64, role 
 			return err
 		}
 		if _, err := q.FindUser(ctx, userID); err != nil {
+			return err
+		}
+		// Only a user the platform app may manage: another's would show
+		// their e-mail to the account (Chatwoot takes any user).
+		if err := a.permitted(ctx, q, baton.PermissibleUser, userID); err != nil {
 			return err
 		}
 		return q.AddAccountUser(ctx, au)

@@ -61,6 +61,8 @@ func TestPlatformAPI(t *testing.T) {
 				}},
 			{name: "add account user", req: p("POST", fmt.Sprintf("/accounts/%d/account_users", accID), map[string]any{"user_id": userID, "role": "administrator"}),
 				status: 200, contains: []string{fmt.Sprintf(`{"account_id":%d,"user_id":%d,"role":"administrator"}`, accID, userID)}},
+			{name: "add another's user to its account", req: p("POST", fmt.Sprintf("/accounts/%d/account_users", accID), map[string]any{"user_id": b.agentID, "role": "agent"}),
+				status: 401, contains: []string{nonPermissible}},
 			{name: "add account user with a bad role", req: p("POST", fmt.Sprintf("/accounts/%d/account_users", accID), map[string]any{"user_id": userID, "role": "king"}),
 				status: 422, contains: []string{`"attributes":["role"]`}},
 			{name: "add account user without a user", req: p("POST", fmt.Sprintf("/accounts/%d/account_users", accID), map[string]any{"role": "agent"}),
