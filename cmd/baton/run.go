@@ -220,7 +220,7 @@ func (e *env) openConfig(ctx context.Context, cfg *config.Config) (*stack, error
 		onLive = func() { s.hub.Wake(); s.announcer.Live() }
 	}
 	s.app = app.New(app.Config{Store: st, Key: key, Files: files, Logger: s.log,
-		Limits:   app.Limits{MessagesPerMinute: cfg.MessagesPerMinute},
+		Limits:   app.Limits{MessagesPerMinute: cfg.MessagesPerMinute, WidgetContactsPerHour: cfg.VisitorsPerHour},
 		Renderer: &chatwoot.Renderer{PublicURL: s.publicURL}, OnEvent: onEvent, SecretOverlap: cfg.SecretOverlap,
 		CheckOutgoingURL: checkURL, OnLive: onLive})
 	s.hub = realtime.New(realtime.Config{App: s.app, Renderer: &chatwoot.Cable{PublicURL: s.publicURL}, Logger: s.log})

@@ -36,6 +36,7 @@ type Config struct {
 	MaxBodyBytes      int64          // largest JSON body
 	MaxUploadBytes    int64          // largest multipart body
 	MessagesPerMinute int            // per conversation
+	VisitorsPerHour   int            // new widget visitors per client address
 	RateLimit         int            // requests a minute from one client address; 0 is no limit
 	TrustedProxies    []netip.Prefix // proxies whose X-Forwarded-For names the client
 
@@ -108,6 +109,7 @@ func Define(fs *flag.FlagSet, getenv func(string) string) *Flags {
 	c.Addr, c.DataDir, c.LogLevel, c.LogFormat = "127.0.0.1:3000", "./baton-data", "info", "text"
 	c.MaxBodyBytes, c.MaxUploadBytes = chatwoot.DefaultMaxBodyBytes, chatwoot.DefaultMaxUploadBytes
 	c.MessagesPerMinute = app.DefaultLimits.MessagesPerMinute
+	c.VisitorsPerHour = app.DefaultLimits.WidgetContactsPerHour
 	c.RateLimit = server.DefaultRateLimit
 	c.DeliveryTimeout, c.DeliveryRetrySchedule, c.DeliveryAttempts = delivery.DefaultTimeout, delivery.DefaultSchedule, delivery.DefaultAttempts
 	c.DeliveryRetention, c.SecretOverlap = app.DefaultRetention, app.DefaultSecretOverlap
@@ -132,6 +134,7 @@ func Define(fs *flag.FlagSet, getenv func(string) string) *Flags {
 	def((*positive64)(&c.MaxBodyBytes), "max-body", "BATON_MAX_BODY_BYTES", "largest JSON body in bytes")
 	def((*positive64)(&c.MaxUploadBytes), "max-upload", "BATON_MAX_UPLOAD_BYTES", "largest multipart body in bytes")
 	def((*positive)(&c.MessagesPerMinute), "messages-per-minute", "BATON_MESSAGES_PER_MINUTE", "messages a minute in one conversation")
+	def((*positive)(&c.VisitorsPerHour), "widget-visitors-per-hour", "BATON_WIDGET_VISITORS_PER_HOUR", "new website widget visitors an hour from one client address")
 	def((*count)(&c.RateLimit), "rate-limit", "BATON_RATE_LIMIT", "requests a minute from one address, 0 for none")
 	def((*prefixes)(&c.TrustedProxies), "trusted-proxies", "BATON_TRUSTED_PROXIES", "proxies whose X-Forwarded-For names the client (CIDRs, comma-separated)")
 	def((*duration)(&c.DeliveryTimeout), "delivery-timeout", "BATON_DELIVERY_TIMEOUT", "one attempt to deliver to a bot")

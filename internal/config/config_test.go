@@ -142,3 +142,20 @@ func TestMaxConnections(t *testing.T) {
 		t.Errorf("usage does not list --max-connections with its variable:\n%s", b.String())
 	}
 }
+
+// TestWidgetVisitorsPerHour: the bound on new widget visitors an address
+// starts in an hour is a flag and a variable, 20 by default.
+func TestWidgetVisitorsPerHour(t *testing.T) {
+	t.Parallel()
+	c, _, err := config.Parse("serve", nil, func(string) string { return "" })
+	if err != nil || c.VisitorsPerHour != 20 {
+		t.Errorf("by default: %d, %v; want 20", c.VisitorsPerHour, err)
+	}
+	env := map[string]string{"BATON_WIDGET_VISITORS_PER_HOUR": "500"}
+	if c, _, err = config.Parse("serve", nil, func(k string) string { return env[k] }); err != nil || c.VisitorsPerHour != 500 {
+		t.Errorf("from the environment: %d, %v; want 500", c.VisitorsPerHour, err)
+	}
+	if c, _, err = config.Parse("serve", []string{"--widget-visitors-per-hour", "3"}, func(string) string { return "" }); err != nil || c.VisitorsPerHour != 3 {
+		t.Errorf("from the flag: %d, %v; want 3", c.VisitorsPerHour, err)
+	}
+}
