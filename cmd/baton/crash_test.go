@@ -242,3 +242,31 @@ func TestSecondServeOnSQLite(t *testing.T) {
 	p.kill()
 	in.serve()
 }
+
+// TestServeWithAnotherKey: a process whose secret key is not the one the
+// database's tokens were sealed with is refused at start, on both
+// databases: it would sign nothing, and give up every delivery it claimed.
+func TestServeWithAnotherKey(t *testing.T) {
+	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		testServeWithAnotherKey(t, newInstallation(t, ""))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		testServeWithAnotherKey(t, newInstallation(t, storetest.PostgresURL(t)))
+	})
+}
+
+func testServeWithAnotherKey(t *testing.T, in *installation) {
+	in.seed("http://127.0.0.1:9/hook")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	other := exec.CommandContext(ctx, binary, "serve", "--addr", "127.0.0.1:0")
+	other.Env = append(in.environ(t.TempDir()), "BATON_SECRET_KEY=fedcba9876543210fedcba9876543210")
+	out, err := other.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "is not the one this database's tokens were sealed with") {
+		t.Fatalf("a serve with another key: %v\n%s", err, out)
+	}
+	in.serve() // the right key still starts
+}

@@ -173,6 +173,27 @@ func (e *env) open(ctx context.Context, name string, args []string) (*stack, []s
 	return s, nil, err
 }
 
+// errWrongKey is the error of a command whose secret key is not the one
+// the database's tokens and secrets were sealed with: such a process would
+// show no token and sign nothing, and its engine would give up every
+// delivery it claimed (handing bots' customers to people).
+var errWrongKey = errors.New("the secret key (BATON_SECRET_KEY, or secret_key in the data directory) is not the one this database's tokens were sealed with: give every process of an installation the same key")
+
+// checkKey refuses a key that does not open the database's oldest token; a
+// database without tokens takes any key.
+func checkKey(ctx context.Context, st *store.Store, key *auth.Key) error {
+	sealed, err := st.Read().AnySealedToken(ctx)
+	if errors.Is(err, baton.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if _, err := key.Open(sealed); err != nil {
+		return errWrongKey
+	}
+	return nil
+}
+
 // openConfig opens everything a command needs, as the configuration says.
 func (e *env) openConfig(ctx context.Context, cfg *config.Config) (*stack, error) {
 	st, queue, err := openStore(ctx, cfg)
@@ -182,6 +203,10 @@ func (e *env) openConfig(ctx context.Context, cfg *config.Config) (*stack, error
 	s := &stack{cfg: cfg, store: st, queue: queue, log: e.logger(cfg)}
 	key, err := auth.LoadOrCreateKey(cfg.SecretKey, cfg.DataDir)
 	if err != nil {
+		s.close()
+		return nil, err
+	}
+	if err := checkKey(ctx, st, key); err != nil {
 		s.close()
 		return nil, err
 	}

@@ -26,6 +26,15 @@ type AccessToken struct {
 	Sealed    []byte
 }
 
+// AnySealedToken returns the sealed form of one stored token, the oldest,
+// or ErrNotFound when there is none: enough to tell whether a key is the
+// one the database's secrets were sealed with.
+func (q *Queries) AnySealedToken(ctx context.Context) ([]byte, error) {
+	var b []byte
+	err := q.db.QueryRowContext(ctx, `SELECT token_enc FROM access_tokens ORDER BY created_at LIMIT 1`).Scan(&b)
+	return b, q.formatError(err, "access token")
+}
+
 // SetAccessToken creates or replaces the owner's token. The old token stops
 // working in the same transaction.
 func (q *Queries) SetAccessToken(ctx context.Context, t AccessToken, now time.Time) error {
