@@ -28,13 +28,19 @@ import (
 // to people.
 func TestCrash(t *testing.T) {
 	t.Parallel()
+	eachInstallation(t, testCrash)
+}
+
+// eachInstallation runs test on an installation of each database, in
+// parallel.
+func eachInstallation(t *testing.T, test func(t *testing.T, in *installation)) {
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
-		testCrash(t, newInstallation(t, ""))
+		test(t, newInstallation(t, ""))
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		testCrash(t, newInstallation(t, storetest.PostgresURL(t)))
+		test(t, newInstallation(t, storetest.PostgresURL(t)))
 	})
 }
 
@@ -248,14 +254,7 @@ func TestSecondServeOnSQLite(t *testing.T) {
 // databases: it would sign nothing, and give up every delivery it claimed.
 func TestServeWithAnotherKey(t *testing.T) {
 	t.Parallel()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		testServeWithAnotherKey(t, newInstallation(t, ""))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		testServeWithAnotherKey(t, newInstallation(t, storetest.PostgresURL(t)))
-	})
+	eachInstallation(t, testServeWithAnotherKey)
 }
 
 func testServeWithAnotherKey(t *testing.T, in *installation) {

@@ -112,21 +112,14 @@ func TestLiveConnections(t *testing.T) {
 		_, _ = w.Write([]byte("ok"))
 	}))
 	upgrade := func() int {
-		c, err := net.Dial("tcp", addr)
+		c, status, err := ask(t, addr, upgradeRequest)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { c.Close() })
-		fmt.Fprintf(c, "GET /cable HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
-		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
-		res, err := http.ReadResponse(bufio.NewReader(c), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.StatusCode != http.StatusSwitchingProtocols {
+		if status != http.StatusSwitchingProtocols {
 			c.Close()
 		}
-		return res.StatusCode
+		return status
 	}
 	for i := range 2 {
 		if got := upgrade(); got != http.StatusSwitchingProtocols {
@@ -159,24 +152,39 @@ func TestRefusedUpgradeKeepsItsSlot(t *testing.T) {
 	// Each connection asks for an upgrade, is refused, and stays open.
 	var conns []net.Conn
 	for i := range 4 {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		conns = append(conns, c)
-		fmt.Fprintf(c, "GET /cable HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
-		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		c, _, err := ask(t, addr, upgradeRequest)
 		if err != nil {
 			t.Fatalf("refused upgrade %d: %v", i, err)
 		}
-		res.Body.Close()
+		conns = append(conns, c)
 	}
 	if open := openConns(conns); open > 2 {
 		t.Fatalf("%d connections are held after refused upgrades, with a bound of 2", open)
 	}
 }
+
+// ask opens a connection to addr, sends the request (its lines), and
+// returns the connection, left open, and the answer's status, or the error
+// of reading it.
+func ask(t *testing.T, addr, request string) (net.Conn, int, error) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	fmt.Fprintf(c, "%s\r\n\r\n", request)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return c, 0, err
+	}
+	res.Body.Close()
+	return c, res.StatusCode, nil
+}
+
+// upgradeRequest asks for /cable as a WebSocket client does.
+const upgradeRequest = "GET /cable HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade"
 
 // openConns counts the connections the server has not closed.
 func openConns(conns []net.Conn) int {
@@ -200,19 +208,11 @@ func TestIdleConnectionsMakeRoom(t *testing.T) {
 	}))
 	var conns []net.Conn
 	for i := range 6 {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		conns = append(conns, c)
-		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		c, _, err := ask(t, addr, "GET / HTTP/1.1\r\nHost: x")
 		if err != nil {
 			t.Fatalf("client %d, with %d idle keep-alive connections held: %v", i, i, err)
 		}
-		res.Body.Close()
+		conns = append(conns, c)
 	}
 	if open := openConns(conns); open > 3 {
 		t.Fatalf("%d connections are held, with a bound of 3", open)
