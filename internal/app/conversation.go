@@ -478,7 +478,9 @@ func (a *App) setStatus(ctx context.Context, q *store.Queries, c *baton.Conversa
 		return err
 	}
 	if next == baton.StatusResolved {
-		return a.csatSurvey(ctx, q, c)
+		// Last, so that its events follow the resolution's, as Chatwoot's
+		// survey is sent once the resolution is saved.
+		return q.Last(func() error { return a.csatSurvey(ctx, q, c) })
 	}
 	return nil
 }

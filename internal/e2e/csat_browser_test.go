@@ -49,6 +49,11 @@ func TestWidgetCSAT(t *testing.T) {
 	if len(got) != 1 || got[0]["message_type"] != float64(3) || got[0]["content"] != "Please rate the conversation" {
 		t.Fatalf("CSAT messages after resolving: %v", got)
 	}
+	// The bot hears the survey as a template message, after the resolution.
+	s.bot.next(t, is("conversation_resolved"))
+	if ev := s.bot.next(t, is("message_created", "template")); ev["content_type"] != "input_csat" {
+		t.Errorf("after the resolution the bot heard %v %v", ev["content_type"], ev["content"])
+	}
 	waitVisible(t, ctx, ".cw-type-input_csat button.cw-rate", in(f))
 	waitText(t, ctx, f, ".cw-type-input_csat", "Please rate the conversation")
 	browsertest.Screenshot(t, ctx, "widget-csat-1-asked")
