@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/auth"
 	"github.com/batonhq/baton/internal/store"
 )
 
@@ -651,6 +652,71 @@ func (a *App) Assign(ctx context.Context, accountID, displayID, userID int64) (*
 		}
 		return a.assign(ctx, q, c, au.User, s.actor)
 	})
+}
+
+// OwnerKey names who has a conversation, as the agent app shows it: "bot"
+// (pending), "person:<user id>", "resolved", or "waiting" (open, nobody's).
+func OwnerKey(c *baton.Conversation) string {
+	switch {
+	case c.Status == baton.StatusPending:
+		return "bot"
+	case c.AssigneeID != 0:
+		return "person:" + itoa(c.AssigneeID)
+	case c.Status == baton.StatusResolved:
+		return "resolved"
+	}
+	return "waiting"
+}
+
+// TakeOver gives the calling person the conversation, in one transaction:
+// from the bot (a handoff of reason agent_takeover), from the waiting
+// queue, from whoever had it, or reopened. seen is the OwnerKey the
+// caller's page showed ("" for no check): when someone else changed the
+// conversation since, nothing is done and the answer is a conflict that
+// says who has it, so that of two people taking over at once one wins and
+// the other is told.
+func (a *App) TakeOver(ctx context.Context, accountID, displayID int64, seen string) (*baton.Conversation, error) {
+	return a.changeConversation(ctx, accountID, displayID, func(q *store.Queries, s *scope, c *baton.Conversation) error {
+		me := s.actor.User
+		if me == nil {
+			return auth.ErrNotAuthorized
+		}
+		if now := OwnerKey(c); seen != "" && now != seen && now != "person:"+itoa(me.ID) {
+			who := "Someone"
+			if c.AssigneeID != 0 {
+				if u, err := q.FindUser(ctx, c.AssigneeID); err == nil {
+					who = u.AvailableName()
+				}
+			}
+			return &baton.Error{Code: baton.ECONFLICT, Message: conflictMessage(c, who)}
+		}
+		switch c.Status {
+		case baton.StatusOpen:
+		case baton.StatusPending:
+			if err := a.handOff(ctx, q, s.actor, c, HandoffInput{Reason: baton.HandoffAgentTakeover, AssigneeID: me.ID}, ""); err != nil {
+				return err
+			}
+		default:
+			if err := a.setStatus(ctx, q, c, baton.StatusOpen, nil, s.actor); err != nil {
+				return err
+			}
+		}
+		return a.assign(ctx, q, c, me, s.actor)
+	})
+}
+
+// conflictMessage says how a conversation changed under someone about to
+// take it over.
+func conflictMessage(c *baton.Conversation, who string) string {
+	switch OwnerKey(c) {
+	case "bot":
+		return "The conversation went back to the bot meanwhile; look again before taking it over."
+	case "resolved":
+		return "The conversation was resolved meanwhile; look again before taking it over."
+	case "waiting":
+		return "The conversation changed meanwhile; look again before taking it over."
+	}
+	return who + " took this conversation over first."
 }
 
 // AssignBot assigns a conversation to a bot, global or the account's own,

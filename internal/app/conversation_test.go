@@ -1,9 +1,13 @@
 package app_test
 
 import (
+	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
@@ -80,6 +84,61 @@ func TestOneConversationUnderConcurrency(t *testing.T) {
 		})
 		if got := count(c.ID); got != 1 {
 			t.Errorf("%d creates at once in an inbox locked to one conversation made %d conversations, want 1", n, got)
+		}
+	})
+}
+
+// TestTakeOverAtOnce: two people who saw the same conversation waiting
+// take it over at once: one has it, the other is told who was first, and
+// nothing of theirs was done. Seeing it as theirs, or sending no sight,
+// takes it whatever changed.
+func TestTakeOverAtOnce(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s)
+		other := actAs(t, w.app, w.account.ID, fmt.Sprintf("second%d@acme.test", w.account.ID), "administrator")
+		for round := range 5 {
+			c := w.customer(t, fmt.Sprintf("casey-%d", round))
+			if key := app.OwnerKey(c); key != "waiting" {
+				t.Fatalf("a new conversation without a bot is %q, want waiting", key)
+			}
+			errs := make(chan error, 2)
+			for _, who := range []context.Context{w.admin, other} {
+				go func() {
+					_, err := w.app.TakeOver(who, w.account.ID, c.DisplayID, "waiting")
+					errs <- err
+				}()
+			}
+			var won, lost int
+			for range 2 {
+				switch err := <-errs; {
+				case err == nil:
+					won++
+				case baton.ErrorCode(err) == baton.ECONFLICT && strings.Contains(baton.ErrorMessage(err), "took this conversation over first"):
+					lost++
+				default:
+					t.Fatalf("round %d: %v", round, err)
+				}
+			}
+			if won != 1 || lost != 1 {
+				t.Fatalf("round %d: %d took it over and %d were told, want one each", round, won, lost)
+			}
+			got, err := w.app.Conversation(w.admin, w.account.ID, c.DisplayID)
+			if err != nil || got.AssigneeID == 0 || got.Status != baton.StatusOpen {
+				t.Fatalf("round %d: after the race the conversation is %v, assignee %d (%v)", round, got.Status, got.AssigneeID, err)
+			}
+			// The loser, knowing now, takes it; so does anyone who asks
+			// without saying what they saw.
+			loser := other
+			if got.AssigneeID != baton.ActorFromContext(w.admin).User.ID {
+				loser = w.admin
+			}
+			if got, err = w.app.TakeOver(loser, w.account.ID, c.DisplayID, app.OwnerKey(got)); err != nil || got.AssigneeID != baton.ActorFromContext(loser).User.ID {
+				t.Fatalf("round %d: taking it over knowingly: %v", round, err)
+			}
+			if _, err = w.app.TakeOver(other, w.account.ID, c.DisplayID, ""); err != nil {
+				t.Fatalf("round %d: taking it over without a sight: %v", round, err)
+			}
 		}
 	})
 }

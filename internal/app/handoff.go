@@ -295,8 +295,13 @@ func (a *App) tellNobodyThere(ctx context.Context, q *store.Queries, c *baton.Co
 	return q.Last(func() error { return a.tellNobodyThereNow(ctx, q, c, inbox) })
 }
 
-// tellNobodyThereNow is tellNobodyThere, at once.
+// tellNobodyThereNow is tellNobodyThere, at once: unless someone took the
+// conversation meanwhile in the same transaction (a person taking it over
+// from the bot hands it over, then takes it).
 func (a *App) tellNobodyThereNow(ctx context.Context, q *store.Queries, c *baton.Conversation, inbox *baton.Inbox) error {
+	if c.AssigneeID != 0 {
+		return nil
+	}
 	text := inbox.OutOfOfficeMessage
 	if text == "" {
 		text = DefaultAwayMessage

@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/browsertest"
@@ -673,5 +674,58 @@ func TestBrowserBotAdmin(t *testing.T) {
 			t.Fatal("the bot never received the replayed message")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestBrowserOwnerChangesUnderThePage: the conversation an agent has open
+// passes to another person; the page shows the new owner by itself, with
+// its controls (Take over again), and the reply the agent was writing is
+// still in the box. Taking it over from a page that saw it as someone
+// else's, after a third person took it, is refused with who was first.
+func TestBrowserOwnerChangesUnderThePage(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Casey Customer", "casey@example.com", "Where is my parcel?")
+	w.handOff(id, "Customer asked for a person", "Parcel late.")
+	sys := batontest.System()
+	if _, err := w.App.Assign(sys, w.account, id, w.agentID); err != nil {
+		t.Fatal(err)
+	}
+	olly, _ := w.NewUser(w.account, "Olly Other", fmt.Sprintf("olly%d@acme.test", w.account), "administrator")
+	b := w.signedInTab(t, w.agentMail)
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
+	b.waitFor("the page as Sam's", `document.getElementById("owner").textContent.includes("Sam Agent")`)
+	js[any](b, `document.getElementById("reply-content").value = "Half a reply", null`)
+
+	if _, err := w.App.Assign(sys, w.account, id, olly); err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor("the new owner", `document.getElementById("owner") && document.getElementById("owner").textContent.includes("Olly Other")`)
+	b.waitFor("Take over offered again", `document.querySelector('form[action$="/take_over"]') !== null`)
+	if v := js[string](b, `document.getElementById("reply-content").value`); v != "Half a reply" {
+		t.Errorf("the draft after the page showed the new owner: %q", v)
+	}
+	b.shot("agent-conversation-taken-from-me")
+
+	// Pat takes it from Olly while Sam's page still shows Olly's: Sam's
+	// take over is refused, says who was first, and the page shows Pat's.
+	seen := js[string](b, `document.querySelector('form[action$="/take_over"] input[name=seen]').value`)
+	if seen != fmt.Sprintf("person:%d", olly) {
+		t.Fatalf("the take over form saw %q, want Olly's", seen)
+	}
+	pat, patToken := w.NewUser(w.account, "Pat Peer", fmt.Sprintf("pat%d@acme.test", w.account), "administrator")
+	actor, err := w.App.Authenticate(context.Background(), patToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.App.TakeOver(baton.NewContextWithActor(context.Background(), actor), w.account, id, seen); err != nil {
+		t.Fatal(err)
+	}
+	js[any](b, `(window.alert = function (m) { window.lastAlert = m; }, null)`)
+	js[any](b, `(document.querySelector('form[action$="/take_over"] button').click(), null)`)
+	b.waitFor("the page as it stands", `document.getElementById("owner") && document.getElementById("owner").textContent.includes("Pat Peer")`)
+	c, err := w.App.Conversation(sys, w.account, id)
+	if err != nil || c.AssigneeID != pat {
+		t.Fatalf("after the refused take over the conversation is %d's, want Pat's %d (%v)", c.AssigneeID, pat, err)
 	}
 }

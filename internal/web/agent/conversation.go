@@ -354,28 +354,10 @@ func (h *Handler) done(w http.ResponseWriter, r *http.Request, back string) {
 // from nobody or another person it is assigned to the caller; resolved or
 // snoozed it opens.
 func (h *Handler) takeOverConversation(r *http.Request, accountID, id int64) error {
-	ctx := r.Context()
-	me := baton.ActorFromContext(ctx).User
-	c, err := h.app.Conversation(ctx, accountID, id)
-	if err != nil {
-		return err
-	}
-	if c.Status != baton.StatusOpen {
-		open := "open"
-		ch := app.StatusChange{Status: &open}
-		if c.Status == baton.StatusPending {
-			ch.Handoff = &app.HandoffInput{Reason: baton.HandoffAgentTakeover, AssigneeID: me.ID}
-		}
-		if c, err = h.app.ToggleStatus(ctx, accountID, id, ch); err != nil {
-			return err
-		}
-	}
-	if c.AssigneeID != me.ID {
-		if _, err := h.app.Assign(ctx, accountID, id, me.ID); err != nil {
-			return err
-		}
-	}
-	return nil
+	// The page sends whose it saw the conversation as (seen): when that
+	// changed meanwhile, someone else was first, and is named.
+	_, err := h.app.TakeOver(r.Context(), accountID, id, r.PostFormValue("seen"))
+	return err
 }
 
 // act runs one of the conversation's actions.

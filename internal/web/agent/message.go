@@ -55,6 +55,7 @@ type conversationPage struct {
 	Status     string
 	Owner      string
 	OwnerKind  string
+	OwnerKey   string // app.OwnerKey: the page's poll and its take over compare it
 	Priority   string
 	Labels     string
 	Inbox      string
@@ -248,6 +249,7 @@ func (h *Handler) showConversation(w http.ResponseWriter, r *http.Request) {
 		Agents: agents, AssigneeID: c.AssigneeID, BotOwned: c.Status == baton.StatusPending,
 		Resolved: c.Status == baton.StatusResolved, Priorities: []string{"", "low", "medium", "high", "urgent"}}
 	p.Owner, p.OwnerKind = owner(c)
+	p.OwnerKey = app.OwnerKey(c)
 	if p.Teams, _, err = h.app.Teams(ctx, accountID); err != nil {
 		h.fail(w, r, err)
 		return
@@ -310,9 +312,9 @@ func (h *Handler) messagesFragment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := page.Conversation
-	owner, kind := owner(c)
+	owner, _ := owner(c)
 	w.Header().Set("X-Conversation-Status", c.Status.String())
-	w.Header().Set("X-Conversation-Owner", kind)
+	w.Header().Set("X-Conversation-Owner", app.OwnerKey(c))
 	w.Header().Set("X-Conversation-Owner-Name", url.PathEscape(owner))
 	w.Header().Set("X-Has-More", fmt.Sprint(len(page.Messages) == 20))
 	if after != 0 || before == 0 { // the page's poll, not a scroll back

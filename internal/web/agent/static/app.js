@@ -128,6 +128,19 @@
   var wrap = document.getElementById("transcript-wrap");
   var convURL = layout ? layout.dataset.conversationUrl : null;
 
+  // A reply being written survives the page's reload when the conversation
+  // changes under it: kept in this tab's session, put back once.
+  var draftKey = "baton-draft:" + convURL;
+  function keepDraft(text) {
+    try { sessionStorage.setItem(draftKey, text); } catch (e) { /* storage off: the draft is lost */ }
+  }
+  (function restoreDraft() {
+    var box = document.getElementById("reply-content");
+    var kept = null;
+    try { kept = sessionStorage.getItem(draftKey); sessionStorage.removeItem(draftKey); } catch (e) { return; }
+    if (box && kept) { box.value = kept; }
+  })();
+
   function fragment(html) {
     var t = document.createElement("template");
     t.innerHTML = html; // server-rendered and escaped by html/template
@@ -150,12 +163,13 @@
       if (viewersEl && viewersEl.textContent !== viewersText) { viewersEl.textContent = viewersText; }
       return r.text().then(function (html) {
         if (status && status !== layout.dataset.status || owner && owner !== layout.dataset.owner) {
-          // Whose it is changed: show the page as it now stands, unless a
-          // reply is being written.
+          // Whose it is changed (the bot, the queue, or one person for
+          // another): show the page as it now stands, its controls and
+          // warnings with it. A reply being written is kept across.
           var draft = document.getElementById("reply-content");
-          if (!draft || draft.value === "") { location.reload(); return; }
-          document.getElementById("status").textContent = status;
-          document.getElementById("owner").textContent = ownerName;
+          if (draft && draft.value !== "") { keepDraft(draft.value); }
+          location.reload();
+          return;
         }
         var frag = fragment(html);
         var items = frag.querySelectorAll("li[data-id]");
@@ -259,14 +273,29 @@
   }
 
   // Actions (take over, hand back, resolve, assign, labels, priority) post
-  // with the script, then the page shows the new state.
+  // with the script, then the page shows the new state. When someone else
+  // changed the conversation first (409), the page says so and shows it
+  // as it now stands.
   document.querySelectorAll("form[data-action]").forEach(function (f) {
     f.addEventListener("submit", function (e) {
       e.preventDefault();
       request("POST", f.action, new FormData(f)).then(function (r) {
-        if (!r.ok) { return r.text().then(function (t) { throw new Error(t); }); }
+        if (!r.ok) {
+          return r.text().then(function (t) {
+            var err = new Error(t);
+            err.stale = r.status === 409;
+            throw err;
+          });
+        }
         location.reload();
-      }).catch(function (e2) { alert(e2.message); });
+      }).catch(function (e2) {
+        alert(e2.message);
+        if (e2.stale) {
+          var draft = document.getElementById("reply-content");
+          if (draft && draft.value !== "") { keepDraft(draft.value); }
+          location.reload();
+        }
+      });
     });
   });
 
