@@ -256,3 +256,26 @@ func TestBarePrefixesNotFound(t *testing.T) {
 		}
 	}
 }
+
+// TestOpeningMarksSeen: a person who opens a conversation has seen it: its
+// unread count in the queues starts again from there.
+func TestOpeningMarksSeen(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Casey Customer", "casey@example.com", "Where is my parcel?")
+	w.handOff(id, "Customer asked for a person", "Parcel late.")
+	sys := batontest.System()
+	before, err := w.App.Conversation(sys, w.account, id)
+	if err != nil || before.UnreadCount == 0 || before.AgentLastSeenAt != nil {
+		t.Fatalf("before anyone looked: unread %d, seen at %v (%v)", before.UnreadCount, before.AgentLastSeenAt, err)
+	}
+	b := w.browser()
+	b.signIn(w.adminMail, password)
+	if p := b.get(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id)); p.status != http.StatusOK {
+		t.Fatalf("the conversation page: %d", p.status)
+	}
+	after, err := w.App.Conversation(sys, w.account, id)
+	if err != nil || after.UnreadCount != 0 || after.AgentLastSeenAt == nil {
+		t.Fatalf("after it was opened: unread %d, seen at %v (%v)", after.UnreadCount, after.AgentLastSeenAt, err)
+	}
+}

@@ -228,6 +228,11 @@ func (h *Handler) showConversation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, ms := page.Conversation, page.Messages
+	// The person has seen it: its unread count starts again from here.
+	if _, err := h.app.MarkSeen(ctx, accountID, id); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	hasOlder := len(ms) == 20
 	for n := 1; n < transcriptPages && hasOlder; n++ {
 		older, err := h.app.Messages(ctx, accountID, id, ms[0].ID, 0)
@@ -312,6 +317,13 @@ func (h *Handler) messagesFragment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := page.Conversation
+	if after != 0 && len(page.Messages) > 0 {
+		// New messages reached the open page: they are seen.
+		if _, err := h.app.MarkSeen(r.Context(), accountID, id); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
 	owner, _ := owner(c)
 	w.Header().Set("X-Conversation-Status", c.Status.String())
 	w.Header().Set("X-Conversation-Owner", app.OwnerKey(c))
