@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -728,4 +729,37 @@ func TestBrowserOwnerChangesUnderThePage(t *testing.T) {
 	if err != nil || c.AssigneeID != pat {
 		t.Fatalf("after the refused take over the conversation is %d's, want Pat's %d (%v)", c.AssigneeID, pat, err)
 	}
+}
+
+// TestBrowserLiveRowsAndAnswers: a queue's rows show a conversation's new
+// last message as it comes, though no count changed; an open conversation
+// shows the customer's answer to the bot's question as it comes.
+func TestBrowserLiveRowsAndAnswers(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Casey Customer", "casey@example.com", "Where is my parcel?")
+	w.handOff(id, "Customer asked for a person", "Parcel late.")
+	if _, err := w.App.Assign(batontest.System(), w.account, id, w.agentID); err != nil {
+		t.Fatal(err)
+	}
+	b := w.signedInTab(t, w.agentMail)
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations?queue=mine", w.account))
+	b.waitFor("the row", `document.body.innerText.includes("Casey Customer")`)
+	w.say("casey-customer", id, "Also, the box was open")
+	b.waitFor("the row's new last message", `document.getElementById("rows").innerText.includes("the box was open")`)
+
+	// The bot asks another customer, whose conversation it has; the page
+	// is open; the customer answers.
+	id = w.customer("Dana Doe", "dana@example.com", "Hello")
+	q := w.Call("POST", fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/messages", w.account, id), w.botToken,
+		map[string]any{"content": "Which one?", "content_type": "input_select",
+			"content_attributes": map[string]any{"items": []any{map[string]any{"title": "The blue one", "value": "blue"}}}}, http.StatusOK).(map[string]any)
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
+	b.waitFor("the question", `document.body.innerText.includes("Which one?")`)
+	if _, err := w.App.PublicAnswer(w.asCustomer("dana-doe"), id, int64(q["id"].(float64)),
+		app.Answer{SubmittedValues: []any{map[string]any{"title": "The blue one", "value": "blue"}}}); err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor("the answer", `document.getElementById("transcript").innerText.includes("answered")`)
+	b.shot("agent-conversation-live-answer")
 }

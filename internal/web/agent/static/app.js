@@ -344,6 +344,7 @@
       try { f = JSON.parse(e.data); } catch (err) { return; }
       if (f.type === "welcome") {
         ws.send(JSON.stringify({ command: "subscribe", identifier: ident }));
+        if (rows) { shownCounts = ""; }
         pollNow(); // catch up on what happened while the socket was away
         return;
       }
@@ -358,6 +359,17 @@
         return;
       }
       if (m.event === "presence.update") { return; }
+      // A queue's rows show each conversation's last message and unread
+      // count, which change without its count changing: fetch them again.
+      if (rows && /^(message|conversation)\./.test(m.event)) { shownCounts = ""; }
+      // An answer to a question (or a deletion) changes a message the open
+      // page shows: show the page again, keeping what is being written.
+      if (layout && m.event === "message.updated" && String(m.data.conversation_id) === String(layout.dataset.displayId)) {
+        var draft = document.getElementById("reply-content");
+        if (draft && draft.value !== "") { keepDraft(draft.value); }
+        location.reload();
+        return;
+      }
       pollNow();
     };
     ws.onclose = function () { setTimeout(cable, 2000); };
