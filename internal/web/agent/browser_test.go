@@ -696,7 +696,8 @@ func TestBrowserOwnerChangesUnderThePage(t *testing.T) {
 	b := w.signedInTab(t, w.agentMail)
 	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
 	b.waitFor("the page as Sam's", `document.getElementById("owner").textContent.includes("Sam Agent")`)
-	js[any](b, `document.getElementById("reply-content").value = "Half a reply", null`)
+	b.waitFor("the live channel", `document.body.dataset.live === "on"`)
+	js[any](b, `(document.getElementById("reply-content").value = "Half a reply", null)`)
 
 	if _, err := w.App.Assign(sys, w.account, id, olly); err != nil {
 		t.Fatal(err)
@@ -745,6 +746,7 @@ func TestBrowserLiveRowsAndAnswers(t *testing.T) {
 	b := w.signedInTab(t, w.agentMail)
 	b.open(fmt.Sprintf("/app/accounts/%d/conversations?queue=mine", w.account))
 	b.waitFor("the row", `document.body.innerText.includes("Casey Customer")`)
+	b.waitFor("the live channel", `document.body.dataset.live === "on"`)
 	w.say("casey-customer", id, "Also, the box was open")
 	b.waitFor("the row's new last message", `document.getElementById("rows").innerText.includes("the box was open")`)
 
@@ -756,6 +758,7 @@ func TestBrowserLiveRowsAndAnswers(t *testing.T) {
 			"content_attributes": map[string]any{"items": []any{map[string]any{"title": "The blue one", "value": "blue"}}}}, http.StatusOK).(map[string]any)
 	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
 	b.waitFor("the question", `document.body.innerText.includes("Which one?")`)
+	b.waitFor("the live channel", `document.body.dataset.live === "on"`)
 	if _, err := w.App.PublicAnswer(w.asCustomer("dana-doe"), id, int64(q["id"].(float64)),
 		app.Answer{SubmittedValues: []any{map[string]any{"title": "The blue one", "value": "blue"}}}); err != nil {
 		t.Fatal(err)

@@ -128,17 +128,20 @@
   var wrap = document.getElementById("transcript-wrap");
   var convURL = layout ? layout.dataset.conversationUrl : null;
 
-  // A reply being written survives the page's reload when the conversation
-  // changes under it: kept in this tab's session, put back once.
+  // A reply being written survives the page's reloads when the
+  // conversation changes under it: kept in this tab's session, put back at
+  // each load until it is sent or emptied.
   var draftKey = "baton-draft:" + convURL;
   function keepDraft(text) {
-    try { sessionStorage.setItem(draftKey, text); } catch (e) { /* storage off: the draft is lost */ }
+    try {
+      if (text) { sessionStorage.setItem(draftKey, text); } else { sessionStorage.removeItem(draftKey); }
+    } catch (e) { /* storage off: the draft is lost */ }
   }
   (function restoreDraft() {
     var box = document.getElementById("reply-content");
     var kept = null;
-    try { kept = sessionStorage.getItem(draftKey); sessionStorage.removeItem(draftKey); } catch (e) { return; }
-    if (box && kept) { box.value = kept; }
+    try { kept = sessionStorage.getItem(draftKey); } catch (e) { return; }
+    if (box && kept && !box.value) { box.value = kept; }
   })();
 
   function fragment(html) {
@@ -247,6 +250,7 @@
       request("POST", convURL + "/typing", d).catch(function () {});
     }
     box.addEventListener("input", function () {
+      if (!box.value) { keepDraft(""); }
       var now = Date.now();
       if (now - typingSent > 5000) { typingSent = now; typing("on"); }
       clearTimeout(typingStop);
@@ -262,6 +266,7 @@
       request("POST", reply.action, data).then(function (r) {
         if (!r.ok) { return r.text().then(function (t) { throw new Error(t || ("error " + r.status)); }); }
         box.value = "";
+        keepDraft("");
         document.getElementById("reply-files").value = "";
         say(note.checked ? "Private note added" : "Reply sent");
         return pollMessages();
@@ -333,6 +338,7 @@
     typingEl.textContent = on ? name + " is typing…" : "";
     if (on) { typingOff = setTimeout(function () { typingEl.textContent = ""; }, 30000); }
   }
+  var reconnecting = false;
   function cable() {
     var token = body.dataset.pubsub, user = body.dataset.user;
     if (!token || !account || !("WebSocket" in window)) { return; }
@@ -344,10 +350,14 @@
       try { f = JSON.parse(e.data); } catch (err) { return; }
       if (f.type === "welcome") {
         ws.send(JSON.stringify({ command: "subscribe", identifier: ident }));
-        if (rows) { shownCounts = ""; }
-        pollNow(); // catch up on what happened while the socket was away
+        // Back after a lost socket: catch up on what happened meanwhile,
+        // the rows' last messages with it.
+        if (rows && reconnecting) { shownCounts = ""; }
+        reconnecting = true;
+        pollNow();
         return;
       }
+      if (f.type === "confirm_subscription") { body.dataset.live = "on"; return; }
       var m = f.message;
       if (!m || !m.event || !m.data || String(m.data.account_id) !== String(account)) { return; }
       if (m.event === "conversation.typing_on" || m.event === "conversation.typing_off") {
@@ -372,7 +382,7 @@
       }
       pollNow();
     };
-    ws.onclose = function () { setTimeout(cable, 2000); };
+    ws.onclose = function () { delete body.dataset.live; setTimeout(cable, 2000); };
   }
   cable();
   window.addEventListener("online", function () { failures = 0; });
