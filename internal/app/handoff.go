@@ -337,16 +337,18 @@ func (a *App) systemMessage(ctx context.Context, q *store.Queries, c *baton.Conv
 
 // RouteWaiting routes the account's conversations that wait for a person,
 // oldest first, each in its own transaction, until nobody online can take
-// more.
+// more of any inbox's.
 func (a *App) RouteWaiting(ctx context.Context, accountID int64) error {
 	ids, err := a.store.Read().WaitingConversations(ctx, accountID, 500)
 	if err != nil {
 		return err
 	}
+	// An inbox one of whose conversations asked for nobody in particular
+	// and found nobody has nobody online who can take more: the rest of
+	// its conversations wait too. Other inboxes have other people.
+	full := map[int64]bool{}
 	for _, id := range ids {
-		// A conversation that asked for nobody in particular and found
-		// nobody means nobody online can take more: the rest waits too.
-		assigned, general := false, true
+		assigned, general, inboxID := false, true, int64(0)
 		err := a.store.Write(ctx, func(q *store.Queries) error {
 			c, err := q.FindConversationByID(ctx, id)
 			if baton.ErrorCode(err) == baton.ENOTFOUND {
@@ -354,9 +356,11 @@ func (a *App) RouteWaiting(ctx context.Context, accountID int64) error {
 			} else if err != nil {
 				return err
 			}
-			if c.Status != baton.StatusOpen || c.AssigneeID != 0 || c.AssigneeAgentBotID != 0 {
+			if c.Status != baton.StatusOpen || c.AssigneeID != 0 || c.AssigneeAgentBotID != 0 || full[c.InboxID] {
+				assigned = true // nothing learnt of the inbox
 				return nil
 			}
+			inboxID = c.InboxID
 			inbox, err := q.FindInbox(ctx, c.AccountID, c.InboxID)
 			if err != nil {
 				return err
@@ -384,8 +388,8 @@ func (a *App) RouteWaiting(ctx context.Context, accountID int64) error {
 		if err != nil {
 			return err
 		}
-		if !assigned && general {
-			return nil
+		if !assigned && general && inboxID != 0 {
+			full[inboxID] = true
 		}
 	}
 	return nil

@@ -227,3 +227,23 @@ func TestTeams(t *testing.T) {
 		e.call("GET", tpath, e.adminToken, "", 404)
 	})
 }
+
+// TestRoutingPastAnotherInbox: a conversation waiting in an inbox whose
+// people are all away does not keep a later one of another inbox waiting
+// when someone of that inbox comes online.
+func TestRoutingPastAnotherInbox(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := start(t, s)
+		other := e.call("POST", e.acc("/inboxes"), e.adminToken, `{"name":"Other","channel":{"type":"api"}}`, 200).(map[string]any)
+		id := other["inbox_identifier"].(string)
+		e.call("POST", "/public/api/v1/inboxes/"+id+"/contacts", "", `{"source_id":"dana"}`, 200)
+		e.call("POST", "/public/api/v1/inboxes/"+id+"/contacts/dana/conversations", "", `{}`, 200)
+		mine := e.customer("casey") // later, in the API inbox
+		bob := e.person("bob", "agent", true)
+		e.connectPerson(bob)
+		if got := e.assigneeOf(mine); got != bob.id {
+			t.Fatalf("the API inbox's waiting conversation went to %d, want Bob (%d), whose inbox it is", got, bob.id)
+		}
+	})
+}
