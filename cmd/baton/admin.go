@@ -44,6 +44,9 @@ var adminCommands = []adminCommand{
 // parsed by one flag set, its required flags checked before the database
 // is opened.
 func (e *env) admin(ctx context.Context, args []string) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		return flag.ErrHelp
+	}
 	if len(args) < 2 {
 		return errors.New("usage: baton admin platform-app|account|user|bot …")
 	}

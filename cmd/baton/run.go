@@ -64,6 +64,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprint(stderr, usage())
 		return errors.New("no command given")
 	}
+	// -h or --help after any command shows the usage, as a success.
+	if err := e.command(ctx, args); !errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	fmt.Fprint(stdout, usage())
+	return nil
+}
+
+// command runs the command args name.
+func (e *env) command(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "serve":
 		return e.serve(ctx, args[1:], nil)
@@ -74,10 +84,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "admin":
 		return e.admin(ctx, args[1:])
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage())
-		return nil
+		return flag.ErrHelp
 	}
-	fmt.Fprint(stderr, usage())
+	fmt.Fprint(e.stderr, usage())
 	return fmt.Errorf("unknown command %q", args[0])
 }
 

@@ -181,14 +181,19 @@ func TestNoCommand(t *testing.T) {
 	}
 }
 
+// TestHelp: help, and -h or --help after any command, show the usage and
+// succeed.
 func TestHelp(t *testing.T) {
 	t.Parallel()
-	stdout, _, err := newInstall(t).run(t, "help")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(stdout, "baton admin user create") {
-		t.Errorf("help does not show the commands:\n%s", stdout)
+	for _, args := range [][]string{{"help"}, {"-h"}, {"serve", "-h"}, {"migrate", "--help"}, {"demo", "-h"}, {"admin", "-h"},
+		{"admin", "user", "create", "-h"}} {
+		stdout, _, err := newInstall(t).run(t, args...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if !strings.Contains(stdout, "baton admin user create") || !strings.Contains(stdout, "BATON_SECRET_KEY") {
+			t.Errorf("%v does not show the commands and the configuration:\n%s", args, stdout)
+		}
 	}
 }
 
