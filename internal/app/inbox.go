@@ -67,6 +67,9 @@ func (in InboxInput) apply(i *baton.Inbox) error {
 		return baton.Invalid("Name is too long (maximum is 255 characters)", "name")
 	}
 	setString(&i.WebhookURL, in.WebhookURL)
+	if err := baton.TooLong("webhook_url", "Webhook url", i.WebhookURL, baton.MaxWebhookURLLength); err != nil {
+		return err
+	}
 	if i.WebhookURL != "" && !validHTTPURL(i.WebhookURL) {
 		return baton.Invalid("Webhook url is invalid", "webhook_url")
 	}

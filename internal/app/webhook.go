@@ -65,7 +65,10 @@ func (in WebhookInput) apply(ctx context.Context, q *store.Queries, w *baton.Web
 	if w.URL == "" {
 		return baton.Invalid("Url can't be blank", "url")
 	}
-	if len(w.URL) > baton.MaxWebhookURLLength || !validHTTPURL(w.URL) {
+	if err := baton.TooLong("url", "Url", w.URL, baton.MaxWebhookURLLength); err != nil {
+		return err
+	}
+	if !validHTTPURL(w.URL) {
 		return baton.Invalid("Url is invalid", "url")
 	}
 	if in.Subscriptions != nil {

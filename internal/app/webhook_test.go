@@ -63,3 +63,27 @@ func TestWebhookURLChecked(t *testing.T) {
 		refused(err, "webhook_url")
 	})
 }
+
+// TestWebhookURLsBounded: an account webhook's url and an API inbox's
+// webhook_url longer than 2,048 characters are refused as too long, and
+// nothing changes.
+func TestWebhookURLsBounded(t *testing.T) {
+	t.Parallel()
+	w := setup(t, storetest.OpenSQLite(t))
+	long := "https://example.com/" + strings.Repeat("a", 3000)
+	tooLong := func(err error, field string) {
+		t.Helper()
+		var e *baton.Error
+		if !errors.As(err, &e) || e.Code != baton.EINVALID || !strings.Contains(e.Message, "too long (maximum is 2048 characters)") ||
+			!slices.Contains(e.Attributes, field) {
+			t.Fatalf("got %v, want %s too long", err, field)
+		}
+	}
+	_, err := w.app.CreateWebhook(w.admin, w.account.ID, app.WebhookInput{URL: &long, Subscriptions: &[]string{baton.EventMessageCreated}})
+	tooLong(err, "url")
+	_, err = w.app.UpdateInbox(w.admin, w.account.ID, w.api.ID, app.InboxInput{WebhookURL: &long})
+	tooLong(err, "webhook_url")
+	if i, err := w.app.Inbox(w.admin, w.account.ID, w.api.ID); err != nil || i.WebhookURL != "" {
+		t.Fatalf("after the refusal the inbox's webhook_url is %q (%v)", i.WebhookURL, err)
+	}
+}
