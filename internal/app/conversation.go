@@ -538,7 +538,7 @@ func (a *App) activity(ctx context.Context, q *store.Queries, c *baton.Conversat
 	if err := q.CreateMessage(ctx, m); err != nil {
 		return err
 	}
-	return a.emitMessage(ctx, q, baton.EventMessageCreated, c, m, nil)
+	return a.publishMessage(ctx, q, baton.EventMessageCreated, m, nil)
 }
 
 // TogglePriority sets or clears (with "") a conversation's priority.

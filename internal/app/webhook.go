@@ -167,11 +167,7 @@ func allowedPrivate(list []string, rawURL string, refused error) bool {
 		if !hasAddr {
 			continue
 		}
-		addr := pa.Addr().Unmap()
-		if p, err := netip.ParsePrefix(e); err == nil && p.Masked().Contains(addr) {
-			return true
-		}
-		if a, err := netip.ParseAddr(e); err == nil && a.Unmap() == addr {
+		if p, ok := baton.AllowPrefix(e); ok && p.Contains(pa.Addr().Unmap()) {
 			return true
 		}
 	}
@@ -381,10 +377,7 @@ func (a *App) SetAllowedPrivate(ctx context.Context, accountID int64, entries []
 // validAllowEntry reports whether an allow-list entry is an address, a
 // CIDR range or a host name.
 func validAllowEntry(e string) bool {
-	if _, err := netip.ParsePrefix(e); err == nil {
-		return true
-	}
-	if _, err := netip.ParseAddr(e); err == nil {
+	if _, ok := baton.AllowPrefix(e); ok {
 		return true
 	}
 	if len(e) > 253 {

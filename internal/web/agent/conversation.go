@@ -264,7 +264,7 @@ func rowOf(now time.Time, accountID int64, c *baton.Conversation) row {
 	if m := c.LastMessage; m != nil {
 		rw.LastMessage = snippet(m)
 		rw.LastFrom = roleLabels[senderKind(m)]
-		if m.SenderType == "" && m.MessageType != baton.MessageIncoming && m.MessageType != baton.MessageActivity {
+		if fromBaton(m) {
 			rw.LastFrom = "Baton"
 		}
 	}
@@ -292,6 +292,12 @@ func snippet(m *baton.Message) string {
 // roleLabels name a sender's kind (senderKind): in a queue's rows and in
 // the transcript (the pages' "role").
 var roleLabels = map[string]string{"customer": "Customer", "bot": "Bot", "person": "Agent", "activity": "Activity"}
+
+// fromBaton reports whether Baton itself wrote the message, with no sender:
+// what a customer is told when nobody is online, the CSAT survey.
+func fromBaton(m *baton.Message) bool {
+	return m.SenderType == "" && m.MessageType != baton.MessageIncoming && m.MessageType != baton.MessageActivity
+}
 
 // senderKind tells customers, bots and people apart.
 func senderKind(m *baton.Message) string {

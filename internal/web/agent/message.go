@@ -99,7 +99,7 @@ func (h *Handler) transcript(ms []*baton.Message) []item {
 				it.Sender, it.BotID = m.Sender.Bot.Name, m.Sender.Bot.ID
 			}
 		}
-		if m.SenderType == "" && m.MessageType != baton.MessageIncoming && m.MessageType != baton.MessageActivity {
+		if fromBaton(m) {
 			it.Sender, it.System = "Baton", true
 		}
 		if it.Sender == "" {
@@ -324,10 +324,8 @@ func (h *Handler) messagesFragment(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	owner, _ := owner(c)
 	w.Header().Set("X-Conversation-Status", c.Status.String())
 	w.Header().Set("X-Conversation-Owner", app.OwnerKey(c))
-	w.Header().Set("X-Conversation-Owner-Name", url.PathEscape(owner))
 	w.Header().Set("X-Has-More", fmt.Sprint(len(page.Messages) == 20))
 	if after != 0 || before == 0 { // the page's poll, not a scroll back
 		w.Header().Set("X-Viewers", url.PathEscape(h.viewers(r.Context(), accountID, c.DisplayID)))

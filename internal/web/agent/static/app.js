@@ -137,6 +137,13 @@
       if (text) { sessionStorage.setItem(draftKey, text); } else { sessionStorage.removeItem(draftKey); }
     } catch (e) { /* storage off: the draft is lost */ }
   }
+  // reloadKeepingDraft shows the page again, as it now stands, with the
+  // reply being written put back.
+  function reloadKeepingDraft() {
+    var draft = document.getElementById("reply-content");
+    keepDraft(draft ? draft.value : "");
+    location.reload();
+  }
   (function restoreDraft() {
     var box = document.getElementById("reply-content");
     var kept = null;
@@ -159,7 +166,6 @@
       if (!r.ok) { throw new Error("messages " + r.status); }
       var status = r.headers.get("X-Conversation-Status");
       var owner = r.headers.get("X-Conversation-Owner");
-      var ownerName = decodeURIComponent(r.headers.get("X-Conversation-Owner-Name") || "");
       var others = decodeURIComponent(r.headers.get("X-Viewers") || "");
       var viewersEl = document.getElementById("viewers");
       var viewersText = others ? "Also viewing: " + others : "";
@@ -169,9 +175,7 @@
           // Whose it is changed (the bot, the queue, or one person for
           // another): show the page as it now stands, its controls and
           // warnings with it. A reply being written is kept across.
-          var draft = document.getElementById("reply-content");
-          if (draft && draft.value !== "") { keepDraft(draft.value); }
-          location.reload();
+          reloadKeepingDraft();
           return;
         }
         var frag = fragment(html);
@@ -295,11 +299,7 @@
         location.reload();
       }).catch(function (e2) {
         alert(e2.message);
-        if (e2.stale) {
-          var draft = document.getElementById("reply-content");
-          if (draft && draft.value !== "") { keepDraft(draft.value); }
-          location.reload();
-        }
+        if (e2.stale) { reloadKeepingDraft(); }
       });
     });
   });
@@ -375,9 +375,7 @@
       // An answer to a question (or a deletion) changes a message the open
       // page shows: show the page again, keeping what is being written.
       if (layout && m.event === "message.updated" && String(m.data.conversation_id) === String(layout.dataset.displayId)) {
-        var draft = document.getElementById("reply-content");
-        if (draft && draft.value !== "") { keepDraft(draft.value); }
-        location.reload();
+        reloadKeepingDraft();
         return;
       }
       pollNow();
