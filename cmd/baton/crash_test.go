@@ -2,7 +2,9 @@ package main_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/internal/store/storetest"
+	"github.com/coder/websocket"
 )
 
 // TestCrash runs baton serve with a bot and an n8n-style integration (an
@@ -268,4 +271,75 @@ func testServeWithAnotherKey(t *testing.T, in *installation) {
 		t.Fatalf("a serve with another key: %v\n%s", err, out)
 	}
 	in.serve() // the right key still starts
+}
+
+// TestCrashedProcessPeopleOffline: a person connected to a process that is
+// killed stops counting as online at once: on SQLite the process that
+// takes the database over forgets every other one as it starts; on
+// PostgreSQL the dead process's owner lock is free. Neither waits for its
+// beats to grow old (90 s), while handoffs would go to someone who is not
+// there.
+func TestCrashedProcessPeopleOffline(t *testing.T) {
+	t.Parallel()
+	eachInstallation(t, func(t *testing.T, in *installation) {
+		in.seed("http://127.0.0.1:9/bot")
+		p := in.serve()
+		profile := in.must("GET", p.url+"/api/v1/profile", in.admin, "")
+		pubsub, _ := profile["pubsub_token"].(string)
+		userID, _ := profile["id"].(float64)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		ws, _, err := websocket.Dial(ctx, strings.Replace(p.url, "http://", "ws://", 1)+"/cable",
+			&websocket.DialOptions{Subprotocols: []string{"actioncable-v1-json"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ws.CloseNow()
+		identifier := fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":%q,"account_id":%d,"user_id":%d}`,
+			pubsub, in.account, int64(userID))
+		command, _ := json.Marshal(map[string]string{"command": "subscribe", "identifier": identifier})
+		if err := ws.Write(ctx, websocket.MessageText, command); err != nil {
+			t.Fatal(err)
+		}
+		for confirmed := false; !confirmed; {
+			_, b, err := ws.Read(ctx)
+			if err != nil {
+				t.Fatalf("waiting for the subscription: %v", err)
+			}
+			confirmed = strings.Contains(string(b), `"confirm_subscription"`)
+		}
+		status := func(p *process) string {
+			req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/accounts/%d/agents", p.url, in.account), nil)
+			req.Header.Set("api_access_token", in.admin)
+			res, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var agents []map[string]any
+			if err := json.NewDecoder(res.Body).Decode(&agents); err != nil {
+				t.Fatalf("the agents list: status %d: %v", res.StatusCode, err)
+			}
+			for _, a := range agents {
+				if a["id"] == userID {
+					return fmt.Sprint(a["availability_status"])
+				}
+			}
+			t.Fatalf("the agents list has no user %v: %v", userID, agents)
+			return ""
+		}
+		if got := status(p); got != "online" {
+			t.Fatalf("a connected administrator is %q, want online", got)
+		}
+		p.kill()
+		p2 := in.serve()
+		start := time.Now()
+		for status(p2) != "offline" && time.Since(start) < 10*time.Second {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if got := status(p2); got != "offline" {
+			t.Fatalf("the person of a killed process is %q %s after another served, want offline", got, time.Since(start).Round(time.Millisecond))
+		}
+		t.Logf("offline %s after the new process served", time.Since(start).Round(time.Millisecond))
+	})
 }

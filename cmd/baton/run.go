@@ -323,7 +323,14 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	// taken by a process that died (kill -9), and its lanes are ours at
 	// once rather than when the leases run out.
 	if kind, _ := cfg.Database(); kind == config.SQLite {
-		if err := s.store.Write(ctx, func(q *store.Queries) error { return q.ReleaseAllLeases(ctx) }); err != nil {
+		err := s.store.Write(ctx, func(q *store.Queries) error {
+			if err := q.ReleaseAllLeases(ctx); err != nil {
+				return err
+			}
+			// Nor are the people of a process that died online.
+			return q.ForgetOtherProcesses(ctx, s.app.ProcessID())
+		})
+		if err != nil {
 			_ = srv.Stop(context.Background())
 			return err
 		}
@@ -335,7 +342,7 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	defer retention.Stop()
 	// Presence: this process beats so its users' live connections count,
 	// and what waits for a person is routed as people come online.
-	presence := s.app.NewPresenceKeeper(0)
+	presence := s.app.NewPresenceKeeper(0, s.engine.Owner())
 	presence.Start(ctx)
 	defer presence.Stop()
 	kind, target := cfg.Database()

@@ -57,12 +57,14 @@ func (a *App) UserDisconnected(ctx context.Context, processID string, userID int
 	})
 }
 
-// Heartbeat records that the process is alive, and forgets processes that
-// have not beaten for a while (their connections no longer counted anyway).
-func (a *App) Heartbeat(ctx context.Context, processID string) error {
+// Heartbeat records that the process is alive, holding the owner lock
+// lockOwner names (none if empty; see store.Queries.Beat), and forgets
+// processes that have not beaten for a while (their connections no longer
+// counted anyway).
+func (a *App) Heartbeat(ctx context.Context, processID, lockOwner string) error {
 	now := a.Now()
 	return a.store.Write(ctx, func(q *store.Queries) error {
-		if err := q.Beat(ctx, processID, now.UnixMicro()); err != nil {
+		if err := q.Beat(ctx, processID, lockOwner, now.UnixMicro()); err != nil {
 			return err
 		}
 		return q.PruneProcesses(ctx, now.Add(-10*PresenceTTL).UnixMicro())
@@ -146,20 +148,24 @@ func (a *App) routeForUser(ctx context.Context, userID int64) error {
 // a person at each beat (someone may have come online on another process),
 // and forgets the process when stopped.
 type PresenceKeeper struct {
-	app      *App
-	interval time.Duration
-	cancel   context.CancelFunc
-	done     chan struct{}
-	once     sync.Once
+	app       *App
+	interval  time.Duration
+	lockOwner string
+	cancel    context.CancelFunc
+	done      chan struct{}
+	once      sync.Once
 }
 
 // NewPresenceKeeper returns a keeper for the app's process; interval 0 is
-// PresenceInterval.
-func (a *App) NewPresenceKeeper(interval time.Duration) *PresenceKeeper {
+// PresenceInterval. lockOwner names the owner lock the process holds while
+// it runs (its delivery engine's, delivery.Engine.Owner): where the
+// database has such locks, the process's people stop counting as online the
+// moment it dies. Empty, only the beats tell.
+func (a *App) NewPresenceKeeper(interval time.Duration, lockOwner string) *PresenceKeeper {
 	if interval <= 0 {
 		interval = PresenceInterval
 	}
-	return &PresenceKeeper{app: a, interval: interval, done: make(chan struct{})}
+	return &PresenceKeeper{app: a, interval: interval, lockOwner: lockOwner, done: make(chan struct{})}
 }
 
 // Start beats at once and then at each interval until ctx ends or Stop.
@@ -170,7 +176,7 @@ func (k *PresenceKeeper) Start(ctx context.Context) {
 		t := time.NewTicker(k.interval)
 		defer t.Stop()
 		for {
-			if err := k.app.Heartbeat(ctx, k.app.processID); err != nil && ctx.Err() == nil {
+			if err := k.app.Heartbeat(ctx, k.app.processID, k.lockOwner); err != nil && ctx.Err() == nil {
 				k.app.log.Warn("presence heartbeat failed", "err", err)
 			}
 			if err := k.app.RouteAllWaiting(ctx); err != nil && ctx.Err() == nil {

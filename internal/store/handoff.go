@@ -92,8 +92,7 @@ type Candidate struct {
 }
 
 // OnlineCandidates returns the people who are online (availability online
-// in the account and a live connection on a process that beat at or after
-// liveSince) and work the inbox, fewest open conversations first; with
+// in the account and a connection on a live process, see Connected) and work the inbox, fewest open conversations first; with
 // teamID, only the team's members; with userID, only that user.
 func (q *Queries) OnlineCandidates(ctx context.Context, accountID, inboxID, teamID, userID, liveSince int64) ([]Candidate, error) {
 	query := `SELECT au.user_id,
@@ -102,7 +101,7 @@ func (q *Queries) OnlineCandidates(ctx context.Context, accountID, inboxID, team
 		FROM account_users au JOIN inbox_members im ON im.user_id = au.user_id AND im.inbox_id = $2
 		WHERE au.account_id = $1 AND au.availability = 0
 		AND EXISTS (SELECT 1 FROM presence_connections pc JOIN presence_processes pp ON pp.process_id = pc.process_id
-			WHERE pc.user_id = au.user_id AND pp.seen_at >= $3)`
+			WHERE pc.user_id = au.user_id AND ` + q.liveProcess("$3") + `)`
 	args := []any{accountID, inboxID, liveSince}
 	if teamID != 0 {
 		args = append(args, teamID)
@@ -137,7 +136,7 @@ func (q *Queries) AccountsWaiting(ctx context.Context, liveSince int64) ([]int64
 		WHERE v.status = 0 AND v.assignee_id IS NULL AND v.assignee_agent_bot_id IS NULL AND i.enable_auto_assignment
 		AND EXISTS (SELECT 1 FROM account_users au JOIN presence_connections pc ON pc.user_id = au.user_id
 			JOIN presence_processes pp ON pp.process_id = pc.process_id
-			WHERE au.account_id = v.account_id AND au.availability = 0 AND pp.seen_at >= $1)`, liveSince)
+			WHERE au.account_id = v.account_id AND au.availability = 0 AND `+q.liveProcess("$1")+`)`, liveSince)
 }
 
 // FindHandoffsByID returns the handoffs with the ids, by id.

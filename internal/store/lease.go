@@ -28,6 +28,9 @@ type OwnerLocker interface {
 	// OwnerFree is an SQL condition that holds when no session holds the
 	// lock of the owner the expression names.
 	OwnerFree(expr string) string
+	// OwnerHeld is an SQL condition that holds when a session holds the
+	// lock of the owner the expression names; it takes no lock.
+	OwnerHeld(expr string) string
 }
 
 // OwnerLock is the session lock an engine holds while it runs.

@@ -9,20 +9,39 @@ import (
 // Presence is kept per process: each process beats (Beat) and counts its
 // users' live connections; a process whose last beat is older than the
 // caller's liveSince is dead, and its connections no longer count. Nothing
-// has to clean up after a process that died.
+// has to clean up after a process that died. Where the dialect has owner
+// locks (PostgreSQL), a process that names the lock it holds (Beat's
+// lockOwner) is dead the moment that lock is free, whatever its beats say:
+// a process killed does not keep its people online, and given handoffs,
+// until its beats grow old.
 
-// Beat records that the process is alive at the time.
-func (q *Queries) Beat(ctx context.Context, processID string, at int64) error {
-	_, err := q.db.ExecContext(ctx, `INSERT INTO presence_processes (process_id, seen_at) VALUES ($1, $2)
-		ON CONFLICT (process_id) DO UPDATE SET seen_at = excluded.seen_at`, processID, at)
+// Beat records that the process is alive at the time. lockOwner, when not
+// empty, names the owner lock the process holds while it runs (see
+// HoldOwner).
+func (q *Queries) Beat(ctx context.Context, processID, lockOwner string, at int64) error {
+	_, err := q.db.ExecContext(ctx, `INSERT INTO presence_processes (process_id, seen_at, lock_owner) VALUES ($1, $2, $3)
+		ON CONFLICT (process_id) DO UPDATE SET seen_at = excluded.seen_at, lock_owner = excluded.lock_owner`,
+		processID, at, lockOwner)
 	return q.formatError(err, "presence")
+}
+
+// liveProcess is the condition that the process row aliased pp is alive:
+// it beat at or after the parameter liveSince names, and the lock it
+// names, if any, is held.
+func (q *Queries) liveProcess(liveSince string) string {
+	cond := `pp.seen_at >= ` + liveSince
+	if ol, ok := q.d.(OwnerLocker); ok {
+		cond += ` AND CASE WHEN pp.lock_owner = '' THEN TRUE ELSE ` + ol.OwnerHeld("pp.lock_owner") + ` END`
+	}
+	return cond
 }
 
 // AddConnection counts one more live connection of the user on the process,
 // which beats with it.
 func (q *Queries) AddConnection(ctx context.Context, processID string, userID, at int64) error {
-	if err := q.Beat(ctx, processID, at); err != nil {
-		return err
+	if _, err := q.db.ExecContext(ctx, `INSERT INTO presence_processes (process_id, seen_at) VALUES ($1, $2)
+		ON CONFLICT (process_id) DO UPDATE SET seen_at = excluded.seen_at`, processID, at); err != nil {
+		return q.formatError(err, "presence")
 	}
 	_, err := q.db.ExecContext(ctx, `INSERT INTO presence_connections (process_id, user_id, connections, since)
 		VALUES ($1, $2, 1, $3) ON CONFLICT (process_id, user_id)
@@ -49,19 +68,26 @@ func (q *Queries) EndProcess(ctx context.Context, processID string) error {
 	return q.formatError(err, "presence")
 }
 
+// ForgetOtherProcesses forgets every process but self: for a process that
+// knows it is the only one (SQLite), starting after one that died.
+func (q *Queries) ForgetOtherProcesses(ctx context.Context, self string) error {
+	_, err := q.db.ExecContext(ctx, `DELETE FROM presence_processes WHERE process_id <> $1`, self)
+	return q.formatError(err, "presence")
+}
+
 // PruneProcesses forgets the processes dead since before the time.
 func (q *Queries) PruneProcesses(ctx context.Context, before int64) error {
 	_, err := q.db.ExecContext(ctx, `DELETE FROM presence_processes WHERE seen_at < $1`, before)
 	return q.formatError(err, "presence")
 }
 
-// Connected reports whether the user has a live connection on a process
-// that beat at or after liveSince.
+// Connected reports whether the user has a live connection on a live
+// process (one that beat at or after liveSince, and holds its lock).
 func (q *Queries) Connected(ctx context.Context, userID, liveSince int64) (bool, error) {
 	var n int
 	err := q.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM presence_connections pc
 		JOIN presence_processes pp ON pp.process_id = pc.process_id
-		WHERE pc.user_id = $1 AND pp.seen_at >= $2`, userID, liveSince).Scan(&n)
+		WHERE pc.user_id = $1 AND `+q.liveProcess("$2"), userID, liveSince).Scan(&n)
 	return n > 0, q.formatError(err, "presence")
 }
 
@@ -74,7 +100,7 @@ func (q *Queries) ConnectedUsers(ctx context.Context, userIDs []int64, liveSince
 	in, args := q.inIDs(` AND pc.user_id IN `, userIDs, 2)
 	ids, err := q.queryIDs(ctx, "presence", `SELECT DISTINCT pc.user_id FROM presence_connections pc
 		JOIN presence_processes pp ON pp.process_id = pc.process_id
-		WHERE pp.seen_at >= $1`+in, append([]any{liveSince}, args...)...)
+		WHERE `+q.liveProcess("$1")+in, append([]any{liveSince}, args...)...)
 	for _, id := range ids {
 		out[id] = true
 	}

@@ -222,6 +222,13 @@ func (dialect) OwnerFree(expr string) string {
 	return "pg_try_advisory_xact_lock(" + ownerLocks + ", hashtext(" + expr + "))"
 }
 
+// OwnerHeld looks the owner's lock up in pg_locks, without taking it.
+func (dialect) OwnerHeld(expr string) string {
+	return "EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted" +
+		" AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())" +
+		" AND l.classid = " + ownerLocks + "::oid AND l.objid = hashtext(" + expr + ")::oid AND l.objsubid = 2)"
+}
+
 // Pipeline sends ps to PostgreSQL in one round trip, as a batch, which it
 // runs as one implicit transaction (see store's pipeliner).
 func (dialect) Pipeline(ctx context.Context, db *sql.DB, ps []store.Piped) error {

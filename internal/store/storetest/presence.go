@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/store"
@@ -58,7 +59,7 @@ func testPresence(t *testing.T, s *store.Store) {
 
 	// p2 dies: it stops beating while p1 goes on. v's connection on p2
 	// stops counting once p2's last beat is older than liveSince.
-	write(t, s, func(q *store.Queries) error { return q.Beat(ctx, "p1", t0+100) })
+	write(t, s, func(q *store.Queries) error { return q.Beat(ctx, "p1", "", t0+100) })
 	if connected(v.ID, t0+50) {
 		t.Error("the connection of a process that stopped beating still counts")
 	}
@@ -74,6 +75,44 @@ func testPresence(t *testing.T, s *store.Store) {
 	write(t, s, func(q *store.Queries) error { return q.EndProcess(ctx, "p1") })
 	if connected(v.ID, 0) {
 		t.Error("an ended process's connection still counts")
+	}
+
+	// A process that names the owner lock it holds counts while it holds
+	// it. On PostgreSQL it is dead the moment the lock is free (killed),
+	// however recent its last beat; SQLite has no such locks (one process
+	// owns the file) and the beats alone tell. A connection added after
+	// the beat keeps the lock's name.
+	owner := unique("presence owner ")
+	lock, err := s.HoldOwner(ctx, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	write(t, s, func(q *store.Queries) error { return q.Beat(ctx, "p3", owner, t0+300) })
+	write(t, s, func(q *store.Queries) error { return q.AddConnection(ctx, "p3", u.ID, t0+300) })
+	if !connected(u.ID, t0+300) {
+		t.Error("the connection of a process that holds its lock does not count")
+	}
+	lock.Release()
+	// PostgreSQL frees the lock when the session's backend has seen its
+	// connection close, a moment after.
+	dies := s.Dialect() == "postgres"
+	for deadline := time.Now().Add(5 * time.Second); dies && connected(u.ID, t0+300) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := connected(u.ID, t0+300); got == dies {
+		t.Errorf("the lock of the connection's process is free: connected %v, want %v", got, !dies)
+	}
+	live, err = s.Read().ConnectedUsers(ctx, []int64{u.ID}, t0+300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live[u.ID] == dies {
+		t.Errorf("the lock of the connection's process is free: ConnectedUsers %v, want %v", live[u.ID], !dies)
+	}
+	write(t, s, func(q *store.Queries) error { return q.ForgetOtherProcesses(ctx, "p0") })
+	if connected(u.ID, 0) {
+		t.Error("a forgotten process's connection still counts")
 	}
 
 	// Availability is per account.
