@@ -253,23 +253,31 @@ func TestSecondServeOnSQLite(t *testing.T) {
 }
 
 // TestServeWithAnotherKey: a process whose secret key is not the one the
-// database's tokens were sealed with is refused at start, on both
+// database's secrets are sealed with is refused at start, on both
 // databases: it would sign nothing, and give up every delivery it claimed.
+// The first process to open the database sets the key, before any token
+// exists.
 func TestServeWithAnotherKey(t *testing.T) {
 	t.Parallel()
 	eachInstallation(t, testServeWithAnotherKey)
 }
 
 func testServeWithAnotherKey(t *testing.T, in *installation) {
-	in.seed("http://127.0.0.1:9/hook")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	other := exec.CommandContext(ctx, binary, "serve", "--addr", "127.0.0.1:0")
-	other.Env = append(in.environ(t.TempDir()), "BATON_SECRET_KEY=fedcba9876543210fedcba9876543210")
-	out, err := other.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "is not the one this database's tokens were sealed with") {
-		t.Fatalf("a serve with another key: %v\n%s", err, out)
+	refused := func(when string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		other := exec.CommandContext(ctx, binary, "serve", "--addr", "127.0.0.1:0")
+		other.Env = append(in.environ(t.TempDir()), "BATON_SECRET_KEY=fedcba9876543210fedcba9876543210")
+		out, err := other.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "is not the one this database's secrets are sealed with") {
+			t.Fatalf("a serve with another key %s: %v\n%s", when, err, out)
+		}
 	}
+	in.command("migrate") // the first process, with the installation's key
+	refused("on a database without tokens")
+	in.seed("http://127.0.0.1:9/hook")
+	refused("on a database with tokens")
 	in.serve() // the right key still starts
 }
 

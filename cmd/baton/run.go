@@ -186,15 +186,27 @@ func (e *env) open(ctx context.Context, name string, args []string) (*stack, []s
 // the database's tokens and secrets were sealed with: such a process would
 // show no token and sign nothing, and its engine would give up every
 // delivery it claimed (handing bots' customers to people).
-var errWrongKey = errors.New("the secret key (BATON_SECRET_KEY, or secret_key in the data directory) is not the one this database's tokens were sealed with: give every process of an installation the same key")
+var errWrongKey = errors.New("the secret key (BATON_SECRET_KEY, or secret_key in the data directory) is not the one this database's secrets are sealed with: give every process of an installation the same key")
 
-// checkKey refuses a key that does not open the database's oldest token; a
-// database without tokens takes any key.
+// checkKey refuses a key that does not open the database's key check, the
+// value the first process sealed with its key; a database from before the
+// check, with tokens and no check, is checked against its oldest token.
+// Processes started at once on an empty database, each with a key of its
+// own, race to seal the check, and all but the first are refused.
 func checkKey(ctx context.Context, st *store.Store, key *auth.Key) error {
 	sealed, err := st.Read().AnySealedToken(ctx)
-	if errors.Is(err, baton.ErrNotFound) {
-		return nil
-	} else if err != nil {
+	if err == nil {
+		if _, err := key.Open(sealed); err != nil {
+			return errWrongKey
+		}
+	} else if !errors.Is(err, baton.ErrNotFound) {
+		return err
+	}
+	err = st.Write(ctx, func(q *store.Queries) error { return q.SealKeyCheck(ctx, key.Seal("baton")) })
+	if err != nil {
+		return err
+	}
+	if sealed, err = st.Read().KeyCheck(ctx); err != nil {
 		return err
 	}
 	if _, err := key.Open(sealed); err != nil {

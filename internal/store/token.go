@@ -35,6 +35,21 @@ func (q *Queries) AnySealedToken(ctx context.Context) ([]byte, error) {
 	return b, q.formatError(err, "access token")
 }
 
+// KeyCheck returns the value sealed with the installation's key by the
+// first process that opened the database (SealKeyCheck), or ErrNotFound.
+func (q *Queries) KeyCheck(ctx context.Context) ([]byte, error) {
+	var b []byte
+	err := q.db.QueryRowContext(ctx, `SELECT sealed FROM key_check WHERE id = 1`).Scan(&b)
+	return b, q.formatError(err, "key check")
+}
+
+// SealKeyCheck stores sealed as the database's key check, unless it has
+// one: the first process's stays.
+func (q *Queries) SealKeyCheck(ctx context.Context, sealed []byte) error {
+	_, err := q.db.ExecContext(ctx, `INSERT INTO key_check (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING`, sealed)
+	return q.formatError(err, "key check")
+}
+
 // SetAccessToken creates or replaces the owner's token. The old token stops
 // working in the same transaction.
 func (q *Queries) SetAccessToken(ctx context.Context, t AccessToken, now time.Time) error {
