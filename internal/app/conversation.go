@@ -90,10 +90,7 @@ func (a *App) CreateConversation(ctx context.Context, accountID int64, in Conver
 		if c.Status == baton.StatusSnoozed {
 			c.SnoozedUntil = in.SnoozedUntil
 		}
-		if err := q.CreateConversation(ctx, c); err != nil {
-			return err
-		}
-		if err := a.emitConversationCreated(ctx, q, c); err != nil {
+		if err := a.createConversation(ctx, q, c, inbox); err != nil {
 			return err
 		}
 		return a.addFirstMessage(ctx, q, s, c, inbox, in.Message, files)
@@ -166,6 +163,27 @@ func (a *App) conversationParty(ctx context.Context, q *store.Queries, s *scope,
 	}
 	ci, err = a.createContactInbox(ctx, q, contact, inbox, in.SourceID, false)
 	return ci, contact, inbox, err
+}
+
+// createConversation inserts a new conversation and announces it. One for
+// people from the start (open and unassigned: the inbox has no bot) goes
+// to someone online at once, as a handoff does, not at the next beat of
+// presence (PresenceKeeper).
+func (a *App) createConversation(ctx context.Context, q *store.Queries, c *baton.Conversation, inbox *baton.Inbox) error {
+	if err := q.CreateConversation(ctx, c); err != nil {
+		return err
+	}
+	if err := a.emitConversationCreated(ctx, q, c); err != nil {
+		return err
+	}
+	if c.Status != baton.StatusOpen || c.AssigneeID != 0 {
+		return nil
+	}
+	prev := snapshot(c)
+	if err := a.route(ctx, q, c, inbox, nil); err != nil || c.AssigneeID == 0 {
+		return err
+	}
+	return a.saveConversation(ctx, q, prev, c)
 }
 
 // newConversation builds a conversation with its display id and starting
@@ -832,10 +850,7 @@ func (a *App) PublicCreateConversation(ctx context.Context, custom map[string]an
 			return err
 		}
 		c.CustomAttributes = orEmpty(custom)
-		if err := q.CreateConversation(ctx, c); err != nil {
-			return err
-		}
-		return a.emitConversationCreated(ctx, q, c)
+		return a.createConversation(ctx, q, c, p.Inbox)
 	})
 	if err != nil {
 		return nil, err

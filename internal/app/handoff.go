@@ -202,7 +202,8 @@ var autoAssigner = &baton.Actor{Kind: baton.ActorSystem, Name: "auto assignment"
 // inbox's online agents, the one with the fewest open conversations, within
 // the inbox's max_assignment_limit. When nobody is there, the customer of a
 // handoff is told once, and asked for an e-mail when none is known. h is
-// the latest handoff, or nil. It does not save the conversation.
+// the latest handoff, or nil (then the conversation's own team is the
+// requested one). It does not save the conversation.
 func (a *App) route(ctx context.Context, q *store.Queries, c *baton.Conversation, inbox *baton.Inbox, h *baton.Handoff) error {
 	if c.AssigneeID != 0 || c.AssigneeAgentBotID != 0 || c.Status != baton.StatusOpen {
 		return nil
@@ -210,6 +211,8 @@ func (a *App) route(ctx context.Context, q *store.Queries, c *baton.Conversation
 	var wantUser, wantTeam int64
 	if h != nil {
 		wantUser, wantTeam = h.AssigneeID, h.TeamID
+	} else {
+		wantTeam = c.TeamID // its team's people first
 	}
 	if !inbox.EnableAutoAssignment {
 		if wantUser != 0 {

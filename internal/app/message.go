@@ -1064,10 +1064,7 @@ func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*
 			}
 			c.AdditionalAttributes = orEmpty(in.Visit)
 			c.CustomAttributes = editAttributes(nil, in.ConversationAttributes, nil)
-			if err := q.CreateConversation(ctx, c); err != nil {
-				return err
-			}
-			if err := a.emitConversationCreated(ctx, q, c); err != nil {
+			if err := a.createConversation(ctx, q, c, w.Inbox); err != nil {
 				return err
 			}
 		}

@@ -247,3 +247,48 @@ func TestRoutingPastAnotherInbox(t *testing.T) {
 		}
 	})
 }
+
+// TestRoutingNewConversationWithoutBot: in an inbox without a bot a new
+// conversation is for people from the start, and goes to someone online at
+// once, whichever way it is made (the public API, the widget's first
+// message, the API with a team), not at the next beat of presence.
+func TestRoutingNewConversationWithoutBot(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := start(t, s)
+		ann, bea := e.person("ann", "agent", true), e.person("bea", "agent", true)
+		e.connectPerson(ann)
+		conv := e.customer("casey")
+		if got := e.status(conv); got != "open" {
+			t.Fatalf("a new conversation without a bot is %s, want open", got)
+		}
+		if got := e.assigneeOf(conv); got != ann.id {
+			t.Errorf("a new conversation with Ann online is with %d, want Ann (%d)", got, ann.id)
+		}
+
+		site := newWidgetSite(e)
+		e.call("POST", e.acc("/inbox_members"), e.adminToken, fmt.Sprintf(`{"inbox_id":%d,"user_ids":[%d]}`, site.inboxID, ann.id), 200)
+		_, token := site.visit()
+		m := site.must(200, "POST", "/messages", "", token, `{"message":{"content":"Hello"}}`).body.(map[string]any)
+		if got := e.assigneeOf(int64(m["conversation_id"].(float64))); got != ann.id {
+			t.Errorf("a widget visitor's new conversation is with %d, want Ann (%d)", got, ann.id)
+		}
+
+		// Bea, online and of the conversation's team, is chosen over Ann,
+		// who has fewer open conversations but is not of the team.
+		e.disconnectPerson(ann)
+		e.connectPerson(bea)
+		for i := range 3 {
+			e.customer(fmt.Sprintf("bea-%d", i))
+		}
+		e.connectPerson(ann)
+		team := e.call("POST", e.acc("/teams"), e.adminToken, `{"name":"Billing"}`, 200).(map[string]any)
+		e.call("POST", e.acc(fmt.Sprintf("/teams/%v/team_members", team["id"])), e.adminToken, fmt.Sprintf(`{"user_ids":[%d]}`, bea.id), 200)
+		contact := e.conversation(conv)["meta"].(map[string]any)["sender"].(map[string]any)["id"]
+		v := e.call("POST", e.acc("/conversations"), e.adminToken,
+			fmt.Sprintf(`{"inbox_id":%v,"contact_id":%v,"team_id":%v}`, e.inbox["id"], contact, team["id"]), 200).(map[string]any)
+		if got := e.assigneeOf(int64(v["id"].(float64))); got != bea.id {
+			t.Errorf("a new conversation of Bea's team is with %d, want Bea (%d)", got, bea.id)
+		}
+	})
+}
