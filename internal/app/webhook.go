@@ -190,6 +190,11 @@ func (a *App) CreateWebhook(ctx context.Context, accountID int64, in WebhookInpu
 		if err := in.apply(ctx, q, w); err != nil {
 			return err
 		}
+		// The count and the insert take turns with other creates of the
+		// account, or two could each see 99 and make 101.
+		if err := q.LockAccount(ctx, accountID); err != nil {
+			return err
+		}
 		all, err := q.ListWebhooks(ctx, accountID)
 		if err != nil {
 			return err

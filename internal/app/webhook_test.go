@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -86,4 +87,57 @@ func TestWebhookURLsBounded(t *testing.T) {
 	if i, err := w.app.Inbox(w.admin, w.account.ID, w.api.ID); err != nil || i.WebhookURL != "" {
 		t.Fatalf("after the refusal the inbox's webhook_url is %q (%v)", i.WebhookURL, err)
 	}
+}
+
+// TestWebhookLimitHoldsUnderConcurrency: with 95 webhooks, 20 creates at
+// once leave exactly MaxWebhooks, and every create past the limit is
+// refused with the limit's error, not let through by a count read before
+// another create's insert.
+func TestWebhookLimitHoldsUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s)
+		acc := w.account.ID
+		create := func(i int) error {
+			_, err := w.app.CreateWebhook(w.admin, acc, app.WebhookInput{URL: ptr(fmt.Sprintf("https://example.com/hook/%d", i)),
+				Subscriptions: &[]string{baton.EventMessageCreated}})
+			return err
+		}
+		const before, racing = app.MaxWebhooks - 5, 20
+		for i := range before {
+			if err := create(i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		errs := make(chan error, racing)
+		start := make(chan struct{})
+		for i := range racing {
+			go func() {
+				<-start
+				errs <- create(before + i)
+			}()
+		}
+		close(start)
+		created := 0
+		for range racing {
+			err := <-errs
+			switch {
+			case err == nil:
+				created++
+			case baton.ErrorCode(err) == baton.EINVALID && strings.Contains(err.Error(), "at most 100 webhooks"):
+			default:
+				t.Errorf("a create failed otherwise than at the limit: %v", err)
+			}
+		}
+		if created != app.MaxWebhooks-before {
+			t.Errorf("%d of the %d creates succeeded, want %d", created, racing, app.MaxWebhooks-before)
+		}
+		all, err := w.app.Webhooks(w.admin, acc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != app.MaxWebhooks {
+			t.Errorf("the account has %d webhooks, want %d", len(all), app.MaxWebhooks)
+		}
+	})
 }

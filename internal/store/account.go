@@ -134,6 +134,22 @@ func (q *Queries) NextDisplayID(ctx context.Context, accountID int64) (int64, er
 	return id, q.formatError(err, "account")
 }
 
+// LockAccount locks the account's row until the transaction ends, so that
+// writes checking a count of the account's rows against a limit (its
+// webhooks) take turns on PostgreSQL instead of each counting the same
+// snapshot. The lock is an update's, as NextDisplayID's: a SELECT ... FOR
+// UPDATE would also wait for, and hold up, every transaction that has
+// inserted a row referring to the account (a foreign key's check locks
+// the row FOR KEY SHARE). Where one writer at a time makes it needless
+// (SQLite), it does nothing.
+func (q *Queries) LockAccount(ctx context.Context, id int64) error {
+	if q.lock("a") == "" {
+		return nil
+	}
+	res, err := q.db.ExecContext(ctx, `UPDATE accounts SET last_display_id = last_display_id WHERE id = $1`, id)
+	return q.mustAffect(res, err, "account")
+}
+
 // mustAffect turns an update or delete that touched no row into not found.
 func (q *Queries) mustAffect(res sql.Result, err error, what string) error {
 	if err != nil {

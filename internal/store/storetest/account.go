@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -202,6 +203,50 @@ func testNextDisplayIDConcurrent(t *testing.T, s *store.Store) {
 		want[i] = int64(i + 1)
 	}
 	same(t, "display ids handed out", ids, want)
+}
+
+// testLockAccount: writers that lock the account before counting its
+// webhooks and adding one below a limit never pass the limit together,
+// and the lock changes nothing of the account (its next display id).
+func testLockAccount(t *testing.T, s *store.Store) {
+	const writers, limit = 20, 5
+	ctx := t.Context()
+	a := newAccount(t, s)
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() {
+			errs[i] = s.Write(ctx, func(q *store.Queries) error {
+				if err := q.LockAccount(ctx, a.ID); err != nil {
+					return err
+				}
+				all, err := q.ListWebhooks(ctx, a.ID)
+				if err != nil || len(all) >= limit {
+					return err
+				}
+				return q.CreateWebhook(ctx, &baton.Webhook{AccountID: a.ID, Kind: baton.WebhookAccount,
+					URL: fmt.Sprintf("https://example.com/%d", i), CreatedAt: at, UpdatedAt: at}, []byte("sealed"))
+			})
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.Read().ListWebhooks(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != limit {
+		t.Errorf("%d webhooks after %d writers under the lock, want %d", len(all), writers, limit)
+	}
+	write(t, s, func(q *store.Queries) error {
+		id, err := q.NextDisplayID(ctx, a.ID)
+		if err == nil && id != 1 {
+			t.Errorf("next display id after the locks is %d, want 1", id)
+		}
+		return err
+	})
 }
 
 // testAccountForCaller: the account read with a caller's standing in it.

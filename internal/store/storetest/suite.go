@@ -23,6 +23,7 @@ var suite = []struct {
 	{"AccountCascade", testAccountCascade},
 	{"NextDisplayID", testNextDisplayID},
 	{"NextDisplayIDConcurrent", testNextDisplayIDConcurrent},
+	{"LockAccount", testLockAccount},
 	{"WriteRollback", testWriteRollback},
 	{"WriteConcurrent", testWriteConcurrent},
 	{"WritePanic", testWritePanic},
