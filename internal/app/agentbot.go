@@ -1,13 +1,14 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/url"
-	"path"
 	"strings"
 	"time"
 
@@ -182,7 +183,11 @@ func (a *App) createAgentBot(ctx context.Context, q *store.Queries, b *baton.Age
 	return err
 }
 
-// storeAvatar writes an uploaded avatar: an image of at most 15 MB.
+// storeAvatar writes an uploaded avatar: an image of at most 15 MB. What
+// it is, is read from its first bytes, never taken from the client's
+// content type or file name: an HTML or SVG file called avatar.png is
+// refused before anything is written. The key's extension is the sniffed
+// type's, and serveAvatar sends the file as that type.
 func (a *App) storeAvatar(ctx context.Context, f *FileInput) ([]stored, error) {
 	if f == nil {
 		return nil, nil
@@ -190,24 +195,51 @@ func (a *App) storeAvatar(ctx context.Context, f *FileInput) ([]stored, error) {
 	if a.files == nil {
 		return nil, baton.Invalid("Avatars are not enabled", "avatar")
 	}
-	ct := f.ContentType
-	if ct != "image/png" && ct != "image/jpeg" && ct != "image/gif" && ct != "image/webp" {
+	var head [imageHeadBytes]byte
+	n, err := io.ReadFull(f.Body, head[:])
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, fmt.Errorf("read avatar: %w", err)
+	}
+	ct, ext := sniffImage(head[:n])
+	if ct == "" {
 		return nil, baton.Invalid("Avatar must be a PNG, JPEG, GIF or WebP image", "avatar")
 	}
+	in := FileInput{Name: f.Name, ContentType: ct, Body: io.MultiReader(bytes.NewReader(head[:n]), f.Body)}
 	var rnd [16]byte
 	_, _ = rand.Read(rnd[:])
-	key := "avatars/" + hex.EncodeToString(rnd[:]) + strings.ToLower(path.Ext(f.Name))
-	n, err := a.files.Put(ctx, key, io.LimitReader(f.Body, MaxAvatarBytes+1))
-	s := []stored{{key: key, in: *f, size: n}}
+	key := "avatars/" + hex.EncodeToString(rnd[:]) + ext
+	size, err := a.files.Put(ctx, key, io.LimitReader(in.Body, MaxAvatarBytes+1))
+	s := []stored{{key: key, in: in, size: size}}
 	if err != nil {
 		a.deleteFiles(s)
 		return nil, err
 	}
-	if n > MaxAvatarBytes {
+	if size > MaxAvatarBytes {
 		a.deleteFiles(s)
 		return nil, &baton.Error{Code: baton.ETOOLARGE, Message: "Avatar is too large (maximum is 15 MB)"}
 	}
 	return s, nil
+}
+
+// imageHeadBytes is how much of a file sniffImage needs.
+const imageHeadBytes = 14
+
+// sniffImage returns the content type and file extension of an image an
+// avatar may be (PNG, JPEG, GIF or WebP) by its first bytes, their magic
+// numbers as net/http.DetectContentType knows them; "" for anything else.
+// SVG is no such image: it can carry script.
+func sniffImage(head []byte) (contentType, ext string) {
+	switch {
+	case bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
+		return "image/png", ".png"
+	case bytes.HasPrefix(head, []byte("\xff\xd8\xff")):
+		return "image/jpeg", ".jpg"
+	case bytes.HasPrefix(head, []byte("GIF87a")), bytes.HasPrefix(head, []byte("GIF89a")):
+		return "image/gif", ".gif"
+	case len(head) >= 14 && string(head[:4]) == "RIFF" && string(head[8:14]) == "WEBPVP":
+		return "image/webp", ".webp"
+	}
+	return "", ""
 }
 
 // OpenAvatar returns the bytes of an avatar by its key.

@@ -344,7 +344,9 @@ func (h *Handler) platformDeleteAgentBotAvatar(w http.ResponseWriter, r *http.Re
 	return ok(w, h.platformBotView(v))
 }
 
-// serveAvatar sends a bot's avatar image.
+// serveAvatar sends a bot's avatar image as the type its key's extension
+// names, which app.storeAvatar took from the image's bytes, never from the
+// client; nosniff keeps a browser from taking it for anything else.
 func (h *Handler) serveAvatar(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	body, err := h.app.OpenAvatar(r.Context(), "avatars/"+name)
