@@ -711,7 +711,9 @@ func (a *App) TakeOver(ctx context.Context, accountID, displayID int64, seen str
 		switch c.Status {
 		case baton.StatusOpen:
 		case baton.StatusPending:
-			if err := a.handOff(ctx, q, s.actor, c, HandoffInput{Reason: baton.HandoffAgentTakeover, AssigneeID: me.ID}, ""); err != nil {
+			// As a reply in it would: the activity says who took it from
+			// the bot, not that auto assignment chose them.
+			if err := a.takeOver(ctx, q, s.actor, c); err != nil {
 				return err
 			}
 		default:

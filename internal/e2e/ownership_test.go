@@ -2,10 +2,12 @@ package e2e_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )
@@ -118,6 +120,42 @@ func TestTakeOver(t *testing.T) {
 		e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/messages", conv2)), ann.token, `{"content":"VIP","private":true}`, 200)
 		if got := e.status(conv2); got != "pending" {
 			t.Errorf("after a person's private note the conversation is %s, want pending", got)
+		}
+	})
+}
+
+// TestTakeOverButton: a person online taking the bot's conversation over
+// (the agent app's Take over) is told as a reply's take-over is: who took it
+// from the bot and that they have it, not that auto assignment chose them.
+func TestTakeOverButton(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e, b := startBot(t, s)
+		ann := e.person("ann", "agent", true)
+		e.connectPerson(ann)
+		conv := e.customer("casey")
+		e.say("casey", conv, "My parcel is lost")
+		b.next(t, is("message_created", "incoming"))
+		actor, err := e.App.Authenticate(t.Context(), ann.token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := e.App.TakeOver(baton.NewContextWithActor(t.Context(), actor), e.accountID, conv, "bot")
+		if err != nil || c.AssigneeID != ann.id || c.Status != baton.StatusOpen {
+			t.Fatalf("take over: %v (%v)", c, err)
+		}
+		var got []string
+		for _, l := range e.messageLines(conv) {
+			if strings.HasPrefix(l, "activity: ") {
+				got = append(got, l)
+			}
+		}
+		want := []string{"activity: ann took the conversation over from the bot", "activity: ann self-assigned this conversation"}
+		if !slices.Equal(got, want) {
+			t.Errorf("activity after the take-over: %q, want %q", got, want)
+		}
+		if h, _ := e.conversation(conv)["handoff"].(map[string]any); h == nil || h["reason"] != "agent_takeover" {
+			t.Errorf("handoff after the take-over: %v", h)
 		}
 	})
 }
