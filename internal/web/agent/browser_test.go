@@ -766,3 +766,114 @@ func TestBrowserLiveRowsAndAnswers(t *testing.T) {
 	b.waitFor("the answer", `document.getElementById("transcript").innerText.includes("answered")`)
 	b.shot("agent-conversation-live-answer")
 }
+
+// phone makes the tab a phone's: a 375×740 viewport, mobile and touch.
+func (b *tab) phone() {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, chromedp.EmulateViewport(375, 740, chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// fits fails the test when the page is wider than the phone's viewport
+// (it would scroll sideways), naming the elements that stick out, and
+// writes a screenshot with the name.
+func (b *tab) fits(name string) {
+	b.t.Helper()
+	// A mobile browser zooms out to show a page wider than its viewport,
+	// which widens innerWidth too: it must stay the device's width.
+	got := js[string](b, `(() => {
+		const vw = window.innerWidth, sw = document.documentElement.scrollWidth;
+		if (vw === 375 && sw <= vw) { return ""; }
+		const out = [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > 375.5)
+			.map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && typeof e.className === "string" ? "." + e.className.trim().split(/\s+/).join(".") : "") +
+				" (" + Math.round(e.getBoundingClientRect().right) + "px)");
+		return "innerWidth " + vw + ", scrollWidth " + sw + "; sticking out: " + out.slice(0, 8).join(", ");
+	})()`)
+	if got != "" {
+		b.t.Errorf("%s does not fit a 375 px phone: %s", name, got)
+	}
+	b.shot(name)
+}
+
+// TestBrowserPhone: every page of the agent app fits a phone's 375 px wide
+// viewport, with no sideways scroll, even with long URLs, tokens and words
+// in what it shows; wide tables scroll in their own box.
+func TestBrowserPhone(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	sys := batontest.System()
+	long := "https://parcels.example.com/track/" + strings.Repeat("A1B2C3D4", 12) + "?utm_source=newsletter&utm_medium=email"
+	word := strings.Repeat("Donaudampfschifffahrt", 5)
+	name := "Casey Customer-Hyphenated-Verylongsurname"
+	id := w.customer(name, "casey.with.a.rather.long.address.for.testing@logistics-example.com", "Where is my parcel? "+long)
+	w.say(strings.ToLower(strings.ReplaceAll(name, " ", "-")), id, word)
+	w.handOff(id, "Customer asked for a person", "Parcel late, tracking at "+long+" "+word,
+		"Token: "+strings.Repeat("f3a9c0de", 8))
+	site := "https://www.a-shop-with-a-really-long-domain-name-for-testing.example.com/"
+	web, err := w.App.CreateInbox(sys, w.account, app.InboxInput{Name: ptr("Website " + word), ChannelType: baton.ChannelWebWidget, WebsiteURL: &site})
+	if err != nil {
+		t.Fatal(err)
+	}
+	team, err := w.App.CreateTeam(sys, w.account, app.TeamInput{Name: ptr("Returns"), Description: ptr(word)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.App.CreateAgentBot(sys, w.account, app.AgentBotInput{Name: ptr("Tracker " + word), Description: ptr(long),
+		OutgoingURL: ptr(w.bot.URL + "/hook/" + strings.Repeat("segment", 12))}); err != nil {
+		t.Fatal(err)
+	}
+	w.bot.wait(t, "the customer's message", func(e map[string]any) bool { return e["event"] == "message_created" })
+
+	b := w.tab(t)
+	b.phone()
+	b.open("/app/login")
+	b.fits("phone-login")
+	b.signIn(w.adminMail, password)
+	b.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	acc := fmt.Sprintf("/app/accounts/%d", w.account)
+	set := acc + "/settings"
+	pages := []struct{ path, name, want string }{
+		{acc + "/conversations?queue=open", "phone-queue", name},
+		{fmt.Sprintf("%s/conversations/%d", acc, id), "phone-conversation", "Handed over by"},
+		{set + "/inboxes", "phone-admin-inboxes", "New inbox"},
+		{fmt.Sprintf("%s/inboxes/%d", set, w.inbox.ID), "phone-admin-inbox", "Members"},
+		{fmt.Sprintf("%s/inboxes/%d", set, web.ID), "phone-admin-inbox-website", "Snippet"},
+		{set + "/agents", "phone-admin-agents", "New agent"},
+		{set + "/teams", "phone-admin-teams", "New team"},
+		{fmt.Sprintf("%s/teams/%d", set, team.ID), "phone-admin-team", "Members"},
+		{set + "/bots", "phone-admin-bots", "Order Bot"},
+		{fmt.Sprintf("%s/bots/%d", set, w.botID), "phone-admin-bot", "Reset token"},
+		{fmt.Sprintf("%s/bots/%d/deliveries", set, w.botID), "phone-admin-deliveries", "message_created"},
+		{acc + "/reports/bots", "phone-admin-bot-reports", "Handoff rate"},
+		{acc + "/conversations/999999", "phone-not-found", "not yours to see"},
+	}
+	for _, p := range pages {
+		b.open(p.path)
+		b.waitFor(p.want, fmt.Sprintf(`document.body.innerText.includes(%q)`, p.want))
+		b.fits(p.name)
+		if p.name == "phone-conversation" {
+			// Further down: the transcript and the reply box.
+			js[bool](b, `(document.getElementById("reply").scrollIntoView({block: "end"}), true)`)
+			b.fits("phone-conversation-transcript")
+			js[bool](b, `(document.querySelector("details.handback").open = true, true)`)
+			js[bool](b, `(document.querySelector("aside.side").scrollIntoView(), true)`)
+			b.fits("phone-conversation-details")
+		}
+		if p.name == "phone-admin-bot" {
+			js[bool](b, `(document.querySelector("details").open = true, document.querySelector("details").scrollIntoView(), true)`)
+			b.fits("phone-admin-bot-token")
+		}
+	}
+	// A delivery's page, with its request body and attempts.
+	b.open(fmt.Sprintf("%s/bots/%d/deliveries", set, w.botID))
+	b.open(js[string](b, `document.querySelector('a[href*="/deliveries/"]').getAttribute("href")`))
+	b.waitFor("the delivery", `document.body.innerText.includes("Attempts")`)
+	b.fits("phone-admin-delivery")
+	// The navigation, signed in as an agent.
+	a := w.tab(t)
+	a.phone()
+	a.signIn(w.agentMail, password)
+	a.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	a.fits("phone-agent-queue")
+}
