@@ -877,3 +877,103 @@ func TestBrowserPhone(t *testing.T) {
 	a.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
 	a.fits("phone-agent-queue")
 }
+
+// TestBrowserInteractiveMessages: the transcript shows what the bot's cards,
+// articles, form and questions showed the customer, and the customer's
+// answers: each card's image, title, description and buttons, http(s) links
+// opening in a new tab, and the bot's text never as markup.
+func TestBrowserInteractiveMessages(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Casey Customer", "casey@example.com", "Which parcel is late?")
+	// An image the page may load (its own origin): the bot's avatar.
+	var img bytes.Buffer
+	pic := image.NewRGBA(image.Rect(0, 0, 240, 140))
+	for x := range 240 {
+		for y := range 140 {
+			pic.Set(x, y, color.RGBA{R: uint8(40 + x/2), G: uint8(90 + y), B: 200, A: 255})
+		}
+	}
+	if err := png.Encode(&img, pic); err != nil {
+		t.Fatal(err)
+	}
+	v, err := w.App.UpdateAgentBot(batontest.System(), w.account, w.botID, app.AgentBotInput{
+		Avatar: &app.FileInput{Name: "parcel.png", ContentType: "image/png", Body: &img}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	picture := w.URL + "/" + v.Bot.AvatarKey
+	title := `Parcel A-1234 <img src=x onerror="window.__xss=1">`
+	conv := fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/messages", w.account, id)
+	send := func(content, contentType string, attrs map[string]any) int64 {
+		m := w.Call("POST", conv, w.botToken, map[string]any{"content": content, "content_type": contentType,
+			"content_attributes": attrs}, http.StatusOK).(map[string]any)
+		return int64(m["id"].(float64))
+	}
+	send("Here are your parcels", "cards", map[string]any{"items": []any{
+		map[string]any{"title": title, "description": "Left the depot on Monday; arrives Friday.", "media_url": picture,
+			"actions": []any{
+				map[string]any{"type": "link", "text": "Track it", "uri": "https://track.example.com/p/A-1234"},
+				map[string]any{"type": "postback", "text": "It is late", "payload": "LATE_A1234"}}},
+		map[string]any{"title": "Parcel B-5678", "description": "Delivered yesterday.",
+			"actions": []any{map[string]any{"type": "link", "text": "Call the courier", "uri": "tel:+3512345678"}}}}})
+	send("These may help", "article", map[string]any{"items": []any{
+		map[string]any{"title": "Late parcels", "description": "What to do when a parcel is late.", "link": "https://help.example.com/late"}}})
+	form := send("A few details", "form", map[string]any{"items": []any{
+		map[string]any{"name": "order", "label": "Order number", "type": "text", "required": true},
+		map[string]any{"name": "when", "label": "When did you order?", "type": "text"}}})
+	email := send("Where can we write to you?", "input_email", nil)
+	cust := w.asCustomer("casey-customer")
+	if _, err := w.App.PublicAnswer(cust, id, form, app.Answer{SubmittedValues: []any{
+		map[string]any{"name": "order", "value": "A-1234"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.App.PublicAnswer(cust, id, email, app.Answer{SubmittedEmail: "casey.parcels@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+
+	b := w.signedInTab(t, w.adminMail)
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
+	b.waitFor("the cards", `document.querySelectorAll(".msg-card").length === 2`)
+	b.waitFor("the card's image", `(() => { const i = document.querySelector(".card-image"); return i && i.complete && i.naturalWidth === 240; })()`)
+	if got := js[string](b, `document.querySelector(".card-title").textContent`); got != title {
+		t.Errorf("the card's title reads %q, want %q as text", got, title)
+	}
+	if got := js[string](b, `document.querySelector(".card-image").alt`); got != title {
+		t.Errorf("the card's image is described as %q, want its title", got)
+	}
+	if js[bool](b, `window.__xss === 1 || document.querySelector('img[src="x"]') !== null`) {
+		t.Error("the card's title became markup")
+	}
+	links := js[[]string](b, `[...document.querySelectorAll("#transcript a")].map(a => a.href + " " + a.target + " " + a.rel)`)
+	wantLinks := []string{"https://track.example.com/p/A-1234 _blank noopener noreferrer",
+		"https://help.example.com/late _blank noopener noreferrer"}
+	if fmt.Sprint(links) != fmt.Sprint(wantLinks) {
+		t.Errorf("the transcript's links are %q, want %q", links, wantLinks)
+	}
+	text := js[string](b, `document.getElementById("transcript").innerText`)
+	for _, want := range []string{"Left the depot on Monday; arrives Friday.", "It is late", "Call the courier", "tel:+3512345678",
+		"Delivered yesterday.", "Late parcels", "What to do when a parcel is late.",
+		"Order number (text, required): A-1234", "When did you order? (text)",
+		"Asked for an e-mail address.", "Customer answered: casey.parcels@example.com"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the transcript lacks %q:\n%s", want, text)
+		}
+	}
+	// The transcript shows the cards at its top; the page stays put.
+	showCards := `(() => { const wrap = document.getElementById("transcript-wrap");
+		wrap.scrollTop = document.querySelector(".msg-cards").closest("li.msg").offsetTop - wrap.offsetTop; return true; })()`
+	js[bool](b, showCards)
+	b.shot("agent-conversation-cards")
+	browsertest.Axe(t, b.ctx)
+	js[bool](b, `(() => { const wrap = document.getElementById("transcript-wrap"); wrap.scrollTop = wrap.scrollHeight; return true; })()`)
+	b.shot("agent-conversation-form")
+
+	b.phone()
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
+	b.waitFor("the cards", `document.querySelectorAll(".msg-card").length === 2`)
+	js[bool](b, `(document.getElementById("transcript-wrap").scrollIntoView(), true)`)
+	js[bool](b, showCards)
+	b.waitFor("the card's image", `(() => { const i = document.querySelector(".card-image"); return i && i.complete && i.naturalWidth === 240; })()`)
+	b.fits("phone-conversation-cards")
+}

@@ -1,10 +1,12 @@
 package agent
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,10 +29,51 @@ type item struct {
 	Text        string
 	Time        time.Time
 	ContentType string
-	Choices     []string // what the customer was offered
-	Answer      string   // what they answered
+	Choices     []string      // input_select: what the customer was offered
+	Cards       []cardView    // cards: the cards the customer saw
+	Articles    []articleView // article: the articles the customer was pointed to
+	Fields      []fieldView   // form: what the form asked
+	Asks        string        // input_email, input_csat: what the customer was asked for
+	Answer      string        // what they answered
 	Attachments []attachmentView
 	Deleted     bool
+}
+
+// cardView is one card of a cards message, as the customer saw it.
+type cardView struct {
+	Title       string
+	Description string
+	Image       string // media_url, only when it is an http(s) URL
+	Actions     []actionView
+}
+
+// actionView is a card's button. Only an http(s) link becomes a link in the
+// page; any other uri (mailto:, tel:, or a javascript: stored before Baton
+// checked links) is shown as text.
+type actionView struct {
+	Text    string
+	URL     string // the link's http(s) uri
+	Target  string // the uri as text, when it is not http(s)
+	Payload string // a postback's payload
+}
+
+// articleView is one item of an article message.
+type articleView struct {
+	Title       string
+	Description string
+	URL         string // link, only when it is an http(s) URL
+	Target      string // link as text, when it is not
+}
+
+// fieldView is one field of a form message, with the customer's answer.
+type fieldView struct {
+	Label    string
+	Name     string
+	Type     string
+	Required bool
+	Options  []string
+	Value    string
+	Answered bool
 }
 
 type attachmentView struct {
@@ -115,7 +158,7 @@ func (h *Handler) transcript(ms []*baton.Message) []item {
 		if d, _ := m.ContentAttributes["deleted"].(bool); d {
 			it.Deleted = true
 		}
-		it.Choices, it.Answer = interactive(m)
+		interactive(&it, m)
 		for _, a := range m.Attachments {
 			it.Attachments = append(it.Attachments, attachmentView{Name: a.FileName,
 				URL: h.publicURL() + "/attachments/" + itoa(a.ID) + "/" + a.StorageKey, IsImage: a.FileType == baton.FileImage})
@@ -125,52 +168,161 @@ func (h *Handler) transcript(ms []*baton.Message) []item {
 	return out
 }
 
-// interactive returns what an interactive message offered and the answer
-// the customer gave, as plain text.
-func interactive(m *baton.Message) (choices []string, answer string) {
+// interactive fills in what an interactive message showed the customer
+// (choices, cards, articles or a form's fields) and the answer they gave,
+// all as plain text for the template to escape; links are kept only when
+// they are http(s).
+func interactive(it *item, m *baton.Message) {
 	attrs := m.ContentAttributes
-	items, _ := attrs["items"].([]any)
-	for _, raw := range items {
-		it, _ := raw.(map[string]any)
-		if it == nil {
-			continue
-		}
-		for _, k := range []string{"title", "label", "name"} {
-			if s, ok := it[k].(string); ok && s != "" {
-				choices = append(choices, s)
-				break
+	items := attrItems(attrs)
+	switch m.ContentType {
+	case baton.ContentCards:
+		for _, c := range items {
+			card := cardView{Title: text(c["title"]), Description: text(c["description"]), Image: webURL(c["media_url"])}
+			actions, _ := c["actions"].([]any)
+			for _, raw := range actions {
+				a, _ := raw.(map[string]any)
+				if a == nil {
+					continue
+				}
+				v := actionView{Text: text(a["text"]), URL: webURL(a["uri"]), Payload: text(a["payload"])}
+				if v.URL == "" {
+					v.Target = text(a["uri"])
+				}
+				if v.Text == "" {
+					v.Text = v.URL
+				}
+				card.Actions = append(card.Actions, v)
 			}
+			it.Cards = append(it.Cards, card)
 		}
-	}
-	if e, ok := attrs["submitted_email"].(string); ok && e != "" {
-		return choices, e
-	}
-	switch v := attrs["submitted_values"].(type) {
-	case []any:
-		var parts []string
-		for _, raw := range v {
-			if it, ok := raw.(map[string]any); ok {
-				title, _ := it["title"].(string)
-				value := fmt.Sprint(it["value"])
-				if name, ok := it["name"].(string); ok && title == "" {
-					parts = append(parts, name+": "+value)
-				} else if title != "" {
-					parts = append(parts, title)
-				} else {
-					parts = append(parts, value)
+	case baton.ContentArticle:
+		for _, a := range items {
+			v := articleView{Title: text(a["title"]), Description: text(a["description"]), URL: webURL(a["link"])}
+			if v.URL == "" {
+				v.Target = text(a["link"])
+			}
+			it.Articles = append(it.Articles, v)
+		}
+	case baton.ContentForm:
+		for _, f := range items {
+			v := fieldView{Label: text(f["label"]), Name: text(f["name"]), Type: text(f["type"])}
+			v.Required, _ = f["required"].(bool)
+			if v.Type == "" {
+				v.Type = "text"
+			}
+			options, _ := f["options"].([]any)
+			for _, o := range options {
+				s := text(o)
+				if om, ok := o.(map[string]any); ok {
+					s = cmp.Or(text(om["label"]), text(om["value"]))
+				}
+				if s != "" {
+					v.Options = append(v.Options, s)
+				}
+			}
+			it.Fields = append(it.Fields, v)
+		}
+	case baton.ContentInputEmail:
+		it.Asks = "Asked for an e-mail address."
+	case baton.ContentInputCSAT:
+		it.Asks = "Asked to rate the conversation."
+	default:
+		for _, c := range items {
+			for _, k := range []string{"title", "label", "name"} {
+				if s := text(c[k]); s != "" {
+					it.Choices = append(it.Choices, s)
+					break
 				}
 			}
 		}
-		answer = strings.Join(parts, ", ")
-	case map[string]any:
-		if r, ok := v["csat_survey_response"].(map[string]any); ok {
-			answer = fmt.Sprintf("Rated %v", r["rating"])
-			if f, _ := r["feedback_message"].(string); f != "" {
-				answer += ": " + f
-			}
+	}
+	it.Answer = answer(attrs, it.Fields)
+}
+
+// attrItems returns content_attributes.items, skipping what is not an object.
+func attrItems(attrs map[string]any) []map[string]any {
+	raw, _ := attrs["items"].([]any)
+	out := make([]map[string]any, 0, len(raw))
+	for _, r := range raw {
+		if m, ok := r.(map[string]any); ok {
+			out = append(out, m)
 		}
 	}
-	return choices, answer
+	return out
+}
+
+// answer returns the customer's answer as plain text. A form's values go
+// next to its fields instead, when they name them.
+func answer(attrs map[string]any, fields []fieldView) string {
+	if e, ok := attrs["submitted_email"].(string); ok && e != "" {
+		return e
+	}
+	switch v := attrs["submitted_values"].(type) {
+	case []any:
+		byName := map[string]int{}
+		for i, f := range fields {
+			byName[f.Name] = i
+		}
+		var parts []string
+		for _, raw := range v {
+			it, ok := raw.(map[string]any)
+			if !ok {
+				continue
+			}
+			title, _ := it["title"].(string)
+			value := text(it["value"])
+			name, named := it["name"].(string)
+			if i, ok := byName[name]; ok && named && title == "" {
+				fields[i].Value, fields[i].Answered = value, true
+				continue
+			}
+			switch {
+			case named && title == "":
+				parts = append(parts, name+": "+value)
+			case title != "":
+				parts = append(parts, title)
+			default:
+				parts = append(parts, value)
+			}
+		}
+		return strings.Join(parts, ", ")
+	case map[string]any:
+		if r, ok := v["csat_survey_response"].(map[string]any); ok {
+			a := fmt.Sprintf("Rated %v", r["rating"])
+			if f, _ := r["feedback_message"].(string); f != "" {
+				a += ": " + f
+			}
+			return a
+		}
+	}
+	return ""
+}
+
+// text returns a JSON value as text: a string as it is, a number or a
+// boolean as written, anything else as "".
+func text(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	return ""
+}
+
+// webURL returns v when it is an absolute http or https URL, and "" for
+// anything else (javascript:, data:, mailto:, a relative path): only these
+// become links or images in the page.
+func webURL(v any) string {
+	s, _ := v.(string)
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return u.String()
 }
 
 // reasons are the readable forms of the handoff reasons Baton gives.

@@ -1,0 +1,132 @@
+package agent
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+)
+
+// renderItems renders messages as the transcript does, from content
+// attributes written as JSON (decoded as they come from the store). The
+// app refuses a javascript: link today; these render what could be stored
+// anyway (before the check, or by an import), straight, as the page would.
+func renderItems(t *testing.T, ms ...*baton.Message) string {
+	t.Helper()
+	h := New(Config{})
+	var b strings.Builder
+	if err := h.pages["conversation"].ExecuteTemplate(&b, "items", h.transcript(ms)); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func botMessage(t *testing.T, id int64, ct baton.ContentType, content, attrs string) *baton.Message {
+	t.Helper()
+	m := &baton.Message{ID: id, MessageType: baton.MessageOutgoing, SenderType: baton.SenderAgentBot, ContentType: ct,
+		Content: &content, CreatedAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
+	if err := json.Unmarshal([]byte(attrs), &m.ContentAttributes); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// urlAttrs finds every href and src in HTML.
+var urlAttrs = regexp.MustCompile(`\s(href|src)="([^"]*)"`)
+
+func TestTranscriptCardsAndArticles(t *testing.T) {
+	t.Parallel()
+	html := renderItems(t,
+		botMessage(t, 1, baton.ContentCards, "Here are your parcels", `{"items": [
+			{"title": "Parcel <img src=x onerror=alert(1)>", "description": "Arrives <b>Friday</b>",
+			 "media_url": "https://cdn.example.com/parcel.png",
+			 "actions": [
+				{"type": "link", "text": "Track it", "uri": "https://track.example.com/p/1?a=1&b=2"},
+				{"type": "link", "text": "Run me", "uri": "javascript:alert(document.cookie)"},
+				{"type": "link", "text": "Sneaky", "uri": " JaVa\tScRiPt:alert(1)"},
+				{"type": "link", "text": "Call us", "uri": "tel:+3512345678"},
+				{"type": "postback", "text": "Cancel \"it\"", "payload": "CANCEL_1"}]},
+			{"title": "Second card", "media_url": "javascript:alert(2)",
+			 "actions": [{"type": "link", "text": "Data", "uri": "data:text/html,<script>alert(3)</script>"}]},
+			{"title": "Third card", "media_url": "http://cdn.example.com/third.png",
+			 "actions": [{"type": "postback", "text": "Yes", "payload": "YES"}]}]}`),
+		botMessage(t, 2, baton.ContentArticle, "Read these", `{"items": [
+			{"title": "Returns <policy>", "description": "How to send it back", "link": "https://help.example.com/returns"},
+			{"title": "Bad link", "description": "Never a link", "link": "javascript:alert(4)"}]}`))
+
+	for _, want := range []string{
+		// Each card's title, description and actions, escaped.
+		`<strong class="card-title">Parcel &lt;img src=x onerror=alert(1)&gt;</strong>`,
+		`<p class="card-description">Arrives &lt;b&gt;Friday&lt;/b&gt;</p>`,
+		`<img class="card-image" src="https://cdn.example.com/parcel.png" alt="Parcel &lt;img src=x onerror=alert(1)&gt;" loading="lazy" referrerpolicy="no-referrer">`,
+		`<img class="card-image" src="http://cdn.example.com/third.png" alt="Third card"`,
+		`<a href="https://track.example.com/p/1?a=1&amp;b=2" rel="noopener noreferrer" target="_blank">Track it</a>`,
+		// Any other scheme is text, not a link.
+		`<span class="card-action">Run me</span> <span class="muted">(link: <code>javascript:alert(document.cookie)</code>)</span>`,
+		`<span class="card-action">Call us</span> <span class="muted">(link: <code>tel:&#43;3512345678</code>)</span>`,
+		`<span class="card-action">Data</span>`,
+		`<span class="card-action">Cancel &#34;it&#34;</span> <span class="muted">(button: <code>CANCEL_1</code>)</span>`,
+		// Articles: linked titles (only http(s)) and descriptions.
+		`<a href="https://help.example.com/returns" rel="noopener noreferrer" target="_blank">Returns &lt;policy&gt;</a><p class="article-description">How to send it back</p>`,
+		`<strong>Bad link</strong> <span class="muted">(link: <code>javascript:alert(4)</code>)</span><p class="article-description">Never a link</p>`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the transcript lacks\n%s\nin\n%s", want, html)
+		}
+	}
+	// Nothing the bot wrote became markup, and every link and image the
+	// page has is one of the http(s) ones.
+	for _, bad := range []string{"<img src=x", "<b>", "<script", "<policy>"} {
+		if strings.Contains(html, bad) {
+			t.Errorf("the transcript has %q unescaped", bad)
+		}
+	}
+	allowed := map[string]bool{
+		"https://cdn.example.com/parcel.png": true, "http://cdn.example.com/third.png": true,
+		"https://track.example.com/p/1?a=1&amp;b=2": true, "https://help.example.com/returns": true,
+	}
+	found := urlAttrs.FindAllStringSubmatch(html, -1)
+	for _, m := range found {
+		if !allowed[m[2]] {
+			t.Errorf("the transcript has %s=%q", m[1], m[2])
+		}
+	}
+	if len(found) != len(allowed) {
+		t.Errorf("the transcript has %d links and images, want %d", len(found), len(allowed))
+	}
+}
+
+func TestTranscriptFormAndQuestions(t *testing.T) {
+	t.Parallel()
+	html := renderItems(t,
+		botMessage(t, 1, baton.ContentForm, "A few details", `{"items": [
+			{"name": "order", "label": "Order <number>", "type": "text", "required": true},
+			{"name": "size", "label": "Size", "type": "select", "options": [{"label": "Small", "value": "s"}, {"label": "Large", "value": "l"}]},
+			{"name": "note", "label": "Note", "type": "text_area"}],
+			"submitted_values": [{"name": "order", "value": "A-1 <b>"}, {"name": "size", "value": "l"}]}`),
+		botMessage(t, 2, baton.ContentInputEmail, "Your e-mail?", `{"submitted_email": "ivy@example.com"}`),
+		botMessage(t, 3, baton.ContentInputCSAT, "How did we do?",
+			`{"submitted_values": {"csat_survey_response": {"rating": 4, "feedback_message": "Quick <3"}}}`),
+		botMessage(t, 4, baton.ContentInputEmail, "And your other e-mail?", `{}`))
+	for _, want := range []string{
+		`<span class="muted">Form asked:</span>`,
+		`<li>Order &lt;number&gt; <span class="muted">(text, required)</span>: <strong>A-1 &lt;b&gt;</strong></li>`,
+		`<li>Size <span class="muted">(select: Small, Large)</span>: <strong>l</strong></li>`,
+		`<li>Note <span class="muted">(text_area)</span></li>`,
+		`<p class="interactive muted">Asked for an e-mail address.</p>`,
+		`Customer answered: <strong>ivy@example.com</strong>`,
+		`<p class="interactive muted">Asked to rate the conversation.</p>`,
+		`Customer answered: <strong>Rated 4: Quick &lt;3</strong>`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the transcript lacks\n%s\nin\n%s", want, html)
+		}
+	}
+	// A form's answers are shown at their fields, not again as a line.
+	if n := strings.Count(html, "Customer answered:"); n != 2 {
+		t.Errorf("%d answer lines, want 2 (the e-mail and the rating)", n)
+	}
+}
