@@ -106,10 +106,13 @@ type Conversation struct {
 	Assignee     *User
 	AssigneeBot  *AgentBot
 	AssigneeRole Role // the assignee's role in the account
-	Team         *Team
-	Handoff      *Handoff // the latest handoff, nil before any
-	LastMessage  *Message // the latest message that is neither activity nor private
-	UnreadCount  int
+	// AssigneeStatus is the assignee's availability as the team sees it
+	// (AccountUser.AvailabilityStatus): offline without a live connection.
+	AssigneeStatus Availability
+	Team           *Team
+	Handoff        *Handoff // the latest handoff, nil before any
+	LastMessage    *Message // the latest message that is neither activity nor private
+	UnreadCount    int
 }
 
 // StatusOnIncoming is the status a conversation moves to when its contact

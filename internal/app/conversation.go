@@ -224,7 +224,7 @@ func (a *App) loadConversation(ctx context.Context, c *baton.Conversation) (*bat
 	if err != nil {
 		return nil, err
 	}
-	return fresh, newLoader(q).conversation(ctx, fresh)
+	return fresh, newLoader(q, a.liveSince()).conversation(ctx, fresh)
 }
 
 // MaxPage is the last page a list serves: pages past it are as empty as it
@@ -341,7 +341,7 @@ func (a *App) Conversations(ctx context.Context, accountID int64, cq Conversatio
 		size = ConversationPageSize
 	}
 	f.Offset, f.Limit = (cq.Page-1)*size, size
-	cs, err := listConversations(ctx, q, f)
+	cs, err := a.listConversations(ctx, q, f)
 	if err != nil {
 		return nil, err
 	}
@@ -350,12 +350,12 @@ func (a *App) Conversations(ctx context.Context, accountID int64, cq Conversatio
 
 // listConversations lists the conversations the filter selects, each
 // loaded for its view.
-func listConversations(ctx context.Context, q *store.Queries, f store.ConversationFilter) ([]*baton.Conversation, error) {
+func (a *App) listConversations(ctx context.Context, q *store.Queries, f store.ConversationFilter) ([]*baton.Conversation, error) {
 	cs, err := q.ListConversations(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	l := newLoader(q)
+	l := newLoader(q, a.liveSince())
 	for _, c := range cs {
 		if err := l.conversation(ctx, c); err != nil {
 			return nil, err
@@ -374,7 +374,7 @@ func (a *App) ContactConversations(ctx context.Context, accountID, contactID int
 	if _, err := q.FindContact(ctx, accountID, contactID); err != nil {
 		return nil, err
 	}
-	return listConversations(ctx, q, store.ConversationFilter{AccountID: accountID, ContactID: contactID,
+	return a.listConversations(ctx, q, store.ConversationFilter{AccountID: accountID, ContactID: contactID,
 		InboxIDs: s.inboxIDs, Limit: 100})
 }
 
@@ -385,7 +385,7 @@ func (a *App) Conversation(ctx context.Context, accountID, displayID int64) (*ba
 	if err != nil {
 		return nil, err
 	}
-	return c, newLoader(q).conversation(ctx, c)
+	return c, newLoader(q, a.liveSince()).conversation(ctx, c)
 }
 
 // visibleConversation resolves the caller's scope in the account and finds
@@ -814,7 +814,7 @@ func (a *App) PublicConversations(ctx context.Context, page int) ([]*baton.Conve
 	if err != nil {
 		return nil, nil, err
 	}
-	l := newLoader(q)
+	l := newLoader(q, a.liveSince())
 	msgs := map[int64][]*baton.Message{}
 	for _, c := range cs {
 		c.Inbox, c.Contact, c.ContactInbox = p.Inbox, p.Contact, p.ContactInbox
@@ -871,7 +871,7 @@ func (a *App) PublicConversation(ctx context.Context, displayID int64) (*baton.C
 	if err != nil {
 		return nil, nil, err
 	}
-	return c, ms, newLoader(q).messages(ctx, c, ms)
+	return c, ms, newLoader(q, a.liveSince()).messages(ctx, c, ms)
 }
 
 // PublicResolve resolves one of the contact's conversations; resolving a
@@ -997,7 +997,7 @@ func (a *App) WidgetConversationOf(ctx context.Context, id int64) (*WidgetSessio
 	if err != nil || c == nil {
 		return w, nil, online, err
 	}
-	return w, c, online, newLoader(q).conversation(ctx, c)
+	return w, c, online, newLoader(q, a.liveSince()).conversation(ctx, c)
 }
 
 // peopleOnline reports whether a member of the inbox is connected and

@@ -200,7 +200,7 @@ func (a *App) emitConversation(ctx context.Context, q *store.Queries, name strin
 		return err
 	}
 	snap := *c
-	around, err := snapshotConversation(ctx, q, &snap)
+	around, err := a.snapshotConversation(ctx, q, &snap)
 	if err != nil {
 		return err
 	}
@@ -210,8 +210,8 @@ func (a *App) emitConversation(ctx context.Context, q *store.Queries, name strin
 
 // snapshotConversation loads c, a copy of the conversation, as a
 // conversation event shows it, and returns what it read beside it.
-func snapshotConversation(ctx context.Context, q *store.Queries, c *baton.Conversation) (*store.Surroundings, error) {
-	l := newLoader(q)
+func (a *App) snapshotConversation(ctx context.Context, q *store.Queries, c *baton.Conversation) (*store.Surroundings, error) {
+	l := newLoader(q, a.liveSince())
 	around, err := l.surround(ctx, c)
 	if err != nil {
 		return nil, err
@@ -234,7 +234,7 @@ func (a *App) emitConversationCreated(ctx context.Context, q *store.Queries, c *
 		return err
 	}
 	snap := *c
-	around, err := snapshotConversation(ctx, q, &snap)
+	around, err := a.snapshotConversation(ctx, q, &snap)
 	if err != nil {
 		return err
 	}
@@ -315,7 +315,7 @@ func (a *App) emitMessageHeard(ctx context.Context, q *store.Queries, name strin
 	}
 	// The message's sender, when a bot or a person, was read with the
 	// caller's token: the snapshot shows it as read there.
-	l := newLoader(q)
+	l := newLoader(q, a.liveSince())
 	actor := baton.ActorFromContext(ctx)
 	if actor.Bot != nil {
 		l.bots[actor.Bot.ID] = actor.Bot
@@ -516,7 +516,7 @@ func (a *App) WidgetTriggered(ctx context.Context, name string, info map[string]
 		if errors.Is(err, baton.ErrNotFound) {
 			c, err = nil, nil
 		} else if err == nil {
-			err = newLoader(q).conversation(ctx, c)
+			err = newLoader(q, a.liveSince()).conversation(ctx, c)
 		}
 		if err != nil {
 			return err

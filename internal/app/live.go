@@ -231,7 +231,7 @@ func (a *App) publishTyping(ctx context.Context, c *baton.Conversation, typistTy
 // are the caller's (publishTyping looks for them first, and writes nothing
 // more when none hears it).
 func (a *App) emitTyping(ctx context.Context, q *store.Queries, name string, c *baton.Conversation, typistType string, typistID int64, private bool, hooks []*baton.Webhook) error {
-	l := newLoader(q)
+	l := newLoader(q, a.liveSince())
 	typist := &baton.Sender{Type: typistType}
 	var err error
 	switch typistType {
@@ -324,7 +324,7 @@ func (a *App) PruneLiveEvents(ctx context.Context, window time.Duration) error {
 // are read once, as they are now, after all the rows committed.
 func (a *App) loadLive(ctx context.Context, rows []*store.LiveEvent, want func(accountID int64) bool) ([]*LiveEvent, error) {
 	q := a.store.Read()
-	b := &liveBatch{q: q, l: newLoader(q), convs: map[int64]liveConversation{}, audiences: map[[2]int64]map[int64]bool{}}
+	b := &liveBatch{q: q, l: newLoader(q, a.liveSince()), convs: map[int64]liveConversation{}, audiences: map[[2]int64]map[int64]bool{}}
 	if err := b.load(ctx, rows, want); err != nil {
 		return nil, err
 	}

@@ -545,7 +545,7 @@ func (a *App) OpenAttachment(ctx context.Context, id int64, storageKey string) (
 
 // loadMessage fills in a message's sender and attachments for its view.
 func (a *App) loadMessage(ctx context.Context, c *baton.Conversation, m *baton.Message) error {
-	return newLoader(a.store.Read()).messages(ctx, c, []*baton.Message{m})
+	return newLoader(a.store.Read(), a.liveSince()).messages(ctx, c, []*baton.Message{m})
 }
 
 // MessagePage is a page of a conversation's messages with the conversation.
@@ -562,7 +562,7 @@ func (a *App) Messages(ctx context.Context, accountID, displayID, before, after 
 	if err != nil {
 		return nil, err
 	}
-	l := newLoader(q)
+	l := newLoader(q, a.liveSince())
 	if err := l.conversation(ctx, c); err != nil {
 		return nil, err
 	}
@@ -628,7 +628,7 @@ func (a *App) PublicMessages(ctx context.Context, displayID, before int64) ([]*b
 	if err != nil {
 		return nil, err
 	}
-	return ms, newLoader(q).messages(ctx, c, ms)
+	return ms, newLoader(q, a.liveSince()).messages(ctx, c, ms)
 }
 
 // PublicMessageInput is a customer's message.
@@ -1111,7 +1111,7 @@ func (a *App) WidgetMessages(ctx context.Context, before, after int64) ([]*baton
 	if err != nil {
 		return nil, err
 	}
-	return ms, newLoader(q).messages(ctx, c, ms)
+	return ms, newLoader(q, a.liveSince()).messages(ctx, c, ms)
 }
 
 // WidgetAnswer records the visitor's answer to an interactive message. The

@@ -11,11 +11,12 @@ import (
 // loader fills in what views show beside a conversation or message,
 // remembering what it already read so lists do not read a thing twice.
 type loader struct {
-	q        *store.Queries
-	inboxes  map[int64]*baton.Inbox
-	users    map[int64]*baton.User
-	contacts map[int64]*baton.Contact
-	bots     map[int64]*baton.AgentBot
+	q         *store.Queries
+	liveSince int64 // see App.liveSince: for the assignee's presence
+	inboxes   map[int64]*baton.Inbox
+	users     map[int64]*baton.User
+	contacts  map[int64]*baton.Contact
+	bots      map[int64]*baton.AgentBot
 	// last, when set, is the last message of its conversation, known to
 	// the caller (a message just written): conversation does not read it.
 	last *baton.Message
@@ -73,8 +74,8 @@ func (l *loader) botsHearing(ctx context.Context, link *baton.AgentBotInbox, ass
 	})
 }
 
-func newLoader(q *store.Queries) *loader {
-	return &loader{q: q, inboxes: map[int64]*baton.Inbox{}, users: map[int64]*baton.User{},
+func newLoader(q *store.Queries, liveSince int64) *loader {
+	return &loader{q: q, liveSince: liveSince, inboxes: map[int64]*baton.Inbox{}, users: map[int64]*baton.User{},
 		contacts: map[int64]*baton.Contact{}, bots: map[int64]*baton.AgentBot{}}
 }
 
@@ -155,10 +156,14 @@ func (l *loader) people(ctx context.Context, c *baton.Conversation) error {
 		if c.Assignee, err = l.user(ctx, c.AssigneeID); err != nil {
 			return err
 		}
-		// The assignee's role, for the agent JSON; a former member is an agent.
-		c.AssigneeRole = baton.RoleAgent
+		// The assignee's role, for the agent JSON, and availability as the
+		// team sees it; a former member is an agent, offline.
+		c.AssigneeRole, c.AssigneeStatus = baton.RoleAgent, baton.Offline
 		if au, err := l.q.FindAccountUser(ctx, c.AccountID, c.AssigneeID); err == nil {
-			c.AssigneeRole = au.Role
+			if au.Connected, err = l.q.Connected(ctx, c.AssigneeID, l.liveSince); err != nil {
+				return err
+			}
+			c.AssigneeRole, c.AssigneeStatus = au.Role, au.AvailabilityStatus()
 		} else if !errors.Is(err, baton.ErrNotFound) {
 			return err
 		}

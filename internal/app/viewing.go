@@ -83,7 +83,7 @@ func (a *App) Viewing(ctx context.Context, accountID, displayID int64) ([]string
 			return nil, err
 		}
 	}
-	l := newLoader(q)
+	l := newLoader(q, a.liveSince())
 	names := make([]string, 0, len(others))
 	for _, id := range others {
 		u, err := l.user(ctx, id)

@@ -252,7 +252,7 @@ func (h *Handler) conversationPushView(c *baton.Conversation) conversationPush {
 		v.Meta.HMACVerified = ci.HMACVerified
 	}
 	v.Meta.Sender = contactPushView(c.Contact)
-	v.Meta.Assignee = userPushView(c.Assignee)
+	v.Meta.Assignee = assigneePushView(c)
 	if m := c.LastMessage; m != nil && !m.Private && m.MessageType != baton.MessageActivity {
 		v.Messages = append(v.Messages, h.messagePushView(c, m))
 	}

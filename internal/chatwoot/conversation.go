@@ -75,7 +75,7 @@ func (h *Handler) conversationView(c *baton.Conversation) conversationJSON {
 	}
 	switch {
 	case c.Assignee != nil:
-		v.Meta.Assignee = agentView(&baton.AccountUser{AccountID: c.AccountID, User: c.Assignee, Role: c.AssigneeRole})
+		v.Meta.Assignee = assigneeView(c)
 		v.Meta.AssigneeType = "User"
 	case c.AssigneeBot != nil:
 		v.Meta.Assignee, v.Meta.AssigneeType = h.botPush(c.AssigneeBot), "AgentBot"
@@ -434,5 +434,5 @@ func (h *Handler) assign(w http.ResponseWriter, r *http.Request) error {
 	if c.Assignee == nil {
 		return ok(w, nil)
 	}
-	return ok(w, agentView(&baton.AccountUser{AccountID: accountID, User: c.Assignee, Role: c.AssigneeRole}))
+	return ok(w, assigneeView(c))
 }

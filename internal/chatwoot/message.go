@@ -195,7 +195,7 @@ func (h *Handler) listMessages(w http.ResponseWriter, r *http.Request) error {
 		"contact": contactPushView(c.Contact), "assignee": nil, "agent_last_seen_at": isoOrNil(c.AgentLastSeenAt),
 		"assignee_last_seen_at": isoOrNil(c.AssigneeLastSeenAt)}
 	if c.Assignee != nil {
-		meta["assignee"] = userPushView(c.Assignee)
+		meta["assignee"] = assigneePushView(c)
 	}
 	out := make([]messageJSON, 0, len(page.Messages))
 	for _, m := range page.Messages {

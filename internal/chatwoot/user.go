@@ -133,6 +133,24 @@ func userPushView(u *baton.User) *userPush {
 		AvailabilityStatus: u.Availability.String(), Thumbnail: ""}
 }
 
+// assigneeView is the conversation's assignee as an agent, with their
+// availability as the team sees it.
+func assigneeView(c *baton.Conversation) agentJSON {
+	v := agentView(&baton.AccountUser{AccountID: c.AccountID, User: c.Assignee, Role: c.AssigneeRole})
+	v.AvailabilityStatus = c.AssigneeStatus.String()
+	return v
+}
+
+// assigneePushView is the conversation's assignee as its meta shows them,
+// with their availability as the team sees it: offline when not connected.
+func assigneePushView(c *baton.Conversation) *userPush {
+	v := userPushView(c.Assignee)
+	if v != nil {
+		v.AvailabilityStatus = c.AssigneeStatus.String()
+	}
+	return v
+}
+
 // availabilityRequest is Chatwoot's profile/availability body.
 type availabilityRequest struct {
 	Profile struct {

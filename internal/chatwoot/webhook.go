@@ -186,7 +186,7 @@ func (h *Handler) conversationWebhook(acc *baton.Account, c *baton.Conversation)
 	v.Meta.Sender = contactPushView(c.Contact)
 	switch {
 	case c.Assignee != nil:
-		v.Meta.Assignee, v.Meta.AssigneeType = userPushView(c.Assignee), "User"
+		v.Meta.Assignee, v.Meta.AssigneeType = assigneePushView(c), "User"
 	case c.AssigneeBot != nil:
 		v.Meta.Assignee, v.Meta.AssigneeType = h.botPush(c.AssigneeBot), "AgentBot"
 	}

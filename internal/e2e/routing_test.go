@@ -276,7 +276,18 @@ func TestRoutingNewConversationWithoutBot(t *testing.T) {
 
 		// Bea, online and of the conversation's team, is chosen over Ann,
 		// who has fewer open conversations but is not of the team.
+		// The assignee's availability is as the team sees it: online while
+		// connected, offline once not.
+		assignee := func() any {
+			return e.conversation(conv)["meta"].(map[string]any)["assignee"].(map[string]any)["availability_status"]
+		}
+		if got := assignee(); got != "online" {
+			t.Errorf("the assignee, connected, is %v, want online", got)
+		}
 		e.disconnectPerson(ann)
+		if got := assignee(); got != "offline" {
+			t.Errorf("the assignee, gone, is %v, want offline", got)
+		}
 		e.connectPerson(bea)
 		for i := range 3 {
 			e.customer(fmt.Sprintf("bea-%d", i))
