@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -137,6 +139,17 @@ func openStore(ctx context.Context, cfg *config.Config) (st, engine *store.Store
 	}
 	st, err = sqlite.Open(ctx, target)
 	return st, st, err
+}
+
+// reachable is the URL of a listening address that a client can use: an
+// unspecified address (0.0.0.0, ::), which no client can dial, is named by
+// the loopback address (the listener takes both families).
+func reachable(addr net.Addr) string {
+	a, ok := addr.(*net.TCPAddr)
+	if !ok || !a.IP.IsUnspecified() {
+		return "http://" + addr.String()
+	}
+	return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(a.Port))
 }
 
 // stack is everything a command runs on.
@@ -312,6 +325,9 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	mux := http.NewServeMux()
 	mux.Handle("/app", web)
 	mux.Handle("/app/", web)
+	// The server's root is the agent app's, for whoever opens the URL
+	// Baton printed.
+	mux.Handle("GET /{$}", http.RedirectHandler("/app", http.StatusFound))
 	// The website widget's paths (/packs/js/sdk.js, /widget) beside the API.
 	mux.Handle("/", widget.New().Handler(s.app, api))
 	srv := server.New(server.Config{Handler: mux, Cable: s.hub, Logger: log, Health: s.store.Ping, RateLimit: cfg.RateLimit,
@@ -327,9 +343,14 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	if err := srv.Start(cfg.Addr); err != nil {
 		return err
 	}
-	listen := "http://" + srv.Addr().String()
+	listen := reachable(srv.Addr())
 	if cfg.PublicURL == "" {
 		s.base.Store(listen)
+		if ip, ok := srv.Addr().(*net.TCPAddr); ok && ip.IP.IsUnspecified() {
+			log.Warn("listening on every interface with no --public-url: links Baton writes (attachments, the widget's script) "+
+				"name "+s.publicURL()+", which only this machine reaches; set --public-url to the address customers and bots use",
+				"addr", srv.Addr().String())
+		}
 	}
 	// On SQLite one process owns the database: leases found at start were
 	// taken by a process that died (kill -9), and its lanes are ours at

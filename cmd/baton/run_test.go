@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -240,6 +241,13 @@ func TestServe(t *testing.T) {
 		if code, body := get(t, p.url+"/healthz", ""); code != http.StatusOK {
 			t.Errorf("GET /healthz: %d %s", code, body)
 		}
+		// The root leads to the agent app.
+		noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		if res, err := noFollow.Get(p.url + "/"); err != nil {
+			t.Error(err)
+		} else if res.Body.Close(); res.StatusCode != http.StatusFound || res.Header.Get("Location") != "/app" {
+			t.Errorf("GET /: %d to %q, want 302 to /app", res.StatusCode, res.Header.Get("Location"))
+		}
 		if url := in.env["DATABASE_URL"]; url != "" {
 			// A server without autovacuum is told of it (this test's
 			// server has it on or off as its administrator set it).
@@ -296,4 +304,23 @@ func jsonID(t *testing.T, v map[string]any) string {
 	}
 	b, _ := json.Marshal(int64(id))
 	return string(b)
+}
+
+// TestReachable: the URL Baton prints and writes into links names an
+// address a client can dial, also when it listens on every interface.
+func TestReachable(t *testing.T) {
+	for _, tc := range []struct {
+		addr *net.TCPAddr
+		want string
+	}{
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 3000}, "http://127.0.0.1:3000"},
+		{&net.TCPAddr{IP: net.IPv4(10, 1, 2, 3), Port: 80}, "http://10.1.2.3:80"},
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 3000}, "http://127.0.0.1:3000"},
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 3000}, "http://127.0.0.1:3000"},
+		{&net.TCPAddr{IP: net.IPv6loopback, Port: 3000}, "http://[::1]:3000"},
+	} {
+		if got := reachable(tc.addr); got != tc.want {
+			t.Errorf("reachable(%v) = %q, want %q", tc.addr, got, tc.want)
+		}
+	}
 }
