@@ -34,7 +34,8 @@ type adminCommand struct {
 var adminCommands = []adminCommand{
 	{"platform-app create", []string{"name"}, (*env).adminPlatformApp},
 	{"account create", []string{"name"}, (*env).adminAccount},
-	{"user create", []string{"account", "name", "email", "password"}, (*env).adminUser},
+	{"user create", []string{"account", "name", "email", "password", "role"}, (*env).adminUser},
+	{"user add", []string{"account", "user", "role"}, (*env).adminUserAdd},
 	{"bot create", []string{"name", "outgoing-url"}, (*env).adminBotCreate},
 	{"bot connect", []string{"bot", "inbox"}, (*env).adminBotConnect},
 	{"bot token", []string{"bot"}, (*env).adminBotToken},
@@ -60,7 +61,22 @@ func (e *env) admin(ctx context.Context, args []string) error {
 	fs.SetOutput(io.Discard)
 	do := c.define(e, fs)
 	flags := config.Define(fs, e.getenv)
-	if err := fs.Parse(args[2:]); err != nil {
+	if err := fs.Parse(args[2:]); errors.Is(err, flag.ErrHelp) {
+		// The command's own help: its line, its flags, then the
+		// configuration's.
+		var b strings.Builder
+		fmt.Fprintf(&b, "Usage:\n%s\n", adminLine(c))
+		cmd := flag.NewFlagSet(c.words, flag.ContinueOnError)
+		c.define(&env{}, cmd)
+		cmd.VisitAll(func(f *flag.Flag) {
+			arg, text := flag.UnquoteUsage(f)
+			fmt.Fprintf(&b, "  %s\n      %s\n", strings.TrimSpace("--"+f.Name+" "+strings.ToUpper(arg)), text)
+		})
+		b.WriteString("\nConfiguration (flags win over the environment):\n")
+		config.Define(flag.NewFlagSet("serve", flag.ContinueOnError), func(string) string { return "" }).Usage(&b)
+		_, err := io.WriteString(e.stdout, b.String())
+		return err
+	} else if err != nil {
 		return err
 	}
 	// A stray word is a mistake, such as an unquoted "--name Acme Corp",
@@ -79,6 +95,17 @@ func (e *env) admin(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A command run from another directory than the installation's would
+	// quietly provision a new, empty one: say so.
+	if kind, target := cfg.Database(); kind == config.SQLite {
+		if _, err := os.Stat(target); errors.Is(err, os.ErrNotExist) {
+			if abs, err := filepath.Abs(target); err == nil {
+				target = abs
+			}
+			fmt.Fprintf(e.stderr, "baton: no database at %s yet: making a new installation there "+
+				"(run from the installation's directory, or set BATON_DATA_DIR or DATABASE_URL, to use an existing one)\n", target)
+		}
+	}
 	s, err := e.openConfig(ctx, cfg)
 	if err != nil {
 		return err
@@ -90,22 +117,27 @@ func (e *env) admin(ctx context.Context, args []string) error {
 // adminUsage writes the command line of each admin command, from its flag set.
 func adminUsage(w io.Writer) {
 	for _, c := range adminCommands {
-		fs := flag.NewFlagSet(c.words, flag.ContinueOnError)
-		c.define(&env{}, fs)
-		line := "  baton admin " + c.words
-		fs.VisitAll(func(f *flag.Flag) {
-			arg, _ := flag.UnquoteUsage(f)
-			part := "--" + f.Name
-			if arg != "" {
-				part += " " + strings.ToUpper(arg)
-			}
-			if !slices.Contains(c.required, f.Name) {
-				part = "[" + part + "]"
-			}
-			line += " " + part
-		})
-		fmt.Fprintln(w, line)
+		fmt.Fprintln(w, adminLine(c))
 	}
+}
+
+// adminLine is the command line of an admin command, from its flag set.
+func adminLine(c adminCommand) string {
+	fs := flag.NewFlagSet(c.words, flag.ContinueOnError)
+	c.define(&env{}, fs)
+	line := "  baton admin " + c.words
+	fs.VisitAll(func(f *flag.Flag) {
+		arg, _ := flag.UnquoteUsage(f)
+		part := "--" + f.Name
+		if arg != "" {
+			part += " " + strings.ToUpper(arg)
+		}
+		if !slices.Contains(c.required, f.Name) {
+			part = "[" + part + "]"
+		}
+		line += " " + part
+	})
+	return line
 }
 
 // idValue is a flag holding an id: a positive whole number.
@@ -119,6 +151,30 @@ func (v *idValue) Set(s string) error {
 	}
 	*v = idValue(id)
 	return nil
+}
+
+// idsValue is a flag holding ids separated by commas.
+type idsValue []int64
+
+func (v *idsValue) String() string { return fmt.Sprint([]int64(*v)) }
+func (v *idsValue) Set(s string) error {
+	*v = nil
+	for part := range strings.SplitSeq(s, ",") {
+		var id idValue
+		if err := id.Set(strings.TrimSpace(part)); err != nil {
+			return err
+		}
+		if !slices.Contains(*v, int64(id)) {
+			*v = append(*v, int64(id))
+		}
+	}
+	return nil
+}
+
+func idsFlag(fs *flag.FlagSet, name, usage string) *[]int64 {
+	v := idsValue{}
+	fs.Var(&v, name, usage)
+	return (*[]int64)(&v)
 }
 
 func idFlag(fs *flag.FlagSet, name, usage string) *int64 {
@@ -179,20 +235,95 @@ func (e *env) adminUser(fs *flag.FlagSet) func(ctx context.Context, s *stack) er
 	name := fs.String("name", "", "the user's `name`")
 	email := fs.String("email", "", "the user's `e-mail` address")
 	password := fs.String("password", "", "the user's `password`")
-	role := fs.String("role", "administrator", "the user's `role`: administrator or agent")
+	role := fs.String("role", "", "the user's `role`: administrator (everything in the account) or agent (the conversations of their inboxes)")
+	inboxes := idsFlag(fs, "inbox", "the `ids` of inboxes the user works, separated by commas (an agent sees and is given only their inboxes' conversations)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	return func(ctx context.Context, s *stack) error {
 		if _, ok := baton.ParseRole(*role); !ok {
 			return fmt.Errorf("--role: %q is not administrator or agent", *role)
 		}
+		if err := checkInboxes(ctx, s, *accountID, *inboxes); err != nil {
+			return err
+		}
 		u, token, err := s.app.CreateUserInAccount(system(ctx), *accountID, app.UserInput{Name: name, Email: email, Password: password}, *role)
-		if err != nil {
+		if baton.ErrorCode(err) == baton.ENOTFOUND {
+			return fmt.Errorf("no account %d", *accountID)
+		} else if err != nil {
 			return cliError(err)
 		}
+		if err := joinInboxes(ctx, s, *accountID, u.ID, *inboxes); err != nil {
+			return err
+		}
 		return e.print(*asJSON, map[string]any{"id": u.ID, "name": u.Name, "email": u.Email,
-			"account_id": *accountID, "role": *role, "access_token": token},
-			fmt.Sprintf("user %d %q <%s>, %s of account %d\naccess token: %s", u.ID, u.Name, u.Email, *role, *accountID, token))
+			"account_id": *accountID, "role": *role, "inbox_ids": *inboxes, "access_token": token},
+			fmt.Sprintf("user %d %q <%s>, %s of account %d%s\naccess token: %s", u.ID, u.Name, u.Email, *role, *accountID,
+				inboxesText(*inboxes), token))
 	}
+}
+
+// adminUserAdd makes an existing user a member of an account (or changes
+// their role there) and of inboxes of it.
+func (e *env) adminUserAdd(fs *flag.FlagSet) func(ctx context.Context, s *stack) error {
+	accountID := idFlag(fs, "account", "the `id` of the account the user joins")
+	userID := idFlag(fs, "user", "the user's `id`")
+	role := fs.String("role", "", "the user's `role` in the account: administrator or agent")
+	inboxes := idsFlag(fs, "inbox", "the `ids` of inboxes the user works, separated by commas")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	return func(ctx context.Context, s *stack) error {
+		if _, ok := baton.ParseRole(*role); !ok {
+			return fmt.Errorf("--role: %q is not administrator or agent", *role)
+		}
+		if err := checkInboxes(ctx, s, *accountID, *inboxes); err != nil {
+			return err
+		}
+		if _, err := s.app.AddAccountUser(system(ctx), *accountID, *userID, *role); baton.ErrorCode(err) == baton.ENOTFOUND {
+			return fmt.Errorf("no account %d or no user %d", *accountID, *userID)
+		} else if err != nil {
+			return cliError(err)
+		}
+		if err := joinInboxes(ctx, s, *accountID, *userID, *inboxes); err != nil {
+			return err
+		}
+		return e.print(*asJSON, map[string]any{"id": *userID, "account_id": *accountID, "role": *role, "inbox_ids": *inboxes},
+			fmt.Sprintf("user %d is %s of account %d%s", *userID, *role, *accountID, inboxesText(*inboxes)))
+	}
+}
+
+// checkInboxes makes sure the inboxes are the account's before a command
+// changes anything.
+func checkInboxes(ctx context.Context, s *stack, accountID int64, ids []int64) error {
+	for _, id := range ids {
+		// Baton itself may see every account: one it may not see is not
+		// there.
+		if _, err := s.app.Inbox(system(ctx), accountID, id); baton.ErrorCode(err) == baton.ENOTFOUND ||
+			baton.ErrorCode(err) == baton.EUNAUTHORIZED {
+			return fmt.Errorf("no inbox %d in account %d", id, accountID)
+		} else if err != nil {
+			return cliError(err)
+		}
+	}
+	return nil
+}
+
+// joinInboxes makes the user a member of the inboxes.
+func joinInboxes(ctx context.Context, s *stack, accountID, userID int64, ids []int64) error {
+	for _, id := range ids {
+		if _, err := s.app.ChangeInboxMembers(system(ctx), accountID, id, app.MembersAdd, []int64{userID}); err != nil {
+			return cliError(err)
+		}
+	}
+	return nil
+}
+
+func inboxesText(ids []int64) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return ", member of inboxes " + strings.Join(parts, ", ")
 }
 
 func (e *env) adminBotCreate(fs *flag.FlagSet) func(ctx context.Context, s *stack) error {
@@ -239,7 +370,9 @@ func (e *env) adminBotConnect(fs *flag.FlagSet) func(ctx context.Context, s *sta
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	return func(ctx context.Context, s *stack) error {
 		inbox, err := s.app.ConnectAgentBot(system(ctx), *botID, *inboxID)
-		if err != nil {
+		if baton.ErrorCode(err) == baton.ENOTFOUND {
+			return fmt.Errorf("no bot %d, or no inbox %d of the bot's account", *botID, *inboxID)
+		} else if err != nil {
 			return cliError(err)
 		}
 		return e.print(*asJSON, map[string]any{"id": inbox.ID, "inbox_id": inbox.ID, "agent_bot_id": *botID},
@@ -253,7 +386,9 @@ func (e *env) adminBotToken(fs *flag.FlagSet) func(ctx context.Context, s *stack
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	return func(ctx context.Context, s *stack) error {
 		v, err := s.app.AgentBotToken(system(ctx), *botID, *reset)
-		if err != nil {
+		if baton.ErrorCode(err) == baton.ENOTFOUND {
+			return fmt.Errorf("no bot %d", *botID)
+		} else if err != nil {
 			return cliError(err)
 		}
 		return e.print(*asJSON, map[string]any{"id": v.Bot.ID, "access_token": v.AccessToken},

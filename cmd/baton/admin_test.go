@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -45,7 +48,7 @@ func TestAdmin(t *testing.T) {
 
 		// Without --json the same facts are printed for people.
 		stdout, stderr, err = in.run(t, "admin", "user", "create", "--account", accountID, "--name", "Alex",
-			"--email", "alex@acme.test", "--password", "correct-horse-9")
+			"--email", "alex@acme.test", "--password", "correct-horse-9", "--role", "administrator")
 		if err != nil {
 			t.Fatalf("user create: %v\n%s", err, stderr)
 		}
@@ -78,6 +81,13 @@ func TestAdmin(t *testing.T) {
 			{"admin", "user", "create", "--account", accountID, "--name", "N", "--email", "n@acme.test"},
 			{"admin", "user", "create", "--account", accountID, "--name", "N", "--email", "not-an-email", "--password", "correct-horse-9"},
 			{"admin", "user", "create", "--account", accountID, "--name", "N", "--email", "n@acme.test", "--password", "correct-horse-9", "--role", "owner"},
+			// No role: none is given silently.
+			{"admin", "user", "create", "--account", accountID, "--name", "N", "--email", "n@acme.test", "--password", "correct-horse-9"},
+			// An inbox that is not there: the user is not made either.
+			{"admin", "user", "create", "--account", accountID, "--name", "N", "--email", "n@acme.test", "--password", "correct-horse-9", "--role", "agent", "--inbox", "999"},
+			{"admin", "user", "create", "--account", accountID, "--name", "N", "--email", "n@acme.test", "--password", "correct-horse-9", "--role", "agent", "--inbox", "1,x"},
+			{"admin", "user", "add", "--account", accountID, "--user", "999999", "--role", "agent"},
+			{"admin", "user", "add", "--account", "999999", "--user", "1", "--role", "agent"},
 			{"admin", "user", "create", "--account", accountID, "--name", "Twin", "--email", "sam@acme.test", "--password", "correct-horse-9", "--json"},
 		} {
 			stdout, _, err := in.run(t, args...)
@@ -96,10 +106,83 @@ func TestAdmin(t *testing.T) {
 		// The failed commands made nothing: the duplicate e-mail's user
 		// and the blank platform app are not there.
 		stdout, stderr, err = in.run(t, "admin", "user", "create", "--account", accountID, "--name", "N",
-			"--email", "n@acme.test", "--password", "correct-horse-9", "--json")
+			"--email", "n@acme.test", "--password", "correct-horse-9", "--role", "agent", "--json")
 		if err != nil {
 			t.Fatalf("user create after the failures: %v\n%s", err, stderr)
 		}
 		one(t, stdout)
+	})
+}
+
+// TestAdminMembers: a user made with --inbox works those inboxes (an agent
+// sees their conversations), and `user add` makes an existing user a member
+// of another account, each with the role given.
+func TestAdminMembers(t *testing.T) {
+	t.Parallel()
+	eachDatabase(t, func(t *testing.T, in *install) {
+		must := func(args ...string) map[string]any {
+			t.Helper()
+			stdout, stderr, err := in.run(t, append(args, "--json")...)
+			if err != nil {
+				t.Fatalf("%q: %v\n%s", args, err, stderr)
+			}
+			return one(t, stdout)
+		}
+		acme, globex := jsonID(t, must("admin", "account", "create", "--name", "Acme")), jsonID(t, must("admin", "account", "create", "--name", "Globex"))
+		admin, _ := must("admin", "user", "create", "--account", acme, "--name", "Alex", "--email", "alex@acme.test",
+			"--password", "correct-horse-9", "--role", "administrator")["access_token"].(string)
+
+		p := in.start(t, "", "serve", "--addr", "127.0.0.1:0")
+		req, _ := http.NewRequest(http.MethodPost, p.url+"/api/v1/accounts/"+acme+"/inboxes",
+			strings.NewReader(`{"name":"Support","channel":{"type":"api"}}`))
+		req.Header.Set("api_access_token", admin)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var inbox map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&inbox); err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("inbox create: %d %v", res.StatusCode, err)
+		}
+		res.Body.Close()
+		if err := p.stop(); err != nil {
+			t.Fatal(err)
+		}
+		inboxID := jsonID(t, inbox)
+
+		sam := must("admin", "user", "create", "--account", acme, "--name", "Sam", "--email", "sam@acme.test",
+			"--password", "correct-horse-9", "--role", "agent", "--inbox", inboxID)
+		if ids, _ := sam["inbox_ids"].([]any); len(ids) != 1 || ids[0] != inbox["id"] {
+			t.Errorf("user create --inbox printed %v", sam)
+		}
+		samID, token := jsonID(t, sam), sam["access_token"].(string)
+		added := must("admin", "user", "add", "--account", globex, "--user", samID, "--role", "administrator")
+		if added["role"] != "administrator" || fmt.Sprint(added["account_id"]) != globex {
+			t.Errorf("user add printed %v", added)
+		}
+
+		p = in.start(t, "", "serve", "--addr", "127.0.0.1:0")
+		code, body := get(t, p.url+"/api/v1/profile", token)
+		var profile struct {
+			Accounts []struct {
+				ID   json.Number `json:"id"`
+				Role string      `json:"role"`
+			} `json:"accounts"`
+		}
+		if err := json.Unmarshal([]byte(body), &profile); code != http.StatusOK || err != nil {
+			t.Fatalf("profile: %d %s", code, body)
+		}
+		roles := map[string]string{}
+		for _, a := range profile.Accounts {
+			roles[a.ID.String()] = a.Role
+		}
+		if roles[acme] != "agent" || roles[globex] != "administrator" || len(roles) != 2 {
+			t.Errorf("Sam's accounts: %v, want agent of %s and administrator of %s", roles, acme, globex)
+		}
+		code, body = get(t, p.url+"/api/v1/accounts/"+acme+"/inboxes", token)
+		if code != http.StatusOK || !strings.Contains(body, `"name":"Support"`) {
+			t.Errorf("the agent's inboxes: %d %s", code, body)
+		}
 	})
 }

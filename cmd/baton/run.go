@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -43,6 +44,7 @@ Usage:
   baton serve     the HTTP server in one process
   baton migrate   apply database migrations and exit
   baton demo      serve with a seeded demo account; print URLs and credentials
+  baton version   print the version this binary was built from
 `)
 	adminUsage(&b)
 	b.WriteString("\nConfiguration (flags win over the environment):\n")
@@ -87,9 +89,41 @@ func (e *env) command(ctx context.Context, args []string) error {
 		return e.admin(ctx, args[1:])
 	case "help", "-h", "--help":
 		return flag.ErrHelp
+	case "version", "--version":
+		_, err := fmt.Fprintln(e.stdout, "baton "+version())
+		return err
 	}
 	fmt.Fprint(e.stderr, usage())
 	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// version is the module's version and the commit the binary was built
+// from, as the Go toolchain recorded them ("(devel)" for a build of a
+// checkout).
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := info.Main.Version
+	var rev, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = " with changes"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" {
+		v += " (commit " + rev + modified + ")"
+	}
+	return v + ", " + info.GoVersion
 }
 
 // system is the context of work the command line does: as Baton itself.
