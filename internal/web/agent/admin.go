@@ -160,7 +160,9 @@ func (h *Handler) updateInbox(r *http.Request, accountID, id int64) error {
 	auto := r.FormValue("enable_auto_assignment") != ""
 	greeting := r.FormValue("greeting_enabled") != ""
 	msg := r.FormValue("greeting_message")
-	in := app.InboxInput{Name: &name, EnableAutoAssignment: &auto, GreetingEnabled: &greeting, GreetingMessage: &msg}
+	csat := r.FormValue("csat_survey_enabled") != ""
+	in := app.InboxInput{Name: &name, EnableAutoAssignment: &auto, GreetingEnabled: &greeting, GreetingMessage: &msg,
+		CSATSurveyEnabled: &csat}
 	_, err := h.app.UpdateInbox(r.Context(), accountID, id, in)
 	return err
 }

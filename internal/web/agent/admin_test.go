@@ -60,6 +60,12 @@ func TestAdministration(t *testing.T) {
 		t.Error("a refused save changed the inbox")
 	}
 
+	// Its general settings: the satisfaction survey turned on.
+	p = b.post(set+"/inboxes/"+inbox[1], url.Values{"csrf_token": {csrf}, "name": {"Shop"}, "csat_survey_enabled": {"1"}})
+	if p.status != http.StatusOK || !strings.Contains(p.body, `name="csat_survey_enabled" value="1" checked`) {
+		t.Errorf("after turning the survey on (%d) the page does not show it on:\n%s", p.status, p.body)
+	}
+
 	// Agents: create, change role, remove.
 	p = b.post(set+"/agents", url.Values{"csrf_token": {csrf}, "name": {"Nina New"}, "email": {"nina@acme.test"}, "password": {"password123"}, "role": {"agent"}})
 	if !strings.Contains(p.body, "nina@acme.test") {

@@ -697,7 +697,9 @@ func TestBrowserOwnerChangesUnderThePage(t *testing.T) {
 	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
 	b.waitFor("the page as Sam's", `document.getElementById("owner").textContent.includes("Sam Agent")`)
 	b.waitFor("the live channel", `document.body.dataset.live === "on"`)
-	js[any](b, `(document.getElementById("reply-content").value = "Half a reply", null)`)
+	// Sam is writing a private note, the box focused.
+	js[any](b, `(document.getElementById("private-note").click(), null)`)
+	js[any](b, `(document.getElementById("reply-content").focus(), document.getElementById("reply-content").value = "Half a note", null)`)
 
 	if _, err := w.App.Assign(sys, w.account, id, olly); err != nil {
 		t.Fatal(err)
@@ -706,7 +708,18 @@ func TestBrowserOwnerChangesUnderThePage(t *testing.T) {
 	b.waitFor("Take over offered again", `document.querySelector('form[action$="/take_over"]') !== null`)
 	// The page's script puts the draft back once it runs, after the page
 	// shows.
-	b.waitFor("the draft put back", `document.getElementById("reply-content").value === "Half a reply"`)
+	// It is still a private note, says so, and has the focus: the next
+	// Enter must not send it to the customer.
+	b.waitFor("the draft put back", `document.getElementById("reply-content").value === "Half a note"`)
+	if !js[bool](b, `document.getElementById("private-note").checked`) {
+		t.Error("the draft of a private note came back as a reply to the customer")
+	}
+	if got := js[string](b, `document.querySelector('#reply button[type=submit]').textContent`); got != "Add private note" {
+		t.Errorf("the send button of a private note says %q", got)
+	}
+	if got := js[string](b, `document.activeElement.id`); got != "reply-content" {
+		t.Errorf("after the reload the focus is on %q, want the reply box", got)
+	}
 	b.shot("agent-conversation-taken-from-me")
 
 	// Pat takes it from Olly while Sam's page still shows Olly's: Sam's
@@ -715,6 +728,11 @@ func TestBrowserOwnerChangesUnderThePage(t *testing.T) {
 	if seen != fmt.Sprintf("person:%d", olly) {
 		t.Fatalf("the take over form saw %q, want Olly's", seen)
 	}
+	// The page must not see Pat's take over before Sam's click (it would
+	// show it, as it should): its reads of the conversation hang.
+	js[any](b, `(window.realFetch = window.fetch, window.fetch = function (u, o) {
+		return String(u).indexOf("/messages") >= 0 ? new Promise(function () {}) : window.realFetch(u, o);
+	}, null)`)
 	pat, patToken := w.NewUser(w.account, "Pat Peer", fmt.Sprintf("pat%d@acme.test", w.account), "administrator")
 	actor, err := w.App.Authenticate(context.Background(), patToken)
 	if err != nil {

@@ -84,6 +84,7 @@ type attachmentView struct {
 
 // handoffCard is what a person needs when a bot hands over.
 type handoffCard struct {
+	Title   string // who handed over, or asked
 	Bot     string
 	Reason  string
 	Summary string
@@ -358,6 +359,20 @@ func handoffFrom(c *baton.Conversation, items []item) *handoffCard {
 	}
 	if len(card.Notes) > 20 {
 		card.Notes = card.Notes[len(card.Notes)-20:]
+	}
+	bot := card.Bot
+	if bot == "" {
+		bot = "the bot"
+	}
+	switch h.Reason {
+	case baton.HandoffCustomerRequest:
+		card.Title = "The customer asked for a person"
+	case baton.HandoffAgentTakeover:
+		card.Title = "Taken over from " + bot
+	case baton.HandoffBotFailure:
+		card.Title = "Handed over: " + bot + " did not answer"
+	default:
+		card.Title = "Handed over by " + bot
 	}
 	return card
 }

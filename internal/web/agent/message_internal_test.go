@@ -130,3 +130,21 @@ func TestTranscriptFormAndQuestions(t *testing.T) {
 		t.Errorf("%d answer lines, want 2 (the e-mail and the rating)", n)
 	}
 }
+
+// TestHandoffCardTitle: the handoff card says who handed over, or that
+// the customer asked or a person took over, not always "by the bot".
+func TestHandoffCardTitle(t *testing.T) {
+	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	items := []item{{Kind: "bot", Sender: "Order Bot", Time: at.Add(-time.Minute)}}
+	for reason, want := range map[string]string{
+		baton.HandoffCustomerRequest: "The customer asked for a person",
+		baton.HandoffAgentTakeover:   "Taken over from Order Bot",
+		baton.HandoffBotFailure:      "Handed over: Order Bot did not answer",
+		"refund_request":             "Handed over by Order Bot",
+	} {
+		c := &baton.Conversation{Status: baton.StatusOpen, Handoff: &baton.Handoff{Reason: reason, CreatedAt: at}}
+		if got := handoffFrom(c, items).Title; got != want {
+			t.Errorf("reason %q: title %q, want %q", reason, got, want)
+		}
+	}
+}

@@ -138,17 +138,46 @@
     } catch (e) { /* storage off: the draft is lost */ }
   }
   // reloadKeepingDraft shows the page again, as it now stands, with the
-  // reply being written put back.
-  function reloadKeepingDraft() {
+  // reply being written put back, as a private note if it was one, and the
+  // focus where it was (the control with the same id, or the same action's
+  // button). said, if given, is told once the page is back.
+  var stateKey = "baton-page:" + convURL;
+  function reloadKeepingDraft(said, action) {
     var draft = document.getElementById("reply-content");
+    var noteBox = document.getElementById("private-note");
     keepDraft(draft ? draft.value : "");
+    var active = document.activeElement;
+    try {
+      sessionStorage.setItem(stateKey, JSON.stringify({
+        note: !!(noteBox && noteBox.checked),
+        focus: active && active.id ? active.id : "",
+        action: action || "",
+        said: said || ""
+      }));
+    } catch (e) { /* storage off: the page comes back as new */ }
     location.reload();
   }
   (function restoreDraft() {
     var box = document.getElementById("reply-content");
-    var kept = null;
-    try { kept = sessionStorage.getItem(draftKey); } catch (e) { return; }
+    var kept = null, state = null;
+    try {
+      kept = sessionStorage.getItem(draftKey);
+      state = JSON.parse(sessionStorage.getItem(stateKey) || "null");
+      sessionStorage.removeItem(stateKey);
+    } catch (e) { return; }
     if (box && kept && !box.value) { box.value = kept; }
+    if (!state) { return; }
+    var noteBox = document.getElementById("private-note");
+    if (noteBox && state.note) { noteBox.checked = true; }
+    var target = state.focus ? document.getElementById(state.focus) : null;
+    if (!target && state.action) {
+      document.querySelectorAll("form[data-action]").forEach(function (f) {
+        if (!target && f.action === state.action) { target = f.querySelector("button, [type=submit]"); }
+      });
+    }
+    (target || document.getElementById("main")).focus();
+    if (box && target === box) { box.setSelectionRange(box.value.length, box.value.length); }
+    if (state.said) { setTimeout(function () { say(state.said); }, 100); }
   })();
 
   function fragment(html) {
@@ -260,9 +289,18 @@
       clearTimeout(typingStop);
       typingStop = setTimeout(function () { typingSent = 0; typing("off"); }, 3000);
     });
-    note.addEventListener("change", function () {
+    // A private note looks and reads as one: the box, its label and the
+    // button all say so, for as long as the mode is on.
+    var boxLabel = reply.querySelector('label[for="reply-content"]');
+    var sendButton = reply.querySelector('button[type="submit"]');
+    function noteMode() {
+      reply.classList.toggle("private", note.checked);
       box.setAttribute("placeholder", note.checked ? "Only the team sees a private note" : "");
-    });
+      boxLabel.textContent = note.checked ? "Private note (only the team sees it)" : "Reply";
+      sendButton.textContent = note.checked ? "Add private note" : "Send";
+    }
+    note.addEventListener("change", noteMode);
+    noteMode();
     reply.addEventListener("submit", function (e) {
       e.preventDefault();
       err.hidden = true;
@@ -296,10 +334,11 @@
             throw err;
           });
         }
-        location.reload();
+        var button = e.submitter || f.querySelector("button");
+        reloadKeepingDraft((button ? button.textContent.trim() : "Saved") + ": done", f.action);
       }).catch(function (e2) {
         alert(e2.message);
-        if (e2.stale) { reloadKeepingDraft(); }
+        if (e2.stale) { reloadKeepingDraft("", f.action); }
       });
     });
   });
