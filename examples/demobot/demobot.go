@@ -50,6 +50,8 @@ const (
 	hours       = "We are open 9:00 to 17:00, Monday to Friday. Outside those hours, leave a message and we will answer in the morning."
 	handoff     = "I am handing you over to a person now. Someone from the team will answer here shortly."
 	welcomeBack = "Hi again, I am back. Anything else I can help with?"
+	// anythingElse asks, after an order's status, with the menu's last items.
+	anythingElse = "Anything else?"
 )
 
 var menuItems = []map[string]string{
@@ -206,7 +208,7 @@ func (b *Bot) answered(ev event) error {
 	if email, ok := ev.ContentAttributes["submitted_email"].(string); ok && ev.Content == emailPrompt {
 		return b.orderStatus(account, conv, email)
 	}
-	if ev.Content != menuPrompt {
+	if ev.Content != menuPrompt && ev.Content != anythingElse {
 		return nil
 	}
 	values, _ := ev.ContentAttributes["submitted_values"].([]any)
@@ -227,7 +229,7 @@ func (b *Bot) answered(ev event) error {
 
 func (b *Bot) orderStatus(account, conv int64, email string) error {
 	return b.say(account, conv, fmt.Sprintf("Thanks! The last order of %s, #1042, left our warehouse yesterday and arrives tomorrow.", email),
-		map[string]any{"content": "Anything else?", "content_type": "input_select",
+		map[string]any{"content": anythingElse, "content_type": "input_select",
 			"content_attributes": map[string]any{"items": menuItems[2:]}})
 }
 
