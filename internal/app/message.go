@@ -1088,20 +1088,21 @@ func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*
 }
 
 // WidgetMessages lists the public messages of the visitor's latest
-// conversation, oldest first: the newest 20 before the id before when it
-// is set, or up to 100 after the id after (what a widget catching up after
-// a reconnect asks); none when they have no conversation yet.
-func (a *App) WidgetMessages(ctx context.Context, before, after int64) ([]*baton.Message, error) {
+// conversation, oldest first, with the conversation: the newest 20 before
+// the id before when it is set, or up to 100 after the id after (what a
+// widget catching up after a reconnect asks); none, and no conversation,
+// when they have none yet.
+func (a *App) WidgetMessages(ctx context.Context, before, after int64) ([]*baton.Message, *baton.Conversation, error) {
 	q := a.store.Read()
 	w, err := a.widgetSession(ctx, q)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c, err := q.LastConversationOf(ctx, w.ContactInbox.ID)
 	if errors.Is(err, baton.ErrNotFound) {
-		return []*baton.Message{}, nil
+		return []*baton.Message{}, nil, nil
 	} else if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	f := store.MessageFilter{ConversationID: c.ID, Public: true, Before: before, After: after}
 	if after > 0 {
@@ -1109,9 +1110,9 @@ func (a *App) WidgetMessages(ctx context.Context, before, after int64) ([]*baton
 	}
 	ms, err := q.ListMessages(ctx, f)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return ms, newLoader(q, a.liveSince()).messages(ctx, c, ms)
+	return ms, c, newLoader(q, a.liveSince()).messages(ctx, c, ms)
 }
 
 // WidgetAnswer records the visitor's answer to an interactive message. The

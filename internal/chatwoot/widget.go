@@ -140,12 +140,17 @@ func (h *Handler) widgetListMessages(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	ms, err := h.app.WidgetMessages(r.Context(), before, after)
+	ms, c, err := h.app.WidgetMessages(r.Context(), before, after)
 	if err != nil {
 		return err
 	}
-	// A plain array, as Chatwoot's widget/messages/index.json.jbuilder.
-	return ok(w, h.publicMessageViews(ms))
+	// As Chatwoot's widget/messages/index.json.jbuilder: meta is {} when
+	// the visitor has no conversation.
+	meta := map[string]any{}
+	if c != nil {
+		meta["contact_last_seen_at"] = unixOrZero(c.ContactLastSeenAt)
+	}
+	return ok(w, map[string]any{"payload": h.publicMessageViews(ms), "meta": meta})
 }
 
 // widgetMessageRequest is a visitor's message.

@@ -101,6 +101,20 @@ func (w *widgetSite) must(status int, method, path, query, authToken, body strin
 	return r
 }
 
+// messages lists the visitor's messages with GET /messages and query, and
+// checks the answer's shape: {"payload": [...], "meta": {...}}.
+func (w *widgetSite) messages(query, authToken string) (list []any, meta map[string]any) {
+	w.e.t.Helper()
+	r := w.must(200, "GET", "/messages", query, authToken, "")
+	body, _ := r.body.(map[string]any)
+	list, okList := body["payload"].([]any)
+	meta, okMeta := body["meta"].(map[string]any)
+	if !okList || !okMeta || len(body) != 2 {
+		w.e.t.Fatalf("GET /messages%s: %s, want {payload, meta}", query, r.raw)
+	}
+	return list, meta
+}
+
 // visit loads the widget config as a new visitor and returns the contact
 // and the widget token.
 func (w *widgetSite) visit() (map[string]any, string) {
@@ -177,8 +191,8 @@ func TestWidget(t *testing.T) {
 		}
 
 		// The visitor writes: a new conversation, the bot's.
-		if got := site.must(200, "GET", "/messages", "", token, "").body.([]any); len(got) != 0 {
-			t.Fatalf("messages before the first: %v", got)
+		if got := site.must(200, "GET", "/messages", "", token, "").raw; strings.TrimSpace(got) != `{"meta":{},"payload":[]}` {
+			t.Fatalf("messages before the first: %s, want an empty payload and meta", got)
 		}
 		m := site.must(200, "POST", "/messages", "", token,
 			`{"message":{"content":"Do you ship to Norway?","echo_id":"e-1","referer_url":"https://shop.test/cart","timestamp":"now"}}`).body.(map[string]any)
@@ -214,11 +228,14 @@ func TestWidget(t *testing.T) {
 		q := e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/messages", convID)), b.token,
 			`{"content":"Pick a country","content_type":"input_select","content_attributes":{"items":[{"title":"Norway","value":"NO"},{"title":"Sweden","value":"SE"}]}}`, 200).(map[string]any)
 		b.next(t, is("message_created", "outgoing"))
-		list := site.must(200, "GET", "/messages", "", token, "").body.([]any)
+		list, meta := site.messages("", token)
+		if seen, ok := meta["contact_last_seen_at"].(float64); !ok || seen != 0 {
+			t.Errorf("meta %v, want contact_last_seen_at 0 before the visitor has seen the conversation", meta)
+		}
 		if len(list) != 3 || list[2].(map[string]any)["id"] != q["id"] || list[2].(map[string]any)["content_type"] != "input_select" {
 			t.Fatalf("widget messages %v", list)
 		}
-		if older := site.must(200, "GET", "/messages", fmt.Sprintf("&before=%v", q["id"]), token, "").body.([]any); len(older) != 2 {
+		if older, _ := site.messages(fmt.Sprintf("&before=%v", q["id"]), token); len(older) != 2 {
 			t.Fatalf("messages before the question: %v", older)
 		}
 		answered := site.must(200, "PATCH", fmt.Sprintf("/messages/%v", q["id"]), "", token,
@@ -347,7 +364,8 @@ func TestWidgetRefusals(t *testing.T) {
 	})
 
 	// The stranger's question is still unanswered.
-	for _, m := range site.must(200, "GET", "/messages", "", strangerToken, "").body.([]any) {
+	strangers, _ := site.messages("", strangerToken)
+	for _, m := range strangers {
 		if m.(map[string]any)["id"] == q["id"] && m.(map[string]any)["content_attributes"].(map[string]any)["submitted_values"] != nil {
 			t.Fatalf("another visitor answered the stranger's question: %v", m)
 		}

@@ -99,10 +99,13 @@ func TestWidgetConversationActions(t *testing.T) {
 		site.must(401, "GET", "/messages", "", otherToken, "")
 
 		// The after= catch-up returns only newer messages.
-		list := site.must(200, "GET", "/messages", "", token, "").body.([]any)
+		list, meta := site.messages("", token)
+		if seen := meta["contact_last_seen_at"]; seen != conv["contact_last_seen_at"] || seen == float64(0) {
+			t.Errorf("messages meta %v, want the conversation's contact_last_seen_at %v", meta, conv["contact_last_seen_at"])
+		}
 		last := int64(list[len(list)-1].(map[string]any)["id"].(float64))
 		site.must(200, "POST", "/messages", "", token, `{"message":{"content":"Second"}}`)
-		newer := site.must(200, "GET", "/messages", fmt.Sprintf("&after=%d", last), token, "").body.([]any)
+		newer, _ := site.messages(fmt.Sprintf("&after=%d", last), token)
 		if len(newer) != 1 || newer[0].(map[string]any)["content"] != "Second" {
 			t.Errorf("after=%d: %v", last, newer)
 		}

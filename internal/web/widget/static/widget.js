@@ -731,16 +731,18 @@
   }
 
   /* ---------- live updates: /cable when the server has it, polling otherwise ---------- */
+  // GET /messages answers {payload: [messages], meta: {contact_last_seen_at}}.
+  function page(r) { return (r && r.payload) || []; }
   function fetchMessages() {
-    return api('GET', '/messages').then(function (list) {
-      (list && list.payload ? list.payload : list || []).forEach(function (m) { st.msgs.set(m.id, m); });
+    return api('GET', '/messages').then(function (r) {
+      page(r).forEach(function (m) { st.msgs.set(m.id, m); });
       renderAll();
     });
   }
   function catchUp() {
     var after = lastId();
-    return api('GET', '/messages', undefined, after ? '&after=' + after : '').then(function (list) {
-      (list && list.payload ? list.payload : list || []).forEach(function (m) { upsert(m, true); });
+    return api('GET', '/messages', undefined, after ? '&after=' + after : '').then(function (r) {
+      page(r).forEach(function (m) { upsert(m, true); });
     }).then(refreshConversation);
   }
   // While polling, answered questions and edits come with a full reload of
@@ -748,8 +750,8 @@
   var polls = 0;
   function poll() {
     if (st.live || !st.loaded) return;
-    var p = ++polls % 4 === 0 ? api('GET', '/messages').then(function (list) {
-      (list || []).forEach(function (m) {
+    var p = ++polls % 4 === 0 ? api('GET', '/messages').then(function (r) {
+      page(r).forEach(function (m) {
         var old = st.msgs.get(m.id);
         if (!old || JSON.stringify(old) !== JSON.stringify(m)) upsert(m, !old);
       });
