@@ -172,11 +172,8 @@ func (h *Handler) widgetCreateMessage(w http.ResponseWriter, r *http.Request) er
 	}
 	defer closeFiles()
 	msg := body.Message
-	// What Chatwoot records of the visit on a conversation the message starts.
-	visit := map[string]any{"browser": parseUserAgent(r.Header.Get("User-Agent")), "referer": msg.RefererURL,
-		"initiated_at": map[string]any{"timestamp": msg.Timestamp}}
-	m, err := h.app.WidgetCreateMessage(r.Context(), app.WidgetMessageInput{
-		Content: msg.Content, EchoID: msg.EchoID, ReplyTo: int64(msg.ReplyTo), Visit: visit, Files: files})
+	m, err := h.app.WidgetCreateMessage(r.Context(), app.WidgetMessageInput{Content: msg.Content, EchoID: msg.EchoID,
+		ReplyTo: int64(msg.ReplyTo), Visit: visitAttributes(r, msg.RefererURL, msg.Timestamp), Files: files})
 	if err != nil {
 		return err
 	}
@@ -209,6 +206,15 @@ func (h *Handler) widgetUpdateMessage(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	return ok(w, h.publicMessageView(m))
+}
+
+// visitAttributes is what Chatwoot records of the visit as the
+// additional_attributes of a conversation the widget starts: the browser,
+// its language, the page and the visitor's clock, as the widget sent them.
+func visitAttributes(r *http.Request, referer, timestamp any) map[string]any {
+	return map[string]any{"browser": parseUserAgent(r.Header.Get("User-Agent")),
+		"browser_language": nilIfEmpty(browserLanguage(r.Header.Get("Accept-Language"))),
+		"referer":          referer, "initiated_at": map[string]any{"timestamp": timestamp}}
 }
 
 // browserLanguage is the language code of the most preferred language of
@@ -445,10 +451,8 @@ func (h *Handler) widgetCreateConversation(w http.ResponseWriter, r *http.Reques
 	ct := body.Contact
 	pre := &app.PreChatAnswers{Name: nonBlank(ct.Name), Email: nonBlank(ct.Email), PhoneNumber: nonBlank(ct.PhoneNumber),
 		ContactAttributes: ct.CustomAttributes, ConversationAttributes: body.CustomAttributes}
-	visit := map[string]any{"browser": parseUserAgent(r.Header.Get("User-Agent")), "referer": body.Message.RefererURL,
-		"initiated_at": map[string]any{"timestamp": body.Message.Timestamp}}
 	m, err := h.app.WidgetCreateMessage(r.Context(), app.WidgetMessageInput{Content: body.Message.Content,
-		Visit: visit, NewConversation: true, PreChat: pre})
+		Visit: visitAttributes(r, body.Message.RefererURL, body.Message.Timestamp), NewConversation: true, PreChat: pre})
 	if err != nil {
 		return err
 	}

@@ -195,7 +195,8 @@ func TestWidget(t *testing.T) {
 			t.Fatalf("messages before the first: %s, want an empty payload and meta", got)
 		}
 		m := site.must(200, "POST", "/messages", "", token,
-			`{"message":{"content":"Do you ship to Norway?","echo_id":"e-1","referer_url":"https://shop.test/cart","timestamp":"now"}}`).body.(map[string]any)
+			`{"message":{"content":"Do you ship to Norway?","echo_id":"e-1","referer_url":"https://shop.test/cart","timestamp":"now"}}`,
+			"Accept-Language", "nb-NO,nb;q=0.9,en;q=0.5").body.(map[string]any)
 		if m["content"] != "Do you ship to Norway?" || m["message_type"] != float64(0) || m["echo_id"] != "e-1" {
 			t.Fatalf("message %v", m)
 		}
@@ -205,7 +206,8 @@ func TestWidget(t *testing.T) {
 			t.Fatalf("bot got conversation %v/%v (%v), want %v/pending", conv["id"], conv["status"], conv["channel"], m["conversation_id"])
 		}
 		if attrs := conv["additional_attributes"].(map[string]any); attrs["referer"] != "https://shop.test/cart" ||
-			attrs["browser"].(map[string]any)["browser_name"] != "Chrome" {
+			attrs["browser"].(map[string]any)["browser_name"] != "Chrome" || attrs["browser_language"] != "nb" ||
+			attrs["initiated_at"].(map[string]any)["timestamp"] != "now" {
 			t.Errorf("conversation additional_attributes %v", attrs)
 		}
 		if ev["sender"].(map[string]any)["id"] != contact["id"] {

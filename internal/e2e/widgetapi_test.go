@@ -114,9 +114,17 @@ func TestWidgetConversationActions(t *testing.T) {
 		if got := site.must(200, "GET", "/conversations/toggle_status", "", token, "").body.(map[string]any); got["status"] != "resolved" {
 			t.Errorf("toggle_status: %v", got)
 		}
-		fresh := site.must(200, "POST", "/conversations", "", token, `{"message":{"content":"New question"}}`).body.(map[string]any)
+		fresh := site.must(200, "POST", "/conversations", "", token,
+			`{"message":{"content":"New question","referer_url":"https://shop.test/help","timestamp":"later"}}`,
+			"Accept-Language", "de-DE,de;q=0.9").body.(map[string]any)
 		if fresh["id"] == conv["id"] || fresh["status"] == "resolved" || len(fresh["messages"].([]any)) != 1 {
 			t.Errorf("a new conversation: %v after %v", fresh, conv["id"])
+		}
+		// It records the visit as a conversation POST messages starts does.
+		attrs := e.call("GET", e.acc(fmt.Sprintf("/conversations/%v", fresh["id"])), e.adminToken, "", 200).(map[string]any)["additional_attributes"].(map[string]any)
+		if attrs["browser_language"] != "de" || attrs["referer"] != "https://shop.test/help" ||
+			attrs["initiated_at"].(map[string]any)["timestamp"] != "later" || attrs["browser"].(map[string]any)["browser_name"] != "Chrome" {
+			t.Errorf("the new conversation's additional_attributes: %v", attrs)
 		}
 	})
 }
