@@ -265,7 +265,7 @@ func (h *Handler) toggleStatus(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return ok(w, map[string]any{"meta": map[string]any{}, "payload": map[string]any{"success": true,
-		"conversation_id": c.DisplayID, "current_status": c.Status.String(), "snoozed_until": unixOrNil(c.SnoozedUntil)}})
+		"conversation_id": c.DisplayID, "current_status": c.Status.String(), "snoozed_until": isoOrNil(c.SnoozedUntil)}})
 }
 
 type togglePriorityRequest struct {
