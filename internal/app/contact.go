@@ -161,15 +161,33 @@ func newUUID() string { return uuid.NewString() }
 const ContactPageSize = 15
 
 // Contacts lists a page (from 1) of the account's contacts, matching query
-// when it is not empty, with the count of all matches.
-func (a *App) Contacts(ctx context.Context, accountID int64, query string, page int) ([]*baton.Contact, int, error) {
+// when it is not empty, with the count of all matches and, withInboxes,
+// the contact inboxes of the page's contacts by contact id, read in one
+// statement.
+func (a *App) Contacts(ctx context.Context, accountID int64, query string, page int, withInboxes bool) ([]*baton.Contact, map[int64][]*baton.ContactInbox, int, error) {
 	q := a.store.Read()
-	if _, err := a.accountScope(ctx, q, accountID); err != nil {
-		return nil, 0, err
+	s, err := a.accountScope(ctx, q, accountID)
+	if err != nil {
+		return nil, nil, 0, err
 	}
 	page = min(max(page, 1), MaxPage)
-	return q.ListContacts(ctx, store.ContactFilter{AccountID: accountID, Query: strings.TrimSpace(query),
+	cs, total, err := q.ListContacts(ctx, store.ContactFilter{AccountID: accountID, Query: strings.TrimSpace(query),
 		Offset: (page - 1) * ContactPageSize, Limit: ContactPageSize})
+	if err != nil || !withInboxes {
+		return cs, nil, total, err
+	}
+	ids := make([]int64, 0, len(cs))
+	for _, c := range cs {
+		ids = append(ids, c.ID)
+	}
+	cis, err := q.ListContactInboxesOf(ctx, ids)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	for id := range cis {
+		cis[id] = s.contactInboxesSeen(cis[id])
+	}
+	return cs, cis, total, nil
 }
 
 // Contact returns a contact of the account with its contact inboxes.
@@ -196,12 +214,17 @@ func (a *App) Contact(ctx context.Context, accountID, id int64) (*baton.Contact,
 	if err != nil {
 		return nil, nil, err
 	}
-	if s.actor.Bot != nil {
-		// Nor does it see where else the contact writes from: the source
-		// ids of inboxes it is not connected to are credentials there.
-		cis = slices.DeleteFunc(cis, func(ci *baton.ContactInbox) bool { return !s.seesInbox(ci.InboxID) })
+	return c, s.contactInboxesSeen(cis), nil
+}
+
+// contactInboxesSeen is cis without those the caller may not see: a bot
+// does not see where else the contact writes from, as the source ids of
+// inboxes it is not connected to are credentials there.
+func (s *scope) contactInboxesSeen(cis []*baton.ContactInbox) []*baton.ContactInbox {
+	if s.actor.Bot == nil {
+		return cis
 	}
-	return c, cis, nil
+	return slices.DeleteFunc(cis, func(ci *baton.ContactInbox) bool { return !s.seesInbox(ci.InboxID) })
 }
 
 // servesContact reports whether the caller may see one of the contact's

@@ -40,7 +40,7 @@ type contactJSON struct {
 	CustomAttributes     map[string]any     `json:"custom_attributes"`
 	LastActivityAt       any                `json:"last_activity_at"`
 	CreatedAt            int64              `json:"created_at"`
-	ContactInboxes       []contactInboxJSON `json:"contact_inboxes,omitempty"`
+	ContactInboxes       []contactInboxJSON `json:"contact_inboxes,omitzero"` // left out when nil
 }
 
 // contactInboxJSON is a contact's identity in one inbox, in contact views.
@@ -81,13 +81,19 @@ func (h *Handler) contactPage(w http.ResponseWriter, r *http.Request, query stri
 	if page < 1 {
 		page = 1
 	}
-	cs, total, err := h.app.Contacts(r.Context(), accountID, query, page)
+	// Chatwoot's include_contact_inboxes: true unless it is "false".
+	withInboxes := r.URL.Query().Get("include_contact_inboxes") != "false"
+	cs, cis, total, err := h.app.Contacts(r.Context(), accountID, query, page, withInboxes)
 	if err != nil {
 		return err
 	}
 	out := make([]contactJSON, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, contactView(c))
+		v := contactView(c)
+		if withInboxes {
+			v.ContactInboxes = contactInboxBriefs(cis[c.ID])
+		}
+		out = append(out, v)
 	}
 	return ok(w, map[string]any{"meta": map[string]any{"count": total, "current_page": page}, "payload": out})
 }
@@ -105,10 +111,15 @@ func (h *Handler) createContact(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	payload := map[string]any{"contact": contactView(c), "contact_inbox": nil}
+	var cis []*baton.ContactInbox
+	var brief any
 	if ci != nil {
-		payload["contact_inbox"] = map[string]any{"inbox": map[string]any{"id": ci.InboxID}, "source_id": ci.SourceID}
+		cis = append(cis, ci)
+		brief = map[string]any{"inbox": map[string]any{"id": ci.InboxID}, "source_id": ci.SourceID}
 	}
+	v := contactView(c)
+	v.ContactInboxes = contactInboxBriefs(cis)
+	payload := map[string]any{"contact": v, "contact_inbox": brief}
 	return ok(w, map[string]any{"payload": payload})
 }
 

@@ -3,8 +3,10 @@ package chatwoot_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"testing"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )
@@ -77,6 +79,86 @@ func TestContactUpdateMergesAttributes(t *testing.T) {
 		got, _ := json.Marshal([]any{v["payload"].(map[string]any)["custom_attributes"], v["payload"].(map[string]any)["additional_attributes"]})
 		if want := `[{"plan":"gold","seats":5},{"city":"Lyon","company":"Acme"}]`; string(got) != want {
 			t.Errorf("after the update the attributes are %s, want %s", got, want)
+		}
+	})
+}
+
+// TestContactListInboxes: the contacts list and search show each
+// contact's contact inboxes, as Chatwoot's include_contact_inboxes does by
+// default, read for the whole page at once; include_contact_inboxes=false
+// leaves them out.
+func TestContactListInboxes(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		b := setup(t, s)
+		create := func(body map[string]any) map[string]any {
+			return b.must(request{Method: "POST", Path: b.acc("/contacts"), Token: b.admin, Body: body}).Object(t)["payload"].(map[string]any)
+		}
+		// The create answer's contact has its contact inboxes too.
+		both := create(map[string]any{"name": "Both", "inbox_id": b.api.ID, "source_id": "both-api"})
+		if got, _ := json.Marshal(both["contact"].(map[string]any)["contact_inboxes"]); string(got) != fmt.Sprintf(`[{"inbox":{"id":%d},"source_id":"both-api"}]`, b.api.ID) {
+			t.Errorf("POST contacts: payload.contact.contact_inboxes %s", got)
+		}
+		bothID := num(t, both, "contact", "id")
+		if err := b.Store.Write(t.Context(), func(q *store.Queries) error {
+			return q.CreateContactInbox(t.Context(), &baton.ContactInbox{ContactID: bothID, InboxID: b.widget.ID,
+				SourceID: "both-web", PubsubToken: "both-pubsub", CreatedAt: start, UpdatedAt: start})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		none := create(map[string]any{"name": "Nowhere"})
+		if got, _ := json.Marshal(none["contact"].(map[string]any)["contact_inboxes"]); string(got) != `[]` {
+			t.Errorf("POST contacts without an inbox: payload.contact.contact_inboxes %s, want []", got)
+		}
+		create(map[string]any{"name": "Api only", "inbox_id": b.api.ID, "source_id": "only-api"})
+
+		inboxes := func(r *response) map[string]string {
+			out := map[string]string{}
+			for _, c := range r.Object(t)["payload"].([]any) {
+				c := c.(map[string]any)
+				v, ok := c["contact_inboxes"]
+				if !ok {
+					out[c["name"].(string)] = "absent"
+					continue
+				}
+				got, _ := json.Marshal(v)
+				out[c["name"].(string)] = string(got)
+			}
+			return out
+		}
+		want := map[string]string{
+			"Both":    fmt.Sprintf(`[{"inbox":{"id":%d},"source_id":"both-api"},{"inbox":{"id":%d},"source_id":"both-web"}]`, b.api.ID, b.widget.ID),
+			"Nowhere": `[]`, "Api only": fmt.Sprintf(`[{"inbox":{"id":%d},"source_id":"only-api"}]`, b.api.ID)}
+		for _, path := range []string{"/contacts", "/contacts?include_contact_inboxes=true"} {
+			for _, token := range []string{b.admin, b.agent} {
+				if got := inboxes(b.must(request{Method: "GET", Path: b.acc("%s", path), Token: token})); !maps.Equal(got, want) {
+					t.Errorf("GET %s: contact_inboxes %v, want %v", path, got, want)
+				}
+			}
+		}
+		if got := inboxes(b.must(request{Method: "GET", Path: b.acc("/contacts/search?q=both"), Token: b.admin})); !maps.Equal(got, map[string]string{"Both": want["Both"]}) {
+			t.Errorf("search: contact_inboxes %v", got)
+		}
+		for _, path := range []string{"/contacts?include_contact_inboxes=false", "/contacts/search?q=o&include_contact_inboxes=false"} {
+			got := inboxes(b.must(request{Method: "GET", Path: b.acc("%s", path), Token: b.admin}))
+			for name, v := range got {
+				if v != "absent" {
+					t.Errorf("GET %s: %s has contact_inboxes %s", path, name, v)
+				}
+			}
+		}
+
+		// One statement reads a page's contact inboxes, however many.
+		ctx := baton.NewContextWithActor(t.Context(), baton.SystemActor)
+		count := func(query string) int64 {
+			ctx, n := store.CountStatements(ctx)
+			if _, _, _, err := b.App.Contacts(ctx, b.account, query, 1, true); err != nil {
+				t.Fatal(err)
+			}
+			return n()
+		}
+		if one, all := count("only"), count(""); one != all {
+			t.Errorf("listing one contact takes %d statements, three %d: want as many", one, all)
 		}
 	})
 }

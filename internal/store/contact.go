@@ -199,6 +199,22 @@ func (q *Queries) ListContactInboxes(ctx context.Context, contactID int64) ([]*b
 		scanContactInbox, contactID)
 }
 
+// ListContactInboxesOf returns the contact inboxes of the contacts, keyed
+// by contact id, each contact's in id order: a page of contacts with theirs
+// in one statement.
+func (q *Queries) ListContactInboxesOf(ctx context.Context, contactIDs []int64) (map[int64][]*baton.ContactInbox, error) {
+	out := map[int64][]*baton.ContactInbox{}
+	if len(contactIDs) == 0 {
+		return out, nil
+	}
+	query, args := q.inIDs(`SELECT `+contactInboxColumns+` FROM contact_inboxes ci WHERE ci.contact_id IN `, contactIDs, 1)
+	cis, err := queryAll(ctx, q, "contact inbox", query+` ORDER BY ci.id`, scanContactInbox, args...)
+	for _, ci := range cis {
+		out[ci.ContactID] = append(out[ci.ContactID], ci)
+	}
+	return out, err
+}
+
 // FindContactInboxByPubsubToken returns the contact inbox with the pubsub
 // token: how a live client names the contact it listens for.
 func (q *Queries) FindContactInboxByPubsubToken(ctx context.Context, token string) (*baton.ContactInbox, error) {

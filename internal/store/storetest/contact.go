@@ -231,6 +231,21 @@ func testContactInbox(t *testing.T, s *store.Store) {
 		ids = append(ids, x.ID)
 	}
 	same(t, "contact inboxes of c", ids, []int64{ci.ID, other.ID, second.ID})
+	third := newContactInbox(t, s, d.ID, j.ID)
+	byContact, err := s.Read().ListContactInboxesOf(ctx, []int64{c.ID, d.ID, c.ID + d.ID + 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got2 := map[int64][]int64{}
+	for contactID, cis := range byContact {
+		for _, x := range cis {
+			got2[contactID] = append(got2[contactID], x.ID)
+		}
+	}
+	same(t, "contact inboxes of c and d", got2, map[int64][]int64{c.ID: {ci.ID, other.ID, second.ID}, d.ID: {third.ID}})
+	if none, err := s.Read().ListContactInboxesOf(ctx, nil); err != nil || len(none) != 0 {
+		t.Errorf("ListContactInboxesOf no contacts: %v, %v", none, err)
+	}
 
 	later := at.Add(1e9)
 	write(t, s, func(q *store.Queries) error {
