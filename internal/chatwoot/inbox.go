@@ -185,10 +185,10 @@ type inboxJSON struct {
 	Timezone                   string              `json:"timezone"`
 	AllowMessagesAfterResolved bool                `json:"allow_messages_after_resolved"`
 	LockToSingleConversation   bool                `json:"lock_to_single_conversation"`
-	WidgetColor                string              `json:"widget_color,omitempty"`
+	WidgetColor                any                 `json:"widget_color"`
 	WebsiteURL                 string              `json:"website_url,omitempty"`
-	WelcomeTitle               string              `json:"welcome_title,omitempty"`
-	WelcomeTagline             string              `json:"welcome_tagline,omitempty"`
+	WelcomeTitle               any                 `json:"welcome_title"`
+	WelcomeTagline             any                 `json:"welcome_tagline"`
 	WebWidgetScript            string              `json:"web_widget_script,omitempty"`
 	WebsiteToken               string              `json:"website_token,omitempty"`
 	HMACMandatory              bool                `json:"hmac_mandatory"`
@@ -204,7 +204,9 @@ type inboxJSON struct {
 	CustomerCanRequestHuman bool `json:"customer_can_request_human"`
 }
 
-// inboxView shows an inbox; the HMAC token only to administrators.
+// inboxView shows an inbox; the HMAC token only to administrators. The web
+// widget's widget_color, welcome_title and welcome_tagline are null for
+// other channels, as Chatwoot's channel.try has them.
 func inboxView(i *baton.Inbox, admin bool) inboxJSON {
 	v := inboxJSON{ID: i.ID, ChannelID: i.ID, Name: i.Name, ChannelType: i.ChannelType,
 		GreetingEnabled: i.GreetingEnabled, GreetingMessage: i.GreetingMessage, WorkingHoursEnabled: i.WorkingHoursEnabled,
