@@ -112,7 +112,10 @@ type Conversation struct {
 	Team           *Team
 	Handoff        *Handoff // the latest handoff, nil before any
 	LastMessage    *Message // the latest message that is neither activity nor private
-	UnreadCount    int
+	// LastNonActivityMessage is the latest message that is not an
+	// activity, private notes included: Chatwoot's last_non_activity_message.
+	LastNonActivityMessage *Message
+	UnreadCount            int
 }
 
 // StatusOnIncoming is the status a conversation moves to when its contact

@@ -192,11 +192,12 @@ func (l *loader) latest(ctx context.Context, c *baton.Conversation) error {
 		return err
 	}
 	if l.last != nil && l.last.ConversationID == c.ID {
-		c.LastMessage = l.last
-	} else if c.LastMessage, err = l.q.LastMessage(ctx, c.ID); err != nil {
+		// Just written, it is the newest message of all.
+		c.LastMessage, c.LastNonActivityMessage = l.last, l.last
+	} else if c.LastMessage, c.LastNonActivityMessage, err = l.q.LastMessages(ctx, c.ID); err != nil {
 		return err
-	} else if c.LastMessage != nil {
-		if err := l.messages(ctx, c, []*baton.Message{c.LastMessage}); err != nil {
+	} else if ms := lastMessages(c); len(ms) > 0 {
+		if err := l.messages(ctx, c, ms); err != nil {
 			return err
 		}
 	}
@@ -210,6 +211,19 @@ func (l *loader) latest(ctx context.Context, c *baton.Conversation) error {
 	}
 	c.UnreadCount, err = l.q.CountIncomingSince(ctx, c.ID, since, unreadLimit)
 	return err
+}
+
+// lastMessages is the conversation's last message and last non-activity
+// message, each once.
+func lastMessages(c *baton.Conversation) []*baton.Message {
+	var ms []*baton.Message
+	if c.LastMessage != nil {
+		ms = append(ms, c.LastMessage)
+	}
+	if m := c.LastNonActivityMessage; m != nil && m != c.LastMessage {
+		ms = append(ms, m)
+	}
+	return ms
 }
 
 // messages loads the senders and attachments of messages of one conversation.

@@ -84,8 +84,12 @@ func (h *Handler) conversationView(c *baton.Conversation) conversationJSON {
 		v.Meta.HMACVerified = c.ContactInbox.HMACVerified
 	}
 	if c.LastMessage != nil {
-		m := h.messagePushView(c, c.LastMessage)
-		v.Messages = append(v.Messages, m)
+		v.Messages = append(v.Messages, h.messagePushView(c, c.LastMessage))
+	}
+	// Private notes count here, as in Chatwoot's last_non_activity_message,
+	// but not in messages, which webhooks and live clients show too.
+	if c.LastNonActivityMessage != nil {
+		m := h.messagePushView(c, c.LastNonActivityMessage)
 		v.LastNonActivityMessage = &m
 	}
 	return v

@@ -309,3 +309,44 @@ func TestDoubleSlash(t *testing.T) {
 		t.Errorf("%d messages, want 2", n)
 	}
 }
+
+// TestLastNonActivityMessage: a conversation's last_non_activity_message
+// is its newest message that is not an activity, a private note too, as
+// Chatwoot's; messages[] stays the newest the customer can see.
+func TestLastNonActivityMessage(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		b := setup(t, s)
+		conv := b.customer("lnam")
+		said := b.say("lnam", conv, "Where is my parcel?")
+		note := b.must(request{Method: "POST", Path: b.acc("/conversations/%d/messages", conv), Token: b.admin,
+			Body: map[string]any{"content": "Check with the courier", "private": true}}).Object(t)
+		// An activity after the note is neither.
+		b.must(request{Method: "POST", Path: b.acc("/conversations/%d/toggle_status", conv), Token: b.admin,
+			Body: map[string]any{"status": "resolved"}})
+		check := func(what string, c map[string]any, wantLast, wantMessage any) {
+			t.Helper()
+			last, _ := c["last_non_activity_message"].(map[string]any)
+			msgs, _ := c["messages"].([]any)
+			if last == nil || last["id"] != wantLast {
+				t.Errorf("%s: last_non_activity_message %v, want message %v", what, c["last_non_activity_message"], wantLast)
+			}
+			if len(msgs) != 1 || msgs[0].(map[string]any)["id"] != wantMessage {
+				t.Errorf("%s: messages %v, want message %v", what, msgs, wantMessage)
+			}
+		}
+		show := func() map[string]any {
+			return b.must(request{Method: "GET", Path: b.acc("/conversations/%d", conv), Token: b.admin}).Object(t)
+		}
+		check("show", show(), note["id"], said["id"])
+		list := b.must(request{Method: "GET", Path: b.acc("/conversations?status=all"), Token: b.admin}).Object(t)
+		for _, c := range list["data"].(map[string]any)["payload"].([]any) {
+			if num(t, c, "id") == conv {
+				check("list", c.(map[string]any), note["id"], said["id"])
+			}
+		}
+		// A newer message the customer sees is both.
+		again := b.say("lnam", conv, "Any news?")
+		check("after a newer message", show(), again["id"], again["id"])
+	})
+}

@@ -217,15 +217,27 @@ func (q *Queries) ListMessages(ctx context.Context, f MessageFilter) ([]*baton.M
 	return out, nil
 }
 
-// LastMessage returns the newest message of the conversation that is neither
-// an activity nor private, or nil.
-func (q *Queries) LastMessage(ctx context.Context, conversationID int64) (*baton.Message, error) {
-	m, err := scanMessage(q.db.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages m
-		WHERE m.conversation_id = $1 AND m.private = FALSE AND m.message_type <> 2 ORDER BY m.id DESC LIMIT 1`, conversationID))
-	if err == sql.ErrNoRows {
-		return nil, nil
+// LastMessages returns, in one statement, the newest message of the
+// conversation that is neither an activity nor private (what webhooks and
+// live clients show) and the newest that is not an activity, private notes
+// included (Chatwoot's last_non_activity_message); nil when there is none.
+func (q *Queries) LastMessages(ctx context.Context, conversationID int64) (public, nonActivity *baton.Message, err error) {
+	ms, err := queryAll(ctx, q, "message", `SELECT `+messageColumns+` FROM messages m WHERE m.id IN (
+		(SELECT p.id FROM messages p WHERE p.conversation_id = $1 AND p.private = FALSE AND p.message_type <> 2
+			ORDER BY p.id DESC LIMIT 1),
+		(SELECT n.id FROM messages n WHERE n.conversation_id = $1 AND n.private = TRUE AND n.message_type <> 2
+			ORDER BY n.id DESC LIMIT 1))
+		ORDER BY m.id`, scanMessage, conversationID)
+	if err != nil {
+		return nil, nil, err
 	}
-	return m, q.formatError(err, "message")
+	for _, m := range ms {
+		if !m.Private {
+			public = m
+		}
+		nonActivity = m // the newer of the two
+	}
+	return public, nonActivity, nil
 }
 
 // CountIncomingSince counts the conversation's incoming messages created

@@ -423,7 +423,7 @@ func testConversationViews(t *testing.T, s *store.Store) {
 		if latest, err := s.Read().LatestHandoff(ctx, conv.ID); err == nil {
 			wantHandoff = latest.ID
 		}
-		if last, err := s.Read().LastMessage(ctx, conv.ID); err != nil {
+		if last, _, err := s.Read().LastMessages(ctx, conv.ID); err != nil {
 			t.Fatal(err)
 		} else if last != nil {
 			wantLast = last.ID

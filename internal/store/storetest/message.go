@@ -79,9 +79,9 @@ func testMessageList(t *testing.T, s *store.Store) {
 	c := th.conversation
 	other := newThread(t, s)
 
-	last, err := s.Read().LastMessage(ctx, c.ID)
-	if err != nil || last != nil {
-		t.Errorf("LastMessage of an empty conversation: %v, %v; want nil, nil", last, err)
+	last, nonActivity, err := s.Read().LastMessages(ctx, c.ID)
+	if err != nil || last != nil || nonActivity != nil {
+		t.Errorf("LastMessages of an empty conversation: %v, %v, %v; want nil, nil, nil", last, nonActivity, err)
 	}
 
 	kinds := []func(m *baton.Message){
@@ -142,18 +142,23 @@ func testMessageList(t *testing.T, s *store.Store) {
 		same(t, tc.name, list(tc.filter), tc.want)
 	}
 
-	last, err = s.Read().LastMessage(ctx, c.ID)
-	if err != nil {
-		t.Fatal(err)
+	lastIDs := func() (int64, int64) {
+		t.Helper()
+		last, nonActivity, err := s.Read().LastMessages(ctx, c.ID)
+		if err != nil || last == nil || nonActivity == nil {
+			t.Fatalf("LastMessages: %v, %v, %v", last, nonActivity, err)
+		}
+		return last.ID, nonActivity.ID
 	}
-	if last == nil || last.ID != ms[6].ID {
-		t.Errorf("LastMessage: %v, want message %d", last, ms[6].ID)
+	if last, nonActivity := lastIDs(); last != ms[6].ID || nonActivity != ms[6].ID {
+		t.Errorf("LastMessages: %d and %d, want message %d twice", last, nonActivity, ms[6].ID)
 	}
-	// Notes and activities are not the last message.
-	newMessage(t, s, c, "note", func(m *baton.Message) { m.MessageType, m.Private = baton.MessageOutgoing, true })
+	// A note is the last non-activity message but not the last message;
+	// an activity is neither.
+	note := newMessage(t, s, c, "note", func(m *baton.Message) { m.MessageType, m.Private = baton.MessageOutgoing, true })
 	newMessage(t, s, c, "resolved", func(m *baton.Message) { m.MessageType = baton.MessageActivity })
-	if last, err := s.Read().LastMessage(ctx, c.ID); err != nil || last == nil || last.ID != ms[6].ID {
-		t.Errorf("LastMessage after a note and an activity: %v, %v; want message %d", last, err, ms[6].ID)
+	if last, nonActivity := lastIDs(); last != ms[6].ID || nonActivity != note.ID {
+		t.Errorf("LastMessages after a note and an activity: %d and %d, want message %d and the note %d", last, nonActivity, ms[6].ID, note.ID)
 	}
 
 	// Counting: messages 1 and 5 are incoming, created 1 s and 5 s after at;
@@ -184,5 +189,10 @@ func testMessageList(t *testing.T, s *store.Store) {
 	newMessage(t, s, c, "later", func(m *baton.Message) { m.CreatedAt = at.Add(61 * time.Second) })
 	if n, err := s.Read().FloodCount(ctx, c.ID, since(time.Second), 10); err != nil || n != 1 {
 		t.Errorf("flood minute after a minute: %d, %v; want 1", n, err)
+	}
+	// A message after the note is both.
+	newer := newMessage(t, s, c, "newer", nil)
+	if last, nonActivity := lastIDs(); last != newer.ID || nonActivity != newer.ID {
+		t.Errorf("LastMessages after a note and a message: %d and %d, want message %d twice", last, nonActivity, newer.ID)
 	}
 }
