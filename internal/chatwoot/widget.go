@@ -2,6 +2,7 @@ package chatwoot
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"regexp"
 	"sort"
@@ -177,7 +178,36 @@ func (h *Handler) widgetCreateMessage(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	return ok(w, h.publicMessageView(m))
+	return ok(w, h.widgetCreatedMessageView(m))
+}
+
+// widgetCreatedMessageJSON is the visitor's new message as Chatwoot's
+// widget messages/create.json.jbuilder shows it: unlike the list's items,
+// with inbox_id, private and source_id. content_type and echo_id are
+// Baton's, for its widget, which shows the message from this answer.
+type widgetCreatedMessageJSON struct {
+	ID                int64            `json:"id"`
+	Content           *string          `json:"content"`
+	InboxID           int64            `json:"inbox_id"`
+	ConversationID    int64            `json:"conversation_id"`
+	MessageType       int              `json:"message_type"`
+	ContentType       string           `json:"content_type"`
+	CreatedAt         int64            `json:"created_at"`
+	Private           bool             `json:"private"`
+	SourceID          any              `json:"source_id"`
+	ContentAttributes map[string]any   `json:"content_attributes"`
+	Attachments       []attachmentJSON `json:"attachments,omitempty"`
+	Sender            any              `json:"sender,omitempty"`
+	EchoID            string           `json:"echo_id,omitempty"`
+}
+
+func (h *Handler) widgetCreatedMessageView(m *baton.Message) widgetCreatedMessageJSON {
+	attrs := map[string]any{"in_reply_to": nil} // Chatwoot's widget always sets it
+	maps.Copy(attrs, m.ContentAttributes)
+	return widgetCreatedMessageJSON{ID: m.ID, Content: m.Content, InboxID: m.InboxID, ConversationID: m.ConversationDisplayID,
+		MessageType: int(m.MessageType), ContentType: m.ContentType.String(), CreatedAt: unix(m.CreatedAt), Private: m.Private,
+		SourceID: nilIfEmpty(m.SourceID), ContentAttributes: attrs, Attachments: h.attachmentViews(m.Attachments),
+		Sender: h.senderPush(m.Sender), EchoID: m.EchoID}
 }
 
 // widgetAnswerRequest is a visitor's answer to an interactive message: the

@@ -200,6 +200,23 @@ func TestWidget(t *testing.T) {
 		if m["content"] != "Do you ship to Norway?" || m["message_type"] != float64(0) || m["echo_id"] != "e-1" {
 			t.Fatalf("message %v", m)
 		}
+		// The create view of the widget spec (§3.5): the list item's keys
+		// and inbox_id, private and source_id; in_reply_to always there.
+		for k, want := range map[string]any{"inbox_id": float64(site.inboxID), "private": false, "source_id": nil} {
+			if v, ok := m[k]; !ok || v != want {
+				t.Errorf("created message %s = %#v (present %t), want %#v", k, v, ok, want)
+			}
+		}
+		if attrs, ok := m["content_attributes"].(map[string]any); !ok || len(attrs) != 1 || attrs["in_reply_to"] != nil {
+			t.Errorf("created message content_attributes %#v, want {\"in_reply_to\": null}", m["content_attributes"])
+		} else if _, ok := attrs["in_reply_to"]; !ok {
+			t.Errorf("created message content_attributes %#v lacks in_reply_to", attrs)
+		}
+		for _, k := range []string{"id", "conversation_id", "created_at", "sender"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("created message lacks %s: %v", k, m)
+			}
+		}
 		ev = b.next(t, is("message_created", "incoming"))
 		conv := ev["conversation"].(map[string]any)
 		if conv["status"] != "pending" || conv["id"] != m["conversation_id"] || conv["channel"] != "Channel::WebWidget" {
