@@ -232,11 +232,11 @@ func New(c Config) *Engine {
 	return e
 }
 
-// newOwner names this process on its leases.
 // Owner is the engine's name on the leases it takes and, where the store
 // has owner locks, on the lock it holds while it runs (store.HoldOwner).
 func (e *Engine) Owner() string { return e.owner }
 
+// newOwner names this process on its leases.
 func newOwner() string {
 	host, _ := os.Hostname()
 	return fmt.Sprintf("%s/%d/%x", host, os.Getpid(), rand.Uint32())
