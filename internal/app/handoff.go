@@ -155,7 +155,36 @@ func (a *App) handOff(ctx context.Context, q *store.Queries, actor *baton.Actor,
 			return a.assign(ctx, q, c, actor.User, actor)
 		}
 	}
+	// A person it was left with (handed back to the bot with the status
+	// alone, which keeps the assignee, as Chatwoot's) keeps it when they are
+	// there; one who is not would hold it unseen: it is routed afresh.
+	if c.AssigneeID != 0 && c.AssigneeID != in.AssigneeID {
+		there, err := a.online(ctx, q, c.AccountID, c.AssigneeID)
+		if err != nil {
+			return err
+		}
+		if !there {
+			if err := a.assign(ctx, q, c, nil, autoAssigner); err != nil {
+				return err
+			}
+		}
+	}
 	return a.route(ctx, q, c, inbox, h)
+}
+
+// online reports whether the member of the account is there to take a
+// conversation: connected, with availability online.
+func (a *App) online(ctx context.Context, q *store.Queries, accountID, userID int64) (bool, error) {
+	au, err := q.FindAccountUser(ctx, accountID, userID)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	if au.Connected, err = q.Connected(ctx, userID, a.liveSince()); err != nil {
+		return false, err
+	}
+	return au.Online(), nil
 }
 
 // worksInbox returns the membership of a user who may be given the inbox's
@@ -237,19 +266,12 @@ func (a *App) route(ctx context.Context, q *store.Queries, c *baton.Conversation
 	if wantUser != 0 {
 		// A requested agent is given the conversation if online, whatever
 		// the limit: they were asked for.
-		au, err := q.FindAccountUser(ctx, c.AccountID, wantUser)
-		if err != nil && baton.ErrorCode(err) != baton.ENOTFOUND {
+		there, err := a.online(ctx, q, c.AccountID, wantUser)
+		if err != nil {
 			return err
 		}
-		if au != nil {
-			live, err := q.Connected(ctx, wantUser, live)
-			if err != nil {
-				return err
-			}
-			au.Connected = live
-			if au.Online() {
-				chosen = wantUser
-			}
+		if there {
+			chosen = wantUser
 		}
 	}
 	var err error

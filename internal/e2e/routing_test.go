@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )
@@ -300,6 +301,57 @@ func TestRoutingNewConversationWithoutBot(t *testing.T) {
 			fmt.Sprintf(`{"inbox_id":%v,"contact_id":%v,"team_id":%v}`, e.inbox["id"], contact, team["id"]), 200).(map[string]any)
 		if got := e.assigneeOf(int64(v["id"].(float64))); got != bea.id {
 			t.Errorf("a new conversation of Bea's team is with %d, want Bea (%d)", got, bea.id)
+		}
+	})
+}
+
+// TestRoutingHandedBackWithTheStatus: a conversation handed back to the bot
+// with the status alone keeps its assignee (as Chatwoot's toggle_status);
+// when the bot hands it over again, that person has it if they are there,
+// and if not it is routed afresh: it waits for someone, and the customer is
+// told, rather than sit unseen with someone who is gone.
+func TestRoutingHandedBackWithTheStatus(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e, b := startBot(t, s)
+		ann := e.person("ann", "agent", true)
+		e.connectPerson(ann)
+		conv := e.handOver(b, "casey", `{"reason":"billing"}`)
+		if got := e.assigneeOf(conv); got != ann.id {
+			t.Fatalf("the handoff went to %d, want Ann (%d)", got, ann.id)
+		}
+		handBack := func() {
+			t.Helper()
+			e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/toggle_status", conv)), e.adminToken, `{"status":"pending"}`, 200)
+			if got := e.assigneeOf(conv); got != ann.id {
+				t.Fatalf("handed back with the status alone, the conversation is with %d, want Ann still", got)
+			}
+		}
+		again := func() {
+			t.Helper()
+			e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/toggle_status", conv)), b.token, `{"status":"open"}`, 200)
+		}
+
+		// Ann is there: it comes back to her.
+		handBack()
+		again()
+		if got := e.assigneeOf(conv); got != ann.id {
+			t.Errorf("handed over again with Ann online, it is with %d", got)
+		}
+
+		// Ann has gone: it waits for someone, and the customer is told.
+		handBack()
+		e.disconnectPerson(ann)
+		again()
+		if got := e.assigneeOf(conv); got != 0 {
+			t.Errorf("handed over again with Ann gone, it is with %d, want no one", got)
+		}
+		if n := count(e.messageLines(conv), "template: "+app.DefaultAwayMessage); n != 1 {
+			t.Errorf("the customer was told %d times that nobody is there, want once: %v", n, e.messageLines(conv))
+		}
+		waiting := e.call("GET", e.acc("/conversations?queue=waiting"), e.adminToken, "", 200).(map[string]any)
+		if n := len(waiting["data"].(map[string]any)["payload"].([]any)); n != 1 {
+			t.Errorf("%d conversations wait, want this one", n)
 		}
 	})
 }
