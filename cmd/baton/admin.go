@@ -17,6 +17,7 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/signature"
 )
 
 // adminCommand is one provisioning command: its words, and its own flags
@@ -352,8 +353,10 @@ func (e *env) adminBotCreate(fs *flag.FlagSet) func(ctx context.Context, s *stac
 			kind = fmt.Sprintf("bot of account %d", *accountID)
 		}
 		return e.print(*asJSON, map[string]any{"id": v.Bot.ID, "name": v.Bot.Name, "account_id": nullID(*accountID),
-			"outgoing_url": v.Bot.OutgoingURL, "access_token": v.AccessToken, "secret": v.Secret},
-			fmt.Sprintf("%s %d %q -> %s\naccess token: %s\nsigning secret: %s", kind, v.Bot.ID, v.Bot.Name, v.Bot.OutgoingURL, v.AccessToken, v.Secret))
+			"outgoing_url": v.Bot.OutgoingURL, "access_token": v.AccessToken, "secret": v.Secret,
+			"webhook_secret": signature.StandardSecret(v.Secret)},
+			fmt.Sprintf("%s %d %q -> %s\naccess token: %s\nsigning secret: %s (Standard Webhooks: %s)", kind, v.Bot.ID, v.Bot.Name,
+				v.Bot.OutgoingURL, v.AccessToken, v.Secret, signature.StandardSecret(v.Secret)))
 	}
 }
 
@@ -382,7 +385,7 @@ func (e *env) adminBotConnect(fs *flag.FlagSet) func(ctx context.Context, s *sta
 
 func (e *env) adminBotToken(fs *flag.FlagSet) func(ctx context.Context, s *stack) error {
 	botID := idFlag(fs, "bot", "the bot's `id`")
-	reset := fs.Bool("reset", false, "make a new token, ending the old one")
+	reset := fs.Bool("reset", false, "make a new access token, ending the old one (the signing secret stays)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	return func(ctx context.Context, s *stack) error {
 		v, err := s.app.AgentBotToken(system(ctx), *botID, *reset)
@@ -391,7 +394,9 @@ func (e *env) adminBotToken(fs *flag.FlagSet) func(ctx context.Context, s *stack
 		} else if err != nil {
 			return cliError(err)
 		}
-		return e.print(*asJSON, map[string]any{"id": v.Bot.ID, "access_token": v.AccessToken},
-			fmt.Sprintf("bot %d access token: %s", v.Bot.ID, v.AccessToken))
+		return e.print(*asJSON, map[string]any{"id": v.Bot.ID, "access_token": v.AccessToken, "secret": v.Secret,
+			"webhook_secret": signature.StandardSecret(v.Secret)},
+			fmt.Sprintf("bot %d access token: %s\nsigning secret: %s (Standard Webhooks: %s)", v.Bot.ID, v.AccessToken,
+				v.Secret, signature.StandardSecret(v.Secret)))
 	}
 }

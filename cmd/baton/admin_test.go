@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -150,6 +151,17 @@ func TestAdminMembers(t *testing.T) {
 			t.Fatal(err)
 		}
 		inboxID := jsonID(t, inbox)
+
+		// A bot's signing secret, in both forms, at its creation and again
+		// with its token.
+		bot := must("admin", "bot", "create", "--account", acme, "--name", "Order Bot", "--outgoing-url", "http://127.0.0.1:9/hook")
+		secret, _ := bot["secret"].(string)
+		if secret == "" || bot["webhook_secret"] != "whsec_"+base64.StdEncoding.EncodeToString([]byte(secret)) {
+			t.Errorf("bot create printed %v", bot)
+		}
+		if again := must("admin", "bot", "token", "--bot", jsonID(t, bot)); again["secret"] != secret || again["webhook_secret"] != bot["webhook_secret"] {
+			t.Errorf("bot token printed %v, want the secret again", again)
+		}
 
 		sam := must("admin", "user", "create", "--account", acme, "--name", "Sam", "--email", "sam@acme.test",
 			"--password", "correct-horse-9", "--role", "agent", "--inbox", inboxID)
