@@ -312,7 +312,7 @@ func TestBrowserConversation(t *testing.T) {
 	b.keys(kb.Enter, chromedp.KeyModifiers(chromedp.ModifierShift))
 	b.keys("it ships today.")
 	b.keys(kb.Enter)
-	b.waitFor("the reply in the transcript", `[...document.querySelectorAll("#transcript .msg-person .body")].some(e => e.textContent === "Hi Casey,\nit ships today.")`)
+	b.waitFor("the reply in the transcript", `[...document.querySelectorAll("#transcript .msg-person .body")].some(e => e.innerText === "Hi Casey,\nit ships today.")`)
 	if v := js[string](b, `document.getElementById("reply-content").value`); v != "" {
 		t.Errorf("the reply box kept %q after sending", v)
 	}

@@ -27,6 +27,7 @@ type item struct {
 	BotID       int64 // the bot that sent it, for bots' messages
 	System      bool  // Baton's own message to the customer
 	Text        string
+	Blocks      []block // Text as the customer's widget shows it
 	Time        time.Time
 	ContentType string
 	Choices     []string      // input_select: what the customer was offered
@@ -158,6 +159,8 @@ func (h *Handler) transcript(ms []*baton.Message) []item {
 		}
 		if d, _ := m.ContentAttributes["deleted"].(bool); d {
 			it.Deleted = true
+		} else if it.Kind != "activity" {
+			it.Blocks = markdown(it.Text)
 		}
 		interactive(&it, m)
 		for _, a := range m.Attachments {
