@@ -245,7 +245,7 @@ Baton demo is running at %[1]s (Ctrl-C stops it)
   Account     %[2]d "Acme Demo"
   Admin       %[3]s / password %[4]s
               token %[5]s
-  Agent       %[6]s / password %[4]s
+  Agent       Sam Agent, %[6]s / password %[4]s
               token %[7]s
   API inbox   %[8]d, identifier %[9]s
   Web widget  %[10]d, website_token %[11]s
