@@ -282,11 +282,11 @@ func testServeWithAnotherKey(t *testing.T, in *installation) {
 }
 
 // TestCrashedProcessPeopleOffline: a person connected to a process that is
-// killed stops counting as online at once: on SQLite the process that
-// takes the database over forgets every other one as it starts; on
-// PostgreSQL the dead process's owner lock is free. Neither waits for its
-// beats to grow old (90 s), while handoffs would go to someone who is not
-// there.
+// killed stops counting as online within seconds: on SQLite the process
+// that takes the database over forgets every other one as it starts; on
+// PostgreSQL the dead process's owner lock is free, which every process
+// looks for every 2 s. Neither waits for its beats to grow old (90 s),
+// while handoffs would go to someone who is not there.
 func TestCrashedProcessPeopleOffline(t *testing.T) {
 	t.Parallel()
 	eachInstallation(t, func(t *testing.T, in *installation) {

@@ -24,6 +24,11 @@ const PresenceTTL = 90 * time.Second
 // PresenceInterval is how often a PresenceKeeper beats.
 const PresenceInterval = 30 * time.Second
 
+// DeadProcessInterval is how often a PresenceKeeper whose process holds an
+// owner lock looks for processes whose lock is free (they died): the bound
+// on how long a killed process's people still count as online.
+const DeadProcessInterval = 2 * time.Second
+
 // ProcessID is this process's identity in the presence tables: the one the
 // realtime surface passes to UserConnected and UserDisconnected.
 func (a *App) ProcessID() string { return a.processID }
@@ -69,6 +74,23 @@ func (a *App) Heartbeat(ctx context.Context, processID, lockOwner string) error 
 		}
 		return q.PruneProcesses(ctx, now.Add(-10*PresenceTTL).UnixMicro())
 	})
+}
+
+// ForgetDeadProcesses stops counting the connections of the processes
+// whose owner lock is free (see store.Queries.MarkDeadProcesses): no
+// handoff goes to their people. What was theirs stays theirs, as when
+// anyone goes offline.
+func (a *App) ForgetDeadProcesses(ctx context.Context) error {
+	var n int64
+	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+		n, err = q.MarkDeadProcesses(ctx, a.processID)
+		return err
+	})
+	if err != nil || n == 0 {
+		return err
+	}
+	a.log.Info("presence: the people of processes that died are offline", "processes", n)
+	return nil
 }
 
 // EndProcess forgets the process and its connections: a process stopping
@@ -159,8 +181,9 @@ type PresenceKeeper struct {
 // NewPresenceKeeper returns a keeper for the app's process; interval 0 is
 // PresenceInterval. lockOwner names the owner lock the process holds while
 // it runs (its delivery engine's, delivery.Engine.Owner): where the
-// database has such locks, the process's people stop counting as online the
-// moment it dies. Empty, only the beats tell.
+// database has such locks, the process's people stop counting as online
+// within DeadProcessInterval of its death, and the keeper looks for other
+// processes that died as often. Empty, only the beats tell.
 func (a *App) NewPresenceKeeper(interval time.Duration, lockOwner string) *PresenceKeeper {
 	if interval <= 0 {
 		interval = PresenceInterval
@@ -175,6 +198,12 @@ func (k *PresenceKeeper) Start(ctx context.Context) {
 		defer close(k.done)
 		t := time.NewTicker(k.interval)
 		defer t.Stop()
+		var sweep <-chan time.Time // nil, never ready, without a lock
+		if k.lockOwner != "" {
+			s := time.NewTicker(DeadProcessInterval)
+			defer s.Stop()
+			sweep = s.C
+		}
 		for {
 			if err := k.app.Heartbeat(ctx, k.app.processID, k.lockOwner); err != nil && ctx.Err() == nil {
 				k.app.log.Warn("presence heartbeat failed", "err", err)
@@ -182,10 +211,17 @@ func (k *PresenceKeeper) Start(ctx context.Context) {
 			if err := k.app.RouteAllWaiting(ctx); err != nil && ctx.Err() == nil {
 				k.app.log.Warn("routing waiting conversations failed", "err", err)
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
+			for beat := false; !beat; {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					beat = true
+				case <-sweep:
+					if err := k.app.ForgetDeadProcesses(ctx); err != nil && ctx.Err() == nil {
+						k.app.log.Warn("looking for processes that died failed", "err", err)
+					}
+				}
 			}
 		}
 	}()

@@ -12,8 +12,10 @@ import (
 // has to clean up after a process that died. Where the dialect has owner
 // locks (PostgreSQL), a process that names the lock it holds (Beat's
 // lockOwner) is dead the moment that lock is free, whatever its beats say:
-// a process killed does not keep its people online, and given handoffs,
-// until its beats grow old.
+// MarkDeadProcesses, which every process runs every few seconds, takes its
+// beat back, so that a process killed does not keep its people online, and
+// given handoffs, until its beats grow old. (Reading pg_locks in every
+// presence query instead cost PostgreSQL 0.1-0.3 ms a process row.)
 
 // Beat records that the process is alive at the time. lockOwner, when not
 // empty, names the owner lock the process holds while it runs (see
@@ -26,14 +28,24 @@ func (q *Queries) Beat(ctx context.Context, processID, lockOwner string, at int6
 }
 
 // liveProcess is the condition that the process row aliased pp is alive:
-// it beat at or after the parameter liveSince names, and the lock it
-// names, if any, is held.
-func (q *Queries) liveProcess(liveSince string) string {
-	cond := `pp.seen_at >= ` + liveSince
-	if ol, ok := q.d.(OwnerLocker); ok {
-		cond += ` AND CASE WHEN pp.lock_owner = '' THEN TRUE ELSE ` + ol.OwnerHeld("pp.lock_owner") + ` END`
+// it beat at or after the parameter liveSince names.
+func (q *Queries) liveProcess(liveSince string) string { return `pp.seen_at >= ` + liveSince }
+
+// MarkDeadProcesses takes back the beats of the processes, other than self,
+// whose owner lock is free: they died. It returns how many it found. A live
+// process found so (its lock's connection lost for a moment) counts again
+// at its next beat. Where the dialect has no owner locks it does nothing.
+func (q *Queries) MarkDeadProcesses(ctx context.Context, self string) (int64, error) {
+	ol, ok := q.d.(OwnerLocker)
+	if !ok {
+		return 0, nil
 	}
-	return cond
+	res, err := q.db.ExecContext(ctx, `UPDATE presence_processes SET seen_at = 0
+		WHERE lock_owner <> '' AND process_id <> $1 AND seen_at > 0 AND NOT `+ol.OwnerHeld("lock_owner"), self)
+	if err != nil {
+		return 0, q.formatError(err, "presence")
+	}
+	return res.RowsAffected()
 }
 
 // AddConnection counts one more live connection of the user on the process,

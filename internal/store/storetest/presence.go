@@ -93,12 +93,24 @@ func testPresence(t *testing.T, s *store.Store) {
 	if !connected(u.ID, t0+300) {
 		t.Error("the connection of a process that holds its lock does not count")
 	}
+	markDead := func() {
+		t.Helper()
+		write(t, s, func(q *store.Queries) error {
+			_, err := q.MarkDeadProcesses(ctx, "p0")
+			return err
+		})
+	}
+	markDead()
+	if !connected(u.ID, t0+300) {
+		t.Error("the connection of a process that holds its lock does not count after a sweep")
+	}
 	lock.Release()
 	// PostgreSQL frees the lock when the session's backend has seen its
 	// connection close, a moment after.
 	dies := s.Dialect() == "postgres"
 	for deadline := time.Now().Add(5 * time.Second); dies && connected(u.ID, t0+300) && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
+		markDead()
 	}
 	if got := connected(u.ID, t0+300); got == dies {
 		t.Errorf("the lock of the connection's process is free: connected %v, want %v", got, !dies)
