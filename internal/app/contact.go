@@ -217,13 +217,11 @@ func (a *App) Contact(ctx context.Context, accountID, id int64) (*baton.Contact,
 	return c, s.contactInboxesSeen(cis), nil
 }
 
-// contactInboxesSeen is cis without those the caller may not see: a bot
-// does not see where else the contact writes from, as the source ids of
-// inboxes it is not connected to are credentials there.
+// contactInboxesSeen is cis without those the caller may not see: a bot,
+// or an agent, does not see where else the contact writes from, as the
+// source ids of inboxes it does not work are credentials there (an API
+// inbox's public client API takes them).
 func (s *scope) contactInboxesSeen(cis []*baton.ContactInbox) []*baton.ContactInbox {
-	if s.actor.Bot == nil {
-		return cis
-	}
 	return slices.DeleteFunc(cis, func(ci *baton.ContactInbox) bool { return !s.seesInbox(ci.InboxID) })
 }
 

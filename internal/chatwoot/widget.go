@@ -268,7 +268,14 @@ func browserLanguage(header string) string {
 				q = f
 			}
 		}
+		// A language is letters, 2 to 8 of them (BCP 47's primary subtag);
+		// anything else a client sends is not stored.
 		code, _, _ := strings.Cut(tag, "-")
+		if len(code) < 2 || len(code) > 8 || strings.IndexFunc(code, func(r rune) bool {
+			return (r < 'a' || r > 'z') && (r < 'A' || r > 'Z')
+		}) >= 0 {
+			continue
+		}
 		langs = append(langs, lang{strings.ToLower(code), q})
 	}
 	sort.SliceStable(langs, func(i, j int) bool { return langs[i].q > langs[j].q })

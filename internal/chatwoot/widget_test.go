@@ -53,6 +53,13 @@ func TestBrowserLanguage(t *testing.T) {
 		"":                          "",
 		"en;q=0":                    "",
 		"nl;q=0.2,zh-Hant-TW;q=0.7": "zh",
+		// Not a language: never stored, whatever its weight.
+		"<img src=x onerror=alert(1)>;q=1, fr;q=0.1": "fr",
+		"x":          "",
+		"abcdefghij": "",
+		"dé;q=1":     "",
+		"e1-US":      "",
+		"en_US":      "",
 	}
 	for header, want := range tests {
 		if got := browserLanguage(header); got != want {

@@ -149,7 +149,15 @@ func nextMark(s string) []int {
 		after, _ := utf8.DecodeRuneInString(s[m[1]:])
 		italic := m[16] >= 0 || m[18] >= 0
 		address := m[8] >= 0
-		if italic && (isWord(before) || isWord(after)) || address && m[0] > 0 && !unicode.IsSpace(before) && before != '(' {
+		if address && m[0] > 0 && !unicode.IsSpace(before) && before != '(' {
+			// An address inside a word is text, all of it: searching again
+			// from its next byte would read the rest of the line once for
+			// every address in it (a line of "http://" a hundred thousand
+			// times took a minute).
+			from = m[1]
+			continue
+		}
+		if italic && (isWord(before) || isWord(after)) {
 			from = m[0] + 1
 			continue
 		}

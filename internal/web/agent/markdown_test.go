@@ -36,3 +36,30 @@ func TestTranscriptMarkdown(t *testing.T) {
 		}
 	}
 }
+
+// TestMarkdownLongLines: lines made to be slow (an address glued to text a
+// hundred thousand times over, marks that never close) parse in one pass:
+// before, the first took over a minute of CPU for every view of the page.
+func TestMarkdownLongLines(t *testing.T) {
+	t.Parallel()
+	for _, line := range []string{
+		"x" + strings.Repeat("http://", 21000),
+		strings.Repeat("*", 150000),
+		strings.Repeat("a_", 75000),
+		strings.Repeat("[a](http://", 13000),
+		strings.Repeat("_"+strings.Repeat("b", 1000), 150),
+	} {
+		blocks := markdown(line)
+		var n int
+		for _, b := range blocks {
+			for _, l := range b.Lines {
+				for _, s := range l {
+					n += len(s.Text)
+				}
+			}
+		}
+		if len(blocks) != 1 || n == 0 || n > len(line) {
+			t.Errorf("a line of %d bytes parsed into %d blocks of %d bytes of text", len(line), len(blocks), n)
+		}
+	}
+}
