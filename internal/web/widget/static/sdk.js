@@ -58,7 +58,10 @@
     '.woot--bubble-holder .woot--hide,.woot--bubble-holder.woot-hidden{display:none}' +
     '.woot--bubble-holder .woot--unread{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;border-radius:10px;' +
     'background:#b00020;color:#fff;font:700 12px/20px system-ui,sans-serif;text-align:center;padding:0 5px;box-sizing:border-box}' +
-    '@media (max-width:667px){.woot-widget-holder{inset:0;width:100%;height:100%;max-height:none;border-radius:0}}' +
+    // On a phone the open window fills the screen: the close bubble would
+    // sit on its message box, so the window's own Close button serves.
+    '@media (max-width:667px){.woot-widget-holder{inset:0;width:100%;height:100%;max-height:none;border-radius:0}' +
+    '.woot--bubble-holder .woot-widget-bubble.woot--close{display:none}}' +
     '@media (prefers-reduced-motion:reduce){.woot-widget-holder{transition:none}}';
   var ICON_CHAT = '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M12 3C6.5 3 2 6.9 2 11.7c0 2.6 1.3 4.9 3.4 6.5L4.6 22l4.3-2.3c1 .3 2 .4 3.1.4 5.5 0 10-3.9 10-8.7S17.5 3 12 3z"/></svg>';
   var ICON_CLOSE = '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M18.3 5.7 12 12l6.3 6.3-1.4 1.4L10.6 13.4 4.3 19.7 2.9 18.3 9.2 12 2.9 5.7 4.3 4.3l6.3 6.3 6.3-6.3z"/></svg>';

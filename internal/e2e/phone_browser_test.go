@@ -1,0 +1,51 @@
+package e2e_test
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/batonhq/baton/internal/browsertest"
+)
+
+// TestWidgetOnPhone: on a 375 px phone the open widget fills the screen.
+// The loader's close bubble must not cover the message box (a tap on Send
+// would close the chat), so it hides, and the window's own Close button in
+// its header closes it.
+func TestWidgetOnPhone(t *testing.T) {
+	t.Parallel()
+	ctx := browsertest.Tab(t)
+	s := newShop(t)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(375, 667),
+		chromedp.Navigate(s.host), chromedp.WaitVisible("#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)"),
+		chromedp.Click("#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)")); err != nil {
+		t.Fatal(err)
+	}
+	f := frame(t, ctx)
+	waitVisible(t, ctx, "#cw-input", in(f))
+	if got := hostEval[string](t, ctx, `getComputedStyle(document.querySelector('#cw-bubble-holder .woot--close')).display`); got != "none" {
+		t.Errorf("the close bubble shows (display %s) over the full-screen window", got)
+	}
+	// A tap on Send (at its place on the screen) sends, and the window stays open.
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#cw-input", "hello from my phone", in(f)), chromedp.Click("button.cw-send", in(f))); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.bot.next(t, is("message_created", "incoming")); got["content"] != "hello from my phone" {
+		t.Errorf("the bot got %v", got["content"])
+	}
+	if !hostEval[bool](t, ctx, `window.$chatwoot.isOpen`) {
+		t.Fatal("a tap on Send closed the widget")
+	}
+	waitText(t, ctx, f, ".cw-messages", "shop bot")
+	browsertest.Screenshot(t, ctx, "widget-phone-1-open")
+
+	// The header's Close button is visible, named, and closes the window.
+	waitVisible(t, ctx, "header button.cw-close[aria-label='Close']", in(f))
+	if err := chromedp.Do(ctx, chromedp.Click("header button.cw-close", in(f))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the widget to close", func() bool {
+		return hostEval[bool](t, ctx, `!window.$chatwoot.isOpen && document.activeElement.getAttribute('aria-label') === 'Open chat'`)
+	})
+	browsertest.Screenshot(t, ctx, "widget-phone-2-closed")
+}
