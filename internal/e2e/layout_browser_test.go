@@ -1,8 +1,11 @@
 package e2e_test
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	"github.com/batonhq/baton/internal/browsertest"
@@ -48,4 +51,42 @@ func TestWidgetOnPhone(t *testing.T) {
 		return hostEval[bool](t, ctx, `!window.$chatwoot.isOpen && document.activeElement.getAttribute('aria-label') === 'Open chat'`)
 	})
 	browsertest.Screenshot(t, ctx, "widget-phone-2-closed")
+}
+
+// TestWidgetPageDoesNotScroll: only the message list scrolls. The page
+// itself never does, whatever the list holds (the visitor's own messages
+// carry a visually hidden "You" that once stretched the document), so a
+// wheel over the header cannot push the header and the messages away.
+func TestWidgetPageDoesNotScroll(t *testing.T) {
+	t.Parallel()
+	ctx := browsertest.Tab(t)
+	s := newShop(t)
+	_, token := s.visit()
+	for i := 0; i < 30; i++ {
+		s.must(200, "POST", "/messages", "", token, fmt.Sprintf(`{"message":{"content":"message number %d"}}`, i))
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(400, 600),
+		chromedp.Navigate(fmt.Sprintf("%s/widget?website_token=%s&cw_conversation=%s", s.e.URL, s.token, token)),
+		chromedp.WaitReady("html[data-ready]")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the messages", func() bool {
+		return hostEval[bool](t, ctx, `document.querySelector('.cw-messages').textContent.indexOf('message number 29') >= 0`)
+	})
+	if h := hostEval[float64](t, ctx, `document.scrollingElement.scrollHeight - innerHeight`); h > 0 {
+		t.Errorf("the page is %.0f px taller than the window", h)
+	}
+	if _, err := chromedp.Call(ctx, input.DispatchMouseEvent, input.DispatchMouseEventParams{
+		Type: input.DispatchMouseEventTypeMouseWheel, X: 100, Y: 30, DeltaX: 1, DeltaY: 800}); err != nil { // DeltaX 0 is left out, and then refused
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // a wheel scrolls smoothly, over a few frames
+	if y := hostEval[float64](t, ctx, `scrollX + scrollY - document.querySelector('.cw-header').getBoundingClientRect().top`); y != 0 {
+		t.Errorf("a wheel over the header scrolled the page by %.0f px", y)
+	}
+	// The list itself scrolls.
+	if hostEval[bool](t, ctx, `(function (l) { return l.scrollHeight <= l.clientHeight })(document.querySelector('.cw-messages'))`) {
+		t.Errorf("the message list does not scroll")
+	}
+	browsertest.Screenshot(t, ctx, "widget-page-long")
 }
