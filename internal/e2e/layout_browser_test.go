@@ -73,6 +73,10 @@ func TestWidgetPageDoesNotScroll(t *testing.T) {
 	waitFor(t, "the messages", func() bool {
 		return hostEval[bool](t, ctx, `document.querySelector('.cw-messages').textContent.indexOf('message number 29') >= 0`)
 	})
+	// The list shows its newest message, though the bar above it showed later.
+	waitFor(t, "the list at its end", func() bool {
+		return hostEval[bool](t, ctx, `(function (l) { return l.scrollHeight - l.clientHeight - l.scrollTop < 2 })(document.querySelector('.cw-messages'))`)
+	})
 	if h := hostEval[float64](t, ctx, `document.scrollingElement.scrollHeight - innerHeight`); h > 0 {
 		t.Errorf("the page is %.0f px taller than the window", h)
 	}
