@@ -434,6 +434,31 @@ var allowedFileTypes = []string{"image/", "audio/", "video/", "text/plain", "tex
 	"application/vnd.ms-powerpoint", "application/vnd.openxmlformats-officedocument.",
 	"application/vnd.oasis.opendocument."}
 
+// acceptExtensions name, for a file picker, the types that allowedFileTypes
+// admits by a prefix no MIME wildcard can say.
+var acceptExtensions = map[string]string{
+	"application/vnd.openxmlformats-officedocument.": ".docx,.xlsx,.pptx",
+	"application/vnd.oasis.opendocument.":            ".odt,.ods,.odp",
+}
+
+// FileAccept lists the file types attachments may have as an HTML accept
+// attribute does, for the widget's file picker to offer only those. It is a
+// hint: storeFiles checks every file.
+func FileAccept() string {
+	out := make([]string, 0, len(allowedFileTypes))
+	for _, p := range allowedFileTypes {
+		switch {
+		case strings.HasSuffix(p, "/"):
+			out = append(out, p+"*")
+		case strings.HasSuffix(p, "."):
+			out = append(out, acceptExtensions[p])
+		default:
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ",")
+}
+
 // storeFiles checks and writes uploaded files before the transaction that
 // records them; on any failure what was written is removed again.
 func (a *App) storeFiles(ctx context.Context, accountID int64, files []FileInput) ([]stored, error) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/batonhq/baton"
@@ -129,4 +130,21 @@ func TestWidgetSuspendedAccount(t *testing.T) {
 			t.Errorf("a message once the account is active again: %v", err)
 		}
 	})
+}
+
+// TestFileAccept: the file picker's list names every kind of file the
+// server takes, the prefixed families by their extensions.
+func TestFileAccept(t *testing.T) {
+	t.Parallel()
+	got := strings.Split(app.FileAccept(), ",")
+	for _, item := range got {
+		if item == "" {
+			t.Fatalf("FileAccept %q has an empty item: a prefix without extensions", app.FileAccept())
+		}
+	}
+	for _, want := range []string{"image/*", "video/*", "application/pdf", ".docx", ".odt"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("FileAccept %q lacks %s", app.FileAccept(), want)
+		}
+	}
 }

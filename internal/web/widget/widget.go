@@ -186,6 +186,7 @@ func Lang(locale string) string {
 type Page struct {
 	Title  string // the inbox's name
 	Locale string // the requested locale
+	Accept string // the file types attachments may have, as an HTML accept attribute
 }
 
 // ServePage writes the widget page. It may be framed by any site (as
@@ -203,7 +204,7 @@ func (w *Widget) ServePage(rw http.ResponseWriter, r *http.Request, p Page) {
 	if rtl[lang] {
 		dir = "rtl"
 	}
-	data := map[string]any{"Lang": lang, "Dir": dir, "Title": p.Title,
+	data := map[string]any{"Lang": lang, "Dir": dir, "Title": p.Title, "Accept": p.Accept,
 		"JS": AssetPath + w.js.Name, "CSS": AssetPath + w.css.Name,
 		"I18n": map[string]any{"lang": lang, "catalog": catalog, "catalogs": urls}}
 	var buf bytes.Buffer
@@ -242,7 +243,7 @@ func (w *Widget) Handler(a *app.App, next http.Handler) http.Handler {
 			writeError(rw, err)
 			return
 		}
-		w.ServePage(rw, r, Page{Title: inbox.Name, Locale: r.URL.Query().Get("locale")})
+		w.ServePage(rw, r, Page{Title: inbox.Name, Locale: r.URL.Query().Get("locale"), Accept: app.FileAccept()})
 	})
 	mux.Handle("/", next)
 	return mux

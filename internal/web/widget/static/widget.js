@@ -10,7 +10,7 @@
   var inFrame = window.parent !== window;
   var i18n = JSON.parse(document.getElementById('cw-i18n').textContent);
   var T = i18n.catalog, lang = i18n.lang;
-  var POLL_MS = 2500, TYPING_IDLE_MS = 4000, TYPING_EXPIRY_MS = 30000;
+  var POLL_MS = 2500, TYPING_IDLE_MS = 4000, TYPING_EXPIRY_MS = 30000, MAX_FILE_MB = 40;
 
   var st = {
     cfg: {}, contact: {}, conv: null, msgs: new Map(), open: !inFrame, unread: 0, loaded: false,
@@ -146,15 +146,19 @@
     ui.list.addEventListener('scroll', function () { st.pinned = ui.list.scrollHeight - ui.list.clientHeight - ui.list.scrollTop < 40; });
     if (window.ResizeObserver) new ResizeObserver(function () { if (st.pinned) scrollDown(); }).observe(ui.list);
     ui.typing = h('div', { 'class': 'cw-typing', 'aria-live': 'polite' });
-    ui.notice = h('div', { 'class': 'cw-notice', hidden: true });
+    ui.notice = h('div', { 'class': 'cw-notice', hidden: true, 'aria-live': 'polite' });
+    // Errors go here, read out as they come.
+    ui.alert = h('p', { id: 'cw-alert', 'class': 'cw-alert', role: 'alert' });
     ui.input = h('textarea', { id: 'cw-input', rows: '1', maxlength: '10000', 'aria-label': '', oninput: onType, onkeydown: onKey });
     ui.inputLabel = h('label', { 'for': 'cw-input', 'class': 'cw-sr' });
-    ui.file = h('input', { type: 'file', 'class': 'cw-sr', tabindex: '-1', 'aria-hidden': 'true', onchange: onFile });
+    // The file types the server takes, when the page says (a hint: it checks each file).
+    ui.file = h('input', { type: 'file', 'class': 'cw-sr', tabindex: '-1', 'aria-hidden': 'true',
+      accept: document.body.getAttribute('data-accept') || null, onchange: onFile });
     ui.attach = iconButton('cw-attach', t('attach'), ICONS.clip, function () { ui.file.click(); });
     ui.send = h('button', { type: 'submit', 'class': 'cw-send', html: ICONS.send });
     ui.form = h('form', { 'class': 'cw-composer', onsubmit: onSend }, ui.inputLabel, ui.input, ui.file, ui.attach, ui.send);
     ui.prechat = h('section', { 'class': 'cw-prechat', hidden: true, 'aria-labelledby': 'cw-pc-title' });
-    ui.main = h('main', { 'class': 'cw-app' }, ui.header, ui.bar, ui.prechat, ui.list, ui.typing, ui.notice, ui.form);
+    ui.main = h('main', { 'class': 'cw-app' }, ui.header, ui.bar, ui.prechat, ui.list, ui.typing, ui.notice, ui.alert, ui.form);
     app.appendChild(ui.main);
     texts();
   }
@@ -247,8 +251,9 @@
     if (st.busy[m.id]) return Promise.resolve();
     st.busy[m.id] = true;
     return api('PATCH', '/messages/' + m.id, body).then(function (upd) {
+      clearError();
       if (upd && upd.id) upsert(upd, false);
-    }).catch(function (e) { showNotice(t('error')); throw e; }).finally(function () { delete st.busy[m.id]; });
+    }).catch(function (e) { showError(e); throw e; }).finally(function () { delete st.busy[m.id]; });
   }
 
   function answerBubble(text) {
@@ -615,22 +620,31 @@
     if (extra) ui.notice.appendChild(extra);
     ui.notice.hidden = false;
   }
+  // showError says what went wrong: a text, or a failed request's error. A
+  // refusal the server explains (a file type it does not take, a file too
+  // large) is shown in its words; anything else is "Something went wrong".
+  function showError(e) {
+    var b = e && e.body, msg = typeof e === 'string' ? e : '';
+    if (!msg && e && (e.status === 413 || e.status === 422) && b) msg = typeof b.message === 'string' && b.message || typeof b.error === 'string' && b.error || '';
+    ui.alert.textContent = msg || t('error');
+  }
+  function clearError() { ui.alert.textContent = ''; }
   function hideNotice() { ui.notice.hidden = true; ui.notice.textContent = ''; st.noticeKey = ''; }
   function saveEmail(email) {
     return api('PATCH', '/contact', { email: email }).then(function (c) {
       st.contact = c || st.contact;
       st.emailSaved = email;
       renderState();
-    }).catch(function () { showNotice(t('error')); });
+    }).catch(showError);
   }
   function requestHuman() {
     ui.human.disabled = true;
     api('POST', '/conversations/toggle_status', { status: 'open' }).then(function (c) { setConv(c); })
-      .catch(function (e) { toParent('error', { errorType: 'TOGGLE_STATUS_ERROR', data: e.body || {} }); showNotice(t('error')); })
+      .catch(function (e) { toParent('error', { errorType: 'TOGGLE_STATUS_ERROR', data: e.body || {} }); showError(e); })
       .finally(function () { ui.human.disabled = false; ui.input.focus(); });
   }
   function endConversation() {
-    api('GET', '/conversations/toggle_status').then(function (c) { setConv(c); }).catch(function () { showNotice(t('error')); });
+    api('GET', '/conversations/toggle_status').then(function (c) { setConv(c); }).catch(showError);
   }
   function startNew() {
     st.newConversation = true;
@@ -692,7 +706,7 @@
         if (!st.conv || st.conv.id !== m.conversation_id) return refreshConversation();
       });
     }
-    p.catch(function () { ui.input.value = text; showNotice(t('error')); });
+    p.then(clearError, function (e) { ui.input.value = text; showError(e); });
   }
   function startConversation(body) {
     return api('POST', '/conversations', body).then(function (c) {
@@ -708,15 +722,16 @@
   function onFile() {
     var f = ui.file.files && ui.file.files[0];
     if (!f) return;
-    if (f.size > 40 * 1024 * 1024) { showNotice(t('error')); return; }
+    if (f.size > MAX_FILE_MB * 1024 * 1024) { showError(t('fileTooLarge', { name: f.name, n: MAX_FILE_MB })); ui.file.value = ''; return; }
     var fd = new FormData();
     fd.append('message[attachments][]', f);
     fd.append('message[referer_url]', st.referer);
     fd.append('message[timestamp]', new Date().toString());
     api('POST', '/messages', fd).then(function (m) {
+      clearError();
       upsert(m, false);
       if (!st.conv) refreshConversation();
-    }).catch(function () { showNotice(t('error')); }).finally(function () { ui.file.value = ''; });
+    }).catch(showError).finally(function () { ui.file.value = ''; });
   }
   function markSeen() {
     if (st.conv && st.open && !document.hidden) api('POST', '/conversations/update_last_seen', {}).catch(function () {});
