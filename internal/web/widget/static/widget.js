@@ -552,6 +552,8 @@
       ui.list.insertBefore(el, after);
       scrollDown();
     }
+    // Who wrote last is who the header says the visitor talks to.
+    if (m.message_type === 1) renderState();
     if (!old && fresh && m.message_type !== 0) {
       if (st.typingIn && (!m.sender || st.typingIn.name === senderName(m))) typingIn(null);
       toParent('onEvent', { eventIdentifier: 'chatwoot:on-message', data: m });
@@ -566,14 +568,18 @@
   }
 
   /* ---------- conversation state and handoff ---------- */
-  function lastBotName() {
-    var name = '';
-    sorted().forEach(function (m) { if (m.sender && m.sender.type === 'agent_bot') name = m.sender.name; });
-    return name;
+  // lastSpeaker is the bot or person who wrote to the visitor last.
+  function lastSpeaker() {
+    var who = null;
+    st.msgs.forEach(function (m) {
+      var s = m.sender;
+      if (m.message_type === 1 && s && (s.type === 'agent_bot' || s.type === 'user') && (!who || m.id > who.id)) who = { id: m.id, sender: s };
+    });
+    return who && who.sender;
   }
   function renderState() {
     if (!ui.state) return;
-    var c = st.conv, text = st.cfg.welcome_tagline || t('waiting', { time: t(st.cfg.reply_time || 'in_a_few_minutes') });
+    var c = st.conv, who = lastSpeaker(), text = st.cfg.welcome_tagline || t('waiting', { time: t(st.cfg.reply_time || 'in_a_few_minutes') });
     var canHuman = false, ended = false, offline = false;
     // Outside the inbox's working hours (by the server's clock at load).
     var away = !!(st.cfg.working_hours_enabled && st.cfg.out_of_office);
@@ -581,8 +587,9 @@
     if (c && c.id) {
       if (c.status === 'resolved') { text = t('ended'); ended = true; }
       else if (c.assignee) text = t('withPerson', { name: c.assignee.name });
+      else if (who && who.type === 'user') text = t('withPerson', { name: who.available_name || who.name });
       else if (c.status === 'pending') {
-        text = t('withBot', { name: (c.agent_bot && c.agent_bot.name) || lastBotName() || t('bot') });
+        text = t('withBot', { name: (c.agent_bot && c.agent_bot.name) || (who && who.name) || t('bot') });
         canHuman = st.cfg.customer_can_request_human !== false;
       } else if (away) text = t('away');
       else if (c.people_online === false) { text = t('nobody'); offline = true; }
@@ -594,7 +601,7 @@
     ui.end.hidden = !(c && c.id) || ended || st.cfg.enableEndConversation === false;
     ui.main.classList.toggle('cw-ended', ended && !st.newConversation);
     if (ended && !st.newConversation) {
-      showNotice(t('ended'), h('button', { type: 'button', 'class': 'cw-primary', text: t('newConversation'), onclick: startNew }));
+      showNotice(t('ended'), h('button', { type: 'button', 'class': 'cw-primary', text: t('newConversation'), onclick: startNew }), 'ended' + lang);
     } else if (away) {
       // The out-of-office message, and an e-mail to reply to.
       var asks = !st.contact.has_email && !st.contact.email && !st.emailSaved && !(wantsPreChat() && preChatFields().some(function (f) { return f.name === 'emailAddress'; }));
@@ -756,6 +763,7 @@
     return api('GET', '/messages').then(function (r) {
       page(r).forEach(function (m) { st.msgs.set(m.id, m); });
       renderAll();
+      renderState();
     });
   }
   function catchUp() {
