@@ -6,8 +6,10 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/batonhq/baton/internal/browsertest"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/batonhq/baton/internal/browsertest"
 )
 
 // frameAttr reads an attribute of the widget page's <html> inside the frame.
@@ -85,4 +87,58 @@ func TestWidgetOverCable(t *testing.T) {
 	if frames() <= before {
 		t.Fatalf("after the reconnect the reply did not come over /cable: frames %d -> %d", before, frames())
 	}
+}
+
+// TestWidgetConnectionLost: when the server cannot be reached the header says the
+// widget is reconnecting (and a message that could not go says so, and
+// stays in the box); when it comes back the line is as before, the widget
+// is live again and what was said meanwhile shows.
+func TestWidgetConnectionLost(t *testing.T) {
+	t.Parallel()
+	ctx := browsertest.Tab(t)
+	s := newShop(t)
+	e := s.e
+	_, token := s.visit()
+	s.must(200, "POST", "/messages", "", token, `{"message":{"content":"Is anyone there?"}}`)
+	convID := int64(s.adminConversation(t)["id"].(float64))
+	if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/widget?website_token=%s&cw_conversation=%s", e.URL, s.token, token)),
+		chromedp.WaitReady("html[data-live]")); err != nil {
+		t.Fatal(err)
+	}
+	offline := func(off bool) {
+		t.Helper()
+		if _, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			MatchedNetworkConditions: []*network.Conditions{{Offline: off, DownloadThroughput: -1, UploadThroughput: -1}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	offline(true)
+	e.cable.drop()
+	waitVisible(t, ctx, "html[data-offline]")
+	waitText(t, ctx, nil, "#cw-state", "No connection. Reconnecting")
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#cw-input", "are you there?"), chromedp.Click("button.cw-send")); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ctx, nil, "#cw-alert", "No connection. Reconnecting")
+	if v, _ := chromedp.Run(ctx, chromedp.Value("#cw-input")); v != "are you there?" {
+		t.Errorf("the message that could not go is not kept in the box: %q", v)
+	}
+	browsertest.Screenshot(t, ctx, "widget-offline-reconnecting")
+	s.botSays(t, convID, `{"content":"said while you were offline"}`)
+
+	offline(false)
+	waitFor(t, "the widget to be back", func() bool {
+		_, off := frameAttr(t, ctx, nil, "data-offline")
+		_, live := frameAttr(t, ctx, nil, "data-live")
+		return !off && live
+	})
+	waitText(t, ctx, nil, ".cw-messages", "said while you were offline")
+	waitText(t, ctx, nil, "#cw-state", "You are talking to Greeter, a bot.")
+	if a, _ := chromedp.Run(ctx, chromedp.TextContent("#cw-alert")); a != "" {
+		t.Errorf("back online the alert still says %q", a)
+	}
+	browsertest.Screenshot(t, ctx, "widget-offline-back")
 }

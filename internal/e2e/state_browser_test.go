@@ -30,14 +30,7 @@ func TestWidgetHeaderFollowsSpeaker(t *testing.T) {
 	waitText(t, ctx, nil, "#cw-state", "a bot")
 
 	// The bot writes: the header names it.
-	req, _ := http.NewRequest("POST", e.URL+e.acc(fmt.Sprintf("/conversations/%d/messages", convID)), strings.NewReader(`{"content":"Let me look that up."}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("api_access_token", s.bot.token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("bot message: %v %v", err, res)
-	}
-	res.Body.Close()
+	s.botSays(t, convID, `{"content":"Let me look that up."}`)
 	waitText(t, ctx, nil, ".cw-messages", "Let me look that up.")
 	waitText(t, ctx, nil, "#cw-state", "You are talking to Greeter, a bot.")
 	browsertest.Screenshot(t, ctx, "widget-state-1-bot")
@@ -47,4 +40,20 @@ func TestWidgetHeaderFollowsSpeaker(t *testing.T) {
 	waitText(t, ctx, nil, ".cw-messages", "Alex here")
 	waitText(t, ctx, nil, "#cw-state", "You are talking to Alex")
 	browsertest.Screenshot(t, ctx, "widget-state-2-person")
+}
+
+// botSays posts a message as the shop's bot into a conversation.
+func (s *shop) botSays(t *testing.T, convID int64, body string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", s.e.URL+s.e.acc(fmt.Sprintf("/conversations/%d/messages", convID)), strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("api_access_token", s.bot.token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("bot message: %s", res.Status)
+	}
 }

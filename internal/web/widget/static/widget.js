@@ -15,7 +15,7 @@
   var st = {
     cfg: {}, contact: {}, conv: null, msgs: new Map(), open: !inFrame, unread: 0, loaded: false,
     sound: localStorage.getItem('cw-sound') !== 'off', typingOut: false, typingTimer: 0,
-    typingIn: null, newConversation: false, live: false, referer: document.referrer || '', busy: {}, pinned: true
+    typingIn: null, newConversation: false, live: false, offline: false, referer: document.referrer || '', busy: {}, pinned: true
   };
 
   function t(key, vars) {
@@ -54,13 +54,25 @@
     if (body instanceof FormData) opts.body = body;
     else if (body !== undefined) { opts.body = JSON.stringify(body); opts.headers['Content-Type'] = 'application/json'; }
     return fetch(url, opts).then(function (r) {
+      // A gateway's 502–504 means the server is away, as a failed fetch does.
+      setOnline(r.status < 502 || r.status > 504);
       return r.text().then(function (txt) {
         var data = null;
         try { data = txt ? JSON.parse(txt) : null; } catch (e) { data = null; }
         if (!r.ok) { var err = new Error('HTTP ' + r.status); err.status = r.status; err.body = data; throw err; }
         return data;
       });
-    });
+    }, function (e) { setOnline(false); throw e; });
+  }
+  // setOnline records whether the server answers. While it does not, the
+  // header says the widget is reconnecting (html[data-offline]); polling
+  // goes on, and the first answer puts things back.
+  function setOnline(up) {
+    if (st.offline === !up) return;
+    st.offline = !up;
+    document.documentElement.toggleAttribute('data-offline', st.offline);
+    if (ui.alert && up && ui.alert.textContent === t('offline')) clearError();
+    renderState();
   }
 
   /* ---------- safe Markdown: text is escaped first, then a few marks become tags ---------- */
@@ -595,7 +607,9 @@
       else if (c.people_online === false) { text = t('nobody'); offline = true; }
       else text = t('waiting', { time: t(st.cfg.reply_time || 'in_a_few_minutes') });
     }
+    if (st.offline) text = t('offline');
     ui.main.classList.toggle('cw-away', away);
+    ui.main.classList.toggle('cw-offline', !!st.offline);
     ui.state.textContent = text;
     ui.human.hidden = !canHuman;
     ui.end.hidden = !(c && c.id) || ended || st.cfg.enableEndConversation === false;
@@ -631,7 +645,7 @@
   // refusal the server explains (a file type it does not take, a file too
   // large) is shown in its words; anything else is "Something went wrong".
   function showError(e) {
-    var b = e && e.body, msg = typeof e === 'string' ? e : '';
+    var b = e && e.body, msg = typeof e === 'string' ? e : e && !e.status && st.offline ? t('offline') : '';
     if (!msg && e && (e.status === 413 || e.status === 422) && b) msg = typeof b.message === 'string' && b.message || typeof b.error === 'string' && b.error || '';
     ui.alert.textContent = msg || t('error');
   }
@@ -817,6 +831,7 @@
       st.live = false;
       document.documentElement.removeAttribute('data-live');
       cable.ws = null;
+      poll();
       var wait = Math.min(30000, 1000 * Math.pow(2, cable.tries++));
       setTimeout(connectCable, wait);
     };
