@@ -380,11 +380,11 @@ func TestWidgetPageAccessible(t *testing.T) {
 		browsertest.Screenshot(t, ctx, "widget-page-"+v.name)
 		browsertest.Axe(t, ctx)
 	}
-	// A rating answers the survey at once and locks it.
+	// A rating answers the survey at once; the buttons stay, to change it.
 	if err := chromedp.Do(ctx, chromedp.Click(`.cw-type-input_csat button.cw-rate:nth-child(4)`)); err != nil {
 		t.Fatal(err)
 	}
-	waitVisible(t, ctx, `.cw-type-input_csat button.cw-rate:nth-child(4)[aria-pressed="true"][disabled]`)
+	waitVisible(t, ctx, `.cw-type-input_csat button.cw-rate:nth-child(4)[aria-pressed="true"]:not([disabled]):focus`)
 	browsertest.Screenshot(t, ctx, "widget-page-csat")
 	// Raw HTML in a message is shown as text, never run.
 	html, err := chromedp.Run(ctx, chromedp.InnerHTML(".cw-messages"))

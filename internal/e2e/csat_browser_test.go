@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/batonhq/baton/internal/browsertest"
@@ -56,16 +57,28 @@ func TestWidgetCSAT(t *testing.T) {
 	}
 	waitVisible(t, ctx, ".cw-type-input_csat button.cw-rate", in(f))
 	waitText(t, ctx, f, ".cw-type-input_csat", "Please rate the conversation")
+	// The question is said once.
+	if txt, _ := chromedp.Run(ctx, chromedp.Text(".cw-messages", in(f))); strings.Count(txt, "Please rate the conversation") != 1 {
+		t.Errorf("the survey's question shows %d times", strings.Count(txt, "Please rate the conversation"))
+	}
 	browsertest.Screenshot(t, ctx, "widget-csat-1-asked")
+	// A rating, then another: the customer may change their mind.
+	if err := chromedp.Do(ctx, chromedp.Click(".cw-type-input_csat button.cw-rate:nth-child(2)", in(f))); err != nil {
+		t.Fatal(err)
+	}
+	waitVisible(t, ctx, `.cw-type-input_csat button.cw-rate:nth-child(2)[aria-pressed="true"]`, in(f))
 	if err := chromedp.Do(ctx, chromedp.Click(".cw-type-input_csat button.cw-rate:nth-child(5)", in(f))); err != nil {
 		t.Fatal(err)
 	}
+	waitVisible(t, ctx, `.cw-type-input_csat button.cw-rate:nth-child(5)[aria-pressed="true"]`, in(f))
 	waitVisible(t, ctx, ".cw-type-input_csat textarea", in(f))
 	if err := chromedp.Do(ctx, chromedp.SendKeys(".cw-type-input_csat textarea", "Quick and kind", in(f)),
 		chromedp.Click(".cw-type-input_csat button.cw-primary", in(f))); err != nil {
 		t.Fatal(err)
 	}
 	waitText(t, ctx, f, ".cw-type-input_csat", "Quick and kind")
+	// The form is gone: the focus is on the thanks, not lost to the page.
+	waitVisible(t, ctx, ".cw-type-input_csat .cw-csat-title:focus", in(f))
 	browsertest.Screenshot(t, ctx, "widget-csat-2-answered")
 	waitFor(t, "the rating and comment to be stored", func() bool {
 		m := csatMessages(t, e, convID)[0]

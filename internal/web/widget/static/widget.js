@@ -478,14 +478,19 @@
   function csat(m, a, done) {
     var resp = (a.submitted_values && a.submitted_values.csat_survey_response) || {};
     var rating = resp.rating || 0, box = h('div', { 'class': 'cw-csat' });
-    box.appendChild(h('p', { 'class': 'cw-csat-title', text: done ? t('csatDone') : (m.content || t('csatTitle')) }));
+    // The question is said here only (its bubble is left out); once the
+    // comment is in, the thanks takes the focus from the form it replaces.
+    box.appendChild(h('p', { 'class': 'cw-csat-title', text: done ? t('csatDone') : (m.content || t('csatTitle')),
+      tabindex: resp.feedback_message ? '-1' : null, 'data-refocus': resp.feedback_message ? '' : null }));
     var faces = ['😞', '😕', '😐', '🙂', '😀'];
     var row = h('div', { 'class': 'cw-rating', role: 'group', 'aria-label': t('csatTitle') });
+    // The rating can change (the server takes it for CSATWindow); a comment stays.
     faces.forEach(function (f, i) {
       var n = i + 1;
       row.appendChild(h('button', { type: 'button', 'class': 'cw-rate', 'aria-label': t('rating', { n: n }), 'aria-pressed': String(rating === n),
-        disabled: done, text: a.display_type === 'star' ? '★' : f, onclick: function () {
-          answer(m, { contact: {}, message: { submitted_values: { csat_survey_response: { rating: n, feedback_message: '' } } } });
+        'data-key': 'rate-' + n, text: a.display_type === 'star' ? '★' : f, onclick: function () {
+          if (n === rating) return;
+          answer(m, { contact: {}, message: { submitted_values: { csat_survey_response: { rating: n, feedback_message: resp.feedback_message || '' } } } });
         } }));
     });
     box.appendChild(row);
@@ -511,7 +516,7 @@
     var body = h('div', { 'class': 'cw-msg-body' });
     body.appendChild(h('div', { 'class': 'cw-meta' }, h('span', { 'class': mine ? 'cw-sr' : 'cw-who', text: who }),
       h('time', { datetime: new Date(m.created_at * 1000).toISOString(), text: fmtTime(m.created_at) })));
-    var hideBubble = !m.content || (m.content_type === 'input_select' && answered(m) && !m.content);
+    var hideBubble = !m.content || m.content_type === 'input_csat';
     if (!hideBubble) body.appendChild(h('div', { 'class': 'cw-bubble', dir: 'auto', html: markdown(m.content) }));
     var files = attachments(m);
     if (files) body.appendChild(files);
@@ -555,9 +560,16 @@
     st.msgs.set(m.id, m);
     var el = renderMessage(m), prev = ui.list.querySelector('.cw-msg[data-id="' + m.id + '"]');
     if (prev) {
-      var hadFocus = prev.contains(document.activeElement);
+      // Focus in a message that changed goes to the same control again (by
+      // its data-key), else to what the message marks (data-refocus), else
+      // to its first control, else to the message box.
+      var a = document.activeElement, hadFocus = prev.contains(a), key = hadFocus && a.getAttribute('data-key');
       prev.replaceWith(el);
-      if (hadFocus) { var f = el.querySelector('button:not([disabled]), input, textarea'); (f || ui.input).focus(); }
+      if (hadFocus) {
+        var f = (key && el.querySelector('[data-key="' + key + '"]')) || el.querySelector('[data-refocus]') ||
+          el.querySelector('button:not([disabled]), input, textarea');
+        (f || ui.input).focus();
+      }
     } else {
       var after = null;
       ui.list.querySelectorAll('.cw-msg').forEach(function (x) { if (!after && +x.getAttribute('data-id') > m.id) after = x; });
