@@ -608,7 +608,9 @@
     // Outside the inbox's working hours (by the server's clock at load).
     var away = !!(st.cfg.working_hours_enabled && st.cfg.out_of_office);
     if (away) text = t('away');
-    if (c && c.id) {
+    // A new conversation being started (after "Start a new conversation")
+    // has the line of no conversation yet, not the ended one's.
+    if (c && c.id && !st.newConversation) {
       if (c.status === 'resolved') { text = t('ended'); ended = true; }
       else if (c.assignee) text = t('withPerson', { name: c.assignee.name });
       else if (who && who.type === 'user') text = t('withPerson', { name: who.available_name || who.name });
@@ -624,9 +626,11 @@
     ui.main.classList.toggle('cw-offline', !!st.offline);
     ui.state.textContent = text;
     ui.human.hidden = !canHuman;
-    ui.end.hidden = !(c && c.id) || ended || st.cfg.enableEndConversation === false;
-    ui.main.classList.toggle('cw-ended', ended && !st.newConversation);
-    if (ended && !st.newConversation) {
+    ui.end.hidden = !(c && c.id) || st.newConversation || ended || st.cfg.enableEndConversation === false;
+    // An inbox that takes messages after resolution keeps the message box:
+    // a message reopens the conversation, as the server does.
+    ui.main.classList.toggle('cw-ended', ended && !st.cfg.allow_messages_after_resolved);
+    if (ended) {
       showNotice(t('ended'), h('button', { type: 'button', 'class': 'cw-primary', text: t('newConversation'), onclick: startNew }), 'ended' + lang);
     } else if (away) {
       // The out-of-office message, and an e-mail to reply to.
@@ -683,8 +687,7 @@
     st.newConversation = true;
     st.msgs.clear();
     renderAll();
-    hideNotice();
-    ui.main.classList.remove('cw-ended');
+    renderState();
     toParent('onEvent', { eventIdentifier: 'chatwoot:on-start-conversation', data: { hasConversation: true } });
     renderPreChat();
     focusFirst();
