@@ -224,10 +224,15 @@ func TestWidgetInBrowser(t *testing.T) {
 	if b, _ := json.Marshal(upd["content_attributes"]); !bytes.Contains(b, []byte(`"submitted_values":[{"title":"Support","value":"support"}]`)) {
 		t.Errorf("message_updated content_attributes %s", b)
 	}
-	waitVisible(t, ctx, ".cw-msg.cw-type-input_select .cw-answer", in(f))
-	waitText(t, ctx, f, ".cw-msg.cw-type-input_select .cw-answer", "Support")
+	// The answer is the customer's: a message of their side after the
+	// bot's, not a part of it.
+	waitVisible(t, ctx, ".cw-msg.cw-type-input_select + .cw-msg--mine.cw-msg--answer", in(f))
+	waitText(t, ctx, f, ".cw-msg--answer .cw-bubble", "Support")
 	if n, _ := chromedp.Run(ctx, chromedp.Nodes("button.cw-option", in(f), chromedp.AtLeast(0))); len(n) != 0 {
 		t.Errorf("an answered question still has %d option buttons", len(n))
+	}
+	if txt, _ := chromedp.Run(ctx, chromedp.Text(".cw-msg.cw-type-input_select", in(f))); strings.Contains(txt, "Support") {
+		t.Errorf("the answer is drawn in the bot's message: %q", txt)
 	}
 	browsertest.Screenshot(t, ctx, "widget-4-answered")
 

@@ -275,7 +275,7 @@
   function interactive(m) {
     var a = attrs(m), type = m.content_type, done = answered(m);
     if (type === 'input_select') {
-      if (done) return answerBubble((a.submitted_values || []).map(function (v) { return v.title || v.value; }).join(', '));
+      if (done) return null;
       return h.apply(null, ['div', { 'class': 'cw-options', role: 'group', 'aria-label': m.content || '' }].concat((a.items || []).map(function (it) {
         return h('button', { type: 'button', 'class': 'cw-option', text: it.title || it.value, onclick: function () {
           answer(m, { contact: {}, message: { submitted_values: [{ title: it.title, value: it.value }] } });
@@ -302,19 +302,23 @@
           it.description ? h('p', { text: String(it.description).slice(0, 140) }) : null);
       })));
     }
-    if (type === 'form') {
-      if (done) {
-        return h.apply(null, ['div', { 'class': 'cw-answers' }].concat((a.submitted_values || []).map(function (v) {
-          return answerBubble(String(v.value));
-        })));
-      }
-      return form(m, a);
-    }
+    if (type === 'form') return done ? null : form(m, a);
     if (type === 'input_email') {
-      if (done) return answerBubble(a.submitted_email);
+      if (done) return null;
       return emailForm(function (email) { return answer(m, { contact: { email: email }, message: {} }); });
     }
     if (type === 'input_csat') return csat(m, a, done);
+    return null;
+  }
+
+  // answerOf is the visitor's answer to a bot's question, as lines of text,
+  // or null while unanswered (and for the survey, which shows its own).
+  function answerOf(m) {
+    var a = attrs(m), type = m.content_type;
+    if (!answered(m)) return null;
+    if (type === 'input_select') return [(a.submitted_values || []).map(function (v) { return v.title || v.value; }).join(', ')];
+    if (type === 'form') return (a.submitted_values || []).map(function (v) { return String(v.value); });
+    if (type === 'input_email') return [a.submitted_email];
     return null;
   }
 
@@ -525,7 +529,16 @@
       if (x) body.appendChild(x);
     }
     el.appendChild(body);
-    return el;
+    // The visitor's answer to a question is theirs: a message of their
+    // side after the question, not a part of the bot's.
+    var said = mine ? null : answerOf(m), entry = h('div', { 'class': 'cw-entry', 'data-entry': m.id }, el);
+    if (said) {
+      entry.appendChild(h('div', { 'class': 'cw-msg cw-msg--mine cw-msg--answer' }, h('div', { 'class': 'cw-msg-body' },
+        h('div', { 'class': 'cw-meta' }, h('span', { 'class': 'cw-sr', text: t('you') })),
+        h.apply(null, ['div', { 'class': 'cw-bubble cw-answer-text', dir: 'auto' }, h('span', { 'class': 'cw-sr', text: t('answered') + ': ' })].concat(
+          said.map(function (line) { return h('p', null, line); }))))));
+    }
+    return entry;
   }
 
   function sorted() {
@@ -538,13 +551,13 @@
   }
   function renderAll() {
     if (!ui.list) return;
-    var focusedId = document.activeElement && document.activeElement.closest && document.activeElement.closest('.cw-msg');
-    focusedId = focusedId && focusedId.getAttribute('data-id');
+    var focusedId = document.activeElement && document.activeElement.closest && document.activeElement.closest('.cw-entry');
+    focusedId = focusedId && focusedId.getAttribute('data-entry');
     ui.list.textContent = '';
     sorted().forEach(function (m) { ui.list.appendChild(renderMessage(m)); });
     scrollDown();
     if (focusedId) {
-      var again = ui.list.querySelector('[data-id="' + focusedId + '"] button, [data-id="' + focusedId + '"] input');
+      var again = ui.list.querySelector('[data-entry="' + focusedId + '"] button, [data-entry="' + focusedId + '"] input');
       if (again) again.focus();
     }
   }
@@ -558,7 +571,7 @@
     }
     var old = st.msgs.get(m.id);
     st.msgs.set(m.id, m);
-    var el = renderMessage(m), prev = ui.list.querySelector('.cw-msg[data-id="' + m.id + '"]');
+    var el = renderMessage(m), prev = ui.list.querySelector('.cw-entry[data-entry="' + m.id + '"]');
     if (prev) {
       // Focus in a message that changed goes to the same control again (by
       // its data-key), else to what the message marks (data-refocus), else
@@ -572,7 +585,7 @@
       }
     } else {
       var after = null;
-      ui.list.querySelectorAll('.cw-msg').forEach(function (x) { if (!after && +x.getAttribute('data-id') > m.id) after = x; });
+      ui.list.querySelectorAll('.cw-entry').forEach(function (x) { if (!after && +x.getAttribute('data-entry') > m.id) after = x; });
       ui.list.insertBefore(el, after);
       scrollDown();
     }
