@@ -2,6 +2,8 @@ package e2e_test
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,7 +13,8 @@ import (
 	"github.com/batonhq/baton/internal/browsertest"
 )
 
-// TestWidgetOnPhone: on a 375 px phone the open widget fills the screen.
+// TestWidgetOnPhone: on a 375 px phone the open widget fills the screen,
+// its fields in 16 px type (iOS Safari zooms into smaller ones).
 // The loader's close bubble must not cover the message box (a tap on Send
 // would close the chat), so it hides, and the window's own Close button in
 // its header closes it.
@@ -28,6 +31,16 @@ func TestWidgetOnPhone(t *testing.T) {
 	waitVisible(t, ctx, "#cw-input", in(f))
 	if got := hostEval[string](t, ctx, `getComputedStyle(document.querySelector('#cw-bubble-holder .woot--close')).display`); got != "none" {
 		t.Errorf("the close bubble shows (display %s) over the full-screen window", got)
+	}
+	// Fields of 16 px at least, which iOS Safari does not zoom into.
+	styles, err := chromedp.Run(ctx, chromedp.ComputedStyle("#cw-input", in(f)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range styles {
+		if px, _ := strconv.ParseFloat(strings.TrimSuffix(p.Value, "px"), 64); p.Name == "font-size" && px < 16 {
+			t.Errorf("the message box's text is %s", p.Value)
+		}
 	}
 	// A tap on Send (at its place on the screen) sends, and the window stays open.
 	if err := chromedp.Do(ctx, chromedp.SendKeys("#cw-input", "hello from my phone", in(f)), chromedp.Click("button.cw-send", in(f))); err != nil {
