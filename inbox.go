@@ -71,6 +71,18 @@ func (i *Inbox) IsAPI() bool { return i.ChannelType == ChannelAPI }
 // IsWebWidget reports whether the inbox is a web widget.
 func (i *Inbox) IsWebWidget() bool { return i.ChannelType == ChannelWebWidget }
 
+// DefaultWidgetColor is a web widget's colour when none is set, Chatwoot's.
+const DefaultWidgetColor = "#1f93ff"
+
+// Color is the web widget's colour: WidgetColor, or DefaultWidgetColor for
+// an inbox that has none (made without one before it was defaulted).
+func (i *Inbox) Color() string {
+	if i.WidgetColor == "" {
+		return DefaultWidgetColor
+	}
+	return i.WidgetColor
+}
+
 // WorkingHour is one day of an inbox's weekly schedule, as Chatwoot keeps
 // it: closed all day, open all day, or open from OpenHour:OpenMinutes to
 // CloseHour:CloseMinutes in the inbox's time zone.

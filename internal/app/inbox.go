@@ -268,6 +268,9 @@ func (a *App) CreateInbox(ctx context.Context, accountID int64, in InboxInput) (
 	if err := in.apply(i); err != nil {
 		return nil, err
 	}
+	if i.IsWebWidget() && i.WidgetColor == "" {
+		i.WidgetColor = baton.DefaultWidgetColor
+	}
 	if i.ChannelType == baton.ChannelAPI {
 		if err := a.vetWebhookURL(ctx, accountID, in.WebhookURL, "webhook_url"); err != nil {
 			return nil, err

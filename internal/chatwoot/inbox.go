@@ -227,7 +227,7 @@ func inboxView(i *baton.Inbox, admin bool) inboxJSON {
 		url := i.WebhookURL
 		v.WebhookURL, v.InboxIdentifier = &url, i.Identifier
 	case i.IsWebWidget():
-		v.WidgetColor, v.WebsiteURL, v.WebsiteToken = i.WidgetColor, i.WebsiteURL, i.WebsiteToken
+		v.WidgetColor, v.WebsiteURL, v.WebsiteToken = i.Color(), i.WebsiteURL, i.WebsiteToken
 		v.WelcomeTitle, v.WelcomeTagline = i.WelcomeTitle, i.WelcomeTagline
 		v.SelectedFeatureFlags = []string{}
 		enabled, form := i.PreChatFormEnabled, preChatFormView(i.PreChatForm)

@@ -71,7 +71,7 @@ func (h *Handler) widgetConfigView(s *app.WidgetSession) map[string]any {
 		PreChatFormOptions: preChatFormView(i.PreChatForm), ReplyTime: "in_a_few_minutes",
 		Timezone: i.Timezone, UTCOffset: utcOffset(i.Timezone, now), WebsiteName: i.Name, WebsiteToken: i.WebsiteToken,
 		WebsiteURL: i.WebsiteURL, WelcomeTagline: i.WelcomeTagline, WelcomeTitle: i.WelcomeTitle,
-		WidgetColor: i.WidgetColor, WorkingHours: workingHoursView(i.WorkingHours), WorkingHoursEnabled: i.WorkingHoursEnabled,
+		WidgetColor: i.Color(), WorkingHours: workingHoursView(i.WorkingHours), WorkingHoursEnabled: i.WorkingHoursEnabled,
 		OutOfOffice: i.OutOfOffice(now), AccountID: i.AccountID}
 	if h.publicURL != nil {
 		cfg.APIHost = h.publicURL()
