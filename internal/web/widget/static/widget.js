@@ -15,7 +15,7 @@
   var st = {
     cfg: {}, contact: {}, conv: null, msgs: new Map(), open: !inFrame, unread: 0, loaded: false,
     sound: localStorage.getItem('cw-sound') !== 'off', typingOut: false, typingTimer: 0,
-    typingIn: null, newConversation: false, live: false, offline: false, referer: document.referrer || '', busy: {}, pinned: true
+    typingIn: null, newConversation: false, live: false, offline: false, referer: document.referrer || '', busy: {}, listHeight: 0
   };
 
   function t(key, vars) {
@@ -153,10 +153,16 @@
       h('div', { 'class': 'cw-head-actions' }, ui.sound, inFrame ? ui.popout : null, inFrame ? ui.close : null));
     ui.bar = h('div', { 'class': 'cw-bar' }, ui.human, ui.end);
     ui.list = h('div', { id: 'cw-messages', 'class': 'cw-messages', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', tabindex: '0' });
-    // The list stays at its newest message, unless the visitor scrolled up,
-    // also when it shrinks (the bar or a notice shows after the messages).
-    ui.list.addEventListener('scroll', function () { st.pinned = ui.list.scrollHeight - ui.list.clientHeight - ui.list.scrollTop < 40; });
-    if (window.ResizeObserver) new ResizeObserver(function () { if (st.pinned) scrollDown(); }).observe(ui.list);
+    // The list stays at its newest message when it shrinks (the bar or a
+    // notice shows after the messages), unless the visitor had scrolled up:
+    // whether it was at its end is judged by the height it had before.
+    if (window.ResizeObserver) {
+      new ResizeObserver(function () {
+        var atEnd = ui.list.scrollHeight - st.listHeight - ui.list.scrollTop < 40;
+        st.listHeight = ui.list.clientHeight;
+        if (atEnd) scrollDown();
+      }).observe(ui.list);
+    }
     ui.typing = h('div', { 'class': 'cw-typing', 'aria-live': 'polite' });
     ui.notice = h('div', { 'class': 'cw-notice', hidden: true, 'aria-live': 'polite' });
     // Errors go here, read out as they come.
