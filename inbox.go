@@ -1,6 +1,10 @@
 package baton
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
 
 // Channel types, as Chatwoot names them on the wire.
 const (
@@ -81,6 +85,29 @@ func (i *Inbox) Color() string {
 		return DefaultWidgetColor
 	}
 	return i.WidgetColor
+}
+
+// WidgetScript is the script a site pastes to show the web widget of the
+// inbox whose website token it is, served from baseURL: Chatwoot's snippet,
+// which loads baseURL's /packs/js/sdk.js and runs it.
+func WidgetScript(baseURL, websiteToken string) string {
+	u, _ := json.Marshal(baseURL)
+	t, _ := json.Marshal(websiteToken)
+	return fmt.Sprintf(`<script>
+  (function(d,t) {
+    var BASE_URL=%s;
+    var g=d.createElement(t),s=d.getElementsByTagName(t)[0];
+    g.src=BASE_URL+"/packs/js/sdk.js";
+    g.async=true;
+    s.parentNode.insertBefore(g,s);
+    g.onload=function(){
+      window.chatwootSDK.run({
+        websiteToken: %s,
+        baseUrl: BASE_URL
+      })
+    }
+  })(document,"script");
+</script>`, u, t)
 }
 
 // WorkingHour is one day of an inbox's weekly schedule, as Chatwoot keeps

@@ -207,7 +207,7 @@ type inboxJSON struct {
 // inboxView shows an inbox; the HMAC token only to administrators. The web
 // widget's widget_color, welcome_title and welcome_tagline are null for
 // other channels, as Chatwoot's channel.try has them.
-func inboxView(i *baton.Inbox, admin bool) inboxJSON {
+func (h *Handler) inboxView(i *baton.Inbox, admin bool) inboxJSON {
 	v := inboxJSON{ID: i.ID, ChannelID: i.ID, Name: i.Name, ChannelType: i.ChannelType,
 		GreetingEnabled: i.GreetingEnabled, GreetingMessage: i.GreetingMessage, WorkingHoursEnabled: i.WorkingHoursEnabled,
 		EnableEmailCollect: i.EnableEmailCollect, CSATSurveyEnabled: i.CSATSurveyEnabled,
@@ -230,6 +230,7 @@ func inboxView(i *baton.Inbox, admin bool) inboxJSON {
 		v.WidgetColor, v.WebsiteURL, v.WebsiteToken = i.Color(), i.WebsiteURL, i.WebsiteToken
 		v.WelcomeTitle, v.WelcomeTagline = i.WelcomeTitle, i.WelcomeTagline
 		v.SelectedFeatureFlags = []string{}
+		v.WebWidgetScript = baton.WidgetScript(h.publicURL(), i.WebsiteToken)
 		enabled, form := i.PreChatFormEnabled, preChatFormView(i.PreChatForm)
 		v.PreChatFormEnabled, v.PreChatFormOptions = &enabled, &form
 	}
@@ -248,7 +249,7 @@ func (h *Handler) listInboxes(w http.ResponseWriter, r *http.Request) error {
 	admin := h.app.IsAdmin(r.Context(), accountID)
 	out := make([]inboxJSON, 0, len(inboxes))
 	for _, i := range inboxes {
-		out = append(out, inboxView(i, admin))
+		out = append(out, h.inboxView(i, admin))
 	}
 	return ok(w, map[string]any{"payload": out})
 }
@@ -266,7 +267,7 @@ func (h *Handler) createInbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, inboxView(i, true))
+	return ok(w, h.inboxView(i, true))
 }
 
 func (h *Handler) showInbox(w http.ResponseWriter, r *http.Request) error {
@@ -278,7 +279,7 @@ func (h *Handler) showInbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, inboxView(i, h.app.IsAdmin(r.Context(), accountID)))
+	return ok(w, h.inboxView(i, h.app.IsAdmin(r.Context(), accountID)))
 }
 
 func (h *Handler) updateInbox(w http.ResponseWriter, r *http.Request) error {
@@ -294,7 +295,7 @@ func (h *Handler) updateInbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return ok(w, inboxView(i, true))
+	return ok(w, h.inboxView(i, true))
 }
 
 func (h *Handler) deleteInbox(w http.ResponseWriter, r *http.Request) error {

@@ -2,6 +2,7 @@ package chatwoot_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -23,6 +24,16 @@ func TestInboxes(t *testing.T) {
 	webID := num(t, web, "id")
 	if web["channel_type"] != "Channel::WebWidget" || web["website_url"] != "https://acme.test" || web["website_token"] == nil || web["inbox_identifier"] != nil {
 		t.Errorf("web widget inbox %v: want Channel::WebWidget with a website token and no inbox_identifier", web)
+	}
+	// Its script, to paste into the site: Chatwoot's snippet, pointed at
+	// this server and this inbox.
+	script, _ := web["web_widget_script"].(string)
+	if !strings.Contains(script, `websiteToken: "`+web["website_token"].(string)+`"`) || !strings.Contains(script, `BASE_URL+"/packs/js/sdk.js"`) ||
+		!strings.Contains(script, `var BASE_URL="http`) {
+		t.Errorf("web_widget_script %q", script)
+	}
+	if _, ok := api["web_widget_script"]; ok {
+		t.Errorf("an API inbox has a web_widget_script: %v", api["web_widget_script"])
 	}
 
 	b.run([]scenario{

@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -78,28 +77,6 @@ type memberChoice struct {
 	Member bool
 }
 
-// widgetSnippet is the website inbox's script to paste into a site, Chatwoot's
-// loader call with the inbox's website token.
-func widgetSnippet(baseURL, websiteToken string) string {
-	u, _ := json.Marshal(baseURL)
-	t, _ := json.Marshal(websiteToken)
-	return fmt.Sprintf(`<script>
-  (function(d,t) {
-    var BASE_URL=%s;
-    var g=d.createElement(t),s=d.getElementsByTagName(t)[0];
-    g.src=BASE_URL+"/packs/js/sdk.js";
-    g.async=true;
-    s.parentNode.insertBefore(g,s);
-    g.onload=function(){
-      window.chatwootSDK.run({
-        websiteToken: %s,
-        baseUrl: BASE_URL
-      })
-    }
-  })(document,"script");
-</script>`, u, t)
-}
-
 func (h *Handler) showInbox(w http.ResponseWriter, r *http.Request) {
 	b, _ := baseFrom(r)
 	id, err := pathID(r, "id")
@@ -120,7 +97,7 @@ func (h *Handler) showInbox(w http.ResponseWriter, r *http.Request) {
 	}
 	p := inboxPage{base: b, Inbox: i, Agents: choices}
 	if i.IsWebWidget() {
-		p.Snippet = widgetSnippet(h.publicURL(), i.WebsiteToken)
+		p.Snippet = baton.WidgetScript(h.publicURL(), i.WebsiteToken)
 	}
 	if p.Bots, err = h.app.AgentBots(ctx, b.AccountID); err != nil {
 		h.fail(w, r, err)
