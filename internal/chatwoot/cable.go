@@ -303,7 +303,7 @@ func (h *Handler) contactMessageView(c *baton.Conversation, m *baton.Message) co
 	v := contactMessagePush{ID: m.ID, Content: m.Content, InboxID: m.InboxID, ConversationID: c.DisplayID,
 		MessageType: int(m.MessageType), CreatedAt: unix(m.CreatedAt), UpdatedAt: iso(m.UpdatedAt), Private: m.Private,
 		Status: m.Status.String(), ContentType: m.ContentType.String(), ContentAttributes: objectOrEmpty(m.ContentAttributes),
-		SenderType: nilIfEmpty(m.SenderType), Sender: h.senderPush(m.Sender), Attachments: h.attachmentViews(m.Attachments),
+		SenderType: nilIfEmpty(m.SenderType), Sender: h.senderPush(m.Sender), Attachments: h.namedAttachmentViews(m.Attachments),
 		EchoID: m.EchoID}
 	if m.SenderType != "" {
 		v.SenderID = m.SenderID

@@ -35,6 +35,11 @@ type attachmentJSON struct {
 	FileSize  int64  `json:"file_size"`
 	Width     any    `json:"width"`
 	Height    any    `json:"height"`
+	// FileName, beyond Chatwoot (whose data_url ends with it), is the name
+	// the file was uploaded with, in what the customer's side reads
+	// (namedAttachmentViews): Baton's data_url ends with a random key.
+	// Webhooks keep Chatwoot's keys exactly.
+	FileName string `json:"file_name,omitempty"`
 }
 
 func (h *Handler) attachmentViews(atts []*baton.Attachment) []attachmentJSON {
@@ -50,6 +55,17 @@ func (h *Handler) attachmentViews(atts []*baton.Attachment) []attachmentJSON {
 			v.ThumbURL = url
 		}
 		out = append(out, v)
+	}
+	return out
+}
+
+// namedAttachmentViews are attachmentViews with each file's name, for the
+// customer's side (the public client API, the widget and its live
+// messages), which shows it.
+func (h *Handler) namedAttachmentViews(atts []*baton.Attachment) []attachmentJSON {
+	out := h.attachmentViews(atts)
+	for i, a := range atts {
+		out[i].FileName = a.FileName
 	}
 	return out
 }

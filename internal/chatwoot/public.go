@@ -91,7 +91,7 @@ func (h *Handler) publicMessageView(m *baton.Message) publicMessageJSON {
 	return publicMessageJSON{ID: m.ID, Content: m.Content, MessageType: int(m.MessageType),
 		ContentType: m.ContentType.String(), ContentAttributes: objectOrEmpty(m.ContentAttributes),
 		CreatedAt: unix(m.CreatedAt), ConversationID: m.ConversationDisplayID,
-		Attachments: h.attachmentViews(m.Attachments), Sender: h.senderPush(m.Sender), EchoID: m.EchoID}
+		Attachments: h.namedAttachmentViews(m.Attachments), Sender: h.senderPush(m.Sender), EchoID: m.EchoID}
 }
 
 func (h *Handler) publicMessageViews(ms []*baton.Message) []publicMessageJSON {

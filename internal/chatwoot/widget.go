@@ -206,7 +206,7 @@ func (h *Handler) widgetCreatedMessageView(m *baton.Message) widgetCreatedMessag
 	maps.Copy(attrs, m.ContentAttributes)
 	return widgetCreatedMessageJSON{ID: m.ID, Content: m.Content, InboxID: m.InboxID, ConversationID: m.ConversationDisplayID,
 		MessageType: int(m.MessageType), ContentType: m.ContentType.String(), CreatedAt: unix(m.CreatedAt), Private: m.Private,
-		SourceID: nilIfEmpty(m.SourceID), ContentAttributes: attrs, Attachments: h.attachmentViews(m.Attachments),
+		SourceID: nilIfEmpty(m.SourceID), ContentAttributes: attrs, Attachments: h.namedAttachmentViews(m.Attachments),
 		Sender: h.senderPush(m.Sender), EchoID: m.EchoID}
 }
 

@@ -53,5 +53,9 @@ func TestWidgetUpload(t *testing.T) {
 	if got := hostEval[string](t, ctx, `document.getElementById('cw-alert').textContent`); got != "" {
 		t.Errorf("after a good upload the alert still says %q", got)
 	}
+	// The file shows by the name it was sent with, not its storage key.
+	if got := hostEval[string](t, ctx, `document.querySelector('.cw-msg--mine a.cw-file').textContent`); got != "invoice 2024.txt" {
+		t.Errorf("the sent file shows as %q, want its name", got)
+	}
 	browsertest.Screenshot(t, ctx, "widget-upload-2-sent")
 }

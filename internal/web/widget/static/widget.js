@@ -248,8 +248,9 @@
   function attachments(m) {
     if (!m.attachments || !m.attachments.length) return null;
     return h.apply(null, ['div', { 'class': 'cw-files' }].concat(m.attachments.map(function (a) {
-      var name = (a.data_url || '').split('/').pop().split('?')[0] || t('file');
-      try { name = decodeURIComponent(name); } catch (e) { /* keep it */ }
+      // Baton names the file; Chatwoot's data_url ends with the name.
+      var name = a.file_name || (a.data_url || '').split('/').pop().split('?')[0] || t('file');
+      if (!a.file_name) { try { name = decodeURIComponent(name); } catch (e) { /* keep it */ } }
       if (a.file_type === 'image') {
         return h('a', { href: a.data_url, target: '_blank', rel: 'noopener' }, h('img', { src: a.thumb_url || a.data_url, alt: t('image') + ': ' + name, loading: 'lazy' }));
       }
