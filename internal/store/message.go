@@ -221,11 +221,15 @@ func (q *Queries) ListMessages(ctx context.Context, f MessageFilter) ([]*baton.M
 // conversation that is neither an activity nor private (what webhooks and
 // live clients show) and the newest that is not an activity, private notes
 // included (Chatwoot's last_non_activity_message); nil when there is none.
+// Each is found walking the conversation's messages back from the newest,
+// past the few it skips: a search for its newest private note instead
+// walked every message of a conversation that has none (measured: bot
+// turns on PostgreSQL twice as slow at 300 a second).
 func (q *Queries) LastMessages(ctx context.Context, conversationID int64) (public, nonActivity *baton.Message, err error) {
 	ms, err := queryAll(ctx, q, "message", `SELECT `+messageColumns+` FROM messages m WHERE m.id IN (
 		(SELECT p.id FROM messages p WHERE p.conversation_id = $1 AND p.private = FALSE AND p.message_type <> 2
 			ORDER BY p.id DESC LIMIT 1),
-		(SELECT n.id FROM messages n WHERE n.conversation_id = $1 AND n.private = TRUE AND n.message_type <> 2
+		(SELECT n.id FROM messages n WHERE n.conversation_id = $1 AND n.message_type <> 2
 			ORDER BY n.id DESC LIMIT 1))
 		ORDER BY m.id`, scanMessage, conversationID)
 	if err != nil {
