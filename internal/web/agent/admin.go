@@ -140,6 +140,17 @@ func (h *Handler) updateInbox(r *http.Request, accountID, id int64) error {
 	csat := r.FormValue("csat_survey_enabled") != ""
 	in := app.InboxInput{Name: &name, EnableAutoAssignment: &auto, GreetingEnabled: &greeting, GreetingMessage: &msg,
 		CSATSurveyEnabled: &csat}
+	if v := strings.TrimSpace(r.FormValue("max_assignment_limit")); v != "" || r.Form.Has("max_assignment_limit") {
+		limit := 0
+		if v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return baton.Invalid("Most open conversations a person is given must be a whole number (empty for no limit)", "max_assignment_limit")
+			}
+			limit = n
+		}
+		in.MaxAssignmentLimit = &limit
+	}
 	_, err := h.app.UpdateInbox(r.Context(), accountID, id, in)
 	return err
 }

@@ -61,9 +61,14 @@ func TestAdministration(t *testing.T) {
 	}
 
 	// Its general settings: the satisfaction survey turned on.
-	p = b.post(set+"/inboxes/"+inbox[1], url.Values{"csrf_token": {csrf}, "name": {"Shop"}, "csat_survey_enabled": {"1"}})
-	if p.status != http.StatusOK || !strings.Contains(p.body, `name="csat_survey_enabled" value="1" checked`) {
-		t.Errorf("after turning the survey on (%d) the page does not show it on:\n%s", p.status, p.body)
+	p = b.post(set+"/inboxes/"+inbox[1], url.Values{"csrf_token": {csrf}, "name": {"Shop"}, "csat_survey_enabled": {"1"},
+		"max_assignment_limit": {"3"}})
+	if p.status != http.StatusOK || !strings.Contains(p.body, `name="csat_survey_enabled" value="1" checked`) ||
+		!strings.Contains(p.body, `name="max_assignment_limit" inputmode="numeric" pattern="[0-9]*" value="3"`) {
+		t.Errorf("after turning the survey on and a limit of 3 (%d) the page does not show them:\n%s", p.status, p.body)
+	}
+	if p = b.post(set+"/inboxes/"+inbox[1], url.Values{"csrf_token": {csrf}, "name": {"Shop"}, "max_assignment_limit": {"many"}}); p.status != http.StatusUnprocessableEntity {
+		t.Errorf("a limit that is not a number: %d", p.status)
 	}
 
 	// Agents: create, change role, remove.

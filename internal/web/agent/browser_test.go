@@ -767,6 +767,9 @@ func TestBrowserLiveRowsAndAnswers(t *testing.T) {
 	b.waitFor("the live channel", `document.body.dataset.live === "on"`)
 	w.say("casey-customer", id, "Also, the box was open")
 	b.waitFor("the row's new last message", `document.getElementById("rows").innerText.includes("the box was open")`)
+	// The customer wrote in one of Sam's conversations, which Sam is not
+	// looking at: Sam is told.
+	b.waitFor("Sam told", fmt.Sprintf(`document.getElementById("live").textContent === "Casey Customer wrote in conversation %d."`, id))
 
 	// The bot asks another customer, whose conversation it has; the page
 	// is open; the customer answers.

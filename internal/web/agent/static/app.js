@@ -335,7 +335,7 @@
           });
         }
         var button = e.submitter || f.querySelector("button");
-        reloadKeepingDraft((button ? button.textContent.trim() : "Saved") + ": done", f.action);
+        reloadKeepingDraft(f.dataset.done || (button ? button.textContent.trim() : "Saved") + ": done", f.action);
       }).catch(function (e2) {
         alert(e2.message);
         if (e2.stale) { reloadKeepingDraft("", f.action); }
@@ -408,6 +408,15 @@
         return;
       }
       if (m.event === "presence.update") { return; }
+      // A customer writing in one of the person's conversations is told,
+      // unless the person is looking at it.
+      if (m.event === "message.created" && m.data.message_type === 0 && !m.data.private && m.data.conversation &&
+          String(m.data.conversation.assignee_id) === String(user)) {
+        var looking = layout && !document.hidden && String(m.data.conversation_id) === String(layout.dataset.displayId);
+        if (!looking) {
+          tell(((m.data.sender && m.data.sender.name) || "A customer") + " wrote in conversation " + m.data.conversation_id + ".");
+        }
+      }
       // A queue's rows show each conversation's last message and unread
       // count, which change without its count changing: fetch them again.
       if (rows && /^(message|conversation)\./.test(m.event)) { shownCounts = ""; }
