@@ -67,6 +67,7 @@ type row struct {
 	Priority    string
 	Labels      []string
 	Unread      int
+	Why         string // why it was handed to people, while it is theirs
 }
 
 type listPage struct {
@@ -270,6 +271,18 @@ func rowOf(now time.Time, accountID int64, c *baton.Conversation) row {
 	}
 	if c.WaitingSince != nil && c.Status != baton.StatusResolved {
 		rw.Waited, rw.WaitedSince = ago(now, *c.WaitingSince), c.WaitingSince.UTC().Format(time.RFC3339)
+	}
+	if h := c.Handoff; h != nil && c.Status == baton.StatusOpen {
+		rw.Why = h.Reason
+		if r, ok := reasons[h.Reason]; ok {
+			rw.Why = r
+		}
+		if h.Summary != "" {
+			rw.Why += " " + h.Summary
+		}
+		if r := []rune(rw.Why); len(r) > 140 {
+			rw.Why = string(r[:139]) + "…"
+		}
 	}
 	return rw
 }

@@ -127,6 +127,16 @@ func TestQueuesCountsAndSearch(t *testing.T) {
 	if strings.Contains(p.body, "Bot Only") {
 		t.Error("the waiting queue shows the bot's conversation")
 	}
+	// Each row says why it was handed over, and shows its labels.
+	if !strings.Contains(p.body, `Handed over: </span>help Anna needs help</div>`) {
+		t.Errorf("the waiting row does not say why it was handed over:\n%s", p.body)
+	}
+	if _, err := w.App.SetLabels(batontest.System(), w.account, a, []string{"refund"}); err != nil {
+		t.Fatal(err)
+	}
+	if p = b.get(base + "?queue=waiting"); !strings.Contains(p.body, `<span class="badge label">refund</span>`) {
+		t.Errorf("the waiting row does not show its label:\n%s", p.body)
+	}
 	bot := b.get(base + "?queue=bot")
 	if !strings.Contains(bot.body, "Bot Only") || !strings.Contains(bot.body, ">Bot") {
 		t.Error("the bot's queue does not show its conversation owned by Bot")
