@@ -212,23 +212,51 @@ func (h *Handler) setInboxBot(r *http.Request, accountID, id int64) error {
 
 type agentsPage struct {
 	base
-	Agents []*baton.AccountUser
+	Agents  []*baton.AccountUser
+	Inboxes []*baton.Inbox // for the new agent's
 }
 
 func (h *Handler) listAgents(w http.ResponseWriter, r *http.Request) {
 	h.list(w, r, "Agents", "agents", func(b base) (any, error) {
 		agents, err := h.app.Agents(r.Context(), b.AccountID)
-		return agentsPage{base: b, Agents: agents}, err
+		if err != nil {
+			return nil, err
+		}
+		inboxes, err := h.app.Inboxes(r.Context(), b.AccountID)
+		return agentsPage{base: b, Agents: agents, Inboxes: inboxes}, err
 	})
 }
 
+// createAgent makes a member of the account and of the inboxes ticked: an
+// agent sees and is given only the conversations of their inboxes. The
+// inboxes are checked before anyone is made.
 func (h *Handler) createAgent(w http.ResponseWriter, r *http.Request) {
 	b, _ := baseFrom(r)
+	ctx := r.Context()
 	name, email, pass := r.FormValue("name"), r.FormValue("email"), r.FormValue("password")
-	if _, err := h.app.CreateAgent(r.Context(), b.AccountID, app.UserInput{Name: &name, Email: &email, Password: &pass},
-		r.FormValue("role")); err != nil {
+	_ = r.ParseForm()
+	var inboxes []int64
+	for _, v := range r.PostForm["inbox_ids"] {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err == nil {
+			_, err = h.app.Inbox(ctx, b.AccountID, id)
+		}
+		if err != nil {
+			h.fail(w, r, baton.Invalid("Inbox "+v+" is not an inbox of the account", "inbox_ids"))
+			return
+		}
+		inboxes = append(inboxes, id)
+	}
+	u, err := h.app.CreateAgent(ctx, b.AccountID, app.UserInput{Name: &name, Email: &email, Password: &pass}, r.FormValue("role"))
+	if err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	for _, id := range inboxes {
+		if _, err := h.app.ChangeInboxMembers(ctx, b.AccountID, id, app.MembersAdd, []int64{u.ID}); err != nil {
+			h.fail(w, r, err)
+			return
+		}
 	}
 	h.done(w, r, accountPath(b.AccountID, "/settings/agents"))
 }

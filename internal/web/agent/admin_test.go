@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,9 +73,24 @@ func TestAdministration(t *testing.T) {
 	}
 
 	// Agents: create, change role, remove.
-	p = b.post(set+"/agents", url.Values{"csrf_token": {csrf}, "name": {"Nina New"}, "email": {"nina@acme.test"}, "password": {"password123"}, "role": {"agent"}})
+	// An inbox that is not the account's: refused, and no one is made.
+	if r := b.post(set+"/agents", url.Values{"csrf_token": {csrf}, "name": {"Nina New"}, "email": {"nina@acme.test"},
+		"password": {"password123"}, "role": {"agent"}, "inbox_ids": {"999999"}}); r.status != http.StatusUnprocessableEntity ||
+		strings.Contains(b.get(set+"/agents").body, "nina@acme.test") {
+		t.Errorf("an agent with another account's inbox: %d", r.status)
+	}
+	p = b.post(set+"/agents", url.Values{"csrf_token": {csrf}, "name": {"Nina New"}, "email": {"nina@acme.test"}, "password": {"password123"},
+		"role": {"agent"}, "inbox_ids": {inbox[1]}})
 	if !strings.Contains(p.body, "nina@acme.test") {
 		t.Fatal("the new agent is not listed")
+	}
+	websiteID, _ := strconv.ParseInt(inbox[1], 10, 64)
+	members, err := w.App.InboxMembers(batontest.System(), w.account, websiteID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(members) == 0 || members[len(members)-1].User.Email != "nina@acme.test" {
+		t.Errorf("the new agent does not work the inbox ticked for her: %d members", len(members))
 	}
 	nina := w.browser()
 	if r := nina.signIn("nina@acme.test", "password123"); r.status != http.StatusOK {
