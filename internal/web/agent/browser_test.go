@@ -801,6 +801,9 @@ func (b *tab) phone() {
 // writes a screenshot with the name.
 func (b *tab) fits(name string) {
 	b.t.Helper()
+	// Measured once the page has its style sheet: before, a table is as
+	// wide as its words make it.
+	b.waitFor("the page loaded", `document.readyState === "complete"`)
 	// A mobile browser zooms out to show a page wider than its viewport,
 	// which widens innerWidth too: it must stay the device's width.
 	got := js[string](b, `(() => {
