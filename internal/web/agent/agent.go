@@ -105,19 +105,7 @@ var pageFuncs = template.FuncMap{
 	"role": func(kind string) string { return roleLabels[kind] },
 	"add":  func(a, b int) int { return a + b },
 	"eq64": func(a, b int64) bool { return a == b },
-	"attr": func(m map[string]any, k string) string {
-		if v, ok := m[k]; ok && v != nil {
-			switch x := v.(type) {
-			case string:
-				return x
-			case float64:
-				return strconv.FormatFloat(x, 'f', -1, 64)
-			case bool:
-				return strconv.FormatBool(x)
-			}
-		}
-		return ""
-	},
+	"attr": func(m map[string]any, k string) string { return text(m[k]) },
 }
 
 // parsePages parses each page with the layout around it.
