@@ -248,7 +248,8 @@ type ConversationQuery struct {
 	Labels []string
 	Query  string
 	Page   int
-	// Contact matches the contact's name or e-mail (the agent app's search).
+	// Contact matches the contact's name, e-mail, phone or identifier, or
+	// the conversation's number (the agent app's search).
 	Contact string
 	// PageSize is how many conversations a page holds; 0 is
 	// ConversationPageSize, and at most 100.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -324,7 +325,7 @@ type ConversationFilter struct {
 	ContactInboxID int64
 	Labels         []string
 	Query          string // matches message content
-	ContactQuery   string // matches the contact's name or e-mail
+	ContactQuery   string // matches the contact's name, e-mail, phone or identifier, or the conversation's number
 	Offset, Limit  int
 }
 
@@ -370,8 +371,15 @@ func (f ConversationFilter) where(withAssignee bool) (string, []any) {
 		pattern := "%" + escapeLike(strings.ToLower(f.ContactQuery)) + "%"
 		args = append(args, pattern)
 		n := "$" + itoa(len(args))
-		b.WriteString(` AND EXISTS (SELECT 1 FROM contacts ct WHERE ct.id = v.contact_id AND (LOWER(ct.name) LIKE ` + n +
-			` ESCAPE '\' OR LOWER(ct.email) LIKE ` + n + ` ESCAPE '\'))`)
+		b.WriteString(` AND (EXISTS (SELECT 1 FROM contacts ct WHERE ct.id = v.contact_id AND (LOWER(ct.name) LIKE ` + n +
+			` ESCAPE '\' OR LOWER(ct.email) LIKE ` + n + ` ESCAPE '\' OR LOWER(ct.phone_number) LIKE ` + n +
+			` ESCAPE '\' OR LOWER(ct.identifier) LIKE ` + n + ` ESCAPE '\'))`)
+		// "#12" or "12" is also conversation 12.
+		if id, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(f.ContactQuery), "#"), 10, 64); err == nil && id > 0 {
+			args = append(args, id)
+			b.WriteString(` OR v.display_id = $` + itoa(len(args)))
+		}
+		b.WriteString(`)`)
 	}
 	if withAssignee {
 		switch f.AssigneeType {

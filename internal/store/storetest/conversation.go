@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -443,5 +445,48 @@ func testConversationViews(t *testing.T, s *store.Store) {
 	handoffs, err := s.Read().FindHandoffsByID(ctx, []int64{h.ID, h.ID + 1000})
 	if err != nil || len(handoffs) != 1 || handoffs[h.ID].Reason != "billing" {
 		t.Errorf("FindHandoffsByID: %v, %v", handoffs, err)
+	}
+}
+
+// testConversationSearch: the agent app's search (ContactQuery) finds a
+// conversation by its contact's name, e-mail, phone or identifier, in any
+// case, or by its number with or without "#"; LIKE's wildcards are text.
+func testConversationSearch(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	th := newThread(t, s)
+	other := newContact(t, s, th.account.ID)
+	write(t, s, func(q *store.Queries) error {
+		c := *th.contact
+		c.Name, c.Email, c.PhoneNumber, c.Identifier = "Isla Marsh", "isla@shop.test", "+351912345678", "crm-100_7"
+		c.UpdatedAt = at
+		return q.UpdateContact(ctx, &c)
+	})
+	newConversation(t, s, newContactInbox(t, s, other.ID, th.inbox.ID), th.account.ID, nil)
+	find := func(query string) []int64 {
+		t.Helper()
+		cs, err := s.Read().ListConversations(ctx, store.ConversationFilter{AccountID: th.account.ID, ContactQuery: query})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for _, c := range cs {
+			ids = append(ids, c.ID)
+		}
+		return ids
+	}
+	want := []int64{th.conversation.ID}
+	for _, q := range []string{"isla", "MARSH", "shop.test", "912345", "crm-100_7", fmt.Sprintf("#%d", th.conversation.DisplayID)} {
+		if got := find(q); !slices.Equal(got, want) {
+			t.Errorf("search %q found %v, want %v", q, got, want)
+		}
+	}
+	// A number alone is also a number's digits in a name or phone.
+	if got := find(fmt.Sprint(th.conversation.DisplayID)); !slices.Contains(got, th.conversation.ID) {
+		t.Errorf("search %d found %v, without conversation %d", th.conversation.DisplayID, got, th.conversation.ID)
+	}
+	for _, q := range []string{"crm-100%", "nobody", "#999999"} {
+		if got := find(q); len(got) != 0 {
+			t.Errorf("search %q found %v, want nothing", q, got)
+		}
 	}
 }

@@ -42,6 +42,7 @@ var suite = []struct {
 	{"Conversation", testConversation},
 	{"ConversationNulls", testConversationNulls},
 	{"ConversationList", testConversationList},
+	{"ConversationSearch", testConversationSearch},
 	{"ConversationViews", testConversationViews},
 	{"PublicConversation", testPublicConversation},
 	{"Surroundings", testSurroundings},

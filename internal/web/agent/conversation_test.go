@@ -149,6 +149,17 @@ func TestQueuesCountsAndSearch(t *testing.T) {
 	if !strings.Contains(s.body, "Anna Waiting") || strings.Contains(s.body, "Zed Waiting") {
 		t.Error("search by name does not find exactly Anna")
 	}
+	// By the conversation's number, with or without its #.
+	for _, q := range []string{fmt.Sprint(z), fmt.Sprintf("%%23%d", z)} {
+		if s = b.get(base + "?queue=open&q=" + q); !strings.Contains(s.body, "Zed Waiting") || strings.Contains(s.body, "Anna Waiting") {
+			t.Errorf("search for %s does not find exactly Zed's conversation", q)
+		}
+	}
+	// Nothing in this queue: the queues where it is are offered.
+	s = b.get(base + "?queue=mine&q=anna")
+	if !strings.Contains(s.body, "Nothing in Mine matches “anna”.") || !strings.Contains(s.body, ">Waiting: 1</a>") {
+		t.Errorf("an empty search does not say where it matches:\n%s", s.body)
+	}
 }
 
 func TestTeamQueue(t *testing.T) {
