@@ -316,6 +316,11 @@ func TestBrowserConversation(t *testing.T) {
 	if v := js[string](b, `document.getElementById("reply-content").value`); v != "" {
 		t.Errorf("the reply box kept %q after sending", v)
 	}
+	// Times show in the reader's zone, the server's UTC kept as their
+	// title, for the messages that came with the page and those after.
+	if bad := js[int](b, `[...document.querySelectorAll("#transcript time.clock")].filter(e => !e.dataset.local || e.textContent.includes("UTC") || !e.title.includes("UTC")).length`); bad > 0 {
+		t.Errorf("%d of the transcript's times are not shown in the reader's zone", bad)
+	}
 	w.bot.wait(t, "the agent's reply", func(e map[string]any) bool {
 		return e["event"] == "message_created" && e["content"] == "Hi Casey,\nit ships today."
 	})

@@ -25,6 +25,19 @@
     if (live) { live.textContent = text; }
   }
 
+  // --- Times: written in UTC by the server, shown in the reader's zone ---
+  var clockFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  function localTimes(root) {
+    root.querySelectorAll("time.clock[datetime]:not([data-local])").forEach(function (el) {
+      var d = new Date(el.getAttribute("datetime"));
+      if (isNaN(d)) { return; }
+      el.title = el.textContent;
+      el.textContent = clockFormat.format(d);
+      el.dataset.local = "1";
+    });
+  }
+  localTimes(document);
+
   // --- Being told: counts, title, notifications, sound -----------------
   var baseTitle = document.title;
   var last = null;
@@ -216,6 +229,7 @@
         items.forEach(function (li) {
           if (!seen[li.dataset.id]) { transcript.appendChild(li); }
         });
+        localTimes(transcript);
         transcript.dataset.newest = items[items.length - 1].dataset.id;
         if (stick) { scrollDown(); }
         say(items.length === 1 ? "1 new message" : items.length + " new messages");
@@ -235,6 +249,7 @@
         var items = frag.querySelectorAll("li[data-id]");
         var before = wrap.scrollHeight;
         transcript.insertBefore(frag, transcript.firstChild);
+        localTimes(transcript);
         wrap.scrollTop += wrap.scrollHeight - before;
         if (items.length) { transcript.dataset.oldest = items[0].dataset.id; }
         transcript.dataset.hasOlder = String(more);
