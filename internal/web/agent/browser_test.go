@@ -305,6 +305,8 @@ func TestBrowserConversation(t *testing.T) {
 	}
 	b.keys(kb.Enter)
 	b.waitFor("me as owner", `document.getElementById("owner").textContent === "Ada Admin"`)
+	// The Take over button is gone: the focus is where the next step is.
+	b.waitFor("the focus on the reply box", `document.activeElement.id === "reply-content"`)
 
 	// Reply: Shift+Enter is a new line, Enter sends.
 	b.tabTo("#reply-content")

@@ -188,7 +188,9 @@
         if (!target && f.action === state.action) { target = f.querySelector("button, [type=submit]"); }
       });
     }
-    (target || document.getElementById("main")).focus();
+    // An action whose control is gone (Take over, once taken) leaves the
+    // focus where the next step is: the reply box, or the page.
+    (target || box || document.getElementById("main")).focus();
     if (box && target === box) { box.setSelectionRange(box.value.length, box.value.length); }
     if (state.said) { setTimeout(function () { say(state.said); }, 100); }
   })();
