@@ -81,6 +81,9 @@ func (a *App) Heartbeat(ctx context.Context, processID, lockOwner string) error 
 // handoff goes to their people. What was theirs stays theirs, as when
 // anyone goes offline.
 func (a *App) ForgetDeadProcesses(ctx context.Context) error {
+	if !a.store.HasOwnerLocks() {
+		return nil // one process (SQLite): nothing to look for, no write to make
+	}
 	var n int64
 	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
 		n, err = q.MarkDeadProcesses(ctx, a.processID)

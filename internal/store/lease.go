@@ -33,6 +33,12 @@ type OwnerLocker interface {
 	OwnerHeld(expr string) string
 }
 
+// HasOwnerLocks reports whether the dialect has owner locks (PostgreSQL).
+func (s *Store) HasOwnerLocks() bool {
+	_, ok := s.dialect.(OwnerLocker)
+	return ok
+}
+
 // OwnerLock is the session lock an engine holds while it runs.
 type OwnerLock struct {
 	db    *sql.DB
