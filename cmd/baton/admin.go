@@ -240,10 +240,7 @@ func (e *env) adminUser(fs *flag.FlagSet) func(ctx context.Context, s *stack) er
 	inboxes := idsFlag(fs, "inbox", "the `ids` of inboxes the user works, separated by commas (an agent sees and is given only their inboxes' conversations)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	return func(ctx context.Context, s *stack) error {
-		if _, ok := baton.ParseRole(*role); !ok {
-			return fmt.Errorf("--role: %q is not administrator or agent", *role)
-		}
-		if err := checkInboxes(ctx, s, *accountID, *inboxes); err != nil {
+		if err := checkMembership(ctx, s, *accountID, *role, *inboxes); err != nil {
 			return err
 		}
 		u, token, err := s.app.CreateUserInAccount(system(ctx), *accountID, app.UserInput{Name: name, Email: email, Password: password}, *role)
@@ -271,10 +268,7 @@ func (e *env) adminUserAdd(fs *flag.FlagSet) func(ctx context.Context, s *stack)
 	inboxes := idsFlag(fs, "inbox", "the `ids` of inboxes the user works, separated by commas")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	return func(ctx context.Context, s *stack) error {
-		if _, ok := baton.ParseRole(*role); !ok {
-			return fmt.Errorf("--role: %q is not administrator or agent", *role)
-		}
-		if err := checkInboxes(ctx, s, *accountID, *inboxes); err != nil {
+		if err := checkMembership(ctx, s, *accountID, *role, *inboxes); err != nil {
 			return err
 		}
 		if _, err := s.app.AddAccountUser(system(ctx), *accountID, *userID, *role); baton.ErrorCode(err) == baton.ENOTFOUND {
@@ -290,9 +284,12 @@ func (e *env) adminUserAdd(fs *flag.FlagSet) func(ctx context.Context, s *stack)
 	}
 }
 
-// checkInboxes makes sure the inboxes are the account's before a command
-// changes anything.
-func checkInboxes(ctx context.Context, s *stack, accountID int64, ids []int64) error {
+// checkMembership makes sure of a membership's role and inboxes before a
+// command changes anything: the role is one, the inboxes are the account's.
+func checkMembership(ctx context.Context, s *stack, accountID int64, role string, ids []int64) error {
+	if _, ok := baton.ParseRole(role); !ok {
+		return fmt.Errorf("--role: %q is not administrator or agent", role)
+	}
 	for _, id := range ids {
 		// Baton itself may see every account: one it may not see is not
 		// there.
