@@ -311,7 +311,7 @@ func (a *App) Conversations(ctx context.Context, accountID int64, cq Conversatio
 	}
 	f := store.ConversationFilter{AccountID: accountID, AssigneeType: cq.AssigneeType, UserID: s.userID(),
 		InboxID: cq.InboxID, TeamID: cq.TeamID, InboxIDs: s.inboxIDs, Labels: cq.Labels, Query: cq.Query,
-		ContactQuery: cq.Contact, LongestWaiting: cq.Queue == QueueWaiting}
+		ContactQuery: cq.Contact, LongestWaiting: cq.Queue == QueueWaiting, RepliesFirst: cq.Queue == QueueMine}
 	switch cq.Status {
 	case "", "open":
 		st := baton.StatusOpen

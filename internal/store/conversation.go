@@ -321,6 +321,10 @@ type ConversationFilter struct {
 	// LongestWaiting orders the list by how long the customer has waited,
 	// longest first, instead of by last activity.
 	LongestWaiting bool
+	// RepliesFirst orders the conversations whose customer waits for a
+	// person's reply first, longest first, then the others by last
+	// activity: a person's own queue.
+	RepliesFirst   bool
 	ContactID      int64
 	ContactInboxID int64
 	Labels         []string
@@ -403,8 +407,11 @@ func (q *Queries) ListConversations(ctx context.Context, f ConversationFilter) (
 		limit = ` LIMIT ` + itoa(f.Limit) + ` OFFSET ` + itoa(f.Offset)
 	}
 	order := ` ORDER BY v.last_activity_at DESC, v.id DESC`
-	if f.LongestWaiting {
+	switch {
+	case f.LongestWaiting:
 		order = ` ORDER BY COALESCE(v.waiting_since, v.created_at), v.id`
+	case f.RepliesFirst:
+		order = ` ORDER BY CASE WHEN v.waiting_since IS NULL THEN 1 ELSE 0 END, v.waiting_since, v.last_activity_at DESC, v.id DESC`
 	}
 	return queryAll(ctx, q, "conversation", `SELECT `+conversationColumns+` FROM conversations v `+where+order+limit,
 		scanConversation, args...)

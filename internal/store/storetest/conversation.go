@@ -490,3 +490,36 @@ func testConversationSearch(t *testing.T, s *store.Store) {
 		}
 	}
 }
+
+// testConversationRepliesFirst: a person's queue lists first the
+// conversations whose customer waits for a reply, longest first, then the
+// others, most recently active first.
+func testConversationRepliesFirst(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	th := newThread(t, s)
+	conv := func(waiting *time.Time, active time.Time) int64 {
+		ci := newContactInbox(t, s, newContact(t, s, th.account.ID).ID, th.inbox.ID)
+		return newConversation(t, s, ci, th.account.ID, func(c *baton.Conversation) {
+			c.WaitingSince, c.LastActivityAt = waiting, active
+		}).ID
+	}
+	older, newer := at.Add(-time.Hour), at.Add(-time.Minute)
+	quietRecent := conv(nil, at.Add(time.Hour))
+	waitingShort := conv(&newer, at)
+	waitingLong := conv(&older, at)
+	quietOld := conv(nil, at.Add(-2*time.Hour))
+	cs, err := s.Read().ListConversations(ctx, store.ConversationFilter{AccountID: th.account.ID, RepliesFirst: true,
+		InboxIDs: []int64{th.inbox.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	for _, c := range cs {
+		if c.ID != th.conversation.ID {
+			got = append(got, c.ID)
+		}
+	}
+	if want := []int64{waitingLong, waitingShort, quietRecent, quietOld}; !slices.Equal(got, want) {
+		t.Errorf("replies first: %v, want %v", got, want)
+	}
+}

@@ -43,6 +43,7 @@ var suite = []struct {
 	{"ConversationNulls", testConversationNulls},
 	{"ConversationList", testConversationList},
 	{"ConversationSearch", testConversationSearch},
+	{"ConversationRepliesFirst", testConversationRepliesFirst},
 	{"ConversationViews", testConversationViews},
 	{"PublicConversation", testPublicConversation},
 	{"Surroundings", testSurroundings},

@@ -26,7 +26,7 @@ type queue struct {
 // waiting are open and unassigned, oldest-waiting first.
 var queues = []queue{
 	{"waiting", "Waiting", app.ConversationQuery{Queue: app.QueueWaiting}},
-	{"mine", "Mine", app.ConversationQuery{Status: "open", AssigneeType: "me"}},
+	{"mine", "Mine", app.ConversationQuery{Queue: app.QueueMine}},
 	{"bot", "Bot", app.ConversationQuery{Status: "pending", AssigneeType: "all"}},
 	{"team", "Team", app.ConversationQuery{Queue: app.QueueTeam}},
 	{"open", "All open", app.ConversationQuery{Status: "open", AssigneeType: "all"}},
