@@ -57,6 +57,7 @@ var suite = []struct {
 	{"Session", testSession},
 	{"Presence", testPresence},
 	{"Team", testTeam},
+	{"CannedResponse", testCannedResponse},
 	{"Handoff", testHandoff},
 	{"OnlineCandidates", testOnlineCandidates},
 	{"DeliveryLanes", testDeliveryLanes},
