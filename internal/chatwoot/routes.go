@@ -107,6 +107,15 @@ func (h *Handler) routes() {
 	handle("PATCH "+team+"/team_members", h.user(h.changeTeamMembers(app.MembersReplace)))
 	handle("DELETE "+team+"/team_members", h.user(h.changeTeamMembers(app.MembersRemove)))
 
+	// Canned responses, as Chatwoot has them: every member of the account
+	// manages them (Chatwoot's controller checks no role); bots may not.
+	const canned = acc + "/canned_responses"
+	handle("GET "+canned, h.user(h.listCannedResponses))
+	handle("POST "+canned, h.user(h.createCannedResponse))
+	handle("PATCH "+canned+"/{id}", h.user(h.updateCannedResponse))
+	handle("PUT "+canned+"/{id}", h.user(h.updateCannedResponse))
+	handle("DELETE "+canned+"/{id}", h.user(h.deleteCannedResponse))
+
 	// Reports: Chatwoot's bot reports and Baton's handoff report,
 	// administrators only.
 	const reports = "/api/v2/accounts/{account_id}/reports"

@@ -1,0 +1,119 @@
+package app
+
+import (
+	"context"
+	"strings"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/auth"
+	"github.com/batonhq/baton/internal/store"
+)
+
+// CannedResponseInput holds the fields of a canned response create or
+// update; nil is unchanged.
+type CannedResponseInput struct {
+	ShortCode *string
+	Content   *string
+}
+
+func (in CannedResponseInput) apply(c *baton.CannedResponse) error {
+	if in.ShortCode != nil {
+		c.ShortCode = strings.TrimSpace(*in.ShortCode)
+	}
+	if in.Content != nil {
+		c.Content = *in.Content
+	}
+	switch {
+	case c.ShortCode == "":
+		return baton.Invalid("Short code can't be blank", "short_code")
+	case strings.TrimSpace(c.Content) == "":
+		return baton.Invalid("Content can't be blank", "content")
+	}
+	if err := baton.TooLong("short_code", "Short code", c.ShortCode, baton.MaxShortCodeLength); err != nil {
+		return err
+	}
+	return baton.TooLong("content", "Content", c.Content, baton.MaxCannedContentLength)
+}
+
+// cannedScope is accountScope for canned responses, which are the
+// dashboard's: every member of the account may list, make, change and
+// delete them, as in Chatwoot (its controller checks no role), and bots
+// may not touch them.
+func (a *App) cannedScope(ctx context.Context, q *store.Queries, accountID int64) error {
+	if baton.ActorFromContext(ctx).Kind == baton.ActorAgentBot {
+		return auth.ErrBotNotPermitted
+	}
+	_, err := a.accountScope(ctx, q, accountID)
+	return err
+}
+
+// CannedResponses lists the account's canned responses by short code; a
+// search keeps those whose short code or content holds it, the short codes
+// that start with it first.
+func (a *App) CannedResponses(ctx context.Context, accountID int64, search string) ([]*baton.CannedResponse, error) {
+	q := a.store.Read()
+	if err := a.cannedScope(ctx, q, accountID); err != nil {
+		return nil, err
+	}
+	return q.ListCannedResponses(ctx, accountID, strings.TrimSpace(search))
+}
+
+// CannedResponse returns one of the account's canned responses.
+func (a *App) CannedResponse(ctx context.Context, accountID, id int64) (*baton.CannedResponse, error) {
+	q := a.store.Read()
+	if err := a.cannedScope(ctx, q, accountID); err != nil {
+		return nil, err
+	}
+	return q.FindCannedResponse(ctx, accountID, id)
+}
+
+// CreateCannedResponse makes a canned response. Any member may.
+func (a *App) CreateCannedResponse(ctx context.Context, accountID int64, in CannedResponseInput) (*baton.CannedResponse, error) {
+	now := a.Now()
+	c := &baton.CannedResponse{AccountID: accountID, CreatedAt: now, UpdatedAt: now}
+	if err := in.apply(c); err != nil {
+		return nil, err
+	}
+	err := a.store.Write(ctx, func(q *store.Queries) error {
+		if err := a.cannedScope(ctx, q, accountID); err != nil {
+			return err
+		}
+		return q.CreateCannedResponse(ctx, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// UpdateCannedResponse changes a canned response. Any member may.
+func (a *App) UpdateCannedResponse(ctx context.Context, accountID, id int64, in CannedResponseInput) (*baton.CannedResponse, error) {
+	var c *baton.CannedResponse
+	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+		if err := a.cannedScope(ctx, q, accountID); err != nil {
+			return err
+		}
+		if c, err = q.FindCannedResponse(ctx, accountID, id); err != nil {
+			return err
+		}
+		if err := in.apply(c); err != nil {
+			return err
+		}
+		c.UpdatedAt = a.Now()
+		return q.UpdateCannedResponse(ctx, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// DeleteCannedResponse deletes a canned response. Any member may.
+func (a *App) DeleteCannedResponse(ctx context.Context, accountID, id int64) error {
+	return a.store.Write(ctx, func(q *store.Queries) error {
+		if err := a.cannedScope(ctx, q, accountID); err != nil {
+			return err
+		}
+		return q.DeleteCannedResponse(ctx, accountID, id)
+	})
+}
