@@ -1008,3 +1008,69 @@ func TestBrowserInteractiveMessages(t *testing.T) {
 	b.waitFor("the card's image", `(() => { const i = document.querySelector(".card-image"); return i && i.complete && i.naturalWidth === 240; })()`)
 	b.fits("phone-conversation-cards")
 }
+
+// TestBrowserCannedResponsePicker: "/ref" in the reply box shows the
+// matching canned responses in a listbox; the keyboard picks one, its text
+// is inserted for editing, and Enter sends it.
+func TestBrowserCannedResponsePicker(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	sys := batontest.System()
+	for _, c := range [][2]string{{"refund", "Your refund is on its way."}, {"refund-late", "Sorry, your refund is late."},
+		{"hello", "Hello! <b>How</b> can I help?"}} {
+		if _, err := w.App.CreateCannedResponse(sys, w.account, app.CannedResponseInput{ShortCode: ptr(c[0]), Content: ptr(c[1])}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := w.customer("Casey Customer", "casey@example.com", "Where is my money?")
+	b := w.signedInTab(t, w.adminMail)
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
+	b.waitFor("the reply box", `!!document.getElementById("reply-content")`)
+	b.tabTo("#reply-content")
+	b.keys("/ref")
+	b.waitFor("the picker", `!document.getElementById("canned-picker").hidden`)
+	options := js[[]string](b, `[...document.querySelectorAll("#canned-picker [role=option]")].map(o => o.textContent)`)
+	if strings.Join(options, "|") != "/refundYour refund is on its way.|/refund-lateSorry, your refund is late." {
+		t.Errorf("options %q, want refund and refund-late", options)
+	}
+	b.keys(kb.ArrowDown)
+	if got := js[string](b, `document.getElementById("reply-content").getAttribute("aria-activedescendant")`); got != "canned-option-1" ||
+		js[string](b, `document.getElementById("canned-option-1").getAttribute("aria-selected")`) != "true" {
+		t.Errorf("after ArrowDown the active option is %q", got)
+	}
+	b.shot("agent-canned-picker")
+	browsertest.Axe(t, b.ctx)
+	b.keys(kb.Enter)
+	b.waitFor("the inserted text", `document.getElementById("reply-content").value === "Sorry, your refund is late."`)
+	if !js[bool](b, `document.getElementById("canned-picker").hidden && document.activeElement.id === "reply-content"`) {
+		t.Error("after picking, the picker is open or the reply box lost the focus")
+	}
+	// The text stays editable before sending.
+	b.keys(" Today.")
+	b.keys(kb.Enter)
+	b.waitFor("the reply in the transcript", `[...document.querySelectorAll("#transcript .msg-person .body")].some(e => e.innerText === "Sorry, your refund is late. Today.")`)
+	w.bot.wait(t, "the reply", func(e map[string]any) bool {
+		return e["event"] == "message_created" && e["content"] == "Sorry, your refund is late. Today."
+	})
+
+	// Escape closes; content is shown as text, never as HTML.
+	b.keys("/hel")
+	b.waitFor("the picker", `!document.getElementById("canned-picker").hidden`)
+	if n := js[int](b, `document.querySelectorAll("#canned-picker b").length`); n != 0 {
+		t.Error("a canned response's content was inserted as HTML")
+	}
+	b.keys(kb.Escape)
+	b.waitFor("the picker closed", `document.getElementById("canned-picker").hidden`)
+	if v := js[string](b, `document.getElementById("reply-content").value`); v != "/hel" {
+		t.Errorf("Escape changed the box to %q", v)
+	}
+
+	// The settings page lists them, each as a form to edit, as text.
+	b.open(fmt.Sprintf("/app/accounts/%d/settings/canned_responses", w.account))
+	b.waitFor("the settings page", `document.querySelectorAll(".canned-list li").length === 3`)
+	if got := js[string](b, `document.getElementById("canned-content").labels[0].textContent`); got != "Content" {
+		t.Errorf("the new response's content is labelled %q", got)
+	}
+	b.shot("agent-canned-responses")
+	browsertest.Axe(t, b.ctx)
+}

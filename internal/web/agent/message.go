@@ -121,6 +121,7 @@ type conversationPage struct {
 	Resolved   bool
 	Priorities []string
 	Viewers    string // the others viewing the conversation
+	Canned     []cannedChoice
 }
 
 type keyValue struct{ Key, Value string }
@@ -430,6 +431,12 @@ func (h *Handler) showConversation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.TeamID = c.TeamID
+	canned, err := h.app.CannedResponses(ctx, accountID, "")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p.Canned = cannedChoices(canned)
 	if c.Inbox != nil {
 		p.Inbox = c.Inbox.Name
 	}

@@ -46,6 +46,11 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST "+set+"/teams", h.admin(h.createTeam))
 	m.HandleFunc("GET "+set+"/teams/{id}", h.admin(h.showTeam))
 	m.HandleFunc("POST "+set+"/teams/{id}/members", h.admin(h.teamAction(h.setTeamMembers)))
+	// Canned responses are every member's to manage, as in Chatwoot.
+	m.HandleFunc("GET "+set+"/canned_responses", h.signedIn(h.listCannedResponses))
+	m.HandleFunc("POST "+set+"/canned_responses", h.signedIn(h.createCannedResponse))
+	m.HandleFunc("POST "+set+"/canned_responses/{id}", h.signedIn(h.cannedResponseAction(h.updateCannedResponse)))
+	m.HandleFunc("POST "+set+"/canned_responses/{id}/delete", h.signedIn(h.cannedResponseAction(h.deleteCannedResponse)))
 	m.HandleFunc("GET "+set+"/bots", h.admin(h.listBots))
 	m.HandleFunc("POST "+set+"/bots", h.admin(h.createBot))
 	m.HandleFunc("GET "+set+"/bots/{id}", h.admin(h.showBot))

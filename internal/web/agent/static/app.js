@@ -278,6 +278,88 @@
     // that automation (and some input methods) send apart from it would
     // otherwise land in the emptied box.
     var sending = false;
+    // Canned responses: "/" at the start of the box and the start of a
+    // short code show the matches in a listbox under the box; arrows
+    // choose, Enter, Tab or a click inserts the content (as text, never
+    // HTML) for editing before sending, Escape closes. The box keeps the
+    // focus and points at the chosen option (aria-activedescendant).
+    var picker = document.getElementById("canned-picker");
+    var cannedData = document.getElementById("canned-responses");
+    var canned = [], matches = [], active = -1;
+    try { canned = cannedData ? JSON.parse(cannedData.textContent) : []; } catch (e0) { canned = []; }
+    function closePicker() {
+      if (!picker || picker.hidden) { return; }
+      picker.hidden = true;
+      box.removeAttribute("aria-activedescendant");
+      matches = []; active = -1;
+    }
+    function choose(i) {
+      active = i;
+      Array.prototype.forEach.call(picker.children, function (li, j) {
+        li.setAttribute("aria-selected", j === i ? "true" : "false");
+      });
+      box.setAttribute("aria-activedescendant", "canned-option-" + i);
+      picker.children[i].scrollIntoView({ block: "nearest" });
+    }
+    function insert(i) {
+      var c = matches[i];
+      closePicker();
+      box.value = c.content;
+      box.focus();
+      box.setSelectionRange(box.value.length, box.value.length);
+      say("Inserted canned response " + c.short_code);
+    }
+    function openPicker() {
+      var m = /^\/(\S*)$/.exec(box.value);
+      if (!picker || !m) { closePicker(); return; }
+      var q = m[1].toLowerCase();
+      var starts = [], holds = [];
+      canned.forEach(function (c) {
+        var code = c.short_code.toLowerCase();
+        if (code.indexOf(q) === 0) { starts.push(c); } else if (q && (code.indexOf(q) > 0 || c.content.toLowerCase().indexOf(q) >= 0)) { holds.push(c); }
+      });
+      matches = starts.concat(holds).slice(0, 8);
+      if (!matches.length) { closePicker(); return; }
+      picker.textContent = "";
+      matches.forEach(function (c, i) {
+        var li = document.createElement("li");
+        li.id = "canned-option-" + i;
+        li.setAttribute("role", "option");
+        var code = document.createElement("span");
+        code.className = "code";
+        code.textContent = "/" + c.short_code;
+        var text = document.createElement("span");
+        text.className = "text";
+        text.textContent = c.content;
+        li.appendChild(code);
+        li.appendChild(text);
+        // mousedown, not click: the box keeps the focus.
+        li.addEventListener("mousedown", function (e) { e.preventDefault(); insert(i); });
+        picker.appendChild(li);
+      });
+      picker.hidden = false;
+      choose(0);
+    }
+    if (picker) {
+      box.addEventListener("input", openPicker);
+      box.addEventListener("blur", closePicker);
+      box.addEventListener("keydown", function (e) {
+        if (picker.hidden || e.isComposing) { return; }
+        var n = matches.length;
+        if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+          choose((active + (e.key === "ArrowDown" ? 1 : n - 1)) % n);
+        } else if ((e.key === "Enter" && !e.shiftKey) || e.key === "Tab") {
+          sending = e.key === "Enter"; // its line break is refused until the key is up, as when sending
+          insert(active);
+        } else if (e.key === "Escape") {
+          closePicker();
+        } else {
+          return;
+        }
+        e.preventDefault();
+        e.stopImmediatePropagation();
+      });
+    }
     box.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
