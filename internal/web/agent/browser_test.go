@@ -1053,6 +1053,10 @@ func TestBrowserCannedResponsePicker(t *testing.T) {
 		return e["event"] == "message_created" && e["content"] == "Sorry, your refund is late. Today."
 	})
 
+	// The reply took the conversation over from the bot: the page shows it
+	// again as Ada's, the focus back in the reply box.
+	b.waitFor("the page as Ada's", `document.getElementById("owner") && document.getElementById("owner").textContent.includes("Ada") && document.activeElement.id === "reply-content" && document.readyState === "complete"`)
+
 	// Escape closes; content is shown as text, never as HTML.
 	b.keys("/hel")
 	b.waitFor("the picker", `!document.getElementById("canned-picker").hidden`)
