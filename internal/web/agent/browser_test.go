@@ -713,6 +713,14 @@ func TestBrowserOwnerChangesUnderThePage(t *testing.T) {
 	}
 	b.waitFor("the new owner", `document.getElementById("owner") && document.getElementById("owner").textContent.includes("Olly Other")`)
 	b.waitFor("Take over offered again", `document.querySelector('form[action$="/take_over"]') !== null`)
+	// A reply now would go to the customer beside Olly's: the page says so,
+	// and the reply box is described by it.
+	if got := js[string](b, `document.getElementById("others-warning") ? document.getElementById("others-warning").textContent : ""`); !strings.HasPrefix(got, "Olly Other has this conversation") {
+		t.Errorf("the page does not say Olly has the conversation: %q", got)
+	}
+	if got := js[string](b, `document.getElementById("reply-content").getAttribute("aria-describedby")`); !strings.Contains(got, "others-warning") {
+		t.Errorf("the reply box is described by %q", got)
+	}
 	// The page's script puts the draft back once it runs, after the page
 	// shows.
 	// It is still a private note, says so, and has the focus: the next

@@ -118,6 +118,7 @@ type conversationPage struct {
 	Teams      []*baton.Team
 	TeamID     int64
 	BotOwned   bool
+	OthersName string // the person who has it, when that is someone else
 	Resolved   bool
 	Priorities []string
 	Viewers    string // the others viewing the conversation
@@ -426,6 +427,9 @@ func (h *Handler) showConversation(w http.ResponseWriter, r *http.Request) {
 		Resolved: c.Status == baton.StatusResolved, Priorities: []string{"", "low", "medium", "high", "urgent"}}
 	p.Owner, p.OwnerKind = owner(c)
 	p.OwnerKey = app.OwnerKey(c)
+	if c.Assignee != nil && b.User != nil && c.Assignee.ID != b.User.ID && c.Status == baton.StatusOpen {
+		p.OthersName = c.Assignee.AvailableName()
+	}
 	if p.Teams, _, err = h.app.Teams(ctx, accountID); err != nil {
 		h.fail(w, r, err)
 		return
