@@ -241,19 +241,23 @@ var errWrongKey = errors.New("the secret key (BATON_SECRET_KEY, or secret_key in
 // Processes started at once on an empty database, each with a key of its
 // own, race to seal the check, and all but the first are refused.
 func checkKey(ctx context.Context, st *store.Store, key *auth.Key) error {
-	sealed, err := st.Read().AnySealedToken(ctx)
-	if err == nil {
-		if _, err := key.Open(sealed); err != nil {
-			return errWrongKey
+	sealed, err := st.Read().KeyCheck(ctx)
+	if errors.Is(err, baton.ErrNotFound) {
+		// The first process since the check came: the tokens tell, if any,
+		// and then the check is sealed, the first of processes racing to.
+		if sealed, err = st.Read().AnySealedToken(ctx); err == nil {
+			if _, err := key.Open(sealed); err != nil {
+				return errWrongKey
+			}
+		} else if !errors.Is(err, baton.ErrNotFound) {
+			return err
 		}
-	} else if !errors.Is(err, baton.ErrNotFound) {
-		return err
+		if err := st.Write(ctx, func(q *store.Queries) error { return q.SealKeyCheck(ctx, key.Seal("baton")) }); err != nil {
+			return err
+		}
+		sealed, err = st.Read().KeyCheck(ctx)
 	}
-	err = st.Write(ctx, func(q *store.Queries) error { return q.SealKeyCheck(ctx, key.Seal("baton")) })
 	if err != nil {
-		return err
-	}
-	if sealed, err = st.Read().KeyCheck(ctx); err != nil {
 		return err
 	}
 	if _, err := key.Open(sealed); err != nil {

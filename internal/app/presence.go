@@ -207,27 +207,31 @@ func (k *PresenceKeeper) Start(ctx context.Context) {
 			defer s.Stop()
 			sweep = s.C
 		}
+		k.beat(ctx)
 		for {
-			if err := k.app.Heartbeat(ctx, k.app.processID, k.lockOwner); err != nil && ctx.Err() == nil {
-				k.app.log.Warn("presence heartbeat failed", "err", err)
-			}
-			if err := k.app.RouteAllWaiting(ctx); err != nil && ctx.Err() == nil {
-				k.app.log.Warn("routing waiting conversations failed", "err", err)
-			}
-			for beat := false; !beat; {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					beat = true
-				case <-sweep:
-					if err := k.app.ForgetDeadProcesses(ctx); err != nil && ctx.Err() == nil {
-						k.app.log.Warn("looking for processes that died failed", "err", err)
-					}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				k.beat(ctx)
+			case <-sweep:
+				if err := k.app.ForgetDeadProcesses(ctx); err != nil && ctx.Err() == nil {
+					k.app.log.Warn("looking for processes that died failed", "err", err)
 				}
 			}
 		}
 	}()
+}
+
+// beat records that the process is alive and routes what waits for a
+// person.
+func (k *PresenceKeeper) beat(ctx context.Context) {
+	if err := k.app.Heartbeat(ctx, k.app.processID, k.lockOwner); err != nil && ctx.Err() == nil {
+		k.app.log.Warn("presence heartbeat failed", "err", err)
+	}
+	if err := k.app.RouteAllWaiting(ctx); err != nil && ctx.Err() == nil {
+		k.app.log.Warn("routing waiting conversations failed", "err", err)
+	}
 }
 
 // Stop ends the beats and forgets the process, so that its connections stop

@@ -17,6 +17,9 @@ type loader struct {
 	users     map[int64]*baton.User
 	contacts  map[int64]*baton.Contact
 	bots      map[int64]*baton.AgentBot
+	// assignees are the memberships of the conversations' assignees, by
+	// account and user, with Connected set; nil for a former member.
+	assignees map[[2]int64]*baton.AccountUser
 	// last, when set, is the last message of its conversation, known to
 	// the caller (a message just written): conversation does not read it.
 	last *baton.Message
@@ -75,7 +78,7 @@ func (l *loader) botsHearing(ctx context.Context, link *baton.AgentBotInbox, ass
 }
 
 func newLoader(q *store.Queries, liveSince int64) *loader {
-	return &loader{q: q, liveSince: liveSince, inboxes: map[int64]*baton.Inbox{}, users: map[int64]*baton.User{},
+	return &loader{q: q, liveSince: liveSince, assignees: map[[2]int64]*baton.AccountUser{}, inboxes: map[int64]*baton.Inbox{}, users: map[int64]*baton.User{},
 		contacts: map[int64]*baton.Contact{}, bots: map[int64]*baton.AgentBot{}}
 }
 
@@ -104,6 +107,27 @@ func (l *loader) user(ctx context.Context, id int64) (*baton.User, error) {
 		}
 		return u, err
 	})
+}
+
+// assignee returns the user's membership of the account with whether they
+// are connected, read once for a list of their conversations; nil when
+// they are not a member.
+func (l *loader) assignee(ctx context.Context, accountID, userID int64) (*baton.AccountUser, error) {
+	key := [2]int64{accountID, userID}
+	if au, ok := l.assignees[key]; ok {
+		return au, nil
+	}
+	au, err := l.q.FindAccountUser(ctx, accountID, userID)
+	if errors.Is(err, baton.ErrNotFound) {
+		au, err = nil, nil
+	} else if err == nil {
+		au.Connected, err = l.q.Connected(ctx, userID, l.liveSince)
+	}
+	if err != nil {
+		return nil, err
+	}
+	l.assignees[key] = au
+	return au, nil
 }
 
 func (l *loader) contact(ctx context.Context, accountID, id int64) (*baton.Contact, error) {
@@ -159,13 +183,12 @@ func (l *loader) people(ctx context.Context, c *baton.Conversation) error {
 		// The assignee's role, for the agent JSON, and availability as the
 		// team sees it; a former member is an agent, offline.
 		c.AssigneeRole, c.AssigneeStatus = baton.RoleAgent, baton.Offline
-		if au, err := l.q.FindAccountUser(ctx, c.AccountID, c.AssigneeID); err == nil {
-			if au.Connected, err = l.q.Connected(ctx, c.AssigneeID, l.liveSince); err != nil {
-				return err
-			}
-			c.AssigneeRole, c.AssigneeStatus = au.Role, au.AvailabilityStatus()
-		} else if !errors.Is(err, baton.ErrNotFound) {
+		au, err := l.assignee(ctx, c.AccountID, c.AssigneeID)
+		if err != nil {
 			return err
+		}
+		if au != nil {
+			c.AssigneeRole, c.AssigneeStatus = au.Role, au.AvailabilityStatus()
 		}
 	}
 	c.Team = nil

@@ -76,7 +76,7 @@ func (h *Handler) createCannedResponse(w http.ResponseWriter, r *http.Request) e
 }
 
 func (h *Handler) updateCannedResponse(w http.ResponseWriter, r *http.Request) error {
-	accountID, id, err := cannedResponsePath(r)
+	accountID, id, err := accountAndID(r)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (h *Handler) updateCannedResponse(w http.ResponseWriter, r *http.Request) e
 }
 
 func (h *Handler) deleteCannedResponse(w http.ResponseWriter, r *http.Request) error {
-	accountID, id, err := cannedResponsePath(r)
+	accountID, id, err := accountAndID(r)
 	if err != nil {
 		return err
 	}
@@ -100,13 +100,4 @@ func (h *Handler) deleteCannedResponse(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	return empty(w)
-}
-
-func cannedResponsePath(r *http.Request) (int64, int64, error) {
-	accountID, err := pathID(r, "account_id")
-	if err != nil {
-		return 0, 0, err
-	}
-	id, err := pathID(r, "id")
-	return accountID, id, err
 }

@@ -273,16 +273,11 @@ func rowOf(now time.Time, accountID int64, c *baton.Conversation) row {
 		rw.Waited, rw.WaitedSince = ago(now, *c.WaitingSince), c.WaitingSince.UTC().Format(time.RFC3339)
 	}
 	if h := c.Handoff; h != nil && c.Status == baton.StatusOpen {
-		rw.Why = h.Reason
-		if r, ok := reasons[h.Reason]; ok {
-			rw.Why = r
-		}
+		rw.Why = reasonText(h.Reason)
 		if h.Summary != "" {
 			rw.Why += " " + h.Summary
 		}
-		if r := []rune(rw.Why); len(r) > 140 {
-			rw.Why = string(r[:139]) + "…"
-		}
+		rw.Why = clip(rw.Why, 140)
 	}
 	return rw
 }
@@ -296,8 +291,13 @@ func snippet(m *baton.Message) string {
 	if s == "" && len(m.Attachments) > 0 {
 		s = "Attachment"
 	}
-	if r := []rune(s); len(r) > 120 {
-		s = string(r[:119]) + "…"
+	return clip(s, 120)
+}
+
+// clip shortens s to n characters at most, the last an ellipsis.
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
 	}
 	return s
 }

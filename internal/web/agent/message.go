@@ -338,6 +338,15 @@ var reasons = map[string]string{
 	baton.HandoffAgentTakeover:   "A person took the conversation over from the bot.",
 }
 
+// reasonText is a handoff's reason as people read it: Baton's own reasons
+// in words, a bot's as it gave it.
+func reasonText(reason string) string {
+	if r, ok := reasons[reason]; ok {
+		return r
+	}
+	return reason
+}
+
 // handoffFrom builds the card of the conversation's latest handoff: its
 // reason and summary, when, the bot, and the bot's private notes up to it
 // (what it collected) from the transcript shown.
@@ -346,10 +355,7 @@ func handoffFrom(c *baton.Conversation, items []item) *handoffCard {
 	if h == nil || c.Status == baton.StatusPending {
 		return nil
 	}
-	card := &handoffCard{Reason: h.Reason, Summary: h.Summary, At: h.CreatedAt}
-	if r, ok := reasons[h.Reason]; ok {
-		card.Reason = r
-	}
+	card := &handoffCard{Reason: reasonText(h.Reason), Summary: h.Summary, At: h.CreatedAt}
 	if card.Reason == "" {
 		card.Reason = "The bot handed the conversation to people without saying why."
 	}
