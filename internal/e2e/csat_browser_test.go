@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/batonhq/baton/internal/browsertest"
 	"github.com/chromedp/chromedp"
@@ -44,6 +45,11 @@ func TestWidgetCSAT(t *testing.T) {
 	}
 	s.bot.next(t, is("message_created", "incoming"))
 	convID := int64(s.adminConversation(t)["id"].(float64))
+	// Enough said for the messages to scroll: the survey comes at their end.
+	for i := range 12 {
+		e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/messages", convID)), e.adminToken, fmt.Sprintf(`{"content":"answer %d"}`, i), 200)
+	}
+	waitText(t, ctx, f, ".cw-messages", "answer 11")
 	e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/toggle_status", convID)), e.adminToken, `{"status":"resolved"}`, 200)
 
 	got := csatMessages(t, e, convID)
@@ -72,6 +78,24 @@ func TestWidgetCSAT(t *testing.T) {
 	}
 	waitVisible(t, ctx, `.cw-type-input_csat button.cw-rate:nth-child(5)[aria-pressed="true"]`, in(f))
 	waitVisible(t, ctx, ".cw-type-input_csat textarea", in(f))
+	// The survey grew where it is, at the end of the messages: the comment
+	// box it grew is in view, not below the fold.
+	var box [3]float64
+	for end := time.Now().Add(3 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		for i, name := range []string{"scrollHeight", "clientHeight", "scrollTop"} {
+			v, err := chromedp.Run(ctx, chromedp.JavascriptAttribute[float64](".cw-messages", name, in(f)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			box[i] = v
+		}
+		if box[0] > box[1] && box[0]-box[1]-box[2] < 2 || time.Now().After(end) {
+			break
+		}
+	}
+	if !(box[0] > box[1] && box[0]-box[1]-box[2] < 2) {
+		t.Errorf("after the survey grew, the messages (scrollHeight, clientHeight, scrollTop) %v are not at their end", box)
+	}
 	if err := chromedp.Do(ctx, chromedp.SendKeys(".cw-type-input_csat textarea", "Quick and kind", in(f)),
 		chromedp.Click(".cw-type-input_csat button.cw-primary", in(f))); err != nil {
 		t.Fatal(err)

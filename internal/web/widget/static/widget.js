@@ -493,7 +493,7 @@
     // comment is in, the thanks takes the focus from the form it replaces.
     box.appendChild(h('p', { 'class': 'cw-csat-title', text: done ? t('csatDone') : (m.content || t('csatTitle')),
       tabindex: resp.feedback_message ? '-1' : null, 'data-refocus': resp.feedback_message ? '' : null }));
-    var faces = ['😞', '😕', '😐', '🙂', '😀'];
+    var faces = ['😞', '😕', '😐', '😊', '😀'];
     var row = h('div', { 'class': 'cw-rating', role: 'group', 'aria-label': t('csatTitle') });
     // The rating can change (the server takes it for CSATWindow); a comment stays.
     faces.forEach(function (f, i) {
@@ -584,7 +584,11 @@
       // its data-key), else to what the message marks (data-refocus), else
       // to its first control, else to the message box.
       var a = document.activeElement, hadFocus = prev.contains(a), key = hadFocus && a.getAttribute('data-key');
+      // A message that grows where it is (a survey's comment box, an answer
+      // shown) keeps the list at its end if it was there.
+      var atEnd = ui.list.scrollHeight - ui.list.clientHeight - ui.list.scrollTop < 40;
       prev.replaceWith(el);
+      if (atEnd) scrollDown();
       if (hadFocus) {
         var f = (key && el.querySelector('[data-key="' + key + '"]')) || el.querySelector('[data-refocus]') ||
           el.querySelector('button:not([disabled]), input, textarea');
