@@ -416,6 +416,10 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	presence := s.app.NewPresenceKeeper(0, s.engine.Owner())
 	presence.Start(ctx)
 	defer presence.Stop()
+	// Snoozed conversations reopen when their time comes.
+	snoozes := s.app.NewSnoozeKeeper(0)
+	snoozes.Start(ctx)
+	defer snoozes.Stop()
 	kind, target := cfg.Database()
 	if kind == config.Postgres {
 		if on, err := postgres.Autovacuum(ctx, s.store); err == nil && !on {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -505,6 +506,106 @@ func (a *App) setStatus(ctx context.Context, q *store.Queries, c *baton.Conversa
 	return nil
 }
 
+// snoozeEnded is who reopens a conversation whose snooze ended.
+var snoozeEnded = &baton.Actor{Kind: baton.ActorSystem, Name: "the end of its snooze"}
+
+// WakeSnoozed reopens the conversations whose snooze has ended, as
+// Chatwoot's ReopenSnoozedConversationsJob does, each in a transaction of
+// its own, and routes those nobody has to someone online as a new
+// conversation is. It returns how many it reopened. Run from several
+// processes at once, each conversation is reopened once: it is read again,
+// locked, in its transaction.
+func (a *App) WakeSnoozed(ctx context.Context) (int, error) {
+	ids, err := a.store.Read().DueSnoozed(ctx, a.Now(), wakeBatch)
+	if err != nil {
+		return 0, err
+	}
+	woken := 0
+	for _, id := range ids {
+		err := a.store.Write(ctx, func(q *store.Queries) error {
+			c, err := q.FindConversationByID(ctx, id)
+			if baton.ErrorCode(err) == baton.ENOTFOUND {
+				return nil // deleted meanwhile
+			} else if err != nil {
+				return err
+			}
+			if c.Status != baton.StatusSnoozed || c.SnoozedUntil == nil || c.SnoozedUntil.After(a.Now()) {
+				return nil // woken, or snoozed again, meanwhile
+			}
+			woken++
+			return a.saveChanged(ctx, q, c, func() error {
+				if err := a.setStatus(ctx, q, c, baton.StatusOpen, nil, snoozeEnded); err != nil || c.AssigneeID != 0 {
+					return err
+				}
+				inbox, err := q.FindInbox(ctx, c.AccountID, c.InboxID)
+				if err != nil {
+					return err
+				}
+				return a.route(ctx, q, c, inbox, nil)
+			})
+		})
+		if err != nil {
+			return woken, err
+		}
+	}
+	return woken, nil
+}
+
+// wakeBatch bounds how many snoozed conversations one look reopens; the
+// rest wait for the next look.
+const wakeBatch = 500
+
+// SnoozeInterval is how often a process looks for snoozes that ended: a
+// conversation reopens at most this long after its time.
+const SnoozeInterval = 15 * time.Second
+
+// SnoozeKeeper reopens snoozed conversations when their time comes.
+type SnoozeKeeper struct {
+	app      *App
+	interval time.Duration
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+// NewSnoozeKeeper returns a keeper that looks every interval
+// (SnoozeInterval when 0). Start runs it.
+func (a *App) NewSnoozeKeeper(interval time.Duration) *SnoozeKeeper {
+	if interval <= 0 {
+		interval = SnoozeInterval
+	}
+	return &SnoozeKeeper{app: a, interval: interval}
+}
+
+// Start looks at once and then every interval until ctx ends or Stop.
+func (k *SnoozeKeeper) Start(ctx context.Context) {
+	ctx, k.stop = context.WithCancel(ctx)
+	k.wg.Go(func() {
+		t := time.NewTicker(k.interval)
+		defer t.Stop()
+		for {
+			n, err := k.app.WakeSnoozed(ctx)
+			if err != nil && ctx.Err() == nil {
+				k.app.log.Error("reopening snoozed conversations", "err", err)
+			} else if n > 0 {
+				k.app.log.Info("reopened snoozed conversations", "conversations", n)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
+}
+
+// Stop stops the keeper and waits for a look in progress to end.
+func (k *SnoozeKeeper) Stop() {
+	if k.stop != nil {
+		k.stop()
+	}
+	k.wg.Wait()
+}
+
 // CSATQuestion is the survey's text, Chatwoot's
 // conversations.templates.csat_input_message_body.
 const CSATQuestion = "Please rate the conversation"
@@ -537,6 +638,8 @@ func statusActivity(s baton.Status, actor *baton.Actor) string {
 		return "Conversation was resolved by " + actor.Name
 	case actor.Kind == baton.ActorContact && s == baton.StatusOpen:
 		return "System reopened the conversation due to a new incoming message."
+	case actor == snoozeEnded:
+		return "The snooze ended: the conversation was reopened"
 	}
 	switch s {
 	case baton.StatusResolved:

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
@@ -139,6 +141,75 @@ func TestTakeOverAtOnce(t *testing.T) {
 			if _, err = w.app.TakeOver(other, w.account.ID, c.DisplayID, ""); err != nil {
 				t.Fatalf("round %d: taking it over without a sight: %v", round, err)
 			}
+		}
+	})
+}
+
+// TestSnoozeEnds: a conversation snoozed until a time reopens once that
+// time has passed, with an activity message saying why, and only then; one
+// snoozed until the customer replies stays snoozed.
+func TestSnoozeEnds(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		var now atomic.Int64
+		now.Store(time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC).UnixMicro())
+		w := setup(t, s, func(c *app.Config) { c.Now = func() time.Time { return time.UnixMicro(now.Load()) } })
+		at := func(d time.Duration) *time.Time { v := time.UnixMicro(now.Load()).Add(d).UTC(); return &v }
+		soon, later, untilReply := w.customer(t, "soon"), w.customer(t, "later"), w.customer(t, "reply")
+		for _, c := range []struct {
+			c     *baton.Conversation
+			until *time.Time
+		}{{soon, at(time.Hour)}, {later, at(3 * time.Hour)}, {untilReply, nil}} {
+			if _, err := w.app.ToggleStatus(w.admin, w.account.ID, c.c.DisplayID, app.StatusChange{Status: ptr("snoozed"), SnoozedUntil: c.until}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		status := func(c *baton.Conversation) baton.Status {
+			t.Helper()
+			got, err := w.app.Conversation(w.admin, w.account.ID, c.DisplayID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.Status
+		}
+		wake := func() int {
+			t.Helper()
+			n, err := w.app.WakeSnoozed(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := wake(); n != 0 {
+			t.Fatalf("before any snooze ended, %d reopened", n)
+		}
+		now.Add((2 * time.Hour).Microseconds())
+		if n := wake(); n != 1 {
+			t.Fatalf("an hour after the first snooze ended, %d reopened, want 1", n)
+		}
+		if got := status(soon); got != baton.StatusOpen {
+			t.Errorf("the conversation whose snooze ended is %v, want open", got)
+		}
+		if got, got2 := status(later), status(untilReply); got != baton.StatusSnoozed || got2 != baton.StatusSnoozed {
+			t.Errorf("the others are %v and %v, want both snoozed", got, got2)
+		}
+		page, err := w.app.Messages(w.admin, w.account.ID, soon.DisplayID, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := page.Messages[len(page.Messages)-1]
+		if last.MessageType != baton.MessageActivity || last.Content == nil || *last.Content != "The snooze ended: the conversation was reopened" {
+			t.Errorf("the last message is %v %v, want the activity saying the snooze ended", last.MessageType, last.Content)
+		}
+		if n := wake(); n != 0 {
+			t.Errorf("looking again reopened %d", n)
+		}
+		now.Add((2 * time.Hour).Microseconds())
+		if n := wake(); n != 1 || status(later) != baton.StatusOpen {
+			t.Errorf("after the second snooze ended, %d reopened and it is %v", n, status(later))
+		}
+		if got := status(untilReply); got != baton.StatusSnoozed {
+			t.Errorf("snoozed until the customer replies, it is %v after hours", got)
 		}
 	})
 }

@@ -181,6 +181,30 @@ func (q *Queries) FindConversationByID(ctx context.Context, id int64) (*baton.Co
 	return c, q.formatError(err, "conversation")
 }
 
+// DueSnoozed returns the ids of up to limit conversations snoozed until at
+// or before at, those due longest first. A conversation snoozed until the
+// customer replies (no time) is never due.
+func (q *Queries) DueSnoozed(ctx context.Context, at time.Time, limit int) ([]int64, error) {
+	// The status is written out, not a parameter: only then may the
+	// planners use the partial index of snoozed conversations.
+	rows, err := q.db.QueryContext(ctx, `SELECT id FROM conversations
+		WHERE status = `+strconv.Itoa(int(baton.StatusSnoozed))+` AND snoozed_until <= $1 ORDER BY snoozed_until LIMIT $2`,
+		toMicros(at), limit)
+	if err != nil {
+		return nil, q.formatError(err, "conversation")
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // LastConversationOf returns the newest conversation of a contact inbox.
 func (q *Queries) LastConversationOf(ctx context.Context, contactInboxID int64) (*baton.Conversation, error) {
 	c, err := scanConversation(q.db.QueryRowContext(ctx, `SELECT `+conversationColumns+` FROM conversations v
