@@ -1086,3 +1086,63 @@ func TestBrowserCannedResponsePicker(t *testing.T) {
 	b.shot("agent-canned-responses")
 	browsertest.Axe(t, b.ctx)
 }
+
+// TestBrowserSnooze: a person snoozes a conversation by keyboard for an
+// hour; the page says until when, in their own clock; it is in the Snoozed
+// queue, and out of the open ones; Reopen brings it back.
+func TestBrowserSnooze(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Sam Snooze", "sam@example.com", "Call me back tomorrow")
+	w.handOff(id, "Customer asked for a person", "Sam wants a call back.")
+	b := w.signedInTab(t, w.adminMail)
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
+	b.waitFor("the conversation", `document.getElementById("reply-content") !== null`)
+
+	b.tabTo("details.snooze summary")
+	b.keys(kb.Enter)
+	b.tabTo(`input[name=until][value=reply]`)
+	b.keys(kb.ArrowDown) // the radio group: An hour from now
+	if v := js[string](b, `document.querySelector("input[name=until]:checked").value`); v != "hour" {
+		t.Fatalf("after one arrow down the choice is %q, want hour", v)
+	}
+	if tz := js[string](b, `document.querySelector("input[data-tz]").value`); tz != js[string](b, `String(-new Date().getTimezoneOffset())`) {
+		t.Errorf("the page tells the server an offset of %q", tz)
+	}
+	b.shot("agent-snooze-choices")
+	b.tabTo(`details.snooze button[type=submit]`)
+	b.keys(kb.Enter)
+	b.waitFor("snoozed", `document.getElementById("status").textContent === "snoozed"`)
+	until := js[string](b, `document.querySelector(".snoozed time").getAttribute("datetime")`)
+	at, err := time.Parse(time.RFC3339, until)
+	if err != nil {
+		t.Fatalf("snoozed until %q: %v", until, err)
+	}
+	if d := time.Until(at); d < 55*time.Minute || d > 65*time.Minute {
+		t.Errorf("snoozed until %v, %v from now, want about an hour", at, d)
+	}
+	b.waitFor("the snooze's end in the reader's clock", `document.querySelector(".snoozed time").dataset.local === "1"`)
+	if js[bool](b, `document.querySelector("details.snooze") !== null`) {
+		t.Error("a snoozed conversation still offers Snooze")
+	}
+	b.shot("agent-snoozed")
+
+	// The Snoozed queue has it; All open does not.
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations?queue=snoozed", w.account))
+	b.waitFor("the snoozed queue", fmt.Sprintf(`document.querySelector('tr[data-conversation="%d"]') !== null`, id))
+	if n := js[string](b, `document.querySelector('[data-count="snoozed"]').textContent`); n != "1" {
+		t.Errorf("the Snoozed queue counts %q, want 1", n)
+	}
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations?queue=open", w.account))
+	b.waitFor("the open queue", `document.getElementById("list-title") !== null`)
+	if js[bool](b, fmt.Sprintf(`document.querySelector('tr[data-conversation="%d"]') !== null`, id)) {
+		t.Error("the snoozed conversation is in All open")
+	}
+
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
+	b.waitFor("the conversation", `document.getElementById("reply-content") !== null`)
+	b.tabTo(`form[action$="/reopen"] button`)
+	b.keys(kb.Enter)
+	b.waitFor("open again", `document.getElementById("status").textContent === "open"`)
+	browsertest.Axe(t, b.ctx)
+}

@@ -30,6 +30,7 @@ var queues = []queue{
 	{"bot", "Bot", app.ConversationQuery{Status: "pending", AssigneeType: "all"}},
 	{"team", "Team", app.ConversationQuery{Queue: app.QueueTeam}},
 	{"open", "All open", app.ConversationQuery{Status: "open", AssigneeType: "all"}},
+	{"snoozed", "Snoozed", app.ConversationQuery{Status: "snoozed", AssigneeType: "all"}},
 	{"resolved", "Resolved", app.ConversationQuery{Status: "resolved", AssigneeType: "all"}},
 }
 
@@ -90,7 +91,7 @@ type listPage struct {
 func (h *Handler) counts(r *http.Request, accountID int64, filter app.ConversationQuery) (map[string]int, error) {
 	ctx := r.Context()
 	out := map[string]int{}
-	for _, status := range []string{"open", "pending", "resolved"} {
+	for _, status := range []string{"open", "pending", "snoozed", "resolved"} {
 		q := filter
 		q.Status, q.AssigneeType, q.CountOnly = status, "all", true
 		l, err := h.app.Conversations(ctx, accountID, q)
@@ -102,6 +103,8 @@ func (h *Handler) counts(r *http.Request, accountID int64, filter app.Conversati
 			out["waiting"], out["mine"], out["open"] = l.Counts.Unassigned, l.Counts.Mine, l.Counts.All
 		case "pending":
 			out["bot"] = l.Counts.All
+		case "snoozed":
+			out["snoozed"] = l.Counts.All
 		case "resolved":
 			out["resolved"] = l.Counts.All
 		}
@@ -427,6 +430,63 @@ func (h *Handler) setStatus(status string) func(r *http.Request, accountID, id i
 		_, err := h.app.ToggleStatus(r.Context(), accountID, id, app.StatusChange{Status: &status})
 		return err
 	}
+}
+
+// snooze snoozes the conversation until the time chosen (snoozeUntil).
+func (h *Handler) snooze(r *http.Request, accountID, id int64) error {
+	until, err := snoozeUntil(r.FormValue("until"), h.app.Now(), r.FormValue("tz"), r.FormValue("at"))
+	if err != nil {
+		return err
+	}
+	snoozed := "snoozed"
+	_, err = h.app.ToggleStatus(r.Context(), accountID, id, app.StatusChange{Status: &snoozed, SnoozedUntil: until})
+	return err
+}
+
+// snoozeUntil is when a conversation snoozed with the choice wakes, as the
+// person choosing sees the clock: tz is their offset from UTC in minutes
+// east (the page's script fills it; without it, UTC), at the time of their
+// own choice as a datetime-local field gives it. "reply" is until the
+// customer replies (nil), "hour" an hour from now, "tomorrow" and "week"
+// 9:00 tomorrow and next Monday.
+func snoozeUntil(choice string, now time.Time, tz, at string) (*time.Time, error) {
+	offset := 0
+	if tz = strings.TrimSpace(tz); tz != "" {
+		n, err := strconv.Atoi(tz)
+		if err != nil || n < -14*60 || n > 14*60 {
+			return nil, baton.Invalid("The time zone's offset is not a number of minutes from UTC", "tz")
+		}
+		offset = n
+	}
+	loc := time.FixedZone("", offset*60)
+	local := now.In(loc)
+	nine := func(days int) *time.Time {
+		t := time.Date(local.Year(), local.Month(), local.Day()+days, 9, 0, 0, 0, loc).UTC()
+		return &t
+	}
+	switch choice {
+	case "reply":
+		return nil, nil
+	case "hour":
+		t := now.Add(time.Hour)
+		return &t, nil
+	case "tomorrow":
+		return nine(1), nil
+	case "week":
+		days := (int(time.Monday) - int(local.Weekday()) + 7) % 7
+		if days == 0 {
+			days = 7 // a Monday's next week is in seven days
+		}
+		return nine(days), nil
+	case "custom":
+		t, err := time.ParseInLocation("2006-01-02T15:04", strings.TrimSpace(at), loc)
+		if err != nil {
+			return nil, baton.Invalid("Choose the date and time to snooze until", "at")
+		}
+		t = t.UTC()
+		return &t, nil
+	}
+	return nil, baton.Invalid("Choose how long to snooze", "until")
 }
 
 func (h *Handler) assign(r *http.Request, accountID, id int64) error {

@@ -120,9 +120,13 @@ type conversationPage struct {
 	BotOwned   bool
 	OthersName string // the person who has it, when that is someone else
 	Resolved   bool
-	Priorities []string
-	Viewers    string // the others viewing the conversation
-	Canned     []cannedChoice
+	Snoozed    bool
+	// SnoozedUntil is when a snoozed conversation wakes; nil, when the
+	// customer replies.
+	SnoozedUntil *time.Time
+	Priorities   []string
+	Viewers      string // the others viewing the conversation
+	Canned       []cannedChoice
 }
 
 type keyValue struct{ Key, Value string }
@@ -430,7 +434,8 @@ func (h *Handler) showConversation(w http.ResponseWriter, r *http.Request) {
 		Status: c.Status.String(), Priority: c.Priority.String(), Labels: strings.Join(c.Labels, ", "),
 		Contact: c.Contact, Name: contactName(c.Contact), Items: h.transcript(ms), HasOlder: hasOlder,
 		Agents: agents, AssigneeID: c.AssigneeID, BotOwned: c.Status == baton.StatusPending,
-		Resolved: c.Status == baton.StatusResolved, Priorities: []string{"", "low", "medium", "high", "urgent"}}
+		Resolved: c.Status == baton.StatusResolved, Snoozed: c.Status == baton.StatusSnoozed, SnoozedUntil: c.SnoozedUntil,
+		Priorities: []string{"", "low", "medium", "high", "urgent"}}
 	p.Owner, p.OwnerKind = owner(c)
 	p.OwnerKey = app.OwnerKey(c)
 	if c.Assignee != nil && b.User != nil && c.Assignee.ID != b.User.ID && c.Status == baton.StatusOpen {

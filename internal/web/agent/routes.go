@@ -24,6 +24,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST "+conv+"/hand_back", h.signedIn(h.act(h.handBack)))
 	m.HandleFunc("POST "+conv+"/resolve", h.signedIn(h.act(h.setStatus("resolved"))))
 	m.HandleFunc("POST "+conv+"/reopen", h.signedIn(h.act(h.setStatus("open"))))
+	m.HandleFunc("POST "+conv+"/snooze", h.signedIn(h.act(h.snooze)))
 	m.HandleFunc("POST "+conv+"/assign", h.signedIn(h.act(h.assign)))
 	m.HandleFunc("POST "+conv+"/typing", h.signedIn(h.act(h.typing)))
 	m.HandleFunc("POST "+conv+"/team", h.signedIn(h.act(h.setTeam)))

@@ -418,6 +418,19 @@
     });
   }
 
+  // Snooze: the times offered are the person's own (the server is told
+  // their offset from UTC); choosing a date and time picks "A time I choose".
+  document.querySelectorAll("input[data-tz]").forEach(function (el) {
+    el.value = String(-new Date().getTimezoneOffset());
+  });
+  var snoozeAt = document.getElementById("snooze-at");
+  if (snoozeAt) {
+    snoozeAt.addEventListener("input", function () {
+      var custom = snoozeAt.form.querySelector("input[name=until][value=custom]");
+      if (custom) { custom.checked = true; }
+    });
+  }
+
   // Actions (take over, hand back, resolve, assign, labels, priority) post
   // with the script, then the page shows the new state. When someone else
   // changed the conversation first (409), the page says so and shows it
