@@ -445,35 +445,46 @@ type StatusChange struct {
 // resolved when no status is given (anything not open opens).
 func (a *App) ToggleStatus(ctx context.Context, accountID, displayID int64, ch StatusChange) (*baton.Conversation, error) {
 	return a.changeConversation(ctx, accountID, displayID, func(q *store.Queries, s *scope, c *baton.Conversation) error {
-		next := baton.StatusOpen
-		if ch.Status != nil {
-			st, ok := baton.ParseStatus(*ch.Status)
-			if !ok {
-				return baton.Invalid("Status is not included in the list", "status")
-			}
-			next = st
-		} else if c.Status == baton.StatusOpen {
-			next = baton.StatusResolved
-		}
-		// Opening the bot's conversation, or any with a handoff object,
-		// hands it to people (see handOff). Opening an open one changes
-		// nothing: of two handoffs at once, one wins.
-		if next == baton.StatusOpen && c.Status != baton.StatusOpen && (c.Status == baton.StatusPending || ch.Handoff != nil) {
-			var in HandoffInput
-			if ch.Handoff != nil {
-				in = *ch.Handoff
-			}
-			return a.handOff(ctx, q, s.actor, c, in, "")
-		}
-		if err := a.setStatus(ctx, q, c, next, ch.SnoozedUntil, s.actor); err != nil {
-			return err
-		}
-		// An agent (not an administrator) who opens a conversation takes it.
-		if next == baton.StatusOpen && s.actor.User != nil && s.role == baton.RoleAgent && c.AssigneeID == 0 {
-			return a.assign(ctx, q, c, s.actor.User, s.actor)
-		}
-		return nil
+		return a.changeStatus(ctx, q, s, c, ch, false)
 	})
+}
+
+// changeStatus is a toggle_status on a conversation the caller may see. It
+// does not save. assigned says that the same change set the assignee
+// (a bulk action's): that person keeps it, and an agent who opens it does
+// not take it.
+func (a *App) changeStatus(ctx context.Context, q *store.Queries, s *scope, c *baton.Conversation, ch StatusChange, assigned bool) error {
+	next := baton.StatusOpen
+	if ch.Status != nil {
+		st, ok := baton.ParseStatus(*ch.Status)
+		if !ok {
+			return baton.Invalid("Status is not included in the list", "status")
+		}
+		next = st
+	} else if c.Status == baton.StatusOpen {
+		next = baton.StatusResolved
+	}
+	// Opening the bot's conversation, or any with a handoff object,
+	// hands it to people (see handOff). Opening an open one changes
+	// nothing: of two handoffs at once, one wins.
+	if next == baton.StatusOpen && c.Status != baton.StatusOpen && (c.Status == baton.StatusPending || ch.Handoff != nil) {
+		var in HandoffInput
+		if ch.Handoff != nil {
+			in = *ch.Handoff
+		}
+		if assigned && in.AssigneeID == 0 {
+			in.AssigneeID = c.AssigneeID
+		}
+		return a.handOff(ctx, q, s.actor, c, in, "")
+	}
+	if err := a.setStatus(ctx, q, c, next, ch.SnoozedUntil, s.actor); err != nil {
+		return err
+	}
+	// An agent (not an administrator) who opens a conversation takes it.
+	if next == baton.StatusOpen && !assigned && s.actor.User != nil && s.role == baton.RoleAgent && c.AssigneeID == 0 {
+		return a.assign(ctx, q, c, s.actor.User, s.actor)
+	}
+	return nil
 }
 
 // setStatus moves a conversation to a status and leaves the activity message
@@ -724,15 +735,9 @@ func (a *App) UpdateConversation(ctx context.Context, accountID, displayID int64
 // SetLabels replaces a conversation's labels and leaves activity messages
 // for what was added and removed.
 func (a *App) SetLabels(ctx context.Context, accountID, displayID int64, labels []string) (*baton.Conversation, error) {
-	clean := make([]string, 0, len(labels))
-	for _, l := range labels {
-		l = strings.ToLower(strings.TrimSpace(l))
-		if l == "" || len(l) > 255 || strings.ContainsAny(l, " ,\"") {
-			return nil, baton.Invalid(fmt.Sprintf("Label %q is not valid: letters, digits, - and _ only", l), "labels")
-		}
-		if !slices.Contains(clean, l) {
-			clean = append(clean, l)
-		}
+	clean, err := cleanLabels(labels, "labels")
+	if err != nil {
+		return nil, err
 	}
 	return a.changeConversation(ctx, accountID, displayID, func(q *store.Queries, s *scope, c *baton.Conversation) error {
 		var added, removed []string
@@ -747,16 +752,39 @@ func (a *App) SetLabels(ctx context.Context, accountID, displayID int64, labels 
 			}
 		}
 		c.Labels = clean
-		if len(added) > 0 {
-			if err := a.activity(ctx, q, c, s.actor.Name+" added "+strings.Join(added, ", ")); err != nil {
-				return err
-			}
-		}
-		if len(removed) > 0 {
-			return a.activity(ctx, q, c, s.actor.Name+" removed "+strings.Join(removed, ", "))
-		}
-		return nil
+		return a.labelled(ctx, q, c, s.actor, added, removed)
 	})
+}
+
+// cleanLabels lowers and trims labels and drops repeats, refusing any that
+// is empty, too long or holds a space, a comma or a quote; attr names the
+// field for the error.
+func cleanLabels(labels []string, attr string) ([]string, error) {
+	clean := make([]string, 0, len(labels))
+	for _, l := range labels {
+		l = strings.ToLower(strings.TrimSpace(l))
+		if l == "" || len(l) > 255 || strings.ContainsAny(l, " ,\"") {
+			return nil, baton.Invalid(fmt.Sprintf("Label %q is not valid: letters, digits, - and _ only", l), attr)
+		}
+		if !slices.Contains(clean, l) {
+			clean = append(clean, l)
+		}
+	}
+	return clean, nil
+}
+
+// labelled leaves the activity messages that say which labels the actor
+// added and removed.
+func (a *App) labelled(ctx context.Context, q *store.Queries, c *baton.Conversation, actor *baton.Actor, added, removed []string) error {
+	if len(added) > 0 {
+		if err := a.activity(ctx, q, c, actor.Name+" added "+strings.Join(added, ", ")); err != nil {
+			return err
+		}
+	}
+	if len(removed) > 0 {
+		return a.activity(ctx, q, c, actor.Name+" removed "+strings.Join(removed, ", "))
+	}
+	return nil
 }
 
 // Assign sets a conversation's assignee; userID 0 unassigns. The assignee

@@ -201,20 +201,34 @@ func (a *App) ChangeTeamMembers(ctx context.Context, accountID, teamID int64, ho
 // the conversation may.
 func (a *App) SetTeam(ctx context.Context, accountID, displayID, teamID int64) (*baton.Conversation, error) {
 	return a.changeConversation(ctx, accountID, displayID, func(q *store.Queries, s *scope, c *baton.Conversation) error {
-		if teamID == c.TeamID {
-			return nil
-		}
-		if teamID == 0 {
-			c.TeamID = 0
-			return a.activity(ctx, q, c, "Unassigned from team by "+s.actor.Name)
-		}
-		t, err := q.FindTeam(ctx, accountID, teamID)
-		if baton.ErrorCode(err) == baton.ENOTFOUND {
-			return baton.Invalid("Team must be a team of the account", "team_id")
-		} else if err != nil {
-			return err
-		}
-		c.TeamID = t.ID
-		return a.activity(ctx, q, c, "Assigned to "+t.Name+" team by "+s.actor.Name)
+		return a.setTeam(ctx, q, s, c, teamID)
 	})
+}
+
+// setTeam sets a conversation's team (0 clears it) with its activity
+// message. It does not save.
+func (a *App) setTeam(ctx context.Context, q *store.Queries, s *scope, c *baton.Conversation, teamID int64) error {
+	if teamID == c.TeamID {
+		return nil
+	}
+	if teamID == 0 {
+		c.TeamID = 0
+		return a.activity(ctx, q, c, "Unassigned from team by "+s.actor.Name)
+	}
+	t, err := findTeam(ctx, q, s.account.ID, teamID)
+	if err != nil {
+		return err
+	}
+	c.TeamID = t.ID
+	return a.activity(ctx, q, c, "Assigned to "+t.Name+" team by "+s.actor.Name)
+}
+
+// findTeam finds a team of the account to give conversations to: any other
+// is invalid.
+func findTeam(ctx context.Context, q *store.Queries, accountID, teamID int64) (*baton.Team, error) {
+	t, err := q.FindTeam(ctx, accountID, teamID)
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return nil, baton.Invalid("Team must be a team of the account", "team_id")
+	}
+	return t, err
 }
