@@ -135,6 +135,9 @@ func (h *Handler) routes() {
 	const conv = acc + "/conversations/{conversation_id}"
 	handle("GET "+acc+"/conversations", h.user(h.listConversations))
 	handle("GET "+acc+"/conversations/meta", h.user(h.conversationsMeta))
+	// Bulk actions, as Chatwoot's (not a bot's endpoint there either), done
+	// before the answer, conversation by conversation.
+	handle("POST "+acc+"/bulk_actions", h.user(h.bulkAction))
 	handle("POST "+acc+"/conversations", h.token(h.createConversation))
 	handle("GET "+conv, h.token(h.showConversation))
 	handle("PATCH "+conv, h.token(h.updateConversation))
