@@ -85,6 +85,13 @@ type listPage struct {
 	Page    int
 	NextURL string
 	PrevURL string
+	// The bulk bar: the people conversations may be assigned to, where
+	// its form comes back to, and what the last bulk action did (Notice,
+	// an error when NoticeBad).
+	People    []*baton.AccountUser
+	Back      string
+	Notice    string
+	NoticeBad bool
 }
 
 // counts returns each queue's count under the filters.
@@ -187,6 +194,11 @@ func (h *Handler) listConversations(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	people, err := h.app.Agents(r.Context(), accountID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	link := func(key string, page int) string {
 		v := url.Values{"queue": {key}}
 		if filter.InboxID != 0 {
@@ -205,7 +217,8 @@ func (h *Handler) listConversations(w http.ResponseWriter, r *http.Request) {
 	}
 	b.Title, b.Section = qu.Label+" · Conversations", "conversations"
 	p := listPage{base: b, Queue: qu.Key, Label: qu.Label, Inboxes: inboxes, InboxID: filter.InboxID,
-		Teams: teams, TeamID: filter.TeamID, Search: filter.Contact, Page: page}
+		Teams: teams, TeamID: filter.TeamID, Search: filter.Contact, Page: page, People: people, Back: r.URL.RequestURI()}
+	p.Notice, p.NoticeBad = h.takeNotice(w, r, accountID)
 	for _, q := range queues {
 		if q.Key == "team" && filter.TeamID == 0 {
 			continue // no team chosen and none of the caller's

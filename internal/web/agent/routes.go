@@ -14,6 +14,7 @@ func (h *Handler) routes() {
 
 	const acc = "/app/accounts/{account_id}"
 	m.HandleFunc("GET "+acc+"/conversations", h.signedIn(h.listConversations))
+	m.HandleFunc("POST "+acc+"/conversations/bulk", h.signedIn(h.bulkAction))
 	m.HandleFunc("GET "+acc+"/counts", h.signedIn(h.countsJSON))
 	m.HandleFunc("POST "+acc+"/availability", h.signedIn(h.setAvailability))
 	const conv = acc + "/conversations/{id}"

@@ -127,8 +127,14 @@
       if (!fresh) { return; }
       var focused = document.activeElement;
       var row = rows.contains(focused) && focused.closest("tr[data-conversation]");
+      var focusedID = rows.contains(focused) && focused.id;
       rows.replaceChildren.apply(rows, Array.prototype.slice.call(fresh.childNodes));
-      if (row) {
+      // The focus goes back to the same control (a row's box, Select
+      // all), else to the same row's link.
+      var same = focusedID && document.getElementById(focusedID);
+      if (same) {
+        same.focus();
+      } else if (row) {
         var again = rows.querySelector('tr[data-conversation="' + row.dataset.conversation + '"] a');
         if (again) { again.focus(); }
       }
@@ -547,4 +553,63 @@
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden) { pollCounts().catch(function () {}); }
   });
+})();
+
+// --- Bulk actions on a queue's list ---------------------------------------
+// Each row's box ticks a conversation for the bulk bar's form (the boxes
+// belong to it by their form attribute, so the form works without this
+// script). The script adds Select all, keeps what is ticked across the
+// list's live refreshes (a conversation gone from the list is no longer
+// ticked), keeps the bar's count ("3 selected", announced) and its actions
+// off while nothing is ticked, and puts the focus on what the last bulk
+// action did.
+(function () {
+  "use strict";
+  var form = document.getElementById("bulk");
+  var rows = document.getElementById("rows");
+  if (!form || !rows) { return; }
+  var actions = document.getElementById("bulk-actions");
+  var count = document.getElementById("bulk-count");
+  var chosen = {}; // by display id
+
+  function boxes() { return rows.querySelectorAll('input[name="ids"]'); }
+  function sync() {
+    var all = boxes(), n = 0, here = {};
+    all.forEach(function (b) {
+      here[b.value] = true;
+      b.checked = !!chosen[b.value];
+      var tr = b.closest("tr");
+      if (tr) { tr.classList.toggle("selected", b.checked); }
+      if (b.checked) { n++; }
+    });
+    Object.keys(chosen).forEach(function (id) { if (!here[id]) { delete chosen[id]; } });
+    var selectAll = document.getElementById("select-all");
+    if (selectAll) {
+      selectAll.hidden = false;
+      selectAll.checked = n > 0 && n === all.length;
+      selectAll.indeterminate = n > 0 && n < all.length;
+    }
+    var text = n === 0 ? "None selected" : n + " selected";
+    if (count.textContent !== text) { count.textContent = text; }
+    actions.disabled = n === 0;
+  }
+
+  // Boxes the browser ticked again (back to the page) stay ticked.
+  boxes().forEach(function (b) { if (b.checked) { chosen[b.value] = true; } });
+  rows.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t.id === "select-all") {
+      boxes().forEach(function (b) { if (t.checked) { chosen[b.value] = true; } else { delete chosen[b.value]; } });
+    } else if (t.name === "ids") {
+      if (t.checked) { chosen[t.value] = true; } else { delete chosen[t.value]; }
+    } else {
+      return;
+    }
+    sync();
+  });
+  new MutationObserver(sync).observe(rows, { childList: true });
+  sync();
+
+  var result = document.getElementById("bulk-result");
+  if (result) { result.focus(); }
 })();
