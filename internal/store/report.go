@@ -3,15 +3,23 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
+
+	"github.com/batonhq/baton"
 )
 
 // ReportFilter selects the facts of a report: an account, a time range
-// [Since, Until) in unix microseconds, and optionally one inbox or one bot.
+// [Since, Until) in unix microseconds, and optionally one inbox or one bot;
+// for the account reports (ReportSeries, ReportTotals) also one person,
+// one team or one label.
 type ReportFilter struct {
 	AccountID    int64
 	Since, Until int64
 	InboxID      int64
 	AgentBotID   int64
+	UserID       int64  // the person's conversations, messages and reporting events
+	TeamID       int64  // the conversations of the team now, and their messages and events
+	Label        string // the conversations with the label now, and their messages and events
 }
 
 // where returns the filter's conditions on a table with inbox_id (alias a)
@@ -104,4 +112,220 @@ func scanHandoffFact(row rowScanner) (HandoffFact, error) {
 	err := row.Scan(&h.ConversationDisplayID, &h.Reason, &h.At, &reply)
 	h.FirstReplyAt = reply.Int64
 	return h, err
+}
+
+// CreateReportingEvent records a fact of the reports.
+func (q *Queries) CreateReportingEvent(ctx context.Context, e *baton.ReportingEvent) error {
+	id, err := q.insert(ctx, `INSERT INTO reporting_events (account_id, inbox_id, conversation_id, user_id, name,
+		started_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`, e.AccountID, e.InboxID, e.ConversationID,
+		nullInt(e.UserID), e.Name, toMicros(e.StartedAt), toMicros(e.CreatedAt))
+	e.ID = id
+	return q.formatError(err, "reporting event")
+}
+
+// PeopleSince returns when the conversation last became people's to
+// answer, in unix microseconds: its latest handoff or reopening
+// (baton.ReportOpened), or created, its creation, when it has neither.
+func (q *Queries) PeopleSince(ctx context.Context, conversationID, created int64) (int64, error) {
+	var at sql.NullInt64
+	err := q.db.QueryRowContext(ctx, `SELECT MAX(t) FROM (
+		SELECT MAX(h.created_at) AS t FROM handoffs h WHERE h.conversation_id = $1
+		UNION ALL SELECT MAX(e.created_at) FROM reporting_events e WHERE e.conversation_id = $1 AND e.name = $2) x`,
+		conversationID, baton.ReportOpened).Scan(&at)
+	return max(at.Int64, created), q.formatError(err, "reporting event")
+}
+
+// MeasureKind is what a Measure counts.
+type MeasureKind int
+
+// What a Measure counts.
+const (
+	// CountConversations counts conversations created; a person's are
+	// those assigned to them.
+	CountConversations MeasureKind = iota
+	// CountMessages counts messages of a type; a person's are those
+	// they sent.
+	CountMessages
+	// CountEvents counts reporting events of a name, and sums their
+	// values.
+	CountEvents
+	// CountBotResolutions counts conversations resolved while their bot
+	// had them; nobody's a person's.
+	CountBotResolutions
+	// CountBotHandoffs counts conversations handed from their bot to
+	// people; nobody's a person's.
+	CountBotHandoffs
+)
+
+// Measure is one thing a report counts in a ReportFilter's range.
+type Measure struct {
+	Kind        MeasureKind
+	MessageType baton.MessageType // CountMessages
+	Public      bool              // CountMessages: private notes left out
+	Event       string            // CountEvents: the baton.Report* name
+	// Distinct counts conversations instead of rows (a conversation
+	// handed over twice counts once); ReportSeries counts them once an
+	// hour.
+	Distinct bool
+
+	senderType string // the parameter of a sender type the messages must have
+}
+
+// reportSQL is a measure as SQL: the rows it counts (from, where, with
+// the arguments args), each row's time, value and person.
+type reportSQL struct {
+	from, where string
+	time        string // the row's time column
+	value       string // its value in microseconds, "0" for none
+	count       string // COUNT(*), or of distinct conversations
+	user        string // the column of its person, "" for none
+}
+
+// measure turns m into SQL under f, adding its arguments to args, which
+// hold the account, since and until already ($1, $2, $3).
+func (f ReportFilter) measure(m Measure, args *[]any) reportSQL {
+	arg := func(v any) string {
+		*args = append(*args, v)
+		return "$" + itoa(len(*args))
+	}
+	var r reportSQL
+	alias := ""
+	var conds []string
+	switch m.Kind {
+	case CountConversations:
+		alias, r.from, r.user = "v", "conversations v", "v.assignee_id"
+	case CountMessages:
+		alias, r.from, r.user = "m", "messages m", "m.sender_id"
+		conds = append(conds, "m.message_type = "+arg(int(m.MessageType)))
+		if m.Public {
+			conds = append(conds, "NOT m.private")
+		}
+		switch {
+		case m.senderType != "":
+			conds = append(conds, "m.sender_type = "+m.senderType)
+		case f.UserID != 0:
+			conds = append(conds, "m.sender_type = "+arg(baton.SenderUser))
+		}
+	case CountEvents:
+		alias, r.from, r.user, r.value = "e", "reporting_events e", "e.user_id", "e.created_at - e.started_at"
+		conds = append(conds, "e.name = "+arg(m.Event))
+	case CountBotResolutions:
+		alias, r.from = "r", "bot_resolutions r"
+		if f.AgentBotID != 0 {
+			conds = append(conds, "r.agent_bot_id = "+arg(f.AgentBotID))
+		}
+	case CountBotHandoffs:
+		alias, r.from = "h", "handoffs h"
+		conds = append(conds, "h.agent_bot_id IS NOT NULL")
+		if f.AgentBotID != 0 {
+			conds = append(conds, "h.agent_bot_id = "+arg(f.AgentBotID))
+		}
+	}
+	r.time = alias + ".created_at"
+	if r.value == "" {
+		r.value = "0"
+	}
+	r.count = "COUNT(*)"
+	if m.Distinct && m.Kind != CountConversations {
+		r.count = "COUNT(DISTINCT " + alias + ".conversation_id)"
+	}
+	r.where = alias + ".account_id = $1 AND " + r.time + " >= $2 AND " + r.time + " < $3"
+	if f.InboxID != 0 {
+		conds = append(conds, alias+".inbox_id = "+arg(f.InboxID))
+	}
+	if f.UserID != 0 {
+		if r.user == "" {
+			conds = append(conds, "1 = 0") // nothing of a bot's is a person's
+		} else {
+			conds = append(conds, r.user+" = "+arg(f.UserID))
+		}
+	}
+	if f.TeamID != 0 || f.Label != "" {
+		if alias != "v" {
+			r.from += " JOIN conversations v ON v.id = " + alias + ".conversation_id"
+		}
+		if f.TeamID != 0 {
+			conds = append(conds, "v.team_id = "+arg(f.TeamID))
+		}
+		if f.Label != "" {
+			conds = append(conds, `CAST(v.labels AS TEXT) LIKE `+arg(`%"`+escapeLike(f.Label)+`"%`)+` ESCAPE '\'`)
+		}
+	}
+	for _, c := range conds {
+		r.where += " AND " + c
+	}
+	return r
+}
+
+// ReportBucket is what a measure counted in one hour: the hour, numbered
+// from the epoch in the report's zone, how many, and the sum of their
+// values (microseconds).
+type ReportBucket struct {
+	Hour  int64
+	Count int64
+	Sum   int64
+}
+
+// hour is the length of a ReportBucket in microseconds.
+const hour = 3600 * 1000 * 1000
+
+// ReportSeries counts the measure in f's range by the hour of a zone
+// offset microseconds east of UTC (ReportBucket.Hour), oldest first,
+// leaving out hours with nothing. A year has 8,784 hours at most.
+func (q *Queries) ReportSeries(ctx context.Context, f ReportFilter, m Measure, offset int64) ([]ReportBucket, error) {
+	args := []any{f.AccountID, f.Since, f.Until, offset}
+	r := f.measure(m, &args)
+	return queryAll(ctx, q, "report", `SELECT (`+r.time+` + $4) / `+itoa(hour)+`, `+r.count+`,
+		CAST(COALESCE(SUM(`+r.value+`), 0) AS BIGINT) FROM `+r.from+` WHERE `+r.where+` GROUP BY 1 ORDER BY 1`,
+		func(row rowScanner) (ReportBucket, error) {
+			var b ReportBucket
+			err := row.Scan(&b.Hour, &b.Count, &b.Sum)
+			return b, err
+		}, args...)
+}
+
+// ReportTotal is what the measure numbered Measure (in the list given to
+// ReportTotals) counted for one person (UserID, 0 when not by person):
+// how many, and the sum of their values (microseconds).
+type ReportTotal struct {
+	Measure int
+	UserID  int64
+	Count   int64
+	Sum     int64
+}
+
+// ReportTotals counts each measure in f's range, in one statement: one
+// total a measure, or by person, one a person and measure (a message's
+// sender, a conversation's assignee, an event's person; what is nobody's
+// and measures of no person left out, and a person with nothing counted
+// has no total).
+func (q *Queries) ReportTotals(ctx context.Context, f ReportFilter, ms []Measure, byPerson bool) ([]ReportTotal, error) {
+	args := []any{f.AccountID, f.Since, f.Until}
+	parts := make([]string, 0, len(ms))
+	for i, m := range ms {
+		if byPerson && m.Kind == CountMessages {
+			// Only people's messages: a contact's or a bot's sender id
+			// is no user's.
+			args = append(args, baton.SenderUser)
+			m.senderType = "$" + itoa(len(args))
+		}
+		r := f.measure(m, &args)
+		user, group := "0", ""
+		if byPerson {
+			if r.user == "" {
+				continue
+			}
+			user, group = r.user, " AND "+r.user+" IS NOT NULL GROUP BY "+r.user
+		}
+		parts = append(parts, `SELECT `+itoa(i)+`, `+user+`, `+r.count+`, CAST(COALESCE(SUM(`+r.value+`), 0) AS BIGINT)
+			FROM `+r.from+` WHERE `+r.where+group)
+	}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	return queryAll(ctx, q, "report", strings.Join(parts, " UNION ALL "), func(row rowScanner) (ReportTotal, error) {
+		var t ReportTotal
+		err := row.Scan(&t.Measure, &t.UserID, &t.Count, &t.Sum)
+		return t, err
+	}, args...)
 }

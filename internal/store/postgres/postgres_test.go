@@ -346,3 +346,10 @@ func TestMayVacuumLanes(t *testing.T) {
 		t.Fatalf("a VACUUM by a role that does not own the lanes: %v, want PostgreSQL's warning only", err)
 	}
 }
+
+// TestReportBackfill: the migration of reporting events records the first
+// responses made before it.
+func TestReportBackfill(t *testing.T) {
+	t.Parallel()
+	storetest.ReportBackfill(t, storetest.OpenPostgres(t), goose.DialectPostgres, os.DirFS("migrations"))
+}

@@ -323,3 +323,10 @@ func TestOpenPath(t *testing.T) {
 		}
 	}
 }
+
+// TestReportBackfill: the migration of reporting events records the first
+// responses made before it.
+func TestReportBackfill(t *testing.T) {
+	t.Parallel()
+	storetest.ReportBackfill(t, storetest.OpenSQLite(t), goose.DialectSQLite3, os.DirFS("migrations"))
+}

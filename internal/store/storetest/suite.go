@@ -59,6 +59,7 @@ var suite = []struct {
 	{"Team", testTeam},
 	{"CannedResponse", testCannedResponse},
 	{"Handoff", testHandoff},
+	{"Report", testReport},
 	{"OnlineCandidates", testOnlineCandidates},
 	{"DeliveryLanes", testDeliveryLanes},
 	{"DeliveryClaimEndpoint", testDeliveryClaimEndpoint},
