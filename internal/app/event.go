@@ -403,6 +403,9 @@ func (a *App) saveConversation(ctx context.Context, q *store.Queries, prev, c *b
 	if !conversationChanged(prev, c) {
 		return nil
 	}
+	if err := a.recordChange(ctx, q, prev, c); err != nil {
+		return err
+	}
 	// A conversation resolved while its bot had it counts for the bot's
 	// resolution rate (see BotMetrics).
 	if prev.Status == baton.StatusPending && c.Status == baton.StatusResolved {

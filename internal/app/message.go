@@ -256,7 +256,11 @@ func (a *App) addMessage(ctx context.Context, q *store.Queries, actor *baton.Act
 			}
 		}
 	case m.MessageType == baton.MessageOutgoing && !m.Private && m.SenderType == baton.SenderUser:
-		if c.FirstReplyCreatedAt == nil {
+		first := c.FirstReplyCreatedAt == nil
+		if err := a.recordReply(ctx, q, c, m, first, c.WaitingSince); err != nil {
+			return err
+		}
+		if first {
 			c.FirstReplyCreatedAt, dirty = &now, true
 		}
 		if c.WaitingSince != nil {

@@ -1,9 +1,13 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"math"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -42,17 +46,9 @@ func (a *App) reportFilter(ctx context.Context, q *store.Queries, accountID int6
 	if err := a.adminOf(ctx, q, accountID); err != nil {
 		return f, err
 	}
-	if rq.Until.IsZero() {
-		rq.Until = a.Now()
-	}
-	if rq.Since.IsZero() {
-		rq.Since = rq.Until.Add(-7 * 24 * time.Hour)
-	}
-	if !rq.Since.Before(rq.Until) {
-		return f, baton.Invalid("since must be before until", "since")
-	}
-	if rq.Until.Sub(rq.Since) > maxReportRange {
-		return f, baton.Invalid("The time range is at most a year", "since")
+	var err error
+	if f.Since, f.Until, err = a.reportRange(rq.Since, rq.Until); err != nil {
+		return f, err
 	}
 	if rq.InboxID != 0 {
 		if _, err := q.FindInbox(ctx, accountID, rq.InboxID); err != nil {
@@ -64,8 +60,26 @@ func (a *App) reportFilter(ctx context.Context, q *store.Queries, accountID int6
 			return f, err
 		}
 	}
-	f.Since, f.Until = rq.Since.UnixMicro(), rq.Until.UnixMicro()
 	return f, nil
+}
+
+// reportRange checks a report's time range, until by default now and
+// since by default a week before until, and returns it in unix
+// microseconds.
+func (a *App) reportRange(since, until time.Time) (int64, int64, error) {
+	if until.IsZero() {
+		until = a.Now()
+	}
+	if since.IsZero() {
+		since = until.Add(-7 * 24 * time.Hour)
+	}
+	if !since.Before(until) {
+		return 0, 0, baton.Invalid("since must be before until", "since")
+	}
+	if until.Sub(since) > maxReportRange {
+		return 0, 0, baton.Invalid("The time range is at most a year (366 days)", "since")
+	}
+	return since.UnixMicro(), until.UnixMicro(), nil
 }
 
 // BotMetrics computes Chatwoot's bot metrics from stored facts: the bot
@@ -175,4 +189,416 @@ func percentile(sorted []int64, p float64) time.Duration {
 		k = 0
 	}
 	return time.Duration(sorted[k]) * time.Microsecond
+}
+
+// recordChange writes the reporting events a conversation's change
+// implies, in its transaction: a resolution (the person who resolved it,
+// else its assignee), a reopening, an assignment to a person.
+func (a *App) recordChange(ctx context.Context, q *store.Queries, prev, c *baton.Conversation) error {
+	now := a.Now()
+	e := func(name string, user int64, start time.Time) error {
+		return q.CreateReportingEvent(ctx, &baton.ReportingEvent{AccountID: c.AccountID, InboxID: c.InboxID,
+			ConversationID: c.ID, UserID: user, Name: name, StartedAt: start, CreatedAt: now})
+	}
+	switch {
+	case c.Status == baton.StatusResolved && prev.Status != baton.StatusResolved:
+		start, err := q.PeopleSince(ctx, c.ID, c.CreatedAt.UnixMicro())
+		if err != nil {
+			return err
+		}
+		by := c.AssigneeID
+		if actor := baton.ActorFromContext(ctx); actor.Kind == baton.ActorUser {
+			by = actor.User.ID
+		}
+		if err := e(baton.ReportResolved, by, time.UnixMicro(start)); err != nil {
+			return err
+		}
+	case prev.Status == baton.StatusResolved && c.Status != baton.StatusResolved:
+		if err := e(baton.ReportOpened, 0, now); err != nil {
+			return err
+		}
+	}
+	if c.AssigneeID != 0 && c.AssigneeID != prev.AssigneeID {
+		return e(baton.ReportAssigned, c.AssigneeID, c.CreatedAt)
+	}
+	return nil
+}
+
+// recordReply writes the reporting event of a person's public reply, m,
+// in its transaction: the conversation's first (first is set), from when
+// it became people's, or one that ended the customer's wait since
+// waitingSince.
+func (a *App) recordReply(ctx context.Context, q *store.Queries, c *baton.Conversation, m *baton.Message, first bool, waitingSince *time.Time) error {
+	e := &baton.ReportingEvent{AccountID: c.AccountID, InboxID: c.InboxID, ConversationID: c.ID, UserID: m.SenderID,
+		CreatedAt: m.CreatedAt}
+	switch {
+	case first:
+		start, err := q.PeopleSince(ctx, c.ID, c.CreatedAt.UnixMicro())
+		if err != nil {
+			return err
+		}
+		e.Name, e.StartedAt = baton.ReportFirstResponse, time.UnixMicro(start)
+	case waitingSince != nil:
+		e.Name, e.StartedAt = baton.ReportReplyTime, *waitingSince
+	default:
+		return nil
+	}
+	return q.CreateReportingEvent(ctx, e)
+}
+
+// Chatwoot's account reports: the metrics of GET reports, by their wire
+// names.
+const (
+	MetricConversations  = "conversations_count"
+	MetricIncoming       = "incoming_messages_count"
+	MetricOutgoing       = "outgoing_messages_count"
+	MetricFirstResponse  = "avg_first_response_time"
+	MetricResolutionTime = "avg_resolution_time"
+	MetricResolutions    = "resolutions_count"
+	MetricReplyTime      = "reply_time"
+	MetricBotResolutions = "bot_resolutions_count"
+	MetricBotHandoffs    = "bot_handoffs_count"
+)
+
+// metrics are what each metric measures, and whether it is an average of
+// the events' values (in seconds) rather than a count.
+var metrics = map[string]struct {
+	measure store.Measure
+	average bool
+}{
+	MetricConversations:  {measure: store.Measure{Kind: store.CountConversations}},
+	MetricIncoming:       {measure: store.Measure{Kind: store.CountMessages, MessageType: baton.MessageIncoming}},
+	MetricOutgoing:       {measure: store.Measure{Kind: store.CountMessages, MessageType: baton.MessageOutgoing}},
+	MetricFirstResponse:  {measure: store.Measure{Kind: store.CountEvents, Event: baton.ReportFirstResponse}, average: true},
+	MetricResolutionTime: {measure: store.Measure{Kind: store.CountEvents, Event: baton.ReportResolved}, average: true},
+	MetricResolutions:    {measure: store.Measure{Kind: store.CountEvents, Event: baton.ReportResolved}},
+	MetricReplyTime:      {measure: store.Measure{Kind: store.CountEvents, Event: baton.ReportReplyTime}, average: true},
+	MetricBotResolutions: {measure: store.Measure{Kind: store.CountBotResolutions}},
+	MetricBotHandoffs:    {measure: store.Measure{Kind: store.CountBotHandoffs, Distinct: true}},
+}
+
+// metricNames lists the metrics for an error message.
+const metricNames = "conversations_count, incoming_messages_count, outgoing_messages_count, avg_first_response_time, " +
+	"avg_resolution_time, resolutions_count, reply_time, bot_resolutions_count or bot_handoffs_count"
+
+// AccountReportQuery selects what Chatwoot's account reports are of: the
+// account, or one person, inbox, team or label of it, and a time range,
+// grouped into periods of a zone.
+type AccountReportQuery struct {
+	// Type is account, agent (a person of the account), inbox, team or
+	// label; ID names the agent, inbox or team by its id, the label by
+	// its name.
+	Type string
+	ID   string
+	// Since and Until bound the range (default the week before now, at
+	// most a year).
+	Since, Until time.Time
+	// GroupBy is hour, day (default), week (from Monday), month or year.
+	GroupBy string
+	// Offset is the zone's offset east of UTC that periods begin in.
+	Offset time.Duration
+}
+
+// ReportPoint is one period of a report series.
+type ReportPoint struct {
+	Start time.Time // the period's beginning in the query's zone
+	// Value is the period's count, or the average of its events' values
+	// in seconds (0 without any).
+	Value float64
+	Count int64 // the events averaged, or the count
+}
+
+// maxOffset bounds a report zone's offset from UTC, as the zones of the
+// world are.
+const maxOffset = 14 * time.Hour
+
+// accountReportFilter checks the caller administers the account and the
+// query is sound, and returns the store's filter: an agent must be a
+// member of the account, an inbox or team must be the account's (else
+// not found).
+func (a *App) accountReportFilter(ctx context.Context, q *store.Queries, accountID int64, rq AccountReportQuery) (store.ReportFilter, error) {
+	f := store.ReportFilter{AccountID: accountID}
+	if err := a.adminOf(ctx, q, accountID); err != nil {
+		return f, err
+	}
+	var err error
+	if f.Since, f.Until, err = a.reportRange(rq.Since, rq.Until); err != nil {
+		return f, err
+	}
+	if rq.Offset < -maxOffset || rq.Offset > maxOffset {
+		return f, baton.Invalid("timezone_offset must be between -14 and 14 hours", "timezone_offset")
+	}
+	switch rq.GroupBy {
+	case "", "hour", "day", "week", "month", "year":
+	default:
+		return f, baton.Invalid("group_by must be hour, day, week, month or year", "group_by")
+	}
+	id := strings.TrimSpace(rq.ID)
+	var n int64
+	switch rq.Type {
+	case "account":
+		return f, nil
+	case "agent", "inbox", "team":
+		if n, err = strconv.ParseInt(id, 10, 64); err != nil || n <= 0 {
+			return f, baton.Invalid("id must be the "+rq.Type+"'s id", "id")
+		}
+	case "label":
+		if id == "" {
+			return f, baton.Invalid("id must be the label's name", "id")
+		}
+		f.Label = strings.ToLower(id)
+		return f, nil
+	default:
+		return f, baton.Invalid("type must be account, agent, inbox, team or label", "type")
+	}
+	switch rq.Type {
+	case "agent":
+		_, err = q.FindAccountUser(ctx, accountID, n)
+		f.UserID = n
+	case "inbox":
+		_, err = q.FindInbox(ctx, accountID, n)
+		f.InboxID = n
+	case "team":
+		_, err = q.FindTeam(ctx, accountID, n)
+		f.TeamID = n
+	}
+	return f, err
+}
+
+// ReportSeries is Chatwoot's report of one metric over time: the metric
+// in each period of the range, oldest first, every period there. It
+// reports whether the metric is an average. Administrators only.
+func (a *App) ReportSeries(ctx context.Context, accountID int64, metric string, rq AccountReportQuery) ([]ReportPoint, bool, error) {
+	m, ok := metrics[metric]
+	if !ok {
+		return nil, false, baton.Invalid("metric must be "+metricNames, "metric")
+	}
+	q := a.store.Read()
+	f, err := a.accountReportFilter(ctx, q, accountID, rq)
+	if err != nil {
+		return nil, false, err
+	}
+	buckets, err := q.ReportSeries(ctx, f, m.measure, rq.Offset.Microseconds())
+	if err != nil {
+		return nil, false, err
+	}
+	zone := time.FixedZone("", int(rq.Offset.Seconds()))
+	group := cmp.Or(rq.GroupBy, "day")
+	var points []ReportPoint
+	at := map[time.Time]int{}
+	until := time.UnixMicro(f.Until)
+	for p := periodStart(time.UnixMicro(f.Since).In(zone), group); p.Before(until); p = nextPeriod(p, group) {
+		at[p] = len(points)
+		points = append(points, ReportPoint{Start: p})
+	}
+	sums := make([]int64, len(points))
+	for _, b := range buckets {
+		// The bucket's hour as the zone's wall clock shows it.
+		local := time.UnixMicro(b.Hour * int64(time.Hour/time.Microsecond)).UTC()
+		p := periodStart(time.Date(local.Year(), local.Month(), local.Day(), local.Hour(), 0, 0, 0, zone), group)
+		if i, ok := at[p]; ok {
+			points[i].Count += b.Count
+			sums[i] += b.Sum
+		}
+	}
+	for i := range points {
+		points[i].Value = float64(points[i].Count)
+		if m.average {
+			points[i].Value = averageSeconds(sums[i], points[i].Count)
+		}
+	}
+	return points, m.average, nil
+}
+
+// periodStart is the beginning of the period of group that t is in, in
+// t's zone.
+func periodStart(t time.Time, group string) time.Time {
+	y, mo, d := t.Date()
+	switch group {
+	case "hour":
+		return time.Date(y, mo, d, t.Hour(), 0, 0, 0, t.Location())
+	case "week":
+		return time.Date(y, mo, d-(int(t.Weekday())+6)%7, 0, 0, 0, 0, t.Location())
+	case "month":
+		return time.Date(y, mo, 1, 0, 0, 0, 0, t.Location())
+	case "year":
+		return time.Date(y, 1, 1, 0, 0, 0, 0, t.Location())
+	}
+	return time.Date(y, mo, d, 0, 0, 0, 0, t.Location())
+}
+
+// nextPeriod is the beginning of the period after the one that begins at p.
+func nextPeriod(p time.Time, group string) time.Time {
+	switch group {
+	case "hour":
+		return p.Add(time.Hour)
+	case "week":
+		return p.AddDate(0, 0, 7)
+	case "month":
+		return p.AddDate(0, 1, 0)
+	case "year":
+		return p.AddDate(1, 0, 0)
+	}
+	return p.AddDate(0, 0, 1)
+}
+
+// averageSeconds is the average of n values that sum to sum microseconds,
+// in seconds; 0 for none.
+func averageSeconds(sum, n int64) float64 {
+	if n == 0 {
+		return 0
+	}
+	return float64(sum) / float64(n) / 1e6
+}
+
+// ReportSummary is Chatwoot's report summary: the counts of a range and
+// the averages of its events in seconds, nil with none to average.
+type ReportSummary struct {
+	Conversations    int64
+	Incoming         int64
+	Outgoing         int64
+	Resolutions      int64
+	AvgFirstResponse *float64
+	AvgResolution    *float64
+	AvgReply         *float64
+	FirstResponses   int64 // the first responses averaged
+}
+
+// summaryMeasures are what a summary counts, in the order summarize reads
+// them.
+var summaryMeasures = []store.Measure{
+	metrics[MetricConversations].measure,
+	metrics[MetricIncoming].measure,
+	metrics[MetricOutgoing].measure,
+	metrics[MetricFirstResponse].measure,
+	metrics[MetricResolutions].measure,
+	metrics[MetricReplyTime].measure,
+}
+
+// summarize reads the totals of summaryMeasures.
+func summarize(totals []store.ReportTotal) *ReportSummary {
+	var got [6]store.ReportTotal
+	for _, t := range totals {
+		got[t.Measure] = t
+	}
+	avg := func(t store.ReportTotal) *float64 {
+		if t.Count == 0 {
+			return nil
+		}
+		v := averageSeconds(t.Sum, t.Count)
+		return &v
+	}
+	return &ReportSummary{Conversations: got[0].Count, Incoming: got[1].Count, Outgoing: got[2].Count,
+		FirstResponses: got[3].Count, AvgFirstResponse: avg(got[3]), Resolutions: got[4].Count,
+		AvgResolution: avg(got[4]), AvgReply: avg(got[5])}
+}
+
+// ReportSummary is Chatwoot's report summary of a range (its grouping and
+// zone play no part) and of the range of the same length before it, each
+// read in one statement. Administrators only.
+func (a *App) ReportSummary(ctx context.Context, accountID int64, rq AccountReportQuery) (current, previous *ReportSummary, err error) {
+	q := a.store.Read()
+	f, err := a.accountReportFilter(ctx, q, accountID, rq)
+	if err != nil {
+		return nil, nil, err
+	}
+	totals, err := q.ReportTotals(ctx, f, summaryMeasures, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	before := f
+	before.Since, before.Until = f.Since-(f.Until-f.Since), f.Since
+	earlier, err := q.ReportTotals(ctx, before, summaryMeasures, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return summarize(totals), summarize(earlier), nil
+}
+
+// PersonReport is what one person did in a range.
+type PersonReport struct {
+	Member *baton.AccountUser // with its user
+	// Assigned is the conversations given to them (or that they took).
+	Assigned int64
+	// Replies is their public replies: private notes left out.
+	Replies int64
+	// FirstResponses is the conversations whose first reply was theirs,
+	// AvgFirstResponse the average time to it.
+	FirstResponses   int64
+	AvgFirstResponse time.Duration
+	// Resolutions is the conversations they resolved (or that were
+	// resolved while theirs), AvgResolution the average time to it.
+	Resolutions   int64
+	AvgResolution time.Duration
+}
+
+// PeopleReport is the people report of a range: each member of the
+// account, by name, and the account's summary.
+type PeopleReport struct {
+	Since, Until time.Time
+	People       []PersonReport
+	Account      *ReportSummary
+}
+
+// peopleMeasures are what the people report counts by person, in the
+// order PeopleReport reads them.
+var peopleMeasures = []store.Measure{
+	{Kind: store.CountEvents, Event: baton.ReportAssigned, Distinct: true},
+	{Kind: store.CountMessages, MessageType: baton.MessageOutgoing, Public: true},
+	metrics[MetricFirstResponse].measure,
+	metrics[MetricResolutions].measure,
+}
+
+// PeopleReport reports what each member of the account did in the range
+// [since, until) and the account's summary, in three statements whatever
+// the number of people. Administrators only.
+func (a *App) PeopleReport(ctx context.Context, accountID int64, since, until time.Time) (*PeopleReport, error) {
+	q := a.store.Read()
+	f, err := a.accountReportFilter(ctx, q, accountID, AccountReportQuery{Type: "account", Since: since, Until: until})
+	if err != nil {
+		return nil, err
+	}
+	members, err := q.ListAccountUsers(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	totals, err := q.ReportTotals(ctx, f, peopleMeasures, true)
+	if err != nil {
+		return nil, err
+	}
+	account, err := q.ReportTotals(ctx, f, summaryMeasures, false)
+	if err != nil {
+		return nil, err
+	}
+	r := &PeopleReport{Since: time.UnixMicro(f.Since).UTC(), Until: time.UnixMicro(f.Until).UTC(),
+		Account: summarize(account), People: make([]PersonReport, len(members))}
+	row := map[int64]*PersonReport{}
+	for i, m := range members {
+		r.People[i].Member = m
+		row[m.UserID] = &r.People[i]
+	}
+	avg := func(t store.ReportTotal) time.Duration {
+		return time.Duration(t.Sum/t.Count) * time.Microsecond
+	}
+	for _, t := range totals {
+		p := row[t.UserID]
+		if p == nil {
+			continue // no longer a member
+		}
+		switch t.Measure {
+		case 0:
+			p.Assigned = t.Count
+		case 1:
+			p.Replies = t.Count
+		case 2:
+			p.FirstResponses, p.AvgFirstResponse = t.Count, avg(t)
+		case 3:
+			p.Resolutions, p.AvgResolution = t.Count, avg(t)
+		}
+	}
+	slices.SortStableFunc(r.People, func(x, y PersonReport) int {
+		return cmp.Or(strings.Compare(strings.ToLower(x.Member.User.AvailableName()), strings.ToLower(y.Member.User.AvailableName())),
+			cmp.Compare(x.Member.UserID, y.Member.UserID))
+	})
+	return r, nil
 }

@@ -41,7 +41,14 @@ var start = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 // own t (with).
 func setup(t testing.TB, s *store.Store) *bundle {
 	t.Helper()
-	b := &bundle{World: batontest.Start(t, batontest.Options{Store: s, Clock: batontest.NewTickingClock(start, time.Second),
+	return setupOn(t, s, batontest.NewTickingClock(start, time.Second))
+}
+
+// setupOn builds a bundle on the store (nil: a new SQLite database) and
+// clock.
+func setupOn(t testing.TB, s *store.Store, clock *batontest.Clock) *bundle {
+	t.Helper()
+	b := &bundle{World: batontest.Start(t, batontest.Options{Store: s, Clock: clock,
 		App: func(c *app.Config) {
 			c.Renderer = nil // no events: these tests are the API's
 			c.Limits = app.Limits{MessagesPerMinute: 1 << 30}

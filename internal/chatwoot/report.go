@@ -1,9 +1,12 @@
 package chatwoot
 
 import (
+	"math"
 	"net/http"
+	"strconv"
 	"time"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
 )
 
@@ -91,4 +94,104 @@ func (h *Handler) handoffReport(w http.ResponseWriter, r *http.Request) error {
 		"waited_longer_than": map[string]any{"threshold": rep.Threshold.Seconds(), "count": len(rep.Waited),
 			"conversation_ids": rep.Waited},
 	})
+}
+
+// accountReportQuery reads the parameters of Chatwoot's account reports:
+// type and id, since and until (unix seconds), group_by and
+// timezone_offset (hours east of UTC, as 5.5). Business hours are not
+// kept, and asking for them is refused rather than answered with
+// calendar time.
+func accountReportQuery(r *http.Request) (int64, app.AccountReportQuery, error) {
+	var rq app.AccountReportQuery
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		return 0, rq, err
+	}
+	since, err := queryID(r, "since")
+	if err != nil {
+		return 0, rq, err
+	}
+	until, err := queryID(r, "until")
+	if err != nil {
+		return 0, rq, err
+	}
+	if since != 0 {
+		rq.Since = time.Unix(since, 0).UTC()
+	}
+	if until != 0 {
+		rq.Until = time.Unix(until, 0).UTC()
+	}
+	v := r.URL.Query()
+	rq.Type, rq.ID, rq.GroupBy = v.Get("type"), v.Get("id"), v.Get("group_by")
+	if s := v.Get("timezone_offset"); s != "" {
+		hours, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(hours) || math.IsInf(hours, 0) {
+			return 0, rq, baton.Errorf(baton.EBADREQUEST, "timezone_offset must be a number of hours")
+		}
+		rq.Offset = time.Duration(hours * float64(time.Hour)).Round(time.Minute)
+	}
+	for _, name := range []string{"business_hours", "enable_business_hours"} {
+		if on, _ := strconv.ParseBool(v.Get(name)); on {
+			return 0, rq, baton.Invalid("Business hours are not supported: the reports count calendar time", name)
+		}
+	}
+	return accountID, rq, nil
+}
+
+// accountReport is Chatwoot's GET reports: one metric over time, a point
+// a period, with the count of events averaged for the averages.
+func (h *Handler) accountReport(w http.ResponseWriter, r *http.Request) error {
+	accountID, rq, err := accountReportQuery(r)
+	if err != nil {
+		return err
+	}
+	points, average, err := h.app.ReportSeries(r.Context(), accountID, r.URL.Query().Get("metric"), rq)
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, len(points))
+	for i, p := range points {
+		out[i] = map[string]any{"value": p.Value, "timestamp": p.Start.Unix()}
+		if average {
+			out[i]["count"] = p.Count
+		}
+	}
+	return ok(w, out)
+}
+
+// reportSummary is Chatwoot's GET reports/summary: the range's counts and
+// averages, and under previous those of the range of the same length
+// before it.
+func (h *Handler) reportSummary(w http.ResponseWriter, r *http.Request) error {
+	accountID, rq, err := accountReportQuery(r)
+	if err != nil {
+		return err
+	}
+	current, previous, err := h.app.ReportSummary(r.Context(), accountID, rq)
+	if err != nil {
+		return err
+	}
+	out := summaryJSON(current)
+	out["previous"] = summaryJSON(previous)
+	return ok(w, out)
+}
+
+// summaryJSON is a summary as Chatwoot renders it: averages in seconds,
+// null with nothing to average.
+func summaryJSON(s *app.ReportSummary) map[string]any {
+	avg := func(v *float64) any {
+		if v == nil {
+			return nil
+		}
+		return *v
+	}
+	return map[string]any{
+		"conversations_count":     s.Conversations,
+		"incoming_messages_count": s.Incoming,
+		"outgoing_messages_count": s.Outgoing,
+		"avg_first_response_time": avg(s.AvgFirstResponse),
+		"avg_resolution_time":     avg(s.AvgResolution),
+		"resolutions_count":       s.Resolutions,
+		"reply_time":              avg(s.AvgReply),
+	}
 }

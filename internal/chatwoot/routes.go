@@ -116,9 +116,11 @@ func (h *Handler) routes() {
 	handle("PUT "+canned+"/{id}", h.user(h.updateCannedResponse))
 	handle("DELETE "+canned+"/{id}", h.user(h.deleteCannedResponse))
 
-	// Reports: Chatwoot's bot reports and Baton's handoff report,
-	// administrators only.
+	// Reports: Chatwoot's account reports and bot reports, and Baton's
+	// handoff report, administrators only.
 	const reports = "/api/v2/accounts/{account_id}/reports"
+	handle("GET "+reports, h.user(h.accountReport))
+	handle("GET "+reports+"/summary", h.user(h.reportSummary))
 	handle("GET "+reports+"/bot_metrics", h.user(h.botMetrics))
 	handle("GET "+reports+"/bot_summary", h.user(h.botSummary))
 	handle("GET "+reports+"/handoffs", h.user(h.handoffReport))
