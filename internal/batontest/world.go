@@ -152,7 +152,7 @@ func Start(t testing.TB, o Options) *World {
 		sc.Handler = widget.New().Handler(w.App, sc.Handler)
 	}
 	if o.Agent {
-		web := agent.New(agent.Config{App: w.App, Logger: log, PublicURL: publicURL})
+		web := agent.New(agent.Config{App: w.App, Logger: log, PublicURL: publicURL, Now: w.Clock.Now})
 		mux := http.NewServeMux()
 		mux.Handle("/app", web)
 		mux.Handle("/app/", web)

@@ -3,6 +3,7 @@ package agent
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -93,7 +94,10 @@ func (h *Handler) showBotReport(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	p.P50, p.P90 = duration(p.Handoffs.FirstReply.P50), duration(p.Handoffs.FirstReply.P90)
+	p.P50, p.P90 = "—", "—"
+	if p.Handoffs.FirstReply.Count > 0 {
+		p.P50, p.P90 = duration(p.Handoffs.FirstReply.P50), duration(p.Handoffs.FirstReply.P90)
+	}
 	days := make([]time.Time, reportDays)
 	rates := make([]float64, reportDays)
 	waits := make([]float64, reportDays)
@@ -123,15 +127,108 @@ func (h *Handler) showBotReport(w http.ResponseWriter, r *http.Request) {
 	h.render(w, http.StatusOK, "report", p)
 }
 
-// duration says a duration briefly: 45s, 3m 20s, 2h 5m.
+// duration says a duration as people read it, to the second under a
+// minute, then to the minute, then to the hour: "45 s", "4 min",
+// "1 h 12 min", "2 d 3 h".
 func duration(d time.Duration) string {
 	switch {
-	case d <= 0:
+	case d < 0:
 		return "—"
-	case d < time.Minute:
-		return strconv.Itoa(int(d.Seconds())) + "s"
-	case d < time.Hour:
-		return fmt.Sprintf("%dm %ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < time.Minute-time.Second/2:
+		return strconv.Itoa(int(d.Round(time.Second).Seconds())) + " s"
+	case d < time.Hour-30*time.Second:
+		return strconv.Itoa(int(d.Round(time.Minute).Minutes())) + " min"
+	case d < 24*time.Hour-30*time.Minute:
+		d = d.Round(time.Minute)
+		return unit(int(d/time.Hour), "h", int(d%time.Hour/time.Minute), "min")
 	}
-	return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
+	d = d.Round(time.Hour)
+	return unit(int(d/(24*time.Hour)), "d", int(d%(24*time.Hour)/time.Hour), "h")
+}
+
+// unit says a whole number of one unit and the rest in the next: "1 h
+// 12 min", or "2 h" when the rest is none.
+func unit(n int, u string, rest int, restUnit string) string {
+	if rest == 0 {
+		return fmt.Sprintf("%d %s", n, u)
+	}
+	return fmt.Sprintf("%d %s %d %s", n, u, rest, restUnit)
+}
+
+// peoplePeriods are the periods the people report offers, in days; the
+// first is the default.
+var peoplePeriods = []int{7, 30}
+
+// peoplePage is the people report: a row a member of the account, and the
+// account's totals.
+type peoplePage struct {
+	base
+	Days         int
+	Periods      []int
+	Since, Until time.Time
+	Rows         []personRow
+	Account      accountTotals
+}
+
+// personRow is one person's row, its durations said as people read them
+// ("—" without any).
+type personRow struct {
+	Name                                        string
+	Assigned, Replies, FirstResponses, Resolved int64
+	FirstResponse, Resolution                   string
+}
+
+// accountTotals are the account's totals, as reports/summary gives them.
+type accountTotals struct {
+	Conversations, Incoming, Outgoing, Resolutions int64
+	FirstResponse, Resolution, Reply               string
+	Averaged                                       string // the conversations of the first response time
+}
+
+// orDash says an average of seconds, or "—" without one.
+func orDash(seconds *float64) string {
+	if seconds == nil {
+		return "—"
+	}
+	return duration(time.Duration(*seconds * float64(time.Second)))
+}
+
+// showPeopleReport shows what each person did in the last 7 or 30 days
+// (days=30) and the account's totals: the numbers of Chatwoot's reports
+// API (reports/summary), the average first response and resolution times
+// included.
+func (h *Handler) showPeopleReport(w http.ResponseWriter, r *http.Request) {
+	b, _ := baseFrom(r)
+	p := peoplePage{Periods: peoplePeriods, Days: peoplePeriods[0]}
+	if d, err := strconv.Atoi(r.URL.Query().Get("days")); err == nil && slices.Contains(peoplePeriods, d) {
+		p.Days = d
+	}
+	p.Until = h.now().UTC()
+	p.Since = p.Until.AddDate(0, 0, -p.Days)
+	rep, err := h.app.PeopleReport(r.Context(), b.AccountID, p.Since, p.Until)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	for _, pr := range rep.People {
+		row := personRow{Name: pr.Member.User.AvailableName(), Assigned: pr.Assigned, Replies: pr.Replies,
+			FirstResponses: pr.FirstResponses, Resolved: pr.Resolutions, FirstResponse: "—", Resolution: "—"}
+		if pr.FirstResponses > 0 {
+			row.FirstResponse = duration(pr.AvgFirstResponse)
+		}
+		if pr.Resolutions > 0 {
+			row.Resolution = duration(pr.AvgResolution)
+		}
+		p.Rows = append(p.Rows, row)
+	}
+	a := rep.Account
+	p.Account = accountTotals{Conversations: a.Conversations, Incoming: a.Incoming, Outgoing: a.Outgoing,
+		Resolutions: a.Resolutions, FirstResponse: orDash(a.AvgFirstResponse), Resolution: orDash(a.AvgResolution),
+		Reply: orDash(a.AvgReply), Averaged: fmt.Sprintf("%d conversations", a.FirstResponses)}
+	if a.FirstResponses == 1 {
+		p.Account.Averaged = "1 conversation"
+	}
+	b.Title, b.Section = "People reports", "people"
+	p.base = b
+	h.render(w, http.StatusOK, "report_people", p)
 }

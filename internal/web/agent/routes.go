@@ -66,6 +66,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST "+set+"/bots/{id}/replay", h.admin(h.replay))
 
 	m.HandleFunc("GET "+acc+"/reports/bots", h.admin(h.showBotReport))
+	m.HandleFunc("GET "+acc+"/reports/people", h.admin(h.showPeopleReport))
 
 	m.HandleFunc("/app/", h.notFound)
 }

@@ -1,0 +1,171 @@
+package agent_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/batontest"
+	"github.com/batonhq/baton/internal/browsertest"
+)
+
+// peopleWeeks seeds the people report: ten days ago a person whose name is
+// markup took a handed-over conversation 4 minutes after the handoff and
+// resolved it 68 minutes later; today Sam answers another 45 seconds after
+// its handoff. It returns the markup name.
+func peopleWeeks(t *testing.T, w *world) string {
+	t.Helper()
+	sys := batontest.System()
+	name := `Rita <img src=x onerror="window.__xss=1">`
+	ritaID, rita := w.NewUser(w.account, name, fmt.Sprintf("rita%d@acme.test", w.account), "agent")
+	if _, err := w.App.ChangeInboxMembers(sys, w.account, w.inbox.ID, app.MembersAdd, []int64{ritaID}); err != nil {
+		t.Fatal(err)
+	}
+	conv := func(id int64) string { return fmt.Sprintf("/api/v1/accounts/%d/conversations/%d", w.account, id) }
+
+	old := w.customer("Casey", "casey@example.com", "Where is my parcel?")
+	w.handOff(old, "Customer asked for a person", "Parcel late")
+	w.Clock.Add(4 * time.Minute)
+	w.Call("POST", conv(old)+"/assignments", rita, map[string]any{"assignee_id": ritaID}, http.StatusOK)
+	w.Call("POST", conv(old)+"/messages", rita, map[string]any{"content": "It arrives today."}, http.StatusOK)
+	w.Clock.Add(68 * time.Minute)
+	w.Call("POST", conv(old)+"/toggle_status", rita, map[string]any{"status": "resolved"}, http.StatusOK)
+
+	w.Clock.Add(10 * 24 * time.Hour)
+	today := w.customer("Dana", "dana@example.com", "Can I change my address?")
+	w.handOff(today, "Customer asked for a person", "Address change")
+	w.Clock.Add(45 * time.Second)
+	sam := w.browser()
+	p := sam.signIn(w.agentMail, password)
+	if r := sam.post(fmt.Sprintf("/app/accounts/%d/conversations/%d/messages", w.account, today),
+		url.Values{"csrf_token": {p.csrf(t)}, "content": {"Yes, tell me the new one."}}); r.status != http.StatusOK {
+		t.Fatalf("Sam's reply: %d %s", r.status, r.body)
+	}
+	return name
+}
+
+// TestBrowserPeopleReport: an administrator sees, per person, the
+// conversations given to them, their replies, their average first
+// response and resolution times as people read them ("4 min",
+// "1 h 12 min"), and the account's totals, for the last 7 days or, chosen
+// with the keyboard, 30; a person's name is shown as text, never markup;
+// the page passes axe, in light and dark, and fits a phone with its
+// table scrolling in its own box.
+func TestBrowserPeopleReport(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	name := peopleWeeks(t, w)
+	b := w.signedInTab(t, w.adminMail)
+	b.tabTo(`a[href$="/reports/people"]`)
+	b.keys(kb.Enter)
+	b.waitFor("the people report", `location.pathname.endsWith("/reports/people")`)
+	b.waitFor("the table", `document.querySelector("table.report-people caption") !== null`)
+
+	// A row as its cells read, keyed by the person's name (the row's th).
+	rows := func() map[string]string {
+		got := js[map[string]any](b, `Object.fromEntries([...document.querySelectorAll("table.report-people tbody tr")].map(
+			tr => [tr.querySelector("th[scope=row]").textContent, [...tr.querySelectorAll("td")].map(td => td.textContent).join(" | ")]))`)
+		out := map[string]string{}
+		for k, v := range got {
+			out[k] = v.(string)
+		}
+		return out
+	}
+	check := func(period string, want map[string]string) {
+		t.Helper()
+		if c := js[string](b, `document.querySelector("table.report-people caption").textContent`); !strings.Contains(c, period) {
+			t.Errorf("caption %q, want it to name %q", c, period)
+		}
+		got := rows()
+		for who, cells := range want {
+			if got[who] != cells {
+				t.Errorf("%s, %s's row: %q, want %q", period, who, got[who], cells)
+			}
+		}
+	}
+	// The last 7 days: Sam's 45 s; Rita's conversation was ten days ago.
+	check("last 7 days", map[string]string{
+		"Sam Agent": "0 | 1 | 1 | 45 s | 0 | —",
+		name:        "0 | 0 | 0 | — | 0 | —",
+	})
+	// One of the account's totals, as its dd reads.
+	total := func(label string) string {
+		t.Helper()
+		return js[string](b, fmt.Sprintf(`(() => { const dt = [...document.querySelectorAll(".totals dt")].find(dt => dt.textContent === %q);
+			return dt ? dt.nextElementSibling.textContent : ""; })()`, label))
+	}
+	if got := total("Average first response time"); got != "45 s (1 conversation)" {
+		t.Errorf("the account's average first response time of the week: %q, want 45 s of 1", got)
+	}
+	if js[bool](b, `window.__xss === 1`) || js[int](b, `document.querySelectorAll("table.report-people img").length`) != 0 {
+		t.Error("a person's name was rendered as markup")
+	}
+	if n := js[int](b, `document.querySelectorAll("table.report-people thead th[scope=col]").length`); n != 7 {
+		t.Errorf("%d column headers with scope, want 7", n)
+	}
+	b.shot("admin-people-report")
+	browsertest.Axe(t, b.ctx)
+
+	// 30 days, chosen with the keyboard.
+	b.tabTo("#r-days")
+	b.keys(kb.ArrowDown)
+	b.tabTo(`form.filters button[type=submit]`)
+	b.keys(kb.Enter)
+	b.waitFor("the 30 days", `new URLSearchParams(location.search).get("days") === "30"`)
+	b.waitFor("the table", `document.querySelector("table.report-people caption") !== null`)
+	check("last 30 days", map[string]string{
+		"Sam Agent": "0 | 1 | 1 | 45 s | 0 | —",
+		name:        "1 | 1 | 1 | 4 min | 1 | 1 h 12 min",
+	})
+	// (4 min + 45 s) / 2 = 2 min 22.5 s.
+	if got := total("Average first response time"); got != "2 min (2 conversations)" {
+		t.Errorf("the account's average first response time of 30 days: %q, want 2 min of 2", got)
+	}
+	if got := total("Average resolution time"); got != "1 h 12 min" {
+		t.Errorf("the account's average resolution time of 30 days: %q, want 1 h 12 min", got)
+	}
+	b.shot("admin-people-report-30-days")
+	b.dark()
+	b.shot("admin-people-report-dark")
+	browsertest.Axe(t, b.ctx)
+
+	p := w.tab(t)
+	p.phone()
+	p.signIn(w.adminMail, password)
+	p.waitFor("the queues", `location.pathname.endsWith("/conversations")`)
+	p.open(fmt.Sprintf("/app/accounts/%d/reports/people?days=30", w.account))
+	p.waitFor("the table", `document.querySelector("table.report-people caption") !== null`)
+	p.fits("phone-admin-people-report")
+	if !js[bool](p, `(() => { const box = document.querySelector("table.report-people").parentElement;
+		return box.classList.contains("table-scroll") && box.scrollWidth > box.clientWidth; })()`) {
+		t.Error("on a phone the people table does not scroll in its own box")
+	}
+}
+
+// TestPeopleReportAdminsOnly: an agent is refused the people report, and a
+// period other than 7 or 30 days is the default's.
+func TestPeopleReportAdminsOnly(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	path := fmt.Sprintf("/app/accounts/%d/reports/people", w.account)
+	agent := w.browser()
+	agent.signIn(w.agentMail, password)
+	if p := agent.get(path); p.status != http.StatusForbidden || !strings.Contains(p.body, "Only administrators") {
+		t.Errorf("an agent at the people report: %d %.300s", p.status, p.body)
+	}
+	admin := w.browser()
+	admin.signIn(w.adminMail, password)
+	p := admin.get(path + "?days=3650")
+	if p.status != http.StatusOK || !strings.Contains(p.body, "in the last 7 days") {
+		t.Errorf("a period of ten years: %d %.300s", p.status, p.body)
+	}
+	if p := admin.get(fmt.Sprintf("/app/accounts/%d/reports/people", w.account+1000)); p.status == http.StatusOK {
+		t.Errorf("another account's people report: %d", p.status)
+	}
+}
