@@ -240,21 +240,42 @@ func (f ReportFilter) measure(m Measure, args *[]any) reportSQL {
 			conds = append(conds, r.user+" = "+arg(f.UserID))
 		}
 	}
-	if f.TeamID != 0 || f.Label != "" {
+	if f.TeamID != 0 {
 		if alias != "v" {
-			r.from += " JOIN conversations v ON v.id = " + alias + ".conversation_id"
+			r.from += " JOIN conversations v ON v.id = " + alias + ".conversation_id AND v.account_id = $1"
 		}
-		if f.TeamID != 0 {
-			conds = append(conds, "v.team_id = "+arg(f.TeamID))
-		}
-		if f.Label != "" {
-			conds = append(conds, `CAST(v.labels AS TEXT) LIKE `+arg(`%"`+escapeLike(f.Label)+`"%`)+` ESCAPE '\'`)
+		conds = append(conds, "v.team_id = "+arg(f.TeamID))
+	}
+	if f.Label != "" {
+		if alias == "v" {
+			// The range's conversations, found by their index, are few
+			// enough to look at each one's labels.
+			conds = append(conds, `CAST(v.labels AS TEXT) LIKE `+arg(labelPattern(f.Label))+` ESCAPE '\'`)
+		} else {
+			r.from += " JOIN labelled ON labelled.id = " + alias + ".conversation_id"
 		}
 	}
 	for _, c := range conds {
 		r.where += " AND " + c
 	}
 	return r
+}
+
+// labelPattern is the LIKE pattern of a label in a conversation's labels.
+func labelPattern(label string) string { return `%"` + escapeLike(label) + `"%` }
+
+// with returns the WITH clause the measures under f read, adding its
+// arguments to args: with a label, the account's conversations that have
+// it (labelled), found once for all the measures of a statement rather
+// than in each (on PostgreSQL each measure read the account's
+// conversations again, and turned each one's labels into text).
+func (f ReportFilter) with(args *[]any) string {
+	if f.Label == "" {
+		return ""
+	}
+	*args = append(*args, labelPattern(f.Label))
+	return `WITH labelled AS (SELECT v.id FROM conversations v WHERE v.account_id = $1
+		AND CAST(v.labels AS TEXT) LIKE $` + itoa(len(*args)) + ` ESCAPE '\') `
 }
 
 // ReportBucket is what a measure counted in one hour: the hour, numbered
@@ -274,8 +295,9 @@ const hour = 3600 * 1000 * 1000
 // leaving out hours with nothing. A year has 8,784 hours at most.
 func (q *Queries) ReportSeries(ctx context.Context, f ReportFilter, m Measure, offset int64) ([]ReportBucket, error) {
 	args := []any{f.AccountID, f.Since, f.Until, offset}
+	with := f.with(&args)
 	r := f.measure(m, &args)
-	return queryAll(ctx, q, "report", `SELECT (`+r.time+` + $4) / `+itoa(hour)+`, `+r.count+`,
+	return queryAll(ctx, q, "report", with+`SELECT (`+r.time+` + $4) / `+itoa(hour)+`, `+r.count+`,
 		CAST(COALESCE(SUM(`+r.value+`), 0) AS BIGINT) FROM `+r.from+` WHERE `+r.where+` GROUP BY 1 ORDER BY 1`,
 		func(row rowScanner) (ReportBucket, error) {
 			var b ReportBucket
@@ -299,31 +321,52 @@ type ReportTotal struct {
 // sender, a conversation's assignee, an event's person; what is nobody's
 // and measures of no person left out, and a person with nothing counted
 // has no total).
+//
+// The totals of the range are one row of aggregates joined, not a UNION
+// of them: PostgreSQL runs the branches of a UNION in parallel workers
+// when their cost adds up, and starting them took longer than the
+// statement's work (measured: 20-35 ms, against 6 ms alone).
 func (q *Queries) ReportTotals(ctx context.Context, f ReportFilter, ms []Measure, byPerson bool) ([]ReportTotal, error) {
+	if len(ms) == 0 {
+		return nil, nil
+	}
 	args := []any{f.AccountID, f.Since, f.Until}
+	with := f.with(&args)
+	if !byPerson {
+		parts := make([]string, len(ms))
+		for i, m := range ms {
+			r := f.measure(m, &args)
+			parts[i] = `(SELECT ` + r.count + `, CAST(COALESCE(SUM(` + r.value + `), 0) AS BIGINT) FROM ` + r.from +
+				` WHERE ` + r.where + `) a` + itoa(i)
+		}
+		out := make([]ReportTotal, len(ms))
+		dest := make([]any, 0, 2*len(ms))
+		for i := range out {
+			out[i].Measure = i
+			dest = append(dest, &out[i].Count, &out[i].Sum)
+		}
+		err := q.db.QueryRowContext(ctx, with+`SELECT * FROM `+strings.Join(parts, " CROSS JOIN "), args...).Scan(dest...)
+		return out, q.formatError(err, "report")
+	}
 	parts := make([]string, 0, len(ms))
 	for i, m := range ms {
-		if byPerson && m.Kind == CountMessages {
+		if m.Kind == CountMessages {
 			// Only people's messages: a contact's or a bot's sender id
 			// is no user's.
 			args = append(args, baton.SenderUser)
 			m.senderType = "$" + itoa(len(args))
 		}
 		r := f.measure(m, &args)
-		user, group := "0", ""
-		if byPerson {
-			if r.user == "" {
-				continue
-			}
-			user, group = r.user, " AND "+r.user+" IS NOT NULL GROUP BY "+r.user
+		if r.user == "" {
+			continue
 		}
-		parts = append(parts, `SELECT `+itoa(i)+`, `+user+`, `+r.count+`, CAST(COALESCE(SUM(`+r.value+`), 0) AS BIGINT)
-			FROM `+r.from+` WHERE `+r.where+group)
+		parts = append(parts, `SELECT `+itoa(i)+`, `+r.user+`, `+r.count+`, CAST(COALESCE(SUM(`+r.value+`), 0) AS BIGINT)
+			FROM `+r.from+` WHERE `+r.where+` AND `+r.user+` IS NOT NULL GROUP BY `+r.user)
 	}
 	if len(parts) == 0 {
 		return nil, nil
 	}
-	return queryAll(ctx, q, "report", strings.Join(parts, " UNION ALL "), func(row rowScanner) (ReportTotal, error) {
+	return queryAll(ctx, q, "report", with+strings.Join(parts, " UNION ALL "), func(row rowScanner) (ReportTotal, error) {
 		var t ReportTotal
 		err := row.Scan(&t.Measure, &t.UserID, &t.Count, &t.Sum)
 		return t, err

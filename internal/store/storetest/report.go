@@ -139,6 +139,7 @@ func testReport(t *testing.T, s *store.Store) {
 	ofLabel := f
 	ofLabel.Label = "vip"
 	totals("the label", ofLabel, summary, false, c1Only)
+	series("the label's messages", ofLabel, outgoing, 0, []store.ReportBucket{{Hour: h0 + 1, Count: 3}})
 	none := []store.ReportTotal{rt(0, 0, 0, 0), rt(1, 0, 0, 0), rt(2, 0, 0, 0), rt(3, 0, 0, 0), rt(4, 0, 0, 0)}
 	for _, l := range []string{"vi", "v%", `vip"`} {
 		ofLabel.Label = l

@@ -21,14 +21,14 @@ CREATE TABLE reporting_events (
     started_at      BIGINT NOT NULL,
     created_at      BIGINT NOT NULL
 );
-CREATE INDEX reporting_events_account ON reporting_events (account_id, name, created_at);
+CREATE INDEX reporting_events_account ON reporting_events (account_id, name, created_at, started_at, user_id);
 CREATE INDEX reporting_events_conversation ON reporting_events (conversation_id, name);
 
 -- The reports count an account's conversations and messages of a time
 -- range. created_at never changes, so neither index is written again when
 -- a conversation's activity is (see 00029).
 CREATE INDEX conversations_account_created ON conversations (account_id, created_at);
-CREATE INDEX messages_account_created ON messages (account_id, created_at);
+CREATE INDEX messages_account_created ON messages (account_id, created_at, message_type);
 
 -- The first responses made before this migration, from what conversations
 -- kept of them: the first public reply of a person, started at the latest
