@@ -25,8 +25,10 @@ CREATE INDEX reporting_events_account ON reporting_events (account_id, name, cre
 CREATE INDEX reporting_events_conversation ON reporting_events (conversation_id, name);
 
 -- The reports count an account's conversations and messages of a time
--- range. created_at never changes, so neither index is written again when
--- a conversation's activity is (see 00029).
+-- range, and sum its reporting events; each index holds what the account's
+-- counts and sums read, so that they read no rows (message_type, and the
+-- events' started_at and user_id). created_at never changes, so neither
+-- index is written again when a conversation's activity is (see 00029).
 CREATE INDEX conversations_account_created ON conversations (account_id, created_at);
 CREATE INDEX messages_account_created ON messages (account_id, created_at, message_type);
 
