@@ -249,14 +249,18 @@ type ConversationQuery struct {
 	Labels []string
 	Query  string
 	Page   int
-	// Contact matches the contact's name, e-mail, phone or identifier, or
-	// the conversation's number (the agent app's search).
-	Contact string
+	// Search is the agent app's search: it matches the contact's name,
+	// e-mail, phone or identifier, the conversation's number, or a
+	// message (private notes too) that holds each of its words
+	// (SearchWords), written within SearchWindow.
+	Search string
 	// PageSize is how many conversations a page holds; 0 is
 	// ConversationPageSize, and at most 100.
 	PageSize int
-	// CountOnly skips the page: the counts alone.
+	// CountOnly skips the page: the counts alone; PageOnly skips the
+	// counts (ConversationList.Counts are zero): the page alone.
 	CountOnly bool
+	PageOnly  bool
 }
 
 // Queues of the conversation list.
@@ -298,21 +302,81 @@ func (cq *ConversationQuery) applyQueue() error {
 type ConversationList struct {
 	Conversations []*baton.Conversation
 	Counts        store.ConversationCounts
+	// Matches are, for a search with words (ConversationQuery.Search),
+	// the newest message of each listed conversation that holds
+	// them, by conversation id: why it was found. A conversation found
+	// by its contact or number alone has none.
+	Matches map[int64]*baton.Message
 }
 
 // Conversations lists the conversations the caller may see.
 func (a *App) Conversations(ctx context.Context, accountID int64, cq ConversationQuery) (*ConversationList, error) {
 	q := a.store.Read()
-	s, err := a.accountScope(ctx, q, accountID)
+	f, err := a.conversationFilter(ctx, q, accountID, &cq)
 	if err != nil {
 		return nil, err
 	}
-	if err := cq.applyQueue(); err != nil {
+	list := &ConversationList{}
+	if !cq.PageOnly {
+		if list.Counts, err = q.CountConversations(ctx, f); err != nil {
+			return nil, err
+		}
+	}
+	if cq.CountOnly {
+		return list, nil
+	}
+	cq.Page = min(max(cq.Page, 1), MaxPage)
+	size := cq.PageSize
+	if size <= 0 || size > 100 {
+		size = ConversationPageSize
+	}
+	f.Offset, f.Limit = (cq.Page-1)*size, size
+	if list.Conversations, err = a.listConversations(ctx, q, f); err != nil {
 		return nil, err
+	}
+	if len(f.Search.Words) > 0 {
+		ids := make([]int64, len(list.Conversations))
+		for i, c := range list.Conversations {
+			ids[i] = c.ID
+		}
+		if list.Matches, err = q.MatchingMessages(ctx, ids, f.Search); err != nil {
+			return nil, err
+		}
+	}
+	return list, nil
+}
+
+// ConversationCounts counts the conversations the caller may see under
+// the query's filters, by status and assignee (the query's status, queue,
+// assignee type and page are not read): every queue's count in one
+// statement. A status without conversations is left out.
+func (a *App) ConversationCounts(ctx context.Context, accountID int64, cq ConversationQuery) (map[baton.Status]store.ConversationCounts, error) {
+	q := a.store.Read()
+	cq.Queue, cq.Status, cq.AssigneeType = "", "all", ""
+	f, err := a.conversationFilter(ctx, q, accountID, &cq)
+	if err != nil {
+		return nil, err
+	}
+	return q.CountConversationsByStatus(ctx, f)
+}
+
+// conversationFilter is the store's filter for the query, within what the
+// caller may see; it applies the query's queue to it.
+func (a *App) conversationFilter(ctx context.Context, q *store.Queries, accountID int64, cq *ConversationQuery) (store.ConversationFilter, error) {
+	s, err := a.accountScope(ctx, q, accountID)
+	if err != nil {
+		return store.ConversationFilter{}, err
+	}
+	if err := cq.applyQueue(); err != nil {
+		return store.ConversationFilter{}, err
 	}
 	f := store.ConversationFilter{AccountID: accountID, AssigneeType: cq.AssigneeType, UserID: s.userID(),
 		InboxID: cq.InboxID, TeamID: cq.TeamID, InboxIDs: s.inboxIDs, Labels: cq.Labels, Query: cq.Query,
-		ContactQuery: cq.Contact, LongestWaiting: cq.Queue == QueueWaiting, RepliesFirst: cq.Queue == QueueMine}
+		LongestWaiting: cq.Queue == QueueWaiting, RepliesFirst: cq.Queue == QueueMine}
+	if cq.Search != "" {
+		f.Search = store.ConversationSearch{Text: cq.Search, Words: SearchWords(cq.Search),
+			Since: a.Now().Add(-SearchWindow).UnixMicro()}
+	}
 	switch cq.Status {
 	case "", "open":
 		st := baton.StatusOpen
@@ -321,33 +385,40 @@ func (a *App) Conversations(ctx context.Context, accountID int64, cq Conversatio
 	default:
 		st, ok := baton.ParseStatus(cq.Status)
 		if !ok {
-			return nil, baton.Invalid("Status is not included in the list", "status")
+			return f, baton.Invalid("Status is not included in the list", "status")
 		}
 		f.Status = &st
 	}
 	switch cq.AssigneeType {
 	case "", store.AssigneeAll, store.AssigneeMe, store.AssigneeUnassigned, store.AssigneeAssigned:
 	default:
-		return nil, baton.Invalid("Assignee type is not included in the list", "assignee_type")
+		return f, baton.Invalid("Assignee type is not included in the list", "assignee_type")
 	}
-	counts, err := q.CountConversations(ctx, f)
-	if err != nil {
-		return nil, err
+	return f, nil
+}
+
+// SearchWindow is how far back the agent app's search reads messages:
+// a conversation of longer ago is found by its contact or number.
+const SearchWindow = 90 * 24 * time.Hour
+
+// MaxSearchWords is how many of a search's words a message must hold;
+// those after are not looked for.
+const MaxSearchWords = 5
+
+// SearchWords are the words of a search that a message must hold for the
+// agent app's search to find its conversation: split at spaces, lower
+// case, each once, at most MaxSearchWords.
+func SearchWords(search string) []string {
+	var words []string
+	for _, w := range strings.Fields(strings.ToLower(search)) {
+		if !slices.Contains(words, w) {
+			words = append(words, w)
+		}
+		if len(words) == MaxSearchWords {
+			break
+		}
 	}
-	if cq.CountOnly {
-		return &ConversationList{Counts: counts}, nil
-	}
-	cq.Page = min(max(cq.Page, 1), MaxPage)
-	size := cq.PageSize
-	if size <= 0 || size > 100 {
-		size = ConversationPageSize
-	}
-	f.Offset, f.Limit = (cq.Page-1)*size, size
-	cs, err := a.listConversations(ctx, q, f)
-	if err != nil {
-		return nil, err
-	}
-	return &ConversationList{Conversations: cs, Counts: counts}, nil
+	return words
 }
 
 // listConversations lists the conversations the filter selects, each

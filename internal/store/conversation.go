@@ -353,11 +353,46 @@ type ConversationFilter struct {
 	ContactInboxID int64
 	Labels         []string
 	Query          string // matches message content
-	ContactQuery   string // matches the contact's name, e-mail, phone or identifier, or the conversation's number
+	Search         ConversationSearch
 	Offset, Limit  int
 }
 
-func (f ConversationFilter) where(withAssignee bool) (string, []any) {
+// ConversationSearch is the agent app's search: a conversation matches
+// when its contact's name, e-mail, phone or identifier holds Text, when
+// Text is its number ("#12" or "12"), or when one of its messages holds
+// every one of Words. With Since (microseconds) only the messages of the
+// conversations active since are read: what the search costs grows with
+// the conversations of that window, not with all there ever were.
+// Private notes are read, activity messages never. Case is ignored in the contact's fields; in messages,
+// of ASCII letters only, as SQLite's LIKE ignores it (on PostgreSQL an
+// ILIKE in the C collation, which also reads a message in half the time
+// a LOWER of its text takes).
+type ConversationSearch struct {
+	Text  string
+	Words []string
+	Since int64
+}
+
+// messageMatch is the condition that the message with the alias is one
+// the search reads and holds every one of its words, with its parameters
+// from args' next on. (A condition on the message's time here would have
+// PostgreSQL's one plan read every message of a conversation through the
+// index of their times, where the newest that matches is all it needs.)
+func (s ConversationSearch) messageMatch(q *Queries, alias string, args *[]any) string {
+	var b strings.Builder
+	b.WriteString(alias + `.message_type <> 2`)
+	like := ` LIKE `
+	if q.d.Name() == "postgres" {
+		like = ` COLLATE "C" ILIKE `
+	}
+	for _, w := range s.Words {
+		*args = append(*args, "%"+escapeLike(w)+"%")
+		b.WriteString(` AND ` + alias + `.content` + like + `$` + itoa(len(*args)) + ` ESCAPE '\'`)
+	}
+	return b.String()
+}
+
+func (f ConversationFilter) where(q *Queries, withAssignee bool) (string, []any) {
 	var b strings.Builder
 	args := []any{f.AccountID}
 	b.WriteString(`WHERE v.account_id = $1`)
@@ -395,17 +430,31 @@ func (f ConversationFilter) where(withAssignee bool) (string, []any) {
 		add(`EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = v.id AND LOWER(m.content) LIKE ? ESCAPE '\')`,
 			"%"+escapeLike(strings.ToLower(f.Query))+"%")
 	}
-	if f.ContactQuery != "" {
-		pattern := "%" + escapeLike(strings.ToLower(f.ContactQuery)) + "%"
+	if f.Search.Text != "" {
+		pattern := "%" + escapeLike(strings.ToLower(f.Search.Text)) + "%"
 		args = append(args, pattern)
 		n := "$" + itoa(len(args))
 		b.WriteString(` AND (EXISTS (SELECT 1 FROM contacts ct WHERE ct.id = v.contact_id AND (LOWER(ct.name) LIKE ` + n +
 			` ESCAPE '\' OR LOWER(ct.email) LIKE ` + n + ` ESCAPE '\' OR LOWER(ct.phone_number) LIKE ` + n +
 			` ESCAPE '\' OR LOWER(ct.identifier) LIKE ` + n + ` ESCAPE '\'))`)
 		// "#12" or "12" is also conversation 12.
-		if id, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(f.ContactQuery), "#"), 10, 64); err == nil && id > 0 {
+		if id, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(f.Search.Text), "#"), 10, 64); err == nil && id > 0 {
 			args = append(args, id)
 			b.WriteString(` OR v.display_id = $` + itoa(len(args)))
+		}
+		if len(f.Search.Words) > 0 {
+			b.WriteString(` OR (`)
+			if f.Search.Since > 0 {
+				args = append(args, f.Search.Since)
+				b.WriteString(`v.last_activity_at >= $` + itoa(len(args)) + ` AND `)
+			}
+			// A scalar subquery, not EXISTS: PostgreSQL would hash an
+			// EXISTS's messages, reading every message of every account
+			// each time; this reads each conversation's own and stops at
+			// the first that matches.
+			match := f.Search.messageMatch(q, "m", &args)
+			b.WriteString(`(SELECT 1 FROM messages m WHERE m.conversation_id = v.id AND ` + match +
+				` LIMIT 1) IS NOT NULL)`)
 		}
 		b.WriteString(`)`)
 	}
@@ -425,7 +474,7 @@ func (f ConversationFilter) where(withAssignee bool) (string, []any) {
 // ListConversations returns one page of the matching conversations, most
 // recently active first.
 func (q *Queries) ListConversations(ctx context.Context, f ConversationFilter) ([]*baton.Conversation, error) {
-	where, args := f.where(true)
+	where, args := f.where(q, true)
 	limit := ""
 	if f.Limit > 0 {
 		limit = ` LIMIT ` + itoa(f.Limit) + ` OFFSET ` + itoa(f.Offset)
@@ -449,7 +498,7 @@ type ConversationCounts struct {
 // CountConversations counts the matching conversations by assignee, ignoring
 // the filter's assignee type.
 func (q *Queries) CountConversations(ctx context.Context, f ConversationFilter) (ConversationCounts, error) {
-	where, args := f.where(false)
+	where, args := f.where(q, false)
 	args = append(args, f.UserID)
 	var c ConversationCounts
 	err := q.db.QueryRowContext(ctx, `SELECT
@@ -458,6 +507,34 @@ func (q *Queries) CountConversations(ctx context.Context, f ConversationFilter) 
 		COUNT(v.assignee_id),
 		COUNT(*) FROM conversations v `+where, args...).Scan(&c.Mine, &c.Unassigned, &c.Assigned, &c.All)
 	return c, q.formatError(err, "conversation")
+}
+
+// CountConversationsByStatus counts the matching conversations of each
+// status by assignee, ignoring the filter's status and assignee type: in
+// one statement, the counts that would otherwise read the conversations
+// (and, searching, their messages) once a status. A status without
+// conversations is left out.
+func (q *Queries) CountConversationsByStatus(ctx context.Context, f ConversationFilter) (map[baton.Status]ConversationCounts, error) {
+	f.Status = nil
+	where, args := f.where(q, false)
+	args = append(args, f.UserID)
+	type count struct {
+		status baton.Status
+		ConversationCounts
+	}
+	cs, err := queryAll(ctx, q, "conversation", `SELECT v.status,
+		COUNT(CASE WHEN v.assignee_id = $`+itoa(len(args))+` THEN 1 END),
+		COUNT(CASE WHEN v.assignee_id IS NULL THEN 1 END),
+		COUNT(v.assignee_id),
+		COUNT(*) FROM conversations v `+where+` GROUP BY v.status`, func(row rowScanner) (c count, err error) {
+		err = row.Scan(&c.status, &c.Mine, &c.Unassigned, &c.Assigned, &c.All)
+		return c, err
+	}, args...)
+	out := make(map[baton.Status]ConversationCounts, len(cs))
+	for _, c := range cs {
+		out[c.status] = c.ConversationCounts
+	}
+	return out, err
 }
 
 // MessageTarget is what writing a message into a conversation needs beside

@@ -163,6 +163,29 @@ func (q *Queries) FindMessagesByID(ctx context.Context, ids []int64) (map[int64]
 		func(m *baton.Message) int64 { return m.ID })
 }
 
+// MatchingMessages returns, by conversation id, the newest message of
+// each of the conversations that the search's words match (see
+// ConversationSearch); a conversation with none, or a search without
+// words, is left out. One statement: each conversation's messages are
+// walked back from the newest to the first that matches.
+func (q *Queries) MatchingMessages(ctx context.Context, conversationIDs []int64, s ConversationSearch) (map[int64]*baton.Message, error) {
+	out := make(map[int64]*baton.Message, len(conversationIDs))
+	if len(conversationIDs) == 0 || len(s.Words) == 0 {
+		return out, nil
+	}
+	args := []any{nil} // the ids, $1
+	match := s.messageMatch(q, "x", &args)
+	query, ids := q.inIDs(`SELECT `+messageColumns+` FROM messages m WHERE m.id IN (
+		SELECT (SELECT x.id FROM messages x WHERE x.conversation_id = c.id AND `+match+` ORDER BY x.id DESC LIMIT 1)
+		FROM conversations c WHERE c.id IN `, conversationIDs, 1)
+	args[0] = ids[0]
+	ms, err := queryAll(ctx, q, "message", query+`)`, scanMessage, args...)
+	for _, m := range ms {
+		out[m.ConversationID] = m
+	}
+	return out, err
+}
+
 // FindInboxMessage returns the message with the id in the inbox.
 func (q *Queries) FindInboxMessage(ctx context.Context, inboxID, id int64) (*baton.Message, error) {
 	m, err := scanMessage(q.db.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages m

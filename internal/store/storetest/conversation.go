@@ -3,7 +3,9 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -321,6 +323,33 @@ func testConversationList(t *testing.T, s *store.Store) {
 		}
 		same(t, c.name+": counts", got, c.want)
 	}
+
+	// By status in one statement: what CountConversations gives for each.
+	pending := baton.StatusPending
+	for _, f := range []store.ConversationFilter{{}, {Status: &resolved, AssigneeType: store.AssigneeMe},
+		{InboxIDs: []int64{i1.ID}}, {Query: "please"}} {
+		f.AccountID, f.UserID = a.ID, me.ID
+		got, err := s.Read().CountConversationsByStatus(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[baton.Status]store.ConversationCounts{}
+		for _, st := range []baton.Status{open, pending, resolved} {
+			f.Status = &st
+			c, err := s.Read().CountConversations(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.All > 0 {
+				want[st] = c
+			}
+		}
+		same(t, "counts by status", got, want)
+	}
+	if got, err := s.Read().CountConversationsByStatus(ctx, store.ConversationFilter{AccountID: a.ID, UserID: me.ID}); err != nil ||
+		got[open] != (store.ConversationCounts{Mine: 1, Assigned: 2, All: 2}) || got[pending].All != 1 || got[resolved].All != 1 {
+		t.Errorf("counts by status: %+v, %v", got, err)
+	}
 }
 
 // testSurroundings: FindSurroundings reads in one statement what the
@@ -448,7 +477,7 @@ func testConversationViews(t *testing.T, s *store.Store) {
 	}
 }
 
-// testConversationSearch: the agent app's search (ContactQuery) finds a
+// testConversationSearch: the agent app's search (Search.Text) finds a
 // conversation by its contact's name, e-mail, phone or identifier, in any
 // case, or by its number with or without "#"; LIKE's wildcards are text.
 func testConversationSearch(t *testing.T, s *store.Store) {
@@ -464,7 +493,8 @@ func testConversationSearch(t *testing.T, s *store.Store) {
 	newConversation(t, s, newContactInbox(t, s, other.ID, th.inbox.ID), th.account.ID, nil)
 	find := func(query string) []int64 {
 		t.Helper()
-		cs, err := s.Read().ListConversations(ctx, store.ConversationFilter{AccountID: th.account.ID, ContactQuery: query})
+		cs, err := s.Read().ListConversations(ctx, store.ConversationFilter{AccountID: th.account.ID,
+			Search: store.ConversationSearch{Text: query}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -488,6 +518,129 @@ func testConversationSearch(t *testing.T, s *store.Store) {
 		if got := find(q); len(got) != 0 {
 			t.Errorf("search %q found %v, want nothing", q, got)
 		}
+	}
+}
+
+// testConversationSearchMessages: the search's words find a conversation
+// by a message that holds each of them, in any case and in any order, a
+// private note too, an activity message never, nor a conversation not
+// active since Since; with the contact's matches (either is enough), within the other
+// filters (an agent's inboxes), and counted. MatchingMessages gives each
+// listed conversation's newest such message.
+func testConversationSearchMessages(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	th := newThread(t, s)
+	account := th.account.ID
+	conv := func(name string, active time.Time) *baton.Conversation {
+		k := newContact(t, s, account)
+		write(t, s, func(q *store.Queries) error {
+			k.Name = name
+			return q.UpdateContact(ctx, k)
+		})
+		return newConversation(t, s, newContactInbox(t, s, k.ID, th.inbox.ID), account,
+			func(c *baton.Conversation) { c.LastActivityAt = active })
+	}
+	order := conv("Olive Order", at) // found by name for "order"
+	refund := conv("Rae", at)
+	note := conv("Nell", at)
+	activity := conv("Ada", at)
+	old := conv("Otto", at.Add(-time.Hour)) // not active since the search's Since
+	// An older message of a conversation active since is read.
+	oldMessage := conv("Oona", at)
+	newMessage(t, s, oldMessage, "an older question", func(m *baton.Message) { m.CreatedAt = at.Add(-2 * time.Hour) })
+	elsewhere := newThread(t, s) // another account's words are never found
+	// A conversation of another inbox, which an agent of th.inbox alone
+	// does not work.
+	inbox2 := newInbox(t, s, account)
+	other := newConversation(t, s, newContactInbox(t, s, newContact(t, s, account).ID, inbox2.ID), account, nil)
+	newMessage(t, s, other, "refund of another inbox", nil)
+	newMessage(t, s, order, "Hello", nil)
+	first := newMessage(t, s, refund, "My ORDER 5521 never came, I want a REFUND", nil)
+	newMessage(t, s, refund, "Anyone there?", nil)
+	last := newMessage(t, s, refund, "Still waiting for the refund of order #5521", nil)
+	newMessage(t, s, refund, "Thanks", nil)
+	noted := newMessage(t, s, note, "Customer says the order 5521 was refunded twice", func(m *baton.Message) {
+		m.MessageType, m.Private, m.SenderType, m.SenderID = baton.MessageOutgoing, true, baton.SenderUser, 1
+	})
+	newMessage(t, s, activity, "Order 5521 assigned", func(m *baton.Message) {
+		m.MessageType, m.SenderType, m.SenderID = baton.MessageActivity, "", 0
+	})
+	long := newMessage(t, s, old, "order 5521, long ago", func(m *baton.Message) { m.CreatedAt = at.Add(-time.Hour) })
+	newMessage(t, s, elsewhere.conversation, "order 5521", nil)
+	since := at.Add(-time.Minute).UnixMicro()
+	search := func(text string) store.ConversationSearch {
+		return store.ConversationSearch{Text: text, Words: strings.Fields(text), Since: since}
+	}
+	find := func(f store.ConversationFilter) []int64 {
+		t.Helper()
+		f.AccountID = account
+		cs, err := s.Read().ListConversations(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for _, c := range cs {
+			ids = append(ids, c.ID)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	sorted := func(cs ...*baton.Conversation) []int64 {
+		var ids []int64
+		for _, c := range cs {
+			ids = append(ids, c.ID)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	for _, c := range []struct {
+		name string
+		f    store.ConversationFilter
+		want []int64
+	}{
+		{"both words in one message, any case", store.ConversationFilter{Search: search("order 5521")}, sorted(refund, note)},
+		{"words in any order", store.ConversationFilter{Search: search("5521 ORDER")}, sorted(refund, note)},
+		{"a word or the contact's name", store.ConversationFilter{Search: search("order")}, sorted(order, refund, note)},
+		{"part of a word", store.ConversationFilter{Search: search("refund")}, sorted(refund, note, other)},
+		{"words of two messages are not one match", store.ConversationFilter{Search: search("anyone thanks")}, nil},
+		{"a private note", store.ConversationFilter{Search: search("twice")}, sorted(note)},
+		{"an activity message is not read", store.ConversationFilter{Search: search("assigned")}, nil},
+		{"without since, every conversation", store.ConversationFilter{Search: store.ConversationSearch{Text: "long ago",
+			Words: []string{"long", "ago"}}}, sorted(old)},
+		{"an older message of a conversation active since", store.ConversationFilter{Search: search("older question")},
+			sorted(oldMessage)},
+		{"without words, the contact alone", store.ConversationFilter{Search: store.ConversationSearch{Text: "5521"}}, nil},
+		{"wildcards are text", store.ConversationFilter{Search: search("55_1")}, nil},
+		{"an agent's inboxes", store.ConversationFilter{Search: search("refund"), InboxIDs: []int64{th.inbox.ID}},
+			sorted(refund, note)},
+		{"another inbox's", store.ConversationFilter{Search: search("refund"), InboxID: inbox2.ID}, sorted(other)},
+	} {
+		if got := find(c.f); !slices.Equal(got, c.want) {
+			t.Errorf("%s: found %v, want %v", c.name, got, c.want)
+		}
+	}
+	counts, err := s.Read().CountConversations(ctx, store.ConversationFilter{AccountID: account, Search: search("order 5521")})
+	if err != nil || counts.All != 2 {
+		t.Errorf("counts of order 5521: %+v, %v; want 2", counts, err)
+	}
+
+	matches, err := s.Read().MatchingMessages(ctx, []int64{order.ID, refund.ID, note.ID, old.ID}, search("order 5521"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]int64{}
+	for id, m := range matches {
+		got[id] = m.ID
+	}
+	// It reads the conversations it is given, the lister's, whatever their time.
+	if want := map[int64]int64{refund.ID: last.ID, note.ID: noted.ID, old.ID: long.ID}; !maps.Equal(got, want) {
+		t.Errorf("matching messages %v, want %v (the newest of each, not %d)", got, want, first.ID)
+	}
+	if m := matches[note.ID]; m == nil || !m.Private || *m.Content != *noted.Content {
+		t.Errorf("the private note's match: %+v", m)
+	}
+	if none, err := s.Read().MatchingMessages(ctx, []int64{refund.ID}, store.ConversationSearch{Text: "x"}); err != nil || len(none) != 0 {
+		t.Errorf("a search without words matched %v, %v", none, err)
 	}
 }
 

@@ -43,6 +43,7 @@ var suite = []struct {
 	{"ConversationNulls", testConversationNulls},
 	{"ConversationList", testConversationList},
 	{"ConversationSearch", testConversationSearch},
+	{"ConversationSearchMessages", testConversationSearchMessages},
 	{"ConversationRepliesFirst", testConversationRepliesFirst},
 	{"ConversationViews", testConversationViews},
 	{"PublicConversation", testPublicConversation},

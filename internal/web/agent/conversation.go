@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
@@ -69,6 +71,21 @@ type row struct {
 	Labels      []string
 	Unread      int
 	Why         string // why it was handed to people, while it is theirs
+	Match       *match // why a search found it, when a message did
+}
+
+// match is why a search found a conversation: an excerpt of its newest
+// message that holds the search's words, the words marked.
+type match struct {
+	From  string // who wrote it, as the transcript names them, or "Private note"
+	Note  bool
+	Parts []part
+}
+
+// part is a piece of an excerpt, marked where it is one of the words.
+type part struct {
+	Text string
+	Mark bool
 }
 
 type listPage struct {
@@ -82,9 +99,11 @@ type listPage struct {
 	Teams   []*baton.Team
 	TeamID  int64
 	Search  string
-	Page    int
-	NextURL string
-	PrevURL string
+	// SearchDays is how far back the search reads messages (app.SearchWindow).
+	SearchDays int
+	Page       int
+	NextURL    string
+	PrevURL    string
 	// The bulk bar: the people conversations may be assigned to, where
 	// its form comes back to, and what the last bulk action did (Notice,
 	// an error when NoticeBad).
@@ -94,36 +113,20 @@ type listPage struct {
 	NoticeBad bool
 }
 
-// counts returns each queue's count under the filters.
+// counts returns each queue's count under the filters, read in one
+// statement. The team queue is the open conversations of the filter's
+// team, which the open count then is.
 func (h *Handler) counts(r *http.Request, accountID int64, filter app.ConversationQuery) (map[string]int, error) {
-	ctx := r.Context()
-	out := map[string]int{}
-	for _, status := range []string{"open", "pending", "snoozed", "resolved"} {
-		q := filter
-		q.Status, q.AssigneeType, q.CountOnly = status, "all", true
-		l, err := h.app.Conversations(ctx, accountID, q)
-		if err != nil {
-			return nil, err
-		}
-		switch status {
-		case "open":
-			out["waiting"], out["mine"], out["open"] = l.Counts.Unassigned, l.Counts.Mine, l.Counts.All
-		case "pending":
-			out["bot"] = l.Counts.All
-		case "snoozed":
-			out["snoozed"] = l.Counts.All
-		case "resolved":
-			out["resolved"] = l.Counts.All
-		}
+	byStatus, err := h.app.ConversationCounts(r.Context(), accountID, filter)
+	if err != nil {
+		return nil, err
 	}
+	open := byStatus[baton.StatusOpen]
+	out := map[string]int{"waiting": open.Unassigned, "mine": open.Mine, "open": open.All,
+		"bot": byStatus[baton.StatusPending].All, "snoozed": byStatus[baton.StatusSnoozed].All,
+		"resolved": byStatus[baton.StatusResolved].All}
 	if filter.TeamID != 0 {
-		q := filter
-		q.Queue, q.CountOnly = app.QueueTeam, true
-		l, err := h.app.Conversations(ctx, accountID, q)
-		if err != nil {
-			return nil, err
-		}
-		out["team"] = l.Counts.All
+		out["team"] = open.All
 	}
 	return out, nil
 }
@@ -142,7 +145,7 @@ func listFilter(r *http.Request) (app.ConversationQuery, error) {
 	if len(search) > 200 {
 		search = search[:200]
 	}
-	return app.ConversationQuery{InboxID: inboxID, TeamID: teamID, Contact: search}, nil
+	return app.ConversationQuery{InboxID: inboxID, TeamID: teamID, Search: search}, nil
 }
 
 func (h *Handler) listConversations(w http.ResponseWriter, r *http.Request) {
@@ -178,7 +181,8 @@ func (h *Handler) listConversations(w http.ResponseWriter, r *http.Request) {
 	page, _ := strconv.Atoi(r.FormValue("page"))
 	page = max(page, 1)
 	cq := qu.query
-	cq.InboxID, cq.TeamID, cq.Contact, cq.Page, cq.PageSize = filter.InboxID, filter.TeamID, filter.Contact, page, ListPageSize
+	cq.InboxID, cq.TeamID, cq.Search, cq.Page, cq.PageSize = filter.InboxID, filter.TeamID, filter.Search, page, ListPageSize
+	cq.PageOnly = true // the queues' counts are read apart, all at once
 	list, err := h.app.Conversations(r.Context(), accountID, cq)
 	if err != nil {
 		h.fail(w, r, err)
@@ -207,8 +211,8 @@ func (h *Handler) listConversations(w http.ResponseWriter, r *http.Request) {
 		if filter.TeamID != 0 {
 			v.Set("team_id", itoa(filter.TeamID))
 		}
-		if filter.Contact != "" {
-			v.Set("q", filter.Contact)
+		if filter.Search != "" {
+			v.Set("q", filter.Search)
 		}
 		if page > 1 {
 			v.Set("page", strconv.Itoa(page))
@@ -217,7 +221,8 @@ func (h *Handler) listConversations(w http.ResponseWriter, r *http.Request) {
 	}
 	b.Title, b.Section = qu.Label+" · Conversations", "conversations"
 	p := listPage{base: b, Queue: qu.Key, Label: qu.Label, Inboxes: inboxes, InboxID: filter.InboxID,
-		Teams: teams, TeamID: filter.TeamID, Search: filter.Contact, Page: page, People: people, Back: r.URL.RequestURI()}
+		Teams: teams, TeamID: filter.TeamID, Search: filter.Search, SearchDays: int(app.SearchWindow.Hours() / 24), Page: page,
+		People: people, Back: r.URL.RequestURI()}
 	p.Notice, p.NoticeBad = h.takeNotice(w, r, accountID)
 	for _, q := range queues {
 		if q.Key == "team" && filter.TeamID == 0 {
@@ -227,8 +232,13 @@ func (h *Handler) listConversations(w http.ResponseWriter, r *http.Request) {
 			Current: q.Key == qu.Key, URL: link(q.Key, 1)})
 	}
 	now := h.now()
+	words := app.SearchWords(filter.Search)
 	for _, c := range list.Conversations {
-		p.Rows = append(p.Rows, rowOf(now, accountID, c))
+		rw := rowOf(now, accountID, c)
+		if m := list.Matches[c.ID]; m != nil {
+			rw.Match = matchOf(m, words)
+		}
+		p.Rows = append(p.Rows, rw)
 	}
 	if len(list.Conversations) == ListPageSize {
 		p.NextURL = link(qu.Key, page+1)
@@ -308,6 +318,96 @@ func snippet(m *baton.Message) string {
 		s = "Attachment"
 	}
 	return clip(s, 120)
+}
+
+// matchOf is the excerpt of a message a search's words found.
+func matchOf(m *baton.Message, words []string) *match {
+	mt := &match{From: roleLabels[senderKind(m)], Note: m.Private}
+	if fromBaton(m) {
+		mt.From = "Baton"
+	}
+	if m.Private {
+		mt.From = "Private note"
+	}
+	text := ""
+	if m.Content != nil {
+		text = *m.Content
+	}
+	mt.Parts = excerpt(text, words, excerptLength)
+	return mt
+}
+
+// excerptLength is about how many characters a match's excerpt shows.
+const excerptLength = 140
+
+// excerpt is the part of text, its spaces made single, around the first
+// place one of the words is in it: about n characters, an ellipsis where
+// it is clipped, each of the words in it marked. Case is ignored, a
+// character at a time (the database's LOWER may fold a few characters
+// otherwise: then nothing is marked, and the excerpt is text's start).
+func excerpt(text string, words []string, n int) []part {
+	rs := []rune(strings.Join(strings.Fields(text), " "))
+	lower := make([]rune, len(rs))
+	for i, r := range rs {
+		lower[i] = unicode.ToLower(r)
+	}
+	marked := make([]bool, len(rs))
+	first, firstEnd := -1, 0
+	for _, w := range words {
+		wr := []rune(w)
+		for i, r := range wr {
+			wr[i] = unicode.ToLower(r)
+		}
+		if len(wr) == 0 {
+			continue
+		}
+		for i := 0; i+len(wr) <= len(lower); i++ {
+			if slices.Equal(lower[i:i+len(wr)], wr) {
+				for j := i; j < i+len(wr); j++ {
+					marked[j] = true
+				}
+				if first < 0 || i < first {
+					first, firstEnd = i, i+len(wr)
+				}
+			}
+		}
+	}
+	start := 0
+	if first > n/3 {
+		// Some words before the first match, begun at a word's start.
+		start = first - n/3
+		if sp := slices.Index(rs[start:first], ' '); sp >= 0 {
+			start += sp + 1
+		}
+	}
+	end := min(len(rs), max(start+n, firstEnd))
+	if end < len(rs) {
+		// Ended at a word's end, if one is near.
+		for i := end; i > max(firstEnd, end-20); i-- {
+			if rs[i] == ' ' {
+				end = i
+				break
+			}
+		}
+	}
+	var parts []part
+	add := func(s string, mark bool) {
+		if k := len(parts) - 1; k >= 0 && parts[k].Mark == mark {
+			parts[k].Text += s
+			return
+		}
+		parts = append(parts, part{Text: s, Mark: mark})
+	}
+	if start > 0 {
+		add("…", false)
+	}
+	for i := start; i < end; i++ {
+		add(string(rs[i]), marked[i])
+	}
+	if end < len(rs) {
+		add("…", false)
+	}
+	return parts
 }
 
 // clip shortens s to n characters at most, the last an ellipsis.

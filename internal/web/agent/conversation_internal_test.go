@@ -1,9 +1,63 @@
 package agent
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/batonhq/baton"
 )
+
+// shown writes an excerpt's parts with its marks as [brackets].
+func shown(parts []part) string {
+	var b strings.Builder
+	for _, p := range parts {
+		if p.Mark {
+			b.WriteString("[" + p.Text + "]")
+		} else {
+			b.WriteString(p.Text)
+		}
+	}
+	return b.String()
+}
+
+func TestExcerpt(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("word ", 40) + "my ORDER 5521 never came " + strings.Repeat("more ", 40)
+	for _, c := range []struct {
+		name, text string
+		words      []string
+		n          int
+		want       string
+	}{
+		{"short, every occurrence marked in any case", "Order 5521: the order came twice", []string{"order", "5521"}, 140,
+			"[Order] [5521]: the [order] came twice"},
+		{"part of a word", "I was refunded", []string{"refund"}, 140, "I was [refund]ed"},
+		{"clipped at both ends, at words", long, []string{"5521"}, 40, "…my ORDER [5521] never came more more more…"},
+		{"spaces made single", "a\n\n  b  order", []string{"order"}, 140, "a b [order]"},
+		{"not found (folded otherwise): the start", "İstanbul order", []string{"zzz"}, 5, "İstan…"},
+		{"non-ASCII, a rune at a time", "Çok teşekkürler, SİPARİŞ 12", []string{"teşekkür"}, 140, "Çok [teşekkür]ler, SİPARİŞ 12"},
+	} {
+		if got := shown(excerpt(c.text, c.words, c.n)); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+func TestMatchRendersMarksAsText(t *testing.T) {
+	t.Parallel()
+	h := New(Config{})
+	content := `<script>alert(1)</script> order <b>5521</b>`
+	m := &baton.Message{MessageType: baton.MessageOutgoing, SenderType: baton.SenderUser, Private: true, Content: &content}
+	var b strings.Builder
+	if err := h.pages["conversations"].ExecuteTemplate(&b, "match", matchOf(m, []string{"5521"})); err != nil {
+		t.Fatal(err)
+	}
+	want := `<span class="match-from badge note">Private note:</span> <span class="match-text" dir="auto">&lt;script&gt;alert(1)&lt;/script&gt; order &lt;b&gt;<mark>5521</mark>&lt;/b&gt;</span>`
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("rendered %s\nwant it to hold %s", b.String(), want)
+	}
+}
 
 // TestSnoozeUntil: the times a snooze offers are the chooser's own, a
 // Monday's next Monday is a week away, and bad input is refused.
