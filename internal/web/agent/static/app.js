@@ -549,6 +549,204 @@
     ws.onclose = function () { delete body.dataset.live; setTimeout(cable, 2000); };
   }
   cable();
+  // --- Keyboard shortcuts ------------------------------------------------
+  // Chatwoot's dashboard keys where it has one (Alt+J / Alt+K previous and
+  // next conversation, Alt+C the conversations, Alt+L reply, Alt+P private
+  // note, Alt+E resolve, Ctrl/Cmd+Enter send, Ctrl/Cmd+/ the list of keys)
+  // and Baton's own (Alt+T take over, "?" the list). One table both runs
+  // them and lists them in the dialog. None fires while typing in a field
+  // but those meant for the reply box, and no plain letter is taken, so a
+  // screen reader's own single keys still reach it; "?" is the one plain
+  // key, and only outside fields.
+  function shortcuts() {
+    var dialog = document.getElementById("shortcuts");
+    var opener = document.getElementById("shortcuts-open");
+    if (!dialog || !account) { return; }
+    var box = document.getElementById("reply-content");
+    var listKey = "baton-list:" + account;
+    var mac = /Mac|iPhone|iPad/.test(navigator.platform || "");
+    var altName = mac ? "Option" : "Alt", modName = mac ? "Cmd" : "Ctrl";
+
+    // The list a conversation was opened from, in its order, so that a
+    // conversation page knows its neighbours; kept for the tab's session.
+    function rowLinks() {
+      return rows ? Array.prototype.slice.call(rows.querySelectorAll("tr[data-conversation] a[href]")).filter(function (a, i, all) {
+        return i === 0 || all[i - 1].closest("tr") !== a.closest("tr"); // each row's first link
+      }) : [];
+    }
+    function keepList() {
+      if (!rows) { return; }
+      try {
+        sessionStorage.setItem(listKey, JSON.stringify({
+          url: location.pathname + location.search,
+          rows: rowLinks().map(function (a) { return a.pathname; })
+        }));
+      } catch (e) { /* storage off: Alt+J/K work on the list page only */ }
+    }
+    function keptList() {
+      try { return JSON.parse(sessionStorage.getItem(listKey) || "null"); } catch (e) { return null; }
+    }
+    if (rows) {
+      keepList();
+      window.addEventListener("pagehide", keepList); // the rows follow the counts meanwhile
+    }
+    function listURL() {
+      var kept = keptList();
+      return kept && kept.url ? kept.url : "/app/accounts/" + account + "/conversations";
+    }
+    function leave(url) {
+      if (box) { keepDraft(box.value); }
+      location.href = url;
+    }
+
+    // step moves through the list: on the list, the focus goes to the
+    // row before or after the focused one (the first when none is);
+    // on a conversation, the one before or after it opens.
+    function step(by) {
+      if (rows) {
+        var links = rowLinks();
+        if (!links.length) { say("No conversations here"); return; }
+        var at = links.findIndex(function (a) { return a.closest("tr").contains(document.activeElement); });
+        var next = at < 0 ? 0 : Math.min(Math.max(at + by, 0), links.length - 1);
+        if (at >= 0 && next === at) { say(by > 0 ? "Last conversation of the page" : "First conversation of the page"); }
+        links[next].focus();
+        return;
+      }
+      if (!layout) { return; }
+      var kept = keptList();
+      var i = kept ? kept.rows.indexOf(location.pathname) : -1;
+      if (i < 0) { say("This conversation is not in the list it was opened from. " + altName + "+C goes to the list."); return; }
+      if (!kept.rows[i + by]) { say(by > 0 ? "Last conversation of the list" : "First conversation of the list"); return; }
+      leave(kept.rows[i + by]);
+    }
+    function replyMode(note) {
+      var noteBox = document.getElementById("private-note");
+      if (!box || !noteBox) { return; }
+      if (noteBox.checked !== note) {
+        noteBox.checked = note;
+        noteBox.dispatchEvent(new Event("change"));
+      }
+      box.focus();
+      say(note ? "Private note: only the team sees it" : "Reply to the customer");
+    }
+    function act(path, none) {
+      var form = layout && document.querySelector('form[data-action][action$="' + path + '"]');
+      if (!form) { say(none); return; }
+      form.requestSubmit();
+    }
+    var table = [
+      { group: "Anywhere", keys: ["?"], what: "Show these shortcuts (outside a text field)" },
+      { group: "Anywhere", keys: [modName, "/"], mod: true, field: true, what: "Show these shortcuts", run: open },
+      { group: "Anywhere", keys: [altName, "C"], alt: "c", what: "Go to the conversation list", run: function () {
+        if (rows) { var links = rowLinks(); (links[0] || document.getElementById("main")).focus(); return; }
+        leave(listURL());
+      } },
+      { group: "Anywhere", keys: [altName, "J"], alt: "j", what: "Previous conversation: the row above in the list, or open the one before", run: function () { step(-1); } },
+      { group: "Anywhere", keys: [altName, "K"], alt: "k", what: "Next conversation: the row below in the list, or open the one after", run: function () { step(1); } },
+      { group: "In a conversation", keys: [altName, "L"], alt: "l", field: "reply", what: "Write a reply (to the reply box, reply mode)", run: function () { replyMode(false); } },
+      { group: "In a conversation", keys: [altName, "P"], alt: "p", field: "reply", what: "Private note on or off (to the reply box)", run: function () {
+        var noteBox = document.getElementById("private-note");
+        if (noteBox) { replyMode(!noteBox.checked); }
+      } },
+      { group: "In a conversation", keys: [altName, "T"], alt: "t", what: "Take over the conversation", run: function () { act("/take_over", "Nothing to take over: the conversation is yours or resolved"); } },
+      { group: "In a conversation", keys: [altName, "E"], alt: "e", what: "Resolve the conversation", run: function () { act("/resolve", "The conversation is resolved already"); } },
+      { group: "In the reply box", keys: ["Enter"], what: "Send" },
+      { group: "In the reply box", keys: [modName, "Enter"], what: "Send" },
+      { group: "In the reply box", keys: ["Shift", "Enter"], what: "New line" },
+      { group: "In the reply box", keys: ["/"], what: "Canned responses, at the start of the box" },
+      { group: "Here", keys: ["Escape"], what: "Close this list" }
+    ];
+
+    // The dialog lists the table, as text.
+    var list = document.getElementById("shortcuts-list");
+    var groups = {};
+    table.forEach(function (s) {
+      if (!groups[s.group]) {
+        var h = document.createElement("h3");
+        h.textContent = s.group;
+        var dl = document.createElement("dl");
+        list.appendChild(h);
+        list.appendChild(dl);
+        groups[s.group] = dl;
+      }
+      var dt = document.createElement("dt");
+      s.keys.forEach(function (k, i) {
+        if (i) { dt.appendChild(document.createTextNode(" + ")); }
+        var kbd = document.createElement("kbd");
+        kbd.textContent = k;
+        dt.appendChild(kbd);
+      });
+      var dd = document.createElement("dd");
+      dd.textContent = s.what;
+      groups[s.group].appendChild(dt);
+      groups[s.group].appendChild(dd);
+    });
+    var back = null;
+    function open() {
+      if (dialog.open) { return; }
+      back = document.activeElement;
+      dialog.showModal();
+    }
+    dialog.addEventListener("close", function () {
+      if (back && back.isConnected && back !== document.body) { back.focus(); } else { document.getElementById("main").focus(); }
+      back = null;
+    });
+    if (opener) {
+      opener.hidden = false;
+      opener.addEventListener("click", open);
+    }
+
+    // typing is whether the element takes text: keys typed there are its.
+    function typing(el) {
+      if (!el) { return false; }
+      if (el.isContentEditable || el.tagName === "TEXTAREA" || el.tagName === "SELECT") { return true; }
+      return el.tagName === "INPUT" && !/^(checkbox|radio|button|submit|reset|file|range|color|image)$/.test(el.type);
+    }
+    // letter is the letter pressed with Alt: the key's, or, where Alt
+    // makes another character of it (Option on a Mac), the physical key's.
+    function letter(e) {
+      if (/^[a-z]$/i.test(e.key)) { return e.key.toLowerCase(); }
+      var m = /^Key([A-Z])$/.exec(e.code || "");
+      return m ? m[1].toLowerCase() : "";
+    }
+    document.addEventListener("keydown", function (e) {
+      if (e.defaultPrevented || e.isComposing || dialog.open) { return; }
+      var target = e.target;
+      var inField = typing(target);
+      // AltGr (Ctrl+Alt on Windows) types characters: never a shortcut.
+      var altGr = e.getModifierState && e.getModifierState("AltGraph");
+      if (e.key === "?" && !e.ctrlKey && !e.metaKey && !e.altKey && !inField) {
+        e.preventDefault();
+        open();
+        return;
+      }
+      var s = null;
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key === "/") {
+        s = table.filter(function (t) { return t.mod; })[0];
+      } else if (e.altKey && !e.ctrlKey && !e.metaKey && !e.shiftKey && !altGr) {
+        var l = letter(e);
+        s = table.filter(function (t) { return t.alt === l && t.run; })[0] || null;
+      }
+      if (!s) { return; }
+      if (inField && !(s.field === true || (s.field === "reply" && target === box))) { return; }
+      e.preventDefault();
+      s.run();
+    });
+    // Ctrl or Cmd with Enter sends from the reply box, the canned
+    // responses' list open or not (Enter alone there picks one).
+    if (box) {
+      box.addEventListener("keydown", function (e) {
+        if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && !e.isComposing) {
+          e.preventDefault();
+          e.stopImmediatePropagation();
+          sending = true;
+          document.getElementById("reply").requestSubmit();
+        }
+      }, true);
+    }
+  }
+  shortcuts();
+
   window.addEventListener("online", function () { failures = 0; });
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden) { pollCounts().catch(function () {}); }
