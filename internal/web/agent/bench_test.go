@@ -1,11 +1,16 @@
 package agent_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/batonhq/baton/internal/store"
+	"github.com/batonhq/baton/internal/store/storetest"
 )
 
 // BenchmarkConversationList renders the "All open" queue page with 50
@@ -68,6 +73,128 @@ func BenchmarkConversationPage(b *testing.B) {
 		res.Body.Close()
 		if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "message 999") {
 			b.Fatalf("status %d", res.StatusCode)
+		}
+	}
+}
+
+// BenchmarkConversationSearch renders the "All open" queue page searched
+// for words, for a signed-in agent of the inbox, over HTTP, with 2,000
+// conversations of 50 messages each (about 110 characters a message) on
+// SQLite and, when BATON_TEST_POSTGRES_URL is set, PostgreSQL: the search
+// reads every message (all are within its window) for a word that only
+// one message holds or that none does, and stops at each conversation's
+// first match for a word that every message holds. "counts" is the poll a
+// searched page makes every few seconds for the queues' counts.
+//
+//	go test ./internal/web/agent/ -run '^$' -bench ConversationSearch -benchtime 20x
+func BenchmarkConversationSearch(b *testing.B) {
+	stores := map[string]func(testing.TB) *store.Store{"sqlite": storetest.OpenSQLite}
+	if os.Getenv("BATON_TEST_POSTGRES_URL") != "" {
+		stores["postgres"] = storetest.OpenPostgres
+	}
+	for _, db := range []string{"sqlite", "postgres"} {
+		open := stores[db]
+		if open == nil {
+			continue
+		}
+		b.Run(db, func(b *testing.B) {
+			w := setupOn(b, open(b))
+			w.seedConversations(2000, 50)
+			// One message, of the newest conversation, holds the rare word.
+			id := w.customer("Rare Word", "rare@example.com", "My parcel zanzibar-7 is lost")
+			w.handOff(id, "Customer asked for a person", "Lost parcel")
+			br := w.browser()
+			br.signIn(w.agentMail, password)
+			for _, c := range []struct {
+				name, path string
+				rows       int
+			}{
+				{"rare word", "/conversations?queue=open&q=zanzibar", 1},
+				{"two words", "/conversations?queue=open&q=order+100021", 1},
+				{"every message's word", "/conversations?queue=open&q=tracking", 50},
+				{"no match", "/conversations?queue=open&q=quixotic", 0},
+				{"a contact's name", "/conversations?queue=open&q=Seed+Customer+1999", -1},
+				{"counts", "/counts?q=zanzibar", -1},
+			} {
+				b.Run(c.name, func(b *testing.B) {
+					url := fmt.Sprintf("%s/app/accounts/%d%s", w.URL, w.account, c.path)
+					for b.Loop() {
+						res, err := br.client.Get(url)
+						if err != nil {
+							b.Fatal(err)
+						}
+						body, _ := io.ReadAll(res.Body)
+						res.Body.Close()
+						if res.StatusCode != http.StatusOK {
+							b.Fatalf("status %d", res.StatusCode)
+						}
+						if n := countRows(string(body)); c.rows >= 0 && n != c.rows {
+							b.Fatalf("%d rows, want %d", n, c.rows)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// seedConversations writes n conversations of the inbox, each with its
+// contact and size messages, the customer's and the bot's in turn, with
+// SQL of its own (a bulk insert the app has no use for): all open but
+// every fourth resolved and every fourth pending, all active now, the
+// customer's messages asking after order conversation id × 100 + i.
+func (w *world) seedConversations(n, size int) {
+	w.T.Helper()
+	ctx := context.Background()
+	db := w.Store.DB()
+	now := w.Clock.Now().UnixMicro()
+	seq := func(n int) string {
+		return fmt.Sprintf(`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < %d) `, n)
+	}
+	var base int64
+	if err := db.QueryRowContext(ctx, `SELECT last_display_id FROM accounts WHERE id = $1`, w.account).Scan(&base); err != nil {
+		w.T.Fatal(err)
+	}
+	for _, st := range []struct {
+		query string
+		args  []any
+	}{
+		{seq(n) + `INSERT INTO contacts (account_id, name, email, created_at, updated_at)
+			SELECT CAST($1 AS BIGINT), 'Seed Customer ' || i, 'seed' || i || '@example.com', CAST($2 AS BIGINT),
+				CAST($2 AS BIGINT) FROM seq`, []any{w.account, now}},
+		{`INSERT INTO contact_inboxes (contact_id, inbox_id, source_id, pubsub_token, created_at, updated_at)
+			SELECT c.id, $2, 'seed-' || c.id, 'seed-pubsub-' || c.id, $3, $3 FROM contacts c
+			WHERE c.account_id = $1 AND c.name LIKE 'Seed Customer %'`, []any{w.account, w.inbox.ID, now}},
+		{`INSERT INTO conversations (account_id, inbox_id, display_id, contact_id, contact_inbox_id, uuid, status,
+				last_activity_at, created_at, updated_at)
+			SELECT $1, $2, $4 + ci.id, ci.contact_id, ci.id, 'seed-' || ci.id,
+				CASE ci.id % 4 WHEN 1 THEN 1 WHEN 2 THEN 2 ELSE 0 END, $3 - ci.id, $3, $3
+			FROM contact_inboxes ci WHERE ci.inbox_id = $2 AND ci.source_id LIKE 'seed-%'`,
+			[]any{w.account, w.inbox.ID, now, base}},
+		{seq(size) + `INSERT INTO messages (account_id, inbox_id, conversation_id, message_type, content, sender_type,
+				sender_id, created_at, updated_at)
+			SELECT v.account_id, v.inbox_id, v.id, i % 2,
+				CASE i % 2 WHEN 0 THEN 'Hello, I need help with my order ' || (v.id * 100 + i) ||
+					'. It should have come last week; could you check the tracking, please?'
+				ELSE 'Thanks for waiting. Order ' || (v.id * 100 + i) ||
+					' is on its way, and you will get an e-mail with the tracking number soon.' END,
+				CASE i % 2 WHEN 0 THEN 'Contact' ELSE 'AgentBot' END, CASE i % 2 WHEN 0 THEN v.contact_id ELSE 0 END,
+				$2 - v.id * 1000 + i, $2 - v.id * 1000 + i
+			FROM conversations v, seq WHERE v.account_id = $1 AND v.uuid LIKE 'seed-%'`, []any{w.account, now}},
+		{`UPDATE accounts SET last_display_id = (SELECT MAX(display_id) FROM conversations WHERE account_id = $1)
+			WHERE id = $1`, []any{w.account}},
+	} {
+		if _, err := db.ExecContext(ctx, st.query, st.args...); err != nil {
+			w.T.Fatalf("seed: %v\n%s", err, st.query)
+		}
+	}
+	if w.Store.Dialect() == "postgres" {
+		// The test schema was emptied by deleting its rows, which leaves
+		// them dead in the tables and their indexes (with the ids the
+		// new rows take again): vacuumed, and analyzed, as autovacuum
+		// would have them after a bulk load.
+		if _, err := db.ExecContext(ctx, `VACUUM ANALYZE contacts, contact_inboxes, conversations, messages`); err != nil {
+			w.T.Fatal(err)
 		}
 	}
 }
