@@ -252,7 +252,7 @@ type ConversationQuery struct {
 	// Search is the agent app's search: it matches the contact's name,
 	// e-mail, phone or identifier, the conversation's number, or a
 	// message (private notes too) that holds each of its words
-	// (SearchWords), written within SearchWindow.
+	// (SearchWords) in a conversation active within SearchWindow.
 	Search string
 	// PageSize is how many conversations a page holds; 0 is
 	// ConversationPageSize, and at most 100.
@@ -397,8 +397,10 @@ func (a *App) conversationFilter(ctx context.Context, q *store.Queries, accountI
 	return f, nil
 }
 
-// SearchWindow is how far back the agent app's search reads messages:
-// a conversation of longer ago is found by its contact or number.
+// SearchWindow is how far back the agent app's search reads messages: it
+// reads those of the conversations active within it, so that what a
+// search costs follows the recent traffic, not all there ever was; an
+// older conversation is found by its contact or number.
 const SearchWindow = 90 * 24 * time.Hour
 
 // MaxSearchWords is how many of a search's words a message must hold;

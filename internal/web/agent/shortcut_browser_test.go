@@ -196,7 +196,7 @@ func TestBrowserKeyboardShortcuts(t *testing.T) {
 	})
 	b.keys(kb.Tab)
 	b.alt("e")
-	b.waitFor("resolved", `document.getElementById("status") && document.getElementById("status").textContent === "resolved"`)
+	b.waitFor("resolved", `document.getElementById("status") && document.getElementById("status").textContent === "resolved" && document.readyState === "complete"`)
 
 	// Alt+C goes back to the list it was opened from, filters and all.
 	b.alt("c")

@@ -630,7 +630,8 @@
       say(note ? "Private note: only the team sees it" : "Reply to the customer");
     }
     function act(path, none) {
-      var form = layout && document.querySelector('form[data-action][action$="' + path + '"]');
+      if (!layout) { return; } // a conversation's action, on its page only
+      var form = document.querySelector('form[data-action][action$="' + path + '"]');
       if (!form) { say(none); return; }
       form.requestSubmit();
     }
