@@ -213,3 +213,19 @@ func TestSnoozeEnds(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchWords: a search's words are split at spaces, lower case, each
+// once, and at most MaxSearchWords.
+func TestSearchWords(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ in, want string }{
+		{"  Order   5521 ", "order|5521"},
+		{"REFUND refund Refund", "refund"},
+		{"a b c d e f g", "a|b|c|d|e"},
+		{"", ""},
+	} {
+		if got := strings.Join(app.SearchWords(c.in), "|"); got != c.want {
+			t.Errorf("SearchWords(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
