@@ -363,10 +363,10 @@ type ConversationFilter struct {
 // every one of Words. With Since (microseconds) only the messages of the
 // conversations active since are read: what the search costs grows with
 // the conversations of that window, not with all there ever were.
-// Private notes are read, activity messages never. Case is ignored in the contact's fields; in messages,
-// of ASCII letters only, as SQLite's LIKE ignores it (on PostgreSQL an
-// ILIKE in the C collation, which also reads a message in half the time
-// a LOWER of its text takes).
+// Private notes are read, activity messages never. Case is ignored in
+// the contact's fields; in messages, of ASCII letters only, as SQLite's
+// LIKE ignores it (on PostgreSQL an ILIKE in the C collation, which also
+// reads a message in half the time a LOWER of its text takes).
 type ConversationSearch struct {
 	Text  string
 	Words []string

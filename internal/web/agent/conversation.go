@@ -99,7 +99,8 @@ type listPage struct {
 	Teams   []*baton.Team
 	TeamID  int64
 	Search  string
-	// SearchDays is how far back the search reads messages (app.SearchWindow).
+	// SearchDays is how recently a conversation was active for the search
+	// to read its messages (app.SearchWindow), as the hint says.
 	SearchDays int
 	Page       int
 	NextURL    string
@@ -143,7 +144,7 @@ func listFilter(r *http.Request) (app.ConversationQuery, error) {
 	}
 	search := strings.TrimSpace(r.FormValue("q"))
 	if len(search) > 200 {
-		search = search[:200]
+		search = strings.ToValidUTF8(search[:200], "") // not half a character
 	}
 	return app.ConversationQuery{InboxID: inboxID, TeamID: teamID, Search: search}, nil
 }
