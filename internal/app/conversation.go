@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -644,50 +643,22 @@ const wakeBatch = 500
 const SnoozeInterval = 15 * time.Second
 
 // SnoozeKeeper reopens snoozed conversations when their time comes.
-type SnoozeKeeper struct {
-	app      *App
-	interval time.Duration
-	stop     context.CancelFunc
-	wg       sync.WaitGroup
-}
+type SnoozeKeeper struct{ periodic }
 
-// NewSnoozeKeeper returns a keeper that looks every interval
-// (SnoozeInterval when 0). Start runs it.
+// NewSnoozeKeeper returns a keeper that looks at start and then every
+// interval (SnoozeInterval when 0). Start runs it.
 func (a *App) NewSnoozeKeeper(interval time.Duration) *SnoozeKeeper {
 	if interval <= 0 {
 		interval = SnoozeInterval
 	}
-	return &SnoozeKeeper{app: a, interval: interval}
-}
-
-// Start looks at once and then every interval until ctx ends or Stop.
-func (k *SnoozeKeeper) Start(ctx context.Context) {
-	ctx, k.stop = context.WithCancel(ctx)
-	k.wg.Go(func() {
-		t := time.NewTicker(k.interval)
-		defer t.Stop()
-		for {
-			n, err := k.app.WakeSnoozed(ctx)
-			if err != nil && ctx.Err() == nil {
-				k.app.log.Error("reopening snoozed conversations", "err", err)
-			} else if n > 0 {
-				k.app.log.Info("reopened snoozed conversations", "conversations", n)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+	return &SnoozeKeeper{periodic{interval: interval, run: func(ctx context.Context) {
+		n, err := a.WakeSnoozed(ctx)
+		if err != nil && ctx.Err() == nil {
+			a.log.Error("reopening snoozed conversations", "err", err)
+		} else if n > 0 {
+			a.log.Info("reopened snoozed conversations", "conversations", n)
 		}
-	})
-}
-
-// Stop stops the keeper and waits for a look in progress to end.
-func (k *SnoozeKeeper) Stop() {
-	if k.stop != nil {
-		k.stop()
-	}
-	k.wg.Wait()
+	}}}
 }
 
 // CSATQuestion is the survey's text, Chatwoot's

@@ -285,13 +285,7 @@ const DefaultPruneInterval = 5 * time.Minute
 
 // Retention is the background job that keeps the delivery log to its
 // retention time: PruneDeliveries at start and then every interval.
-type Retention struct {
-	app      *App
-	keep     time.Duration
-	interval time.Duration
-	stop     context.CancelFunc
-	wg       sync.WaitGroup
-}
+type Retention struct{ periodic }
 
 // NewRetention returns the retention job for the log kept for keep,
 // running every interval (DefaultPruneInterval when 0). Start runs it.
@@ -299,37 +293,46 @@ func (a *App) NewRetention(keep, interval time.Duration) *Retention {
 	if interval <= 0 {
 		interval = DefaultPruneInterval
 	}
-	return &Retention{app: a, keep: keep, interval: interval}
+	return &Retention{periodic{interval: interval, run: func(ctx context.Context) {
+		d, e, err := a.PruneDeliveries(ctx, keep)
+		if err != nil && ctx.Err() == nil {
+			a.log.Error("pruning the delivery log", "err", err)
+		} else if d > 0 || e > 0 {
+			a.log.Info("pruned the delivery log", "deliveries", d, "events", e)
+		}
+	}}}
+}
+
+// periodic is a background job: run at start and then every interval,
+// until the context ends or Stop.
+type periodic struct {
+	interval time.Duration
+	run      func(ctx context.Context)
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
 }
 
 // Start runs the job in the background until ctx ends or Stop is called.
-func (r *Retention) Start(ctx context.Context) {
-	ctx, r.stop = context.WithCancel(ctx)
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		t := time.NewTicker(r.interval)
+func (p *periodic) Start(ctx context.Context) {
+	ctx, p.stop = context.WithCancel(ctx)
+	p.wg.Go(func() {
+		t := time.NewTicker(p.interval)
 		defer t.Stop()
 		for {
-			d, e, err := r.app.PruneDeliveries(ctx, r.keep)
-			if err != nil && ctx.Err() == nil {
-				r.app.log.Error("pruning the delivery log", "err", err)
-			} else if d > 0 || e > 0 {
-				r.app.log.Info("pruned the delivery log", "deliveries", d, "events", e)
-			}
+			p.run(ctx)
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
 			}
 		}
-	}()
+	})
 }
 
 // Stop stops the job and waits for a run in progress to end.
-func (r *Retention) Stop() {
-	if r.stop != nil {
-		r.stop()
+func (p *periodic) Stop() {
+	if p.stop != nil {
+		p.stop()
 	}
-	r.wg.Wait()
+	p.wg.Wait()
 }

@@ -187,22 +187,9 @@ func (q *Queries) FindConversationByID(ctx context.Context, id int64) (*baton.Co
 func (q *Queries) DueSnoozed(ctx context.Context, at time.Time, limit int) ([]int64, error) {
 	// The status is written out, not a parameter: only then may the
 	// planners use the partial index of snoozed conversations.
-	rows, err := q.db.QueryContext(ctx, `SELECT id FROM conversations
+	return q.queryIDs(ctx, "conversation", `SELECT id FROM conversations
 		WHERE status = `+strconv.Itoa(int(baton.StatusSnoozed))+` AND snoozed_until <= $1 ORDER BY snoozed_until LIMIT $2`,
 		toMicros(at), limit)
-	if err != nil {
-		return nil, q.formatError(err, "conversation")
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
 
 // LastConversationOf returns the newest conversation of a contact inbox.
