@@ -128,15 +128,29 @@
       var focused = document.activeElement;
       var row = rows.contains(focused) && focused.closest("tr[data-conversation]");
       var focusedID = rows.contains(focused) && focused.id;
+      var lost = rows.contains(focused);
+      var at = row ? Array.prototype.indexOf.call(rows.querySelectorAll("tr[data-conversation]"), row) : -1;
+      var table = rows.querySelector(".table-scroll");
+      var left = table ? table.scrollLeft : 0; // a phone's table scrolled sideways stays so
       rows.replaceChildren.apply(rows, Array.prototype.slice.call(fresh.childNodes));
+      table = rows.querySelector(".table-scroll");
+      if (table) { table.scrollLeft = left; }
       // The focus goes back to the same control (a row's box, Select
-      // all), else to the same row's link.
+      // all), else to the same row's link; a row gone from the list leaves
+      // it on the row now in its place (or the last), else on the page,
+      // never lost on the document's body.
       var same = focusedID && document.getElementById(focusedID);
+      var again = row && rows.querySelector('tr[data-conversation="' + row.dataset.conversation + '"] a');
+      if (!same && !again && lost) {
+        var remaining = rows.querySelectorAll("tr[data-conversation]");
+        var near = remaining[Math.min(Math.max(at, 0), remaining.length - 1)];
+        again = (near && near.querySelector("a")) || document.getElementById("main");
+        if (row) { say("Conversation #" + row.dataset.conversation + " left this list"); }
+      }
       if (same) {
         same.focus();
-      } else if (row) {
-        var again = rows.querySelector('tr[data-conversation="' + row.dataset.conversation + '"] a');
-        if (again) { again.focus(); }
+      } else if (again) {
+        again.focus();
       }
     }).catch(function () { shownCounts = ""; }); // fetched again at the next poll
   }
