@@ -1109,6 +1109,9 @@ func TestBrowserSnooze(t *testing.T) {
 	if tz := js[string](b, `document.querySelector("input[data-tz]").value`); tz != js[string](b, `String(-new Date().getTimezoneOffset())`) {
 		t.Errorf("the page tells the server an offset of %q", tz)
 	}
+	if zone := js[string](b, `document.querySelector("input[data-zone]").value`); zone == "" || zone != js[string](b, `Intl.DateTimeFormat().resolvedOptions().timeZone`) {
+		t.Errorf("the page tells the server the zone %q", zone)
+	}
 	b.shot("agent-snooze-choices")
 	b.tabTo(`details.snooze button[type=submit]`)
 	b.keys(kb.Enter)

@@ -548,7 +548,7 @@ func (h *Handler) setStatus(status string) func(r *http.Request, accountID, id i
 
 // snooze snoozes the conversation until the time chosen (snoozeUntil).
 func (h *Handler) snooze(r *http.Request, accountID, id int64) error {
-	until, err := snoozeUntil(r.FormValue("until"), h.app.Now(), r.FormValue("tz"), r.FormValue("at"))
+	until, err := snoozeUntil(r.FormValue("until"), h.app.Now(), r.FormValue("zone"), r.FormValue("tz"), r.FormValue("at"))
 	if err != nil {
 		return err
 	}
@@ -558,12 +558,14 @@ func (h *Handler) snooze(r *http.Request, accountID, id int64) error {
 }
 
 // snoozeUntil is when a conversation snoozed with the choice wakes, as the
-// person choosing sees the clock: tz is their offset from UTC in minutes
-// east (the page's script fills it; without it, UTC), at the time of their
-// own choice as a datetime-local field gives it. "reply" is until the
-// customer replies (nil), "hour" an hour from now, "tomorrow" and "week"
-// 9:00 tomorrow and next Monday.
-func snoozeUntil(choice string, now time.Time, tz, at string) (*time.Time, error) {
+// person choosing sees the clock: zone is their time zone's name and tz
+// their offset from UTC in minutes east (the page's script fills both;
+// without them, UTC), at the time of their own choice as a datetime-local
+// field gives it. "reply" is until the customer replies (nil), "hour" an
+// hour from now, "tomorrow" and "week" 9:00 tomorrow and next Monday.
+// The zone, when the server knows it, is used over the offset: a time
+// past a change to or from summer time has the offset of its own day.
+func snoozeUntil(choice string, now time.Time, zone, tz, at string) (*time.Time, error) {
 	offset := 0
 	if tz = strings.TrimSpace(tz); tz != "" {
 		n, err := strconv.Atoi(tz)
@@ -573,6 +575,12 @@ func snoozeUntil(choice string, now time.Time, tz, at string) (*time.Time, error
 		offset = n
 	}
 	loc := time.FixedZone("", offset*60)
+	// LoadLocation refuses a path; "Local" would be the server's zone.
+	if zone = strings.TrimSpace(zone); zone != "" && zone != "Local" {
+		if l, err := time.LoadLocation(zone); err == nil {
+			loc = l
+		}
+	}
 	local := now.In(loc)
 	nine := func(days int) *time.Time {
 		t := time.Date(local.Year(), local.Month(), local.Day()+days, 9, 0, 0, 0, loc).UTC()

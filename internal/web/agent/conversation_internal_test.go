@@ -82,19 +82,39 @@ func TestSnoozeUntil(t *testing.T) {
 		{"week", "-300", "", at("2026-11-30T14:00:00Z")},   // Sunday 18:30 there: Monday 9:00
 		{"custom", "60", "2026-12-24T17:45", at("2026-12-24T16:45:00Z")},
 	} {
-		got, err := snoozeUntil(c.choice, now, c.tz, c.at)
+		got, err := snoozeUntil(c.choice, now, "", c.tz, c.at)
 		if err != nil || got == nil || !got.Equal(c.want) {
 			t.Errorf("%s (tz %q, at %q): %v, %v; want %v", c.choice, c.tz, c.at, got, err, c.want)
 		}
 	}
-	if got, err := snoozeUntil("reply", now, "60", ""); got != nil || err != nil {
+	// Friday 23 October 2026 in Berlin, summer time (UTC+2) until the
+	// 25th: next Monday 9:00 and 3 November 9:00 are in winter time
+	// (UTC+1), whatever the page's offset today says. A zone the server
+	// does not know falls back to the offset.
+	fri := time.Date(2026, 10, 23, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		choice, zone, at string
+		want             time.Time
+	}{
+		{"week", "Europe/Berlin", "", at("2026-10-26T08:00:00Z")},
+		{"custom", "Europe/Berlin", "2026-11-03T09:00", at("2026-11-03T08:00:00Z")},
+		{"tomorrow", "Europe/Berlin", "", at("2026-10-24T07:00:00Z")},
+		{"custom", "Nowhere/Atlantis", "2026-11-03T09:00", at("2026-11-03T07:00:00Z")},
+		{"custom", "../../etc/passwd", "2026-11-03T09:00", at("2026-11-03T07:00:00Z")},
+	} {
+		got, err := snoozeUntil(c.choice, fri, c.zone, "120", c.at)
+		if err != nil || got == nil || !got.Equal(c.want) {
+			t.Errorf("%s (zone %q, at %q): %v, %v; want %v", c.choice, c.zone, c.at, got, err, c.want)
+		}
+	}
+	if got, err := snoozeUntil("reply", now, "", "60", ""); got != nil || err != nil {
 		t.Errorf("until the customer replies: %v, %v; want no time", got, err)
 	}
 	for _, c := range []struct{ choice, tz, at string }{
 		{"", "", ""}, {"forever", "", ""}, {"hour", "sixty", ""}, {"hour", "100000", ""},
 		{"custom", "0", ""}, {"custom", "0", "tomorrow"},
 	} {
-		if _, err := snoozeUntil(c.choice, now, c.tz, c.at); err == nil {
+		if _, err := snoozeUntil(c.choice, now, "", c.tz, c.at); err == nil {
 			t.Errorf("%q (tz %q, at %q) was taken", c.choice, c.tz, c.at)
 		}
 	}

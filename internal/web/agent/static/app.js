@@ -439,9 +439,13 @@
   }
 
   // Snooze: the times offered are the person's own (the server is told
-  // their offset from UTC); choosing a date and time picks "A time I choose".
+  // their time zone, and their offset from UTC for a zone it does not
+  // know); choosing a date and time picks "A time I choose".
   document.querySelectorAll("input[data-tz]").forEach(function (el) {
     el.value = String(-new Date().getTimezoneOffset());
+  });
+  document.querySelectorAll("input[data-zone]").forEach(function (el) {
+    try { el.value = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { /* the offset serves */ }
   });
   var snoozeAt = document.getElementById("snooze-at");
   if (snoozeAt) {
