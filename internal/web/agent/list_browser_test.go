@@ -3,6 +3,9 @@ package agent_test
 import (
 	"fmt"
 	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // TestBrowserListRefreshKeepsPlace: when the list refreshes itself because
@@ -62,5 +65,48 @@ func TestBrowserListRefreshKeepsPlace(t *testing.T) {
 	p.waitFor("the new row", `document.querySelectorAll("tr[data-conversation]").length === 4`)
 	if after := js[float64](p, `document.querySelector(".table-scroll").scrollLeft`); after != before {
 		t.Errorf("the table was scrolled %v px sideways before the refresh, %v after", before, after)
+	}
+}
+
+// TestBrowserListFocusClearOfBulkBar: moving up a long list with the
+// keyboard (Shift+Tab, Alt+J) scrolls each focused control into view
+// below the bulk bar, which stays at the top of the window, never under it
+// (WCAG 2.4.11, focus not obscured).
+func TestBrowserListFocusClearOfBulkBar(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	for i := range 30 {
+		w.customer(fmt.Sprintf("Person %02d", i), fmt.Sprintf("p%d@example.com", i), "hello")
+	}
+	b := w.signedInTab(t, w.adminMail)
+	if err := chromedp.Do(b.ctx, chromedp.EmulateViewport(1280, 720)); err != nil {
+		t.Fatal(err)
+	}
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations?queue=bot", w.account))
+	b.waitFor("the rows", `document.querySelectorAll("tr[data-conversation]").length === 30`)
+	b.waitFor("the page loaded", `document.readyState === "complete"`)
+	under := func(how string) {
+		t.Helper()
+		got := js[string](b, `(() => {
+			const bar = document.getElementById("bulk").getBoundingClientRect(), r = document.activeElement.getBoundingClientRect();
+			return r.top < bar.bottom ? document.activeElement.outerHTML.slice(0, 80) + " at " + Math.round(r.top) + " px, the bar's end at " + Math.round(bar.bottom) : "";
+		})()`)
+		if got != "" {
+			t.Errorf("after %s the focus is under the bulk bar: %s", how, got)
+		}
+	}
+	last := `(document.querySelectorAll("tr[data-conversation] a")[29].focus(), window.scrollTo(0, document.body.scrollHeight), true)`
+	js[bool](b, last)
+	for range 60 {
+		b.keys(kb.Tab, chromedp.KeyModifiers(chromedp.ModifierShift))
+		if js[bool](b, `!document.getElementById("rows").contains(document.activeElement)`) {
+			break
+		}
+		under("Shift+Tab")
+	}
+	js[bool](b, last)
+	for range 29 {
+		b.alt("j")
+		under("Alt+J")
 	}
 }

@@ -827,6 +827,16 @@
   new MutationObserver(sync).observe(rows, { childList: true });
   sync();
 
+  // The bar stays at the top of the window as the list scrolls (not on a
+  // phone): what the keyboard focuses scrolls into view below it, not
+  // under it.
+  function clearOfBar() {
+    var sticky = getComputedStyle(form).position === "sticky";
+    document.documentElement.style.scrollPaddingTop = sticky ? (form.offsetHeight + 8) + "px" : "";
+  }
+  if ("ResizeObserver" in window) { new ResizeObserver(clearOfBar).observe(form); }
+  clearOfBar();
+
   var result = document.getElementById("bulk-result");
   if (result) { result.focus(); }
 })();
