@@ -1113,6 +1113,14 @@ func TestBrowserSnooze(t *testing.T) {
 		t.Errorf("the page tells the server the zone %q", zone)
 	}
 	b.shot("agent-snooze-choices")
+	// Escape closes the choices, the focus on Snooze…; Enter opens them again.
+	b.keys(kb.Escape)
+	if js[bool](b, `document.querySelector("details.snooze").open`) || !js[bool](b, `document.activeElement.matches("details.snooze summary")`) {
+		t.Errorf("after Escape the Snooze choices are open %v, the focus on %s", js[bool](b, `document.querySelector("details.snooze").open`),
+			js[string](b, `document.activeElement.outerHTML.slice(0, 60)`))
+	}
+	b.keys(kb.Enter)
+	b.tabTo(`input[name=until][value=hour]`)
 	b.tabTo(`details.snooze button[type=submit]`)
 	b.keys(kb.Enter)
 	b.waitFor("snoozed", `document.getElementById("status").textContent === "snoozed"`)

@@ -447,6 +447,16 @@
   document.querySelectorAll("input[data-zone]").forEach(function (el) {
     try { el.value = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { /* the offset serves */ }
   });
+  // Escape in an action's disclosure (Snooze…, Hand back…) closes it and
+  // leaves the focus on its summary, as it would a menu.
+  document.querySelectorAll(".actions details").forEach(function (d) {
+    d.addEventListener("keydown", function (e) {
+      if (e.key !== "Escape" || !d.open || e.defaultPrevented) { return; }
+      e.preventDefault();
+      d.open = false;
+      d.querySelector("summary").focus();
+    });
+  });
   var snoozeAt = document.getElementById("snooze-at");
   if (snoozeAt) {
     snoozeAt.addEventListener("input", function () {
