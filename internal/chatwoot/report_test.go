@@ -299,3 +299,35 @@ func TestAccountReports(t *testing.T) {
 		})
 	})
 }
+
+// TestLabelReportFindsEveryLabel: a label report, and the conversation
+// list's labels filter, find a label whatever characters it holds, on both
+// databases: ones JSON writes escaped (&, <, > as SQLite's text keeps
+// them; a backslash, a tab) as well as plain ones, and a label never
+// stands for another that contains it.
+func TestLabelReportFindsEveryLabel(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		b := setup(t, s)
+		labels := []string{"r&d", "<vip>", `a\b`, "tab\tx", "café", "x'y"}
+		c1 := b.customer("l1")
+		b.must(request{Method: "POST", Path: b.acc("/conversations/%d/labels", c1), Token: b.admin, Body: map[string]any{"labels": labels}})
+		b.customer("l2") // no labels
+		reports := fmt.Sprintf("/api/v2/accounts/%d/reports/summary", b.account)
+		day := url.Values{"since": {fmt.Sprint(start.Add(-time.Hour).Unix())}, "until": {fmt.Sprint(start.Add(time.Hour).Unix())}}
+		for _, l := range append(labels, "r", "vip") {
+			want := 1
+			if l == "r" || l == "vip" {
+				want = 0
+			}
+			q := url.Values{"type": {"label"}, "id": {l}, "since": day["since"], "until": day["until"]}
+			if got := num(t, b.must(request{Method: "GET", Path: reports + "?" + q.Encode(), Token: b.admin}).Object(t), "conversations_count"); got != int64(want) {
+				t.Errorf("label %q: the report counts %d conversations, want %d", l, got, want)
+			}
+			list := b.must(request{Method: "GET", Path: b.acc("/conversations?status=all&labels[]=%s", url.QueryEscape(l)), Token: b.admin}).Object(t)
+			if got := num(t, list, "data", "meta", "all_count"); got != int64(want) {
+				t.Errorf("label %q: the list has %d conversations, want %d", l, got, want)
+			}
+		}
+	})
+}

@@ -411,7 +411,7 @@ func (f ConversationFilter) where(q *Queries, withAssignee bool) (string, []any)
 		b.WriteString(")")
 	}
 	for _, l := range f.Labels {
-		add(`CAST(v.labels AS TEXT) LIKE ? ESCAPE '\'`, `%"`+escapeLike(l)+`"%`)
+		add(`CAST(v.labels AS TEXT) LIKE ? ESCAPE '\'`, q.labelPattern(l))
 	}
 	if f.Query != "" {
 		add(`EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = v.id AND LOWER(m.content) LIKE ? ESCAPE '\')`,

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/batonhq/baton"
@@ -20,6 +22,8 @@ type ReportFilter struct {
 	UserID       int64  // the person's conversations, messages and reporting events
 	TeamID       int64  // the conversations of the team now, and their messages and events
 	Label        string // the conversations with the label now, and their messages and events
+
+	labelPattern string // Label's LIKE pattern on this database (see Queries.labelPattern)
 }
 
 // where returns the filter's conditions on a table with inbox_id (alias a)
@@ -250,7 +254,7 @@ func (f ReportFilter) measure(m Measure, args *[]any) reportSQL {
 		if alias == "v" {
 			// The range's conversations, found by their index, are few
 			// enough to look at each one's labels.
-			conds = append(conds, `CAST(v.labels AS TEXT) LIKE `+arg(labelPattern(f.Label))+` ESCAPE '\'`)
+			conds = append(conds, `CAST(v.labels AS TEXT) LIKE `+arg(f.labelPattern)+` ESCAPE '\'`)
 		} else {
 			r.from += " JOIN labelled ON labelled.id = " + alias + ".conversation_id"
 		}
@@ -261,8 +265,53 @@ func (f ReportFilter) measure(m Measure, args *[]any) reportSQL {
 	return r
 }
 
-// labelPattern is the LIKE pattern of a label in a conversation's labels.
-func labelPattern(label string) string { return `%"` + escapeLike(label) + `"%` }
+// labelPattern is the LIKE pattern of a label in a conversation's labels
+// as the database writes them out as text: the label as a JSON string,
+// written as this database writes one. SQLite keeps the text the store
+// wrote (jsonStrings: Go's JSON, which escapes &, < and >); PostgreSQL
+// writes jsonb's text anew, escaping only quotes, backslashes and control
+// characters (its escape_json). A pattern of the bare label missed every
+// label with a character either escapes.
+func (q *Queries) labelPattern(label string) string {
+	if q.d.Name() != "postgres" {
+		b, _ := json.Marshal(label)
+		return "%" + escapeLike(string(b)) + "%"
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range label {
+		switch r {
+		case '"', '\\':
+			b.WriteString(`\` + string(r))
+		case '\b':
+			b.WriteString(`\b`)
+		case '\f':
+			b.WriteString(`\f`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			if r < 0x20 {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			} else {
+				b.WriteRune(r)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return "%" + escapeLike(b.String()) + "%"
+}
+
+// withLabel is f with its label's pattern on this database.
+func (q *Queries) withLabel(f ReportFilter) ReportFilter {
+	if f.Label != "" {
+		f.labelPattern = q.labelPattern(f.Label)
+	}
+	return f
+}
 
 // with returns the WITH clause the measures under f read, adding its
 // arguments to args: with a label, the account's conversations that have
@@ -273,7 +322,7 @@ func (f ReportFilter) with(args *[]any) string {
 	if f.Label == "" {
 		return ""
 	}
-	*args = append(*args, labelPattern(f.Label))
+	*args = append(*args, f.labelPattern)
 	return `WITH labelled AS (SELECT v.id FROM conversations v WHERE v.account_id = $1
 		AND CAST(v.labels AS TEXT) LIKE $` + itoa(len(*args)) + ` ESCAPE '\') `
 }
@@ -294,6 +343,7 @@ const hour = 3600 * 1000 * 1000
 // offset microseconds east of UTC (ReportBucket.Hour), oldest first,
 // leaving out hours with nothing. A year has 8,784 hours at most.
 func (q *Queries) ReportSeries(ctx context.Context, f ReportFilter, m Measure, offset int64) ([]ReportBucket, error) {
+	f = q.withLabel(f)
 	args := []any{f.AccountID, f.Since, f.Until, offset}
 	with := f.with(&args)
 	r := f.measure(m, &args)
@@ -330,6 +380,7 @@ func (q *Queries) ReportTotals(ctx context.Context, f ReportFilter, ms []Measure
 	if len(ms) == 0 {
 		return nil, nil
 	}
+	f = q.withLabel(f)
 	args := []any{f.AccountID, f.Since, f.Until}
 	with := f.with(&args)
 	if !byPerson {
