@@ -21,7 +21,11 @@ func reportQuery(r *http.Request) (int64, app.ReportQuery, error) {
 	}
 	seconds := map[string]int64{}
 	for _, name := range []string{"since", "until", "inbox_id", "agent_bot_id", "wait_threshold"} {
-		if seconds[name], err = queryID(r, name); err != nil {
+		read := queryID
+		if name == "since" || name == "until" {
+			read = queryUnix
+		}
+		if seconds[name], err = read(r, name); err != nil {
 			return 0, rq, err
 		}
 	}
@@ -34,6 +38,17 @@ func reportQuery(r *http.Request) (int64, app.ReportQuery, error) {
 	rq.InboxID, rq.AgentBotID = seconds["inbox_id"], seconds["agent_bot_id"]
 	rq.WaitThreshold = time.Duration(seconds["wait_threshold"]) * time.Second
 	return accountID, rq, nil
+}
+
+// queryUnix reads a report's time, unix seconds up to the year 9999:
+// later ones overflow on the way to microseconds, and a range of them was
+// answered as one of another millennium.
+func queryUnix(r *http.Request, name string) (int64, error) {
+	n, err := queryID(r, name)
+	if err == nil && n > maxUnixSeconds {
+		return 0, baton.Errorf(baton.EBADREQUEST, "%s must be a unix time from 1970 to the year 9999", name)
+	}
+	return n, err
 }
 
 // botMetrics is Chatwoot's GET reports/bot_metrics.
@@ -107,11 +122,11 @@ func accountReportQuery(r *http.Request) (int64, app.AccountReportQuery, error) 
 	if err != nil {
 		return 0, rq, err
 	}
-	since, err := queryID(r, "since")
+	since, err := queryUnix(r, "since")
 	if err != nil {
 		return 0, rq, err
 	}
-	until, err := queryID(r, "until")
+	until, err := queryUnix(r, "until")
 	if err != nil {
 		return 0, rq, err
 	}

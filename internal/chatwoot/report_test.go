@@ -274,6 +274,17 @@ func TestAccountReports(t *testing.T) {
 				contains: []string{`The time range is at most a year (366 days)`}},
 			{name: "a date that is not a number", req: request{Method: "GET", Path: bad(week("metric", "conversations_count", "type", "account",
 				"since", "yesterday")), Token: w.admin}, status: 400, contains: []string{`since must be a whole number`}},
+			// Past the year 9999 a time overflows in microseconds: it
+			// answered 200 with a range of the wrong millennium.
+			{name: "a date past the year 9999", req: request{Method: "GET", Path: bad(week("metric", "conversations_count", "type", "account",
+				"since", "9223372036000", "until", "9223372036854", "group_by", "hour")), Token: w.admin}, status: 400,
+				contains: []string{`since must be a unix time from 1970 to the year 9999`}},
+			{name: "a summary's date past the year 9999", req: request{Method: "GET", Path: w.reports + "/summary?" + week("type", "account",
+				"until", "253402300800").Encode(), Token: w.admin}, status: 400,
+				contains: []string{`until must be a unix time from 1970 to the year 9999`}},
+			{name: "the bot report's date past the year 9999", req: request{Method: "GET", Path: w.reports + "/bot_summary?" +
+				week("since", "253402300800", "until", "253402300900").Encode(), Token: w.admin}, status: 400,
+				contains: []string{`since must be a unix time from 1970 to the year 9999`}},
 			{name: "an unknown grouping", req: request{Method: "GET", Path: bad(week("metric", "conversations_count", "type", "account",
 				"group_by", "fortnight")), Token: w.admin}, status: 422, contains: []string{`group_by must be hour, day, week, month or year`}},
 			{name: "a zone off the planet", req: request{Method: "GET", Path: bad(week("metric", "conversations_count", "type", "account",
