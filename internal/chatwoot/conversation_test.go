@@ -131,6 +131,11 @@ func TestConversationFlow(t *testing.T) {
 				contains: []string{`"status":"snoozed"`, `"snoozed_until":"2030-06-01T00:00:00.000Z"`}},
 			{name: "snooze into the past", req: request{Method: "POST", Path: b.acc("/conversations/2/toggle_status"), Token: b.admin,
 				Body: map[string]any{"status": "snoozed", "snoozed_until": 1}}, status: 422, contains: []string{`"attributes":["snoozed_until"]`}},
+			// A time written out, past the year 9999 in UTC, would be
+			// answered as a five-digit year no client reads.
+			{name: "snooze past the year 9999", req: request{Method: "POST", Path: b.acc("/conversations/2/toggle_status"), Token: b.admin,
+				Body: map[string]any{"status": "snoozed", "snoozed_until": "9999-12-31T23:59:59-14:00"}}, status: 422,
+				contains: []string{`"attributes":["snoozed_until"]`, `not a unix time from 1970 to the year 9999`}},
 			{name: "unknown status", req: request{Method: "POST", Path: b.acc("/conversations/2/toggle_status"), Token: b.admin,
 				Body: map[string]any{"status": "lost"}}, status: 422, contains: []string{`"attributes":["status"]`}},
 			{name: "snoozed list", req: request{Method: "GET", Path: b.acc("/conversations?status=snoozed"), Token: b.admin}, status: 200,

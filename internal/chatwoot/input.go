@@ -202,6 +202,11 @@ func (f *flexTime) UnmarshalJSON(b []byte) error {
 		if perr != nil {
 			return typeError(b, int64(0))
 		}
+		// Written out with an offset, a time of the year 9999 may be
+		// of 10000 in UTC, which the answers would show as five digits.
+		if t.Unix() < 0 || t.Unix() > maxUnixSeconds {
+			return &json.UnmarshalTypeError{Value: outOfRange + s, Type: reflect.TypeOf(int64(0))}
+		}
 		f.t = &t
 		return nil
 	}
