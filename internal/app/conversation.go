@@ -597,15 +597,22 @@ var snoozeEnded = &baton.Actor{Kind: baton.ActorSystem, Name: "the end of its sn
 // its own, and routes those nobody has to someone online as a new
 // conversation is. It returns how many it reopened. Run from several
 // processes at once, each conversation is reopened once: it is read again,
-// locked, in its transaction.
+// locked, in its transaction. One that fails does not hold up the others:
+// its error is returned with theirs, joined, after all were tried.
 func (a *App) WakeSnoozed(ctx context.Context) (int, error) {
 	ids, err := a.store.Read().DueSnoozed(ctx, a.Now(), wakeBatch)
 	if err != nil {
 		return 0, err
 	}
 	woken := 0
+	var errs []error
 	for _, id := range ids {
+		if ctx.Err() != nil {
+			break
+		}
+		reopened := false
 		err := a.store.Write(ctx, func(q *store.Queries) error {
+			reopened = false // a transaction run again starts over
 			c, err := q.FindConversationByID(ctx, id)
 			if baton.ErrorCode(err) == baton.ENOTFOUND {
 				return nil // deleted meanwhile
@@ -615,7 +622,7 @@ func (a *App) WakeSnoozed(ctx context.Context) (int, error) {
 			if c.Status != baton.StatusSnoozed || c.SnoozedUntil == nil || c.SnoozedUntil.After(a.Now()) {
 				return nil // woken, or snoozed again, meanwhile
 			}
-			woken++
+			reopened = true
 			return a.saveChanged(ctx, q, c, func() error {
 				if err := a.setStatus(ctx, q, c, baton.StatusOpen, nil, snoozeEnded); err != nil || c.AssigneeID != 0 {
 					return err
@@ -628,10 +635,12 @@ func (a *App) WakeSnoozed(ctx context.Context) (int, error) {
 			})
 		})
 		if err != nil {
-			return woken, err
+			errs = append(errs, fmt.Errorf("conversation %d: %w", id, err))
+		} else if reopened {
+			woken++
 		}
 	}
-	return woken, nil
+	return woken, errors.Join(errs...)
 }
 
 // wakeBatch bounds how many snoozed conversations one look reopens; the
