@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
@@ -26,7 +27,7 @@ func (h *Handler) bulkAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := bulkBack(accountID, r.PostFormValue("back"))
-	in, err := bulkInput(r)
+	in, err := bulkInput(r, h.app.Now())
 	var res *app.BulkResult
 	if err == nil {
 		res, err = h.app.BulkUpdateConversations(r.Context(), accountID, in)
@@ -53,8 +54,9 @@ func bulkBack(accountID int64, back string) string {
 	return list
 }
 
-// bulkInput reads the bulk bar's form into the action it asks for.
-func bulkInput(r *http.Request) (app.BulkAction, error) {
+// bulkInput reads the bulk bar's form into the action it asks for; now is
+// what a snooze's times count from.
+func bulkInput(r *http.Request, now time.Time) (app.BulkAction, error) {
 	var in app.BulkAction
 	for _, v := range r.PostForm["ids"] {
 		id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
@@ -90,6 +92,16 @@ func bulkInput(r *http.Request) (app.BulkAction, error) {
 		} else {
 			in.TeamID = &id
 		}
+	case "snooze":
+		if r.PostFormValue("until") == "" {
+			return in, baton.Invalid("Choose how long to snooze them.", "until")
+		}
+		until, err := snoozeUntil(r.PostFormValue("until"), now, r.PostFormValue("zone"), r.PostFormValue("tz"), "")
+		if err != nil {
+			return in, err
+		}
+		status := "snoozed"
+		in.Status, in.SnoozedUntil = &status, until
 	case "resolve", "reopen":
 		status := "resolved"
 		if do == "reopen" {
@@ -106,7 +118,7 @@ func bulkInput(r *http.Request) (app.BulkAction, error) {
 			return in, baton.Invalid("Type a label to add.", "label")
 		}
 	default:
-		return in, baton.Invalid("Choose an action: Assign, Set team, Resolve, Reopen or Add label.", "do")
+		return in, baton.Invalid("Choose an action: Assign, Set team, Resolve, Reopen, Snooze or Add label.", "do")
 	}
 	return in, nil
 }
@@ -126,6 +138,8 @@ func (h *Handler) bulkMessage(w http.ResponseWriter, r *http.Request, in app.Bul
 		did = "taken off their team"
 	case in.Status != nil && *in.Status == "resolved":
 		did = "resolved"
+	case in.Status != nil && *in.Status == "snoozed":
+		did = "snoozed"
 	case in.Status != nil:
 		did = "reopened"
 	default:

@@ -56,6 +56,10 @@ func TestBrowserBulkActions(t *testing.T) {
 	if js[bool](b, `!!window.__pwned || !!document.querySelector("#rows img")`) {
 		t.Error("a customer's name ran as markup")
 	}
+	// The bar's snooze counts in the person's zone, as the conversation's does.
+	if zone := js[string](b, `document.querySelector("#bulk input[data-zone]").value`); zone == "" || zone != js[string](b, `Intl.DateTimeFormat().resolvedOptions().timeZone`) {
+		t.Errorf("the bulk bar tells the server the zone %q", zone)
+	}
 	b.shot("agent-bulk-none")
 
 	// Select all, and again to untick.

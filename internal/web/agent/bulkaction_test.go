@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
@@ -126,6 +127,31 @@ func TestBulkActionForm(t *testing.T) {
 	}
 	if c, _ := w.App.Conversation(sys, w.account, c1); c.Status != baton.StatusResolved || strings.Join(c.Labels, ",") != "refund,vip" {
 		t.Errorf("conversation %d: %s with labels %v", c1, c.Status, c.Labels)
+	}
+
+	// Snooze both until tomorrow 9:00 in the person's zone; none chosen
+	// is asked for.
+	if r := b.post(list+"/bulk", form("snooze", c1, c2)); !strings.Contains(r.body, "Choose how long to snooze them.") {
+		t.Errorf("a snooze without a time: %d, want the list asking for one", r.status)
+	}
+	v = form("snooze", c1, c2)
+	v.Set("until", "tomorrow")
+	v.Set("zone", "Asia/Tokyo")
+	if r := b.post(list+"/bulk", v); !strings.Contains(r.body, "2 conversations snoozed.") {
+		t.Errorf("snoozing: %d at %s, want the list saying they were snoozed", r.status, r.url)
+	}
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		tokyo = time.UTC // no zone data here: the page's offset (none) counts
+	}
+	for _, id := range []int64{c1, c2} {
+		c, _ := w.App.Conversation(sys, w.account, id)
+		if c.Status != baton.StatusSnoozed || c.SnoozedUntil == nil {
+			t.Fatalf("conversation %d is %s until %v, want snoozed", id, c.Status, c.SnoozedUntil)
+		}
+		if at := c.SnoozedUntil.In(tokyo); at.Hour() != 9 || at.Minute() != 0 || !at.After(w.App.Now()) || at.Sub(w.App.Now()) > 33*time.Hour {
+			t.Errorf("conversation %d snoozed until %v, want tomorrow 9:00 in Tokyo", id, at)
+		}
 	}
 
 	// The way back stays in this account's list.
