@@ -105,12 +105,15 @@ func (q *Queries) FindContactByIdentifier(ctx context.Context, accountID int64, 
 type ContactFilter struct {
 	AccountID int64
 	Query     string
-	Offset    int
-	Limit     int
+	// ByActivity lists the most recently active contacts first, those
+	// never active last, instead of the newest first.
+	ByActivity bool
+	Offset     int
+	Limit      int
 }
 
-// ListContacts returns one page of the matching contacts, newest first, and
-// how many match in all.
+// ListContacts returns one page of the matching contacts, newest first (or
+// by activity), and how many match in all.
 func (q *Queries) ListContacts(ctx context.Context, f ContactFilter) ([]*baton.Contact, int, error) {
 	where, args := `WHERE c.account_id = $1`, []any{f.AccountID}
 	if f.Query != "" {
@@ -122,8 +125,13 @@ func (q *Queries) ListContacts(ctx context.Context, f ContactFilter) ([]*baton.C
 	if err := q.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts c `+where, args...).Scan(&total); err != nil {
 		return nil, 0, q.formatError(err, "contact")
 	}
+	order := ` ORDER BY c.id DESC`
+	if f.ByActivity {
+		// NULLS LAST spelled so that both dialects read it alike.
+		order = ` ORDER BY c.last_activity_at IS NULL, c.last_activity_at DESC, c.id DESC`
+	}
 	out, err := queryAll(ctx, q, "contact", `SELECT `+contactColumns+` FROM contacts c `+where+
-		` ORDER BY c.id DESC LIMIT `+itoa(f.Limit)+` OFFSET `+itoa(f.Offset), scanContact, args...)
+		order+` LIMIT `+itoa(f.Limit)+` OFFSET `+itoa(f.Offset), scanContact, args...)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -839,3 +839,49 @@ var listConversationViews = `SELECT ` + qualified("i", inboxColumns) + `, ` + co
 		ORDER BY m.id DESC LIMIT 1), 0),
 	(SELECT COUNT(*) FROM (SELECT 1 FROM messages r WHERE r.conversation_id = v.id AND r.message_type = 0
 		AND r.created_at > COALESCE(v.agent_last_seen_at, 0) LIMIT `
+
+// ConversationTally is what a list of contacts shows of each one's
+// conversations: how many, and the most recently active one.
+type ConversationTally struct {
+	Count           int
+	LatestDisplayID int64
+	LatestStatus    baton.Status
+}
+
+// TallyContactConversations returns, by contact id, the tally of the
+// conversations of the account's contacts (only those of inboxIDs when it
+// is not nil), in one statement. Contacts without any are left out.
+func (q *Queries) TallyContactConversations(ctx context.Context, accountID int64, contactIDs, inboxIDs []int64) (map[int64]ConversationTally, error) {
+	out := make(map[int64]ConversationTally, len(contactIDs))
+	if len(contactIDs) == 0 {
+		return out, nil
+	}
+	where, args := q.inIDs(`WHERE v.account_id = $1 AND v.contact_id IN `, contactIDs, 2)
+	args = append([]any{accountID}, args...)
+	if inboxIDs != nil {
+		var b strings.Builder
+		b.WriteString(" AND v.inbox_id IN (0")
+		for _, id := range inboxIDs {
+			args = append(args, id)
+			b.WriteString(", $" + itoa(len(args)))
+		}
+		where += b.String() + ")"
+	}
+	rows, err := q.db.QueryContext(ctx, `SELECT contact_id, n, display_id, status FROM (
+		SELECT v.contact_id, v.display_id, v.status, COUNT(*) OVER (PARTITION BY v.contact_id) AS n,
+			ROW_NUMBER() OVER (PARTITION BY v.contact_id ORDER BY v.last_activity_at DESC, v.id DESC) AS r
+		FROM conversations v `+where+`) t WHERE r = 1`, args...)
+	if err != nil {
+		return nil, q.formatError(err, "conversation")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var t ConversationTally
+		if err := rows.Scan(&id, &t.Count, &t.LatestDisplayID, &t.LatestStatus); err != nil {
+			return nil, q.formatError(err, "conversation")
+		}
+		out[id] = t
+	}
+	return out, q.formatError(rows.Err(), "conversation")
+}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/store"
@@ -164,6 +165,26 @@ func testContactList(t *testing.T, s *store.Store) {
 			t.Errorf("%s: total %d, want %d", c.name, total, c.total)
 		}
 	}
+	// Carol was active last, Ann before her; the others never were.
+	write(t, s, func(q *store.Queries) error { return q.TouchContact(ctx, ids[0], at.Add(time.Hour).UnixMicro()) })
+	write(t, s, func(q *store.Queries) error { return q.TouchContact(ctx, ids[2], at.Add(2*time.Hour).UnixMicro()) })
+	for _, c := range []struct {
+		name   string
+		filter store.ContactFilter
+		want   []int64
+		total  int
+	}{
+		{"by activity, never active last and newest first", store.ContactFilter{ByActivity: true, Limit: 10},
+			[]int64{ids[2], ids[0], ids[4], ids[3], ids[1]}, 5},
+		{"by activity, a page", store.ContactFilter{ByActivity: true, Limit: 2, Offset: 1}, []int64{ids[0], ids[4]}, 5},
+		{"by activity, matching", store.ContactFilter{ByActivity: true, Query: "smith", Limit: 10}, []int64{ids[0], ids[3], ids[1]}, 3},
+	} {
+		got, total := list(c.filter)
+		same(t, c.name, got, c.want)
+		if total != c.total {
+			t.Errorf("%s: total %d, want %d", c.name, total, c.total)
+		}
+	}
 }
 
 func testContactInbox(t *testing.T, s *store.Store) {
@@ -318,4 +339,40 @@ func testWidgetVisitor(t *testing.T, s *store.Store) {
 		_, err := s.Read().FindWidgetVisitor(ctx, tt.token, tt.inbox, tt.source)
 		wantNotFound(t, "FindWidgetVisitor with "+tt.what, err)
 	}
+}
+
+func testContactConversationTally(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	a := newAccount(t, s)
+	i, j := newInbox(t, s, a.ID), newInbox(t, s, a.ID)
+	c, d, e := newContact(t, s, a.ID), newContact(t, s, a.ID), newContact(t, s, a.ID)
+	ci, cj, di := newContactInbox(t, s, c.ID, i.ID), newContactInbox(t, s, c.ID, j.ID), newContactInbox(t, s, d.ID, i.ID)
+	activeAt := func(d time.Duration, st baton.Status) func(*baton.Conversation) {
+		return func(v *baton.Conversation) { v.LastActivityAt, v.Status = at.Add(d), st }
+	}
+	resolved := newConversation(t, s, ci, a.ID, activeAt(time.Hour, baton.StatusResolved))
+	latest := newConversation(t, s, cj, a.ID, activeAt(2*time.Hour, baton.StatusPending))
+	newConversation(t, s, ci, a.ID, activeAt(0, baton.StatusOpen))
+	dv := newConversation(t, s, di, a.ID, activeAt(0, baton.StatusSnoozed))
+	// Another account's contact is never counted, even named.
+	other := newThread(t, s)
+
+	tally := func(accountID int64, inboxIDs []int64, ids ...int64) map[int64]store.ConversationTally {
+		t.Helper()
+		got, err := s.Read().TallyContactConversations(ctx, accountID, ids, inboxIDs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	same(t, "every inbox", tally(a.ID, nil, c.ID, d.ID, e.ID, other.contact.ID), map[int64]store.ConversationTally{
+		c.ID: {Count: 3, LatestDisplayID: latest.DisplayID, LatestStatus: baton.StatusPending},
+		d.ID: {Count: 1, LatestDisplayID: dv.DisplayID, LatestStatus: baton.StatusSnoozed},
+	})
+	same(t, "one inbox", tally(a.ID, []int64{i.ID}, c.ID, d.ID), map[int64]store.ConversationTally{
+		c.ID: {Count: 2, LatestDisplayID: resolved.DisplayID, LatestStatus: baton.StatusResolved},
+		d.ID: {Count: 1, LatestDisplayID: dv.DisplayID, LatestStatus: baton.StatusSnoozed},
+	})
+	same(t, "no inbox", tally(a.ID, []int64{}, c.ID, d.ID), map[int64]store.ConversationTally{})
+	same(t, "no contacts", tally(a.ID, nil), map[int64]store.ConversationTally{})
 }

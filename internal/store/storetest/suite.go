@@ -37,6 +37,7 @@ var suite = []struct {
 	{"InboxMembers", testInboxMembers},
 	{"Contact", testContact},
 	{"ContactList", testContactList},
+	{"ContactConversationTally", testContactConversationTally},
 	{"ContactInbox", testContactInbox},
 	{"WidgetVisitor", testWidgetVisitor},
 	{"Conversation", testConversation},
