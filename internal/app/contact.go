@@ -190,6 +190,50 @@ func (a *App) Contacts(ctx context.Context, accountID int64, query string, page 
 	return cs, cis, total, nil
 }
 
+// ConversationTally is what a list of contacts shows of each one's
+// conversations: how many, and the most recently active one.
+type ConversationTally = store.ConversationTally
+
+// ContactDirectory is a page of contacts as people browse them.
+type ContactDirectory struct {
+	Contacts []*baton.Contact
+	// Total is how many contacts match, on every page.
+	Total int
+	// Conversations tallies, by contact id, the conversations of each
+	// contact of the page that the caller sees, as ContactConversations
+	// lists them (an agent, those of the inboxes they work). A contact
+	// without any is not in it.
+	Conversations map[int64]ConversationTally
+}
+
+// ContactsByActivity lists a page (from 1) of the account's contacts,
+// matching query when it is not empty (as Contacts does), the most
+// recently active first and those never active last, newest first, with
+// the tally of the conversations the caller sees of each. Every member of
+// the account sees every contact, as in Chatwoot.
+func (a *App) ContactsByActivity(ctx context.Context, accountID int64, query string, page int) (*ContactDirectory, error) {
+	q := a.store.Read()
+	s, err := a.accountScope(ctx, q, accountID)
+	if err != nil {
+		return nil, err
+	}
+	page = min(max(page, 1), MaxPage)
+	cs, total, err := q.ListContacts(ctx, store.ContactFilter{AccountID: accountID, Query: strings.TrimSpace(query),
+		ByActivity: true, Offset: (page - 1) * ContactPageSize, Limit: ContactPageSize})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, 0, len(cs))
+	for _, c := range cs {
+		ids = append(ids, c.ID)
+	}
+	tally, err := q.TallyContactConversations(ctx, accountID, ids, s.inboxIDs)
+	if err != nil {
+		return nil, err
+	}
+	return &ContactDirectory{Contacts: cs, Total: total, Conversations: tally}, nil
+}
+
 // Contact returns a contact of the account with its contact inboxes.
 //
 // A bot sees only the contacts of conversations it serves (in the inboxes
