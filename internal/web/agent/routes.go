@@ -17,6 +17,9 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST "+acc+"/conversations/bulk", h.signedIn(h.bulkAction))
 	m.HandleFunc("GET "+acc+"/counts", h.signedIn(h.countsJSON))
 	m.HandleFunc("POST "+acc+"/availability", h.signedIn(h.setAvailability))
+	m.HandleFunc("GET "+acc+"/contacts", h.signedIn(h.listContacts))
+	m.HandleFunc("GET "+acc+"/contacts/{id}", h.signedIn(h.showContact))
+	m.HandleFunc("POST "+acc+"/contacts/{id}", h.signedIn(h.updateContact))
 	const conv = acc + "/conversations/{id}"
 	m.HandleFunc("GET "+conv, h.signedIn(h.showConversation))
 	m.HandleFunc("GET "+conv+"/messages", h.signedIn(h.messagesFragment))
