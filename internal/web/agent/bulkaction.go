@@ -102,12 +102,14 @@ func bulkInput(r *http.Request, now time.Time) (app.BulkAction, error) {
 		}
 		status := "snoozed"
 		in.Status, in.SnoozedUntil = &status, until
-	case "resolve", "reopen":
-		status := "resolved"
-		if do == "reopen" {
-			status = "open"
-		}
+	case "resolve", "reopen", "hand_back":
+		status := map[string]string{"resolve": "resolved", "reopen": "open", "hand_back": "pending"}[do]
 		in.Status = &status
+		if do == "hand_back" {
+			// As the conversation page's Hand back: the bot's, and nobody's.
+			var nobody int64
+			in.AssigneeID = &nobody
+		}
 	case "label":
 		for _, l := range strings.Split(r.PostFormValue("label"), ",") {
 			if l = strings.TrimSpace(l); l != "" {
@@ -118,7 +120,7 @@ func bulkInput(r *http.Request, now time.Time) (app.BulkAction, error) {
 			return in, baton.Invalid("Type a label to add.", "label")
 		}
 	default:
-		return in, baton.Invalid("Choose an action: Assign, Set team, Resolve, Reopen, Snooze or Add label.", "do")
+		return in, baton.Invalid("Choose an action: Assign, Set team, Resolve, Reopen, Hand back to bot, Snooze or Add label.", "do")
 	}
 	return in, nil
 }
@@ -128,6 +130,8 @@ func bulkInput(r *http.Request, now time.Time) (app.BulkAction, error) {
 func (h *Handler) bulkMessage(w http.ResponseWriter, r *http.Request, in app.BulkAction, res *app.BulkResult) string {
 	var did string
 	switch {
+	case in.Status != nil && *in.Status == "pending":
+		did = "handed back to the bot"
 	case in.AssigneeID != nil && res.Assignee != nil:
 		did = "assigned to " + res.Assignee.AvailableName()
 	case in.AssigneeID != nil:

@@ -154,6 +154,16 @@ func TestBulkActionForm(t *testing.T) {
 		}
 	}
 
+	// Handed back: the bot's again.
+	if r := b.post(list+"/bulk", form("hand_back", c1, c2)); !strings.Contains(r.body, "2 conversations handed back to the bot.") {
+		t.Errorf("handing back: %d at %s, want the list saying they were handed back", r.status, r.url)
+	}
+	for _, id := range []int64{c1, c2} {
+		if c, _ := w.App.Conversation(sys, w.account, id); c.Status != baton.StatusPending || c.AssigneeID != 0 {
+			t.Errorf("conversation %d after the hand back: %s, assigned to %d; want pending and nobody's", id, c.Status, c.AssigneeID)
+		}
+	}
+
 	// The way back stays in this account's list.
 	v = form("reopen", c1)
 	v.Set("back", "https://evil.example/")
