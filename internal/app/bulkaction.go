@@ -146,12 +146,8 @@ func (a *App) BulkUpdateConversations(ctx context.Context, accountID int64, in B
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		err := a.store.Write(ctx, func(q *store.Queries) error {
-			s, c, err := a.visibleConversation(ctx, q, accountID, id)
-			if err != nil {
-				return err
-			}
-			return a.saveChanged(ctx, q, c, func() error { return a.bulkChange(ctx, q, s, c, in) })
+		_, err := a.changeVisible(ctx, accountID, id, func(q *store.Queries, s *scope, c *baton.Conversation) error {
+			return a.bulkChange(ctx, q, s, c, in)
 		})
 		if err != nil {
 			res.Skipped = append(res.Skipped, BulkSkip{ID: id, Err: err})

@@ -492,6 +492,16 @@ func findVisible(ctx context.Context, q *store.Queries, s *scope, displayID int6
 // changeConversation runs fn on a conversation the caller may see, in one
 // transaction, saves it, and reads it back for the view.
 func (a *App) changeConversation(ctx context.Context, accountID, displayID int64, fn func(q *store.Queries, s *scope, c *baton.Conversation) error) (*baton.Conversation, error) {
+	c, err := a.changeVisible(ctx, accountID, displayID, fn)
+	if err != nil {
+		return nil, err
+	}
+	return a.loadConversation(ctx, c)
+}
+
+// changeVisible is changeConversation without the read back: the
+// conversation as saved.
+func (a *App) changeVisible(ctx context.Context, accountID, displayID int64, fn func(q *store.Queries, s *scope, c *baton.Conversation) error) (*baton.Conversation, error) {
 	var c *baton.Conversation
 	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
 		var s *scope
@@ -500,10 +510,7 @@ func (a *App) changeConversation(ctx context.Context, accountID, displayID int64
 		}
 		return a.saveChanged(ctx, q, c, func() error { return fn(q, s, c) })
 	})
-	if err != nil {
-		return nil, err
-	}
-	return a.loadConversation(ctx, c)
+	return c, err
 }
 
 // StatusChange is a requested toggle_status: a status, or nil to toggle.

@@ -194,19 +194,13 @@ func (h *Handler) reportSummary(w http.ResponseWriter, r *http.Request) error {
 // summaryJSON is a summary as Chatwoot renders it: averages in seconds,
 // null with nothing to average.
 func summaryJSON(s *app.ReportSummary) map[string]any {
-	avg := func(v *float64) any {
-		if v == nil {
-			return nil
-		}
-		return *v
-	}
-	return map[string]any{
+	return map[string]any{ // a nil average is written as null
 		"conversations_count":     s.Conversations,
 		"incoming_messages_count": s.Incoming,
 		"outgoing_messages_count": s.Outgoing,
-		"avg_first_response_time": avg(s.AvgFirstResponse),
-		"avg_resolution_time":     avg(s.AvgResolution),
+		"avg_first_response_time": s.AvgFirstResponse,
+		"avg_resolution_time":     s.AvgResolution,
 		"resolutions_count":       s.Resolutions,
-		"reply_time":              avg(s.AvgReply),
+		"reply_time":              s.AvgReply,
 	}
 }
