@@ -42,15 +42,15 @@ func BenchmarkConversationList(b *testing.B) {
 func countRows(body string) int { return strings.Count(body, "<tr data-conversation=") }
 
 // page gets a page the benchmark reads, failing on anything but 200.
-func (br *browser) page(b *testing.B, url string) string {
-	res, err := br.client.Get(url)
+func (b *browser) page(tb *testing.B, url string) string {
+	res, err := b.client.Get(url)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		b.Fatalf("status %d", res.StatusCode)
+		tb.Fatalf("status %d", res.StatusCode)
 	}
 	return string(body)
 }
