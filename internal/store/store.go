@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -149,7 +150,10 @@ const writeAttempts = 3
 // PostgreSQL chose as a deadlock's victim runs again: nothing of it was
 // written, and the one it waited for has ended. Two requests that lock
 // the same rows in another order (a widget visitor's new conversation and
-// a label on their last one) both succeed, where one was a 500.
+// a label on their last one) both succeed, where one was a 500. The run
+// again waits a few random milliseconds first: the one that won is woken
+// when the victim ends, and a victim that began again at once could take
+// the first row back before it and deadlock with it a second time.
 func (s *Store) write(ctx context.Context, fn func(q *Queries) error, reserved int64) error {
 	if s.batch != nil {
 		return s.writeBatched(ctx, fn)
@@ -158,6 +162,13 @@ func (s *Store) write(ctx context.Context, fn func(q *Queries) error, reserved i
 		err := s.writeOnce(ctx, fn, reserved)
 		if err == nil || attempt == writeAttempts || !s.dialect.IsRetryable(err) || ctx.Err() != nil {
 			return err
+		}
+		wait := time.NewTimer(time.Duration(attempt) * (time.Millisecond + rand.N(4*time.Millisecond)))
+		select {
+		case <-ctx.Done():
+			wait.Stop()
+			return err
+		case <-wait.C:
 		}
 	}
 }

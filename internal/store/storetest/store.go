@@ -181,7 +181,10 @@ func testWriteAfterDeadlock(t *testing.T, s *store.Store) {
 			t.Fatalf("a transaction of the two failed: %v", err)
 		}
 	}
-	if runs[0]+runs[1] != 3 {
-		t.Fatalf("the transactions ran %d and %d times, want one of them twice", runs[0], runs[1])
+	// One is the victim and runs again. Rarely, on a busy machine, the
+	// victim's second run still takes its first row before the winner
+	// wakes, and they deadlock once more: both then run twice.
+	if runs[0]+runs[1] < 3 {
+		t.Fatalf("the transactions ran %d and %d times, want one of them again", runs[0], runs[1])
 	}
 }
