@@ -127,8 +127,9 @@ func (q *Queries) ListContacts(ctx context.Context, f ContactFilter) ([]*baton.C
 	}
 	order := ` ORDER BY c.id DESC`
 	if f.ByActivity {
-		// NULLS LAST spelled so that both dialects read it alike.
-		order = ` ORDER BY c.last_activity_at IS NULL, c.last_activity_at DESC, c.id DESC`
+		// As contacts_account_activity is ordered: SQLite puts NULLs last
+		// in a descending order anyway, PostgreSQL is told to.
+		order = ` ORDER BY c.last_activity_at DESC NULLS LAST, c.id DESC`
 	}
 	out, err := queryAll(ctx, q, "contact", `SELECT `+contactColumns+` FROM contacts c `+where+
 		order+` LIMIT `+itoa(f.Limit)+` OFFSET `+itoa(f.Offset), scanContact, args...)
