@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/batonhq/baton/internal/browsertest"
@@ -141,4 +142,48 @@ func TestWidgetConnectionLost(t *testing.T) {
 		t.Errorf("back online the alert still says %q", a)
 	}
 	browsertest.Screenshot(t, ctx, "widget-offline-back")
+}
+
+// holdSubscribe makes the page's WebSockets keep back their subscribe
+// commands until the page calls window.subscribeNow().
+const holdSubscribe = `(() => {
+  const Native = window.WebSocket, held = [];
+  window.subscribeNow = () => { window.subscribing = true; held.splice(0).forEach(f => f()); };
+  window.WebSocket = function (url, protocols) {
+    const ws = new Native(url, protocols), send = ws.send.bind(ws);
+    ws.send = d => String(d).includes('"subscribe"') && !window.subscribing ? held.push(() => send(d)) : send(d);
+    return ws;
+  };
+  window.WebSocket.prototype = Native.prototype;
+})();`
+
+// TestWidgetCatchesUpWhenSubscribed: a message written after the widget's
+// first fetch and before its subscription is confirmed came over no
+// socket; the widget fetches it when the subscription is confirmed (it
+// stayed away for good before: polling stops once subscribed).
+func TestWidgetCatchesUpWhenSubscribed(t *testing.T) {
+	t.Parallel()
+	ctx := browsertest.Tab(t)
+	s := newShop(t)
+	e := s.e
+	_, token := s.visit()
+	s.must(200, "POST", "/messages", "", token, `{"message":{"content":"Where is my parcel?"}}`)
+	s.bot.next(t, is("message_created", "incoming"))
+	convID := int64(s.adminConversation(t)["id"].(float64))
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: holdSubscribe}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/widget?website_token=%s&cw_conversation=%s", e.URL, s.token, token)),
+		chromedp.WaitReady("html[data-ready]")); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ctx, nil, ".cw-messages", "Where is my parcel?")
+
+	s.botSays(t, convID, `{"content":"Written before the subscription."}`)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.subscribeNow()`)); err != nil {
+		t.Fatal(err)
+	}
+	waitVisible(t, ctx, "html[data-live]")
+	waitText(t, ctx, nil, ".cw-messages", "Written before the subscription.")
+	browsertest.Screenshot(t, ctx, "widget-caught-up-on-subscribe")
 }

@@ -857,7 +857,11 @@
       else if (f.type === 'confirm_subscription' && f.identifier === ident) {
         st.live = true;
         cable.tries = 0;
-        if (cable.had) catchUp().then(function () { mark('resumes', ++cable.resumes); }).catch(function () {});
+        // What was written between the last fetch and this subscription
+        // came over no socket: fetch it (after a reconnect, and on the
+        // first subscription too, which follows the page's first fetch).
+        var resumed = cable.had;
+        catchUp().then(function () { if (resumed) mark('resumes', ++cable.resumes); }).catch(function () {});
         cable.had = true;
         document.documentElement.setAttribute('data-live', '');
       } else if (f.message && f.identifier === ident) {
