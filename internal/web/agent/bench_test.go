@@ -1,6 +1,8 @@
 package agent_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -9,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )
@@ -74,6 +78,42 @@ func BenchmarkConversationPage(b *testing.B) {
 			b.Fatal("the page lacks the newest message")
 		}
 	}
+}
+
+// BenchmarkConversationPageCanned renders a conversation of a few messages
+// in an account with 500 canned responses of about 200 characters each, and
+// reports the page's size as sent (bytes/page) and gzipped (gzip-bytes/page):
+// what every conversation page costs a person to load.
+//
+//	go test ./internal/web/agent/ -run '^$' -bench ConversationPageCanned -benchtime 200x
+func BenchmarkConversationPageCanned(b *testing.B) {
+	w := setup(b)
+	sys := batontest.System()
+	for i := range 500 {
+		code := fmt.Sprintf("reply-%03d", i)
+		content := fmt.Sprintf("Thank you for writing to us about case %d. We have looked into it and your order will be "+
+			"with you within three working days; you will get an e-mail with the tracking number as soon as it ships.", i)
+		if _, err := w.App.CreateCannedResponse(sys, w.account, app.CannedResponseInput{ShortCode: &code, Content: &content}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	id := w.customer("Casey Customer", "casey@example.com", "Where is my parcel?")
+	w.handOff(id, "Customer asked for a person", "Parcel late.")
+	br := w.browser()
+	br.signIn(w.agentMail, password)
+	url := fmt.Sprintf("%s/app/accounts/%d/conversations/%d", w.URL, w.account, id)
+	var body string
+	for b.Loop() {
+		if body = br.page(b, url); !strings.Contains(body, "Where is my parcel?") {
+			b.Fatal("the page lacks the customer's message")
+		}
+	}
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	_, _ = zw.Write([]byte(body))
+	_ = zw.Close()
+	b.ReportMetric(float64(len(body)), "bytes/page")
+	b.ReportMetric(float64(z.Len()), "gzip-bytes/page")
 }
 
 // BenchmarkConversationSearch renders the "All open" queue page searched
