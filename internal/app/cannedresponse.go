@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/batonhq/baton"
@@ -55,7 +56,25 @@ func (a *App) CannedResponses(ctx context.Context, accountID int64, search strin
 	if err := a.cannedScope(ctx, q, accountID); err != nil {
 		return nil, err
 	}
-	return q.ListCannedResponses(ctx, accountID, strings.TrimSpace(search))
+	return q.ListCannedResponses(ctx, accountID, strings.TrimSpace(search), 0)
+}
+
+// MaxCannedChoices is the most canned responses SearchCannedResponses
+// returns: a picker's worth, however many the account keeps.
+const MaxCannedChoices = 100
+
+// SearchCannedResponses returns the first limit (1 to MaxCannedChoices) of
+// the account's canned responses in CannedResponses' order for the search:
+// what a reply box's picker shows for what was typed after "/".
+func (a *App) SearchCannedResponses(ctx context.Context, accountID int64, search string, limit int) ([]*baton.CannedResponse, error) {
+	if limit < 1 || limit > MaxCannedChoices {
+		return nil, baton.Invalid(fmt.Sprintf("Limit must be between 1 and %d", MaxCannedChoices), "limit")
+	}
+	q := a.store.Read()
+	if err := a.cannedScope(ctx, q, accountID); err != nil {
+		return nil, err
+	}
+	return q.ListCannedResponses(ctx, accountID, strings.TrimSpace(search), limit)
 }
 
 // CannedResponse returns one of the account's canned responses.

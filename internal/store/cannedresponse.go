@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"strings"
 
 	"github.com/batonhq/baton"
@@ -42,19 +43,23 @@ func (q *Queries) FindCannedResponse(ctx context.Context, accountID, id int64) (
 	return c, q.formatError(err, "canned response")
 }
 
-// ListCannedResponses returns the account's canned responses by short code.
-// A search keeps those whose short code or content holds it,
-// case-insensitively, as Chatwoot's does; those whose short code starts
-// with it come first.
-func (q *Queries) ListCannedResponses(ctx context.Context, accountID int64, search string) ([]*baton.CannedResponse, error) {
+// ListCannedResponses returns the account's canned responses by short code,
+// at most limit of them (all when limit is 0). A search keeps those whose
+// short code or content holds it, case-insensitively, as Chatwoot's does;
+// those whose short code starts with it come first.
+func (q *Queries) ListCannedResponses(ctx context.Context, accountID int64, search string, limit int) ([]*baton.CannedResponse, error) {
+	bound := ""
+	if limit > 0 {
+		bound = " LIMIT " + strconv.Itoa(limit)
+	}
 	if search == "" {
 		return queryAll(ctx, q, "canned response", `SELECT `+cannedResponseColumns+` FROM canned_responses cr
-			WHERE cr.account_id = $1 ORDER BY cr.short_code, cr.id`, scanCannedResponse, accountID)
+			WHERE cr.account_id = $1 ORDER BY cr.short_code, cr.id`+bound, scanCannedResponse, accountID)
 	}
 	s := escapeLike(strings.ToLower(search))
 	return queryAll(ctx, q, "canned response", `SELECT `+cannedResponseColumns+` FROM canned_responses cr
 		WHERE cr.account_id = $1 AND (LOWER(cr.short_code) LIKE $2 ESCAPE '\' OR LOWER(cr.content) LIKE $2 ESCAPE '\')
-		ORDER BY CASE WHEN LOWER(cr.short_code) LIKE $3 ESCAPE '\' THEN 0 ELSE 1 END, cr.short_code, cr.id`,
+		ORDER BY CASE WHEN LOWER(cr.short_code) LIKE $3 ESCAPE '\' THEN 0 ELSE 1 END, cr.short_code, cr.id`+bound,
 		scanCannedResponse, accountID, "%"+s+"%", s+"%")
 }
 

@@ -9,8 +9,9 @@ import (
 
 // testCannedResponse: a canned response round-trips, its short code is
 // unique in its account, a search matches short code or content in any
-// case with short codes that start with it first, another account's is not
-// found, and an account's go with it.
+// case with short codes that start with it first, a limit keeps the first
+// ones of that order, another account's is not found, and an account's go
+// with it.
 func testCannedResponse(t *testing.T, s *store.Store) {
 	ctx := t.Context()
 	acc := newAccount(t, s)
@@ -47,9 +48,9 @@ func testCannedResponse(t *testing.T, s *store.Store) {
 		t.Errorf("the same short code in another account: %v", err)
 	}
 
-	codes := func(search string) []string {
+	codes := func(search string, limit ...int) []string {
 		t.Helper()
-		cs, err := s.Read().ListCannedResponses(ctx, acc.ID, search)
+		cs, err := s.Read().ListCannedResponses(ctx, acc.ID, search, append(limit, 0)[0])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,6 +66,8 @@ func testCannedResponse(t *testing.T, s *store.Store) {
 	same(t, "search with a wildcard is literal", codes("100%"), []string{"hello"})
 	same(t, "search with an underscore is literal", codes("f_n"), []string{})
 	same(t, "search with no match", codes("zzz"), []string{})
+	same(t, "the first two", codes("", 2), []string{"bye", "hello"})
+	same(t, "search REF, the first one (short code first)", codes("ref", 1), []string{"refund"})
 
 	_, err = s.Read().FindCannedResponse(ctx, other.ID, refund.ID)
 	wantNotFound(t, "FindCannedResponse of another account", err)
