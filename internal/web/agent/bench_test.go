@@ -88,15 +88,7 @@ func BenchmarkConversationPage(b *testing.B) {
 //	go test ./internal/web/agent/ -run '^$' -bench ConversationPageCanned -benchtime 200x
 func BenchmarkConversationPageCanned(b *testing.B) {
 	w := setup(b)
-	sys := batontest.System()
-	for i := range 500 {
-		code := fmt.Sprintf("reply-%03d", i)
-		content := fmt.Sprintf("Thank you for writing to us about case %d. We have looked into it and your order will be "+
-			"with you within three working days; you will get an e-mail with the tracking number as soon as it ships.", i)
-		if _, err := w.App.CreateCannedResponse(sys, w.account, app.CannedResponseInput{ShortCode: &code, Content: &content}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	w.seedCannedResponses(500)
 	id := w.customer("Casey Customer", "casey@example.com", "Where is my parcel?")
 	w.handOff(id, "Customer asked for a person", "Parcel late.")
 	br := w.browser()
@@ -114,6 +106,48 @@ func BenchmarkConversationPageCanned(b *testing.B) {
 	_ = zw.Close()
 	b.ReportMetric(float64(len(body)), "bytes/page")
 	b.ReportMetric(float64(z.Len()), "gzip-bytes/page")
+}
+
+// seedCannedResponses makes n canned responses of about 200 characters,
+// short codes reply-000, reply-001, …
+func (w *world) seedCannedResponses(n int) {
+	w.T.Helper()
+	sys := batontest.System()
+	for i := range n {
+		code := fmt.Sprintf("reply-%03d", i)
+		content := fmt.Sprintf("Thank you for writing to us about case %d. We have looked into it and your order will be "+
+			"with you within three working days; you will get an e-mail with the tracking number as soon as it ships.", i)
+		if _, err := w.App.CreateCannedResponse(sys, w.account, app.CannedResponseInput{ShortCode: &code, Content: &content}); err != nil {
+			w.T.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCannedChoices answers the reply box's picker in an account with
+// 500 canned responses, over HTTP on SQLite for a signed-in agent: "/"
+// alone (the first 20 by short code), a prefix that 10 short codes start
+// with, and a word only the contents hold (every one matches: the first
+// 20 of 500 by short code).
+//
+//	go test ./internal/web/agent/ -run '^$' -bench CannedChoices -benchtime 200x
+func BenchmarkCannedChoices(b *testing.B) {
+	w := setup(b)
+	w.seedCannedResponses(500)
+	br := w.browser()
+	br.signIn(w.agentMail, password)
+	for _, c := range []struct {
+		name, search string
+		n            int
+	}{{"slash alone", "", 20}, {"a prefix", "reply-01", 10}, {"the contents' word", "tracking", 20}} {
+		b.Run(c.name, func(b *testing.B) {
+			url := fmt.Sprintf("%s/app/accounts/%d/canned_responses?search=%s", w.URL, w.account, c.search)
+			for b.Loop() {
+				if n := strings.Count(br.page(b, url), `"short_code"`); n != c.n {
+					b.Fatalf("%d choices, want %d", n, c.n)
+				}
+			}
+		})
+	}
 }
 
 // BenchmarkConversationSearch renders the "All open" queue page searched

@@ -1017,15 +1017,22 @@ func TestBrowserInteractiveMessages(t *testing.T) {
 	b.fits("phone-conversation-cards")
 }
 
-// TestBrowserCannedResponsePicker: "/ref" in the reply box shows the
-// matching canned responses in a listbox; the keyboard picks one, its text
-// is inserted for editing, and Enter sends it.
+// TestBrowserCannedResponsePicker: "/ref" in the reply box asks the server
+// for the matching canned responses and shows them in a listbox; the
+// keyboard picks one, its text is inserted for editing, and Enter sends
+// it. "/" alone shows the first 20 of many and says more match; what
+// matches nothing says so; Enter typed before the answer comes waits for
+// it; an answer is asked for once.
 func TestBrowserCannedResponsePicker(t *testing.T) {
 	t.Parallel()
 	w := setup(t)
 	sys := batontest.System()
-	for _, c := range [][2]string{{"refund", "Your refund is on its way."}, {"refund-late", "Sorry, your refund is late."},
-		{"hello", "Hello! <b>How</b> can I help?"}} {
+	canned := [][2]string{{"refund", "Your refund is on its way."}, {"refund-late", "Sorry, your refund is late."},
+		{"hello", "Hello! <b>How</b> can I help?"}}
+	for i := range 30 {
+		canned = append(canned, [2]string{fmt.Sprintf("zeta-%02d", i), fmt.Sprintf("Zeta answer number %d.", i)})
+	}
+	for _, c := range canned {
 		if _, err := w.App.CreateCannedResponse(sys, w.account, app.CannedResponseInput{ShortCode: ptr(c[0]), Content: ptr(c[1])}); err != nil {
 			t.Fatal(err)
 		}
@@ -1034,13 +1041,17 @@ func TestBrowserCannedResponsePicker(t *testing.T) {
 	b := w.signedInTab(t, w.adminMail)
 	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
 	b.waitFor("the reply box", `!!document.getElementById("reply-content")`)
+	if n := js[int](b, `document.documentElement.outerHTML.split("Zeta answer").length - 1`); n != 0 {
+		t.Errorf("the page carries %d canned responses", n)
+	}
 	b.tabTo("#reply-content")
 	b.keys("/ref")
-	b.waitFor("the picker", `!document.getElementById("canned-picker").hidden`)
+	b.waitFor("the picker", `!document.getElementById("canned-picker").hidden && document.querySelectorAll("#canned-picker [role=option]").length === 2`)
 	options := js[[]string](b, `[...document.querySelectorAll("#canned-picker [role=option]")].map(o => o.textContent)`)
 	if strings.Join(options, "|") != "/refundYour refund is on its way.|/refund-lateSorry, your refund is late." {
 		t.Errorf("options %q, want refund and refund-late", options)
 	}
+	b.waitFor("the count said", `document.getElementById("live").textContent === "2 canned responses"`)
 	b.keys(kb.ArrowDown)
 	if got := js[string](b, `document.getElementById("reply-content").getAttribute("aria-activedescendant")`); got != "canned-option-1" ||
 		js[string](b, `document.getElementById("canned-option-1").getAttribute("aria-selected")`) != "true" {
@@ -1067,7 +1078,7 @@ func TestBrowserCannedResponsePicker(t *testing.T) {
 
 	// Escape closes; content is shown as text, never as HTML.
 	b.keys("/hel")
-	b.waitFor("the picker", `!document.getElementById("canned-picker").hidden`)
+	b.waitFor("the picker", `!document.getElementById("canned-picker").hidden && document.querySelector("#canned-option-0 .code").textContent === "/hello"`)
 	if n := js[int](b, `document.querySelectorAll("#canned-picker b").length`); n != 0 {
 		t.Error("a canned response's content was inserted as HTML")
 	}
@@ -1077,9 +1088,53 @@ func TestBrowserCannedResponsePicker(t *testing.T) {
 		t.Errorf("Escape changed the box to %q", v)
 	}
 
+	// "/" alone: the first 20, and a word that more match; ArrowUp from
+	// the first goes round to the last.
+	js[bool](b, `(document.getElementById("reply-content").value = "", true)`)
+	b.keys("/")
+	b.waitFor("20 options", `!document.getElementById("canned-picker").hidden && document.querySelectorAll("#canned-picker [role=option]").length === 20`)
+	if got := js[string](b, `document.getElementById("canned-status").hidden ? "" : document.getElementById("canned-status").textContent`); !strings.Contains(got, "first 20") {
+		t.Errorf("with more than 20, the picker says %q", got)
+	}
+	b.keys(kb.ArrowUp)
+	if got := js[string](b, `document.getElementById("reply-content").getAttribute("aria-activedescendant")`); got != "canned-option-19" {
+		t.Errorf("ArrowUp from the first chose %q, want the last", got)
+	}
+	if !js[bool](b, `(() => { const p = document.getElementById("canned-picker").getBoundingClientRect(), o = document.getElementById("canned-option-19").getBoundingClientRect(); return o.top >= p.top && o.bottom <= p.bottom + 1; })()`) {
+		t.Error("the chosen option is scrolled out of the picker's view")
+	}
+	b.shot("agent-canned-picker-many")
+	b.keys(kb.Escape)
+
+	// Nothing matches: the picker says so, and Enter sends what was typed.
+	js[bool](b, `(document.getElementById("reply-content").value = "", true)`)
+	b.keys("/nomatch")
+	b.waitFor("no match said", `!document.getElementById("canned-status").hidden && document.getElementById("canned-status").textContent.includes("No canned response matches /nomatch")`)
+	if !js[bool](b, `document.getElementById("canned-picker").hidden && !document.getElementById("reply-content").hasAttribute("aria-activedescendant")`) {
+		t.Error("with no match, the picker is open or the box points at an option")
+	}
+	b.shot("agent-canned-picker-none")
+	js[bool](b, `(document.getElementById("reply-content").value = "", true)`)
+
+	// Typed and Enter at once, before the answer can come: it waits and
+	// inserts the first match.
+	b.keys("/refund-l" + kb.Enter)
+	b.waitFor("the inserted text", `document.getElementById("reply-content").value === "Sorry, your refund is late."`)
+
+	// An answer once had is not asked for again.
+	for range 2 {
+		js[bool](b, `(document.getElementById("reply-content").value = "", true)`)
+		b.keys("/ref")
+		b.waitFor("the picker", `!document.getElementById("canned-picker").hidden && document.querySelectorAll("#canned-picker [role=option]").length === 2`)
+		b.keys(kb.Escape)
+	}
+	if n := js[int](b, `performance.getEntriesByType("resource").filter(e => e.name.endsWith("/canned_responses?search=ref")).length`); n != 1 {
+		t.Errorf("the answer for ref was asked for %d times, want once", n)
+	}
+
 	// The settings page lists them, each as a form to edit, as text.
 	b.open(fmt.Sprintf("/app/accounts/%d/settings/canned_responses", w.account))
-	b.waitFor("the settings page", `document.querySelectorAll(".canned-list li").length === 3`)
+	b.waitFor("the settings page", fmt.Sprintf(`document.querySelectorAll(".canned-list li").length === %d`, len(canned)))
 	if got := js[string](b, `document.getElementById("canned-content").labels[0].textContent`); got != "Content" {
 		t.Errorf("the new response's content is labelled %q", got)
 	}

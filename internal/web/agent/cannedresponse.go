@@ -1,7 +1,9 @@
 package agent
 
 import (
+	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
@@ -55,17 +57,47 @@ func (h *Handler) deleteCannedResponse(r *http.Request, accountID, id int64) err
 	return h.app.DeleteCannedResponse(r.Context(), accountID, id)
 }
 
-// cannedChoice is a canned response as the reply box's picker reads it,
-// from JSON that html/template escapes into the page.
+// CannedChoices is how many canned responses the reply box's picker shows
+// at once: it asks the server for them as the short code is typed, so that
+// a conversation's page carries none of them, however many the account
+// keeps.
+const CannedChoices = 20
+
+// maxCannedSearch is the most bytes of a picker's search that are read: a
+// short code's worth, and then some.
+const maxCannedSearch = 2 * baton.MaxShortCodeLength
+
+// cannedChoice is a canned response as the reply box's picker reads it.
 type cannedChoice struct {
 	ShortCode string `json:"short_code"`
 	Content   string `json:"content"`
 }
 
-func cannedChoices(cs []*baton.CannedResponse) []cannedChoice {
-	out := make([]cannedChoice, 0, len(cs))
-	for _, c := range cs {
+// cannedChoicesJSON answers the reply box's picker: the first CannedChoices
+// of the account's canned responses for what was typed after "/" (search,
+// matched as the settings' and Chatwoot's search match, the short codes
+// that start with it first), and whether more match.
+func (h *Handler) cannedChoicesJSON(w http.ResponseWriter, r *http.Request) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	search := strings.TrimSpace(r.FormValue("search"))
+	if len(search) > maxCannedSearch {
+		search = strings.ToValidUTF8(search[:maxCannedSearch], "") // not half a character
+	}
+	cs, err := h.app.SearchCannedResponses(r.Context(), accountID, search, CannedChoices+1)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	more := len(cs) > CannedChoices
+	out := make([]cannedChoice, 0, CannedChoices)
+	for _, c := range cs[:min(len(cs), CannedChoices)] {
 		out = append(out, cannedChoice{ShortCode: c.ShortCode, Content: c.Content})
 	}
-	return out
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(map[string]any{"canned_responses": out, "more": more})
 }

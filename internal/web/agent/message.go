@@ -126,7 +126,6 @@ type conversationPage struct {
 	SnoozedUntil *time.Time
 	Priorities   []string
 	Viewers      string // the others viewing the conversation
-	Canned       []cannedChoice
 }
 
 type keyValue struct{ Key, Value string }
@@ -446,12 +445,6 @@ func (h *Handler) showConversation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.TeamID = c.TeamID
-	canned, err := h.app.CannedResponses(ctx, accountID, "")
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	p.Canned = cannedChoices(canned)
 	if c.Inbox != nil {
 		p.Inbox = c.Inbox.Name
 	}

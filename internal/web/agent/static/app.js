@@ -299,19 +299,32 @@
     // otherwise land in the emptied box.
     var sending = false;
     // Canned responses: "/" at the start of the box and the start of a
-    // short code show the matches in a listbox under the box; arrows
-    // choose, Enter, Tab or a click inserts the content (as text, never
-    // HTML) for editing before sending, Escape closes. The box keeps the
-    // focus and points at the chosen option (aria-activedescendant).
+    // short code ask the server for the first matches (the short codes that
+    // start with what was typed first, at most 20; the page carries none of
+    // them) and show them in a listbox under the box; arrows choose, Enter,
+    // Tab or a click inserts the content (as text, never HTML) for editing
+    // before sending, Escape closes. The box keeps the focus and points at
+    // the chosen option (aria-activedescendant). Answers are kept for the
+    // page's life by what was typed; one that comes after the box changed
+    // is kept but not shown; Enter or Tab pressed before the answer comes
+    // waits for it.
     var picker = document.getElementById("canned-picker");
-    var cannedData = document.getElementById("canned-responses");
-    var canned = [], matches = [], active = -1;
-    try { canned = cannedData ? JSON.parse(cannedData.textContent) : []; } catch (e0) { canned = []; }
+    var cannedStatus = document.getElementById("canned-status");
+    var matches = [], active = -1;
+    var wanted = null;  // what was typed after "/", while the picker is wanted
+    var shownFor = null; // what the picker shows the answer for
+    var answers = {}, asking = {}, askTimer = null, lastSaid = "";
     function closePicker() {
-      if (!picker || picker.hidden) { return; }
+      if (!picker) { return; }
       picker.hidden = true;
+      cannedStatus.hidden = true;
       box.removeAttribute("aria-activedescendant");
-      matches = []; active = -1;
+      matches = []; active = -1; shownFor = null;
+    }
+    function dismiss() {
+      wanted = null;
+      clearTimeout(askTimer);
+      closePicker();
     }
     function choose(i) {
       active = i;
@@ -323,24 +336,30 @@
     }
     function insert(i) {
       var c = matches[i];
-      closePicker();
+      dismiss();
       box.value = c.content;
       box.focus();
       box.setSelectionRange(box.value.length, box.value.length);
       say("Inserted canned response " + c.short_code);
     }
-    function openPicker() {
-      var m = /^\/(\S*)$/.exec(box.value);
-      if (!picker || !m) { closePicker(); return; }
-      var q = m[1].toLowerCase();
-      var starts = [], holds = [];
-      canned.forEach(function (c) {
-        var code = c.short_code.toLowerCase();
-        if (code.indexOf(q) === 0) { starts.push(c); } else if (q && (code.indexOf(q) > 0 || c.content.toLowerCase().indexOf(q) >= 0)) { holds.push(c); }
-      });
-      matches = starts.concat(holds).slice(0, 8);
-      if (!matches.length) { closePicker(); return; }
+    function tellOnce(text) {
+      if (text !== lastSaid) { lastSaid = text; say(text); }
+    }
+    function show(q, answer) {
+      shownFor = q;
+      matches = answer.canned_responses || [];
       picker.textContent = "";
+      cannedStatus.hidden = true;
+      if (!matches.length) {
+        picker.hidden = true;
+        box.removeAttribute("aria-activedescendant");
+        active = -1;
+        cannedStatus.textContent = q ? "No canned response matches /" + q + "." :
+          "No canned responses yet: add them under Canned responses.";
+        cannedStatus.hidden = false;
+        tellOnce(cannedStatus.textContent);
+        return;
+      }
       matches.forEach(function (c, i) {
         var li = document.createElement("li");
         li.id = "canned-option-" + i;
@@ -358,21 +377,73 @@
         picker.appendChild(li);
       });
       picker.hidden = false;
+      if (answer.more) {
+        cannedStatus.textContent = "The first " + matches.length + " are shown: type more of the short code for others.";
+        cannedStatus.hidden = false;
+      }
       choose(0);
+      // The whole list, and what is said under it, in the window's view.
+      (cannedStatus.hidden ? picker : cannedStatus).scrollIntoView({ block: "nearest" });
+      tellOnce((matches.length === 1 ? "1 canned response" : matches.length + " canned responses") + (answer.more ? ", and more" : ""));
+    }
+    // ask fetches the answer for q once, and shows it if q is still what
+    // is wanted.
+    function ask(q) {
+      if (answers[q]) { return Promise.resolve(answers[q]); }
+      if (!asking[q]) {
+        asking[q] = request("GET", picker.dataset.url + "?search=" + encodeURIComponent(q)).then(function (r) {
+          if (!r.ok) { throw new Error("canned " + r.status); }
+          return r.json();
+        }).then(function (answer) {
+          answers[q] = answer;
+          return answer;
+        }).finally(function () { delete asking[q]; });
+      }
+      return asking[q].then(function (answer) {
+        if (wanted === q && shownFor !== q) { show(q, answer); }
+        return answer;
+      }, function (e) {
+        if (wanted === q) {
+          picker.hidden = true;
+          cannedStatus.textContent = "The canned responses could not be loaded. Type again to retry.";
+          cannedStatus.hidden = false;
+          tellOnce(cannedStatus.textContent);
+        }
+        throw e;
+      });
+    }
+    function openPicker() {
+      var m = /^\/(\S*)$/.exec(box.value);
+      if (!picker || !m) { dismiss(); return; }
+      var q = m[1];
+      wanted = q;
+      clearTimeout(askTimer);
+      if (answers[q]) { show(q, answers[q]); return; }
+      // A few letters typed quickly ask once, for the last of them.
+      askTimer = setTimeout(function () { ask(q).catch(function () {}); }, 120);
     }
     if (picker) {
       box.addEventListener("input", openPicker);
-      box.addEventListener("blur", closePicker);
+      box.addEventListener("blur", dismiss);
       box.addEventListener("keydown", function (e) {
-        if (picker.hidden || e.isComposing) { return; }
-        var n = matches.length;
-        if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        if (wanted === null || e.isComposing) { return; }
+        var ready = shownFor === wanted, n = matches.length;
+        if ((e.key === "ArrowDown" || e.key === "ArrowUp") && ready && n) {
           choose((active + (e.key === "ArrowDown" ? 1 : n - 1)) % n);
-        } else if ((e.key === "Enter" && !e.shiftKey) || e.key === "Tab") {
+        } else if ((e.key === "Enter" || e.key === "Tab") && !e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey) {
+          if (ready && !n) { return; } // nothing matches: Enter sends, Tab moves on
           sending = e.key === "Enter"; // its line break is refused until the key is up, as when sending
-          insert(active);
-        } else if (e.key === "Escape") {
-          closePicker();
+          if (ready) {
+            insert(active);
+          } else {
+            var q = wanted;
+            clearTimeout(askTimer);
+            ask(q).then(function () {
+              if (wanted === q && shownFor === q && matches.length) { insert(active); }
+            }).catch(function () {});
+          }
+        } else if (e.key === "Escape" && (!ready || !picker.hidden || !cannedStatus.hidden)) {
+          dismiss();
         } else {
           return;
         }
