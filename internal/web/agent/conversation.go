@@ -539,6 +539,26 @@ func (h *Handler) handBack(r *http.Request, accountID, id int64) error {
 	return err
 }
 
+// resolve resolves the conversation. Its page's "Resolve and next" posts
+// next too: the page's script finds the next conversation of the list it
+// was opened from itself; without the script the form goes back to the
+// conversations, where the next one is.
+func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) {
+	accountID, id, err := conversationPath(r)
+	if err == nil {
+		err = h.setStatus("resolved")(r, accountID, id)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	back := "/conversations/" + itoa(id)
+	if r.PostFormValue("next") != "" {
+		back = "/conversations"
+	}
+	h.done(w, r, accountPath(accountID, back))
+}
+
 func (h *Handler) setStatus(status string) func(r *http.Request, accountID, id int64) error {
 	return func(r *http.Request, accountID, id int64) error {
 		_, err := h.app.ToggleStatus(r.Context(), accountID, id, app.StatusChange{Status: &status})

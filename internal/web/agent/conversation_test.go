@@ -195,3 +195,40 @@ func TestTeamQueue(t *testing.T) {
 		t.Error("the team filter does not narrow the list")
 	}
 }
+
+// TestResolveAndNextWithoutScript: the page's "Resolve and next" is a form
+// that works without the script: it resolves (with the CSRF token, as every
+// action) and goes to the conversations, where the next one is; Resolve
+// alone comes back to the conversation.
+func TestResolveAndNextWithoutScript(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	first := w.customer("Ann First", "ann@example.com", "Hello")
+	w.handOff(first, "Customer asked for a person", "Ann")
+	second := w.customer("Ben Second", "ben@example.com", "Hi")
+	w.handOff(second, "Customer asked for a person", "Ben")
+	b := w.browser()
+	b.signIn(w.adminMail, password)
+	conv := func(id int64) string { return fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id) }
+	p := b.get(conv(first))
+	if !strings.Contains(p.body, `data-resolve-next><input type="hidden" name="csrf_token"`) || !strings.Contains(p.body, "Resolve and next</button>") {
+		t.Fatalf("the page has no Resolve and next form:\n%s", p.body)
+	}
+	csrf := p.csrf(t)
+	if r := b.post(conv(first)+"/resolve", url.Values{"next": {"1"}}); r.status != http.StatusForbidden {
+		t.Errorf("Resolve and next without the CSRF token: %d", r.status)
+	}
+	r := b.post(conv(first)+"/resolve", url.Values{"csrf_token": {csrf}, "next": {"1"}})
+	if r.status != http.StatusOK || r.url != fmt.Sprintf("/app/accounts/%d/conversations", w.account) || !strings.Contains(r.body, "Ben Second") {
+		t.Errorf("Resolve and next went to %s (%d)", r.url, r.status)
+	}
+	if c, _ := w.App.Conversation(batontest.System(), w.account, first); c.Status.String() != "resolved" {
+		t.Errorf("Ann's conversation is %s", c.Status)
+	}
+	if r := b.post(conv(second)+"/resolve", url.Values{"csrf_token": {csrf}}); r.url != conv(second) {
+		t.Errorf("Resolve went to %s, want back to the conversation", r.url)
+	}
+	if p := b.get(conv(second)); strings.Contains(p.body, "Resolve and next") {
+		t.Error("a resolved conversation offers Resolve and next")
+	}
+}

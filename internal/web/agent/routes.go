@@ -27,7 +27,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST "+conv+"/messages", h.signedIn(h.reply))
 	m.HandleFunc("POST "+conv+"/take_over", h.signedIn(h.act(h.takeOver)))
 	m.HandleFunc("POST "+conv+"/hand_back", h.signedIn(h.act(h.handBack)))
-	m.HandleFunc("POST "+conv+"/resolve", h.signedIn(h.act(h.setStatus("resolved"))))
+	m.HandleFunc("POST "+conv+"/resolve", h.signedIn(h.resolve))
 	m.HandleFunc("POST "+conv+"/reopen", h.signedIn(h.act(h.setStatus("open"))))
 	m.HandleFunc("POST "+conv+"/snooze", h.signedIn(h.act(h.snooze)))
 	m.HandleFunc("POST "+conv+"/assign", h.signedIn(h.act(h.assign)))

@@ -1,14 +1,19 @@
 package agent_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/browsertest"
 )
 
@@ -208,4 +213,233 @@ func TestBrowserKeyboardShortcuts(t *testing.T) {
 	b.waitFor("the dialog", `document.getElementById("shortcuts").open`)
 	b.keys(kb.Escape)
 	b.waitFor("the focus back in the field", `!document.getElementById("shortcuts").open && document.activeElement.id === "f-q"`)
+}
+
+// TestBrowserResolveAndNext: a conversation's page names the list it was
+// opened from and its place there, with links to the ones before and
+// after; "Resolve and next" (a button, or Ctrl+Alt+E) resolves it and
+// opens the next one of that list as it now stands (one resolved meanwhile
+// by someone else skipped, going round to the top), the focus on its
+// name and the person told; with no other one left, the list.
+func TestBrowserResolveAndNext(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	var ids []int64 // oldest first: the list shows them newest first
+	for _, name := range []string{"Ann Oldest", "Ben Second", "Cat Third", "Dan Newest"} {
+		id := w.customer(name, strings.ToLower(strings.Fields(name)[0])+"@example.com", "Hello from "+name)
+		w.handOff(id, "Customer asked for a person", name+" wants a person")
+		ids = append(ids, id)
+	}
+	ann, ben, cat, dan := ids[0], ids[1], ids[2], ids[3]
+	conv := func(id int64) string { return fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id) }
+	at := func(id int64) string {
+		return fmt.Sprintf(`location.pathname === %q && document.readyState === "complete"`, conv(id))
+	}
+	status := func(id int64) string {
+		t.Helper()
+		c, err := w.App.Conversation(batontest.System(), w.account, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Status.String()
+	}
+	b := w.signedInTab(t, w.adminMail)
+	list := fmt.Sprintf("/app/accounts/%d/conversations?queue=open", w.account)
+	b.open(list)
+	b.waitFor("four rows", `document.querySelectorAll("tr[data-conversation]").length === 4`)
+	b.open(conv(cat))
+	b.waitFor("Cat's page", at(cat))
+
+	// The list it came from, its place there, and its neighbours.
+	if got := js[string](b, `document.getElementById("list-link").getAttribute("href") + " | " + document.getElementById("list-link").textContent`); got != list+" | ← All open" {
+		t.Errorf("the list's link: %q", got)
+	}
+	if got := js[string](b, `document.getElementById("list-position").textContent`); got != "2 of 4" {
+		t.Errorf("the place: %q, want 2 of 4", got)
+	}
+	if got := js[string](b, `document.getElementById("prev-link").getAttribute("href") + " " + document.getElementById("next-link").getAttribute("href")`); got != conv(dan)+" "+conv(ben) {
+		t.Errorf("previous and next: %q", got)
+	}
+	if got := js[string](b, `document.getElementById("next-link").textContent`); got != "Next conversation" {
+		t.Errorf("the next link reads %q", got)
+	}
+	b.shot("agent-resolve-and-next")
+	browsertest.Axe(t, b.ctx)
+
+	// A draft written here is kept for when the person comes back.
+	b.tabTo("#reply-content")
+	b.keys("Half written")
+
+	// The button, by keyboard: Cat resolved, Ben (after Cat) opens.
+	b.tabTo("form[data-resolve-next] button")
+	b.keys(kb.Enter)
+	b.waitFor("Ben's page", at(ben))
+	b.waitFor("the focus on Ben's name", `document.activeElement.id === "conv-title"`)
+	b.waitFor("told", `document.getElementById("live").textContent === "Conversation #`+fmt.Sprint(cat)+` resolved. Next: Ben Second."`)
+	if s := status(cat); s != "resolved" {
+		t.Errorf("Cat's conversation is %s", s)
+	}
+	if got := js[string](b, `document.getElementById("list-position").textContent`); got != "2 of 3" {
+		t.Errorf("Ben's place in the list as it now is: %q, want 2 of 3", got)
+	}
+	b.shot("agent-resolve-and-next-arrived")
+
+	// Ann, after Ben, is resolved by someone else meanwhile: Ctrl+Alt+E
+	// skips her and goes round to Dan, at the top.
+	w.Call("POST", fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/toggle_status", w.account, ann), w.botToken,
+		map[string]any{"status": "resolved"}, 200)
+	b.chord(chromedp.ModifierCtrl|chromedp.ModifierAlt, "e")
+	b.waitFor("Dan's page", at(dan))
+	b.waitFor("the focus on Dan's name", `document.activeElement.id === "conv-title"`)
+	if s := status(ben); s != "resolved" {
+		t.Errorf("Ben's conversation is %s", s)
+	}
+
+	// Dan is the last: resolved, the list opens, empty, the focus on it.
+	b.chord(chromedp.ModifierCtrl|chromedp.ModifierAlt, "e")
+	b.waitFor("the list", fmt.Sprintf(`location.pathname + location.search === %q && document.readyState === "complete"`, list))
+	b.waitFor("told", `document.getElementById("live").textContent.endsWith("No other conversation is in this list.")`)
+	if id := js[string](b, `document.activeElement.id`); id != "main" {
+		t.Errorf("the focus is on %q, want the page", id)
+	}
+	if s := status(dan); s != "resolved" {
+		t.Errorf("Dan's conversation is %s", s)
+	}
+
+	// Cat's page again: its draft is back, and a resolved conversation
+	// offers no Resolve and next (the chord says so).
+	b.open(conv(cat))
+	b.waitFor("Cat's page", at(cat))
+	if v := js[string](b, `document.getElementById("reply-content").value`); v != "Half written" {
+		t.Errorf("Cat's draft came back as %q", v)
+	}
+	if js[bool](b, `!!document.querySelector("form[data-resolve-next]")`) {
+		t.Error("a resolved conversation offers Resolve and next")
+	}
+	b.keys(kb.Tab)
+	b.chord(chromedp.ModifierCtrl|chromedp.ModifierAlt, "e")
+	b.waitFor("told", `document.getElementById("live").textContent === "The conversation is resolved already"`)
+}
+
+// TestBrowserMoreShortcuts: Chatwoot's other keys where Baton has what
+// they act on: Alt+N the next queue, Alt+V the contacts, Alt+S the
+// settings, Alt+R the reports (administrators only, and listed only for
+// them), Alt+M Snooze…, Ctrl+Alt+A a file for the reply, Alt+O the
+// details; the dialog lists each.
+func TestBrowserMoreShortcuts(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Ann Asker", "ann@example.com", "Hello")
+	w.handOff(id, "Customer asked for a person", "Ann wants a person")
+	acc := fmt.Sprintf("/app/accounts/%d", w.account)
+	b := w.signedInTab(t, w.adminMail)
+	b.open(acc + "/conversations?queue=open")
+	b.waitFor("the row", `document.querySelectorAll("tr[data-conversation]").length === 1`)
+
+	b.keys("?")
+	b.waitFor("the dialog", `document.getElementById("shortcuts").open`)
+	listed := js[string](b, `document.getElementById("shortcuts-list").innerText`)
+	for _, want := range []string{"Alt + N", "Alt + V", "Alt + S", "Alt + R", "Alt + M", "Alt + O", "Ctrl + Alt + E", "Ctrl + Alt + A",
+		"Close Snooze… or Hand back…", "Choose a canned response", "Insert the chosen canned response"} {
+		if !strings.Contains(listed, want) {
+			t.Errorf("the dialog does not list %s: %s", want, listed)
+		}
+	}
+	b.shot("agent-shortcuts-dialog-all")
+	b.keys(kb.Escape)
+
+	// Alt+N: the queue after All open, the focus on its link.
+	b.alt("n")
+	b.waitFor("the snoozed queue", `location.search === "?queue=snoozed" && document.readyState === "complete"`)
+	b.waitFor("the focus on its link", `document.activeElement.getAttribute("aria-current") === "page" && document.activeElement.textContent.startsWith("Snoozed")`)
+	b.waitFor("told", `document.getElementById("live").textContent === "Snoozed queue"`)
+	b.alt("v")
+	b.waitFor("the contacts", `location.pathname === "`+acc+`/contacts" && document.readyState === "complete"`)
+	b.alt("s")
+	b.waitFor("the settings", `location.pathname === "`+acc+`/settings/inboxes" && document.readyState === "complete"`)
+	b.alt("r")
+	b.waitFor("the reports", `location.pathname === "`+acc+`/reports/bots" && document.readyState === "complete"`)
+
+	// In the conversation: Alt+M opens Snooze… on the chosen time, and
+	// closes it back on its summary; from the reply box too.
+	b.open(fmt.Sprintf("%s/conversations/%d", acc, id))
+	b.waitFor("the page", `document.readyState === "complete" && !!document.getElementById("reply-content")`)
+	b.alt("m")
+	b.waitFor("Snooze… open", `document.querySelector("details.snooze").open && document.activeElement.name === "until" && document.activeElement.checked`)
+	b.shot("agent-shortcut-snooze")
+	b.alt("m")
+	b.waitFor("Snooze… closed", `!document.querySelector("details.snooze").open && document.activeElement.tagName === "SUMMARY"`)
+	b.tabTo("#reply-content")
+	b.alt("m")
+	b.waitFor("Snooze… open from the box", `document.querySelector("details.snooze").open`)
+	b.keys(kb.Escape)
+	b.waitFor("Snooze… closed by Escape", `!document.querySelector("details.snooze").open`)
+
+	// Ctrl+Alt+A from the reply box opens the file chooser of the reply.
+	opened := make(chan cdppage.FileChooserOpenedMode, 1)
+	if err := chromedp.Listen(b.ctx, func(ev any) {
+		if e, ok := ev.(*cdppage.EventFileChooserOpened); ok {
+			select {
+			case opened <- e.Mode:
+			default:
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(b.ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, cdppage.SetInterceptFileChooserDialog, cdppage.SetInterceptFileChooserDialogParams{Enabled: true})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	b.tabTo("#reply-content")
+	b.chord(chromedp.ModifierCtrl|chromedp.ModifierAlt, "a")
+	select {
+	case mode := <-opened:
+		if mode != cdppage.FileChooserOpenedModeSelectMultiple {
+			t.Errorf("the file chooser opened for %s, want several files", mode)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("Ctrl+Alt+A opened no file chooser")
+	}
+	if id := js[string](b, `document.activeElement.id`); id != "reply-files" {
+		t.Errorf("after Ctrl+Alt+A the focus is on %q, want the attachments", id)
+	}
+
+	// Alt+O hides the details (the focus in them goes to the button that
+	// shows them again), and they stay hidden on the next page.
+	b.tabTo("#assignee + button")
+	b.alt("o")
+	b.waitFor("the details hidden", `document.getElementById("details").hidden`)
+	if got := js[string](b, `(t => t.textContent + " " + t.getAttribute("aria-expanded") + " " + (document.activeElement === t))(document.getElementById("details-toggle"))`); got != "Show details false true" {
+		t.Errorf("the details' button after Alt+O: %q", got)
+	}
+	b.shot("agent-details-hidden")
+	b.open(fmt.Sprintf("%s/conversations/%d", acc, id))
+	b.waitFor("the page", `document.readyState === "complete"`)
+	if !js[bool](b, `document.getElementById("details").hidden`) {
+		t.Error("the details came back on the next page")
+	}
+	b.tabTo("#details-toggle")
+	b.keys(kb.Enter)
+	b.waitFor("the details shown", `!document.getElementById("details").hidden && document.getElementById("details-toggle").getAttribute("aria-expanded") === "true"`)
+
+	// An agent has no reports: Alt+R is not listed and does nothing;
+	// Alt+S is the canned responses.
+	a := w.signedInTab(t, w.agentMail)
+	a.waitFor("the page's script", `document.readyState === "complete" && !document.getElementById("shortcuts-open").hidden`)
+	a.keys("?")
+	a.waitFor("the dialog", `document.getElementById("shortcuts").open`)
+	if listed := js[string](a, `document.getElementById("shortcuts-list").innerText`); strings.Contains(listed, "Alt + R") || strings.Contains(listed, "reports") {
+		t.Errorf("an agent's dialog lists the reports: %s", listed)
+	}
+	a.keys(kb.Escape)
+	before := js[string](a, `location.href`)
+	a.alt("r")
+	if after := js[string](a, `location.href`); after != before {
+		t.Errorf("an agent's Alt+R went to %s", after)
+	}
+	a.alt("s")
+	a.waitFor("the canned responses", `location.pathname === "`+acc+`/settings/canned_responses" && document.readyState === "complete"`)
 }

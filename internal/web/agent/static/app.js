@@ -25,6 +25,32 @@
     if (live) { live.textContent = text; }
   }
 
+  // --- Arriving: what the page that sent here wants said and focused ---
+  // The script that moves to another page (the next conversation, the
+  // next queue) leaves for that page alone what to tell the person and
+  // where the focus goes (a CSS selector): a page that loads puts it
+  // nowhere.
+  var arriveKey = "baton-arrive";
+  function go(url, said, focus) {
+    try {
+      sessionStorage.setItem(arriveKey, JSON.stringify({
+        path: new URL(url, location.href).pathname, said: said || "", focus: focus || ""
+      }));
+    } catch (e) { /* storage off: the page comes as new */ }
+    location.href = url;
+  }
+  function arrived() {
+    var a = null;
+    try {
+      a = JSON.parse(sessionStorage.getItem(arriveKey) || "null");
+      sessionStorage.removeItem(arriveKey);
+    } catch (e) { return; }
+    if (!a || a.path !== location.pathname) { return; }
+    var el = a.focus ? document.querySelector(a.focus) : null;
+    if (el) { el.focus(); }
+    if (a.said) { setTimeout(function () { say(a.said); }, 100); }
+  }
+
   // --- Times: written in UTC by the server, shown in the reader's zone ---
   var clockFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
   function localTimes(root) {
@@ -214,6 +240,42 @@
     if (box && target === box) { box.setSelectionRange(box.value.length, box.value.length); }
     if (state.said) { setTimeout(function () { say(state.said); }, 100); }
   })();
+
+  // A reply being written is kept when the person leaves the page for
+  // another (a link, the next conversation), and is back when they return.
+  if (layout) {
+    window.addEventListener("pagehide", function () {
+      var draft = document.getElementById("reply-content");
+      if (draft) { keepDraft(draft.value); }
+    });
+  }
+
+  // The details beside the transcript (Manage, Contact) can be hidden to
+  // give it the width, and stay so on the next pages.
+  var details = document.getElementById("details");
+  var detailsToggle = document.getElementById("details-toggle");
+  function showDetails(on) {
+    var inside = details.contains(document.activeElement);
+    details.hidden = !on;
+    layout.classList.toggle("no-details", !on);
+    detailsToggle.setAttribute("aria-expanded", String(on));
+    detailsToggle.textContent = on ? "Hide details" : "Show details";
+    try { localStorage.setItem("baton.details", on ? "shown" : "hidden"); } catch (e) { /* for this page only */ }
+    if (inside) { detailsToggle.focus(); } // not lost on the body
+  }
+  function toggleDetails() {
+    if (!details || !detailsToggle) { return false; }
+    showDetails(details.hidden);
+    say(details.hidden ? "Details hidden" : "Details shown");
+    return true;
+  }
+  if (layout && details && detailsToggle) {
+    detailsToggle.hidden = false;
+    detailsToggle.addEventListener("click", function () { showDetails(details.hidden); });
+    var hiddenBefore = false;
+    try { hiddenBefore = localStorage.getItem("baton.details") === "hidden"; } catch (e) { /* shown */ }
+    if (hiddenBefore) { showDetails(false); }
+  }
 
   function fragment(html) {
     var t = document.createElement("template");
@@ -649,14 +711,23 @@
   }
   cable();
   // --- Keyboard shortcuts ------------------------------------------------
-  // Chatwoot's dashboard keys where it has one (Alt+J / Alt+K previous and
-  // next conversation, Alt+C the conversations, Alt+L reply, Alt+P private
-  // note, Alt+E resolve, Ctrl/Cmd+Enter send, Ctrl/Cmd+/ the list of keys)
-  // and Baton's own (Alt+T take over, "?" the list). One table both runs
-  // them and lists them in the dialog. None fires while typing in a field
-  // but those meant for the reply box, and no plain letter is taken, so a
-  // screen reader's own single keys still reach it; "?" is the one plain
-  // key, and only outside fields.
+  // Chatwoot's dashboard keys where Baton has the thing they act on
+  // (Alt+J / Alt+K previous and next conversation, Alt+C the
+  // conversations, Alt+V the contacts, Alt+R the reports, Alt+S the
+  // settings, Alt+N the next queue, Alt+L reply, Alt+P private note, Alt+E
+  // resolve, Ctrl/Cmd+Alt+E resolve and open the next, Alt+M snooze,
+  // Ctrl/Cmd+Alt+A attach a file, Alt+O the details beside the transcript,
+  // Ctrl/Cmd+Enter send, Ctrl/Cmd+/ the list of keys) and Baton's own
+  // (Alt+T take over, "?" the list). Chatwoot's Escape, which leaves the
+  // conversation, is not taken: Escape closes what is open here (the
+  // canned responses, Snooze…, Hand back…), and reaches the page from a
+  // screen reader's reading mode too, where leaving would surprise. One
+  // table both runs them and lists them in the dialog, under where each
+  // works (all of them, but the reports' for who has none). None fires
+  // while typing in a field but those meant for the reply box, and no plain
+  // letter is taken, so a screen reader's own single keys still reach it;
+  // "?" is the one plain key, and only outside fields. A chord that AltGr
+  // makes (Ctrl+Alt on Windows) types a character and is never a shortcut.
   function shortcuts() {
     var dialog = document.getElementById("shortcuts");
     var opener = document.getElementById("shortcuts-open");
@@ -676,8 +747,11 @@
     function keepList() {
       if (!rows) { return; }
       try {
+        var current = document.querySelector(".queues [aria-current] span");
         sessionStorage.setItem(listKey, JSON.stringify({
           url: location.pathname + location.search,
+          label: current ? current.textContent : "",
+          more: !!rows.querySelector('.pages a[rel="next"]'), // the list has pages after this one
           rows: rowLinks().map(function (a) { return a.pathname; })
         }));
       } catch (e) { /* storage off: Alt+J/K work on the list page only */ }
@@ -697,6 +771,25 @@
       if (box) { keepDraft(box.value); }
       location.href = url;
     }
+
+    // A conversation's page links to the list it was opened from, and to
+    // the conversations before and after it there, saying where it is.
+    (function showPlace() {
+      var link = document.getElementById("list-link");
+      var kept = keptList();
+      if (!layout || !link || !kept || !kept.url) { return; }
+      link.href = kept.url;
+      if (kept.label) { document.getElementById("list-name").textContent = kept.label; }
+      var i = kept.rows.indexOf(location.pathname);
+      if (i < 0) { return; }
+      [["prev-link", kept.rows[i - 1]], ["next-link", kept.rows[i + 1]]].forEach(function (p) {
+        var a = document.getElementById(p[0]);
+        if (p[1]) { a.href = p[1]; a.hidden = false; }
+      });
+      var at = document.getElementById("list-position");
+      at.textContent = (i + 1) + " of " + kept.rows.length + (kept.more ? "+" : "");
+      at.hidden = false;
+    })();
 
     // step moves through the list: on the list, the focus goes to the
     // row before or after the focused one (the first when none is);
@@ -734,15 +827,125 @@
       if (!form) { say(none); return; }
       form.requestSubmit();
     }
+    // navLink is the main navigation's link to the path under the account.
+    function navLink(path) {
+      return document.querySelector('nav[aria-label="Main"] a[href="/app/accounts/' + account + path + '"]');
+    }
+    function goTo(path) {
+      var a = navLink(path);
+      if (a) { leave(a.href); }
+    }
+
+    // resolveAndNext resolves the conversation and opens the next one of
+    // the list it was opened from (Chatwoot's "resolve and move to next"):
+    // the list is read again, and the first conversation after this one
+    // in the order it was shown that is still in it opens, going round to
+    // the top as Chatwoot does, else the list's first; the list itself
+    // when it holds no other. The focus lands on the next one's name, the
+    // start of what there is to read, and the person is told.
+    var resolving = false;
+    function resolveAndNext() {
+      var form = document.querySelector("form[data-resolve-next]");
+      if (!layout) { return; }
+      if (!form) { say("The conversation is resolved already"); return; }
+      if (resolving) { return; }
+      resolving = true;
+      var here = location.pathname, url = listURL(), kept = keptList();
+      var done = "Conversation #" + layout.dataset.displayId + " resolved.";
+      request("POST", form.action, new FormData(form)).then(function (r) {
+        if (!r.ok) {
+          return r.text().then(function (t) {
+            var e = new Error(t || "error " + r.status);
+            e.stale = r.status === 409;
+            throw e;
+          });
+        }
+        return request("GET", url).then(function (r2) { return r2.ok ? r2.text() : ""; }, function () { return ""; });
+      }).then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var all = Array.prototype.map.call(doc.querySelectorAll("#rows tr[data-conversation]"), function (tr) {
+          var a = tr.querySelector("a[href]");
+          return a ? a.getAttribute("href").split(/[?#]/)[0] : "";
+        }).filter(Boolean);
+        var fresh = all.filter(function (p) { return p !== here; });
+        var order = kept && kept.url === url ? kept.rows : [];
+        var i = order.indexOf(here);
+        var after = i < 0 ? [] : order.slice(i + 1).concat(order.slice(0, i));
+        var next = after.filter(function (p) { return fresh.indexOf(p) >= 0; })[0] || fresh[0];
+        if (html) {
+          // The list as it now is, for Alt+J / Alt+K from the next one.
+          var current = doc.querySelector(".queues [aria-current] span");
+          try {
+            sessionStorage.setItem(listKey, JSON.stringify({ url: url, label: current ? current.textContent : (kept && kept.label) || "",
+              more: !!doc.querySelector('#rows .pages a[rel="next"]'), rows: all }));
+          } catch (e) { /* storage off */ }
+        }
+        if (box) { keepDraft(box.value); }
+        if (next) {
+          go(next, done + " Next: " + ((doc.querySelector('#rows tr[data-conversation] a[href="' + next + '"]') || {}).textContent || "the next conversation") + ".", "#conv-title");
+        } else {
+          go(url, done + " No other conversation is in this list.", "#main");
+        }
+      }).catch(function (e2) {
+        resolving = false;
+        alert(e2.message);
+        if (e2.stale) { reloadKeepingDraft("", form.action); }
+      });
+    }
+    var resolveNextForm = document.querySelector("form[data-resolve-next]");
+    if (resolveNextForm) {
+      resolveNextForm.addEventListener("submit", function (e) {
+        e.preventDefault();
+        resolveAndNext();
+      });
+    }
+
+    // nextQueue opens the queue after the one shown (the first after the
+    // last), the focus on its link.
+    function nextQueue() {
+      var links = Array.prototype.slice.call(document.querySelectorAll(".queues a"));
+      var at = links.findIndex(function (a) { return a.getAttribute("aria-current") === "page"; });
+      if (!links.length) { say(altName + "+N moves between the queues on the conversation list"); return; }
+      var next = links[(at + 1) % links.length];
+      go(next.href, next.querySelector("span").textContent + " queue", ".queues [aria-current]");
+    }
+    // snooze opens Snooze… with the focus on the chosen time, or closes
+    // it with the focus on its summary.
+    function snooze() {
+      if (!layout) { return; }
+      var d = document.querySelector("details.snooze");
+      if (!d) { say("Nothing to snooze: the conversation is snoozed or resolved"); return; }
+      d.open = !d.open;
+      if (d.open) {
+        d.querySelector("input[name=until]:checked").focus();
+      } else {
+        d.querySelector("summary").focus();
+      }
+    }
+    // attach opens the reply's file chooser.
+    function attach() {
+      var files = document.getElementById("reply-files");
+      if (!layout || !files) { return; }
+      files.focus();
+      files.click();
+    }
+
+    var isAdmin = !!navLink("/settings/inboxes");
     var table = [
       { group: "Anywhere", keys: ["?"], what: "Show these shortcuts (outside a text field)" },
-      { group: "Anywhere", keys: [modName, "/"], mod: true, field: true, what: "Show these shortcuts", run: open },
+      { group: "Anywhere", keys: [modName, "/"], mod: "/", field: true, what: "Show these shortcuts", run: open },
       { group: "Anywhere", keys: [altName, "C"], alt: "c", what: "Go to the conversation list", run: function () {
         if (rows) { var links = rowLinks(); (links[0] || document.getElementById("main")).focus(); return; }
         leave(listURL());
       } },
       { group: "Anywhere", keys: [altName, "J"], alt: "j", what: "Previous conversation: the row above in the list, or open the one before", run: function () { step(-1); } },
       { group: "Anywhere", keys: [altName, "K"], alt: "k", what: "Next conversation: the row below in the list, or open the one after", run: function () { step(1); } },
+      { group: "Anywhere", keys: [altName, "V"], alt: "v", what: "Go to the contacts", run: function () { goTo("/contacts"); } },
+      { group: "Anywhere", keys: [altName, "R"], alt: "r", what: "Go to the reports", when: isAdmin, run: function () { goTo("/reports/bots"); } },
+      { group: "Anywhere", keys: [altName, "S"], alt: "s", what: isAdmin ? "Go to the settings (inboxes)" : "Go to the settings (canned responses)",
+        run: function () { goTo(isAdmin ? "/settings/inboxes" : "/settings/canned_responses"); } },
+      { group: "On the conversation list", keys: [altName, "N"], alt: "n", what: "Next queue (after the last, the first)", run: nextQueue },
+      { group: "Here", keys: ["Escape"], what: "Close this list" },
       { group: "In a conversation", keys: [altName, "L"], alt: "l", field: "reply", what: "Write a reply (to the reply box, reply mode)", run: function () { replyMode(false); } },
       { group: "In a conversation", keys: [altName, "P"], alt: "p", field: "reply", what: "Private note on or off (to the reply box)", run: function () {
         var noteBox = document.getElementById("private-note");
@@ -750,28 +953,37 @@
       } },
       { group: "In a conversation", keys: [altName, "T"], alt: "t", what: "Take over the conversation", run: function () { act("/take_over", "Nothing to take over: the conversation is yours or resolved"); } },
       { group: "In a conversation", keys: [altName, "E"], alt: "e", what: "Resolve the conversation", run: function () { act("/resolve", "The conversation is resolved already"); } },
+      { group: "In a conversation", keys: [modName, altName, "E"], modAlt: "e", what: "Resolve, and open the next conversation of the list", run: resolveAndNext },
+      { group: "In a conversation", keys: [altName, "M"], alt: "m", field: "reply", what: "Snooze… open or closed", run: snooze },
+      { group: "In a conversation", keys: [modName, altName, "A"], modAlt: "a", field: "reply", what: "Attach a file to the reply", run: attach },
+      { group: "In a conversation", keys: [altName, "O"], alt: "o", what: "Hide or show the details (Manage, Contact)", run: toggleDetails },
+      { group: "In a conversation", keys: ["Escape"], what: "Close Snooze… or Hand back…" },
       { group: "In the reply box", keys: ["Enter"], what: "Send" },
       { group: "In the reply box", keys: [modName, "Enter"], what: "Send" },
       { group: "In the reply box", keys: ["Shift", "Enter"], what: "New line" },
       { group: "In the reply box", keys: ["/"], what: "Canned responses, at the start of the box" },
-      { group: "Here", keys: ["Escape"], what: "Close this list" }
-    ];
+      { group: "In the reply box", keys: ["Up", "Down"], join: " / ", what: "Choose a canned response" },
+      { group: "In the reply box", keys: ["Enter", "Tab"], join: " / ", what: "Insert the chosen canned response" },
+      { group: "In the reply box", keys: ["Escape"], what: "Close the canned responses" }
+    ].filter(function (s) { return s.when !== false; });
 
     // The dialog lists the table, as text.
     var list = document.getElementById("shortcuts-list");
     var groups = {};
     table.forEach(function (s) {
       if (!groups[s.group]) {
+        var section = document.createElement("section");
         var h = document.createElement("h3");
         h.textContent = s.group;
         var dl = document.createElement("dl");
-        list.appendChild(h);
-        list.appendChild(dl);
+        section.appendChild(h);
+        section.appendChild(dl);
+        list.appendChild(section);
         groups[s.group] = dl;
       }
       var dt = document.createElement("dt");
       s.keys.forEach(function (k, i) {
-        if (i) { dt.appendChild(document.createTextNode(" + ")); }
+        if (i) { dt.appendChild(document.createTextNode(s.join || " + ")); }
         var kbd = document.createElement("kbd");
         kbd.textContent = k;
         dt.appendChild(kbd);
@@ -820,9 +1032,14 @@
         open();
         return;
       }
+      // The platform's command key: Cmd on a Mac, Ctrl elsewhere.
+      var cmd = mac ? e.metaKey && !e.ctrlKey : e.ctrlKey && !e.metaKey;
       var s = null;
       if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key === "/") {
-        s = table.filter(function (t) { return t.mod; })[0];
+        s = table.filter(function (t) { return t.mod === "/"; })[0];
+      } else if (cmd && e.altKey && !e.shiftKey && !altGr) {
+        var l2 = letter(e);
+        s = table.filter(function (t) { return t.modAlt === l2 && t.run; })[0] || null;
       } else if (e.altKey && !e.ctrlKey && !e.metaKey && !e.shiftKey && !altGr) {
         var l = letter(e);
         s = table.filter(function (t) { return t.alt === l && t.run; })[0] || null;
@@ -846,6 +1063,7 @@
     }
   }
   shortcuts();
+  arrived();
 
   window.addEventListener("online", function () { failures = 0; });
   document.addEventListener("visibilitychange", function () {
