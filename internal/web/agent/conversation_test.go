@@ -232,3 +232,37 @@ func TestResolveAndNextWithoutScript(t *testing.T) {
 		t.Error("a resolved conversation offers Resolve and next")
 	}
 }
+
+// TestConversationHeaderSays: the conversation's header says since when
+// the customer has waited for a reply (until someone answers), and its
+// priority and labels (as text), so they show with the details hidden.
+func TestConversationHeaderSays(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Casey Customer", "casey@example.com", "Where is my order?")
+	w.handOff(id, "Customer asked for a person", "Casey wants a person")
+	b := w.browser()
+	b.signIn(w.adminMail, password)
+	conv := fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id)
+	p := b.get(conv)
+	if !strings.Contains(p.body, `<span id="waiting">Waiting for a reply since <time class="clock" datetime="`) {
+		t.Errorf("the header does not say since when the customer waits:\n%s", p.body)
+	}
+	if strings.Contains(p.body, "Priority: <span") || strings.Contains(p.body, "Labels: <span") {
+		t.Errorf("the header shows a priority or labels the conversation has not")
+	}
+	csrf := p.csrf(t)
+	b.post(conv+"/priority", url.Values{"csrf_token": {csrf}, "priority": {"urgent"}})
+	b.post(conv+"/labels", url.Values{"csrf_token": {csrf}, "labels": {"vip, <b>x</b>"}})
+	b.post(conv+"/messages", url.Values{"csrf_token": {csrf}, "content": {"Looking into it"}})
+	p = b.get(conv)
+	for _, want := range []string{`Priority: <span class="badge">urgent</span>`, `<span class="badge label">vip</span>`,
+		`<span class="badge label">&lt;b&gt;x&lt;/b&gt;</span>`} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the header lacks %s", want)
+		}
+	}
+	if strings.Contains(p.body, `id="waiting"`) {
+		t.Error("the header says the customer waits after a reply")
+	}
+}

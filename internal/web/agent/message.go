@@ -95,32 +95,36 @@ type handoffCard struct {
 
 type conversationPage struct {
 	base
-	DisplayID  int64
-	URL        string
-	Status     string
-	Owner      string
-	OwnerKind  string
-	OwnerKey   string // app.OwnerKey: the page's poll and its take over compare it
-	Priority   string
-	Labels     string
-	Inbox      string
-	Contact    *baton.Contact
-	Name       string
-	Attributes []keyValue
-	Earlier    []row
-	Items      []item
-	OldestID   int64
-	NewestID   int64
-	HasOlder   bool
-	Handoff    *handoffCard
-	Agents     []*baton.AccountUser
-	AssigneeID int64
-	Teams      []*baton.Team
-	TeamID     int64
-	BotOwned   bool
-	OthersName string // the person who has it, when that is someone else
-	Resolved   bool
-	Snoozed    bool
+	DisplayID int64
+	URL       string
+	Status    string
+	Owner     string
+	OwnerKind string
+	OwnerKey  string // app.OwnerKey: the page's poll and its take over compare it
+	Priority  string
+	Labels    string
+	LabelList []string
+	// WaitingSince is when the customer's oldest message nobody has
+	// answered came, while the conversation is not resolved.
+	WaitingSince *time.Time
+	Inbox        string
+	Contact      *baton.Contact
+	Name         string
+	Attributes   []keyValue
+	Earlier      []row
+	Items        []item
+	OldestID     int64
+	NewestID     int64
+	HasOlder     bool
+	Handoff      *handoffCard
+	Agents       []*baton.AccountUser
+	AssigneeID   int64
+	Teams        []*baton.Team
+	TeamID       int64
+	BotOwned     bool
+	OthersName   string // the person who has it, when that is someone else
+	Resolved     bool
+	Snoozed      bool
 	// SnoozedUntil is when a snoozed conversation wakes; nil, when the
 	// customer replies.
 	SnoozedUntil *time.Time
@@ -437,6 +441,10 @@ func (h *Handler) showConversation(w http.ResponseWriter, r *http.Request) {
 		Priorities: []string{"", "low", "medium", "high", "urgent"}}
 	p.Owner, p.OwnerKind = owner(c)
 	p.OwnerKey = app.OwnerKey(c)
+	p.LabelList = c.Labels
+	if c.Status != baton.StatusResolved {
+		p.WaitingSince = c.WaitingSince
+	}
 	if c.Assignee != nil && b.User != nil && c.Assignee.ID != b.User.ID && c.Status == baton.StatusOpen {
 		p.OthersName = c.Assignee.AvailableName()
 	}
