@@ -393,6 +393,50 @@ func TestBrowserManyMessages(t *testing.T) {
 	b.shot("agent-conversation-long")
 }
 
+// TestBrowserNewMessagesBelow: a message that comes while the person reads
+// higher up in the transcript does not move it; a button over the
+// transcript's foot says how many came and goes down to them (by keyboard
+// too, the focus then on the transcript), and goes away once they are
+// scrolled to.
+func TestBrowserNewMessagesBelow(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	source := "rita-reader"
+	id := w.customer("Rita Reader", "rita@example.com", "message 0")
+	for i := 1; i < 40; i++ {
+		w.say(source, id, fmt.Sprintf("message %d", i))
+	}
+	b := w.signedInTab(t, w.agentMail)
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
+	b.waitFor("the page", `document.readyState === "complete" && document.body.innerText.includes("message 39")`)
+	js[bool](b, `(document.getElementById("transcript-wrap").scrollTop = 0, true)`)
+	w.say(source, id, "Are you there?")
+	b.waitFor("the button", `!document.getElementById("to-latest").hidden`)
+	if got := js[string](b, `document.getElementById("to-latest").textContent`); got != "1 new message below" {
+		t.Errorf("the button says %q", got)
+	}
+	if top := js[int](b, `document.getElementById("transcript-wrap").scrollTop`); top != 0 {
+		t.Errorf("the transcript moved to %d while read above", top)
+	}
+	w.say(source, id, "Hello?")
+	b.waitFor("two below", `document.getElementById("to-latest").textContent === "2 new messages below"`)
+	b.shot("agent-new-messages-below")
+	browsertest.Axe(t, b.ctx)
+	b.tabTo("#to-latest")
+	b.keys(kb.Enter)
+	b.waitFor("at the foot, the button gone", `document.getElementById("to-latest").hidden && document.activeElement.id === "transcript-wrap"`)
+	if !js[bool](b, `(w => w.scrollHeight - w.scrollTop - w.clientHeight < 40)(document.getElementById("transcript-wrap"))`) {
+		t.Error("the button did not go down to the new messages")
+	}
+
+	// Scrolled down by hand, the button goes too.
+	js[bool](b, `(document.getElementById("transcript-wrap").scrollTop = 0, true)`)
+	w.say(source, id, "Still there?")
+	b.waitFor("the button", `!document.getElementById("to-latest").hidden && document.getElementById("to-latest").textContent === "1 new message below"`)
+	js[bool](b, `(w => (w.scrollTop = w.scrollHeight, true))(document.getElementById("transcript-wrap"))`)
+	b.waitFor("the button gone", `document.getElementById("to-latest").hidden`)
+}
+
 func TestBrowserAdministration(t *testing.T) {
 	t.Parallel()
 	w := setup(t)

@@ -282,6 +282,11 @@
     t.innerHTML = html; // server-rendered and escaped by html/template
     return t.content;
   }
+  var toLatest = document.getElementById("to-latest"), unseen = 0;
+  function seenAll() {
+    unseen = 0;
+    if (toLatest) { toLatest.hidden = true; }
+  }
   function atBottom() { return wrap.scrollHeight - wrap.scrollTop - wrap.clientHeight < 40; }
   function scrollDown() { wrap.scrollTop = wrap.scrollHeight; }
 
@@ -310,13 +315,25 @@
         var stick = atBottom();
         var seen = {};
         transcript.querySelectorAll("li[data-id]").forEach(function (li) { seen[li.dataset.id] = true; });
+        // Two polls at once (the timer's and a live event's) get the same
+        // messages: each is shown, and counted, once.
+        var added = 0;
         items.forEach(function (li) {
-          if (!seen[li.dataset.id]) { transcript.appendChild(li); }
+          if (!seen[li.dataset.id]) { transcript.appendChild(li); added++; }
         });
         localTimes(transcript);
         transcript.dataset.newest = items[items.length - 1].dataset.id;
-        if (stick) { scrollDown(); }
-        say(items.length === 1 ? "1 new message" : items.length + " new messages");
+        if (!added) { return; }
+        if (stick) {
+          scrollDown();
+        } else if (toLatest) {
+          // Scrolled up, reading: a button over the transcript's foot says
+          // how many came below, and goes there.
+          unseen += added;
+          toLatest.textContent = unseen === 1 ? "1 new message below" : unseen + " new messages below";
+          toLatest.hidden = false;
+        }
+        say(added === 1 ? "1 new message" : added + " new messages");
       });
     });
   }
@@ -347,7 +364,17 @@
 
   if (transcript) {
     scrollDown();
-    wrap.addEventListener("scroll", function () { if (wrap.scrollTop < 200) { loadOlder(); } }, { passive: true });
+    wrap.addEventListener("scroll", function () {
+      if (wrap.scrollTop < 200) { loadOlder(); }
+      if (unseen && atBottom()) { seenAll(); }
+    }, { passive: true });
+    if (toLatest) {
+      toLatest.addEventListener("click", function () {
+        scrollDown();
+        seenAll();
+        wrap.focus(); // the button is gone: the focus stays by what it showed
+      });
+    }
     var older = document.getElementById("load-older");
     if (older) { older.addEventListener("click", loadOlder); }
 
