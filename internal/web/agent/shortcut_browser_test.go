@@ -296,6 +296,10 @@ func TestBrowserResolveAndNext(t *testing.T) {
 	}
 
 	// Dan is the last: resolved, the list opens, empty, the focus on it.
+	// The list is slow to come: the page, seeing its conversation
+	// resolved meanwhile, does not reload itself instead of going.
+	js[bool](b, `(f => (window.fetch = (u, o) => String(u).includes("/conversations?") ?
+		new Promise(r => setTimeout(r, 2500)).then(() => f(u, o)) : f(u, o), true))(window.fetch)`)
 	b.chord(chromedp.ModifierCtrl|chromedp.ModifierAlt, "e")
 	b.waitFor("the list", fmt.Sprintf(`location.pathname + location.search === %q && document.readyState === "complete"`, list))
 	b.waitFor("told", `document.getElementById("live").textContent.endsWith("No other conversation is in this list.")`)

@@ -201,7 +201,12 @@
   // focus where it was (the control with the same id, or the same action's
   // button). said, if given, is told once the page is back.
   var stateKey = "baton-page:" + convURL;
+  // leaving is set while the page is on its way to another (Resolve and
+  // next): a change seen meanwhile (the status it just set) does not
+  // reload it instead.
+  var leaving = false;
   function reloadKeepingDraft(said, action) {
+    if (leaving) { return; }
     var draft = document.getElementById("reply-content");
     var noteBox = document.getElementById("private-note");
     keepDraft(draft ? draft.value : "");
@@ -876,7 +881,7 @@
       if (!layout) { return; }
       if (!form) { say("The conversation is resolved already"); return; }
       if (resolving) { return; }
-      resolving = true;
+      resolving = leaving = true;
       var here = location.pathname, url = listURL(), kept = keptList();
       var done = "Conversation #" + layout.dataset.displayId + " resolved.";
       request("POST", form.action, new FormData(form)).then(function (r) {
@@ -914,7 +919,7 @@
           go(url, done + " No other conversation is in this list.", "#main");
         }
       }).catch(function (e2) {
-        resolving = false;
+        resolving = leaving = false;
         alert(e2.message);
         if (e2.stale) { reloadKeepingDraft("", form.action); }
       });
