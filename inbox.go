@@ -136,6 +136,54 @@ func DefaultWorkingHours() []WorkingHour {
 	return out
 }
 
+// WorkingTime is how much of [from, to) falls within the inbox's working
+// hours, in its time zone (summer time included): all of it when working
+// hours are off. A day the schedule does not list, or whose hours close
+// before they open, is closed; an unknown time zone is taken as UTC, as
+// OutOfOffice does.
+func (i *Inbox) WorkingTime(from, to time.Time) time.Duration {
+	if !to.After(from) {
+		return 0
+	}
+	if !i.WorkingHoursEnabled {
+		return to.Sub(from)
+	}
+	loc, err := time.LoadLocation(i.Timezone)
+	if err != nil || i.Timezone == "" {
+		loc = time.UTC
+	}
+	days := map[time.Weekday]WorkingHour{}
+	for _, d := range i.WorkingHours {
+		if d.DayOfWeek >= 0 && d.DayOfWeek <= 6 {
+			days[time.Weekday(d.DayOfWeek)] = d
+		}
+	}
+	var total time.Duration
+	f := from.In(loc)
+	for day := time.Date(f.Year(), f.Month(), f.Day(), 0, 0, 0, 0, loc); day.Before(to); day = day.AddDate(0, 0, 1) {
+		d, ok := days[day.Weekday()]
+		if !ok || d.ClosedAllDay {
+			continue
+		}
+		open, close := day, day.AddDate(0, 0, 1)
+		if !d.OpenAllDay {
+			y, m, n := day.Date()
+			open = time.Date(y, m, n, d.OpenHour, d.OpenMinutes, 0, 0, loc)
+			close = time.Date(y, m, n, d.CloseHour, d.CloseMinutes, 0, 0, loc)
+		}
+		if open.Before(from) {
+			open = from
+		}
+		if close.After(to) {
+			close = to
+		}
+		if close.After(open) {
+			total += close.Sub(open)
+		}
+	}
+	return total
+}
+
 // OutOfOffice reports whether t falls outside the inbox's working hours:
 // never when working hours are off. A day the schedule does not list is
 // closed, as Chatwoot treats a day without its row. An unknown time zone is

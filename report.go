@@ -35,4 +35,8 @@ type ReportingEvent struct {
 	Name      string
 	StartedAt time.Time
 	CreatedAt time.Time
+	// BusinessValue is its value counted only within its inbox's working
+	// hours, as they were when it was written (Inbox.WorkingTime):
+	// Chatwoot's value_in_business_hours.
+	BusinessValue time.Duration
 }

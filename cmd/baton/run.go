@@ -420,6 +420,11 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	snoozes := s.app.NewSnoozeKeeper(0)
 	snoozes.Start(ctx)
 	defer snoozes.Stop()
+	// Reporting events recorded before business hours were kept are
+	// counted in them.
+	hours := s.app.NewBusinessHoursKeeper(0)
+	hours.Start(ctx)
+	defer hours.Stop()
 	kind, target := cfg.Database()
 	if kind == config.Postgres {
 		if on, err := postgres.Autovacuum(ctx, s.store); err == nil && !on {

@@ -196,8 +196,9 @@ func percentile(sorted []int64, p float64) time.Duration {
 // else its assignee), a reopening, an assignment to a person.
 func (a *App) recordChange(ctx context.Context, q *store.Queries, prev, c *baton.Conversation) error {
 	now := a.Now()
+	var inbox *baton.Inbox
 	e := func(name string, user int64, start time.Time) error {
-		return q.CreateReportingEvent(ctx, &baton.ReportingEvent{AccountID: c.AccountID, InboxID: c.InboxID,
+		return a.recordEvent(ctx, q, &inbox, &baton.ReportingEvent{AccountID: c.AccountID, InboxID: c.InboxID,
 			ConversationID: c.ID, UserID: user, Name: name, StartedAt: start, CreatedAt: now})
 	}
 	switch {
@@ -243,7 +244,87 @@ func (a *App) recordReply(ctx context.Context, q *store.Queries, c *baton.Conver
 	default:
 		return nil
 	}
+	var inbox *baton.Inbox
+	return a.recordEvent(ctx, q, &inbox, e)
+}
+
+// recordEvent writes a reporting event with its value in its inbox's
+// working hours as they are now, reading the inbox into *inbox unless it
+// was read already.
+func (a *App) recordEvent(ctx context.Context, q *store.Queries, inbox **baton.Inbox, e *baton.ReportingEvent) error {
+	if *inbox == nil {
+		i, err := q.FindInbox(ctx, e.AccountID, e.InboxID)
+		if err != nil {
+			return err
+		}
+		*inbox = i
+	}
+	e.BusinessValue = (*inbox).WorkingTime(e.StartedAt, e.CreatedAt)
 	return q.CreateReportingEvent(ctx, e)
+}
+
+// fillBatch bounds the reporting events one transaction of
+// FillBusinessValues counts.
+const fillBatch = 500
+
+// FillBusinessValues counts the business values of the reporting events
+// written before they were kept (migration 00037), with their inboxes'
+// working hours as they are now, a batch a transaction, until none is
+// left or ctx ends. It returns how many it counted. Processes that run it
+// at once count an event once: each sets only a value still unset.
+func (a *App) FillBusinessValues(ctx context.Context) (int, error) {
+	n := 0
+	for ctx.Err() == nil {
+		done := 0
+		err := a.store.Write(ctx, func(q *store.Queries) error {
+			done = 0 // a transaction run again starts over
+			events, err := q.ReportingEventsWithoutBusinessValue(ctx, fillBatch)
+			if err != nil {
+				return err
+			}
+			for _, e := range events {
+				v := e.Inbox.WorkingTime(time.UnixMicro(e.StartedAt), time.UnixMicro(e.Created))
+				if err := q.SetBusinessValue(ctx, e.ID, v.Microseconds()); err != nil {
+					return err
+				}
+			}
+			done = len(events)
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+		n += done
+		if done < fillBatch {
+			break
+		}
+	}
+	return n, nil
+}
+
+// BusinessHoursInterval is how often a process looks for reporting events
+// without a business value: those the migration recorded, and those a
+// process of an earlier version writes while a newer one runs beside it.
+const BusinessHoursInterval = time.Minute
+
+// BusinessHoursKeeper counts the business values of reporting events
+// written without one.
+type BusinessHoursKeeper struct{ periodic }
+
+// NewBusinessHoursKeeper returns a keeper that looks at start and then
+// every interval (BusinessHoursInterval when 0). Start runs it.
+func (a *App) NewBusinessHoursKeeper(interval time.Duration) *BusinessHoursKeeper {
+	if interval <= 0 {
+		interval = BusinessHoursInterval
+	}
+	return &BusinessHoursKeeper{periodic{interval: interval, run: func(ctx context.Context) {
+		n, err := a.FillBusinessValues(ctx)
+		if err != nil && ctx.Err() == nil {
+			a.log.Error("counting reporting events in business hours", "err", err)
+		} else if n > 0 {
+			a.log.Info("counted reporting events in business hours", "events", n)
+		}
+	}}}
 }
 
 // Chatwoot's account reports: the metrics of GET reports, by their wire
@@ -502,13 +583,13 @@ func (a *App) ReportSummary(ctx context.Context, accountID int64, rq AccountRepo
 	if err != nil {
 		return nil, nil, err
 	}
-	totals, err := q.ReportTotals(ctx, f, summaryMeasures, false)
+	totals, err := q.ReportTotals(ctx, f, summaryMeasures, store.GroupNone)
 	if err != nil {
 		return nil, nil, err
 	}
 	before := f
 	before.Since, before.Until = f.Since-(f.Until-f.Since), f.Since
-	earlier, err := q.ReportTotals(ctx, before, summaryMeasures, false)
+	earlier, err := q.ReportTotals(ctx, before, summaryMeasures, store.GroupNone)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -562,11 +643,11 @@ func (a *App) PeopleReport(ctx context.Context, accountID int64, since, until ti
 	if err != nil {
 		return nil, err
 	}
-	totals, err := q.ReportTotals(ctx, f, peopleMeasures, true)
+	totals, err := q.ReportTotals(ctx, f, peopleMeasures, store.GroupPerson)
 	if err != nil {
 		return nil, err
 	}
-	account, err := q.ReportTotals(ctx, f, summaryMeasures, false)
+	account, err := q.ReportTotals(ctx, f, summaryMeasures, store.GroupNone)
 	if err != nil {
 		return nil, err
 	}
@@ -581,7 +662,7 @@ func (a *App) PeopleReport(ctx context.Context, accountID int64, since, until ti
 		return time.Duration(t.Sum/t.Count) * time.Microsecond
 	}
 	for _, t := range totals {
-		p := row[t.UserID]
+		p := row[t.ID]
 		if p == nil {
 			continue // no longer a member
 		}

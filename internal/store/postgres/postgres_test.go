@@ -353,3 +353,10 @@ func TestReportBackfill(t *testing.T) {
 	t.Parallel()
 	storetest.ReportBackfill(t, storetest.OpenPostgres(t), goose.DialectPostgres, os.DirFS("migrations"))
 }
+
+// TestReportHistory: the migration of business hours records the
+// resolutions and reopenings made before reporting events were kept.
+func TestReportHistory(t *testing.T) {
+	t.Parallel()
+	storetest.ReportHistory(t, storetest.OpenPostgres(t), goose.DialectPostgres, os.DirFS("migrations"))
+}

@@ -330,3 +330,10 @@ func TestReportBackfill(t *testing.T) {
 	t.Parallel()
 	storetest.ReportBackfill(t, storetest.OpenSQLite(t), goose.DialectSQLite3, os.DirFS("migrations"))
 }
+
+// TestReportHistory: the migration of business hours records the
+// resolutions and reopenings made before reporting events were kept.
+func TestReportHistory(t *testing.T) {
+	t.Parallel()
+	storetest.ReportHistory(t, storetest.OpenSQLite(t), goose.DialectSQLite3, os.DirFS("migrations"))
+}
