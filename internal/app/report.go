@@ -378,6 +378,10 @@ type AccountReportQuery struct {
 	GroupBy string
 	// Offset is the zone's offset east of UTC that periods begin in.
 	Offset time.Duration
+	// BusinessHours counts the times (first response, resolution and
+	// reply) only within the working hours of each conversation's inbox,
+	// as they were when each was recorded.
+	BusinessHours bool
 }
 
 // ReportPoint is one period of a report series.
@@ -398,7 +402,7 @@ const maxOffset = 14 * time.Hour
 // member of the account, an inbox or team must be the account's (else
 // not found).
 func (a *App) accountReportFilter(ctx context.Context, q *store.Queries, accountID int64, rq AccountReportQuery) (store.ReportFilter, error) {
-	f := store.ReportFilter{AccountID: accountID}
+	f := store.ReportFilter{AccountID: accountID, BusinessHours: rq.BusinessHours}
 	if err := a.adminOf(ctx, q, accountID); err != nil {
 		return f, err
 	}
@@ -682,4 +686,223 @@ func (a *App) PeopleReport(ctx context.Context, accountID int64, since, until ti
 			cmp.Compare(x.Member.UserID, y.Member.UserID))
 	})
 	return r, nil
+}
+
+// SummaryRow is one agent's, inbox's, team's or label's summary of a
+// range, as Chatwoot's report downloads show it: its averages in seconds,
+// nil with nothing to average.
+type SummaryRow struct {
+	ID    int64  // the agent's user id, the inbox's or the team's; 0 for a label
+	Name  string // the agent's name, the inbox's, the team's, or the label
+	Inbox *baton.Inbox
+	// Conversations are those created in the range: assigned to the agent
+	// now, of the inbox, of the team now, with the label now.
+	Conversations    int64
+	Resolutions      int64
+	AvgFirstResponse *float64
+	AvgResolution    *float64
+	AvgReply         *float64
+}
+
+// Summary groups: what ReportSummaries reports by.
+const (
+	SummaryByAgent = "agent"
+	SummaryByInbox = "inbox"
+	SummaryByTeam  = "team"
+	SummaryByLabel = "label"
+)
+
+// summaryRowMeasures are what a summary row counts, in the order
+// ReportSummaries reads them.
+var summaryRowMeasures = []store.Measure{
+	metrics[MetricConversations].measure,
+	metrics[MetricFirstResponse].measure,
+	metrics[MetricResolutionTime].measure,
+	metrics[MetricReplyTime].measure,
+}
+
+// Summaries are the summaries of a range, a row an agent, inbox, team or
+// label.
+type Summaries struct {
+	Since, Until time.Time // the range, defaults applied
+	Rows         []SummaryRow
+}
+
+// ReportSummaries is the summary of the range of each agent of the
+// account (by user id), each inbox (by id), each team (by id), every
+// one even with nothing, or each label that something of the range has
+// (by name: labels are not kept apart from conversations), in one
+// statement. rq's type, id, grouping and zone play no part. Administrators
+// only.
+func (a *App) ReportSummaries(ctx context.Context, accountID int64, by string, rq AccountReportQuery) (*Summaries, error) {
+	groups := map[string]store.ReportGroup{SummaryByAgent: store.GroupPerson, SummaryByInbox: store.GroupInbox,
+		SummaryByTeam: store.GroupTeam, SummaryByLabel: store.GroupLabel}
+	g, ok := groups[by]
+	if !ok {
+		return nil, baton.Invalid("A summary is by agent, inbox, team or label", "type")
+	}
+	rq.Type, rq.ID, rq.GroupBy, rq.Offset = "account", "", "", 0
+	q := a.store.Read()
+	f, err := a.accountReportFilter(ctx, q, accountID, rq)
+	if err != nil {
+		return nil, err
+	}
+	var rows []SummaryRow
+	switch g {
+	case store.GroupPerson:
+		members, err := q.ListAccountUsers(ctx, accountID)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range members {
+			rows = append(rows, SummaryRow{ID: m.UserID, Name: m.User.Name})
+		}
+	case store.GroupInbox:
+		inboxes, err := q.ListInboxes(ctx, accountID, 0)
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range inboxes {
+			rows = append(rows, SummaryRow{ID: i.ID, Name: i.Name, Inbox: i})
+		}
+	case store.GroupTeam:
+		teams, err := q.ListTeams(ctx, accountID)
+		if err != nil {
+			return nil, err
+		}
+		slices.SortFunc(teams, func(x, y *baton.Team) int { return cmp.Compare(x.ID, y.ID) })
+		for _, t := range teams {
+			rows = append(rows, SummaryRow{ID: t.ID, Name: t.Name})
+		}
+	}
+	totals, err := q.ReportTotals(ctx, f, summaryRowMeasures, g)
+	if err != nil {
+		return nil, err
+	}
+	at := map[int64]int{}
+	for i, r := range rows {
+		at[r.ID] = i
+	}
+	labels := map[string]int{}
+	for _, t := range totals {
+		i, ok := at[t.ID]
+		if g == store.GroupLabel {
+			if i, ok = labels[t.Label]; !ok {
+				i, ok = len(rows), true
+				labels[t.Label] = i
+				rows = append(rows, SummaryRow{Name: t.Label})
+			}
+		}
+		if !ok {
+			continue // no longer a member, an inbox or a team of the account
+		}
+		r := &rows[i]
+		avg := averageOrNil(t)
+		switch t.Measure {
+		case 0:
+			r.Conversations = t.Count
+		case 1:
+			r.AvgFirstResponse = avg
+		case 2:
+			r.Resolutions, r.AvgResolution = t.Count, avg
+		case 3:
+			r.AvgReply = avg
+		}
+	}
+	if g == store.GroupLabel {
+		slices.SortFunc(rows, func(x, y SummaryRow) int { return strings.Compare(x.Name, y.Name) })
+	}
+	return &Summaries{Since: time.UnixMicro(f.Since).UTC(), Until: time.UnixMicro(f.Until).UTC(), Rows: rows}, nil
+}
+
+// averageOrNil is a total's average in seconds, nil without any.
+func averageOrNil(t store.ReportTotal) *float64 {
+	if t.Count == 0 {
+		return nil
+	}
+	v := averageSeconds(t.Sum, t.Count)
+	return &v
+}
+
+// AccountConversations are Chatwoot's live conversation metrics of an
+// account: its conversations now.
+type AccountConversations struct {
+	Open       int64 // open
+	Unattended int64 // open, and no person has answered yet or the customer waits for a reply
+	Unassigned int64 // open and nobody's
+	Pending    int64 // the bots'
+}
+
+// ConversationMetrics counts the account's conversations as they are now,
+// as Chatwoot's reports/conversations of type account. Administrators only.
+func (a *App) ConversationMetrics(ctx context.Context, accountID int64) (*AccountConversations, error) {
+	q := a.store.Read()
+	if err := a.adminOf(ctx, q, accountID); err != nil {
+		return nil, err
+	}
+	counts, err := q.OpenCounts(ctx, accountID, false)
+	if err != nil {
+		return nil, err
+	}
+	var c store.OpenCount
+	if len(counts) > 0 {
+		c = counts[0]
+	}
+	return &AccountConversations{Open: c.Open, Unattended: c.Unattended, Unassigned: c.Unassigned, Pending: c.Pending}, nil
+}
+
+// AgentConversations are one member's open conversations now.
+type AgentConversations struct {
+	Member     *baton.AccountUser // with its user and presence
+	Open       int64
+	Unattended int64
+}
+
+// AgentsPerPage is how many members a page of AgentConversationMetrics
+// holds, Chatwoot's.
+const AgentsPerPage = 25
+
+// AgentConversationMetrics counts each member's open conversations now, as
+// Chatwoot's reports/conversations of type agent: a page (from 1) of the
+// account's members by user id, AgentsPerPage a page, the most open
+// first; with userID, that member alone (another is not found).
+// Administrators only.
+func (a *App) AgentConversationMetrics(ctx context.Context, accountID, userID int64, page int) ([]AgentConversations, error) {
+	q := a.store.Read()
+	if err := a.adminOf(ctx, q, accountID); err != nil {
+		return nil, err
+	}
+	if page < 1 {
+		return nil, baton.Invalid("page must be 1 or more", "page")
+	}
+	members, err := q.ListAccountUsers(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if userID != 0 {
+		i := slices.IndexFunc(members, func(m *baton.AccountUser) bool { return m.UserID == userID })
+		if i < 0 {
+			return nil, baton.ErrNotFound
+		}
+		members, page = members[i:i+1], 1
+	}
+	first := min((page-1)*AgentsPerPage, len(members))
+	members = members[first:min(first+AgentsPerPage, len(members))]
+	if err := a.withPresence(ctx, q, members); err != nil {
+		return nil, err
+	}
+	counts, err := q.OpenCounts(ctx, accountID, true)
+	if err != nil {
+		return nil, err
+	}
+	of := map[int64]store.OpenCount{}
+	for _, c := range counts {
+		of[c.AssigneeID] = c
+	}
+	out := make([]AgentConversations, len(members))
+	for i, m := range members {
+		out[i] = AgentConversations{Member: m, Open: of[m.UserID].Open, Unattended: of[m.UserID].Unattended}
+	}
+	slices.SortStableFunc(out, func(x, y AgentConversations) int { return cmp.Compare(y.Open, x.Open) })
+	return out, nil
 }

@@ -1,6 +1,8 @@
 package chatwoot_test
 
 import (
+	"bytes"
+	"encoding/csv"
 	"fmt"
 	"net/url"
 	"testing"
@@ -291,8 +293,9 @@ func TestAccountReports(t *testing.T) {
 				"timezone_offset", "15")), Token: w.admin}, status: 422},
 			{name: "a zone that is not a number", req: request{Method: "GET", Path: bad(week("metric", "conversations_count", "type", "account",
 				"timezone_offset", "CET")), Token: w.admin}, status: 400},
-			{name: "business hours", req: request{Method: "GET", Path: bad(week("metric", "avg_first_response_time", "type", "account",
-				"business_hours", "true")), Token: w.admin}, status: 422, contains: []string{`Business hours are not supported`}},
+			{name: "business hours that are not a boolean", req: request{Method: "GET", Path: bad(week("metric", "avg_first_response_time",
+				"type", "account", "business_hours", "maybe")), Token: w.admin}, status: 400,
+				contains: []string{`business_hours must be true or false`}},
 			{name: "business hours off", req: request{Method: "GET", Path: bad(week("metric", "avg_first_response_time", "type", "account",
 				"business_hours", "false")), Token: w.admin}, status: 200},
 			{name: "an agent", req: request{Method: "GET", Path: w.reports + "/summary?" + week("type", "account").Encode(), Token: w.alan},
@@ -339,6 +342,352 @@ func TestLabelReportFindsEveryLabel(t *testing.T) {
 			if got := num(t, list, "data", "meta", "all_count"); got != int64(want) {
 				t.Errorf("label %q: the list has %d conversations, want %d", l, got, want)
 			}
+		}
+	})
+}
+
+// TestConversationMetrics: Chatwoot's reports/conversations on both
+// databases: the account's conversations now (open, unattended: no
+// person's reply yet or a customer waiting again, unassigned, the bots'
+// pending), and each member's open and unattended ones, the most open
+// first, a page of 25, one member with user_id; administrators only.
+func TestConversationMetrics(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		b := setup(t, s)
+		beaID, _ := b.NewUser(b.account, "Bea", fmt.Sprintf("bea%d@acme.test", b.account), "agent")
+		b.must(request{Method: "POST", Path: b.acc("/inbox_members"), Token: b.admin,
+			Body: map[string]any{"inbox_id": b.api.ID, "user_ids": []int64{b.agentID, beaID}}})
+		reply := func(conv int64) {
+			b.must(request{Method: "POST", Path: b.acc("/conversations/%d/messages", conv), Token: b.agent,
+				Body: map[string]any{"content": "On it."}})
+		}
+		assign := func(conv int64) {
+			b.must(request{Method: "POST", Path: b.acc("/conversations/%d/assignments", conv), Token: b.admin,
+				Body: map[string]any{"assignee_id": b.agentID}})
+		}
+		unanswered := b.customer("a")
+		b.say("a", unanswered, "Hello?")
+		answered := b.customer("b")
+		b.say("b", answered, "Hello?")
+		assign(answered)
+		reply(answered)
+		waiting := b.customer("c")
+		b.say("c", waiting, "Hello?")
+		assign(waiting)
+		reply(waiting)
+		b.say("c", waiting, "And now?")
+		resolved := b.customer("e")
+		b.say("e", resolved, "Thanks")
+		b.must(request{Method: "POST", Path: b.acc("/conversations/%d/toggle_status", resolved), Token: b.admin,
+			Body: map[string]any{"status": "resolved"}})
+		bot := b.must(request{Method: "POST", Path: b.acc("/agent_bots"), Token: b.admin, Body: map[string]any{"name": "Bot"}}).Object(t)
+		botInbox := b.NewInbox(b.account, "Bot API", baton.ChannelAPI)
+		b.must(request{Method: "POST", Path: b.acc("/inboxes/%d/set_agent_bot", botInbox.ID), Token: b.admin,
+			Body: map[string]any{"agent_bot": num(t, bot, "id")}})
+		pub := "/public/api/v1/inboxes/" + botInbox.Identifier + "/contacts"
+		b.must(request{Method: "POST", Path: pub, Body: map[string]any{"source_id": "p"}})
+		b.must(request{Method: "POST", Path: pub + "/p/conversations"})
+		o := b.otherAccount("Globex")
+		outsiderID, _ := b.NewUser(o.account, "Olga", "olga@globex.test", "agent")
+
+		path := fmt.Sprintf("/api/v2/accounts/%d/reports/conversations", b.account)
+		get := func(params string) *response {
+			t.Helper()
+			return b.must(request{Method: "GET", Path: path + "?" + params, Token: b.admin})
+		}
+		account := get("type=account")
+		golden(t, "report_conversations_account", account.Body)
+		for k, want := range map[string]float64{"open": 3, "unattended": 2, "unassigned": 1, "pending": 1} {
+			if got := account.Object(t)[k]; got != want {
+				t.Errorf("the account's %s: %v, want %v", k, got, want)
+			}
+		}
+		agents := func(params string) []map[string]any {
+			t.Helper()
+			var out []map[string]any
+			for _, a := range get(params).Array(t) {
+				out = append(out, a.(map[string]any))
+			}
+			return out
+		}
+		all := agents("type=agent")
+		if len(all) != 3 {
+			t.Fatalf("%d agents, want the account's 3: %v", len(all), all)
+		}
+		alan := map[string]any{"id": float64(b.agentID), "name": "Alan", "email": fmt.Sprintf("alan%d@acme.test", b.account),
+			"thumbnail": "", "availability": "offline", "metric": map[string]any{"open": 2.0, "unattended": 1.0}}
+		if fmt.Sprint(all[0]) != fmt.Sprint(alan) {
+			t.Errorf("the agent with the most open conversations: %v, want %v", all[0], alan)
+		}
+		for _, a := range all[1:] {
+			if m := a["metric"].(map[string]any); m["open"] != 0.0 || m["unattended"] != 0.0 {
+				t.Errorf("%v has nothing open", a)
+			}
+		}
+		if one := agents(fmt.Sprintf("type=agent&user_id=%d", beaID)); len(one) != 1 || one[0]["name"] != "Bea" {
+			t.Errorf("user_id of Bea: %v, want Bea alone", one)
+		}
+		if none := agents("type=agent&page=2"); len(none) != 0 {
+			t.Errorf("the second page of 3 agents: %v, want none", none)
+		}
+		b.run([]scenario{
+			{name: "no type", req: request{Method: "GET", Path: path, Token: b.admin}, status: 422,
+				contains: []string{`type must be account or agent`}},
+			{name: "an inbox", req: request{Method: "GET", Path: path + "?type=inbox", Token: b.admin}, status: 422},
+			{name: "a member of another account", req: request{Method: "GET", Path: fmt.Sprintf("%s?type=agent&user_id=%d", path, outsiderID),
+				Token: b.admin}, status: 404},
+			{name: "a user id that is not a number", req: request{Method: "GET", Path: path + "?type=agent&user_id=bea", Token: b.admin},
+				status: 400},
+			{name: "an agent", req: request{Method: "GET", Path: path + "?type=account", Token: b.agent}, status: 401},
+			{name: "another account's administrator", req: request{Method: "GET", Path: path + "?type=account", Token: o.token}, status: 401},
+			{name: "no token", req: request{Method: "GET", Path: path + "?type=account"}, status: 401},
+			{name: "the other account's own", req: request{Method: "GET", Path: fmt.Sprintf("/api/v2/accounts/%d/reports/conversations?type=account",
+				o.account), Token: o.token}, status: 200, contains: []string{`"open":0`, `"pending":0`}},
+		})
+	})
+}
+
+// csvOf reads a CSV download: its status must be 200, its type text/csv
+// and its file name the one given.
+func csvOf(t *testing.T, r *response, filename string) [][]string {
+	t.Helper()
+	if r.Status != 200 {
+		t.Fatalf("status %d, want 200\n%s", r.Status, r.Body)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
+		t.Errorf("Content-Type %q, want text/csv", ct)
+	}
+	if cd := r.Header.Get("Content-Disposition"); cd != `attachment; filename="`+filename+`"` {
+		t.Errorf("Content-Disposition %q, want the file %s", cd, filename)
+	}
+	cr := csv.NewReader(bytes.NewReader(r.Body))
+	cr.FieldsPerRecord = -1
+	rows, err := cr.ReadAll()
+	if err != nil {
+		t.Fatalf("not CSV: %v\n%s", err, r.Body)
+	}
+	return rows
+}
+
+// TestReportDownloads: Chatwoot's CSV downloads of the week on both
+// databases, a row an agent, inbox, team or label with its conversations,
+// average times as Chatwoot's presenter says them and resolutions, under
+// the reporting period; the conversation traffic a row an hour and a
+// column a day, in the asker's zone; administrators only.
+func TestReportDownloads(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := newReportWeek(t, s)
+		download := func(path string, params url.Values, token string) *response {
+			t.Helper()
+			return w.do(request{Method: "GET", Path: w.reports + path + "?" + params.Encode(), Token: token})
+		}
+		period := []string{"Reporting period 2030-01-07 to 2030-01-14"}
+		check := func(path, filename string, want [][]string) {
+			t.Helper()
+			got := csvOf(t, download(path, week(), w.admin), filename)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s:\n got %q\nwant %q", path, got, want)
+			}
+		}
+		agents := [][]string{period, {"Agent name", "Assigned conversations", "Avg first response time",
+			"Avg resolution time", "Avg customer waiting time", "Resolution Count"},
+			{"Ada", "0", "", "2 hours", "", "1"},
+			{"Alan", "1", "4 minutes", "45 minutes", "2 minutes", "2"},
+			{"Bea", "1", "6 minutes", "", "", "0"}}
+		check("/agents", "agents_report.csv", agents)
+		check("/agents.csv", "agents_report.csv", agents)
+		// A blank line after the period, as Chatwoot's (CSV readers skip it).
+		if body := download("/agents", week(), w.admin).Body; !bytes.HasPrefix(body, []byte(period[0]+"\n\nAgent name,")) {
+			t.Errorf("the agents' CSV begins %q", body[:min(len(body), 80)])
+		}
+		check("/inboxes", "inboxes_report.csv", [][]string{period, {"Inbox name", "Inbox type", "No. of conversations",
+			"Avg first response time", "Avg resolution time", "Avg customer waiting time", "Resolution Count"},
+			{"API", "API", "2", "7 minutes", "1 hour 10 minutes", "2 minutes", "3"},
+			{"Web", "Website", "0", "", "", "", "0"},
+			{"Bot API", "API", "1", "2 minutes", "", "", "0"}})
+		check("/teams.csv", "teams_report.csv", [][]string{period, {"Team name", "Conversations count",
+			"Avg first response time", "Avg resolution time", "Avg customer waiting time", "Resolution Count"},
+			{"Returns", "1", "10 minutes", "2 hours", "", "1"}})
+		check("/labels", "labels_report.csv", [][]string{period, {"Label", "No. of conversations",
+			"Avg first response time", "Avg resolution time", "Avg reply time", "Resolution Count"},
+			{"vip", "1", "10 minutes", "2 hours", "", "1"}})
+		// Tuesday alone: Bea's first response and Ada's resolution.
+		tuesday := week("since", fmt.Sprint(monday.AddDate(0, 0, 1).Unix()), "until", fmt.Sprint(monday.AddDate(0, 0, 2).Unix()))
+		if got := csvOf(t, download("/agents", tuesday, w.admin), "agents_report.csv"); fmt.Sprint(got[0], got[2:]) !=
+			fmt.Sprint([]string{"Reporting period 2030-01-08 to 2030-01-09"},
+				[][]string{{"Ada", "0", "", "2 hours", "", "1"}, {"Alan", "0", "", "", "", "0"}, {"Bea", "1", "10 minutes", "", "", "0"}}) {
+			t.Errorf("Tuesday's agents: %q", got)
+		}
+
+		// The traffic of the days before Thursday morning and Thursday so
+		// far: a conversation at 09:00 on Monday, Tuesday and Thursday.
+		traffic := func(params url.Values) [][]string {
+			t.Helper()
+			return csvOf(t, download("/conversation_traffic", params, w.admin), "conversation_traffic_reports.csv")
+		}
+		got := traffic(url.Values{"days_before": {"3"}})
+		if len(got) != 26 {
+			t.Fatalf("%d rows of traffic, want the zone, the days and 24 hours: %q", len(got), got)
+		}
+		for i, want := range [][]string{{"Timezone", "(GMT+00:00)"},
+			{"Start of the hour", "2030-01-07", "2030-01-08", "2030-01-09", "2030-01-10"}} {
+			if fmt.Sprint(got[i]) != fmt.Sprint(want) {
+				t.Errorf("traffic row %d: %q, want %q", i, got[i], want)
+			}
+		}
+		for hour, want := range map[int][]string{0: {"00:00", "0", "0", "0", "0"}, 9: {"09:00", "1", "1", "0", "1"},
+			10: {"10:00", "0", "0", "0", ""}, 23: {"23:00", "0", "0", "0", ""}} {
+			if fmt.Sprint(got[2+hour]) != fmt.Sprint(want) {
+				t.Errorf("traffic at %02d:00: %q, want %q (an hour still to come is empty)", hour, got[2+hour], want)
+			}
+		}
+		// Ten hours west it is Wednesday 23:12, and each came at 23:00 the
+		// day before its day in UTC.
+		west := traffic(url.Values{"days_before": {"3"}, "timezone_offset": {"-10"}})
+		if fmt.Sprint(west[0], west[1], west[2+23]) != fmt.Sprint([]string{"Timezone", "(GMT-10:00)"},
+			[]string{"Start of the hour", "2030-01-06", "2030-01-07", "2030-01-08", "2030-01-09"},
+			[]string{"23:00", "1", "1", "0", "1"}) {
+			t.Errorf("traffic ten hours west: %q", west)
+		}
+		if got := traffic(nil); len(got[1]) != 8 {
+			t.Errorf("the traffic by default: %q, want 6 days before today and today", got[1])
+		}
+
+		csvPath := func(p string) string { return w.reports + p + "?" + week().Encode() }
+		w.run([]scenario{
+			{name: "an agent", req: request{Method: "GET", Path: csvPath("/agents"), Token: w.alan}, status: 401},
+			{name: "a bot", req: request{Method: "GET", Path: csvPath("/inboxes.csv"), Token: w.botToken}, status: 401},
+			{name: "another account's administrator", req: request{Method: "GET", Path: csvPath("/labels"), Token: w.other.token}, status: 401},
+			{name: "no token", req: request{Method: "GET", Path: csvPath("/teams")}, status: 401},
+			{name: "traffic for an agent", req: request{Method: "GET", Path: csvPath("/conversation_traffic"), Token: w.alan}, status: 401},
+			{name: "a range of more than a year", req: request{Method: "GET", Path: w.reports + "/agents?" +
+				week("since", fmt.Sprint(monday.AddDate(-2, 0, 0).Unix())).Encode(), Token: w.admin}, status: 422,
+				contains: []string{`The time range is at most a year (366 days)`}},
+			{name: "until before since", req: request{Method: "GET", Path: w.reports + "/teams?" +
+				week("until", fmt.Sprint(monday.Add(-time.Hour).Unix())).Encode(), Token: w.admin}, status: 422},
+			{name: "traffic of more than a year", req: request{Method: "GET", Path: w.reports + "/conversation_traffic?days_before=400",
+				Token: w.admin}, status: 422, contains: []string{`days_before must be at most 365`}},
+			{name: "business hours that are not a boolean", req: request{Method: "GET", Path: w.reports + "/agents?business_hours=sure",
+				Token: w.admin}, status: 400},
+		})
+	})
+}
+
+// TestReportDownloadsAreSafe: names that a spreadsheet would run as a
+// formula (=, +, -, @) get a leading apostrophe, and names with commas,
+// quotes and line breaks are quoted, so that each stays one cell of text.
+func TestReportDownloadsAreSafe(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	b.NewUser(b.account, `@SUM(1+1), "the boss"`, "boss@acme.test", "agent")
+	b.NewUser(b.account, "-2+3\nline two", "minus@acme.test", "agent")
+	b.must(request{Method: "POST", Path: b.acc("/teams"), Token: b.admin, Body: map[string]any{"name": `=HYPERLINK("http://evil.test")`}})
+	conv := b.customer("s")
+	b.must(request{Method: "POST", Path: b.acc("/conversations/%d/labels", conv), Token: b.admin,
+		Body: map[string]any{"labels": []string{"+cmd", "plain"}}})
+	reports := fmt.Sprintf("/api/v2/accounts/%d/reports", b.account)
+	get := func(path string) *response {
+		t.Helper()
+		return b.must(request{Method: "GET", Path: reports + path, Token: b.admin})
+	}
+	agents := get("/agents")
+	for _, want := range []string{"\n\"'@SUM(1+1), \"\"the boss\"\"\",0,", "\n\"'-2+3\nline two\",0,"} {
+		if !bytes.Contains(agents.Body, []byte(want)) {
+			t.Errorf("the agents' CSV lacks %q:\n%s", want, agents.Body)
+		}
+	}
+	if teams := get("/teams"); !bytes.Contains(teams.Body, []byte("\n\"'=HYPERLINK(\"\"http://evil.test\"\")\",0,")) {
+		t.Errorf("the teams' CSV lets a formula through:\n%s", teams.Body)
+	}
+	labels := csvOf(t, get("/labels"), "labels_report.csv")
+	if fmt.Sprint(labels[2:]) != fmt.Sprint([][]string{{"'+cmd", "1", "", "", "", "0"}, {"plain", "1", "", "", "", "0"}}) {
+		t.Errorf("the labels: %q", labels[2:])
+	}
+}
+
+// TestBusinessHoursReports: with business_hours=true the times count only
+// the inbox's working hours (Monday to Friday, 9 to 5 in Lisbon, UTC in
+// winter), as they were when each time was recorded, in the summary, the
+// series and the downloads; without it, calendar time. The events of
+// before business hours were kept are counted when app.FillBusinessValues
+// runs, and stand in with their calendar value until then.
+func TestBusinessHoursReports(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		friday := time.Date(2030, 1, 11, 16, 30, 0, 0, time.UTC)
+		clock := batontest.NewClock(friday)
+		b := setupOn(t, s, clock)
+		b.must(request{Method: "PATCH", Path: b.acc("/inboxes/%d", b.api.ID), Token: b.admin,
+			Body: map[string]any{"working_hours_enabled": true, "timezone": "Europe/Lisbon"}})
+		b.must(request{Method: "POST", Path: b.acc("/inbox_members"), Token: b.admin,
+			Body: map[string]any{"inbox_id": b.api.ID, "user_ids": []int64{b.agentID}}})
+		conv := b.customer("f")
+		b.say("f", conv, "Is anyone there?")
+		b.must(request{Method: "POST", Path: b.acc("/conversations/%d/assignments", conv), Token: b.admin,
+			Body: map[string]any{"assignee_id": b.agentID}})
+		clock.Set(time.Date(2030, 1, 14, 9, 15, 0, 0, time.UTC)) // Monday
+		b.must(request{Method: "POST", Path: b.acc("/conversations/%d/messages", conv), Token: b.agent,
+			Body: map[string]any{"content": "Good morning!"}})
+		clock.Set(time.Date(2030, 1, 14, 10, 0, 0, 0, time.UTC))
+		b.must(request{Method: "POST", Path: b.acc("/conversations/%d/toggle_status", conv), Token: b.agent,
+			Body: map[string]any{"status": "resolved"}})
+
+		reports := fmt.Sprintf("/api/v2/accounts/%d/reports", b.account)
+		params := func(kv ...string) string {
+			v := url.Values{"type": {"account"}, "since": {fmt.Sprint(friday.Add(-time.Hour).Unix())},
+				"until": {fmt.Sprint(friday.AddDate(0, 0, 4).Unix())}}
+			for i := 0; i+1 < len(kv); i += 2 {
+				v.Set(kv[i], kv[i+1])
+			}
+			return v.Encode()
+		}
+		summary := func(kv ...string) map[string]any {
+			t.Helper()
+			return b.must(request{Method: "GET", Path: reports + "/summary?" + params(kv...), Token: b.admin}).Object(t)
+		}
+		// 16:30 to 17:00 on Friday and 09:00 to 09:15 on Monday; the
+		// resolution 45 minutes more.
+		calendar := map[string]any{"avg_first_response_time": (64*time.Hour + 45*time.Minute).Seconds(),
+			"avg_resolution_time": (65*time.Hour + 30*time.Minute).Seconds()}
+		business := map[string]any{"avg_first_response_time": 2700.0, "avg_resolution_time": 5400.0}
+		check := func(what string, got, want map[string]any) {
+			t.Helper()
+			for k, v := range want {
+				if got[k] != v {
+					t.Errorf("%s: %s = %v, want %v", what, k, got[k], v)
+				}
+			}
+		}
+		check("calendar time", summary(), calendar)
+		check("business hours", summary("business_hours", "true"), business)
+		check("business hours, as older Chatwoot asks", summary("enable_business_hours", "1"), business)
+		check("an agent's business hours", summary("type", "agent", "id", fmt.Sprint(b.agentID), "business_hours", "true"), business)
+		points := b.must(request{Method: "GET", Path: reports + "?" + params("metric", "avg_first_response_time",
+			"group_by", "week", "business_hours", "true"), Token: b.admin}).Array(t)
+		if last := points[len(points)-1].(map[string]any); last["value"] != 2700.0 || last["count"] != 1.0 {
+			t.Errorf("the series in business hours: %v, want 2700 s on Monday's week", points)
+		}
+		agents := csvOf(t, b.must(request{Method: "GET", Path: reports + "/agents?" + params("business_hours", "true"),
+			Token: b.admin}), "agents_report.csv")
+		if fmt.Sprint(agents[3]) != fmt.Sprint([]string{"Alan", "1", "45 minutes", "1 hour 30 minutes", "", "1"}) {
+			t.Errorf("Alan's row in business hours: %q", agents[3])
+		}
+
+		// Written before business hours were kept: calendar time until
+		// they are counted, once.
+		if _, err := b.Store.DB().ExecContext(t.Context(), `UPDATE reporting_events SET business_value = NULL`); err != nil {
+			t.Fatal(err)
+		}
+		check("business hours not counted yet", summary("business_hours", "true"), calendar)
+		n, err := b.App.FillBusinessValues(t.Context())
+		if err != nil || n != 3 {
+			t.Errorf("FillBusinessValues: %d, %v; want the 3 events (assignment, first response, resolution)", n, err)
+		}
+		check("business hours counted", summary("business_hours", "true"), business)
+		if n, err := b.App.FillBusinessValues(t.Context()); err != nil || n != 0 {
+			t.Errorf("FillBusinessValues again: %d, %v; want nothing left", n, err)
 		}
 	})
 }

@@ -116,14 +116,30 @@ func (h *Handler) routes() {
 	handle("PUT "+canned+"/{id}", h.user(h.updateCannedResponse))
 	handle("DELETE "+canned+"/{id}", h.user(h.deleteCannedResponse))
 
-	// Reports: Chatwoot's account reports and bot reports, and Baton's
-	// handoff report, administrators only.
+	// Reports: Chatwoot's account reports, their CSV downloads and bot
+	// reports, and Baton's handoff report, administrators only.
 	const reports = "/api/v2/accounts/{account_id}/reports"
 	handle("GET "+reports, h.user(h.accountReport))
 	handle("GET "+reports+"/summary", h.user(h.reportSummary))
 	handle("GET "+reports+"/bot_metrics", h.user(h.botMetrics))
 	handle("GET "+reports+"/bot_summary", h.user(h.botSummary))
 	handle("GET "+reports+"/handoffs", h.user(h.handoffReport))
+	handle("GET "+reports+"/conversations", h.user(h.conversationMetrics))
+	for _, d := range []struct {
+		path, by, file string
+		header         []string
+	}{
+		{"/agents", app.SummaryByAgent, "agents_report.csv", agentsHeader},
+		{"/inboxes", app.SummaryByInbox, "inboxes_report.csv", inboxesHeader},
+		{"/labels", app.SummaryByLabel, "labels_report.csv", labelsHeader},
+		{"/teams", app.SummaryByTeam, "teams_report.csv", teamsHeader},
+	} {
+		// Chatwoot's routes take a format suffix: agents and agents.csv.
+		handle("GET "+reports+d.path, h.user(h.summaryCSV(d.by, d.file, d.header)))
+		handle("GET "+reports+d.path+".csv", h.user(h.summaryCSV(d.by, d.file, d.header)))
+	}
+	handle("GET "+reports+"/conversation_traffic", h.user(h.conversationTraffic))
+	handle("GET "+reports+"/conversation_traffic.csv", h.user(h.conversationTraffic))
 
 	handle("GET "+acc+"/contacts", h.user(h.listContacts))
 	handle("GET "+acc+"/contacts/search", h.user(h.searchContacts))
