@@ -1,12 +1,16 @@
 package agent
 
 import (
+	"bytes"
+	"encoding/csv"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
 )
 
@@ -168,6 +172,7 @@ type peoplePage struct {
 	Since, Until time.Time
 	Rows         []personRow
 	Account      accountTotals
+	CSV          string // the download of the table, of the same range
 }
 
 // personRow is one person's row, its durations said as people read them
@@ -203,7 +208,9 @@ func (h *Handler) showPeopleReport(w http.ResponseWriter, r *http.Request) {
 	if d, err := strconv.Atoi(r.URL.Query().Get("days")); err == nil && slices.Contains(peoplePeriods, d) {
 		p.Days = d
 	}
-	p.Until = h.now().UTC()
+	// Whole seconds, so that the download's link names the same range:
+	// until the end of the second now is in.
+	p.Until = h.now().UTC().Truncate(time.Second).Add(time.Second)
 	p.Since = p.Until.AddDate(0, 0, -p.Days)
 	rep, err := h.app.PeopleReport(r.Context(), b.AccountID, p.Since, p.Until)
 	if err != nil {
@@ -228,7 +235,76 @@ func (h *Handler) showPeopleReport(w http.ResponseWriter, r *http.Request) {
 	if a.FirstResponses == 1 {
 		p.Account.Averaged = "1 conversation"
 	}
+	p.CSV = fmt.Sprintf("/app/accounts/%d/reports/people.csv?since=%d&until=%d", b.AccountID, p.Since.Unix(), p.Until.Unix())
 	b.Title, b.Section = "People reports", "people"
 	p.base = b
 	h.render(w, http.StatusOK, "report_people", p)
+}
+
+// peopleCSVHeader is the header of the people report's download: the
+// page's table, its average times in seconds.
+var peopleCSVHeader = []string{"Person", "Conversations assigned", "Replies", "First responses",
+	"Average first response time (seconds)", "Resolutions", "Average resolution time (seconds)"}
+
+// downloadPeopleReport is the people report's table as a CSV file, of the
+// range since and until (unix seconds) that the page's link gives: what
+// each person did, a row each as the page shows them, the average times
+// in whole seconds (empty without any), every cell safe to open in a
+// spreadsheet.
+func (h *Handler) downloadPeopleReport(w http.ResponseWriter, r *http.Request) {
+	b, _ := baseFrom(r)
+	var at [2]time.Time
+	for i, name := range []string{"since", "until"} {
+		n, err := strconv.ParseInt(r.URL.Query().Get(name), 10, 64)
+		if err != nil || n < 0 || n > maxUnix {
+			h.fail(w, r, baton.Invalid("The download's "+name+" must be a unix time", name))
+			return
+		}
+		at[i] = time.Unix(n, 0).UTC()
+	}
+	rep, err := h.app.PeopleReport(r.Context(), b.AccountID, at[0], at[1])
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	seconds := func(n int64, d time.Duration) string {
+		if n == 0 {
+			return ""
+		}
+		return strconv.FormatInt(int64(d.Round(time.Second)/time.Second), 10)
+	}
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	_ = cw.Write(peopleCSVHeader)
+	for _, p := range rep.People {
+		_ = cw.Write([]string{csvCell(p.Member.User.AvailableName()), strconv.FormatInt(p.Assigned, 10),
+			strconv.FormatInt(p.Replies, 10), strconv.FormatInt(p.FirstResponses, 10),
+			seconds(p.FirstResponses, p.AvgFirstResponse), strconv.FormatInt(p.Resolutions, 10),
+			seconds(p.Resolutions, p.AvgResolution)})
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="people_report_%s_%s.csv"`,
+		rep.Since.Format(time.DateOnly), rep.Until.Format(time.DateOnly)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// maxUnix is the latest time a download may name, the last second of the
+// year 9999: later ones overflow on the way to microseconds.
+const maxUnix = 253402300799
+
+// csvCell is a cell a spreadsheet shows as the text it is: one that begins
+// with what would make it a formula (=, +, -, @, or a tab or carriage
+// return before one) gets a leading apostrophe. The CSV writer quotes what
+// needs quoting.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }

@@ -1,13 +1,18 @@
 package agent_test
 
 import (
+	"encoding/csv"
 	"fmt"
+	"html"
+	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/batonhq/baton/internal/app"
@@ -109,6 +114,28 @@ func TestBrowserPeopleReport(t *testing.T) {
 	if n := js[int](b, `document.querySelectorAll("table.report-people thead th[scope=col]").length`); n != 7 {
 		t.Errorf("%d column headers with scope, want 7", n)
 	}
+	// The download of the table, for the range shown: the link names the
+	// page's own times, and the file holds Sam's row as the table does.
+	since, until := js[string](b, `document.querySelectorAll("time.clock")[0].getAttribute("datetime")`),
+		js[string](b, `document.querySelectorAll("time.clock")[1].getAttribute("datetime")`)
+	href := js[string](b, `document.querySelector("p.download a[download]").getAttribute("href")`)
+	for _, at := range []string{since, until} {
+		tm, err := time.Parse(time.RFC3339, at)
+		if err != nil {
+			t.Fatalf("the page's time %q: %v", at, err)
+		}
+		if !strings.Contains(href, fmt.Sprint(tm.Unix())) {
+			t.Errorf("the download %q does not name the page's time %s", href, at)
+		}
+	}
+	if got := js[string](b, `document.querySelector("p.download a[download]").textContent`); got != "Download CSV" {
+		t.Errorf("the download's link says %q", got)
+	}
+	csvText, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`fetch(document.querySelector("p.download a").href,
+		{credentials: "same-origin"}).then(r => r.text())`, chromedp.EvalAwaitPromise))
+	if err != nil || !strings.Contains(csvText, "\nSam Agent,0,1,1,45,0,\n") {
+		t.Errorf("the download from the page: %v %q", err, csvText)
+	}
 	b.shot("admin-people-report")
 	browsertest.Axe(t, b.ctx)
 
@@ -167,5 +194,82 @@ func TestPeopleReportAdminsOnly(t *testing.T) {
 	}
 	if p := admin.get(fmt.Sprintf("/app/accounts/%d/reports/people", w.account+1000)); p.status == http.StatusOK {
 		t.Errorf("another account's people report: %d", p.status)
+	}
+}
+
+// TestPeopleReportDownload: the people report's table as a CSV file, of
+// the range the page's link names: a row a person by name, the average
+// times in whole seconds (empty without any), names that would be a
+// formula in a spreadsheet made text and names with quotes quoted; for
+// administrators of the account only, and a range that is not one is
+// refused.
+func TestPeopleReportDownload(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	name := peopleWeeks(t, w)
+	w.NewUser(w.account, "@boss", fmt.Sprintf("boss%d@acme.test", w.account), "agent")
+	admin := w.browser()
+	admin.signIn(w.adminMail, password)
+	page := admin.get(fmt.Sprintf("/app/accounts/%d/reports/people?days=30", w.account))
+	m := regexp.MustCompile(`<a href="([^"]+people\.csv[^"]+)" download>`).FindStringSubmatch(page.body)
+	if m == nil {
+		t.Fatalf("no download on the people report: %.600s", page.body)
+	}
+	link := html.UnescapeString(m[1])
+	get := func(b *browser, path string) (*http.Response, string) {
+		t.Helper()
+		res, err := b.client.Get(w.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res, string(body)
+	}
+	res, body := get(admin, link)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/csv; charset=utf-8" {
+		t.Fatalf("the download: %d %s %.300s", res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+	until := w.Clock.Now().UTC()
+	file := fmt.Sprintf(`attachment; filename="people_report_%s_%s.csv"`, until.AddDate(0, 0, -30).Format(time.DateOnly),
+		until.Format(time.DateOnly))
+	if cd := res.Header.Get("Content-Disposition"); cd != file {
+		t.Errorf("Content-Disposition %q, want %q", cd, file)
+	}
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatalf("not CSV: %v\n%s", err, body)
+	}
+	want := [][]string{
+		{"Person", "Conversations assigned", "Replies", "First responses", "Average first response time (seconds)",
+			"Resolutions", "Average resolution time (seconds)"},
+		{"'@boss", "0", "0", "0", "", "0", ""},
+		{"Ada Admin", "0", "0", "0", "", "0", ""},
+		{name, "1", "1", "1", "240", "1", "4320"},
+		{"Sam Agent", "0", "1", "1", "45", "0", ""},
+	}
+	if fmt.Sprint(rows) != fmt.Sprint(want) {
+		t.Errorf("the download:\n got %q\nwant %q", rows, want)
+	}
+	if !strings.Contains(body, `"Rita <img src=x onerror=""window.__xss=1"">"`) {
+		t.Errorf("a name with quotes is not quoted: %s", body)
+	}
+
+	agent := w.browser()
+	agent.signIn(w.agentMail, password)
+	if res, body := get(agent, link); res.StatusCode != http.StatusForbidden || strings.Contains(body, "Sam Agent,") {
+		t.Errorf("an agent's download: %d %.300s", res.StatusCode, body)
+	}
+	other := w.browser()
+	other.signIn(w.other, password)
+	if res, _ := get(other, link); res.StatusCode != http.StatusNotFound {
+		t.Errorf("another account's administrator's download: %d, want 404", res.StatusCode)
+	}
+	path := fmt.Sprintf("/app/accounts/%d/reports/people.csv", w.account)
+	for _, q := range []string{"", "?since=yesterday&until=1", "?since=10", fmt.Sprintf("?since=%d&until=%d", until.Unix(), until.Unix()-60),
+		fmt.Sprintf("?since=%d&until=%d", until.AddDate(-2, 0, 0).Unix(), until.Unix()), "?since=0&until=99999999999999"} {
+		if res, body := get(admin, path+q); res.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("a download of %q: %d %.200s, want 422", q, res.StatusCode, body)
+		}
 	}
 }

@@ -71,6 +71,7 @@ func (h *Handler) routes() {
 
 	m.HandleFunc("GET "+acc+"/reports/bots", h.admin(h.showBotReport))
 	m.HandleFunc("GET "+acc+"/reports/people", h.admin(h.showPeopleReport))
+	m.HandleFunc("GET "+acc+"/reports/people.csv", h.admin(h.downloadPeopleReport))
 
 	m.HandleFunc("/app/", h.notFound)
 }
