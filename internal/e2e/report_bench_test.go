@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
@@ -15,13 +18,15 @@ import (
 )
 
 // BenchmarkReports measures Chatwoot's account reports (reports/summary,
-// which reads the range and the one before it, and GET reports) and the
-// agent app's people report, through their use cases, on a year of one
+// which reads the range and the one before it, GET reports, the CSV
+// downloads and reports/conversations) and the agent app's people report,
+// through their use cases, on a year of one
 // account's history: BATON_BENCH_CONVERSATIONS conversations (default
 // 20,000) spread evenly over the year, ten messages each (five from the
 // customer, four replies and a private note from one of five people), and
-// a first response, a resolution and an assignment each; every tenth
-// labelled vip. ns/op is one report; on PostgreSQL the tables are
+// a first response, a resolution and an assignment each, half of each
+// time in business hours; every tenth labelled vip, every fiftieth open.
+// ns/op is one report; on PostgreSQL the tables are
 // analyzed after they are filled, and vacuumed, as autovacuum would.
 //
 //	go test -run XXX -bench BenchmarkReports -benchtime 20x ./internal/e2e
@@ -73,6 +78,17 @@ func BenchmarkReports(b *testing.B) {
 					return err
 				}},
 				{"people/30_days", func() error { _, err := a.PeopleReport(sys, acc, month.Since, month.Until); return err }},
+				{"summary/30_days_business_hours", func() error {
+					rq := month
+					rq.BusinessHours = true
+					_, _, err := a.ReportSummary(sys, acc, rq)
+					return err
+				}},
+				{"download/agents_30_days", func() error { _, err := a.ReportSummaries(sys, acc, app.SummaryByAgent, month); return err }},
+				{"download/inboxes_365_days", func() error { _, err := a.ReportSummaries(sys, acc, app.SummaryByInbox, year); return err }},
+				{"download/labels_30_days", func() error { _, err := a.ReportSummaries(sys, acc, app.SummaryByLabel, month); return err }},
+				{"conversations/account", func() error { _, err := a.ConversationMetrics(sys, acc); return err }},
+				{"conversations/agents", func() error { _, err := a.AgentConversationMetrics(sys, acc, 0, 1); return err }},
 			}
 			for _, c := range cases {
 				b.Run(c.name, func(b *testing.B) {
@@ -130,6 +146,10 @@ func reportHistory(b *testing.B, s *store.Store, n int) (*app.App, int64, []int6
 				CAST($10 AS BIGINT) + i * CAST($11 AS BIGINT) FROM seq`,
 			[]any{inbox.AccountID, inbox.ID, contact.ID, ci.ID, people[0], people[1], people[2], people[3], people[4], start, step}},
 		{`UPDATE conversations SET labels = '["vip"]' WHERE account_id = $1 AND display_id % 10 = 0`, []any{inbox.AccountID}},
+		// Every fiftieth open, half of those waiting for a reply.
+		{`UPDATE conversations SET status = 0, first_reply_created_at = created_at + 240000000,
+			waiting_since = CASE WHEN display_id % 100 = 0 THEN created_at + 600000000 END
+			WHERE account_id = $1 AND display_id % 50 = 0`, []any{inbox.AccountID}},
 		{`INSERT INTO messages (account_id, inbox_id, conversation_id, message_type, content, private, sender_type,
 			sender_id, created_at, updated_at) ` + seq("k", 10) + `
 			SELECT v.account_id, v.inbox_id, v.id, CASE WHEN k.i % 2 = 1 THEN 0 ELSE 1 END, 'text', k.i = 10,
@@ -137,8 +157,10 @@ func reportHistory(b *testing.B, s *store.Store, n int) (*app.App, int64, []int6
 				CASE WHEN k.i % 2 = 1 THEN v.contact_id ELSE v.assignee_id END,
 				v.created_at + k.i * 60000000, v.created_at + k.i * 60000000
 			FROM conversations v CROSS JOIN k WHERE v.account_id = $1`, []any{inbox.AccountID}},
-		{`INSERT INTO reporting_events (account_id, inbox_id, conversation_id, user_id, name, started_at, created_at)
-			SELECT v.account_id, v.inbox_id, v.id, v.assignee_id, e.name, v.created_at, v.created_at + e.after + (v.id % 60) * 1000000
+		{`INSERT INTO reporting_events (account_id, inbox_id, conversation_id, user_id, name, started_at, created_at,
+				business_value)
+			SELECT v.account_id, v.inbox_id, v.id, v.assignee_id, e.name, v.created_at, v.created_at + e.after + (v.id % 60) * 1000000,
+				(e.after + (v.id % 60) * 1000000) / 2
 			FROM conversations v CROSS JOIN (SELECT 'first_response' AS name, 240000000 AS after
 				UNION ALL SELECT 'conversation_resolved', 3600000000 UNION ALL SELECT 'conversation_assigned', 0) e
 			WHERE v.account_id = $1`, []any{inbox.AccountID}},
@@ -155,4 +177,84 @@ func reportHistory(b *testing.B, s *store.Store, n int) (*app.App, int64, []int6
 	b.Logf("%s: %d conversations, %d messages, %d reporting events written in %v", s.Dialect(), n, n*10, n*3,
 		time.Since(t0).Round(time.Millisecond))
 	return a, inbox.AccountID, people, end
+}
+
+// BenchmarkReportHistory measures migration 00037 on the year of
+// BenchmarkReports (BATON_BENCH_CONVERSATIONS conversations), each
+// resolved an hour after it began as its activity message says, every
+// tenth reopened by its customer and resolved again, with none of those
+// resolutions recorded: ns/op is one migration from 00036 to 00037 (the
+// business values of every event and the resolutions and reopenings
+// recorded from the activity messages and handoffs); taking it down again
+// between runs is not timed.
+//
+//	BATON_BENCH_CONVERSATIONS=100000 go test -run XXX -bench BenchmarkReportHistory -benchtime 2x -timeout 30m ./internal/e2e
+func BenchmarkReportHistory(b *testing.B) {
+	n := 20000
+	if v, err := strconv.Atoi(os.Getenv("BATON_BENCH_CONVERSATIONS")); err == nil && v > 0 {
+		n = v
+	}
+	for _, db := range []string{"sqlite", "postgres"} {
+		b.Run(db, func(b *testing.B) {
+			var s *store.Store
+			dialect := goose.DialectSQLite3
+			if db == "sqlite" {
+				s = storetest.OpenSQLite(b)
+			} else {
+				s, dialect = storetest.OpenPostgres(b), goose.DialectPostgres
+			}
+			_, acc, _, _ := reportHistory(b, s, n)
+			ctx := context.Background()
+			for _, q := range []string{
+				`INSERT INTO messages (account_id, inbox_id, conversation_id, message_type, content, created_at, updated_at)
+					SELECT v.account_id, v.inbox_id, v.id, 2, 'Conversation was marked resolved by Person 0',
+						v.created_at + 3600000000, v.created_at + 3600000000 FROM conversations v WHERE v.account_id = $1`,
+				`INSERT INTO messages (account_id, inbox_id, conversation_id, message_type, content, created_at, updated_at)
+					SELECT v.account_id, v.inbox_id, v.id, 2, t.content, v.created_at + t.after, v.created_at + t.after
+					FROM conversations v CROSS JOIN (SELECT 'System reopened the conversation due to a new incoming message.' AS content,
+						7200000000 AS after UNION ALL SELECT 'Conversation was resolved by Casey', 10800000000) t
+					WHERE v.account_id = $1 AND v.display_id % 10 = 0`,
+			} {
+				if _, err := s.DB().ExecContext(ctx, q, acc); err != nil {
+					b.Fatalf("%v\n%s", err, q)
+				}
+			}
+			p, err := goose.NewProvider(dialect, s.DB(), os.DirFS(filepath.Join("..", "store", db, "migrations")))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() {
+				if _, err := p.Up(ctx); err != nil {
+					b.Errorf("migrating up again: %v", err)
+				}
+			})
+			for b.Loop() {
+				b.StopTimer()
+				if _, err := p.DownTo(ctx, 36); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.DB().ExecContext(ctx, `DELETE FROM reporting_events WHERE name IN ('conversation_resolved', 'conversation_opened')`); err != nil {
+					b.Fatal(err)
+				}
+				if db == "postgres" {
+					if _, err := s.DB().ExecContext(ctx, `VACUUM ANALYZE messages, reporting_events`); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				if _, err := p.UpTo(ctx, 37); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			var resolved, opened int
+			if err := s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE name = 'conversation_resolved'),
+				COUNT(*) FILTER (WHERE name = 'conversation_opened') FROM reporting_events`).Scan(&resolved, &opened); err != nil {
+				b.Fatal(err)
+			}
+			if resolved != n+n/10 || opened != n/10 {
+				b.Fatalf("%d resolutions and %d reopenings recorded, want %d and %d", resolved, opened, n+n/10, n/10)
+			}
+		})
+	}
 }

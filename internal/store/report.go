@@ -506,19 +506,22 @@ func (q *Queries) OpenCounts(ctx context.Context, accountID int64, byAssignee bo
 	if byAssignee {
 		assignee, group = "COALESCE(v.assignee_id, 0)", " GROUP BY 1"
 	}
-	open, pending := int(baton.StatusOpen), int(baton.StatusPending)
+	// The statuses are written into the statement, not passed: PostgreSQL
+	// plans it once for any parameters, and knows how few are open only
+	// from constants (a parameter's plan read the account's conversations).
+	open, pending := itoa(int(baton.StatusOpen)), itoa(int(baton.StatusPending))
 	return queryAll(ctx, q, "report", `SELECT `+assignee+`,
-		COALESCE(SUM(CASE WHEN v.status = $2 THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN v.status = $2 AND (v.first_reply_created_at IS NULL OR v.waiting_since IS NOT NULL)
+		COALESCE(SUM(CASE WHEN v.status = `+open+` THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN v.status = `+open+` AND (v.first_reply_created_at IS NULL OR v.waiting_since IS NOT NULL)
 			THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN v.status = $2 AND v.assignee_id IS NULL THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN v.status = $3 THEN 1 ELSE 0 END), 0)
-		FROM conversations v WHERE v.account_id = $1 AND v.status IN ($2, $3)`+group,
+		COALESCE(SUM(CASE WHEN v.status = `+open+` AND v.assignee_id IS NULL THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN v.status = `+pending+` THEN 1 ELSE 0 END), 0)
+		FROM conversations v WHERE v.account_id = $1 AND v.status IN (`+open+`, `+pending+`)`+group,
 		func(row rowScanner) (OpenCount, error) {
 			var c OpenCount
 			err := row.Scan(&c.AssigneeID, &c.Open, &c.Unattended, &c.Unassigned, &c.Pending)
 			return c, err
-		}, accountID, open, pending)
+		}, accountID)
 }
 
 // ReportingEventHours is a reporting event whose business value is to be
