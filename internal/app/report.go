@@ -886,8 +886,12 @@ func (a *App) AgentConversationMetrics(ctx context.Context, accountID, userID in
 		}
 		members, page = members[i:i+1], 1
 	}
-	first := min((page-1)*AgentsPerPage, len(members))
-	members = members[first:min(first+AgentsPerPage, len(members))]
+	if page-1 > len(members)/AgentsPerPage {
+		members = nil // past the last page
+	} else {
+		first := (page - 1) * AgentsPerPage
+		members = members[first:min(first+AgentsPerPage, len(members))]
+	}
 	if err := a.withPresence(ctx, q, members); err != nil {
 		return nil, err
 	}

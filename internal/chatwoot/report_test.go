@@ -428,8 +428,10 @@ func TestConversationMetrics(t *testing.T) {
 		if one := agents(fmt.Sprintf("type=agent&user_id=%d", beaID)); len(one) != 1 || one[0]["name"] != "Bea" {
 			t.Errorf("user_id of Bea: %v, want Bea alone", one)
 		}
-		if none := agents("type=agent&page=2"); len(none) != 0 {
-			t.Errorf("the second page of 3 agents: %v, want none", none)
+		for _, page := range []string{"2", "9223372036854775807"} {
+			if none := agents("type=agent&page=" + page); len(none) != 0 {
+				t.Errorf("page %s of 3 agents: %v, want none", page, none)
+			}
 		}
 		b.run([]scenario{
 			{name: "no type", req: request{Method: "GET", Path: path, Token: b.admin}, status: 422,
