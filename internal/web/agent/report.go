@@ -249,8 +249,8 @@ var peopleCSVHeader = []string{"Person", "Conversations assigned", "Replies", "F
 // downloadPeopleReport is the people report's table as a CSV file, of the
 // range since and until (unix seconds) that the page's link gives: what
 // each person did, a row each as the page shows them, the average times
-// in whole seconds (empty without any), every cell safe to open in a
-// spreadsheet.
+// in whole seconds, the fraction cut (empty without any), every cell safe
+// to open in a spreadsheet.
 func (h *Handler) downloadPeopleReport(w http.ResponseWriter, r *http.Request) {
 	b, _ := baseFrom(r)
 	var at [2]time.Time
@@ -271,7 +271,7 @@ func (h *Handler) downloadPeopleReport(w http.ResponseWriter, r *http.Request) {
 		if n == 0 {
 			return ""
 		}
-		return strconv.FormatInt(int64(d.Round(time.Second)/time.Second), 10)
+		return strconv.FormatInt(int64(d/time.Second), 10) // whole seconds, cut as Chatwoot's downloads cut them
 	}
 	var buf bytes.Buffer
 	cw := csv.NewWriter(&buf)
