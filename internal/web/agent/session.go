@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
@@ -118,6 +120,10 @@ func (h *Handler) signedIn(next http.HandlerFunc) http.HandlerFunc {
 				http.Error(w, "The form has expired or did not come from this site. Reload the page and try again.", http.StatusForbidden)
 				return
 			}
+			if err := formText(r); err != nil {
+				h.fail(w, r, err)
+				return
+			}
 		}
 		next(w, r)
 	}
@@ -133,6 +139,40 @@ func csrfOf(r *http.Request) string {
 		_ = r.ParseMultipartForm(32 << 10)
 	}
 	return r.PostFormValue("csrf_token")
+}
+
+// errFormText refuses a form with a NUL character or bytes that are not
+// UTF-8 in it, as the server refuses them in a path or query string.
+var errFormText = baton.Errorf(baton.EBADREQUEST, "The form must be UTF-8 text without NUL characters.")
+
+// formText checks a posted form's names, values and file names: no
+// database stores a NUL character (PostgreSQL refuses it in text) or text
+// that is not UTF-8, and no handler should have to think of them. A form
+// that does not parse is the handlers' to refuse.
+func formText(r *http.Request) error {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+		if r.MultipartForm == nil {
+			_ = r.ParseMultipartForm(32 << 10)
+		}
+	} else {
+		_ = r.ParseForm()
+	}
+	bad := func(s string) bool { return strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) }
+	for k, vs := range r.PostForm { // multipart values are copied here too
+		if bad(k) || slices.ContainsFunc(vs, bad) {
+			return errFormText
+		}
+	}
+	if r.MultipartForm != nil {
+		for _, fhs := range r.MultipartForm.File {
+			for _, fh := range fhs {
+				if bad(fh.Filename) {
+					return errFormText
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // sameOrigin refuses a state-changing request whose Origin header names
@@ -197,6 +237,10 @@ func safeNext(next string) string {
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	email := r.PostFormValue("email")
+	if formText(r) != nil {
+		h.renderLogin(w, r, http.StatusBadRequest, "", baton.ErrorMessage(errFormText))
+		return
+	}
 	c, err := r.Cookie(loginCookie)
 	if err != nil || !h.sameOrigin(r) || c.Value == "" || r.PostFormValue("csrf_token") != c.Value {
 		h.renderLogin(w, r, http.StatusForbidden, email, "The form has expired. Please try again.")

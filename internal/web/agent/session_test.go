@@ -1,7 +1,9 @@
 package agent_test
 
 import (
+	"bytes"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -179,4 +181,103 @@ func TestAvailability(t *testing.T) {
 			t.Errorf("availability %s, want busy", au.Availability)
 		}
 	}
+}
+
+// TestFormsRefuseBadText: a form with a NUL character or bytes that are
+// not UTF-8 (which no browser sends, but anyone may) is refused with 400
+// before it reaches a use case, on every form of the app and the sign-in,
+// and changes nothing: PostgreSQL cannot store such text, and answered
+// 500.
+func TestFormsRefuseBadText(t *testing.T) {
+	t.Parallel()
+	onBothStores(t, func(t *testing.T, w *world) {
+		sys := batontest.System()
+		id := w.customer("Casey Customer", "casey@example.com", "Hello")
+		c, err := w.App.Conversation(sys, w.account, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := w.browser()
+		token := b.signIn(w.adminMail, password).csrf(t)
+		acc := fmt.Sprintf("/app/accounts/%d", w.account)
+		conv := fmt.Sprintf("%s/conversations/%d", acc, id)
+		contact := fmt.Sprintf("%s/contacts/%d", acc, c.ContactID)
+		messages := func() int {
+			t.Helper()
+			page, err := w.App.Messages(sys, w.account, id, 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(page.Messages)
+		}
+		before := messages()
+
+		for _, bad := range []string{"a\x00b", "a\xffb"} {
+			for path, form := range map[string]url.Values{
+				contact:                            {"name": {bad}, "email": {"casey@example.com"}},
+				conv + "/messages":                 {"content": {bad}},
+				conv + "/labels":                   {"labels": {bad}},
+				conv + "/hand_back":                {"note": {bad}},
+				acc + "/conversations/bulk":        {"ids": {itoa(id)}, "do": {"label"}, "label": {bad}},
+				acc + "/settings/teams":            {"name": {bad}},
+				acc + "/settings/canned_responses": {"short_code": {"hi"}, "content": {bad}},
+				conv + "/messages?x=1":             {"content": {"fine"}, bad: {"a key"}},
+			} {
+				form.Set("csrf_token", token)
+				if p := b.post(path, form); p.status != http.StatusBadRequest || !strings.Contains(p.body, "UTF-8 text without NUL characters") {
+					t.Errorf("%s with %q: %d, want 400 saying why", path, bad, p.status)
+				}
+			}
+			// A reply with files, as the page sends it: a field, or a
+			// file's name (one with a NUL does not parse as a part's
+			// header at all, and the form with it is refused for its
+			// token).
+			parts := []struct{ field, file string }{{bad, "note.txt"}}
+			if !strings.Contains(bad, "\x00") {
+				parts = append(parts, struct{ field, file string }{"fine", bad})
+			}
+			for _, part := range parts {
+				var body bytes.Buffer
+				mw := multipart.NewWriter(&body)
+				_ = mw.WriteField("csrf_token", token)
+				_ = mw.WriteField("content", part.field)
+				fw, _ := mw.CreateFormFile("attachments", part.file)
+				_, _ = fw.Write([]byte("hello"))
+				_ = mw.Close()
+				res, err := b.client.Post(w.URL+conv+"/messages", mw.FormDataContentType(), &body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				if res.StatusCode != http.StatusBadRequest {
+					t.Errorf("a reply with files, field %q, file %q: %d, want 400", part.field, part.file, res.StatusCode)
+				}
+			}
+			// The sign-in, from another browser.
+			other := w.browser()
+			login := other.get("/app/login")
+			if p := other.post("/app/login", url.Values{"csrf_token": {login.csrf(t)}, "email": {bad + w.agentMail},
+				"password": {password}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, "UTF-8 text without NUL characters") {
+				t.Errorf("signing in as %q: %d, want 400 saying why", bad, p.status)
+			}
+		}
+
+		if n := messages(); n != before {
+			t.Errorf("the conversation has %d messages, had %d", n, before)
+		}
+		after, err := w.App.Conversation(sys, w.account, id)
+		if err != nil || len(after.Labels) != 0 || after.Status != c.Status {
+			t.Errorf("the conversation changed: labels %q, status %s (%v)", after.Labels, after.Status, err)
+		}
+		ct, _, err := w.App.Contact(sys, w.account, c.ContactID)
+		if err != nil || ct.Name != "Casey Customer" {
+			t.Errorf("the contact is now %q (%v)", ct.Name, err)
+		}
+		if teams, _, err := w.App.Teams(sys, w.account); err != nil || len(teams) != 0 {
+			t.Errorf("teams: %d (%v)", len(teams), err)
+		}
+		if crs, err := w.App.CannedResponses(sys, w.account, ""); err != nil || len(crs) != 0 {
+			t.Errorf("canned responses: %d (%v)", len(crs), err)
+		}
+	})
 }
