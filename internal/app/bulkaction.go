@@ -82,8 +82,8 @@ func (in *BulkAction) validate(now time.Time) error {
 		if !snoozed {
 			return baton.Invalid("snoozed_until goes with the status snoozed", "snoozed_until")
 		}
-		if !in.SnoozedUntil.After(now) {
-			return baton.Invalid("Snoozed until must be in the future", "snoozed_until")
+		if err := checkSnoozedUntil(in.SnoozedUntil, now); err != nil {
+			return err
 		}
 	}
 	if len(in.AddLabels) > maxAttributes || len(in.RemoveLabels) > maxAttributes {

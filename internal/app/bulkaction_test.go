@@ -111,6 +111,7 @@ func TestBulkActionValidation(t *testing.T) {
 			many[i] = int64(i + 1)
 		}
 		past := time.Now().Add(-time.Hour)
+		pastYear9999 := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
 		ids := []int64{c.DisplayID}
 		for _, tc := range []struct {
 			name string
@@ -124,6 +125,7 @@ func TestBulkActionValidation(t *testing.T) {
 			{"a bad status", app.BulkAction{IDs: ids, Status: ptr("closed")}, "status"},
 			{"snoozed_until without snoozed", app.BulkAction{IDs: ids, Status: ptr("resolved"), SnoozedUntil: ptr(time.Now().Add(time.Hour))}, "snoozed_until"},
 			{"snoozed_until in the past", app.BulkAction{IDs: ids, Status: ptr("snoozed"), SnoozedUntil: &past}, "snoozed_until"},
+			{"snoozed_until past the year 9999", app.BulkAction{IDs: ids, Status: ptr("snoozed"), SnoozedUntil: &pastYear9999}, "snoozed_until"},
 			{"a bad label", app.BulkAction{IDs: ids, AddLabels: []string{"two words"}}, "labels"},
 			{"nothing to change", app.BulkAction{IDs: ids}, "fields"},
 			{"another account's user", app.BulkAction{IDs: ids, AssigneeID: &otherUser}, "assignee_id"},

@@ -570,8 +570,8 @@ func (a *App) changeStatus(ctx context.Context, q *store.Queries, s *scope, c *b
 // that says who did it. It does not save the conversation.
 func (a *App) setStatus(ctx context.Context, q *store.Queries, c *baton.Conversation, next baton.Status, snoozedUntil *time.Time, actor *baton.Actor) error {
 	if next == baton.StatusSnoozed {
-		if snoozedUntil != nil && !snoozedUntil.After(a.Now()) {
-			return baton.Invalid("Snoozed until must be in the future", "snoozed_until")
+		if err := checkSnoozedUntil(snoozedUntil, a.Now()); err != nil {
+			return err
 		}
 		c.SnoozedUntil = snoozedUntil
 	} else {
@@ -592,6 +592,24 @@ func (a *App) setStatus(ctx context.Context, q *store.Queries, c *baton.Conversa
 		// Last, so that its events follow the resolution's, as Chatwoot's
 		// survey is sent once the resolution is saved.
 		return q.Last(func() error { return a.csatSurvey(ctx, q, c) })
+	}
+	return nil
+}
+
+// lastSnooze is the last second of the year 9999: a snooze that ends
+// later is a mistake (a time zone's offset added to a date typed as
+// 9999-12-31), and the answers would write its year in five digits.
+var lastSnooze = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+
+// checkSnoozedUntil refuses the end of a snooze that is not in the future,
+// or is past the year 9999; nil is until the customer replies.
+func checkSnoozedUntil(until *time.Time, now time.Time) error {
+	switch {
+	case until == nil:
+	case !until.After(now):
+		return baton.Invalid("Snoozed until must be in the future", "snoozed_until")
+	case until.After(lastSnooze):
+		return baton.Invalid("Snoozed until must be before the year 10000", "snoozed_until")
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -228,4 +229,38 @@ func TestSearchWords(t *testing.T) {
 			t.Errorf("SearchWords(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
+}
+
+// TestSnoozedUntilBounds: a snooze ends in the future and by the end of
+// the year 9999 (the last second is taken); a time past it, which the
+// agent app's chosen time with a time zone west of UTC could make of
+// 9999-12-31, is refused and changes nothing, as one in the past is.
+func TestSnoozedUntilBounds(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s)
+		c := w.customer(t, "bounds")
+		snooze := func(until time.Time) error {
+			_, err := w.app.ToggleStatus(w.admin, w.account.ID, c.DisplayID, app.StatusChange{Status: ptr("snoozed"), SnoozedUntil: &until})
+			return err
+		}
+		for _, until := range []time.Time{time.Date(10000, 1, 1, 13, 59, 0, 0, time.UTC), time.Now().Add(-time.Minute)} {
+			var be *baton.Error
+			if err := snooze(until); !errors.As(err, &be) || be.Code != baton.EINVALID || be.Attributes[0] != "snoozed_until" {
+				t.Errorf("snoozed until %v: %v, want invalid snoozed_until", until, err)
+			}
+			got, err := w.app.Conversation(w.admin, w.account.ID, c.DisplayID)
+			if err != nil || got.Status != baton.StatusOpen || got.SnoozedUntil != nil {
+				t.Errorf("after a refused snooze until %v: %v until %v (%v)", until, got.Status, got.SnoozedUntil, err)
+			}
+		}
+		last := time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+		if err := snooze(last); err != nil {
+			t.Fatalf("snoozed until the last second of 9999: %v", err)
+		}
+		got, err := w.app.Conversation(w.admin, w.account.ID, c.DisplayID)
+		if err != nil || got.Status != baton.StatusSnoozed || got.SnoozedUntil == nil || !got.SnoozedUntil.Equal(last) {
+			t.Errorf("snoozed until the last second of 9999: %v until %v (%v)", got.Status, got.SnoozedUntil, err)
+		}
+	})
 }

@@ -266,3 +266,27 @@ func TestConversationHeaderSays(t *testing.T) {
 		t.Error("the header says the customer waits after a reply")
 	}
 }
+
+// TestSnoozeChosenTimeBounds: a chosen time of 9999-12-31 in a zone west
+// of UTC ends in the year 10000, which is refused with why (the API would
+// answer it with a five-digit year); the conversation stays as it was.
+func TestSnoozeChosenTimeBounds(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Casey Customer", "casey@example.com", "Hello")
+	before, err := w.App.Conversation(batontest.System(), w.account, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := w.browser()
+	b.signIn(w.adminMail, password)
+	conv := fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id)
+	r := b.post(conv+"/snooze", url.Values{"csrf_token": {b.get(conv).csrf(t)}, "until": {"custom"}, "at": {"9999-12-31T23:59"}, "tz": {"-840"}})
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Snoozed until must be before the year 10000") {
+		t.Errorf("snoozed until 9999-12-31 23:59 at UTC-14: %d", r.status)
+	}
+	c, err := w.App.Conversation(batontest.System(), w.account, id)
+	if err != nil || c.Status != before.Status || c.SnoozedUntil != nil {
+		t.Errorf("after the refused snooze: %v until %v (%v)", c.Status, c.SnoozedUntil, err)
+	}
+}
