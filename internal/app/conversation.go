@@ -407,11 +407,14 @@ const SearchWindow = 90 * 24 * time.Hour
 const MaxSearchWords = 5
 
 // SearchWords are the words of a search that a message must hold for the
-// agent app's search to find its conversation: split at spaces, lower
-// case, each once, at most MaxSearchWords.
+// agent app's search to find its conversation: split at spaces, their
+// ASCII letters lower case, each once, at most MaxSearchWords. Other
+// letters stay as typed: the databases match messages ignoring the case
+// of ASCII letters only (store.ConversationSearch), so "Émile" lowered to
+// "émile" would not find the "Émile" it spells.
 func SearchWords(search string) []string {
 	var words []string
-	for _, w := range strings.Fields(strings.ToLower(search)) {
+	for _, w := range strings.Fields(asciiLower(search)) {
 		if !slices.Contains(words, w) {
 			words = append(words, w)
 		}
@@ -420,6 +423,16 @@ func SearchWords(search string) []string {
 		}
 	}
 	return words
+}
+
+// asciiLower is s with its ASCII letters lower case.
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
 }
 
 // listConversations lists the conversations the filter selects, each

@@ -215,13 +215,15 @@ func TestSnoozeEnds(t *testing.T) {
 	})
 }
 
-// TestSearchWords: a search's words are split at spaces, lower case, each
+// TestSearchWords: a search's words are split at spaces, their ASCII
+// letters lower case (others as typed, as the databases match them), each
 // once, and at most MaxSearchWords.
 func TestSearchWords(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct{ in, want string }{
 		{"  Order   5521 ", "order|5521"},
 		{"REFUND refund Refund", "refund"},
+		{"Émile ÉMILE émile", "Émile|émile"},
 		{"a b c d e f g", "a|b|c|d|e"},
 		{"", ""},
 	} {

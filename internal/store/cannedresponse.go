@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"strconv"
-	"strings"
 
 	"github.com/batonhq/baton"
 )
@@ -56,10 +55,10 @@ func (q *Queries) ListCannedResponses(ctx context.Context, accountID int64, sear
 		return queryAll(ctx, q, "canned response", `SELECT `+cannedResponseColumns+` FROM canned_responses cr
 			WHERE cr.account_id = $1 ORDER BY cr.short_code, cr.id`+bound, scanCannedResponse, accountID)
 	}
-	s := escapeLike(strings.ToLower(search))
+	s := escapeLike(search)
 	return queryAll(ctx, q, "canned response", `SELECT `+cannedResponseColumns+` FROM canned_responses cr
-		WHERE cr.account_id = $1 AND (LOWER(cr.short_code) LIKE $2 ESCAPE '\' OR LOWER(cr.content) LIKE $2 ESCAPE '\')
-		ORDER BY CASE WHEN LOWER(cr.short_code) LIKE $3 ESCAPE '\' THEN 0 ELSE 1 END, cr.short_code, cr.id`+bound,
+		WHERE cr.account_id = $1 AND (LOWER(cr.short_code) LIKE LOWER($2) ESCAPE '\' OR LOWER(cr.content) LIKE LOWER($2) ESCAPE '\')
+		ORDER BY CASE WHEN LOWER(cr.short_code) LIKE LOWER($3) ESCAPE '\' THEN 0 ELSE 1 END, cr.short_code, cr.id`+bound,
 		scanCannedResponse, accountID, "%"+s+"%", s+"%")
 }
 

@@ -101,7 +101,8 @@ func (q *Queries) FindContactByIdentifier(ctx context.Context, accountID int64, 
 }
 
 // ContactFilter selects contacts of an account. Query matches name, e-mail,
-// phone number or identifier, case-insensitively.
+// phone number or identifier, its case ignored as the database's LOWER
+// folds it (SQLite: ASCII letters only).
 type ContactFilter struct {
 	AccountID int64
 	Query     string
@@ -117,9 +118,9 @@ type ContactFilter struct {
 func (q *Queries) ListContacts(ctx context.Context, f ContactFilter) ([]*baton.Contact, int, error) {
 	where, args := `WHERE c.account_id = $1`, []any{f.AccountID}
 	if f.Query != "" {
-		where += ` AND (LOWER(c.name) LIKE $2 ESCAPE '\' OR LOWER(c.email) LIKE $2 ESCAPE '\'
-			OR c.phone_number LIKE $2 ESCAPE '\' OR LOWER(c.identifier) LIKE $2 ESCAPE '\')`
-		args = append(args, "%"+escapeLike(strings.ToLower(f.Query))+"%")
+		where += ` AND (LOWER(c.name) LIKE LOWER($2) ESCAPE '\' OR LOWER(c.email) LIKE LOWER($2) ESCAPE '\'
+			OR c.phone_number LIKE $2 ESCAPE '\' OR LOWER(c.identifier) LIKE LOWER($2) ESCAPE '\')`
+		args = append(args, "%"+escapeLike(f.Query)+"%")
 	}
 	var total int
 	if err := q.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts c `+where, args...).Scan(&total); err != nil {
@@ -139,6 +140,14 @@ func (q *Queries) ListContacts(ctx context.Context, f ContactFilter) ([]*baton.C
 	return out, total, nil
 }
 
+// escapeLike escapes LIKE's wildcards (and its escape, a backslash) in s,
+// for a pattern that matches s as it is written.
+//
+// A pattern is lowered by the database, in the statement, as the text it
+// is matched with is (LOWER(x) LIKE LOWER($1)), never by Go: SQLite's
+// LOWER folds ASCII letters only, PostgreSQL's those of the database's
+// locale, and a pattern lowered otherwise than its text (Go's "Émile" to
+// "émile" beside SQLite's "Émile") would not find even what it spells.
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

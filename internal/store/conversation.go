@@ -351,9 +351,11 @@ type ConversationFilter struct {
 // conversations active since are read: what the search costs grows with
 // the conversations of that window, not with all there ever were.
 // Private notes are read, activity messages never. Case is ignored in
-// the contact's fields; in messages, of ASCII letters only, as SQLite's
-// LIKE ignores it (on PostgreSQL an ILIKE in the C collation, which also
-// reads a message in half the time a LOWER of its text takes).
+// the contact's fields as the database's LOWER folds it (SQLite: ASCII
+// letters only), the search lowered by the same LOWER; in messages, of
+// ASCII letters only, as SQLite's LIKE ignores it (on PostgreSQL an ILIKE
+// in the C collation, which also reads a message in half the time a LOWER
+// of its text takes), so Words must have no other letters lowered.
 type ConversationSearch struct {
 	Text  string
 	Words []string
@@ -414,13 +416,13 @@ func (f ConversationFilter) where(q *Queries, withAssignee bool) (string, []any)
 		add(`CAST(v.labels AS TEXT) LIKE ? ESCAPE '\'`, q.labelPattern(l))
 	}
 	if f.Query != "" {
-		add(`EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = v.id AND LOWER(m.content) LIKE ? ESCAPE '\')`,
-			"%"+escapeLike(strings.ToLower(f.Query))+"%")
+		add(`EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = v.id AND LOWER(m.content) LIKE LOWER(?) ESCAPE '\')`,
+			"%"+escapeLike(f.Query)+"%")
 	}
 	if f.Search.Text != "" {
-		pattern := "%" + escapeLike(strings.ToLower(f.Search.Text)) + "%"
+		pattern := "%" + escapeLike(f.Search.Text) + "%"
 		args = append(args, pattern)
-		n := "$" + itoa(len(args))
+		n := "LOWER($" + itoa(len(args)) + ")"
 		b.WriteString(` AND (EXISTS (SELECT 1 FROM contacts ct WHERE ct.id = v.contact_id AND (LOWER(ct.name) LIKE ` + n +
 			` ESCAPE '\' OR LOWER(ct.email) LIKE ` + n + ` ESCAPE '\' OR LOWER(ct.phone_number) LIKE ` + n +
 			` ESCAPE '\' OR LOWER(ct.identifier) LIKE ` + n + ` ESCAPE '\'))`)

@@ -40,7 +40,7 @@ func testCannedResponse(t *testing.T, s *store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := add(acc.ID, "bye", "Goodbye"); err != nil {
+	if _, err := add(acc.ID, "bye", "Goodbye, Émile"); err != nil {
 		t.Fatal(err)
 	}
 	other := newAccount(t, s)
@@ -68,6 +68,10 @@ func testCannedResponse(t *testing.T, s *store.Store) {
 	same(t, "search with no match", codes("zzz"), []string{})
 	same(t, "the first two", codes("", 2), []string{"bye", "hello"})
 	same(t, "search REF, the first one (short code first)", codes("ref", 1), []string{"refund"})
+	// Each database lowers the search as it lowers the text: what a
+	// response spells finds it, whatever LOWER makes of its letters.
+	same(t, "search with a capital not ASCII, as written", codes("Émile"), []string{"bye"})
+	same(t, "search with a capital not ASCII, other letters in any case", codes("ÉMILE"), []string{"bye"})
 
 	_, err = s.Read().FindCannedResponse(ctx, other.ID, refund.ID)
 	wantNotFound(t, "FindCannedResponse of another account", err)

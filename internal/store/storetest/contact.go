@@ -165,6 +165,30 @@ func testContactList(t *testing.T, s *store.Store) {
 			t.Errorf("%s: total %d, want %d", c.name, total, c.total)
 		}
 	}
+	// Each database lowers the search as it lowers the text (SQLite ASCII
+	// letters only): what a contact's name or e-mail spells finds it,
+	// with its ASCII letters in any case, a backslash is itself.
+	elsewhere := newAccount(t, s)
+	var emile int64
+	for _, c := range []baton.Contact{{Name: "Émile Zola", Email: "ÉMILE@zola.test"}, {Name: `C:\dir`}} {
+		c.AccountID, c.CreatedAt, c.UpdatedAt = elsewhere.ID, at, at
+		write(t, s, func(q *store.Queries) error { return q.CreateContact(ctx, &c) })
+		if emile == 0 {
+			emile = c.ID
+		}
+	}
+	for _, query := range []string{"Émile", "ÉMILE", "Émile ZOLA", "ÉMILE@ZOLA", "mile@"} {
+		cs, total, err := s.Read().ListContacts(ctx, store.ContactFilter{AccountID: elsewhere.ID, Query: query, Limit: 10})
+		if err != nil || total != 1 || len(cs) != 1 || cs[0].ID != emile {
+			t.Errorf("contacts matching %q: %d of %d (%v), want Émile Zola", query, len(cs), total, err)
+		}
+	}
+	for query, want := range map[string]int{`C:\dir`: 1, `:\`: 1, `\d`: 1, `C:\\`: 0} {
+		if _, total, err := s.Read().ListContacts(ctx, store.ContactFilter{AccountID: elsewhere.ID, Query: query, Limit: 10}); err != nil || total != want {
+			t.Errorf("contacts matching %q: %d (%v), want %d", query, total, err, want)
+		}
+	}
+
 	// Carol was active last, Ann before her; the others never were.
 	write(t, s, func(q *store.Queries) error { return q.TouchContact(ctx, ids[0], at.Add(time.Hour).UnixMicro()) })
 	write(t, s, func(q *store.Queries) error { return q.TouchContact(ctx, ids[2], at.Add(2*time.Hour).UnixMicro()) })

@@ -250,6 +250,7 @@ func testConversationList(t *testing.T, s *store.Store) {
 	newMessage(t, s, c1, "Where is my ORDER #1042?", nil)
 	newMessage(t, s, c3, "A refund, please", nil)
 	newMessage(t, s, c3, "100% sure", nil)
+	newMessage(t, s, c4, `Ça va, Émile? C:\temp`, nil)
 	// Another account's conversations, assigned to me, are never counted.
 	other := newThread(t, s)
 	newConversation(t, s, other.contactInbox, other.account.ID, func(c *baton.Conversation) { c.AssigneeID = me.ID })
@@ -282,6 +283,9 @@ func testConversationList(t *testing.T, s *store.Store) {
 		{"query upper case", store.ConversationFilter{Query: "REFUND"}, []*baton.Conversation{c3}},
 		{"percent in query is no wildcard", store.ConversationFilter{Query: "0%"}, []*baton.Conversation{c3}},
 		{"query without match", store.ConversationFilter{Query: "zebra"}, nil},
+		// The database lowers the query as it lowers the messages.
+		{"query with capitals not ASCII", store.ConversationFilter{Query: "ÇA VA, Émile"}, []*baton.Conversation{c4}},
+		{"query with a backslash", store.ConversationFilter{Query: `C:\t`}, []*baton.Conversation{c4}},
 		{"a page", store.ConversationFilter{Limit: 2, Offset: 1}, []*baton.Conversation{c3, c2}},
 		{"open, assigned, in inbox 2", store.ConversationFilter{Status: &open, AssigneeType: store.AssigneeAssigned,
 			InboxIDs: []int64{i2.ID}}, []*baton.Conversation{c3}},
@@ -513,6 +517,19 @@ func testConversationSearch(t *testing.T, s *store.Store) {
 	// A number alone is also a number's digits in a name or phone.
 	if got := find(fmt.Sprint(th.conversation.DisplayID)); !slices.Contains(got, th.conversation.ID) {
 		t.Errorf("search %d found %v, without conversation %d", th.conversation.DisplayID, got, th.conversation.ID)
+	}
+	// What the name spells finds it, a capital that is not ASCII too:
+	// each database lowers the search as it lowers the name.
+	write(t, s, func(q *store.Queries) error {
+		c := *th.contact
+		c.Name, c.Email, c.PhoneNumber, c.Identifier = "Élodie Ærø", "isla@shop.test", "+351912345678", "crm-100_7"
+		c.UpdatedAt = at
+		return q.UpdateContact(ctx, &c)
+	})
+	for _, q := range []string{"Élodie", "ÉLODIE", "Ærø"} {
+		if got := find(q); !slices.Equal(got, want) {
+			t.Errorf("search %q found %v, want %v", q, got, want)
+		}
 	}
 	for _, q := range []string{"crm-100%", "nobody", "#999999"} {
 		if got := find(q); len(got) != 0 {
