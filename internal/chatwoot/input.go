@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -197,6 +198,10 @@ func (f *flexTime) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	n, err := strconv.ParseFloat(s, 64)
+	if errors.Is(err, strconv.ErrRange) || math.IsNaN(n) {
+		// A number, but past a float's range, or "NaN": no time.
+		return &json.UnmarshalTypeError{Value: outOfRange + s, Type: reflect.TypeOf(int64(0))}
+	}
 	if err != nil {
 		t, perr := time.Parse(time.RFC3339, s)
 		if perr != nil {

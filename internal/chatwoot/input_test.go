@@ -73,6 +73,12 @@ func TestBadInput(t *testing.T) {
 			status: 400},
 		{name: "snoozed_until not a time", req: request{Method: "POST", Path: b.acc("/conversations/%d/toggle_status", conv), Token: b.admin,
 			Body: `{"status":"snoozed","snoozed_until":"soon"}`}, status: 400},
+		// Numbers that are no time: NaN (as a string, JSON has no NaN) and
+		// one too large for a float are out of range, as 1e20 is.
+		{name: "snoozed_until NaN", req: request{Method: "POST", Path: b.acc("/conversations/%d/toggle_status", conv), Token: b.admin,
+			Body: `{"status":"snoozed","snoozed_until":"NaN"}`}, status: 422, contains: []string{`Field snoozed_until is out of range: NaN is not a unix time`}},
+		{name: "snoozed_until past a float", req: request{Method: "POST", Path: b.acc("/conversations/%d/toggle_status", conv), Token: b.admin,
+			Body: `{"status":"snoozed","snoozed_until":1e400}`}, status: 422, contains: []string{`Field snoozed_until is out of range: 1e400 is not a unix time`}},
 		{name: "unknown inbox", req: request{Method: "POST", Path: b.acc("/conversations"), Token: b.admin, Body: map[string]any{"inbox_id": 999, "contact_id": 1}}, status: 404},
 		{name: "public message malformed", req: request{Method: "POST", Path: b.pub("/contacts/c/conversations/%d/messages", conv), Body: `{"content":`}, status: 400},
 		{name: "public message content an array", req: request{Method: "POST", Path: b.pub("/contacts/c/conversations/%d/messages", conv), Body: `{"content":["x"]}`}, status: 400},
