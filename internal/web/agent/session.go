@@ -2,6 +2,8 @@ package agent
 
 import (
 	"context"
+	"errors"
+	"mime/multipart"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -115,13 +117,24 @@ func (h *Handler) signedIn(next http.HandlerFunc) http.HandlerFunc {
 		ctx = context.WithValue(ctx, sessionKey{}, &sessionInfo{token: c.Value, base: b})
 		r = r.WithContext(ctx)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			r.Body = http.MaxBytesReader(w, r.Body, h.maxUploadBytes)
+			// Files come as multipart, up to the upload limit; any other
+			// form is text, read whole into memory to be parsed.
+			limit := int64(maxFormBytes)
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+				limit = h.maxUploadBytes
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			textErr := formText(r)
+			if textErr == errFormTooLarge {
+				h.fail(w, r, textErr)
+				return
+			}
 			if !h.sameOrigin(r) || !auth.ValidCSRFToken(c.Value, csrfOf(r)) {
 				http.Error(w, "The form has expired or did not come from this site. Reload the page and try again.", http.StatusForbidden)
 				return
 			}
-			if err := formText(r); err != nil {
-				h.fail(w, r, err)
+			if textErr != nil {
+				h.fail(w, r, textErr)
 				return
 			}
 		}
@@ -141,21 +154,38 @@ func csrfOf(r *http.Request) string {
 	return r.PostFormValue("csrf_token")
 }
 
-// errFormText refuses a form with a NUL character or bytes that are not
-// UTF-8 in it, as the server refuses them in a path or query string.
-var errFormText = baton.Errorf(baton.EBADREQUEST, "The form must be UTF-8 text without NUL characters.")
+// maxFormBytes is the largest form without files: the longest message
+// (baton.MaxContentLength characters of up to four bytes, each byte
+// written as three when it is not ASCII) with room to spare. Go reads
+// such a form whole into memory, up to the body's limit.
+const maxFormBytes = 4 << 20
 
-// formText checks a posted form's names, values and file names: no
-// database stores a NUL character (PostgreSQL refuses it in text) or text
-// that is not UTF-8, and no handler should have to think of them. A form
-// that does not parse is the handlers' to refuse.
+var (
+	// errFormText refuses a form with a NUL character or bytes that are
+	// not UTF-8 in it, as the server refuses them in a path or query
+	// string.
+	errFormText = baton.Errorf(baton.EBADREQUEST, "The form must be UTF-8 text without NUL characters.")
+	// errFormTooLarge refuses a form past its limit.
+	errFormTooLarge = baton.Errorf(baton.ETOOLARGE, "The form is too large.")
+)
+
+// formText parses a posted form and checks its names, values and file
+// names: no database stores a NUL character (PostgreSQL refuses it in
+// text) or text that is not UTF-8, and no handler should have to think of
+// them. A form past its limit is errFormTooLarge; one that does not parse
+// otherwise is the handlers' to refuse.
 func formText(r *http.Request) error {
+	var err error
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
 		if r.MultipartForm == nil {
-			_ = r.ParseMultipartForm(32 << 10)
+			err = r.ParseMultipartForm(32 << 10)
 		}
 	} else {
-		_ = r.ParseForm()
+		err = r.ParseForm()
+	}
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) || errors.Is(err, multipart.ErrMessageTooLarge) {
+		return errFormTooLarge
 	}
 	bad := func(s string) bool { return strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) }
 	for k, vs := range r.PostForm { // multipart values are copied here too

@@ -281,3 +281,33 @@ func TestFormsRefuseBadText(t *testing.T) {
 		}
 	})
 }
+
+// TestFormSizeLimit: a form without files is read whole into memory, so
+// it is bounded far below the upload limit (100 MB, which a 60 MB
+// contact edit used to be read up to, and written back in the refusal's
+// page): past 4 MiB it is 413 and changes nothing; a long form within it
+// reaches its handler.
+func TestFormSizeLimit(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Casey Customer", "casey@example.com", "Hello")
+	c, err := w.App.Conversation(batontest.System(), w.account, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := w.browser()
+	token := b.signIn(w.adminMail, password).csrf(t)
+	contact := fmt.Sprintf("/app/accounts/%d/contacts/%d", w.account, c.ContactID)
+	big := b.post(contact, url.Values{"csrf_token": {token}, "name": {strings.Repeat("n", 4<<20)}, "email": {"casey@example.com"}})
+	if big.status != http.StatusRequestEntityTooLarge || !strings.Contains(big.body, "The form is too large.") || len(big.body) > 1<<20 {
+		t.Errorf("a contact edit of 4 MiB: %d, %d bytes", big.status, len(big.body))
+	}
+	long := b.post(contact, url.Values{"csrf_token": {token}, "name": {strings.Repeat("n", 3<<20)}, "email": {"casey@example.com"}})
+	if long.status != http.StatusUnprocessableEntity || !strings.Contains(long.body, "Name is too long") {
+		t.Errorf("a contact edit of 3 MiB: %d, want the handler's 422", long.status)
+	}
+	ct, _, err := w.App.Contact(batontest.System(), w.account, c.ContactID)
+	if err != nil || ct.Name != "Casey Customer" {
+		t.Errorf("the contact is now %.20q (%v)", ct.Name, err)
+	}
+}
