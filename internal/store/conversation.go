@@ -339,7 +339,7 @@ type ConversationFilter struct {
 	ContactID      int64
 	ContactInboxID int64
 	Labels         []string
-	Query          string // matches message content
+	Query          string // matches the content of incoming and outgoing messages
 	Search         ConversationSearch
 	Offset, Limit  int
 }
@@ -416,8 +416,11 @@ func (f ConversationFilter) where(q *Queries, withAssignee bool) (string, []any)
 		add(`CAST(v.labels AS TEXT) LIKE ? ESCAPE '\'`, q.labelPattern(l))
 	}
 	if f.Query != "" {
-		add(`EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = v.id AND LOWER(m.content) LIKE LOWER(?) ESCAPE '\')`,
-			"%"+escapeLike(f.Query)+"%")
+		// Chatwoot's q reads incoming and outgoing messages (private notes
+		// are outgoing), never activity or template messages: "assigned"
+		// would find every conversation ever assigned.
+		add(`EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = v.id AND m.message_type IN (0, 1)
+			AND LOWER(m.content) LIKE LOWER(?) ESCAPE '\')`, "%"+escapeLike(f.Query)+"%")
 	}
 	if f.Search.Text != "" {
 		pattern := "%" + escapeLike(f.Search.Text) + "%"

@@ -251,6 +251,15 @@ func testConversationList(t *testing.T, s *store.Store) {
 	newMessage(t, s, c3, "A refund, please", nil)
 	newMessage(t, s, c3, "100% sure", nil)
 	newMessage(t, s, c4, `Ça va, Émile? C:\temp`, nil)
+	newMessage(t, s, c2, "Conversation was marked resolved by Ann", func(m *baton.Message) {
+		m.MessageType, m.SenderType, m.SenderID = baton.MessageActivity, "", 0
+	})
+	newMessage(t, s, c2, "We are away: leave your e-mail", func(m *baton.Message) {
+		m.MessageType, m.SenderType, m.SenderID = baton.MessageTemplate, "", 0
+	})
+	newMessage(t, s, c1, "Internal: order checked", func(m *baton.Message) {
+		m.MessageType, m.Private, m.SenderType, m.SenderID = baton.MessageOutgoing, true, baton.SenderUser, me.ID
+	})
 	// Another account's conversations, assigned to me, are never counted.
 	other := newThread(t, s)
 	newConversation(t, s, other.contactInbox, other.account.ID, func(c *baton.Conversation) { c.AssigneeID = me.ID })
@@ -286,6 +295,11 @@ func testConversationList(t *testing.T, s *store.Store) {
 		// The database lowers the query as it lowers the messages.
 		{"query with capitals not ASCII", store.ConversationFilter{Query: "ÇA VA, Émile"}, []*baton.Conversation{c4}},
 		{"query with a backslash", store.ConversationFilter{Query: `C:\t`}, []*baton.Conversation{c4}},
+		// As Chatwoot's: incoming and outgoing messages, private notes
+		// too, never an activity or a template message.
+		{"query of a private note", store.ConversationFilter{Query: "order checked"}, []*baton.Conversation{c1}},
+		{"query of an activity message", store.ConversationFilter{Query: "marked resolved"}, nil},
+		{"query of a template message", store.ConversationFilter{Query: "leave your e-mail"}, nil},
 		{"a page", store.ConversationFilter{Limit: 2, Offset: 1}, []*baton.Conversation{c3, c2}},
 		{"open, assigned, in inbox 2", store.ConversationFilter{Status: &open, AssigneeType: store.AssigneeAssigned,
 			InboxIDs: []int64{i2.ID}}, []*baton.Conversation{c3}},
