@@ -123,6 +123,11 @@ func listQuery(r *http.Request) (app.ConversationQuery, error) {
 	teamID, err := queryID(r, "team_id")
 	cq := app.ConversationQuery{Status: q.Get("status"), AssigneeType: q.Get("assignee_type"), InboxID: inboxID,
 		TeamID: teamID, Queue: q.Get("queue"), Query: q.Get("q"), Page: page}
+	if cq.Query != "" && !q.Has("status") {
+		// Chatwoot searches every status (it drops the status filter
+		// when q is given); a status given beside q still narrows it.
+		cq.Status = "all"
+	}
 	for _, l := range append(q["labels[]"], q["labels"]...) {
 		for _, part := range strings.Split(l, ",") {
 			if part = strings.TrimSpace(part); part != "" {

@@ -355,3 +355,47 @@ func TestLastNonActivityMessage(t *testing.T) {
 		check("after a newer message", show(), again["id"], again["id"])
 	})
 }
+
+// TestConversationsQuery: q finds the conversations whose incoming or
+// outgoing messages (private notes too) hold it, in every status unless a
+// status is given (Chatwoot drops the status filter with q), never by an
+// activity message; meta counts the same.
+func TestConversationsQuery(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		b := setup(t, s)
+		open, resolved, quiet := b.customer("q1"), b.customer("q2"), b.customer("q3")
+		b.say("q1", open, "I want a refund")
+		b.say("q2", resolved, "Refund received, thanks")
+		b.must(request{Method: "POST", Path: b.acc("/conversations/%d/toggle_status", resolved), Token: b.admin, Body: map[string]any{"status": "resolved"}})
+		b.must(request{Method: "POST", Path: b.acc("/conversations/%d/messages", quiet), Token: b.admin,
+			Body: map[string]any{"content": "Checked the REFUND policy", "private": true}})
+		ids := func(path string) []int64 {
+			t.Helper()
+			list := b.must(request{Method: "GET", Path: b.acc("%s", path), Token: b.admin}).Object(t)
+			var out []int64
+			for _, c := range list["data"].(map[string]any)["payload"].([]any) {
+				out = append(out, num(t, c, "id"))
+			}
+			slices.Sort(out)
+			return out
+		}
+		for path, want := range map[string][]int64{
+			"/conversations?q=refund":                 {open, resolved, quiet},
+			"/conversations?q=refund&status=open":     {open, quiet},
+			"/conversations?q=refund&status=resolved": {resolved},
+			"/conversations?status=resolved":          {resolved},
+			"/conversations":                          {open, quiet},
+			// "Conversation was marked resolved by …" is an activity.
+			"/conversations?q=marked": nil,
+		} {
+			if got := ids(path); !slices.Equal(got, want) {
+				t.Errorf("%s: %v, want %v", path, got, want)
+			}
+		}
+		meta := b.must(request{Method: "GET", Path: b.acc("/conversations/meta?q=refund"), Token: b.admin}).Object(t)
+		if all := num(t, meta, "meta", "all_count"); all != 3 {
+			t.Errorf("meta of q=refund: all_count %d, want 3", all)
+		}
+	})
+}
