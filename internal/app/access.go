@@ -176,6 +176,19 @@ func (s *scope) seesConversation(c *baton.Conversation) bool {
 	return false
 }
 
+// assigned is who the caller is among assignees: the conversations
+// assigned to them are theirs to see outside their inboxes, as
+// seesConversation says, in lists too.
+func (s *scope) assigned() store.Assigned {
+	switch {
+	case s.actor.User != nil:
+		return store.Assigned{UserID: s.actor.User.ID}
+	case s.actor.Bot != nil:
+		return store.Assigned{AgentBotID: s.actor.Bot.ID}
+	}
+	return store.Assigned{}
+}
+
 // userID is the acting user's id, or 0.
 func (s *scope) userID() int64 {
 	if s.actor.User != nil {

@@ -227,7 +227,7 @@ func (a *App) ContactsByActivity(ctx context.Context, accountID int64, query str
 	for _, c := range cs {
 		ids = append(ids, c.ID)
 	}
-	tally, err := q.TallyContactConversations(ctx, accountID, ids, s.inboxIDs)
+	tally, err := q.TallyContactConversations(ctx, accountID, ids, s.inboxIDs, s.assigned())
 	if err != nil {
 		return nil, err
 	}

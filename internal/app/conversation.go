@@ -370,7 +370,7 @@ func (a *App) conversationFilter(ctx context.Context, q *store.Queries, accountI
 		return store.ConversationFilter{}, err
 	}
 	f := store.ConversationFilter{AccountID: accountID, AssigneeType: cq.AssigneeType, UserID: s.userID(),
-		InboxID: cq.InboxID, TeamID: cq.TeamID, InboxIDs: s.inboxIDs, Labels: cq.Labels, Query: cq.Query,
+		InboxID: cq.InboxID, TeamID: cq.TeamID, InboxIDs: s.inboxIDs, Assigned: s.assigned(), Labels: cq.Labels, Query: cq.Query,
 		LongestWaiting: cq.Queue == QueueWaiting, RepliesFirst: cq.Queue == QueueMine}
 	if cq.Search != "" {
 		f.Search = store.ConversationSearch{Text: cq.Search, Words: SearchWords(cq.Search),
@@ -462,7 +462,7 @@ func (a *App) ContactConversations(ctx context.Context, accountID, contactID int
 		return nil, err
 	}
 	return a.listConversations(ctx, q, store.ConversationFilter{AccountID: accountID, ContactID: contactID,
-		InboxIDs: s.inboxIDs, Limit: 100})
+		InboxIDs: s.inboxIDs, Assigned: s.assigned(), Limit: 100})
 }
 
 // Conversation returns a conversation the caller may see, by display id.

@@ -328,7 +328,11 @@ type ConversationFilter struct {
 	UserID       int64         // the caller, for AssigneeMe
 	InboxID      int64
 	TeamID       int64
-	InboxIDs     []int64 // when not nil, only these inboxes (an agent's)
+	// InboxIDs, when not nil, keeps the conversations of these inboxes
+	// (an agent's, a bot's) and those assigned to Assigned wherever they
+	// are: what the caller sees.
+	InboxIDs []int64
+	Assigned Assigned
 	// LongestWaiting orders the list by how long the customer has waited,
 	// longest first, instead of by last activity.
 	LongestWaiting bool
@@ -404,14 +408,7 @@ func (f ConversationFilter) where(q *Queries, withAssignee bool) (string, []any)
 	if f.ContactInboxID != 0 {
 		add("v.contact_inbox_id = ?", f.ContactInboxID)
 	}
-	if f.InboxIDs != nil {
-		b.WriteString(" AND v.inbox_id IN (0")
-		for _, id := range f.InboxIDs {
-			args = append(args, id)
-			b.WriteString(", $" + itoa(len(args)))
-		}
-		b.WriteString(")")
-	}
+	b.WriteString(seenWhere(f.InboxIDs, f.Assigned, &args))
 	for _, l := range f.Labels {
 		add(`CAST(v.labels AS TEXT) LIKE ? ESCAPE '\'`, q.labelPattern(l))
 	}
@@ -845,6 +842,39 @@ var listConversationViews = `SELECT ` + qualified("i", inboxColumns) + `, ` + co
 	(SELECT COUNT(*) FROM (SELECT 1 FROM messages r WHERE r.conversation_id = v.id AND r.message_type = 0
 		AND r.created_at > COALESCE(v.agent_last_seen_at, 0) LIMIT `
 
+// Assigned is the person or the bot whose assigned conversations a caller
+// who sees only some inboxes sees too, outside them: an agent sees the
+// conversations assigned to them, a bot those assigned to it.
+type Assigned struct {
+	UserID, AgentBotID int64
+}
+
+// seenWhere is the condition, " AND …" or nothing, that keeps the
+// conversations v of the inboxes (all of them when inboxIDs is nil) and
+// those assigned to assigned, with its parameters from args' next on.
+func seenWhere(inboxIDs []int64, assigned Assigned, args *[]any) string {
+	if inboxIDs == nil {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(" AND (v.inbox_id IN (0")
+	for _, id := range inboxIDs {
+		*args = append(*args, id)
+		b.WriteString(", $" + itoa(len(*args)))
+	}
+	b.WriteString(")")
+	if assigned.UserID != 0 {
+		*args = append(*args, assigned.UserID)
+		b.WriteString(" OR v.assignee_id = $" + itoa(len(*args)))
+	}
+	if assigned.AgentBotID != 0 {
+		*args = append(*args, assigned.AgentBotID)
+		b.WriteString(" OR v.assignee_agent_bot_id = $" + itoa(len(*args)))
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
 // ConversationTally is what a list of contacts shows of each one's
 // conversations: how many, and the most recently active one.
 type ConversationTally struct {
@@ -854,24 +884,17 @@ type ConversationTally struct {
 }
 
 // TallyContactConversations returns, by contact id, the tally of the
-// conversations of the account's contacts (only those of inboxIDs when it
-// is not nil), in one statement. Contacts without any are left out.
-func (q *Queries) TallyContactConversations(ctx context.Context, accountID int64, contactIDs, inboxIDs []int64) (map[int64]ConversationTally, error) {
+// conversations of the account's contacts (when inboxIDs is not nil, only
+// those of these inboxes and those assigned to assigned), in one
+// statement. Contacts without any are left out.
+func (q *Queries) TallyContactConversations(ctx context.Context, accountID int64, contactIDs, inboxIDs []int64, assigned Assigned) (map[int64]ConversationTally, error) {
 	out := make(map[int64]ConversationTally, len(contactIDs))
 	if len(contactIDs) == 0 {
 		return out, nil
 	}
 	where, args := q.inIDs(`WHERE v.account_id = $1 AND v.contact_id IN `, contactIDs, 2)
 	args = append([]any{accountID}, args...)
-	if inboxIDs != nil {
-		var b strings.Builder
-		b.WriteString(" AND v.inbox_id IN (0")
-		for _, id := range inboxIDs {
-			args = append(args, id)
-			b.WriteString(", $" + itoa(len(args)))
-		}
-		where += b.String() + ")"
-	}
+	where += seenWhere(inboxIDs, assigned, &args)
 	rows, err := q.db.QueryContext(ctx, `SELECT contact_id, n, display_id, status FROM (
 		SELECT v.contact_id, v.display_id, v.status, COUNT(*) OVER (PARTITION BY v.contact_id) AS n,
 			ROW_NUMBER() OVER (PARTITION BY v.contact_id ORDER BY v.last_activity_at DESC, v.id DESC) AS r

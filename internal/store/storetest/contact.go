@@ -381,9 +381,14 @@ func testContactConversationTally(t *testing.T, s *store.Store) {
 	// Another account's contact is never counted, even named.
 	other := newThread(t, s)
 
+	var tallyAssigned func(accountID int64, inboxIDs []int64, assigned store.Assigned, ids ...int64) map[int64]store.ConversationTally
 	tally := func(accountID int64, inboxIDs []int64, ids ...int64) map[int64]store.ConversationTally {
 		t.Helper()
-		got, err := s.Read().TallyContactConversations(ctx, accountID, ids, inboxIDs)
+		return tallyAssigned(accountID, inboxIDs, store.Assigned{}, ids...)
+	}
+	tallyAssigned = func(accountID int64, inboxIDs []int64, assigned store.Assigned, ids ...int64) map[int64]store.ConversationTally {
+		t.Helper()
+		got, err := s.Read().TallyContactConversations(ctx, accountID, ids, inboxIDs, assigned)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -399,4 +404,22 @@ func testContactConversationTally(t *testing.T, s *store.Store) {
 	})
 	same(t, "no inbox", tally(a.ID, []int64{}, c.ID, d.ID), map[int64]store.ConversationTally{})
 	same(t, "no contacts", tally(a.ID, nil), map[int64]store.ConversationTally{})
+
+	// Outside the inboxes, the conversations assigned to the person (or
+	// the bot) count: they see those.
+	u := newUser(t, s, a.ID)
+	bot := newAgentBot(t, s, a.ID)
+	assignedTo := newConversation(t, s, cj, a.ID, func(v *baton.Conversation) {
+		v.LastActivityAt, v.Status, v.AssigneeID = at.Add(3*time.Hour), baton.StatusOpen, u.ID
+	})
+	botsOwn := newConversation(t, s, cj, a.ID, func(v *baton.Conversation) {
+		v.LastActivityAt, v.Status, v.AssigneeAgentBotID = at.Add(4*time.Hour), baton.StatusPending, bot
+	})
+	same(t, "no inbox, one assigned to the person", tallyAssigned(a.ID, []int64{}, store.Assigned{UserID: u.ID}, c.ID, d.ID),
+		map[int64]store.ConversationTally{c.ID: {Count: 1, LatestDisplayID: assignedTo.DisplayID, LatestStatus: baton.StatusOpen}})
+	same(t, "one inbox and one assigned to the bot", tallyAssigned(a.ID, []int64{i.ID}, store.Assigned{AgentBotID: bot}, c.ID, d.ID),
+		map[int64]store.ConversationTally{
+			c.ID: {Count: 3, LatestDisplayID: botsOwn.DisplayID, LatestStatus: baton.StatusPending},
+			d.ID: {Count: 1, LatestDisplayID: dv.DisplayID, LatestStatus: baton.StatusSnoozed},
+		})
 }

@@ -281,6 +281,14 @@ func testConversationList(t *testing.T, s *store.Store) {
 		{"inbox ids", store.ConversationFilter{InboxIDs: []int64{i1.ID}}, []*baton.Conversation{c2, c1}},
 		{"both inbox ids", store.ConversationFilter{InboxIDs: []int64{i2.ID, i1.ID}}, []*baton.Conversation{c4, c3, c2, c1}},
 		{"no inbox ids", store.ConversationFilter{InboxIDs: []int64{}}, nil},
+		// What is assigned to the caller is theirs to see, outside their
+		// inboxes too.
+		{"no inbox ids, but assigned", store.ConversationFilter{InboxIDs: []int64{}, Assigned: store.Assigned{UserID: them.ID}},
+			[]*baton.Conversation{c3}},
+		{"inbox ids and assigned elsewhere", store.ConversationFilter{InboxIDs: []int64{i1.ID}, Assigned: store.Assigned{UserID: them.ID}},
+			[]*baton.Conversation{c3, c2, c1}},
+		{"assigned within the inbox ids", store.ConversationFilter{InboxIDs: []int64{i1.ID}, Assigned: store.Assigned{UserID: me.ID}},
+			[]*baton.Conversation{c2, c1}},
 		{"contact", store.ConversationFilter{ContactID: k2.ID}, []*baton.Conversation{c4, c3}},
 		{"contact inbox", store.ConversationFilter{ContactInboxID: ci1.ID}, []*baton.Conversation{c2, c1}},
 		{"label", store.ConversationFilter{Labels: []string{"vip"}}, []*baton.Conversation{c1}},

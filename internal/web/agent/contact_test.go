@@ -242,6 +242,26 @@ func TestContactVisibility(t *testing.T) {
 		if c, _, err := w.App.Contact(batontest.System(), beta, bc.ID); err != nil || c.Name != name {
 			t.Errorf("another account's contact after the edit: %v (%v)", c, err)
 		}
+
+		// Quinn's conversation assigned to the agent is theirs to see,
+		// outside their inboxes: on Quinn's page, in the contacts' list
+		// and in their own queue, as its page is.
+		if _, err := w.App.Assign(batontest.System(), w.account, cw.quinnConv, w.agentID); err != nil {
+			t.Fatal(err)
+		}
+		if p := agent.get(cw.contactsPath("/" + itoa(cw.quinn))); !strings.Contains(p.body, quinnConv) {
+			t.Error("the agent's view of Quinn lacks the conversation assigned to them")
+		}
+		if p := agent.get(cw.contactsPath("")); !strings.Contains(p.body, quinnConv) {
+			t.Error("the agent's list of contacts lacks the conversation assigned to them")
+		}
+		mine := agent.get(fmt.Sprintf("/app/accounts/%d/conversations?queue=mine", w.account))
+		if !strings.Contains(mine.body, quinnConv) || !strings.Contains(mine.body, `data-count="mine">1<`) {
+			t.Error("the agent's own queue lacks the conversation assigned to them")
+		}
+		if p := agent.get(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, cw.quinnConv)); p.status != http.StatusOK {
+			t.Errorf("the conversation assigned to the agent: %d", p.status)
+		}
 	})
 }
 
