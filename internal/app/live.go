@@ -24,8 +24,9 @@ import (
 // LiveEvent is a committed event loaded for live clients, with who may
 // hear of it. The audience is decided here, once: a contact hears only of
 // their own conversation and never of private notes, activity messages or
-// their own typing; an agent only of the inboxes they work, administrators
-// of the whole account; nobody of another account.
+// their own typing; an agent only of the inboxes they work and of the
+// conversations assigned to them, administrators of the whole account;
+// nobody of another account.
 type LiveEvent struct {
 	baton.Event // ID is the live event's id
 	// Users are the users of the account who may hear of it.
@@ -553,6 +554,18 @@ func (a *App) loadLiveEvent(ctx context.Context, b *liveBatch, r *store.LiveEven
 	users, err := b.audience(ctx, r.AccountID, inboxID)
 	if err != nil {
 		return nil, err
+	}
+	// A conversation's assignee sees it outside their inboxes
+	// (seesConversation), so hears of it too, while a member.
+	if c := e.Conversation; c != nil && c.AssigneeID != 0 && !users[c.AssigneeID] {
+		members, err := b.audience(ctx, r.AccountID, 0)
+		if err != nil {
+			return nil, err
+		}
+		if members[c.AssigneeID] {
+			users = maps.Clone(users)
+			users[c.AssigneeID] = true
+		}
 	}
 	e.Users = users
 	switch d.PerformerOf {
