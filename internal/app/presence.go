@@ -197,6 +197,10 @@ func (a *App) NewPresenceKeeper(interval time.Duration, lockOwner string) *Prese
 // Start beats at once and then at each interval until ctx ends or Stop.
 func (k *PresenceKeeper) Start(ctx context.Context) {
 	ctx, k.cancel = context.WithCancel(ctx)
+	// The first beat is made before Start returns: it names the owner lock
+	// by which another process finds this one dead. Made later, a process
+	// killed before it would leave its people online for PresenceTTL.
+	k.heartbeat(ctx)
 	go func() {
 		defer close(k.done)
 		t := time.NewTicker(k.interval)
@@ -207,7 +211,7 @@ func (k *PresenceKeeper) Start(ctx context.Context) {
 			defer s.Stop()
 			sweep = s.C
 		}
-		k.beat(ctx)
+		k.route(ctx)
 		for {
 			select {
 			case <-ctx.Done():
@@ -226,9 +230,17 @@ func (k *PresenceKeeper) Start(ctx context.Context) {
 // beat records that the process is alive and routes what waits for a
 // person.
 func (k *PresenceKeeper) beat(ctx context.Context) {
+	k.heartbeat(ctx)
+	k.route(ctx)
+}
+
+func (k *PresenceKeeper) heartbeat(ctx context.Context) {
 	if err := k.app.Heartbeat(ctx, k.app.processID, k.lockOwner); err != nil && ctx.Err() == nil {
 		k.app.log.Warn("presence heartbeat failed", "err", err)
 	}
+}
+
+func (k *PresenceKeeper) route(ctx context.Context) {
 	if err := k.app.RouteAllWaiting(ctx); err != nil && ctx.Err() == nil {
 		k.app.log.Warn("routing waiting conversations failed", "err", err)
 	}
