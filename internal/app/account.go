@@ -182,9 +182,10 @@ func (a *App) AddAccountUser(ctx context.Context, accountID, userID int64, role 
 	return au, err
 }
 
-// RemoveAccountUser ends a user's membership of an account.
+// RemoveAccountUser ends a user's membership of an account (see
+// RemoveAgent).
 func (a *App) RemoveAccountUser(ctx context.Context, accountID, userID int64) error {
-	return a.store.Write(ctx, func(q *store.Queries) error {
+	err := a.store.Write(ctx, func(q *store.Queries) error {
 		if _, err := q.FindAccount(ctx, accountID); err != nil {
 			return err
 		}
@@ -193,6 +194,10 @@ func (a *App) RemoveAccountUser(ctx context.Context, accountID, userID int64) er
 		}
 		return q.RemoveAccountUser(ctx, accountID, userID)
 	})
+	if err == nil {
+		a.routeFreed(ctx, accountID)
+	}
+	return err
 }
 
 // AccountName returns the name of an account the calling user is a member of.

@@ -63,9 +63,10 @@ func (a *App) SetAgentRole(ctx context.Context, accountID, userID int64, role st
 }
 
 // RemoveAgent ends a member's membership of the account (and of its
-// inboxes). Administrators cannot remove themselves.
+// inboxes and teams; their conversations go to nobody and are routed).
+// Administrators cannot remove themselves.
 func (a *App) RemoveAgent(ctx context.Context, accountID, userID int64) error {
-	return a.store.Write(ctx, func(q *store.Queries) error {
+	err := a.store.Write(ctx, func(q *store.Queries) error {
 		s, err := a.adminScope(ctx, q, accountID)
 		if err != nil {
 			return err
@@ -75,4 +76,17 @@ func (a *App) RemoveAgent(ctx context.Context, accountID, userID int64) error {
 		}
 		return q.RemoveAccountUser(ctx, accountID, userID)
 	})
+	if err == nil {
+		a.routeFreed(ctx, accountID)
+	}
+	return err
+}
+
+// routeFreed routes the conversations a removed member had, now nobody's,
+// to the people online. The removal is done whatever comes of it; what
+// is not routed now is at the next beat (PresenceKeeper).
+func (a *App) routeFreed(ctx context.Context, accountID int64) {
+	if err := a.RouteWaiting(ctx, accountID); err != nil && ctx.Err() == nil {
+		a.log.Warn("routing the conversations of a removed member failed", "account", accountID, "err", err)
+	}
 }

@@ -65,7 +65,7 @@ func TestLiveAudienceAssignee(t *testing.T) {
 		if _, err := w.app.Conversation(w.agent, w.account.ID, c.DisplayID); err != nil {
 			t.Errorf("the agent may not open the conversation assigned to them: %v", err)
 		}
-		// No longer a member, still its assignee: they hear of nothing.
+		// No longer a member (nor its assignee): they hear of nothing.
 		if err := w.app.RemoveAgent(w.admin, w.account.ID, w.agentID); err != nil {
 			t.Fatal(err)
 		}
@@ -73,8 +73,8 @@ func TestLiveAudienceAssignee(t *testing.T) {
 		if _, err := w.app.PublicCreateMessage(w.publicCaller("far"), c.DisplayID, app.PublicMessageInput{Content: ptr("hello again")}); err != nil {
 			t.Fatal(err)
 		}
-		// (Removing a member leaves their assignments as they are.)
-		if got, err := w.app.Conversation(batontest.System(), w.account.ID, c.DisplayID); err != nil || got.AssigneeID != w.agentID {
+		// (Removing a member gives their conversations to nobody.)
+		if got, err := w.app.Conversation(batontest.System(), w.account.ID, c.DisplayID); err != nil || got.AssigneeID != 0 {
 			t.Fatalf("after the agent's removal the assignee is %v (%v)", got.AssigneeID, err)
 		}
 		if _, none, n := heard(before); !none || n == 0 {

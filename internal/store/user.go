@@ -69,16 +69,27 @@ func (q *Queries) AddAccountUser(ctx context.Context, au *baton.AccountUser) err
 	return q.formatError(err, "account user")
 }
 
-// RemoveAccountUser ends a membership, and the user's inbox memberships in
-// that account with it.
+// RemoveAccountUser ends a membership, and with it the user's inbox and
+// team memberships in that account and their assignments there.
 func (q *Queries) RemoveAccountUser(ctx context.Context, accountID, userID int64) error {
 	res, err := q.db.ExecContext(ctx, `DELETE FROM account_users WHERE account_id = $1 AND user_id = $2`, accountID, userID)
 	if err := q.mustAffect(res, err, "account user"); err != nil {
 		return err
 	}
-	_, err = q.db.ExecContext(ctx, `DELETE FROM inbox_members WHERE user_id = $1
-		AND inbox_id IN (SELECT id FROM inboxes WHERE account_id = $2)`, userID, accountID)
-	return q.formatError(err, "inbox member")
+	if _, err = q.db.ExecContext(ctx, `DELETE FROM inbox_members WHERE user_id = $1
+		AND inbox_id IN (SELECT id FROM inboxes WHERE account_id = $2)`, userID, accountID); err != nil {
+		return q.formatError(err, "inbox member")
+	}
+	if _, err = q.db.ExecContext(ctx, `DELETE FROM team_members WHERE user_id = $1
+		AND team_id IN (SELECT id FROM teams WHERE account_id = $2)`, userID, accountID); err != nil {
+		return q.formatError(err, "team member")
+	}
+	// Their conversations go back to nobody, as Chatwoot's removal of an
+	// agent does: a stale owner who can no longer open them would keep
+	// them out of the queue people take from.
+	_, err = q.db.ExecContext(ctx, `UPDATE conversations SET assignee_id = NULL
+		WHERE account_id = $1 AND assignee_id = $2`, accountID, userID)
+	return q.formatError(err, "conversation")
 }
 
 // FindAccountUser returns the membership of the user in the account, with the user.

@@ -31,6 +31,7 @@ var suite = []struct {
 	{"PlatformApp", testPlatformApp},
 	{"User", testUser},
 	{"AccountUser", testAccountUser},
+	{"RemoveAccountUserLetsGo", testRemoveAccountUserLetsGo},
 	{"AccessToken", testAccessToken},
 	{"TokenOwner", testTokenOwner},
 	{"Inbox", testInbox},

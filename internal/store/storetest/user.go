@@ -163,3 +163,47 @@ func testAccountUser(t *testing.T, s *store.Store) {
 		t.Errorf("members of a after deleting v: %d, %v; want none", len(members), err)
 	}
 }
+
+// testRemoveAccountUserLetsGo: a user who leaves an account leaves its
+// teams and its conversations (assigned to nobody), not another account's.
+func testRemoveAccountUserLetsGo(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	th, other := newThread(t, s), newThread(t, s)
+	u := newUser(t, s, th.account.ID)
+	write(t, s, func(q *store.Queries) error {
+		return q.AddAccountUser(ctx, &baton.AccountUser{AccountID: other.account.ID, UserID: u.ID, Role: baton.RoleAgent, CreatedAt: at})
+	})
+	team := &baton.Team{AccountID: th.account.ID, Name: unique("team"), CreatedAt: at, UpdatedAt: at}
+	write(t, s, func(q *store.Queries) error {
+		if err := q.CreateTeam(ctx, team); err != nil {
+			return err
+		}
+		if err := q.AddTeamMember(ctx, team.ID, u.ID, at.UnixMicro()); err != nil {
+			return err
+		}
+		for _, c := range []*baton.Conversation{th.conversation, other.conversation} {
+			c.AssigneeID = u.ID
+			if err := q.UpdateConversation(ctx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	write(t, s, func(q *store.Queries) error { return q.RemoveAccountUser(ctx, th.account.ID, u.ID) })
+	for _, c := range []struct {
+		conversation *baton.Conversation
+		want         int64
+	}{{th.conversation, 0}, {other.conversation, u.ID}} {
+		got, err := s.Read().FindConversationByID(ctx, c.conversation.ID)
+		if err != nil || got.AssigneeID != c.want {
+			t.Errorf("conversation %d's assignee after the removal: %d, %v; want %d", c.conversation.ID, got.AssigneeID, err, c.want)
+		}
+	}
+	// Back in the account, they are in no team of it.
+	write(t, s, func(q *store.Queries) error {
+		return q.AddAccountUser(ctx, &baton.AccountUser{AccountID: th.account.ID, UserID: u.ID, Role: baton.RoleAgent, CreatedAt: at})
+	})
+	if members, err := s.Read().TeamMembers(ctx, th.account.ID, team.ID); err != nil || len(members) != 0 {
+		t.Errorf("the team's members after the removal and a return: %d, %v; want none", len(members), err)
+	}
+}
