@@ -166,10 +166,7 @@ func TestWidgetCatchesUpWhenSubscribed(t *testing.T) {
 	ctx := browsertest.Tab(t)
 	s := newShop(t)
 	e := s.e
-	_, token := s.visit()
-	s.must(200, "POST", "/messages", "", token, `{"message":{"content":"Where is my parcel?"}}`)
-	s.bot.next(t, is("message_created", "incoming"))
-	convID := int64(s.adminConversation(t)["id"].(float64))
+	token, convID := s.botHeard(t, "Where is my parcel?")
 	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: holdSubscribe}); err != nil {
 		t.Fatal(err)
 	}

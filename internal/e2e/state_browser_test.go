@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -19,10 +20,7 @@ func TestWidgetHeaderFollowsSpeaker(t *testing.T) {
 	ctx := browsertest.Tab(t)
 	s := newShop(t)
 	e := s.e
-	_, token := s.visit()
-	s.must(200, "POST", "/messages", "", token, `{"message":{"content":"Where is my parcel?"}}`)
-	s.bot.next(t, is("message_created", "incoming"))
-	convID := int64(s.adminConversation(t)["id"].(float64))
+	token, convID := s.botHeard(t, "Where is my parcel?")
 	if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/widget?website_token=%s&cw_conversation=%s", e.URL, s.token, token)),
 		chromedp.WaitReady("html[data-ready]")); err != nil {
 		t.Fatal(err)
@@ -40,6 +38,18 @@ func TestWidgetHeaderFollowsSpeaker(t *testing.T) {
 	waitText(t, ctx, nil, ".cw-messages", "Alex here")
 	waitText(t, ctx, nil, "#cw-state", "You are talking to Alex")
 	browsertest.Screenshot(t, ctx, "widget-state-2-person")
+}
+
+// botHeard starts a visitor's conversation with their message and waits
+// for the bot to hear it; it returns the visitor's token and the
+// conversation's id.
+func (s *shop) botHeard(t *testing.T, content string) (token string, convID int64) {
+	t.Helper()
+	_, token = s.visit()
+	body, _ := json.Marshal(map[string]any{"message": map[string]string{"content": content}})
+	s.must(200, "POST", "/messages", "", token, string(body))
+	s.bot.next(t, is("message_created", "incoming"))
+	return token, int64(s.adminConversation(t)["id"].(float64))
 }
 
 // botSays posts a message as the shop's bot into a conversation.
