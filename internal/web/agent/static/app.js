@@ -402,11 +402,20 @@
     // page's life by what was typed; one that comes after the box changed
     // is kept but not shown; Enter or Tab pressed before the answer comes
     // waits for it.
+    // The Canned responses button beside the box does the same for a
+    // pointer: it puts a "/" where the caret is (at the start of an empty
+    // box, else after what is written, spaced from the words around it)
+    // and opens the picker from there; the chosen response takes the place
+    // of that "/" and what was typed after it, the rest of the draft kept.
+    // What it put in goes again if the picker closes with nothing typed.
     var picker = document.getElementById("canned-picker");
     var cannedStatus = document.getElementById("canned-status");
+    var cannedButton = document.getElementById("canned-open");
     var matches = [], active = -1;
     var wanted = null;  // what was typed after "/", while the picker is wanted
     var shownFor = null; // what the picker shows the answer for
+    var slash = -1;      // where the button's "/" is in the box, while it is there
+    var put = null;      // what the button put in the box: {at, text}
     var answers = {}, asking = {}, askTimer = null, lastSaid = "";
     function closePicker() {
       if (!picker) { return; }
@@ -416,9 +425,28 @@
       matches = []; active = -1; shownFor = null;
     }
     function dismiss() {
+      if (put && wanted === "" && box.value.substr(put.at, put.text.length) === put.text) {
+        box.value = box.value.slice(0, put.at) + box.value.slice(put.at + put.text.length);
+        box.setSelectionRange(put.at, put.at);
+      }
       wanted = null;
+      slash = -1;
+      put = null;
       clearTimeout(askTimer);
       closePicker();
+      if (cannedButton) { cannedButton.setAttribute("aria-expanded", "false"); }
+    }
+    // token is the short code being typed: where its "/" is, where it
+    // ends (the caret, after the button's "/") and what is after the "/";
+    // null when none is being typed.
+    function token() {
+      if (slash >= 0) {
+        var caret = box.selectionStart;
+        if (box.value.charAt(slash) !== "/" || caret <= slash || /\s/.test(box.value.slice(slash + 1, caret))) { return null; }
+        return { start: slash, end: caret, q: box.value.slice(slash + 1, caret) };
+      }
+      var m = /^\/(\S*)$/.exec(box.value);
+      return m ? { start: 0, end: box.value.length, q: m[1] } : null;
     }
     function choose(i) {
       active = i;
@@ -429,11 +457,14 @@
       picker.children[i].scrollIntoView({ block: "nearest" });
     }
     function insert(i) {
-      var c = matches[i];
+      var c = matches[i], t = token() || { start: box.selectionStart, end: box.selectionEnd };
+      wanted = null; // what was typed stays until it is replaced
       dismiss();
-      box.value = c.content;
+      box.value = box.value.slice(0, t.start) + c.content + box.value.slice(t.end);
       box.focus();
-      box.setSelectionRange(box.value.length, box.value.length);
+      var at = t.start + c.content.length;
+      box.setSelectionRange(at, at);
+      box.dispatchEvent(new Event("input")); // the box's height follows, and the draft is kept
       say("Inserted canned response " + c.short_code);
     }
     function tellOnce(text) {
@@ -507,10 +538,11 @@
       });
     }
     function openPicker() {
-      var m = /^\/(\S*)$/.exec(box.value);
-      if (!picker || !m) { dismiss(); return; }
-      var q = m[1];
+      var t = picker && token();
+      if (!t) { dismiss(); return; }
+      var q = t.q;
       wanted = q;
+      if (cannedButton) { cannedButton.setAttribute("aria-expanded", "true"); }
       clearTimeout(askTimer);
       if (answers[q]) { show(q, answers[q]); return; }
       // A few letters typed quickly ask once, for the last of them.
@@ -519,6 +551,30 @@
     if (picker) {
       box.addEventListener("input", openPicker);
       box.addEventListener("blur", dismiss);
+      if (cannedButton) {
+        cannedButton.hidden = false;
+        cannedButton.addEventListener("click", function () {
+          if (wanted !== null) { dismiss(); box.focus(); return; } // open: it closes
+          var v = box.value, caret;
+          if (/^\/\S*$/.test(v)) {
+            caret = v.length; // a short code typed at the start already
+          } else {
+            var at = document.activeElement === box ? box.selectionEnd : v.length;
+            var before = v.slice(0, at), after = v.slice(at);
+            var text = (/\S$/.test(before) ? " " : "") + "/" + (/^\S/.test(after) ? " " : "");
+            box.value = before + text + after;
+            put = { at: at, text: text };
+            slash = at + text.indexOf("/");
+            caret = slash + 1;
+          }
+          box.focus();
+          box.setSelectionRange(caret, caret);
+          openPicker();
+        });
+        // mousedown, not click, leaves the box: where its caret was is
+        // where the "/" goes.
+        cannedButton.addEventListener("mousedown", function (e) { if (document.activeElement === box) { e.preventDefault(); } });
+      }
       box.addEventListener("keydown", function (e) {
         if (wanted === null || e.isComposing) { return; }
         var ready = shownFor === wanted, n = matches.length;

@@ -1,0 +1,117 @@
+package agent_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/batonhq/baton/internal/app"
+	"github.com/batonhq/baton/internal/batontest"
+	"github.com/batonhq/baton/internal/browsertest"
+)
+
+// openConversation opens the conversation's page in the tab and waits for
+// its script to have run (the reply box's canned responses button shows).
+func (b *tab) openConversation(id int64) {
+	b.t.Helper()
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", b.w.account, id))
+	b.waitFor("the conversation", `document.getElementById("reply-content") !== null && document.readyState === "complete"`)
+}
+
+// click clicks the element with the mouse.
+func (b *tab) click(selector string) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, chromedp.Click(selector)); err != nil {
+		b.t.Fatalf("click %s: %v", selector, err)
+	}
+}
+
+// TestBrowserCannedResponsesButton: beside the reply box a labelled button
+// opens the canned responses' picker, by keyboard and by mouse. In an
+// empty box it is "/" typed; in a draft the chosen response goes where
+// the caret was, the draft kept; closed with nothing chosen, the box is
+// as it was.
+func TestBrowserCannedResponsesButton(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	sys := batontest.System()
+	for _, c := range [][2]string{{"refund", "Your refund is on its way."}, {"refund-late", "Sorry, your refund is late."},
+		{"hello", "Hello! How can I help?"}} {
+		if _, err := w.App.CreateCannedResponse(sys, w.account, app.CannedResponseInput{ShortCode: ptr(c[0]), Content: ptr(c[1])}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := w.customer("Casey Customer", "casey@example.com", "Where is my money?")
+	b := w.signedInTab(t, w.adminMail)
+	b.openConversation(id)
+	b.waitFor("the button", `!document.getElementById("canned-open").hidden`)
+	if got := js[string](b, `document.getElementById("canned-open").textContent`); got != "Canned responses" {
+		t.Errorf("the button says %q", got)
+	}
+	if got := js[string](b, `document.getElementById("canned-open").getAttribute("aria-expanded")`); got != "false" {
+		t.Errorf("closed, aria-expanded is %q", got)
+	}
+	js[bool](b, `(document.querySelector(".reply-row").scrollIntoView({block: "end"}), true)`)
+	b.shot("agent-canned-button")
+
+	// By keyboard, in an empty box: the picker opens with every response
+	// (three), the focus in the box; typing narrows; Enter inserts.
+	b.tabTo("#canned-open")
+	if !b.focusVisible() {
+		t.Error("the focused button shows no focus outline")
+	}
+	b.keys(kb.Enter)
+	b.waitFor("the picker", `!document.getElementById("canned-picker").hidden && document.querySelectorAll("#canned-picker [role=option]").length === 3`)
+	if !js[bool](b, `document.activeElement.id === "reply-content" && document.getElementById("reply-content").value === "/"`) {
+		t.Errorf("after the button the focus is on %q and the box holds %q", js[string](b, `document.activeElement.id`),
+			js[string](b, `document.getElementById("reply-content").value`))
+	}
+	if got := js[string](b, `document.getElementById("canned-open").getAttribute("aria-expanded")`); got != "true" {
+		t.Errorf("open, aria-expanded is %q", got)
+	}
+	b.shot("agent-canned-button-open")
+	browsertest.Axe(t, b.ctx)
+	b.keys("refund-")
+	b.waitFor("one option", `document.querySelectorAll("#canned-picker [role=option]").length === 1`)
+	b.keys(kb.Enter)
+	b.waitFor("the inserted text", `document.getElementById("reply-content").value === "Sorry, your refund is late."`)
+
+	// Escape with nothing typed after the button's "/" leaves the box as
+	// it was.
+	b.tabTo("#canned-open")
+	b.keys(kb.Enter)
+	b.waitFor("the picker", `!document.getElementById("canned-picker").hidden`)
+	if v := js[string](b, `document.getElementById("reply-content").value`); v != "Sorry, your refund is late. /" {
+		t.Errorf("the button after a draft made the box %q", v)
+	}
+	b.keys(kb.Escape)
+	b.waitFor("the picker closed", `document.getElementById("canned-picker").hidden`)
+	if v := js[string](b, `document.getElementById("reply-content").value`); v != "Sorry, your refund is late." {
+		t.Errorf("closed with nothing chosen, the box holds %q", v)
+	}
+
+	// By mouse, the caret in the middle of a draft: the response goes
+	// there, the words around it kept.
+	js[bool](b, `(() => { const x = document.getElementById("reply-content"); x.value = "Hi Casey, Thanks!"; x.focus(); x.setSelectionRange(10, 10); return true; })()`)
+	b.click("#canned-open")
+	b.waitFor("the picker", `!document.getElementById("canned-picker").hidden && document.querySelectorAll("#canned-picker [role=option]").length === 3`)
+	b.keys("hel")
+	b.waitFor("hello alone", `document.querySelectorAll("#canned-picker [role=option]").length === 1`)
+	b.shot("agent-canned-button-draft")
+	b.click("#canned-option-0")
+	b.waitFor("the inserted text", `document.getElementById("reply-content").value === "Hi Casey, Hello! How can I help? Thanks!"`)
+	if !js[bool](b, `document.activeElement.id === "reply-content" && document.getElementById("reply-content").selectionStart === 32`) {
+		t.Errorf("after the choice the focus is on %q, the caret at %v", js[string](b, `document.activeElement.id`),
+			js[float64](b, `document.getElementById("reply-content").selectionStart`))
+	}
+	// The button again, while open, closes it.
+	b.click("#canned-open")
+	b.waitFor("the picker", `!document.getElementById("canned-picker").hidden`)
+	b.click("#canned-open")
+	b.waitFor("the picker closed", `document.getElementById("canned-picker").hidden && document.getElementById("canned-open").getAttribute("aria-expanded") === "false"`)
+	if v := js[string](b, `document.getElementById("reply-content").value`); v != "Hi Casey, Hello! How can I help? Thanks!" {
+		t.Errorf("opened and closed, the box holds %q", v)
+	}
+}
