@@ -1,9 +1,12 @@
 package agent_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -113,5 +116,97 @@ func TestBrowserCannedResponsesButton(t *testing.T) {
 	b.waitFor("the picker closed", `document.getElementById("canned-picker").hidden && document.getElementById("canned-open").getAttribute("aria-expanded") === "false"`)
 	if v := js[string](b, `document.getElementById("reply-content").value`); v != "Hi Casey, Hello! How can I help? Thanks!" {
 		t.Errorf("opened and closed, the box holds %q", v)
+	}
+}
+
+// TestBrowserReplyBoxGrows: the reply box starts three lines high, grows a
+// line at a time as lines are written, its top where it was, up to its
+// limit, past which it scrolls; sent, it is three lines again. The same
+// where the browser sizes fields by their content (field-sizing) and, the
+// script doing it, where it does not.
+func TestBrowserReplyBoxGrows(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name    string
+		without bool // the browser pretends to lack field-sizing
+	}{{"field-sizing", false}, {"script", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			w := setup(t)
+			id := w.customer("Casey Customer", "casey@example.com", "Where is my parcel?")
+			b := w.signedInTab(t, w.adminMail)
+			if c.without {
+				b.onEveryPage(`(() => {
+					const supports = CSS.supports.bind(CSS);
+					CSS.supports = (...a) => String(a[0]).includes("field-sizing") ? false : supports(...a);
+					// Not a <style>: the page's CSP refuses inline ones.
+					document.addEventListener("DOMContentLoaded", () => {
+						const box = document.getElementById("reply-content");
+						if (box) { box.style.setProperty("field-sizing", "fixed", "important"); }
+					});
+				})()`)
+			}
+			b.openConversation(id)
+			if got := js[bool](b, `getComputedStyle(document.getElementById("reply-content")).fieldSizing === "content"`); got == c.without {
+				t.Fatalf("field-sizing in use: %v", got)
+			}
+			height := func() float64 {
+				return js[float64](b, `document.getElementById("reply-content").getBoundingClientRect().height`)
+			}
+			top := func() float64 {
+				return js[float64](b, `document.getElementById("reply-content").getBoundingClientRect().top + window.scrollY`)
+			}
+			lineHeight := js[float64](b, `parseFloat(getComputedStyle(document.getElementById("reply-content")).lineHeight)`)
+			b.tabTo("#reply-content")
+			start, at := height(), top()
+			b.keys("Hi Casey,")
+			if h := height(); h != start {
+				t.Errorf("one line made the box %.1f high from %.1f", h, start)
+			}
+			prev := start
+			grew := 0
+			for i := 2; i <= 30; i++ {
+				b.keys(kb.Enter, chromedp.KeyModifiers(chromedp.ModifierShift))
+				b.keys(fmt.Sprintf("line %d", i))
+				h := height()
+				if h < prev || h-prev > lineHeight+1 {
+					t.Fatalf("line %d: the box went from %.1f to %.1f (a line is %.1f)", i, prev, h, lineHeight)
+				}
+				if h > prev {
+					grew++
+				}
+				if tp := top(); tp != at {
+					t.Fatalf("line %d: the box's top moved from %.1f to %.1f", i, at, tp)
+				}
+				if i == 8 {
+					b.shot("agent-reply-box-grown-" + c.name)
+				}
+				prev = h
+			}
+			limit := js[float64](b, `parseFloat(getComputedStyle(document.getElementById("reply-content")).maxHeight)`)
+			if grew < 5 || prev > limit+0.5 || prev < limit-lineHeight {
+				t.Errorf("after 30 lines the box is %.1f high (grew %d times, limit %.1f)", prev, grew, limit)
+			}
+			if !js[bool](b, `(x => x.scrollHeight > x.clientHeight)(document.getElementById("reply-content"))`) {
+				t.Error("past its limit the box does not scroll")
+			}
+			b.shot("agent-reply-box-full-" + c.name)
+			b.keys(kb.Enter)
+			b.waitFor("the reply sent", `document.getElementById("reply-content").value === ""`)
+			b.waitFor("the box back to its start", fmt.Sprintf(`Math.abs(document.getElementById("reply-content").getBoundingClientRect().height - %f) < 1`, start))
+		})
+	}
+}
+
+// onEveryPage runs the script in each page the tab opens from now on,
+// before the page's own.
+func (b *tab) onEveryPage(script string) {
+	b.t.Helper()
+	err := chromedp.Do(b.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: script})
+		return err
+	}))
+	if err != nil {
+		b.t.Fatal(err)
 	}
 }

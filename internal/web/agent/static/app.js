@@ -641,6 +641,22 @@
     }
     note.addEventListener("change", noteMode);
     noteMode();
+    // The box grows with what is written, up to its max-height, then
+    // scrolls (app.css). A browser that sizes fields by their content does
+    // it itself; in another the box is sized here as it changes, the page
+    // held where it was while the box is measured.
+    var fitBox = function () {};
+    if (!(window.CSS && CSS.supports && CSS.supports("field-sizing", "content"))) {
+      fitBox = function () {
+        var x = window.scrollX, y = window.scrollY, s = getComputedStyle(box);
+        var edges = parseFloat(s.borderTopWidth) + parseFloat(s.borderBottomWidth);
+        box.style.height = "auto";
+        box.style.height = Math.min(box.scrollHeight + edges, parseFloat(s.maxHeight) || Infinity) + "px";
+        if (window.scrollY !== y) { window.scrollTo(x, y); }
+      };
+      box.addEventListener("input", fitBox);
+      fitBox();
+    }
     reply.addEventListener("submit", function (e) {
       e.preventDefault();
       err.hidden = true;
@@ -648,6 +664,7 @@
       request("POST", reply.action, data).then(function (r) {
         if (!r.ok) { return r.text().then(function (t) { throw new Error(t || ("error " + r.status)); }); }
         box.value = "";
+        fitBox();
         keepDraft("");
         document.getElementById("reply-files").value = "";
         say(note.checked ? "Private note added" : "Reply sent");
