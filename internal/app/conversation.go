@@ -1013,6 +1013,26 @@ func (a *App) MarkSeen(ctx context.Context, accountID, displayID int64) (*baton.
 	})
 }
 
+// MarkUnread makes the conversation unread again for the agent side, as
+// Chatwoot's unread does: agent_last_seen_at (and assignee_last_seen_at)
+// go back to a second before its newest incoming message, which, and any
+// in that second, count as unread again; without one, to never.
+func (a *App) MarkUnread(ctx context.Context, accountID, displayID int64) (*baton.Conversation, error) {
+	return a.changeConversation(ctx, accountID, displayID, func(q *store.Queries, s *scope, c *baton.Conversation) error {
+		last, err := q.LastIncomingAt(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		var seen *time.Time
+		if last != nil {
+			t := last.Add(-time.Second)
+			seen = &t
+		}
+		c.AgentLastSeenAt, c.AssigneeLastSeenAt = seen, seen
+		return nil
+	})
+}
+
 // PublicConversationPageSize is how many conversations a page of a public
 // contact's list holds, and PublicConversationMessages how many of each
 // one's latest public messages come with it: one answer holds at most

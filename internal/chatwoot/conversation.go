@@ -357,6 +357,22 @@ func (h *Handler) updateLastSeen(w http.ResponseWriter, r *http.Request) error {
 	return ok(w, map[string]any{"id": c.DisplayID, "agent_last_seen_at": unixOrZero(c.AgentLastSeenAt)})
 }
 
+// markUnread is Chatwoot's unread: the conversation is unread again from
+// its newest incoming message. Chatwoot's dashboard reads
+// agent_last_seen_at and unread_count from the answer.
+func (h *Handler) markUnread(w http.ResponseWriter, r *http.Request) error {
+	accountID, id, err := conversationPath(r)
+	if err != nil {
+		return err
+	}
+	c, err := h.app.MarkUnread(r.Context(), accountID, id)
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"id": c.DisplayID, "agent_last_seen_at": unixOrZero(c.AgentLastSeenAt),
+		"unread_count": c.UnreadCount})
+}
+
 func (h *Handler) listLabels(w http.ResponseWriter, r *http.Request) error {
 	accountID, id, err := conversationPath(r)
 	if err != nil {

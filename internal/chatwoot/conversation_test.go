@@ -399,3 +399,53 @@ func TestConversationsQuery(t *testing.T) {
 		}
 	})
 }
+
+// TestMarkUnread: Chatwoot's unread makes a conversation that was seen
+// unread again from its newest incoming message: agent_last_seen_at a
+// second before it, that message unread (not the agent's reply after
+// it); a conversation without one is unread from never, with nothing to
+// count. Another account's, or one outside an agent's inboxes, is not
+// found.
+func TestMarkUnread(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		b := setup(t, s)
+		conv := b.customer("c1")
+		b.say("c1", conv, "first")
+		last := b.say("c1", conv, "second")
+		b.must(request{Method: "POST", Path: b.acc("/conversations/%d/messages", conv), Token: b.admin, Body: map[string]any{"content": "On it."}})
+		b.must(request{Method: "POST", Path: b.acc("/conversations/%d/update_last_seen", conv), Token: b.admin})
+		if c := b.conversationOf(conv); c["unread_count"] != float64(0) {
+			t.Fatalf("seen, unread_count %v", c["unread_count"])
+		}
+		r := b.must(request{Method: "POST", Path: b.acc("/conversations/%d/unread", conv), Token: b.admin}).Object(t)
+		want := last["created_at"].(float64) - 1
+		if r["id"] != float64(conv) || r["agent_last_seen_at"] != want || r["unread_count"] != float64(1) {
+			t.Errorf("unread answered %v, want agent_last_seen_at %v and unread_count 1", r, want)
+		}
+		c := b.conversationOf(conv)
+		if c["unread_count"] != float64(1) || c["agent_last_seen_at"] != want || c["assignee_last_seen_at"] != want {
+			t.Errorf("after unread the conversation has unread_count %v, agent_last_seen_at %v, assignee_last_seen_at %v; want 1, %v",
+				c["unread_count"], c["agent_last_seen_at"], c["assignee_last_seen_at"], want)
+		}
+
+		// Nothing from the customer: never seen, nothing unread.
+		quiet := b.must(request{Method: "POST", Path: b.acc("/conversations"), Token: b.admin,
+			Body: map[string]any{"inbox_id": b.api.ID, "contact_id": b.contactOf(conv)}}).Object(t)
+		qid := int64(quiet["id"].(float64))
+		b.must(request{Method: "POST", Path: b.acc("/conversations/%d/update_last_seen", qid), Token: b.admin})
+		r = b.must(request{Method: "POST", Path: b.acc("/conversations/%d/unread", qid), Token: b.admin}).Object(t)
+		if r["agent_last_seen_at"] != float64(0) || r["unread_count"] != float64(0) {
+			t.Errorf("unread without a customer's message answered %v", r)
+		}
+
+		o := b.otherAccount("Other")
+		b.run([]scenario{
+			{name: "another account's", req: request{Method: "POST", Path: fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/unread", o.account, conv),
+				Token: b.admin}, status: 401},
+			{name: "from another account", req: request{Method: "POST", Path: b.acc("/conversations/%d/unread", conv), Token: o.token}, status: 401},
+			{name: "outside the agent's inboxes", req: request{Method: "POST", Path: b.acc("/conversations/%d/unread", conv), Token: b.agent}, status: 404},
+			{name: "unknown", req: request{Method: "POST", Path: b.acc("/conversations/99/unread"), Token: b.admin}, status: 404},
+		})
+	})
+}

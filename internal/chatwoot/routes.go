@@ -165,6 +165,7 @@ func (h *Handler) routes() {
 	handle("POST "+conv+"/toggle_typing_status", h.token(h.toggleTyping))
 	handle("POST "+conv+"/custom_attributes", h.token(h.setCustomAttributes))
 	handle("POST "+conv+"/update_last_seen", h.user(h.updateLastSeen))
+	handle("POST "+conv+"/unread", h.user(h.markUnread))
 	handle("GET "+conv+"/labels", h.token(h.listLabels))
 	handle("POST "+conv+"/labels", h.token(h.setLabels))
 	handle("POST "+conv+"/assignments", h.token(h.assign))

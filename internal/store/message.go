@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/batonhq/baton"
 )
@@ -275,6 +276,18 @@ func (q *Queries) CountIncomingSince(ctx context.Context, conversationID, since 
 		WHERE conversation_id = $1 AND message_type = 0 AND created_at > $2 LIMIT `+itoa(limit)+`) t`,
 		conversationID, since).Scan(&n)
 	return n, q.formatError(err, "message")
+}
+
+// LastIncomingAt is when the conversation's newest incoming message was
+// created, or nil when it has none.
+func (q *Queries) LastIncomingAt(ctx context.Context, conversationID int64) (*time.Time, error) {
+	var at sql.NullInt64
+	err := q.db.QueryRowContext(ctx, `SELECT MAX(created_at) FROM messages WHERE conversation_id = $1 AND message_type = 0`,
+		conversationID).Scan(&at)
+	if err != nil {
+		return nil, q.formatError(err, "message")
+	}
+	return fromNullMicros(at), nil
 }
 
 // FloodCount is the flood guard's count of the conversation (see

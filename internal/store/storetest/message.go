@@ -185,6 +185,16 @@ func testMessageList(t *testing.T, s *store.Store) {
 			t.Errorf("%s: %d, want %d", tc.name, n, tc.want)
 		}
 	}
+	// The newest incoming message is message 5, created 5 s after at (the
+	// other conversation's, newer, are not this one's); a conversation
+	// without one has none.
+	newMessage(t, s, other.conversation, "elsewhere, later", func(m *baton.Message) { m.CreatedAt = at.Add(time.Hour) })
+	if got, err := s.Read().LastIncomingAt(ctx, c.ID); err != nil || got == nil || !got.Equal(stored(ms[5].CreatedAt)) {
+		t.Errorf("LastIncomingAt: %v, %v; want %v", got, err, stored(ms[5].CreatedAt))
+	}
+	if got, err := s.Read().LastIncomingAt(ctx, c.ID+1_000_000); err != nil || got != nil {
+		t.Errorf("LastIncomingAt of no conversation: %v, %v; want nil", got, err)
+	}
 	// A message a minute after it began begins the next one.
 	newMessage(t, s, c, "later", func(m *baton.Message) { m.CreatedAt = at.Add(61 * time.Second) })
 	if n, err := s.Read().FloodCount(ctx, c.ID, since(time.Second), 10); err != nil || n != 1 {

@@ -559,6 +559,22 @@ func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) {
 	h.done(w, r, accountPath(accountID, back))
 }
 
+// markUnread makes the conversation unread again from the customer's
+// newest message (app.MarkUnread) and goes back to the conversations,
+// which say so; the page's script goes to the list it was opened from.
+func (h *Handler) markUnread(w http.ResponseWriter, r *http.Request) {
+	accountID, id, err := conversationPath(r)
+	if err == nil {
+		_, err = h.app.MarkUnread(r.Context(), accountID, id)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.setNotice(w, r, accountID, "Conversation #"+itoa(id)+" marked as unread.", false)
+	h.done(w, r, accountPath(accountID, "/conversations"))
+}
+
 func (h *Handler) setStatus(status string) func(r *http.Request, accountID, id int64) error {
 	return func(r *http.Request, accountID, id int64) error {
 		_, err := h.app.ToggleStatus(r.Context(), accountID, id, app.StatusChange{Status: &status})

@@ -210,3 +210,43 @@ func (b *tab) onEveryPage(script string) {
 		b.t.Fatal(err)
 	}
 }
+
+// TestBrowserMarkAsUnread: from a conversation opened from a queue, Mark
+// as unread, by keyboard, goes back to that queue, where the conversation
+// shows unread again and the page says what was done, the focus on it.
+func TestBrowserMarkAsUnread(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Ann First", "ann@example.com", "Hello")
+	w.handOff(id, "Customer asked for a person", "Ann wants a person")
+	w.say("ann-first", id, "Are you there?")
+	other := w.customer("Ben Second", "ben@example.com", "Hi")
+	w.handOff(other, "Customer asked for a person", "Ben wants a person")
+	b := w.signedInTab(t, w.adminMail)
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations?queue=open", w.account))
+	row := fmt.Sprintf(`document.querySelector('tr[data-conversation="%d"]')`, id)
+	b.waitFor("Ann's row, unread", row+` && `+row+`.querySelector(".badge.unread")`)
+	b.tabTo(fmt.Sprintf(`a[href$="/conversations/%d"]`, id))
+	b.keys(kb.Enter)
+	b.waitFor("the conversation", `document.getElementById("reply-content") !== null && document.readyState === "complete"`)
+	b.tabTo(`form[data-unread] button`)
+	if got := js[string](b, `document.activeElement.textContent`); got != "Mark as unread" {
+		t.Errorf("the button says %q", got)
+	}
+	b.shot("agent-mark-unread")
+	b.keys(kb.Enter)
+	b.waitFor("the open queue again", `location.pathname.endsWith("/conversations") && location.search.includes("queue=open") && document.readyState === "complete"`)
+	b.waitFor("the notice, focused", `document.activeElement && document.activeElement.id === "bulk-result"`)
+	if got := js[string](b, `document.getElementById("bulk-result").textContent`); got != fmt.Sprintf("Conversation #%d marked as unread.", id) {
+		t.Errorf("the list says %q", got)
+	}
+	if !js[bool](b, row+` && !!`+row+`.querySelector(".badge.unread")`) {
+		t.Errorf("Ann's row is not unread: %s", js[string](b, row+`.innerText`))
+	}
+	c, err := w.App.Conversation(batontest.System(), w.account, id)
+	if err != nil || c.UnreadCount < 1 {
+		t.Errorf("the conversation has %d unread (%v)", c.UnreadCount, err)
+	}
+	b.shot("agent-mark-unread-list")
+	browsertest.Axe(t, b.ctx)
+}

@@ -321,3 +321,52 @@ func TestSearchFindsWhatIsWritten(t *testing.T) {
 		}
 	})
 }
+
+// TestMarkUnreadWithoutScript: Mark as unread posts with the CSRF token
+// (refused without it, nothing changed), makes the conversation unread
+// from the customer's newest message and goes to the conversations, which
+// show it unread and say what was done. Another account's conversation is
+// not found.
+func TestMarkUnreadWithoutScript(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Ann First", "ann@example.com", "Hello")
+	w.handOff(id, "Customer asked for a person", "Ann")
+	w.say("ann-first", id, "Are you there?")
+	b := w.browser()
+	b.signIn(w.adminMail, password)
+	conv := fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id)
+	p := b.get(conv)
+	if !strings.Contains(p.body, `action="`+conv+`/unread" data-unread><input type="hidden" name="csrf_token"`) ||
+		!strings.Contains(p.body, "Mark as unread</button>") {
+		t.Fatalf("the page has no Mark as unread form:\n%s", p.body)
+	}
+	seen := func() int {
+		c, err := w.App.Conversation(batontest.System(), w.account, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.UnreadCount
+	}
+	if n := seen(); n != 0 {
+		t.Fatalf("opened, the conversation has %d unread", n)
+	}
+	if r := b.post(conv+"/unread", url.Values{}); r.status != http.StatusForbidden || seen() != 0 {
+		t.Errorf("Mark as unread without the CSRF token: %d, %d unread", r.status, seen())
+	}
+	o := w.browser()
+	landed := o.signIn(w.other, password)
+	if r := o.post(conv+"/unread", url.Values{"csrf_token": {landed.csrf(t)}}); r.status != http.StatusNotFound || seen() != 0 {
+		t.Errorf("Mark as unread from another account: %d, %d unread", r.status, seen())
+	}
+	r := b.post(conv+"/unread", url.Values{"csrf_token": {p.csrf(t)}})
+	if r.status != http.StatusOK || r.url != fmt.Sprintf("/app/accounts/%d/conversations", w.account) {
+		t.Fatalf("Mark as unread went to %s (%d)", r.url, r.status)
+	}
+	if n := seen(); n < 1 {
+		t.Errorf("marked unread, the conversation has %d unread", n)
+	}
+	if !strings.Contains(r.body, fmt.Sprintf("Conversation #%d marked as unread.", id)) || !strings.Contains(r.body, `class="badge unread"`) {
+		t.Errorf("the list does not say it, or show it unread:\n%s", r.body)
+	}
+}

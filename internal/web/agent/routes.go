@@ -29,6 +29,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST "+conv+"/hand_back", h.signedIn(h.act(h.handBack)))
 	m.HandleFunc("POST "+conv+"/resolve", h.signedIn(h.resolve))
 	m.HandleFunc("POST "+conv+"/reopen", h.signedIn(h.act(h.setStatus("open"))))
+	m.HandleFunc("POST "+conv+"/unread", h.signedIn(h.markUnread))
 	m.HandleFunc("POST "+conv+"/snooze", h.signedIn(h.act(h.snooze)))
 	m.HandleFunc("POST "+conv+"/assign", h.signedIn(h.act(h.assign)))
 	m.HandleFunc("POST "+conv+"/typing", h.signedIn(h.act(h.typing)))

@@ -296,7 +296,9 @@
   function scrollDown() { wrap.scrollTop = wrap.scrollHeight; }
 
   function pollMessages() {
-    if (!transcript) { return Promise.resolve(); }
+    // Leaving, the page asks for no more: what it would fetch would be
+    // marked seen.
+    if (!transcript || leaving) { return Promise.resolve(); }
     var after = transcript.dataset.newest || "0";
     return request("GET", convURL + "/messages?after=" + after).then(function (r) {
       if (!r.ok) { throw new Error("messages " + r.status); }
@@ -995,6 +997,24 @@
         resolving = leaving = false;
         alert(e2.message);
         if (e2.stale) { reloadKeepingDraft("", form.action); }
+      });
+    }
+    // Mark as unread: the conversation is unread again from the
+    // customer's newest message, and the person goes back to the list it
+    // was opened from, where it shows so and the list says it was done.
+    var unreadForm = document.querySelector("form[data-unread]");
+    if (unreadForm) {
+      unreadForm.addEventListener("submit", function (e) {
+        e.preventDefault();
+        if (leaving) { return; }
+        leaving = true; // no poll marks it seen again meanwhile
+        request("POST", unreadForm.action, new FormData(unreadForm)).then(function (r) {
+          if (!r.ok) { return r.text().then(function (t) { throw new Error(t || "error " + r.status); }); }
+          leave(listURL());
+        }).catch(function (e2) {
+          leaving = false;
+          alert(e2.message);
+        });
       });
     }
     var resolveNextForm = document.querySelector("form[data-resolve-next]");
