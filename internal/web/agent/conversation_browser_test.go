@@ -250,3 +250,69 @@ func TestBrowserMarkAsUnread(t *testing.T) {
 	b.shot("agent-mark-unread-list")
 	browsertest.Axe(t, b.ctx)
 }
+
+// TestBrowserUnreadDivider: a conversation opened after the customer wrote
+// more marks where the messages the team had not seen begin, in words; the
+// page opens there when they run past the transcript's view, and at the
+// newest message when they fit. Opened again, nothing is unread.
+func TestBrowserUnreadDivider(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Casey Customer", "casey@example.com", "Hello")
+	w.handOff(id, "Customer asked for a person", "Casey wants a person")
+	for i := 1; i <= 15; i++ {
+		w.say("casey-customer", id, fmt.Sprintf("Earlier message %d", i))
+	}
+	b := w.signedInTab(t, w.adminMail)
+	b.openConversation(id)
+	if got := js[string](b, `(document.getElementById("unread-start") || {}).textContent || ""`); got != "16 unread messages" {
+		t.Errorf("the conversation, never seen, is marked %q", got)
+	}
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations", w.account)) // seen; away
+	for i := 1; i <= 20; i++ {
+		w.say("casey-customer", id, fmt.Sprintf("New message %d", i))
+	}
+	b.openConversation(id)
+	mark := `document.getElementById("unread-start")`
+	if got := js[string](b, mark+` ? `+mark+`.textContent : ""`); got != "20 unread messages" {
+		t.Fatalf("the mark says %q", got)
+	}
+	if got := js[string](b, mark+`.nextElementSibling.querySelector(".body").textContent`); got != "New message 1" {
+		t.Errorf("the mark is before %q", got)
+	}
+	// In the view, at its top; the newest message below it.
+	view := `document.getElementById("transcript-wrap").getBoundingClientRect()`
+	if !js[bool](b, `(() => { const v = `+view+`, m = `+mark+`.getBoundingClientRect(); return m.top >= v.top && m.top < v.top + 40; })()`) {
+		t.Errorf("the mark is not at the top of the view: mark %v, view %v", js[float64](b, mark+`.getBoundingClientRect().top`), js[float64](b, view+`.top`))
+	}
+	if js[bool](b, `(() => { const v = `+view+`, l = document.querySelector("#transcript li:last-child").getBoundingClientRect(); return l.top < v.bottom; })()`) {
+		t.Error("the newest message is in view: the page did not open at the first unread")
+	}
+	b.shot("agent-unread-divider")
+	browsertest.Axe(t, b.ctx)
+
+	// Seen now: opened again, no mark.
+	b.openConversation(id)
+	if js[bool](b, `!!`+mark) {
+		t.Error("opened again, the conversation is still marked unread")
+	}
+
+	// Two new ones fit in the view: the page opens at the newest, the
+	// mark in view above them.
+	w.say("casey-customer", id, "One more thing")
+	w.say("casey-customer", id, "And another")
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations", w.account))
+	b.openConversation(id)
+	if got := js[string](b, mark+` ? `+mark+`.textContent : ""`); got != "2 unread messages" {
+		t.Fatalf("the mark says %q", got)
+	}
+	if !js[bool](b, `(w => w.scrollHeight - w.scrollTop - w.clientHeight < 2)(document.getElementById("transcript-wrap"))`) {
+		t.Error("with the unread in view, the transcript is not at its newest")
+	}
+	if !js[bool](b, `(() => { const v = `+view+`, m = `+mark+`.getBoundingClientRect(); return m.top >= v.top && m.bottom <= v.bottom; })()`) {
+		t.Error("the mark is out of view")
+	}
+	b.dark()
+	b.shot("agent-unread-divider-dark")
+	browsertest.Axe(t, b.ctx)
+}

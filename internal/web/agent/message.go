@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,6 +39,10 @@ type item struct {
 	Answer      string        // what they answered
 	Attachments []attachmentView
 	Deleted     bool
+	// UnreadStart, on the first message the person had not seen when the
+	// page opened, says how many there are: the transcript marks where
+	// they begin.
+	UnreadStart string
 }
 
 // cardView is one card of a cards message, as the customer saw it.
@@ -460,6 +465,7 @@ func (h *Handler) showConversation(w http.ResponseWriter, r *http.Request) {
 		p.OldestID, p.NewestID = ms[0].ID, ms[len(ms)-1].ID
 	}
 	p.Handoff = handoffFrom(c, p.Items)
+	markUnread(p.Items, ms, c.AgentLastSeenAt, hasOlder)
 	if c.Contact != nil {
 		p.Attributes = attributes(c.Contact.CustomAttributes)
 		if earlier, err := h.app.ContactConversations(ctx, accountID, c.Contact.ID); err == nil {
@@ -475,6 +481,36 @@ func (h *Handler) showConversation(w http.ResponseWriter, r *http.Request) {
 	p.Title = p.Name + " · #" + itoa(c.DisplayID)
 	p.Section = "conversations"
 	h.render(w, http.StatusOK, "conversation", p)
+}
+
+// markUnread marks, in the items of the messages ms, where the messages
+// the agent side had not seen begin: the first incoming message created
+// after seen (all of them when never seen), as the queues count unread.
+// Its label counts the unread messages shown; when the transcript may hold
+// older ones above the window (none of the window's messages before the
+// first is one that was seen, and there are older), it says so.
+func markUnread(items []item, ms []*baton.Message, seen *time.Time, hasOlder bool) {
+	first, n := -1, 0
+	for i, m := range ms {
+		if m.MessageType != baton.MessageIncoming || (seen != nil && !m.CreatedAt.After(*seen)) {
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+		n++
+	}
+	if first < 0 {
+		return
+	}
+	label := strconv.Itoa(n) + " unread messages"
+	if n == 1 {
+		label = "1 unread message"
+	}
+	if hasOlder && (seen == nil || !slices.ContainsFunc(ms[:first], func(m *baton.Message) bool { return !m.CreatedAt.After(*seen) })) {
+		label += ", and perhaps more above"
+	}
+	items[first].UnreadStart = label
 }
 
 func attributes(m map[string]any) []keyValue {

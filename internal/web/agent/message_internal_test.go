@@ -148,3 +148,65 @@ func TestHandoffCardTitle(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadStart: the transcript marks the first incoming message made
+// after the agent side last looked (all, never having looked), counting
+// the unread ones shown, and says there may be more above when none of
+// the shown messages before it was seen and older ones exist. Outgoing
+// messages, notes and activities are never unread.
+func TestUnreadStart(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2025, 1, 2, 3, 0, 0, 0, time.UTC)
+	msg := func(minute int, typ baton.MessageType) *baton.Message {
+		return &baton.Message{ID: int64(minute), MessageType: typ, CreatedAt: at.Add(time.Duration(minute) * time.Minute)}
+	}
+	in, out, act := baton.MessageIncoming, baton.MessageOutgoing, baton.MessageActivity
+	ms := []*baton.Message{msg(1, in), msg(2, out), msg(3, in), msg(4, act), msg(5, out), msg(6, in), msg(7, in)}
+	seenAt := func(minute int) *time.Time { t := at.Add(time.Duration(minute) * time.Minute); return &t }
+	for _, tc := range []struct {
+		name     string
+		seen     *time.Time
+		hasOlder bool
+		at       int64 // the id of the message marked, or 0
+		label    string
+	}{
+		{"seen after the last", seenAt(8), false, 0, ""},
+		{"seen at the last", seenAt(7), true, 0, ""},
+		{"seen before a note and an activity", seenAt(3), false, 6, "2 unread messages"},
+		{"one", seenAt(6), false, 7, "1 unread message"},
+		{"between, with older", seenAt(2), true, 3, "3 unread messages"},
+		{"never seen", nil, false, 1, "4 unread messages"},
+		{"never seen, with older", nil, true, 1, "4 unread messages, and perhaps more above"},
+		{"seen before the window", seenAt(0), true, 1, "4 unread messages, and perhaps more above"},
+	} {
+		items := make([]item, len(ms))
+		for i, m := range ms {
+			items[i].ID = m.ID
+		}
+		markUnread(items, ms, tc.seen, tc.hasOlder)
+		var marked []string
+		for _, it := range items {
+			if it.UnreadStart != "" {
+				marked = append(marked, it.UnreadStart)
+				if it.ID != tc.at || it.UnreadStart != tc.label {
+					t.Errorf("%s: message %d marked %q, want message %d %q", tc.name, it.ID, it.UnreadStart, tc.at, tc.label)
+				}
+			}
+		}
+		if len(marked) > 1 || (len(marked) == 0) != (tc.at == 0) {
+			t.Errorf("%s: marked %q, want %q on message %d", tc.name, marked, tc.label, tc.at)
+		}
+	}
+	// Rendered: a list item of its own before the message, its words text.
+	h := New(Config{})
+	items := h.transcript(ms)
+	markUnread(items, ms, seenAt(5), false)
+	var b strings.Builder
+	if err := h.pages["conversation"].ExecuteTemplate(&b, "items", items); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.String(); !strings.Contains(got, `<li class="unread-start" id="unread-start"><span>2 unread messages</span></li>
+<li class="msg msg-customer" data-id="6">`) {
+		t.Errorf("the transcript:\n%s", got)
+	}
+}

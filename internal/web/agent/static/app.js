@@ -370,7 +370,14 @@
   }
 
   if (transcript) {
+    // The page opens at its newest message, or, when some were unseen, at
+    // the first of those, just under its mark, if the newest is then below.
     scrollDown();
+    var unreadStart = document.getElementById("unread-start");
+    if (unreadStart) {
+      var above = unreadStart.getBoundingClientRect().top - wrap.getBoundingClientRect().top - 8;
+      if (above < 0) { wrap.scrollTop += above; }
+    }
     wrap.addEventListener("scroll", function () {
       if (wrap.scrollTop < 200) { loadOlder(); }
       if (unseen && atBottom()) { seenAll(); }
