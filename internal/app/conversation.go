@@ -1033,6 +1033,28 @@ func (a *App) MarkUnread(ctx context.Context, accountID, displayID int64) (*bato
 	})
 }
 
+// LabelsRecent is how many of an account's newest conversations Labels
+// reads the labels of, and MaxLabels the most labels it returns: a
+// suggestion's worth, read from a range of an index however many
+// conversations the account has.
+const (
+	LabelsRecent = 5000
+	MaxLabels    = 200
+)
+
+// Labels returns the labels the account's conversations use (those of its
+// LabelsRecent newest), in order, at most MaxLabels: what the agent app
+// suggests as labels are typed. Baton keeps no list of labels apart from
+// the conversations; every member of the account reads them, as every
+// member reads Chatwoot's account labels.
+func (a *App) Labels(ctx context.Context, accountID int64) ([]string, error) {
+	q := a.store.Read()
+	if _, err := a.accountScope(ctx, q, accountID); err != nil {
+		return nil, err
+	}
+	return q.ListLabels(ctx, accountID, LabelsRecent, MaxLabels)
+}
+
 // PublicConversationPageSize is how many conversations a page of a public
 // contact's list holds, and PublicConversationMessages how many of each
 // one's latest public messages come with it: one answer holds at most

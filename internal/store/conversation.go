@@ -913,3 +913,17 @@ func (q *Queries) TallyContactConversations(ctx context.Context, accountID int64
 	}
 	return out, q.formatError(rows.Err(), "conversation")
 }
+
+// ListLabels returns the labels of the account's recent newest
+// conversations (by creation), each once, in order, at most limit: the
+// labels people use now, read from an index's range rather than every
+// conversation the account ever had (Baton keeps no list of labels apart
+// from the conversations).
+func (q *Queries) ListLabels(ctx context.Context, accountID int64, recent, limit int) ([]string, error) {
+	return queryAll(ctx, q, "label", `SELECT DISTINCT lb.value FROM (SELECT v.labels FROM conversations v
+		WHERE v.account_id = $1 ORDER BY v.created_at DESC LIMIT `+itoa(recent)+`) v, `+q.labelsOf()+`
+		ORDER BY lb.value LIMIT `+itoa(limit), func(row rowScanner) (string, error) {
+		var s string
+		return s, row.Scan(&s)
+	}, accountID)
+}

@@ -206,6 +206,40 @@ func wrongPublicNames(t *testing.T, s *store.Store, th *thread, c *baton.Convers
 }
 
 // testConversationNulls writes a conversation with nothing optional.
+// testConversationLabels: the account's labels are those of its newest
+// conversations, each once, in order, as many as asked; another account's
+// are not its.
+func testConversationLabels(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	th := newThread(t, s) // its conversation, the oldest, has no labels
+	for i, labels := range [][]string{{"vip", "billing"}, {"billing"}, {}, {"zeta", "café&co"}} {
+		newConversation(t, s, th.contactInbox, th.account.ID, func(c *baton.Conversation) {
+			c.Labels, c.CreatedAt = labels, at.Add(time.Duration(i+1)*time.Minute)
+		})
+	}
+	other := newThread(t, s)
+	newConversation(t, s, other.contactInbox, other.account.ID, func(c *baton.Conversation) { c.Labels = []string{"secret"} })
+	for _, tc := range []struct {
+		name          string
+		recent, limit int
+		want          []string
+	}{
+		{"all", 100, 100, []string{"billing", "café&co", "vip", "zeta"}},
+		{"the first two", 100, 2, []string{"billing", "café&co"}},
+		{"of the newest two", 2, 100, []string{"café&co", "zeta"}},
+		{"of the newest three", 3, 100, []string{"billing", "café&co", "zeta"}},
+	} {
+		got, err := s.Read().ListLabels(ctx, th.account.ID, tc.recent, tc.limit)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		same(t, tc.name, got, tc.want)
+	}
+	if got, err := s.Read().ListLabels(ctx, newAccount(t, s).ID, 100, 100); err != nil || len(got) != 0 {
+		t.Errorf("an account without conversations: %q, %v", got, err)
+	}
+}
+
 func testConversationNulls(t *testing.T, s *store.Store) {
 	th := newThread(t, s)
 	c := th.conversation

@@ -43,6 +43,7 @@ var suite = []struct {
 	{"WidgetVisitor", testWidgetVisitor},
 	{"Conversation", testConversation},
 	{"ConversationNulls", testConversationNulls},
+	{"ConversationLabels", testConversationLabels},
 	{"ConversationList", testConversationList},
 	{"ConversationSearch", testConversationSearch},
 	{"ConversationSearchMessages", testConversationSearchMessages},

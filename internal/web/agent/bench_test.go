@@ -262,3 +262,49 @@ func (w *world) seedConversations(n, size int) {
 		}
 	}
 }
+
+// BenchmarkLabels answers the labels field's suggestions (GET labels) for
+// a signed-in agent, over HTTP, in an account of 20,000 conversations, each
+// with two of 300 labels, on SQLite and, when BATON_TEST_POSTGRES_URL is
+// set, PostgreSQL: the labels of the newest app.LabelsRecent, each once,
+// the first app.MaxLabels of them. Asked for once a page, when the field
+// is first typed in; the page itself does not read them.
+//
+//	go test ./internal/web/agent/ -run '^$' -bench Labels -benchtime 50x
+func BenchmarkLabels(b *testing.B) {
+	stores := map[string]func(testing.TB) *store.Store{"sqlite": storetest.OpenSQLite}
+	if os.Getenv("BATON_TEST_POSTGRES_URL") != "" {
+		stores["postgres"] = storetest.OpenPostgres
+	}
+	for _, db := range []string{"sqlite", "postgres"} {
+		open := stores[db]
+		if open == nil {
+			continue
+		}
+		b.Run(db, func(b *testing.B) {
+			w := setupOn(b, open(b))
+			w.seedConversations(20000, 1)
+			labels := `'["label-' || (id % 300) || '","label-' || ((id + 7) % 300) || '"]'`
+			if w.Store.Dialect() == "postgres" {
+				labels = "CAST(" + labels + " AS JSONB)"
+			}
+			if _, err := w.Store.DB().ExecContext(context.Background(), `UPDATE conversations SET labels = `+labels+
+				` WHERE account_id = $1`, w.account); err != nil {
+				b.Fatal(err)
+			}
+			if w.Store.Dialect() == "postgres" {
+				if _, err := w.Store.DB().ExecContext(context.Background(), `VACUUM ANALYZE conversations`); err != nil {
+					b.Fatal(err)
+				}
+			}
+			br := w.browser()
+			br.signIn(w.agentMail, password)
+			url := fmt.Sprintf("%s/app/accounts/%d/labels", w.URL, w.account)
+			for b.Loop() {
+				if n := strings.Count(br.page(b, url), `"label-`); n != app.MaxLabels {
+					b.Fatalf("%d labels, want %d", n, app.MaxLabels)
+				}
+			}
+		})
+	}
+}

@@ -466,6 +466,28 @@ func (h *Handler) countsJSON(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"counts": counts})
 }
 
+// labelsJSON answers the labels field's suggestions: the labels the
+// account's conversations use (app.Labels), asked for once a page, when
+// the field is first used.
+func (h *Handler) labelsJSON(w http.ResponseWriter, r *http.Request) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	labels, err := h.app.Labels(r.Context(), accountID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if labels == nil {
+		labels = []string{}
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(map[string]any{"labels": labels})
+}
+
 // conversationPath reads the account and conversation ids of the path.
 func conversationPath(r *http.Request) (accountID, id int64, err error) {
 	if accountID, err = pathID(r, "account_id"); err != nil {

@@ -370,3 +370,29 @@ func TestMarkUnreadWithoutScript(t *testing.T) {
 		t.Errorf("the list does not say it, or show it unread:\n%s", r.body)
 	}
 }
+
+// TestLabelsJSON: the labels field's suggestions are the labels the
+// account's conversations use, each once, in order; another account's
+// member gets nothing of them.
+func TestLabelsJSON(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	sys := batontest.System()
+	for i, labels := range [][]string{{"vip", "billing"}, {"billing", "bug"}, {}} {
+		id := w.customer(fmt.Sprintf("Customer %d", i), fmt.Sprintf("c%d@example.com", i), "Hello")
+		if _, err := w.App.SetLabels(sys, w.account, id, labels); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := w.browser()
+	b.signIn(w.agentMail, password)
+	path := fmt.Sprintf("/app/accounts/%d/labels", w.account)
+	if p := b.get(path); p.status != http.StatusOK || strings.TrimSpace(p.body) != `{"labels":["billing","bug","vip"]}` {
+		t.Errorf("the labels: %d %s", p.status, p.body)
+	}
+	o := w.browser()
+	o.signIn(w.other, password)
+	if p := o.get(path); p.status != http.StatusNotFound || strings.Contains(p.body, "billing") {
+		t.Errorf("another account's member: %d %s", p.status, p.body)
+	}
+}

@@ -17,6 +17,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST "+acc+"/conversations/bulk", h.signedIn(h.bulkAction))
 	m.HandleFunc("GET "+acc+"/counts", h.signedIn(h.countsJSON))
 	m.HandleFunc("GET "+acc+"/canned_responses", h.signedIn(h.cannedChoicesJSON))
+	m.HandleFunc("GET "+acc+"/labels", h.signedIn(h.labelsJSON))
 	m.HandleFunc("POST "+acc+"/availability", h.signedIn(h.setAvailability))
 	m.HandleFunc("GET "+acc+"/contacts", h.signedIn(h.listContacts))
 	m.HandleFunc("GET "+acc+"/contacts/{id}", h.signedIn(h.showContact))
