@@ -316,3 +316,71 @@ func TestBrowserUnreadDivider(t *testing.T) {
 	b.shot("agent-unread-divider-dark")
 	browsertest.Axe(t, b.ctx)
 }
+
+// TestBrowserLabelSuggestions: typing in the labels field suggests the
+// labels the account's conversations use that match the label being typed
+// (those that start with it first, none already in the field); Down
+// chooses, Enter takes it in place of what was typed, a comma after it;
+// a click takes one too; Escape closes; Enter with none chosen saves.
+func TestBrowserLabelSuggestions(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	sys := batontest.System()
+	for i, labels := range [][]string{{"billing", "vip"}, {"bug", "refund-late"}} {
+		id := w.customer(fmt.Sprintf("Labelled %d", i), fmt.Sprintf("l%d@example.com", i), "Hello")
+		if _, err := w.App.SetLabels(sys, w.account, id, labels); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := w.customer("Casey Customer", "casey@example.com", "My refund is late")
+	b := w.signedInTab(t, w.adminMail)
+	b.openConversation(id)
+	field := `document.getElementById("labels")`
+	options := func() string {
+		return js[string](b, `[...document.querySelectorAll("#label-suggestions [role=option]")].map(o => o.textContent).join("|")`)
+	}
+	b.tabTo("#labels")
+	if got := js[string](b, field+`.getAttribute("role") + " " + `+field+`.getAttribute("aria-expanded")`); got != "combobox false" {
+		t.Errorf("the field is %q", got)
+	}
+	b.keys("b")
+	b.waitFor("the suggestions", `!document.getElementById("label-suggestions").hidden`)
+	if got := options(); got != "billing|bug" {
+		t.Errorf("for b, suggested %q", got)
+	}
+	b.waitFor("the count said", `document.getElementById("live").textContent === "2 labels suggested"`)
+	b.keys(kb.ArrowDown)
+	if got := js[string](b, field+`.getAttribute("aria-activedescendant")`); got != "label-option-0" {
+		t.Errorf("Down chose %q", got)
+	}
+	b.shot("agent-label-suggestions")
+	browsertest.Axe(t, b.ctx)
+	b.keys(kb.Enter)
+	if got := js[string](b, field+`.value`); got != "billing, " {
+		t.Errorf("taken, the field holds %q", got)
+	}
+	// What is in the field is not offered again; a word inside a label
+	// matches after those that start with it.
+	b.keys("l")
+	b.waitFor("the suggestions", `!document.getElementById("label-suggestions").hidden`)
+	if got := options(); got != "refund-late" {
+		t.Errorf("for l after billing, suggested %q", got)
+	}
+	b.keys(kb.Escape)
+	if !js[bool](b, `document.getElementById("label-suggestions").hidden && document.activeElement.id === "labels"`) {
+		t.Error("Escape left the suggestions open or the field")
+	}
+	// A click takes one.
+	js[bool](b, `(() => { const f = `+field+`; f.value = "billing, v"; f.setSelectionRange(10, 10); f.dispatchEvent(new Event("input")); return true; })()`)
+	b.waitFor("vip", `document.querySelector("#label-suggestions [role=option]") && document.querySelector("#label-suggestions [role=option]").textContent === "vip"`)
+	b.click("#label-option-0")
+	if got := js[string](b, field+`.value`); got != "billing, vip, " {
+		t.Errorf("clicked, the field holds %q", got)
+	}
+	// Enter with nothing chosen saves.
+	b.keys(kb.Enter)
+	b.waitFor("the labels saved", `document.readyState === "complete" && [...document.querySelectorAll(".conv-meta .badge.label")].map(e => e.textContent).join(",") === "billing,vip"`)
+	if n := js[int](b, `performance.getEntriesByType("resource").filter(e => e.name.endsWith("/labels") && e.initiatorType === "fetch").length`); n != 0 {
+		t.Errorf("the new page asked for the labels %d times before they were typed", n)
+	}
+}

@@ -736,6 +736,146 @@
     });
   });
 
+  // --- Labels: the labels in use, suggested as one is typed ------------
+  // The labels field stays a comma-separated list; the label being typed
+  // (the part of the list the caret is in) is matched against the labels
+  // the account's conversations use, asked of the server once, the first
+  // time the field is typed in. The matches (those that start with it
+  // first, none already in the list, at most ten) show in a listbox under
+  // the field; Down or Up chooses (also to open it, all of them, when
+  // nothing is typed), Enter or Tab takes the chosen one in place of what
+  // was typed, a comma after it for the next; Enter with none chosen saves
+  // the labels; Escape closes. The field keeps the focus.
+  (function labelSuggestions() {
+    var field = document.getElementById("labels");
+    var list = document.getElementById("label-suggestions");
+    if (!field || !list) { return; }
+    field.setAttribute("role", "combobox");
+    field.setAttribute("aria-autocomplete", "list");
+    field.setAttribute("aria-expanded", "false");
+    field.setAttribute("aria-controls", list.id);
+    var help = document.getElementById("labels-help");
+    if (help) { help.textContent += " The labels in use are suggested as you type: Down to choose one, Enter to add it."; }
+    var known = null, asking = null, shown = [], chosen = -1, lastSaid = "";
+    function load() {
+      if (known) { return Promise.resolve(known); }
+      if (!asking) {
+        asking = request("GET", field.dataset.url).then(function (r) {
+          if (!r.ok) { throw new Error("labels " + r.status); }
+          return r.json();
+        }).then(function (answer) {
+          known = answer.labels || [];
+          return known;
+        }).catch(function (e) { asking = null; throw e; });
+      }
+      return asking;
+    }
+    // part is the part of the list the caret is in: where it starts and
+    // ends, and its label as typed.
+    function part() {
+      var v = field.value, caret = field.selectionStart == null ? v.length : field.selectionStart;
+      var start = v.lastIndexOf(",", caret - 1) + 1, end = v.indexOf(",", caret);
+      if (end < 0) { end = v.length; }
+      return { start: start, end: end, text: v.slice(start, end).trim().toLowerCase() };
+    }
+    function close() {
+      list.hidden = true;
+      list.textContent = "";
+      shown = []; chosen = -1;
+      field.setAttribute("aria-expanded", "false");
+      field.removeAttribute("aria-activedescendant");
+    }
+    function choose(i) {
+      chosen = i;
+      Array.prototype.forEach.call(list.children, function (li, j) {
+        li.setAttribute("aria-selected", j === i ? "true" : "false");
+      });
+      field.setAttribute("aria-activedescendant", "label-option-" + i);
+      list.children[i].scrollIntoView({ block: "nearest" });
+    }
+    function take(i) {
+      var p = part(), v = field.value;
+      var before = v.slice(0, p.start), after = v.slice(p.end).replace(/^\s*,?\s*/, "");
+      var label = shown[i];
+      before = before.replace(/\s*$/, "");
+      var head = (before ? before + " " : "") + label + ", ";
+      field.value = head + after;
+      field.setSelectionRange(head.length, head.length);
+      close();
+      say("Label " + label + " added");
+    }
+    function show(all) {
+      var p = part();
+      if (!known || (!p.text && !all)) { close(); return; }
+      var taken = {};
+      field.value.split(",").forEach(function (l) {
+        var t = l.trim().toLowerCase();
+        if (t && t !== p.text) { taken[t] = true; }
+      });
+      var starts = [], holds = [];
+      known.forEach(function (l) {
+        if (taken[l]) { return; }
+        if (l.indexOf(p.text) === 0) { starts.push(l); } else if (l.indexOf(p.text) > 0) { holds.push(l); }
+      });
+      shown = starts.concat(holds).slice(0, 10);
+      list.textContent = "";
+      chosen = -1;
+      field.removeAttribute("aria-activedescendant");
+      if (!shown.length) { close(); return; }
+      shown.forEach(function (l, i) {
+        var li = document.createElement("li");
+        li.id = "label-option-" + i;
+        li.setAttribute("role", "option");
+        li.setAttribute("aria-selected", "false");
+        li.textContent = l;
+        // mousedown, not click: the field keeps the focus.
+        li.addEventListener("mousedown", function (e) { e.preventDefault(); take(i); });
+        list.appendChild(li);
+      });
+      list.hidden = false;
+      field.setAttribute("aria-expanded", "true");
+      var said = shown.length === 1 ? "1 label suggested" : shown.length + " labels suggested";
+      if (said !== lastSaid) { lastSaid = said; say(said); }
+    }
+    field.addEventListener("input", function () {
+      lastSaid = "";
+      load().then(function () { if (document.activeElement === field) { show(false); } }).catch(function () {});
+    });
+    field.addEventListener("keydown", function (e) {
+      if (e.isComposing || e.altKey || e.ctrlKey || e.metaKey) { return; }
+      var open = !list.hidden && shown.length;
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        if (!open) {
+          load().then(function () {
+            show(true);
+            if (shown.length) { choose(e.key === "ArrowDown" ? 0 : shown.length - 1); }
+          }).catch(function () {});
+          return;
+        }
+        var n = shown.length;
+        choose(chosen < 0 ? (e.key === "ArrowDown" ? 0 : n - 1) : (chosen + (e.key === "ArrowDown" ? 1 : n - 1)) % n);
+      } else if ((e.key === "Enter" || e.key === "Tab") && !e.shiftKey && open && chosen >= 0) {
+        e.preventDefault();
+        taking = e.key === "Enter";
+        take(chosen);
+      } else if (e.key === "Escape" && open) {
+        e.preventDefault();
+        e.stopPropagation();
+        close();
+      }
+    });
+    field.addEventListener("blur", close);
+    // The Enter that took a label does not save too: the key's "char",
+    // which automation and some input methods send apart from its keydown,
+    // would submit the form; it is refused until the key is up.
+    var taking = false;
+    field.addEventListener("keyup", function (e) { if (e.key === "Enter") { taking = false; } });
+    field.form.addEventListener("submit", function (e) {
+      if (taking) { e.preventDefault(); e.stopImmediatePropagation(); }
+    }, true);
+  })();
+
   // --- Live: poll, and catch up by itself after a lost connection -------
   // Each poll asks for what is newer than what the page has, so a page
   // that was offline for a while fetches everything it missed at once.
