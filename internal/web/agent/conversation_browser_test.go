@@ -3,6 +3,8 @@ package agent_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -382,5 +384,65 @@ func TestBrowserLabelSuggestions(t *testing.T) {
 	b.waitFor("the labels saved", `document.readyState === "complete" && [...document.querySelectorAll(".conv-meta .badge.label")].map(e => e.textContent).join(",") === "billing,vip"`)
 	if n := js[int](b, `performance.getEntriesByType("resource").filter(e => e.name.endsWith("/labels") && e.initiatorType === "fetch").length`); n != 0 {
 		t.Errorf("the new page asked for the labels %d times before they were typed", n)
+	}
+}
+
+// TestBrowserContactLocalTime: the contact panel shows the contact's local
+// time, in the reader's style, from the contact's time zone, or from the
+// offset of the browser the conversation began in; and nothing when
+// neither is known.
+func TestBrowserContactLocalTime(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	sys := batontest.System()
+	zoned := w.customer("Tomo Tokyo", "tomo@example.com", "Konnichiwa")
+	c, err := w.App.Conversation(sys, w.account, zoned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.App.UpdateContact(sys, w.account, c.ContactID, app.ContactInput{AdditionalAttributes: map[string]any{"timezone": "Asia/Tokyo"}}); err != nil {
+		t.Fatal(err)
+	}
+	browsed := w.customer("Priya Pune", "priya@example.com", "Namaste")
+	w.Call("PATCH", fmt.Sprintf("/api/v1/accounts/%d/conversations/%d", w.account, browsed), w.botToken,
+		map[string]any{"additional_attributes": map[string]any{"initiated_at": map[string]any{
+			"timestamp": "Mon Jan 06 2025 10:00:00 GMT+0530 (India Standard Time)"}}}, http.StatusOK)
+	unknown := w.customer("Nora Nowhere", "nora@example.com", "Hi")
+
+	b := w.signedInTab(t, w.adminMail)
+	clock := `document.getElementById("contact-clock")`
+	expect := func(zone string, offsetMinutes int) string {
+		return fmt.Sprintf(`(() => {
+			const f = new Intl.DateTimeFormat(undefined, {weekday: "short", hour: "numeric", minute: "2-digit", timeZone: %q});
+			const now = Date.now() + %d * 60000;
+			return [f.format(new Date(now)), f.format(new Date(now - 60000))].includes(%s.textContent);
+		})()`, zone, offsetMinutes, clock)
+	}
+
+	b.openConversation(zoned)
+	if !js[bool](b, `!!`+clock) {
+		t.Fatal("no local time for a contact in Asia/Tokyo")
+	}
+	if !js[bool](b, expect("Asia/Tokyo", 0)) {
+		t.Errorf("Tokyo's time shows %q", js[string](b, clock+`.textContent`))
+	}
+	if got := js[string](b, clock+`.closest("dd").previousElementSibling.textContent + ": " + `+clock+`.closest("dd").textContent`); !strings.Contains(got, "Local time: ") || !strings.HasSuffix(got, " Asia/Tokyo") {
+		t.Errorf("the panel says %q", got)
+	}
+	js[bool](b, `(document.getElementById("contact-title").scrollIntoView(), true)`)
+	b.shot("agent-contact-local-time")
+	browsertest.Axe(t, b.ctx)
+
+	b.openConversation(browsed)
+	if !js[bool](b, `!!`+clock) || !js[bool](b, expect("UTC", 330)) {
+		t.Errorf("the browser's offset shows %q", js[string](b, `(`+clock+` || {}).textContent || ""`))
+	}
+	if got := js[string](b, clock+`.nextElementSibling.textContent`); got != "GMT+05:30 (India Standard Time), from their browser" {
+		t.Errorf("its source says %q", got)
+	}
+
+	b.openConversation(unknown)
+	if js[bool](b, `!!`+clock) || b.has("Local time") {
+		t.Error("a local time shows for a contact whose zone is not known")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -135,6 +136,61 @@ type conversationPage struct {
 	SnoozedUntil *time.Time
 	Priorities   []string
 	Viewers      string // the others viewing the conversation
+	// ContactClock is the contact's local time, when it is known.
+	ContactClock *contactClock
+}
+
+// contactClock is a contact's local time as the contact panel shows it:
+// now in the contact's zone, which the page's script keeps current.
+type contactClock struct {
+	Text   string // now there, "Mon 15:04", until the script writes it in the reader's style
+	Zone   string // the zone's IANA name; "" when only its offset is known
+	Offset int    // minutes east of UTC, when only that is known
+	Source string // where it comes from: the zone's name, or the browser's offset and zone
+}
+
+// browserClock finds the UTC offset, and the zone's name when it says
+// one, in a browser's clock as Date.toString writes it, which Chatwoot's
+// widget sends as initiated_at.timestamp: "Fri Sep 19 2025 10:00:00
+// GMT+0200 (CEST)".
+var browserClock = regexp.MustCompile(`GMT([+-])(\d{2})(\d{2})(?: \(([^()]{1,60})\))?`)
+
+// contactClockOf is the contact's local time now: in the zone of the
+// contact's additional_attributes.timezone (an IANA name) when it names
+// one this server knows, else at the offset of the clock of the browser
+// the conversation began in (the conversation's
+// additional_attributes.initiated_at.timestamp, which Chatwoot's widget
+// and Baton's send); nil when neither says.
+func contactClockOf(now time.Time, contact *baton.Contact, c *baton.Conversation) *contactClock {
+	if contact != nil {
+		// LoadLocation refuses a path; "Local" would be the server's zone.
+		if name, _ := contact.AdditionalAttributes["timezone"].(string); name != "" && name != "Local" {
+			if loc, err := time.LoadLocation(name); err == nil {
+				return &contactClock{Text: now.In(loc).Format("Mon 15:04"), Zone: name, Source: name}
+			}
+		}
+	}
+	initiated, _ := c.AdditionalAttributes["initiated_at"].(map[string]any)
+	stamp, _ := initiated["timestamp"].(string)
+	m := browserClock.FindStringSubmatch(stamp)
+	if m == nil {
+		return nil
+	}
+	hours, _ := strconv.Atoi(m[2])
+	minutes, _ := strconv.Atoi(m[3])
+	offset := hours*60 + minutes
+	if m[1] == "-" {
+		offset = -offset
+	}
+	if minutes > 59 || offset > 14*60 || offset < -12*60 {
+		return nil
+	}
+	source := fmt.Sprintf("GMT%s%s:%s", m[1], m[2], m[3])
+	if m[4] != "" {
+		source += " (" + m[4] + ")"
+	}
+	source += ", from their browser"
+	return &contactClock{Text: now.In(time.FixedZone("", offset*60)).Format("Mon 15:04"), Offset: offset, Source: source}
 }
 
 type keyValue struct{ Key, Value string }
@@ -477,6 +533,7 @@ func (h *Handler) showConversation(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	p.ContactClock = contactClockOf(h.now(), c.Contact, c)
 	p.Viewers = h.viewers(ctx, accountID, c.DisplayID)
 	p.Title = p.Name + " · #" + itoa(c.DisplayID)
 	p.Section = "conversations"

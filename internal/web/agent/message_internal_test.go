@@ -210,3 +210,43 @@ func TestUnreadStart(t *testing.T) {
 		t.Errorf("the transcript:\n%s", got)
 	}
 }
+
+// TestContactClock: the contact's local time comes from the contact's
+// timezone when it names a zone, else from the offset of the browser's
+// clock the conversation began with, and is not shown when neither says
+// (or says nonsense).
+func TestContactClock(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2025, 1, 6, 12, 30, 0, 0, time.UTC) // a Monday
+	contact := func(zone any) *baton.Contact {
+		return &baton.Contact{AdditionalAttributes: map[string]any{"timezone": zone}}
+	}
+	began := func(stamp any) *baton.Conversation {
+		return &baton.Conversation{AdditionalAttributes: map[string]any{"initiated_at": map[string]any{"timestamp": stamp}}}
+	}
+	none := &baton.Conversation{}
+	for _, tc := range []struct {
+		name    string
+		contact *baton.Contact
+		conv    *baton.Conversation
+		want    *contactClock
+	}{
+		{"a zone", contact("Asia/Tokyo"), none, &contactClock{Text: "Mon 21:30", Zone: "Asia/Tokyo", Source: "Asia/Tokyo"}},
+		{"a zone over the browser", contact("America/New_York"), began("Mon Jan 06 2025 10:00:00 GMT+0530 (India Standard Time)"),
+			&contactClock{Text: "Mon 07:30", Zone: "America/New_York", Source: "America/New_York"}},
+		{"the browser's", nil, began("Mon Jan 06 2025 10:00:00 GMT+0530 (India Standard Time)"),
+			&contactClock{Text: "Mon 18:00", Offset: 330, Source: "GMT+05:30 (India Standard Time), from their browser"}},
+		{"the browser's, west, no name", contact("Not/AZone"), began("Sun Jan 05 2025 20:00:00 GMT-1000"),
+			&contactClock{Text: "Mon 02:30", Offset: -600, Source: "GMT-10:00, from their browser"}},
+		{"the server's zone is not the contact's", contact("Local"), none, nil},
+		{"a path", contact("../../etc/passwd"), none, nil},
+		{"not a string", contact(9), began(12345), nil},
+		{"an offset past any zone's", nil, began("Mon Jan 06 2025 10:00:00 GMT+1500"), nil},
+		{"nothing", nil, none, nil},
+	} {
+		got := contactClockOf(now, tc.contact, tc.conv)
+		if (got == nil) != (tc.want == nil) || got != nil && *got != *tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -736,6 +736,24 @@
     });
   });
 
+  // --- The contact's local time, kept current ---------------------------
+  // Written in the reader's style (their 12 or 24 hours), a weekday with
+  // it, in the contact's zone, or at their browser's offset when only that
+  // is known; again each half minute.
+  (function contactClock() {
+    var el = document.getElementById("contact-clock");
+    if (!el) { return; }
+    var zone = el.dataset.zone, offset = Number(el.dataset.offset) || 0, format;
+    try {
+      format = new Intl.DateTimeFormat(undefined, { weekday: "short", hour: "numeric", minute: "2-digit", timeZone: zone || "UTC" });
+    } catch (e) { return; } // a zone this browser does not know: the server's text stays
+    function tick() {
+      el.textContent = format.format(new Date(Date.now() + (zone ? 0 : offset * 60000)));
+    }
+    tick();
+    setInterval(tick, 30000);
+  })();
+
   // --- Labels: the labels in use, suggested as one is typed ------------
   // The labels field stays a comma-separated list; the label being typed
   // (the part of the list the caret is in) is matched against the labels
