@@ -359,6 +359,11 @@ func TestBrowserMoreShortcuts(t *testing.T) {
 	b.waitFor("told", `document.getElementById("live").textContent === "Snoozed queue"`)
 	b.alt("v")
 	b.waitFor("the contacts", `location.pathname === "`+acc+`/contacts" && document.readyState === "complete"`)
+	// Alt+J/K move through the contacts' rows as through a queue's.
+	b.alt("k")
+	b.waitFor("the contact's row focused", `document.activeElement.closest("table.contacts-table tbody tr") !== null && document.activeElement.textContent.includes("Ann Asker")`)
+	b.alt("k")
+	b.waitFor("told it is the last", `document.getElementById("live").textContent === "Last contact of the page"`)
 	b.alt("s")
 	b.waitFor("the settings", `location.pathname === "`+acc+`/settings/inboxes" && document.readyState === "complete"`)
 	b.alt("r")

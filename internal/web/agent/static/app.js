@@ -1066,17 +1066,25 @@
     // step moves through the list: on the list, the focus goes to the
     // row before or after the focused one (the first when none is);
     // on a conversation, the one before or after it opens.
+    // On another page with a table of rows (the contacts), the focus moves
+    // through its rows the same way; elsewhere the keys say where they work.
+    function focusRow(links, by, noun) {
+      if (!links.length) { say("No " + noun + "s here"); return; }
+      var at = links.findIndex(function (a) { return a.closest("tr").contains(document.activeElement); });
+      var next = at < 0 ? 0 : Math.min(Math.max(at + by, 0), links.length - 1);
+      if (at >= 0 && next === at) { say(by > 0 ? "Last " + noun + " of the page" : "First " + noun + " of the page"); }
+      links[next].focus();
+    }
     function step(by) {
-      if (rows) {
-        var links = rowLinks();
-        if (!links.length) { say("No conversations here"); return; }
-        var at = links.findIndex(function (a) { return a.closest("tr").contains(document.activeElement); });
-        var next = at < 0 ? 0 : Math.min(Math.max(at + by, 0), links.length - 1);
-        if (at >= 0 && next === at) { say(by > 0 ? "Last conversation of the page" : "First conversation of the page"); }
-        links[next].focus();
+      if (rows) { focusRow(rowLinks(), by, "conversation"); return; }
+      if (!layout) {
+        var table = document.querySelector("main table.rows");
+        if (!table) { say(altName + "+J and " + altName + "+K move through a list or between conversations. " + altName + "+C goes to the conversations."); return; }
+        focusRow(Array.prototype.slice.call(table.querySelectorAll("tbody tr")).map(function (tr) {
+          return tr.querySelector("a[href]");
+        }).filter(Boolean), by, table.classList.contains("contacts-table") ? "contact" : "row");
         return;
       }
-      if (!layout) { return; }
       var kept = keptList();
       var i = kept ? kept.rows.indexOf(location.pathname) : -1;
       if (i < 0) { say("This conversation is not in the list it was opened from. " + altName + "+C goes to the list."); return; }
@@ -1228,8 +1236,8 @@
         if (rows) { var links = rowLinks(); (links[0] || document.getElementById("main")).focus(); return; }
         leave(listURL());
       } },
-      { group: "Anywhere", keys: [altName, "J"], alt: "j", what: "Previous conversation: the row above in the list, or open the one before", run: function () { step(-1); } },
-      { group: "Anywhere", keys: [altName, "K"], alt: "k", what: "Next conversation: the row below in the list, or open the one after", run: function () { step(1); } },
+      { group: "Anywhere", keys: [altName, "J"], alt: "j", what: "Previous conversation: the row above in the list (a contact on the contacts), or open the one before", run: function () { step(-1); } },
+      { group: "Anywhere", keys: [altName, "K"], alt: "k", what: "Next conversation: the row below in the list (a contact on the contacts), or open the one after", run: function () { step(1); } },
       { group: "Anywhere", keys: [altName, "V"], alt: "v", what: "Go to the contacts", run: function () { goTo("/contacts"); } },
       { group: "Anywhere", keys: [altName, "R"], alt: "r", what: "Go to the reports", when: isAdmin, run: function () { goTo("/reports/bots"); } },
       { group: "Anywhere", keys: [altName, "S"], alt: "s", what: isAdmin ? "Go to the settings (inboxes)" : "Go to the settings (canned responses)",
