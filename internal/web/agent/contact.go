@@ -129,6 +129,7 @@ type contactPage struct {
 	Location      string
 	Attributes    []keyValue
 	Conversations []contactConversation
+	Clock         *contactClock // the contact's local time, when known (see contactClockOf)
 	Form          contactForm
 	Saved         bool
 }
@@ -164,6 +165,11 @@ func (h *Handler) contactPage(r *http.Request, b base, id int64) (contactPage, e
 	b.Title, b.Section = contactName(c)+" · Contacts", "contacts"
 	p := contactPage{base: b, Contact: c, Name: contactName(c), Attributes: attributes(c.CustomAttributes)}
 	p.Company, p.Location = company(c.AdditionalAttributes), location(c.AdditionalAttributes)
+	var latest *baton.Conversation // the list's first: their latest activity
+	if len(cs) > 0 {
+		latest = cs[0]
+	}
+	p.Clock = contactClockOf(h.now(), c, latest)
 	for _, v := range cs {
 		cc := contactConversation{DisplayID: v.DisplayID, URL: accountPath(b.AccountID, "/conversations/"+itoa(v.DisplayID)),
 			Status: statusLabel(v.Status), LastActivity: v.LastActivityAt}

@@ -445,4 +445,15 @@ func TestBrowserContactLocalTime(t *testing.T) {
 	if js[bool](b, `!!`+clock) || b.has("Local time") {
 		t.Error("a local time shows for a contact whose zone is not known")
 	}
+
+	// The contact's own page says it too: the zone's, or the offset of the
+	// browser of their latest conversation.
+	b.open(fmt.Sprintf("/app/accounts/%d/contacts/%d", w.account, c.ContactID))
+	b.waitFor("Tokyo's time on the contact's page", `!!`+clock+` && `+expect("Asia/Tokyo", 0))
+	p, err := w.App.Conversation(sys, w.account, browsed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.open(fmt.Sprintf("/app/accounts/%d/contacts/%d", w.account, p.ContactID))
+	b.waitFor("the browser's offset on the contact's page", `!!`+clock+` && `+expect("UTC", 330))
 }

@@ -160,7 +160,7 @@ var browserClock = regexp.MustCompile(`GMT([+-])(\d{2})(\d{2})(?: \(([^()]{1,60}
 // one this server knows, else at the offset of the clock of the browser
 // the conversation began in (the conversation's
 // additional_attributes.initiated_at.timestamp, which Chatwoot's widget
-// and Baton's send); nil when neither says.
+// and Baton's send; c may be nil); nil when neither says.
 func contactClockOf(now time.Time, contact *baton.Contact, c *baton.Conversation) *contactClock {
 	if contact != nil {
 		// LoadLocation refuses a path; "Local" would be the server's zone.
@@ -169,6 +169,9 @@ func contactClockOf(now time.Time, contact *baton.Contact, c *baton.Conversation
 				return &contactClock{Text: now.In(loc).Format("Mon 15:04"), Zone: name, Source: name}
 			}
 		}
+	}
+	if c == nil {
+		return nil
 	}
 	initiated, _ := c.AdditionalAttributes["initiated_at"].(map[string]any)
 	stamp, _ := initiated["timestamp"].(string)
