@@ -25,6 +25,16 @@
     if (live) { live.textContent = text; }
   }
 
+  // markChosen shows option i of a listbox as the chosen one to the field
+  // that owns the list (aria-activedescendant), and scrolls it into view.
+  function markChosen(list, field, idPrefix, i) {
+    Array.prototype.forEach.call(list.children, function (li, j) {
+      li.setAttribute("aria-selected", j === i ? "true" : "false");
+    });
+    field.setAttribute("aria-activedescendant", idPrefix + i);
+    list.children[i].scrollIntoView({ block: "nearest" });
+  }
+
   // --- Arriving: what the page that sent here wants said and focused ---
   // The script that moves to another page (the next conversation, the
   // next queue) leaves for that page alone what to tell the person and
@@ -459,11 +469,7 @@
     }
     function choose(i) {
       active = i;
-      Array.prototype.forEach.call(picker.children, function (li, j) {
-        li.setAttribute("aria-selected", j === i ? "true" : "false");
-      });
-      box.setAttribute("aria-activedescendant", "canned-option-" + i);
-      picker.children[i].scrollIntoView({ block: "nearest" });
+      markChosen(picker, box, "canned-option-", i);
     }
     function insert(i) {
       var c = matches[i], t = token() || { start: box.selectionStart, end: box.selectionEnd };
@@ -805,11 +811,7 @@
     }
     function choose(i) {
       chosen = i;
-      Array.prototype.forEach.call(list.children, function (li, j) {
-        li.setAttribute("aria-selected", j === i ? "true" : "false");
-      });
-      field.setAttribute("aria-activedescendant", "label-option-" + i);
-      list.children[i].scrollIntoView({ block: "nearest" });
+      markChosen(list, field, "label-option-", i);
     }
     function take(i) {
       var p = part(), v = field.value;
