@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -84,5 +85,46 @@ func TestReplyWithAttachment(t *testing.T) {
 	raw, _ := json.Marshal(e["attachments"])
 	if !strings.Contains(string(raw), "data_url") {
 		t.Errorf("the bot's event has no attachment: %s", raw)
+	}
+}
+
+// TestUploadsLeaveNoTempFiles: the files of a reply's form, written to disk
+// while it is read (past 32 KiB), are removed when the request ends,
+// whether the reply was taken or refused (they stayed in the temporary
+// directory for good: the form is parsed on a copy of the request, whose
+// files the server does not know).
+func TestUploadsLeaveNoTempFiles(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	w := setup(t)
+	id := w.customer("Ava", "ava@example.com", "hi")
+	w.handOff(id, "help", "Ava needs a file")
+	b := w.browser()
+	p := b.signIn(w.agentMail, password)
+	upload := func(displayID int64, want int) {
+		t.Helper()
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		mw.WriteField("csrf_token", p.csrf(t))
+		mw.WriteField("content", "Here is the log")
+		fw, _ := mw.CreateFormFile("attachments", "log.txt")
+		fw.Write(bytes.Repeat([]byte("0123456789abcdef"), 8<<10)) // 128 KiB
+		mw.Close()
+		req, _ := http.NewRequest("POST", fmt.Sprintf("%s/app/accounts/%d/conversations/%d/messages", w.URL, w.account, displayID), &body)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		res, err := b.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Fatalf("reply with a file to %d: %d, want %d", displayID, res.StatusCode, want)
+		}
+	}
+	upload(id, http.StatusOK)
+	upload(id+1000, http.StatusNotFound)
+	if left, _ := filepath.Glob(filepath.Join(tmp, "multipart-*")); len(left) != 0 {
+		t.Fatalf("the uploads left %d temporary files: %v", len(left), left)
 	}
 }

@@ -125,6 +125,11 @@ func (h *Handler) signedIn(next http.HandlerFunc) http.HandlerFunc {
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			textErr := formText(r)
+			if r.MultipartForm != nil {
+				// Its files past 32 KiB are on disk. The server removes
+				// those of the request it made, not of this copy of it.
+				defer r.MultipartForm.RemoveAll()
+			}
 			if textErr == errFormTooLarge {
 				h.fail(w, r, textErr)
 				return
