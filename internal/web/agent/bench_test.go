@@ -13,7 +13,6 @@ import (
 
 	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/batontest"
-	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )
 
@@ -161,45 +160,34 @@ func BenchmarkCannedChoices(b *testing.B) {
 //
 //	go test ./internal/web/agent/ -run '^$' -bench ConversationSearch -benchtime 20x
 func BenchmarkConversationSearch(b *testing.B) {
-	stores := map[string]func(testing.TB) *store.Store{"sqlite": storetest.OpenSQLite}
-	if os.Getenv("BATON_TEST_POSTGRES_URL") != "" {
-		stores["postgres"] = storetest.OpenPostgres
-	}
-	for _, db := range []string{"sqlite", "postgres"} {
-		open := stores[db]
-		if open == nil {
-			continue
-		}
-		b.Run(db, func(b *testing.B) {
-			w := setupOn(b, open(b))
-			w.seedConversations(2000, 50)
-			// One message, of the newest conversation, holds the rare word.
-			id := w.customer("Rare Word", "rare@example.com", "My parcel zanzibar-7 is lost")
-			w.handOff(id, "Customer asked for a person", "Lost parcel")
-			br := w.browser()
-			br.signIn(w.agentMail, password)
-			for _, c := range []struct {
-				name, path string
-				rows       int
-			}{
-				{"rare word", "/conversations?queue=open&q=zanzibar", 1},
-				{"two words", "/conversations?queue=open&q=order+100021", 1},
-				{"every message's word", "/conversations?queue=open&q=tracking", 50},
-				{"no match", "/conversations?queue=open&q=quixotic", 0},
-				{"a contact's name", "/conversations?queue=open&q=Seed+Customer+1999", -1},
-				{"counts", "/counts?q=zanzibar", -1},
-			} {
-				b.Run(c.name, func(b *testing.B) {
-					url := fmt.Sprintf("%s/app/accounts/%d%s", w.URL, w.account, c.path)
-					for b.Loop() {
-						if n := countRows(br.page(b, url)); c.rows >= 0 && n != c.rows {
-							b.Fatalf("%d rows, want %d", n, c.rows)
-						}
+	benchOnStores(b, func(b *testing.B, w *world) {
+		w.seedConversations(2000, 50)
+		// One message, of the newest conversation, holds the rare word.
+		id := w.customer("Rare Word", "rare@example.com", "My parcel zanzibar-7 is lost")
+		w.handOff(id, "Customer asked for a person", "Lost parcel")
+		br := w.browser()
+		br.signIn(w.agentMail, password)
+		for _, c := range []struct {
+			name, path string
+			rows       int
+		}{
+			{"rare word", "/conversations?queue=open&q=zanzibar", 1},
+			{"two words", "/conversations?queue=open&q=order+100021", 1},
+			{"every message's word", "/conversations?queue=open&q=tracking", 50},
+			{"no match", "/conversations?queue=open&q=quixotic", 0},
+			{"a contact's name", "/conversations?queue=open&q=Seed+Customer+1999", -1},
+			{"counts", "/counts?q=zanzibar", -1},
+		} {
+			b.Run(c.name, func(b *testing.B) {
+				url := fmt.Sprintf("%s/app/accounts/%d%s", w.URL, w.account, c.path)
+				for b.Loop() {
+					if n := countRows(br.page(b, url)); c.rows >= 0 && n != c.rows {
+						b.Fatalf("%d rows, want %d", n, c.rows)
 					}
-				})
-			}
-		})
-	}
+				}
+			})
+		}
+	})
 }
 
 // seedConversations writes n conversations of the inbox, each with its
@@ -219,6 +207,10 @@ func (w *world) seedConversations(n, size int) {
 	if err := db.QueryRowContext(ctx, `SELECT last_display_id FROM accounts WHERE id = $1`, w.account).Scan(&base); err != nil {
 		w.T.Fatal(err)
 	}
+	// Rows are made in id order (ORDER BY): which conversation is open,
+	// and which message holds which number, follow the ids, and a
+	// planner free to read contacts through another index (their activity's)
+	// made them in another.
 	for _, st := range []struct {
 		query string
 		args  []any
@@ -228,12 +220,12 @@ func (w *world) seedConversations(n, size int) {
 				CAST($2 AS BIGINT) FROM seq`, []any{w.account, now}},
 		{`INSERT INTO contact_inboxes (contact_id, inbox_id, source_id, pubsub_token, created_at, updated_at)
 			SELECT c.id, $2, 'seed-' || c.id, 'seed-pubsub-' || c.id, $3, $3 FROM contacts c
-			WHERE c.account_id = $1 AND c.name LIKE 'Seed Customer %'`, []any{w.account, w.inbox.ID, now}},
+			WHERE c.account_id = $1 AND c.name LIKE 'Seed Customer %' ORDER BY c.id`, []any{w.account, w.inbox.ID, now}},
 		{`INSERT INTO conversations (account_id, inbox_id, display_id, contact_id, contact_inbox_id, uuid, status,
 				last_activity_at, created_at, updated_at)
 			SELECT $1, $2, $4 + ci.id, ci.contact_id, ci.id, 'seed-' || ci.id,
 				CASE ci.id % 4 WHEN 1 THEN 1 WHEN 2 THEN 2 ELSE 0 END, $3 - ci.id, $3, $3
-			FROM contact_inboxes ci WHERE ci.inbox_id = $2 AND ci.source_id LIKE 'seed-%'`,
+			FROM contact_inboxes ci WHERE ci.inbox_id = $2 AND ci.source_id LIKE 'seed-%' ORDER BY ci.id`,
 			[]any{w.account, w.inbox.ID, now, base}},
 		{seq(size) + `INSERT INTO messages (account_id, inbox_id, conversation_id, message_type, content, sender_type,
 				sender_id, created_at, updated_at)
@@ -272,39 +264,37 @@ func (w *world) seedConversations(n, size int) {
 //
 //	go test ./internal/web/agent/ -run '^$' -bench Labels -benchtime 50x
 func BenchmarkLabels(b *testing.B) {
-	stores := map[string]func(testing.TB) *store.Store{"sqlite": storetest.OpenSQLite}
-	if os.Getenv("BATON_TEST_POSTGRES_URL") != "" {
-		stores["postgres"] = storetest.OpenPostgres
-	}
-	for _, db := range []string{"sqlite", "postgres"} {
-		open := stores[db]
-		if open == nil {
-			continue
+	benchOnStores(b, func(b *testing.B, w *world) {
+		w.seedConversations(20000, 1)
+		labels := `'["label-' || (id % 300) || '","label-' || ((id + 7) % 300) || '"]'`
+		if w.Store.Dialect() == "postgres" {
+			labels = "CAST(" + labels + " AS JSONB)"
 		}
-		b.Run(db, func(b *testing.B) {
-			w := setupOn(b, open(b))
-			w.seedConversations(20000, 1)
-			labels := `'["label-' || (id % 300) || '","label-' || ((id + 7) % 300) || '"]'`
-			if w.Store.Dialect() == "postgres" {
-				labels = "CAST(" + labels + " AS JSONB)"
-			}
-			if _, err := w.Store.DB().ExecContext(context.Background(), `UPDATE conversations SET labels = `+labels+
-				` WHERE account_id = $1`, w.account); err != nil {
+		if _, err := w.Store.DB().ExecContext(context.Background(), `UPDATE conversations SET labels = `+labels+
+			` WHERE account_id = $1`, w.account); err != nil {
+			b.Fatal(err)
+		}
+		if w.Store.Dialect() == "postgres" {
+			if _, err := w.Store.DB().ExecContext(context.Background(), `VACUUM ANALYZE conversations`); err != nil {
 				b.Fatal(err)
 			}
-			if w.Store.Dialect() == "postgres" {
-				if _, err := w.Store.DB().ExecContext(context.Background(), `VACUUM ANALYZE conversations`); err != nil {
-					b.Fatal(err)
-				}
+		}
+		br := w.browser()
+		br.signIn(w.agentMail, password)
+		url := fmt.Sprintf("%s/app/accounts/%d/labels", w.URL, w.account)
+		for b.Loop() {
+			if n := strings.Count(br.page(b, url), `"label-`); n != app.MaxLabels {
+				b.Fatalf("%d labels, want %d", n, app.MaxLabels)
 			}
-			br := w.browser()
-			br.signIn(w.agentMail, password)
-			url := fmt.Sprintf("%s/app/accounts/%d/labels", w.URL, w.account)
-			for b.Loop() {
-				if n := strings.Count(br.page(b, url), `"label-`); n != app.MaxLabels {
-					b.Fatalf("%d labels, want %d", n, app.MaxLabels)
-				}
-			}
-		})
+		}
+	})
+}
+
+// benchOnStores runs the benchmark on a world on SQLite and, when
+// BATON_TEST_POSTGRES_URL is set, on PostgreSQL.
+func benchOnStores(b *testing.B, bench func(b *testing.B, w *world)) {
+	b.Run("sqlite", func(b *testing.B) { bench(b, setupOn(b, storetest.OpenSQLite(b))) })
+	if os.Getenv("BATON_TEST_POSTGRES_URL") != "" {
+		b.Run("postgres", func(b *testing.B) { bench(b, setupOn(b, storetest.OpenPostgres(b))) })
 	}
 }
