@@ -1012,9 +1012,9 @@ func (e *Engine) post(ctx context.Context, c *store.Claim, now time.Time) outcom
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(res.Body, maxResponse))
-	o := outcome{status: res.StatusCode, response: truncate(string(body), excerpt), closed: ep.closed}
+	o := outcome{status: res.StatusCode, response: truncate(text(string(body)), excerpt), closed: ep.closed}
 	if res.StatusCode < 200 || res.StatusCode >= 300 {
-		o.err = res.Status
+		o.err = text(res.Status)
 	}
 	if s := res.Header.Get("Retry-After"); s != "" {
 		o.retryAfter = retryAfter(s, now)
@@ -1043,6 +1043,14 @@ func retryAfter(s string, now time.Time) time.Duration {
 		d = t.Sub(now)
 	}
 	return min(max(d, 0), 24*time.Hour)
+}
+
+// text is what a bot answered as PostgreSQL takes text: valid UTF-8
+// without NUL, each bad byte, or run of them, replaced. PostgreSQL refused
+// the record of an attempt answered with either, and the delivery went out
+// again each time its lease ran out, never counted nor given up.
+func text(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 func truncate(s string, n int) string {

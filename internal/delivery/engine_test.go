@@ -853,7 +853,8 @@ func TestBreaker(t *testing.T) {
 // TestGarbageAndHugeAnswers: a 2xx with a body that is not JSON is an
 // acknowledgement; an endless body is read only in part, so the attempt
 // ends long before its (very long) timeout; a bot that sends its headers
-// and then stalls holds the worker no longer than the timeout.
+// and then stalls holds the worker no longer than the timeout; an answer
+// with a NUL byte or bytes that are not UTF-8 is recorded.
 func TestGarbageAndHugeAnswers(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
@@ -865,6 +866,14 @@ func TestGarbageAndHugeAnswers(t *testing.T) {
 		{"not JSON", time.Second, func(h *hit, rw http.ResponseWriter, r *http.Request) {
 			_, _ = io.WriteString(rw, "<html>¯\\_(ツ)_/¯")
 		}, baton.DeliverySucceeded},
+		// PostgreSQL stores neither in text: the attempt was never recorded.
+		{"NUL byte", time.Second, func(h *hit, rw http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(rw, "{\"ok\":\x00}")
+		}, baton.DeliverySucceeded},
+		{"not UTF-8", time.Second, func(h *hit, rw http.ResponseWriter, r *http.Request) {
+			rw.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(rw, "caf\xe9")
+		}, baton.DeliveryPending},
 		{"endless 200", 10 * time.Minute, func(h *hit, rw http.ResponseWriter, r *http.Request) {
 			chunk := bytes.Repeat([]byte("x"), 64<<10)
 			for {
@@ -912,8 +921,8 @@ func TestGarbageAndHugeAnswers(t *testing.T) {
 				case <-time.After(30 * time.Second):
 					t.Fatalf("the attempt is still reading the answer")
 				}
-				if d := w.delivery(b, "hello"); d.Status != c.want {
-					t.Fatalf("status %d (%s), want %d", d.Status, d.LastError, c.want)
+				if d := w.delivery(b, "hello"); d.Status != c.want || d.Attempts != 1 {
+					t.Fatalf("status %d (%s) after %d attempts recorded, want %d after 1", d.Status, d.LastError, d.Attempts, c.want)
 				}
 			})
 		})
