@@ -116,9 +116,11 @@ type Engine struct {
 	onGiveUp func(ctx context.Context, d *baton.Delivery, reason string)
 	observe  func(o Observation)
 
-	owner    string // this process's name on the leases it takes
-	lock     *store.OwnerLock
-	since    time.Time // when Start ran: the handoff clock of older messages starts here
+	owner string // this process's name on the leases it takes
+	lock  *store.OwnerLock
+	// since is when the handoff clock of older messages starts: when Start
+	// ran, or later, when the engine's own stall ended (see stalled).
+	since    atomic.Pointer[time.Time]
 	checked  time.Time // when the owner lock was last checked and dead owners' lanes taken over
 	scanned  time.Time // when stranded customers were last looked for
 	wake     chan struct{}
@@ -161,12 +163,13 @@ type job struct {
 
 // finished is an attempt made and not yet recorded.
 type finished struct {
-	d      *baton.Delivery
-	o      outcome
-	start  time.Time
-	a      *baton.Attempt
-	status baton.DeliveryStatus
-	next   time.Time
+	d          *baton.Delivery
+	o          outcome
+	start      time.Time
+	leaseUntil time.Time // the end of the delivery's lease
+	a          *baton.Attempt
+	status     baton.DeliveryStatus
+	next       time.Time
 }
 
 // maxRecord bounds how many attempts one transaction records.
@@ -273,7 +276,8 @@ func (e *Engine) Start(ctx context.Context) {
 	// A customer's message that waited while no engine ran (the process
 	// had died) did not wait for the bot: its handoff deadline counts from
 	// now.
-	e.since = e.now()
+	since := e.now()
+	e.since.Store(&since)
 	var workers sync.WaitGroup
 	for range e.workers {
 		workers.Go(func() {
@@ -386,6 +390,7 @@ func (e *Engine) owned(ctx context.Context) bool {
 		if err != nil {
 			if ctx.Err() == nil {
 				e.log.Error("delivery: taking the owner lock", "err", err)
+				e.stalled(e.now(), err)
 			}
 			return false
 		}
@@ -393,6 +398,7 @@ func (e *Engine) owned(ctx context.Context) bool {
 	} else if err := e.lock.Check(ctx); err != nil {
 		if ctx.Err() == nil {
 			e.log.Error("delivery: keeping the owner lock", "err", err)
+			e.stalled(e.now(), err)
 		}
 		return false
 	}
@@ -404,6 +410,7 @@ func (e *Engine) owned(ctx context.Context) bool {
 	})
 	if err != nil && ctx.Err() == nil {
 		e.log.Error("delivery: taking over the lanes of processes that died", "err", err)
+		e.stalled(e.now(), err)
 	} else if n > 0 {
 		e.log.Info("delivery: took over the lanes of processes that died", "lanes", n)
 	}
@@ -512,6 +519,9 @@ func (e *Engine) dispatch(ctx context.Context) error {
 	}
 	e.queue(claimed, free, leaseUntil)
 	if err != nil {
+		if ctx.Err() == nil {
+			e.stalled(e.now(), err)
+		}
 		return err
 	}
 	if len(claimed) == free {
@@ -522,16 +532,46 @@ func (e *Engine) dispatch(ctx context.Context) error {
 
 // stranded gives up on customers' messages that their bot has not
 // acknowledged within its handoff deadline, for the handoff policy; the
-// deliveries themselves go on.
+// deliveries themselves go on. The deadline counts from the end of the
+// engine's latest stall at the earliest (see stalled).
 func (e *Engine) stranded(ctx context.Context) error {
 	if e.onGiveUp == nil {
 		return nil
 	}
-	late, err := e.store.Read().StrandedDeliveries(ctx, e.now(), e.since, 100)
+	var since time.Time
+	if p := e.since.Load(); p != nil {
+		since = *p
+	}
+	late, err := e.store.Read().StrandedDeliveries(ctx, e.now(), since, 100)
 	for _, d := range late {
 		e.onGiveUp(ctx, d, "no answer within the handoff deadline")
 	}
 	return err
+}
+
+// stalled restarts the handoff clock of older messages at until, unless
+// it already starts later, because the engine's own work failed with err,
+// its database's error: it could not take its owner lock, claim, or record
+// an attempt. A customer's message waiting meanwhile did not wait for the
+// bot, however long the database failed; a bot's own failures (no answer,
+// an error answered) are recorded, and never get here. until is now for
+// a claim, and the end of the delivery's lease for an attempt not recorded:
+// the delivery goes out again only then.
+//
+// A delivery gone (not found) stalls nothing: there is no one to hand over.
+func (e *Engine) stalled(until time.Time, err error) {
+	if errors.Is(err, baton.ErrNotFound) {
+		return
+	}
+	for {
+		since := e.since.Load()
+		if since != nil && !until.After(*since) {
+			return
+		}
+		if e.since.CompareAndSwap(since, &until) {
+			return
+		}
+	}
 }
 
 // DeliverDue claims the due head of every lane and makes one attempt at
@@ -540,11 +580,15 @@ func (e *Engine) stranded(ctx context.Context) error {
 // it made.
 func (e *Engine) DeliverDue(ctx context.Context) (int, error) {
 	now := e.now()
-	claimed, err := e.store.ClaimDue(ctx, e.owner, now, now.Add(e.lease()), 1000, e.blockPrivate)
+	leaseUntil := now.Add(e.lease())
+	claimed, err := e.store.ClaimDue(ctx, e.owner, now, leaseUntil, 1000, e.blockPrivate)
+	if err != nil && ctx.Err() == nil {
+		e.stalled(e.now(), err)
+	}
 	made := make([]*finished, len(claimed))
 	var wg sync.WaitGroup
 	for i, c := range claimed {
-		wg.Go(func() { made[i] = e.attempt(ctx, c) })
+		wg.Go(func() { made[i] = e.attempt(ctx, c, leaseUntil) })
 	}
 	wg.Wait()
 	made = slices.DeleteFunc(made, func(f *finished) bool { return f == nil })
@@ -570,7 +614,7 @@ func (e *Engine) deliver(ctx context.Context, j job) {
 		e.Wake()
 		return
 	}
-	f := e.attempt(ctx, j.c)
+	f := e.attempt(ctx, j.c, j.leaseUntil)
 	if f == nil {
 		e.held.Add(-1)
 		e.Wake()
@@ -636,17 +680,17 @@ type outcome struct {
 	closed     bool // the bot's breaker was closed, with no failures counted, when read for the attempt
 }
 
-// attempt posts one delivery and returns what came of it, for record; nil
-// when the engine is stopping (the delivery stays pending and is tried
-// again).
-func (e *Engine) attempt(ctx context.Context, c *store.Claim) *finished {
+// attempt posts one delivery, leased until leaseUntil, and returns what
+// came of it, for record; nil when the engine is stopping (the delivery
+// stays pending and is tried again).
+func (e *Engine) attempt(ctx context.Context, c *store.Claim, leaseUntil time.Time) *finished {
 	d := c.Delivery
 	start := e.now()
 	o := e.post(ctx, c, start)
 	if ctx.Err() != nil {
 		return nil
 	}
-	f := &finished{d: d, o: o, start: start}
+	f := &finished{d: d, o: o, start: start, leaseUntil: leaseUntil}
 	f.status, f.next = e.decide(d, o, start)
 	f.a = &baton.Attempt{DeliveryID: d.ID, AttemptedAt: start, StatusCode: max(o.status, 0), Latency: e.now().Sub(start),
 		Error: o.err, Response: o.response, Refused: o.status > 0 && !outage(o.status) && (o.status < 200 || o.status >= 300)}
@@ -697,6 +741,7 @@ func (e *Engine) record(ctx context.Context, fs []*finished, claim int) (rest []
 		d := f.d
 		if err != nil {
 			e.log.Error("delivery: recording an attempt", "delivery", d.UUID, "err", err)
+			e.stalled(f.leaseUntil, err)
 			continue
 		}
 		if e.observe != nil {
@@ -1048,7 +1093,8 @@ func retryAfter(s string, now time.Time) time.Duration {
 // text is what a bot answered as PostgreSQL takes text: valid UTF-8
 // without NUL, each bad byte, or run of them, replaced. PostgreSQL refused
 // the record of an attempt answered with either, and the delivery went out
-// again each time its lease ran out, never counted nor given up.
+// again each time its lease ran out, never counted nor given up; the
+// engine would also take that failure for its database's (see stalled).
 func text(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }

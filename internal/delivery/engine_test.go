@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -41,6 +42,7 @@ type options struct {
 	blockPrivate bool
 	poll         time.Duration
 	workers      int
+	logger       *slog.Logger // nil: logs are dropped
 }
 
 // world is a test's world (batontest.World) whose engine delivers only
@@ -65,7 +67,7 @@ func setup(t *testing.T, s *store.Store, o options) *world {
 		o.schedule = []time.Duration{10 * time.Second, time.Minute, 10 * time.Minute}
 	}
 	w := &world{t: t}
-	w.World = batontest.Start(t, batontest.Options{Store: s, Clock: batontest.NewClock(t0),
+	w.World = batontest.Start(t, batontest.Options{Store: s, Clock: batontest.NewClock(t0), Logger: o.logger,
 		App: func(c *app.Config) {
 			c.SecretOverlap = o.overlap
 			if o.blockPrivate {

@@ -2,12 +2,16 @@ package delivery_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/delivery"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
 )
@@ -269,6 +273,234 @@ func TestDatabaseErrorIsNotTheBots(t *testing.T) {
 		}
 		if got := strings.Join(w.activities(conv), "|"); got != "" {
 			t.Fatalf("activity messages %q, want none", got)
+		}
+	})
+}
+
+// TestDatabaseOutageKeepsHandoffClock: while the engine cannot claim
+// because its database fails (the lanes' table is gone: a real error of
+// either database), the bot's handoff clock stands still: however long the
+// outage, a customer of a healthy bot is not handed to people, during it
+// nor once the database is back and the bot has the message.
+func TestDatabaseOutageKeepsHandoffClock(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		testOutage(t, s, func() (restore func()) { return renameTable(t, s, "lanes", "lanes_away") })
+	})
+}
+
+// renameTable renames a table of the store, a real error of either
+// database for the statements that use it, and returns a function that
+// names it back, which also runs when the test ends: PostgreSQL's schemas
+// go back to the pool.
+func renameTable(t *testing.T, s *store.Store, from, to string) (restore func()) {
+	t.Helper()
+	if _, err := s.DB().Exec(`ALTER TABLE ` + from + ` RENAME TO ` + to); err != nil {
+		t.Fatal(err)
+	}
+	restore = sync.OnceFunc(func() {
+		if _, err := s.DB().Exec(`ALTER TABLE ` + to + ` RENAME TO ` + from); err != nil {
+			t.Error(err)
+		}
+	})
+	t.Cleanup(restore)
+	return restore
+}
+
+// TestDatabaseUnreachableKeepsHandoffClock: on PostgreSQL, while Baton's
+// database role may not connect ("too many connections for role", 53300),
+// so that the engine can neither keep its owner lock nor claim, the bot's
+// handoff clock stands still, and the message goes out once the database
+// lets Baton back.
+func TestDatabaseUnreachableKeepsHandoffClock(t *testing.T) {
+	t.Parallel()
+	s, role := storetest.OpenPostgresRole(t)
+	testOutage(t, s, func() (restore func()) {
+		role.Cut(t)
+		return func() { role.Restore(t) }
+	})
+}
+
+// testOutage makes the engine live through an outage of its database that
+// cut begins and the function it returns ends, longer than the bot's
+// handoff deadline, and
+// requires that the healthy bot's customer stays the bot's, that the
+// message reaches the bot once the database is back, and that it is
+// recorded as delivered.
+func testOutage(t *testing.T, s *store.Store, cut func() (restore func())) {
+	t.Helper()
+	errs := &engineErrors{}
+	w := setup(t, s, options{timeout: time.Minute, poll: 5 * time.Millisecond, logger: slog.New(errs)})
+	// The bot holds the customer's message until the test has looked.
+	got, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	b := newBot(t, func(h *hit, rw http.ResponseWriter, r *http.Request) {
+		if h.content != "hello" {
+			return
+		}
+		once.Do(func() { close(got) })
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	released := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(released)
+	w.connect(b, b.URL, w.inboxID)
+	conv := w.customer(w.identifier, "casey")
+	for range 2 { // the conversation's events before the message
+		if n := w.round(); n == 0 {
+			break
+		}
+	}
+	w.say(w.identifier, "casey", conv, "hello")
+
+	restore := cut()
+	run, stop := context.WithCancel(context.Background())
+	w.Engine.Start(run)
+	t.Cleanup(func() { stop(); w.Engine.Stop() })
+	// The clock moves on by steps shorter than the deadline, the engine
+	// failing after each, until twice the deadline has passed.
+	for range 10 {
+		n := errs.count()
+		w.Clock.Add(baton.DefaultHandoffDeadline / 5)
+		errs.waitPast(t, n)
+	}
+	restore()
+	w.Clock.Add(2 * time.Second) // the next look for stranded customers is due
+	select {
+	case <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the message did not reach the bot within 10 s of the database's return")
+	}
+	time.Sleep(100 * time.Millisecond) // the engine looks for stranded customers, twenty times
+	if got := w.status(conv); got != "pending" {
+		t.Fatalf("after an outage of the database longer than the deadline, the healthy bot's conversation is %s, want pending", got)
+	}
+	released()
+	deadline := time.Now().Add(10 * time.Second)
+	for w.delivery(b, "hello").Status != baton.DeliverySucceeded {
+		if time.Now().After(deadline) {
+			t.Fatal("the bot's answer was not recorded within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := strings.Join(w.activities(conv), "|"); got != "" {
+		t.Fatalf("activity messages %q, want none", got)
+	}
+}
+
+// engineErrors is a log handler that counts the errors the engine logs,
+// so that a test knows its loop has run.
+type engineErrors struct{ n atomic.Int64 }
+
+func (e *engineErrors) Enabled(context.Context, slog.Level) bool { return true }
+
+func (e *engineErrors) Handle(_ context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError && strings.HasPrefix(r.Message, "delivery: ") {
+		e.n.Add(1)
+	}
+	return nil
+}
+
+func (e *engineErrors) WithAttrs([]slog.Attr) slog.Handler { return e }
+func (e *engineErrors) WithGroup(string) slog.Handler      { return e }
+
+func (e *engineErrors) count() int64 { return e.n.Load() }
+
+// waitPast waits until the engine has logged more than n errors.
+func (e *engineErrors) waitPast(t *testing.T, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for e.count() <= n {
+		if time.Now().After(deadline) {
+			t.Fatal("the engine logged no error within 10 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestUnrecordedAttemptKeepsHandoffClock: an attempt the bot acknowledged
+// but the engine could not record, its database failing (the attempts'
+// table is gone, while claims work), is sent again when its lease runs
+// out; the bot's customer is not handed to people meanwhile, though the
+// lease outlasts the deadline.
+func TestUnrecordedAttemptKeepsHandoffClock(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s, options{})
+		b := newBot(t, nil)
+		w.connect(b, b.URL, w.inboxID)
+		conv := w.customer(w.identifier, "casey")
+		for range 2 { // the conversation's events before the message
+			if n := w.round(); n == 0 {
+				break
+			}
+		}
+		w.say(w.identifier, "casey", conv, "hello")
+		restore := renameTable(t, s, "delivery_attempts", "attempts_away")
+		w.expectRound(1, "the message's attempt")
+		if got := b.acked(conv); len(got) != 1 {
+			t.Fatalf("the bot acknowledged %q, want the message", got)
+		}
+		if d := w.delivery(b, "hello"); d.Attempts != 0 || d.Status != baton.DeliveryPending {
+			t.Fatalf("the attempt was recorded (%d attempts, status %d) with the attempts' table gone", d.Attempts, d.Status)
+		}
+		// Past the deadline, the delivery still leased to the engine.
+		w.Clock.Add(baton.DefaultHandoffDeadline + time.Second)
+		w.expectRound(0, "a round within the unrecorded attempt's lease")
+		if got := w.status(conv); got != "pending" {
+			t.Fatalf("with the bot's acknowledgement unrecorded, the conversation is %s, want pending", got)
+		}
+		restore()
+		w.Clock.Add(delivery.DefaultLeaseMargin)
+		w.expectRound(1, "the message sent again once its lease ran out")
+		if d := w.delivery(b, "hello"); d.Status != baton.DeliverySucceeded {
+			t.Fatalf("the message sent again is %d (%s), want delivered", d.Status, d.LastError)
+		}
+		if got := w.status(conv); got != "pending" {
+			t.Fatalf("once the attempt was recorded the conversation is %s, want pending", got)
+		}
+	})
+}
+
+// TestDeletedBotStallsNothing: an attempt that cannot be recorded because
+// its bot was deleted while it was made (SQLite refuses its record: not
+// found) is no failure of the database's: the handoff clock of other bots'
+// customers goes on.
+func TestDeletedBotStallsNothing(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s, options{breaker: 100})
+		var gone *bot
+		deleted := make(chan error, 1)
+		gone = newBot(t, func(h *hit, rw http.ResponseWriter, r *http.Request) {
+			if h.content != "hello" {
+				return
+			}
+			ctx := context.Background()
+			deleted <- s.Write(ctx, func(q *store.Queries) error { return q.DeleteAgentBot(ctx, gone.id) })
+		})
+		w.connect(gone, gone.URL, w.inboxID)
+		down := newBot(t, status(http.StatusServiceUnavailable))
+		inbox, identifier := w.newInbox("Sales")
+		w.connect(down, down.URL, inbox)
+		casey, dana := w.customer(w.identifier, "casey"), w.customer(identifier, "dana")
+		for range 2 { // the conversations' events before the messages
+			if n := w.round(); n == 0 {
+				break
+			}
+		}
+		w.say(w.identifier, "casey", casey, "hello")
+		w.say(identifier, "dana", dana, "hello")
+		w.expectRound(2, "both bots' messages")
+		if err := <-deleted; err != nil {
+			t.Fatalf("deleting the bot during its attempt: %v", err)
+		}
+		w.Clock.Add(baton.DefaultHandoffDeadline + time.Second)
+		w.round()
+		if got := w.status(dana); got != "open" {
+			t.Fatalf("past the deadline of the bot that is down, its conversation is %s, want open", got)
 		}
 	})
 }
