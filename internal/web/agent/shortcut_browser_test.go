@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/browsertest"
 )
@@ -451,4 +452,95 @@ func TestBrowserMoreShortcuts(t *testing.T) {
 	}
 	a.alt("s")
 	a.waitFor("the canned responses", `location.pathname === "`+acc+`/settings/canned_responses" && document.readyState === "complete"`)
+}
+
+// TestBrowserUnreadAndCannedShortcuts: Alt+U is Mark as unread (not from
+// a field, where it is the field's), Alt+Q the Canned responses button
+// (from the reply box too, at its caret, and again to close the list); the
+// dialog lists both, and the buttons name their keys to assistive
+// technology.
+func TestBrowserUnreadAndCannedShortcuts(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	if _, err := w.App.CreateCannedResponse(batontest.System(), w.account,
+		app.CannedResponseInput{ShortCode: ptr("thanks"), Content: ptr("thank you for waiting.")}); err != nil {
+		t.Fatal(err)
+	}
+	id := w.customer("Ann Asker", "ann@example.com", "Hello")
+	w.handOff(id, "Customer asked for a person", "Ann wants a person")
+	w.say("ann-asker", id, "Anyone?")
+	b := w.signedInTab(t, w.adminMail)
+	list := fmt.Sprintf("/app/accounts/%d/conversations?queue=open", w.account)
+	b.open(list)
+	b.waitFor("the row", `document.querySelectorAll("tr[data-conversation]").length === 1`)
+	b.alt("k")
+	b.keys(kb.Enter)
+	b.waitFor("the conversation", `!!document.getElementById("reply-content") && document.readyState === "complete" && !document.getElementById("canned-open").hidden`)
+
+	b.keys("?")
+	b.waitFor("the dialog", `document.getElementById("shortcuts").open`)
+	listed := js[string](b, `document.getElementById("shortcuts-list").innerText`)
+	for _, want := range []string{"Alt + U\nMark as unread", "Alt + Q\nCanned responses"} {
+		if !strings.Contains(listed, want) {
+			t.Errorf("the dialog does not list %q: %s", want, listed)
+		}
+	}
+	b.keys(kb.Escape)
+	for sel, want := range map[string]string{"form[data-unread] button": "Alt+U", "#canned-open": "Alt+Q",
+		"form[data-resolve-next] button": "Control+Alt+E", "#reply-files": "Control+Alt+A"} {
+		if got := js[string](b, fmt.Sprintf(`document.querySelector(%q).getAttribute("aria-keyshortcuts") || ""`, sel)); got != want {
+			t.Errorf("%s: aria-keyshortcuts %q, want %q", sel, got, want)
+		}
+	}
+
+	// Alt+Q from outside the box: the list opens at the end of the draft,
+	// the focus in the box; typing picks, Enter inserts.
+	b.tabTo("#reply-content")
+	b.keys("Dear Ann,")
+	b.tabTo("#private-note")
+	b.alt("q")
+	b.waitFor("the list open from the box", `!document.getElementById("canned-picker").hidden && document.activeElement.id === "reply-content"`)
+	if got := js[string](b, `document.getElementById("canned-open").getAttribute("aria-expanded")`); got != "true" {
+		t.Errorf("the button is aria-expanded=%s with its list open", got)
+	}
+	b.keys("tha")
+	b.waitFor("one option", `document.querySelectorAll("#canned-picker [role=option]").length === 1`)
+	b.shot("agent-shortcut-canned")
+	b.keys(kb.Enter)
+	b.waitFor("the response inserted", `document.getElementById("reply-content").value === "Dear Ann, thank you for waiting."`)
+
+	// Alt+Q in the box opens at the caret and, pressed again, closes,
+	// taking back the "/" it put there.
+	b.alt("q")
+	b.waitFor("the list open", `!document.getElementById("canned-picker").hidden`)
+	b.alt("q")
+	b.waitFor("the list closed", `document.getElementById("canned-picker").hidden && document.getElementById("canned-open").getAttribute("aria-expanded") === "false"`)
+	if got := js[string](b, `document.getElementById("reply-content").value`); got != "Dear Ann, thank you for waiting." {
+		t.Errorf("after Alt+Q twice the draft is %q", got)
+	}
+
+	// Alt+U in the box is the box's: nothing happens.
+	before := js[string](b, `location.href`)
+	b.alt("u")
+	time.Sleep(300 * time.Millisecond)
+	if after := js[string](b, `location.href`); after != before {
+		t.Errorf("Alt+U in the reply box went to %s", after)
+	}
+
+	// Outside it, Alt+U marks it unread and goes back to the list, which
+	// says so.
+	b.keys(kb.Tab)
+	b.alt("u")
+	b.waitFor("the list", fmt.Sprintf(`location.pathname + location.search === %q && document.readyState === "complete"`, list))
+	b.waitFor("the notice, focused", `document.activeElement && document.activeElement.id === "bulk-result"`)
+	if got := js[string](b, `document.getElementById("bulk-result").textContent`); got != fmt.Sprintf("Conversation #%d marked as unread.", id) {
+		t.Errorf("the list says %q", got)
+	}
+	c, err := w.App.Conversation(batontest.System(), w.account, id)
+	if err != nil || c.UnreadCount < 1 {
+		t.Errorf("the conversation has %d unread (%v)", c.UnreadCount, err)
+	}
+	// The draft is kept for when the person comes back.
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
+	b.waitFor("the draft", `document.getElementById("reply-content").value === "Dear Ann, thank you for waiting."`)
 }

@@ -992,7 +992,9 @@
   // resolve, Ctrl/Cmd+Alt+E resolve and open the next, Alt+M snooze,
   // Ctrl/Cmd+Alt+A attach a file, Alt+O the details beside the transcript,
   // Ctrl/Cmd+Enter send, Ctrl/Cmd+/ the list of keys) and Baton's own
-  // (Alt+T take over, "?" the list). Chatwoot's Escape, which leaves the
+  // (Alt+T take over, Alt+U mark as unread, Alt+Q the canned responses,
+  // "?" the list; Chatwoot has no key for the last three, and U and Q are
+  // free in it and in the browsers' own Alt keys). Chatwoot's Escape, which leaves the
   // conversation, is not taken: Escape closes what is open here (the
   // canned responses, Snooze…, Hand back…), and reaches the page from a
   // screen reader's reading mode too, where leaving would surprise. One
@@ -1229,6 +1231,22 @@
       files.focus();
       files.click();
     }
+    // markUnread is the Mark as unread button: the conversation is unread
+    // again and the list it was opened from opens.
+    function markUnread() {
+      if (!layout) { return; }
+      if (!unreadForm) { say("Nothing to mark as unread here"); return; }
+      unreadForm.requestSubmit();
+    }
+    // canned is the Canned responses button: the list opens at the caret
+    // of the reply box (at the end of the draft when the focus is
+    // elsewhere), or closes, the focus in the box either way.
+    function canned() {
+      var button = document.getElementById("canned-open");
+      if (!layout) { return; }
+      if (!button || button.hidden) { say("No canned responses here: the reply box is not on this page"); return; }
+      button.click();
+    }
 
     var isAdmin = !!navLink("/settings/inboxes");
     var table = [
@@ -1251,12 +1269,14 @@
         var noteBox = document.getElementById("private-note");
         if (noteBox) { replyMode(!noteBox.checked); }
       } },
-      { group: "In a conversation", keys: [altName, "T"], alt: "t", what: "Take over the conversation", run: function () { act("/take_over", "Nothing to take over: the conversation is yours or resolved"); } },
-      { group: "In a conversation", keys: [altName, "E"], alt: "e", what: "Resolve the conversation", run: function () { act("/resolve", "The conversation is resolved already"); } },
-      { group: "In a conversation", keys: [modName, altName, "E"], modAlt: "e", what: "Resolve, and open the next conversation of the list", run: resolveAndNext },
-      { group: "In a conversation", keys: [altName, "M"], alt: "m", field: "reply", what: "Snooze… open or closed", run: snooze },
-      { group: "In a conversation", keys: [modName, altName, "A"], modAlt: "a", field: "reply", what: "Attach a file to the reply", run: attach },
-      { group: "In a conversation", keys: [altName, "O"], alt: "o", what: "Hide or show the details (Manage, Contact)", run: toggleDetails },
+      { group: "In a conversation", keys: [altName, "T"], alt: "t", target: 'form[action$="/take_over"] button', what: "Take over the conversation", run: function () { act("/take_over", "Nothing to take over: the conversation is yours or resolved"); } },
+      { group: "In a conversation", keys: [altName, "E"], alt: "e", target: 'form[data-action][action$="/resolve"] button', what: "Resolve the conversation", run: function () { act("/resolve", "The conversation is resolved already"); } },
+      { group: "In a conversation", keys: [modName, altName, "E"], modAlt: "e", target: "form[data-resolve-next] button", what: "Resolve, and open the next conversation of the list", run: resolveAndNext },
+      { group: "In a conversation", keys: [altName, "M"], alt: "m", field: "reply", target: "details.snooze summary", what: "Snooze… open or closed", run: snooze },
+      { group: "In a conversation", keys: [modName, altName, "A"], modAlt: "a", field: "reply", target: "#reply-files", what: "Attach a file to the reply", run: attach },
+      { group: "In a conversation", keys: [altName, "O"], alt: "o", target: "#details-toggle", what: "Hide or show the details (Manage, Contact)", run: toggleDetails },
+      { group: "In a conversation", keys: [altName, "U"], alt: "u", target: "form[data-unread] button", what: "Mark as unread, and go back to the list", run: markUnread },
+      { group: "In a conversation", keys: [altName, "Q"], alt: "q", field: "reply", target: "#canned-open", what: "Canned responses: open the list at the reply's caret, or close it", run: canned },
       { group: "In a conversation", keys: ["Escape"], what: "Close Snooze… or Hand back…" },
       { group: "In the reply box", keys: ["Enter"], what: "Send" },
       { group: "In the reply box", keys: [modName, "Enter"], what: "Send" },
@@ -1266,6 +1286,15 @@
       { group: "In the reply box", keys: ["Enter", "Tab"], join: " / ", what: "Insert the chosen canned response" },
       { group: "In the reply box", keys: ["Escape"], what: "Close the canned responses" }
     ].filter(function (s) { return s.when !== false; });
+
+    // The buttons and fields a key works say so to assistive technology,
+    // in ARIA's names for the keys (Meta is Cmd).
+    table.forEach(function (s) {
+      var el = s.target && document.querySelector(s.target);
+      if (!el) { return; }
+      var mods = s.modAlt ? [mac ? "Meta" : "Control", "Alt"] : ["Alt"];
+      el.setAttribute("aria-keyshortcuts", mods.concat((s.alt || s.modAlt).toUpperCase()).join("+"));
+    });
 
     // The dialog lists the table, as text.
     var list = document.getElementById("shortcuts-list");
