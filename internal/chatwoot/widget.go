@@ -162,6 +162,9 @@ type widgetMessageRequest struct {
 		ReplyTo    flexInt `json:"reply_to"`
 		RefererURL any     `json:"referer_url"`
 		Timestamp  any     `json:"timestamp"`
+		// Timezone is Baton's widget's, beyond Chatwoot's: the browser's
+		// IANA time zone (Chatwoot's server ignores the key).
+		Timezone any `json:"timezone"`
 	} `json:"message"`
 }
 
@@ -174,7 +177,7 @@ func (h *Handler) widgetCreateMessage(w http.ResponseWriter, r *http.Request) er
 	defer closeFiles()
 	msg := body.Message
 	m, err := h.app.WidgetCreateMessage(r.Context(), app.WidgetMessageInput{Content: msg.Content, EchoID: msg.EchoID,
-		ReplyTo: int64(msg.ReplyTo), Visit: visitAttributes(r, msg.RefererURL, msg.Timestamp), Files: files})
+		ReplyTo: int64(msg.ReplyTo), Visit: visitAttributes(r, msg.RefererURL, msg.Timestamp, msg.Timezone), Files: files})
 	if err != nil {
 		return err
 	}
@@ -241,10 +244,19 @@ func (h *Handler) widgetUpdateMessage(w http.ResponseWriter, r *http.Request) er
 // visitAttributes is what Chatwoot records of the visit as the
 // additional_attributes of a conversation the widget starts: the browser,
 // its language, the page and the visitor's clock, as the widget sent them.
-func visitAttributes(r *http.Request, referer, timestamp any) map[string]any {
-	return map[string]any{"browser": parseUserAgent(r.Header.Get("User-Agent")),
+// Beyond Chatwoot, timezone: the browser's IANA time zone when the widget
+// sent one this server knows (anything else is left out, not refused: the
+// message matters more), for the visitor's local time in the agent app.
+func visitAttributes(r *http.Request, referer, timestamp, zone any) map[string]any {
+	v := map[string]any{"browser": parseUserAgent(r.Header.Get("User-Agent")),
 		"browser_language": nilIfEmpty(browserLanguage(r.Header.Get("Accept-Language"))),
 		"referer":          referer, "initiated_at": map[string]any{"timestamp": timestamp}}
+	if name, ok := zone.(string); ok {
+		if _, known := baton.TimeZone(name); known {
+			v["timezone"] = name
+		}
+	}
+	return v
 }
 
 // browserLanguage is the language code of the most preferred language of
@@ -479,6 +491,7 @@ func (h *Handler) widgetCreateConversation(w http.ResponseWriter, r *http.Reques
 			Content    *string `json:"content"`
 			RefererURL any     `json:"referer_url"`
 			Timestamp  any     `json:"timestamp"`
+			Timezone   any     `json:"timezone"` // Baton's widget's, as for a message
 		} `json:"message"`
 		CustomAttributes map[string]any `json:"custom_attributes"`
 	}
@@ -489,7 +502,7 @@ func (h *Handler) widgetCreateConversation(w http.ResponseWriter, r *http.Reques
 	pre := &app.PreChatAnswers{Name: nonBlank(ct.Name), Email: nonBlank(ct.Email), PhoneNumber: nonBlank(ct.PhoneNumber),
 		ContactAttributes: ct.CustomAttributes, ConversationAttributes: body.CustomAttributes}
 	m, err := h.app.WidgetCreateMessage(r.Context(), app.WidgetMessageInput{Content: body.Message.Content,
-		Visit: visitAttributes(r, body.Message.RefererURL, body.Message.Timestamp), NewConversation: true, PreChat: pre})
+		Visit: visitAttributes(r, body.Message.RefererURL, body.Message.Timestamp, body.Message.Timezone), NewConversation: true, PreChat: pre})
 	if err != nil {
 		return err
 	}

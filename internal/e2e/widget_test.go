@@ -195,7 +195,7 @@ func TestWidget(t *testing.T) {
 			t.Fatalf("messages before the first: %s, want an empty payload and meta", got)
 		}
 		m := site.must(200, "POST", "/messages", "", token,
-			`{"message":{"content":"Do you ship to Norway?","echo_id":"e-1","referer_url":"https://shop.test/cart","timestamp":"now"}}`,
+			`{"message":{"content":"Do you ship to Norway?","echo_id":"e-1","referer_url":"https://shop.test/cart","timestamp":"now","timezone":"Europe/Oslo"}}`,
 			"Accept-Language", "nb-NO,nb;q=0.9,en;q=0.5").body.(map[string]any)
 		if m["content"] != "Do you ship to Norway?" || m["message_type"] != float64(0) || m["echo_id"] != "e-1" {
 			t.Fatalf("message %v", m)
@@ -224,7 +224,7 @@ func TestWidget(t *testing.T) {
 		}
 		if attrs := conv["additional_attributes"].(map[string]any); attrs["referer"] != "https://shop.test/cart" ||
 			attrs["browser"].(map[string]any)["browser_name"] != "Chrome" || attrs["browser_language"] != "nb" ||
-			attrs["initiated_at"].(map[string]any)["timestamp"] != "now" {
+			attrs["initiated_at"].(map[string]any)["timestamp"] != "now" || attrs["timezone"] != "Europe/Oslo" {
 			t.Errorf("conversation additional_attributes %v", attrs)
 		}
 		if ev["sender"].(map[string]any)["id"] != contact["id"] {
@@ -434,6 +434,7 @@ func TestWidgetAttachment(t *testing.T) {
 	mw := multipart.NewWriter(&buf)
 	_ = mw.WriteField("message[content]", "my receipt")
 	_ = mw.WriteField("message[echo_id]", "echo-1")
+	_ = mw.WriteField("message[timezone]", "America/Sao_Paulo")
 	h := textproto.MIMEHeader{}
 	h.Set("Content-Disposition", `form-data; name="message[attachments][]"; filename="receipt.png"`)
 	h.Set("Content-Type", "image/png")
@@ -460,6 +461,9 @@ func TestWidgetAttachment(t *testing.T) {
 	atts, _ := ev["attachments"].([]any)
 	if ev["content"] != "my receipt" || len(atts) != 1 {
 		t.Fatalf("the bot got content %v with %d attachments", ev["content"], len(atts))
+	}
+	if zone := ev["conversation"].(map[string]any)["additional_attributes"].(map[string]any)["timezone"]; zone != "America/Sao_Paulo" {
+		t.Errorf("the conversation a file started has the time zone %v", zone)
 	}
 	res, err = http.Get(atts[0].(map[string]any)["data_url"].(string))
 	if err != nil {

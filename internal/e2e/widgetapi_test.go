@@ -115,7 +115,7 @@ func TestWidgetConversationActions(t *testing.T) {
 			t.Errorf("toggle_status: %v", got)
 		}
 		fresh := site.must(200, "POST", "/conversations", "", token,
-			`{"message":{"content":"New question","referer_url":"https://shop.test/help","timestamp":"later"}}`,
+			`{"message":{"content":"New question","referer_url":"https://shop.test/help","timestamp":"later","timezone":"../../etc/passwd"}}`,
 			"Accept-Language", "de-DE,de;q=0.9").body.(map[string]any)
 		if fresh["id"] == conv["id"] || fresh["status"] == "resolved" || len(fresh["messages"].([]any)) != 1 {
 			t.Errorf("a new conversation: %v after %v", fresh, conv["id"])
@@ -125,6 +125,10 @@ func TestWidgetConversationActions(t *testing.T) {
 		if attrs["browser_language"] != "de" || attrs["referer"] != "https://shop.test/help" ||
 			attrs["initiated_at"].(map[string]any)["timestamp"] != "later" || attrs["browser"].(map[string]any)["browser_name"] != "Chrome" {
 			t.Errorf("the new conversation's additional_attributes: %v", attrs)
+		}
+		// A time zone that is no IANA name is left out; the message is not refused for it.
+		if _, ok := attrs["timezone"]; ok {
+			t.Errorf("the new conversation kept the time zone %q", attrs["timezone"])
 		}
 	})
 }

@@ -24,7 +24,7 @@ import (
 const password = "password123"
 
 // world is a test's server (a batontest World with the agent app at /app,
-// the live channel and the delivery engine running) and one account with
+// the website widget, the live channel and the delivery engine running) and one account with
 // an administrator, an agent who works its API inbox, a bot (a
 // batontest.Bot that records what it receives) connected to that inbox,
 // and a second account with an agent of its own.
@@ -87,7 +87,7 @@ func setup(t testing.TB) *world {
 
 func setupOn(t testing.TB, s *store.Store) *world {
 	t.Helper()
-	w := &world{World: batontest.Start(t, batontest.Options{Store: s, RunEngine: true, Live: true, Agent: true,
+	w := &world{World: batontest.Start(t, batontest.Options{Store: s, RunEngine: true, Live: true, Agent: true, Widget: true,
 		App: func(c *app.Config) { c.Limits = app.Limits{MessagesPerMinute: 1 << 30} },
 		Engine: func(c *delivery.Config) {
 			c.Timeout, c.Schedule, c.Attempts = 5*time.Second, []time.Duration{100 * time.Millisecond}, 3

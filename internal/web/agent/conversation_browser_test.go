@@ -6,12 +6,15 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/browsertest"
@@ -456,4 +459,74 @@ func TestBrowserContactLocalTime(t *testing.T) {
 	}
 	b.open(fmt.Sprintf("/app/accounts/%d/contacts/%d", w.account, p.ContactID))
 	b.waitFor("the browser's offset on the contact's page", `!!`+clock+` && `+expect("UTC", 330))
+}
+
+// zone sets the tab's time zone, as the computer's.
+func (b *tab) zone(name string) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: name})
+		return err
+	})); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// TestBrowserWidgetVisitorLocalTime: a visitor writes from the website
+// widget in a browser in Kolkata; the conversation keeps the browser's
+// time zone, and the agent, in New York, sees the visitor's local time
+// there, named, in their own style.
+func TestBrowserWidgetVisitorLocalTime(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	site := w.NewInbox(w.account, "Website", baton.ChannelWebWidget)
+	v := w.tab(t)
+	v.zone("Asia/Kolkata")
+	v.open("/widget?website_token=" + site.WebsiteToken)
+	v.waitFor("the widget", `!!document.getElementById("cw-input")`)
+	v.tabTo("#cw-input")
+	v.keys("What time do you close?" + kb.Enter)
+	v.waitFor("the message sent", `document.querySelector(".cw-messages").innerText.includes("What time do you close?")`)
+
+	var id int64
+	deadline := time.Now().Add(15 * time.Second)
+	for id == 0 && time.Now().Before(deadline) {
+		page, err := w.App.Conversations(batontest.System(), w.account, app.ConversationQuery{InboxID: site.ID, Status: "all"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Conversations) > 0 {
+			id = page.Conversations[0].DisplayID
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c, err := w.App.Conversation(batontest.System(), w.account, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Chromium names Kolkata by its older IANA name, Asia/Calcutta.
+	zone := js[string](v, `Intl.DateTimeFormat().resolvedOptions().timeZone`)
+	if zone != "Asia/Kolkata" && zone != "Asia/Calcutta" {
+		t.Fatalf("the visitor's browser is in %q", zone)
+	}
+	if got := c.AdditionalAttributes["timezone"]; got != zone {
+		t.Fatalf("the conversation's time zone is %v, want the browser's, %s (attributes %v)", got, zone, c.AdditionalAttributes)
+	}
+
+	b := w.signedInTab(t, w.adminMail)
+	b.zone("America/New_York")
+	b.openConversation(id)
+	clock := `document.getElementById("contact-clock")`
+	if got := js[string](b, `(`+clock+` || {dataset: {}}).dataset.zone || ""`); got != zone {
+		t.Fatalf("the panel's clock is in %q, want %s", got, zone)
+	}
+	if got := js[string](b, clock+`.nextElementSibling.textContent`); got != zone+", from their browser" {
+		t.Errorf("its source says %q", got)
+	}
+	b.waitFor("Kolkata's time, in the reader's style", `(() => {
+		const f = new Intl.DateTimeFormat(undefined, {weekday: "short", hour: "numeric", minute: "2-digit", timeZone: "Asia/Kolkata"});
+		return [f.format(new Date()), f.format(new Date(Date.now() - 60000))].includes(`+clock+`.textContent);
+	})()`)
+	js[bool](b, `(document.getElementById("contact-title").scrollIntoView(), true)`)
+	b.shot("agent-visitor-local-time")
 }

@@ -157,21 +157,26 @@ var browserClock = regexp.MustCompile(`GMT([+-])(\d{2})(\d{2})(?: \(([^()]{1,60}
 
 // contactClockOf is the contact's local time now: in the zone of the
 // contact's additional_attributes.timezone (an IANA name) when it names
-// one this server knows, else at the offset of the clock of the browser
-// the conversation began in (the conversation's
-// additional_attributes.initiated_at.timestamp, which Chatwoot's widget
-// and Baton's send; c may be nil); nil when neither says.
+// one this server knows; else in the zone of the browser the conversation
+// began in (the conversation's additional_attributes.timezone, which
+// Baton's widget sends); else at the offset of that browser's clock (its
+// initiated_at.timestamp, which Chatwoot's widget sends too; c may be
+// nil); nil when none says.
 func contactClockOf(now time.Time, contact *baton.Contact, c *baton.Conversation) *contactClock {
 	if contact != nil {
-		// LoadLocation refuses a path; "Local" would be the server's zone.
-		if name, _ := contact.AdditionalAttributes["timezone"].(string); name != "" && name != "Local" {
-			if loc, err := time.LoadLocation(name); err == nil {
+		if name, _ := contact.AdditionalAttributes["timezone"].(string); name != "" {
+			if loc, ok := baton.TimeZone(name); ok {
 				return &contactClock{Text: now.In(loc).Format("Mon 15:04"), Zone: name, Source: name}
 			}
 		}
 	}
 	if c == nil {
 		return nil
+	}
+	if name, _ := c.AdditionalAttributes["timezone"].(string); name != "" {
+		if loc, ok := baton.TimeZone(name); ok {
+			return &contactClock{Text: now.In(loc).Format("Mon 15:04"), Zone: name, Source: name + ", from their browser"}
+		}
 	}
 	initiated, _ := c.AdditionalAttributes["initiated_at"].(map[string]any)
 	stamp, _ := initiated["timestamp"].(string)

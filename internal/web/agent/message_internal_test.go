@@ -212,8 +212,8 @@ func TestUnreadStart(t *testing.T) {
 }
 
 // TestContactClock: the contact's local time comes from the contact's
-// timezone when it names a zone, else from the offset of the browser's
-// clock the conversation began with, and is not shown when neither says
+// timezone when it names a zone, else from the zone of the browser the
+// conversation began in, else from the offset of that browser's clock, and is not shown when neither says
 // (or says nonsense).
 func TestContactClock(t *testing.T) {
 	t.Parallel()
@@ -223,6 +223,9 @@ func TestContactClock(t *testing.T) {
 	}
 	began := func(stamp any) *baton.Conversation {
 		return &baton.Conversation{AdditionalAttributes: map[string]any{"initiated_at": map[string]any{"timestamp": stamp}}}
+	}
+	browsed := func(zone, stamp any) *baton.Conversation {
+		return &baton.Conversation{AdditionalAttributes: map[string]any{"timezone": zone, "initiated_at": map[string]any{"timestamp": stamp}}}
 	}
 	none := &baton.Conversation{}
 	for _, tc := range []struct {
@@ -238,6 +241,13 @@ func TestContactClock(t *testing.T) {
 			&contactClock{Text: "Mon 18:00", Offset: 330, Source: "GMT+05:30 (India Standard Time), from their browser"}},
 		{"the browser's, west, no name", contact("Not/AZone"), began("Sun Jan 05 2025 20:00:00 GMT-1000"),
 			&contactClock{Text: "Mon 02:30", Offset: -600, Source: "GMT-10:00, from their browser"}},
+		{"the browser's zone over its offset", nil, browsed("Asia/Kolkata", "Mon Jan 06 2025 10:00:00 GMT+0100"),
+			&contactClock{Text: "Mon 18:00", Zone: "Asia/Kolkata", Source: "Asia/Kolkata, from their browser"}},
+		{"the contact's zone over the browser's", contact("Asia/Tokyo"), browsed("Asia/Kolkata", nil),
+			&contactClock{Text: "Mon 21:30", Zone: "Asia/Tokyo", Source: "Asia/Tokyo"}},
+		{"a browser's zone that is none: its offset", nil, browsed("Mars/Olympus", "Sun Jan 05 2025 20:00:00 GMT-1000"),
+			&contactClock{Text: "Mon 02:30", Offset: -600, Source: "GMT-10:00, from their browser"}},
+		{"the server's zone is not the browser's", nil, browsed("Local", nil), nil},
 		{"the server's zone is not the contact's", contact("Local"), none, nil},
 		{"a path", contact("../../etc/passwd"), none, nil},
 		{"not a string", contact(9), began(12345), nil},

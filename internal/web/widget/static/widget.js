@@ -470,8 +470,7 @@
         else if (f.field_type === 'contact_attribute') body.contact.custom_attributes[f.name] = v;
         else body.custom_attributes[f.name] = v;
       });
-      var v = visit();
-      body.message = { content: msg.value.trim(), timestamp: v.timestamp, referer_url: v.referer_url };
+      body.message = visitMessage(msg.value.trim());
       submit.disabled = true;
       startConversation(body).then(function () {
         if (body.contact.email) st.contact.email = body.contact.email;
@@ -749,7 +748,20 @@
     st.typingOut = false;
     api('POST', '/conversations/toggle_typing', { typing_status: 'off' }).catch(function () {});
   }
-  function visit() { return { timestamp: new Date().toString(), referer_url: st.referer }; }
+  // visit is what a message says of where and when the visitor writes
+  // from, as Chatwoot's widget sends it, and beyond it the browser's time
+  // zone (its IANA name), which Chatwoot's server ignores and Baton's
+  // keeps with the conversation, so that agents see the visitor's local
+  // time as their clock will be, summer or winter.
+  function visit() {
+    var zone = '';
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { /* the timestamp's offset serves */ }
+    return { timestamp: new Date().toString(), referer_url: st.referer, timezone: zone };
+  }
+  function visitMessage(content) {
+    var v = visit();
+    return { content: content, timestamp: v.timestamp, referer_url: v.referer_url, timezone: v.timezone };
+  }
   function onSend(e) {
     if (e) e.preventDefault();
     var text = ui.input.value.trim();
@@ -757,11 +769,11 @@
     ui.input.value = '';
     onType();
     typingOff();
-    var v = visit(), p;
+    var p;
     if (st.newConversation || (st.conv && st.conv.status === 'resolved' && !st.cfg.allow_messages_after_resolved)) {
-      p = startConversation({ message: { content: text, timestamp: v.timestamp, referer_url: v.referer_url } });
+      p = startConversation({ message: visitMessage(text) });
     } else {
-      p = api('POST', '/messages', { message: { content: text, timestamp: v.timestamp, referer_url: v.referer_url } }).then(function (m) {
+      p = api('POST', '/messages', { message: visitMessage(text) }).then(function (m) {
         upsert(m, false);
         if (!st.conv || st.conv.id !== m.conversation_id) return refreshConversation();
       });
@@ -785,8 +797,10 @@
     if (f.size > MAX_FILE_MB * 1024 * 1024) { showError(t('fileTooLarge', { name: f.name, n: MAX_FILE_MB })); ui.file.value = ''; return; }
     var fd = new FormData();
     fd.append('message[attachments][]', f);
-    fd.append('message[referer_url]', st.referer);
-    fd.append('message[timestamp]', new Date().toString());
+    var v = visit();
+    fd.append('message[referer_url]', v.referer_url);
+    fd.append('message[timestamp]', v.timestamp);
+    if (v.timezone) fd.append('message[timezone]', v.timezone);
     api('POST', '/messages', fd).then(function (m) {
       clearError();
       upsert(m, false);
