@@ -16,7 +16,12 @@
 //		}
 //		browsertest.Screenshot(t, ctx, "bubble-closed")
 //		browsertest.Axe(t, ctx)
+//		browsertest.Audit(t, ctx, browsertest.LiveRegion(".messages"))
 //	}
+//
+// Axe runs axe-core's rules; Audit measures what Chromium computed itself
+// (contrast, names, tab order, focus outlines, live regions): a page is
+// held to both.
 //
 // When Chromium is not installed the tests skip with a message saying how to
 // install it, unless the environment variable BATON_BROWSER_TESTS is
