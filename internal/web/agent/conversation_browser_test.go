@@ -530,3 +530,30 @@ func TestBrowserWidgetVisitorLocalTime(t *testing.T) {
 	js[bool](b, `(document.getElementById("contact-title").scrollIntoView(), true)`)
 	b.shot("agent-visitor-local-time")
 }
+
+// TestBrowserNewMessagesAnnounced: what comes into an open conversation
+// is said in the page's live region, who wrote it and what it says; the
+// person's own reply is said as sent, not as a new message.
+func TestBrowserNewMessagesAnnounced(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Casey Customer", "casey@example.com", "Where is my parcel?")
+	w.handOff(id, "Customer asked for a person", "Casey wants a person")
+	b := w.signedInTab(t, w.adminMail)
+	b.openConversation(id)
+	live := `document.getElementById("live").textContent`
+
+	w.say("casey-customer", id, "Is anyone   there?\nIt is urgent.")
+	b.waitFor("the message said", live+` === "New message from Casey Customer: Is anyone there? It is urgent."`)
+	w.Call("POST", fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/messages", w.account, id), w.botToken,
+		map[string]any{"content": "Casey asked twice already", "private": true}, http.StatusOK)
+	b.waitFor("the note said", live+` === "New private note from Order Bot: Casey asked twice already"`)
+
+	b.tabTo("#reply-content")
+	b.keys("One moment please" + kb.Enter)
+	b.waitFor("the reply in the transcript", `[...document.querySelectorAll("#transcript .msg-person .body")].some(e => e.innerText === "One moment please")`)
+	time.Sleep(500 * time.Millisecond)
+	if got := js[string](b, live); got != "Reply sent" {
+		t.Errorf("after the reply the page says %q, want Reply sent", got)
+	}
+}

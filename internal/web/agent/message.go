@@ -27,6 +27,7 @@ type item struct {
 	Private     bool
 	Sender      string
 	BotID       int64 // the bot that sent it, for bots' messages
+	UserID      int64 // the person who wrote it, for people's messages
 	System      bool  // Baton's own message to the customer
 	Text        string
 	Blocks      []block // Text as the customer's widget shows it
@@ -217,7 +218,7 @@ func (h *Handler) transcript(ms []*baton.Message) []item {
 			case m.Sender.Contact != nil:
 				it.Sender = contactName(m.Sender.Contact)
 			case m.Sender.User != nil:
-				it.Sender = m.Sender.User.AvailableName()
+				it.Sender, it.UserID = m.Sender.User.AvailableName(), m.Sender.User.ID
 			case m.Sender.Bot != nil:
 				it.Sender, it.BotID = m.Sender.Bot.Name, m.Sender.Bot.ID
 			}

@@ -305,6 +305,24 @@
   function atBottom() { return wrap.scrollHeight - wrap.scrollTop - wrap.clientHeight < 40; }
   function scrollDown() { wrap.scrollTop = wrap.scrollHeight; }
 
+  // arrival is what is said of messages that came from others (the
+  // person's own reply was said as sent): who wrote the last and what it
+  // begins with, so that a screen reader user need not go to read it.
+  function arrival(lis) {
+    var li = lis[lis.length - 1];
+    var text = function (sel) {
+      var el = li.querySelector(sel);
+      return el ? el.innerText.replace(/\s+/g, " ").trim() : "";
+    };
+    var what = text(".activity") || text(".body") || (li.querySelector(".attachment") ? "an attachment" : "");
+    if (what.length > 160) { what = what.slice(0, 159) + "…"; }
+    var more = lis.length > 1 ? lis.length + " new messages. The last" : "";
+    if (li.classList.contains("msg-activity")) { return more ? more + ": " + what : what; }
+    var from = " from " + (text(".sender") || "someone") + ": " + what;
+    if (more) { return more + (li.classList.contains("msg-note") ? ", a private note" : "") + from; }
+    return (li.classList.contains("msg-note") ? "New private note" : "New message") + from;
+  }
+
   function pollMessages() {
     // Leaving, the page asks for no more: what it would fetch would be
     // marked seen.
@@ -334,9 +352,13 @@
         transcript.querySelectorAll("li[data-id]").forEach(function (li) { seen[li.dataset.id] = true; });
         // Two polls at once (the timer's and a live event's) get the same
         // messages: each is shown, and counted, once.
-        var added = 0;
+        var added = 0, others = [];
         items.forEach(function (li) {
-          if (!seen[li.dataset.id]) { transcript.appendChild(li); added++; }
+          if (!seen[li.dataset.id]) {
+            transcript.appendChild(li);
+            added++;
+            if (li.dataset.user !== layout.dataset.me) { others.push(li); }
+          }
         });
         localTimes(transcript);
         transcript.dataset.newest = items[items.length - 1].dataset.id;
@@ -350,7 +372,7 @@
           toLatest.textContent = unseen === 1 ? "1 new message below" : unseen + " new messages below";
           toLatest.hidden = false;
         }
-        say(added === 1 ? "1 new message" : added + " new messages");
+        if (others.length) { say(arrival(others)); }
       });
     });
   }
