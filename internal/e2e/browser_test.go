@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -184,6 +186,7 @@ func TestWidgetInBrowser(t *testing.T) {
 	}
 	browsertest.Screenshot(t, ctx, "widget-1-closed")
 	browsertest.Axe(t, ctx)
+	browsertest.Audit(t, ctx)
 
 	// Opening.
 	if err := chromedp.Do(ctx, chromedp.Click("#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)")); err != nil {
@@ -369,11 +372,19 @@ func TestWidgetPageAccessible(t *testing.T) {
 	post(`{"content":"How did we do?","content_type":"input_csat","content_attributes":{"display_type":"emoji"}}`)
 
 	base := fmt.Sprintf("%s/widget?website_token=%s&cw_conversation=%s", e.URL, s.token, token)
-	for _, v := range []struct{ name, query, js string }{
-		{"light", "", ""},
-		{"dark", "&dark_mode=dark", ""},
-		{"rtl", "&locale=ar", ""},
+	for _, v := range []struct{ name, query, scheme string }{
+		{"light", "", "light"},
+		{"dark", "&dark_mode=dark", "light"},
+		{"auto-dark", "&dark_mode=auto", "dark"}, // the site follows the visitor's system
+		{"rtl", "&locale=ar", "light"},
 	} {
+		if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: v.scheme}}})
+			return err
+		})); err != nil {
+			t.Fatal(err)
+		}
 		if err := chromedp.Do(ctx, chromedp.Navigate(base+v.query), chromedp.WaitReady("html[data-ready]"), chromedp.WaitVisible(".cw-type-input_csat button.cw-rate")); err != nil {
 			t.Fatal(err)
 		}
@@ -384,6 +395,7 @@ func TestWidgetPageAccessible(t *testing.T) {
 		}
 		browsertest.Screenshot(t, ctx, "widget-page-"+v.name)
 		browsertest.Axe(t, ctx)
+		browsertest.Audit(t, ctx, browsertest.LiveRegion(".cw-messages"))
 	}
 	// A rating answers the survey at once; the buttons stay, to change it.
 	if err := chromedp.Do(ctx, chromedp.Click(`.cw-type-input_csat button.cw-rate:nth-child(4)`)); err != nil {

@@ -122,17 +122,19 @@ func TestWidgetPreChatFormInBrowser(t *testing.T) {
 			contact["phone_number"], contact["custom_attributes"])
 	}
 
-	// The form, in its own tab, empty and refused, light and dark: axe finds nothing.
+	// The form, in its own tab, empty and refused, light and dark: axe and the audit find nothing.
 	for _, q := range []string{"", "&dark_mode=dark", "&locale=ar"} {
 		if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/widget?website_token=%s%s", e.URL, s.token, q)),
 			chromedp.WaitReady("html[data-ready]"), chromedp.WaitVisible("#cw-pc-emailAddress")); err != nil {
 			t.Fatal(err)
 		}
 		browsertest.Axe(t, ctx)
+		browsertest.Audit(t, ctx)
 		if err := chromedp.Do(ctx, chromedp.Click(".cw-prechat button[type=submit]"), chromedp.WaitVisible(`#cw-pc-emailAddress[aria-invalid="true"]`)); err != nil {
 			t.Fatal(err)
 		}
 		browsertest.Axe(t, ctx)
+		browsertest.Audit(t, ctx)
 	}
 	browsertest.Screenshot(t, ctx, "widget-prechat-4-rtl-refused")
 }
@@ -201,13 +203,14 @@ func TestWidgetOfflineInBrowser(t *testing.T) {
 		t.Fatalf("%d conversations after writing while away", n)
 	}
 
-	// In its own tab, light and dark: axe finds nothing.
+	// In its own tab, light and dark: axe and the audit find nothing.
 	for _, q := range []string{"", "&dark_mode=dark"} {
 		if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/widget?website_token=%s%s", e.URL, s.token, q)),
 			chromedp.WaitReady("html[data-ready]"), chromedp.WaitVisible(".cw-away-note input[type=email]")); err != nil {
 			t.Fatal(err)
 		}
 		browsertest.Axe(t, ctx)
+		browsertest.Audit(t, ctx)
 	}
 
 	// Monday 10:00: open, nothing about being away.

@@ -45,6 +45,7 @@ func TestWidgetUpload(t *testing.T) {
 	waitText(t, ctx, nil, "#cw-alert[role=alert]", "Attachment big.bin has a file type that is not allowed (application/octet-stream)")
 	browsertest.Screenshot(t, ctx, "widget-upload-1-refused")
 	browsertest.Axe(t, ctx)
+	browsertest.Audit(t, ctx)
 
 	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(".cw-composer input[type=file]", []string{txt})); err != nil {
 		t.Fatal(err)
