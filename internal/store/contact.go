@@ -101,8 +101,9 @@ func (q *Queries) FindContactByIdentifier(ctx context.Context, accountID int64, 
 }
 
 // ContactFilter selects contacts of an account. Query matches name, e-mail,
-// phone number or identifier, its case ignored as the database's LOWER
-// folds it (SQLite: ASCII letters only).
+// phone number or identifier, the case of its letters ignored as the
+// database's LOWER folds it (on SQLite Baton's, which folds them as
+// PostgreSQL's does: see lowerFunction in store/sqlite).
 type ContactFilter struct {
 	AccountID int64
 	Query     string
@@ -144,10 +145,9 @@ func (q *Queries) ListContacts(ctx context.Context, f ContactFilter) ([]*baton.C
 // for a pattern that matches s as it is written.
 //
 // A pattern is lowered by the database, in the statement, as the text it
-// is matched with is (LOWER(x) LIKE LOWER($1)), never by Go: SQLite's
-// LOWER folds ASCII letters only, PostgreSQL's those of the database's
-// locale, and a pattern lowered otherwise than its text (Go's "Émile" to
-// "émile" beside SQLite's "Émile") would not find even what it spells.
+// is matched with is (LOWER(x) LIKE LOWER($1)), never by Go: PostgreSQL's
+// LOWER folds the letters of the database's locale, and a pattern lowered
+// otherwise than its text would not find even what it spells.
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

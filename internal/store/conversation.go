@@ -355,11 +355,12 @@ type ConversationFilter struct {
 // conversations active since are read: what the search costs grows with
 // the conversations of that window, not with all there ever were.
 // Private notes are read, activity messages never. Case is ignored in
-// the contact's fields as the database's LOWER folds it (SQLite: ASCII
-// letters only), the search lowered by the same LOWER; in messages, of
-// ASCII letters only, as SQLite's LIKE ignores it (on PostgreSQL an ILIKE
-// in the C collation, which also reads a message in half the time a LOWER
-// of its text takes), so Words must have no other letters lowered.
+// the contact's fields as the database's LOWER folds it, every letter
+// (on SQLite Baton's LOWER: see lowerFunction in store/sqlite), the search lowered
+// by the same LOWER; in messages, of ASCII letters only, as SQLite's LIKE
+// ignores it (on PostgreSQL an ILIKE in the C collation, which also reads
+// a message in half the time a LOWER of its text takes), so Words must
+// have no other letters lowered.
 type ConversationSearch struct {
 	Text  string
 	Words []string

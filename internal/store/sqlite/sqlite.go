@@ -85,7 +85,7 @@ func open(path string, conns int, readOnly bool) (*sql.DB, error) {
 	// The path goes into a URI, where %, ? and # would mean something else
 	// and open another file.
 	name := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
-	db, err := sql.Open("sqlite", "file:"+name+"?"+q.Encode())
+	db, err := sql.Open(driverName, "file:"+name+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}

@@ -165,9 +165,9 @@ func testContactList(t *testing.T, s *store.Store) {
 			t.Errorf("%s: total %d, want %d", c.name, total, c.total)
 		}
 	}
-	// Each database lowers the search as it lowers the text (SQLite ASCII
-	// letters only): what a contact's name or e-mail spells finds it,
-	// with its ASCII letters in any case, a backslash is itself.
+	// Each database lowers the search as it lowers the text: what a
+	// contact's name or e-mail spells finds it, a backslash is itself
+	// (testSearchFoldsLetters: with its letters in any case).
 	elsewhere := newAccount(t, s)
 	var emile int64
 	for _, c := range []baton.Contact{{Name: "Émile Zola", Email: "ÉMILE@zola.test"}, {Name: `C:\dir`}} {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -187,4 +188,86 @@ func testWriteAfterDeadlock(t *testing.T, s *store.Store) {
 	if runs[0]+runs[1] < 3 {
 		t.Fatalf("the transactions ran %d and %d times, want one of them again", runs[0], runs[1])
 	}
+}
+
+// testSearchFoldsLetters: the searches ignore the case of every letter
+// LOWER knows, not of ASCII letters alone, on every connection (the
+// reader's and the writer's): "émile" finds "Émile" and "ÉMILE",
+// "österreich" "ÖSTERREICH", "σωκράτης" "Σωκράτης", "ПРИВЕТ" "привет".
+// (Both databases lower a capital sigma to σ, never to a word's last ς:
+// "ΣΩΚΡΆΤΗΣ" is found by "σωκράτη", not by "σωκράτης".) The contacts' search, the
+// API's q (messages), the agent app's search by a contact's name and
+// the canned responses' search all lower the text and the search with
+// the database's LOWER.
+func testSearchFoldsLetters(t *testing.T, s *store.Store) {
+	ctx := t.Context()
+	th := newThread(t, s)
+	account := th.account.ID
+	write(t, s, func(q *store.Queries) error {
+		c := *th.contact
+		c.Name, c.Email, c.Identifier, c.UpdatedAt = "ÉMILE Σωκράτης", "émile@österreich.test", "ПРИВЕТ-7", at
+		return q.UpdateContact(ctx, &c)
+	})
+	newMessage(t, s, th.conversation, "Grüße aus ÖSTERREICH, ΣΩΚΡΆΤΗΣ sagt привет", nil)
+	// Another conversation, its contact's and its messages' letters
+	// only ASCII, is found by none of the searches.
+	plain := newConversation(t, s, newContactInbox(t, s, newContact(t, s, account).ID, th.inbox.ID), account, nil)
+	newMessage(t, s, plain, "Emile, osterreich, privet", nil)
+	for _, c := range []struct {
+		code, content string
+	}{{"émile", "Bonjour"}, {"Gruss", "GRÜSSE AUS ÖSTERREICH"}, {"ascii", "Emile osterreich"}} {
+		write(t, s, func(q *store.Queries) error {
+			return q.CreateCannedResponse(ctx, &baton.CannedResponse{AccountID: account, ShortCode: c.code,
+				Content: c.content, CreatedAt: at, UpdatedAt: at})
+		})
+	}
+
+	for _, on := range []struct {
+		name string
+		run  func(fn func(q *store.Queries))
+	}{
+		{"reader", func(fn func(q *store.Queries)) { fn(s.Read()) }},
+		{"writer", func(fn func(q *store.Queries)) {
+			write(t, s, func(q *store.Queries) error { fn(q); return nil })
+		}},
+	} {
+		on.run(func(q *store.Queries) {
+			for _, search := range []string{"émile", "ÉMILE", "éMiLe", "σωκράτης", "ΣΩΚΡΆΤΗ", "@ÖSTERREICH", "привет"} {
+				cs, total, err := q.ListContacts(ctx, store.ContactFilter{AccountID: account, Query: search, Limit: 10})
+				if err != nil || total != 1 || len(cs) != 1 || cs[0].ID != th.contact.ID {
+					t.Errorf("%s: contacts matching %q: %d of %d (%v), want contact %d", on.name, search, len(cs), total, err, th.contact.ID)
+				}
+				convs, err := q.ListConversations(ctx, store.ConversationFilter{AccountID: account,
+					Search: store.ConversationSearch{Text: search}})
+				if err != nil || len(convs) != 1 || convs[0].ID != th.conversation.ID {
+					t.Errorf("%s: agent app's search %q: %v (%v), want conversation %d", on.name, search, conversationIDs(convs), err, th.conversation.ID)
+				}
+			}
+			for _, search := range []string{"grüße aus österreich", "GRÜẞE", "σωκράτη", "ΣΩΚΡΆΤΗ", "ПРИВЕТ"} {
+				convs, err := q.ListConversations(ctx, store.ConversationFilter{AccountID: account, Query: search})
+				if err != nil || len(convs) != 1 || convs[0].ID != th.conversation.ID {
+					t.Errorf("%s: conversations whose messages match %q: %v (%v), want conversation %d", on.name, search, conversationIDs(convs), err, th.conversation.ID)
+				}
+			}
+			for search, want := range map[string][]string{"ÉMILE": {"émile"}, "Émile": {"émile"}, "grüsse aus österreich": {"Gruss"}, "ÖSTERREICH": {"Gruss"}} {
+				cs, err := q.ListCannedResponses(ctx, account, search, 0)
+				var got []string
+				for _, c := range cs {
+					got = append(got, c.ShortCode)
+				}
+				if err != nil || !slices.Equal(got, want) {
+					t.Errorf("%s: canned responses matching %q: %q (%v), want %q", on.name, search, got, err, want)
+				}
+			}
+		})
+	}
+}
+
+// conversationIDs are the ids of the conversations, in order.
+func conversationIDs(cs []*baton.Conversation) []int64 {
+	var ids []int64
+	for _, c := range cs {
+		ids = append(ids, c.ID)
+	}
+	return ids
 }

@@ -28,6 +28,7 @@ var suite = []struct {
 	{"WriteConcurrent", testWriteConcurrent},
 	{"WritePanic", testWritePanic},
 	{"WriteAfterDeadlock", testWriteAfterDeadlock},
+	{"SearchFoldsLetters", testSearchFoldsLetters},
 	{"PlatformApp", testPlatformApp},
 	{"User", testUser},
 	{"AccountUser", testAccountUser},
