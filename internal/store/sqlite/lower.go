@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"modernc.org/sqlite"
 )
@@ -27,7 +28,8 @@ func init() {
 		NArgs:         1,
 		Deterministic: true,
 		Scalar:        lowerFunction,
-		// lowerFunction keeps nothing of its argument past its return.
+		// lowerFunction keeps nothing of its argument past its return
+		// (a text it gives back as it is, the driver copies at once).
 		VolatileArgs: true,
 	}); err != nil {
 		panic(fmt.Sprintf("register lower: %v", err))
@@ -53,11 +55,11 @@ func init() {
 // SQLite's, with which VACUUM rebuilds indexes and the sqlite3 shell
 // reads the file. Letters are lowered one at a time (unicode.ToLower), as
 // PostgreSQL's does with glibc's towlower: "ẞ" is "ß", a capital sigma σ
-// (never a word's last ς), and nothing grows ("İ" is "i").
+// (never a word's last ς), "İ" "i", one letter for one.
 //
-// Other values are as SQLite's lower gives them: NULL stays NULL, a number
-// is its text lowered, a blob's bytes are read as text. Bytes that are not UTF-8
-// are kept as they are.
+// Other values are as SQLite's lower gives them: NULL stays NULL, a
+// number is its text lowered, a blob's bytes are read as text. Bytes that
+// are not UTF-8 are kept as they are.
 func lowerFunction(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
 	switch v := args[0].(type) {
 	case nil:
@@ -76,7 +78,8 @@ func lowerFunction(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value
 }
 
 // lowerText is s with its letters lower case. An ASCII text without
-// capitals (most of what is searched) is s itself, for nothing.
+// capitals is s itself; an ASCII one is lowered in a copy, a byte at a
+// time; only from a first byte that is not ASCII on is it read as runes.
 func lowerText(s string) string {
 	i := 0
 	for i < len(s) && s[i] < utf8.RuneSelf && (s[i] < 'A' || s[i] > 'Z') {
@@ -85,28 +88,43 @@ func lowerText(s string) string {
 	if i == len(s) {
 		return s
 	}
-	var b strings.Builder
-	b.Grow(len(s))
-	b.WriteString(s[:i])
-	for i < len(s) {
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c >= utf8.RuneSelf {
+			b = lowerRunes(b[:i], s[i:])
+			break
+		}
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	// b is not written again: the string may share it.
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// lowerRunes appends s to b with its letters lower case, a rune at a
+// time, its bytes that are not UTF-8 as they are.
+func lowerRunes(b []byte, s string) []byte {
+	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if 'A' <= c && c <= 'Z' {
 				c += 'a' - 'A'
 			}
-			b.WriteByte(c)
+			b = append(b, c)
 			i++
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && n == 1 {
-			b.WriteByte(c)
+			b = append(b, c)
 		} else {
-			b.WriteRune(unicode.ToLower(r))
+			b = utf8.AppendRune(b, unicode.ToLower(r))
 		}
 		i += n
 	}
-	return b.String()
+	return b
 }
 
 // realText is f as SQLite writes a REAL as text: 15 significant digits

@@ -126,3 +126,69 @@ func TestLowerAsSQLite(t *testing.T) {
 		}
 	}
 }
+
+// TestLowerText checks the lowering of texts: unchanged, ASCII, with
+// letters that are not (one longer lowered than it is: Ⱥ, 2 bytes, is ⱥ,
+// 3), and bytes that are not UTF-8, kept.
+func TestLowerText(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"":                         "",
+		"already lower, 1 2 3 ~":   "already lower, 1 2 3 ~",
+		"Hello, World@Example.COM": "hello, world@example.com",
+		"ÉMILE Zola":               "émile zola",
+		"ΣΩΚΡΆΤΗΣ":                 "σωκράτησ",
+		"ПРИВЕТ, Мир":              "привет, мир",
+		"ÖSTERREICH ẞ İ":           "österreich ß i",
+		"aȺȺb":                     "aⱥⱥb",
+		"ȺA\xffÉ\xc3":              "ⱥa\xffé\xc3",
+	} {
+		if got := lowerText(in); got != want {
+			t.Errorf("lowerText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// BenchmarkSearchLower reads 100,000 messages of about 110 characters,
+// ASCII with capitals as the agent app's search benchmark writes them, for
+// a word that none holds: with SQLite's builtin lower (the "sqlite"
+// driver), with Baton's, and with LIKE alone (the agent app's search for a
+// word of ASCII letters), side by side.
+//
+//	go test ./internal/store/sqlite/ -run '^$' -bench SearchLower -count 5
+func BenchmarkSearchLower(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "baton.db")
+	baton, err := open(path, 1, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer baton.Close()
+	if _, err := baton.Exec(`CREATE TABLE messages (content TEXT);
+		WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < 100000)
+		INSERT INTO messages SELECT 'Hello, I need help with my order ' || i ||
+			'. It should have come last week; could you check the tracking, please?' FROM seq`); err != nil {
+		b.Fatal(err)
+	}
+	builtin, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer builtin.Close()
+	for _, c := range []struct {
+		name, where string
+		db          *sql.DB
+	}{
+		{"sqlite's lower", `lower(content) LIKE lower($1) ESCAPE '\'`, builtin},
+		{"baton's lower", `lower(content) LIKE lower($1) ESCAPE '\'`, baton},
+		{"like alone", `content LIKE $1 ESCAPE '\'`, baton},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				var n int
+				if err := c.db.QueryRow(`SELECT COUNT(*) FROM messages WHERE `+c.where, "%MÜNCHEN%").Scan(&n); err != nil || n != 0 {
+					b.Fatalf("%d found, %v", n, err)
+				}
+			}
+		})
+	}
+}
