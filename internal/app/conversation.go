@@ -409,9 +409,9 @@ const MaxSearchWords = 5
 // SearchWords are the words of a search that a message must hold for the
 // agent app's search to find its conversation: split at spaces, their
 // ASCII letters lower case, each once, at most MaxSearchWords. Other
-// letters stay as typed: the databases match messages ignoring the case
-// of ASCII letters only (store.ConversationSearch), so "Émile" lowered to
-// "émile" would not find the "Émile" it spells.
+// letters stay as typed: the database lowers a word that has them as it
+// lowers the messages (store.ConversationSearch), never Go, whose
+// lowering might differ from the database's.
 func SearchWords(search string) []string {
 	var words []string
 	for _, w := range strings.Fields(asciiLower(search)) {

@@ -216,7 +216,7 @@ func TestSnoozeEnds(t *testing.T) {
 }
 
 // TestSearchWords: a search's words are split at spaces, their ASCII
-// letters lower case (others as typed, as the databases match them), each
+// letters lower case (others as typed, for the database to lower), each
 // once, and at most MaxSearchWords.
 func TestSearchWords(t *testing.T) {
 	t.Parallel()

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/batonhq/baton"
 )
@@ -354,13 +355,14 @@ type ConversationFilter struct {
 // every one of Words. With Since (microseconds) only the messages of the
 // conversations active since are read: what the search costs grows with
 // the conversations of that window, not with all there ever were.
-// Private notes are read, activity messages never. Case is ignored in
-// the contact's fields as the database's LOWER folds it, every letter
-// (on SQLite Baton's LOWER: see lowerFunction in store/sqlite), the search lowered
-// by the same LOWER; in messages, of ASCII letters only, as SQLite's LIKE
-// ignores it (on PostgreSQL an ILIKE in the C collation, which also reads
-// a message in half the time a LOWER of its text takes), so Words must
-// have no other letters lowered.
+// Private notes are read, activity messages never. The case of every
+// letter is ignored, as the database's LOWER folds it (on SQLite Baton's
+// LOWER: see lowerFunction in store/sqlite), the search lowered by the
+// same LOWER: "émile" finds "ÉMILE". A word of ASCII alone is matched
+// with the messages as they are, as SQLite's LIKE ignores the case of
+// ASCII letters (on PostgreSQL an ILIKE in the C collation), which reads
+// a message in half the time a LOWER of its text takes; a word with
+// another letter, through LOWER, which only such searches pay.
 type ConversationSearch struct {
 	Text  string
 	Words []string
@@ -381,9 +383,24 @@ func (s ConversationSearch) messageMatch(q *Queries, alias string, args *[]any) 
 	}
 	for _, w := range s.Words {
 		*args = append(*args, "%"+escapeLike(w)+"%")
-		b.WriteString(` AND ` + alias + `.content` + like + `$` + itoa(len(*args)) + ` ESCAPE '\'`)
+		n := `$` + itoa(len(*args))
+		if isASCII(w) {
+			b.WriteString(` AND ` + alias + `.content` + like + n + ` ESCAPE '\'`)
+		} else {
+			b.WriteString(` AND LOWER(` + alias + `.content) LIKE LOWER(` + n + `) ESCAPE '\'`)
+		}
 	}
 	return b.String()
+}
+
+// isASCII reports whether s is ASCII alone.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func (f ConversationFilter) where(q *Queries, withAssignee bool) (string, []any) {

@@ -595,10 +595,11 @@ func testConversationSearch(t *testing.T, s *store.Store) {
 }
 
 // testConversationSearchMessages: the search's words find a conversation
-// by a message that holds each of them, in any case and in any order, a
-// private note too, an activity message never, nor a conversation not
-// active since Since; with the contact's matches (either is enough), within the other
-// filters (an agent's inboxes), and counted. MatchingMessages gives each
+// by a message that holds each of them, in any case (of letters that are
+// not ASCII too) and in any order, a private note too, an activity message
+// never, nor a conversation not active since Since; with the contact's
+// matches (either is enough), within the other filters (an agent's
+// inboxes), and counted. MatchingMessages gives each
 // listed conversation's newest such message.
 func testConversationSearchMessages(t *testing.T, s *store.Store) {
 	ctx := t.Context()
@@ -639,6 +640,11 @@ func testConversationSearchMessages(t *testing.T, s *store.Store) {
 		m.MessageType, m.SenderType, m.SenderID = baton.MessageActivity, "", 0
 	})
 	long := newMessage(t, s, old, "order 5521, long ago", func(m *baton.Message) { m.CreatedAt = at.Add(-time.Hour) })
+	// Words of other letters than ASCII ones are lowered by the database,
+	// as the messages are.
+	letters := conv("Nils", at)
+	lettered := newMessage(t, s, letters, "Grüße aus MÜNCHEN, sagt ÉMILE: ΣΩΚΡΆΤΗΣ, привет", nil)
+	newMessage(t, s, letters, "Thanks", nil)
 	newMessage(t, s, elsewhere.conversation, "order 5521", nil)
 	since := at.Add(-time.Minute).UnixMicro()
 	search := func(text string) store.ConversationSearch {
@@ -687,6 +693,10 @@ func testConversationSearchMessages(t *testing.T, s *store.Store) {
 		{"an agent's inboxes", store.ConversationFilter{Search: search("refund"), InboxIDs: []int64{th.inbox.ID}},
 			sorted(refund, note)},
 		{"another inbox's", store.ConversationFilter{Search: search("refund"), InboxID: inbox2.ID}, sorted(other)},
+		{"words of other letters, any case", store.ConversationFilter{Search: search("münchen Émile σωκράτη ПРИВЕТ")},
+			sorted(letters)},
+		{"a word of other letters, with an ASCII one", store.ConversationFilter{Search: search("grüße aus")}, sorted(letters)},
+		{"other letters are not their ASCII look-alikes", store.ConversationFilter{Search: search("munchen")}, nil},
 	} {
 		if got := find(c.f); !slices.Equal(got, c.want) {
 			t.Errorf("%s: found %v, want %v", c.name, got, c.want)
@@ -697,6 +707,10 @@ func testConversationSearchMessages(t *testing.T, s *store.Store) {
 		t.Errorf("counts of order 5521: %+v, %v; want 2", counts, err)
 	}
 
+	if m, err := s.Read().MatchingMessages(ctx, []int64{letters.ID, refund.ID}, search("ÉMILE münchen")); err != nil ||
+		len(m) != 1 || m[letters.ID] == nil || m[letters.ID].ID != lettered.ID {
+		t.Errorf("matching messages of émile münchen: %v, %v; want message %d alone", m, err, lettered.ID)
+	}
 	matches, err := s.Read().MatchingMessages(ctx, []int64{order.ID, refund.ID, note.ID, old.ID}, search("order 5521"))
 	if err != nil {
 		t.Fatal(err)

@@ -154,7 +154,8 @@ func BenchmarkCannedChoices(b *testing.B) {
 // conversations of 50 messages each (about 110 characters a message) on
 // SQLite and, when BATON_TEST_POSTGRES_URL is set, PostgreSQL: the search
 // reads every message (all are within its window) for a word that only
-// one message holds or that none does, and stops at each conversation's
+// one message holds (of ASCII letters, or not: "münchen", which the
+// database lowers) or that none does, and stops at each conversation's
 // first match for a word that every message holds. "counts" is the poll a
 // searched page makes every few seconds for the queues' counts.
 //
@@ -165,6 +166,9 @@ func BenchmarkConversationSearch(b *testing.B) {
 		// One message, of the newest conversation, holds the rare word.
 		id := w.customer("Rare Word", "rare@example.com", "My parcel zanzibar-7 is lost")
 		w.handOff(id, "Customer asked for a person", "Lost parcel")
+		// And one a word of letters that are not ASCII, in capitals.
+		id = w.customer("Rare Letters", "letters@example.com", "Mein Paket aus MÜNCHEN-7 ist verloren")
+		w.handOff(id, "Customer asked for a person", "Lost parcel")
 		br := w.browser()
 		br.signIn(w.agentMail, password)
 		for _, c := range []struct {
@@ -172,6 +176,7 @@ func BenchmarkConversationSearch(b *testing.B) {
 			rows       int
 		}{
 			{"rare word", "/conversations?queue=open&q=zanzibar", 1},
+			{"rare word not ASCII", "/conversations?queue=open&q=m%C3%BCnchen", 1},
 			{"two words", "/conversations?queue=open&q=order+100021", 1},
 			{"every message's word", "/conversations?queue=open&q=tracking", 50},
 			{"no match", "/conversations?queue=open&q=quixotic", 0},
