@@ -120,7 +120,10 @@ type Engine struct {
 	lock  *store.OwnerLock
 	// since is when the handoff clock of older messages starts: when Start
 	// ran, or later, when the engine's own stall ended (see stalled).
-	since    atomic.Pointer[time.Time]
+	since atomic.Pointer[time.Time]
+	// records are the records of attempts in flight, which a look for
+	// stranded customers runs beside (see stranded).
+	records  inFlight
 	checked  time.Time // when the owner lock was last checked and dead owners' lanes taken over
 	scanned  time.Time // when stranded customers were last looked for
 	wake     chan struct{}
@@ -232,6 +235,9 @@ func New(c Config) *Engine {
 	e.finished = make(chan *finished, e.ahead())
 	e.secrets = map[string]string{}
 	e.recordClaims = e.store.Dialect() == "sqlite"
+	// The recorder's record, and one for each delivery held (see
+	// recorder: the attempts it leaves to records of their own).
+	e.records = newInFlight(e.ahead() + 1)
 	return e
 }
 
@@ -385,6 +391,7 @@ func (e *Engine) owned(ctx context.Context) bool {
 	if e.lock != nil && now.Sub(e.checked) < checkInterval && !now.Before(e.checked) {
 		return true
 	}
+	defer e.took(now, "checking the owner lock")
 	if e.lock == nil {
 		l, err := e.store.HoldOwner(ctx, e.owner)
 		if err != nil {
@@ -514,6 +521,7 @@ func (e *Engine) dispatch(ctx context.Context) error {
 	now := e.now()
 	leaseUntil := now.Add(e.lease())
 	claimed, err := e.store.ClaimDue(ctx, e.owner, now, leaseUntil, free, e.blockPrivate)
+	e.took(now, "claiming")
 	if err != nil {
 		claimed = nil
 	}
@@ -538,11 +546,25 @@ func (e *Engine) stranded(ctx context.Context) error {
 	if e.onGiveUp == nil {
 		return nil
 	}
+	now := e.now()
+	// A record in flight for slowCall or longer is a stall of Baton's
+	// that has not ended: the bot may have answered, and its delivery is
+	// pending only for the record that waits. It restarts the clock when
+	// it ends (took), before it leaves records: since is read after them.
+	if began, ok := e.records.oldest(); ok && now.Sub(began) >= slowCall {
+		return nil
+	}
 	var since time.Time
 	if p := e.since.Load(); p != nil {
 		since = *p
 	}
-	late, err := e.store.Read().StrandedDeliveries(ctx, e.now(), since, 100)
+	late, err := e.store.Read().StrandedDeliveries(ctx, now, since, 100)
+	// The loop claims nothing while it looks: a look that waits for the
+	// database is a stall of Baton's too (those it found were late when it
+	// began). The handoffs are not timed: they are what the look is for,
+	// and a hundred of them slower than slowCall would hand the next
+	// hundred customers of a bot that is down over a deadline later.
+	e.took(now, "looking for stranded customers")
 	for _, d := range late {
 		e.onGiveUp(ctx, d, "no answer within the handoff deadline")
 	}
@@ -551,12 +573,14 @@ func (e *Engine) stranded(ctx context.Context) error {
 
 // stalled restarts the handoff clock of older messages at until, unless
 // it already starts later, because the engine's own work failed with err,
-// its database's error: it could not take its owner lock, claim, or record
-// an attempt. A customer's message waiting meanwhile did not wait for the
-// bot, however long the database failed; a bot's own failures (no answer,
-// an error answered) are recorded, and never get here. until is now for
-// a claim, and the end of the delivery's lease for an attempt not recorded:
-// the delivery goes out again only then.
+// its database's error, or took too long (err nil, see took): it could not
+// take its owner lock, claim, or record an attempt, or not at once. A
+// customer's message waiting meanwhile did not wait for the bot, however
+// long the database failed or kept the engine waiting; a bot's own
+// failures (no answer, an error answered) are recorded, and never get
+// here. until is now for a claim and for a call that took too long, and
+// the end of the delivery's lease for an attempt not recorded: the
+// delivery goes out again only then.
 //
 // A delivery gone (not found) stalls nothing: there is no one to hand over.
 func (e *Engine) stalled(until time.Time, err error) {
@@ -574,6 +598,83 @@ func (e *Engine) stalled(until time.Time, err error) {
 	}
 }
 
+// slowCall is how long one of the engine's own calls to its database (to
+// check its owner lock and take over the lanes of processes that died, to
+// claim, to record attempts, to look for stranded customers) may take before it counts as a stall of
+// Baton's, as a failure does (see took and stalled): a lock waited for, a
+// PostgreSQL that is slow, a pool with no free connection (database/sql
+// waits for one) hold a customer's message back as surely as an error.
+// The calls take milliseconds. A second is the shortest handoff deadline a
+// bot may have (app.MinHandoffDeadline), and the lateness a handoff has
+// anyway (strandedInterval): a wait shorter than that counts against the
+// bot, as that lateness counts for it; a longer one restarts every
+// waiting customer's clock, so a bound much lower would hold handoffs of
+// bots really down back whenever the database has a slow moment.
+//
+// A database slower than that on nearly every call holds handoffs at the
+// deadline back for as long as it stays so: the engine calls it several
+// times a second, and each call restarts the clock. A bot that is really
+// down still loses its customers meanwhile: its attempts are made and
+// recorded, slowly, and a delivery given up (failed once the schedule is
+// used up, about two days with DefaultSchedule; parked once a bot that
+// answers errors has had its attempts, within a second or so) hands its
+// conversation to people (OnGiveUp, from record); and where the bot says
+// so, new conversations in its inboxes start open while its breaker is
+// open. Handoffs at the deadline come back with the first deadline's
+// worth of calls quicker than slowCall.
+const slowCall = time.Second
+
+// took restarts the handoff clock (stalled) when one of the engine's own
+// calls to its database, begun at start, took slowCall or longer, and logs
+// what it was doing.
+func (e *Engine) took(start time.Time, doing string) {
+	end := e.now()
+	if d := end.Sub(start); d >= slowCall {
+		e.log.Warn("delivery: the database kept the engine waiting; the handoff deadlines start again", "doing", doing, "waited", d)
+		e.stalled(end, nil)
+	}
+}
+
+// inFlight is when each call of a kind, in flight, began: a fixed set of
+// places, each taken and given back with atomics, so that the path of
+// every record takes no lock. A look reads them all.
+type inFlight struct {
+	began []atomic.Int64 // Unix nanoseconds; 0 for a free place
+}
+
+func newInFlight(places int) inFlight { return inFlight{began: make([]atomic.Int64, places)} }
+
+// begin notes a call begun at start and returns its place: -1 when every
+// place is taken (a call left out is timed only once it ends, see took).
+func (f *inFlight) begin(start time.Time) int {
+	ns := max(start.UnixNano(), 1)
+	for i := range f.began {
+		if f.began[i].CompareAndSwap(0, ns) {
+			return i
+		}
+	}
+	return -1
+}
+
+// end gives back the place of a call that ended.
+func (f *inFlight) end(place int) {
+	if place >= 0 {
+		f.began[place].Store(0)
+	}
+}
+
+// oldest returns when the call in flight the longest began; false when
+// none is.
+func (f *inFlight) oldest() (time.Time, bool) {
+	var first int64
+	for i := range f.began {
+		if ns := f.began[i].Load(); ns != 0 && (first == 0 || ns < first) {
+			first = ns
+		}
+	}
+	return time.Unix(0, first), first != 0
+}
+
 // DeliverDue claims the due head of every lane and makes one attempt at
 // each, returning when they are recorded: the engine without its loop, for
 // tests and tools that drive time themselves. It returns how many attempts
@@ -582,6 +683,7 @@ func (e *Engine) DeliverDue(ctx context.Context) (int, error) {
 	now := e.now()
 	leaseUntil := now.Add(e.lease())
 	claimed, err := e.store.ClaimDue(ctx, e.owner, now, leaseUntil, 1000, e.blockPrivate)
+	e.took(now, "claiming")
 	if err != nil && ctx.Err() == nil {
 		e.stalled(e.now(), err)
 	}
@@ -725,25 +827,36 @@ func (e *Engine) record(ctx context.Context, fs []*finished, claim int) (rest []
 	}
 	var done []*finished
 	var err error
+	start := e.now()
+	place := e.records.begin(start)
 	if claim == 0 && quiet(fs) {
 		done, rest, due, err = e.recordQuiet(wctx, fs)
 	} else {
 		done, rest, claimed, leaseUntil, due, err = e.recordInTransaction(wctx, fs, claim)
 	}
+	e.took(start, "recording attempts")
 	if err != nil && (len(fs) > 1 || claim > 0) {
+		e.records.end(place)
 		return fs, nil, time.Time{}, false
 	}
 	fs = done
-	if err == nil && len(fs) > 0 {
+	if err != nil {
+		for _, f := range fs {
+			e.log.Error("delivery: recording an attempt", "delivery", f.d.UUID, "err", err)
+			e.stalled(f.leaseUntil, err)
+		}
+	}
+	// Only now that the clock has restarted, if it had to: a look for
+	// stranded customers that finds the record ended finds it restarted.
+	e.records.end(place)
+	if err != nil {
+		return rest, claimed, leaseUntil, due
+	}
+	if len(fs) > 0 {
 		e.recorded.Store(true)
 	}
 	for _, f := range fs {
 		d := f.d
-		if err != nil {
-			e.log.Error("delivery: recording an attempt", "delivery", d.UUID, "err", err)
-			e.stalled(f.leaseUntil, err)
-			continue
-		}
 		if e.observe != nil {
 			e.observe(Observation{Target: d.Target, Outcome: outcomeName(f.status), Status: f.a.StatusCode, Latency: f.a.Latency})
 		}

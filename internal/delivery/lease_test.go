@@ -2,8 +2,10 @@ package delivery_test
 
 import (
 	"context"
+	"database/sql"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -547,5 +549,401 @@ func TestEngineVacuumsLanes(t *testing.T) {
 	waitFor("of an attempt", started)
 	if got := b.acked(conv); len(got) != 1 {
 		t.Fatalf("the bot got %q, want the one message", got)
+	}
+}
+
+// TestSlowDatabaseKeepsHandoffClock: while one of the engine's own calls
+// waits for its database for longer than the bot's handoff deadline (on
+// SQLite another connection holds the write lock; on PostgreSQL another
+// transaction holds the lanes' table, or the store's pool has no free
+// connection), the bot's handoff clock stands still: once the call ends,
+// the healthy bot's customer is not handed to people, and the message
+// reaches the bot. Before, a call that waited counted against the bot,
+// where one that failed did not. The call is the engine's first (its owner
+// lock and the lanes of processes that died), or a claim of the engine at
+// work.
+func TestSlowDatabaseKeepsHandoffClock(t *testing.T) {
+	t.Parallel()
+	t.Run("starting", func(t *testing.T) {
+		t.Parallel()
+		storetest.Each(t, func(t *testing.T, s *store.Store) { testSlowCall(t, s, true, holdWrites) })
+	})
+	t.Run("claiming", func(t *testing.T) {
+		t.Parallel()
+		storetest.Each(t, func(t *testing.T, s *store.Store) { testSlowCall(t, s, false, holdWrites) })
+		t.Run("pool", func(t *testing.T) {
+			t.Parallel()
+			testSlowCall(t, storetest.OpenPostgres(t), false, holdPool)
+		})
+	})
+}
+
+// testSlowCall makes one of the engine's calls to its database wait, by
+// hold, while the clock passes the bot's handoff deadline, and requires
+// that the healthy bot's customer stays the bot's, and that the message
+// reaches the bot once hold's release lets the call end. With starting
+// the hold begins before the engine starts, and its first call waits; else
+// the engine is at work, and a claim waits while the bot's retry of a
+// moment ago comes due.
+func testSlowCall(t *testing.T, s *store.Store, starting bool, hold func(t *testing.T, s *store.Store) (waiting func() bool, release func())) {
+	t.Helper()
+	// The engine's loop runs when it starts, when the test wakes it, and
+	// once a second, so that none of its calls runs on while the test
+	// moves the clock but by chance (the engine would take the move for a
+	// wait of the database's, and the test would pass without the call
+	// that waits for the hold). It looks for stranded customers at most
+	// once a second of the clock.
+	w := setup(t, s, options{timeout: time.Minute, poll: time.Second})
+	// The bot, down at first when the engine is at work, holds the
+	// customer's message until the test has looked.
+	var down atomic.Bool
+	down.Store(!starting)
+	got, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	b := newBot(t, func(h *hit, rw http.ResponseWriter, r *http.Request) {
+		if h.content != "hello" {
+			return
+		}
+		if down.Load() {
+			rw.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		once.Do(func() { close(got) })
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	released := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(released)
+	w.connect(b, b.URL, w.inboxID)
+	conv := w.customer(w.identifier, "casey")
+	for range 2 { // the conversation's events before the message
+		if n := w.round(); n == 0 {
+			break
+		}
+	}
+	w.say(w.identifier, "casey", conv, "hello")
+
+	run, stop := context.WithCancel(context.Background())
+	t.Cleanup(func() { stop(); w.Engine.Stop() })
+	var waiting func() bool
+	var letGo func()
+	if starting {
+		waiting, letGo = hold(t, s)
+		w.Engine.Start(run)
+	} else {
+		w.expectRound(1, "the message, the bot down")
+		down.Store(false) // its retry is due within seconds (the schedule's first wait)
+		// The engine's first round checks its owner lock, takes over the
+		// lanes of processes that died (a write), claims (a write) nothing
+		// due yet, and looks for stranded customers; a second, on a clock
+		// that stands still, claims and does nothing else.
+		before := s.WriteTransactions()
+		w.Engine.Start(run)
+		writes := func(n int64) {
+			t.Helper()
+			for deadline := time.Now().Add(10 * time.Second); s.WriteTransactions() < before+n; {
+				if time.Now().After(deadline) {
+					t.Fatal("the engine's round did not claim within 10 s")
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+		writes(2)
+		w.Engine.Wake()
+		writes(3)
+		// The round's claim ends: holdPool waits for a connection the
+		// claim holds, but must not find one about to be asked for.
+		time.Sleep(10 * time.Millisecond)
+		waiting, letGo = hold(t, s)
+		w.Engine.Wake() // a third round: its claim waits
+	}
+	for deadline := time.Now().Add(10 * time.Second); !waiting(); {
+		if time.Now().After(deadline) {
+			t.Fatal("no call of the engine waited for the database within 10 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	w.Clock.Add(baton.DefaultHandoffDeadline + 10*time.Second) // past the deadline, and the retry due
+	letGo()
+	w.Engine.Wake() // a round after the one that waited claims the retry
+	select {
+	case <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the message did not reach the bot within 10 s of the call's end")
+	}
+	w.Clock.Add(2 * time.Second) // the next look for stranded customers is due
+	w.Engine.Wake()
+	time.Sleep(100 * time.Millisecond)
+	if got := w.status(conv); got != "pending" {
+		t.Fatalf("after a call to the database that waited past the deadline, the healthy bot's conversation is %s, want pending", got)
+	}
+	released()
+	deadline := time.Now().Add(10 * time.Second)
+	for w.delivery(b, "hello").Status != baton.DeliverySucceeded {
+		if time.Now().After(deadline) {
+			t.Fatal("the bot's answer was not recorded within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := strings.Join(w.activities(conv), "|"); got != "" {
+		t.Fatalf("activity messages %q, want none", got)
+	}
+}
+
+// holdWrites holds what the engine's writes need from another connection
+// of the store's: on SQLite the write lock (the writer pool begins
+// IMMEDIATE; the store's writes wait for it through their busy_timeout),
+// on PostgreSQL the lanes' table, which claims, takeovers and records use.
+// waiting reports whether a write of the engine waits for it; release ends
+// the hold (also when the test ends).
+func holdWrites(t *testing.T, s *store.Store) (waiting func() bool, release func()) {
+	t.Helper()
+	tx, err := s.DB().BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release = sync.OnceFunc(func() { _ = tx.Rollback() })
+	t.Cleanup(release)
+	if s.Dialect() == "sqlite" {
+		// A transaction of the store's that has begun and not ended
+		// waits for this one.
+		return func() bool { return s.WriteTransactions() > s.WritesEnded() }, release
+	}
+	if _, err := tx.Exec(`LOCK TABLE lanes IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	return func() bool {
+		var n int
+		if err := tx.QueryRow(blocked).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n > 0
+	}, release
+}
+
+// blocked counts, on PostgreSQL, the sessions that wait for a lock the
+// session running it holds. It reads pg_locks, which is read anew in each
+// statement; pg_stat_activity is read once in a transaction.
+const blocked = `SELECT COUNT(*) FROM pg_locks WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))`
+
+// holdPool takes every connection of the store's pool (PostgreSQL's one
+// pool) but those the engine holds, waiting for those it is using, so
+// that the engine's next write waits for one, as database/sql makes it.
+// waiting reports whether a write has begun since, which waits; release
+// gives the connections back (also when the test ends).
+func holdPool(t *testing.T, s *store.Store) (waiting func() bool, release func()) {
+	t.Helper()
+	var conns []*sql.Conn
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		c, err := s.DB().Conn(ctx)
+		cancel()
+		if err != nil {
+			break
+		}
+		conns = append(conns, c)
+	}
+	release = sync.OnceFunc(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	t.Cleanup(release)
+	begun := s.WriteTransactions()
+	return func() bool { return s.WriteTransactions() > begun }, release
+}
+
+// TestSlowRecordKeepsHandoffClock: on PostgreSQL, while the record of an
+// attempt the bot acknowledged waits for its lane (another transaction
+// holds the lane's row) for longer than the bot's handoff deadline, and the
+// engine goes on claiming and looking for stranded customers beside it,
+// the customer is not handed to people: the delivery is pending only for
+// the record that waits. Once the record ends, the delivery is recorded as
+// delivered and the customer is still the bot's.
+func TestSlowRecordKeepsHandoffClock(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenPostgres(t)
+	// The engine's loop runs when it starts, when the test or a record
+	// wakes it, and once a second (see testSlowCall).
+	w := setup(t, s, options{timeout: time.Minute, poll: time.Second})
+	got, answer := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	b := newBot(t, func(h *hit, rw http.ResponseWriter, r *http.Request) {
+		if h.content != "hello" {
+			return
+		}
+		once.Do(func() { close(got) })
+		select {
+		case <-answer:
+		case <-r.Context().Done():
+		}
+	})
+	answered := sync.OnceFunc(func() { close(answer) })
+	t.Cleanup(answered)
+	w.connect(b, b.URL, w.inboxID)
+	conv := w.customer(w.identifier, "casey")
+	for range 2 { // the conversation's events before the message
+		if n := w.round(); n == 0 {
+			break
+		}
+	}
+	w.say(w.identifier, "casey", conv, "hello")
+	run, stop := context.WithCancel(context.Background())
+	w.Engine.Start(run)
+	t.Cleanup(func() { stop(); w.Engine.Stop() })
+	select {
+	case <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the message did not reach the bot within 10 s")
+	}
+
+	ctx := context.Background()
+	tx, err := s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`SELECT 1 FROM lanes WHERE head_id = $1 FOR UPDATE`, w.delivery(b, "hello").ID); err != nil {
+		t.Fatal(err)
+	}
+	answered() // the bot acknowledges; the record waits for the lane
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var n int
+		if err := tx.QueryRow(blocked).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the attempt's record did not wait for its lane within 10 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	w.Clock.Add(baton.DefaultHandoffDeadline + 10*time.Second)
+	// The engine claims and looks for stranded customers beside the
+	// record. A handoff would wait for the lane too (its activity message
+	// is queued on it): the conversation is looked at once the lane is let
+	// go.
+	w.Engine.Wake()
+	time.Sleep(200 * time.Millisecond)
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for w.delivery(b, "hello").Status != baton.DeliverySucceeded {
+		if time.Now().After(deadline) {
+			t.Fatalf("the bot's answer was not recorded within 10 s of the lane's release; the conversation is %s", w.status(conv))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	w.Clock.Add(2 * time.Second) // the next look for stranded customers is due
+	w.Engine.Wake()
+	time.Sleep(100 * time.Millisecond)
+	if got := w.status(conv); got != "pending" {
+		t.Fatalf("with the bot's acknowledgement waiting to be recorded past the deadline, the conversation went %s, want pending", got)
+	}
+	if got := strings.Join(w.activities(conv), "|"); got != "" {
+		t.Fatalf("activity messages %q, want none", got)
+	}
+}
+
+// TestSlowLookKeepsHandoffClock: on PostgreSQL, while the engine's look
+// for stranded customers waits for its database (another transaction
+// holds the bots' table) for longer than the handoff deadline, its worker
+// busy, so that its loop claims nothing and only looks, the bot's handoff
+// clock stands still: customers whose messages were a second old when
+// the look began are not handed to people once it ends.
+func TestSlowLookKeepsHandoffClock(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenPostgres(t)
+	// One worker: the engine claims four deliveries ahead, and then only
+	// looks, until it records one. Its loop runs once a second and when
+	// woken, and looks at most once a second of the clock (see
+	// testSlowCall).
+	w := setup(t, s, options{timeout: time.Minute, poll: time.Second, workers: 1})
+	got, answer := make(chan struct{}, 4), make(chan struct{})
+	b := newBot(t, func(h *hit, rw http.ResponseWriter, r *http.Request) {
+		if h.content != "hello" {
+			return
+		}
+		got <- struct{}{}
+		select {
+		case <-answer:
+		case <-r.Context().Done():
+		}
+	})
+	answered := sync.OnceFunc(func() { close(answer) })
+	t.Cleanup(answered)
+	w.connect(b, b.URL, w.inboxID)
+	sources := []string{"ann", "bea", "cy", "di"}
+	var convs []int64
+	for _, source := range sources {
+		convs = append(convs, w.customer(w.identifier, source))
+	}
+	for range 2 { // the conversations' events before the messages
+		if n := w.round(); n == 0 {
+			break
+		}
+	}
+	for i, source := range sources {
+		w.say(w.identifier, source, convs[i], "hello")
+	}
+	run, stop := context.WithCancel(context.Background())
+	w.Engine.Start(run)
+	t.Cleanup(func() { stop(); w.Engine.Stop() })
+	select {
+	case <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no message reached the bot within 10 s")
+	}
+
+	ctx := context.Background()
+	tx, err := s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`LOCK TABLE agent_bots IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	// A look waits: the next round's, or the first round's, if it has not
+	// looked yet.
+	w.Clock.Add(time.Second)
+	w.Engine.Wake()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var n int
+		if err := tx.QueryRow(blocked).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the look for stranded customers did not wait for the bots' table within 10 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	w.Clock.Add(baton.DefaultHandoffDeadline + 10*time.Second)
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	w.Clock.Add(2 * time.Second) // the next look is due
+	w.Engine.Wake()
+	time.Sleep(100 * time.Millisecond)
+	for _, conv := range convs {
+		if got := w.status(conv); got != "pending" {
+			t.Fatalf("after a look for stranded customers that waited past the deadline, a customer of a second before it is %s, want pending", got)
+		}
+	}
+	answered()
+	deadline := time.Now().Add(10 * time.Second)
+	for slices.IndexFunc(convs, func(c int64) bool { return len(b.acked(c)) > 0 }) < 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the bot's answer did not come back within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
