@@ -53,7 +53,10 @@ type Config struct {
 	// (at least 8), but for TrustedProxies and loopback. 0 is no bound.
 	MaxConnections int
 	// MaxLiveConnections bounds the /cable connections held at once; one
-	// more is answered 503. An upgraded connection leaves the
+	// more is answered 503. One client address (as the rate limit tells
+	// them apart, through TrustedProxies) holds at most an eighth of them
+	// (at least 8), but for loopback and TrustedProxies themselves; one
+	// more is answered 429. An upgraded connection leaves the
 	// MaxConnections count. 0 is DefaultMaxLiveConnections.
 	MaxLiveConnections int
 	// BodyTimeout is how long a request other than a multipart upload may
@@ -97,7 +100,8 @@ func New(c Config) *Server {
 		if c.MaxLiveConnections <= 0 {
 			c.MaxLiveConnections = DefaultMaxLiveConnections
 		}
-		mux.Handle("/cable", live(c.Cable, c.MaxLiveConnections))
+		exempt := append(slices.Clone(c.TrustedProxies), loopback...)
+		mux.Handle("/cable", live(c.Cable, c.MaxLiveConnections, max(c.MaxLiveConnections/8, 8), exempt))
 	}
 	mux.Handle("/", c.Handler)
 	var h http.Handler = mux
@@ -135,7 +139,7 @@ func (s *Server) Start(addr string) error {
 		return err
 	}
 	if s.maxConns > 0 {
-		exempt := append(slices.Clone(s.trusted), netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"))
+		exempt := append(slices.Clone(s.trusted), loopback...)
 		l := limitListener(ln, s.maxConns, max(s.maxConns/8, 8), exempt)
 		s.http.ConnState = l.state
 		ln = l
@@ -148,6 +152,10 @@ func (s *Server) Start(addr string) error {
 	}()
 	return nil
 }
+
+// loopback are the addresses no per-address bound counts: the machine's
+// own clients (a local proxy, the demo, tests).
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 
 // Addr returns the address the server listens on.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
@@ -287,8 +295,15 @@ func (l *limitedListener) addrKey(a net.Addr) string {
 	if !ok {
 		return ""
 	}
+	return addrKey(ip, l.exempt)
+}
+
+// addrKey is the key an address counts under in a per-address bound: the
+// address, or its /64 for IPv6 (one client's usual share); "" for an
+// exempt one.
+func addrKey(ip netip.Addr, exempt []netip.Prefix) string {
 	ip = ip.Unmap()
-	if slices.ContainsFunc(l.exempt, func(p netip.Prefix) bool { return p.Contains(ip) }) {
+	if !ip.IsValid() || slices.ContainsFunc(exempt, func(p netip.Prefix) bool { return p.Contains(ip) }) {
 		return ""
 	}
 	if ip.Is6() {
@@ -371,21 +386,60 @@ type connKey struct{}
 // given back when the hijacked connection closes, or when the handler
 // returns without hijacking (a refused upgrade): the connection then stays
 // an HTTP one, in its HTTP slot.
-func live(next http.Handler, n int) http.Handler {
+//
+// One client address (the request's, which withClientAddr has taken from
+// a trusted proxy's X-Forwarded-For) holds at most perAddr live
+// connections, but for the exempt ranges; one more is answered 429. The
+// connections' own bound does not do that: once upgraded, a connection
+// leaves it, and one client could hold every live slot of the server.
+func live(next http.Handler, n, perAddr int, exempt []netip.Prefix) http.Handler {
 	slots := make(chan struct{}, n)
+	var mu sync.Mutex
+	byAddr := map[string]int{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 			next.ServeHTTP(w, r)
 			return
 		}
+		key := ""
+		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+			key = addrKey(ap.Addr(), exempt)
+		}
+		if key != "" {
+			mu.Lock()
+			over := byAddr[key] >= perAddr
+			if !over {
+				byAddr[key]++
+			}
+			mu.Unlock()
+			if over {
+				w.Header().Set("Retry-After", "60")
+				http.Error(w, "too many live connections from this address", http.StatusTooManyRequests)
+				return
+			}
+		}
+		leave := func() {
+			if key == "" {
+				return
+			}
+			mu.Lock()
+			if byAddr[key]--; byAddr[key] <= 0 {
+				delete(byAddr, key)
+			}
+			mu.Unlock()
+		}
 		select {
 		case slots <- struct{}{}:
 		default:
+			leave()
 			w.Header().Set("Retry-After", "5")
 			http.Error(w, "too many live connections", http.StatusServiceUnavailable)
 			return
 		}
-		release := sync.OnceFunc(func() { <-slots })
+		release := sync.OnceFunc(func() {
+			leave()
+			<-slots
+		})
 		lw := &liveWriter{ResponseWriter: w, release: release}
 		if lc, ok := r.Context().Value(connKey{}).(*limitedConn); ok {
 			lw.leaveHTTP = lc.release

@@ -137,6 +137,69 @@ func TestLiveConnections(t *testing.T) {
 	res.Body.Close()
 }
 
+// TestLiveConnectionsPerAddress: one client address holds at most an
+// eighth of the live connections (at least 8), told apart through a
+// trusted proxy's X-Forwarded-For; one more is answered 429 while other
+// addresses and loopback are still served, and a connection that closes
+// gives its address's place back. Upgraded connections leave the
+// per-address bound of the HTTP connections, so without this one client
+// address took every live slot of the server.
+func TestLiveConnectionsPerAddress(t *testing.T) {
+	t.Parallel()
+	addr := start(t, Config{MaxLiveConnections: 16, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		Cable: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, brw, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+			_ = brw.Flush()
+			_, _ = io.Copy(io.Discard, c) // until the client closes
+		})}, http.NotFoundHandler())
+	from := func(client string) (net.Conn, int) {
+		request := upgradeRequest
+		if client != "" {
+			request += "\r\nX-Forwarded-For: " + client
+		}
+		c, status, err := ask(t, addr, request)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, status
+	}
+	var held []net.Conn
+	for i := range 8 {
+		c, status := from("203.0.113.7")
+		if status != http.StatusSwitchingProtocols {
+			t.Fatalf("live connection %d of one address: status %d, want 101", i, status)
+		}
+		held = append(held, c)
+	}
+	if _, status := from("203.0.113.7"); status != http.StatusTooManyRequests {
+		t.Fatalf("a ninth live connection of one address, with a bound of 16: status %d, want 429", status)
+	}
+	if _, status := from("203.0.113.8"); status != http.StatusSwitchingProtocols {
+		t.Fatalf("another address: status %d, want 101", status)
+	}
+	if _, status := from(""); status != http.StatusSwitchingProtocols {
+		t.Fatalf("loopback, not counted: status %d, want 101", status)
+	}
+	held[0].Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, status := from("203.0.113.7")
+		if status == http.StatusSwitchingProtocols {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("after one of its connections closed, the address still gets %d", status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // TestRefusedUpgradeKeepsItsSlot: an upgrade the live channel refuses
 // (answered without hijacking, as a request without a WebSocket key is)
 // leaves its connection an HTTP one, counted among the HTTP connections:
