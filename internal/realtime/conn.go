@@ -44,6 +44,11 @@ type conn struct {
 
 	subs map[string]*subscription // by identifier, as sent; guarded by hub.mu
 	slot uint16                   // the part of the ping interval it is pinged in; guarded by hub.mu
+
+	// The client's allowance of frames (pace), kept by the reading
+	// goroutine alone.
+	allowance float64
+	paced     time.Time
 }
 
 // subscription is one RoomChannel subscription of a connection.
@@ -96,6 +101,9 @@ func (h *Hub) serve(ctx context.Context, c *conn) {
 		if err != nil {
 			return
 		}
+		if h.pace(ctx, c) != nil {
+			return
+		}
 		if typ == websocket.MessageText {
 			// A command may go deep (the store); run on a goroutine of
 			// its own, it leaves the reading goroutine's stack small.
@@ -105,6 +113,41 @@ func (h *Hub) serve(ctx context.Context, c *conn) {
 				h.command(ctx, c, b)
 			}()
 			<-done
+		}
+	}
+}
+
+// pace waits until the client may send another frame: CommandBurst at
+// once, then CommandRate a second. A client that sends faster is read
+// more slowly (its frames wait in the network's buffers, then its writes
+// do); it is not dropped. Frames are not free: a subscription is looked up
+// in the database, a user's subscribing and unsubscribing each write
+// presence and tell every agent of the account, and update_presence reads
+// it again; a client looping on them made thousands of statements a second
+// (65 MB of SQLite's log in 3 s) on one connection, past the requests a
+// minute the server allows an address.
+func (h *Hub) pace(ctx context.Context, c *conn) error {
+	burst, rate := float64(h.cfg.CommandBurst), h.cfg.CommandRate
+	for {
+		now := h.now()
+		if c.paced.IsZero() {
+			c.allowance = burst
+		} else if d := now.Sub(c.paced); d > 0 {
+			c.allowance = min(burst, c.allowance+d.Seconds()*rate)
+		}
+		c.paced = now
+		if c.allowance >= 1 {
+			c.allowance--
+			return nil
+		}
+		// The hub's clock decides when; the wait only looks again.
+		wait := time.Duration((1 - c.allowance) / rate * float64(time.Second))
+		t := time.NewTimer(min(wait, 100*time.Millisecond))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
 		}
 	}
 }

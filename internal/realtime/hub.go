@@ -36,6 +36,11 @@ type Config struct {
 	MaxMessageBytes  int64         // 16 KiB: the largest frame a client may send
 	SendQueue        int           // 512 frames waiting for a slow client before it is dropped
 	WriteTimeout     time.Duration // 10 s for one frame
+	// CommandBurst and CommandRate pace what a client sends: CommandBurst
+	// frames at once (100), then CommandRate a second (10); past that its
+	// frames are read only as the allowance comes back (see conn.pace).
+	CommandBurst int
+	CommandRate  float64
 }
 
 // Hub keeps the live connections and fans committed events out to them.
@@ -136,6 +141,12 @@ func New(c Config) *Hub {
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = 10 * time.Second
+	}
+	if c.CommandBurst == 0 {
+		c.CommandBurst = 100
+	}
+	if c.CommandRate == 0 {
+		c.CommandRate = 10
 	}
 	h := &Hub{cfg: c, app: c.App, render: c.Renderer, log: c.Logger, now: c.Now,
 		conns: map[*conn]struct{}{}, contacts: map[int64]map[*subscription]struct{}{},

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -117,5 +118,55 @@ func TestFrameSizeLimit(t *testing.T) {
 	w.say(casey, "still here")
 	if e := other.event("message.created"); e["content"] != "still here" {
 		t.Fatalf("the other client got %v", e)
+	}
+}
+
+// TestCommandsPaced: a client that sends frames faster than its allowance
+// (CommandBurst at once, then CommandRate a second, by the hub's clock) has
+// the rest read only as the allowance comes back, and is not dropped:
+// every subscription is a lookup in the database, a user's subscribing
+// and unsubscribing write presence, and a client looping on them made
+// thousands of statements a second.
+func TestCommandsPaced(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	w := populate(t, newNode(t, storetest.OpenSQLite(t), "", func(c *realtime.Config) {
+		c.Now, c.CommandBurst, c.CommandRate = clock, 5, 1
+	}))
+	c := w.dial(0)
+	for i := range 8 {
+		c.send(map[string]any{"command": "subscribe", "identifier": contactIdentifier(fmt.Sprintf("no-such-token-%d", i))})
+	}
+	answers := func(n int) {
+		t.Helper()
+		for range n {
+			if f := c.next(); f["type"] != "reject_subscription" {
+				t.Fatalf("got %v, want a rejected subscription", f)
+			}
+			<-c.raw
+		}
+	}
+	answers(5)
+	select {
+	case f := <-c.frames:
+		t.Fatalf("a sixth command was answered at once, with an allowance of 5 and a standing clock: %v", f)
+	case <-time.After(300 * time.Millisecond):
+	}
+	mu.Lock()
+	now = now.Add(3 * time.Second)
+	mu.Unlock()
+	answers(3) // the allowance came back: the connection was kept
+	casey := w.customer("Casey")
+	mu.Lock()
+	now = now.Add(time.Second)
+	mu.Unlock()
+	if got := c.subscribe(contactIdentifier(casey.pubsub)); got != "confirm_subscription" {
+		t.Fatalf("after waiting, a subscription got %s", got)
 	}
 }
