@@ -192,7 +192,10 @@ func (a *App) RemoveAccountUser(ctx context.Context, accountID, userID int64) er
 		if err := a.permitted(ctx, q, baton.PermissibleAccount, accountID); err != nil {
 			return err
 		}
-		return q.RemoveAccountUser(ctx, accountID, userID)
+		if err := q.RemoveAccountUser(ctx, accountID, userID); err != nil {
+			return err
+		}
+		return a.membershipEnded(ctx, q, accountID)
 	})
 	if err == nil {
 		a.routeFreed(ctx, accountID)

@@ -74,7 +74,10 @@ func (a *App) RemoveAgent(ctx context.Context, accountID, userID int64) error {
 		if userID == s.userID() {
 			return baton.Invalid("You cannot remove yourself", "id")
 		}
-		return q.RemoveAccountUser(ctx, accountID, userID)
+		if err := q.RemoveAccountUser(ctx, accountID, userID); err != nil {
+			return err
+		}
+		return a.membershipEnded(ctx, q, accountID)
 	})
 	if err == nil {
 		a.routeFreed(ctx, accountID)

@@ -740,6 +740,15 @@ func (a *App) AccountPresence(ctx context.Context, accountID int64) (map[int64]s
 	return out, nil
 }
 
+// membershipEnded tells the account's live clients, in q's transaction
+// that ended someone's membership, that who is there changed: the hubs
+// then end the live subscriptions of users no longer in the account (a
+// presence event's audience is its members), which heard of its presence
+// for as long as they stayed connected.
+func (a *App) membershipEnded(ctx context.Context, q *store.Queries, accountID int64) error {
+	return a.publish(ctx, q, &store.LiveEvent{AccountID: accountID, Name: baton.EventPresenceUpdate}, nil)
+}
+
 // PublishPresence tells the live clients of the user's accounts, on every
 // process, that who is there changed.
 func (a *App) PublishPresence(ctx context.Context, userID int64) error {

@@ -145,6 +145,15 @@ func (a *App) DeleteUser(ctx context.Context, id int64) error {
 		if err := q.DeleteAccessToken(ctx, store.OwnerUser, id); err != nil {
 			return err
 		}
+		aus, err := q.ListUserAccounts(ctx, id)
+		if err != nil {
+			return err
+		}
+		for _, au := range aus {
+			if err := a.membershipEnded(ctx, q, au.AccountID); err != nil {
+				return err
+			}
+		}
 		if err := q.DeleteUser(ctx, id); err != nil {
 			return err
 		}

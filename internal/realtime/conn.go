@@ -23,6 +23,9 @@ const Protocol = "actioncable-v1-json"
 var (
 	frameWelcome = []byte(`{"type":"welcome"}`)
 	frameRestart = []byte(`{"type":"disconnect","reason":"server_restart","reconnect":true}`)
+	// frameRemote is what Rails sends a connection the server ends
+	// (remote_connections…disconnect): the client connects again.
+	frameRemote = []byte(`{"type":"disconnect","reason":"remote","reconnect":true}`)
 )
 
 // conn is one live WebSocket. Its frames wait in a queue that a writer

@@ -372,7 +372,7 @@ func (h *Hub) dispatch(e *app.LiveEvent) {
 		}
 	}
 	if e.Name == baton.EventPresenceUpdate {
-		h.presenceChanged(e.AccountID)
+		h.presenceChanged(e)
 		return
 	}
 	payloads, err := h.render.Render(e)
@@ -613,13 +613,37 @@ func (h *Hub) presence(accountID int64, forAgents bool) []byte {
 }
 
 // presenceChanged tells the account's agents on this process who is there
-// now.
-func (h *Hub) presenceChanged(accountID int64) {
-	b := h.presence(accountID, true)
+// now. The event's audience are the account's members: the subscriptions
+// of a user who is no longer one (removed from the account, deleted) end
+// here, and their connections are closed with Rails' remote disconnect,
+// so that the client subscribes again and is refused (its other
+// subscriptions come back). They had heard of the account's presence, and
+// could ask for it, for as long as they stayed connected.
+func (h *Hub) presenceChanged(e *app.LiveEvent) {
+	b := h.presence(e.AccountID, true)
+	var gone []*subscription
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	for s := range h.users[accountID] {
+	for s := range h.users[e.AccountID] {
+		if !e.Users[s.who.UserID] {
+			gone = append(gone, s)
+			continue
+		}
 		s.send("presence.update", b, 0)
+	}
+	for _, s := range gone {
+		for k, x := range s.c.subs {
+			if x == s {
+				delete(s.c.subs, k)
+				h.drop(s)
+			}
+		}
+	}
+	h.mu.Unlock()
+	for _, s := range gone {
+		go func() {
+			h.left(s)
+			s.c.closeWith(frameRemote)
+		}()
 	}
 }
 

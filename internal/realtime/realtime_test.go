@@ -857,6 +857,70 @@ func TestPresenceReachesTheTeam(t *testing.T) {
 	wait("") // gone: left out, as Chatwoot leaves out who is offline
 }
 
+// TestRemovedMemberIsDisconnected: a user removed from the account (as
+// the Platform API and the agent app's administrators do) or deleted has
+// their subscriptions to it ended: the connection is closed with Rails'
+// remote disconnect and no presence of the account reaches it, and the
+// subscription is refused when the client comes back. They kept hearing
+// of who was online in the account, and could ask, for as long as they
+// stayed connected. The rest of the team is told they are gone.
+func TestRemovedMemberIsDisconnected(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		for _, how := range []string{"removed", "deleted"} {
+			t.Run(how, func(t *testing.T) {
+				w := populate(t, newNode(t, s, "", nil))
+				admin := w.dial(0)
+				admin.subscribe(userIdentifier(w.admin, w.account))
+				agent := w.dial(0)
+				agent.subscribe(userIdentifier(w.agent, w.account))
+				sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
+				var err error
+				if how == "removed" {
+					err = w.nodes[0].app.RemoveAccountUser(sys, w.account, w.agent.id)
+				} else {
+					err = w.nodes[0].app.DeleteUser(sys, w.agent.id)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				for {
+					f := agent.next()
+					<-agent.raw
+					if f["type"] == "disconnect" {
+						if f["reason"] != "remote" || f["reconnect"] != true {
+							t.Fatalf("disconnect frame %v, want Rails' remote disconnect", f)
+						}
+						break
+					}
+					if msg, _ := f["message"].(map[string]any); msg != nil {
+						if users, _ := msg["data"].(map[string]any)["users"].(map[string]any); users[fmt.Sprint(w.agent.id)] == nil {
+							t.Fatalf("after the user was %s, their connection heard of the account: %v", how, f)
+						}
+					}
+				}
+				for f := range agent.frames {
+					t.Fatalf("after the disconnect frame: %v", f)
+				}
+				if got := w.dial(0).subscribe(userIdentifier(w.agent, w.account)); got != "reject_subscription" {
+					t.Fatalf("coming back, the %s user's subscription got %s", how, got)
+				}
+				for {
+					f := admin.next()
+					<-admin.raw
+					msg, _ := f["message"].(map[string]any)
+					if msg == nil || msg["event"] != "presence.update" {
+						continue
+					}
+					if users := msg["data"].(map[string]any)["users"].(map[string]any); users[fmt.Sprint(w.agent.id)] == nil {
+						break // the team is told
+					}
+				}
+			})
+		}
+	})
+}
+
 // TestResumeOnAnotherProcess runs three processes on one PostgreSQL: a
 // client of the first that saw some events resumes on the second, which
 // was running when they were committed, and gets what it missed; on the
