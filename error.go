@@ -1,6 +1,7 @@
 package baton
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -63,6 +64,30 @@ func TooLong(attribute, label, v string, max int) error {
 		return nil
 	}
 	return Invalid(fmt.Sprintf("%s is too long (maximum is %d characters)", label, max), attribute)
+}
+
+// MaxAttributesBytes is the most bytes of JSON a contact's or a
+// conversation's custom or additional attributes may hold. They travel in
+// every webhook payload and live frame about their owner, and a widget
+// visitor or public API client writes their own: merged in, request after
+// request, without a bound they grew to any size.
+const MaxAttributesBytes = 64 << 10
+
+// AttributesTooLarge returns an EINVALID error when m is more than
+// MaxAttributesBytes of JSON, naming the attribute ("custom_attributes"),
+// and nil otherwise.
+func AttributesTooLarge(attribute, label string, m map[string]any) error {
+	if len(m) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return Invalid(fmt.Sprintf("%s are not JSON", label), attribute)
+	}
+	if len(b) <= MaxAttributesBytes {
+		return nil
+	}
+	return Invalid(fmt.Sprintf("%s are too large (maximum is %d bytes of JSON)", label, MaxAttributesBytes), attribute)
 }
 
 // Invalid returns an EINVALID error about the named attributes.

@@ -62,6 +62,16 @@ func (in ContactInput) apply(c *baton.Contact) error {
 	// as Chatwoot does: a client sending one attribute keeps the others.
 	c.AdditionalAttributes = mergeAttributes(c.AdditionalAttributes, in.AdditionalAttributes)
 	c.CustomAttributes = mergeAttributes(c.CustomAttributes, in.CustomAttributes)
+	// Checked when sent, so that a contact stored larger before the bound
+	// can still be changed otherwise.
+	if in.AdditionalAttributes != nil {
+		if err := baton.AttributesTooLarge("additional_attributes", "Additional attributes", c.AdditionalAttributes); err != nil {
+			return err
+		}
+	}
+	if in.CustomAttributes != nil {
+		return baton.AttributesTooLarge("custom_attributes", "Custom attributes", c.CustomAttributes)
+	}
 	return nil
 }
 

@@ -87,6 +87,12 @@ func (a *App) CreateConversation(ctx context.Context, accountID int64, in Conver
 		}
 		c.AssigneeID, c.TeamID = in.AssigneeID, in.TeamID
 		c.AdditionalAttributes, c.CustomAttributes = orEmpty(in.AdditionalAttributes), orEmpty(in.CustomAttributes)
+		if err := additionalFit(c); err != nil {
+			return err
+		}
+		if err := customFit(c); err != nil {
+			return err
+		}
 		if c.Status == baton.StatusSnoozed {
 			c.SnoozedUntil = in.SnoozedUntil
 		}
@@ -793,8 +799,20 @@ func (a *App) TogglePriority(ctx context.Context, accountID, displayID int64, pr
 func (a *App) SetCustomAttributes(ctx context.Context, accountID, displayID int64, attrs map[string]any) (*baton.Conversation, error) {
 	return a.changeConversation(ctx, accountID, displayID, func(q *store.Queries, s *scope, c *baton.Conversation) error {
 		c.CustomAttributes = orEmpty(attrs)
-		return nil
+		return customFit(c)
 	})
+}
+
+// customFit and additionalFit refuse a conversation's custom or
+// additional attributes past baton.MaxAttributesBytes; each is checked
+// where it is written, so that a conversation stored larger before the
+// bound can still be changed otherwise.
+func customFit(c *baton.Conversation) error {
+	return baton.AttributesTooLarge("custom_attributes", "Custom attributes", c.CustomAttributes)
+}
+
+func additionalFit(c *baton.Conversation) error {
+	return baton.AttributesTooLarge("additional_attributes", "Additional attributes", c.AdditionalAttributes)
 }
 
 // UpdateConversationInput holds what a conversation update may change.
@@ -818,6 +836,7 @@ func (a *App) UpdateConversation(ctx context.Context, accountID, displayID int64
 			for k, v := range in.AdditionalAttributes {
 				c.AdditionalAttributes[k] = v
 			}
+			return additionalFit(c)
 		}
 		return nil
 	})
@@ -1117,6 +1136,9 @@ func (a *App) PublicCreateConversation(ctx context.Context, custom map[string]an
 			return err
 		}
 		c.CustomAttributes = orEmpty(custom)
+		if err := customFit(c); err != nil {
+			return err
+		}
 		return a.createConversation(ctx, q, c, p.Inbox)
 	})
 	if err != nil {
@@ -1371,7 +1393,7 @@ func (a *App) WidgetUpdateLastSeen(ctx context.Context) error {
 func (a *App) WidgetConversationAttributes(ctx context.Context, set map[string]any, del []string) (*baton.Conversation, error) {
 	return a.changeWidgetConversation(ctx, func(q *store.Queries, w *WidgetSession, c *baton.Conversation) error {
 		c.CustomAttributes = editAttributes(c.CustomAttributes, set, del)
-		return nil
+		return customFit(c)
 	})
 }
 

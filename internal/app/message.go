@@ -1093,6 +1093,12 @@ func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*
 			}
 			c.AdditionalAttributes = orEmpty(in.Visit)
 			c.CustomAttributes = editAttributes(nil, in.ConversationAttributes, nil)
+			if err := additionalFit(c); err != nil {
+				return err
+			}
+			if err := customFit(c); err != nil {
+				return err
+			}
 			if err := a.createConversation(ctx, q, c, w.Inbox); err != nil {
 				return err
 			}
