@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -1397,11 +1398,20 @@ func (a *App) WidgetConversationAttributes(ctx context.Context, set map[string]a
 	})
 }
 
+// widgetLabel is what a label a widget visitor adds may be: Chatwoot's
+// widget adds only labels the account has, whose titles are letters,
+// digits, - and _ (its Label model's validation). Baton keeps no list of
+// labels, so the form is checked: a visitor set any text but a space, a
+// comma or a quote (markup, line breaks, control and bidirectional
+// characters) on their conversation, which agents saw in its list and
+// were offered back as a suggestion.
+var widgetLabel = regexp.MustCompile(`^[\p{L}\p{N}_-]+$`)
+
 // WidgetLabel adds (or removes) a label on the visitor's latest conversation,
 // the SDK's setLabel and removeLabel.
 func (a *App) WidgetLabel(ctx context.Context, label string, add bool) (*baton.Conversation, error) {
 	l := strings.ToLower(strings.TrimSpace(label))
-	if l == "" || len(l) > 255 || strings.ContainsAny(l, " ,\"") {
+	if l == "" || len(l) > 255 || strings.ContainsAny(l, " ,\"") || (add && !widgetLabel.MatchString(l)) {
 		return nil, baton.Invalid(fmt.Sprintf("Label %q is not valid: letters, digits, - and _ only", l), "label")
 	}
 	return a.changeWidgetConversation(ctx, func(q *store.Queries, w *WidgetSession, c *baton.Conversation) error {

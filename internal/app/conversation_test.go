@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -263,6 +264,40 @@ func TestSnoozedUntilBounds(t *testing.T) {
 		got, err := w.app.Conversation(w.admin, w.account.ID, c.DisplayID)
 		if err != nil || got.Status != baton.StatusSnoozed || got.SnoozedUntil == nil || !got.SnoozedUntil.Equal(last) {
 			t.Errorf("snoozed until the last second of 9999: %v until %v (%v)", got.Status, got.SnoozedUntil, err)
+		}
+	})
+}
+
+// TestWidgetLabels: a widget visitor adds only labels of the form
+// Chatwoot's label titles have (letters of any script, digits, - and _),
+// as Chatwoot's widget adds only the account's labels; markup, line
+// breaks and control or bidirectional characters are refused and the
+// conversation keeps its labels. Any label may be taken off.
+func TestWidgetLabels(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s)
+		visitor, _ := w.visitor(t)
+		if _, err := w.app.WidgetCreateMessage(visitor, app.WidgetMessageInput{Content: ptr("hello")}); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range []string{"<b>vip</b>", "a\nb", "a\tb", "refund\u202egpj", "zero\u200bwidth", "x:y", "a/b"} {
+			if _, err := w.app.WidgetLabel(visitor, l, true); !errors.Is(err, &baton.Error{Code: baton.EINVALID}) {
+				t.Errorf("label %q: %v, want invalid", l, err)
+			}
+		}
+		var c *baton.Conversation
+		var err error
+		for _, l := range []string{"Pre-Sales", "café", "訂單_2"} {
+			if c, err = w.app.WidgetLabel(visitor, l, true); err != nil {
+				t.Fatalf("label %q: %v", l, err)
+			}
+		}
+		if want := []string{"pre-sales", "café", "訂單_2"}; !slices.Equal(c.Labels, want) {
+			t.Fatalf("labels %q, want %q", c.Labels, want)
+		}
+		if c, err = w.app.WidgetLabel(visitor, "café", false); err != nil || slices.Contains(c.Labels, "café") {
+			t.Fatalf("taking a label off: %v, labels %q", err, c.Labels)
 		}
 	})
 }
