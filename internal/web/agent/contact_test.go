@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"net/http"
@@ -370,6 +371,40 @@ func TestContactPageEscapes(t *testing.T) {
 		`<dt>plan</dt><dd>&lt;i&gt;gold&lt;/i&gt;</dd>`} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("the contact's page lacks %q", want)
+		}
+	}
+}
+
+// TestContactAttributeValues: custom attributes that are not text show as
+// JSON, as they were sent, on the contact's page and beside the
+// conversation: a number whole, null as null, an object as an object.
+func TestContactAttributeValues(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Casey Customer", "casey@example.com", "Hello")
+	c, err := w.App.Conversation(batontest.System(), w.account, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attrs map[string]any
+	if err := json.Unmarshal([]byte(`{"total": 1500000, "ratio": 0.25, "vip": true, "coupon": null,
+		"address": {"city": "Lyon"}, "tags": ["a", "b"], "plan": "gold"}`), &attrs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.App.UpdateContact(batontest.System(), w.account, c.ContactID, app.ContactInput{CustomAttributes: attrs}); err != nil {
+		t.Fatal(err)
+	}
+	b := w.browser()
+	b.signIn(w.adminMail, password)
+	for _, path := range []string{fmt.Sprintf("/app/accounts/%d/contacts/%d", w.account, c.ContactID),
+		fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id)} {
+		p := b.get(path)
+		for _, want := range []string{`<dt>total</dt><dd>1500000</dd>`, `<dt>ratio</dt><dd>0.25</dd>`, `<dt>vip</dt><dd>true</dd>`,
+			`<dt>coupon</dt><dd>null</dd>`, `<dt>address</dt><dd>{&#34;city&#34;:&#34;Lyon&#34;}</dd>`,
+			`<dt>tags</dt><dd>[&#34;a&#34;,&#34;b&#34;]</dd>`, `<dt>plan</dt><dd>gold</dd>`} {
+			if !strings.Contains(p.body, want) {
+				t.Errorf("%s lacks %q", path, want)
+			}
 		}
 	}
 }

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -579,10 +580,18 @@ func markUnread(items []item, ms []*baton.Message, seen *time.Time, hasOlder boo
 	items[first].UnreadStart = label
 }
 
+// attributes lists custom attributes by key, each value as its text, or
+// as JSON when it is not text: Go's own printing showed an order's total
+// of 1500000 as 1.5e+06, a null as <nil> and an object as map[…].
 func attributes(m map[string]any) []keyValue {
 	out := make([]keyValue, 0, len(m))
 	for k, v := range m {
-		out = append(out, keyValue{Key: k, Value: fmt.Sprint(v)})
+		s, ok := v.(string)
+		if !ok {
+			b, _ := json.Marshal(v)
+			s = string(b)
+		}
+		out = append(out, keyValue{Key: k, Value: s})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
