@@ -310,7 +310,7 @@ func (h *Hub) subscribe(ctx context.Context, c *conn, identifier string) {
 	} else {
 		who, err = h.app.SubscribeContact(ctx, p.PubsubToken)
 	}
-	if err != nil {
+	if err != nil || h.subscribed(c, who) {
 		reject()
 		return
 	}
@@ -353,6 +353,24 @@ func (h *Hub) subscribe(ctx context.Context, c *conn, identifier string) {
 		h.replay(s, *p.LastEventID)
 	}
 	s.send("presence.update", presence, 0)
+}
+
+// subscribed reports whether the connection has a subscription of the
+// subscriber already, under another identifier (the same one is ignored
+// before). A second is refused: each would be sent every frame again, and
+// a client subscribing one contact 50 times on each of its connections
+// had every message it wrote sent back 50 times a connection. Commands of
+// a connection run one at a time, so none can come between this and the
+// subscription's registration.
+func (h *Hub) subscribed(c *conn, who *app.Subscriber) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, s := range c.subs {
+		if s.who.AccountID == who.AccountID && s.who.UserID == who.UserID && s.who.ContactInboxID == who.ContactInboxID {
+			return true
+		}
+	}
+	return false
 }
 
 func add(m map[int64]map[*subscription]struct{}, k int64, s *subscription) {

@@ -424,7 +424,6 @@ func TestSubscriptions(t *testing.T) {
 	t.Parallel()
 	w := setup(t)
 	casey := w.customer("Casey")
-	c := w.dial(0)
 	tests := []struct {
 		name, identifier, want string
 	}{
@@ -445,7 +444,7 @@ func TestSubscriptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := c.subscribe(tt.identifier); got != tt.want {
+			if got := w.dial(0).subscribe(tt.identifier); got != tt.want {
 				t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
 			}
 		})
@@ -456,14 +455,55 @@ func TestTooManySubscriptions(t *testing.T) {
 	t.Parallel()
 	n := newNode(t, storetest.OpenSQLite(t), "", func(c *realtime.Config) { c.MaxSubscriptions = 2 })
 	w := populate(t, n)
-	casey := w.customer("Casey")
 	c := w.dial(0)
 	for i, want := range []string{"confirm_subscription", "confirm_subscription", "reject_subscription"} {
-		id := fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","n":%d}`, casey.pubsub, i)
-		if got := c.subscribe(id); got != want {
+		if got := c.subscribe(contactIdentifier(w.customer(fmt.Sprint("Casey ", i)).pubsub)); got != want {
 			t.Errorf("subscription %d: %s, want %s", i, got, want)
 		}
 	}
+}
+
+// TestOneSubscriptionPerSubscriber: a connection holds one subscription of
+// a contact, or of a user in an account, whatever the identifier says
+// beside the token: a second under another identifier is refused (the
+// same identifier again is ignored, as Rails does). Each would be sent
+// every frame again: a client subscribing its contact 50 times on each of
+// 20 connections had 5 messages of its own sent back as 760 MB, and the
+// server grew from 40 MB to 800 MB. A user's other account, and another
+// connection of the same contact, are subscribed as before.
+func TestOneSubscriptionPerSubscriber(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	casey := w.customer("Casey")
+	c := w.dial(0)
+	if got := c.subscribe(contactIdentifier(casey.pubsub)); got != "confirm_subscription" {
+		t.Fatalf("the contact: %s", got)
+	}
+	again := fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","n":1}`, casey.pubsub)
+	if got := c.subscribe(again); got != "reject_subscription" {
+		t.Errorf("the contact again under another identifier: %s, want reject_subscription", got)
+	}
+	if got := c.subscribe(userIdentifier(w.admin, w.account)); got != "confirm_subscription" {
+		t.Fatalf("a user beside the contact: %s", got)
+	}
+	spaced := fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","user_id":%d,"account_id":%d}`, w.admin.pubsub, w.admin.id, w.account)
+	if got := c.subscribe(spaced); got != "reject_subscription" {
+		t.Errorf("the user again in the same account: %s, want reject_subscription", got)
+	}
+	other := w.dial(0)
+	if got := other.subscribe(again); got != "confirm_subscription" {
+		t.Errorf("the contact on another connection: %s", got)
+	}
+	w.say(casey, "once")
+	heard := map[any]int{}
+	for heard[contactIdentifier(casey.pubsub)] == 0 || heard[userIdentifier(w.admin, w.account)] == 0 {
+		f := c.next()
+		<-c.raw
+		if msg, _ := f["message"].(map[string]any); msg != nil && msg["event"] == "message.created" {
+			heard[f["identifier"]]++
+		}
+	}
+	c.quiet() // nothing more: each subscription heard it once
 }
 
 func TestUpdatePresence(t *testing.T) {
