@@ -84,6 +84,7 @@ type App struct {
 	checkURL      func(ctx context.Context, rawURL string) error
 	newVisitors   *window[netip.Addr] // widget contacts started per client address
 	widgetEvents  *window[int64]      // widget events per visitor (contact inbox)
+	widgetConvs   *window[int64]      // conversations started per visitor (contact inbox)
 	answers       *window[int64]      // changed answers per conversation
 	signIns       signInLimiter
 	processID     string
@@ -123,6 +124,7 @@ func New(c Config) *App {
 	}
 	a.newVisitors = &window[netip.Addr]{length: time.Hour}
 	a.widgetEvents = &window[int64]{length: time.Minute}
+	a.widgetConvs = &window[int64]{length: time.Hour}
 	a.answers = &window[int64]{length: time.Minute}
 	return a
 }
@@ -157,6 +159,14 @@ func (w *window[K]) take(key K, now time.Time, limit int) bool {
 	}
 	w.counts[key]++
 	return true
+}
+
+// full reports whether key's events in the window at now have reached
+// limit, counting none.
+func (w *window[K]) full(key K, now time.Time, limit int) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return now.Sub(w.start) < w.length && w.counts[key] >= limit
 }
 
 // takeAddr is take for a client address; unknown and loopback addresses

@@ -1013,9 +1013,17 @@ type WidgetMessageInput struct {
 	PreChat *PreChatAnswers
 }
 
+// WidgetConversationsPerHour bounds the conversations one widget visitor
+// starts (their first message, a message after a resolved conversation
+// that takes none, "Start a new conversation"): each lands in the agents'
+// queues and goes to the inbox's bot, and one visitor started them as
+// fast as the server answered. Chatwoot allows 6 new conversations a
+// client address in 12 hours.
+const WidgetConversationsPerHour = 10
+
 // WidgetCreateMessage adds the visitor's message to their current
 // conversation, starting one (pending when the inbox has an active bot)
-// when there is none.
+// when there is none, at most WidgetConversationsPerHour an hour.
 func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*baton.Message, error) {
 	// Files are stored before the transaction, once the visitor is known,
 	// as the public API does.
@@ -1088,6 +1096,13 @@ func (a *App) WidgetCreateMessage(ctx context.Context, in WidgetMessageInput) (*
 			}
 		}
 		if c == nil {
+			// Counted once written: the function may run again (a
+			// transaction after an optimistic try, a retry).
+			if a.widgetConvs.full(w.ContactInbox.ID, a.now(), WidgetConversationsPerHour) {
+				return &baton.Error{Code: baton.ERATELIMIT, Message: "Too many new conversations, try again later"}
+			}
+			ci := w.ContactInbox.ID
+			q.AfterCommit(func() { a.widgetConvs.take(ci, a.now(), WidgetConversationsPerHour) })
 			if c, err = a.newConversation(ctx, q, w.Inbox, w.Contact, w.ContactInbox, nil); err != nil {
 				return err
 			}

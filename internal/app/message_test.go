@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
@@ -147,4 +148,43 @@ func TestFileAccept(t *testing.T) {
 			t.Errorf("FileAccept %q lacks %s", app.FileAccept(), want)
 		}
 	}
+}
+
+// TestWidgetConversationsLimited: a widget visitor starts at most
+// WidgetConversationsPerHour conversations an hour, however they start
+// them ("Start a new conversation", or a message after their first); past
+// it they are refused while their messages into the current conversation
+// go in, and an hour later they start one again. Another visitor is not
+// held up. One visitor started conversations as fast as the server
+// answered, each in the agents' queues and sent to the bot.
+func TestWidgetConversationsLimited(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		clock := batontest.NewWallClock()
+		w := setup(t, s, func(c *app.Config) { c.Now = clock.Now })
+		visitor, _ := w.visitor(t)
+		start := func(ctx context.Context) error {
+			_, err := w.app.WidgetCreateMessage(ctx, app.WidgetMessageInput{Content: ptr("hello"), NewConversation: true})
+			return err
+		}
+		for i := range app.WidgetConversationsPerHour {
+			if err := start(visitor); err != nil {
+				t.Fatalf("conversation %d: %v", i+1, err)
+			}
+		}
+		if err := start(visitor); !errors.Is(err, &baton.Error{Code: baton.ERATELIMIT}) {
+			t.Fatalf("one conversation more within the hour: %v, want rate limited", err)
+		}
+		if _, err := w.app.WidgetCreateMessage(visitor, app.WidgetMessageInput{Content: ptr("still here")}); err != nil {
+			t.Fatalf("a message into the current conversation: %v", err)
+		}
+		other, _ := w.visitor(t)
+		if err := start(other); err != nil {
+			t.Fatalf("another visitor: %v", err)
+		}
+		clock.Add(time.Hour)
+		if err := start(visitor); err != nil {
+			t.Fatalf("an hour later: %v", err)
+		}
+	})
 }
