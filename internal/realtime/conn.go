@@ -261,6 +261,13 @@ func (h *Hub) command(ctx context.Context, c *conn, b []byte) {
 	}
 }
 
+// maxIdentifier is the longest identifier a subscription may have.
+// Chatwoot's are about 100 bytes; a subscription keeps its identifier
+// twice (its key, and as JSON for its frames) and repeats it in every
+// frame it is sent, and one of 16 KiB (a frame's limit) made each of a
+// contact's events 16 KiB larger and each subscription hold 32 KiB.
+const maxIdentifier = 1 << 10
+
 // roomParams are a RoomChannel identifier's parameters. LastEventID is
 // Baton's: a client that sends it gets event ids and can resume.
 type roomParams struct {
@@ -288,7 +295,7 @@ func (h *Hub) subscribe(ctx context.Context, c *conn, identifier string) {
 		c.enqueue([]byte(`{"identifier":` + string(ident) + `,"type":"reject_subscription"}`))
 	}
 	var p roomParams
-	if json.Unmarshal([]byte(identifier), &p) != nil || p.Channel != "RoomChannel" {
+	if len(identifier) > maxIdentifier || json.Unmarshal([]byte(identifier), &p) != nil || p.Channel != "RoomChannel" {
 		reject()
 		return
 	}

@@ -424,6 +424,11 @@ func TestSubscriptions(t *testing.T) {
 	t.Parallel()
 	w := setup(t)
 	casey := w.customer("Casey")
+	// padded is Casey's identifier padded to n bytes.
+	padded := func(n int) string {
+		id := `{"channel":"RoomChannel","pubsub_token":"` + casey.pubsub + `","pad":"`
+		return id + strings.Repeat("x", n-len(id)-2) + `"}`
+	}
 	tests := []struct {
 		name, identifier, want string
 	}{
@@ -441,6 +446,9 @@ func TestSubscriptions(t *testing.T) {
 		{"contact token as a user", fmt.Sprintf(`{"channel":"RoomChannel","pubsub_token":"%s","account_id":%d,"user_id":%d}`, casey.pubsub, w.account, w.agent.id), "reject_subscription"},
 		{"other channel", `{"channel":"AppearanceChannel","pubsub_token":"` + casey.pubsub + `"}`, "reject_subscription"},
 		{"not JSON", `RoomChannel`, "reject_subscription"},
+		// Each frame repeats the identifier: a long one is refused.
+		{"identifier of 1 KiB", padded(1024), "confirm_subscription"},
+		{"identifier over 1 KiB", padded(1025), "reject_subscription"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
