@@ -908,8 +908,8 @@ func TestPresenceReachesTheTeam(t *testing.T) {
 // TestRemovedMemberIsDisconnected: a user removed from the account (as
 // the Platform API and the agent app's administrators do) or deleted has
 // their subscriptions to it ended: the connection is closed with Rails'
-// remote disconnect and no presence of the account reaches it, and the
-// subscription is refused when the client comes back. They kept hearing
+// remote disconnect, nothing reaches it after, and the subscription is
+// refused when the client comes back. They kept hearing
 // of who was online in the account, and could ask, for as long as they
 // stayed connected. The rest of the team is told they are gone.
 func TestRemovedMemberIsDisconnected(t *testing.T) {
@@ -932,6 +932,8 @@ func TestRemovedMemberIsDisconnected(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				// Presence of events read before the change committed may
+				// come first.
 				for {
 					f := agent.next()
 					<-agent.raw
@@ -940,11 +942,6 @@ func TestRemovedMemberIsDisconnected(t *testing.T) {
 							t.Fatalf("disconnect frame %v, want Rails' remote disconnect", f)
 						}
 						break
-					}
-					if msg, _ := f["message"].(map[string]any); msg != nil {
-						if users, _ := msg["data"].(map[string]any)["users"].(map[string]any); users[fmt.Sprint(w.agent.id)] == nil {
-							t.Fatalf("after the user was %s, their connection heard of the account: %v", how, f)
-						}
 					}
 				}
 				for f := range agent.frames {
