@@ -947,3 +947,58 @@ func TestSlowLookKeepsHandoffClock(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestHandoffLocksTheLaneFirst: on PostgreSQL a handoff for a stranded
+// customer (App.BotFailed) takes the delivery's lane before it changes the
+// delivery, as an attempt's record does: the handoff's own events queue
+// deliveries on that lane, and taken the other way round, a record that
+// holds the lane and waits for the delivery deadlocks with the handoff.
+// Here another transaction holds the lane, as a record would, while the
+// handoff runs; the delivery must stay free for it (before, the handoff
+// held the delivery and waited for the lane, and the record's update of
+// the delivery waited past its lock timeout).
+func TestHandoffLocksTheLaneFirst(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenPostgres(t)
+	w := setup(t, s, options{})
+	b := newBot(t, nil)
+	w.connect(b, b.URL, w.inboxID)
+	conv := w.customer(w.identifier, "erin")
+	w.say(w.identifier, "erin", conv, "anyone there?")
+	d := &baton.Delivery{Handoff: true}
+	var botID int64
+	if err := s.DB().QueryRow(`SELECT id, lane_id, agent_bot_id FROM deliveries WHERE handoff AND status = 0
+		ORDER BY id DESC LIMIT 1`).Scan(&d.ID, &d.LaneID, &botID); err != nil {
+		t.Fatal(err)
+	}
+	d.Target = baton.BotTarget(botID)
+
+	ctx := context.Background()
+	record, err := s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer record.Rollback()
+	if _, err := record.Exec(`SET LOCAL lock_timeout = '300ms'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := record.Exec(`UPDATE lanes SET next_attempt_at = next_attempt_at
+		WHERE target = (SELECT target FROM deliveries WHERE id = $1) AND lane_id = $2`, d.ID, d.LaneID); err != nil {
+		t.Fatal(err)
+	}
+	handedOver := make(chan error, 1)
+	go func() { handedOver <- w.App.BotFailed(ctx, d, "no answer within the handoff deadline") }()
+	time.Sleep(200 * time.Millisecond) // the handoff reaches the lock it waits for
+	if _, err := record.Exec(`UPDATE deliveries SET attempts = attempts + 1 WHERE id = $1`, d.ID); err != nil {
+		t.Fatalf("the record's update of the delivery, while the handoff runs: %v", err)
+	}
+	if err := record.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-handedOver; err != nil {
+		t.Fatalf("the handoff: %v", err)
+	}
+	if got := w.status(conv); got != "open" {
+		t.Fatalf("after the handoff the conversation is %s, want open", got)
+	}
+}

@@ -745,7 +745,18 @@ func (s *Store) MayVacuumLanes(ctx context.Context) (bool, error) {
 // ClearHandoff marks a delivery as one that can no longer hand its
 // conversation over, and reports whether it still could: so a failure
 // hands a conversation over once.
+//
+// On PostgreSQL it takes the delivery's lane first: the handoff that
+// follows queues deliveries on that lane (CreateDelivery's upsert locks
+// it), and an attempt's record locks the lane, then the delivery; taken
+// the other way round, the two deadlock. SQLite's one writer orders them.
 func (q *Queries) ClearHandoff(ctx context.Context, id int64) (bool, error) {
+	if q.d.Name() == "postgres" {
+		if _, err := q.db.ExecContext(ctx, `SELECT 1 FROM lanes l JOIN deliveries d ON d.target = l.target AND d.lane_id = l.lane_id
+			WHERE d.id = $1 FOR UPDATE OF l`, id); err != nil {
+			return false, q.formatError(err, "delivery lane")
+		}
+	}
 	res, err := q.db.ExecContext(ctx, `UPDATE deliveries SET handoff = FALSE WHERE id = $1 AND handoff`, id)
 	if err != nil {
 		return false, q.formatError(err, "delivery")
