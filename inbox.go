@@ -3,6 +3,9 @@ package baton
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -34,6 +37,11 @@ type Inbox struct {
 	WidgetColor    string
 	WelcomeTitle   string
 	WelcomeTagline string
+	// AllowedDomains are the sites that may frame the web widget (its
+	// /widget page), each a host source of a Content-Security-Policy
+	// (ParseAllowedDomains); none lets any site frame it, as Chatwoot's
+	// blank allowed_domains does.
+	AllowedDomains []string
 
 	GreetingEnabled            bool
 	GreetingMessage            string
@@ -74,6 +82,67 @@ func (i *Inbox) IsAPI() bool { return i.ChannelType == ChannelAPI }
 
 // IsWebWidget reports whether the inbox is a web widget.
 func (i *Inbox) IsWebWidget() bool { return i.ChannelType == ChannelWebWidget }
+
+// Bounds of a web widget's allowed domains. They are sent in a header of
+// every widget page, and proxies refuse an answer whose headers outgrow
+// their buffer (nginx's is 4 KiB by default).
+const (
+	MaxAllowedDomains      = 50
+	MaxAllowedDomainsChars = 2000
+)
+
+// allowedDomain is a host source of CSP Level 3 without a path: an optional
+// scheme, a host (a name, "*." and a name, or "*"), an optional port (digits
+// or "*"). Nothing else may reach the header: no quote, semicolon, comma,
+// space or control character.
+var allowedDomain = regexp.MustCompile(`^(?:[A-Za-z][A-Za-z0-9+.-]*://)?` +
+	`(?:\*|(?:\*\.)?[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.?)(?::(\*|[0-9]{1,5}))?$`)
+
+// ParseAllowedDomains reads a web widget's allowed domains as Chatwoot's
+// allowed_domains holds them: entries separated by commas, each trimmed,
+// blank ones skipped ("*.acme.test, acme.test"). Each entry is a host
+// source of a Content-Security-Policy: a host or "*." and a host, with an
+// optional scheme and port ("https://shop.acme.test:8443"); a final "/" is
+// dropped. Anything else, more than MaxAllowedDomains entries or more than
+// MaxAllowedDomainsChars characters, is an EINVALID error on
+// allowed_domains that says which.
+func ParseAllowedDomains(s string) ([]string, error) {
+	if len(s) > MaxAllowedDomainsChars {
+		return nil, Invalid(fmt.Sprintf("Allowed domains is too long (maximum is %d characters)", MaxAllowedDomainsChars), "allowed_domains")
+	}
+	var out []string
+	for _, d := range strings.Split(s, ",") {
+		d = strings.TrimSpace(d)
+		if d == "" {
+			continue
+		}
+		host := strings.TrimSuffix(d, "/")
+		m := allowedDomain.FindStringSubmatch(host)
+		if m != nil && m[1] != "" && m[1] != "*" {
+			if port, _ := strconv.Atoi(m[1]); port < 1 || port > 65535 {
+				m = nil
+			}
+		}
+		if m == nil {
+			shown := d
+			if len(shown) > 64 {
+				shown = shown[:64] + "…"
+			}
+			return nil, Invalid(fmt.Sprintf("Allowed domains has %q, which is not a domain: write a host such as "+
+				"acme.test or *.acme.test, optionally with a scheme (https://) and a port (:8443), and separate "+
+				"domains with commas", shown), "allowed_domains")
+		}
+		out = append(out, host)
+	}
+	if len(out) > MaxAllowedDomains {
+		return nil, Invalid(fmt.Sprintf("Allowed domains has %d domains (maximum is %d)", len(out), MaxAllowedDomains), "allowed_domains")
+	}
+	return out, nil
+}
+
+// AllowedDomainsText is the inbox's allowed domains as Chatwoot's
+// allowed_domains shows them: separated by commas, "" for none.
+func (i *Inbox) AllowedDomainsText() string { return strings.Join(i.AllowedDomains, ", ") }
 
 // DefaultWidgetColor is a web widget's colour when none is set, Chatwoot's.
 const DefaultWidgetColor = "#1f93ff"

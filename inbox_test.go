@@ -1,6 +1,8 @@
 package baton_test
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,5 +66,63 @@ func TestWorkingTime(t *testing.T) {
 		if got := c.inbox.WorkingTime(c.from, c.to); got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// TestParseAllowedDomains: Chatwoot's comma-separated allowed_domains,
+// each entry a CSP host source (scheme, "*." and port optional); whatever
+// could add a directive or a header to the widget page's answer (a
+// semicolon, a quote, a space, a line break), a path, a bad port, too many
+// or too long, is refused with allowed_domains named.
+func TestParseAllowedDomains(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{" , ,", nil},
+		{"*.chatwoot.dev,chatwoot.com", []string{"*.chatwoot.dev", "chatwoot.com"}},
+		{" acme.test ,\thttps://shop.acme.test:8443/ , http://*.acme.test:* ", []string{"acme.test", "https://shop.acme.test:8443", "http://*.acme.test:*"}},
+		{"127.0.0.1:8080, localhost, *, ACME.test.", []string{"127.0.0.1:8080", "localhost", "*", "ACME.test."}},
+	} {
+		got, err := baton.ParseAllowedDomains(c.in)
+		if err != nil || strings.Join(got, "|") != strings.Join(c.want, "|") || (c.want == nil) != (got == nil) {
+			t.Errorf("ParseAllowedDomains(%q) = %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+	for _, in := range []string{
+		"acme.test; script-src *", "'self'", `"acme.test"`, "acme.test other.test", "acme.test\r\nSet-Cookie: a=b",
+		"acme.test\nx", "https://acme.test/path", "acme.test:0", "acme.test:65536", "acme.test:123456", "https:",
+		"*.", "a..b", "*.*.acme.test", "[::1]", "ac me.test", "acme.test:", "://acme.test", "1http://acme.test",
+		"acme_test.com", strings.Repeat("a", 64) + ".test",
+		strings.Repeat("a.test,", baton.MaxAllowedDomains) + "b.test",
+		strings.Repeat("a", baton.MaxAllowedDomainsChars-4) + ".test",
+	} {
+		got, err := baton.ParseAllowedDomains(in)
+		var e *baton.Error
+		if !errors.As(err, &e) || e.Code != baton.EINVALID || len(e.Attributes) != 1 || e.Attributes[0] != "allowed_domains" {
+			t.Errorf("ParseAllowedDomains(%.80q) = %q, %v; want an EINVALID error on allowed_domains", in, got, err)
+		}
+	}
+	_, err := baton.ParseAllowedDomains("acme.test, x;y")
+	if msg := baton.ErrorMessage(err); !strings.Contains(msg, `"x;y"`) || !strings.Contains(msg, "separate domains with commas") {
+		t.Errorf("the refusal says %q, want the entry and how to write one", msg)
+	}
+	if n := len(strings.Repeat("a.test,", baton.MaxAllowedDomains)); n > baton.MaxAllowedDomainsChars {
+		t.Fatalf("the count test is %d characters, past the length bound", n)
+	}
+}
+
+// TestAllowedDomainsText: an inbox's allowed domains as allowed_domains
+// shows them, separated by commas; none is "".
+func TestAllowedDomainsText(t *testing.T) {
+	t.Parallel()
+	if got := (&baton.Inbox{}).AllowedDomainsText(); got != "" {
+		t.Errorf("no allowed domains: %q", got)
+	}
+	i := &baton.Inbox{AllowedDomains: []string{"*.chatwoot.dev", "https://chatwoot.com"}}
+	if got := i.AllowedDomainsText(); got != "*.chatwoot.dev, https://chatwoot.com" {
+		t.Errorf("allowed_domains %q", got)
 	}
 }

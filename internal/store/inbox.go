@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/batonhq/baton"
@@ -15,7 +16,7 @@ const inboxColumns = `id, account_id, name, channel_type, identifier, hmac_token
 	enable_email_collect, csat_survey_enabled, allow_messages_after_resolved, lock_to_single_conversation,
 	enable_auto_assignment, working_hours_enabled, out_of_office_message, timezone, bot_replies_when_open,
 	customer_can_request_human, max_assignment_limit, pre_chat_form_enabled, pre_chat_form_options, working_hours,
-	created_at, updated_at`
+	allowed_domains, created_at, updated_at`
 
 func scanInbox(row interface{ Scan(...any) error }) (*baton.Inbox, error) {
 	var i baton.Inbox
@@ -33,16 +34,17 @@ func scanInbox(row interface{ Scan(...any) error }) (*baton.Inbox, error) {
 func inboxDest(i *baton.Inbox) ([]any, func()) {
 	var identifier, websiteToken sql.NullString
 	var created, updated int64
-	var preChat, hours string
+	var preChat, hours, domains string
 	return []any{&i.ID, &i.AccountID, &i.Name, &i.ChannelType, &identifier, &i.HMACToken, &i.HMACMandatory,
 			&i.WebhookURL, &websiteToken, &i.WebsiteURL, &i.WidgetColor, &i.WelcomeTitle, &i.WelcomeTagline,
 			&i.GreetingEnabled, &i.GreetingMessage, &i.EnableEmailCollect, &i.CSATSurveyEnabled,
 			&i.AllowMessagesAfterResolved, &i.LockToSingleConversation, &i.EnableAutoAssignment,
 			&i.WorkingHoursEnabled, &i.OutOfOfficeMessage, &i.Timezone, &i.BotRepliesWhenOpen,
-			&i.CustomerCanRequestHuman, &i.MaxAssignmentLimit, &i.PreChatFormEnabled, &preChat, &hours, &created, &updated},
+			&i.CustomerCanRequestHuman, &i.MaxAssignmentLimit, &i.PreChatFormEnabled, &preChat, &hours, &domains, &created, &updated},
 		func() {
 			i.PreChatForm, i.WorkingHours = preChatForms.get(preChat), workingHours.get(hours)
 			i.Identifier, i.WebsiteToken = identifier.String, websiteToken.String
+			i.AllowedDomains = splitDomains(domains)
 			i.CreatedAt, i.UpdatedAt = fromMicros(created), fromMicros(updated)
 		}
 }
@@ -54,7 +56,23 @@ func inboxArgs(i *baton.Inbox) []any {
 		i.AllowMessagesAfterResolved, i.LockToSingleConversation, i.EnableAutoAssignment,
 		i.WorkingHoursEnabled, i.OutOfOfficeMessage, i.Timezone, toMicros(i.UpdatedAt), i.BotRepliesWhenOpen,
 		i.CustomerCanRequestHuman, i.MaxAssignmentLimit, i.PreChatFormEnabled, jsonPreChatForm(i.PreChatForm),
-		jsonWorkingHours(i.WorkingHours)}
+		jsonWorkingHours(i.WorkingHours), i.AllowedDomainsText()}
+}
+
+// splitDomains reads the allowed_domains column, written by
+// Inbox.AllowedDomainsText: most inboxes have none, and are read without
+// an allocation.
+func splitDomains(s string) []string {
+	if s == "" {
+		return nil
+	}
+	var out []string
+	for _, d := range strings.Split(s, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // CreateInbox inserts i and sets its id.
@@ -65,9 +83,9 @@ func (q *Queries) CreateInbox(ctx context.Context, i *baton.Inbox) error {
 		greeting_message, enable_email_collect, csat_survey_enabled, allow_messages_after_resolved,
 		lock_to_single_conversation, enable_auto_assignment, working_hours_enabled, out_of_office_message,
 		timezone, updated_at, bot_replies_when_open, customer_can_request_human, max_assignment_limit,
-		pre_chat_form_enabled, pre_chat_form_options, working_hours, account_id, channel_type, created_at)
+		pre_chat_form_enabled, pre_chat_form_options, working_hours, allowed_domains, account_id, channel_type, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-		$23, $24, $25, $26, $27, $28, $29, $30)
+		$23, $24, $25, $26, $27, $28, $29, $30, $31)
 		RETURNING id`, args...).Scan(&i.ID)
 	return q.formatError(err, "inbox")
 }
@@ -82,7 +100,7 @@ func (q *Queries) UpdateInbox(ctx context.Context, i *baton.Inbox) error {
 		lock_to_single_conversation = $16, enable_auto_assignment = $17, working_hours_enabled = $18,
 		out_of_office_message = $19, timezone = $20, updated_at = $21, bot_replies_when_open = $22,
 		customer_can_request_human = $23, max_assignment_limit = $24, pre_chat_form_enabled = $25,
-		pre_chat_form_options = $26, working_hours = $27 WHERE id = $28 AND account_id = $29`, args...)
+		pre_chat_form_options = $26, working_hours = $27, allowed_domains = $28 WHERE id = $29 AND account_id = $30`, args...)
 	return q.mustAffect(res, err, "inbox")
 }
 

@@ -23,7 +23,7 @@ func testInbox(t *testing.T, s *store.Store) {
 				Values: []string{"free", "pro"}, Placeholder: "Pick one"},
 			{Name: "order", Label: "Order", Type: "text", FieldType: baton.PreChatConversationAttribute,
 				RegexPattern: "[A-Z]{2}[0-9]+", RegexCue: "Like AB123"}}},
-		CreatedAt: at, UpdatedAt: at}
+		AllowedDomains: []string{"*.acme.test", "https://shop.example:8443"}, CreatedAt: at, UpdatedAt: at}
 	write(t, s, func(q *store.Queries) error { return q.CreateInbox(ctx, i) })
 	want := *i
 	want.CreatedAt, want.UpdatedAt = stored(at), stored(at)
@@ -85,6 +85,7 @@ func testInbox(t *testing.T, s *store.Store) {
 		"Site", false, false, false, "", "UTC", later
 	i.PreChatFormEnabled, i.WorkingHours = false, baton.DefaultWorkingHours()
 	i.PreChatForm.Fields[1].Enabled = false
+	i.AllowedDomains = []string{"acme.test"}
 	write(t, s, func(q *store.Queries) error { return q.UpdateInbox(ctx, i) })
 	want = *i
 	want.CreatedAt, want.UpdatedAt = stored(at), stored(later)
@@ -93,6 +94,18 @@ func testInbox(t *testing.T, s *store.Store) {
 		t.Fatal(err)
 	}
 	same(t, "updated inbox", got, &want)
+	// No allowed domains is none, stored as Chatwoot's blank.
+	i.AllowedDomains = nil
+	write(t, s, func(q *store.Queries) error { return q.UpdateInbox(ctx, i) })
+	want.AllowedDomains = nil
+	got, err = s.Read().FindInbox(ctx, a.ID, i.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "inbox without allowed domains", got, &want)
+	if n := count(t, s, `SELECT COUNT(*) FROM inboxes WHERE id = $1 AND allowed_domains = ''`, i.ID); n != 1 {
+		t.Error("an inbox without allowed domains does not store them blank")
+	}
 	moved := *i
 	moved.AccountID = b.ID
 	err = s.Write(ctx, func(q *store.Queries) error { return q.UpdateInbox(ctx, &moved) })

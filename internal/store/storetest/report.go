@@ -283,10 +283,12 @@ func ReportBackfill(t *testing.T, s *store.Store, dialect goose.Dialect, migrati
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The inbox is written before going down, by today's statements:
+	// they name columns that later migrations add.
+	th := newThread(t, s)
 	if _, err := p.DownTo(ctx, 33); err != nil {
 		t.Fatalf("migrate down: %v", err)
 	}
-	th := newThread(t, s)
 	c := th.conversation
 	person := newUser(t, s, th.account.ID)
 	t0 := c.CreatedAt
@@ -336,11 +338,18 @@ func ReportHistory(t *testing.T, s *store.Store, dialect goose.Dialect, migratio
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The inboxes are written before going down, by today's statements:
+	// they name columns that later migrations add.
+	th := newThread(t, s)
+	acc := th.account.ID
+	hoursInbox := newInbox(t, s, acc)
+	write(t, s, func(q *store.Queries) error {
+		hoursInbox.WorkingHoursEnabled = true
+		return q.UpdateInbox(ctx, hoursInbox)
+	})
 	if _, err := p.DownTo(ctx, 36); err != nil {
 		t.Fatalf("migrate down: %v", err)
 	}
-	th := newThread(t, s)
-	acc := th.account.ID
 	ann, bob := newUser(t, s, acc), newUser(t, s, acc)
 	twin1, twin2, botNamed := newUser(t, s, acc), newUser(t, s, acc), newUser(t, s, acc)
 	write(t, s, func(q *store.Queries) error {
@@ -351,11 +360,6 @@ func ReportHistory(t *testing.T, s *store.Store, dialect goose.Dialect, migratio
 			}
 		}
 		return q.CreateAgentBot(ctx, &baton.AgentBot{AccountID: acc, Name: "OrderBot", CreatedAt: at, UpdatedAt: at}, nil)
-	})
-	hoursInbox := newInbox(t, s, acc)
-	write(t, s, func(q *store.Queries) error {
-		hoursInbox.WorkingHoursEnabled = true
-		return q.UpdateInbox(ctx, hoursInbox)
 	})
 	t0 := at
 	min := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Minute) }
