@@ -46,6 +46,10 @@ type InboxInput struct {
 	// WorkingHours replaces the schedule's days it names, as Chatwoot's
 	// update does; the others stay.
 	WorkingHours []baton.WorkingHour
+	// AllowedDomains replaces a web widget's allowed domains, written as
+	// Chatwoot's allowed_domains (baton.ParseAllowedDomains); "" is none.
+	// Other channels have none and ignore it, as Chatwoot's do.
+	AllowedDomains *string
 }
 
 func (in InboxInput) apply(i *baton.Inbox) error {
@@ -104,6 +108,13 @@ func (in InboxInput) apply(i *baton.Inbox) error {
 	}
 	if err := baton.TooLong("out_of_office_message", "Out of office message", i.OutOfOfficeMessage, maxFormText); err != nil {
 		return err
+	}
+	if in.AllowedDomains != nil && i.IsWebWidget() {
+		d, err := baton.ParseAllowedDomains(*in.AllowedDomains)
+		if err != nil {
+			return err
+		}
+		i.AllowedDomains = d
 	}
 	setBool(&i.PreChatFormEnabled, in.PreChatFormEnabled)
 	if in.PreChatForm != nil {

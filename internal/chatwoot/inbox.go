@@ -20,6 +20,9 @@ type channelRequest struct {
 	// pre-chat form, as Chatwoot's channel takes them.
 	PreChatFormEnabled *flexBool           `json:"pre_chat_form_enabled"`
 	PreChatFormOptions *preChatFormOptions `json:"pre_chat_form_options"`
+	// AllowedDomains are the sites that may frame the web widget, separated
+	// by commas; null clears them, as Rails writes nil.
+	AllowedDomains clearableString `json:"allowed_domains"`
 }
 
 // preChatFormOptions is Chatwoot's pre_chat_form_options.
@@ -142,6 +145,7 @@ func (b inboxRequest) input() app.InboxInput {
 		WorkingHoursEnabled: boolPtr(b.WorkingHoursEnabled), OutOfOfficeMessage: b.OutOfOfficeMessage, Timezone: b.Timezone,
 		BotRepliesWhenOpen: boolPtr(b.BotRepliesWhenOpen), CustomerCanRequestHuman: boolPtr(b.CustomerCanRequestHuman)}
 	in.PreChatFormEnabled = boolPtr(b.Channel.PreChatFormEnabled)
+	in.AllowedDomains = b.Channel.AllowedDomains.ptr()
 	if o := b.Channel.PreChatFormOptions; o != nil {
 		f := o.form()
 		in.PreChatForm = &f
@@ -185,6 +189,7 @@ type inboxJSON struct {
 	Timezone                   string              `json:"timezone"`
 	AllowMessagesAfterResolved bool                `json:"allow_messages_after_resolved"`
 	LockToSingleConversation   bool                `json:"lock_to_single_conversation"`
+	AllowedDomains             any                 `json:"allowed_domains"`
 	WidgetColor                any                 `json:"widget_color"`
 	WebsiteURL                 string              `json:"website_url,omitempty"`
 	WelcomeTitle               any                 `json:"welcome_title"`
@@ -205,8 +210,8 @@ type inboxJSON struct {
 }
 
 // inboxView shows an inbox; the HMAC token only to administrators. The web
-// widget's widget_color, welcome_title and welcome_tagline are null for
-// other channels, as Chatwoot's channel.try has them.
+// widget's allowed_domains, widget_color, welcome_title and welcome_tagline
+// are null for other channels, as Chatwoot's channel.try has them.
 func (h *Handler) inboxView(i *baton.Inbox, admin bool) inboxJSON {
 	v := inboxJSON{ID: i.ID, ChannelID: i.ID, Name: i.Name, ChannelType: i.ChannelType,
 		GreetingEnabled: i.GreetingEnabled, GreetingMessage: i.GreetingMessage, WorkingHoursEnabled: i.WorkingHoursEnabled,
@@ -229,6 +234,7 @@ func (h *Handler) inboxView(i *baton.Inbox, admin bool) inboxJSON {
 	case i.IsWebWidget():
 		v.WidgetColor, v.WebsiteURL, v.WebsiteToken = i.Color(), i.WebsiteURL, i.WebsiteToken
 		v.WelcomeTitle, v.WelcomeTagline = i.WelcomeTitle, i.WelcomeTagline
+		v.AllowedDomains = i.AllowedDomainsText()
 		v.SelectedFeatureFlags = []string{}
 		v.WebWidgetScript = baton.WidgetScript(h.publicURL(), i.WebsiteToken)
 		enabled, form := i.PreChatFormEnabled, preChatFormView(i.PreChatForm)

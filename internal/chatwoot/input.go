@@ -79,6 +79,34 @@ func (f *flexBool) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// clearableString is a text that JSON null clears, as Rails writes nil
+// (blank) for it; a pointer could not tell null from absent.
+type clearableString struct {
+	set bool // the field was sent
+	v   string
+}
+
+func (c *clearableString) UnmarshalJSON(b []byte) error {
+	var s *string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return typeError(b, "")
+	}
+	c.set, c.v = true, ""
+	if s != nil {
+		c.v = *s
+	}
+	return nil
+}
+
+// ptr is the text sent, "" for null, or nil when the field was not sent.
+func (c clearableString) ptr() *string {
+	if !c.set {
+		return nil
+	}
+	v := c.v
+	return &v
+}
+
 // flexObject is a JSON object, or a string holding one.
 type flexObject map[string]any
 

@@ -187,11 +187,19 @@ type Page struct {
 	Title  string // the inbox's name
 	Locale string // the requested locale
 	Accept string // the file types attachments may have, as an HTML accept attribute
+	// AllowedDomains are the sites that may frame the page, CSP host
+	// sources (the inbox's, checked when written); none is any site.
+	AllowedDomains []string
 }
 
-// ServePage writes the widget page. It may be framed by any site (as
-// Chatwoot's, when the inbox names no allowed domains) and runs only the
-// widget's own script.
+// ServePage writes the widget page, which runs only the widget's own
+// script. Any site may frame it unless the inbox names allowed domains;
+// then only those may, by the frame-ancestors directive, which Chatwoot
+// sends as the inbox's allowed_domains separated by spaces. Chatwoot's
+// answer then also keeps Rails' X-Frame-Options: SAMEORIGIN, which
+// browsers that know frame-ancestors ignore; so does Baton's, so that a
+// browser that knows only the older header refuses every site rather than
+// letting any frame it.
 func (w *Widget) ServePage(rw http.ResponseWriter, r *http.Request, p Page) {
 	lang := Lang(p.Locale)
 	urls := map[string]string{}
@@ -217,9 +225,14 @@ func (w *Widget) ServePage(rw http.ResponseWriter, r *http.Request, p Page) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	ancestors := "*"
+	if len(p.AllowedDomains) > 0 {
+		ancestors = strings.Join(p.AllowedDomains, " ")
+		h.Set("X-Frame-Options", "SAMEORIGIN")
+	}
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; "+
 		"img-src * data: blob:; media-src 'self' data: blob:; connect-src 'self' ws: wss:; "+
-		"frame-ancestors *; base-uri 'none'; form-action 'none'")
+		"frame-ancestors "+ancestors+"; base-uri 'none'; form-action 'none'")
 	rw.Write(buf.Bytes())
 }
 
@@ -243,7 +256,8 @@ func (w *Widget) Handler(a *app.App, next http.Handler) http.Handler {
 			writeError(rw, err)
 			return
 		}
-		w.ServePage(rw, r, Page{Title: inbox.Name, Locale: r.URL.Query().Get("locale"), Accept: app.FileAccept()})
+		w.ServePage(rw, r, Page{Title: inbox.Name, Locale: r.URL.Query().Get("locale"), Accept: app.FileAccept(),
+			AllowedDomains: inbox.AllowedDomains})
 	})
 	mux.Handle("/", next)
 	return mux

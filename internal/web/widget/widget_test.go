@@ -72,6 +72,18 @@ func TestServing(t *testing.T) {
 	if rec.Header().Get("X-Frame-Options") != "" || !strings.Contains(rec.Header().Get("Content-Security-Policy"), "script-src 'self'") {
 		t.Errorf("page headers %v", rec.Header())
 	}
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "; frame-ancestors *;") {
+		t.Errorf("a page without allowed domains may not be framed by any site: %s", csp)
+	}
+	// With allowed domains, only they may frame it: Chatwoot's directive,
+	// and its X-Frame-Options for browsers that do not know it.
+	framed := httptest.NewRecorder()
+	w.ServePage(framed, httptest.NewRequest("GET", "/widget", nil), widget.Page{Title: "Shop",
+		AllowedDomains: []string{"*.chatwoot.dev", "https://chatwoot.com:8443"}})
+	if csp := framed.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "; frame-ancestors *.chatwoot.dev https://chatwoot.com:8443;") ||
+		!strings.Contains(csp, "script-src 'self'") || framed.Header().Get("X-Frame-Options") != "SAMEORIGIN" {
+		t.Errorf("page headers with allowed domains %v", framed.Header())
+	}
 	names := regexp.MustCompile(`/widget/assets/([a-z0-9.-]+)`).FindAllStringSubmatch(page, -1)
 	if len(names) < 2 {
 		t.Fatalf("the page names %d assets: %s", len(names), page)
