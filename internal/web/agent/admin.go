@@ -180,6 +180,14 @@ func (h *Handler) updateInboxWidget(r *http.Request, accountID, id int64) error 
 	return err
 }
 
+// updateInboxDomains saves the sites that may show a website inbox's
+// widget: its allowed domains, as the API's allowed_domains takes them.
+func (h *Handler) updateInboxDomains(r *http.Request, accountID, id int64) error {
+	domains := r.FormValue("allowed_domains")
+	_, err := h.app.UpdateInbox(r.Context(), accountID, id, app.InboxInput{AllowedDomains: &domains})
+	return err
+}
+
 func (h *Handler) setInboxMembers(r *http.Request, accountID, id int64) error {
 	ids, err := memberIDs(r)
 	if err != nil {

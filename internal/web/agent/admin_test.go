@@ -61,6 +61,29 @@ func TestAdministration(t *testing.T) {
 		t.Error("a refused save changed the inbox")
 	}
 
+	// The sites that may show its widget: saved with the form's token,
+	// shown as the API shows them; a bad one is refused with the reason
+	// and changes nothing; without the token nothing is saved.
+	domains := set + "/inboxes/" + inbox[1] + "/domains"
+	p = b.post(domains, url.Values{"csrf_token": {csrf}, "allowed_domains": {"shop.test,*.shop.test"}})
+	if p.status != http.StatusOK || !strings.Contains(p.body, `name="allowed_domains" value="shop.test, *.shop.test"`) ||
+		!strings.Contains(p.body, `<label for="allowed-domains">Allowed domains</label>`) {
+		t.Errorf("after saving allowed domains (%d) the page does not show them:\n%s", p.status, p.body)
+	}
+	p = b.post(domains, url.Values{"csrf_token": {csrf}, "allowed_domains": {`shop.test; script-src *`}})
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "which is not a domain") {
+		t.Errorf("a bad allowed domain: %d\n%s", p.status, p.body)
+	}
+	if p = b.post(domains, url.Values{"allowed_domains": {"evil.test"}}); p.status != http.StatusForbidden {
+		t.Errorf("allowed domains without the form's token: %d", p.status)
+	}
+	if p = b.get(set + "/inboxes/" + inbox[1]); !strings.Contains(p.body, `value="shop.test, *.shop.test"`) {
+		t.Error("a refused save changed the allowed domains")
+	}
+	if p = b.get(set + fmt.Sprintf("/inboxes/%d", w.inbox.ID)); strings.Contains(p.body, "allowed_domains") {
+		t.Error("an API inbox's page offers allowed domains")
+	}
+
 	// Its general settings: the satisfaction survey turned on.
 	p = b.post(set+"/inboxes/"+inbox[1], url.Values{"csrf_token": {csrf}, "name": {"Shop"}, "csat_survey_enabled": {"1"},
 		"max_assignment_limit": {"3"}})

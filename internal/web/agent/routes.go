@@ -45,6 +45,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST "+set+"/inboxes/{id}", h.admin(h.inboxAction(h.updateInbox)))
 	m.HandleFunc("POST "+set+"/inboxes/{id}/members", h.admin(h.inboxAction(h.setInboxMembers)))
 	m.HandleFunc("POST "+set+"/inboxes/{id}/widget", h.admin(h.inboxAction(h.updateInboxWidget)))
+	m.HandleFunc("POST "+set+"/inboxes/{id}/domains", h.admin(h.inboxAction(h.updateInboxDomains)))
 	m.HandleFunc("POST "+set+"/inboxes/{id}/bot", h.admin(h.inboxAction(h.setInboxBot)))
 	m.HandleFunc("GET "+set+"/agents", h.admin(h.listAgents))
 	m.HandleFunc("POST "+set+"/agents", h.admin(h.createAgent))
