@@ -82,3 +82,33 @@ func TestLiveAudienceAssignee(t *testing.T) {
 		}
 	})
 }
+
+// TestDeletedUserLeavesNoPubsubToken: deleting a user deletes their pubsub
+// token with them, in the same transaction; the row stayed behind, a
+// credential of nobody that the live channel still looked up.
+func TestDeletedUserLeavesNoPubsubToken(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s)
+		if _, err := w.app.PubsubToken(w.agent); err != nil {
+			t.Fatal(err)
+		}
+		tokens := func() (n int) {
+			t.Helper()
+			if err := s.DB().QueryRow(`SELECT COUNT(*) FROM access_tokens WHERE owner_id = $1 AND owner_type IN ('User', 'UserPubsub')`,
+				w.agentID).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := tokens(); n != 2 {
+			t.Fatalf("the user has %d tokens, want their API token and their pubsub token", n)
+		}
+		if err := w.app.DeleteUser(batontest.System(), w.agentID); err != nil {
+			t.Fatal(err)
+		}
+		if n := tokens(); n != 0 {
+			t.Fatalf("%d of the deleted user's tokens are left", n)
+		}
+	})
+}

@@ -145,6 +145,9 @@ func (a *App) DeleteUser(ctx context.Context, id int64) error {
 		if err := q.DeleteAccessToken(ctx, store.OwnerUser, id); err != nil {
 			return err
 		}
+		if err := q.DeleteAccessToken(ctx, ownerUserPubsub, id); err != nil {
+			return err
+		}
 		aus, err := q.ListUserAccounts(ctx, id)
 		if err != nil {
 			return err
