@@ -329,35 +329,25 @@ func (h *Hub) subscribe(ctx context.Context, c *conn, identifier string) {
 	h.mu.Lock()
 	h.listen(who.AccountID)
 	h.mu.Unlock()
+	var missed *replay
 	if p.LastEventID != nil && *p.LastEventID != 0 {
 		// The client may have heard, from another process, of events this
 		// one has not read yet (a hub nobody listened to reads late).
 		h.readPast(ctx, *p.LastEventID)
-		h.fill(ctx, who.AccountID, *p.LastEventID)
+		missed = h.missed(ctx, s, *p.LastEventID)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if _, dup := c.subs[identifier]; dup || c.subs == nil {
+	if !h.register(c, identifier, s) {
 		h.unlisten(who.AccountID)
 		if who.UserID != 0 {
 			go h.left(s)
 		}
 		return
 	}
-	c.subs[identifier] = s
-	h.stats.subscriptions.Add(1)
-	if who.UserID != 0 {
-		add(h.users, who.AccountID, s)
-		k := presenceKey{who.AccountID, who.UserID}
-		h.online[k]++
-	} else {
-		add(h.contacts, who.ContactInboxID, s)
-		k := presenceKey{who.AccountID, -who.ContactID}
-		h.online[k]++
-	}
 	c.enqueue([]byte(`{"identifier":` + string(ident) + `,"type":"confirm_subscription"}`))
-	if p.LastEventID != nil && *p.LastEventID != 0 {
-		h.replay(s, *p.LastEventID)
+	if missed != nil {
+		h.sendMissed(s, missed)
 	}
 	s.send("presence.update", presence, 0)
 }
@@ -398,50 +388,49 @@ func del(m map[int64]map[*subscription]struct{}, k int64, s *subscription) {
 	}
 }
 
+// register adds the subscription to its connection and to the hub, and
+// reports whether it did: not when the connection closed meanwhile or has
+// it already (ignored, as Rails does). h.mu is held.
+func (h *Hub) register(c *conn, identifier string, s *subscription) bool {
+	if _, dup := c.subs[identifier]; dup || c.subs == nil {
+		return false
+	}
+	c.subs[identifier] = s
+	h.join(s)
+	return true
+}
+
+// join registers a subscription with its account (rooms), and a
+// contact's with their contact inbox. h.mu is held.
+func (h *Hub) join(s *subscription) {
+	h.stats.subscriptions.Add(1)
+	who := s.who
+	r := h.rooms[who.AccountID]
+	if r == nil {
+		r = &room{users: map[*subscription]struct{}{}, contacts: map[*subscription]struct{}{}}
+		h.rooms[who.AccountID] = r
+	}
+	if who.UserID != 0 {
+		r.users[s] = struct{}{}
+		return
+	}
+	r.contacts[s] = struct{}{}
+	add(h.contacts, who.ContactInboxID, s)
+}
+
 // drop forgets a subscription. h.mu is held.
 func (h *Hub) drop(s *subscription) {
 	h.stats.subscriptions.Add(-1)
 	who := s.who
 	h.unlisten(who.AccountID)
-	if who.UserID != 0 {
-		del(h.users, who.AccountID, s)
-		k := presenceKey{who.AccountID, who.UserID}
-		if h.online[k]--; h.online[k] <= 0 {
-			delete(h.online, k)
-		}
-		return
+	if who.UserID == 0 {
+		del(h.contacts, who.ContactInboxID, s)
 	}
-	del(h.contacts, who.ContactInboxID, s)
-	k := presenceKey{who.AccountID, -who.ContactID}
-	if h.online[k]--; h.online[k] <= 0 {
-		delete(h.online, k)
-	}
-}
-
-// replay sends a resuming subscription what it missed since the event id,
-// or tells it to refetch when that event is no longer (or was never) kept
-// here. h.mu is held.
-func (h *Hub) replay(s *subscription, after int64) {
-	refetch := func() {
-		s.send("resume.refetch", []byte(`{"last_event_id":`+strconv.FormatInt(after, 10)+`}`), 0)
-	}
-	seq, ok := h.ringIDs[after]
-	if !ok {
-		refetch()
-		return
-	}
-	missed := h.ring[seq-h.ringBase+1:]
-	for _, e := range missed {
-		if e.event.Skipped && e.event.AccountID == s.who.AccountID {
-			refetch() // fill could not load it
-			return
-		}
-	}
-	for _, e := range missed {
-		for _, p := range e.payloads {
-			if data := s.payload(e.event, p); data != nil {
-				s.send(p.Event, data, e.id)
-			}
+	if r := h.rooms[who.AccountID]; r != nil {
+		delete(r.users, s)
+		delete(r.contacts, s)
+		if len(r.users) == 0 && len(r.contacts) == 0 {
+			delete(h.rooms, who.AccountID)
 		}
 	}
 }

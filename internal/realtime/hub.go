@@ -56,8 +56,7 @@ type Hub struct {
 	pings    [pingSlots]map[*conn]struct{} // the connections by the part of the interval they are pinged in
 	nextPing uint16
 	contacts map[int64]map[*subscription]struct{} // by contact inbox id
-	users    map[int64]map[*subscription]struct{} // by account id
-	online   map[presenceKey]int                  // this process's user subscriptions, by account and user
+	rooms    map[int64]*room                      // by account id
 	// listening counts the subscriptions of each account here (and those
 	// being made); quiet is when an account's last one ended. An account
 	// nobody has listened to for the resume window has its events skipped,
@@ -67,6 +66,7 @@ type Hub struct {
 	ring      []*entry         // recent events, oldest first
 	ringIDs   map[int64]uint64 // event id → sequence number in ring
 	ringBase  uint64           // sequence number of ring[0]
+	kept      map[int64]*kept  // ring's events by account (resume.go)
 	closing   bool
 
 	// Work for the reading goroutine, and what it alone keeps.
@@ -89,7 +89,11 @@ type Hub struct {
 	dispatched atomic.Int64 // the highest event id handled, for Sync
 }
 
-type presenceKey struct{ account, user int64 }
+// room is an account's subscriptions on this process.
+type room struct {
+	users    map[*subscription]struct{}
+	contacts map[*subscription]struct{}
+}
 
 type typingKey struct {
 	conversation int64
@@ -102,9 +106,12 @@ type typingLease struct {
 	event   *app.LiveEvent
 }
 
-// entry is an event as it was fanned out, kept for resuming clients.
+// entry is an event as it was fanned out, kept for resuming clients. It
+// is not changed once kept (fill replaces it), so that a resuming
+// subscription reads it outside the hub's lock.
 type entry struct {
 	id       int64
+	seq      uint64 // its place in the ring
 	at       time.Time
 	event    *app.LiveEvent
 	payloads []app.LivePayload
@@ -150,7 +157,7 @@ func New(c Config) *Hub {
 	}
 	h := &Hub{cfg: c, app: c.App, render: c.Renderer, log: c.Logger, now: c.Now,
 		conns: map[*conn]struct{}{}, contacts: map[int64]map[*subscription]struct{}{},
-		users: map[int64]map[*subscription]struct{}{}, online: map[presenceKey]int{}, ringIDs: map[int64]uint64{},
+		rooms: map[int64]*room{}, ringIDs: map[int64]uint64{}, kept: map[int64]*kept{},
 		listening: map[int64]int{}, quiet: map[int64]time.Time{}, gaps: map[int64]time.Time{},
 		wake: make(chan struct{}, 1), heard: make(chan struct{}, 1), typing: map[typingKey]*typingLease{}}
 	for i := range h.pings {
@@ -431,62 +438,12 @@ func (h *Hub) forgetQuiet(now time.Time) {
 	}
 }
 
-// fill loads and renders the account's skipped events after the id, for
-// a subscription of the account that resumes from it. What cannot be
-// loaded stays skipped, and replay asks the client to refetch.
-func (h *Hub) fill(ctx context.Context, accountID, after int64) {
-	h.mu.Lock()
-	var ids []int64
-	if seq, ok := h.ringIDs[after]; ok {
-		for _, e := range h.ring[seq-h.ringBase+1:] {
-			if e.event.Skipped && e.event.AccountID == accountID {
-				ids = append(ids, e.id)
-			}
-		}
-	}
-	h.mu.Unlock()
-	if len(ids) == 0 {
-		return
-	}
-	events, err := h.app.LiveEventsByID(ctx, ids, nil)
-	if err != nil {
-		h.log.Warn("live: loading the events a client missed", "err", err)
-		return
-	}
-	loaded := map[int64]*entry{}
-	for _, e := range events {
-		payloads, err := h.render.Render(e)
-		if err != nil {
-			h.log.Error("live: rendering an event", "event", e.Name, "id", e.ID, "err", err)
-			return
-		}
-		loaded[e.ID] = &entry{event: e, payloads: payloads}
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, id := range ids {
-		seq, ok := h.ringIDs[id]
-		if !ok {
-			continue
-		}
-		en := h.ring[seq-h.ringBase]
-		if l := loaded[id]; l != nil {
-			en.event, en.payloads = l.event, l.payloads
-		} else {
-			// Gone since (its conversation or contact): nothing to show.
-			gone := *en.event
-			gone.Skipped = false
-			en.event = &gone
-		}
-	}
-}
-
 // fanOut hands an event's frames to the subscriptions that may hear of it
 // (subscription.payload decides). h.mu is held.
 func (h *Hub) fanOut(e *app.LiveEvent, payloads []app.LivePayload, id int64) {
 	for _, p := range payloads {
-		if p.Agent != nil {
-			for s := range h.users[e.AccountID] {
+		if r := h.rooms[e.AccountID]; p.Agent != nil && r != nil {
+			for s := range r.users {
 				s.send(p.Event, s.payload(e, p), id)
 			}
 		}
@@ -547,23 +504,6 @@ func (h *Hub) typingOff(l *typingLease) {
 	h.fanOut(&off, payloads, 0)
 }
 
-// remember keeps an event for resuming clients, forgetting what is older
-// than the window or beyond the count. h.mu is held.
-func (h *Hub) remember(e *entry) {
-	h.ring = append(h.ring, e)
-	h.ringIDs[e.id] = h.ringBase + uint64(len(h.ring)-1)
-	drop := 0
-	for drop < len(h.ring) && (len(h.ring)-drop > h.cfg.ResumeEvents || e.at.Sub(h.ring[drop].at) > h.cfg.ResumeWindow) {
-		delete(h.ringIDs, h.ring[drop].id)
-		h.ring[drop] = nil
-		drop++
-	}
-	if drop > 0 {
-		h.ring = h.ring[drop:]
-		h.ringBase += uint64(drop)
-	}
-}
-
 // Stats are the hub's counts, for /metrics.
 type Stats struct {
 	Connections   int
@@ -585,7 +525,9 @@ func (h *Hub) Stats() Stats {
 
 // presence renders the account's presence: its users who are there, on
 // any process (from the database), and, for agents, the contacts
-// connected to this process.
+// connected to this process, read from the account's own subscriptions
+// (each presence change of every account walked every contact online
+// here, under the hub's lock).
 func (h *Hub) presence(accountID int64, forAgents bool) []byte {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -596,20 +538,26 @@ func (h *Hub) presence(accountID int64, forAgents bool) []byte {
 	}
 	var contacts map[int64]bool
 	if forAgents {
-		contacts = map[int64]bool{}
-		h.mu.Lock()
-		for k := range h.online {
-			if k.account == accountID && k.user < 0 {
-				contacts[-k.user] = true
-			}
-		}
-		h.mu.Unlock()
+		contacts = h.contactsHere(accountID)
 	}
 	b, err := h.render.RenderPresence(accountID, users, contacts)
 	if err != nil {
 		return nil
 	}
 	return b
+}
+
+// contactsHere returns the account's contacts connected to this process.
+func (h *Hub) contactsHere(accountID int64) map[int64]bool {
+	contacts := map[int64]bool{}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if r := h.rooms[accountID]; r != nil {
+		for s := range r.contacts {
+			contacts[s.who.ContactID] = true
+		}
+	}
+	return contacts
 }
 
 // presenceChanged tells the account's agents on this process who is there
@@ -623,13 +571,28 @@ func (h *Hub) presenceChanged(e *app.LiveEvent) {
 	b := h.presence(e.AccountID, true)
 	var gone []*subscription
 	h.mu.Lock()
-	for s := range h.users[e.AccountID] {
-		if !e.Users[s.who.UserID] {
-			gone = append(gone, s)
-			continue
+	if r := h.rooms[e.AccountID]; r != nil {
+		for s := range r.users {
+			if !e.Users[s.who.UserID] {
+				gone = append(gone, s)
+				continue
+			}
+			s.send("presence.update", b, 0)
 		}
-		s.send("presence.update", b, 0)
 	}
+	h.end(gone)
+	h.mu.Unlock()
+	for _, s := range gone {
+		go func() {
+			h.left(s)
+			s.c.closeWith(frameRemote)
+		}()
+	}
+}
+
+// end forgets the subscriptions, taking them from their connections. h.mu
+// is held.
+func (h *Hub) end(gone []*subscription) {
 	for _, s := range gone {
 		for k, x := range s.c.subs {
 			if x == s {
@@ -637,13 +600,6 @@ func (h *Hub) presenceChanged(e *app.LiveEvent) {
 				h.drop(s)
 			}
 		}
-	}
-	h.mu.Unlock()
-	for _, s := range gone {
-		go func() {
-			h.left(s)
-			s.c.closeWith(frameRemote)
-		}()
 	}
 }
 
