@@ -18,6 +18,9 @@ const (
 	EventConversationRead = "conversation_read"
 	EventContactDeleted   = "contact_deleted"
 	EventPresenceUpdate   = "presence_update"
+	// EventAccountSuspended is heard by the live channel itself, never
+	// sent: the account's live subscriptions end.
+	EventAccountSuspended = "account_suspended"
 )
 
 // ConversationChange is a conversation before and after a change, for the

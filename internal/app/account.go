@@ -108,11 +108,18 @@ func (a *App) UpdateAccount(ctx context.Context, id int64, in AccountInput) (*ba
 		if err = a.permitted(ctx, q, baton.PermissibleAccount, id); err != nil {
 			return err
 		}
+		was := acc.Status
 		if err = in.apply(acc); err != nil {
 			return err
 		}
 		acc.UpdatedAt = a.Now()
-		return q.UpdateAccount(ctx, acc)
+		if err := q.UpdateAccount(ctx, acc); err != nil {
+			return err
+		}
+		if was != baton.AccountSuspended && acc.Status == baton.AccountSuspended {
+			return a.accountSuspended(ctx, q, id)
+		}
+		return nil
 	})
 	return acc, err
 }

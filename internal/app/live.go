@@ -621,7 +621,7 @@ type Subscriber struct {
 }
 
 // SubscribeContact resolves a contact inbox's pubsub token. An unknown
-// token is not found.
+// token is not found; one of a suspended account is refused.
 func (a *App) SubscribeContact(ctx context.Context, token string) (*Subscriber, error) {
 	if token == "" {
 		return nil, baton.ErrNotFound
@@ -635,7 +635,23 @@ func (a *App) SubscribeContact(ctx context.Context, token string) (*Subscriber, 
 	if err != nil {
 		return nil, err
 	}
+	if err := unsuspended(ctx, q, inbox.AccountID); err != nil {
+		return nil, err
+	}
 	return &Subscriber{AccountID: inbox.AccountID, ContactID: ci.ContactID, ContactInboxID: ci.ID, InboxID: inbox.ID}, nil
+}
+
+// unsuspended refuses a live subscription to a suspended account, as its
+// API and its widget are refused.
+func unsuspended(ctx context.Context, q *store.Queries, accountID int64) error {
+	acc, err := q.FindAccount(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	if acc.Status == baton.AccountSuspended {
+		return auth.ErrSuspended
+	}
+	return nil
 }
 
 // ownerUserPubsub is the access_tokens owner type of users' pubsub tokens:
@@ -645,7 +661,7 @@ const ownerUserPubsub = "UserPubsub"
 
 // SubscribeUser resolves a user's pubsub token in one of their accounts.
 // A wrong token, another user's id, or an account the user is not in are
-// all not found.
+// all not found; a suspended account is refused.
 func (a *App) SubscribeUser(ctx context.Context, token string, accountID, userID int64) (*Subscriber, error) {
 	if token == "" {
 		return nil, baton.ErrNotFound
@@ -659,6 +675,9 @@ func (a *App) SubscribeUser(ctx context.Context, token string, accountID, userID
 		return nil, baton.ErrNotFound
 	}
 	if _, err := q.FindAccountUser(ctx, accountID, userID); err != nil {
+		return nil, err
+	}
+	if err := unsuspended(ctx, q, accountID); err != nil {
 		return nil, err
 	}
 	return &Subscriber{AccountID: accountID, UserID: userID}, nil
@@ -747,6 +766,14 @@ func (a *App) AccountPresence(ctx context.Context, accountID int64) (map[int64]s
 // for as long as they stayed connected.
 func (a *App) membershipEnded(ctx context.Context, q *store.Queries, accountID int64) error {
 	return a.publish(ctx, q, &store.LiveEvent{AccountID: accountID, Name: baton.EventPresenceUpdate}, nil)
+}
+
+// accountSuspended tells every process, in q's transaction that suspended
+// the account, to end the account's live subscriptions, its users' and its
+// contacts': they are refused from then on (SubscribeUser,
+// SubscribeContact), and those made before kept hearing of the account.
+func (a *App) accountSuspended(ctx context.Context, q *store.Queries, accountID int64) error {
+	return a.publish(ctx, q, &store.LiveEvent{AccountID: accountID, Name: baton.EventAccountSuspended}, nil)
 }
 
 // PublishPresence tells the live clients of the user's accounts, on every

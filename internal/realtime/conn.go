@@ -310,6 +310,11 @@ func (h *Hub) subscribe(ctx context.Context, c *conn, identifier string) {
 		reject()
 		return
 	}
+	// An account suspended from here on refuses the subscription (ended),
+	// whatever the check below read.
+	h.mu.Lock()
+	endings := h.endings
+	h.mu.Unlock()
 	var who *app.Subscriber
 	var err error
 	if userID := number(p.UserID); userID != 0 || len(p.UserID) > 0 {
@@ -338,10 +343,13 @@ func (h *Hub) subscribe(ctx context.Context, c *conn, identifier string) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.register(c, identifier, s) {
+	if ok, refused := h.register(c, identifier, s, endings); !ok {
 		h.unlisten(who.AccountID)
 		if who.UserID != 0 {
 			go h.left(s)
+		}
+		if refused {
+			reject()
 		}
 		return
 	}
@@ -390,14 +398,19 @@ func del(m map[int64]map[*subscription]struct{}, k int64, s *subscription) {
 
 // register adds the subscription to its connection and to the hub, and
 // reports whether it did: not when the connection closed meanwhile or has
-// it already (ignored, as Rails does). h.mu is held.
-func (h *Hub) register(c *conn, identifier string, s *subscription) bool {
+// it already (ignored, as Rails does), nor when its account was suspended
+// here since endings was read, before the subscription was checked
+// (refused). h.mu is held.
+func (h *Hub) register(c *conn, identifier string, s *subscription, endings uint64) (ok, refused bool) {
 	if _, dup := c.subs[identifier]; dup || c.subs == nil {
-		return false
+		return false, false
+	}
+	if h.ended[s.who.AccountID].count > endings {
+		return false, true
 	}
 	c.subs[identifier] = s
 	h.join(s)
-	return true
+	return true, false
 }
 
 // join registers a subscription with its account (rooms), and a

@@ -67,7 +67,12 @@ type Hub struct {
 	ringIDs   map[int64]uint64 // event id → sequence number in ring
 	ringBase  uint64           // sequence number of ring[0]
 	kept      map[int64]*kept  // ring's events by account (resume.go)
-	closing   bool
+	// ended is, for each account whose subscriptions were ended here
+	// (suspended), the count of endings then (endings): a subscription
+	// checked before it is refused when it comes to register.
+	ended   map[int64]ending
+	endings uint64
+	closing bool
 
 	// Work for the reading goroutine, and what it alone keeps.
 	wake chan struct{}
@@ -93,6 +98,11 @@ type Hub struct {
 type room struct {
 	users    map[*subscription]struct{}
 	contacts map[*subscription]struct{}
+}
+
+type ending struct {
+	count uint64
+	at    time.Time
 }
 
 type typingKey struct {
@@ -157,7 +167,7 @@ func New(c Config) *Hub {
 	}
 	h := &Hub{cfg: c, app: c.App, render: c.Renderer, log: c.Logger, now: c.Now,
 		conns: map[*conn]struct{}{}, contacts: map[int64]map[*subscription]struct{}{},
-		rooms: map[int64]*room{}, ringIDs: map[int64]uint64{}, kept: map[int64]*kept{},
+		rooms: map[int64]*room{}, ringIDs: map[int64]uint64{}, kept: map[int64]*kept{}, ended: map[int64]ending{},
 		listening: map[int64]int{}, quiet: map[int64]time.Time{}, gaps: map[int64]time.Time{},
 		wake: make(chan struct{}, 1), heard: make(chan struct{}, 1), typing: map[typingKey]*typingLease{}}
 	for i := range h.pings {
@@ -356,6 +366,10 @@ func (h *Hub) seen(id int64) bool {
 func (h *Hub) dispatch(e *app.LiveEvent) {
 	defer h.handled(e.ID)
 	now := h.now()
+	if e.Name == baton.EventAccountSuspended {
+		h.endAccount(e.AccountID) // skipped or not: it names the account
+		return
+	}
 	if e.Skipped {
 		// Nobody here hears of it: kept, unloaded, for a client that
 		// resumes (fill loads it then).
@@ -434,6 +448,11 @@ func (h *Hub) forgetQuiet(now time.Time) {
 	for id, since := range h.quiet {
 		if now.Sub(since) > h.cfg.ResumeWindow {
 			delete(h.quiet, id)
+		}
+	}
+	for id, e := range h.ended {
+		if now.Sub(e.at) > h.cfg.ResumeWindow {
+			delete(h.ended, id)
 		}
 	}
 }
@@ -587,6 +606,40 @@ func (h *Hub) presenceChanged(e *app.LiveEvent) {
 			h.left(s)
 			s.c.closeWith(frameRemote)
 		}()
+	}
+}
+
+// endAccount ends every subscription of the account here, its users' and
+// its contacts', as presenceChanged ends a removed member's: the account
+// was suspended, and they kept hearing of it (a widget's visitors could
+// still be told of its agents' replies). Their connections are closed with
+// Rails' remote disconnect; the clients connect again and are refused.
+// A subscription checked before the suspension committed, still on its
+// way, is refused when it comes to register (ended).
+func (h *Hub) endAccount(accountID int64) {
+	var gone []*subscription
+	h.mu.Lock()
+	h.endings++
+	h.ended[accountID] = ending{count: h.endings, at: h.now()}
+	if r := h.rooms[accountID]; r != nil {
+		for s := range r.users {
+			gone = append(gone, s)
+		}
+		for s := range r.contacts {
+			gone = append(gone, s)
+		}
+	}
+	h.end(gone)
+	h.mu.Unlock()
+	closed := map[*conn]bool{}
+	for _, s := range gone {
+		if !closed[s.c] {
+			closed[s.c] = true
+			go s.c.closeWith(frameRemote)
+		}
+		if s.who.UserID != 0 {
+			go h.left(s)
+		}
 	}
 }
 

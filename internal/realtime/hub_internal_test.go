@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
@@ -126,7 +127,7 @@ func TestPresenceReadsItsAccount(t *testing.T) {
 		s := &subscription{c: c, who: who}
 		h.mu.Lock()
 		h.listen(who.AccountID)
-		if !h.register(c, fmt.Sprint(len(subs)), s) {
+		if ok, _ := h.register(c, fmt.Sprint(len(subs)), s, h.endings); !ok {
 			t.Fatal("not registered")
 		}
 		h.mu.Unlock()
@@ -153,4 +154,30 @@ func TestPresenceReadsItsAccount(t *testing.T) {
 		t.Errorf("after every subscription ended: %d rooms, %d contact inboxes", len(h.rooms), len(h.contacts))
 	}
 	h.mu.Unlock()
+}
+
+// TestSuspensionRefusesSubscriptionUnderway: a subscription checked before
+// its account was suspended here (its account read as active) is refused
+// when it comes to register; another account's is not, nor one checked
+// after.
+func TestSuspensionRefusesSubscriptionUnderway(t *testing.T) {
+	t.Parallel()
+	h := New(Config{Now: func() time.Time { return time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC) }})
+	c := &conn{hub: h, subs: map[string]*subscription{}}
+	checked := h.endings
+	h.endAccount(1)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	register := func(account int64, identifier string, endings uint64) (bool, bool) {
+		return h.register(c, identifier, &subscription{c: c, who: &app.Subscriber{AccountID: account, ContactID: 1, ContactInboxID: account}}, endings)
+	}
+	if ok, refused := register(1, "a", checked); ok || !refused {
+		t.Errorf("checked before the suspension: registered %v, refused %v", ok, refused)
+	}
+	if ok, _ := register(2, "b", checked); !ok {
+		t.Error("another account's subscription was not registered")
+	}
+	if ok, _ := register(1, "c", h.endings); !ok {
+		t.Error("a subscription checked after the suspension (active again) was not registered")
+	}
 }

@@ -966,6 +966,95 @@ func TestRemovedMemberIsDisconnected(t *testing.T) {
 	})
 }
 
+// TestSuspendedAccountIsDisconnected: suspending an account (the Platform
+// API) ends its live subscriptions on every process, its agents' and its
+// widget visitors': the connections are closed with Rails' remote
+// disconnect, nothing reaches them after, and the subscriptions are
+// refused when the clients come back, until the account is active again.
+// They kept hearing of the account (a visitor, of the agents' replies) for
+// as long as they stayed connected. Another account's go on.
+func TestSuspendedAccountIsDisconnected(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		suspend(t, populate(t, newNode(t, s, "", nil)), 0)
+	})
+	t.Run("across processes", func(t *testing.T) {
+		url := storetest.PostgresURL(t)
+		suspend(t, populate(t, newPostgresNode(t, url, 0), newPostgresNode(t, url, 0)), 1)
+	})
+}
+
+// suspend suspends the world's account on process by, its clients
+// connected to the first.
+func suspend(t *testing.T, w *world, by int) {
+	t.Helper()
+	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
+	a := w.nodes[0].app
+	web, err := a.CreateInbox(sys, w.account, app.InboxInput{Name: ptr("Web"), ChannelType: baton.ChannelWebWidget})
+	if err != nil {
+		t.Fatal(err)
+	}
+	visit, err := a.WidgetConfig(baton.NewContextWithCredential(context.Background(), baton.ContactCredential{WebsiteToken: web.WebsiteToken}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	subscribers := map[string]string{
+		"agent":   userIdentifier(w.agent, w.account),
+		"visitor": contactIdentifier(visit.ContactInbox.PubsubToken),
+	}
+	clients := map[string]*client{}
+	for who, id := range subscribers {
+		clients[who] = w.dial(0)
+		if got := clients[who].subscribe(id); got != "confirm_subscription" {
+			t.Fatalf("the %s's subscription got %s", who, got)
+		}
+	}
+	outsider := w.dial(0)
+	outsider.subscribe(userIdentifier(w.outsider, w.other))
+	status := func(s string) {
+		t.Helper()
+		if _, err := w.nodes[by].app.UpdateAccount(sys, w.account, app.AccountInput{Status: ptr(s)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	status("suspended")
+	for who, c := range clients {
+		// Presence of events read before the suspension committed may
+		// come first.
+		for {
+			f := c.next()
+			<-c.raw
+			if f["type"] == "disconnect" {
+				if f["reason"] != "remote" || f["reconnect"] != true {
+					t.Fatalf("the %s's disconnect frame %v, want Rails' remote disconnect", who, f)
+				}
+				break
+			}
+		}
+		for f := range c.frames {
+			t.Fatalf("the %s's connection, after the disconnect frame: %v", who, f)
+		}
+		if got := w.dial(0).subscribe(subscribers[who]); got != "reject_subscription" {
+			t.Fatalf("coming back to the suspended account, the %s's subscription got %s", who, got)
+		}
+	}
+	outsider.send(map[string]any{"command": "message", "identifier": userIdentifier(w.outsider, w.other),
+		"data": `{"action":"update_presence"}`})
+	for {
+		f := outsider.next()
+		<-outsider.raw
+		if msg, _ := f["message"].(map[string]any); msg != nil && msg["event"] == "presence.update" {
+			break // another account's subscription goes on
+		}
+	}
+	status("active")
+	for who, id := range subscribers {
+		if got := w.dial(0).subscribe(id); got != "confirm_subscription" {
+			t.Fatalf("the account active again, the %s's subscription got %s", who, got)
+		}
+	}
+}
+
 // TestResumeOnAnotherProcess runs three processes on one PostgreSQL: a
 // client of the first that saw some events resumes on the second, which
 // was running when they were committed, and gets what it missed; on the
