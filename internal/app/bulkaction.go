@@ -177,7 +177,7 @@ func (a *App) bulkChange(ctx context.Context, q *store.Queries, s *scope, c *bat
 				added = append(added, l)
 			}
 		}
-		if len(labels) > maxAttributes {
+		if len(labels) > maxConversationLabels {
 			return baton.Invalid("Too many labels", "labels")
 		}
 		c.Labels = labels

@@ -843,12 +843,20 @@ func (a *App) UpdateConversation(ctx context.Context, accountID, displayID int64
 	})
 }
 
-// SetLabels replaces a conversation's labels and leaves activity messages
-// for what was added and removed.
+// maxConversationLabels bounds a conversation's labels: each of its
+// payloads (webhooks, live frames, lists) carries them all.
+const maxConversationLabels = 100
+
+// SetLabels replaces a conversation's labels, at most
+// maxConversationLabels, and leaves activity messages for what was added
+// and removed.
 func (a *App) SetLabels(ctx context.Context, accountID, displayID int64, labels []string) (*baton.Conversation, error) {
 	clean, err := cleanLabels(labels, "labels")
 	if err != nil {
 		return nil, err
+	}
+	if len(clean) > maxConversationLabels {
+		return nil, baton.Invalid(fmt.Sprintf("A conversation has at most %d labels, not %d", maxConversationLabels, len(clean)), "labels")
 	}
 	return a.changeConversation(ctx, accountID, displayID, func(q *store.Queries, s *scope, c *baton.Conversation) error {
 		var added, removed []string
@@ -872,12 +880,14 @@ func (a *App) SetLabels(ctx context.Context, accountID, displayID int64, labels 
 // field for the error.
 func cleanLabels(labels []string, attr string) ([]string, error) {
 	clean := make([]string, 0, len(labels))
+	seen := make(map[string]bool, len(labels)) // a list's repeats found in linear time, however long it is
 	for _, l := range labels {
 		l = strings.ToLower(strings.TrimSpace(l))
 		if l == "" || len(l) > 255 || strings.ContainsAny(l, " ,\"") {
 			return nil, baton.Invalid(fmt.Sprintf("Label %q is not valid: letters, digits, - and _ only", l), attr)
 		}
-		if !slices.Contains(clean, l) {
+		if !seen[l] {
+			seen[l] = true
 			clean = append(clean, l)
 		}
 	}
@@ -1418,7 +1428,7 @@ func (a *App) WidgetLabel(ctx context.Context, label string, add bool) (*baton.C
 		has := slices.Contains(c.Labels, l)
 		switch {
 		case add && !has:
-			if len(c.Labels) >= maxAttributes {
+			if len(c.Labels) >= maxConversationLabels {
 				return baton.Invalid("Too many labels", "label")
 			}
 			c.Labels = append(c.Labels, l)

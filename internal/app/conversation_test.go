@@ -301,3 +301,34 @@ func TestWidgetLabels(t *testing.T) {
 		}
 	})
 }
+
+// TestLabelsBounded: a conversation holds at most 100 labels however they
+// come (a list of labels, repeats counted once); more is refused and the
+// conversation keeps the labels it had. One request set 110,000 labels,
+// each then in every payload of the conversation.
+func TestLabelsBounded(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s)
+		c := w.customer(t, "many-labels")
+		labels := func(n int) []string {
+			out := make([]string, n)
+			for i := range out {
+				out[i] = fmt.Sprintf("l%d", i)
+			}
+			return out
+		}
+		got, err := w.app.SetLabels(w.admin, w.account.ID, c.DisplayID, append(labels(100), labels(50)...))
+		if err != nil || len(got.Labels) != 100 {
+			t.Fatalf("100 labels and 50 repeats: %v, %d labels", err, len(got.Labels))
+		}
+		for _, n := range []int{101, 100000} {
+			if _, err := w.app.SetLabels(w.admin, w.account.ID, c.DisplayID, labels(n)); !errors.Is(err, &baton.Error{Code: baton.EINVALID}) {
+				t.Errorf("%d labels: %v, want invalid", n, err)
+			}
+		}
+		if got, err = w.app.Conversation(w.admin, w.account.ID, c.DisplayID); err != nil || len(got.Labels) != 100 {
+			t.Fatalf("after the refusals: %v, %d labels", err, len(got.Labels))
+		}
+	})
+}
