@@ -376,6 +376,11 @@ func (a *App) conversationFilter(ctx context.Context, q *store.Queries, accountI
 	if err := cq.applyQueue(); err != nil {
 		return store.ConversationFilter{}, err
 	}
+	if len(cq.Labels) > maxConversationLabels {
+		// None has more; each is a condition of the statement, and
+		// SQLite refuses a thousand of them (a 500).
+		return store.ConversationFilter{}, baton.Invalid(fmt.Sprintf("labels may name at most %d labels", maxConversationLabels), "labels")
+	}
 	f := store.ConversationFilter{AccountID: accountID, AssigneeType: cq.AssigneeType, UserID: s.userID(),
 		InboxID: cq.InboxID, TeamID: cq.TeamID, InboxIDs: s.inboxIDs, Assigned: s.assigned(), Labels: cq.Labels, Query: cq.Query,
 		LongestWaiting: cq.Queue == QueueWaiting, RepliesFirst: cq.Queue == QueueMine}

@@ -332,3 +332,35 @@ func TestLabelsBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestLabelsFilterBounded: the list's labels filter names at most 100
+// labels, as many as a conversation has (422 past it); each is a condition
+// of the statement, and 2,000 were a 500 on SQLite (its expression tree
+// too deep).
+func TestLabelsFilterBounded(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s)
+		c := w.customer(t, "filtered")
+		labels := make([]string, 100)
+		for i := range labels {
+			labels[i] = fmt.Sprintf("l%d", i)
+		}
+		if _, err := w.app.SetLabels(w.admin, w.account.ID, c.DisplayID, labels); err != nil {
+			t.Fatal(err)
+		}
+		list, err := w.app.Conversations(w.admin, w.account.ID, app.ConversationQuery{Status: "all", Labels: labels})
+		if err != nil || len(list.Conversations) != 1 {
+			t.Fatalf("100 labels: %v, want the conversation", err)
+		}
+		for _, n := range []int{101, 2000} {
+			many := make([]string, n)
+			for i := range many {
+				many[i] = fmt.Sprintf("l%d", i)
+			}
+			if _, err := w.app.Conversations(w.admin, w.account.ID, app.ConversationQuery{Status: "all", Labels: many}); !errors.Is(err, &baton.Error{Code: baton.EINVALID}) {
+				t.Errorf("%d labels: %v, want invalid", n, err)
+			}
+		}
+	})
+}
