@@ -52,11 +52,15 @@ func (a *App) cannedScope(ctx context.Context, q *store.Queries, accountID int64
 // search keeps those whose short code or content holds it, the short codes
 // that start with it first.
 func (a *App) CannedResponses(ctx context.Context, accountID int64, search string) ([]*baton.CannedResponse, error) {
+	search = strings.TrimSpace(search)
+	if err := checkSearch(search, "search"); err != nil {
+		return nil, err
+	}
 	q := a.store.Read()
 	if err := a.cannedScope(ctx, q, accountID); err != nil {
 		return nil, err
 	}
-	return q.ListCannedResponses(ctx, accountID, strings.TrimSpace(search), 0)
+	return q.ListCannedResponses(ctx, accountID, search, 0)
 }
 
 // MaxCannedChoices is the most canned responses SearchCannedResponses
@@ -70,11 +74,15 @@ func (a *App) SearchCannedResponses(ctx context.Context, accountID int64, search
 	if limit < 1 || limit > MaxCannedChoices {
 		return nil, baton.Invalid(fmt.Sprintf("Limit must be between 1 and %d", MaxCannedChoices), "limit")
 	}
+	search = strings.TrimSpace(search)
+	if err := checkSearch(search, "search"); err != nil {
+		return nil, err
+	}
 	q := a.store.Read()
 	if err := a.cannedScope(ctx, q, accountID); err != nil {
 		return nil, err
 	}
-	return q.ListCannedResponses(ctx, accountID, strings.TrimSpace(search), limit)
+	return q.ListCannedResponses(ctx, accountID, search, limit)
 }
 
 // CannedResponse returns one of the account's canned responses.

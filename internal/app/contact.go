@@ -175,6 +175,9 @@ const ContactPageSize = 15
 // the contact inboxes of the page's contacts by contact id, read in one
 // statement.
 func (a *App) Contacts(ctx context.Context, accountID int64, query string, page int, withInboxes bool) ([]*baton.Contact, map[int64][]*baton.ContactInbox, int, error) {
+	if err := checkSearch(strings.TrimSpace(query), "q"); err != nil {
+		return nil, nil, 0, err
+	}
 	q := a.store.Read()
 	s, err := a.accountScope(ctx, q, accountID)
 	if err != nil {

@@ -376,6 +376,12 @@ func (a *App) conversationFilter(ctx context.Context, q *store.Queries, accountI
 	if err := cq.applyQueue(); err != nil {
 		return store.ConversationFilter{}, err
 	}
+	if err := checkSearch(cq.Query, "q"); err != nil {
+		return store.ConversationFilter{}, err
+	}
+	if err := checkSearch(cq.Search, "q"); err != nil {
+		return store.ConversationFilter{}, err
+	}
 	if len(cq.Labels) > maxConversationLabels {
 		// None has more; each is a condition of the statement, and
 		// SQLite refuses a thousand of them (a 500).
@@ -413,6 +419,23 @@ func (a *App) conversationFilter(ctx context.Context, q *store.Queries, accountI
 // search costs follows the recent traffic, not all there ever was; an
 // older conversation is found by its contact or number.
 const SearchWindow = 90 * 24 * time.Hour
+
+// MaxSearchLength is the most bytes a search may hold: a conversation's
+// (Chatwoot's q, the agent app's search), a contact's or a canned
+// response's. The databases match a search with LIKE in every text they
+// read, at a cost of the text's length times the search's: a search of
+// 4,000 characters took 7 s over three long messages a customer had sent,
+// and one against the canned responses ran into the request's deadline.
+const MaxSearchLength = 200
+
+// checkSearch refuses a search longer than MaxSearchLength; attr names
+// its parameter.
+func checkSearch(search, attr string) error {
+	if len(search) > MaxSearchLength {
+		return baton.Invalid(fmt.Sprintf("%s may hold at most %d bytes", attr, MaxSearchLength), attr)
+	}
+	return nil
+}
 
 // MaxSearchWords is how many of a search's words a message must hold;
 // those after are not looked for.

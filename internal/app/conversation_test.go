@@ -364,3 +364,50 @@ func TestLabelsFilterBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchBounded: a search holds at most app.MaxSearchLength bytes,
+// wherever it is made (the conversations' q and the agent app's search,
+// the contacts', the canned responses'); a longer one is refused before
+// any database reads it. Each is matched with LIKE at a cost of the text
+// read times the search's length: a search of 4,000 characters took 7 s
+// over three long messages.
+func TestSearchBounded(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s)
+		searches := map[string]func(string) error{
+			"conversations q": func(q string) error {
+				_, err := w.app.Conversations(w.agent, w.account.ID, app.ConversationQuery{Query: q})
+				return err
+			},
+			"conversations search": func(q string) error {
+				_, err := w.app.Conversations(w.agent, w.account.ID, app.ConversationQuery{Search: q})
+				return err
+			},
+			"conversation counts": func(q string) error {
+				_, err := w.app.ConversationCounts(w.agent, w.account.ID, app.ConversationQuery{Search: q})
+				return err
+			},
+			"contacts": func(q string) error {
+				_, _, _, err := w.app.Contacts(w.agent, w.account.ID, q, 1, false)
+				return err
+			},
+			"canned responses": func(q string) error {
+				_, err := w.app.CannedResponses(w.agent, w.account.ID, q)
+				return err
+			},
+			"canned choices": func(q string) error {
+				_, err := w.app.SearchCannedResponses(w.agent, w.account.ID, q, 10)
+				return err
+			},
+		}
+		for name, search := range searches {
+			if err := search(strings.Repeat("é", app.MaxSearchLength/2)); err != nil {
+				t.Errorf("%s: a search of %d bytes: %v", name, app.MaxSearchLength, err)
+			}
+			if err := search(strings.Repeat("a", app.MaxSearchLength+1)); !errors.Is(err, &baton.Error{Code: baton.EINVALID}) {
+				t.Errorf("%s: a search of %d bytes: %v, want invalid", name, app.MaxSearchLength+1, err)
+			}
+		}
+	})
+}

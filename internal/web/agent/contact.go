@@ -43,8 +43,8 @@ type contactsPage struct {
 func (h *Handler) listContacts(w http.ResponseWriter, r *http.Request) {
 	b, _ := baseFrom(r)
 	search := strings.TrimSpace(r.FormValue("q"))
-	if len(search) > 200 {
-		search = strings.ToValidUTF8(search[:200], "") // not half a character
+	if len(search) > app.MaxSearchLength {
+		search = strings.ToValidUTF8(search[:app.MaxSearchLength], "") // not half a character
 	}
 	page, _ := strconv.Atoi(r.FormValue("page"))
 	page = min(max(page, 1), app.MaxPage)

@@ -143,8 +143,8 @@ func listFilter(r *http.Request) (app.ConversationQuery, error) {
 		return app.ConversationQuery{}, err
 	}
 	search := strings.TrimSpace(r.FormValue("q"))
-	if len(search) > 200 {
-		search = strings.ToValidUTF8(search[:200], "") // not half a character
+	if len(search) > app.MaxSearchLength {
+		search = strings.ToValidUTF8(search[:app.MaxSearchLength], "") // not half a character
 	}
 	return app.ConversationQuery{InboxID: inboxID, TeamID: teamID, Search: search}, nil
 }
