@@ -871,6 +871,9 @@ func (a *App) UpdateConversation(ctx context.Context, accountID, displayID int64
 	})
 }
 
+// maxLabelLength is the most bytes a label holds.
+const maxLabelLength = 255
+
 // maxConversationLabels bounds a conversation's labels: each of its
 // payloads (webhooks, live frames, lists) carries them all.
 const maxConversationLabels = 100
@@ -911,7 +914,7 @@ func cleanLabels(labels []string, attr string) ([]string, error) {
 	seen := make(map[string]bool, len(labels)) // a list's repeats found in linear time, however long it is
 	for _, l := range labels {
 		l = strings.ToLower(strings.TrimSpace(l))
-		if l == "" || len(l) > 255 || strings.ContainsAny(l, " ,\"") {
+		if l == "" || len(l) > maxLabelLength || strings.ContainsAny(l, " ,\"") {
 			return nil, baton.Invalid(fmt.Sprintf("Label %q is not valid: letters, digits, - and _ only", l), attr)
 		}
 		if !seen[l] {
@@ -1449,7 +1452,7 @@ var widgetLabel = regexp.MustCompile(`^[\p{L}\p{N}_-]+$`)
 // the SDK's setLabel and removeLabel.
 func (a *App) WidgetLabel(ctx context.Context, label string, add bool) (*baton.Conversation, error) {
 	l := strings.ToLower(strings.TrimSpace(label))
-	if l == "" || len(l) > 255 || strings.ContainsAny(l, " ,\"") || (add && !widgetLabel.MatchString(l)) {
+	if l == "" || len(l) > maxLabelLength || strings.ContainsAny(l, " ,\"") || (add && !widgetLabel.MatchString(l)) {
 		return nil, baton.Invalid(fmt.Sprintf("Label %q is not valid: letters, digits, - and _ only", l), "label")
 	}
 	return a.changeWidgetConversation(ctx, func(q *store.Queries, w *WidgetSession, c *baton.Conversation) error {

@@ -428,7 +428,7 @@ func (a *App) accountReportFilter(ctx context.Context, q *store.Queries, account
 			return f, baton.Invalid("id must be the "+rq.Type+"'s id", "id")
 		}
 	case "label":
-		if id == "" {
+		if id == "" || len(id) > maxLabelLength {
 			return f, baton.Invalid("id must be the label's name", "id")
 		}
 		f.Label = strings.ToLower(id)

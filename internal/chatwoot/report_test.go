@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -264,6 +265,10 @@ func TestAccountReports(t *testing.T) {
 				status: 422, contains: []string{`id must be the agent's id`}},
 			{name: "a label without a name", req: request{Method: "GET", Path: bad(week("metric", "conversations_count", "type", "label")), Token: w.admin},
 				status: 422, contains: []string{`id must be the label's name`}},
+			// No label is longer; each conversation's labels were read
+			// with a LIKE of it, at their length times its.
+			{name: "a label longer than any", req: request{Method: "GET", Path: bad(week("metric", "conversations_count", "type", "label",
+				"id", strings.Repeat("a", 256))), Token: w.admin}, status: 422, contains: []string{`id must be the label's name`}},
 			{name: "a person of another account", req: request{Method: "GET", Path: w.reports + "/summary?" +
 				week("type", "agent", "id", fmt.Sprint(w.outsideID)).Encode(), Token: w.admin}, status: 404},
 			{name: "another account's inbox", req: request{Method: "GET", Path: w.reports + "/summary?" +
