@@ -94,7 +94,13 @@ func (a *App) CannedResponse(ctx context.Context, accountID, id int64) (*baton.C
 	return q.FindCannedResponse(ctx, accountID, id)
 }
 
-// CreateCannedResponse makes a canned response. Any member may.
+// MaxCannedResponses is the most canned responses an account may keep:
+// the settings page and Chatwoot's GET canned_responses carry them all,
+// and any member may make them.
+const MaxCannedResponses = 1000
+
+// CreateCannedResponse makes a canned response. Any member may, while the
+// account has fewer than MaxCannedResponses.
 func (a *App) CreateCannedResponse(ctx context.Context, accountID int64, in CannedResponseInput) (*baton.CannedResponse, error) {
 	now := a.Now()
 	c := &baton.CannedResponse{AccountID: accountID, CreatedAt: now, UpdatedAt: now}
@@ -104,6 +110,13 @@ func (a *App) CreateCannedResponse(ctx context.Context, accountID int64, in Cann
 	err := a.store.Write(ctx, func(q *store.Queries) error {
 		if err := a.cannedScope(ctx, q, accountID); err != nil {
 			return err
+		}
+		n, err := q.CountCannedResponses(ctx, accountID)
+		if err != nil {
+			return err
+		}
+		if n >= MaxCannedResponses {
+			return baton.Invalid(fmt.Sprintf("An account has at most %d canned responses", MaxCannedResponses), "short_code")
 		}
 		return q.CreateCannedResponse(ctx, c)
 	})

@@ -69,3 +69,44 @@ func TestSearchCannedResponses(t *testing.T) {
 		}
 	})
 }
+
+// TestCannedResponsesBounded: an account keeps at most
+// app.MaxCannedResponses canned responses; any member could make them
+// without end, and the settings page and GET canned_responses carry them
+// all. One deleted makes room for another.
+func TestCannedResponsesBounded(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s)
+		ctx := t.Context()
+		err := s.Write(ctx, func(q *store.Queries) error {
+			for i := range app.MaxCannedResponses - 1 {
+				c := &baton.CannedResponse{AccountID: w.account.ID, ShortCode: fmt.Sprintf("c%d", i), Content: "x"}
+				if err := q.CreateCannedResponse(ctx, c); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		create := func(code string) (*baton.CannedResponse, error) {
+			content := "The last one"
+			return w.app.CreateCannedResponse(w.agent, w.account.ID, app.CannedResponseInput{ShortCode: &code, Content: &content})
+		}
+		last, err := create("last")
+		if err != nil {
+			t.Fatalf("the %dth: %v", app.MaxCannedResponses, err)
+		}
+		if _, err := create("one-more"); baton.ErrorCode(err) != baton.EINVALID {
+			t.Fatalf("one more: %v, want invalid", err)
+		}
+		if err := w.app.DeleteCannedResponse(w.agent, w.account.ID, last.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := create("one-more"); err != nil {
+			t.Fatalf("after a delete: %v", err)
+		}
+	})
+}

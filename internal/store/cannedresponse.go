@@ -35,6 +35,13 @@ func (q *Queries) UpdateCannedResponse(ctx context.Context, c *baton.CannedRespo
 	return q.mustAffect(res, err, "Short code")
 }
 
+// CountCannedResponses counts the account's canned responses.
+func (q *Queries) CountCannedResponses(ctx context.Context, accountID int64) (int, error) {
+	var n int
+	err := q.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM canned_responses WHERE account_id = $1`, accountID).Scan(&n)
+	return n, q.formatError(err, "canned response")
+}
+
 // FindCannedResponse returns the account's canned response with the id.
 func (q *Queries) FindCannedResponse(ctx context.Context, accountID, id int64) (*baton.CannedResponse, error) {
 	c, err := scanCannedResponse(q.db.QueryRowContext(ctx, `SELECT `+cannedResponseColumns+`

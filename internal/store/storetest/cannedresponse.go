@@ -8,7 +8,7 @@ import (
 )
 
 // testCannedResponse: a canned response round-trips, its short code is
-// unique in its account, a search matches short code or content in any
+// unique in its account, an account's are counted, a search matches short code or content in any
 // case with short codes that start with it first, a limit keeps the first
 // ones of that order, another account's is not found, and an account's go
 // with it.
@@ -61,6 +61,9 @@ func testCannedResponse(t *testing.T, s *store.Store) {
 		return out
 	}
 	same(t, "all", codes(""), []string{"bye", "hello", "refund"})
+	if n, err := s.Read().CountCannedResponses(ctx, acc.ID); err != nil || n != 3 {
+		t.Errorf("CountCannedResponses: %d, %v, want 3", n, err)
+	}
 	same(t, "search REF (short code first)", codes("REF"), []string{"refund", "hello"})
 	same(t, "search by content", codes("goodbye"), []string{"bye"})
 	same(t, "search with a wildcard is literal", codes("100%"), []string{"hello"})
