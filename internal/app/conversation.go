@@ -387,8 +387,16 @@ func (a *App) conversationFilter(ctx context.Context, q *store.Queries, accountI
 		// SQLite refuses a thousand of them (a 500).
 		return store.ConversationFilter{}, baton.Invalid(fmt.Sprintf("labels may name at most %d labels", maxConversationLabels), "labels")
 	}
+	// Labels are kept lower case (cleanLabels), and found in any case as
+	// Chatwoot's are: the databases' LIKE folds ASCII on SQLite alone.
+	var labels []string
+	for _, l := range cq.Labels {
+		if l = strings.ToLower(strings.TrimSpace(l)); l != "" {
+			labels = append(labels, l)
+		}
+	}
 	f := store.ConversationFilter{AccountID: accountID, AssigneeType: cq.AssigneeType, UserID: s.userID(),
-		InboxID: cq.InboxID, TeamID: cq.TeamID, InboxIDs: s.inboxIDs, Assigned: s.assigned(), Labels: cq.Labels, Query: cq.Query,
+		InboxID: cq.InboxID, TeamID: cq.TeamID, InboxIDs: s.inboxIDs, Assigned: s.assigned(), Labels: labels, Query: cq.Query,
 		LongestWaiting: cq.Queue == QueueWaiting, RepliesFirst: cq.Queue == QueueMine}
 	if cq.Search != "" {
 		f.Search = store.ConversationSearch{Text: cq.Search, Words: SearchWords(cq.Search),

@@ -411,3 +411,25 @@ func TestSearchBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestLabelsFilterAnyCase: the list's labels filter finds a label in any
+// case, as labels are kept lower case (Chatwoot's tagged_with matches
+// any case too): on PostgreSQL VIP found no conversation labelled vip,
+// and on SQLite CAFÉ none labelled café, where SQLite's LIKE folded VIP.
+func TestLabelsFilterAnyCase(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s)
+		c := w.customer(t, "labelled")
+		if _, err := w.app.SetLabels(w.admin, w.account.ID, c.DisplayID, []string{"VIP", "Café"}); err != nil {
+			t.Fatal(err)
+		}
+		w.customer(t, "unlabelled")
+		for _, l := range []string{"vip", "VIP", "Vip", "café", "CAFÉ", " vip "} {
+			list, err := w.app.Conversations(w.admin, w.account.ID, app.ConversationQuery{Status: "all", Labels: []string{l}})
+			if err != nil || len(list.Conversations) != 1 || list.Conversations[0].ID != c.ID {
+				t.Errorf("label %q: %v, %d conversations, want the labelled one", l, err, len(list.Conversations))
+			}
+		}
+	})
+}
