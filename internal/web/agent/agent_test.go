@@ -279,3 +279,38 @@ func TestOpeningMarksSeen(t *testing.T) {
 		t.Fatalf("after it was opened: unread %d, seen at %v (%v)", after.UnreadCount, after.AgentLastSeenAt, err)
 	}
 }
+
+// TestCustomerTextIsIsolated: a customer's name and last message are set
+// apart from the text around them (<bdi>), in the list, the conversation
+// and the contact's pages: a name holding a right-to-left override
+// (U+202E) turned around what followed it on its row or heading, the
+// unread badge and the conversation's number among it.
+func TestCustomerTextIsIsolated(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	name, text := "\u202eevil Casey", "\u202eflipped text"
+	id := w.customer(name, "casey@example.com", text)
+	c, err := w.App.Conversation(batontest.System(), w.account, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := w.browser()
+	b.signIn(w.adminMail, password)
+	acc := fmt.Sprintf("/app/accounts/%d", w.account)
+	for path, want := range map[string][]string{
+		acc + "/conversations?queue=bot":                {"<bdi>" + name + "</bdi>", "<bdi>" + text + "</bdi>"},
+		fmt.Sprintf("%s/conversations/%d", acc, id):     {`<h1 id="conv-title" tabindex="-1"><bdi>` + name + "</bdi>", `id="contact-link"><bdi>` + name + "</bdi>"},
+		fmt.Sprintf("%s/contacts/%d", acc, c.ContactID): {`<h1 id="contact-name"><bdi>` + name + "</bdi>", "<dd><bdi>" + name + "</bdi>"},
+		acc + "/contacts":                               {"<bdi>" + name + "</bdi>"},
+	} {
+		p := b.get(path)
+		if p.status != http.StatusOK {
+			t.Fatalf("%s: %d", path, p.status)
+		}
+		for _, s := range want {
+			if !strings.Contains(p.body, s) {
+				t.Errorf("%s does not hold %q", path, s)
+			}
+		}
+	}
+}

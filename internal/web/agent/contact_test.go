@@ -81,7 +81,7 @@ func (cw *contactWorld) contactsPath(rest string) string {
 	return fmt.Sprintf("/app/accounts/%d/contacts%s", cw.account, rest)
 }
 
-var contactRowName = regexp.MustCompile(`<th scope="row"><a href="/app/accounts/\d+/contacts/\d+">([^<]*)</a></th>`)
+var contactRowName = regexp.MustCompile(`<th scope="row"><a href="/app/accounts/\d+/contacts/\d+"><bdi>([^<]*)</bdi></a></th>`)
 
 // rowNames are the contacts' names in the list's rows, in order.
 func rowNames(p page) []string {
@@ -328,7 +328,7 @@ func TestContactEdit(t *testing.T) {
 		ok := b.post(path, url.Values{"csrf_token": {token}, "name": {"Casey C. Customer"}, "email": {"CASEY.C@Example.com"},
 			"phone_number": {"+4915112345678"}})
 		if ok.status != http.StatusOK || ok.url != path || !strings.Contains(ok.body, "Contact saved.") ||
-			!strings.Contains(ok.body, `<h1 id="contact-name">Casey C. Customer</h1>`) {
+			!strings.Contains(ok.body, `<h1 id="contact-name"><bdi>Casey C. Customer</bdi></h1>`) {
 			t.Errorf("a good edit: %d at %s", ok.status, ok.url)
 		}
 		c, _, err := w.App.Contact(sys, w.account, cw.casey)
@@ -422,7 +422,7 @@ func TestConversationLinksContact(t *testing.T) {
 	b := w.browser()
 	b.signIn(w.adminMail, password)
 	p := b.get(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
-	want := fmt.Sprintf(`<a href="/app/accounts/%d/contacts/%d" id="contact-link">Casey Customer</a>`, w.account, c.ContactID)
+	want := fmt.Sprintf(`<a href="/app/accounts/%d/contacts/%d" id="contact-link"><bdi>Casey Customer</bdi></a>`, w.account, c.ContactID)
 	if !strings.Contains(p.body, want) {
 		t.Errorf("the conversation page lacks %q", want)
 	}
