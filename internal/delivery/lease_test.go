@@ -334,28 +334,9 @@ func testOutage(t *testing.T, s *store.Store, cut func() (restore func())) {
 	errs := &engineErrors{}
 	w := setup(t, s, options{timeout: time.Minute, poll: 5 * time.Millisecond, logger: slog.New(errs)})
 	// The bot holds the customer's message until the test has looked.
-	got, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	b := newBot(t, func(h *hit, rw http.ResponseWriter, r *http.Request) {
-		if h.content != "hello" {
-			return
-		}
-		once.Do(func() { close(got) })
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	})
-	released := sync.OnceFunc(func() { close(release) })
-	t.Cleanup(released)
+	b, got, released := holdingBot(t, nil)
 	w.connect(b, b.URL, w.inboxID)
-	conv := w.customer(w.identifier, "casey")
-	for range 2 { // the conversation's events before the message
-		if n := w.round(); n == 0 {
-			break
-		}
-	}
-	w.say(w.identifier, "casey", conv, "hello")
+	conv := w.hello("casey")
 
 	restore := cut()
 	run, stop := context.WithCancel(context.Background())
@@ -433,13 +414,7 @@ func TestUnrecordedAttemptKeepsHandoffClock(t *testing.T) {
 		w := setup(t, s, options{})
 		b := newBot(t, nil)
 		w.connect(b, b.URL, w.inboxID)
-		conv := w.customer(w.identifier, "casey")
-		for range 2 { // the conversation's events before the message
-			if n := w.round(); n == 0 {
-				break
-			}
-		}
-		w.say(w.identifier, "casey", conv, "hello")
+		conv := w.hello("casey")
 		restore := renameTable(t, s, "delivery_attempts", "attempts_away")
 		w.expectRound(1, "the message's attempt")
 		if got := b.acked(conv); len(got) != 1 {
@@ -598,32 +573,9 @@ func testSlowCall(t *testing.T, s *store.Store, starting bool, hold func(t *test
 	// customer's message until the test has looked.
 	var down atomic.Bool
 	down.Store(!starting)
-	got, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	b := newBot(t, func(h *hit, rw http.ResponseWriter, r *http.Request) {
-		if h.content != "hello" {
-			return
-		}
-		if down.Load() {
-			rw.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		once.Do(func() { close(got) })
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	})
-	released := sync.OnceFunc(func() { close(release) })
-	t.Cleanup(released)
+	b, got, released := holdingBot(t, down.Load)
 	w.connect(b, b.URL, w.inboxID)
-	conv := w.customer(w.identifier, "casey")
-	for range 2 { // the conversation's events before the message
-		if n := w.round(); n == 0 {
-			break
-		}
-	}
-	w.say(w.identifier, "casey", conv, "hello")
+	conv := w.hello("casey")
 
 	run, stop := context.WithCancel(context.Background())
 	t.Cleanup(func() { stop(); w.Engine.Stop() })
@@ -768,28 +720,9 @@ func TestSlowRecordKeepsHandoffClock(t *testing.T) {
 	// The engine's loop runs when it starts, when the test or a record
 	// wakes it, and once a second (see testSlowCall).
 	w := setup(t, s, options{timeout: time.Minute, poll: time.Second})
-	got, answer := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	b := newBot(t, func(h *hit, rw http.ResponseWriter, r *http.Request) {
-		if h.content != "hello" {
-			return
-		}
-		once.Do(func() { close(got) })
-		select {
-		case <-answer:
-		case <-r.Context().Done():
-		}
-	})
-	answered := sync.OnceFunc(func() { close(answer) })
-	t.Cleanup(answered)
+	b, got, answered := holdingBot(t, nil)
 	w.connect(b, b.URL, w.inboxID)
-	conv := w.customer(w.identifier, "casey")
-	for range 2 { // the conversation's events before the message
-		if n := w.round(); n == 0 {
-			break
-		}
-	}
-	w.say(w.identifier, "casey", conv, "hello")
+	conv := w.hello("casey")
 	run, stop := context.WithCancel(context.Background())
 	w.Engine.Start(run)
 	t.Cleanup(func() { stop(); w.Engine.Stop() })
@@ -1001,4 +934,44 @@ func TestHandoffLocksTheLaneFirst(t *testing.T) {
 	if got := w.status(conv); got != "open" {
 		t.Fatalf("after the handoff the conversation is %s, want open", got)
 	}
+}
+
+// holdingBot is a bot that holds the customer's "hello" until release is
+// called or the test ends, got closed when it first arrives; while down
+// (when given) reports true, it answers that message 503 at once instead.
+func holdingBot(t *testing.T, down func() bool) (b *bot, got <-chan struct{}, release func()) {
+	t.Helper()
+	arrived, held := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	b = newBot(t, func(h *hit, rw http.ResponseWriter, r *http.Request) {
+		if h.content != "hello" {
+			return
+		}
+		if down != nil && down() {
+			rw.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		once.Do(func() { close(arrived) })
+		select {
+		case <-held:
+		case <-r.Context().Done():
+		}
+	})
+	release = sync.OnceFunc(func() { close(held) })
+	t.Cleanup(release)
+	return b, arrived, release
+}
+
+// hello starts a conversation of the customer, delivers its first events,
+// then has the customer say "hello", and returns the conversation.
+func (w *world) hello(source string) int64 {
+	w.t.Helper()
+	conv := w.customer(w.identifier, source)
+	for range 2 { // the conversation's events before the message
+		if n := w.round(); n == 0 {
+			break
+		}
+	}
+	w.say(w.identifier, source, conv, "hello")
+	return conv
 }
