@@ -399,13 +399,16 @@ func del(m map[int64]map[*subscription]struct{}, k int64, s *subscription) {
 // register adds the subscription to its connection and to the hub, and
 // reports whether it did: not when the connection closed meanwhile or has
 // it already (ignored, as Rails does), nor when its account was suspended
-// here since endings was read, before the subscription was checked
-// (refused). h.mu is held.
+// here since endings was read, before the subscription was checked, or
+// its user's membership ended since (refused). h.mu is held.
 func (h *Hub) register(c *conn, identifier string, s *subscription, endings uint64) (ok, refused bool) {
 	if _, dup := c.subs[identifier]; dup || c.subs == nil {
 		return false, false
 	}
 	if h.ended[s.who.AccountID].count > endings {
+		return false, true
+	}
+	if m, ok := h.members[s.who.AccountID]; ok && s.who.UserID != 0 && m.count > endings && !m.users[s.who.UserID] {
 		return false, true
 	}
 	c.subs[identifier] = s

@@ -72,6 +72,11 @@ type Hub struct {
 	// checked before it is refused when it comes to register.
 	ended   map[int64]ending
 	endings uint64
+	// members is, for each account whose presence changed here, who was
+	// a member then and the count of endings then: a user's subscription
+	// checked before a change that left them out (removed) is refused
+	// when it comes to register.
+	members map[int64]memberSet
 	closing bool
 
 	// Work for the reading goroutine, and what it alone keeps.
@@ -103,6 +108,11 @@ type room struct {
 type ending struct {
 	count uint64
 	at    time.Time
+}
+
+type memberSet struct {
+	users map[int64]bool // not changed once kept
+	ending
 }
 
 type typingKey struct {
@@ -168,6 +178,7 @@ func New(c Config) *Hub {
 	h := &Hub{cfg: c, app: c.App, render: c.Renderer, log: c.Logger, now: c.Now,
 		conns: map[*conn]struct{}{}, contacts: map[int64]map[*subscription]struct{}{},
 		rooms: map[int64]*room{}, ringIDs: map[int64]uint64{}, kept: map[int64]*kept{}, ended: map[int64]ending{},
+		members:   map[int64]memberSet{},
 		listening: map[int64]int{}, quiet: map[int64]time.Time{}, gaps: map[int64]time.Time{},
 		wake: make(chan struct{}, 1), heard: make(chan struct{}, 1), typing: map[typingKey]*typingLease{}}
 	for i := range h.pings {
@@ -455,6 +466,11 @@ func (h *Hub) forgetQuiet(now time.Time) {
 			delete(h.ended, id)
 		}
 	}
+	for id, m := range h.members {
+		if now.Sub(m.at) > h.cfg.ResumeWindow {
+			delete(h.members, id)
+		}
+	}
 }
 
 // fanOut hands an event's frames to the subscriptions that may hear of it
@@ -585,11 +601,14 @@ func (h *Hub) contactsHere(accountID int64) map[int64]bool {
 // here, and their connections are closed with Rails' remote disconnect,
 // so that the client subscribes again and is refused (its other
 // subscriptions come back). They had heard of the account's presence, and
-// could ask for it, for as long as they stayed connected.
+// could ask for it, for as long as they stayed connected. One of theirs
+// checked before the change, still on its way, is refused when it comes
+// to register (members).
 func (h *Hub) presenceChanged(e *app.LiveEvent) {
 	b := h.presence(e.AccountID, true)
 	var gone []*subscription
 	h.mu.Lock()
+	h.keepMembers(e.AccountID, e.Users)
 	if r := h.rooms[e.AccountID]; r != nil {
 		for s := range r.users {
 			if !e.Users[s.who.UserID] {
@@ -607,6 +626,14 @@ func (h *Hub) presenceChanged(e *app.LiveEvent) {
 			s.c.closeWith(frameRemote)
 		}()
 	}
+}
+
+// keepMembers keeps the account's members as a change of its presence
+// names them, for register: a user left out whose subscription was
+// checked before is refused. h.mu is held.
+func (h *Hub) keepMembers(accountID int64, users map[int64]bool) {
+	h.endings++
+	h.members[accountID] = memberSet{users: users, ending: ending{count: h.endings, at: h.now()}}
 }
 
 // endAccount ends every subscription of the account here, its users' and

@@ -181,3 +181,33 @@ func TestSuspensionRefusesSubscriptionUnderway(t *testing.T) {
 		t.Error("a subscription checked after the suspension (active again) was not registered")
 	}
 }
+
+// TestRemovalRefusesSubscriptionUnderway: a user's subscription checked
+// before a presence change that no longer counts them among the account's
+// members (removed, deleted) is refused when it comes to register, as one
+// checked before a suspension is; another member's, one of another
+// account, and one checked after the change are registered.
+func TestRemovalRefusesSubscriptionUnderway(t *testing.T) {
+	t.Parallel()
+	h := New(Config{Now: func() time.Time { return time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC) }})
+	c := &conn{hub: h, subs: map[string]*subscription{}}
+	checked := h.endings
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.keepMembers(1, map[int64]bool{8: true}) // as presenceChanged does
+	register := func(account, user int64, identifier string, endings uint64) (bool, bool) {
+		return h.register(c, identifier, &subscription{c: c, who: &app.Subscriber{AccountID: account, UserID: user}}, endings)
+	}
+	if ok, refused := register(1, 7, "removed", checked); ok || !refused {
+		t.Errorf("checked before the removal: registered %v, refused %v", ok, refused)
+	}
+	if ok, _ := register(1, 8, "member", checked); !ok {
+		t.Error("a member's subscription was not registered")
+	}
+	if ok, _ := register(2, 7, "other account", checked); !ok {
+		t.Error("another account's subscription was not registered")
+	}
+	if ok, _ := register(1, 7, "after", h.endings); !ok {
+		t.Error("a subscription checked after the change (a member again) was not registered")
+	}
+}
