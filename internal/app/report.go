@@ -731,9 +731,9 @@ type Summaries struct {
 // ReportSummaries is the summary of the range of each agent of the
 // account (by user id), each inbox (by id), each team (by id), every
 // one even with nothing, or each label that something of the range has
-// (by name: labels are not kept apart from conversations), in one
-// statement. rq's type, id, grouping and zone play no part. Administrators
-// only.
+// (by name: labels are not kept apart from conversations), at most
+// MaxLabels of them, those of the most conversations, in one statement.
+// rq's type, id, grouping and zone play no part. Administrators only.
 func (a *App) ReportSummaries(ctx context.Context, accountID int64, by string, rq AccountReportQuery) (*Summaries, error) {
 	groups := map[string]store.ReportGroup{SummaryByAgent: store.GroupPerson, SummaryByInbox: store.GroupInbox,
 		SummaryByTeam: store.GroupTeam, SummaryByLabel: store.GroupLabel}
@@ -808,6 +808,16 @@ func (a *App) ReportSummaries(ctx context.Context, accountID int64, by string, r
 		case 3:
 			r.AvgReply = avg
 		}
+	}
+	if g == store.GroupLabel && len(rows) > MaxLabels {
+		// Widget visitors may put labels on their conversations (up to
+		// maxConversationLabels each), so the labels of a range have no
+		// bound of the account's making: the download keeps the most used.
+		slices.SortFunc(rows, func(x, y SummaryRow) int {
+			return cmp.Or(cmp.Compare(y.Conversations, x.Conversations), cmp.Compare(y.Resolutions, x.Resolutions),
+				strings.Compare(x.Name, y.Name))
+		})
+		rows = rows[:MaxLabels]
 	}
 	if g == store.GroupLabel {
 		slices.SortFunc(rows, func(x, y SummaryRow) int { return strings.Compare(x.Name, y.Name) })

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
 	"github.com/batonhq/baton/internal/batontest"
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
@@ -697,4 +698,35 @@ func TestBusinessHoursReports(t *testing.T) {
 			t.Errorf("FillBusinessValues again: %d, %v; want nothing left", n, err)
 		}
 	})
+}
+
+// TestLabelsDownloadIsBounded: the labels' download has at most
+// app.MaxLabels rows, the labels of the most conversations, in order of
+// name, however many labels the conversations of the range carry (widget
+// visitors may put up to 100 on each).
+func TestLabelsDownloadIsBounded(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	// Three conversations of 100 labels: "zz-common" on each, and 99 of
+	// their own; 298 labels in all.
+	for _, prefix := range []string{"a", "b", "c"} {
+		labels := []string{"zz-common"}
+		for i := 1; i < 100; i++ {
+			labels = append(labels, fmt.Sprintf("%s%03d", prefix, i))
+		}
+		b.must(request{Method: "POST", Path: b.acc("/conversations/%d/labels", b.customer(prefix)), Token: b.admin,
+			Body: map[string]any{"labels": labels}})
+	}
+	rows := csvOf(t, b.must(request{Method: "GET", Path: fmt.Sprintf("/api/v2/accounts/%d/reports/labels", b.account),
+		Token: b.admin}), "labels_report.csv")[2:]
+	if len(rows) != app.MaxLabels {
+		t.Fatalf("%d labels, want %d", len(rows), app.MaxLabels)
+	}
+	// The common label first by use, then the rest by name: a's, b's and
+	// c001.
+	want := [][]string{{"a001", "1"}, {"c001", "1"}, {"zz-common", "3"}}
+	got := [][]string{rows[0][:2], rows[len(rows)-2][:2], rows[len(rows)-1][:2]}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("the labels kept: %q, want %q", got, want)
+	}
 }
