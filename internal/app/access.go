@@ -214,6 +214,14 @@ func (a *App) token(ctx context.Context, q *store.Queries, ownerType string, own
 	return a.key.Open(t.Sealed)
 }
 
+// Administers requires the caller to administer the account, and answers
+// as every administrators' request of the account does when they do not:
+// what a handler asks before it reads a request whose faults it would
+// otherwise tell someone outside the account.
+func (a *App) Administers(ctx context.Context, accountID int64) error {
+	return a.adminOf(ctx, a.store.Read(), accountID)
+}
+
 // IsAdmin reports whether the caller administers the account, for views
 // that show administrators more.
 func (a *App) IsAdmin(ctx context.Context, accountID int64) bool {

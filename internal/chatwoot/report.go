@@ -231,6 +231,11 @@ func (h *Handler) conversationMetrics(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
+	// Someone outside the account hears that first, as for any type,
+	// not what is wrong with the query.
+	if err := h.app.Administers(r.Context(), accountID); err != nil {
+		return err
+	}
 	switch r.URL.Query().Get("type") {
 	case "account":
 		m, err := h.app.ConversationMetrics(r.Context(), accountID)

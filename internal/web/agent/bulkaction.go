@@ -26,6 +26,12 @@ func (h *Handler) bulkAction(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if b, _ := baseFrom(r); !b.member() {
+		// Another account's form is not found before it is read: its
+		// notices would tell a stranger the account is there.
+		h.fail(w, r, baton.ErrNotFound)
+		return
+	}
 	back := bulkBack(accountID, r.PostFormValue("back"))
 	in, err := bulkInput(r, h.app.Now())
 	var res *app.BulkResult

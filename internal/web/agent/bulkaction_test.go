@@ -182,6 +182,16 @@ func TestBulkActionForm(t *testing.T) {
 	if c, _ := w.App.Conversation(sys, w.account, c1); c.Status != baton.StatusOpen {
 		t.Errorf("after the other account's try the conversation is %s, want open", c.Status)
 	}
+	// A form of theirs that asks for nothing possible is not found either,
+	// not sent back to the list with a notice: the membership comes first.
+	for name, v := range map[string]url.Values{
+		"nothing ticked": {"csrf_token": {otherPage.csrf(t)}, "do": {"resolve"}},
+		"nobody chosen":  {"csrf_token": {otherPage.csrf(t)}, "do": {"assign"}, "ids": {fmt.Sprint(c1)}},
+	} {
+		if r := o.post(list+"/bulk", v); r.status != http.StatusNotFound || r.url != list+"/bulk" {
+			t.Errorf("another account's administrator, %s: %d at %s, want 404 at the form's address", name, r.status, r.url)
+		}
+	}
 }
 
 // adminID is Ada's user id.
