@@ -21,6 +21,10 @@ const (
 	// EventAccountSuspended is heard by the live channel itself, never
 	// sent: the account's live subscriptions end.
 	EventAccountSuspended = "account_suspended"
+	// EventAccountDeleted is heard by the live channel itself, never
+	// sent: the deleted account's live subscriptions end, as a suspended
+	// one's.
+	EventAccountDeleted = "account_deleted"
 )
 
 // ConversationChange is a conversation before and after a change, for the

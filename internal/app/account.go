@@ -125,7 +125,7 @@ func (a *App) UpdateAccount(ctx context.Context, id int64, in AccountInput) (*ba
 }
 
 // DeleteAccount deletes an account the platform app may manage, with
-// everything in it.
+// everything in it, and ends its live subscriptions on every process.
 func (a *App) DeleteAccount(ctx context.Context, id int64) error {
 	var keys []string
 	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
@@ -141,7 +141,10 @@ func (a *App) DeleteAccount(ctx context.Context, id int64) error {
 		if err := q.DeleteAccount(ctx, id); err != nil {
 			return err
 		}
-		return q.DeletePermissibles(ctx, baton.PermissibleAccount, id)
+		if err := q.DeletePermissibles(ctx, baton.PermissibleAccount, id); err != nil {
+			return err
+		}
+		return a.accountDeleted(ctx, q, id)
 	})
 	if err == nil {
 		a.removeFiles(keys, "a deleted account")

@@ -776,6 +776,14 @@ func (a *App) accountSuspended(ctx context.Context, q *store.Queries, accountID 
 	return a.publish(ctx, q, &store.LiveEvent{AccountID: accountID, Name: baton.EventAccountSuspended}, nil)
 }
 
+// accountDeleted tells every process, in q's transaction that deleted the
+// account, to end the account's live subscriptions, as accountSuspended
+// does: new ones are refused, the account being gone, and those made
+// before kept hearing of it.
+func (a *App) accountDeleted(ctx context.Context, q *store.Queries, accountID int64) error {
+	return a.publish(ctx, q, &store.LiveEvent{AccountID: accountID, Name: baton.EventAccountDeleted}, nil)
+}
+
 // PublishPresence tells the live clients of the user's accounts, on every
 // process, that who is there changed.
 func (a *App) PublishPresence(ctx context.Context, userID int64) error {

@@ -377,7 +377,7 @@ func (h *Hub) seen(id int64) bool {
 func (h *Hub) dispatch(e *app.LiveEvent) {
 	defer h.handled(e.ID)
 	now := h.now()
-	if e.Name == baton.EventAccountSuspended {
+	if e.Name == baton.EventAccountSuspended || e.Name == baton.EventAccountDeleted {
 		h.endAccount(e.AccountID) // skipped or not: it names the account
 		return
 	}
@@ -638,11 +638,12 @@ func (h *Hub) keepMembers(accountID int64, users map[int64]bool) {
 
 // endAccount ends every subscription of the account here, its users' and
 // its contacts', as presenceChanged ends a removed member's: the account
-// was suspended, and they kept hearing of it (a widget's visitors could
-// still be told of its agents' replies). Their connections are closed with
-// Rails' remote disconnect; the clients connect again and are refused.
-// A subscription checked before the suspension committed, still on its
-// way, is refused when it comes to register (ended).
+// was suspended or deleted, and they kept hearing of it (a widget's
+// visitors could still be told of its agents' replies). Their connections
+// are closed with Rails' remote disconnect; the clients connect again and
+// are refused. A subscription checked before the suspension or deletion
+// committed, still on its way, is refused when it comes to register
+// (ended).
 func (h *Hub) endAccount(accountID int64) {
 	var gone []*subscription
 	h.mu.Lock()

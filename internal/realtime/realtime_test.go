@@ -989,6 +989,29 @@ func TestSuspendedAccountIsDisconnected(t *testing.T) {
 func suspend(t *testing.T, w *world, by int) {
 	t.Helper()
 	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
+	status := func(s string) {
+		t.Helper()
+		if _, err := w.nodes[by].app.UpdateAccount(sys, w.account, app.AccountInput{Status: ptr(s)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	subscribers := endAccount(t, w, "suspended", func() { status("suspended") })
+	status("active")
+	for who, id := range subscribers {
+		if got := w.dial(0).subscribe(id); got != "confirm_subscription" {
+			t.Fatalf("the account active again, the %s's subscription got %s", who, got)
+		}
+	}
+}
+
+// endAccount subscribes an agent and a widget visitor of the world's
+// account on the first process, and another account's user, then ends the
+// account with end, which must disconnect the first two and leave the
+// other be; they are refused when they come back. It returns the
+// subscriptions' identifiers by who holds them.
+func endAccount(t *testing.T, w *world, how string, end func()) map[string]string {
+	t.Helper()
+	sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
 	a := w.nodes[0].app
 	web, err := a.CreateInbox(sys, w.account, app.InboxInput{Name: ptr("Web"), ChannelType: baton.ChannelWebWidget})
 	if err != nil {
@@ -1011,16 +1034,10 @@ func suspend(t *testing.T, w *world, by int) {
 	}
 	outsider := w.dial(0)
 	outsider.subscribe(userIdentifier(w.outsider, w.other))
-	status := func(s string) {
-		t.Helper()
-		if _, err := w.nodes[by].app.UpdateAccount(sys, w.account, app.AccountInput{Status: ptr(s)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	status("suspended")
+	end()
 	for who, c := range clients {
-		// Presence of events read before the suspension committed may
-		// come first.
+		// Presence of events read before the account ended may come
+		// first.
 		for {
 			f := c.next()
 			<-c.raw
@@ -1035,7 +1052,7 @@ func suspend(t *testing.T, w *world, by int) {
 			t.Fatalf("the %s's connection, after the disconnect frame: %v", who, f)
 		}
 		if got := w.dial(0).subscribe(subscribers[who]); got != "reject_subscription" {
-			t.Fatalf("coming back to the suspended account, the %s's subscription got %s", who, got)
+			t.Fatalf("coming back to the %s account, the %s's subscription got %s", how, who, got)
 		}
 	}
 	outsider.send(map[string]any{"command": "message", "identifier": userIdentifier(w.outsider, w.other),
@@ -1047,12 +1064,33 @@ func suspend(t *testing.T, w *world, by int) {
 			break // another account's subscription goes on
 		}
 	}
-	status("active")
-	for who, id := range subscribers {
-		if got := w.dial(0).subscribe(id); got != "confirm_subscription" {
-			t.Fatalf("the account active again, the %s's subscription got %s", who, got)
-		}
+	return subscribers
+}
+
+// TestDeletedAccountIsDisconnected: deleting an account (the Platform
+// API) ends its live subscriptions on every process, as suspending it
+// does: its agents' and its widget visitors' connections are closed with
+// Rails' remote disconnect, nothing reaches them after, and they are
+// refused when they come back. They kept hearing of the account for as
+// long as they stayed connected. Another account's go on.
+func TestDeletedAccountIsDisconnected(t *testing.T) {
+	t.Parallel()
+	del := func(t *testing.T, w *world, by int) {
+		t.Helper()
+		sys := baton.NewContextWithActor(context.Background(), baton.SystemActor)
+		endAccount(t, w, "deleted", func() {
+			if err := w.nodes[by].app.DeleteAccount(sys, w.account); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		del(t, populate(t, newNode(t, s, "", nil)), 0)
+	})
+	t.Run("across processes", func(t *testing.T) {
+		url := storetest.PostgresURL(t)
+		del(t, populate(t, newPostgresNode(t, url, 0), newPostgresNode(t, url, 0)), 1)
+	})
 }
 
 // TestResumeOnAnotherProcess runs three processes on one PostgreSQL: a
