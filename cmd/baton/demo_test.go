@@ -74,6 +74,9 @@ func testDemo(t *testing.T, in *install) {
 			if strings.Contains(line, "Can I talk to a person") {
 				arrivesAtSam(t, p.url, stdout, m[1])
 			}
+			if strings.Contains(line, "What are your opening hours?") {
+				offersMenuAgain(t, req.URL.String())
+			}
 			// The line that says the customer's thread has no private notes.
 			if req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/public/") && strings.Contains(body, "Checked with the warehouse") {
 				t.Errorf("%s\n  shows the customer a private note: %s", line, body)
@@ -118,6 +121,42 @@ func arrivesAtSam(t *testing.T, base, stdout, account string) {
 		}
 	}
 	t.Errorf("the bot's handoff never arrived at Sam Agent: %s", last)
+}
+
+// offersMenuAgain waits for the demo bot's answer to the opening hours and
+// checks that a menu follows it: in the widget a menu once answered is
+// spent, and a customer who picked "Opening hours" had nothing left to pick.
+func offersMenuAgain(t *testing.T, messages string) {
+	t.Helper()
+	var last string
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, messages, nil)
+		_, body := do(t, req)
+		last = body
+		var ms []struct {
+			Content           string `json:"content"`
+			ContentType       string `json:"content_type"`
+			ContentAttributes struct {
+				Items []struct{ Value string } `json:"items"`
+			} `json:"content_attributes"`
+		}
+		if json.Unmarshal([]byte(body), &ms) != nil {
+			continue
+		}
+		for i, msg := range ms {
+			if !strings.HasPrefix(msg.Content, "We are open") {
+				continue
+			}
+			if i+1 < len(ms) {
+				next := ms[i+1]
+				if next.ContentType != "input_select" || len(next.ContentAttributes.Items) == 0 || next.ContentAttributes.Items[0].Value != "order" {
+					t.Errorf("after the opening hours the bot says %q (%s, %v), want a menu starting with the order", next.Content, next.ContentType, next.ContentAttributes.Items)
+				}
+				return
+			}
+		}
+	}
+	t.Errorf("the bot's opening hours, and a menu after them, never came: %s", last)
 }
 
 // curlRequest makes the request a printed curl command line makes. It reads

@@ -50,7 +50,8 @@ const (
 	hours       = "We are open 9:00 to 17:00, Monday to Friday. Outside those hours, leave a message and we will answer in the morning."
 	handoff     = "I am handing you over to a person now. Someone from the team will answer here shortly."
 	welcomeBack = "Hi again, I am back. Anything else I can help with?"
-	// anythingElse asks, after an order's status, with the menu's last items.
+	// anythingElse asks, after an answer, with the menu's other items: a
+	// customer of the widget cannot pick from a menu they have answered.
 	anythingElse = "Anything else?"
 )
 
@@ -193,7 +194,7 @@ func (b *Bot) answer(account, conv int64, text string) error {
 	case strings.Contains(t, "person") || strings.Contains(t, "human") || strings.Contains(t, "agent"):
 		return b.handOff(account, conv, "customer_request", "The customer asked for a person: \""+text+"\"")
 	case strings.Contains(t, "hour") || strings.Contains(t, "open"):
-		return b.say(account, conv, hours)
+		return b.say(account, conv, hours, moreMenu("hours"))
 	case emailPattern.MatchString(text):
 		return b.orderStatus(account, conv, emailPattern.FindString(text))
 	case !b.greeted(account, conv):
@@ -218,7 +219,7 @@ func (b *Bot) answered(ev event) error {
 	choice, _ := values[0].(map[string]any)
 	switch choice["value"] {
 	case "hours":
-		return b.say(account, conv, hours)
+		return b.say(account, conv, hours, moreMenu("hours"))
 	case "order":
 		return b.say(account, conv, "", map[string]any{"content": emailPrompt, "content_type": "input_email"})
 	case "human":
@@ -229,8 +230,19 @@ func (b *Bot) answered(ev event) error {
 
 func (b *Bot) orderStatus(account, conv int64, email string) error {
 	return b.say(account, conv, fmt.Sprintf("Thanks! The last order of %s, #1042, left our warehouse yesterday and arrives tomorrow.", email),
-		map[string]any{"content": anythingElse, "content_type": "input_select",
-			"content_attributes": map[string]any{"items": menuItems[2:]}})
+		moreMenu("order"))
+}
+
+// moreMenu asks anythingElse with the menu's items but the one answered.
+func moreMenu(answered string) map[string]any {
+	var items []map[string]string
+	for _, it := range menuItems {
+		if it["value"] != answered {
+			items = append(items, it)
+		}
+	}
+	return map[string]any{"content": anythingElse, "content_type": "input_select",
+		"content_attributes": map[string]any{"items": items}}
 }
 
 // handOff tells the customer, leaves a private note for the people, and
