@@ -241,7 +241,8 @@ Baton demo is running at %[1]s (Ctrl-C stops it)
   Shop page   %[22]s
               a sample site with Chatwoot's widget snippet: chat with the bot, ask for a person
   Agent app   %[1]s/app/login
-              sign in as %[6]s / password %[4]s (agent) or %[3]s (administrator)
+              sign in as %[6]s / password %[4]s (agent) or %[3]s (administrator);
+              the demo keeps Sam online, so what the bot hands to people is assigned to Sam: see Mine
   Account     %[2]d "Acme Demo"
   Admin       %[3]s / password %[4]s
               token %[5]s

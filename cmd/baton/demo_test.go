@@ -30,6 +30,11 @@ func testDemo(t *testing.T, in *install) {
 			t.Fatalf("run %d printed no account:\n%s", run, stdout)
 		}
 		accounts = append(accounts, m[1])
+		// A handoff is assigned to Sam, who is online: the agent app
+		// opens on Waiting, which stays empty, so the printout says where to look.
+		if !regexp.MustCompile(`(?m)^\s*Agent app .*\n.*\n.*assigned to Sam: see Mine$`).MatchString(stdout) {
+			t.Errorf("run %d: the printout does not say where the handed-off conversation is in the agent app:\n%s", run, stdout)
+		}
 		if !strings.Contains(stdout, "Baton demo is running at "+p.url) {
 			t.Errorf("run %d: the demo is not said to run where it listens, %s:\n%s", run, p.url, stdout)
 		}
