@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -379,6 +380,11 @@ func (e *env) serve(ctx context.Context, args []string, ready func(base string, 
 	}
 	defer s.hub.Stop()
 	if err := srv.Start(cfg.Addr); err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			// Another Baton, or anything on port 3000: the flag that
+			// moves it is not in the error.
+			return fmt.Errorf("%w: choose another address with --addr or BATON_ADDR", err)
+		}
 		return err
 	}
 	listen := reachable(srv.Addr())

@@ -324,3 +324,20 @@ func TestReachable(t *testing.T) {
 		}
 	}
 }
+
+// TestServeAddressInUse: an address another program listens on is refused
+// with the flag that chooses another, as a newcomer's second demo meets it.
+func TestServeAddressInUse(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for _, cmd := range []string{"serve", "demo"} {
+		_, _, err := newInstall(t).run(t, cmd, "--addr", ln.Addr().String())
+		if err == nil || !strings.Contains(err.Error(), "address already in use") || !strings.Contains(err.Error(), "--addr") {
+			t.Errorf("%s on a busy address: %v, want the address in use and --addr named", cmd, err)
+		}
+	}
+}
