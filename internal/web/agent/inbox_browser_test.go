@@ -138,3 +138,24 @@ func frames(t *testing.T, w *world, name, url, widgetURL string) (shows bool) {
 	}
 	return shows
 }
+
+// TestBrowserInboxFactsOneLine: the labels of an inbox's facts keep to one
+// line beside their values, as "Website token" did not in a column of 7em.
+func TestBrowserInboxFactsOneLine(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	site := w.NewInbox(w.account, "Website", baton.ChannelWebWidget)
+	b := w.signedInTab(t, w.adminMail)
+	b.open(fmt.Sprintf("/app/accounts/%d/settings/inboxes/%d", w.account, site.ID))
+	// A range over a label has one rectangle a line.
+	wrapped := js[[]string](b, `Array.from(document.querySelectorAll("dl.contact dt")).filter(dt => {
+		const r = document.createRange(); r.selectNodeContents(dt); return r.getClientRects().length !== 1;
+	}).map(dt => dt.textContent)`)
+	if n := js[int](b, `document.querySelectorAll("dl.contact dt").length`); n < 2 {
+		t.Fatalf("the inbox page shows %d facts", n)
+	}
+	if len(wrapped) != 0 {
+		t.Errorf("labels wrap onto a second line: %q", wrapped)
+	}
+	b.shot("inbox-facts")
+}
