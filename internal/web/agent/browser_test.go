@@ -435,6 +435,21 @@ func TestBrowserNewMessagesBelow(t *testing.T) {
 	b.waitFor("the button", `!document.getElementById("to-latest").hidden && document.getElementById("to-latest").textContent === "1 new message below"`)
 	js[bool](b, `(w => (w.scrollTop = w.scrollHeight, true))(document.getElementById("transcript-wrap"))`)
 	b.waitFor("the button gone", `document.getElementById("to-latest").hidden`)
+
+	// One's own reply, sent from higher up in a conversation that is
+	// already theirs (a reply that takes it over shows the page anew), is
+	// shown: not a new message below.
+	js[bool](b, `(document.querySelector('form[action$="/take_over"] button').click(), true)`)
+	b.waitFor("the conversation theirs", `document.readyState === "complete" && document.getElementById("owner") &&
+		document.getElementById("owner").textContent === "Sam Agent" && !document.getElementById("takeover-warning")`)
+	js[bool](b, `(document.getElementById("transcript-wrap").scrollTop = 0, true)`)
+	b.tabTo("#reply-content")
+	b.keys("On it, Rita." + kb.Enter)
+	b.waitFor("the reply at the foot", `document.body.innerText.includes("On it, Rita.") &&
+		(w => w.scrollHeight - w.scrollTop - w.clientHeight < 40)(document.getElementById("transcript-wrap"))`)
+	if !js[bool](b, `document.getElementById("to-latest").hidden`) {
+		t.Errorf("one's own reply is counted below: %q", js[string](b, `document.getElementById("to-latest").textContent`))
+	}
 }
 
 func TestBrowserAdministration(t *testing.T) {

@@ -705,7 +705,9 @@
         keepDraft("");
         document.getElementById("reply-files").value = "";
         say(note.checked ? "Private note added" : "Reply sent");
-        return pollMessages();
+        // One's own reply is shown, wherever the transcript was read:
+        // not counted among "new messages below".
+        return pollMessages().then(function () { scrollDown(); seenAll(); });
       }).catch(function (e2) {
         err.textContent = e2.message;
         err.hidden = false;
