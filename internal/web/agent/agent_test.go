@@ -314,3 +314,21 @@ func TestCustomerTextIsIsolated(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyQueuePointsElsewhere: a queue with nothing in it links the
+// queues that have something, with their counts, as a search that finds
+// nothing does: the app opens on Waiting, empty whenever auto-assignment
+// has given everything out or the bots hold it, and a newcomer saw only
+// "No conversations here."
+func TestEmptyQueuePointsElsewhere(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.customer("Casey Customer", "casey@example.com", "Where is my parcel?") // the bot's
+	b := w.browser()
+	b.signIn(w.adminMail, password)
+	p := b.get(fmt.Sprintf("/app/accounts/%d/conversations", w.account))
+	want := fmt.Sprintf(`No conversations here. <a href="/app/accounts/%d/conversations?queue=bot">Bot: 1</a>`, w.account)
+	if p.status != http.StatusOK || !strings.Contains(p.body, want) {
+		t.Errorf("the empty Waiting queue (%d) does not hold %q:\n%s", p.status, want, p.body)
+	}
+}
