@@ -339,9 +339,7 @@ func testOutage(t *testing.T, s *store.Store, cut func() (restore func())) {
 	conv := w.hello("casey")
 
 	restore := cut()
-	run, stop := context.WithCancel(context.Background())
-	w.Engine.Start(run)
-	t.Cleanup(func() { stop(); w.Engine.Stop() })
+	w.startEngine()
 	// The clock moves on by steps shorter than the deadline, the engine
 	// failing after each, until twice the deadline has passed.
 	for range 10 {
@@ -516,9 +514,7 @@ func TestEngineVacuumsLanes(t *testing.T) {
 		}
 	}
 	before := vacuums()
-	run, stop := context.WithCancel(context.Background())
-	w.Engine.Start(run)
-	t.Cleanup(func() { stop(); w.Engine.Stop() })
+	w.startEngine()
 	started := waitFor("of the engine's start", before)
 	w.say(w.identifier, "lanes", conv, "one lane's row, dead once the bot has it")
 	waitFor("of an attempt", started)
@@ -723,24 +719,9 @@ func TestSlowRecordKeepsHandoffClock(t *testing.T) {
 	b, got, answered := holdingBot(t, nil)
 	w.connect(b, b.URL, w.inboxID)
 	conv := w.hello("casey")
-	run, stop := context.WithCancel(context.Background())
-	w.Engine.Start(run)
-	t.Cleanup(func() { stop(); w.Engine.Stop() })
-	select {
-	case <-got:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the message did not reach the bot within 10 s")
-	}
-
-	ctx := context.Background()
-	tx, err := s.DB().BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.Exec(`SELECT 1 FROM lanes WHERE head_id = $1 FOR UPDATE`, w.delivery(b, "hello").ID); err != nil {
-		t.Fatal(err)
-	}
+	w.startEngine()
+	arrived(t, got, "the message did not reach the bot within 10 s")
+	tx := lockInTransaction(t, s, `SELECT 1 FROM lanes WHERE head_id = $1 FOR UPDATE`, w.delivery(b, "hello").ID)
 	answered() // the bot acknowledges; the record waits for the lane
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		var n int
@@ -824,24 +805,9 @@ func TestSlowLookKeepsHandoffClock(t *testing.T) {
 	for i, source := range sources {
 		w.say(w.identifier, source, convs[i], "hello")
 	}
-	run, stop := context.WithCancel(context.Background())
-	w.Engine.Start(run)
-	t.Cleanup(func() { stop(); w.Engine.Stop() })
-	select {
-	case <-got:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no message reached the bot within 10 s")
-	}
-
-	ctx := context.Background()
-	tx, err := s.DB().BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.Exec(`LOCK TABLE agent_bots IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	w.startEngine()
+	arrived(t, got, "no message reached the bot within 10 s")
+	tx := lockInTransaction(t, s, `LOCK TABLE agent_bots IN ACCESS EXCLUSIVE MODE`)
 	// A look waits: the next round's, or the first round's, if it has not
 	// looked yet.
 	w.Clock.Add(time.Second)
@@ -974,4 +940,36 @@ func (w *world) hello(source string) int64 {
 	}
 	w.say(w.identifier, source, conv, "hello")
 	return conv
+}
+
+// startEngine runs the world's engine until the test ends.
+func (w *world) startEngine() {
+	run, stop := context.WithCancel(context.Background())
+	w.Engine.Start(run)
+	w.t.Cleanup(func() { stop(); w.Engine.Stop() })
+}
+
+// arrived waits for got to close, failing with why after 10 s.
+func arrived(t *testing.T, got <-chan struct{}, why string) {
+	t.Helper()
+	select {
+	case <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal(why)
+	}
+}
+
+// lockInTransaction runs the locking statement in a transaction of its
+// own and returns it, rolled back when the test ends unless committed.
+func lockInTransaction(t *testing.T, s *store.Store, statement string, args ...any) *sql.Tx {
+	t.Helper()
+	tx, err := s.DB().BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback() })
+	if _, err := tx.Exec(statement, args...); err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }
