@@ -132,13 +132,19 @@ func BenchmarkResume(b *testing.B) {
 		all.Wait()
 		cancel()
 		b.ReportMetric(float64(len(resumes))/5, "resumes/s")
-		b.ReportMetric(quantile(resumes, 50), "resume-p50-µs")
-		b.ReportMetric(quantile(resumes, 99), "resume-p99-µs")
-		b.ReportMetric(quantile(waits, 50), "lock-p50-µs")
-		b.ReportMetric(quantile(waits, 99), "lock-p99-µs")
-		b.ReportMetric(quantile(waits, 100), "lock-max-µs")
-		b.ReportMetric(quantile(messages, 50), "message-p50-µs")
-		b.ReportMetric(quantile(messages, 99), "message-p99-µs")
+		reportTimes(b, "resume", resumes, false)
+		reportTimes(b, "lock", waits, true)
+		reportTimes(b, "message", messages, false)
+	}
+}
+
+// reportTimes reports the times' p50 and p99 as name-p50-µs and
+// name-p99-µs, and with withMax their largest too (name-max-µs).
+func reportTimes(b *testing.B, name string, times []time.Duration, withMax bool) {
+	b.ReportMetric(quantile(times, 50), name+"-p50-µs")
+	b.ReportMetric(quantile(times, 99), name+"-p99-µs")
+	if withMax {
+		b.ReportMetric(quantile(times, 100), name+"-max-µs")
 	}
 }
 
@@ -291,10 +297,7 @@ func BenchmarkPresence(b *testing.B) {
 		all.Wait()
 		cancel()
 		b.ReportMetric(float64(len(answers))/5, "answers/s")
-		b.ReportMetric(quantile(answers, 50), "answer-p50-µs")
-		b.ReportMetric(quantile(answers, 99), "answer-p99-µs")
-		b.ReportMetric(quantile(waits, 50), "lock-p50-µs")
-		b.ReportMetric(quantile(waits, 99), "lock-p99-µs")
-		b.ReportMetric(quantile(waits, 100), "lock-max-µs")
+		reportTimes(b, "answer", answers, false)
+		reportTimes(b, "lock", waits, true)
 	}
 }
