@@ -101,11 +101,12 @@ var pageFuncs = template.FuncMap{
 		}
 		return *p
 	},
-	"join": strings.Join,
-	"role": func(kind string) string { return roleLabels[kind] },
-	"add":  func(a, b int) int { return a + b },
-	"eq64": func(a, b int64) bool { return a == b },
-	"attr": func(m map[string]any, k string) string { return text(m[k]) },
+	"join":   strings.Join,
+	"role":   func(kind string) string { return roleLabels[kind] },
+	"add":    func(a, b int) int { return a + b },
+	"eq64":   func(a, b int64) bool { return a == b },
+	"attr":   func(m map[string]any, k string) string { return text(m[k]) },
+	"reason": reasonText,
 }
 
 // parsePages parses each page with the layout around it.

@@ -281,3 +281,32 @@ func TestPeopleReportDownload(t *testing.T) {
 		}
 	}
 }
+
+// TestBotReportReasonsInWords: the bot report's handoffs by reason name
+// Baton's own reasons in words, not their codes, and show a bot's own
+// reason as text, never markup, with its count.
+func TestBotReportReasonsInWords(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.handOff(w.customer("Casey", "casey@example.com", "A person, please"), "customer_request", "Asked twice")
+	w.handOff(w.customer("Dana", "dana@example.com", "Refund"), "customer_request", "")
+	w.handOff(w.customer("Eve", "eve@example.com", "Hi"), `<b>refund</b>`, "")
+	admin := w.browser()
+	admin.signIn(w.adminMail, password)
+	p := admin.get(fmt.Sprintf("/app/accounts/%d/reports/bots", w.account))
+	if p.status != http.StatusOK {
+		t.Fatalf("the bot report: %d %.300s", p.status, p.body)
+	}
+	for _, want := range []string{
+		"<caption>Handoffs by reason</caption>",
+		"<td><bdi>The customer asked for a person.</bdi></td><td class=\"num\">2</td>",
+		"<td><bdi>&lt;b&gt;refund&lt;/b&gt;</bdi></td><td class=\"num\">1</td>",
+	} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the report lacks %s:\n%s", want, p.body)
+		}
+	}
+	if strings.Contains(p.body, "customer_request") {
+		t.Error("the report shows the reason's code")
+	}
+}
