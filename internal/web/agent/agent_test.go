@@ -257,6 +257,25 @@ func TestBarePrefixesNotFound(t *testing.T) {
 	}
 }
 
+// TestFavicon: every page names the app's icon, which is served as SVG,
+// so that a tab shows Baton's, and the browser asks for no /favicon.ico.
+func TestFavicon(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	if p := w.browser().get("/app/login"); !strings.Contains(p.body, `<link rel="icon" href="/app/static/favicon.svg" type="image/svg+xml">`) {
+		t.Errorf("the sign-in page names no icon:\n%.600s", p.body)
+	}
+	res, err := http.Get(w.URL + "/app/static/favicon.svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "image/svg+xml" || !strings.HasPrefix(string(body), "<svg") {
+		t.Errorf("the icon: %d %q %.80s", res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+}
+
 // TestOpeningMarksSeen: a person who opens a conversation has seen it: its
 // unread count in the queues starts again from there.
 func TestOpeningMarksSeen(t *testing.T) {
