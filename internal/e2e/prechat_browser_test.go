@@ -275,3 +275,31 @@ func TestWidgetPreChatFocusWhileLoading(t *testing.T) {
 	waitVisible(t, ctx, "#cw-pc-emailAddress:focus", in(f))
 	browsertest.Screenshot(t, ctx, "widget-prechat-focus-after-loading")
 }
+
+// TestWidgetPreChatLabelsWithoutLabels: a pre-chat field its inbox gave no
+// label is named in words, never by its key: a standard field in the
+// visitor's language, any other by its key in words.
+func TestWidgetPreChatLabelsWithoutLabels(t *testing.T) {
+	t.Parallel()
+	ctx := browsertest.Tab(t)
+	s := newShop(t)
+	s.e.call("PATCH", s.e.acc(fmt.Sprintf("/inboxes/%d", s.inboxID)), s.e.adminToken, `{"channel":{"pre_chat_form_enabled":true,
+	"pre_chat_form_options":{"pre_chat_fields":[
+	 {"field_type":"standard","name":"emailAddress","type":"email","required":true,"enabled":true},
+	 {"field_type":"conversation_attribute","name":"order_number","type":"text","required":true,"enabled":true},
+	 {"field_type":"contact_attribute","label":"  ","name":"accountType","type":"text","required":false,"enabled":true}]}}}`, 200)
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.host), chromedp.WaitVisible("#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)"),
+		chromedp.Click("#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)")); err != nil {
+		t.Fatal(err)
+	}
+	f := frame(t, ctx)
+	waitVisible(t, ctx, "#cw-pc-emailAddress", in(f))
+	for id, want := range map[string]string{"emailAddress": "Your e-mail", "order_number": "Order number",
+		"accountType": "Account type (optional)", "message": "Your message"} {
+		got, err := chromedp.Run(ctx, chromedp.Text(`label[for="cw-pc-`+id+`"]`, in(f)))
+		if err != nil || got != want {
+			t.Errorf("%s's label: %q (%v), want %q", id, got, err, want)
+		}
+	}
+	browsertest.Screenshot(t, ctx, "widget-prechat-unlabelled")
+}

@@ -407,6 +407,19 @@
     return !!st.cfg.pre_chat_form_enabled && (!st.conv || st.newConversation) && preChatFields().length > 0;
   }
   var PATTERNS = { phone: ['\\+[1-9][0-9]{1,14}', 'phoneInvalid'], number: ['-?[0-9]+([.][0-9]+)?', 'numberInvalid'], link: ['https?://\\S+', 'linkInvalid'] };
+  /* A field's label as the inbox names it; a field without one (the server
+     keeps its key as its label then) is named in the visitor's language when
+     it is one of Chatwoot's standard fields, and in words made of its key
+     otherwise (order_number: "Order number"). */
+  var standardLabels = { emailAddress: 'emailLabel', fullName: 'name', phoneNumber: 'phone' };
+  function fieldLabel(f) {
+    var l = String(f.label || '').trim();
+    if (l && l !== f.name) return l;
+    if (standardLabels[f.name]) return t(standardLabels[f.name]);
+    var words = f.name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_\-.]+/g, ' ').trim().toLowerCase();
+    return words.charAt(0).toUpperCase() + words.slice(1);
+  }
+
   function preChatInput(f, id) {
     var type = f.name === 'phoneNumber' ? 'phone' : f.name === 'emailAddress' ? 'email' : f.type, input;
     if (type === 'list') {
@@ -445,7 +458,7 @@
       var id = 'cw-pc-' + f.name.replace(/[^A-Za-z0-9_-]/g, '_'), errId = id + '-err', input = preChatInput(f, id);
       input.setAttribute('aria-describedby', errId);
       var err = h('p', { id: errId, 'class': 'cw-error', 'aria-live': 'polite' });
-      var label = h('label', { 'for': id, text: (f.label || f.name) + (f.required ? '' : ' ' + t('optional')) });
+      var label = h('label', { 'for': id, text: fieldLabel(f) + (f.required ? '' : ' ' + t('optional')) });
       inputs.push({ f: f, input: input, err: err });
       return input.type === 'checkbox' ? h('div', { 'class': 'cw-field cw-field--check' }, input, label, err) : h('div', { 'class': 'cw-field' }, label, input, err);
     });
