@@ -44,6 +44,8 @@ func usage() string {
 Usage:
   baton serve     the HTTP server in one process
   baton migrate   apply database migrations and exit
+  baton backup --to FILE
+                  copy the SQLite database to FILE while it is served (PostgreSQL: pg_dump)
   baton demo      serve with a seeded demo account; print URLs and credentials
   baton version   print the version this binary was built from
 `)
@@ -84,6 +86,8 @@ func (e *env) command(ctx context.Context, args []string) error {
 		return e.serve(ctx, args[1:], nil)
 	case "migrate":
 		return e.migrate(ctx, args[1:])
+	case "backup":
+		return e.backup(ctx, args[1:])
 	case "demo":
 		return e.demo(ctx, args[1:])
 	case "admin":

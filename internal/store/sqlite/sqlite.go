@@ -82,10 +82,7 @@ func open(path string, conns int, readOnly bool) (*sql.DB, error) {
 		// that a transaction never fails half-way for want of it.
 		q.Set("_txlock", "immediate")
 	}
-	// The path goes into a URI, where %, ? and # would mean something else
-	// and open another file.
-	name := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
-	db, err := sql.Open(driverName, "file:"+name+"?"+q.Encode())
+	db, err := sql.Open(driverName, "file:"+uriPath(path)+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -97,6 +94,12 @@ func open(path string, conns int, readOnly bool) (*sql.DB, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// uriPath is path as the path of a file: URI, where %, ? and # would mean
+// something else and open another file.
+func uriPath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }
 
 // Migrate applies the pending migrations to db.
