@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,6 +38,7 @@ var adminCommands = []adminCommand{
 	{"account create", []string{"name"}, (*env).adminAccount},
 	{"user create", []string{"account", "name", "email", "password", "role"}, (*env).adminUser},
 	{"user add", []string{"account", "user", "role"}, (*env).adminUserAdd},
+	{"user password", []string{"email"}, (*env).adminUserPassword},
 	{"bot create", []string{"name", "outgoing-url"}, (*env).adminBotCreate},
 	{"bot connect", []string{"bot", "inbox"}, (*env).adminBotConnect},
 	{"bot token", []string{"bot"}, (*env).adminBotToken},
@@ -281,6 +283,36 @@ func (e *env) adminUserAdd(fs *flag.FlagSet) func(ctx context.Context, s *stack)
 		}
 		return e.print(*asJSON, map[string]any{"id": *userID, "account_id": *accountID, "role": *role, "inbox_ids": *inboxes},
 			fmt.Sprintf("user %d is %s of account %d%s", *userID, *role, *accountID, inboxesText(*inboxes)))
+	}
+}
+
+// adminUserPassword sets a user's password, read from standard input when
+// --password is not given (so that it stays out of the shell's history and
+// the process list), and ends their sessions.
+func (e *env) adminUserPassword(fs *flag.FlagSet) func(ctx context.Context, s *stack) error {
+	email := fs.String("email", "", "the user's `e-mail`")
+	password := fs.String("password", "", "the new `password` (default: read one line from standard input)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	return func(ctx context.Context, s *stack) error {
+		pass := *password
+		if pass == "" {
+			line, err := bufio.NewReader(io.LimitReader(e.stdin, 4096)).ReadString('\n')
+			if err != nil && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("reading the password: %w", err)
+			}
+			pass = strings.TrimRight(line, "\r\n")
+		}
+		if pass == "" {
+			return errors.New("no password: give --password, or one line on standard input")
+		}
+		u, err := s.app.SetPassword(system(ctx), *email, pass)
+		if baton.ErrorCode(err) == baton.ENOTFOUND {
+			return fmt.Errorf("no user with the e-mail %q", *email)
+		} else if err != nil {
+			return cliError(err)
+		}
+		return e.print(*asJSON, map[string]any{"id": u.ID, "email": u.Email},
+			fmt.Sprintf("user %d (%s) has a new password; their sessions are ended", u.ID, u.Email))
 	}
 }
 

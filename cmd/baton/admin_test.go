@@ -198,3 +198,81 @@ func TestAdminMembers(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminUserPassword: `baton admin user password` gives a user who
+// forgot theirs a new password, read from standard input (or --password),
+// and ends their sessions: the old password and an open session no longer
+// sign in, the new one does. An unknown e-mail, a short password and no
+// password at all are refused with a clear error.
+func TestAdminUserPassword(t *testing.T) {
+	t.Parallel()
+	eachDatabase(t, func(t *testing.T, in *install) {
+		runIn := func(stdin string, args ...string) (string, string, error) {
+			t.Helper()
+			var out, errOut syncBuffer
+			err := run(t.Context(), args, in.getenv, strings.NewReader(stdin), &out, &errOut)
+			return out.String(), errOut.String(), err
+		}
+		stdout, stderr, err := in.run(t, "admin", "account", "create", "--name", "Acme", "--json")
+		if err != nil {
+			t.Fatalf("account create: %v\n%s", err, stderr)
+		}
+		acme := jsonID(t, one(t, stdout))
+		if _, stderr, err := in.run(t, "admin", "user", "create", "--account", acme, "--name", "Sam", "--email", "sam@acme.test",
+			"--password", "correct-horse-9", "--role", "agent"); err != nil {
+			t.Fatalf("user create: %v\n%s", err, stderr)
+		}
+		p := in.start(t, "", "serve", "--addr", "127.0.0.1:0")
+		signIn := func(password string) (int, string) {
+			t.Helper()
+			body, _ := json.Marshal(map[string]string{"email": "sam@acme.test", "password": password})
+			res, err := http.Post(p.url+"/auth/sign_in", "application/json", strings.NewReader(string(body)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			return res.StatusCode, res.Header.Get("access-token") + "|" + res.Header.Get("client")
+		}
+		code, session := signIn("correct-horse-9")
+		if code != http.StatusOK {
+			t.Fatalf("sign-in before: %d", code)
+		}
+
+		stdout, stderr, err = runIn("battery-staple-7\n", "admin", "user", "password", "--email", "Sam@Acme.test")
+		if err != nil || !strings.Contains(stdout, "sam@acme.test") || !strings.Contains(stdout, "sessions are ended") {
+			t.Fatalf("user password: %v %s %s", err, stdout, stderr)
+		}
+		if code, _ := signIn("correct-horse-9"); code != http.StatusUnauthorized {
+			t.Errorf("the old password: %d, want 401", code)
+		}
+		if code, _ := signIn("battery-staple-7"); code != http.StatusOK {
+			t.Errorf("the new password: %d, want 200", code)
+		}
+		token, client, _ := strings.Cut(session, "|")
+		req, _ := http.NewRequest(http.MethodGet, p.url+"/auth/validate_token", nil)
+		req.Header.Set("access-token", token)
+		req.Header.Set("client", client)
+		req.Header.Set("uid", "sam@acme.test")
+		if code, _ := do(t, req); code != http.StatusUnauthorized {
+			t.Errorf("the session opened before: %d, want 401", code)
+		}
+
+		for _, c := range []struct {
+			stdin string
+			args  []string
+			want  string
+		}{
+			{"", []string{"--email", "nobody@acme.test", "--password", "long-enough-1"}, `no user with the e-mail "nobody@acme.test"`},
+			{"short\n", []string{"--email", "sam@acme.test"}, "too short (minimum is 8 characters)"},
+			{"", []string{"--email", "sam@acme.test"}, "no password"},
+			{"", []string{"--password", "long-enough-1"}, "--email is required"},
+		} {
+			if _, _, err := runIn(c.stdin, append([]string{"admin", "user", "password"}, c.args...)...); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("user password %v: %v, want an error saying %q", c.args, err, c.want)
+			}
+		}
+		if code, _ := signIn("battery-staple-7"); code != http.StatusOK {
+			t.Errorf("a refused change changed the password: %d", code)
+		}
+	})
+}

@@ -218,6 +218,21 @@ func (l *signInLimiter) allowed(now time.Time, email, addr string) bool {
 	return l.under(now, "e:"+email, signInFailsPerEmail) && l.under(now, "a:"+addrKey(addr), signInFailsPerAddr)
 }
 
+// allowedEmail and failedEmail count a password guess made without a
+// sign-in, by the e-mail's count alone: a signed-in user's current
+// password, checked before a change of it.
+func (l *signInLimiter) allowedEmail(now time.Time, email string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.under(now, "e:"+email, signInFailsPerEmail)
+}
+
+func (l *signInLimiter) failedEmail(now time.Time, email string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.fail(now, "e:"+email)
+}
+
 func (l *signInLimiter) failed(now time.Time, email, addr string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -184,6 +184,102 @@ func (a *App) Profile(ctx context.Context) (*baton.User, string, []*baton.Accoun
 	return actor.User, token, accounts, a.withPresence(ctx, q, accounts)
 }
 
+// ProfileInput is a user's change of their own profile; nil fields are
+// left as they are. A new password or e-mail needs the current password,
+// so that whoever finds a session open cannot take the user over; a new
+// password, when Confirmation is given, must match it.
+type ProfileInput struct {
+	Name            *string
+	DisplayName     *string
+	Email           *string
+	CurrentPassword string
+	Password        *string
+	Confirmation    *string
+}
+
+// UpdateProfile changes the calling user's own name, display name, e-mail
+// or password. A new password ends the user's other sessions, every one
+// but the session whose token is keep (none when keep is empty: a change
+// made with the access token); the access token stays. Wrong current
+// passwords count against the e-mail as failed sign-ins do, and are
+// refused alike once there are too many.
+func (a *App) UpdateProfile(ctx context.Context, in ProfileInput, keep string) (*baton.User, error) {
+	actor := baton.ActorFromContext(ctx)
+	if actor.Kind == baton.ActorAgentBot {
+		return nil, auth.ErrBotNotPermitted
+	} else if actor.Kind != baton.ActorUser {
+		return nil, auth.ErrInvalidToken
+	}
+	var u *baton.User
+	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+		if u, err = q.FindUser(ctx, actor.User.ID); err != nil {
+			return err
+		}
+		newEmail := in.Email != nil && baton.NormalizeEmail(*in.Email) != u.Email
+		if in.Password != nil || newEmail {
+			now := a.Now()
+			if !a.signIns.allowedEmail(now, u.Email) {
+				return errSignInLimited
+			}
+			if in.CurrentPassword == "" {
+				return baton.Invalid("Current password is needed to change the password or the e-mail", "current_password")
+			}
+			if !auth.CheckPassword(u.PasswordHash, in.CurrentPassword) {
+				a.signIns.failedEmail(now, u.Email)
+				return baton.Invalid("Invalid current password", "current_password")
+			}
+		}
+		if in.Password != nil && in.Confirmation != nil && *in.Confirmation != *in.Password {
+			return baton.Invalid("Password confirmation doesn't match Password", "password_confirmation")
+		}
+		if err = (UserInput{Name: in.Name, DisplayName: in.DisplayName, Email: in.Email, Password: in.Password}).apply(u); err != nil {
+			return err
+		}
+		u.UpdatedAt = a.Now()
+		if err = q.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		if in.Password == nil {
+			return nil
+		}
+		// Whoever had the old password may have signed in with it.
+		if keep == "" {
+			return q.DeleteUserSessions(ctx, u.ID)
+		}
+		return q.DeleteOtherSessions(ctx, u.ID, auth.HashToken(keep))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// SetPassword gives the user with the e-mail a new password and ends their
+// sessions: the command line's way in for someone who forgot theirs.
+func (a *App) SetPassword(ctx context.Context, email, password string) (*baton.User, error) {
+	if baton.ActorFromContext(ctx).Kind != baton.ActorSystem {
+		return nil, auth.ErrNotAuthorized
+	}
+	var u *baton.User
+	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+		if u, err = q.FindUserByEmail(ctx, baton.NormalizeEmail(email)); err != nil {
+			return err
+		}
+		if err = (UserInput{Password: &password}).apply(u); err != nil {
+			return err
+		}
+		u.UpdatedAt = a.Now()
+		if err = q.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return q.DeleteUserSessions(ctx, u.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
 // CreateUserInAccount makes a user with a token and makes them a member of
 // the account with the role, in one transaction: the command line's way.
 func (a *App) CreateUserInAccount(ctx context.Context, accountID int64, in UserInput, role string) (*baton.User, string, error) {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -15,7 +16,7 @@ const MinPasswordLength = 8
 // HashPassword returns the bcrypt hash of a password.
 func HashPassword(password string) (string, error) {
 	if len(password) < MinPasswordLength {
-		return "", errors.New("password is too short")
+		return "", fmt.Errorf("password is too short (minimum is %d characters)", MinPasswordLength)
 	}
 	if len(password) > 72 {
 		return "", errors.New("password is too long (maximum is 72 bytes)")

@@ -41,6 +41,8 @@ func (h *Handler) routes() {
 	// endpoints bots may call (Chatwoot's list, plus reading the messages
 	// and contacts of conversations the bot serves).
 	handle("GET /api/v1/profile", h.user(h.showProfile))
+	handle("PUT /api/v1/profile", h.user(h.updateProfile))
+	handle("PATCH /api/v1/profile", h.user(h.updateProfile))
 	handle("POST /api/v1/profile/availability", h.user(h.setAvailability))
 	const acc = "/api/v1/accounts/{account_id}"
 	handle("GET "+acc+"/agents", h.user(h.listAgents))

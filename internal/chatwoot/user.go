@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/app"
 )
 
 // profileAccountJSON is one of the accounts in a profile.
@@ -149,6 +150,44 @@ func assigneePushView(c *baton.Conversation) *userPush {
 		v.AvailabilityStatus = c.AssigneeStatus.String()
 	}
 	return v
+}
+
+// profileRequest is Chatwoot's profile update body.
+type profileRequest struct {
+	Profile struct {
+		Name                 *string `json:"name"`
+		DisplayName          *string `json:"display_name"`
+		Email                *string `json:"email"`
+		CurrentPassword      string  `json:"current_password"`
+		Password             *string `json:"password"`
+		PasswordConfirmation *string `json:"password_confirmation"`
+	} `json:"profile"`
+}
+
+// updateProfile changes the caller's own profile (app.UpdateProfile) and
+// answers with it, as Chatwoot does. A new password ends the caller's
+// other sessions; a device signed in with devise-token-auth that made the
+// change stays signed in.
+func (h *Handler) updateProfile(w http.ResponseWriter, r *http.Request) error {
+	var body profileRequest
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	p := body.Profile
+	keep := ""
+	if token, _, _ := deviseHeaders(r); token != "" && r.Header.Get("api_access_token") == "" {
+		keep = token
+	}
+	u, err := h.app.UpdateProfile(r.Context(), app.ProfileInput{Name: p.Name, DisplayName: p.DisplayName, Email: p.Email,
+		CurrentPassword: p.CurrentPassword, Password: p.Password, Confirmation: p.PasswordConfirmation}, keep)
+	if err != nil {
+		return err
+	}
+	// The answer shows the user as they are now, not as the request's
+	// token read them.
+	actor := *baton.ActorFromContext(r.Context())
+	actor.User, actor.Name = u, u.AvailableName()
+	return h.showProfile(w, r.WithContext(baton.NewContextWithActor(r.Context(), &actor)))
 }
 
 // availabilityRequest is Chatwoot's profile/availability body.

@@ -62,6 +62,13 @@ func (q *Queries) DeleteUserSessions(ctx context.Context, userID int64) error {
 	return q.formatError(err, "session")
 }
 
+// DeleteOtherSessions ends every session of the user but the one with the
+// token hash keep.
+func (q *Queries) DeleteOtherSessions(ctx context.Context, userID int64, keep []byte) error {
+	_, err := q.db.ExecContext(ctx, `DELETE FROM user_sessions WHERE user_id = $1 AND token_hash <> $2`, userID, keep)
+	return q.formatError(err, "session")
+}
+
 // DeleteExpiredSessions removes sessions that expired before now and
 // returns how many.
 func (q *Queries) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {

@@ -58,8 +58,26 @@ func testSession(t *testing.T, s *store.Store) {
 	err = s.Write(ctx, func(q *store.Queries) error { return q.DeleteSession(ctx, web.Hash) })
 	wantNotFound(t, "a second sign-out", err)
 
+	// A new password ends every session but the one it came through; the
+	// other user's stay.
+	keep := &store.Session{UserID: u.ID, Kind: store.SessionWeb, Hash: hash(5), CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
+	v := &baton.User{Name: "Vera", Email: "vera@acme.test", CreatedAt: at, UpdatedAt: at}
+	write(t, s, func(q *store.Queries) error { return q.CreateUser(ctx, v) })
+	hers := &store.Session{UserID: v.ID, Kind: store.SessionWeb, Hash: hash(6), CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
+	for _, x := range []*store.Session{keep, hers} {
+		write(t, s, func(q *store.Queries) error { return q.CreateSession(ctx, x) })
+	}
+	write(t, s, func(q *store.Queries) error { return q.DeleteOtherSessions(ctx, u.ID, keep.Hash) })
+	_, err = s.Read().FindSessionByHash(ctx, again.Hash)
+	wantNotFound(t, "another session of the user", err)
+	for _, x := range []*store.Session{keep, hers} {
+		if _, err := s.Read().FindSessionByHash(ctx, x.Hash); err != nil {
+			t.Errorf("session %x after the others ended: %v", x.Hash[0], err)
+		}
+	}
+
 	// Deleting the user ends their sessions.
 	write(t, s, func(q *store.Queries) error { return q.DeleteUser(ctx, u.ID) })
-	_, err = s.Read().FindSessionByHash(ctx, again.Hash)
+	_, err = s.Read().FindSessionByHash(ctx, keep.Hash)
 	wantNotFound(t, "a deleted user's session", err)
 }

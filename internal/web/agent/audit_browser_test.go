@@ -135,5 +135,6 @@ func TestBrowserAudit(t *testing.T) {
 	page("delivery", js[string](b, `document.querySelector('a[href*="/deliveries/"]').getAttribute("href")`), `!!document.querySelector("main h1")`)
 	page("report-bots", acc+"/reports/bots", `!!document.querySelector("main h1")`)
 	page("report-people", acc+"/reports/people", `!!document.querySelector("main table")`)
+	page("profile", acc+"/profile", `!!document.querySelector("main form")`)
 	page("not-found", acc+"/nothing-here", `!!document.querySelector("main")`)
 }
