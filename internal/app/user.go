@@ -17,6 +17,23 @@ type UserInput struct {
 	Email            *string
 	Password         *string
 	CustomAttributes map[string]any
+
+	passwordHash string // Password's hash, made by hashed before a transaction
+}
+
+// hashed returns in with its password hashed (and Password nil), so that
+// bcrypt's tens of milliseconds are spent before the transaction, never
+// holding SQLite's one writer.
+func (in UserInput) hashed() (UserInput, error) {
+	if in.Password == nil {
+		return in, nil
+	}
+	h, err := auth.HashPassword(*in.Password)
+	if err != nil {
+		return in, baton.Invalid("Password "+strings.TrimPrefix(err.Error(), "password "), "password")
+	}
+	in.Password, in.passwordHash = nil, h
+	return in, nil
 }
 
 func (in UserInput) apply(u *baton.User) error {
@@ -41,12 +58,12 @@ func (in UserInput) apply(u *baton.User) error {
 	if !baton.ValidEmail(u.Email) {
 		return baton.Invalid("Email is invalid", "email")
 	}
-	if in.Password != nil {
-		h, err := auth.HashPassword(*in.Password)
-		if err != nil {
-			return baton.Invalid("Password "+strings.TrimPrefix(err.Error(), "password "), "password")
-		}
-		u.PasswordHash = h
+	in, err := in.hashed()
+	if err != nil {
+		return err
+	}
+	if in.passwordHash != "" {
+		u.PasswordHash = in.passwordHash
 	}
 	if in.CustomAttributes != nil {
 		u.CustomAttributes = in.CustomAttributes
@@ -104,9 +121,14 @@ func (a *App) User(ctx context.Context, id int64) (*baton.User, string, error) {
 // UpdateUser changes a user the platform app may manage. A new password
 // ends the user's sessions, in the agent app and in Chatwoot's clients.
 func (a *App) UpdateUser(ctx context.Context, id int64, in UserInput) (*baton.User, string, error) {
+	newPassword := in.Password != nil
+	in, err := in.hashed()
+	if err != nil {
+		return nil, "", err
+	}
 	var u *baton.User
 	var token string
-	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+	err = a.store.Write(ctx, func(q *store.Queries) (err error) {
 		if u, err = q.FindUser(ctx, id); err != nil {
 			return err
 		}
@@ -122,7 +144,7 @@ func (a *App) UpdateUser(ctx context.Context, id int64, in UserInput) (*baton.Us
 		}
 		// A new password signs the user out everywhere: whoever had the
 		// old one may have signed in with it.
-		if in.Password != nil {
+		if newPassword {
 			if err = q.DeleteUserSessions(ctx, id); err != nil {
 				return err
 			}
@@ -210,29 +232,42 @@ func (a *App) UpdateProfile(ctx context.Context, in ProfileInput, keep string) (
 	} else if actor.Kind != baton.ActorUser {
 		return nil, auth.ErrInvalidToken
 	}
+	// The passwords are checked and hashed before the transaction: bcrypt
+	// takes tens of milliseconds, which SQLite's one writer must not wait.
+	was, err := a.store.Read().FindUser(ctx, actor.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	if in.Password != nil || in.Email != nil && baton.NormalizeEmail(*in.Email) != was.Email {
+		now := a.Now()
+		if !a.signIns.allowedEmail(now, was.Email) {
+			return nil, errSignInLimited
+		}
+		if in.CurrentPassword == "" {
+			return nil, baton.Invalid("Current password is needed to change the password or the e-mail", "current_password")
+		}
+		if !auth.CheckPassword(was.PasswordHash, in.CurrentPassword) {
+			a.signIns.failedEmail(now, was.Email)
+			return nil, baton.Invalid("Invalid current password", "current_password")
+		}
+	}
+	if in.Password != nil && in.Confirmation != nil && *in.Confirmation != *in.Password {
+		return nil, baton.Invalid("Password confirmation doesn't match Password", "password_confirmation")
+	}
+	change, err := UserInput{Name: in.Name, DisplayName: in.DisplayName, Email: in.Email, Password: in.Password}.hashed()
+	if err != nil {
+		return nil, err
+	}
 	var u *baton.User
-	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
-		if u, err = q.FindUser(ctx, actor.User.ID); err != nil {
+	err = a.store.Write(ctx, func(q *store.Queries) (err error) {
+		if u, err = q.FindUser(ctx, was.ID); err != nil {
 			return err
 		}
-		newEmail := in.Email != nil && baton.NormalizeEmail(*in.Email) != u.Email
-		if in.Password != nil || newEmail {
-			now := a.Now()
-			if !a.signIns.allowedEmail(now, u.Email) {
-				return errSignInLimited
-			}
-			if in.CurrentPassword == "" {
-				return baton.Invalid("Current password is needed to change the password or the e-mail", "current_password")
-			}
-			if !auth.CheckPassword(u.PasswordHash, in.CurrentPassword) {
-				a.signIns.failedEmail(now, u.Email)
-				return baton.Invalid("Invalid current password", "current_password")
-			}
+		if u.PasswordHash != was.PasswordHash || u.Email != was.Email {
+			// The current password was checked against what changed since.
+			return &baton.Error{Code: baton.ECONFLICT, Message: "Your e-mail or password changed meanwhile: try again"}
 		}
-		if in.Password != nil && in.Confirmation != nil && *in.Confirmation != *in.Password {
-			return baton.Invalid("Password confirmation doesn't match Password", "password_confirmation")
-		}
-		if err = (UserInput{Name: in.Name, DisplayName: in.DisplayName, Email: in.Email, Password: in.Password}).apply(u); err != nil {
+		if err = change.apply(u); err != nil {
 			return err
 		}
 		u.UpdatedAt = a.Now()
@@ -260,14 +295,16 @@ func (a *App) SetPassword(ctx context.Context, email, password string) (*baton.U
 	if baton.ActorFromContext(ctx).Kind != baton.ActorSystem {
 		return nil, auth.ErrNotAuthorized
 	}
+	in, err := UserInput{Password: &password}.hashed()
+	if err != nil {
+		return nil, err
+	}
 	var u *baton.User
-	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+	err = a.store.Write(ctx, func(q *store.Queries) (err error) {
 		if u, err = q.FindUserByEmail(ctx, baton.NormalizeEmail(email)); err != nil {
 			return err
 		}
-		if err = (UserInput{Password: &password}).apply(u); err != nil {
-			return err
-		}
+		u.PasswordHash = in.passwordHash
 		u.UpdatedAt = a.Now()
 		if err = q.UpdateUser(ctx, u); err != nil {
 			return err
