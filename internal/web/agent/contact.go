@@ -38,6 +38,7 @@ type contactsPage struct {
 	Pages   int
 	NextURL string
 	PrevURL string
+	Deleted bool // a contact was just deleted
 }
 
 func (h *Handler) listContacts(w http.ResponseWriter, r *http.Request) {
@@ -68,7 +69,7 @@ func (h *Handler) listContacts(w http.ResponseWriter, r *http.Request) {
 	}
 	b.Title, b.Section = "Contacts", "contacts"
 	p := contactsPage{base: b, Search: search, Total: d.Total, Page: page,
-		Pages: (d.Total + app.ContactPageSize - 1) / app.ContactPageSize}
+		Pages: (d.Total + app.ContactPageSize - 1) / app.ContactPageSize, Deleted: r.FormValue("deleted") == "1"}
 	for _, c := range d.Contacts {
 		rw := contactRow{URL: contactURL(b.AccountID, c.ID), Name: contactName(c), Email: c.Email, Phone: c.PhoneNumber}
 		if t, ok := d.Conversations[c.ID]; ok {
@@ -132,6 +133,7 @@ type contactPage struct {
 	Clock         *contactClock // the contact's local time, when known (see contactClockOf)
 	Form          contactForm
 	Saved         bool
+	DeleteError   string // why the deletion was refused
 }
 
 func (h *Handler) showContact(w http.ResponseWriter, r *http.Request) {
@@ -240,4 +242,31 @@ func (h *Handler) updateContact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, contactURL(b.AccountID, id)+"?saved=1", http.StatusSeeOther)
+}
+
+// deleteContact deletes the contact with their conversations, messages and
+// files (app.DeleteContact, administrators only), once the form's box says
+// the administrator knows it cannot be undone; then the contacts, saying so.
+func (h *Handler) deleteContact(w http.ResponseWriter, r *http.Request) {
+	b, _ := baseFrom(r)
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if r.PostFormValue("confirm") != "yes" {
+		p, err := h.contactPage(r, b, id)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		p.DeleteError = "Tick the box to say you know the deletion cannot be undone."
+		h.render(w, http.StatusUnprocessableEntity, "contact", p)
+		return
+	}
+	if err := h.app.DeleteContact(r.Context(), b.AccountID, id); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, accountPath(b.AccountID, "/contacts?deleted=1"), http.StatusSeeOther)
 }

@@ -124,3 +124,34 @@ func TestBrowserContacts(t *testing.T) {
 	p.waitFor("the contact", `document.getElementById("contact-name") !== null`)
 	p.fits("phone-contact")
 }
+
+// TestBrowserContactDelete: an administrator deletes a contact with the
+// keyboard alone: the button without the box ticked is stopped by the
+// browser, with the box ticked the contacts list comes back saying so.
+func TestBrowserContactDelete(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Casey Customer", "casey@example.com", "Please forget me")
+	c, err := w.App.Conversation(batontest.System(), w.account, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := w.signedInTab(t, w.adminMail)
+	b.open(fmt.Sprintf("/app/accounts/%d/contacts/%d", w.account, c.ContactID))
+	b.waitFor("the contact", `!!document.getElementById("delete-confirm")`)
+	b.shot("contact-delete")
+	b.tabTo(`button.danger`)
+	b.keys(kb.Enter)
+	if !js[bool](b, `document.getElementById("delete-confirm").matches(":invalid")`) || !strings.HasSuffix(js[string](b, `location.pathname`), fmt.Sprint(c.ContactID)) {
+		t.Error("the deletion went on without the box ticked")
+	}
+	b.tabTo("#delete-confirm")
+	b.keys(" ")
+	b.tabTo(`button.danger`)
+	b.keys(kb.Enter)
+	b.waitFor("the contacts", `location.pathname.endsWith("/contacts") && !!document.getElementById("contact-deleted")`)
+	if n := js[int](b, `document.querySelectorAll("tbody tr").length`); n != 0 {
+		t.Errorf("%d contacts left, want none", n)
+	}
+	b.shot("contact-deleted")
+}

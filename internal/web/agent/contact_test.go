@@ -429,3 +429,59 @@ func TestConversationLinksContact(t *testing.T) {
 }
 
 func itoa(i int64) string { return fmt.Sprint(i) }
+
+// TestContactDelete: an administrator deletes a contact from their page,
+// once the box says they know it cannot be undone: the contact and their
+// conversation are gone and the contacts list says so. An agent sees no
+// such form, and is refused the action; another account's contact is not
+// found. Both databases.
+func TestContactDelete(t *testing.T) {
+	t.Parallel()
+	onBothStores(t, func(t *testing.T, w *world) {
+		cw := newContactWorld(t, w, 0)
+		sys := batontest.System()
+		path := cw.contactsPath("/" + itoa(cw.casey))
+
+		agent := w.browser()
+		agent.signIn(w.agentMail, password)
+		p := agent.get(path)
+		if strings.Contains(p.body, "Delete contact") {
+			t.Error("an agent is offered the deletion")
+		}
+		if r := agent.post(path+"/delete", url.Values{"csrf_token": {p.csrf(t)}, "confirm": {"yes"}}); r.status != http.StatusForbidden {
+			t.Errorf("an agent's deletion: %d, want 403", r.status)
+		}
+
+		admin := w.browser()
+		admin.signIn(w.adminMail, password)
+		p = admin.get(path)
+		if !strings.Contains(p.body, "with 1 conversation, their messages and their files") {
+			t.Errorf("the deletion does not say what it deletes:\n%s", p.body)
+		}
+		r := admin.post(path+"/delete", url.Values{"csrf_token": {p.csrf(t)}})
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `id="delete-error"`) {
+			t.Errorf("a deletion without the box: %d %.400s", r.status, r.body)
+		}
+		if _, _, err := w.App.Contact(sys, w.account, cw.casey); err != nil {
+			t.Fatalf("the contact after the refused deletions: %v", err)
+		}
+
+		r = admin.post(path+"/delete", url.Values{"csrf_token": {p.csrf(t)}, "confirm": {"yes"}})
+		if r.status != http.StatusOK || !strings.HasSuffix(r.url, "/contacts") || !strings.Contains(r.body, "The contact is deleted") {
+			t.Errorf("the deletion: %d at %s %.400s", r.status, r.url, r.body)
+		}
+		if _, _, err := w.App.Contact(sys, w.account, cw.casey); baton.ErrorCode(err) != baton.ENOTFOUND {
+			t.Errorf("the deleted contact: %v", err)
+		}
+		if _, err := w.App.Conversation(sys, w.account, cw.caseyConv); baton.ErrorCode(err) != baton.ENOTFOUND {
+			t.Errorf("the deleted contact's conversation: %v", err)
+		}
+		if got := admin.get(path); got.status != http.StatusNotFound {
+			t.Errorf("the deleted contact's page: %d", got.status)
+		}
+		other := fmt.Sprintf("/app/accounts/%d/contacts/%d/delete", w.account+1000, cw.quinn)
+		if got := admin.post(other, url.Values{"csrf_token": {p.csrf(t)}, "confirm": {"yes"}}); got.status != http.StatusNotFound {
+			t.Errorf("another account's contact: %d", got.status)
+		}
+	})
+}

@@ -25,6 +25,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET "+acc+"/contacts", h.signedIn(h.listContacts))
 	m.HandleFunc("GET "+acc+"/contacts/{id}", h.signedIn(h.showContact))
 	m.HandleFunc("POST "+acc+"/contacts/{id}", h.signedIn(h.updateContact))
+	m.HandleFunc("POST "+acc+"/contacts/{id}/delete", h.admin(h.deleteContact))
 	const conv = acc + "/conversations/{id}"
 	m.HandleFunc("GET "+conv, h.signedIn(h.showConversation))
 	m.HandleFunc("GET "+conv+"/messages", h.signedIn(h.messagesFragment))
