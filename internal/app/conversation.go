@@ -978,6 +978,30 @@ func OwnerKey(c *baton.Conversation) string {
 	return "waiting"
 }
 
+// HandBack gives the conversation back to its bot, in one transaction: the
+// note to the bot first, when there is one, as the caller's private note
+// (which the bot hears before the change), then unassigned and pending.
+// A conversation with its bot already changes nothing but the note.
+func (a *App) HandBack(ctx context.Context, accountID, displayID int64, note string) (*baton.Conversation, error) {
+	return a.changeConversation(ctx, accountID, displayID, func(q *store.Queries, s *scope, c *baton.Conversation) error {
+		if note != "" {
+			m, err := a.messageFrom(s.actor, c, nil, MessageInput{Content: &note, Private: true})
+			if err != nil {
+				return err
+			}
+			if err := a.addMessage(ctx, q, s.actor, c, m, nil, nil); err != nil {
+				return err
+			}
+		}
+		if c.AssigneeID != 0 {
+			if err := a.assign(ctx, q, c, nil, s.actor); err != nil {
+				return err
+			}
+		}
+		return a.setStatus(ctx, q, c, baton.StatusPending, nil, s.actor)
+	})
+}
+
 // TakeOver gives the calling person the conversation, in one transaction:
 // from the bot (a handoff of reason agent_takeover), from the waiting
 // queue, from whoever had it, or reopened. seen is the OwnerKey the

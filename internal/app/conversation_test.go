@@ -433,3 +433,56 @@ func TestLabelsFilterAnyCase(t *testing.T) {
 		}
 	})
 }
+
+// TestHandBack: a person hands a conversation back to its bot in one
+// transaction: the note as their private note first, then unassigned and
+// pending, with an activity message each; a note the conversation cannot
+// take (too long) changes nothing at all; a conversation with its bot
+// already takes the note and stays as it is. Both databases.
+func TestHandBack(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s)
+		c := w.customer(t, "casey")
+		if _, err := w.app.TakeOver(w.admin, w.account.ID, c.DisplayID, ""); err != nil {
+			t.Fatal(err)
+		}
+		messages := func() []*baton.Message {
+			t.Helper()
+			p, err := w.app.Messages(w.admin, w.account.ID, c.DisplayID, 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p.Messages
+		}
+		before := len(messages())
+
+		_, err := w.app.HandBack(w.admin, w.account.ID, c.DisplayID, strings.Repeat("x", 150_001))
+		if baton.ErrorCode(err) != baton.EINVALID {
+			t.Fatalf("a note too long: %v, want invalid", err)
+		}
+		got, err := w.app.Conversation(w.admin, w.account.ID, c.DisplayID)
+		if err != nil || got.Status != baton.StatusOpen || got.AssigneeID == 0 || len(messages()) != before {
+			t.Fatalf("after a refused hand-back: %v, assignee %d, %d messages (was %d) (%v)", got.Status, got.AssigneeID, len(messages()), before, err)
+		}
+
+		got, err = w.app.HandBack(w.admin, w.account.ID, c.DisplayID, "Order found, please confirm delivery")
+		if err != nil || got.Status != baton.StatusPending || got.AssigneeID != 0 {
+			t.Fatalf("the hand-back: %v, assignee %d (%v)", got.Status, got.AssigneeID, err)
+		}
+		ms := messages()[before:]
+		var kinds []string
+		for _, m := range ms {
+			kinds = append(kinds, fmt.Sprintf("%v private=%v %s", m.MessageType, m.Private, *m.Content))
+		}
+		if len(ms) != 3 || !ms[0].Private || *ms[0].Content != "Order found, please confirm delivery" || ms[0].SenderType != baton.SenderUser ||
+			ms[1].MessageType != baton.MessageActivity || ms[2].MessageType != baton.MessageActivity {
+			t.Errorf("the hand-back wrote %q, want the note, then the unassignment and the status", kinds)
+		}
+
+		got, err = w.app.HandBack(w.admin, w.account.ID, c.DisplayID, "One more thing")
+		if err != nil || got.Status != baton.StatusPending || len(messages()) != before+4 {
+			t.Errorf("a second hand-back: %v, %d messages (%v), want the note alone", got.Status, len(messages())-before, err)
+		}
+	})
+}

@@ -541,23 +541,8 @@ func (h *Handler) takeOver(r *http.Request, accountID, id int64) error {
 // with the optional note to the bot left first as a private note, which
 // the bot receives.
 func (h *Handler) handBack(r *http.Request, accountID, id int64) error {
-	ctx := r.Context()
-	if note := strings.TrimSpace(strings.ReplaceAll(r.FormValue("note"), "\r\n", "\n")); note != "" {
-		if _, err := h.app.CreateMessage(ctx, accountID, id, app.MessageInput{Content: &note, Private: true}); err != nil {
-			return err
-		}
-	}
-	c, err := h.app.Conversation(ctx, accountID, id)
-	if err != nil {
-		return err
-	}
-	if c.AssigneeID != 0 {
-		if _, err := h.app.Assign(ctx, accountID, id, 0); err != nil {
-			return err
-		}
-	}
-	pending := "pending"
-	_, err = h.app.ToggleStatus(ctx, accountID, id, app.StatusChange{Status: &pending})
+	note := strings.TrimSpace(strings.ReplaceAll(r.FormValue("note"), "\r\n", "\n"))
+	_, err := h.app.HandBack(r.Context(), accountID, id, note)
 	return err
 }
 
