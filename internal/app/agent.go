@@ -2,15 +2,17 @@ package app
 
 import (
 	"context"
+	"errors"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/store"
 )
 
 // CreateAgent makes a new user with a password and a token and makes them a
-// member of the account with the role: an administrator adding a person to
-// the team. A taken e-mail is a conflict.
-func (a *App) CreateAgent(ctx context.Context, accountID int64, in UserInput, role string) (*baton.User, error) {
+// member of the account with the role and of the inboxes, in one
+// transaction: an administrator adding a person to the team. A taken
+// e-mail is a conflict; an inbox not the account's is refused.
+func (a *App) CreateAgent(ctx context.Context, accountID int64, in UserInput, role string, inboxIDs []int64) (*baton.User, error) {
 	r, ok := baton.ParseRole(role)
 	if !ok {
 		return nil, baton.Invalid("Role is not included in the list", "role")
@@ -31,6 +33,16 @@ func (a *App) CreateAgent(ctx context.Context, accountID int64, in UserInput, ro
 		}
 		if err := q.AddAccountUser(ctx, &baton.AccountUser{AccountID: accountID, UserID: u.ID, Role: r, CreatedAt: u.CreatedAt}); err != nil {
 			return err
+		}
+		for _, id := range inboxIDs {
+			if _, err := q.FindInbox(ctx, accountID, id); errors.Is(err, baton.ErrNotFound) {
+				return baton.Invalid("Inbox "+itoa(id)+" is not an inbox of the account", "inbox_ids")
+			} else if err != nil {
+				return err
+			}
+			if err := q.AddInboxMembers(ctx, id, []int64{u.ID}, u.CreatedAt.UnixMicro()); err != nil {
+				return err
+			}
 		}
 		_, err = a.setToken(ctx, q, store.OwnerUser, u.ID)
 		return err

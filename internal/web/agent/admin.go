@@ -240,31 +240,21 @@ func (h *Handler) listAgents(w http.ResponseWriter, r *http.Request) {
 // inboxes are checked before anyone is made.
 func (h *Handler) createAgent(w http.ResponseWriter, r *http.Request) {
 	b, _ := baseFrom(r)
-	ctx := r.Context()
 	name, email, pass := r.FormValue("name"), r.FormValue("email"), r.FormValue("password")
 	_ = r.ParseForm()
 	var inboxes []int64
 	for _, v := range r.PostForm["inbox_ids"] {
 		id, err := strconv.ParseInt(v, 10, 64)
-		if err == nil {
-			_, err = h.app.Inbox(ctx, b.AccountID, id)
-		}
 		if err != nil {
 			h.fail(w, r, baton.Invalid("Inbox "+v+" is not an inbox of the account", "inbox_ids"))
 			return
 		}
 		inboxes = append(inboxes, id)
 	}
-	u, err := h.app.CreateAgent(ctx, b.AccountID, app.UserInput{Name: &name, Email: &email, Password: &pass}, r.FormValue("role"))
-	if err != nil {
+	if _, err := h.app.CreateAgent(r.Context(), b.AccountID, app.UserInput{Name: &name, Email: &email, Password: &pass},
+		r.FormValue("role"), inboxes); err != nil {
 		h.fail(w, r, err)
 		return
-	}
-	for _, id := range inboxes {
-		if _, err := h.app.ChangeInboxMembers(ctx, b.AccountID, id, app.MembersAdd, []int64{u.ID}); err != nil {
-			h.fail(w, r, err)
-			return
-		}
 	}
 	h.done(w, r, accountPath(b.AccountID, "/settings/agents"))
 }
