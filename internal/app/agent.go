@@ -105,3 +105,155 @@ func (a *App) routeFreed(ctx context.Context, accountID int64) {
 		a.log.Warn("routing the conversations of a removed member failed", "account", accountID, "err", err)
 	}
 }
+
+// AgentInput is a person the Application API adds to an account.
+type AgentInput struct {
+	Name         string
+	Email        string
+	Role         string
+	Availability string  // online (Chatwoot's available), busy or offline; "" leaves it
+	Password     *string // Baton's: a new user's first password
+}
+
+// parseAgentAvailability reads an availability as the agents API gives
+// it: Chatwoot's spec says available where its profile says online.
+func parseAgentAvailability(s string) (baton.Availability, bool) {
+	if s == "available" {
+		s = "online"
+	}
+	return baton.ParseAvailability(s)
+}
+
+// AddAgent makes the person with the e-mail a member of the account with
+// the role, as Chatwoot's POST agents does: a new user, with a token, when
+// no user has the e-mail, else the user who has it, whose name and
+// password stay theirs (a password is then refused: another account's
+// administrator cannot set it). Chatwoot e-mails a new user an invitation;
+// Baton sends no mail, so a new user signs in once they have a password:
+// the one given here, or one `baton admin user password` gives them. A
+// member already is refused. Administrators only.
+func (a *App) AddAgent(ctx context.Context, accountID int64, in AgentInput) (*baton.AccountUser, error) {
+	r, ok := baton.ParseRole(in.Role)
+	if !ok {
+		return nil, baton.Invalid("Role is not included in the list", "role")
+	}
+	var av baton.Availability
+	if in.Availability != "" {
+		if av, ok = parseAgentAvailability(in.Availability); !ok {
+			return nil, baton.Invalid("Availability is not included in the list", "availability_status")
+		}
+	}
+	// A new user is built (and their password hashed) before the
+	// transaction; used only when no user has the e-mail.
+	fresh, err := a.newUser(UserInput{Name: &in.Name, Email: &in.Email, Password: in.Password})
+	if err != nil {
+		return nil, err
+	}
+	var userID int64
+	err = a.store.Write(ctx, func(q *store.Queries) error {
+		if err := a.adminOf(ctx, q, accountID); err != nil {
+			return err
+		}
+		u, err := q.FindUserByEmail(ctx, fresh.Email)
+		switch {
+		case errors.Is(err, baton.ErrNotFound):
+			u = fresh
+			if err := q.CreateUser(ctx, u); err != nil {
+				return err
+			}
+			if _, err := a.setToken(ctx, q, store.OwnerUser, u.ID); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		case in.Password != nil:
+			return baton.Invalid("Password can only be given to a new user: "+u.Email+" has one", "password")
+		}
+		userID = u.ID
+		if _, err := q.FindAccountUser(ctx, accountID, u.ID); err == nil {
+			return baton.Invalid("Email is already an agent of this account", "email")
+		} else if !errors.Is(err, baton.ErrNotFound) {
+			return err
+		}
+		if err := q.AddAccountUser(ctx, &baton.AccountUser{AccountID: accountID, UserID: u.ID, Role: r, CreatedAt: a.Now()}); err != nil {
+			return err
+		}
+		if in.Availability != "" {
+			return q.SetAvailability(ctx, accountID, u.ID, av)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a.agentChanged(ctx, accountID, userID, in.Availability != "", av)
+}
+
+// UpdateAgent changes a member's role, or their availability, or both ("" leaves
+// either), as Chatwoot's PATCH agents does. An administrator cannot demote
+// themselves. Administrators only.
+func (a *App) UpdateAgent(ctx context.Context, accountID, userID int64, role, availability string) (*baton.AccountUser, error) {
+	var av baton.Availability
+	if availability != "" {
+		var ok bool
+		if av, ok = parseAgentAvailability(availability); !ok {
+			return nil, baton.Invalid("Availability is not included in the list", "availability")
+		}
+	}
+	var r baton.Role
+	if role != "" {
+		var ok bool
+		if r, ok = baton.ParseRole(role); !ok {
+			return nil, baton.Invalid("Role is not included in the list", "role")
+		}
+	}
+	err := a.store.Write(ctx, func(q *store.Queries) error {
+		s, err := a.adminScope(ctx, q, accountID)
+		if err != nil {
+			return err
+		}
+		au, err := q.FindAccountUser(ctx, accountID, userID)
+		if err != nil {
+			return err
+		}
+		if role != "" && au.Role != r {
+			if userID == s.userID() && r != baton.RoleAdministrator {
+				return baton.Invalid("You cannot remove your own administrator role", "role")
+			}
+			au.Role = r
+			if err := q.AddAccountUser(ctx, au); err != nil {
+				return err
+			}
+		}
+		if availability != "" {
+			return q.SetAvailability(ctx, accountID, userID, av)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a.agentChanged(ctx, accountID, userID, availability != "", av)
+}
+
+// agentChanged tells live clients of a member's new availability, routes
+// waiting conversations when it is online, and returns the member as the
+// team sees them.
+func (a *App) agentChanged(ctx context.Context, accountID, userID int64, availabilitySet bool, av baton.Availability) (*baton.AccountUser, error) {
+	if availabilitySet {
+		if err := a.PublishPresence(ctx, userID); err != nil {
+			return nil, err
+		}
+		if av == baton.Online {
+			if err := a.RouteWaiting(ctx, accountID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	q := a.store.Read()
+	au, err := q.FindAccountUser(ctx, accountID, userID)
+	if err != nil {
+		return nil, err
+	}
+	return au, a.withPresence(ctx, q, []*baton.AccountUser{au})
+}

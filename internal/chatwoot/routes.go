@@ -46,6 +46,10 @@ func (h *Handler) routes() {
 	handle("POST /api/v1/profile/availability", h.user(h.setAvailability))
 	const acc = "/api/v1/accounts/{account_id}"
 	handle("GET "+acc+"/agents", h.user(h.listAgents))
+	handle("POST "+acc+"/agents", h.user(h.createAgent))
+	handle("PATCH "+acc+"/agents/{id}", h.user(h.updateAgent))
+	handle("PUT "+acc+"/agents/{id}", h.user(h.updateAgent))
+	handle("DELETE "+acc+"/agents/{id}", h.user(h.deleteAgent))
 	handle("GET "+acc+"/inboxes", h.user(h.listInboxes))
 	handle("POST "+acc+"/inboxes", h.user(h.createInbox))
 	handle("GET "+acc+"/inboxes/{id}", h.user(h.showInbox))

@@ -1,6 +1,7 @@
 package chatwoot
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 
@@ -112,6 +113,82 @@ func (h *Handler) listAgents(w http.ResponseWriter, r *http.Request) error {
 		out = append(out, agentView(au))
 	}
 	return ok(w, out)
+}
+
+// agentRequest is the body of Chatwoot's agents create and update:
+// availability_status on create, availability on update; password is
+// Baton's (see app.AddAgent). auto_offline is read and not kept: a
+// person's presence is their live connection.
+type agentRequest struct {
+	Name               string  `json:"name"`
+	Email              string  `json:"email"`
+	Role               string  `json:"role"`
+	AvailabilityStatus string  `json:"availability_status"`
+	Availability       string  `json:"availability"`
+	AutoOffline        *bool   `json:"auto_offline"`
+	Password           *string `json:"password"`
+}
+
+// createAgent adds a person to the account (app.AddAgent) and answers
+// with them as an agent.
+func (h *Handler) createAgent(w http.ResponseWriter, r *http.Request) error {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		return err
+	}
+	var body agentRequest
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	if body.Role == "" {
+		return baton.Invalid("Role can't be blank", "role")
+	}
+	au, err := h.app.AddAgent(r.Context(), accountID, app.AgentInput{Name: body.Name, Email: body.Email, Role: body.Role,
+		Availability: cmp.Or(body.AvailabilityStatus, body.Availability), Password: body.Password})
+	if err != nil {
+		return err
+	}
+	return ok(w, agentView(au))
+}
+
+// updateAgent changes a member's role or availability (app.UpdateAgent).
+func (h *Handler) updateAgent(w http.ResponseWriter, r *http.Request) error {
+	accountID, id, err := agentPath(r)
+	if err != nil {
+		return err
+	}
+	var body agentRequest
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	au, err := h.app.UpdateAgent(r.Context(), accountID, id, body.Role, cmp.Or(body.Availability, body.AvailabilityStatus))
+	if err != nil {
+		return err
+	}
+	return ok(w, agentView(au))
+}
+
+// deleteAgent ends a person's membership of the account (app.RemoveAgent):
+// their inboxes and teams of it, and their conversations go to nobody and
+// are routed. The user stays, with any other account of theirs.
+func (h *Handler) deleteAgent(w http.ResponseWriter, r *http.Request) error {
+	accountID, id, err := agentPath(r)
+	if err != nil {
+		return err
+	}
+	if err := h.app.RemoveAgent(r.Context(), accountID, id); err != nil {
+		return err
+	}
+	return empty(w)
+}
+
+func agentPath(r *http.Request) (int64, int64, error) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		return 0, 0, err
+	}
+	id, err := pathID(r, "id")
+	return accountID, id, err
 }
 
 // userPush is a user's push_event_data: how a user appears as a sender or
