@@ -544,3 +544,31 @@ func TestBrowserUnreadAndCannedShortcuts(t *testing.T) {
 	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
 	b.waitFor("the draft", `document.getElementById("reply-content").value === "Dear Ann, thank you for waiting."`)
 }
+
+// TestBrowserHandBackLeavesMine: a conversation opened from Mine says its
+// place there; handed back to the bot it stays open on its page, which now
+// says it is no longer in Mine, its link back to Mine kept.
+func TestBrowserHandBackLeavesMine(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Casey Customer", "casey@example.com", "Where is my parcel?")
+	w.handOff(id, "Customer asked for a person", "Parcel late")
+	if _, err := w.App.Assign(batontest.System(), w.account, id, w.agentID); err != nil {
+		t.Fatal(err)
+	}
+	b := w.signedInTab(t, w.agentMail)
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations?queue=mine", w.account))
+	b.waitFor("Mine", `document.querySelectorAll("tr[data-conversation]").length === 1`)
+	b.open(fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id))
+	b.waitFor("its place", `document.getElementById("list-position").textContent === "1 of 1"`)
+	b.tabTo("details.handback summary")
+	b.keys(kb.Enter)
+	b.tabTo(`details.handback button[type=submit]`)
+	b.keys(kb.Enter)
+	b.waitFor("the bot as owner", `document.getElementById("owner").textContent.startsWith("Bot")`)
+	b.waitFor("its place now", `document.getElementById("list-position").textContent === "no longer in Mine"`)
+	if got := js[string](b, `document.getElementById("list-link").textContent`); got != "← Mine" {
+		t.Errorf("the list's link reads %q", got)
+	}
+	b.shot("agent-handed-back-from-mine")
+}

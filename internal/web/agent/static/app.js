@@ -1072,8 +1072,24 @@
       location.href = url;
     }
 
+    // stillIn reports whether the conversation of this page still belongs
+    // in the queue of the list URL, as its status and owner now are: one
+    // taken over, handed back or resolved here has left Mine, Waiting or
+    // the bot's. A queue it cannot tell (a team's) is taken to hold it.
+    function stillIn(url) {
+      var queue = new URL(url, location.href).searchParams.get("queue") || "waiting";
+      var status = layout.dataset.status, owner = layout.dataset.owner;
+      switch (queue) {
+        case "waiting": return status === "open" && owner === "waiting";
+        case "mine": return status === "open" && owner === "person:" + layout.dataset.me;
+        case "bot": return status === "pending";
+        case "open": case "snoozed": case "resolved": return status === queue;
+      }
+      return true;
+    }
     // A conversation's page links to the list it was opened from, and to
-    // the conversations before and after it there, saying where it is.
+    // the conversations before and after it there, saying where it is;
+    // once it has left that list, that it is not in it any more.
     (function showPlace() {
       var link = document.getElementById("list-link");
       var kept = keptList();
@@ -1087,7 +1103,8 @@
         if (p[1]) { a.href = p[1]; a.hidden = false; }
       });
       var at = document.getElementById("list-position");
-      at.textContent = (i + 1) + " of " + kept.rows.length + (kept.more ? "+" : "");
+      at.textContent = stillIn(kept.url) ? (i + 1) + " of " + kept.rows.length + (kept.more ? "+" : "") :
+        "no longer in " + (kept.label || "this list");
       at.hidden = false;
     })();
 
