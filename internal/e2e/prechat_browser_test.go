@@ -303,3 +303,50 @@ func TestWidgetPreChatLabelsWithoutLabels(t *testing.T) {
 	}
 	browsertest.Screenshot(t, ctx, "widget-prechat-unlabelled")
 }
+
+// TestWidgetBotMenuClosesWithPeople: a bot's menu the visitor did not
+// answer closes (its options disabled) once the conversation is with
+// people, where a choice would reach nobody who acts on it, and opens
+// again when a person hands the conversation back to the bot.
+func TestWidgetBotMenuClosesWithPeople(t *testing.T) {
+	t.Parallel()
+	ctx := browsertest.Tab(t)
+	s := newShop(t)
+	e := s.e
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.host), chromedp.WaitVisible("#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)"),
+		chromedp.Click("#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)")); err != nil {
+		t.Fatal(err)
+	}
+	f := frame(t, ctx)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible("#cw-input", in(f)), chromedp.SendKeys("#cw-input", "hello", in(f)),
+		chromedp.Click("button.cw-send", in(f))); err != nil {
+		t.Fatal(err)
+	}
+	got := s.bot.next(t, is("message_created", "incoming"))
+	conv := int64(got["conversation"].(map[string]any)["id"].(float64))
+	waitVisible(t, ctx, "button.cw-option", in(f))
+	options := func(sel string) int {
+		n, _ := chromedp.Run(ctx, chromedp.Nodes(sel, in(f), chromedp.AtLeast(0)))
+		return len(n)
+	}
+	if options("button.cw-option:not([disabled])") != 2 {
+		t.Fatal("the bot's menu is not open while the bot has the conversation")
+	}
+
+	status := func(token, to string) {
+		t.Helper()
+		e.call("POST", e.acc(fmt.Sprintf("/conversations/%d/toggle_status", conv)), token, `{"status":"`+to+`"}`, 200)
+	}
+	status(s.bot.token, "open")
+	waitFor(t, "the menu closed", func() bool { return options("button.cw-option[disabled]") == 2 })
+	// Nobody is online: the e-mail is asked for once, by the transcript's
+	// "Get notified by email", not again by the notice under it.
+	waitText(t, ctx, f, ".cw-messages", "Get notified by email")
+	time.Sleep(300 * time.Millisecond) // the notice's render after the message's
+	if n := options(`input[type=email]`); n != 1 {
+		t.Errorf("%d e-mail fields, want the transcript's one", n)
+	}
+	browsertest.Screenshot(t, ctx, "widget-menu-closed")
+	status(e.adminToken, "pending")
+	waitFor(t, "the menu open again", func() bool { return options("button.cw-option:not([disabled])") == 2 })
+}

@@ -279,12 +279,19 @@
     return h('div', { 'class': 'cw-answer' }, h('span', { 'class': 'cw-sr', text: t('answered') + ': ' }), text);
   }
 
+  // botClosed reports whether a bot's menu is closed: its conversation is
+  // with people now (not pending), where a choice would go to nobody who
+  // acts on it. A conversation handed back to the bot opens it again.
+  function botClosed(m) {
+    return !!(m.sender && m.sender.type === 'agent_bot' && st.conv && st.conv.status && st.conv.status !== 'pending');
+  }
+
   function interactive(m) {
-    var a = attrs(m), type = m.content_type, done = answered(m);
+    var a = attrs(m), type = m.content_type, done = answered(m), closed = botClosed(m);
     if (type === 'input_select') {
       if (done) return null;
       return h.apply(null, ['div', { 'class': 'cw-options', role: 'group', 'aria-label': m.content || '' }].concat((a.items || []).map(function (it) {
-        return h('button', { type: 'button', 'class': 'cw-option', text: it.title || it.value, onclick: function () {
+        return h('button', { type: 'button', 'class': 'cw-option', text: it.title || it.value, disabled: closed || undefined, onclick: function () {
           answer(m, { contact: {}, message: { submitted_values: [{ title: it.title, value: it.value }] } });
         } });
       })));
@@ -293,7 +300,7 @@
       return h.apply(null, ['div', { 'class': 'cw-cards' }].concat((a.items || []).map(function (c) {
         var actions = (c.actions || []).map(function (b) {
           if (b.type === 'link') return h('a', { 'class': 'cw-card-btn', href: b.uri, target: '_blank', rel: 'noopener noreferrer', text: b.text });
-          return h('button', { type: 'button', 'class': 'cw-card-btn', text: b.text, onclick: function () {
+          return h('button', { type: 'button', 'class': 'cw-card-btn', text: b.text, disabled: closed || undefined, onclick: function () {
             toParent('postback', { data: { payload: b.payload } });
           } });
         });
@@ -613,7 +620,7 @@
       scrollDown();
     }
     // Who wrote last is who the header says the visitor talks to.
-    if (m.message_type === 1) renderState();
+    if (m.message_type === 1 || m.content_type === 'input_email') renderState();
     if (!old && fresh && m.message_type !== 0) {
       if (st.typingIn && (!m.sender || st.typingIn.name === senderName(m))) typingIn(null);
       toParent('onEvent', { eventIdentifier: 'chatwoot:on-message', data: m });
@@ -670,17 +677,25 @@
       showNotice(t('ended'), h('button', { type: 'button', 'class': 'cw-primary', text: t('newConversation'), onclick: startNew }), 'ended' + lang);
     } else if (away) {
       // The out-of-office message, and an e-mail to reply to.
-      var asks = !st.contact.has_email && !st.contact.email && !st.emailSaved && !(wantsPreChat() && preChatFields().some(function (f) { return f.name === 'emailAddress'; }));
+      var asks = !st.contact.has_email && !st.contact.email && !st.emailSaved && !emailAsked() && !(wantsPreChat() && preChatFields().some(function (f) { return f.name === 'emailAddress'; }));
       showNotice(st.cfg.out_of_office_message || t('awayNote'), asks ? emailForm(saveEmail) : st.emailSaved ? h('p', { text: t('emailSaved', { email: st.emailSaved }) }) : null,
         'away' + lang + asks + st.emailSaved);
       ui.notice.classList.add('cw-away-note');
-    } else if ((offline || (c && c.status === 'open' && !c.assignee)) && !st.contact.has_email && !st.emailSaved) {
+    } else if ((offline || (c && c.status === 'open' && !c.assignee)) && !st.contact.has_email && !st.emailSaved && !emailAsked()) {
       showNotice(t('emailAsk'), emailForm(saveEmail), 'ask' + lang);
     } else if (st.emailSaved) {
       showNotice(t('emailSaved', { email: st.emailSaved }));
     } else {
       hideNotice();
     }
+  }
+  // emailAsked reports whether the transcript asks for the e-mail already
+  // (an input_email not answered, such as the server's "Get notified by
+  // email"): the notice then does not ask a second time.
+  function emailAsked() {
+    var asked = false;
+    st.msgs.forEach(function (m) { asked = asked || (m.content_type === 'input_email' && !answered(m)); });
+    return asked;
   }
   // A notice shown again with the same key is left as it is, so that a
   // refresh does not wipe what the visitor is typing into it.
@@ -733,9 +748,10 @@
     (x || ui.input).focus();
   }
   function setConv(c) {
-    var before = st.conv && st.conv.id;
+    var before = st.conv && st.conv.id, was = st.conv && st.conv.status;
     st.conv = c && c.id ? c : null;
     if (st.conv && before && st.conv.id !== before) { st.msgs.clear(); renderAll(); fetchMessages(); }
+    else if (st.conv && was !== st.conv.status) renderAll(); // the bot's menus close or open again
     renderState();
     if (ui.main.classList.contains('cw-prechat-on') && !wantsPreChat()) renderPreChat();
   }
