@@ -166,6 +166,44 @@ func (h *Handler) listConversations(w http.ResponseWriter, r *http.Request) erro
 		"payload": h.conversationViews(list.Conversations)}})
 }
 
+// filterRequest is Chatwoot's conversation filter body.
+type filterRequest struct {
+	Payload []struct {
+		AttributeKey   string `json:"attribute_key"`
+		FilterOperator string `json:"filter_operator"`
+		Values         []any  `json:"values"`
+		QueryOperator  string `json:"query_operator"`
+	} `json:"payload"`
+}
+
+// filterConversations is Chatwoot's POST conversations/filter: the
+// conversations the caller sees that meet the payload's conditions
+// (app.FilterConversations), a page of them, with their counts.
+func (h *Handler) filterConversations(w http.ResponseWriter, r *http.Request) error {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		return err
+	}
+	page, err := queryInt(r, "page")
+	if err != nil {
+		return err
+	}
+	var body filterRequest
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	in := make([]app.FilterInput, len(body.Payload))
+	for i, c := range body.Payload {
+		in[i] = app.FilterInput{AttributeKey: c.AttributeKey, FilterOperator: c.FilterOperator, Values: c.Values,
+			QueryOperator: c.QueryOperator}
+	}
+	list, err := h.app.FilterConversations(r.Context(), accountID, in, page)
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"meta": countsView(*list), "payload": h.conversationViews(list.Conversations)})
+}
+
 func (h *Handler) conversationsMeta(w http.ResponseWriter, r *http.Request) error {
 	list, err := h.conversationList(r)
 	if err != nil {

@@ -159,6 +159,7 @@ func (h *Handler) routes() {
 	const conv = acc + "/conversations/{conversation_id}"
 	handle("GET "+acc+"/conversations", h.user(h.listConversations))
 	handle("GET "+acc+"/conversations/meta", h.user(h.conversationsMeta))
+	handle("POST "+acc+"/conversations/filter", h.user(h.filterConversations))
 	// Bulk actions, as Chatwoot's (not a bot's endpoint there either), done
 	// before the answer, conversation by conversation.
 	handle("POST "+acc+"/bulk_actions", h.user(h.bulkAction))

@@ -346,6 +346,7 @@ type ConversationFilter struct {
 	Labels         []string
 	Query          string // matches the content of incoming and outgoing messages
 	Search         ConversationSearch
+	Conditions     []FilterCondition // Chatwoot's filter: all must hold, as their ANDs and ORs say
 	Offset, Limit  int
 }
 
@@ -464,6 +465,9 @@ func (f ConversationFilter) where(q *Queries, withAssignee bool) (string, []any)
 				` LIMIT 1) IS NOT NULL)`)
 		}
 		b.WriteString(`)`)
+	}
+	if len(f.Conditions) > 0 {
+		b.WriteString(" AND " + q.filterWhere(f.Conditions, &args))
 	}
 	if withAssignee {
 		switch f.AssigneeType {

@@ -1,0 +1,129 @@
+package store
+
+import "strings"
+
+// Operators of a FilterCondition.
+const (
+	FilterEqual       = "equal_to"
+	FilterNotEqual    = "not_equal_to"
+	FilterContains    = "contains"
+	FilterNotContains = "does_not_contain"
+	FilterPresent     = "is_present"
+	FilterNotPresent  = "is_not_present"
+	FilterGreater     = "is_greater_than"
+	FilterLess        = "is_less_than"
+)
+
+// FilterCondition is one condition of Chatwoot's conversation filter, as
+// the caller checked and translated it: a column of the conversation
+// (Column: status, assignee_id, inbox_id, team_id, display_id or priority,
+// whose Values are int64s; created_at or last_activity_at, int64
+// microseconds; labels, strings) or an attribute (Attributes:
+// additional_attributes or custom_attributes, with Key; its value read as
+// text, the case of letters ignored, Values strings), compared by Op.
+// Or joins it to the next condition with OR instead of AND, as Chatwoot
+// writes them, SQL's precedence deciding (AND before OR).
+type FilterCondition struct {
+	Column     string
+	Attributes string
+	Key        string
+	Op         string
+	Values     []any
+	Or         bool
+}
+
+// filterWhere writes the conditions as one condition, with their
+// parameters from args' next on.
+func (q *Queries) filterWhere(cs []FilterCondition, args *[]any) string {
+	var b strings.Builder
+	b.WriteString("(")
+	for i, c := range cs {
+		if i > 0 {
+			if cs[i-1].Or {
+				b.WriteString(" OR ")
+			} else {
+				b.WriteString(" AND ")
+			}
+		}
+		b.WriteString("(" + q.filterCondition(c, args) + ")")
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// filterCondition writes one condition.
+func (q *Queries) filterCondition(c FilterCondition, args *[]any) string {
+	param := func(v any) string {
+		*args = append(*args, v)
+		return "$" + itoa(len(*args))
+	}
+	list := func(wrap string) string {
+		ps := make([]string, len(c.Values))
+		for i, v := range c.Values {
+			ps[i] = strings.ReplaceAll(wrap, "?", param(v))
+		}
+		return strings.Join(ps, ", ")
+	}
+	switch {
+	case c.Column == "labels":
+		has := make([]string, len(c.Values))
+		for i, v := range c.Values {
+			has[i] = `CAST(v.labels AS TEXT) LIKE ` + param(q.labelPattern(v.(string))) + ` ESCAPE '\'`
+		}
+		switch c.Op {
+		case FilterEqual:
+			return strings.Join(has, " OR ")
+		case FilterNotEqual:
+			return "NOT (" + strings.Join(has, " OR ") + ")"
+		case FilterPresent:
+			return `CAST(v.labels AS TEXT) <> '[]'`
+		}
+		return `CAST(v.labels AS TEXT) = '[]'`
+	case c.Column != "":
+		col := "v." + c.Column
+		switch c.Op {
+		case FilterEqual:
+			return col + " IN (" + list("?") + ")"
+		case FilterNotEqual:
+			return col + " IS NULL OR " + col + " NOT IN (" + list("?") + ")"
+		case FilterPresent:
+			return col + " IS NOT NULL"
+		case FilterNotPresent:
+			return col + " IS NULL"
+		case FilterGreater:
+			return col + " > " + param(c.Values[0])
+		}
+		return col + " < " + param(c.Values[0])
+	}
+	value := q.attributeText("v."+c.Attributes, param(c.Key))
+	switch c.Op {
+	case FilterEqual:
+		return value + " IN (" + list("LOWER(?)") + ")"
+	case FilterNotEqual:
+		return value + " IS NULL OR " + value + " NOT IN (" + list("LOWER(?)") + ")"
+	case FilterContains, FilterNotContains:
+		like := make([]string, len(c.Values))
+		for i, v := range c.Values {
+			like[i] = value + ` LIKE LOWER(` + param("%"+escapeLike(v.(string))+"%") + `) ESCAPE '\'`
+		}
+		if c.Op == FilterContains {
+			return strings.Join(like, " OR ")
+		}
+		return value + " IS NULL OR NOT (" + strings.Join(like, " OR ") + ")"
+	case FilterPresent:
+		return value + " IS NOT NULL AND " + value + " <> ''"
+	}
+	return value + " IS NULL OR " + value + " = ''"
+}
+
+// attributeText is the value of the key (a parameter) of a JSON object
+// column as lower-case text, alike on both databases: a number as its
+// digits, true and false as words, null or none as NULL.
+func (q *Queries) attributeText(column, key string) string {
+	if q.d.Name() == "postgres" {
+		return "LOWER(" + column + " ->> " + key + ")"
+	}
+	path := `'$."' || ` + key + ` || '"'`
+	return "LOWER(CASE json_type(" + column + ", " + path + ") WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' " +
+		"ELSE CAST(json_extract(" + column + ", " + path + ") AS TEXT) END)"
+}
