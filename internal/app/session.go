@@ -19,11 +19,17 @@ const (
 )
 
 // Session lifetimes: a browser session of the agent app lasts two weeks;
-// a device signed in with devise-token-auth two months, as Chatwoot's.
+// a device signed in with devise-token-auth two months, as Chatwoot's; a
+// sign-in link (SignInLink) five minutes.
 const (
 	WebSessionLifetime    = 14 * 24 * time.Hour
 	DeviceSessionLifetime = 60 * 24 * time.Hour
+	SignInLinkLifetime    = 5 * time.Minute
 )
+
+// sessionLink is the kind of a sign-in link's row among the sessions: it
+// signs no request in; it is used once, for a session of another kind.
+const sessionLink = "link"
 
 // Sign-in limits: failed attempts per account (e-mail) and per client
 // address within signInWindow. A limited sign-in is refused before the
@@ -48,6 +54,9 @@ type SignInInput struct {
 	Addr     string // the client's address, for the rate limit
 	Kind     string // store.SessionWeb or store.SessionDevice
 	Client   string // a device's client id
+	// Link, instead of a password, is a sign-in link's token
+	// (SignInLink): used once, within SignInLinkLifetime.
+	Link string
 }
 
 // SignedIn is a new session: its token, shown once, and when it ends.
@@ -73,11 +82,69 @@ func (a *App) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error) {
 	} else if err != nil {
 		return nil, err
 	}
+	if in.Link != "" {
+		return a.signInWithLink(ctx, u, in)
+	}
 	if !auth.CheckPassword(u.PasswordHash, in.Password) {
 		a.signIns.failed(now, email, in.Addr)
 		return nil, errBadCredentials
 	}
 	a.signIns.succeeded(email)
+	return a.startSession(ctx, u, in, nil)
+}
+
+// signInWithLink signs the user in with a sign-in link's token, which it
+// uses up: of two sign-ins with one link at once, one gets the session.
+func (a *App) signInWithLink(ctx context.Context, u *baton.User, in SignInInput) (*SignedIn, error) {
+	now := a.Now()
+	hash := auth.HashToken(in.Link)
+	s, err := a.store.Read().FindSessionByHash(ctx, hash)
+	if err != nil || s.Kind != sessionLink || s.UserID != u.ID || !now.Before(s.ExpiresAt) {
+		if err != nil && baton.ErrorCode(err) != baton.ENOTFOUND {
+			return nil, err
+		}
+		a.signIns.failed(now, u.Email, in.Addr)
+		return nil, errBadCredentials
+	}
+	signed, err := a.startSession(ctx, u, in, func(q *store.Queries) error { return q.DeleteSession(ctx, hash) })
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return nil, errBadCredentials // used meanwhile
+	}
+	return signed, err
+}
+
+// SignInLink makes a link's token that signs the user in once, within
+// SignInLinkLifetime, as Chatwoot's Platform API users/{id}/login makes
+// its sso_auth_token: for a platform app that manages the user. It
+// returns the user's e-mail beside it, which the link names too.
+func (a *App) SignInLink(ctx context.Context, userID int64) (email, token string, err error) {
+	if _, err := platform(ctx); err != nil {
+		return "", "", err
+	}
+	token = auth.NewSessionToken()
+	now := a.Now()
+	err = a.store.Write(ctx, func(q *store.Queries) error {
+		u, err := q.FindUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if err := a.permitted(ctx, q, baton.PermissibleUser, userID); err != nil {
+			return err
+		}
+		email = u.Email
+		if _, err := q.DeleteExpiredSessions(ctx, now); err != nil {
+			return err
+		}
+		return q.CreateSession(ctx, &store.Session{UserID: userID, Kind: sessionLink, Hash: auth.HashToken(token),
+			CreatedAt: now, ExpiresAt: now.Add(SignInLinkLifetime)})
+	})
+	return email, token, err
+}
+
+// startSession starts a session of the sign-in's kind for the user, in
+// the transaction of first, when not nil.
+func (a *App) startSession(ctx context.Context, u *baton.User, in SignInInput, first func(q *store.Queries) error) (*SignedIn, error) {
+	now := a.Now()
 	life := WebSessionLifetime
 	if in.Kind == store.SessionDevice {
 		life = DeviceSessionLifetime
@@ -88,6 +155,11 @@ func (a *App) SignIn(ctx context.Context, in SignInInput) (*SignedIn, error) {
 	s := &store.Session{UserID: u.ID, Kind: in.Kind, Client: in.Client, Hash: auth.HashToken(token),
 		CreatedAt: now, ExpiresAt: now.Add(life)}
 	if err := a.store.Write(ctx, func(q *store.Queries) error {
+		if first != nil {
+			if err := first(q); err != nil {
+				return err
+			}
+		}
 		if _, err := q.DeleteExpiredSessions(ctx, now); err != nil {
 			return err
 		}

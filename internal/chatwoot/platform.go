@@ -2,6 +2,8 @@ package chatwoot
 
 import (
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
@@ -213,6 +215,21 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return ok(w, platformUserView(u, token))
+}
+
+// userLogin is Chatwoot's GET users/{id}/login: a link that signs the user
+// in to the agent app once, within app.SignInLinkLifetime.
+func (h *Handler) userLogin(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	email, token, err := h.app.SignInLink(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	q := url.Values{"email": {email}, "sso_auth_token": {token}}
+	return ok(w, map[string]string{"url": strings.TrimRight(h.publicURL(), "/") + "/app/login?" + q.Encode()})
 }
 
 func (h *Handler) showUser(w http.ResponseWriter, r *http.Request) error {

@@ -3,7 +3,10 @@ package chatwoot_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/batonhq/baton/internal/store"
 	"github.com/batonhq/baton/internal/store/storetest"
@@ -98,4 +101,61 @@ func TestPlatformAPI(t *testing.T) {
 			t.Errorf("bundle's account after the deletes: status %d, want 401", r.Status)
 		}
 	})
+}
+
+// TestSignInLink: Chatwoot's Platform API users/{id}/login gives a link
+// to the agent app's sign-in with the user's e-mail and a token that
+// signs them in once, within five minutes, here through Chatwoot's
+// /auth/sign_in with sso_auth_token: a second use, another e-mail, an
+// expired link and a made-up token are refused alike; the token is no
+// session of its own; a platform app gets links only for users it
+// manages.
+func TestSignInLink(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	u := b.must(request{Method: "POST", Path: "/platform/api/v1/users", Token: b.Platform,
+		Body: map[string]any{"name": "Lina Link", "email": "lina@acme.test", "password": "password123"}}).Object(t)
+	link := func() (string, string) {
+		t.Helper()
+		v := b.must(request{Method: "GET", Path: fmt.Sprintf("/platform/api/v1/users/%d/login", num(t, u, "id")), Token: b.Platform}).Object(t)
+		parsed, err := url.Parse(v["url"].(string))
+		if err != nil || parsed.Path != "/app/login" || !strings.HasPrefix(v["url"].(string), b.URL) {
+			t.Fatalf("the link %v: %v", v["url"], err)
+		}
+		return parsed.Query().Get("email"), parsed.Query().Get("sso_auth_token")
+	}
+	signIn := func(email, token string) int {
+		t.Helper()
+		return b.do(request{Method: "POST", Path: "/auth/sign_in", Body: map[string]any{"email": email, "sso_auth_token": token}}).Status
+	}
+	email, token := link()
+	if email != "lina@acme.test" || len(token) < 20 {
+		t.Fatalf("the link names %q and %q", email, token)
+	}
+	if r := b.do(request{Method: "GET", Path: "/auth/validate_token", Header: map[string]string{"access-token": token, "client": "x", "uid": email}}); r.Status != http.StatusUnauthorized {
+		t.Errorf("the link's token as a session: %d", r.Status)
+	}
+	if got := signIn("ada"+fmt.Sprint(b.account)+"@acme.test", token); got != http.StatusUnauthorized {
+		t.Errorf("the link with another e-mail: %d", got)
+	}
+	if got := signIn(email, token); got != http.StatusOK {
+		t.Errorf("the link: %d", got)
+	}
+	if got := signIn(email, token); got != http.StatusUnauthorized {
+		t.Errorf("the link a second time: %d", got)
+	}
+	if got := signIn(email, "made-up-token-made-up-token"); got != http.StatusUnauthorized {
+		t.Errorf("a made-up token: %d", got)
+	}
+	_, token = link()
+	b.Clock.Add(6 * time.Minute)
+	if got := signIn(email, token); got != http.StatusUnauthorized {
+		t.Errorf("a link six minutes old: %d", got)
+	}
+	if r := b.do(request{Method: "GET", Path: fmt.Sprintf("/platform/api/v1/users/%d/login", b.agentID), Token: b.Platform}); r.Status != http.StatusUnauthorized {
+		t.Errorf("a link for a user the platform app does not manage: %d %s", r.Status, r.Body)
+	}
+	if r := b.do(request{Method: "GET", Path: fmt.Sprintf("/platform/api/v1/users/%d/login", num(t, u, "id")), Token: b.admin}); r.Status != http.StatusUnauthorized {
+		t.Errorf("a link asked for with a user's token: %d", r.Status)
+	}
 }

@@ -21,6 +21,7 @@ func (h *Handler) routes() {
 	handle("DELETE /platform/api/v1/accounts/{account_id}/account_users", h.platform(h.deleteAccountUser))
 	handle("POST /platform/api/v1/users", h.platform(h.createUser))
 	handle("GET /platform/api/v1/users/{id}", h.platform(h.showUser))
+	handle("GET /platform/api/v1/users/{id}/login", h.platform(h.userLogin))
 	handle("PATCH /platform/api/v1/users/{id}", h.platform(h.updateUser))
 	handle("PUT /platform/api/v1/users/{id}", h.platform(h.updateUser))
 	handle("DELETE /platform/api/v1/users/{id}", h.platform(h.deleteUser))

@@ -30,12 +30,13 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
+		SSOToken string `json:"sso_auth_token"` // a sign-in link's (Platform API users/{id}/login)
 	}
 	if err := h.decode(w, r, &in); err != nil {
 		return err
 	}
 	client := auth.RandomString(22)
-	s, err := h.app.SignIn(r.Context(), app.SignInInput{Email: in.Email, Password: in.Password,
+	s, err := h.app.SignIn(r.Context(), app.SignInInput{Email: in.Email, Password: in.Password, Link: in.SSOToken,
 		Addr: clientAddr(r), Kind: app.SessionDevice, Client: client})
 	switch baton.ErrorCode(err) {
 	case "":

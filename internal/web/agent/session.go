@@ -247,18 +247,33 @@ type loginPage struct {
 	Next  string
 	Error string
 	Token string
+	// Link is a sign-in link's token (the Platform API's users/{id}/login
+	// makes them): the page posts it, with Email, at once (its script) or
+	// with a click, so that a link opened by a mail scanner or a preview
+	// without script is not used up.
+	Link string
 }
 
 func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if link := q.Get("sso_auth_token"); link != "" && len(link) <= 256 {
+		h.renderLoginPage(w, r, http.StatusOK, loginPage{Email: q.Get("email"), Link: link})
+		return
+	}
 	h.renderLogin(w, r, http.StatusOK, "", "")
 }
 
 func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, email, msg string) {
-	token := auth.RandomString(32)
-	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: token, Path: "/app/login", HttpOnly: true,
+	h.renderLoginPage(w, r, status, loginPage{Email: email, Error: msg})
+}
+
+// renderLoginPage renders the sign-in page p with a new form token.
+func (h *Handler) renderLoginPage(w http.ResponseWriter, r *http.Request, status int, p loginPage) {
+	p.Token = auth.RandomString(32)
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: p.Token, Path: "/app/login", HttpOnly: true,
 		Secure: h.secure(r), SameSite: http.SameSiteStrictMode, MaxAge: 3600})
-	h.render(w, status, "login", loginPage{base: base{Title: "Sign in"}, Email: email,
-		Next: safeNext(r.FormValue("next")), Error: msg, Token: token})
+	p.base, p.Next = base{Title: "Sign in"}, safeNext(r.FormValue("next"))
+	h.render(w, status, "login", p)
 }
 
 // safeNext keeps a redirect after sign-in inside the app.
@@ -281,12 +296,17 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, http.StatusForbidden, email, "The form has expired. Please try again.")
 		return
 	}
-	s, err := h.app.SignIn(r.Context(), app.SignInInput{Email: email, Password: r.PostFormValue("password"),
+	link := r.PostFormValue("sso_auth_token")
+	s, err := h.app.SignIn(r.Context(), app.SignInInput{Email: email, Password: r.PostFormValue("password"), Link: link,
 		Addr: clientAddr(r), Kind: app.SessionWeb})
 	switch baton.ErrorCode(err) {
 	case "":
 	case baton.EUNAUTHORIZED:
-		h.renderLogin(w, r, http.StatusUnauthorized, email, "That e-mail and password do not match.")
+		msg := "That e-mail and password do not match."
+		if link != "" {
+			msg = "That sign-in link has expired or was used already. Sign in with your password, or ask for a new link."
+		}
+		h.renderLogin(w, r, http.StatusUnauthorized, email, msg)
 		return
 	case baton.ERATELIMIT:
 		h.renderLogin(w, r, http.StatusTooManyRequests, email, baton.ErrorMessage(err))

@@ -3,9 +3,11 @@ package agent_test
 import (
 	"bytes"
 	"fmt"
+	"html"
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -309,5 +311,56 @@ func TestFormSizeLimit(t *testing.T) {
 	ct, _, err := w.App.Contact(batontest.System(), w.account, c.ContactID)
 	if err != nil || ct.Name != "Casey Customer" {
 		t.Errorf("the contact is now %.20q (%v)", ct.Name, err)
+	}
+}
+
+// TestSignInLinkPage: a link from the Platform API's users/{id}/login
+// signs the person in: without script the page asks them to continue (a
+// preview or a mail scanner does not use the link up), with it the browser
+// goes on at once and lands in their account; used, the link says so.
+func TestSignInLinkPage(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	u := w.Call("POST", "/platform/api/v1/users", w.Platform, map[string]any{"name": "Lina Link", "email": "lina@acme.test",
+		"password": "password123"}, http.StatusOK).(map[string]any)
+	id := int64(u["id"].(float64))
+	if _, err := w.App.AddAccountUser(batontest.System(), w.account, id, "agent"); err != nil {
+		t.Fatal(err)
+	}
+	link := func() string {
+		t.Helper()
+		v := w.Call("GET", fmt.Sprintf("/platform/api/v1/users/%d/login", id), w.Platform, nil, http.StatusOK).(map[string]any)
+		return strings.TrimPrefix(v["url"].(string), w.URL)
+	}
+
+	// Without script: the page, then its form.
+	b := w.browser()
+	p := b.get(link())
+	if p.status != http.StatusOK || !strings.Contains(p.body, `id="link-sign-in"`) || !strings.Contains(p.body, "lina@acme.test") {
+		t.Fatalf("the link's page: %d %.600s", p.status, p.body)
+	}
+	form := url.Values{"csrf_token": {p.csrf(t)}}
+	for _, name := range []string{"email", "sso_auth_token"} {
+		m := regexp.MustCompile(`name="` + name + `" value="([^"]*)"`).FindStringSubmatch(p.body)
+		if m == nil {
+			t.Fatalf("the form has no %s", name)
+		}
+		form.Set(name, html.UnescapeString(m[1]))
+	}
+	if r := b.post("/app/login", form); r.status != http.StatusOK || !strings.HasSuffix(r.url, "/conversations") {
+		t.Errorf("signing in with the link: %d at %s", r.status, r.url)
+	}
+	again := w.browser()
+	form.Set("csrf_token", again.get("/app/login").csrf(t))
+	if r := again.post("/app/login", form); r.status != http.StatusUnauthorized || !strings.Contains(r.body, "expired or was used") {
+		t.Errorf("the link again: %d %.300s", r.status, r.body)
+	}
+
+	// With script: straight in.
+	tab := w.tab(t)
+	tab.open(link())
+	tab.waitFor("the account", `location.pathname.endsWith("/conversations") && document.readyState === "complete"`)
+	if got := js[string](tab, `document.querySelector("a.who").textContent`); !strings.Contains(got, "Lina Link") {
+		t.Errorf("signed in as %q", got)
 	}
 }

@@ -11,6 +11,12 @@
   var csrf = body.dataset.csrf;
   var POLL_MS = 3000;
 
+  // A sign-in link's page posts its form at once: the link is used by
+  // the browser that opens it, not by a preview or a mail scanner that
+  // runs no script (they see a Continue button).
+  var linkSignIn = document.getElementById("link-sign-in");
+  if (linkSignIn) { linkSignIn.submit(); return; }
+
   function request(method, url, data) {
     var opts = { method: method, headers: { "X-Requested-With": "baton" }, credentials: "same-origin" };
     if (method !== "GET") {
