@@ -178,14 +178,31 @@ func (a *App) Contacts(ctx context.Context, accountID int64, query string, page 
 	if err := checkSearch(strings.TrimSpace(query), "q"); err != nil {
 		return nil, nil, 0, err
 	}
+	return a.contacts(ctx, store.ContactFilter{AccountID: accountID, Query: strings.TrimSpace(query)}, page, withInboxes)
+}
+
+// FilterContacts is Chatwoot's contact filter (POST contacts/filter): the
+// account's contacts that meet the conditions, as Contacts lists them.
+func (a *App) FilterContacts(ctx context.Context, accountID int64, in []FilterInput, page int, withInboxes bool) ([]*baton.Contact, map[int64][]*baton.ContactInbox, int, error) {
+	conds, err := a.filterConditions(contactFilters, in)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return a.contacts(ctx, store.ContactFilter{AccountID: accountID, Conditions: conds}, page, withInboxes)
+}
+
+// contacts lists a page of the filter's contacts for a member of its
+// account, newest first, with how many there are in all and, when asked,
+// their contact inboxes the caller sees.
+func (a *App) contacts(ctx context.Context, f store.ContactFilter, page int, withInboxes bool) ([]*baton.Contact, map[int64][]*baton.ContactInbox, int, error) {
 	q := a.store.Read()
-	s, err := a.accountScope(ctx, q, accountID)
+	s, err := a.accountScope(ctx, q, f.AccountID)
 	if err != nil {
 		return nil, nil, 0, err
 	}
 	page = min(max(page, 1), MaxPage)
-	cs, total, err := q.ListContacts(ctx, store.ContactFilter{AccountID: accountID, Query: strings.TrimSpace(query),
-		Offset: (page - 1) * ContactPageSize, Limit: ContactPageSize})
+	f.Offset, f.Limit = (page-1)*ContactPageSize, ContactPageSize
+	cs, total, err := q.ListContacts(ctx, f)
 	if err != nil || !withInboxes {
 		return cs, nil, total, err
 	}

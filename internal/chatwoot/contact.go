@@ -73,6 +73,27 @@ func (h *Handler) searchContacts(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) contactPage(w http.ResponseWriter, r *http.Request, query string) error {
+	return h.contactsAnswer(w, r, func(accountID int64, page int, withInboxes bool) ([]*baton.Contact, map[int64][]*baton.ContactInbox, int, error) {
+		return h.app.Contacts(r.Context(), accountID, query, page, withInboxes)
+	})
+}
+
+// filterContacts is Chatwoot's POST contacts/filter (app.FilterContacts),
+// answered as the contacts list is.
+func (h *Handler) filterContacts(w http.ResponseWriter, r *http.Request) error {
+	var body filterRequest
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	return h.contactsAnswer(w, r, func(accountID int64, page int, withInboxes bool) ([]*baton.Contact, map[int64][]*baton.ContactInbox, int, error) {
+		return h.app.FilterContacts(r.Context(), accountID, body.inputs(), page, withInboxes)
+	})
+}
+
+// contactsAnswer answers a page of contacts, which list finds for the
+// path's account, the query's page and include_contact_inboxes.
+func (h *Handler) contactsAnswer(w http.ResponseWriter, r *http.Request,
+	list func(accountID int64, page int, withInboxes bool) ([]*baton.Contact, map[int64][]*baton.ContactInbox, int, error)) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
 		return err
@@ -83,7 +104,7 @@ func (h *Handler) contactPage(w http.ResponseWriter, r *http.Request, query stri
 	}
 	// Chatwoot's include_contact_inboxes: true unless it is "false".
 	withInboxes := r.URL.Query().Get("include_contact_inboxes") != "false"
-	cs, cis, total, err := h.app.Contacts(r.Context(), accountID, query, page, withInboxes)
+	cs, cis, total, err := list(accountID, page, withInboxes)
 	if err != nil {
 		return err
 	}

@@ -166,7 +166,7 @@ func (h *Handler) listConversations(w http.ResponseWriter, r *http.Request) erro
 		"payload": h.conversationViews(list.Conversations)}})
 }
 
-// filterRequest is Chatwoot's conversation filter body.
+// filterRequest is the body of Chatwoot's conversation and contact filters.
 type filterRequest struct {
 	Payload []struct {
 		AttributeKey   string `json:"attribute_key"`
@@ -174,6 +174,15 @@ type filterRequest struct {
 		Values         []any  `json:"values"`
 		QueryOperator  string `json:"query_operator"`
 	} `json:"payload"`
+}
+
+func (b filterRequest) inputs() []app.FilterInput {
+	in := make([]app.FilterInput, len(b.Payload))
+	for i, c := range b.Payload {
+		in[i] = app.FilterInput{AttributeKey: c.AttributeKey, FilterOperator: c.FilterOperator, Values: c.Values,
+			QueryOperator: c.QueryOperator}
+	}
+	return in
 }
 
 // filterConversations is Chatwoot's POST conversations/filter: the
@@ -192,12 +201,7 @@ func (h *Handler) filterConversations(w http.ResponseWriter, r *http.Request) er
 	if err := h.decode(w, r, &body); err != nil {
 		return err
 	}
-	in := make([]app.FilterInput, len(body.Payload))
-	for i, c := range body.Payload {
-		in[i] = app.FilterInput{AttributeKey: c.AttributeKey, FilterOperator: c.FilterOperator, Values: c.Values,
-			QueryOperator: c.QueryOperator}
-	}
-	list, err := h.app.FilterConversations(r.Context(), accountID, in, page)
+	list, err := h.app.FilterConversations(r.Context(), accountID, body.inputs(), page)
 	if err != nil {
 		return err
 	}

@@ -131,3 +131,68 @@ func TestConversationFilter(t *testing.T) {
 		}
 	})
 }
+
+// TestContactFilter: Chatwoot's POST contacts/filter, on both databases:
+// the name, e-mail, phone and identifier as text (the case of letters
+// ignored), the city and company of the additional attributes, custom
+// attributes, the dates, AND and OR; answered as the contacts list is;
+// a bad condition is refused with what is wrong.
+func TestContactFilter(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		b := setup(t, s)
+		contact := func(body map[string]any) int64 {
+			return num(t, b.must(request{Method: "POST", Path: b.acc("/contacts"), Token: b.admin, Body: body}).Object(t)["payload"].(map[string]any)["contact"].(map[string]any), "id")
+		}
+		ann := contact(map[string]any{"name": "Ann Émile", "email": "ann@shop.test", "phone_number": "+14155550123",
+			"additional_attributes": map[string]any{"city": "Lyon", "company_name": "Acme"}, "custom_attributes": map[string]any{"tier": "gold", "orders": 12}})
+		ben := contact(map[string]any{"name": "Ben", "email": "ben@other.test", "identifier": "crm-42",
+			"additional_attributes": map[string]any{"city": "Paris"}, "custom_attributes": map[string]any{"tier": "silver"}})
+		cat := contact(map[string]any{"name": "Cat"})
+		type cond = map[string]any
+		c := func(key, op string, values ...any) cond {
+			return cond{"attribute_key": key, "filter_operator": op, "values": values, "query_operator": "AND"}
+		}
+		filter := func(conds ...cond) ([]int64, map[string]any) {
+			t.Helper()
+			v := b.must(request{Method: "POST", Path: b.acc("/contacts/filter"), Token: b.agent, Body: map[string]any{"payload": conds}}).Object(t)
+			var got []int64
+			for _, x := range v["payload"].([]any) {
+				got = append(got, int64(x.(map[string]any)["id"].(float64)))
+			}
+			slices.Sort(got)
+			return got, v["meta"].(map[string]any)
+		}
+		for _, tc := range []struct {
+			name  string
+			conds []cond
+			want  []int64
+		}{
+			{"name", []cond{c("name", "equal_to", "ÉMILE ann")}, nil},
+			{"name contains", []cond{c("name", "contains", "ÉMILE")}, []int64{ann}},
+			{"e-mail domain", []cond{c("email", "contains", "@SHOP.")}, []int64{ann}},
+			{"no e-mail", []cond{c("email", "is_not_present")}, []int64{cat}},
+			{"phone", []cond{c("phone_number", "equal_to", "+14155550123")}, []int64{ann}},
+			{"identifier", []cond{c("identifier", "is_present")}, []int64{ben}},
+			{"city", []cond{c("city", "equal_to", "lyon", "paris")}, []int64{ann, ben}},
+			{"company", []cond{c("company_name", "equal_to", "acme")}, []int64{ann}},
+			{"custom", []cond{c("tier", "not_equal_to", "gold")}, []int64{ben, cat}},
+			{"custom number", []cond{c("orders", "equal_to", 12)}, []int64{ann}},
+			{"created after 2000", []cond{c("created_at", "is_greater_than", "2000-01-01T00:00:00Z")}, []int64{ann, ben, cat}},
+			{"and", []cond{c("city", "is_present"), c("tier", "equal_to", "silver")}, []int64{ben}},
+			{"or", []cond{{"attribute_key": "name", "filter_operator": "equal_to", "values": []any{"cat"}, "query_operator": "OR"},
+				c("identifier", "equal_to", "CRM-42")}, []int64{ben, cat}},
+		} {
+			if got, _ := filter(tc.conds...); !slices.Equal(got, tc.want) {
+				t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+			}
+		}
+		if _, meta := filter(c("city", "is_present")); meta["count"] != float64(2) || meta["current_page"] != float64(1) {
+			t.Errorf("the meta: %v", meta)
+		}
+		r := b.do(request{Method: "POST", Path: b.acc("/contacts/filter"), Token: b.admin, Body: map[string]any{"payload": []cond{c("name", "is_greater_than", "a")}}})
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "does not take") {
+			t.Errorf("a bad operator: %d %s", r.Status, r.Body)
+		}
+	})
+}

@@ -150,6 +150,7 @@ func (h *Handler) routes() {
 
 	handle("GET "+acc+"/contacts", h.user(h.listContacts))
 	handle("GET "+acc+"/contacts/search", h.user(h.searchContacts))
+	handle("POST "+acc+"/contacts/filter", h.user(h.filterContacts))
 	handle("POST "+acc+"/contacts", h.user(h.createContact))
 	handle("GET "+acc+"/contacts/{id}", h.token(h.showContact))
 	handle("PATCH "+acc+"/contacts/{id}", h.user(h.updateContact))

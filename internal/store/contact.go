@@ -110,6 +110,7 @@ type ContactFilter struct {
 	// ByActivity lists the most recently active contacts first, those
 	// never active last, instead of the newest first.
 	ByActivity bool
+	Conditions []FilterCondition // Chatwoot's contact filter
 	Offset     int
 	Limit      int
 }
@@ -122,6 +123,9 @@ func (q *Queries) ListContacts(ctx context.Context, f ContactFilter) ([]*baton.C
 		where += ` AND (LOWER(c.name) LIKE LOWER($2) ESCAPE '\' OR LOWER(c.email) LIKE LOWER($2) ESCAPE '\'
 			OR c.phone_number LIKE $2 ESCAPE '\' OR LOWER(c.identifier) LIKE LOWER($2) ESCAPE '\')`
 		args = append(args, "%"+escapeLike(f.Query)+"%")
+	}
+	if len(f.Conditions) > 0 {
+		where += " AND " + q.filterWhere("c", f.Conditions, &args)
 	}
 	var total int
 	if err := q.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts c `+where, args...).Scan(&total); err != nil {

@@ -467,7 +467,7 @@ func (f ConversationFilter) where(q *Queries, withAssignee bool) (string, []any)
 		b.WriteString(`)`)
 	}
 	if len(f.Conditions) > 0 {
-		b.WriteString(" AND " + q.filterWhere(f.Conditions, &args))
+		b.WriteString(" AND " + q.filterWhere("v", f.Conditions, &args))
 	}
 	if withAssignee {
 		switch f.AssigneeType {

@@ -31,13 +31,18 @@ const (
 	maxFilterValues     = 100
 )
 
-// Chatwoot's standard conversation attributes kept in the conversation's
-// additional attributes; any other key is a custom attribute.
-var filterAdditional = map[string]bool{"browser_language": true, "country_code": true, "referer": true}
+// filterTable is what a filter may compare of one kind of thing: its
+// columns, with the operators each takes, those of them that hold text
+// (compared as attributes are), and Chatwoot's standard attributes kept in
+// its additional attributes; any other key is a custom attribute.
+type filterTable struct {
+	columns    map[string][]string
+	text       map[string]bool
+	additional map[string]bool
+}
 
-// filterColumns are the conversation's columns a filter may compare, with
-// the operators each takes.
-var filterColumns = map[string][]string{
+// conversationFilters is what Chatwoot's conversation filter compares.
+var conversationFilters = filterTable{columns: map[string][]string{
 	"status":           {store.FilterEqual, store.FilterNotEqual},
 	"assignee_id":      {store.FilterEqual, store.FilterNotEqual, store.FilterPresent, store.FilterNotPresent},
 	"inbox_id":         {store.FilterEqual, store.FilterNotEqual},
@@ -47,7 +52,18 @@ var filterColumns = map[string][]string{
 	"labels":           {store.FilterEqual, store.FilterNotEqual, store.FilterPresent, store.FilterNotPresent},
 	"created_at":       {store.FilterGreater, store.FilterLess, "days_before"},
 	"last_activity_at": {store.FilterGreater, store.FilterLess, "days_before"},
-}
+}, additional: map[string]bool{"browser_language": true, "country_code": true, "referer": true}}
+
+// contactFilters is what Chatwoot's contact filter compares.
+var contactFilters = filterTable{columns: map[string][]string{
+	"name":             attributeOperators,
+	"email":            attributeOperators,
+	"phone_number":     attributeOperators,
+	"identifier":       attributeOperators,
+	"created_at":       {store.FilterGreater, store.FilterLess, "days_before"},
+	"last_activity_at": {store.FilterGreater, store.FilterLess, "days_before"},
+}, text: map[string]bool{"name": true, "email": true, "phone_number": true, "identifier": true},
+	additional: map[string]bool{"country_code": true, "city": true, "company_name": true}}
 
 // attributeOperators are the operators an attribute (additional or custom)
 // takes.
@@ -59,7 +75,7 @@ var attributeOperators = []string{store.FilterEqual, store.FilterNotEqual, store
 // meet the conditions, most recently active first, a page of
 // ConversationPageSize, with the counts by assignee.
 func (a *App) FilterConversations(ctx context.Context, accountID int64, in []FilterInput, page int) (*ConversationList, error) {
-	conds, err := a.filterConditions(in)
+	conds, err := a.filterConditions(conversationFilters, in)
 	if err != nil {
 		return nil, err
 	}
@@ -82,9 +98,9 @@ func (a *App) FilterConversations(ctx context.Context, accountID int64, in []Fil
 	return list, nil
 }
 
-// filterConditions checks the filter's conditions and translates their
-// values into what the store compares.
-func (a *App) filterConditions(in []FilterInput) ([]store.FilterCondition, error) {
+// filterConditions checks the filter's conditions on the table's things
+// and translates their values into what the store compares.
+func (a *App) filterConditions(t filterTable, in []FilterInput) ([]store.FilterCondition, error) {
 	bad := func(format string, args ...any) error {
 		return baton.Invalid(fmt.Sprintf(format, args...), "payload")
 	}
@@ -105,13 +121,13 @@ func (a *App) filterConditions(in []FilterInput) ([]store.FilterCondition, error
 		default:
 			return nil, bad("Condition %d: query_operator must be AND or OR", n+1)
 		}
-		ops, column := filterColumns[key]
+		ops, column := t.columns[key]
 		switch {
 		case column:
-			c.Column = key
+			c.Column, c.Text = key, t.text[key]
 		case attributeKey.MatchString(key):
 			c.Attributes, c.Key, ops = "custom_attributes", key, attributeOperators
-			if filterAdditional[key] {
+			if t.additional[key] {
 				c.Attributes = "additional_attributes"
 			}
 		default:
@@ -132,7 +148,7 @@ func (a *App) filterConditions(in []FilterInput) ([]store.FilterCondition, error
 			continue
 		}
 		for _, v := range x.Values {
-			val, err := a.filterValue(key, c.Column != "", op, v)
+			val, err := a.filterValue(key, c.Column != "" && !c.Text, op, v)
 			if err != nil {
 				return nil, bad("Condition %d (%s): %v", n+1, key, err)
 			}

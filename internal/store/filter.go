@@ -14,17 +14,20 @@ const (
 	FilterLess        = "is_less_than"
 )
 
-// FilterCondition is one condition of Chatwoot's conversation filter, as
-// the caller checked and translated it: a column of the conversation
-// (Column: status, assignee_id, inbox_id, team_id, display_id or priority,
-// whose Values are int64s; created_at or last_activity_at, int64
-// microseconds; labels, strings) or an attribute (Attributes:
-// additional_attributes or custom_attributes, with Key; its value read as
-// text, the case of letters ignored, Values strings), compared by Op.
-// Or joins it to the next condition with OR instead of AND, as Chatwoot
-// writes them, SQL's precedence deciding (AND before OR).
+// FilterCondition is one condition of Chatwoot's conversation or contact
+// filter, as the caller checked and translated it: a column (Column: of a
+// conversation status, assignee_id, inbox_id, team_id, display_id or
+// priority, whose Values are int64s; created_at or last_activity_at,
+// int64 microseconds; a conversation's labels, strings; with Text, a
+// column of text, such as a contact's name, compared as an attribute is)
+// or an attribute (Attributes: additional_attributes or
+// custom_attributes, with Key; its value read as text, the case of letters
+// ignored, Values strings), compared by Op. Or joins it to the next
+// condition with OR instead of AND, as Chatwoot writes them, SQL's
+// precedence deciding (AND before OR).
 type FilterCondition struct {
 	Column     string
+	Text       bool
 	Attributes string
 	Key        string
 	Op         string
@@ -32,9 +35,9 @@ type FilterCondition struct {
 	Or         bool
 }
 
-// filterWhere writes the conditions as one condition, with their
-// parameters from args' next on.
-func (q *Queries) filterWhere(cs []FilterCondition, args *[]any) string {
+// filterWhere writes the conditions on the table with the alias as one
+// condition, with their parameters from args' next on.
+func (q *Queries) filterWhere(alias string, cs []FilterCondition, args *[]any) string {
 	var b strings.Builder
 	b.WriteString("(")
 	for i, c := range cs {
@@ -45,14 +48,14 @@ func (q *Queries) filterWhere(cs []FilterCondition, args *[]any) string {
 				b.WriteString(" AND ")
 			}
 		}
-		b.WriteString("(" + q.filterCondition(c, args) + ")")
+		b.WriteString("(" + q.filterCondition(alias, c, args) + ")")
 	}
 	b.WriteString(")")
 	return b.String()
 }
 
-// filterCondition writes one condition.
-func (q *Queries) filterCondition(c FilterCondition, args *[]any) string {
+// filterCondition writes one condition on the table with the alias.
+func (q *Queries) filterCondition(alias string, c FilterCondition, args *[]any) string {
 	param := func(v any) string {
 		*args = append(*args, v)
 		return "$" + itoa(len(*args))
@@ -68,7 +71,7 @@ func (q *Queries) filterCondition(c FilterCondition, args *[]any) string {
 	case c.Column == "labels":
 		has := make([]string, len(c.Values))
 		for i, v := range c.Values {
-			has[i] = `CAST(v.labels AS TEXT) LIKE ` + param(q.labelPattern(v.(string))) + ` ESCAPE '\'`
+			has[i] = `CAST(` + alias + `.labels AS TEXT) LIKE ` + param(q.labelPattern(v.(string))) + ` ESCAPE '\'`
 		}
 		switch c.Op {
 		case FilterEqual:
@@ -76,11 +79,11 @@ func (q *Queries) filterCondition(c FilterCondition, args *[]any) string {
 		case FilterNotEqual:
 			return "NOT (" + strings.Join(has, " OR ") + ")"
 		case FilterPresent:
-			return `CAST(v.labels AS TEXT) <> '[]'`
+			return `CAST(` + alias + `.labels AS TEXT) <> '[]'`
 		}
-		return `CAST(v.labels AS TEXT) = '[]'`
-	case c.Column != "":
-		col := "v." + c.Column
+		return `CAST(` + alias + `.labels AS TEXT) = '[]'`
+	case c.Column != "" && !c.Text:
+		col := alias + "." + c.Column
 		switch c.Op {
 		case FilterEqual:
 			return col + " IN (" + list("?") + ")"
@@ -95,7 +98,10 @@ func (q *Queries) filterCondition(c FilterCondition, args *[]any) string {
 		}
 		return col + " < " + param(c.Values[0])
 	}
-	value := q.attributeText("v."+c.Attributes, param(c.Key))
+	value := "LOWER(" + alias + "." + c.Column + ")"
+	if !c.Text {
+		value = q.attributeText(alias+"."+c.Attributes, param(c.Key))
+	}
 	switch c.Op {
 	case FilterEqual:
 		return value + " IN (" + list("LOWER(?)") + ")"
