@@ -289,6 +289,24 @@ func (a *App) UpdateProfile(ctx context.Context, in ProfileInput, keep string) (
 	return u, nil
 }
 
+// ResetAccessToken gives the calling user a new access token, as
+// Chatwoot's POST profile/reset_access_token: the old one stops working at
+// once. It returns the new one.
+func (a *App) ResetAccessToken(ctx context.Context) (string, error) {
+	actor := baton.ActorFromContext(ctx)
+	if actor.Kind == baton.ActorAgentBot {
+		return "", auth.ErrBotNotPermitted
+	} else if actor.Kind != baton.ActorUser {
+		return "", auth.ErrInvalidToken
+	}
+	var token string
+	err := a.store.Write(ctx, func(q *store.Queries) (err error) {
+		token, err = a.setToken(ctx, q, store.OwnerUser, actor.User.ID)
+		return err
+	})
+	return token, err
+}
+
 // SetPassword gives the user with the e-mail a new password and ends their
 // sessions: the command line's way in for someone who forgot theirs.
 func (a *App) SetPassword(ctx context.Context, email, password string) (*baton.User, error) {

@@ -45,6 +45,7 @@ func (h *Handler) routes() {
 	handle("PUT /api/v1/profile", h.user(h.updateProfile))
 	handle("PATCH /api/v1/profile", h.user(h.updateProfile))
 	handle("POST /api/v1/profile/availability", h.user(h.setAvailability))
+	handle("POST /api/v1/profile/reset_access_token", h.user(h.resetAccessToken))
 	const acc = "/api/v1/accounts/{account_id}"
 	handle("GET "+acc+"/agents", h.user(h.listAgents))
 	handle("POST "+acc+"/agents", h.user(h.createAgent))

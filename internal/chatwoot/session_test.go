@@ -170,3 +170,21 @@ func TestProfileUpdate(t *testing.T) {
 		t.Errorf("a bot's profile update: %d %s, want 401", r.Status, r.Body)
 	}
 }
+
+// TestResetAccessToken: POST profile/reset_access_token gives the caller a
+// new token, in the profile it answers; the old one stops working at once.
+func TestResetAccessToken(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	p := b.must(request{Method: "POST", Path: "/api/v1/profile/reset_access_token", Token: b.agent}).Object(t)
+	fresh, _ := p["access_token"].(string)
+	if len(fresh) != 24 || fresh == b.agent {
+		t.Fatalf("the new token: %q", fresh)
+	}
+	if r := b.do(request{Method: "GET", Path: "/api/v1/profile", Token: b.agent}); r.Status != http.StatusUnauthorized {
+		t.Errorf("the old token: %d", r.Status)
+	}
+	if got := b.must(request{Method: "GET", Path: "/api/v1/profile", Token: fresh}).Object(t)["access_token"]; got != fresh {
+		t.Errorf("the profile with the new token shows %v", got)
+	}
+}

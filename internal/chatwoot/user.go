@@ -267,6 +267,15 @@ func (h *Handler) updateProfile(w http.ResponseWriter, r *http.Request) error {
 	return h.showProfile(w, r.WithContext(baton.NewContextWithActor(r.Context(), &actor)))
 }
 
+// resetAccessToken gives the caller a new access token and answers with
+// the profile, which holds it, as Chatwoot does.
+func (h *Handler) resetAccessToken(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.app.ResetAccessToken(r.Context()); err != nil {
+		return err
+	}
+	return h.showProfile(w, r)
+}
+
 // availabilityRequest is Chatwoot's profile/availability body.
 type availabilityRequest struct {
 	Profile struct {

@@ -21,6 +21,7 @@ type profilePage struct {
 	Form                     string // the refused form: "details" or "password"
 	Field                    string // the refused field
 	MinPassword              int
+	AccessToken              string // the person's token for the API
 }
 
 // profile runs next for a member of the path's account: the page shows
@@ -37,20 +38,29 @@ func (h *Handler) profile(next http.HandlerFunc) http.HandlerFunc {
 
 func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) {
 	b, _ := baseFrom(r)
-	p := h.profilePage(b)
+	p := h.profilePage(r, b)
 	switch r.URL.Query().Get("saved") {
 	case "details":
 		p.Saved = "Your profile is saved."
 	case "password":
 		p.Saved = "Your password is changed. You are signed out everywhere else."
+	case "token":
+		p.Saved = "Your access token is new. The old one no longer works."
 	}
 	h.render(w, http.StatusOK, "profile", p)
 }
 
-func (h *Handler) profilePage(b base) profilePage {
+func (h *Handler) profilePage(r *http.Request, b base) profilePage {
 	b.Title, b.Section = "Your profile", "profile"
+	_, token, _, _ := h.app.Profile(r.Context()) // without it, the page shows none
 	return profilePage{base: b, Name: b.User.Name, DisplayName: b.User.DisplayName, Email: b.User.Email,
-		MinPassword: auth.MinPasswordLength}
+		MinPassword: auth.MinPasswordLength, AccessToken: token}
+}
+
+// resetToken gives the person a new access token (app.ResetAccessToken).
+func (h *Handler) resetToken(w http.ResponseWriter, r *http.Request) {
+	_, err := h.app.ResetAccessToken(r.Context())
+	h.profileDone(w, r, err, "token", func(*profilePage) {})
 }
 
 func (h *Handler) updateProfile(w http.ResponseWriter, r *http.Request) {
@@ -74,7 +84,7 @@ func (h *Handler) profileDone(w http.ResponseWriter, r *http.Request, err error,
 	b, _ := baseFrom(r)
 	var be *baton.Error
 	if errors.As(err, &be) && (be.Code == baton.EINVALID || be.Code == baton.ECONFLICT || be.Code == baton.ERATELIMIT) {
-		p := h.profilePage(b)
+		p := h.profilePage(r, b)
 		keep(&p)
 		p.Error, p.Form = baton.ErrorMessage(err), form
 		if len(be.Attributes) > 0 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -83,6 +84,18 @@ func TestProfile(t *testing.T) {
 	if got := w.browser().signIn("samuel@acme.test", password); !strings.HasPrefix(got.url, "/app/login") {
 		t.Error("the old password still signs in")
 	}
+
+	// The access token, shown and reset.
+	p = sam.get(path)
+	old := regexp.MustCompile(`id="profile-token-value" class="token" value="([^"]+)"`).FindStringSubmatch(p.body)
+	if old == nil {
+		t.Fatalf("the page shows no access token:\n%s", p.body)
+	}
+	if r := sam.post(path+"/token", form(p)); r.status != http.StatusOK || !strings.Contains(r.body, "The old one no longer works") ||
+		strings.Contains(r.body, old[1]) {
+		t.Errorf("the token's reset: %d %.300s", r.status, r.body)
+	}
+	w.Call("GET", "/api/v1/profile", old[1], nil, http.StatusUnauthorized)
 
 	if got := sam.get(fmt.Sprintf("/app/accounts/%d/profile", w.account+1000)); got.status != http.StatusNotFound {
 		t.Errorf("another account's profile path: %d", got.status)

@@ -22,6 +22,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET "+acc+"/profile", h.profile(h.showProfile))
 	m.HandleFunc("POST "+acc+"/profile", h.profile(h.updateProfile))
 	m.HandleFunc("POST "+acc+"/profile/password", h.profile(h.changePassword))
+	m.HandleFunc("POST "+acc+"/profile/token", h.profile(h.resetToken))
 	m.HandleFunc("GET "+acc+"/contacts", h.signedIn(h.listContacts))
 	m.HandleFunc("GET "+acc+"/contacts/{id}", h.signedIn(h.showContact))
 	m.HandleFunc("POST "+acc+"/contacts/{id}", h.signedIn(h.updateContact))
