@@ -123,6 +123,13 @@ func (h *Handler) routes() {
 	handle("PATCH "+canned+"/{id}", h.user(h.updateCannedResponse))
 	handle("PUT "+canned+"/{id}", h.user(h.updateCannedResponse))
 	handle("DELETE "+canned+"/{id}", h.user(h.deleteCannedResponse))
+	const attributes = acc + "/custom_attribute_definitions"
+	handle("GET "+attributes, h.user(h.listCustomAttributes))
+	handle("POST "+attributes, h.user(h.createCustomAttribute))
+	handle("GET "+attributes+"/{id}", h.user(h.showCustomAttribute))
+	handle("PATCH "+attributes+"/{id}", h.user(h.updateCustomAttribute))
+	handle("PUT "+attributes+"/{id}", h.user(h.updateCustomAttribute))
+	handle("DELETE "+attributes+"/{id}", h.user(h.deleteCustomAttribute))
 
 	// Reports: Chatwoot's account reports, their CSV downloads and bot
 	// reports, and Baton's handoff report, administrators only.

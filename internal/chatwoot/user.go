@@ -153,7 +153,7 @@ func (h *Handler) createAgent(w http.ResponseWriter, r *http.Request) error {
 
 // updateAgent changes a member's role or availability (app.UpdateAgent).
 func (h *Handler) updateAgent(w http.ResponseWriter, r *http.Request) error {
-	accountID, id, err := agentPath(r)
+	accountID, id, err := accountAndID(r)
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func (h *Handler) updateAgent(w http.ResponseWriter, r *http.Request) error {
 // their inboxes and teams of it, and their conversations go to nobody and
 // are routed. The user stays, with any other account of theirs.
 func (h *Handler) deleteAgent(w http.ResponseWriter, r *http.Request) error {
-	accountID, id, err := agentPath(r)
+	accountID, id, err := accountAndID(r)
 	if err != nil {
 		return err
 	}
@@ -180,15 +180,6 @@ func (h *Handler) deleteAgent(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return empty(w)
-}
-
-func agentPath(r *http.Request) (int64, int64, error) {
-	accountID, err := pathID(r, "account_id")
-	if err != nil {
-		return 0, 0, err
-	}
-	id, err := pathID(r, "id")
-	return accountID, id, err
 }
 
 // userPush is a user's push_event_data: how a user appears as a sender or

@@ -377,7 +377,8 @@ func TestContactPageEscapes(t *testing.T) {
 
 // TestContactAttributeValues: custom attributes that are not text show as
 // JSON, as they were sent, on the contact's page and beside the
-// conversation: a number whole, null as null, an object as an object.
+// conversation: a number whole, null as null, an object as an object; an
+// attribute the account defined is named by its display name.
 func TestContactAttributeValues(t *testing.T) {
 	t.Parallel()
 	w := setup(t)
@@ -394,6 +395,11 @@ func TestContactAttributeValues(t *testing.T) {
 	if _, err := w.App.UpdateContact(batontest.System(), w.account, c.ContactID, app.ContactInput{CustomAttributes: attrs}); err != nil {
 		t.Fatal(err)
 	}
+	// A defined attribute is named by its display name.
+	if _, err := w.App.CreateCustomAttribute(batontest.System(), w.account, app.CustomAttributeInput{Key: ptr("plan"),
+		Model: ptr("contact_attribute"), DisplayName: ptr("Pricing plan")}); err != nil {
+		t.Fatal(err)
+	}
 	b := w.browser()
 	b.signIn(w.adminMail, password)
 	for _, path := range []string{fmt.Sprintf("/app/accounts/%d/contacts/%d", w.account, c.ContactID),
@@ -401,7 +407,7 @@ func TestContactAttributeValues(t *testing.T) {
 		p := b.get(path)
 		for _, want := range []string{`<dt>total</dt><dd>1500000</dd>`, `<dt>ratio</dt><dd>0.25</dd>`, `<dt>vip</dt><dd>true</dd>`,
 			`<dt>coupon</dt><dd>null</dd>`, `<dt>address</dt><dd>{&#34;city&#34;:&#34;Lyon&#34;}</dd>`,
-			`<dt>tags</dt><dd>[&#34;a&#34;,&#34;b&#34;]</dd>`, `<dt>plan</dt><dd>gold</dd>`} {
+			`<dt>tags</dt><dd>[&#34;a&#34;,&#34;b&#34;]</dd>`, `<dt>Pricing plan</dt><dd>gold</dd>`} {
 			if !strings.Contains(p.body, want) {
 				t.Errorf("%s lacks %q", path, want)
 			}

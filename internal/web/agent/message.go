@@ -533,7 +533,7 @@ func (h *Handler) showConversation(w http.ResponseWriter, r *http.Request) {
 	p.Handoff = handoffFrom(c, p.Items)
 	markUnread(p.Items, ms, c.AgentLastSeenAt, hasOlder)
 	if c.Contact != nil {
-		p.Attributes = attributes(c.Contact.CustomAttributes)
+		p.Attributes = attributes(c.Contact.CustomAttributes, h.attributeNames(r, accountID, baton.AttributeOfContact))
 		if earlier, err := h.app.ContactConversations(ctx, accountID, c.Contact.ID); err == nil {
 			now := h.now()
 			for _, e := range earlier {
@@ -580,16 +580,20 @@ func markUnread(items []item, ms []*baton.Message, seen *time.Time, hasOlder boo
 	items[first].UnreadStart = label
 }
 
-// attributes lists custom attributes by key, each value as its text, or
-// as JSON when it is not text: Go's own printing showed an order's total
-// of 1500000 as 1.5e+06, a null as <nil> and an object as map[…].
-func attributes(m map[string]any) []keyValue {
+// attributes lists custom attributes, each named by its definition's
+// display name in names, else by its key, each value as its text, or as
+// JSON when it is not text: Go's own printing showed an order's total of
+// 1500000 as 1.5e+06, a null as <nil> and an object as map[…].
+func attributes(m map[string]any, names map[string]string) []keyValue {
 	out := make([]keyValue, 0, len(m))
 	for k, v := range m {
 		s, ok := v.(string)
 		if !ok {
 			b, _ := json.Marshal(v)
 			s = string(b)
+		}
+		if name := names[k]; name != "" {
+			k = name
 		}
 		out = append(out, keyValue{Key: k, Value: s})
 	}
@@ -677,4 +681,19 @@ func (h *Handler) reply(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.done(w, r, accountPath(accountID, "/conversations/"+itoa(id)))
+}
+
+// attributeNames are the display names of the account's custom attributes
+// of the model, by key; none when they cannot be read, the keys showing
+// then.
+func (h *Handler) attributeNames(r *http.Request, accountID int64, model int) map[string]string {
+	cs, err := h.app.CustomAttributes(r.Context(), accountID, model)
+	if err != nil {
+		return nil
+	}
+	names := make(map[string]string, len(cs))
+	for _, c := range cs {
+		names[c.Key] = c.DisplayName
+	}
+	return names
 }
