@@ -123,6 +123,99 @@ func (a *App) CreateContact(ctx context.Context, accountID int64, in ContactInpu
 	return c, ci, err
 }
 
+// AddContactInbox gives one of the account's contacts an identity in an
+// API inbox the caller works, with sourceID or a new UUID, as Chatwoot's
+// POST contacts/{id}/contact_inboxes: what an integration makes before it
+// starts a conversation there. The contact's own identity with that source
+// id is answered again; another contact's is refused. A web widget's
+// identities are the widget's to make.
+func (a *App) AddContactInbox(ctx context.Context, accountID, contactID, inboxID int64, sourceID string) (*baton.ContactInbox, *baton.Inbox, error) {
+	var ci *baton.ContactInbox
+	var inbox *baton.Inbox
+	err := a.store.Write(ctx, func(q *store.Queries) error {
+		s, err := a.accountScope(ctx, q, accountID)
+		if err != nil {
+			return err
+		}
+		c, err := q.FindContact(ctx, accountID, contactID)
+		if err != nil {
+			return err
+		}
+		if inboxID == 0 {
+			return baton.Invalid("Inbox can't be blank", "inbox_id")
+		}
+		if inbox, err = s.inbox(ctx, q, inboxID); err != nil {
+			return err
+		}
+		if !inbox.IsAPI() {
+			return baton.Invalid("Only an API inbox takes a contact inbox made through the API", "inbox_id")
+		}
+		if sourceID = strings.TrimSpace(sourceID); sourceID != "" {
+			if ci, err = q.FindContactInboxBySource(ctx, inbox.ID, sourceID); err == nil && ci.ContactID == c.ID {
+				return nil
+			} else if err != nil && !errors.Is(err, baton.ErrNotFound) {
+				return err
+			}
+		}
+		ci, err = a.createContactInbox(ctx, q, c, inbox, sourceID, false)
+		return err
+	})
+	return ci, inbox, err
+}
+
+// ContactableInbox is an inbox a conversation with a contact may start in,
+// and the source id it would have there.
+type ContactableInbox struct {
+	Inbox    *baton.Inbox
+	SourceID string
+}
+
+// ContactableInboxes are the inboxes the caller works in which the
+// contact can be reached, as Chatwoot's GET contactable_inboxes: every API
+// inbox (with the contact's source id there, or a new one that a contact
+// inbox made with it would have), and the web widgets where the contact
+// has been.
+func (a *App) ContactableInboxes(ctx context.Context, accountID, contactID int64) ([]ContactableInbox, error) {
+	q := a.store.Read()
+	s, err := a.accountScope(ctx, q, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := q.FindContact(ctx, accountID, contactID); err != nil {
+		return nil, err
+	}
+	var memberID int64
+	if s.inboxIDs != nil {
+		memberID = s.userID()
+	}
+	inboxes, err := q.ListInboxes(ctx, accountID, memberID)
+	if err != nil {
+		return nil, err
+	}
+	cis, err := q.ListContactInboxes(ctx, contactID)
+	if err != nil {
+		return nil, err
+	}
+	out := []ContactableInbox{}
+	for _, i := range inboxes {
+		source := ""
+		for _, ci := range cis {
+			if ci.InboxID == i.ID {
+				source = ci.SourceID
+				break
+			}
+		}
+		switch {
+		case i.IsAPI() && source == "":
+			source = newUUID()
+		case source == "":
+			continue
+		}
+		out = append(out, ContactableInbox{Inbox: i, SourceID: source})
+	}
+	return out, nil
+}
+
 // createContactInbox gives the contact an identity in the inbox.
 func (a *App) createContactInbox(ctx context.Context, q *store.Queries, c *baton.Contact, inbox *baton.Inbox, sourceID string, verified bool) (*baton.ContactInbox, error) {
 	sourceID = strings.TrimSpace(sourceID)

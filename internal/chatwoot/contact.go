@@ -64,6 +64,50 @@ func contactInboxBriefs(cis []*baton.ContactInbox) []contactInboxJSON {
 	return out
 }
 
+// contactInboxView is a contact inbox as Chatwoot's contact_inboxes and
+// contactable_inboxes show it: its source id and its inbox.
+func (h *Handler) contactInboxView(r *http.Request, accountID int64, sourceID string, i *baton.Inbox) map[string]any {
+	return map[string]any{"source_id": sourceID, "inbox": h.inboxView(i, h.app.IsAdmin(r.Context(), accountID))}
+}
+
+// createContactInbox is Chatwoot's POST contacts/{id}/contact_inboxes
+// (app.AddContactInbox).
+func (h *Handler) createContactInbox(w http.ResponseWriter, r *http.Request) error {
+	accountID, id, err := accountAndID(r)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		InboxID  flexInt `json:"inbox_id"`
+		SourceID string  `json:"source_id"`
+	}
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	ci, inbox, err := h.app.AddContactInbox(r.Context(), accountID, id, int64(body.InboxID), body.SourceID)
+	if err != nil {
+		return err
+	}
+	return ok(w, h.contactInboxView(r, accountID, ci.SourceID, inbox))
+}
+
+// contactableInboxes is Chatwoot's GET contacts/{id}/contactable_inboxes.
+func (h *Handler) contactableInboxes(w http.ResponseWriter, r *http.Request) error {
+	accountID, id, err := accountAndID(r)
+	if err != nil {
+		return err
+	}
+	cis, err := h.app.ContactableInboxes(r.Context(), accountID, id)
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, 0, len(cis))
+	for _, ci := range cis {
+		out = append(out, h.contactInboxView(r, accountID, ci.SourceID, ci.Inbox))
+	}
+	return ok(w, map[string]any{"payload": out})
+}
+
 func (h *Handler) listContacts(w http.ResponseWriter, r *http.Request) error {
 	return h.contactPage(w, r, "")
 }

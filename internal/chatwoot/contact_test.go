@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/batonhq/baton"
@@ -169,6 +171,89 @@ func TestContactListInboxes(t *testing.T) {
 		}
 		if one, all := count("only"), count(""); one != all {
 			t.Errorf("listing one contact takes %d statements, three %d: want as many", one, all)
+		}
+	})
+}
+
+// TestContactInboxes: Chatwoot's contact_inboxes and contactable_inboxes,
+// on both databases: a contact gets an identity in an API inbox (a given
+// source id, answered again when asked twice, or a new one), which a
+// conversation then starts from; the contactable inboxes are the API
+// inboxes, with the contact's source id where they have one, and the web
+// widgets where they have been; another contact's source id, a web widget,
+// an inbox the agent does not work and another account's contact are
+// refused.
+func TestContactInboxes(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		b := setup(t, s)
+		contact := func(name string) int64 {
+			return num(t, b.must(request{Method: "POST", Path: b.acc("/contacts"), Token: b.admin, Body: map[string]any{"name": name}}).Object(t)["payload"].(map[string]any)["contact"].(map[string]any), "id")
+		}
+		ann, ben := contact("Ann"), contact("Ben")
+		add := func(id int64, body map[string]any) *response {
+			return b.do(request{Method: "POST", Path: b.acc("/contacts/%d/contact_inboxes", id), Token: b.admin, Body: body})
+		}
+		r := add(ann, map[string]any{"inbox_id": b.api.ID, "source_id": "crm-ann"})
+		if r.Status != http.StatusOK {
+			t.Fatalf("a contact inbox: %d %s", r.Status, r.Body)
+		}
+		v := r.Object(t)
+		if v["source_id"] != "crm-ann" || v["inbox"].(map[string]any)["id"] != float64(b.api.ID) {
+			t.Errorf("the contact inbox: %v", v)
+		}
+		if r := add(ann, map[string]any{"inbox_id": b.api.ID, "source_id": "crm-ann"}); r.Status != http.StatusOK {
+			t.Errorf("the same again: %d %s", r.Status, r.Body)
+		}
+		if v := add(ben, map[string]any{"inbox_id": b.api.ID}).Object(t); len(v["source_id"].(string)) != 36 {
+			t.Errorf("a new source id: %v", v["source_id"])
+		}
+		// A conversation starts from it, and the contact reaches it through the public API.
+		conv := b.must(request{Method: "POST", Path: b.acc("/conversations"), Token: b.admin, Body: map[string]any{"source_id": "crm-ann", "inbox_id": b.api.ID}}).Object(t)
+		if conv["meta"].(map[string]any)["sender"].(map[string]any)["id"] != float64(ann) {
+			t.Errorf("the conversation's contact: %v", conv["meta"])
+		}
+
+		for _, c := range []struct {
+			name   string
+			id     int64
+			body   map[string]any
+			status int
+			says   string
+		}{
+			{"another contact's source id", ben, map[string]any{"inbox_id": b.api.ID, "source_id": "crm-ann"}, 422, "unique"},
+			{"a web widget", ann, map[string]any{"inbox_id": b.widget.ID}, 422, "API inbox"},
+			{"no inbox", ann, map[string]any{}, 422, "Inbox"},
+			{"no such inbox", ann, map[string]any{"inbox_id": 999999}, 404, ""},
+			{"no such contact", ann + 1000, map[string]any{"inbox_id": b.api.ID}, 404, ""},
+		} {
+			if r := add(c.id, c.body); r.Status != c.status || !strings.Contains(string(r.Body), c.says) {
+				t.Errorf("%s: %d %s, want %d saying %q", c.name, r.Status, r.Body, c.status, c.says)
+			}
+		}
+		// The agent works no inbox: none is theirs to add to.
+		if r := b.do(request{Method: "POST", Path: b.acc("/contacts/%d/contact_inboxes", ann), Token: b.agent, Body: map[string]any{"inbox_id": b.api.ID}}); r.Status != http.StatusNotFound {
+			t.Errorf("an inbox the agent does not work: %d %s", r.Status, r.Body)
+		}
+
+		reach := func(id int64) map[int64]string {
+			out := map[int64]string{}
+			for _, x := range b.must(request{Method: "GET", Path: b.acc("/contacts/%d/contactable_inboxes", id), Token: b.admin}).Object(t)["payload"].([]any) {
+				x := x.(map[string]any)
+				out[int64(x["inbox"].(map[string]any)["id"].(float64))] = x["source_id"].(string)
+			}
+			return out
+		}
+		if got := reach(ann); got[b.api.ID] != "crm-ann" || len(got) != 1 {
+			t.Errorf("Ann's contactable inboxes: %v", got)
+		}
+		carl := contact("Carl")
+		if got := reach(carl); len(got[b.api.ID]) != 36 || len(got) != 1 {
+			t.Errorf("Carl's contactable inboxes (no identity yet): %v", got)
+		}
+		o := b.otherAccount("Globex")
+		if r := b.do(request{Method: "GET", Path: b.acc("/contacts/%d/contactable_inboxes", ann), Token: o.token}); r.Status != http.StatusUnauthorized {
+			t.Errorf("another account's member: %d", r.Status)
 		}
 	})
 }

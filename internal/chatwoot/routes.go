@@ -165,6 +165,8 @@ func (h *Handler) routes() {
 	handle("PUT "+acc+"/contacts/{id}", h.user(h.updateContact))
 	handle("DELETE "+acc+"/contacts/{id}", h.user(h.deleteContact))
 	handle("GET "+acc+"/contacts/{id}/conversations", h.user(h.listContactConversations))
+	handle("POST "+acc+"/contacts/{id}/contact_inboxes", h.user(h.createContactInbox))
+	handle("GET "+acc+"/contacts/{id}/contactable_inboxes", h.user(h.contactableInboxes))
 
 	const conv = acc + "/conversations/{conversation_id}"
 	handle("GET "+acc+"/conversations", h.user(h.listConversations))
