@@ -123,6 +123,13 @@ func (h *Handler) routes() {
 	handle("PATCH "+canned+"/{id}", h.user(h.updateCannedResponse))
 	handle("PUT "+canned+"/{id}", h.user(h.updateCannedResponse))
 	handle("DELETE "+canned+"/{id}", h.user(h.deleteCannedResponse))
+	const filters = acc + "/custom_filters"
+	handle("GET "+filters, h.user(h.listCustomFilters))
+	handle("POST "+filters, h.user(h.createCustomFilter))
+	handle("GET "+filters+"/{id}", h.user(h.showCustomFilter))
+	handle("PATCH "+filters+"/{id}", h.user(h.updateCustomFilter))
+	handle("PUT "+filters+"/{id}", h.user(h.updateCustomFilter))
+	handle("DELETE "+filters+"/{id}", h.user(h.deleteCustomFilter))
 	const attributes = acc + "/custom_attribute_definitions"
 	handle("GET "+attributes, h.user(h.listCustomAttributes))
 	handle("POST "+attributes, h.user(h.createCustomAttribute))
