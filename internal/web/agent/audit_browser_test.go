@@ -78,6 +78,7 @@ func TestBrowserAudit(t *testing.T) {
 	} {
 		w.Call("POST", conv+"/messages", w.botToken, m, http.StatusOK)
 	}
+	w.Call("POST", conv+"/custom_attributes", w.botToken, map[string]any{"custom_attributes": map[string]any{"order_ref": "A-1234"}}, http.StatusOK)
 	w.handOff(id, "Customer asked for a person", "Parcel A-1234 is late; Casey wants to talk to someone.", "Order number: A-1234")
 	w.say("casey-customer", id, "Any news?")
 	other := w.customer("Dora Later", "dora@example.com", "Hello?")

@@ -491,3 +491,37 @@ func TestContactDelete(t *testing.T) {
 		}
 	})
 }
+
+// TestConversationAttributes: what the bot collected into the
+// conversation's custom attributes shows beside the conversation, and in
+// the handoff card once it is handed over, named by the account's
+// definitions.
+func TestConversationAttributes(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	id := w.customer("Casey Customer", "casey@example.com", "My parcel is late")
+	path := fmt.Sprintf("/app/accounts/%d/conversations/%d", w.account, id)
+	b := w.browser()
+	b.signIn(w.agentMail, password)
+	if p := b.get(path); strings.Contains(p.body, `id="conv-attributes"`) {
+		t.Error("a conversation without attributes shows a details list")
+	}
+	if _, err := w.App.CreateCustomAttribute(batontest.System(), w.account, app.CustomAttributeInput{Key: ptr("order_ref"),
+		Model: ptr("conversation_attribute"), DisplayName: ptr("Order number")}); err != nil {
+		t.Fatal(err)
+	}
+	w.Call("POST", fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/custom_attributes", w.account, id), w.botToken,
+		map[string]any{"custom_attributes": map[string]any{"order_ref": "AB123", "items": 2}}, http.StatusOK)
+	p := b.get(path)
+	for _, want := range []string{`<dt>Order number</dt><dd>AB123</dd>`, `<dt>items</dt><dd>2</dd>`} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the conversation lacks %s", want)
+		}
+	}
+	// Handed over, the handoff card shows them first.
+	w.handOff(id, "Customer asked for a person", "Parcel late")
+	if p := b.get(path); !strings.Contains(p.body, `<h3>What the bot collected</h3>`) ||
+		!strings.Contains(p.body, `<dl class="collected"><dt>items</dt><dd>2</dd><dt>Order number</dt><dd>AB123</dd></dl>`) {
+		t.Errorf("the handoff card lacks what the bot collected:\n%s", p.body)
+	}
+}

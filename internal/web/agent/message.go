@@ -118,21 +118,24 @@ type conversationPage struct {
 	Inbox        string
 	Contact      *baton.Contact
 	Name         string
-	Attributes   []keyValue
-	Earlier      []row
-	Items        []item
-	OldestID     int64
-	NewestID     int64
-	HasOlder     bool
-	Handoff      *handoffCard
-	Agents       []*baton.AccountUser
-	AssigneeID   int64
-	Teams        []*baton.Team
-	TeamID       int64
-	BotOwned     bool
-	OthersName   string // the person who has it, when that is someone else
-	Resolved     bool
-	Snoozed      bool
+	Attributes   []keyValue // the contact's custom attributes
+	// ConvAttributes are the conversation's custom attributes: what the bot
+	// or the pre-chat form collected (an order number, a plan).
+	ConvAttributes []keyValue
+	Earlier        []row
+	Items          []item
+	OldestID       int64
+	NewestID       int64
+	HasOlder       bool
+	Handoff        *handoffCard
+	Agents         []*baton.AccountUser
+	AssigneeID     int64
+	Teams          []*baton.Team
+	TeamID         int64
+	BotOwned       bool
+	OthersName     string // the person who has it, when that is someone else
+	Resolved       bool
+	Snoozed        bool
 	// SnoozedUntil is when a snoozed conversation wakes; nil, when the
 	// customer replies.
 	SnoozedUntil *time.Time
@@ -532,6 +535,9 @@ func (h *Handler) showConversation(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Handoff = handoffFrom(c, p.Items)
 	markUnread(p.Items, ms, c.AgentLastSeenAt, hasOlder)
+	if len(c.CustomAttributes) > 0 {
+		p.ConvAttributes = attributes(c.CustomAttributes, h.attributeNames(r, accountID, baton.AttributeOfConversation))
+	}
 	if c.Contact != nil {
 		p.Attributes = attributes(c.Contact.CustomAttributes, h.attributeNames(r, accountID, baton.AttributeOfContact))
 		if earlier, err := h.app.ContactConversations(ctx, accountID, c.Contact.ID); err == nil {
@@ -597,7 +603,7 @@ func attributes(m map[string]any, names map[string]string) []keyValue {
 		}
 		out = append(out, keyValue{Key: k, Value: s})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Key) < strings.ToLower(out[j].Key) })
 	return out
 }
 
