@@ -195,3 +195,51 @@ func TestGlobalBotPage(t *testing.T) {
 		t.Errorf("the account's bot's page lost its settings:\n%s", p.body)
 	}
 }
+
+// TestCustomAttributesSettings: an administrator defines a custom
+// attribute from the settings (a list with its choices), changes its name
+// and choices, and deletes it; its key and owner stay as made; an agent
+// sees no link to the page and is refused it.
+func TestCustomAttributesSettings(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	set := fmt.Sprintf("/app/accounts/%d/settings/attributes", w.account)
+	admin := w.browser()
+	admin.signIn(w.adminMail, password)
+	p := admin.get(set)
+	if p.status != http.StatusOK || !strings.Contains(p.body, "No custom attributes yet.") {
+		t.Fatalf("the page: %d %.300s", p.status, p.body)
+	}
+	csrf := p.csrf(t)
+	p = admin.post(set, url.Values{"csrf_token": {csrf}, "name": {"Plan"}, "key": {"plan"}, "model": {"contact_attribute"},
+		"type": {"list"}, "choices": {"free, pro, pro"}, "description": {"What they pay for"}})
+	if p.status != http.StatusOK || !strings.Contains(p.body, "<code>plan</code>") || !strings.Contains(p.body, "<td>free, pro</td>") ||
+		!strings.Contains(p.body, "<td>Contacts</td>") {
+		t.Fatalf("after making one: %d %.2000s", p.status, p.body)
+	}
+	cs, err := w.App.CustomAttributes(batontest.System(), w.account, -1)
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("the account's attributes: %v %v", cs, err)
+	}
+	id := cs[0].ID
+	p = admin.post(fmt.Sprintf("%s/%d", set, id), url.Values{"csrf_token": {csrf}, "name": {"Pricing plan"}, "description": {""}, "choices": {"free, pro, enterprise"}})
+	if !strings.Contains(p.body, "Pricing plan") || !strings.Contains(p.body, "<td>free, pro, enterprise</td>") {
+		t.Errorf("after the change: %.2000s", p.body)
+	}
+	if r := admin.post(set, url.Values{"csrf_token": {csrf}, "name": {"List"}, "key": {"l"}, "model": {"conversation_attribute"}, "type": {"list"}}); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("a list without choices: %d", r.status)
+	}
+
+	agent := w.browser()
+	agent.signIn(w.agentMail, password)
+	if p := agent.get(fmt.Sprintf("/app/accounts/%d/conversations", w.account)); strings.Contains(p.body, "/settings/attributes") {
+		t.Error("an agent is shown the attributes' settings")
+	}
+	if p := agent.get(set); p.status != http.StatusForbidden {
+		t.Errorf("an agent at the page: %d", p.status)
+	}
+	p = admin.post(fmt.Sprintf("%s/%d/delete", set, id), url.Values{"csrf_token": {csrf}})
+	if !strings.Contains(p.body, "No custom attributes yet.") {
+		t.Errorf("after deleting it: %.500s", p.body)
+	}
+}

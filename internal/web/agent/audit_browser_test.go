@@ -65,6 +65,10 @@ func TestBrowserAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := w.App.CreateCustomAttribute(sys, w.account, app.CustomAttributeInput{Key: ptr("order_ref"), Model: ptr("conversation_attribute"),
+		DisplayName: ptr("Order number"), DisplayType: ptr("list"), Values: []string{"A-1234", "B-5678"}, Description: ptr("The order asked about")}); err != nil {
+		t.Fatal(err)
+	}
 	site := w.NewInbox(w.account, "Website", baton.ChannelWebWidget)
 	id := w.customer("Casey Customer", "casey@example.com", "Where is my parcel?")
 	conv := fmt.Sprintf("/api/v1/accounts/%d/conversations/%d", w.account, id)
@@ -136,6 +140,7 @@ func TestBrowserAudit(t *testing.T) {
 	page("delivery", js[string](b, `document.querySelector('a[href*="/deliveries/"]').getAttribute("href")`), `!!document.querySelector("main h1")`)
 	page("report-bots", acc+"/reports/bots", `!!document.querySelector("main h1")`)
 	page("report-people", acc+"/reports/people", `!!document.querySelector("main table")`)
+	page("attributes", acc+"/settings/attributes", `!!document.querySelector("main form")`)
 	page("profile", acc+"/profile", `!!document.querySelector("main form")`)
 	page("not-found", acc+"/nothing-here", `!!document.querySelector("main")`)
 }
