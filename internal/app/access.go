@@ -147,6 +147,15 @@ func (a *App) adminOf(ctx context.Context, q *store.Queries, accountID int64) er
 	return err
 }
 
+// inboxMember is the user whose inboxes the caller sees: theirs, an
+// agent's; 0 for anyone who sees every inbox of the account.
+func (s *scope) inboxMember() int64 {
+	if s.inboxIDs == nil {
+		return 0
+	}
+	return s.userID()
+}
+
 // seesInbox reports whether the caller works the inbox.
 func (s *scope) seesInbox(inboxID int64) bool {
 	return s.inboxIDs == nil || slices.Contains(s.inboxIDs, inboxID)

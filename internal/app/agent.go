@@ -53,25 +53,11 @@ func (a *App) CreateAgent(ctx context.Context, accountID int64, in UserInput, ro
 // SetAgentRole changes a member's role. An administrator cannot demote
 // themselves, so an account always keeps one.
 func (a *App) SetAgentRole(ctx context.Context, accountID, userID int64, role string) error {
-	r, ok := baton.ParseRole(role)
-	if !ok {
-		return baton.Invalid("Role is not included in the list", "role")
+	if role == "" {
+		role = "agent" // as baton.ParseRole reads it; to UpdateAgent it is no change
 	}
-	return a.store.Write(ctx, func(q *store.Queries) error {
-		s, err := a.adminScope(ctx, q, accountID)
-		if err != nil {
-			return err
-		}
-		au, err := q.FindAccountUser(ctx, accountID, userID)
-		if err != nil {
-			return err
-		}
-		if userID == s.userID() && r != baton.RoleAdministrator {
-			return baton.Invalid("You cannot remove your own administrator role", "role")
-		}
-		au.Role = r
-		return q.AddAccountUser(ctx, au)
-	})
+	_, err := a.UpdateAgent(ctx, accountID, userID, role, "")
+	return err
 }
 
 // RemoveAgent ends a member's membership of the account (and of its

@@ -184,11 +184,7 @@ func (a *App) ContactableInboxes(ctx context.Context, accountID, contactID int64
 	if _, err := q.FindContact(ctx, accountID, contactID); err != nil {
 		return nil, err
 	}
-	var memberID int64
-	if s.inboxIDs != nil {
-		memberID = s.userID()
-	}
-	inboxes, err := q.ListInboxes(ctx, accountID, memberID)
+	inboxes, err := q.ListInboxes(ctx, accountID, s.inboxMember())
 	if err != nil {
 		return nil, err
 	}

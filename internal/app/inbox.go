@@ -306,11 +306,7 @@ func (a *App) Inboxes(ctx context.Context, accountID int64) ([]*baton.Inbox, err
 	if err != nil {
 		return nil, err
 	}
-	var memberID int64 // administrators see every inbox
-	if s.inboxIDs != nil {
-		memberID = s.userID()
-	}
-	return q.ListInboxes(ctx, accountID, memberID)
+	return q.ListInboxes(ctx, accountID, s.inboxMember())
 }
 
 // Inbox returns an inbox of the account the caller works.
