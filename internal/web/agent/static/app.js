@@ -113,10 +113,18 @@
       try { new Notification("Baton", { body: text, tag: "baton-" + text }); } catch (e) { /* ignored */ }
     }
   }
+  // A search's counts read the messages of every recent conversation:
+  // while one is shown they are asked for at most every SEARCH_POLL_MS,
+  // however often the page polls or /cable says something changed.
+  var SEARCH_POLL_MS = 15000, searchCountedAt = 0;
   function pollCounts() {
     if (!account) { return Promise.resolve(); }
     // Counted with the page's filters, as the page's counts were.
     var q = new URLSearchParams(location.search);
+    if (q.get("q")) {
+      if (Date.now() - searchCountedAt < SEARCH_POLL_MS) { return Promise.resolve(); }
+      searchCountedAt = Date.now();
+    }
     var params = new URLSearchParams();
     ["inbox_id", "team_id", "q"].forEach(function (k) {
       if (q.get(k)) { params.set(k, q.get(k)); }
