@@ -337,3 +337,54 @@ func TestReportHistory(t *testing.T) {
 	t.Parallel()
 	storetest.ReportHistory(t, storetest.OpenSQLite(t), goose.DialectSQLite3, os.DirFS("migrations"))
 }
+
+// TestOrphanTokensMigration: migration 00041 deletes the tokens whose
+// owner is gone (a deleted user's live token, kept before deleting a user
+// deleted it) and keeps every other.
+func TestOrphanTokensMigration(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "baton.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, os.DirFS("migrations"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 40); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO users (name, email, created_at, updated_at) VALUES ('Ann', 'ann@acme.test', 0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	for i, owner := range []struct {
+		typ string
+		id  int
+	}{{"User", 1}, {"UserPubsub", 1}, {"UserPubsub", 99}, {"User", 98}, {"AgentBot", 97}, {"PlatformApp", 96}} {
+		if _, err := db.ExecContext(ctx, `INSERT INTO access_tokens (owner_type, owner_id, token_hash, token_enc, created_at, updated_at)
+			VALUES ($1, $2, $3, x'00', 0, 0)`, owner.typ, owner.id, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.UpTo(ctx, 41); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	rows, err := db.QueryContext(ctx, `SELECT owner_type || ' ' || owner_id FROM access_tokens ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		left = append(left, s)
+	}
+	if !slices.Equal(left, []string{"User 1", "UserPubsub 1"}) {
+		t.Errorf("tokens left: %v, want Ann's two", left)
+	}
+}
