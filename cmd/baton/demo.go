@@ -215,6 +215,14 @@ func seedDemo(ctx context.Context, a *app.App) (*demoSeed, error) {
 		return nil, err
 	}
 	s.BotID = bot.Bot.ID
+	// What the bot records of an order it looks up, named for the people
+	// it hands the conversation to.
+	for _, d := range [][2]string{{"order_number", "Order number"}, {"order_email", "Order e-mail"}, {"order_status", "Order status"}} {
+		if _, err := a.CreateCustomAttribute(ctx, acc.ID, app.CustomAttributeInput{Key: &d[0], Model: ptr("conversation_attribute"),
+			DisplayName: &d[1]}); err != nil {
+			return nil, err
+		}
+	}
 	for _, inbox := range []int64{api.ID, widget.ID} {
 		if _, err := a.ChangeInboxMembers(ctx, acc.ID, inbox, app.MembersAdd, []int64{agent.ID}); err != nil {
 			return nil, err
@@ -264,7 +272,8 @@ Try it (each line works as printed; pipe into jq to read the answers):
   # 3. the customer picks "Where is my order?" in the bot's menu (message %[18]d) ...
   curl -s -X PATCH %[16]s/messages/%[18]d %[17]s -d '{"submitted_values":[{"title":"Where is my order?","value":"order"}]}'
 
-  # 4. ... the bot asks for an e-mail (input_email), the customer gives it
+  # 4. ... the bot asks for an e-mail (input_email), the customer gives it; the bot keeps the order
+  #    it found in the conversation's custom attributes, which the people it hands over to see
   curl -s -X POST %[16]s/messages %[17]s -d '{"content":"casey@example.com"}'
 
   # 5. the customer asks for a person: the bot leaves a private note and hands over with a reason;

@@ -97,7 +97,8 @@ func testDemo(t *testing.T, in *install) {
 }
 
 // arrivesAtSam waits for the demo bot's handoff and checks that it carries
-// its reason and arrived at Sam Agent, who is online.
+// its reason and arrived at Sam Agent, who is online, with the order the
+// bot looked up in the conversation's custom attributes.
 func arrivesAtSam(t *testing.T, base, stdout, account string) {
 	t.Helper()
 	token := regexp.MustCompile(`(?m)^\s*Admin .*\n\s+token (\S+)`).FindStringSubmatch(stdout)
@@ -117,10 +118,15 @@ func arrivesAtSam(t *testing.T, base, stdout, account string) {
 			Meta    struct {
 				Assignee *struct{ Name string } `json:"assignee"`
 			} `json:"meta"`
+			CustomAttributes map[string]any `json:"custom_attributes"`
 		}
 		if json.Unmarshal([]byte(body), &c) == nil && c.Handoff != nil && c.Meta.Assignee != nil {
 			if c.Handoff.Reason != "customer_request" || c.Meta.Assignee.Name != "Sam Agent" {
 				t.Errorf("the handoff has reason %q and went to %q, want customer_request and Sam Agent", c.Handoff.Reason, c.Meta.Assignee.Name)
+			}
+			// The order the bot looked up is kept for the people.
+			if c.CustomAttributes["order_number"] != "1042" || c.CustomAttributes["order_email"] != "casey@example.com" {
+				t.Errorf("the conversation's custom attributes are %v, want the order the bot looked up", c.CustomAttributes)
 			}
 			return
 		}

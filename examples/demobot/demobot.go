@@ -4,7 +4,8 @@
 //
 // It greets a customer with a menu (an input_select), answers one question
 // itself (opening hours), collects an e-mail address with input_email to
-// look up an order, and hands the conversation to a person when asked,
+// look up an order (kept in the conversation's custom attributes), and
+// hands the conversation to a person when asked,
 // leaving a private note for them. When a person hands the conversation
 // back (status pending again), it says so and offers the menu again.
 //
@@ -228,7 +229,15 @@ func (b *Bot) answered(ev event) error {
 	return nil
 }
 
+// orderStatus answers with the customer's last order, and keeps what it
+// found in the conversation's custom attributes, where the people it may
+// hand the conversation to see it (the agent app's handoff card shows
+// them, named as the account defined them).
 func (b *Bot) orderStatus(account, conv int64, email string) error {
+	if err := b.post(fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/custom_attributes", account, conv),
+		map[string]any{"custom_attributes": map[string]any{"order_number": "1042", "order_email": email, "order_status": "shipped"}}); err != nil {
+		return err
+	}
 	return b.say(account, conv, fmt.Sprintf("Thanks! The last order of %s, #1042, left our warehouse yesterday and arrives tomorrow.", email),
 		moreMenu("order"))
 }
