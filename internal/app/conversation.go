@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -836,6 +837,22 @@ func (a *App) TogglePriority(ctx context.Context, accountID, displayID int64, pr
 func (a *App) SetCustomAttributes(ctx context.Context, accountID, displayID int64, attrs map[string]any) (*baton.Conversation, error) {
 	return a.changeConversation(ctx, accountID, displayID, func(q *store.Queries, s *scope, c *baton.Conversation) error {
 		c.CustomAttributes = orEmpty(attrs)
+		return customFit(c)
+	})
+}
+
+// EditCustomAttributes sets some of a conversation's custom attributes
+// and removes others (unset), leaving the rest as they are, in one
+// transaction: what a person edits beside the conversation, while a bot
+// may be setting others.
+func (a *App) EditCustomAttributes(ctx context.Context, accountID, displayID int64, set map[string]any, unset []string) (*baton.Conversation, error) {
+	return a.changeConversation(ctx, accountID, displayID, func(q *store.Queries, s *scope, c *baton.Conversation) error {
+		attrs := maps.Clone(orEmpty(c.CustomAttributes))
+		maps.Copy(attrs, set)
+		for _, k := range unset {
+			delete(attrs, k)
+		}
+		c.CustomAttributes = attrs
 		return customFit(c)
 	})
 }

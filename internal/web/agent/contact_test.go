@@ -493,7 +493,8 @@ func TestContactDelete(t *testing.T) {
 }
 
 // TestConversationAttributes: what the bot collected into the
-// conversation's custom attributes shows beside the conversation, and in
+// conversation's custom attributes shows beside the conversation (the
+// defined ones in a form people edit, as their types take them), and in
 // the handoff card once it is handed over, named by the account's
 // definitions.
 func TestConversationAttributes(t *testing.T) {
@@ -513,11 +514,37 @@ func TestConversationAttributes(t *testing.T) {
 	w.Call("POST", fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/custom_attributes", w.account, id), w.botToken,
 		map[string]any{"custom_attributes": map[string]any{"order_ref": "AB123", "items": 2}}, http.StatusOK)
 	p := b.get(path)
-	for _, want := range []string{`<dt>Order number</dt><dd>AB123</dd>`, `<dt>items</dt><dd>2</dd>`} {
+	for _, want := range []string{`<label for="attr-order_ref">Order number</label>`, `id="attr-order_ref" name="attr-order_ref" type="text" value="AB123"`,
+		`<dt>items</dt><dd>2</dd>`} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("the conversation lacks %s", want)
 		}
 	}
+	// A person edits the defined ones; the bot's other one stays.
+	if _, err := w.App.CreateCustomAttribute(batontest.System(), w.account, app.CustomAttributeInput{Key: ptr("refund"),
+		Model: ptr("conversation_attribute"), DisplayName: ptr("Refund"), DisplayType: ptr("currency")}); err != nil {
+		t.Fatal(err)
+	}
+	edit := func(order, refund string) page {
+		t.Helper()
+		return b.post(path+"/attributes", url.Values{"csrf_token": {p.csrf(t)}, "attr-order_ref": {order}, "attr-refund": {refund}})
+	}
+	if r := edit("AB124", "12.5"); r.status != http.StatusOK {
+		t.Fatalf("saving the details: %d %.300s", r.status, r.body)
+	}
+	got, err := w.App.Conversation(batontest.System(), w.account, id)
+	if err != nil || got.CustomAttributes["order_ref"] != "AB124" || got.CustomAttributes["refund"] != 12.5 || got.CustomAttributes["items"] != float64(2) {
+		t.Errorf("after the edit: %v (%v)", got.CustomAttributes, err)
+	}
+	if r := edit("", "lots"); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Refund: enter a number") {
+		t.Errorf("a refund that is not a number: %d %.300s", r.status, r.body)
+	}
+	edit("", "")
+	if got, _ := w.App.Conversation(batontest.System(), w.account, id); len(got.CustomAttributes) != 1 {
+		t.Errorf("emptied, the details are %v, want the bot's items alone", got.CustomAttributes)
+	}
+	w.Call("POST", fmt.Sprintf("/api/v1/accounts/%d/conversations/%d/custom_attributes", w.account, id), w.botToken,
+		map[string]any{"custom_attributes": map[string]any{"order_ref": "AB123", "items": 2}}, http.StatusOK)
 	// Handed over, the handoff card shows them first.
 	w.handOff(id, "Customer asked for a person", "Parcel late")
 	if p := b.get(path); !strings.Contains(p.body, `<h3>What the bot collected</h3>`) ||

@@ -1,8 +1,14 @@
 package agent
 
 import (
+	"cmp"
+	"encoding/json"
 	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/app"
@@ -77,4 +83,98 @@ func (h *Handler) updateCustomAttribute(r *http.Request, accountID, id int64) er
 
 func (h *Handler) deleteCustomAttribute(r *http.Request, accountID, id int64) error {
 	return h.app.DeleteCustomAttribute(r.Context(), accountID, id)
+}
+
+// attributeField is a defined custom attribute as a form edits it.
+type attributeField struct {
+	Key     string
+	Name    string
+	Input   string // the input's type: text, number, date or url; "list" is a select, "checkbox" a box
+	Value   string
+	Checked bool
+	Choices []string
+	Cue     string // what the value's pattern asks for
+}
+
+// fieldOf is the definition's field holding the value v.
+func fieldOf(d *baton.CustomAttribute, v any) attributeField {
+	f := attributeField{Key: d.Key, Name: d.DisplayName, Input: "text", Choices: d.Values, Cue: d.RegexCue}
+	switch d.DisplayType {
+	case "number", "currency", "percent":
+		f.Input = "number"
+	case "date", "list", "checkbox":
+		f.Input = d.DisplayType
+	case "link":
+		f.Input = "url"
+	}
+	switch x := v.(type) {
+	case nil:
+	case string:
+		f.Value = x
+	case bool:
+		f.Checked, f.Value = x, strconv.FormatBool(x)
+	default:
+		b, _ := json.Marshal(x)
+		f.Value = string(b)
+	}
+	return f
+}
+
+// attributeValue reads the form's value of a defined attribute: nil when
+// it is left empty (the attribute is removed), else the value as its
+// type keeps it, or why it is not one.
+func attributeValue(d *baton.CustomAttribute, form string) (any, error) {
+	form = strings.TrimSpace(form)
+	if form == "" {
+		return nil, nil
+	}
+	bad := func(why string) error { return baton.Invalid(d.DisplayName+": "+why, "custom_attributes") }
+	switch d.DisplayType {
+	case "number", "currency", "percent":
+		n, err := strconv.ParseFloat(form, 64)
+		if err != nil {
+			return nil, bad("enter a number")
+		}
+		return n, nil
+	case "checkbox":
+		return form == "true", nil
+	case "list":
+		if !slices.Contains(d.Values, form) {
+			return nil, bad("choose one of its choices")
+		}
+	case "date":
+		if _, err := time.Parse("2006-01-02", form); err != nil {
+			return nil, bad("enter a date")
+		}
+	}
+	if d.RegexPattern != "" {
+		if re, err := regexp.Compile(d.RegexPattern); err == nil && !re.MatchString(form) {
+			return nil, bad(cmp.Or(d.RegexCue, "the value does not have the form it must have"))
+		}
+	}
+	return form, nil
+}
+
+// setAttributes saves the conversation's defined attributes as the side
+// panel's form sends them (app.EditCustomAttributes): the others, a bot's
+// among them, stay as they are.
+func (h *Handler) setAttributes(r *http.Request, accountID, id int64) error {
+	defs, err := h.app.CustomAttributes(r.Context(), accountID, baton.AttributeOfConversation)
+	if err != nil {
+		return err
+	}
+	set, unset := map[string]any{}, []string{}
+	for _, d := range defs {
+		v, err := attributeValue(d, r.PostFormValue("attr-"+d.Key))
+		if err != nil {
+			return err
+		}
+		if v == nil || v == false {
+			unset = append(unset, d.Key)
+		} else {
+			set[d.Key] = v
+		}
+	}
+	_, err = h.app.EditCustomAttributes(r.Context(), accountID, id, set, unset)
+	return err
 }

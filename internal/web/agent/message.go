@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -122,20 +123,25 @@ type conversationPage struct {
 	// ConvAttributes are the conversation's custom attributes: what the bot
 	// or the pre-chat form collected (an order number, a plan).
 	ConvAttributes []keyValue
-	Earlier        []row
-	Items          []item
-	OldestID       int64
-	NewestID       int64
-	HasOlder       bool
-	Handoff        *handoffCard
-	Agents         []*baton.AccountUser
-	AssigneeID     int64
-	Teams          []*baton.Team
-	TeamID         int64
-	BotOwned       bool
-	OthersName     string // the person who has it, when that is someone else
-	Resolved       bool
-	Snoozed        bool
+	// ConvFields are the account's conversation attributes, as the side
+	// panel's form edits them; ExtraAttributes the conversation's others,
+	// which no definition names, shown as they are.
+	ConvFields      []attributeField
+	ExtraAttributes []keyValue
+	Earlier         []row
+	Items           []item
+	OldestID        int64
+	NewestID        int64
+	HasOlder        bool
+	Handoff         *handoffCard
+	Agents          []*baton.AccountUser
+	AssigneeID      int64
+	Teams           []*baton.Team
+	TeamID          int64
+	BotOwned        bool
+	OthersName      string // the person who has it, when that is someone else
+	Resolved        bool
+	Snoozed         bool
 	// SnoozedUntil is when a snoozed conversation wakes; nil, when the
 	// customer replies.
 	SnoozedUntil *time.Time
@@ -535,9 +541,16 @@ func (h *Handler) showConversation(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Handoff = handoffFrom(c, p.Items)
 	markUnread(p.Items, ms, c.AgentLastSeenAt, hasOlder)
-	if len(c.CustomAttributes) > 0 {
-		p.ConvAttributes = attributes(c.CustomAttributes, h.attributeNames(r, accountID, baton.AttributeOfConversation))
+	defs, _ := h.app.CustomAttributes(ctx, accountID, baton.AttributeOfConversation) // without them, keys show
+	names := make(map[string]string, len(defs))
+	extra := maps.Clone(c.CustomAttributes)
+	for _, d := range defs {
+		names[d.Key] = d.DisplayName
+		p.ConvFields = append(p.ConvFields, fieldOf(d, c.CustomAttributes[d.Key]))
+		delete(extra, d.Key)
 	}
+	p.ConvAttributes = attributes(c.CustomAttributes, names)
+	p.ExtraAttributes = attributes(extra, nil)
 	if c.Contact != nil {
 		p.Attributes = attributes(c.Contact.CustomAttributes, h.attributeNames(r, accountID, baton.AttributeOfContact))
 		if earlier, err := h.app.ContactConversations(ctx, accountID, c.Contact.ID); err == nil {

@@ -42,6 +42,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST "+conv+"/team", h.signedIn(h.act(h.setTeam)))
 	m.HandleFunc("POST "+conv+"/labels", h.signedIn(h.act(h.setLabels)))
 	m.HandleFunc("POST "+conv+"/priority", h.signedIn(h.act(h.setPriority)))
+	m.HandleFunc("POST "+conv+"/attributes", h.signedIn(h.act(h.setAttributes)))
 
 	const set = acc + "/settings"
 	m.HandleFunc("GET "+set+"/inboxes", h.admin(h.listInboxes))
