@@ -486,3 +486,33 @@ func TestHandBack(t *testing.T) {
 		}
 	})
 }
+
+// TestEditCustomAttributes: a person's edit sets some custom attributes
+// and removes others, leaving the rest (a bot's) as they are. Both
+// databases.
+func TestEditCustomAttributes(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := setup(t, s)
+		c := w.customer(t, "casey")
+		if _, err := w.app.SetCustomAttributes(w.admin, w.account.ID, c.DisplayID, map[string]any{"bot": "kept", "old": "gone", "n": 1}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := w.app.EditCustomAttributes(w.admin, w.account.ID, c.DisplayID, map[string]any{"n": 2.5, "new": "here"}, []string{"old", "absent"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := w.app.Conversation(w.admin, w.account.ID, c.DisplayID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range []map[string]any{got.CustomAttributes, again.CustomAttributes} {
+			if len(v) != 3 || v["bot"] != "kept" || v["n"] != 2.5 || v["new"] != "here" {
+				t.Errorf("after the edit: %v", v)
+			}
+		}
+		if _, err := w.app.EditCustomAttributes(w.agent, w.account.ID, c.DisplayID, map[string]any{"x": 1}, nil); baton.ErrorCode(err) != baton.ENOTFOUND {
+			t.Errorf("an agent of no inbox: %v, want not found", err)
+		}
+	})
+}
