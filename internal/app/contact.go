@@ -26,6 +26,9 @@ type ContactInput struct {
 	Blocked              *bool
 	AdditionalAttributes map[string]any
 	CustomAttributes     map[string]any
+	// UnsetAttributes are custom attributes to remove, after
+	// CustomAttributes are merged in (Chatwoot's destroy_custom_attributes).
+	UnsetAttributes []string
 }
 
 var phonePattern = regexp.MustCompile(`^\+[1-9]\d{1,14}$`)
@@ -62,6 +65,12 @@ func (in ContactInput) apply(c *baton.Contact) error {
 	// as Chatwoot does: a client sending one attribute keeps the others.
 	c.AdditionalAttributes = mergeAttributes(c.AdditionalAttributes, in.AdditionalAttributes)
 	c.CustomAttributes = mergeAttributes(c.CustomAttributes, in.CustomAttributes)
+	if len(in.UnsetAttributes) > 0 {
+		c.CustomAttributes = maps.Clone(c.CustomAttributes)
+		for _, k := range in.UnsetAttributes {
+			delete(c.CustomAttributes, k)
+		}
+	}
 	// Checked when sent, so that a contact stored larger before the bound
 	// can still be changed otherwise.
 	if in.AdditionalAttributes != nil {

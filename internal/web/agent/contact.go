@@ -132,6 +132,7 @@ type contactPage struct {
 	Conversations []contactConversation
 	Clock         *contactClock // the contact's local time, when known (see contactClockOf)
 	Form          contactForm
+	Fields        []attributeField // the account's contact attributes, edited with the contact
 	Saved         bool
 	DeleteError   string // why the deletion was refused
 }
@@ -165,7 +166,8 @@ func (h *Handler) contactPage(r *http.Request, b base, id int64) (contactPage, e
 		return contactPage{}, err
 	}
 	b.Title, b.Section = contactName(c)+" · Contacts", "contacts"
-	p := contactPage{base: b, Contact: c, Name: contactName(c), Attributes: attributes(c.CustomAttributes, h.attributeNames(r, b.AccountID, baton.AttributeOfContact))}
+	p := contactPage{base: b, Contact: c, Name: contactName(c), Attributes: attributes(c.CustomAttributes, h.attributeNames(r, b.AccountID, baton.AttributeOfContact)),
+		Fields: h.attributeFields(r, b.AccountID, baton.AttributeOfContact, c.CustomAttributes)}
 	p.Company, p.Location = company(c.AdditionalAttributes), location(c.AdditionalAttributes)
 	var latest *baton.Conversation // the list's first: their latest activity
 	if len(cs) > 0 {
@@ -217,8 +219,11 @@ func (h *Handler) updateContact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := contactForm{Name: r.PostFormValue("name"), Email: r.PostFormValue("email"), Phone: r.PostFormValue("phone_number")}
-	_, err = h.app.UpdateContact(r.Context(), b.AccountID, id,
-		app.ContactInput{Name: &f.Name, Email: &f.Email, PhoneNumber: &f.Phone})
+	set, unset, err := h.attributeEdits(r, b.AccountID, baton.AttributeOfContact)
+	if err == nil {
+		_, err = h.app.UpdateContact(r.Context(), b.AccountID, id,
+			app.ContactInput{Name: &f.Name, Email: &f.Email, PhoneNumber: &f.Phone, CustomAttributes: set, UnsetAttributes: unset})
+	}
 	// Refused values (and an e-mail another contact has) are 422, as the
 	// API answers them.
 	var be *baton.Error

@@ -552,3 +552,52 @@ func TestConversationAttributes(t *testing.T) {
 		t.Errorf("the handoff card lacks what the bot collected:\n%s", p.body)
 	}
 }
+
+// TestContactAttributesEdit: the contact's defined custom attributes are
+// edited with the contact (a list's choice kept, left empty removed, a
+// value not among the choices refused with why), the others left as they
+// are. Both databases.
+func TestContactAttributesEdit(t *testing.T) {
+	t.Parallel()
+	onBothStores(t, func(t *testing.T, w *world) {
+		cw := newContactWorld(t, w, 0)
+		sys := batontest.System()
+		if _, err := w.App.CreateCustomAttribute(sys, w.account, app.CustomAttributeInput{Key: ptr("plan"), Model: ptr("contact_attribute"),
+			DisplayName: ptr("Plan"), DisplayType: ptr("list"), Values: []string{"free", "pro"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.App.UpdateContact(sys, w.account, cw.casey, app.ContactInput{CustomAttributes: map[string]any{"crm": "x-1"}}); err != nil {
+			t.Fatal(err)
+		}
+		path := cw.contactsPath("/" + itoa(cw.casey))
+		b := w.browser()
+		b.signIn(w.agentMail, password)
+		p := b.get(path)
+		if !strings.Contains(p.body, `<select id="attr-plan" name="attr-plan"><option value="">None</option><option>free</option><option>pro</option></select>`) {
+			t.Fatalf("the edit form lacks the plan:\n%s", p.body)
+		}
+		save := func(plan string) page {
+			return b.post(path, url.Values{"csrf_token": {p.csrf(t)}, "name": {"Casey Customer"}, "email": {"casey@example.com"}, "attr-plan": {plan}})
+		}
+		attrs := func() map[string]any {
+			c, _, err := w.App.Contact(sys, w.account, cw.casey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.CustomAttributes
+		}
+		if r := save("pro"); r.status != http.StatusOK || !strings.Contains(r.body, "<option selected>pro</option>") {
+			t.Errorf("saving pro: %d", r.status)
+		}
+		if a := attrs(); a["plan"] != "pro" || a["crm"] != "x-1" {
+			t.Errorf("after saving pro: %v", a)
+		}
+		if r := save("gold"); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Plan: choose one of its choices") {
+			t.Errorf("saving gold: %d", r.status)
+		}
+		save("")
+		if a := attrs(); len(a) != 1 || a["crm"] != "x-1" {
+			t.Errorf("after emptying the plan: %v", a)
+		}
+	})
+}

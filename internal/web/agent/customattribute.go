@@ -155,25 +155,47 @@ func attributeValue(d *baton.CustomAttribute, form string) (any, error) {
 	return form, nil
 }
 
-// setAttributes saves the conversation's defined attributes as the side
-// panel's form sends them (app.EditCustomAttributes): the others, a bot's
-// among them, stay as they are.
-func (h *Handler) setAttributes(r *http.Request, accountID, id int64) error {
-	defs, err := h.app.CustomAttributes(r.Context(), accountID, baton.AttributeOfConversation)
+// attributeEdits reads a form's fields of the account's defined
+// attributes of the model: the values to set, and the keys left empty (or
+// a box not ticked) to remove.
+func (h *Handler) attributeEdits(r *http.Request, accountID int64, model int) (set map[string]any, unset []string, err error) {
+	defs, err := h.app.CustomAttributes(r.Context(), accountID, model)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	set, unset := map[string]any{}, []string{}
+	set = map[string]any{}
 	for _, d := range defs {
 		v, err := attributeValue(d, r.PostFormValue("attr-"+d.Key))
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		if v == nil || v == false {
 			unset = append(unset, d.Key)
 		} else {
 			set[d.Key] = v
 		}
+	}
+	return set, unset, nil
+}
+
+// attributeFields are the fields of the account's defined attributes of
+// the model, holding the values of attrs.
+func (h *Handler) attributeFields(r *http.Request, accountID int64, model int, attrs map[string]any) []attributeField {
+	defs, _ := h.app.CustomAttributes(r.Context(), accountID, model) // without them, no fields
+	fields := make([]attributeField, 0, len(defs))
+	for _, d := range defs {
+		fields = append(fields, fieldOf(d, attrs[d.Key]))
+	}
+	return fields
+}
+
+// setAttributes saves the conversation's defined attributes as the side
+// panel's form sends them (app.EditCustomAttributes): the others, a bot's
+// among them, stay as they are.
+func (h *Handler) setAttributes(r *http.Request, accountID, id int64) error {
+	set, unset, err := h.attributeEdits(r, accountID, baton.AttributeOfConversation)
+	if err != nil {
+		return err
 	}
 	_, err = h.app.EditCustomAttributes(r.Context(), accountID, id, set, unset)
 	return err

@@ -541,13 +541,12 @@ func (h *Handler) showConversation(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Handoff = handoffFrom(c, p.Items)
 	markUnread(p.Items, ms, c.AgentLastSeenAt, hasOlder)
-	defs, _ := h.app.CustomAttributes(ctx, accountID, baton.AttributeOfConversation) // without them, keys show
-	names := make(map[string]string, len(defs))
+	p.ConvFields = h.attributeFields(r, accountID, baton.AttributeOfConversation, c.CustomAttributes)
+	names := make(map[string]string, len(p.ConvFields))
 	extra := maps.Clone(c.CustomAttributes)
-	for _, d := range defs {
-		names[d.Key] = d.DisplayName
-		p.ConvFields = append(p.ConvFields, fieldOf(d, c.CustomAttributes[d.Key]))
-		delete(extra, d.Key)
+	for _, f := range p.ConvFields {
+		names[f.Key] = f.Name
+		delete(extra, f.Key)
 	}
 	p.ConvAttributes = attributes(c.CustomAttributes, names)
 	p.ExtraAttributes = attributes(extra, nil)
