@@ -218,6 +218,27 @@ func (h *Handler) updateContact(w http.ResponseWriter, r *http.Request) error {
 	return ok(w, map[string]any{"payload": contactView(c)})
 }
 
+// destroyContactAttributes is Chatwoot's POST contacts/{id}/
+// destroy_custom_attributes: the keys named are removed from the
+// contact's custom attributes, the others stay.
+func (h *Handler) destroyContactAttributes(w http.ResponseWriter, r *http.Request) error {
+	accountID, id, err := accountAndID(r)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		CustomAttributes []string `json:"custom_attributes"`
+	}
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	c, err := h.app.UpdateContact(r.Context(), accountID, id, app.ContactInput{UnsetAttributes: body.CustomAttributes})
+	if err != nil {
+		return err
+	}
+	return ok(w, map[string]any{"payload": contactView(c)})
+}
+
 func (h *Handler) deleteContact(w http.ResponseWriter, r *http.Request) error {
 	accountID, id, err := accountAndID(r)
 	if err != nil {

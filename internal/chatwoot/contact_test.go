@@ -257,3 +257,24 @@ func TestContactInboxes(t *testing.T) {
 		}
 	})
 }
+
+// TestDestroyContactAttributes: Chatwoot's destroy_custom_attributes
+// removes the keys named from a contact's custom attributes and keeps the
+// others; a key it does not have changes nothing. Both databases.
+func TestDestroyContactAttributes(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		b := setup(t, s)
+		c := b.must(request{Method: "POST", Path: b.acc("/contacts"), Token: b.admin, Body: map[string]any{"name": "Ann",
+			"custom_attributes": map[string]any{"plan": "pro", "seats": 3, "crm": "x-1"}}}).Object(t)["payload"].(map[string]any)["contact"].(map[string]any)
+		v := b.must(request{Method: "POST", Path: b.acc("/contacts/%d/destroy_custom_attributes", num(t, c, "id")), Token: b.agent,
+			Body: map[string]any{"custom_attributes": []string{"plan", "seats", "absent"}}}).Object(t)
+		if got := v["payload"].(map[string]any)["custom_attributes"].(map[string]any); len(got) != 1 || got["crm"] != "x-1" {
+			t.Errorf("left: %v", got)
+		}
+		if r := b.do(request{Method: "POST", Path: b.acc("/contacts/%d/destroy_custom_attributes", num(t, c, "id")+1000), Token: b.agent,
+			Body: map[string]any{"custom_attributes": []string{"crm"}}}); r.Status != http.StatusNotFound {
+			t.Errorf("no such contact: %d", r.Status)
+		}
+	})
+}

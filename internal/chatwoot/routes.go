@@ -173,6 +173,7 @@ func (h *Handler) routes() {
 	handle("DELETE "+acc+"/contacts/{id}", h.user(h.deleteContact))
 	handle("GET "+acc+"/contacts/{id}/conversations", h.user(h.listContactConversations))
 	handle("POST "+acc+"/contacts/{id}/contact_inboxes", h.user(h.createContactInbox))
+	handle("POST "+acc+"/contacts/{id}/destroy_custom_attributes", h.user(h.destroyContactAttributes))
 	handle("GET "+acc+"/contacts/{id}/contactable_inboxes", h.user(h.contactableInboxes))
 
 	const conv = acc + "/conversations/{conversation_id}"
