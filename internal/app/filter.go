@@ -70,6 +70,10 @@ var contactFilters = filterTable{columns: map[string][]string{
 var attributeOperators = []string{store.FilterEqual, store.FilterNotEqual, store.FilterContains, store.FilterNotContains,
 	store.FilterPresent, store.FilterNotPresent}
 
+// customOperators are those a custom attribute takes: a number's or a
+// date's compared too, as Chatwoot's number and date attributes are.
+var customOperators = append(slices.Clip(attributeOperators), store.FilterGreater, store.FilterLess)
+
 // FilterConversations is Chatwoot's conversation filter: the conversations
 // the caller may see (a person's, a bot's inboxes) of every status that
 // meet the conditions, most recently active first, a page of
@@ -126,9 +130,9 @@ func (a *App) filterConditions(t filterTable, in []FilterInput) ([]store.FilterC
 		case column:
 			c.Column, c.Text = key, t.text[key]
 		case attributeKey.MatchString(key):
-			c.Attributes, c.Key, ops = "custom_attributes", key, attributeOperators
+			c.Attributes, c.Key, ops = "custom_attributes", key, customOperators
 			if t.additional[key] {
-				c.Attributes = "additional_attributes"
+				c.Attributes, ops = "additional_attributes", attributeOperators
 			}
 		default:
 			return nil, bad("Condition %d: %q is not an attribute a conversation has", n+1, key)
@@ -179,6 +183,17 @@ func (a *App) filterValue(key string, column bool, op string, v any) (any, error
 		text = strconv.FormatBool(x)
 	default:
 		return nil, fmt.Errorf("%v is not a value it takes", v)
+	}
+	if !column && (op == store.FilterGreater || op == store.FilterLess) {
+		// A number is compared as a number; a date (2006-01-02) as the
+		// text ISO dates are, which sorts as they do.
+		if n, err := strconv.ParseFloat(text, 64); err == nil && !math.IsInf(n, 0) && !math.IsNaN(n) {
+			return n, nil
+		}
+		if _, err := time.Parse("2006-01-02", text); err == nil {
+			return text, nil
+		}
+		return nil, fmt.Errorf("%q is not a number or a date (2006-01-02)", text)
 	}
 	if !column || key == "labels" {
 		if len(text) > baton.MaxNameLength {

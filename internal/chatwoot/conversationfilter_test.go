@@ -36,7 +36,7 @@ func TestConversationFilter(t *testing.T) {
 			Body: map[string]any{"custom_attributes": map[string]any{"plan": "Pro", "seats": 5, "trial": true}}})
 		b.must(request{Method: "POST", Path: conv(ids[1], "/toggle_status"), Token: b.admin, Body: map[string]any{"status": "pending"}})
 		b.must(request{Method: "PATCH", Path: conv(ids[1], ""), Token: b.admin, Body: map[string]any{"additional_attributes": map[string]any{"browser_language": "fr"}}})
-		b.must(request{Method: "POST", Path: conv(ids[1], "/custom_attributes"), Token: b.admin, Body: map[string]any{"custom_attributes": map[string]any{"plan": "free"}}})
+		b.must(request{Method: "POST", Path: conv(ids[1], "/custom_attributes"), Token: b.admin, Body: map[string]any{"custom_attributes": map[string]any{"plan": "free", "renewal": "2030-05-01"}}})
 		b.must(request{Method: "POST", Path: conv(ids[2], "/labels"), Token: b.admin, Body: map[string]any{"labels": []string{"refund"}}})
 		b.must(request{Method: "POST", Path: conv(ids[2], "/toggle_status"), Token: b.admin, Body: map[string]any{"status": "resolved"}})
 
@@ -85,6 +85,11 @@ func TestConversationFilter(t *testing.T) {
 			{"a number attribute", []cond{c("seats", "equal_to", 5)}, ids[:1]},
 			{"a boolean attribute", []cond{c("trial", "equal_to", "true")}, ids[:1]},
 			{"an attribute present", []cond{c("plan", "is_present")}, ids[:2]},
+			{"a number greater", []cond{c("seats", "is_greater_than", 4)}, ids[:1]},
+			{"a number not less", []cond{c("seats", "is_less_than", "5")}, nil},
+			{"text is no number", []cond{c("plan", "is_greater_than", 1)}, nil},
+			{"a date before", []cond{c("renewal", "is_less_than", "2031-01-01")}, ids[1:2]},
+			{"a date after", []cond{c("renewal", "is_greater_than", "2031-01-01")}, nil},
 			{"an attribute absent", []cond{c("plan", "is_not_present")}, ids[2:]},
 			{"and", []cond{c("labels", "equal_to", "refund"), c("status", "equal_to", "resolved")}, ids[2:]},
 			// a OR b AND c is a OR (b AND c): SQL's precedence, as Chatwoot.
@@ -122,6 +127,8 @@ func TestConversationFilter(t *testing.T) {
 			{"a bad join", map[string]any{"payload": []cond{{"attribute_key": "status", "filter_operator": "equal_to", "values": []any{"open"}, "query_operator": "XOR"}}}, "AND or OR"},
 			{"no values", map[string]any{"payload": []cond{c("status", "equal_to")}}, "no values"},
 			{"an object value", map[string]any{"payload": []cond{c("plan", "equal_to", map[string]any{"a": 1})}}, "not a value"},
+			{"a comparison with a word", map[string]any{"payload": []cond{c("seats", "is_greater_than", "many")}}, "not a number or a date"},
+			{"a standard attribute compared", map[string]any{"payload": []cond{c("browser_language", "is_greater_than", 1)}}, "does not take"},
 			{"too many", map[string]any{"payload": slices.Repeat([]cond{c("status", "equal_to", "open")}, 21)}, "more than 20"},
 		} {
 			r := b.do(request{Method: "POST", Path: b.acc("/conversations/filter"), Token: b.admin, Body: bad.body})

@@ -98,9 +98,10 @@ func (q *Queries) filterCondition(alias string, c FilterCondition, args *[]any) 
 		}
 		return col + " < " + param(c.Values[0])
 	}
-	value := "LOWER(" + alias + "." + c.Column + ")"
+	value, key := "LOWER("+alias+"."+c.Column+")", ""
 	if !c.Text {
-		value = q.attributeText(alias+"."+c.Attributes, param(c.Key))
+		key = param(c.Key)
+		value = q.attributeText(alias+"."+c.Attributes, key)
 	}
 	switch c.Op {
 	case FilterEqual:
@@ -118,8 +119,28 @@ func (q *Queries) filterCondition(alias string, c FilterCondition, args *[]any) 
 		return value + " IS NULL OR NOT (" + strings.Join(like, " OR ") + ")"
 	case FilterPresent:
 		return value + " IS NOT NULL AND " + value + " <> ''"
+	case FilterGreater, FilterLess:
+		cmp := " > "
+		if c.Op == FilterLess {
+			cmp = " < "
+		}
+		if n, ok := c.Values[0].(float64); ok {
+			return q.attributeNumber(alias+"."+c.Attributes, key) + cmp + param(n)
+		}
+		return value + cmp + param(c.Values[0])
 	}
 	return value + " IS NULL OR " + value + " = ''"
+}
+
+// attributeNumber is the value of the key (a parameter) of a JSON object
+// column as a number when it is one, NULL otherwise (text is never cast,
+// so that no value fails the statement).
+func (q *Queries) attributeNumber(column, key string) string {
+	if q.d.Name() == "postgres" {
+		return "(CASE WHEN jsonb_typeof(" + column + " -> " + key + ") = 'number' THEN (" + column + " ->> " + key + ")::numeric END)"
+	}
+	path := `'$."' || ` + key + ` || '"'`
+	return "(CASE WHEN json_type(" + column + ", " + path + ") IN ('integer', 'real') THEN json_extract(" + column + ", " + path + ") END)"
 }
 
 // attributeText is the value of the key (a parameter) of a JSON object
