@@ -303,3 +303,44 @@ func benchOnStores(b *testing.B, bench func(b *testing.B, w *world)) {
 		b.Run("postgres", func(b *testing.B) { bench(b, setupOn(b, storetest.OpenPostgres(b))) })
 	}
 }
+
+// BenchmarkConversationFilter runs Chatwoot's conversation filter over
+// HTTP with an administrator's token, on 10,000 conversations of which a
+// tenth have a custom attribute tier gold and seats a number: a page and
+// its counts, per condition.
+//
+//	go test ./internal/web/agent/ -run '^$' -bench ConversationFilter -benchtime 20x
+func BenchmarkConversationFilter(b *testing.B) {
+	benchOnStores(b, func(b *testing.B, w *world) {
+		w.seedConversations(10000, 1)
+		if _, err := w.Store.DB().ExecContext(context.Background(), `UPDATE conversations SET custom_attributes =
+			'{"tier":"gold","seats":12}' WHERE account_id = $1 AND id % 10 = 0`, w.account); err != nil {
+			b.Fatal(err)
+		}
+		if w.Store.Dialect() == "postgres" {
+			if _, err := w.Store.DB().ExecContext(context.Background(), `ANALYZE`); err != nil {
+				b.Fatal(err)
+			}
+		}
+		_, token := w.NewUser(w.account, "Filter Admin", fmt.Sprintf("filter%d@acme.test", w.account), "administrator")
+		cond := func(key, op string, v any) map[string]any {
+			return map[string]any{"attribute_key": key, "filter_operator": op, "values": []any{v}, "query_operator": "AND"}
+		}
+		for _, c := range []struct {
+			name  string
+			conds []map[string]any
+		}{
+			{"status", []map[string]any{cond("status", "equal_to", "open")}},
+			{"custom text", []map[string]any{cond("tier", "equal_to", "gold")}},
+			{"custom number", []map[string]any{cond("seats", "is_greater_than", 10)}},
+			{"status and custom", []map[string]any{cond("status", "equal_to", "open"), cond("tier", "equal_to", "gold")}},
+		} {
+			b.Run(c.name, func(b *testing.B) {
+				for b.Loop() {
+					w.Call("POST", fmt.Sprintf("/api/v1/accounts/%d/conversations/filter", w.account), token,
+						map[string]any{"payload": c.conds}, http.StatusOK)
+				}
+			})
+		}
+	})
+}
