@@ -135,7 +135,7 @@ func (a *App) filterConditions(t filterTable, in []FilterInput) ([]store.FilterC
 				c.Attributes, ops = "additional_attributes", attributeOperators
 			}
 		default:
-			return nil, bad("Condition %d: %q is not an attribute a conversation has", n+1, key)
+			return nil, bad("Condition %d: %q is not an attribute the filter reads", n+1, key)
 		}
 		if !slices.Contains(ops, op) {
 			return nil, bad("Condition %d: %s does not take the operator %q (it takes %s)", n+1, key, op, strings.Join(ops, ", "))
