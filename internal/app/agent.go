@@ -8,48 +8,6 @@ import (
 	"github.com/batonhq/baton/internal/store"
 )
 
-// CreateAgent makes a new user with a password and a token and makes them a
-// member of the account with the role and of the inboxes, in one
-// transaction: an administrator adding a person to the team. A taken
-// e-mail is a conflict; an inbox not the account's is refused.
-func (a *App) CreateAgent(ctx context.Context, accountID int64, in UserInput, role string, inboxIDs []int64) (*baton.User, error) {
-	r, ok := baton.ParseRole(role)
-	if !ok {
-		return nil, baton.Invalid("Role is not included in the list", "role")
-	}
-	u, err := a.newUser(in)
-	if err != nil {
-		return nil, err
-	}
-	if u.PasswordHash == "" {
-		return nil, baton.Invalid("Password can't be blank", "password")
-	}
-	err = a.store.Write(ctx, func(q *store.Queries) (err error) {
-		if err := a.adminOf(ctx, q, accountID); err != nil {
-			return err
-		}
-		if err := q.CreateUser(ctx, u); err != nil {
-			return err
-		}
-		if err := q.AddAccountUser(ctx, &baton.AccountUser{AccountID: accountID, UserID: u.ID, Role: r, CreatedAt: u.CreatedAt}); err != nil {
-			return err
-		}
-		for _, id := range inboxIDs {
-			if _, err := q.FindInbox(ctx, accountID, id); errors.Is(err, baton.ErrNotFound) {
-				return baton.Invalid("Inbox "+itoa(id)+" is not an inbox of the account", "inbox_ids")
-			} else if err != nil {
-				return err
-			}
-			if err := q.AddInboxMembers(ctx, id, []int64{u.ID}, u.CreatedAt.UnixMicro()); err != nil {
-				return err
-			}
-		}
-		_, err = a.setToken(ctx, q, store.OwnerUser, u.ID)
-		return err
-	})
-	return u, err
-}
-
 // SetAgentRole changes a member's role. An administrator cannot demote
 // themselves, so an account always keeps one.
 func (a *App) SetAgentRole(ctx context.Context, accountID, userID int64, role string) error {
@@ -99,6 +57,10 @@ type AgentInput struct {
 	Role         string
 	Availability string  // online (Chatwoot's available), busy or offline; "" leaves it
 	Password     *string // Baton's: a new user's first password
+	// NewNeedsPassword refuses a new user without a password: the agent
+	// app's form, whose new person signs in with it at once.
+	NewNeedsPassword bool
+	InboxIDs         []int64 // inboxes of the account the person works
 }
 
 // parseAgentAvailability reads an availability as the agents API gives
@@ -111,7 +73,8 @@ func parseAgentAvailability(s string) (baton.Availability, bool) {
 }
 
 // AddAgent makes the person with the e-mail a member of the account with
-// the role, as Chatwoot's POST agents does: a new user, with a token, when
+// the role (and of the inboxes), in one transaction, as Chatwoot's POST
+// agents does: a new user, with a token, when
 // no user has the e-mail, else the user who has it, whose name and
 // password stay theirs (a password is then refused: another account's
 // administrator cannot set it). Chatwoot e-mails a new user an invitation;
@@ -143,6 +106,9 @@ func (a *App) AddAgent(ctx context.Context, accountID int64, in AgentInput) (*ba
 		u, err := q.FindUserByEmail(ctx, fresh.Email)
 		switch {
 		case errors.Is(err, baton.ErrNotFound):
+			if in.NewNeedsPassword && in.Password == nil {
+				return baton.Invalid("Password can't be blank for someone new to Baton", "password")
+			}
 			u = fresh
 			if err := q.CreateUser(ctx, u); err != nil {
 				return err
@@ -163,6 +129,16 @@ func (a *App) AddAgent(ctx context.Context, accountID int64, in AgentInput) (*ba
 		}
 		if err := q.AddAccountUser(ctx, &baton.AccountUser{AccountID: accountID, UserID: u.ID, Role: r, CreatedAt: a.Now()}); err != nil {
 			return err
+		}
+		for _, id := range in.InboxIDs {
+			if _, err := q.FindInbox(ctx, accountID, id); errors.Is(err, baton.ErrNotFound) {
+				return baton.Invalid("Inbox "+itoa(id)+" is not an inbox of the account", "inbox_ids")
+			} else if err != nil {
+				return err
+			}
+			if err := q.AddInboxMembers(ctx, id, []int64{u.ID}, a.Now().UnixMicro()); err != nil {
+				return err
+			}
 		}
 		if in.Availability != "" {
 			return q.SetAvailability(ctx, accountID, u.ID, av)

@@ -251,8 +251,13 @@ func (h *Handler) createAgent(w http.ResponseWriter, r *http.Request) {
 		}
 		inboxes = append(inboxes, id)
 	}
-	if _, err := h.app.CreateAgent(r.Context(), b.AccountID, app.UserInput{Name: &name, Email: &email, Password: &pass},
-		r.FormValue("role"), inboxes); err != nil {
+	// Someone who uses Baton already (in another account) joins as they
+	// are: the password is for someone new.
+	in := app.AgentInput{Name: name, Email: email, Role: r.FormValue("role"), NewNeedsPassword: true, InboxIDs: inboxes}
+	if pass != "" {
+		in.Password = &pass
+	}
+	if _, err := h.app.AddAgent(r.Context(), b.AccountID, in); err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -243,3 +243,46 @@ func TestCustomAttributesSettings(t *testing.T) {
 		t.Errorf("after deleting it: %.500s", p.body)
 	}
 }
+
+// TestNewAgentWhoUsesBatonAlready: Settings → Agents adds someone who works
+// in another account already by their e-mail alone, their password their
+// own (one given is refused), with the inboxes ticked; someone new needs
+// a password.
+func TestNewAgentWhoUsesBatonAlready(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	set := fmt.Sprintf("/app/accounts/%d/settings/agents", w.account)
+	admin := w.browser()
+	csrf := admin.signIn(w.adminMail, password).csrf(t)
+	add := func(email, pass string) page {
+		return admin.post(set, url.Values{"csrf_token": {csrf}, "name": {"Olga Other"}, "email": {email}, "password": {pass},
+			"role": {"agent"}, "inbox_ids": {itoa(w.inbox.ID)}})
+	}
+	if r := add("new@acme.test", ""); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Password can&#39;t be blank") {
+		t.Errorf("someone new without a password: %d %.300s", r.status, r.body)
+	}
+	if r := add(w.other, "taken-over-1"); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("someone else's password set: %d", r.status)
+	}
+	if r := add(w.other, ""); r.status != http.StatusOK || !strings.Contains(r.body, w.other) {
+		t.Fatalf("adding someone who uses Baton already: %d %.300s", r.status, r.body)
+	}
+	them := w.browser()
+	if r := them.signIn(w.other, password); r.status != http.StatusOK {
+		t.Fatalf("their own password no longer signs them in: %d", r.status)
+	}
+	if p := them.get(fmt.Sprintf("/app/accounts/%d/conversations", w.account)); p.status != http.StatusOK {
+		t.Errorf("they cannot see the account they joined: %d", p.status)
+	}
+	members, err := w.App.InboxMembers(batontest.System(), w.account, w.inbox.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, m := range members {
+		found = found || m.User.Email == w.other
+	}
+	if !found {
+		t.Error("they do not work the inbox ticked for them")
+	}
+}
