@@ -14,8 +14,7 @@ func (a *App) SetAgentRole(ctx context.Context, accountID, userID int64, role st
 	if role == "" {
 		role = "agent" // as baton.ParseRole reads it; to UpdateAgent it is no change
 	}
-	_, err := a.UpdateAgent(ctx, accountID, userID, role, "")
-	return err
+	return a.updateAgent(ctx, accountID, userID, role, "")
 }
 
 // RemoveAgent ends a member's membership of the account (and of its
@@ -155,21 +154,30 @@ func (a *App) AddAgent(ctx context.Context, accountID int64, in AgentInput) (*ba
 // either), as Chatwoot's PATCH agents does. An administrator cannot demote
 // themselves. Administrators only.
 func (a *App) UpdateAgent(ctx context.Context, accountID, userID int64, role, availability string) (*baton.AccountUser, error) {
+	if err := a.updateAgent(ctx, accountID, userID, role, availability); err != nil {
+		return nil, err
+	}
+	av, _ := parseAgentAvailability(availability)
+	return a.agentChanged(ctx, accountID, userID, availability != "", av)
+}
+
+// updateAgent is UpdateAgent's change, without the member read back.
+func (a *App) updateAgent(ctx context.Context, accountID, userID int64, role, availability string) error {
 	var av baton.Availability
 	if availability != "" {
 		var ok bool
 		if av, ok = parseAgentAvailability(availability); !ok {
-			return nil, baton.Invalid("Availability is not included in the list", "availability")
+			return baton.Invalid("Availability is not included in the list", "availability")
 		}
 	}
 	var r baton.Role
 	if role != "" {
 		var ok bool
 		if r, ok = baton.ParseRole(role); !ok {
-			return nil, baton.Invalid("Role is not included in the list", "role")
+			return baton.Invalid("Role is not included in the list", "role")
 		}
 	}
-	err := a.store.Write(ctx, func(q *store.Queries) error {
+	return a.store.Write(ctx, func(q *store.Queries) error {
 		s, err := a.adminScope(ctx, q, accountID)
 		if err != nil {
 			return err
@@ -192,10 +200,6 @@ func (a *App) UpdateAgent(ctx context.Context, accountID, userID int64, role, av
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return a.agentChanged(ctx, accountID, userID, availability != "", av)
 }
 
 // agentChanged tells live clients of a member's new availability, routes

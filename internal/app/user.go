@@ -289,6 +289,15 @@ func (a *App) UpdateProfile(ctx context.Context, in ProfileInput, keep string) (
 	return u, nil
 }
 
+// AccessToken returns the calling user's access token.
+func (a *App) AccessToken(ctx context.Context) (string, error) {
+	actor := baton.ActorFromContext(ctx)
+	if actor.Kind != baton.ActorUser {
+		return "", auth.ErrInvalidToken
+	}
+	return a.token(ctx, a.store.Read(), store.OwnerUser, actor.User.ID)
+}
+
 // ResetAccessToken gives the calling user a new access token, as
 // Chatwoot's POST profile/reset_access_token: the old one stops working at
 // once. It returns the new one.

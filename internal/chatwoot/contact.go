@@ -66,8 +66,8 @@ func contactInboxBriefs(cis []*baton.ContactInbox) []contactInboxJSON {
 
 // contactInboxView is a contact inbox as Chatwoot's contact_inboxes and
 // contactable_inboxes show it: its source id and its inbox.
-func (h *Handler) contactInboxView(r *http.Request, accountID int64, sourceID string, i *baton.Inbox) map[string]any {
-	return map[string]any{"source_id": sourceID, "inbox": h.inboxView(i, h.app.IsAdmin(r.Context(), accountID))}
+func (h *Handler) contactInboxView(sourceID string, i *baton.Inbox, admin bool) map[string]any {
+	return map[string]any{"source_id": sourceID, "inbox": h.inboxView(i, admin)}
 }
 
 // createContactInbox is Chatwoot's POST contacts/{id}/contact_inboxes
@@ -88,7 +88,7 @@ func (h *Handler) createContactInbox(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	return ok(w, h.contactInboxView(r, accountID, ci.SourceID, inbox))
+	return ok(w, h.contactInboxView(ci.SourceID, inbox, h.app.IsAdmin(r.Context(), accountID)))
 }
 
 // contactableInboxes is Chatwoot's GET contacts/{id}/contactable_inboxes.
@@ -101,9 +101,10 @@ func (h *Handler) contactableInboxes(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
+	admin := h.app.IsAdmin(r.Context(), accountID)
 	out := make([]map[string]any, 0, len(cis))
 	for _, ci := range cis {
-		out = append(out, h.contactInboxView(r, accountID, ci.SourceID, ci.Inbox))
+		out = append(out, h.contactInboxView(ci.SourceID, ci.Inbox, admin))
 	}
 	return ok(w, map[string]any{"payload": out})
 }

@@ -166,8 +166,9 @@ func (h *Handler) contactPage(r *http.Request, b base, id int64) (contactPage, e
 		return contactPage{}, err
 	}
 	b.Title, b.Section = contactName(c)+" · Contacts", "contacts"
-	p := contactPage{base: b, Contact: c, Name: contactName(c), Attributes: attributes(c.CustomAttributes, h.attributeNames(r, b.AccountID, baton.AttributeOfContact)),
-		Fields: h.attributeFields(r, b.AccountID, baton.AttributeOfContact, c.CustomAttributes)}
+	fields := h.attributeFields(r, b.AccountID, baton.AttributeOfContact, c.CustomAttributes)
+	p := contactPage{base: b, Contact: c, Name: contactName(c), Attributes: attributes(c.CustomAttributes, fieldNames(fields)),
+		Fields: fields}
 	p.Company, p.Location = company(c.AdditionalAttributes), location(c.AdditionalAttributes)
 	var latest *baton.Conversation // the list's first: their latest activity
 	if len(cs) > 0 {

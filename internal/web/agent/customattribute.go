@@ -45,16 +45,9 @@ func (h *Handler) listCustomAttributes(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// choices reads a list's choices, separated by commas.
-func choices(s string) []string {
-	out := []string{}
-	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
-}
+// choices reads a list's choices, separated by commas; the app trims them
+// and drops the empty and the repeated.
+func choices(s string) []string { return strings.Split(s, ",") }
 
 func (h *Handler) createCustomAttribute(w http.ResponseWriter, r *http.Request) {
 	b, _ := baseFrom(r)
@@ -187,6 +180,15 @@ func (h *Handler) attributeFields(r *http.Request, accountID int64, model int, a
 		fields = append(fields, fieldOf(d, attrs[d.Key]))
 	}
 	return fields
+}
+
+// fieldNames are the fields' names by their attributes' keys.
+func fieldNames(fields []attributeField) map[string]string {
+	names := make(map[string]string, len(fields))
+	for _, f := range fields {
+		names[f.Key] = f.Name
+	}
+	return names
 }
 
 // setAttributes saves the conversation's defined attributes as the side

@@ -542,13 +542,11 @@ func (h *Handler) showConversation(w http.ResponseWriter, r *http.Request) {
 	p.Handoff = handoffFrom(c, p.Items)
 	markUnread(p.Items, ms, c.AgentLastSeenAt, hasOlder)
 	p.ConvFields = h.attributeFields(r, accountID, baton.AttributeOfConversation, c.CustomAttributes)
-	names := make(map[string]string, len(p.ConvFields))
 	extra := maps.Clone(c.CustomAttributes)
 	for _, f := range p.ConvFields {
-		names[f.Key] = f.Name
 		delete(extra, f.Key)
 	}
-	p.ConvAttributes = attributes(c.CustomAttributes, names)
+	p.ConvAttributes = attributes(c.CustomAttributes, fieldNames(p.ConvFields))
 	p.ExtraAttributes = attributes(extra, nil)
 	if c.Contact != nil {
 		p.Attributes = attributes(c.Contact.CustomAttributes, h.attributeNames(r, accountID, baton.AttributeOfContact))

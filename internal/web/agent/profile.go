@@ -52,7 +52,7 @@ func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) profilePage(r *http.Request, b base) profilePage {
 	b.Title, b.Section = "Your profile", "profile"
-	_, token, _, _ := h.app.Profile(r.Context()) // without it, the page shows none
+	token, _ := h.app.AccessToken(r.Context()) // without it, the page shows none
 	return profilePage{base: b, Name: b.User.Name, DisplayName: b.User.DisplayName, Email: b.User.Email,
 		MinPassword: auth.MinPasswordLength, AccessToken: token}
 }
