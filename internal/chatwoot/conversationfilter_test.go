@@ -11,6 +11,27 @@ import (
 	"github.com/batonhq/baton/internal/store/storetest"
 )
 
+// cond is one condition of a filter's payload.
+type cond = map[string]any
+
+// filterCond is a condition joined to the next by AND.
+func filterCond(key, op string, values ...any) cond {
+	return cond{"attribute_key": key, "filter_operator": op, "values": values, "query_operator": "AND"}
+}
+
+// filter posts the conditions to a filter's path with the token and
+// returns the ids of what it found, in order, and its meta.
+func (b *bundle) filter(path, token string, conds []cond) ([]int64, map[string]any) {
+	b.T.Helper()
+	v := b.must(request{Method: "POST", Path: path, Token: token, Body: map[string]any{"payload": conds}}).Object(b.T)
+	var got []int64
+	for _, x := range v["payload"].([]any) {
+		got = append(got, int64(x.(map[string]any)["id"].(float64)))
+	}
+	slices.Sort(got)
+	return got, v["meta"].(map[string]any)
+}
+
 // TestConversationFilter: Chatwoot's POST conversations/filter, on both
 // databases: conditions on the status, assignee, inbox, team, number,
 // priority, labels, dates, the standard additional attributes and custom
@@ -40,20 +61,11 @@ func TestConversationFilter(t *testing.T) {
 		b.must(request{Method: "POST", Path: conv(ids[2], "/labels"), Token: b.admin, Body: map[string]any{"labels": []string{"refund"}}})
 		b.must(request{Method: "POST", Path: conv(ids[2], "/toggle_status"), Token: b.admin, Body: map[string]any{"status": "resolved"}})
 
-		type cond = map[string]any
-		c := func(key, op string, values ...any) cond {
-			return cond{"attribute_key": key, "filter_operator": op, "values": values, "query_operator": "AND"}
-		}
+		c := filterCond
 		or := func(x cond) cond { x["query_operator"] = "OR"; return x }
 		filter := func(token string, conds ...cond) ([]int64, map[string]any) {
 			t.Helper()
-			v := b.must(request{Method: "POST", Path: b.acc("/conversations/filter"), Token: token, Body: map[string]any{"payload": conds}}).Object(t)
-			var got []int64
-			for _, x := range v["payload"].([]any) {
-				got = append(got, int64(x.(map[string]any)["id"].(float64)))
-			}
-			slices.Sort(got)
-			return got, v["meta"].(map[string]any)
+			return b.filter(b.acc("/conversations/filter"), token, conds)
 		}
 		for _, tc := range []struct {
 			name  string
@@ -156,19 +168,10 @@ func TestContactFilter(t *testing.T) {
 		ben := contact(map[string]any{"name": "Ben", "email": "ben@other.test", "identifier": "crm-42",
 			"additional_attributes": map[string]any{"city": "Paris"}, "custom_attributes": map[string]any{"tier": "silver"}})
 		cat := contact(map[string]any{"name": "Cat"})
-		type cond = map[string]any
-		c := func(key, op string, values ...any) cond {
-			return cond{"attribute_key": key, "filter_operator": op, "values": values, "query_operator": "AND"}
-		}
+		c := filterCond
 		filter := func(conds ...cond) ([]int64, map[string]any) {
 			t.Helper()
-			v := b.must(request{Method: "POST", Path: b.acc("/contacts/filter"), Token: b.agent, Body: map[string]any{"payload": conds}}).Object(t)
-			var got []int64
-			for _, x := range v["payload"].([]any) {
-				got = append(got, int64(x.(map[string]any)["id"].(float64)))
-			}
-			slices.Sort(got)
-			return got, v["meta"].(map[string]any)
+			return b.filter(b.acc("/contacts/filter"), b.agent, conds)
 		}
 		for _, tc := range []struct {
 			name  string
