@@ -97,6 +97,16 @@ func newShop(t *testing.T, now ...func() time.Time) *shop {
 	return s
 }
 
+// openWidget opens the shop's page in the tab and its widget with a click
+// on the bubble.
+func openWidget(t *testing.T, ctx context.Context, s *shop) {
+	t.Helper()
+	const bubble = "#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)"
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.host), chromedp.WaitVisible(bubble), chromedp.Click(bubble)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // frame returns the widget's iframe node, for queries inside it.
 func frame(t *testing.T, ctx context.Context) *chromedp.Node {
 	t.Helper()

@@ -36,10 +36,7 @@ func TestWidgetOverCable(t *testing.T) {
 	s := newShop(t)
 	e := s.e
 
-	if err := chromedp.Do(ctx, chromedp.Navigate(s.host), chromedp.WaitVisible("#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)"),
-		chromedp.Click("#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)")); err != nil {
-		t.Fatal(err)
-	}
+	openWidget(t, ctx, s)
 	f := frame(t, ctx)
 	waitVisible(t, ctx, "html[data-live]", in(f))
 	frames := func() int {

@@ -34,10 +34,7 @@ func TestWidgetCSAT(t *testing.T) {
 	e := s.e
 	e.call("PATCH", e.acc(fmt.Sprintf("/inboxes/%d", s.inboxID)), e.adminToken, `{"csat_survey_enabled":true}`, 200)
 
-	if err := chromedp.Do(ctx, chromedp.Navigate(s.host), chromedp.WaitVisible("#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)"),
-		chromedp.Click("#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)")); err != nil {
-		t.Fatal(err)
-	}
+	openWidget(t, ctx, s)
 	f := frame(t, ctx)
 	waitVisible(t, ctx, "#cw-input", in(f))
 	if err := chromedp.Do(ctx, chromedp.SendKeys("#cw-input", "my parcel is late", in(f)), chromedp.Click("button.cw-send", in(f))); err != nil {

@@ -169,10 +169,7 @@ func TestWidgetOfflineInBrowser(t *testing.T) {
 	e.call("PATCH", e.acc(fmt.Sprintf("/inboxes/%d", s.inboxID)), e.adminToken, `{"working_hours_enabled":true,"timezone":"UTC",
 		"out_of_office_message":"We are closed for the weekend. We reply on Monday from 9:00."}`, 200)
 
-	if err := chromedp.Do(ctx, chromedp.Navigate(s.host), chromedp.WaitVisible("#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)"),
-		chromedp.Click("#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)")); err != nil {
-		t.Fatal(err)
-	}
+	openWidget(t, ctx, s)
 	f := frame(t, ctx)
 	waitText(t, ctx, f, "#cw-state", "We are away right now.")
 	waitText(t, ctx, f, ".cw-notice", "We are closed for the weekend. We reply on Monday from 9:00.")
@@ -288,10 +285,7 @@ func TestWidgetPreChatLabelsWithoutLabels(t *testing.T) {
 	 {"field_type":"standard","name":"emailAddress","type":"email","required":true,"enabled":true},
 	 {"field_type":"conversation_attribute","name":"order_number","type":"text","required":true,"enabled":true},
 	 {"field_type":"contact_attribute","label":"  ","name":"accountType","type":"text","required":false,"enabled":true}]}}}`, 200)
-	if err := chromedp.Do(ctx, chromedp.Navigate(s.host), chromedp.WaitVisible("#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)"),
-		chromedp.Click("#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)")); err != nil {
-		t.Fatal(err)
-	}
+	openWidget(t, ctx, s)
 	f := frame(t, ctx)
 	waitVisible(t, ctx, "#cw-pc-emailAddress", in(f))
 	for id, want := range map[string]string{"emailAddress": "Your e-mail", "order_number": "Order number",
@@ -313,10 +307,7 @@ func TestWidgetBotMenuClosesWithPeople(t *testing.T) {
 	ctx := browsertest.Tab(t)
 	s := newShop(t)
 	e := s.e
-	if err := chromedp.Do(ctx, chromedp.Navigate(s.host), chromedp.WaitVisible("#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)"),
-		chromedp.Click("#cw-bubble-holder button.woot-widget-bubble:not(.woot--hide)")); err != nil {
-		t.Fatal(err)
-	}
+	openWidget(t, ctx, s)
 	f := frame(t, ctx)
 	if err := chromedp.Do(ctx, chromedp.WaitVisible("#cw-input", in(f)), chromedp.SendKeys("#cw-input", "hello", in(f)),
 		chromedp.Click("button.cw-send", in(f))); err != nil {
